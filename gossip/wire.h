@@ -1,0 +1,63 @@
+/*
+ * gossip/wire.h — the layers between a socket's bytes and single messages.
+ *
+ * Receive (memberlist net.go ingestPacket/handleCommand/readStream):
+ *   packet -> [decrypt when a keyring is set] -> has-CRC? check -> compress?
+ *   inflate -> compound? split (recursively, depth-limited) -> messages.
+ * Send: messages -> compound when more than one -> [compress when smaller,
+ *   optional] -> [has-CRC when the peer speaks protocol >= 5, optional] ->
+ *   [encrypt when a keyring is set].
+ *
+ * Contract: pure (randombytes for nonces aside). When a keyring with keys is
+ * given, plaintext input is refused (MF_EPLAIN), as memberlist does with
+ * GossipVerifyIncoming. Every failure is a negative enum mf_err that names
+ * the cause, so the caller can count drops by cause.
+ */
+#ifndef MF_GOSSIP_WIRE_H
+#define MF_GOSSIP_WIRE_H
+
+#include <msgpack.h>
+
+#include "gossip/keyring.h"
+#include "gossip/msg.h"
+
+#define MF_WIRE_MAX_MSGS 256 /* a compound holds at most 255 */
+
+/* One message found in a packet: its type and the body after the type byte. */
+struct mf_wire_msg {
+	uint8_t type;
+	struct mf_bytes body;
+};
+
+/* Scratch owned by the caller; views returned by mf_wire_open_packet point
+ * into the packet or into these buffers, valid until the next call. */
+struct mf_wire_scratch {
+	msgpack_sbuffer plain;   /* decrypted packet */
+	msgpack_sbuffer inflate; /* decompressed payloads (one level) */
+	msgpack_sbuffer inflate2;
+};
+void mf_wire_scratch_init(struct mf_wire_scratch *s);
+void mf_wire_scratch_destroy(struct mf_wire_scratch *s);
+
+/* Splits a received UDP packet into messages (at most MF_WIRE_MAX_MSGS). */
+int mf_wire_open_packet(const struct mf_keyring *kr, const uint8_t *pkt, size_t len,
+			struct mf_wire_scratch *s, struct mf_wire_msg *msgs, size_t *n);
+
+struct mf_wire_send_opts {
+	bool crc;      /* wrap in has-CRC (peer protocol >= 5) */
+	bool compress; /* compress when that makes it smaller */
+};
+/* Packs already-encoded messages (each with its type byte) into one packet. */
+int mf_wire_seal_packet(const struct mf_keyring *kr, const struct mf_bytes *msgs, size_t n,
+			const struct mf_wire_send_opts *o, msgpack_sbuffer *out);
+
+/* Streams. complete: 1 and *frame_len when buf holds a whole frame, 0 when
+ * more is needed, negative when it never will. open: decrypts/inflates one
+ * frame into a single message. seal: encrypts/compresses one message. */
+int mf_wire_stream_complete(const uint8_t *buf, size_t len, size_t *frame_len);
+int mf_wire_open_stream(const struct mf_keyring *kr, const uint8_t *frame, size_t len,
+			struct mf_wire_scratch *s, struct mf_wire_msg *msg);
+int mf_wire_seal_stream(const struct mf_keyring *kr, const uint8_t *msg, size_t len,
+			const struct mf_wire_send_opts *o, msgpack_sbuffer *out);
+
+#endif
