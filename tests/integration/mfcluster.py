@@ -1,0 +1,253 @@
+"""tests/integration/mfcluster.py — start real meshfed and serf agents on loopback.
+
+Every agent is a real process bound to its own 127.x.y.z address (the whole
+127.0.0.0/8 is loopback on Linux), with its own control socket in a private
+temporary directory. Nothing here touches a non-loopback address.
+
+Helpers assert with clear messages; a test script is a sequence of behaviours,
+each printed as it passes, and exits non-zero on the first failure.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+PORT = 7946
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+def log(msg):
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+class Agent:
+    """One `meshfed agent` process."""
+
+    def __init__(self, cluster, name, ip, dc="dc1", key=None, profile="local",
+                 join=(), extra=()):
+        self.cluster = cluster
+        self.name = name
+        self.ip = ip
+        self.dc = dc
+        self.key = key
+        self.profile = profile
+        self.join_addrs = list(join)
+        self.extra = list(extra)
+        self.control = os.path.join(cluster.dir, name + ".sock")
+        self.logpath = os.path.join(cluster.dir, name + ".log")
+        self.proc = None
+
+    @property
+    def addr(self):
+        return "%s:%d" % (self.ip, PORT)
+
+    def start(self):
+        args = [self.cluster.meshfed, "agent", "-node", self.name, "-dc", self.dc,
+                "-bind", self.addr, "-profile", self.profile,
+                "-control", self.control, "-log-level", "debug"]
+        if self.key:
+            args += ["-encrypt", self.key]
+        for j in self.join_addrs:
+            args += ["-join", j]
+        args += self.extra
+        if os.path.exists(self.control):
+            os.unlink(self.control)
+        self.logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
+        wait_for(lambda: os.path.exists(self.control) or self.proc.poll() is not None,
+                 10, "%s control socket" % self.name)
+        check(self.proc.poll() is None,
+              "%s exited at start (rc %s): %s" % (self.name, self.proc.returncode, self.tail()))
+        return self
+
+    def tail(self, n=15):
+        try:
+            with open(self.logpath, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def ctl(self, *args, check_rc=True, timeout=10):
+        r = subprocess.run([self.cluster.meshfed] + list(args) + ["-control", self.control],
+                           capture_output=True, text=True, timeout=timeout)
+        if check_rc and r.returncode != 0:
+            raise Failure("meshfed %s on %s failed (rc %d): %s" % (
+                " ".join(args), self.name, r.returncode, r.stderr.strip()))
+        return r
+
+    def members(self):
+        """name -> member dict, from `meshfed members -format json`."""
+        out = self.ctl("members", "-format", "json").stdout
+        return {m["name"]: m for m in json.loads(out)}
+
+    def info(self):
+        return json.loads(self.ctl("info", "-format", "json").stdout)
+
+    def status_of(self, name):
+        m = self.members().get(name)
+        return m["status"] if m else None
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+class SerfAgent:
+    """One real `serf agent` (Debian's serf 0.9.4)."""
+
+    def __init__(self, cluster, name, ip, key=None, profile="lan", join=()):
+        self.cluster = cluster
+        self.name = name
+        self.ip = ip
+        self.key = key
+        self.profile = profile
+        self.join_addrs = list(join)
+        self.rpc = "%s:7373" % ip
+        self.logpath = os.path.join(cluster.dir, name + ".log")
+        self.proc = None
+
+    @property
+    def addr(self):
+        return "%s:%d" % (self.ip, PORT)
+
+    def start(self):
+        args = ["serf", "agent", "-node", self.name, "-bind", self.addr,
+                "-rpc-addr", self.rpc, "-profile", self.profile, "-log-level", "debug",
+                "-tag", "dc=serfdc"]
+        if self.key:
+            args += ["-encrypt", self.key]
+        for j in self.join_addrs:
+            args += ["-join", j]
+        self.logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
+        wait_for(lambda: self._rpc_up() or self.proc.poll() is not None, 15,
+                 "serf %s rpc" % self.name)
+        check(self.proc.poll() is None, "serf %s exited at start" % self.name)
+        return self
+
+    def _rpc_up(self):
+        r = subprocess.run(["serf", "members", "-rpc-addr", self.rpc],
+                           capture_output=True, text=True)
+        return r.returncode == 0
+
+    def cmd(self, *args):
+        r = subprocess.run(["serf"] + list(args) + ["-rpc-addr", self.rpc],
+                           capture_output=True, text=True, timeout=20)
+        if r.returncode != 0:
+            raise Failure("serf %s failed: %s %s" % (" ".join(args), r.stdout, r.stderr))
+        return r.stdout
+
+    def members(self):
+        data = json.loads(self.cmd("members", "-format", "json"))
+        return {m["name"]: m for m in data["members"]}
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def tail(self, n=15):
+        try:
+            with open(self.logpath, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+
+class Cluster:
+    """Owns a temporary directory and every process started through it."""
+
+    def __init__(self, meshfed, net):
+        """net: second octet of 127.<net>.x.y, unique per test script."""
+        self.meshfed = os.path.abspath(meshfed)
+        self.net = net
+        self.dir = tempfile.mkdtemp(prefix="meshfed-it-")
+        self.agents = []
+
+    def ip(self, i):
+        return "127.%d.%d.%d" % (self.net, i // 250, i % 250 + 1)
+
+    def agent(self, name, i, **kw):
+        a = Agent(self, name, self.ip(i), **kw)
+        self.agents.append(a)
+        return a
+
+    def serf(self, name, i, **kw):
+        a = SerfAgent(self, name, self.ip(i), **kw)
+        self.agents.append(a)
+        return a
+
+    def close(self, ok):
+        for a in self.agents:
+            a.kill()
+        if ok:
+            shutil.rmtree(self.dir, ignore_errors=True)
+        else:
+            print("logs kept in", self.dir, file=sys.stderr)
+            for a in self.agents:
+                print("---- tail of %s ----\n%s" % (a.name, a.tail()), file=sys.stderr)
+
+
+def wait_for(pred, timeout, what, interval=0.1):
+    """Polls pred until true; returns seconds taken, raises Failure on timeout."""
+    t0 = time.monotonic()
+    while True:
+        try:
+            if pred():
+                return time.monotonic() - t0
+        except (Failure, json.JSONDecodeError, subprocess.TimeoutExpired):
+            pass
+        if time.monotonic() - t0 > timeout:
+            raise Failure("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+def run(main):
+    """Runs main(cluster_factory) and turns Failure into exit 1."""
+    if len(sys.argv) < 2:
+        print("usage: %s PATH/TO/meshfed" % sys.argv[0], file=sys.stderr)
+        sys.exit(2)
+    clusters = []
+
+    def factory(net):
+        c = Cluster(sys.argv[1], net)
+        clusters.append(c)
+        return c
+
+    ok = False
+    try:
+        main(factory)
+        ok = True
+    except Failure as e:
+        print("FAIL:", e, file=sys.stderr)
+    finally:
+        for c in clusters:
+            c.close(ok)
+    sys.exit(0 if ok else 1)
