@@ -1,0 +1,217 @@
+/* Unit tests of routing/topology.c: the file format of
+ * shared/docs/topology.md, one behaviour per test. */
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "gossip/err.h"
+#include "routing/topology.h"
+
+static const char *EXAMPLE =
+	"{\"datacenters\": {"
+	"  \"dc1\": {\"servers\": 3, \"gateways\": 1},"
+	"  \"dc2\": {\"servers\": 3},"
+	"  \"dc3\": {\"servers\": 2, \"transit\": false}},"
+	" \"rtt_ms\": {\"dc1\": {\"dc2\": 40, \"dc3\": 120}, \"dc2\": {\"dc3\": 60}},"
+	" \"loss\": {\"dc1\": {\"dc3\": 0.05}},"
+	" \"jitter_ms\": 0,"
+	" \"intra_dc_rtt_ms\": 0.2,"
+	" \"areas\": [[\"dc1\", \"dc2\"], [\"dc2\", \"dc3\"]],"
+	" \"routing\": {\"default\": \"multi-hop\", \"targets\": {\"dc3\": \"single-hop\"}}}";
+
+static struct mf_topology t;
+static char err[256];
+
+static int parse(const char *s)
+{
+	mf_topology_free(&t);
+	return mf_topology_parse(s, strlen(s), &t, err, sizeof err);
+}
+
+/* The rejection names the key: err must contain `key`. */
+static void assert_rejected(const char *json, const char *key)
+{
+	int rc = parse(json);
+	CU_ASSERT(rc < 0);
+	if (!strstr(err, key))
+		printf("\n  message \"%s\" does not name \"%s\"\n", err, key);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, key));
+	CU_ASSERT_EQUAL(t.n_dcs, 0);
+}
+
+static void test_example_file_parses_with_every_field(void)
+{
+	CU_ASSERT_EQUAL_FATAL(parse(EXAMPLE), 0);
+	CU_ASSERT_EQUAL(t.n_dcs, 3);
+	CU_ASSERT_STRING_EQUAL(t.dcs[0].name, "dc1");
+	CU_ASSERT_STRING_EQUAL(t.dcs[2].name, "dc3");
+	CU_ASSERT_EQUAL(t.dcs[0].servers, 3);
+	CU_ASSERT_EQUAL(t.dcs[0].gateways, 1);
+	CU_ASSERT_EQUAL(t.dcs[1].gateways, 0);
+	CU_ASSERT_TRUE(t.dcs[0].transit);
+	CU_ASSERT_FALSE(t.dcs[2].transit);
+	CU_ASSERT_DOUBLE_EQUAL(mf_topology_rtt(&t, 0, 2), 120, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(mf_topology_loss(&t, 0, 2), 0.05, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(t.intra_dc_rtt_ms, 0.2, 1e-9);
+	CU_ASSERT_EQUAL(t.n_areas, 2);
+	CU_ASSERT_EQUAL(t.default_route, MF_TOPOLOGY_MULTI_HOP);
+	CU_ASSERT_EQUAL(t.dcs[2].route, MF_TOPOLOGY_SINGLE_HOP);
+	CU_ASSERT_EQUAL(t.dcs[1].route, MF_TOPOLOGY_MULTI_HOP);
+}
+
+static void test_pair_given_one_way_is_symmetric(void)
+{
+	CU_ASSERT_EQUAL_FATAL(parse(EXAMPLE), 0);
+	CU_ASSERT_DOUBLE_EQUAL(mf_topology_rtt(&t, 1, 0), 40, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(mf_topology_loss(&t, 2, 0), 0.05, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(mf_topology_loss(&t, 0, 1), 0, 1e-9);
+}
+
+static void test_areas_cut_links_between_dcs_sharing_none(void)
+{
+	CU_ASSERT_EQUAL_FATAL(parse(EXAMPLE), 0);
+	CU_ASSERT_TRUE(mf_topology_linked(&t, 0, 1));
+	CU_ASSERT_TRUE(mf_topology_linked(&t, 2, 1));
+	CU_ASSERT_FALSE(mf_topology_linked(&t, 0, 2)); /* rtt given, no area */
+}
+
+static void test_absent_pair_has_no_link(void)
+{
+	CU_ASSERT_EQUAL_FATAL(parse("{\"datacenters\": {\"a\": {}, \"b\": {}}}"), 0);
+	CU_ASSERT_FALSE(mf_topology_linked(&t, 0, 1));
+	CU_ASSERT_TRUE(mf_topology_rtt(&t, 0, 1) < 0);
+}
+
+static void test_defaults_apply_when_keys_absent(void)
+{
+	CU_ASSERT_EQUAL_FATAL(parse("{\"datacenters\": {\"a\": {\"servers\": 1}}, \"extra\": 1}"), 0);
+	CU_ASSERT_DOUBLE_EQUAL(t.jitter_ms, 0, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(t.intra_dc_rtt_ms, 0.2, 1e-9);
+	CU_ASSERT_EQUAL(t.n_areas, 0);
+	CU_ASSERT_TRUE(t.dcs[0].transit);
+}
+
+static void test_missing_datacenters_is_rejected(void)
+{
+	assert_rejected("{\"rtt_ms\": {}}", "datacenters");
+}
+
+static void test_unknown_dc_in_rtt_is_rejected(void)
+{
+	assert_rejected("{\"datacenters\": {\"a\": {}, \"b\": {}},"
+			" \"rtt_ms\": {\"a\": {\"zz\": 10}}}", "rtt_ms.a.zz");
+	assert_rejected("{\"datacenters\": {\"a\": {}, \"b\": {}},"
+			" \"rtt_ms\": {\"zz\": {\"a\": 10}}}", "rtt_ms.zz");
+}
+
+static void test_unknown_dc_in_loss_areas_routing_is_rejected(void)
+{
+	assert_rejected("{\"datacenters\": {\"a\": {}, \"b\": {}},"
+			" \"loss\": {\"a\": {\"q\": 0.1}}}", "loss.a.q");
+	assert_rejected("{\"datacenters\": {\"a\": {}, \"b\": {}},"
+			" \"areas\": [[\"a\", \"q\"]]}", "areas[0][1]");
+	assert_rejected("{\"datacenters\": {\"a\": {}},"
+			" \"routing\": {\"targets\": {\"q\": \"single-hop\"}}}",
+			"routing.targets.q");
+}
+
+static void test_negative_values_are_rejected(void)
+{
+	assert_rejected("{\"datacenters\": {\"a\": {}, \"b\": {}},"
+			" \"rtt_ms\": {\"a\": {\"b\": -1}}}", "rtt_ms.a.b");
+	assert_rejected("{\"datacenters\": {\"a\": {\"servers\": -2}}}",
+			"datacenters.a.servers");
+	assert_rejected("{\"datacenters\": {\"a\": {}}, \"jitter_ms\": -0.5}",
+			"jitter_ms");
+	assert_rejected("{\"datacenters\": {\"a\": {}}, \"intra_dc_rtt_ms\": -1}",
+			"intra_dc_rtt_ms");
+}
+
+static void test_non_numeric_values_are_rejected(void)
+{
+	assert_rejected("{\"datacenters\": {\"a\": {}, \"b\": {}},"
+			" \"rtt_ms\": {\"a\": {\"b\": \"40\"}}}", "rtt_ms.a.b");
+	assert_rejected("{\"datacenters\": {\"a\": {\"gateways\": true}}}",
+			"datacenters.a.gateways");
+	assert_rejected("{\"datacenters\": {\"a\": {}}, \"jitter_ms\": null}",
+			"jitter_ms");
+	assert_rejected("{\"datacenters\": {\"a\": {\"servers\": 1.5}}}",
+			"datacenters.a.servers");
+}
+
+static void test_loss_above_one_is_rejected(void)
+{
+	assert_rejected("{\"datacenters\": {\"a\": {}, \"b\": {}},"
+			" \"loss\": {\"a\": {\"b\": 5}}}", "loss.a.b");
+}
+
+static void test_contradicting_directions_are_rejected(void)
+{
+	assert_rejected("{\"datacenters\": {\"a\": {}, \"b\": {}},"
+			" \"rtt_ms\": {\"a\": {\"b\": 10}, \"b\": {\"a\": 20}}}",
+			"rtt_ms.b.a");
+}
+
+static void test_dc_paired_with_itself_is_rejected(void)
+{
+	assert_rejected("{\"datacenters\": {\"a\": {}},"
+			" \"rtt_ms\": {\"a\": {\"a\": 1}}}", "rtt_ms.a.a");
+}
+
+static void test_bad_shapes_are_rejected(void)
+{
+	assert_rejected("[1]", "topology");
+	assert_rejected("{\"datacenters\": []}", "datacenters");
+	assert_rejected("{\"datacenters\": {}}", "datacenters");
+	assert_rejected("{\"datacenters\": {\"a b\": {}}}", "datacenters.a b");
+	assert_rejected("{\"datacenters\": {\"a\": {\"transit\": 1}}}",
+			"datacenters.a.transit");
+	assert_rejected("{\"datacenters\": {\"a\": {}}, \"routing\": {\"default\": \"x\"}}",
+			"routing.default");
+	assert_rejected("{\"datacenters\": {\"a\": {}}, \"areas\": {}}", "areas");
+}
+
+static void test_invalid_json_is_rejected_with_line(void)
+{
+	CU_ASSERT_EQUAL(parse("{\"datacenters\": "), MF_EMALFORMED);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "line"));
+}
+
+static void test_missing_file_names_the_path(void)
+{
+	mf_topology_free(&t);
+	CU_ASSERT_EQUAL(mf_topology_load_file("/nonexistent/topo.json", &t,
+					      err, sizeof err), MF_EIO);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "/nonexistent/topo.json"));
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("topology", NULL, NULL);
+#define T(f) CU_add_test(s, #f, f)
+	T(test_example_file_parses_with_every_field);
+	T(test_pair_given_one_way_is_symmetric);
+	T(test_areas_cut_links_between_dcs_sharing_none);
+	T(test_absent_pair_has_no_link);
+	T(test_defaults_apply_when_keys_absent);
+	T(test_missing_datacenters_is_rejected);
+	T(test_unknown_dc_in_rtt_is_rejected);
+	T(test_unknown_dc_in_loss_areas_routing_is_rejected);
+	T(test_negative_values_are_rejected);
+	T(test_non_numeric_values_are_rejected);
+	T(test_loss_above_one_is_rejected);
+	T(test_contradicting_directions_are_rejected);
+	T(test_dc_paired_with_itself_is_rejected);
+	T(test_bad_shapes_are_rejected);
+	T(test_invalid_json_is_rejected_with_line);
+	T(test_missing_file_names_the_path);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures();
+	mf_topology_free(&t);
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
