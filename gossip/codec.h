@@ -21,6 +21,8 @@
 
 #include "gossip/msg.h"
 
+#define MF_STREAM_MAX (20u * 1024 * 1024)
+
 /* --- single messages ---------------------------------------------------- */
 int mf_codec_encode_ping(msgpack_sbuffer *out, const struct mf_msg_ping *m);
 int mf_codec_encode_indirect_ping(msgpack_sbuffer *out, const struct mf_msg_indirect_ping *m);
@@ -84,6 +86,8 @@ int mf_codec_decode_compress(const uint8_t *body, size_t len, msgpack_sbuffer *o
 			     size_t max_out);
 
 /* --- streams --------------------------------------------------------------
+ * MF_STREAM_MAX bounds a stream frame, as memberlist's maxPushStateBytes
+ * bounds an encrypted one (net.go): longer declarations are MF_ETOOBIG.
  * A TCP stream carries one message. Returns 1 and sets *msg_len when `buf`
  * holds a complete message (plain: any type above, compress or encrypt
  * frame), 0 when more bytes are needed, negative when it can never parse.

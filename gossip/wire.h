@@ -22,6 +22,8 @@
 #include "gossip/msg.h"
 
 #define MF_WIRE_MAX_MSGS 256 /* a compound holds at most 255 */
+#define MF_WIRE_INFLATE_MAX (1u << 20) /* a packet's decompressed size limit */
+#define MF_WIRE_MAX_DEPTH 4 /* compound/compress nesting accepted in a packet */
 
 /* One message found in a packet: its type and the body after the type byte. */
 struct mf_wire_msg {
@@ -39,7 +41,13 @@ struct mf_wire_scratch {
 void mf_wire_scratch_init(struct mf_wire_scratch *s);
 void mf_wire_scratch_destroy(struct mf_wire_scratch *s);
 
-/* Splits a received UDP packet into messages (at most MF_WIRE_MAX_MSGS). */
+/* Splits a received UDP packet into messages (at most MF_WIRE_MAX_MSGS).
+ * Like memberlist, a bad part does not spoil its siblings: on a negative
+ * return (the first problem found), msgs[0..*n) still holds the intact
+ * messages, which the caller may process. Leaf types returned: ping,
+ * indirect ping, ack, suspect, alive, dead, user, nack; anything else inside
+ * a packet is MF_EUNKNOWN. With a keyring, an undecryptable packet that
+ * parses as a plaintext message is MF_EPLAIN, otherwise MF_EDECRYPT. */
 int mf_wire_open_packet(const struct mf_keyring *kr, const uint8_t *pkt, size_t len,
 			struct mf_wire_scratch *s, struct mf_wire_msg *msgs, size_t *n);
 
@@ -47,13 +55,18 @@ struct mf_wire_send_opts {
 	bool crc;      /* wrap in has-CRC (peer protocol >= 5) */
 	bool compress; /* compress when that makes it smaller */
 };
-/* Packs already-encoded messages (each with its type byte) into one packet. */
+/* Packs already-encoded messages (each with its type byte) into one packet,
+ * appended to out. o may be NULL (no CRC, no compression). */
 int mf_wire_seal_packet(const struct mf_keyring *kr, const struct mf_bytes *msgs, size_t n,
 			const struct mf_wire_send_opts *o, msgpack_sbuffer *out);
 
 /* Streams. complete: 1 and *frame_len when buf holds a whole frame, 0 when
  * more is needed, negative when it never will. open: decrypts/inflates one
- * frame into a single message. seal: encrypts/compresses one message. */
+ * frame into a single message (msg->body views the frame or the scratch);
+ * an encrypted frame without a keyring is MF_EDECRYPT, a plain one with a
+ * keyring MF_EPLAIN. seal: appends the message to out, compressed when
+ * o->compress (always, as memberlist rawSendMsgStream does, not only when
+ * smaller) and encrypted when the keyring has keys. */
 int mf_wire_stream_complete(const uint8_t *buf, size_t len, size_t *frame_len);
 int mf_wire_open_stream(const struct mf_keyring *kr, const uint8_t *frame, size_t len,
 			struct mf_wire_scratch *s, struct mf_wire_msg *msg);
