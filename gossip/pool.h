@@ -178,6 +178,7 @@ struct mf_pool_stats {
 	uint64_t suspicions, refutations, deaths, leaves;
 	uint64_t push_pulls, reconnect_attempts;
 	int health_score; /* Lifeguard awareness score, 0 = healthy */
+	uint64_t addr_conflicts; /* alive for a known name from another address */
 };
 
 typedef struct mf_pool mf_pool_t;

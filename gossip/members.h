@@ -1,0 +1,59 @@
+/*
+ * gossip/members.h — the member table of one pool: records, the name index
+ * and the probe order.
+ *
+ * Contract: owns the records (stable pointers until removed); no clock, no
+ * I/O, no protocol decisions — gossip/pool.c decides state transitions, this
+ * file only stores them. Records are kept sorted by name (binary search,
+ * and `meshfed members` lists in name order); the probe list is a separate
+ * array the pool shuffles every full pass (memberlist resetNodes).
+ */
+#ifndef MF_GOSSIP_MEMBERS_H
+#define MF_GOSSIP_MEMBERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gossip/msg.h"
+#include "gossip/pool.h"
+#include "gossip/suspicion.h"
+
+struct mf_mrec {
+	char *name;
+	size_t name_len;
+	struct mf_addr addr;
+	uint8_t meta[MF_META_MAX];
+	size_t meta_len;
+	uint8_t vsn[MF_VSN_LEN];
+	uint32_t incarnation;
+	enum mf_node_state state;   /* memberlist's view: alive/suspect/dead/left */
+	mf_time_t state_change;
+	/* memberlist drops dead nodes from its table once gossip_to_the_dead has
+	 * passed (resetNodes); serf keeps them as failed for reconnect and reap.
+	 * A forgotten record is serf's: listed, but treated as unknown by the
+	 * protocol (any alive for it is accepted as a fresh join). */
+	bool forgotten;
+	bool suspecting;            /* `susp` is live */
+	struct mf_suspicion susp;
+};
+
+struct mf_members {
+	struct mf_mrec **by_name; /* sorted by name */
+	size_t n, cap;
+	struct mf_mrec **probe;   /* probe order; same records, shuffled */
+	size_t n_probe;
+};
+
+void mf_members_init(struct mf_members *t);
+void mf_members_free(struct mf_members *t);
+struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, size_t len);
+/* Adds a zeroed record named `name`; it goes into the probe list at
+ * `probe_pos` (clamped), swapping the one there to the end, as memberlist
+ * inserts at a random offset so the failure detection bound stays low. */
+int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
+		   struct mf_mrec **out);
+/* Removes and frees a record. */
+void mf_members_remove(struct mf_members *t, struct mf_mrec *m);
+
+#endif
