@@ -1,0 +1,641 @@
+/* gossip/codec.c against bytes captured from serf 0.9.4 (fixtures/), and
+ * round trips of every memberlist message. */
+#include "helpers.h"
+
+#include "gossip/codec.h"
+#include "gossip/mp.h"
+
+static const uint8_t VSN[MF_VSN_LEN] = MF_VSN_SERF_INIT;
+static const uint8_t LOOP3[4] = {127, 0, 0, 3};
+static const uint8_t LOOP4[4] = {127, 0, 0, 4};
+
+/* The inflated content of a compressed fixture ([9]{Algo,Buf}). */
+static void inflate_fixture(const uint8_t *p, size_t len, msgpack_sbuffer *out)
+{
+	CU_ASSERT_EQUAL_FATAL(p[0], MF_MSG_COMPRESS);
+	CU_ASSERT_EQUAL_FATAL(mf_codec_decode_compress(p + 1, len - 1, out, 1 << 20), 0);
+}
+
+static void test_ping_decodes_captured_serf_ping(void)
+{
+	struct fixture f = fx_load("ping.bin");
+	struct mf_msg_ping m;
+
+	CU_ASSERT_EQUAL(f.p[0], MF_MSG_PING);
+	CU_ASSERT_EQUAL(mf_codec_decode_ping(f.p + 1, f.len - 1, &m), 0);
+	CU_ASSERT_EQUAL(m.seq_no, 57);
+	CU_ASSERT(bytes_eq(m.node, "u4"));
+	CU_ASSERT(bytes_eq(m.source_node, "u3"));
+	CU_ASSERT_EQUAL(m.source_addr.len, 4);
+	CU_ASSERT(memcmp(m.source_addr.p, LOOP3, 4) == 0);
+	CU_ASSERT_EQUAL(m.source_port, 7946);
+	/* views point into the caller's buffer, not a copy */
+	CU_ASSERT(m.node.p > f.p && m.node.p < f.p + f.len);
+	fx_free(&f);
+}
+
+static void test_ping_encoder_matches_captured_bytes(void)
+{
+	struct fixture f = fx_load("ping.bin");
+	struct mf_msg_ping m = {.seq_no = 57, .node = B("u4"), .source_node = B("u3"),
+				.source_addr = {LOOP3, 4}, .source_port = 7946};
+	msgpack_sbuffer sb;
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_ping(&sb, &m), 0);
+	CU_ASSERT_EQUAL(sb.size, f.len);
+	CU_ASSERT(sb.size == f.len && memcmp(sb.data, f.p, f.len) == 0);
+	msgpack_sbuffer_destroy(&sb);
+	fx_free(&f);
+}
+
+static void test_ping_omits_empty_source_fields(void)
+{
+	struct mf_msg_ping m = {.seq_no = 1, .node = B("a")}, d;
+	msgpack_sbuffer sb;
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_ping(&sb, &m), 0);
+	CU_ASSERT_EQUAL((uint8_t)sb.data[1], 0x82); /* Node, SeqNo only */
+	CU_ASSERT_EQUAL(mf_codec_decode_ping((uint8_t *)sb.data + 1, sb.size - 1, &d), 0);
+	CU_ASSERT_EQUAL(d.source_addr.len, 0);
+	CU_ASSERT_EQUAL(d.source_port, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_ack_decodes_captured_coordinate_payload(void)
+{
+	struct fixture f = fx_load("ack_coord.bin");
+	struct mf_msg_ack m;
+
+	CU_ASSERT_EQUAL(f.p[0], MF_MSG_ACK);
+	CU_ASSERT_EQUAL(mf_codec_decode_ack(f.p + 1, f.len - 1, &m), 0);
+	CU_ASSERT_EQUAL(m.seq_no, 57);
+	CU_ASSERT_EQUAL(m.payload.len, 130);
+	CU_ASSERT_EQUAL(m.payload.p[0], 1);    /* serf ping version */
+	CU_ASSERT_EQUAL(m.payload.p[1], 0x84); /* {Adjustment, Error, Height, Vec} */
+	fx_free(&f);
+}
+
+static void test_ack_encoder_matches_captured_bytes(void)
+{
+	struct fixture f = fx_load("ack_coord.bin");
+	struct mf_msg_ack m;
+	msgpack_sbuffer sb;
+
+	CU_ASSERT_EQUAL_FATAL(mf_codec_decode_ack(f.p + 1, f.len - 1, &m), 0);
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_ack(&sb, &m), 0);
+	/* a 130-byte payload is str16 (da 00 82): go-msgpack never writes str8 */
+	CU_ASSERT(sb.size == f.len && memcmp(sb.data, f.p, f.len) == 0);
+	msgpack_sbuffer_destroy(&sb);
+	fx_free(&f);
+}
+
+static void test_ack_nil_payload_is_msgpack_nil(void)
+{
+	struct mf_msg_ack m = {.seq_no = 9}, d;
+	msgpack_sbuffer sb;
+	static const uint8_t want[] = {2, 0x82, 0xa7, 'P', 'a', 'y', 'l', 'o', 'a', 'd', 0xc0,
+				       0xa5, 'S', 'e', 'q', 'N', 'o', 9};
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_ack(&sb, &m), 0);
+	CU_ASSERT(sb.size == sizeof(want) && memcmp(sb.data, want, sizeof(want)) == 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_ack((uint8_t *)sb.data + 1, sb.size - 1, &d), 0);
+	CU_ASSERT_EQUAL(d.seq_no, 9);
+	CU_ASSERT_EQUAL(d.payload.len, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_alive_decodes_captured_and_encoder_matches(void)
+{
+	struct fixture f = fx_load("crc_alive.bin"); /* [12][crc][alive] */
+	struct mf_msg_alive m;
+	msgpack_sbuffer sb;
+	const uint8_t *msg = f.p + 5;
+	size_t len = f.len - 5;
+
+	CU_ASSERT_EQUAL_FATAL(msg[0], MF_MSG_ALIVE);
+	CU_ASSERT_EQUAL(mf_codec_decode_alive(msg + 1, len - 1, &m), 0);
+	CU_ASSERT_EQUAL(m.incarnation, 1);
+	CU_ASSERT(bytes_eq(m.node, "u4"));
+	CU_ASSERT(m.addr.len == 4 && memcmp(m.addr.p, LOOP4, 4) == 0);
+	CU_ASSERT_EQUAL(m.port, 7946);
+	CU_ASSERT(m.meta.len == 2 && m.meta.p[0] == 0xff && m.meta.p[1] == 0x80);
+	CU_ASSERT(m.has_vsn);
+	CU_ASSERT(memcmp(m.vsn, VSN, MF_VSN_LEN) == 0);
+
+	struct mf_msg_alive e = {.incarnation = 1, .node = B("u4"), .addr = {LOOP4, 4},
+				 .port = 7946, .meta = {(const uint8_t *)"\xff\x80", 2},
+				 .vsn = MF_VSN_SERF_INIT, .has_vsn = true};
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_alive(&sb, &e), 0);
+	CU_ASSERT(sb.size == len && memcmp(sb.data, msg, len) == 0);
+	msgpack_sbuffer_destroy(&sb);
+	fx_free(&f);
+}
+
+static void test_alive_round_trips_ipv6_and_no_vsn(void)
+{
+	uint8_t a6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	struct mf_msg_alive e = {.incarnation = 70000, .node = B("node-with-a-long-name-over-31-bytes"),
+				 .addr = {a6, 16}, .port = 65535}, d;
+	msgpack_sbuffer sb;
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_alive(&sb, &e), 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_alive((uint8_t *)sb.data + 1, sb.size - 1, &d), 0);
+	CU_ASSERT_EQUAL(d.incarnation, 70000);
+	CU_ASSERT(bytes_eq(d.node, "node-with-a-long-name-over-31-bytes"));
+	CU_ASSERT(d.addr.len == 16 && memcmp(d.addr.p, a6, 16) == 0);
+	CU_ASSERT_EQUAL(d.port, 65535);
+	CU_ASSERT_EQUAL(d.meta.len, 0);
+	CU_ASSERT_FALSE(d.has_vsn);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_indirect_ping_round_trips(void)
+{
+	struct mf_msg_indirect_ping e = {.seq_no = 77, .target = {LOOP4, 4}, .port = 7946,
+					 .node = B("u4"), .nack = true, .source_addr = {LOOP3, 4},
+					 .source_port = 7000, .source_node = B("u3")}, d;
+	msgpack_sbuffer sb;
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_indirect_ping(&sb, &e), 0);
+	CU_ASSERT_EQUAL(sb.data[0], MF_MSG_INDIRECT_PING);
+	CU_ASSERT_EQUAL((uint8_t)sb.data[1], 0x88);
+	/* sorted keys: Nack first */
+	CU_ASSERT(memcmp(sb.data + 2, "\xa4Nack", 5) == 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_indirect_ping((uint8_t *)sb.data + 1, sb.size - 1, &d), 0);
+	CU_ASSERT_EQUAL(d.seq_no, 77);
+	CU_ASSERT(d.target.len == 4 && memcmp(d.target.p, LOOP4, 4) == 0);
+	CU_ASSERT_EQUAL(d.port, 7946);
+	CU_ASSERT(bytes_eq(d.node, "u4"));
+	CU_ASSERT(d.nack);
+	CU_ASSERT(d.source_addr.len == 4 && memcmp(d.source_addr.p, LOOP3, 4) == 0);
+	CU_ASSERT_EQUAL(d.source_port, 7000);
+	CU_ASSERT(bytes_eq(d.source_node, "u3"));
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_nack_err_suspect_dead_round_trip(void)
+{
+	msgpack_sbuffer sb;
+	struct mf_msg_nack n = {.seq_no = 4000000000u}, nd;
+	struct mf_msg_err er = {.error = B("boom")}, erd;
+	struct mf_msg_suspect s = {.incarnation = 3, .node = B("x"), .from = B("y")}, sd;
+	struct mf_msg_dead dd, de = {.incarnation = 5, .node = B("x"), .from = B("x")};
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_nack(&sb, &n), 0);
+	CU_ASSERT_EQUAL(sb.data[0], MF_MSG_NACK);
+	CU_ASSERT_EQUAL(mf_codec_decode_nack((uint8_t *)sb.data + 1, sb.size - 1, &nd), 0);
+	CU_ASSERT_EQUAL(nd.seq_no, 4000000000u);
+
+	msgpack_sbuffer_clear(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_err(&sb, &er), 0);
+	CU_ASSERT_EQUAL(sb.data[0], MF_MSG_ERR);
+	CU_ASSERT_EQUAL(mf_codec_decode_err((uint8_t *)sb.data + 1, sb.size - 1, &erd), 0);
+	CU_ASSERT(bytes_eq(erd.error, "boom"));
+
+	msgpack_sbuffer_clear(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_suspect(&sb, &s), 0);
+	CU_ASSERT_EQUAL(sb.data[0], MF_MSG_SUSPECT);
+	CU_ASSERT(memcmp(sb.data + 1, "\x83\xa4" "From", 6) == 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_suspect((uint8_t *)sb.data + 1, sb.size - 1, &sd), 0);
+	CU_ASSERT(sd.incarnation == 3 && bytes_eq(sd.node, "x") && bytes_eq(sd.from, "y"));
+
+	msgpack_sbuffer_clear(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_dead(&sb, &de), 0);
+	CU_ASSERT_EQUAL(sb.data[0], MF_MSG_DEAD);
+	CU_ASSERT_EQUAL(mf_codec_decode_dead((uint8_t *)sb.data + 1, sb.size - 1, &dd), 0);
+	CU_ASSERT(dd.incarnation == 5 && bytes_eq(dd.node, "x") && bytes_eq(dd.from, "x"));
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* Keys in another order, bin instead of str, a wide integer encoding and an
+ * unknown key: go-msgpack accepts all of these, so do we. */
+static void test_decoder_accepts_bin_any_order_wide_ints_unknown_keys(void)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct mf_msg_ping m;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 4);
+	msgpack_pack_str_with_body(&pk, "Extra", 5);
+	msgpack_pack_array(&pk, 2);
+	msgpack_pack_nil(&pk);
+	msgpack_pack_true(&pk);
+	msgpack_pack_str_with_body(&pk, "SourceAddr", 10);
+	msgpack_pack_bin_with_body(&pk, LOOP3, 4);
+	msgpack_pack_str_with_body(&pk, "SeqNo", 5);
+	msgpack_pack_fix_uint64(&pk, 12);
+	msgpack_pack_bin_with_body(&pk, "Node", 4); /* even a bin key */
+	msgpack_pack_bin_with_body(&pk, "n1", 2);
+	CU_ASSERT_EQUAL(mf_codec_decode_ping((uint8_t *)sb.data, sb.size, &m), 0);
+	CU_ASSERT_EQUAL(m.seq_no, 12);
+	CU_ASSERT(bytes_eq(m.node, "n1"));
+	CU_ASSERT(m.source_addr.len == 4 && memcmp(m.source_addr.p, LOOP3, 4) == 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_decoder_rejects_missing_field_wrong_type_and_overflow(void)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct mf_msg_ping m;
+	struct mf_msg_alive a;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1); /* no SeqNo */
+	msgpack_pack_str_with_body(&pk, "Node", 4);
+	msgpack_pack_str_with_body(&pk, "n", 1);
+	CU_ASSERT_EQUAL(mf_codec_decode_ping((uint8_t *)sb.data, sb.size, &m), MF_EMALFORMED);
+
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_map(&pk, 1); /* SeqNo is a string */
+	msgpack_pack_str_with_body(&pk, "SeqNo", 5);
+	msgpack_pack_str_with_body(&pk, "1", 1);
+	CU_ASSERT_EQUAL(mf_codec_decode_ping((uint8_t *)sb.data, sb.size, &m), MF_EMALFORMED);
+
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_map(&pk, 1); /* SeqNo over uint32 */
+	msgpack_pack_str_with_body(&pk, "SeqNo", 5);
+	msgpack_pack_uint64(&pk, 1ull << 32);
+	CU_ASSERT_EQUAL(mf_codec_decode_ping((uint8_t *)sb.data, sb.size, &m), MF_EMALFORMED);
+
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_map(&pk, 1); /* SeqNo negative */
+	msgpack_pack_str_with_body(&pk, "SeqNo", 5);
+	msgpack_pack_int8(&pk, -1);
+	CU_ASSERT_EQUAL(mf_codec_decode_ping((uint8_t *)sb.data, sb.size, &m), MF_EMALFORMED);
+
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_array(&pk, 0); /* not a map */
+	CU_ASSERT_EQUAL(mf_codec_decode_ping((uint8_t *)sb.data, sb.size, &m), MF_EMALFORMED);
+
+	msgpack_sbuffer_clear(&sb);
+	msgpack_pack_map(&pk, 3); /* a 5-byte address */
+	msgpack_pack_str_with_body(&pk, "Incarnation", 11);
+	msgpack_pack_uint8(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "Node", 4);
+	msgpack_pack_str_with_body(&pk, "n", 1);
+	msgpack_pack_str_with_body(&pk, "Addr", 4);
+	msgpack_pack_str_with_body(&pk, "12345", 5);
+	CU_ASSERT_EQUAL(mf_codec_decode_alive((uint8_t *)sb.data, sb.size, &a), MF_EMALFORMED);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_alive_meta_over_limit_is_too_big(void)
+{
+	static uint8_t meta[MF_META_MAX + 1];
+	struct mf_msg_alive e = {.incarnation = 1, .node = B("n"), .meta = {meta, sizeof(meta)}}, d;
+	msgpack_sbuffer sb;
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_alive(&sb, &e), 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_alive((uint8_t *)sb.data + 1, sb.size - 1, &d), MF_ETOOBIG);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* A 5-byte array header claiming 4 billion elements must not make msgpack-c
+ * allocate 100 GB: it is simply incomplete. */
+static void test_huge_declared_count_is_truncated_not_allocated(void)
+{
+	static const uint8_t arr[] = {0xdd, 0xff, 0xff, 0xff, 0xff, 0xc0};
+	static const uint8_t map[] = {0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'a'};
+	static const uint8_t str[] = {0xdb, 0xff, 0xff, 0xff, 0xff, 'x'};
+	struct mf_msg_ping m;
+
+	CU_ASSERT_EQUAL(mf_codec_decode_ping(arr, sizeof(arr), &m), MF_ETRUNC);
+	CU_ASSERT_EQUAL(mf_codec_decode_ping(map, sizeof(map), &m), MF_ETRUNC);
+	CU_ASSERT_EQUAL(mf_codec_decode_ping(str, sizeof(str), &m), MF_ETRUNC);
+}
+
+static void test_deep_nesting_is_refused_without_crash(void)
+{
+	static uint8_t deep[20001];
+	struct mf_msg_ping m;
+
+	deep[0] = 0x81; /* {"": [[[[...]]]]} */
+	deep[1] = 0xa0;
+	memset(deep + 2, 0x91, sizeof(deep) - 3);
+	deep[sizeof(deep) - 1] = 0xc0;
+	CU_ASSERT(mf_codec_decode_ping(deep, sizeof(deep), &m) < 0);
+}
+
+static void test_every_truncation_of_captured_messages_fails_cleanly(void)
+{
+	struct fixture f = fx_load("ping.bin"), g = fx_load("ack_coord.bin");
+	struct mf_msg_ping p;
+	struct mf_msg_ack a;
+
+	for (size_t n = 0; n < f.len - 1; n++) {
+		uint8_t *c = malloc(n ? n : 1); /* exact-size copy: ASan sees overreads */
+		memcpy(c, f.p + 1, n);
+		CU_ASSERT(mf_codec_decode_ping(c, n, &p) < 0);
+		free(c);
+	}
+	for (size_t n = 0; n < g.len - 1; n++) {
+		uint8_t *c = malloc(n ? n : 1);
+		memcpy(c, g.p + 1, n);
+		CU_ASSERT(mf_codec_decode_ack(c, n, &a) < 0);
+		free(c);
+	}
+	fx_free(&f);
+	fx_free(&g);
+}
+
+static void test_push_pull_decodes_captured_join(void)
+{
+	struct fixture f = fx_load("pushpull_join_resp.bin");
+	msgpack_sbuffer in;
+	struct mf_push_pull pp;
+
+	msgpack_sbuffer_init(&in);
+	inflate_fixture(f.p, f.len, &in);
+	CU_ASSERT_EQUAL_FATAL(in.data[0], MF_MSG_PUSH_PULL);
+	CU_ASSERT_EQUAL_FATAL(mf_codec_decode_push_pull((uint8_t *)in.data + 1, in.size - 1, &pp), 0);
+	CU_ASSERT(pp.header.join);
+	CU_ASSERT_EQUAL(pp.header.nodes, 2);
+	CU_ASSERT_EQUAL(pp.n_states, 2);
+	CU_ASSERT(bytes_eq(pp.states[0].name, "u3"));
+	CU_ASSERT(bytes_eq(pp.states[1].name, "u2"));
+	CU_ASSERT_EQUAL(pp.states[1].port, 7946);
+	CU_ASSERT_EQUAL(pp.states[1].state, MF_STATE_ALIVE);
+	CU_ASSERT_EQUAL(pp.states[1].incarnation, 1);
+	CU_ASSERT(pp.states[1].has_vsn && memcmp(pp.states[1].vsn, VSN, 6) == 0);
+	CU_ASSERT_EQUAL(pp.user_state.len, 590);
+	CU_ASSERT_EQUAL(pp.user_state.p[0], 2); /* serf messagePushPullType */
+	CU_ASSERT(pp.user_state.p + pp.user_state.len == (uint8_t *)in.data + in.size);
+	mf_codec_push_pull_free(&pp);
+	msgpack_sbuffer_destroy(&in);
+	fx_free(&f);
+}
+
+static void test_push_pull_encoder_matches_captured_join(void)
+{
+	struct fixture f = fx_load("pushpull_join_resp.bin");
+	msgpack_sbuffer in, sb;
+	struct mf_push_pull pp;
+
+	msgpack_sbuffer_init(&in);
+	msgpack_sbuffer_init(&sb);
+	inflate_fixture(f.p, f.len, &in);
+	CU_ASSERT_EQUAL_FATAL(mf_codec_decode_push_pull((uint8_t *)in.data + 1, in.size - 1, &pp), 0);
+	CU_ASSERT_EQUAL(mf_codec_encode_push_pull(&sb, pp.header.join, pp.states, pp.n_states,
+						  pp.user_state.p, pp.user_state.len), 0);
+	CU_ASSERT(sb.size == in.size && memcmp(sb.data, in.data, in.size) == 0);
+	mf_codec_push_pull_free(&pp);
+	msgpack_sbuffer_destroy(&in);
+	msgpack_sbuffer_destroy(&sb);
+	fx_free(&f);
+}
+
+static void test_push_pull_truncated_user_state_is_truncated(void)
+{
+	struct mf_msg_push_node_state s = {.name = B("a"), .addr = {LOOP3, 4}, .port = 1,
+					   .vsn = MF_VSN_SERF_INIT, .has_vsn = true};
+	msgpack_sbuffer sb;
+	struct mf_push_pull pp;
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_push_pull(&sb, false, &s, 1, (const uint8_t *)"xyz", 3), 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_push_pull((uint8_t *)sb.data + 1, sb.size - 1, &pp), 0);
+	CU_ASSERT_FALSE(pp.header.join);
+	CU_ASSERT(pp.n_states == 1 && bytes_eq(pp.states[0].name, "a"));
+	CU_ASSERT(pp.user_state.len == 3 && memcmp(pp.user_state.p, "xyz", 3) == 0);
+	mf_codec_push_pull_free(&pp);
+	for (size_t n = 0; n < sb.size - 1; n++)
+		CU_ASSERT(mf_codec_decode_push_pull((uint8_t *)sb.data + 1, n, &pp) < 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_user_stream_round_trips(void)
+{
+	msgpack_sbuffer sb;
+	struct mf_bytes m;
+	size_t n = 0;
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_user_stream(&sb, (const uint8_t *)"\x01hello", 6), 0);
+	CU_ASSERT_EQUAL(sb.data[0], MF_MSG_USER);
+	CU_ASSERT(memcmp(sb.data + 1, "\x81\xaaUserMsgLen\x06", 13) == 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_user_stream((uint8_t *)sb.data + 1, sb.size - 1, &m), 0);
+	CU_ASSERT(m.len == 6 && memcmp(m.p, "\x01hello", 6) == 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_user_stream((uint8_t *)sb.data + 1, sb.size - 2, &m), MF_ETRUNC);
+	CU_ASSERT_EQUAL(mf_codec_stream_complete((uint8_t *)sb.data, sb.size, &n), 1);
+	CU_ASSERT_EQUAL(n, sb.size);
+	CU_ASSERT_EQUAL(mf_codec_stream_complete((uint8_t *)sb.data, sb.size - 1, &n), 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_user_message_is_raw_after_type_byte(void)
+{
+	msgpack_sbuffer sb;
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_user(&sb, (const uint8_t *)"ab", 2), 0);
+	CU_ASSERT(sb.size == 3 && memcmp(sb.data, "\x08" "ab", 3) == 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_compound_splits_captured_gossip(void)
+{
+	struct fixture f = fx_load("crc_compound.bin"); /* [12][crc][7 ...] */
+	struct mf_bytes parts[8];
+	size_t n = 0;
+
+	CU_ASSERT_EQUAL_FATAL(f.p[5], MF_MSG_COMPOUND);
+	CU_ASSERT_EQUAL(mf_codec_split_compound(f.p + 6, f.len - 6, parts, 8, &n), 0);
+	CU_ASSERT_EQUAL(n, 2);
+	CU_ASSERT(parts[0].len == 60 && parts[0].p[0] == MF_MSG_ALIVE);
+	CU_ASSERT(parts[1].len == 18 && parts[1].p[0] == MF_MSG_USER);
+	CU_ASSERT_EQUAL(mf_codec_split_compound(f.p + 6, f.len - 6, parts, 1, &n), MF_ETOOBIG);
+	fx_free(&f);
+}
+
+static void test_compound_round_trip_and_truncated_tail(void)
+{
+	struct mf_bytes in[3] = {B("\x08one"), B("\x08two!"), B("\x08three")}, out[3];
+	msgpack_sbuffer sb;
+	size_t n = 0;
+
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_compound(&sb, in, 3), 0);
+	CU_ASSERT(memcmp(sb.data, "\x07\x03\x00\x04\x00\x05\x00\x06", 8) == 0);
+	CU_ASSERT_EQUAL(mf_codec_split_compound((uint8_t *)sb.data + 1, sb.size - 1, out, 3, &n), 0);
+	CU_ASSERT_EQUAL(n, 3);
+	for (size_t i = 0; i < 3; i++)
+		CU_ASSERT(out[i].len == in[i].len && memcmp(out[i].p, in[i].p, in[i].len) == 0);
+	/* cut into the last part: the first two survive, memberlist-style */
+	CU_ASSERT_EQUAL(mf_codec_split_compound((uint8_t *)sb.data + 1, sb.size - 3, out, 3, &n),
+			MF_ETRUNC);
+	CU_ASSERT_EQUAL(n, 2);
+	/* cut into the length table */
+	CU_ASSERT_EQUAL(mf_codec_split_compound((uint8_t *)sb.data + 1, 4, out, 3, &n), MF_ETRUNC);
+	CU_ASSERT_EQUAL(n, 0);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_crc_matches_captured_and_detects_corruption(void)
+{
+	struct fixture f = fx_load("crc_alive.bin");
+	struct mf_bytes inner;
+	msgpack_sbuffer sb;
+
+	CU_ASSERT_EQUAL(mf_codec_check_crc(f.p + 1, f.len - 1, &inner), 0);
+	CU_ASSERT(inner.p == f.p + 5 && inner.len == f.len - 5);
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_crc(&sb, f.p + 5, f.len - 5), 0);
+	CU_ASSERT(sb.size == f.len && memcmp(sb.data, f.p, f.len) == 0);
+	f.p[20] ^= 1;
+	CU_ASSERT_EQUAL(mf_codec_check_crc(f.p + 1, f.len - 1, &inner), MF_ECRC);
+	CU_ASSERT_EQUAL(mf_codec_check_crc(f.p + 1, 3, &inner), MF_ETRUNC);
+	msgpack_sbuffer_destroy(&sb);
+	fx_free(&f);
+}
+
+static void test_compress_round_trips_and_rejects_unknown_algo(void)
+{
+	static const char msg[] = "\x08 hello hello hello hello hello hello";
+	msgpack_sbuffer sb, out;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_init(&out);
+	CU_ASSERT_EQUAL(mf_codec_encode_compress(&sb, (const uint8_t *)msg, sizeof(msg) - 1), 0);
+	CU_ASSERT(memcmp(sb.data, "\x09\x82\xa4" "Algo\x00\xa3" "Buf", 11) == 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_compress((uint8_t *)sb.data + 1, sb.size - 1, &out, 1000), 0);
+	CU_ASSERT(out.size == sizeof(msg) - 1 && memcmp(out.data, msg, out.size) == 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_compress((uint8_t *)sb.data + 1, sb.size - 1, &out, 5),
+			MF_ETOOBIG);
+
+	msgpack_sbuffer_clear(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 2);
+	msgpack_pack_str_with_body(&pk, "Algo", 4);
+	msgpack_pack_uint8(&pk, 1);
+	msgpack_pack_str_with_body(&pk, "Buf", 3);
+	msgpack_pack_str_with_body(&pk, "", 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_compress((uint8_t *)sb.data, sb.size, &out, 1000),
+			MF_EDECOMPRESS);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&out);
+}
+
+/* Every proper prefix of a stream is "need more", the whole is complete. */
+static void check_stream_prefixes(const uint8_t *p, size_t len)
+{
+	size_t n = 0;
+	int bad = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (mf_codec_stream_complete(p, i, &n) != 0)
+			bad++;
+	CU_ASSERT_EQUAL(bad, 0);
+	CU_ASSERT_EQUAL(mf_codec_stream_complete(p, len, &n), 1);
+	CU_ASSERT_EQUAL(n, len);
+}
+
+static void test_stream_complete_on_captured_streams(void)
+{
+	struct fixture f = fx_load("pushpull_join_req.bin"), e = fx_load("enc_stream_req.bin");
+	msgpack_sbuffer in;
+	uint8_t *more;
+	size_t n = 0;
+
+	msgpack_sbuffer_init(&in);
+	check_stream_prefixes(f.p, f.len); /* [9]{Algo, Buf} */
+	check_stream_prefixes(e.p, e.len); /* [10][len][sealed] */
+	inflate_fixture(f.p, f.len, &in);
+	check_stream_prefixes((uint8_t *)in.data, in.size); /* [6]{hdr}{node}[user state] */
+	/* bytes after the message are not part of it */
+	more = malloc(in.size + 7);
+	memcpy(more, in.data, in.size);
+	memset(more + in.size, 0xc1, 7);
+	CU_ASSERT_EQUAL(mf_codec_stream_complete(more, in.size + 7, &n), 1);
+	CU_ASSERT_EQUAL(n, in.size);
+	free(more);
+	msgpack_sbuffer_destroy(&in);
+	fx_free(&f);
+	fx_free(&e);
+}
+
+static void test_stream_complete_refuses_unknown_and_oversized(void)
+{
+	static const uint8_t unknown[] = {7, 0, 0};
+	static const uint8_t huge[] = {10, 0x7f, 0xff, 0xff, 0xff};
+	static const uint8_t ping_garbage[] = {0, 0xc1};
+	size_t n;
+
+	CU_ASSERT_EQUAL(mf_codec_stream_complete(unknown, sizeof(unknown), &n), MF_EUNKNOWN);
+	CU_ASSERT_EQUAL(mf_codec_stream_complete(huge, sizeof(huge), &n), MF_ETOOBIG);
+	CU_ASSERT(mf_codec_stream_complete(ping_garbage, sizeof(ping_garbage), &n) < 0);
+}
+
+static void test_stream_complete_survives_random_input(void)
+{
+	uint64_t s = 0x9e3779b97f4a7c15ull;
+	uint8_t buf[256];
+	size_t n;
+
+	for (int i = 0; i < 20000; i++) {
+		size_t len = rnd(&s) % sizeof(buf);
+		for (size_t j = 0; j < len; j++)
+			buf[j] = (uint8_t)rnd(&s);
+		if (len)
+			buf[0] = (uint8_t)(rnd(&s) % 14);
+		int rc = mf_codec_stream_complete(buf, len, &n);
+		CU_ASSERT(rc <= 1);
+		if (rc == 1)
+			CU_ASSERT(n <= len);
+	}
+}
+
+int main(void)
+{
+	static const struct test_case tests[] = {
+		{"ping decodes captured serf ping", test_ping_decodes_captured_serf_ping},
+		{"ping encoder matches captured bytes", test_ping_encoder_matches_captured_bytes},
+		{"ping omits empty source fields", test_ping_omits_empty_source_fields},
+		{"ack decodes captured coordinate payload", test_ack_decodes_captured_coordinate_payload},
+		{"ack encoder matches captured bytes", test_ack_encoder_matches_captured_bytes},
+		{"ack nil payload is msgpack nil", test_ack_nil_payload_is_msgpack_nil},
+		{"alive decodes captured and encoder matches", test_alive_decodes_captured_and_encoder_matches},
+		{"alive round trips ipv6 and no vsn", test_alive_round_trips_ipv6_and_no_vsn},
+		{"indirect ping round trips", test_indirect_ping_round_trips},
+		{"nack err suspect dead round trip", test_nack_err_suspect_dead_round_trip},
+		{"decoder accepts bin, any order, wide ints, unknown keys",
+		 test_decoder_accepts_bin_any_order_wide_ints_unknown_keys},
+		{"decoder rejects missing field, wrong type, overflow",
+		 test_decoder_rejects_missing_field_wrong_type_and_overflow},
+		{"alive meta over limit is too big", test_alive_meta_over_limit_is_too_big},
+		{"huge declared count is truncated, not allocated",
+		 test_huge_declared_count_is_truncated_not_allocated},
+		{"deep nesting is refused without crash", test_deep_nesting_is_refused_without_crash},
+		{"every truncation of captured messages fails cleanly",
+		 test_every_truncation_of_captured_messages_fails_cleanly},
+		{"push-pull decodes captured join", test_push_pull_decodes_captured_join},
+		{"push-pull encoder matches captured join", test_push_pull_encoder_matches_captured_join},
+		{"push-pull truncations fail", test_push_pull_truncated_user_state_is_truncated},
+		{"user stream round trips", test_user_stream_round_trips},
+		{"user message is raw after type byte", test_user_message_is_raw_after_type_byte},
+		{"compound splits captured gossip", test_compound_splits_captured_gossip},
+		{"compound round trip and truncated tail", test_compound_round_trip_and_truncated_tail},
+		{"crc matches captured and detects corruption", test_crc_matches_captured_and_detects_corruption},
+		{"compress round trips and rejects unknown algo",
+		 test_compress_round_trips_and_rejects_unknown_algo},
+		{"stream complete on captured streams", test_stream_complete_on_captured_streams},
+		{"stream complete refuses unknown and oversized",
+		 test_stream_complete_refuses_unknown_and_oversized},
+		{"stream complete survives random input", test_stream_complete_survives_random_input},
+		{NULL, NULL},
+	};
+	return run_suite("gossip codec", tests);
+}
