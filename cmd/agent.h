@@ -1,0 +1,22 @@
+/*
+ * cmd/agent.h — `meshfed agent`: one gossip pool, its transport, the serf
+ * glue, the control socket, signals and retry-join, on one libuv loop.
+ *
+ * Lifecycle: start (bind, control socket) -> run (join with backoff, log
+ * membership events, serve control requests) -> on SIGINT/SIGTERM or
+ * `meshfed leave`: serf leave intent, pool leave, wait for it (bounded by
+ * leave_timeout), linger briefly to answer probes, close, exit 0. A second
+ * signal during the leave exits at once with 1.
+ */
+#ifndef MF_CMD_AGENT_H
+#define MF_CMD_AGENT_H
+
+#include <stddef.h>
+
+#include "cmd/config.h"
+
+/* Runs until the agent stops. Returns the process exit code; a startup
+ * failure returns 1 with one line in err. */
+int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap);
+
+#endif

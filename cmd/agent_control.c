@@ -1,0 +1,207 @@
+/*
+ * cmd/agent_control.c — the agent's answers to control requests
+ * (docs/control-protocol.md): members, info, join, leave, force-leave.
+ */
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/agent_internal.h"
+#include "gossip/serf.h"
+
+static json_t *tags_json(const struct mf_member *m)
+{
+	struct mf_tag tags[64];
+	size_t n = 0;
+	json_t *o = json_object();
+	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, 64, &n) < 0)
+		return o; /* not serf's format: no tags */
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(o, tags[i].key, json_string(tags[i].value));
+	return o;
+}
+
+static json_t *member_json(const struct mf_member *m)
+{
+	char ip[64] = "";
+	inet_ntop(m->addr.ip_len == 16 ? AF_INET6 : AF_INET, m->addr.ip, ip, sizeof(ip));
+	json_t *vsn = json_array();
+	for (int i = 0; i < MF_VSN_LEN; i++)
+		json_array_append_new(vsn, json_integer(m->vsn[i]));
+	return json_pack("{s:s,s:s,s:i,s:s,s:o,s:I,s:o}", "name", m->name, "addr", ip, "port",
+			 (int)m->addr.port, "status", mf_member_status_str(m->status), "tags",
+			 tags_json(m), "incarnation", (json_int_t)m->incarnation, "vsn", vsn);
+}
+
+json_t *mf_agent_members_json(struct mf_agent *a)
+{
+	json_t *arr = json_array();
+	size_t n = mf_pool_member_count(a->pool);
+	for (size_t i = 0; i < n; i++) {
+		struct mf_member m;
+		if (mf_pool_member_at(a->pool, i, &m) == 0)
+			json_array_append_new(arr, member_json(&m));
+	}
+	return arr;
+}
+
+json_t *mf_agent_info_json(struct mf_agent *a)
+{
+	static const char *profiles[] = {"wan", "lan", "local"};
+	struct mf_pool_stats s;
+	struct mf_transport_stats ts;
+	memset(&ts, 0, sizeof(ts));
+	mf_pool_get_stats(a->pool, &s);
+	if (a->tr)
+		mf_transport_get_stats(a->tr, &ts);
+
+	size_t counts[4] = {0};
+	size_t n = mf_pool_member_count(a->pool);
+	for (size_t i = 0; i < n; i++) {
+		struct mf_member m;
+		if (mf_pool_member_at(a->pool, i, &m) == 0 && m.status <= MF_MEMBER_LEFT)
+			counts[m.status]++;
+	}
+	json_t *by_cause = json_object();
+	for (int i = 1; i < MF_ERR_COUNT_; i++)
+		if (s.bad_by_cause[i])
+			json_object_set_new(by_cause, mf_strerror(-i),
+					    json_integer((json_int_t)s.bad_by_cause[i]));
+
+	const struct mf_serf_glue_stats *g = &a->glue.stats;
+	json_t *info = json_object();
+#define U(k, v) json_object_set_new(info, k, json_integer((json_int_t)(v)))
+	json_object_set_new(info, "node", json_string(a->cfg.node));
+	json_object_set_new(info, "dc", json_string(a->cfg.dc));
+	json_object_set_new(info, "advertise", json_string(a->advertise_str));
+	json_object_set_new(info, "profile", json_string(profiles[a->cfg.profile]));
+	json_object_set_new(info, "encrypted", json_boolean(a->keyring.n > 0));
+	U("uptime_s", (uv_hrtime() - (uint64_t)a->started) / 1000000000ull);
+	json_object_set_new(info, "members",
+			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)n, "alive",
+				      (json_int_t)counts[MF_MEMBER_ALIVE], "suspect",
+				      (json_int_t)counts[MF_MEMBER_SUSPECT], "failed",
+				      (json_int_t)counts[MF_MEMBER_FAILED], "left",
+				      (json_int_t)counts[MF_MEMBER_LEFT]));
+	U("health_score", s.health_score);
+	U("udp_in", s.udp_in);
+	U("udp_out", s.udp_out);
+	U("bytes_in", s.bytes_in);
+	U("bytes_out", s.bytes_out);
+	U("stream_in", s.stream_in);
+	U("stream_out", s.stream_out);
+	U("msgs_in", s.msgs_in);
+	U("msgs_out", s.msgs_out);
+	U("bad_packets", s.bad_packets);
+	json_object_set_new(info, "bad_by_cause", by_cause);
+	U("probes", s.probes);
+	U("probe_failures", s.probe_failures);
+	U("indirect_probes", s.indirect_probes);
+	U("tcp_fallback_probes", s.tcp_fallback_probes);
+	U("nacks_sent", s.nacks_sent);
+	U("nacks_received", s.nacks_received);
+	U("acks_missed_nack", s.acks_missed_nack);
+	U("suspicions", s.suspicions);
+	U("refutations", s.refutations);
+	U("deaths", s.deaths);
+	U("leaves", s.leaves);
+	U("push_pulls", s.push_pulls);
+	U("reconnect_attempts", s.reconnect_attempts);
+#undef U
+	json_object_set_new(
+		info, "transport",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "udp_send_errors",
+			  (json_int_t)ts.udp_send_errors, "udp_recv_errors",
+			  (json_int_t)ts.udp_recv_errors, "streams_accepted",
+			  (json_int_t)ts.streams_accepted, "streams_rejected",
+			  (json_int_t)ts.streams_rejected, "streams_oversize",
+			  (json_int_t)ts.streams_oversize, "streams_timed_out",
+			  (json_int_t)ts.streams_timed_out, "streams_bad",
+			  (json_int_t)ts.streams_bad, "streams_opened",
+			  (json_int_t)ts.streams_opened, "streams_failed",
+			  (json_int_t)ts.streams_failed, "inbound_now",
+			  (json_int_t)ts.inbound_now, "outbound_now",
+			  (json_int_t)ts.outbound_now));
+	json_object_set_new(
+		info, "serf",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lamport_time",
+			  (json_int_t)a->glue.clock, "join_intents", (json_int_t)g->join_intents,
+			  "leave_intents", (json_int_t)g->leave_intents, "rebroadcasts",
+			  (json_int_t)g->rebroadcasts, "push_pulls_merged",
+			  (json_int_t)g->push_pulls_merged, "push_pulls_sent",
+			  (json_int_t)g->push_pulls_sent, "refutations",
+			  (json_int_t)g->refutations, "unknown_msgs", (json_int_t)g->unknown_msgs,
+			  "decode_errors", (json_int_t)g->decode_errors));
+	return info;
+}
+
+static json_t *do_join(struct mf_agent *a, uint64_t client_id, const json_t *req)
+{
+	const json_t *addrs = json_object_get(req, "addrs");
+	size_t n = json_array_size(addrs);
+	if (!json_is_array(addrs) || n == 0 || n > MF_CONFIG_MAX_JOIN)
+		return mf_control_error("join: \"addrs\" must be an array of 1 to %d addresses",
+					MF_CONFIG_MAX_JOIN);
+	const char *list[MF_CONFIG_MAX_JOIN];
+	for (size_t i = 0; i < n; i++) {
+		struct mf_addr to;
+		list[i] = json_string_value(json_array_get(addrs, i));
+		if (!list[i] || mf_addr_parse(list[i], MF_DEFAULT_PORT, &to) < 0)
+			return mf_control_error("join: \"%s\" is not an IP:PORT address",
+						list[i] ? list[i] : "(not a string)");
+	}
+	mf_agent_start_joins(a, client_id, list, n);
+	return NULL; /* answered when every join is done */
+}
+
+static json_t *do_leave(struct mf_agent *a, uint64_t client_id)
+{
+	uint64_t *p = realloc(a->leave_clients, (a->n_leave_clients + 1) * sizeof(*p));
+	if (!p)
+		return mf_control_error("out of memory");
+	a->leave_clients = p;
+	a->leave_clients[a->n_leave_clients++] = client_id;
+	mf_agent_begin_leave(a); /* no-op when already leaving */
+	return NULL;             /* answered when the leave is done */
+}
+
+static json_t *do_force_leave(struct mf_agent *a, const json_t *req)
+{
+	const char *node = json_string_value(json_object_get(req, "node"));
+	if (!node || !*node)
+		return mf_control_error("force-leave: \"node\" must be a node name");
+	int r = mf_transport_force_leave(a->tr, node);
+	if (r == MF_ENOTFOUND)
+		return mf_control_error("force-leave: no member named %s", node);
+	if (r == MF_ESTATE)
+		return mf_control_error("force-leave: %s is not failed (only failed members can "
+					"be forced to leave)", node);
+	if (r < 0)
+		return mf_control_error("force-leave: %s", mf_strerror(r));
+	mf_log_info(&a->log, "forced %s to leave", node);
+	return json_pack("{s:b}", "ok", 1);
+}
+
+json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req)
+{
+	struct mf_agent *a = ctx;
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	if (!cmd)
+		return mf_control_error("request has no \"cmd\" string");
+	if (strcmp(cmd, "members") == 0)
+		return json_pack("{s:b,s:o}", "ok", 1, "members", mf_agent_members_json(a));
+	if (strcmp(cmd, "info") == 0)
+		return json_pack("{s:b,s:o}", "ok", 1, "info", mf_agent_info_json(a));
+	if (strcmp(cmd, "leave") == 0) {
+		if (a->state == MF_AGENT_STOPPING)
+			return mf_control_error("agent is shutting down");
+		return do_leave(a, client_id);
+	}
+	if (a->state != MF_AGENT_RUNNING || !a->tr)
+		return mf_control_error("agent is leaving");
+	if (strcmp(cmd, "join") == 0)
+		return do_join(a, client_id, req);
+	if (strcmp(cmd, "force-leave") == 0)
+		return do_force_leave(a, req);
+	return mf_control_error("unknown command \"%s\"", cmd);
+}

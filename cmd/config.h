@@ -1,0 +1,118 @@
+/*
+ * cmd/config.h — the agent's configuration: flags, the JSON config file,
+ * durations, and how they combine.
+ *
+ * Precedence: built-in defaults < config file(s) (-config-file, in order) <
+ * flags. Lists (`join`) append, maps (`tags`) merge key by key. Every key is
+ * validated when it is set, so an error names the flag or key and the value.
+ *
+ * Contract: pure parsing apart from mf_config_load_file() and
+ * mf_config_read_keyring(), which read the files they are given. No globals:
+ * the flag and key tables are const.
+ */
+#ifndef MF_CMD_CONFIG_H
+#define MF_CMD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cmd/flags.h"
+#include "gossip/keyring.h"
+#include "gossip/pool.h"
+
+#define MF_CONFIG_MAX_JOIN 64
+#define MF_CONFIG_MAX_TAGS 64
+#define MF_CONFIG_ADDR_MAX 64
+#define MF_CONFIG_PATH_MAX 4096
+#define MF_CONFIG_SOCK_MAX 107 /* sun_path minus the NUL */
+#define MF_CONFIG_DC_MAX 63
+#define MF_CONFIG_TAG_KEY_MAX 63  /* gossip/serf.h MF_TAG_KEY_MAX - 1 */
+#define MF_CONFIG_TAG_VALUE_MAX 255
+#define MF_DEFAULT_PORT 7946
+
+enum mf_log_level { MF_LOG_DEBUG = 0, MF_LOG_INFO, MF_LOG_WARN, MF_LOG_ERROR };
+int mf_log_level_parse(const char *s, enum mf_log_level *out);
+
+struct mf_config_tag {
+	char key[MF_CONFIG_TAG_KEY_MAX + 1];
+	char value[MF_CONFIG_TAG_VALUE_MAX + 1];
+};
+
+struct mf_agent_config {
+	char node[MF_NAME_MAX + 1];            /* "": the host name */
+	char dc[MF_CONFIG_DC_MAX + 1];         /* default "dc1" */
+	struct mf_addr bind;                   /* default 0.0.0.0:7946 */
+	struct mf_addr advertise;
+	bool has_advertise;                    /* else derived from bind */
+	char join[MF_CONFIG_MAX_JOIN][MF_CONFIG_ADDR_MAX];
+	size_t n_join;
+	uint8_t encrypt_key[MF_KEY_LEN];
+	bool has_encrypt;
+	char keyring_file[MF_CONFIG_PATH_MAX]; /* "": none */
+	enum mf_profile profile;               /* default wan */
+	char control[MF_CONFIG_SOCK_MAX + 1];  /* "": mf_config_default_control() */
+	struct mf_config_tag tags[MF_CONFIG_MAX_TAGS]; /* user tags (not dc/role) */
+	size_t n_tags;
+	enum mf_log_level log_level;           /* default info */
+	struct mf_pool_timing timing;          /* overrides, see timing_set */
+	uint32_t timing_set;                   /* bit i: mf_config_timing_keys[i] */
+	mf_time_t retry_interval;              /* first -join retry delay: 1 s */
+	mf_time_t retry_max_interval;          /* backoff cap: 30 s */
+	int retry_max;                         /* join rounds; 0 = until one succeeds */
+	mf_time_t leave_timeout;               /* graceful leave budget: 5 s */
+};
+
+void mf_config_init(struct mf_agent_config *c);
+
+/* Go-style duration: "500ms", "5s", "1m30s", "1.5h", "250us", "10ns".
+ * A unit is required; the result must fit. MF_EINVAL otherwise. */
+int mf_config_parse_duration(const char *s, mf_time_t *out);
+
+/* Sets one key from a string, as a flag does. `key` may use '-' or '_'
+ * ("log-level" == "log_level"); "tag" takes "k=v", "join" appends. On error
+ * returns MF_EINVAL with a message (without the key name) in err. */
+int mf_config_set(struct mf_agent_config *c, const char *key, const char *value, char *err,
+		  size_t errcap);
+
+/* Applies a parsed config-file object. Error messages name the key:
+ * `key "probe_interval": "5x" is not a duration ...`. */
+int mf_config_apply_json(struct mf_agent_config *c, const json_t *root, char *err, size_t errcap);
+/* Reads and applies one JSON config file; errors name the file. */
+int mf_config_load_file(struct mf_agent_config *c, const char *path, char *err, size_t errcap);
+
+/* The `meshfed agent` flag table (for parsing and -h). */
+extern const struct mf_flag mf_agent_flags[];
+extern const size_t mf_agent_flags_n;
+
+/* Parses `meshfed agent` arguments (after "agent"): loads -config-file(s)
+ * first, then applies the other flags in order. Returns 0, MF_FLAGS_HELP,
+ * MF_FLAGS_USAGE (bad syntax) or MF_EINVAL (bad value); err names the flag. */
+int mf_config_parse_args(struct mf_agent_config *c, int argc, char **argv, char *err,
+			 size_t errcap);
+
+/* The profile's timings with the overrides applied. */
+void mf_config_timing(const struct mf_agent_config *c, struct mf_pool_timing *t);
+
+/* The keys of -encrypt or the keyring file (serf's format: a JSON array of
+ * base64 keys, the first one primary). Empty keyring when neither is set.
+ * Both set is an error, as in serf. */
+int mf_config_read_keyring(const struct mf_agent_config *c, struct mf_keyring *kr, char *err,
+			   size_t errcap);
+
+/* Control socket path: $MESHFED_CONTROL, else /tmp/meshfed-<uid>.sock. */
+void mf_config_default_control(char *buf, size_t cap);
+
+/* Timing key names (config keys and flags), in struct mf_pool_timing order. */
+struct mf_config_timing_key {
+	const char *name;
+	size_t offset;   /* into struct mf_pool_timing */
+	bool duration;   /* mf_time_t; else int */
+	int min, max;    /* for ints */
+};
+extern const struct mf_config_timing_key mf_config_timing_keys[];
+extern const size_t mf_config_timing_keys_n;
+
+#endif

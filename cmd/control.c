@@ -1,0 +1,370 @@
+/* cmd/control.c — see cmd/control.h. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cmd/control.h"
+
+struct client {
+	struct client *prev, *next;
+	struct mf_control *srv;
+	uv_pipe_t pipe;
+	uv_timer_t idle;
+	uint64_t id;
+	char *line;            /* bytes of the request being read */
+	size_t len;
+	bool busy;             /* a deferred request is outstanding */
+	bool closing;
+	bool close_after_write;
+	int open_handles;
+	size_t pending_bytes;  /* written but not yet flushed to the peer */
+	size_t pending_writes;
+};
+
+struct mf_control {
+	uv_loop_t *loop;
+	uv_pipe_t listener;
+	struct mf_control_handler h;
+	char path[108];
+	struct client *clients;
+	size_t n_clients;
+	uint64_t next_id;
+	int open_handles;
+	bool closing;
+	void (*done)(void *ctx);
+	void *done_ctx;
+};
+
+struct write_req {
+	uv_write_t req;
+	struct client *c;
+	size_t len;
+	char data[];
+};
+
+json_t *mf_control_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
+}
+
+static void maybe_done(struct mf_control *s)
+{
+	if (!s->closing || s->open_handles > 0 || s->n_clients > 0)
+		return;
+	void (*done)(void *) = s->done;
+	void *ctx = s->done_ctx;
+	free(s);
+	if (done)
+		done(ctx);
+}
+
+static void on_client_handle_closed(uv_handle_t *h)
+{
+	struct client *c = h->data;
+	if (--c->open_handles > 0)
+		return;
+	struct mf_control *s = c->srv;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->n_clients--;
+	free(c->line);
+	free(c);
+	maybe_done(s);
+}
+
+static void client_close(struct client *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	uv_close((uv_handle_t *)&c->pipe, on_client_handle_closed);
+	uv_close((uv_handle_t *)&c->idle, on_client_handle_closed);
+}
+
+static void on_idle(uv_timer_t *t)
+{
+	client_close(t->data);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+	struct write_req *w = (struct write_req *)req;
+	struct client *c = w->c;
+	c->pending_bytes -= w->len;
+	c->pending_writes--;
+	free(w);
+	if (status < 0 || (c->close_after_write && c->pending_writes == 0))
+		client_close(c);
+}
+
+static void client_send(struct client *c, json_t *resp)
+{
+	char *s = json_dumps(resp, JSON_COMPACT);
+	json_decref(resp);
+	if (c->closing) {
+		free(s);
+		return;
+	}
+	size_t len = s ? strlen(s) : 0;
+	struct write_req *w = s ? malloc(sizeof(*w) + len + 1) : NULL;
+	if (!w || c->pending_bytes + len + 1 > MF_CONTROL_MAX_PENDING) {
+		/* The client does not read its answers: drop it, not the agent. */
+		free(s);
+		free(w);
+		client_close(c);
+		return;
+	}
+	memcpy(w->data, s, len);
+	w->data[len] = '\n';
+	w->len = len + 1;
+	w->c = c;
+	free(s);
+	uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
+		free(w);
+		client_close(c);
+		return;
+	}
+	c->pending_bytes += w->len;
+	c->pending_writes++;
+	uv_timer_again(&c->idle);
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	struct client *c = h->data;
+	(void)suggested;
+	/* One byte of slack to detect an over-long line. */
+	*buf = uv_buf_init(c->line + c->len, (unsigned)(MF_CONTROL_MAX_LINE + 1 - c->len));
+}
+
+/* Handles every complete line in the buffer until a request is deferred. */
+static void process_lines(struct client *c)
+{
+	while (!c->busy && !c->closing) {
+		char *nl = memchr(c->line, '\n', c->len);
+		if (!nl)
+			break;
+		*nl = '\0';
+		size_t used = (size_t)(nl - c->line) + 1;
+		json_error_t je;
+		json_t *req = json_loads(c->line, 0, &je);
+		memmove(c->line, nl + 1, c->len - used);
+		c->len -= used;
+		json_t *resp;
+		if (!req || !json_is_object(req)) {
+			resp = mf_control_error("request is not a JSON object: %s",
+						req ? "wrong type" : je.text);
+		} else {
+			resp = c->srv->h.on_request(c->srv->h.ctx, c->id, req);
+		}
+		json_decref(req);
+		if (resp) {
+			client_send(c, resp);
+		} else {
+			c->busy = true;
+			uv_read_stop((uv_stream_t *)&c->pipe);
+			uv_timer_stop(&c->idle); /* a join may legitimately take long */
+		}
+	}
+	if (!c->busy && !c->closing && c->len > MF_CONTROL_MAX_LINE) {
+		client_send(c, mf_control_error("request line longer than %d bytes",
+						MF_CONTROL_MAX_LINE));
+		c->close_after_write = true;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+	}
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	struct client *c = st->data;
+	(void)buf;
+	if (nread < 0) {
+		/* EOF: finish answering what was asked, then close. */
+		if (c->pending_writes == 0 && !c->busy)
+			client_close(c);
+		else
+			c->close_after_write = true;
+		uv_read_stop(st);
+		return;
+	}
+	c->len += (size_t)nread;
+	uv_timer_again(&c->idle);
+	process_lines(c);
+}
+
+void mf_control_respond(struct mf_control *s, uint64_t client_id, json_t *resp)
+{
+	struct client *c;
+	for (c = s->clients; c; c = c->next)
+		if (c->id == client_id)
+			break;
+	if (!c || c->closing || !c->busy) {
+		json_decref(resp);
+		return;
+	}
+	c->busy = false;
+	client_send(c, resp);
+	if (c->closing)
+		return;
+	if (c->close_after_write) {
+		if (c->pending_writes == 0)
+			client_close(c);
+		return;
+	}
+	process_lines(c);
+	if (!c->busy && !c->closing)
+		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+	struct mf_control *s = server->data;
+	if (status < 0 || s->closing)
+		return;
+	struct client *c = calloc(1, sizeof(*c));
+	char *line = malloc(MF_CONTROL_MAX_LINE + 1);
+	if (!c || !line) {
+		free(c);
+		free(line);
+		return;
+	}
+	c->srv = s;
+	c->line = line;
+	c->id = ++s->next_id;
+	uv_pipe_init(s->loop, &c->pipe, 0);
+	uv_timer_init(s->loop, &c->idle);
+	c->pipe.data = c->idle.data = c;
+	c->open_handles = 2;
+	c->next = s->clients;
+	if (s->clients)
+		s->clients->prev = c;
+	s->clients = c;
+	s->n_clients++;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || s->n_clients > MF_CONTROL_MAX_CLIENTS) {
+		client_close(c);
+		return;
+	}
+	uv_timer_start(&c->idle, on_idle, MF_CONTROL_IDLE_MS, MF_CONTROL_IDLE_MS);
+	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
+		client_close(c);
+}
+
+/* A socket file left by a dead agent is removed; a live agent's is not. */
+static int check_existing(const char *path, char *err, size_t errcap)
+{
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errcap, "control socket %s: exists and is not a socket", path);
+		return -1;
+	}
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(fd);
+		snprintf(err, errcap, "control socket %s: another agent is listening on it", path);
+		return -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		snprintf(err, errcap, "control socket %s: cannot remove stale socket: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+	struct mf_control *s = h->data;
+	s->open_handles--;
+	maybe_done(s);
+}
+
+int mf_control_new(uv_loop_t *loop, const char *path, const struct mf_control_handler *h,
+		   struct mf_control **out, char *err, size_t errcap)
+{
+	struct sockaddr_un sa;
+	if (strlen(path) == 0 || strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errcap, "control socket path must be 1 to %zu bytes: %s",
+			 sizeof(sa.sun_path) - 1, path);
+		return -1;
+	}
+	if (check_existing(path, err, errcap) < 0) {
+		if (!*err)
+			snprintf(err, errcap, "control socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	struct mf_control *s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	s->loop = loop;
+	s->h = *h;
+	snprintf(s->path, sizeof(s->path), "%s", path);
+	uv_pipe_init(loop, &s->listener, 0);
+	s->listener.data = s;
+	s->open_handles = 1;
+	/* Created 0600 from the start: no window where others could connect. */
+	mode_t old = umask(0177);
+	int r = uv_pipe_bind(&s->listener, path);
+	umask(old);
+	if (r == 0)
+		r = chmod(path, 0600) < 0 ? uv_translate_sys_error(errno) : 0;
+	if (r == 0)
+		r = uv_listen((uv_stream_t *)&s->listener, 64, on_connection);
+	if (r < 0) {
+		snprintf(err, errcap, "control socket %s: %s", path, uv_strerror(r));
+		s->closing = true;
+		uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+void mf_control_close(struct mf_control *s, void (*done)(void *ctx), void *ctx)
+{
+	if (s->closing)
+		return;
+	s->closing = true;
+	s->done = done;
+	s->done_ctx = ctx;
+	unlink(s->path);
+	for (struct client *c = s->clients; c; c = c->next) {
+		if (c->pending_writes == 0 || c->closing) {
+			client_close(c);
+			continue;
+		}
+		/* Let a last answer (to `leave`) reach its reader, briefly. */
+		c->close_after_write = true;
+		uv_read_stop((uv_stream_t *)&c->pipe);
+		uv_timer_start(&c->idle, on_idle, 1000, 0);
+	}
+	uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+}

@@ -1,0 +1,51 @@
+/*
+ * cmd/control.h — the agent's control socket server (docs/control-protocol.md).
+ *
+ * A Unix stream socket (mode 0600): each request is one JSON object on one
+ * line, each response one JSON object on one line, in order.
+ *
+ * Contract: never stalls the agent. Everything is non-blocking on the
+ * agent's loop; a request line is at most MF_CONTROL_MAX_LINE bytes, a
+ * client with more than MF_CONTROL_MAX_PENDING bytes of unread responses or
+ * idle for MF_CONTROL_IDLE is dropped, at most MF_CONTROL_MAX_CLIENTS are
+ * served at once. The server knows nothing of pools: it hands parsed
+ * requests to its handler.
+ */
+#ifndef MF_CMD_CONTROL_H
+#define MF_CMD_CONTROL_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#define MF_CONTROL_MAX_LINE (64 * 1024)
+#define MF_CONTROL_MAX_PENDING ((size_t)64 * 1024 * 1024)
+#define MF_CONTROL_MAX_CLIENTS 64
+#define MF_CONTROL_IDLE_MS (300 * 1000)
+
+struct mf_control;
+
+struct mf_control_handler {
+	void *ctx;
+	/* A request (a JSON object) from client `client_id`. Return the response
+	 * (consumed) to answer at once, or NULL to answer later with
+	 * mf_control_respond(); the client sends nothing more meanwhile. */
+	json_t *(*on_request)(void *ctx, uint64_t client_id, const json_t *req);
+};
+
+/* Binds and listens on `path`. A stale socket file is replaced; a live one
+ * (another agent answers) or a non-socket file is an error, as is a path
+ * longer than sun_path. Errors: one line in err. */
+int mf_control_new(uv_loop_t *loop, const char *path, const struct mf_control_handler *h,
+		   struct mf_control **out, char *err, size_t errcap);
+/* Answers a deferred request; dropped if the client is gone. Consumes resp. */
+void mf_control_respond(struct mf_control *c, uint64_t client_id, json_t *resp);
+/* Closes the listener and every client, unlinks the socket file; `done`
+ * runs when all handles are closed and the server is freed. */
+void mf_control_close(struct mf_control *c, void (*done)(void *ctx), void *ctx);
+
+/* {"ok":false,"error":msg} */
+json_t *mf_control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * cmd/control_client.h — the CLI side of the control socket
+ * (docs/control-protocol.md): connect, send one JSON request line, read one
+ * JSON response line, with a deadline. Blocking: only the short-lived CLI
+ * subcommands use it, never the agent.
+ */
+#ifndef MF_CMD_CONTROL_CLIENT_H
+#define MF_CMD_CONTROL_CLIENT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define MF_CTL_TIMEOUT_MS 120000 /* joins wait for the pool's tcp_timeout */
+
+/* Sends `req` (not consumed) and returns the response object in *resp (the
+ * caller json_decref()s it) when it says "ok": true. Otherwise returns
+ * negative with one line in err: the connection problem or the agent's
+ * "error" text. */
+int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **resp, char *err,
+		size_t errcap);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * cmd/main.c — `meshfed <subcommand>`: the table of subcommands.
+ *
+ * Each subcommand lives in its own file (cmd/cmd_<name>.c) and is one row
+ * here; later ones (rtt, coords, routes) are added the same way.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cli.h"
+
+static const struct mf_cmd commands[] = {
+	{"agent", "run a meshfed agent", mf_cmd_agent},
+	{"members", "list the members of the agent's pool", mf_cmd_members},
+	{"join", "tell the agent to join other agents", mf_cmd_join},
+	{"leave", "make the agent leave gracefully and exit", mf_cmd_leave},
+	{"force-leave", "mark a failed member as left", mf_cmd_force_leave},
+	{"info", "show the agent's counters", mf_cmd_info},
+	{"keygen", "print a new random gossip encryption key", mf_cmd_keygen},
+};
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: meshfed <subcommand> [options]\n\nSubcommands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "    %-13s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\n`meshfed <subcommand> -h` shows a subcommand's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return MF_EXIT_USAGE;
+	}
+	const char *sub = argv[1];
+	if (strcmp(sub, "-h") == 0 || strcmp(sub, "-help") == 0 || strcmp(sub, "--help") == 0 ||
+	    strcmp(sub, "help") == 0) {
+		usage(stdout);
+		return MF_EXIT_OK;
+	}
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		if (strcmp(sub, commands[i].name) == 0)
+			return commands[i].run(argc - 2, argv + 2);
+	mf_cli_error(NULL, "unknown subcommand \"%s\" (see meshfed --help)", sub);
+	return MF_EXIT_USAGE;
+}

@@ -1,0 +1,343 @@
+/* cmd/serf_glue.c — see cmd/serf_glue.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/serf_glue.h"
+#include "gossip/serf.h"
+
+void mf_serf_clock_witness(uint64_t *clock, uint64_t v)
+{
+	/* serf lamport.go Witness: if other < cur return; cur = other + 1 */
+	if (v < *clock)
+		return;
+	*clock = v + 1;
+}
+
+void mf_serf_glue_init(struct mf_serf_glue *g, const char *self)
+{
+	memset(g, 0, sizeof(*g));
+	snprintf(g->self, sizeof(g->self), "%s", self);
+	/* serf.go Create: every clock starts at 1 so a join LTime of 0 is old. */
+	g->clock = g->event_clock = g->query_clock = 1;
+	msgpack_sbuffer_init(&g->scratch);
+}
+
+void mf_serf_glue_free(struct mf_serf_glue *g)
+{
+	for (size_t i = 0; i < g->n_entries; i++)
+		free(g->entries[i].name);
+	free(g->entries);
+	for (size_t i = 0; i < g->n_queue; i++) {
+		free(g->queue[i].key);
+		free(g->queue[i].msg);
+	}
+	free(g->queue);
+	msgpack_sbuffer_destroy(&g->scratch);
+	memset(g, 0, sizeof(*g));
+}
+
+static struct mf_serf_entry *find(struct mf_serf_glue *g, const char *name, size_t len)
+{
+	for (size_t i = 0; i < g->n_entries; i++)
+		if (strlen(g->entries[i].name) == len && memcmp(g->entries[i].name, name, len) == 0)
+			return &g->entries[i];
+	return NULL;
+}
+
+static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *name, size_t len)
+{
+	struct mf_serf_entry *e = find(g, name, len);
+	if (e || len == 0 || len > MF_NAME_MAX || g->n_entries >= MF_SERF_GLUE_MAX_ENTRIES)
+		return e;
+	if (g->n_entries == g->cap_entries) {
+		size_t cap = g->cap_entries ? g->cap_entries * 2 : 16;
+		struct mf_serf_entry *p = realloc(g->entries, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		g->entries = p;
+		g->cap_entries = cap;
+	}
+	char *n = malloc(len + 1);
+	if (!n)
+		return NULL;
+	memcpy(n, name, len);
+	n[len] = '\0';
+	e = &g->entries[g->n_entries++];
+	memset(e, 0, sizeof(*e));
+	e->name = n;
+	return e;
+}
+
+static void drop_entry(struct mf_serf_glue *g, struct mf_serf_entry *e)
+{
+	free(e->name);
+	*e = g->entries[--g->n_entries];
+}
+
+static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, const uint8_t *msg,
+		    size_t len)
+{
+	if (g->n_queue >= MF_SERF_GLUE_MAX_QUEUE) {
+		g->stats.queue_drops++;
+		return;
+	}
+	if (g->n_queue == g->cap_queue) {
+		size_t cap = g->cap_queue ? g->cap_queue * 2 : 8;
+		struct mf_serf_queued *p = realloc(g->queue, cap * sizeof(*p));
+		if (!p) {
+			g->stats.queue_drops++;
+			return;
+		}
+		g->queue = p;
+		g->cap_queue = cap;
+	}
+	/* One key per node: a newer intent for a node replaces an older one. */
+	char *key = malloc(12 + node_len + 1);
+	uint8_t *copy = malloc(len ? len : 1);
+	if (!key || !copy) {
+		free(key);
+		free(copy);
+		g->stats.queue_drops++;
+		return;
+	}
+	memcpy(key, "serf-intent:", 12);
+	memcpy(key + 12, node, node_len);
+	key[12 + node_len] = '\0';
+	memcpy(copy, msg, len);
+	g->queue[g->n_queue++] = (struct mf_serf_queued){key, copy, len};
+}
+
+/* serf.go handleNodeJoinIntent: true when it must be rebroadcast. */
+static bool join_intent(struct mf_serf_glue *g, const char *node, size_t len, uint64_t ltime)
+{
+	mf_serf_clock_witness(&g->clock, ltime);
+	struct mf_serf_entry *e = find(g, node, len);
+	if (e && ltime <= e->ltime)
+		return false;
+	if (!e && !(e = find_or_add(g, node, len)))
+		return false;
+	e->ltime = ltime;
+	e->leave_intent = false;
+	return true;
+}
+
+/* serf.go handleNodeLeaveIntent. */
+static bool leave_intent(struct mf_serf_glue *g, const char *node, size_t len, uint64_t ltime)
+{
+	mf_serf_clock_witness(&g->clock, ltime);
+	struct mf_serf_entry *e = find(g, node, len);
+	if (e && ltime <= e->ltime)
+		return false;
+	if (len == strlen(g->self) && memcmp(node, g->self, len) == 0 && !g->leaving) {
+		/* A stale leave intent for us while we run: refute with a join. */
+		g->stats.refutations++;
+		mf_serf_glue_join_intent(g);
+		return false;
+	}
+	if (!e && !(e = find_or_add(g, node, len)))
+		return false;
+	e->ltime = ltime;
+	e->leave_intent = true;
+	return true;
+}
+
+static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct mf_serf_glue *g = ctx;
+	int type = mf_serf_msg_type(msg, len);
+	bool rebroadcast = false;
+	struct mf_bytes node = {0};
+	if (type == MF_SERF_MSG_JOIN) {
+		struct mf_serf_join j;
+		if (mf_serf_decode_join(msg + 1, len - 1, &j) < 0) {
+			g->stats.decode_errors++;
+			return;
+		}
+		g->stats.join_intents++;
+		node = j.node;
+		rebroadcast = join_intent(g, (const char *)j.node.p, j.node.len, j.ltime);
+	} else if (type == MF_SERF_MSG_LEAVE) {
+		struct mf_serf_leave l;
+		if (mf_serf_decode_leave(msg + 1, len - 1, &l) < 0) {
+			g->stats.decode_errors++;
+			return;
+		}
+		g->stats.leave_intents++;
+		node = l.node;
+		rebroadcast = leave_intent(g, (const char *)l.node.p, l.node.len, l.ltime);
+	} else {
+		g->stats.unknown_msgs++; /* serf logs these at WARN; we just count */
+		return;
+	}
+	if (rebroadcast) {
+		g->stats.rebroadcasts++;
+		enqueue(g, (const char *)node.p, node.len, msg, len);
+	}
+}
+
+static size_t local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
+{
+	struct mf_serf_glue *g = ctx;
+	(void)join;
+	struct mf_serf_status_ltime *st = calloc(g->n_entries + 1, sizeof(*st));
+	struct mf_bytes *left = calloc(g->n_entries + 1, sizeof(*left));
+	size_t n_st = 0, n_left = 0, out = 0;
+	if (!st || !left)
+		goto done;
+	for (size_t i = 0; i < g->n_entries; i++) {
+		const struct mf_serf_entry *e = &g->entries[i];
+		if (!e->in_pool)
+			continue;
+		struct mf_bytes name = {(const uint8_t *)e->name, strlen(e->name)};
+		st[n_st++] = (struct mf_serf_status_ltime){name, e->ltime};
+		/* Only members we saw leave by intent: a guessed time could turn
+		 * a member that came back into `leaving` on serf's side. */
+		if (e->pool_left && e->leave_intent && e->ltime > 0)
+			left[n_left++] = name;
+	}
+	struct mf_serf_push_pull pp = {
+		.ltime = g->clock,
+		.event_ltime = g->event_clock,
+		.query_ltime = g->query_clock,
+		.status = st,
+		.n_status = n_st,
+		.left = left,
+		.n_left = n_left,
+	};
+	msgpack_sbuffer_clear(&g->scratch);
+	if (mf_serf_encode_push_pull(&g->scratch, &pp) == 0 && g->scratch.size <= cap) {
+		memcpy(buf, g->scratch.data, g->scratch.size);
+		out = g->scratch.size;
+		g->stats.push_pulls_sent++;
+	}
+done:
+	free(st);
+	free(left);
+	return out;
+}
+
+static void merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bool join)
+{
+	struct mf_serf_glue *g = ctx;
+	(void)join;
+	if (len == 0)
+		return; /* a peer without serf state (or an older meshfed) */
+	if (mf_serf_msg_type(buf, len) != MF_SERF_MSG_PUSH_PULL) {
+		g->stats.decode_errors++;
+		return;
+	}
+	struct mf_serf_push_pull pp;
+	if (mf_serf_decode_push_pull(buf + 1, len - 1, &pp) < 0) {
+		g->stats.decode_errors++;
+		return;
+	}
+	g->stats.push_pulls_merged++;
+	/* delegate.go MergeRemoteState: witness one below, nothing was sent at it. */
+	if (pp.ltime > 0)
+		mf_serf_clock_witness(&g->clock, pp.ltime - 1);
+	if (pp.event_ltime > 0)
+		mf_serf_clock_witness(&g->event_clock, pp.event_ltime - 1);
+	if (pp.query_ltime > 0)
+		mf_serf_clock_witness(&g->query_clock, pp.query_ltime - 1);
+	for (size_t i = 0; i < pp.n_left; i++) {
+		uint64_t lt = 0;
+		for (size_t j = 0; j < pp.n_status; j++)
+			if (pp.status[j].node.len == pp.left[i].len &&
+			    memcmp(pp.status[j].node.p, pp.left[i].p, pp.left[i].len) == 0)
+				lt = pp.status[j].ltime;
+		(void)leave_intent(g, (const char *)pp.left[i].p, pp.left[i].len, lt + 1);
+	}
+	for (size_t j = 0; j < pp.n_status; j++) {
+		bool is_left = false;
+		for (size_t i = 0; i < pp.n_left && !is_left; i++)
+			is_left = pp.status[j].node.len == pp.left[i].len &&
+				  memcmp(pp.status[j].node.p, pp.left[i].p, pp.left[i].len) == 0;
+		if (!is_left)
+			(void)join_intent(g, (const char *)pp.status[j].node.p,
+					  pp.status[j].node.len, pp.status[j].ltime);
+	}
+	mf_serf_push_pull_free(&pp);
+}
+
+void mf_serf_glue_delegate(struct mf_serf_glue *g, struct mf_pool_delegate *d)
+{
+	d->ctx = g;
+	d->on_user_msg = on_user_msg;
+	d->local_state = local_state;
+	d->merge_remote_state = merge_remote_state;
+}
+
+void mf_serf_glue_on_event(struct mf_serf_glue *g, const struct mf_pool_event *ev)
+{
+	if (ev->kind == MF_EV_JOIN_DONE || !ev->name)
+		return;
+	size_t len = strlen(ev->name);
+	struct mf_serf_entry *e;
+	switch (ev->kind) {
+	case MF_EV_JOIN:
+	case MF_EV_UPDATE:
+		if ((e = find_or_add(g, ev->name, len))) {
+			e->in_pool = true;
+			e->pool_left = false;
+		}
+		break;
+	case MF_EV_LEFT:
+		if ((e = find_or_add(g, ev->name, len))) {
+			e->in_pool = true;
+			e->pool_left = true;
+		}
+		break;
+	case MF_EV_REAPED:
+		if ((e = find(g, ev->name, len)))
+			drop_entry(g, e);
+		break;
+	default:
+		break;
+	}
+}
+
+int mf_serf_glue_join_intent(struct mf_serf_glue *g)
+{
+	/* serf.go broadcastJoin(clock.Time()): witness our own time. */
+	struct mf_serf_join j = {g->clock, {(const uint8_t *)g->self, strlen(g->self)}};
+	mf_serf_clock_witness(&g->clock, j.ltime);
+	struct mf_serf_entry *e = find_or_add(g, g->self, j.node.len);
+	if (e) {
+		e->ltime = j.ltime;
+		e->leave_intent = false;
+	}
+	msgpack_sbuffer_clear(&g->scratch);
+	int r = mf_serf_encode_join(&g->scratch, &j);
+	if (r == 0)
+		enqueue(g, g->self, j.node.len, (const uint8_t *)g->scratch.data, g->scratch.size);
+	return r;
+}
+
+int mf_serf_glue_leave_intent(struct mf_serf_glue *g)
+{
+	/* serf.go Leave: LTime = clock.Time(), then Increment. */
+	struct mf_serf_leave l = {g->clock, {(const uint8_t *)g->self, strlen(g->self)}, false};
+	g->clock++;
+	g->leaving = true;
+	struct mf_serf_entry *e = find_or_add(g, g->self, l.node.len);
+	if (e) {
+		e->ltime = l.ltime;
+		e->leave_intent = true;
+	}
+	msgpack_sbuffer_clear(&g->scratch);
+	int r = mf_serf_encode_leave(&g->scratch, &l);
+	if (r == 0)
+		enqueue(g, g->self, l.node.len, (const uint8_t *)g->scratch.data, g->scratch.size);
+	return r;
+}
+
+void mf_serf_glue_flush(struct mf_serf_glue *g, mf_transport_t *t)
+{
+	for (size_t i = 0; i < g->n_queue; i++) {
+		(void)mf_transport_broadcast_user(t, g->queue[i].key, g->queue[i].msg,
+						  g->queue[i].len);
+		free(g->queue[i].key);
+		free(g->queue[i].msg);
+	}
+	g->n_queue = 0;
+}

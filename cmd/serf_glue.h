@@ -1,0 +1,93 @@
+/*
+ * cmd/serf_glue.h — what the agent adds on top of the pool so stock serf
+ * agents treat it as one of their own (serf 0.9.4 serf.go, delegate.go).
+ *
+ *  - A Lamport clock (serf's `clock`, starting at 1), witnessed from every
+ *    serf message and push-pull we see.
+ *  - Join and leave intents (messageJoin/messageLeave): ours are queued for
+ *    gossip after a successful join and before a graceful leave, so serf
+ *    marks us `left` rather than `failed`; others' are rebroadcast when new,
+ *    exactly when serf would (handleNodeJoinIntent/handleNodeLeaveIntent).
+ *  - The push-pull user state: we send a messagePushPull (serf logs an error
+ *    on an empty one) and merge a peer's (witness clocks, learn intents).
+ *  - Anything else (user events, queries, meshfed's own types) is ignored
+ *    and counted.
+ *
+ * Contract: no I/O. The pool delegates run inside pool calls and must not
+ * call back into it, so messages to broadcast are queued here and pushed
+ * by mf_serf_glue_flush() after the call (the transport's after_drain).
+ * A later delegate multiplexer (coordinates, routing) wraps these hooks.
+ */
+#ifndef MF_CMD_SERF_GLUE_H
+#define MF_CMD_SERF_GLUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "gossip/pool.h"
+#include "gossip/transport.h"
+
+#define MF_SERF_GLUE_MAX_ENTRIES 65536 /* bound on nodes remembered */
+#define MF_SERF_GLUE_MAX_QUEUE 1024    /* bound on unflushed broadcasts */
+
+/* What we know of one node's serf status. */
+struct mf_serf_entry {
+	char *name;
+	uint64_t ltime;     /* serf statusLTime: latest intent seen */
+	bool in_pool;       /* the pool has it (any status) */
+	bool pool_left;     /* the pool says it left */
+	bool leave_intent;  /* its latest intent is a leave */
+};
+
+struct mf_serf_queued {
+	char *key;
+	uint8_t *msg;
+	size_t len;
+};
+
+struct mf_serf_glue_stats {
+	uint64_t join_intents, leave_intents;  /* received */
+	uint64_t rebroadcasts;
+	uint64_t push_pulls_merged, push_pulls_sent;
+	uint64_t refutations;                  /* of a stale leave intent for us */
+	uint64_t unknown_msgs;                 /* user events, queries, ... */
+	uint64_t decode_errors;
+	uint64_t queue_drops;
+};
+
+struct mf_serf_glue {
+	char self[MF_NAME_MAX + 1];
+	uint64_t clock, event_clock, query_clock; /* serf's three Lamport clocks */
+	bool leaving;
+	struct mf_serf_entry *entries;
+	size_t n_entries, cap_entries;
+	struct mf_serf_queued *queue;
+	size_t n_queue, cap_queue;
+	msgpack_sbuffer scratch;
+	struct mf_serf_glue_stats stats;
+};
+
+void mf_serf_glue_init(struct mf_serf_glue *g, const char *self);
+void mf_serf_glue_free(struct mf_serf_glue *g);
+
+/* Sets ctx, on_user_msg, local_state and merge_remote_state. */
+void mf_serf_glue_delegate(struct mf_serf_glue *g, struct mf_pool_delegate *d);
+
+/* Tracks pool membership (for StatusLTimes / LeftMembers). */
+void mf_serf_glue_on_event(struct mf_serf_glue *g, const struct mf_pool_event *ev);
+
+/* Queues our join intent (after a successful join, as serf Join does). */
+int mf_serf_glue_join_intent(struct mf_serf_glue *g);
+/* Queues our leave intent (serf Leave, before memberlist's Leave). */
+int mf_serf_glue_leave_intent(struct mf_serf_glue *g);
+
+/* Hands queued messages to the pool's user broadcast queue. */
+void mf_serf_glue_flush(struct mf_serf_glue *g, mf_transport_t *t);
+
+/* Witness semantics of serf's LamportClock: the clock ends above v. */
+void mf_serf_clock_witness(uint64_t *clock, uint64_t v);
+
+#endif
