@@ -1,0 +1,314 @@
+/*
+ * coord/client.c — the Vivaldi client. See client.h.
+ *
+ * Design (details and measurements in docs/coordinates.md):
+ *
+ * serf's client takes one spring step per RTT sample: it moves towards or
+ * away from the one peer it just measured by a fraction of the error. That
+ * is cheap and forgetful: a node with 200 samples behind it still positions
+ * itself from the latest one, so the embedding converges slowly and keeps
+ * jittering at the level of a single sample's error.
+ *
+ * meshfed keeps serf's step (so error and the early, coarse placement behave
+ * exactly like serf's), and also remembers, per peer, the peer's latest
+ * coordinate and the median of its last RTTs (the latency filter of [2] that
+ * serf keeps anyway). After each sample it refits its own coordinate to all
+ * remembered peers at once (coord/fit.h), weighting each by the peer's
+ * confidence and by the sample's age, since peers move after we stored
+ * them (the neighbour decay of [2]). SWIM probes every member round-robin,
+ * so within n probe intervals the table holds a sample of every peer.
+ */
+#include "coord/client.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coord/fit.h"
+#include "gossip/err.h"
+
+/* serf client.go updateVivaldi: RTTs and total errors are floored here. */
+#define ZERO_THRESHOLD 1.0e-6
+
+int mf_coord_client_init(struct mf_coord_client *c, const struct mf_coord_config *cfg)
+{
+	int rc = mf_coord_config_check(cfg);
+	if (rc < 0)
+		return rc;
+	memset(c, 0, sizeof(*c));
+	c->cfg = *cfg;
+	mf_coord_init(&c->coord, cfg);
+	mf_coord_init(&c->origin, cfg);
+	mf_coord_rng_seed(&c->rng, cfg->seed);
+	if (cfg->adjustment_window > 0) {
+		c->adjustment_samples = calloc(cfg->adjustment_window, sizeof(double));
+		if (!c->adjustment_samples)
+			goto nomem;
+	}
+	c->peers = calloc(cfg->peer_table_size, sizeof(*c->peers));
+	c->scratch = calloc(cfg->peer_table_size, sizeof(struct mf_coord_sample));
+	if (!c->peers || !c->scratch)
+		goto nomem;
+	return MF_OK;
+nomem:
+	mf_coord_client_free(c);
+	return MF_ENOMEM;
+}
+
+void mf_coord_client_free(struct mf_coord_client *c)
+{
+	if (c->peers)
+		for (unsigned i = 0; i < c->npeers; i++)
+			free(c->peers[i].name);
+	free(c->peers);
+	free(c->scratch);
+	free(c->adjustment_samples);
+	c->peers = NULL;
+	c->scratch = NULL;
+	c->adjustment_samples = NULL;
+	c->npeers = 0;
+}
+
+/* Classifies a remote coordinate; -1 if acceptable. */
+static int check_remote(const struct mf_coord_client *c, const struct mf_coord *o)
+{
+	if (o->dim > MF_COORD_DIM_MAX || !mf_coord_is_valid(o))
+		return MF_COORD_REJECT_NONFINITE;
+	if (!mf_coord_is_compatible(&c->coord, o))
+		return MF_COORD_REJECT_DIMENSION;
+	for (unsigned i = 0; i < o->dim; i++)
+		if (fabs(o->vec[i]) > MF_COORD_COMPONENT_MAX)
+			return MF_COORD_REJECT_RANGE;
+	if (o->height < 0.0 || o->height > MF_COORD_COMPONENT_MAX ||
+	    o->error < 0.0 || o->error > MF_COORD_COMPONENT_MAX ||
+	    fabs(o->adjustment) > MF_COORD_COMPONENT_MAX)
+		return MF_COORD_REJECT_RANGE;
+	return -1;
+}
+
+static struct mf_coord_peer *find_peer(const struct mf_coord_client *c, const char *node)
+{
+	for (unsigned i = 0; i < c->npeers; i++)
+		if (strcmp(c->peers[i].name, node) == 0)
+			return &c->peers[i];
+	return NULL;
+}
+
+/* The peer's slot, created (evicting the stalest when full) if new. */
+static struct mf_coord_peer *get_peer(struct mf_coord_client *c, const char *node)
+{
+	struct mf_coord_peer *p = find_peer(c, node);
+	if (p)
+		return p;
+	char *name = strdup(node);
+	if (!name)
+		return NULL;
+	if (c->npeers < c->cfg.peer_table_size) {
+		p = &c->peers[c->npeers++];
+	} else {
+		p = &c->peers[0];
+		for (unsigned i = 1; i < c->npeers; i++)
+			if (c->peers[i].tick < p->tick)
+				p = &c->peers[i];
+		free(p->name);
+	}
+	memset(p, 0, sizeof(*p));
+	p->name = name;
+	return p;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* serf client.go latencyFilter: moving median of the last few samples. */
+static double latency_filter(struct mf_coord_peer *p, unsigned size, double rtt)
+{
+	double sorted[MF_COORD_FILTER_MAX];
+	p->samples[p->next] = rtt;
+	p->next = (p->next + 1) % size;
+	if (p->nsamples < size)
+		p->nsamples++;
+	memcpy(sorted, p->samples, p->nsamples * sizeof(double));
+	qsort(sorted, p->nsamples, sizeof(double), cmp_double);
+	return sorted[p->nsamples / 2];
+}
+
+/* serf client.go updateVivaldi. */
+static void update_vivaldi(struct mf_coord_client *c, const struct mf_coord *other,
+			   double rtt)
+{
+	const struct mf_coord_config *cfg = &c->cfg;
+	double dist = mf_coord_distance(&c->coord, other);
+	if (rtt < ZERO_THRESHOLD)
+		rtt = ZERO_THRESHOLD;
+	double wrongness = fabs(dist - rtt) / rtt;
+
+	double total = c->coord.error + other->error;
+	if (total < ZERO_THRESHOLD)
+		total = ZERO_THRESHOLD;
+	double weight = c->coord.error / total;
+
+	c->coord.error = cfg->vivaldi_ce * weight * wrongness +
+			 c->coord.error * (1.0 - cfg->vivaldi_ce * weight);
+	if (c->coord.error > cfg->vivaldi_error_max)
+		c->coord.error = cfg->vivaldi_error_max;
+
+	double force = cfg->vivaldi_cc * weight * (rtt - dist);
+	mf_coord_apply_force(&c->coord, cfg, force, other, &c->rng);
+}
+
+/* serf client.go updateAdjustment. */
+static void update_adjustment(struct mf_coord_client *c, const struct mf_coord *other,
+			      double rtt)
+{
+	unsigned n = c->cfg.adjustment_window;
+	if (n == 0)
+		return;
+	c->adjustment_samples[c->adjustment_index] =
+		rtt - mf_coord_raw_distance(&c->coord, other);
+	c->adjustment_index = (c->adjustment_index + 1) % n;
+	double sum = 0.0;
+	for (unsigned i = 0; i < n; i++)
+		sum += c->adjustment_samples[i];
+	c->coord.adjustment = sum / (2.0 * n);
+}
+
+/* serf client.go updateGravity. */
+static void update_gravity(struct mf_coord_client *c)
+{
+	double dist = mf_coord_distance(&c->origin, &c->coord);
+	double f = dist / c->cfg.gravity_rho;
+	mf_coord_apply_force(&c->coord, &c->cfg, -(f * f), &c->origin, &c->rng);
+}
+
+/* Refit our coordinate to every remembered peer (coord/fit.h). */
+static void update_fit(struct mf_coord_client *c)
+{
+	const struct mf_coord_config *cfg = &c->cfg;
+	struct mf_coord_sample *s = c->scratch;
+	size_t n = 0;
+
+	if (c->npeers < cfg->fit_min_samples)
+		return;
+	for (unsigned i = 0; i < c->npeers; i++) {
+		const struct mf_coord_peer *p = &c->peers[i];
+		/* A peer sure of its place anchors us more (Vivaldi's
+		 * weighting); an old sample less, since the peer has moved
+		 * since (neighbour decay). */
+		double conf = 1.0 / (p->coord.error + cfg->fit_confidence_floor);
+		double decay = pow((double)p->tick / (double)c->tick,
+				   cfg->sample_age_power);
+		s[n].peer = &p->coord;
+		s[n].rtt = p->rtt;
+		s[n].weight = conf * conf * decay;
+		n++;
+	}
+	mf_coord_fit(&c->coord, cfg, s, n, cfg->fit_iterations, &c->rng);
+}
+
+static void reset(struct mf_coord_client *c)
+{
+	c->stats.resets++;
+	mf_coord_init(&c->coord, &c->cfg);
+	if (c->adjustment_samples)
+		memset(c->adjustment_samples, 0,
+		       c->cfg.adjustment_window * sizeof(double));
+	c->adjustment_index = 0;
+}
+
+int mf_coord_client_update(struct mf_coord_client *c, const char *node,
+			   const struct mf_coord *other, double rtt,
+			   struct mf_coord *out)
+{
+	int why = check_remote(c, other);
+	if (why >= 0) {
+		c->stats.rejected[why]++;
+		return MF_EINVAL;
+	}
+	if (!(rtt > 0.0)) {
+		c->stats.rejected[MF_COORD_REJECT_RTT_NONPOSITIVE]++;
+		return MF_EINVAL;
+	}
+	if (rtt > MF_COORD_RTT_MAX) {
+		c->stats.rejected[MF_COORD_REJECT_RTT_TOO_BIG]++;
+		return MF_EINVAL;
+	}
+	struct mf_coord_peer *p = get_peer(c, node);
+	if (!p)
+		return MF_ENOMEM;
+	if (!mf_coord_is_valid(&c->coord))
+		reset(c);
+
+	c->tick++;
+	c->stats.updates++;
+	p->coord = *other;
+	p->tick = c->tick;
+	p->rtt = latency_filter(p, c->cfg.latency_filter_size, rtt);
+
+	update_vivaldi(c, other, p->rtt);
+	if (c->cfg.mode == MF_COORD_MODE_FIT)
+		update_fit(c);
+	else
+		update_adjustment(c, other, p->rtt);
+	update_gravity(c);
+	if (!mf_coord_is_valid(&c->coord))
+		reset(c);
+	if (out)
+		*out = c->coord;
+	return MF_OK;
+}
+
+void mf_coord_client_get(const struct mf_coord_client *c, struct mf_coord *out)
+{
+	*out = c->coord;
+}
+
+int mf_coord_client_set(struct mf_coord_client *c, const struct mf_coord *coord)
+{
+	if (!mf_coord_is_valid(coord) || !mf_coord_is_compatible(&c->coord, coord))
+		return MF_EINVAL;
+	c->coord = *coord;
+	return MF_OK;
+}
+
+void mf_coord_client_forget(struct mf_coord_client *c, const char *node)
+{
+	struct mf_coord_peer *p = find_peer(c, node);
+	if (!p)
+		return;
+	free(p->name);
+	*p = c->peers[--c->npeers];
+}
+
+int mf_coord_client_distance(const struct mf_coord_client *c,
+			     const struct mf_coord *other, double *out)
+{
+	if (!mf_coord_is_valid(other) || !mf_coord_is_compatible(&c->coord, other))
+		return MF_EINVAL;
+	*out = mf_coord_distance(&c->coord, other);
+	return MF_OK;
+}
+
+int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
+			     const struct mf_coord *other, double *out,
+			     int *measured)
+{
+	const struct mf_coord_peer *p = find_peer(c, node);
+	if (p && p->nsamples > 0) {
+		*out = p->rtt;
+		*measured = 1;
+		return MF_OK;
+	}
+	*measured = 0;
+	if (!other)
+		return MF_ENOTFOUND;
+	return mf_coord_client_distance(c, other, out);
+}
+
+const struct mf_coord_stats *mf_coord_client_stats(const struct mf_coord_client *c)
+{
+	return &c->stats;
+}

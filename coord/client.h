@@ -1,0 +1,111 @@
+/*
+ * coord/client.h — one node's Vivaldi client: its own coordinate and what it
+ * remembers of its peers.
+ *
+ * Contract: serf's coordinate.Client with the same update semantics on the
+ * wire-visible state (coordinate, error, adjustment, height), plus meshfed's
+ * refinement (coord/fit.h) in MF_COORD_MODE_FIT. Pure: no clock (ages are
+ * counted in our own updates), no I/O, no locking (the owner serializes
+ * calls). Deterministic: the same config (seed included) and the same calls
+ * give the same coordinates, bit for bit.
+ *
+ * Safety: every input is checked before it touches state. A remote
+ * coordinate with NaN/Inf, an absurd magnitude, a negative height or error,
+ * or the wrong dimensionality, and an RTT that is not in (0, 10 s], are
+ * rejected with MF_EINVAL and counted by cause; our state is unchanged. If
+ * our own coordinate ever becomes invalid it is reset to a fresh one (and
+ * counted), so nothing invalid is ever handed out or sent.
+ *
+ * Memory: at most peer_table_size peers are remembered; the least recently
+ * sampled is evicted. mf_coord_client_forget drops one (a peer that left).
+ */
+#ifndef MF_COORD_CLIENT_H
+#define MF_COORD_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coord/config.h"
+#include "coord/coordinate.h"
+#include "coord/rng.h"
+
+/* Why an update was rejected; indexes mf_coord_stats.rejected. */
+enum mf_coord_reject {
+	MF_COORD_REJECT_NONFINITE = 0, /* NaN or Inf in the remote coordinate */
+	MF_COORD_REJECT_RANGE,         /* finite but absurd: |x| > 1e3 s,
+					  height or error < 0 */
+	MF_COORD_REJECT_DIMENSION,     /* not our dimensionality */
+	MF_COORD_REJECT_RTT_NONPOSITIVE, /* RTT <= 0 (or NaN) */
+	MF_COORD_REJECT_RTT_TOO_BIG,   /* RTT > MF_COORD_RTT_MAX */
+	MF_COORD_REJECT_COUNT_
+};
+
+struct mf_coord_stats {
+	uint64_t updates;  /* accepted samples */
+	uint64_t resets;   /* own coordinate went invalid and was reset */
+	uint64_t rejected[MF_COORD_REJECT_COUNT_];
+};
+
+/* What we remember of one peer. */
+struct mf_coord_peer {
+	char *name;                              /* owned */
+	struct mf_coord coord;                   /* its latest coordinate */
+	double samples[MF_COORD_FILTER_MAX];     /* raw RTTs, ring */
+	unsigned nsamples;                       /* filled, <= filter size */
+	unsigned next;                           /* ring write index */
+	double rtt;                              /* median of samples */
+	uint64_t tick;                           /* our update count at last sample */
+};
+
+struct mf_coord_client {
+	struct mf_coord_config cfg;
+	struct mf_coord coord;             /* ours, what we send */
+	struct mf_coord origin;            /* gravity's anchor */
+	double *adjustment_samples;        /* cfg.adjustment_window of them */
+	unsigned adjustment_index;
+	struct mf_coord_peer *peers;       /* cfg.peer_table_size slots */
+	unsigned npeers;
+	uint64_t tick;                     /* accepted updates so far */
+	struct mf_coord_rng rng;
+	struct mf_coord_stats stats;
+	void *scratch;                     /* fit work space */
+};
+
+/* Sets up c (allocates its tables). MF_EINVAL for a bad config (see
+ * mf_coord_config_check), MF_ENOMEM. */
+int mf_coord_client_init(struct mf_coord_client *c, const struct mf_coord_config *cfg);
+void mf_coord_client_free(struct mf_coord_client *c);
+
+/* One observation: we pinged node, it answered with coordinate other after
+ * rtt seconds. Updates our coordinate; *out (may be NULL) gets the new one.
+ * MF_EINVAL (counted, state untouched) for invalid input, MF_ENOMEM if a new
+ * peer's name could not be stored. */
+int mf_coord_client_update(struct mf_coord_client *c, const char *node,
+			   const struct mf_coord *other, double rtt,
+			   struct mf_coord *out);
+
+/* Our current coordinate (always valid). */
+void mf_coord_client_get(const struct mf_coord_client *c, struct mf_coord *out);
+
+/* Forces our coordinate (serf SetCoordinate), e.g. restored from disk.
+ * MF_EINVAL (not counted) if invalid or incompatible. */
+int mf_coord_client_set(struct mf_coord_client *c, const struct mf_coord *coord);
+
+/* Drops what we remember of node (serf ForgetNode). */
+void mf_coord_client_forget(struct mf_coord_client *c, const char *node);
+
+/* Estimated RTT in seconds from us to other, by coordinates only (what a
+ * serf peer would compute). MF_EINVAL if other is invalid or incompatible. */
+int mf_coord_client_distance(const struct mf_coord_client *c,
+			     const struct mf_coord *other, double *out);
+
+/* Best RTT estimate to node: our own filtered measurement if we remember
+ * one (*measured = 1), else the coordinate distance to other (*measured =
+ * 0; other may then not be NULL). MF_EINVAL / MF_ENOTFOUND otherwise. */
+int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
+			     const struct mf_coord *other, double *out,
+			     int *measured);
+
+const struct mf_coord_stats *mf_coord_client_stats(const struct mf_coord_client *c);
+
+#endif

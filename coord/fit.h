@@ -1,0 +1,46 @@
+/*
+ * coord/fit.h — refine one coordinate against remembered samples.
+ *
+ * Contract: pure math, no state beyond the arguments. Moves self's vector
+ * and offset to lower the weighted squared relative error
+ *
+ *     sum_j weight_j / rtt_j^p * rho(d(self, peer_j) - rtt_j)
+ *
+ * (p = cfg->fit_rtt_power; rho a square, or with cfg->fit_robust_delta a
+ * pseudo-Huber loss on the relative residual, minimized by iteratively
+ * reweighted least squares) with the peers held where they were when sampled (a local least-squares
+ * fit, one block of a distributed stress minimization). Each iteration is
+ * one SMACOF majorization step for the vector (the Guttman transform for a
+ * single point: the weighted mean of where each peer says we should be)
+ * followed by the closed-form optimal offset; neither step can increase the
+ * objective (de Leeuw 1977; Borg & Groenen, "Modern Multidimensional
+ * Scaling", ch. 8), so the fit never diverges, whatever the samples. No
+ * division by a quantity that can be 0; the result is valid whenever the
+ * inputs are.
+ */
+#ifndef MF_COORD_FIT_H
+#define MF_COORD_FIT_H
+
+#include <stddef.h>
+
+#include "coord/config.h"
+#include "coord/coordinate.h"
+#include "coord/rng.h"
+
+struct mf_coord_sample {
+	const struct mf_coord *peer; /* valid, compatible */
+	double rtt;                  /* filtered RTT, seconds, > 0 */
+	double weight;               /* confidence x recency, >= 0 */
+	double w;                    /* work space of mf_coord_fit */
+};
+
+/* Refines self in place (vec, height, adjustment; error untouched). The
+ * offset height + adjustment is fitted as one number; height keeps
+ * >= height min and the adjustment takes what is below it, so a node whose
+ * links are faster than the embedding predicts gets a negative adjustment
+ * (serf's DistanceTo ignores adjustments that would make a distance <= 0). */
+void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
+		  struct mf_coord_sample *s, size_t n, unsigned iterations,
+		  struct mf_coord_rng *rng);
+
+#endif
