@@ -1,0 +1,78 @@
+/*
+ * cmd/sim/simnet.h — a virtual-time network of N gossip pools in one process.
+ *
+ * Contract: pure and deterministic for a given seed: no clock, no sockets.
+ * Owns the pools. Time only moves inside mf_simnet_run_until(), which pops
+ * events in (time, insertion order): a pool's deadline (mf_pool_tick), a
+ * datagram arriving, a stream frame arriving, a stream reply or failure
+ * coming back. Models:
+ *  - one-way delay per ordered pair (a matrix in ms, or one value for all);
+ *  - random loss of datagrams (streams are TCP: reliable or failed);
+ *  - nodes up or down (a killed node drops everything; a connection to it is
+ *    refused after a round trip);
+ *  - partitions: nodes carry a group number and nothing passes between
+ *    different groups (a stream across times out).
+ * Reporting is not here: callers read pools and get events via a callback.
+ */
+#ifndef MF_SIM_SIMNET_H
+#define MF_SIM_SIMNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gossip/pool.h"
+
+struct mf_simnet;
+
+struct mf_simnet_config {
+	size_t n;                 /* pools */
+	const double *delay_ms;   /* n*n one-way delays, [from*n + to]; NULL: uniform */
+	double uniform_delay_ms;  /* used when delay_ms is NULL */
+	double loss;              /* datagram loss probability, each direction */
+	uint64_t seed;
+	enum mf_profile profile;
+	/* Optional: adjust pool i's config (name, timings, delegate) before it
+	 * is created (also on restart). Defaults: name "n<i>", address
+	 * 10.x.y.z:7946 derived from i, profile timings, seed from `seed`. */
+	void (*configure)(void *ctx, size_t i, struct mf_pool_config *c);
+	/* Optional: every membership event of every pool. */
+	void (*on_event)(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev);
+	void *ctx;
+};
+
+struct mf_simnet_stats {
+	uint64_t events, udp_sent, udp_lost, udp_blocked, streams, streams_failed;
+};
+
+int mf_simnet_new(const struct mf_simnet_config *cfg, struct mf_simnet **out);
+void mf_simnet_free(struct mf_simnet *net);
+
+size_t mf_simnet_size(const struct mf_simnet *net);
+mf_time_t mf_simnet_now(const struct mf_simnet *net);
+/* NULL when node i is down. */
+mf_pool_t *mf_simnet_pool(struct mf_simnet *net, size_t i);
+bool mf_simnet_is_up(const struct mf_simnet *net, size_t i);
+void mf_simnet_addr(const struct mf_simnet *net, size_t i, struct mf_addr *a);
+/* Index of the node at address a, or -1. */
+long mf_simnet_find(const struct mf_simnet *net, const struct mf_addr *a);
+
+/* Runs every event due at or before t; afterwards now == t. */
+int mf_simnet_run_until(struct mf_simnet *net, mf_time_t t);
+
+/* Pool i joins node j (push-pull). */
+int mf_simnet_join(struct mf_simnet *net, size_t i, size_t j);
+/* Pool i leaves gracefully (it keeps running until killed). */
+int mf_simnet_leave(struct mf_simnet *net, size_t i);
+/* Hard kill: the pool is freed, the node drops everything. */
+void mf_simnet_kill(struct mf_simnet *net, size_t i);
+/* Starts a fresh pool under the same name and address (incarnation 1) and
+ * joins node `seed_node`. */
+int mf_simnet_restart(struct mf_simnet *net, size_t i, size_t seed_node);
+/* Partition: nothing passes between nodes of different groups. */
+void mf_simnet_set_group(struct mf_simnet *net, size_t i, int group);
+void mf_simnet_heal(struct mf_simnet *net);
+void mf_simnet_set_loss(struct mf_simnet *net, double loss);
+void mf_simnet_get_stats(const struct mf_simnet *net, struct mf_simnet_stats *s);
+
+#endif
