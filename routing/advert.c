@@ -1,0 +1,897 @@
+/*
+ * routing/advert.c — advertisement codec and fragment reassembly.
+ * The wire format is drawn in advert.h; docs/routing.md explains the choice
+ * of self-contained fragments over deltas.
+ */
+#include "routing/advert.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "routing/names.h"
+
+/* --- ownership helpers -------------------------------------------------- */
+
+void mf_gateway_free(struct mf_gateway *g)
+{
+	if (!g)
+		return;
+	free(g->name);
+	free(g->lan);
+	free(g->wan);
+	for (size_t i = 0; i < g->n_tags; i++) {
+		free(g->tags[i].key);
+		free(g->tags[i].addr);
+	}
+	free(g->tags);
+	memset(g, 0, sizeof *g);
+}
+
+void mf_advert_free(struct mf_advert *a)
+{
+	if (!a)
+		return;
+	free(a->origin);
+	free(a->node);
+	for (size_t i = 0; i < a->n_names; i++)
+		free(a->names[i]);
+	free(a->names);
+	free(a->routes);
+	free(a->hops);
+	for (size_t i = 0; i < a->n_gateways; i++)
+		mf_gateway_free(&a->gateways[i]);
+	free(a->gateways);
+	memset(a, 0, sizeof *a);
+}
+
+static char *dup_str(const char *s)
+{
+	return s ? strdup(s) : strdup("");
+}
+
+int mf_gateways_copy(const struct mf_gateway *g, size_t n, struct mf_gateway **out)
+{
+	*out = NULL;
+	if (n == 0)
+		return 0;
+	struct mf_gateway *c = calloc(n, sizeof *c);
+	if (!c)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c[i].name = dup_str(g[i].name);
+		c[i].lan = dup_str(g[i].lan);
+		c[i].wan = dup_str(g[i].wan);
+		c[i].tags = g[i].n_tags ? calloc(g[i].n_tags, sizeof *c[i].tags) : NULL;
+		bool ok = c[i].name && c[i].lan && c[i].wan && (c[i].tags || !g[i].n_tags);
+		if (ok) {
+			c[i].n_tags = g[i].n_tags;
+			for (size_t k = 0; k < g[i].n_tags && ok; k++) {
+				c[i].tags[k].key = dup_str(g[i].tags[k].key);
+				c[i].tags[k].addr = dup_str(g[i].tags[k].addr);
+				ok = c[i].tags[k].key && c[i].tags[k].addr;
+			}
+		}
+		if (!ok) {
+			for (size_t k = 0; k <= i; k++)
+				mf_gateway_free(&c[k]);
+			free(c);
+			return MF_ENOMEM;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+/* --- encoding ----------------------------------------------------------- */
+
+/* Distances travel as unsigned 0.1 ms units: 3 bytes up to 6.5 s, which
+ * covers any real path, and finer than coordinate noise. */
+static uint64_t dist_units(double ms)
+{
+	if (!(ms >= 0))
+		return 0;
+	double u = nearbyint(ms * 10.0);
+	return u >= 4294967295.0 ? 4294967295u : (uint64_t)u;
+}
+
+/* Encoded sizes as msgpack-c writes them (smallest form), used only to plan
+ * fragments; the final encode is checked against the budget. */
+static size_t sz_uint(uint64_t v)
+{
+	return v < 128 ? 1 : v < 256 ? 2 : v < 65536 ? 3 : v <= 0xffffffffu ? 5 : 9;
+}
+static size_t sz_str(size_t len)
+{
+	return len < 32 ? 1 + len : len < 256 ? 2 + len : len < 65536 ? 3 + len : 5 + len;
+}
+static size_t sz_hdr(size_t n)
+{
+	return n < 16 ? 1 : n < 65536 ? 3 : 5;
+}
+
+static int pack_str(msgpack_packer *pk, const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+	if (msgpack_pack_str(pk, len) < 0 || msgpack_pack_str_body(pk, s ? s : "", len) < 0)
+		return MF_ENOMEM;
+	return 0;
+}
+
+static int pack_key(msgpack_packer *pk, const char *k)
+{
+	return pack_str(pk, k);
+}
+
+static int pack_gateway(msgpack_packer *pk, const struct mf_gateway *g)
+{
+	int rc = 0;
+	if (msgpack_pack_array(pk, 4) < 0)
+		return MF_ENOMEM;
+	if ((rc = pack_str(pk, g->name)) || (rc = pack_str(pk, g->lan)) || (rc = pack_str(pk, g->wan)))
+		return rc;
+	if (msgpack_pack_map(pk, g->n_tags) < 0)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < g->n_tags; i++)
+		if ((rc = pack_str(pk, g->tags[i].key)) || (rc = pack_str(pk, g->tags[i].addr)))
+			return rc;
+	return 0;
+}
+
+static size_t gateway_size(const struct mf_gateway *g)
+{
+	size_t s = 1 + sz_str(g->name ? strlen(g->name) : 0) + sz_str(g->lan ? strlen(g->lan) : 0) +
+		   sz_str(g->wan ? strlen(g->wan) : 0) + sz_hdr(g->n_tags);
+	for (size_t i = 0; i < g->n_tags; i++)
+		s += sz_str(strlen(g->tags[i].key)) + sz_str(strlen(g->tags[i].addr));
+	return s;
+}
+
+/* Per-fragment name table: global name index -> local index. */
+struct local_names {
+	uint32_t *local;  /* valid when stamp[i] == gen */
+	uint32_t *stamp;
+	uint32_t gen;
+	uint32_t n;
+	uint32_t *order;  /* local index -> global index */
+};
+
+static void ln_reset(struct local_names *ln)
+{
+	ln->gen++;
+	ln->n = 0;
+}
+
+/* Local index of global name g, adding it; *added = bytes the table grew. */
+static uint32_t ln_get(struct local_names *ln, const struct mf_advert *a, uint32_t g, size_t *added)
+{
+	if (ln->stamp[g] == ln->gen)
+		return ln->local[g];
+	ln->stamp[g] = ln->gen;
+	ln->local[g] = ln->n;
+	ln->order[ln->n] = g;
+	if (added)
+		*added += sz_str(strlen(a->names[g]));
+	return ln->n++;
+}
+
+static size_t route_size(struct local_names *ln, const struct mf_advert *a, const struct mf_advert_route *r)
+{
+	size_t s = sz_hdr(2 + r->n_hops), names = 0;
+	s += sz_uint(ln_get(ln, a, r->target, &names));
+	s += sz_uint(dist_units(r->distance_ms));
+	for (uint32_t k = 0; k < r->n_hops; k++)
+		s += sz_uint(ln_get(ln, a, a->hops[r->hops_off + k], &names));
+	return s + names;
+}
+
+static size_t header_size(const struct mf_advert *a)
+{
+	/* map(9) + 9 one-letter keys; "f" sized for the largest index/count;
+	 * list headers for d, r, g at their 3-byte form. */
+	return 1 + 9 * 2 + 1 + sz_str(strlen(a->origin)) + sz_str(strlen(a->node)) +
+	       sz_uint(a->seq) + 1 + (1 + 3 + 3) + 3 * 3;
+}
+
+static bool route_ok(const struct mf_advert *a, const struct mf_advert_route *r)
+{
+	if (r->target >= a->n_names || r->n_hops > MF_ADVERT_HOPS_MAX ||
+	    r->hops_off > a->n_hops || r->n_hops > a->n_hops - r->hops_off)
+		return false;
+	for (uint32_t k = 0; k < r->n_hops; k++)
+		if (a->hops[r->hops_off + k] >= a->n_names)
+			return false;
+	return isfinite(r->distance_ms) && r->distance_ms >= 0;
+}
+
+static int encode_one(msgpack_sbuffer *out, const struct mf_advert *a, struct local_names *ln,
+		      size_t g0, size_t g1, size_t r0, size_t r1, uint32_t idx, uint32_t count)
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
+	int rc;
+
+	/* Local name table first, so "d" can be written before "r". */
+	ln_reset(ln);
+	for (size_t i = r0; i < r1; i++)
+		(void)route_size(ln, a, &a->routes[i]);
+
+	bool has_g = g1 > g0;
+	if (msgpack_pack_map(&pk, has_g ? 9 : 8) < 0)
+		return MF_ENOMEM;
+	if ((rc = pack_key(&pk, "v")) || msgpack_pack_uint8(&pk, MF_ADVERT_VERSION) < 0)
+		return rc ? rc : MF_ENOMEM;
+	if ((rc = pack_key(&pk, "o")) || (rc = pack_str(&pk, a->origin)))
+		return rc;
+	if ((rc = pack_key(&pk, "n")) || (rc = pack_str(&pk, a->node)))
+		return rc;
+	if ((rc = pack_key(&pk, "q")) || msgpack_pack_uint64(&pk, a->seq) < 0)
+		return rc ? rc : MF_ENOMEM;
+	if ((rc = pack_key(&pk, "x")) ||
+	    (a->transit ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)) < 0)
+		return rc ? rc : MF_ENOMEM;
+	if ((rc = pack_key(&pk, "f")) || msgpack_pack_array(&pk, 2) < 0 ||
+	    msgpack_pack_uint32(&pk, idx) < 0 || msgpack_pack_uint32(&pk, count) < 0)
+		return rc ? rc : MF_ENOMEM;
+	if ((rc = pack_key(&pk, "d")) || msgpack_pack_array(&pk, ln->n) < 0)
+		return rc ? rc : MF_ENOMEM;
+	for (uint32_t i = 0; i < ln->n; i++)
+		if ((rc = pack_str(&pk, a->names[ln->order[i]])))
+			return rc;
+	if ((rc = pack_key(&pk, "r")) || msgpack_pack_array(&pk, r1 - r0) < 0)
+		return rc ? rc : MF_ENOMEM;
+	for (size_t i = r0; i < r1; i++) {
+		const struct mf_advert_route *r = &a->routes[i];
+		if (msgpack_pack_array(&pk, 2 + r->n_hops) < 0 ||
+		    msgpack_pack_uint32(&pk, ln->local[r->target]) < 0 ||
+		    msgpack_pack_uint64(&pk, dist_units(r->distance_ms)) < 0)
+			return MF_ENOMEM;
+		for (uint32_t k = 0; k < r->n_hops; k++)
+			if (msgpack_pack_uint32(&pk, ln->local[a->hops[r->hops_off + k]]) < 0)
+				return MF_ENOMEM;
+	}
+	if (has_g) {
+		if ((rc = pack_key(&pk, "g")) || msgpack_pack_array(&pk, g1 - g0) < 0)
+			return rc ? rc : MF_ENOMEM;
+		for (size_t i = g0; i < g1; i++)
+			if ((rc = pack_gateway(&pk, &a->gateways[i])))
+				return rc;
+	}
+	return 0;
+}
+
+static int check_encodable(const struct mf_advert *a)
+{
+	if (!a->origin || !mf_rt_name_valid(a->origin, strlen(a->origin)) || !a->node ||
+	    strlen(a->node) == 0 || strlen(a->node) > MF_ADVERT_STR_MAX ||
+	    a->n_gateways > MF_ADVERT_GATEWAYS_MAX || a->n_names > MF_RT_NAMES_MAX)
+		return MF_EINVAL;
+	for (size_t i = 0; i < a->n_names; i++)
+		if (!a->names[i] || !mf_rt_name_valid(a->names[i], strlen(a->names[i])))
+			return MF_EINVAL;
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (!route_ok(a, &a->routes[i]))
+			return MF_EINVAL;
+	for (size_t i = 0; i < a->n_gateways; i++)
+		if (a->gateways[i].n_tags > MF_ADVERT_TAGS_MAX)
+			return MF_EINVAL;
+	return 0;
+}
+
+static int ln_init(struct local_names *ln, size_t n)
+{
+	memset(ln, 0, sizeof *ln);
+	size_t m = n ? n : 1;
+	ln->local = malloc(m * sizeof *ln->local);
+	ln->stamp = calloc(m, sizeof *ln->stamp);
+	ln->order = malloc(m * sizeof *ln->order);
+	if (!ln->local || !ln->stamp || !ln->order) {
+		free(ln->local);
+		free(ln->stamp);
+		free(ln->order);
+		return MF_ENOMEM;
+	}
+	return 0;
+}
+
+static void ln_free(struct local_names *ln)
+{
+	free(ln->local);
+	free(ln->stamp);
+	free(ln->order);
+}
+
+int mf_advert_encode_full(msgpack_sbuffer *out, const struct mf_advert *a)
+{
+	int rc = check_encodable(a);
+	if (rc < 0)
+		return rc;
+	struct local_names ln;
+	if ((rc = ln_init(&ln, a->n_names)) < 0)
+		return rc;
+	rc = encode_one(out, a, &ln, 0, a->n_gateways, 0, a->n_routes, 0, 1);
+	ln_free(&ln);
+	return rc;
+}
+
+void mf_advert_frags_free(struct mf_advert_frags *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		msgpack_sbuffer_destroy(&f->bufs[i]);
+	free(f->bufs);
+	f->bufs = NULL;
+	f->n = 0;
+}
+
+/*
+ * Greedy packing: gateways first (a DC has few), then routes in the given
+ * order, each fragment filled until the next item with the names it would
+ * add no longer fits. Items are never split, so each fragment decodes on
+ * its own.
+ */
+int mf_advert_encode_frags(const struct mf_advert *a, size_t max_bytes, struct mf_advert_frags *out)
+{
+	memset(out, 0, sizeof *out);
+	int rc = check_encodable(a);
+	if (rc < 0)
+		return rc;
+	size_t head = header_size(a);
+	if (max_bytes <= head)
+		return MF_ETOOBIG;
+	size_t budget = max_bytes - head;
+	size_t n_items = a->n_gateways + a->n_routes;
+	size_t *starts = malloc((n_items + 2) * sizeof *starts);
+	struct local_names ln;
+	if (!starts)
+		return MF_ENOMEM;
+	if ((rc = ln_init(&ln, a->n_names)) < 0) {
+		free(starts);
+		return rc;
+	}
+	size_t n_frags = 1, used = 0, in_frag = 0;
+	starts[0] = 0;
+	ln_reset(&ln);
+	for (size_t i = 0; i < n_items; i++) {
+		size_t s;
+		if (i < a->n_gateways) {
+			s = gateway_size(&a->gateways[i]);
+		} else {
+			s = route_size(&ln, a, &a->routes[i - a->n_gateways]);
+		}
+		if (used + s > budget && in_frag > 0) {
+			/* Start a new fragment; the names this item added to the
+			 * full one are forgotten with it. */
+			starts[n_frags++] = i;
+			ln_reset(&ln);
+			used = 0;
+			in_frag = 0;
+			s = i < a->n_gateways ? gateway_size(&a->gateways[i])
+					      : route_size(&ln, a, &a->routes[i - a->n_gateways]);
+		}
+		if (s > budget || n_frags > MF_ADVERT_FRAGS_MAX) {
+			rc = MF_ETOOBIG;
+			goto out;
+		}
+		used += s;
+		in_frag++;
+	}
+	starts[n_frags] = n_items;
+	out->bufs = calloc(n_frags, sizeof *out->bufs);
+	if (!out->bufs) {
+		rc = MF_ENOMEM;
+		goto out;
+	}
+	out->n = n_frags;
+	for (size_t f = 0; f < n_frags; f++)
+		msgpack_sbuffer_init(&out->bufs[f]);
+	for (size_t f = 0; f < n_frags; f++) {
+		size_t lo = starts[f], hi = starts[f + 1], G = a->n_gateways;
+		size_t g0 = lo < G ? lo : G, g1 = hi < G ? hi : G;
+		size_t r0 = lo > G ? lo - G : 0, r1 = hi > G ? hi - G : 0;
+		rc = encode_one(&out->bufs[f], a, &ln, g0, g1, r0, r1, (uint32_t)f, (uint32_t)n_frags);
+		if (rc == 0 && out->bufs[f].size > max_bytes)
+			rc = MF_ETOOBIG; /* the plan is conservative; never expected */
+		if (rc < 0)
+			goto out;
+	}
+out:
+	if (rc < 0)
+		mf_advert_frags_free(out);
+	ln_free(&ln);
+	free(starts);
+	return rc;
+}
+
+/* --- decoding ----------------------------------------------------------- */
+
+static uint64_t be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/*
+ * Walks one msgpack object without allocating and refuses any container
+ * that claims more elements than bytes remain (each element takes at least
+ * one). msgpack-c allocates a container's element array up front from the
+ * claimed count, so without this a five-byte packet could ask for 100 GB.
+ */
+static int mp_scan(const uint8_t *p, size_t len, size_t *used)
+{
+	size_t off = 0;
+	uint64_t pending = 1;
+	while (pending) {
+		if (off >= len)
+			return MF_ETRUNC;
+		uint8_t b = p[off++];
+		pending--;
+		uint64_t add = 0, skip = 0;
+		size_t lb = 0;   /* bytes of a big-endian length that follows */
+		int kind = 0;    /* 0 fixed skip, 1 str/bin, 2 ext, 3 array, 4 map */
+		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+		} else if (b <= 0x8f) {
+			add = 2u * (b & 0x0f);
+		} else if (b <= 0x9f) {
+			add = b & 0x0f;
+		} else if (b <= 0xbf) {
+			skip = b & 0x1f;
+		} else {
+			switch (b) {
+			case 0xc4: case 0xd9: lb = 1; kind = 1; break;
+			case 0xc5: case 0xda: lb = 2; kind = 1; break;
+			case 0xc6: case 0xdb: lb = 4; kind = 1; break;
+			case 0xc7: lb = 1; kind = 2; break;
+			case 0xc8: lb = 2; kind = 2; break;
+			case 0xc9: lb = 4; kind = 2; break;
+			case 0xca: skip = 4; break;
+			case 0xcb: skip = 8; break;
+			case 0xcc: case 0xd0: skip = 1; break;
+			case 0xcd: case 0xd1: skip = 2; break;
+			case 0xce: case 0xd2: skip = 4; break;
+			case 0xcf: case 0xd3: skip = 8; break;
+			case 0xd4: skip = 2; break;
+			case 0xd5: skip = 3; break;
+			case 0xd6: skip = 5; break;
+			case 0xd7: skip = 9; break;
+			case 0xd8: skip = 17; break;
+			case 0xdc: lb = 2; kind = 3; break;
+			case 0xdd: lb = 4; kind = 3; break;
+			case 0xde: lb = 2; kind = 4; break;
+			case 0xdf: lb = 4; kind = 4; break;
+			default: return MF_EMALFORMED; /* 0xc1 is never used */
+			}
+		}
+		if (lb) {
+			if (len - off < lb)
+				return MF_ETRUNC;
+			uint64_t n = be(p + off, lb);
+			off += lb;
+			if (kind == 1)
+				skip = n;
+			else if (kind == 2)
+				skip = n + 1;
+			else if (kind == 3)
+				add = n;
+			else
+				add = 2 * n;
+		}
+		if (skip > len - off)
+			return MF_ETRUNC;
+		off += skip;
+		pending += add;
+		if (pending > len - off)
+			return MF_ETRUNC;
+	}
+	*used = off;
+	return 0;
+}
+
+static bool key_is(const msgpack_object *k, const char *s)
+{
+	size_t n = strlen(s);
+	return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && memcmp(k->via.str.ptr, s, n) == 0;
+}
+
+/* Printable ASCII without spaces: node names, gateway names, addresses. */
+static bool printable(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static int take_str(const msgpack_object *o, size_t min, size_t max, bool dc_name, char **out)
+{
+	if (o->type != MSGPACK_OBJECT_STR)
+		return MF_EMALFORMED;
+	size_t n = o->via.str.size;
+	const char *s = o->via.str.ptr;
+	if (n < min || n > max)
+		return MF_EMALFORMED;
+	if (dc_name ? !mf_rt_name_valid(s, n) : !printable(s, n))
+		return MF_EMALFORMED;
+	*out = malloc(n + 1);
+	if (!*out)
+		return MF_ENOMEM;
+	memcpy(*out, s, n);
+	(*out)[n] = '\0';
+	return 0;
+}
+
+static int take_uint(const msgpack_object *o, uint64_t max, uint64_t *v)
+{
+	if (o->type != MSGPACK_OBJECT_POSITIVE_INTEGER || o->via.u64 > max)
+		return MF_EMALFORMED;
+	*v = o->via.u64;
+	return 0;
+}
+
+static int take_gateway(const msgpack_object *o, struct mf_gateway *g)
+{
+	int rc;
+	if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size != 4)
+		return MF_EMALFORMED;
+	const msgpack_object *f = o->via.array.ptr;
+	if ((rc = take_str(&f[0], 1, MF_ADVERT_STR_MAX, false, &g->name)) ||
+	    (rc = take_str(&f[1], 0, MF_ADVERT_STR_MAX, false, &g->lan)) ||
+	    (rc = take_str(&f[2], 0, MF_ADVERT_STR_MAX, false, &g->wan)))
+		return rc;
+	if (f[3].type != MSGPACK_OBJECT_MAP || f[3].via.map.size > MF_ADVERT_TAGS_MAX)
+		return MF_EMALFORMED;
+	size_t n = f[3].via.map.size;
+	if (n) {
+		g->tags = calloc(n, sizeof *g->tags);
+		if (!g->tags)
+			return MF_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const msgpack_object_kv *kv = &f[3].via.map.ptr[i];
+		g->n_tags = i + 1;
+		if ((rc = take_str(&kv->key, 1, MF_ADVERT_STR_MAX, false, &g->tags[i].key)) ||
+		    (rc = take_str(&kv->val, 1, MF_ADVERT_STR_MAX, false, &g->tags[i].addr)))
+			return rc;
+	}
+	return 0;
+}
+
+enum { K_V = 1, K_O = 2, K_N = 4, K_Q = 8, K_X = 16, K_F = 32, K_D = 64, K_R = 128, K_G = 256 };
+#define K_REQUIRED (K_V | K_O | K_N | K_Q | K_X | K_F | K_D | K_R)
+
+static int take_routes(const msgpack_object *o, struct mf_advert *a)
+{
+	if (o->type != MSGPACK_OBJECT_ARRAY)
+		return MF_EMALFORMED;
+	size_t n = o->via.array.size, n_hops = 0;
+	for (size_t i = 0; i < n; i++) {
+		const msgpack_object *r = &o->via.array.ptr[i];
+		if (r->type != MSGPACK_OBJECT_ARRAY || r->via.array.size < 2 ||
+		    r->via.array.size - 2 > MF_ADVERT_HOPS_MAX)
+			return MF_EMALFORMED;
+		n_hops += r->via.array.size - 2;
+	}
+	if (n) {
+		a->routes = calloc(n, sizeof *a->routes);
+		if (!a->routes)
+			return MF_ENOMEM;
+	}
+	if (n_hops) {
+		a->hops = malloc(n_hops * sizeof *a->hops);
+		if (!a->hops)
+			return MF_ENOMEM;
+	}
+	a->n_routes = n;
+	size_t h = 0;
+	for (size_t i = 0; i < n; i++) {
+		const msgpack_object *f = o->via.array.ptr[i].via.array.ptr;
+		uint32_t m = o->via.array.ptr[i].via.array.size;
+		uint64_t t, d, x;
+		/* Name indexes are checked once "d" is known (key order is free). */
+		if (take_uint(&f[0], UINT32_MAX, &t) || take_uint(&f[1], UINT32_MAX, &d))
+			return MF_EMALFORMED;
+		a->routes[i].target = (uint32_t)t;
+		a->routes[i].distance_ms = (double)d / 10.0;
+		a->routes[i].hops_off = (uint32_t)h;
+		a->routes[i].n_hops = m - 2;
+		for (uint32_t k = 2; k < m; k++) {
+			if (take_uint(&f[k], UINT32_MAX, &x))
+				return MF_EMALFORMED;
+			a->hops[h++] = (uint32_t)x;
+		}
+	}
+	a->n_hops = h;
+	return 0;
+}
+
+static int take_map(const msgpack_object *top, struct mf_advert *a)
+{
+	if (top->type != MSGPACK_OBJECT_MAP)
+		return MF_EMALFORMED;
+	unsigned seen = 0;
+	int rc = 0;
+	for (size_t i = 0; i < top->via.map.size && rc == 0; i++) {
+		const msgpack_object *k = &top->via.map.ptr[i].key, *v = &top->via.map.ptr[i].val;
+		unsigned bit = key_is(k, "v") ? K_V : key_is(k, "o") ? K_O : key_is(k, "n") ? K_N :
+			       key_is(k, "q") ? K_Q : key_is(k, "x") ? K_X : key_is(k, "f") ? K_F :
+			       key_is(k, "d") ? K_D : key_is(k, "r") ? K_R : key_is(k, "g") ? K_G : 0;
+		if (k->type != MSGPACK_OBJECT_STR)
+			return MF_EMALFORMED;
+		if (bit & seen)
+			return MF_EMALFORMED; /* a repeated key: ambiguous, refuse */
+		seen |= bit;
+		uint64_t u, c;
+		switch (bit) {
+		case K_V:
+			if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+				return MF_EMALFORMED;
+			if (v->via.u64 != MF_ADVERT_VERSION)
+				return MF_EUNKNOWN;
+			break;
+		case K_O:
+			rc = take_str(v, 1, MF_RT_NAME_MAX, true, &a->origin);
+			break;
+		case K_N:
+			rc = take_str(v, 1, MF_ADVERT_STR_MAX, false, &a->node);
+			break;
+		case K_Q:
+			rc = take_uint(v, UINT64_MAX, &a->seq);
+			break;
+		case K_X:
+			if (v->type != MSGPACK_OBJECT_BOOLEAN)
+				return MF_EMALFORMED;
+			a->transit = v->via.boolean;
+			break;
+		case K_F:
+			if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size != 2 ||
+			    take_uint(&v->via.array.ptr[0], MF_ADVERT_FRAGS_MAX - 1, &u) ||
+			    take_uint(&v->via.array.ptr[1], MF_ADVERT_FRAGS_MAX, &c) || c == 0 || u >= c)
+				return MF_EMALFORMED;
+			a->frag_index = (uint32_t)u;
+			a->frag_count = (uint32_t)c;
+			break;
+		case K_D:
+			if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size > MF_RT_NAMES_MAX)
+				return MF_EMALFORMED;
+			if (v->via.array.size) {
+				a->names = calloc(v->via.array.size, sizeof *a->names);
+				if (!a->names)
+					return MF_ENOMEM;
+			}
+			for (size_t j = 0; j < v->via.array.size && rc == 0; j++) {
+				a->n_names = j + 1;
+				rc = take_str(&v->via.array.ptr[j], 1, MF_RT_NAME_MAX, true, &a->names[j]);
+			}
+			break;
+		case K_R:
+			rc = take_routes(v, a);
+			break;
+		case K_G:
+			if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size > MF_ADVERT_GATEWAYS_MAX)
+				return MF_EMALFORMED;
+			if (v->via.array.size) {
+				a->gateways = calloc(v->via.array.size, sizeof *a->gateways);
+				if (!a->gateways)
+					return MF_ENOMEM;
+			}
+			for (size_t j = 0; j < v->via.array.size && rc == 0; j++) {
+				a->n_gateways = j + 1;
+				rc = take_gateway(&v->via.array.ptr[j], &a->gateways[j]);
+			}
+			break;
+		default:
+			break; /* unknown key: a newer minor revision, ignore */
+		}
+	}
+	if (rc < 0)
+		return rc;
+	if ((seen & K_REQUIRED) != K_REQUIRED)
+		return MF_EMALFORMED;
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (!route_ok(a, &a->routes[i]))
+			return MF_EMALFORMED;
+	return 0;
+}
+
+int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used)
+{
+	memset(a, 0, sizeof *a);
+	if (!buf || len == 0)
+		return MF_ETRUNC;
+	size_t n;
+	int rc = mp_scan(buf, len, &n);
+	if (rc < 0)
+		return rc;
+	if (!used && n != len)
+		return MF_EMALFORMED; /* trailing bytes */
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	size_t off = 0;
+	msgpack_unpack_return ur = msgpack_unpack_next(&u, (const char *)buf, n, &off);
+	if (ur == MSGPACK_UNPACK_SUCCESS && off == n)
+		rc = take_map(&u.data, a);
+	else
+		rc = ur == MSGPACK_UNPACK_NOMEM_ERROR ? MF_ENOMEM : MF_EMALFORMED;
+	msgpack_unpacked_destroy(&u);
+	if (rc < 0) {
+		mf_advert_free(a);
+		return rc;
+	}
+	if (used)
+		*used = n;
+	return 0;
+}
+
+/* --- reassembly --------------------------------------------------------- */
+
+struct mf_advert_asm_slot {
+	struct mf_advert *parts;  /* frag_count of them; parts[i].origin set = have */
+	uint32_t count, got;
+};
+
+void mf_advert_asm_init(struct mf_advert_asm *s, size_t max_pending)
+{
+	memset(s, 0, sizeof *s);
+	s->max_pending = max_pending ? max_pending : 1024;
+}
+
+static void slot_free(struct mf_advert_asm_slot *sl)
+{
+	for (uint32_t i = 0; i < sl->count; i++)
+		mf_advert_free(&sl->parts[i]);
+	free(sl->parts);
+	memset(sl, 0, sizeof *sl);
+}
+
+static void slot_drop(struct mf_advert_asm *s, size_t i)
+{
+	slot_free(&s->slots[i]);
+	s->slots[i] = s->slots[--s->n];
+}
+
+void mf_advert_asm_free(struct mf_advert_asm *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		slot_free(&s->slots[i]);
+	free(s->slots);
+	memset(s, 0, sizeof *s);
+}
+
+/* Any received part of the slot, to read its key. */
+static const struct mf_advert *slot_any(const struct mf_advert_asm_slot *sl)
+{
+	for (uint32_t i = 0; i < sl->count; i++)
+		if (sl->parts[i].origin)
+			return &sl->parts[i];
+	return NULL;
+}
+
+void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin)
+{
+	for (size_t i = 0; i < s->n;) {
+		const struct mf_advert *k = slot_any(&s->slots[i]);
+		if (strcmp(k->origin, origin) == 0)
+			slot_drop(s, i);
+		else
+			i++;
+	}
+}
+
+/* Joins the parts: name tables are concatenated and indexes shifted, so no
+ * string is compared; duplicate names are harmless (the engine interns). */
+static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
+{
+	memset(out, 0, sizeof *out);
+	size_t nn = 0, nr = 0, nh = 0, ng = 0;
+	for (uint32_t i = 0; i < sl->count; i++) {
+		nn += sl->parts[i].n_names;
+		nr += sl->parts[i].n_routes;
+		nh += sl->parts[i].n_hops;
+		ng += sl->parts[i].n_gateways;
+	}
+	struct mf_advert *p0 = &sl->parts[0];
+	out->names = nn ? calloc(nn, sizeof *out->names) : NULL;
+	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
+	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
+	out->gateways = ng ? calloc(ng, sizeof *out->gateways) : NULL;
+	if ((nn && !out->names) || (nr && !out->routes) || (nh && !out->hops) || (ng && !out->gateways)) {
+		mf_advert_free(out);
+		return MF_ENOMEM;
+	}
+	out->origin = p0->origin;
+	out->node = p0->node;
+	p0->origin = p0->node = NULL;
+	out->seq = p0->seq;
+	out->transit = p0->transit;
+	out->frag_index = 0;
+	out->frag_count = 1;
+	for (uint32_t i = 0; i < sl->count; i++) {
+		struct mf_advert *p = &sl->parts[i];
+		uint32_t name_off = (uint32_t)out->n_names, hop_off = (uint32_t)out->n_hops;
+		for (size_t k = 0; k < p->n_names; k++)
+			out->names[out->n_names++] = p->names[k];
+		p->n_names = 0;
+		for (size_t k = 0; k < p->n_hops; k++)
+			out->hops[out->n_hops++] = p->hops[k] + name_off;
+		for (size_t k = 0; k < p->n_routes; k++) {
+			struct mf_advert_route r = p->routes[k];
+			r.target += name_off;
+			r.hops_off += hop_off;
+			out->routes[out->n_routes++] = r;
+		}
+		for (size_t k = 0; k < p->n_gateways; k++)
+			out->gateways[out->n_gateways++] = p->gateways[k];
+		p->n_gateways = 0;
+	}
+	return 0;
+}
+
+int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf_advert *out)
+{
+	memset(out, 0, sizeof *out);
+	int rc = 0;
+	if (!frag->origin || !frag->node || frag->frag_count == 0 || frag->frag_index >= frag->frag_count) {
+		mf_advert_free(frag);
+		return MF_EINVAL;
+	}
+	size_t i;
+	const struct mf_advert *k = NULL;
+	for (i = 0; i < s->n; i++) {
+		k = slot_any(&s->slots[i]);
+		if (strcmp(k->origin, frag->origin) == 0 && strcmp(k->node, frag->node) == 0)
+			break;
+	}
+	if (i < s->n) {
+		if (frag->seq < k->seq) {
+			mf_advert_free(frag);
+			return 0; /* stale */
+		}
+		if (frag->seq > k->seq || frag->frag_count != s->slots[i].count)
+			slot_drop(s, i), i = s->n;
+	}
+	if (frag->frag_count == 1) {
+		*out = *frag;
+		memset(frag, 0, sizeof *frag);
+		return 1;
+	}
+	if (i == s->n) {
+		if (s->n >= s->max_pending) {
+			mf_advert_free(frag);
+			return MF_ETOOBIG;
+		}
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? 2 * s->cap : 8;
+			struct mf_advert_asm_slot *sl = realloc(s->slots, cap * sizeof *sl);
+			if (!sl) {
+				mf_advert_free(frag);
+				return MF_ENOMEM;
+			}
+			s->slots = sl;
+			s->cap = cap;
+		}
+		struct mf_advert_asm_slot *sl = &s->slots[s->n];
+		memset(sl, 0, sizeof *sl);
+		sl->parts = calloc(frag->frag_count, sizeof *sl->parts);
+		if (!sl->parts) {
+			mf_advert_free(frag);
+			return MF_ENOMEM;
+		}
+		sl->count = frag->frag_count;
+		s->n++;
+	}
+	struct mf_advert_asm_slot *sl = &s->slots[i];
+	struct mf_advert *p = &sl->parts[frag->frag_index];
+	if (p->origin) {
+		mf_advert_free(frag); /* duplicate fragment */
+		return 0;
+	}
+	*p = *frag;
+	memset(frag, 0, sizeof *frag);
+	if (++sl->got < sl->count)
+		return 0;
+	rc = join(sl, out);
+	slot_drop(s, i);
+	return rc < 0 ? rc : 1;
+}

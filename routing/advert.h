@@ -1,0 +1,136 @@
+/*
+ * routing/advert.h — route advertisements <-> bytes, with msgpack-c.
+ *
+ * Contract: pure functions, no I/O, no clock, no globals. An advertisement is
+ * what one DC tells the servers of its neighbour DCs: the DCs it can reach,
+ * each with total distance and full DC path, plus its mesh gateways. The
+ * design (fragments, expiry, ordering) is in docs/routing.md.
+ *
+ * Wire format, version 1: one msgpack map per message. Keys are one letter
+ * so that a 500-DC state fits in about ten 1,200-byte fragments.
+ *
+ *   { "v": 1,                       format version; others are MF_EUNKNOWN
+ *     "o": "dc1",                   origin DC
+ *     "n": "dc1-s2",                sending server: orders two servers' adverts
+ *                                   of one DC that carry the same seq
+ *     "q": 1732627200123,           sequence number of the origin's state
+ *     "x": true,                    transit: false = carries only itself
+ *     "f": [1, 3],                  fragment index, fragment count
+ *     "d": ["dc1", "dc2", "dc9"],   names used in THIS fragment; routes
+ *                                   and hops refer to them by index
+ *     "r": [[1, 412],               route: target index, distance in 0.1 ms,
+ *           [2, 1530, 1]],          then intermediate hops from origin to
+ *                                   target, exclusive (path dc1 dc2 dc9)
+ *     "g": [["dc1-g1",              gateways (optional key): name,
+ *            "10.1.0.5:8443",       LAN address,
+ *            "203.0.113.5:8443",    WAN address,
+ *            {"dc:dc2": "198.51.100.5:8443"}]] tagged addresses, key dc:<name>
+ *   }
+ *
+ * Every fragment is self-contained (own name table), so a receiver can
+ * decode each alone; the whole state is the union of fragments 0..count-1 of
+ * one (origin, node, seq), joined by struct mf_advert_asm. Full state for
+ * push-pull is the same map with "f": [0, 1] and no size limit.
+ *
+ * Decoders are strict: wrong types, out-of-range indexes, invalid DC names,
+ * over-long strings or lists are MF_EMALFORMED, short input MF_ETRUNC; a
+ * container that claims more elements than bytes remain is refused before
+ * msgpack-c would allocate for it. Unknown keys are ignored (forward
+ * compatible). They never read past `len` and never crash on any input.
+ */
+#ifndef MF_ROUTING_ADVERT_H
+#define MF_ROUTING_ADVERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#define MF_ADVERT_VERSION 1
+#define MF_ADVERT_MTU 1200          /* default fragment budget, bytes */
+#define MF_ADVERT_FRAGS_MAX 256     /* fragments per state */
+#define MF_ADVERT_HOPS_MAX 254      /* intermediate hops per route */
+#define MF_ADVERT_GATEWAYS_MAX 64   /* gateways per DC */
+#define MF_ADVERT_TAGS_MAX 64       /* tagged addresses per gateway */
+#define MF_ADVERT_STR_MAX 255       /* node, gateway, address, tag bytes */
+
+struct mf_gateway_tag {
+	char *key;   /* "dc:<name>": the DC that must dial addr instead of wan */
+	char *addr;
+};
+
+struct mf_gateway {
+	char *name;
+	char *lan;   /* host:port inside the DC */
+	char *wan;   /* host:port for other DCs */
+	size_t n_tags;
+	struct mf_gateway_tag *tags;
+};
+
+struct mf_advert_route {
+	uint32_t target;     /* index into names */
+	double distance_ms;  /* finite, >= 0; 0.1 ms resolution on the wire */
+	uint32_t hops_off;   /* intermediate hops: hops[hops_off .. +n_hops) */
+	uint32_t n_hops;
+};
+
+/* A decoded or to-be-encoded advertisement; every pointer is owned by it. */
+struct mf_advert {
+	char *origin;
+	char *node;
+	uint64_t seq;
+	bool transit;
+	uint32_t frag_index, frag_count;
+	size_t n_names;
+	char **names;
+	size_t n_routes;
+	struct mf_advert_route *routes;
+	size_t n_hops;
+	uint32_t *hops;      /* indexes into names */
+	size_t n_gateways;
+	struct mf_gateway *gateways;
+};
+
+void mf_advert_free(struct mf_advert *a);
+void mf_gateway_free(struct mf_gateway *g);
+/* Deep copy of n gateways into *out (malloc'd array, free each then it). */
+int mf_gateways_copy(const struct mf_gateway *g, size_t n, struct mf_gateway **out);
+
+/* Appends the whole advertisement as one map ("f": [0, 1]), any size. */
+int mf_advert_encode_full(msgpack_sbuffer *out, const struct mf_advert *a);
+
+/* Fragments: each buffer holds one map of at most max_bytes. */
+struct mf_advert_frags {
+	size_t n;
+	msgpack_sbuffer *bufs;
+};
+/* Splits a into self-contained fragments of at most max_bytes each (routes
+ * and gateways are never split). MF_ETOOBIG when one item alone does not
+ * fit or more than MF_ADVERT_FRAGS_MAX fragments would be needed. */
+int mf_advert_encode_frags(const struct mf_advert *a, size_t max_bytes, struct mf_advert_frags *out);
+void mf_advert_frags_free(struct mf_advert_frags *f);
+
+/* Decodes one map from buf. With used == NULL the map must fill buf
+ * exactly; otherwise *used is the bytes it took (for push-pull state that
+ * concatenates several). On failure *a is left empty. */
+int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used);
+
+/* Reassembly of fragments, keyed by (origin, node). A fragment of a newer
+ * seq drops an older partial state; an older one is ignored. Bounded: at
+ * most `max_pending` partial states are held. */
+struct mf_advert_asm_slot;
+struct mf_advert_asm {
+	size_t n, cap, max_pending;
+	struct mf_advert_asm_slot *slots;
+};
+void mf_advert_asm_init(struct mf_advert_asm *s, size_t max_pending);
+void mf_advert_asm_free(struct mf_advert_asm *s);
+/* Takes ownership of *frag (left empty). Returns 1 with the joined state in
+ * *out when this fragment completed one, 0 when more are needed or it was
+ * stale, or a negative error. */
+int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf_advert *out);
+/* Drops partial state of an origin DC (e.g. when it expires). */
+void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin);
+
+#endif

@@ -1,0 +1,854 @@
+/*
+ * routing/engine.c — path-vector route computation for one DC.
+ *
+ * Why path vector: plain distance vectors count to infinity when a DC
+ * disappears (each neighbour believes the other still reaches it). Carrying
+ * the full DC path with every advertised distance lets a DC drop any route
+ * that already contains itself, which removes every loop, including the
+ * two-node ping-pong, at the cost of a few bytes per route. Paths are kept
+ * as arrays of interned DC ids (routing/names.h) and the "contains me" test
+ * is done once per received route, when the advertisement is stored, so a
+ * recompute is a tight loop of additions: for a full mesh of 1,000 DCs,
+ * about 1M candidate relaxations.
+ *
+ * Loop order: for each neighbour n, for each route n advertises, relax the
+ * target's best candidate. That walks every advertisement sequentially
+ * (cache-friendly) instead of visiting 1,000 advertisements per target.
+ */
+#include "routing/engine.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "routing/names.h"
+
+#define NONE UINT32_MAX
+#define DIRECT_ENTRY (UINT32_MAX - 1)
+#define PATH_MAX_LEN (MF_ADVERT_HOPS_MAX + 2)
+
+struct rt_link {
+	bool configured, usable;
+	double dist;
+};
+
+/* One route a neighbour advertised, with its path from the neighbour
+ * (inclusive) to the target (inclusive). */
+struct rt_entry {
+	uint32_t target;
+	uint32_t path_off;
+	uint16_t path_len;
+	bool loops;        /* the path contains this DC: never a candidate */
+	double dist;
+};
+
+struct rt_origin {
+	bool present, transit;
+	uint64_t seq;
+	char *node;
+	struct rt_entry *e;
+	uint32_t n_e, cap_e;
+	uint32_t *path;
+	uint32_t n_path, cap_path;
+	struct mf_gateway *gws;
+	size_t n_gws;
+};
+
+struct rt_route {
+	uint8_t status;    /* enum mf_route_status */
+	uint8_t mode;      /* enum mf_route_mode */
+	bool down;
+	uint32_t nh;       /* next-hop id or NONE */
+	double dist;
+	uint32_t path_off, path_len;
+};
+
+/* A table (or the advertised snapshot): one route per id, paths in a pool. */
+struct rt_routes {
+	struct rt_route *r;
+	uint32_t n;        /* ids covered */
+	uint32_t *path;
+	uint32_t n_path, cap_path;
+};
+
+struct mf_routing {
+	struct mf_rt_names names;
+	uint32_t self;
+	char *node;
+	enum mf_route_mode default_mode;
+	bool transit;
+	double hyst_pct, hyst_ms, readv_pct, readv_ms;
+
+	uint32_t cap;            /* per-id arrays below */
+	uint8_t *mode_ovr;       /* 0: default, else 1 + mode */
+	struct rt_link *link;
+	struct rt_origin *orig;
+	struct rt_routes cur, next, snap;
+
+	/* recompute scratch */
+	double *best_d, *curc_d;
+	uint32_t *best_nh, *best_e, *curc_e;
+	uint32_t *stamp;         /* path marks, valid when == gen */
+	uint32_t gen;
+	uint32_t *tstamp;        /* target marks, valid when == tgen */
+	uint32_t tgen;
+
+	uint64_t seq, seq_floor, version;
+	struct mf_gateway *gws;
+	size_t n_gws;
+};
+
+/* --- helpers ------------------------------------------------------------ */
+
+static int grow(void **p, size_t elem, size_t old_n, size_t new_n)
+{
+	void *q = realloc(*p, elem * new_n);
+	if (!q)
+		return MF_ENOMEM;
+	memset((char *)q + elem * old_n, 0, elem * (new_n - old_n));
+	*p = q;
+	return 0;
+}
+
+static void route_init(struct rt_route *rt)
+{
+	memset(rt, 0, sizeof *rt);
+	rt->status = MF_ROUTE_UNREACHABLE;
+	rt->nh = NONE;
+	rt->dist = INFINITY;
+}
+
+/* Makes every per-id array hold at least n ids. */
+static int ensure_cap(struct mf_routing *r, uint32_t n)
+{
+	if (n <= r->cap)
+		return 0;
+	uint32_t cap = r->cap ? r->cap : 16;
+	while (cap < n)
+		cap *= 2;
+	int rc = 0;
+	rc |= grow((void **)&r->mode_ovr, sizeof *r->mode_ovr, r->cap, cap);
+	rc |= grow((void **)&r->link, sizeof *r->link, r->cap, cap);
+	rc |= grow((void **)&r->orig, sizeof *r->orig, r->cap, cap);
+	rc |= grow((void **)&r->cur.r, sizeof *r->cur.r, r->cap, cap);
+	rc |= grow((void **)&r->next.r, sizeof *r->next.r, r->cap, cap);
+	rc |= grow((void **)&r->snap.r, sizeof *r->snap.r, r->cap, cap);
+	rc |= grow((void **)&r->best_d, sizeof *r->best_d, r->cap, cap);
+	rc |= grow((void **)&r->curc_d, sizeof *r->curc_d, r->cap, cap);
+	rc |= grow((void **)&r->best_nh, sizeof *r->best_nh, r->cap, cap);
+	rc |= grow((void **)&r->best_e, sizeof *r->best_e, r->cap, cap);
+	rc |= grow((void **)&r->curc_e, sizeof *r->curc_e, r->cap, cap);
+	rc |= grow((void **)&r->stamp, sizeof *r->stamp, r->cap, cap);
+	rc |= grow((void **)&r->tstamp, sizeof *r->tstamp, r->cap, cap);
+	if (rc)
+		return MF_ENOMEM; /* arrays that grew stay valid; cap unchanged */
+	for (uint32_t i = r->cap; i < cap; i++) {
+		route_init(&r->cur.r[i]);
+		route_init(&r->next.r[i]);
+		route_init(&r->snap.r[i]);
+	}
+	r->cap = cap;
+	return 0;
+}
+
+static int intern(struct mf_routing *r, const char *name, uint32_t *id)
+{
+	int rc = mf_rt_names_intern(&r->names, name, strlen(name), id);
+	if (rc < 0)
+		return rc;
+	return ensure_cap(r, r->names.n);
+}
+
+/* A fresh mark value for a stamp array; wraps by clearing the array. */
+static uint32_t next_mark(uint32_t *stamp, uint32_t *gen, uint32_t cap)
+{
+	if (++*gen == 0) {
+		memset(stamp, 0, cap * sizeof *stamp);
+		*gen = 1;
+	}
+	return *gen;
+}
+
+static int pool_reserve(uint32_t **pool, uint32_t *cap, uint32_t need)
+{
+	if (need <= *cap)
+		return 0;
+	uint32_t c = *cap ? *cap : 64;
+	while (c < need)
+		c *= 2;
+	uint32_t *p = realloc(*pool, c * sizeof *p);
+	if (!p)
+		return MF_ENOMEM;
+	*pool = p;
+	*cap = c;
+	return 0;
+}
+
+static void origin_clear(struct rt_origin *o)
+{
+	for (size_t i = 0; i < o->n_gws; i++)
+		mf_gateway_free(&o->gws[i]);
+	free(o->gws);
+	o->gws = NULL;
+	o->n_gws = 0;
+	o->n_e = 0;
+	o->n_path = 0;
+	o->present = false;
+}
+
+/* --- lifecycle and inputs ----------------------------------------------- */
+
+void mf_routing_config_default(struct mf_routing_config *c)
+{
+	memset(c, 0, sizeof *c);
+	c->default_mode = MF_MODE_MULTI_HOP;
+	c->transit = true;
+	c->hysteresis_pct = 10;
+	c->hysteresis_ms = 5;
+	c->readvertise_pct = 2;
+	c->readvertise_ms = 1;
+}
+
+int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
+{
+	*out = NULL;
+	if (!c->datacenter || !c->node || !*c->node || strlen(c->node) > MF_ADVERT_STR_MAX ||
+	    !(c->hysteresis_pct >= 0) || !(c->hysteresis_ms >= 0) || !(c->readvertise_pct >= 0) ||
+	    !(c->readvertise_ms >= 0) || c->default_mode > MF_MODE_SINGLE_HOP)
+		return MF_EINVAL;
+	struct mf_routing *r = calloc(1, sizeof *r);
+	if (!r)
+		return MF_ENOMEM;
+	mf_rt_names_init(&r->names);
+	r->node = strdup(c->node);
+	r->default_mode = c->default_mode;
+	r->transit = c->transit;
+	r->hyst_pct = c->hysteresis_pct;
+	r->hyst_ms = c->hysteresis_ms;
+	r->readv_pct = c->readvertise_pct;
+	r->readv_ms = c->readvertise_ms;
+	r->seq = r->seq_floor = c->initial_seq;
+	int rc = r->node ? intern(r, c->datacenter, &r->self) : MF_ENOMEM;
+	if (rc < 0) {
+		mf_routing_free(r);
+		return rc == MF_ENOMEM ? rc : MF_EINVAL;
+	}
+	*out = r;
+	return 0;
+}
+
+void mf_routing_free(struct mf_routing *r)
+{
+	if (!r)
+		return;
+	for (uint32_t i = 0; i < r->cap; i++) {
+		origin_clear(&r->orig[i]);
+		free(r->orig[i].e);
+		free(r->orig[i].path);
+		free(r->orig[i].node);
+	}
+	for (size_t i = 0; i < r->n_gws; i++)
+		mf_gateway_free(&r->gws[i]);
+	free(r->gws);
+	free(r->mode_ovr);
+	free(r->link);
+	free(r->orig);
+	struct rt_routes *t[] = {&r->cur, &r->next, &r->snap};
+	for (size_t i = 0; i < 3; i++) {
+		free(t[i]->r);
+		free(t[i]->path);
+	}
+	free(r->best_d);
+	free(r->curc_d);
+	free(r->best_nh);
+	free(r->best_e);
+	free(r->curc_e);
+	free(r->stamp);
+	free(r->node);
+	mf_rt_names_free(&r->names);
+	free(r);
+}
+
+int mf_routing_set_mode(struct mf_routing *r, const char *target, enum mf_route_mode mode)
+{
+	uint32_t id;
+	if (!target || mode > MF_MODE_SINGLE_HOP)
+		return MF_EINVAL;
+	int rc = intern(r, target, &id);
+	if (rc < 0)
+		return rc;
+	r->mode_ovr[id] = (uint8_t)(1 + mode);
+	return 0;
+}
+
+int mf_routing_set_link(struct mf_routing *r, const char *dc, bool configured, bool usable,
+			double distance_ms)
+{
+	uint32_t id;
+	if (!dc || (usable && !(isfinite(distance_ms) && distance_ms >= 0)) || (usable && !configured))
+		return MF_EINVAL;
+	int rc = intern(r, dc, &id);
+	if (rc < 0)
+		return rc;
+	if (id == r->self)
+		return MF_EINVAL;
+	struct rt_link nl = {configured, usable, usable ? distance_ms : INFINITY};
+	struct rt_link *l = &r->link[id];
+	bool changed = l->configured != nl.configured || l->usable != nl.usable ||
+		       (usable && l->dist != nl.dist);
+	*l = nl;
+	return changed ? 1 : 0;
+}
+
+int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, size_t n)
+{
+	struct mf_gateway *copy;
+	if (n > MF_ADVERT_GATEWAYS_MAX)
+		return MF_EINVAL;
+	int rc = mf_gateways_copy(g, n, &copy);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < r->n_gws; i++)
+		mf_gateway_free(&r->gws[i]);
+	free(r->gws);
+	r->gws = copy;
+	r->n_gws = n;
+	r->snap.n = 0; /* forces a new advertisement seq at the next recompute */
+	return 0;
+}
+
+/* Maps the advertisement's name indexes to ids, interning only the names
+ * its routes use. */
+static int map_name(struct mf_routing *r, const struct mf_advert *a, uint32_t *map, uint32_t idx,
+		    uint32_t *id)
+{
+	if (idx >= a->n_names)
+		return MF_EMALFORMED;
+	if (map[idx] == NONE) {
+		int rc = intern(r, a->names[idx], &map[idx]);
+		if (rc < 0)
+			return rc == MF_EINVAL ? MF_EMALFORMED : rc;
+	}
+	*id = map[idx];
+	return 0;
+}
+
+int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
+{
+	uint32_t o;
+	if (!a || !a->origin || !a->node)
+		return MF_EINVAL;
+	int rc = intern(r, a->origin, &o);
+	if (rc < 0)
+		return rc == MF_EINVAL ? MF_EMALFORMED : rc;
+	if (o == r->self) {
+		if (a->seq > r->seq_floor)
+			r->seq_floor = a->seq;
+		return 0;
+	}
+	const struct rt_origin *old = &r->orig[o];
+	if (old->present && (a->seq < old->seq || (a->seq == old->seq && strcmp(a->node, old->node) <= 0)))
+		return 0;
+
+	/* Build into fresh arrays; the stored state changes only on success. */
+	uint32_t *map = a->n_names ? malloc(a->n_names * sizeof *map) : NULL;
+	struct rt_entry *e = a->n_routes ? malloc(a->n_routes * sizeof *e) : NULL;
+	uint32_t *path = NULL, n_path = 0, cap_path = 0, n_e = 0;
+	char *node = strdup(a->node);
+	struct mf_gateway *gws = NULL;
+	rc = (a->n_names && !map) || (a->n_routes && !e) || !node ? MF_ENOMEM : 0;
+	for (size_t i = 0; rc == 0 && i < a->n_names; i++)
+		map[i] = NONE;
+	/* Interning below may grow the per-id arrays: index them afresh. */
+	uint32_t tmark = next_mark(r->tstamp, &r->tgen, r->cap);
+	for (size_t i = 0; rc == 0 && i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		uint32_t t;
+		if ((rc = map_name(r, a, map, ar->target, &t)) < 0)
+			break;
+		if (!isfinite(ar->distance_ms) || ar->distance_ms < 0 || ar->n_hops > MF_ADVERT_HOPS_MAX ||
+		    ar->hops_off > a->n_hops || ar->n_hops > a->n_hops - ar->hops_off ||
+		    (t == o && ar->n_hops != 0)) {
+			rc = MF_EMALFORMED;
+			break;
+		}
+		if (r->tstamp[t] == tmark) {
+			rc = MF_EMALFORMED; /* a target listed twice */
+			break;
+		}
+		r->tstamp[t] = tmark;
+		if (!a->transit && t != o)
+			continue; /* a non-transit DC carries only itself */
+		uint32_t len = t == o ? 1 : ar->n_hops + 2;
+		if ((rc = pool_reserve(&path, &cap_path, n_path + len)) < 0)
+			break;
+		uint32_t *p = path + n_path;
+		p[0] = o;
+		for (uint32_t k = 0; k < ar->n_hops && rc == 0; k++)
+			rc = map_name(r, a, map, a->hops[ar->hops_off + k], &p[1 + k]);
+		if (rc < 0)
+			break;
+		if (t != o)
+			p[len - 1] = t;
+		/* No DC twice on one path; note whether it passes us. */
+		uint32_t pgen = next_mark(r->stamp, &r->gen, r->cap);
+		bool loops = false;
+		for (uint32_t k = 0; k < len; k++) {
+			if (r->stamp[p[k]] == pgen) {
+				rc = MF_EMALFORMED;
+				break;
+			}
+			r->stamp[p[k]] = pgen;
+			loops |= p[k] == r->self;
+		}
+		if (rc < 0)
+			break;
+		e[n_e++] = (struct rt_entry){t, n_path, (uint16_t)len, loops, ar->distance_ms};
+		n_path += len;
+	}
+	if (rc == 0 && a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
+		rc = MF_EMALFORMED;
+	if (rc == 0)
+		rc = mf_gateways_copy(a->gateways, a->n_gateways, &gws);
+	free(map);
+	if (rc < 0) {
+		free(e);
+		free(path);
+		free(node);
+		return rc;
+	}
+	struct rt_origin *org = &r->orig[o];
+	origin_clear(org);
+	free(org->e);
+	free(org->path);
+	free(org->node);
+	org->e = e;
+	org->n_e = org->cap_e = n_e;
+	org->path = path;
+	org->n_path = n_path;
+	org->cap_path = cap_path;
+	org->node = node;
+	org->gws = gws;
+	org->n_gws = a->n_gateways;
+	org->seq = a->seq;
+	org->transit = a->transit;
+	org->present = true;
+	return 1;
+}
+
+int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc)
+{
+	uint32_t id;
+	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0 || !r->orig[id].present)
+		return 0;
+	origin_clear(&r->orig[id]);
+	return 1;
+}
+
+/* --- recompute ---------------------------------------------------------- */
+
+static bool name_before(const struct mf_routing *r, uint32_t a, uint32_t b)
+{
+	return b == NONE || strcmp(r->names.names[a], r->names.names[b]) < 0;
+}
+
+/* Hysteresis: does `best` (distance nd) replace the route in use (cd)? */
+static bool worth_switching(const struct mf_routing *r, double cd, double nd)
+{
+	double gain = cd - nd;
+	return gain > cd * r->hyst_pct / 100.0 && gain > r->hyst_ms;
+}
+
+static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, uint32_t n,
+		    uint32_t self)
+{
+	uint32_t extra = self != NONE ? 1 : 0;
+	int rc = pool_reserve(&t->path, &t->cap_path, t->n_path + n + extra);
+	if (rc < 0)
+		return rc;
+	rt->path_off = t->n_path;
+	rt->path_len = n + extra;
+	if (extra)
+		t->path[t->n_path++] = self;
+	memcpy(t->path + t->n_path, p, n * sizeof *p);
+	t->n_path += n;
+	return 0;
+}
+
+static bool same_route(const struct rt_routes *a, const struct rt_route *x, const struct rt_routes *b,
+		       const struct rt_route *y)
+{
+	return x->status == y->status && x->mode == y->mode && x->down == y->down && x->nh == y->nh &&
+	       (x->dist == y->dist || (isinf(x->dist) && isinf(y->dist))) && x->path_len == y->path_len &&
+	       memcmp(a->path + x->path_off, b->path + y->path_off, x->path_len * sizeof(uint32_t)) == 0;
+}
+
+/* Relaxes every candidate into best_* and, for each target, the candidate
+ * through the next hop in use into curc_*. */
+static void relax(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++) {
+		r->best_d[t] = INFINITY;
+		r->best_nh[t] = NONE;
+		r->curc_d[t] = INFINITY;
+		r->curc_e[t] = NONE;
+	}
+	for (uint32_t t = 0; t < n; t++) {
+		const struct rt_link *l = &r->link[t];
+		if (t == r->self || !l->usable)
+			continue;
+		r->best_d[t] = l->dist;
+		r->best_nh[t] = t;
+		r->best_e[t] = DIRECT_ENTRY;
+		if (r->cur.r[t].nh == t) {
+			r->curc_d[t] = l->dist;
+			r->curc_e[t] = DIRECT_ENTRY;
+		}
+	}
+	for (uint32_t h = 0; h < n; h++) {
+		const struct rt_origin *o = &r->orig[h];
+		if (h == r->self || !r->link[h].usable || !o->present || !o->transit)
+			continue;
+		double base = r->link[h].dist;
+		for (uint32_t i = 0; i < o->n_e; i++) {
+			const struct rt_entry *e = &o->e[i];
+			uint32_t t = e->target;
+			if (e->loops || t == h)
+				continue;
+			double c = base + e->dist;
+			if (r->cur.r[t].nh == h) {
+				r->curc_d[t] = c;
+				r->curc_e[t] = i;
+			}
+			if (c < r->best_d[t] || (c == r->best_d[t] && name_before(r, h, r->best_nh[t]))) {
+				r->best_d[t] = c;
+				r->best_nh[t] = h;
+				r->best_e[t] = i;
+			}
+		}
+	}
+}
+
+/* Fills next.r[t] with the chosen route for target t. */
+static int choose(struct mf_routing *r, uint32_t t)
+{
+	struct rt_routes *nx = &r->next;
+	struct rt_route *rt = &nx->r[t];
+	route_init(rt);
+	if (t == r->self) {
+		rt->status = MF_ROUTE_LOCAL;
+		rt->dist = 0;
+		rt->mode = r->default_mode;
+		return put_path(nx, rt, &r->self, 1, NONE);
+	}
+	rt->mode = r->mode_ovr[t] ? (uint8_t)(r->mode_ovr[t] - 1) : (uint8_t)r->default_mode;
+	const struct rt_link *l = &r->link[t];
+	if (rt->mode == MF_MODE_SINGLE_HOP && l->configured) {
+		rt->status = MF_ROUTE_DIRECT;
+		rt->nh = t;
+		rt->down = !l->usable;
+		rt->dist = l->usable ? l->dist : INFINITY;
+		return put_path(nx, rt, &t, 1, r->self);
+	}
+	uint32_t nh = r->best_nh[t], ei = r->best_e[t];
+	double d = r->best_d[t];
+	const struct rt_route *cur = &r->cur.r[t];
+	bool hysteresis = r->hyst_pct != 0 || r->hyst_ms != 0;
+	if (hysteresis && cur->nh != NONE && cur->nh != nh && r->curc_e[t] != NONE &&
+	    !worth_switching(r, r->curc_d[t], d)) {
+		nh = cur->nh;
+		ei = r->curc_e[t];
+		d = r->curc_d[t];
+	}
+	if (nh == NONE)
+		return 0; /* unreachable */
+	rt->nh = nh;
+	rt->dist = d;
+	if (ei == DIRECT_ENTRY) {
+		rt->status = MF_ROUTE_DIRECT;
+		return put_path(nx, rt, &t, 1, r->self);
+	}
+	const struct rt_origin *o = &r->orig[nh];
+	const struct rt_entry *e = &o->e[ei];
+	rt->status = MF_ROUTE_VIA;
+	return put_path(nx, rt, o->path + e->path_off, e->path_len, r->self);
+}
+
+static bool advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt)
+{
+	if (t == r->self)
+		return true;
+	return r->transit && (rt->status == MF_ROUTE_DIRECT || rt->status == MF_ROUTE_VIA) && !rt->down &&
+	       isfinite(rt->dist);
+}
+
+static bool moved(const struct mf_routing *r, double was, double now)
+{
+	if (r->readv_pct == 0 && r->readv_ms == 0)
+		return was != now;
+	double d = fabs(now - was);
+	return d > was * r->readv_pct / 100.0 && d > r->readv_ms;
+}
+
+/* Updates the advertised snapshot from the current table when it differs
+ * enough; bumps the seq then. */
+static int refresh_snapshot(struct mf_routing *r, uint32_t n)
+{
+	bool differ = r->snap.n != n;
+	for (uint32_t t = 0; t < n && !differ; t++) {
+		const struct rt_route *c = &r->cur.r[t], *s = &r->snap.r[t];
+		bool want = advertisable(r, t, c), have = s->status != MF_ROUTE_UNREACHABLE;
+		if (want != have)
+			differ = true;
+		else if (want && (c->path_len != s->path_len ||
+				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
+					 c->path_len * sizeof(uint32_t)) != 0 ||
+				  moved(r, s->dist, c->dist)))
+			differ = true;
+	}
+	if (!differ)
+		return 0;
+	r->snap.n_path = 0;
+	for (uint32_t t = 0; t < n; t++) {
+		struct rt_route *s = &r->snap.r[t];
+		const struct rt_route *c = &r->cur.r[t];
+		route_init(s);
+		if (!advertisable(r, t, c))
+			continue;
+		*s = *c;
+		int rc = put_path(&r->snap, s, r->cur.path + c->path_off, c->path_len, NONE);
+		if (rc < 0) {
+			r->snap.n = 0;
+			return rc;
+		}
+	}
+	r->snap.n = n;
+	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
+	return 0;
+}
+
+int mf_routing_recompute(struct mf_routing *r, bool *changed)
+{
+	uint32_t n = r->names.n;
+	int rc = 0;
+	relax(r, n);
+	r->next.n_path = 0;
+	for (uint32_t t = 0; t < n && rc == 0; t++)
+		rc = choose(r, t);
+	if (rc < 0)
+		return rc;
+	bool diff = r->cur.n != n;
+	for (uint32_t t = 0; t < n && !diff; t++)
+		diff = !same_route(&r->cur, &r->cur.r[t], &r->next, &r->next.r[t]);
+	struct rt_routes tmp = r->cur;
+	r->cur = r->next;
+	r->next = tmp;
+	r->cur.n = n;
+	if (diff)
+		r->version++;
+	if (changed)
+		*changed = diff;
+	return refresh_snapshot(r, n);
+}
+
+uint64_t mf_routing_version(const struct mf_routing *r)
+{
+	return r->version;
+}
+
+uint64_t mf_routing_advert_seq(const struct mf_routing *r)
+{
+	return r->seq;
+}
+
+/* --- outputs ------------------------------------------------------------ */
+
+size_t mf_routing_n_targets(const struct mf_routing *r)
+{
+	return r->cur.n;
+}
+
+int mf_routing_route_at(const struct mf_routing *r, size_t i, struct mf_route_view *v)
+{
+	if (i >= r->cur.n)
+		return MF_ENOTFOUND;
+	const struct rt_route *rt = &r->cur.r[i];
+	v->target = r->names.names[i];
+	v->status = (enum mf_route_status)rt->status;
+	v->next_hop = rt->nh == NONE ? NULL : r->names.names[rt->nh];
+	v->distance_ms = rt->dist;
+	v->down = rt->down;
+	v->mode = (enum mf_route_mode)rt->mode;
+	v->path_len = rt->path_len;
+	return 0;
+}
+
+const char *mf_routing_path_at(const struct mf_routing *r, size_t i, size_t k)
+{
+	if (i >= r->cur.n || k >= r->cur.r[i].path_len)
+		return NULL;
+	return r->names.names[r->cur.path[r->cur.r[i].path_off + k]];
+}
+
+int mf_routing_find(const struct mf_routing *r, const char *dc, size_t *i)
+{
+	uint32_t id;
+	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0 || id >= r->cur.n)
+		return MF_ENOTFOUND;
+	*i = id;
+	return 0;
+}
+
+static int cmp_route_target(const void *a, const void *b)
+{
+	return strcmp(((const struct mf_table_route *)a)->target, ((const struct mf_table_route *)b)->target);
+}
+
+/* Gateways of DC nh as this DC must dial them. */
+static int endpoints(const struct mf_routing *r, uint32_t nh, struct mf_table_route *tr)
+{
+	const struct rt_origin *o = &r->orig[nh];
+	if (!o->present || o->n_gws == 0)
+		return 0;
+	char key[MF_RT_NAME_MAX + 4];
+	snprintf(key, sizeof key, "dc:%s", r->names.names[r->self]);
+	tr->endpoints = calloc(o->n_gws, sizeof *tr->endpoints);
+	if (!tr->endpoints)
+		return MF_ENOMEM;
+	for (size_t g = 0; g < o->n_gws; g++) {
+		const char *addr = o->gws[g].wan;
+		for (size_t k = 0; k < o->gws[g].n_tags; k++)
+			if (strcmp(o->gws[g].tags[k].key, key) == 0)
+				addr = o->gws[g].tags[k].addr;
+		tr->n_endpoints = g + 1;
+		tr->endpoints[g].gateway = strdup(o->gws[g].name);
+		tr->endpoints[g].addr = strdup(addr);
+		if (!tr->endpoints[g].gateway || !tr->endpoints[g].addr)
+			return MF_ENOMEM;
+	}
+	return 0;
+}
+
+static int add_link(struct mf_table *t, size_t *cap, const char *from, const char *to, double d, bool usable)
+{
+	if (t->n_links == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		struct mf_table_link *l = realloc(t->links, c * sizeof *l);
+		if (!l)
+			return MF_ENOMEM;
+		t->links = l;
+		*cap = c;
+	}
+	struct mf_table_link *l = &t->links[t->n_links];
+	l->from = strdup(from);
+	l->to = strdup(to);
+	l->distance_ms = d;
+	l->usable = usable;
+	t->n_links++;
+	return l->from && l->to ? 0 : MF_ENOMEM;
+}
+
+int mf_routing_table(const struct mf_routing *r, struct mf_table *out)
+{
+	memset(out, 0, sizeof *out);
+	uint32_t n = r->cur.n;
+	int rc = 0;
+	out->datacenter = strdup(r->names.names[r->self]);
+	out->version = r->version;
+	out->routes = n ? calloc(n, sizeof *out->routes) : NULL;
+	if (!out->datacenter || (n && !out->routes)) {
+		mf_table_free(out);
+		return MF_ENOMEM;
+	}
+	for (uint32_t t = 0; t < n && rc == 0; t++) {
+		const struct rt_route *rt = &r->cur.r[t];
+		struct mf_table_route *tr = &out->routes[t];
+		out->n_routes = t + 1;
+		tr->target = strdup(r->names.names[t]);
+		tr->status = (enum mf_route_status)rt->status;
+		tr->next_hop = rt->nh == NONE ? NULL : strdup(r->names.names[rt->nh]);
+		tr->distance_ms = rt->dist;
+		tr->down = rt->down;
+		tr->mode = (enum mf_route_mode)rt->mode;
+		tr->path = rt->path_len ? calloc(rt->path_len, sizeof *tr->path) : NULL;
+		if (!tr->target || (rt->nh != NONE && !tr->next_hop) || (rt->path_len && !tr->path)) {
+			rc = MF_ENOMEM;
+			break;
+		}
+		for (uint32_t k = 0; k < rt->path_len; k++) {
+			tr->path_len = k + 1;
+			if (!(tr->path[k] = strdup(r->names.names[r->cur.path[rt->path_off + k]])))
+				rc = MF_ENOMEM;
+		}
+		if (rc == 0 && rt->nh != NONE)
+			rc = endpoints(r, rt->nh, tr);
+	}
+	size_t cap = 0;
+	const char *self = r->names.names[r->self];
+	for (uint32_t d = 0; d < r->names.n && rc == 0; d++) {
+		const struct rt_link *l = &r->link[d];
+		if (d != r->self && l->configured)
+			rc = add_link(out, &cap, self, r->names.names[d], l->usable ? l->dist : NAN, l->usable);
+	}
+	for (uint32_t h = 0; h < r->names.n && rc == 0; h++) {
+		const struct rt_origin *o = &r->orig[h];
+		for (uint32_t i = 0; o->present && i < o->n_e && rc == 0; i++)
+			if (o->e[i].path_len == 2 && o->e[i].target != r->self)
+				rc = add_link(out, &cap, r->names.names[h], r->names.names[o->e[i].target],
+					      o->e[i].dist, true);
+	}
+	if (rc < 0) {
+		mf_table_free(out);
+		return rc;
+	}
+	qsort(out->routes, out->n_routes, sizeof *out->routes, cmp_route_target);
+	return 0;
+}
+
+int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
+{
+	memset(out, 0, sizeof *out);
+	uint32_t n = r->names.n, nr = 0, nh = 0;
+	for (uint32_t t = 0; t < r->snap.n; t++)
+		if (r->snap.r[t].status != MF_ROUTE_UNREACHABLE) {
+			nr++;
+			nh += r->snap.r[t].path_len > 2 ? r->snap.r[t].path_len - 2 : 0;
+		}
+	out->origin = strdup(r->names.names[r->self]);
+	out->node = strdup(r->node);
+	out->seq = r->seq;
+	out->transit = r->transit;
+	out->frag_count = 1;
+	out->names = calloc(n, sizeof *out->names);
+	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
+	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
+	int rc = (!out->origin || !out->node || !out->names || (nr && !out->routes) || (nh && !out->hops))
+			 ? MF_ENOMEM : 0;
+	for (uint32_t i = 0; i < n && rc == 0; i++) {
+		out->n_names = i + 1;
+		if (!(out->names[i] = strdup(r->names.names[i])))
+			rc = MF_ENOMEM;
+	}
+	for (uint32_t t = 0; t < r->snap.n && rc == 0; t++) {
+		const struct rt_route *s = &r->snap.r[t];
+		if (s->status == MF_ROUTE_UNREACHABLE)
+			continue;
+		struct mf_advert_route *ar = &out->routes[out->n_routes++];
+		ar->target = t;
+		ar->distance_ms = s->dist;
+		ar->hops_off = (uint32_t)out->n_hops;
+		ar->n_hops = s->path_len > 2 ? s->path_len - 2 : 0;
+		for (uint32_t k = 0; k < ar->n_hops; k++)
+			out->hops[out->n_hops++] = r->snap.path[s->path_off + 1 + k];
+	}
+	if (rc == 0 && r->n_gws) {
+		rc = mf_gateways_copy(r->gws, r->n_gws, &out->gateways);
+		if (rc == 0)
+			out->n_gateways = r->n_gws;
+	}
+	if (rc < 0)
+		mf_advert_free(out);
+	return rc;
+}

@@ -1,0 +1,130 @@
+/*
+ * routing/engine.h — path-vector routing between datacenters, for one DC.
+ *
+ * Contract: a pure state machine. It owns the routing state of the local DC:
+ * its configuration, the direct links the agent measured, the
+ * advertisements received from neighbour DCs, the current next-hop table
+ * and the advertisement this DC sends. It never reads the clock, never
+ * touches a socket and never decides when to run: the agent feeds inputs,
+ * calls mf_routing_recompute(), then reads the table and the advertisement.
+ * Design notes (modes, transit, hysteresis, expiry): docs/routing.md.
+ *
+ * Route computation, per target DC t (self excluded):
+ *   candidates: the direct link to t when usable, and for every neighbour n
+ *   (usable direct link and a stored advertisement with transit on)
+ *   dist(self, n) + n's advertised distance to t, over n's advertised path.
+ *   A path that contains this DC is dropped (so no route ever loops, and a
+ *   withdrawn route cannot count to infinity). Shortest wins; equal
+ *   distances go to the next hop whose name sorts first.
+ *   multi-hop: that candidate, subject to hysteresis (below).
+ *   single-hop: the direct link whenever one is configured (a shared pool),
+ *   even slow or down (status direct, down = true, distance infinite); only
+ *   with no configured link, the best candidate as in multi-hop.
+ * Hysteresis: a route in use (same next hop) is kept while it exists unless
+ *   the best one is shorter by more than hysteresis_pct percent of it AND by
+ *   more than hysteresis_ms. Both 0 disables hysteresis: the best candidate
+ *   always wins and, with no ties broken by history, converged tables equal
+ *   the next hops of Dijkstra on the same distances (tests rely on this).
+ * Transit: a DC with transit off advertises only itself; a received
+ *   advertisement with transit off contributes only its origin, so no route
+ *   ever passes through such a DC.
+ * Advertisement: the table's own routes (local/direct/via, not down); with
+ *   transit off only the local entry. Its seq grows only when a target or a
+ *   path changes or a distance moves by more than readvertise_pct percent AND
+ *   readvertise_ms, so coordinate noise does not flood the pools.
+ */
+#ifndef MF_ROUTING_ENGINE_H
+#define MF_ROUTING_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "routing/advert.h"
+#include "routing/table.h"
+
+struct mf_routing_config {
+	const char *datacenter;        /* this DC (copied) */
+	const char *node;              /* this agent's node name, sent in adverts */
+	enum mf_route_mode default_mode;
+	bool transit;                  /* false: never relay between other DCs */
+	double hysteresis_pct;         /* default 10 */
+	double hysteresis_ms;          /* default 5 */
+	double readvertise_pct;        /* default 2 */
+	double readvertise_ms;         /* default 1 */
+	/* First advertisement seq is initial_seq + 1. The agent seeds it with
+	 * its start time in ms so a restarted server outranks its former self. */
+	uint64_t initial_seq;
+};
+
+struct mf_routing;
+
+/* Defaults above; datacenter and node left NULL. */
+void mf_routing_config_default(struct mf_routing_config *c);
+
+int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out);
+void mf_routing_free(struct mf_routing *r);
+
+/* Per-target mode override (the `default` is in the config). */
+int mf_routing_set_mode(struct mf_routing *r, const char *target, enum mf_route_mode mode);
+
+/* The direct link to DC `dc`: configured = we share a gossip pool with its
+ * servers; usable = at least one is alive and coordinates give a distance
+ * (distance_ms, finite and >= 0, ignored when not usable). Returns 1 when
+ * it changed, 0 when not. */
+int mf_routing_set_link(struct mf_routing *r, const char *dc, bool configured, bool usable,
+			double distance_ms);
+
+/* This DC's mesh gateways, sent in our advertisement (copied). */
+int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, size_t n);
+
+/* A complete advertisement from another DC (one fragment with count 1, or
+ * joined by mf_advert_asm). Kept when newer than the stored one of that
+ * origin: higher seq, or equal seq and a node name that sorts after. An
+ * advertisement of our own DC (another server) only raises the seq we will
+ * use next. Returns 1 when stored, 0 when stale or own, MF_EMALFORMED for
+ * an inconsistent one (a path that repeats a DC, does not end at its
+ * target, a target listed twice): then nothing changes. */
+int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a);
+
+/* Forgets the advertisement of DC `dc` (its last alive server is gone), so
+ * every route through it is withdrawn at the next recompute. Returns 1 when
+ * there was one, 0 when not. */
+int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc);
+
+/* Recomputes the table from the inputs; *changed (may be NULL) tells
+ * whether any route changed, in which case the version grew by one. */
+int mf_routing_recompute(struct mf_routing *r, bool *changed);
+
+uint64_t mf_routing_version(const struct mf_routing *r);
+/* Seq of the advertisement mf_routing_advert() builds now. */
+uint64_t mf_routing_advert_seq(const struct mf_routing *r);
+
+/* Snapshot of the table (free with mf_table_free). */
+int mf_routing_table(const struct mf_routing *r, struct mf_table *out);
+
+/* Our advertisement, full state (free with mf_advert_free); encode it with
+ * mf_advert_encode_frags() for user messages, mf_advert_encode_full() for
+ * push-pull. */
+int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out);
+
+/* Cheap read access for simulations and benches: routes by index over all
+ * known DCs (unsorted); strings point into the engine and stay valid until
+ * the next call that changes it. */
+struct mf_route_view {
+	const char *target;
+	enum mf_route_status status;
+	const char *next_hop;      /* NULL when local or unreachable */
+	double distance_ms;
+	bool down;
+	enum mf_route_mode mode;
+	size_t path_len;
+};
+size_t mf_routing_n_targets(const struct mf_routing *r);
+int mf_routing_route_at(const struct mf_routing *r, size_t i, struct mf_route_view *v);
+/* k-th DC of route i's path (0 is this DC). */
+const char *mf_routing_path_at(const struct mf_routing *r, size_t i, size_t k);
+/* Index of target `dc` for mf_routing_route_at, or MF_ENOTFOUND. */
+int mf_routing_find(const struct mf_routing *r, const char *dc, size_t *i);
+
+#endif

@@ -1,0 +1,123 @@
+#include "routing/names.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+
+bool mf_rt_name_valid(const char *name, size_t len)
+{
+	if (len == 0 || len > MF_RT_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+void mf_rt_names_init(struct mf_rt_names *t)
+{
+	memset(t, 0, sizeof *t);
+}
+
+void mf_rt_names_free(struct mf_rt_names *t)
+{
+	for (uint32_t i = 0; i < t->n; i++)
+		free(t->names[i]);
+	free(t->names);
+	free(t->slots);
+	memset(t, 0, sizeof *t);
+}
+
+/* FNV-1a: names are short and trusted to be valid by now; this only spreads
+ * them over the slots, it is no defence against chosen collisions (a DC name
+ * comes from a member of our own gossip pool, already authenticated). */
+static uint32_t name_hash(const char *s, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static bool slot_is(const struct mf_rt_names *t, uint32_t id, const char *name, size_t len)
+{
+	const char *s = t->names[id];
+	return strncmp(s, name, len) == 0 && s[len] == '\0';
+}
+
+int mf_rt_names_find(const struct mf_rt_names *t, const char *name, size_t len, uint32_t *id)
+{
+	if (t->n_slots == 0)
+		return MF_ENOTFOUND;
+	uint32_t mask = t->n_slots - 1;
+	for (uint32_t i = name_hash(name, len) & mask;; i = (i + 1) & mask) {
+		uint32_t v = t->slots[i];
+		if (v == 0)
+			return MF_ENOTFOUND;
+		if (slot_is(t, v - 1, name, len)) {
+			*id = v - 1;
+			return 0;
+		}
+	}
+}
+
+static int rehash(struct mf_rt_names *t, uint32_t n_slots)
+{
+	uint32_t *slots = calloc(n_slots, sizeof *slots);
+	if (!slots)
+		return MF_ENOMEM;
+	uint32_t mask = n_slots - 1;
+	for (uint32_t id = 0; id < t->n; id++) {
+		uint32_t i = name_hash(t->names[id], strlen(t->names[id])) & mask;
+		while (slots[i])
+			i = (i + 1) & mask;
+		slots[i] = id + 1;
+	}
+	free(t->slots);
+	t->slots = slots;
+	t->n_slots = n_slots;
+	return 0;
+}
+
+int mf_rt_names_intern(struct mf_rt_names *t, const char *name, size_t len, uint32_t *id)
+{
+	if (!mf_rt_name_valid(name, len))
+		return MF_EINVAL;
+	if (mf_rt_names_find(t, name, len, id) == 0)
+		return 0;
+	if (t->n >= MF_RT_NAMES_MAX)
+		return MF_ETOOBIG;
+	if (t->n == t->cap) {
+		uint32_t cap = t->cap ? t->cap * 2 : 16;
+		char **names = realloc(t->names, cap * sizeof *names);
+		if (!names)
+			return MF_ENOMEM;
+		t->names = names;
+		t->cap = cap;
+	}
+	if (2 * (t->n + 1) > t->n_slots) {
+		int rc = rehash(t, t->n_slots ? t->n_slots * 2 : 32);
+		if (rc < 0)
+			return rc;
+	}
+	char *copy = malloc(len + 1);
+	if (!copy)
+		return MF_ENOMEM;
+	memcpy(copy, name, len);
+	copy[len] = '\0';
+	uint32_t mask = t->n_slots - 1;
+	uint32_t i = name_hash(name, len) & mask;
+	while (t->slots[i])
+		i = (i + 1) & mask;
+	t->names[t->n] = copy;
+	t->slots[i] = t->n + 1;
+	*id = t->n++;
+	return 1;
+}

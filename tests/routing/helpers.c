@@ -1,0 +1,85 @@
+#include "tests/routing/helpers.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+
+struct mf_routing *h_engine(const char *dc, double hyst_pct, double hyst_ms)
+{
+	struct mf_routing_config c;
+	char node[80];
+	mf_routing_config_default(&c);
+	snprintf(node, sizeof node, "%s-s1", dc);
+	c.datacenter = dc;
+	c.node = node;
+	c.hysteresis_pct = hyst_pct;
+	c.hysteresis_ms = hyst_ms;
+	struct mf_routing *r = NULL;
+	return mf_routing_new(&c, &r) == 0 ? r : NULL;
+}
+
+static uint32_t name_idx(struct mf_advert *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_names; i++)
+		if (strcmp(a->names[i], name) == 0)
+			return (uint32_t)i;
+	a->names = realloc(a->names, (a->n_names + 1) * sizeof *a->names);
+	a->names[a->n_names] = strdup(name);
+	return (uint32_t)a->n_names++;
+}
+
+int h_advert(struct mf_advert *a, const char *origin, const char *node, uint64_t seq, bool transit,
+	     const char *spec)
+{
+	memset(a, 0, sizeof *a);
+	a->origin = strdup(origin);
+	a->node = strdup(node);
+	a->seq = seq;
+	a->transit = transit;
+	a->frag_count = 1;
+	char *copy = strdup(spec), *save = NULL;
+	for (char *r = strtok_r(copy, ";", &save); r; r = strtok_r(NULL, ";", &save)) {
+		char *save2 = NULL, *tok = strtok_r(r, " ", &save2);
+		if (!tok)
+			continue;
+		a->routes = realloc(a->routes, (a->n_routes + 1) * sizeof *a->routes);
+		struct mf_advert_route *ar = &a->routes[a->n_routes++];
+		ar->target = name_idx(a, tok);
+		tok = strtok_r(NULL, " ", &save2);
+		ar->distance_ms = tok ? strtod(tok, NULL) : 0;
+		ar->hops_off = (uint32_t)a->n_hops;
+		ar->n_hops = 0;
+		while ((tok = strtok_r(NULL, " ", &save2))) {
+			uint32_t h = name_idx(a, tok);
+			a->hops = realloc(a->hops, (a->n_hops + 1) * sizeof *a->hops);
+			a->hops[a->n_hops++] = h;
+			ar->n_hops++;
+		}
+	}
+	free(copy);
+	return 0;
+}
+
+struct mf_route_view h_route(const struct mf_routing *r, const char *target)
+{
+	struct mf_route_view v = {.status = MF_ROUTE_UNREACHABLE, .distance_ms = INFINITY};
+	size_t i;
+	if (mf_routing_find(r, target, &i) == 0)
+		mf_routing_route_at(r, i, &v);
+	return v;
+}
+
+const char *h_path(const struct mf_routing *r, const char *target, char *buf, size_t len)
+{
+	size_t i, off = 0;
+	buf[0] = '\0';
+	if (mf_routing_find(r, target, &i) < 0)
+		return buf;
+	const char *dc;
+	for (size_t k = 0; (dc = mf_routing_path_at(r, i, k)); k++)
+		off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s", k ? "," : "", dc);
+	return buf;
+}

@@ -1,0 +1,24 @@
+/* tests/routing/helpers.h — small builders shared by the routing tests. */
+#ifndef MF_TESTS_ROUTING_HELPERS_H
+#define MF_TESTS_ROUTING_HELPERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "routing/engine.h"
+
+/* An engine for DC `dc` (node "<dc>-s1") with the given hysteresis. */
+struct mf_routing *h_engine(const char *dc, double hyst_pct, double hyst_ms);
+
+/* Builds an advertisement from a compact spec: routes separated by ';',
+ * each "target distance [hop ...]" with the intermediate hops.
+ * Example: "dc2 0;dc3 12.5;dc4 20 dc3". */
+int h_advert(struct mf_advert *a, const char *origin, const char *node, uint64_t seq, bool transit,
+	     const char *spec);
+
+/* The route to `target` (status unreachable and NULLs when unknown). */
+struct mf_route_view h_route(const struct mf_routing *r, const char *target);
+/* The route's path joined with ',' into a static-free caller buffer. */
+const char *h_path(const struct mf_routing *r, const char *target, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,317 @@
+#include "tests/routing/sim.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+
+int sim_index(const struct sim *s, const char *name)
+{
+	if (!name)
+		return -1;
+	if (!s->numbered) {
+		for (size_t i = 0; i < s->n; i++)
+			if (strcmp(s->names[i], name) == 0)
+				return (int)i;
+		return -1;
+	}
+	if (strncmp(name, "dc", 2) != 0)
+		return -1;
+	char *end;
+	long i = strtol(name + 2, &end, 10);
+	return *end == '\0' && i >= 0 && (size_t)i < s->n ? (int)i : -1;
+}
+
+int sim_init(struct sim *s, size_t n, const char *const *names, const struct mf_routing_config *cfg,
+	     const bool *transit)
+{
+	memset(s, 0, sizeof *s);
+	s->n = n;
+	s->numbered = names == NULL;
+	s->names = calloc(n, sizeof *s->names);
+	s->eng = calloc(n, sizeof *s->eng);
+	s->dist = calloc(n * n, sizeof *s->dist);
+	s->configured = calloc(n * n, sizeof *s->configured);
+	s->usable = calloc(n * n, sizeof *s->usable);
+	s->alive = calloc(n, sizeof *s->alive);
+	s->sent_seq = calloc(n, sizeof *s->sent_seq);
+	s->asm_ = calloc(n, sizeof *s->asm_);
+	if (!s->names || !s->eng || !s->dist || !s->configured || !s->usable || !s->alive ||
+	    !s->sent_seq || !s->asm_) {
+		sim_free(s);
+		return MF_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char node[32];
+		struct mf_routing_config c = *cfg;
+		if (names)
+			snprintf(s->names[i], sizeof s->names[i], "%s", names[i]);
+		else
+			snprintf(s->names[i], sizeof s->names[i], "dc%03zu", i);
+		snprintf(node, sizeof node, "%.24s-s1", s->names[i]);
+		c.datacenter = s->names[i];
+		c.node = node;
+		c.transit = transit ? transit[i] : true;
+		int rc = mf_routing_new(&c, &s->eng[i]);
+		if (rc < 0) {
+			sim_free(s);
+			return rc;
+		}
+		s->alive[i] = true;
+		mf_advert_asm_init(&s->asm_[i], 0);
+	}
+	return 0;
+}
+
+void sim_free(struct sim *s)
+{
+	for (size_t i = 0; s->eng && i < s->n; i++) {
+		mf_routing_free(s->eng[i]);
+		if (s->asm_)
+			mf_advert_asm_free(&s->asm_[i]);
+	}
+	free(s->names);
+	free(s->eng);
+	free(s->dist);
+	free(s->configured);
+	free(s->usable);
+	free(s->alive);
+	free(s->sent_seq);
+	free(s->asm_);
+	memset(s, 0, sizeof *s);
+}
+
+int sim_link(struct sim *s, size_t i, size_t j, bool configured, bool usable, double dist)
+{
+	s->configured[i * s->n + j] = configured;
+	s->usable[i * s->n + j] = usable;
+	s->dist[i * s->n + j] = dist;
+	int rc = mf_routing_set_link(s->eng[i], s->names[j], configured, usable, dist);
+	return rc < 0 ? rc : 0;
+}
+
+int sim_link2(struct sim *s, size_t i, size_t j, bool configured, bool usable, double dist)
+{
+	int rc = sim_link(s, i, j, configured, usable, dist);
+	return rc < 0 ? rc : sim_link(s, j, i, configured, usable, dist);
+}
+
+int sim_kill(struct sim *s, size_t i)
+{
+	s->alive[i] = false;
+	for (size_t j = 0; j < s->n; j++) {
+		if (j == i || !s->configured[j * s->n + i])
+			continue;
+		int rc = sim_link(s, j, i, true, false, 0);
+		if (rc < 0)
+			return rc;
+		mf_routing_withdraw_origin(s->eng[j], s->names[i]);
+		mf_advert_asm_forget(&s->asm_[j], s->names[i]);
+	}
+	return 0;
+}
+
+/* Delivers DC i's advertisement to DC j, through the codec if asked. */
+static int deliver(struct sim *s, const struct mf_advert *a, const struct mf_advert_frags *f, size_t j)
+{
+	s->adverts_sent++;
+	if (!s->via_codec)
+		return mf_routing_set_advert(s->eng[j], a) < 0 ? MF_EMALFORMED : 0;
+	for (size_t k = 0; k < f->n; k++) {
+		struct mf_advert frag, full;
+		s->advert_bytes += f->bufs[k].size;
+		int rc = mf_advert_decode((const uint8_t *)f->bufs[k].data, f->bufs[k].size, &frag, NULL);
+		if (rc < 0)
+			return rc;
+		rc = mf_advert_asm_add(&s->asm_[j], &frag, &full);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			rc = mf_routing_set_advert(s->eng[j], &full);
+			mf_advert_free(&full);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int sim_run(struct sim *s, int max_rounds, int *rounds)
+{
+	size_t n = s->n;
+	*rounds = 0;
+	for (int round = 0; round < max_rounds; round++) {
+		bool any = false;
+		for (size_t i = 0; i < n; i++) {
+			bool ch = false;
+			if (!s->alive[i])
+				continue;
+			int rc = mf_routing_recompute(s->eng[i], &ch);
+			if (rc < 0)
+				return rc;
+			any |= ch;
+		}
+		/* Everyone advertises what it computed this round, then all
+		 * receive: synchronous rounds. */
+		struct mf_advert *adv = calloc(n, sizeof *adv);
+		struct mf_advert_frags *fr = calloc(n, sizeof *fr);
+		bool *fresh = calloc(n, sizeof *fresh);
+		int rc = adv && fr && fresh ? 0 : MF_ENOMEM;
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			uint64_t seq = mf_routing_advert_seq(s->eng[i]);
+			if (!s->alive[i] || seq == s->sent_seq[i])
+				continue;
+			s->sent_seq[i] = seq;
+			fresh[i] = any = true;
+			rc = mf_routing_advert(s->eng[i], &adv[i]);
+			if (rc == 0 && s->via_codec)
+				rc = mf_advert_encode_frags(&adv[i], MF_ADVERT_MTU, &fr[i]);
+		}
+		for (size_t i = 0; i < n && rc == 0; i++)
+			for (size_t j = 0; j < n && rc == 0 && fresh[i]; j++)
+				if (j != i && s->alive[j] && s->usable[j * n + i])
+					rc = deliver(s, &adv[i], &fr[i], j);
+		for (size_t i = 0; adv && fr && i < n; i++) {
+			mf_advert_free(&adv[i]);
+			mf_advert_frags_free(&fr[i]);
+		}
+		free(adv);
+		free(fr);
+		free(fresh);
+		if (rc < 0)
+			return rc;
+		if (!any)
+			return 0;
+		(*rounds)++;
+	}
+	return MF_ESTATE;
+}
+
+int sim_dijkstra(const struct sim *s, double *out)
+{
+	size_t n = s->n;
+	bool *done = malloc(n * sizeof *done);
+	if (!done)
+		return MF_ENOMEM;
+	/* Distances towards target t over reversed links: D[i] = min_j d(i,j) + D[j]. */
+	for (size_t t = 0; t < n; t++) {
+		for (size_t i = 0; i < n; i++) {
+			out[i * n + t] = INFINITY;
+			done[i] = false;
+		}
+		if (!s->alive[t])
+			continue;
+		out[t * n + t] = 0;
+		for (;;) {
+			size_t u = n;
+			double best = INFINITY;
+			for (size_t i = 0; i < n; i++)
+				if (!done[i] && out[i * n + t] < best) {
+					best = out[i * n + t];
+					u = i;
+				}
+			if (u == n)
+				break;
+			done[u] = true;
+			for (size_t i = 0; i < n; i++) {
+				if (done[i] || !s->alive[i] || !s->usable[i * n + u])
+					continue;
+				double c = s->dist[i * n + u] + best;
+				if (c < out[i * n + t])
+					out[i * n + t] = c;
+			}
+		}
+	}
+	free(done);
+	return 0;
+}
+
+size_t sim_check_dijkstra(const struct sim *s, const double *ref)
+{
+	size_t n = s->n, bad = 0;
+	for (size_t a = 0; a < n; a++) {
+		if (!s->alive[a])
+			continue;
+		for (size_t t = 0; t < n; t++) {
+			if (t == a || !s->alive[t])
+				continue;
+			double want = ref[a * n + t];
+			int want_nh = -1;
+			for (size_t j = 0; j < n && isfinite(want); j++)
+				if (j != a && s->alive[j] && s->usable[a * n + j] &&
+				    s->dist[a * n + j] + ref[j * n + t] == want) {
+					want_nh = (int)j;
+					break; /* first by index = first by name */
+				}
+			size_t idx;
+			struct mf_route_view v = {0};
+			int rc = mf_routing_find(s->eng[a], s->names[t], &idx);
+			if (rc == 0)
+				rc = mf_routing_route_at(s->eng[a], idx, &v);
+			int nh = rc == 0 ? sim_index(s, v.next_hop) : -1;
+			bool ok;
+			if (!isfinite(want))
+				ok = rc < 0 || v.status == MF_ROUTE_UNREACHABLE;
+			else
+				ok = rc == 0 && v.distance_ms == want && nh == want_nh &&
+				     v.status == (nh == (int)t ? MF_ROUTE_DIRECT : MF_ROUTE_VIA);
+			if (!ok && bad++ < 5)
+				printf("\n  %s -> %s: want %g via dc%03d, got %g via %s (%s)", s->names[a],
+				       s->names[t], want, want_nh, rc == 0 ? v.distance_ms : NAN,
+				       rc == 0 && v.next_hop ? v.next_hop : "-",
+				       rc == 0 ? mf_route_status_name(v.status) : "no row");
+		}
+	}
+	return bad;
+}
+
+size_t sim_check_walks(const struct sim *s)
+{
+	size_t n = s->n, bad = 0;
+	int *walk = malloc((n + 1) * sizeof *walk);
+	bool *seen = malloc(n * sizeof *seen);
+	if (!walk || !seen) {
+		free(walk);
+		free(seen);
+		return 1;
+	}
+	for (size_t a = 0; a < n; a++) {
+		for (size_t t = 0; s->alive[a] && t < n; t++) {
+			size_t idx;
+			struct mf_route_view v;
+			if (t == a || mf_routing_find(s->eng[a], s->names[t], &idx) < 0 ||
+			    mf_routing_route_at(s->eng[a], idx, &v) < 0 || v.status == MF_ROUTE_UNREACHABLE)
+				continue;
+			memset(seen, 0, n * sizeof *seen);
+			size_t len = 0, cur = a;
+			bool ok = true;
+			walk[len++] = (int)a;
+			seen[a] = true;
+			while (ok && cur != t) {
+				struct mf_route_view w;
+				ok = mf_routing_find(s->eng[cur], s->names[t], &idx) == 0 &&
+				     mf_routing_route_at(s->eng[cur], idx, &w) == 0 &&
+				     (w.status == MF_ROUTE_DIRECT || w.status == MF_ROUTE_VIA);
+				int nh = ok ? sim_index(s, w.next_hop) : -1;
+				ok = ok && nh >= 0 && !seen[nh] && s->alive[nh] && s->usable[cur * n + nh];
+				if (ok) {
+					seen[nh] = true;
+					walk[len++] = nh;
+					cur = (size_t)nh;
+				}
+			}
+			/* The walk is the path the source's table shows. */
+			mf_routing_find(s->eng[a], s->names[t], &idx);
+			ok = ok && v.path_len == len;
+			for (size_t k = 0; ok && k < len; k++)
+				ok = sim_index(s, mf_routing_path_at(s->eng[a], idx, k)) == walk[k];
+			if (!ok && bad++ < 5)
+				printf("\n  walk %s -> %s broken after %zu hops", s->names[a], s->names[t], len);
+		}
+	}
+	free(walk);
+	free(seen);
+	return bad;
+}

@@ -1,0 +1,66 @@
+/*
+ * tests/routing/sim.h — synchronous path-vector simulation for tests and the
+ * bench: one engine per DC, advertisements exchanged in rounds until no
+ * table and no advertisement changes. Deterministic: no clock, no sockets.
+ *
+ * DC i is named "dc%03d" (i) unless names are given, so name order is
+ * index order (the Dijkstra check relies on it); the link i->j
+ * is what DC i's agent measured (directed, so asymmetric estimates work).
+ */
+#ifndef MF_TESTS_ROUTING_SIM_H
+#define MF_TESTS_ROUTING_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "routing/engine.h"
+
+struct sim {
+	size_t n;
+	bool numbered;         /* names are dc%03d: index lookup by parsing */
+	char (*names)[72];
+	struct mf_routing **eng;
+	double *dist;          /* n*n, i->j; meaningful when usable */
+	bool *configured;      /* n*n: i and j share a pool */
+	bool *usable;          /* n*n: i sees a live server of j with coordinates */
+	bool *alive;
+	uint64_t *sent_seq;    /* last advertisement seq delivered per DC */
+	bool via_codec;        /* deliver through fragments + decode + reassembly */
+	struct mf_advert_asm *asm_; /* per receiving DC, when via_codec */
+	/* counters */
+	uint64_t adverts_sent; /* advertisement deliveries (one per neighbour) */
+	uint64_t advert_bytes; /* encoded bytes of those, when via_codec */
+};
+
+/* DCs named by index ("dc%03d") when names is NULL; cfg is a template
+ * (datacenter/node are set per DC), transit may be NULL (all transit). */
+int sim_init(struct sim *s, size_t n, const char *const *names, const struct mf_routing_config *cfg,
+	     const bool *transit);
+void sim_free(struct sim *s);
+/* Sets the directed link i->j in the matrix and in DC i's engine. */
+int sim_link(struct sim *s, size_t i, size_t j, bool configured, bool usable, double dist);
+/* Both directions, same distance. */
+int sim_link2(struct sim *s, size_t i, size_t j, bool configured, bool usable, double dist);
+/* DC i fails: every neighbour loses its link to i and withdraws its routes. */
+int sim_kill(struct sim *s, size_t i);
+/* Runs rounds until quiet; *rounds = rounds that changed something.
+ * MF_ESTATE when still changing after max_rounds. */
+int sim_run(struct sim *s, int max_rounds, int *rounds);
+/* Index of a sim DC name, or -1. */
+int sim_index(const struct sim *s, const char *name);
+
+/* Reference: all-pairs shortest distances by Dijkstra on the usable links
+ * between alive DCs; out[s*n+t], INFINITY when unreachable. */
+int sim_dijkstra(const struct sim *s, double *out);
+
+/* Checks every converged table against the reference: same distance, and
+ * the next hop is the first by name among the optimal ones. Returns the
+ * number of mismatches (printing the first few). */
+size_t sim_check_dijkstra(const struct sim *s, const double *ref);
+/* Follows next hops from every alive DC to every target: each walk must
+ * reach the target within n hops without revisiting a DC, and equal the
+ * table's path. Returns the number of bad walks. */
+size_t sim_check_walks(const struct sim *s);
+
+#endif

@@ -1,0 +1,571 @@
+/* Unit tests of routing/engine.c: the route computation of the design,
+ * one behaviour per test, on the seed topologies (fixtures/) and on
+ * hand-built advertisements. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "gossip/err.h"
+#include "tests/routing/fixture.h"
+#include "tests/routing/helpers.h"
+
+static char pbuf[512];
+
+static struct mf_routing *E(struct sim *s, const char *dc)
+{
+	int i = sim_index(s, dc);
+	return i >= 0 ? s->eng[i] : NULL;
+}
+
+/* Loads a fixture and runs it to convergence. */
+static int converge(const char *file, const struct mf_routing_config *cfg, struct sim *s)
+{
+	int rounds = 0, rc = fixture_load(file, cfg, s);
+	if (rc == 0)
+		rc = sim_run(s, 50, &rounds);
+	CU_ASSERT_EQUAL(rc, 0);
+	return rc;
+}
+
+static void assert_route(struct sim *s, const char *from, const char *to, enum mf_route_status st,
+			 const char *nh, double dist, const char *path)
+{
+	struct mf_routing *r = E(s, from);
+	struct mf_route_view v = h_route(r, to);
+	h_path(r, to, pbuf, sizeof pbuf);
+	if (v.status != st || (nh && (!v.next_hop || strcmp(nh, v.next_hop))) || (!nh && v.next_hop) ||
+	    !(v.distance_ms == dist || (isinf(dist) && isinf(v.distance_ms))) || strcmp(path, pbuf))
+		printf("\n  %s -> %s: got %s via %s %g [%s], want %s via %s %g [%s]", from, to,
+		       mf_route_status_name(v.status), v.next_hop ? v.next_hop : "-", v.distance_ms, pbuf,
+		       mf_route_status_name(st), nh ? nh : "-", dist, path);
+	CU_ASSERT_EQUAL(v.status, st);
+	CU_ASSERT(nh ? v.next_hop && strcmp(nh, v.next_hop) == 0 : v.next_hop == NULL);
+	CU_ASSERT(v.distance_ms == dist || (isinf(dist) && isinf(v.distance_ms)));
+	CU_ASSERT_STRING_EQUAL(pbuf, path);
+}
+
+static struct mf_routing_config multi_cfg(enum mf_route_mode mode)
+{
+	struct mf_routing_config c;
+	mf_routing_config_default(&c);
+	c.default_mode = mode;
+	return c;
+}
+
+/* --- seed topologies ---------------------------------------------------- */
+
+static void test_full_mesh_4_every_route_is_direct(void)
+{
+	struct sim s;
+	if (converge("full_mesh_4.json", NULL, &s))
+		return;
+	assert_route(&s, "dc1", "dc1", MF_ROUTE_LOCAL, NULL, 0, "dc1");
+	assert_route(&s, "dc1", "dc4", MF_ROUTE_DIRECT, "dc4", 30, "dc1,dc4");
+	assert_route(&s, "dc2", "dc3", MF_ROUTE_DIRECT, "dc3", 15, "dc2,dc3");
+	assert_route(&s, "dc4", "dc3", MF_ROUTE_DIRECT, "dc3", 12, "dc4,dc3");
+	CU_ASSERT_EQUAL(sim_check_walks(&s), 0);
+	sim_free(&s);
+}
+
+static void test_areas_5_dc1_reaches_dc5_through_dc4_multi_hop(void)
+{
+	struct sim s;
+	if (converge("areas_5.json", NULL, &s))
+		return;
+	assert_route(&s, "dc1", "dc5", MF_ROUTE_VIA, "dc4", 45, "dc1,dc4,dc5");
+	assert_route(&s, "dc5", "dc1", MF_ROUTE_VIA, "dc4", 45, "dc5,dc4,dc1");
+	assert_route(&s, "dc2", "dc5", MF_ROUTE_VIA, "dc1", 55, "dc2,dc1,dc4,dc5");
+	assert_route(&s, "dc3", "dc2", MF_ROUTE_DIRECT, "dc2", 10, "dc3,dc2");
+	CU_ASSERT_EQUAL(sim_check_walks(&s), 0);
+	sim_free(&s);
+}
+
+static void test_areas_5_dc1_reaches_dc5_through_dc4_single_hop(void)
+{
+	struct sim s;
+	struct mf_routing_config c = multi_cfg(MF_MODE_SINGLE_HOP);
+	if (converge("areas_5.json", &c, &s))
+		return;
+	/* fixture_load takes the file's default (multi-hop): force single-hop. */
+	for (size_t i = 0; i < s.n; i++)
+		for (size_t j = 0; j < s.n; j++)
+			mf_routing_set_mode(s.eng[i], s.names[j], MF_MODE_SINGLE_HOP);
+	int rounds;
+	CU_ASSERT_EQUAL(sim_run(&s, 50, &rounds), 0);
+	/* No configured link dc1-dc5: single-hop falls back to the next hop. */
+	assert_route(&s, "dc1", "dc5", MF_ROUTE_VIA, "dc4", 45, "dc1,dc4,dc5");
+	assert_route(&s, "dc1", "dc4", MF_ROUTE_DIRECT, "dc4", 20, "dc1,dc4");
+	sim_free(&s);
+}
+
+static void test_areas_5_no_transit_dc4_cuts_dc1_from_dc5(void)
+{
+	struct sim s;
+	if (converge("areas_5_dc4_no_transit.json", NULL, &s))
+		return;
+	assert_route(&s, "dc1", "dc5", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
+	assert_route(&s, "dc5", "dc1", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
+	assert_route(&s, "dc1", "dc4", MF_ROUTE_DIRECT, "dc4", 20, "dc1,dc4");
+	assert_route(&s, "dc5", "dc4", MF_ROUTE_DIRECT, "dc4", 25, "dc5,dc4");
+	/* dc4 itself still reaches everyone through others. */
+	assert_route(&s, "dc4", "dc2", MF_ROUTE_VIA, "dc1", 30, "dc4,dc1,dc2");
+	sim_free(&s);
+}
+
+static void test_line_3_reaches_the_far_end_and_back(void)
+{
+	struct sim s;
+	if (converge("line_3.json", NULL, &s))
+		return;
+	assert_route(&s, "dc1", "dc3", MF_ROUTE_VIA, "dc2", 30, "dc1,dc2,dc3");
+	assert_route(&s, "dc3", "dc1", MF_ROUTE_VIA, "dc2", 30, "dc3,dc2,dc1");
+	CU_ASSERT_EQUAL(sim_check_walks(&s), 0);
+	sim_free(&s);
+}
+
+static void test_slow_link_multi_hop_goes_through_dc1(void)
+{
+	struct sim s;
+	if (converge("slow_link_4.json", NULL, &s))
+		return;
+	assert_route(&s, "dc4", "dc3", MF_ROUTE_VIA, "dc1", 30, "dc4,dc1,dc3");
+	assert_route(&s, "dc3", "dc4", MF_ROUTE_VIA, "dc1", 30, "dc3,dc1,dc4");
+	sim_free(&s);
+}
+
+static void test_slow_link_single_hop_stays_direct(void)
+{
+	struct sim s;
+	struct mf_routing_config c = multi_cfg(MF_MODE_MULTI_HOP);
+	if (converge("slow_link_4.json", &c, &s))
+		return;
+	mf_routing_set_mode(E(&s, "dc4"), "dc3", MF_MODE_SINGLE_HOP);
+	int rounds;
+	CU_ASSERT_EQUAL(sim_run(&s, 50, &rounds), 0);
+	assert_route(&s, "dc4", "dc3", MF_ROUTE_DIRECT, "dc3", 200, "dc4,dc3");
+	CU_ASSERT_EQUAL(h_route(E(&s, "dc4"), "dc3").mode, MF_MODE_SINGLE_HOP);
+	/* Others still use multi-hop. */
+	assert_route(&s, "dc3", "dc4", MF_ROUTE_VIA, "dc1", 30, "dc3,dc1,dc4");
+	sim_free(&s);
+}
+
+static void test_down_link_multi_hop_goes_around(void)
+{
+	struct sim s;
+	if (converge("slow_link_4_down.json", NULL, &s))
+		return;
+	assert_route(&s, "dc4", "dc3", MF_ROUTE_VIA, "dc1", 30, "dc4,dc1,dc3");
+	CU_ASSERT_FALSE(h_route(E(&s, "dc4"), "dc3").down);
+	sim_free(&s);
+}
+
+static void test_down_link_single_hop_stays_direct_and_down(void)
+{
+	struct sim s;
+	if (fixture_load("slow_link_4_down.json", NULL, &s))
+		return;
+	mf_routing_set_mode(E(&s, "dc4"), "dc3", MF_MODE_SINGLE_HOP);
+	int rounds;
+	CU_ASSERT_EQUAL(sim_run(&s, 50, &rounds), 0);
+	assert_route(&s, "dc4", "dc3", MF_ROUTE_DIRECT, "dc3", INFINITY, "dc4,dc3");
+	CU_ASSERT_TRUE(h_route(E(&s, "dc4"), "dc3").down);
+	sim_free(&s);
+}
+
+static void test_dead_dc_is_withdrawn_everywhere(void)
+{
+	struct sim s;
+	if (converge("areas_5.json", NULL, &s))
+		return;
+	uint64_t v = mf_routing_version(E(&s, "dc2"));
+	sim_kill(&s, (size_t)sim_index(&s, "dc4"));
+	int rounds;
+	/* Path vectors: no counting to infinity, a few rounds suffice. */
+	CU_ASSERT_EQUAL(sim_run(&s, 10, &rounds), 0);
+	CU_ASSERT(rounds <= 5);
+	assert_route(&s, "dc1", "dc5", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
+	assert_route(&s, "dc2", "dc4", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
+	assert_route(&s, "dc3", "dc5", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
+	assert_route(&s, "dc5", "dc1", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
+	CU_ASSERT(mf_routing_version(E(&s, "dc2")) > v);
+	sim_free(&s);
+}
+
+/* --- hand-built advertisements ------------------------------------------ */
+
+/* dc1 with links to dc2 (10) and dc3 (10); dc2 offers dc9 at d2, dc3 at d3. */
+static struct mf_routing *two_ways(double d2, double d3, double pct, double ms)
+{
+	struct mf_routing *r = h_engine("dc1", pct, ms);
+	struct mf_advert a;
+	char spec[128];
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	mf_routing_set_link(r, "dc3", true, true, 10);
+	snprintf(spec, sizeof spec, "dc2 0;dc9 %g", d2);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, spec);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	mf_advert_free(&a);
+	snprintf(spec, sizeof spec, "dc3 0;dc9 %g", d3);
+	h_advert(&a, "dc3", "dc3-s1", 1, true, spec);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+	return r;
+}
+
+static void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *spec)
+{
+	struct mf_advert a;
+	char node[80];
+	snprintf(node, sizeof node, "%s-s1", origin);
+	h_advert(&a, origin, node, seq, true, spec);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+}
+
+static void test_hysteresis_keeps_route_within_margin(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	/* via dc3 becomes 104 vs 110 via dc2: 6 ms (5.5%) better, under 10%. */
+	offer(r, "dc3", 2, "dc3 0;dc9 94");
+	offer(r, "dc2", 2, "dc2 0;dc9 100");
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 110);
+	mf_routing_free(r);
+}
+
+static void test_hysteresis_switches_beyond_margin(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	offer(r, "dc3", 2, "dc3 0;dc9 80"); /* 90 vs 110: 18%, 20 ms */
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 90);
+	mf_routing_free(r);
+}
+
+static void test_hysteresis_needs_both_percent_and_ms(void)
+{
+	/* 10 ms -> 8 ms is 20% better but only 2 ms: kept. */
+	struct mf_routing *r = two_ways(0.5, 5, 10, 5);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	offer(r, "dc2", 2, "dc2 0;dc9 10");
+	offer(r, "dc3", 2, "dc3 0;dc9 8");
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	mf_routing_free(r);
+}
+
+static void test_withdrawn_route_is_replaced_despite_hysteresis(void)
+{
+	struct mf_routing *r = two_ways(100, 101, 10, 5);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	offer(r, "dc2", 2, "dc2 0");
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 111);
+	mf_routing_free(r);
+}
+
+static void test_zero_margin_always_takes_the_best(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 0, 0);
+	offer(r, "dc3", 2, "dc3 0;dc9 99.9");
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	mf_routing_free(r);
+}
+
+static void test_ties_break_by_next_hop_name(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	mf_routing_set_link(r, "dcB", true, true, 10);
+	mf_routing_set_link(r, "dcA", true, true, 10);
+	offer(r, "dcB", 1, "dcB 0;dc9 5");
+	offer(r, "dcA", 1, "dcA 0;dc9 5");
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dcA");
+	mf_routing_free(r);
+}
+
+static void test_path_through_self_is_never_chosen(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	mf_routing_set_link(r, "dc2", true, true, 1);
+	/* dc2's route to dc9 goes back through dc1: a loop, however short. */
+	offer(r, "dc2", 1, "dc2 0;dc9 2 dc1");
+	CU_ASSERT_EQUAL(h_route(r, "dc9").status, MF_ROUTE_UNREACHABLE);
+	mf_routing_free(r);
+}
+
+static void test_withdraw_origin_removes_its_routes(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	CU_ASSERT_EQUAL(mf_routing_withdraw_origin(r, "dc2"), 1);
+	CU_ASSERT_EQUAL(mf_routing_withdraw_origin(r, "dc2"), 0);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	mf_routing_free(r);
+}
+
+static void test_unusable_link_removes_routes_through_it(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	mf_routing_set_link(r, "dc2", true, false, 0);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	CU_ASSERT_EQUAL(h_route(r, "dc2").status, MF_ROUTE_UNREACHABLE); /* dc3 does not offer it */
+	mf_routing_free(r);
+}
+
+static void test_version_grows_only_on_change(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	uint64_t v = mf_routing_version(r);
+	bool changed = true;
+	mf_routing_recompute(r, &changed);
+	CU_ASSERT_FALSE(changed);
+	CU_ASSERT_EQUAL(mf_routing_version(r), v);
+	mf_routing_set_link(r, "dc2", true, true, 11);
+	mf_routing_recompute(r, &changed);
+	CU_ASSERT_TRUE(changed);
+	CU_ASSERT_EQUAL(mf_routing_version(r), v + 1);
+	mf_routing_free(r);
+}
+
+static void test_advert_seq_ignores_small_distance_noise(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	uint64_t q = mf_routing_advert_seq(r);
+	mf_routing_set_link(r, "dc2", true, true, 10.5); /* dc9: 110 -> 110.5 */
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL(mf_routing_advert_seq(r), q);
+	mf_routing_set_link(r, "dc2", true, true, 20); /* +10 ms, +9% */
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL(mf_routing_advert_seq(r), q + 1);
+	mf_routing_free(r);
+}
+
+static void test_stale_or_equal_advert_is_ignored(void)
+{
+	struct mf_routing *r = h_engine("dc1", 10, 5);
+	struct mf_advert a;
+	h_advert(&a, "dc2", "dc2-s2", 5, true, "dc2 0");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 0);
+	mf_advert_free(&a);
+	h_advert(&a, "dc2", "dc2-s3", 4, true, "dc2 0");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 0);
+	mf_advert_free(&a);
+	/* Same seq from another server of dc2: the later name wins. */
+	h_advert(&a, "dc2", "dc2-s1", 5, true, "dc2 0");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 0);
+	mf_advert_free(&a);
+	h_advert(&a, "dc2", "dc2-s3", 5, true, "dc2 0");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
+static void test_own_dc_advert_raises_next_seq(void)
+{
+	struct mf_routing *r = h_engine("dc1", 10, 5);
+	struct mf_advert a;
+	mf_routing_recompute(r, NULL);
+	h_advert(&a, "dc1", "dc1-s2", 1000, true, "dc1 0");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 0);
+	mf_advert_free(&a);
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL(mf_routing_advert_seq(r), 1001);
+	mf_routing_free(r);
+}
+
+static void test_inconsistent_advert_is_rejected_whole(void)
+{
+	struct mf_routing *r = h_engine("dc1", 10, 5);
+	struct mf_advert a;
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc9 5 dc7 dc7");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_EMALFORMED);
+	mf_advert_free(&a);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc9 5;dc9 6");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_EMALFORMED);
+	mf_advert_free(&a);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0 dc5");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_EMALFORMED);
+	mf_advert_free(&a);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc9 5 dc2");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_EMALFORMED);
+	mf_advert_free(&a);
+	/* A good one after the bad ones is still accepted. */
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc9 5");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
+static void test_non_transit_advert_contributes_only_its_origin(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	struct mf_advert a;
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	h_advert(&a, "dc2", "dc2-s1", 1, false, "dc2 0;dc9 5");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	mf_advert_free(&a);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL(h_route(r, "dc2").status, MF_ROUTE_DIRECT);
+	CU_ASSERT_EQUAL(h_route(r, "dc9").status, MF_ROUTE_UNREACHABLE);
+	mf_routing_free(r);
+}
+
+static void test_non_transit_dc_advertises_only_itself(void)
+{
+	struct mf_routing_config c;
+	struct mf_routing *r;
+	struct mf_advert a;
+	mf_routing_config_default(&c);
+	c.datacenter = "dc1";
+	c.node = "dc1-s1";
+	c.transit = false;
+	CU_ASSERT_EQUAL(mf_routing_new(&c, &r), 0);
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL(mf_routing_advert(r, &a), 0);
+	CU_ASSERT_FALSE(a.transit);
+	CU_ASSERT_EQUAL(a.n_routes, 1);
+	CU_ASSERT_STRING_EQUAL(a.names[a.routes[0].target], "dc1");
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
+static void test_advert_carries_table_routes_and_gateways(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	struct mf_gateway g = {.name = "dc1-g1", .lan = "10.0.0.1:8443", .wan = "203.0.113.1:8443"};
+	struct mf_advert a;
+	mf_routing_set_gateways(r, &g, 1);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL(mf_routing_advert(r, &a), 0);
+	CU_ASSERT_STRING_EQUAL(a.origin, "dc1");
+	CU_ASSERT_EQUAL(a.n_routes, 4); /* dc1, dc2, dc3, dc9 */
+	CU_ASSERT_EQUAL(a.n_gateways, 1);
+	for (size_t i = 0; i < a.n_routes; i++)
+		if (strcmp(a.names[a.routes[i].target], "dc9") == 0) {
+			CU_ASSERT_EQUAL(a.routes[i].distance_ms, 110);
+			CU_ASSERT_EQUAL(a.routes[i].n_hops, 1);
+			CU_ASSERT_STRING_EQUAL(a.names[a.hops[a.routes[i].hops_off]], "dc2");
+		}
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
+static void test_endpoints_use_tagged_address_for_this_dc(void)
+{
+	struct mf_routing *r = h_engine("dc1", 10, 5);
+	struct mf_advert a;
+	struct mf_gateway_tag tags[] = {{"dc:dc7", "192.0.2.7:443"}, {"dc:dc1", "192.0.2.1:443"}};
+	struct mf_gateway g[] = {
+		{.name = "dc2-g1", .lan = "10.2.0.1:443", .wan = "198.51.100.1:443", .n_tags = 2, .tags = tags},
+		{.name = "dc2-g2", .lan = "10.2.0.2:443", .wan = "198.51.100.2:443"},
+	};
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0");
+	a.gateways = g;
+	a.n_gateways = 2;
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	a.gateways = NULL;
+	a.n_gateways = 0;
+	mf_advert_free(&a);
+	mf_routing_recompute(r, NULL);
+	struct mf_table t;
+	CU_ASSERT_EQUAL(mf_routing_table(r, &t), 0);
+	CU_ASSERT_EQUAL(t.n_routes, 2);
+	CU_ASSERT_STRING_EQUAL(t.routes[1].target, "dc2");
+	CU_ASSERT_EQUAL(t.routes[1].n_endpoints, 2);
+	if (t.routes[1].n_endpoints == 2) {
+		CU_ASSERT_STRING_EQUAL(t.routes[1].endpoints[0].addr, "192.0.2.1:443");
+		CU_ASSERT_STRING_EQUAL(t.routes[1].endpoints[1].addr, "198.51.100.2:443");
+	}
+	mf_table_free(&t);
+	mf_routing_free(r);
+}
+
+static void test_table_is_sorted_by_target(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	struct mf_table t;
+	CU_ASSERT_EQUAL(mf_routing_table(r, &t), 0);
+	CU_ASSERT_STRING_EQUAL(t.datacenter, "dc1");
+	CU_ASSERT_EQUAL(t.n_routes, 4);
+	for (size_t i = 1; i < t.n_routes; i++)
+		CU_ASSERT(strcmp(t.routes[i - 1].target, t.routes[i].target) < 0);
+	CU_ASSERT_EQUAL(t.routes[3].path_len, 3); /* dc1 dc2 dc9 */
+	mf_table_free(&t);
+	mf_routing_free(r);
+}
+
+static void test_bad_inputs_are_refused(void)
+{
+	struct mf_routing_config c;
+	struct mf_routing *r;
+	mf_routing_config_default(&c);
+	c.datacenter = "bad name";
+	c.node = "n";
+	CU_ASSERT_EQUAL(mf_routing_new(&c, &r), MF_EINVAL);
+	r = h_engine("dc1", 10, 5);
+	CU_ASSERT_EQUAL(mf_routing_set_link(r, "dc1", true, true, 1), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_routing_set_link(r, "dc2", true, true, NAN), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_routing_set_link(r, "dc2", true, true, -1), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_routing_set_link(r, "dc2", false, true, 1), MF_EINVAL);
+	mf_routing_free(r);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+#define T(f) {#f, f}
+		T(test_full_mesh_4_every_route_is_direct),
+		T(test_areas_5_dc1_reaches_dc5_through_dc4_multi_hop),
+		T(test_areas_5_dc1_reaches_dc5_through_dc4_single_hop),
+		T(test_areas_5_no_transit_dc4_cuts_dc1_from_dc5),
+		T(test_line_3_reaches_the_far_end_and_back),
+		T(test_slow_link_multi_hop_goes_through_dc1),
+		T(test_slow_link_single_hop_stays_direct),
+		T(test_down_link_multi_hop_goes_around),
+		T(test_down_link_single_hop_stays_direct_and_down),
+		T(test_dead_dc_is_withdrawn_everywhere),
+		T(test_hysteresis_keeps_route_within_margin),
+		T(test_hysteresis_switches_beyond_margin),
+		T(test_hysteresis_needs_both_percent_and_ms),
+		T(test_withdrawn_route_is_replaced_despite_hysteresis),
+		T(test_zero_margin_always_takes_the_best),
+		T(test_ties_break_by_next_hop_name),
+		T(test_path_through_self_is_never_chosen),
+		T(test_withdraw_origin_removes_its_routes),
+		T(test_unusable_link_removes_routes_through_it),
+		T(test_version_grows_only_on_change),
+		T(test_advert_seq_ignores_small_distance_noise),
+		T(test_stale_or_equal_advert_is_ignored),
+		T(test_own_dc_advert_raises_next_seq),
+		T(test_inconsistent_advert_is_rejected_whole),
+		T(test_non_transit_advert_contributes_only_its_origin),
+		T(test_non_transit_dc_advertises_only_itself),
+		T(test_advert_carries_table_routes_and_gateways),
+		T(test_endpoints_use_tagged_address_for_this_dc),
+		T(test_table_is_sorted_by_target),
+		T(test_bad_inputs_are_refused),
+#undef T
+	};
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("routing_engine", NULL, NULL);
+	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
+		CU_add_test(s, tests[i].name, tests[i].fn);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
