@@ -270,7 +270,7 @@ static void on_leave_timer(uv_timer_t *t)
 		mf_time_t linger = MF_LEAVE_LINGER;
 		if (linger > a->leave_deadline - now)
 			linger = a->leave_deadline - now;
-		if (mf_pool_alive_count(a->pool) <= 1)
+		if (!a->others_alive_at_leave)
 			linger = 0; /* nobody to answer */
 		uv_timer_stop(&a->leave_timer);
 		uv_timer_start(&a->leave_timer, on_leave_timer, to_ms(linger), 0);
@@ -295,6 +295,7 @@ void mf_agent_begin_leave(struct mf_agent *a)
 	a->leave_deadline = now + a->cfg.leave_timeout;
 	mf_time_t wait = 0;
 	size_t alive = mf_pool_alive_count(a->pool);
+	a->others_alive_at_leave = alive > 1;
 	if (alive > 1) {
 		/* serf Leave: gossip the intent first, so serf peers record us as
 		 * leaving and turn our dead into `left` rather than `failed`. We

@@ -140,14 +140,14 @@ static json_t *do_join(struct mf_agent *a, uint64_t client_id, const json_t *req
 	const json_t *addrs = json_object_get(req, "addrs");
 	size_t n = json_array_size(addrs);
 	if (!json_is_array(addrs) || n == 0 || n > MF_CONFIG_MAX_JOIN)
-		return mf_control_error("join: \"addrs\" must be an array of 1 to %d addresses",
+		return mf_control_error("\"addrs\" must be an array of 1 to %d addresses",
 					MF_CONFIG_MAX_JOIN);
 	const char *list[MF_CONFIG_MAX_JOIN];
 	for (size_t i = 0; i < n; i++) {
 		struct mf_addr to;
 		list[i] = json_string_value(json_array_get(addrs, i));
 		if (!list[i] || mf_addr_parse(list[i], MF_DEFAULT_PORT, &to) < 0)
-			return mf_control_error("join: \"%s\" is not an IP:PORT address",
+			return mf_control_error("\"%s\" is not an IP:PORT address",
 						list[i] ? list[i] : "(not a string)");
 	}
 	mf_agent_start_joins(a, client_id, list, n);
@@ -169,15 +169,15 @@ static json_t *do_force_leave(struct mf_agent *a, const json_t *req)
 {
 	const char *node = json_string_value(json_object_get(req, "node"));
 	if (!node || !*node)
-		return mf_control_error("force-leave: \"node\" must be a node name");
+		return mf_control_error("\"node\" must be a node name");
 	int r = mf_transport_force_leave(a->tr, node);
 	if (r == MF_ENOTFOUND)
-		return mf_control_error("force-leave: no member named %s", node);
+		return mf_control_error("no member named %s", node);
 	if (r == MF_ESTATE)
-		return mf_control_error("force-leave: %s is not failed (only failed members can "
+		return mf_control_error("%s is not failed (only failed members can "
 					"be forced to leave)", node);
 	if (r < 0)
-		return mf_control_error("force-leave: %s", mf_strerror(r));
+		return mf_control_error("%s", mf_strerror(r));
 	mf_log_info(&a->log, "forced %s to leave", node);
 	return json_pack("{s:b}", "ok", 1);
 }

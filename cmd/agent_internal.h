@@ -54,7 +54,7 @@ struct mf_agent {
 	int exit_code;
 	mf_time_t started;      /* uv_hrtime at start */
 	mf_time_t leave_deadline;
-	mf_time_t linger_until;
+	bool others_alive_at_leave;
 	struct mf_join_batch *batches;
 	struct mf_join_batch *issuing; /* the batch whose joins are being started */
 	int retry_attempts;

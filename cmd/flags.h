@@ -15,7 +15,7 @@
 #include <stdio.h>
 
 #define MF_FLAGS_HELP 1    /* -h/-help/--help was given */
-#define MF_FLAGS_USAGE (-2) /* unknown flag, missing value: a usage error */
+#define MF_FLAGS_USAGE (-100) /* unknown flag, missing value: a usage error (not an mf_err) */
 
 struct mf_flag {
 	const char *name;  /* without dashes, e.g. "node" */

@@ -1,0 +1,199 @@
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/sim/report.h"
+
+int mf_sim_report_init(struct mf_sim_report *r, size_t n)
+{
+	memset(r, 0, sizeof(*r));
+	r->n = n;
+	r->killed = calloc(n, sizeof(*r->killed));
+	r->killed_at = calloc(n, sizeof(*r->killed_at));
+	r->seen_failed = calloc(n, sizeof(*r->seen_failed));
+	r->all_seen_at = calloc(n, sizeof(*r->all_seen_at));
+	if (!r->killed || !r->killed_at || !r->seen_failed || !r->all_seen_at) {
+		mf_sim_report_free(r);
+		return MF_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		r->all_seen_at[i] = -1;
+	r->converged_at = -1;
+	return 0;
+}
+
+void mf_sim_report_free(struct mf_sim_report *r)
+{
+	free(r->killed);
+	free(r->killed_at);
+	free(r->seen_failed);
+	free(r->all_seen_at);
+	free(r->rounds);
+	memset(r, 0, sizeof(*r));
+}
+
+static long index_of(const struct mf_sim_report *r, const char *name)
+{
+	long i;
+	if (name == NULL || sscanf(name, "n%ld", &i) != 1 || i < 0 || (size_t)i >= r->n)
+		return -1;
+	return i;
+}
+
+void mf_sim_report_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
+{
+	struct mf_sim_report *r = ctx;
+	long t = index_of(r, ev->name);
+	if (t < 0)
+		return;
+	if (ev->kind == MF_EV_FAILED) {
+		if (r->killed[t]) {
+			r->cur.detections++;
+		} else {
+			r->cur.false_detections++;
+			r->total_false++;
+		}
+	} else if (ev->kind == MF_EV_SUSPECT) {
+		r->cur.suspicions++;
+	}
+}
+
+void mf_sim_report_killed(struct mf_sim_report *r, size_t i, mf_time_t now)
+{
+	if (i >= r->n)
+		return;
+	r->killed[i] = true;
+	r->killed_at[i] = (double)now / MF_SEC;
+	r->all_seen_at[i] = -1;
+}
+
+/* Does pool p see every up node alive and every killed node failed/left? */
+static bool view_right(const struct mf_sim_report *r, struct mf_simnet *net, mf_pool_t *p,
+		       size_t self)
+{
+	size_t seen = 0;
+	for (size_t k = 0; k < mf_pool_member_count(p); k++) {
+		struct mf_member m;
+		long t;
+		mf_pool_member_at(p, k, &m);
+		t = index_of(r, m.name);
+		if (t < 0 || (size_t)t == self)
+			continue;
+		bool up = mf_simnet_is_up(net, (size_t)t);
+		bool alive = m.status == MF_MEMBER_ALIVE || m.status == MF_MEMBER_SUSPECT;
+		if (up != alive)
+			return false;
+		seen++;
+	}
+	/* Every other node must be known (reaped killed nodes excepted). */
+	size_t expect = 0;
+	for (size_t j = 0; j < r->n; j++)
+		expect += j != self && (mf_simnet_is_up(net, j) || r->killed[j]);
+	return seen >= expect;
+}
+
+int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int round)
+{
+	struct mf_simnet_stats st;
+	mf_time_t now = mf_simnet_now(net);
+
+	r->cur.round = round;
+	r->cur.time_s = (double)now / MF_SEC;
+	r->cur.up = 0;
+	r->cur.right_view = 0;
+	memset(r->seen_failed, 0, r->n * sizeof(*r->seen_failed));
+	for (size_t i = 0; i < r->n; i++) {
+		mf_pool_t *p = mf_simnet_pool(net, i);
+		if (p == NULL)
+			continue;
+		r->cur.up++;
+		if (view_right(r, net, p, i))
+			r->cur.right_view++;
+		for (size_t j = 0; j < r->n; j++) {
+			struct mf_member m;
+			char name[32];
+			if (!r->killed[j])
+				continue;
+			snprintf(name, sizeof(name), "n%03zu", j);
+			if (mf_pool_member_find(p, name, &m) == 0 &&
+			    (m.status == MF_MEMBER_FAILED || m.status == MF_MEMBER_LEFT))
+				r->seen_failed[j]++;
+		}
+	}
+	for (size_t j = 0; j < r->n; j++)
+		if (r->killed[j] && r->all_seen_at[j] < 0 && r->seen_failed[j] == r->cur.up)
+			r->all_seen_at[j] = r->cur.time_s;
+	if (r->converged_at < 0 && r->cur.right_view == r->cur.up)
+		r->converged_at = r->cur.time_s;
+	mf_simnet_get_stats(net, &st);
+	r->cur.udp_sent = st.udp_sent - r->udp_before;
+	r->udp_before = st.udp_sent;
+
+	if (r->n_rounds == r->cap_rounds) {
+		size_t cap = r->cap_rounds ? r->cap_rounds * 2 : 64;
+		struct mf_sim_round *a = realloc(r->rounds, cap * sizeof(*a));
+		if (a == NULL)
+			return MF_ENOMEM;
+		r->rounds = a;
+		r->cap_rounds = cap;
+	}
+	r->rounds[r->n_rounds++] = r->cur;
+	memset(&r->cur, 0, sizeof(r->cur));
+	return 0;
+}
+
+void mf_sim_report_table(const struct mf_sim_report *r, FILE *out)
+{
+	fprintf(out, "%6s %9s %5s %10s %10s %8s %8s %9s\n", "round", "time_s", "up", "right_view",
+		"detections", "false", "suspect", "udp_sent");
+	for (size_t i = 0; i < r->n_rounds; i++) {
+		const struct mf_sim_round *x = &r->rounds[i];
+		fprintf(out, "%6d %9.1f %5zu %10zu %10llu %8llu %8llu %9llu\n", x->round, x->time_s,
+			x->up, x->right_view, (unsigned long long)x->detections,
+			(unsigned long long)x->false_detections, (unsigned long long)x->suspicions,
+			(unsigned long long)x->udp_sent);
+	}
+	fprintf(out, "# converged_at_s %.1f, false_detections %llu\n", r->converged_at,
+		(unsigned long long)r->total_false);
+	for (size_t j = 0; j < r->n; j++)
+		if (r->killed[j])
+			fprintf(out, "# n%03zu killed at %.1f s, all saw it failed at %.1f s (%+.1f s)\n", j,
+				r->killed_at[j], r->all_seen_at[j],
+				r->all_seen_at[j] < 0 ? -1.0 : r->all_seen_at[j] - r->killed_at[j]);
+}
+
+int mf_sim_report_json(const struct mf_sim_report *r, void *extra, FILE *out)
+{
+	json_t *doc = json_object(), *rounds = json_array(), *kills = json_array();
+	int rc;
+
+	for (size_t i = 0; i < r->n_rounds; i++) {
+		const struct mf_sim_round *x = &r->rounds[i];
+		json_array_append_new(rounds, json_pack("{s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I}",
+			"round", x->round, "time_s", x->time_s, "up", (json_int_t)x->up,
+			"right_view", (json_int_t)x->right_view,
+			"detections", (json_int_t)x->detections,
+			"false_detections", (json_int_t)x->false_detections,
+			"suspicions", (json_int_t)x->suspicions, "udp_sent", (json_int_t)x->udp_sent));
+	}
+	for (size_t j = 0; j < r->n; j++) {
+		if (!r->killed[j])
+			continue;
+		char name[32];
+		snprintf(name, sizeof(name), "n%03zu", j);
+		json_array_append_new(kills, json_pack("{s:s,s:f,s:o}", "node", name, "killed_at_s",
+			r->killed_at[j], "all_saw_failed_at_s",
+			r->all_seen_at[j] < 0 ? json_null() : json_real(r->all_seen_at[j])));
+	}
+	json_object_set_new(doc, "rounds", rounds);
+	json_object_set_new(doc, "kills", kills);
+	json_object_set_new(doc, "converged_at_s",
+			    r->converged_at < 0 ? json_null() : json_real(r->converged_at));
+	json_object_set_new(doc, "false_detections", json_integer((json_int_t)r->total_false));
+	if (extra != NULL)
+		json_object_update(doc, (json_t *)extra);
+	rc = json_dumpf(doc, out, JSON_INDENT(1)) == 0 ? 0 : MF_EIO;
+	fputc('\n', out);
+	json_decref(doc);
+	return rc;
+}

@@ -1,0 +1,53 @@
+/*
+ * cmd/sim/report.h — membership metrics of a simulation, per round.
+ *
+ * Contract: observes only (events through mf_sim_report_event, pool views
+ * through mf_sim_report_round); never changes the network. Knows which
+ * nodes are really up (the caller tells it about kills) and scores every up
+ * pool's view against that truth. Output as a text table or JSON (jansson).
+ */
+#ifndef MF_SIM_REPORT_H
+#define MF_SIM_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cmd/sim/simnet.h"
+
+struct mf_sim_round {
+	int round;
+	double time_s;
+	size_t up;
+	size_t right_view;   /* up pools whose view matches the truth */
+	uint64_t detections; /* FAILED events about killed nodes this round */
+	uint64_t false_detections; /* FAILED events about up nodes this round */
+	uint64_t suspicions; /* SUSPECT events this round */
+	uint64_t udp_sent;   /* datagrams this round */
+};
+
+struct mf_sim_report {
+	size_t n;
+	bool *killed;         /* truth: node i was killed */
+	double *killed_at;    /* s */
+	size_t *seen_failed;  /* up pools that see node i failed */
+	double *all_seen_at;  /* s, when every up pool saw i failed; < 0 not yet */
+	struct mf_sim_round cur;
+	struct mf_sim_round *rounds;
+	size_t n_rounds, cap_rounds;
+	uint64_t udp_before;
+	double converged_at;  /* first round end with every view right; < 0 never */
+	uint64_t total_false;
+};
+
+int mf_sim_report_init(struct mf_sim_report *r, size_t n);
+void mf_sim_report_free(struct mf_sim_report *r);
+/* Pass as simnet's on_event (ctx = the report). */
+void mf_sim_report_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev);
+void mf_sim_report_killed(struct mf_sim_report *r, size_t i, mf_time_t now);
+/* Closes round `round` at the network's current time. */
+int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int round);
+void mf_sim_report_table(const struct mf_sim_report *r, FILE *out);
+/* JSON document; `extra` (may be NULL) is a jansson object merged in. */
+int mf_sim_report_json(const struct mf_sim_report *r, void *extra, FILE *out);
+
+#endif
