@@ -4,14 +4,25 @@
  * Contract: pure functions, no I/O, no clock, no globals.
  *  - Encoders append ONE message to `out`: the type byte, then the msgpack
  *    body exactly as go-msgpack (memberlist 0.2.2) writes it: a map keyed by
- *    the Go field names, byte slices and strings as msgpack str, omitempty
+ *    the Go field names, byte slices and strings as msgpack str (fixstr, then
+ *    str16 from 32 bytes: go-msgpack never writes str8), omitempty
  *    fields left out when empty/zero. Byte-for-byte equality with captured
- *    serf packets is tested (tests/gossip/).
+ *    serf packets is tested (tests/gossip_codec/). A byte field {NULL, 0} is
+ *    written as msgpack nil (a Go nil slice: ack Payload of a TCP ping,
+ *    alive Meta), {p, 0} as an empty str.
  *  - Decoders take the body (the bytes AFTER the type byte) and fill a struct
  *    whose views point into `body`; they accept fields in any order, str or
  *    bin for byte fields, any integer width, and ignore unknown keys (as
  *    go-msgpack does). A missing required field or a wrong type is
  *    MF_EMALFORMED, a short buffer MF_ETRUNC. They never read past `len`.
+ *    Required: SeqNo (ping, indirect ping, ack, nack), Target (indirect
+ *    ping), Incarnation and Node (alive, suspect, dead), Error (err), Name
+ *    (node state), Buf (compress). Limits: names over MF_NAME_MAX and meta
+ *    over MF_META_MAX are MF_ETOOBIG; an address field must be 4 or 16 bytes
+ *    (only Target is required; the others may be absent/empty), else
+ *    MF_EMALFORMED.
+ *    Bodies are unpacked with msgpack-c after an allocation-free size check
+ *    (gossip/mp.h), so a declared count the input cannot hold costs nothing.
  *  - Every function returns 0 or a negative enum mf_err.
  */
 #ifndef MF_GOSSIP_CODEC_H

@@ -17,8 +17,8 @@ int mf_serf_encode_tags(const struct mf_tag *t, size_t n, uint8_t *buf, size_t c
 
 	*len = 0;
 	for (size_t i = 0; i < n; i++)
-		if (strnlen(t[i].key, MF_TAG_KEY_MAX) == MF_TAG_KEY_MAX ||
-		    strnlen(t[i].value, MF_TAG_VALUE_MAX) == MF_TAG_VALUE_MAX)
+		if (!memchr(t[i].key, '\0', MF_TAG_KEY_MAX) ||
+		    !memchr(t[i].value, '\0', MF_TAG_VALUE_MAX))
 			return MF_EINVAL;
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
