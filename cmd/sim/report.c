@@ -34,8 +34,11 @@ void mf_sim_report_free(struct mf_sim_report *r)
 
 static long index_of(const struct mf_sim_report *r, const char *name)
 {
-	long i;
-	if (name == NULL || sscanf(name, "n%ld", &i) != 1 || i < 0 || (size_t)i >= r->n)
+	char *end;
+	if (name == NULL || name[0] != 'n' || name[1] < '0' || name[1] > '9')
+		return -1;
+	long i = strtol(name + 1, &end, 10);
+	if (*end != '\0' || i < 0 || (size_t)i >= r->n)
 		return -1;
 	return i;
 }
