@@ -1,0 +1,301 @@
+/*
+ * tests/coord/test_coord_client.c — the client's input checks, reset on
+ * invalid state, latency filter, peer table and determinism.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "coord/client.h"
+#include "gossip/err.h"
+#include "tests/coord/cunit_main.h"
+
+static struct mf_coord_config cfg;
+static struct mf_coord_client cl;
+static struct mf_coord peer;
+
+static void setup(enum mf_coord_mode mode)
+{
+	mf_coord_config_default(&cfg);
+	cfg.mode = mode;
+	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+	mf_coord_init(&peer, &cfg);
+	peer.vec[0] = 0.010;
+	peer.error = 0.5;
+}
+
+/* A rejected update must count its cause once and change nothing. */
+static void expect_rejected(const struct mf_coord *o, double rtt, enum mf_coord_reject why)
+{
+	struct mf_coord before, after;
+	mf_coord_client_get(&cl, &before);
+	uint64_t n = mf_coord_client_stats(&cl)->rejected[why];
+	CU_ASSERT_EQUAL(mf_coord_client_update(&cl, "p", o, rtt, NULL), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->rejected[why], n + 1);
+	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->updates, 0);
+	mf_coord_client_get(&cl, &after);
+	CU_ASSERT_EQUAL(memcmp(&before, &after, sizeof(before)), 0);
+	CU_ASSERT_EQUAL(cl.npeers, 0);
+}
+
+/* The k-th of four float fields of c. */
+static double *field(struct mf_coord *c, unsigned k)
+{
+	switch (k) {
+	case 0: return &c->vec[3];
+	case 1: return &c->error;
+	case 2: return &c->adjustment;
+	default: return &c->height;
+	}
+}
+
+static void test_nan_or_inf_in_remote_coordinate_is_rejected_and_counted(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	for (unsigned k = 0; k < 4; k++) {
+		struct mf_coord bad = peer;
+		*field(&bad, k) = NAN;
+		expect_rejected(&bad, 0.05, MF_COORD_REJECT_NONFINITE);
+		*field(&bad, k) = -INFINITY;
+		expect_rejected(&bad, 0.05, MF_COORD_REJECT_NONFINITE);
+	}
+	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->rejected[MF_COORD_REJECT_NONFINITE], 8);
+	mf_coord_client_free(&cl);
+}
+
+static void test_wrong_dimensionality_is_rejected_and_counted(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	struct mf_coord bad = peer;
+	bad.dim = 3;
+	expect_rejected(&bad, 0.05, MF_COORD_REJECT_DIMENSION);
+	bad.dim = 9;
+	expect_rejected(&bad, 0.05, MF_COORD_REJECT_DIMENSION);
+	mf_coord_client_free(&cl);
+}
+
+static void test_absurd_finite_coordinate_is_rejected_and_counted(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	struct mf_coord bad = peer;
+	bad.vec[1] = 1e300;
+	expect_rejected(&bad, 0.05, MF_COORD_REJECT_RANGE);
+	bad = peer;
+	bad.height = -0.001;
+	expect_rejected(&bad, 0.05, MF_COORD_REJECT_RANGE);
+	bad = peer;
+	bad.error = -1.0;
+	expect_rejected(&bad, 0.05, MF_COORD_REJECT_RANGE);
+	mf_coord_client_free(&cl);
+}
+
+static void test_rtt_not_positive_is_rejected_and_counted(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	expect_rejected(&peer, 0.0, MF_COORD_REJECT_RTT_NONPOSITIVE);
+	expect_rejected(&peer, -0.001, MF_COORD_REJECT_RTT_NONPOSITIVE);
+	expect_rejected(&peer, NAN, MF_COORD_REJECT_RTT_NONPOSITIVE);
+	mf_coord_client_free(&cl);
+}
+
+static void test_rtt_over_ten_seconds_is_rejected_and_counted(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	expect_rejected(&peer, 10.001, MF_COORD_REJECT_RTT_TOO_BIG);
+	expect_rejected(&peer, INFINITY, MF_COORD_REJECT_RTT_TOO_BIG);
+	/* 10 s itself is fine (serf: rtt > maxRTT is the error). */
+	CU_ASSERT_EQUAL(mf_coord_client_update(&cl, "p", &peer, 10.0, NULL), MF_OK);
+	mf_coord_client_free(&cl);
+}
+
+static void reset_case(enum mf_coord_mode mode)
+{
+	setup(mode);
+	for (int i = 0; i < 10; i++) {
+		char name[8] = {'p', (char)('0' + i), 0};
+		CU_ASSERT_EQUAL(mf_coord_client_update(&cl, name, &peer, 0.02 + 0.001 * i,
+						       NULL), MF_OK);
+	}
+	cl.coord.vec[0] = NAN; /* poison our own state */
+	struct mf_coord out;
+	CU_ASSERT_EQUAL(mf_coord_client_update(&cl, "p0", &peer, 0.02, &out), MF_OK);
+	CU_ASSERT_TRUE(mf_coord_is_valid(&out));
+	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->resets, 1);
+	mf_coord_client_get(&cl, &out);
+	CU_ASSERT_TRUE(mf_coord_is_valid(&out));
+	mf_coord_client_free(&cl);
+}
+
+static void test_invalid_own_coordinate_resets_itself_in_fit_mode(void)
+{
+	reset_case(MF_COORD_MODE_FIT);
+}
+
+static void test_invalid_own_coordinate_resets_itself_in_serf_mode(void)
+{
+	reset_case(MF_COORD_MODE_SERF);
+}
+
+static void test_set_refuses_invalid_or_incompatible_coordinates(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	struct mf_coord bad = peer;
+	bad.height = NAN;
+	CU_ASSERT_EQUAL(mf_coord_client_set(&cl, &bad), MF_EINVAL);
+	bad = peer;
+	bad.dim = 2;
+	CU_ASSERT_EQUAL(mf_coord_client_set(&cl, &bad), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_coord_client_set(&cl, &peer), MF_OK);
+	struct mf_coord got;
+	mf_coord_client_get(&cl, &got);
+	CU_ASSERT_EQUAL(memcmp(&got, &peer, sizeof(got)), 0);
+	mf_coord_client_free(&cl);
+}
+
+static void test_latency_filter_is_median_of_last_three(void)
+{
+	setup(MF_COORD_MODE_SERF);
+	const double rtts[] = {0.201, 0.200, 0.207, 0.203, 0.300, 0.990};
+	const double medians[] = {0.201, 0.201, 0.201, 0.203, 0.207, 0.300};
+	for (unsigned i = 0; i < 6; i++) {
+		double est;
+		int measured;
+		CU_ASSERT_EQUAL(mf_coord_client_update(&cl, "alice", &peer, rtts[i], NULL), MF_OK);
+		CU_ASSERT_EQUAL(mf_coord_client_estimate(&cl, "alice", NULL, &est, &measured),
+				MF_OK);
+		CU_ASSERT_EQUAL(measured, 1);
+		CU_ASSERT_DOUBLE_EQUAL(est, medians[i], 1e-15);
+	}
+	mf_coord_client_free(&cl);
+}
+
+static void test_forget_drops_a_peer(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	double est;
+	int measured;
+	CU_ASSERT_EQUAL(mf_coord_client_update(&cl, "alice", &peer, 0.5, NULL), MF_OK);
+	CU_ASSERT_EQUAL(mf_coord_client_update(&cl, "bob", &peer, 0.3, NULL), MF_OK);
+	mf_coord_client_forget(&cl, "alice");
+	CU_ASSERT_EQUAL(cl.npeers, 1);
+	CU_ASSERT_EQUAL(mf_coord_client_estimate(&cl, "alice", NULL, &est, &measured),
+			MF_ENOTFOUND);
+	CU_ASSERT_EQUAL(mf_coord_client_estimate(&cl, "bob", NULL, &est, &measured), MF_OK);
+	CU_ASSERT_DOUBLE_EQUAL(est, 0.3, 1e-15);
+	/* A new sample of alice starts a fresh filter. */
+	CU_ASSERT_EQUAL(mf_coord_client_update(&cl, "alice", &peer, 0.888, NULL), MF_OK);
+	CU_ASSERT_EQUAL(mf_coord_client_estimate(&cl, "alice", NULL, &est, &measured), MF_OK);
+	CU_ASSERT_DOUBLE_EQUAL(est, 0.888, 1e-15);
+	mf_coord_client_free(&cl);
+}
+
+static void test_estimate_falls_back_to_coordinates_for_unmeasured_peers(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	double est, d;
+	int measured = -1;
+	CU_ASSERT_EQUAL(mf_coord_client_estimate(&cl, "carol", &peer, &est, &measured), MF_OK);
+	CU_ASSERT_EQUAL(measured, 0);
+	CU_ASSERT_EQUAL(mf_coord_client_distance(&cl, &peer, &d), MF_OK);
+	CU_ASSERT_EQUAL(est, d);
+	mf_coord_client_free(&cl);
+}
+
+static void test_peer_table_is_bounded_and_evicts_the_stalest(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	mf_coord_client_free(&cl);
+	cfg.peer_table_size = 8;
+	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+	for (int i = 0; i < 20; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "n%d", i);
+		CU_ASSERT_EQUAL(mf_coord_client_update(&cl, name, &peer, 0.01 + 0.001 * i,
+						       NULL), MF_OK);
+	}
+	CU_ASSERT_EQUAL(cl.npeers, 8);
+	double est;
+	int measured;
+	CU_ASSERT_EQUAL(mf_coord_client_estimate(&cl, "n11", NULL, &est, &measured),
+			MF_ENOTFOUND);
+	CU_ASSERT_EQUAL(mf_coord_client_estimate(&cl, "n12", NULL, &est, &measured), MF_OK);
+	CU_ASSERT_EQUAL(mf_coord_client_estimate(&cl, "n19", NULL, &est, &measured), MF_OK);
+	mf_coord_client_free(&cl);
+}
+
+static void run_sequence(struct mf_coord_client *c, struct mf_coord *out)
+{
+	struct mf_coord p;
+	mf_coord_init(&p, &cfg); /* coincident: exercises the random direction */
+	for (int i = 0; i < 50; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "n%d", i % 7);
+		p.vec[i % 8] += 0.001;
+		CU_ASSERT_EQUAL(mf_coord_client_update(c, name, &p, 0.01 + 0.002 * (i % 7),
+						       out), MF_OK);
+	}
+}
+
+static void test_same_seed_and_inputs_give_identical_coordinates(void)
+{
+	struct mf_coord_client a, b;
+	struct mf_coord ca, cb;
+	mf_coord_config_default(&cfg);
+	cfg.seed = 77;
+	CU_ASSERT_FATAL(mf_coord_client_init(&a, &cfg) == MF_OK);
+	CU_ASSERT_FATAL(mf_coord_client_init(&b, &cfg) == MF_OK);
+	run_sequence(&a, &ca);
+	run_sequence(&b, &cb);
+	CU_ASSERT_EQUAL(memcmp(&ca, &cb, sizeof(ca)), 0);
+	mf_coord_client_free(&a);
+	mf_coord_client_free(&b);
+}
+
+static void test_bad_config_is_refused(void)
+{
+	struct mf_coord_client c;
+	mf_coord_config_default(&cfg);
+	cfg.dimensionality = 0;
+	CU_ASSERT_EQUAL(mf_coord_client_init(&c, &cfg), MF_EINVAL);
+	mf_coord_config_default(&cfg);
+	cfg.dimensionality = MF_COORD_DIM_MAX + 1;
+	CU_ASSERT_EQUAL(mf_coord_client_init(&c, &cfg), MF_EINVAL);
+	mf_coord_config_default(&cfg);
+	cfg.vivaldi_cc = NAN;
+	CU_ASSERT_EQUAL(mf_coord_client_init(&c, &cfg), MF_EINVAL);
+	mf_coord_config_default(&cfg);
+	cfg.latency_filter_size = 0;
+	CU_ASSERT_EQUAL(mf_coord_client_init(&c, &cfg), MF_EINVAL);
+}
+
+int main(void)
+{
+	static const struct test_case cases[] = {
+		{"NaN or Inf in remote coordinate is rejected and counted",
+		 test_nan_or_inf_in_remote_coordinate_is_rejected_and_counted},
+		{"wrong dimensionality is rejected and counted",
+		 test_wrong_dimensionality_is_rejected_and_counted},
+		{"absurd finite coordinate is rejected and counted",
+		 test_absurd_finite_coordinate_is_rejected_and_counted},
+		{"RTT <= 0 is rejected and counted",
+		 test_rtt_not_positive_is_rejected_and_counted},
+		{"RTT > 10 s is rejected and counted",
+		 test_rtt_over_ten_seconds_is_rejected_and_counted},
+		{"invalid own coordinate resets itself (fit mode)",
+		 test_invalid_own_coordinate_resets_itself_in_fit_mode},
+		{"invalid own coordinate resets itself (serf mode)",
+		 test_invalid_own_coordinate_resets_itself_in_serf_mode},
+		{"set refuses invalid or incompatible coordinates",
+		 test_set_refuses_invalid_or_incompatible_coordinates},
+		{"latency filter is the median of the last three",
+		 test_latency_filter_is_median_of_last_three},
+		{"forget drops a peer", test_forget_drops_a_peer},
+		{"estimate falls back to coordinates for unmeasured peers",
+		 test_estimate_falls_back_to_coordinates_for_unmeasured_peers},
+		{"peer table is bounded and evicts the stalest",
+		 test_peer_table_is_bounded_and_evicts_the_stalest},
+		{"same seed and inputs give identical coordinates",
+		 test_same_seed_and_inputs_give_identical_coordinates},
+		{"bad config is refused", test_bad_config_is_refused},
+	};
+	return RUN_SUITE("coord_client", cases);
+}
