@@ -575,7 +575,8 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 
 	clear_suspicion(p, m);
 	enum mf_node_state old_state = m->forgotten ? MF_STATE_DEAD : m->state;
-	bool meta_changed = a->meta.len != m->meta_len || memcmp(a->meta.p, m->meta, m->meta_len) != 0;
+	bool meta_changed = a->meta.len != m->meta_len ||
+			    (m->meta_len > 0 && memcmp(a->meta.p, m->meta, m->meta_len) != 0);
 	struct mf_addr na;
 	addr_from_bytes(&na, a->addr, a->port);
 	bool addr_changed = !mf_addr_equal(&na, &m->addr);
@@ -595,7 +596,8 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 	if (a->has_vsn)
 		memcpy(m->vsn, a->vsn, MF_VSN_LEN);
 	m->incarnation = a->incarnation;
-	memcpy(m->meta, a->meta.p, a->meta.len);
+	if (a->meta.len > 0)
+		memcpy(m->meta, a->meta.p, a->meta.len);
 	m->meta_len = a->meta.len;
 	m->addr = na;
 	if (m->forgotten) {

@@ -32,7 +32,8 @@ static int remember(struct mf_suspicion *s, const char *from, size_t len)
 			s->from = grown;
 		return MF_ENOMEM;
 	}
-	memcpy(copy, from, len);
+	if (len > 0)
+		memcpy(copy, from, len);
 	copy[len] = '\0';
 	s->from = grown;
 	s->from[s->n_from++] = copy;
