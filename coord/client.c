@@ -300,6 +300,21 @@ int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
 	if (p && p->nsamples > 0) {
 		*out = p->rtt;
 		*measured = 1;
+		double d;
+		if (!other || p->nsamples < 2 || mf_coord_client_distance(c, other, &d) < 0)
+			return MF_OK;
+		/* Inverse-variance blend of our filtered measurement, whose
+		 * noise the spread of the filter tells, and the coordinate
+		 * distance, whose error our error estimate tells. */
+		double lo = p->samples[0], hi = p->samples[0];
+		for (unsigned i = 1; i < p->nsamples; i++) {
+			lo = fmin(lo, p->samples[i]);
+			hi = fmax(hi, p->samples[i]);
+		}
+		double sm = (hi - lo) / p->rtt;
+		double sc = c->coord.error;
+		double wm = 1.0 / (sm * sm + 1e-9), wc = 1.0 / (sc * sc + 1e-9);
+		*out = (wm * p->rtt + wc * d) / (wm + wc);
 		return MF_OK;
 	}
 	*measured = 0;

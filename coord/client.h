@@ -99,9 +99,13 @@ void mf_coord_client_forget(struct mf_coord_client *c, const char *node);
 int mf_coord_client_distance(const struct mf_coord_client *c,
 			     const struct mf_coord *other, double *out);
 
-/* Best RTT estimate to node: our own filtered measurement if we remember
- * one (*measured = 1), else the coordinate distance to other (*measured =
- * 0; other may then not be NULL). MF_EINVAL / MF_ENOTFOUND otherwise. */
+/* Best RTT estimate to node, in seconds. If we remember a measurement
+ * (*measured = 1): its filtered value, blended (when other is given and at
+ * least two samples are filtered) with the coordinate distance by inverse
+ * variance: the spread of the filter against our error estimate, so a
+ * steady path is reported as measured and a noisy one leans on the
+ * coordinates. Otherwise the coordinate distance to other (*measured = 0).
+ * MF_ENOTFOUND if neither is available, MF_EINVAL for a bad other. */
 int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
 			     const struct mf_coord *other, double *out,
 			     int *measured);

@@ -129,11 +129,16 @@ static void quantiles(double *v, size_t n, double *median, double *p90)
 	*p90 = v[(size_t)(0.9 * (double)(n - 1))];
 }
 
-static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
-		    struct mf_coord_client *cl, char (*names)[16], double *err,
-		    double *est, struct mf_acc_result *out)
+static int restarted(const struct mf_acc_run *r, unsigned round, unsigned i)
 {
-	size_t k = 0;
+	return r->join_round > 0 && round > r->join_round && i % r->join_every == 0;
+}
+
+static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
+		    unsigned round, struct mf_coord_client *cl, char (*names)[16],
+		    double *err, double *est, double *fresh, struct mf_acc_result *out)
+{
+	size_t k = 0, nf = 0;
 	for (unsigned i = 0; i < m->n; i++) {
 		for (unsigned j = 0; j < m->n; j++) {
 			if (i == j)
@@ -144,6 +149,8 @@ static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 			if (rc < 0)
 				return rc;
 			err[k] = fabs(d - actual) / actual;
+			if (restarted(r, round, i) || restarted(r, round, j))
+				fresh[nf++] = err[k];
 			if (r->measured) {
 				int measured;
 				rc = mf_coord_client_estimate(&cl[i], names[j], &cl[j].coord,
@@ -160,6 +167,10 @@ static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 		quantiles(est, k, &out->est_median, &out->est_p90);
 	else
 		out->est_median = out->est_p90 = NAN;
+	if (nf > 0)
+		quantiles(fresh, nf, &out->new_median, &out->new_p90);
+	else
+		out->new_median = out->new_p90 = NAN;
 	return MF_OK;
 }
 
@@ -172,13 +183,16 @@ int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 	char (*names)[16] = calloc(n, sizeof(*names));
 	double *err = malloc(pairs * sizeof(double));
 	double *est = malloc(pairs * sizeof(double));
+	double *fresh = malloc(pairs * sizeof(double));
 	struct mf_coord_rng rng;
 	unsigned ready = 0;
 	int rc = MF_OK;
 
 	if (n < 2 || r->nrounds == 0)
 		rc = MF_EINVAL;
-	else if (!cl || !names || !err || !est)
+	else if (r->join_round > 0 && r->join_every == 0)
+		rc = MF_EINVAL;
+	else if (!cl || !names || !err || !est || !fresh)
 		rc = MF_ENOMEM;
 	mf_coord_rng_seed(&rng, r->seed);
 	for (unsigned i = 0; rc == MF_OK && i < n; i++) {
@@ -202,7 +216,16 @@ int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 			rc = mf_coord_client_update(&cl[i], names[j], &other, rtt, NULL);
 		}
 		if (rc == MF_OK && round == r->rounds[k])
-			rc = evaluate(m, r, cl, names, err, est, &res[k++]);
+			rc = evaluate(m, r, round, cl, names, err, est, fresh, &res[k++]);
+		if (rc == MF_OK && round == r->join_round)
+			for (unsigned i = 0; rc == MF_OK && i < n; i += r->join_every) {
+				/* Restart: same name, fresh state; peers keep
+				 * what they knew until they sample it again. */
+				struct mf_coord_config cfg = cl[i].cfg;
+				cfg.seed = mf_coord_rng_next(&rng);
+				mf_coord_client_free(&cl[i]);
+				rc = mf_coord_client_init(&cl[i], &cfg);
+			}
 	}
 	for (unsigned i = 0; i < ready; i++)
 		mf_coord_client_free(&cl[i]);
@@ -210,5 +233,6 @@ int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 	free(names);
 	free(err);
 	free(est);
+	free(fresh);
 	return rc;
 }

@@ -25,11 +25,14 @@ struct mf_acc_run {
 	unsigned rounds[MF_ACC_ROUNDS_MAX]; /* increasing */
 	unsigned nrounds;
 	int measured;               /* also evaluate mf_coord_client_estimate */
+	unsigned join_round;        /* after this round (0: never) ... */
+	unsigned join_every;        /* ... every k-th node restarts afresh */
 };
 
 struct mf_acc_result {
 	double median, p90;         /* coordinates only */
 	double est_median, est_p90; /* own measurement where there is one */
+	double new_median, new_p90; /* pairs with a restarted node (join) */
 };
 
 /* CSV in milliseconds; a non-numeric first row/column is skipped. 0 or

@@ -10,6 +10,8 @@
  * |estimate - actual| / actual, where the estimate is the coordinate
  * distance (what any serf peer would compute), and with --measured also the
  * error of mf_coord_client_estimate (own measurement where there is one).
+ * With --join R:K every K-th node restarts with a fresh client after round
+ * R, and the error over pairs involving a restarted node is printed too.
  *
  * Not a test: the assertions on these figures live in test_coord_accuracy.c.
  *
@@ -98,6 +100,12 @@ int main(int argc, char **argv)
 				usage();
 				return 2;
 			}
+		} else if (strcmp(a, "--join") == 0) {
+			if (sscanf(v, "%u:%u", &run.join_round, &run.join_every) != 2 ||
+			    run.join_every == 0) {
+				usage();
+				return 2;
+			}
 		} else if (strcmp(a, "--age-power") == 0) {
 			run.cfg.sample_age_power = strtod(v, NULL);
 		} else if (strcmp(a, "--rtt-power") == 0) {
@@ -139,11 +147,14 @@ int main(int argc, char **argv)
 	printf("# %s nodes=%u mode=%s noise=%.3f seed=%llu\n", path, m.n,
 	       run.cfg.mode == MF_COORD_MODE_SERF ? "serf" : "fit", run.noise,
 	       (unsigned long long)run.seed);
-	printf("# round  median    p90%s\n", run.measured ? "  est_median  est_p90" : "");
+	printf("# round  median    p90%s%s\n", run.measured ? "  est_median  est_p90" : "",
+	       run.join_round ? "  new_median  new_p90" : "");
 	for (unsigned k = 0; k < run.nrounds; k++) {
 		printf("%7u  %.4f  %.4f", run.rounds[k], res[k].median, res[k].p90);
 		if (run.measured)
 			printf("  %.4f      %.4f", res[k].est_median, res[k].est_p90);
+		if (run.join_round)
+			printf("  %.4f      %.4f", res[k].new_median, res[k].new_p90);
 		printf("\n");
 	}
 	mf_acc_matrix_free(&m);
