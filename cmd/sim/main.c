@@ -188,8 +188,8 @@ int main(int argc, char **argv)
 	struct mf_simnet_stats st;
 	mf_simnet_get_stats(net, &st);
 	if (a.json) {
-		json_t *extra = json_pack("{s:I,s:i,s:s,s:f,s:I,s:f,s:I,s:I,s:I}", "nodes", (json_int_t)n,
-			"rounds", a.rounds,
+		json_t *extra = json_pack("{s:{s:I,s:i,s:s,s:f,s:I},s:f,s:I,s:I,s:I}", "config",
+			"nodes", (json_int_t)n, "rounds", a.rounds,
 			"profile", a.profile == MF_PROFILE_WAN ? "wan" :
 				   a.profile == MF_PROFILE_LAN ? "lan" : "local",
 			"loss", a.loss, "seed", (json_int_t)a.seed, "cpu_s", cpu_s,

@@ -36,6 +36,7 @@ struct node {
 	mf_pool_t *pool;
 	bool up;
 	int group;
+	bool udp_blocked;
 	uint64_t gen;
 	mf_time_t sched; /* time of the pending tick event, INT64_MAX none */
 	struct mf_addr addr;
@@ -209,7 +210,8 @@ static void drain(struct mf_simnet *net, size_t i)
 		case MF_OUT_UDP: {
 			long j = mf_simnet_find(net, &o.to);
 			net->stats.udp_sent++;
-			if (j < 0 || !can_pass(net, i, (size_t)j)) {
+			if (j < 0 || !can_pass(net, i, (size_t)j) || nd->udp_blocked ||
+			    net->nodes[j].udp_blocked) {
 				net->stats.udp_blocked++;
 				break;
 			}
@@ -544,4 +546,10 @@ void mf_simnet_set_loss(struct mf_simnet *net, double loss)
 void mf_simnet_get_stats(const struct mf_simnet *net, struct mf_simnet_stats *s)
 {
 	*s = net->stats;
+}
+
+void mf_simnet_block_udp(struct mf_simnet *net, size_t i, bool blocked)
+{
+	if (i < net->cfg.n)
+		net->nodes[i].udp_blocked = blocked;
 }

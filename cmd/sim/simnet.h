@@ -11,7 +11,8 @@
  *  - nodes up or down (a killed node drops everything; a connection to it is
  *    refused after a round trip);
  *  - partitions: nodes carry a group number and nothing passes between
- *    different groups (a stream across times out).
+ *    different groups (a stream across times out);
+ *  - per-node UDP blackholes (TCP still passes).
  * Reporting is not here: callers read pools and get events via a callback.
  */
 #ifndef MF_SIM_SIMNET_H
@@ -73,6 +74,9 @@ int mf_simnet_restart(struct mf_simnet *net, size_t i, size_t seed_node);
 void mf_simnet_set_group(struct mf_simnet *net, size_t i, int group);
 void mf_simnet_heal(struct mf_simnet *net);
 void mf_simnet_set_loss(struct mf_simnet *net, double loss);
+/* Drops every datagram to or from node i (its TCP still works), like an
+ * iptables DROP on UDP only. */
+void mf_simnet_block_udp(struct mf_simnet *net, size_t i, bool blocked);
 void mf_simnet_get_stats(const struct mf_simnet *net, struct mf_simnet_stats *s);
 
 #endif

@@ -238,6 +238,20 @@ static void test_ten_percent_loss_causes_no_false_failure(void)
 	mf_simnet_free(net);
 }
 
+static void test_udp_blackholed_node_kept_alive_by_tcp_fallback(void)
+{
+	struct mf_simnet *net = make_net(0, 9);
+	run_until_all_alive(net, N, 30 * MF_SEC);
+	mf_simnet_block_udp(net, 4, true);
+	mf_simnet_run_until(net, mf_simnet_now(net) + 60 * MF_SEC);
+	CU_ASSERT_EQUAL(tally.failed_total, 0);
+	CU_ASSERT_TRUE(all_see_alive(net, N));
+	struct mf_pool_stats st;
+	mf_pool_get_stats(mf_simnet_pool(net, 0), &st);
+	CU_ASSERT(st.tcp_fallback_probes > 0);
+	mf_simnet_free(net);
+}
+
 static void test_simulation_replays_identically_for_a_seed(void)
 {
 	struct mf_simnet_stats a, b;
@@ -268,6 +282,7 @@ int main(void)
 	T(test_restart_after_peers_forgot_rejoins_as_new);
 	T(test_partition_then_heal_rejoins_via_reconnect);
 	T(test_ten_percent_loss_causes_no_false_failure);
+	T(test_udp_blackholed_node_kept_alive_by_tcp_fallback);
 	T(test_simulation_replays_identically_for_a_seed);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
