@@ -653,6 +653,68 @@ static void test_received_nacks_keep_health_score(void)
 	CU_ASSERT_EQUAL(st.suspicions, 1);
 }
 
+static void add_ten_members(void)
+{
+	char name[8], ip[16];
+	for (int i = 0; i < 9; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		snprintf(ip, sizeof(ip), "10.0.1.%d", i + 1);
+		send_alive(name, 1, ip, "", 0);
+	}
+}
+
+static void test_unconfirmed_suspicion_waits_for_max_timeout(void)
+{
+	/* 10 members, lan: k = 2, min = 4 s, max = 24 s */
+	add_ten_members();
+	send_suspect("p0", 1, "p1", 0);
+	mf_pool_tick(pool, 24 * MF_SEC - 1);
+	drain();
+	CU_ASSERT_EQUAL(status_of("p0"), MF_MEMBER_SUSPECT);
+	mf_pool_tick(pool, 24 * MF_SEC);
+	drain();
+	CU_ASSERT_EQUAL(status_of("p0"), MF_MEMBER_FAILED);
+}
+
+static void test_independent_confirmations_shorten_suspicion(void)
+{
+	add_ten_members();
+	send_suspect("p0", 1, "p1", 0);
+	send_suspect("p0", 1, "p1", MF_SEC / 2); /* same accuser: no confirmation */
+	send_suspect("p0", 1, "p2", MF_SEC);     /* 24 - 20 * log 2 / log 3 = 11.381 s */
+	mf_pool_tick(pool, 11381 * MF_MS - 1);
+	drain();
+	CU_ASSERT_EQUAL(status_of("p0"), MF_MEMBER_SUSPECT);
+	send_suspect("p0", 1, "p3", 5 * MF_SEC); /* k reached: min, 4 s, already past */
+	mf_pool_tick(pool, 5 * MF_SEC);
+	drain();
+	CU_ASSERT_EQUAL(status_of("p0"), MF_MEMBER_FAILED);
+}
+
+static void test_garbage_input_is_counted_and_dropped(void)
+{
+	struct mf_pool_stats st;
+	uint8_t junk[64];
+	uint32_t x = 12345;
+	for (int round = 0; round < 200; round++) {
+		for (size_t i = 0; i < sizeof(junk); i++) {
+			x = x * 1103515245u + 12345u;
+			junk[i] = (uint8_t)(x >> 16);
+		}
+		junk[0] = (uint8_t)(round % 14); /* every message type */
+		mf_pool_udp_in(pool, 0, &peer_addr, junk, (size_t)(round % 64) + 1);
+		mf_pool_stream_in(pool, 0, (uint64_t)round, &peer_addr, junk, (size_t)(round % 64) + 1);
+		drain();
+	}
+	mf_pool_get_stats(pool, &st);
+	CU_ASSERT(st.bad_packets > 0);
+	uint64_t sum = 0;
+	for (int i = 0; i < MF_ERR_COUNT_; i++)
+		sum += st.bad_by_cause[i];
+	CU_ASSERT_EQUAL(sum, st.bad_packets);
+	CU_ASSERT_EQUAL(status_of("me"), MF_MEMBER_ALIVE);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -684,6 +746,9 @@ int main(void)
 	T(test_tcp_fallback_ack_prevents_suspicion);
 	T(test_missed_nacks_raise_health_score);
 	T(test_received_nacks_keep_health_score);
+	T(test_unconfirmed_suspicion_waits_for_max_timeout);
+	T(test_independent_confirmations_shorten_suspicion);
+	T(test_garbage_input_is_counted_and_dropped);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	unsigned fails;
 	CU_basic_run_tests();
