@@ -715,6 +715,57 @@ static void test_garbage_input_is_counted_and_dropped(void)
 	CU_ASSERT_EQUAL(status_of("me"), MF_MEMBER_ALIVE);
 }
 
+static void test_failed_and_left_members_reaped_after_their_timeouts(void)
+{
+	struct mf_pool_config c = *mf_pool_config(pool);
+	c.timing.reconnect_timeout = 60 * MF_SEC;
+	c.timing.tombstone_timeout = 120 * MF_SEC;
+	c.timing.reconnect_interval = 0; /* no reconnect noise */
+	mf_pool_free(pool);
+	CU_ASSERT_EQUAL_FATAL(mf_pool_new(&c, 0, &pool), 0);
+	send_alive("b", 1, "10.0.0.2", "", 0);
+	send_alive("c", 1, "10.0.0.3", "", 0);
+	send_dead("b", 1, "me", 0);  /* failed */
+	send_dead("c", 1, "c", 0);   /* left */
+	for (mf_time_t now = 0; now <= 80 * MF_SEC; now += MF_SEC) {
+		mf_pool_tick(pool, now);
+		drain();
+	}
+	struct mf_member m;
+	CU_ASSERT_EQUAL(mf_pool_member_find(pool, "b", &m), MF_ENOTFOUND);
+	CU_ASSERT_EQUAL(status_of("c"), MF_MEMBER_LEFT);
+	CU_ASSERT_EQUAL(events[MF_EV_REAPED], 1);
+	for (mf_time_t now = 81 * MF_SEC; now <= 140 * MF_SEC; now += MF_SEC) {
+		mf_pool_tick(pool, now);
+		drain();
+	}
+	CU_ASSERT_EQUAL(mf_pool_member_find(pool, "c", &m), MF_ENOTFOUND);
+	CU_ASSERT_EQUAL(events[MF_EV_REAPED], 2);
+	CU_ASSERT_EQUAL(mf_pool_member_count(pool), 1);
+}
+
+static void test_join_reports_done_with_outcome(void)
+{
+	struct mf_pool_out o;
+	struct mf_addr seed;
+	uint64_t id = 0, opened = 0;
+	bool done = false, ok = true;
+	mf_addr_parse("10.0.0.9:7946", 7946, &seed);
+	CU_ASSERT_EQUAL(mf_pool_join(pool, 0, &seed, &id), 0);
+	while (mf_pool_next_output(pool, &o) == 1)
+		if (o.kind == MF_OUT_STREAM_OPEN && o.expect_reply && mf_addr_equal(&o.to, &seed))
+			opened = o.stream_id;
+	CU_ASSERT_EQUAL(opened, id);
+	mf_pool_stream_failed(pool, MF_SEC, id);
+	while (mf_pool_next_output(pool, &o) == 1)
+		if (o.kind == MF_OUT_EVENT && o.event.kind == MF_EV_JOIN_DONE && o.event.join_id == id) {
+			done = true;
+			ok = o.event.ok;
+		}
+	CU_ASSERT_TRUE(done);
+	CU_ASSERT_FALSE(ok);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -749,6 +800,8 @@ int main(void)
 	T(test_unconfirmed_suspicion_waits_for_max_timeout);
 	T(test_independent_confirmations_shorten_suspicion);
 	T(test_garbage_input_is_counted_and_dropped);
+	T(test_failed_and_left_members_reaped_after_their_timeouts);
+	T(test_join_reports_done_with_outcome);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	unsigned fails;
 	CU_basic_run_tests();
