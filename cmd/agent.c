@@ -242,7 +242,7 @@ static void on_event(void *ctx, const struct mf_pool_event *ev)
 static void after_drain(void *ctx)
 {
 	struct mf_agent *a = ctx;
-	if (a->tr && a->glue.n_queue)
+	if (a->tr && (a->glue.n_queue || a->glue.n_force))
 		mf_serf_glue_flush(&a->glue, a->tr);
 }
 

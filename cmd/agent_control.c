@@ -124,14 +124,15 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 			  (json_int_t)ts.outbound_now));
 	json_object_set_new(
 		info, "serf",
-		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lamport_time",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lamport_time",
 			  (json_int_t)a->glue.clock, "join_intents", (json_int_t)g->join_intents,
 			  "leave_intents", (json_int_t)g->leave_intents, "rebroadcasts",
 			  (json_int_t)g->rebroadcasts, "push_pulls_merged",
 			  (json_int_t)g->push_pulls_merged, "push_pulls_sent",
 			  (json_int_t)g->push_pulls_sent, "refutations",
 			  (json_int_t)g->refutations, "unknown_msgs", (json_int_t)g->unknown_msgs,
-			  "decode_errors", (json_int_t)g->decode_errors));
+			  "decode_errors", (json_int_t)g->decode_errors, "forced_left",
+			  (json_int_t)g->forced_left));
 	return info;
 }
 
@@ -178,6 +179,9 @@ static json_t *do_force_leave(struct mf_agent *a, const json_t *req)
 					"be forced to leave)", node);
 	if (r < 0)
 		return mf_control_error("%s", mf_strerror(r));
+	/* serf forceLeave: tell every peer too, with a leave intent. */
+	mf_serf_glue_force_leave_intent(&a->glue, node);
+	mf_serf_glue_flush(&a->glue, a->tr);
 	mf_log_info(&a->log, "forced %s to leave", node);
 	return json_pack("{s:b}", "ok", 1);
 }

@@ -32,6 +32,9 @@ void mf_serf_glue_free(struct mf_serf_glue *g)
 		free(g->queue[i].msg);
 	}
 	free(g->queue);
+	for (size_t i = 0; i < g->n_force; i++)
+		free(g->force[i]);
+	free(g->force);
 	msgpack_sbuffer_destroy(&g->scratch);
 	memset(g, 0, sizeof(*g));
 }
@@ -107,6 +110,26 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 	g->queue[g->n_queue++] = (struct mf_serf_queued){key, copy, len};
 }
 
+static void want_force(struct mf_serf_glue *g, const char *node, size_t len)
+{
+	if (g->n_force == g->cap_force) {
+		size_t cap = g->cap_force ? g->cap_force * 2 : 8;
+		if (cap > MF_SERF_GLUE_MAX_QUEUE)
+			return;
+		char **p = realloc(g->force, cap * sizeof(*p));
+		if (!p)
+			return;
+		g->force = p;
+		g->cap_force = cap;
+	}
+	char *n = malloc(len + 1);
+	if (!n)
+		return;
+	memcpy(n, node, len);
+	n[len] = '\0';
+	g->force[g->n_force++] = n;
+}
+
 /* serf.go handleNodeJoinIntent: true when it must be rebroadcast. */
 static bool join_intent(struct mf_serf_glue *g, const char *node, size_t len, uint64_t ltime)
 {
@@ -138,6 +161,7 @@ static bool leave_intent(struct mf_serf_glue *g, const char *node, size_t len, u
 		return false;
 	e->ltime = ltime;
 	e->leave_intent = true;
+	want_force(g, node, len); /* failed -> left; alive ones wait for their dead */
 	return true;
 }
 
@@ -331,8 +355,33 @@ int mf_serf_glue_leave_intent(struct mf_serf_glue *g)
 	return r;
 }
 
+int mf_serf_glue_force_leave_intent(struct mf_serf_glue *g, const char *node)
+{
+	/* serf.go forceLeave: LTime = clock.Time(), then Increment. */
+	struct mf_serf_leave l = {g->clock, {(const uint8_t *)node, strlen(node)}, false};
+	g->clock++;
+	struct mf_serf_entry *e = find_or_add(g, node, l.node.len);
+	if (e) {
+		e->ltime = l.ltime;
+		e->leave_intent = true;
+	}
+	msgpack_sbuffer_clear(&g->scratch);
+	int r = mf_serf_encode_leave(&g->scratch, &l);
+	if (r == 0)
+		enqueue(g, node, l.node.len, (const uint8_t *)g->scratch.data, g->scratch.size);
+	return r;
+}
+
 void mf_serf_glue_flush(struct mf_serf_glue *g, mf_transport_t *t)
 {
+	for (size_t i = 0; i < g->n_force; i++) {
+		struct mf_member m;
+		if (mf_pool_member_find(mf_transport_pool(t), g->force[i], &m) == 0 &&
+		    m.status == MF_MEMBER_FAILED && mf_transport_force_leave(t, g->force[i]) == 0)
+			g->stats.forced_left++;
+		free(g->force[i]);
+	}
+	g->n_force = 0;
 	for (size_t i = 0; i < g->n_queue; i++) {
 		(void)mf_transport_broadcast_user(t, g->queue[i].key, g->queue[i].msg,
 						  g->queue[i].len);

@@ -7,7 +7,8 @@
  *  - Join and leave intents (messageJoin/messageLeave): ours are queued for
  *    gossip after a successful join and before a graceful leave, so serf
  *    marks us `left` rather than `failed`; others' are rebroadcast when new,
- *    exactly when serf would (handleNodeJoinIntent/handleNodeLeaveIntent).
+ *    exactly when serf would (handleNodeJoinIntent/handleNodeLeaveIntent);
+ *    a new leave intent for a failed member makes it left, as in serf.
  *  - The push-pull user state: we send a messagePushPull (serf logs an error
  *    on an empty one) and merge a peer's (witness clocks, learn intents).
  *  - Anything else (user events, queries, meshfed's own types) is ignored
@@ -56,6 +57,7 @@ struct mf_serf_glue_stats {
 	uint64_t unknown_msgs;                 /* user events, queries, ... */
 	uint64_t decode_errors;
 	uint64_t queue_drops;
+	uint64_t forced_left;                  /* failed members a leave intent made left */
 };
 
 struct mf_serf_glue {
@@ -66,6 +68,8 @@ struct mf_serf_glue {
 	size_t n_entries, cap_entries;
 	struct mf_serf_queued *queue;
 	size_t n_queue, cap_queue;
+	char **force;        /* names whose new leave intent may turn failed -> left */
+	size_t n_force, cap_force;
 	msgpack_sbuffer scratch;
 	struct mf_serf_glue_stats stats;
 };
@@ -83,8 +87,13 @@ void mf_serf_glue_on_event(struct mf_serf_glue *g, const struct mf_pool_event *e
 int mf_serf_glue_join_intent(struct mf_serf_glue *g);
 /* Queues our leave intent (serf Leave, before memberlist's Leave). */
 int mf_serf_glue_leave_intent(struct mf_serf_glue *g);
+/* Queues a leave intent for another, failed node (serf forceLeave), so every
+ * peer turns it from failed to left, as serf's force-leave does. */
+int mf_serf_glue_force_leave_intent(struct mf_serf_glue *g, const char *node);
 
-/* Hands queued messages to the pool's user broadcast queue. */
+/* Hands queued messages to the pool's user broadcast queue, and applies
+ * new leave intents for failed members (serf handleNodeLeaveIntent: failed
+ * -> left) with mf_transport_force_leave. */
 void mf_serf_glue_flush(struct mf_serf_glue *g, mf_transport_t *t);
 
 /* Witness semantics of serf's LamportClock: the clock ends above v. */

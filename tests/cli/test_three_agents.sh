@@ -8,7 +8,7 @@ dir=$(mktemp -d /tmp/meshfed-cli-3.XXXXXX)
 declare -A pid
 cleanup() { for p in "${pid[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$dir"; }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; for n in a1 a2 a3; do echo "--- $n"; tail -5 "$dir/$n.log"; done; exit 1; }
+fail() { echo "FAIL: $*"; for n in a1 a2 a3 a4; do echo "--- $n"; tail -5 "$dir/$n.log"; done; exit 1; }
 
 start() { # name ip [join]
   local args=(agent -node "$1" -bind "$2:7946" -profile local -control "$dir/$1.sock")
@@ -65,6 +65,16 @@ assert i["udp_in"] > 0 and i["probes"] > 0, i
 ' || fail "info json"
 "$M" info -control "$dir/a1.sock" | grep -q "^bad_packets = " || fail "info text"
 echo "ok: info (json and text)"
+
+start a4 127.0.60.4 127.0.60.1
+wait_status a4 a2 alive 10
+kill -KILL "${pid[a4]}"; wait "${pid[a4]}" 2>/dev/null; unset "pid[a4]"
+wait_status a4 a1 failed 20
+wait_status a4 a2 failed 5
+"$M" force-leave a4 -control "$dir/a1.sock" || fail "force-leave a4"
+wait_status a4 a1 left 2
+wait_status a4 a2 left 5
+echo "ok: SIGKILL -> failed; force-leave on a1 -> a1 and a2 (by its leave intent) mark it left"
 
 "$M" leave -control "$dir/a3.sock" >/dev/null || fail "meshfed leave returned non-zero"
 for _ in $(seq 50); do kill -0 "${pid[a3]}" 2>/dev/null || break; sleep 0.1; done
