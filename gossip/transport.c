@@ -166,9 +166,10 @@ static void on_timer(uv_timer_t *h)
 static void rearm(mf_transport_t *t)
 {
 	mf_time_t delta = mf_pool_next_deadline(t->pool) - now_of(t);
-	uint64_t ms = 0;
+	/* Round up (a timer that fires early would only re-arm), and wait at
+	 * least 1 ms so a deadline stuck in the past cannot spin the loop. */
+	uint64_t ms = 1;
 	if (delta > 0) {
-		/* Round up: a timer that fires early would only re-arm. */
 		ms = ((uint64_t)delta + (uint64_t)MF_MS - 1) / (uint64_t)MF_MS;
 		if (ms > MF_TIMER_MAX_MS)
 			ms = MF_TIMER_MAX_MS;
