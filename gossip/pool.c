@@ -44,9 +44,12 @@
  *    at the end of the health-scaled interval), its Go timers become
  *    deadlines that mf_pool_next_deadline() reports. Consequence: identical
  *    semantics, and a simulator can run hundreds of pools in one process.
- *  - Like memberlist, health scales the probe *interval* (which is also the
- *    wait for indirect acks and the TCP fallback), not probe_timeout: a
- *    longer direct wait does not get UDP through.
+ *  - Health scales both the probe interval (which is also the wait for
+ *    indirect acks and the TCP fallback) and the direct probe timeout, as
+ *    the Lifeguard paper's LHA-Probe does. memberlist 0.2.2 scales only the
+ *    interval; but a member that is slow to process its own socket is
+ *    exactly the one whose direct acks arrive late, and the longer wait
+ *    keeps it from sending needless indirect probes while it is unhealthy.
  *  - One table for memberlist's nodes and serf's members. memberlist forgets
  *    a dead node gossip_to_the_dead after its death (at the next probe-list
  *    reshuffle); serf keeps it as failed. We keep the record, flag it
@@ -901,7 +904,7 @@ static void start_probe(mf_pool_t *p, mf_time_t now)
 	pr->target_inc = m->incarnation;
 	pr->seq = ++p->seq_no;
 	pr->sent = now;
-	pr->timeout_at = now + p->cfg.timing.probe_timeout;
+	pr->timeout_at = now + mf_health_scale(&p->health, p->cfg.timing.probe_timeout);
 	pr->end_at = now + mf_health_scale(&p->health, p->cfg.timing.probe_interval);
 	p->stats.probes++;
 

@@ -653,6 +653,48 @@ static void test_received_nacks_keep_health_score(void)
 	CU_ASSERT_EQUAL(st.suspicions, 1);
 }
 
+/* Lifeguard LHA-Probe: an unhealthy member (score s) waits (s+1) times the
+ * probe timeout for a direct ack before it asks others to probe indirectly. */
+static void test_unhealthy_member_scales_probe_timeout(void)
+{
+	struct sent out[32];
+	struct mf_pool_stats st;
+	mf_time_t ping_at = -1;
+	int score = -1;
+	uint64_t indirect0 = 0;
+	bool measured = false;
+
+	first_probe_round(false, false); /* no one answers: health score 2 */
+	mf_pool_get_stats(pool, &st);
+	CU_ASSERT_EQUAL_FATAL(st.health_score, 2);
+	collect(out, 32); /* the probe already under way is not measured */
+	for (mf_time_t now = 2100 * MF_MS; now < 30 * MF_SEC && !measured; now += 10 * MF_MS) {
+		if (now % (100 * MF_MS) == 0) { /* peers refute: they stay alive helpers */
+			uint32_t inc = (uint32_t)(2 + now / (100 * MF_MS));
+			send_alive("b", inc, "10.0.0.2", "", now);
+			send_alive("c", inc, "10.0.0.3", "", now);
+			send_alive("d", inc, "10.0.0.4", "", now);
+		}
+		mf_pool_tick(pool, now);
+		size_t n = collect(out, 32);
+		mf_pool_get_stats(pool, &st);
+		if (ping_at >= 0 && st.indirect_probes > indirect0) {
+			mf_time_t want = (mf_time_t)(score + 1) * 500 * MF_MS;
+			CU_ASSERT_TRUE(now - ping_at >= want);
+			CU_ASSERT_TRUE(now - ping_at < want + 20 * MF_MS);
+			measured = true;
+		}
+		for (size_t i = 0; i < n && ping_at < 0; i++)
+			if (out[i].n > 0 && out[i].types[0] == MF_MSG_PING) {
+				ping_at = now;
+				score = st.health_score;
+				indirect0 = st.indirect_probes;
+			}
+	}
+	CU_ASSERT_TRUE(measured);
+	CU_ASSERT_TRUE(score >= 2);
+}
+
 static void add_ten_members(void)
 {
 	char name[8], ip[16];
@@ -797,6 +839,7 @@ int main(void)
 	T(test_tcp_fallback_ack_prevents_suspicion);
 	T(test_missed_nacks_raise_health_score);
 	T(test_received_nacks_keep_health_score);
+	T(test_unhealthy_member_scales_probe_timeout);
 	T(test_unconfirmed_suspicion_waits_for_max_timeout);
 	T(test_independent_confirmations_shorten_suspicion);
 	T(test_garbage_input_is_counted_and_dropped);
