@@ -165,6 +165,8 @@ void mf_agent_start_joins(struct mf_agent *a, uint64_t client_id, const char *co
 		struct mf_addr to;
 		uint64_t id = 0;
 		int r = mf_addr_parse(addrs[i], MF_DEFAULT_PORT, &to);
+		if (r == 0 && !a->tr)
+			r = MF_ESTATE; /* shut down meanwhile */
 		if (r == 0) {
 			b->ids[n] = 0;
 			a->issuing = b;
