@@ -77,6 +77,11 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 
 static void on_retry_timer(uv_timer_t *t);
 
+static void on_give_up(uv_timer_t *t)
+{
+	shutdown_agent(t->data, 1);
+}
+
 static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 {
 	for (struct mf_join_batch **pp = &a->batches; *pp; pp = &(*pp)->next) {
@@ -104,7 +109,8 @@ static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 			mf_log_error(&a->log, "could not join any of %s after %d attempts, exiting",
 				     list, a->retry_attempts);
 			free_batch(b);
-			shutdown_agent(a, 1);
+			/* Not from here: we may be inside a pool call or a join loop. */
+			uv_timer_start(&a->retry_timer, on_give_up, 0, 0);
 			return;
 		}
 		mf_log_warn(&a->log, "could not join any of %s; retrying in %.1fs", list,
