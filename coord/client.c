@@ -13,10 +13,13 @@
  * exactly like serf's), and also remembers, per peer, the peer's latest
  * coordinate and the median of its last RTTs (the latency filter of [2] that
  * serf keeps anyway). After each sample it refits its own coordinate to all
- * remembered peers at once (coord/fit.h), weighting each by the peer's
- * confidence and by the sample's age, since peers move after we stored
- * them (the neighbour decay of [2]). SWIM probes every member round-robin,
- * so within n probe intervals the table holds a sample of every peer.
+ * remembered peers at once (coord/fit.h) with a robust loss, weighting each
+ * sample by the confidence the peer reported with it (samples from the
+ * unsettled start fade as confident ones arrive) and optionally by its age
+ * (the neighbour decay of [2], off by default: it no longer helps). SWIM
+ * probes every member round-robin, so within n probe intervals the table
+ * holds a sample of every peer. The adjustment is part of the fitted
+ * offset, so serf's adjustment window is not used in this mode.
  */
 #include "coord/client.h"
 
@@ -197,10 +200,10 @@ static void update_fit(struct mf_coord_client *c)
 		const struct mf_coord_peer *p = &c->peers[i];
 		/* A peer sure of its place anchors us more (Vivaldi's
 		 * weighting); an old sample less, since the peer has moved
-		 * since (neighbour decay). */
+		 * since (neighbour decay, if configured). */
 		double conf = 1.0 / (p->coord.error + cfg->fit_confidence_floor);
-		double decay = pow((double)p->tick / (double)c->tick,
-				   cfg->sample_age_power);
+		double decay = cfg->sample_age_power > 0.0 ?
+			pow((double)p->tick / (double)c->tick, cfg->sample_age_power) : 1.0;
 		s[n].peer = &p->coord;
 		s[n].rtt = p->rtt;
 		s[n].weight = conf * conf * decay;

@@ -22,10 +22,10 @@ void mf_coord_config_default(struct mf_coord_config *cfg)
 	cfg->gravity_rho = 150.0;
 	/* meshfed */
 	cfg->mode = MF_COORD_MODE_FIT;
-	cfg->peer_table_size = 256;
+	cfg->peer_table_size = 128;
 	cfg->fit_iterations = 4;
 	cfg->fit_min_samples = 4;
-	cfg->sample_age_power = 4.0;
+	cfg->sample_age_power = 0.0;
 	cfg->fit_confidence_floor = 0.05;
 	cfg->fit_rtt_power = 1.5;
 	cfg->fit_robust_delta = 0.1;

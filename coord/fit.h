@@ -12,11 +12,12 @@
  * fit, one block of a distributed stress minimization). Each iteration is
  * one SMACOF majorization step for the vector (the Guttman transform for a
  * single point: the weighted mean of where each peer says we should be)
- * followed by the closed-form optimal offset; neither step can increase the
- * objective (de Leeuw 1977; Borg & Groenen, "Modern Multidimensional
- * Scaling", ch. 8), so the fit never diverges, whatever the samples. No
- * division by a quantity that can be 0; the result is valid whenever the
- * inputs are.
+ * followed by the closed-form optimal offset for that vector (de Leeuw
+ * 1977; Borg & Groenen, "Modern Multidimensional Scaling", ch. 8). Each
+ * step is a weighted mean of points within one RTT of a peer, so the
+ * result is bounded by the inputs and cannot diverge, whatever they are;
+ * no division by a quantity that can be 0. The result is valid whenever
+ * the inputs are.
  */
 #ifndef MF_COORD_FIT_H
 #define MF_COORD_FIT_H

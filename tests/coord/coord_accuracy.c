@@ -62,6 +62,7 @@ int main(int argc, char **argv)
 	struct mf_acc_matrix m;
 	const char *path = NULL;
 	unsigned nodes = 0;
+	int table_set = 0;
 
 	mf_acc_run_default(&run);
 	for (int i = 1; i < argc; i++) {
@@ -118,6 +119,7 @@ int main(int argc, char **argv)
 			run.cfg.fit_iterations = (unsigned)strtoul(v, NULL, 10);
 		} else if (strcmp(a, "--table") == 0) {
 			run.cfg.peer_table_size = (unsigned)strtoul(v, NULL, 10);
+			table_set = 1;
 		} else if (strcmp(a, "--min-samples") == 0) {
 			run.cfg.fit_min_samples = (unsigned)strtoul(v, NULL, 10);
 		} else {
@@ -136,6 +138,11 @@ int main(int argc, char **argv)
 	}
 	if (nodes > 0 && nodes < m.n)
 		m.n = nodes; /* leading sub-matrix; rows keep their stride */
+
+	/* serf's latency filter map is unbounded: in serf mode remember
+	 * everyone, so the filter behaves exactly like serf's. */
+	if (run.cfg.mode == MF_COORD_MODE_SERF && !table_set)
+		run.cfg.peer_table_size = m.n;
 
 	struct mf_acc_result res[MF_ACC_ROUNDS_MAX];
 	rc = mf_acc_run(&m, &run, res);
