@@ -208,16 +208,43 @@ static void kill_all(struct victims *vs, long grace_ms)
 static void remove_dir_files(const char *dir)
 {
 	static const char *files[] = {"state", "topology.json", "ctl.sock",
-				      "router.log"};
+				      "router.log", "lock"};
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char path[MF_WANEM_PATH_MAX + 32];
 		snprintf(path, sizeof path, "%s/%s", dir, files[i]);
 		unlink(path);
 	}
 	rmdir(dir);
+	/* the run dir too, when no other instance is in it */
+	char parent[MF_WANEM_PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", dir);
+	char *slash = strrchr(parent, '/');
+	if (slash && slash != parent) {
+		*slash = '\0';
+		rmdir(parent);
+	}
 }
 
+static int cmd_down_locked(struct cli *c, bool quiet);
+
 static int cmd_down(struct cli *c, bool quiet)
+{
+	if (!file_exists(c->dir)) {
+		if (!quiet)
+			printf("wanem: instance %s is not up\n", c->instance);
+		return 0;
+	}
+	int lock = mf_wanem_state_lock(c->dir, 1);
+	if (lock < 0) {
+		fprintf(stderr, "wanem: cannot lock %s\n", c->dir);
+		return 1;
+	}
+	int rc = cmd_down_locked(c, quiet);
+	close(lock);
+	return rc;
+}
+
+static int cmd_down_locked(struct cli *c, bool quiet)
 {
 	struct mf_wanem_state st;
 	int rc = mf_wanem_state_read(c->dir, &st);
@@ -227,6 +254,8 @@ static int cmd_down(struct cli *c, bool quiet)
 		remove_dir_files(c->dir);
 		return 0;
 	}
+	if (!rc && !st.closing)
+		rc = mf_wanem_state_append(c->dir, "closing");
 	if (rc) {
 		fprintf(stderr, "wanem: cannot read %s/state: %s\n", c->dir,
 			mf_strerror(rc));
@@ -239,9 +268,16 @@ static int cmd_down(struct cli *c, bool quiet)
 	vs.n = 0;
 	for (size_t i = 0; i < st.n_procs; i++)
 		victim_add(&vs, st.procs[i].pid, st.procs[i].start);
-	collect_ns_members(&st, &vs);
-	kill_all(&vs, 2000);
-	size_t killed = vs.n;
+	/* rounds: a process may fork while we kill its parent */
+	size_t killed = 0;
+	for (int round = 0; round < 10; round++) {
+		collect_ns_members(&st, &vs);
+		if (vs.n == 0)
+			break;
+		kill_all(&vs, 2000);
+		killed += vs.n;
+		vs.n = 0;
+	}
 	free(vs.v);
 
 	size_t cap = st.n_netns * 96 + 1, off = 0;
@@ -358,6 +394,7 @@ static int cmd_up(struct cli *c, const char *topo_path)
 	}
 	struct mf_wanem_host *hosts = NULL;
 	size_t n_hosts = 0;
+	int lock = -1;
 	rc = mf_wanem_hosts_build(&topo, c->instance, &hosts, &n_hosts);
 	if (rc || n_hosts == 0) {
 		fprintf(stderr, "wanem: %s\n", rc ? mf_strerror(rc) : "the topology has no hosts");
@@ -390,6 +427,11 @@ static int cmd_up(struct cli *c, const char *topo_path)
 	}
 	if (mkdir_p(c->dir) < 0) {
 		fprintf(stderr, "wanem: cannot create %s: %s\n", c->dir, strerror(errno));
+		goto fail_topo;
+	}
+	lock = mf_wanem_state_lock(c->dir, 1);
+	if (lock < 0) {
+		fprintf(stderr, "wanem: cannot lock %s\n", c->dir);
 		goto fail_topo;
 	}
 	snprintf(path, sizeof path, "%s/topology.json", c->dir);
@@ -448,6 +490,7 @@ static int cmd_up(struct cli *c, const char *topo_path)
 		close(ready[0]);
 		printf("wanem: instance %s up: %zu hosts in %zu datacenters\n",
 		       c->instance, n_hosts, topo.n_dcs);
+		close(lock);
 		free(hosts);
 		mf_topology_free(&topo);
 		return 0;
@@ -456,8 +499,10 @@ static int cmd_up(struct cli *c, const char *topo_path)
 	fprintf(stderr, "wanem: the router did not start; its log:\n");
 	print_log(c->dir);
 fail_down:
-	cmd_down(c, true);
+	cmd_down_locked(c, true);
 fail_topo:
+	if (lock >= 0)
+		close(lock);
 	free(hosts);
 	mf_topology_free(&topo);
 	return 1;
@@ -517,6 +562,19 @@ static int cmd_exec(struct cli *c, int argc, char **argv)
 	struct mf_wanem_host h;
 	if (find_host(c, argv[0], &h))
 		return 1;
+	/* held until execvp: `down` waits for us to be inside the namespace */
+	int lock = mf_wanem_state_lock(c->dir, 0);
+	struct mf_wanem_state st;
+	if (lock < 0 || mf_wanem_state_read(c->dir, &st) < 0) {
+		fprintf(stderr, "wanem: instance %s is not up\n", c->instance);
+		return 1;
+	}
+	bool closing = st.closing || !st.router.pid;
+	mf_wanem_state_free(&st);
+	if (closing) {
+		fprintf(stderr, "wanem: instance %s is going down\n", c->instance);
+		return 1;
+	}
 	char line[128], path[128], addr[32];
 	snprintf(line, sizeof line, "pid %d %llu", (int)getpid(),
 		 mf_wanem_proc_start(getpid()));

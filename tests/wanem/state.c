@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "gossip/err.h"
@@ -28,6 +29,24 @@ int mf_wanem_state_append(const char *dir, const char *line)
 	if (close(fd) < 0)
 		rc = MF_EIO;
 	return rc;
+}
+
+int mf_wanem_state_lock(const char *dir, int exclusive)
+{
+	char path[MF_WANEM_PATH_MAX];
+	snprintf(path, sizeof path, "%s/lock", dir);
+	/* only up and down create it: an exec racing a down must not leave a
+	 * fresh lock file in the directory down is removing */
+	int fd = open(path, O_RDWR | O_CLOEXEC | (exclusive ? O_CREAT : 0), 0644);
+	if (fd < 0)
+		return MF_EIO;
+	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+		if (errno != EINTR) {
+			close(fd);
+			return MF_EIO;
+		}
+	}
+	return fd;
 }
 
 unsigned long long mf_wanem_proc_start(pid_t pid)
@@ -84,6 +103,8 @@ int mf_wanem_state_read(const char *dir, struct mf_wanem_state *st)
 			st->router.start = start;
 		} else if (sscanf(line, "pid %d %llu", &pid, &start) == 2) {
 			rc = add_proc(&st->procs, &st->n_procs, pid, start);
+		} else if (strncmp(line, "closing", 7) == 0) {
+			st->closing = 1;
 		} else if (sscanf(line, "netns %63s", name) == 1) {
 			void *nv = realloc(st->netns, (st->n_netns + 1) * sizeof *st->netns);
 			if (!nv) {

@@ -8,9 +8,13 @@
  *     router <pid> <starttime>     the delay-stage process
  *     netns <name>                 a namespace under /run/netns
  *     pid <pid> <starttime>        a process started by `wanem exec`
+ *     closing                      `wanem down` has begun: no more exec
  * <starttime> is field 22 of /proc/<pid>/stat, so a recycled pid is never
  * mistaken for ours. The directory also holds topology.json (a copy of the
- * file given to `up`), ctl.sock (the router's control socket) and router.log.
+ * file given to `up`), ctl.sock (the router's control socket), router.log
+ * and lock: `up` and `down` hold it exclusively, `exec` shared until it has
+ * entered the namespace, so `down` never misses a process that an `exec`
+ * running at the same moment puts into a namespace.
  */
 #ifndef MF_WANEM_STATE_H
 #define MF_WANEM_STATE_H
@@ -31,6 +35,7 @@ struct mf_wanem_state {
 	size_t n_netns;
 	struct mf_wanem_proc *procs;
 	size_t n_procs;
+	int closing;                    /* a `closing` line was seen */
 };
 
 /* <run dir>/<instance>; the run dir is $WANEM_RUN_DIR or /run/wanem. */
@@ -42,6 +47,10 @@ int mf_wanem_state_append(const char *dir, const char *line);
 /* Reads <dir>/state; MF_ENOTFOUND when there is none. */
 int mf_wanem_state_read(const char *dir, struct mf_wanem_state *st);
 void mf_wanem_state_free(struct mf_wanem_state *st);
+
+/* Opens <dir>/lock (creating it when exclusive) and flocks it.
+ * Returns the fd (close it to unlock, O_CLOEXEC) or MF_EIO. */
+int mf_wanem_state_lock(const char *dir, int exclusive);
 
 /* Start time of a live process, or 0 when it is gone. */
 unsigned long long mf_wanem_proc_start(pid_t pid);

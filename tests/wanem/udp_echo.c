@@ -202,7 +202,13 @@ static int sink(int port, long duration_ms, long expect, int verbose)
 	if (!buf)
 		return 1;
 	int64_t end = now_ns() + duration_ms * 1000000LL, first = 0, last = 0;
-	long got = 0;
+	long got = 0, cap = 0;
+	/* -v lines are printed at the end: a reader that drains our stdout
+	 * late must not stall the receive loop and skew the arrival times */
+	struct arrival {
+		uint64_t seq;
+		int64_t sent, recv;
+	} *log = NULL;
 	while (expect <= 0 || got < expect) {
 		int64_t now = now_ns();
 		if (now >= end)
@@ -220,12 +226,21 @@ static int sink(int port, long duration_ms, long expect, int verbose)
 				first = last;
 			got++;
 			if (verbose) {
+				if (got > cap) {
+					cap = cap ? cap * 2 : 4096;
+					log = realloc(log, (size_t)cap * sizeof *log);
+					if (!log)
+						return 1;
+				}
 				memcpy(&p, buf, sizeof p);
-				printf("%llu %lld %lld\n", (unsigned long long)p.seq,
-				       (long long)p.sent_ns, (long long)last);
+				log[got - 1] = (struct arrival){p.seq, p.sent_ns, last};
 			}
 		}
 	}
+	for (long i = 0; verbose && i < got; i++)
+		printf("%llu %lld %lld\n", (unsigned long long)log[i].seq,
+		       (long long)log[i].sent, (long long)log[i].recv);
+	free(log);
 	double secs = (double)(last - first) / 1e9;
 	printf("received=%ld first_ns=%lld last_ns=%lld pps=%.0f\n", got,
 	       (long long)first, (long long)last,
