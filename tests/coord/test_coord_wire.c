@@ -9,48 +9,8 @@
 
 #include "coord/wire.h"
 #include "gossip/err.h"
+#include "tests/coord/captures.h"
 #include "tests/coord/cunit_main.h"
-
-#define MAX_CAPTURES 8
-
-struct capture {
-	int packet;
-	uint8_t bytes[256];
-	size_t len;
-	double adjustment, error, height, vec[8];
-};
-
-static struct capture caps[MAX_CAPTURES];
-static unsigned ncaps;
-
-/* fixtures/serf_ack_payloads.txt: packet hex Adjustment Error Height Vec... */
-static int load_captures(void)
-{
-	FILE *f = fopen(MF_COORD_FIXTURES "/serf_ack_payloads.txt", "r");
-	char line[2048], hex[1024];
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f) && ncaps < MAX_CAPTURES) {
-		struct capture *c = &caps[ncaps];
-		if (line[0] == '#')
-			continue;
-		int got = sscanf(line, "%d %1023s %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf %lf",
-				 &c->packet, hex, &c->adjustment, &c->error, &c->height,
-				 &c->vec[0], &c->vec[1], &c->vec[2], &c->vec[3], &c->vec[4],
-				 &c->vec[5], &c->vec[6], &c->vec[7]);
-		if (got != 13)
-			continue;
-		c->len = strlen(hex) / 2;
-		for (size_t i = 0; i < c->len; i++) {
-			unsigned b;
-			sscanf(hex + 2 * i, "%2x", &b);
-			c->bytes[i] = (uint8_t)b;
-		}
-		ncaps++;
-	}
-	fclose(f);
-	return ncaps > 0 ? 0 : -1;
-}
 
 static void test_serf_captured_payloads_decode_to_exact_values(void)
 {
@@ -140,6 +100,18 @@ static void test_vec_longer_than_supported_is_refused(void)
 	CU_ASSERT_EQUAL(mf_coord_wire_decode(b, len, &c), MF_ETOOBIG);
 }
 
+static void test_huge_declared_counts_are_refused_before_allocating(void)
+{
+	/* msgpack-c would allocate slots for 2^32 elements (~100 GB). */
+	const uint8_t arr[] = {0x01, 0x81, 0xa3, 'V', 'e', 'c', 0xdd, 0xff, 0xff, 0xff, 0xff, 0x00};
+	const uint8_t map[] = {0x01, 0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, 'x', 0x00};
+	const uint8_t str[] = {0x01, 0x81, 0xdb, 0xff, 0xff, 0xff, 0xff, 'x'};
+	struct mf_coord c;
+	CU_ASSERT_EQUAL(mf_coord_wire_decode(arr, sizeof(arr), &c), MF_EMALFORMED);
+	CU_ASSERT_EQUAL(mf_coord_wire_decode(map, sizeof(map), &c), MF_EMALFORMED);
+	CU_ASSERT_EQUAL(mf_coord_wire_decode(str, sizeof(str), &c), MF_ETRUNC);
+}
+
 static void test_decoder_is_as_lenient_as_go(void)
 {
 	/* Keys out of order, an unknown key, integers for floats, Vec of 3,
@@ -194,6 +166,8 @@ int main(void)
 		{"non-map payload is malformed", test_non_map_payload_is_malformed},
 		{"Vec longer than supported is refused",
 		 test_vec_longer_than_supported_is_refused},
+		{"huge declared counts are refused before allocating",
+		 test_huge_declared_counts_are_refused_before_allocating},
 		{"decoder is as lenient as Go's", test_decoder_is_as_lenient_as_go},
 		{"NaN decodes faithfully for the client to reject",
 		 test_nan_decodes_faithfully_for_the_client_to_reject},
