@@ -139,39 +139,56 @@ static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 		    double *err, double *est, double *fresh, struct mf_acc_result *out)
 {
 	size_t k = 0, nf = 0;
-	for (unsigned i = 0; i < m->n; i++) {
-		for (unsigned j = 0; j < m->n; j++) {
+	double *rep = malloc(m->n * sizeof(double));
+	double *act = malloc(m->n * sizeof(double));
+	double *row = malloc(m->n * sizeof(double));
+	double p90;
+	int rc = MF_OK;
+
+	if (!rep || !act || !row)
+		rc = MF_ENOMEM;
+	for (unsigned i = 0; rc == MF_OK && i < m->n; i++) {
+		size_t nrow = 0;
+		for (unsigned j = 0; rc == MF_OK && j < m->n; j++) {
 			if (i == j)
 				continue;
 			double actual = m->rtt[(size_t)i * m->stride + j];
 			double d;
-			int rc = mf_coord_client_distance(&cl[i], &cl[j].coord, &d);
+			rc = mf_coord_client_distance(&cl[i], &cl[j].coord, &d);
 			if (rc < 0)
-				return rc;
+				break;
 			err[k] = fabs(d - actual) / actual;
+			row[nrow++] = err[k];
 			if (restarted(r, round, i) || restarted(r, round, j))
 				fresh[nf++] = err[k];
 			if (r->measured) {
 				int measured;
 				rc = mf_coord_client_estimate(&cl[i], names[j], &cl[j].coord,
 							      &d, &measured);
-				if (rc < 0)
-					return rc;
 				est[k] = fabs(d - actual) / actual;
 			}
 			k++;
 		}
+		if (rc == MF_OK) {
+			quantiles(row, nrow, &act[i], &p90);
+			rep[i] = cl[i].coord.error;
+		}
 	}
-	quantiles(err, k, &out->median, &out->p90);
-	if (r->measured)
-		quantiles(est, k, &out->est_median, &out->est_p90);
-	else
+	if (rc == MF_OK) {
+		quantiles(err, k, &out->median, &out->p90);
 		out->est_median = out->est_p90 = NAN;
-	if (nf > 0)
-		quantiles(fresh, nf, &out->new_median, &out->new_p90);
-	else
+		if (r->measured)
+			quantiles(est, k, &out->est_median, &out->est_p90);
 		out->new_median = out->new_p90 = NAN;
-	return MF_OK;
+		if (nf > 0)
+			quantiles(fresh, nf, &out->new_median, &out->new_p90);
+		quantiles(rep, m->n, &out->err_reported, &p90);
+		quantiles(act, m->n, &out->err_actual, &p90);
+	}
+	free(rep);
+	free(act);
+	free(row);
+	return rc;
 }
 
 int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,

@@ -33,6 +33,9 @@ struct mf_acc_result {
 	double median, p90;         /* coordinates only */
 	double est_median, est_p90; /* own measurement where there is one */
 	double new_median, new_p90; /* pairs with a restarted node (join) */
+	/* Is the error estimate meaningful? Medians over nodes of the error
+	 * each node reports and of its actual median relative error. */
+	double err_reported, err_actual;
 };
 
 /* CSV in milliseconds; a non-numeric first row/column is skipped. 0 or

@@ -12,6 +12,8 @@
  * error of mf_coord_client_estimate (own measurement where there is one).
  * With --join R:K every K-th node restarts with a fresh client after round
  * R, and the error over pairs involving a restarted node is printed too.
+ * The last two columns check the error estimate: the median over nodes of
+ * each node's median relative error, and of the error it reports.
  *
  * Not a test: the assertions on these figures live in test_coord_accuracy.c.
  *
@@ -154,7 +156,8 @@ int main(int argc, char **argv)
 	printf("# %s nodes=%u mode=%s noise=%.3f seed=%llu\n", path, m.n,
 	       run.cfg.mode == MF_COORD_MODE_SERF ? "serf" : "fit", run.noise,
 	       (unsigned long long)run.seed);
-	printf("# round  median    p90%s%s\n", run.measured ? "  est_median  est_p90" : "",
+	printf("# round  median    p90%s%s  node_err  reported\n",
+	       run.measured ? "  est_median  est_p90" : "",
 	       run.join_round ? "  new_median  new_p90" : "");
 	for (unsigned k = 0; k < run.nrounds; k++) {
 		printf("%7u  %.4f  %.4f", run.rounds[k], res[k].median, res[k].p90);
@@ -162,7 +165,7 @@ int main(int argc, char **argv)
 			printf("  %.4f      %.4f", res[k].est_median, res[k].est_p90);
 		if (run.join_round)
 			printf("  %.4f      %.4f", res[k].new_median, res[k].new_p90);
-		printf("\n");
+		printf("  %.4f    %.4f\n", res[k].err_actual, res[k].err_reported);
 	}
 	mf_acc_matrix_free(&m);
 	return 0;

@@ -1,0 +1,157 @@
+/*
+ * coord/tracker.h — the glue between one gossip pool and one Vivaldi client:
+ * what the agent and the simulator both plug into a pool's delegate.
+ *
+ * Contract: owns an mf_coord_client and the latest coordinate of every
+ * member, as received in the payload of the acks to our direct probes
+ * (serf's coordCache, serf/ping_delegate.go NotifyPingComplete). Pure: no
+ * clock (RTTs come in measured), no I/O, no locking; knows nothing of the
+ * pool's internals, only the two delegate hook signatures of
+ * gossip/pool.h. Bad input (undecodable payload, a coordinate or an RTT the
+ * client refuses) is counted and dropped, never fatal, and never changes
+ * what we know.
+ *
+ * Plugging it in (ctx is the tracker):
+ *  - alone: mf_coord_tracker_delegate(t, &cfg.delegate);
+ *  - next to other hooks that need their own ctx (the agent's serf glue):
+ *    a multiplexing delegate whose ack_payload / on_ack call
+ *    mf_coord_tracker_ack_payload(t, ...) / mf_coord_tracker_on_ack(t, ...);
+ *  - and on every MF_EV_REAPED pool event call mf_coord_tracker_on_event()
+ *    (or mf_coord_tracker_forget()), as serf forgets a reaped member.
+ *
+ * Estimates (all in seconds):
+ *  - mf_coord_tracker_rtt: between any two members, by coordinates only,
+ *    as `serf rtt A B` computes it from the cache (either may be us);
+ *  - mf_coord_tracker_estimate: from us, the best we have: our own filtered
+ *    measurement blended with the coordinate distance where we measured
+ *    (mf_coord_client_estimate), else coordinates;
+ *  - mf_coord_tracker_dc_rtt: from us to a datacenter, the median over its
+ *    alive servers, as Consul ranks datacenters;
+ *  - mf_coord_tracker_dc_pair_rtt: between two datacenters, the median
+ *    over all server pairs of their coordinate distance (neither need be
+ *    ours).
+ * The DC functions take the member list from the caller (name, dc tag,
+ * status), so the tracker never reads the pool.
+ */
+#ifndef MF_COORD_TRACKER_H
+#define MF_COORD_TRACKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coord/client.h"
+#include "gossip/pool.h"
+
+/* Members whose coordinate we remember; a bound against a pool flooded
+ * with names. Beyond it new members are counted (stats.full), not kept. */
+#define MF_COORD_TRACKER_MAX 65536
+
+struct mf_coord_tracker_stats {
+	uint64_t acks;          /* on_ack calls */
+	uint64_t empty;         /* ack without payload (a peer without coordinates) */
+	uint64_t bad_payload;   /* payload that does not decode (version, shape) */
+	uint64_t rejected;      /* decoded, refused by the client (NaN, range, RTT) */
+	uint64_t updates;       /* samples the client accepted */
+	uint64_t encode_errors; /* ack_payload given too small a buffer */
+	uint64_t full;          /* coordinates not kept: MF_COORD_TRACKER_MAX */
+	uint64_t forgotten;     /* members forgotten (reaped) */
+};
+
+/* The latest coordinate of one member. */
+struct mf_coord_tracker_entry {
+	char *name; /* owned */
+	struct mf_coord coord;
+};
+
+struct mf_coord_tracker {
+	char self[MF_NAME_MAX + 1];
+	struct mf_coord_client client;
+	struct mf_coord_tracker_entry *entries; /* sorted by name (strcmp) */
+	size_t n_entries, cap_entries;
+	struct mf_coord_tracker_stats stats;
+};
+
+/* One member as the caller sees it, for the DC estimates. */
+struct mf_coord_tracker_member {
+	const char *name;
+	const char *dc;               /* its datacenter tag */
+	enum mf_member_status status; /* alive and suspect count as alive */
+};
+
+/* Which estimate a DC distance is built from. */
+enum mf_coord_tracker_kind {
+	MF_COORD_TRACKER_COORDS = 0, /* coordinate distance only (Consul) */
+	MF_COORD_TRACKER_BEST,       /* mf_coord_tracker_estimate */
+};
+
+/* Sets up t for node `self` with a client of config cfg (NULL: defaults).
+ * MF_EINVAL for a bad name or config, MF_ENOMEM. */
+int mf_coord_tracker_init(struct mf_coord_tracker *t, const char *self,
+			  const struct mf_coord_config *cfg);
+void mf_coord_tracker_free(struct mf_coord_tracker *t);
+
+/* struct mf_pool_delegate's ack_payload, ctx = the tracker: serf's ping
+ * payload of our current coordinate (coord/wire.h). 0 (counted) if cap is
+ * too small. */
+size_t mf_coord_tracker_ack_payload(void *ctx, uint8_t *buf, size_t cap);
+
+/* struct mf_pool_delegate's on_ack, ctx = the tracker: decodes the peer's
+ * coordinate, updates our client with rtt (ns, converted to seconds) and,
+ * if the client accepted the sample, remembers the coordinate (exactly
+ * serf's order: a refused sample caches nothing). */
+void mf_coord_tracker_on_ack(void *ctx, const char *node, const uint8_t *payload,
+			     size_t len, mf_time_t rtt);
+
+/* Sets d->ctx, d->ack_payload and d->on_ack; leaves the other hooks. */
+void mf_coord_tracker_delegate(struct mf_coord_tracker *t, struct mf_pool_delegate *d);
+
+/* Forgets a member on MF_EV_REAPED; ignores every other event. */
+void mf_coord_tracker_on_event(struct mf_coord_tracker *t, const struct mf_pool_event *ev);
+
+/* Forgets what we know of node: its coordinate and the client's samples
+ * (serf ForgetNode + coordCache delete). Unknown names are ignored. */
+void mf_coord_tracker_forget(struct mf_coord_tracker *t, const char *node);
+
+/* Our current coordinate. */
+void mf_coord_tracker_self(const struct mf_coord_tracker *t, struct mf_coord *out);
+
+/* node's latest coordinate (ours for our own name); MF_ENOTFOUND. */
+int mf_coord_tracker_get(const struct mf_coord_tracker *t, const char *node,
+			 struct mf_coord *out);
+
+/* Members whose coordinate we hold, ourselves excluded. */
+size_t mf_coord_tracker_count(const struct mf_coord_tracker *t);
+
+/* Coordinate distance between a and b (either may be us), serf rtt
+ * semantics. MF_ENOTFOUND if either coordinate is unknown, MF_EINVAL if
+ * they are incompatible. */
+int mf_coord_tracker_rtt(const struct mf_coord_tracker *t, const char *a, const char *b,
+			 double *out);
+
+/* Best estimate from us to node: our measurement where we have one
+ * (*measured = 1, see mf_coord_client_estimate), else the coordinate
+ * distance (*measured = 0; measured may be NULL). 0 for ourselves.
+ * MF_ENOTFOUND without either. */
+int mf_coord_tracker_estimate(const struct mf_coord_tracker *t, const char *node,
+			      double *out, int *measured);
+
+/* From us to datacenter dc: the median (mean of the middle two for an even
+ * count) over the alive members of members[0..n) tagged dc, ourselves
+ * excluded, of the estimate of `kind`; members we have nothing on are
+ * skipped. MF_ENOTFOUND if none is left (Consul's +Inf), MF_ENOMEM. */
+int mf_coord_tracker_dc_rtt(const struct mf_coord_tracker *t,
+			    const struct mf_coord_tracker_member *members, size_t n,
+			    const char *dc, enum mf_coord_tracker_kind kind, double *out);
+
+/* Between datacenters a and b (any two, ours or not, a == b allowed): the
+ * median over all pairs of distinct alive members x in a, y in b of the
+ * coordinate distance, as far as we know both coordinates (ours counts).
+ * MF_ENOTFOUND if no pair is known, MF_ENOMEM. */
+int mf_coord_tracker_dc_pair_rtt(const struct mf_coord_tracker *t,
+				 const struct mf_coord_tracker_member *members, size_t n,
+				 const char *dc_a, const char *dc_b, double *out);
+
+const struct mf_coord_tracker_stats *mf_coord_tracker_stats(const struct mf_coord_tracker *t);
+
+#endif
