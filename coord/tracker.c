@@ -1,0 +1,309 @@
+/*
+ * coord/tracker.c — pool <-> Vivaldi client glue. See tracker.h.
+ *
+ * The coordinate cache is a name-sorted array: lookups (every estimate) are
+ * a binary search, inserts (a member's first ack) a memmove, which is cheap
+ * next to the client update that comes with them. Estimates compute a
+ * median over at most the members passed in; the scratch array is
+ * allocated per call, as DC estimates are queries, not the hot path.
+ */
+#include "coord/tracker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "coord/wire.h"
+#include "gossip/err.h"
+
+/* Index of name, or where it would go (*found = false). */
+static size_t find(const struct mf_coord_tracker *t, const char *name, bool *found)
+{
+	size_t lo = 0, hi = t->n_entries;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->entries[mid].name, name);
+		if (c == 0) {
+			*found = true;
+			return mid;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+static int store(struct mf_coord_tracker *t, const char *name, const struct mf_coord *c)
+{
+	bool found;
+	size_t i = find(t, name, &found);
+	if (found) {
+		t->entries[i].coord = *c;
+		return 0;
+	}
+	if (t->n_entries >= MF_COORD_TRACKER_MAX) {
+		t->stats.full++;
+		return MF_ETOOBIG;
+	}
+	if (t->n_entries == t->cap_entries) {
+		size_t cap = t->cap_entries ? t->cap_entries * 2 : 16;
+		struct mf_coord_tracker_entry *e = realloc(t->entries, cap * sizeof(*e));
+		if (e == NULL)
+			return MF_ENOMEM;
+		t->entries = e;
+		t->cap_entries = cap;
+	}
+	char *copy = strdup(name);
+	if (copy == NULL)
+		return MF_ENOMEM;
+	memmove(&t->entries[i + 1], &t->entries[i], (t->n_entries - i) * sizeof(*t->entries));
+	t->entries[i].name = copy;
+	t->entries[i].coord = *c;
+	t->n_entries++;
+	return 0;
+}
+
+int mf_coord_tracker_init(struct mf_coord_tracker *t, const char *self,
+			  const struct mf_coord_config *cfg)
+{
+	struct mf_coord_config def;
+
+	memset(t, 0, sizeof(*t));
+	if (self == NULL || self[0] == '\0' || strlen(self) > MF_NAME_MAX)
+		return MF_EINVAL;
+	memcpy(t->self, self, strlen(self) + 1);
+	if (cfg == NULL) {
+		mf_coord_config_default(&def);
+		cfg = &def;
+	}
+	return mf_coord_client_init(&t->client, cfg);
+}
+
+void mf_coord_tracker_free(struct mf_coord_tracker *t)
+{
+	for (size_t i = 0; i < t->n_entries; i++)
+		free(t->entries[i].name);
+	free(t->entries);
+	mf_coord_client_free(&t->client);
+	memset(t, 0, sizeof(*t));
+}
+
+size_t mf_coord_tracker_ack_payload(void *ctx, uint8_t *buf, size_t cap)
+{
+	struct mf_coord_tracker *t = ctx;
+	struct mf_coord c;
+	size_t len = 0;
+
+	mf_coord_client_get(&t->client, &c);
+	if (mf_coord_wire_encode(&c, buf, cap, &len) != 0) {
+		t->stats.encode_errors++;
+		return 0;
+	}
+	return len;
+}
+
+void mf_coord_tracker_on_ack(void *ctx, const char *node, const uint8_t *payload,
+			     size_t len, mf_time_t rtt)
+{
+	struct mf_coord_tracker *t = ctx;
+	struct mf_coord other;
+
+	t->stats.acks++;
+	if (len == 0) { /* serf: a peer without coordinates, silently skipped */
+		t->stats.empty++;
+		return;
+	}
+	if (node == NULL || mf_coord_wire_decode(payload, len, &other) != 0) {
+		t->stats.bad_payload++;
+		return;
+	}
+	if (mf_coord_client_update(&t->client, node, &other, (double)rtt / (double)MF_SEC,
+				   NULL) != 0) {
+		t->stats.rejected++;
+		return;
+	}
+	t->stats.updates++;
+	(void)store(t, node, &other); /* full or ENOMEM: counted / harmless */
+}
+
+void mf_coord_tracker_delegate(struct mf_coord_tracker *t, struct mf_pool_delegate *d)
+{
+	d->ctx = t;
+	d->ack_payload = mf_coord_tracker_ack_payload;
+	d->on_ack = mf_coord_tracker_on_ack;
+}
+
+void mf_coord_tracker_on_event(struct mf_coord_tracker *t, const struct mf_pool_event *ev)
+{
+	if (ev->kind == MF_EV_REAPED && ev->name != NULL)
+		mf_coord_tracker_forget(t, ev->name);
+}
+
+void mf_coord_tracker_forget(struct mf_coord_tracker *t, const char *node)
+{
+	bool found;
+	size_t i = find(t, node, &found);
+
+	mf_coord_client_forget(&t->client, node);
+	if (!found)
+		return;
+	free(t->entries[i].name);
+	memmove(&t->entries[i], &t->entries[i + 1],
+		(t->n_entries - i - 1) * sizeof(*t->entries));
+	t->n_entries--;
+	t->stats.forgotten++;
+}
+
+void mf_coord_tracker_self(const struct mf_coord_tracker *t, struct mf_coord *out)
+{
+	mf_coord_client_get(&t->client, out);
+}
+
+int mf_coord_tracker_get(const struct mf_coord_tracker *t, const char *node,
+			 struct mf_coord *out)
+{
+	bool found;
+	size_t i;
+
+	if (strcmp(node, t->self) == 0) {
+		mf_coord_client_get(&t->client, out);
+		return 0;
+	}
+	i = find(t, node, &found);
+	if (!found)
+		return MF_ENOTFOUND;
+	*out = t->entries[i].coord;
+	return 0;
+}
+
+size_t mf_coord_tracker_count(const struct mf_coord_tracker *t)
+{
+	return t->n_entries;
+}
+
+int mf_coord_tracker_rtt(const struct mf_coord_tracker *t, const char *a, const char *b,
+			 double *out)
+{
+	struct mf_coord ca, cb;
+	int rc;
+
+	if ((rc = mf_coord_tracker_get(t, a, &ca)) != 0 ||
+	    (rc = mf_coord_tracker_get(t, b, &cb)) != 0)
+		return rc;
+	if (!mf_coord_is_compatible(&ca, &cb))
+		return MF_EINVAL;
+	*out = mf_coord_distance(&ca, &cb);
+	return 0;
+}
+
+int mf_coord_tracker_estimate(const struct mf_coord_tracker *t, const char *node,
+			      double *out, int *measured)
+{
+	struct mf_coord other;
+	int m = 0, rc;
+
+	if (strcmp(node, t->self) == 0) {
+		*out = 0;
+		if (measured != NULL)
+			*measured = 0;
+		return 0;
+	}
+	bool known = mf_coord_tracker_get(t, node, &other) == 0;
+	rc = mf_coord_client_estimate(&t->client, node, known ? &other : NULL, out, &m);
+	if (measured != NULL)
+		*measured = m;
+	return rc;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median of v[0..n), n > 0; sorts v. */
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static bool is_alive_in(const struct mf_coord_tracker_member *m, const char *dc)
+{
+	return m->name != NULL && m->dc != NULL && strcmp(m->dc, dc) == 0 &&
+	       (m->status == MF_MEMBER_ALIVE || m->status == MF_MEMBER_SUSPECT);
+}
+
+int mf_coord_tracker_dc_rtt(const struct mf_coord_tracker *t,
+			    const struct mf_coord_tracker_member *members, size_t n,
+			    const char *dc, enum mf_coord_tracker_kind kind, double *out)
+{
+	double *v = malloc((n ? n : 1) * sizeof(*v));
+	size_t k = 0;
+
+	if (v == NULL)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_coord_tracker_member *m = &members[i];
+		double d;
+		if (!is_alive_in(m, dc) || strcmp(m->name, t->self) == 0)
+			continue;
+		int rc = kind == MF_COORD_TRACKER_BEST
+				 ? mf_coord_tracker_estimate(t, m->name, &d, NULL)
+				 : mf_coord_tracker_rtt(t, t->self, m->name, &d);
+		if (rc == 0)
+			v[k++] = d;
+	}
+	int rc = k > 0 ? 0 : MF_ENOTFOUND;
+	if (k > 0)
+		*out = median(v, k);
+	free(v);
+	return rc;
+}
+
+int mf_coord_tracker_dc_pair_rtt(const struct mf_coord_tracker *t,
+				 const struct mf_coord_tracker_member *members, size_t n,
+				 const char *dc_a, const char *dc_b, double *out)
+{
+	size_t cap = n ? n : 1, na = 0, nb = 0, k = 0;
+	struct mf_coord *ca = malloc(cap * sizeof(*ca));
+	struct mf_coord *cb = malloc(cap * sizeof(*cb));
+	const char **name_a = malloc(cap * sizeof(*name_a));
+	const char **name_b = malloc(cap * sizeof(*name_b));
+	double *v = NULL;
+	int rc = MF_ENOMEM;
+
+	if (ca == NULL || cb == NULL || name_a == NULL || name_b == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		const struct mf_coord_tracker_member *m = &members[i];
+		if (is_alive_in(m, dc_a) && mf_coord_tracker_get(t, m->name, &ca[na]) == 0)
+			name_a[na++] = m->name;
+		if (is_alive_in(m, dc_b) && mf_coord_tracker_get(t, m->name, &cb[nb]) == 0)
+			name_b[nb++] = m->name;
+	}
+	if ((v = malloc((na * nb > 0 ? na * nb : 1) * sizeof(*v))) == NULL)
+		goto out;
+	for (size_t i = 0; i < na; i++)
+		for (size_t j = 0; j < nb; j++)
+			if (strcmp(name_a[i], name_b[j]) != 0 &&
+			    mf_coord_is_compatible(&ca[i], &cb[j]))
+				v[k++] = mf_coord_distance(&ca[i], &cb[j]);
+	rc = k > 0 ? 0 : MF_ENOTFOUND;
+	if (k > 0)
+		*out = median(v, k);
+out:
+	free(ca);
+	free(cb);
+	free(name_a);
+	free(name_b);
+	free(v);
+	return rc;
+}
+
+const struct mf_coord_tracker_stats *mf_coord_tracker_stats(const struct mf_coord_tracker *t)
+{
+	return &t->stats;
+}

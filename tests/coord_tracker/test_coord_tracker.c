@@ -1,0 +1,439 @@
+/*
+ * tests/coord_tracker/test_coord_tracker.c — the glue between a pool's
+ * delegate and the Vivaldi client: ack payloads, samples, the coordinate
+ * cache, forgetting, and the member and datacenter estimates.
+ */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "coord/tracker.h"
+#include "coord/wire.h"
+#include "gossip/err.h"
+
+#define MS ((mf_time_t)1000000)
+
+static struct mf_coord coord_at(double x, double y)
+{
+	struct mf_coord_config cfg;
+	struct mf_coord c;
+	mf_coord_config_default(&cfg);
+	mf_coord_init(&c, &cfg);
+	c.vec[0] = x;
+	c.vec[1] = y;
+	c.error = 0.2;
+	return c;
+}
+
+/* Feeds t an ack from node carrying coordinate c after rtt_ms. */
+static void ack(struct mf_coord_tracker *t, const char *node, const struct mf_coord *c,
+		double rtt_ms)
+{
+	uint8_t buf[MF_COORD_WIRE_MAX];
+	size_t len = 0;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_wire_encode(c, buf, sizeof(buf), &len), 0);
+	mf_coord_tracker_on_ack(t, node, buf, len, (mf_time_t)(rtt_ms * (double)MS));
+}
+
+static void test_ack_payload_is_serfs_encoding_of_our_coordinate(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord self, got;
+	uint8_t buf[512];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	size_t n = mf_coord_tracker_ack_payload(&t, buf, sizeof(buf));
+	CU_ASSERT_EQUAL(n, 130);
+	CU_ASSERT_EQUAL(buf[0], MF_COORD_PING_VERSION);
+	CU_ASSERT_EQUAL(mf_coord_wire_decode(buf, n, &got), 0);
+	mf_coord_tracker_self(&t, &self);
+	CU_ASSERT_EQUAL(memcmp(got.vec, self.vec, sizeof(self.vec)), 0);
+	CU_ASSERT_EQUAL(got.error, self.error);
+	CU_ASSERT_EQUAL(got.height, self.height);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_ack_payload_into_a_short_buffer_is_empty_and_counted(void)
+{
+	struct mf_coord_tracker t;
+	uint8_t buf[64];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_ack_payload(&t, buf, sizeof(buf)), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->encode_errors, 1);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_ack_updates_the_client_and_caches_the_peer_coordinate(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord before, after, got, b = coord_at(0.03, 0);
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	mf_coord_tracker_self(&t, &before);
+	ack(&t, "b", &b, 50);
+	mf_coord_tracker_self(&t, &after);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->updates, 1);
+	CU_ASSERT_NOT_EQUAL(memcmp(&before, &after, sizeof(before)), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), 0);
+	CU_ASSERT_EQUAL(got.vec[0], 0.03);
+	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 1);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_rtt_is_converted_from_nanoseconds_to_seconds(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord b = coord_at(0.03, 0);
+	double est;
+	int measured = 0;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &b, 50);
+	CU_ASSERT_EQUAL(mf_coord_tracker_estimate(&t, "b", &est, &measured), 0);
+	CU_ASSERT_EQUAL(measured, 1);
+	CU_ASSERT_DOUBLE_EQUAL(est, 0.050, 1e-9);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_garbage_payload_is_counted_and_changes_nothing(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord before, after, got;
+	const uint8_t bad[][4] = { { 0x02, 0x80 }, { 0x01, 0xc1 }, { 0x01, 0x93, 1, 2 } };
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	mf_coord_tracker_self(&t, &before);
+	for (unsigned k = 0; k < 3; k++)
+		mf_coord_tracker_on_ack(&t, "b", bad[k], k == 2 ? 4 : 2, 50 * MS);
+	mf_coord_tracker_on_ack(&t, "b", bad[0], 1, 50 * MS); /* cut */
+	mf_coord_tracker_self(&t, &after);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->bad_payload, 4);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->updates, 0);
+	CU_ASSERT_EQUAL(memcmp(&before, &after, sizeof(before)), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), MF_ENOTFOUND);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_empty_payload_is_skipped_like_serf(void)
+{
+	struct mf_coord_tracker t;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	mf_coord_tracker_on_ack(&t, "b", NULL, 0, 50 * MS);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->empty, 1);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->bad_payload, 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 0);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_nan_coordinate_is_rejected_and_not_cached(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord before, after, got, b = coord_at(NAN, 0);
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	mf_coord_tracker_self(&t, &before);
+	ack(&t, "b", &b, 50);
+	mf_coord_tracker_self(&t, &after);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->rejected, 1);
+	CU_ASSERT_EQUAL(memcmp(&before, &after, sizeof(before)), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), MF_ENOTFOUND);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_rtt_out_of_range_is_rejected(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord b = coord_at(0.01, 0);
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &b, 0);
+	ack(&t, "b", &b, 11000);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->rejected, 2);
+	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 0);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_reaped_member_is_forgotten(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord b = coord_at(0.03, 0), got;
+	struct mf_pool_event ev = { .kind = MF_EV_REAPED, .name = "b" };
+	double est;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &b, 50);
+	ack(&t, "c", &b, 50);
+	mf_coord_tracker_on_event(&t, &ev);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), MF_ENOTFOUND);
+	CU_ASSERT_EQUAL(mf_coord_tracker_estimate(&t, "b", &est, NULL), MF_ENOTFOUND);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "c", &got), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->forgotten, 1);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_failed_member_is_not_forgotten_before_reap(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord b = coord_at(0.03, 0), got;
+	const enum mf_event_kind kinds[] = { MF_EV_SUSPECT, MF_EV_FAILED, MF_EV_LEFT, MF_EV_JOIN };
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &b, 50);
+	for (unsigned k = 0; k < 4; k++) {
+		struct mf_pool_event ev = { .kind = kinds[k], .name = "b" };
+		mf_coord_tracker_on_event(&t, &ev);
+	}
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), 0);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_our_own_name_gives_our_current_coordinate(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord self, got, b = coord_at(0.03, 0);
+	double est;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &b, 50);
+	mf_coord_tracker_self(&t, &self);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "a", &got), 0);
+	CU_ASSERT_EQUAL(memcmp(&self, &got, sizeof(self)), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_estimate(&t, "a", &est, NULL), 0);
+	CU_ASSERT_EQUAL(est, 0);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_rtt_between_members_is_their_coordinate_distance(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord b = coord_at(0.03, 0), c = coord_at(0, 0.04), self;
+	double d;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &b, 50);
+	ack(&t, "c", &c, 50);
+	CU_ASSERT_EQUAL(mf_coord_tracker_rtt(&t, "b", "c", &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, mf_coord_distance(&b, &c), 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(d, 0.05 + 2 * b.height, 1e-9);
+	mf_coord_tracker_self(&t, &self);
+	CU_ASSERT_EQUAL(mf_coord_tracker_rtt(&t, "a", "c", &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, mf_coord_distance(&self, &c), 1e-12);
+	CU_ASSERT_EQUAL(mf_coord_tracker_rtt(&t, "b", "zz", &d), MF_ENOTFOUND);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_estimate_without_measurement_is_the_coordinate_distance(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord b = coord_at(0.03, 0);
+	double d, est;
+	int measured = 1;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &b, 50);
+	/* The client remembers b's sample; forgetting only the client's side
+	 * is what a peer-table eviction does. */
+	mf_coord_client_forget(&t.client, "b");
+	CU_ASSERT_EQUAL(mf_coord_tracker_estimate(&t, "b", &est, &measured), 0);
+	CU_ASSERT_EQUAL(measured, 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_rtt(&t, "a", "b", &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(est, d, 1e-12);
+	mf_coord_tracker_free(&t);
+}
+
+/* Members of three DCs, ours ("a") in dc1. */
+static void fill_dcs(struct mf_coord_tracker *t)
+{
+	struct mf_coord c;
+	c = coord_at(0.100, 0), ack(t, "x1", &c, 100);
+	c = coord_at(0.120, 0), ack(t, "x2", &c, 120);
+	c = coord_at(0.140, 0), ack(t, "x3", &c, 140);
+	c = coord_at(0.900, 0), ack(t, "x4", &c, 900); /* failed below */
+	c = coord_at(0, 0.200), ack(t, "y1", &c, 200);
+	c = coord_at(0, 0.260), ack(t, "y2", &c, 260);
+	c = coord_at(0.001, 0), ack(t, "s2", &c, 1);
+}
+
+static const struct mf_coord_tracker_member dcs[] = {
+	{ "a", "dc1", MF_MEMBER_ALIVE },   { "s2", "dc1", MF_MEMBER_ALIVE },
+	{ "x1", "dc2", MF_MEMBER_ALIVE },  { "x2", "dc2", MF_MEMBER_SUSPECT },
+	{ "x3", "dc2", MF_MEMBER_ALIVE },  { "x4", "dc2", MF_MEMBER_FAILED },
+	{ "x5", "dc2", MF_MEMBER_ALIVE }, /* never acked: no coordinate */
+	{ "y1", "dc3", MF_MEMBER_ALIVE },  { "y2", "dc3", MF_MEMBER_ALIVE },
+	{ "y3", "dc3", MF_MEMBER_LEFT },
+};
+#define NDCS (sizeof(dcs) / sizeof(dcs[0]))
+
+static void test_dc_rtt_is_the_median_over_alive_servers(void)
+{
+	struct mf_coord_tracker t;
+	double d, want, v[3];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	fill_dcs(&t);
+	/* odd count: x1..x3 (x4 failed, x5 unknown) -> the middle one */
+	for (unsigned k = 0; k < 3; k++) {
+		char name[4] = { 'x', (char)('1' + k), 0 };
+		CU_ASSERT_EQUAL(mf_coord_tracker_rtt(&t, "a", name, &v[k]), 0);
+	}
+	want = v[0] < v[1] ? (v[1] < v[2] ? v[1] : (v[0] < v[2] ? v[2] : v[0]))
+			   : (v[0] < v[2] ? v[0] : (v[1] < v[2] ? v[2] : v[1]));
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_rtt(&t, dcs, NDCS, "dc2", MF_COORD_TRACKER_COORDS, &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, want, 1e-12);
+	/* even count: mean of the two */
+	CU_ASSERT_EQUAL(mf_coord_tracker_rtt(&t, "a", "y1", &v[0]), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_rtt(&t, "a", "y2", &v[1]), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_rtt(&t, dcs, NDCS, "dc3", MF_COORD_TRACKER_COORDS, &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, (v[0] + v[1]) / 2, 1e-12);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_dc_rtt_best_uses_our_measurements(void)
+{
+	struct mf_coord_tracker t;
+	double d;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	fill_dcs(&t);
+	/* one sample each, so the estimate is the measured RTT */
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_rtt(&t, dcs, NDCS, "dc2", MF_COORD_TRACKER_BEST, &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, 0.120, 1e-9);
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_rtt(&t, dcs, NDCS, "dc3", MF_COORD_TRACKER_BEST, &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, 0.230, 1e-9);
+	/* our own DC: the others in it, never ourselves */
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_rtt(&t, dcs, NDCS, "dc1", MF_COORD_TRACKER_BEST, &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, 0.001, 1e-9);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_dc_rtt_without_coordinates_is_not_found(void)
+{
+	struct mf_coord_tracker t;
+	double d;
+	const struct mf_coord_tracker_member m[] = { { "q", "dc9", MF_MEMBER_ALIVE } };
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	fill_dcs(&t);
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_rtt(&t, m, 1, "dc9", MF_COORD_TRACKER_COORDS, &d),
+			MF_ENOTFOUND);
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_rtt(&t, dcs, NDCS, "nope", MF_COORD_TRACKER_BEST, &d),
+			MF_ENOTFOUND);
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_pair_rtt(&t, dcs, NDCS, "dc2", "nope", &d),
+			MF_ENOTFOUND);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_dc_pair_rtt_is_the_median_over_all_server_pairs(void)
+{
+	struct mf_coord_tracker t;
+	double d, v[6];
+	const char *xs[] = { "x1", "x2", "x3" }, *ys[] = { "y1", "y2" };
+	unsigned k = 0;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	fill_dcs(&t);
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned j = 0; j < 2; j++)
+			CU_ASSERT_EQUAL(mf_coord_tracker_rtt(&t, xs[i], ys[j], &v[k++]), 0);
+	/* sort 6 values, the median is the mean of the middle two */
+	for (unsigned i = 0; i < 6; i++)
+		for (unsigned j = i + 1; j < 6; j++)
+			if (v[j] < v[i]) {
+				double s = v[i];
+				v[i] = v[j];
+				v[j] = s;
+			}
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_pair_rtt(&t, dcs, NDCS, "dc2", "dc3", &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, (v[2] + v[3]) / 2, 1e-12);
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_pair_rtt(&t, dcs, NDCS, "dc3", "dc2", &d), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, (v[2] + v[3]) / 2, 1e-12);
+	/* within one DC: distinct pairs only */
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_pair_rtt(&t, dcs, NDCS, "dc3", "dc3", &d), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_rtt(&t, "y1", "y2", &v[0]), 0);
+	CU_ASSERT_DOUBLE_EQUAL(d, v[0], 1e-12);
+	mf_coord_tracker_free(&t);
+}
+
+static void user_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	(void)ctx, (void)msg, (void)len;
+}
+
+static void test_delegate_sets_only_the_coordinate_hooks(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_pool_delegate d = { 0 };
+	int other;
+	d.ctx = &other;
+	d.on_user_msg = user_msg;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	mf_coord_tracker_delegate(&t, &d);
+	CU_ASSERT_PTR_EQUAL(d.ctx, &t);
+	CU_ASSERT_PTR_EQUAL(d.ack_payload, mf_coord_tracker_ack_payload);
+	CU_ASSERT_PTR_EQUAL(d.on_ack, mf_coord_tracker_on_ack);
+	CU_ASSERT(d.on_user_msg == user_msg);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_bad_name_or_config_is_refused(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord_config cfg;
+	char long_name[MF_NAME_MAX + 2];
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = 0;
+	CU_ASSERT_EQUAL(mf_coord_tracker_init(&t, "", NULL), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_coord_tracker_init(&t, long_name, NULL), MF_EINVAL);
+	mf_coord_config_default(&cfg);
+	cfg.dimensionality = 0;
+	CU_ASSERT_EQUAL(mf_coord_tracker_init(&t, "a", &cfg), MF_EINVAL);
+}
+
+static void test_many_members_stay_sorted_and_findable(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord c = coord_at(0.05, 0), got;
+	char name[16];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	for (unsigned k = 0; k < 300; k++) {
+		snprintf(name, sizeof(name), "m%u", (k * 7919u) % 300u);
+		c.vec[1] = k * 1e-4;
+		ack(&t, name, &c, 50);
+	}
+	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 300);
+	for (unsigned k = 1; k < t.n_entries; k++)
+		CU_ASSERT(strcmp(t.entries[k - 1].name, t.entries[k].name) < 0);
+	for (unsigned k = 0; k < 300; k++) {
+		snprintf(name, sizeof(name), "m%u", (k * 7919u) % 300u);
+		CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, name, &got), 0);
+		CU_ASSERT_EQUAL(got.vec[1], k * 1e-4);
+	}
+	mf_coord_tracker_free(&t);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+#define T(f) { #f, f }
+		T(test_ack_payload_is_serfs_encoding_of_our_coordinate),
+		T(test_ack_payload_into_a_short_buffer_is_empty_and_counted),
+		T(test_ack_updates_the_client_and_caches_the_peer_coordinate),
+		T(test_rtt_is_converted_from_nanoseconds_to_seconds),
+		T(test_garbage_payload_is_counted_and_changes_nothing),
+		T(test_empty_payload_is_skipped_like_serf),
+		T(test_nan_coordinate_is_rejected_and_not_cached),
+		T(test_rtt_out_of_range_is_rejected),
+		T(test_reaped_member_is_forgotten),
+		T(test_failed_member_is_not_forgotten_before_reap),
+		T(test_our_own_name_gives_our_current_coordinate),
+		T(test_rtt_between_members_is_their_coordinate_distance),
+		T(test_estimate_without_measurement_is_the_coordinate_distance),
+		T(test_dc_rtt_is_the_median_over_alive_servers),
+		T(test_dc_rtt_best_uses_our_measurements),
+		T(test_dc_rtt_without_coordinates_is_not_found),
+		T(test_dc_pair_rtt_is_the_median_over_all_server_pairs),
+		T(test_delegate_sets_only_the_coordinate_hooks),
+		T(test_bad_name_or_config_is_refused),
+		T(test_many_members_stay_sorted_and_findable),
+#undef T
+	};
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("coord_tracker", NULL, NULL);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		CU_add_test(s, tests[i].name, tests[i].fn);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
