@@ -44,7 +44,6 @@ struct mf_coord_stats {
 	uint64_t updates;  /* accepted samples */
 	uint64_t resets;   /* own coordinate went invalid and was reset */
 	uint64_t rejected[MF_COORD_REJECT_COUNT_];
-	uint64_t bad_payloads; /* ack payloads that did not decode (coord/ping.h) */
 };
 
 /* What we remember of one peer. */

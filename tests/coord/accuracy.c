@@ -134,6 +134,11 @@ static int restarted(const struct mf_acc_run *r, unsigned round, unsigned i)
 	return r->join_round > 0 && round > r->join_round && i % r->join_every == 0;
 }
 
+static size_t k_pairs(const struct mf_acc_matrix *m)
+{
+	return (size_t)m->n * (m->n - 1);
+}
+
 static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 		    unsigned round, struct mf_coord_client *cl, char (*names)[16],
 		    double *err, double *est, double *fresh, struct mf_acc_result *out)
@@ -142,10 +147,13 @@ static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 	double *rep = malloc(m->n * sizeof(double));
 	double *act = malloc(m->n * sizeof(double));
 	double *row = malloc(m->n * sizeof(double));
+	double *ss = r->mixed ? malloc(k_pairs(m) * sizeof(double)) : NULL;
+	double *ff = r->mixed ? malloc(k_pairs(m) * sizeof(double)) : NULL;
+	size_t nss = 0, nff = 0;
 	double p90;
 	int rc = MF_OK;
 
-	if (!rep || !act || !row)
+	if (!rep || !act || !row || (r->mixed && (!ss || !ff)))
 		rc = MF_ENOMEM;
 	for (unsigned i = 0; rc == MF_OK && i < m->n; i++) {
 		size_t nrow = 0;
@@ -159,6 +167,10 @@ static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 				break;
 			err[k] = fabs(d - actual) / actual;
 			row[nrow++] = err[k];
+			if (r->mixed && i % 2 == 1 && j % 2 == 1)
+				ss[nss++] = err[k];
+			if (r->mixed && i % 2 == 0 && j % 2 == 0)
+				ff[nff++] = err[k];
 			if (restarted(r, round, i) || restarted(r, round, j))
 				fresh[nf++] = err[k];
 			if (r->measured) {
@@ -184,7 +196,14 @@ static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 			quantiles(fresh, nf, &out->new_median, &out->new_p90);
 		quantiles(rep, m->n, &out->err_reported, &p90);
 		quantiles(act, m->n, &out->err_actual, &p90);
+		out->serf_median = out->fit_median = NAN;
+		if (nss > 0)
+			quantiles(ss, nss, &out->serf_median, &p90);
+		if (nff > 0)
+			quantiles(ff, nff, &out->fit_median, &p90);
 	}
+	free(ss);
+	free(ff);
 	free(rep);
 	free(act);
 	free(row);
@@ -215,6 +234,10 @@ int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 	for (unsigned i = 0; rc == MF_OK && i < n; i++) {
 		struct mf_coord_config cfg = r->cfg;
 		cfg.seed = mf_coord_rng_next(&rng);
+		if (r->mixed && i % 2 == 1) {
+			cfg.mode = MF_COORD_MODE_SERF;
+			cfg.peer_table_size = n;
+		}
 		snprintf(names[i], sizeof(names[i]), "node_%u", i);
 		rc = mf_coord_client_init(&cl[i], &cfg);
 		if (rc == MF_OK)

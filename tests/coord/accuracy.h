@@ -27,6 +27,7 @@ struct mf_acc_run {
 	int measured;               /* also evaluate mf_coord_client_estimate */
 	unsigned join_round;        /* after this round (0: never) ... */
 	unsigned join_every;        /* ... every k-th node restarts afresh */
+	int mixed;                  /* odd nodes run serf mode (a mixed pool) */
 };
 
 struct mf_acc_result {
@@ -36,6 +37,8 @@ struct mf_acc_result {
 	/* Is the error estimate meaningful? Medians over nodes of the error
 	 * each node reports and of its actual median relative error. */
 	double err_reported, err_actual;
+	/* --mixed: pairs of two serf-mode nodes, of two fit-mode nodes. */
+	double serf_median, fit_median;
 };
 
 /* CSV in milliseconds; a non-numeric first row/column is skipped. 0 or

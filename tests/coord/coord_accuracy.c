@@ -12,6 +12,8 @@
  * error of mf_coord_client_estimate (own measurement where there is one).
  * With --join R:K every K-th node restarts with a fresh client after round
  * R, and the error over pairs involving a restarted node is printed too.
+ * With --mixed, odd-numbered nodes run serf mode (a pool of serf and
+ * meshfed agents); medians over serf-serf and meshfed-meshfed pairs follow.
  * The last two columns check the error estimate: the median over nodes of
  * each node's median relative error, and of the error it reports.
  *
@@ -72,6 +74,10 @@ int main(int argc, char **argv)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--measured") == 0) {
 			run.measured = 1;
+			continue;
+		}
+		if (strcmp(a, "--mixed") == 0) {
+			run.mixed = 1;
 			continue;
 		}
 		if (a[0] != '-') {
@@ -154,18 +160,23 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	printf("# %s nodes=%u mode=%s noise=%.3f seed=%llu\n", path, m.n,
-	       run.cfg.mode == MF_COORD_MODE_SERF ? "serf" : "fit", run.noise,
+	       run.mixed ? "mixed" : run.cfg.mode == MF_COORD_MODE_SERF ? "serf" : "fit",
+	       run.noise,
 	       (unsigned long long)run.seed);
-	printf("# round  median    p90%s%s  node_err  reported\n",
+	printf("# round  median    p90%s%s  node_err  reported%s\n",
 	       run.measured ? "  est_median  est_p90" : "",
-	       run.join_round ? "  new_median  new_p90" : "");
+	       run.join_round ? "  new_median  new_p90" : "",
+	       run.mixed ? "  serf_serf  fit_fit" : "");
 	for (unsigned k = 0; k < run.nrounds; k++) {
 		printf("%7u  %.4f  %.4f", run.rounds[k], res[k].median, res[k].p90);
 		if (run.measured)
 			printf("  %.4f      %.4f", res[k].est_median, res[k].est_p90);
 		if (run.join_round)
 			printf("  %.4f      %.4f", res[k].new_median, res[k].new_p90);
-		printf("  %.4f    %.4f\n", res[k].err_actual, res[k].err_reported);
+		printf("  %.4f    %.4f", res[k].err_actual, res[k].err_reported);
+		if (run.mixed)
+			printf("    %.4f     %.4f", res[k].serf_median, res[k].fit_median);
+		printf("\n");
 	}
 	mf_acc_matrix_free(&m);
 	return 0;

@@ -13,19 +13,26 @@
 
 static struct mf_acc_matrix M;
 
-static void run(enum mf_coord_mode mode, double noise, struct mf_acc_result res[2])
+static void run_mixed(enum mf_coord_mode mode, int mixed, double noise,
+		      struct mf_acc_result res[2])
 {
 	struct mf_acc_run r;
 	mf_acc_run_default(&r);
 	r.cfg.mode = mode;
+	r.mixed = mixed;
 	r.noise = noise;
 	r.rounds[0] = 50;
 	r.rounds[1] = 200;
 	r.nrounds = 2;
 	CU_ASSERT_FATAL(mf_acc_run(&M, &r, res) == MF_OK);
 	printf(" [%s noise %.1f: @50 median %.4f p90 %.4f, @200 median %.4f p90 %.4f] ",
-	       mode == MF_COORD_MODE_SERF ? "serf" : "fit", noise, res[0].median,
-	       res[0].p90, res[1].median, res[1].p90);
+	       mixed ? "mixed" : mode == MF_COORD_MODE_SERF ? "serf" : "fit", noise,
+	       res[0].median, res[0].p90, res[1].median, res[1].p90);
+}
+
+static void run(enum mf_coord_mode mode, double noise, struct mf_acc_result res[2])
+{
+	run_mixed(mode, 0, noise, res);
 }
 
 static void test_fit_mode_meets_targets_after_50_and_200_rounds(void)
@@ -56,6 +63,17 @@ static void test_fit_mode_with_20_percent_noise_is_no_worse_than_serf(void)
 	CU_ASSERT(fit[1].p90 <= serf[1].p90);
 }
 
+static void test_meshfed_members_do_not_hurt_serf_members_in_a_mixed_pool(void)
+{
+	struct mf_acc_result mixed[2], serf[2];
+	run_mixed(MF_COORD_MODE_FIT, 1, 0.0, mixed);
+	run(MF_COORD_MODE_SERF, 0.0, serf);
+	printf(" [serf-serf pairs in the mixed pool @200: %.4f] ", mixed[1].serf_median);
+	CU_ASSERT(mixed[1].serf_median <= 1.05 * serf[1].median);
+	CU_ASSERT(mixed[1].median <= serf[1].median);
+	CU_ASSERT(mixed[1].fit_median <= mixed[1].serf_median);
+}
+
 int main(void)
 {
 	int rc = mf_acc_matrix_load(&M, MF_COORD_FIXTURES "/wondernetwork_40.csv");
@@ -70,6 +88,8 @@ int main(void)
 		{"fit mode beats serf mode clearly", test_fit_mode_beats_serf_mode_clearly},
 		{"fit mode with 20% noise is no worse than serf",
 		 test_fit_mode_with_20_percent_noise_is_no_worse_than_serf},
+		{"meshfed members do not hurt serf members in a mixed pool",
+		 test_meshfed_members_do_not_hurt_serf_members_in_a_mixed_pool},
 	};
 	rc = RUN_SUITE("coord_accuracy", cases);
 	mf_acc_matrix_free(&M);

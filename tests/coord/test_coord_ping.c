@@ -1,24 +1,53 @@
 /*
- * tests/coord/test_coord_ping.c — coordinates riding on probe acks (serf's
- * ping delegate) and the per-member coordinate cache.
+ * tests/coord/test_coord_ping.c — what a probe ack does to a client: the
+ * payload decoded (coord/wire.h) and fed to mf_coord_client_update, the way
+ * serf's ping delegate does (coord/tracker.h is the production glue).
  */
 #include <math.h>
 #include <string.h>
 
-#include "coord/cache.h"
-#include "coord/ping.h"
+#include "coord/client.h"
 #include "coord/wire.h"
 #include "gossip/err.h"
 #include "tests/coord/captures.h"
 #include "tests/coord/cunit_main.h"
 
 static struct mf_coord_client cl;
+static uint64_t bad_payloads;
+
+/* serf NotifyPingComplete: 1 for an empty payload (ignored), else decode
+ * (errors counted) and update. */
+static int ping_complete(const char *node, const uint8_t *payload, size_t len,
+			 int64_t rtt_ns, struct mf_coord *peer)
+{
+	struct mf_coord other;
+	if (len == 0)
+		return 1;
+	int rc = mf_coord_wire_decode(payload, len, &other);
+	if (rc < 0) {
+		bad_payloads++;
+		return rc;
+	}
+	rc = mf_coord_client_update(&cl, node, &other, (double)rtt_ns / 1e9, NULL);
+	if (rc == MF_OK && peer)
+		*peer = other;
+	return rc;
+}
+
+static size_t ack_payload(uint8_t *buf, size_t cap)
+{
+	struct mf_coord own;
+	size_t len = 0;
+	mf_coord_client_get(&cl, &own);
+	return mf_coord_wire_encode(&own, buf, cap, &len) == MF_OK ? len : 0;
+}
 
 static void setup(void)
 {
 	struct mf_coord_config cfg;
 	mf_coord_config_default(&cfg);
 	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+	bad_payloads = 0;
 }
 
 static void test_ack_payload_is_our_coordinate_in_serf_format(void)
@@ -29,13 +58,13 @@ static void test_ack_payload_is_our_coordinate_in_serf_format(void)
 	setup();
 	cl.coord.vec[2] = 0.0123;
 	cl.coord.error = 0.42;
-	size_t len = mf_coord_ping_ack_payload(&cl, buf, sizeof(buf));
+	size_t len = ack_payload(buf, sizeof(buf));
 	CU_ASSERT_EQUAL(len, 130);
 	mf_coord_client_get(&cl, &own);
 	CU_ASSERT_EQUAL(mf_coord_wire_encode(&own, want, sizeof(want), &wlen), MF_OK);
 	CU_ASSERT_EQUAL(len, wlen);
 	CU_ASSERT_EQUAL(memcmp(buf, want, len), 0);
-	CU_ASSERT_EQUAL(mf_coord_ping_ack_payload(&cl, buf, 64), 0);
+	CU_ASSERT_EQUAL(ack_payload(buf, 64), 0);
 	mf_coord_client_free(&cl);
 }
 
@@ -43,7 +72,7 @@ static void test_serf_ack_updates_the_client_and_returns_the_peer(void)
 {
 	struct mf_coord peer;
 	setup();
-	CU_ASSERT_EQUAL(mf_coord_ping_complete(&cl, "u4", caps[0].bytes, caps[0].len,
+	CU_ASSERT_EQUAL(ping_complete("u4", caps[0].bytes, caps[0].len,
 					       350000, &peer), MF_OK);
 	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->updates, 1);
 	CU_ASSERT_EQUAL(peer.error, caps[0].error);
@@ -58,9 +87,9 @@ static void test_serf_ack_updates_the_client_and_returns_the_peer(void)
 static void test_empty_payload_is_ignored(void)
 {
 	setup();
-	CU_ASSERT_EQUAL(mf_coord_ping_complete(&cl, "m", NULL, 0, 1000000, NULL), 1);
+	CU_ASSERT_EQUAL(ping_complete("m", NULL, 0, 1000000, NULL), 1);
 	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->updates, 0);
-	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->bad_payloads, 0);
+	CU_ASSERT_EQUAL(bad_payloads, 0);
 	mf_coord_client_free(&cl);
 }
 
@@ -71,11 +100,11 @@ static void test_undecodable_payload_is_counted_and_changes_nothing(void)
 	struct mf_coord before, after;
 	setup();
 	mf_coord_client_get(&cl, &before);
-	CU_ASSERT_EQUAL(mf_coord_ping_complete(&cl, "m", junk, sizeof(junk), 1000000, NULL),
+	CU_ASSERT_EQUAL(ping_complete("m", junk, sizeof(junk), 1000000, NULL),
 			MF_EMALFORMED);
-	CU_ASSERT_EQUAL(mf_coord_ping_complete(&cl, "m", v2, sizeof(v2), 1000000, NULL),
+	CU_ASSERT_EQUAL(ping_complete("m", v2, sizeof(v2), 1000000, NULL),
 			MF_EUNKNOWN);
-	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->bad_payloads, 2);
+	CU_ASSERT_EQUAL(bad_payloads, 2);
 	mf_coord_client_get(&cl, &after);
 	CU_ASSERT_EQUAL(memcmp(&before, &after, sizeof(before)), 0);
 	mf_coord_client_free(&cl);
@@ -90,7 +119,7 @@ static void test_invalid_coordinate_in_payload_is_rejected_by_the_client(void)
 	bad.dim = 8;
 	bad.height = INFINITY;
 	CU_ASSERT_EQUAL(mf_coord_wire_encode(&bad, buf, sizeof(buf), &len), MF_OK);
-	CU_ASSERT_EQUAL(mf_coord_ping_complete(&cl, "m", buf, len, 1000000, NULL), MF_EINVAL);
+	CU_ASSERT_EQUAL(ping_complete("m", buf, len, 1000000, NULL), MF_EINVAL);
 	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->rejected[MF_COORD_REJECT_NONFINITE], 1);
 	CU_ASSERT_EQUAL(mf_coord_client_stats(&cl)->updates, 0);
 	mf_coord_client_free(&cl);
@@ -114,7 +143,7 @@ static void test_mutated_payloads_never_make_our_coordinate_invalid(void)
 		if (mf_coord_rng_below(&rng, 8) == 0)
 			len = mf_coord_rng_below(&rng, (uint32_t)len + 1);
 		char name[4] = {'n', (char)('0' + i % 7), 0};
-		int rc = mf_coord_ping_complete(&cl, name, b, len,
+		int rc = ping_complete(name, b, len,
 						1000 + mf_coord_rng_below(&rng, 500000000), NULL);
 		if (rc == MF_OK)
 			applied++;
@@ -128,31 +157,8 @@ static void test_mutated_payloads_never_make_our_coordinate_invalid(void)
 	}
 	/* Flips in float mantissas still decode: the fuzz reached the client. */
 	CU_ASSERT(applied > 1000);
-	CU_ASSERT(mf_coord_client_stats(&cl)->bad_payloads > 1000);
+	CU_ASSERT(bad_payloads > 1000);
 	mf_coord_client_free(&cl);
-}
-
-static void test_cache_stores_replaces_and_forgets(void)
-{
-	struct mf_coord_cache cache;
-	struct mf_coord_config cfg;
-	struct mf_coord a, got;
-	mf_coord_config_default(&cfg);
-	mf_coord_init(&a, &cfg);
-	CU_ASSERT_FATAL(mf_coord_cache_init(&cache, 2) == MF_OK);
-	CU_ASSERT_EQUAL(mf_coord_cache_put(&cache, "x", &a), MF_OK);
-	a.vec[0] = 0.5;
-	CU_ASSERT_EQUAL(mf_coord_cache_put(&cache, "x", &a), MF_OK);
-	CU_ASSERT_EQUAL(mf_coord_cache_get(&cache, "x", &got), MF_OK);
-	CU_ASSERT_EQUAL(got.vec[0], 0.5);
-	CU_ASSERT_EQUAL(mf_coord_cache_put(&cache, "y", &a), MF_OK);
-	CU_ASSERT_EQUAL(mf_coord_cache_put(&cache, "z", &a), MF_ETOOBIG);
-	mf_coord_cache_remove(&cache, "x");
-	CU_ASSERT_EQUAL(mf_coord_cache_get(&cache, "x", &got), MF_ENOTFOUND);
-	CU_ASSERT_EQUAL(mf_coord_cache_put(&cache, "z", &a), MF_OK);
-	a.error = NAN;
-	CU_ASSERT_EQUAL(mf_coord_cache_put(&cache, "w", &a), MF_EINVAL);
-	mf_coord_cache_free(&cache);
 }
 
 int main(void)
@@ -173,7 +179,6 @@ int main(void)
 		 test_invalid_coordinate_in_payload_is_rejected_by_the_client},
 		{"mutated payloads never make our coordinate invalid",
 		 test_mutated_payloads_never_make_our_coordinate_invalid},
-		{"cache stores, replaces and forgets", test_cache_stores_replaces_and_forgets},
 	};
 	return RUN_SUITE("coord_ping", cases);
 }
