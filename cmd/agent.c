@@ -95,7 +95,7 @@ static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 	char list[512] = "";
 	for (size_t i = 0; i < b->n; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
-			 b->addrs[i]);
+			 b->addrs[i] ? b->addrs[i] : "?");
 	if (b->client_id) {
 		json_t *resp = b->ok > 0 ? json_pack("{s:b,s:I}", "ok", 1, "joined", (json_int_t)b->ok)
 					 : mf_control_error("failed to join any of: %s", list);
