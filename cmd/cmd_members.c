@@ -126,9 +126,14 @@ int mf_cmd_members(int argc, char **argv)
 			json_array_append(out, m);
 	}
 	if (json) {
-		char *s = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		printf("%s\n", s ? s : "[]");
-		free(s);
+		/* One member per line: readable, and still one JSON array. */
+		printf("[");
+		json_array_foreach(out, i, m) {
+			char *s = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+			printf("%s\n  %s", i ? "," : "", s ? s : "{}");
+			free(s);
+		}
+		printf("%s]\n", json_array_size(out) ? "\n" : "");
 	} else {
 		print_table(out);
 	}
