@@ -1,29 +1,39 @@
 /*
- * cmd/sim/main.c — meshfed-sim: membership of N gossip pools in virtual time.
+ * cmd/sim/main.c — meshfed-sim: N gossip pools with network coordinates in
+ * virtual time, the same protocol and coordinate code as the agent (pool +
+ * coord/tracker); only the clock and the sockets are replaced.
  *
- *   meshfed-sim -matrix FILE.csv | -n N [-delay MS] [-rounds R]
- *               [-profile wan|lan|local] [-loss F] [-seed S]
- *               [-kill K@ROUND ...] [-format table|json]
+ *   meshfed-sim -matrix FILE.csv | -topology FILE.json | -n N [-delay MS]
+ *               [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]
+ *               [-seed S] [-format table|json] [-plot FILE.png]
+ *               [-kill K@ROUND ...] [-every K] [-coords fit|serf]
  *
- * A round is one probe interval of the profile. Pools join one after the
- * other (each to a random earlier one, 10 ms apart) from t = 0; kills happen
- * at the start of the given round. The per-round report says how many up
- * pools have the right view, and how many FAILED events were detections of
- * killed nodes or false detections of live ones.
+ * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
+ * pool probes one member per round, so a tracker gets at most one RTT sample
+ * per round, as in serf's phantom.go. Round r spans virtual time
+ * [(r-1) P, r P); results are recorded at its end. Pools join one after the
+ * other (each to a random earlier one, 10 ms apart) from t = 0; K@ROUND
+ * kills node K at the start of round ROUND. Noise multiplies each measured
+ * RTT by U[1-F, 1+F] before the tracker sees it; loss drops datagrams.
+ * Reported rounds: every round up to 100 rounds, else every 10th, or every
+ * K-th with -every K; rounds 1, 10, 50, 100, 200, 500 and the last are
+ * always reported. Details: docs/simulator.md.
  *
- * Layout: simnet.c (the network), report.c (metrics and output), matrix.c
- * (RTT CSV), this file (arguments and the scenario loop) — so other metrics
- * (coordinates, routes) can plug in next to report.c.
+ * Layout: simnet.c (the network), coords.c (trackers and their error),
+ * report.c (metrics and output), plot.c (gnuplot), matrix.c (RTT CSV),
+ * topo.c (topology file -> member matrix), this file (arguments, scenario).
  */
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cmd/sim/coords.h"
 #include "cmd/sim/matrix.h"
+#include "cmd/sim/plot.h"
 #include "cmd/sim/report.h"
 #include "cmd/sim/simnet.h"
+#include "cmd/sim/topo.h"
 #include "gossip/rng.h"
 
 #define MAX_KILLS 256
@@ -34,24 +44,32 @@ struct kill {
 };
 
 struct args {
-	const char *matrix;
+	const char *matrix, *topology, *plot;
 	size_t n;
 	double delay_ms;
-	int rounds;
+	int rounds, every;
 	enum mf_profile profile;
-	double loss;
+	double loss, noise;
 	uint64_t seed;
 	struct kill kills[MAX_KILLS];
 	size_t n_kills;
 	bool json;
+	enum mf_coord_mode mode;
+};
+
+/* What the simnet hooks need. */
+struct sim {
+	struct mf_sim_report rep;
+	struct mf_sim_coords coords;
 };
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: meshfed-sim -matrix FILE.csv | -n N [-delay MS] [-rounds R]\n"
-		"                   [-profile wan|lan|local] [-loss F] [-seed S]\n"
-		"                   [-kill K@ROUND ...] [-format table|json]\n");
+		"usage: meshfed-sim -matrix FILE.csv | -topology FILE.json | -n N [-delay MS]\n"
+		"                   [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]\n"
+		"                   [-seed S] [-format table|json] [-plot FILE.png]\n"
+		"                   [-kill K@ROUND ...] [-every K] [-coords fit|serf]\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -61,9 +79,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->delay_ms = 1.0;
 	a->profile = MF_PROFILE_WAN;
 	a->seed = 1;
+	a->mode = MF_COORD_MODE_FIT;
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(k, "-h") == 0 || strcmp(k, "-help") == 0 || strcmp(k, "--help") == 0)
+			return -1;
 		if (v == NULL) {
 			fprintf(stderr, "meshfed-sim: %s needs a value\n", k);
 			return -1;
@@ -72,12 +93,22 @@ static int parse_args(int argc, char **argv, struct args *a)
 		char *end = NULL;
 		if (strcmp(k, "-matrix") == 0) {
 			a->matrix = v;
+		} else if (strcmp(k, "-topology") == 0) {
+			a->topology = v;
+		} else if (strcmp(k, "-plot") == 0) {
+			a->plot = v;
 		} else if (strcmp(k, "-n") == 0) {
 			a->n = strtoul(v, &end, 10);
 		} else if (strcmp(k, "-delay") == 0) {
 			a->delay_ms = strtod(v, &end);
 		} else if (strcmp(k, "-rounds") == 0) {
 			a->rounds = (int)strtol(v, &end, 10);
+			if (a->rounds < 1)
+				end = NULL;
+		} else if (strcmp(k, "-every") == 0) {
+			a->every = (int)strtol(v, &end, 10);
+			if (a->every < 1)
+				end = NULL;
 		} else if (strcmp(k, "-profile") == 0) {
 			if (mf_profile_parse(v, &a->profile) != 0) {
 				fprintf(stderr, "meshfed-sim: -profile: wan, lan or local\n");
@@ -87,13 +118,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->loss = strtod(v, &end);
 			if (a->loss < 0 || a->loss > 1)
 				end = NULL;
+		} else if (strcmp(k, "-noise") == 0) {
+			a->noise = strtod(v, &end);
+			if (a->noise < 0 || a->noise >= 1)
+				end = NULL;
 		} else if (strcmp(k, "-seed") == 0) {
 			a->seed = strtoull(v, &end, 10);
 		} else if (strcmp(k, "-kill") == 0) {
 			unsigned long node;
 			int round;
-			if (a->n_kills == MAX_KILLS || sscanf(v, "%lu@%d", &node, &round) != 2) {
-				fprintf(stderr, "meshfed-sim: -kill wants NODE@ROUND\n");
+			if (a->n_kills == MAX_KILLS || sscanf(v, "%lu@%d", &node, &round) != 2 ||
+			    round < 1) {
+				fprintf(stderr, "meshfed-sim: -kill wants NODE@ROUND (ROUND >= 1)\n");
 				return -1;
 			}
 			a->kills[a->n_kills].node = node;
@@ -105,8 +141,22 @@ static int parse_args(int argc, char **argv, struct args *a)
 				fprintf(stderr, "meshfed-sim: -format: table or json\n");
 				return -1;
 			}
+		} else if (strcmp(k, "-coords") == 0) {
+			if (strcmp(v, "fit") == 0)
+				a->mode = MF_COORD_MODE_FIT;
+			else if (strcmp(v, "serf") == 0)
+				a->mode = MF_COORD_MODE_SERF;
+			else {
+				fprintf(stderr, "meshfed-sim: -coords: fit or serf\n");
+				return -1;
+			}
 		} else {
 			fprintf(stderr, "meshfed-sim: unknown option %s\n", k);
+			return -1;
+		}
+		if (end == NULL && (strcmp(k, "-noise") == 0 || strcmp(k, "-loss") == 0 ||
+				    strcmp(k, "-rounds") == 0 || strcmp(k, "-every") == 0)) {
+			fprintf(stderr, "meshfed-sim: bad value for %s: %s\n", k, v);
 			return -1;
 		}
 		if (end != NULL && *end != '\0') {
@@ -114,10 +164,70 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -1;
 		}
 	}
-	if (a->matrix == NULL && a->n == 0) {
-		fprintf(stderr, "meshfed-sim: give -matrix or -n\n");
+	if ((a->matrix != NULL) + (a->topology != NULL) + (a->n > 0 && a->matrix == NULL) != 1) {
+		fprintf(stderr, "meshfed-sim: give one of -matrix, -topology or -n\n");
 		return -1;
 	}
+	return 0;
+}
+
+static void configure(void *ctx, size_t i, struct mf_pool_config *c)
+{
+	struct sim *s = ctx;
+	mf_sim_coords_configure(&s->coords, i, c);
+}
+
+static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
+{
+	struct sim *s = ctx;
+	mf_sim_report_event(&s->rep, i, now, ev);
+	mf_sim_coords_event(&s->coords, i, ev);
+}
+
+static bool reported(const struct args *a, int round)
+{
+	int every = a->every > 0 ? a->every : a->rounds <= 100 ? 1 : 10;
+	return round % every == 0 || round == 1 || round == 10 || round == 50 || round == 100 ||
+	       round == 200 || round == 500 || round == a->rounds;
+}
+
+static const char *profile_name(enum mf_profile p)
+{
+	return p == MF_PROFILE_WAN ? "wan" : p == MF_PROFILE_LAN ? "lan" : "local";
+}
+
+/* Loads the network the arguments name into w (delays, loss, DCs). */
+static int load_world(const struct args *a, struct mf_sim_world *w)
+{
+	memset(w, 0, sizeof(*w));
+	if (a->matrix != NULL) {
+		int rc = mf_sim_matrix_load(a->matrix, a->n, &w->delay_ms, &w->n);
+		if (rc != 0)
+			fprintf(stderr, "meshfed-sim: %s: %s\n", a->matrix,
+				rc == MF_EINVAL ? "not a square matrix of RTTs in ms" : mf_strerror(rc));
+		return rc;
+	}
+	if (a->topology != NULL) {
+		struct mf_topology t;
+		char err[256] = "";
+		int rc = mf_topology_load_file(a->topology, &t, err, sizeof(err));
+		if (rc != 0) {
+			fprintf(stderr, "meshfed-sim: %s\n", err);
+			return rc;
+		}
+		rc = mf_sim_topology_expand(&t, w);
+		if (rc != 0)
+			fprintf(stderr, "meshfed-sim: %s: %s\n", a->topology,
+				rc == MF_EINVAL ? "no servers" : mf_strerror(rc));
+		mf_topology_free(&t);
+		return rc;
+	}
+	w->n = a->n;
+	w->delay_ms = malloc(w->n * w->n * sizeof(double));
+	if (w->delay_ms == NULL)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < w->n * w->n; i++)
+		w->delay_ms[i] = i % (w->n + 1) == 0 ? 0 : a->delay_ms;
 	return 0;
 }
 
@@ -126,46 +236,67 @@ int main(int argc, char **argv)
 	struct args a;
 	struct mf_simnet_config c = { 0 };
 	struct mf_simnet *net = NULL;
-	struct mf_sim_report rep;
+	struct mf_sim_world w;
+	struct mf_coord_config ccfg;
 	struct mf_pool_timing timing;
 	struct mf_rng rng;
-	double *delay = NULL;
+	struct sim s;
+	double *rtt_s = NULL;
 	size_t n;
-	int rc;
+	int rc, status = 1;
 
+	memset(&s, 0, sizeof(s));
 	if (parse_args(argc, argv, &a) != 0) {
 		usage();
 		return 2;
 	}
-	n = a.n;
-	if (a.matrix != NULL) {
-		rc = mf_sim_matrix_load(a.matrix, a.n, &delay, &n);
-		if (rc != 0) {
-			fprintf(stderr, "meshfed-sim: %s: %s\n", a.matrix, mf_strerror(rc));
-			return 1;
-		}
+	if (load_world(&a, &w) != 0)
+		return 1;
+	n = w.n;
+	if (n < 2) {
+		fprintf(stderr, "meshfed-sim: need at least 2 nodes\n");
+		mf_sim_world_free(&w);
+		return 2;
 	}
 	for (size_t k = 0; k < a.n_kills; k++) {
 		if (a.kills[k].node >= n) {
 			fprintf(stderr, "meshfed-sim: -kill %zu: only %zu nodes\n", a.kills[k].node, n);
+			mf_sim_world_free(&w);
 			return 2;
 		}
 	}
-	if (mf_sim_report_init(&rep, n) != 0)
-		return 1;
+	/* The truth the estimates are scored against: the configured RTT. */
+	rtt_s = malloc(n * n * sizeof(double));
+	if (rtt_s == NULL)
+		goto out;
+	for (size_t i = 0; i < n * n; i++)
+		rtt_s[i] = w.delay_ms[i] > 0 ? 2 * w.delay_ms[i] / 1000.0 : 0;
+
+	mf_coord_config_default(&ccfg);
+	ccfg.mode = a.mode;
+	if (a.mode == MF_COORD_MODE_SERF && ccfg.peer_table_size < n)
+		ccfg.peer_table_size = (unsigned)n; /* serf's filter map is unbounded */
+	if (mf_sim_report_init(&s.rep, n) != 0 ||
+	    mf_sim_coords_init(&s.coords, n, rtt_s, &ccfg, a.noise, a.seed) != 0) {
+		fprintf(stderr, "meshfed-sim: out of memory\n");
+		goto out;
+	}
 	c.n = n;
-	c.delay_ms = delay;
-	c.uniform_delay_ms = a.delay_ms;
+	c.delay_ms = w.delay_ms;
+	c.pair_loss = w.loss;
+	c.jitter_ms = w.jitter_ms;
+	c.dc = w.dc;
 	c.loss = a.loss;
 	c.seed = a.seed;
 	c.profile = a.profile;
-	c.on_event = mf_sim_report_event;
-	c.ctx = &rep;
+	c.configure = configure;
+	c.on_event = on_event;
+	c.ctx = &s;
 
 	clock_t t0 = clock();
 	if ((rc = mf_simnet_new(&c, &net)) != 0) {
 		fprintf(stderr, "meshfed-sim: %s\n", mf_strerror(rc));
-		return 1;
+		goto out;
 	}
 	mf_pool_timing_profile(&timing, a.profile);
 	mf_rng_seed(&rng, a.seed ^ 0x10171ULL);
@@ -173,38 +304,59 @@ int main(int argc, char **argv)
 		mf_simnet_run_until(net, (mf_time_t)i * 10 * MF_MS);
 		mf_simnet_join(net, i, mf_rng_below(&rng, (uint32_t)i));
 	}
-	for (int r = 0; r < a.rounds; r++) {
+	for (int r = 1; r <= a.rounds; r++) {
 		for (size_t k = 0; k < a.n_kills; k++) {
 			if (a.kills[k].round == r) {
+				mf_simnet_run_until(net, (mf_time_t)(r - 1) * timing.probe_interval);
 				mf_simnet_kill(net, a.kills[k].node);
-				mf_sim_report_killed(&rep, a.kills[k].node, mf_simnet_now(net));
+				mf_sim_report_killed(&s.rep, a.kills[k].node, mf_simnet_now(net));
 			}
 		}
-		mf_simnet_run_until(net, (mf_time_t)(r + 1) * timing.probe_interval);
-		mf_sim_report_round(&rep, net, r);
+		mf_simnet_run_until(net, (mf_time_t)r * timing.probe_interval);
+		if (!reported(&a, r))
+			continue;
+		struct mf_sim_coord_err ce;
+		bool have = mf_sim_coords_eval(&s.coords, net, &ce) == 0;
+		if ((rc = mf_sim_report_round(&s.rep, net, r, have ? &ce : NULL)) != 0) {
+			fprintf(stderr, "meshfed-sim: %s\n", mf_strerror(rc));
+			goto out;
+		}
 	}
 	double cpu_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
 
 	struct mf_simnet_stats st;
 	mf_simnet_get_stats(net, &st);
 	if (a.json) {
-		json_t *extra = json_pack("{s:{s:I,s:i,s:s,s:f,s:I},s:f,s:I,s:I,s:I}", "config",
-			"nodes", (json_int_t)n, "rounds", a.rounds,
-			"profile", a.profile == MF_PROFILE_WAN ? "wan" :
-				   a.profile == MF_PROFILE_LAN ? "lan" : "local",
-			"loss", a.loss, "seed", (json_int_t)a.seed, "cpu_s", cpu_s,
-			"events", (json_int_t)st.events, "udp_sent", (json_int_t)st.udp_sent,
-			"udp_lost", (json_int_t)st.udp_lost);
-		mf_sim_report_json(&rep, extra, stdout);
-		json_decref(extra);
+		if (mf_sim_report_json(&s.rep, stdout) != 0)
+			goto out;
 	} else {
-		mf_sim_report_table(&rep, stdout);
-		printf("# %zu nodes, %d rounds, %llu events, %llu datagrams (%llu lost), %.2f s CPU\n",
-		       n, a.rounds, (unsigned long long)st.events, (unsigned long long)st.udp_sent,
-		       (unsigned long long)st.udp_lost, cpu_s);
+		mf_sim_report_table(&s.rep, stdout);
+		mf_sim_report_summary(&s.rep, stdout);
 	}
+	/* Run facts: on stdout after the table, on stderr with JSON (stdout
+	 * stays one JSON document). */
+	fprintf(a.json ? stderr : stdout,
+		"# %zu nodes, %d rounds of %s (%.0f s), noise %.2f, loss %.2f, seed %llu, coords %s: "
+		"%llu events, %llu datagrams (%llu lost), %.2f s CPU\n",
+		n, a.rounds, profile_name(a.profile), (double)timing.probe_interval / MF_SEC,
+		a.noise, a.loss, (unsigned long long)a.seed,
+		a.mode == MF_COORD_MODE_FIT ? "fit" : "serf", (unsigned long long)st.events,
+		(unsigned long long)st.udp_sent, (unsigned long long)st.udp_lost, cpu_s);
+	if (a.plot != NULL) {
+		char title[256];
+		snprintf(title, sizeof(title), "meshfed-sim: %zu nodes, %s profile, noise %.2f", n,
+			 profile_name(a.profile), a.noise);
+		if (mf_sim_plot(&s.rep, a.plot, title) != 0) {
+			fprintf(stderr, "meshfed-sim: -plot %s: gnuplot failed\n", a.plot);
+			goto out;
+		}
+	}
+	status = 0;
+out:
 	mf_simnet_free(net);
-	mf_sim_report_free(&rep);
-	free(delay);
-	return 0;
+	mf_sim_coords_free(&s.coords);
+	mf_sim_report_free(&s.rep);
+	mf_sim_world_free(&w);
+	free(rtt_s);
+	return status;
 }

@@ -1,4 +1,5 @@
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,7 +96,8 @@ static bool view_right(const struct mf_sim_report *r, struct mf_simnet *net, mf_
 	return seen >= expect;
 }
 
-int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int round)
+int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int round,
+			const struct mf_sim_coord_err *ce)
 {
 	struct mf_simnet_stats st;
 	mf_time_t now = mf_simnet_now(net);
@@ -131,6 +133,9 @@ int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int roun
 	mf_simnet_get_stats(net, &st);
 	r->cur.udp_sent = st.udp_sent - r->udp_before;
 	r->udp_before = st.udp_sent;
+	r->cur.has_coords = ce != NULL;
+	if (ce != NULL)
+		r->cur.coords = *ce;
 
 	if (r->n_rounds == r->cap_rounds) {
 		size_t cap = r->cap_rounds ? r->cap_rounds * 2 : 64;
@@ -147,15 +152,25 @@ int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int roun
 
 void mf_sim_report_table(const struct mf_sim_report *r, FILE *out)
 {
-	fprintf(out, "%6s %9s %5s %10s %10s %8s %8s %9s\n", "round", "time_s", "up", "right_view",
-		"detections", "false", "suspect", "udp_sent");
+	fprintf(out, "%6s %8s %5s %6s %6s %5s %7s %8s | %6s %6s %6s %6s %6s %6s %5s\n", "round",
+		"time_s", "up", "view", "detect", "false", "suspect", "udp", "med", "p90",
+		"b_med", "b_p90", "v_med", "v_p90", "cover");
 	for (size_t i = 0; i < r->n_rounds; i++) {
 		const struct mf_sim_round *x = &r->rounds[i];
-		fprintf(out, "%6d %9.1f %5zu %10zu %10llu %8llu %8llu %9llu\n", x->round, x->time_s,
+		fprintf(out, "%6d %8.1f %5zu %6zu %6llu %5llu %7llu %8llu", x->round, x->time_s,
 			x->up, x->right_view, (unsigned long long)x->detections,
 			(unsigned long long)x->false_detections, (unsigned long long)x->suspicions,
 			(unsigned long long)x->udp_sent);
+		if (x->has_coords)
+			fprintf(out, " | %6.3f %6.3f %6.3f %6.3f %6.3f %6.3f %5.2f", x->coords.median,
+				x->coords.p90, x->coords.best_median, x->coords.best_p90,
+				x->coords.view_median, x->coords.view_p90, x->coords.coverage);
+		fputc('\n', out);
 	}
+}
+
+void mf_sim_report_summary(const struct mf_sim_report *r, FILE *out)
+{
 	fprintf(out, "# converged_at_s %.1f, false_detections %llu\n", r->converged_at,
 		(unsigned long long)r->total_false);
 	for (size_t j = 0; j < r->n; j++)
@@ -165,38 +180,42 @@ void mf_sim_report_table(const struct mf_sim_report *r, FILE *out)
 				r->all_seen_at[j] < 0 ? -1.0 : r->all_seen_at[j] - r->killed_at[j]);
 }
 
-int mf_sim_report_json(const struct mf_sim_report *r, void *extra, FILE *out)
+/* NaN (no pair) as null. */
+static json_t *real_or_null(double v)
 {
-	json_t *doc = json_object(), *rounds = json_array(), *kills = json_array();
+	return isnan(v) ? json_null() : json_real(v);
+}
+
+int mf_sim_report_json(const struct mf_sim_report *r, FILE *out)
+{
+	json_t *rounds = json_array();
 	int rc;
 
 	for (size_t i = 0; i < r->n_rounds; i++) {
 		const struct mf_sim_round *x = &r->rounds[i];
-		json_array_append_new(rounds, json_pack("{s:i,s:f,s:I,s:I,s:I,s:I,s:I,s:I}",
+		json_t *o = json_pack("{s:i,s:f,s:I,s:I,s:b,s:I,s:I,s:I,s:I}",
 			"round", x->round, "time_s", x->time_s, "up", (json_int_t)x->up,
 			"right_view", (json_int_t)x->right_view,
+			"converged", x->right_view == x->up,
 			"detections", (json_int_t)x->detections,
 			"false_detections", (json_int_t)x->false_detections,
-			"suspicions", (json_int_t)x->suspicions, "udp_sent", (json_int_t)x->udp_sent));
+			"suspicions", (json_int_t)x->suspicions, "udp_sent", (json_int_t)x->udp_sent);
+		if (x->has_coords) {
+			const struct mf_sim_coord_err *c = &x->coords;
+			json_object_set_new(o, "median_rel_err", real_or_null(c->median));
+			json_object_set_new(o, "p90_rel_err", real_or_null(c->p90));
+			json_object_set_new(o, "best_median_rel_err", real_or_null(c->best_median));
+			json_object_set_new(o, "best_p90_rel_err", real_or_null(c->best_p90));
+			json_object_set_new(o, "view_median_rel_err", real_or_null(c->view_median));
+			json_object_set_new(o, "view_p90_rel_err", real_or_null(c->view_p90));
+			json_object_set_new(o, "view_coverage", json_real(c->coverage));
+			json_object_set_new(o, "pairs", json_integer((json_int_t)c->pairs));
+			json_object_set_new(o, "coord_rejected", json_integer((json_int_t)c->rejected));
+		}
+		json_array_append_new(rounds, o);
 	}
-	for (size_t j = 0; j < r->n; j++) {
-		if (!r->killed[j])
-			continue;
-		char name[32];
-		snprintf(name, sizeof(name), "n%03zu", j);
-		json_array_append_new(kills, json_pack("{s:s,s:f,s:o}", "node", name, "killed_at_s",
-			r->killed_at[j], "all_saw_failed_at_s",
-			r->all_seen_at[j] < 0 ? json_null() : json_real(r->all_seen_at[j])));
-	}
-	json_object_set_new(doc, "rounds", rounds);
-	json_object_set_new(doc, "kills", kills);
-	json_object_set_new(doc, "converged_at_s",
-			    r->converged_at < 0 ? json_null() : json_real(r->converged_at));
-	json_object_set_new(doc, "false_detections", json_integer((json_int_t)r->total_false));
-	if (extra != NULL)
-		json_object_update(doc, (json_t *)extra);
-	rc = json_dumpf(doc, out, JSON_INDENT(1)) == 0 ? 0 : MF_EIO;
+	rc = json_dumpf(rounds, out, JSON_INDENT(1)) == 0 ? 0 : MF_EIO;
 	fputc('\n', out);
-	json_decref(doc);
+	json_decref(rounds);
 	return rc;
 }

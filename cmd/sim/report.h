@@ -1,10 +1,13 @@
 /*
- * cmd/sim/report.h — membership metrics of a simulation, per round.
+ * cmd/sim/report.h — the metrics of a simulation, per reported round.
  *
  * Contract: observes only (events through mf_sim_report_event, pool views
  * through mf_sim_report_round); never changes the network. Knows which
  * nodes are really up (the caller tells it about kills) and scores every up
- * pool's view against that truth. Output as a text table or JSON (jansson).
+ * pool's view against that truth; coordinate errors come in from
+ * cmd/sim/coords.h. Event counts accumulate from one reported round to the
+ * next, so a run may report every k rounds. Output as a text table or a
+ * JSON array of one object per reported round (jansson).
  */
 #ifndef MF_SIM_REPORT_H
 #define MF_SIM_REPORT_H
@@ -12,6 +15,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "cmd/sim/coords.h"
 #include "cmd/sim/simnet.h"
 
 struct mf_sim_round {
@@ -23,6 +27,8 @@ struct mf_sim_round {
 	uint64_t false_detections; /* FAILED events about up nodes this round */
 	uint64_t suspicions; /* SUSPECT events this round */
 	uint64_t udp_sent;   /* datagrams this round */
+	bool has_coords;     /* coordinate errors below are set */
+	struct mf_sim_coord_err coords;
 };
 
 struct mf_sim_report {
@@ -44,10 +50,14 @@ void mf_sim_report_free(struct mf_sim_report *r);
 /* Pass as simnet's on_event (ctx = the report). */
 void mf_sim_report_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev);
 void mf_sim_report_killed(struct mf_sim_report *r, size_t i, mf_time_t now);
-/* Closes round `round` at the network's current time. */
-int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int round);
+/* Records round `round` (counts since the last recorded one) at the
+ * network's current time; ce (may be NULL) its coordinate errors. */
+int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int round,
+			const struct mf_sim_coord_err *ce);
 void mf_sim_report_table(const struct mf_sim_report *r, FILE *out);
-/* JSON document; `extra` (may be NULL) is a jansson object merged in. */
-int mf_sim_report_json(const struct mf_sim_report *r, void *extra, FILE *out);
+/* One line of totals (convergence, kills) as "# ..." comments. */
+void mf_sim_report_summary(const struct mf_sim_report *r, FILE *out);
+/* JSON array, one object per recorded round. */
+int mf_sim_report_json(const struct mf_sim_report *r, FILE *out);
 
 #endif

@@ -46,6 +46,8 @@ struct mf_simnet {
 	struct mf_simnet_config cfg;
 	struct node *nodes;
 	double *delay;    /* copy of the matrix, or NULL */
+	double *pair_loss; /* copy, or NULL */
+	int *dc;          /* copy, or NULL */
 	struct mf_rng rng;
 	mf_time_t now;
 	uint64_t order;
@@ -135,17 +137,34 @@ long mf_simnet_find(const struct mf_simnet *net, const struct mf_addr *a)
 	return (long)i;
 }
 
-static mf_time_t delay(const struct mf_simnet *net, size_t from, size_t to)
+/* One-way delay of one packet from -> to (draws jitter). */
+static mf_time_t delay(struct mf_simnet *net, size_t from, size_t to)
 {
 	double ms = net->delay ? net->delay[from * net->cfg.n + to] : net->cfg.uniform_delay_ms;
 	if (from == to || ms < 0)
 		ms = 0;
+	if (net->cfg.jitter_ms > 0 && from != to &&
+	    (net->dc == NULL || net->dc[from] != net->dc[to])) {
+		ms += (mf_rng_unit(&net->rng) - 0.5) * net->cfg.jitter_ms;
+		if (ms < 0)
+			ms = 0;
+	}
 	return (mf_time_t)(ms * 1e6);
 }
 
 static bool can_pass(const struct mf_simnet *net, size_t a, size_t b)
 {
+	if (net->delay != NULL && a != b && net->delay[a * net->cfg.n + b] < 0)
+		return false;
 	return net->nodes[a].group == net->nodes[b].group;
+}
+
+static bool lost(struct mf_simnet *net, size_t a, size_t b)
+{
+	if (net->cfg.loss > 0 && mf_rng_unit(&net->rng) < net->cfg.loss)
+		return true;
+	return net->pair_loss != NULL && net->pair_loss[a * net->cfg.n + b] > 0 &&
+	       mf_rng_unit(&net->rng) < net->pair_loss[a * net->cfg.n + b];
 }
 
 static uint8_t *copy_bytes(const uint8_t *p, size_t len)
@@ -215,7 +234,7 @@ static void drain(struct mf_simnet *net, size_t i)
 				net->stats.udp_blocked++;
 				break;
 			}
-			if (net->cfg.loss > 0 && mf_rng_unit(&net->rng) < net->cfg.loss) {
+			if (lost(net, i, (size_t)j)) {
 				net->stats.udp_lost++;
 				break;
 			}
@@ -340,6 +359,24 @@ int mf_simnet_new(const struct mf_simnet_config *cfg, struct mf_simnet **out)
 		memcpy(net->delay, cfg->delay_ms, cfg->n * cfg->n * sizeof(double));
 		net->cfg.delay_ms = net->delay;
 	}
+	if (cfg->pair_loss != NULL) {
+		net->pair_loss = malloc(cfg->n * cfg->n * sizeof(double));
+		if (net->pair_loss == NULL) {
+			mf_simnet_free(net);
+			return MF_ENOMEM;
+		}
+		memcpy(net->pair_loss, cfg->pair_loss, cfg->n * cfg->n * sizeof(double));
+		net->cfg.pair_loss = net->pair_loss;
+	}
+	if (cfg->dc != NULL) {
+		net->dc = malloc(cfg->n * sizeof(int));
+		if (net->dc == NULL) {
+			mf_simnet_free(net);
+			return MF_ENOMEM;
+		}
+		memcpy(net->dc, cfg->dc, cfg->n * sizeof(int));
+		net->cfg.dc = net->dc;
+	}
 	mf_rng_seed(&net->rng, cfg->seed ^ 0x5eedULL);
 	for (size_t i = 0; i < cfg->n; i++) {
 		node_addr(i, &net->nodes[i].addr);
@@ -364,6 +401,8 @@ void mf_simnet_free(struct mf_simnet *net)
 	free(net->in);
 	free(net->nodes);
 	free(net->delay);
+	free(net->pair_loss);
+	free(net->dc);
 	free(net);
 }
 

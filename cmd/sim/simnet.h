@@ -7,7 +7,12 @@
  * datagram arriving, a stream frame arriving, a stream reply or failure
  * coming back. Models:
  *  - one-way delay per ordered pair (a matrix in ms, or one value for all);
- *  - random loss of datagrams (streams are TCP: reliable or failed);
+ *    a negative entry means no link: nothing passes (as a partition);
+ *  - jitter: each datagram and stream frame between nodes of different
+ *    `dc` gets a delay offset uniform in [-jitter/2, +jitter/2] (the WAN
+ *    emulator's rule, tests/wanem/net.c), so the mean RTT stays put;
+ *  - random loss of datagrams, global and per ordered pair (streams are
+ *    TCP: reliable or failed);
  *  - nodes up or down (a killed node drops everything; a connection to it is
  *    refused after a round trip);
  *  - partitions: nodes carry a group number and nothing passes between
@@ -28,9 +33,14 @@ struct mf_simnet;
 
 struct mf_simnet_config {
 	size_t n;                 /* pools */
-	const double *delay_ms;   /* n*n one-way delays, [from*n + to]; NULL: uniform */
+	const double *delay_ms;   /* n*n one-way delays, [from*n + to]; NULL: uniform;
+				   * < 0: no link */
 	double uniform_delay_ms;  /* used when delay_ms is NULL */
 	double loss;              /* datagram loss probability, each direction */
+	const double *pair_loss;  /* optional n*n extra loss per ordered pair */
+	double jitter_ms;         /* 0: none */
+	const int *dc;            /* optional n: jitter only between different
+				   * values; NULL: between all nodes */
 	uint64_t seed;
 	enum mf_profile profile;
 	/* Optional: adjust pool i's config (name, timings, delegate) before it

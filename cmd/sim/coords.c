@@ -1,0 +1,164 @@
+/*
+ * cmd/sim/coords.c — trackers on simulated pools, and their error. See
+ * coords.h for the definitions; docs/simulator.md for figures.
+ *
+ * The evaluation is the expensive part of a long run (n^2 estimates, three
+ * sorts of n^2 values), so the caller runs it at reported rounds only.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/sim/coords.h"
+
+static size_t ack_payload(void *ctx, uint8_t *buf, size_t cap)
+{
+	struct mf_sim_coord_node *nd = ctx;
+	return mf_coord_tracker_ack_payload(&nd->tracker, buf, cap);
+}
+
+static void on_ack(void *ctx, const char *node, const uint8_t *payload, size_t len,
+		   mf_time_t rtt)
+{
+	struct mf_sim_coord_node *nd = ctx;
+	double f = nd->owner->noise;
+	if (f > 0)
+		rtt = (mf_time_t)((double)rtt * (1.0 + f * (2.0 * mf_rng_unit(&nd->owner->rng) - 1.0)));
+	mf_coord_tracker_on_ack(&nd->tracker, node, payload, len, rtt);
+}
+
+int mf_sim_coords_init(struct mf_sim_coords *c, size_t n, const double *rtt_s,
+		       const struct mf_coord_config *cfg, double noise, uint64_t seed)
+{
+	size_t pairs = n * (n > 0 ? n - 1 : 0);
+
+	memset(c, 0, sizeof(*c));
+	c->n = n;
+	c->cfg = *cfg;
+	c->seed = seed;
+	c->noise = noise;
+	c->rtt_s = rtt_s;
+	mf_rng_seed(&c->rng, seed ^ 0xc0041ULL);
+	c->nodes = calloc(n, sizeof(*c->nodes));
+	c->now = calloc(n ? n : 1, sizeof(*c->now));
+	c->err = malloc((pairs ? pairs : 1) * sizeof(double));
+	c->best = malloc((pairs ? pairs : 1) * sizeof(double));
+	c->view = malloc((pairs ? pairs : 1) * sizeof(double));
+	if (!c->nodes || !c->now || !c->err || !c->best || !c->view) {
+		mf_sim_coords_free(c);
+		return MF_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		c->nodes[i].owner = c;
+		c->nodes[i].i = i;
+	}
+	return 0;
+}
+
+void mf_sim_coords_free(struct mf_sim_coords *c)
+{
+	for (size_t i = 0; c->nodes != NULL && i < c->n; i++)
+		if (c->nodes[i].ready)
+			mf_coord_tracker_free(&c->nodes[i].tracker);
+	free(c->nodes);
+	free(c->now);
+	free(c->err);
+	free(c->best);
+	free(c->view);
+	memset(c, 0, sizeof(*c));
+}
+
+void mf_sim_coords_configure(struct mf_sim_coords *c, size_t i, struct mf_pool_config *pc)
+{
+	struct mf_sim_coord_node *nd;
+	struct mf_coord_config cfg = c->cfg;
+
+	if (i >= c->n)
+		return;
+	nd = &c->nodes[i];
+	if (nd->ready) /* a restart: the agent process starts afresh */
+		mf_coord_tracker_free(&nd->tracker);
+	nd->ready = false;
+	/* each client its own seed, fixed by (seed, node, restarts) */
+	cfg.seed = c->seed * 0x9e3779b97f4a7c15ULL + i * 0xbf58476d1ce4e5b9ULL +
+		   (nd->started ? 0x94d049bb133111ebULL : 0);
+	nd->started = true;
+	if (mf_coord_tracker_init(&nd->tracker, pc->name, &cfg) != 0)
+		return; /* runs without coordinates; the evaluation skips it */
+	nd->ready = true;
+	pc->delegate.ctx = nd;
+	pc->delegate.ack_payload = ack_payload;
+	pc->delegate.on_ack = on_ack;
+}
+
+void mf_sim_coords_event(struct mf_sim_coords *c, size_t i, const struct mf_pool_event *ev)
+{
+	if (i < c->n && c->nodes[i].ready)
+		mf_coord_tracker_on_event(&c->nodes[i].tracker, ev);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* The quantiles of tests/coord/accuracy.c, so figures compare. */
+static void quantiles(double *v, size_t n, double *median, double *p90)
+{
+	if (n == 0) {
+		*median = *p90 = NAN;
+		return;
+	}
+	qsort(v, n, sizeof(double), cmp_double);
+	*median = v[n / 2];
+	*p90 = v[(size_t)(0.9 * (double)(n - 1))];
+}
+
+int mf_sim_coords_eval(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_sim_coord_err *out)
+{
+	size_t k = 0, nv = 0, up = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < c->n; i++) {
+		struct mf_sim_coord_node *nd = &c->nodes[i];
+		if (!nd->ready || !mf_simnet_is_up(net, i))
+			continue;
+		up++;
+		mf_coord_tracker_self(&nd->tracker, &c->now[i]);
+		out->rejected += nd->tracker.stats.rejected;
+		out->bad_payload += nd->tracker.stats.bad_payload;
+	}
+	if (up < 2)
+		return MF_EINVAL;
+	for (size_t i = 0; i < c->n; i++) {
+		struct mf_sim_coord_node *a = &c->nodes[i];
+		if (!a->ready || !mf_simnet_is_up(net, i))
+			continue;
+		for (size_t j = 0; j < c->n; j++) {
+			struct mf_sim_coord_node *b = &c->nodes[j];
+			double actual = c->rtt_s[i * c->n + j], d;
+			struct mf_coord seen;
+			int measured;
+			if (j == i || actual <= 0 || !b->ready || !mf_simnet_is_up(net, j))
+				continue;
+			d = mf_coord_distance(&c->now[i], &c->now[j]);
+			c->err[k] = fabs(d - actual) / actual;
+			if (mf_coord_client_estimate(&a->tracker.client, b->tracker.self, &c->now[j],
+						     &d, &measured) != 0)
+				d = mf_coord_distance(&c->now[i], &c->now[j]);
+			c->best[k] = fabs(d - actual) / actual;
+			k++;
+			if (mf_coord_tracker_get(&a->tracker, b->tracker.self, &seen) == 0) {
+				d = mf_coord_distance(&c->now[i], &seen);
+				c->view[nv++] = fabs(d - actual) / actual;
+			}
+		}
+	}
+	out->pairs = k;
+	out->coverage = k ? (double)nv / (double)k : 0;
+	quantiles(c->err, k, &out->median, &out->p90);
+	quantiles(c->best, k, &out->best_median, &out->best_p90);
+	quantiles(c->view, nv, &out->view_median, &out->view_p90);
+	return 0;
+}

@@ -1,0 +1,81 @@
+/*
+ * cmd/sim/coords.h — network coordinates in the simulator: one
+ * coord/tracker per pool, plugged into its delegate exactly as the agent
+ * plugs it, and the error of the resulting estimates.
+ *
+ * Contract: the trackers see only what the pool hands them (ack payloads
+ * and measured RTTs in virtual time); the one thing added between pool and
+ * tracker is the optional noise: each measured RTT is multiplied by a factor
+ * uniform in [1 - F, 1 + F] before the tracker sees it (serf phantom.go's
+ * noise model, per sample). The evaluation reads every tracker and the true
+ * RTT matrix; it never changes a tracker. No clock, no I/O.
+ *
+ * Error definitions (relative error |est - actual| / actual over ordered
+ * pairs (i, j), i != j, both up, actual = the matrix RTT i -> j;
+ * quantiles as in tests/coord/accuracy.c: v[n/2], v[(n-1)*0.9]):
+ *  - coords: distance between i's and j's current coordinates: what
+ *    `meshfed rtt i j` answers from fresh coordinates, and what serf's
+ *    published figures measure;
+ *  - best: mf_coord_client_estimate of i for j given j's current
+ *    coordinate: i's own filtered measurement (blended) where it has one;
+ *  - view: i's current coordinate against j's coordinate as i last
+ *    received it (i's cache), over the pairs i has a coordinate for;
+ *    `coverage` is the fraction of pairs that have one. This is what
+ *    `meshfed rtt j` run on agent i would print, staleness included.
+ */
+#ifndef MF_SIM_COORDS_H
+#define MF_SIM_COORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "cmd/sim/simnet.h"
+#include "coord/tracker.h"
+#include "gossip/rng.h"
+
+struct mf_sim_coords;
+
+struct mf_sim_coord_node {
+	struct mf_sim_coords *owner;
+	size_t i;
+	bool started;     /* its pool was created at least once */
+	bool ready;       /* tracker initialised */
+	struct mf_coord_tracker tracker;
+};
+
+struct mf_sim_coords {
+	size_t n;
+	struct mf_sim_coord_node *nodes;
+	struct mf_coord_config cfg;
+	uint64_t seed;
+	double noise;
+	const double *rtt_s;   /* n*n true RTTs in seconds, not owned; <= 0 skipped */
+	struct mf_rng rng;     /* noise */
+	struct mf_coord *now;  /* scratch: current coordinates */
+	double *err, *best, *view; /* scratch: n*(n-1) each */
+};
+
+struct mf_sim_coord_err {
+	size_t pairs;
+	double median, p90;           /* coords */
+	double best_median, best_p90; /* best */
+	double view_median, view_p90; /* view (NAN without any pair) */
+	double coverage;              /* view pairs / pairs */
+	uint64_t rejected, bad_payload; /* summed over trackers */
+};
+
+int mf_sim_coords_init(struct mf_sim_coords *c, size_t n, const double *rtt_s,
+		       const struct mf_coord_config *cfg, double noise, uint64_t seed);
+void mf_sim_coords_free(struct mf_sim_coords *c);
+
+/* From simnet's configure hook: gives pool i its tracker (a fresh one when
+ * the pool is restarted) on the delegate's ack_payload / on_ack. */
+void mf_sim_coords_configure(struct mf_sim_coords *c, size_t i, struct mf_pool_config *pc);
+
+/* From simnet's on_event hook: a reaped member is forgotten. */
+void mf_sim_coords_event(struct mf_sim_coords *c, size_t i, const struct mf_pool_event *ev);
+
+/* The errors now, over the pools that are up. MF_EINVAL with fewer than two. */
+int mf_sim_coords_eval(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_sim_coord_err *out);
+
+#endif
