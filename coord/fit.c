@@ -18,7 +18,7 @@ static double reweight(const struct mf_coord *self, const struct mf_coord_config
 	double delta = cfg->fit_robust_delta;
 	double sum = 0.0;
 	for (size_t k = 0; k < n; k++) {
-		double w = s[k].weight / pow(s[k].rtt, cfg->fit_rtt_power);
+		double w = s[k].base;
 		if (delta > 0.0) {
 			/* IRLS for pseudo-Huber: 1 / sqrt(r^2 + delta^2). */
 			double r = (mf_coord_distance(self, s[k].peer) - s[k].rtt) / s[k].rtt;
@@ -38,9 +38,11 @@ void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
 	double off = self->height + self->adjustment;
 	double min_rtt = INFINITY;
 
-	for (size_t k = 0; k < n; k++)
+	for (size_t k = 0; k < n; k++) {
 		if (s[k].rtt < min_rtt)
 			min_rtt = s[k].rtt;
+		s[k].base = s[k].weight / pow(s[k].rtt, cfg->fit_rtt_power);
+	}
 
 	for (unsigned it = 0; it < iterations; it++) {
 		double acc[MF_COORD_DIM_MAX] = {0};

@@ -32,7 +32,7 @@ struct mf_coord_sample {
 	const struct mf_coord *peer; /* valid, compatible */
 	double rtt;                  /* filtered RTT, seconds, > 0 */
 	double weight;               /* confidence x recency, >= 0 */
-	double w;                    /* work space of mf_coord_fit */
+	double base, w;              /* work space of mf_coord_fit */
 };
 
 /* Refines self in place (vec, height, adjustment; error untouched). The

@@ -210,6 +210,19 @@ static int evaluate(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 	return rc;
 }
 
+/* Fisher-Yates over 0..n-1. */
+static void shuffle(unsigned *o, unsigned n, struct mf_coord_rng *rng)
+{
+	for (unsigned i = 0; i < n; i++)
+		o[i] = i;
+	for (unsigned i = n; i > 1; i--) {
+		unsigned k = mf_coord_rng_below(rng, i);
+		unsigned t = o[i - 1];
+		o[i - 1] = o[k];
+		o[k] = t;
+	}
+}
+
 int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 	       struct mf_acc_result *res)
 {
@@ -220,6 +233,9 @@ int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 	double *err = malloc(pairs * sizeof(double));
 	double *est = malloc(pairs * sizeof(double));
 	double *fresh = malloc(pairs * sizeof(double));
+	/* Round-robin: node i's probe order is order[i * n ..], next[i]. */
+	unsigned *order = r->round_robin ? malloc((size_t)n * n * sizeof(unsigned)) : NULL;
+	unsigned *next = r->round_robin ? calloc(n, sizeof(unsigned)) : NULL;
 	struct mf_coord_rng rng;
 	unsigned ready = 0;
 	int rc = MF_OK;
@@ -228,7 +244,8 @@ int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 		rc = MF_EINVAL;
 	else if (r->join_round > 0 && r->join_every == 0)
 		rc = MF_EINVAL;
-	else if (!cl || !names || !err || !est || !fresh)
+	else if (!cl || !names || !err || !est || !fresh ||
+		 (r->round_robin && (!order || !next)))
 		rc = MF_ENOMEM;
 	mf_coord_rng_seed(&rng, r->seed);
 	for (unsigned i = 0; rc == MF_OK && i < n; i++) {
@@ -246,7 +263,17 @@ int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 	unsigned k = 0;
 	for (unsigned round = 1; rc == MF_OK && k < r->nrounds; round++) {
 		for (unsigned i = 0; rc == MF_OK && i < n; i++) {
-			unsigned j = mf_coord_rng_below(&rng, n);
+			unsigned j;
+			if (r->round_robin) {
+				/* memberlist probes members in a list it shuffles
+				 * each time it has gone through it. */
+				unsigned *o = order + (size_t)i * n;
+				if (next[i] % n == 0)
+					shuffle(o, n, &rng);
+				j = o[next[i]++ % n];
+			} else {
+				j = mf_coord_rng_below(&rng, n);
+			}
 			if (j == i)
 				continue;
 			double rtt = m->rtt[(size_t)i * m->stride + j];
@@ -274,5 +301,7 @@ int mf_acc_run(const struct mf_acc_matrix *m, const struct mf_acc_run *r,
 	free(err);
 	free(est);
 	free(fresh);
+	free(order);
+	free(next);
 	return rc;
 }

@@ -28,6 +28,8 @@ struct mf_acc_run {
 	unsigned join_round;        /* after this round (0: never) ... */
 	unsigned join_every;        /* ... every k-th node restarts afresh */
 	int mixed;                  /* odd nodes run serf mode (a mixed pool) */
+	int round_robin;            /* probe peers in shuffled round-robin
+				       order (memberlist), not at random */
 };
 
 struct mf_acc_result {

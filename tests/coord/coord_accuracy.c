@@ -12,6 +12,8 @@
  * error of mf_coord_client_estimate (own measurement where there is one).
  * With --join R:K every K-th node restarts with a fresh client after round
  * R, and the error over pairs involving a restarted node is printed too.
+ * With --round-robin each node probes its peers in an order shuffled once
+ * per pass, as memberlist does, instead of at random.
  * With --mixed, odd-numbered nodes run serf mode (a pool of serf and
  * meshfed agents); medians over serf-serf and meshfed-meshfed pairs follow.
  * The last two columns check the error estimate: the median over nodes of
@@ -78,6 +80,10 @@ int main(int argc, char **argv)
 		}
 		if (strcmp(a, "--mixed") == 0) {
 			run.mixed = 1;
+			continue;
+		}
+		if (strcmp(a, "--round-robin") == 0) {
+			run.round_robin = 1;
 			continue;
 		}
 		if (a[0] != '-') {
