@@ -26,42 +26,48 @@ TOPO = {
 ONE_WAY_MS = 10
 BOUND_MS = 50
 RATE = 1000
-SECONDS = 3.0
+HOLD_S = 1.0  # how long each state lasts
 
 
 def arrivals(out):
-    times = []
+    """[(seq, recv_ns)] from a `sink -v` log."""
+    got = []
     for line in out.splitlines():
         f = line.split()
         if len(f) == 3:
-            times.append(int(f[2]))
-    return times
+            got.append((int(f[0]), int(f[2])))
+    return got
 
 
 def phase(w, c, cut, keep, cmd_off, cmd_on):
-    """Blast over every flow in cut + keep; cmd_off at 1 s, cmd_on at 2 s."""
+    """Blast over every flow in cut + keep; cmd_off, HOLD_S, cmd_on, HOLD_S.
+    The senders and sinks run until stopped, so a slow machine (commands
+    taking long to start) only stretches the phase."""
     flows = cut + keep
     port = 7100
-    sinks, blasts = [], []
-    for i, (src, dst) in enumerate(flows):
-        sinks.append(w.spawn(dst, "sink", port + i, int(SECONDS * 1000) + 1500,
-                             0, "-v"))
+    sinks = [w.spawn(dst, "sink", port + i, 120000, 0, "-v")
+             for i, (src, dst) in enumerate(flows)]
     time.sleep(0.3)
-    for i, (src, dst) in enumerate(flows):
-        blasts.append(w.spawn(src, "blast", w.addr(dst), port + i,
-                              int(SECONDS * RATE), RATE, 64))
-    time.sleep(1.0)
+    blasts = [w.spawn(src, "blast", w.addr(dst), port + i, RATE * 120, RATE, 64)
+              for i, (src, dst) in enumerate(flows)]
+    time.sleep(HOLD_S)
     off0, off1 = w.ctl(*cmd_off)
-    time.sleep(1.0)
+    time.sleep(HOLD_S)
     on0, on1 = w.ctl(*cmd_on)
+    time.sleep(HOLD_S)
     for p in blasts:
+        p.terminate()
         p.communicate(timeout=30)
+    time.sleep(3 * ONE_WAY_MS / 1000)
+    for p in sinks:
+        p.terminate()
     name_off, name_on = " ".join(cmd_off), " ".join(cmd_on)
     print("`%s` took %.1f ms, `%s` %.1f ms" %
           (name_off, (off1 - off0) / 1e6, name_on, (on1 - on0) / 1e6))
     for (src, dst), p in zip(flows, sinks):
         out, _ = p.communicate(timeout=30)
-        t = arrivals(out)
+        got = arrivals(out)
+        t = [x for _, x in got]
         bound = max(off0 + BOUND_MS * 1e6, off1 + 2e6)
         during = [x for x in t if bound < x < on0]
         before = [x for x in t if x <= off0]
@@ -76,16 +82,21 @@ def phase(w, c, cut, keep, cmd_off, cmd_on):
             first = min(after or [0])
             delay = (first - on1) / 1e6 if after else float("inf")
             c.check(after and delay <= BOUND_MS + ONE_WAY_MS and
-                    len(after) > 0.5 * RATE * (SECONDS - 2.0),
+                    len(after) > 0.5 * RATE * HOLD_S,
                     "%s -> %s restored by `%s`: first arrival %.1f ms after "
                     "it returned, %d arrived after" %
                     (src, dst, name_on, delay, len(after)))
         else:
+            seqs = [q for q, _ in got]
+            missing = (max(seqs) - min(seqs) + 1 - len(set(seqs))) if seqs else -1
             gaps = [b - a for a, b in zip(t, t[1:])]
             worst = max(gaps or [0]) / 1e6
-            c.check(len(t) == int(SECONDS * RATE) and worst < 30,
-                    "%s -> %s untouched: %d of %d arrived, longest gap %.1f ms"
-                    % (src, dst, len(t), int(SECONDS * RATE), worst))
+            # a cut would show as a gap of HOLD_S; shorter ones are the
+            # scheduling of a loaded 2-core machine
+            c.check(seqs and missing == 0 and worst < HOLD_S * 1000 / 2 and
+                    min(t) < off0 and max(t) > on1,
+                    "%s -> %s untouched: %d arrived, %d missing, longest gap "
+                    "%.1f ms" % (src, dst, len(seqs), missing, worst))
 
 
 def main():

@@ -10,7 +10,8 @@
  *       send COUNT datagrams of SIZE bytes (default 1400) paced at RATE_PPS
  *       (0: as fast as possible); print "sent=.. seconds=.. pps=.."
  *   udp_echo sink PORT DURATION_MS [EXPECT] [-v]
- *       count datagrams for DURATION_MS or until EXPECT arrived; print
+ *       count datagrams for DURATION_MS, until EXPECT arrived or until
+ *       SIGTERM; print
  *       "received=.. first_ns=.. last_ns=.. pps=.." and with -v, before it,
  *       one line "seq send_ns recv_ns" per datagram.
  *
@@ -195,8 +196,21 @@ static int blast(struct sockaddr_in to, long count, long rate, size_t size)
 	return 0;
 }
 
+static void on_term(int sig)
+{
+	(void)sig; /* only interrupts ppoll: the loop then sees the signal */
+}
+
 static int sink(int port, long duration_ms, long expect, int verbose)
 {
+	/* SIGTERM ends the count (and prints it) instead of the process */
+	sigset_t term, old;
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	struct sigaction sa = {.sa_handler = on_term};
+	sigaction(SIGTERM, &sa, NULL);
+	sigprocmask(SIG_BLOCK, &term, &old);
+	sigdelset(&old, SIGTERM);
 	int fd = udp_socket(port);
 	char *buf = malloc(MAX_SIZE);
 	if (!buf)
@@ -216,7 +230,10 @@ static int sink(int port, long duration_ms, long expect, int verbose)
 		int64_t wait = end - now;
 		struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (ppoll(&pfd, 1, &ts, NULL) <= 0)
+		int ready = ppoll(&pfd, 1, &ts, &old);
+		if (ready < 0 && errno == EINTR)
+			break;
+		if (ready <= 0)
 			continue;
 		ssize_t n;
 		while ((n = recv(fd, buf, MAX_SIZE, MSG_DONTWAIT)) >= (ssize_t)sizeof(struct probe)) {
