@@ -35,8 +35,9 @@ void mf_advert_free(struct mf_advert *a)
 		return;
 	free(a->origin);
 	free(a->node);
-	for (size_t i = 0; i < a->n_names; i++)
+	for (size_t i = 0; !a->names_block && i < a->n_names; i++)
 		free(a->names[i]);
+	free(a->names_block);
 	free(a->names);
 	free(a->routes);
 	free(a->hops);
@@ -810,9 +811,16 @@ static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
 	for (uint32_t i = 0; i < sl->count; i++) {
 		struct mf_advert *p = &sl->parts[i];
 		uint32_t name_off = (uint32_t)out->n_names, hop_off = (uint32_t)out->n_hops;
-		for (size_t k = 0; k < p->n_names; k++)
-			out->names[out->n_names++] = p->names[k];
-		p->n_names = 0;
+		for (size_t k = 0; k < p->n_names; k++) {
+			char *nm = p->names_block ? strdup(p->names[k]) : p->names[k];
+			if (!nm) {
+				mf_advert_free(out);
+				return MF_ENOMEM;
+			}
+			out->names[out->n_names++] = nm;
+		}
+		if (!p->names_block)
+			p->n_names = 0;
 		for (size_t k = 0; k < p->n_hops; k++)
 			out->hops[out->n_hops++] = p->hops[k] + name_off;
 		for (size_t k = 0; k < p->n_routes; k++) {

@@ -84,6 +84,7 @@ struct mf_advert {
 	uint32_t frag_index, frag_count;
 	size_t n_names;
 	char **names;
+	char *names_block;   /* when set, names[] point into it (one allocation) */
 	size_t n_routes;
 	struct mf_advert_route *routes;
 	size_t n_hops;

@@ -54,6 +54,11 @@ struct rt_origin {
 	uint32_t n_path, cap_path;
 	struct mf_gateway *gws;
 	size_t n_gws;
+	/* Ids of the previous advertisement's name table, by index: the next
+	 * one from this origin almost always lists the same names in the same
+	 * order, so a strcmp confirms the id without hashing. */
+	uint32_t *hint;
+	uint32_t n_hint;
 };
 
 struct rt_route {
@@ -94,8 +99,11 @@ struct mf_routing {
 	uint32_t gen;
 	uint32_t *tstamp;        /* target marks, valid when == tgen */
 	uint32_t tgen;
+	uint32_t *rank;          /* id -> position in name order, for ties */
+	uint32_t n_ranked;       /* ids the ranks cover */
 
 	uint64_t seq, seq_floor, version;
+	bool dirty;              /* an input changed since the last recompute */
 	struct mf_gateway *gws;
 	size_t n_gws;
 };
@@ -142,6 +150,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	rc |= grow((void **)&r->curc_e, sizeof *r->curc_e, r->cap, cap);
 	rc |= grow((void **)&r->stamp, sizeof *r->stamp, r->cap, cap);
 	rc |= grow((void **)&r->tstamp, sizeof *r->tstamp, r->cap, cap);
+	rc |= grow((void **)&r->rank, sizeof *r->rank, r->cap, cap);
 	if (rc)
 		return MF_ENOMEM; /* arrays that grew stay valid; cap unchanged */
 	for (uint32_t i = r->cap; i < cap; i++) {
@@ -248,6 +257,7 @@ void mf_routing_free(struct mf_routing *r)
 		free(r->orig[i].e);
 		free(r->orig[i].path);
 		free(r->orig[i].node);
+		free(r->orig[i].hint);
 	}
 	for (size_t i = 0; i < r->n_gws; i++)
 		mf_gateway_free(&r->gws[i]);
@@ -266,6 +276,8 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->best_e);
 	free(r->curc_e);
 	free(r->stamp);
+	free(r->tstamp);
+	free(r->rank);
 	free(r->node);
 	mf_rt_names_free(&r->names);
 	free(r);
@@ -280,6 +292,7 @@ int mf_routing_set_mode(struct mf_routing *r, const char *target, enum mf_route_
 	if (rc < 0)
 		return rc;
 	r->mode_ovr[id] = (uint8_t)(1 + mode);
+	r->dirty = true;
 	return 0;
 }
 
@@ -299,6 +312,7 @@ int mf_routing_set_link(struct mf_routing *r, const char *dc, bool configured, b
 	bool changed = l->configured != nl.configured || l->usable != nl.usable ||
 		       (usable && l->dist != nl.dist);
 	*l = nl;
+	r->dirty |= changed;
 	return changed ? 1 : 0;
 }
 
@@ -316,16 +330,21 @@ int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, si
 	r->gws = copy;
 	r->n_gws = n;
 	r->snap.n = 0; /* forces a new advertisement seq at the next recompute */
+	r->dirty = true;
 	return 0;
 }
 
 /* Maps the advertisement's name indexes to ids, interning only the names
  * its routes use. */
-static int map_name(struct mf_routing *r, const struct mf_advert *a, uint32_t *map, uint32_t idx,
-		    uint32_t *id)
+static int map_name(struct mf_routing *r, uint32_t origin, const struct mf_advert *a, uint32_t *map,
+		    uint32_t idx, uint32_t *id)
 {
 	if (idx >= a->n_names)
 		return MF_EMALFORMED;
+	const struct rt_origin *o = &r->orig[origin];
+	if (map[idx] == NONE && idx < o->n_hint && o->hint[idx] != NONE &&
+	    strcmp(r->names.names[o->hint[idx]], a->names[idx]) == 0)
+		map[idx] = o->hint[idx];
 	if (map[idx] == NONE) {
 		int rc = intern(r, a->names[idx], &map[idx]);
 		if (rc < 0)
@@ -366,7 +385,7 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	for (size_t i = 0; rc == 0 && i < a->n_routes; i++) {
 		const struct mf_advert_route *ar = &a->routes[i];
 		uint32_t t;
-		if ((rc = map_name(r, a, map, ar->target, &t)) < 0)
+		if ((rc = map_name(r, o, a, map, ar->target, &t)) < 0)
 			break;
 		if (!isfinite(ar->distance_ms) || ar->distance_ms < 0 || ar->n_hops > MF_ADVERT_HOPS_MAX ||
 		    ar->hops_off > a->n_hops || ar->n_hops > a->n_hops - ar->hops_off ||
@@ -387,7 +406,7 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 		uint32_t *p = path + n_path;
 		p[0] = o;
 		for (uint32_t k = 0; k < ar->n_hops && rc == 0; k++)
-			rc = map_name(r, a, map, a->hops[ar->hops_off + k], &p[1 + k]);
+			rc = map_name(r, o, a, map, a->hops[ar->hops_off + k], &p[1 + k]);
 		if (rc < 0)
 			break;
 		if (t != o)
@@ -412,8 +431,8 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 		rc = MF_EMALFORMED;
 	if (rc == 0)
 		rc = mf_gateways_copy(a->gateways, a->n_gateways, &gws);
-	free(map);
 	if (rc < 0) {
+		free(map);
 		free(e);
 		free(path);
 		free(node);
@@ -432,9 +451,13 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	org->node = node;
 	org->gws = gws;
 	org->n_gws = a->n_gateways;
+	free(org->hint);
+	org->hint = map;
+	org->n_hint = (uint32_t)a->n_names;
 	org->seq = a->seq;
 	org->transit = a->transit;
 	org->present = true;
+	r->dirty = true;
 	return 1;
 }
 
@@ -444,6 +467,7 @@ int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc)
 	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0 || !r->orig[id].present)
 		return 0;
 	origin_clear(&r->orig[id]);
+	r->dirty = true;
 	return 1;
 }
 
@@ -451,7 +475,37 @@ int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc)
 
 static bool name_before(const struct mf_routing *r, uint32_t a, uint32_t b)
 {
-	return b == NONE || strcmp(r->names.names[a], r->names.names[b]) < 0;
+	return b == NONE || r->rank[a] < r->rank[b];
+}
+
+/* qsort has no context argument in C11: sort (name, id) pairs instead. */
+struct named_id {
+	const char *name;
+	uint32_t id;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+	return strcmp(((const struct named_id *)a)->name, ((const struct named_id *)b)->name);
+}
+
+/* Ranks ids by name so ties compare two integers; redone only when names
+ * were added since. */
+static int rank_names(struct mf_routing *r, uint32_t n)
+{
+	if (r->n_ranked == n)
+		return 0;
+	struct named_id *v = malloc(n * sizeof *v);
+	if (!v)
+		return MF_ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = (struct named_id){r->names.names[i], i};
+	qsort(v, n, sizeof *v, cmp_named);
+	for (uint32_t i = 0; i < n; i++)
+		r->rank[v[i].id] = i;
+	free(v);
+	r->n_ranked = n;
+	return 0;
 }
 
 /* Hysteresis: does `best` (distance nd) replace the route in use (cd)? */
@@ -632,7 +686,13 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 int mf_routing_recompute(struct mf_routing *r, bool *changed)
 {
 	uint32_t n = r->names.n;
-	int rc = 0;
+	if (changed)
+		*changed = false;
+	if (!r->dirty && r->cur.n == n)
+		return 0; /* same inputs, same table */
+	int rc = rank_names(r, n);
+	if (rc < 0)
+		return rc;
 	relax(r, n);
 	r->next.n_path = 0;
 	for (uint32_t t = 0; t < n && rc == 0; t++)
@@ -650,7 +710,9 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 		r->version++;
 	if (changed)
 		*changed = diff;
-	return refresh_snapshot(r, n);
+	rc = refresh_snapshot(r, n);
+	r->dirty = rc < 0;
+	return rc;
 }
 
 uint64_t mf_routing_version(const struct mf_routing *r)
@@ -826,10 +888,16 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
 	int rc = (!out->origin || !out->node || !out->names || (nr && !out->routes) || (nh && !out->hops))
 			 ? MF_ENOMEM : 0;
-	for (uint32_t i = 0; i < n && rc == 0; i++) {
+	size_t bytes = 0;
+	for (uint32_t i = 0; i < n; i++)
+		bytes += strlen(r->names.names[i]) + 1;
+	if (rc == 0 && !(out->names_block = malloc(bytes ? bytes : 1)))
+		rc = MF_ENOMEM;
+	for (size_t i = 0, off = 0; i < n && rc == 0; i++) {
+		size_t len = strlen(r->names.names[i]) + 1;
+		out->names[i] = memcpy(out->names_block + off, r->names.names[i], len);
+		off += len;
 		out->n_names = i + 1;
-		if (!(out->names[i] = strdup(r->names.names[i])))
-			rc = MF_ENOMEM;
 	}
 	for (uint32_t t = 0; t < r->snap.n && rc == 0; t++) {
 		const struct rt_route *s = &r->snap.r[t];

@@ -88,10 +88,10 @@ static int rehash(struct mf_rt_names *t, uint32_t n_slots)
 
 int mf_rt_names_intern(struct mf_rt_names *t, const char *name, size_t len, uint32_t *id)
 {
+	if (mf_rt_names_find(t, name, len, id) == 0)
+		return 0; /* only valid names are ever stored */
 	if (!mf_rt_name_valid(name, len))
 		return MF_EINVAL;
-	if (mf_rt_names_find(t, name, len, id) == 0)
-		return 0;
 	if (t->n >= MF_RT_NAMES_MAX)
 		return MF_ETOOBIG;
 	if (t->n == t->cap) {

@@ -189,48 +189,120 @@ int sim_run(struct sim *s, int max_rounds, int *rounds)
 	return MF_ESTATE;
 }
 
+/* Binary min-heap of (distance, node) with lazy deletion. */
+struct heap_item {
+	double d;
+	size_t v;
+};
+
+static void heap_push(struct heap_item *h, size_t *n, struct heap_item x)
+{
+	size_t i = (*n)++;
+	while (i > 0 && h[(i - 1) / 2].d > x.d) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = x;
+}
+
+static struct heap_item heap_pop(struct heap_item *h, size_t *n)
+{
+	struct heap_item top = h[0], x = h[--*n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1].d < h[c].d)
+			c++;
+		if (h[c].d >= x.d)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = x;
+	return top;
+}
+
 int sim_dijkstra(const struct sim *s, double *out)
 {
-	size_t n = s->n;
-	bool *done = malloc(n * sizeof *done);
-	if (!done)
+	size_t n = s->n, m = 0;
+	/* in-links of u: the i with a usable link i->u, alive both ends */
+	size_t *start = calloc(n + 1, sizeof *start);
+	for (size_t i = 0; start && i < n; i++)
+		for (size_t u = 0; u < n; u++)
+			if (i != u && s->alive[i] && s->alive[u] && s->usable[i * n + u])
+				start[u + 1]++, m++;
+	size_t *from = malloc((m ? m : 1) * sizeof *from), *fill = calloc(n, sizeof *fill);
+	struct heap_item *heap = malloc((m + n + 1) * sizeof *heap);
+	if (!start || !from || !fill || !heap) {
+		free(start);
+		free(from);
+		free(fill);
+		free(heap);
 		return MF_ENOMEM;
-	/* Distances towards target t over reversed links: D[i] = min_j d(i,j) + D[j]. */
+	}
+	for (size_t u = 0; u < n; u++)
+		start[u + 1] += start[u];
+	for (size_t i = 0; i < n; i++)
+		for (size_t u = 0; u < n; u++)
+			if (i != u && s->alive[i] && s->alive[u] && s->usable[i * n + u])
+				from[start[u] + fill[u]++] = i;
 	for (size_t t = 0; t < n; t++) {
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < n; i++)
 			out[i * n + t] = INFINITY;
-			done[i] = false;
-		}
 		if (!s->alive[t])
 			continue;
+		size_t hn = 0;
 		out[t * n + t] = 0;
-		for (;;) {
-			size_t u = n;
-			double best = INFINITY;
-			for (size_t i = 0; i < n; i++)
-				if (!done[i] && out[i * n + t] < best) {
-					best = out[i * n + t];
-					u = i;
-				}
-			if (u == n)
-				break;
-			done[u] = true;
-			for (size_t i = 0; i < n; i++) {
-				if (done[i] || !s->alive[i] || !s->usable[i * n + u])
-					continue;
-				double c = s->dist[i * n + u] + best;
-				if (c < out[i * n + t])
+		heap_push(heap, &hn, (struct heap_item){0, t});
+		while (hn) {
+			struct heap_item x = heap_pop(heap, &hn);
+			if (x.d > out[x.v * n + t])
+				continue;
+			for (size_t k = start[x.v]; k < start[x.v + 1]; k++) {
+				size_t i = from[k];
+				double c = s->dist[i * n + x.v] + x.d;
+				if (c < out[i * n + t]) {
 					out[i * n + t] = c;
+					heap_push(heap, &hn, (struct heap_item){c, i});
+				}
 			}
 		}
 	}
-	free(done);
+	free(start);
+	free(from);
+	free(fill);
+	free(heap);
 	return 0;
+}
+
+/* pos[a*n+t]: index of target t in DC a's engine, or -1. */
+static long *positions(const struct sim *s)
+{
+	size_t n = s->n;
+	long *pos = malloc(n * n * sizeof *pos);
+	for (size_t a = 0; pos && a < n; a++)
+		for (size_t t = 0; t < n; t++) {
+			size_t i;
+			pos[a * n + t] = s->alive[a] && mf_routing_find(s->eng[a], s->names[t], &i) == 0 ? (long)i : -1;
+		}
+	return pos;
+}
+
+static int view(const struct sim *s, const long *pos, size_t a, size_t t, struct mf_route_view *v)
+{
+	long i = pos[a * s->n + t];
+	return i < 0 ? MF_ENOTFOUND : mf_routing_route_at(s->eng[a], (size_t)i, v);
 }
 
 size_t sim_check_dijkstra(const struct sim *s, const double *ref)
 {
 	size_t n = s->n, bad = 0;
+	long *pos = positions(s);
+	if (!pos)
+		return 1;
 	for (size_t a = 0; a < n; a++) {
 		if (!s->alive[a])
 			continue;
@@ -245,11 +317,8 @@ size_t sim_check_dijkstra(const struct sim *s, const double *ref)
 					want_nh = (int)j;
 					break; /* first by index = first by name */
 				}
-			size_t idx;
 			struct mf_route_view v = {0};
-			int rc = mf_routing_find(s->eng[a], s->names[t], &idx);
-			if (rc == 0)
-				rc = mf_routing_route_at(s->eng[a], idx, &v);
+			int rc = view(s, pos, a, t, &v);
 			int nh = rc == 0 ? sim_index(s, v.next_hop) : -1;
 			bool ok;
 			if (!isfinite(want))
@@ -264,6 +333,7 @@ size_t sim_check_dijkstra(const struct sim *s, const double *ref)
 				       rc == 0 ? mf_route_status_name(v.status) : "no row");
 		}
 	}
+	free(pos);
 	return bad;
 }
 
@@ -271,47 +341,47 @@ size_t sim_check_walks(const struct sim *s)
 {
 	size_t n = s->n, bad = 0;
 	int *walk = malloc((n + 1) * sizeof *walk);
-	bool *seen = malloc(n * sizeof *seen);
-	if (!walk || !seen) {
+	bool *seen = calloc(n, sizeof *seen);
+	long *pos = positions(s);
+	if (!walk || !seen || !pos) {
 		free(walk);
 		free(seen);
+		free(pos);
 		return 1;
 	}
 	for (size_t a = 0; a < n; a++) {
 		for (size_t t = 0; s->alive[a] && t < n; t++) {
-			size_t idx;
 			struct mf_route_view v;
-			if (t == a || mf_routing_find(s->eng[a], s->names[t], &idx) < 0 ||
-			    mf_routing_route_at(s->eng[a], idx, &v) < 0 || v.status == MF_ROUTE_UNREACHABLE)
+			if (t == a || view(s, pos, a, t, &v) < 0 || v.status == MF_ROUTE_UNREACHABLE)
 				continue;
-			memset(seen, 0, n * sizeof *seen);
 			size_t len = 0, cur = a;
 			bool ok = true;
 			walk[len++] = (int)a;
 			seen[a] = true;
 			while (ok && cur != t) {
 				struct mf_route_view w;
-				ok = mf_routing_find(s->eng[cur], s->names[t], &idx) == 0 &&
-				     mf_routing_route_at(s->eng[cur], idx, &w) == 0 &&
+				ok = view(s, pos, cur, t, &w) == 0 &&
 				     (w.status == MF_ROUTE_DIRECT || w.status == MF_ROUTE_VIA);
 				int nh = ok ? sim_index(s, w.next_hop) : -1;
-				ok = ok && nh >= 0 && !seen[nh] && s->alive[nh] && s->usable[cur * n + nh];
+				ok = ok && nh >= 0 && !seen[nh] && s->alive[nh] && s->usable[cur * n + (size_t)nh];
 				if (ok) {
 					seen[nh] = true;
 					walk[len++] = nh;
 					cur = (size_t)nh;
 				}
 			}
+			for (size_t k = 0; k < len; k++)
+				seen[walk[k]] = false;
 			/* The walk is the path the source's table shows. */
-			mf_routing_find(s->eng[a], s->names[t], &idx);
 			ok = ok && v.path_len == len;
 			for (size_t k = 0; ok && k < len; k++)
-				ok = sim_index(s, mf_routing_path_at(s->eng[a], idx, k)) == walk[k];
+				ok = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)pos[a * n + t], k)) == walk[k];
 			if (!ok && bad++ < 5)
 				printf("\n  walk %s -> %s broken after %zu hops", s->names[a], s->names[t], len);
 		}
 	}
 	free(walk);
 	free(seen);
+	free(pos);
 	return bad;
 }

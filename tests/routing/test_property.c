@@ -1,0 +1,331 @@
+/* Property tests of the routing engine on random graphs, through the
+ * synchronous simulation of tests/routing/sim.c:
+ *  - with hysteresis off, converged tables equal Dijkstra's distances and
+ *    next hops (ties to the first name), on 1,000 random graphs of 2..200
+ *    DCs with integer distances (exact sums, many ties);
+ *  - following next hops from any DC reaches the target with no loop, along
+ *    the path the source's table shows;
+ *  - after random link failures (and sometimes a dead DC) the tables
+ *    reconverge to the new Dijkstra answer;
+ *  - with the default hysteresis, tables still converge loop-free;
+ *  - the same holds when advertisements go through the codec (fragments,
+ *    decode, reassembly).
+ * The PRNG is a fixed-seed splitmix64 so every run sees the same graphs
+ * (set MF_ROUTING_SEED to explore others). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <CUnit/Basic.h>
+
+#include "gossip/err.h"
+#include "tests/routing/sim.h"
+
+static uint64_t seed0 = 0x6d65736866656421ull;
+
+static uint64_t rnd(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static size_t below(uint64_t *s, size_t n)
+{
+	return (size_t)(rnd(s) % n);
+}
+
+struct gen {
+	bool integer;    /* integer distances 1..100: exact sums, many ties */
+	bool asymmetric; /* i->j and j->i measured differently */
+};
+
+static double draw(uint64_t *s, const struct gen *g)
+{
+	if (g->integer)
+		return (double)(1 + below(s, 100));
+	return 1.0 + (double)(rnd(s) >> 11) * (199.0 / 9007199254740992.0);
+}
+
+/* A connected random graph: a random tree plus up to 2n extra links. */
+static int random_graph(struct sim *s, uint64_t *rng, size_t n, const struct gen *g,
+			const struct mf_routing_config *cfg)
+{
+	int rc = sim_init(s, n, NULL, cfg, NULL);
+	for (size_t i = 1; rc == 0 && i < n; i++) {
+		size_t j = below(rng, i);
+		double d = draw(rng, g);
+		rc = sim_link(s, i, j, true, true, d);
+		if (rc == 0)
+			rc = sim_link(s, j, i, true, true, g->asymmetric ? draw(rng, g) : d);
+	}
+	size_t extra = below(rng, 2 * n + 1);
+	for (size_t k = 0; rc == 0 && k < extra; k++) {
+		size_t i = below(rng, n), j = below(rng, n);
+		if (i == j)
+			continue;
+		double d = draw(rng, g);
+		rc = sim_link(s, i, j, true, true, d);
+		if (rc == 0)
+			rc = sim_link(s, j, i, true, true, g->asymmetric ? draw(rng, g) : d);
+	}
+	return rc;
+}
+
+/* True when every alive DC reaches every other over usable links. */
+static bool connected(const struct sim *s)
+{
+	size_t n = s->n, start = n, seen_n = 0, alive_n = 0, top = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s->alive[i]) {
+			alive_n++;
+			if (start == n)
+				start = i;
+		}
+	if (alive_n == 0)
+		return true;
+	bool *seen = calloc(n, sizeof *seen);
+	size_t *stack = malloc(n * sizeof *stack);
+	if (!seen || !stack) {
+		free(seen);
+		free(stack);
+		return false;
+	}
+	stack[top++] = start;
+	seen[start] = true;
+	while (top) {
+		size_t u = stack[--top];
+		seen_n++;
+		for (size_t v = 0; v < n; v++)
+			if (!seen[v] && s->alive[v] && s->usable[u * n + v] && s->usable[v * n + u]) {
+				seen[v] = true;
+				stack[top++] = v;
+			}
+	}
+	free(seen);
+	free(stack);
+	return seen_n == alive_n;
+}
+
+/* Fails `k` random usable links (both directions; they stay configured).
+ * With keep_connected, a failure that would cut the graph is undone. */
+static int fail_links(struct sim *s, uint64_t *rng, size_t k, bool keep_connected)
+{
+	size_t n = s->n;
+	for (size_t tries = 0; k > 0 && tries < 100 * k; tries++) {
+		size_t i = below(rng, n), j = below(rng, n);
+		if (i == j || !s->usable[i * n + j])
+			continue;
+		double dij = s->dist[i * n + j], dji = s->dist[j * n + i];
+		int rc = sim_link(s, i, j, true, false, 0);
+		if (rc == 0)
+			rc = sim_link(s, j, i, true, false, 0);
+		if (rc < 0)
+			return rc;
+		if (keep_connected && !connected(s)) {
+			sim_link(s, i, j, true, true, dij);
+			sim_link(s, j, i, true, true, dji);
+			continue;
+		}
+		k--;
+	}
+	return 0;
+}
+
+static int max_rounds(size_t n)
+{
+	return (int)(4 * n + 20);
+}
+
+/* Runs to convergence and checks Dijkstra (when exact) and the walks. */
+static bool settle_and_check(struct sim *s, bool exact, int *rounds)
+{
+	int rc = sim_run(s, max_rounds(s->n), rounds);
+	if (rc != 0) {
+		printf("\n  %zu DCs: no convergence (%d)", s->n, rc);
+		return false;
+	}
+	size_t bad = 0;
+	if (exact) {
+		double *ref = malloc(s->n * s->n * sizeof *ref);
+		if (!ref || sim_dijkstra(s, ref) < 0)
+			bad++;
+		else
+			bad += sim_check_dijkstra(s, ref);
+		free(ref);
+	}
+	bad += sim_check_walks(s);
+	return bad == 0;
+}
+
+static struct mf_routing_config cfg_exact(void)
+{
+	struct mf_routing_config c;
+	mf_routing_config_default(&c);
+	c.hysteresis_pct = c.hysteresis_ms = 0;
+	c.readvertise_pct = c.readvertise_ms = 0;
+	return c;
+}
+
+static void test_random_graphs_match_dijkstra_and_reconverge_after_failures(void)
+{
+	uint64_t rng = seed0;
+	struct mf_routing_config c = cfg_exact();
+	size_t graphs = getenv("MF_ROUTING_GRAPHS") ? strtoul(getenv("MF_ROUTING_GRAPHS"), NULL, 0) : 1000;
+	size_t failed = 0, max_n = 200;
+	int worst_rounds = 0, worst_re = 0;
+	uint64_t names_total = 0;
+	clock_t t0 = clock();
+	for (size_t g = 0; g < graphs; g++) {
+		struct gen gen = {.integer = true, .asymmetric = g % 3 == 0};
+		/* Log-uniform sizes: every scale from 2 to 200 DCs is covered
+		 * (about 150 graphs of more than 100 DCs), and the run stays
+		 * within the unit-test budget. */
+		size_t n = (size_t)floor(2.0 * pow((double)max_n / 2.0, (double)(rnd(&rng) >> 11) / 9007199254740992.0) + 0.5);
+		if (g == 0)
+			n = max_n; /* the largest size at least once */
+		struct sim s;
+		int rounds = 0;
+		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0 && settle_and_check(&s, true, &rounds);
+		if (rounds > worst_rounds)
+			worst_rounds = rounds;
+		if (ok) {
+			fail_links(&s, &rng, 1 + below(&rng, n / 10 + 1), true);
+			ok = settle_and_check(&s, true, &rounds);
+			if (rounds > worst_re)
+				worst_re = rounds;
+		}
+		if (!ok && failed++ < 3)
+			printf("\n  graph %zu (%zu DCs) failed", g, n);
+		names_total += s.adverts_sent * n;
+		if (getenv("MF_ROUTING_VERBOSE"))
+			printf("\n  graph %zu: %zu DCs, rounds %d/%d, %.3f s", g, n, worst_rounds, rounds,
+			       (double)(clock() - t0) / CLOCKS_PER_SEC);
+		sim_free(&s);
+	}
+	if (getenv("MF_ROUTING_VERBOSE"))
+		printf("\n  advert names delivered: %llu", (unsigned long long)names_total);
+	printf("\n  %zu graphs of 2..%zu DCs, %zu failed, worst rounds %d (after failures %d), %.1f s ", graphs,
+	       max_n, failed, worst_rounds, worst_re, (double)(clock() - t0) / CLOCKS_PER_SEC);
+	CU_ASSERT_EQUAL(failed, 0);
+}
+
+static void test_real_distances_match_dijkstra(void)
+{
+	uint64_t rng = seed0 ^ 0x1234;
+	struct mf_routing_config c = cfg_exact();
+	size_t failed = 0;
+	for (size_t g = 0; g < 100; g++) {
+		struct gen gen = {.integer = false, .asymmetric = g % 2 == 0};
+		size_t n = 2 + below(&rng, 80);
+		struct sim s;
+		int rounds;
+		/* Float sums may differ in the last bit between the DV order
+		 * and Dijkstra's; real-valued random distances make exact ties
+		 * improbable, and an inexact sum would only show as a mismatch
+		 * we want to see. */
+		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0 && settle_and_check(&s, false, &rounds);
+		double *ref = ok ? malloc(n * n * sizeof *ref) : NULL;
+		if (ref && sim_dijkstra(&s, ref) == 0) {
+			for (size_t a = 0; a < n; a++)
+				for (size_t t = 0; t < n; t++) {
+					size_t i;
+					struct mf_route_view v;
+					if (a == t)
+						continue;
+					if (mf_routing_find(s.eng[a], s.names[t], &i) < 0 ||
+					    mf_routing_route_at(s.eng[a], i, &v) < 0 ||
+					    fabs(v.distance_ms - ref[a * n + t]) > 1e-9 * ref[a * n + t]) {
+						if (ok)
+							printf("\n  graph %zu: %zu->%zu got %.17g want %.17g", g, a, t,
+							       v.distance_ms, ref[a * n + t]);
+						ok = false;
+					}
+				}
+		}
+		free(ref);
+		if (!ok)
+			failed++;
+		sim_free(&s);
+	}
+	CU_ASSERT_EQUAL(failed, 0);
+}
+
+static void test_default_hysteresis_converges_loop_free(void)
+{
+	uint64_t rng = seed0 ^ 0xabcd;
+	struct mf_routing_config c;
+	mf_routing_config_default(&c);
+	size_t failed = 0;
+	for (size_t g = 0; g < 100; g++) {
+		struct gen gen = {.integer = false, .asymmetric = g % 2 == 1};
+		size_t n = 2 + below(&rng, 100);
+		struct sim s;
+		int rounds;
+		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0 && settle_and_check(&s, false, &rounds);
+		if (ok) {
+			/* Coordinate drift: every link moves by up to +-20%. */
+			for (size_t i = 0; i < n; i++)
+				for (size_t j = 0; j < n; j++)
+					if (s.usable[i * n + j])
+						sim_link(&s, i, j, true, true,
+							 s.dist[i * n + j] * (0.8 + 0.4 * (double)below(&rng, 1000) / 1000));
+			fail_links(&s, &rng, 1 + below(&rng, n / 10 + 1), false);
+			ok = settle_and_check(&s, false, &rounds);
+		}
+		if (!ok)
+			failed++;
+		sim_free(&s);
+	}
+	CU_ASSERT_EQUAL(failed, 0);
+}
+
+static void test_through_the_codec_matches_dijkstra(void)
+{
+	uint64_t rng = seed0 ^ 0x77;
+	struct mf_routing_config c = cfg_exact();
+	size_t failed = 0;
+	for (size_t g = 0; g < 20; g++) {
+		struct gen gen = {.integer = true, .asymmetric = false};
+		size_t n = 2 + below(&rng, 150);
+		struct sim s;
+		int rounds;
+		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0;
+		s.via_codec = true;
+		ok = ok && settle_and_check(&s, true, &rounds);
+		if (ok) {
+			fail_links(&s, &rng, 1 + below(&rng, n / 10 + 1), false);
+			ok = settle_and_check(&s, true, &rounds);
+		}
+		if (!ok)
+			failed++;
+		sim_free(&s);
+	}
+	CU_ASSERT_EQUAL(failed, 0);
+}
+
+int main(void)
+{
+	const char *seed = getenv("MF_ROUTING_SEED");
+	if (seed)
+		seed0 = strtoull(seed, NULL, 0);
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("routing_property", NULL, NULL);
+	CU_add_test(s, "random_graphs_match_dijkstra_and_reconverge_after_failures",
+		    test_random_graphs_match_dijkstra_and_reconverge_after_failures);
+	if (getenv("MF_ROUTING_ONLY_RANDOM"))
+		goto run;
+	CU_add_test(s, "real_distances_match_dijkstra", test_real_distances_match_dijkstra);
+	CU_add_test(s, "default_hysteresis_converges_loop_free", test_default_hysteresis_converges_loop_free);
+	CU_add_test(s, "through_the_codec_matches_dijkstra", test_through_the_codec_matches_dijkstra);
+run:
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
