@@ -1,0 +1,289 @@
+/*
+ * tests/sim/test_sim.c — meshfed-sim end to end: coordinate error bounds on
+ * a 36-node WonderNetwork sub-matrix (fixtures/README.md), the JSON report,
+ * label skipping, topology files, kills and argument errors.
+ *
+ * The simulator is deterministic for a seed, so the bounds sit just above
+ * what seed 1 achieves (figures in the comments): a change that makes the
+ * coordinates or their plumbing worse fails here.
+ */
+#include <CUnit/Basic.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MATRIX MF_SIM_FIXTURES "/wondernetwork_36_labelled.csv"
+#define TOPOLOGY MF_SIM_FIXTURES "/three_dcs.json"
+
+/* Runs meshfed-sim with args; stdout into a malloc'd string, exit status
+ * into *status. */
+static char *run(const char *args, int *status)
+{
+	char cmd[2048];
+	size_t len = 0, cap = 1 << 16;
+	char *out = malloc(cap);
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>/dev/null", MF_SIM_BIN, args);
+	FILE *p = popen(cmd, "r");
+	if (p == NULL || out == NULL) {
+		free(out);
+		*status = -1;
+		return NULL;
+	}
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *o = realloc(out, cap *= 2);
+			if (o == NULL)
+				break;
+			out = o;
+		}
+		size_t k = fread(out + len, 1, cap - len - 1, p);
+		if (k == 0)
+			break;
+		len += k;
+	}
+	out[len] = '\0';
+	int st = pclose(p);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return out;
+}
+
+/* Runs with -format json; the parsed array (NULL on any failure). */
+static json_t *run_json(const char *args)
+{
+	char full[2048];
+	int status;
+	snprintf(full, sizeof(full), "%s -format json", args);
+	char *out = run(full, &status);
+	json_t *doc = out && status == 0 ? json_loads(out, 0, NULL) : NULL;
+	free(out);
+	if (doc != NULL && !json_is_array(doc)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
+/* The object of round r, or NULL. */
+static json_t *round_of(json_t *doc, int r)
+{
+	size_t i;
+	json_t *o;
+	json_array_foreach(doc, i, o) {
+		if (json_integer_value(json_object_get(o, "round")) == r)
+			return o;
+	}
+	return NULL;
+}
+
+static double num(json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
+static void test_json_is_an_array_of_reported_rounds_with_required_fields(void)
+{
+	static const char *const reals[] = { "median_rel_err", "p90_rel_err",
+		"best_median_rel_err", "best_p90_rel_err", "view_median_rel_err",
+		"view_p90_rel_err", "view_coverage", "time_s" };
+	static const char *const ints[] = { "round", "up", "right_view", "detections",
+		"false_detections", "suspicions", "udp_sent", "pairs" };
+	json_t *doc = run_json("-matrix " MATRIX " -rounds 60");
+	size_t i;
+	json_t *o;
+	json_int_t last = 0;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(json_array_size(doc), 60); /* <= 100 rounds: every round */
+	json_array_foreach(doc, i, o) {
+		CU_ASSERT_TRUE(json_is_object(o));
+		for (size_t k = 0; k < sizeof(reals) / sizeof(reals[0]); k++)
+			CU_ASSERT_TRUE(json_is_real(json_object_get(o, reals[k])));
+		for (size_t k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
+			CU_ASSERT_TRUE(json_is_integer(json_object_get(o, ints[k])));
+		CU_ASSERT_TRUE(json_is_boolean(json_object_get(o, "converged")));
+		CU_ASSERT_TRUE(json_integer_value(json_object_get(o, "round")) > last);
+		last = json_integer_value(json_object_get(o, "round"));
+		CU_ASSERT_EQUAL(json_integer_value(json_object_get(o, "pairs")), 36 * 35);
+	}
+	json_decref(doc);
+}
+
+static void test_long_runs_report_every_tenth_and_the_landmark_rounds(void)
+{
+	json_t *doc = run_json("-matrix " MATRIX " -rounds 205");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(json_array_size(doc), 20 + 2); /* 10..200, 1, 205 */
+	const int want[] = { 1, 10, 50, 100, 200, 205 };
+	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
+		CU_ASSERT_PTR_NOT_NULL(round_of(doc, want[k]));
+	CU_ASSERT_PTR_NULL(round_of(doc, 5));
+	json_decref(doc);
+}
+
+static void test_coordinate_error_is_within_bound_after_50_and_100_rounds(void)
+{
+	json_t *doc = run_json("-matrix " MATRIX " -rounds 100 -seed 1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	json_t *r50 = round_of(doc, 50), *r100 = round_of(doc, 100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r50);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r100);
+	/* seed 1: 0.055 @50; 0.034 / 0.127 @100 */
+	CU_ASSERT(num(r50, "median_rel_err") <= 0.062);
+	CU_ASSERT(num(r100, "median_rel_err") <= 0.038);
+	CU_ASSERT(num(r100, "p90_rel_err") <= 0.140);
+	CU_ASSERT(num(r100, "median_rel_err") > 0.0);
+	json_decref(doc);
+}
+
+static void test_best_estimate_uses_own_measurements(void)
+{
+	json_t *doc = run_json("-matrix " MATRIX " -rounds 100 -seed 1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	json_t *r100 = round_of(doc, 100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r100);
+	/* every pair measured within 35 rounds, no noise: 0.001 / 0.007 */
+	CU_ASSERT(num(r100, "best_median_rel_err") <= 0.003);
+	CU_ASSERT(num(r100, "best_p90_rel_err") <= 0.012);
+	CU_ASSERT_DOUBLE_EQUAL(num(r100, "view_coverage"), 1.0, 1e-9);
+	json_decref(doc);
+}
+
+static void test_coordinate_error_with_20pct_noise_is_within_bound(void)
+{
+	json_t *doc = run_json("-matrix " MATRIX " -rounds 100 -noise 0.2 -seed 1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	json_t *r100 = round_of(doc, 100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r100);
+	/* seed 1: 0.053 / 0.160 */
+	CU_ASSERT(num(r100, "median_rel_err") <= 0.059);
+	CU_ASSERT(num(r100, "p90_rel_err") <= 0.175);
+	json_decref(doc);
+}
+
+static void test_meshfed_coordinates_beat_serfs_on_the_same_run(void)
+{
+	json_t *fit = run_json("-matrix " MATRIX " -rounds 100 -every 50");
+	json_t *serf = run_json("-matrix " MATRIX " -rounds 100 -every 50 -coords serf");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fit);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(serf);
+	json_t *a = round_of(fit, 100), *b = round_of(serf, 100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	/* seed 1: 0.034 vs 0.076, p90 0.127 vs 0.466 */
+	CU_ASSERT(num(b, "median_rel_err") >= 1.8 * num(a, "median_rel_err"));
+	CU_ASSERT(num(b, "p90_rel_err") >= 2.5 * num(a, "p90_rel_err"));
+	json_decref(fit);
+	json_decref(serf);
+}
+
+static void test_label_row_and_column_do_not_change_the_run(void)
+{
+	char plain[] = "/tmp/test_sim_plain_XXXXXX";
+	char args[512], line[8192];
+	int fd = mkstemp(plain), s1, s2;
+	CU_ASSERT_FATAL(fd >= 0);
+	FILE *in = fopen(MATRIX, "r"), *out = fdopen(fd, "w");
+	CU_ASSERT_FATAL(in != NULL && out != NULL);
+	CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof(line), in)); /* label row */
+	while (fgets(line, sizeof(line), in) != NULL)
+		fputs(strchr(line, ',') + 1, out); /* drop the label column */
+	fclose(in);
+	fclose(out);
+	snprintf(args, sizeof(args), "-matrix %s -rounds 20 -format json", plain);
+	char *a = run(args, &s1);
+	char *b = run("-matrix " MATRIX " -rounds 20 -format json", &s2);
+	unlink(plain);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+	CU_ASSERT_EQUAL(s1, 0);
+	CU_ASSERT_EQUAL(s2, 0);
+	CU_ASSERT_TRUE(strlen(a) > 100);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	free(a);
+	free(b);
+}
+
+static void test_killed_member_is_detected_by_all_without_false_detections(void)
+{
+	json_t *doc = run_json("-matrix " MATRIX " -rounds 60 -kill 5@20");
+	size_t i;
+	json_t *o;
+	json_int_t detections = 0, false_detections = 0;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	json_array_foreach(doc, i, o) {
+		detections += json_integer_value(json_object_get(o, "detections"));
+		false_detections += json_integer_value(json_object_get(o, "false_detections"));
+	}
+	CU_ASSERT_EQUAL(detections, 35); /* one FAILED event in each survivor */
+	CU_ASSERT_EQUAL(false_detections, 0);
+	json_t *last = round_of(doc, 60);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(last);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "up")), 35);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(last, "converged")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "pairs")), 35 * 34);
+	json_decref(doc);
+}
+
+static void test_topology_file_runs_its_servers(void)
+{
+	json_t *doc = run_json("-topology " TOPOLOGY " -rounds 20");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	json_t *last = round_of(doc, 20);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(last);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "up")), 8);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "pairs")), 8 * 7);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(last, "converged")));
+	json_decref(doc);
+}
+
+static void test_bad_arguments_fail(void)
+{
+	int status;
+	char *out;
+	out = run("-matrix /nonexistent/m.csv -rounds 2", &status);
+	CU_ASSERT_EQUAL(status, 1);
+	free(out);
+	out = run("-matrix " MATRIX " -noise 1.5", &status);
+	CU_ASSERT_EQUAL(status, 2);
+	free(out);
+	out = run("-matrix " MATRIX " -topology " TOPOLOGY, &status);
+	CU_ASSERT_EQUAL(status, 2);
+	free(out);
+	out = run("-matrix " MATRIX " -kill 99@2", &status);
+	CU_ASSERT_EQUAL(status, 2);
+	free(out);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+#define T(f) { #f, f }
+		T(test_json_is_an_array_of_reported_rounds_with_required_fields),
+		T(test_long_runs_report_every_tenth_and_the_landmark_rounds),
+		T(test_coordinate_error_is_within_bound_after_50_and_100_rounds),
+		T(test_best_estimate_uses_own_measurements),
+		T(test_coordinate_error_with_20pct_noise_is_within_bound),
+		T(test_meshfed_coordinates_beat_serfs_on_the_same_run),
+		T(test_label_row_and_column_do_not_change_the_run),
+		T(test_killed_member_is_detected_by_all_without_false_detections),
+		T(test_topology_file_runs_its_servers),
+		T(test_bad_arguments_fail),
+#undef T
+	};
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("sim", NULL, NULL);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		CU_add_test(s, tests[i].name, tests[i].fn);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
