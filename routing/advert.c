@@ -727,8 +727,13 @@ int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t
 
 /* --- reassembly --------------------------------------------------------- */
 
+/* One (origin, node): the state being joined, or, once joined, a marker of
+ * the last complete seq so late duplicates of its fragments are dropped. */
 struct mf_advert_asm_slot {
-	struct mf_advert *parts;  /* frag_count of them; parts[i].origin set = have */
+	char *origin, *node;
+	uint64_t seq;
+	bool done;                /* seq is complete; parts are empty */
+	struct mf_advert *parts;  /* count of them; parts[i].origin set = have */
 	uint32_t count, got;
 };
 
@@ -738,11 +743,20 @@ void mf_advert_asm_init(struct mf_advert_asm *s, size_t max_pending)
 	s->max_pending = max_pending ? max_pending : 1024;
 }
 
-static void slot_free(struct mf_advert_asm_slot *sl)
+static void parts_free(struct mf_advert_asm_slot *sl)
 {
-	for (uint32_t i = 0; i < sl->count; i++)
+	for (uint32_t i = 0; sl->parts && i < sl->count; i++)
 		mf_advert_free(&sl->parts[i]);
 	free(sl->parts);
+	sl->parts = NULL;
+	sl->count = sl->got = 0;
+}
+
+static void slot_free(struct mf_advert_asm_slot *sl)
+{
+	parts_free(sl);
+	free(sl->origin);
+	free(sl->node);
 	memset(sl, 0, sizeof *sl);
 }
 
@@ -760,20 +774,10 @@ void mf_advert_asm_free(struct mf_advert_asm *s)
 	memset(s, 0, sizeof *s);
 }
 
-/* Any received part of the slot, to read its key. */
-static const struct mf_advert *slot_any(const struct mf_advert_asm_slot *sl)
-{
-	for (uint32_t i = 0; i < sl->count; i++)
-		if (sl->parts[i].origin)
-			return &sl->parts[i];
-	return NULL;
-}
-
 void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin)
 {
 	for (size_t i = 0; i < s->n;) {
-		const struct mf_advert *k = slot_any(&s->slots[i]);
-		if (strcmp(k->origin, origin) == 0)
+		if (strcmp(s->slots[i].origin, origin) == 0)
 			slot_drop(s, i);
 		else
 			i++;
@@ -797,14 +801,14 @@ static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
 	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
 	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
 	out->gateways = ng ? calloc(ng, sizeof *out->gateways) : NULL;
-	if ((nn && !out->names) || (nr && !out->routes) || (nh && !out->hops) || (ng && !out->gateways)) {
+	out->origin = strdup(sl->origin);
+	out->node = strdup(sl->node);
+	if ((nn && !out->names) || (nr && !out->routes) || (nh && !out->hops) || (ng && !out->gateways) ||
+	    !out->origin || !out->node) {
 		mf_advert_free(out);
 		return MF_ENOMEM;
 	}
-	out->origin = p0->origin;
-	out->node = p0->node;
-	p0->origin = p0->node = NULL;
-	out->seq = p0->seq;
+	out->seq = sl->seq;
 	out->transit = p0->transit;
 	out->frag_index = 0;
 	out->frag_count = 1;
@@ -836,60 +840,77 @@ static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
 	return 0;
 }
 
+static size_t pending(const struct mf_advert_asm *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		n += !s->slots[i].done;
+	return n;
+}
+
 int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf_advert *out)
 {
 	memset(out, 0, sizeof *out);
-	int rc = 0;
 	if (!frag->origin || !frag->node || frag->frag_count == 0 || frag->frag_index >= frag->frag_count) {
 		mf_advert_free(frag);
 		return MF_EINVAL;
 	}
 	size_t i;
-	const struct mf_advert *k = NULL;
-	for (i = 0; i < s->n; i++) {
-		k = slot_any(&s->slots[i]);
-		if (strcmp(k->origin, frag->origin) == 0 && strcmp(k->node, frag->node) == 0)
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->slots[i].origin, frag->origin) == 0 && strcmp(s->slots[i].node, frag->node) == 0)
 			break;
+	struct mf_advert_asm_slot *sl = i < s->n ? &s->slots[i] : NULL;
+	if (sl && (frag->seq < sl->seq || (frag->seq == sl->seq && sl->done))) {
+		mf_advert_free(frag);
+		return 0; /* stale, or a late copy of a state already joined */
 	}
-	if (i < s->n) {
-		if (frag->seq < k->seq) {
-			mf_advert_free(frag);
-			return 0; /* stale */
-		}
-		if (frag->seq > k->seq || frag->frag_count != s->slots[i].count)
-			slot_drop(s, i), i = s->n;
+	if (sl && (frag->seq > sl->seq || frag->frag_count != sl->count)) {
+		parts_free(sl); /* a newer state replaces the partial one */
+		sl->done = false;
 	}
-	if (frag->frag_count == 1) {
-		*out = *frag;
-		memset(frag, 0, sizeof *frag);
-		return 1;
-	}
-	if (i == s->n) {
-		if (s->n >= s->max_pending) {
+	if (!sl) {
+		if (frag->frag_count > 1 && pending(s) >= s->max_pending) {
 			mf_advert_free(frag);
 			return MF_ETOOBIG;
 		}
 		if (s->n == s->cap) {
 			size_t cap = s->cap ? 2 * s->cap : 8;
-			struct mf_advert_asm_slot *sl = realloc(s->slots, cap * sizeof *sl);
-			if (!sl) {
+			struct mf_advert_asm_slot *v = realloc(s->slots, cap * sizeof *v);
+			if (!v) {
 				mf_advert_free(frag);
 				return MF_ENOMEM;
 			}
-			s->slots = sl;
+			s->slots = v;
 			s->cap = cap;
 		}
-		struct mf_advert_asm_slot *sl = &s->slots[s->n];
+		sl = &s->slots[s->n];
 		memset(sl, 0, sizeof *sl);
+		sl->origin = strdup(frag->origin);
+		sl->node = strdup(frag->node);
+		if (!sl->origin || !sl->node) {
+			slot_free(sl);
+			mf_advert_free(frag);
+			return MF_ENOMEM;
+		}
+		s->n++;
+	}
+	sl->seq = frag->seq;
+	if (frag->frag_count == 1) {
+		parts_free(sl);
+		sl->done = true;
+		*out = *frag;
+		memset(frag, 0, sizeof *frag);
+		return 1;
+	}
+	if (!sl->parts) {
 		sl->parts = calloc(frag->frag_count, sizeof *sl->parts);
 		if (!sl->parts) {
 			mf_advert_free(frag);
 			return MF_ENOMEM;
 		}
 		sl->count = frag->frag_count;
-		s->n++;
+		sl->got = 0;
 	}
-	struct mf_advert_asm_slot *sl = &s->slots[i];
 	struct mf_advert *p = &sl->parts[frag->frag_index];
 	if (p->origin) {
 		mf_advert_free(frag); /* duplicate fragment */
@@ -899,7 +920,8 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 	memset(frag, 0, sizeof *frag);
 	if (++sl->got < sl->count)
 		return 0;
-	rc = join(sl, out);
-	slot_drop(s, i);
+	int rc = join(sl, out);
+	parts_free(sl);
+	sl->done = rc == 0;
 	return rc < 0 ? rc : 1;
 }
