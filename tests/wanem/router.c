@@ -40,7 +40,7 @@
 #include "tests/wanem/net.h"
 #include "tests/wanem/queue.h"
 
-#define PKT_MAX 2048          /* TUN MTU is 1500 */
+#define PKT_MAX 65535         /* any MTU a host may set on its eth0 */
 #define QUEUE_LIMIT 200000    /* packets held at most (~2 s at 100k pps) */
 #define READ_BURST 64         /* packets read from one TUN per wake-up */
 #define TUN_TXQLEN 10000      /* host-side queue in front of our read() */
@@ -77,7 +77,7 @@ struct router {
 	int ep, tfd, sfd, ctl;
 	int64_t armed_ns;      /* deadline the timerfd is set to, 0: none */
 	int64_t wake_ns;       /* timer wake-up latency, moving average */
-	struct mf_wanem_pkt *spare; /* read buffer reused after a drop */
+	uint8_t buf[PKT_MAX];  /* read buffer; held packets get a copy */
 };
 
 static uint32_t rng_u32(struct rng *r)
@@ -226,21 +226,21 @@ static int watch(struct router *r, int fd, uint64_t tag)
 	return epoll_ctl(r->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? MF_EIO : 0;
 }
 
-static void deliver(struct router *r, struct mf_wanem_pkt *p)
+static void deliver(struct router *r, uint32_t host, const uint8_t *d,
+		    size_t len)
 {
-	if (write(r->tun[p->dst_host], p->data, p->len) == p->len)
+	if (write(r->tun[host], d, len) == (ssize_t)len)
 		r->st.forwarded++;
 	else
 		r->st.drop_bad++;
 }
 
-/* One packet read from host `src`'s TUN into r->spare. */
-static void on_packet(struct router *r, size_t src, int64_t now)
+/* One packet of `len` bytes read from host `src`'s TUN into r->buf. */
+static void on_packet(struct router *r, size_t src, size_t len, int64_t now)
 {
-	struct mf_wanem_pkt *p = r->spare;
-	const uint8_t *d = p->data;
+	const uint8_t *d = r->buf;
 	size_t n_dcs = r->cfg->topo->n_dcs;
-	if (p->len < 20 || (d[0] >> 4) != 4 || d[12 + 4] != 198 ||
+	if (len < 20 || (d[0] >> 4) != 4 || d[12 + 4] != 198 ||
 	    d[12 + 5] != 18 || d[12 + 6] == 0 || d[12 + 6] > n_dcs) {
 		r->st.drop_bad++; /* IPv6, broadcast, outside 198.18/15 */
 		return;
@@ -266,36 +266,39 @@ static void on_packet(struct router *r, size_t src, int64_t now)
 			r->st.drop_nolink++;
 		return;
 	}
+	if (delay == 0) {
+		deliver(r, (uint32_t)dst, d, len);
+		return;
+	}
+	struct mf_wanem_pkt *p = mf_wanem_pkt_new(len);
+	if (!p) {
+		r->st.drop_full++;
+		return;
+	}
+	memcpy(p->data, d, len);
+	p->len = (uint16_t)len;
 	p->dst_host = (uint32_t)dst;
 	p->src_dc = (uint16_t)sdc;
 	p->dst_dc = (uint16_t)ddc;
-	if (delay == 0) {
-		deliver(r, p);
-		return;
-	}
 	p->release_ns = now + delay;
 	if (mf_wanem_queue_push(&r->q, p) < 0) {
+		mf_wanem_pkt_free(p);
 		r->st.drop_full++;
 		return;
 	}
 	if (r->q.len > r->st.max_queued)
 		r->st.max_queued = r->q.len;
-	r->spare = NULL;
 }
 
-static int read_tun(struct router *r, size_t host)
+static void read_tun(struct router *r, size_t host)
 {
 	int64_t now = now_ns();
 	for (int i = 0; i < READ_BURST; i++) {
-		if (!r->spare && !(r->spare = mf_wanem_pkt_new(PKT_MAX)))
-			return MF_ENOMEM;
-		ssize_t n = read(r->tun[host], r->spare->data, PKT_MAX);
+		ssize_t n = read(r->tun[host], r->buf, sizeof r->buf);
 		if (n <= 0)
 			break;
-		r->spare->len = (uint16_t)n;
-		on_packet(r, host, now);
+		on_packet(r, host, (size_t)n, now);
 	}
-	return 0;
 }
 
 /* A timerfd wakes us ~0.1 ms late on a VM: arm it that much early and
@@ -332,7 +335,7 @@ static void release_due(struct router *r)
 		if (late > r->st.late_max_ns)
 			r->st.late_max_ns = late;
 		if (mf_wanem_net_passes(&r->net, p->src_dc, p->dst_dc))
-			deliver(r, p);
+			deliver(r, p->dst_host, p->data, p->len);
 		else
 			r->st.drop_down++;
 		mf_wanem_pkt_free(p);
@@ -463,7 +466,6 @@ static void teardown(struct router *r)
 		close(r->sfd);
 	free(r->tun);
 	free(r->by_addr);
-	free(r->spare);
 	mf_wanem_queue_free(&r->q);
 	mf_wanem_net_free(&r->net);
 }
@@ -500,8 +502,7 @@ int mf_wanem_router_run(const struct mf_wanem_router_cfg *cfg)
 			uint64_t tag = ev[i].data.u64;
 			switch (tag & TAG_MASK) {
 			case 0:
-				if (read_tun(&r, (size_t)tag) < 0)
-					r.st.drop_full++;
+				read_tun(&r, (size_t)tag);
 				break;
 			case TAG_TIMER:
 				on_timer(&r);
