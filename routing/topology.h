@@ -11,6 +11,13 @@
  *
  * Datacenters keep the order of the file (jansson iterates objects in
  * insertion order), so DC index i means the same DC to every tool.
+ *
+ * What the numbers mean, for every tool that emulates the network:
+ * one-way delay = rtt_ms / 2 between DCs, intra_dc_rtt_ms / 2 inside one;
+ * jitter_ms: each inter-DC one-way delay gets a uniform offset in
+ * [-jitter_ms/2, +jitter_ms/2] (clamped at 0), so the mean RTT stays the
+ * configured one; loss applies to each direction of an inter-DC pair.
+ * Intra-DC traffic has neither loss nor jitter (tests/wanem does so).
  */
 #ifndef MF_ROUTING_TOPOLOGY_H
 #define MF_ROUTING_TOPOLOGY_H
