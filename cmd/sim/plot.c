@@ -46,7 +46,7 @@ int mf_sim_plot(const struct mf_sim_report *r, const char *png, const char *titl
 		return MF_EIO;
 	}
 	fprintf(g,
-		"set terminal png size 900,560\n"
+		"set terminal pngcairo size 900,560\n"
 		"set output \"%s\"\n"
 		"set title \"%s\"\n"
 		"set xlabel \"time (s, virtual)\"\n"
