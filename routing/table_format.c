@@ -1,0 +1,375 @@
+#include "routing/table_format.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "gossip/err.h"
+
+int mf_table_format_parse(const char *name, enum mf_table_format *f)
+{
+	if (name && strcmp(name, "table") == 0)
+		*f = MF_TABLE_TEXT;
+	else if (name && strcmp(name, "json") == 0)
+		*f = MF_TABLE_JSON;
+	else if (name && strcmp(name, "dot") == 0)
+		*f = MF_TABLE_DOT;
+	else
+		return MF_EINVAL;
+	return 0;
+}
+
+/* --- JSON ---------------------------------------------------------------- */
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+static int set(json_t *o, const char *k, json_t *v)
+{
+	return v && json_object_set_new(o, k, v) == 0 ? 0 : MF_ENOMEM;
+}
+
+static json_t *route_json(const struct mf_table_route *r)
+{
+	json_t *o = json_object(), *path = json_array(), *gws = json_array();
+	int rc = o && path && gws ? 0 : MF_ENOMEM;
+	for (size_t k = 0; rc == 0 && k < r->path_len; k++)
+		rc = json_array_append_new(path, json_string(r->path[k])) ? MF_ENOMEM : 0;
+	for (size_t k = 0; rc == 0 && k < r->n_endpoints; k++) {
+		json_t *g = json_object();
+		rc = g ? 0 : MF_ENOMEM;
+		if (rc == 0)
+			rc = set(g, "name", json_string(r->endpoints[k].gateway));
+		if (rc == 0)
+			rc = set(g, "addr", json_string(r->endpoints[k].addr));
+		if (json_array_append_new(gws, g))
+			rc = MF_ENOMEM;
+	}
+	if (rc == 0)
+		rc = set(o, "target", json_string(r->target));
+	if (rc == 0)
+		rc = set(o, "status", json_string(mf_route_status_name(r->status)));
+	if (rc == 0)
+		rc = set(o, "next_hop", r->next_hop ? json_string(r->next_hop) : json_null());
+	if (rc == 0)
+		rc = set(o, "distance_ms", num_or_null(r->distance_ms));
+	if (rc == 0) {
+		rc = set(o, "path", path);
+		path = NULL;
+	}
+	if (rc == 0)
+		rc = set(o, "mode", json_string(mf_route_mode_name(r->mode)));
+	if (rc == 0)
+		rc = set(o, "down", json_boolean(r->down));
+	if (rc == 0) {
+		rc = set(o, "gateways", gws);
+		gws = NULL;
+	}
+	json_decref(path);
+	json_decref(gws);
+	if (rc < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+static int format_json(const struct mf_table *t, char **out)
+{
+	json_t *o = json_object(), *routes = json_array(), *links = json_array();
+	int rc = o && routes && links ? 0 : MF_ENOMEM;
+	for (size_t i = 0; rc == 0 && i < t->n_routes; i++)
+		rc = json_array_append_new(routes, route_json(&t->routes[i])) ? MF_ENOMEM : 0;
+	for (size_t i = 0; rc == 0 && i < t->n_links; i++) {
+		json_t *l = json_object();
+		rc = l ? 0 : MF_ENOMEM;
+		if (rc == 0)
+			rc = set(l, "from", json_string(t->links[i].from));
+		if (rc == 0)
+			rc = set(l, "to", json_string(t->links[i].to));
+		if (rc == 0)
+			rc = set(l, "distance_ms", num_or_null(t->links[i].distance_ms));
+		if (rc == 0)
+			rc = set(l, "usable", json_boolean(t->links[i].usable));
+		if (json_array_append_new(links, l))
+			rc = MF_ENOMEM;
+	}
+	if (rc == 0)
+		rc = set(o, "datacenter", json_string(t->datacenter ? t->datacenter : ""));
+	if (rc == 0)
+		rc = set(o, "version", json_integer((json_int_t)t->version));
+	if (rc == 0) {
+		rc = set(o, "routes", routes);
+		routes = NULL;
+	}
+	if (rc == 0) {
+		rc = set(o, "links", links);
+		links = NULL;
+	}
+	json_decref(routes);
+	json_decref(links);
+	if (rc == 0) {
+		*out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		rc = *out ? 0 : MF_ENOMEM;
+	}
+	json_decref(o);
+	return rc;
+}
+
+static int take_str(json_t *o, const char *k, bool nullable, char **out)
+{
+	json_t *v = json_object_get(o, k);
+	*out = NULL;
+	if (nullable && (!v || json_is_null(v)))
+		return 0;
+	if (!json_is_string(v))
+		return MF_EMALFORMED;
+	*out = strdup(json_string_value(v));
+	return *out ? 0 : MF_ENOMEM;
+}
+
+static int take_num(json_t *o, const char *k, double *out)
+{
+	json_t *v = json_object_get(o, k);
+	if (!v || json_is_null(v)) {
+		*out = INFINITY;
+		return 0;
+	}
+	if (!json_is_number(v))
+		return MF_EMALFORMED;
+	*out = json_number_value(v);
+	return 0;
+}
+
+static int parse_route(json_t *o, struct mf_table_route *r)
+{
+	char *s = NULL;
+	int rc;
+	if (!json_is_object(o))
+		return MF_EMALFORMED;
+	if ((rc = take_str(o, "target", false, &r->target)) || (rc = take_str(o, "next_hop", true, &r->next_hop)) ||
+	    (rc = take_num(o, "distance_ms", &r->distance_ms)))
+		return rc;
+	if ((rc = take_str(o, "status", false, &s)) == 0)
+		rc = mf_route_status_parse(s, &r->status) ? MF_EMALFORMED : 0;
+	free(s);
+	s = NULL;
+	if (rc == 0 && (rc = take_str(o, "mode", false, &s)) == 0)
+		rc = mf_route_mode_parse(s, &r->mode) ? MF_EMALFORMED : 0;
+	free(s);
+	if (rc < 0)
+		return rc;
+	json_t *down = json_object_get(o, "down");
+	if (down && !json_is_boolean(down))
+		return MF_EMALFORMED;
+	r->down = down && json_is_true(down);
+	json_t *path = json_object_get(o, "path"), *gws = json_object_get(o, "gateways");
+	if (!json_is_array(path) || (gws && !json_is_array(gws)))
+		return MF_EMALFORMED;
+	size_t np = json_array_size(path), ng = gws ? json_array_size(gws) : 0;
+	r->path = np ? calloc(np, sizeof *r->path) : NULL;
+	r->endpoints = ng ? calloc(ng, sizeof *r->endpoints) : NULL;
+	if ((np && !r->path) || (ng && !r->endpoints))
+		return MF_ENOMEM;
+	for (size_t k = 0; k < np; k++) {
+		json_t *v = json_array_get(path, k);
+		if (!json_is_string(v))
+			return MF_EMALFORMED;
+		r->path_len = k + 1;
+		if (!(r->path[k] = strdup(json_string_value(v))))
+			return MF_ENOMEM;
+	}
+	for (size_t k = 0; k < ng; k++) {
+		json_t *g = json_array_get(gws, k);
+		if (!json_is_object(g))
+			return MF_EMALFORMED;
+		r->n_endpoints = k + 1;
+		if ((rc = take_str(g, "name", false, &r->endpoints[k].gateway)) ||
+		    (rc = take_str(g, "addr", false, &r->endpoints[k].addr)))
+			return rc;
+	}
+	return 0;
+}
+
+int mf_table_parse_json(const char *json, size_t len, struct mf_table *t)
+{
+	memset(t, 0, sizeof *t);
+	json_t *o = json_loadb(json, len, 0, NULL);
+	int rc = json_is_object(o) ? 0 : MF_EMALFORMED;
+	json_t *ver = o ? json_object_get(o, "version") : NULL;
+	json_t *routes = o ? json_object_get(o, "routes") : NULL, *links = o ? json_object_get(o, "links") : NULL;
+	if (rc == 0 && (!json_is_integer(ver) || json_integer_value(ver) < 0 || !json_is_array(routes) ||
+			(links && !json_is_array(links))))
+		rc = MF_EMALFORMED;
+	if (rc == 0)
+		rc = take_str(o, "datacenter", false, &t->datacenter);
+	if (rc == 0) {
+		t->version = (uint64_t)json_integer_value(ver);
+		size_t n = json_array_size(routes), m = links ? json_array_size(links) : 0;
+		t->routes = n ? calloc(n, sizeof *t->routes) : NULL;
+		t->links = m ? calloc(m, sizeof *t->links) : NULL;
+		if ((n && !t->routes) || (m && !t->links))
+			rc = MF_ENOMEM;
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			t->n_routes = i + 1;
+			rc = parse_route(json_array_get(routes, i), &t->routes[i]);
+		}
+		for (size_t i = 0; rc == 0 && i < m; i++) {
+			json_t *l = json_array_get(links, i), *u = json_object_get(l, "usable");
+			t->n_links = i + 1;
+			if (!json_is_object(l) || (u && !json_is_boolean(u))) {
+				rc = MF_EMALFORMED;
+				break;
+			}
+			t->links[i].usable = !u || json_is_true(u);
+			if ((rc = take_str(l, "from", false, &t->links[i].from)) == 0 &&
+			    (rc = take_str(l, "to", false, &t->links[i].to)) == 0)
+				rc = take_num(l, "distance_ms", &t->links[i].distance_ms);
+			if (rc == 0 && isinf(t->links[i].distance_ms))
+				t->links[i].distance_ms = NAN; /* null: unknown */
+		}
+	}
+	json_decref(o);
+	if (rc < 0)
+		mf_table_free(t);
+	return rc;
+}
+
+/* --- text ---------------------------------------------------------------- */
+
+static void fmt_dist(char *buf, size_t len, double d)
+{
+	if (isfinite(d))
+		snprintf(buf, len, "%.1f ms", d);
+	else
+		snprintf(buf, len, "-");
+}
+
+static int format_text(const struct mf_table *t, char **out)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(out, &len);
+	if (!f)
+		return MF_ENOMEM;
+	int wt = 6, wn = 8;
+	for (size_t i = 0; i < t->n_routes; i++) {
+		int a = (int)strlen(t->routes[i].target), b = t->routes[i].next_hop ? (int)strlen(t->routes[i].next_hop) : 1;
+		wt = a > wt ? a : wt;
+		wn = b > wn ? b : wn;
+	}
+	fprintf(f, "datacenter %s  version %llu\n", t->datacenter ? t->datacenter : "?",
+		(unsigned long long)t->version);
+	fprintf(f, "%-*s  %-12s  %-*s  %10s  %-10s  %s\n", wt, "TARGET", "STATUS", wn, "NEXT HOP", "DISTANCE", "MODE",
+		"PATH / GATEWAYS");
+	for (size_t i = 0; i < t->n_routes; i++) {
+		const struct mf_table_route *r = &t->routes[i];
+		char st[24], d[32];
+		snprintf(st, sizeof st, "%s%s", mf_route_status_name(r->status), r->down ? " (down)" : "");
+		fmt_dist(d, sizeof d, r->distance_ms);
+		fprintf(f, "%-*s  %-12s  %-*s  %10s  %-10s  ", wt, r->target, st, wn, r->next_hop ? r->next_hop : "-",
+			d, mf_route_mode_name(r->mode));
+		for (size_t k = 0; k < r->path_len; k++)
+			fprintf(f, "%s%s", k ? " > " : "", r->path[k]);
+		if (r->path_len == 0)
+			fputs("-", f);
+		for (size_t k = 0; k < r->n_endpoints; k++)
+			fprintf(f, "%s%s=%s", k ? ", " : "  [", r->endpoints[k].gateway, r->endpoints[k].addr);
+		fputs(r->n_endpoints ? "]\n" : "\n", f);
+	}
+	return fclose(f) == 0 ? 0 : MF_ENOMEM;
+}
+
+/* --- Graphviz dot -------------------------------------------------------- */
+
+/* A quoted dot id; DC names are [A-Za-z0-9._-] already, but a table parsed
+ * from JSON may carry anything. */
+static void dot_id(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', f);
+		fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+	}
+	fputc('"', f);
+}
+
+static bool pair_is(const char *a, const char *b, const char *x, const char *y)
+{
+	return (strcmp(a, x) == 0 && strcmp(b, y) == 0) || (strcmp(a, y) == 0 && strcmp(b, x) == 0);
+}
+
+static bool is_next_hop_edge(const struct mf_table *t, const char *a, const char *b)
+{
+	for (size_t i = 0; i < t->n_routes; i++)
+		if (t->routes[i].next_hop && pair_is(a, b, t->datacenter, t->routes[i].next_hop))
+			return true;
+	return false;
+}
+
+static int format_dot(const struct mf_table *t, char **out)
+{
+	size_t len = 0;
+	FILE *f = open_memstream(out, &len);
+	if (!f)
+		return MF_ENOMEM;
+	const char *self = t->datacenter ? t->datacenter : "?";
+	fputs("graph ", f);
+	dot_id(f, self);
+	fprintf(f, " {\n  label=\"routes of %s, version %llu (red: next hops)\";\n", self,
+		(unsigned long long)t->version);
+	fputs("  node [shape=box, fontname=\"Helvetica\"];\n  edge [fontname=\"Helvetica\", fontsize=10];\n", f);
+	for (size_t i = 0; i < t->n_routes; i++) {
+		const struct mf_table_route *r = &t->routes[i];
+		fputs("  ", f);
+		dot_id(f, r->target);
+		if (r->status == MF_ROUTE_LOCAL)
+			fputs(" [style=filled, fillcolor=lightblue, penwidth=2]", f);
+		else if (r->status == MF_ROUTE_UNREACHABLE)
+			fputs(" [style=dashed, fontcolor=gray]", f);
+		else if (isfinite(r->distance_ms))
+			fprintf(f, " [xlabel=\"%.1f ms\"]", r->distance_ms);
+		fputs(";\n", f);
+	}
+	/* Links, each unordered pair once (the first seen keeps its label). */
+	for (size_t i = 0; i < t->n_links; i++) {
+		const struct mf_table_link *l = &t->links[i];
+		bool dup = false;
+		for (size_t k = 0; k < i && !dup; k++)
+			dup = pair_is(l->from, l->to, t->links[k].from, t->links[k].to);
+		if (dup)
+			continue;
+		fputs("  ", f);
+		dot_id(f, l->from);
+		fputs(" -- ", f);
+		dot_id(f, l->to);
+		fputs(" [", f);
+		if (isfinite(l->distance_ms))
+			fprintf(f, "label=\"%.1f\"", l->distance_ms);
+		else
+			fputs("label=\"?\"", f);
+		if (!l->usable)
+			fputs(", style=dashed, color=gray", f);
+		if (is_next_hop_edge(t, l->from, l->to))
+			fputs(", color=red, penwidth=2.5", f);
+		fputs("];\n", f);
+	}
+	fputs("}\n", f);
+	return fclose(f) == 0 ? 0 : MF_ENOMEM;
+}
+
+int mf_table_format(const struct mf_table *t, enum mf_table_format fmt, char **out)
+{
+	*out = NULL;
+	switch (fmt) {
+	case MF_TABLE_TEXT: return format_text(t, out);
+	case MF_TABLE_JSON: return format_json(t, out);
+	case MF_TABLE_DOT: return format_dot(t, out);
+	}
+	return MF_EINVAL;
+}

@@ -1,0 +1,44 @@
+/*
+ * routing/table_format.h — a next-hop table as JSON, text or Graphviz dot.
+ *
+ * Contract: pure rendering of a struct mf_table (routing/table.h) into a
+ * malloc'd NUL-terminated string, and parsing the JSON form back (for the
+ * CLI client and tests). No I/O, no clock. The JSON form is what
+ * `meshfed routes -format json` prints:
+ *
+ *   { "datacenter": "dc1", "version": 7,
+ *     "routes": [ { "target": "dc5", "status": "via", "next_hop": "dc4",
+ *                   "distance_ms": 45.0, "path": ["dc1", "dc4", "dc5"],
+ *                   "mode": "multi-hop", "down": false,
+ *                   "gateways": [ { "name": "dc4-g1",
+ *                                   "addr": "203.0.113.4:8443" } ] } ],
+ *     "links": [ { "from": "dc1", "to": "dc4", "distance_ms": 20.0,
+ *                  "usable": true } ] }
+ *
+ * next_hop is null for local and unreachable targets; distance_ms is null
+ * when infinite (unreachable, or a single-hop link that is down).
+ */
+#ifndef MF_ROUTING_TABLE_FORMAT_H
+#define MF_ROUTING_TABLE_FORMAT_H
+
+#include <stddef.h>
+
+#include "routing/table.h"
+
+enum mf_table_format {
+	MF_TABLE_TEXT = 0, /* aligned columns for people */
+	MF_TABLE_JSON = 1,
+	MF_TABLE_DOT = 2,  /* DC graph, link distances, next hops in red */
+};
+
+/* "table", "json" or "dot"; MF_EINVAL otherwise. */
+int mf_table_format_parse(const char *name, enum mf_table_format *f);
+
+/* Renders t; *out is malloc'd (free it). */
+int mf_table_format(const struct mf_table *t, enum mf_table_format f, char **out);
+
+/* Parses the JSON form; strict about types, MF_EMALFORMED on any mismatch.
+ * On failure *t is left empty. */
+int mf_table_parse_json(const char *json, size_t len, struct mf_table *t);
+
+#endif

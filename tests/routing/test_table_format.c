@@ -1,0 +1,206 @@
+/* Unit tests of routing/table_format.c: the JSON schema of
+ * `meshfed routes -format json`, the text table and the Graphviz graph. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+#include <jansson.h>
+
+#include "gossip/err.h"
+#include "routing/table_format.h"
+#include "tests/routing/fixture.h"
+#include "tests/routing/helpers.h"
+
+/* dc1's table in the converged areas_5 fixture, with gateways on dc4. */
+static int dc1_table(struct mf_table *t, const char *file)
+{
+	struct sim s;
+	int rounds, rc = fixture_load(file, NULL, &s);
+	if (rc < 0)
+		return rc;
+	struct mf_gateway_tag tag = {"dc:dc1", "192.0.2.41:8443"};
+	struct mf_gateway g = {.name = "dc4-g1", .lan = "10.4.0.1:8443", .wan = "203.0.113.4:8443", .n_tags = 1,
+			       .tags = &tag};
+	int i4 = sim_index(&s, "dc4");
+	if (i4 >= 0)
+		mf_routing_set_gateways(s.eng[i4], &g, 1);
+	rc = sim_run(&s, 50, &rounds);
+	if (rc == 0)
+		rc = mf_routing_table(s.eng[sim_index(&s, "dc1")], t);
+	sim_free(&s);
+	return rc;
+}
+
+static const struct mf_table_route *find(const struct mf_table *t, const char *target)
+{
+	for (size_t i = 0; i < t->n_routes; i++)
+		if (strcmp(t->routes[i].target, target) == 0)
+			return &t->routes[i];
+	return NULL;
+}
+
+static void test_json_has_the_documented_schema(void)
+{
+	struct mf_table t;
+	char *s = NULL;
+	CU_ASSERT_EQUAL_FATAL(dc1_table(&t, "areas_5.json"), 0);
+	CU_ASSERT_EQUAL(mf_table_format(&t, MF_TABLE_JSON, &s), 0);
+	json_t *o = json_loads(s, 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "datacenter")), "dc1");
+	CU_ASSERT_TRUE(json_is_integer(json_object_get(o, "version")));
+	json_t *routes = json_object_get(o, "routes");
+	CU_ASSERT_EQUAL(json_array_size(routes), 5);
+	size_t i;
+	json_t *r;
+	json_array_foreach(routes, i, r) {
+		static const char *keys[] = {"target", "status", "next_hop", "distance_ms", "path", "mode", "gateways"};
+		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+			CU_ASSERT_PTR_NOT_NULL(json_object_get(r, keys[k]));
+		CU_ASSERT_TRUE(json_is_array(json_object_get(r, "path")));
+		CU_ASSERT_TRUE(json_is_array(json_object_get(r, "gateways")));
+		if (strcmp(json_string_value(json_object_get(r, "target")), "dc5") == 0) {
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "status")), "via");
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "next_hop")), "dc4");
+			CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(r, "distance_ms")), 45, 1e-9);
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(r, "path"), 1)), "dc4");
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "mode")), "multi-hop");
+			json_t *g = json_array_get(json_object_get(r, "gateways"), 0);
+			/* dc4's gateway as dc1 must dial it: its dc:dc1 address. */
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(g, "addr")), "192.0.2.41:8443");
+		}
+		if (strcmp(json_string_value(json_object_get(r, "target")), "dc1") == 0)
+			CU_ASSERT_TRUE(json_is_null(json_object_get(r, "next_hop")));
+	}
+	json_decref(o);
+	free(s);
+	mf_table_free(&t);
+}
+
+static void test_unreachable_distance_is_null_in_json(void)
+{
+	struct mf_routing *r = h_engine("dc1", 10, 5);
+	struct mf_advert a;
+	struct mf_table t;
+	char *s = NULL;
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc9 5");
+	mf_routing_set_advert(r, &a);
+	mf_advert_free(&a);
+	mf_routing_recompute(r, NULL);
+	mf_routing_withdraw_origin(r, "dc2"); /* dc9 is gone with it */
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL_FATAL(mf_routing_table(r, &t), 0);
+	CU_ASSERT_EQUAL(find(&t, "dc9")->status, MF_ROUTE_UNREACHABLE);
+	CU_ASSERT_EQUAL(mf_table_format(&t, MF_TABLE_JSON, &s), 0);
+	json_t *o = json_loads(s, 0, NULL), *row = json_array_get(json_object_get(o, "routes"), 2);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "target")), "dc9");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "status")), "unreachable");
+	CU_ASSERT_TRUE(json_is_null(json_object_get(row, "distance_ms")));
+	CU_ASSERT_TRUE(json_is_null(json_object_get(row, "next_hop")));
+	CU_ASSERT_EQUAL(json_array_size(json_object_get(row, "path")), 0);
+	json_decref(o);
+	free(s);
+	mf_table_free(&t);
+	mf_routing_free(r);
+}
+
+static void test_json_parses_back_to_the_same_table(void)
+{
+	struct mf_table t, u;
+	char *s = NULL, *s2 = NULL;
+	CU_ASSERT_EQUAL_FATAL(dc1_table(&t, "areas_5.json"), 0);
+	CU_ASSERT_EQUAL(mf_table_format(&t, MF_TABLE_JSON, &s), 0);
+	CU_ASSERT_EQUAL(mf_table_parse_json(s, strlen(s), &u), 0);
+	CU_ASSERT_EQUAL(u.n_routes, t.n_routes);
+	CU_ASSERT_EQUAL(u.version, t.version);
+	CU_ASSERT_EQUAL(mf_table_format(&u, MF_TABLE_JSON, &s2), 0);
+	CU_ASSERT_STRING_EQUAL(s, s2);
+	free(s);
+	free(s2);
+	mf_table_free(&t);
+	mf_table_free(&u);
+}
+
+static void test_json_parser_rejects_wrong_types(void)
+{
+	struct mf_table u;
+	const char *bad[] = {
+		"[]",
+		"{\"datacenter\": \"dc1\", \"version\": \"7\", \"routes\": []}",
+		"{\"datacenter\": \"dc1\", \"version\": 7, \"routes\": [{\"target\": 5}]}",
+		"{\"datacenter\": \"dc1\", \"version\": 7, \"routes\": [{\"target\": \"dc2\", \"status\": \"sideways\", "
+		"\"mode\": \"multi-hop\", \"path\": []}]}",
+		"{\"datacenter\": \"dc1\", \"version\": 7, \"routes\": [{\"target\": \"dc2\", \"status\": \"via\", "
+		"\"mode\": \"multi-hop\", \"path\": [1]}]}",
+		"not json",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		CU_ASSERT_EQUAL(mf_table_parse_json(bad[i], strlen(bad[i]), &u), MF_EMALFORMED);
+}
+
+static void test_text_lists_every_target_with_path(void)
+{
+	struct mf_table t;
+	char *s = NULL;
+	CU_ASSERT_EQUAL_FATAL(dc1_table(&t, "areas_5.json"), 0);
+	CU_ASSERT_EQUAL(mf_table_format(&t, MF_TABLE_TEXT, &s), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "datacenter dc1"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "dc1 > dc4 > dc5"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "45.0 ms"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "dc4-g1=192.0.2.41:8443"));
+	size_t lines = 0;
+	for (const char *p = s; *p; p++)
+		lines += *p == '\n';
+	CU_ASSERT_EQUAL(lines, 2 + t.n_routes);
+	free(s);
+	mf_table_free(&t);
+}
+
+static void test_dot_highlights_next_hops(void)
+{
+	struct mf_table t;
+	char *s = NULL;
+	CU_ASSERT_EQUAL_FATAL(dc1_table(&t, "areas_5.json"), 0);
+	CU_ASSERT_EQUAL(mf_table_format(&t, MF_TABLE_DOT, &s), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "graph \"dc1\" {"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"dc1\" -- \"dc4\" [label=\"20.0\", color=red"));
+	/* dc4's own link to dc5, learned from its advertisement, not red. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"dc4\" -- \"dc5\" [label=\"25.0\"];"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"dc1\" [style=filled"));
+	free(s);
+	mf_table_free(&t);
+}
+
+static void test_format_names_parse(void)
+{
+	enum mf_table_format f;
+	CU_ASSERT_EQUAL(mf_table_format_parse("table", &f), 0);
+	CU_ASSERT_EQUAL(f, MF_TABLE_TEXT);
+	CU_ASSERT_EQUAL(mf_table_format_parse("json", &f), 0);
+	CU_ASSERT_EQUAL(f, MF_TABLE_JSON);
+	CU_ASSERT_EQUAL(mf_table_format_parse("dot", &f), 0);
+	CU_ASSERT_EQUAL(f, MF_TABLE_DOT);
+	CU_ASSERT_EQUAL(mf_table_format_parse("yaml", &f), MF_EINVAL);
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("routing_table_format", NULL, NULL);
+	CU_add_test(s, "json_has_the_documented_schema", test_json_has_the_documented_schema);
+	CU_add_test(s, "unreachable_distance_is_null_in_json", test_unreachable_distance_is_null_in_json);
+	CU_add_test(s, "json_parses_back_to_the_same_table", test_json_parses_back_to_the_same_table);
+	CU_add_test(s, "json_parser_rejects_wrong_types", test_json_parser_rejects_wrong_types);
+	CU_add_test(s, "text_lists_every_target_with_path", test_text_lists_every_target_with_path);
+	CU_add_test(s, "dot_highlights_next_hops", test_dot_highlights_next_hops);
+	CU_add_test(s, "format_names_parse", test_format_names_parse);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
