@@ -295,9 +295,19 @@ static void read_tun(struct router *r, size_t host)
 	int64_t now = now_ns();
 	for (int i = 0; i < READ_BURST; i++) {
 		ssize_t n = read(r->tun[host], r->buf, sizeof r->buf);
-		if (n <= 0)
-			break;
-		on_packet(r, host, (size_t)n, now);
+		if (n > 0) {
+			on_packet(r, host, (size_t)n, now);
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			/* the device is gone (its namespace was deleted under
+			 * us): stop watching, or a level-triggered error would
+			 * spin this real-time process */
+			fprintf(stderr, "wanem router: %s: %s; host dropped\n",
+				r->cfg->hosts[host].name, strerror(errno));
+			epoll_ctl(r->ep, EPOLL_CTL_DEL, r->tun[host], NULL);
+		}
+		break;
 	}
 }
 
