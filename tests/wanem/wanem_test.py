@@ -41,12 +41,14 @@ def kv(line):
 class Wan:
     """One emulated WAN: `with Wan(topology_dict, 'rtt') as w: ...`."""
 
-    def __init__(self, topology, tag):
+    def __init__(self, topology, tag, wanem=None, echo=None):
+        """wanem, echo: the binaries; default sys.argv[1] and [2]."""
         need_root()
-        if len(sys.argv) != 3:
+        if wanem is None and len(sys.argv) != 3:
             sys.exit("usage: %s WANEM UDP_ECHO" % sys.argv[0])
-        self.wanem = os.path.abspath(sys.argv[1])
-        self.echo = os.path.abspath(sys.argv[2])
+        self.wanem = os.path.abspath(wanem or sys.argv[1])
+        self.echo = os.path.abspath(echo or (sys.argv[2] if len(sys.argv) > 2
+                                             else "udp_echo"))
         self.instance = ("%s%d" % (tag, os.getpid()))[:16]
         self.env = dict(os.environ, WANEM_INSTANCE=self.instance)
         fd, self.topo_path = tempfile.mkstemp(prefix="wanem-", suffix=".json")
