@@ -178,8 +178,8 @@ void mf_agent_start_joins(struct mf_agent *a, uint64_t client_id, const char *co
 			a->issuing = b;
 			r = mf_transport_join(a->tr, &to, &id);
 			a->issuing = NULL;
-			if (r == 0 && b->ids[n] == UINT64_MAX)
-				id = 0; /* already counted by join_done */
+			if (b->ids[n] == UINT64_MAX)
+				continue; /* finished inside the call, counted by join_done */
 		}
 		if (r < 0) {
 			mf_log_warn(&a->log, "join %s: %s", addrs[i], mf_strerror(r));
