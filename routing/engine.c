@@ -50,6 +50,12 @@ struct rt_origin {
 	char *node;
 	struct rt_entry *e;
 	uint32_t n_e, cap_e;
+	/* The hot part of e[] for relaxation, 12 bytes a route: a full mesh of
+	 * 1,000 DCs holds 1M routes, and memory bandwidth is the limit. dst is
+	 * INFINITY for routes that can never be candidates (through us, or to
+	 * the origin itself, which the direct link covers). */
+	uint32_t *tgt;
+	double *dst;
 	uint32_t *path;
 	uint32_t n_path, cap_path;
 	struct mf_gateway *gws;
@@ -95,6 +101,7 @@ struct mf_routing {
 	/* recompute scratch */
 	double *best_d, *curc_d;
 	uint32_t *best_nh, *best_e, *curc_e;
+	uint32_t *cur_nh;        /* next hop in use per target, NONE if none */
 	uint32_t *stamp;         /* path marks, valid when == gen */
 	uint32_t gen;
 	uint32_t *tstamp;        /* target marks, valid when == tgen */
@@ -148,6 +155,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	rc |= grow((void **)&r->best_nh, sizeof *r->best_nh, r->cap, cap);
 	rc |= grow((void **)&r->best_e, sizeof *r->best_e, r->cap, cap);
 	rc |= grow((void **)&r->curc_e, sizeof *r->curc_e, r->cap, cap);
+	rc |= grow((void **)&r->cur_nh, sizeof *r->cur_nh, r->cap, cap);
 	rc |= grow((void **)&r->stamp, sizeof *r->stamp, r->cap, cap);
 	rc |= grow((void **)&r->tstamp, sizeof *r->tstamp, r->cap, cap);
 	rc |= grow((void **)&r->rank, sizeof *r->rank, r->cap, cap);
@@ -216,8 +224,8 @@ void mf_routing_config_default(struct mf_routing_config *c)
 	c->transit = true;
 	c->hysteresis_pct = 10;
 	c->hysteresis_ms = 5;
-	c->readvertise_pct = 2;
-	c->readvertise_ms = 1;
+	c->readvertise_pct = 5;
+	c->readvertise_ms = 2;
 }
 
 int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
@@ -255,6 +263,8 @@ void mf_routing_free(struct mf_routing *r)
 	for (uint32_t i = 0; i < r->cap; i++) {
 		origin_clear(&r->orig[i]);
 		free(r->orig[i].e);
+		free(r->orig[i].tgt);
+		free(r->orig[i].dst);
 		free(r->orig[i].path);
 		free(r->orig[i].node);
 		free(r->orig[i].hint);
@@ -275,6 +285,7 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->best_nh);
 	free(r->best_e);
 	free(r->curc_e);
+	free(r->cur_nh);
 	free(r->stamp);
 	free(r->tstamp);
 	free(r->rank);
@@ -427,11 +438,25 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 		e[n_e++] = (struct rt_entry){t, n_path, (uint16_t)len, loops, ar->distance_ms};
 		n_path += len;
 	}
+	uint32_t *tgt = NULL;
+	double *dst = NULL;
+	if (rc == 0 && n_e) {
+		tgt = malloc(n_e * sizeof *tgt);
+		dst = malloc(n_e * sizeof *dst);
+		if (!tgt || !dst)
+			rc = MF_ENOMEM;
+		for (uint32_t k = 0; rc == 0 && k < n_e; k++) {
+			tgt[k] = e[k].target;
+			dst[k] = e[k].loops || e[k].target == o ? INFINITY : e[k].dist;
+		}
+	}
 	if (rc == 0 && a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
 		rc = MF_EMALFORMED;
 	if (rc == 0)
 		rc = mf_gateways_copy(a->gateways, a->n_gateways, &gws);
 	if (rc < 0) {
+		free(tgt);
+		free(dst);
 		free(map);
 		free(e);
 		free(path);
@@ -441,9 +466,13 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	struct rt_origin *org = &r->orig[o];
 	origin_clear(org);
 	free(org->e);
+	free(org->tgt);
+	free(org->dst);
 	free(org->path);
 	free(org->node);
 	org->e = e;
+	org->tgt = tgt;
+	org->dst = dst;
 	org->n_e = org->cap_e = n_e;
 	org->path = path;
 	org->n_path = n_path;
@@ -548,6 +577,7 @@ static void relax(struct mf_routing *r, uint32_t n)
 		r->best_nh[t] = NONE;
 		r->curc_d[t] = INFINITY;
 		r->curc_e[t] = NONE;
+		r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
 	}
 	for (uint32_t t = 0; t < n; t++) {
 		const struct rt_link *l = &r->link[t];
@@ -556,29 +586,30 @@ static void relax(struct mf_routing *r, uint32_t n)
 		r->best_d[t] = l->dist;
 		r->best_nh[t] = t;
 		r->best_e[t] = DIRECT_ENTRY;
-		if (r->cur.r[t].nh == t) {
+		if (r->cur_nh[t] == t) {
 			r->curc_d[t] = l->dist;
 			r->curc_e[t] = DIRECT_ENTRY;
 		}
 	}
+	double *best_d = r->best_d;
+	uint32_t *best_nh = r->best_nh, *cur_nh = r->cur_nh;
 	for (uint32_t h = 0; h < n; h++) {
 		const struct rt_origin *o = &r->orig[h];
 		if (h == r->self || !r->link[h].usable || !o->present || !o->transit)
 			continue;
-		double base = r->link[h].dist;
+		const double base = r->link[h].dist;
+		const uint32_t *tgt = o->tgt;
+		const double *dst = o->dst;
 		for (uint32_t i = 0; i < o->n_e; i++) {
-			const struct rt_entry *e = &o->e[i];
-			uint32_t t = e->target;
-			if (e->loops || t == h)
-				continue;
-			double c = base + e->dist;
-			if (r->cur.r[t].nh == h) {
+			uint32_t t = tgt[i];
+			double c = base + dst[i];
+			if (cur_nh[t] == h && isfinite(c)) {
 				r->curc_d[t] = c;
 				r->curc_e[t] = i;
 			}
-			if (c < r->best_d[t] || (c == r->best_d[t] && name_before(r, h, r->best_nh[t]))) {
-				r->best_d[t] = c;
-				r->best_nh[t] = h;
+			if (c < best_d[t] || (c == best_d[t] && isfinite(c) && name_before(r, h, best_nh[t]))) {
+				best_d[t] = c;
+				best_nh[t] = h;
 				r->best_e[t] = i;
 			}
 		}

@@ -1,0 +1,290 @@
+/*
+ * bench-routing — figures for docs/routing-bench.md (run scripts/bench-routing).
+ *
+ *  1. recompute: one engine with N-1 neighbours (full mesh, the worst case:
+ *     every neighbour advertises N routes, ~N^2 candidates) and a sparse
+ *     variant (6 neighbours), N = 100, 500, 1000; median and max over runs.
+ *  2. rounds: synchronous simulation of random connected graphs (a random
+ *     tree plus N extra links), rounds until no table changes, from cold
+ *     start, after a link failure and after a DC dies.
+ *  3. advertisement bytes: encoded full state and fragments at N DCs, and
+ *     how often coordinate noise makes a DC re-advertise with and without
+ *     the re-advertise threshold.
+ * This is a bench, not a test: it reads the clock.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gossip/err.h"
+#include "routing/engine.h"
+#include "tests/routing/sim.h"
+
+static uint64_t rng = 0x62656e6368ull;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static double unif(void)
+{
+	return (double)(rnd() >> 11) / 9007199254740992.0;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* DCs on a 2-D map (ms): metric distances, like coordinates would give. */
+static double *place(size_t n)
+{
+	double *xy = malloc(2 * n * sizeof *xy);
+	for (size_t i = 0; i < 2 * n; i++)
+		xy[i] = unif() * 150;
+	return xy;
+}
+
+static double dist(const double *xy, size_t a, size_t b)
+{
+	return 1 + hypot(xy[2 * a] - xy[2 * b], xy[2 * a + 1] - xy[2 * b + 1]);
+}
+
+/* Neighbour `nb`'s advertisement in a federation where it reaches every DC
+ * directly (full mesh) or through one relay (sparse). */
+static void neighbour_advert(struct mf_advert *a, size_t n, size_t nb, const double *xy, char (*names)[24])
+{
+	memset(a, 0, sizeof *a);
+	a->origin = strdup(names[nb]);
+	a->node = strdup("s1");
+	a->seq = 1;
+	a->transit = true;
+	a->frag_count = 1;
+	a->names = calloc(n, sizeof *a->names);
+	a->routes = calloc(n, sizeof *a->routes);
+	a->hops = calloc(n, sizeof *a->hops);
+	for (size_t i = 0; i < n; i++)
+		a->names[i] = strdup(names[i]);
+	a->n_names = n;
+	for (size_t t = 0; t < n; t++) {
+		struct mf_advert_route *r = &a->routes[a->n_routes++];
+		r->target = (uint32_t)t;
+		r->distance_ms = t == nb ? 0 : dist(xy, nb, t);
+		r->hops_off = (uint32_t)a->n_hops;
+		/* a third of the routes go through a relay, as after failures */
+		if (t != nb && t % 3 == 0) {
+			size_t relay = (t + 1) % n;
+			if (relay != nb && relay != t) {
+				a->hops[a->n_hops++] = (uint32_t)relay;
+				r->n_hops = 1;
+				r->distance_ms = dist(xy, nb, relay) + dist(xy, relay, t);
+			}
+		}
+	}
+}
+
+static void bench_recompute(size_t n, size_t degree, int runs)
+{
+	char (*names)[24] = calloc(n, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		snprintf(names[i], sizeof names[i], "dc%04u", (unsigned)(i % 10000));
+	double *xy = place(n);
+	struct mf_routing_config c;
+	struct mf_routing *r;
+	mf_routing_config_default(&c);
+	c.datacenter = names[0];
+	c.node = "dc0000-s1";
+	if (mf_routing_new(&c, &r) < 0)
+		exit(1);
+	size_t nbs = degree ? degree : n - 1;
+	size_t entries = 0;
+	for (size_t k = 1; k <= nbs; k++) {
+		size_t nb = degree ? 1 + (size_t)(rnd() % (n - 1)) : k;
+		struct mf_advert a;
+		mf_routing_set_link(r, names[nb], true, true, dist(xy, 0, nb));
+		neighbour_advert(&a, n, nb, xy, names);
+		if (mf_routing_set_advert(r, &a) == 1)
+			entries += a.n_routes;
+		mf_advert_free(&a);
+	}
+	double *t = malloc(runs * sizeof *t);
+	for (int i = 0; i < runs; i++) {
+		/* A link estimate moves, as every coordinate update does. */
+		mf_routing_set_link(r, names[1], true, true, dist(xy, 0, 1) * (1 + 0.01 * (i % 7)));
+		double t0 = now_ms();
+		mf_routing_recompute(r, NULL);
+		t[i] = now_ms() - t0;
+	}
+	qsort(t, runs, sizeof *t, cmp_double);
+	printf("| %zu | %s | %zu | %.3f | %.3f |\n", n, degree ? "sparse (6 neighbours)" : "full mesh", entries,
+	       t[runs / 2], t[runs - 1]);
+	free(t);
+	mf_routing_free(r);
+	free(xy);
+	free(names);
+}
+
+/* Random connected graph on a map: a random tree plus n extra links. */
+static void random_graph(struct sim *s, size_t n, const struct mf_routing_config *c)
+{
+	double *xy = place(n);
+	sim_init(s, n, NULL, c, NULL);
+	for (size_t i = 1; i < n; i++) {
+		size_t j = (size_t)(rnd() % i);
+		sim_link2(s, i, j, true, true, dist(xy, i, j));
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (size_t)(rnd() % n), j = (size_t)(rnd() % n);
+		if (i != j)
+			sim_link2(s, i, j, true, true, dist(xy, i, j));
+	}
+	free(xy);
+}
+
+static void bench_rounds(size_t n, int graphs)
+{
+	struct mf_routing_config c;
+	mf_routing_config_default(&c);
+	double cold = 0, link = 0, death = 0;
+	int cold_max = 0, link_max = 0, death_max = 0;
+	for (int g = 0; g < graphs; g++) {
+		struct sim s;
+		int r1 = 0, r2 = 0, r3 = 0;
+		random_graph(&s, n, &c);
+		sim_run(&s, 10 * (int)n + 50, &r1);
+		/* fail one random link, then kill one random DC */
+		for (int tries = 0; tries < 1000; tries++) {
+			size_t i = (size_t)(rnd() % n), j = (size_t)(rnd() % n);
+			if (i != j && s.usable[i * n + j]) {
+				sim_link2(&s, i, j, true, false, 0);
+				break;
+			}
+		}
+		sim_run(&s, 10 * (int)n + 50, &r2);
+		sim_kill(&s, (size_t)(rnd() % n));
+		sim_run(&s, 10 * (int)n + 50, &r3);
+		cold += r1;
+		link += r2;
+		death += r3;
+		cold_max = r1 > cold_max ? r1 : cold_max;
+		link_max = r2 > link_max ? r2 : link_max;
+		death_max = r3 > death_max ? r3 : death_max;
+		sim_free(&s);
+	}
+	printf("| %zu | %d | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) |\n", n, graphs, cold / graphs, cold_max,
+	       link / graphs, link_max, death / graphs, death_max);
+}
+
+static void bench_bytes(size_t n)
+{
+	char (*names)[24] = calloc(n, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		snprintf(names[i], sizeof names[i], "dc%04u", (unsigned)(i % 10000));
+	double *xy = place(n);
+	struct mf_advert a;
+	struct mf_advert_frags f;
+	msgpack_sbuffer sb;
+	neighbour_advert(&a, n, 0, xy, names);
+	struct mf_gateway_tag tag = {"dc:dc0001", "192.0.2.1:8443"};
+	struct mf_gateway g[2] = {{.name = "dc0000-g1", .lan = "10.0.0.1:8443", .wan = "203.0.113.1:8443",
+				   .n_tags = 1, .tags = &tag},
+				  {.name = "dc0000-g2", .lan = "10.0.0.2:8443", .wan = "203.0.113.2:8443"}};
+	mf_gateways_copy(g, 2, &a.gateways);
+	a.n_gateways = 2;
+	msgpack_sbuffer_init(&sb);
+	mf_advert_encode_full(&sb, &a);
+	mf_advert_encode_frags(&a, MF_ADVERT_MTU, &f);
+	size_t total = 0, max = 0;
+	for (size_t i = 0; i < f.n; i++) {
+		total += f.bufs[i].size;
+		max = f.bufs[i].size > max ? f.bufs[i].size : max;
+	}
+	printf("| %zu | %zu | %zu | %zu | %zu |\n", n, sb.size, f.n, total, max);
+	msgpack_sbuffer_destroy(&sb);
+	mf_advert_frags_free(&f);
+	mf_advert_free(&a);
+	free(xy);
+	free(names);
+}
+
+/* Re-advertisements per DC per coordinate update under +-noise, after
+ * convergence, with the default thresholds and with none. */
+static void bench_noise(size_t n, double noise, double pct, double ms, int steps)
+{
+	struct mf_routing_config c;
+	mf_routing_config_default(&c);
+	c.readvertise_pct = pct;
+	c.readvertise_ms = ms;
+	struct sim s;
+	random_graph(&s, n, &c);
+	int rounds;
+	sim_run(&s, 10 * (int)n + 50, &rounds);
+	double *base = malloc(n * n * sizeof *base);
+	memcpy(base, s.dist, n * n * sizeof *base);
+	uint64_t before = s.adverts_sent, changes = 0;
+	uint64_t *seq0 = malloc(n * sizeof *seq0);
+	for (size_t i = 0; i < n; i++)
+		seq0[i] = mf_routing_advert_seq(s.eng[i]);
+	for (int st = 0; st < steps; st++) {
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < n; j++)
+				if (s.usable[i * n + j])
+					sim_link(&s, i, j, true, true, base[i * n + j] * (1 + noise * (2 * unif() - 1)));
+		sim_run(&s, 10 * (int)n + 50, &rounds);
+	}
+	for (size_t i = 0; i < n; i++)
+		changes += mf_routing_advert_seq(s.eng[i]) - seq0[i];
+	char th[48];
+	if (pct == 0 && ms == 0)
+		snprintf(th, sizeof th, "none");
+	else
+		snprintf(th, sizeof th, "%g%% and %g ms", pct, ms);
+	printf("| %zu | +-%.0f%% | %s | %.3f |\n", n, noise * 100, th, (double)changes / (double)n / steps);
+	(void)before;
+	free(seq0);
+	free(base);
+	sim_free(&s);
+}
+
+int main(int argc, char **argv)
+{
+	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+	int runs = quick ? 5 : 30;
+	printf("## Recompute time (one engine, milliseconds)\n\n");
+	printf("| DCs | neighbours | advertised routes held | median ms | max ms |\n|---|---|---|---|---|\n");
+	size_t sizes[] = {100, 500, 1000};
+	for (size_t i = 0; i < 3; i++) {
+		bench_recompute(sizes[i], 0, runs);
+		bench_recompute(sizes[i], 6, runs);
+	}
+	printf("\n## Rounds to converge (synchronous rounds of advertisement exchange, default hysteresis)\n\n");
+	printf("| DCs | graphs | cold start | after one link failure | after one DC dies |\n|---|---|---|---|---|\n");
+	size_t rs[] = {10, 20, 50, 100, 200, 500};
+	for (size_t i = 0; i < (quick ? 4u : 6u); i++)
+		bench_rounds(rs[i], rs[i] >= 200 ? 3 : 10);
+	printf("\n## Advertisement size (one DC's full state; fragments of at most %d bytes)\n\n", MF_ADVERT_MTU);
+	printf("| DCs | full state bytes | fragments | fragment bytes total | largest fragment |\n|---|---|---|---|---|\n");
+	for (size_t i = 0; i < 3; i++)
+		bench_bytes(sizes[i]);
+	printf("\n## Re-advertisements per DC per coordinate update (converged, random noise on every link)\n\n");
+	printf("| DCs | noise | re-advertise threshold | new states per DC per update |\n|---|---|---|---|\n");
+	double noises[] = {0.02, 0.10}, th[][2] = {{0, 0}, {2, 1}, {5, 2}, {10, 5}};
+	for (size_t i = 0; i < 2; i++)
+		for (size_t k = 0; k < 4; k++)
+			bench_noise(100, noises[i], th[k][0], th[k][1], quick ? 5 : 20);
+	return 0;
+}
