@@ -65,7 +65,26 @@ void mf_sim_coords_free(struct mf_sim_coords *c)
 	free(c->err);
 	free(c->best);
 	free(c->view);
+	free(c->members);
+	free(c->dc_err);
+	free(c->dc_best);
 	memset(c, 0, sizeof(*c));
+}
+
+int mf_sim_coords_set_dcs(struct mf_sim_coords *c, const int *dc, size_t n_dcs,
+			  const char *const *dc_name, const double *dc_rtt_s)
+{
+	size_t cells = c->n * (n_dcs ? n_dcs : 1);
+	c->members = calloc(c->n ? c->n : 1, sizeof(*c->members));
+	c->dc_err = malloc(cells * sizeof(double));
+	c->dc_best = malloc(cells * sizeof(double));
+	if (!c->members || !c->dc_err || !c->dc_best)
+		return MF_ENOMEM;
+	c->dc = dc;
+	c->n_dcs = n_dcs;
+	c->dc_name = dc_name;
+	c->dc_rtt_s = dc_rtt_s;
+	return 0;
 }
 
 void mf_sim_coords_configure(struct mf_sim_coords *c, size_t i, struct mf_pool_config *pc)
@@ -115,6 +134,54 @@ static void quantiles(double *v, size_t n, double *median, double *p90)
 	*p90 = v[(size_t)(0.9 * (double)(n - 1))];
 }
 
+/* The DC error: every up member's distance to every other linked DC. */
+static void eval_dcs(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_sim_coord_err *out)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		struct mf_sim_coord_node *a = &c->nodes[i];
+		mf_pool_t *p = mf_simnet_pool(net, i);
+		size_t nm = 0;
+		if (!a->ready || p == NULL)
+			continue;
+		/* the member list as agent i sees it */
+		for (size_t j = 0; j < c->n; j++) {
+			struct mf_member m;
+			if (!c->nodes[j].ready)
+				continue;
+			const char *name = c->nodes[j].tracker.self;
+			enum mf_member_status st = MF_MEMBER_ALIVE;
+			if (j != i) {
+				if (mf_pool_member_find(p, name, &m) != 0)
+					continue;
+				st = m.status;
+			}
+			c->members[nm].name = name;
+			c->members[nm].dc = c->dc_name[c->dc[j]];
+			c->members[nm].status = st;
+			nm++;
+		}
+		for (size_t b = 0; b < c->n_dcs; b++) {
+			size_t from = (size_t)c->dc[i];
+			double actual = c->dc_rtt_s[from * c->n_dcs + b], d;
+			if (b == from || actual <= 0)
+				continue;
+			if (mf_coord_tracker_dc_rtt(&a->tracker, c->members, nm, c->dc_name[b],
+						    MF_COORD_TRACKER_COORDS, &d) != 0)
+				d = 0; /* Consul: +Inf; scored as a total miss */
+			c->dc_err[k] = fabs(d - actual) / actual;
+			if (mf_coord_tracker_dc_rtt(&a->tracker, c->members, nm, c->dc_name[b],
+						    MF_COORD_TRACKER_BEST, &d) != 0)
+				d = 0;
+			c->dc_best[k] = fabs(d - actual) / actual;
+			k++;
+		}
+	}
+	out->dc_pairs = k;
+	quantiles(c->dc_err, k, &out->dc_median, &out->dc_p90);
+	quantiles(c->dc_best, k, &out->dc_best_median, &out->dc_best_p90);
+}
+
 int mf_sim_coords_eval(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_sim_coord_err *out)
 {
 	size_t k = 0, nv = 0, up = 0;
@@ -160,5 +227,8 @@ int mf_sim_coords_eval(struct mf_sim_coords *c, struct mf_simnet *net, struct mf
 	quantiles(c->err, k, &out->median, &out->p90);
 	quantiles(c->best, k, &out->best_median, &out->best_p90);
 	quantiles(c->view, nv, &out->view_median, &out->view_p90);
+	out->dc_median = out->dc_p90 = out->dc_best_median = out->dc_best_p90 = NAN;
+	if (c->n_dcs > 0)
+		eval_dcs(c, net, out);
 	return 0;
 }

@@ -22,6 +22,11 @@
  *    received it (i's cache), over the pairs i has a coordinate for;
  *    `coverage` is the fraction of pairs that have one. This is what
  *    `meshfed rtt j` run on agent i would print, staleness included.
+ * With datacenters (a topology file), also per up member i in DC A and
+ * every other DC B linked to A: mf_coord_tracker_dc_rtt of i's tracker
+ * (coordinates, and best) over the members i's pool lists with their
+ * status there, against the topology's RTT A <-> B: the distance Consul
+ * would rank DCs by, as the agent computes it.
  */
 #ifndef MF_SIM_COORDS_H
 #define MF_SIM_COORDS_H
@@ -52,6 +57,13 @@ struct mf_sim_coords {
 	const double *rtt_s;   /* n*n true RTTs in seconds, not owned; <= 0 skipped */
 	struct mf_rng rng;     /* noise */
 	struct mf_coord *now;  /* scratch: current coordinates */
+	/* datacenters (optional, mf_sim_coords_set_dcs; not owned) */
+	const int *dc;         /* n: DC index per node */
+	size_t n_dcs;
+	const char *const *dc_name; /* n_dcs */
+	const double *dc_rtt_s;     /* n_dcs^2, <= 0: no link */
+	struct mf_coord_tracker_member *members; /* scratch: n */
+	double *dc_err, *dc_best;   /* scratch: n * n_dcs */
 	double *err, *best, *view; /* scratch: n*(n-1) each */
 };
 
@@ -61,12 +73,20 @@ struct mf_sim_coord_err {
 	double best_median, best_p90; /* best */
 	double view_median, view_p90; /* view (NAN without any pair) */
 	double coverage;              /* view pairs / pairs */
+	size_t dc_pairs;              /* (member, remote DC) pairs scored; 0: no DCs */
+	double dc_median, dc_p90;     /* DC distance by coordinates */
+	double dc_best_median, dc_best_p90; /* DC distance by best estimates */
 	uint64_t rejected, bad_payload; /* summed over trackers */
 };
 
 int mf_sim_coords_init(struct mf_sim_coords *c, size_t n, const double *rtt_s,
 		       const struct mf_coord_config *cfg, double noise, uint64_t seed);
 void mf_sim_coords_free(struct mf_sim_coords *c);
+
+/* Declares datacenters for the DC error (arrays must outlive c).
+ * MF_ENOMEM. */
+int mf_sim_coords_set_dcs(struct mf_sim_coords *c, const int *dc, size_t n_dcs,
+			  const char *const *dc_name, const double *dc_rtt_s);
 
 /* From simnet's configure hook: gives pool i its tracker (a fresh one when
  * the pool is restarted) on the delegate's ack_payload / on_ack. */

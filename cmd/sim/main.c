@@ -7,6 +7,7 @@
  *               [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]
  *               [-seed S] [-format table|json] [-plot FILE.png]
  *               [-kill K@ROUND ...] [-every K] [-coords fit|serf]
+ *               [-fit-rtt-power P]
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
  * pool probes one member per round, so a tracker gets at most one RTT sample
@@ -50,6 +51,7 @@ struct args {
 	int rounds, every;
 	enum mf_profile profile;
 	double loss, noise;
+	double rtt_power; /* < 0: the client's default */
 	uint64_t seed;
 	struct kill kills[MAX_KILLS];
 	size_t n_kills;
@@ -69,7 +71,8 @@ static void usage(void)
 		"usage: meshfed-sim -matrix FILE.csv | -topology FILE.json | -n N [-delay MS]\n"
 		"                   [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]\n"
 		"                   [-seed S] [-format table|json] [-plot FILE.png]\n"
-		"                   [-kill K@ROUND ...] [-every K] [-coords fit|serf]\n");
+		"                   [-kill K@ROUND ...] [-every K] [-coords fit|serf]\n"
+		"                   [-fit-rtt-power P]\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -80,6 +83,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->profile = MF_PROFILE_WAN;
 	a->seed = 1;
 	a->mode = MF_COORD_MODE_FIT;
+	a->rtt_power = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -122,6 +126,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->noise = strtod(v, &end);
 			if (a->noise < 0 || a->noise >= 1)
 				end = NULL;
+		} else if (strcmp(k, "-fit-rtt-power") == 0) {
+			a->rtt_power = strtod(v, &end);
+			if (a->rtt_power < 0)
+				end = NULL;
 		} else if (strcmp(k, "-seed") == 0) {
 			a->seed = strtoull(v, &end, 10);
 		} else if (strcmp(k, "-kill") == 0) {
@@ -155,6 +163,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -1;
 		}
 		if (end == NULL && (strcmp(k, "-noise") == 0 || strcmp(k, "-loss") == 0 ||
+				    strcmp(k, "-fit-rtt-power") == 0 ||
 				    strcmp(k, "-rounds") == 0 || strcmp(k, "-every") == 0)) {
 			fprintf(stderr, "meshfed-sim: bad value for %s: %s\n", k, v);
 			return -1;
@@ -274,10 +283,17 @@ int main(int argc, char **argv)
 
 	mf_coord_config_default(&ccfg);
 	ccfg.mode = a.mode;
+	if (a.rtt_power >= 0)
+		ccfg.fit_rtt_power = a.rtt_power;
 	if (a.mode == MF_COORD_MODE_SERF && ccfg.peer_table_size < n)
 		ccfg.peer_table_size = (unsigned)n; /* serf's filter map is unbounded */
 	if (mf_sim_report_init(&s.rep, n) != 0 ||
 	    mf_sim_coords_init(&s.coords, n, rtt_s, &ccfg, a.noise, a.seed) != 0) {
+		fprintf(stderr, "meshfed-sim: out of memory\n");
+		goto out;
+	}
+	if (w.n_dcs > 0 && mf_sim_coords_set_dcs(&s.coords, w.dc, w.n_dcs, w.dc_names,
+						 w.dc_rtt_s) != 0) {
 		fprintf(stderr, "meshfed-sim: out of memory\n");
 		goto out;
 	}

@@ -24,9 +24,21 @@ int mf_sim_topology_expand(const struct mf_topology *t, struct mf_sim_world *w)
 	w->dc = calloc(n, sizeof(*w->dc));
 	w->label = calloc(n, sizeof(*w->label));
 	w->loss = any_loss ? calloc(n * n, sizeof(*w->loss)) : NULL;
-	if (!w->delay_ms || !w->dc || !w->label || (any_loss && !w->loss)) {
+	w->n_dcs = t->n_dcs;
+	w->dc_name = calloc(t->n_dcs, sizeof(*w->dc_name));
+	w->dc_names = calloc(t->n_dcs, sizeof(*w->dc_names));
+	w->dc_rtt_s = calloc(t->n_dcs * t->n_dcs, sizeof(*w->dc_rtt_s));
+	if (!w->delay_ms || !w->dc || !w->label || (any_loss && !w->loss) || !w->dc_name ||
+	    !w->dc_names || !w->dc_rtt_s) {
 		mf_sim_world_free(w);
 		return MF_ENOMEM;
+	}
+	for (size_t a = 0; a < t->n_dcs; a++) {
+		memcpy(w->dc_name[a], t->dcs[a].name, MF_TOPOLOGY_NAME_MAX);
+		w->dc_names[a] = w->dc_name[a];
+		for (size_t b = 0; b < t->n_dcs; b++)
+			w->dc_rtt_s[a * t->n_dcs + b] =
+				a != b && mf_topology_linked(t, a, b) ? mf_topology_rtt(t, a, b) / 1000.0 : 0;
 	}
 	for (size_t d = 0; d < t->n_dcs; d++)
 		for (unsigned s = 1; s <= t->dcs[d].servers; s++, k++) {
@@ -55,5 +67,8 @@ void mf_sim_world_free(struct mf_sim_world *w)
 	free(w->loss);
 	free(w->dc);
 	free(w->label);
+	free(w->dc_name);
+	free(w->dc_names);
+	free(w->dc_rtt_s);
 	memset(w, 0, sizeof(*w));
 }

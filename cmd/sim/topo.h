@@ -25,6 +25,11 @@ struct mf_sim_world {
 	int *dc;            /* n: DC index of each member */
 	char (*label)[MF_TOPOLOGY_NAME_MAX + 8]; /* "<dc>-s<i>" */
 	double jitter_ms;
+	/* datacenters (topology only; 0 / NULL for a matrix) */
+	size_t n_dcs;
+	char (*dc_name)[MF_TOPOLOGY_NAME_MAX];
+	const char **dc_names;  /* n_dcs pointers into dc_name */
+	double *dc_rtt_s;       /* n_dcs^2 RTT in seconds; <= 0: no link */
 };
 
 /* MF_EINVAL when the topology has no server at all, MF_ENOMEM. */

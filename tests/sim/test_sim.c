@@ -236,6 +236,20 @@ static void test_topology_file_runs_its_servers(void)
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "up")), 8);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "pairs")), 8 * 7);
 	CU_ASSERT_TRUE(json_is_true(json_object_get(last, "converged")));
+	/* every server to each of the two other DCs, all linked */
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "dc_pairs")), 8 * 2);
+	CU_ASSERT_TRUE(json_is_real(json_object_get(last, "dc_median_rel_err")));
+	CU_ASSERT_TRUE(json_is_real(json_object_get(last, "dc_best_median_rel_err")));
+	/* own measurements: every DC pair measured, within jitter (2 ms) */
+	CU_ASSERT(num(last, "dc_best_median_rel_err") <= 0.03);
+	json_decref(doc);
+}
+
+static void test_matrix_runs_have_no_dc_fields(void)
+{
+	json_t *doc = run_json("-matrix " MATRIX " -rounds 2");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_PTR_NULL(json_object_get(json_array_get(doc, 1), "dc_median_rel_err"));
 	json_decref(doc);
 }
 
@@ -273,6 +287,7 @@ int main(void)
 		T(test_label_row_and_column_do_not_change_the_run),
 		T(test_killed_member_is_detected_by_all_without_false_detections),
 		T(test_topology_file_runs_its_servers),
+		T(test_matrix_runs_have_no_dc_fields),
 		T(test_bad_arguments_fail),
 #undef T
 	};
