@@ -44,6 +44,7 @@ void mf_advert_free(struct mf_advert *a)
 	for (size_t i = 0; i < a->n_gateways; i++)
 		mf_gateway_free(&a->gateways[i]);
 	free(a->gateways);
+	free(a->dead);
 	memset(a, 0, sizeof *a);
 }
 
@@ -179,20 +180,28 @@ static uint32_t ln_get(struct local_names *ln, const struct mf_advert *a, uint32
 
 static size_t route_size(struct local_names *ln, const struct mf_advert *a, const struct mf_advert_route *r)
 {
-	size_t s = sz_hdr(2 + r->n_hops), names = 0;
+	size_t s = sz_hdr(3 + r->n_hops), names = 0;
 	s += sz_uint(ln_get(ln, a, r->target, &names));
 	s += sz_uint(dist_units(r->distance_ms));
+	s += sz_uint(r->epoch);
 	for (uint32_t k = 0; k < r->n_hops; k++)
 		s += sz_uint(ln_get(ln, a, a->hops[r->hops_off + k], &names));
 	return s + names;
 }
 
+static size_t dead_size(struct local_names *ln, const struct mf_advert *a, const struct mf_advert_dead *d)
+{
+	size_t names = 0;
+	size_t s = 1 + sz_uint(ln_get(ln, a, d->dc, &names)) + sz_uint(d->epoch);
+	return s + names;
+}
+
 static size_t header_size(const struct mf_advert *a)
 {
-	/* map(9) + 9 one-letter keys; "f" sized for the largest index/count;
-	 * list headers for d, r, g at their 3-byte form. */
-	return 1 + 9 * 2 + 1 + sz_str(strlen(a->origin)) + sz_str(strlen(a->node)) +
-	       sz_uint(a->seq) + 1 + (1 + 3 + 3) + 3 * 3;
+	/* map(10) + 10 one-letter keys; "f" sized for the largest index/count;
+	 * list headers for d, r, g, k at their 3-byte form. */
+	return 1 + 10 * 2 + 1 + sz_str(strlen(a->origin)) + sz_str(strlen(a->node)) +
+	       sz_uint(a->seq) + 1 + (1 + 3 + 3) + 4 * 3;
 }
 
 static bool route_ok(const struct mf_advert *a, const struct mf_advert_route *r)
@@ -206,20 +215,28 @@ static bool route_ok(const struct mf_advert *a, const struct mf_advert_route *r)
 	return isfinite(r->distance_ms) && r->distance_ms >= 0;
 }
 
+/* Item ranges of one fragment: gateways, tombstones, routes. */
+struct frag_range {
+	size_t g0, g1, k0, k1, r0, r1;
+};
+
 static int encode_one(msgpack_sbuffer *out, const struct mf_advert *a, struct local_names *ln,
-		      size_t g0, size_t g1, size_t r0, size_t r1, uint32_t idx, uint32_t count)
+		      const struct frag_range *fr, uint32_t idx, uint32_t count)
 {
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	int rc;
+	size_t g0 = fr->g0, g1 = fr->g1, r0 = fr->r0, r1 = fr->r1;
 
-	/* Local name table first, so "d" can be written before "r". */
+	/* Local name table first, so "d" can be written before "r" and "k". */
 	ln_reset(ln);
+	for (size_t i = fr->k0; i < fr->k1; i++)
+		(void)dead_size(ln, a, &a->dead[i]);
 	for (size_t i = r0; i < r1; i++)
 		(void)route_size(ln, a, &a->routes[i]);
 
-	bool has_g = g1 > g0;
-	if (msgpack_pack_map(&pk, has_g ? 9 : 8) < 0)
+	bool has_g = g1 > g0, has_k = fr->k1 > fr->k0;
+	if (msgpack_pack_map(&pk, 8 + has_g + has_k) < 0)
 		return MF_ENOMEM;
 	if ((rc = pack_key(&pk, "v")) || msgpack_pack_uint8(&pk, MF_ADVERT_VERSION) < 0)
 		return rc ? rc : MF_ENOMEM;
@@ -244,9 +261,10 @@ static int encode_one(msgpack_sbuffer *out, const struct mf_advert *a, struct lo
 		return rc ? rc : MF_ENOMEM;
 	for (size_t i = r0; i < r1; i++) {
 		const struct mf_advert_route *r = &a->routes[i];
-		if (msgpack_pack_array(&pk, 2 + r->n_hops) < 0 ||
+		if (msgpack_pack_array(&pk, 3 + r->n_hops) < 0 ||
 		    msgpack_pack_uint32(&pk, ln->local[r->target]) < 0 ||
-		    msgpack_pack_uint64(&pk, dist_units(r->distance_ms)) < 0)
+		    msgpack_pack_uint64(&pk, dist_units(r->distance_ms)) < 0 ||
+		    msgpack_pack_uint64(&pk, r->epoch) < 0)
 			return MF_ENOMEM;
 		for (uint32_t k = 0; k < r->n_hops; k++)
 			if (msgpack_pack_uint32(&pk, ln->local[a->hops[r->hops_off + k]]) < 0)
@@ -258,6 +276,14 @@ static int encode_one(msgpack_sbuffer *out, const struct mf_advert *a, struct lo
 		for (size_t i = g0; i < g1; i++)
 			if ((rc = pack_gateway(&pk, &a->gateways[i])))
 				return rc;
+	}
+	if (has_k) {
+		if ((rc = pack_key(&pk, "k")) || msgpack_pack_array(&pk, fr->k1 - fr->k0) < 0)
+			return rc ? rc : MF_ENOMEM;
+		for (size_t i = fr->k0; i < fr->k1; i++)
+			if (msgpack_pack_array(&pk, 2) < 0 || msgpack_pack_uint32(&pk, ln->local[a->dead[i].dc]) < 0 ||
+			    msgpack_pack_uint64(&pk, a->dead[i].epoch) < 0)
+				return MF_ENOMEM;
 	}
 	return 0;
 }
@@ -276,6 +302,9 @@ static int check_encodable(const struct mf_advert *a)
 			return MF_EINVAL;
 	for (size_t i = 0; i < a->n_gateways; i++)
 		if (a->gateways[i].n_tags > MF_ADVERT_TAGS_MAX)
+			return MF_EINVAL;
+	for (size_t i = 0; i < a->n_dead; i++)
+		if (a->dead[i].dc >= a->n_names)
 			return MF_EINVAL;
 	return 0;
 }
@@ -311,7 +340,8 @@ int mf_advert_encode_full(msgpack_sbuffer *out, const struct mf_advert *a)
 	struct local_names ln;
 	if ((rc = ln_init(&ln, a->n_names)) < 0)
 		return rc;
-	rc = encode_one(out, a, &ln, 0, a->n_gateways, 0, a->n_routes, 0, 1);
+	struct frag_range fr = {0, a->n_gateways, 0, a->n_dead, 0, a->n_routes};
+	rc = encode_one(out, a, &ln, &fr, 0, 1);
 	ln_free(&ln);
 	return rc;
 }
@@ -323,6 +353,11 @@ void mf_advert_frags_free(struct mf_advert_frags *f)
 	free(f->bufs);
 	f->bufs = NULL;
 	f->n = 0;
+}
+
+static size_t clampz(size_t x, size_t lo, size_t hi)
+{
+	return x < lo ? lo : x > hi ? hi : x;
 }
 
 /*
@@ -341,7 +376,8 @@ int mf_advert_encode_frags(const struct mf_advert *a, size_t max_bytes, struct m
 	if (max_bytes <= head)
 		return MF_ETOOBIG;
 	size_t budget = max_bytes - head;
-	size_t n_items = a->n_gateways + a->n_routes;
+	size_t G = a->n_gateways, K = a->n_dead;
+	size_t n_items = G + K + a->n_routes;
 	size_t *starts = malloc((n_items + 2) * sizeof *starts);
 	struct local_names ln;
 	if (!starts)
@@ -354,12 +390,9 @@ int mf_advert_encode_frags(const struct mf_advert *a, size_t max_bytes, struct m
 	starts[0] = 0;
 	ln_reset(&ln);
 	for (size_t i = 0; i < n_items; i++) {
-		size_t s;
-		if (i < a->n_gateways) {
-			s = gateway_size(&a->gateways[i]);
-		} else {
-			s = route_size(&ln, a, &a->routes[i - a->n_gateways]);
-		}
+		size_t s = i < G ? gateway_size(&a->gateways[i])
+			 : i < G + K ? dead_size(&ln, a, &a->dead[i - G])
+				     : route_size(&ln, a, &a->routes[i - G - K]);
 		if (used + s > budget && in_frag > 0) {
 			/* Start a new fragment; the names this item added to the
 			 * full one are forgotten with it. */
@@ -367,8 +400,9 @@ int mf_advert_encode_frags(const struct mf_advert *a, size_t max_bytes, struct m
 			ln_reset(&ln);
 			used = 0;
 			in_frag = 0;
-			s = i < a->n_gateways ? gateway_size(&a->gateways[i])
-					      : route_size(&ln, a, &a->routes[i - a->n_gateways]);
+			s = i < G ? gateway_size(&a->gateways[i])
+			  : i < G + K ? dead_size(&ln, a, &a->dead[i - G])
+				      : route_size(&ln, a, &a->routes[i - G - K]);
 		}
 		if (s > budget || n_frags > MF_ADVERT_FRAGS_MAX) {
 			rc = MF_ETOOBIG;
@@ -387,10 +421,13 @@ int mf_advert_encode_frags(const struct mf_advert *a, size_t max_bytes, struct m
 	for (size_t f = 0; f < n_frags; f++)
 		msgpack_sbuffer_init(&out->bufs[f]);
 	for (size_t f = 0; f < n_frags; f++) {
-		size_t lo = starts[f], hi = starts[f + 1], G = a->n_gateways;
-		size_t g0 = lo < G ? lo : G, g1 = hi < G ? hi : G;
-		size_t r0 = lo > G ? lo - G : 0, r1 = hi > G ? hi - G : 0;
-		rc = encode_one(&out->bufs[f], a, &ln, g0, g1, r0, r1, (uint32_t)f, (uint32_t)n_frags);
+		size_t lo = starts[f], hi = starts[f + 1];
+		struct frag_range fr = {
+			clampz(lo, 0, G), clampz(hi, 0, G),
+			clampz(lo, G, G + K) - G, clampz(hi, G, G + K) - G,
+			clampz(lo, G + K, n_items) - G - K, clampz(hi, G + K, n_items) - G - K,
+		};
+		rc = encode_one(&out->bufs[f], a, &ln, &fr, (uint32_t)f, (uint32_t)n_frags);
 		if (rc == 0 && out->bufs[f].size > max_bytes)
 			rc = MF_ETOOBIG; /* the plan is conservative; never expected */
 		if (rc < 0)
@@ -559,7 +596,7 @@ static int take_gateway(const msgpack_object *o, struct mf_gateway *g)
 	return 0;
 }
 
-enum { K_V = 1, K_O = 2, K_N = 4, K_Q = 8, K_X = 16, K_F = 32, K_D = 64, K_R = 128, K_G = 256 };
+enum { K_V = 1, K_O = 2, K_N = 4, K_Q = 8, K_X = 16, K_F = 32, K_D = 64, K_R = 128, K_G = 256, K_K = 512 };
 #define K_REQUIRED (K_V | K_O | K_N | K_Q | K_X | K_F | K_D | K_R)
 
 static int take_routes(const msgpack_object *o, struct mf_advert *a)
@@ -569,10 +606,10 @@ static int take_routes(const msgpack_object *o, struct mf_advert *a)
 	size_t n = o->via.array.size, n_hops = 0;
 	for (size_t i = 0; i < n; i++) {
 		const msgpack_object *r = &o->via.array.ptr[i];
-		if (r->type != MSGPACK_OBJECT_ARRAY || r->via.array.size < 2 ||
-		    r->via.array.size - 2 > MF_ADVERT_HOPS_MAX)
+		if (r->type != MSGPACK_OBJECT_ARRAY || r->via.array.size < 3 ||
+		    r->via.array.size - 3 > MF_ADVERT_HOPS_MAX)
 			return MF_EMALFORMED;
-		n_hops += r->via.array.size - 2;
+		n_hops += r->via.array.size - 3;
 	}
 	if (n) {
 		a->routes = calloc(n, sizeof *a->routes);
@@ -589,15 +626,17 @@ static int take_routes(const msgpack_object *o, struct mf_advert *a)
 	for (size_t i = 0; i < n; i++) {
 		const msgpack_object *f = o->via.array.ptr[i].via.array.ptr;
 		uint32_t m = o->via.array.ptr[i].via.array.size;
-		uint64_t t, d, x;
+		uint64_t t, d, x, ep;
 		/* Name indexes are checked once "d" is known (key order is free). */
-		if (take_uint(&f[0], UINT32_MAX, &t) || take_uint(&f[1], UINT32_MAX, &d))
+		if (take_uint(&f[0], UINT32_MAX, &t) || take_uint(&f[1], UINT32_MAX, &d) ||
+		    take_uint(&f[2], UINT64_MAX, &ep))
 			return MF_EMALFORMED;
 		a->routes[i].target = (uint32_t)t;
 		a->routes[i].distance_ms = (double)d / 10.0;
+		a->routes[i].epoch = ep;
 		a->routes[i].hops_off = (uint32_t)h;
-		a->routes[i].n_hops = m - 2;
-		for (uint32_t k = 2; k < m; k++) {
+		a->routes[i].n_hops = m - 3;
+		for (uint32_t k = 3; k < m; k++) {
 			if (take_uint(&f[k], UINT32_MAX, &x))
 				return MF_EMALFORMED;
 			a->hops[h++] = (uint32_t)x;
@@ -617,7 +656,8 @@ static int take_map(const msgpack_object *top, struct mf_advert *a)
 		const msgpack_object *k = &top->via.map.ptr[i].key, *v = &top->via.map.ptr[i].val;
 		unsigned bit = key_is(k, "v") ? K_V : key_is(k, "o") ? K_O : key_is(k, "n") ? K_N :
 			       key_is(k, "q") ? K_Q : key_is(k, "x") ? K_X : key_is(k, "f") ? K_F :
-			       key_is(k, "d") ? K_D : key_is(k, "r") ? K_R : key_is(k, "g") ? K_G : 0;
+			       key_is(k, "d") ? K_D : key_is(k, "r") ? K_R : key_is(k, "g") ? K_G :
+			       key_is(k, "k") ? K_K : 0;
 		if (k->type != MSGPACK_OBJECT_STR)
 			return MF_EMALFORMED;
 		if (bit & seen)
@@ -682,6 +722,25 @@ static int take_map(const msgpack_object *top, struct mf_advert *a)
 				rc = take_gateway(&v->via.array.ptr[j], &a->gateways[j]);
 			}
 			break;
+		case K_K:
+			if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size > MF_RT_NAMES_MAX)
+				return MF_EMALFORMED;
+			if (v->via.array.size) {
+				a->dead = calloc(v->via.array.size, sizeof *a->dead);
+				if (!a->dead)
+					return MF_ENOMEM;
+			}
+			for (size_t j = 0; j < v->via.array.size; j++) {
+				const msgpack_object *d = &v->via.array.ptr[j];
+				uint64_t dc, ep;
+				if (d->type != MSGPACK_OBJECT_ARRAY || d->via.array.size != 2 ||
+				    take_uint(&d->via.array.ptr[0], UINT32_MAX, &dc) ||
+				    take_uint(&d->via.array.ptr[1], UINT64_MAX, &ep))
+					return MF_EMALFORMED;
+				a->dead[j] = (struct mf_advert_dead){(uint32_t)dc, ep};
+				a->n_dead = j + 1;
+			}
+			break;
 		default:
 			break; /* unknown key: a newer minor revision, ignore */
 		}
@@ -692,6 +751,9 @@ static int take_map(const msgpack_object *top, struct mf_advert *a)
 		return MF_EMALFORMED;
 	for (size_t i = 0; i < a->n_routes; i++)
 		if (!route_ok(a, &a->routes[i]))
+			return MF_EMALFORMED;
+	for (size_t i = 0; i < a->n_dead; i++)
+		if (a->dead[i].dc >= a->n_names)
 			return MF_EMALFORMED;
 	return 0;
 }
@@ -789,22 +851,24 @@ void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin)
 static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
 {
 	memset(out, 0, sizeof *out);
-	size_t nn = 0, nr = 0, nh = 0, ng = 0;
+	size_t nn = 0, nr = 0, nh = 0, ng = 0, nk = 0;
 	for (uint32_t i = 0; i < sl->count; i++) {
 		nn += sl->parts[i].n_names;
 		nr += sl->parts[i].n_routes;
 		nh += sl->parts[i].n_hops;
 		ng += sl->parts[i].n_gateways;
+		nk += sl->parts[i].n_dead;
 	}
 	struct mf_advert *p0 = &sl->parts[0];
 	out->names = nn ? calloc(nn, sizeof *out->names) : NULL;
 	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
 	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
 	out->gateways = ng ? calloc(ng, sizeof *out->gateways) : NULL;
+	out->dead = nk ? calloc(nk, sizeof *out->dead) : NULL;
 	out->origin = strdup(sl->origin);
 	out->node = strdup(sl->node);
 	if ((nn && !out->names) || (nr && !out->routes) || (nh && !out->hops) || (ng && !out->gateways) ||
-	    !out->origin || !out->node) {
+	    (nk && !out->dead) || !out->origin || !out->node) {
 		mf_advert_free(out);
 		return MF_ENOMEM;
 	}
@@ -836,6 +900,8 @@ static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
 		for (size_t k = 0; k < p->n_gateways; k++)
 			out->gateways[out->n_gateways++] = p->gateways[k];
 		p->n_gateways = 0;
+		for (size_t k = 0; k < p->n_dead; k++)
+			out->dead[out->n_dead++] = (struct mf_advert_dead){p->dead[k].dc + name_off, p->dead[k].epoch};
 	}
 	return 0;
 }

@@ -18,9 +18,12 @@
  *     "f": [1, 3],                  fragment index, fragment count
  *     "d": ["dc1", "dc2", "dc9"],   names used in THIS fragment; routes
  *                                   and hops refer to them by index
- *     "r": [[1, 412],               route: target index, distance in 0.1 ms,
- *           [2, 1530, 1]],          then intermediate hops from origin to
- *                                   target, exclusive (path dc1 dc2 dc9)
+ *     "r": [[1, 412, 1732627100],   route: target index, distance in 0.1 ms,
+ *           [2, 1530, 1732600000,   the target's epoch (incarnation), then
+ *            1]],                   intermediate hops from origin to target,
+ *                                   exclusive (path dc1 dc2 dc9)
+ *     "k": [[3, 1732500000]],       tombstones (optional key): DC index and
+ *                                   the epoch up to which it is dead
  *     "g": [["dc1-g1",              gateways (optional key): name,
  *            "10.1.0.5:8443",       LAN address,
  *            "203.0.113.5:8443",    WAN address,
@@ -29,7 +32,9 @@
  *
  * Every fragment is self-contained (own name table), so a receiver can
  * decode each alone; the whole state is the union of fragments 0..count-1 of
- * one (origin, node, seq), joined by struct mf_advert_asm. Full state for
+ * one (origin, node, seq), joined by struct mf_advert_asm. Gateways and
+ * tombstones are packed before routes, so they usually ride in fragment 0.
+ * Full state for
  * push-pull is the same map with "f": [0, 1] and no size limit.
  *
  * Decoders are strict: wrong types, out-of-range indexes, invalid DC names,
@@ -71,8 +76,15 @@ struct mf_gateway {
 struct mf_advert_route {
 	uint32_t target;     /* index into names */
 	double distance_ms;  /* finite, >= 0; 0.1 ms resolution on the wire */
+	uint64_t epoch;      /* the target's incarnation this route reaches */
 	uint32_t hops_off;   /* intermediate hops: hops[hops_off .. +n_hops) */
 	uint32_t n_hops;
+};
+
+/* A tombstone: DC names[dc] is dead in every incarnation <= epoch. */
+struct mf_advert_dead {
+	uint32_t dc;         /* index into names */
+	uint64_t epoch;
 };
 
 /* A decoded or to-be-encoded advertisement; every pointer is owned by it. */
@@ -91,6 +103,8 @@ struct mf_advert {
 	uint32_t *hops;      /* indexes into names */
 	size_t n_gateways;
 	struct mf_gateway *gateways;
+	size_t n_dead;
+	struct mf_advert_dead *dead;
 };
 
 void mf_advert_free(struct mf_advert *a);

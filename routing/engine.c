@@ -42,11 +42,13 @@ struct rt_entry {
 	uint16_t path_len;
 	bool loops;        /* the path contains this DC: never a candidate */
 	double dist;
+	uint64_t epoch;    /* the target's incarnation this route reaches */
 };
 
 struct rt_origin {
 	bool present, transit;
 	uint64_t seq;
+	uint64_t self_epoch;     /* the origin's incarnation, from its own entry */
 	char *node;
 	struct rt_entry *e;
 	uint32_t n_e, cap_e;
@@ -73,6 +75,7 @@ struct rt_route {
 	bool down;
 	uint32_t nh;       /* next-hop id or NONE */
 	double dist;
+	uint64_t epoch;    /* target incarnation the route reaches */
 	uint32_t path_off, path_len;
 };
 
@@ -111,6 +114,12 @@ struct mf_routing {
 
 	uint64_t seq, seq_floor, version;
 	bool dirty;              /* an input changed since the last recompute */
+	uint64_t epoch;          /* this DC's incarnation */
+	/* Tombstones: dead1[id] = 1 + the highest incarnation of DC id known to
+	 * be dead (0: none). Routes to it reaching an incarnation below dead1
+	 * are never candidates, and we pass the tombstone on. */
+	uint64_t *dead1;
+	uint64_t dead_gen, snap_dead_gen; /* tombstone changes, for re-advertising */
 	struct mf_gateway *gws;
 	size_t n_gws;
 };
@@ -156,6 +165,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	rc |= grow((void **)&r->best_e, sizeof *r->best_e, r->cap, cap);
 	rc |= grow((void **)&r->curc_e, sizeof *r->curc_e, r->cap, cap);
 	rc |= grow((void **)&r->cur_nh, sizeof *r->cur_nh, r->cap, cap);
+	rc |= grow((void **)&r->dead1, sizeof *r->dead1, r->cap, cap);
 	rc |= grow((void **)&r->stamp, sizeof *r->stamp, r->cap, cap);
 	rc |= grow((void **)&r->tstamp, sizeof *r->tstamp, r->cap, cap);
 	rc |= grow((void **)&r->rank, sizeof *r->rank, r->cap, cap);
@@ -226,6 +236,7 @@ void mf_routing_config_default(struct mf_routing_config *c)
 	c->hysteresis_ms = 5;
 	c->readvertise_pct = 5;
 	c->readvertise_ms = 2;
+	c->epoch = 1;
 }
 
 int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
@@ -247,6 +258,7 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->readv_pct = c->readvertise_pct;
 	r->readv_ms = c->readvertise_ms;
 	r->seq = r->seq_floor = c->initial_seq;
+	r->epoch = c->epoch;
 	int rc = r->node ? intern(r, c->datacenter, &r->self) : MF_ENOMEM;
 	if (rc < 0) {
 		mf_routing_free(r);
@@ -286,6 +298,7 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->best_e);
 	free(r->curc_e);
 	free(r->cur_nh);
+	free(r->dead1);
 	free(r->stamp);
 	free(r->tstamp);
 	free(r->rank);
@@ -343,6 +356,32 @@ int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, si
 	r->snap.n = 0; /* forces a new advertisement seq at the next recompute */
 	r->dirty = true;
 	return 0;
+}
+
+/* Records that DC id is dead in incarnations <= epoch: drops every stored
+ * route reaching such an incarnation. A tombstone about ourselves is
+ * refuted, as SWIM refutes a suspicion: we move to a newer incarnation. */
+static void raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
+{
+	if (id == r->self) {
+		if (epoch >= r->epoch) {
+			r->epoch = epoch + 1;
+			r->snap.n = 0; /* re-advertise with the new incarnation */
+			r->dirty = true;
+		}
+		return;
+	}
+	if (epoch == UINT64_MAX || epoch + 1 <= r->dead1[id])
+		return;
+	r->dead1[id] = epoch + 1;
+	r->dead_gen++;
+	r->dirty = true;
+	for (uint32_t h = 0; h < r->names.n; h++) {
+		struct rt_origin *o = &r->orig[h];
+		for (uint32_t k = 0; o->present && k < o->n_e; k++)
+			if (o->tgt[k] == id && o->e[k].epoch <= epoch)
+				o->dst[k] = INFINITY;
+	}
 }
 
 /* Maps the advertisement's name indexes to ids, interning only the names
@@ -435,7 +474,7 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 		}
 		if (rc < 0)
 			break;
-		e[n_e++] = (struct rt_entry){t, n_path, (uint16_t)len, loops, ar->distance_ms};
+		e[n_e++] = (struct rt_entry){t, n_path, (uint16_t)len, loops, ar->distance_ms, ar->epoch};
 		n_path += len;
 	}
 	uint32_t *tgt = NULL;
@@ -447,14 +486,25 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 			rc = MF_ENOMEM;
 		for (uint32_t k = 0; rc == 0 && k < n_e; k++) {
 			tgt[k] = e[k].target;
-			dst[k] = e[k].loops || e[k].target == o ? INFINITY : e[k].dist;
+			dst[k] = e[k].loops || e[k].target == o || e[k].epoch < r->dead1[e[k].target] ? INFINITY
+												: e[k].dist;
 		}
+	}
+	/* Tombstones it carries, mapped now, applied once it is stored. */
+	uint32_t *dead_ids = NULL;
+	if (rc == 0 && a->n_dead) {
+		dead_ids = malloc(a->n_dead * sizeof *dead_ids);
+		rc = dead_ids ? 0 : MF_ENOMEM;
+		for (size_t k = 0; rc == 0 && k < a->n_dead; k++)
+			rc = a->dead[k].dc < a->n_names ? map_name(r, o, a, map, a->dead[k].dc, &dead_ids[k])
+							 : MF_EMALFORMED;
 	}
 	if (rc == 0 && a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
 		rc = MF_EMALFORMED;
 	if (rc == 0)
 		rc = mf_gateways_copy(a->gateways, a->n_gateways, &gws);
 	if (rc < 0) {
+		free(dead_ids);
 		free(tgt);
 		free(dst);
 		free(map);
@@ -486,7 +536,14 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	org->seq = a->seq;
 	org->transit = a->transit;
 	org->present = true;
+	org->self_epoch = 0;
+	for (uint32_t k = 0; k < n_e; k++)
+		if (e[k].target == o)
+			org->self_epoch = e[k].epoch;
 	r->dirty = true;
+	for (size_t k = 0; k < a->n_dead; k++)
+		raise_dead(r, dead_ids[k], a->dead[k].epoch);
+	free(dead_ids);
 	return 1;
 }
 
@@ -495,7 +552,14 @@ int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc)
 	uint32_t id;
 	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0 || !r->orig[id].present)
 		return 0;
+	/* Its last server is gone: every route to this incarnation is dead,
+	 * here and, through the tombstone we advertise, everywhere. Without
+	 * it, DCs that never shared a pool with it would hunt through stale
+	 * paths for many rounds (docs/routing.md). */
+	uint64_t ep = r->orig[id].self_epoch;
 	origin_clear(&r->orig[id]);
+	if (ep)
+		raise_dead(r, id, ep);
 	r->dirty = true;
 	return 1;
 }
@@ -564,6 +628,7 @@ static bool same_route(const struct rt_routes *a, const struct rt_route *x, cons
 		       const struct rt_route *y)
 {
 	return x->status == y->status && x->mode == y->mode && x->down == y->down && x->nh == y->nh &&
+	       x->epoch == y->epoch &&
 	       (x->dist == y->dist || (isinf(x->dist) && isinf(y->dist))) && x->path_len == y->path_len &&
 	       memcmp(a->path + x->path_off, b->path + y->path_off, x->path_len * sizeof(uint32_t)) == 0;
 }
@@ -625,6 +690,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	if (t == r->self) {
 		rt->status = MF_ROUTE_LOCAL;
 		rt->dist = 0;
+		rt->epoch = r->epoch;
 		rt->mode = r->default_mode;
 		return put_path(nx, rt, &r->self, 1, NONE);
 	}
@@ -633,6 +699,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	if (rt->mode == MF_MODE_SINGLE_HOP && l->configured) {
 		rt->status = MF_ROUTE_DIRECT;
 		rt->nh = t;
+		rt->epoch = r->orig[t].self_epoch;
 		rt->down = !l->usable;
 		rt->dist = l->usable ? l->dist : INFINITY;
 		return put_path(nx, rt, &t, 1, r->self);
@@ -653,11 +720,13 @@ static int choose(struct mf_routing *r, uint32_t t)
 	rt->dist = d;
 	if (ei == DIRECT_ENTRY) {
 		rt->status = MF_ROUTE_DIRECT;
+		rt->epoch = r->orig[t].self_epoch;
 		return put_path(nx, rt, &t, 1, r->self);
 	}
 	const struct rt_origin *o = &r->orig[nh];
 	const struct rt_entry *e = &o->e[ei];
 	rt->status = MF_ROUTE_VIA;
+	rt->epoch = e->epoch;
 	return put_path(nx, rt, o->path + e->path_off, e->path_len, r->self);
 }
 
@@ -681,13 +750,13 @@ static bool moved(const struct mf_routing *r, double was, double now)
  * enough; bumps the seq then. */
 static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 {
-	bool differ = r->snap.n != n;
+	bool differ = r->snap.n != n || r->snap_dead_gen != r->dead_gen;
 	for (uint32_t t = 0; t < n && !differ; t++) {
 		const struct rt_route *c = &r->cur.r[t], *s = &r->snap.r[t];
 		bool want = advertisable(r, t, c), have = s->status != MF_ROUTE_UNREACHABLE;
 		if (want != have)
 			differ = true;
-		else if (want && (c->path_len != s->path_len ||
+		else if (want && (c->path_len != s->path_len || c->epoch != s->epoch ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
 					 c->path_len * sizeof(uint32_t)) != 0 ||
 				  moved(r, s->dist, c->dist)))
@@ -710,6 +779,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		}
 	}
 	r->snap.n = n;
+	r->snap_dead_gen = r->dead_gen;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
 	return 0;
 }
@@ -937,10 +1007,25 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 		struct mf_advert_route *ar = &out->routes[out->n_routes++];
 		ar->target = t;
 		ar->distance_ms = s->dist;
+		ar->epoch = s->epoch;
 		ar->hops_off = (uint32_t)out->n_hops;
 		ar->n_hops = s->path_len > 2 ? s->path_len - 2 : 0;
 		for (uint32_t k = 0; k < ar->n_hops; k++)
 			out->hops[out->n_hops++] = r->snap.path[s->path_off + 1 + k];
+	}
+	/* Tombstones for the DCs we know dead and do not route to. */
+	size_t nd = 0;
+	for (uint32_t t = 0; t < n; t++)
+		nd += r->dead1[t] != 0;
+	if (rc == 0 && nd) {
+		out->dead = calloc(nd, sizeof *out->dead);
+		rc = out->dead ? 0 : MF_ENOMEM;
+	}
+	for (uint32_t t = 0; rc == 0 && t < n; t++) {
+		const struct rt_route *s = t < r->snap.n ? &r->snap.r[t] : NULL;
+		bool routed = s && s->status != MF_ROUTE_UNREACHABLE && s->epoch >= r->dead1[t];
+		if (r->dead1[t] && !routed)
+			out->dead[out->n_dead++] = (struct mf_advert_dead){t, r->dead1[t] - 1};
 	}
 	if (rc == 0 && r->n_gws) {
 		rc = mf_gateways_copy(r->gws, r->n_gws, &out->gateways);

@@ -28,6 +28,13 @@
  * Transit: a DC with transit off advertises only itself; a received
  *   advertisement with transit off contributes only its origin, so no route
  *   ever passes through such a DC.
+ * Expiry: when the agent sees no alive server of a DC it calls
+ *   mf_routing_withdraw_origin(); the engine then holds a tombstone for the
+ *   incarnation (epoch) that DC last advertised and passes it on in its own
+ *   advertisement, so every DC drops routes to that incarnation within
+ *   about a network diameter of rounds instead of hunting through stale
+ *   paths. A live DC that hears a tombstone about itself moves to a newer
+ *   epoch and re-advertises (like a SWIM refutation).
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes or a distance moves by more than readvertise_pct percent AND
@@ -55,6 +62,11 @@ struct mf_routing_config {
 	/* First advertisement seq is initial_seq + 1. The agent seeds it with
 	 * its start time in ms so a restarted server outranks its former self. */
 	uint64_t initial_seq;
+	/* This DC's incarnation (default 1); routes to it carry it, and a
+	 * tombstone names the incarnations that died. The agent seeds it with
+	 * its start time in seconds; a tombstone about a live DC makes it move
+	 * to a newer one (refutation). */
+	uint64_t epoch;
 };
 
 struct mf_routing;

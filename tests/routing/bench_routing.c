@@ -160,23 +160,47 @@ static void bench_rounds(size_t n, int graphs)
 	struct mf_routing_config c;
 	mf_routing_config_default(&c);
 	double cold = 0, link = 0, death = 0;
-	int cold_max = 0, link_max = 0, death_max = 0;
+	int cold_max = 0, link_max = 0, death_max = 0, part_max = 0;
+	double part = 0;
 	for (int g = 0; g < graphs; g++) {
 		struct sim s;
-		int r1 = 0, r2 = 0, r3 = 0;
+		int r1 = 0, r2 = 0, r3 = 0, r4 = 0;
 		random_graph(&s, n, &c);
 		sim_run(&s, 10 * (int)n + 50, &r1);
-		/* fail one random link, then kill one random DC */
+		/* fail one random link that leaves the graph connected */
 		for (int tries = 0; tries < 1000; tries++) {
 			size_t i = (size_t)(rnd() % n), j = (size_t)(rnd() % n);
 			if (i != j && s.usable[i * n + j]) {
+				double d = s.dist[i * n + j];
 				sim_link2(&s, i, j, true, false, 0);
-				break;
+				if (sim_connected(&s))
+					break;
+				sim_link2(&s, i, j, true, true, d); /* a cut: try another */
 			}
 		}
 		sim_run(&s, 10 * (int)n + 50, &r2);
-		sim_kill(&s, (size_t)(rnd() % n));
+		/* A DC whose death leaves the others connected; a death that
+		 * cuts off live DCs is a partition (docs/routing.md). */
+		for (int tries = 0; tries < 100; tries++) {
+			size_t v = (size_t)(rnd() % n);
+			s.alive[v] = false;
+			bool conn = sim_connected(&s);
+			s.alive[v] = true;
+			if (conn) {
+				sim_kill(&s, v);
+				break;
+			}
+		}
 		sim_run(&s, 10 * (int)n + 50, &r3);
+		/* Then cut the graph: fail links until some DCs are cut off. */
+		for (int tries = 0; tries < 100000 && sim_connected(&s); tries++) {
+			size_t i = (size_t)(rnd() % n), j = (size_t)(rnd() % n);
+			if (i != j && s.usable[i * n + j])
+				sim_link2(&s, i, j, true, false, 0);
+		}
+		sim_run(&s, 10 * (int)n + 50, &r4);
+		part += r4;
+		part_max = r4 > part_max ? r4 : part_max;
 		cold += r1;
 		link += r2;
 		death += r3;
@@ -185,8 +209,8 @@ static void bench_rounds(size_t n, int graphs)
 		death_max = r3 > death_max ? r3 : death_max;
 		sim_free(&s);
 	}
-	printf("| %zu | %d | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) |\n", n, graphs, cold / graphs, cold_max,
-	       link / graphs, link_max, death / graphs, death_max);
+	printf("| %zu | %d | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) |\n", n, graphs,
+	       cold / graphs, cold_max, link / graphs, link_max, death / graphs, death_max, part / graphs, part_max);
 }
 
 static void bench_bytes(size_t n)
@@ -272,7 +296,8 @@ int main(int argc, char **argv)
 		bench_recompute(sizes[i], 6, runs);
 	}
 	printf("\n## Rounds to converge (synchronous rounds of advertisement exchange, default hysteresis)\n\n");
-	printf("| DCs | graphs | cold start | after one link failure | after one DC dies |\n|---|---|---|---|---|\n");
+	printf("| DCs | graphs | cold start | after one link failure | after one DC dies | after a partition |\n"
+	       "|---|---|---|---|---|---|\n");
 	size_t rs[] = {10, 20, 50, 100, 200, 500};
 	for (size_t i = 0; i < (quick ? 4u : 6u); i++)
 		bench_rounds(rs[i], rs[i] >= 200 ? 3 : 10);

@@ -48,6 +48,7 @@ int h_advert(struct mf_advert *a, const char *origin, const char *node, uint64_t
 		a->routes = realloc(a->routes, (a->n_routes + 1) * sizeof *a->routes);
 		struct mf_advert_route *ar = &a->routes[a->n_routes++];
 		ar->target = name_idx(a, tok);
+		ar->epoch = 1;
 		tok = strtok_r(NULL, " ", &save2);
 		ar->distance_ms = tok ? strtod(tok, NULL) : 0;
 		ar->hops_off = (uint32_t)a->n_hops;

@@ -11,7 +11,8 @@
 struct mf_routing *h_engine(const char *dc, double hyst_pct, double hyst_ms);
 
 /* Builds an advertisement from a compact spec: routes separated by ';',
- * each "target distance [hop ...]" with the intermediate hops.
+ * each "target distance [hop ...]" with the intermediate hops; every target
+ * at epoch 1.
  * Example: "dc2 0;dc3 12.5;dc4 20 dc3". */
 int h_advert(struct mf_advert *a, const char *origin, const char *node, uint64_t seq, bool transit,
 	     const char *spec);

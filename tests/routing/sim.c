@@ -385,3 +385,39 @@ size_t sim_check_walks(const struct sim *s)
 	free(pos);
 	return bad;
 }
+
+/* True when every alive DC reaches every other over usable links. */
+bool sim_connected(const struct sim *s)
+{
+	size_t n = s->n, start = n, seen_n = 0, alive_n = 0, top = 0;
+	for (size_t i = 0; i < n; i++)
+		if (s->alive[i]) {
+			alive_n++;
+			if (start == n)
+				start = i;
+		}
+	if (alive_n == 0)
+		return true;
+	bool *seen = calloc(n, sizeof *seen);
+	size_t *stack = malloc(n * sizeof *stack);
+	if (!seen || !stack) {
+		free(seen);
+		free(stack);
+		return false;
+	}
+	stack[top++] = start;
+	seen[start] = true;
+	while (top) {
+		size_t u = stack[--top];
+		seen_n++;
+		for (size_t v = 0; v < n; v++)
+			if (!seen[v] && s->alive[v] && s->usable[u * n + v] && s->usable[v * n + u]) {
+				seen[v] = true;
+				stack[top++] = v;
+			}
+	}
+	free(seen);
+	free(stack);
+	return seen_n == alive_n;
+}
+

@@ -47,6 +47,8 @@ int sim_kill(struct sim *s, size_t i);
 /* Runs rounds until quiet; *rounds = rounds that changed something.
  * MF_ESTATE when still changing after max_rounds. */
 int sim_run(struct sim *s, int max_rounds, int *rounds);
+/* True when every alive DC reaches every other over usable links. */
+bool sim_connected(const struct sim *s);
 /* Index of a sim DC name, or -1. */
 int sim_index(const struct sim *s, const char *name);
 

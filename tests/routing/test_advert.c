@@ -49,6 +49,7 @@ static void big_advert(struct mf_advert *a, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct mf_advert_route *r = &a->routes[i];
 		r->target = (uint32_t)i;
+		r->epoch = 1732600000ull + rnd() % 100000;
 		r->distance_ms = i == 0 ? 0 : 5 + (double)(rnd() % 3000) / 10.0;
 		r->hops_off = (uint32_t)a->n_hops;
 		r->n_hops = i == 0 ? 0 : (uint32_t)(rnd() % 5);
@@ -58,6 +59,9 @@ static void big_advert(struct mf_advert *a, size_t n)
 	a->n_routes = n;
 	mf_gateways_copy(gws, 2, &a->gateways);
 	a->n_gateways = 2;
+	a->dead = calloc(3, sizeof *a->dead);
+	for (uint32_t i = 0; i < 3 && i + 1 < n; i++)
+		a->dead[a->n_dead++] = (struct mf_advert_dead){(uint32_t)(n - 1 - i), 1732500000ull + i};
 }
 
 /* Compares two adverts by meaning (names, not indexes). */
@@ -68,13 +72,18 @@ static bool same_advert(const struct mf_advert *x, const struct mf_advert *y)
 		return false;
 	for (size_t i = 0; i < x->n_routes; i++) {
 		const struct mf_advert_route *p = &x->routes[i], *q = &y->routes[i];
-		if (strcmp(x->names[p->target], y->names[q->target]) || p->n_hops != q->n_hops ||
+		if (strcmp(x->names[p->target], y->names[q->target]) || p->n_hops != q->n_hops || p->epoch != q->epoch ||
 		    (long)(p->distance_ms * 10 + 0.5) != (long)(q->distance_ms * 10 + 0.5))
 			return false;
 		for (uint32_t k = 0; k < p->n_hops; k++)
 			if (strcmp(x->names[x->hops[p->hops_off + k]], y->names[y->hops[q->hops_off + k]]))
 				return false;
 	}
+	if (x->n_dead != y->n_dead)
+		return false;
+	for (size_t i = 0; i < x->n_dead; i++)
+		if (strcmp(x->names[x->dead[i].dc], y->names[y->dead[i].dc]) || x->dead[i].epoch != y->dead[i].epoch)
+			return false;
 	for (size_t i = 0; i < x->n_gateways; i++) {
 		const struct mf_gateway *g = &x->gateways[i], *h = &y->gateways[i];
 		if (strcmp(g->name, h->name) || strcmp(g->lan, h->lan) || strcmp(g->wan, h->wan) ||
@@ -293,13 +302,14 @@ static void build_variant(msgpack_packer *pk)
 	msgpack_pack_str_body(pk, "dc2", 3);
 	key(pk, "r");
 	msgpack_pack_array(pk, 1);
-	msgpack_pack_array(pk, variant == 6 ? 1 : 3);
+	msgpack_pack_array(pk, variant == 6 ? 1 : 4);
 	msgpack_pack_uint8(pk, variant == 5 ? 2 : 1);
 	if (variant != 6) {
 		if (variant == 7)
 			msgpack_pack_double(pk, 1.5);
 		else
 			msgpack_pack_uint16(pk, 125);
+		msgpack_pack_uint32(pk, 1732600000u);
 		msgpack_pack_uint8(pk, 0);
 	}
 }

@@ -182,9 +182,10 @@ static void test_dead_dc_is_withdrawn_everywhere(void)
 	uint64_t v = mf_routing_version(E(&s, "dc2"));
 	sim_kill(&s, (size_t)sim_index(&s, "dc4"));
 	int rounds;
-	/* Path vectors: no counting to infinity, a few rounds suffice. */
+	/* Path vectors and tombstones: no counting to infinity and no path
+	 * hunting, a few rounds suffice. */
 	CU_ASSERT_EQUAL(sim_run(&s, 10, &rounds), 0);
-	CU_ASSERT(rounds <= 5);
+	CU_ASSERT(rounds <= 4);
 	assert_route(&s, "dc1", "dc5", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
 	assert_route(&s, "dc2", "dc4", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
 	assert_route(&s, "dc3", "dc5", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
@@ -503,6 +504,107 @@ static void test_table_is_sorted_by_target(void)
 	mf_routing_free(r);
 }
 
+static void test_tombstone_drops_routes_to_that_incarnation(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	struct mf_advert a;
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	mf_routing_set_link(r, "dc3", true, true, 10);
+	offer(r, "dc2", 1, "dc2 0;dc9 5");
+	offer(r, "dc3", 1, "dc3 0;dc9 50");
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	/* dc3 says dc9 (epoch 1) is dead: dc2's stale route must go too. */
+	h_advert(&a, "dc3", "dc3-s1", 2, true, "dc3 0");
+	a.dead = calloc(1, sizeof *a.dead);
+	a.names = realloc(a.names, 2 * sizeof *a.names);
+	a.names[1] = strdup("dc9");
+	a.n_names = 2;
+	a.dead[0] = (struct mf_advert_dead){1, 1};
+	a.n_dead = 1;
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	mf_advert_free(&a);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL(h_route(r, "dc9").status, MF_ROUTE_UNREACHABLE);
+	/* We pass the tombstone on. */
+	CU_ASSERT_EQUAL(mf_routing_advert(r, &a), 0);
+	CU_ASSERT_EQUAL(a.n_dead, 1);
+	if (a.n_dead)
+		CU_ASSERT_STRING_EQUAL(a.names[a.dead[0].dc], "dc9");
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
+static void test_newer_incarnation_is_reachable_again(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	struct mf_advert a;
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	offer(r, "dc2", 1, "dc2 0;dc9 5");
+	h_advert(&a, "dc2", "dc2-s1", 2, true, "dc2 0");
+	a.dead = calloc(1, sizeof *a.dead);
+	a.names = realloc(a.names, 2 * sizeof *a.names);
+	a.names[1] = strdup("dc9");
+	a.n_names = 2;
+	a.dead[0] = (struct mf_advert_dead){1, 1};
+	a.n_dead = 1;
+	mf_routing_set_advert(r, &a);
+	mf_advert_free(&a);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL(h_route(r, "dc9").status, MF_ROUTE_UNREACHABLE);
+	h_advert(&a, "dc2", "dc2-s1", 3, true, "dc2 0;dc9 5");
+	a.routes[1].epoch = 2; /* dc9 restarted */
+	mf_routing_set_advert(r, &a);
+	mf_advert_free(&a);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT_EQUAL(h_route(r, "dc9").status, MF_ROUTE_VIA);
+	mf_routing_free(r);
+}
+
+static void test_tombstone_about_self_is_refuted(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	struct mf_advert a;
+	mf_routing_recompute(r, NULL);
+	uint64_t q = mf_routing_advert_seq(r);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0");
+	a.dead = calloc(1, sizeof *a.dead);
+	a.names = realloc(a.names, 2 * sizeof *a.names);
+	a.names[1] = strdup("dc1");
+	a.n_names = 2;
+	a.dead[0] = (struct mf_advert_dead){1, 7};
+	a.n_dead = 1;
+	mf_routing_set_advert(r, &a);
+	mf_advert_free(&a);
+	mf_routing_recompute(r, NULL);
+	CU_ASSERT(mf_routing_advert_seq(r) > q);
+	CU_ASSERT_EQUAL(mf_routing_advert(r, &a), 0);
+	CU_ASSERT_EQUAL(a.routes[0].epoch, 8);
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
+static void test_partitioned_dc_comes_back_after_refuting(void)
+{
+	/* dc1 loses its link to dc3 and expires it, while dc3 is alive behind
+	 * dc2: the tombstone reaches dc3, which moves to a newer epoch, and
+	 * dc1 reaches it through dc2. */
+	struct sim s;
+	if (converge("full_mesh_4.json", NULL, &s))
+		return;
+	int i1 = sim_index(&s, "dc1"), i3 = sim_index(&s, "dc3"), rounds;
+	sim_link(&s, (size_t)i1, (size_t)i3, true, false, 0);
+	sim_link(&s, (size_t)i3, (size_t)i1, true, false, 0);
+	CU_ASSERT_EQUAL(mf_routing_withdraw_origin(s.eng[i1], "dc3"), 1);
+	CU_ASSERT_EQUAL(sim_run(&s, 20, &rounds), 0);
+	assert_route(&s, "dc1", "dc3", MF_ROUTE_VIA, "dc2", 25, "dc1,dc2,dc3");
+	assert_route(&s, "dc4", "dc3", MF_ROUTE_DIRECT, "dc3", 12, "dc4,dc3");
+	struct mf_advert a;
+	CU_ASSERT_EQUAL(mf_routing_advert(s.eng[i3], &a), 0);
+	CU_ASSERT(a.routes[0].epoch > 1); /* refuted */
+	mf_advert_free(&a);
+	sim_free(&s);
+}
+
 static void test_bad_inputs_are_refused(void)
 {
 	struct mf_routing_config c;
@@ -555,6 +657,10 @@ int main(void)
 		T(test_advert_carries_table_routes_and_gateways),
 		T(test_endpoints_use_tagged_address_for_this_dc),
 		T(test_table_is_sorted_by_target),
+		T(test_tombstone_drops_routes_to_that_incarnation),
+		T(test_newer_incarnation_is_reachable_again),
+		T(test_tombstone_about_self_is_refuted),
+		T(test_partitioned_dc_comes_back_after_refuting),
 		T(test_bad_inputs_are_refused),
 #undef T
 	};

@@ -75,41 +75,6 @@ static int random_graph(struct sim *s, uint64_t *rng, size_t n, const struct gen
 	return rc;
 }
 
-/* True when every alive DC reaches every other over usable links. */
-static bool connected(const struct sim *s)
-{
-	size_t n = s->n, start = n, seen_n = 0, alive_n = 0, top = 0;
-	for (size_t i = 0; i < n; i++)
-		if (s->alive[i]) {
-			alive_n++;
-			if (start == n)
-				start = i;
-		}
-	if (alive_n == 0)
-		return true;
-	bool *seen = calloc(n, sizeof *seen);
-	size_t *stack = malloc(n * sizeof *stack);
-	if (!seen || !stack) {
-		free(seen);
-		free(stack);
-		return false;
-	}
-	stack[top++] = start;
-	seen[start] = true;
-	while (top) {
-		size_t u = stack[--top];
-		seen_n++;
-		for (size_t v = 0; v < n; v++)
-			if (!seen[v] && s->alive[v] && s->usable[u * n + v] && s->usable[v * n + u]) {
-				seen[v] = true;
-				stack[top++] = v;
-			}
-	}
-	free(seen);
-	free(stack);
-	return seen_n == alive_n;
-}
-
 /* Fails `k` random usable links (both directions; they stay configured).
  * With keep_connected, a failure that would cut the graph is undone. */
 static int fail_links(struct sim *s, uint64_t *rng, size_t k, bool keep_connected)
@@ -125,7 +90,7 @@ static int fail_links(struct sim *s, uint64_t *rng, size_t k, bool keep_connecte
 			rc = sim_link(s, j, i, true, false, 0);
 		if (rc < 0)
 			return rc;
-		if (keep_connected && !connected(s)) {
+		if (keep_connected && !sim_connected(s)) {
 			sim_link(s, i, j, true, true, dij);
 			sim_link(s, j, i, true, true, dji);
 			continue;
@@ -283,6 +248,45 @@ static void test_default_hysteresis_converges_loop_free(void)
 	CU_ASSERT_EQUAL(failed, 0);
 }
 
+static void test_dead_dc_is_withdrawn_within_a_few_rounds(void)
+{
+	uint64_t rng = seed0 ^ 0xdead;
+	struct mf_routing_config c = cfg_exact();
+	size_t failed = 0;
+	int worst = 0, worst_cold = 0;
+	for (size_t g = 0; g < 100; g++) {
+		struct gen gen = {.integer = true, .asymmetric = false};
+		size_t n = 3 + below(&rng, 98);
+		struct sim s;
+		int cold = 0, rounds = 0;
+		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0 && settle_and_check(&s, true, &cold);
+		/* Kill a DC whose loss leaves the others connected (an
+		 * unreachable but live part is a partition, not a death). */
+		for (int tries = 0; ok && tries < 50; tries++) {
+			size_t v = below(&rng, n);
+			s.alive[v] = false;
+			bool conn = sim_connected(&s);
+			s.alive[v] = true;
+			if (conn) {
+				sim_kill(&s, v);
+				break;
+			}
+		}
+		ok = ok && settle_and_check(&s, true, &rounds);
+		/* Tombstones travel one hop a round: about the diameter, not
+		 * the path hunting of plain path vectors (~0.6 n rounds). */
+		if (ok && rounds > cold + 4)
+			ok = false;
+		worst = rounds > worst ? rounds : worst;
+		worst_cold = cold > worst_cold ? cold : worst_cold;
+		if (!ok)
+			failed++;
+		sim_free(&s);
+	}
+	printf("\n  worst rounds: cold start %d, after a death %d ", worst_cold, worst);
+	CU_ASSERT_EQUAL(failed, 0);
+}
+
 static void test_through_the_codec_matches_dijkstra(void)
 {
 	uint64_t rng = seed0 ^ 0x77;
@@ -321,6 +325,7 @@ int main(void)
 		goto run;
 	CU_add_test(s, "real_distances_match_dijkstra", test_real_distances_match_dijkstra);
 	CU_add_test(s, "default_hysteresis_converges_loop_free", test_default_hysteresis_converges_loop_free);
+	CU_add_test(s, "dead_dc_is_withdrawn_within_a_few_rounds", test_dead_dc_is_withdrawn_within_a_few_rounds);
 	CU_add_test(s, "through_the_codec_matches_dijkstra", test_through_the_codec_matches_dijkstra);
 run:
 	CU_basic_set_mode(CU_BRM_VERBOSE);
