@@ -116,22 +116,55 @@ void mf_sim_coords_event(struct mf_sim_coords *c, size_t i, const struct mf_pool
 		mf_coord_tracker_on_event(&c->nodes[i].tracker, ev);
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Puts the k-th smallest of v[0..n) at v[k], smaller ones before it and
+ * larger ones after (Hoare's selection, median-of-three pivot): quantiles
+ * of n^2 pairs in linear time instead of a sort. */
+static void select_kth(double *v, size_t n, size_t k)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
+	size_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		double a = v[lo], b = v[mid], c = v[hi];
+		double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j && j < hi)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			return;
+	}
 }
 
-/* The quantiles of tests/coord/accuracy.c, so figures compare. */
+/* The quantiles of tests/coord/accuracy.c, so figures compare: median
+ * v[n/2] and p90 v[(n-1)*0.9] of the sorted values. */
 static void quantiles(double *v, size_t n, double *median, double *p90)
 {
 	if (n == 0) {
 		*median = *p90 = NAN;
 		return;
 	}
-	qsort(v, n, sizeof(double), cmp_double);
-	*median = v[n / 2];
-	*p90 = v[(size_t)(0.9 * (double)(n - 1))];
+	size_t m = n / 2, q = (size_t)(0.9 * (double)(n - 1));
+	select_kth(v, n, m);
+	*median = v[m];
+	if (q > m) /* the p90 lies in the part above the median */
+		select_kth(v + m + 1, n - m - 1, q - m - 1);
+	*p90 = v[q];
 }
 
 /* The DC error: every up member's distance to every other linked DC. */
