@@ -253,6 +253,30 @@ static void test_matrix_runs_have_no_dc_fields(void)
 	json_decref(doc);
 }
 
+static void test_plot_writes_a_png(void)
+{
+	char png[] = "/tmp/test_sim_plot_XXXXXX";
+	char args[512];
+	unsigned char magic[8] = { 0 };
+	int status, fd;
+	if (system("command -v gnuplot >/dev/null 2>&1") != 0) {
+		printf("(gnuplot not installed: skipped) ");
+		return;
+	}
+	fd = mkstemp(png);
+	CU_ASSERT_FATAL(fd >= 0);
+	close(fd);
+	snprintf(args, sizeof(args), "-matrix %s -rounds 12 -plot %s", MATRIX, png);
+	free(run(args, &status));
+	CU_ASSERT_EQUAL(status, 0);
+	FILE *f = fopen(png, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	CU_ASSERT_EQUAL(fread(magic, 1, sizeof(magic), f), sizeof(magic));
+	fclose(f);
+	unlink(png);
+	CU_ASSERT_EQUAL(memcmp(magic, "\x89PNG\r\n\x1a\n", 8), 0);
+}
+
 static void test_bad_arguments_fail(void)
 {
 	int status;
@@ -288,6 +312,7 @@ int main(void)
 		T(test_killed_member_is_detected_by_all_without_false_detections),
 		T(test_topology_file_runs_its_servers),
 		T(test_matrix_runs_have_no_dc_fields),
+		T(test_plot_writes_a_png),
 		T(test_bad_arguments_fail),
 #undef T
 	};
