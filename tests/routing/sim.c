@@ -38,7 +38,10 @@ int sim_init(struct sim *s, size_t n, const char *const *names, const struct mf_
 	s->alive = calloc(n, sizeof *s->alive);
 	s->sent_seq = calloc(n, sizeof *s->sent_seq);
 	s->asm_ = calloc(n, sizeof *s->asm_);
-	if (!s->names || !s->eng || !s->dist || !s->configured || !s->usable || !s->alive ||
+	s->adv_buf = calloc(n, sizeof *s->adv_buf);
+	s->frag_buf = calloc(n, sizeof *s->frag_buf);
+	s->fresh_buf = calloc(n, sizeof *s->fresh_buf);
+	if (!s->adv_buf || !s->frag_buf || !s->fresh_buf || !s->names || !s->eng || !s->dist || !s->configured || !s->usable || !s->alive ||
 	    !s->sent_seq || !s->asm_) {
 		sim_free(s);
 		return MF_ENOMEM;
@@ -80,6 +83,9 @@ void sim_free(struct sim *s)
 	free(s->alive);
 	free(s->sent_seq);
 	free(s->asm_);
+	free(s->adv_buf);
+	free(s->frag_buf);
+	free(s->fresh_buf);
 	memset(s, 0, sizeof *s);
 }
 
@@ -155,10 +161,13 @@ int sim_run(struct sim *s, int max_rounds, int *rounds)
 		}
 		/* Everyone advertises what it computed this round, then all
 		 * receive: synchronous rounds. */
-		struct mf_advert *adv = calloc(n, sizeof *adv);
-		struct mf_advert_frags *fr = calloc(n, sizeof *fr);
-		bool *fresh = calloc(n, sizeof *fresh);
-		int rc = adv && fr && fresh ? 0 : MF_ENOMEM;
+		struct mf_advert *adv = s->adv_buf;
+		struct mf_advert_frags *fr = s->frag_buf;
+		bool *fresh = s->fresh_buf;
+		memset(adv, 0, n * sizeof *adv);
+		memset(fr, 0, n * sizeof *fr);
+		memset(fresh, 0, n * sizeof *fresh);
+		int rc = 0;
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			uint64_t seq = mf_routing_advert_seq(s->eng[i]);
 			if (!s->alive[i] || seq == s->sent_seq[i])
@@ -173,13 +182,12 @@ int sim_run(struct sim *s, int max_rounds, int *rounds)
 			for (size_t j = 0; j < n && rc == 0 && fresh[i]; j++)
 				if (j != i && s->alive[j] && s->usable[j * n + i])
 					rc = deliver(s, &adv[i], &fr[i], j);
-		for (size_t i = 0; adv && fr && i < n; i++) {
+		for (size_t i = 0; i < n; i++) {
+			if (!fresh[i])
+				continue;
 			mf_advert_free(&adv[i]);
 			mf_advert_frags_free(&fr[i]);
 		}
-		free(adv);
-		free(fr);
-		free(fresh);
 		if (rc < 0)
 			return rc;
 		if (!any)

@@ -28,6 +28,9 @@ struct sim {
 	uint64_t *sent_seq;    /* last advertisement seq delivered per DC */
 	bool via_codec;        /* deliver through fragments + decode + reassembly */
 	struct mf_advert_asm *asm_; /* per receiving DC, when via_codec */
+	struct mf_advert *adv_buf;  /* per-round scratch, n each */
+	struct mf_advert_frags *frag_buf;
+	bool *fresh_buf;
 	/* counters */
 	uint64_t adverts_sent; /* advertisement deliveries (one per neighbour) */
 	uint64_t advert_bytes; /* encoded bytes of those, when via_codec */

@@ -50,7 +50,8 @@ static double draw(uint64_t *s, const struct gen *g)
 	return 1.0 + (double)(rnd(s) >> 11) * (199.0 / 9007199254740992.0);
 }
 
-/* A connected random graph: a random tree plus up to 2n extra links. */
+/* A connected random graph: a random tree plus up to n extra links
+ * (average degree 2 to 4, like areas joining a few DCs each). */
 static int random_graph(struct sim *s, uint64_t *rng, size_t n, const struct gen *g,
 			const struct mf_routing_config *cfg)
 {
@@ -62,7 +63,7 @@ static int random_graph(struct sim *s, uint64_t *rng, size_t n, const struct gen
 		if (rc == 0)
 			rc = sim_link(s, j, i, true, true, g->asymmetric ? draw(rng, g) : d);
 	}
-	size_t extra = below(rng, 2 * n + 1);
+	size_t extra = below(rng, n + 1);
 	for (size_t k = 0; rc == 0 && k < extra; k++) {
 		size_t i = below(rng, n), j = below(rng, n);
 		if (i == j)
@@ -141,6 +142,12 @@ static void test_random_graphs_match_dijkstra_and_reconverge_after_failures(void
 	struct mf_routing_config c = cfg_exact();
 	size_t graphs = getenv("MF_ROUTING_GRAPHS") ? strtoul(getenv("MF_ROUTING_GRAPHS"), NULL, 0) : 1000;
 	size_t failed = 0, max_n = 200;
+#if defined(__SANITIZE_ADDRESS__)
+	/* Under AddressSanitizer (5-10x slower here) the run checks memory
+	 * safety on the same 1,000 graphs capped at 100 DCs, to stay within
+	 * the unit-test budget; the plain build covers sizes up to 200. */
+	max_n = 100;
+#endif
 	int worst_rounds = 0, worst_re = 0;
 	uint64_t names_total = 0;
 	clock_t t0 = clock();
@@ -183,9 +190,9 @@ static void test_real_distances_match_dijkstra(void)
 	uint64_t rng = seed0 ^ 0x1234;
 	struct mf_routing_config c = cfg_exact();
 	size_t failed = 0;
-	for (size_t g = 0; g < 100; g++) {
+	for (size_t g = 0; g < 50; g++) {
 		struct gen gen = {.integer = false, .asymmetric = g % 2 == 0};
-		size_t n = 2 + below(&rng, 80);
+		size_t n = 2 + below(&rng, 60);
 		struct sim s;
 		int rounds;
 		/* Float sums may differ in the last bit between the DV order
@@ -225,9 +232,9 @@ static void test_default_hysteresis_converges_loop_free(void)
 	struct mf_routing_config c;
 	mf_routing_config_default(&c);
 	size_t failed = 0;
-	for (size_t g = 0; g < 100; g++) {
+	for (size_t g = 0; g < 50; g++) {
 		struct gen gen = {.integer = false, .asymmetric = g % 2 == 1};
-		size_t n = 2 + below(&rng, 100);
+		size_t n = 2 + below(&rng, 60);
 		struct sim s;
 		int rounds;
 		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0 && settle_and_check(&s, false, &rounds);
@@ -254,9 +261,9 @@ static void test_dead_dc_is_withdrawn_within_a_few_rounds(void)
 	struct mf_routing_config c = cfg_exact();
 	size_t failed = 0;
 	int worst = 0, worst_cold = 0;
-	for (size_t g = 0; g < 100; g++) {
+	for (size_t g = 0; g < 50; g++) {
 		struct gen gen = {.integer = true, .asymmetric = false};
-		size_t n = 3 + below(&rng, 98);
+		size_t n = 3 + below(&rng, 78);
 		struct sim s;
 		int cold = 0, rounds = 0;
 		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0 && settle_and_check(&s, true, &cold);
@@ -292,9 +299,9 @@ static void test_through_the_codec_matches_dijkstra(void)
 	uint64_t rng = seed0 ^ 0x77;
 	struct mf_routing_config c = cfg_exact();
 	size_t failed = 0;
-	for (size_t g = 0; g < 20; g++) {
+	for (size_t g = 0; g < 10; g++) {
 		struct gen gen = {.integer = true, .asymmetric = false};
-		size_t n = 2 + below(&rng, 150);
+		size_t n = 2 + below(&rng, 100);
 		struct sim s;
 		int rounds;
 		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0;
