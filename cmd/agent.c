@@ -67,15 +67,27 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 		mf_control_close(a->ctl, NULL, NULL);
 		a->ctl = NULL;
 	}
-	if (a->tr) {
-		mf_transport_close(a->tr, NULL, NULL);
-		a->tr = NULL;
-	}
+	for (size_t i = 0; i < a->n_pools; i++)
+		mf_agent_pool_close(a->pools[i]);
+	mf_agent_routing_close(a);
+}
+
+struct mf_agent_pool *mf_agent_find_pool(struct mf_agent *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_pools; i++)
+		if (!name || strcmp(a->pools[i]->name, name) == 0)
+			return a->pools[i];
+	return NULL;
 }
 
 /* --- joins ------------------------------------------------------------------*/
 
 static void on_retry_timer(uv_timer_t *t);
+
+static bool pool_has_peers(struct mf_agent_pool *ap)
+{
+	return mf_pool_alive_count(ap->pool) > 1;
+}
 
 static void on_give_up(uv_timer_t *t)
 {
@@ -91,7 +103,7 @@ static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 		}
 	}
 	if (b->ok > 0)
-		mf_serf_glue_join_intent(&a->glue); /* serf Join: broadcastJoin */
+		mf_serf_glue_join_intent(&b->ap->glue); /* serf Join: broadcastJoin */
 	char list[512] = "";
 	for (size_t i = 0; i < b->n; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
@@ -102,7 +114,7 @@ static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 		mf_control_respond(a->ctl, b->client_id, resp);
 		mf_log_info(&a->log, "join %s: %zu of %zu joined", list, b->ok, b->n);
 	} else if (b->ok > 0) {
-		mf_log_info(&a->log, "joined the pool through %zu of: %s", b->ok, list);
+		mf_log_info(&a->log, "joined the %s pool through %zu of: %s", b->ap->name, b->ok, list);
 	} else if (a->state == MF_AGENT_RUNNING) {
 		a->retry_attempts++;
 		if (a->cfg.retry_max > 0 && a->retry_attempts >= a->cfg.retry_max) {
@@ -123,7 +135,7 @@ static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 	free_batch(b);
 }
 
-static void join_done(struct mf_agent *a, uint64_t id, bool ok)
+void mf_agent_join_done(struct mf_agent *a, uint64_t id, bool ok)
 {
 	for (struct mf_join_batch *b = a->batches; b && id; b = b->next) {
 		for (size_t i = 0; i < b->n; i++) {
@@ -146,8 +158,8 @@ static void join_done(struct mf_agent *a, uint64_t id, bool ok)
 	}
 }
 
-void mf_agent_start_joins(struct mf_agent *a, uint64_t client_id, const char *const *addrs,
-			  size_t n)
+void mf_agent_start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t client_id,
+			  const char *const *addrs, size_t n)
 {
 	struct mf_join_batch *b = calloc(1, sizeof(*b));
 	if (b) {
@@ -162,6 +174,7 @@ void mf_agent_start_joins(struct mf_agent *a, uint64_t client_id, const char *co
 		return;
 	}
 	b->client_id = client_id;
+	b->ap = ap;
 	b->n = n;
 	b->waiting = n;
 	b->next = a->batches;
@@ -171,12 +184,12 @@ void mf_agent_start_joins(struct mf_agent *a, uint64_t client_id, const char *co
 		struct mf_addr to;
 		uint64_t id = 0;
 		int r = mf_addr_parse(addrs[i], MF_DEFAULT_PORT, &to);
-		if (r == 0 && !a->tr)
+		if (r == 0 && !ap->tr)
 			r = MF_ESTATE; /* shut down meanwhile */
 		if (r == 0) {
 			b->ids[n] = 0;
 			a->issuing = b;
-			r = mf_transport_join(a->tr, &to, &id);
+			r = mf_transport_join(ap->tr, &to, &id);
 			a->issuing = NULL;
 			if (b->ids[n] == UINT64_MAX)
 				continue; /* finished inside the call, counted by join_done */
@@ -190,8 +203,27 @@ void mf_agent_start_joins(struct mf_agent *a, uint64_t client_id, const char *co
 	}
 	if (b->waiting == 0)
 		batch_finished(a, b);
-	if (a->tr)
-		mf_serf_glue_flush(&a->glue, a->tr);
+	mf_agent_pool_flush(ap);
+}
+
+/* The configured joins of every pool, each pool's as one batch; the
+ * retry timer re-runs them all when a batch found nobody. */
+static void start_pool_joins(struct mf_agent *a)
+{
+	for (size_t p = 0; p < a->n_pools; p++) {
+		struct mf_agent_pool *ap = a->pools[p];
+		const char *addrs[MF_CONFIG_MAX_JOIN];
+		size_t n = 0;
+		if (ap->area) {
+			for (; n < ap->area->n_join; n++)
+				addrs[n] = ap->area->join[n];
+		} else {
+			for (; n < a->cfg.n_join; n++)
+				addrs[n] = a->cfg.join[n];
+		}
+		if (n && !pool_has_peers(ap))
+			mf_agent_start_joins(a, ap, 0, addrs, n);
+	}
 }
 
 static void on_retry_timer(uv_timer_t *t)
@@ -199,59 +231,7 @@ static void on_retry_timer(uv_timer_t *t)
 	struct mf_agent *a = t->data;
 	if (a->state != MF_AGENT_RUNNING)
 		return;
-	const char *addrs[MF_CONFIG_MAX_JOIN];
-	for (size_t i = 0; i < a->cfg.n_join; i++)
-		addrs[i] = a->cfg.join[i];
-	mf_agent_start_joins(a, 0, addrs, a->cfg.n_join);
-}
-
-/* --- pool events ------------------------------------------------------------*/
-
-static void on_event(void *ctx, const struct mf_pool_event *ev)
-{
-	struct mf_agent *a = ctx;
-	if (ev->kind == MF_EV_JOIN_DONE) {
-		mf_log_debug(&a->log, "join #%llu %s", (unsigned long long)ev->join_id,
-			     ev->ok ? "completed" : "failed");
-		join_done(a, ev->join_id, ev->ok);
-		return;
-	}
-	char name[MF_NAME_MAX + 1];
-	snprintf(name, sizeof(name), "%s", ev->name ? ev->name : "?");
-	mf_serf_glue_on_event(&a->glue, ev);
-	struct mf_member m;
-	char addr[80] = "";
-	if (mf_pool_member_find(a->pool, name, &m) == 0)
-		mf_addr_format(&m.addr, addr, sizeof(addr));
-	switch (ev->kind) {
-	case MF_EV_JOIN:
-		mf_log_info(&a->log, "member joined: %s %s", name, addr);
-		break;
-	case MF_EV_UPDATE:
-		mf_log_info(&a->log, "member updated: %s %s", name, addr);
-		break;
-	case MF_EV_SUSPECT:
-		mf_log_info(&a->log, "member suspect: %s %s", name, addr);
-		break;
-	case MF_EV_FAILED:
-		mf_log_info(&a->log, "member failed: %s %s", name, addr);
-		break;
-	case MF_EV_LEFT:
-		mf_log_info(&a->log, "member left: %s %s", name, addr);
-		break;
-	case MF_EV_REAPED:
-		mf_log_info(&a->log, "member reaped: %s", name);
-		break;
-	default:
-		break;
-	}
-}
-
-static void after_drain(void *ctx)
-{
-	struct mf_agent *a = ctx;
-	if (a->tr && (a->glue.n_queue || a->glue.n_force))
-		mf_serf_glue_flush(&a->glue, a->tr);
+	start_pool_joins(a);
 }
 
 /* --- graceful leave ---------------------------------------------------------*/
@@ -264,12 +244,16 @@ static void on_leave_timer(uv_timer_t *t)
 	case MF_AGENT_LEAVE_INTENT:
 		a->state = MF_AGENT_LEAVING;
 		mf_log_info(&a->log, "leaving: broadcasting our departure");
-		if (mf_transport_leave(a->tr) < 0)
-			mf_log_warn(&a->log, "pool leave failed; exiting anyway");
+		for (size_t i = 0; i < a->n_pools; i++)
+			if (a->pools[i]->tr && mf_transport_leave(a->pools[i]->tr) < 0)
+				mf_log_warn(&a->log, "pool %s: leave failed; exiting anyway",
+					    a->pools[i]->name);
 		uv_timer_start(&a->leave_timer, on_leave_timer, MF_LEAVE_POLL_MS, MF_LEAVE_POLL_MS);
 		break;
 	case MF_AGENT_LEAVING: {
-		bool done = mf_pool_leave_done(a->pool);
+		bool done = true;
+		for (size_t i = 0; i < a->n_pools; i++)
+			done = done && mf_pool_leave_done(a->pools[i]->pool);
 		if (!done && now < a->leave_deadline)
 			break;
 		if (!done)
@@ -302,23 +286,29 @@ void mf_agent_begin_leave(struct mf_agent *a)
 	mf_time_t now = now_ns();
 	a->leave_deadline = now + a->cfg.leave_timeout;
 	mf_time_t wait = 0;
-	size_t alive = mf_pool_alive_count(a->pool);
-	a->others_alive_at_leave = alive > 1;
-	if (alive > 1) {
+	a->others_alive_at_leave = false;
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_agent_pool *ap = a->pools[i];
+		size_t alive = mf_pool_alive_count(ap->pool);
+		if (alive <= 1)
+			continue;
+		a->others_alive_at_leave = true;
 		/* serf Leave: gossip the intent first, so serf peers record us as
 		 * leaving and turn our dead into `left` rather than `failed`. We
 		 * cannot see the broadcast drain, so wait its retransmit budget:
 		 * retransmit_mult * ceil(log10(n+1)) gossip rounds. */
-		const struct mf_pool_timing *tm = &mf_pool_config(a->pool)->timing;
+		const struct mf_pool_timing *tm = &mf_pool_config(ap->pool)->timing;
 		double rounds = tm->retransmit_mult * ceil(log10((double)alive + 1));
-		wait = (mf_time_t)(rounds * (double)tm->gossip_interval);
-		if (wait > a->cfg.leave_timeout / 2)
-			wait = a->cfg.leave_timeout / 2;
-		mf_serf_glue_leave_intent(&a->glue);
-		mf_serf_glue_flush(&a->glue, a->tr);
+		mf_time_t w = (mf_time_t)(rounds * (double)tm->gossip_interval);
+		wait = w > wait ? w : wait;
+		mf_serf_glue_leave_intent(&ap->glue);
+		mf_agent_pool_flush(ap);
+	}
+	if (wait > a->cfg.leave_timeout / 2)
+		wait = a->cfg.leave_timeout / 2;
+	if (a->others_alive_at_leave)
 		mf_log_info(&a->log, "leaving: gossiping leave intent for %.2fs",
 			    (double)wait / MF_SEC);
-	}
 	uv_timer_start(&a->leave_timer, on_leave_timer, to_ms(wait), 0);
 }
 
@@ -337,52 +327,6 @@ static void on_signal(uv_signal_t *s, int signum)
 
 /* --- start ------------------------------------------------------------------*/
 
-static int pick_advertise(struct mf_agent *a, struct mf_addr *adv, char *err, size_t errcap)
-{
-	static const uint8_t zero[16] = {0};
-	*adv = a->cfg.has_advertise ? a->cfg.advertise : a->cfg.bind;
-	if (a->cfg.has_advertise || memcmp(adv->ip, zero, adv->ip_len) != 0)
-		return 0;
-	/* Bound to every address: advertise the first non-loopback IPv4. */
-	uv_interface_address_t *ifs;
-	int n;
-	if (uv_interface_addresses(&ifs, &n) == 0) {
-		for (int i = 0; i < n; i++) {
-			if (ifs[i].is_internal || ifs[i].address.address4.sin_family != AF_INET)
-				continue;
-			adv->ip_len = 4;
-			memcpy(adv->ip, &ifs[i].address.address4.sin_addr, 4);
-			uv_free_interface_addresses(ifs, n);
-			return 0;
-		}
-		uv_free_interface_addresses(ifs, n);
-	}
-	snprintf(err, errcap, "no non-loopback IPv4 address to advertise; set -advertise");
-	return -1;
-}
-
-static int build_meta(struct mf_agent *a, struct mf_pool_config *pc, char *err, size_t errcap)
-{
-	struct mf_tag tags[MF_CONFIG_MAX_TAGS + 2];
-	size_t n = 0;
-	memset(tags, 0, sizeof(tags));
-	snprintf(tags[n].key, sizeof(tags[n].key), "dc");
-	snprintf(tags[n++].value, sizeof(tags[0].value), "%s", a->cfg.dc);
-	snprintf(tags[n].key, sizeof(tags[n].key), "role");
-	snprintf(tags[n++].value, sizeof(tags[0].value), "meshfed");
-	for (size_t i = 0; i < a->cfg.n_tags; i++, n++) {
-		snprintf(tags[n].key, sizeof(tags[n].key), "%s", a->cfg.tags[i].key);
-		snprintf(tags[n].value, sizeof(tags[n].value), "%s", a->cfg.tags[i].value);
-	}
-	int r = mf_serf_encode_tags(tags, n, pc->meta, sizeof(pc->meta), &pc->meta_len);
-	if (r < 0) {
-		snprintf(err, errcap, "tags: %s (memberlist allows %d bytes of encoded tags)",
-			 mf_strerror(r), MF_META_MAX);
-		return -1;
-	}
-	return 0;
-}
-
 static int start(struct mf_agent *a, char *err, size_t errcap)
 {
 	const struct mf_agent_config *c = &a->cfg;
@@ -391,49 +335,33 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 		return -1;
 	}
 	int crypto = mf_crypto_init();
-	if (mf_config_read_keyring(c, &a->keyring, err, errcap) < 0)
-		return -1;
-	if (crypto < 0 && a->keyring.n > 0) {
-		snprintf(err, errcap, "encryption unavailable: %s", mf_strerror(crypto));
-		return -1;
-	}
 	if (!a->cfg.node[0] && gethostname(a->cfg.node, sizeof(a->cfg.node)) < 0) {
 		snprintf(err, errcap, "no -node given and the host name is unavailable");
 		return -1;
 	}
 	a->cfg.node[sizeof(a->cfg.node) - 1] = '\0';
-
-	struct mf_pool_config pc;
-	mf_pool_config_init(&pc, c->profile);
-	snprintf(pc.name, sizeof(pc.name), "%s", c->node);
-	if (pick_advertise(a, &pc.advertise, err, errcap) < 0)
-		return -1;
-	mf_config_timing(c, &pc.timing);
-	if (build_meta(a, &pc, err, errcap) < 0)
-		return -1;
-	pc.keyring = a->keyring.n ? &a->keyring : NULL;
-	randombytes_buf(&pc.seed, sizeof(pc.seed));
-	mf_serf_glue_init(&a->glue, c->node);
-	mf_serf_glue_delegate(&a->glue, &pc.delegate);
-	mf_addr_format(&pc.advertise, a->advertise_str, sizeof(a->advertise_str));
-
-	int r = mf_pool_new(&pc, now_ns(), &a->pool);
-	if (r < 0) {
-		snprintf(err, errcap, "cannot create the pool: %s", mf_strerror(r));
+	if (!c->wan && c->n_areas == 0) {
+		snprintf(err, errcap, "the WAN pool is disabled (\"wan\": false) and no area is "
+				      "configured: nothing to join");
 		return -1;
 	}
-	struct mf_transport_config tc = {.bind = c->bind};
-	tc.cb.ctx = a;
-	tc.cb.on_event = on_event;
-	tc.cb.after_drain = after_drain;
-	int uverr = 0;
-	char bind_str[80];
-	mf_addr_format(&c->bind, bind_str, sizeof(bind_str));
-	if ((r = mf_transport_new(&a->loop, a->pool, &tc, &a->tr, &uverr)) < 0) {
-		snprintf(err, errcap, "cannot bind %s: %s", bind_str,
-			 uverr ? uv_strerror(uverr) : mf_strerror(r));
-		return -1;
+	for (size_t i = 0; i < 1 + c->n_areas; i++) {
+		if (i == 0 && !c->wan)
+			continue;
+		const struct mf_area_config *area = i ? &c->areas[i - 1] : NULL;
+		struct mf_agent_pool *ap = NULL;
+		int r = mf_agent_pool_start(a, area, &ap, err, errcap);
+		if (ap)
+			a->pools[a->n_pools++] = ap;
+		if (r < 0)
+			return -1;
+		if (ap->keyring.n && crypto < 0) {
+			snprintf(err, errcap, "encryption unavailable: %s", mf_strerror(crypto));
+			return -1;
+		}
 	}
+	if (mf_agent_routing_start(a, err, errcap) < 0)
+		return -1;
 
 	char path[MF_CONFIG_SOCK_MAX + 1];
 	if (c->control[0])
@@ -454,18 +382,24 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
 
 	static const char *profiles[] = {"wan", "lan", "local"};
-	mf_log_info(&a->log,
-		    "meshfed agent started: node %s, dc %s, bind %s, advertise %s, profile %s, "
-		    "encryption %s, control %s",
-		    c->node, c->dc, bind_str, a->advertise_str, profiles[c->profile],
-		    a->keyring.n ? "on" : "off", path);
-	a->retry_delay = c->retry_interval;
-	if (c->n_join) {
-		const char *addrs[MF_CONFIG_MAX_JOIN];
-		for (size_t i = 0; i < c->n_join; i++)
-			addrs[i] = c->join[i];
-		mf_agent_start_joins(a, 0, addrs, c->n_join);
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_agent_pool *ap = a->pools[i];
+		enum mf_profile prof =
+			ap->area && ap->area->has_profile ? ap->area->profile : c->profile;
+		if (i == 0)
+			mf_log_info(&a->log,
+				    "meshfed agent started: node %s, dc %s, bind %s, advertise %s, "
+				    "profile %s, encryption %s, control %s%s%s",
+				    c->node, c->dc, ap->bind_str, ap->advertise_str, profiles[prof],
+				    ap->keyring.n ? "on" : "off", path, ap->area ? ", area " : "",
+				    ap->area ? ap->name : "");
+		else
+			mf_log_info(&a->log, "area %s: bind %s, advertise %s, profile %s, "
+				    "encryption %s", ap->name, ap->bind_str, ap->advertise_str,
+				    profiles[prof], ap->keyring.n ? "on" : "off");
 	}
+	a->retry_delay = c->retry_interval;
+	start_pool_joins(a);
 	return 0;
 }
 
@@ -491,11 +425,9 @@ int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
 	code = code == -1 ? 1 : a->exit_code;
 	if (uv_loop_close(&a->loop) != 0)
 		mf_log_warn(&a->log, "event loop closed with handles still open");
-	if (a->pool)
-		mf_pool_free(a->pool);
-	if (a->glue.self[0])
-		mf_serf_glue_free(&a->glue);
-	mf_keyring_wipe(&a->keyring);
+	for (size_t i = 0; i < a->n_pools; i++)
+		mf_agent_pool_free(a->pools[i]);
+	mf_agent_routing_free(a);
 	free(a->leave_clients);
 	free(a);
 	return code;

@@ -1,6 +1,7 @@
 /*
  * cmd/agent_control.c — the agent's answers to control requests
- * (docs/control-protocol.md): members, info, join, leave, force-leave.
+ * (docs/control-protocol.md): members, info, join, leave, force-leave,
+ * rtt, coords, routes.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -33,14 +34,58 @@ static json_t *member_json(const struct mf_member *m)
 			 tags_json(m), "incarnation", (json_int_t)m->incarnation, "vsn", vsn);
 }
 
-json_t *mf_agent_members_json(struct mf_agent *a)
+json_t *mf_agent_members_json(struct mf_agent_pool *ap)
 {
 	json_t *arr = json_array();
-	size_t n = mf_pool_member_count(a->pool);
+	size_t n = mf_pool_member_count(ap->pool);
 	for (size_t i = 0; i < n; i++) {
 		struct mf_member m;
-		if (mf_pool_member_at(a->pool, i, &m) == 0)
+		if (mf_pool_member_at(ap->pool, i, &m) == 0)
 			json_array_append_new(arr, member_json(&m));
+	}
+	return arr;
+}
+
+static json_t *member_counts(struct mf_agent_pool *ap)
+{
+	size_t counts[4] = {0};
+	size_t n = mf_pool_member_count(ap->pool);
+	for (size_t i = 0; i < n; i++) {
+		struct mf_member m;
+		if (mf_pool_member_at(ap->pool, i, &m) == 0 && m.status <= MF_MEMBER_LEFT)
+			counts[m.status]++;
+	}
+	return json_pack("{s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)n, "alive",
+			 (json_int_t)counts[MF_MEMBER_ALIVE], "suspect",
+			 (json_int_t)counts[MF_MEMBER_SUSPECT], "failed",
+			 (json_int_t)counts[MF_MEMBER_FAILED], "left",
+			 (json_int_t)counts[MF_MEMBER_LEFT]);
+}
+
+/* One line per pool for `meshfed info`: name, addresses, peers, members,
+ * coordinates. */
+static json_t *pools_json(struct mf_agent *a)
+{
+	static const char *profiles[] = {"wan", "lan", "local"};
+	json_t *arr = json_array();
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_agent_pool *ap = a->pools[i];
+		enum mf_profile prof =
+			ap->area && ap->area->has_profile ? ap->area->profile : a->cfg.profile;
+		json_t *peers = json_array();
+		for (size_t k = 0; ap->area && k < ap->area->n_peers; k++)
+			json_array_append_new(peers, json_string(ap->area->peers[k]));
+		const struct mf_coord_tracker_stats *cs = mf_coord_tracker_stats(&ap->tracker);
+		json_array_append_new(
+			arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:{s:I,s:I,s:I,s:I}}",
+				       "name", ap->name, "kind", ap->area ? "area" : "wan", "bind",
+				       ap->bind_str, "advertise", ap->advertise_str, "profile",
+				       profiles[prof], "encrypted", ap->keyring.n > 0, "peers",
+				       peers, "members", member_counts(ap), "coordinates",
+				       "known", (json_int_t)mf_coord_tracker_count(&ap->tracker),
+				       "acks", (json_int_t)cs->acks, "updates",
+				       (json_int_t)cs->updates, "rejected",
+				       (json_int_t)(cs->rejected + cs->bad_payload)));
 	}
 	return arr;
 }
@@ -48,41 +93,32 @@ json_t *mf_agent_members_json(struct mf_agent *a)
 json_t *mf_agent_info_json(struct mf_agent *a)
 {
 	static const char *profiles[] = {"wan", "lan", "local"};
+	struct mf_agent_pool *ap = a->pools[0];
 	struct mf_pool_stats s;
 	struct mf_transport_stats ts;
 	memset(&ts, 0, sizeof(ts));
-	mf_pool_get_stats(a->pool, &s);
-	if (a->tr)
-		mf_transport_get_stats(a->tr, &ts);
-
-	size_t counts[4] = {0};
-	size_t n = mf_pool_member_count(a->pool);
-	for (size_t i = 0; i < n; i++) {
-		struct mf_member m;
-		if (mf_pool_member_at(a->pool, i, &m) == 0 && m.status <= MF_MEMBER_LEFT)
-			counts[m.status]++;
-	}
+	mf_pool_get_stats(ap->pool, &s);
+	if (ap->tr)
+		mf_transport_get_stats(ap->tr, &ts);
+	size_t n = mf_pool_member_count(ap->pool);
 	json_t *by_cause = json_object();
 	for (int i = 1; i < MF_ERR_COUNT_; i++)
 		if (s.bad_by_cause[i])
 			json_object_set_new(by_cause, mf_strerror(-i),
 					    json_integer((json_int_t)s.bad_by_cause[i]));
 
-	const struct mf_serf_glue_stats *g = &a->glue.stats;
+	const struct mf_serf_glue_stats *g = &ap->glue.stats;
 	json_t *info = json_object();
 #define U(k, v) json_object_set_new(info, k, json_integer((json_int_t)(v)))
 	json_object_set_new(info, "node", json_string(a->cfg.node));
 	json_object_set_new(info, "dc", json_string(a->cfg.dc));
-	json_object_set_new(info, "advertise", json_string(a->advertise_str));
+	json_object_set_new(info, "pool", json_string(ap->name));
+	json_object_set_new(info, "advertise", json_string(ap->advertise_str));
 	json_object_set_new(info, "profile", json_string(profiles[a->cfg.profile]));
-	json_object_set_new(info, "encrypted", json_boolean(a->keyring.n > 0));
+	json_object_set_new(info, "encrypted", json_boolean(ap->keyring.n > 0));
 	U("uptime_s", (uv_hrtime() - (uint64_t)a->started) / 1000000000ull);
-	json_object_set_new(info, "members",
-			    json_pack("{s:I,s:I,s:I,s:I,s:I}", "total", (json_int_t)n, "alive",
-				      (json_int_t)counts[MF_MEMBER_ALIVE], "suspect",
-				      (json_int_t)counts[MF_MEMBER_SUSPECT], "failed",
-				      (json_int_t)counts[MF_MEMBER_FAILED], "left",
-				      (json_int_t)counts[MF_MEMBER_LEFT]));
+	(void)n;
+	json_object_set_new(info, "members", member_counts(ap));
 	U("health_score", s.health_score);
 	U("udp_in", s.udp_in);
 	U("udp_out", s.udp_out);
@@ -125,7 +161,7 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 	json_object_set_new(
 		info, "serf",
 		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lamport_time",
-			  (json_int_t)a->glue.clock, "join_intents", (json_int_t)g->join_intents,
+			  (json_int_t)ap->glue.clock, "join_intents", (json_int_t)g->join_intents,
 			  "leave_intents", (json_int_t)g->leave_intents, "rebroadcasts",
 			  (json_int_t)g->rebroadcasts, "push_pulls_merged",
 			  (json_int_t)g->push_pulls_merged, "push_pulls_sent",
@@ -133,6 +169,8 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 			  (json_int_t)g->refutations, "unknown_msgs", (json_int_t)g->unknown_msgs,
 			  "decode_errors", (json_int_t)g->decode_errors, "forced_left",
 			  (json_int_t)g->forced_left));
+	json_object_set_new(info, "pools", pools_json(a));
+	json_object_set_new(info, "routing", mf_agent_routing_info_json(a));
 	return info;
 }
 
@@ -151,7 +189,11 @@ static json_t *do_join(struct mf_agent *a, uint64_t client_id, const json_t *req
 			return mf_control_error("\"%s\" is not an IP:PORT address",
 						list[i] ? list[i] : "(not a string)");
 	}
-	mf_agent_start_joins(a, client_id, list, n);
+	const char *pool = json_string_value(json_object_get(req, "pool"));
+	struct mf_agent_pool *ap = mf_agent_find_pool(a, pool);
+	if (!ap)
+		return mf_control_error("no pool named %s", pool);
+	mf_agent_start_joins(a, ap, client_id, list, n);
 	return NULL; /* answered when every join is done */
 }
 
@@ -171,7 +213,22 @@ static json_t *do_force_leave(struct mf_agent *a, const json_t *req)
 	const char *node = json_string_value(json_object_get(req, "node"));
 	if (!node || !*node)
 		return mf_control_error("\"node\" must be a node name");
-	int r = mf_transport_force_leave(a->tr, node);
+	/* In every pool that knows it; errors of the first that does. */
+	int r = MF_ENOTFOUND, done = 0;
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_agent_pool *ap = a->pools[i];
+		int x = ap->tr ? mf_transport_force_leave(ap->tr, node) : MF_ESTATE;
+		if (x == 0) {
+			done++;
+			/* serf forceLeave: tell every peer too, with a leave intent. */
+			mf_serf_glue_force_leave_intent(&ap->glue, node);
+			mf_agent_pool_flush(ap);
+		} else if (r == MF_ENOTFOUND) {
+			r = x;
+		}
+	}
+	if (done)
+		r = 0;
 	if (r == MF_ENOTFOUND)
 		return mf_control_error("no member named %s", node);
 	if (r == MF_ESTATE)
@@ -179,9 +236,6 @@ static json_t *do_force_leave(struct mf_agent *a, const json_t *req)
 					"be forced to leave)", node);
 	if (r < 0)
 		return mf_control_error("%s", mf_strerror(r));
-	/* serf forceLeave: tell every peer too, with a leave intent. */
-	mf_serf_glue_force_leave_intent(&a->glue, node);
-	mf_serf_glue_flush(&a->glue, a->tr);
 	mf_log_info(&a->log, "forced %s to leave", node);
 	return json_pack("{s:b}", "ok", 1);
 }
@@ -192,8 +246,20 @@ json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req)
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	if (!cmd)
 		return mf_control_error("request has no \"cmd\" string");
-	if (strcmp(cmd, "members") == 0)
-		return json_pack("{s:b,s:o}", "ok", 1, "members", mf_agent_members_json(a));
+	if (strcmp(cmd, "members") == 0) {
+		const char *pool = json_string_value(json_object_get(req, "pool"));
+		struct mf_agent_pool *ap = mf_agent_find_pool(a, pool);
+		if (!ap)
+			return mf_control_error("no pool named %s", pool);
+		return json_pack("{s:b,s:s,s:o}", "ok", 1, "pool", ap->name, "members",
+				 mf_agent_members_json(ap));
+	}
+	if (strcmp(cmd, "rtt") == 0)
+		return mf_agent_rtt(a, req);
+	if (strcmp(cmd, "coords") == 0)
+		return mf_agent_coords(a, req);
+	if (strcmp(cmd, "routes") == 0)
+		return mf_agent_routes_json(a);
 	if (strcmp(cmd, "info") == 0)
 		return json_pack("{s:b,s:o}", "ok", 1, "info", mf_agent_info_json(a));
 	if (strcmp(cmd, "leave") == 0) {
@@ -201,7 +267,7 @@ json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req)
 			return mf_control_error("agent is shutting down");
 		return do_leave(a, client_id);
 	}
-	if (a->state != MF_AGENT_RUNNING || !a->tr)
+	if (a->state != MF_AGENT_RUNNING)
 		return mf_control_error("agent is leaving");
 	if (strcmp(cmd, "join") == 0)
 		return do_join(a, client_id, req);

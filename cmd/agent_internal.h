@@ -1,7 +1,9 @@
 /*
- * cmd/agent_internal.h — what agent.c (lifecycle, events, joins, leave) and
- * agent_control.c (control requests as JSON) share. Only cmd/agent*.c
- * include it.
+ * cmd/agent_internal.h — what agent.c (lifecycle, events, joins, leave),
+ * agent_pool.c (one pool: transport, serf glue, coordinates, the delegate
+ * multiplexer), agent_routing.c (the routing engine fed by every pool),
+ * agent_coords.c (rtt and coords answers) and agent_control.c (control
+ * requests as JSON) share. Only cmd/agent*.c include it.
  */
 #ifndef MF_CMD_AGENT_INTERNAL_H
 #define MF_CMD_AGENT_INTERNAL_H
@@ -16,9 +18,18 @@
 #include "cmd/control.h"
 #include "cmd/log.h"
 #include "cmd/serf_glue.h"
+#include "coord/tracker.h"
 #include "gossip/keyring.h"
 #include "gossip/pool.h"
 #include "gossip/transport.h"
+#include "routing/advert.h"
+#include "routing/engine.h"
+
+#define MF_AGENT_MAX_POOLS (1 + MF_CONFIG_MAX_AREAS)
+#define MF_AGENT_MSG_ADVERT 1 /* [MF_SERF_MSG_MESHFED][1][advert fragment] */
+#define MF_AGENT_ADVERT_BYTES 1000   /* fragment budget inside a gossip packet */
+#define MF_AGENT_ROUTING_TICK_MS 250 /* recompute period */
+#define MF_AGENT_ADVERT_REFRESH (15 * MF_SEC)
 
 enum mf_agent_state {
 	MF_AGENT_RUNNING,
@@ -28,23 +39,70 @@ enum mf_agent_state {
 	MF_AGENT_STOPPING,     /* handles closing */
 };
 
+struct mf_agent;
+
+/* One gossip pool of the agent: the WAN pool or a network area. */
+struct mf_agent_pool {
+	struct mf_agent *agent;
+	char name[MF_CONFIG_AREA_NAME_MAX + 1]; /* "wan" or the area's name */
+	const struct mf_area_config *area;      /* NULL for the WAN pool */
+	struct mf_keyring keyring;
+	struct mf_serf_glue glue;
+	struct mf_coord_tracker tracker;
+	bool glue_ok, tracker_ok;
+	struct mf_pool_delegate serf_hooks; /* the glue's hooks, called by the mux */
+	mf_pool_t *pool;
+	mf_transport_t *tr;
+	char advertise_str[80];
+	char bind_str[80];
+};
+
 /* A set of joins started together (by `meshfed join` or -join). */
 struct mf_join_batch {
 	struct mf_join_batch *next;
+	struct mf_agent_pool *ap;
 	uint64_t client_id;     /* 0: the agent's own retry-join */
 	size_t n, waiting, ok;
 	uint64_t *ids;          /* pool join ids, 0 when it failed to start */
 	char **addrs;
 };
 
+/* An advertisement we stored (newest of its origin), kept encoded for
+ * push-pull state. */
+struct mf_agent_stored_advert {
+	char *origin;
+	uint8_t *buf;
+	size_t len;
+};
+
+struct mf_agent_routing_stats {
+	uint64_t fragments_in, bad_fragments, adverts_stored, adverts_stale;
+	uint64_t full_states_in, bad_full_states;
+	uint64_t broadcasts, withdrawals, recomputes;
+};
+
+struct mf_agent_routing {
+	struct mf_routing *engine;
+	struct mf_advert_asm asm_;
+	struct mf_agent_stored_advert *stored;
+	size_t n_stored, cap_stored;
+	char **linked;            /* DCs we set a link for */
+	size_t n_linked, cap_linked;
+	uint64_t sent_seq;
+	mf_time_t last_sent;
+	uv_timer_t timer;
+	bool timer_open;
+	msgpack_sbuffer scratch;
+	struct mf_agent_routing_stats stats;
+};
+
 struct mf_agent {
 	uv_loop_t loop;
 	struct mf_agent_config cfg;
 	struct mf_log log;
-	struct mf_keyring keyring;
-	struct mf_serf_glue glue;
-	mf_pool_t *pool;
-	mf_transport_t *tr;
+	struct mf_agent_pool *pools[MF_AGENT_MAX_POOLS]; /* WAN first when enabled */
+	size_t n_pools;
+	struct mf_agent_routing rt;
 	struct mf_control *ctl;
 	uv_signal_t sigint, sigterm;
 	uv_timer_t retry_timer; /* retry-join backoff */
@@ -61,18 +119,55 @@ struct mf_agent {
 	mf_time_t retry_delay;
 	uint64_t *leave_clients;       /* control clients awaiting leave */
 	size_t n_leave_clients;
-	char advertise_str[80];
 };
 
 /* agent.c */
 void mf_agent_begin_leave(struct mf_agent *a);
-/* Starts joins; answers client_id (if non-zero) when all are done. */
-void mf_agent_start_joins(struct mf_agent *a, uint64_t client_id, const char *const *addrs,
-			  size_t n);
+/* Starts joins in pool ap; answers client_id (if non-zero) when all are done. */
+void mf_agent_start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t client_id,
+			  const char *const *addrs, size_t n);
+/* A pool join finished (MF_EV_JOIN_DONE). */
+void mf_agent_join_done(struct mf_agent *a, uint64_t id, bool ok);
+/* The pool named `name`, or the first pool when name is NULL; NULL if none. */
+struct mf_agent_pool *mf_agent_find_pool(struct mf_agent *a, const char *name);
+
+/* agent_pool.c */
+/* Creates pool + transport for the WAN pool (area NULL) or an area. */
+int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
+			struct mf_agent_pool **out, char *err, size_t errcap);
+/* Closes the transport (handles close on the loop). */
+void mf_agent_pool_close(struct mf_agent_pool *ap);
+/* Frees everything once the loop has run the closes. */
+void mf_agent_pool_free(struct mf_agent_pool *ap);
+/* Pushes what the glue queued into the pool. */
+void mf_agent_pool_flush(struct mf_agent_pool *ap);
+/* The datacenter tag of member m into dc (cap bytes); false when it has none. */
+bool mf_agent_member_dc(const struct mf_member *m, char *dc, size_t cap);
+/* Every member of ap's pool as the tracker's DC functions want them; *dcs
+ * holds the strings. Free both with free(). */
+int mf_agent_pool_dc_members(struct mf_agent_pool *ap, struct mf_coord_tracker_member **out,
+			     char (**dcs)[MF_CONFIG_DC_MAX + 1], size_t *n);
+
+/* agent_routing.c */
+int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap);
+void mf_agent_routing_close(struct mf_agent *a);
+void mf_agent_routing_free(struct mf_agent *a);
+/* A user message of type MF_SERF_MSG_MESHFED arrived in pool ap. */
+void mf_agent_routing_on_msg(struct mf_agent_pool *ap, const uint8_t *msg, size_t len);
+/* Appends the routing push-pull value (msgpack bin of full adverts) to sb. */
+int mf_agent_routing_state(struct mf_agent *a, msgpack_sbuffer *sb);
+/* A peer's routing push-pull value. */
+void mf_agent_routing_merge(struct mf_agent *a, const uint8_t *buf, size_t len);
+json_t *mf_agent_routes_json(struct mf_agent *a);
+json_t *mf_agent_routing_info_json(struct mf_agent *a);
+
+/* agent_coords.c */
+json_t *mf_agent_rtt(struct mf_agent *a, const json_t *req);
+json_t *mf_agent_coords(struct mf_agent *a, const json_t *req);
 
 /* agent_control.c */
 json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req);
-json_t *mf_agent_members_json(struct mf_agent *a);
+json_t *mf_agent_members_json(struct mf_agent_pool *ap);
 json_t *mf_agent_info_json(struct mf_agent *a);
 
 #endif

@@ -7,6 +7,7 @@
 #include "cmd/control_client.h"
 
 static const struct mf_flag flags[] = {
+	{"pool", "NAME", "pool to join: wan or an area's name (default: wan, else the first area)"},
 	{"control", "PATH", "agent's control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
 };
 
@@ -19,16 +20,20 @@ int mf_cmd_join(int argc, char **argv)
 			     "Tells the agent to join the agents at ADDR (IP:PORT, port 7946 if "
 			     "left out) with a push-pull state exchange. Prints how many joined; "
 			     "exits 1 if none did.",
-			     flags, 1, argc, argv, &res);
+			     flags, 2, argc, argv, &res);
 	if (r >= 0)
 		return r;
 	if (res.n_pos == 0) {
 		mf_cli_error("join", "at least one address to join is required");
 		return MF_EXIT_USAGE;
 	}
-	const char *control = NULL;
-	for (size_t i = 0; i < res.n_hits; i++)
-		control = hits[i].value;
+	const char *control = NULL, *pool = NULL;
+	for (size_t i = 0; i < res.n_hits; i++) {
+		if (strcmp(flags[hits[i].index].name, "pool") == 0)
+			pool = hits[i].value;
+		else
+			control = hits[i].value;
+	}
 	json_t *addrs = json_array();
 	for (size_t i = 0; i < res.n_pos; i++) {
 		struct mf_addr a;
@@ -42,6 +47,8 @@ int mf_cmd_join(int argc, char **argv)
 	char path[4096];
 	mf_cli_control_path(control, path, sizeof(path));
 	json_t *req = json_pack("{s:s,s:o}", "cmd", "join", "addrs", addrs), *resp = NULL;
+	if (pool)
+		json_object_set_new(req, "pool", json_string(pool));
 	r = mf_cli_call("join", path, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)

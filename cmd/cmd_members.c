@@ -10,6 +10,7 @@
 static const struct mf_flag flags[] = {
 	{"format", "table|json", "output format (default table)"},
 	{"status", "STATUS", "only members in this status: alive, suspect, failed or left"},
+	{"pool", "NAME", "wan or an area's name (default: wan, else the first area; see meshfed info)"},
 	{"control", "PATH", "agent's control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
 };
 
@@ -83,8 +84,9 @@ int mf_cmd_members(int argc, char **argv)
 	struct mf_flag_hit hits[16];
 	struct mf_flags_result res = {hits, 16, 0, pos, 1, 0};
 	int r = mf_cli_parse("members", "members [options]",
-			     "Lists the members of the agent's gossip pool: name, address, status "
-			     "(alive, suspect, failed, left) and tags.",
+			     "Lists the members of one of the agent's gossip pools (the WAN pool "
+			     "or a network area): name, address, status (alive, suspect, failed, "
+			     "left) and tags.",
 			     flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &res);
 	if (r >= 0)
 		return r;
@@ -93,7 +95,7 @@ int mf_cmd_members(int argc, char **argv)
 		return MF_EXIT_USAGE;
 	}
 	int json = 0;
-	const char *status = NULL, *control = NULL;
+	const char *status = NULL, *control = NULL, *pool = NULL;
 	for (size_t i = 0; i < res.n_hits; i++) {
 		const char *name = flags[hits[i].index].name, *v = hits[i].value;
 		if (strcmp(name, "format") == 0 && (json = mf_cli_format("members", v)) < 0)
@@ -109,10 +111,14 @@ int mf_cmd_members(int argc, char **argv)
 		}
 		if (strcmp(name, "control") == 0)
 			control = v;
+		if (strcmp(name, "pool") == 0)
+			pool = v;
 	}
 	char path[4096];
 	mf_cli_control_path(control, path, sizeof(path));
 	json_t *req = json_pack("{s:s}", "cmd", "members"), *resp = NULL;
+	if (pool)
+		json_object_set_new(req, "pool", json_string(pool));
 	r = mf_cli_call("members", path, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)

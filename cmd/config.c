@@ -97,6 +97,10 @@ void mf_config_init(struct mf_agent_config *c)
 	c->retry_max_interval = 30 * MF_SEC;
 	c->retry_max = 0;
 	c->leave_timeout = 5 * MF_SEC;
+	c->wan = true;
+	c->routing.transit = true;
+	c->routing.hysteresis_pct = -1;
+	c->routing.hysteresis_ms = -1;
 }
 
 void mf_config_default_control(char *buf, size_t cap)
@@ -397,7 +401,9 @@ int mf_config_apply_json(struct mf_agent_config *c, const json_t *root, char *er
 	}
 	json_object_foreach((json_t *)root, key, v) {
 		int r = 0;
-		if (strcmp(key, "join") == 0 && json_is_array(v)) {
+		if (mf_config_apply_areas_key(c, key, v, msg, sizeof(msg), &r)) {
+			/* handled by cmd/config_areas.c */
+		} else if (strcmp(key, "join") == 0 && json_is_array(v)) {
 			size_t i;
 			json_t *e;
 			json_array_foreach(v, i, e) {

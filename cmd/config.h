@@ -32,6 +32,13 @@
 #define MF_CONFIG_TAG_KEY_MAX 63  /* gossip/serf.h MF_TAG_KEY_MAX - 1 */
 #define MF_CONFIG_TAG_VALUE_MAX 255
 #define MF_DEFAULT_PORT 7946
+#define MF_CONFIG_MAX_AREAS 16
+#define MF_CONFIG_AREA_NAME_MAX 63
+#define MF_CONFIG_MAX_PEERS 32        /* DCs per area */
+#define MF_CONFIG_MAX_AREA_JOIN 16
+#define MF_CONFIG_MAX_TARGETS 64      /* routing.targets entries */
+#define MF_CONFIG_MAX_GATEWAYS 8
+#define MF_CONFIG_MAX_GW_TAGS 8
 
 enum mf_log_level { MF_LOG_DEBUG = 0, MF_LOG_INFO, MF_LOG_WARN, MF_LOG_ERROR };
 int mf_log_level_parse(const char *s, enum mf_log_level *out);
@@ -39,6 +46,48 @@ int mf_log_level_parse(const char *s, enum mf_log_level *out);
 struct mf_config_tag {
 	char key[MF_CONFIG_TAG_KEY_MAX + 1];
 	char value[MF_CONFIG_TAG_VALUE_MAX + 1];
+};
+
+/* One network area: a gossip pool of its own, shared with the servers of
+ * `peers` (DC names). Encryption and profile are the area's own. */
+struct mf_area_config {
+	char name[MF_CONFIG_AREA_NAME_MAX + 1];
+	char peers[MF_CONFIG_MAX_PEERS][MF_CONFIG_DC_MAX + 1];
+	size_t n_peers;
+	struct mf_addr bind;
+	struct mf_addr advertise;
+	bool has_advertise;
+	char join[MF_CONFIG_MAX_AREA_JOIN][MF_CONFIG_ADDR_MAX];
+	size_t n_join;
+	uint8_t encrypt_key[MF_KEY_LEN];
+	bool has_encrypt;
+	char keyring_file[MF_CONFIG_PATH_MAX];
+	enum mf_profile profile;       /* default: the agent's profile */
+	bool has_profile;
+};
+
+/* Routing between DCs (docs/routing.md). */
+struct mf_routing_target_config {
+	char dc[MF_CONFIG_DC_MAX + 1];
+	int mode;                      /* enum mf_route_mode */
+};
+
+struct mf_routing_agent_config {
+	int default_mode;              /* enum mf_route_mode, default multi-hop */
+	struct mf_routing_target_config targets[MF_CONFIG_MAX_TARGETS];
+	size_t n_targets;
+	bool transit;                  /* default true */
+	double hysteresis_pct;         /* < 0: the engine's default */
+	double hysteresis_ms;
+};
+
+struct mf_gateway_config {
+	char name[MF_CONFIG_ADDR_MAX];
+	char lan[MF_CONFIG_ADDR_MAX];
+	char wan[MF_CONFIG_ADDR_MAX];
+	char tag_keys[MF_CONFIG_MAX_GW_TAGS][MF_CONFIG_DC_MAX + 4]; /* "dc:<name>" */
+	char tag_addrs[MF_CONFIG_MAX_GW_TAGS][MF_CONFIG_ADDR_MAX];
+	size_t n_tags;
 };
 
 struct mf_agent_config {
@@ -63,6 +112,12 @@ struct mf_agent_config {
 	mf_time_t retry_max_interval;          /* backoff cap: 30 s */
 	int retry_max;                         /* join rounds; 0 = until one succeeds */
 	mf_time_t leave_timeout;               /* graceful leave budget: 5 s */
+	bool wan;                              /* the WAN pool (default true) */
+	struct mf_area_config areas[MF_CONFIG_MAX_AREAS];
+	size_t n_areas;
+	struct mf_routing_agent_config routing;
+	struct mf_gateway_config gateways[MF_CONFIG_MAX_GATEWAYS];
+	size_t n_gateways;
 };
 
 void mf_config_init(struct mf_agent_config *c);
@@ -101,6 +156,16 @@ void mf_config_timing(const struct mf_agent_config *c, struct mf_pool_timing *t)
  * Both set is an error, as in serf. */
 int mf_config_read_keyring(const struct mf_agent_config *c, struct mf_keyring *kr, char *err,
 			   size_t errcap);
+
+/* Config-file keys of cmd/config_areas.c: "wan", "areas", "routing",
+ * "gateways". Returns 1 when key is one of them (0 or MF_EINVAL with msg
+ * set by then), 0 when it is not. */
+int mf_config_apply_areas_key(struct mf_agent_config *c, const char *key, const json_t *v,
+			      char *msg, size_t cap, int *rc);
+
+/* The keys of an area's encrypt / keyring_file, as mf_config_read_keyring. */
+int mf_config_read_area_keyring(const struct mf_area_config *a, struct mf_keyring *kr,
+				char *err, size_t errcap);
 
 /* Control socket path: $MESHFED_CONTROL, else /tmp/meshfed-<uid>.sock. */
 void mf_config_default_control(char *buf, size_t cap);

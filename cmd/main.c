@@ -2,7 +2,7 @@
  * cmd/main.c — `meshfed <subcommand>`: the table of subcommands.
  *
  * Each subcommand lives in its own file (cmd/cmd_<name>.c) and is one row
- * here; later ones (rtt, coords, routes) are added the same way.
+ * here.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,11 +11,14 @@
 
 static const struct mf_cmd commands[] = {
 	{"agent", "run a meshfed agent", mf_cmd_agent},
-	{"members", "list the members of the agent's pool", mf_cmd_members},
+	{"members", "list the members of one of the agent's pools", mf_cmd_members},
 	{"join", "tell the agent to join other agents", mf_cmd_join},
 	{"leave", "make the agent leave gracefully and exit", mf_cmd_leave},
 	{"force-leave", "mark a failed member as left", mf_cmd_force_leave},
-	{"info", "show the agent's counters", mf_cmd_info},
+	{"info", "show the agent's counters and pools", mf_cmd_info},
+	{"rtt", "estimate the RTT to a node or a datacenter", mf_cmd_rtt},
+	{"coords", "list the network coordinates the agent holds", mf_cmd_coords},
+	{"routes", "show this datacenter's next-hop table", mf_cmd_routes},
 	{"keygen", "print a new random gossip encryption key", mf_cmd_keygen},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

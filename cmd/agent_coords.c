@@ -1,0 +1,125 @@
+/*
+ * cmd/agent_coords.c — control answers built from the pools' coordinate
+ * trackers: `rtt` (node to node, or DC to DC) and `coords`.
+ *
+ * Every estimate here is by coordinates only, as `serf rtt` and Consul
+ * compute them, so `meshfed rtt a b` and `serf rtt a b` agree and the
+ * answer is the same from either end. When several pools can answer, the
+ * node estimate comes from the first (WAN first, then areas in config
+ * order) and a DC estimate is the smallest over the pools, as routing uses
+ * it (docs/cli.md).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/agent_internal.h"
+
+static json_t *node_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char *x,
+			const char *y)
+{
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_agent_pool *ap = a->pools[i];
+		double s;
+		if (only && ap != only)
+			continue;
+		if (mf_coord_tracker_rtt(&ap->tracker, x, y, &s) == 0 && isfinite(s))
+			return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s}", "ok", 1, "a", x, "b", y,
+					 "rtt_ms", s * 1000.0, "pool", ap->name, "estimate",
+					 "coordinates");
+	}
+	const char *missing = y;
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_coord c;
+		if ((!only || a->pools[i] == only) &&
+		    mf_coord_tracker_get(&a->pools[i]->tracker, y, &c) == 0)
+			missing = x;
+	}
+	return mf_control_error("no coordinate for %s yet%s", missing,
+				only ? " in that pool" : "");
+}
+
+static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char *x,
+		      const char *y)
+{
+	double best = INFINITY;
+	const char *pool = NULL;
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_agent_pool *ap = a->pools[i];
+		if (only && ap != only)
+			continue;
+		struct mf_coord_tracker_member *mem;
+		char(*dcs)[MF_CONFIG_DC_MAX + 1];
+		size_t n;
+		if (mf_agent_pool_dc_members(ap, &mem, &dcs, &n) < 0)
+			return mf_control_error("out of memory");
+		double s;
+		int r = x ? mf_coord_tracker_dc_pair_rtt(&ap->tracker, mem, n, x, y, &s)
+			  : mf_coord_tracker_dc_rtt(&ap->tracker, mem, n, y, MF_COORD_TRACKER_COORDS,
+						    &s);
+		free(mem);
+		free(dcs);
+		if (r == 0 && isfinite(s) && s < best) {
+			best = s;
+			pool = ap->name;
+		}
+	}
+	if (!pool)
+		return mf_control_error("no coordinate for any alive server of %s%s%s yet", y,
+					x ? " or " : "", x ? x : "");
+	return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s}", "ok", 1, "a", x ? x : a->cfg.dc, "b", y,
+			 "rtt_ms", best * 1000.0, "pool", pool, "estimate",
+			 x ? "median over server pairs" : "median over alive servers");
+}
+
+json_t *mf_agent_rtt(struct mf_agent *a, const json_t *req)
+{
+	const json_t *nodes = json_object_get(req, "nodes");
+	bool dc = json_is_true(json_object_get(req, "dc"));
+	const char *pool = json_string_value(json_object_get(req, "pool"));
+	struct mf_agent_pool *only = NULL;
+	if (pool && !(only = mf_agent_find_pool(a, pool)))
+		return mf_control_error("no pool named %s", pool);
+	size_t n = json_array_size(nodes);
+	const char *x = json_string_value(json_array_get(nodes, 0));
+	const char *y = json_string_value(json_array_get(nodes, 1));
+	if (!json_is_array(nodes) || n < 1 || n > 2 || !x || (n == 2 && !y))
+		return mf_control_error("\"nodes\" must be an array of one or two names");
+	if (dc)
+		return n == 1 ? dc_rtt(a, only, NULL, x) : dc_rtt(a, only, x, y);
+	return n == 1 ? node_rtt(a, only, a->cfg.node, x) : node_rtt(a, only, x, y);
+}
+
+static json_t *coord_json(const char *pool, const char *node, bool self,
+			  const struct mf_coord *c)
+{
+	json_t *vec = json_array();
+	for (unsigned i = 0; i < c->dim; i++)
+		json_array_append_new(vec, json_real(c->vec[i]));
+	return json_pack("{s:s,s:s,s:b,s:o,s:f,s:f,s:f}", "pool", pool, "node", node, "self",
+			 self, "vec", vec, "error", c->error, "adjustment", c->adjustment,
+			 "height", c->height);
+}
+
+json_t *mf_agent_coords(struct mf_agent *a, const json_t *req)
+{
+	const char *pool = json_string_value(json_object_get(req, "pool"));
+	if (pool && !mf_agent_find_pool(a, pool))
+		return mf_control_error("no pool named %s", pool);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < a->n_pools; i++) {
+		const struct mf_agent_pool *ap = a->pools[i];
+		if (pool && strcmp(pool, ap->name) != 0)
+			continue;
+		struct mf_coord self;
+		mf_coord_tracker_self(&ap->tracker, &self);
+		json_array_append_new(arr, coord_json(ap->name, a->cfg.node, true, &self));
+		for (size_t k = 0; k < ap->tracker.n_entries; k++) {
+			const struct mf_coord_tracker_entry *e = &ap->tracker.entries[k];
+			if (strcmp(e->name, a->cfg.node) != 0)
+				json_array_append_new(arr, coord_json(ap->name, e->name, false,
+								      &e->coord));
+		}
+	}
+	return json_pack("{s:b,s:o}", "ok", 1, "coords", arr);
+}

@@ -1,0 +1,361 @@
+/*
+ * cmd/agent_pool.c — one gossip pool of the agent (the WAN pool or a
+ * network area): its keyring, pool, transport, serf glue and coordinate
+ * tracker, behind one multiplexing delegate:
+ *
+ *   ack_payload, on_ack        -> coord tracker (serf's ping delegate)
+ *   on_user_msg [200]...       -> meshfed routing (agent_routing.c)
+ *   on_user_msg anything else  -> serf glue
+ *   local_state                -> serf glue's messagePushPull, plus one key
+ *   merge_remote_state            "MeshfedRoutes" (bin: concatenated full
+ *                                 route advertisements) that serf ignores
+ *                                 (go-msgpack skips unknown struct fields)
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "cmd/agent_internal.h"
+#include "gossip/serf.h"
+
+#define MF_PP_ROUTES_KEY "MeshfedRoutes"
+
+/* --- the multiplexing delegate ----------------------------------------------*/
+
+static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
+{
+	struct mf_agent_pool *ap = ctx;
+	return mf_coord_tracker_ack_payload(&ap->tracker, buf, cap);
+}
+
+static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size_t len,
+		       mf_time_t rtt)
+{
+	struct mf_agent_pool *ap = ctx;
+	mf_coord_tracker_on_ack(&ap->tracker, node, payload, len, rtt);
+}
+
+static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct mf_agent_pool *ap = ctx;
+	if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED)
+		mf_agent_routing_on_msg(ap, msg, len);
+	else
+		ap->serf_hooks.on_user_msg(ap->serf_hooks.ctx, msg, len);
+}
+
+/* Raises the element count of the map starting at p (fixmap or map16). */
+static bool bump_map(uint8_t *p)
+{
+	if ((p[0] & 0xf0) == 0x80 && (p[0] & 0x0f) < 15) {
+		p[0]++;
+		return true;
+	}
+	if (p[0] == 0xde) {
+		unsigned n = ((unsigned)p[1] << 8 | p[2]) + 1;
+		if (n > 0xffff)
+			return false;
+		p[1] = (uint8_t)(n >> 8);
+		p[2] = (uint8_t)n;
+		return true;
+	}
+	return false;
+}
+
+static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
+{
+	struct mf_agent_pool *ap = ctx;
+	size_t n = ap->serf_hooks.local_state(ap->serf_hooks.ctx, join, buf, cap);
+	if (n < 2 || !ap->agent->rt.engine)
+		return n;
+	/* [type][map ... + "MeshfedRoutes": bin]: serf decodes messagePushPull
+	 * with go-msgpack, which skips keys the struct does not have. */
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_str(&pk, sizeof(MF_PP_ROUTES_KEY) - 1);
+	msgpack_pack_str_body(&pk, MF_PP_ROUTES_KEY, sizeof(MF_PP_ROUTES_KEY) - 1);
+	if (mf_agent_routing_state(ap->agent, &sb) == 0 && n + sb.size <= cap) {
+		if (bump_map(buf + 1)) { /* changes nothing when it fails */
+			memcpy(buf + n, sb.data, sb.size);
+			n += sb.size;
+		}
+	}
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+static void mux_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bool join)
+{
+	struct mf_agent_pool *ap = ctx;
+	ap->serf_hooks.merge_remote_state(ap->serf_hooks.ctx, buf, len, join);
+	if (len < 2 || buf[0] != MF_SERF_MSG_PUSH_PULL || !ap->agent->rt.engine)
+		return;
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)buf + 1, len - 1, NULL) ==
+		    MSGPACK_UNPACK_SUCCESS &&
+	    u.data.type == MSGPACK_OBJECT_MAP) {
+		const msgpack_object_map *m = &u.data.via.map;
+		for (uint32_t i = 0; i < m->size; i++) {
+			const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
+			if (k->type == MSGPACK_OBJECT_STR &&
+			    k->via.str.size == sizeof(MF_PP_ROUTES_KEY) - 1 &&
+			    memcmp(k->via.str.ptr, MF_PP_ROUTES_KEY, k->via.str.size) == 0 &&
+			    v->type == MSGPACK_OBJECT_BIN)
+				mf_agent_routing_merge(ap->agent, (const uint8_t *)v->via.bin.ptr,
+						       v->via.bin.size);
+		}
+	}
+	msgpack_unpacked_destroy(&u);
+}
+
+/* --- events -----------------------------------------------------------------*/
+
+static void on_event(void *ctx, const struct mf_pool_event *ev);
+
+static void after_drain(void *ctx)
+{
+	struct mf_agent_pool *ap = ctx;
+	if (ap->tr && (ap->glue.n_queue || ap->glue.n_force))
+		mf_serf_glue_flush(&ap->glue, ap->tr);
+}
+
+void mf_agent_pool_flush(struct mf_agent_pool *ap)
+{
+	if (ap->tr)
+		mf_serf_glue_flush(&ap->glue, ap->tr);
+}
+
+
+static void on_event(void *ctx, const struct mf_pool_event *ev)
+{
+	struct mf_agent_pool *ap = ctx;
+	struct mf_agent *a = ap->agent;
+	if (ev->kind == MF_EV_JOIN_DONE) {
+		mf_log_debug(&a->log, "join #%llu %s", (unsigned long long)ev->join_id,
+			     ev->ok ? "completed" : "failed");
+		mf_agent_join_done(a, ev->join_id, ev->ok);
+		return;
+	}
+	char name[MF_NAME_MAX + 1];
+	snprintf(name, sizeof(name), "%s", ev->name ? ev->name : "?");
+	mf_serf_glue_on_event(&ap->glue, ev);
+	mf_coord_tracker_on_event(&ap->tracker, ev);
+	struct mf_member m;
+	char addr[80] = "", where[100] = "";
+	if (mf_pool_member_find(ap->pool, name, &m) == 0)
+		mf_addr_format(&m.addr, addr, sizeof(addr));
+	if (ap->area)
+		snprintf(where, sizeof(where), " (area %s)", ap->name);
+	static const char *what[] = {
+		[MF_EV_JOIN] = "joined", [MF_EV_UPDATE] = "updated", [MF_EV_SUSPECT] = "suspect",
+		[MF_EV_FAILED] = "failed", [MF_EV_LEFT] = "left",   [MF_EV_REAPED] = "reaped",
+	};
+	if (ev->kind <= MF_EV_REAPED)
+		mf_log_info(&a->log, "member %s: %s%s%s%s", what[ev->kind], name,
+			    ev->kind == MF_EV_REAPED ? "" : " ", ev->kind == MF_EV_REAPED ? "" : addr,
+			    where);
+}
+
+/* --- start / stop -----------------------------------------------------------*/
+
+static int pick_advertise(const struct mf_addr *bind, const struct mf_addr *given,
+			  struct mf_addr *adv, char *err, size_t errcap)
+{
+	static const uint8_t zero[16] = {0};
+	*adv = given ? *given : *bind;
+	if (given || memcmp(adv->ip, zero, adv->ip_len) != 0)
+		return 0;
+	/* Bound to every address: advertise the first non-loopback IPv4. */
+	uv_interface_address_t *ifs;
+	int n;
+	if (uv_interface_addresses(&ifs, &n) == 0) {
+		for (int i = 0; i < n; i++) {
+			if (ifs[i].is_internal || ifs[i].address.address4.sin_family != AF_INET)
+				continue;
+			adv->ip_len = 4;
+			memcpy(adv->ip, &ifs[i].address.address4.sin_addr, 4);
+			uv_free_interface_addresses(ifs, n);
+			return 0;
+		}
+		uv_free_interface_addresses(ifs, n);
+	}
+	snprintf(err, errcap, "no non-loopback IPv4 address to advertise; set -advertise");
+	return -1;
+}
+
+static int build_meta(const struct mf_agent_config *c, struct mf_pool_config *pc, char *err,
+		      size_t errcap)
+{
+	struct mf_tag *tags = calloc(MF_CONFIG_MAX_TAGS + 2, sizeof(*tags));
+	size_t n = 0;
+	if (!tags) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	snprintf(tags[n].key, sizeof(tags[n].key), "dc");
+	snprintf(tags[n++].value, sizeof(tags[0].value), "%s", c->dc);
+	snprintf(tags[n].key, sizeof(tags[n].key), "role");
+	snprintf(tags[n++].value, sizeof(tags[0].value), "meshfed");
+	for (size_t i = 0; i < c->n_tags; i++, n++) {
+		snprintf(tags[n].key, sizeof(tags[n].key), "%s", c->tags[i].key);
+		snprintf(tags[n].value, sizeof(tags[n].value), "%s", c->tags[i].value);
+	}
+	int r = mf_serf_encode_tags(tags, n, pc->meta, sizeof(pc->meta), &pc->meta_len);
+	free(tags);
+	if (r < 0) {
+		snprintf(err, errcap, "tags: %s (memberlist allows %d bytes of encoded tags)",
+			 mf_strerror(r), MF_META_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
+			struct mf_agent_pool **out, char *err, size_t errcap)
+{
+	const struct mf_agent_config *c = &a->cfg;
+	struct mf_agent_pool *ap = calloc(1, sizeof(*ap));
+	if (!ap) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	*out = ap;
+	ap->agent = a;
+	ap->area = area;
+	snprintf(ap->name, sizeof(ap->name), "%s", area ? area->name : "wan");
+	char kerr[300];
+	int r = area ? mf_config_read_area_keyring(area, &ap->keyring, kerr, sizeof(kerr))
+		     : mf_config_read_keyring(c, &ap->keyring, kerr, sizeof(kerr));
+	if (r < 0) {
+		snprintf(err, errcap, "%s%s%s", area ? "area " : "", area ? area->name : "",
+			 area ? ": " : "");
+		snprintf(err + strlen(err), errcap - strlen(err), "%s", kerr);
+		return -1;
+	}
+
+	struct mf_agent_config tmp_profile;
+	enum mf_profile prof = area && area->has_profile ? area->profile : c->profile;
+	struct mf_pool_config pc;
+	mf_pool_config_init(&pc, prof);
+	snprintf(pc.name, sizeof(pc.name), "%s", c->node);
+	const struct mf_addr *bind = area ? &area->bind : &c->bind;
+	const struct mf_addr *given = area ? (area->has_advertise ? &area->advertise : NULL)
+					   : (c->has_advertise ? &c->advertise : NULL);
+	if (pick_advertise(bind, given, &pc.advertise, err, errcap) < 0)
+		return -1;
+	/* The timing overrides apply to every pool, on its own profile. */
+	tmp_profile.profile = prof;
+	memcpy(&tmp_profile.timing, &c->timing, sizeof(c->timing));
+	tmp_profile.timing_set = c->timing_set;
+	mf_config_timing(&tmp_profile, &pc.timing);
+	if (build_meta(c, &pc, err, errcap) < 0)
+		return -1;
+	pc.keyring = ap->keyring.n ? &ap->keyring : NULL;
+	randombytes_buf(&pc.seed, sizeof(pc.seed));
+
+	mf_serf_glue_init(&ap->glue, c->node);
+	ap->glue_ok = true;
+	if ((r = mf_coord_tracker_init(&ap->tracker, c->node, NULL)) < 0) {
+		snprintf(err, errcap, "coordinates: %s", mf_strerror(r));
+		return -1;
+	}
+	ap->tracker_ok = true;
+	mf_serf_glue_delegate(&ap->glue, &ap->serf_hooks);
+	pc.delegate = (struct mf_pool_delegate){
+		.ctx = ap,
+		.ack_payload = mux_ack_payload,
+		.on_ack = mux_on_ack,
+		.on_user_msg = mux_on_user_msg,
+		.local_state = mux_local_state,
+		.merge_remote_state = mux_merge_remote_state,
+	};
+	mf_addr_format(&pc.advertise, ap->advertise_str, sizeof(ap->advertise_str));
+	mf_addr_format(bind, ap->bind_str, sizeof(ap->bind_str));
+
+	if ((r = mf_pool_new(&pc, (mf_time_t)uv_hrtime(), &ap->pool)) < 0) {
+		snprintf(err, errcap, "cannot create pool %s: %s", ap->name, mf_strerror(r));
+		return -1;
+	}
+	struct mf_transport_config tc = {.bind = *bind};
+	tc.cb.ctx = ap;
+	tc.cb.on_event = on_event;
+	tc.cb.after_drain = after_drain;
+	int uverr = 0;
+	if ((r = mf_transport_new(&a->loop, ap->pool, &tc, &ap->tr, &uverr)) < 0) {
+		snprintf(err, errcap, "cannot bind %s%s%s: %s", ap->bind_str,
+			 area ? " for area " : "", area ? area->name : "",
+			 uverr ? uv_strerror(uverr) : mf_strerror(r));
+		return -1;
+	}
+	return 0;
+}
+
+void mf_agent_pool_close(struct mf_agent_pool *ap)
+{
+	if (ap->tr) {
+		mf_transport_close(ap->tr, NULL, NULL);
+		ap->tr = NULL;
+	}
+}
+
+void mf_agent_pool_free(struct mf_agent_pool *ap)
+{
+	if (!ap)
+		return;
+	if (ap->pool)
+		mf_pool_free(ap->pool);
+	if (ap->glue_ok)
+		mf_serf_glue_free(&ap->glue);
+	if (ap->tracker_ok)
+		mf_coord_tracker_free(&ap->tracker);
+	mf_keyring_wipe(&ap->keyring);
+	free(ap);
+}
+
+/* --- members by DC ----------------------------------------------------------*/
+
+bool mf_agent_member_dc(const struct mf_member *m, char *dc, size_t cap)
+{
+	struct mf_tag tags[16];
+	size_t n = 0;
+	dc[0] = '\0';
+	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, 16, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&
+		    strlen(tags[i].value) < cap) {
+			snprintf(dc, cap, "%s", tags[i].value);
+			return true;
+		}
+	}
+	return false;
+}
+
+int mf_agent_pool_dc_members(struct mf_agent_pool *ap, struct mf_coord_tracker_member **out,
+			     char (**dcs)[MF_CONFIG_DC_MAX + 1], size_t *n)
+{
+	size_t total = mf_pool_member_count(ap->pool);
+	*out = calloc(total ? total : 1, sizeof(**out));
+	*dcs = calloc(total ? total : 1, sizeof(**dcs));
+	*n = 0;
+	if (!*out || !*dcs) {
+		free(*out);
+		free(*dcs);
+		*out = NULL;
+		*dcs = NULL;
+		return MF_ENOMEM;
+	}
+	for (size_t i = 0; i < total; i++) {
+		struct mf_member m;
+		if (mf_pool_member_at(ap->pool, i, &m) < 0 ||
+		    !mf_agent_member_dc(&m, (*dcs)[*n], sizeof((*dcs)[0])))
+			continue;
+		(*out)[*n] = (struct mf_coord_tracker_member){m.name, (*dcs)[*n], m.status};
+		(*n)++;
+	}
+	return 0;
+}
