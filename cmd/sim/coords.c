@@ -207,7 +207,20 @@ static void eval_dcs(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_s
 						    MF_COORD_TRACKER_BEST, &d) != 0)
 				d = 0;
 			c->dc_best[k] = fabs(d - actual) / actual;
+			out->dc_max = fmax(out->dc_max, c->dc_err[k]);
 			k++;
+		}
+		for (size_t x = 0; x < c->n_dcs; x++) {
+			for (size_t y = x + 1; y < c->n_dcs; y++) {
+				double actual = c->dc_rtt_s[x * c->n_dcs + y], d;
+				if (x == (size_t)c->dc[i] || y == (size_t)c->dc[i] || actual <= 0)
+					continue;
+				if (mf_coord_tracker_dc_pair_rtt(&a->tracker, c->members, nm,
+								 c->dc_name[x], c->dc_name[y], &d) != 0)
+					d = 0;
+				out->dc_pair_max = fmax(out->dc_pair_max, fabs(d - actual) / actual);
+				out->dc_pair_pairs++;
+			}
 		}
 	}
 	out->dc_pairs = k;

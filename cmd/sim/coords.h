@@ -26,7 +26,10 @@
  * every other DC B linked to A: mf_coord_tracker_dc_rtt of i's tracker
  * (coordinates, and best) over the members i's pool lists with their
  * status there, against the topology's RTT A <-> B: the distance Consul
- * would rank DCs by, as the agent computes it.
+ * would rank DCs by, as the agent computes it; its worst value too. And
+ * per up member i and every linked DC pair (A, B) with neither being i's
+ * DC: mf_coord_tracker_dc_pair_rtt of i's tracker against the RTT A <-> B
+ * (`meshfed rtt -dc A B`), worst value only.
  */
 #ifndef MF_SIM_COORDS_H
 #define MF_SIM_COORDS_H
@@ -76,6 +79,9 @@ struct mf_sim_coord_err {
 	size_t dc_pairs;              /* (member, remote DC) pairs scored; 0: no DCs */
 	double dc_median, dc_p90;     /* DC distance by coordinates */
 	double dc_best_median, dc_best_p90; /* DC distance by best estimates */
+	double dc_max;                /* worst DC distance by coordinates */
+	size_t dc_pair_pairs;         /* (member, DC pair without its DC) scored */
+	double dc_pair_max;           /* worst of those, dc_pair_rtt */
 	uint64_t rejected, bad_payload; /* summed over trackers */
 };
 

@@ -153,7 +153,7 @@ void mf_sim_report_table(const struct mf_sim_report *r, FILE *out)
 	fprintf(out, "%6s %8s %5s %6s %6s %5s %7s %8s | %6s %6s %6s %6s %6s %6s %5s%s\n", "round",
 		"time_s", "up", "view", "detect", "false", "suspect", "udp", "med", "p90",
 		"b_med", "b_p90", "v_med", "v_p90", "cover",
-		dcs ? " | dc_med dc_p90 dcbmed dcbp90" : "");
+		dcs ? " | dc_med dc_p90 dcbmed dcbp90 dc_max dpmax" : "");
 	for (size_t i = 0; i < r->n_rounds; i++) {
 		const struct mf_sim_round *x = &r->rounds[i];
 		fprintf(out, "%6d %8.1f %5zu %6zu %6llu %5llu %7llu %8llu", x->round, x->time_s,
@@ -165,8 +165,9 @@ void mf_sim_report_table(const struct mf_sim_report *r, FILE *out)
 				x->coords.p90, x->coords.best_median, x->coords.best_p90,
 				x->coords.view_median, x->coords.view_p90, x->coords.coverage);
 		if (x->has_coords && x->coords.dc_pairs > 0)
-			fprintf(out, " | %6.3f %6.3f %6.3f %6.3f", x->coords.dc_median, x->coords.dc_p90,
-				x->coords.dc_best_median, x->coords.dc_best_p90);
+			fprintf(out, " | %6.3f %6.3f %6.3f %6.3f %6.3f %5.3f", x->coords.dc_median,
+				x->coords.dc_p90, x->coords.dc_best_median, x->coords.dc_best_p90,
+				x->coords.dc_max, x->coords.dc_pair_pairs ? x->coords.dc_pair_max : NAN);
 		fputc('\n', out);
 	}
 }
@@ -220,6 +221,10 @@ int mf_sim_report_json(const struct mf_sim_report *r, FILE *out)
 						    real_or_null(c->dc_best_median));
 				json_object_set_new(o, "dc_best_p90_rel_err", real_or_null(c->dc_best_p90));
 				json_object_set_new(o, "dc_pairs", json_integer((json_int_t)c->dc_pairs));
+				json_object_set_new(o, "dc_max_rel_err", real_or_null(c->dc_max));
+				if (c->dc_pair_pairs > 0)
+					json_object_set_new(o, "dc_pair_max_rel_err",
+							    real_or_null(c->dc_pair_max));
 			}
 		}
 		json_array_append_new(rounds, o);

@@ -1,0 +1,167 @@
+#!/usr/bin/python3
+"""Routing between DCs in real agents, on loopback: 3 DCs x 2 agents in a
+line of network areas (a12: dc1+dc2, a23: dc2+dc3), no WAN pool.
+ - every agent's `meshfed routes`: dc1 reaches dc3 via dc2 (path
+   dc1,dc2,dc3) and back; dc2 reaches both directly; both agents of a DC
+   publish the same routes (target, status, next hop, path);
+ - `meshfed members -pool a12` and `meshfed info` show the areas;
+ - gateways from config reach the neighbour as the next hop's endpoints;
+ - both dc3 agents killed: dc3 is unreachable everywhere within a bound;
+ - a second line with transit off on dc2: dc1 cannot reach dc3 (nor dc3
+   dc1), while dc2 still reaches both."""
+import json
+import os
+import signal
+import time
+
+from mfcluster import check, log, run, wait_for
+
+BOUND_S = 30
+
+
+def routes(agent):
+    return json.loads(agent.ctl("routes", "-format", "json").stdout)
+
+
+def route(agent, target):
+    for r in routes(agent)["routes"]:
+        if r["target"] == target:
+            return r
+    return None
+
+
+def shape(agent):
+    return sorted((r["target"], r["status"], r["next_hop"], tuple(r["path"]))
+                  for r in routes(agent)["routes"])
+
+
+def build(c, transit_dc2=True, base=0):
+    """Six agents; returns {dc: [agent, agent]}."""
+    def conf(name, dc, areas, transit=True, gateways=()):
+        path = os.path.join(c.dir, name + ".json")
+        cfg = {"wan": False, "areas": areas,
+               "routing": {"transit": transit}, "gateways": list(gateways)}
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        return path
+
+    ip = lambda i: c.ip(base + i)
+    a12 = lambda i, join: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
+                           "join": join}
+    a23 = lambda i, join: {"name": "a23", "peers": ["dc2", "dc3"], "bind": "%s:7947" % ip(i),
+                           "join": join}
+    seed12, seed23 = ["%s:7946" % ip(2)], ["%s:7947" % ip(2)]
+    specs = [
+        ("d1a", "dc1", 0, [a12(0, seed12)], True, []),
+        ("d1b", "dc1", 1, [a12(1, seed12)], True, []),
+        ("d2a", "dc2", 2, [a12(2, []), a23(2, [])], transit_dc2,
+         [{"name": "dc2-gw", "lan": "10.2.0.1:8443", "wan": "192.0.2.2:8443",
+           "tagged": {"dc:dc1": "198.51.100.2:8443"}}]),
+        ("d2b", "dc2", 3, [a12(3, seed12), a23(3, seed23)], transit_dc2, []),
+        ("d3a", "dc3", 4, [a23(4, seed23)], True, []),
+        ("d3b", "dc3", 5, [a23(5, seed23)], True, []),
+    ]
+    out = {}
+    for name, dc, i, areas, transit, gws in specs:
+        gw = gws
+        if dc == "dc2" and not gws:
+            gw = [{"name": "dc2-gw", "lan": "10.2.0.1:8443", "wan": "192.0.2.2:8443",
+                   "tagged": {"dc:dc1": "198.51.100.2:8443"}}]
+        path = conf(name + ("" if base == 0 else "-t"), dc, areas, transit, gw)
+        a = c.agent(name + ("" if base == 0 else "t"), base + i, dc=dc,
+                    extra=["-config-file", path]).start()
+        out.setdefault(dc, []).append(a)
+    return out
+
+
+def main(cluster_factory):
+    c = cluster_factory(18)
+    dcs = build(c)
+    d1, d2, d3 = dcs["dc1"], dcs["dc2"], dcs["dc3"]
+
+    def ok_line():
+        for a in d1:
+            r = route(a, "dc3")
+            if not r or r["status"] != "via" or r["path"] != ["dc1", "dc2", "dc3"]:
+                return False
+        for a in d3:
+            r = route(a, "dc1")
+            if not r or r["status"] != "via" or r["path"] != ["dc3", "dc2", "dc1"]:
+                return False
+        for a in d2:
+            if any((route(a, t) or {}).get("status") != "direct" for t in ("dc1", "dc3")):
+                return False
+        return True
+
+    t = wait_for(ok_line, 60, "dc1 -> dc3 via dc2 and back", interval=0.5)
+    r = route(d1[0], "dc3")
+    check(r["next_hop"] == "dc2" and r["distance_ms"] is not None and r["distance_ms"] >= 0,
+          "dc1 -> dc3: next hop dc2, finite distance: %r" % r)
+    log("ok: dc1 reaches dc3 via dc2 (path dc1,dc2,dc3) and back, after %.1fs" % t)
+
+    gws = r.get("gateways") or []
+    check(any(g.get("addr") == "198.51.100.2:8443" for g in gws),
+          "dc1 dials dc2's gateway at its dc:dc1 tagged address: %r" % gws)
+    gws3 = route(d3[0], "dc1").get("gateways") or []
+    check(any(g.get("addr") == "192.0.2.2:8443" for g in gws3),
+          "dc3 dials dc2's gateway at its WAN address: %r" % gws3)
+    log("ok: next-hop gateways: tagged address for dc1, WAN address for dc3")
+
+    for dc, pair in dcs.items():
+        wait_for(lambda: shape(pair[0]) == shape(pair[1]), 20,
+                 "both %s agents publishing the same routes" % dc, interval=0.5)
+    log("ok: both agents of each DC publish the same routes")
+
+    mem = json.loads(d1[0].ctl("members", "-pool", "a12", "-format", "json").stdout)
+    check(sorted(m["name"] for m in mem) == ["d1a", "d1b", "d2a", "d2b"],
+          "members -pool a12: %r" % [m["name"] for m in mem])
+    r = d1[0].ctl("members", "-pool", "wan", check_rc=False)
+    check(r.returncode == 1 and "no pool named wan" in r.stderr, "no WAN pool: %r" % r.stderr)
+    pools = [p["name"] for p in d2[0].info()["pools"]]
+    check(pools == ["a12", "a23"], "info lists dc2's pools: %r" % pools)
+    log("ok: members -pool a12 lists the area; info lists pools %r" % pools)
+
+    dot = d1[0].ctl("routes", "-format", "dot").stdout
+    check(dot.startswith("digraph") or "graph" in dot.split("\n")[0], "dot output: %r" % dot[:60])
+    text = d1[0].ctl("routes").stdout
+    check("dc3" in text and "via" in text, "table output: %r" % text)
+    log("ok: routes -format dot and table render")
+
+    t0 = time.monotonic()
+    for a in d3:
+        a.kill(signal.SIGKILL)
+
+    def dc3_gone():
+        return all((route(a, "dc3") or {"status": "unreachable"})["status"] == "unreachable"
+                   for a in d1 + d2)
+
+    wait_for(dc3_gone, BOUND_S, "dc3 unreachable everywhere after both dc3 agents died",
+             interval=0.5)
+    log("ok: dc3 unreachable in dc1 and dc2 %.1fs after both dc3 agents were killed"
+        % (time.monotonic() - t0))
+    for a in d1 + d2:
+        a.kill(signal.SIGTERM)
+
+    # A second line with transit off on dc2.
+    dcs = build(c, transit_dc2=False, base=20)
+    d1, d2, d3 = dcs["dc1"], dcs["dc2"], dcs["dc3"]
+
+    def direct_everywhere():
+        return all((route(a, t) or {}).get("status") == "direct"
+                   for a in d2 for t in ("dc1", "dc3")) and \
+            all((route(a, "dc2") or {}).get("status") == "direct" for a in d1 + d3)
+
+    wait_for(direct_everywhere, 60, "direct links in the transit-off line", interval=0.5)
+    time.sleep(3)  # adverts have had time to spread
+    for a in d1:
+        r = route(a, "dc3")
+        check(r is None or r["status"] == "unreachable",
+              "transit off on dc2: dc1 must not reach dc3: %r" % r)
+    for a in d3:
+        r = route(a, "dc1")
+        check(r is None or r["status"] == "unreachable",
+              "transit off on dc2: dc3 must not reach dc1: %r" % r)
+    log("ok: with transit off on dc2, dc1 and dc3 cannot reach each other; dc2 reaches both")
+
+
+run(main)
