@@ -50,7 +50,8 @@ int mf_coord_client_init(struct mf_coord_client *c, const struct mf_coord_config
 	}
 	c->peers = calloc(cfg->peer_table_size, sizeof(*c->peers));
 	c->scratch = calloc(cfg->peer_table_size, sizeof(struct mf_coord_sample));
-	if (!c->peers || !c->scratch)
+	c->rtts = calloc(cfg->peer_table_size, sizeof(double));
+	if (!c->peers || !c->scratch || !c->rtts)
 		goto nomem;
 	return MF_OK;
 nomem:
@@ -65,9 +66,11 @@ void mf_coord_client_free(struct mf_coord_client *c)
 			free(c->peers[i].name);
 	free(c->peers);
 	free(c->scratch);
+	free(c->rtts);
 	free(c->adjustment_samples);
 	c->peers = NULL;
 	c->scratch = NULL;
+	c->rtts = NULL;
 	c->adjustment_samples = NULL;
 	c->npeers = 0;
 }
@@ -187,6 +190,38 @@ static void update_gravity(struct mf_coord_client *c)
 	mf_coord_apply_force(&c->coord, &c->cfg, -(f * f), &c->origin, &c->rng);
 }
 
+/* The k-th smallest of v[0..n) (Hoare's selection; reorders v). */
+static double select_kth(double *v, size_t n, size_t k)
+{
+	size_t lo = 0, hi = n - 1;
+	while (lo < hi) {
+		double pivot = v[lo + (hi - lo) / 2];
+		size_t i = lo, j = hi;
+		while (i <= j) {
+			while (v[i] < pivot)
+				i++;
+			while (v[j] > pivot)
+				j--;
+			if (i <= j) {
+				double t = v[i];
+				v[i] = v[j];
+				v[j] = t;
+				i++;
+				if (j == 0)
+					break;
+				j--;
+			}
+		}
+		if (k <= j)
+			hi = j;
+		else if (k >= i)
+			lo = i;
+		else
+			break;
+	}
+	return v[k];
+}
+
 /* Refit our coordinate to every remembered peer (coord/fit.h). */
 static void update_fit(struct mf_coord_client *c)
 {
@@ -207,9 +242,13 @@ static void update_fit(struct mf_coord_client *c)
 		s[n].peer = &p->coord;
 		s[n].rtt = p->rtt;
 		s[n].weight = conf * conf * decay;
+		c->rtts[n] = p->rtt;
 		n++;
 	}
-	mf_coord_fit(&c->coord, cfg, s, n, cfg->fit_iterations, &c->rng);
+	/* The floor scales with our own distances (the median RTT of the
+	 * table), so it means the same in a LAN and across continents. */
+	double floor = cfg->fit_rtt_floor * select_kth(c->rtts, n, n / 2);
+	mf_coord_fit(&c->coord, cfg, s, n, floor, cfg->fit_iterations, &c->rng);
 }
 
 static void reset(struct mf_coord_client *c)

@@ -69,6 +69,7 @@ struct mf_coord_client {
 	struct mf_coord_rng rng;
 	struct mf_coord_stats stats;
 	void *scratch;                     /* fit work space */
+	double *rtts;                      /* work space of the RTT floor */
 };
 
 /* Sets up c (allocates its tables). MF_EINVAL for a bad config (see

@@ -31,8 +31,8 @@ static double reweight(const struct mf_coord *self, const struct mf_coord_config
 }
 
 void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
-		  struct mf_coord_sample *s, size_t n, unsigned iterations,
-		  struct mf_coord_rng *rng)
+		  struct mf_coord_sample *s, size_t n, double rtt_floor,
+		  unsigned iterations, struct mf_coord_rng *rng)
 {
 	unsigned dim = self->dim;
 	double off = self->height + self->adjustment;
@@ -41,7 +41,10 @@ void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
 	for (size_t k = 0; k < n; k++) {
 		if (s[k].rtt < min_rtt)
 			min_rtt = s[k].rtt;
-		s[k].base = s[k].weight / pow(s[k].rtt, cfg->fit_rtt_power);
+		/* Below the floor a sample weighs as one at the floor: a
+		 * 0.2 ms peer in our DC must not outweigh an 80 ms one
+		 * thousands of times, or we stay pinned to our DC. */
+		s[k].base = s[k].weight / pow(fmax(s[k].rtt, rtt_floor), cfg->fit_rtt_power);
 	}
 
 	for (unsigned it = 0; it < iterations; it++) {

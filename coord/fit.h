@@ -4,9 +4,9 @@
  * Contract: pure math, no state beyond the arguments. Moves self's vector
  * and offset to lower the weighted squared relative error
  *
- *     sum_j weight_j / rtt_j^p * rho(d(self, peer_j) - rtt_j)
+ *     sum_j weight_j / max(rtt_j, floor)^p * rho(d(self, peer_j) - rtt_j)
  *
- * (p = cfg->fit_rtt_power; rho a square, or with cfg->fit_robust_delta a
+ * (p = cfg->fit_rtt_power, floor = rtt_floor; rho a square, or with cfg->fit_robust_delta a
  * pseudo-Huber loss on the relative residual, minimized by iteratively
  * reweighted least squares) with the peers held where they were when sampled (a local least-squares
  * fit, one block of a distributed stress minimization). Each iteration is
@@ -39,9 +39,11 @@ struct mf_coord_sample {
  * offset height + adjustment is fitted as one number; height keeps
  * >= height min and the adjustment takes what is below it, so a node whose
  * links are faster than the embedding predicts gets a negative adjustment
- * (serf's DistanceTo ignores adjustments that would make a distance <= 0). */
+ * (serf's DistanceTo ignores adjustments that would make a distance <= 0).
+ * rtt_floor (seconds, >= 0) caps the weight of short samples: one below
+ * it weighs as one at it (the caller picks it, see fit_rtt_floor). */
 void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
-		  struct mf_coord_sample *s, size_t n, unsigned iterations,
-		  struct mf_coord_rng *rng);
+		  struct mf_coord_sample *s, size_t n, double rtt_floor,
+		  unsigned iterations, struct mf_coord_rng *rng);
 
 #endif
