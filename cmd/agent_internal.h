@@ -78,6 +78,7 @@ struct mf_agent_stored_advert {
 struct mf_agent_routing_stats {
 	uint64_t fragments_in, bad_fragments, adverts_stored, adverts_stale;
 	uint64_t full_states_in, bad_full_states;
+	uint64_t adverts_foreign; /* origin has no alive server in that pool */
 	uint64_t broadcasts, withdrawals, recomputes;
 };
 
@@ -157,7 +158,7 @@ void mf_agent_routing_on_msg(struct mf_agent_pool *ap, const uint8_t *msg, size_
 /* Appends the routing push-pull value (msgpack bin of full adverts) to sb. */
 int mf_agent_routing_state(struct mf_agent *a, msgpack_sbuffer *sb);
 /* A peer's routing push-pull value. */
-void mf_agent_routing_merge(struct mf_agent *a, const uint8_t *buf, size_t len);
+void mf_agent_routing_merge(struct mf_agent_pool *ap, const uint8_t *buf, size_t len);
 json_t *mf_agent_routes_json(struct mf_agent *a);
 json_t *mf_agent_routing_info_json(struct mf_agent *a);
 

@@ -105,7 +105,7 @@ static void mux_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bo
 			    k->via.str.size == sizeof(MF_PP_ROUTES_KEY) - 1 &&
 			    memcmp(k->via.str.ptr, MF_PP_ROUTES_KEY, k->via.str.size) == 0 &&
 			    v->type == MSGPACK_OBJECT_BIN)
-				mf_agent_routing_merge(ap->agent, (const uint8_t *)v->via.bin.ptr,
+				mf_agent_routing_merge(ap, (const uint8_t *)v->via.bin.ptr,
 						       v->via.bin.size);
 		}
 	}

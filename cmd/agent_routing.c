@@ -45,10 +45,40 @@ static void drop_stored(struct mf_agent_routing *rt, struct mf_agent_stored_adve
 	*s = rt->stored[--rt->n_stored];
 }
 
-/* A complete advertisement (consumed): to the engine, and kept if stored. */
-static void take_advert(struct mf_agent *a, struct mf_advert *adv)
+/* True when a server of DC dc is alive in ap's pool. */
+static bool pool_has_dc(struct mf_agent_pool *ap, const char *dc)
 {
+	size_t n = mf_pool_member_count(ap->pool);
+	char mdc[MF_CONFIG_DC_MAX + 1];
+	for (size_t i = 0; i < n; i++) {
+		struct mf_member m;
+		if (mf_pool_member_at(ap->pool, i, &m) == 0 &&
+		    (m.status == MF_MEMBER_ALIVE || m.status == MF_MEMBER_SUSPECT) &&
+		    mf_agent_member_dc(&m, mdc, sizeof(mdc)) && strcmp(mdc, dc) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A complete advertisement (consumed) that arrived in pool ap: to the
+ * engine, and kept if stored. Only origins with an alive server in that
+ * pool count: a push-pull carries every advert the peer knows, including
+ * those of DCs beyond it, which reach us (if at all) through the
+ * neighbours' own adverts; storing them would make us withdraw them (and
+ * advertise their death) when we see no server of theirs. */
+static void take_advert(struct mf_agent_pool *ap, struct mf_advert *adv)
+{
+	struct mf_agent *a = ap->agent;
 	struct mf_agent_routing *rt = &a->rt;
+	if (!adv->origin || strcmp(adv->origin, a->cfg.dc) == 0 || !pool_has_dc(ap, adv->origin)) {
+		int own = adv->origin && strcmp(adv->origin, a->cfg.dc) == 0;
+		if (own)
+			(void)mf_routing_set_advert(rt->engine, adv); /* raises our next seq */
+		else
+			rt->stats.adverts_foreign++;
+		mf_advert_free(adv);
+		return;
+	}
 	int r = mf_routing_set_advert(rt->engine, adv);
 	if (r == 1) {
 		rt->stats.adverts_stored++;
@@ -108,7 +138,7 @@ void mf_agent_routing_on_msg(struct mf_agent_pool *ap, const uint8_t *msg, size_
 	int r = mf_advert_asm_add(&rt->asm_, &frag, &full);
 	mf_advert_free(&frag);
 	if (r == 1)
-		take_advert(a, &full);
+		take_advert(ap, &full);
 	else if (r < 0)
 		rt->stats.bad_fragments++;
 }
@@ -138,9 +168,9 @@ int mf_agent_routing_state(struct mf_agent *a, msgpack_sbuffer *sb)
 	return r;
 }
 
-void mf_agent_routing_merge(struct mf_agent *a, const uint8_t *buf, size_t len)
+void mf_agent_routing_merge(struct mf_agent_pool *ap, const uint8_t *buf, size_t len)
 {
-	struct mf_agent_routing *rt = &a->rt;
+	struct mf_agent_routing *rt = &ap->agent->rt;
 	size_t off = 0;
 	while (off < len) {
 		struct mf_advert adv;
@@ -152,7 +182,7 @@ void mf_agent_routing_merge(struct mf_agent *a, const uint8_t *buf, size_t len)
 		}
 		off += used;
 		rt->stats.full_states_in++;
-		take_advert(a, &adv);
+		take_advert(ap, &adv);
 	}
 }
 
@@ -467,14 +497,15 @@ json_t *mf_agent_routing_info_json(struct mf_agent *a)
 	const struct mf_agent_routing_stats *s = &rt->stats;
 	if (!rt->engine)
 		return json_null();
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "version",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "version",
 			 (json_int_t)mf_routing_version(rt->engine), "advert_seq",
 			 (json_int_t)mf_routing_advert_seq(rt->engine), "adverts_known",
 			 (json_int_t)rt->n_stored, "fragments_in", (json_int_t)s->fragments_in,
 			 "bad_fragments", (json_int_t)s->bad_fragments, "adverts_stored",
 			 (json_int_t)s->adverts_stored, "adverts_stale",
 			 (json_int_t)s->adverts_stale, "full_states_in",
-			 (json_int_t)s->full_states_in, "bad_full_states",
+			 (json_int_t)s->full_states_in, "adverts_foreign",
+			 (json_int_t)s->adverts_foreign, "bad_full_states",
 			 (json_int_t)s->bad_full_states, "broadcasts", (json_int_t)s->broadcasts,
 			 "withdrawals", (json_int_t)s->withdrawals, "recomputes",
 			 (json_int_t)s->recomputes);

@@ -112,6 +112,12 @@ def main(cluster_factory):
                  "both %s agents publishing the same routes" % dc, interval=0.5)
     log("ok: both agents of each DC publish the same routes")
 
+    for _ in range(8):  # and the routes hold (no flapping through push-pulls)
+        check(ok_line(), "routes stay: dc1 %r, dc3 %r" % (route(d1[0], "dc3"),
+                                                           route(d3[0], "dc1")))
+        time.sleep(0.5)
+    log("ok: the routes are stable over 4s")
+
     mem = json.loads(d1[0].ctl("members", "-pool", "a12", "-format", "json").stdout)
     check(sorted(m["name"] for m in mem) == ["d1a", "d1b", "d2a", "d2b"],
           "members -pool a12: %r" % [m["name"] for m in mem])
