@@ -361,7 +361,7 @@ static size_t clampz(size_t x, size_t lo, size_t hi)
 }
 
 /*
- * Greedy packing: gateways first (a DC has few), then routes in the given
+ * Greedy packing: gateways first (a DC has few), tombstones, then routes in the given
  * order, each fragment filled until the next item with the names it would
  * add no longer fits. Items are never split, so each fragment decodes on
  * its own.

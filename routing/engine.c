@@ -14,6 +14,12 @@
  * Loop order: for each neighbour n, for each route n advertises, relax the
  * target's best candidate. That walks every advertisement sequentially
  * (cache-friendly) instead of visiting 1,000 advertisements per target.
+ *
+ * Path vectors still "hunt" when a destination disappears: neighbours fall
+ * back on each other's stale, ever longer paths for ~0.6 rounds per DC.
+ * Epochs and tombstones (raise_dead below, docs/routing.md) cut that to
+ * about a diameter when a DC dies: routes to a dead incarnation are dropped
+ * wherever the tombstone arrives, and a live DC refutes one about itself.
  */
 #include "routing/engine.h"
 
