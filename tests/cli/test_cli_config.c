@@ -1,6 +1,7 @@
 /*
  * tests/cli/test_cli_config.c — the agent's flag, config-file and duration
- * parsing (cmd/flags.c, cmd/config.c), one behaviour per test.
+ * parsing (cmd/flags.c, cmd/config.c, cmd/config_areas.c), one behaviour per
+ * test.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -368,6 +369,107 @@ static void test_config_default_control_uses_env_then_uid(void)
 	CU_ASSERT_STRING_EQUAL(buf, want);
 }
 
+
+/* --- areas, routing, gateways (cmd/config_areas.c) --- */
+
+static int parse_file(struct mf_agent_config *c, const char *json)
+{
+	char line[256];
+	const char *path = write_temp(json);
+	snprintf(line, sizeof(line), "-config-file %s", path);
+	int r = parse_line(c, line);
+	unlink(path);
+	return r;
+}
+
+static void test_config_areas_and_wan_off_are_read(void)
+{
+	static struct mf_agent_config c;
+	CU_ASSERT_EQUAL(parse_file(&c,
+		"{\"wan\": false, \"areas\": [{\"name\": \"a12\", \"peers\": [\"dc1\", \"dc2\"],"
+		" \"bind\": \"127.0.0.1:7947\", \"join\": [\"127.0.0.2:7947\"], \"profile\": \"lan\"},"
+		" {\"name\": \"a13\", \"bind\": \"127.0.0.1:7948\"}]}"), 0);
+	CU_ASSERT_FALSE(c.wan);
+	CU_ASSERT_EQUAL(c.n_areas, 2);
+	CU_ASSERT_STRING_EQUAL(c.areas[0].name, "a12");
+	CU_ASSERT_EQUAL(c.areas[0].n_peers, 2);
+	CU_ASSERT_STRING_EQUAL(c.areas[0].peers[1], "dc2");
+	CU_ASSERT_EQUAL(c.areas[0].bind.port, 7947);
+	CU_ASSERT_EQUAL(c.areas[0].n_join, 1);
+	CU_ASSERT_TRUE(c.areas[0].has_profile);
+	CU_ASSERT_EQUAL(c.areas[0].profile, MF_PROFILE_LAN);
+	CU_ASSERT_FALSE(c.areas[1].has_profile);
+}
+
+static void test_config_area_needs_name_and_bind(void)
+{
+	static struct mf_agent_config c;
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"areas\": [{\"name\": \"a\"}]}"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bind"));
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"areas\": [{\"name\": \"wan\", \"bind\": \"1.2.3.4\"}]}"),
+			MF_EINVAL);
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"areas\": [{\"name\": \"a\", \"bind\": \"1.2.3.4\"},"
+				       " {\"name\": \"a\", \"bind\": \"1.2.3.5\"}]}"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "two areas"));
+}
+
+static void test_config_area_bad_key_and_peer_are_named(void)
+{
+	static struct mf_agent_config c;
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"areas\": [{\"name\": \"a\", \"bind\": \"1.2.3.4\","
+				       " \"bogus\": 1}]}"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "bogus"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "areas"));
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"areas\": [{\"name\": \"a\", \"bind\": \"1.2.3.4\","
+				       " \"peers\": [\"no spaces\"]}]}"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "peers"));
+}
+
+static void test_config_routing_keys_are_read_and_checked(void)
+{
+	static struct mf_agent_config c;
+	CU_ASSERT_EQUAL(parse_file(&c,
+		"{\"routing\": {\"default\": \"single-hop\", \"targets\": {\"dc3\": \"multi-hop\"},"
+		" \"transit\": false, \"hysteresis_pct\": 20, \"hysteresis_ms\": 1.5}}"), 0);
+	CU_ASSERT_EQUAL(c.routing.default_mode, 1);
+	CU_ASSERT_EQUAL(c.routing.n_targets, 1);
+	CU_ASSERT_STRING_EQUAL(c.routing.targets[0].dc, "dc3");
+	CU_ASSERT_EQUAL(c.routing.targets[0].mode, 0);
+	CU_ASSERT_FALSE(c.routing.transit);
+	CU_ASSERT_DOUBLE_EQUAL(c.routing.hysteresis_pct, 20, 1e-9);
+	CU_ASSERT_DOUBLE_EQUAL(c.routing.hysteresis_ms, 1.5, 1e-9);
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"routing\": {\"default\": \"two-hop\"}}"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "routing"));
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"routing\": {\"hysteresis_ms\": -1}}"), MF_EINVAL);
+}
+
+static void test_config_routing_defaults(void)
+{
+	static struct mf_agent_config c;
+	mf_config_init(&c);
+	CU_ASSERT_TRUE(c.wan);
+	CU_ASSERT_TRUE(c.routing.transit);
+	CU_ASSERT_EQUAL(c.routing.default_mode, 0);
+	CU_ASSERT_TRUE(c.routing.hysteresis_pct < 0); /* the engine's default */
+	CU_ASSERT_EQUAL(c.n_areas, 0);
+}
+
+static void test_config_gateways_are_read_and_checked(void)
+{
+	static struct mf_agent_config c;
+	CU_ASSERT_EQUAL(parse_file(&c,
+		"{\"gateways\": [{\"name\": \"g1\", \"wan\": \"203.0.113.1:8443\","
+		" \"tagged\": {\"dc:dc2\": \"198.51.100.1:8443\"}}]}"), 0);
+	CU_ASSERT_EQUAL(c.n_gateways, 1);
+	CU_ASSERT_STRING_EQUAL(c.gateways[0].lan, "203.0.113.1:8443"); /* lan defaults to wan */
+	CU_ASSERT_EQUAL(c.gateways[0].n_tags, 1);
+	CU_ASSERT_STRING_EQUAL(c.gateways[0].tag_keys[0], "dc:dc2");
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"gateways\": [{\"name\": \"g\", \"wan\": \"x:1\","
+				       " \"tagged\": {\"dc2\": \"y:1\"}}]}"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "dc:"));
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"gateways\": [{\"name\": \"g\"}]}"), MF_EINVAL);
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -404,6 +506,12 @@ int main(void)
 		T(test_config_encrypt_and_keyring_file_are_exclusive),
 		T(test_config_positional_argument_is_a_usage_error),
 		T(test_config_default_control_uses_env_then_uid),
+		T(test_config_areas_and_wan_off_are_read),
+		T(test_config_area_needs_name_and_bind),
+		T(test_config_area_bad_key_and_peer_are_named),
+		T(test_config_routing_keys_are_read_and_checked),
+		T(test_config_routing_defaults),
+		T(test_config_gateways_are_read_and_checked),
 #undef T
 	};
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)

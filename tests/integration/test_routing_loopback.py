@@ -145,6 +145,10 @@ def main(cluster_factory):
              interval=0.5)
     log("ok: dc3 unreachable in dc1 and dc2 %.1fs after both dc3 agents were killed"
         % (time.monotonic() - t0))
+    with open(d2[0].logpath, "rb") as f:
+        for line in f.read().decode(errors="replace").splitlines():
+            if ("d3" in line and ("failed" in line or "suspect" in line)) or "withdraw" in line:
+                log("   %s: %s" % (d2[0].name, line))
     for a in d1 + d2:
         a.kill(signal.SIGTERM)
 
