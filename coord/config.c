@@ -28,7 +28,7 @@ void mf_coord_config_default(struct mf_coord_config *cfg)
 	cfg->sample_age_power = 0.0;
 	cfg->fit_confidence_floor = 0.05;
 	cfg->fit_rtt_power = 1.5;
-	cfg->fit_rtt_floor = 0.1;
+	cfg->fit_rtt_floor = 0.05;
 	cfg->fit_robust_delta = 0.1;
 	cfg->seed = 1;
 }

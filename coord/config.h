@@ -97,8 +97,10 @@ struct mf_coord_config {
 	 * weigh ~8,000x an 80 ms one, pin us to our DC peers, and a whole
 	 * DC would move only as fast as its members move together (4 DCs:
 	 * median error 0.68 after 50 rounds instead of 0.01). 0 disables;
-	 * 0.1 leaves a WAN of spread-out nodes as it was (docs/coordinates.md). */
-	double fit_rtt_floor;        /* 0.1 */
+	 * 0.05 leaves a WAN of spread-out nodes as it was; 0.05-0.3 do
+	 * equally well on clustered ones, 0.05 has the best worst case
+	 * (docs/coordinates.md). */
+	double fit_rtt_floor;        /* 0.05 */
 	/* Robust loss: iteratively reweighted least squares with weight
 	 * 1 / sqrt(r^2 + delta^2) for relative residual r, i.e. close to
 	 * least absolute error beyond delta. Triangle-inequality violations

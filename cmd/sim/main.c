@@ -7,7 +7,7 @@
  *               [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]
  *               [-seed S] [-format table|json] [-plot FILE.png]
  *               [-kill K@ROUND ...] [-every K] [-coords fit|serf]
- *               [-fit-rtt-power P]
+ *               [-fit-rtt-power P] [-fit-rtt-floor F]
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
  * pool probes one member per round, so a tracker gets at most one RTT sample
@@ -52,6 +52,7 @@ struct args {
 	enum mf_profile profile;
 	double loss, noise;
 	double rtt_power; /* < 0: the client's default */
+	double rtt_floor; /* < 0: the client's default */
 	uint64_t seed;
 	struct kill kills[MAX_KILLS];
 	size_t n_kills;
@@ -72,7 +73,7 @@ static void usage(void)
 		"                   [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]\n"
 		"                   [-seed S] [-format table|json] [-plot FILE.png]\n"
 		"                   [-kill K@ROUND ...] [-every K] [-coords fit|serf]\n"
-		"                   [-fit-rtt-power P]\n");
+		"                   [-fit-rtt-power P] [-fit-rtt-floor F]\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -84,6 +85,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->seed = 1;
 	a->mode = MF_COORD_MODE_FIT;
 	a->rtt_power = -1;
+	a->rtt_floor = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -130,6 +132,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->rtt_power = strtod(v, &end);
 			if (a->rtt_power < 0)
 				end = NULL;
+		} else if (strcmp(k, "-fit-rtt-floor") == 0) {
+			a->rtt_floor = strtod(v, &end);
+			if (a->rtt_floor < 0 || a->rtt_floor > 1)
+				end = NULL;
 		} else if (strcmp(k, "-seed") == 0) {
 			a->seed = strtoull(v, &end, 10);
 		} else if (strcmp(k, "-kill") == 0) {
@@ -164,6 +170,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		if (end == NULL && (strcmp(k, "-noise") == 0 || strcmp(k, "-loss") == 0 ||
 				    strcmp(k, "-fit-rtt-power") == 0 ||
+				    strcmp(k, "-fit-rtt-floor") == 0 ||
 				    strcmp(k, "-rounds") == 0 || strcmp(k, "-every") == 0)) {
 			fprintf(stderr, "meshfed-sim: bad value for %s: %s\n", k, v);
 			return -1;
@@ -285,6 +292,8 @@ int main(int argc, char **argv)
 	ccfg.mode = a.mode;
 	if (a.rtt_power >= 0)
 		ccfg.fit_rtt_power = a.rtt_power;
+	if (a.rtt_floor >= 0)
+		ccfg.fit_rtt_floor = a.rtt_floor;
 	if (a.mode == MF_COORD_MODE_SERF && ccfg.peer_table_size < n)
 		ccfg.peer_table_size = (unsigned)n; /* serf's filter map is unbounded */
 	if (mf_sim_report_init(&s.rep, n) != 0 ||
