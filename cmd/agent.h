@@ -1,10 +1,12 @@
 /*
- * cmd/agent.h — `meshfed agent`: one gossip pool, its transport, the serf
- * glue, the control socket, signals and retry-join, on one libuv loop.
+ * cmd/agent.h — `meshfed agent`: its gossip pools (the WAN pool and network
+ * areas, each with transport, serf glue and coordinate tracker), one
+ * routing engine fed by all of them, the control socket, signals and
+ * retry-join, on one libuv loop.
  *
  * Lifecycle: start (bind, control socket) -> run (join with backoff, log
  * membership events, serve control requests) -> on SIGINT/SIGTERM or
- * `meshfed leave`: serf leave intent, pool leave, wait for it (bounded by
+ * `meshfed leave`: serf leave intents, every pool's leave, wait for them (bounded by
  * leave_timeout), linger briefly to answer probes, close, exit 0. A second
  * signal during the leave exits at once with 1.
  */

@@ -155,8 +155,10 @@ void mf_agent_routing_close(struct mf_agent *a);
 void mf_agent_routing_free(struct mf_agent *a);
 /* A user message of type MF_SERF_MSG_MESHFED arrived in pool ap. */
 void mf_agent_routing_on_msg(struct mf_agent_pool *ap, const uint8_t *msg, size_t len);
-/* Appends the routing push-pull value (msgpack bin of full adverts) to sb. */
-int mf_agent_routing_state(struct mf_agent *a, msgpack_sbuffer *sb);
+/* Appends the routing push-pull value (msgpack bin of full adverts: ours,
+ * then as many stored ones as fit in budget bytes) to sb; MF_ETOOBIG when
+ * not even ours fits. */
+int mf_agent_routing_state(struct mf_agent *a, msgpack_sbuffer *sb, size_t budget);
 /* A peer's routing push-pull value. */
 void mf_agent_routing_merge(struct mf_agent_pool *ap, const uint8_t *buf, size_t len);
 json_t *mf_agent_routes_json(struct mf_agent *a);

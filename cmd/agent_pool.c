@@ -77,7 +77,8 @@ static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_str(&pk, sizeof(MF_PP_ROUTES_KEY) - 1);
 	msgpack_pack_str_body(&pk, MF_PP_ROUTES_KEY, sizeof(MF_PP_ROUTES_KEY) - 1);
-	if (mf_agent_routing_state(ap->agent, &sb) == 0 && n + sb.size <= cap) {
+	if (sb.size + n < cap &&
+	    mf_agent_routing_state(ap->agent, &sb, cap - n - sb.size) == 0 && n + sb.size <= cap) {
 		if (bump_map(buf + 1)) { /* changes nothing when it fails */
 			memcpy(buf + n, sb.data, sb.size);
 			n += sb.size;

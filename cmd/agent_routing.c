@@ -143,7 +143,7 @@ void mf_agent_routing_on_msg(struct mf_agent_pool *ap, const uint8_t *msg, size_
 		rt->stats.bad_fragments++;
 }
 
-int mf_agent_routing_state(struct mf_agent *a, msgpack_sbuffer *sb)
+int mf_agent_routing_state(struct mf_agent *a, msgpack_sbuffer *sb, size_t budget)
 {
 	struct mf_agent_routing *rt = &a->rt;
 	msgpack_sbuffer all;
@@ -154,10 +154,18 @@ int mf_agent_routing_state(struct mf_agent *a, msgpack_sbuffer *sb)
 		r = mf_advert_encode_full(&all, &own);
 		mf_advert_free(&own);
 	}
-	for (size_t i = 0; r == 0 && i < rt->n_stored; i++)
+	/* What does not fit the pool's user-state budget waits for gossip
+	 * (every origin refreshes its advert every MF_AGENT_ADVERT_REFRESH). */
+	budget = budget > 5 ? budget - 5 : 0; /* bin32 header */
+	if (r == 0 && all.size > budget)
+		r = MF_ETOOBIG;
+	for (size_t i = 0; r == 0 && i < rt->n_stored; i++) {
+		if (all.size + rt->stored[i].len > budget)
+			continue;
 		r = msgpack_sbuffer_write(&all, (const char *)rt->stored[i].buf, rt->stored[i].len)
 			    ? MF_ENOMEM
 			    : 0;
+	}
 	if (r == 0) {
 		msgpack_packer pk;
 		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);

@@ -36,7 +36,7 @@ const size_t mf_config_timing_keys_n =
 	sizeof(mf_config_timing_keys) / sizeof(mf_config_timing_keys[0]);
 
 const struct mf_flag mf_agent_flags[] = {
-	{"config-file", "PATH", "JSON config file (keys: see docs/cli.md); flags override it"},
+	{"config-file", "PATH", "JSON config file (keys, incl. areas, routing, gateways: docs/cli.md); flags override it"},
 	{"node", "NAME", "node name (default: the host name)"},
 	{"dc", "DC", "datacenter, announced as tag dc=DC (default dc1)"},
 	{"bind", "IP:PORT", "UDP and TCP address to bind (default 0.0.0.0:7946)"},

@@ -17,7 +17,8 @@
  * Contract: no I/O. The pool delegates run inside pool calls and must not
  * call back into it, so messages to broadcast are queued here and pushed
  * by mf_serf_glue_flush() after the call (the transport's after_drain).
- * A later delegate multiplexer (coordinates, routing) wraps these hooks.
+ * The agent's delegate multiplexer (cmd/agent_pool.c: coordinates,
+ * routing) wraps these hooks.
  */
 #ifndef MF_CMD_SERF_GLUE_H
 #define MF_CMD_SERF_GLUE_H
