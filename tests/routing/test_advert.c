@@ -9,6 +9,7 @@
 
 #include "gossip/err.h"
 #include "routing/advert.h"
+#include "routing/engine.h"
 #include "tests/routing/helpers.h"
 
 static uint64_t rng = 0x616476657274ull;
@@ -426,6 +427,47 @@ static void test_decoder_survives_mutated_adverts(void)
 	mf_advert_free(&a);
 }
 
+static void test_engine_survives_whatever_decodes(void)
+{
+	/* Mutants that still decode are fed to an engine linked to their
+	 * origins: it must accept or refuse them, never crash, and its table
+	 * must stay loop-free of itself. */
+	struct mf_routing *r = h_engine("dc-eu-west-001", 0, 0);
+	struct mf_advert a;
+	struct mf_advert_frags f;
+	big_advert(&a, 40);
+	CU_ASSERT_EQUAL(mf_advert_encode_frags(&a, 400, &f), 0);
+	uint8_t buf[400];
+	size_t stored = 0;
+	for (int i = 0; i < 20000; i++) {
+		const msgpack_sbuffer *src = &f.bufs[rnd() % f.n];
+		size_t n = src->size;
+		memcpy(buf, src->data, n);
+		for (int k = 0; k < 2; k++)
+			buf[rnd() % n] ^= (uint8_t)(1u << (rnd() % 8));
+		struct mf_advert b;
+		if (mf_advert_decode(buf, n, &b, NULL) < 0)
+			continue;
+		mf_routing_set_link(r, b.origin, true, true, 1 + (double)(rnd() % 100));
+		b.seq = (uint64_t)i + 2;
+		int rc = mf_routing_set_advert(r, &b);
+		CU_ASSERT(rc == 0 || rc == 1 || rc == MF_EMALFORMED);
+		stored += rc == 1;
+		mf_advert_free(&b);
+		CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+	}
+	struct mf_table t;
+	CU_ASSERT_EQUAL(mf_routing_table(r, &t), 0);
+	for (size_t i = 0; i < t.n_routes; i++)
+		for (size_t k = 1; k < t.routes[i].path_len; k++)
+			CU_ASSERT(strcmp(t.routes[i].path[k], "dc-eu-west-001") != 0);
+	printf("\n  %zu mutants stored, %zu routes ", stored, t.n_routes);
+	mf_table_free(&t);
+	mf_advert_frags_free(&f);
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS)
@@ -445,6 +487,7 @@ int main(void)
 		    test_decoder_rejects_trailing_bytes_unless_asked);
 	CU_add_test(s, "decoder_survives_random_bytes", test_decoder_survives_random_bytes);
 	CU_add_test(s, "decoder_survives_mutated_adverts", test_decoder_survives_mutated_adverts);
+	CU_add_test(s, "engine_survives_whatever_decodes", test_engine_survives_whatever_decodes);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();
 	unsigned failed = CU_get_number_of_failures();
