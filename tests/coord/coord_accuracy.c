@@ -125,6 +125,8 @@ int main(int argc, char **argv)
 			run.cfg.sample_age_power = strtod(v, NULL);
 		} else if (strcmp(a, "--rtt-power") == 0) {
 			run.cfg.fit_rtt_power = strtod(v, NULL);
+		} else if (strcmp(a, "--rtt-floor") == 0) {
+			run.cfg.fit_rtt_floor = strtod(v, NULL);
 		} else if (strcmp(a, "--robust-delta") == 0) {
 			run.cfg.fit_robust_delta = strtod(v, NULL);
 		} else if (strcmp(a, "--filter") == 0) {
