@@ -1,0 +1,678 @@
+/*
+ * routing/node.c — one server's routing over its pools. The rules are
+ * cmd/agent_routing.c's (and the push-pull framing cmd/agent_pool.c's),
+ * see node.h; keep them identical so the agent and meshfed-sim agree.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/serf.h"
+#include "routing/node.h"
+
+struct stored_advert {
+	char *origin;
+	uint8_t *buf;
+	size_t len;
+};
+
+struct mf_routing_node_slot {
+	struct mf_routing_node *node;
+	mf_pool_t *pool;
+	const struct mf_coord_tracker *tracker;
+	char (*peers)[MF_ROUTING_NODE_DC_MAX + 1];
+	size_t n_peers;
+};
+
+struct mf_routing_node {
+	char dc[MF_ROUTING_NODE_DC_MAX + 1];
+	char name[MF_NAME_MAX + 1];
+	struct mf_routing_node_hooks hooks;
+	struct mf_routing *engine;
+	struct mf_advert_asm asm_;
+	struct stored_advert *stored;
+	size_t n_stored, cap_stored;
+	char **linked; /* DCs we set a link for */
+	size_t n_linked, cap_linked;
+	uint64_t sent_seq;
+	mf_time_t last_sent;
+	msgpack_sbuffer scratch;
+	struct mf_routing_node_stats stats;
+	struct mf_routing_node_slot slots[MF_ROUTING_NODE_MAX_POOLS];
+	size_t n_slots;
+};
+
+void mf_routing_node_config_default(struct mf_routing_node_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->default_mode = MF_MODE_MULTI_HOP;
+	c->transit = true;
+	c->hysteresis_pct = -1;
+	c->hysteresis_ms = -1;
+}
+
+/* --- members ----------------------------------------------------------------*/
+
+/* The dc tag of member m into dc (cap bytes); false when it has none. */
+static bool member_dc(const struct mf_member *m, char *dc, size_t cap)
+{
+	struct mf_tag tags[16];
+	size_t n = 0;
+	dc[0] = '\0';
+	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, 16, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&
+		    strlen(tags[i].value) < cap) {
+			snprintf(dc, cap, "%s", tags[i].value);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Every member of the pool with a dc tag, as the tracker's DC functions
+ * want them; *dcs holds the strings. Free both with free(). */
+static int dc_members(mf_pool_t *pool, struct mf_coord_tracker_member **out,
+		      char (**dcs)[MF_ROUTING_NODE_DC_MAX + 1], size_t *n)
+{
+	size_t total = mf_pool_member_count(pool);
+	*out = calloc(total ? total : 1, sizeof(**out));
+	*dcs = calloc(total ? total : 1, sizeof(**dcs));
+	*n = 0;
+	if (!*out || !*dcs) {
+		free(*out);
+		free(*dcs);
+		*out = NULL;
+		*dcs = NULL;
+		return MF_ENOMEM;
+	}
+	for (size_t i = 0; i < total; i++) {
+		struct mf_member m;
+		if (mf_pool_member_at(pool, i, &m) < 0 ||
+		    !member_dc(&m, (*dcs)[*n], sizeof((*dcs)[0])))
+			continue;
+		(*out)[*n] = (struct mf_coord_tracker_member){m.name, (*dcs)[*n], m.status};
+		(*n)++;
+	}
+	return 0;
+}
+
+/* True when a server of DC dc is alive in the slot's pool. */
+static bool pool_has_dc(struct mf_routing_node_slot *s, const char *dc)
+{
+	if (!s->pool)
+		return false;
+	size_t n = mf_pool_member_count(s->pool);
+	char mdc[MF_ROUTING_NODE_DC_MAX + 1];
+	for (size_t i = 0; i < n; i++) {
+		struct mf_member m;
+		if (mf_pool_member_at(s->pool, i, &m) == 0 &&
+		    (m.status == MF_MEMBER_ALIVE || m.status == MF_MEMBER_SUSPECT) &&
+		    member_dc(&m, mdc, sizeof(mdc)) && strcmp(mdc, dc) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* --- lifecycle --------------------------------------------------------------*/
+
+int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routing_node **out,
+			char *err, size_t errcap)
+{
+	*out = NULL;
+	if (!c->datacenter || !c->node || strlen(c->datacenter) > MF_ROUTING_NODE_DC_MAX ||
+	    strlen(c->node) > MF_NAME_MAX) {
+		snprintf(err, errcap, "routing: %s", mf_strerror(MF_EINVAL));
+		return MF_EINVAL;
+	}
+	struct mf_routing_node *n = calloc(1, sizeof(*n));
+	if (!n) {
+		snprintf(err, errcap, "routing: %s", mf_strerror(MF_ENOMEM));
+		return MF_ENOMEM;
+	}
+	snprintf(n->dc, sizeof(n->dc), "%s", c->datacenter);
+	snprintf(n->name, sizeof(n->name), "%s", c->node);
+	n->hooks = c->hooks;
+	msgpack_sbuffer_init(&n->scratch);
+	mf_advert_asm_init(&n->asm_, MF_ROUTING_NODE_ASM_PENDING);
+
+	struct mf_routing_config cfg;
+	mf_routing_config_default(&cfg);
+	cfg.datacenter = n->dc;
+	cfg.node = n->name;
+	cfg.default_mode = c->default_mode;
+	cfg.transit = c->transit;
+	if (c->hysteresis_pct >= 0)
+		cfg.hysteresis_pct = c->hysteresis_pct;
+	if (c->hysteresis_ms >= 0)
+		cfg.hysteresis_ms = c->hysteresis_ms;
+	cfg.initial_seq = c->initial_seq;
+	if (c->epoch)
+		cfg.epoch = c->epoch;
+	int r = mf_routing_new(&cfg, &n->engine);
+	if (r < 0) {
+		snprintf(err, errcap, "routing: %s (is \"%s\" a valid DC name?)", mf_strerror(r),
+			 c->datacenter);
+		goto fail;
+	}
+	for (size_t i = 0; i < c->n_targets; i++)
+		if ((r = mf_routing_set_mode(n->engine, c->targets[i].dc, c->targets[i].mode)) < 0) {
+			snprintf(err, errcap, "routing.targets.%s: %s", c->targets[i].dc,
+				 mf_strerror(r));
+			goto fail;
+		}
+	if (c->n_gateways && (r = mf_routing_set_gateways(n->engine, c->gateways, c->n_gateways)) < 0) {
+		snprintf(err, errcap, "gateways: %s", mf_strerror(r));
+		goto fail;
+	}
+	*out = n;
+	return 0;
+fail:
+	mf_routing_node_free(n);
+	return r;
+}
+
+static void drop_stored(struct mf_routing_node *n, struct stored_advert *s)
+{
+	free(s->origin);
+	free(s->buf);
+	*s = n->stored[--n->n_stored];
+}
+
+void mf_routing_node_free(struct mf_routing_node *n)
+{
+	if (!n)
+		return;
+	if (n->engine)
+		mf_routing_free(n->engine);
+	mf_advert_asm_free(&n->asm_);
+	while (n->n_stored)
+		drop_stored(n, &n->stored[n->n_stored - 1]);
+	free(n->stored);
+	for (size_t i = 0; i < n->n_linked; i++)
+		free(n->linked[i]);
+	free(n->linked);
+	for (size_t i = 0; i < n->n_slots; i++)
+		free(n->slots[i].peers);
+	msgpack_sbuffer_destroy(&n->scratch);
+	free(n);
+}
+
+int mf_routing_node_add_pool(struct mf_routing_node *n, mf_pool_t *pool,
+			     const struct mf_coord_tracker *tracker, const char *const *peers,
+			     size_t n_peers, struct mf_routing_node_slot **out)
+{
+	if (n->n_slots == MF_ROUTING_NODE_MAX_POOLS)
+		return MF_ETOOBIG;
+	struct mf_routing_node_slot *s = &n->slots[n->n_slots];
+	memset(s, 0, sizeof(*s));
+	if (n_peers) {
+		if (!(s->peers = calloc(n_peers, sizeof(*s->peers))))
+			return MF_ENOMEM;
+		for (size_t i = 0; i < n_peers; i++) {
+			if (strlen(peers[i]) > MF_ROUTING_NODE_DC_MAX) {
+				free(s->peers);
+				s->peers = NULL;
+				return MF_EINVAL;
+			}
+			snprintf(s->peers[i], sizeof(s->peers[i]), "%s", peers[i]);
+		}
+	}
+	s->n_peers = n_peers;
+	s->node = n;
+	s->pool = pool;
+	s->tracker = tracker;
+	n->n_slots++;
+	if (out)
+		*out = s;
+	return 0;
+}
+
+void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
+			      const struct mf_coord_tracker *tracker)
+{
+	s->pool = pool;
+	s->tracker = tracker;
+}
+
+/* --- stored adverts ---------------------------------------------------------*/
+
+static struct stored_advert *find_stored(struct mf_routing_node *n, const char *o)
+{
+	for (size_t i = 0; i < n->n_stored; i++)
+		if (strcmp(n->stored[i].origin, o) == 0)
+			return &n->stored[i];
+	return NULL;
+}
+
+/* A complete advertisement (consumed) that arrived in slot s's pool: to the
+ * engine, and kept if stored; only origins with an alive server in that
+ * pool count (node.h). */
+static void take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
+{
+	struct mf_routing_node *n = sl->node;
+	if (!adv->origin || strcmp(adv->origin, n->dc) == 0 || !pool_has_dc(sl, adv->origin)) {
+		int own = adv->origin && strcmp(adv->origin, n->dc) == 0;
+		if (own)
+			(void)mf_routing_set_advert(n->engine, adv); /* raises our next seq */
+		else
+			n->stats.adverts_foreign++;
+		mf_advert_free(adv);
+		return;
+	}
+	int r = mf_routing_set_advert(n->engine, adv);
+	if (r == 1) {
+		n->stats.adverts_stored++;
+		msgpack_sbuffer_clear(&n->scratch);
+		struct stored_advert *s = find_stored(n, adv->origin);
+		uint8_t *copy = NULL;
+		if (mf_advert_encode_full(&n->scratch, adv) == 0 &&
+		    (copy = malloc(n->scratch.size))) {
+			memcpy(copy, n->scratch.data, n->scratch.size);
+			if (!s && n->n_stored == n->cap_stored) {
+				size_t cap = n->cap_stored ? n->cap_stored * 2 : 8;
+				struct stored_advert *p = realloc(n->stored, cap * sizeof(*p));
+				if (p) {
+					n->stored = p;
+					n->cap_stored = cap;
+				}
+			}
+			if (s) {
+				free(s->buf);
+				s->buf = copy;
+				s->len = n->scratch.size;
+			} else if (n->n_stored < n->cap_stored &&
+				   (n->stored[n->n_stored].origin = strdup(adv->origin))) {
+				n->stored[n->n_stored].buf = copy;
+				n->stored[n->n_stored++].len = n->scratch.size;
+			} else {
+				free(copy);
+			}
+		}
+	} else if (r == 0) {
+		n->stats.adverts_stale++;
+	} else {
+		n->stats.bad_full_states++;
+	}
+	mf_advert_free(adv);
+}
+
+void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
+{
+	struct mf_routing_node_slot *sl = slot;
+	struct mf_routing_node *n = sl->node;
+	if (len < 1 || msg[0] != MF_SERF_MSG_MESHFED)
+		return;
+	if (len < 2 || msg[1] != MF_ROUTING_NODE_MSG_ADVERT) {
+		n->stats.bad_fragments++;
+		return;
+	}
+	n->stats.fragments_in++;
+	struct mf_advert frag, full;
+	memset(&frag, 0, sizeof(frag));
+	memset(&full, 0, sizeof(full));
+	if (mf_advert_decode(msg + 2, len - 2, &frag, NULL) < 0) {
+		n->stats.bad_fragments++;
+		return;
+	}
+	int r = mf_advert_asm_add(&n->asm_, &frag, &full);
+	mf_advert_free(&frag);
+	if (r == 1)
+		take_advert(sl, &full);
+	else if (r < 0)
+		n->stats.bad_fragments++;
+}
+
+/* --- push-pull --------------------------------------------------------------*/
+
+int mf_routing_node_state(struct mf_routing_node *n, msgpack_sbuffer *sb, size_t budget)
+{
+	msgpack_sbuffer all;
+	msgpack_sbuffer_init(&all);
+	struct mf_advert own;
+	int r = mf_routing_advert(n->engine, &own);
+	if (r == 0) {
+		r = mf_advert_encode_full(&all, &own);
+		mf_advert_free(&own);
+	}
+	/* What does not fit the pool's user-state budget waits for gossip
+	 * (every origin refreshes its advert every MF_ROUTING_NODE_REFRESH). */
+	budget = budget > 5 ? budget - 5 : 0; /* bin32 header */
+	if (r == 0 && all.size > budget)
+		r = MF_ETOOBIG;
+	for (size_t i = 0; r == 0 && i < n->n_stored; i++) {
+		if (all.size + n->stored[i].len > budget)
+			continue;
+		r = msgpack_sbuffer_write(&all, (const char *)n->stored[i].buf, n->stored[i].len)
+			    ? MF_ENOMEM
+			    : 0;
+	}
+	if (r == 0) {
+		msgpack_packer pk;
+		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+		if (msgpack_pack_bin(&pk, all.size) || msgpack_pack_bin_body(&pk, all.data, all.size))
+			r = MF_ENOMEM;
+	}
+	msgpack_sbuffer_destroy(&all);
+	return r;
+}
+
+void mf_routing_node_merge(struct mf_routing_node_slot *s, const uint8_t *buf, size_t len)
+{
+	struct mf_routing_node *n = s->node;
+	size_t off = 0;
+	while (off < len) {
+		struct mf_advert adv;
+		size_t used = 0;
+		memset(&adv, 0, sizeof(adv));
+		if (mf_advert_decode(buf + off, len - off, &adv, &used) < 0 || used == 0) {
+			n->stats.bad_full_states++;
+			return;
+		}
+		off += used;
+		n->stats.full_states_in++;
+		take_advert(s, &adv);
+	}
+}
+
+/* Raises the element count of the map starting at p (fixmap or map16). */
+static bool bump_map(uint8_t *p)
+{
+	if ((p[0] & 0xf0) == 0x80 && (p[0] & 0x0f) < 15) {
+		p[0]++;
+		return true;
+	}
+	if (p[0] == 0xde) {
+		unsigned n = ((unsigned)p[1] << 8 | p[2]) + 1;
+		if (n > 0xffff)
+			return false;
+		p[1] = (uint8_t)(n >> 8);
+		p[2] = (uint8_t)n;
+		return true;
+	}
+	return false;
+}
+
+/* [MF_SERF_MSG_PUSH_PULL][map ... + "MeshfedRoutes": bin]: serf decodes
+ * messagePushPull with go-msgpack, which skips keys the struct does not
+ * have (cmd/agent_pool.c's framing). */
+size_t mf_routing_node_pp_append(struct mf_routing_node *node, uint8_t *buf, size_t n, size_t cap)
+{
+	if (n < 2 || !node->engine)
+		return n;
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_str(&pk, sizeof(MF_ROUTING_NODE_PP_KEY) - 1);
+	msgpack_pack_str_body(&pk, MF_ROUTING_NODE_PP_KEY, sizeof(MF_ROUTING_NODE_PP_KEY) - 1);
+	if (sb.size + n < cap && mf_routing_node_state(node, &sb, cap - n - sb.size) == 0 &&
+	    n + sb.size <= cap) {
+		if (bump_map(buf + 1)) { /* changes nothing when it fails */
+			memcpy(buf + n, sb.data, sb.size);
+			n += sb.size;
+		}
+	}
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+size_t mf_routing_node_local_state(void *slot, bool join, uint8_t *buf, size_t cap)
+{
+	struct mf_routing_node_slot *s = slot;
+	if (cap < 2)
+		return 0;
+	buf[0] = MF_SERF_MSG_PUSH_PULL;
+	buf[1] = 0x80; /* empty fixmap */
+	return mf_routing_node_pp_append(s->node, buf, 2, cap);
+}
+
+void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t len, bool join)
+{
+	struct mf_routing_node_slot *s = slot;
+	if (len < 2 || buf[0] != MF_SERF_MSG_PUSH_PULL || !s->node->engine)
+		return;
+	msgpack_unpacked u;
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)buf + 1, len - 1, NULL) ==
+		    MSGPACK_UNPACK_SUCCESS &&
+	    u.data.type == MSGPACK_OBJECT_MAP) {
+		const msgpack_object_map *m = &u.data.via.map;
+		for (uint32_t i = 0; i < m->size; i++) {
+			const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
+			if (k->type == MSGPACK_OBJECT_STR &&
+			    k->via.str.size == sizeof(MF_ROUTING_NODE_PP_KEY) - 1 &&
+			    memcmp(k->via.str.ptr, MF_ROUTING_NODE_PP_KEY, k->via.str.size) == 0 &&
+			    v->type == MSGPACK_OBJECT_BIN)
+				mf_routing_node_merge(s, (const uint8_t *)v->via.bin.ptr,
+						      v->via.bin.size);
+		}
+	}
+	msgpack_unpacked_destroy(&u);
+}
+
+/* --- links and expiry -------------------------------------------------------*/
+
+struct link_acc {
+	char dc[MF_ROUTING_NODE_DC_MAX + 1];
+	bool configured, alive, usable;
+	double ms;
+};
+
+struct accs {
+	struct link_acc *v;
+	size_t n, cap;
+};
+
+static struct link_acc *acc_get(struct accs *l, const char *dc)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->v[i].dc, dc) == 0)
+			return &l->v[i];
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct link_acc *p = realloc(l->v, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		l->v = p;
+		l->cap = cap;
+	}
+	struct link_acc *e = &l->v[l->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->dc, sizeof(e->dc), "%s", dc);
+	e->ms = INFINITY;
+	return e;
+}
+
+static bool in_peers(const struct mf_routing_node_slot *s, const char *dc)
+{
+	if (s->n_peers == 0)
+		return true;
+	for (size_t i = 0; i < s->n_peers; i++)
+		if (strcmp(s->peers[i], dc) == 0)
+			return true;
+	return false;
+}
+
+static void gather_pool(struct mf_routing_node *n, struct mf_routing_node_slot *s, struct accs *l)
+{
+	struct mf_coord_tracker_member *mem;
+	char(*dcs)[MF_ROUTING_NODE_DC_MAX + 1];
+	size_t cnt;
+	if (!s->pool || dc_members(s->pool, &mem, &dcs, &cnt) < 0)
+		return;
+	for (size_t k = 0; k < s->n_peers; k++) {
+		struct link_acc *e;
+		if (strcmp(s->peers[k], n->dc) != 0 && (e = acc_get(l, s->peers[k])))
+			e->configured = true;
+	}
+	/* DCs alive in this pool, each estimated once. */
+	for (size_t i = 0; i < cnt; i++) {
+		if (strcmp(mem[i].dc, n->dc) == 0 || strcmp(mem[i].name, n->name) == 0)
+			continue;
+		bool alive = mem[i].status == MF_MEMBER_ALIVE || mem[i].status == MF_MEMBER_SUSPECT;
+		struct link_acc *e = acc_get(l, mem[i].dc);
+		if (!e)
+			continue;
+		if (in_peers(s, mem[i].dc))
+			e->configured = true;
+		if (!alive)
+			continue;
+		e->alive = true; /* for expiry, whatever the peers list says */
+		if (!in_peers(s, mem[i].dc))
+			continue;
+		double sec;
+		if (s->tracker &&
+		    mf_coord_tracker_dc_rtt(s->tracker, mem, cnt, mem[i].dc, MF_COORD_TRACKER_COORDS,
+					    &sec) == 0 &&
+		    isfinite(sec) && sec >= 0 && sec * 1000.0 < e->ms) {
+			e->ms = sec * 1000.0;
+			e->usable = true;
+		}
+	}
+	free(mem);
+	free(dcs);
+}
+
+static bool linked_has(struct mf_routing_node *n, const char *dc)
+{
+	for (size_t i = 0; i < n->n_linked; i++)
+		if (strcmp(n->linked[i], dc) == 0)
+			return true;
+	return false;
+}
+
+static void update_links(struct mf_routing_node *n)
+{
+	struct accs l = {0};
+	for (size_t i = 0; i < n->n_slots; i++)
+		gather_pool(n, &n->slots[i], &l);
+	for (size_t i = 0; i < l.n; i++) {
+		const struct link_acc *e = &l.v[i];
+		if (!e->configured)
+			continue;
+		(void)mf_routing_set_link(n->engine, e->dc, true, e->usable, e->usable ? e->ms : 0);
+		if (!linked_has(n, e->dc) && n->n_linked < 65536) {
+			if (n->n_linked == n->cap_linked) {
+				size_t cap = n->cap_linked ? n->cap_linked * 2 : 8;
+				char **p = realloc(n->linked, cap * sizeof(*p));
+				if (!p)
+					continue;
+				n->linked = p;
+				n->cap_linked = cap;
+			}
+			if ((n->linked[n->n_linked] = strdup(e->dc)))
+				n->n_linked++;
+		}
+	}
+	/* Links that vanished (an area member reaped, a WAN DC forgotten). */
+	for (size_t i = 0; i < n->n_linked;) {
+		struct link_acc *e = NULL;
+		for (size_t k = 0; k < l.n && !e; k++)
+			if (strcmp(l.v[k].dc, n->linked[i]) == 0 && l.v[k].configured)
+				e = &l.v[k];
+		if (e) {
+			i++;
+			continue;
+		}
+		(void)mf_routing_set_link(n->engine, n->linked[i], false, false, 0);
+		free(n->linked[i]);
+		n->linked[i] = n->linked[--n->n_linked];
+	}
+	/* Expiry: origins with no alive server in any pool. */
+	for (size_t i = 0; i < n->n_stored;) {
+		bool alive = false;
+		for (size_t k = 0; k < l.n && !alive; k++)
+			alive = l.v[k].alive && strcmp(l.v[k].dc, n->stored[i].origin) == 0;
+		if (alive) {
+			i++;
+			continue;
+		}
+		if (n->hooks.withdrawn)
+			n->hooks.withdrawn(n->hooks.ctx, n->stored[i].origin);
+		(void)mf_routing_withdraw_origin(n->engine, n->stored[i].origin);
+		mf_advert_asm_forget(&n->asm_, n->stored[i].origin);
+		n->stats.withdrawals++;
+		drop_stored(n, &n->stored[i]);
+	}
+	free(l.v);
+}
+
+/* --- advertising ------------------------------------------------------------*/
+
+static void broadcast_advert(struct mf_routing_node *n)
+{
+	struct mf_advert adv;
+	struct mf_advert_frags frags = {0};
+	if (mf_routing_advert(n->engine, &adv) < 0)
+		return;
+	int r = mf_advert_encode_frags(&adv, MF_ROUTING_NODE_ADVERT_BYTES, &frags);
+	mf_advert_free(&adv);
+	if (r < 0) {
+		if (n->hooks.advert_error)
+			n->hooks.advert_error(n->hooks.ctx, r);
+		return;
+	}
+	for (size_t f = 0; f < frags.n; f++) {
+		size_t len = 2 + frags.bufs[f].size;
+		uint8_t *msg = malloc(len);
+		if (!msg)
+			break;
+		msg[0] = MF_SERF_MSG_MESHFED;
+		msg[1] = MF_ROUTING_NODE_MSG_ADVERT;
+		memcpy(msg + 2, frags.bufs[f].data, frags.bufs[f].size);
+		char key[MF_ROUTING_NODE_DC_MAX + 32];
+		snprintf(key, sizeof(key), "mf-advert:%s:%zu", n->dc, f);
+		for (size_t i = 0; i < n->n_slots; i++)
+			if (n->slots[i].pool)
+				(void)mf_pool_broadcast_user(n->slots[i].pool, key, msg, len);
+		free(msg);
+	}
+	mf_advert_frags_free(&frags);
+	n->stats.broadcasts++;
+}
+
+int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed)
+{
+	bool ch = false;
+	if (changed)
+		*changed = false;
+	update_links(n);
+	int r = mf_routing_recompute(n->engine, &ch);
+	if (r < 0)
+		return r;
+	if (changed)
+		*changed = ch;
+	n->stats.recomputes++;
+	uint64_t seq = mf_routing_advert_seq(n->engine);
+	if (seq != n->sent_seq || now - n->last_sent >= MF_ROUTING_NODE_REFRESH) {
+		broadcast_advert(n);
+		n->sent_seq = seq;
+		n->last_sent = now;
+	}
+	return 0;
+}
+
+/* --- reading ----------------------------------------------------------------*/
+
+int mf_routing_node_table(const struct mf_routing_node *n, struct mf_table *out)
+{
+	return mf_routing_table(n->engine, out);
+}
+
+const struct mf_routing *mf_routing_node_engine(const struct mf_routing_node *n)
+{
+	return n->engine;
+}
+
+const struct mf_routing_node_stats *mf_routing_node_stats(const struct mf_routing_node *n)
+{
+	return &n->stats;
+}
+
+size_t mf_routing_node_n_stored(const struct mf_routing_node *n)
+{
+	return n->n_stored;
+}

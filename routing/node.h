@@ -1,0 +1,180 @@
+/*
+ * routing/node.h — one server's routing over the gossip pools it is in: the
+ * engine (routing/engine.h) fed from pools (gossip/pool.h) and their
+ * coordinate trackers (coord/tracker.h), and its advertisement gossiped back
+ * into them. What the agent runs on real sockets and meshfed-sim runs in
+ * virtual time, so both speak the same protocol by the same code.
+ *
+ * Contract: pure. It never reads the clock (mf_routing_node_tick takes
+ * `now`), never touches a socket (it reads pools, queues user broadcasts
+ * with mf_pool_broadcast_user, and is handed user messages and push-pull
+ * state by the caller's pool delegate), never logs (optional hooks). It owns
+ * the engine, the reassembly of fragments, the adverts it stored (encoded,
+ * for push-pull) and the list of DCs it set links for; it does not own the
+ * pools or trackers.
+ *
+ * Every tick (the caller calls it every MF_ROUTING_NODE_TICK_MS):
+ *  - direct links: for each pool, the remote DCs it links us to (a pool
+ *    without peers: every DC tagged on a member; an area with peers: those).
+ *    configured = shares a pool; usable = one of its servers is alive in
+ *    that pool AND the tracker has a DC estimate; distance = the smallest
+ *    such estimate over pools (coordinates only, median over the DC's alive
+ *    servers, as Consul);
+ *  - expiry: an origin with no alive server in any of our pools is
+ *    withdrawn (its adverts can only reach us through a pool it is in);
+ *  - recompute; when our advertisement's seq moved, or every
+ *    MF_ROUTING_NODE_REFRESH, its fragments are broadcast in every pool as
+ *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][fragment], keyed
+ *    "mf-advert:<dc>:<fragment index>" so a newer one replaces an older one
+ *    still queued.
+ * Received fragments are reassembled and given to the engine, but only for
+ * origins with an alive server in the pool they came through (a push-pull
+ * carries every advert the peer knows; storing those of DCs beyond it would
+ * make us withdraw them, and advertise their death, when we see no server of
+ * theirs). Stored adverts are kept encoded so push-pull carries every state
+ * we know (a new member learns them all at join). Nothing is re-gossiped:
+ * every server of a DC advertises it, and gossip reaches the whole pool.
+ *
+ * Push-pull: the routing value rides in serf's messagePushPull map under the
+ * key "MeshfedRoutes" (bin: concatenated full adverts, ours first), which
+ * serf ignores (go-msgpack skips unknown struct fields).
+ *
+ * A member's DC is its serf tag "dc" (gossip/serf.h tags in its meta).
+ *
+ * This is the logic of cmd/agent_routing.c (and the push-pull part of
+ * cmd/agent_pool.c's delegate multiplexer) made independent of the agent,
+ * rule for rule and byte for byte; the agent is to be switched onto it:
+ *  start:  mf_routing_node_new (initial_seq = wall clock ms), then one
+ *          mf_routing_node_add_pool per pool (WAN: no peers; area: its
+ *          peers), mf_routing_node_set_pool when the pool is created, NULL
+ *          when its transport closes;
+ *  timer:  every MF_ROUTING_NODE_TICK_MS, while running,
+ *          mf_routing_node_tick(node, uv_hrtime(), NULL);
+ *  mux:    on_user_msg of type MF_SERF_MSG_MESHFED ->
+ *          mf_routing_node_on_user_msg(slot, ...); local_state ->
+ *          n = serf glue's, then mf_routing_node_pp_append(node, buf, n, cap);
+ *          merge_remote_state -> serf glue's, then
+ *          mf_routing_node_merge_remote_state(slot, ...);
+ *  control: mf_routing_node_table / _engine / _stats / _n_stored.
+ */
+#ifndef MF_ROUTING_NODE_H
+#define MF_ROUTING_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <msgpack.h>
+
+#include "coord/tracker.h"
+#include "gossip/pool.h"
+#include "routing/engine.h"
+
+#define MF_ROUTING_NODE_MSG_ADVERT 1       /* [MF_SERF_MSG_MESHFED][1][fragment] */
+#define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
+#define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
+#define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)
+#define MF_ROUTING_NODE_PP_KEY "MeshfedRoutes"
+#define MF_ROUTING_NODE_MAX_POOLS 32
+#define MF_ROUTING_NODE_DC_MAX 63          /* bytes of a member's dc tag */
+#define MF_ROUTING_NODE_ASM_PENDING 64     /* partial adverts held */
+
+struct mf_routing_node_target {
+	const char *dc;
+	enum mf_route_mode mode;
+};
+
+/* Optional notices (the agent logs them). */
+struct mf_routing_node_hooks {
+	void *ctx;
+	/* No alive server of dc is left in any pool: its routes are withdrawn. */
+	void (*withdrawn)(void *ctx, const char *dc);
+	/* Our advertisement could not be encoded (err < 0). */
+	void (*advert_error)(void *ctx, int err);
+};
+
+struct mf_routing_node_config {
+	const char *datacenter;        /* this server's DC (copied) */
+	const char *node;              /* this server's node name (copied) */
+	enum mf_route_mode default_mode;
+	const struct mf_routing_node_target *targets; /* per-DC mode overrides */
+	size_t n_targets;
+	bool transit;
+	double hysteresis_pct;         /* < 0: the engine's default */
+	double hysteresis_ms;          /* < 0: the engine's default */
+	uint64_t initial_seq;          /* the agent: its start time in ms */
+	uint64_t epoch;                /* 0: the engine's default */
+	const struct mf_gateway *gateways; /* this DC's gateways (copied) */
+	size_t n_gateways;
+	struct mf_routing_node_hooks hooks;
+};
+
+/* Multi-hop, transit on, engine hysteresis, no targets or gateways. */
+void mf_routing_node_config_default(struct mf_routing_node_config *c);
+
+struct mf_routing_node_stats {
+	uint64_t fragments_in, bad_fragments, adverts_stored, adverts_stale;
+	uint64_t full_states_in, bad_full_states;
+	uint64_t adverts_foreign; /* origin has no alive server in that pool */
+	uint64_t broadcasts, withdrawals, recomputes;
+};
+
+struct mf_routing_node;
+/* One pool of the node; the ctx of the delegate-compatible functions. */
+struct mf_routing_node_slot;
+
+/* On error returns it with a message in err (names the target or gateway
+ * that failed, as the agent reports them). */
+int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routing_node **out,
+			char *err, size_t errcap);
+void mf_routing_node_free(struct mf_routing_node *n);
+
+/* Adds a pool (may be NULL until it exists) with its tracker; peers: the
+ * area's DC names (copied; n_peers 0 = every DC seen, the WAN pool).
+ * MF_ETOOBIG beyond MF_ROUTING_NODE_MAX_POOLS. The slot lives as long as
+ * the node. */
+int mf_routing_node_add_pool(struct mf_routing_node *n, mf_pool_t *pool,
+			     const struct mf_coord_tracker *tracker, const char *const *peers,
+			     size_t n_peers, struct mf_routing_node_slot **out);
+/* The slot's pool was (re)created or is gone (NULL: not read, not sent to). */
+void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
+			      const struct mf_coord_tracker *tracker);
+
+/* Links, expiry, recompute and, when due, the broadcast. *changed (may be
+ * NULL): a route changed. Returns 0 or the engine's error. */
+int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed);
+
+/* --- pool delegate side (ctx = the slot the pool belongs to) -------------- */
+
+/* struct mf_pool_delegate's on_user_msg: takes messages of type
+ * MF_SERF_MSG_MESHFED, ignores every other. */
+void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len);
+/* Appends "MeshfedRoutes" to the serf push-pull of n bytes already in buf
+ * ([MF_SERF_MSG_PUSH_PULL][map]) and returns the new length; n unchanged
+ * when it does not fit or buf holds no such map. */
+size_t mf_routing_node_pp_append(struct mf_routing_node *node, uint8_t *buf, size_t n,
+				 size_t cap);
+/* struct mf_pool_delegate's local_state for a pool without serf glue (the
+ * simulator): an empty serf push-pull map plus "MeshfedRoutes". */
+size_t mf_routing_node_local_state(void *slot, bool join, uint8_t *buf, size_t cap);
+/* struct mf_pool_delegate's merge_remote_state: the "MeshfedRoutes" value
+ * of a peer's serf push-pull, if any. */
+void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t len, bool join);
+
+/* Lower level, as cmd/agent_routing.c had them: the routing push-pull
+ * value (msgpack bin of full adverts: ours, then as many stored ones as fit
+ * in budget bytes) appended to sb, MF_ETOOBIG when not even ours fits; and
+ * a peer's value (the bin's body) received through slot's pool. */
+int mf_routing_node_state(struct mf_routing_node *n, msgpack_sbuffer *sb, size_t budget);
+void mf_routing_node_merge(struct mf_routing_node_slot *s, const uint8_t *buf, size_t len);
+
+/* --- reading ---------------------------------------------------------------*/
+
+/* Snapshot of the table (free with mf_table_free). */
+int mf_routing_node_table(const struct mf_routing_node *n, struct mf_table *out);
+const struct mf_routing *mf_routing_node_engine(const struct mf_routing_node *n);
+const struct mf_routing_node_stats *mf_routing_node_stats(const struct mf_routing_node *n);
+/* Adverts of other DCs stored (adverts_known). */
+size_t mf_routing_node_n_stored(const struct mf_routing_node *n);
+
+#endif
