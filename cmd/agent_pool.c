@@ -321,10 +321,10 @@ void mf_agent_pool_free(struct mf_agent_pool *ap)
 
 bool mf_agent_member_dc(const struct mf_member *m, char *dc, size_t cap)
 {
-	struct mf_tag tags[16];
+	struct mf_tag tags[MF_CONFIG_MAX_TAGS + 2]; /* ours: dc, role and user tags */
 	size_t n = 0;
 	dc[0] = '\0';
-	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, 16, &n) < 0)
+	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_CONFIG_MAX_TAGS + 2, &n) < 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&

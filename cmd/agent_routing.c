@@ -200,6 +200,7 @@ struct link_acc {
 	char dc[MF_CONFIG_DC_MAX + 1];
 	bool configured, alive, usable;
 	double ms;
+	const struct mf_agent_pool *estimated_in; /* one estimate per pool */
 };
 
 struct accs {
@@ -262,8 +263,9 @@ static void gather_pool(struct mf_agent *a, struct mf_agent_pool *ap, struct acc
 		if (!alive)
 			continue;
 		e->alive = true; /* for expiry, whatever the peers list says */
-		if (!in_peers(ap->area, mem[i].dc))
+		if (!in_peers(ap->area, mem[i].dc) || e->estimated_in == ap)
 			continue;
+		e->estimated_in = ap;
 		double s;
 		if (mf_coord_tracker_dc_rtt(&ap->tracker, mem, n, mem[i].dc, MF_COORD_TRACKER_COORDS,
 					    &s) == 0 &&

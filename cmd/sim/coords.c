@@ -87,6 +87,12 @@ int mf_sim_coords_set_dcs(struct mf_sim_coords *c, const int *dc, size_t n_dcs,
 	return 0;
 }
 
+void mf_sim_coords_set_serf(struct mf_sim_coords *c, size_t i)
+{
+	if (i < c->n)
+		c->nodes[i].serf = true;
+}
+
 void mf_sim_coords_configure(struct mf_sim_coords *c, size_t i, struct mf_pool_config *pc)
 {
 	struct mf_sim_coord_node *nd;
@@ -102,6 +108,11 @@ void mf_sim_coords_configure(struct mf_sim_coords *c, size_t i, struct mf_pool_c
 	cfg.seed = c->seed * 0x9e3779b97f4a7c15ULL + i * 0xbf58476d1ce4e5b9ULL +
 		   (nd->started ? 0x94d049bb133111ebULL : 0);
 	nd->started = true;
+	if (nd->serf) {
+		cfg.mode = MF_COORD_MODE_SERF;
+		if (cfg.peer_table_size < c->n)
+			cfg.peer_table_size = (unsigned)c->n; /* serf's map is unbounded */
+	}
 	if (mf_coord_tracker_init(&nd->tracker, pc->name, &cfg) != 0)
 		return; /* runs without coordinates; the evaluation skips it */
 	nd->ready = true;
@@ -175,7 +186,7 @@ static void eval_dcs(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_s
 		struct mf_sim_coord_node *a = &c->nodes[i];
 		mf_pool_t *p = mf_simnet_pool(net, i);
 		size_t nm = 0;
-		if (!a->ready || p == NULL)
+		if (!a->ready || p == NULL || a->serf)
 			continue;
 		/* the member list as agent i sees it */
 		for (size_t j = 0; j < c->n; j++) {
@@ -190,7 +201,7 @@ static void eval_dcs(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_s
 				st = m.status;
 			}
 			c->members[nm].name = name;
-			c->members[nm].dc = c->dc_name[c->dc[j]];
+			c->members[nm].dc = c->nodes[j].serf ? "serf" : c->dc_name[c->dc[j]];
 			c->members[nm].status = st;
 			nm++;
 		}

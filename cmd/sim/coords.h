@@ -48,6 +48,7 @@ struct mf_sim_coord_node {
 	size_t i;
 	bool started;     /* its pool was created at least once */
 	bool ready;       /* tracker initialised */
+	bool serf;        /* runs serf's algorithm, tagged as no DC (a serf agent) */
 	struct mf_coord_tracker tracker;
 };
 
@@ -93,6 +94,13 @@ void mf_sim_coords_free(struct mf_sim_coords *c);
  * MF_ENOMEM. */
 int mf_sim_coords_set_dcs(struct mf_sim_coords *c, const int *dc, size_t n_dcs,
 			  const char *const *dc_name, const double *dc_rtt_s);
+
+/* Node i runs serf's plain Vivaldi (MF_COORD_MODE_SERF, peer table of n)
+ * as a stock serf agent next to meshfed ones would: its coordinate is
+ * scored with everyone's, but it carries no DC tag (it counts in no DC
+ * median) and, having no `meshfed rtt -dc`, is no source of DC estimates.
+ * Call before the run. */
+void mf_sim_coords_set_serf(struct mf_sim_coords *c, size_t i);
 
 /* From simnet's configure hook: gives pool i its tracker (a fresh one when
  * the pool is restarted) on the delegate's ack_payload / on_ack. */

@@ -7,7 +7,7 @@
  *               [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]
  *               [-seed S] [-format table|json] [-plot FILE.png]
  *               [-kill K@ROUND ...] [-every K] [-coords fit|serf]
- *               [-fit-rtt-power P] [-fit-rtt-floor F]
+ *               [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
  * pool probes one member per round, so a tracker gets at most one RTT sample
@@ -56,6 +56,8 @@ struct args {
 	uint64_t seed;
 	struct kill kills[MAX_KILLS];
 	size_t n_kills;
+	size_t serf_nodes[MAX_KILLS];
+	size_t n_serf;
 	bool json;
 	enum mf_coord_mode mode;
 };
@@ -73,7 +75,7 @@ static void usage(void)
 		"                   [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]\n"
 		"                   [-seed S] [-format table|json] [-plot FILE.png]\n"
 		"                   [-kill K@ROUND ...] [-every K] [-coords fit|serf]\n"
-		"                   [-fit-rtt-power P] [-fit-rtt-floor F]\n");
+		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -148,6 +150,20 @@ static int parse_args(int argc, char **argv, struct args *a)
 			}
 			a->kills[a->n_kills].node = node;
 			a->kills[a->n_kills++].round = round;
+		} else if (strcmp(k, "-serf-nodes") == 0) {
+			const char *q = v;
+			for (;;) {
+				char *e;
+				unsigned long node = strtoul(q, &e, 10);
+				if (e == q || a->n_serf == MAX_KILLS || (*e != ',' && *e != '\0')) {
+					fprintf(stderr, "meshfed-sim: -serf-nodes wants K[,K...]\n");
+					return -1;
+				}
+				a->serf_nodes[a->n_serf++] = node;
+				if (*e == '\0')
+					break;
+				q = e + 1;
+			}
 		} else if (strcmp(k, "-format") == 0) {
 			if (strcmp(v, "json") == 0)
 				a->json = true;
@@ -274,6 +290,14 @@ int main(int argc, char **argv)
 		mf_sim_world_free(&w);
 		return 2;
 	}
+	for (size_t k = 0; k < a.n_serf; k++) {
+		if (a.serf_nodes[k] >= n) {
+			fprintf(stderr, "meshfed-sim: -serf-nodes %zu: only %zu nodes\n",
+				a.serf_nodes[k], n);
+			mf_sim_world_free(&w);
+			return 2;
+		}
+	}
 	for (size_t k = 0; k < a.n_kills; k++) {
 		if (a.kills[k].node >= n) {
 			fprintf(stderr, "meshfed-sim: -kill %zu: only %zu nodes\n", a.kills[k].node, n);
@@ -294,6 +318,11 @@ int main(int argc, char **argv)
 		ccfg.fit_rtt_power = a.rtt_power;
 	if (a.rtt_floor >= 0)
 		ccfg.fit_rtt_floor = a.rtt_floor;
+	if (getenv("X_AGE")) ccfg.sample_age_power = atof(getenv("X_AGE"));
+	if (getenv("X_ITER")) ccfg.fit_iterations = atoi(getenv("X_ITER"));
+	if (getenv("X_CONF")) ccfg.fit_confidence_floor = atof(getenv("X_CONF"));
+	if (getenv("X_DELTA")) ccfg.fit_robust_delta = atof(getenv("X_DELTA"));
+	if (getenv("X_CE")) ccfg.vivaldi_ce = atof(getenv("X_CE"));
 	if (a.mode == MF_COORD_MODE_SERF && ccfg.peer_table_size < n)
 		ccfg.peer_table_size = (unsigned)n; /* serf's filter map is unbounded */
 	if (mf_sim_report_init(&s.rep, n) != 0 ||
@@ -301,6 +330,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "meshfed-sim: out of memory\n");
 		goto out;
 	}
+	for (size_t k = 0; k < a.n_serf; k++)
+		mf_sim_coords_set_serf(&s.coords, a.serf_nodes[k]);
 	if (w.n_dcs > 0 && mf_sim_coords_set_dcs(&s.coords, w.dc, w.n_dcs, w.dc_names,
 						 w.dc_rtt_s) != 0) {
 		fprintf(stderr, "meshfed-sim: out of memory\n");

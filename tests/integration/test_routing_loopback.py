@@ -8,7 +8,9 @@ line of network areas (a12: dc1+dc2, a23: dc2+dc3), no WAN pool.
  - gateways from config reach the neighbour as the next hop's endpoints;
  - both dc3 agents killed: dc3 is unreachable everywhere within a bound;
  - a second line with transit off on dc2: dc1 cannot reach dc3 (nor dc3
-   dc1), while dc2 still reaches both."""
+   dc1), while dc2 still reaches both;
+ - WAN pool and an area mixed: dc1 and dc2 in the WAN pool, dc2 and dc3 in
+   an area (dc3 without a WAN pool): dc1 reaches dc3 via dc2."""
 import json
 import os
 import signal
@@ -16,7 +18,7 @@ import time
 
 from mfcluster import check, log, run, wait_for
 
-BOUND_S = 30
+BOUND_S = 40  # local profile: up to two Lifeguard suspicion timeouts (~11 s each)
 
 
 def routes(agent):
@@ -172,6 +174,34 @@ def main(cluster_factory):
         check(r is None or r["status"] == "unreachable",
               "transit off on dc2: dc3 must not reach dc1: %r" % r)
     log("ok: with transit off on dc2, dc1 and dc3 cannot reach each other; dc2 reaches both")
+    for dc in dcs.values():
+        for a in dc:
+            a.kill(signal.SIGTERM)
+
+    # WAN pool dc1 + dc2, area dc2 + dc3.
+    def conf(name, cfg):
+        path = os.path.join(c.dir, name + ".json")
+        with open(path, "w") as f:
+            json.dump(cfg, f)
+        return ["-config-file", path]
+
+    w1 = c.agent("w1", 40, dc="dc1").start()
+    w2 = c.agent("w2", 41, dc="dc2", join=[w1.addr], extra=conf("w2", {
+        "areas": [{"name": "x23", "peers": ["dc3"], "bind": "%s:7947" % c.ip(41)}]})).start()
+    w3 = c.agent("w3", 42, dc="dc3", extra=conf("w3", {
+        "wan": False,
+        "areas": [{"name": "x23", "peers": ["dc2"], "bind": "%s:7947" % c.ip(42),
+                   "join": ["%s:7947" % c.ip(41)]}]})).start()
+
+    def mixed():
+        r1, r3 = route(w1, "dc3"), route(w3, "dc1")
+        return r1 and r1["path"] == ["dc1", "dc2", "dc3"] and \
+            r3 and r3["path"] == ["dc3", "dc2", "dc1"]
+
+    wait_for(mixed, 60, "dc1 (WAN) -> dc3 (area) via dc2 and back", interval=0.5)
+    pools = [p["name"] for p in w2.info()["pools"]]
+    check(pools == ["wan", "x23"], "dc2's pools: %r" % pools)
+    log("ok: WAN pool + area: dc1 reaches dc3 via dc2 (pools of dc2: %r)" % pools)
 
 
 run(main)
