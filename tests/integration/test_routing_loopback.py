@@ -129,6 +129,14 @@ def main(cluster_factory):
     check(pools == ["a12", "a23"], "info lists dc2's pools: %r" % pools)
     log("ok: members -pool a12 lists the area; info lists pools %r" % pools)
 
+    inf = d1[0].info()
+    check(inf["serf"]["decode_errors"] == 0 and inf["serf"]["push_pulls_merged"] > 0,
+          "serf glue reads push-pulls that carry MeshfedRoutes: %r" % inf["serf"])
+    check(inf["routing"]["full_states_in"] > 0 and inf["routing"]["bad_full_states"] == 0
+          and inf["routing"]["bad_fragments"] == 0, "routing counters: %r" % inf["routing"])
+    log("ok: push-pulls carry adverts (%d full states in), no decode errors"
+        % inf["routing"]["full_states_in"])
+
     dot = d1[0].ctl("routes", "-format", "dot").stdout
     check(dot.startswith("digraph") or "graph" in dot.split("\n")[0], "dot output: %r" % dot[:60])
     text = d1[0].ctl("routes").stdout
