@@ -29,6 +29,7 @@ struct mf_routing_node {
 	char dc[MF_ROUTING_NODE_DC_MAX + 1];
 	char name[MF_NAME_MAX + 1];
 	struct mf_routing_node_hooks hooks;
+	enum mf_coord_tracker_kind link_estimate;
 	struct mf_routing *engine;
 	struct mf_advert_asm asm_;
 	struct stored_advert *stored;
@@ -57,10 +58,10 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 /* The dc tag of member m into dc (cap bytes); false when it has none. */
 static bool member_dc(const struct mf_member *m, char *dc, size_t cap)
 {
-	struct mf_tag tags[16];
+	struct mf_tag tags[MF_ROUTING_NODE_TAGS_MAX];
 	size_t n = 0;
 	dc[0] = '\0';
-	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, 16, &n) < 0)
+	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_ROUTING_NODE_TAGS_MAX, &n) < 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&
@@ -135,6 +136,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	snprintf(n->dc, sizeof(n->dc), "%s", c->datacenter);
 	snprintf(n->name, sizeof(n->name), "%s", c->node);
 	n->hooks = c->hooks;
+	n->link_estimate = c->link_estimate;
 	msgpack_sbuffer_init(&n->scratch);
 	mf_advert_asm_init(&n->asm_, MF_ROUTING_NODE_ASM_PENDING);
 
@@ -459,6 +461,7 @@ struct link_acc {
 	char dc[MF_ROUTING_NODE_DC_MAX + 1];
 	bool configured, alive, usable;
 	double ms;
+	const struct mf_routing_node_slot *estimated_in; /* one estimate per pool */
 };
 
 struct accs {
@@ -521,12 +524,12 @@ static void gather_pool(struct mf_routing_node *n, struct mf_routing_node_slot *
 		if (!alive)
 			continue;
 		e->alive = true; /* for expiry, whatever the peers list says */
-		if (!in_peers(s, mem[i].dc))
+		if (!in_peers(s, mem[i].dc) || e->estimated_in == s)
 			continue;
+		e->estimated_in = s;
 		double sec;
 		if (s->tracker &&
-		    mf_coord_tracker_dc_rtt(s->tracker, mem, cnt, mem[i].dc, MF_COORD_TRACKER_COORDS,
-					    &sec) == 0 &&
+		    mf_coord_tracker_dc_rtt(s->tracker, mem, cnt, mem[i].dc, n->link_estimate, &sec) == 0 &&
 		    isfinite(sec) && sec >= 0 && sec * 1000.0 < e->ms) {
 			e->ms = sec * 1000.0;
 			e->usable = true;

@@ -77,6 +77,8 @@
 #define MF_ROUTING_NODE_PP_KEY "MeshfedRoutes"
 #define MF_ROUTING_NODE_MAX_POOLS 32
 #define MF_ROUTING_NODE_DC_MAX 63          /* bytes of a member's dc tag */
+#define MF_ROUTING_NODE_TAGS_MAX 66        /* tags decoded per member: the agent's
+					    * dc, role and 64 user tags */
 #define MF_ROUTING_NODE_ASM_PENDING 64     /* partial adverts held */
 
 struct mf_routing_node_target {
@@ -104,6 +106,11 @@ struct mf_routing_node_config {
 	double hysteresis_ms;          /* < 0: the engine's default */
 	uint64_t initial_seq;          /* the agent: its start time in ms */
 	uint64_t epoch;                /* 0: the engine's default */
+	/* How a link's distance is estimated: MF_COORD_TRACKER_COORDS (0, the
+	 * agent's: coordinates only, as Consul) or MF_COORD_TRACKER_BEST (our
+	 * own filtered RTT where we measured; for experiments, see
+	 * docs/simulator.md "Routes"). */
+	enum mf_coord_tracker_kind link_estimate;
 	const struct mf_gateway *gateways; /* this DC's gateways (copied) */
 	size_t n_gateways;
 	struct mf_routing_node_hooks hooks;

@@ -318,11 +318,6 @@ int main(int argc, char **argv)
 		ccfg.fit_rtt_power = a.rtt_power;
 	if (a.rtt_floor >= 0)
 		ccfg.fit_rtt_floor = a.rtt_floor;
-	if (getenv("X_AGE")) ccfg.sample_age_power = atof(getenv("X_AGE"));
-	if (getenv("X_ITER")) ccfg.fit_iterations = atoi(getenv("X_ITER"));
-	if (getenv("X_CONF")) ccfg.fit_confidence_floor = atof(getenv("X_CONF"));
-	if (getenv("X_DELTA")) ccfg.fit_robust_delta = atof(getenv("X_DELTA"));
-	if (getenv("X_CE")) ccfg.vivaldi_ce = atof(getenv("X_CE"));
 	if (a.mode == MF_COORD_MODE_SERF && ccfg.peer_table_size < n)
 		ccfg.peer_table_size = (unsigned)n; /* serf's filter map is unbounded */
 	if (mf_sim_report_init(&s.rep, n) != 0 ||

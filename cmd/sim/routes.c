@@ -1,0 +1,510 @@
+/*
+ * cmd/sim/routes.c — meshfed-sim -routes (contract in routes.h; usage and
+ * figures in docs/simulator.md, "Routes").
+ *
+ * Simnet nodes are (pool, server) pairs: pool-major, then the pool's DCs in
+ * file order, then servers. Nodes of different pools never talk (delay < 0),
+ * so a server in three areas is three simnet nodes sharing one routing node,
+ * as an agent in three areas is three pools sharing one engine.
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/sim/coords.h"
+#include "cmd/sim/routes.h"
+#include "cmd/sim/simnet.h"
+#include "gossip/rng.h"
+#include "gossip/serf.h"
+#include "routing/node.h"
+#include "routing/table_format.h"
+#include "routing/topology.h"
+
+#define GW_PORT 8443
+
+/* One simnet node: a server's membership of one pool. */
+struct member {
+	struct rsim *sim;
+	size_t server;          /* index into servers */
+	size_t pool;            /* index into pools */
+	struct mf_routing_node_slot *slot;
+	struct mf_pool_delegate coord; /* the coords hook's delegate */
+};
+
+struct server {
+	size_t dc;
+	char name[MF_TOPOLOGY_NAME_MAX + 8];
+	struct mf_routing_node *node;
+	char *sig;              /* routes at the end of the last round */
+};
+
+struct rsim {
+	struct mf_topology topo;
+	enum mf_coord_tracker_kind link_estimate;
+	size_t n_pools;
+	size_t *pool_first;     /* n_pools + 1: first member of each pool */
+	size_t n_servers;
+	struct server *servers;
+	size_t n;               /* members */
+	struct member *members;
+	struct mf_sim_coords coords;
+	struct mf_simnet *net;
+};
+
+/* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
+
+static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
+{
+	struct member *m = ctx;
+	return m->coord.ack_payload ? m->coord.ack_payload(m->coord.ctx, buf, cap) : 0;
+}
+
+static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size_t len,
+		       mf_time_t rtt)
+{
+	struct member *m = ctx;
+	if (m->coord.on_ack)
+		m->coord.on_ack(m->coord.ctx, node, payload, len, rtt);
+}
+
+static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct member *m = ctx;
+	mf_routing_node_on_user_msg(m->slot, msg, len);
+}
+
+static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
+{
+	struct member *m = ctx;
+	return mf_routing_node_local_state(m->slot, join, buf, cap);
+}
+
+static void mux_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
+{
+	struct member *m = ctx;
+	mf_routing_node_merge_remote_state(m->slot, buf, len, join);
+}
+
+static void configure(void *ctx, size_t i, struct mf_pool_config *c)
+{
+	struct rsim *s = ctx;
+	struct member *m = &s->members[i];
+	const struct server *sv = &s->servers[m->server];
+	struct mf_tag tags[2];
+
+	memset(tags, 0, sizeof(tags));
+	snprintf(c->name, sizeof(c->name), "%s", sv->name);
+	snprintf(tags[0].key, sizeof(tags[0].key), "dc");
+	snprintf(tags[0].value, sizeof(tags[0].value), "%s", s->topo.dcs[sv->dc].name);
+	snprintf(tags[1].key, sizeof(tags[1].key), "role");
+	snprintf(tags[1].value, sizeof(tags[1].value), "meshfed");
+	(void)mf_serf_encode_tags(tags, 2, c->meta, sizeof(c->meta), &c->meta_len);
+	memset(&c->delegate, 0, sizeof(c->delegate));
+	mf_sim_coords_configure(&s->coords, i, c);
+	m->coord = c->delegate;
+	c->delegate = (struct mf_pool_delegate){
+		.ctx = m,
+		.ack_payload = mux_ack_payload,
+		.on_ack = mux_on_ack,
+		.on_user_msg = mux_on_user_msg,
+		.local_state = mux_local_state,
+		.merge_remote_state = mux_merge,
+	};
+}
+
+static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
+{
+	struct rsim *s = ctx;
+	mf_sim_coords_event(&s->coords, i, ev);
+}
+
+/* --- building ---------------------------------------------------------------*/
+
+/* DC d's index list in pool p (the area, or every DC). */
+static size_t pool_n_dcs(const struct rsim *s, size_t p)
+{
+	return s->topo.n_areas ? s->topo.areas[p].n_dcs : s->topo.n_dcs;
+}
+
+static size_t pool_dc(const struct rsim *s, size_t p, size_t k)
+{
+	return s->topo.n_areas ? s->topo.areas[p].dcs[k] : k;
+}
+
+static int build_nodes(struct rsim *s, char *err, size_t errcap)
+{
+	const struct mf_topology *t = &s->topo;
+	size_t first = 0;
+	for (size_t d = 0; d < t->n_dcs; d++)
+		for (unsigned k = 1; k <= t->dcs[d].servers; k++, first++) {
+			s->servers[first].dc = d;
+			snprintf(s->servers[first].name, sizeof(s->servers[first].name), "%s-s%u",
+				 t->dcs[d].name, k);
+		}
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		size_t d = s->servers[sv].dc;
+		struct mf_routing_node_config c;
+		struct mf_routing_node_target tg[MF_TOPOLOGY_DC_MAX];
+		struct mf_gateway gw[MF_TOPOLOGY_HOSTS_MAX];
+		char gname[MF_TOPOLOGY_HOSTS_MAX][MF_TOPOLOGY_NAME_MAX + 8];
+		char gaddr[MF_TOPOLOGY_HOSTS_MAX][32];
+		mf_routing_node_config_default(&c);
+		c.datacenter = t->dcs[d].name;
+		c.node = s->servers[sv].name;
+		c.default_mode = t->default_route == MF_TOPOLOGY_SINGLE_HOP ? MF_MODE_SINGLE_HOP
+									     : MF_MODE_MULTI_HOP;
+		for (size_t o = 0; o < t->n_dcs; o++)
+			if (o != d && t->dcs[o].route != t->default_route)
+				tg[c.n_targets++] = (struct mf_routing_node_target){
+					t->dcs[o].name, t->dcs[o].route == MF_TOPOLOGY_SINGLE_HOP
+								? MF_MODE_SINGLE_HOP
+								: MF_MODE_MULTI_HOP};
+		c.targets = tg;
+		c.transit = t->dcs[d].transit;
+		c.link_estimate = s->link_estimate;
+		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
+			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
+			snprintf(gaddr[g], sizeof(gaddr[g]), "198.18.%zu.%u:%d", d + 1, 101 + g,
+				 GW_PORT);
+			gw[g] = (struct mf_gateway){gname[g], gaddr[g], gaddr[g], 0, NULL};
+			c.n_gateways++;
+		}
+		c.gateways = gw;
+		int rc = mf_routing_node_new(&c, &s->servers[sv].node, err, errcap);
+		if (rc < 0)
+			return rc;
+	}
+	/* Members, and each server's slot per pool. */
+	size_t server_first[MF_TOPOLOGY_DC_MAX + 1];
+	server_first[0] = 0;
+	for (size_t d = 0; d < t->n_dcs; d++)
+		server_first[d + 1] = server_first[d] + t->dcs[d].servers;
+	size_t i = 0;
+	for (size_t p = 0; p < s->n_pools; p++) {
+		const char *peers[MF_TOPOLOGY_DC_MAX];
+		size_t n_peers = t->n_areas ? pool_n_dcs(s, p) : 0;
+		for (size_t k = 0; k < n_peers; k++)
+			peers[k] = t->dcs[pool_dc(s, p, k)].name;
+		s->pool_first[p] = i;
+		for (size_t k = 0; k < pool_n_dcs(s, p); k++) {
+			size_t d = pool_dc(s, p, k);
+			for (size_t sv = server_first[d]; sv < server_first[d + 1]; sv++, i++) {
+				struct member *m = &s->members[i];
+				m->sim = s;
+				m->server = sv;
+				m->pool = p;
+				int rc = mf_routing_node_add_pool(s->servers[sv].node, NULL, NULL, peers,
+								  n_peers, &m->slot);
+				if (rc < 0) {
+					snprintf(err, errcap, "%s: %s pools: %s", s->servers[sv].name,
+						 t->n_areas ? "too many" : "cannot add", mf_strerror(rc));
+					return rc;
+				}
+			}
+		}
+	}
+	s->pool_first[s->n_pools] = i;
+	return 0;
+}
+
+/* One-way delays and loss between members: the topology's within a pool,
+ * nothing between pools. */
+static int build_net(struct rsim *s, const struct mf_sim_routes_args *a, double **delay,
+		     double **loss, int **dc)
+{
+	size_t n = s->n;
+	*delay = malloc(n * n * sizeof(double));
+	*loss = calloc(n * n, sizeof(double));
+	*dc = malloc(n * sizeof(int));
+	if (!*delay || !*loss || !*dc)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct member *x = &s->members[i];
+		size_t da = s->servers[x->server].dc;
+		(*dc)[i] = (int)da;
+		for (size_t j = 0; j < n; j++) {
+			const struct member *y = &s->members[j];
+			size_t db = s->servers[y->server].dc;
+			double *d = &(*delay)[i * n + j];
+			if (i == j)
+				*d = 0;
+			else if (x->pool != y->pool)
+				*d = -1;
+			else if (da == db)
+				*d = s->topo.intra_dc_rtt_ms / 2;
+			else {
+				double rtt = mf_topology_rtt(&s->topo, da, db);
+				*d = rtt >= 0 ? rtt / 2 : -1;
+				(*loss)[i * n + j] = mf_topology_loss(&s->topo, da, db);
+			}
+		}
+	}
+	(void)a;
+	return 0;
+}
+
+/* --- watching ---------------------------------------------------------------*/
+
+/* The routes of a table without distances: what convergence compares. */
+static char *signature(const struct mf_table *t)
+{
+	size_t cap = 256, len = 0;
+	char *s = malloc(cap);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < t->n_routes; i++) {
+		const struct mf_table_route *r = &t->routes[i];
+		char item[64 * 8];
+		int w = snprintf(item, sizeof(item), "%s %s %s %d", r->target,
+				 mf_route_status_name(r->status), r->next_hop ? r->next_hop : "-",
+				 r->down);
+		for (size_t k = 0; k < r->path_len && w > 0 && (size_t)w < sizeof(item); k++)
+			w += snprintf(item + w, sizeof(item) - (size_t)w, " %s", r->path[k]);
+		size_t need = strlen(item) + 2;
+		if (len + need > cap) {
+			while (len + need > cap)
+				cap *= 2;
+			char *p = realloc(s, cap);
+			if (!p) {
+				free(s);
+				return NULL;
+			}
+			s = p;
+		}
+		memcpy(s + len, item, need - 2);
+		len += need - 2;
+		s[len++] = ';';
+		s[len] = '\0';
+	}
+	return s;
+}
+
+/* Updates every server's signature; *changed: some moved since the last
+ * call; returns the number of DCs whose servers disagree (listed on err
+ * when report). */
+static int observe(struct rsim *s, bool *changed, FILE *err, bool report)
+{
+	int disagree = 0;
+	*changed = false;
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		struct mf_table t;
+		char *sig = NULL;
+		if (mf_routing_node_table(s->servers[sv].node, &t) == 0) {
+			sig = signature(&t);
+			mf_table_free(&t);
+		}
+		if (!sig || !s->servers[sv].sig || strcmp(sig, s->servers[sv].sig) != 0)
+			*changed = true;
+		free(s->servers[sv].sig);
+		s->servers[sv].sig = sig;
+	}
+	/* Servers are grouped by DC; each is compared with its DC's first. */
+	for (size_t f = 0, sv; f < s->n_servers; f = sv) {
+		bool differ = false;
+		for (sv = f + 1; sv < s->n_servers && s->servers[sv].dc == s->servers[f].dc; sv++) {
+			const struct server *a = &s->servers[sv];
+			if (a->sig && s->servers[f].sig && strcmp(a->sig, s->servers[f].sig) == 0)
+				continue;
+			differ = true;
+			if (report)
+				fprintf(err, "meshfed-sim: %s: servers disagree (%s differs from %s)\n",
+					s->topo.dcs[a->dc].name, a->name, s->servers[f].name);
+		}
+		disagree += differ;
+	}
+	return disagree;
+}
+
+static int print_tables(struct rsim *s, FILE *out)
+{
+	json_t *all = json_object();
+	int rc = all ? 0 : MF_ENOMEM;
+	for (size_t sv = 0; sv < s->n_servers && rc == 0; sv++) {
+		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
+			continue;
+		struct mf_table t;
+		char *txt = NULL;
+		if ((rc = mf_routing_node_table(s->servers[sv].node, &t)) < 0)
+			break;
+		rc = mf_table_format(&t, MF_TABLE_JSON, &txt);
+		mf_table_free(&t);
+		json_t *o = rc == 0 ? json_loads(txt, 0, NULL) : NULL;
+		free(txt);
+		if (!o || json_object_set_new(all, s->topo.dcs[s->servers[sv].dc].name, o) < 0)
+			rc = rc ? rc : MF_ENOMEM;
+	}
+	if (rc == 0) {
+		char *txt = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (txt)
+			fprintf(out, "%s\n", txt);
+		else
+			rc = MF_ENOMEM;
+		free(txt);
+	}
+	json_decref(all);
+	return rc;
+}
+
+/* --- run --------------------------------------------------------------------*/
+
+static void free_sim(struct rsim *s)
+{
+	mf_simnet_free(s->net);
+	for (size_t sv = 0; s->servers && sv < s->n_servers; sv++) {
+		mf_routing_node_free(s->servers[sv].node);
+		free(s->servers[sv].sig);
+	}
+	free(s->servers);
+	free(s->members);
+	free(s->pool_first);
+	mf_sim_coords_free(&s->coords);
+	mf_topology_free(&s->topo);
+}
+
+/* Points every slot at its member's pool and tracker (NULL when down). */
+static void refresh_slots(struct rsim *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		mf_pool_t *p = mf_simnet_pool(s->net, i);
+		const struct mf_coord_tracker *t =
+			p && s->coords.nodes[i].ready ? &s->coords.nodes[i].tracker : NULL;
+		mf_routing_node_set_pool(s->members[i].slot, p, t);
+	}
+}
+
+int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
+{
+	struct rsim s;
+	char msg[300] = "";
+	double *delay = NULL, *loss = NULL;
+	int *dc = NULL;
+	int status = 1, rc;
+
+	memset(&s, 0, sizeof(s));
+	s.link_estimate = a->link_estimate;
+	if ((rc = mf_topology_load_file(a->topology, &s.topo, msg, sizeof(msg))) < 0) {
+		fprintf(err, "meshfed-sim: %s\n", msg);
+		return 1;
+	}
+	s.n_pools = s.topo.n_areas ? s.topo.n_areas : 1;
+	for (size_t d = 0; d < s.topo.n_dcs; d++)
+		s.n_servers += s.topo.dcs[d].servers;
+	for (size_t p = 0; p < s.n_pools; p++)
+		for (size_t k = 0; k < pool_n_dcs(&s, p); k++)
+			s.n += s.topo.dcs[pool_dc(&s, p, k)].servers;
+	if (s.n_servers < 1 || s.n < 2) {
+		fprintf(err, "meshfed-sim: %s: need at least 2 servers in a pool\n", a->topology);
+		goto out;
+	}
+	s.servers = calloc(s.n_servers, sizeof(*s.servers));
+	s.members = calloc(s.n, sizeof(*s.members));
+	s.pool_first = calloc(s.n_pools + 1, sizeof(*s.pool_first));
+	if (!s.servers || !s.members || !s.pool_first ||
+	    mf_sim_coords_init(&s.coords, s.n, NULL, &a->coords, a->noise, a->seed) < 0) {
+		fprintf(err, "meshfed-sim: out of memory\n");
+		goto out;
+	}
+	if ((rc = build_nodes(&s, msg, sizeof(msg))) < 0) {
+		fprintf(err, "meshfed-sim: %s\n", msg);
+		goto out;
+	}
+	if ((rc = build_net(&s, a, &delay, &loss, &dc)) < 0) {
+		fprintf(err, "meshfed-sim: out of memory\n");
+		goto out;
+	}
+	struct mf_simnet_config c = {0};
+	c.n = s.n;
+	c.delay_ms = delay;
+	c.pair_loss = loss;
+	c.loss = a->loss;
+	c.jitter_ms = s.topo.jitter_ms;
+	c.dc = dc;
+	c.seed = a->seed;
+	c.profile = a->profile;
+	c.configure = configure;
+	c.on_event = on_event;
+	c.ctx = &s;
+	if ((rc = mf_simnet_new(&c, &s.net)) < 0) {
+		fprintf(err, "meshfed-sim: %s\n", mf_strerror(rc));
+		goto out;
+	}
+	refresh_slots(&s);
+
+	/* Joins as in the coordinate runs: one after the other, 10 ms apart,
+	 * each to a random earlier member of its pool it has a link to (a
+	 * server given a seed it cannot reach would stay alone; an operator
+	 * would list a reachable one); the first member of a pool, or one
+	 * linked to no earlier one, joins a later one it reaches. */
+	struct mf_rng rng;
+	mf_rng_seed(&rng, a->seed ^ 0x10171ULL);
+	size_t joins = 0, *cand = malloc(s.n * sizeof(size_t));
+	if (!cand) {
+		fprintf(err, "meshfed-sim: out of memory\n");
+		goto out;
+	}
+	for (size_t p = 0; p < s.n_pools; p++)
+		for (size_t i = s.pool_first[p]; i < s.pool_first[p + 1]; i++) {
+			size_t nc = 0;
+			for (size_t j = s.pool_first[p]; j < i; j++)
+				if (delay[i * s.n + j] >= 0)
+					cand[nc++] = j;
+			for (size_t j = i + 1; nc == 0 && i > s.pool_first[p] && j < s.pool_first[p + 1]; j++)
+				if (delay[i * s.n + j] >= 0)
+					cand[nc++] = j;
+			if (nc == 0)
+				continue;
+			mf_simnet_run_until(s.net, (mf_time_t)++joins * 10 * MF_MS);
+			mf_simnet_join(s.net, i, cand[mf_rng_below(&rng, (uint32_t)nc)]);
+		}
+	free(cand);
+
+	struct mf_pool_timing timing;
+	mf_pool_timing_profile(&timing, a->profile);
+	const mf_time_t tick = MF_ROUTING_NODE_TICK_MS * MF_MS;
+	mf_time_t next_tick = tick;
+	int stable = 0, last_change = 0, r;
+	bool converged = false;
+	for (r = 1; r <= a->rounds && !converged; r++) {
+		mf_time_t end = (mf_time_t)r * timing.probe_interval;
+		for (; next_tick <= end; next_tick += tick) {
+			if (mf_simnet_now(s.net) < next_tick)
+				mf_simnet_run_until(s.net, next_tick);
+			refresh_slots(&s);
+			for (size_t sv = 0; sv < s.n_servers; sv++)
+				(void)mf_routing_node_tick(s.servers[sv].node, next_tick, NULL);
+		}
+		mf_simnet_run_until(s.net, end);
+		bool changed;
+		(void)observe(&s, &changed, err, false);
+		if (changed) {
+			stable = 0;
+			last_change = r;
+		} else if (++stable >= a->stable) {
+			converged = true;
+		}
+	}
+	bool ch;
+	int dis = observe(&s, &ch, err, true);
+	if ((rc = print_tables(&s, out)) < 0) {
+		fprintf(err, "meshfed-sim: %s\n", mf_strerror(rc));
+		goto out;
+	}
+	if (converged) {
+		if (dis)
+			fprintf(err, "stable after %d rounds, but servers of %d DC(s) disagree\n",
+				last_change, dis);
+		else
+			fprintf(err, "converged after %d rounds\n", last_change);
+		status = 0;
+	} else {
+		fprintf(err, "not converged after %d rounds (last change in round %d)\n", a->rounds,
+			last_change);
+	}
+out:
+	free(delay);
+	free(loss);
+	free(dc);
+	free_sim(&s);
+	return status;
+}

@@ -1,0 +1,52 @@
+/*
+ * cmd/sim/routes.h — meshfed-sim -routes: a topology's routing tables
+ * computed by the agent's own routing code (routing/node.h over
+ * gossip/pool.h pools with coord/tracker.h trackers) in virtual time.
+ *
+ * Contract: builds the pools the agents of the topology would run — no
+ * `areas`: one WAN pool of all servers; else one pool per area of the
+ * servers of its DCs, the area's DCs as its peers — one routing node per
+ * server over its pools, and runs them on simnet (cmd/sim/simnet.h) with
+ * every node ticked every MF_ROUTING_NODE_TICK_MS of virtual time, as the
+ * agent's timer does. Nothing of the routing is re-implemented here: this
+ * file only wires pools, trackers and nodes, and watches the tables.
+ *
+ * Each DC's `gateways` count becomes gateways <dc>-g<i> at the WAN
+ * emulator's addresses (tests/wanem/hosts.h): 198.18.<n>.<100+i>:8443, n =
+ * the DC's position in the file from 1, as both LAN and WAN address.
+ *
+ * Converged: at the end of R consecutive rounds (-stable R) no server's
+ * routes changed (target, status, next hop, path, down; distances may
+ * still drift with the coordinates) and all servers of each DC had the same
+ * ones; the rounds it took is the last round in which something changed
+ * or servers of a DC disagreed. Output: stdout gets one JSON object keyed
+ * by DC name, each the table (routing/table_format.h JSON form) of the DC's
+ * first server; stderr gets "converged after N rounds" (or "not converged
+ * after R rounds") and a line per DC whose servers disagree.
+ */
+#ifndef MF_SIM_ROUTES_H
+#define MF_SIM_ROUTES_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "coord/config.h"
+#include "coord/tracker.h"
+#include "gossip/pool.h"
+
+struct mf_sim_routes_args {
+	const char *topology;
+	int rounds;               /* cap */
+	int stable;               /* rounds without change that mean converged */
+	enum mf_profile profile;
+	double noise, loss;
+	uint64_t seed;
+	struct mf_coord_config coords;
+	enum mf_coord_tracker_kind link_estimate; /* the agent's: coords */
+};
+
+/* Runs and prints; returns the exit status: 0 converged, 1 not converged
+ * or a load/run error (message on err). */
+int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err);
+
+#endif
