@@ -1,0 +1,454 @@
+/*
+ * tests/routing_node/test_node.c — routing/node.h: one server's routing
+ * over its pools. Behaviours on real pools in virtual time (cmd/sim/simnet,
+ * coord trackers plugged in as the agent plugs them: two DCs in one pool, a
+ * line of two areas, expiry of a DC whose servers all died) and on
+ * hand-fed messages (framing, foreign origins, broadcast pacing, push-pull
+ * framing, config errors).
+ */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/sim/simnet.h"
+#include "coord/tracker.h"
+#include "gossip/serf.h"
+#include "routing/node.h"
+
+/* --- a small world: servers in DCs, pools of servers ------------------------*/
+
+#define MAXN 16
+
+struct world;
+
+struct wmember { /* one simnet node: a server in one pool */
+	struct world *w;
+	size_t server;
+	struct mf_coord_tracker tracker;
+	bool tracker_ok;
+	struct mf_routing_node_slot *slot;
+};
+
+struct world {
+	size_t n_servers;
+	const char *dc[MAXN];
+	char name[MAXN][16];
+	struct mf_routing_node *node[MAXN];
+	bool stopped[MAXN]; /* killed: no longer ticked */
+	size_t n;
+	struct wmember m[MAXN];
+	size_t pool_of[MAXN];
+	double delay[MAXN * MAXN];
+	struct mf_simnet *net;
+};
+
+static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
+{
+	struct wmember *m = ctx;
+	return mf_coord_tracker_ack_payload(&m->tracker, buf, cap);
+}
+
+static void mux_on_ack(void *ctx, const char *node, const uint8_t *p, size_t len, mf_time_t rtt)
+{
+	struct wmember *m = ctx;
+	mf_coord_tracker_on_ack(&m->tracker, node, p, len, rtt);
+}
+
+static void mux_user(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct wmember *m = ctx;
+	mf_routing_node_on_user_msg(m->slot, msg, len);
+}
+
+static size_t mux_local(void *ctx, bool join, uint8_t *buf, size_t cap)
+{
+	struct wmember *m = ctx;
+	return mf_routing_node_local_state(m->slot, join, buf, cap);
+}
+
+static void mux_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
+{
+	struct wmember *m = ctx;
+	mf_routing_node_merge_remote_state(m->slot, buf, len, join);
+}
+
+static void set_dc_meta(struct mf_pool_config *c, const char *dc)
+{
+	struct mf_tag t[1];
+	memset(t, 0, sizeof(t));
+	snprintf(t[0].key, sizeof(t[0].key), "dc");
+	snprintf(t[0].value, sizeof(t[0].value), "%s", dc);
+	mf_serf_encode_tags(t, 1, c->meta, sizeof(c->meta), &c->meta_len);
+}
+
+static void configure(void *ctx, size_t i, struct mf_pool_config *c)
+{
+	struct world *w = ctx;
+	struct wmember *m = &w->m[i];
+	snprintf(c->name, sizeof(c->name), "%s", w->name[m->server]);
+	set_dc_meta(c, w->dc[m->server]);
+	if (!m->tracker_ok)
+		m->tracker_ok = mf_coord_tracker_init(&m->tracker, c->name, NULL) == 0;
+	c->delegate = (struct mf_pool_delegate){m, mux_ack_payload, mux_on_ack, mux_user,
+						mux_local, mux_merge};
+}
+
+static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
+{
+	struct world *w = ctx;
+	mf_coord_tracker_on_event(&w->m[i].tracker, ev);
+}
+
+/* servers: DC of each; members: (server, pool) pairs; rtt_ms(dc a, dc b). */
+static void world_init(struct world *w, size_t n_servers, const char *const *dcs, size_t n,
+		       const size_t *server, const size_t *pool,
+		       double (*rtt)(const char *, const char *), const char *const *peers[],
+		       const size_t *n_peers)
+{
+	memset(w, 0, sizeof(*w));
+	w->n_servers = n_servers;
+	for (size_t s = 0; s < n_servers; s++) {
+		struct mf_routing_node_config c;
+		char err[200];
+		w->dc[s] = dcs[s];
+		snprintf(w->name[s], sizeof(w->name[s]), "%s-s%zu", dcs[s], s);
+		mf_routing_node_config_default(&c);
+		c.datacenter = dcs[s];
+		c.node = w->name[s];
+		CU_ASSERT_EQUAL_FATAL(mf_routing_node_new(&c, &w->node[s], err, sizeof(err)), 0);
+	}
+	w->n = n;
+	for (size_t i = 0; i < n; i++) {
+		w->m[i].w = w;
+		w->m[i].server = server[i];
+		w->pool_of[i] = pool[i];
+		CU_ASSERT_EQUAL_FATAL(mf_routing_node_add_pool(w->node[server[i]], NULL, NULL,
+							       peers ? peers[pool[i]] : NULL,
+							       n_peers ? n_peers[pool[i]] : 0,
+							       &w->m[i].slot),
+				      0);
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < n; j++)
+			w->delay[i * n + j] = i == j ? 0
+					      : pool[i] != pool[j]
+						      ? -1
+						      : rtt(dcs[server[i]], dcs[server[j]]) / 2;
+	struct mf_simnet_config sc = {0};
+	sc.n = n;
+	sc.delay_ms = w->delay;
+	sc.seed = 7;
+	sc.profile = MF_PROFILE_LAN;
+	sc.configure = configure;
+	sc.on_event = on_event;
+	sc.ctx = w;
+	CU_ASSERT_EQUAL_FATAL(mf_simnet_new(&sc, &w->net), 0);
+	/* each member joins the first member of its pool */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < i; j++)
+			if (pool[j] == pool[i]) {
+				mf_simnet_join(w->net, i, j);
+				break;
+			}
+}
+
+/* Runs to virtual time `until`, ticking every node every 250 ms. */
+static void world_run(struct world *w, mf_time_t until)
+{
+	mf_time_t t = mf_simnet_now(w->net);
+	const mf_time_t tick = MF_ROUTING_NODE_TICK_MS * MF_MS;
+	for (t = (t / tick + 1) * tick; t <= until; t += tick) {
+		mf_simnet_run_until(w->net, t);
+		for (size_t i = 0; i < w->n; i++) {
+			mf_pool_t *p = mf_simnet_pool(w->net, i);
+			mf_routing_node_set_pool(w->m[i].slot, p, p ? &w->m[i].tracker : NULL);
+		}
+		for (size_t s = 0; s < w->n_servers; s++)
+			if (!w->stopped[s])
+				CU_ASSERT_EQUAL(mf_routing_node_tick(w->node[s], t, NULL), 0);
+	}
+}
+
+static void world_free(struct world *w)
+{
+	mf_simnet_free(w->net);
+	for (size_t i = 0; i < w->n; i++)
+		if (w->m[i].tracker_ok)
+			mf_coord_tracker_free(&w->m[i].tracker);
+	for (size_t s = 0; s < w->n_servers; s++)
+		mf_routing_node_free(w->node[s]);
+}
+
+/* Route of node s to target into *st / next hop / distance; false if none. */
+static bool route_of(struct world *w, size_t s, const char *target, enum mf_route_status *st,
+		     char *nh, size_t nhcap, double *dist)
+{
+	const struct mf_routing *e = mf_routing_node_engine(w->node[s]);
+	size_t i;
+	struct mf_route_view v;
+	if (mf_routing_find(e, target, &i) < 0 || mf_routing_route_at(e, i, &v) < 0)
+		return false;
+	*st = v.status;
+	snprintf(nh, nhcap, "%s", v.next_hop ? v.next_hop : "");
+	*dist = v.distance_ms;
+	return true;
+}
+
+static double rtt_line(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return 0.2;
+	return 20.0;
+}
+
+/* --- on pools ---------------------------------------------------------------*/
+
+static void test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance(void)
+{
+	static const char *dcs[] = {"dc1", "dc1", "dc2", "dc2"};
+	static const size_t server[] = {0, 1, 2, 3}, pool[] = {0, 0, 0, 0};
+	struct world w;
+	world_init(&w, 4, dcs, 4, server, pool, rtt_line, NULL, NULL);
+	world_run(&w, 30 * MF_SEC);
+	for (size_t s = 0; s < 4; s++) {
+		enum mf_route_status st;
+		char nh[64];
+		double d;
+		const char *other = strcmp(dcs[s], "dc1") == 0 ? "dc2" : "dc1";
+		CU_ASSERT_FATAL(route_of(&w, s, other, &st, nh, sizeof(nh), &d));
+		CU_ASSERT_EQUAL(st, MF_ROUTE_DIRECT);
+		CU_ASSERT_STRING_EQUAL(nh, other);
+		CU_ASSERT(d > 10 && d < 30); /* 20 ms RTT, by coordinates */
+		CU_ASSERT(mf_routing_node_stats(w.node[s])->fragments_in +
+				  mf_routing_node_stats(w.node[s])->full_states_in >
+			  0);
+	}
+	world_free(&w);
+}
+
+static void test_line_of_two_areas_routes_through_the_middle_dc(void)
+{
+	/* dc1 (server 0), dc2 (server 1, in both areas), dc3 (server 2) */
+	static const char *dcs[] = {"dc1", "dc2", "dc3"};
+	static const size_t server[] = {0, 1, 1, 2}, pool[] = {0, 0, 1, 1};
+	static const char *a12[] = {"dc1", "dc2"}, *a23[] = {"dc2", "dc3"};
+	const char *const *peers[] = {a12, a23};
+	static const size_t n_peers[] = {2, 2};
+	struct world w;
+	world_init(&w, 3, dcs, 4, server, pool, rtt_line, peers, n_peers);
+	world_run(&w, 30 * MF_SEC);
+	enum mf_route_status st;
+	char nh[64];
+	double d;
+	CU_ASSERT_FATAL(route_of(&w, 0, "dc3", &st, nh, sizeof(nh), &d));
+	CU_ASSERT_EQUAL(st, MF_ROUTE_VIA);
+	CU_ASSERT_STRING_EQUAL(nh, "dc2");
+	CU_ASSERT(d > 20 && d < 60);
+	CU_ASSERT_FATAL(route_of(&w, 2, "dc1", &st, nh, sizeof(nh), &d));
+	CU_ASSERT_EQUAL(st, MF_ROUTE_VIA);
+	CU_ASSERT_STRING_EQUAL(nh, "dc2");
+	world_free(&w);
+}
+
+static void test_dc_whose_servers_all_died_is_withdrawn(void)
+{
+	static const char *dcs[] = {"dc1", "dc1", "dc2"};
+	static const size_t server[] = {0, 1, 2}, pool[] = {0, 0, 0};
+	struct world w;
+	world_init(&w, 3, dcs, 3, server, pool, rtt_line, NULL, NULL);
+	world_run(&w, 20 * MF_SEC);
+	enum mf_route_status st;
+	char nh[64];
+	double d;
+	CU_ASSERT_FATAL(route_of(&w, 0, "dc2", &st, nh, sizeof(nh), &d));
+	CU_ASSERT_EQUAL(st, MF_ROUTE_DIRECT);
+	mf_simnet_kill(w.net, 2);
+	w.stopped[2] = true;
+	world_run(&w, 60 * MF_SEC);
+	CU_ASSERT(mf_routing_node_stats(w.node[0])->withdrawals >= 1);
+	CU_ASSERT(!route_of(&w, 0, "dc2", &st, nh, sizeof(nh), &d) ||
+		  st == MF_ROUTE_UNREACHABLE);
+	world_free(&w);
+}
+
+/* --- hand-fed ---------------------------------------------------------------*/
+
+/* A node of dc1 over one lone pool (no other member). */
+static void lone(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s)
+{
+	struct mf_pool_config pc;
+	struct mf_routing_node_config c;
+	char err[200];
+	mf_pool_config_init(&pc, MF_PROFILE_LAN);
+	snprintf(pc.name, sizeof(pc.name), "dc1-s1");
+	set_dc_meta(&pc, "dc1");
+	CU_ASSERT_EQUAL_FATAL(mf_pool_new(&pc, 0, p), 0);
+	mf_routing_node_config_default(&c);
+	c.datacenter = "dc1";
+	c.node = "dc1-s1";
+	CU_ASSERT_EQUAL_FATAL(mf_routing_node_new(&c, n, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_routing_node_add_pool(*n, *p, NULL, NULL, 0, s), 0);
+}
+
+/* dc9's advert as one user message. */
+static size_t dc9_message(uint8_t *buf, size_t cap)
+{
+	struct mf_routing_config c;
+	struct mf_routing *e;
+	struct mf_advert a;
+	struct mf_advert_frags f = {0};
+	mf_routing_config_default(&c);
+	c.datacenter = "dc9";
+	c.node = "dc9-s1";
+	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &e), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_routing_recompute(e, NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_routing_advert(e, &a), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_frags(&a, MF_ROUTING_NODE_ADVERT_BYTES, &f), 0);
+	CU_ASSERT_EQUAL_FATAL(f.n, 1);
+	CU_ASSERT_FATAL(f.bufs[0].size + 2 <= cap);
+	buf[0] = MF_SERF_MSG_MESHFED;
+	buf[1] = MF_ROUTING_NODE_MSG_ADVERT;
+	memcpy(buf + 2, f.bufs[0].data, f.bufs[0].size);
+	size_t len = f.bufs[0].size + 2;
+	mf_advert_frags_free(&f);
+	mf_advert_free(&a);
+	mf_routing_free(e);
+	return len;
+}
+
+static void test_advert_of_a_dc_absent_from_the_pool_is_not_stored(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t msg[2048];
+	lone(&n, &p, &s);
+	size_t len = dc9_message(msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	const struct mf_routing_node_stats *st = mf_routing_node_stats(n);
+	CU_ASSERT_EQUAL(st->fragments_in, 1);
+	CU_ASSERT_EQUAL(st->adverts_foreign, 1);
+	CU_ASSERT_EQUAL(st->adverts_stored, 0);
+	CU_ASSERT_EQUAL(mf_routing_node_n_stored(n), 0);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+static void test_user_messages_of_other_types_are_ignored_and_bad_ones_counted(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	lone(&n, &p, &s);
+	const uint8_t serf_event[] = {MF_SERF_MSG_USER_EVENT, 0x80};
+	const uint8_t unknown[] = {MF_SERF_MSG_MESHFED, 7, 0x80};
+	const uint8_t garbage[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_ADVERT, 0xc1};
+	mf_routing_node_on_user_msg(s, serf_event, sizeof(serf_event));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_fragments, 0);
+	mf_routing_node_on_user_msg(s, unknown, sizeof(unknown));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_fragments, 1);
+	mf_routing_node_on_user_msg(s, garbage, sizeof(garbage));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_fragments, 2);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->fragments_in, 1);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+static void test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	lone(&n, &p, &s);
+	mf_time_t t = 250 * MF_MS;
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, t, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
+	for (int k = 0; k < 10; k++)
+		CU_ASSERT_EQUAL(mf_routing_node_tick(n, t += 250 * MF_MS, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS + MF_ROUTING_NODE_REFRESH, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 2);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->recomputes, 12);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t buf[4096];
+	lone(&n, &p, &s);
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
+	size_t len = mf_routing_node_local_state(s, false, buf, sizeof(buf));
+	CU_ASSERT_FATAL(len > 2 + 14);
+	CU_ASSERT_EQUAL(buf[0], MF_SERF_MSG_PUSH_PULL);
+	CU_ASSERT_EQUAL(buf[1], 0x81); /* the empty map grew by one key */
+	CU_ASSERT_EQUAL(buf[2], 0xa0 | 13);
+	CU_ASSERT(memcmp(buf + 3, MF_ROUTING_NODE_PP_KEY, 13) == 0);
+	/* too small a buffer: the map is left as it was */
+	uint8_t small[24];
+	small[0] = MF_SERF_MSG_PUSH_PULL;
+	small[1] = 0x80;
+	CU_ASSERT_EQUAL(mf_routing_node_pp_append(n, small, 2, sizeof(small)), 2);
+	CU_ASSERT_EQUAL(small[1], 0x80);
+	/* our own state read back: counted, not stored (own DC) */
+	mf_routing_node_merge_remote_state(s, buf, len, false);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->full_states_in, 1);
+	CU_ASSERT_EQUAL(mf_routing_node_n_stored(n), 0);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+static void test_invalid_target_fails_with_a_message_naming_it(void)
+{
+	struct mf_routing_node_config c;
+	struct mf_routing_node *n = NULL;
+	struct mf_routing_node_target tg = {"bad name!", MF_MODE_SINGLE_HOP};
+	char err[200] = "";
+	mf_routing_node_config_default(&c);
+	c.datacenter = "dc1";
+	c.node = "dc1-s1";
+	c.targets = &tg;
+	c.n_targets = 1;
+	CU_ASSERT(mf_routing_node_new(&c, &n, err, sizeof(err)) < 0);
+	CU_ASSERT_PTR_NULL(n);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "routing.targets.bad name!"));
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+		{"two DCs in one pool route directly at the coordinate distance",
+		 test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance},
+		{"line of two areas routes through the middle DC",
+		 test_line_of_two_areas_routes_through_the_middle_dc},
+		{"DC whose servers all died is withdrawn", test_dc_whose_servers_all_died_is_withdrawn},
+		{"advert of a DC absent from the pool is not stored",
+		 test_advert_of_a_dc_absent_from_the_pool_is_not_stored},
+		{"user messages of other types are ignored, bad ones counted",
+		 test_user_messages_of_other_types_are_ignored_and_bad_ones_counted},
+		{"advert is broadcast on a new seq and every refresh only",
+		 test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only},
+		{"push-pull state is a serf map with MeshfedRoutes",
+		 test_push_pull_state_is_a_serf_map_with_meshfed_routes},
+		{"invalid target fails with a message naming it",
+		 test_invalid_target_fails_with_a_message_naming_it},
+	};
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("routing_node", NULL, NULL);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		CU_add_test(s, tests[i].name, tests[i].fn);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
