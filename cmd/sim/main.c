@@ -8,6 +8,8 @@
  *               [-seed S] [-format table|json] [-plot FILE.png]
  *               [-kill K@ROUND ...] [-every K] [-coords fit|serf]
  *               [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]
+ *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate coords|best]
+ *               [-rounds R] ...
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
  * pool probes one member per round, so a tracker gets at most one RTT sample
@@ -22,7 +24,8 @@
  *
  * Layout: simnet.c (the network), coords.c (trackers and their error),
  * report.c (metrics and output), plot.c (gnuplot), matrix.c (RTT CSV),
- * topo.c (topology file -> member matrix), this file (arguments, scenario).
+ * topo.c (topology file -> member matrix), routes.c (-routes: the routing
+ * tables of a topology), this file (arguments, scenario).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +36,7 @@
 #include "cmd/sim/matrix.h"
 #include "cmd/sim/plot.h"
 #include "cmd/sim/report.h"
+#include "cmd/sim/routes.h"
 #include "cmd/sim/simnet.h"
 #include "cmd/sim/topo.h"
 #include "gossip/rng.h"
@@ -60,6 +64,9 @@ struct args {
 	size_t n_serf;
 	bool json;
 	enum mf_coord_mode mode;
+	bool routes;    /* -routes: routing tables (cmd/sim/routes.h) */
+	int stable;     /* -stable K: unchanged rounds that mean converged */
+	bool link_best; /* -link-estimate best */
 };
 
 /* What the simnet hooks need. */
@@ -75,7 +82,10 @@ static void usage(void)
 		"                   [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]\n"
 		"                   [-seed S] [-format table|json] [-plot FILE.png]\n"
 		"                   [-kill K@ROUND ...] [-every K] [-coords fit|serf]\n"
-		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n");
+		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n"
+		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
+		"                   [-link-estimate coords|best] [-profile P] [-noise F]\n"
+		"                   [-loss F] [-seed S] [-coords fit|serf]\n");
 }
 
 static int parse_args(int argc, char **argv, struct args *a)
@@ -93,6 +103,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(k, "-h") == 0 || strcmp(k, "-help") == 0 || strcmp(k, "--help") == 0)
 			return -1;
+		if (strcmp(k, "-routes") == 0) {
+			a->routes = true;
+			continue;
+		}
 		if (v == NULL) {
 			fprintf(stderr, "meshfed-sim: %s needs a value\n", k);
 			return -1;
@@ -112,6 +126,17 @@ static int parse_args(int argc, char **argv, struct args *a)
 		} else if (strcmp(k, "-rounds") == 0) {
 			a->rounds = (int)strtol(v, &end, 10);
 			if (a->rounds < 1)
+				end = NULL;
+		} else if (strcmp(k, "-link-estimate") == 0) {
+			if (strcmp(v, "best") == 0)
+				a->link_best = true;
+			else if (strcmp(v, "coords") != 0) {
+				fprintf(stderr, "meshfed-sim: -link-estimate: coords or best\n");
+				return -1;
+			}
+		} else if (strcmp(k, "-stable") == 0) {
+			a->stable = (int)strtol(v, &end, 10);
+			if (a->stable < 1)
 				end = NULL;
 		} else if (strcmp(k, "-every") == 0) {
 			a->every = (int)strtol(v, &end, 10);
@@ -187,7 +212,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		if (end == NULL && (strcmp(k, "-noise") == 0 || strcmp(k, "-loss") == 0 ||
 				    strcmp(k, "-fit-rtt-power") == 0 ||
 				    strcmp(k, "-fit-rtt-floor") == 0 ||
-				    strcmp(k, "-rounds") == 0 || strcmp(k, "-every") == 0)) {
+				    strcmp(k, "-rounds") == 0 || strcmp(k, "-every") == 0 ||
+				    strcmp(k, "-stable") == 0)) {
 			fprintf(stderr, "meshfed-sim: bad value for %s: %s\n", k, v);
 			return -1;
 		}
@@ -195,6 +221,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			fprintf(stderr, "meshfed-sim: bad value for %s: %s\n", k, v);
 			return -1;
 		}
+	}
+	if (a->routes && a->topology == NULL) {
+		fprintf(stderr, "meshfed-sim: -routes needs -topology\n");
+		return -1;
 	}
 	if ((a->matrix != NULL) + (a->topology != NULL) + (a->n > 0 && a->matrix == NULL) != 1) {
 		fprintf(stderr, "meshfed-sim: give one of -matrix, -topology or -n\n");
@@ -263,6 +293,28 @@ static int load_world(const struct args *a, struct mf_sim_world *w)
 	return 0;
 }
 
+/* -routes: the topology's routing tables (cmd/sim/routes.h). */
+static int run_routes(const struct args *a)
+{
+	struct mf_sim_routes_args r = {
+		.topology = a->topology,
+		.rounds = a->rounds,
+		.stable = a->stable > 0 ? a->stable : 5,
+		.profile = a->profile,
+		.noise = a->noise,
+		.loss = a->loss,
+		.seed = a->seed,
+		.link_estimate = a->link_best ? MF_COORD_TRACKER_BEST : MF_COORD_TRACKER_COORDS,
+	};
+	mf_coord_config_default(&r.coords);
+	r.coords.mode = a->mode;
+	if (a->rtt_power >= 0)
+		r.coords.fit_rtt_power = a->rtt_power;
+	if (a->rtt_floor >= 0)
+		r.coords.fit_rtt_floor = a->rtt_floor;
+	return mf_sim_routes_run(&r, stdout, stderr);
+}
+
 int main(int argc, char **argv)
 {
 	struct args a;
@@ -282,6 +334,8 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	if (a.routes)
+		return run_routes(&a);
 	if (load_world(&a, &w) != 0)
 		return 1;
 	n = w.n;

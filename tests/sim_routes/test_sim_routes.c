@@ -1,0 +1,312 @@
+/*
+ * tests/sim_routes/test_sim_routes.c — meshfed-sim -routes end to end: the
+ * routing tables of the seed topologies (tests/routing/fixtures, plus
+ * variants in fixtures/) computed by the agent's routing code over pools in
+ * virtual time, lan profile, seed 1 (deterministic), and the output form.
+ *
+ * Next hops asserted are the design's (docs/routing.md figures) where the
+ * margin between candidates exceeds the hysteresis (10% and 5 ms); near
+ * ties are left alone, since which side a DC settles on then depends on
+ * the coordinates' early history.
+ */
+#include <CUnit/Basic.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SEED_FX MF_ROUTING_FIXTURES
+#define OWN_FX MF_SIM_ROUTES_FIXTURES
+
+static char err_text[8192];
+
+/* Runs meshfed-sim with args; stdout returned (malloc'd), stderr into
+ * err_text, exit status into *status. */
+static char *run(const char *args, int *status)
+{
+	char cmd[2048], errf[] = "/tmp/mf-sim-routes-XXXXXX";
+	int fd = mkstemp(errf);
+	size_t len = 0, cap = 1 << 16;
+	char *out = malloc(cap);
+	err_text[0] = '\0';
+	if (fd < 0 || out == NULL) {
+		free(out);
+		*status = -1;
+		return NULL;
+	}
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "'%s' %s 2>'%s'", MF_SIM_BIN, args, errf);
+	FILE *p = popen(cmd, "r");
+	if (p == NULL) {
+		free(out);
+		unlink(errf);
+		*status = -1;
+		return NULL;
+	}
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *o = realloc(out, cap *= 2);
+			if (o == NULL)
+				break;
+			out = o;
+		}
+		size_t k = fread(out + len, 1, cap - len - 1, p);
+		if (k == 0)
+			break;
+		len += k;
+	}
+	out[len] = '\0';
+	int st = pclose(p);
+	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	FILE *e = fopen(errf, "r");
+	if (e) {
+		size_t k = fread(err_text, 1, sizeof(err_text) - 1, e);
+		err_text[k] = '\0';
+		fclose(e);
+	}
+	unlink(errf);
+	return out;
+}
+
+/* The tables of a -routes run of topology `file` (extra flags appended);
+ * NULL unless it exits 0 with a JSON object. */
+static json_t *tables(const char *file, const char *extra)
+{
+	char args[1024];
+	int status;
+	snprintf(args, sizeof(args), "-topology '%s' -routes -profile lan -rounds 200 %s", file,
+		 extra ? extra : "");
+	char *out = run(args, &status);
+	json_t *doc = out && status == 0 ? json_loads(out, 0, NULL) : NULL;
+	free(out);
+	if (doc && !json_is_object(doc)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
+/* DC from's route to target, or NULL. */
+static json_t *route(json_t *doc, const char *from, const char *target)
+{
+	json_t *routes = json_object_get(json_object_get(doc, from), "routes"), *r;
+	size_t i;
+	json_array_foreach(routes, i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "target")), target) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* from's next hop to target ("" when null, "?" when no route). */
+static const char *next_hop(json_t *doc, const char *from, const char *target)
+{
+	json_t *r = route(doc, from, target);
+	if (!r)
+		return "?";
+	const char *s = json_string_value(json_object_get(r, "next_hop"));
+	return s ? s : "";
+}
+
+/* from's path to target joined by '-' into buf. */
+static const char *path(json_t *doc, const char *from, const char *target, char *buf, size_t cap)
+{
+	json_t *p = json_object_get(route(doc, from, target), "path"), *v;
+	size_t i, len = 0;
+	buf[0] = '\0';
+	json_array_foreach(p, i, v) {
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s", i ? "-" : "",
+					json_string_value(v));
+		if (len >= cap)
+			break;
+	}
+	return buf;
+}
+
+static void test_full_mesh_routes_every_dc_directly(void)
+{
+	json_t *doc = tables(SEED_FX "/full_mesh_4.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	static const char *dcs[] = {"dc1", "dc2", "dc3", "dc4"};
+	for (int a = 0; a < 4; a++)
+		for (int b = 0; b < 4; b++) {
+			if (a == b)
+				continue;
+			json_t *r = route(doc, dcs[a], dcs[b]);
+			CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "status")), "direct");
+			CU_ASSERT_STRING_EQUAL(next_hop(doc, dcs[a], dcs[b]), dcs[b]);
+		}
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "converged after "));
+	json_decref(doc);
+}
+
+static void test_output_is_one_table_per_dc_with_the_documented_fields(void)
+{
+	json_t *doc = tables(SEED_FX "/line_3.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(json_object_size(doc), 3);
+	const char *dc;
+	json_t *t;
+	json_object_foreach(doc, dc, t) {
+		CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "datacenter")), dc);
+		CU_ASSERT(json_is_integer(json_object_get(t, "version")));
+		json_t *routes = json_object_get(t, "routes"), *r;
+		size_t i;
+		CU_ASSERT_EQUAL(json_array_size(routes), 3);
+		json_array_foreach(routes, i, r) {
+			CU_ASSERT(json_is_string(json_object_get(r, "target")));
+			CU_ASSERT(json_is_string(json_object_get(r, "status")));
+			CU_ASSERT_PTR_NOT_NULL(json_object_get(r, "next_hop"));
+			CU_ASSERT_PTR_NOT_NULL(json_object_get(r, "distance_ms"));
+			CU_ASSERT(json_is_array(json_object_get(r, "path")));
+			CU_ASSERT(json_is_string(json_object_get(r, "mode")));
+			CU_ASSERT(json_is_array(json_object_get(r, "gateways")));
+		}
+	}
+	/* the synthetic gateway of the next hop, at the WAN emulator's address */
+	json_t *gw = json_array_get(json_object_get(route(doc, "dc1", "dc3"), "gateways"), 0);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(gw, "name")), "dc2-g1");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(gw, "addr")), "198.18.2.101:8443");
+	int rounds = -1;
+	const char *c = strstr(err_text, "converged after ");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+	CU_ASSERT_EQUAL(sscanf(c, "converged after %d rounds", &rounds), 1);
+	CU_ASSERT(rounds >= 1 && rounds < 200);
+	json_decref(doc);
+}
+
+static void test_line_of_areas_routes_both_ends_through_the_middle(void)
+{
+	char p[128];
+	json_t *doc = tables(SEED_FX "/line_3.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc1", "dc3"), "dc2");
+	CU_ASSERT_STRING_EQUAL(path(doc, "dc1", "dc3", p, sizeof(p)), "dc1-dc2-dc3");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc3", "dc1"), "dc2");
+	CU_ASSERT_STRING_EQUAL(path(doc, "dc3", "dc1", p, sizeof(p)), "dc3-dc2-dc1");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc2", "dc1"), "dc1");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc2", "dc3"), "dc3");
+	json_decref(doc);
+}
+
+static void test_areas_dc1_reaches_dc5_through_dc4_multi_hop(void)
+{
+	char p[128];
+	json_t *doc = tables(SEED_FX "/areas_5.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc1", "dc5"), "dc4");
+	CU_ASSERT_STRING_EQUAL(path(doc, "dc1", "dc5", p, sizeof(p)), "dc1-dc4-dc5");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc5", "dc1"), "dc4");
+	json_decref(doc);
+}
+
+static void test_areas_dc1_reaches_dc5_through_dc4_single_hop(void)
+{
+	json_t *doc = tables(OWN_FX "/areas_5_single_hop.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	json_t *r = route(doc, "dc1", "dc5");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "mode")), "single-hop");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc1", "dc5"), "dc4");
+	/* a configured direct link is kept in single-hop */
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc1", "dc4"), "dc4");
+	json_decref(doc);
+}
+
+static void test_areas_dc5_is_unreachable_from_dc1_when_dc4_is_not_transit(void)
+{
+	json_t *doc = tables(SEED_FX "/areas_5_dc4_no_transit.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	json_t *r = route(doc, "dc1", "dc5");
+	CU_ASSERT(r == NULL ||
+		  strcmp(json_string_value(json_object_get(r, "status")), "unreachable") == 0);
+	/* dc4 itself still reaches both sides */
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc4", "dc5"), "dc5");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc4", "dc1"), "dc1");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc1", "dc4"), "dc4");
+	json_decref(doc);
+}
+
+static void test_single_hop_target_keeps_the_slow_direct_link(void)
+{
+	json_t *doc = tables(OWN_FX "/slow_link_4_single_hop_dc3.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	json_t *r = route(doc, "dc4", "dc3");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "mode")), "single-hop");
+	CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "status")), "direct");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc4", "dc3"), "dc3");
+	json_decref(doc);
+}
+
+/* The 200 ms dc3-dc4 link breaks the triangle inequality (15 + 15 via
+ * dc1): coordinates cannot show it (docs/simulator.md "Routes"), the
+ * node's own measured RTTs can. */
+static void test_multi_hop_avoids_the_slow_link_with_measured_link_estimates(void)
+{
+	char p[128];
+	json_t *doc = tables(SEED_FX "/slow_link_4.json", "-link-estimate best");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc4", "dc3"), "dc1");
+	CU_ASSERT_STRING_EQUAL(path(doc, "dc4", "dc3", p, sizeof(p)), "dc4-dc1-dc3");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc3", "dc4"), "dc1");
+	json_decref(doc);
+}
+
+static void test_multi_hop_goes_around_a_missing_link_in_the_wan_pool(void)
+{
+	json_t *doc = tables(SEED_FX "/slow_link_4_down.json", NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc4", "dc3"), "dc1");
+	CU_ASSERT_STRING_EQUAL(next_hop(doc, "dc3", "dc4"), "dc1");
+	json_decref(doc);
+}
+
+static void test_routes_without_a_topology_is_a_usage_error(void)
+{
+	int status;
+	char *out = run("-routes -n 4", &status);
+	CU_ASSERT_EQUAL(status, 2);
+	free(out);
+}
+
+int main(void)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} tests[] = {
+		{"full mesh routes every DC directly", test_full_mesh_routes_every_dc_directly},
+		{"output is one table per DC with the documented fields",
+		 test_output_is_one_table_per_dc_with_the_documented_fields},
+		{"line of areas routes both ends through the middle",
+		 test_line_of_areas_routes_both_ends_through_the_middle},
+		{"areas: dc1 reaches dc5 through dc4 (multi-hop)",
+		 test_areas_dc1_reaches_dc5_through_dc4_multi_hop},
+		{"areas: dc1 reaches dc5 through dc4 (single-hop)",
+		 test_areas_dc1_reaches_dc5_through_dc4_single_hop},
+		{"areas: dc5 unreachable from dc1 when dc4 is not transit",
+		 test_areas_dc5_is_unreachable_from_dc1_when_dc4_is_not_transit},
+		{"single-hop target keeps the slow direct link",
+		 test_single_hop_target_keeps_the_slow_direct_link},
+		{"multi-hop avoids the slow link with measured link estimates",
+		 test_multi_hop_avoids_the_slow_link_with_measured_link_estimates},
+		{"multi-hop goes around a missing link in the WAN pool",
+		 test_multi_hop_goes_around_a_missing_link_in_the_wan_pool},
+		{"-routes without a topology is a usage error",
+		 test_routes_without_a_topology_is_a_usage_error},
+	};
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("sim_routes", NULL, NULL);
+	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		CU_add_test(s, tests[i].name, tests[i].fn);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
+	CU_cleanup_registry();
+	return failed ? 1 : 0;
+}
