@@ -25,7 +25,7 @@ void mf_coord_config_default(struct mf_coord_config *cfg)
 	cfg->peer_table_size = 128;
 	cfg->fit_iterations = 4;
 	cfg->fit_min_samples = 4;
-	cfg->sample_age_power = 0.0;
+	cfg->sample_age_power = 1.0;
 	cfg->fit_confidence_floor = 0.05;
 	cfg->fit_rtt_power = 1.5;
 	cfg->fit_rtt_floor = 0.05;

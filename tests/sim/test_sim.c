@@ -132,11 +132,11 @@ static void test_coordinate_error_is_within_bound_after_50_and_100_rounds(void)
 	json_t *r50 = round_of(doc, 50), *r100 = round_of(doc, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r50);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r100);
-	/* seed 1: 0.054 @50; 0.034 / 0.125 @100 (seeds 1-5: at most 0.054;
-	 * 0.034 / 0.137) */
-	CU_ASSERT(num(r50, "median_rel_err") <= 0.060);
+	/* seed 1: 0.050 @50; 0.034 / 0.117 @100 (seeds 1-5: at most 0.050;
+	 * 0.035 / 0.133) */
+	CU_ASSERT(num(r50, "median_rel_err") <= 0.055);
 	CU_ASSERT(num(r100, "median_rel_err") <= 0.038);
-	CU_ASSERT(num(r100, "p90_rel_err") <= 0.145);
+	CU_ASSERT(num(r100, "p90_rel_err") <= 0.140);
 	CU_ASSERT(num(r100, "median_rel_err") > 0.0);
 	json_decref(doc);
 }
@@ -160,9 +160,9 @@ static void test_coordinate_error_with_20pct_noise_is_within_bound(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	json_t *r100 = round_of(doc, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r100);
-	/* seed 1: 0.054 / 0.150 (seeds 1-5: at most 0.054 / 0.168) */
-	CU_ASSERT(num(r100, "median_rel_err") <= 0.059);
-	CU_ASSERT(num(r100, "p90_rel_err") <= 0.175);
+	/* seed 1: 0.052 / 0.156 (seeds 1-5: at most 0.057 / 0.177) */
+	CU_ASSERT(num(r100, "median_rel_err") <= 0.062);
+	CU_ASSERT(num(r100, "p90_rel_err") <= 0.185);
 	json_decref(doc);
 }
 
@@ -259,44 +259,46 @@ static void test_clustered_dcs_converge_and_beat_serf(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fit);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(serf);
 	json_t *f30 = round_of(fit, 30), *f50 = round_of(fit, 50), *f100 = round_of(fit, 100);
-	json_t *s30 = round_of(serf, 30);
+	json_t *s30 = round_of(serf, 30), *s100 = round_of(serf, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f30);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f50);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s30);
-	/* @30 members 0.019 vs serf 0.090 (ratio <= 0.29), DCs 0.013 vs 0.096
-	 * (<= 0.26), DC p90 0.032 vs 0.505 (<= 0.14) */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(s100);
+	/* @30 members 0.017 vs serf 0.090 (ratio <= 0.31), DCs 0.012 vs 0.096
+	 * (<= 0.27), DC p90 0.032 vs 0.505 (<= 0.21) */
 	CU_ASSERT(num(f30, "median_rel_err") <= 0.5 * num(s30, "median_rel_err"));
 	CU_ASSERT(num(f30, "dc_median_rel_err") <= 0.5 * num(s30, "dc_median_rel_err"));
-	CU_ASSERT(num(f30, "dc_p90_rel_err") <= 0.25 * num(s30, "dc_p90_rel_err"));
-	/* @50 members 0.011 (<= 0.014), DCs 0.005 / 0.019 (<= 0.012 / 0.023),
-	 * worst DC 0.027 (<= 0.037) */
+	CU_ASSERT(num(f30, "dc_p90_rel_err") <= 0.3 * num(s30, "dc_p90_rel_err"));
+	/* @50 members 0.010 (<= 0.016), DCs 0.006 / 0.024 (<= 0.013 / 0.031),
+	 * worst DC 0.033 (<= 0.042) */
 	CU_ASSERT(num(f50, "median_rel_err") <= 0.020);
 	CU_ASSERT(num(f50, "dc_median_rel_err") <= 0.016);
-	CU_ASSERT(num(f50, "dc_p90_rel_err") <= 0.030);
+	CU_ASSERT(num(f50, "dc_p90_rel_err") <= 0.035);
 	CU_ASSERT(num(f50, "dc_max_rel_err") <= 0.050);
-	/* @100 intra-DC pairs (0.2 ms, p90 of members) settled too: 0.017
-	 * (<= 0.309; serf 0.3 to 40); DC p90 0.016 (<= 0.019) */
-	CU_ASSERT(num(f100, "p90_rel_err") <= 0.40);
-	CU_ASSERT(num(f100, "dc_p90_rel_err") <= 0.025);
+	/* @100 the intra-DC pairs (0.2 ms; they make the member p90) settle
+	 * too: 0.020 (<= 0.80) against serf's 38.8 (>= 32.6); DC p90 0.017
+	 * (<= 0.024) */
+	CU_ASSERT(num(f100, "p90_rel_err") <= 0.05 * num(s100, "p90_rel_err"));
+	CU_ASSERT(num(f100, "dc_p90_rel_err") <= 0.028);
 	json_decref(fit);
 	json_decref(serf);
 }
 
 /* tests/wanem_mesh/test_coords_wan.py in the simulator: 4 DCs (4+3+3+3
- * servers, RTTs 20-200 ms), wan profile, 3 minutes: every server's
- * `meshfed rtt -dc X` (coordinates) and `meshfed rtt -dc A B` for pairs
- * without its DC within 10%. Seed 1: worst 0.037 / 0.042 (seeds 1-30 at
- * most 0.055 / 0.049). */
+ * servers, RTTs 20-200 ms; dc1-s4, node 3, a serf agent without a DC
+ * tag), wan profile, 3 minutes: every meshfed server's `meshfed rtt -dc X`
+ * (coordinates) and `meshfed rtt -dc A B` for pairs without its DC within
+ * 10%. Seed 1: worst 0.031 / 0.031 (seeds 1-30 at most 0.039 / 0.041). */
 static void test_wanem_four_dcs_are_within_10pct_after_3_minutes(void)
 {
-	json_t *doc = run_json("-topology " WANEM_DCS " -profile wan -rounds 36");
+	json_t *doc = run_json("-topology " WANEM_DCS " -profile wan -rounds 36 -serf-nodes 3");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	json_t *last = round_of(doc, 36);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(last);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "up")), 13);
-	CU_ASSERT(num(last, "dc_max_rel_err") <= 0.08);
-	CU_ASSERT(num(last, "dc_pair_max_rel_err") <= 0.08);
+	CU_ASSERT(num(last, "dc_max_rel_err") <= 0.06);
+	CU_ASSERT(num(last, "dc_pair_max_rel_err") <= 0.06);
 	json_decref(doc);
 }
 
