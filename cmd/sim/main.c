@@ -299,7 +299,7 @@ static int run_routes(const struct args *a)
 	struct mf_sim_routes_args r = {
 		.topology = a->topology,
 		.rounds = a->rounds,
-		.stable = a->stable > 0 ? a->stable : 5,
+		.stable = a->stable > 0 ? a->stable : 20,
 		.profile = a->profile,
 		.noise = a->noise,
 		.loss = a->loss,
