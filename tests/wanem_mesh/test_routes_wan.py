@@ -1,0 +1,116 @@
+#!/usr/bin/python3
+"""Routing on the WAN emulator with real agents (issue 5): four DCs, 3 servers
+each, one network area per DC pair (so a link that goes down really fails
+the far side in that area's pool), profile `lan`, real latencies.
+ - once converged every agent's table is the expected one (all direct);
+ - `wanem link dc3 dc4 down`: every dc4 agent routes to dc3 through dc1
+   within (max suspicion timeout + probe interval + 3 gossip intervals +
+   one route recompute), and dc3 agents to dc4 likewise;
+ - `link up`: the direct route returns (after serf-style reconnect);
+ - SIGKILL every dc2 server: dc2 is unreachable in every other agent's table.
+Needs root (network namespaces); skipped with a message otherwise.
+Usage: test_routes_wan.py WANEM MESHFED"""
+import itertools
+import math
+import sys
+
+from meshwan import Checks, MeshWan, need_root, wait_until
+
+DCS = ["dc1", "dc2", "dc3", "dc4"]
+RTT = {("dc1", "dc2"): 20, ("dc1", "dc3"): 40, ("dc1", "dc4"): 30,
+       ("dc2", "dc3"): 50, ("dc2", "dc4"): 40, ("dc3", "dc4"): 50}
+TOPO = {
+    "datacenters": {dc: {"servers": 3} for dc in DCS},
+    "rtt_ms": {a: {b: v for (x, b), v in RTT.items() if x == a} for a in DCS[:3]},
+    "areas": [list(p) for p in itertools.combinations(DCS, 2)],
+}
+AREAS = list(itertools.combinations(DCS, 2))
+N_AREA = 6                      # members of one pairwise area pool
+PROBE, GOSSIP = 1.0, 0.2        # memberlist DefaultLANConfig
+SUSP_MAX = 6 * 4 * math.log10(N_AREA) * PROBE
+REROUTE_BOUND = SUSP_MAX + PROBE + 3 * GOSSIP + 2.0
+
+
+def area_port(k):
+    return 7950 + k
+
+
+def config_for(w, host, dc):
+    areas = []
+    for k, (a, b) in enumerate(AREAS):
+        if dc not in (a, b):
+            continue
+        seed = "%s:%d" % (w.addr("%s-s1" % a), area_port(k))
+        area = {"name": "%s-%s" % (a, b), "peers": [b if dc == a else a],
+                "bind": "%s:%d" % (w.addr(host), area_port(k)), "profile": "lan"}
+        if host != "%s-s1" % a:
+            area["join"] = [seed]
+        areas.append(area)
+    return {"wan": False, "areas": areas, "profile": "lan",
+            "routing": {"default": "multi-hop"}}
+
+
+def routes(w, host):
+    t = w.ctl_json(host, "routes")
+    return {r["target"]: r for r in t["routes"]} if t else {}
+
+
+def route_is(w, host, target, status, path):
+    r = routes(w, host).get(target)
+    return r is not None and r["status"] == status and list(r.get("path") or []) == path
+
+
+def main():
+    need_root()
+    if len(sys.argv) < 3:
+        sys.exit("usage: %s WANEM MESHFED" % sys.argv[0])
+    c = Checks()
+    with MeshWan(TOPO, "routes", sys.argv[1], sys.argv[2]) as w:
+        hosts = [("%s-s%d" % (dc, i), dc) for dc in DCS for i in (1, 2, 3)]
+        for host, dc in hosts:
+            w.start_agent(host, dc, config=config_for(w, host, dc))
+
+        def all_direct():
+            return all(route_is(w, h, t, "direct", [dc, t])
+                       for h, dc in hosts for t in DCS if t != dc)
+        t = wait_until(all_direct, 120, interval=2)
+        c.check(t is not None, "every agent's table: every other DC direct (%s s)" % (
+            "%.0f" % t if t is not None else "timeout"))
+        if t is None:
+            for h, _ in hosts[:4]:
+                print(h, w.ctl(h, "routes").stdout)
+
+        w.run("link", "dc3", "dc4", "down")
+        dc4 = [h for h, dc in hosts if dc == "dc4"]
+        dc3 = [h for h, dc in hosts if dc == "dc3"]
+        t = wait_until(lambda: all(route_is(w, h, "dc3", "via", ["dc4", "dc1", "dc3"])
+                                   for h in dc4)
+                       and all(route_is(w, h, "dc4", "via", ["dc3", "dc1", "dc4"])
+                               for h in dc3), REROUTE_BOUND + 10, interval=0.5)
+        c.check(t is not None and t <= REROUTE_BOUND,
+                "link dc3-dc4 down: dc4 routes to dc3 via dc1 and back after %s s "
+                "(bound %.1f s)" % ("%.1f" % t if t is not None else "timeout",
+                                    REROUTE_BOUND))
+
+        w.run("link", "dc3", "dc4", "up")
+        t = wait_until(lambda: all(route_is(w, h, "dc3", "direct", ["dc4", "dc3"])
+                                   for h in dc4), 120, interval=1)
+        c.check(t is not None, "link up: the direct dc4 -> dc3 route returns (%s s)" % (
+            "%.0f" % t if t is not None else "timeout"))
+
+        for h, dc in hosts:
+            if dc == "dc2":
+                w.kill_agent(h)
+        rest = [h for h, dc in hosts if dc != "dc2"]
+        t = wait_until(lambda: all(routes(w, h).get("dc2", {}).get("status") in
+                                   (None, "unreachable") for h in rest), 120, interval=1)
+        c.check(t is not None, "every dc2 server killed: dc2 withdrawn everywhere (%s s)" % (
+            "%.0f" % t if t is not None else "timeout"))
+        if c.failed:
+            for h in ("dc1-s1", "dc4-s1"):
+                print("---- %s ----\n%s\n%s" % (h, w.ctl(h, "routes").stdout, w.tail(h)))
+    c.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
