@@ -9,7 +9,7 @@
  *               [-kill K@ROUND ...] [-every K] [-coords fit|serf]
  *               [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]
  *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate coords|best]
- *               [-rounds R] ...
+ *               [-hysteresis PCT,MS] [-rounds R] ...
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
  * pool probes one member per round, so a tracker gets at most one RTT sample
@@ -67,6 +67,7 @@ struct args {
 	bool routes;    /* -routes: routing tables (cmd/sim/routes.h) */
 	int stable;     /* -stable K: unchanged rounds that mean converged */
 	bool link_best; /* -link-estimate best */
+	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
 };
 
 /* What the simnet hooks need. */
@@ -84,7 +85,8 @@ static void usage(void)
 		"                   [-kill K@ROUND ...] [-every K] [-coords fit|serf]\n"
 		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n"
 		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
-		"                   [-link-estimate coords|best] [-profile P] [-noise F]\n"
+		"                   [-link-estimate coords|best] [-hysteresis PCT,MS]\n"
+		"                   [-profile P] [-noise F]\n"
 		"                   [-loss F] [-seed S] [-coords fit|serf]\n");
 }
 
@@ -98,6 +100,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->mode = MF_COORD_MODE_FIT;
 	a->rtt_power = -1;
 	a->rtt_floor = -1;
+	a->hyst_pct = -1;
+	a->hyst_ms = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -132,6 +136,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 				a->link_best = true;
 			else if (strcmp(v, "coords") != 0) {
 				fprintf(stderr, "meshfed-sim: -link-estimate: coords or best\n");
+				return -1;
+			}
+		} else if (strcmp(k, "-hysteresis") == 0) {
+			if (sscanf(v, "%lf,%lf", &a->hyst_pct, &a->hyst_ms) != 2 || a->hyst_pct < 0 ||
+			    a->hyst_ms < 0) {
+				fprintf(stderr, "meshfed-sim: -hysteresis wants PCT,MS (>= 0)\n");
 				return -1;
 			}
 		} else if (strcmp(k, "-stable") == 0) {
@@ -305,6 +315,8 @@ static int run_routes(const struct args *a)
 		.loss = a->loss,
 		.seed = a->seed,
 		.link_estimate = a->link_best ? MF_COORD_TRACKER_BEST : MF_COORD_TRACKER_COORDS,
+		.hysteresis_pct = a->hyst_pct,
+		.hysteresis_ms = a->hyst_ms,
 	};
 	mf_coord_config_default(&r.coords);
 	r.coords.mode = a->mode;

@@ -41,6 +41,7 @@ struct server {
 struct rsim {
 	struct mf_topology topo;
 	enum mf_coord_tracker_kind link_estimate;
+	double hysteresis_pct, hysteresis_ms;
 	size_t n_pools;
 	size_t *pool_first;     /* n_pools + 1: first member of each pool */
 	size_t n_servers;
@@ -162,6 +163,8 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.targets = tg;
 		c.transit = t->dcs[d].transit;
 		c.link_estimate = s->link_estimate;
+		c.hysteresis_pct = s->hysteresis_pct;
+		c.hysteresis_ms = s->hysteresis_ms;
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
 			snprintf(gaddr[g], sizeof(gaddr[g]), "198.18.%zu.%u:%d", d + 1, 101 + g,
@@ -280,6 +283,43 @@ static char *signature(const struct mf_table *t)
 	return s;
 }
 
+/* How server b's routes differ from server a's (same DC), on err: the
+ * targets whose next hop differs, and how many differ in path only. */
+static void report_diff(struct rsim *s, size_t a, size_t b, FILE *err)
+{
+	struct mf_table ta, tb;
+	if (mf_routing_node_table(s->servers[a].node, &ta) < 0)
+		return;
+	if (mf_routing_node_table(s->servers[b].node, &tb) < 0) {
+		mf_table_free(&ta);
+		return;
+	}
+	fprintf(err, "meshfed-sim: %s: servers disagree: %s vs %s:", s->topo.dcs[s->servers[a].dc].name,
+		s->servers[b].name, s->servers[a].name);
+	size_t path_only = 0;
+	for (size_t i = 0; i < tb.n_routes; i++) {
+		const struct mf_table_route *y = &tb.routes[i], *x = NULL;
+		for (size_t k = 0; k < ta.n_routes && !x; k++)
+			if (strcmp(ta.routes[k].target, y->target) == 0)
+				x = &ta.routes[k];
+		const char *nx = x && x->next_hop ? x->next_hop : "-";
+		const char *ny = y->next_hop ? y->next_hop : "-";
+		if (!x || strcmp(nx, ny) != 0 || x->status != y->status)
+			fprintf(err, " %s via %s not %s;", y->target, ny, nx);
+		else if (x->path_len != y->path_len)
+			path_only++;
+		else
+			for (size_t k = 0; k < x->path_len; k++)
+				if (strcmp(x->path[k], y->path[k]) != 0) {
+					path_only++;
+					break;
+				}
+	}
+	fprintf(err, " %zu target(s) differ in path only\n", path_only);
+	mf_table_free(&ta);
+	mf_table_free(&tb);
+}
+
 /* Updates every server's signature; *changed: some moved since the last
  * call; returns the number of DCs whose servers disagree (listed on err
  * when report). */
@@ -308,8 +348,7 @@ static int observe(struct rsim *s, bool *changed, FILE *err, bool report)
 				continue;
 			differ = true;
 			if (report)
-				fprintf(err, "meshfed-sim: %s: servers disagree (%s differs from %s)\n",
-					s->topo.dcs[a->dc].name, a->name, s->servers[f].name);
+				report_diff(s, f, sv, err);
 		}
 		disagree += differ;
 	}
@@ -383,6 +422,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 
 	memset(&s, 0, sizeof(s));
 	s.link_estimate = a->link_estimate;
+	s.hysteresis_pct = a->hysteresis_pct;
+	s.hysteresis_ms = a->hysteresis_ms;
 	if ((rc = mf_topology_load_file(a->topology, &s.topo, msg, sizeof(msg))) < 0) {
 		fprintf(err, "meshfed-sim: %s\n", msg);
 		return 1;

@@ -43,6 +43,7 @@ struct mf_sim_routes_args {
 	uint64_t seed;
 	struct mf_coord_config coords;
 	enum mf_coord_tracker_kind link_estimate; /* the agent's: coords */
+	double hysteresis_pct, hysteresis_ms;     /* < 0: the engine's defaults */
 };
 
 /* Runs and prints; returns the exit status: 0 converged, 1 not converged
