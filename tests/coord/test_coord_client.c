@@ -265,6 +265,13 @@ static void test_bad_config_is_refused(void)
 	mf_coord_config_default(&cfg);
 	cfg.latency_filter_size = 0;
 	CU_ASSERT_EQUAL(mf_coord_client_init(&c, &cfg), MF_EINVAL);
+	mf_coord_config_default(&cfg);
+	cfg.fit_rtt_floor = -0.1;
+	CU_ASSERT_EQUAL(mf_coord_client_init(&c, &cfg), MF_EINVAL);
+	cfg.fit_rtt_floor = 1.5;
+	CU_ASSERT_EQUAL(mf_coord_client_init(&c, &cfg), MF_EINVAL);
+	cfg.fit_rtt_floor = NAN;
+	CU_ASSERT_EQUAL(mf_coord_client_init(&c, &cfg), MF_EINVAL);
 }
 
 int main(void)
