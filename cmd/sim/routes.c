@@ -8,6 +8,7 @@
  * as an agent in three areas is three pools sharing one engine.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -385,6 +386,110 @@ static int print_tables(struct rsim *s, FILE *out)
 	return rc;
 }
 
+/* --- against the truth --------------------------------------------------------*/
+
+/* True RTT of a direct link a-b (both in an area when there are areas), or
+ * INFINITY. */
+static double true_link(const struct mf_topology *t, size_t a, size_t b)
+{
+	return a != b && mf_topology_linked(t, a, b) ? mf_topology_rtt(t, a, b) : INFINITY;
+}
+
+/* Shortest true RTT from src to every DC through transit DCs only (the
+ * optimum a multi-hop route can reach), into dist (n_dcs). */
+static void optimum(const struct mf_topology *t, size_t src, double *dist, bool *done)
+{
+	size_t n = t->n_dcs;
+	for (size_t i = 0; i < n; i++) {
+		dist[i] = i == src ? 0 : INFINITY;
+		done[i] = false;
+	}
+	for (;;) {
+		size_t u = n;
+		for (size_t i = 0; i < n; i++)
+			if (!done[i] && isfinite(dist[i]) && (u == n || dist[i] < dist[u]))
+				u = i;
+		if (u == n)
+			return;
+		done[u] = true;
+		if (u != src && !t->dcs[u].transit)
+			continue;
+		for (size_t v = 0; v < n; v++)
+			if (dist[u] + true_link(t, u, v) < dist[v])
+				dist[v] = dist[u] + true_link(t, u, v);
+	}
+}
+
+/* Scores each DC's table (its first server's) against the true RTTs: per
+ * multi-hop target, the route's true RTT along its path over the optimum
+ * (stretch); single-hop targets with a link are expected direct. One line
+ * on err. */
+static void score(struct rsim *s, FILE *err)
+{
+	const struct mf_topology *t = &s->topo;
+	size_t n = t->n_dcs, pairs = 0, optimal = 0, missing = 0, extra = 0;
+	double sum = 0, worst = 1;
+	char worst_pair[2 * MF_TOPOLOGY_NAME_MAX + 8] = "";
+	double *dist = malloc(n * sizeof(double));
+	bool *done = malloc(n * sizeof(bool));
+	if (!dist || !done)
+		goto out;
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
+			continue;
+		size_t a = s->servers[sv].dc;
+		struct mf_table tb;
+		if (mf_routing_node_table(s->servers[sv].node, &tb) < 0)
+			continue;
+		optimum(t, a, dist, done);
+		for (size_t b = 0; b < n; b++) {
+			if (b == a)
+				continue;
+			const struct mf_table_route *r = NULL;
+			for (size_t k = 0; k < tb.n_routes && !r; k++)
+				if (strcmp(tb.routes[k].target, t->dcs[b].name) == 0)
+					r = &tb.routes[k];
+			bool reach = r && (r->status == MF_ROUTE_DIRECT || r->status == MF_ROUTE_VIA) &&
+				     !r->down;
+			bool single = t->dcs[b].route == MF_TOPOLOGY_SINGLE_HOP && isfinite(true_link(t, a, b));
+			double best = single ? true_link(t, a, b) : dist[b];
+			if (!isfinite(best)) {
+				extra += reach;
+				continue;
+			}
+			pairs++;
+			if (!reach) {
+				missing++;
+				continue;
+			}
+			double along = 0;
+			for (size_t k = 1; k < r->path_len; k++) {
+				int x = mf_topology_dc_index(t, r->path[k - 1]);
+				int y = mf_topology_dc_index(t, r->path[k]);
+				along += x < 0 || y < 0 ? INFINITY : true_link(t, (size_t)x, (size_t)y);
+			}
+			double st = along / best;
+			if (st <= 1 + 1e-9)
+				optimal++;
+			sum += st;
+			if (st > worst) {
+				worst = st;
+				snprintf(worst_pair, sizeof(worst_pair), " (%s->%s)", t->dcs[a].name,
+					 t->dcs[b].name);
+			}
+		}
+		mf_table_free(&tb);
+	}
+	fprintf(err,
+		"routes vs true RTTs: %zu reachable pairs, %zu optimal, %zu missing, %zu "
+		"unexpected; stretch mean %.3f, worst %.3f%s\n",
+		pairs, optimal, missing, extra, pairs - missing ? sum / (double)(pairs - missing) : 1.0,
+		worst, worst_pair);
+out:
+	free(dist);
+	free(done);
+}
+
 /* --- run --------------------------------------------------------------------*/
 
 static void free_sim(struct rsim *s)
@@ -531,6 +636,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		fprintf(err, "meshfed-sim: %s\n", mf_strerror(rc));
 		goto out;
 	}
+	score(&s, err);
 	if (converged) {
 		if (dis)
 			fprintf(err, "stable after %d rounds, but servers of %d DC(s) disagree\n",
