@@ -57,7 +57,7 @@ static int get_count(json_t *obj, const char *key, const char *dc,
 	*out = 0;
 	if (!v)
 		return 0;
-	double d;
+	double d = 0; /* -O3 cannot see get_nonneg set it on success */
 	int rc = get_nonneg(v, path, &d, err, errlen);
 	if (rc)
 		return rc;
@@ -172,7 +172,7 @@ static int parse_pairs(json_t *root, const char *key, double max,
 			char path[128];
 			snprintf(path, sizeof path, "%s.%s.%s", key, an, bn);
 			int b = mf_topology_dc_index(t, bn);
-			double d;
+			double d = 0;
 			if (b < 0) {
 				rc = fail(err, errlen, "%s: unknown datacenter",
 					  path);
