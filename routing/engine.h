@@ -57,7 +57,7 @@ struct mf_routing_config {
 	bool transit;                  /* false: never relay between other DCs */
 	double hysteresis_pct;         /* default 10 */
 	double hysteresis_ms;          /* default 5 */
-	double readvertise_pct;        /* default 5 (docs/routing-bench.md) */
+	double readvertise_pct;        /* default 5 (docs/bench.md) */
 	double readvertise_ms;         /* default 2 */
 	/* First advertisement seq is initial_seq + 1. The agent seeds it with
 	 * its start time in ms so a restarted server outranks its former self. */

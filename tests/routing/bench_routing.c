@@ -1,5 +1,5 @@
 /*
- * bench-routing — figures for docs/routing-bench.md (run scripts/bench-routing).
+ * bench-routing — figures for docs/bench.md (run scripts/bench-routing).
  *
  *  1. recompute: one engine with N-1 neighbours (full mesh, the worst case:
  *     every neighbour advertises N routes, ~N^2 candidates) and a sparse
