@@ -51,6 +51,7 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 	c->transit = true;
 	c->hysteresis_pct = -1;
 	c->hysteresis_ms = -1;
+	c->link_estimate = MF_COORD_TRACKER_BEST;
 }
 
 /* --- members ----------------------------------------------------------------*/

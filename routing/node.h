@@ -106,10 +106,14 @@ struct mf_routing_node_config {
 	double hysteresis_ms;          /* < 0: the engine's default */
 	uint64_t initial_seq;          /* the agent: its start time in ms */
 	uint64_t epoch;                /* 0: the engine's default */
-	/* How a link's distance is estimated: MF_COORD_TRACKER_COORDS (0, the
-	 * agent's: coordinates only, as Consul) or MF_COORD_TRACKER_BEST (our
-	 * own filtered RTT where we measured; for experiments, see
-	 * docs/simulator.md "Routes"). */
+	/* How a link's distance is estimated: MF_COORD_TRACKER_BEST (the
+	 * default: our own filtered RTT to the remote DC's servers where we
+	 * measured it, coordinates elsewhere) or MF_COORD_TRACKER_COORDS
+	 * (coordinates only, as Consul). Measured RTTs win because a slow
+	 * direct link between two DCs that are both close to a third breaks
+	 * the triangle inequality, and no coordinate embedding can show it:
+	 * with coordinates only, slow_link_4's 200 ms dc3-dc4 link looks like
+	 * 31 ms and multi-hop never goes around it (docs/simulator.md). */
 	enum mf_coord_tracker_kind link_estimate;
 	const struct mf_gateway *gateways; /* this DC's gateways (copied) */
 	size_t n_gateways;

@@ -8,7 +8,7 @@
  *               [-seed S] [-format table|json] [-plot FILE.png]
  *               [-kill K@ROUND ...] [-every K] [-coords fit|serf]
  *               [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]
- *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate coords|best]
+ *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate best|coords]
  *               [-hysteresis PCT,MS] [-rounds R] ...
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
@@ -66,7 +66,7 @@ struct args {
 	enum mf_coord_mode mode;
 	bool routes;    /* -routes: routing tables (cmd/sim/routes.h) */
 	int stable;     /* -stable K: unchanged rounds that mean converged */
-	bool link_best; /* -link-estimate best */
+	bool link_best; /* -link-estimate best (default) or coords */
 	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
 };
 
@@ -85,7 +85,7 @@ static void usage(void)
 		"                   [-kill K@ROUND ...] [-every K] [-coords fit|serf]\n"
 		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n"
 		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
-		"                   [-link-estimate coords|best] [-hysteresis PCT,MS]\n"
+		"                   [-link-estimate best|coords] [-hysteresis PCT,MS]\n"
 		"                   [-profile P] [-noise F]\n"
 		"                   [-loss F] [-seed S] [-coords fit|serf]\n");
 }
@@ -97,6 +97,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->delay_ms = 1.0;
 	a->profile = MF_PROFILE_WAN;
 	a->seed = 1;
+	a->link_best = true; /* as the agent: routing/node.h link_estimate */
 	a->mode = MF_COORD_MODE_FIT;
 	a->rtt_power = -1;
 	a->rtt_floor = -1;
@@ -132,9 +133,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (a->rounds < 1)
 				end = NULL;
 		} else if (strcmp(k, "-link-estimate") == 0) {
-			if (strcmp(v, "best") == 0)
-				a->link_best = true;
-			else if (strcmp(v, "coords") != 0) {
+			if (strcmp(v, "best") == 0 || strcmp(v, "coords") == 0)
+				a->link_best = strcmp(v, "best") == 0;
+			else {
 				fprintf(stderr, "meshfed-sim: -link-estimate: coords or best\n");
 				return -1;
 			}
