@@ -1,7 +1,7 @@
 /*
  * cmd/agent_internal.h — what agent.c (lifecycle, events, joins, leave),
  * agent_pool.c (one pool: transport, serf glue, coordinates, the delegate
- * multiplexer), agent_routing.c (the routing engine fed by every pool),
+ * multiplexer), agent_routing.c (the routing node fed by every pool),
  * agent_coords.c (rtt and coords answers) and agent_control.c (control
  * requests as JSON) share. Only cmd/agent*.c include it.
  */
@@ -22,14 +22,9 @@
 #include "gossip/keyring.h"
 #include "gossip/pool.h"
 #include "gossip/transport.h"
-#include "routing/advert.h"
-#include "routing/engine.h"
+#include "routing/node.h"
 
 #define MF_AGENT_MAX_POOLS (1 + MF_CONFIG_MAX_AREAS)
-#define MF_AGENT_MSG_ADVERT 1 /* [MF_SERF_MSG_MESHFED][1][advert fragment] */
-#define MF_AGENT_ADVERT_BYTES 1000   /* fragment budget inside a gossip packet */
-#define MF_AGENT_ROUTING_TICK_MS 250 /* recompute period */
-#define MF_AGENT_ADVERT_REFRESH (15 * MF_SEC)
 
 enum mf_agent_state {
 	MF_AGENT_RUNNING,
@@ -51,6 +46,7 @@ struct mf_agent_pool {
 	struct mf_coord_tracker tracker;
 	bool glue_ok, tracker_ok;
 	struct mf_pool_delegate serf_hooks; /* the glue's hooks, called by the mux */
+	struct mf_routing_node_slot *slot;  /* this pool in the routing node */
 	mf_pool_t *pool;
 	mf_transport_t *tr;
 	char advertise_str[80];
@@ -67,34 +63,11 @@ struct mf_join_batch {
 	char **addrs;
 };
 
-/* An advertisement we stored (newest of its origin), kept encoded for
- * push-pull state. */
-struct mf_agent_stored_advert {
-	char *origin;
-	uint8_t *buf;
-	size_t len;
-};
-
-struct mf_agent_routing_stats {
-	uint64_t fragments_in, bad_fragments, adverts_stored, adverts_stale;
-	uint64_t full_states_in, bad_full_states;
-	uint64_t adverts_foreign; /* origin has no alive server in that pool */
-	uint64_t broadcasts, withdrawals, recomputes;
-};
-
+/* The agent's routing: a routing/node.h node and the timer that ticks it. */
 struct mf_agent_routing {
-	struct mf_routing *engine;
-	struct mf_advert_asm asm_;
-	struct mf_agent_stored_advert *stored;
-	size_t n_stored, cap_stored;
-	char **linked;            /* DCs we set a link for */
-	size_t n_linked, cap_linked;
-	uint64_t sent_seq;
-	mf_time_t last_sent;
+	struct mf_routing_node *node;
 	uv_timer_t timer;
 	bool timer_open;
-	msgpack_sbuffer scratch;
-	struct mf_agent_routing_stats stats;
 };
 
 struct mf_agent {
@@ -150,17 +123,10 @@ int mf_agent_pool_dc_members(struct mf_agent_pool *ap, struct mf_coord_tracker_m
 			     char (**dcs)[MF_CONFIG_DC_MAX + 1], size_t *n);
 
 /* agent_routing.c */
+/* After the pools exist: the routing node over all of them, and its timer. */
 int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap);
 void mf_agent_routing_close(struct mf_agent *a);
 void mf_agent_routing_free(struct mf_agent *a);
-/* A user message of type MF_SERF_MSG_MESHFED arrived in pool ap. */
-void mf_agent_routing_on_msg(struct mf_agent_pool *ap, const uint8_t *msg, size_t len);
-/* Appends the routing push-pull value (msgpack bin of full adverts: ours,
- * then as many stored ones as fit in budget bytes) to sb; MF_ETOOBIG when
- * not even ours fits. */
-int mf_agent_routing_state(struct mf_agent *a, msgpack_sbuffer *sb, size_t budget);
-/* A peer's routing push-pull value. */
-void mf_agent_routing_merge(struct mf_agent_pool *ap, const uint8_t *buf, size_t len);
 json_t *mf_agent_routes_json(struct mf_agent *a);
 json_t *mf_agent_routing_info_json(struct mf_agent *a);
 

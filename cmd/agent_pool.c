@@ -4,12 +4,13 @@
  * tracker, behind one multiplexing delegate:
  *
  *   ack_payload, on_ack        -> coord tracker (serf's ping delegate)
- *   on_user_msg [200]...       -> meshfed routing (agent_routing.c)
+ *   on_user_msg [200]...       -> the routing node (routing/node.h)
  *   on_user_msg anything else  -> serf glue
  *   local_state                -> serf glue's messagePushPull, plus one key
  *   merge_remote_state            "MeshfedRoutes" (bin: concatenated full
  *                                 route advertisements) that serf ignores
- *                                 (go-msgpack skips unknown struct fields)
+ *                                 (go-msgpack skips unknown struct fields),
+ *                                 added and read by the routing node
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,6 @@
 
 #include "cmd/agent_internal.h"
 #include "gossip/serf.h"
-
-#define MF_PP_ROUTES_KEY "MeshfedRoutes"
 
 /* --- the multiplexing delegate ----------------------------------------------*/
 
@@ -39,52 +38,20 @@ static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size
 static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct mf_agent_pool *ap = ctx;
-	if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED)
-		mf_agent_routing_on_msg(ap, msg, len);
-	else
+	if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED) {
+		if (ap->slot)
+			mf_routing_node_on_user_msg(ap->slot, msg, len);
+	} else {
 		ap->serf_hooks.on_user_msg(ap->serf_hooks.ctx, msg, len);
-}
-
-/* Raises the element count of the map starting at p (fixmap or map16). */
-static bool bump_map(uint8_t *p)
-{
-	if ((p[0] & 0xf0) == 0x80 && (p[0] & 0x0f) < 15) {
-		p[0]++;
-		return true;
 	}
-	if (p[0] == 0xde) {
-		unsigned n = ((unsigned)p[1] << 8 | p[2]) + 1;
-		if (n > 0xffff)
-			return false;
-		p[1] = (uint8_t)(n >> 8);
-		p[2] = (uint8_t)n;
-		return true;
-	}
-	return false;
 }
 
 static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 {
 	struct mf_agent_pool *ap = ctx;
 	size_t n = ap->serf_hooks.local_state(ap->serf_hooks.ctx, join, buf, cap);
-	if (n < 2 || !ap->agent->rt.engine)
-		return n;
-	/* [type][map ... + "MeshfedRoutes": bin]: serf decodes messagePushPull
-	 * with go-msgpack, which skips keys the struct does not have. */
-	msgpack_sbuffer sb;
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer pk;
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_str(&pk, sizeof(MF_PP_ROUTES_KEY) - 1);
-	msgpack_pack_str_body(&pk, MF_PP_ROUTES_KEY, sizeof(MF_PP_ROUTES_KEY) - 1);
-	if (sb.size + n < cap &&
-	    mf_agent_routing_state(ap->agent, &sb, cap - n - sb.size) == 0 && n + sb.size <= cap) {
-		if (bump_map(buf + 1)) { /* changes nothing when it fails */
-			memcpy(buf + n, sb.data, sb.size);
-			n += sb.size;
-		}
-	}
-	msgpack_sbuffer_destroy(&sb);
+	if (n >= 2 && ap->agent->rt.node)
+		n = mf_routing_node_pp_append(ap->agent->rt.node, buf, n, cap);
 	return n;
 }
 
@@ -92,25 +59,8 @@ static void mux_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bo
 {
 	struct mf_agent_pool *ap = ctx;
 	ap->serf_hooks.merge_remote_state(ap->serf_hooks.ctx, buf, len, join);
-	if (len < 2 || buf[0] != MF_SERF_MSG_PUSH_PULL || !ap->agent->rt.engine)
-		return;
-	msgpack_unpacked u;
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, (const char *)buf + 1, len - 1, NULL) ==
-		    MSGPACK_UNPACK_SUCCESS &&
-	    u.data.type == MSGPACK_OBJECT_MAP) {
-		const msgpack_object_map *m = &u.data.via.map;
-		for (uint32_t i = 0; i < m->size; i++) {
-			const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
-			if (k->type == MSGPACK_OBJECT_STR &&
-			    k->via.str.size == sizeof(MF_PP_ROUTES_KEY) - 1 &&
-			    memcmp(k->via.str.ptr, MF_PP_ROUTES_KEY, k->via.str.size) == 0 &&
-			    v->type == MSGPACK_OBJECT_BIN)
-				mf_agent_routing_merge(ap, (const uint8_t *)v->via.bin.ptr,
-						       v->via.bin.size);
-		}
-	}
-	msgpack_unpacked_destroy(&u);
+	if (ap->slot)
+		mf_routing_node_merge_remote_state(ap->slot, buf, len, join);
 }
 
 /* --- events -----------------------------------------------------------------*/
