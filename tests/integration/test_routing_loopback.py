@@ -72,6 +72,10 @@ def build(c, transit_dc2=True, base=0):
         path = conf(name + ("" if base == 0 else "-t"), dc, areas, transit, gw)
         a = c.agent(name + ("" if base == 0 else "t"), base + i, dc=dc,
                     extra=["-config-file", path]).start()
+        # At once, before any gossip: the table already holds our own DC.
+        own = routes(a)["routes"]
+        check([r["target"] for r in own if r["status"] == "local"] == [dc],
+              "%s's table right after start: %r" % (name, own))
         out.setdefault(dc, []).append(a)
     return out
 
