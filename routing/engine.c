@@ -972,7 +972,8 @@ int mf_routing_table(const struct mf_routing *r, struct mf_table *out)
 		mf_table_free(out);
 		return rc;
 	}
-	qsort(out->routes, out->n_routes, sizeof *out->routes, cmp_route_target);
+	if (out->n_routes > 0) /* qsort(NULL, 0) is undefined behaviour */
+		qsort(out->routes, out->n_routes, sizeof *out->routes, cmp_route_target);
 	return 0;
 }
 
