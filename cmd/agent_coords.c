@@ -55,7 +55,9 @@ static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char
 			return mf_control_error("out of memory");
 		double s;
 		int r = x ? mf_coord_tracker_dc_pair_rtt(&ap->tracker, mem, n, x, y, &s)
-			  : mf_coord_tracker_dc_rtt(&ap->tracker, mem, n, y, MF_COORD_TRACKER_COORDS,
+			  /* From us: our own measured RTTs where we probed, as the
+			   * routing links (routing/node.h link_estimate). */
+			  : mf_coord_tracker_dc_rtt(&ap->tracker, mem, n, y, MF_COORD_TRACKER_BEST,
 						    &s);
 		free(mem);
 		free(dcs);
@@ -69,7 +71,7 @@ static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char
 					x ? " or " : "", x ? x : "");
 	return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s}", "ok", 1, "a", x ? x : a->cfg.dc, "b", y,
 			 "rtt_ms", best * 1000.0, "pool", pool, "estimate",
-			 x ? "median over server pairs" : "median over alive servers");
+			 x ? "median over server pairs" : "median over alive servers, measured where probed");
 }
 
 json_t *mf_agent_rtt(struct mf_agent *a, const json_t *req)
