@@ -11,6 +11,12 @@ static double peer_offset(const struct mf_coord *p)
 	return p->height + p->adjustment;
 }
 
+/* Relative residual of sample k for self. */
+static double residual(const struct mf_coord *self, const struct mf_coord_sample *s)
+{
+	return (mf_coord_distance(self, s->peer) - s->rtt) / s->rtt;
+}
+
 /* Per-sample weights of this iteration into s[k].w; returns their sum. */
 static double reweight(const struct mf_coord *self, const struct mf_coord_config *cfg,
 		       struct mf_coord_sample *s, size_t n)
@@ -21,7 +27,7 @@ static double reweight(const struct mf_coord *self, const struct mf_coord_config
 		double w = s[k].base;
 		if (delta > 0.0) {
 			/* IRLS for pseudo-Huber: 1 / sqrt(r^2 + delta^2). */
-			double r = (mf_coord_distance(self, s[k].peer) - s[k].rtt) / s[k].rtt;
+			double r = residual(self, &s[k]);
 			w /= sqrt(r * r + delta * delta);
 		}
 		s[k].w = w;
@@ -30,22 +36,29 @@ static double reweight(const struct mf_coord *self, const struct mf_coord_config
 	return sum;
 }
 
-void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
-		  struct mf_coord_sample *s, size_t n, double rtt_floor,
-		  unsigned iterations, struct mf_coord_rng *rng)
+/* The objective of fit.h at self (what the iterations lower). */
+static double stress(const struct mf_coord *self, const struct mf_coord_config *cfg,
+		     const struct mf_coord_sample *s, size_t n)
+{
+	double delta = cfg->fit_robust_delta;
+	double sum = 0.0;
+	for (size_t k = 0; k < n; k++) {
+		double r = residual(self, &s[k]);
+		double rho = delta > 0.0 ?
+			delta * delta * (sqrt(1.0 + (r / delta) * (r / delta)) - 1.0) :
+			r * r;
+		sum += s[k].base * rho;
+	}
+	return sum;
+}
+
+/* The majorization iterations from where self is now. */
+static void descend(struct mf_coord *self, const struct mf_coord_config *cfg,
+		    struct mf_coord_sample *s, size_t n, double min_rtt,
+		    unsigned iterations, struct mf_coord_rng *rng)
 {
 	unsigned dim = self->dim;
 	double off = self->height + self->adjustment;
-	double min_rtt = INFINITY;
-
-	for (size_t k = 0; k < n; k++) {
-		if (s[k].rtt < min_rtt)
-			min_rtt = s[k].rtt;
-		/* Below the floor a sample weighs as one at the floor: a
-		 * 0.2 ms peer in our DC must not outweigh an 80 ms one
-		 * thousands of times, or we stay pinned to our DC. */
-		s[k].base = s[k].weight / pow(fmax(s[k].rtt, rtt_floor), cfg->fit_rtt_power);
-	}
 
 	for (unsigned it = 0; it < iterations; it++) {
 		double acc[MF_COORD_DIM_MAX] = {0};
@@ -82,8 +95,44 @@ void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
 		 * measured peer at a positive distance. */
 		if (off < -0.5 * min_rtt)
 			off = -0.5 * min_rtt;
+		self->height = fmax(off, cfg->height_min);
+		self->adjustment = off - self->height;
 	}
+}
 
-	self->height = fmax(off, cfg->height_min);
-	self->adjustment = off - self->height;
+void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
+		  struct mf_coord_sample *s, size_t n, double rtt_floor,
+		  unsigned iterations, struct mf_coord_rng *rng)
+{
+	double min_rtt = INFINITY;
+	size_t nearest = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		if (s[k].rtt < min_rtt) {
+			min_rtt = s[k].rtt;
+			nearest = k;
+		}
+		/* Below the floor a sample weighs as one at the floor: a
+		 * 0.2 ms peer in our DC must not outweigh an 80 ms one
+		 * thousands of times, or we stay pinned to our DC. */
+		s[k].base = s[k].weight / pow(fmax(s[k].rtt, rtt_floor), cfg->fit_rtt_power);
+	}
+	descend(self, cfg, s, n, min_rtt, iterations, rng);
+	if (n == 0)
+		return;
+
+	/* Far from our nearest peer (e.g. reflected through the centre of
+	 * an embedding that is nearly a line): the iterations above only
+	 * creep out of such a local minimum, because the robust loss gives
+	 * the grossly wrong short samples tiny IRLS weights. Try again from
+	 * the nearest peer's place and keep whichever fits better. */
+	const struct mf_coord *near = s[nearest].peer;
+	if (!(mf_coord_distance(self, near) > 3.0 * min_rtt + 10.0 * rtt_floor))
+		return;
+	struct mf_coord alt = *self;
+	for (unsigned i = 0; i < alt.dim; i++)
+		alt.vec[i] = near->vec[i];
+	descend(&alt, cfg, s, n, min_rtt, iterations, rng);
+	if (stress(&alt, cfg, s, n) < stress(self, cfg, s, n))
+		*self = alt;
 }

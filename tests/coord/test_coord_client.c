@@ -274,6 +274,68 @@ static void test_bad_config_is_refused(void)
 	CU_ASSERT_EQUAL(mf_coord_client_init(&c, &cfg), MF_EINVAL);
 }
 
+/* The 4-DC WAN emulator geometry (tests/sim/fixtures/wanem_four_dcs.json):
+ * the DCs lie on a line (dc1 0, dc2 20, dc3 80, dc4 200 ms), so a dc4
+ * server reflected through the centre is a local minimum of the robust fit,
+ * as seen with real agents. Peers sit where they were then (errors too: its
+ * DC-mates unsure, the rest settled); we start at the mirror image of our
+ * DC-mates and must come back next to them within two rounds of probes. */
+static void test_node_at_mirror_image_of_its_dc_returns_to_it(void)
+{
+	static const double pos[4] = {0.0, 0.020, 0.080, 0.200};
+	static const unsigned per_dc[4] = {4, 3, 3, 2}; /* dc4: our two mates */
+	struct mf_coord peers[12];
+	char names[12][16];
+	double rtt[12];
+	unsigned n = 0;
+	mf_coord_config_default(&cfg);
+	cfg.seed = 4;
+	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+	/* A line through the centre along a direction spread over all axes. */
+	double dir[8] = {0.12, 0.43, 0.82, -0.10, -0.10, 0.46, 0.66, 0.04}, nd = 0.0;
+	for (unsigned i = 0; i < 8; i++)
+		nd += dir[i] * dir[i];
+	for (unsigned dc = 0; dc < 4; dc++)
+		for (unsigned k = 0; k < per_dc[dc]; k++, n++) {
+			mf_coord_init(&peers[n], &cfg);
+			double t = pos[dc] - 0.0692; /* centred */
+			for (unsigned i = 0; i < 8; i++)
+				peers[n].vec[i] = t * dir[i] / sqrt(nd) + 1e-5 * (double)k;
+			peers[n].height = 0.0001;
+			peers[n].error = dc == 3 ? 0.9 : 0.05;
+			snprintf(names[n], sizeof(names[n]), "dc%u-s%u", dc + 1, k + 2);
+			rtt[n] = dc == 3 ? 0.0002 : 0.200 - pos[dc];
+		}
+	/* Start reflected: minus our mates' vector, as observed (error 1.185,
+	 * height 3.1 ms). */
+	struct mf_coord start = peers[n - 1];
+	for (unsigned i = 0; i < 8; i++)
+		start.vec[i] = -start.vec[i];
+	start.height = 0.0031;
+	start.error = 1.185;
+	CU_ASSERT_FATAL(mf_coord_client_set(&cl, &start) == MF_OK);
+	double d;
+	mf_coord_client_distance(&cl, &peers[n - 1], &d);
+	CU_ASSERT_FATAL(d > 0.25);
+	/* Probed round-robin, as SWIM does; back when within 10% (+10 ms) of
+	 * every true RTT. Before the restart in coord/fit.c: 144 updates. */
+	unsigned back = 0;
+	for (unsigned u = 0; u < 20 * n && !back; u++) {
+		unsigned i = u % n;
+		CU_ASSERT_FATAL(mf_coord_client_update(&cl, names[i], &peers[i],
+						       rtt[i], NULL) == MF_OK);
+		unsigned ok = 1;
+		for (unsigned j = 0; j < n; j++) {
+			mf_coord_client_distance(&cl, &peers[j], &d);
+			if (fabs(d - rtt[j]) > 0.1 * rtt[j] + 0.010)
+				ok = 0;
+		}
+		back = ok ? u + 1 : 0;
+	}
+	CU_ASSERT(back > 0 && back <= 2 * n);
+	mf_coord_client_free(&cl);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -296,6 +358,8 @@ int main(void)
 		{"latency filter is the median of the last three",
 		 test_latency_filter_is_median_of_last_three},
 		{"forget drops a peer", test_forget_drops_a_peer},
+		{"node at the mirror image of its DC returns to it",
+		 test_node_at_mirror_image_of_its_dc_returns_to_it},
 		{"estimate falls back to coordinates for unmeasured peers",
 		 test_estimate_falls_back_to_coordinates_for_unmeasured_peers},
 		{"peer table is bounded and evicts the stalest",
