@@ -34,7 +34,7 @@ struct wmember { /* one simnet node: a server in one pool */
 struct world {
 	size_t n_servers;
 	const char *dc[MAXN];
-	char name[MAXN][16];
+	char name[MAXN][48]; /* dc name + "-s" + any size_t: no truncation */
 	struct mf_routing_node *node[MAXN];
 	bool stopped[MAXN]; /* killed: no longer ticked */
 	size_t n;
