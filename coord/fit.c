@@ -95,9 +95,9 @@ static void descend(struct mf_coord *self, const struct mf_coord_config *cfg,
 		 * measured peer at a positive distance. */
 		if (off < -0.5 * min_rtt)
 			off = -0.5 * min_rtt;
-		self->height = fmax(off, cfg->height_min);
-		self->adjustment = off - self->height;
 	}
+	self->height = fmax(off, cfg->height_min);
+	self->adjustment = off - self->height;
 }
 
 void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
@@ -125,7 +125,8 @@ void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
 	 * an embedding that is nearly a line): the iterations above only
 	 * creep out of such a local minimum, because the robust loss gives
 	 * the grossly wrong short samples tiny IRLS weights. Try again from
-	 * the nearest peer's place and keep whichever fits better. */
+	 * the nearest peer's place; keep that only if it fits clearly better
+	 * (early on, while peers still move, a jump costs more than it says). */
 	const struct mf_coord *near = s[nearest].peer;
 	if (!(mf_coord_distance(self, near) > 3.0 * min_rtt + 10.0 * rtt_floor))
 		return;
@@ -133,6 +134,6 @@ void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
 	for (unsigned i = 0; i < alt.dim; i++)
 		alt.vec[i] = near->vec[i];
 	descend(&alt, cfg, s, n, min_rtt, iterations, rng);
-	if (stress(&alt, cfg, s, n) < stress(self, cfg, s, n))
+	if (stress(&alt, cfg, s, n) < 0.5 * stress(self, cfg, s, n))
 		*self = alt;
 }

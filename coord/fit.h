@@ -18,6 +18,13 @@
  * result is bounded by the inputs and cannot diverge, whatever they are;
  * no division by a quantity that can be 0. The result is valid whenever
  * the inputs are.
+ *
+ * Local minima: if the result is grossly far from the nearest sample
+ * (distance > 3 x its RTT + 10 x rtt_floor, e.g. reflected through the
+ * centre of a nearly one-dimensional embedding), the same iterations run
+ * once more from that peer's vector, and that result is kept if its
+ * objective is below half the first's. So one call costs at most twice the
+ * iterations; it is still deterministic.
  */
 #ifndef MF_COORD_FIT_H
 #define MF_COORD_FIT_H
