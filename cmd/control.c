@@ -23,6 +23,7 @@ struct client {
 	bool busy;             /* a deferred request is outstanding */
 	bool closing;
 	bool close_after_write;
+	bool paused;           /* reading stopped: too many unread responses */
 	int open_handles;
 	size_t pending_bytes;  /* written but not yet flushed to the peer */
 	size_t pending_writes;
@@ -102,6 +103,10 @@ static void on_idle(uv_timer_t *t)
 	client_close(t->data);
 }
 
+static void process_lines(struct client *c);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
 static void on_written(uv_write_t *req, int status)
 {
 	struct write_req *w = (struct write_req *)req;
@@ -109,8 +114,16 @@ static void on_written(uv_write_t *req, int status)
 	c->pending_bytes -= w->len;
 	c->pending_writes--;
 	free(w);
-	if (status < 0 || (c->close_after_write && c->pending_writes == 0))
+	if (status < 0 || (c->close_after_write && c->pending_writes == 0)) {
 		client_close(c);
+		return;
+	}
+	if (c->paused && !c->closing && c->pending_bytes <= MF_CONTROL_PAUSE_PENDING / 2) {
+		c->paused = false;
+		process_lines(c);
+		if (!c->busy && !c->closing && !c->paused && !c->close_after_write)
+			uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	}
 }
 
 static void client_send(struct client *c, json_t *resp)
@@ -146,8 +159,6 @@ static void client_send(struct client *c, json_t *resp)
 	uv_timer_again(&c->idle);
 }
 
-static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
-
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct client *c = h->data;
@@ -160,6 +171,13 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 static void process_lines(struct client *c)
 {
 	while (!c->busy && !c->closing) {
+		if (c->pending_bytes > MF_CONTROL_PAUSE_PENDING) {
+			/* Answers pile up unread: stop reading (and working) for
+			 * this client until they drain (on_written resumes). */
+			c->paused = true;
+			uv_read_stop((uv_stream_t *)&c->pipe);
+			break;
+		}
 		char *nl = memchr(c->line, '\n', c->len);
 		if (!nl)
 			break;
@@ -231,7 +249,7 @@ void mf_control_respond(struct mf_control *s, uint64_t client_id, json_t *resp)
 		return;
 	}
 	process_lines(c);
-	if (!c->busy && !c->closing)
+	if (!c->busy && !c->closing && !c->paused)
 		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 

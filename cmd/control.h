@@ -5,9 +5,12 @@
  * line, each response one JSON object on one line, in order.
  *
  * Contract: never stalls the agent. Everything is non-blocking on the
- * agent's loop; a request line is at most MF_CONTROL_MAX_LINE bytes, a
- * client with more than MF_CONTROL_MAX_PENDING bytes of unread responses or
- * idle for MF_CONTROL_IDLE is dropped, at most MF_CONTROL_MAX_CLIENTS are
+ * agent's loop; a request line is at most MF_CONTROL_MAX_LINE bytes; a
+ * client's further requests are not read while more than
+ * MF_CONTROL_PAUSE_PENDING bytes of its responses are unread (so a client
+ * that pipelines requests but never reads costs bounded work); a client
+ * with more than MF_CONTROL_MAX_PENDING bytes of unread responses or idle
+ * for MF_CONTROL_IDLE is dropped, at most MF_CONTROL_MAX_CLIENTS are
  * served at once. The server knows nothing of pools: it hands parsed
  * requests to its handler.
  */
@@ -21,6 +24,7 @@
 
 #define MF_CONTROL_MAX_LINE (64 * 1024)
 #define MF_CONTROL_MAX_PENDING ((size_t)64 * 1024 * 1024)
+#define MF_CONTROL_PAUSE_PENDING ((size_t)256 * 1024)
 #define MF_CONTROL_MAX_CLIENTS 64
 #define MF_CONTROL_IDLE_MS (300 * 1000)
 
