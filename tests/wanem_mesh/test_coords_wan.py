@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Coordinates on the WAN emulator (issue 4): 4 DCs x 3 agents, RTTs from 20
+to 200 ms, profile `wan`. After 3 minutes every `meshfed rtt -dc` estimate is
+within 10% of the configured RTT, and a serf agent in dc1 reports `serf rtt`
+to a meshfed node within 10% of the configured RTT.
+Needs root (network namespaces); skipped with a message otherwise.
+Usage: test_coords_wan.py WANEM MESHFED [SECONDS]"""
+import re
+import shutil
+import sys
+import time
+
+from meshwan import Checks, MeshWan, need_root, wait_until
+
+RTT = {("dc1", "dc2"): 20, ("dc1", "dc3"): 80, ("dc1", "dc4"): 200,
+       ("dc2", "dc3"): 60, ("dc2", "dc4"): 180, ("dc3", "dc4"): 120}
+TOPO = {
+    "datacenters": {"dc1": {"servers": 4}, "dc2": {"servers": 3},
+                    "dc3": {"servers": 3}, "dc4": {"servers": 3}},
+    "rtt_ms": {a: {b: v for (x, b), v in RTT.items() if x == a}
+               for a in ("dc1", "dc2", "dc3")},
+}
+DCS = ["dc1", "dc2", "dc3", "dc4"]
+TOL = 0.10
+
+
+def rtt(a, b):
+    return RTT.get((a, b)) or RTT.get((b, a))
+
+
+def parse_ms(text):
+    """'... rtt: 12.345 ms' or Go durations '12.345ms', '1.2s', '950µs'."""
+    m = re.search(r"rtt:\s*([0-9.]+)\s*(ms|s|µs|us)", text)
+    if not m:
+        return None
+    v = float(m.group(1))
+    return {"ms": v, "s": v * 1000, "µs": v / 1000, "us": v / 1000}[m.group(2)]
+
+
+def main():
+    need_root()
+    if len(sys.argv) < 3:
+        sys.exit("usage: %s WANEM MESHFED [SECONDS]" % sys.argv[0])
+    settle = float(sys.argv[3]) if len(sys.argv) > 3 else 180
+    c = Checks()
+    with MeshWan(TOPO, "coords", sys.argv[1], sys.argv[2]) as w:
+        seed = w.addr("dc1-s1") + ":7946"
+        hosts = []
+        for dc in DCS:
+            for i in (1, 2, 3):
+                host = "%s-s%d" % (dc, i)
+                hosts.append((host, dc))
+                args = ["-bind", w.addr(host) + ":7946", "-profile", "wan"]
+                if host != "dc1-s1":
+                    args += ["-join", seed]
+                w.start_agent(host, dc, args)
+        have_serf = shutil.which("serf") is not None
+        if have_serf:
+            w.start_serf("dc1-s4", seed)
+        n = len(hosts) + (1 if have_serf else 0)
+        t = wait_until(lambda: len([m for m in w.ctl_json("dc1-s1", "members")
+                                    if m["status"] == "alive"]) == n, 60)
+        c.check(t is not None, "%d members joined across the emulated WAN" % n)
+        time.sleep(settle)
+
+        worst = 0.0
+        bad = []
+        for host, dc in hosts:
+            for other in DCS:
+                if other == dc:
+                    continue
+                r = w.ctl(host, "rtt", "-dc", other)
+                est = parse_ms(r.stdout)
+                want = rtt(dc, other)
+                if est is None:
+                    bad.append("%s: rtt -dc %s printed %r %r" % (host, other, r.stdout, r.stderr))
+                    continue
+                err = abs(est - want) / want
+                worst = max(worst, err)
+                if err > TOL:
+                    bad.append("%s -> %s: %.1f ms vs %d ms" % (host, other, est, want))
+        c.check(not bad, "every agent's `rtt -dc` to every other DC within 10%% "
+                "(worst %.1f%%) %s" % (100 * worst, bad[:6]))
+
+        bad = []
+        for a in DCS:
+            for b in DCS:
+                if a < b:
+                    r = w.ctl("dc2-s1", "rtt", "-dc", a, b)
+                    est = parse_ms(r.stdout)
+                    if est is None or abs(est - rtt(a, b)) / rtt(a, b) > TOL:
+                        bad.append("%s-%s: %r vs %d" % (a, b, est, rtt(a, b)))
+        c.check(not bad, "`rtt -dc A B` for every DC pair from dc2-s1 within 10%% %s" % bad)
+
+        if have_serf:
+            for target, dc in (("dc2-s1", "dc2"), ("dc4-s2", "dc4")):
+                r = w.serf("dc1-s4", "rtt", target)
+                est = parse_ms(r.stdout)
+                want = rtt("dc1", dc)
+                c.check(est is not None and abs(est - want) / want <= TOL,
+                        "`serf rtt %s` from a serf agent in dc1: %r vs %d ms" % (
+                            target, r.stdout.strip(), want))
+        else:
+            c.check(False, "serf is installed (scripts/setup installs it)")
+        if c.failed:
+            for h in ("dc1-s1", "dc4-s3"):
+                print("---- %s log ----\n%s" % (h, w.tail(h)))
+    c.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
