@@ -26,10 +26,12 @@ int mf_cmd_rtt(int argc, char **argv)
 	int r = mf_cli_parse(
 		"rtt", "rtt [options] NODE_A [NODE_B]\n       meshfed rtt -dc [options] DC_A [DC_B]",
 		"Estimates the round-trip time between two nodes from their network "
-		"coordinates (as serf rtt; with one node, from this agent to it). With -dc, "
-		"between this agent and a datacenter (the median over the DC's alive servers, "
-		"as Consul ranks DCs), or between two datacenters (the median over their server "
-		"pairs). Coordinates only: the same answer from either end.",
+		"coordinates (as serf rtt; with one node, from this agent to it; the same "
+		"answer from either end). With -dc DC, between this agent and a datacenter: "
+		"the median over the DC's alive servers, as Consul ranks DCs, of this agent's "
+		"own measured RTT where it probed them, else coordinates (the distance routing "
+		"uses). With -dc DC_A DC_B, the median of coordinate distances over their "
+		"server pairs.",
 		flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &res);
 	if (r >= 0)
 		return r;
