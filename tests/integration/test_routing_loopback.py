@@ -124,9 +124,14 @@ def main(cluster_factory):
         time.sleep(0.5)
     log("ok: the routes are stable over 4s")
 
-    mem = json.loads(d1[0].ctl("members", "-pool", "a12", "-format", "json").stdout)
-    check(sorted(m["name"] for m in mem) == ["d1a", "d1b", "d2a", "d2b"],
-          "members -pool a12: %r" % [m["name"] for m in mem])
+    # A joiner's alive is gossiped only retransmit_mult * ceil(log10(n+1))
+    # times (2 in a 4-member `local` pool), so a member may first hear of
+    # another at the next push-pull (15 s in `local`), as with memberlist.
+    def a12_names():
+        mem = json.loads(d1[0].ctl("members", "-pool", "a12", "-format", "json").stdout)
+        return sorted(m["name"] for m in mem)
+    wait_for(lambda: a12_names() == ["d1a", "d1b", "d2a", "d2b"], 20,
+             "members -pool a12 to list d1a, d1b, d2a, d2b")
     r = d1[0].ctl("members", "-pool", "wan", check_rc=False)
     check(r.returncode == 1 and "no pool named wan" in r.stderr, "no WAN pool: %r" % r.stderr)
     pools = [p["name"] for p in d2[0].info()["pools"]]
