@@ -108,9 +108,19 @@ struct mf_routing {
 	struct rt_routes cur, next, snap;
 
 	/* recompute scratch */
-	double *best_d, *curc_d;
-	uint32_t *best_nh, *best_e, *curc_e;
+	double *best_d, *curc_d, *refc_d;
+	uint32_t *best_nh, *best_e, *curc_e, *refc_e;
 	uint32_t *cur_nh;        /* next hop in use per target, NONE if none */
+
+	/* The DC's shared choice: next hops of the newest advertisement of our
+	 * DC sent by another server (NONE per target when it has no route, and
+	 * all NONE while our own advertisement is the newest). Hysteresis
+	 * prefers it to our own route in use, so servers of one DC that
+	 * measure slightly differently converge on one table (docs/routing.md). */
+	uint32_t *ref_nh;
+	bool ref_set;
+	uint64_t ref_seq;
+	char *ref_node;
 	uint32_t *stamp;         /* path marks, valid when == gen */
 	uint32_t gen;
 	uint32_t *tstamp;        /* target marks, valid when == tgen */
@@ -167,6 +177,9 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	rc |= grow((void **)&r->snap.r, sizeof *r->snap.r, r->cap, cap);
 	rc |= grow((void **)&r->best_d, sizeof *r->best_d, r->cap, cap);
 	rc |= grow((void **)&r->curc_d, sizeof *r->curc_d, r->cap, cap);
+	rc |= grow((void **)&r->refc_d, sizeof *r->refc_d, r->cap, cap);
+	rc |= grow((void **)&r->refc_e, sizeof *r->refc_e, r->cap, cap);
+	rc |= grow((void **)&r->ref_nh, sizeof *r->ref_nh, r->cap, cap);
 	rc |= grow((void **)&r->best_nh, sizeof *r->best_nh, r->cap, cap);
 	rc |= grow((void **)&r->best_e, sizeof *r->best_e, r->cap, cap);
 	rc |= grow((void **)&r->curc_e, sizeof *r->curc_e, r->cap, cap);
@@ -178,6 +191,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	if (rc)
 		return MF_ENOMEM; /* arrays that grew stay valid; cap unchanged */
 	for (uint32_t i = r->cap; i < cap; i++) {
+		r->ref_nh[i] = NONE;
 		route_init(&r->cur.r[i]);
 		route_init(&r->next.r[i]);
 		route_init(&r->snap.r[i]);
@@ -300,6 +314,10 @@ void mf_routing_free(struct mf_routing *r)
 	}
 	free(r->best_d);
 	free(r->curc_d);
+	free(r->refc_d);
+	free(r->refc_e);
+	free(r->ref_nh);
+	free(r->ref_node);
 	free(r->best_nh);
 	free(r->best_e);
 	free(r->curc_e);
@@ -410,6 +428,56 @@ static int map_name(struct mf_routing *r, uint32_t origin, const struct mf_adver
 	return 0;
 }
 
+/* Another server's advertisement of our DC: when it is the newest we know
+ * of, its next hops become the DC's shared choice. */
+static int set_reference(struct mf_routing *r, const struct mf_advert *a)
+{
+	if (a->seq > r->seq_floor)
+		r->seq_floor = a->seq;
+	/* The newest advertisement of the DC: highest seq, then the node name
+	 * that sorts last, as for other origins. */
+	if (a->seq < r->seq || (a->seq == r->seq && strcmp(a->node, r->node) <= 0) ||
+	    (r->ref_set && (a->seq < r->ref_seq || (a->seq == r->ref_seq && strcmp(a->node, r->ref_node) <= 0))))
+		return 0;
+	uint32_t *map = a->n_names ? malloc(a->n_names * sizeof *map) : NULL;
+	uint32_t *tgt = a->n_routes ? malloc(a->n_routes * sizeof *tgt) : NULL;
+	uint32_t *nh = a->n_routes ? malloc(a->n_routes * sizeof *nh) : NULL;
+	char *node = strdup(a->node);
+	int rc = (a->n_names && !map) || (a->n_routes && (!tgt || !nh)) || !node ? MF_ENOMEM : 0;
+	for (size_t i = 0; rc == 0 && i < a->n_names; i++)
+		map[i] = NONE;
+	for (size_t i = 0; rc == 0 && i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		if (ar->hops_off > a->n_hops || ar->n_hops > a->n_hops - ar->hops_off) {
+			rc = MF_EMALFORMED;
+			break;
+		}
+		if ((rc = map_name(r, r->self, a, map, ar->target, &tgt[i])) < 0)
+			break;
+		nh[i] = tgt[i];
+		if (ar->n_hops)
+			rc = map_name(r, r->self, a, map, a->hops[ar->hops_off], &nh[i]);
+	}
+	if (rc == 0) {
+		for (uint32_t t = 0; t < r->cap; t++)
+			r->ref_nh[t] = NONE;
+		for (size_t i = 0; i < a->n_routes; i++)
+			if (tgt[i] != r->self && nh[i] != r->self)
+				r->ref_nh[tgt[i]] = nh[i];
+		free(r->ref_node);
+		r->ref_node = node;
+		node = NULL;
+		r->ref_seq = a->seq;
+		r->ref_set = true;
+		r->dirty = true;
+	}
+	free(map);
+	free(tgt);
+	free(nh);
+	free(node);
+	return rc;
+}
+
 int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 {
 	uint32_t o;
@@ -419,9 +487,8 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	if (rc < 0)
 		return rc == MF_EINVAL ? MF_EMALFORMED : rc;
 	if (o == r->self) {
-		if (a->seq > r->seq_floor)
-			r->seq_floor = a->seq;
-		return 0;
+		rc = set_reference(r, a);
+		return rc < 0 ? rc : 0;
 	}
 	const struct rt_origin *old = &r->orig[o];
 	if (old->present && (a->seq < old->seq || (a->seq == old->seq && strcmp(a->node, old->node) <= 0)))
@@ -648,8 +715,11 @@ static void relax(struct mf_routing *r, uint32_t n)
 		r->best_nh[t] = NONE;
 		r->curc_d[t] = INFINITY;
 		r->curc_e[t] = NONE;
+		r->refc_d[t] = INFINITY;
+		r->refc_e[t] = NONE;
 		r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
 	}
+	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
 	for (uint32_t t = 0; t < n; t++) {
 		const struct rt_link *l = &r->link[t];
 		if (t == r->self || !l->usable)
@@ -660,6 +730,10 @@ static void relax(struct mf_routing *r, uint32_t n)
 		if (r->cur_nh[t] == t) {
 			r->curc_d[t] = l->dist;
 			r->curc_e[t] = DIRECT_ENTRY;
+		}
+		if (ref_nh && ref_nh[t] == t) {
+			r->refc_d[t] = l->dist;
+			r->refc_e[t] = DIRECT_ENTRY;
 		}
 	}
 	double *best_d = r->best_d;
@@ -677,6 +751,10 @@ static void relax(struct mf_routing *r, uint32_t n)
 			if (cur_nh[t] == h && isfinite(c)) {
 				r->curc_d[t] = c;
 				r->curc_e[t] = i;
+			}
+			if (ref_nh && ref_nh[t] == h && isfinite(c)) {
+				r->refc_d[t] = c;
+				r->refc_e[t] = i;
 			}
 			if (c < best_d[t] || (c == best_d[t] && isfinite(c) && name_before(r, h, best_nh[t]))) {
 				best_d[t] = c;
@@ -714,8 +792,17 @@ static int choose(struct mf_routing *r, uint32_t t)
 	double d = r->best_d[t];
 	const struct rt_route *cur = &r->cur.r[t];
 	bool hysteresis = r->hyst_pct != 0 || r->hyst_ms != 0;
-	if (hysteresis && cur->nh != NONE && cur->nh != nh && r->curc_e[t] != NONE &&
-	    !worth_switching(r, r->curc_d[t], d)) {
+	/* The DC's shared choice first, then our own route in use, each kept
+	 * while the best is not shorter by the margin. Our own comes second so
+	 * two servers whose measurements differ by more than the margin settle
+	 * on different routes instead of taking turns at overriding each other. */
+	if (hysteresis && r->ref_set && r->ref_nh[t] != NONE &&
+	    r->refc_e[t] != NONE && !worth_switching(r, r->refc_d[t], d)) {
+		nh = r->ref_nh[t];
+		ei = r->refc_e[t];
+		d = r->refc_d[t];
+	} else if (hysteresis && cur->nh != NONE && cur->nh != nh && r->curc_e[t] != NONE &&
+		   !worth_switching(r, r->curc_d[t], d)) {
 		nh = cur->nh;
 		ei = r->curc_e[t];
 		d = r->curc_d[t];
@@ -787,6 +874,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	r->snap.n = n;
 	r->snap_dead_gen = r->dead_gen;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
+	r->ref_set = false; /* ours is now the newest advertisement of the DC */
 	return 0;
 }
 

@@ -17,6 +17,16 @@ struct stored_advert {
 	size_t len;
 };
 
+/* The newest advertisement of an origin we relayed fragments of (or stored
+ * whole from a push-pull): older ones are never relayed, and each fragment
+ * of the newest only once. */
+struct relayed {
+	char origin[MF_ADVERT_STR_MAX + 1];
+	char node[MF_ADVERT_STR_MAX + 1];
+	uint64_t seq;
+	uint64_t frags; /* bit f: fragment f relayed (all set: the whole advert) */
+};
+
 struct mf_routing_node_slot {
 	struct mf_routing_node *node;
 	mf_pool_t *pool;
@@ -34,6 +44,8 @@ struct mf_routing_node {
 	struct mf_advert_asm asm_;
 	struct stored_advert *stored;
 	size_t n_stored, cap_stored;
+	struct relayed *relayed;
+	size_t n_relayed, cap_relayed;
 	char **linked; /* DCs we set a link for */
 	size_t n_linked, cap_linked;
 	uint64_t sent_seq;
@@ -194,6 +206,7 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	while (n->n_stored)
 		drop_stored(n, &n->stored[n->n_stored - 1]);
 	free(n->stored);
+	free(n->relayed);
 	for (size_t i = 0; i < n->n_linked; i++)
 		free(n->linked[i]);
 	free(n->linked);
@@ -242,6 +255,9 @@ void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
 
 /* --- stored adverts ---------------------------------------------------------*/
 
+static bool relay_news(struct mf_routing_node *n, const char *origin, const char *node,
+		       uint64_t seq, int f);
+
 static struct stored_advert *find_stored(struct mf_routing_node *n, const char *o)
 {
 	for (size_t i = 0; i < n->n_stored; i++)
@@ -268,6 +284,8 @@ static void take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 	int r = mf_routing_set_advert(n->engine, adv);
 	if (r == 1) {
 		n->stats.adverts_stored++;
+		if (adv->node)
+			(void)relay_news(n, adv->origin, adv->node, adv->seq, -1);
 		msgpack_sbuffer_clear(&n->scratch);
 		struct stored_advert *s = find_stored(n, adv->origin);
 		uint8_t *copy = NULL;
@@ -302,6 +320,72 @@ static void take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 	mf_advert_free(adv);
 }
 
+/* The relay record of origin, created (empty) when missing; NULL when out
+ * of memory. */
+static struct relayed *relay_record(struct mf_routing_node *n, const char *origin)
+{
+	for (size_t i = 0; i < n->n_relayed; i++)
+		if (strcmp(n->relayed[i].origin, origin) == 0)
+			return &n->relayed[i];
+	if (n->n_relayed == n->cap_relayed) {
+		size_t cap = n->cap_relayed ? 2 * n->cap_relayed : 16;
+		struct relayed *p = realloc(n->relayed, cap * sizeof(*p));
+		if (!p)
+			return NULL;
+		n->relayed = p;
+		n->cap_relayed = cap;
+	}
+	struct relayed *r = &n->relayed[n->n_relayed++];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->origin, sizeof(r->origin), "%s", origin);
+	return r;
+}
+
+/* Marks (seq, node) of origin as seen whole; true when it is newer than
+ * every one relayed before, or the same one with fragment f not relayed yet
+ * (f < 0: the whole advert). */
+static bool relay_news(struct mf_routing_node *n, const char *origin, const char *node,
+		       uint64_t seq, int f)
+{
+	struct relayed *r = relay_record(n, origin);
+	if (!r || strlen(node) >= sizeof(r->node))
+		return false;
+	int c = seq != r->seq ? (seq > r->seq ? 1 : -1) : strcmp(node, r->node);
+	uint64_t bit = f >= 0 && f < 64 ? 1ULL << f : ~0ULL;
+	if (c < 0 || (c == 0 && (r->frags & bit) == bit))
+		return false;
+	if (c > 0) {
+		snprintf(r->node, sizeof(r->node), "%s", node);
+		r->seq = seq;
+		r->frags = 0;
+	}
+	r->frags |= bit;
+	return true;
+}
+
+/* Gossip of an advertisement is epidemic, as memberlist's own state: a
+ * member queues a fragment it had not seen for its own retransmissions
+ * (the pool's transmit limit), so a change reaches all of a large pool in
+ * O(log n) gossip rounds, not only the members the origin's few
+ * transmissions happened to hit. Keyed by origin and fragment, so a newer
+ * advertisement's fragment replaces an older one's still queued; a
+ * separate key space from our own advertisement's. Only in the pool it
+ * came through, and only for origins with a server alive there (as
+ * take_advert stores them). */
+static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_advert *frag,
+			   const uint8_t *msg, size_t len)
+{
+	struct mf_routing_node *n = sl->node;
+	if (!sl->pool || !frag->origin || !frag->node || strcmp(frag->node, n->name) == 0 ||
+	    frag->frag_count > 64 || !pool_has_dc(sl, frag->origin) ||
+	    !relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index))
+		return;
+	char key[MF_ADVERT_STR_MAX + 48];
+	snprintf(key, sizeof(key), "mf-relay:%s:%u", frag->origin, (unsigned)frag->frag_index);
+	if (mf_pool_broadcast_user(sl->pool, key, msg, len) == 0)
+		n->stats.relayed++;
+}
+
 void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 {
 	struct mf_routing_node_slot *sl = slot;
@@ -320,6 +404,7 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		n->stats.bad_fragments++;
 		return;
 	}
+	relay_fragment(sl, &frag, msg, len);
 	int r = mf_advert_asm_add(&n->asm_, &frag, &full);
 	mf_advert_free(&frag);
 	if (r == 1)

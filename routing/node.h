@@ -32,8 +32,10 @@
  * carries every advert the peer knows; storing those of DCs beyond it would
  * make us withdraw them, and advertise their death, when we see no server of
  * theirs). Stored adverts are kept encoded so push-pull carries every state
- * we know (a new member learns them all at join). Nothing is re-gossiped:
- * every server of a DC advertises it, and gossip reaches the whole pool.
+ * we know (a new member learns them all at join). Gossip is epidemic, as
+ * memberlist's own: a fragment newer than any seen of its origin is queued
+ * again, keyed "mf-relay:<origin>:<index>", in the pool it came through
+ * (the one transmit limit per member then reaches a whole large pool).
  *
  * Push-pull: the routing value rides in serf's messagePushPull map under the
  * key "MeshfedRoutes" (bin: concatenated full adverts, ours first), which
@@ -128,6 +130,7 @@ struct mf_routing_node_stats {
 	uint64_t full_states_in, bad_full_states;
 	uint64_t adverts_foreign; /* origin has no alive server in that pool */
 	uint64_t broadcasts, withdrawals, recomputes;
+	uint64_t relayed;         /* fragments of others queued for re-gossip */
 };
 
 struct mf_routing_node;

@@ -259,6 +259,49 @@ static void test_hysteresis_needs_both_percent_and_ms(void)
 	mf_routing_free(r);
 }
 
+/* Another server of our DC (dc1-s2) published dc9 via dc3. */
+static void dc_choice_via_dc3(struct mf_routing *r, uint64_t seq, double d)
+{
+	struct mf_advert a;
+	char spec[128];
+	snprintf(spec, sizeof spec, "dc1 0;dc2 10;dc3 10;dc9 %g dc3", d);
+	h_advert(&a, "dc1", "dc1-s2", seq, true, spec);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 0);
+	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+}
+
+static void test_server_follows_its_dc_choice_within_the_margin(void)
+{
+	struct mf_routing *r = two_ways(100, 103, 10, 5); /* 110 via dc2, 113 via dc3 */
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	dc_choice_via_dc3(r, 1000, 113);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 113);
+	/* our own advertisement now carries the DC's choice, and is the newest */
+	CU_ASSERT(mf_routing_advert_seq(r) > 1000);
+	mf_routing_set_link(r, "dc2", true, true, 9);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	mf_routing_free(r);
+}
+
+static void test_server_keeps_its_route_when_the_dc_choice_is_beyond_the_margin(void)
+{
+	struct mf_routing *r = two_ways(100, 150, 10, 5); /* 110 via dc2, 160 via dc3 */
+	dc_choice_via_dc3(r, 1000, 160);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	mf_routing_free(r);
+}
+
+static void test_older_advert_of_our_dc_is_not_its_choice(void)
+{
+	struct mf_routing *r = two_ways(100, 103, 10, 5);
+	dc_choice_via_dc3(r, 0, 113); /* older than ours */
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	mf_routing_free(r);
+}
+
 static void test_withdrawn_route_is_replaced_despite_hysteresis(void)
 {
 	struct mf_routing *r = two_ways(100, 101, 10, 5);
@@ -641,6 +684,9 @@ int main(void)
 		T(test_hysteresis_keeps_route_within_margin),
 		T(test_hysteresis_switches_beyond_margin),
 		T(test_hysteresis_needs_both_percent_and_ms),
+		T(test_server_follows_its_dc_choice_within_the_margin),
+		T(test_server_keeps_its_route_when_the_dc_choice_is_beyond_the_margin),
+		T(test_older_advert_of_our_dc_is_not_its_choice),
 		T(test_withdrawn_route_is_replaced_despite_hysteresis),
 		T(test_zero_margin_always_takes_the_best),
 		T(test_ties_break_by_next_hop_name),

@@ -292,16 +292,19 @@ static void lone(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_no
 	CU_ASSERT_EQUAL_FATAL(mf_routing_node_add_pool(*n, *p, NULL, NULL, 0, s), 0);
 }
 
-/* dc9's advert as one user message. */
-static size_t dc9_message(uint8_t *buf, size_t cap)
+/* The advert of server `node` of DC `dc` at seq initial_seq + 1, as one
+ * user message. */
+static size_t advert_message(const char *dc, const char *node, uint64_t initial_seq, uint8_t *buf,
+			     size_t cap)
 {
 	struct mf_routing_config c;
 	struct mf_routing *e;
 	struct mf_advert a;
 	struct mf_advert_frags f = {0};
 	mf_routing_config_default(&c);
-	c.datacenter = "dc9";
-	c.node = "dc9-s1";
+	c.datacenter = dc;
+	c.node = node;
+	c.initial_seq = initial_seq;
 	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &e), 0);
 	CU_ASSERT_EQUAL_FATAL(mf_routing_recompute(e, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(mf_routing_advert(e, &a), 0);
@@ -316,6 +319,11 @@ static size_t dc9_message(uint8_t *buf, size_t cap)
 	mf_advert_free(&a);
 	mf_routing_free(e);
 	return len;
+}
+
+static size_t dc9_message(uint8_t *buf, size_t cap)
+{
+	return advert_message("dc9", "dc9-s1", 0, buf, cap);
 }
 
 static void test_advert_of_a_dc_absent_from_the_pool_is_not_stored(void)
@@ -371,6 +379,37 @@ static void test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only(void)
 	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS + MF_ROUTING_NODE_REFRESH, NULL), 0);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 2);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->recomputes, 12);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+/* Gossip is epidemic: a fragment newer than any seen of its origin is
+ * queued once for our own retransmissions; repeats, older ones and our own
+ * are not. */
+static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t msg[2048];
+	lone(&n, &p, &s);
+	size_t len = advert_message("dc1", "dc1-s2", 100, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
+	len = advert_message("dc1", "dc1-s2", 200, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
+	len = advert_message("dc1", "dc1-s3", 150, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
+	len = advert_message("dc1", "dc1-s1", 300, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
+	len = dc9_message(msg, sizeof(msg)); /* dc9 has no server in the pool */
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
 	mf_routing_node_free(n);
 	mf_pool_free(p);
 }
@@ -436,6 +475,8 @@ int main(void)
 		 test_user_messages_of_other_types_are_ignored_and_bad_ones_counted},
 		{"advert is broadcast on a new seq and every refresh only",
 		 test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only},
+		{"news is relayed once, stale or own adverts never",
+		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
 		{"push-pull state is a serf map with MeshfedRoutes",
 		 test_push_pull_state_is_a_serf_map_with_meshfed_routes},
 		{"invalid target fails with a message naming it",

@@ -299,6 +299,31 @@ static void test_multi_hop_goes_around_a_missing_link_in_the_wan_pool(void)
 	json_decref(doc);
 }
 
+/* Servers of one DC measure their links slightly differently; near ties
+ * must still end in one table per DC (docs/routing.md, "One table per DC").
+ * meshfed-sim compares every server's next hops and paths with its DC's
+ * first server and says "servers of N DC(s) disagree" otherwise. */
+static void same_table_per_dc(const char *file, const char *seed)
+{
+	json_t *doc = tables(file, seed);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(json_object_size(doc), 20);
+	CU_ASSERT_PTR_NULL(strstr(err_text, "disagree"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "converged after "));
+	json_decref(doc);
+}
+
+static void test_servers_of_a_dc_agree_on_random_20_dc_areas(void)
+{
+	same_table_per_dc(OWN_FX "/random_20_areas.json", "-seed 1");
+	same_table_per_dc(OWN_FX "/random_20_areas.json", "-seed 2");
+}
+
+static void test_servers_of_a_dc_agree_on_random_20_dc_wan_pool(void)
+{
+	same_table_per_dc(OWN_FX "/random_20_wan.json", "-seed 1");
+}
+
 static void test_routes_without_a_topology_is_a_usage_error(void)
 {
 	int status;
@@ -331,6 +356,10 @@ int main(void)
 		 test_multi_hop_avoids_the_slow_link_with_measured_link_estimates},
 		{"multi-hop goes around a missing link in the WAN pool",
 		 test_multi_hop_goes_around_a_missing_link_in_the_wan_pool},
+		{"servers of a DC agree on random 20-DC areas",
+		 test_servers_of_a_dc_agree_on_random_20_dc_areas},
+		{"servers of a DC agree on a random 20-DC WAN pool",
+		 test_servers_of_a_dc_agree_on_random_20_dc_wan_pool},
 		{"-routes without a topology is a usage error",
 		 test_routes_without_a_topology_is_a_usage_error},
 	};
