@@ -3,7 +3,9 @@
  * network area): its keyring, pool, transport, serf glue and coordinate
  * tracker, behind one multiplexing delegate:
  *
- *   ack_payload, on_ack        -> coord tracker (serf's ping delegate)
+ *   ack_payload, on_ack        -> coord tracker (serf's ping delegate),
+ *                                 which may then announce our coordinate
+ *   on_user_msg [200][2]...    -> coord tracker (announcements)
  *   on_user_msg [200]...       -> the routing node (routing/node.h)
  *   on_user_msg anything else  -> serf glue
  *   local_state                -> serf glue's messagePushPull, plus one key
@@ -33,12 +35,16 @@ static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size
 {
 	struct mf_agent_pool *ap = ctx;
 	mf_coord_tracker_on_ack(&ap->tracker, node, payload, len, rtt);
+	(void)mf_coord_tracker_announce_to(&ap->tracker, ap->pool);
 }
 
 static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct mf_agent_pool *ap = ctx;
-	if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED) {
+	if (len >= 2 && msg[0] == MF_SERF_MSG_MESHFED && msg[1] == MF_COORD_TRACKER_MSG_ANNOUNCE) {
+		if (ap->tracker_ok)
+			mf_coord_tracker_on_user_msg(&ap->tracker, msg, len);
+	} else if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED) {
 		if (ap->slot)
 			mf_routing_node_on_user_msg(ap->slot, msg, len);
 	} else {

@@ -247,7 +247,8 @@ static void update_fit(struct mf_coord_client *c)
 	}
 	/* The floor scales with our own distances (the median RTT of the
 	 * table), so it means the same in a LAN and across continents. */
-	double floor = cfg->fit_rtt_floor * select_kth(c->rtts, n, n / 2);
+	c->rtt_median = select_kth(c->rtts, n, n / 2);
+	double floor = cfg->fit_rtt_floor * c->rtt_median;
 	mf_coord_fit(&c->coord, cfg, s, n, floor, cfg->fit_iterations, &c->rng);
 }
 
@@ -313,6 +314,21 @@ int mf_coord_client_set(struct mf_coord_client *c, const struct mf_coord *coord)
 	if (!mf_coord_is_valid(coord) || !mf_coord_is_compatible(&c->coord, coord))
 		return MF_EINVAL;
 	c->coord = *coord;
+	return MF_OK;
+}
+
+int mf_coord_client_observe(struct mf_coord_client *c, const char *node,
+			    const struct mf_coord *other)
+{
+	int why = check_remote(c, other);
+	if (why >= 0) {
+		c->stats.rejected[why]++;
+		return MF_EINVAL;
+	}
+	struct mf_coord_peer *p = find_peer(c, node);
+	if (!p)
+		return MF_ENOTFOUND;
+	p->coord = *other;
 	return MF_OK;
 }
 

@@ -70,6 +70,7 @@ struct mf_coord_client {
 	struct mf_coord_stats stats;
 	void *scratch;                     /* fit work space */
 	double *rtts;                      /* work space of the RTT floor */
+	double rtt_median;                 /* of the table at the last fit (s), 0 before */
 };
 
 /* Sets up c (allocates its tables). MF_EINVAL for a bad config (see
@@ -91,6 +92,14 @@ void mf_coord_client_get(const struct mf_coord_client *c, struct mf_coord *out);
 /* Forces our coordinate (serf SetCoordinate), e.g. restored from disk.
  * MF_EINVAL (not counted) if invalid or incompatible. */
 int mf_coord_client_set(struct mf_coord_client *c, const struct mf_coord *coord);
+
+/* A newer coordinate of node, learnt without a sample (announced by the
+ * peer itself, coord/tracker.h): replaces the one we remember, if we
+ * remember node, so the next fit uses where the peer is now. Our own
+ * coordinate does not move. MF_EINVAL (counted as a rejection) for an
+ * invalid one, MF_ENOTFOUND when node is not in our table. */
+int mf_coord_client_observe(struct mf_coord_client *c, const char *node,
+			    const struct mf_coord *other);
 
 /* Drops what we remember of node (serf ForgetNode). */
 void mf_coord_client_forget(struct mf_coord_client *c, const char *node);

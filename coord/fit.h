@@ -23,8 +23,24 @@
  * (distance > 3 x its RTT + 10 x rtt_floor, e.g. reflected through the
  * centre of a nearly one-dimensional embedding), the same iterations run
  * once more from that peer's vector, and that result is kept if its
- * objective is below half the first's. So one call costs at most twice the
- * iterations; it is still deterministic.
+ * objective is below half the first's.
+ *
+ * Whole clusters: the servers of one DC sit a fraction of a millisecond
+ * apart and fit each other almost exactly, so a DC that settled on the
+ * wrong side of the embedding (mirrored through another DC) stays there:
+ * leaving alone costs each member far more against its DC mates than it
+ * gains against everyone else, and the robust loss makes the far samples,
+ * grossly off, nearly weightless. So when we have near samples (RTT
+ * within rtt_floor: DC-mates) and the far sample (RTT beyond
+ * rtt_floor) that contributes most to the objective is off by more than
+ * MF_COORD_FIT_MIRROR_RESIDUAL, the iterations also run from the mirror
+ * point (that peer's place plus its RTT, away from where we are) with the
+ * near samples set aside, and that result is kept if its objective over
+ * the far samples is below half ours. Each mate decides the same from the
+ * same far samples, and once away a mate's now grossly-off sample weighs
+ * next to nothing, so the cluster crosses over one member at a time.
+ * So one call costs at most three times the iterations; it is still
+ * deterministic.
  */
 #ifndef MF_COORD_FIT_H
 #define MF_COORD_FIT_H
@@ -34,6 +50,10 @@
 #include "coord/config.h"
 #include "coord/coordinate.h"
 #include "coord/rng.h"
+
+/* Samples for which the mirror start is tried (a stack buffer). */
+#define MF_COORD_FIT_MIRROR_MAX 1024
+#define MF_COORD_FIT_MIRROR_RESIDUAL 0.5
 
 struct mf_coord_sample {
 	const struct mf_coord *peer; /* valid, compatible */

@@ -9,11 +9,15 @@
  */
 #include "coord/tracker.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <msgpack.h>
+
 #include "coord/wire.h"
 #include "gossip/err.h"
+#include "gossip/serf.h"
 
 /* Index of name, or where it would go (*found = false). */
 static size_t find(const struct mf_coord_tracker *t, const char *name, bool *found)
@@ -133,6 +137,90 @@ void mf_coord_tracker_delegate(struct mf_coord_tracker *t, struct mf_pool_delega
 	d->ctx = t;
 	d->ack_payload = mf_coord_tracker_ack_payload;
 	d->on_ack = mf_coord_tracker_on_ack;
+	d->on_user_msg = mf_coord_tracker_on_user_msg;
+}
+
+/* --- announcements (tracker.h) -------------------------------------------- */
+
+/* How far a coordinate moved, in seconds of RTT it can change. */
+static double moved(const struct mf_coord *a, const struct mf_coord *b)
+{
+	return mf_coord_vec_distance(a, b) + fabs(a->height - b->height) +
+	       fabs(a->adjustment - b->adjustment);
+}
+
+size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_t cap)
+{
+	struct mf_coord c;
+	const struct mf_coord_client *cl = &t->client;
+	if (cl->cfg.mode != MF_COORD_MODE_FIT || cl->stats.updates == 0)
+		return 0;
+	mf_coord_client_get(cl, &c);
+	if (t->has_announced &&
+	    moved(&c, &t->announced) <= MF_COORD_TRACKER_ANNOUNCE_MOVE * cl->rtt_median)
+		return 0;
+	size_t name_len = strlen(t->self), len = 0;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	if (msgpack_pack_str(&pk, name_len) || msgpack_pack_str_body(&pk, t->self, name_len) ||
+	    cap < 2 + sb.size ||
+	    mf_coord_wire_encode(&c, buf + 2 + sb.size, cap - 2 - sb.size, &len) != 0) {
+		msgpack_sbuffer_destroy(&sb);
+		t->stats.encode_errors++;
+		return 0;
+	}
+	buf[0] = MF_SERF_MSG_MESHFED;
+	buf[1] = MF_COORD_TRACKER_MSG_ANNOUNCE;
+	memcpy(buf + 2, sb.data, sb.size);
+	len += 2 + sb.size;
+	msgpack_sbuffer_destroy(&sb);
+	t->announced = c;
+	t->has_announced = true;
+	t->stats.announced++;
+	return len;
+}
+
+int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool)
+{
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	size_t n = mf_coord_tracker_announce(t, buf, sizeof(buf));
+	if (n == 0 || pool == NULL)
+		return 0;
+	return mf_pool_broadcast_user(pool, MF_COORD_TRACKER_ANNOUNCE_KEY, buf, n);
+}
+
+void mf_coord_tracker_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct mf_coord_tracker *t = ctx;
+	if (len < 2 || msg[0] != MF_SERF_MSG_MESHFED || msg[1] != MF_COORD_TRACKER_MSG_ANNOUNCE)
+		return;
+	msgpack_unpacked u;
+	size_t off = 0;
+	char node[MF_NAME_MAX + 1];
+	struct mf_coord c;
+	bool ok = false;
+	msgpack_unpacked_init(&u);
+	if (msgpack_unpack_next(&u, (const char *)msg + 2, len - 2, &off) == MSGPACK_UNPACK_SUCCESS &&
+	    u.data.type == MSGPACK_OBJECT_STR && u.data.via.str.size > 0 &&
+	    u.data.via.str.size <= MF_NAME_MAX &&
+	    !memchr(u.data.via.str.ptr, '\0', u.data.via.str.size)) {
+		memcpy(node, u.data.via.str.ptr, u.data.via.str.size);
+		node[u.data.via.str.size] = '\0';
+		ok = strcmp(node, t->self) != 0 &&
+		     mf_coord_wire_decode(msg + 2 + off, len - 2 - off, &c) == 0;
+	}
+	msgpack_unpacked_destroy(&u);
+	/* The client checks the values; a peer we hold no samples of is still
+	 * worth caching (estimates between others). */
+	int rc = ok ? mf_coord_client_observe(&t->client, node, &c) : MF_EINVAL;
+	if (rc != 0 && rc != MF_ENOTFOUND) {
+		t->stats.bad_announces++;
+		return;
+	}
+	t->stats.announces_in++;
+	(void)store(t, node, &c);
 }
 
 void mf_coord_tracker_on_event(struct mf_coord_tracker *t, const struct mf_pool_event *ev)

@@ -12,7 +12,8 @@
  * what we know.
  *
  * Plugging it in (ctx is the tracker):
- *  - alone: mf_coord_tracker_delegate(t, &cfg.delegate);
+ *  - alone: mf_coord_tracker_delegate(t, &cfg.delegate), and
+ *    mf_coord_tracker_announce_to(t, pool) after each on_ack;
  *  - next to other hooks that need their own ctx (the agent's serf glue):
  *    a multiplexing delegate whose ack_payload / on_ack call
  *    mf_coord_tracker_ack_payload(t, ...) / mf_coord_tracker_on_ack(t, ...);
@@ -41,11 +42,36 @@
 #include <stdint.h>
 
 #include "coord/client.h"
+#include "coord/wire.h"
 #include "gossip/pool.h"
 
 /* Members whose coordinate we remember; a bound against a pool flooded
  * with names. Beyond it new members are counted (stats.full), not kept. */
 #define MF_COORD_TRACKER_MAX 65536
+
+/* Announcements (meshfed peers only; serf never sends them and ignores
+ * them): a serf peer learns a coordinate only from the acks to its own
+ * probes, so in a pool of n members it sees each one's coordinate every n
+ * probe intervals, and fits against positions up to that old (a minute in
+ * 13 members of `wan`). While coordinates settle that staleness, not the
+ * samples, is what makes convergence slow. So a meshfed agent whose
+ * coordinate moved by more than MF_COORD_TRACKER_ANNOUNCE_MOVE of its
+ * median RTT since it last said so gossips it, transmit-limited, keyed
+ * MF_COORD_TRACKER_ANNOUNCE_KEY (a newer one replaces one still queued),
+ * and receivers take it as the member's latest coordinate: in the cache
+ * and, when they hold RTT samples of it, for their next fit. A settled
+ * coordinate hardly moves, so a settled pool announces next to nothing.
+ * Not re-gossiped: each reaches the pool's transmit limit of members.
+ *
+ *   +------+------+--------------------+---------------------------------+
+ *   | 0xc8 | 0x02 | node: msgpack str  | serf ack payload (coord/wire.h) |
+ *   +------+------+--------------------+---------------------------------+
+ *     MF_SERF_MSG_MESHFED, MF_COORD_TRACKER_MSG_ANNOUNCE
+ */
+#define MF_COORD_TRACKER_MSG_ANNOUNCE 2
+#define MF_COORD_TRACKER_ANNOUNCE_KEY "mf-coord"
+#define MF_COORD_TRACKER_ANNOUNCE_MOVE 0.02
+#define MF_COORD_TRACKER_ANNOUNCE_MAX (2 + 5 + MF_NAME_MAX + MF_COORD_WIRE_MAX)
 
 struct mf_coord_tracker_stats {
 	uint64_t acks;          /* on_ack calls */
@@ -56,6 +82,9 @@ struct mf_coord_tracker_stats {
 	uint64_t encode_errors; /* ack_payload given too small a buffer */
 	uint64_t full;          /* coordinates not kept: MF_COORD_TRACKER_MAX */
 	uint64_t forgotten;     /* members forgotten (reaped) */
+	uint64_t announced;     /* our coordinate gossiped */
+	uint64_t announces_in;  /* announcements of others taken */
+	uint64_t bad_announces; /* undecodable, about us, or refused */
 };
 
 /* The latest coordinate of one member. */
@@ -70,6 +99,8 @@ struct mf_coord_tracker {
 	struct mf_coord_tracker_entry *entries; /* sorted by name (strcmp) */
 	size_t n_entries, cap_entries;
 	struct mf_coord_tracker_stats stats;
+	struct mf_coord announced; /* what we last announced */
+	bool has_announced;
 };
 
 /* One member as the caller sees it, for the DC estimates. */
@@ -103,8 +134,21 @@ size_t mf_coord_tracker_ack_payload(void *ctx, uint8_t *buf, size_t cap);
 void mf_coord_tracker_on_ack(void *ctx, const char *node, const uint8_t *payload,
 			     size_t len, mf_time_t rtt);
 
-/* Sets d->ctx, d->ack_payload and d->on_ack; leaves the other hooks. */
+/* Sets d->ctx, d->ack_payload, d->on_ack and d->on_user_msg (announcements
+ * only); leaves the other hooks. */
 void mf_coord_tracker_delegate(struct mf_coord_tracker *t, struct mf_pool_delegate *d);
+
+/* Our announcement into buf when one is due (meshfed's fit mode only: a
+ * serf-mode client stays as quiet as serf), marked as sent; 0 when not due
+ * or cap is too small. */
+size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_t cap);
+/* The same, queued in pool (after every on_ack: the agent's and the
+ * simulator's delegates call it there). 0 or the pool's error. */
+int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool);
+/* struct mf_pool_delegate's on_user_msg, ctx = the tracker: takes
+ * announcements ([MF_SERF_MSG_MESHFED][MF_COORD_TRACKER_MSG_ANNOUNCE]...),
+ * ignores every other message. A bad one is counted and dropped. */
+void mf_coord_tracker_on_user_msg(void *ctx, const uint8_t *msg, size_t len);
 
 /* Forgets a member on MF_EV_REAPED; ignores every other event. */
 void mf_coord_tracker_on_event(struct mf_coord_tracker *t, const struct mf_pool_event *ev);

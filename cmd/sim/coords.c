@@ -25,6 +25,14 @@ static void on_ack(void *ctx, const char *node, const uint8_t *payload, size_t l
 	if (f > 0)
 		rtt = (mf_time_t)((double)rtt * (1.0 + f * (2.0 * mf_rng_unit(&nd->owner->rng) - 1.0)));
 	mf_coord_tracker_on_ack(&nd->tracker, node, payload, len, rtt);
+	if (nd->owner->net)
+		(void)mf_coord_tracker_announce_to(&nd->tracker, mf_simnet_pool(nd->owner->net, nd->i));
+}
+
+static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct mf_sim_coord_node *nd = ctx;
+	mf_coord_tracker_on_user_msg(&nd->tracker, msg, len);
 }
 
 int mf_sim_coords_init(struct mf_sim_coords *c, size_t n, const double *rtt_s,
@@ -119,6 +127,7 @@ void mf_sim_coords_configure(struct mf_sim_coords *c, size_t i, struct mf_pool_c
 	pc->delegate.ctx = nd;
 	pc->delegate.ack_payload = ack_payload;
 	pc->delegate.on_ack = on_ack;
+	pc->delegate.on_user_msg = on_user_msg;
 }
 
 void mf_sim_coords_event(struct mf_sim_coords *c, size_t i, const struct mf_pool_event *ev)
@@ -276,6 +285,12 @@ int mf_sim_coords_eval(struct mf_sim_coords *c, struct mf_simnet *net, struct mf
 			if (mf_coord_tracker_get(&a->tracker, b->tracker.self, &seen) == 0) {
 				d = mf_coord_distance(&c->now[i], &seen);
 				c->view[nv++] = fabs(d - actual) / actual;
+				/* `serf rtt` on a serf agent, to members beyond its DC */
+				if (a->serf && actual >= 0.010) {
+					out->serf_view_max =
+						fmax(out->serf_view_max, fabs(d - actual) / actual);
+					out->serf_pairs++;
+				}
 			}
 		}
 	}

@@ -59,6 +59,9 @@ struct mf_sim_coords {
 	uint64_t seed;
 	double noise;
 	const double *rtt_s;   /* n*n true RTTs in seconds, not owned; <= 0 skipped */
+	/* The pools' network, set once it exists: announcements (coord/
+	 * tracker.h) go into node i's current pool (not owned). */
+	struct mf_simnet *net;
 	struct mf_rng rng;     /* noise */
 	struct mf_coord *now;  /* scratch: current coordinates */
 	/* datacenters (optional, mf_sim_coords_set_dcs; not owned) */
@@ -83,6 +86,8 @@ struct mf_sim_coord_err {
 	double dc_max;                /* worst DC distance by coordinates */
 	size_t dc_pair_pairs;         /* (member, DC pair without its DC) scored */
 	double dc_pair_max;           /* worst of those, dc_pair_rtt */
+	size_t serf_pairs;            /* (serf node, member >= 10 ms away) scored */
+	double serf_view_max;         /* worst of those: what `serf rtt` prints */
 	uint64_t rejected, bad_payload; /* summed over trackers */
 };
 

@@ -416,6 +416,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "meshfed-sim: %s\n", mf_strerror(rc));
 		goto out;
 	}
+	s.coords.net = net;
 	mf_pool_timing_profile(&timing, a.profile);
 	mf_rng_seed(&rng, a.seed ^ 0x10171ULL);
 	for (size_t i = 1; i < n; i++) {

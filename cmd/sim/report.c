@@ -225,6 +225,9 @@ int mf_sim_report_json(const struct mf_sim_report *r, FILE *out)
 				if (c->dc_pair_pairs > 0)
 					json_object_set_new(o, "dc_pair_max_rel_err",
 							    real_or_null(c->dc_pair_max));
+				if (c->serf_pairs > 0)
+					json_object_set_new(o, "serf_view_max_rel_err",
+							    real_or_null(c->serf_view_max));
 			}
 		}
 		json_array_append_new(rounds, o);

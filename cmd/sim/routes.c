@@ -72,7 +72,12 @@ static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size
 static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct member *m = ctx;
-	mf_routing_node_on_user_msg(m->slot, msg, len);
+	if (len >= 2 && msg[0] == MF_SERF_MSG_MESHFED && msg[1] == MF_COORD_TRACKER_MSG_ANNOUNCE) {
+		if (m->coord.on_user_msg)
+			m->coord.on_user_msg(m->coord.ctx, msg, len);
+	} else {
+		mf_routing_node_on_user_msg(m->slot, msg, len);
+	}
 }
 
 static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
@@ -575,6 +580,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		fprintf(err, "meshfed-sim: %s\n", mf_strerror(rc));
 		goto out;
 	}
+	s.coords.net = s.net;
 	refresh_slots(&s);
 
 	/* Joins as in the coordinate runs: one after the other, 10 ms apart,

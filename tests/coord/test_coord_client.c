@@ -3,6 +3,7 @@
  * invalid state, latency filter, peer table and determinism.
  */
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "coord/client.h"
@@ -275,64 +276,108 @@ static void test_bad_config_is_refused(void)
 }
 
 /* The 4-DC WAN emulator geometry (tests/sim/fixtures/wanem_four_dcs.json):
- * the DCs lie on a line (dc1 0, dc2 20, dc3 80, dc4 200 ms), so a dc4
- * server reflected through the centre is a local minimum of the robust fit,
- * as seen with real agents. Peers sit where they were then (errors too: its
- * DC-mates unsure, the rest settled); we start at the mirror image of our
- * DC-mates and must come back next to them within two rounds of probes. */
-static void test_node_at_mirror_image_of_its_dc_returns_to_it(void)
+ * the DCs lie on a line (dc1 0, dc2 20, dc3 80, dc4 200 ms), along a
+ * direction spread over all axes, centred. We are a dc4 server; peers[] are
+ * dc1 x4, dc2 x3, dc3 x3 and our two dc4 mates (the last two), RTTs from
+ * us: 200 - position, mates mate_rtt. mirrored: the mates sit at dc4's
+ * mirror image through dc2 (20 - 180 ms) instead of at 200. */
+#define LINE_PEERS 12
+#define LINE_MATES 2
+static void line_peers(struct mf_coord *peers, char names[][16], double *rtt, bool mirrored,
+		       double mate_error, double mate_rtt)
 {
 	static const double pos[4] = {0.0, 0.020, 0.080, 0.200};
-	static const unsigned per_dc[4] = {4, 3, 3, 2}; /* dc4: our two mates */
-	struct mf_coord peers[12];
-	char names[12][16];
-	double rtt[12];
-	unsigned n = 0;
-	mf_coord_config_default(&cfg);
-	cfg.seed = 4;
-	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
-	/* A line through the centre along a direction spread over all axes. */
+	static const unsigned per_dc[4] = {4, 3, 3, LINE_MATES};
 	double dir[8] = {0.12, 0.43, 0.82, -0.10, -0.10, 0.46, 0.66, 0.04}, nd = 0.0;
+	unsigned n = 0;
 	for (unsigned i = 0; i < 8; i++)
 		nd += dir[i] * dir[i];
 	for (unsigned dc = 0; dc < 4; dc++)
 		for (unsigned k = 0; k < per_dc[dc]; k++, n++) {
 			mf_coord_init(&peers[n], &cfg);
-			double t = pos[dc] - 0.0692; /* centred */
+			double t = (dc == 3 && mirrored ? 0.020 - 0.180 : pos[dc]) - 0.0692;
 			for (unsigned i = 0; i < 8; i++)
 				peers[n].vec[i] = t * dir[i] / sqrt(nd) + 1e-5 * (double)k;
 			peers[n].height = 0.0001;
-			peers[n].error = dc == 3 ? 0.9 : 0.05;
-			snprintf(names[n], sizeof(names[n]), "dc%u-s%u", dc + 1, k + 2);
-			rtt[n] = dc == 3 ? 0.0002 : 0.200 - pos[dc];
+			peers[n].error = dc == 3 ? mate_error : 0.05;
+			snprintf(names[n], 16, "dc%u-s%u", dc + 1, k + 2);
+			rtt[n] = dc == 3 ? mate_rtt : 0.200 - pos[dc];
 		}
+}
+
+/* Probes peers round-robin, as SWIM does, for up to 20 rounds; returns the
+ * update after which our distance to each of the first `check` peers is
+ * within 10% + 10 ms of its RTT, or 0 if never. */
+static unsigned probe_until_fitted(struct mf_coord *peers, char names[][16], const double *rtt,
+				   unsigned check)
+{
+	double d;
+	for (unsigned u = 0; u < 20 * LINE_PEERS; u++) {
+		unsigned i = u % LINE_PEERS;
+		CU_ASSERT_FATAL(mf_coord_client_update(&cl, names[i], &peers[i], rtt[i], NULL) ==
+				MF_OK);
+		unsigned ok = 1;
+		for (unsigned j = 0; j < check; j++) {
+			mf_coord_client_distance(&cl, &peers[j], &d);
+			if (fabs(d - rtt[j]) > 0.1 * rtt[j] + 0.010)
+				ok = 0;
+		}
+		if (ok)
+			return u + 1;
+	}
+	return 0;
+}
+
+/* A dc4 server reflected through the centre is a local minimum of the
+ * robust fit, as seen with real agents. Peers sit where they were then
+ * (errors too: its DC-mates unsure, the rest settled); we start at the
+ * mirror image of our DC-mates and must come back next to them within two
+ * rounds of probes. Before the restart in coord/fit.c: 144 updates. */
+static void test_node_at_mirror_image_of_its_dc_returns_to_it(void)
+{
+	struct mf_coord peers[LINE_PEERS];
+	char names[LINE_PEERS][16];
+	double rtt[LINE_PEERS], d;
+	mf_coord_config_default(&cfg);
+	cfg.seed = 4;
+	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+	line_peers(peers, names, rtt, false, 0.9, 0.0002);
 	/* Start reflected: minus our mates' vector, as observed (error 1.185,
 	 * height 3.1 ms). */
-	struct mf_coord start = peers[n - 1];
+	struct mf_coord start = peers[LINE_PEERS - 1];
 	for (unsigned i = 0; i < 8; i++)
 		start.vec[i] = -start.vec[i];
 	start.height = 0.0031;
 	start.error = 1.185;
 	CU_ASSERT_FATAL(mf_coord_client_set(&cl, &start) == MF_OK);
-	double d;
-	mf_coord_client_distance(&cl, &peers[n - 1], &d);
+	mf_coord_client_distance(&cl, &peers[LINE_PEERS - 1], &d);
 	CU_ASSERT_FATAL(d > 0.25);
-	/* Probed round-robin, as SWIM does; back when within 10% (+10 ms) of
-	 * every true RTT. Before the restart in coord/fit.c: 144 updates. */
-	unsigned back = 0;
-	for (unsigned u = 0; u < 20 * n && !back; u++) {
-		unsigned i = u % n;
-		CU_ASSERT_FATAL(mf_coord_client_update(&cl, names[i], &peers[i],
-						       rtt[i], NULL) == MF_OK);
-		unsigned ok = 1;
-		for (unsigned j = 0; j < n; j++) {
-			mf_coord_client_distance(&cl, &peers[j], &d);
-			if (fabs(d - rtt[j]) > 0.1 * rtt[j] + 0.010)
-				ok = 0;
-		}
-		back = ok ? u + 1 : 0;
-	}
-	CU_ASSERT(back > 0 && back <= 2 * n);
+	unsigned back = probe_until_fitted(peers, names, rtt, LINE_PEERS);
+	CU_ASSERT(back > 0 && back <= 2 * LINE_PEERS);
+	mf_coord_client_free(&cl);
+}
+
+/* The same line, but the whole of dc4 settled mirrored (its servers
+ * confident and a fraction of a millisecond from each other, as real
+ * agents showed after the restart above): a member must still cross over
+ * to where the other DCs say it is, though its mates stay behind in this
+ * static picture; each mate then decides the same from the same samples.
+ * Before coord/fit.c's mirror start: never. */
+static void test_node_of_a_mirrored_dc_crosses_over_without_its_mates(void)
+{
+	struct mf_coord peers[LINE_PEERS];
+	char names[LINE_PEERS][16];
+	double rtt[LINE_PEERS];
+	mf_coord_config_default(&cfg);
+	cfg.seed = 5;
+	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+	line_peers(peers, names, rtt, true, 0.05, 0.0003);
+	struct mf_coord start = peers[LINE_PEERS - 1];
+	start.vec[0] += 1e-5;
+	start.error = 0.2;
+	CU_ASSERT_FATAL(mf_coord_client_set(&cl, &start) == MF_OK);
+	unsigned across = probe_until_fitted(peers, names, rtt, LINE_PEERS - LINE_MATES);
+	CU_ASSERT(across > 0 && across <= 2 * LINE_PEERS);
 	mf_coord_client_free(&cl);
 }
 
@@ -360,6 +405,8 @@ int main(void)
 		{"forget drops a peer", test_forget_drops_a_peer},
 		{"node at the mirror image of its DC returns to it",
 		 test_node_at_mirror_image_of_its_dc_returns_to_it},
+		{"node of a mirrored DC crosses over without its mates",
+		 test_node_of_a_mirrored_dc_crosses_over_without_its_mates},
 		{"estimate falls back to coordinates for unmeasured peers",
 		 test_estimate_falls_back_to_coordinates_for_unmeasured_peers},
 		{"peer table is bounded and evicts the stalest",

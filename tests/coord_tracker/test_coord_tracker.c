@@ -340,24 +340,144 @@ static void test_dc_pair_rtt_is_the_median_over_all_server_pairs(void)
 	mf_coord_tracker_free(&t);
 }
 
-static void user_msg(void *ctx, const uint8_t *msg, size_t len)
+static void local_state_hook(void *ctx, const uint8_t *buf, size_t len, bool join)
 {
-	(void)ctx, (void)msg, (void)len;
+	(void)ctx, (void)buf, (void)len, (void)join;
 }
 
-static void test_delegate_sets_only_the_coordinate_hooks(void)
+static void test_delegate_sets_the_coordinate_hooks_only(void)
 {
 	struct mf_coord_tracker t;
 	struct mf_pool_delegate d = { 0 };
 	int other;
 	d.ctx = &other;
-	d.on_user_msg = user_msg;
+	d.merge_remote_state = local_state_hook;
 	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
 	mf_coord_tracker_delegate(&t, &d);
 	CU_ASSERT_PTR_EQUAL(d.ctx, &t);
 	CU_ASSERT_PTR_EQUAL(d.ack_payload, mf_coord_tracker_ack_payload);
 	CU_ASSERT_PTR_EQUAL(d.on_ack, mf_coord_tracker_on_ack);
-	CU_ASSERT(d.on_user_msg == user_msg);
+	CU_ASSERT_PTR_EQUAL(d.on_user_msg, mf_coord_tracker_on_user_msg);
+	CU_ASSERT(d.merge_remote_state == local_state_hook);
+	CU_ASSERT_PTR_NULL(d.local_state);
+	mf_coord_tracker_free(&t);
+}
+
+/* --- announcements ----------------------------------------------------------*/
+
+static void test_announcement_is_due_after_a_sample_and_then_only_after_a_move(void)
+{
+	struct mf_coord_tracker t;
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	struct mf_coord b = coord_at(0.020, 0);
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_announce(&t, buf, sizeof(buf)), 0); /* nothing learnt */
+	ack(&t, "b", &b, 20);
+	size_t n = mf_coord_tracker_announce(&t, buf, sizeof(buf));
+	CU_ASSERT(n > 2);
+	CU_ASSERT_EQUAL(buf[0], 200);
+	CU_ASSERT_EQUAL(buf[1], MF_COORD_TRACKER_MSG_ANNOUNCE);
+	CU_ASSERT_EQUAL(mf_coord_tracker_announce(&t, buf, sizeof(buf)), 0); /* same place */
+	struct mf_coord far = coord_at(0.5, 0.5);
+	CU_ASSERT_EQUAL(mf_coord_client_set(&t.client, &far), 0);
+	CU_ASSERT(mf_coord_tracker_announce(&t, buf, sizeof(buf)) > 2);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announced, 2);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_serf_mode_never_announces(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord_config cfg;
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	struct mf_coord b = coord_at(0.020, 0);
+	mf_coord_config_default(&cfg);
+	cfg.mode = MF_COORD_MODE_SERF;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", &cfg), 0);
+	ack(&t, "b", &b, 20);
+	CU_ASSERT_EQUAL(mf_coord_tracker_announce(&t, buf, sizeof(buf)), 0);
+	mf_coord_tracker_free(&t);
+}
+
+/* b's announcement, as b's tracker builds it, at coordinate at. */
+static size_t announcement_of_b(struct mf_coord at, uint8_t *buf, size_t cap)
+{
+	struct mf_coord_tracker b;
+	struct mf_coord c = coord_at(0, 0);
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&b, "b", NULL), 0);
+	ack(&b, "c", &c, 20);
+	CU_ASSERT_EQUAL(mf_coord_client_set(&b.client, &at), 0);
+	size_t n = mf_coord_tracker_announce(&b, buf, cap);
+	mf_coord_tracker_free(&b);
+	return n;
+}
+
+static void test_announcement_is_the_members_latest_coordinate_for_the_next_fit(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord got, old = coord_at(0.010, 0), now = coord_at(0.030, 0.002);
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &old, 20);
+	size_t n = announcement_of_b(now, buf, sizeof(buf));
+	CU_ASSERT_FATAL(n > 2);
+	mf_coord_tracker_on_user_msg(&t, buf, n);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announces_in, 1);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), 0);
+	CU_ASSERT_DOUBLE_EQUAL(got.vec[0], 0.030, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(got.vec[1], 0.002, 1e-12);
+	/* the client's table too: what its next fit anchors to */
+	CU_ASSERT_DOUBLE_EQUAL(t.client.peers[0].coord.vec[0], 0.030, 1e-12);
+	CU_ASSERT_EQUAL(t.client.peers[0].nsamples, 1); /* no sample added */
+	mf_coord_tracker_free(&t);
+}
+
+static void test_announcement_of_an_unsampled_member_is_cached(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord got;
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	size_t n = announcement_of_b(coord_at(0.040, 0), buf, sizeof(buf));
+	mf_coord_tracker_on_user_msg(&t, buf, n);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), 0);
+	CU_ASSERT_EQUAL(t.client.npeers, 0);
+	mf_coord_tracker_free(&t);
+}
+
+static void test_bad_or_self_announcements_are_counted_and_change_nothing(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord got;
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "b", NULL), 0);
+	size_t n = announcement_of_b(coord_at(0.040, 0), buf, sizeof(buf));
+	mf_coord_tracker_on_user_msg(&t, buf, n); /* about ourselves */
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->bad_announces, 1);
+	mf_coord_tracker_free(&t);
+
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	mf_coord_tracker_on_user_msg(&t, buf, n - 10); /* cut */
+	const uint8_t garbage[] = {200, MF_COORD_TRACKER_MSG_ANNOUNCE, 0xc1, 0x01};
+	mf_coord_tracker_on_user_msg(&t, garbage, sizeof(garbage));
+	struct mf_coord nan_at = coord_at(NAN, 0);
+	uint8_t nb[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	size_t nn = announcement_of_b(coord_at(0.040, 0), nb, sizeof(nb));
+	/* the same message with the first vector component made NaN */
+	uint8_t enc[MF_COORD_WIRE_MAX];
+	size_t elen = 0;
+	CU_ASSERT_EQUAL(mf_coord_wire_encode(&nan_at, enc, sizeof(enc), &elen), 0);
+	CU_ASSERT_FATAL(nn > elen);
+	memcpy(nb + nn - elen, enc, elen);
+	mf_coord_tracker_on_user_msg(&t, nb, nn);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->bad_announces, 3);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announces_in, 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), MF_ENOTFOUND);
+	/* other messages are not ours: ignored, not counted */
+	const uint8_t advert[] = {200, 1, 0x80}, serf[] = {0, 0x80};
+	mf_coord_tracker_on_user_msg(&t, advert, sizeof(advert));
+	mf_coord_tracker_on_user_msg(&t, serf, sizeof(serf));
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->bad_announces, 3);
 	mf_coord_tracker_free(&t);
 }
 
@@ -421,7 +541,12 @@ int main(void)
 		T(test_dc_rtt_best_uses_our_measurements),
 		T(test_dc_rtt_without_coordinates_is_not_found),
 		T(test_dc_pair_rtt_is_the_median_over_all_server_pairs),
-		T(test_delegate_sets_only_the_coordinate_hooks),
+		T(test_delegate_sets_the_coordinate_hooks_only),
+		T(test_announcement_is_due_after_a_sample_and_then_only_after_a_move),
+		T(test_serf_mode_never_announces),
+		T(test_announcement_is_the_members_latest_coordinate_for_the_next_fit),
+		T(test_announcement_of_an_unsampled_member_is_cached),
+		T(test_bad_or_self_announcements_are_counted_and_change_nothing),
 		T(test_bad_name_or_config_is_refused),
 		T(test_many_members_stay_sorted_and_findable),
 #undef T
