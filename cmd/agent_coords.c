@@ -103,6 +103,24 @@ static json_t *coord_json(const char *pool, const char *node, bool self,
 			 "height", c->height);
 }
 
+/* The raw RTT samples the filter holds for node, oldest first. */
+static json_t *samples_json(const struct mf_coord_client *c, const char *node)
+{
+	json_t *arr = json_array();
+	for (unsigned i = 0; arr && i < c->npeers; i++) {
+		const struct mf_coord_peer *p = &c->peers[i];
+		if (strcmp(p->name, node) != 0)
+			continue;
+		unsigned size = c->cfg.latency_filter_size;
+		for (unsigned k = 0; k < p->nsamples; k++) {
+			unsigned at = (p->next + size - p->nsamples + k) % size;
+			json_array_append_new(arr, json_real(p->samples[at] * 1e3));
+		}
+		break;
+	}
+	return arr;
+}
+
 json_t *mf_agent_coords(struct mf_agent *a, const json_t *req)
 {
 	const char *pool = json_string_value(json_object_get(req, "pool"));
@@ -118,9 +136,20 @@ json_t *mf_agent_coords(struct mf_agent *a, const json_t *req)
 		json_array_append_new(arr, coord_json(ap->name, a->cfg.node, true, &self));
 		for (size_t k = 0; k < ap->tracker.n_entries; k++) {
 			const struct mf_coord_tracker_entry *e = &ap->tracker.entries[k];
-			if (strcmp(e->name, a->cfg.node) != 0)
-				json_array_append_new(arr, coord_json(ap->name, e->name, false,
-								      &e->coord));
+			if (strcmp(e->name, a->cfg.node) == 0)
+				continue;
+			json_t *o = coord_json(ap->name, e->name, false, &e->coord);
+			/* Our own filtered RTT to it, where we probed it: what the
+			 * coordinates are fitted to, and what `rtt -dc` prefers. */
+			double rtt;
+			int measured = 0;
+			if (o && mf_coord_client_estimate(&ap->tracker.client, e->name, NULL, &rtt,
+							  &measured) == 0 && measured) {
+				json_object_set_new(o, "measured_ms", json_real(rtt * 1e3));
+				json_object_set_new(o, "samples_ms",
+						    samples_json(&ap->tracker.client, e->name));
+			}
+			json_array_append_new(arr, o);
 		}
 	}
 	return json_pack("{s:b,s:o}", "ok", 1, "coords", arr);

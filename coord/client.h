@@ -53,7 +53,7 @@ struct mf_coord_peer {
 	double samples[MF_COORD_FILTER_MAX];     /* raw RTTs, ring */
 	unsigned nsamples;                       /* filled, <= filter size */
 	unsigned next;                           /* ring write index */
-	double rtt;                              /* median of samples */
+	double rtt;                              /* filtered: median of samples (lower in fit mode) */
 	uint64_t tick;                           /* our update count at last sample */
 };
 
@@ -112,9 +112,10 @@ int mf_coord_client_distance(const struct mf_coord_client *c,
 /* Best RTT estimate to node, in seconds. If we remember a measurement
  * (*measured = 1): its filtered value, blended (when other is given and at
  * least two samples are filtered) with the coordinate distance by inverse
- * variance: the spread of the filter against our error estimate, so a
- * steady path is reported as measured and a noisy one leans on the
- * coordinates. Otherwise the coordinate distance to other (*measured = 0).
+ * variance: the spread of the filter below its value (twice the filtered
+ * value minus the smallest sample; a late sample does not count, delay
+ * only adds) against our error estimate, so a steady path is reported as
+ * measured and a noisy one leans on the coordinates. Otherwise the coordinate distance to other (*measured = 0).
  * MF_ENOTFOUND if neither is available, MF_EINVAL for a bad other. */
 int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
 			     const struct mf_coord *other, double *out,

@@ -67,6 +67,8 @@ struct mf_coord_sample {
  * >= height min and the adjustment takes what is below it, so a node whose
  * links are faster than the embedding predicts gets a negative adjustment
  * (serf's DistanceTo ignores adjustments that would make a distance <= 0).
+ * The offset never exceeds any sample's RTT minus that peer's offset (a
+ * distance is at least the two offsets, whatever the vector part does).
  * rtt_floor (seconds, >= 0) caps the weight of short samples: one below
  * it weighs as one at it (the caller picks it, see fit_rtt_floor). */
 void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,

@@ -194,7 +194,9 @@ int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool)
 void mf_coord_tracker_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct mf_coord_tracker *t = ctx;
-	if (len < 2 || msg[0] != MF_SERF_MSG_MESHFED || msg[1] != MF_COORD_TRACKER_MSG_ANNOUNCE)
+	/* A serf-mode client stands for a serf agent, which drops them. */
+	if (len < 2 || msg[0] != MF_SERF_MSG_MESHFED || msg[1] != MF_COORD_TRACKER_MSG_ANNOUNCE ||
+	    t->client.cfg.mode != MF_COORD_MODE_FIT)
 		return;
 	msgpack_unpacked u;
 	size_t off = 0;

@@ -147,7 +147,8 @@ size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_
 int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool);
 /* struct mf_pool_delegate's on_user_msg, ctx = the tracker: takes
  * announcements ([MF_SERF_MSG_MESHFED][MF_COORD_TRACKER_MSG_ANNOUNCE]...),
- * ignores every other message. A bad one is counted and dropped. */
+ * ignores every other message, and all of them in serf mode (as a serf
+ * agent does). A bad one is counted and dropped. */
 void mf_coord_tracker_on_user_msg(void *ctx, const uint8_t *msg, size_t len);
 
 /* Forgets a member on MF_EV_REAPED; ignores every other event. */

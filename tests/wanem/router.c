@@ -16,7 +16,9 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -77,6 +79,10 @@ struct router {
 	int ep, tfd, sfd, ctl;
 	int64_t armed_ns;      /* deadline the timerfd is set to, 0: none */
 	int64_t wake_ns;       /* timer wake-up latency, moving average */
+	int qos;               /* /dev/cpu_dma_latency held at 0, or -1 */
+	pthread_t *warm;       /* one idle spinner per CPU (see keep_warm) */
+	size_t n_warm;
+	atomic_bool stop_warm;
 	uint8_t buf[PKT_MAX];  /* read buffer; held packets get a copy */
 };
 
@@ -403,6 +409,60 @@ static void on_ctl(struct router *r)
 			close(fd);
 }
 
+/* A SCHED_IDLE spinner pinned to one CPU: it runs only when nothing else
+ * wants that CPU, and keeps the vCPU from halting. On a VM a halted vCPU
+ * is woken through the hypervisor, milliseconds later; PM QoS alone does
+ * not stop that, and sparse traffic (one probe per member every few
+ * seconds) found every hop asleep: one echo every 5 s over a 20 ms link
+ * measured median 28.5 ms with PM QoS alone (docs/wanem.md). */
+struct warm_arg {
+	struct router *r;
+	int cpu;
+};
+
+static void *keep_warm(void *p)
+{
+	struct warm_arg a = *(struct warm_arg *)p;
+	free(p);
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(a.cpu, &set);
+	(void)pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+	struct sched_param sp = {.sched_priority = 0};
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	while (!atomic_load_explicit(&a.r->stop_warm, memory_order_relaxed))
+		__asm__ volatile("" ::: "memory");
+	return NULL;
+}
+
+static void start_warm(struct router *r)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		return;
+	r->warm = calloc((size_t)CPU_COUNT(&set), sizeof *r->warm);
+	for (int cpu = 0; r->warm && cpu < CPU_SETSIZE; cpu++) {
+		struct warm_arg *a;
+		if (!CPU_ISSET(cpu, &set) || !(a = malloc(sizeof *a)))
+			continue;
+		*a = (struct warm_arg){r, cpu};
+		if (pthread_create(&r->warm[r->n_warm], NULL, keep_warm, a) == 0)
+			r->n_warm++;
+		else
+			free(a);
+	}
+}
+
+static void stop_warm(struct router *r)
+{
+	atomic_store(&r->stop_warm, true);
+	for (size_t i = 0; i < r->n_warm; i++)
+		pthread_join(r->warm[i], NULL);
+	free(r->warm);
+	r->warm = NULL;
+	r->n_warm = 0;
+}
+
 static int setup(struct router *r)
 {
 	const struct mf_wanem_router_cfg *c = r->cfg;
@@ -451,15 +511,28 @@ static int setup(struct router *r)
 	 * priority so a busy machine does not make packets late (the kernel's
 	 * RT throttling still leaves 5 % of each CPU to everything else). */
 	prctl(PR_SET_TIMERSLACK, 1UL);
+	/* Keep every CPU out of deep idle states while we run (PM QoS, as
+	 * cyclictest does; with the spinners of keep_warm, see there).
+	 * Released when the router exits (the kernel drops the request with
+	 * the descriptor). */
+	r->qos = open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+	int32_t zero = 0;
+	if (r->qos < 0 || write(r->qos, &zero, sizeof zero) != (ssize_t)sizeof zero)
+		fprintf(stderr, "wanem router: cannot hold /dev/cpu_dma_latency at 0 (%s): "
+				"sparse traffic may see CPU wake-up latency\n",
+			strerror(errno));
 	struct sched_param sp = {.sched_priority = 1};
 	if (sched_setscheduler(0, SCHED_FIFO, &sp) < 0 &&
 	    setpriority(PRIO_PROCESS, 0, -10) < 0)
 		fprintf(stderr, "wanem router: runs at normal priority\n");
+	if (!rc)
+		start_warm(r);
 	return rc;
 }
 
 static void teardown(struct router *r)
 {
+	stop_warm(r);
 	if (r->tun)
 		for (size_t i = 0; i < r->cfg->n_hosts; i++)
 			if (r->tun[i] >= 0)
@@ -474,6 +547,8 @@ static void teardown(struct router *r)
 		close(r->tfd);
 	if (r->sfd >= 0)
 		close(r->sfd);
+	if (r->qos >= 0)
+		close(r->qos);
 	free(r->tun);
 	free(r->by_addr);
 	mf_wanem_queue_free(&r->q);
@@ -485,7 +560,7 @@ int mf_wanem_router_run(const struct mf_wanem_router_cfg *cfg)
 	struct router r;
 	memset(&r, 0, sizeof r);
 	r.cfg = cfg;
-	r.ep = r.tfd = r.sfd = r.ctl = -1;
+	r.ep = r.tfd = r.sfd = r.ctl = r.qos = -1;
 	r.wake_ns = WAKE_INIT_NS;
 	if (sodium_init() < 0)
 		return MF_EIO;
