@@ -60,8 +60,10 @@
  * MF_COORD_TRACKER_ANNOUNCE_KEY (a newer one replaces one still queued),
  * and receivers take it as the member's latest coordinate: in the cache
  * and, when they hold RTT samples of it, for their next fit. A settled
- * coordinate hardly moves, so a settled pool announces next to nothing.
- * Not re-gossiped: each reaches the pool's transmit limit of members.
+ * coordinate still moves that much now and then: 222 members send 2.1x
+ * the datagrams of a pool without announcements (docs/coordinates.md has
+ * the trade-off against the threshold). Not re-gossiped: each reaches the
+ * pool's transmit limit of members.
  *
  *   +------+------+--------------------+---------------------------------+
  *   | 0xc8 | 0x02 | node: msgpack str  | serf ack payload (coord/wire.h) |
