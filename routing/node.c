@@ -377,7 +377,7 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 {
 	struct mf_routing_node *n = sl->node;
 	if (!sl->pool || !frag->origin || !frag->node || strcmp(frag->node, n->name) == 0 ||
-	    frag->frag_count > 64 || !pool_has_dc(sl, frag->origin) ||
+	    frag->frag_count > MF_ROUTING_NODE_RELAY_FRAGS || !pool_has_dc(sl, frag->origin) ||
 	    !relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index))
 		return;
 	char key[MF_ADVERT_STR_MAX + 48];

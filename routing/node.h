@@ -35,7 +35,8 @@
  * we know (a new member learns them all at join). Gossip is epidemic, as
  * memberlist's own: a fragment newer than any seen of its origin is queued
  * again, keyed "mf-relay:<origin>:<index>", in the pool it came through
- * (the one transmit limit per member then reaches a whole large pool).
+ * (the one transmit limit per member then reaches a whole large pool),
+ * for adverts of at most MF_ROUTING_NODE_RELAY_FRAGS fragments.
  *
  * Push-pull: the routing value rides in serf's messagePushPull map under the
  * key "MeshfedRoutes" (bin: concatenated full adverts, ours first), which
@@ -82,6 +83,12 @@
 #define MF_ROUTING_NODE_TAGS_MAX 66        /* tags decoded per member: the agent's
 					    * dc, role and 64 user tags */
 #define MF_ROUTING_NODE_ASM_PENDING 64     /* partial adverts held */
+/* Adverts of at most this many fragments are relayed (epidemic). A larger
+ * one is full state of many DCs (8 fragments, 9.6 KB at 500 DCs): every
+ * member relaying it, transmit limit times, would cost each agent ~100 KB
+ * per change of any DC; those rely on their origins' transmissions,
+ * push-pull and the refresh until adverts carry deltas. */
+#define MF_ROUTING_NODE_RELAY_FRAGS 1
 
 struct mf_routing_node_target {
 	const char *dc;
