@@ -113,20 +113,32 @@ static void descend(struct mf_coord *self, const struct mf_coord_config *cfg,
  * restarts below judge a jump, so that DC-mates (near samples, the
  * heaviest) never veto a move the rest of the pool asks for. With no near
  * samples it is the whole objective. */
+/* Zeroes the base weight of the near samples (RTT within rtt_floor),
+ * keeping every base in kept[0..n) for restore_bases. */
+static void set_aside_near(struct mf_coord_sample *s, size_t n, double rtt_floor, double *kept)
+{
+	for (size_t k = 0; k < n; k++) {
+		kept[k] = s[k].base;
+		if (s[k].rtt <= rtt_floor)
+			s[k].base = 0.0;
+	}
+}
+
+static void restore_bases(struct mf_coord_sample *s, size_t n, const double *kept)
+{
+	for (size_t k = 0; k < n; k++)
+		s[k].base = kept[k];
+}
+
 static double far_stress(const struct mf_coord *self, const struct mf_coord_config *cfg,
 			 struct mf_coord_sample *s, size_t n, double rtt_floor)
 {
 	double kept[MF_COORD_FIT_MIRROR_MAX], sum;
 	if (n > MF_COORD_FIT_MIRROR_MAX)
 		return stress(self, cfg, s, n);
-	for (size_t k = 0; k < n; k++) {
-		kept[k] = s[k].base;
-		if (s[k].rtt <= rtt_floor)
-			s[k].base = 0.0;
-	}
+	set_aside_near(s, n, rtt_floor, kept);
 	sum = stress(self, cfg, s, n);
-	for (size_t k = 0; k < n; k++)
-		s[k].base = kept[k];
+	restore_bases(s, n, kept);
 	return sum;
 }
 
@@ -177,14 +189,9 @@ static void try_mirror(struct mf_coord *self, const struct mf_coord_config *cfg,
 	for (unsigned i = 0; i < alt.dim; i++)
 		alt.vec[i] = p->vec[i] + target * u[i];
 	double before = far_stress(self, cfg, s, n, rtt_floor);
-	for (size_t k = 0; k < n; k++) {
-		kept[k] = s[k].base;
-		if (s[k].rtt <= rtt_floor)
-			s[k].base = 0.0;
-	}
+	set_aside_near(s, n, rtt_floor, kept);
 	descend(&alt, cfg, s, n, min_rtt, iterations, rng);
-	for (size_t k = 0; k < n; k++)
-		s[k].base = kept[k];
+	restore_bases(s, n, kept);
 	if (far_stress(&alt, cfg, s, n, rtt_floor) < 0.5 * before)
 		*self = alt;
 }
