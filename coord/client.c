@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "coord/fit.h"
+#include "coord/select.h"
 #include "gossip/err.h"
 
 /* serf client.go updateVivaldi: RTTs and total errors are floored here. */
@@ -196,38 +197,6 @@ static void update_gravity(struct mf_coord_client *c)
 	mf_coord_apply_force(&c->coord, &c->cfg, -(f * f), &c->origin, &c->rng);
 }
 
-/* The k-th smallest of v[0..n) (Hoare's selection; reorders v). */
-static double select_kth(double *v, size_t n, size_t k)
-{
-	size_t lo = 0, hi = n - 1;
-	while (lo < hi) {
-		double pivot = v[lo + (hi - lo) / 2];
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j) {
-				double t = v[i];
-				v[i] = v[j];
-				v[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (k <= j)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			break;
-	}
-	return v[k];
-}
-
 /* Refit our coordinate to every remembered peer (coord/fit.h). */
 static void update_fit(struct mf_coord_client *c)
 {
@@ -253,7 +222,8 @@ static void update_fit(struct mf_coord_client *c)
 	}
 	/* The floor scales with our own distances (the median RTT of the
 	 * table), so it means the same in a LAN and across continents. */
-	c->rtt_median = select_kth(c->rtts, n, n / 2);
+	mf_select_kth(c->rtts, n, n / 2);
+	c->rtt_median = c->rtts[n / 2];
 	double floor = cfg->fit_rtt_floor * c->rtt_median;
 	mf_coord_fit(&c->coord, cfg, s, n, floor, cfg->fit_iterations, &c->rng);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmd/sim/coords.h"
+#include "coord/select.h"
 
 static size_t ack_payload(void *ctx, uint8_t *buf, size_t cap)
 {
@@ -136,41 +137,6 @@ void mf_sim_coords_event(struct mf_sim_coords *c, size_t i, const struct mf_pool
 		mf_coord_tracker_on_event(&c->nodes[i].tracker, ev);
 }
 
-/* Puts the k-th smallest of v[0..n) at v[k], smaller ones before it and
- * larger ones after (Hoare's selection, median-of-three pivot): quantiles
- * of n^2 pairs in linear time instead of a sort. */
-static void select_kth(double *v, size_t n, size_t k)
-{
-	size_t lo = 0, hi = n - 1;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		double a = v[lo], b = v[mid], c = v[hi];
-		double pivot = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
-		size_t i = lo, j = hi;
-		while (i <= j) {
-			while (v[i] < pivot)
-				i++;
-			while (v[j] > pivot)
-				j--;
-			if (i <= j) {
-				double t = v[i];
-				v[i] = v[j];
-				v[j] = t;
-				i++;
-				if (j == 0)
-					break;
-				j--;
-			}
-		}
-		if (k <= j && j < hi)
-			hi = j;
-		else if (k >= i)
-			lo = i;
-		else
-			return;
-	}
-}
-
 /* The quantiles of tests/coord/accuracy.c, so figures compare: median
  * v[n/2] and p90 v[(n-1)*0.9] of the sorted values. */
 static void quantiles(double *v, size_t n, double *median, double *p90)
@@ -180,10 +146,10 @@ static void quantiles(double *v, size_t n, double *median, double *p90)
 		return;
 	}
 	size_t m = n / 2, q = (size_t)(0.9 * (double)(n - 1));
-	select_kth(v, n, m);
+	mf_select_kth(v, n, m);
 	*median = v[m];
 	if (q > m) /* the p90 lies in the part above the median */
-		select_kth(v + m + 1, n - m - 1, q - m - 1);
+		mf_select_kth(v + m + 1, n - m - 1, q - m - 1);
 	*p90 = v[q];
 }
 
