@@ -6,7 +6,9 @@
  *   meshfed-sim -matrix FILE.csv | -topology FILE.json | -n N [-delay MS]
  *               [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]
  *               [-seed S] [-format table|json] [-plot FILE.png]
- *               [-kill K@ROUND ...] [-every K] [-coords fit|serf]
+ *               [-kill K@ROUND ...] [-join K@ROUND ...]
+ *               [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]
+ *               [-every K] [-coords fit|serf]
  *               [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]
  *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate best|coords]
  *               [-hysteresis PCT,MS] [-rounds R] ...
@@ -15,8 +17,9 @@
  * pool probes one member per round, so a tracker gets at most one RTT sample
  * per round, as in serf's phantom.go. Round r spans virtual time
  * [(r-1) P, r P); results are recorded at its end. Pools join one after the
- * other (each to a random earlier one, 10 ms apart) from t = 0; K@ROUND
- * kills node K at the start of round ROUND. Noise multiplies each measured
+ * other (each to a random earlier one, 10 ms apart) from t = 0; the
+ * scenario's kills, joins, partitions and heals (cmd/sim/schedule.h) take
+ * effect at the start of their round. Noise multiplies each measured
  * RTT by U[1-F, 1+F] before the tracker sees it; loss drops datagrams.
  * Reported rounds: every round up to 100 rounds, else every 10th, or every
  * K-th with -every K; rounds 1, 10, 50, 100, 200, 500 and the last are
@@ -24,6 +27,7 @@
  *
  * Layout: simnet.c (the network), coords.c (trackers and their error),
  * report.c (metrics and output), plot.c (gnuplot), matrix.c (RTT CSV),
+ * schedule.c (the scenario),
  * topo.c (topology file -> member matrix), routes.c (-routes: the routing
  * tables of a topology), this file (arguments, scenario).
  */
@@ -37,16 +41,12 @@
 #include "cmd/sim/plot.h"
 #include "cmd/sim/report.h"
 #include "cmd/sim/routes.h"
+#include "cmd/sim/schedule.h"
 #include "cmd/sim/simnet.h"
 #include "cmd/sim/topo.h"
 #include "gossip/rng.h"
 
-#define MAX_KILLS 256
-
-struct kill {
-	size_t node;
-	int round;
-};
+#define MAX_SERF 256
 
 struct args {
 	const char *matrix, *topology, *plot;
@@ -58,9 +58,8 @@ struct args {
 	double rtt_power; /* < 0: the client's default */
 	double rtt_floor; /* < 0: the client's default */
 	uint64_t seed;
-	struct kill kills[MAX_KILLS];
-	size_t n_kills;
-	size_t serf_nodes[MAX_KILLS];
+	struct mf_sim_schedule sched;
+	size_t serf_nodes[MAX_SERF];
 	size_t n_serf;
 	bool json;
 	enum mf_coord_mode mode;
@@ -82,7 +81,9 @@ static void usage(void)
 		"usage: meshfed-sim -matrix FILE.csv | -topology FILE.json | -n N [-delay MS]\n"
 		"                   [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]\n"
 		"                   [-seed S] [-format table|json] [-plot FILE.png]\n"
-		"                   [-kill K@ROUND ...] [-every K] [-coords fit|serf]\n"
+		"                   [-kill K@ROUND ...] [-join K@ROUND ...]\n"
+		"                   [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]\n"
+		"                   [-every K] [-coords fit|serf]\n"
 		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n"
 		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
 		"                   [-link-estimate best|coords] [-hysteresis PCT,MS]\n"
@@ -176,22 +177,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 				end = NULL;
 		} else if (strcmp(k, "-seed") == 0) {
 			a->seed = strtoull(v, &end, 10);
-		} else if (strcmp(k, "-kill") == 0) {
-			unsigned long node;
-			int round;
-			if (a->n_kills == MAX_KILLS || sscanf(v, "%lu@%d", &node, &round) != 2 ||
-			    round < 1) {
-				fprintf(stderr, "meshfed-sim: -kill wants NODE@ROUND (ROUND >= 1)\n");
+		} else if (mf_sim_schedule_is_option(k)) {
+			char err[256];
+			if (mf_sim_schedule_add(&a->sched, k, v, err, sizeof(err)) != 0) {
+				fprintf(stderr, "meshfed-sim: %s\n", err);
 				return -1;
 			}
-			a->kills[a->n_kills].node = node;
-			a->kills[a->n_kills++].round = round;
 		} else if (strcmp(k, "-serf-nodes") == 0) {
 			const char *q = v;
 			for (;;) {
 				char *e;
 				unsigned long node = strtoul(q, &e, 10);
-				if (e == q || a->n_serf == MAX_KILLS || (*e != ',' && *e != '\0')) {
+				if (e == q || a->n_serf == MAX_SERF || (*e != ',' && *e != '\0')) {
 					fprintf(stderr, "meshfed-sim: -serf-nodes wants K[,K...]\n");
 					return -1;
 				}
@@ -304,6 +301,51 @@ static int load_world(const struct args *a, struct mf_sim_world *w)
 	return 0;
 }
 
+/* The first up node at or below `from` (wrapping within [0, below)), or -1:
+ * the random join target of node `below`, skipping late joiners. */
+static long up_node_below(const struct mf_simnet *net, size_t below, uint32_t from)
+{
+	for (size_t k = 0; k < below; k++) {
+		size_t j = (from + below - k) % below;
+		if (mf_simnet_is_up(net, j))
+			return (long)j;
+	}
+	return -1;
+}
+
+/* One step of the scenario (cmd/sim/schedule.h), at the current time. */
+static void run_step(struct mf_simnet *net, struct mf_sim_report *rep, struct mf_rng *rng,
+		     const struct mf_sim_step *st)
+{
+	size_t n = mf_simnet_size(net);
+	switch (st->kind) {
+	case MF_SIM_STEP_KILL:
+		mf_simnet_kill(net, st->node);
+		mf_sim_report_killed(rep, st->node, mf_simnet_now(net));
+		break;
+	case MF_SIM_STEP_JOIN: {
+		/* a random up node other than itself, as an operator's -join */
+		long seed = -1;
+		uint32_t from = mf_rng_below(rng, (uint32_t)n);
+		for (size_t k = 0; k < n && seed < 0; k++) {
+			size_t j = (from + k) % n;
+			if (j != st->node && mf_simnet_is_up(net, j))
+				seed = (long)j;
+		}
+		mf_simnet_restart(net, st->node, seed >= 0 ? (size_t)seed : st->node);
+		mf_sim_report_revived(rep, st->node);
+		break;
+	}
+	case MF_SIM_STEP_PARTITION:
+		for (size_t i = 0; i < n; i++)
+			mf_simnet_set_group(net, i, st->group[i]);
+		break;
+	case MF_SIM_STEP_HEAL:
+		mf_simnet_heal(net);
+		break;
+	}
+}
+
 /* -routes: the topology's routing tables (cmd/sim/routes.h). */
 static int run_routes(const struct args *a)
 {
@@ -344,16 +386,34 @@ int main(int argc, char **argv)
 
 	memset(&s, 0, sizeof(s));
 	if (parse_args(argc, argv, &a) != 0) {
+		mf_sim_schedule_free(&a.sched);
 		usage();
 		return 2;
 	}
-	if (a.routes)
+	if (a.routes) {
+		if (a.sched.n > 0) {
+			fprintf(stderr, "meshfed-sim: -routes runs no scenario (-kill, -join, "
+				"-partition, -heal)\n");
+			mf_sim_schedule_free(&a.sched);
+			return 2;
+		}
 		return run_routes(&a);
-	if (load_world(&a, &w) != 0)
+	}
+	if (load_world(&a, &w) != 0) {
+		mf_sim_schedule_free(&a.sched);
 		return 1;
+	}
 	n = w.n;
 	if (n < 2) {
 		fprintf(stderr, "meshfed-sim: need at least 2 nodes\n");
+		mf_sim_schedule_free(&a.sched);
+		mf_sim_world_free(&w);
+		return 2;
+	}
+	char err[256];
+	if (mf_sim_schedule_resolve(&a.sched, &w, err, sizeof(err)) != 0) {
+		fprintf(stderr, "meshfed-sim: %s\n", err);
+		mf_sim_schedule_free(&a.sched);
 		mf_sim_world_free(&w);
 		return 2;
 	}
@@ -361,13 +421,7 @@ int main(int argc, char **argv)
 		if (a.serf_nodes[k] >= n) {
 			fprintf(stderr, "meshfed-sim: -serf-nodes %zu: only %zu nodes\n",
 				a.serf_nodes[k], n);
-			mf_sim_world_free(&w);
-			return 2;
-		}
-	}
-	for (size_t k = 0; k < a.n_kills; k++) {
-		if (a.kills[k].node >= n) {
-			fprintf(stderr, "meshfed-sim: -kill %zu: only %zu nodes\n", a.kills[k].node, n);
+			mf_sim_schedule_free(&a.sched);
 			mf_sim_world_free(&w);
 			return 2;
 		}
@@ -419,16 +473,23 @@ int main(int argc, char **argv)
 	s.coords.net = net;
 	mf_pool_timing_profile(&timing, a.profile);
 	mf_rng_seed(&rng, a.seed ^ 0x10171ULL);
+	/* Late joiners are down until their round. */
+	for (size_t i = 0; i < n; i++)
+		if (mf_sim_schedule_starts_down(&a.sched, i))
+			mf_simnet_kill(net, i);
 	for (size_t i = 1; i < n; i++) {
 		mf_simnet_run_until(net, (mf_time_t)i * 10 * MF_MS);
-		mf_simnet_join(net, i, mf_rng_below(&rng, (uint32_t)i));
+		if (!mf_simnet_is_up(net, i))
+			continue;
+		long j = up_node_below(net, i, mf_rng_below(&rng, (uint32_t)i));
+		if (j >= 0)
+			mf_simnet_join(net, i, (size_t)j);
 	}
 	for (int r = 1; r <= a.rounds; r++) {
-		for (size_t k = 0; k < a.n_kills; k++) {
-			if (a.kills[k].round == r) {
+		for (size_t k = 0; k < a.sched.n; k++) {
+			if (a.sched.steps[k].round == r) {
 				mf_simnet_run_until(net, (mf_time_t)(r - 1) * timing.probe_interval);
-				mf_simnet_kill(net, a.kills[k].node);
-				mf_sim_report_killed(&s.rep, a.kills[k].node, mf_simnet_now(net));
+				run_step(net, &s.rep, &rng, &a.sched.steps[k]);
 			}
 		}
 		mf_simnet_run_until(net, (mf_time_t)r * timing.probe_interval);
@@ -472,6 +533,7 @@ int main(int argc, char **argv)
 	}
 	status = 0;
 out:
+	mf_sim_schedule_free(&a.sched);
 	mf_simnet_free(net);
 	mf_sim_coords_free(&s.coords);
 	mf_sim_report_free(&s.rep);

@@ -71,6 +71,12 @@ void mf_sim_report_killed(struct mf_sim_report *r, size_t i, mf_time_t now)
 	r->all_seen_at[i] = -1;
 }
 
+void mf_sim_report_revived(struct mf_sim_report *r, size_t i)
+{
+	if (i < r->n)
+		r->killed[i] = false;
+}
+
 /* Does pool p see every up node alive and every killed node failed, left
  * or forgotten? Cheap form of the check: if no killed node is alive in the
  * view, the alive members are a subset of the up nodes, so an equal count

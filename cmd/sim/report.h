@@ -3,8 +3,10 @@
  *
  * Contract: observes only (events through mf_sim_report_event, pool views
  * through mf_sim_report_round); never changes the network. Knows which
- * nodes are really up (the caller tells it about kills) and scores every up
- * pool's view against that truth; coordinate errors come in from
+ * nodes are really up (the caller tells it about kills and rejoins) and
+ * scores every up pool's view against that truth (a partition is not part
+ * of it: members declared failed across one count as false detections,
+ * and views are wrong until it heals and the sides merge again); coordinate errors come in from
  * cmd/sim/coords.h. Event counts accumulate from one reported round to the
  * next, so a run may report every k rounds. Output as a text table or a
  * JSON array of one object per reported round (jansson).
@@ -50,6 +52,8 @@ void mf_sim_report_free(struct mf_sim_report *r);
 /* Pass as simnet's on_event (ctx = the report). */
 void mf_sim_report_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev);
 void mf_sim_report_killed(struct mf_sim_report *r, size_t i, mf_time_t now);
+/* Node i runs (again): from now on views are right only with it alive. */
+void mf_sim_report_revived(struct mf_sim_report *r, size_t i);
 /* Records round `round` (counts since the last recorded one) at the
  * network's current time; ce (may be NULL) its coordinate errors. */
 int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int round,

@@ -1,7 +1,8 @@
 /*
  * tests/sim/test_sim.c — meshfed-sim end to end: coordinate error bounds on
  * a 36-node WonderNetwork sub-matrix (fixtures/README.md), the JSON report,
- * label skipping, topology files, kills and argument errors.
+ * label skipping, topology files, the scenario (kills, late joins and
+ * rejoins, partitions and heals) and argument errors.
  *
  * The simulator is deterministic for a seed, so the bounds sit just above
  * what seed 1 achieves (figures in the comments): a change that makes the
@@ -230,6 +231,71 @@ static void test_killed_member_is_detected_by_all_without_false_detections(void)
 	json_decref(doc);
 }
 
+/* Sum of one integer field over every reported round. */
+static json_int_t total(json_t *doc, const char *field)
+{
+	size_t i;
+	json_t *o;
+	json_int_t sum = 0;
+	json_array_foreach(doc, i, o)
+		sum += json_integer_value(json_object_get(o, field));
+	return sum;
+}
+
+/* Two halves of 6 cut apart at round 10: each pool declares the 6 across
+ * failed (72 FAILED events about up nodes), no view is right while cut;
+ * healed at 40, serf-style reconnect merges them again. */
+static void test_partition_splits_the_views_and_a_heal_merges_them(void)
+{
+	json_t *doc = run_json("-n 12 -profile lan -rounds 100 -every 5 "
+			       "-partition 0-5/6-11@10 -heal 40");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_EQUAL(total(doc, "false_detections"), 72);
+	CU_ASSERT_EQUAL(total(doc, "detections"), 0);
+	json_t *cut = round_of(doc, 35), *end = round_of(doc, 100);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(cut, "right_view")), 0);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(end, "up")), 12);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(end, "converged")));
+	json_decref(doc);
+	/* DC names of a topology file: dc1 (3 servers) against dc2 and dc3 (5) */
+	doc = run_json("-topology " TOPOLOGY " -profile lan -rounds 60 -every 5 "
+		       "-partition dc1/dc2,dc3@5 -heal 30");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	/* at least every pool against the other side (5% loss dc1-dc3: some
+	 * more) */
+	CU_ASSERT(total(doc, "false_detections") >= 2 * 3 * 5);
+	cut = round_of(doc, 25);
+	end = round_of(doc, 60);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(cut, "right_view")), 0);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(end, "converged")));
+	json_decref(doc);
+}
+
+/* Node 7 joins late (down until round 10); node 3 dies at round 5, is
+ * detected by the 6 others up then, and rejoins afresh at round 20. */
+static void test_late_join_and_rejoin_after_a_kill(void)
+{
+	json_t *doc = run_json("-n 8 -profile lan -rounds 40 -join 7@10 -kill 3@5 -join 3@20");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	json_t *r1 = round_of(doc, 1), *r15 = round_of(doc, 15), *r40 = round_of(doc, 40);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r15);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r40);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r1, "up")), 7);
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r15, "up")), 7);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(r15, "converged")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r40, "up")), 8);
+	CU_ASSERT_TRUE(json_is_true(json_object_get(r40, "converged")));
+	CU_ASSERT_EQUAL(json_integer_value(json_object_get(r40, "pairs")), 8 * 7);
+	CU_ASSERT_EQUAL(total(doc, "detections"), 6);
+	CU_ASSERT_EQUAL(total(doc, "false_detections"), 0);
+	json_decref(doc);
+}
+
 static void test_topology_file_runs_its_servers(void)
 {
 	json_t *doc = run_json("-topology " TOPOLOGY " -rounds 20");
@@ -334,22 +400,24 @@ static void test_plot_writes_a_png(void)
 	CU_ASSERT_EQUAL(memcmp(magic, "\x89PNG\r\n\x1a\n", 8), 0);
 }
 
-static void test_bad_arguments_fail(void)
+/* Runs with args and checks the exit status. */
+static void expect_status(const char *args, int want)
 {
 	int status;
-	char *out;
-	out = run("-matrix /nonexistent/m.csv -rounds 2", &status);
-	CU_ASSERT_EQUAL(status, 1);
-	free(out);
-	out = run("-matrix " MATRIX " -noise 1.5", &status);
-	CU_ASSERT_EQUAL(status, 2);
-	free(out);
-	out = run("-matrix " MATRIX " -topology " TOPOLOGY, &status);
-	CU_ASSERT_EQUAL(status, 2);
-	free(out);
-	out = run("-matrix " MATRIX " -kill 99@2", &status);
-	CU_ASSERT_EQUAL(status, 2);
-	free(out);
+	free(run(args, &status));
+	CU_ASSERT_EQUAL(status, want);
+}
+
+static void test_bad_arguments_fail(void)
+{
+	expect_status("-matrix /nonexistent/m.csv -rounds 2", 1);
+	expect_status("-matrix " MATRIX " -noise 1.5", 2);
+	expect_status("-matrix " MATRIX " -topology " TOPOLOGY, 2);
+	expect_status("-matrix " MATRIX " -kill 99@2", 2);
+	expect_status("-matrix " MATRIX " -join 99@2", 2);
+	expect_status("-topology " TOPOLOGY " -partition dc9/dc1@2", 2);
+	expect_status("-matrix " MATRIX " -partition 0-3@x", 2);
+	expect_status("-matrix " MATRIX " -heal 0", 2);
 }
 
 int main(void)
@@ -367,6 +435,8 @@ int main(void)
 		T(test_meshfed_coordinates_beat_serfs_on_the_same_run),
 		T(test_label_row_and_column_do_not_change_the_run),
 		T(test_killed_member_is_detected_by_all_without_false_detections),
+		T(test_partition_splits_the_views_and_a_heal_merges_them),
+		T(test_late_join_and_rejoin_after_a_kill),
 		T(test_topology_file_runs_its_servers),
 		T(test_clustered_dcs_converge_and_beat_serf),
 		T(test_wanem_four_dcs_are_within_10pct_after_3_minutes),
