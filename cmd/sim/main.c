@@ -313,8 +313,9 @@ static long up_node_below(const struct mf_simnet *net, size_t below, uint32_t fr
 	return -1;
 }
 
-/* One step of the scenario (cmd/sim/schedule.h), at the current time. */
-static void run_step(struct mf_simnet *net, struct mf_sim_report *rep, struct mf_rng *rng,
+/* One step of the scenario (cmd/sim/schedule.h), at the current time;
+ * fails only when a restarted pool cannot be created or join. */
+static int run_step(struct mf_simnet *net, struct mf_sim_report *rep, struct mf_rng *rng,
 		     const struct mf_sim_step *st)
 {
 	size_t n = mf_simnet_size(net);
@@ -332,7 +333,9 @@ static void run_step(struct mf_simnet *net, struct mf_sim_report *rep, struct mf
 			if (j != st->node && mf_simnet_is_up(net, j))
 				seed = (long)j;
 		}
-		mf_simnet_restart(net, st->node, seed >= 0 ? (size_t)seed : st->node);
+		int rc = mf_simnet_restart(net, st->node, seed >= 0 ? (size_t)seed : st->node);
+		if (rc != 0)
+			return rc;
 		mf_sim_report_revived(rep, st->node);
 		break;
 	}
@@ -344,6 +347,7 @@ static void run_step(struct mf_simnet *net, struct mf_sim_report *rep, struct mf
 		mf_simnet_heal(net);
 		break;
 	}
+	return 0;
 }
 
 /* -routes: the topology's routing tables (cmd/sim/routes.h). */
@@ -489,7 +493,11 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < a.sched.n; k++) {
 			if (a.sched.steps[k].round == r) {
 				mf_simnet_run_until(net, (mf_time_t)(r - 1) * timing.probe_interval);
-				run_step(net, &s.rep, &rng, &a.sched.steps[k]);
+				if ((rc = run_step(net, &s.rep, &rng, &a.sched.steps[k])) != 0) {
+					fprintf(stderr, "meshfed-sim: -join %zu: %s\n",
+						a.sched.steps[k].node, mf_strerror(rc));
+					goto out;
+				}
 			}
 		}
 		mf_simnet_run_until(net, (mf_time_t)r * timing.probe_interval);
