@@ -301,13 +301,15 @@ static int load_world(const struct args *a, struct mf_sim_world *w)
 	return 0;
 }
 
-/* The first up node at or below `from` (wrapping within [0, below)), or -1:
- * the random join target of node `below`, skipping late joiners. */
-static long up_node_below(const struct mf_simnet *net, size_t below, uint32_t from)
+/* A join target: the first up node of [0, limit) other than `self`,
+ * starting at the random `from` and wrapping, or -1 if none is up. Every
+ * node is up at the start unless a late joiner, so `from` itself is the
+ * answer then. */
+static long up_node_from(const struct mf_simnet *net, size_t limit, uint32_t from, size_t self)
 {
-	for (size_t k = 0; k < below; k++) {
-		size_t j = (from + below - k) % below;
-		if (mf_simnet_is_up(net, j))
+	for (size_t k = 0; k < limit; k++) {
+		size_t j = (from + k) % limit;
+		if (j != self && mf_simnet_is_up(net, j))
 			return (long)j;
 	}
 	return -1;
@@ -326,13 +328,7 @@ static int run_step(struct mf_simnet *net, struct mf_sim_report *rep, struct mf_
 		break;
 	case MF_SIM_STEP_JOIN: {
 		/* a random up node other than itself, as an operator's -join */
-		long seed = -1;
-		uint32_t from = mf_rng_below(rng, (uint32_t)n);
-		for (size_t k = 0; k < n && seed < 0; k++) {
-			size_t j = (from + k) % n;
-			if (j != st->node && mf_simnet_is_up(net, j))
-				seed = (long)j;
-		}
+		long seed = up_node_from(net, n, mf_rng_below(rng, (uint32_t)n), st->node);
 		int rc = mf_simnet_restart(net, st->node, seed >= 0 ? (size_t)seed : st->node);
 		if (rc != 0)
 			return rc;
@@ -389,47 +385,44 @@ int main(int argc, char **argv)
 	int rc, status = 1;
 
 	memset(&s, 0, sizeof(s));
+	memset(&w, 0, sizeof(w));
+	/* From here on every exit goes through `out`, which frees all of it. */
 	if (parse_args(argc, argv, &a) != 0) {
-		mf_sim_schedule_free(&a.sched);
 		usage();
-		return 2;
+		status = 2;
+		goto out;
 	}
 	if (a.routes) {
-		if (a.sched.n > 0) {
-			fprintf(stderr, "meshfed-sim: -routes runs no scenario (-kill, -join, "
-				"-partition, -heal)\n");
+		if (a.sched.n == 0) {
 			mf_sim_schedule_free(&a.sched);
-			return 2;
+			return run_routes(&a);
 		}
-		return run_routes(&a);
+		fprintf(stderr, "meshfed-sim: -routes runs no scenario (-kill, -join, "
+			"-partition, -heal)\n");
+		status = 2;
+		goto out;
 	}
-	if (load_world(&a, &w) != 0) {
-		mf_sim_schedule_free(&a.sched);
-		return 1;
-	}
+	if (load_world(&a, &w) != 0)
+		goto out;
 	n = w.n;
+	status = 2; /* bad arguments, until the run starts */
 	if (n < 2) {
 		fprintf(stderr, "meshfed-sim: need at least 2 nodes\n");
-		mf_sim_schedule_free(&a.sched);
-		mf_sim_world_free(&w);
-		return 2;
+		goto out;
 	}
 	char err[256];
 	if (mf_sim_schedule_resolve(&a.sched, &w, err, sizeof(err)) != 0) {
 		fprintf(stderr, "meshfed-sim: %s\n", err);
-		mf_sim_schedule_free(&a.sched);
-		mf_sim_world_free(&w);
-		return 2;
+		goto out;
 	}
 	for (size_t k = 0; k < a.n_serf; k++) {
 		if (a.serf_nodes[k] >= n) {
 			fprintf(stderr, "meshfed-sim: -serf-nodes %zu: only %zu nodes\n",
 				a.serf_nodes[k], n);
-			mf_sim_schedule_free(&a.sched);
-			mf_sim_world_free(&w);
-			return 2;
+			goto out;
 		}
 	}
+	status = 1;
 	/* The truth the estimates are scored against: the configured RTT. */
 	rtt_s = malloc(n * n * sizeof(double));
 	if (rtt_s == NULL)
@@ -485,7 +478,7 @@ int main(int argc, char **argv)
 		mf_simnet_run_until(net, (mf_time_t)i * 10 * MF_MS);
 		if (!mf_simnet_is_up(net, i))
 			continue;
-		long j = up_node_below(net, i, mf_rng_below(&rng, (uint32_t)i));
+		long j = up_node_from(net, i, mf_rng_below(&rng, (uint32_t)i), i);
 		if (j >= 0)
 			mf_simnet_join(net, i, (size_t)j);
 	}

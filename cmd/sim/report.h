@@ -6,8 +6,8 @@
  * nodes are really up (the caller tells it about kills and rejoins) and
  * scores every up pool's view against that truth (a partition is not part
  * of it: members declared failed across one count as false detections,
- * and views are wrong until it heals and the sides merge again); coordinate errors come in from
- * cmd/sim/coords.h. Event counts accumulate from one reported round to the
+ * and views are wrong until it heals and the sides merge again);
+ * coordinate errors come in from cmd/sim/coords.h. Event counts accumulate from one reported round to the
  * next, so a run may report every k rounds. Output as a text table or a
  * JSON array of one object per reported round (jansson).
  */
