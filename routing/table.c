@@ -44,23 +44,27 @@ int mf_route_status_parse(const char *s, enum mf_route_status *st)
 	return MF_EINVAL;
 }
 
+void mf_table_route_free(struct mf_table_route *r)
+{
+	free(r->target);
+	free(r->next_hop);
+	for (size_t k = 0; k < r->path_len; k++)
+		free(r->path[k]);
+	free(r->path);
+	for (size_t k = 0; k < r->n_endpoints; k++) {
+		free(r->endpoints[k].gateway);
+		free(r->endpoints[k].addr);
+	}
+	free(r->endpoints);
+	memset(r, 0, sizeof *r);
+}
+
 void mf_table_free(struct mf_table *t)
 {
 	if (!t)
 		return;
-	for (size_t i = 0; i < t->n_routes; i++) {
-		struct mf_table_route *r = &t->routes[i];
-		free(r->target);
-		free(r->next_hop);
-		for (size_t k = 0; k < r->path_len; k++)
-			free(r->path[k]);
-		free(r->path);
-		for (size_t k = 0; k < r->n_endpoints; k++) {
-			free(r->endpoints[k].gateway);
-			free(r->endpoints[k].addr);
-		}
-		free(r->endpoints);
-	}
+	for (size_t i = 0; i < t->n_routes; i++)
+		mf_table_route_free(&t->routes[i]);
 	free(t->routes);
 	for (size_t i = 0; i < t->n_links; i++) {
 		free(t->links[i].from);

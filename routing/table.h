@@ -68,6 +68,8 @@ struct mf_table {
 	struct mf_table_link *links;
 };
 
+/* Frees what a route owns and zeroes it. */
+void mf_table_route_free(struct mf_table_route *r);
 void mf_table_free(struct mf_table *t);
 
 #endif

@@ -34,7 +34,7 @@ static int set(json_t *o, const char *k, json_t *v)
 	return v && json_object_set_new(o, k, v) == 0 ? 0 : MF_ENOMEM;
 }
 
-static json_t *route_json(const struct mf_table_route *r)
+json_t *mf_table_route_to_json(const struct mf_table_route *r)
 {
 	json_t *o = json_object(), *path = json_array(), *gws = json_array();
 	int rc = o && path && gws ? 0 : MF_ENOMEM;
@@ -79,12 +79,12 @@ static json_t *route_json(const struct mf_table_route *r)
 	return o;
 }
 
-static int format_json(const struct mf_table *t, char **out)
+json_t *mf_table_to_json(const struct mf_table *t)
 {
 	json_t *o = json_object(), *routes = json_array(), *links = json_array();
 	int rc = o && routes && links ? 0 : MF_ENOMEM;
 	for (size_t i = 0; rc == 0 && i < t->n_routes; i++)
-		rc = json_array_append_new(routes, route_json(&t->routes[i])) ? MF_ENOMEM : 0;
+		rc = json_array_append_new(routes, mf_table_route_to_json(&t->routes[i])) ? MF_ENOMEM : 0;
 	for (size_t i = 0; rc == 0 && i < t->n_links; i++) {
 		json_t *l = json_object();
 		rc = l ? 0 : MF_ENOMEM;
@@ -113,15 +113,22 @@ static int format_json(const struct mf_table *t, char **out)
 	}
 	json_decref(routes);
 	json_decref(links);
-	if (rc == 0) {
-		*out = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
-		rc = *out ? 0 : MF_ENOMEM;
+	if (rc < 0) {
+		json_decref(o);
+		return NULL;
 	}
-	json_decref(o);
-	return rc;
+	return o;
 }
 
-static int take_str(json_t *o, const char *k, bool nullable, char **out)
+static int format_json(const struct mf_table *t, char **out)
+{
+	json_t *o = mf_table_to_json(t);
+	*out = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
+	json_decref(o);
+	return *out ? 0 : MF_ENOMEM;
+}
+
+static int take_str(const json_t *o, const char *k, bool nullable, char **out)
 {
 	json_t *v = json_object_get(o, k);
 	*out = NULL;
@@ -133,7 +140,7 @@ static int take_str(json_t *o, const char *k, bool nullable, char **out)
 	return *out ? 0 : MF_ENOMEM;
 }
 
-static int take_num(json_t *o, const char *k, double *out)
+static int take_num(const json_t *o, const char *k, double *out)
 {
 	json_t *v = json_object_get(o, k);
 	if (!v || json_is_null(v)) {
@@ -146,7 +153,7 @@ static int take_num(json_t *o, const char *k, double *out)
 	return 0;
 }
 
-static int parse_route(json_t *o, struct mf_table_route *r)
+static int parse_route(const json_t *o, struct mf_table_route *r)
 {
 	char *s = NULL;
 	int rc;
@@ -196,10 +203,18 @@ static int parse_route(json_t *o, struct mf_table_route *r)
 	return 0;
 }
 
-int mf_table_parse_json(const char *json, size_t len, struct mf_table *t)
+int mf_table_route_from_json(const json_t *o, struct mf_table_route *r)
+{
+	memset(r, 0, sizeof *r);
+	int rc = parse_route(o, r);
+	if (rc < 0)
+		mf_table_route_free(r);
+	return rc;
+}
+
+int mf_table_from_json(const json_t *o, struct mf_table *t)
 {
 	memset(t, 0, sizeof *t);
-	json_t *o = json_loadb(json, len, 0, NULL);
 	int rc = json_is_object(o) ? 0 : MF_EMALFORMED;
 	json_t *ver = o ? json_object_get(o, "version") : NULL;
 	json_t *routes = o ? json_object_get(o, "routes") : NULL, *links = o ? json_object_get(o, "links") : NULL;
@@ -217,7 +232,7 @@ int mf_table_parse_json(const char *json, size_t len, struct mf_table *t)
 			rc = MF_ENOMEM;
 		for (size_t i = 0; rc == 0 && i < n; i++) {
 			t->n_routes = i + 1;
-			rc = parse_route(json_array_get(routes, i), &t->routes[i]);
+			rc = mf_table_route_from_json(json_array_get(routes, i), &t->routes[i]);
 		}
 		for (size_t i = 0; rc == 0 && i < m; i++) {
 			json_t *l = json_array_get(links, i), *u = json_object_get(l, "usable");
@@ -234,9 +249,16 @@ int mf_table_parse_json(const char *json, size_t len, struct mf_table *t)
 				t->links[i].distance_ms = NAN; /* null: unknown */
 		}
 	}
-	json_decref(o);
 	if (rc < 0)
 		mf_table_free(t);
+	return rc;
+}
+
+int mf_table_parse_json(const char *json, size_t len, struct mf_table *t)
+{
+	json_t *o = json_loadb(json, len, 0, NULL);
+	int rc = mf_table_from_json(o, t);
+	json_decref(o);
 	return rc;
 }
 

@@ -23,6 +23,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "routing/table.h"
 
 enum mf_table_format {
@@ -40,5 +42,15 @@ int mf_table_format(const struct mf_table *t, enum mf_table_format f, char **out
 /* Parses the JSON form; strict about types, MF_EMALFORMED on any mismatch.
  * On failure *t is left empty. */
 int mf_table_parse_json(const char *json, size_t len, struct mf_table *t);
+
+/* The same JSON form as jansson values, for callers that embed a table or
+ * single routes in larger messages (the route socket, routing/route_proto.h).
+ * The *_to_json functions return a new reference, NULL when out of memory;
+ * the *_from_json functions are as strict as mf_table_parse_json and leave
+ * the output empty on failure (free a route with mf_table_route_free). */
+json_t *mf_table_to_json(const struct mf_table *t);
+json_t *mf_table_route_to_json(const struct mf_table_route *r);
+int mf_table_from_json(const json_t *o, struct mf_table *t);
+int mf_table_route_from_json(const json_t *o, struct mf_table_route *r);
 
 #endif
