@@ -253,22 +253,24 @@ static size_t still_needed(const struct mf_ch_reader *r)
  * *used says how many it took (less than m only when the hello ended). */
 static int handshake_in(struct mf_ch_reader *r, const uint8_t *p, size_t m, size_t *used)
 {
+	enum mf_ch_error e = MF_CH_OK;
 	size_t k = 0;
-	while (k < m) {
+	while (k < m && e == MF_CH_OK) {
 		if (r->hs_hdr_len < 4) {
 			r->hs_hdr[r->hs_hdr_len++] = p[k++];
-			if (r->hs_hdr[0] != HS_CLIENT_HELLO)
-				return fail(r, MF_CH_BAD_HANDSHAKE);
-			if (r->hs_hdr_len < 4)
-				continue;
-			r->body_len = (size_t)r->hs_hdr[1] << 16 | (size_t)r->hs_hdr[2] << 8 | r->hs_hdr[3];
-			if (r->body_len < HELLO_MIN)
-				return fail(r, MF_CH_BAD_HANDSHAKE);
-			/* r->seen counts all m bytes; k of them are in. */
-			if (r->seen - m + k + r->body_len > r->limit)
-				return fail(r, MF_CH_TOO_LARGE);
-			if ((r->body = malloc(r->body_len)) == NULL)
-				return fail(r, MF_CH_NOMEM);
+			if (r->hs_hdr[0] != HS_CLIENT_HELLO) {
+				e = MF_CH_BAD_HANDSHAKE;
+			} else if (r->hs_hdr_len == 4) {
+				r->body_len = (size_t)r->hs_hdr[1] << 16 | (size_t)r->hs_hdr[2] << 8 |
+					      r->hs_hdr[3];
+				/* r->seen counts all m bytes; k of them are in. */
+				if (r->body_len < HELLO_MIN)
+					e = MF_CH_BAD_HANDSHAKE;
+				else if (r->seen - m + k + r->body_len > r->limit)
+					e = MF_CH_TOO_LARGE;
+				else if ((r->body = malloc(r->body_len)) == NULL)
+					e = MF_CH_NOMEM;
+			}
 			continue;
 		}
 		size_t c = r->body_len - r->body_have;
@@ -279,14 +281,13 @@ static int handshake_in(struct mf_ch_reader *r, const uint8_t *p, size_t m, size
 		k += c;
 		if (r->body_have == r->body_len) {
 			*used = k;
-			enum mf_ch_error e = parse_hello(r);
-			if (e != MF_CH_OK)
+			if ((e = parse_hello(r)) != MF_CH_OK)
 				return fail(r, e);
 			return finish(r, MF_CH_DONE, MF_CH_OK);
 		}
 	}
 	*used = k;
-	return MF_CH_NEED_MORE;
+	return e == MF_CH_OK ? MF_CH_NEED_MORE : fail(r, e);
 }
 
 int mf_ch_feed(struct mf_ch_reader *r, const uint8_t *p, size_t n, size_t *consumed)
