@@ -117,6 +117,7 @@ struct mf_gw_plan {
 	bool *used;
 	size_t cur_hop;
 	bool p2c_done;
+	bool skipped_ejected;
 };
 
 /* Builds a plan over hops[0] (the route's next hop) then hops[1..n_hops)

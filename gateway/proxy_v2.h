@@ -59,10 +59,13 @@ struct mf_pp2_header {
 	struct mf_addr src, dst; /* ip_len 4 or 16 (same for both); 0 for LOCAL */
 	bool has_hops;
 	uint8_t hops;
+	bool crc;                /* encode: append a CRC32C TLV; decode: one
+				  * was present (and matched) */
 };
 
 /* Encodes h (PROXY over TCP4/TCP6 by src.ip_len, or LOCAL) with the hop
- * TLV when has_hops. Returns the header length, MF_ETOOBIG when cap is too
+ * TLV when has_hops (TLVs are left out of LOCAL headers, which receivers
+ * discard). Returns the header length, MF_ETOOBIG when cap is too
  * small, MF_EINVAL for mixed or bad address families. */
 int mf_pp2_encode(const struct mf_pp2_header *h, uint8_t *buf, size_t cap);
 
