@@ -123,7 +123,7 @@ static void attempt_failed(struct mf_gwd_conn *c, const char *why)
 		(void)mf_gw_ep_failed(&g->eps, c->target, mf_gwd_now(g));
 	c->ep_state = 0;
 	mf_log_debug(&g->log, "connection from %s: %s%s %s: %s; trying the next", c->peer,
-		     c->remote ? "gateway of " : "service at ", c->remote ? c->target_dc : "",
+		     c->remote ? "gateway of " : "service at ", c->remote ? c->target_name : "",
 		     c->target, why);
 	uv_timer_stop(&c->timer);
 	if (c->up_open)
@@ -214,7 +214,7 @@ static void try_next(struct mf_gwd_conn *c)
 		const struct mf_gw_service *s = &g->opt.services[c->svc_index];
 		if (c->svc_tries == s->n_addrs) {
 			refuse(c, MF_GWD_UPSTREAM_FAILED, "every endpoint of service %s failed",
-			       c->target_dc);
+			       c->target_name);
 			return;
 		}
 		size_t i = (c->svc_start + c->svc_tries++) % s->n_addrs;
@@ -225,7 +225,7 @@ static void try_next(struct mf_gwd_conn *c)
 	const struct mf_gw_cand *cand;
 	if (mf_gw_plan_next(&c->plan, mf_gwd_now(g), &cand) == 1) {
 		snprintf(c->target, sizeof(c->target), "%s", cand->addr);
-		snprintf(c->target_dc, sizeof(c->target_dc), "%s", cand->dc);
+		snprintf(c->target_name, sizeof(c->target_name), "%s", cand->dc);
 		if (mf_gw_ep_attempt(&g->eps, c->target, mf_gwd_now(g)) == 0)
 			c->ep_state = 1;
 		dial(c);
@@ -233,19 +233,19 @@ static void try_next(struct mf_gwd_conn *c)
 	}
 	switch (c->plan.why) {
 	case MF_GW_PLAN_UNREACHABLE:
-		refuse(c, MF_GWD_NO_ROUTE, "DC %s is unreachable", c->target_dc);
+		refuse(c, MF_GWD_NO_ROUTE, "DC %s is unreachable", c->target_name);
 		break;
 	case MF_GW_PLAN_NO_GATEWAY:
 		refuse(c, MF_GWD_NO_GATEWAY, "no gateway for DC %s in the route or its alternates",
-		       c->target_dc);
+		       c->target_name);
 		break;
 	case MF_GW_PLAN_ALL_EJECTED:
 		refuse(c, MF_GWD_UPSTREAM_FAILED, "every gateway toward DC %s is ejected",
-		       c->target_dc);
+		       c->target_name);
 		break;
 	default:
 		refuse(c, MF_GWD_UPSTREAM_FAILED, "%zu gateway(s) toward DC %s failed (%s)",
-		       c->attempts, c->target_dc, mf_gw_plan_why_name(c->plan.why));
+		       c->attempts, c->target_name, mf_gw_plan_why_name(c->plan.why));
 		break;
 	}
 }
@@ -289,7 +289,7 @@ static void decide(struct mf_gwd_conn *c)
 		       sni, g->opt.trust_domain);
 		return;
 	}
-	snprintf(c->target_dc, sizeof(c->target_dc), "%s", n.dc);
+	snprintf(c->target_name, sizeof(c->target_name), "%s", n.dc);
 	if (!g->dc[0]) {
 		refuse(c, MF_GWD_NO_ROUTE, "SNI %s: this gateway's DC is not known yet (no -dc, "
 					   "agent not reached)", sni);
@@ -307,7 +307,7 @@ static void decide(struct mf_gwd_conn *c)
 		c->remote = false;
 		c->svc_index = (size_t)(s - g->opt.services);
 		c->svc_start = g->svc_next[c->svc_index]++;
-		snprintf(c->target_dc, sizeof(c->target_dc), "%s%s%s.%s", n.subset,
+		snprintf(c->target_name, sizeof(c->target_name), "%s%s%s.%s", n.subset,
 			 n.subset[0] ? "." : "", n.service, n.ns);
 		try_next(c);
 		return;

@@ -146,7 +146,7 @@ struct mf_gwd_conn {
 	bool has_plan;
 	size_t svc_index, svc_start, svc_tries; /* local: -service and round robin */
 	char target[80];            /* the address dialed / relayed to */
-	char target_dc[MF_GW_LABEL_MAX + 1];
+	char target_name[3 * (MF_GW_LABEL_MAX + 1)]; /* DC, or local service, for logs */
 	int ep_state;               /* 0, 1 attempted, 2 connected (mf_gw_ep_*) */
 	bool attempt_over;          /* the current connect was settled */
 	size_t attempts;
