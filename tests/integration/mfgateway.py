@@ -284,3 +284,77 @@ def s_client_exchange(gateway_addr, name, ca, line, timeout=15):
         pass
     text = out.decode(errors="replace")
     return "Verify return code: 0 (ok)" in text, want in out, text
+
+
+class FakeRouteSocket:
+    """An agent's route socket with a table the test chooses (protocol 1,
+    docs/route-socket.md): hello, then a snapshot once the subscriber says
+    subscribe or resume; records what the subscriber sends. For tables no
+    real DC graph would give (a routing loop)."""
+
+    def __init__(self, path, dc, routes):
+        self.path = path
+        self.dc = dc
+        self.routes = routes
+        self.received = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if os.path.exists(path):
+            os.unlink(path)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def table(self):
+        return {"datacenter": self.dc, "version": 1, "routes": self.routes, "links": []}
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+
+    def _send(self, conn, msg):
+        conn.sendall((json.dumps(msg) + "\n").encode())
+
+    def _client(self, conn):
+        epoch = 42
+        try:
+            self._send(conn, {"type": "hello", "protocol": 1, "datacenter": self.dc,
+                              "node": self.dc + "-fake", "epoch": epoch})
+            buf = b""
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                buf += data
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    msg = json.loads(line)
+                    self.received.append(msg)
+                    if msg["type"] in ("subscribe", "resume"):
+                        self._send(conn, {"type": "snapshot", "epoch": epoch, "version": 1,
+                                          "table": self.table()})
+                    elif msg["type"] == "register":
+                        self._send(conn, {"type": "registered",
+                                          "gateway": msg["gateway"]["name"]})
+        except (OSError, ValueError):
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def fake_route(dc, target, next_hop, gateways):
+    """A route object as `meshfed routes -format json` prints it."""
+    if target == dc:
+        return {"target": dc, "status": "local", "next_hop": None, "distance_ms": 0,
+                "path": [dc], "mode": "multi-hop", "down": False, "gateways": []}
+    return {"target": target, "status": "direct" if next_hop == target else "via",
+            "next_hop": next_hop, "distance_ms": 1.0,
+            "path": [dc, next_hop] + ([target] if next_hop != target else []),
+            "mode": "multi-hop", "down": False,
+            "gateways": [{"name": n, "addr": a} for n, a in gateways]}
