@@ -344,7 +344,9 @@ int mf_gw_plan_next(struct mf_gw_plan *p, mf_time_t now, const struct mf_gw_cand
 		b = e;
 		p->cur_hop++;
 	}
-	p->why = p->yielded > 0 || !p->skipped_ejected ? MF_GW_PLAN_EXHAUSTED : MF_GW_PLAN_ALL_EJECTED;
+	if (p->why == MF_GW_PLAN_OK) /* an empty plan keeps its reason */
+		p->why = p->yielded > 0 || !p->skipped_ejected ? MF_GW_PLAN_EXHAUSTED
+							       : MF_GW_PLAN_ALL_EJECTED;
 	return 0;
 }
 
