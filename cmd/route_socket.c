@@ -484,8 +484,8 @@ json_t *mf_route_socket_info_json(const struct mf_route_socket *rs)
 	U("acks", s->acks);
 	U("nacks", s->nacks);
 	U("resumes", s->resumes);
-	U("malformed", s->malformed);
-	U("oversize", s->oversize);
+	U("malformed_lines", s->malformed);
+	U("oversized_lines", s->oversize);
 	U("closed_slow", s->closed_slow);
 	U("closed_garbage", s->closed_garbage);
 	U("closed_unflushed", rs->closed_unflushed);
