@@ -166,8 +166,7 @@ static void drop(struct mf_route_pub *p, struct sub *s, uint64_t *counter, const
 	tunref(p, s->applied);
 	tunref(p, s->inflight);
 	s->applied = s->inflight = NULL;
-	if (s->registered)
-		p->gw_dirty = true;
+	/* A healthy gateway going is seen by report_gateways (dead = unhealthy). */
 	if (fmt && p->hooks.close) {
 		char reason[256];
 		va_list ap;
