@@ -56,15 +56,6 @@ void mf_gw_options_free(struct mf_gw_options *o)
 	o->services = NULL;
 }
 
-void mf_gw_default_route_socket(char *buf, size_t cap)
-{
-	const char *env = getenv("MESHFED_ROUTE_SOCKET");
-	if (env && *env)
-		snprintf(buf, cap, "%s", env);
-	else
-		snprintf(buf, cap, "/tmp/meshfed-%u-routes.sock", (unsigned)getuid());
-}
-
 /* --- value checks ----------------------------------------------------------*/
 
 /* One DNS label as SNI names carry it (gateway/sni.h). */

@@ -56,7 +56,7 @@ struct mf_gw_options {
 	char tag_keys[MF_GW_MAX_TAGGED][MF_GW_LABEL_MAX + 4]; /* "dc:<name>" */
 	struct mf_addr tag_addrs[MF_GW_MAX_TAGGED];
 	size_t n_tagged;
-	char route_socket[MF_CONFIG_SOCK_MAX + 1]; /* "": mf_gw_default_route_socket() */
+	char route_socket[MF_CONFIG_SOCK_MAX + 1]; /* "": mf_config_default_route_socket() */
 	char trust_domain[MF_GW_NAME_MAX + 1];     /* required, lower-case */
 	struct mf_gw_service *services;       /* MF_GW_MAX_SERVICES, malloc'd */
 	size_t n_services;
@@ -96,9 +96,6 @@ int mf_gw_options_parse_args(struct mf_gw_options *o, int argc, char **argv, cha
 /* Fills derived defaults (listen, advertise, lan, name) and checks the
  * whole: -trust-domain given, advertise not an unspecified address. */
 int mf_gw_options_finish(struct mf_gw_options *o, char *err, size_t errcap);
-
-/* $MESHFED_ROUTE_SOCKET, else /tmp/meshfed-<uid>-routes.sock. */
-void mf_gw_default_route_socket(char *buf, size_t cap);
 
 /* The service registered for (subset or "", service, ns), all lower-case;
  * NULL when none. */

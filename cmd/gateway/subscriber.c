@@ -380,7 +380,7 @@ int mf_gwd_sub_start(struct mf_gwd *g, char *err, size_t errcap)
 	if (g->opt.route_socket[0])
 		snprintf(s->path, sizeof(s->path), "%s", g->opt.route_socket);
 	else
-		mf_gw_default_route_socket(s->path, sizeof(s->path));
+		mf_config_default_route_socket(s->path, sizeof(s->path));
 	s->backoff_ms = MF_GWD_BACKOFF_MIN_MS;
 	uv_timer_init(&g->loop, &s->retry);
 	uv_timer_init(&g->loop, &s->health);

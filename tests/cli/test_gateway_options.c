@@ -208,18 +208,6 @@ static void test_config_file_errors_name_the_file_and_key(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown key"));
 }
 
-static void test_default_route_socket_uses_env_then_uid(void)
-{
-	char b[128], want[64];
-	setenv("MESHFED_ROUTE_SOCKET", "/tmp/x-routes.sock", 1);
-	mf_gw_default_route_socket(b, sizeof(b));
-	CU_ASSERT_STRING_EQUAL(b, "/tmp/x-routes.sock");
-	unsetenv("MESHFED_ROUTE_SOCKET");
-	mf_gw_default_route_socket(b, sizeof(b));
-	snprintf(want, sizeof(want), "/tmp/meshfed-%u-routes.sock", (unsigned)getuid());
-	CU_ASSERT_STRING_EQUAL(b, want);
-}
-
 int main(void)
 {
 	if (CU_initialize_registry() != CUE_SUCCESS || mf_gw_options_init(&o) < 0)
@@ -241,7 +229,6 @@ int main(void)
 		T(test_unknown_flag_is_a_usage_error),
 		T(test_config_file_sets_every_kind_of_key_and_flags_override),
 		T(test_config_file_errors_name_the_file_and_key),
-		T(test_default_route_socket_uses_env_then_uid),
 #undef T
 	};
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
