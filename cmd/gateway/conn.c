@@ -122,9 +122,8 @@ static void attempt_failed(struct mf_gwd_conn *c, const char *why)
 	if (c->ep_state == 1)
 		(void)mf_gw_ep_failed(&g->eps, c->target, mf_gwd_now(g));
 	c->ep_state = 0;
-	mf_log_debug(&g->log, "connection from %s: %s%s %s: %s; trying the next", c->peer,
-		     c->remote ? "gateway of " : "service at ", c->remote ? c->target_name : "",
-		     c->target, why);
+	mf_log_debug(&g->log, "connection from %s: %s %s at %s: %s; trying the next", c->peer,
+		     c->remote ? "gateway of DC" : "service", c->target_name, c->target, why);
 	uv_timer_stop(&c->timer);
 	if (c->up_open)
 		uv_close((uv_handle_t *)&c->up, on_up_closed_retry);

@@ -93,21 +93,24 @@ json_t *mf_gwd_info_json(struct mf_gwd *g)
 	}
 	char adv[64];
 	mf_addr_format(&g->opt.advertise, adv, sizeof(adv));
-	return json_pack(
-		"{s:{s:s,s:s,s:s,s:o,s:s,s:f},s:{s:I,s:I,s:I,s:I},s:o,"
-		"s:{s:I,s:I},s:{s:I,s:I,s:I,s:I},s:I,s:o,s:o}",
-		"gateway", "name", g->opt.name, "dc", g->dc, "trust_domain", g->opt.trust_domain,
-		"listen", listen, "advertise", adv, "uptime_s",
-		(double)(mf_gwd_now(g) - g->started) / MF_SEC,
-		"connections", "active", (json_int_t)s->active, "relaying", (json_int_t)s->relaying,
-		"accepted", (json_int_t)s->accepted, "max", (json_int_t)g->opt.max_conns,
-		"outcomes", outcomes,
-		"bytes", "client_to_upstream", (json_int_t)s->bytes_up, "upstream_to_client",
-		(json_int_t)s->bytes_down,
-		"upstream", "connect_attempts", (json_int_t)s->connect_attempts, "connect_failures",
-		(json_int_t)s->connect_failures, "failovers", (json_int_t)s->failovers,
-		"idle_closed", (json_int_t)s->idle_closed,
-		"refusals_not_logged", (json_int_t)s->refusals_not_logged,
-		"route_socket", mf_gwd_sub_json(&g->sub),
-		"remote_gateways", endpoints_json(g));
+	/* Milliseconds are enough for an uptime; more digits are noise. */
+	double uptime = (double)((mf_gwd_now(g) - g->started) / MF_MS) / 1000.0;
+	json_t *gw = json_pack("{s:s,s:s,s:s,s:o,s:s,s:f}", "name", g->opt.name, "dc", g->dc,
+			       "trust_domain", g->opt.trust_domain, "listen", listen, "advertise",
+			       adv, "uptime_s", uptime);
+	json_t *conns = json_pack("{s:I,s:I,s:I,s:I,s:I}", "active", (json_int_t)s->active,
+				  "relaying", (json_int_t)s->relaying, "accepted",
+				  (json_int_t)s->accepted, "max", (json_int_t)g->opt.max_conns,
+				  "idle_closed", (json_int_t)s->idle_closed);
+	json_t *bytes = json_pack("{s:I,s:I}", "client_to_upstream", (json_int_t)s->bytes_up,
+				  "upstream_to_client", (json_int_t)s->bytes_down);
+	json_t *up = json_pack("{s:I,s:I,s:I}", "connect_attempts",
+			       (json_int_t)s->connect_attempts, "connect_failures",
+			       (json_int_t)s->connect_failures, "failovers",
+			       (json_int_t)s->failovers);
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:o}", "gateway", gw, "connections",
+			 conns, "outcomes", outcomes, "bytes", bytes, "upstream", up,
+			 "refusals_not_logged", (json_int_t)s->refusals_not_logged,
+			 "route_socket", mf_gwd_sub_json(&g->sub), "remote_gateways",
+			 endpoints_json(g));
 }

@@ -63,6 +63,7 @@ static void on_written(uv_write_t *req, int status)
 		mf_gwd_conn_close(c);
 		return;
 	}
+	c->last_io = mf_gwd_now(c->g); /* bytes moved: not idle */
 	if (d->paused && !d->eof && d->unwritten <= c->g->opt.max_unwritten / 2) {
 		d->paused = false;
 		if (uv_read_start((uv_stream_t *)d->from, on_relay_alloc, on_read) < 0)
