@@ -10,14 +10,13 @@ Everything binds 127.0.0.0/8 only.
 
 import json
 import os
-import signal
 import socket
 import ssl
 import subprocess
 import threading
 import time
 
-from mfcluster import Failure, check, wait_for
+from mfcluster import Agent, Failure, check
 
 TD = "example.test"
 
@@ -26,53 +25,30 @@ def sni(service, dc, td=TD):
     return "%s.%s.internal.%s" % (service if "." in service else service + ".default", dc, td)
 
 
-class Gateway:
-    """One `meshfed gateway` process."""
+class Gateway(Agent):
+    """One `meshfed gateway` process (an Agent for start, ctl, info, kill and
+    tail: the control socket speaks the same protocol)."""
 
     def __init__(self, cluster, name, ip, dc, route_socket, port=8443, services=(),
                  extra=()):
-        self.cluster = cluster
-        self.name = name
-        self.ip = ip
+        super().__init__(cluster, name, ip, dc=dc, extra=extra)
         self.port = port
-        self.dc = dc
         self.route_socket = route_socket
         self.services = list(services)
-        self.extra = list(extra)
-        self.control = os.path.join(cluster.dir, name + ".sock")
-        self.logpath = os.path.join(cluster.dir, name + ".log")
-        self.proc = None
+        cluster.agents.append(self)  # killed and tailed with the agents
 
     @property
     def addr(self):
         return "%s:%d" % (self.ip, self.port)
 
-    def start(self):
+    def command(self):
         args = [self.cluster.meshfed, "gateway", "-name", self.name, "-dc", self.dc,
                 "-listen", self.addr, "-trust-domain", TD,
                 "-route-socket", self.route_socket, "-control", self.control,
                 "-log-level", "debug"]
         for s in self.services:
             args += ["-service", s]
-        args += self.extra
-        if os.path.exists(self.control):
-            os.unlink(self.control)
-        self.logf = open(self.logpath, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
-        wait_for(lambda: os.path.exists(self.control) or self.proc.poll() is not None,
-                 10, "%s control socket" % self.name)
-        check(self.proc.poll() is None,
-              "%s exited at start (rc %s): %s" % (self.name, self.proc.returncode, self.tail()))
-        self.cluster.agents.append(self)  # killed and tailed with the agents
-        return self
-
-    def info(self):
-        r = subprocess.run([self.cluster.meshfed, "info", "-format", "json",
-                            "-control", self.control], capture_output=True, text=True,
-                           timeout=10)
-        if r.returncode != 0:
-            raise Failure("meshfed info on %s failed: %s" % (self.name, r.stderr.strip()))
-        return json.loads(r.stdout)
+        return args + self.extra
 
     def outcomes(self):
         return self.info()["outcomes"]
@@ -80,23 +56,6 @@ class Gateway:
     def log_text(self):
         with open(self.logpath, "rb") as f:
             return f.read()
-
-    def tail(self, n=15):
-        try:
-            with open(self.logpath, "rb") as f:
-                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
-        except OSError:
-            return ""
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
 
 class TestCA:

@@ -32,19 +32,8 @@ NET = 40
 PAYLOAD_LINE = "meshfed-plaintext-canary-7f3a9c"
 
 
-def routes(agent):
-    return json.loads(agent.ctl("routes", "-format", "json").stdout)
-
-
-def route(agent, target):
-    for r in routes(agent)["routes"]:
-        if r["target"] == target:
-            return r
-    return None
-
-
 def gateway_addrs(agent, target):
-    r = route(agent, target) or {}
+    r = agent.route(target) or {}
     return sorted(g["addr"] for g in r.get("gateways") or [])
 
 
@@ -74,7 +63,7 @@ def start_agents(c):
 
 
 def converged(ag):
-    r13, r31 = route(ag["dc1"], "dc3"), route(ag["dc3"], "dc1")
+    r13, r31 = ag["dc1"].route("dc3"), ag["dc3"].route("dc1")
     return (r13 and r13["status"] == "via" and r13["next_hop"] == "dc2" and
             r31 and r31["status"] == "via" and r31["next_hop"] == "dc2")
 
@@ -94,7 +83,7 @@ def wait_gateways(ag, gws, want2, what):
         for dc, g in gws.items():
             if g.proc is None:
                 continue
-            if g.info()["route_socket"]["table_version"] < routes(ag[dc[:3]])["version"]:
+            if g.info()["route_socket"]["table_version"] < ag[dc[:3]].routes()["version"]:
                 return False
         return True
 
