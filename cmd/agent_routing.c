@@ -93,7 +93,10 @@ static void on_registered_gateways(void *ctx, const struct mf_gateway *reg, size
 				    "not advertised", MF_ADVERT_GATEWAYS_MAX, reg[i].name);
 			break;
 		}
-		gw[n++] = reg[i];
+		gw[n] = reg[i];
+		if (!gw[n].lan) /* as a configured gateway's: lan defaults to wan */
+			gw[n].lan = gw[n].wan;
+		n++;
 	}
 	int r = mf_routing_node_set_gateways(a->rt.node, gw, n);
 	if (r < 0)
