@@ -41,8 +41,10 @@ static void publish(struct mf_agent *a)
 	struct mf_table t;
 	int r = mf_routing_node_table(a->rt.node, &t);
 	if (r == 0) {
-		a->rt.published = t.version;
+		uint64_t v = a->rt.published = t.version, t0 = uv_hrtime();
 		r = mf_route_socket_publish(a->rsock, &t);
+		mf_log_debug(&a->log, "route socket: version %llu published in %.2f ms",
+			     (unsigned long long)v, (double)(uv_hrtime() - t0) / 1e6);
 	}
 	if (r < 0)
 		mf_log_warn(&a->log, "route socket: cannot publish the table: %s", mf_strerror(r));
@@ -93,7 +95,10 @@ static void on_registered_gateways(void *ctx, const struct mf_gateway *reg, size
 				    "not advertised", MF_ADVERT_GATEWAYS_MAX, reg[i].name);
 			break;
 		}
-		gw[n++] = reg[i];
+		gw[n] = reg[i];
+		if (!gw[n].lan) /* as a configured gateway's: lan defaults to wan */
+			gw[n].lan = gw[n].wan;
+		n++;
 	}
 	int r = mf_routing_node_set_gateways(a->rt.node, gw, n);
 	if (r < 0)

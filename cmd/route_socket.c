@@ -263,8 +263,16 @@ static void process_lines(struct client *c)
 		memmove(c->buf, c->buf + start, c->len - start);
 		c->len -= start;
 	}
-	if (c->in_pub && c->len > MF_RP_MAX_LINE)
+	if (c->in_pub && c->len > MF_RP_MAX_LINE) {
 		(void)mf_route_pub_oversize(rs->pub, c->id, now_ns());
+	} else if (c->cap > MF_RS_READ_MIN && c->len < MF_RS_READ_MIN / 2) {
+		/* One long line must not pin 64 KiB per subscriber for good. */
+		char *b = realloc(c->buf, MF_RS_READ_MIN);
+		if (b) {
+			c->buf = b;
+			c->cap = MF_RS_READ_MIN;
+		}
+	}
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)

@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "gossip/err.h"
 #include "routing/route_proto.h"
 #include "routing/route_pub.h"
+#include "routing/table_format.h"
 
 /* One encoded delta leading to a table, from the table of version `base`. */
 struct delta_line {
@@ -20,6 +23,8 @@ struct ptable {
 	struct ptable *prev, *next; /* every table held */
 	unsigned refs;
 	struct mf_table t;
+	json_t *json;               /* t rendered once, on first use: every delta
+				     * from or to it compares these */
 	char *snap;                 /* snapshot line, encoded on first use */
 	size_t snap_len;
 	struct delta_line *deltas;  /* delta lines to this table, by base */
@@ -81,6 +86,7 @@ static void tunref(struct mf_route_pub *p, struct ptable *t)
 	if (t->next)
 		t->next->prev = t->prev;
 	mf_table_free(&t->t);
+	json_decref(t->json);
 	free(t->snap);
 	for (size_t i = 0; i < t->n_deltas; i++)
 		free(t->deltas[i].line);
@@ -96,10 +102,19 @@ static struct ptable *find_table(struct mf_route_pub *p, uint64_t version)
 	return NULL;
 }
 
+static const json_t *table_json(struct ptable *t)
+{
+	if (!t->json)
+		t->json = mf_table_to_json(&t->t);
+	return t->json;
+}
+
 static int snapshot_line(struct mf_route_pub *p, struct ptable *t, const char **line, size_t *len)
 {
 	if (!t->snap) {
-		int r = mf_rp_encode_snapshot(p->epoch, &t->t, &t->snap, &t->snap_len);
+		const json_t *j = table_json(t);
+		int r = j ? mf_rp_encode_snapshot_json(p->epoch, j, &t->snap, &t->snap_len)
+			  : MF_ENOMEM;
 		if (r < 0)
 			return r;
 	}
@@ -123,7 +138,8 @@ static int delta_line(struct mf_route_pub *p, struct ptable *base, struct ptable
 		return MF_ENOMEM;
 	t->deltas = d;
 	d = &t->deltas[t->n_deltas];
-	int r = mf_rp_encode_delta(p->epoch, &base->t, &t->t, &d->line, &d->len);
+	const json_t *bj = table_json(base), *tj = table_json(t);
+	int r = bj && tj ? mf_rp_encode_delta_json(p->epoch, bj, tj, &d->line, &d->len) : MF_ENOMEM;
 	if (r < 0)
 		return r;
 	d->base = base->t.version;

@@ -12,9 +12,10 @@
  * It owns the published tables. A table never changes once published;
  * tables are shared by reference count: the current one, the last
  * MF_ROUTE_PUB_KEEP (the bases a reconnecting subscriber may resume from),
- * and each subscriber's applied and in-flight ones. Encoded lines are cached
- * on the table they lead to (one snapshot line, one delta line per base), so
- * 1,000 subscribers on the same version cost one encoding.
+ * and each subscriber's applied and in-flight ones. Each table is rendered
+ * to JSON once, and encoded lines are cached on the table they lead to (one
+ * snapshot line, one delta line per base), so 1,000 subscribers on the same
+ * version cost one encoding.
  *
  * Per subscriber:
  *  - connect: hello, then a snapshot of the current table (if any);
