@@ -137,32 +137,24 @@ def tls_client(gateway_addr, name, ca, timeout=10):
         raise
 
 
-def echo_roundtrip(gateway_addr, name, ca, payload, timeout=60):
-    """Sends payload over TLS through the gateway (a writer thread, so the
-    echo can flow back meanwhile) and returns what came back."""
+def echo_roundtrip(gateway_addr, name, ca, payload, timeout=60, chunk=65536):
+    """Sends payload over TLS through the gateway and returns what came
+    back, chunk by chunk in lock-step (one thread: an SSL socket must not be
+    read and written from two threads at once)."""
     s = tls_client(gateway_addr, name, ca, timeout=timeout)
     got = bytearray()
-    err = []
-
-    def writer():
-        try:
-            s.sendall(payload)
-        except OSError as e:
-            err.append(e)
-
-    w = threading.Thread(target=writer, daemon=True)
-    w.start()
     try:
-        while len(got) < len(payload):
-            chunk = s.recv(min(1 << 20, len(payload) - len(got)))
-            if not chunk:
-                break
-            got += chunk
+        for off in range(0, len(payload), chunk):
+            part = payload[off:off + chunk]
+            s.sendall(part)
+            want = len(got) + len(part)
+            while len(got) < want:
+                d = s.recv(want - len(got))
+                if not d:
+                    return bytes(got)
+                got += d
     finally:
-        w.join(timeout)
         s.close()
-    if err:
-        raise err[0]
     return bytes(got)
 
 

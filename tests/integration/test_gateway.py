@@ -229,7 +229,8 @@ def scenario(c, ag, gws, ca, echo):
     t0 = time.monotonic()
     for i in range(10):
         got = echo_roundtrip(g1.addr, sni("echo", "dc3"), ca.ca, b"y" * 5000, timeout=10)
-        check(got == b"y" * 5000, "connection %d after gw2 died" % i)
+        check(got == b"y" * 5000, "connection %d after gw2 died: %d of 5000 bytes came back; "
+              "gw1 %r, gw2b %r" % (i, len(got), g1.outcomes(), g2b.outcomes()))
     dt = time.monotonic() - t0
     check(g2b.outcomes()["forwarded"] - before == 10,
           "the second dc2 gateway carried all 10: %r" % g2b.outcomes())
