@@ -125,6 +125,23 @@ class EchoServer:
         self.sock.close()
 
 
+def hello_bytes(name):
+    """A real TLS ClientHello for SNI `name` (Python's ssl over a memory
+    BIO), to send by hand."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    out = ssl.MemoryBIO()
+    obj = ctx.wrap_bio(ssl.MemoryBIO(), out, server_hostname=name)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    data = out.read()
+    check(data[:1] == b"\x16", "a TLS handshake record")
+    return data
+
+
 def tls_client(gateway_addr, name, ca, timeout=10):
     """A verified TLS connection to `name` through a gateway."""
     ctx = ssl.create_default_context(cafile=ca)

@@ -11,24 +11,10 @@ the client's address, the address it dialed and hop count 1, then the
 ClientHello unchanged."""
 import os
 import socket
-import ssl
 import struct
 
 from mfcluster import check, log, run, wait_for
-from mfgateway import FakeRouteSocket, Gateway, fake_route, probe_closed, sni
-
-
-def hello_bytes(name):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    out = ssl.MemoryBIO()
-    obj = ctx.wrap_bio(ssl.MemoryBIO(), out, server_hostname=name)
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return out.read()
+from mfgateway import FakeRouteSocket, Gateway, fake_route, hello_bytes, probe_closed, sni
 
 NET = 41
 

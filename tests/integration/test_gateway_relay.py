@@ -16,29 +16,13 @@ then plain bytes: after the hello the gateway relays opaque bytes.
 import hashlib
 import os
 import socket
-import ssl
 import threading
 import time
 
 from mfcluster import check, log, run, wait_for
-from mfgateway import Gateway
+from mfgateway import Gateway, hello_bytes
 
 NET = 42
-
-
-def hello_bytes(name):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    out = ssl.MemoryBIO()
-    obj = ctx.wrap_bio(ssl.MemoryBIO(), out, server_hostname=name)
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    data = out.read()
-    check(data[:1] == b"\x16", "a TLS handshake record")
-    return data
 
 
 def rss_kb(g):
