@@ -94,13 +94,21 @@ int mf_gw_ep_attempt(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 	return 0;
 }
 
+/* The entry of an attempt being reported on: MF_ENOTFOUND when addr has
+ * none, MF_ESTATE when nothing of it is in flight or established. */
+static int reported(struct mf_gw_eps *e, const char *addr, struct mf_gw_ep **ep)
+{
+	if ((*ep = find(e, addr)) == NULL)
+		return MF_ENOTFOUND;
+	return (*ep)->active == 0 ? MF_ESTATE : 0;
+}
+
 int mf_gw_ep_connected(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 {
-	struct mf_gw_ep *ep = find(e, addr);
-	if (ep == NULL)
-		return MF_ENOTFOUND;
-	if (ep->active == 0)
-		return MF_ESTATE;
+	struct mf_gw_ep *ep;
+	int rc = reported(e, addr, &ep);
+	if (rc < 0)
+		return rc;
 	/* Alive: forget the failures and the ejection history. */
 	ep->fails = 0;
 	ep->ejections = 0;
@@ -110,17 +118,14 @@ int mf_gw_ep_connected(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 
 int mf_gw_ep_failed(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 {
-	struct mf_gw_ep *ep = find(e, addr);
-	if (ep == NULL)
-		return MF_ENOTFOUND;
-	if (ep->active == 0)
-		return MF_ESTATE;
+	struct mf_gw_ep *ep;
+	int rc = reported(e, addr, &ep);
+	if (rc < 0)
+		return rc;
 	ep->active--;
 	/* Connects that were in flight when it got ejected fail too: they are
 	 * the same outage and must not eject it again with a doubled time. */
-	if (ejected(ep, now))
-		return 0;
-	if (++ep->fails < e->cfg.fail_threshold)
+	if (ejected(ep, now) || ++ep->fails < e->cfg.fail_threshold)
 		return 0;
 	mf_time_t d = e->cfg.eject_base;
 	for (uint32_t i = 0; i < ep->ejections && d < e->cfg.eject_max; i++)
@@ -135,11 +140,10 @@ int mf_gw_ep_failed(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 
 int mf_gw_ep_closed(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 {
-	struct mf_gw_ep *ep = find(e, addr);
-	if (ep == NULL)
-		return MF_ENOTFOUND;
-	if (ep->active == 0)
-		return MF_ESTATE;
+	struct mf_gw_ep *ep;
+	int rc = reported(e, addr, &ep);
+	if (rc < 0)
+		return rc;
 	ep->active--;
 	return 0;
 }
