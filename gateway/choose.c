@@ -258,15 +258,28 @@ int mf_gw_plan_init(struct mf_gw_plan *plan, struct mf_gw_eps *eps, struct mf_rn
 int mf_gw_plan_init_route(struct mf_gw_plan *plan, struct mf_gw_eps *eps, struct mf_rng *rng,
 			  const struct mf_table_route *route)
 {
-	if (plan == NULL || route == NULL)
+	struct mf_gw_hop few[17], *hops = few;
+	int rc;
+
+	if (plan == NULL || route == NULL || (route->alternates == NULL && route->n_alternates > 0))
 		return MF_EINVAL;
-	if (route->status == MF_ROUTE_LOCAL) {
-		int rc = mf_gw_plan_init(plan, eps, rng, false, NULL, 0);
-		plan->why = MF_GW_PLAN_LOCAL;
+	if (route->status == MF_ROUTE_LOCAL || route->status == MF_ROUTE_NO_GATEWAY) {
+		rc = mf_gw_plan_init(plan, eps, rng, false, NULL, 0);
+		plan->why = route->status == MF_ROUTE_LOCAL ? MF_GW_PLAN_LOCAL : MF_GW_PLAN_NO_GATEWAY;
 		return rc;
 	}
-	struct mf_gw_hop hop = {route->next_hop, route->n_endpoints, route->endpoints};
-	return mf_gw_plan_init(plan, eps, rng, route->status == MF_ROUTE_UNREACHABLE, &hop, 1);
+	size_t n = 1 + route->n_alternates;
+	if (n > sizeof few / sizeof few[0] && (hops = calloc(n, sizeof(*hops))) == NULL)
+		return MF_ENOMEM;
+	hops[0] = (struct mf_gw_hop){route->next_hop, route->n_endpoints, route->endpoints};
+	for (size_t i = 0; i < route->n_alternates; i++) {
+		const struct mf_table_alternate *alt = &route->alternates[i];
+		hops[1 + i] = (struct mf_gw_hop){alt->next_hop, alt->n_endpoints, alt->endpoints};
+	}
+	rc = mf_gw_plan_init(plan, eps, rng, route->status == MF_ROUTE_UNREACHABLE, hops, n);
+	if (hops != few)
+		free(hops);
+	return rc;
 }
 
 /* The active count of a candidate (0 when the table has no state for it). */
