@@ -53,9 +53,11 @@ int mf_rp_encode_hello(const char *dc, const char *node, uint64_t epoch, char **
 int mf_rp_encode_snapshot(uint64_t epoch, const struct mf_table *t, char **line, size_t *len);
 /* The delta that turns `base` into `cur` (version cur->version, base
  * base->version): routes of cur that differ from base's route of the same
- * target, or that base lacks, in "upsert"; targets of base that cur lacks in
- * "remove"; "links" when cur's links differ from base's. Both tables sorted
- * by target (as the engine hands them out). */
+ * target (as JSON objects: any field), or that base lacks, in "upsert";
+ * targets of base that cur lacks in "remove" (both always present, maybe
+ * empty); "links" only when cur's links differ from base's. Both tables
+ * sorted by target (as the engine hands them out); MF_EINVAL when they are
+ * not, or when cur->version <= base->version. */
 int mf_rp_encode_delta(uint64_t epoch, const struct mf_table *base, const struct mf_table *cur,
 		       char **line, size_t *len);
 /* The same two from tables already rendered by mf_table_to_json (a
