@@ -311,7 +311,7 @@ static void test_client_refuses_what_is_not_a_message_and_skips_unknown_types(vo
 		{"hello", MF_EMALFORMED, "not JSON"},
 		{"[1,2]", MF_EMALFORMED, "no \"type\""},
 		{"{\"type\":7}", MF_EMALFORMED, "no \"type\""},
-		{"{\"type\":\"hello\",\"protocol\":2,\"datacenter\":\"a\",\"node\":\"b\",\"epoch\":1}", MF_EMALFORMED,
+		{"{\"type\":\"hello\",\"protocol\":2,\"datacenter\":\"a\",\"node\":\"b\",\"epoch\":1}", MF_EINVAL,
 		 "hello: protocol 2, this client speaks 1"},
 		{"{\"type\":\"hello\",\"protocol\":1,\"node\":\"b\",\"epoch\":1}", MF_EMALFORMED, "hello: datacenter"},
 		{"{\"type\":\"hello\",\"protocol\":1,\"datacenter\":\"a\",\"node\":\"b\",\"epoch\":-1}", MF_EMALFORMED,
