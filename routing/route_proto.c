@@ -443,7 +443,7 @@ int mf_rp_parse_request(const char *line, size_t len, struct mf_rp_request *req,
 	if (errcap)
 		err[0] = '\0';
 	if (len > MF_RP_MAX_LINE) {
-		bad(err, errcap, "line: %zu bytes, more than %d", len, MF_RP_MAX_LINE);
+		(void)bad(err, errcap, "line: %zu bytes, more than %d", len, MF_RP_MAX_LINE);
 		return MF_ETOOBIG;
 	}
 	json_error_t je;
