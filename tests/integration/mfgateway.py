@@ -316,8 +316,9 @@ class FakeRouteSocket:
         self.sock.close()
 
 
-def fake_route(dc, target, next_hop, gateways):
-    """A route object as `meshfed routes -format json` prints it."""
+def fake_route(dc, target, next_hop, gateways, alternates=()):
+    """A route object as `meshfed routes -format json` prints it;
+    alternates: (next_hop, [(name, addr), ...]) best first."""
     if target == dc:
         return {"target": dc, "status": "local", "next_hop": None, "distance_ms": 0,
                 "path": [dc], "mode": "multi-hop", "down": False, "gateways": []}
@@ -325,4 +326,7 @@ def fake_route(dc, target, next_hop, gateways):
             "next_hop": next_hop, "distance_ms": 1.0,
             "path": [dc, next_hop] + ([target] if next_hop != target else []),
             "mode": "multi-hop", "down": False,
-            "gateways": [{"name": n, "addr": a} for n, a in gateways]}
+            "gateways": [{"name": n, "addr": a} for n, a in gateways],
+            "alternates": [{"next_hop": h, "distance_ms": 2.0 + k,
+                            "gateways": [{"name": n, "addr": a} for n, a in gws]}
+                           for k, (h, gws) in enumerate(alternates)]}

@@ -8,7 +8,9 @@ connection closed. A PROXY header from an address that is no gateway in
 the table is refused as untrusted_proxy. What a gateway sends the next one
 is checked byte by byte: from its -advertise address, a PROXY v2 header with
 the client's address, the address it dialed and hop count 1, then the
-ClientHello unchanged."""
+ClientHello unchanged. A route whose next hop's gateway is dead fails over
+to the route's alternate next hop, and the dead gateway is ejected after 3
+failures in a row."""
 import os
 import socket
 import struct
@@ -28,6 +30,10 @@ def main(cluster_factory):
                          [fake_route("dc1", "dc1", None, []),
                           fake_route("dc1", "dc2", "dc2", [("gwb", b_addr)]),
                           fake_route("dc1", "dc5", "dc5", [("gwx", x_addr)]),
+                          # dc6's next hop has one gateway, dead; its alternate
+                          # dc5 has the recording one.
+                          fake_route("dc1", "dc6", "dc7", [("gw7", x_ip + ":9")],
+                                     alternates=[("dc5", [("gwx", x_addr)])]),
                           fake_route("dc1", "dc9", "dc2", [("gwb", b_addr)])])
     fb = FakeRouteSocket(os.path.join(c.dir, "b-routes.sock"), "dc2",
                          [fake_route("dc2", "dc1", "dc1", [("gwa", a_addr)]),
@@ -87,6 +93,35 @@ def main(cluster_factory):
     wait_for(lambda: ga.outcomes()["forwarded"] == 5, 5, "the dc5 connection counted forwarded")
     log("ok: to the next gateway: from the advertise address, PROXY v2 (client %s:%d -> %s:%d, "
         "hops 1), then the ClientHello unchanged" % (csrc, sport, cdst, dport))
+
+    # The next hop's only gateway refuses: the alternate next hop takes it;
+    # after 3 failures in a row the dead gateway is ejected (not dialed).
+    def via_dc6():
+        cl = socket.create_connection((a_ip, 8443), timeout=5)
+        cl.sendall(hello_bytes(sni("web", "dc6")))
+        conn, _ = nexthop.accept()
+        conn.settimeout(5)
+        got = conn.recv(16)
+        check(got[:12] == b"\r\n\r\n\x00\r\nQUIT\n", "PROXY header at the alternate: %r" % got)
+        cl.close()
+        conn.close()
+
+    up0 = ga.info()["upstream"]
+    for _ in range(3):
+        via_dc6()
+    up = ga.info()["upstream"]
+    check(up["failovers"] == up0["failovers"] + 3 and
+          up["connect_failures"] == up0["connect_failures"] + 3,
+          "three failures, three failovers: %r -> %r" % (up0, up))
+    dead = ga.info()["remote_gateways"].get(x_ip + ":9") or {}
+    check(dead.get("ejected") is True, "the dead gateway is ejected: %r" % dead)
+    via_dc6()
+    up2 = ga.info()["upstream"]
+    check(up2["connect_failures"] == up["connect_failures"] and
+          up2["connect_attempts"] == up["connect_attempts"] + 1,
+          "the ejected gateway is not dialed: %r -> %r" % (up, up2))
+    log("ok: the next hop's only gateway refused: the route's alternate next hop (dc5) took "
+        "each connection; after 3 failures it is ejected and no longer dialed")
 
     before = gb.outcomes()["untrusted_proxy"]
     probe_closed(gb.addr, data=b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x10" + bytes(12) +
