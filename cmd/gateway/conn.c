@@ -162,9 +162,10 @@ static void on_connect(uv_connect_t *req, int status)
 		mf_gw_plan_free(&c->plan);
 		c->has_plan = false;
 	}
-	if (mf_gwd_relay_start(c) < 0) {
-		mf_log_warn(&g->log, "connection from %s: cannot start the relay (out of memory)",
-			    c->peer);
+	int r = mf_gwd_relay_start(c);
+	if (r < 0) {
+		mf_log_warn(&g->log, "connection from %s: cannot start the relay: %s", c->peer,
+			    mf_strerror(r));
 		mf_gwd_conn_close(c);
 	}
 }

@@ -12,6 +12,7 @@ ClientHello unchanged. A route whose next hop's gateway is dead fails over
 to the route's alternate next hop, and the dead gateway is ejected after 3
 failures in a row."""
 import os
+import signal
 import socket
 import struct
 
@@ -129,6 +130,14 @@ def main(cluster_factory):
     wait_for(lambda: gb.outcomes()["untrusted_proxy"] == before + 1, 5,
              "PROXY from the test's address counted untrusted_proxy")
     log("ok: a PROXY header from an address that is no gateway is refused")
+    for g, fr in ((ga, fa), (gb, fb)):
+        g.proc.send_signal(signal.SIGTERM)
+        rc = g.proc.wait(30)
+        check(rc == 0, "%s exits 0 on SIGTERM (rc %d): %s" % (g.name, rc, g.tail(30)))
+        g.proc = None
+        last_health = lambda: [m for m in fr.received if m["type"] == "health"][-1]["ok"]
+        wait_for(lambda: last_health() is False, 5, "%s's last health to say not ok" % g.name)
+    log("ok: on SIGTERM each gateway reports not healthy to its agent and exits 0")
     fa.close()
     fb.close()
     nexthop.close()
