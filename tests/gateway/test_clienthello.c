@@ -597,6 +597,13 @@ static void test_what_is_not_tls_is_named(void)
 	CU_ASSERT_EQUAL(feed_once(copy((const uint8_t *)MF_PP2_SIG, MF_PP2_SIG_LEN), &r, 0),
 			MF_EUNKNOWN);
 	CU_ASSERT_EQUAL(r.error, MF_CH_PROXY_V2);
+	/* a refusal is final: a valid hello after it changes nothing */
+	struct buf b = load(FIXTURES[0].file);
+	size_t used = 1;
+	CU_ASSERT_EQUAL(mf_ch_feed(&r, b.p, b.n, &used), MF_EUNKNOWN);
+	CU_ASSERT_EQUAL(used, 0);
+	CU_ASSERT_EQUAL(r.error, MF_CH_PROXY_V2);
+	free(b.p);
 	static const uint8_t sslv2[] = {0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15};
 	CU_ASSERT_EQUAL(feed_once(copy(sslv2, sizeof sslv2), &r, 0), MF_EUNKNOWN);
 	CU_ASSERT_EQUAL(r.error, MF_CH_SSLV2);
