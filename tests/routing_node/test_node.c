@@ -495,65 +495,70 @@ static void test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only(void)
 	mf_pool_free(p);
 }
 
+/* One user message after another to a lone dc1 node: the advert of server
+ * `node` of dc1 at seq + 1 with gateway gw (none when NULL; node NULL: an
+ * advert of dc9, which has no server in the pool), and the relayed count
+ * expected after it. */
+struct relay_step {
+	const char *node;
+	uint64_t seq;
+	const char *gw;
+	uint64_t relayed;
+};
+
+static void relay_steps(const struct relay_step *st, size_t n_st)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t msg[2048];
+	lone(&n, &p, &s);
+	for (size_t i = 0; i < n_st; i++) {
+		size_t len = st[i].node ? advert_message_gw("dc1", st[i].node, st[i].seq, st[i].gw, msg,
+							    sizeof(msg))
+					: dc9_message(msg, sizeof(msg));
+		mf_routing_node_on_user_msg(s, msg, len);
+		if (mf_routing_node_stats(n)->relayed != st[i].relayed)
+			printf("\n  step %zu: relayed %llu, want %llu", i,
+			       (unsigned long long)mf_routing_node_stats(n)->relayed,
+			       (unsigned long long)st[i].relayed);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, st[i].relayed);
+	}
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
 /* Gossip is epidemic: a fragment newer than any seen of its origin is
  * queued once for our own retransmissions; repeats, older ones and our own
  * are not. */
 static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
 {
-	struct mf_routing_node *n;
-	mf_pool_t *p;
-	struct mf_routing_node_slot *s;
-	uint8_t msg[2048];
-	lone(&n, &p, &s);
-	size_t len = advert_message("dc1", "dc1-s2", 100, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
-	len = advert_message("dc1", "dc1-s2", 200, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = advert_message("dc1", "dc1-s3", 150, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = advert_message("dc1", "dc1-s1", 300, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = dc9_message(msg, sizeof(msg)); /* dc9 has no server in the pool */
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	mf_routing_node_free(n);
-	mf_pool_free(p);
+	static const struct relay_step st[] = {
+		{"dc1-s2", 100, NULL, 1}, {"dc1-s2", 100, NULL, 1}, /* the same again */
+		{"dc1-s2", 200, NULL, 2}, {"dc1-s3", 150, NULL, 2}, /* older */
+		{"dc1-s1", 300, NULL, 2},			     /* our own */
+		{NULL, 0, NULL, 2},				     /* dc9 */
+	};
+	relay_steps(st, sizeof(st) / sizeof(st[0]));
 }
 
-/* A fragment carrying gateways is news for its server too: relayed once
- * even when an advert of another server of its DC is newer. */
-static void test_gateways_of_a_server_behind_the_newest_are_relayed_once(void)
+/* A fragment that changes its DC's gateway set is news: relayed once even
+ * when an advert of another server of its DC is newer; one that changes
+ * nothing of the set is not. */
+static void test_gateway_changes_behind_the_newest_advert_are_relayed_once(void)
 {
-	struct mf_routing_node *n;
-	mf_pool_t *p;
-	struct mf_routing_node_slot *s;
-	uint8_t msg[2048];
-	lone(&n, &p, &s);
-	size_t len = advert_message("dc1", "dc1-s2", 200, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
-	len = advert_message_gw("dc1", "dc1-s3", 150, "dc1-g3", msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = advert_message_gw("dc1", "dc1-s3", 140, "dc1-g3", msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = advert_message_gw("dc1", "dc1-s3", 160, "dc1-g4", msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
-	len = advert_message("dc1", "dc1-s4", 100, msg, sizeof(msg)); /* no gateways, stale */
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
-	mf_routing_node_free(n);
-	mf_pool_free(p);
+	static const struct relay_step st[] = {
+		{"dc1-s2", 200, NULL, 1},
+		{"dc1-s3", 150, "dc1-g3", 2}, /* older, but a new gateway */
+		{"dc1-s3", 150, "dc1-g3", 2}, /* the same again */
+		{"dc1-s3", 140, "dc1-g3", 2}, /* older than s3's last */
+		{"dc1-s3", 160, "dc1-g4", 3}, /* s3 moves to another gateway */
+		{"dc1-s4", 100, NULL, 3},     /* no gateways, nothing lost */
+		{"dc1-s5", 120, "dc1-g4", 3}, /* one the DC already has */
+		{"dc1-s3", 170, NULL, 3},     /* drops dc1-g4, which s5 still lists */
+		{"dc1-s5", 130, NULL, 4},     /* and now the DC's set loses it */
+	};
+	relay_steps(st, sizeof(st) / sizeof(st[0]));
 }
 
 static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
@@ -617,8 +622,8 @@ int main(void)
 		 test_runtime_gateways_are_advertised_at_the_next_tick_and_withdrawn},
 		{"gateways of a silent server in no pool expire",
 		 test_gateways_of_a_silent_server_in_no_pool_expire},
-		{"gateways of a server behind the newest are relayed once",
-		 test_gateways_of_a_server_behind_the_newest_are_relayed_once},
+		{"gateway changes behind the newest advert are relayed once",
+		 test_gateway_changes_behind_the_newest_advert_are_relayed_once},
 		{"advert of a DC absent from the pool is not stored",
 		 test_advert_of_a_dc_absent_from_the_pool_is_not_stored},
 		{"user messages of other types are ignored, bad ones counted",
