@@ -1,0 +1,163 @@
+"""tests/integration/rsock.py — route socket subscribers for the tests.
+
+The protocol state (RouteState: snapshot, deltas, acks, nacks) is the one in
+docs/route-socket-example.py, imported from there so the example cannot rot;
+this adds what tests need on top: timeouts, receive times, and running the
+example as a program (it registers gateways).
+"""
+import importlib.util
+import json
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from mfcluster import Failure
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXAMPLE = os.path.join(TOP, "docs", "route-socket-example.py")
+
+_spec = importlib.util.spec_from_file_location("route_socket_example", EXAMPLE)
+example = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(example)
+RouteState = example.RouteState
+LineReader = example.LineReader
+line = example.line
+
+
+def sock_path(cluster, agent_name):
+    """Where a test agent's route socket lives (pass it with -route-socket)."""
+    return os.path.join(cluster.dir, agent_name + "-routes.sock")
+
+
+class Subscriber:
+    """A blocking subscriber: every message is applied and answered as the
+    example does; each is kept in `log` as (monotonic time, message)."""
+
+    def __init__(self, path, timeout=10):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.sock.connect(path)
+                break
+            except OSError as e:
+                if time.monotonic() > deadline:
+                    raise Failure("cannot connect to route socket %s: %s" % (path, e))
+                time.sleep(0.1)
+        self.state = RouteState()
+        self.reader = LineReader()
+        self.pending = []
+        self.log = []
+        self.closed = False
+
+    def send(self, obj):
+        self.sock.sendall(line(obj))
+
+    def next(self, timeout):
+        """The next message (applied and acknowledged), or None at EOF.
+        Raises Failure when nothing comes within timeout seconds."""
+        deadline = time.monotonic() + timeout
+        while not self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Failure("no message on the route socket within %.1fs" % timeout)
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(1 << 20)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                data = b""
+            if not data:
+                self.closed = True
+                return None
+            now = time.monotonic()
+            for m in self.reader.feed(data):
+                self.pending.append((now, m))
+        t, m = self.pending.pop(0)
+        reply = self.state.apply(m)
+        if reply:
+            self.sock.sendall(reply)
+        self.log.append((t, m))
+        return m
+
+    def until(self, pred, timeout, what):
+        """Reads messages until pred(msg) holds; returns that message."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Failure("timed out after %.1fs waiting for %s" % (timeout, what))
+            m = self.next(left)
+            if m is None:
+                raise Failure("the agent closed the route socket while waiting for %s" % what)
+            if pred(m):
+                return m
+
+    def drain(self, quiet):
+        """Applies whatever arrives until nothing has for `quiet` seconds."""
+        while True:
+            try:
+                if self.next(quiet) is None:
+                    return
+            except Failure:
+                return
+
+    def close(self):
+        self.sock.close()
+
+
+class Example:
+    """docs/route-socket-example.py run as a program against `path`; its
+    stdout lines are collected by a thread."""
+
+    def __init__(self, path, *args):
+        self.proc = subprocess.Popen([sys.executable, EXAMPLE, "--socket", path] + list(args),
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines = queue.Queue()
+        self.seen = []
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self):
+        for ln in self.proc.stdout:
+            self.lines.put(ln.rstrip("\n"))
+        self.lines.put(None)
+
+    def until(self, pred, timeout, what):
+        """Reads its output until a line satisfies pred; returns the line."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Failure("timed out after %.1fs waiting for the example to print %s "
+                              "(it printed %r)" % (timeout, what, self.seen[-5:]))
+            try:
+                ln = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if ln is None:
+                raise Failure("the example exited (rc %s) while waiting for %s: %r" % (
+                    self.proc.wait(), what, self.seen[-5:]))
+            self.seen.append(ln)
+            if pred(ln):
+                return ln
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+
+
+def routes_json(agent):
+    return json.loads(agent.ctl("routes", "-format", "json").stdout)
+
+
+def route_of(table, target):
+    for r in table["routes"]:
+        if r["target"] == target:
+            return r
+    return None
