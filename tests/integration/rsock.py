@@ -9,6 +9,7 @@ import importlib.util
 import json
 import os
 import queue
+import selectors
 import socket
 import subprocess
 import sys
@@ -109,6 +110,89 @@ class Subscriber:
 
     def close(self):
         self.sock.close()
+
+
+class Fleet:
+    """N subscribers on one selector. Each socket is timestamped when read,
+    before any parsing, so a subscriber's time is when its bytes were taken
+    off the socket; Python's work on the others read in the same round only
+    delays later rounds (it can make lags look larger, never smaller)."""
+
+    def __init__(self, path, n):
+        self.sel = selectors.DefaultSelector()
+        self.subs = []
+        for i in range(n):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)  # blocking: waits out a full backlog
+            s.setblocking(False)
+            sub = {"i": i, "sock": s, "state": RouteState(), "reader": LineReader(),
+                   "got": [], "out": b"", "closed": False}
+            self.sel.register(s, selectors.EVENT_READ, sub)
+            self.subs.append(sub)
+
+    def pump(self, seconds):
+        """Reads, applies and acknowledges for `seconds`."""
+        deadline = time.monotonic() + seconds
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            ready = self.sel.select(min(left, 0.05))
+            chunks = []
+            for key, _ in ready:
+                sub = key.data
+                try:
+                    data = sub["sock"].recv(1 << 20)
+                except BlockingIOError:
+                    continue
+                except ConnectionError:
+                    data = b""
+                chunks.append((time.monotonic(), sub, data))
+            for t, sub, data in chunks:
+                if not data:
+                    sub["closed"] = True
+                    self.sel.unregister(sub["sock"])
+                    continue
+                for m in sub["reader"].feed(data):
+                    reply = sub["state"].apply(m)
+                    if m["type"] in ("snapshot", "delta"):
+                        sub["got"].append((t, m["version"], m["type"]))
+                    if reply:
+                        sub["out"] += reply
+                if sub["out"]:
+                    n = sub["sock"].send(sub["out"])  # acks are tiny: never blocks long
+                    sub["out"] = sub["out"][n:]
+
+    def until(self, pred, timeout, what):
+        deadline = time.monotonic() + timeout
+        while not pred():
+            if time.monotonic() > deadline:
+                raise Failure("timed out after %.1fs waiting for %s" % (timeout, what))
+            self.pump(0.05)
+
+    def versions(self):
+        return [s["state"].version for s in self.subs]
+
+    def first_seen(self, after):
+        """version -> earliest time any subscriber received it (> after)."""
+        out = {}
+        for s in self.subs:
+            for t, v, _ in s["got"]:
+                if v > after and (v not in out or t < out[v]):
+                    out[v] = t
+        return out
+
+    def lags(self, first):
+        """For each version V first seen at first[V] and each subscriber, the
+        time from first[V] until that subscriber received V or a later version
+        (an update merged over V covers it), in ms. first[V] is the reference:
+        the agent published V no later than that."""
+        out = []
+        for s in self.subs:
+            for v, t0 in first.items():
+                t = min((t for t, v2, _ in s["got"] if v2 >= v), default=None)
+                out.append(float("inf") if t is None else (t - t0) * 1000)
+        return out
 
 
 class Example:
