@@ -80,6 +80,8 @@ static int on_line(struct watch *w, const char *line, size_t len)
 	size_t reply_len = 0;
 	int r = mf_rp_client_apply(&w->rp, line, len, &ev, &reply, &reply_len, &detail);
 	int rc = 0;
+	if (r == MF_EUNKNOWN) /* a message type of a newer agent: ignorable */
+		goto out;
 	if (r == MF_EMALFORMED) {
 		mf_cli_error("routes", "ignored a line from the agent that is not a route socket "
 				       "message");
