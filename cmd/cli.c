@@ -1,9 +1,7 @@
 /* cmd/cli.c — see cmd/cli.h. */
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd/cli.h"
 #include "cmd/config.h"
@@ -50,13 +48,10 @@ void mf_cli_control_path(const char *flag_value, char *buf, size_t cap)
 
 void mf_cli_route_socket_path(const char *flag_value, char *buf, size_t cap)
 {
-	const char *env = getenv("MESHFED_ROUTE_SOCKET");
 	if (flag_value && *flag_value)
 		snprintf(buf, cap, "%s", flag_value);
-	else if (env && *env)
-		snprintf(buf, cap, "%s", env);
 	else
-		snprintf(buf, cap, "/tmp/meshfed-%u-routes.sock", (unsigned)getuid());
+		mf_config_default_route_socket(buf, cap);
 }
 
 int mf_cli_call(const char *sub, const char *control, const json_t *req, int timeout_ms,

@@ -41,7 +41,7 @@ def route(target, status, hop=None, dist=None, gws=()):
             "path": ["dc1"] + ([hop] if hop and hop != target else []) +
                     ([target] if status != "unreachable" and target != "dc1" else []),
             "mode": "multi-hop", "down": False,
-            "gateways": [{"name": n, "addr": a} for n, a in gws]}
+            "gateways": [{"name": n, "addr": a} for n, a in gws], "alternates": []}
 
 
 def table(version, routes):
@@ -53,6 +53,8 @@ R1 = route("dc1", "local", dist=0.0)
 R1["path"] = ["dc1"]
 R2 = route("dc2", "direct", "dc2", 1.5, [("dc2-gw", "192.0.2.2:8443")])
 R3 = route("dc3", "via", "dc2", 3.25, [("dc2-gw", "192.0.2.2:8443")])
+R3["alternates"] = [{"next_hop": "dc4", "distance_ms": 7.5,
+                     "gateways": [{"name": "dc4-gw", "addr": "192.0.2.4:8443"}]}]
 R3u = route("dc3", "unreachable")
 R3u["path"] = []
 T3 = table(3, [R1, R2, R3])

@@ -18,6 +18,8 @@ import time
 
 from mfcluster import Failure
 
+sys.dont_write_bytecode = True  # no __pycache__ in docs/ from importing the example
+
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(TOP, "docs", "route-socket-example.py")
 
