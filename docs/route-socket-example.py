@@ -152,7 +152,7 @@ def main(argv=None):
         ready, _, _ = select.select([sock], [], [], timeout)
         if not ready:
             continue
-        data = sock.recv(1 << 20)
+        data = sock.recv(65536)
         if not data:
             print("the agent closed the route socket", flush=True)
             return 1

@@ -5,10 +5,12 @@ docs/route-socket-example.py, imported from there so the example cannot rot;
 this adds what tests need on top: timeouts, receive times, and running the
 example as a program (it registers gateways).
 """
+import calendar
 import importlib.util
 import json
 import os
 import queue
+import re
 import selectors
 import socket
 import subprocess
@@ -70,7 +72,7 @@ class Subscriber:
                 raise Failure("no message on the route socket within %.1fs" % timeout)
             self.sock.settimeout(left)
             try:
-                data = self.sock.recv(1 << 20)
+                data = self.sock.recv(65536)
             except socket.timeout:
                 continue
             except ConnectionResetError:
@@ -115,10 +117,15 @@ class Subscriber:
 
 
 class Fleet:
-    """N subscribers on one selector. Each socket is timestamped when read,
-    before any parsing, so a subscriber's time is when its bytes were taken
-    off the socket; Python's work on the others read in the same round only
-    delays later rounds (it can make lags look larger, never smaller)."""
+    """N subscribers on one selector. Timestamps (time.time(), to compare
+    with the agent's log) are taken as each socket is read, and every socket
+    that is readable is read, until none has been for QUIET_S, before any
+    message is parsed or acknowledged: so a subscriber's time is when its
+    bytes reached this process, give or take the recv calls before it
+    (microseconds each) and this process's own scheduling, not the parsing
+    of the others' messages."""
+
+    QUIET_S = 0.005  # reading goes on until no socket was readable for this long
 
     def __init__(self, path, n):
         self.sel = selectors.DefaultSelector()
@@ -132,6 +139,26 @@ class Fleet:
             self.sel.register(s, selectors.EVENT_READ, sub)
             self.subs.append(sub)
 
+    def _read_ready(self, timeout):
+        chunks = []
+        ready = self.sel.select(timeout)
+        while ready:
+            for key, _ in ready:
+                sub = key.data
+                try:
+                    data = sub["sock"].recv(65536)  # not 1 MB: that buffer costs an mmap per call
+                except BlockingIOError:
+                    continue
+                except ConnectionError:
+                    data = b""
+                chunks.append((time.time(), sub, data))
+                if not data:
+                    self.sel.unregister(sub["sock"])
+            # The agent writes a version to its subscribers one after the
+            # other: wait for the rest of the burst rather than parse first.
+            ready = self.sel.select(self.QUIET_S)
+        return chunks
+
     def pump(self, seconds):
         """Reads, applies and acknowledges for `seconds`."""
         deadline = time.monotonic() + seconds
@@ -139,21 +166,9 @@ class Fleet:
             left = deadline - time.monotonic()
             if left <= 0:
                 return
-            ready = self.sel.select(min(left, 0.05))
-            chunks = []
-            for key, _ in ready:
-                sub = key.data
-                try:
-                    data = sub["sock"].recv(1 << 20)
-                except BlockingIOError:
-                    continue
-                except ConnectionError:
-                    data = b""
-                chunks.append((time.monotonic(), sub, data))
-            for t, sub, data in chunks:
+            for t, sub, data in self._read_ready(min(left, 0.05)):
                 if not data:
                     sub["closed"] = True
-                    self.sel.unregister(sub["sock"])
                     continue
                 for m in sub["reader"].feed(data):
                     reply = sub["state"].apply(m)
@@ -184,17 +199,35 @@ class Fleet:
                     out[v] = t
         return out
 
-    def lags(self, first):
-        """For each version V first seen at first[V] and each subscriber, the
-        time from first[V] until that subscriber received V or a later version
-        (an update merged over V covers it), in ms. first[V] is the reference:
-        the agent published V no later than that."""
+    def lags(self, ref):
+        """For each version V with a reference time ref[V] (when the agent
+        published it) and each subscriber, the time from ref[V] until that
+        subscriber received V or a later version (an update merged over V
+        covers it), in ms."""
         out = []
         for s in self.subs:
-            for v, t0 in first.items():
+            for v, t0 in ref.items():
                 t = min((t for t, v2, _ in s["got"] if v2 >= v), default=None)
                 out.append(float("inf") if t is None else (t - t0) * 1000)
         return out
+
+
+PUBLISH_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{3})Z \[DEBUG\] route socket: "
+                        r"version (\d+) published in ([0-9.]+) ms")
+
+
+def publish_times(logpath):
+    """version -> when the agent started publishing it (time.time() scale),
+    from its debug log ("route socket: version V published in X ms", logged
+    when done: start = log time - X; millisecond resolution)."""
+    out = {}
+    with open(logpath, errors="replace") as f:
+        for ln in f:
+            m = PUBLISH_RE.match(ln)
+            if m:
+                t = calendar.timegm(time.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S"))
+                out[int(m.group(3))] = t + int(m.group(2)) / 1000.0 - float(m.group(4)) / 1000.0
+    return out
 
 
 class Example:

@@ -7,8 +7,8 @@ to dc2 (one new table version per toggle).
  - every subscriber ends at the agent's version with the agent's table
    (each got every version, or a delta or snapshot covering it);
  - the subscriber that never reads delays nobody: each change reaches every
-   subscriber within 100 ms of the first subscriber to see it (see
-   `lags` below for what that measures);
+   subscriber within 100 ms of the agent starting to publish it (the time
+   its debug log gives; Fleet in rsock.py says how arrival is timed);
  - the agent's RSS stays under 64 MB throughout;
  - garbage lines get an error and are counted, a 10 MB line without a
    newline is refused (connection closed) and counted, in `meshfed info`;
@@ -20,12 +20,12 @@ import socket
 import time
 
 from mfcluster import check, log, run, wait_for
-from rsock import Fleet, Subscriber, route_of, routes_json, sock_path
+from rsock import Fleet, Subscriber, publish_times, route_of, routes_json, sock_path
 
 N_SUBS = 1000
 LAG_BOUND_MS = 100
 RSS_BOUND_KB = 64 * 1024
-CHANGES = 5          # table versions caused by toggling the gateway
+CHANGES = 10         # table versions caused by toggling the gateway
 CHANGE_WAIT_S = 15   # one toggle to reach dc1: dc2's advertisement interval and gossip
 
 
@@ -110,12 +110,24 @@ def main(cluster_factory):
     log("ok: all %d subscribers applied every change (versions %d..%d) and hold the agent's "
         "table" % (N_SUBS, start_version, cli["version"]))
 
-    lags = sorted(fleet.lags(first))
+    # Reference: when the agent started publishing each version, from its
+    # debug log (rsock.publish_times); a version it did not log falls back to
+    # the first subscriber that read it (which the agent cannot have
+    # published later than).
+    logged = publish_times(a1.logpath)
+    ref = {v: logged.get(v, t) for v, t in first.items()}
+    src = "the agent's publish log" if all(v in logged for v in first) else \
+        "the agent's log where it has the version, else the first subscriber to read it"
+    for v in sorted(ref):
+        lv = sorted(fleet.lags({v: ref[v]}))
+        log("   version %d: median %.1f, max %.1f ms after publishing started" % (
+            v, lv[len(lv) // 2], lv[-1]))
+    lags = sorted(fleet.lags(ref))
     p50, p99, mx = lags[len(lags) // 2], lags[int(len(lags) * 0.99)], lags[-1]
-    check(mx <= LAG_BOUND_MS, "every change reaches every subscriber within %d ms of the "
-          "first: median %.1f, p99 %.1f, max %.1f ms" % (LAG_BOUND_MS, p50, p99, mx))
+    check(mx <= LAG_BOUND_MS, "every change reaches every subscriber within %d ms of %s: "
+          "median %.1f, p99 %.1f, max %.1f ms" % (LAG_BOUND_MS, src, p50, p99, mx))
     log("ok: with one subscriber never reading, each change reached all %d within %.1f ms "
-        "of the first (median %.1f, p99 %.1f)" % (N_SUBS, mx, p50, p99))
+        "(median %.1f, p99 %.1f) of %s" % (N_SUBS, mx, p50, p99, src))
     check(rss_max <= RSS_BOUND_KB, "agent RSS %d kB over %d kB" % (rss_max, RSS_BOUND_KB))
     log("ok: agent RSS %d kB at most (%d kB before the subscribers)" % (rss_max, rss0))
 
