@@ -143,9 +143,11 @@ struct mf_routing {
 	double *best_d, *curc_d, *refc_d;
 	uint32_t *best_nh, *best_e, *curc_e, *refc_e;
 	uint32_t *cur_nh;        /* next hop in use per target, NONE if none */
-	/* alternates scratch: max_alt slots per target, best first */
-	uint32_t *alt_nh, *alt_cnt;
-	double *alt_d, *alt_lim;
+	/* alternates scratch: max_alt slots per target, best first; per
+	 * target, compact for the hot loop: the LFA limit, the primary next
+	 * hop and the distance an offer must beat */
+	uint32_t *alt_nh, *alt_cnt, *alt_primary;
+	double *alt_d, *alt_lim, *alt_worst;
 	uint8_t *gw_touched;     /* the DC's gateway set changed since the last
 				  * recompute (its routes' endpoints did) */
 
@@ -230,6 +232,8 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	rc |= grow((void **)&r->alt_d, k * sizeof *r->alt_d, r->cap, cap);
 	rc |= grow((void **)&r->alt_cnt, sizeof *r->alt_cnt, r->cap, cap);
 	rc |= grow((void **)&r->alt_lim, sizeof *r->alt_lim, r->cap, cap);
+	rc |= grow((void **)&r->alt_worst, sizeof *r->alt_worst, r->cap, cap);
+	rc |= grow((void **)&r->alt_primary, sizeof *r->alt_primary, r->cap, cap);
 	rc |= grow((void **)&r->gw_touched, sizeof *r->gw_touched, r->cap, cap);
 	if (rc)
 		return MF_ENOMEM; /* arrays that grew stay valid; cap unchanged */
@@ -391,6 +395,8 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->alt_d);
 	free(r->alt_cnt);
 	free(r->alt_lim);
+	free(r->alt_worst);
+	free(r->alt_primary);
 	free(r->gw_touched);
 	free(r->node);
 	mf_rt_names_free(&r->names);
@@ -1060,8 +1066,8 @@ static int choose(struct mf_routing *r, uint32_t t)
 	return put_path(nx, rt, o->path + e->path_off, e->path_len, r->self);
 }
 
-/* Offers next hop h at distance d as an alternate for target t: kept when
- * among the max_alt best (distance, then name). */
+/* Offers next hop h at distance d (<= alt_worst[t]) as an alternate for
+ * target t: kept when among the max_alt best (distance, then name). */
 static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 {
 	const uint32_t K = r->max_alt;
@@ -1069,8 +1075,8 @@ static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 	double *ad = r->alt_d + (size_t)t * K;
 	uint32_t j = r->alt_cnt[t];
 	if (j == K) {
-		if (!(d < ad[K - 1] || (d == ad[K - 1] && r->rank[h] < r->rank[nh[K - 1]])))
-			return;
+		if (!(d < ad[K - 1] || r->rank[h] < r->rank[nh[K - 1]]))
+			return; /* a tie with the worst that sorts after it */
 		j = K - 1;
 	} else {
 		r->alt_cnt[t]++;
@@ -1081,6 +1087,8 @@ static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 	}
 	nh[j] = h;
 	ad[j] = d;
+	if (r->alt_cnt[t] == K)
+		r->alt_worst[t] = ad[K - 1];
 }
 
 /* Loop-free alternates (engine.h) of every route in next: the targets as
@@ -1099,6 +1107,8 @@ static int alternates(struct mf_routing *r, uint32_t n)
 		bool policy_direct = rt->mode == MF_MODE_SINGLE_HOP && r->link[t].configured;
 		bool takes = rt->nh != NONE && !rt->down && isfinite(rt->dist) && !policy_direct;
 		r->alt_lim[t] = takes ? rt->dist : -INFINITY;
+		r->alt_primary[t] = rt->nh;
+		r->alt_worst[t] = INFINITY;
 		r->alt_cnt[t] = 0;
 		if (takes && rt->nh != t && r->link[t].usable)
 			alt_offer(r, t, t, r->link[t].dist); /* the target itself: always loop-free */
@@ -1111,11 +1121,13 @@ static int alternates(struct mf_routing *r, uint32_t n)
 		const double back = isfinite(o->to_self) ? o->to_self : base; /* dist(h, self) */
 		const uint32_t *tgt = o->tgt;
 		const double *dst = o->dst; /* INFINITY: through us, to h itself, dead */
-		const double *lim = r->alt_lim;
+		const double *lim = r->alt_lim, *worst = r->alt_worst;
+		const uint32_t *primary = r->alt_primary;
 		for (uint32_t i = 0; i < o->n_e; i++) {
 			uint32_t t = tgt[i];
-			if (dst[i] < back + lim[t] && nx->r[t].nh != h)
-				alt_offer(r, t, h, base + dst[i]);
+			double d = base + dst[i];
+			if (d <= worst[t] && dst[i] < back + lim[t] && primary[t] != h)
+				alt_offer(r, t, h, d);
 		}
 	}
 	uint32_t total = 0;
