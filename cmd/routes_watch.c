@@ -87,6 +87,12 @@ static int on_line(struct watch *w, const char *line, size_t len)
 				       "message");
 		goto out;
 	}
+	if (r == MF_EINVAL) { /* every update would be nacked: leave */
+		mf_cli_error("routes", "the agent speaks another route socket protocol (%s)",
+			     detail ? detail : "not 1");
+		rc = MF_EXIT_FAIL;
+		goto out;
+	}
 	if (r < 0) {
 		mf_cli_error("routes", "applying the agent's update: %s", mf_strerror(r));
 		rc = MF_EXIT_FAIL;

@@ -39,8 +39,10 @@ class RouteState:
 
     apply(msg) takes one decoded message from the agent and returns the
     reply to send (bytes) or None: an ack for each snapshot or delta
-    applied, a nack for a delta that does not apply to our version (the
-    agent then sends a snapshot)."""
+    applied, a nack for one that does not apply (another epoch than the
+    hello's, a delta on another base than our version or removing a target
+    we lack); the agent then sends a snapshot. The rules are
+    docs/route-socket.md's."""
 
     def __init__(self):
         self.hello = None
@@ -59,25 +61,32 @@ class RouteState:
     def apply(self, msg):
         kind = msg.get("type")
         if kind == "hello":
+            if msg["protocol"] != 1:
+                raise ValueError("the agent speaks route socket protocol %s, not 1"
+                                 % msg["protocol"])
             self.hello = msg
             self.epoch = msg["epoch"]
         elif kind == "snapshot":
             t = msg["table"]
-            self.epoch = msg["epoch"]
+            if msg["epoch"] != self.epoch:
+                return line({"type": "nack", "version": msg["version"],
+                             "error": "snapshot of epoch %s, hello said %s" % (
+                                 msg["epoch"], self.epoch)})
             self.version = msg["version"]
             self.datacenter = t["datacenter"]
             self.routes = {r["target"]: r for r in t["routes"]}
             self.links = t.get("links", [])
             return line({"type": "ack", "version": self.version})
         elif kind == "delta":
-            if msg["epoch"] != self.epoch or msg["base"] != self.version:
+            if msg["epoch"] != self.epoch or msg["base"] != self.version or \
+                    any(x not in self.routes for x in msg["remove"]):
                 return line({"type": "nack", "version": msg["version"],
-                             "error": "have %s/%s, delta is for base %s/%s" % (
-                                 self.epoch, self.version, msg["epoch"], msg["base"])})
-            for r in msg.get("upsert", []):
+                             "error": "delta on base %s/%s, have %s/%s" % (
+                                 msg["epoch"], msg["base"], self.epoch, self.version)})
+            for target in msg["remove"]:  # removes first, then upserts
+                del self.routes[target]
+            for r in msg["upsert"]:
                 self.routes[r["target"]] = r
-            for target in msg.get("remove", []):
-                self.routes.pop(target, None)
             if "links" in msg:
                 self.links = msg["links"]
             self.version = msg["version"]

@@ -33,11 +33,6 @@ LineReader = example.LineReader
 line = example.line
 
 
-def sock_path(cluster, agent_name):
-    """Where a test agent's route socket lives (pass it with -route-socket)."""
-    return os.path.join(cluster.dir, agent_name + "-routes.sock")
-
-
 class Subscriber:
     """A blocking subscriber: every message is applied and answered as the
     example does; each is kept in `log` as (monotonic time, message)."""

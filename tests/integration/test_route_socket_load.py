@@ -20,7 +20,7 @@ import socket
 import time
 
 from mfcluster import check, log, run, wait_for
-from rsock import Fleet, Subscriber, publish_times, route_of, routes_json, sock_path
+from rsock import Fleet, Subscriber, publish_times, route_of, routes_json
 
 N_SUBS = 1000
 LAG_BOUND_MS = 100
@@ -51,18 +51,17 @@ def main(cluster_factory):
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), hard))  # agents inherit it
 
     c = cluster_factory(21)
-    a1 = c.agent("l1", 0, dc="dc1", extra=["-route-socket", sock_path(c, "l1")]).start()
-    a2 = c.agent("l2", 1, dc="dc2", join=[a1.addr],
-                 extra=["-route-socket", sock_path(c, "l2")]).start()
+    a1 = c.agent("l1", 0, dc="dc1").start()
+    a2 = c.agent("l2", 1, dc="dc2", join=[a1.addr]).start()
     wait_for(lambda: (route_of(routes_json(a1), "dc2") or {}).get("status") == "direct", 30,
              "dc1 -> dc2 direct", interval=0.2)
     rss0 = rss_kb(a1.proc.pid)
     log("ok: dc1 and dc2 agents up, dc1 -> dc2 direct; dc1 agent RSS %d kB" % rss0)
 
     t0 = time.monotonic()
-    fleet = Fleet(sock_path(c, "l1"), N_SUBS)
+    fleet = Fleet(a1.route_socket, N_SUBS)
     lazy = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)  # never reads, never acks
-    lazy.connect(sock_path(c, "l1"))
+    lazy.connect(a1.route_socket)
     fleet.until(lambda: all(v is not None for v in fleet.versions()), 20,
                 "a snapshot at every subscriber")
     log("ok: %d subscribers connected and holding a snapshot in %.1fs"
@@ -74,7 +73,7 @@ def main(cluster_factory):
     log("ok: meshfed info lists %d subscribers" % len(subs_info))
 
     # Changes: a gateway on dc2's route socket, its health toggled.
-    gw = Subscriber(sock_path(c, "l2"))
+    gw = Subscriber(a2.route_socket)
     gw.send({"type": "register", "gateway": {"name": "dc2-load", "wan": "192.0.2.99:8443"}})
     gw.until(lambda m: m["type"] == "registered", 5, "registered")
 
@@ -133,13 +132,13 @@ def main(cluster_factory):
 
     # Garbage and an endless line.
     before = route_socket_info(a1)
-    g = Subscriber(sock_path(c, "l1"))
+    g = Subscriber(a1.route_socket)
     g.until(lambda m: m["type"] == "snapshot", 5, "snapshot")
     for junk in (b"this is not json\n", b"[1,2,3]\n", b'{"type":"fly"}\n'):
         g.sock.sendall(junk)
         g.until(lambda m: m["type"] == "error", 5, "an error answering %r" % junk)
     big = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    big.connect(sock_path(c, "l1"))
+    big.connect(a1.route_socket)
     big.settimeout(10)
     refused = False
     try:

@@ -27,7 +27,7 @@ import subprocess
 import time
 
 from mfcluster import check, log, run, wait_for
-from rsock import Example, Subscriber, route_of, routes_json, sock_path
+from rsock import Example, Subscriber, route_of, routes_json
 
 BOUND_S = 40     # failover bound of test_routing_loopback.py (local profile)
 GW_SILENCE_S = 15  # a gateway without health for 15 s is withdrawn
@@ -37,10 +37,10 @@ GW3 = {"name": "dc3-gw", "wan": "192.0.2.3:8443"}
 
 
 def build(c, base=0, require_gateways=None):
-    """Six agents as the demo's line; returns {dc: [agent, agent]}. With
-    require_gateways set, every agent's config has it and the route socket
-    comes from the config key `route_socket` (else from -route-socket);
-    dc1 and dc3 then have a configured gateway each, dc2 none."""
+    """Six agents as the demo's line, each with its own route socket
+    (mfcluster's -route-socket); returns {dc: [agent, agent]}. With
+    require_gateways set, every agent's config has it, and dc1 and dc3 have
+    a configured gateway each, dc2 none."""
     ip = lambda i: c.ip(base + i)
     a12 = lambda i, join: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
                            "join": join}
@@ -55,18 +55,13 @@ def build(c, base=0, require_gateways=None):
     for suffix, dc, i, areas in specs:
         name = ("g" if require_gateways else "d") + suffix
         cfg = {"wan": False, "areas": areas}
-        extra = []
-        if require_gateways is None:
-            extra = ["-route-socket", sock_path(c, name)]
-        else:
+        if require_gateways is not None:
             cfg["routing"] = {"require_gateways": require_gateways}
-            cfg["route_socket"] = sock_path(c, name)
             cfg["gateways"] = {"dc1": [GW1], "dc2": [], "dc3": [GW3]}[dc]
         path = os.path.join(c.dir, name + ".json")
         with open(path, "w") as f:
             json.dump(cfg, f)
-        a = c.agent(name, base + i, dc=dc, extra=["-config-file", path] + extra).start()
-        a.route_socket = sock_path(c, name)
+        a = c.agent(name, base + i, dc=dc, extra=["-config-file", path]).start()
         wait_for(lambda: os.path.exists(a.route_socket), 5, "%s's route socket" % name)
         out.setdefault(dc, []).append(a)
     return out
