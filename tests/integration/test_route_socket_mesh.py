@@ -124,6 +124,14 @@ def line_one(c):
         % sub.state.version)
 
     # A gateway registered on dc2's route socket, by the example program.
+    # First d1a must know d2a: a joiner may first hear of another member at
+    # the next push-pull (15 s in `local`), and adverts are taken only from
+    # servers alive in the pool they came through (routing/node.h).
+    def d2a_known():
+        mem = json.loads(d1[0].ctl("members", "-pool", "a12", "-format", "json").stdout)
+        return any(m["name"] == d2[0].name and m["status"] == "alive" for m in mem)
+    wait_for(d2a_known, 30, "%s to see %s alive in a12" % (d1[0].name, d2[0].name),
+             interval=0.5)
     gw = ("dc2-gwx", "198.51.100.22:8443")
     ex = Example(d2[0].route_socket, "--name", gw[0], "--wan", "192.0.2.22:8443",
                  "--lan", "10.2.0.22:8443", "--tag", "dc:dc1=" + gw[1])
