@@ -26,7 +26,7 @@ import signal
 import subprocess
 import time
 
-from mfcluster import check, log, run, wait_for
+from mfcluster import check, demo_line, log, run, wait_for
 from rsock import Example, Subscriber, route_of, routes_json
 
 BOUND_S = 40     # failover bound of test_routing_loopback.py (local profile)
@@ -41,18 +41,8 @@ def build(c, base=0, require_gateways=None):
     (mfcluster's -route-socket); returns {dc: [agent, agent]}. With
     require_gateways set, every agent's config has it, and dc1 and dc3 have
     a configured gateway each, dc2 none."""
-    ip = lambda i: c.ip(base + i)
-    a12 = lambda i, join: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
-                           "join": join}
-    a23 = lambda i, join: {"name": "a23", "peers": ["dc2", "dc3"], "bind": "%s:7947" % ip(i),
-                           "join": join}
-    seed12, seed23 = ["%s:7946" % ip(2)], ["%s:7947" % ip(2)]
-    specs = [("1a", "dc1", 0, [a12(0, seed12)]), ("1b", "dc1", 1, [a12(1, seed12)]),
-             ("2a", "dc2", 2, [a12(2, []), a23(2, [])]),
-             ("2b", "dc2", 3, [a12(3, seed12), a23(3, seed23)]),
-             ("3a", "dc3", 4, [a23(4, seed23)]), ("3b", "dc3", 5, [a23(5, seed23)])]
     out = {}
-    for suffix, dc, i, areas in specs:
+    for suffix, dc, i, areas in demo_line(c, base):
         name = ("g" if require_gateways else "d") + suffix
         cfg = {"wan": False, "areas": areas}
         if require_gateways is not None:
