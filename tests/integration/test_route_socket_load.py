@@ -132,6 +132,11 @@ def main(cluster_factory):
 
     # Garbage and an endless line.
     before = route_socket_info(a1)
+    slow = before.get("slowest") or {}
+    check(slow.get("lag", 0) >= CHANGES, "meshfed info shows the subscriber that never reads "
+          "as the slowest, %d+ versions behind: %r" % (CHANGES, slow))
+    log("ok: meshfed info: slowest subscriber %s is %d versions behind"
+        % (slow.get("id"), slow.get("lag")))
     g = Subscriber(a1.route_socket)
     g.until(lambda m: m["type"] == "snapshot", 5, "snapshot")
     for junk in (b"this is not json\n", b"[1,2,3]\n", b'{"type":"fly"}\n'):
