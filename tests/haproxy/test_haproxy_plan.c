@@ -2,6 +2,7 @@
  * becomes map entries and slot servers; the commands, applied by a small
  * model of HAProxy's runtime API, reach exactly the planned state; a change
  * costs only the commands for what changed; exhaustion is reported. */
+#define _GNU_SOURCE /* asprintf */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
