@@ -35,6 +35,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "routing/advert.h"
 #include "routing/table.h"
 
@@ -42,6 +44,10 @@
 #define MF_RP_MAX_LINE (64 * 1024) /* subscriber -> agent line bound, bytes */
 
 /* --- agent side: encoders -------------------------------------------------- */
+
+/* Each returns 0, MF_EINVAL (a NULL string, an epoch or version above
+ * 2^63-1) or MF_ENOMEM. Output is compact, keys in the order shown above,
+ * numbers as table_format prints them (6 significant digits). */
 
 int mf_rp_encode_hello(const char *dc, const char *node, uint64_t epoch, char **line, size_t *len);
 int mf_rp_encode_snapshot(uint64_t epoch, const struct mf_table *t, char **line, size_t *len);
@@ -52,6 +58,16 @@ int mf_rp_encode_snapshot(uint64_t epoch, const struct mf_table *t, char **line,
  * by target (as the engine hands them out). */
 int mf_rp_encode_delta(uint64_t epoch, const struct mf_table *base, const struct mf_table *cur,
 		       char **line, size_t *len);
+/* The same two from tables already rendered by mf_table_to_json (a
+ * publisher that keeps each version's JSON encodes every delta without
+ * rendering its base again). Routes are compared by JSON equality of their
+ * objects, so every field counts, including ones this module does not know.
+ * MF_EINVAL for a table that is not that JSON form, routes not sorted by
+ * target or repeated, a cur version not above base's, or a version or
+ * epoch above 2^63-1. */
+int mf_rp_encode_snapshot_json(uint64_t epoch, const json_t *table, char **line, size_t *len);
+int mf_rp_encode_delta_json(uint64_t epoch, const json_t *base, const json_t *cur, char **line,
+			    size_t *len);
 int mf_rp_encode_heartbeat(uint64_t version, char **line, size_t *len);
 int mf_rp_encode_registered(const char *gateway, char **line, size_t *len);
 int mf_rp_encode_error(const char *msg, char **line, size_t *len);
@@ -77,23 +93,34 @@ struct mf_rp_request {
 	struct mf_gateway gw;  /* register: name, lan (may be NULL), wan, tags */
 };
 
-/* Parses one line. On failure returns MF_EMALFORMED (or MF_ENOMEM) and puts
- * a one-line reason naming the bad field in err ("register: gateway.wan:
- * \"x\" is not IP:PORT"); *req is then empty. Addresses must be IP:PORT
- * (IPv4 or [IPv6]); names are 1-255 bytes of [A-Za-z0-9._-]; tag keys are
- * "dc:<name>". Unknown keys are ignored. Free with mf_rp_request_free. */
+/* Parses one line (without its '\n'). On failure returns MF_EMALFORMED,
+ * MF_ETOOBIG (longer than MF_RP_MAX_LINE) or MF_ENOMEM and puts a one-line
+ * reason naming the bad field in err ("register: gateway.wan: \"x\" is not
+ * IP:PORT"; quoted input is cut short and non-printable bytes shown as
+ * '?'); *req is then empty. Versions and epochs are integers 0..2^63-1;
+ * addresses IP:PORT (IPv4 or [IPv6], port 1-65535); gateway names 1-255
+ * bytes of [A-Za-z0-9._-]; tag keys "dc:<DC name>" (routing/names.h), at
+ * most MF_ADVERT_TAGS_MAX; lan may be absent or null (then gw.lan is NULL);
+ * subscribe's deltas defaults to true; nack's error is optional. Unknown
+ * keys are ignored, repeated keys refused. Free with mf_rp_request_free. */
 int mf_rp_parse_request(const char *line, size_t len, struct mf_rp_request *req, char *err,
 			size_t errcap);
 void mf_rp_request_free(struct mf_rp_request *req);
 
 /* --- subscriber side ------------------------------------------------------- */
 
-/* What a subscriber holds: the agent's hello and the table it applied. */
+/* What a subscriber holds: the agent's hello and the table it applied.
+ * Kept across reconnects (a gateway goes on forwarding on its last table):
+ * a new hello replaces epoch, datacenter and node but not the table, which
+ * keeps the epoch it came from until a snapshot of the new one replaces
+ * it. */
 struct mf_rp_client {
 	bool have_hello, have_table;
-	uint64_t epoch;
-	char *datacenter, *node;  /* from hello */
-	struct mf_table table;    /* table.version is the version applied */
+	uint64_t epoch;           /* from the last hello */
+	char *datacenter, *node;  /* from the last hello */
+	struct mf_table table;    /* sorted by target; table.version is the
+				   * version applied */
+	uint64_t table_epoch;     /* the epoch the table belongs to */
 	uint64_t last_heartbeat;  /* version the last heartbeat named */
 };
 
@@ -112,15 +139,32 @@ enum mf_rp_event {
 
 void mf_rp_client_init(struct mf_rp_client *c);
 void mf_rp_client_free(struct mf_rp_client *c);
-/* Applies one line from the agent. *ev tells what it was; *reply (NULL when
- * nothing is to be sent) is the line to send back, with its '\n', malloc'd;
- * *detail (may be NULL; malloc'd) a human reason for REJECTED and ERROR.
- * Returns 0, or MF_EMALFORMED for a line that is not a protocol message
- * at all (then *ev is 0 and nothing changed), MF_ENOMEM. */
+/* Applies one line from the agent (without its '\n'; any bytes, any
+ * length). *ev tells what it was; *reply (NULL when nothing is to be sent)
+ * is the line to send back, with its '\n', malloc'd, *reply_len its length;
+ * detail may be NULL, else *detail is set (malloc'd, or NULL) to the
+ * agent's text for ERROR, the gateway's name for REGISTERED, and a one-line
+ * reason for REJECTED and for every failure.
+ *   snapshot: applied when its epoch is the hello's and its table parses
+ *     (routes sorted here if they are not; a repeated target, another
+ *     datacenter than the hello's or a table version other than the
+ *     message's is REJECTED);
+ *   delta: applied when epoch is the hello's and the table's, base is the
+ *     applied version and version > base; removes first, then upserts; a
+ *     removed target we lack, a target both upserted and removed or named
+ *     twice is REJECTED. links, when present, replace the table's.
+ * A REJECTED update leaves the table exactly as it was; so does every
+ * failure. Returns 0, or MF_EMALFORMED for a line that is not a protocol
+ * message (not JSON, no "type", a hello of another protocol or missing a
+ * field; *ev is 0), MF_EUNKNOWN for a well-formed message of a type this
+ * client does not know (a newer agent; safe to ignore; *ev is 0),
+ * MF_ENOMEM (nothing changed). */
 int mf_rp_client_apply(struct mf_rp_client *c, const char *line, size_t len, enum mf_rp_event *ev,
 		       char **reply, size_t *reply_len, char **detail);
-/* {"type":"resume",...} for the table held (after a reconnect), or
- * {"type":"subscribe","deltas":D} when none is held. */
+/* What to send after connecting: {"type":"resume","epoch":E,"version":V}
+ * for the table held (after a reconnect), preceded by
+ * {"type":"subscribe","deltas":false} when !deltas; only the subscribe line
+ * when no table is held. One or two lines, each with its '\n'. */
 int mf_rp_client_hello_line(const struct mf_rp_client *c, bool deltas, char **line, size_t *len);
 /* Encoders for what a subscriber sends (gateways and tests). */
 int mf_rp_encode_register(const struct mf_gateway *g, char **line, size_t *len);
