@@ -423,6 +423,12 @@ static int cmp_entry(const void *a, const void *b)
 	return strcmp(((const struct mf_hap_entry *)a)->key, ((const struct mf_hap_entry *)b)->key);
 }
 
+void mf_hap_state_sort(struct mf_hap_state *s)
+{
+	if (s->n_entries)
+		qsort(s->entries, s->n_entries, sizeof(*s->entries), cmp_entry);
+}
+
 /* --- the plan -------------------------------------------------------------- */
 
 static void groups_free(struct group *g, size_t n)
@@ -552,7 +558,7 @@ int mf_hap_plan(const struct mf_hap_state *cur, const struct mf_table *t, const 
 			goto fail;
 		}
 	}
-	qsort(w->entries, w->n_entries, sizeof(*w->entries), cmp_entry);
+	mf_hap_state_sort(w);
 
 	/* Make before break: servers up, map, servers down. */
 	if ((r = server_cmds(cur, w, true, &cmds)) < 0 || (r = map_cmds(cur, w, map_path, &cmds)) < 0 ||

@@ -71,6 +71,8 @@ struct mf_hap_plan {
 void mf_hap_state_free(struct mf_hap_state *s);
 int mf_hap_state_copy(const struct mf_hap_state *s, struct mf_hap_state *out);
 void mf_hap_plan_free(struct mf_hap_plan *p);
+/* Sorts s's entries by key. */
+void mf_hap_state_sort(struct mf_hap_state *s);
 
 /* Plans the move from `cur` to table t; map commands name the map by
  * map_path (as the config does). Targets whose DC name is not one SNI label

@@ -168,11 +168,6 @@ int mf_hap_parse_stat(const char *csv, size_t len, const char *prefix, struct mf
 
 /* --- show map -------------------------------------------------------------- */
 
-static int cmp_entry(const void *a, const void *b)
-{
-	return strcmp(((const struct mf_hap_entry *)a)->key, ((const struct mf_hap_entry *)b)->key);
-}
-
 static int map_line(char *line, void *arg)
 {
 	struct mf_hap_state *s = arg;
@@ -202,8 +197,7 @@ int mf_hap_parse_map(const char *text, size_t len, struct mf_hap_state *s)
 		mf_hap_state_free(&fresh);
 		return r;
 	}
-	if (fresh.n_entries)
-		qsort(fresh.entries, fresh.n_entries, sizeof(*fresh.entries), cmp_entry);
+	mf_hap_state_sort(&fresh);
 	struct mf_hap_state old = {0, NULL, s->n_entries, s->entries};
 	mf_hap_state_free(&old);
 	s->entries = fresh.entries;

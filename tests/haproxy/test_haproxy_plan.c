@@ -164,13 +164,7 @@ static char *render(const struct mf_hap_state *s)
 	struct mf_hap_state sorted;
 	if (mf_hap_state_copy(s, &sorted) < 0)
 		return NULL;
-	/* map part: sorted by the renderer's contract; the model appends */
-	for (size_t i = 1; i < sorted.n_entries; i++)
-		for (size_t j = i; j > 0 && strcmp(sorted.entries[j - 1].key, sorted.entries[j].key) > 0; j--) {
-			struct mf_hap_entry t = sorted.entries[j];
-			sorted.entries[j] = sorted.entries[j - 1];
-			sorted.entries[j - 1] = t;
-		}
+	mf_hap_state_sort(&sorted); /* the model appends new entries */
 	mf_hap_map_render(&sorted, &m, &len);
 	size_t cap = 4096;
 	out = calloc(1, cap);
