@@ -86,6 +86,46 @@ int mf_gateways_copy(const struct mf_gateway *g, size_t n, struct mf_gateway **o
 	return 0;
 }
 
+static bool printable(const char *s, size_t n);
+
+static bool str_ok(const char *s, size_t min)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n >= min && n <= MF_ADVERT_STR_MAX && (n == 0 || printable(s, n));
+}
+
+bool mf_gateway_valid(const struct mf_gateway *g)
+{
+	if (!str_ok(g->name, 1) || !str_ok(g->lan, 0) || !str_ok(g->wan, 0) ||
+	    g->n_tags > MF_ADVERT_TAGS_MAX || (g->n_tags && !g->tags))
+		return false;
+	for (size_t k = 0; k < g->n_tags; k++)
+		if (!str_ok(g->tags[k].key, 1) || !str_ok(g->tags[k].addr, 1))
+			return false;
+	return true;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return strcmp(a ? a : "", b ? b : "") == 0;
+}
+
+bool mf_gateways_equal(const struct mf_gateway *a, size_t na, const struct mf_gateway *b, size_t nb)
+{
+	if (na != nb)
+		return false;
+	for (size_t i = 0; i < na; i++) {
+		if (!str_eq(a[i].name, b[i].name) || !str_eq(a[i].lan, b[i].lan) ||
+		    !str_eq(a[i].wan, b[i].wan) || a[i].n_tags != b[i].n_tags)
+			return false;
+		for (size_t k = 0; k < a[i].n_tags; k++)
+			if (!str_eq(a[i].tags[k].key, b[i].tags[k].key) ||
+			    !str_eq(a[i].tags[k].addr, b[i].tags[k].addr))
+				return false;
+	}
+	return true;
+}
+
 /* --- encoding ----------------------------------------------------------- */
 
 /* Distances travel as unsigned 0.1 ms units: 3 bytes up to 6.5 s, which

@@ -111,6 +111,12 @@ void mf_advert_free(struct mf_advert *a);
 void mf_gateway_free(struct mf_gateway *g);
 /* Deep copy of n gateways into *out (malloc'd array, free each then it). */
 int mf_gateways_copy(const struct mf_gateway *g, size_t n, struct mf_gateway **out);
+/* True when g could travel in an advertisement as it is: a name of 1 to
+ * MF_ADVERT_STR_MAX printable bytes, addresses of at most that (NULL counts
+ * as empty), at most MF_ADVERT_TAGS_MAX tags of non-empty key and address. */
+bool mf_gateway_valid(const struct mf_gateway *g);
+/* Same gateways in the same order (NULL strings equal empty ones). */
+bool mf_gateways_equal(const struct mf_gateway *a, size_t na, const struct mf_gateway *b, size_t nb);
 
 /* Appends the whole advertisement as one map ("f": [0, 1]), any size. */
 int mf_advert_encode_full(msgpack_sbuffer *out, const struct mf_advert *a);

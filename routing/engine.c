@@ -51,6 +51,21 @@ struct rt_entry {
 	uint64_t epoch;    /* the target's incarnation this route reaches */
 };
 
+/* The gateways one server of a DC advertised, from its newest advert. */
+struct rt_gwsrc {
+	char *node;
+	uint64_t seq;
+	struct mf_gateway *gws;
+	size_t n_gws;
+};
+
+/* One gateway of a DC's union, with the seq of the server entry it came
+ * from (the newest wins a name two servers advertise). */
+struct rt_ugw {
+	const struct mf_gateway *g;
+	uint64_t seq;
+};
+
 struct rt_origin {
 	bool present, transit;
 	uint64_t seq;
@@ -66,8 +81,13 @@ struct rt_origin {
 	double *dst;
 	uint32_t *path;
 	uint32_t n_path, cap_path;
-	struct mf_gateway *gws;
-	size_t n_gws;
+	double to_self;          /* its advertised distance to us, NAN if none */
+	/* Gateways per sending server, and their union (pointers into src,
+	 * rebuilt whenever src changes; cap_ugw >= all of src's gateways). */
+	struct rt_gwsrc *src;
+	uint32_t n_src;
+	struct rt_ugw *ugw;
+	uint32_t n_ugw, cap_ugw;
 	/* Ids of the previous advertisement's name table, by index: the next
 	 * one from this origin almost always lists the same names in the same
 	 * order, so a strcmp confirms the id without hashing. */
@@ -83,14 +103,24 @@ struct rt_route {
 	double dist;
 	uint64_t epoch;    /* target incarnation the route reaches */
 	uint32_t path_off, path_len;
+	uint32_t alt_off, n_alt; /* alternates in the table's pool, best first */
 };
 
-/* A table (or the advertised snapshot): one route per id, paths in a pool. */
+/* A loop-free alternate next hop. */
+struct rt_alt {
+	uint32_t nh;
+	double dist;
+};
+
+/* A table (or the advertised snapshot): one route per id, paths and
+ * alternates in pools. */
 struct rt_routes {
 	struct rt_route *r;
 	uint32_t n;        /* ids covered */
 	uint32_t *path;
 	uint32_t n_path, cap_path;
+	struct rt_alt *alt;
+	uint32_t n_alt, cap_alt;
 };
 
 struct mf_routing {
@@ -99,6 +129,8 @@ struct mf_routing {
 	char *node;
 	enum mf_route_mode default_mode;
 	bool transit;
+	bool require_gw;
+	uint32_t max_alt;
 	double hyst_pct, hyst_ms, readv_pct, readv_ms;
 
 	uint32_t cap;            /* per-id arrays below */
@@ -111,6 +143,11 @@ struct mf_routing {
 	double *best_d, *curc_d, *refc_d;
 	uint32_t *best_nh, *best_e, *curc_e, *refc_e;
 	uint32_t *cur_nh;        /* next hop in use per target, NONE if none */
+	/* alternates scratch: max_alt slots per target, best first */
+	uint32_t *alt_nh, *alt_cnt;
+	double *alt_d, *alt_lim;
+	uint8_t *gw_touched;     /* the DC's gateway set changed since the last
+				  * recompute (its routes' endpoints did) */
 
 	/* The DC's shared choice: next hops of the newest advertisement of our
 	 * DC sent by another server (NONE per target when it has no route, and
@@ -188,10 +225,17 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	rc |= grow((void **)&r->stamp, sizeof *r->stamp, r->cap, cap);
 	rc |= grow((void **)&r->tstamp, sizeof *r->tstamp, r->cap, cap);
 	rc |= grow((void **)&r->rank, sizeof *r->rank, r->cap, cap);
+	size_t k = r->max_alt ? r->max_alt : 1;
+	rc |= grow((void **)&r->alt_nh, k * sizeof *r->alt_nh, r->cap, cap);
+	rc |= grow((void **)&r->alt_d, k * sizeof *r->alt_d, r->cap, cap);
+	rc |= grow((void **)&r->alt_cnt, sizeof *r->alt_cnt, r->cap, cap);
+	rc |= grow((void **)&r->alt_lim, sizeof *r->alt_lim, r->cap, cap);
+	rc |= grow((void **)&r->gw_touched, sizeof *r->gw_touched, r->cap, cap);
 	if (rc)
 		return MF_ENOMEM; /* arrays that grew stay valid; cap unchanged */
 	for (uint32_t i = r->cap; i < cap; i++) {
 		r->ref_nh[i] = NONE;
+		r->orig[i].to_self = NAN;
 		route_init(&r->cur.r[i]);
 		route_init(&r->next.r[i]);
 		route_init(&r->snap.r[i]);
@@ -235,14 +279,24 @@ static int pool_reserve(uint32_t **pool, uint32_t *cap, uint32_t need)
 
 static void origin_clear(struct rt_origin *o)
 {
-	for (size_t i = 0; i < o->n_gws; i++)
-		mf_gateway_free(&o->gws[i]);
-	free(o->gws);
-	o->gws = NULL;
-	o->n_gws = 0;
 	o->n_e = 0;
 	o->n_path = 0;
+	o->to_self = NAN;
 	o->present = false;
+}
+
+static void gateways_free(struct mf_gateway *g, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		mf_gateway_free(&g[i]);
+	free(g);
+}
+
+static void gwsrc_free(struct rt_gwsrc *s)
+{
+	free(s->node);
+	gateways_free(s->gws, s->n_gws);
+	memset(s, 0, sizeof *s);
 }
 
 /* --- lifecycle and inputs ----------------------------------------------- */
@@ -257,6 +311,7 @@ void mf_routing_config_default(struct mf_routing_config *c)
 	c->readvertise_pct = 5;
 	c->readvertise_ms = 2;
 	c->epoch = 1;
+	c->max_alternates = MF_ROUTING_ALTERNATES_DEFAULT;
 }
 
 int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
@@ -264,7 +319,8 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	*out = NULL;
 	if (!c->datacenter || !c->node || !*c->node || strlen(c->node) > MF_ADVERT_STR_MAX ||
 	    !(c->hysteresis_pct >= 0) || !(c->hysteresis_ms >= 0) || !(c->readvertise_pct >= 0) ||
-	    !(c->readvertise_ms >= 0) || c->default_mode > MF_MODE_SINGLE_HOP)
+	    !(c->readvertise_ms >= 0) || c->default_mode > MF_MODE_SINGLE_HOP ||
+	    c->max_alternates > MF_ROUTING_ALTERNATES_MAX)
 		return MF_EINVAL;
 	struct mf_routing *r = calloc(1, sizeof *r);
 	if (!r)
@@ -273,6 +329,8 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->node = strdup(c->node);
 	r->default_mode = c->default_mode;
 	r->transit = c->transit;
+	r->require_gw = c->require_gateways;
+	r->max_alt = c->max_alternates;
 	r->hyst_pct = c->hysteresis_pct;
 	r->hyst_ms = c->hysteresis_ms;
 	r->readv_pct = c->readvertise_pct;
@@ -300,10 +358,12 @@ void mf_routing_free(struct mf_routing *r)
 		free(r->orig[i].path);
 		free(r->orig[i].node);
 		free(r->orig[i].hint);
+		for (uint32_t k = 0; k < r->orig[i].n_src; k++)
+			gwsrc_free(&r->orig[i].src[k]);
+		free(r->orig[i].src);
+		free(r->orig[i].ugw);
 	}
-	for (size_t i = 0; i < r->n_gws; i++)
-		mf_gateway_free(&r->gws[i]);
-	free(r->gws);
+	gateways_free(r->gws, r->n_gws);
 	free(r->mode_ovr);
 	free(r->link);
 	free(r->orig);
@@ -311,6 +371,7 @@ void mf_routing_free(struct mf_routing *r)
 	for (size_t i = 0; i < 3; i++) {
 		free(t[i]->r);
 		free(t[i]->path);
+		free(t[i]->alt);
 	}
 	free(r->best_d);
 	free(r->curc_d);
@@ -326,6 +387,11 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->stamp);
 	free(r->tstamp);
 	free(r->rank);
+	free(r->alt_nh);
+	free(r->alt_d);
+	free(r->alt_cnt);
+	free(r->alt_lim);
+	free(r->gw_touched);
 	free(r->node);
 	mf_rt_names_free(&r->names);
 	free(r);
@@ -367,19 +433,148 @@ int mf_routing_set_link(struct mf_routing *r, const char *dc, bool configured, b
 int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, size_t n)
 {
 	struct mf_gateway *copy;
-	if (n > MF_ADVERT_GATEWAYS_MAX)
+	if (n > MF_ADVERT_GATEWAYS_MAX || (n && !g))
 		return MF_EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!mf_gateway_valid(&g[i]))
+			return MF_EINVAL;
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(g[k].name, g[i].name) == 0)
+				return MF_EINVAL;
+	}
+	if (mf_gateways_equal(r->gws, r->n_gws, g, n))
+		return 0;
 	int rc = mf_gateways_copy(g, n, &copy);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < r->n_gws; i++)
-		mf_gateway_free(&r->gws[i]);
-	free(r->gws);
+	gateways_free(r->gws, r->n_gws);
 	r->gws = copy;
 	r->n_gws = n;
 	r->snap.n = 0; /* forces a new advertisement seq at the next recompute */
 	r->dirty = true;
+	return 1;
+}
+
+/* --- gateways of other DCs ------------------------------------------------ */
+
+static int cmp_ugw(const void *a, const void *b)
+{
+	const struct rt_ugw *x = a, *y = b;
+	int c = strcmp(x->g->name, y->g->name);
+	if (c)
+		return c;
+	return x->seq > y->seq ? -1 : x->seq < y->seq; /* newest first */
+}
+
+/* Rebuilds DC id's union from its servers' entries (cap_ugw suffices, so
+ * this never fails) and marks its set changed. */
+static void rebuild_union(struct mf_routing *r, uint32_t id)
+{
+	struct rt_origin *o = &r->orig[id];
+	uint32_t n = 0;
+	for (uint32_t s = 0; s < o->n_src; s++)
+		for (size_t k = 0; k < o->src[s].n_gws; k++)
+			o->ugw[n++] = (struct rt_ugw){&o->src[s].gws[k], o->src[s].seq};
+	if (n > 1)
+		qsort(o->ugw, n, sizeof *o->ugw, cmp_ugw);
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (m == 0 || strcmp(o->ugw[m - 1].g->name, o->ugw[i].g->name) != 0)
+			o->ugw[m++] = o->ugw[i];
+	o->n_ugw = m;
+	r->gw_touched[id] = 1;
+	r->dirty = true;
+}
+
+static bool has_gateways(const struct mf_routing *r, uint32_t id)
+{
+	return r->orig[id].n_ugw > 0;
+}
+
+/* Takes the gateways of advertisement a (origin id o) for its sending
+ * server when a is that server's newest. */
+static int take_gateways(struct mf_routing *r, uint32_t o, const struct mf_advert *a)
+{
+	struct rt_origin *org = &r->orig[o];
+	uint32_t s = 0;
+	while (s < org->n_src && strcmp(org->src[s].node, a->node) != 0)
+		s++;
+	bool known = s < org->n_src;
+	if ((known && a->seq <= org->src[s].seq) || (!known && a->n_gateways == 0) ||
+	    (!known && org->n_src >= MF_ROUTING_GATEWAY_SOURCES_MAX))
+		return 0;
+	if (known && mf_gateways_equal(org->src[s].gws, org->src[s].n_gws, a->gateways, a->n_gateways)) {
+		org->src[s].seq = a->seq;
+		return 0;
+	}
+	/* Everything that can fail first: the copy, room for the entry and
+	 * for the union. */
+	size_t total = a->n_gateways;
+	for (uint32_t k = 0; k < org->n_src; k++)
+		total += k == s ? 0 : org->src[k].n_gws;
+	struct mf_gateway *copy = NULL;
+	char *node = known ? NULL : strdup(a->node);
+	int rc = !known && !node ? MF_ENOMEM : mf_gateways_copy(a->gateways, a->n_gateways, &copy);
+	if (rc == 0 && !known)
+		rc = grow((void **)&org->src, sizeof *org->src, org->n_src, org->n_src + 1);
+	if (rc == 0 && total > org->cap_ugw) {
+		rc = grow((void **)&org->ugw, sizeof *org->ugw, org->cap_ugw, total);
+		if (rc == 0)
+			org->cap_ugw = (uint32_t)total;
+	}
+	if (rc < 0) {
+		free(node);
+		gateways_free(copy, a->n_gateways);
+		return rc;
+	}
+	if (!known) {
+		org->src[s].node = node;
+		org->n_src++;
+	} else {
+		gateways_free(org->src[s].gws, org->src[s].n_gws);
+	}
+	org->src[s].seq = a->seq;
+	org->src[s].gws = copy;
+	org->src[s].n_gws = a->n_gateways;
+	rebuild_union(r, o);
 	return 0;
+}
+
+static void drop_gateways(struct mf_routing *r, uint32_t id)
+{
+	struct rt_origin *o = &r->orig[id];
+	if (o->n_src == 0)
+		return;
+	for (uint32_t s = 0; s < o->n_src; s++)
+		gwsrc_free(&o->src[s]);
+	o->n_src = 0;
+	rebuild_union(r, id);
+}
+
+int mf_routing_forget_gateways_of(struct mf_routing *r, const char *dc, const char *node)
+{
+	uint32_t id;
+	if (!dc || !node || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0)
+		return 0;
+	struct rt_origin *o = &r->orig[id];
+	for (uint32_t s = 0; s < o->n_src; s++)
+		if (strcmp(o->src[s].node, node) == 0) {
+			bool had = o->src[s].n_gws > 0;
+			gwsrc_free(&o->src[s]);
+			o->src[s] = o->src[--o->n_src];
+			if (had)
+				rebuild_union(r, id);
+			return had ? 1 : 0;
+		}
+	return 0;
+}
+
+size_t mf_routing_n_gateways_of(const struct mf_routing *r, const char *dc)
+{
+	uint32_t id;
+	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0)
+		return 0;
+	return r->orig[id].n_ugw;
 }
 
 /* Records that DC id is dead in incarnations <= epoch: drops every stored
@@ -490,16 +685,20 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 		rc = set_reference(r, a);
 		return rc < 0 ? rc : 0;
 	}
+	if (a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
+		return MF_EMALFORMED;
 	const struct rt_origin *old = &r->orig[o];
-	if (old->present && (a->seq < old->seq || (a->seq == old->seq && strcmp(a->node, old->node) <= 0)))
-		return 0;
+	if (old->present && (a->seq < old->seq || (a->seq == old->seq && strcmp(a->node, old->node) <= 0))) {
+		/* Stale for routes; its server's gateways may still be news. */
+		rc = take_gateways(r, o, a);
+		return rc < 0 ? rc : 0;
+	}
 
 	/* Build into fresh arrays; the stored state changes only on success. */
 	uint32_t *map = a->n_names ? malloc(a->n_names * sizeof *map) : NULL;
 	struct rt_entry *e = a->n_routes ? malloc(a->n_routes * sizeof *e) : NULL;
 	uint32_t *path = NULL, n_path = 0, cap_path = 0, n_e = 0;
 	char *node = strdup(a->node);
-	struct mf_gateway *gws = NULL;
 	rc = (a->n_names && !map) || (a->n_routes && !e) || !node ? MF_ENOMEM : 0;
 	for (size_t i = 0; rc == 0 && i < a->n_names; i++)
 		map[i] = NONE;
@@ -572,10 +771,9 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 			rc = a->dead[k].dc < a->n_names ? map_name(r, o, a, map, a->dead[k].dc, &dead_ids[k])
 							 : MF_EMALFORMED;
 	}
-	if (rc == 0 && a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
-		rc = MF_EMALFORMED;
+	/* Last of what can fail: the routes below are then stored for sure. */
 	if (rc == 0)
-		rc = mf_gateways_copy(a->gateways, a->n_gateways, &gws);
+		rc = take_gateways(r, o, a);
 	if (rc < 0) {
 		free(dead_ids);
 		free(tgt);
@@ -601,8 +799,6 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	org->n_path = n_path;
 	org->cap_path = cap_path;
 	org->node = node;
-	org->gws = gws;
-	org->n_gws = a->n_gateways;
 	free(org->hint);
 	org->hint = map;
 	org->n_hint = (uint32_t)a->n_names;
@@ -610,9 +806,12 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	org->transit = a->transit;
 	org->present = true;
 	org->self_epoch = 0;
-	for (uint32_t k = 0; k < n_e; k++)
+	for (uint32_t k = 0; k < n_e; k++) {
 		if (e[k].target == o)
 			org->self_epoch = e[k].epoch;
+		if (e[k].target == r->self)
+			org->to_self = e[k].dist;
+	}
 	r->dirty = true;
 	for (size_t k = 0; k < a->n_dead; k++)
 		raise_dead(r, dead_ids[k], a->dead[k].epoch);
@@ -623,7 +822,10 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc)
 {
 	uint32_t id;
-	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0 || !r->orig[id].present)
+	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0)
+		return 0;
+	drop_gateways(r, id);
+	if (!r->orig[id].present)
 		return 0;
 	/* Its last server is gone: every route to this incarnation is dead,
 	 * here and, through the tombstone we advertise, everywhere. Without
@@ -700,10 +902,39 @@ static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p,
 static bool same_route(const struct rt_routes *a, const struct rt_route *x, const struct rt_routes *b,
 		       const struct rt_route *y)
 {
-	return x->status == y->status && x->mode == y->mode && x->down == y->down && x->nh == y->nh &&
-	       x->epoch == y->epoch &&
-	       (x->dist == y->dist || (isinf(x->dist) && isinf(y->dist))) && x->path_len == y->path_len &&
-	       memcmp(a->path + x->path_off, b->path + y->path_off, x->path_len * sizeof(uint32_t)) == 0;
+	if (!(x->status == y->status && x->mode == y->mode && x->down == y->down && x->nh == y->nh &&
+	      x->epoch == y->epoch && (x->dist == y->dist || (isinf(x->dist) && isinf(y->dist))) &&
+	      x->path_len == y->path_len && x->n_alt == y->n_alt &&
+	      memcmp(a->path + x->path_off, b->path + y->path_off, x->path_len * sizeof(uint32_t)) == 0))
+		return false;
+	for (uint32_t k = 0; k < x->n_alt; k++) {
+		const struct rt_alt *p = &a->alt[x->alt_off + k], *q = &b->alt[y->alt_off + k];
+		if (p->nh != q->nh || p->dist != q->dist)
+			return false;
+	}
+	return true;
+}
+
+/* Whether the gateway set of route x's next hop or of one of its
+ * alternates changed since the last recompute. */
+static bool endpoints_changed(const struct mf_routing *r, const struct rt_routes *a,
+			      const struct rt_route *x)
+{
+	if (x->nh != NONE && r->gw_touched[x->nh])
+		return true;
+	for (uint32_t k = 0; k < x->n_alt; k++)
+		if (r->gw_touched[a->alt[x->alt_off + k].nh])
+			return true;
+	return false;
+}
+
+/* A neighbour whose advertised routes are candidates: usable link, a
+ * stored transit advertisement, gateways when they are required. */
+static bool usable_neighbour(const struct mf_routing *r, uint32_t h)
+{
+	const struct rt_origin *o = &r->orig[h];
+	return h != r->self && r->link[h].usable && o->present && o->transit &&
+	       (!r->require_gw || has_gateways(r, h));
 }
 
 /* Relaxes every candidate into best_* and, for each target, the candidate
@@ -720,9 +951,10 @@ static void relax(struct mf_routing *r, uint32_t n)
 		r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
 	}
 	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
+	const bool req = r->require_gw;
 	for (uint32_t t = 0; t < n; t++) {
 		const struct rt_link *l = &r->link[t];
-		if (t == r->self || !l->usable)
+		if (t == r->self || !l->usable || (req && !has_gateways(r, t)))
 			continue;
 		r->best_d[t] = l->dist;
 		r->best_nh[t] = t;
@@ -740,7 +972,7 @@ static void relax(struct mf_routing *r, uint32_t n)
 	uint32_t *best_nh = r->best_nh, *cur_nh = r->cur_nh;
 	for (uint32_t h = 0; h < n; h++) {
 		const struct rt_origin *o = &r->orig[h];
-		if (h == r->self || !r->link[h].usable || !o->present || !o->transit)
+		if (!usable_neighbour(r, h))
 			continue;
 		const double base = r->link[h].dist;
 		const uint32_t *tgt = o->tgt;
@@ -780,6 +1012,11 @@ static int choose(struct mf_routing *r, uint32_t t)
 	}
 	rt->mode = r->mode_ovr[t] ? (uint8_t)(r->mode_ovr[t] - 1) : (uint8_t)r->default_mode;
 	const struct rt_link *l = &r->link[t];
+	/* A DC we know (a neighbour) to have no gateway cannot take traffic. */
+	if (r->require_gw && !has_gateways(r, t) && (l->usable || r->orig[t].present)) {
+		rt->status = MF_ROUTE_NO_GATEWAY;
+		return 0;
+	}
 	if (rt->mode == MF_MODE_SINGLE_HOP && l->configured) {
 		rt->status = MF_ROUTE_DIRECT;
 		rt->nh = t;
@@ -821,6 +1058,88 @@ static int choose(struct mf_routing *r, uint32_t t)
 	rt->status = MF_ROUTE_VIA;
 	rt->epoch = e->epoch;
 	return put_path(nx, rt, o->path + e->path_off, e->path_len, r->self);
+}
+
+/* Offers next hop h at distance d as an alternate for target t: kept when
+ * among the max_alt best (distance, then name). */
+static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
+{
+	const uint32_t K = r->max_alt;
+	uint32_t *nh = r->alt_nh + (size_t)t * K;
+	double *ad = r->alt_d + (size_t)t * K;
+	uint32_t j = r->alt_cnt[t];
+	if (j == K) {
+		if (!(d < ad[K - 1] || (d == ad[K - 1] && r->rank[h] < r->rank[nh[K - 1]])))
+			return;
+		j = K - 1;
+	} else {
+		r->alt_cnt[t]++;
+	}
+	for (; j > 0 && (d < ad[j - 1] || (d == ad[j - 1] && r->rank[h] < r->rank[nh[j - 1]])); j--) {
+		nh[j] = nh[j - 1];
+		ad[j] = ad[j - 1];
+	}
+	nh[j] = h;
+	ad[j] = d;
+}
+
+/* Loop-free alternates (engine.h) of every route in next: the targets as
+ * direct neighbours, then one sequential walk over every usable
+ * neighbour's advertisement, as relax() does. alt_lim[t] is dist(self, t)
+ * for routes that take alternates, -INFINITY for the others, so the LFA
+ * test alone filters them. */
+static int alternates(struct mf_routing *r, uint32_t n)
+{
+	struct rt_routes *nx = &r->next;
+	nx->n_alt = 0;
+	if (r->max_alt == 0)
+		return 0;
+	for (uint32_t t = 0; t < n; t++) {
+		const struct rt_route *rt = &nx->r[t];
+		bool policy_direct = rt->mode == MF_MODE_SINGLE_HOP && r->link[t].configured;
+		bool takes = rt->nh != NONE && !rt->down && isfinite(rt->dist) && !policy_direct;
+		r->alt_lim[t] = takes ? rt->dist : -INFINITY;
+		r->alt_cnt[t] = 0;
+		if (takes && rt->nh != t && r->link[t].usable)
+			alt_offer(r, t, t, r->link[t].dist); /* the target itself: always loop-free */
+	}
+	for (uint32_t h = 0; h < n; h++) {
+		const struct rt_origin *o = &r->orig[h];
+		if (!usable_neighbour(r, h))
+			continue;
+		const double base = r->link[h].dist;
+		const double back = isfinite(o->to_self) ? o->to_self : base; /* dist(h, self) */
+		const uint32_t *tgt = o->tgt;
+		const double *dst = o->dst; /* INFINITY: through us, to h itself, dead */
+		const double *lim = r->alt_lim;
+		for (uint32_t i = 0; i < o->n_e; i++) {
+			uint32_t t = tgt[i];
+			if (dst[i] < back + lim[t] && nx->r[t].nh != h)
+				alt_offer(r, t, h, base + dst[i]);
+		}
+	}
+	uint32_t total = 0;
+	for (uint32_t t = 0; t < n; t++)
+		total += r->alt_cnt[t];
+	if (total > nx->cap_alt) {
+		uint32_t c = nx->cap_alt ? nx->cap_alt : 64;
+		while (c < total)
+			c *= 2;
+		struct rt_alt *p = realloc(nx->alt, c * sizeof *p);
+		if (!p)
+			return MF_ENOMEM;
+		nx->alt = p;
+		nx->cap_alt = c;
+	}
+	for (uint32_t t = 0; t < n; t++) {
+		struct rt_route *rt = &nx->r[t];
+		rt->alt_off = nx->n_alt;
+		rt->n_alt = r->alt_cnt[t];
+		for (uint32_t k = 0; k < rt->n_alt; k++)
+			nx->alt[nx->n_alt++] = (struct rt_alt){r->alt_nh[(size_t)t * r->max_alt + k],
+							       r->alt_d[(size_t)t * r->max_alt + k]};
+	}
+	return 0;
 }
 
 static bool advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt)
@@ -865,6 +1184,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		if (!advertisable(r, t, c))
 			continue;
 		*s = *c;
+		s->n_alt = 0; /* alternates are not advertised */
 		int rc = put_path(&r->snap, s, r->cur.path + c->path_off, c->path_len, NONE);
 		if (rc < 0) {
 			r->snap.n = 0;
@@ -892,11 +1212,15 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	r->next.n_path = 0;
 	for (uint32_t t = 0; t < n && rc == 0; t++)
 		rc = choose(r, t);
+	if (rc == 0)
+		rc = alternates(r, n);
 	if (rc < 0)
 		return rc;
 	bool diff = r->cur.n != n;
 	for (uint32_t t = 0; t < n && !diff; t++)
-		diff = !same_route(&r->cur, &r->cur.r[t], &r->next, &r->next.r[t]);
+		diff = !same_route(&r->cur, &r->cur.r[t], &r->next, &r->next.r[t]) ||
+		       endpoints_changed(r, &r->next, &r->next.r[t]);
+	memset(r->gw_touched, 0, n * sizeof *r->gw_touched);
 	struct rt_routes tmp = r->cur;
 	r->cur = r->next;
 	r->next = tmp;
@@ -939,6 +1263,18 @@ int mf_routing_route_at(const struct mf_routing *r, size_t i, struct mf_route_vi
 	v->down = rt->down;
 	v->mode = (enum mf_route_mode)rt->mode;
 	v->path_len = rt->path_len;
+	v->n_alternates = rt->n_alt;
+	return 0;
+}
+
+int mf_routing_alternate_at(const struct mf_routing *r, size_t i, size_t k, const char **next_hop,
+			    double *distance_ms)
+{
+	if (i >= r->cur.n || k >= r->cur.r[i].n_alt)
+		return MF_ENOTFOUND;
+	const struct rt_alt *a = &r->cur.alt[r->cur.r[i].alt_off + k];
+	*next_hop = r->names.names[a->nh];
+	*distance_ms = a->dist;
 	return 0;
 }
 
@@ -963,27 +1299,53 @@ static int cmp_route_target(const void *a, const void *b)
 	return strcmp(((const struct mf_table_route *)a)->target, ((const struct mf_table_route *)b)->target);
 }
 
-/* Gateways of DC nh as this DC must dial them. */
-static int endpoints(const struct mf_routing *r, uint32_t nh, struct mf_table_route *tr)
+/* Gateways of DC nh (the union over its servers) as this DC must dial
+ * them; on failure the caller frees what was filled. */
+static int endpoints(const struct mf_routing *r, uint32_t nh, struct mf_table_endpoint **out,
+		     size_t *n_out)
 {
 	const struct rt_origin *o = &r->orig[nh];
-	if (!o->present || o->n_gws == 0)
+	if (o->n_ugw == 0)
 		return 0;
 	char key[MF_RT_NAME_MAX + 4];
 	snprintf(key, sizeof key, "dc:%s", r->names.names[r->self]);
-	tr->endpoints = calloc(o->n_gws, sizeof *tr->endpoints);
-	if (!tr->endpoints)
+	*out = calloc(o->n_ugw, sizeof **out);
+	if (!*out)
 		return MF_ENOMEM;
-	for (size_t g = 0; g < o->n_gws; g++) {
-		const char *addr = o->gws[g].wan;
-		for (size_t k = 0; k < o->gws[g].n_tags; k++)
-			if (strcmp(o->gws[g].tags[k].key, key) == 0)
-				addr = o->gws[g].tags[k].addr;
-		tr->n_endpoints = g + 1;
-		tr->endpoints[g].gateway = strdup(o->gws[g].name);
-		tr->endpoints[g].addr = strdup(addr);
-		if (!tr->endpoints[g].gateway || !tr->endpoints[g].addr)
+	for (uint32_t g = 0; g < o->n_ugw; g++) {
+		const struct mf_gateway *gw = o->ugw[g].g;
+		const char *addr = gw->wan;
+		for (size_t k = 0; k < gw->n_tags; k++)
+			if (strcmp(gw->tags[k].key, key) == 0)
+				addr = gw->tags[k].addr;
+		*n_out = g + 1;
+		(*out)[g].gateway = strdup(gw->name);
+		(*out)[g].addr = strdup(addr);
+		if (!(*out)[g].gateway || !(*out)[g].addr)
 			return MF_ENOMEM;
+	}
+	return 0;
+}
+
+/* Route rt's alternates, each with its gateways, into tr. */
+static int table_alternates(const struct mf_routing *r, const struct rt_route *rt,
+			    struct mf_table_route *tr)
+{
+	if (rt->n_alt == 0)
+		return 0;
+	tr->alternates = calloc(rt->n_alt, sizeof *tr->alternates);
+	if (!tr->alternates)
+		return MF_ENOMEM;
+	for (uint32_t k = 0; k < rt->n_alt; k++) {
+		const struct rt_alt *a = &r->cur.alt[rt->alt_off + k];
+		struct mf_table_alternate *ta = &tr->alternates[k];
+		tr->n_alternates = k + 1;
+		ta->distance_ms = a->dist;
+		if (!(ta->next_hop = strdup(r->names.names[a->nh])))
+			return MF_ENOMEM;
+		int rc = endpoints(r, a->nh, &ta->endpoints, &ta->n_endpoints);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -1040,7 +1402,9 @@ int mf_routing_table(const struct mf_routing *r, struct mf_table *out)
 				rc = MF_ENOMEM;
 		}
 		if (rc == 0 && rt->nh != NONE)
-			rc = endpoints(r, rt->nh, tr);
+			rc = endpoints(r, rt->nh, &tr->endpoints, &tr->n_endpoints);
+		if (rc == 0)
+			rc = table_alternates(r, rt, tr);
 	}
 	size_t cap = 0;
 	const char *self = r->names.names[r->self];

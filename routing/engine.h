@@ -37,8 +37,33 @@
  *   epoch and re-advertises (like a SWIM refutation).
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
- *   path changes or a distance moves by more than readvertise_pct percent AND
- *   readvertise_ms, so coordinate noise does not flood the pools.
+ *   path changes, our gateways change, or a distance moves by more than
+ *   readvertise_pct percent AND readvertise_ms, so coordinate noise does not
+ *   flood the pools.
+ * Gateways: every server of a DC may advertise its own; the engine keeps,
+ *   per neighbour DC, the gateways of each sending server (the advert's
+ *   node) from that server's newest advert, even one that is stale for
+ *   routes, and the DC's set is their union (one per gateway name, the
+ *   newest server's, sorted by name). A server's entry goes when the caller
+ *   says it is gone (mf_routing_forget_gateways_of) or the DC is withdrawn.
+ *   A route's endpoints, and each alternate's, are its next hop's set.
+ * require_gateways: a neighbour DC whose set is empty is no next hop and no
+ *   transit, and a route to it (when it is a neighbour, so its set is known)
+ *   is MF_ROUTE_NO_GATEWAY. Only neighbours' sets are known, so the rule
+ *   holds federation-wide when every DC sets it: routes through a
+ *   gateway-less DC then die at its neighbours. Our own DC is exempt.
+ * Alternates (loop-free alternates of IP fast reroute, RFC 5286): for a
+ *   route with a next hop (direct or via, not down, not a single-hop
+ *   direct link), every other neighbour n (usable link, stored advert with
+ *   transit on, a route to t whose path avoids us, gateways when required)
+ *   with dist(n,t) < dist(n,self) + dist(self,t), where dist(n,t) is n's
+ *   advertised distance, dist(n,self) n's advertised distance to us (our
+ *   link distance to n when it advertises none) and dist(self,t) our
+ *   route's. Traffic handed to such an n never comes back through us,
+ *   whatever the other DCs currently choose. The target itself, as a usable
+ *   direct neighbour, is always one. Best first (link + advertised
+ *   distance, ties by name), at most max_alternates; they are part of the
+ *   route, so the version grows when they change.
  */
 #ifndef MF_ROUTING_ENGINE_H
 #define MF_ROUTING_ENGINE_H
@@ -67,7 +92,19 @@ struct mf_routing_config {
 	 * its start time in seconds; a tombstone about a live DC makes it move
 	 * to a newer one (refutation). */
 	uint64_t epoch;
+	/* A DC whose gateway set is empty is no next hop and no transit, and
+	 * routes to it are MF_ROUTE_NO_GATEWAY (default false). */
+	bool require_gateways;
+	/* Alternates kept per route, best first (default
+	 * MF_ROUTING_ALTERNATES_DEFAULT; 0: none; at most
+	 * MF_ROUTING_ALTERNATES_MAX). */
+	unsigned max_alternates;
 };
+
+#define MF_ROUTING_ALTERNATES_DEFAULT 3
+#define MF_ROUTING_ALTERNATES_MAX 16
+/* Servers of one DC whose gateways are kept (more are ignored). */
+#define MF_ROUTING_GATEWAY_SOURCES_MAX 64
 
 struct mf_routing;
 
@@ -87,22 +124,35 @@ int mf_routing_set_mode(struct mf_routing *r, const char *target, enum mf_route_
 int mf_routing_set_link(struct mf_routing *r, const char *dc, bool configured, bool usable,
 			double distance_ms);
 
-/* This DC's mesh gateways, sent in our advertisement (copied). */
+/* This server's mesh gateways, sent in our advertisement (copied). A
+ * different set makes a new advertisement seq at the next recompute, so the
+ * change is gossiped at once. Returns 1 when the set changed, 0 when it is
+ * the same (same gateways in the same order), MF_EINVAL for more than
+ * MF_ADVERT_GATEWAYS_MAX, an invalid one (mf_gateway_valid) or a name
+ * listed twice: then nothing changes. */
 int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, size_t n);
 
 /* A complete advertisement from another DC (one fragment with count 1, or
  * joined by mf_advert_asm). Kept when newer than the stored one of that
- * origin: higher seq, or equal seq and a node name that sorts after. An
- * advertisement of our own DC (another server) only raises the seq we will
- * use next. Returns 1 when stored, 0 when stale or own, MF_EMALFORMED for
- * an inconsistent one (a path that repeats a DC, does not end at its
- * target, a target listed twice): then nothing changes. */
+ * origin: higher seq, or equal seq and a node name that sorts after. Its
+ * gateways replace those of its sending server when its seq is higher than
+ * that server's last, even when it is stale for routes. An advertisement of
+ * our own DC (another server) only raises the seq we will use next. Returns
+ * 1 when stored, 0 when stale (its gateways may still have been taken) or
+ * own, MF_EMALFORMED for an inconsistent one (a path that repeats a DC,
+ * does not end at its target, a target listed twice, too many gateways):
+ * then nothing changes. */
 int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a);
 
 /* Forgets the advertisement of DC `dc` (its last alive server is gone), so
- * every route through it is withdrawn at the next recompute. Returns 1 when
- * there was one, 0 when not. */
+ * every route through it is withdrawn at the next recompute, and every
+ * gateway of it. Returns 1 when there was an advertisement, 0 when not. */
 int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc);
+
+/* Forgets the gateways server `node` of DC `dc` advertised (it is gone or
+ * silent; the caller decides, routing/node.h). Returns 1 when there were
+ * some (the DC's set may have changed), 0 when not. */
+int mf_routing_forget_gateways_of(struct mf_routing *r, const char *dc, const char *node);
 
 /* Recomputes the table from the inputs; *changed (may be NULL) tells
  * whether any route changed, in which case the version grew by one. */
@@ -131,9 +181,15 @@ struct mf_route_view {
 	bool down;
 	enum mf_route_mode mode;
 	size_t path_len;
+	size_t n_alternates;
 };
 size_t mf_routing_n_targets(const struct mf_routing *r);
 int mf_routing_route_at(const struct mf_routing *r, size_t i, struct mf_route_view *v);
+/* k-th alternate of route i (0 is the best); MF_ENOTFOUND past the last. */
+int mf_routing_alternate_at(const struct mf_routing *r, size_t i, size_t k, const char **next_hop,
+			    double *distance_ms);
+/* Gateways DC `dc` has now (the union over its servers), 0 when unknown. */
+size_t mf_routing_n_gateways_of(const struct mf_routing *r, const char *dc);
 /* k-th DC of route i's path (0 is this DC). */
 const char *mf_routing_path_at(const struct mf_routing *r, size_t i, size_t k);
 /* Index of target `dc` for mf_routing_route_at, or MF_ENOTFOUND. */

@@ -19,13 +19,24 @@ struct stored_advert {
 
 /* The newest advertisement of an origin we relayed fragments of (or stored
  * whole from a push-pull): older ones are never relayed, and each fragment
- * of the newest only once. */
+ * of the newest only once. A per_node record does the same for one server
+ * of the origin, for adverts carrying gateways (node.h). */
 struct relayed {
 	char origin[MF_ADVERT_STR_MAX + 1];
 	char node[MF_ADVERT_STR_MAX + 1];
+	bool per_node;
 	uint64_t seq;
 	uint64_t frags; /* bit f: fragment f relayed (all set: the whole advert) */
 };
+
+/* A server of another DC whose advert carried gateways: when we last heard
+ * from it, for expiry (node.h). */
+struct gw_heard {
+	char *origin, *node;
+	mf_time_t heard;
+	bool pending;   /* heard since the last tick: heard = that tick's now */
+};
+#define GW_HEARD_MAX 4096
 
 struct mf_routing_node_slot {
 	struct mf_routing_node *node;
@@ -46,6 +57,8 @@ struct mf_routing_node {
 	size_t n_stored, cap_stored;
 	struct relayed *relayed;
 	size_t n_relayed, cap_relayed;
+	struct gw_heard *gw_heard;
+	size_t n_gw_heard, cap_gw_heard;
 	char **linked; /* DCs we set a link for */
 	size_t n_linked, cap_linked;
 	uint64_t sent_seq;
@@ -64,6 +77,7 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 	c->hysteresis_pct = -1;
 	c->hysteresis_ms = -1;
 	c->link_estimate = MF_COORD_TRACKER_BEST;
+	c->max_alternates = -1;
 }
 
 /* --- members ----------------------------------------------------------------*/
@@ -166,6 +180,9 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.initial_seq = c->initial_seq;
 	if (c->epoch)
 		cfg.epoch = c->epoch;
+	cfg.require_gateways = c->require_gateways;
+	if (c->max_alternates >= 0)
+		cfg.max_alternates = (unsigned)c->max_alternates;
 	int r = mf_routing_new(&cfg, &n->engine);
 	if (r < 0) {
 		snprintf(err, errcap, "routing: %s (is \"%s\" a valid DC name?)", mf_strerror(r),
@@ -196,6 +213,47 @@ static void drop_stored(struct mf_routing_node *n, struct stored_advert *s)
 	*s = n->stored[--n->n_stored];
 }
 
+static void gw_heard_drop(struct mf_routing_node *n, size_t i)
+{
+	free(n->gw_heard[i].origin);
+	free(n->gw_heard[i].node);
+	n->gw_heard[i] = n->gw_heard[--n->n_gw_heard];
+}
+
+/* Notes that server `node` of DC `origin` was heard from; creates its
+ * record only when `create` (its advert carried gateways). */
+static void gw_heard_touch(struct mf_routing_node *n, const char *origin, const char *node,
+			   bool create)
+{
+	for (size_t i = 0; i < n->n_gw_heard; i++)
+		if (strcmp(n->gw_heard[i].node, node) == 0 &&
+		    strcmp(n->gw_heard[i].origin, origin) == 0) {
+			n->gw_heard[i].pending = true;
+			return;
+		}
+	if (!create || n->n_gw_heard >= GW_HEARD_MAX)
+		return;
+	if (n->n_gw_heard == n->cap_gw_heard) {
+		size_t cap = n->cap_gw_heard ? 2 * n->cap_gw_heard : 8;
+		struct gw_heard *p = realloc(n->gw_heard, cap * sizeof(*p));
+		if (!p)
+			return;
+		n->gw_heard = p;
+		n->cap_gw_heard = cap;
+	}
+	struct gw_heard *h = &n->gw_heard[n->n_gw_heard];
+	h->origin = strdup(origin);
+	h->node = strdup(node);
+	h->heard = 0;
+	h->pending = true;
+	if (h->origin && h->node) {
+		n->n_gw_heard++;
+	} else {
+		free(h->origin);
+		free(h->node);
+	}
+}
+
 void mf_routing_node_free(struct mf_routing_node *n)
 {
 	if (!n)
@@ -207,6 +265,9 @@ void mf_routing_node_free(struct mf_routing_node *n)
 		drop_stored(n, &n->stored[n->n_stored - 1]);
 	free(n->stored);
 	free(n->relayed);
+	while (n->n_gw_heard)
+		gw_heard_drop(n, n->n_gw_heard - 1);
+	free(n->gw_heard);
 	for (size_t i = 0; i < n->n_linked; i++)
 		free(n->linked[i]);
 	free(n->linked);
@@ -256,7 +317,7 @@ void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
 /* --- stored adverts ---------------------------------------------------------*/
 
 static bool relay_news(struct mf_routing_node *n, const char *origin, const char *node,
-		       uint64_t seq, int f);
+		       uint64_t seq, int f, bool per_node);
 
 static struct stored_advert *find_stored(struct mf_routing_node *n, const char *o)
 {
@@ -282,10 +343,15 @@ static void take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 		return;
 	}
 	int r = mf_routing_set_advert(n->engine, adv);
+	if (r >= 0 && adv->node)
+		gw_heard_touch(n, adv->origin, adv->node, adv->n_gateways > 0);
 	if (r == 1) {
 		n->stats.adverts_stored++;
-		if (adv->node)
-			(void)relay_news(n, adv->origin, adv->node, adv->seq, -1);
+		if (adv->node) {
+			(void)relay_news(n, adv->origin, adv->node, adv->seq, -1, false);
+			if (adv->n_gateways)
+				(void)relay_news(n, adv->origin, adv->node, adv->seq, -1, true);
+		}
 		msgpack_sbuffer_clear(&n->scratch);
 		struct stored_advert *s = find_stored(n, adv->origin);
 		uint8_t *copy = NULL;
@@ -320,12 +386,14 @@ static void take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 	mf_advert_free(adv);
 }
 
-/* The relay record of origin, created (empty) when missing; NULL when out
- * of memory. */
-static struct relayed *relay_record(struct mf_routing_node *n, const char *origin)
+/* The relay record of origin (of its server node when per_node), created
+ * (empty) when missing; NULL when out of memory. */
+static struct relayed *relay_record(struct mf_routing_node *n, const char *origin, const char *node,
+				    bool per_node)
 {
 	for (size_t i = 0; i < n->n_relayed; i++)
-		if (strcmp(n->relayed[i].origin, origin) == 0)
+		if (n->relayed[i].per_node == per_node && strcmp(n->relayed[i].origin, origin) == 0 &&
+		    (!per_node || strcmp(n->relayed[i].node, node) == 0))
 			return &n->relayed[i];
 	if (n->n_relayed == n->cap_relayed) {
 		size_t cap = n->cap_relayed ? 2 * n->cap_relayed : 16;
@@ -338,17 +406,23 @@ static struct relayed *relay_record(struct mf_routing_node *n, const char *origi
 	struct relayed *r = &n->relayed[n->n_relayed++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->origin, sizeof(r->origin), "%s", origin);
+	r->per_node = per_node;
+	if (per_node)
+		snprintf(r->node, sizeof(r->node), "%s", node);
 	return r;
 }
 
-/* Marks (seq, node) of origin as seen whole; true when it is newer than
- * every one relayed before, or the same one with fragment f not relayed yet
- * (f < 0: the whole advert). */
+/* Marks fragment f (f < 0: the whole advert) of (seq, node) of origin as
+ * relayed; true when it is newer than every one relayed before (of that
+ * server only, when per_node), or the same one with fragment f not relayed
+ * yet. */
 static bool relay_news(struct mf_routing_node *n, const char *origin, const char *node,
-		       uint64_t seq, int f)
+		       uint64_t seq, int f, bool per_node)
 {
-	struct relayed *r = relay_record(n, origin);
-	if (!r || strlen(node) >= sizeof(r->node))
+	if (strlen(node) >= sizeof(((struct relayed *)0)->node))
+		return false;
+	struct relayed *r = relay_record(n, origin, node, per_node);
+	if (!r)
 		return false;
 	int c = seq != r->seq ? (seq > r->seq ? 1 : -1) : strcmp(node, r->node);
 	uint64_t bit = f >= 0 && f < 64 ? 1ULL << f : ~0ULL;
@@ -371,17 +445,27 @@ static bool relay_news(struct mf_routing_node *n, const char *origin, const char
  * advertisement's fragment replaces an older one's still queued; a
  * separate key space from our own advertisement's. Only in the pool it
  * came through, and only for origins with a server alive there (as
- * take_advert stores them). */
+ * take_advert stores them). A fragment with gateways is also news when it
+ * is its server's newest (node.h), and is queued under a key of that
+ * server, so the newest advert of another server does not replace it. */
 static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_advert *frag,
 			   const uint8_t *msg, size_t len)
 {
 	struct mf_routing_node *n = sl->node;
 	if (!sl->pool || !frag->origin || !frag->node || strcmp(frag->node, n->name) == 0 ||
-	    frag->frag_count > MF_ROUTING_NODE_RELAY_FRAGS || !pool_has_dc(sl, frag->origin) ||
-	    !relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index))
+	    frag->frag_count > MF_ROUTING_NODE_RELAY_FRAGS || !pool_has_dc(sl, frag->origin))
 		return;
-	char key[MF_ADVERT_STR_MAX + 48];
-	snprintf(key, sizeof(key), "mf-relay:%s:%u", frag->origin, (unsigned)frag->frag_index);
+	bool news = relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false);
+	if (frag->n_gateways)
+		news |= relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, true);
+	if (!news)
+		return;
+	char key[2 * MF_ADVERT_STR_MAX + 48];
+	if (frag->n_gateways)
+		snprintf(key, sizeof(key), "mf-relay:%s:%s:%u", frag->origin, frag->node,
+			 (unsigned)frag->frag_index);
+	else
+		snprintf(key, sizeof(key), "mf-relay:%s:%u", frag->origin, (unsigned)frag->frag_index);
 	if (mf_pool_broadcast_user(sl->pool, key, msg, len) == 0)
 		n->stats.relayed++;
 }
@@ -405,6 +489,8 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		return;
 	}
 	relay_fragment(sl, &frag, msg, len);
+	if (frag.origin && frag.node && strcmp(frag.origin, n->dc) != 0)
+		gw_heard_touch(n, frag.origin, frag.node, false);
 	int r = mf_advert_asm_add(&n->asm_, &frag, &full);
 	mf_advert_free(&frag);
 	if (r == 1)
@@ -683,6 +769,9 @@ static void update_links(struct mf_routing_node *n)
 			n->hooks.withdrawn(n->hooks.ctx, n->stored[i].origin);
 		(void)mf_routing_withdraw_origin(n->engine, n->stored[i].origin);
 		mf_advert_asm_forget(&n->asm_, n->stored[i].origin);
+		for (size_t k = n->n_gw_heard; k-- > 0;)
+			if (strcmp(n->gw_heard[k].origin, n->stored[i].origin) == 0)
+				gw_heard_drop(n, k); /* the engine dropped them with the origin */
 		n->stats.withdrawals++;
 		drop_stored(n, &n->stored[i]);
 	}
@@ -723,12 +812,52 @@ static void broadcast_advert(struct mf_routing_node *n)
 	n->stats.broadcasts++;
 }
 
+/* 1: server `name` is alive or suspect in one of our pools; -1: failed or
+ * left in every pool it is in; 0: in none. */
+static int server_state(const struct mf_routing_node *n, const char *name)
+{
+	int st = 0;
+	for (size_t i = 0; i < n->n_slots; i++) {
+		struct mf_member m;
+		if (!n->slots[i].pool || mf_pool_member_find(n->slots[i].pool, name, &m) < 0)
+			continue;
+		if (m.status == MF_MEMBER_ALIVE || m.status == MF_MEMBER_SUSPECT)
+			return 1;
+		st = -1;
+	}
+	return st;
+}
+
+/* Forgets the gateways of servers that are gone (node.h). */
+static void expire_gateways(struct mf_routing_node *n, mf_time_t now)
+{
+	for (size_t i = n->n_gw_heard; i-- > 0;) {
+		struct gw_heard *h = &n->gw_heard[i];
+		int st = server_state(n, h->node);
+		if (h->pending || st > 0) {
+			h->heard = now;
+			h->pending = false;
+		}
+		if (st < 0 || now - h->heard >= MF_ROUTING_NODE_GW_EXPIRY) {
+			if (mf_routing_forget_gateways_of(n->engine, h->origin, h->node) == 1)
+				n->stats.gateways_expired++;
+			gw_heard_drop(n, i);
+		}
+	}
+}
+
+int mf_routing_node_set_gateways(struct mf_routing_node *n, const struct mf_gateway *g, size_t n_g)
+{
+	return mf_routing_set_gateways(n->engine, g, n_g);
+}
+
 int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed)
 {
 	bool ch = false;
 	if (changed)
 		*changed = false;
 	update_links(n);
+	expire_gateways(n, now);
 	int r = mf_routing_recompute(n->engine, &ch);
 	if (r < 0)
 		return r;

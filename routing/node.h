@@ -38,6 +38,20 @@
  * (the one transmit limit per member then reaches a whole large pool),
  * for adverts of at most MF_ROUTING_NODE_RELAY_FRAGS fragments.
  *
+ * Gateways: every server of a DC may advertise its own, and the engine keeps
+ * them per (DC, server), the DC's set being the union. A fragment that
+ * carries gateways and is news for its server (not only for its DC) is
+ * relayed too, keyed "mf-relay:<origin>:<node>:<index>", so every server's
+ * set spreads through a large pool although only the newest advert of a
+ * DC counts for routes. A server's gateways are forgotten
+ * (mf_routing_forget_gateways_of) when it is failed or left in every pool
+ * we share with it, or, when it is in none, after MF_ROUTING_NODE_GW_EXPIRY
+ * with no fragment from it; while it is alive in a pool they stay (its
+ * refreshes need not reach every member of a large pool).
+ * mf_routing_node_set_gateways replaces this server's own set at run time
+ * (the agent: configured plus registered healthy gateways); the next tick
+ * advertises it under a new seq.
+ *
  * Push-pull: the routing value rides in serf's messagePushPull map under the
  * key "MeshfedRoutes" (bin: concatenated full adverts, ours first), which
  * serf ignores (go-msgpack skips unknown struct fields).
@@ -77,6 +91,9 @@
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 #define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)
+/* A server seen in no pool keeps its gateways this long after its last
+ * fragment: three refreshes, so one or two lost ones do not flap them. */
+#define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_REFRESH)
 #define MF_ROUTING_NODE_PP_KEY "MeshfedRoutes"
 #define MF_ROUTING_NODE_MAX_POOLS 32
 #define MF_ROUTING_NODE_DC_MAX 63          /* bytes of a member's dc tag */
@@ -124,12 +141,16 @@ struct mf_routing_node_config {
 	 * with coordinates only, slow_link_4's 200 ms dc3-dc4 link looks like
 	 * 31 ms and multi-hop never goes around it (docs/simulator.md). */
 	enum mf_coord_tracker_kind link_estimate;
-	const struct mf_gateway *gateways; /* this DC's gateways (copied) */
+	const struct mf_gateway *gateways; /* this server's gateways (copied) */
 	size_t n_gateways;
+	/* A DC without gateways is no next hop and no transit (engine.h). */
+	bool require_gateways;
+	int max_alternates;            /* < 0: the engine's default */
 	struct mf_routing_node_hooks hooks;
 };
 
-/* Multi-hop, transit on, engine hysteresis, no targets or gateways. */
+/* Multi-hop, transit on, engine hysteresis and alternates, no targets or
+ * gateways, gateways not required. */
 void mf_routing_node_config_default(struct mf_routing_node_config *c);
 
 struct mf_routing_node_stats {
@@ -138,6 +159,7 @@ struct mf_routing_node_stats {
 	uint64_t adverts_foreign; /* origin has no alive server in that pool */
 	uint64_t broadcasts, withdrawals, recomputes;
 	uint64_t relayed;         /* fragments of others queued for re-gossip */
+	uint64_t gateways_expired; /* servers whose gateways were forgotten */
 };
 
 struct mf_routing_node;
@@ -164,6 +186,13 @@ void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
 /* Links, expiry, recompute and, when due, the broadcast. *changed (may be
  * NULL): a route changed. Returns 0 or the engine's error. */
 int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed);
+
+/* Replaces this server's advertised gateways (copied; the caller builds the
+ * whole set, e.g. configured plus registered healthy ones). Takes effect at
+ * the next tick, which advertises it under a new seq. Returns 1 when the
+ * set changed, 0 when it is the same, MF_EINVAL for an invalid set
+ * (mf_routing_set_gateways): then the previous set stays. */
+int mf_routing_node_set_gateways(struct mf_routing_node *n, const struct mf_gateway *g, size_t n_g);
 
 /* --- pool delegate side (ctx = the slot the pool belongs to) -------------- */
 

@@ -12,6 +12,7 @@ const char *mf_route_status_name(enum mf_route_status s)
 	case MF_ROUTE_DIRECT: return "direct";
 	case MF_ROUTE_VIA: return "via";
 	case MF_ROUTE_UNREACHABLE: return "unreachable";
+	case MF_ROUTE_NO_GATEWAY: return "no-gateway";
 	}
 	return "?";
 }
@@ -35,13 +36,22 @@ int mf_route_mode_parse(const char *s, enum mf_route_mode *m)
 int mf_route_status_parse(const char *s, enum mf_route_status *st)
 {
 	static const enum mf_route_status all[] = {MF_ROUTE_LOCAL, MF_ROUTE_DIRECT, MF_ROUTE_VIA,
-						   MF_ROUTE_UNREACHABLE};
+						   MF_ROUTE_UNREACHABLE, MF_ROUTE_NO_GATEWAY};
 	for (size_t i = 0; s && i < sizeof all / sizeof all[0]; i++)
 		if (strcmp(s, mf_route_status_name(all[i])) == 0) {
 			*st = all[i];
 			return 0;
 		}
 	return MF_EINVAL;
+}
+
+static void endpoints_free(struct mf_table_endpoint *e, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		free(e[k].gateway);
+		free(e[k].addr);
+	}
+	free(e);
 }
 
 void mf_table_route_free(struct mf_table_route *r)
@@ -51,11 +61,12 @@ void mf_table_route_free(struct mf_table_route *r)
 	for (size_t k = 0; k < r->path_len; k++)
 		free(r->path[k]);
 	free(r->path);
-	for (size_t k = 0; k < r->n_endpoints; k++) {
-		free(r->endpoints[k].gateway);
-		free(r->endpoints[k].addr);
+	endpoints_free(r->endpoints, r->n_endpoints);
+	for (size_t k = 0; k < r->n_alternates; k++) {
+		free(r->alternates[k].next_hop);
+		endpoints_free(r->alternates[k].endpoints, r->alternates[k].n_endpoints);
 	}
-	free(r->endpoints);
+	free(r->alternates);
 	memset(r, 0, sizeof *r);
 }
 

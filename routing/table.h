@@ -18,6 +18,8 @@ enum mf_route_status {
 	MF_ROUTE_DIRECT = 1,      /* next hop is the target itself */
 	MF_ROUTE_VIA = 2,         /* next hop is another DC on the path */
 	MF_ROUTE_UNREACHABLE = 3, /* no usable route */
+	MF_ROUTE_NO_GATEWAY = 4,  /* require_gateways and the target DC advertises
+				   * no gateway: nothing could carry the traffic */
 };
 
 enum mf_route_mode {
@@ -25,7 +27,8 @@ enum mf_route_mode {
 	MF_MODE_SINGLE_HOP = 1, /* the direct link whenever one is configured */
 };
 
-const char *mf_route_status_name(enum mf_route_status s); /* "local", "direct", ... */
+/* "local", "direct", "via", "unreachable", "no-gateway" */
+const char *mf_route_status_name(enum mf_route_status s);
 const char *mf_route_mode_name(enum mf_route_mode m);     /* "multi-hop", "single-hop" */
 /* MF_EINVAL unless s is "multi-hop" or "single-hop". */
 int mf_route_mode_parse(const char *s, enum mf_route_mode *m);
@@ -36,6 +39,16 @@ int mf_route_status_parse(const char *s, enum mf_route_status *st);
 struct mf_table_endpoint {
 	char *gateway;
 	char *addr;
+};
+
+/* Another next hop for a route's target, loop-free whatever the other DCs
+ * currently choose (routing/engine.h: the LFA condition); a gateway whose
+ * next hop's gateways all failed may move new connections to it at once. */
+struct mf_table_alternate {
+	char *next_hop;
+	double distance_ms;    /* link to next_hop + its advertised distance */
+	size_t n_endpoints;    /* next_hop's gateways, as for the route */
+	struct mf_table_endpoint *endpoints;
 };
 
 struct mf_table_route {
@@ -49,6 +62,9 @@ struct mf_table_route {
 	char **path;
 	size_t n_endpoints;
 	struct mf_table_endpoint *endpoints;
+	size_t n_alternates;   /* best first; none when local, unreachable,
+				* no-gateway or single-hop */
+	struct mf_table_alternate *alternates;
 };
 
 /* A DC-graph edge this DC knows of: its own links, and its neighbours'
@@ -68,7 +84,7 @@ struct mf_table {
 	struct mf_table_link *links;
 };
 
-/* Frees what a route owns and zeroes it. */
+/* Frees what a route owns (alternates included) and zeroes it. */
 void mf_table_route_free(struct mf_table_route *r);
 void mf_table_free(struct mf_table *t);
 

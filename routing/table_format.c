@@ -34,22 +34,58 @@ static int set(json_t *o, const char *k, json_t *v)
 	return v && json_object_set_new(o, k, v) == 0 ? 0 : MF_ENOMEM;
 }
 
-json_t *mf_table_route_to_json(const struct mf_table_route *r)
+/* [{"name":..,"addr":..}, ...] */
+static json_t *endpoints_to_json(const struct mf_table_endpoint *e, size_t n)
 {
-	json_t *o = json_object(), *path = json_array(), *gws = json_array();
-	int rc = o && path && gws ? 0 : MF_ENOMEM;
-	for (size_t k = 0; rc == 0 && k < r->path_len; k++)
-		rc = json_array_append_new(path, json_string(r->path[k])) ? MF_ENOMEM : 0;
-	for (size_t k = 0; rc == 0 && k < r->n_endpoints; k++) {
+	json_t *a = json_array();
+	int rc = a ? 0 : MF_ENOMEM;
+	for (size_t k = 0; rc == 0 && k < n; k++) {
 		json_t *g = json_object();
 		rc = g ? 0 : MF_ENOMEM;
 		if (rc == 0)
-			rc = set(g, "name", json_string(r->endpoints[k].gateway));
+			rc = set(g, "name", json_string(e[k].gateway));
 		if (rc == 0)
-			rc = set(g, "addr", json_string(r->endpoints[k].addr));
-		if (json_array_append_new(gws, g))
+			rc = set(g, "addr", json_string(e[k].addr));
+		if (json_array_append_new(a, g))
 			rc = MF_ENOMEM;
 	}
+	if (rc < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+static json_t *alternates_to_json(const struct mf_table_route *r)
+{
+	json_t *a = json_array();
+	int rc = a ? 0 : MF_ENOMEM;
+	for (size_t k = 0; rc == 0 && k < r->n_alternates; k++) {
+		const struct mf_table_alternate *alt = &r->alternates[k];
+		json_t *o = json_object();
+		rc = o ? 0 : MF_ENOMEM;
+		if (rc == 0)
+			rc = set(o, "next_hop", json_string(alt->next_hop));
+		if (rc == 0)
+			rc = set(o, "distance_ms", num_or_null(alt->distance_ms));
+		if (rc == 0)
+			rc = set(o, "gateways", endpoints_to_json(alt->endpoints, alt->n_endpoints));
+		if (json_array_append_new(a, o))
+			rc = MF_ENOMEM;
+	}
+	if (rc < 0) {
+		json_decref(a);
+		return NULL;
+	}
+	return a;
+}
+
+json_t *mf_table_route_to_json(const struct mf_table_route *r)
+{
+	json_t *o = json_object(), *path = json_array();
+	int rc = o && path ? 0 : MF_ENOMEM;
+	for (size_t k = 0; rc == 0 && k < r->path_len; k++)
+		rc = json_array_append_new(path, json_string(r->path[k])) ? MF_ENOMEM : 0;
 	if (rc == 0)
 		rc = set(o, "target", json_string(r->target));
 	if (rc == 0)
@@ -66,12 +102,11 @@ json_t *mf_table_route_to_json(const struct mf_table_route *r)
 		rc = set(o, "mode", json_string(mf_route_mode_name(r->mode)));
 	if (rc == 0)
 		rc = set(o, "down", json_boolean(r->down));
-	if (rc == 0) {
-		rc = set(o, "gateways", gws);
-		gws = NULL;
-	}
+	if (rc == 0)
+		rc = set(o, "gateways", endpoints_to_json(r->endpoints, r->n_endpoints));
+	if (rc == 0)
+		rc = set(o, "alternates", alternates_to_json(r));
 	json_decref(path);
-	json_decref(gws);
 	if (rc < 0) {
 		json_decref(o);
 		return NULL;
@@ -153,6 +188,53 @@ static int take_num(const json_t *o, const char *k, double *out)
 	return 0;
 }
 
+/* A "gateways" array (missing: none) into *e / *n. */
+static int parse_endpoints(const json_t *gws, struct mf_table_endpoint **e, size_t *n)
+{
+	int rc;
+	if (gws && !json_is_array(gws))
+		return MF_EMALFORMED;
+	size_t ng = gws ? json_array_size(gws) : 0;
+	*e = ng ? calloc(ng, sizeof **e) : NULL;
+	if (ng && !*e)
+		return MF_ENOMEM;
+	for (size_t k = 0; k < ng; k++) {
+		json_t *g = json_array_get(gws, k);
+		if (!json_is_object(g))
+			return MF_EMALFORMED;
+		*n = k + 1;
+		if ((rc = take_str(g, "name", false, &(*e)[k].gateway)) ||
+		    (rc = take_str(g, "addr", false, &(*e)[k].addr)))
+			return rc;
+	}
+	return 0;
+}
+
+/* "alternates" (missing: none, as older agents send it). */
+static int parse_alternates(const json_t *alts, struct mf_table_route *r)
+{
+	int rc;
+	if (alts && !json_is_array(alts))
+		return MF_EMALFORMED;
+	size_t na = alts ? json_array_size(alts) : 0;
+	r->alternates = na ? calloc(na, sizeof *r->alternates) : NULL;
+	if (na && !r->alternates)
+		return MF_ENOMEM;
+	for (size_t k = 0; k < na; k++) {
+		json_t *a = json_array_get(alts, k);
+		struct mf_table_alternate *alt = &r->alternates[k];
+		if (!json_is_object(a))
+			return MF_EMALFORMED;
+		r->n_alternates = k + 1;
+		if ((rc = take_str(a, "next_hop", false, &alt->next_hop)) ||
+		    (rc = take_num(a, "distance_ms", &alt->distance_ms)) ||
+		    (rc = parse_endpoints(json_object_get(a, "gateways"), &alt->endpoints,
+					  &alt->n_endpoints)))
+			return rc;
+	}
+	return 0;
+}
+
 static int parse_route(const json_t *o, struct mf_table_route *r)
 {
 	char *s = NULL;
@@ -175,13 +257,12 @@ static int parse_route(const json_t *o, struct mf_table_route *r)
 	if (down && !json_is_boolean(down))
 		return MF_EMALFORMED;
 	r->down = down && json_is_true(down);
-	json_t *path = json_object_get(o, "path"), *gws = json_object_get(o, "gateways");
-	if (!json_is_array(path) || (gws && !json_is_array(gws)))
+	json_t *path = json_object_get(o, "path");
+	if (!json_is_array(path))
 		return MF_EMALFORMED;
-	size_t np = json_array_size(path), ng = gws ? json_array_size(gws) : 0;
+	size_t np = json_array_size(path);
 	r->path = np ? calloc(np, sizeof *r->path) : NULL;
-	r->endpoints = ng ? calloc(ng, sizeof *r->endpoints) : NULL;
-	if ((np && !r->path) || (ng && !r->endpoints))
+	if (np && !r->path)
 		return MF_ENOMEM;
 	for (size_t k = 0; k < np; k++) {
 		json_t *v = json_array_get(path, k);
@@ -191,16 +272,9 @@ static int parse_route(const json_t *o, struct mf_table_route *r)
 		if (!(r->path[k] = strdup(json_string_value(v))))
 			return MF_ENOMEM;
 	}
-	for (size_t k = 0; k < ng; k++) {
-		json_t *g = json_array_get(gws, k);
-		if (!json_is_object(g))
-			return MF_EMALFORMED;
-		r->n_endpoints = k + 1;
-		if ((rc = take_str(g, "name", false, &r->endpoints[k].gateway)) ||
-		    (rc = take_str(g, "addr", false, &r->endpoints[k].addr)))
-			return rc;
-	}
-	return 0;
+	if ((rc = parse_endpoints(json_object_get(o, "gateways"), &r->endpoints, &r->n_endpoints)))
+		return rc;
+	return parse_alternates(json_object_get(o, "alternates"), r);
 }
 
 int mf_table_route_from_json(const json_t *o, struct mf_table_route *r)
@@ -272,22 +346,55 @@ static void fmt_dist(char *buf, size_t len, double d)
 		snprintf(buf, len, "-");
 }
 
+/* "dc2 (12.5 ms), dc4 (30.1 ms)" into f, or "-" when there are none. */
+static void put_alternates(FILE *f, const struct mf_table_route *r)
+{
+	char d[32];
+	for (size_t k = 0; k < r->n_alternates; k++) {
+		fmt_dist(d, sizeof d, r->alternates[k].distance_ms);
+		fprintf(f, "%s%s (%s)", k ? ", " : "", r->alternates[k].next_hop, d);
+	}
+	if (r->n_alternates == 0)
+		fputs("-", f);
+}
+
+/* Characters put_alternates prints for r. */
+static int alternates_width(const struct mf_table_route *r)
+{
+	int c = 0;
+	for (size_t k = 0; k < r->n_alternates; k++) {
+		char d[32];
+		fmt_dist(d, sizeof d, r->alternates[k].distance_ms);
+		c += (k ? 2 : 0) + (int)strlen(r->alternates[k].next_hop) + 3 + (int)strlen(d);
+	}
+	return r->n_alternates ? c : 1;
+}
+
 static int format_text(const struct mf_table *t, char **out)
 {
 	size_t len = 0;
 	FILE *f = open_memstream(out, &len);
 	if (!f)
 		return MF_ENOMEM;
-	int wt = 6, wn = 8;
+	/* The ALTERNATES column only when a route has one: a table without
+	 * prints as it did before alternates existed. */
+	int wt = 6, wn = 8, wa = 0;
 	for (size_t i = 0; i < t->n_routes; i++) {
-		int a = (int)strlen(t->routes[i].target), b = t->routes[i].next_hop ? (int)strlen(t->routes[i].next_hop) : 1;
+		const struct mf_table_route *r = &t->routes[i];
+		int a = (int)strlen(r->target), b = r->next_hop ? (int)strlen(r->next_hop) : 1;
+		int c = r->n_alternates ? alternates_width(r) : 0;
 		wt = a > wt ? a : wt;
 		wn = b > wn ? b : wn;
+		wa = c > wa ? c : wa;
 	}
+	if (wa && wa < 10)
+		wa = 10;
 	fprintf(f, "datacenter %s  version %llu\n", t->datacenter ? t->datacenter : "?",
 		(unsigned long long)t->version);
-	fprintf(f, "%-*s  %-12s  %-*s  %10s  %-10s  %s\n", wt, "TARGET", "STATUS", wn, "NEXT HOP", "DISTANCE", "MODE",
-		"PATH / GATEWAYS");
+	fprintf(f, "%-*s  %-12s  %-*s  %10s  %-10s  ", wt, "TARGET", "STATUS", wn, "NEXT HOP", "DISTANCE", "MODE");
+	if (wa)
+		fprintf(f, "%-*s  ", wa, "ALTERNATES");
+	fputs("PATH / GATEWAYS\n", f);
 	for (size_t i = 0; i < t->n_routes; i++) {
 		const struct mf_table_route *r = &t->routes[i];
 		char st[24], d[32];
@@ -295,6 +402,10 @@ static int format_text(const struct mf_table *t, char **out)
 		fmt_dist(d, sizeof d, r->distance_ms);
 		fprintf(f, "%-*s  %-12s  %-*s  %10s  %-10s  ", wt, r->target, st, wn, r->next_hop ? r->next_hop : "-",
 			d, mf_route_mode_name(r->mode));
+		if (wa) {
+			put_alternates(f, r);
+			fprintf(f, "%*s", wa - alternates_width(r) + 2, "");
+		}
 		for (size_t k = 0; k < r->path_len; k++)
 			fprintf(f, "%s%s", k ? " > " : "", r->path[k]);
 		if (r->path_len == 0)
@@ -352,7 +463,7 @@ static int format_dot(const struct mf_table *t, char **out)
 		dot_id(f, r->target);
 		if (r->status == MF_ROUTE_LOCAL)
 			fputs(" [style=filled, fillcolor=lightblue, penwidth=2]", f);
-		else if (r->status == MF_ROUTE_UNREACHABLE)
+		else if (r->status == MF_ROUTE_UNREACHABLE || r->status == MF_ROUTE_NO_GATEWAY)
 			fputs(" [style=dashed, fontcolor=gray]", f);
 		else if (isfinite(r->distance_ms))
 			fprintf(f, " [xlabel=\"%.1f ms\"]", r->distance_ms);
