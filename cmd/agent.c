@@ -1,9 +1,11 @@
 /* cmd/agent.c — see cmd/agent.h. */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -67,6 +69,7 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 		mf_control_close(a->ctl, NULL, NULL);
 		a->ctl = NULL;
 	}
+	mf_agent_route_socket_close(a);
 	for (size_t i = 0; i < a->n_pools; i++)
 		mf_agent_pool_close(a->pools[i]);
 	mf_agent_routing_close(a);
@@ -327,6 +330,20 @@ static void on_signal(uv_signal_t *s, int signum)
 
 /* --- start ------------------------------------------------------------------*/
 
+/* Every route socket subscriber is a descriptor, and 1,000 of them must
+ * fit: the soft limit (often 1024) goes up to the hard one. */
+static void raise_fd_limit(struct mf_agent *a)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rlim_t old = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		mf_log_warn(&a->log, "cannot raise the open-file limit from %llu: %s",
+			    (unsigned long long)old, strerror(errno));
+}
+
 static int start(struct mf_agent *a, char *err, size_t errcap)
 {
 	const struct mf_agent_config *c = &a->cfg;
@@ -371,6 +388,8 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	struct mf_control_handler h = {a, mf_agent_on_request};
 	if (mf_control_new(&a->loop, path, &h, &a->ctl, err, errcap) < 0)
 		return -1;
+	if (mf_agent_route_socket_start(a, err, errcap) < 0)
+		return -1;
 
 	uv_signal_init(&a->loop, &a->sigint);
 	uv_signal_init(&a->loop, &a->sigterm);
@@ -389,9 +408,10 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 		if (i == 0)
 			mf_log_info(&a->log,
 				    "meshfed agent started: node %s, dc %s, bind %s, advertise %s, "
-				    "profile %s, encryption %s, control %s%s%s",
+				    "profile %s, encryption %s, control %s, route socket %s%s%s",
 				    c->node, c->dc, ap->bind_str, ap->advertise_str, profiles[prof],
-				    ap->keyring.n ? "on" : "off", path, ap->area ? ", area " : "",
+				    ap->keyring.n ? "on" : "off", path, a->rsock_path,
+				    ap->area ? ", area " : "",
 				    ap->area ? ap->name : "");
 		else
 			mf_log_info(&a->log, "area %s: bind %s, advertise %s, profile %s, "
@@ -414,6 +434,7 @@ int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
 	a->started = now_ns();
 	mf_log_init(&a->log, stderr, cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(a);
 	uv_loop_init(&a->loop);
 	int code = 0;
 	err[0] = '\0';

@@ -171,6 +171,8 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 			  (json_int_t)g->forced_left));
 	json_object_set_new(info, "pools", pools_json(a));
 	json_object_set_new(info, "routing", mf_agent_routing_info_json(a));
+	json_object_set_new(info, "route_socket",
+			    a->rsock ? mf_route_socket_info_json(a->rsock) : json_null());
 	return info;
 }
 

@@ -1,9 +1,10 @@
 /*
  * cmd/agent_internal.h — what agent.c (lifecycle, events, joins, leave),
  * agent_pool.c (one pool: transport, serf glue, coordinates, the delegate
- * multiplexer), agent_routing.c (the routing node fed by every pool),
- * agent_coords.c (rtt and coords answers) and agent_control.c (control
- * requests as JSON) share. Only cmd/agent*.c include it.
+ * multiplexer), agent_routing.c (the routing node fed by every pool, and
+ * the route socket it publishes to), agent_coords.c (rtt and coords
+ * answers) and agent_control.c (control requests as JSON) share. Only
+ * cmd/agent*.c include it.
  */
 #ifndef MF_CMD_AGENT_INTERNAL_H
 #define MF_CMD_AGENT_INTERNAL_H
@@ -17,6 +18,7 @@
 #include "cmd/agent.h"
 #include "cmd/control.h"
 #include "cmd/log.h"
+#include "cmd/route_socket.h"
 #include "cmd/serf_glue.h"
 #include "coord/tracker.h"
 #include "gossip/keyring.h"
@@ -68,6 +70,7 @@ struct mf_agent_routing {
 	struct mf_routing_node *node;
 	uv_timer_t timer;
 	bool timer_open;
+	uint64_t published;     /* table version last handed to the route socket */
 };
 
 struct mf_agent {
@@ -78,6 +81,8 @@ struct mf_agent {
 	size_t n_pools;
 	struct mf_agent_routing rt;
 	struct mf_control *ctl;
+	struct mf_route_socket *rsock;
+	char rsock_path[MF_CONFIG_SOCK_MAX + 1];
 	uv_signal_t sigint, sigterm;
 	uv_timer_t retry_timer; /* retry-join backoff */
 	uv_timer_t leave_timer; /* leave phases */
@@ -127,6 +132,9 @@ int mf_agent_pool_dc_members(struct mf_agent_pool *ap, struct mf_coord_tracker_m
 int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap);
 void mf_agent_routing_close(struct mf_agent *a);
 void mf_agent_routing_free(struct mf_agent *a);
+/* After the control socket: the route socket, fed the current table. */
+int mf_agent_route_socket_start(struct mf_agent *a, char *err, size_t errcap);
+void mf_agent_route_socket_close(struct mf_agent *a);
 json_t *mf_agent_routes_json(struct mf_agent *a);
 json_t *mf_agent_routing_info_json(struct mf_agent *a);
 

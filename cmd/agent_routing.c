@@ -2,14 +2,20 @@
  * cmd/agent_routing.c — the agent's routing: one routing/node.h node (the
  * engine fed by every pool, adverts gossiped back into them; the rules are
  * documented there and in docs/cli.md "Routing"), driven by a uv timer
- * every MF_ROUTING_NODE_TICK_MS, plus its control answers.
+ * every MF_ROUTING_NODE_TICK_MS, plus its control answers; and the route
+ * socket (cmd/route_socket.h): each new table version goes to it after the
+ * tick that made it, and its healthy registered gateways, with the
+ * configured ones, become this server's advertised gateways.
  *
  * The node queues its advert fragments with mf_pool_broadcast_user straight
  * into the pools; they leave with the pools' next gossip round, which the
  * transports drive, so nothing needs draining here.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "cmd/agent_internal.h"
 #include "routing/table_format.h"
@@ -26,11 +32,75 @@ static void on_advert_error(void *ctx, int err)
 	mf_log_warn(&a->log, "routing: cannot encode our advertisement: %s", mf_strerror(err));
 }
 
+/* Hands the table to the route socket when its version grew. */
+static void publish(struct mf_agent *a)
+{
+	if (!a->rsock || !a->rt.node ||
+	    mf_routing_version(mf_routing_node_engine(a->rt.node)) <= a->rt.published)
+		return;
+	struct mf_table t;
+	int r = mf_routing_node_table(a->rt.node, &t);
+	if (r == 0) {
+		a->rt.published = t.version;
+		r = mf_route_socket_publish(a->rsock, &t);
+	}
+	if (r < 0)
+		mf_log_warn(&a->log, "route socket: cannot publish the table: %s", mf_strerror(r));
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct mf_agent *a = t->data;
-	if (a->state == MF_AGENT_RUNNING && a->rt.node)
-		(void)mf_routing_node_tick(a->rt.node, (mf_time_t)uv_hrtime(), NULL);
+	if (a->state != MF_AGENT_RUNNING || !a->rt.node)
+		return;
+	(void)mf_routing_node_tick(a->rt.node, (mf_time_t)uv_hrtime(), NULL);
+	publish(a);
+}
+
+/* The configured gateways as the node wants them; strings point into cfg,
+ * tags into the caller's array. */
+static size_t configured_gateways(struct mf_agent_config *c, struct mf_gateway *gw,
+				  struct mf_gateway_tag (*tags)[MF_CONFIG_MAX_GW_TAGS])
+{
+	for (size_t i = 0; i < c->n_gateways; i++) {
+		struct mf_gateway_config *g = &c->gateways[i];
+		for (size_t k = 0; k < g->n_tags; k++)
+			tags[i][k] = (struct mf_gateway_tag){g->tag_keys[k], g->tag_addrs[k]};
+		gw[i] = (struct mf_gateway){g->name, g->lan, g->wan, g->n_tags, tags[i]};
+	}
+	return c->n_gateways;
+}
+
+/* The route socket's healthy registered gateways changed: advertise them
+ * with the configured ones (a configured name wins over a registered one),
+ * at most MF_ADVERT_GATEWAYS_MAX. */
+static void on_registered_gateways(void *ctx, const struct mf_gateway *reg, size_t n_reg)
+{
+	struct mf_agent *a = ctx;
+	if (!a->rt.node || a->state == MF_AGENT_STOPPING)
+		return;
+	struct mf_gateway_tag tags[MF_CONFIG_MAX_GATEWAYS][MF_CONFIG_MAX_GW_TAGS];
+	struct mf_gateway gw[MF_ADVERT_GATEWAYS_MAX];
+	size_t n = configured_gateways(&a->cfg, gw, tags), n_cfg = n;
+	for (size_t i = 0; i < n_reg; i++) {
+		bool dup = false;
+		for (size_t k = 0; k < n_cfg; k++)
+			dup = dup || strcmp(gw[k].name, reg[i].name) == 0;
+		if (dup)
+			continue;
+		if (n == MF_ADVERT_GATEWAYS_MAX) {
+			mf_log_warn(&a->log, "route socket: more than %d gateways, %s and later "
+				    "not advertised", MF_ADVERT_GATEWAYS_MAX, reg[i].name);
+			break;
+		}
+		gw[n] = reg[i];
+		if (!gw[n].lan) /* as a configured gateway's: lan defaults to wan */
+			gw[n].lan = gw[n].wan;
+		n++;
+	}
+	int r = mf_routing_node_set_gateways(a->rt.node, gw, n);
+	if (r < 0)
+		mf_log_warn(&a->log, "routing: cannot set our gateways: %s", mf_strerror(r));
 }
 
 int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
@@ -54,16 +124,11 @@ int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
 							     (enum mf_route_mode)rc->targets[i].mode};
 	cfg.targets = targets;
 	cfg.n_targets = rc->n_targets;
+	cfg.require_gateways = rc->require_gateways;
 	struct mf_gateway gw[MF_CONFIG_MAX_GATEWAYS];
 	struct mf_gateway_tag tags[MF_CONFIG_MAX_GATEWAYS][MF_CONFIG_MAX_GW_TAGS];
-	for (size_t i = 0; i < a->cfg.n_gateways; i++) {
-		struct mf_gateway_config *g = &a->cfg.gateways[i];
-		for (size_t k = 0; k < g->n_tags; k++)
-			tags[i][k] = (struct mf_gateway_tag){g->tag_keys[k], g->tag_addrs[k]};
-		gw[i] = (struct mf_gateway){g->name, g->lan, g->wan, g->n_tags, tags[i]};
-	}
 	cfg.gateways = gw;
-	cfg.n_gateways = a->cfg.n_gateways;
+	cfg.n_gateways = configured_gateways(&a->cfg, gw, tags);
 	cfg.hooks = (struct mf_routing_node_hooks){a, on_withdrawn, on_advert_error};
 	char msg[200];
 	if (mf_routing_node_new(&cfg, &rt->node, msg, sizeof(msg)) < 0) {
@@ -92,6 +157,40 @@ int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
 	rt->timer_open = true;
 	uv_timer_start(&rt->timer, on_tick, MF_ROUTING_NODE_TICK_MS, MF_ROUTING_NODE_TICK_MS);
 	return 0;
+}
+
+int mf_agent_route_socket_start(struct mf_agent *a, char *err, size_t errcap)
+{
+	const struct mf_agent_config *c = &a->cfg;
+	if (c->route_socket[0])
+		snprintf(a->rsock_path, sizeof(a->rsock_path), "%s", c->route_socket);
+	else
+		mf_config_default_route_socket(a->rsock_path, sizeof(a->rsock_path));
+	gid_t gid;
+	if (mf_route_socket_parse_group(c->route_socket_group, &gid) < 0) {
+		snprintf(err, errcap, "route_socket_group: no group named \"%s\" in /etc/group",
+			 c->route_socket_group);
+		return -1;
+	}
+	uint64_t epoch = 0;
+	while (epoch == 0) { /* random per start; JSON integers stop at 2^63 - 1 */
+		randombytes_buf(&epoch, sizeof(epoch));
+		epoch &= (uint64_t)INT64_MAX;
+	}
+	struct mf_route_socket_config rc = {a->rsock_path, gid, c->dc, c->node, epoch, &a->log,
+					    on_registered_gateways, a};
+	if (mf_route_socket_new(&a->loop, &rc, &a->rsock, err, errcap) < 0)
+		return -1;
+	a->rt.published = 0;
+	publish(a);
+	return 0;
+}
+
+void mf_agent_route_socket_close(struct mf_agent *a)
+{
+	if (a->rsock)
+		mf_route_socket_close(a->rsock);
+	a->rsock = NULL;
 }
 
 void mf_agent_routing_close(struct mf_agent *a)

@@ -25,6 +25,24 @@ static void print_value(const char *indent, const char *k, const json_t *v)
 			print_value(deeper, ck, cv);
 		return;
 	}
+	if (json_is_array(v) && json_array_size(v) > 0 && json_is_object(json_array_get(v, 0))) {
+		/* A list of records (pools, route socket subscribers): one line each. */
+		size_t i;
+		json_t *e;
+		printf("%s%s:\n", indent, k);
+		json_array_foreach(v, i, e) {
+			const char *ck;
+			json_t *cv;
+			printf("%s    -", indent);
+			json_object_foreach(e, ck, cv) {
+				char *s = json_dumps(cv, JSON_ENCODE_ANY | JSON_COMPACT);
+				printf(" %s=%s", ck, json_is_string(cv) ? json_string_value(cv) : s ? s : "?");
+				free(s);
+			}
+			printf("\n");
+		}
+		return;
+	}
 	char *s = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
 	if (json_is_string(v))
 		printf("%s%s = %s\n", indent, k, json_string_value(v));
@@ -41,7 +59,9 @@ int mf_cmd_info(int argc, char **argv)
 	int r = mf_cli_parse("info", "info [options]",
 			     "Shows the agent's counters: packets and bytes in and out, bad packets "
 			     "dropped by cause, probes, suspicions, refutations, health score, "
-			     "member counts, streams and serf glue counters.",
+			     "member counts, streams and serf glue counters, the pools, routing "
+			     "counters, and the route socket: its subscribers (applied version, "
+			     "update in flight, gateway, pid/uid) and the slowest one's lag.",
 			     flags, 2, argc, argv, &res);
 	if (r >= 0)
 		return r;

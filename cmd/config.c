@@ -46,6 +46,7 @@ const struct mf_flag mf_agent_flags[] = {
 	{"keyring-file", "PATH", "JSON array of base64 keys, the first is primary"},
 	{"profile", "wan|lan|local", "memberlist timing profile (default wan)"},
 	{"control", "PATH", "control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
+	{"route-socket", "PATH", "route socket for gateways, mode 0660 (default $MESHFED_ROUTE_SOCKET or /tmp/meshfed-UID-routes.sock)"},
 	{"tag", "KEY=VALUE", "tag announced to peers (repeatable)"},
 	{"log-level", "LEVEL", "debug, info, warn or error (default info)"},
 	{"retry-interval", "DURATION", "first -join retry delay, doubled up to 30s (default 1s)"},
@@ -103,13 +104,24 @@ void mf_config_init(struct mf_agent_config *c)
 	c->routing.hysteresis_ms = -1;
 }
 
+/* $env if set and not empty, else /tmp/meshfed-<uid><suffix>. */
+static void default_socket(char *buf, size_t cap, const char *env, const char *suffix)
+{
+	const char *v = getenv(env);
+	if (v && *v)
+		snprintf(buf, cap, "%s", v);
+	else
+		snprintf(buf, cap, "/tmp/meshfed-%u%s", (unsigned)getuid(), suffix);
+}
+
 void mf_config_default_control(char *buf, size_t cap)
 {
-	const char *env = getenv("MESHFED_CONTROL");
-	if (env && *env)
-		snprintf(buf, cap, "%s", env);
-	else
-		snprintf(buf, cap, "/tmp/meshfed-%u.sock", (unsigned)getuid());
+	default_socket(buf, cap, "MESHFED_CONTROL", ".sock");
+}
+
+void mf_config_default_route_socket(char *buf, size_t cap)
+{
+	default_socket(buf, cap, "MESHFED_ROUTE_SOCKET", "-routes.sock");
 }
 
 /* --- durations --------------------------------------------------------------*/
@@ -314,6 +326,12 @@ int mf_config_set(struct mf_agent_config *c, const char *key, const char *v, cha
 	} else if (strcmp(k, "control") == 0) {
 		return copy_str(c->control, sizeof(c->control), v, "control socket path", err,
 				errcap);
+	} else if (strcmp(k, "route_socket") == 0) {
+		return copy_str(c->route_socket, sizeof(c->route_socket), v, "route socket path",
+				err, errcap);
+	} else if (strcmp(k, "route_socket_group") == 0) {
+		return copy_str(c->route_socket_group, sizeof(c->route_socket_group), v,
+				"group (a name or a gid)", err, errcap);
 	} else if (strcmp(k, "tag") == 0) {
 		const char *eq = strchr(v, '=');
 		if (!eq) {

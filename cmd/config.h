@@ -28,6 +28,7 @@
 #define MF_CONFIG_ADDR_MAX 64
 #define MF_CONFIG_PATH_MAX 4096
 #define MF_CONFIG_SOCK_MAX 107 /* sun_path minus the NUL */
+#define MF_CONFIG_GROUP_MAX 63
 #define MF_CONFIG_DC_MAX 63
 #define MF_CONFIG_TAG_KEY_MAX 63  /* gossip/serf.h MF_TAG_KEY_MAX - 1 */
 #define MF_CONFIG_TAG_VALUE_MAX 255
@@ -79,6 +80,7 @@ struct mf_routing_agent_config {
 	bool transit;                  /* default true */
 	double hysteresis_pct;         /* < 0: the engine's default */
 	double hysteresis_ms;
+	bool require_gateways;         /* a DC without a healthy gateway carries nothing */
 };
 
 struct mf_gateway_config {
@@ -103,6 +105,8 @@ struct mf_agent_config {
 	char keyring_file[MF_CONFIG_PATH_MAX]; /* "": none */
 	enum mf_profile profile;               /* default wan */
 	char control[MF_CONFIG_SOCK_MAX + 1];  /* "": mf_config_default_control() */
+	char route_socket[MF_CONFIG_SOCK_MAX + 1]; /* "": mf_config_default_route_socket() */
+	char route_socket_group[MF_CONFIG_GROUP_MAX + 1]; /* name or gid; "": ours */
 	struct mf_config_tag tags[MF_CONFIG_MAX_TAGS]; /* user tags (not dc/role) */
 	size_t n_tags;
 	enum mf_log_level log_level;           /* default info */
@@ -169,6 +173,8 @@ int mf_config_read_area_keyring(const struct mf_area_config *a, struct mf_keyrin
 
 /* Control socket path: $MESHFED_CONTROL, else /tmp/meshfed-<uid>.sock. */
 void mf_config_default_control(char *buf, size_t cap);
+/* Route socket path: $MESHFED_ROUTE_SOCKET, else /tmp/meshfed-<uid>-routes.sock. */
+void mf_config_default_route_socket(char *buf, size_t cap);
 
 /* Timing key names (config keys and flags), in struct mf_pool_timing order. */
 struct mf_config_timing_key {

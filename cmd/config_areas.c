@@ -188,12 +188,12 @@ static int parse_routing(struct mf_routing_agent_config *rc, const json_t *o, ch
 				t->mode = (int)mode;
 				rc->n_targets++;
 			}
-		} else if (strcmp(k, "transit") == 0) {
+		} else if (strcmp(k, "transit") == 0 || strcmp(k, "require_gateways") == 0) {
 			if (!json_is_boolean(v)) {
-				snprintf(msg, cap, "transit must be true or false");
+				snprintf(msg, cap, "%s must be true or false", k);
 				return MF_EINVAL;
 			}
-			rc->transit = json_is_true(v);
+			*(k[0] == 't' ? &rc->transit : &rc->require_gateways) = json_is_true(v);
 		} else if (strcmp(k, "hysteresis_pct") == 0 || strcmp(k, "hysteresis_ms") == 0) {
 			double x = json_number_value(v);
 			if (!json_is_number(v) || !isfinite(x) || x < 0) {

@@ -1,16 +1,13 @@
 /* cmd/control.c — see cmd/control.h. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "cmd/control.h"
+#include "cmd/unix_listen.h"
 
 struct client {
 	struct client *prev, *next;
@@ -286,36 +283,6 @@ static void on_connection(uv_stream_t *server, int status)
 		client_close(c);
 }
 
-/* A socket file left by a dead agent is removed; a live agent's is not. */
-static int check_existing(const char *path, char *err, size_t errcap)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errcap, "control socket %s: exists and is not a socket", path);
-		return -1;
-	}
-	struct sockaddr_un sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	memcpy(sa.sun_path, path, strlen(path));
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		close(fd);
-		snprintf(err, errcap, "control socket %s: another agent is listening on it", path);
-		return -1;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (unlink(path) < 0 && errno != ENOENT) {
-		snprintf(err, errcap, "control socket %s: cannot remove stale socket: %s", path,
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static void on_listener_closed(uv_handle_t *h)
 {
 	struct mf_control *s = h->data;
@@ -326,17 +293,6 @@ static void on_listener_closed(uv_handle_t *h)
 int mf_control_new(uv_loop_t *loop, const char *path, const struct mf_control_handler *h,
 		   struct mf_control **out, char *err, size_t errcap)
 {
-	struct sockaddr_un sa;
-	if (strlen(path) == 0 || strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errcap, "control socket path must be 1 to %zu bytes: %s",
-			 sizeof(sa.sun_path) - 1, path);
-		return -1;
-	}
-	if (check_existing(path, err, errcap) < 0) {
-		if (!*err)
-			snprintf(err, errcap, "control socket %s: %s", path, strerror(errno));
-		return -1;
-	}
 	struct mf_control *s = calloc(1, sizeof(*s));
 	if (!s) {
 		snprintf(err, errcap, "out of memory");
@@ -348,16 +304,8 @@ int mf_control_new(uv_loop_t *loop, const char *path, const struct mf_control_ha
 	uv_pipe_init(loop, &s->listener, 0);
 	s->listener.data = s;
 	s->open_handles = 1;
-	/* Created 0600 from the start: no window where others could connect. */
-	mode_t old = umask(0177);
-	int r = uv_pipe_bind(&s->listener, path);
-	umask(old);
-	if (r == 0)
-		r = chmod(path, 0600) < 0 ? uv_translate_sys_error(errno) : 0;
-	if (r == 0)
-		r = uv_listen((uv_stream_t *)&s->listener, 64, on_connection);
-	if (r < 0) {
-		snprintf(err, errcap, "control socket %s: %s", path, uv_strerror(r));
+	if (mf_unix_listen(&s->listener, path, 0600, (gid_t)-1, 64, on_connection,
+			   "control socket", err, errcap) < 0) {
 		s->closing = true;
 		uv_close((uv_handle_t *)&s->listener, on_listener_closed);
 		return -1;

@@ -369,6 +369,27 @@ static void test_config_default_control_uses_env_then_uid(void)
 	CU_ASSERT_STRING_EQUAL(buf, want);
 }
 
+static void test_config_default_route_socket_uses_env_then_uid(void)
+{
+	char buf[128], want[64];
+	setenv("MESHFED_ROUTE_SOCKET", "/tmp/routes-env.sock", 1);
+	mf_config_default_route_socket(buf, sizeof(buf));
+	CU_ASSERT_STRING_EQUAL(buf, "/tmp/routes-env.sock");
+	unsetenv("MESHFED_ROUTE_SOCKET");
+	mf_config_default_route_socket(buf, sizeof(buf));
+	snprintf(want, sizeof(want), "/tmp/meshfed-%u-routes.sock", (unsigned)getuid());
+	CU_ASSERT_STRING_EQUAL(buf, want);
+}
+
+static void test_config_route_socket_flag_and_keys(void)
+{
+	struct mf_agent_config c;
+	CU_ASSERT_EQUAL(parse_line(&c, "-route-socket /tmp/r.sock"), 0);
+	CU_ASSERT_STRING_EQUAL(c.route_socket, "/tmp/r.sock");
+	CU_ASSERT_STRING_EQUAL(c.route_socket_group, "");
+	/* The group is a config key only. */
+	CU_ASSERT_EQUAL(parse_line(&c, "-route-socket-group haproxy"), MF_FLAGS_USAGE);
+}
 
 /* --- areas, routing, gateways (cmd/config_areas.c) --- */
 
@@ -443,6 +464,29 @@ static void test_config_routing_keys_are_read_and_checked(void)
 	CU_ASSERT_EQUAL(parse_file(&c, "{\"routing\": {\"hysteresis_ms\": -1}}"), MF_EINVAL);
 }
 
+static void test_config_route_socket_keys_in_a_file(void)
+{
+	static struct mf_agent_config c;
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"route_socket\": \"/tmp/g.sock\","
+				       " \"route_socket_group\": 1001}"), 0);
+	CU_ASSERT_STRING_EQUAL(c.route_socket, "/tmp/g.sock");
+	CU_ASSERT_STRING_EQUAL(c.route_socket_group, "1001");
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"route_socket_group\": \"haproxy\"}"), 0);
+	CU_ASSERT_STRING_EQUAL(c.route_socket_group, "haproxy");
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"route_socket\": \"\"}"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "route_socket"));
+}
+
+static void test_config_require_gateways_is_read_and_checked(void)
+{
+	static struct mf_agent_config c;
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"routing\": {\"require_gateways\": true}}"), 0);
+	CU_ASSERT_TRUE(c.routing.require_gateways);
+	CU_ASSERT_TRUE(c.routing.transit);
+	CU_ASSERT_EQUAL(parse_file(&c, "{\"routing\": {\"require_gateways\": 1}}"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "require_gateways"));
+}
+
 static void test_config_routing_defaults(void)
 {
 	static struct mf_agent_config c;
@@ -451,6 +495,7 @@ static void test_config_routing_defaults(void)
 	CU_ASSERT_TRUE(c.routing.transit);
 	CU_ASSERT_EQUAL(c.routing.default_mode, 0);
 	CU_ASSERT_TRUE(c.routing.hysteresis_pct < 0); /* the engine's default */
+	CU_ASSERT_FALSE(c.routing.require_gateways);
 	CU_ASSERT_EQUAL(c.n_areas, 0);
 }
 
@@ -506,6 +551,10 @@ int main(void)
 		T(test_config_encrypt_and_keyring_file_are_exclusive),
 		T(test_config_positional_argument_is_a_usage_error),
 		T(test_config_default_control_uses_env_then_uid),
+		T(test_config_default_route_socket_uses_env_then_uid),
+		T(test_config_route_socket_flag_and_keys),
+		T(test_config_route_socket_keys_in_a_file),
+		T(test_config_require_gateways_is_read_and_checked),
 		T(test_config_areas_and_wan_off_are_read),
 		T(test_config_area_needs_name_and_bind),
 		T(test_config_area_bad_key_and_peer_are_named),
