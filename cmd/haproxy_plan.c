@@ -202,13 +202,23 @@ static int group_from_route(const struct mf_table_route *r, struct group *g)
 		if ((ret = add_addr(&g->prim, NULL, r->endpoints[i].addr)) < 0)
 			return ret;
 	qsort(g->prim.v, g->prim.n, sizeof(char *), cmp_str);
+	for (size_t a = 0; a < r->n_alternates; a++)
+		for (size_t i = 0; i < r->alternates[a].n_endpoints; i++)
+			if ((ret = add_addr(&g->back, &g->prim, r->alternates[a].endpoints[i].addr)) < 0)
+				return ret;
 	return 0;
 }
 
+/* Direct or via, and some gateway to dial: the next hop's, or failing
+ * those an alternate's (HAProxy then goes straight to the backups). */
 static bool route_usable(const struct mf_table_route *r)
 {
-	return (r->status == MF_ROUTE_DIRECT || r->status == MF_ROUTE_VIA) && !r->down &&
-	       r->n_endpoints > 0;
+	if ((r->status != MF_ROUTE_DIRECT && r->status != MF_ROUTE_VIA) || r->down)
+		return false;
+	size_t n = r->n_endpoints;
+	for (size_t a = 0; a < r->n_alternates; a++)
+		n += r->alternates[a].n_endpoints;
+	return n > 0;
 }
 
 /* Lower-cased DC name as a map key; NULL (no error) when it cannot be one

@@ -58,26 +58,20 @@ static void tbl(struct mf_table *t, const char *dc, const char *spec)
 		rt->target = strdup(w);
 		CU_ASSERT_EQUAL_FATAL(mf_route_status_parse(strtok_r(NULL, " ", &s2), &rt->status), 0);
 		rt->endpoints = calloc(8, sizeof(*rt->endpoints));
-#ifdef MF_TABLE_HAS_ALTERNATES
 		rt->alternates = calloc(4, sizeof(*rt->alternates));
-#endif
 		while ((w = strtok_r(NULL, " ", &s2))) {
 			if (strcmp(w, "/") == 0) {
-#ifdef MF_TABLE_HAS_ALTERNATES
 				struct mf_table_alternate *a = &rt->alternates[rt->n_alternates++];
 				a->next_hop = strdup("alt");
 				a->endpoints = calloc(8, sizeof(*a->endpoints));
-#endif
 				continue;
 			}
 			struct mf_table_endpoint *e = &rt->endpoints[rt->n_endpoints++];
-#ifdef MF_TABLE_HAS_ALTERNATES
 			if (rt->n_alternates) {
 				rt->n_endpoints--;
 				struct mf_table_alternate *a = &rt->alternates[rt->n_alternates - 1];
 				e = &a->endpoints[a->n_endpoints++];
 			}
-#endif
 			e->gateway = strdup("gw");
 			e->addr = strdup(w);
 		}
@@ -458,6 +452,70 @@ static void test_stale_entries_and_servers_of_another_run_are_cleaned(void)
 	mf_hap_state_free(&cur);
 }
 
+static void test_alternates_gateways_are_backups_in_order(void)
+{
+	struct mf_hap_state cur;
+	struct mf_table t;
+	struct mf_hap_plan p;
+	fresh(&cur);
+	/* dc3 via dc2, alternates dc4 (two gateways) then dc5; dc2's own
+	 * gateway repeated by an alternate is not a backup of itself. */
+	tbl(&t, "dc1", "dc3 via 127.0.2.1:1 / 127.0.4.1:1 127.0.2.1:1 / 127.0.5.1:1");
+	char *cmds = step(&cur, &t, &p);
+	CU_ASSERT_STRING_EQUAL(cmds, "set server be_dc_slot0/s1 addr 127.0.2.1 port 1\n"
+				     "enable server be_dc_slot0/s1\n"
+				     "set server be_dc_slot0/b1 addr 127.0.4.1 port 1\n"
+				     "enable server be_dc_slot0/b1\n"
+				     "set server be_dc_slot0/b2 addr 127.0.5.1 port 1\n"
+				     "enable server be_dc_slot0/b2\n"
+				     "add map " MAP " dc3 be_dc_slot0\n");
+	free(cmds);
+	mf_hap_plan_free(&p);
+	mf_table_free(&t);
+	/* Same next hop, other alternates: another set of servers, so dc2
+	 * (no alternates) gets its own slot. */
+	tbl(&t, "dc1", "dc2 direct 127.0.2.1:1;dc3 via 127.0.2.1:1 / 127.0.4.1:1 127.0.2.1:1 / 127.0.5.1:1");
+	cmds = step(&cur, &t, &p);
+	CU_ASSERT_STRING_EQUAL(cmds, "set server be_dc_slot1/s1 addr 127.0.2.1 port 1\n"
+				     "enable server be_dc_slot1/s1\n"
+				     "add map " MAP " dc2 be_dc_slot1\n");
+	free(cmds);
+	mf_hap_plan_free(&p);
+	mf_table_free(&t);
+	/* The alternates' order flips: the backups follow, in place. */
+	tbl(&t, "dc1", "dc2 direct 127.0.2.1:1;dc3 via 127.0.2.1:1 / 127.0.5.1:1 / 127.0.4.1:1");
+	cmds = step(&cur, &t, &p);
+	CU_ASSERT_STRING_EQUAL(cmds, "set server be_dc_slot0/b1 addr 127.0.5.1 port 1\n"
+				     "set server be_dc_slot0/b2 addr 127.0.4.1 port 1\n");
+	free(cmds);
+	mf_hap_plan_free(&p);
+	mf_table_free(&t);
+	/* The next hop loses its gateways: the alternates alone still carry dc3. */
+	tbl(&t, "dc1", "dc2 direct 127.0.2.1:1;dc3 via / 127.0.5.1:1 / 127.0.4.1:1");
+	cmds = step(&cur, &t, &p);
+	CU_ASSERT_STRING_EQUAL(cmds, "disable server be_dc_slot0/s1\n");
+	free(cmds);
+	mf_hap_plan_free(&p);
+	mf_table_free(&t);
+	mf_hap_state_free(&cur);
+}
+
+static void test_no_gateway_and_down_routes_get_no_entry(void)
+{
+	struct mf_hap_state cur;
+	struct mf_table t;
+	struct mf_hap_plan p;
+	fresh(&cur);
+	tbl(&t, "dc1", "dc2 direct 127.0.2.1:1;dc3 no-gateway;dc4 direct");
+	t.routes[0].down = true;
+	free(step(&cur, &t, &p));
+	CU_ASSERT_EQUAL(p.want.n_entries, 0);
+	CU_ASSERT_EQUAL(p.n_cmds, 0);
+	mf_hap_plan_free(&p);
+	mf_table_free(&t);
+	mf_hap_state_free(&cur);
+}
+
 static void test_bad_gateway_address_is_refused(void)
 {
 	struct mf_hap_state cur;
@@ -488,6 +546,8 @@ int main(void)
 		 test_after_a_reload_the_slot_holding_the_servers_is_reused},
 		{"stale entries and servers of another run are cleaned",
 		 test_stale_entries_and_servers_of_another_run_are_cleaned},
+		{"alternates' gateways are backups, in order", test_alternates_gateways_are_backups_in_order},
+		{"no-gateway and down routes get no entry", test_no_gateway_and_down_routes_get_no_entry},
 		{"a bad gateway address is refused", test_bad_gateway_address_is_refused},
 	};
 	return RUN_SUITE("haproxy_plan", cases);
