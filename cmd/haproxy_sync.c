@@ -30,7 +30,7 @@ static int write_atomic(const char *path, const char *data, size_t len, char *er
 	}
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		snprintf(err, errcap, "%s: %s", tmp, strerror(errno));
+		snprintf(err, errcap, "%.300s: %s", tmp, strerror(errno));
 		return MF_EIO;
 	}
 	size_t off = 0;
@@ -51,7 +51,7 @@ static int write_atomic(const char *path, const char *data, size_t len, char *er
 		e = errno;
 	if (e) {
 		unlink(tmp);
-		snprintf(err, errcap, "%s: %s", path, strerror(e));
+		snprintf(err, errcap, "%.300s: %s", path, strerror(e));
 		return MF_EIO;
 	}
 	return 0;
