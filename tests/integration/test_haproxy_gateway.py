@@ -375,6 +375,10 @@ def main(cluster_factory):
     wait_for(in_line, 30, "HAProxy in line after the restart")
     log("ok: HAProxy restarted: map from the file at once, servers back after %.1fs" % t)
     check(sync.alive(), "meshfed haproxy still runs: %s" % sync.tail())
+    with open(sync.logpath) as f:
+        lines = f.read().splitlines()
+    check(not [l for l in lines if "refused" in l], "HAProxy refused no command: %s" % sync.tail())
+    print("\n".join(l for l in lines if "haproxy:" in l or "route socket:" in l))
 
 
 if __name__ == "__main__":
