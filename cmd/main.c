@@ -19,6 +19,7 @@ static const struct mf_cmd commands[] = {
 	{"rtt", "estimate the RTT to a node or a datacenter", mf_cmd_rtt},
 	{"coords", "list the network coordinates the agent holds", mf_cmd_coords},
 	{"routes", "show this datacenter's next-hop table", mf_cmd_routes},
+	{"gateway", "run a mesh gateway: TLS by SNI over the routes", mf_cmd_gateway},
 	{"haproxy", "keep a running HAProxy in sync as this DC's gateway", mf_cmd_haproxy},
 	{"keygen", "print a new random gossip encryption key", mf_cmd_keygen},
 };

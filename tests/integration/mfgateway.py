@@ -1,0 +1,360 @@
+"""tests/integration/mfgateway.py — mesh gateways and TLS endpoints on loopback.
+
+Helpers for the gateway tests (and for anything that puts another proxy in
+a gateway's place): a `meshfed gateway` process, a test CA made with
+openssl at test time, a threaded TLS echo server (Python's ssl module), a
+TLS client that dials a gateway with an SNI name, and raw probes that send
+what no client should (garbage, no SNI) and see the gateway close.
+Everything binds 127.0.0.0/8 only.
+"""
+
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+
+from mfcluster import Failure, check, wait_for
+
+TD = "example.test"
+
+
+def sni(service, dc, td=TD):
+    return "%s.%s.internal.%s" % (service if "." in service else service + ".default", dc, td)
+
+
+class Gateway:
+    """One `meshfed gateway` process."""
+
+    def __init__(self, cluster, name, ip, dc, route_socket, port=8443, services=(),
+                 extra=()):
+        self.cluster = cluster
+        self.name = name
+        self.ip = ip
+        self.port = port
+        self.dc = dc
+        self.route_socket = route_socket
+        self.services = list(services)
+        self.extra = list(extra)
+        self.control = os.path.join(cluster.dir, name + ".sock")
+        self.logpath = os.path.join(cluster.dir, name + ".log")
+        self.proc = None
+
+    @property
+    def addr(self):
+        return "%s:%d" % (self.ip, self.port)
+
+    def start(self):
+        args = [self.cluster.meshfed, "gateway", "-name", self.name, "-dc", self.dc,
+                "-listen", self.addr, "-trust-domain", TD,
+                "-route-socket", self.route_socket, "-control", self.control,
+                "-log-level", "debug"]
+        for s in self.services:
+            args += ["-service", s]
+        args += self.extra
+        if os.path.exists(self.control):
+            os.unlink(self.control)
+        self.logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
+        wait_for(lambda: os.path.exists(self.control) or self.proc.poll() is not None,
+                 10, "%s control socket" % self.name)
+        check(self.proc.poll() is None,
+              "%s exited at start (rc %s): %s" % (self.name, self.proc.returncode, self.tail()))
+        self.cluster.agents.append(self)  # killed and tailed with the agents
+        return self
+
+    def info(self):
+        r = subprocess.run([self.cluster.meshfed, "info", "-format", "json",
+                            "-control", self.control], capture_output=True, text=True,
+                           timeout=10)
+        if r.returncode != 0:
+            raise Failure("meshfed info on %s failed: %s" % (self.name, r.stderr.strip()))
+        return json.loads(r.stdout)
+
+    def outcomes(self):
+        return self.info()["outcomes"]
+
+    def log_text(self):
+        with open(self.logpath, "rb") as f:
+            return f.read()
+
+    def tail(self, n=15):
+        try:
+            with open(self.logpath, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class TestCA:
+    """A CA and server certificates, made with openssl in a directory."""
+
+    def __init__(self, directory):
+        self.dir = directory
+        self.ca = os.path.join(directory, "ca.pem")
+        self._run("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                  "-nodes", "-keyout", os.path.join(directory, "ca.key"), "-out", self.ca,
+                  "-days", "2", "-subj", "/CN=meshfed test CA")
+
+    def _run(self, *args):
+        r = subprocess.run(["openssl"] + list(args), capture_output=True, text=True)
+        check(r.returncode == 0, "openssl %s: %s" % (args[0], r.stderr))
+
+    def server_cert(self, name, dns_names):
+        """Returns (cert, key) paths for a cert with dns_names as SANs."""
+        key = os.path.join(self.dir, name + ".key")
+        csr = os.path.join(self.dir, name + ".csr")
+        cert = os.path.join(self.dir, name + ".pem")
+        ext = os.path.join(self.dir, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=" + ",".join("DNS:" + d for d in dns_names) + "\n")
+        self._run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                  "-keyout", key, "-out", csr, "-subj", "/CN=" + dns_names[0])
+        self._run("x509", "-req", "-in", csr, "-CA", self.ca, "-CAkey",
+                  os.path.join(self.dir, "ca.key"), "-CAcreateserial", "-out", cert,
+                  "-days", "2", "-extfile", ext)
+        return cert, key
+
+
+class EchoServer:
+    """A TLS echo server: a thread per connection echoes until EOF."""
+
+    def __init__(self, ip, port, cert, key):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.sock = socket.create_server((ip, port), backlog=256)
+        self.addr = "%s:%d" % (ip, port)
+        self.accepted = 0
+        self.stopped = False
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while not self.stopped:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            threading.Thread(target=self._echo, args=(conn,), daemon=True).start()
+
+    def _echo(self, conn):
+        try:
+            with self.ctx.wrap_socket(conn, server_side=True) as s:
+                while True:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    s.sendall(data)
+        except (OSError, ssl.SSLError):
+            pass
+
+    def close(self):
+        self.stopped = True
+        self.sock.close()
+
+
+def tls_client(gateway_addr, name, ca, timeout=10):
+    """A verified TLS connection to `name` through a gateway."""
+    ctx = ssl.create_default_context(cafile=ca)
+    host, port = gateway_addr.rsplit(":", 1)
+    raw = socket.create_connection((host, int(port)), timeout=timeout)
+    try:
+        return ctx.wrap_socket(raw, server_hostname=name)
+    except Exception:
+        raw.close()
+        raise
+
+
+def echo_roundtrip(gateway_addr, name, ca, payload, timeout=60):
+    """Sends payload over TLS through the gateway (a writer thread, so the
+    echo can flow back meanwhile) and returns what came back."""
+    s = tls_client(gateway_addr, name, ca, timeout=timeout)
+    got = bytearray()
+    err = []
+
+    def writer():
+        try:
+            s.sendall(payload)
+        except OSError as e:
+            err.append(e)
+
+    w = threading.Thread(target=writer, daemon=True)
+    w.start()
+    try:
+        while len(got) < len(payload):
+            chunk = s.recv(min(1 << 20, len(payload) - len(got)))
+            if not chunk:
+                break
+            got += chunk
+    finally:
+        w.join(timeout)
+        s.close()
+    if err:
+        raise err[0]
+    return bytes(got)
+
+
+def probe_closed(gateway_addr, data=None, name=None, no_sni=False, timeout=5):
+    """Opens a connection and sends `data` raw, or a TLS ClientHello for
+    `name` (no_sni: without server_name). Returns seconds until the gateway
+    closed it; raises Failure if it stays open past timeout or the TLS
+    handshake completes."""
+    host, port = gateway_addr.rsplit(":", 1)
+    t0 = time.monotonic()
+    raw = socket.create_connection((host, int(port)), timeout=timeout)
+    try:
+        if data is not None:
+            raw.sendall(data)
+            while raw.recv(4096):
+                pass
+        else:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            try:
+                s = ctx.wrap_socket(raw, server_hostname=None if no_sni else name)
+            except socket.timeout:
+                raise
+            except (ssl.SSLError, OSError):
+                pass  # closed during the handshake: refused
+            else:
+                s.close()
+                raise Failure("TLS handshake for %s through %s completed; want it refused"
+                              % (name, gateway_addr))
+    except socket.timeout:
+        raise Failure("%s kept the connection open past %ss" % (gateway_addr, timeout))
+    except ConnectionResetError:
+        pass
+    finally:
+        raw.close()
+    return time.monotonic() - t0
+
+
+def s_client_exchange(gateway_addr, name, ca, line, timeout=15):
+    """`openssl s_client` through the gateway with a verified handshake:
+    sends `line`, waits for the reversed line from `openssl s_server -rev`,
+    then quits. Returns (verified, reply_seen, output)."""
+    p = subprocess.Popen(["openssl", "s_client", "-connect", gateway_addr, "-servername",
+                          name, "-verify_return_error", "-CAfile", ca],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    out = bytearray()
+    want = line[::-1].encode()
+    deadline = time.monotonic() + timeout
+    p.stdin.write(line.encode() + b"\n")
+    p.stdin.flush()
+    os.set_blocking(p.stdout.fileno(), False)
+    while time.monotonic() < deadline and want not in out and p.poll() is None:
+        try:
+            chunk = p.stdout.read()
+        except BlockingIOError:
+            chunk = None
+        if chunk:
+            out += chunk
+        else:
+            time.sleep(0.05)
+    try:
+        p.stdin.write(b"Q\n")
+        p.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        p.wait(5)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    try:
+        rest = p.stdout.read()
+        if rest:
+            out += rest
+    except (BlockingIOError, ValueError):
+        pass
+    text = out.decode(errors="replace")
+    return "Verify return code: 0 (ok)" in text, want in out, text
+
+
+class FakeRouteSocket:
+    """An agent's route socket with a table the test chooses (protocol 1,
+    docs/route-socket.md): hello, then a snapshot once the subscriber says
+    subscribe or resume; records what the subscriber sends. For tables no
+    real DC graph would give (a routing loop)."""
+
+    def __init__(self, path, dc, routes):
+        self.path = path
+        self.dc = dc
+        self.routes = routes
+        self.received = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        if os.path.exists(path):
+            os.unlink(path)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def table(self):
+        return {"datacenter": self.dc, "version": 1, "routes": self.routes, "links": []}
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._client, args=(conn,), daemon=True).start()
+
+    def _send(self, conn, msg):
+        conn.sendall((json.dumps(msg) + "\n").encode())
+
+    def _client(self, conn):
+        epoch = 42
+        try:
+            self._send(conn, {"type": "hello", "protocol": 1, "datacenter": self.dc,
+                              "node": self.dc + "-fake", "epoch": epoch})
+            buf = b""
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                buf += data
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    msg = json.loads(line)
+                    self.received.append(msg)
+                    if msg["type"] in ("subscribe", "resume"):
+                        self._send(conn, {"type": "snapshot", "epoch": epoch, "version": 1,
+                                          "table": self.table()})
+                    elif msg["type"] == "register":
+                        self._send(conn, {"type": "registered",
+                                          "gateway": msg["gateway"]["name"]})
+        except (OSError, ValueError):
+            pass
+        finally:
+            conn.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def fake_route(dc, target, next_hop, gateways):
+    """A route object as `meshfed routes -format json` prints it."""
+    if target == dc:
+        return {"target": dc, "status": "local", "next_hop": None, "distance_ms": 0,
+                "path": [dc], "mode": "multi-hop", "down": False, "gateways": []}
+    return {"target": target, "status": "direct" if next_hop == target else "via",
+            "next_hop": next_hop, "distance_ms": 1.0,
+            "path": [dc, next_hop] + ([target] if next_hop != target else []),
+            "mode": "multi-hop", "down": False,
+            "gateways": [{"name": n, "addr": a} for n, a in gateways]}
