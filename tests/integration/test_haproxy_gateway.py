@@ -21,58 +21,23 @@ and `meshfed haproxy` subscribed to dc2's agent.
 Skipped (exit 77) when haproxy is not installed."""
 import json
 import os
-import re
-import shutil
 import signal
 import socket
 import ssl
-import subprocess
-import sys
 import threading
 import time
 
 from mfcluster import check, log, run, wait_for
+from mfhaproxy import HAProxy, skip_without_haproxy
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-CFG = os.path.join(HERE, "..", "..", "docs", "haproxy.cfg")
 PP2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
 TD = "internal.example.test"
 
 
-class Proc:
-    """A process started by the test, cleaned up with the cluster's agents."""
-
-    def __init__(self, cluster, name, args):
-        self.name = name
-        self.logpath = os.path.join(cluster.dir, name + ".log")
-        self.logf = open(self.logpath, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
-        cluster.agents.append(self)
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def tail(self, n=25):
-        try:
-            with open(self.logpath, "rb") as f:
-                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
-        except OSError:
-            return ""
-
-
 class FakeGateway:
     """Stands in for another DC's gateway: keeps the first bytes of every
-    connection that sends any (HAProxy's health checks send none)."""
+    connection that carries a TLS record (HAProxy's health checks send a
+    PROXY header at most)."""
 
     def __init__(self, addr):
         host, port = addr.rsplit(":", 1)
@@ -104,7 +69,7 @@ class FakeGateway:
                     break
         except OSError:
             pass
-        if data:
+        if b"\x16\x03" in data:
             self.got.append((peer[0], data))
         c.close()
 
@@ -188,15 +153,10 @@ class Sub:
 
 
 def main(cluster_factory):
-    if not shutil.which("haproxy"):
-        print("SKIPPED: haproxy is not installed (apt-get install haproxy; scripts/setup does)")
-        sys.exit(77)
+    skip_without_haproxy()
     c = cluster_factory(41)
     ip = c.ip
     gw1, gw3, gw3b = ip(11) + ":8443", ip(13) + ":8443", ip(14) + ":8443"
-    hap_wan, hap_lan = ip(20) + ":8443", ip(21) + ":8443"
-    admin = os.path.join(c.dir, "haproxy.sock")
-    mapfile = os.path.join(c.dir, "meshfed-dc.map")
     rsock = {dc: os.path.join(c.dir, dc + "-routes.sock") for dc in ("dc1", "dc2", "dc3")}
 
     # --- three agents in a line ---
@@ -229,95 +189,20 @@ def main(cluster_factory):
              "dc2's routes to dc1 and dc3 with their gateways", interval=0.5)
     log("ok: dc2 routes to dc1 and dc3, each with its gateway")
 
-    # --- HAProxy with a loopback copy of docs/haproxy.cfg ---
-    with open(CFG) as f:
-        cfg = f.read()
-    for old, new in (("/run/haproxy/admin.sock", admin), ("/etc/haproxy/meshfed-dc.map", mapfile),
-                     ("192.0.2.10", ip(20)), ("10.0.0.10:8443", hap_lan),
-                     ("log /dev/log local0", "log stdout format raw local0"),
-                     ("10.0.0.21:8443", ip(30) + ":9000"), ("10.0.0.22:8443", ip(31) + ":9000")):
-        check(old in cfg, "docs/haproxy.cfg still holds %r" % old)
-        cfg = cfg.replace(old, new)
-    cfgpath = os.path.join(c.dir, "haproxy.cfg")
-    with open(cfgpath, "w") as f:
-        f.write(cfg)
-    open(mapfile, "w").close()
-    r = subprocess.run(["haproxy", "-c", "-f", cfgpath], capture_output=True, text=True)
-    check(r.returncode == 0, "haproxy -c: %s %s" % (r.stdout, r.stderr))
-
-    def start_haproxy():
-        p = Proc(c, "haproxy", ["haproxy", "-db", "-f", cfgpath])
-        wait_for(lambda: os.path.exists(admin) and hap("show info"), 10, "HAProxy's admin socket")
-        return p
-
-    def hap(cmd):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(3)
-        s.connect(admin)
-        s.sendall(cmd.encode() + b"\n")
-        out = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            out += d
-        s.close()
-        return out.decode()
-
-    def hap_info():
-        return dict(l.split(": ", 1) for l in hap("show info").splitlines() if ": " in l)
-
-    def hap_map():
-        return dict(l.split()[1:3] for l in hap("show map " + mapfile).splitlines() if l.strip())
-
-    def hap_servers():
-        """backend -> (set of enabled primary addrs, list of enabled backup addrs)."""
-        lines = hap("show stat").splitlines()
-        cols = lines[0].lstrip("# ").split(",")
-        out = {}
-        for l in lines[1:]:
-            f = dict(zip(cols, l.split(",")))
-            if not f.get("pxname", "").startswith("be_dc_slot") or f["svname"] in ("BACKEND",):
-                continue
-            p, b = out.setdefault(f["pxname"], (set(), []))
-            if not f["status"].startswith("MAINT"):
-                (b.append if f["bck"] == "1" else p.add)(f["addr"])
-        return out
-
-    hp = start_haproxy()
-    pid = hap_info()["Pid"]
-    sync = Proc(c, "meshfed-haproxy",
-                [c.meshfed, "haproxy", "-name", "dc2-haproxy", "-advertise", hap_wan, "-lan", hap_lan,
-                 "-route-socket", rsock["dc2"], "-admin", admin, "-map-file", mapfile,
-                 "-log-level", "debug"])
-
-    def in_line():
-        """HAProxy's map and servers match dc2's table (raises Failure)."""
-        t, m, sv = routes("dc2"), hap_map(), hap_servers()
-        for r in t["routes"]:
-            key = r["target"].lower()
-            if r["status"] == "local":
-                check(m.get(key) == "local", "map %s -> local: %r" % (key, m))
-            elif r["status"] in ("direct", "via") and r.get("gateways"):
-                be = m.get(key)
-                check(be in sv, "map %s -> a slot backend: %r" % (key, m))
-                want = {g["addr"] for g in r["gateways"]}
-                check(sv[be][0] == want, "%s's servers %r are %s's gateways %r" % (
-                    be, sv[be][0], key, want))
-            else:
-                check(key not in m, "no entry for %s (%s): %r" % (key, r["status"], m))
-        with open(mapfile) as f:
-            on_disk = dict(l.split() for l in f if l.strip() and not l.startswith("#"))
-        check(on_disk == m, "map file %r matches HAProxy's map %r" % (on_disk, m))
-        return True
-
+    # --- HAProxy with a loopback copy of docs/haproxy.cfg, meshfed haproxy ---
+    hp = HAProxy(c, "haproxy", ip(20), ip(21) + ":8443",
+                 local=(ip(30) + ":9000", ip(31) + ":9000")).start()
+    pid = hp.info()["Pid"]
+    sync = hp.start_sync("dc2-haproxy", rsock["dc2"])
+    in_line = lambda: hp.in_line_with(routes("dc2"))
     wait_for(in_line, 20, "HAProxy in line with dc2's table")
-    m = hap_map()
+    m = hp.map()
     check(sorted(m) == ["dc1", "dc2", "dc3"] and m["dc1"] != m["dc3"], "map: %r" % m)
-    log("ok: HAProxy's map %r and slot servers %r match dc2's routes" % (m, hap_servers()))
+    log("ok: HAProxy's map %r and slot servers %r match dc2's routes" % (
+        m, {b: v for b, v in hp.servers().items() if v[0] or v[1]}))
 
     # --- traffic: SNI -> next hop's gateway, PROXY v2 from HAProxy's wan ---
-    send_raw(hap_lan, client_hello("web.default.dc3.%s" % TD))
+    send_raw(hp.lan, client_hello("web.default.dc3.%s" % TD))
     wait_for(lambda: fake3.got, 5, "dc3's gateway to get a connection")
     peer, data = fake3.got[-1]
     check(data.startswith(PP2_SIG), "dc3's gateway got a PROXY v2 header first: %r" % data[:16])
@@ -326,14 +211,13 @@ def main(cluster_factory):
           "then the ClientHello with its SNI: %r" % data[hlen:hlen + 8])
     check(peer == ip(20), "from HAProxy's wan address %s: %s" % (ip(20), peer))
     hello1 = client_hello("web.default.DC1.%s." % TD)
-    send_raw(hap_wan, pp2_header(gw3 .replace(":8443", ":40000"), hap_wan, 1) + hello1,
-             src_ip=ip(13))
+    send_raw(hp.wan, pp2_header(ip(13) + ":40000", hp.wan, 1) + hello1, src_ip=ip(13))
     wait_for(lambda: fake1.got, 5, "dc1's gateway to get a connection")
     check(fake1.got[-1][1].startswith(PP2_SIG) and hello1 in fake1.got[-1][1],
           "dc1's gateway got PROXY v2 + the ClientHello: %r" % fake1.got[-1][1][:32])
     n1 = len(fake1.got) + len(fake3.got)
-    send_raw(hap_lan, client_hello("web.default.dc4.%s" % TD))
-    send_raw(hap_lan, client_hello("web.default.dc3.other.test"))
+    send_raw(hp.lan, client_hello("web.default.dc4.%s" % TD))
+    send_raw(hp.lan, client_hello("web.default.dc3.other.test"))
     time.sleep(0.5)
     check(len(fake1.got) + len(fake3.got) == n1, "unknown DC and other trust domain forwarded")
     log("ok: SNI routing through HAProxy to the next hop's gateway with PROXY v2, "
@@ -343,40 +227,42 @@ def main(cluster_factory):
     def registered():
         for tgt in ("dc2", "dc3"):
             gws = (route("dc1", tgt) or {}).get("gateways") or []
-            check({"name": "dc2-haproxy", "addr": hap_wan} in gws,
-                  "dc1's route to %s lists dc2-haproxy at %s: %r" % (tgt, hap_wan, gws))
+            check({"name": "dc2-haproxy", "addr": hp.wan} in gws,
+                  "dc1's route to %s lists dc2-haproxy at %s: %r" % (tgt, hp.wan, gws))
         return True
     t = wait_for(registered, 30, "dc2-haproxy among dc1's next-hop gateways", interval=0.5)
     log("ok: HAProxy registered: among dc1's gateways for dc2 and dc3 after %.1fs" % t)
 
     # --- a route change without a reload ---
-    up0 = int(hap_info()["Uptime_sec"])
-    be3 = hap_map()["dc3"]
+    up0 = int(hp.info()["Uptime_sec"])
+    be3 = hp.map()["dc3"]
     sub = Sub(rsock["dc3"], {"name": "dc3-gw2", "wan": gw3b})
-    wait_for(lambda: hap_servers()[be3][0] == {gw3, gw3b}, 30,
+    wait_for(lambda: hp.servers()[be3][0] == {gw3, gw3b}, 30,
              "dc3's second gateway in HAProxy's %s" % be3, interval=0.5)
     wait_for(in_line, 10, "HAProxy in line after the change")
-    info = hap_info()
-    check(info["Pid"] == pid and hp.alive(), "same HAProxy process: %s, was %s" % (info["Pid"], pid))
+    info = hp.info()
+    check(info["Pid"] == pid and hp.proc.alive(), "same HAProxy process: %s, was %s" % (
+        info["Pid"], pid))
     check(int(info["Uptime_sec"]) >= up0, "uptime goes on: %s, was %d" % (info["Uptime_sec"], up0))
-    check(hap_map()["dc3"] == be3, "dc3 stays on %s" % be3)
+    check(hp.map()["dc3"] == be3, "dc3 stays on %s" % be3)
     log("ok: dc3's new gateway set in %s live: pid %s unchanged, uptime %s s" % (
         be3, pid, info["Uptime_sec"]))
     sub.close()
+    wait_for(lambda: hp.servers()[be3][0] == {gw3}, 40,
+             "dc3's second gateway out of %s after it disconnected" % be3, interval=0.5)
+    log("ok: and out again after it disconnected")
 
     # --- HAProxy restarted: map from the file, servers put back ---
-    before = hap_map()
-    hp.kill(signal.SIGTERM)
-    os.path.exists(admin) and os.unlink(admin)
-    hp = start_haproxy()
-    check(hap_map() == before, "map back from the file at start: %r, was %r" % (hap_map(), before))
-    t = wait_for(lambda: all(v[0] for v in (hap_servers()[before["dc1"]], hap_servers()[before["dc3"]])),
-                 12, "servers back after the restart")
+    before = hp.map()
+    hp.proc.kill(signal.SIGTERM)
+    hp.start()
+    check(hp.map() == before, "map back from the file at start: %r, was %r" % (hp.map(), before))
+    t = wait_for(lambda: hp.servers()[before["dc1"]][0] and hp.servers()[before["dc3"]][0], 12,
+                 "servers back after the restart")
     wait_for(in_line, 30, "HAProxy in line after the restart")
     log("ok: HAProxy restarted: map from the file at once, servers back after %.1fs" % t)
     check(sync.alive(), "meshfed haproxy still runs: %s" % sync.tail())
-    with open(sync.logpath) as f:
-        lines = f.read().splitlines()
+    lines = sync.log_lines()
     check(not [l for l in lines if "refused" in l], "HAProxy refused no command: %s" % sync.tail())
     print("\n".join(l for l in lines if "haproxy:" in l or "route socket:" in l))
 
