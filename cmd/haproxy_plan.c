@@ -163,6 +163,12 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static void strv_sort(struct strv *s)
+{
+	if (s->n > 1) /* qsort's array may not be NULL, even for 0 items */
+		qsort(s->v, s->n, sizeof(char *), cmp_str);
+}
+
 static bool strv_equal(const struct strv *a, const struct strv *b)
 {
 	if (a->n != b->n)
@@ -201,7 +207,7 @@ static int group_from_route(const struct mf_table_route *r, struct group *g)
 	for (size_t i = 0; i < r->n_endpoints; i++)
 		if ((ret = add_addr(&g->prim, NULL, r->endpoints[i].addr)) < 0)
 			return ret;
-	qsort(g->prim.v, g->prim.n, sizeof(char *), cmp_str);
+	strv_sort(&g->prim);
 	for (size_t a = 0; a < r->n_alternates; a++)
 		for (size_t i = 0; i < r->alternates[a].n_endpoints; i++)
 			if ((ret = add_addr(&g->back, &g->prim, r->alternates[a].endpoints[i].addr)) < 0)
@@ -258,7 +264,7 @@ static int slot_content(const struct mf_hap_slot *s, struct strv *prim, struct s
 		if (r < 0)
 			return r;
 	}
-	qsort(prim->v, prim->n, sizeof(char *), cmp_str);
+	strv_sort(prim);
 	return 0;
 }
 
