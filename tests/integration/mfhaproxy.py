@@ -9,12 +9,11 @@ HAProxy's state over the admin socket as an operator would.
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 
-from mfcluster import check, wait_for
+from mfcluster import Agent, check, wait_for
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CFG = os.path.join(HERE, "..", "..", "docs", "haproxy.cfg")
@@ -26,38 +25,20 @@ def skip_without_haproxy():
         sys.exit(77)
 
 
-class Proc:
-    """A process started by a test, killed and tailed with the cluster's agents."""
+class Proc(Agent):
+    """A process started by a test, killed and tailed with the cluster's
+    agents (an Agent's kill, tail and alive, for any command line)."""
 
-    def __init__(self, cluster, name, args):
+    def __init__(self, cluster, name, args):  # pylint: disable=super-init-not-called
         self.name = name
         self.logpath = os.path.join(cluster.dir, name + ".log")
         self.logf = open(self.logpath, "ab")
         self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
         cluster.agents.append(self)
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
     def log_lines(self):
         with open(self.logpath, errors="replace") as f:
             return f.read().splitlines()
-
-    def tail(self, n=25):
-        try:
-            return "\n".join(self.log_lines()[-n:])
-        except OSError:
-            return ""
 
 
 class HAProxy:
