@@ -1,43 +1,22 @@
 /* cmd/haproxy_admin.c — see cmd/haproxy_admin.h. */
 #define _GNU_SOURCE /* strcasestr */
 #include <errno.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "cmd/haproxy_admin.h"
 #include "gossip/err.h"
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for events on fd until the deadline; 0 or -1 (timeout, error). */
-static int wait_fd(int fd, short events, long long deadline)
-{
-	for (;;) {
-		long long left = deadline - now_ms();
-		if (left <= 0)
-			return -1;
-		struct pollfd p = {fd, events, 0};
-		int r = poll(&p, 1, (int)left);
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return -1;
-	}
-}
-
-static int admin_connect(const char *path, long long deadline, char *err, size_t errcap)
+/* A blocking socket whose every send, recv and connect gives up after
+ * timeout_ms without progress (SO_SNDTIMEO also bounds a Unix connect
+ * waiting on a full backlog). */
+static int admin_connect(const char *path, int timeout_ms, char *err, size_t errcap)
 {
 	struct sockaddr_un sa;
 	memset(&sa, 0, sizeof(sa));
@@ -48,24 +27,21 @@ static int admin_connect(const char *path, long long deadline, char *err, size_t
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path));
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errcap, "socket: %s", strerror(errno));
 		return -1;
 	}
-	/* A Unix connect completes or fails at once, except EAGAIN when
-	 * HAProxy's backlog is full: wait for it within the deadline. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno, so = 0;
-		socklen_t sl = sizeof(so);
-		if ((e == EAGAIN || e == EINPROGRESS) && wait_fd(fd, POLLOUT, deadline) == 0 &&
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl) == 0 && so == 0)
-			return fd;
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
 		close(fd);
 		snprintf(err, errcap, "no HAProxy admin socket at %s: %s", path,
 			 e == ENOENT ? "no such socket (is HAProxy running with `stats socket ... "
 				       "level admin`? see -admin)"
-				     : strerror(e == EAGAIN ? ETIMEDOUT : e));
+				     : strerror(e == EAGAIN || e == EINPROGRESS ? ETIMEDOUT : e));
 		return -1;
 	}
 	return fd;
@@ -74,10 +50,9 @@ static int admin_connect(const char *path, long long deadline, char *err, size_t
 int mf_hap_admin_call(const char *path, const char *cmd, int timeout_ms, char **out, size_t *len,
 		      char *err, size_t errcap)
 {
-	long long deadline = now_ms() + timeout_ms;
 	*out = NULL;
 	*len = 0;
-	int fd = admin_connect(path, deadline, err, errcap);
+	int fd = admin_connect(path, timeout_ms, err, errcap);
 	if (fd < 0)
 		return MF_EIO;
 	int rc = MF_EIO;
@@ -89,15 +64,12 @@ int mf_hap_admin_call(const char *path, const char *cmd, int timeout_ms, char **
 	}
 	snprintf(line, n + 1, "%s\n", cmd);
 	while (off < n) {
-		if (wait_fd(fd, POLLOUT, deadline) < 0) {
-			snprintf(err, errcap, "HAProxy at %s did not take \"%s\" in time", path, cmd);
-			goto out;
-		}
 		ssize_t w = send(fd, line + off, n - off, MSG_NOSIGNAL);
-		if (w < 0 && (errno == EINTR || errno == EAGAIN))
+		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0) {
-			snprintf(err, errcap, "writing to HAProxy at %s: %s", path, strerror(errno));
+			snprintf(err, errcap, "writing \"%s\" to HAProxy at %s: %s", cmd, path,
+				 errno == EAGAIN ? "timed out" : strerror(errno));
 			goto out;
 		}
 		off += (size_t)w;
@@ -116,16 +88,12 @@ int mf_hap_admin_call(const char *path, const char *cmd, int timeout_ms, char **
 			}
 			buf = nb;
 		}
-		if (wait_fd(fd, POLLIN, deadline) < 0) {
-			snprintf(err, errcap, "no answer from HAProxy at %s to \"%s\" within %d ms", path,
-				 cmd, timeout_ms);
-			goto out;
-		}
 		ssize_t r = recv(fd, buf + got, cap - got - 1, 0);
-		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			snprintf(err, errcap, "reading from HAProxy at %s: %s", path, strerror(errno));
+			snprintf(err, errcap, "no answer from HAProxy at %s to \"%s\" %s", path, cmd,
+				 errno == EAGAIN ? "in time" : strerror(errno));
 			goto out;
 		}
 		if (r == 0)

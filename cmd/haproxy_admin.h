@@ -2,7 +2,8 @@
  * cmd/haproxy_admin.h — one command on HAProxy's admin socket (the runtime
  * API, HAProxy 2.6 doc/management.txt section 9.3).
  *
- * Contract: blocking, with a deadline; one connection per command in
+ * Contract: blocking, each step (connect, send, every read) bounded by a
+ * timeout; one connection per command in
  * HAProxy's non-interactive mode (send "<command>\n", read until HAProxy
  * closes). `meshfed haproxy` has nothing else to do while HAProxy answers:
  * the agent merges route changes made meanwhile (the route socket's
@@ -20,7 +21,8 @@
 
 /* Sends cmd (no '\n' in it) and returns HAProxy's whole answer in *out
  * (malloc'd, NUL-terminated, *len bytes). MF_EIO with one line in err when
- * the socket cannot be reached, times out or the answer is too large. */
+ * the socket cannot be reached, HAProxy makes no progress for timeout_ms,
+ * or the answer is too large. */
 int mf_hap_admin_call(const char *path, const char *cmd, int timeout_ms, char **out, size_t *len,
 		      char *err, size_t errcap);
 

@@ -26,6 +26,7 @@ struct loop {
 	size_t len, cap;
 	long haproxy_pid;       /* last seen; 0 unknown */
 	bool alive;             /* the admin socket answered at the last tick */
+	bool ticked;            /* alive is known */
 	bool warned_down;       /* "cannot reach the agent" logged this streak */
 	long long next_connect; /* monotonic ms */
 	int backoff;            /* ms; reset by the agent's hello */
@@ -136,10 +137,14 @@ static void sync_table(struct loop *l)
 static int tick(struct loop *l)
 {
 	long pid;
+	char err[512];
 	bool was = l->alive;
-	l->alive = mf_hap_sync_alive(&l->o->sync, &pid) == 0;
-	if (l->alive != was)
-		mf_log_info(l->log, "haproxy: admin socket %s", l->alive ? "answers" : "does not answer");
+	l->alive = mf_hap_sync_alive(&l->o->sync, &pid, err, sizeof(err)) == 0;
+	if (l->alive && (!was || !l->ticked))
+		mf_log_info(l->log, "haproxy: admin socket answers (pid %ld): healthy", pid);
+	else if (!l->alive && (was || !l->ticked))
+		mf_log_warn(l->log, "haproxy: %s: unhealthy", err);
+	l->ticked = true;
 	if (l->alive && pid != l->haproxy_pid) {
 		if (l->haproxy_pid)
 			mf_log_info(l->log, "haproxy: new process (pid %ld, was %ld): resyncing", pid,
@@ -236,6 +241,11 @@ int mf_hap_run(struct mf_hap_opts *o)
 	int r = 0;
 	while (r == 0) {
 		long long now = now_ms();
+		if (now >= next_tick) {
+			r = tick(&l);
+			next_tick = now + o->interval_ms;
+			continue;
+		}
 		if (l.fd < 0 && now >= l.next_connect) {
 			l.fd = route_connect(o->route_socket);
 			if (l.fd >= 0) {
@@ -249,11 +259,6 @@ int mf_hap_run(struct mf_hap_opts *o)
 				l.fd = -1;
 				retry_later(&l);
 			}
-			continue;
-		}
-		if (now >= next_tick) {
-			r = tick(&l);
-			next_tick = now + o->interval_ms;
 			continue;
 		}
 		long long until = next_tick;

@@ -165,12 +165,12 @@ out:
 	return r;
 }
 
-int mf_hap_sync_alive(const struct mf_hap_sync *s, long *pid)
+int mf_hap_sync_alive(const struct mf_hap_sync *s, long *pid, char *err, size_t errcap)
 {
-	char *out, err[512];
+	char *out;
 	size_t len;
 	*pid = 0;
-	int r = mf_hap_admin_call(s->admin, "show info", s->timeout_ms, &out, &len, err, sizeof(err));
+	int r = mf_hap_admin_call(s->admin, "show info", s->timeout_ms, &out, &len, err, errcap);
 	if (r < 0)
 		return r;
 	const char *p = strstr(out, "\nPid: ");
@@ -178,6 +178,8 @@ int mf_hap_sync_alive(const struct mf_hap_sync *s, long *pid)
 		p = out - 1;
 	if (p)
 		*pid = strtol(p + 6, NULL, 10);
+	if (!p)
+		snprintf(err, errcap, "`show info` at %s names no Pid", s->admin);
 	free(out);
 	return p ? 0 : MF_EMALFORMED;
 }

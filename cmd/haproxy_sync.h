@@ -37,8 +37,9 @@ void mf_hap_sync_free(struct mf_hap_sync *s);
  * MF_EINVAL, MF_ENOMEM. */
 int mf_hap_sync_run(struct mf_hap_sync *s, const struct mf_table *t);
 
-/* Whether the admin socket answers `show info`; *pid is HAProxy's (0 when
- * not). Health of the gateway registration. */
-int mf_hap_sync_alive(const struct mf_hap_sync *s, long *pid);
+/* Whether the admin socket answers `show info`: 0 and HAProxy's *pid, or
+ * MF_EIO / MF_EMALFORMED with the reason in err. Health of the gateway
+ * registration. */
+int mf_hap_sync_alive(const struct mf_hap_sync *s, long *pid, char *err, size_t errcap);
 
 #endif
