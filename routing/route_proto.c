@@ -443,7 +443,7 @@ int mf_rp_parse_request(const char *line, size_t len, struct mf_rp_request *req,
 	if (errcap)
 		err[0] = '\0';
 	if (len > MF_RP_MAX_LINE) {
-		bad(err, errcap, "line: %zu bytes, more than %d", len, MF_RP_MAX_LINE);
+		(void)bad(err, errcap, "line: %zu bytes, more than %d", len, MF_RP_MAX_LINE);
 		return MF_ETOOBIG;
 	}
 	json_error_t je;
@@ -593,8 +593,8 @@ static int on_hello(struct mf_rp_client *c, const json_t *o, char **detail)
 	uint64_t epoch;
 	if (!json_is_integer(p))
 		return FAIL(MF_EMALFORMED, "hello: protocol: missing or not an integer");
-	if (json_integer_value(p) != MF_RP_PROTOCOL)
-		return FAIL(MF_EMALFORMED, "hello: protocol %lld, this client speaks %d",
+	if (json_integer_value(p) != MF_RP_PROTOCOL) /* the caller must leave, not nack forever */
+		return FAIL(MF_EINVAL, "hello: protocol %lld, this client speaks %d",
 			    (long long)json_integer_value(p), MF_RP_PROTOCOL);
 	if (!dc || !node)
 		return FAIL(MF_EMALFORMED, "hello: %s: missing or not a string", dc ? "node" : "datacenter");

@@ -53,9 +53,11 @@ int mf_rp_encode_hello(const char *dc, const char *node, uint64_t epoch, char **
 int mf_rp_encode_snapshot(uint64_t epoch, const struct mf_table *t, char **line, size_t *len);
 /* The delta that turns `base` into `cur` (version cur->version, base
  * base->version): routes of cur that differ from base's route of the same
- * target, or that base lacks, in "upsert"; targets of base that cur lacks in
- * "remove"; "links" when cur's links differ from base's. Both tables sorted
- * by target (as the engine hands them out). */
+ * target (as JSON objects: any field), or that base lacks, in "upsert";
+ * targets of base that cur lacks in "remove" (both always present, maybe
+ * empty); "links" only when cur's links differ from base's. Both tables
+ * sorted by target (as the engine hands them out); MF_EINVAL when they are
+ * not, or when cur->version <= base->version. */
 int mf_rp_encode_delta(uint64_t epoch, const struct mf_table *base, const struct mf_table *cur,
 		       char **line, size_t *len);
 /* The same two from tables already rendered by mf_table_to_json (a
@@ -154,11 +156,12 @@ void mf_rp_client_free(struct mf_rp_client *c);
  *     removed target we lack, a target both upserted and removed or named
  *     twice is REJECTED. links, when present, replace the table's.
  * A REJECTED update leaves the table exactly as it was; so does every
- * failure. Returns 0, or MF_EMALFORMED for a line that is not a protocol
- * message (not JSON, no "type", a hello of another protocol or missing a
- * field; *ev is 0), MF_EUNKNOWN for a well-formed message of a type this
- * client does not know (a newer agent; safe to ignore; *ev is 0),
- * MF_ENOMEM (nothing changed). */
+ * failure. Returns 0, or (with *ev 0) MF_EMALFORMED for a line that is not
+ * a protocol message (not JSON, no "type", a field missing or of the wrong
+ * type), MF_EUNKNOWN for a well-formed message of a type this client does
+ * not know (a newer agent; safe to ignore), MF_EINVAL for a hello of
+ * another protocol version (disconnect: every update would be nacked),
+ * MF_ENOMEM. */
 int mf_rp_client_apply(struct mf_rp_client *c, const char *line, size_t len, enum mf_rp_event *ev,
 		       char **reply, size_t *reply_len, char **detail);
 /* What to send after connecting: {"type":"resume","epoch":E,"version":V}

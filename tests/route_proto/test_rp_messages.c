@@ -311,7 +311,7 @@ static void test_client_refuses_what_is_not_a_message_and_skips_unknown_types(vo
 		{"hello", MF_EMALFORMED, "not JSON"},
 		{"[1,2]", MF_EMALFORMED, "no \"type\""},
 		{"{\"type\":7}", MF_EMALFORMED, "no \"type\""},
-		{"{\"type\":\"hello\",\"protocol\":2,\"datacenter\":\"a\",\"node\":\"b\",\"epoch\":1}", MF_EMALFORMED,
+		{"{\"type\":\"hello\",\"protocol\":2,\"datacenter\":\"a\",\"node\":\"b\",\"epoch\":1}", MF_EINVAL,
 		 "hello: protocol 2, this client speaks 1"},
 		{"{\"type\":\"hello\",\"protocol\":1,\"node\":\"b\",\"epoch\":1}", MF_EMALFORMED, "hello: datacenter"},
 		{"{\"type\":\"hello\",\"protocol\":1,\"datacenter\":\"a\",\"node\":\"b\",\"epoch\":-1}", MF_EMALFORMED,
@@ -586,6 +586,123 @@ static void test_request_errors_never_echo_control_bytes(void)
 		CU_ASSERT_TRUE((unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f);
 }
 
+/* --- docs/route-socket.md's examples are what the code reads and writes ------ */
+
+/* Every JSON value of the ```json blocks of the document, in order. */
+static size_t doc_examples(json_t **out, size_t cap)
+{
+	FILE *f = fopen(MF_RP_DOC, "r");
+	char *text = NULL;
+	size_t n = 0, len = 0;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	FILE *m = open_memstream(&text, &len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	for (int ch; (ch = fgetc(f)) != EOF;)
+		fputc(ch, m);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(fclose(m), 0);
+	for (char *p = strstr(text, "```json\n"); p && n < cap; p = strstr(p, "```json\n")) {
+		p += 8;
+		char *end = strstr(p, "```");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(end);
+		while (p < end && n < cap) {
+			size_t used = 0;
+			json_error_t je;
+			json_t *v = json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK, &je);
+			if (!v)
+				break;
+			used = (size_t)je.position;
+			out[n++] = v;
+			p += used;
+			while (p < end && (*p == '\n' || *p == ' '))
+				p++;
+		}
+		p = end + 3;
+	}
+	free(text);
+	return n;
+}
+
+static const char *type_of(const json_t *m)
+{
+	return json_string_value(json_object_get(m, "type"));
+}
+
+static void test_the_documents_examples_are_what_the_code_speaks(void)
+{
+	json_t *ex[32];
+	size_t n = doc_examples(ex, 32), agent = 0, requests = 0;
+	struct mf_rp_client c;
+	mf_rp_client_init(&c);
+	CU_ASSERT_TRUE(n >= 12);
+	for (size_t i = 0; i < n; i++) {
+		char *line = json_dumps(ex[i], JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+		const char *t = type_of(ex[i]);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+		struct mf_rp_request r;
+		char err[256];
+		if (mf_rp_parse_request(line, strlen(line), &r, err, sizeof err) == 0) {
+			requests++;
+			mf_rp_request_free(&r);
+		} else {
+			/* Not a request: an agent message, applied in order. */
+			enum mf_rp_event ev;
+			char *reply = NULL, *detail = NULL;
+			size_t rl;
+			CU_ASSERT_EQUAL(mf_rp_client_apply(&c, line, strlen(line), &ev, &reply, &rl, &detail), 0);
+			CU_ASSERT_NOT_EQUAL(ev, MF_RP_EV_REJECTED);
+			if (ev == MF_RP_EV_REJECTED)
+				printf("\n  doc example %s rejected: %s\n", t, detail);
+			free(reply);
+			free(detail);
+			agent++;
+		}
+		free(line);
+	}
+	CU_ASSERT_EQUAL(agent, 6);    /* hello snapshot delta heartbeat registered error */
+	CU_ASSERT_EQUAL(requests, 6); /* ack nack resume subscribe register health */
+	/* The example delta applied to the example snapshot: dc3 at 31 ms, dc4
+	 * gone, the dc2-dc3 link unusable. The example snapshot is the small
+	 * table of these tests. */
+	struct mf_table want;
+	CU_ASSERT_EQUAL_FATAL(rt_small_table(&want, 9), 0);
+	rt_find(&want, "dc3")->distance_ms = 31;
+	mf_table_route_free(rt_find(&want, "dc4"));
+	want.n_routes = 3;
+	want.links[1].usable = false;
+	char *a = rt_json(&c.table), *b = rt_json(&want);
+	CU_ASSERT_STRING_EQUAL(a, b);
+	free(a);
+	free(b);
+	mf_table_free(&want);
+	/* The one-line examples are exactly what the encoders write. */
+	for (size_t i = 0; i < n; i++) {
+		const char *t = type_of(ex[i]);
+		char *doc = json_dumps(ex[i], JSON_COMPACT | JSON_PRESERVE_ORDER), *line = NULL;
+		size_t len;
+		if (strcmp(t, "hello") == 0)
+			mf_rp_encode_hello("dc1", "dc1-s1", (uint64_t)json_integer_value(json_object_get(ex[i], "epoch")),
+					   &line, &len);
+		else if (strcmp(t, "heartbeat") == 0)
+			mf_rp_encode_heartbeat(9, &line, &len);
+		else if (strcmp(t, "registered") == 0)
+			mf_rp_encode_registered("dc1-gw1", &line, &len);
+		else if (strcmp(t, "error") == 0)
+			mf_rp_encode_error(json_string_value(json_object_get(ex[i], "error")), &line, &len);
+		else if (strcmp(t, "health") == 0)
+			mf_rp_encode_health(true, &line, &len);
+		if (line) {
+			line[len - 1] = '\0';
+			CU_ASSERT_STRING_EQUAL(line, doc);
+		}
+		free(line);
+		free(doc);
+		json_decref(ex[i]);
+	}
+	mf_rp_client_free(&c);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -607,6 +724,8 @@ int main(void)
 		 test_malformed_requests_are_refused_naming_the_field},
 		{"request limits hold at their edges", test_request_limits_hold_at_their_edges},
 		{"request errors never echo control bytes", test_request_errors_never_echo_control_bytes},
+		{"the document's examples are what the code speaks",
+		 test_the_documents_examples_are_what_the_code_speaks},
 	};
 	return RUN_SUITE("route_proto messages", cases);
 }
