@@ -143,9 +143,11 @@ struct mf_routing {
 	double *best_d, *curc_d, *refc_d;
 	uint32_t *best_nh, *best_e, *curc_e, *refc_e;
 	uint32_t *cur_nh;        /* next hop in use per target, NONE if none */
-	/* alternates scratch: max_alt slots per target, best first */
-	uint32_t *alt_nh, *alt_cnt;
-	double *alt_d, *alt_lim;
+	/* alternates scratch: max_alt slots per target, best first; per
+	 * target, compact for the hot loop: the LFA limit, the primary next
+	 * hop and the distance an offer must beat */
+	uint32_t *alt_nh, *alt_cnt, *alt_primary;
+	double *alt_d, *alt_lim, *alt_worst;
 	uint8_t *gw_touched;     /* the DC's gateway set changed since the last
 				  * recompute (its routes' endpoints did) */
 
@@ -230,6 +232,8 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	rc |= grow((void **)&r->alt_d, k * sizeof *r->alt_d, r->cap, cap);
 	rc |= grow((void **)&r->alt_cnt, sizeof *r->alt_cnt, r->cap, cap);
 	rc |= grow((void **)&r->alt_lim, sizeof *r->alt_lim, r->cap, cap);
+	rc |= grow((void **)&r->alt_worst, sizeof *r->alt_worst, r->cap, cap);
+	rc |= grow((void **)&r->alt_primary, sizeof *r->alt_primary, r->cap, cap);
 	rc |= grow((void **)&r->gw_touched, sizeof *r->gw_touched, r->cap, cap);
 	if (rc)
 		return MF_ENOMEM; /* arrays that grew stay valid; cap unchanged */
@@ -391,6 +395,8 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->alt_d);
 	free(r->alt_cnt);
 	free(r->alt_lim);
+	free(r->alt_worst);
+	free(r->alt_primary);
 	free(r->gw_touched);
 	free(r->node);
 	mf_rt_names_free(&r->names);
@@ -551,6 +557,45 @@ static void drop_gateways(struct mf_routing *r, uint32_t id)
 	rebuild_union(r, id);
 }
 
+/* Whether gateway g is in DC o's union with the same content. */
+static bool union_has(const struct rt_origin *o, const struct mf_gateway *g)
+{
+	for (uint32_t i = 0; i < o->n_ugw; i++)
+		if (strcmp(o->ugw[i].g->name, g->name) == 0)
+			return mf_gateways_equal(o->ugw[i].g, 1, g, 1);
+	return false;
+}
+
+bool mf_routing_advert_changes_gateways(const struct mf_routing *r, const struct mf_advert *a)
+{
+	uint32_t id;
+	if (!a->origin || !a->node || strcmp(a->node, r->node) == 0 ||
+	    mf_rt_names_find(&r->names, a->origin, strlen(a->origin), &id) < 0)
+		return a->n_gateways > 0; /* a DC we know nothing of */
+	const struct rt_origin *o = &r->orig[id];
+	const struct rt_gwsrc *src = NULL;
+	for (uint32_t s = 0; s < o->n_src && !src; s++)
+		if (strcmp(o->src[s].node, a->node) == 0)
+			src = &o->src[s];
+	if (src && a->seq <= src->seq)
+		return false;
+	for (size_t k = 0; k < a->n_gateways; k++)
+		if (!a->gateways[k].name || !union_has(o, &a->gateways[k]))
+			return true;
+	/* What the server no longer lists, unless another server does. */
+	for (size_t k = 0; src && k < src->n_gws; k++) {
+		bool kept = false;
+		for (size_t j = 0; j < a->n_gateways && !kept; j++)
+			kept = strcmp(a->gateways[j].name, src->gws[k].name) == 0;
+		for (uint32_t s = 0; s < o->n_src && !kept; s++)
+			for (size_t j = 0; &o->src[s] != src && j < o->src[s].n_gws && !kept; j++)
+				kept = strcmp(o->src[s].gws[j].name, src->gws[k].name) == 0;
+		if (!kept)
+			return true;
+	}
+	return false;
+}
+
 int mf_routing_forget_gateways_of(struct mf_routing *r, const char *dc, const char *node)
 {
 	uint32_t id;
@@ -681,12 +726,16 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	int rc = intern(r, a->origin, &o);
 	if (rc < 0)
 		return rc == MF_EINVAL ? MF_EMALFORMED : rc;
-	if (o == r->self) {
-		rc = set_reference(r, a);
-		return rc < 0 ? rc : 0;
-	}
 	if (a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
 		return MF_EMALFORMED;
+	if (o == r->self) {
+		/* Another server of our DC: its gateways are kept too (the node
+		 * relays what changes the DC's set), never our own echo. */
+		rc = strcmp(a->node, r->node) != 0 ? take_gateways(r, o, a) : 0;
+		if (rc == 0)
+			rc = set_reference(r, a);
+		return rc < 0 ? rc : 0;
+	}
 	const struct rt_origin *old = &r->orig[o];
 	if (old->present && (a->seq < old->seq || (a->seq == old->seq && strcmp(a->node, old->node) <= 0))) {
 		/* Stale for routes; its server's gateways may still be news. */
@@ -1060,8 +1109,8 @@ static int choose(struct mf_routing *r, uint32_t t)
 	return put_path(nx, rt, o->path + e->path_off, e->path_len, r->self);
 }
 
-/* Offers next hop h at distance d as an alternate for target t: kept when
- * among the max_alt best (distance, then name). */
+/* Offers next hop h at distance d (<= alt_worst[t]) as an alternate for
+ * target t: kept when among the max_alt best (distance, then name). */
 static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 {
 	const uint32_t K = r->max_alt;
@@ -1069,8 +1118,8 @@ static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 	double *ad = r->alt_d + (size_t)t * K;
 	uint32_t j = r->alt_cnt[t];
 	if (j == K) {
-		if (!(d < ad[K - 1] || (d == ad[K - 1] && r->rank[h] < r->rank[nh[K - 1]])))
-			return;
+		if (!(d < ad[K - 1] || r->rank[h] < r->rank[nh[K - 1]]))
+			return; /* a tie with the worst that sorts after it */
 		j = K - 1;
 	} else {
 		r->alt_cnt[t]++;
@@ -1081,6 +1130,8 @@ static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 	}
 	nh[j] = h;
 	ad[j] = d;
+	if (r->alt_cnt[t] == K)
+		r->alt_worst[t] = ad[K - 1];
 }
 
 /* Loop-free alternates (engine.h) of every route in next: the targets as
@@ -1099,6 +1150,8 @@ static int alternates(struct mf_routing *r, uint32_t n)
 		bool policy_direct = rt->mode == MF_MODE_SINGLE_HOP && r->link[t].configured;
 		bool takes = rt->nh != NONE && !rt->down && isfinite(rt->dist) && !policy_direct;
 		r->alt_lim[t] = takes ? rt->dist : -INFINITY;
+		r->alt_primary[t] = rt->nh;
+		r->alt_worst[t] = INFINITY;
 		r->alt_cnt[t] = 0;
 		if (takes && rt->nh != t && r->link[t].usable)
 			alt_offer(r, t, t, r->link[t].dist); /* the target itself: always loop-free */
@@ -1111,11 +1164,13 @@ static int alternates(struct mf_routing *r, uint32_t n)
 		const double back = isfinite(o->to_self) ? o->to_self : base; /* dist(h, self) */
 		const uint32_t *tgt = o->tgt;
 		const double *dst = o->dst; /* INFINITY: through us, to h itself, dead */
-		const double *lim = r->alt_lim;
+		const double *lim = r->alt_lim, *worst = r->alt_worst;
+		const uint32_t *primary = r->alt_primary;
 		for (uint32_t i = 0; i < o->n_e; i++) {
 			uint32_t t = tgt[i];
-			if (dst[i] < back + lim[t] && nx->r[t].nh != h)
-				alt_offer(r, t, h, base + dst[i]);
+			double d = base + dst[i];
+			if (d <= worst[t] && dst[i] < back + lim[t] && primary[t] != h)
+				alt_offer(r, t, h, d);
 		}
 	}
 	uint32_t total = 0;

@@ -11,12 +11,19 @@
  *                   "distance_ms": 45.0, "path": ["dc1", "dc4", "dc5"],
  *                   "mode": "multi-hop", "down": false,
  *                   "gateways": [ { "name": "dc4-g1",
- *                                   "addr": "203.0.113.4:8443" } ] } ],
+ *                                   "addr": "203.0.113.4:8443" } ],
+ *                   "alternates": [ { "next_hop": "dc2", "distance_ms": 52.5,
+ *                                     "gateways": [ { "name": "dc2-g1",
+ *                                                     "addr": "198.51.100.2:8443" } ] } ] } ],
  *     "links": [ { "from": "dc1", "to": "dc4", "distance_ms": 20.0,
  *                  "usable": true } ] }
  *
- * next_hop is null for local and unreachable targets; distance_ms is null
- * when infinite (unreachable, or a single-hop link that is down).
+ * next_hop is null for local, unreachable and no-gateway targets;
+ * distance_ms is null when infinite (unreachable, no-gateway, or a
+ * single-hop link that is down). "alternates" is always written (maybe
+ * empty), best first; the parser takes a route without it (an older agent)
+ * as having none. The text form shows an ALTERNATES column
+ * ("dc2 (52.5 ms), dc3 (60.1 ms)") only when some route has one.
  */
 #ifndef MF_ROUTING_TABLE_FORMAT_H
 #define MF_ROUTING_TABLE_FORMAT_H

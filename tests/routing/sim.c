@@ -345,6 +345,34 @@ size_t sim_check_dijkstra(const struct sim *s, const double *ref)
 	return bad;
 }
 
+/* Extends walk[0..*len) (its DCs marked in seen) by following next hops
+ * from its last DC towards t; true when it reaches t over usable links
+ * between alive DCs without revisiting a DC. */
+static bool follow(const struct sim *s, const long *pos, size_t t, bool *seen, int *walk, size_t *len)
+{
+	size_t n = s->n, cur = (size_t)walk[*len - 1];
+	bool ok = true;
+	while (ok && cur != t) {
+		struct mf_route_view w;
+		ok = view(s, pos, cur, t, &w) == 0 && (w.status == MF_ROUTE_DIRECT || w.status == MF_ROUTE_VIA);
+		int nh = ok ? sim_index(s, w.next_hop) : -1;
+		ok = ok && nh >= 0 && !seen[nh] && s->alive[nh] && s->usable[cur * n + (size_t)nh];
+		if (ok) {
+			seen[nh] = true;
+			walk[(*len)++] = nh;
+			cur = (size_t)nh;
+		}
+	}
+	return ok;
+}
+
+/* Whether a's route to t is one to walk (it has a next hop). */
+static bool walkable(const struct sim *s, const long *pos, size_t a, size_t t, struct mf_route_view *v)
+{
+	return t != a && view(s, pos, a, t, v) == 0 &&
+	       (v->status == MF_ROUTE_DIRECT || v->status == MF_ROUTE_VIA);
+}
+
 size_t sim_check_walks(const struct sim *s)
 {
 	size_t n = s->n, bad = 0;
@@ -360,24 +388,12 @@ size_t sim_check_walks(const struct sim *s)
 	for (size_t a = 0; a < n; a++) {
 		for (size_t t = 0; s->alive[a] && t < n; t++) {
 			struct mf_route_view v;
-			if (t == a || view(s, pos, a, t, &v) < 0 || v.status == MF_ROUTE_UNREACHABLE)
+			if (!walkable(s, pos, a, t, &v))
 				continue;
-			size_t len = 0, cur = a;
-			bool ok = true;
+			size_t len = 0;
 			walk[len++] = (int)a;
 			seen[a] = true;
-			while (ok && cur != t) {
-				struct mf_route_view w;
-				ok = view(s, pos, cur, t, &w) == 0 &&
-				     (w.status == MF_ROUTE_DIRECT || w.status == MF_ROUTE_VIA);
-				int nh = ok ? sim_index(s, w.next_hop) : -1;
-				ok = ok && nh >= 0 && !seen[nh] && s->alive[nh] && s->usable[cur * n + (size_t)nh];
-				if (ok) {
-					seen[nh] = true;
-					walk[len++] = nh;
-					cur = (size_t)nh;
-				}
-			}
+			bool ok = follow(s, pos, t, seen, walk, &len);
 			for (size_t k = 0; k < len; k++)
 				seen[walk[k]] = false;
 			/* The walk is the path the source's table shows. */
@@ -386,6 +402,54 @@ size_t sim_check_walks(const struct sim *s)
 				ok = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)pos[a * n + t], k)) == walk[k];
 			if (!ok && bad++ < 5)
 				printf("\n  walk %s -> %s broken after %zu hops", s->names[a], s->names[t], len);
+		}
+	}
+	free(walk);
+	free(seen);
+	free(pos);
+	return bad;
+}
+
+size_t sim_check_alternate_walks(const struct sim *s, size_t *n_alternates)
+{
+	size_t n = s->n, bad = 0;
+	int *walk = malloc((n + 1) * sizeof *walk);
+	bool *seen = calloc(n, sizeof *seen);
+	long *pos = positions(s);
+	*n_alternates = 0;
+	if (!walk || !seen || !pos) {
+		free(walk);
+		free(seen);
+		free(pos);
+		return 1;
+	}
+	for (size_t a = 0; a < n; a++) {
+		for (size_t t = 0; s->alive[a] && t < n; t++) {
+			struct mf_route_view v;
+			const char *alt;
+			double d;
+			if (!walkable(s, pos, a, t, &v))
+				continue;
+			for (size_t k = 0; mf_routing_alternate_at(s->eng[a], (size_t)pos[a * n + t], k, &alt, &d) == 0;
+			     k++) {
+				int nh = sim_index(s, alt);
+				size_t len = 0;
+				bool ok = nh >= 0 && (size_t)nh != a && s->alive[nh] && s->usable[a * n + (size_t)nh] &&
+					  (!v.next_hop || strcmp(alt, v.next_hop) != 0) && d >= v.distance_ms;
+				(*n_alternates)++;
+				walk[len++] = (int)a;
+				seen[a] = true;
+				if (ok) {
+					walk[len++] = nh;
+					seen[nh] = true;
+					ok = follow(s, pos, t, seen, walk, &len);
+				}
+				for (size_t j = 0; j < len; j++)
+					seen[walk[j]] = false;
+				if (!ok && bad++ < 5)
+					printf("\n  alternate %s of %s -> %s: walk broken after %zu hops", alt,
+					       s->names[a], s->names[t], len);
+			}
 		}
 	}
 	free(walk);

@@ -67,5 +67,11 @@ size_t sim_check_dijkstra(const struct sim *s, const double *ref);
  * reach the target within n hops without revisiting a DC, and equal the
  * table's path. Returns the number of bad walks. */
 size_t sim_check_walks(const struct sim *s);
+/* For every alternate of every route: from the source to the alternate
+ * (a usable link, not the primary next hop, no shorter than the primary),
+ * then along next hops, the walk must reach the target without revisiting
+ * a DC, the source included. Returns the number of bad walks; counts the
+ * alternates checked in *n_alternates. */
+size_t sim_check_alternate_walks(const struct sim *s, size_t *n_alternates);
 
 #endif

@@ -9,7 +9,10 @@
  *    reconverge to the new Dijkstra answer;
  *  - with the default hysteresis, tables still converge loop-free;
  *  - the same holds when advertisements go through the codec (fragments,
- *    decode, reassembly).
+ *    decode, reassembly);
+ *  - on 1,000 more random graphs, following any loop-free alternate of any
+ *    route, then the next hops, reaches the target and never comes back
+ *    to the source.
  * The PRNG is a fixed-seed splitmix64 so every run sees the same graphs
  * (set MF_ROUTING_SEED to explore others). */
 #include <math.h>
@@ -321,6 +324,83 @@ static void test_through_the_codec_matches_dijkstra(void)
 	CU_ASSERT_EQUAL(failed, 0);
 }
 
+/* Against Dijkstra's distances D (exact with integer distances and no
+ * hysteresis): every alternate n of a's route to t is a usable neighbour
+ * other than the next hop with D(n,t) < D(n,a) + D(a,t), or t itself, at
+ * distance link(a,n) + D(n,t); and there are as many as qualify, up to the
+ * engine's limit. So no shortest path from n, whichever a DC picks among
+ * equal ones, passes a. Returns the number of routes that differ. */
+static size_t check_lfa_against_dijkstra(const struct sim *s, const double *D, size_t max_alt)
+{
+	size_t n = s->n, bad = 0;
+	for (size_t a = 0; a < n; a++)
+		for (size_t t = 0; t < n; t++) {
+			size_t i;
+			struct mf_route_view v;
+			if (a == t || mf_routing_find(s->eng[a], s->names[t], &i) < 0 ||
+			    mf_routing_route_at(s->eng[a], i, &v) < 0 || !v.next_hop)
+				continue;
+			size_t qualify = 0;
+			for (size_t m = 0; m < n; m++)
+				if (m != a && s->usable[a * n + m] && strcmp(s->names[m], v.next_hop) != 0 &&
+				    (m == t || D[m * n + t] < D[m * n + a] + D[a * n + t]))
+					qualify++;
+			bool ok = v.n_alternates == (qualify < max_alt ? qualify : max_alt);
+			const char *alt;
+			double d;
+			for (size_t k = 0; ok && mf_routing_alternate_at(s->eng[a], i, k, &alt, &d) == 0; k++) {
+				int m = sim_index(s, alt);
+				ok = m >= 0 && s->usable[a * n + (size_t)m] &&
+				     ((size_t)m == t || D[(size_t)m * n + t] < D[(size_t)m * n + a] + D[a * n + t]) &&
+				     d == s->dist[a * n + (size_t)m] + ((size_t)m == t ? 0 : D[(size_t)m * n + t]);
+			}
+			if (!ok && bad++ < 3)
+				printf("\n  %s -> %s: %zu alternates, %zu qualify", s->names[a], s->names[t],
+				       v.n_alternates, qualify);
+		}
+	return bad;
+}
+
+static void test_alternates_are_loop_free_on_random_graphs(void)
+{
+	uint64_t rng = seed0 ^ 0xa17e;
+	struct mf_routing_config c = cfg_exact();
+	size_t graphs = getenv("MF_ROUTING_GRAPHS") ? strtoul(getenv("MF_ROUTING_GRAPHS"), NULL, 0) : 1000;
+	size_t failed = 0, max_n = 100, alternates = 0, with_alt = 0;
+	/* a low limit on every third graph, so the cut-off is checked too */
+#if defined(__SANITIZE_ADDRESS__)
+	max_n = 40; /* as above: the same count of graphs, smaller */
+#endif
+	clock_t t0 = clock();
+	for (size_t g = 0; g < graphs; g++) {
+		struct gen gen = {.integer = g % 2 == 0, .asymmetric = g % 3 == 0};
+		c.max_alternates = g % 3 == 1 ? 2 : MF_ROUTING_ALTERNATES_MAX;
+		double u = (double)(rnd(&rng) >> 11) / 9007199254740992.0;
+		size_t n = (size_t)floor(2.0 * pow((double)max_n / 2.0, pow(u, 1.5)) + 0.5);
+		struct sim s;
+		int rounds = 0;
+		size_t na = 0;
+		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0 && settle_and_check(&s, gen.integer, &rounds);
+		if (ok && sim_check_alternate_walks(&s, &na) != 0)
+			ok = false;
+		if (ok && gen.integer) {
+			double *ref = malloc(n * n * sizeof *ref);
+			ok = ref && sim_dijkstra(&s, ref) == 0 &&
+			     check_lfa_against_dijkstra(&s, ref, c.max_alternates) == 0;
+			free(ref);
+		}
+		alternates += na;
+		with_alt += na > 0;
+		if (!ok && failed++ < 3)
+			printf("\n  graph %zu (%zu DCs) failed", g, n);
+		sim_free(&s);
+	}
+	printf("\n  %zu graphs of 2..%zu DCs, %zu with alternates, %zu alternates walked, %zu failed, %.1f s ",
+	       graphs, max_n, with_alt, alternates, failed, (double)(clock() - t0) / CLOCKS_PER_SEC);
+	CU_ASSERT_EQUAL(failed, 0);
+	CU_ASSERT(with_alt > graphs / 2); /* the property is not vacuous */
+}
+
 int main(void)
 {
 	const char *seed = getenv("MF_ROUTING_SEED");
@@ -337,6 +417,7 @@ int main(void)
 	CU_add_test(s, "default_hysteresis_converges_loop_free", test_default_hysteresis_converges_loop_free);
 	CU_add_test(s, "dead_dc_is_withdrawn_within_a_few_rounds", test_dead_dc_is_withdrawn_within_a_few_rounds);
 	CU_add_test(s, "through_the_codec_matches_dijkstra", test_through_the_codec_matches_dijkstra);
+	CU_add_test(s, "alternates_are_loop_free_on_random_graphs", test_alternates_are_loop_free_on_random_graphs);
 run:
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

@@ -56,11 +56,21 @@ static void test_json_has_the_documented_schema(void)
 	size_t i;
 	json_t *r;
 	json_array_foreach(routes, i, r) {
-		static const char *keys[] = {"target", "status", "next_hop", "distance_ms", "path", "mode", "gateways"};
+		static const char *keys[] = {"target",	"status",   "next_hop",	 "distance_ms",
+					     "path",	"mode",	    "gateways", "alternates"};
 		for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
 			CU_ASSERT_PTR_NOT_NULL(json_object_get(r, keys[k]));
 		CU_ASSERT_TRUE(json_is_array(json_object_get(r, "path")));
 		CU_ASSERT_TRUE(json_is_array(json_object_get(r, "gateways")));
+		CU_ASSERT_TRUE(json_is_array(json_object_get(r, "alternates")));
+		/* dc1 reaches dc3 directly (15); dc2 is loop-free: 10 < 10 + 15 */
+		if (strcmp(json_string_value(json_object_get(r, "target")), "dc3") == 0) {
+			json_t *a = json_array_get(json_object_get(r, "alternates"), 0);
+			CU_ASSERT_EQUAL(json_array_size(json_object_get(r, "alternates")), 1);
+			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(a, "next_hop")), "dc2");
+			CU_ASSERT_DOUBLE_EQUAL(json_number_value(json_object_get(a, "distance_ms")), 20, 1e-9);
+			CU_ASSERT_TRUE(json_is_array(json_object_get(a, "gateways")));
+		}
 		if (strcmp(json_string_value(json_object_get(r, "target")), "dc5") == 0) {
 			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "status")), "via");
 			CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r, "next_hop")), "dc4");
@@ -124,6 +134,70 @@ static void test_json_parses_back_to_the_same_table(void)
 	mf_table_free(&u);
 }
 
+/* One route to dc9 via dc2 with alternates dc4 (two gateways) and dc3. */
+static void hand_table(struct mf_table *t)
+{
+	static char *path[] = {"dc1", "dc2", "dc9"};
+	static struct mf_table_endpoint e2[] = {{"dc2-g1", "192.0.2.2:443"}};
+	static struct mf_table_endpoint e4[] = {{"dc4-g1", "192.0.2.41:443"}, {"dc4-g2", "192.0.2.42:443"}};
+	static struct mf_table_alternate alts[] = {{"dc4", 42, 2, e4}, {"dc3", 45.5, 0, NULL}};
+	static struct mf_table_route r = {.target = "dc9", .status = MF_ROUTE_VIA, .next_hop = "dc2",
+					  .distance_ms = 40, .path_len = 3, .path = path,
+					  .n_endpoints = 1, .endpoints = e2, .n_alternates = 2,
+					  .alternates = alts};
+	memset(t, 0, sizeof *t);
+	t->datacenter = "dc1";
+	t->version = 3;
+	t->n_routes = 1;
+	t->routes = &r;
+}
+
+static void test_json_round_trip_keeps_alternates_and_their_gateways(void)
+{
+	struct mf_table t, u;
+	char *s = NULL, *s2 = NULL;
+	hand_table(&t);
+	CU_ASSERT_EQUAL_FATAL(mf_table_format(&t, MF_TABLE_JSON, &s), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_table_parse_json(s, strlen(s), &u), 0);
+	CU_ASSERT_EQUAL_FATAL(u.n_routes, 1);
+	const struct mf_table_route *r = &u.routes[0];
+	CU_ASSERT_EQUAL_FATAL(r->n_alternates, 2);
+	CU_ASSERT_STRING_EQUAL(r->alternates[0].next_hop, "dc4");
+	CU_ASSERT_EQUAL(r->alternates[0].distance_ms, 42);
+	CU_ASSERT_EQUAL_FATAL(r->alternates[0].n_endpoints, 2);
+	CU_ASSERT_STRING_EQUAL(r->alternates[0].endpoints[1].gateway, "dc4-g2");
+	CU_ASSERT_STRING_EQUAL(r->alternates[0].endpoints[1].addr, "192.0.2.42:443");
+	CU_ASSERT_STRING_EQUAL(r->alternates[1].next_hop, "dc3");
+	CU_ASSERT_EQUAL(r->alternates[1].distance_ms, 45.5);
+	CU_ASSERT_EQUAL(r->alternates[1].n_endpoints, 0);
+	CU_ASSERT_EQUAL(mf_table_format(&u, MF_TABLE_JSON, &s2), 0);
+	CU_ASSERT_STRING_EQUAL(s, s2);
+	/* one route alone, as the route socket sends them */
+	json_t *o = mf_table_route_to_json(&t.routes[0]);
+	struct mf_table_route back;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_EQUAL(mf_table_route_from_json(o, &back), 0);
+	CU_ASSERT_EQUAL(back.n_alternates, 2);
+	mf_table_route_free(&back);
+	CU_ASSERT_EQUAL(back.n_alternates, 0);
+	json_decref(o);
+	free(s);
+	free(s2);
+	mf_table_free(&u);
+}
+
+static void test_json_without_alternates_parses_as_none(void)
+{
+	struct mf_table u;
+	const char *old = "{\"datacenter\": \"dc1\", \"version\": 7, \"routes\": [{\"target\": \"dc2\", "
+			  "\"status\": \"direct\", \"next_hop\": \"dc2\", \"distance_ms\": 10, "
+			  "\"mode\": \"multi-hop\", \"path\": [\"dc1\", \"dc2\"], \"gateways\": []}]}";
+	CU_ASSERT_EQUAL_FATAL(mf_table_parse_json(old, strlen(old), &u), 0);
+	CU_ASSERT_EQUAL(u.routes[0].n_alternates, 0);
+	CU_ASSERT_PTR_NULL(u.routes[0].alternates);
+	mf_table_free(&u);
+}
+
 static void test_json_parser_rejects_wrong_types(void)
 {
 	struct mf_table u;
@@ -135,6 +209,13 @@ static void test_json_parser_rejects_wrong_types(void)
 		"\"mode\": \"multi-hop\", \"path\": []}]}",
 		"{\"datacenter\": \"dc1\", \"version\": 7, \"routes\": [{\"target\": \"dc2\", \"status\": \"via\", "
 		"\"mode\": \"multi-hop\", \"path\": [1]}]}",
+		"{\"datacenter\": \"dc1\", \"version\": 7, \"routes\": [{\"target\": \"dc2\", \"status\": \"via\", "
+		"\"mode\": \"multi-hop\", \"path\": [], \"alternates\": {}}]}",
+		"{\"datacenter\": \"dc1\", \"version\": 7, \"routes\": [{\"target\": \"dc2\", \"status\": \"via\", "
+		"\"mode\": \"multi-hop\", \"path\": [], \"alternates\": [{\"next_hop\": 3}]}]}",
+		"{\"datacenter\": \"dc1\", \"version\": 7, \"routes\": [{\"target\": \"dc2\", \"status\": \"via\", "
+		"\"mode\": \"multi-hop\", \"path\": [], \"alternates\": [{\"next_hop\": \"dc3\", "
+		"\"gateways\": [{\"name\": \"g\"}]}]}]}",
 		"not json",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -155,8 +236,24 @@ static void test_text_lists_every_target_with_path(void)
 	for (const char *p = s; *p; p++)
 		lines += *p == '\n';
 	CU_ASSERT_EQUAL(lines, 2 + t.n_routes);
+	/* dc3's alternate in its column, dc5 (none) shows a dash */
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "ALTERNATES"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "dc2 (20.0 ms)"));
 	free(s);
 	mf_table_free(&t);
+}
+
+static void test_text_without_alternates_has_no_alternates_column(void)
+{
+	struct mf_table t;
+	char *s = NULL;
+	hand_table(&t);
+	t.routes[0].n_alternates = 0;
+	CU_ASSERT_EQUAL(mf_table_format(&t, MF_TABLE_TEXT, &s), 0);
+	CU_ASSERT_PTR_NULL(strstr(s, "ALTERNATES"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "MODE        PATH / GATEWAYS"));
+	free(s);
+	t.routes[0].n_alternates = 2;
 }
 
 static void test_dot_highlights_next_hops(void)
@@ -194,8 +291,13 @@ int main(void)
 	CU_add_test(s, "json_has_the_documented_schema", test_json_has_the_documented_schema);
 	CU_add_test(s, "unreachable_distance_is_null_in_json", test_unreachable_distance_is_null_in_json);
 	CU_add_test(s, "json_parses_back_to_the_same_table", test_json_parses_back_to_the_same_table);
+	CU_add_test(s, "json_round_trip_keeps_alternates_and_their_gateways",
+		    test_json_round_trip_keeps_alternates_and_their_gateways);
+	CU_add_test(s, "json_without_alternates_parses_as_none", test_json_without_alternates_parses_as_none);
 	CU_add_test(s, "json_parser_rejects_wrong_types", test_json_parser_rejects_wrong_types);
 	CU_add_test(s, "text_lists_every_target_with_path", test_text_lists_every_target_with_path);
+	CU_add_test(s, "text_without_alternates_has_no_alternates_column",
+		    test_text_without_alternates_has_no_alternates_column);
 	CU_add_test(s, "dot_highlights_next_hops", test_dot_highlights_next_hops);
 	CU_add_test(s, "format_names_parse", test_format_names_parse);
 	CU_basic_set_mode(CU_BRM_VERBOSE);

@@ -196,6 +196,30 @@ static bool route_of(struct world *w, size_t s, const char *target, enum mf_rout
 	return true;
 }
 
+/* Gateway names of node s's route to target, "a,b", into buf. */
+static const char *gateways_of(struct world *w, size_t s, const char *target, char *buf, size_t cap)
+{
+	struct mf_table t;
+	size_t off = 0;
+	buf[0] = '\0';
+	if (mf_routing_node_table(w->node[s], &t) < 0)
+		return "(error)";
+	for (size_t i = 0; i < t.n_routes; i++)
+		for (size_t k = 0; strcmp(t.routes[i].target, target) == 0 && k < t.routes[i].n_endpoints;
+		     k++)
+			off += (size_t)snprintf(buf + off, off < cap ? cap - off : 0, "%s%s", k ? "," : "",
+						t.routes[i].endpoints[k].gateway);
+	mf_table_free(&t);
+	return buf;
+}
+
+/* Sets one gateway `name` on node s at run time. */
+static int set_gateway(struct world *w, size_t s, const char *name)
+{
+	struct mf_gateway g = {.name = (char *)name, .lan = "10.0.0.1:443", .wan = "192.0.2.1:443"};
+	return mf_routing_node_set_gateways(w->node[s], name ? &g : NULL, name ? 1 : 0);
+}
+
 static double rtt_line(const char *a, const char *b)
 {
 	if (strcmp(a, b) == 0)
@@ -204,6 +228,9 @@ static double rtt_line(const char *a, const char *b)
 }
 
 /* --- on pools ---------------------------------------------------------------*/
+
+static size_t advert_message_gw(const char *dc, const char *node, uint64_t initial_seq,
+				const char *gw, uint8_t *buf, size_t cap);
 
 static void test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance(void)
 {
@@ -252,6 +279,82 @@ static void test_line_of_two_areas_routes_through_the_middle_dc(void)
 	world_free(&w);
 }
 
+static void test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go(void)
+{
+	static const char *dcs[] = {"dc1", "dc2", "dc2"};
+	static const size_t server[] = {0, 1, 2}, pool[] = {0, 0, 0};
+	struct world w;
+	char buf[128];
+	world_init(&w, 3, dcs, 3, server, pool, rtt_line, NULL, NULL);
+	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 1);
+	CU_ASSERT_EQUAL(set_gateway(&w, 2, "dc2-g2"), 1);
+	world_run(&w, 20 * MF_SEC);
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "dc2-g1,dc2-g2");
+	mf_simnet_kill(w.net, 2);
+	w.stopped[2] = true;
+	world_run(&w, 50 * MF_SEC); /* failure detection, then the next tick */
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "dc2-g1");
+	CU_ASSERT_EQUAL(mf_routing_node_stats(w.node[0])->gateways_expired, 1);
+	enum mf_route_status st;
+	char nh[64];
+	double d;
+	CU_ASSERT_FATAL(route_of(&w, 0, "dc2", &st, nh, sizeof(nh), &d));
+	CU_ASSERT_EQUAL(st, MF_ROUTE_DIRECT);
+	world_free(&w);
+}
+
+static void test_runtime_gateways_are_advertised_at_the_next_tick_and_withdrawn(void)
+{
+	static const char *dcs[] = {"dc1", "dc2"};
+	static const size_t server[] = {0, 1}, pool[] = {0, 0};
+	struct world w;
+	char buf[128];
+	world_init(&w, 2, dcs, 2, server, pool, rtt_line, NULL, NULL);
+	world_run(&w, 10 * MF_SEC);
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "");
+	uint64_t sent = mf_routing_node_stats(w.node[1])->broadcasts;
+	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 1);
+	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_tick(w.node[1], mf_simnet_now(w.net), NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(w.node[1])->broadcasts, sent + 1);
+	world_run(&w, 13 * MF_SEC);
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "dc2-g1");
+	CU_ASSERT_EQUAL(set_gateway(&w, 1, NULL), 1);
+	world_run(&w, 16 * MF_SEC);
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "");
+	struct mf_gateway bad = {.name = "", .wan = "192.0.2.1:443"};
+	CU_ASSERT_EQUAL(mf_routing_node_set_gateways(w.node[1], &bad, 1), MF_EINVAL);
+	world_free(&w);
+}
+
+/* A server we share no pool with keeps its gateways while it is heard
+ * from, and loses them MF_ROUTING_NODE_GW_EXPIRY after it fell silent. */
+static void test_gateways_of_a_silent_server_in_no_pool_expire(void)
+{
+	static const char *dcs[] = {"dc1", "dc2"};
+	static const size_t server[] = {0, 1}, pool[] = {0, 0};
+	struct world w;
+	char buf[128];
+	uint8_t msg[2048];
+	world_init(&w, 2, dcs, 2, server, pool, rtt_line, NULL, NULL);
+	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 1);
+	world_run(&w, 10 * MF_SEC);
+	size_t len = advert_message_gw("dc2", "dc2-far", 0, "dc2-gfar", msg, sizeof(msg));
+	mf_routing_node_on_user_msg(w.m[0].slot, msg, len);
+	mf_time_t t0 = mf_simnet_now(w.net);
+	world_run(&w, t0 + 1 * MF_SEC);
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "dc2-g1,dc2-gfar");
+	world_run(&w, t0 + 30 * MF_SEC);
+	mf_routing_node_on_user_msg(w.m[0].slot, msg, len); /* heard again: a refresh */
+	world_run(&w, t0 + 70 * MF_SEC);
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "dc2-g1,dc2-gfar");
+	CU_ASSERT_EQUAL(mf_routing_node_stats(w.node[0])->gateways_expired, 0);
+	world_run(&w, t0 + 30 * MF_SEC + MF_ROUTING_NODE_GW_EXPIRY + MF_SEC);
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "dc2-g1");
+	CU_ASSERT_EQUAL(mf_routing_node_stats(w.node[0])->gateways_expired, 1);
+	world_free(&w);
+}
+
 static void test_dc_whose_servers_all_died_is_withdrawn(void)
 {
 	static const char *dcs[] = {"dc1", "dc1", "dc2"};
@@ -292,10 +395,10 @@ static void lone(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_no
 	CU_ASSERT_EQUAL_FATAL(mf_routing_node_add_pool(*n, *p, NULL, NULL, 0, s), 0);
 }
 
-/* The advert of server `node` of DC `dc` at seq initial_seq + 1, as one
- * user message. */
-static size_t advert_message(const char *dc, const char *node, uint64_t initial_seq, uint8_t *buf,
-			     size_t cap)
+/* The advert of server `node` of DC `dc` at seq initial_seq + 1, with
+ * gateway `gw` when not NULL, as one user message. */
+static size_t advert_message_gw(const char *dc, const char *node, uint64_t initial_seq,
+				const char *gw, uint8_t *buf, size_t cap)
 {
 	struct mf_routing_config c;
 	struct mf_routing *e;
@@ -306,6 +409,9 @@ static size_t advert_message(const char *dc, const char *node, uint64_t initial_
 	c.node = node;
 	c.initial_seq = initial_seq;
 	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &e), 0);
+	struct mf_gateway g = {.name = (char *)gw, .lan = "", .wan = "192.0.2.9:443"};
+	if (gw)
+		CU_ASSERT_EQUAL_FATAL(mf_routing_set_gateways(e, &g, 1), 1);
 	CU_ASSERT_EQUAL_FATAL(mf_routing_recompute(e, NULL), 0);
 	CU_ASSERT_EQUAL_FATAL(mf_routing_advert(e, &a), 0);
 	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_frags(&a, MF_ROUTING_NODE_ADVERT_BYTES, &f), 0);
@@ -319,6 +425,12 @@ static size_t advert_message(const char *dc, const char *node, uint64_t initial_
 	mf_advert_free(&a);
 	mf_routing_free(e);
 	return len;
+}
+
+static size_t advert_message(const char *dc, const char *node, uint64_t initial_seq, uint8_t *buf,
+			     size_t cap)
+{
+	return advert_message_gw(dc, node, initial_seq, NULL, buf, cap);
 }
 
 static size_t dc9_message(uint8_t *buf, size_t cap)
@@ -414,6 +526,49 @@ static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
 	mf_pool_free(p);
 }
 
+/* A fragment that changes its DC's gateway set is news: relayed once even
+ * when an advert of another server of its DC is newer; one that changes
+ * nothing of the set is not. */
+static void test_gateway_changes_behind_the_newest_advert_are_relayed_once(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t msg[2048];
+	lone(&n, &p, &s);
+	size_t len = advert_message("dc1", "dc1-s2", 200, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
+	len = advert_message_gw("dc1", "dc1-s3", 150, "dc1-g3", msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
+	len = advert_message_gw("dc1", "dc1-s3", 140, "dc1-g3", msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
+	len = advert_message_gw("dc1", "dc1-s3", 160, "dc1-g4", msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
+	len = advert_message("dc1", "dc1-s4", 100, msg, sizeof(msg)); /* no gateways, stale */
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
+	/* another server listing a gateway the DC already has: nothing new */
+	len = advert_message_gw("dc1", "dc1-s5", 120, "dc1-g4", msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
+	/* dc1-s3 drops dc1-g4, which dc1-s5 still lists: nothing new either */
+	len = advert_message("dc1", "dc1-s3", 170, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
+	/* and when dc1-s5 drops it too, the DC's set changes */
+	len = advert_message("dc1", "dc1-s5", 130, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 4);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
 static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
 {
 	struct mf_routing_node *n;
@@ -469,6 +624,14 @@ int main(void)
 		{"line of two areas routes through the middle DC",
 		 test_line_of_two_areas_routes_through_the_middle_dc},
 		{"DC whose servers all died is withdrawn", test_dc_whose_servers_all_died_is_withdrawn},
+		{"DC gateways are the union of its servers, and a dead server's go",
+		 test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go},
+		{"runtime gateways are advertised at the next tick and withdrawn",
+		 test_runtime_gateways_are_advertised_at_the_next_tick_and_withdrawn},
+		{"gateways of a silent server in no pool expire",
+		 test_gateways_of_a_silent_server_in_no_pool_expire},
+		{"gateway changes behind the newest advert are relayed once",
+		 test_gateway_changes_behind_the_newest_advert_are_relayed_once},
 		{"advert of a DC absent from the pool is not stored",
 		 test_advert_of_a_dc_absent_from_the_pool_is_not_stored},
 		{"user messages of other types are ignored, bad ones counted",
