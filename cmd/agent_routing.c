@@ -41,8 +41,10 @@ static void publish(struct mf_agent *a)
 	struct mf_table t;
 	int r = mf_routing_node_table(a->rt.node, &t);
 	if (r == 0) {
-		a->rt.published = t.version;
+		uint64_t v = a->rt.published = t.version, t0 = uv_hrtime();
 		r = mf_route_socket_publish(a->rsock, &t);
+		mf_log_debug(&a->log, "route socket: version %llu published in %.2f ms",
+			     (unsigned long long)v, (double)(uv_hrtime() - t0) / 1e6);
 	}
 	if (r < 0)
 		mf_log_warn(&a->log, "route socket: cannot publish the table: %s", mf_strerror(r));

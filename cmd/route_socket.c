@@ -18,7 +18,6 @@
 #define MF_RS_READ_MIN 4096 /* first read buffer; doubled up to the line bound */
 
 struct client {
-	struct client *prev, *next;
 	struct mf_route_socket *rs;
 	uv_pipe_t pipe;
 	uint64_t id;
@@ -43,10 +42,8 @@ struct mf_route_socket {
 	const struct mf_log *log;
 	char path[108];
 	gid_t gid;
-	struct client *clients;    /* newest first */
-	size_t n_clients;
-	struct client **by_id;     /* the same, by increasing id (lookup) */
-	size_t cap_by_id;
+	struct client **by_id;     /* every client, by increasing id (= age) */
+	size_t n_clients, cap_by_id;
 	uint64_t next_id;
 	uint64_t refused;       /* connections over MF_ROUTE_SOCKET_MAX_CLIENTS */
 	uint64_t closed_unflushed;
@@ -101,12 +98,6 @@ static void on_client_closed(uv_handle_t *h)
 {
 	struct client *c = h->data;
 	struct mf_route_socket *rs = c->rs;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		rs->clients = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
 	size_t i = lower_bound(rs, c->id);
 	memmove(&rs->by_id[i], &rs->by_id[i + 1], (rs->n_clients - i - 1) * sizeof(*rs->by_id));
 	rs->n_clients--;
@@ -316,10 +307,6 @@ static void on_connection(uv_stream_t *server, int status)
 	c->gid = (gid_t)-1;
 	uv_pipe_init(rs->loop, &c->pipe, 0);
 	c->pipe.data = c;
-	c->next = rs->clients;
-	if (rs->clients)
-		rs->clients->prev = c;
-	rs->clients = c;
 	rs->by_id[rs->n_clients++] = c; /* ids grow: stays sorted */
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
 		client_close(c);
@@ -363,12 +350,11 @@ static void on_tick(uv_timer_t *t)
 	int r = mf_route_pub_tick(rs->pub, now);
 	if (r < 0)
 		mf_log_warn(rs->log, "route socket: %s", mf_strerror(r));
-	/* Dropped subscribers whose last lines did not drain in time. */
-	for (struct client *c = rs->clients, *next; c; c = next) {
-		next = c->next;
-		if (c->draining && now >= c->drain_until)
-			client_close(c);
-	}
+	/* Dropped subscribers whose last lines did not drain in time (closed
+	 * clients leave by_id in their close callback, not here). */
+	for (size_t i = 0; i < rs->n_clients; i++)
+		if (rs->by_id[i]->draining && now >= rs->by_id[i]->drain_until)
+			client_close(rs->by_id[i]);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -431,10 +417,8 @@ void mf_route_socket_close(struct mf_route_socket *rs)
 		return;
 	rs->closing = true;
 	unlink(rs->path);
-	for (struct client *c = rs->clients, *next; c; c = next) {
-		next = c->next;
-		client_close(c);
-	}
+	for (size_t i = 0; i < rs->n_clients; i++)
+		client_close(rs->by_id[i]);
 	uv_close((uv_handle_t *)&rs->listener, on_handle_closed);
 	uv_close((uv_handle_t *)&rs->timer, on_handle_closed);
 }

@@ -50,11 +50,11 @@ python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[
 expect 1 'no agent at .*dead.sock: Connection refused' -- "$M" members -control "$dir/dead.sock"
 
 # Port taken: the second agent says so and exits 1 before creating its socket.
-"$M" agent -node a -bind 127.0.61.1:7946 -profile local -control "$dir/a.sock" 2>"$dir/a.log" &
+"$M" agent -node a -bind 127.0.61.1:7946 -profile local -control "$dir/a.sock" -route-socket "$dir/a-routes.sock" 2>"$dir/a.log" &
 pids+=($!); disown
 for _ in $(seq 50); do [ -S "$dir/a.sock" ] && break; sleep 0.1; done
 expect 1 'cannot bind 127.0.61.1:7946: address already in use' -- \
-  "$M" agent -node b -bind 127.0.61.1:7946 -profile local -control "$dir/b.sock"
+  "$M" agent -node b -bind 127.0.61.1:7946 -profile local -control "$dir/b.sock" -route-socket "$dir/b-routes.sock"
 expect 1 'another agent is listening' -- \
   "$M" agent -node c -bind 127.0.61.2:7946 -profile local -control "$dir/a.sock"
 expect 1 'no member named ghost' -- "$M" force-leave ghost -control "$dir/a.sock"

@@ -33,7 +33,7 @@ def fail(msg):
 def start(name, ip, join=None):
     sock = os.path.join(D, name + ".sock")
     args = [M, "agent", "-node", name, "-bind", ip + ":7946", "-profile", "local",
-            "-control", sock]
+            "-control", sock, "-route-socket", os.path.join(D, name + "-routes.sock")]
     if join:
         args += ["-join", join]
     p = subprocess.Popen(args, stderr=open(os.path.join(D, name + ".log"), "w"))

@@ -11,7 +11,8 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; for n in a1 a2 a3 a4; do echo "--- $n"; tail -5 "$dir/$n.log"; done; exit 1; }
 
 start() { # name ip [join]
-  local args=(agent -node "$1" -bind "$2:7946" -profile local -control "$dir/$1.sock")
+  local args=(agent -node "$1" -bind "$2:7946" -profile local -control "$dir/$1.sock"
+              -route-socket "$dir/$1-routes.sock")
   [ -n "${3:-}" ] && args+=(-join "$3:7946")
   "$M" "${args[@]}" -tag "name=$1" 2>"$dir/$1.log" &
   pid[$1]=$!

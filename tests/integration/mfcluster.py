@@ -47,6 +47,9 @@ class Agent:
         self.join_addrs = list(join)
         self.extra = list(extra)
         self.control = os.path.join(cluster.dir, name + ".sock")
+        # Every agent's route socket is its own (the default path is per
+        # user); a -route-socket in extra comes later and wins.
+        self.route_socket = os.path.join(cluster.dir, name + "-routes.sock")
         self.logpath = os.path.join(cluster.dir, name + ".log")
         self.proc = None
 
@@ -57,7 +60,8 @@ class Agent:
     def start(self):
         args = [self.cluster.meshfed, "agent", "-node", self.name, "-dc", self.dc,
                 "-bind", self.addr, "-profile", self.profile,
-                "-control", self.control, "-log-level", "debug"]
+                "-control", self.control, "-route-socket", self.route_socket,
+                "-log-level", "debug"]
         if self.key:
             args += ["-encrypt", self.key]
         for j in self.join_addrs:

@@ -29,7 +29,8 @@ class MeshWan(Wan):
     def start_agent(self, host, dc, args=(), config=None):
         """Starts `meshfed agent` on host; config: dict written as -config-file."""
         cmd = [self.meshfed, "agent", "-node", host, "-dc", dc,
-               "-control", self.sock(host), "-log-level", "info"]
+               "-control", self.sock(host), "-log-level", "info",
+               "-route-socket", os.path.join(self.dir, host + "-routes.sock")]
         if config is not None:
             path = os.path.join(self.dir, host + ".json")
             with open(path, "w") as f:
