@@ -94,13 +94,21 @@ int mf_gw_ep_attempt(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 	return 0;
 }
 
+/* The entry of an attempt being reported on: MF_ENOTFOUND when addr has
+ * none, MF_ESTATE when nothing of it is in flight or established. */
+static int reported(struct mf_gw_eps *e, const char *addr, struct mf_gw_ep **ep)
+{
+	if ((*ep = find(e, addr)) == NULL)
+		return MF_ENOTFOUND;
+	return (*ep)->active == 0 ? MF_ESTATE : 0;
+}
+
 int mf_gw_ep_connected(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 {
-	struct mf_gw_ep *ep = find(e, addr);
-	if (ep == NULL)
-		return MF_ENOTFOUND;
-	if (ep->active == 0)
-		return MF_ESTATE;
+	struct mf_gw_ep *ep;
+	int rc = reported(e, addr, &ep);
+	if (rc < 0)
+		return rc;
 	/* Alive: forget the failures and the ejection history. */
 	ep->fails = 0;
 	ep->ejections = 0;
@@ -110,17 +118,14 @@ int mf_gw_ep_connected(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 
 int mf_gw_ep_failed(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 {
-	struct mf_gw_ep *ep = find(e, addr);
-	if (ep == NULL)
-		return MF_ENOTFOUND;
-	if (ep->active == 0)
-		return MF_ESTATE;
+	struct mf_gw_ep *ep;
+	int rc = reported(e, addr, &ep);
+	if (rc < 0)
+		return rc;
 	ep->active--;
 	/* Connects that were in flight when it got ejected fail too: they are
 	 * the same outage and must not eject it again with a doubled time. */
-	if (ejected(ep, now))
-		return 0;
-	if (++ep->fails < e->cfg.fail_threshold)
+	if (ejected(ep, now) || ++ep->fails < e->cfg.fail_threshold)
 		return 0;
 	mf_time_t d = e->cfg.eject_base;
 	for (uint32_t i = 0; i < ep->ejections && d < e->cfg.eject_max; i++)
@@ -135,11 +140,10 @@ int mf_gw_ep_failed(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 
 int mf_gw_ep_closed(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 {
-	struct mf_gw_ep *ep = find(e, addr);
-	if (ep == NULL)
-		return MF_ENOTFOUND;
-	if (ep->active == 0)
-		return MF_ESTATE;
+	struct mf_gw_ep *ep;
+	int rc = reported(e, addr, &ep);
+	if (rc < 0)
+		return rc;
 	ep->active--;
 	return 0;
 }
@@ -254,15 +258,28 @@ int mf_gw_plan_init(struct mf_gw_plan *plan, struct mf_gw_eps *eps, struct mf_rn
 int mf_gw_plan_init_route(struct mf_gw_plan *plan, struct mf_gw_eps *eps, struct mf_rng *rng,
 			  const struct mf_table_route *route)
 {
-	if (plan == NULL || route == NULL)
+	struct mf_gw_hop few[17], *hops = few;
+	int rc;
+
+	if (plan == NULL || route == NULL || (route->alternates == NULL && route->n_alternates > 0))
 		return MF_EINVAL;
-	if (route->status == MF_ROUTE_LOCAL) {
-		int rc = mf_gw_plan_init(plan, eps, rng, false, NULL, 0);
-		plan->why = MF_GW_PLAN_LOCAL;
+	if (route->status == MF_ROUTE_LOCAL || route->status == MF_ROUTE_NO_GATEWAY) {
+		rc = mf_gw_plan_init(plan, eps, rng, false, NULL, 0);
+		plan->why = route->status == MF_ROUTE_LOCAL ? MF_GW_PLAN_LOCAL : MF_GW_PLAN_NO_GATEWAY;
 		return rc;
 	}
-	struct mf_gw_hop hop = {route->next_hop, route->n_endpoints, route->endpoints};
-	return mf_gw_plan_init(plan, eps, rng, route->status == MF_ROUTE_UNREACHABLE, &hop, 1);
+	size_t n = 1 + route->n_alternates;
+	if (n > sizeof few / sizeof few[0] && (hops = calloc(n, sizeof(*hops))) == NULL)
+		return MF_ENOMEM;
+	hops[0] = (struct mf_gw_hop){route->next_hop, route->n_endpoints, route->endpoints};
+	for (size_t i = 0; i < route->n_alternates; i++) {
+		const struct mf_table_alternate *alt = &route->alternates[i];
+		hops[1 + i] = (struct mf_gw_hop){alt->next_hop, alt->n_endpoints, alt->endpoints};
+	}
+	rc = mf_gw_plan_init(plan, eps, rng, route->status == MF_ROUTE_UNREACHABLE, hops, n);
+	if (hops != few)
+		free(hops);
+	return rc;
 }
 
 /* The active count of a candidate (0 when the table has no state for it). */

@@ -125,9 +125,11 @@ struct mf_gw_plan {
  * Returns 0 (plan->why tells if it is empty), MF_ENOMEM, MF_EINVAL. */
 int mf_gw_plan_init(struct mf_gw_plan *plan, struct mf_gw_eps *eps, struct mf_rng *rng,
 		    bool unreachable, const struct mf_gw_hop *hops, size_t n_hops);
-/* The same from a table route: its endpoints, then its alternates'. A
- * local route gives MF_GW_PLAN_LOCAL, an unreachable (or no-gateway) one
- * MF_GW_PLAN_UNREACHABLE (MF_GW_PLAN_NO_GATEWAY). */
+/* The same from a table route: its endpoints, then its alternates' in the
+ * table's order. A local route gives an empty plan with MF_GW_PLAN_LOCAL,
+ * an unreachable one MF_GW_PLAN_UNREACHABLE, a no-gateway one
+ * MF_GW_PLAN_NO_GATEWAY (as does a route whose next hop and alternates
+ * list no gateway at all). */
 int mf_gw_plan_init_route(struct mf_gw_plan *plan, struct mf_gw_eps *eps, struct mf_rng *rng,
 			  const struct mf_table_route *route);
 /* The next candidate at now: 1 and *out set, or 0 when none is left

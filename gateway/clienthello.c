@@ -263,10 +263,10 @@ static int handshake_in(struct mf_ch_reader *r, const uint8_t *p, size_t m, size
 			} else if (r->hs_hdr_len == 4) {
 				r->body_len = (size_t)r->hs_hdr[1] << 16 | (size_t)r->hs_hdr[2] << 8 |
 					      r->hs_hdr[3];
-				/* r->seen counts all m bytes; k of them are in. */
+				/* r->seen does not count p yet: k of it is in. */
 				if (r->body_len < HELLO_MIN)
 					e = MF_CH_BAD_HANDSHAKE;
-				else if (r->seen - m + k + r->body_len > r->limit)
+				else if (r->seen + k + r->body_len > r->limit)
 					e = MF_CH_TOO_LARGE;
 				else if ((r->body = malloc(r->body_len)) == NULL)
 					e = MF_CH_NOMEM;
@@ -316,9 +316,8 @@ int mf_ch_feed(struct mf_ch_reader *r, const uint8_t *p, size_t n, size_t *consu
 			}
 		} else {
 			size_t m = r->rec_left < n - i ? r->rec_left : n - i, used = 0;
-			r->seen += m; /* handshake_in's limit check counts them */
 			rc = handshake_in(r, p + i, m, &used);
-			r->seen -= m - used;
+			r->seen += used;
 			r->rec_left -= used;
 			i += used;
 			if (rc != MF_CH_NEED_MORE)

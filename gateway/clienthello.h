@@ -84,8 +84,9 @@ struct mf_ch_reader {
 	char sni[MF_CH_HOST_MAX + 1]; /* the host_name as sent, NUL-terminated */
 	size_t sni_len;             /* bytes in sni (it may hold a NUL: check len) */
 	uint16_t version;           /* highest version offered: legacy_version,
-				     * or the top of supported_versions (0x0304
-				     * for TLS 1.3), GREASE ignored */
+				     * or, when present, the top of
+				     * supported_versions (0x0304 for TLS 1.3;
+				     * GREASE ignored, 0 if it lists nothing else) */
 };
 
 /* Starts a reader; limit 0 means MF_CH_DEFAULT_LIMIT. */

@@ -84,8 +84,8 @@ int mf_pp2_encode(const struct mf_pp2_header *h, uint8_t *buf, size_t cap)
 	return (int)len;
 }
 
-/* The TLVs of a PROXY header: p[0..n) is the block after the addresses,
- * hdr[0..hdr_len) the whole header (for the CRC). */
+/* The TLVs of a PROXY header hdr[0..hdr_len) (whole, for the CRC), from
+ * hdr[pos], just after the addresses, to its end. */
 static int decode_tlvs(const uint8_t *hdr, size_t hdr_len, size_t pos, struct mf_pp2_header *h)
 {
 	while (pos < hdr_len) {

@@ -367,6 +367,81 @@ static void test_route_status_decides_before_gateways(void)
 	mf_gw_plan_free(&p);
 }
 
+static void test_a_table_route_fails_over_to_its_alternates_in_order(void)
+{
+	struct mf_table_alternate alts[] = {{"dc7", 80.0, 2, EP_X}, {"dc8", 95.0, 1, EP_Y}};
+	struct mf_table_route r = {.target = "dc3", .status = MF_ROUTE_VIA, .next_hop = "dc2",
+				   .n_endpoints = 1, .endpoints = EP_B,
+				   .n_alternates = 2, .alternates = alts};
+	struct mf_gw_plan p;
+	const struct mf_gw_cand *c;
+	char got[256];
+	setup(19);
+	load(EP_X[0].addr, 1);
+	CU_ASSERT_EQUAL_FATAL(mf_gw_plan_init_route(&p, &eps, &rng, &r), 0);
+	CU_ASSERT_EQUAL(drain(&p, T0, got), MF_GW_PLAN_EXHAUSTED);
+	CU_ASSERT_STRING_EQUAL(got, "b1 x2 x1 y1");
+	mf_gw_plan_free(&p);
+	/* the next hop's only gateway ejected: the first candidate is the
+	 * best alternate's, named as such */
+	fail(EP_B[0].addr, 3, T0);
+	CU_ASSERT_EQUAL_FATAL(mf_gw_plan_init_route(&p, &eps, &rng, &r), 0);
+	CU_ASSERT_EQUAL(mf_gw_plan_next(&p, T0, &c), 1);
+	CU_ASSERT_STRING_EQUAL(c->dc, "dc7");
+	CU_ASSERT_EQUAL(c->hop, 1);
+	mf_gw_plan_free(&p);
+	/* a next hop without gateways but with alternates still has a plan */
+	r.n_endpoints = 0;
+	CU_ASSERT_EQUAL_FATAL(mf_gw_plan_init_route(&p, &eps, &rng, &r), 0);
+	CU_ASSERT_EQUAL(drain(&p, T0, got), MF_GW_PLAN_EXHAUSTED);
+	CU_ASSERT_STRING_EQUAL(got, "x2 x1 y1");
+	mf_gw_plan_free(&p);
+}
+
+static void test_a_no_gateway_route_has_no_candidates(void)
+{
+	struct mf_table_alternate alts[] = {{"dc7", 80.0, 2, EP_X}};
+	struct mf_table_route r = {.target = "dc3", .status = MF_ROUTE_NO_GATEWAY, .next_hop = "dc2",
+				   .n_endpoints = 1, .endpoints = EP_B,
+				   .n_alternates = 1, .alternates = alts};
+	struct mf_gw_plan p;
+	const struct mf_gw_cand *c;
+	setup(20);
+	CU_ASSERT_EQUAL(mf_gw_plan_init_route(&p, &eps, &rng, &r), 0);
+	CU_ASSERT_EQUAL(mf_gw_plan_next(&p, T0, &c), 0);
+	CU_ASSERT_EQUAL(p.why, MF_GW_PLAN_NO_GATEWAY);
+	CU_ASSERT_STRING_EQUAL(mf_gw_plan_why_name(p.why), "no-gateway");
+	mf_gw_plan_free(&p);
+}
+
+static void test_many_alternates_are_all_candidates(void)
+{
+	enum { N = 40 };
+	struct mf_table_alternate alts[N];
+	struct mf_table_endpoint eps_[N];
+	char names[N][16], addrs[N][32];
+	for (int i = 0; i < N; i++) {
+		snprintf(names[i], sizeof names[i], "a%d", i);
+		snprintf(addrs[i], sizeof addrs[i], "10.1.%d.1:8443", i);
+		eps_[i] = (struct mf_table_endpoint){names[i], addrs[i]};
+		alts[i] = (struct mf_table_alternate){names[i], 10.0 + i, 1, &eps_[i]};
+	}
+	struct mf_table_route r = {.target = "dc3", .status = MF_ROUTE_VIA, .next_hop = "dc2",
+				   .n_endpoints = 1, .endpoints = EP_B,
+				   .n_alternates = N, .alternates = alts};
+	struct mf_gw_plan p;
+	const struct mf_gw_cand *c;
+	setup(21);
+	CU_ASSERT_EQUAL_FATAL(mf_gw_plan_init_route(&p, &eps, &rng, &r), 0);
+	CU_ASSERT_EQUAL(mf_gw_plan_next(&p, T0, &c), 1);
+	for (int i = 0; i < N; i++) {
+		CU_ASSERT_EQUAL_FATAL(mf_gw_plan_next(&p, T0, &c), 1);
+		CU_ASSERT_STRING_EQUAL(c->gateway, names[i]);
+	}
+	CU_ASSERT_EQUAL(mf_gw_plan_next(&p, T0, &c), 0);
+	mf_gw_plan_free(&p);
+}
+
 static void test_feedback_without_an_attempt_is_refused(void)
 {
 	setup(17);
@@ -421,6 +496,10 @@ int main(void)
 		{"an address is yielded once per plan", test_an_address_is_yielded_once_per_plan},
 		{"a plan outlives the table it was built from", test_a_plan_outlives_the_table_it_was_built_from},
 		{"route status decides before gateways", test_route_status_decides_before_gateways},
+		{"a table route fails over to its alternates in order",
+		 test_a_table_route_fails_over_to_its_alternates_in_order},
+		{"a no-gateway route has no candidates", test_a_no_gateway_route_has_no_candidates},
+		{"many alternates are all candidates", test_many_alternates_are_all_candidates},
 		{"feedback without an attempt is refused", test_feedback_without_an_attempt_is_refused},
 		{"prune keeps only state worth keeping", test_prune_keeps_only_state_worth_keeping},
 	};

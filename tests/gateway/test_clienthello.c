@@ -10,6 +10,7 @@
 
 #include "gateway/clienthello.h"
 #include "gateway/proxy_v2.h"
+#include "gateway/sni.h"
 #include "gossip/rng.h"
 #include "tests/coord/cunit_main.h"
 
@@ -190,6 +191,26 @@ static void test_fixtures_reframed_into_many_records_parse(void)
 			free(re.p);
 		}
 		free(hs.p);
+		free(b.p);
+	}
+}
+
+static void test_the_fixtures_names_are_mesh_names(void)
+{
+	for (size_t i = 0; i < N_FIXTURES; i++) {
+		if (!FIXTURES[i].has_sni)
+			continue;
+		struct buf b = load(FIXTURES[i].file);
+		struct mf_ch_reader r;
+		struct mf_sni_name n;
+		mf_ch_init(&r, 0);
+		CU_ASSERT_EQUAL(mf_ch_feed(&r, b.p, b.n, NULL), MF_CH_DONE);
+		CU_ASSERT_EQUAL(mf_sni_parse(r.sni, r.sni_len, "example.test", &n), 0);
+		CU_ASSERT_STRING_EQUAL(n.subset, FIXTURES[i].records > 1 ? "v2" : "");
+		CU_ASSERT_STRING_EQUAL(n.service, "web");
+		CU_ASSERT_STRING_EQUAL(n.dc, "dc3");
+		CU_ASSERT_EQUAL(mf_sni_parse(r.sni, r.sni_len, "example.org", &n), MF_ENOTFOUND);
+		mf_ch_free(&r);
 		free(b.p);
 	}
 }
@@ -576,6 +597,13 @@ static void test_what_is_not_tls_is_named(void)
 	CU_ASSERT_EQUAL(feed_once(copy((const uint8_t *)MF_PP2_SIG, MF_PP2_SIG_LEN), &r, 0),
 			MF_EUNKNOWN);
 	CU_ASSERT_EQUAL(r.error, MF_CH_PROXY_V2);
+	/* a refusal is final: a valid hello after it changes nothing */
+	struct buf b = load(FIXTURES[0].file);
+	size_t used = 1;
+	CU_ASSERT_EQUAL(mf_ch_feed(&r, b.p, b.n, &used), MF_EUNKNOWN);
+	CU_ASSERT_EQUAL(used, 0);
+	CU_ASSERT_EQUAL(r.error, MF_CH_PROXY_V2);
+	free(b.p);
 	static const uint8_t sslv2[] = {0x80, 0x2e, 0x01, 0x00, 0x02, 0x00, 0x15};
 	CU_ASSERT_EQUAL(feed_once(copy(sslv2, sizeof sslv2), &r, 0), MF_EUNKNOWN);
 	CU_ASSERT_EQUAL(r.error, MF_CH_SSLV2);
@@ -647,6 +675,7 @@ int main(void)
 		{"every fixture parses whole, bytewise and in random splits",
 		 test_every_fixture_parses_whole_bytewise_and_in_random_splits},
 		{"fixtures re-framed into many records parse", test_fixtures_reframed_into_many_records_parse},
+		{"the fixtures' names are mesh names", test_the_fixtures_names_are_mesh_names},
 		{"DONE reports where the hello ends and stays DONE",
 		 test_done_reports_where_the_hello_ends_and_stays_done},
 		{"a hello ending inside a record leaves the rest unconsumed",
