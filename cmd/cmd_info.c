@@ -61,7 +61,9 @@ int mf_cmd_info(int argc, char **argv)
 			     "dropped by cause, probes, suspicions, refutations, health score, "
 			     "member counts, streams and serf glue counters, the pools, routing "
 			     "counters, and the route socket: its subscribers (applied version, "
-			     "update in flight, gateway, pid/uid) and the slowest one's lag.",
+			     "update in flight, gateway, pid/uid) and the slowest one's lag. "
+			     "Pointed at a gateway's -control socket: the gateway's counters "
+			     "(docs/gateway.md).",
 			     flags, 2, argc, argv, &res);
 	if (r >= 0)
 		return r;

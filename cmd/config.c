@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "cmd/config.h"
+#include "cmd/config_file.h"
 
 #define T(field) offsetof(struct mf_pool_timing, field)
 
@@ -385,27 +386,9 @@ static bool is_duration_key(const char *k)
 static int apply_value(struct mf_agent_config *c, const char *key, const json_t *v, char *msg,
 		       size_t cap)
 {
-	char buf[128];
-	if (json_is_string(v))
-		return mf_config_set(c, key, json_string_value(v), msg, cap);
-	if (json_is_integer(v) || json_is_real(v)) {
-		if (is_duration_key(key)) { /* bare numbers are milliseconds */
-			double ms = json_number_value(v);
-			if (!(ms > 0) || ms > 9.2e12) {
-				snprintf(msg, cap, "%g is not a positive number of milliseconds", ms);
-				return MF_EINVAL;
-			}
-			snprintf(buf, sizeof(buf), "%.6fms", ms);
-		} else if (json_is_integer(v)) {
-			snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-		} else {
-			snprintf(msg, cap, "must be an integer");
-			return MF_EINVAL;
-		}
-		return mf_config_set(c, key, buf, msg, cap);
-	}
-	snprintf(msg, cap, "must be a string%s", is_duration_key(key) ? " or a number (ms)" : "");
-	return MF_EINVAL;
+	char buf[64];
+	const char *str = mf_config_json_scalar(v, is_duration_key(key), buf, sizeof(buf), msg, cap);
+	return str ? mf_config_set(c, key, str, msg, cap) : MF_EINVAL;
 }
 
 int mf_config_apply_json(struct mf_agent_config *c, const json_t *root, char *err, size_t errcap)
@@ -468,23 +451,20 @@ int mf_config_apply_json(struct mf_agent_config *c, const json_t *root, char *er
 	return 0;
 }
 
+static int keys_set(void *ctx, const char *key, const char *v, char *msg, size_t cap)
+{
+	return mf_config_set(ctx, key, v, msg, cap);
+}
+
+static int keys_apply_json(void *ctx, const json_t *root, char *msg, size_t cap)
+{
+	return mf_config_apply_json(ctx, root, msg, cap);
+}
+
 int mf_config_load_file(struct mf_agent_config *c, const char *path, char *err, size_t errcap)
 {
-	json_error_t je;
-	char msg[400];
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		if (je.line > 0)
-			snprintf(err, errcap, "config file %s: line %d: %s", path, je.line, je.text);
-		else
-			snprintf(err, errcap, "config file %s: %s", path, je.text);
-		return MF_EINVAL;
-	}
-	int r = mf_config_apply_json(c, root, msg, sizeof(msg));
-	json_decref(root);
-	if (r < 0)
-		snprintf(err, errcap, "config file %s: %s", path, msg);
-	return r;
+	struct mf_config_keys k = {c, keys_set, keys_apply_json};
+	return mf_config_file_load(&k, path, err, errcap);
 }
 
 /* --- command line -----------------------------------------------------------*/
@@ -492,33 +472,9 @@ int mf_config_load_file(struct mf_agent_config *c, const char *path, char *err, 
 int mf_config_parse_args(struct mf_agent_config *c, int argc, char **argv, char *err,
 			 size_t errcap)
 {
-	struct mf_flag_hit hits[256];
-	const char *pos[1];
-	struct mf_flags_result res = {hits, 256, 0, pos, 1, 0};
-	int r = mf_flags_parse(mf_agent_flags, mf_agent_flags_n, argc, argv, &res, err, errcap);
-	if (r != 0)
-		return r;
-	if (res.n_pos > 0) {
-		snprintf(err, errcap, "unexpected argument \"%s\" (agent takes only flags)",
-			 res.pos[0]);
-		return MF_FLAGS_USAGE;
-	}
-	for (size_t i = 0; i < res.n_hits; i++) {
-		if (strcmp(mf_agent_flags[hits[i].index].name, "config-file") == 0 &&
-		    mf_config_load_file(c, hits[i].value, err, errcap) < 0)
-			return MF_EINVAL;
-	}
-	for (size_t i = 0; i < res.n_hits; i++) {
-		const char *name = mf_agent_flags[hits[i].index].name;
-		char msg[256];
-		if (strcmp(name, "config-file") == 0)
-			continue;
-		if (mf_config_set(c, name, hits[i].value, msg, sizeof(msg)) < 0) {
-			snprintf(err, errcap, "-%s: %s", name, msg);
-			return MF_EINVAL;
-		}
-	}
-	return 0;
+	struct mf_config_keys k = {c, keys_set, keys_apply_json};
+	return mf_config_flags_apply(&k, "agent", mf_agent_flags, mf_agent_flags_n, argc, argv, err,
+				     errcap);
 }
 
 void mf_config_timing(const struct mf_agent_config *c, struct mf_pool_timing *t)

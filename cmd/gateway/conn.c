@@ -162,9 +162,10 @@ static void on_connect(uv_connect_t *req, int status)
 		mf_gw_plan_free(&c->plan);
 		c->has_plan = false;
 	}
-	if (mf_gwd_relay_start(c) < 0) {
-		mf_log_warn(&g->log, "connection from %s: cannot start the relay (out of memory)",
-			    c->peer);
+	int r = mf_gwd_relay_start(c);
+	if (r < 0) {
+		mf_log_warn(&g->log, "connection from %s: cannot start the relay: %s", c->peer,
+			    mf_strerror(r));
 		mf_gwd_conn_close(c);
 	}
 }
@@ -393,8 +394,10 @@ static int hello_progress(struct mf_gwd_conn *c)
 			/* A gateway that sends no hop TLV (a plain PROXY sender) has
 			 * made one hop at least. */
 			c->hops_in = h.has_hops ? h.hops : 1;
-			if (h.command == MF_PP2_PROXY)
+			if (h.command == MF_PP2_PROXY) {
 				c->client_addr = h.src;
+				c->client_dst = h.dst;
+			}
 		}
 		c->pp2_done = true;
 	}
@@ -475,6 +478,10 @@ void mf_gwd_on_accept(uv_stream_t *listener, int status)
 	    mf_transport_addr_from_sockaddr((struct sockaddr *)&ss, &c->peer_addr) == 0)
 		mf_addr_format(&c->peer_addr, c->peer, sizeof(c->peer));
 	c->client_addr = c->peer_addr;
+	sl = sizeof(ss);
+	if (uv_tcp_getsockname(&c->down, (struct sockaddr *)&ss, &sl) < 0 ||
+	    mf_transport_addr_from_sockaddr((struct sockaddr *)&ss, &c->client_dst) < 0)
+		c->client_dst.ip_len = 0;
 	if (g->st.active > g->opt.max_conns || g->stopping) {
 		refuse(c, MF_GWD_OVER_LIMIT, "%zu connections open (-max-conns)",
 		       g->opt.max_conns);

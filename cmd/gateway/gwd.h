@@ -131,6 +131,8 @@ struct mf_gwd_conn {
 	char peer[64];              /* "IP:PORT" of down, for log lines */
 	struct mf_addr peer_addr;
 	struct mf_addr client_addr; /* peer_addr, or a trusted PROXY header's source */
+	struct mf_addr client_dst;  /* what the client dialed: our listener, or the
+				     * first gateway's as its PROXY header says */
 	/* hello */
 	uint8_t *buf;               /* everything read from down so far */
 	size_t len, cap;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/config_file.h"
 #include "cmd/gateway/options.h"
 #include "gateway/sni.h"
 
@@ -357,29 +358,12 @@ static bool is_duration_key(const char *k)
 	       strcmp(k, "idle_timeout") == 0;
 }
 
-/* A scalar: strings as given, integers as their digits, bare numbers for
- * durations as milliseconds (the agent's convention). */
 static int apply_scalar(struct mf_gw_options *o, const char *key, const json_t *v, char *msg,
 			size_t cap)
 {
 	char buf[64];
-	if (json_is_string(v))
-		return mf_gw_options_set(o, key, json_string_value(v), msg, cap);
-	if (is_duration_key(key) && json_is_number(v)) {
-		double ms = json_number_value(v);
-		if (!(ms > 0) || ms > 9.2e12) {
-			snprintf(msg, cap, "%g is not a positive number of milliseconds", ms);
-			return MF_EINVAL;
-		}
-		snprintf(buf, sizeof(buf), "%.6fms", ms);
-		return mf_gw_options_set(o, key, buf, msg, cap);
-	}
-	if (json_is_integer(v)) {
-		snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
-		return mf_gw_options_set(o, key, buf, msg, cap);
-	}
-	snprintf(msg, cap, "must be a string%s", is_duration_key(key) ? " or a number (ms)" : "");
-	return MF_EINVAL;
+	const char *str = mf_config_json_scalar(v, is_duration_key(key), buf, sizeof(buf), msg, cap);
+	return str ? mf_gw_options_set(o, key, str, msg, cap) : MF_EINVAL;
 }
 
 /* "listen": "IP:PORT" or ["IP:PORT", ...] */
@@ -469,23 +453,20 @@ int mf_gw_options_apply_json(struct mf_gw_options *o, const json_t *root, char *
 	return 0;
 }
 
+static int keys_set(void *ctx, const char *key, const char *v, char *msg, size_t cap)
+{
+	return mf_gw_options_set(ctx, key, v, msg, cap);
+}
+
+static int keys_apply_json(void *ctx, const json_t *root, char *msg, size_t cap)
+{
+	return mf_gw_options_apply_json(ctx, root, msg, cap);
+}
+
 int mf_gw_options_load_file(struct mf_gw_options *o, const char *path, char *err, size_t errcap)
 {
-	json_error_t je;
-	char msg[400];
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!root) {
-		if (je.line > 0)
-			snprintf(err, errcap, "config file %s: line %d: %s", path, je.line, je.text);
-		else
-			snprintf(err, errcap, "config file %s: %s", path, je.text);
-		return MF_EINVAL;
-	}
-	int r = mf_gw_options_apply_json(o, root, msg, sizeof(msg));
-	json_decref(root);
-	if (r < 0)
-		snprintf(err, errcap, "config file %s: %s", path, msg);
-	return r;
+	struct mf_config_keys k = {o, keys_set, keys_apply_json};
+	return mf_config_file_load(&k, path, err, errcap);
 }
 
 /* --- command line and the whole ---------------------------------------------*/
@@ -543,30 +524,8 @@ int mf_gw_options_finish(struct mf_gw_options *o, char *err, size_t errcap)
 int mf_gw_options_parse_args(struct mf_gw_options *o, int argc, char **argv, char *err,
 			     size_t errcap)
 {
-	struct mf_flag_hit hits[512];
-	const char *pos[1];
-	struct mf_flags_result res = {hits, 512, 0, pos, 1, 0};
-	int r = mf_flags_parse(mf_gw_flags, mf_gw_flags_n, argc, argv, &res, err, errcap);
-	if (r != 0)
-		return r;
-	if (res.n_pos > 0) {
-		snprintf(err, errcap, "unexpected argument \"%s\" (gateway takes only flags)",
-			 res.pos[0]);
-		return MF_FLAGS_USAGE;
-	}
-	for (size_t i = 0; i < res.n_hits; i++)
-		if (strcmp(mf_gw_flags[hits[i].index].name, "config-file") == 0 &&
-		    mf_gw_options_load_file(o, hits[i].value, err, errcap) < 0)
-			return MF_EINVAL;
-	for (size_t i = 0; i < res.n_hits; i++) {
-		const char *name = mf_gw_flags[hits[i].index].name;
-		char msg[300];
-		if (strcmp(name, "config-file") == 0)
-			continue;
-		if (mf_gw_options_set(o, name, hits[i].value, msg, sizeof(msg)) < 0) {
-			snprintf(err, errcap, "-%s: %s", name, msg);
-			return MF_EINVAL;
-		}
-	}
-	return mf_gw_options_finish(o, err, errcap);
+	struct mf_config_keys k = {o, keys_set, keys_apply_json};
+	int r = mf_config_flags_apply(&k, "gateway", mf_gw_flags, mf_gw_flags_n, argc, argv, err,
+				      errcap);
+	return r ? r : mf_gw_options_finish(o, err, errcap);
 }

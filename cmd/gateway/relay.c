@@ -21,7 +21,6 @@
 
 #include "cmd/gateway/gwd.h"
 #include "gateway/proxy_v2.h"
-#include "gossip/transport_internal.h"
 
 struct wreq {
 	uv_write_t req;
@@ -200,12 +199,11 @@ int mf_gwd_relay_start(struct mf_gwd_conn *c)
 	if (c->remote) {
 		struct mf_pp2_header h = {.command = MF_PP2_PROXY, .has_hops = true,
 					  .hops = c->hops_out};
-		struct sockaddr_storage ss;
-		int sl = sizeof(ss);
+		/* The original client and the address it dialed, carried on from
+		 * hop to hop as HAProxy's send-proxy-v2 does. */
 		h.src = c->client_addr;
-		if (uv_tcp_getsockname(&c->up, (struct sockaddr *)&ss, &sl) < 0 ||
-		    mf_transport_addr_from_sockaddr((struct sockaddr *)&ss, &h.dst) < 0 ||
-		    h.dst.ip_len != h.src.ip_len)
+		h.dst = c->client_dst;
+		if (h.dst.ip_len != h.src.ip_len || h.src.ip_len == 0)
 			h.command = MF_PP2_LOCAL; /* no addresses: only the hop count */
 		int len = mf_pp2_encode(&h, pp2, sizeof(pp2));
 		if (len < 0)

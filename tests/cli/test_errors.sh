@@ -10,19 +10,8 @@ cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf 
 trap cleanup EXIT
 fail=0
 
-# expect RC PATTERN -- CMD...: exit code RC, exactly one stderr line matching PATTERN.
-expect() {
-  local rc=$1 pat=$2; shift 3
-  "$@" >"$dir/out" 2>"$dir/err"
-  local got=$? lines
-  lines=$(wc -l <"$dir/err")
-  if [ "$got" -ne "$rc" ] || [ "$lines" -ne 1 ] || ! grep -qE -- "$pat" "$dir/err"; then
-    echo "FAIL: $* -> rc $got (want $rc), $lines stderr lines (want 1): $(cat "$dir/err")"
-    fail=1
-  else
-    echo "ok: $* -> rc $got: $(cat "$dir/err")"
-  fi
-}
+# shellcheck source=expect.sh
+. "$(dirname "$0")/expect.sh"
 
 expect 2 'unknown flag -bogus' -- "$M" agent -bogus
 expect 2 'needs a value' -- "$M" agent -node

@@ -12,19 +12,8 @@ trap cleanup EXIT
 fail=0
 TD=(-trust-domain example.test -listen 127.0.69.1:8443 -route-socket "$dir/none.sock")
 
-# expect RC PATTERN -- CMD...: exit code RC, exactly one stderr line matching PATTERN.
-expect() {
-  local rc=$1 pat=$2; shift 3
-  timeout 10 "$@" >"$dir/out" 2>"$dir/err"
-  local got=$? lines
-  lines=$(wc -l <"$dir/err")
-  if [ "$got" -ne "$rc" ] || [ "$lines" -ne 1 ] || ! grep -qE -- "$pat" "$dir/err"; then
-    echo "FAIL: $* -> rc $got (want $rc), $lines stderr lines (want 1): $(cat "$dir/err")"
-    fail=1
-  else
-    echo "ok: $* -> rc $got: $(cat "$dir/err")"
-  fi
-}
+# shellcheck source=expect.sh
+. "$(dirname "$0")/expect.sh"
 
 expect 2 'gateway: unknown flag -bogus' -- "$M" gateway -bogus
 expect 2 'flag -listen needs a value' -- "$M" gateway -listen

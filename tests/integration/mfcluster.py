@@ -57,7 +57,8 @@ class Agent:
     def addr(self):
         return "%s:%d" % (self.ip, PORT)
 
-    def start(self):
+    def command(self):
+        """The command line start() runs (subclasses run other subcommands)."""
         args = [self.cluster.meshfed, "agent", "-node", self.name, "-dc", self.dc,
                 "-bind", self.addr, "-profile", self.profile,
                 "-control", self.control, "-route-socket", self.route_socket,
@@ -66,7 +67,10 @@ class Agent:
             args += ["-encrypt", self.key]
         for j in self.join_addrs:
             args += ["-join", j]
-        args += self.extra
+        return args + self.extra
+
+    def start(self):
+        args = self.command()
         if os.path.exists(self.control):
             os.unlink(self.control)
         self.logf = open(self.logpath, "ab")
@@ -99,6 +103,16 @@ class Agent:
 
     def info(self):
         return json.loads(self.ctl("info", "-format", "json").stdout)
+
+    def routes(self):
+        """The table, from `meshfed routes -format json`."""
+        return json.loads(self.ctl("routes", "-format", "json").stdout)
+
+    def route(self, target):
+        for r in self.routes()["routes"]:
+            if r["target"] == target:
+                return r
+        return None
 
     def status_of(self, name):
         m = self.members().get(name)

@@ -10,14 +10,13 @@ Everything binds 127.0.0.0/8 only.
 
 import json
 import os
-import signal
 import socket
 import ssl
 import subprocess
 import threading
 import time
 
-from mfcluster import Failure, check, wait_for
+from mfcluster import Agent, Failure, check
 
 TD = "example.test"
 
@@ -26,53 +25,30 @@ def sni(service, dc, td=TD):
     return "%s.%s.internal.%s" % (service if "." in service else service + ".default", dc, td)
 
 
-class Gateway:
-    """One `meshfed gateway` process."""
+class Gateway(Agent):
+    """One `meshfed gateway` process (an Agent for start, ctl, info, kill and
+    tail: the control socket speaks the same protocol)."""
 
     def __init__(self, cluster, name, ip, dc, route_socket, port=8443, services=(),
                  extra=()):
-        self.cluster = cluster
-        self.name = name
-        self.ip = ip
+        super().__init__(cluster, name, ip, dc=dc, extra=extra)
         self.port = port
-        self.dc = dc
         self.route_socket = route_socket
         self.services = list(services)
-        self.extra = list(extra)
-        self.control = os.path.join(cluster.dir, name + ".sock")
-        self.logpath = os.path.join(cluster.dir, name + ".log")
-        self.proc = None
+        cluster.agents.append(self)  # killed and tailed with the agents
 
     @property
     def addr(self):
         return "%s:%d" % (self.ip, self.port)
 
-    def start(self):
+    def command(self):
         args = [self.cluster.meshfed, "gateway", "-name", self.name, "-dc", self.dc,
                 "-listen", self.addr, "-trust-domain", TD,
                 "-route-socket", self.route_socket, "-control", self.control,
                 "-log-level", "debug"]
         for s in self.services:
             args += ["-service", s]
-        args += self.extra
-        if os.path.exists(self.control):
-            os.unlink(self.control)
-        self.logf = open(self.logpath, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
-        wait_for(lambda: os.path.exists(self.control) or self.proc.poll() is not None,
-                 10, "%s control socket" % self.name)
-        check(self.proc.poll() is None,
-              "%s exited at start (rc %s): %s" % (self.name, self.proc.returncode, self.tail()))
-        self.cluster.agents.append(self)  # killed and tailed with the agents
-        return self
-
-    def info(self):
-        r = subprocess.run([self.cluster.meshfed, "info", "-format", "json",
-                            "-control", self.control], capture_output=True, text=True,
-                           timeout=10)
-        if r.returncode != 0:
-            raise Failure("meshfed info on %s failed: %s" % (self.name, r.stderr.strip()))
-        return json.loads(r.stdout)
+        return args + self.extra
 
     def outcomes(self):
         return self.info()["outcomes"]
@@ -80,23 +56,6 @@ class Gateway:
     def log_text(self):
         with open(self.logpath, "rb") as f:
             return f.read()
-
-    def tail(self, n=15):
-        try:
-            with open(self.logpath, "rb") as f:
-                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
-        except OSError:
-            return ""
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
 
 class TestCA:
@@ -166,6 +125,23 @@ class EchoServer:
         self.sock.close()
 
 
+def hello_bytes(name):
+    """A real TLS ClientHello for SNI `name` (Python's ssl over a memory
+    BIO), to send by hand."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    out = ssl.MemoryBIO()
+    obj = ctx.wrap_bio(ssl.MemoryBIO(), out, server_hostname=name)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    data = out.read()
+    check(data[:1] == b"\x16", "a TLS handshake record")
+    return data
+
+
 def tls_client(gateway_addr, name, ca, timeout=10):
     """A verified TLS connection to `name` through a gateway."""
     ctx = ssl.create_default_context(cafile=ca)
@@ -178,32 +154,24 @@ def tls_client(gateway_addr, name, ca, timeout=10):
         raise
 
 
-def echo_roundtrip(gateway_addr, name, ca, payload, timeout=60):
-    """Sends payload over TLS through the gateway (a writer thread, so the
-    echo can flow back meanwhile) and returns what came back."""
+def echo_roundtrip(gateway_addr, name, ca, payload, timeout=60, chunk=65536):
+    """Sends payload over TLS through the gateway and returns what came
+    back, chunk by chunk in lock-step (one thread: an SSL socket must not be
+    read and written from two threads at once)."""
     s = tls_client(gateway_addr, name, ca, timeout=timeout)
     got = bytearray()
-    err = []
-
-    def writer():
-        try:
-            s.sendall(payload)
-        except OSError as e:
-            err.append(e)
-
-    w = threading.Thread(target=writer, daemon=True)
-    w.start()
     try:
-        while len(got) < len(payload):
-            chunk = s.recv(min(1 << 20, len(payload) - len(got)))
-            if not chunk:
-                break
-            got += chunk
+        for off in range(0, len(payload), chunk):
+            part = payload[off:off + chunk]
+            s.sendall(part)
+            want = len(got) + len(part)
+            while len(got) < want:
+                d = s.recv(want - len(got))
+                if not d:
+                    return bytes(got)
+                got += d
     finally:
-        w.join(timeout)
         s.close()
-    if err:
-        raise err[0]
     return bytes(got)
 
 
@@ -348,8 +316,9 @@ class FakeRouteSocket:
         self.sock.close()
 
 
-def fake_route(dc, target, next_hop, gateways):
-    """A route object as `meshfed routes -format json` prints it."""
+def fake_route(dc, target, next_hop, gateways, alternates=()):
+    """A route object as `meshfed routes -format json` prints it;
+    alternates: (next_hop, [(name, addr), ...]) best first."""
     if target == dc:
         return {"target": dc, "status": "local", "next_hop": None, "distance_ms": 0,
                 "path": [dc], "mode": "multi-hop", "down": False, "gateways": []}
@@ -357,4 +326,7 @@ def fake_route(dc, target, next_hop, gateways):
             "next_hop": next_hop, "distance_ms": 1.0,
             "path": [dc, next_hop] + ([target] if next_hop != target else []),
             "mode": "multi-hop", "down": False,
-            "gateways": [{"name": n, "addr": a} for n, a in gateways]}
+            "gateways": [{"name": n, "addr": a} for n, a in gateways],
+            "alternates": [{"next_hop": h, "distance_ms": 2.0 + k,
+                            "gateways": [{"name": n, "addr": a} for n, a in gws]}
+                           for k, (h, gws) in enumerate(alternates)]}

@@ -22,14 +22,11 @@ BOUND_S = 40  # local profile: up to two Lifeguard suspicion timeouts (~11 s eac
 
 
 def routes(agent):
-    return json.loads(agent.ctl("routes", "-format", "json").stdout)
+    return agent.routes()
 
 
 def route(agent, target):
-    for r in routes(agent)["routes"]:
-        if r["target"] == target:
-            return r
-    return None
+    return agent.route(target)
 
 
 def shape(agent):
