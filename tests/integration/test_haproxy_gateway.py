@@ -157,7 +157,6 @@ def main(cluster_factory):
     c = cluster_factory(41)
     ip = c.ip
     gw1, gw3, gw3b = ip(11) + ":8443", ip(13) + ":8443", ip(14) + ":8443"
-    rsock = {dc: os.path.join(c.dir, dc + "-routes.sock") for dc in ("dc1", "dc2", "dc3")}
 
     # --- three agents in a line ---
     def conf(name, areas, gateways):
@@ -174,15 +173,12 @@ def main(cluster_factory):
              ("d3", "dc3", 3, [a23(3)], [{"name": "dc3-gw", "wan": gw3}])]
     agents = {}
     for name, dc, i, areas, gws in specs:
-        agents[dc] = c.agent(name, i, dc=dc, extra=["-config-file", conf(name, areas, gws),
-                                                    "-route-socket", rsock[dc]]).start()
+        agents[dc] = c.agent(name, i, dc=dc, extra=["-config-file", conf(name, areas, gws)]).start()
+    rsock = {dc: a.route_socket for dc, a in agents.items()}
     fake1, fake3, fake3b = FakeGateway(gw1), FakeGateway(gw3), FakeGateway(gw3b)
 
-    def routes(dc):
-        return json.loads(agents[dc].ctl("routes", "-format", "json").stdout)
-
-    def route(dc, target):
-        return next((r for r in routes(dc)["routes"] if r["target"] == target), None)
+    routes = lambda dc: agents[dc].routes()
+    route = lambda dc, target: agents[dc].route(target)
 
     wait_for(lambda: (route("dc2", "dc1") or {}).get("gateways") and
              (route("dc2", "dc3") or {}).get("gateways"), 60,

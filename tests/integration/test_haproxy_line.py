@@ -71,18 +71,13 @@ def main(cluster_factory):
     specs = [("d2", "dc2", 1, [a12(1, []), a23(1, [])]),
              ("d1", "dc1", 0, [a12(0, ["%s:7946" % ip(1)])]),
              ("d3", "dc3", 2, [a23(2, ["%s:7947" % ip(1)])])]
-    ag, rsock = {}, {}
-    for name, dc, i, areas in specs:
-        rsock[dc] = os.path.join(c.dir, name + "-routes.sock")
-        ag[dc] = c.agent(name, i, dc=dc, extra=["-config-file", conf(name, areas),
-                                                 "-route-socket", rsock[dc]]).start()
-
-    def routes(dc):
-        return json.loads(ag[dc].ctl("routes", "-format", "json").stdout)
+    ag = {dc: c.agent(name, i, dc=dc, extra=["-config-file", conf(name, areas)]).start()
+          for name, dc, i, areas in specs}
+    rsock = {dc: a.route_socket for dc, a in ag.items()}
+    routes = lambda dc: ag[dc].routes()
 
     def gw_addrs(dc, target):
-        r = next((r for r in routes(dc)["routes"] if r["target"] == target), None) or {}
-        return sorted(g["addr"] for g in r.get("gateways") or [])
+        return sorted(g["addr"] for g in (ag[dc].route(target) or {}).get("gateways") or [])
 
     ca = TestCA(c.dir)
     cert, key = ca.server_cert("dc3-services", [sni("web", "dc3"), sni("echo", "dc3")])
