@@ -124,7 +124,10 @@ int mf_cmd_haproxy(int argc, char **argv)
 	mf_log_info(&log, "meshfed haproxy: gateway %s, HAProxy admin socket %s, map %s, slots %s<N>",
 		    o.gw.name, o.sync.admin, o.sync.map_file, o.sync.slot_prefix);
 	r = mf_hap_run(&o);
-	mf_log_error(&log, "meshfed haproxy: stopping: %s", mf_strerror(r));
+	if (r < 0)
+		mf_log_error(&log, "meshfed haproxy: stopping: %s", mf_strerror(r));
+	else
+		code = MF_EXIT_OK;
 	mf_hap_sync_free(&o.sync);
 out:
 	for (size_t i = 0; i < o.gw.n_tags; i++) {

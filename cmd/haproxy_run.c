@@ -1,9 +1,11 @@
 /* cmd/haproxy_run.c — see cmd/haproxy_run.h. */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -233,12 +235,43 @@ static int on_readable(struct loop *l)
 	return 0;
 }
 
+/* SIGTERM and SIGINT as a file descriptor the loop polls (no handler, no
+ * global flag). */
+static int signals_fd(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
+		return -1;
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Stops: tells the agent the gateway is not healthy any more (it is
+ * withdrawn at once instead of after 15 s of silence). */
+static void on_signal(struct loop *l, int sfd)
+{
+	struct signalfd_siginfo si;
+	ssize_t n = read(sfd, &si, sizeof(si));
+	mf_log_info(l->log, "meshfed haproxy: stopping on %s; HAProxy keeps table version %llu",
+		    n == (ssize_t)sizeof(si) ? strsignal((int)si.ssi_signo) : "a signal",
+		    (unsigned long long)l->rp.table.version);
+	l->alive = false;
+	if (l->fd >= 0)
+		(void)send_health(l);
+}
+
 int mf_hap_run(struct mf_hap_opts *o)
 {
 	struct loop l = {.o = o, .log = o->sync.log, .fd = -1, .backoff = BACKOFF_MIN_MS};
 	mf_rp_client_init(&l.rp);
 	long long next_tick = 0;
-	int r = 0;
+	int r = 0, sfd = signals_fd();
+	if (sfd < 0) {
+		mf_log_error(l.log, "signalfd: %s", strerror(errno));
+		r = MF_EIO;
+	}
 	while (r == 0) {
 		long long now = now_ms();
 		if (now >= next_tick) {
@@ -264,15 +297,20 @@ int mf_hap_run(struct mf_hap_opts *o)
 		long long until = next_tick;
 		if (l.fd < 0 && l.next_connect < until)
 			until = l.next_connect;
-		struct pollfd p = {l.fd, POLLIN, 0};
-		int n = poll(&p, l.fd >= 0 ? 1 : 0, (int)(until - now));
+		struct pollfd p[2] = {{sfd, POLLIN, 0}, {l.fd, POLLIN, 0}}; /* fd -1: ignored */
+		int n = poll(p, 2, (int)(until - now));
 		if (n < 0 && errno != EINTR) {
 			mf_log_error(l.log, "poll: %s", strerror(errno));
 			r = MF_EIO;
-		} else if (n > 0) {
+		} else if (n > 0 && p[0].revents) {
+			on_signal(&l, sfd);
+			break;
+		} else if (n > 0 && p[1].revents) {
 			r = on_readable(&l);
 		}
 	}
+	if (sfd >= 0)
+		close(sfd);
 	if (l.fd >= 0)
 		close(l.fd);
 	free(l.buf);

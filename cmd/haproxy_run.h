@@ -10,7 +10,8 @@
  * within one interval). Each snapshot or delta from the agent is applied,
  * pushed to HAProxy, then acknowledged. When the agent goes away, HAProxy
  * keeps the last table and the loop reconnects with backoff (100 ms doubling
- * to 5 s), resuming from the version it holds. Runs until killed.
+ * to 5 s), resuming from the version it holds. SIGTERM or SIGINT stop
+ * it: a last health report says not ok, HAProxy keeps its state.
  */
 #ifndef MF_CMD_HAPROXY_RUN_H
 #define MF_CMD_HAPROXY_RUN_H
@@ -27,7 +28,7 @@ struct mf_hap_opts {
 	int interval_ms;
 };
 
-/* Returns only on a fatal error (out of memory): MF_ENOMEM. */
+/* Returns 0 after SIGTERM/SIGINT, or a fatal error (MF_ENOMEM, MF_EIO). */
 int mf_hap_run(struct mf_hap_opts *o);
 
 #endif

@@ -227,6 +227,8 @@ def main(cluster_factory):
                   "dc1's route to %s lists dc2-haproxy at %s: %r" % (tgt, hp.wan, gws))
         return True
     t = wait_for(registered, 30, "dc2-haproxy among dc1's next-hop gateways", interval=0.5)
+    hap_gone = lambda: all(g["name"] != "dc2-haproxy" for tgt in ("dc2", "dc3")
+                           for g in (route("dc1", tgt) or {}).get("gateways") or [])
     log("ok: HAProxy registered: among dc1's gateways for dc2 and dc3 after %.1fs" % t)
 
     # --- a route change without a reload ---
@@ -258,6 +260,12 @@ def main(cluster_factory):
     wait_for(in_line, 30, "HAProxy in line after the restart")
     log("ok: HAProxy restarted: map from the file at once, servers back after %.1fs" % t)
     check(sync.alive(), "meshfed haproxy still runs: %s" % sync.tail())
+    sync.proc.send_signal(signal.SIGTERM)
+    rc = sync.proc.wait(10)
+    check(rc == 0, "meshfed haproxy exits 0 on SIGTERM (ASan: no leak): %s\n%s" % (rc, sync.tail()))
+    wait_for(lambda: hap_gone(), 10, "dc2-haproxy withdrawn from dc1's routes once it stopped",
+             interval=0.5)
+    log("ok: meshfed haproxy stops on SIGTERM (exit 0), HAProxy withdrawn from dc1's routes")
     lines = sync.log_lines()
     check(not [l for l in lines if "refused" in l], "HAProxy refused no command: %s" % sync.tail())
     print("\n".join(l for l in lines if "haproxy:" in l or "route socket:" in l))
