@@ -38,6 +38,7 @@ int mf_cmd_rtt(int argc, char **argv);
 int mf_cmd_coords(int argc, char **argv);
 int mf_cmd_routes(int argc, char **argv);
 int mf_cmd_gateway(int argc, char **argv);
+int mf_cmd_haproxy(int argc, char **argv);
 
 void mf_cli_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
