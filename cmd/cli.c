@@ -46,6 +46,14 @@ void mf_cli_control_path(const char *flag_value, char *buf, size_t cap)
 		mf_config_default_control(buf, cap);
 }
 
+void mf_cli_route_socket_path(const char *flag_value, char *buf, size_t cap)
+{
+	if (flag_value && *flag_value)
+		snprintf(buf, cap, "%s", flag_value);
+	else
+		mf_config_default_route_socket(buf, cap);
+}
+
 int mf_cli_call(const char *sub, const char *control, const json_t *req, int timeout_ms,
 		json_t **resp)
 {

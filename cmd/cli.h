@@ -38,6 +38,7 @@ int mf_cmd_rtt(int argc, char **argv);
 int mf_cmd_coords(int argc, char **argv);
 int mf_cmd_routes(int argc, char **argv);
 int mf_cmd_gateway(int argc, char **argv);
+int mf_cmd_haproxy(int argc, char **argv);
 
 void mf_cli_error(const char *sub, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -49,6 +50,10 @@ int mf_cli_parse(const char *sub, const char *usage, const char *summary,
 
 /* -control value, else $MESHFED_CONTROL, else /tmp/meshfed-<uid>.sock. */
 void mf_cli_control_path(const char *flag_value, char *buf, size_t cap);
+
+/* -route-socket value, else the agent's default route socket
+ * ($MESHFED_ROUTE_SOCKET, else /tmp/meshfed-<uid>-routes.sock). */
+void mf_cli_route_socket_path(const char *flag_value, char *buf, size_t cap);
 
 /* One request/response; on failure prints the error line and returns 1. */
 int mf_cli_call(const char *sub, const char *control, const json_t *req, int timeout_ms,

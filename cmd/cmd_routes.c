@@ -1,16 +1,24 @@
-/* cmd/cmd_routes.c — `meshfed routes`: the agent's next-hop table. */
+/* cmd/cmd_routes.c — `meshfed routes`: the agent's next-hop table, once
+ * (control socket) or as it changes (-watch: the route socket,
+ * cmd/routes_watch.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cli.h"
 #include "cmd/control_client.h"
+#include "cmd/routes_watch.h"
 #include "gossip/err.h"
 #include "routing/table_format.h"
 
 static const struct mf_flag flags[] = {
 	{"format", "table|json|dot", "output format (default table; dot: Graphviz DC graph)"},
 	{"control", "PATH", "agent's control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
+	{"watch", NULL, "subscribe to the route socket and print every new version until "
+			"interrupted (table or json); exit 1 when the agent goes away"},
+	{"route-socket", "PATH", "with -watch: the agent's route socket (default "
+				 "$MESHFED_ROUTE_SOCKET or /tmp/meshfed-UID-routes.sock)"},
 };
 
 int mf_cmd_routes(int argc, char **argv)
@@ -22,7 +30,11 @@ int mf_cmd_routes(int argc, char **argv)
 			     "Shows this DC's next-hop table as the agent computed it: per target "
 			     "DC its status (local, direct, via, unreachable), next hop, distance, "
 			     "DC path, mode and the next hop's gateways. -format dot draws the DC "
-			     "graph with link distances and the chosen next hops in red.",
+			     "graph with link distances and the chosen next hops in red. -watch "
+			     "subscribes to the agent's route socket (docs/route-socket.md) and "
+			     "prints the table, then every new version: -format json one table "
+			     "object per line, -format table a header line naming the version "
+			     "and the table redrawn.",
 			     flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &res);
 	if (r >= 0)
 		return r;
@@ -31,7 +43,8 @@ int mf_cmd_routes(int argc, char **argv)
 		return MF_EXIT_USAGE;
 	}
 	enum mf_table_format fmt = MF_TABLE_TEXT;
-	const char *control = NULL;
+	const char *control = NULL, *route_socket = NULL;
+	bool watch = false;
 	for (size_t i = 0; i < res.n_hits; i++) {
 		const char *name = flags[hits[i].index].name, *v = hits[i].value;
 		if (strcmp(name, "format") == 0) {
@@ -41,9 +54,26 @@ int mf_cmd_routes(int argc, char **argv)
 				mf_cli_error("routes", "-format: \"%s\" is not table, json or dot", v);
 				return MF_EXIT_FAIL;
 			}
+		} else if (strcmp(name, "watch") == 0) {
+			watch = true;
+		} else if (strcmp(name, "route-socket") == 0) {
+			route_socket = v;
 		} else {
 			control = v;
 		}
+	}
+	if (route_socket && !watch) {
+		mf_cli_error("routes", "-route-socket is for -watch");
+		return MF_EXIT_USAGE;
+	}
+	if (watch) {
+		if (fmt == MF_TABLE_DOT) {
+			mf_cli_error("routes", "-watch prints table or json, not dot");
+			return MF_EXIT_USAGE;
+		}
+		char rpath[4096];
+		mf_cli_route_socket_path(route_socket, rpath, sizeof(rpath));
+		return mf_routes_watch(rpath, fmt);
 	}
 	json_t *req = json_pack("{s:s}", "cmd", "routes"), *resp;
 	char path[4096];

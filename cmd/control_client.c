@@ -36,13 +36,13 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-static int connect_to(const char *path, char *err, size_t errcap)
+int mf_ctl_connect(const char *path, const char *flag, char *err, size_t errcap)
 {
 	struct sockaddr_un sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errcap, "control socket path is longer than %zu bytes: %s",
+		snprintf(err, errcap, "socket path is longer than %zu bytes: %s",
 			 sizeof(sa.sun_path) - 1, path);
 		return -1;
 	}
@@ -55,9 +55,12 @@ static int connect_to(const char *path, char *err, size_t errcap)
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
 		close(fd);
-		snprintf(err, errcap, "no agent at %s: %s", path,
-			 e == ENOENT ? "no such socket (is `meshfed agent` running? see -control)"
-				     : strerror(e));
+		if (e == ENOENT)
+			snprintf(err, errcap,
+				 "no agent at %s: no such socket (is `meshfed agent` running? see -%s)",
+				 path, flag);
+		else
+			snprintf(err, errcap, "no agent at %s: %s", path, strerror(e));
 		return -1;
 	}
 	return fd;
@@ -67,7 +70,7 @@ int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **re
 		size_t errcap)
 {
 	long long deadline = now_ms() + timeout_ms;
-	int fd = connect_to(path, err, errcap);
+	int fd = mf_ctl_connect(path, "control", err, errcap);
 	if (fd < 0)
 		return MF_EIO;
 	char *line = json_dumps(req, JSON_COMPACT);

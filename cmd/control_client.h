@@ -20,4 +20,9 @@
 int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **resp, char *err,
 		size_t errcap);
 
+/* A connected blocking AF_UNIX stream socket (close-on-exec) to `path`, or
+ * -1 with one line in err; `flag` names the flag that sets the path
+ * ("control"), for the hint when there is no socket. */
+int mf_ctl_connect(const char *path, const char *flag, char *err, size_t errcap);
+
 #endif

@@ -233,6 +233,25 @@ class Cluster:
                 print("---- tail of %s ----\n%s" % (a.name, a.tail()), file=sys.stderr)
 
 
+def demo_line(cluster, base=0):
+    """The demo's three-DC line of network areas (scripts/demo): area a12
+    (dc1+dc2, port 7946) and area a23 (dc2+dc3, port 7947), two servers per
+    DC at cluster.ip(base + 0..5), no WAN pool. Returns
+    [(suffix, dc, index, areas)], suffix "1a", "1b", "2a", ... and areas the
+    config file's `areas` for that server; the first dc2 server (2a) is the
+    seed of both areas, so start it before the others join."""
+    ip = lambda i: cluster.ip(base + i)
+    a12 = lambda i, join: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
+                           "join": join}
+    a23 = lambda i, join: {"name": "a23", "peers": ["dc2", "dc3"], "bind": "%s:7947" % ip(i),
+                           "join": join}
+    seed12, seed23 = ["%s:7946" % ip(2)], ["%s:7947" % ip(2)]
+    return [("1a", "dc1", 0, [a12(0, seed12)]), ("1b", "dc1", 1, [a12(1, seed12)]),
+            ("2a", "dc2", 2, [a12(2, []), a23(2, [])]),
+            ("2b", "dc2", 3, [a12(3, seed12), a23(3, seed23)]),
+            ("3a", "dc3", 4, [a23(4, seed23)]), ("3b", "dc3", 5, [a23(5, seed23)])]
+
+
 def wait_for(pred, timeout, what, interval=0.1):
     """Polls pred until true; returns seconds taken, raises Failure on timeout."""
     t0 = time.monotonic()

@@ -16,7 +16,7 @@ import os
 import signal
 import time
 
-from mfcluster import check, log, run, wait_for
+from mfcluster import check, demo_line, log, run, wait_for
 
 BOUND_S = 40  # local profile: up to two Lifeguard suspicion timeouts (~11 s each)
 
@@ -44,28 +44,13 @@ def build(c, transit_dc2=True, base=0):
             json.dump(cfg, f)
         return path
 
-    ip = lambda i: c.ip(base + i)
-    a12 = lambda i, join: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
-                           "join": join}
-    a23 = lambda i, join: {"name": "a23", "peers": ["dc2", "dc3"], "bind": "%s:7947" % ip(i),
-                           "join": join}
-    seed12, seed23 = ["%s:7946" % ip(2)], ["%s:7947" % ip(2)]
-    specs = [
-        ("d1a", "dc1", 0, [a12(0, seed12)], True, []),
-        ("d1b", "dc1", 1, [a12(1, seed12)], True, []),
-        ("d2a", "dc2", 2, [a12(2, []), a23(2, [])], transit_dc2,
-         [{"name": "dc2-gw", "lan": "10.2.0.1:8443", "wan": "192.0.2.2:8443",
-           "tagged": {"dc:dc1": "198.51.100.2:8443"}}]),
-        ("d2b", "dc2", 3, [a12(3, seed12), a23(3, seed23)], transit_dc2, []),
-        ("d3a", "dc3", 4, [a23(4, seed23)], True, []),
-        ("d3b", "dc3", 5, [a23(5, seed23)], True, []),
-    ]
+    gw2 = [{"name": "dc2-gw", "lan": "10.2.0.1:8443", "wan": "192.0.2.2:8443",
+            "tagged": {"dc:dc1": "198.51.100.2:8443"}}]
+    specs = [("d" + suffix, dc, i, areas, transit_dc2 if dc == "dc2" else True,
+              gw2 if dc == "dc2" else [])
+             for suffix, dc, i, areas in demo_line(c, base)]
     out = {}
-    for name, dc, i, areas, transit, gws in specs:
-        gw = gws
-        if dc == "dc2" and not gws:
-            gw = [{"name": "dc2-gw", "lan": "10.2.0.1:8443", "wan": "192.0.2.2:8443",
-                   "tagged": {"dc:dc1": "198.51.100.2:8443"}}]
+    for name, dc, i, areas, transit, gw in specs:
         path = conf(name + ("" if base == 0 else "-t"), dc, areas, transit, gw)
         a = c.agent(name + ("" if base == 0 else "t"), base + i, dc=dc,
                     extra=["-config-file", path]).start()

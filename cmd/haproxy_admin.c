@@ -1,0 +1,126 @@
+/* cmd/haproxy_admin.c — see cmd/haproxy_admin.h. */
+#define _GNU_SOURCE /* strcasestr */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "cmd/haproxy_admin.h"
+#include "gossip/err.h"
+
+/* A blocking socket whose every send, recv and connect gives up after
+ * timeout_ms without progress (SO_SNDTIMEO also bounds a Unix connect
+ * waiting on a full backlog). */
+static int admin_connect(const char *path, int timeout_ms, char *err, size_t errcap)
+{
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errcap, "admin socket path is longer than %zu bytes: %s",
+			 sizeof(sa.sun_path) - 1, path);
+		return -1;
+	}
+	memcpy(sa.sun_path, path, strlen(path));
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		snprintf(err, errcap, "socket: %s", strerror(errno));
+		return -1;
+	}
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int e = errno;
+		close(fd);
+		snprintf(err, errcap, "no HAProxy admin socket at %s: %s", path,
+			 e == ENOENT ? "no such socket (is HAProxy running with `stats socket ... "
+				       "level admin`? see -admin)"
+				     : strerror(e == EAGAIN || e == EINPROGRESS ? ETIMEDOUT : e));
+		return -1;
+	}
+	return fd;
+}
+
+int mf_hap_admin_call(const char *path, const char *cmd, int timeout_ms, char **out, size_t *len,
+		      char *err, size_t errcap)
+{
+	*out = NULL;
+	*len = 0;
+	int fd = admin_connect(path, timeout_ms, err, errcap);
+	if (fd < 0)
+		return MF_EIO;
+	int rc = MF_EIO;
+	char *line = NULL, *buf = NULL;
+	size_t n = strlen(cmd) + 1, off = 0, cap = 0, got = 0;
+	if (!(line = malloc(n + 1))) {
+		rc = MF_ENOMEM;
+		goto out;
+	}
+	snprintf(line, n + 1, "%s\n", cmd);
+	while (off < n) {
+		ssize_t w = send(fd, line + off, n - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			snprintf(err, errcap, "writing \"%s\" to HAProxy at %s: %s", cmd, path,
+				 errno == EAGAIN ? "timed out" : strerror(errno));
+			goto out;
+		}
+		off += (size_t)w;
+	}
+	for (;;) {
+		if (cap - got < 4096) {
+			if (cap >= MF_HAP_ADMIN_MAX_ANSWER) {
+				snprintf(err, errcap, "HAProxy's answer to \"%s\" is too large", cmd);
+				goto out;
+			}
+			cap = cap ? 2 * cap : 16384;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				rc = MF_ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		ssize_t r = recv(fd, buf + got, cap - got - 1, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			snprintf(err, errcap, "no answer from HAProxy at %s to \"%s\" %s", path, cmd,
+				 errno == EAGAIN ? "in time" : strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*len = got;
+	buf = NULL;
+	rc = 0;
+out:
+	free(line);
+	free(buf);
+	close(fd);
+	return rc;
+}
+
+bool mf_hap_admin_ok(const char *cmd, const char *answer)
+{
+	/* `set server ... addr` reports what it did ("IP changed from ...",
+	 * "no need to change the addr, port changed ..."); the others say
+	 * nothing when they succeed. */
+	if (strncmp(cmd, "set server ", 11) == 0)
+		return strstr(answer, "changed") != NULL || strcasestr(answer, "no need to change") != NULL;
+	for (const char *p = answer; *p; p++)
+		if (*p != '\n' && *p != '\r' && *p != ' ')
+			return false;
+	return true;
+}
