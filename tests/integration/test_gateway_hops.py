@@ -19,7 +19,7 @@ import struct
 from mfcluster import check, log, run, wait_for
 from mfgateway import FakeRouteSocket, Gateway, fake_route, hello_bytes, probe_closed, sni
 
-NET = 41
+NET = 46
 
 
 def main(cluster_factory):

@@ -24,7 +24,7 @@ import time
 from mfcluster import check, log, run, wait_for
 from mfgateway import Gateway, hello_bytes
 
-NET = 42
+NET = 47
 
 
 def rss_kb(g):
