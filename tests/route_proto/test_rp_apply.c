@@ -177,7 +177,7 @@ static void test_deltas_reproduce_real_engine_tables(void)
 		snprintf(name, sizeof name, "%s-g1", s.names[i]);
 		snprintf(wan, sizeof wan, "203.0.113.%zu:8443", i + 1);
 		struct mf_gateway g = {.name = name, .wan = wan, .lan = wan};
-		CU_ASSERT(mf_routing_set_gateways(s.eng[i], &g, 1) >= 0); /* 1: changed */
+		CU_ASSERT_EQUAL(mf_routing_set_gateways(s.eng[i], &g, 1), 1); /* 1: the set changed */
 	}
 	CU_ASSERT_EQUAL_FATAL(sim_run(&s, 200, &rounds), 0);
 	struct mf_table prev, cur;
