@@ -94,7 +94,7 @@ def main(cluster_factory):
 
     def toggle(healthy, what):
         gw.send({"type": "health", "ok": healthy})
-        gw.drain(0)
+        gw.drain(0.01)  # reads and acks its own updates: unacked ones get it closed
 
         def shows():
             r = route_of(fleet.subs[0]["state"].table(), "dc2") or {}
