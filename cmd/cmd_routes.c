@@ -28,8 +28,9 @@ int mf_cmd_routes(int argc, char **argv)
 	struct mf_flags_result res = {hits, 16, 0, pos, 1, 0};
 	int r = mf_cli_parse("routes", "routes [options]",
 			     "Shows this DC's next-hop table as the agent computed it: per target "
-			     "DC its status (local, direct, via, unreachable), next hop, distance, "
-			     "DC path, mode and the next hop's gateways. -format dot draws the DC "
+			     "DC its status (local, direct, via, unreachable, no-gateway), next hop, "
+			     "distance, DC path, mode, the next hop's gateways and the loop-free "
+			     "alternates. -format dot draws the DC "
 			     "graph with link distances and the chosen next hops in red. -watch "
 			     "subscribes to the agent's route socket (docs/route-socket.md) and "
 			     "prints the table, then every new version: -format json one table "
