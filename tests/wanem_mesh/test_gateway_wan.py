@@ -102,16 +102,22 @@ class Mesh:
              "serve", w.addr("dc3-s2"), str(SERVICE_PORT), cert, key],
             env=w.env, stdout=log, stderr=subprocess.STDOUT))
 
-    def probe_cmd(self, count, gap, timeout=10):
+    def probe_cmd(self, count, gap, timeout=10, dc="dc4"):
         w = self.w
-        return [w.wanem, "exec", "dc4-s2", "--", sys.executable,
-                os.path.join(HERE, "tlsprobe.py"), "probe", "%s:8443" % w.addr(self.gw["dc4"]),
+        return [w.wanem, "exec", "%s-s2" % dc, "--", sys.executable,
+                os.path.join(HERE, "tlsprobe.py"), "probe", "%s:8443" % w.addr(self.gw[dc]),
                 NAME, self.ca.ca, str(count), str(gap), str(timeout)]
 
-    def probe(self, count=1, gap=0.2):
-        r = subprocess.run(self.probe_cmd(count, gap), env=self.w.env, capture_output=True,
-                           text=True, timeout=60 + count * 12)
+    def probe(self, count=1, gap=0.2, dc="dc4"):
+        r = subprocess.run(self.probe_cmd(count, gap, dc=dc), env=self.w.env,
+                           capture_output=True, text=True, timeout=60 + count * 12)
         return [json.loads(l) for l in r.stdout.splitlines() if l.startswith("{")]
+
+    def local_ms(self):
+        """The handshake's cost on this machine now, without the WAN: a
+        client in dc3 through dc3's gateway to the service (median of 3)."""
+        ok = [r["handshake_ms"] for r in self.probe(3, dc="dc3") if r["ok"]]
+        return statistics.median(ok) if ok else 0.0
 
     def outcome(self, dc, what):
         inf = self.w.ctl_json(self.gw[dc], "info")
@@ -147,20 +153,25 @@ class Mesh:
             what, len(ok), n, [r.get("error") for r in res if not r["ok"]][:2]))
         if not ok:
             return None
-        med = statistics.median(r["handshake_ms"] for r in ok)
-        exp = expected_ms(path, tls_rtts)
-        lo, hi = 0.95 * exp - 1, exp * 1.1 + 25
-        self.c.check(lo <= med <= hi and all(r["version"] == "TLSv1.3" for r in ok),
-                     "%s: median handshake %.1f ms (min %.1f, max %.1f), expected %.1f ms "
-                     "over %s (allowed %.0f-%.0f)" % (
-                         what, med, min(r["handshake_ms"] for r in ok),
-                         max(r["handshake_ms"] for r in ok), exp, "-".join(path), lo, hi))
         after = self.counts()
         fwd = {dc: (after[dc][0] or 0) - (before[dc][0] or 0) for dc in DCS}
         want = {dc: (n if dc in path[:-1] else 0) for dc in DCS}
         self.c.check(fwd == want and after["dc3"][1] - before["dc3"][1] == n,
                      "%s: forwarded by %s, dc3 local +%d (want forwarded %s, local +%d)" % (
                          what, fwd, after["dc3"][1] - before["dc3"][1], want, n))
+        med = statistics.median(r["handshake_ms"] for r in ok)
+        exp = expected_ms(path, tls_rtts)
+        # The network part cannot be beaten; above it, allow the machine's
+        # own cost (TLS in Python, 3 gateways) as measured now, so a loaded
+        # machine does not fail the test.
+        base = self.local_ms()
+        lo, hi = 0.95 * exp - 1, exp * 1.1 + 15 + 2 * base
+        self.c.check(lo <= med <= hi and all(r["version"] == "TLSv1.3" for r in ok),
+                     "%s: median handshake %.1f ms (min %.1f, max %.1f), expected %.1f ms "
+                     "over %s (allowed %.0f-%.0f: the same without the WAN took %.1f ms)" % (
+                         what, med, min(r["handshake_ms"] for r in ok),
+                         max(r["handshake_ms"] for r in ok), exp, "-".join(path), lo, hi,
+                         base))
         return med
 
 
