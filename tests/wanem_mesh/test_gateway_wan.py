@@ -162,10 +162,11 @@ class Mesh:
         med = statistics.median(r["handshake_ms"] for r in ok)
         exp = expected_ms(path, tls_rtts)
         # The network part cannot be beaten; above it, allow the machine's
-        # own cost (TLS in Python, 3 gateways) as measured now, so a loaded
+        # own cost (TLS in Python, 3 gateways: ~8 process wake-ups a round
+        # trip where the local case has ~4) as measured now, so a loaded
         # machine does not fail the test.
         base = self.local_ms()
-        lo, hi = 0.95 * exp - 1, exp * 1.1 + 15 + 2 * base
+        lo, hi = 0.95 * exp - 1, exp * 1.1 + 15 + 4 * base
         self.c.check(lo <= med <= hi and all(r["version"] == "TLSv1.3" for r in ok),
                      "%s: median handshake %.1f ms (min %.1f, max %.1f), expected %.1f ms "
                      "over %s (allowed %.0f-%.0f: the same without the WAN took %.1f ms)" % (
@@ -361,7 +362,7 @@ def main():
         if t is not None:
             direct = expected_ms(["dc4", "dc3"])
             med = m.measure("multi-hop", ["dc4", "dc1", "dc3"])
-            c.check(med is not None and med < direct / 4,
+            c.check(med is not None and med < direct / 2,
                     "multi-hop handshake %s ms, well under the direct link's %.0f ms" % (
                         "%.1f" % med if med is not None else "-", direct))
             phase_link_down(m, c)
