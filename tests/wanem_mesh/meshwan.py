@@ -28,6 +28,15 @@ class MeshWan(Wan):
     def sock(self, host):
         return os.path.join(self.dir, host + ".sock")
 
+    def spawn(self, host, cmd, log_name=None):
+        """Runs cmd on host in the background, output to <log_name or
+        host>.log in dir; stopped by down() at the latest."""
+        log = open(os.path.join(self.dir, (log_name or host) + ".log"), "ab")
+        p = subprocess.Popen([self.wanem, "exec", host, "--"] + list(cmd), env=self.env,
+                             stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        return p
+
     def start_agent(self, host, dc, args=(), config=None):
         """Starts `meshfed agent` on host; config: dict written as -config-file."""
         cmd = [self.meshfed, "agent", "-node", host, "-dc", dc,
@@ -39,10 +48,7 @@ class MeshWan(Wan):
                 json.dump(config, f)
             cmd += ["-config-file", path]
         cmd += list(args)
-        log = open(os.path.join(self.dir, host + ".log"), "ab")
-        p = subprocess.Popen([self.wanem, "exec", host, "--"] + cmd, env=self.env,
-                             stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
+        p = self.spawn(host, cmd)
         self.agents[host] = p
         return p
 
@@ -51,11 +57,7 @@ class MeshWan(Wan):
                "-rpc-addr", "127.0.0.1:7373", "-profile", "wan", "-tag", "dc=serf"]
         if join:
             cmd += ["-join", join]
-        log = open(os.path.join(self.dir, host + ".log"), "ab")
-        p = subprocess.Popen([self.wanem, "exec", host, "--"] + cmd, env=self.env,
-                             stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        return p
+        return self.spawn(host, cmd)
 
     def serf(self, host, *args):
         # serf wants its flags before the positional arguments.
@@ -74,10 +76,7 @@ class MeshWan(Wan):
         for s in services:
             cmd += ["-service", s]
         cmd += list(args)
-        log = open(os.path.join(self.dir, host + ".log"), "ab")
-        p = subprocess.Popen([self.wanem, "exec", host, "--"] + cmd, env=self.env,
-                             stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
+        p = self.spawn(host, cmd)
         self.agents[host] = p
         return p
 

@@ -96,11 +96,8 @@ class Mesh:
             w.start_gateway(self.gw[dc], dc, "%s-s1" % dc, TD,
                             services=["web=" + web] if dc == "dc3" else ())
         cert, key = self.ca.server_cert("dc3-web", [NAME])
-        log = open(os.path.join(w.dir, "web.log"), "ab")
-        w.procs.append(subprocess.Popen(
-            [w.wanem, "exec", "dc3-s2", "--", sys.executable, os.path.join(HERE, "tlsprobe.py"),
-             "serve", w.addr("dc3-s2"), str(SERVICE_PORT), cert, key],
-            env=w.env, stdout=log, stderr=subprocess.STDOUT))
+        w.spawn("dc3-s2", [sys.executable, os.path.join(HERE, "tlsprobe.py"), "serve",
+                           w.addr("dc3-s2"), str(SERVICE_PORT), cert, key], log_name="web")
 
     def probe_cmd(self, count, gap, timeout=10, dc="dc4"):
         w = self.w
