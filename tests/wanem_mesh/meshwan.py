@@ -104,12 +104,14 @@ class MeshWan(Wan):
         return {r["target"]: r for r in t["routes"]} if t else {}
 
     def kill_agent(self, host):
-        """SIGKILL the agent (or gateway) on host: `wanem exec` execs it,
-        so the process is ours; by command line too, in case it forked."""
+        """SIGKILL the agent (or gateway) on host: `wanem exec` execs it, so
+        the process is ours; by command line too, in case it forked. The
+        pattern names our own control socket, so agents of the same host
+        name in other tests running at the same time are left alone."""
         p = self.agents.pop(host, None)
         if p:
             p.kill()
-        subprocess.run(["pkill", "-KILL", "-f", "--", "-node %s -dc" % host])
+        subprocess.run(["pkill", "-KILL", "-f", "--", "-control %s( |$)" % self.sock(host)])
         if p:
             try:
                 p.wait(5)
