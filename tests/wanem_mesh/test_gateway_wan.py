@@ -150,6 +150,10 @@ class Mesh:
         self.c.check(fwd == want and after["dc3"][1] - before["dc3"][1] == n,
                      "%s: forwarded by %s, dc3 local +%d (want forwarded %s, local +%d)" % (
                          what, fwd, after["dc3"][1] - before["dc3"][1], want, n))
+        if fwd != want:
+            inf = self.w.ctl_json(self.gw["dc4"], "info") or {}
+            print("dc4's route to dc3: %s; dc4's gateway's remote gateways: %s" % (
+                self.route("dc4"), inf.get("remote_gateways")))
         med = statistics.median(r["handshake_ms"] for r in ok)
         exp = expected_ms(path, tls_rtts)
         # The network part cannot be beaten; above it, allow the machine's
