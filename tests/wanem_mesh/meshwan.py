@@ -5,7 +5,9 @@ Agents bind to their host's 198.18.x.y address; their control sockets are
 ordinary files in a temporary directory (pathname Unix sockets work across
 network namespaces), so the test drives them from the root namespace.
 """
+import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -26,6 +28,15 @@ class MeshWan(Wan):
     def sock(self, host):
         return os.path.join(self.dir, host + ".sock")
 
+    def spawn(self, host, cmd, log_name=None):
+        """Runs cmd on host in the background, output to <log_name or
+        host>.log in dir; stopped by down() at the latest."""
+        log = open(os.path.join(self.dir, (log_name or host) + ".log"), "ab")
+        p = subprocess.Popen([self.wanem, "exec", host, "--"] + list(cmd), env=self.env,
+                             stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        return p
+
     def start_agent(self, host, dc, args=(), config=None):
         """Starts `meshfed agent` on host; config: dict written as -config-file."""
         cmd = [self.meshfed, "agent", "-node", host, "-dc", dc,
@@ -37,10 +48,7 @@ class MeshWan(Wan):
                 json.dump(config, f)
             cmd += ["-config-file", path]
         cmd += list(args)
-        log = open(os.path.join(self.dir, host + ".log"), "ab")
-        p = subprocess.Popen([self.wanem, "exec", host, "--"] + cmd, env=self.env,
-                             stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
+        p = self.spawn(host, cmd)
         self.agents[host] = p
         return p
 
@@ -49,17 +57,28 @@ class MeshWan(Wan):
                "-rpc-addr", "127.0.0.1:7373", "-profile", "wan", "-tag", "dc=serf"]
         if join:
             cmd += ["-join", join]
-        log = open(os.path.join(self.dir, host + ".log"), "ab")
-        p = subprocess.Popen([self.wanem, "exec", host, "--"] + cmd, env=self.env,
-                             stdout=log, stderr=subprocess.STDOUT)
-        self.procs.append(p)
-        return p
+        return self.spawn(host, cmd)
 
     def serf(self, host, *args):
         # serf wants its flags before the positional arguments.
         r = self.run("exec", host, "--", "serf", args[0], "-rpc-addr", "127.0.0.1:7373",
                      *args[1:], check=False)
         return r
+
+    def start_gateway(self, host, dc, agent_host, trust_domain, services=(), args=()):
+        """Starts `meshfed gateway` on host (a `<dc>-g<i>`), listening on
+        its address port 8443, subscribed to agent_host's route socket;
+        its control socket is sock(host)."""
+        cmd = [self.meshfed, "gateway", "-name", host, "-dc", dc,
+               "-listen", "%s:8443" % self.addr(host), "-trust-domain", trust_domain,
+               "-route-socket", os.path.join(self.dir, agent_host + "-routes.sock"),
+               "-control", self.sock(host), "-log-level", "info"]
+        for s in services:
+            cmd += ["-service", s]
+        cmd += list(args)
+        p = self.spawn(host, cmd)
+        self.agents[host] = p
+        return p
 
     def ctl(self, host, *args, check=False):
         """`meshfed ARGS -control <host's socket>` (wanem's own runtime
@@ -79,10 +98,20 @@ class MeshWan(Wan):
         except json.JSONDecodeError:
             return None
 
+    def routes(self, host):
+        """host's agent's table: {target: route} ({} when it does not answer)."""
+        t = self.ctl_json(host, "routes")
+        return {r["target"]: r for r in t["routes"]} if t else {}
+
     def kill_agent(self, host):
-        """SIGKILL the agent on host (the wanem exec wrapper's child)."""
+        """SIGKILL the agent (or gateway) on host: `wanem exec` execs it, so
+        the process is ours; by command line too, in case it forked. The
+        pattern names our own control socket, so agents of the same host
+        name in other tests running at the same time are left alone."""
         p = self.agents.pop(host, None)
-        subprocess.run(["pkill", "-KILL", "-f", "--", "-node %s -dc" % host])
+        if p:
+            p.kill()
+        subprocess.run(["pkill", "-KILL", "-f", "--", "-control %s( |$)" % self.sock(host)])
         if p:
             try:
                 p.wait(5)
@@ -100,6 +129,34 @@ class MeshWan(Wan):
                 return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
         except OSError:
             return ""
+
+
+def pairwise_areas_config(w, host, dc, dcs, port0=7950):
+    """An agent config with one network area per pair of dcs (so a link
+    that goes down really fails the far side in that area's pool), profile
+    `lan`, no WAN pool; the area of (a, b) is seeded by a's `-s1` host."""
+    areas = []
+    for k, (a, b) in enumerate(itertools.combinations(dcs, 2)):
+        if dc not in (a, b):
+            continue
+        area = {"name": "%s-%s" % (a, b), "peers": [b if dc == a else a],
+                "bind": "%s:%d" % (w.addr(host), port0 + k), "profile": "lan"}
+        if host != "%s-s1" % a:
+            area["join"] = ["%s:%d" % (w.addr("%s-s1" % a), port0 + k)]
+        areas.append(area)
+    return {"wan": False, "areas": areas, "profile": "lan",
+            "routing": {"default": "multi-hop"}}
+
+
+def reroute_bound(n_area, probe=1.0, gossip=0.2, suspicion_mult=4):
+    """Seconds within which a direct link's route moves away once its far
+    side is cut off, in an area pool of n_area members (docs/routing.md
+    "Failover"): one round-robin pass of the pool at Lifeguard's longest
+    probe interval (8x) before some agent probes the far side, the longest
+    suspicion timeout (6x memberlist's), 3 gossip intervals and 2 s for
+    the route recompute. Defaults: memberlist's `lan` profile."""
+    susp_max = 6 * suspicion_mult * math.log10(max(n_area, 2)) * probe
+    return (n_area - 1) * probe * 8 + susp_max + 3 * gossip + 2.0
 
 
 def wait_until(pred, timeout, interval=1.0):

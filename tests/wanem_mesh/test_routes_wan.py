@@ -17,10 +17,9 @@ the far side in that area's pool), profile `lan`, real latencies.
 Needs root (network namespaces); skipped with a message otherwise.
 Usage: test_routes_wan.py WANEM MESHFED"""
 import itertools
-import math
 import sys
 
-from meshwan import Checks, MeshWan, need_root, wait_until
+from meshwan import Checks, MeshWan, need_root, pairwise_areas_config, reroute_bound, wait_until
 
 DCS = ["dc1", "dc2", "dc3", "dc4"]
 RTT = {("dc1", "dc2"): 20, ("dc1", "dc3"): 40, ("dc1", "dc4"): 30,
@@ -30,40 +29,11 @@ TOPO = {
     "rtt_ms": {a: {b: v for (x, b), v in RTT.items() if x == a} for a in DCS[:3]},
     "areas": [list(p) for p in itertools.combinations(DCS, 2)],
 }
-AREAS = list(itertools.combinations(DCS, 2))
-N_AREA = 6                      # members of one pairwise area pool
-PROBE, GOSSIP = 1.0, 0.2        # memberlist DefaultLANConfig
-SUSP_MAX = 6 * 4 * math.log10(N_AREA) * PROBE
-LIFEGUARD_MAX = 8               # AwarenessMaxMultiplier
-REROUTE_BOUND = (N_AREA - 1) * PROBE * LIFEGUARD_MAX + SUSP_MAX + 3 * GOSSIP + 2.0
-
-
-def area_port(k):
-    return 7950 + k
-
-
-def config_for(w, host, dc):
-    areas = []
-    for k, (a, b) in enumerate(AREAS):
-        if dc not in (a, b):
-            continue
-        seed = "%s:%d" % (w.addr("%s-s1" % a), area_port(k))
-        area = {"name": "%s-%s" % (a, b), "peers": [b if dc == a else a],
-                "bind": "%s:%d" % (w.addr(host), area_port(k)), "profile": "lan"}
-        if host != "%s-s1" % a:
-            area["join"] = [seed]
-        areas.append(area)
-    return {"wan": False, "areas": areas, "profile": "lan",
-            "routing": {"default": "multi-hop"}}
-
-
-def routes(w, host):
-    t = w.ctl_json(host, "routes")
-    return {r["target"]: r for r in t["routes"]} if t else {}
+REROUTE_BOUND = reroute_bound(6)   # 6 members in one pairwise area pool
 
 
 def route_is(w, host, target, status, path):
-    r = routes(w, host).get(target)
+    r = w.routes(host).get(target)
     return r is not None and r["status"] == status and list(r.get("path") or []) == path
 
 
@@ -75,7 +45,7 @@ def main():
     with MeshWan(TOPO, "routes", sys.argv[1], sys.argv[2]) as w:
         hosts = [("%s-s%d" % (dc, i), dc) for dc in DCS for i in (1, 2, 3)]
         for host, dc in hosts:
-            w.start_agent(host, dc, config=config_for(w, host, dc))
+            w.start_agent(host, dc, config=pairwise_areas_config(w, host, dc, DCS))
 
         def all_direct():
             return all(route_is(w, h, t, "direct", [dc, t])
@@ -109,7 +79,7 @@ def main():
             if dc == "dc2":
                 w.kill_agent(h)
         rest = [h for h, dc in hosts if dc != "dc2"]
-        t = wait_until(lambda: all(routes(w, h).get("dc2", {}).get("status") in
+        t = wait_until(lambda: all(w.routes(h).get("dc2", {}).get("status") in
                                    (None, "unreachable") for h in rest), 120, interval=1)
         c.check(t is not None, "every dc2 server killed: dc2 withdrawn everywhere (%s s)" % (
             "%.0f" % t if t is not None else "timeout"))
