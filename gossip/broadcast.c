@@ -75,7 +75,7 @@ static void insert_sorted(struct mf_bcast_queue *q, const struct mf_bcast *b)
  * one entry per member): comparing a hash keeps it a few microseconds at
  * 10,000 entries, where strlen + memcmp per entry took most of the CPU of
  * a flood of new names. */
-static uint64_t name_hash(const char *s, size_t n)
+uint64_t mf_name_hash(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 	for (size_t i = 0; i < n; i++)
@@ -110,7 +110,7 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		memcpy(b.name, name, name_len);
 		b.name[name_len] = '\0';
 		b.name_len = name_len;
-		b.name_hash = name_hash(name, name_len);
+		b.name_hash = mf_name_hash(name, name_len);
 		for (size_t i = 0; i < q->n; i++) {
 			const struct mf_bcast *o = &q->items[i];
 			if (o->name != NULL && o->name_hash == b.name_hash &&

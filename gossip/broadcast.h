@@ -42,6 +42,11 @@ struct mf_bcast_queue {
 	uint64_t finished_notify; /* notify-flagged messages finished or invalidated */
 };
 
+/* FNV-1a of a member name: tables scanned once per message or event compare
+ * this before the bytes (a flood of new names would otherwise cost a strlen
+ * and memcmp per entry per name). */
+uint64_t mf_name_hash(const char *s, size_t n);
+
 /* memberlist retransmitLimit: mult * ceil(log10(n + 1)). */
 int mf_bcast_retransmit_limit(int mult, size_t n);
 
