@@ -151,6 +151,24 @@ try:
     half.close()
     deaf.close()
 
+    # 4. 1,000 idle control clients: the idlest make room, the CLI gets in.
+    idle_ctl = []
+    for _ in range(1000):
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(s1)
+        idle_ctl.append(c)
+    t0 = time.monotonic()
+    ctl_info = info(s1)["control"]
+    dt = time.monotonic() - t0
+    if ctl_info["evicted"] < 900 or ctl_info["clients"] > 64:
+        fail("idle control clients not evicted: %r" % ctl_info)
+    if dt > max(LIMIT[0], 2.0):
+        fail("info took %.2fs with 1,000 idle control clients" % dt)
+    for c in idle_ctl:
+        c.close()
+    print("ok: 1,000 idle control clients: %d evicted, info answered in %.3fs" % (
+        ctl_info["evicted"], dt))
+
     m = members_fast(s1, "after the abuse")
     if m.get("a2") != "alive":
         fail("a2 lost after the abuse: %r" % m)
