@@ -557,6 +557,45 @@ static void drop_gateways(struct mf_routing *r, uint32_t id)
 	rebuild_union(r, id);
 }
 
+/* Whether gateway g is in DC o's union with the same content. */
+static bool union_has(const struct rt_origin *o, const struct mf_gateway *g)
+{
+	for (uint32_t i = 0; i < o->n_ugw; i++)
+		if (strcmp(o->ugw[i].g->name, g->name) == 0)
+			return mf_gateways_equal(o->ugw[i].g, 1, g, 1);
+	return false;
+}
+
+bool mf_routing_advert_changes_gateways(const struct mf_routing *r, const struct mf_advert *a)
+{
+	uint32_t id;
+	if (!a->origin || !a->node || strcmp(a->node, r->node) == 0 ||
+	    mf_rt_names_find(&r->names, a->origin, strlen(a->origin), &id) < 0)
+		return a->n_gateways > 0; /* a DC we know nothing of */
+	const struct rt_origin *o = &r->orig[id];
+	const struct rt_gwsrc *src = NULL;
+	for (uint32_t s = 0; s < o->n_src && !src; s++)
+		if (strcmp(o->src[s].node, a->node) == 0)
+			src = &o->src[s];
+	if (src && a->seq <= src->seq)
+		return false;
+	for (size_t k = 0; k < a->n_gateways; k++)
+		if (!a->gateways[k].name || !union_has(o, &a->gateways[k]))
+			return true;
+	/* What the server no longer lists, unless another server does. */
+	for (size_t k = 0; src && k < src->n_gws; k++) {
+		bool kept = false;
+		for (size_t j = 0; j < a->n_gateways && !kept; j++)
+			kept = strcmp(a->gateways[j].name, src->gws[k].name) == 0;
+		for (uint32_t s = 0; s < o->n_src && !kept; s++)
+			for (size_t j = 0; &o->src[s] != src && j < o->src[s].n_gws && !kept; j++)
+				kept = strcmp(o->src[s].gws[j].name, src->gws[k].name) == 0;
+		if (!kept)
+			return true;
+	}
+	return false;
+}
+
 int mf_routing_forget_gateways_of(struct mf_routing *r, const char *dc, const char *node)
 {
 	uint32_t id;
@@ -687,12 +726,16 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	int rc = intern(r, a->origin, &o);
 	if (rc < 0)
 		return rc == MF_EINVAL ? MF_EMALFORMED : rc;
-	if (o == r->self) {
-		rc = set_reference(r, a);
-		return rc < 0 ? rc : 0;
-	}
 	if (a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
 		return MF_EMALFORMED;
+	if (o == r->self) {
+		/* Another server of our DC: its gateways are kept too (the node
+		 * relays what changes the DC's set), never our own echo. */
+		rc = strcmp(a->node, r->node) != 0 ? take_gateways(r, o, a) : 0;
+		if (rc == 0)
+			rc = set_reference(r, a);
+		return rc < 0 ? rc : 0;
+	}
 	const struct rt_origin *old = &r->orig[o];
 	if (old->present && (a->seq < old->seq || (a->seq == old->seq && strcmp(a->node, old->node) <= 0))) {
 		/* Stale for routes; its server's gateways may still be news. */

@@ -41,10 +41,11 @@
  *   readvertise_pct percent AND readvertise_ms, so coordinate noise does not
  *   flood the pools.
  * Gateways: every server of a DC may advertise its own; the engine keeps,
- *   per neighbour DC, the gateways of each sending server (the advert's
- *   node) from that server's newest advert, even one that is stale for
- *   routes, and the DC's set is their union (one per gateway name, the
- *   newest server's, sorted by name). A server's entry goes when the caller
+ *   per DC (neighbours, and our own from its other servers' adverts), the
+ *   gateways of each sending server (the advert's node) from that server's
+ *   newest advert, even one that is stale for routes, and the DC's set is
+ *   their union (one per gateway name, the newest server's, sorted by
+ *   name). A server's entry goes when the caller
  *   says it is gone (mf_routing_forget_gateways_of) or the DC is withdrawn.
  *   A route's endpoints, and each alternate's, are its next hop's set.
  * require_gateways: a neighbour DC whose set is empty is no next hop and no
@@ -148,6 +149,13 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a);
  * every route through it is withdrawn at the next recompute, and every
  * gateway of it. Returns 1 when there was an advertisement, 0 when not. */
 int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc);
+
+/* Whether advertisement a, taken now, would change its DC's gateway set
+ * as this engine knows it (its server's entry is older and the union would
+ * gain, lose or alter a gateway). A DC's servers usually list the same
+ * gateways, so most adverts change nothing; the node relays only those
+ * that do (routing/node.h). Our own adverts: false. */
+bool mf_routing_advert_changes_gateways(const struct mf_routing *r, const struct mf_advert *a);
 
 /* Forgets the gateways server `node` of DC `dc` advertised (it is gone or
  * silent; the caller decides, routing/node.h). Returns 1 when there were

@@ -335,9 +335,11 @@ static void take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 	struct mf_routing_node *n = sl->node;
 	if (!adv->origin || strcmp(adv->origin, n->dc) == 0 || !pool_has_dc(sl, adv->origin)) {
 		int own = adv->origin && strcmp(adv->origin, n->dc) == 0;
-		if (own)
-			(void)mf_routing_set_advert(n->engine, adv); /* raises our next seq */
-		else
+		/* raises our next seq; another server's gateways are kept */
+		if (own && mf_routing_set_advert(n->engine, adv) >= 0 && adv->node &&
+		    strcmp(adv->node, n->name) != 0)
+			gw_heard_touch(n, adv->origin, adv->node, adv->n_gateways > 0);
+		else if (!own)
 			n->stats.adverts_foreign++;
 		mf_advert_free(adv);
 		return;
@@ -347,11 +349,8 @@ static void take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 		gw_heard_touch(n, adv->origin, adv->node, adv->n_gateways > 0);
 	if (r == 1) {
 		n->stats.adverts_stored++;
-		if (adv->node) {
+		if (adv->node)
 			(void)relay_news(n, adv->origin, adv->node, adv->seq, -1, false);
-			if (adv->n_gateways)
-				(void)relay_news(n, adv->origin, adv->node, adv->seq, -1, true);
-		}
 		msgpack_sbuffer_clear(&n->scratch);
 		struct stored_advert *s = find_stored(n, adv->origin);
 		uint8_t *copy = NULL;
@@ -445,9 +444,9 @@ static bool relay_news(struct mf_routing_node *n, const char *origin, const char
  * advertisement's fragment replaces an older one's still queued; a
  * separate key space from our own advertisement's. Only in the pool it
  * came through, and only for origins with a server alive there (as
- * take_advert stores them). A fragment with gateways is also news when it
- * is its server's newest (node.h), and is queued under a key of that
- * server, so the newest advert of another server does not replace it. */
+ * take_advert stores them). A fragment that is not its DC's newest but
+ * changes the DC's gateway set (node.h) is news too, queued under a key of
+ * its server, so the newest advert of another server does not replace it. */
 static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_advert *frag,
 			   const uint8_t *msg, size_t len)
 {
@@ -455,17 +454,15 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 	if (!sl->pool || !frag->origin || !frag->node || strcmp(frag->node, n->name) == 0 ||
 	    frag->frag_count > MF_ROUTING_NODE_RELAY_FRAGS || !pool_has_dc(sl, frag->origin))
 		return;
-	bool news = relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false);
-	if (frag->n_gateways)
-		news |= relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, true);
-	if (!news)
-		return;
 	char key[2 * MF_ADVERT_STR_MAX + 48];
-	if (frag->n_gateways)
+	if (relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false))
+		snprintf(key, sizeof(key), "mf-relay:%s:%u", frag->origin, (unsigned)frag->frag_index);
+	else if (frag->frag_count == 1 && mf_routing_advert_changes_gateways(n->engine, frag) &&
+		 relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, true))
 		snprintf(key, sizeof(key), "mf-relay:%s:%s:%u", frag->origin, frag->node,
 			 (unsigned)frag->frag_index);
 	else
-		snprintf(key, sizeof(key), "mf-relay:%s:%u", frag->origin, (unsigned)frag->frag_index);
+		return;
 	if (mf_pool_broadcast_user(sl->pool, key, msg, len) == 0)
 		n->stats.relayed++;
 }
@@ -489,7 +486,7 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		return;
 	}
 	relay_fragment(sl, &frag, msg, len);
-	if (frag.origin && frag.node && strcmp(frag.origin, n->dc) != 0)
+	if (frag.origin && frag.node && strcmp(frag.node, n->name) != 0)
 		gw_heard_touch(n, frag.origin, frag.node, false);
 	int r = mf_advert_asm_add(&n->asm_, &frag, &full);
 	mf_advert_free(&frag);

@@ -39,15 +39,19 @@
  * for adverts of at most MF_ROUTING_NODE_RELAY_FRAGS fragments.
  *
  * Gateways: every server of a DC may advertise its own, and the engine keeps
- * them per (DC, server), the DC's set being the union. A fragment that
- * carries gateways and is news for its server (not only for its DC) is
- * relayed too, keyed "mf-relay:<origin>:<node>:<index>", so every server's
- * set spreads through a large pool although only the newest advert of a
- * DC counts for routes. A server's gateways are forgotten
- * (mf_routing_forget_gateways_of) when it is failed or left in every pool
- * we share with it, or, when it is in none, after MF_ROUTING_NODE_GW_EXPIRY
- * with no fragment from it; while it is alive in a pool they stay (its
- * refreshes need not reach every member of a large pool).
+ * them per (DC, server), the DC's set being the union. A fragment that is
+ * not its DC's newest (so not relayed as above) but changes the DC's
+ * gateway set as we know it (mf_routing_advert_changes_gateways) is
+ * relayed too, once per (server, seq), keyed
+ * "mf-relay:<origin>:<node>:<index>", so every server's gateways spread
+ * through a large pool; servers that list the same gateways cost nothing
+ * extra. A server's gateways are forgotten (mf_routing_forget_gateways_of)
+ * when it is failed or left in every pool we share with it, or, when it is
+ * in none, after MF_ROUTING_NODE_GW_EXPIRY with no fragment from it; while
+ * it is alive in a pool they stay (its refreshes need not reach every
+ * member of a large pool). Push-pull carries one advert per DC (the
+ * newest), so a joining member learns the other servers' gateways from
+ * their next refresh.
  * mf_routing_node_set_gateways replaces this server's own set at run time
  * (the agent: configured plus registered healthy gateways); the next tick
  * advertises it under a new seq.

@@ -526,9 +526,10 @@ static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
 	mf_pool_free(p);
 }
 
-/* A fragment carrying gateways is news for its server too: relayed once
- * even when an advert of another server of its DC is newer. */
-static void test_gateways_of_a_server_behind_the_newest_are_relayed_once(void)
+/* A fragment that changes its DC's gateway set is news: relayed once even
+ * when an advert of another server of its DC is newer; one that changes
+ * nothing of the set is not. */
+static void test_gateway_changes_behind_the_newest_advert_are_relayed_once(void)
 {
 	struct mf_routing_node *n;
 	mf_pool_t *p;
@@ -552,6 +553,18 @@ static void test_gateways_of_a_server_behind_the_newest_are_relayed_once(void)
 	len = advert_message("dc1", "dc1-s4", 100, msg, sizeof(msg)); /* no gateways, stale */
 	mf_routing_node_on_user_msg(s, msg, len);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
+	/* another server listing a gateway the DC already has: nothing new */
+	len = advert_message_gw("dc1", "dc1-s5", 120, "dc1-g4", msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
+	/* dc1-s3 drops dc1-g4, which dc1-s5 still lists: nothing new either */
+	len = advert_message("dc1", "dc1-s3", 170, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
+	/* and when dc1-s5 drops it too, the DC's set changes */
+	len = advert_message("dc1", "dc1-s5", 130, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 4);
 	mf_routing_node_free(n);
 	mf_pool_free(p);
 }
@@ -617,8 +630,8 @@ int main(void)
 		 test_runtime_gateways_are_advertised_at_the_next_tick_and_withdrawn},
 		{"gateways of a silent server in no pool expire",
 		 test_gateways_of_a_silent_server_in_no_pool_expire},
-		{"gateways of a server behind the newest are relayed once",
-		 test_gateways_of_a_server_behind_the_newest_are_relayed_once},
+		{"gateway changes behind the newest advert are relayed once",
+		 test_gateway_changes_behind_the_newest_advert_are_relayed_once},
 		{"advert of a DC absent from the pool is not stored",
 		 test_advert_of_a_dc_absent_from_the_pool_is_not_stored},
 		{"user messages of other types are ignored, bad ones counted",
