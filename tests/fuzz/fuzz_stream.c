@@ -1,6 +1,6 @@
 /* libFuzzer target: inbound stream framing, as the transport reads it
- * (mf_wire_stream_complete over a growing buffer, gossip/codec.c
- * mf_codec_stream_complete), then the frame opened (decrypted, inflated)
+ * (mf_codec_stream_feed, the incremental framer, over a growing buffer;
+ * it must agree with the one-shot mf_wire_stream_complete), then the frame opened (decrypted, inflated)
  * and its message decoded. The first byte picks the read size (how the
  * stream is split, which must not change the frame found) and the mode:
  * plain pool, encrypted pool, or encrypted pool with the rest sealed first
@@ -42,16 +42,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		MF_FUZZ_CHECK(whole_len >= 1 && whole_len <= len && whole_len <= MF_STREAM_MAX + 5);
 	/* Read by read, as the transport does: the first prefix that is
 	 * complete must give the same frame; an error may show earlier. */
+	struct mf_stream_framer f;
 	size_t got = 0, frame_len = 0;
 	int r = 0;
+	mf_stream_framer_init(&f);
 	while (got < len && r == 0) {
 		got = got + step < len ? got + step : len;
-		r = mf_wire_stream_complete(buf, got, &frame_len);
+		r = mf_codec_stream_feed(&f, buf, got, &frame_len);
+		MF_FUZZ_CHECK(r <= 1);
 	}
-	if (whole == 1 && r == 1)
-		MF_FUZZ_CHECK(frame_len == whole_len);
+	if (whole == 1)
+		MF_FUZZ_CHECK(r == 1 && frame_len == whole_len);
 	if (whole < 0)
 		MF_FUZZ_CHECK(r < 0);
+	if (whole == 0)
+		MF_FUZZ_CHECK(r == 0);
 	if (whole == 1) {
 		struct mf_wire_scratch s;
 		struct mf_wire_msg msg;
