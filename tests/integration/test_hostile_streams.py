@@ -161,7 +161,7 @@ def advert_10000(c, key, agents, label):
     a = agents[0]
     names = ["evil"] + ["x%d" % i for i in range(10000)]
     adv = w.advert("evil", "evil-s1", 1, names, [[i, 10, 1] for i in range(1, len(names))])
-    own = w.advert("dc1", "evil-s1", 1 << 40, ["dc1", "y1"], [[1, 10, 1]])
+    own = w.advert("dc1", "evil-s1", 5, ["dc1", "y1"], [[1, 10, 1]])
     us = b"\x02" + w.pack({"LTime": 1, "MeshfedRoutes": w.Bin(adv + own)})
     member = w.node_state("evil-s1", c.ip(99), meta=w.tags(dc="evil", role=""))
     send_stream(c.ip(99), a, frame(key, w.push_pull([member], us)))
