@@ -72,6 +72,16 @@ static inline uint8_t *mf_fuzz_next(struct mf_fuzz_cursor *c, size_t *len)
 	return piece;
 }
 
+/* A malloc'd exact-size copy, so ASan sees a read past n. */
+static inline uint8_t *mf_fuzz_copy(const uint8_t *p, size_t n)
+{
+	uint8_t *c = malloc(n ? n : 1);
+	if (!c)
+		abort();
+	memcpy(c, p, n);
+	return c;
+}
+
 /* A malloc'd exact-size copy (NUL-terminated one byte beyond len for the
  * text parsers that are handed (ptr, len)). */
 static inline char *mf_fuzz_dup(const uint8_t *p, size_t n)

@@ -7,9 +7,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint8_t *body = malloc(size - 1 ? size - 1 : 1);
-	MF_FUZZ_CHECK(body != NULL);
-	memcpy(body, data + 1, size - 1);
+	uint8_t *body = mf_fuzz_copy(data + 1, size - 1);
 	mf_fuzz_decode_msg(data[0], body, size - 1);
 	free(body);
 	return 0;

@@ -9,12 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct mf_keyring kr;
-	static int ready;
-	if (!ready) {
-		mf_fuzz_keyring(&kr);
-		ready = 1;
-	}
+	const struct mf_keyring *kr = mf_fuzz_keyring();
 	if (size < 1)
 		return 0;
 	msgpack_sbuffer sealed;
@@ -22,18 +17,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *pkt = data + 1;
 	size_t len = size - 1;
 	if ((data[0] & 1) == 0) {
-		MF_FUZZ_CHECK(mf_crypto_seal_packet(&kr, pkt, len, &sealed) == 0);
+		MF_FUZZ_CHECK(mf_crypto_seal_packet(kr, pkt, len, &sealed) == 0);
 		pkt = (const uint8_t *)sealed.data;
 		len = sealed.size;
 	}
-	uint8_t *copy = malloc(len ? len : 1);
-	MF_FUZZ_CHECK(copy != NULL);
-	memcpy(copy, pkt, len);
+	uint8_t *copy = mf_fuzz_copy(pkt, len);
 	struct mf_wire_scratch s;
 	struct mf_wire_msg msgs[MF_WIRE_MAX_MSGS];
 	size_t n = 0;
 	mf_wire_scratch_init(&s);
-	int r = mf_wire_open_packet(&kr, copy, len, &s, msgs, &n);
+	int r = mf_wire_open_packet(kr, copy, len, &s, msgs, &n);
 	if ((data[0] & 1) == 0)
 		MF_FUZZ_CHECK(r != MF_EDECRYPT && r != MF_EPLAIN); /* our own seal opens */
 	for (size_t i = 0; i < n; i++)

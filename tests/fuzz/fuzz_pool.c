@@ -19,12 +19,7 @@ static void drain(mf_pool_t *p)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct mf_keyring kr;
-	static int ready;
-	if (!ready) {
-		mf_fuzz_keyring(&kr);
-		ready = 1;
-	}
+	const struct mf_keyring *kr = mf_fuzz_keyring();
 	if (size < 1)
 		return 0;
 	bool enc = data[0] & 1;
@@ -37,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	c.advertise.port = 7946;
 	c.seed = 1;
 	if (enc)
-		c.keyring = &kr;
+		c.keyring = kr;
 	mf_pool_t *p;
 	mf_time_t now = 1000 * MF_SEC;
 	MF_FUZZ_CHECK(mf_pool_new(&c, now, &p) == 0);
@@ -59,15 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			size_t n = len - 1;
 			bool udp = (piece[0] & 1) == 0;
 			if (enc && (piece[0] & 2)) {
-				int r = udp ? mf_crypto_seal_packet(&kr, in, n, &sealed) :
-					      mf_crypto_seal_stream(&kr, in, n, &sealed);
+				int r = udp ? mf_crypto_seal_packet(kr, in, n, &sealed) :
+					      mf_crypto_seal_stream(kr, in, n, &sealed);
 				MF_FUZZ_CHECK(r == 0);
 				in = (const uint8_t *)sealed.data;
 				n = sealed.size;
 			}
-			uint8_t *copy = malloc(n ? n : 1);
-			MF_FUZZ_CHECK(copy != NULL);
-			memcpy(copy, in, n);
+			uint8_t *copy = mf_fuzz_copy(in, n);
 			if (udp) {
 				(void)mf_pool_udp_in(p, now, &from, copy, n);
 			} else {

@@ -95,9 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	uint8_t *rest = malloc(size - 1 ? size - 1 : 1);
-	MF_FUZZ_CHECK(rest != NULL);
-	memcpy(rest, data + 1, size - 1);
+	uint8_t *rest = mf_fuzz_copy(data + 1, size - 1);
 	switch (data[0] % 3) {
 	case 0:
 		tags(rest, size - 1);

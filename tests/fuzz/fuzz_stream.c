@@ -11,29 +11,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct mf_keyring kr;
-	static int ready;
-	if (!ready) {
-		mf_fuzz_keyring(&kr);
-		ready = 1;
-	}
+	const struct mf_keyring *kr = mf_fuzz_keyring();
 	if (size < 1)
 		return 0;
 	size_t step = 1 + (data[0] >> 2) * 97u;
 	int mode = data[0] & 3; /* 0, 3: plain; 1: encrypted; 2: sealed first */
-	const struct mf_keyring *k = mode == 1 || mode == 2 ? &kr : NULL;
+	const struct mf_keyring *k = mode == 1 || mode == 2 ? kr : NULL;
 	msgpack_sbuffer sealed;
 	msgpack_sbuffer_init(&sealed);
 	const uint8_t *in = data + 1;
 	size_t len = size - 1;
 	if (mode == 2) {
-		MF_FUZZ_CHECK(mf_crypto_seal_stream(&kr, in, len, &sealed) == 0);
+		MF_FUZZ_CHECK(mf_crypto_seal_stream(kr, in, len, &sealed) == 0);
 		in = (const uint8_t *)sealed.data;
 		len = sealed.size;
 	}
-	uint8_t *buf = malloc(len ? len : 1);
-	MF_FUZZ_CHECK(buf != NULL);
-	memcpy(buf, in, len);
+	uint8_t *buf = mf_fuzz_copy(in, len);
 
 	size_t whole_len = 0;
 	int whole = mf_wire_stream_complete(buf, len, &whole_len);

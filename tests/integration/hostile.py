@@ -115,6 +115,29 @@ def assert_healthy(agents, what, rss_limit_mb, latency_s=2.0):
     log("ok: %s: agents up, answering, under %.0f MB, all alive" % (what, rss_limit_mb))
 
 
+def run_rows(agents, label, rows, rss_limit_mb, slack, call):
+    """Runs each (name, fn, args) row through call(fn, args), then checks
+    the agents' health (restarting any that died, so later rows still
+    mean something). Returns the failures, one line each: every row is
+    run and reported even when an earlier one fails."""
+    failures = []
+    for name, fn, args in rows:
+        try:
+            call(fn, args)
+        except Exception as e:  # noqa: BLE001 (every row is reported)
+            failures.append("%s: %s: %s" % (label, name, e))
+            log("FAILED: %s: %s: %s" % (label, name, e))
+        for x in agents:
+            if not x.alive():
+                x.start()
+        try:
+            assert_healthy(agents, "%s: after %s" % (label, name), rss_limit_mb, 2.0 * slack)
+        except Exception as e:  # noqa: BLE001
+            failures.append("%s: %s (health): %s" % (label, name, e))
+            log("FAILED: %s: %s (health): %s" % (label, name, e))
+    return failures
+
+
 def udp_sender(ip):
     """A UDP socket bound to an attacker address on loopback."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -17,12 +17,11 @@ bound, stays under its memory limit and sees every other one alive.
 Loopback 127.41.x.x (plaintext) and 127.42.x.x (encrypted)."""
 import re
 import socket
-import struct
 import time
 
 import mfwire as w
-from hostile import (KEY, LatencyProbe, all_alive, assert_healthy, cpu_s, rss_mb, sealed,
-                     slow_build, three, udp_sender)
+from hostile import (KEY, LatencyProbe, all_alive, cpu_s, rss_mb, run_rows, sealed, slow_build,
+                     three, udp_sender)
 from mfcluster import check, log, run, wait_for
 
 MAX_MEMBERS = 10000  # the documented default (docs/security.md)
@@ -160,26 +159,8 @@ def scenario(c, key, label, slack, rows):
     base = max(rss_mb(x) for x in agents)
     limit = base + 48 * slack
     s = udp_sender(c.ip(200))
-    failures = []
-
-    def step(name, fn, *args):
-        try:
-            fn(*args)
-        except Exception as e:  # noqa: BLE001 (every row is reported)
-            failures.append("%s: %s" % (name, e))
-            log("FAILED: %s: %s: %s" % (label, name, e))
-        for x in agents:
-            if not x.alive():
-                x.start()
-        try:
-            assert_healthy(agents, "%s: after %s" % (label, name), limit, 2.0 * slack)
-        except Exception as e:  # noqa: BLE001
-            failures.append("%s (health): %s" % (name, e))
-            log("FAILED: %s: %s (health): %s" % (label, name, e))
-
-    for name, fn, args in rows:
-        step(name, fn, s, key, agents, c, label, *args)
-    return failures
+    return run_rows(agents, label, rows, limit, slack,
+                    lambda fn, args: fn(s, key, agents, c, label, *args))
 
 
 def main(cluster_factory):

@@ -24,8 +24,7 @@ import threading
 import time
 
 import mfwire as w
-from hostile import (KEY, all_alive, assert_healthy, cpu_s, rss_mb, slow_build, tcp_connect,
-                     three)
+from hostile import KEY, cpu_s, rss_mb, run_rows, slow_build, tcp_connect, three
 from mfcluster import check, log, run, wait_for
 
 MAX_DATACENTERS = 1000          # the documented default (docs/security.md)
@@ -202,22 +201,8 @@ def scenario(c, key, label, slack, rows):
     agents = three(c, key)
     base = max(rss_mb(x) for x in agents)
     limit = base + (INBOUND_BUDGET_MB + 32) * slack
-    failures = []
-    for name, fn, args in rows:
-        try:
-            fn(c, key, agents, label, *args)
-        except Exception as e:  # noqa: BLE001 (every row is reported)
-            failures.append("%s: %s: %s" % (label, name, e))
-            log("FAILED: %s: %s: %s" % (label, name, e))
-        for x in agents:
-            if not x.alive():
-                x.start()
-        try:
-            assert_healthy(agents, "%s: after %s" % (label, name), limit, 2.0 * slack)
-        except Exception as e:  # noqa: BLE001
-            failures.append("%s: %s (health): %s" % (label, name, e))
-            log("FAILED: %s: %s (health): %s" % (label, name, e))
-    return failures
+    return run_rows(agents, label, rows, limit, slack,
+                    lambda fn, args: fn(c, key, agents, label, *args))
 
 
 def main(cluster_factory):
