@@ -20,6 +20,19 @@
  * Epochs and tombstones (raise_dead below, docs/routing.md) cut that to
  * about a diameter when a DC dies: routes to a dead incarnation are dropped
  * wherever the tombstone arrives, and a live DC refutes one about itself.
+ *
+ * Loop-free alternates (engine.h) are a second walk over the same
+ * advertisements once every route is chosen: the LFA condition needs the
+ * chosen distance, which hysteresis may hold above the best candidate's,
+ * so it cannot ride in the first walk. Per target only the limit, the
+ * primary next hop and the distance an offer must beat are read, so most
+ * entries cost one comparison; the walk still streams every advertised
+ * route again, which about doubles a full-mesh recompute.
+ *
+ * Gateways are kept per sending server and merged into a per-DC union
+ * (pointers into the servers' entries, rebuilt when one changes), because
+ * only the DC's newest advertisement counts for routes while every server
+ * may have gateways of its own.
  */
 #include "routing/engine.h"
 

@@ -7,11 +7,13 @@
  * and the advertisement this DC sends. It never reads the clock, never
  * touches a socket and never decides when to run: the agent feeds inputs,
  * calls mf_routing_recompute(), then reads the table and the advertisement.
- * Design notes (modes, transit, hysteresis, expiry): docs/routing.md.
+ * Design notes (modes, transit, hysteresis, expiry, gateways, alternates):
+ * docs/routing.md.
  *
  * Route computation, per target DC t (self excluded):
  *   candidates: the direct link to t when usable, and for every neighbour n
- *   (usable direct link and a stored advertisement with transit on)
+ *   (usable direct link, a stored advertisement with transit on, and
+ *   gateways when require_gateways)
  *   dist(self, n) + n's advertised distance to t, over n's advertised path.
  *   A path that contains this DC is dropped (so no route ever loops, and a
  *   withdrawn route cannot count to infinity). Shortest wins; equal
@@ -45,8 +47,8 @@
  *   gateways of each sending server (the advert's node) from that server's
  *   newest advert, even one that is stale for routes, and the DC's set is
  *   their union (one per gateway name, the newest server's, sorted by
- *   name). A server's entry goes when the caller
- *   says it is gone (mf_routing_forget_gateways_of) or the DC is withdrawn.
+ *   name). A server's entry goes when the caller says it is gone
+ *   (mf_routing_forget_gateways_of) or the DC is withdrawn.
  *   A route's endpoints, and each alternate's, are its next hop's set.
  * require_gateways: a neighbour DC whose set is empty is no next hop and no
  *   transit, and a route to it (when it is a neighbour, so its set is known)

@@ -435,7 +435,7 @@ size_t sim_check_alternate_walks(const struct sim *s, size_t *n_alternates)
 				int nh = sim_index(s, alt);
 				size_t len = 0;
 				bool ok = nh >= 0 && (size_t)nh != a && s->alive[nh] && s->usable[a * n + (size_t)nh] &&
-					  (!v.next_hop || strcmp(alt, v.next_hop) != 0) && d >= v.distance_ms;
+					  isfinite(d) && (!v.next_hop || strcmp(alt, v.next_hop) != 0);
 				(*n_alternates)++;
 				walk[len++] = (int)a;
 				seen[a] = true;

@@ -68,7 +68,7 @@ size_t sim_check_dijkstra(const struct sim *s, const double *ref);
  * table's path. Returns the number of bad walks. */
 size_t sim_check_walks(const struct sim *s);
 /* For every alternate of every route: from the source to the alternate
- * (a usable link, not the primary next hop, no shorter than the primary),
+ * (a usable link, not the primary next hop, a finite distance),
  * then along next hops, the walk must reach the target without revisiting
  * a DC, the source included. Returns the number of bad walks; counts the
  * alternates checked in *n_alternates. */

@@ -101,11 +101,12 @@ static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_ev
 	mf_coord_tracker_on_event(&w->m[i].tracker, ev);
 }
 
-/* servers: DC of each; members: (server, pool) pairs; rtt_ms(dc a, dc b). */
+/* servers: DC of each; members: (server, pool) pairs; rtt_ms(dc a, dc b);
+ * every node's config from tmpl (NULL: the defaults), DC and name set. */
 static void world_init(struct world *w, size_t n_servers, const char *const *dcs, size_t n,
 		       const size_t *server, const size_t *pool,
 		       double (*rtt)(const char *, const char *), const char *const *peers[],
-		       const size_t *n_peers)
+		       const size_t *n_peers, const struct mf_routing_node_config *tmpl)
 {
 	memset(w, 0, sizeof(*w));
 	w->n_servers = n_servers;
@@ -114,7 +115,10 @@ static void world_init(struct world *w, size_t n_servers, const char *const *dcs
 		char err[200];
 		w->dc[s] = dcs[s];
 		snprintf(w->name[s], sizeof(w->name[s]), "%s-s%zu", dcs[s], s);
-		mf_routing_node_config_default(&c);
+		if (tmpl)
+			c = *tmpl;
+		else
+			mf_routing_node_config_default(&c);
 		c.datacenter = dcs[s];
 		c.node = w->name[s];
 		CU_ASSERT_EQUAL_FATAL(mf_routing_node_new(&c, &w->node[s], err, sizeof(err)), 0);
@@ -237,7 +241,7 @@ static void test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance(v
 	static const char *dcs[] = {"dc1", "dc1", "dc2", "dc2"};
 	static const size_t server[] = {0, 1, 2, 3}, pool[] = {0, 0, 0, 0};
 	struct world w;
-	world_init(&w, 4, dcs, 4, server, pool, rtt_line, NULL, NULL);
+	world_init(&w, 4, dcs, 4, server, pool, rtt_line, NULL, NULL, NULL);
 	world_run(&w, 30 * MF_SEC);
 	for (size_t s = 0; s < 4; s++) {
 		enum mf_route_status st;
@@ -264,7 +268,7 @@ static void test_line_of_two_areas_routes_through_the_middle_dc(void)
 	const char *const *peers[] = {a12, a23};
 	static const size_t n_peers[] = {2, 2};
 	struct world w;
-	world_init(&w, 3, dcs, 4, server, pool, rtt_line, peers, n_peers);
+	world_init(&w, 3, dcs, 4, server, pool, rtt_line, peers, n_peers, NULL);
 	world_run(&w, 30 * MF_SEC);
 	enum mf_route_status st;
 	char nh[64];
@@ -285,7 +289,7 @@ static void test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go(
 	static const size_t server[] = {0, 1, 2}, pool[] = {0, 0, 0};
 	struct world w;
 	char buf[128];
-	world_init(&w, 3, dcs, 3, server, pool, rtt_line, NULL, NULL);
+	world_init(&w, 3, dcs, 3, server, pool, rtt_line, NULL, NULL, NULL);
 	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 1);
 	CU_ASSERT_EQUAL(set_gateway(&w, 2, "dc2-g2"), 1);
 	world_run(&w, 20 * MF_SEC);
@@ -309,7 +313,7 @@ static void test_runtime_gateways_are_advertised_at_the_next_tick_and_withdrawn(
 	static const size_t server[] = {0, 1}, pool[] = {0, 0};
 	struct world w;
 	char buf[128];
-	world_init(&w, 2, dcs, 2, server, pool, rtt_line, NULL, NULL);
+	world_init(&w, 2, dcs, 2, server, pool, rtt_line, NULL, NULL, NULL);
 	world_run(&w, 10 * MF_SEC);
 	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "");
 	uint64_t sent = mf_routing_node_stats(w.node[1])->broadcasts;
@@ -336,7 +340,7 @@ static void test_gateways_of_a_silent_server_in_no_pool_expire(void)
 	struct world w;
 	char buf[128];
 	uint8_t msg[2048];
-	world_init(&w, 2, dcs, 2, server, pool, rtt_line, NULL, NULL);
+	world_init(&w, 2, dcs, 2, server, pool, rtt_line, NULL, NULL, NULL);
 	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 1);
 	world_run(&w, 10 * MF_SEC);
 	size_t len = advert_message_gw("dc2", "dc2-far", 0, "dc2-gfar", msg, sizeof(msg));
@@ -355,12 +359,46 @@ static void test_gateways_of_a_silent_server_in_no_pool_expire(void)
 	world_free(&w);
 }
 
+/* require_gateways through the node's config, on a line of two areas:
+ * dc2 in the middle has no gateway, so dc1 and dc3 do not route through it
+ * and show it as no-gateway; once it has one, they do. */
+static void test_required_gateways_keep_traffic_off_a_middle_dc_without_them(void)
+{
+	static const char *dcs[] = {"dc1", "dc2", "dc3"};
+	static const size_t server[] = {0, 1, 1, 2}, pool[] = {0, 0, 1, 1};
+	static const char *a12[] = {"dc1", "dc2"}, *a23[] = {"dc2", "dc3"};
+	const char *const *peers[] = {a12, a23};
+	static const size_t n_peers[] = {2, 2};
+	struct mf_routing_node_config c;
+	struct world w;
+	enum mf_route_status st;
+	char nh[64];
+	double d;
+	mf_routing_node_config_default(&c);
+	c.require_gateways = true;
+	world_init(&w, 3, dcs, 4, server, pool, rtt_line, peers, n_peers, &c);
+	CU_ASSERT_EQUAL(set_gateway(&w, 0, "dc1-g1"), 1);
+	CU_ASSERT_EQUAL(set_gateway(&w, 2, "dc3-g1"), 1);
+	world_run(&w, 30 * MF_SEC);
+	CU_ASSERT_FATAL(route_of(&w, 0, "dc2", &st, nh, sizeof(nh), &d));
+	CU_ASSERT_EQUAL(st, MF_ROUTE_NO_GATEWAY);
+	CU_ASSERT(!route_of(&w, 0, "dc3", &st, nh, sizeof(nh), &d) || st == MF_ROUTE_UNREACHABLE);
+	CU_ASSERT_FATAL(route_of(&w, 1, "dc3", &st, nh, sizeof(nh), &d));
+	CU_ASSERT_EQUAL(st, MF_ROUTE_DIRECT); /* dc2 itself routes out */
+	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 1);
+	world_run(&w, 40 * MF_SEC);
+	CU_ASSERT_FATAL(route_of(&w, 0, "dc3", &st, nh, sizeof(nh), &d));
+	CU_ASSERT_EQUAL(st, MF_ROUTE_VIA);
+	CU_ASSERT_STRING_EQUAL(nh, "dc2");
+	world_free(&w);
+}
+
 static void test_dc_whose_servers_all_died_is_withdrawn(void)
 {
 	static const char *dcs[] = {"dc1", "dc1", "dc2"};
 	static const size_t server[] = {0, 1, 2}, pool[] = {0, 0, 0};
 	struct world w;
-	world_init(&w, 3, dcs, 3, server, pool, rtt_line, NULL, NULL);
+	world_init(&w, 3, dcs, 3, server, pool, rtt_line, NULL, NULL, NULL);
 	world_run(&w, 20 * MF_SEC);
 	enum mf_route_status st;
 	char nh[64];
@@ -495,35 +533,51 @@ static void test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only(void)
 	mf_pool_free(p);
 }
 
-/* Gossip is epidemic: a fragment newer than any seen of its origin is
- * queued once for our own retransmissions; repeats, older ones and our own
- * are not. */
-static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
+/* One user message after another to a lone dc1 node: the advert of server
+ * `node` of dc1 at seq + 1 with gateway gw (none when NULL; node NULL: an
+ * advert of dc9, which has no server in the pool), and the relayed count
+ * expected after it. */
+struct relay_step {
+	const char *node;
+	uint64_t seq;
+	const char *gw;
+	uint64_t relayed;
+};
+
+static void relay_steps(const struct relay_step *st, size_t n_st)
 {
 	struct mf_routing_node *n;
 	mf_pool_t *p;
 	struct mf_routing_node_slot *s;
 	uint8_t msg[2048];
 	lone(&n, &p, &s);
-	size_t len = advert_message("dc1", "dc1-s2", 100, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
-	len = advert_message("dc1", "dc1-s2", 200, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = advert_message("dc1", "dc1-s3", 150, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = advert_message("dc1", "dc1-s1", 300, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = dc9_message(msg, sizeof(msg)); /* dc9 has no server in the pool */
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
+	for (size_t i = 0; i < n_st; i++) {
+		size_t len = st[i].node ? advert_message_gw("dc1", st[i].node, st[i].seq, st[i].gw, msg,
+							    sizeof(msg))
+					: dc9_message(msg, sizeof(msg));
+		mf_routing_node_on_user_msg(s, msg, len);
+		if (mf_routing_node_stats(n)->relayed != st[i].relayed)
+			printf("\n  step %zu: relayed %llu, want %llu", i,
+			       (unsigned long long)mf_routing_node_stats(n)->relayed,
+			       (unsigned long long)st[i].relayed);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, st[i].relayed);
+	}
 	mf_routing_node_free(n);
 	mf_pool_free(p);
+}
+
+/* Gossip is epidemic: a fragment newer than any seen of its origin is
+ * queued once for our own retransmissions; repeats, older ones and our own
+ * are not. */
+static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
+{
+	static const struct relay_step st[] = {
+		{"dc1-s2", 100, NULL, 1}, {"dc1-s2", 100, NULL, 1}, /* the same again */
+		{"dc1-s2", 200, NULL, 2}, {"dc1-s3", 150, NULL, 2}, /* older */
+		{"dc1-s1", 300, NULL, 2},			     /* our own */
+		{NULL, 0, NULL, 2},				     /* dc9 */
+	};
+	relay_steps(st, sizeof(st) / sizeof(st[0]));
 }
 
 /* A fragment that changes its DC's gateway set is news: relayed once even
@@ -531,42 +585,18 @@ static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
  * nothing of the set is not. */
 static void test_gateway_changes_behind_the_newest_advert_are_relayed_once(void)
 {
-	struct mf_routing_node *n;
-	mf_pool_t *p;
-	struct mf_routing_node_slot *s;
-	uint8_t msg[2048];
-	lone(&n, &p, &s);
-	size_t len = advert_message("dc1", "dc1-s2", 200, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
-	len = advert_message_gw("dc1", "dc1-s3", 150, "dc1-g3", msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = advert_message_gw("dc1", "dc1-s3", 140, "dc1-g3", msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 2);
-	len = advert_message_gw("dc1", "dc1-s3", 160, "dc1-g4", msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
-	len = advert_message("dc1", "dc1-s4", 100, msg, sizeof(msg)); /* no gateways, stale */
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
-	/* another server listing a gateway the DC already has: nothing new */
-	len = advert_message_gw("dc1", "dc1-s5", 120, "dc1-g4", msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
-	/* dc1-s3 drops dc1-g4, which dc1-s5 still lists: nothing new either */
-	len = advert_message("dc1", "dc1-s3", 170, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 3);
-	/* and when dc1-s5 drops it too, the DC's set changes */
-	len = advert_message("dc1", "dc1-s5", 130, msg, sizeof(msg));
-	mf_routing_node_on_user_msg(s, msg, len);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 4);
-	mf_routing_node_free(n);
-	mf_pool_free(p);
+	static const struct relay_step st[] = {
+		{"dc1-s2", 200, NULL, 1},
+		{"dc1-s3", 150, "dc1-g3", 2}, /* older, but a new gateway */
+		{"dc1-s3", 150, "dc1-g3", 2}, /* the same again */
+		{"dc1-s3", 140, "dc1-g3", 2}, /* older than s3's last */
+		{"dc1-s3", 160, "dc1-g4", 3}, /* s3 moves to another gateway */
+		{"dc1-s4", 100, NULL, 3},     /* no gateways, nothing lost */
+		{"dc1-s5", 120, "dc1-g4", 3}, /* one the DC already has */
+		{"dc1-s3", 170, NULL, 3},     /* drops dc1-g4, which s5 still lists */
+		{"dc1-s5", 130, NULL, 4},     /* and now the DC's set loses it */
+	};
+	relay_steps(st, sizeof(st) / sizeof(st[0]));
 }
 
 static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
@@ -666,6 +696,8 @@ int main(void)
 		{"line of two areas routes through the middle DC",
 		 test_line_of_two_areas_routes_through_the_middle_dc},
 		{"DC whose servers all died is withdrawn", test_dc_whose_servers_all_died_is_withdrawn},
+		{"required gateways keep traffic off a middle DC without them",
+		 test_required_gateways_keep_traffic_off_a_middle_dc_without_them},
 		{"DC gateways are the union of its servers, and a dead server's go",
 		 test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go},
 		{"runtime gateways are advertised at the next tick and withdrawn",
