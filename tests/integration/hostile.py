@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 
-from mfcluster import check, log, wait_for
+from mfcluster import Failure, check, log, wait_for
 
 KEY = "DqDkO4b6d4vS6v2nibkrj7r2pyhrKiEOJV9JdbrzdnM="
 PORT = 7946
@@ -98,6 +98,19 @@ def all_alive(agents, names=None):
     return True
 
 
+def views(agents):
+    """Each agent's view of the others, for a failure message."""
+    out = []
+    for x in agents:
+        try:
+            m = x.members()
+            out.append("%s sees %s" % (x.name, ", ".join(
+                "%s %s" % (y.name, m.get(y.name, {}).get("status")) for y in agents)))
+        except Exception as e:  # noqa: BLE001
+            out.append("%s: members failed: %s" % (x.name, str(e)[:80]))
+    return "; ".join(out)
+
+
 def assert_healthy(agents, what, rss_limit_mb, latency_s=2.0):
     """Every agent up, answering within latency_s, under rss_limit_mb, and
     seeing every other one alive (within a few seconds: the attack may
@@ -111,7 +124,10 @@ def assert_healthy(agents, what, rss_limit_mb, latency_s=2.0):
         rss = rss_mb(x)
         check(rss < rss_limit_mb, "%s: %s VmRSS %.1f MB (limit %.0f MB)" % (what, x.name, rss,
                                                                            rss_limit_mb))
-    wait_for(lambda: all_alive(agents), 10, "%s: all members alive in every view" % what)
+    try:
+        wait_for(lambda: all_alive(agents), 10, "%s: all members alive in every view" % what)
+    except Failure as e:
+        raise Failure("%s (%s)" % (e, views(agents)))
     log("ok: %s: agents up, answering, under %.0f MB, all alive" % (what, rss_limit_mb))
 
 
