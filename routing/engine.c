@@ -781,7 +781,8 @@ int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *
 			if (a->routes[j].target == ar->target)
 				return MF_EMALFORMED; /* a target listed twice */
 		/* The path origin, hops..., target names no DC twice. */
-		const uint32_t *h = a->hops + ar->hops_off;
+		/* a->hops is NULL in an advert without hops: no offset from it. */
+		const uint32_t *h = ar->n_hops ? a->hops + ar->hops_off : NULL;
 		for (uint32_t k = 0; k < ar->n_hops; k++) {
 			if (h[k] >= a->n_names)
 				return MF_EMALFORMED;

@@ -1,0 +1,175 @@
+"""What the hostile-peer tests (test_hostile*.py, issue 11) share: three
+agents on loopback, the measurements they assert on (VmRSS and CPU from
+/proc, control-socket latency measured on the socket itself, every peer's
+view) and raw senders."""
+import json
+import os
+import socket
+import threading
+import time
+
+from mfcluster import Failure, check, log, wait_for
+
+KEY = "DqDkO4b6d4vS6v2nibkrj7r2pyhrKiEOJV9JdbrzdnM="
+PORT = 7946
+
+
+def slow_build(meshfed):
+    """The ASan build: memory and CPU figures get this factor of slack."""
+    return 3 if "asan" in os.path.abspath(meshfed) else 1
+
+
+def rss_mb(agent):
+    with open("/proc/%d/status" % agent.proc.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
+def cpu_s(agent):
+    with open("/proc/%d/stat" % agent.proc.pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def info_latency(agent, timeout=30.0):
+    """Seconds for one `info` request on the control socket (no CLI start-up
+    in the figure), or timeout when it does not answer."""
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(agent.control)
+        s.sendall(b'{"cmd":"info"}\n')
+        buf = b""
+        while not buf.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+        json.loads(buf)
+    except (OSError, ValueError):
+        return timeout
+    finally:
+        s.close()
+    return time.monotonic() - t0
+
+
+class LatencyProbe:
+    """Asks `info` every 50 ms in a thread; .worst is the slowest answer."""
+
+    def __init__(self, agent):
+        self.agent, self.worst, self.n = agent, 0.0, 0
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.worst = max(self.worst, info_latency(self.agent, timeout=10))
+            self.n += 1
+            time.sleep(0.05)
+
+    def __enter__(self):
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+
+
+def three(c, key=None, profile="local"):
+    a = c.agent("a", 0, key=key, profile=profile).start()
+    b = c.agent("b", 1, key=key, profile=profile, join=[a.addr]).start()
+    d = c.agent("c", 2, key=key, profile=profile, join=[a.addr]).start()
+    agents = [a, b, d]
+    wait_for(lambda: all_alive(agents), 20, "three agents alive to each other")
+    return agents
+
+
+def all_alive(agents, names=None):
+    names = names or [x.name for x in agents]
+    for x in agents:
+        m = x.members()
+        for n in names:
+            if m.get(n, {}).get("status") != "alive":
+                return False
+    return True
+
+
+def views(agents):
+    """Each agent's view of the others, for a failure message."""
+    out = []
+    for x in agents:
+        try:
+            m = x.members()
+            out.append("%s sees %s" % (x.name, ", ".join(
+                "%s %s" % (y.name, m.get(y.name, {}).get("status")) for y in agents)))
+        except Exception as e:  # noqa: BLE001
+            out.append("%s: members failed: %s" % (x.name, str(e)[:80]))
+    return "; ".join(out)
+
+
+def assert_healthy(agents, what, rss_limit_mb, latency_s=2.0):
+    """Every agent up, answering within latency_s, under rss_limit_mb, and
+    seeing every other one alive (within a few seconds: the attack may
+    have just ended)."""
+    for x in agents:
+        check(x.alive(), "%s: %s died: %s" % (what, x.name, x.tail()))
+    for x in agents:
+        dt = info_latency(x)
+        check(dt < latency_s, "%s: %s answered info in %.2fs (limit %.2fs)" % (what, x.name, dt,
+                                                                              latency_s))
+        rss = rss_mb(x)
+        check(rss < rss_limit_mb, "%s: %s VmRSS %.1f MB (limit %.0f MB)" % (what, x.name, rss,
+                                                                           rss_limit_mb))
+    try:
+        wait_for(lambda: all_alive(agents), 10, "%s: all members alive in every view" % what)
+    except Failure as e:
+        raise Failure("%s (%s)" % (e, views(agents)))
+    log("ok: %s: agents up, answering, under %.0f MB, all alive" % (what, rss_limit_mb))
+
+
+def run_rows(agents, label, rows, rss_limit_mb, slack, call):
+    """Runs each (name, fn, args) row through call(fn, args), then checks
+    the agents' health (restarting any that died, so later rows still
+    mean something). Returns the failures, one line each: every row is
+    run and reported even when an earlier one fails."""
+    failures = []
+    for name, fn, args in rows:
+        try:
+            call(fn, args)
+        except Exception as e:  # noqa: BLE001 (every row is reported)
+            failures.append("%s: %s: %s" % (label, name, e))
+            log("FAILED: %s: %s: %s" % (label, name, e))
+        for x in agents:
+            if not x.alive():
+                x.start()
+        try:
+            assert_healthy(agents, "%s: after %s" % (label, name), rss_limit_mb, 2.0 * slack)
+        except Exception as e:  # noqa: BLE001
+            failures.append("%s: %s (health): %s" % (label, name, e))
+            log("FAILED: %s: %s (health): %s" % (label, name, e))
+    return failures
+
+
+def udp_sender(ip):
+    """A UDP socket bound to an attacker address on loopback."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((ip, 0))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+    return s
+
+
+def tcp_connect(src_ip, dst, timeout=5):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.bind((src_ip, 0))
+    s.connect((dst, PORT))
+    return s
+
+
+def sealed(key, pkt):
+    import mfwire
+    return mfwire.seal_packet(key, pkt) if key else pkt
