@@ -38,6 +38,9 @@
 /* What we know of one node's serf status. */
 struct mf_serf_entry {
 	char *name;
+	size_t name_len;
+	uint64_t hash;      /* of name, for the index */
+	uint32_t next;      /* next entry + 1 in the same bucket, 0 = end */
 	uint64_t ltime;     /* serf statusLTime: latest intent seen */
 	bool in_pool;       /* the pool has it (any status) */
 	bool pool_left;     /* the pool says it left */
@@ -67,6 +70,8 @@ struct mf_serf_glue {
 	bool leaving;
 	struct mf_serf_entry *entries;
 	size_t n_entries, cap_entries;
+	uint32_t *buckets;   /* name index: first entry + 1 per bucket, 0 = empty */
+	size_t n_buckets;    /* power of two >= n_entries, or 0 */
 	struct mf_serf_queued *queue;
 	size_t n_queue, cap_queue;
 	char **force;        /* names whose new leave intent may turn failed -> left */

@@ -23,21 +23,22 @@
 /* Most messages one call hands out (a compound holds at most 255). */
 #define MF_BCAST_MAX_PICK 255
 
-struct mf_bcast {
-	uint8_t *msg;  /* encoded message, type byte first */
-	size_t len;
-	char *name;    /* NULL: unique */
-	int transmits;
-	int64_t id;    /* submission order */
-	bool notify;   /* count in `finished_notify` when done */
-};
+/* One queued message (broadcast.c): a node of the send-order treap and of
+ * the name index, its bytes allocated with it. */
+struct mf_bcast_node;
 
+/* Send order is a treap keyed by (transmits, -len, -id), so push, pick and
+ * invalidate cost O(log n) expected; names sit in a chained hash index so
+ * the invalidation lookup is O(1) expected (memberlist: btree + name map). */
 struct mf_bcast_queue {
-	struct mf_bcast *items; /* kept in send order */
-	size_t n, cap;
-	int64_t id_gen;
+	struct mf_bcast_node *root;   /* treap in send order */
+	struct mf_bcast_node **names; /* hash buckets of the named messages */
+	size_t n_buckets;             /* power of two, or 0 before the first name */
+	size_t n;                     /* queued messages */
+	int64_t id_gen;               /* submission order; restarts when empty */
 	int retransmit_mult;
-	uint64_t finished_notify; /* notify-flagged messages finished or invalidated */
+	uint64_t finished_notify;     /* notify-flagged messages finished or invalidated */
+	uint64_t prio_gen;            /* treap priorities: a deterministic sequence */
 };
 
 /* memberlist retransmitLimit: mult * ceil(log10(n + 1)). */
