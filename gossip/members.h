@@ -36,6 +36,8 @@ struct mf_mrec {
 	bool forgotten;
 	bool suspecting;            /* `susp` is live */
 	struct mf_suspicion susp;
+	size_t susp_pos;            /* index in the pool's suspects heap while suspecting */
+	bool doomed;                /* to be freed by the next mf_members_sweep */
 };
 
 struct mf_members {
@@ -53,7 +55,13 @@ struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, si
  * inserts at a random offset so the failure detection bound stays low. */
 int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
 		   struct mf_mrec **out);
-/* Removes and frees a record. */
+/* Removes and frees a record: O(n). */
 void mf_members_remove(struct mf_members *t, struct mf_mrec *m);
+/* Removes and frees every record marked `doomed` in one O(n) pass, keeping
+ * the others' name and probe order; returns probe_index less the number of
+ * removed probe slots before it (the same slot stays next). */
+size_t mf_members_sweep(struct mf_members *t, size_t probe_index);
+/* Name order: bytes, then length. */
+int mf_members_cmp_name(const char *a, size_t alen, const char *b, size_t blen);
 
 #endif

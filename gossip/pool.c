@@ -79,6 +79,7 @@
 #include "gossip/crypto.h"
 #include "gossip/health.h"
 #include "gossip/members.h"
+#include "gossip/suspects.h"
 #include "gossip/pool.h"
 #include "gossip/rng.h"
 #include "gossip/wire.h"
@@ -159,8 +160,7 @@ struct mf_pool {
 	size_t n_relays, cap_relays;
 	struct pending_stream *streams;
 	size_t n_streams, cap_streams;
-	struct mf_mrec **suspects; /* records with a live suspicion timer */
-	size_t n_suspects, cap_suspects;
+	struct mf_suspects suspects; /* records with a live suspicion timer */
 
 	struct out_item *outs;
 	size_t n_outs, out_head, cap_outs;
@@ -483,25 +483,7 @@ static void clear_suspicion(mf_pool_t *p, struct mf_mrec *m)
 		return;
 	mf_suspicion_free(&m->susp);
 	m->suspecting = false;
-	for (size_t i = 0; i < p->n_suspects; i++) {
-		if (p->suspects[i] == m) {
-			p->suspects[i] = p->suspects[--p->n_suspects];
-			break;
-		}
-	}
-}
-
-static void track_suspicion(mf_pool_t *p, struct mf_mrec *m)
-{
-	if (p->n_suspects == p->cap_suspects) {
-		size_t cap = p->cap_suspects ? p->cap_suspects * 2 : 8;
-		struct mf_mrec **s = realloc(p->suspects, cap * sizeof(*s));
-		if (s == NULL)
-			return;
-		p->suspects = s;
-		p->cap_suspects = cap;
-	}
-	p->suspects[p->n_suspects++] = m;
+	mf_suspects_remove(&p->suspects, m);
 }
 
 /* --- state transitions (memberlist state.go) -------------------------------*/
@@ -626,7 +608,9 @@ static void suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_by
 		return;
 	if (m->suspecting) {
 		/* New confirmations are re-gossiped so they keep flowing. */
-		if (mf_suspicion_confirm(&m->susp, (const char *)from.p, from.len, now))
+		bool fresh = mf_suspicion_confirm(&m->susp, (const char *)from.p, from.len, now);
+		mf_suspects_moved(&p->suspects, m); /* the deadline may have come closer */
+		if (fresh)
 			broadcast_suspect(p, m, inc, from);
 		return;
 	}
@@ -652,8 +636,10 @@ static void suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_by
 	int64_t min = mf_suspicion_min_timeout(t->suspicion_mult, n, t->probe_interval);
 	int64_t max = (int64_t)t->suspicion_max_timeout_mult * min;
 	if (mf_suspicion_start(&m->susp, (const char *)from.p, from.len, k, min, max, now) == 0) {
-		m->suspecting = true;
-		track_suspicion(p, m);
+		if (mf_suspects_add(&p->suspects, m) == 0)
+			m->suspecting = true;
+		else
+			mf_suspicion_free(&m->susp); /* no timer: stays suspect until news */
 	}
 	emit_event(p, MF_EV_SUSPECT, m->name, 0, false);
 }
@@ -1284,7 +1270,7 @@ void mf_pool_free(mf_pool_t *p)
 	free(p->bc_buf);
 	free(p->relays);
 	free(p->streams);
-	free(p->suspects);
+	mf_suspects_free(&p->suspects);
 	free(p);
 }
 
@@ -1509,26 +1495,24 @@ static void reconnect(mf_pool_t *p, mf_time_t now)
  * tombstone_timeout. */
 static void reap(mf_pool_t *p, mf_time_t now)
 {
-	for (size_t i = 0; i < p->members.n;) {
+	size_t n_doomed = 0;
+	for (size_t i = 0; i < p->members.n; i++) {
 		struct mf_mrec *m = p->members.by_name[i];
 		mf_time_t age = now - m->state_change;
 		bool old = (m->state == MF_STATE_DEAD && age > p->cfg.timing.reconnect_timeout) ||
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
-		if (m == p->self || !old) {
-			i++;
+		if (m == p->self || !old)
 			continue;
-		}
 		emit_event(p, MF_EV_REAPED, m->name, 0, false);
 		if (!m->forgotten)
 			p->n_known--;
 		clear_suspicion(p, m);
-		size_t pi = 0;
-		for (; pi < p->members.n_probe && p->members.probe[pi] != m; pi++)
-			;
-		if (pi < p->probe_index && p->probe_index > 0)
-			p->probe_index--;
-		mf_members_remove(&p->members, m);
+		m->doomed = true;
+		n_doomed++;
 	}
+	/* One pass for all: a mass reap is O(n), not O(n) per member. */
+	if (n_doomed > 0)
+		p->probe_index = mf_members_sweep(&p->members, p->probe_index);
 }
 
 static void streams_expire(mf_pool_t *p, mf_time_t now)
@@ -1553,17 +1537,12 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 	streams_expire(p, now);
 
 	/* Suspicion timers: a suspect nobody refuted in time is dead. */
-	for (size_t i = 0; i < p->n_suspects;) {
-		struct mf_mrec *m = p->suspects[i];
-		if (m->susp.deadline > now) {
-			i++;
-			continue;
-		}
+	struct mf_mrec *m;
+	while ((m = mf_suspects_first(&p->suspects)) != NULL && m->susp.deadline <= now) {
 		clear_suspicion(p, m);
 		if (m->state == MF_STATE_SUSPECT)
 			dead_node(p, now, m->incarnation, str_bytes(m->name, m->name_len),
 				  str_bytes(p->self->name, p->self->name_len));
-		i = 0; /* the list changed under us */
 	}
 
 	/* Probe state machine. */
@@ -1611,8 +1590,9 @@ mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
 	else if (p->probe_pending)
 		d = tmin(d, p->probe_ended_at);
 	d = tmin(d, p->probe_tick);
-	for (size_t i = 0; i < p->n_suspects; i++)
-		d = tmin(d, p->suspects[i]->susp.deadline);
+	const struct mf_mrec *first = mf_suspects_first(&p->suspects);
+	if (first != NULL)
+		d = tmin(d, first->susp.deadline);
 	for (size_t i = 0; i < p->n_relays; i++)
 		d = tmin(d, p->relays[i].expires);
 	return d;
