@@ -488,12 +488,61 @@ static void clear_suspicion(mf_pool_t *p, struct mf_mrec *m)
 
 /* --- state transitions (memberlist state.go) -------------------------------*/
 
+/*
+ * Incarnations (issue 11). memberlist compares them as plain uint32: one
+ * `dead` or `alive` at 4294967295 for a live node is accepted, the node's
+ * refutation wraps to 0 and loses, and it stays failed (left records are
+ * never dropped by memberlist 0.2.2, so even a restart at 1 loses). Here:
+ *  - An update is newer when it is ahead of what we know by 1..
+ *    MF_POOL_INC_WINDOW, counting modulo 2^32 (RFC 1982 serial numbers).
+ *    Honest incarnations move by one per refutation or meta change, so no
+ *    honest message jumps 65,536 at once; anything further ahead or behind
+ *    is stale or forged and dropped (counted when more than the window away
+ *    either side). So one message cannot push a member to the top, and a
+ *    member that reaches it honestly (or through 65,536 accepted steps)
+ *    wraps to 1 and is still newer: 1 - 4294967295 = 2 modulo 2^32.
+ *  - Equal incarnations keep memberlist's meaning (suspect/dead at the
+ *    current one are accusations; alive at it is an echo).
+ *  - A name we do not hold (new or forgotten) is a fresh join at any
+ *    incarnation but 0, as in memberlist.
+ *  - Our refutation beats the accusation (accused + 1) and skips 0, which
+ *    memberlist peers read as "never heard of". Accusations reach refute()
+ *    only from within the window, so it never jumps further than a peer
+ *    accepts.
+ * Wire format unchanged. memberlist/serf peers still compare plainly: they
+ * accept the forged top value and ignore a wrapped refutation (see
+ * docs/security.md).
+ */
+static bool inc_newer(uint32_t inc, uint32_t known)
+{
+	uint32_t d = inc - known;
+	return d != 0 && d <= MF_POOL_INC_WINDOW;
+}
+
+/* The current incarnation or a newer one. */
+static bool inc_current(uint32_t inc, uint32_t known)
+{
+	return inc == known || inc_newer(inc, known);
+}
+
+/* Neither within the window ahead nor within it behind: forged. */
+static bool inc_out_of_window(mf_pool_t *p, uint32_t inc, uint32_t known)
+{
+	uint32_t d = inc - known;
+	if (d <= MF_POOL_INC_WINDOW || d >= 0u - MF_POOL_INC_WINDOW)
+		return false;
+	p->stats.inc_out_of_window++;
+	return true;
+}
+
 /* memberlist refute: beat `accused`, lose a health point, gossip alive. */
 static void refute(mf_pool_t *p, uint32_t accused)
 {
 	uint32_t inc = p->self->incarnation + 1;
-	if (accused >= inc)
+	if (inc_current(accused, inc))
 		inc = accused + 1;
+	if (inc == 0)
+		inc = 1;
 	p->self->incarnation = inc;
 	mf_health_apply(&p->health, 1);
 	p->stats.refutations++;
@@ -543,7 +592,7 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 		if (!mf_addr_equal(&na, &m->addr)) {
 			if (m->state == MF_STATE_LEFT) {
 				updates_node = true;
-			} else if (m != p->self && a->incarnation > known) {
+			} else if (m != p->self && inc_newer(a->incarnation, known)) {
 				p->stats.addr_conflicts++; /* moved: accepted, see essay */
 			} else {
 				p->stats.addr_conflicts++;
@@ -553,10 +602,15 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 	}
 
 	bool is_local = m == p->self;
-	if (a->incarnation <= known && !is_local && !updates_node)
+	bool fresh = is_new || m->forgotten;
+	if (!fresh && !is_local && !updates_node && !inc_newer(a->incarnation, known)) {
+		(void)inc_out_of_window(p, a->incarnation, known);
 		return;
-	if (a->incarnation < known && is_local)
+	}
+	if (is_local && !inc_current(a->incarnation, known)) {
+		(void)inc_out_of_window(p, a->incarnation, known);
 		return;
+	}
 
 	clear_suspicion(p, m);
 	enum mf_node_state old_state = m->forgotten ? MF_STATE_DEAD : m->state;
@@ -604,8 +658,11 @@ static void suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_by
 {
 	struct mf_mrec *m = mf_members_find(&p->members, (const char *)node.p, node.len);
 
-	if (m == NULL || m->forgotten || inc < m->incarnation)
+	if (m == NULL || m->forgotten || !inc_current(inc, m->incarnation)) {
+		if (m != NULL && !m->forgotten)
+			(void)inc_out_of_window(p, inc, m->incarnation);
 		return;
+	}
 	if (m->suspecting) {
 		/* New confirmations are re-gossiped so they keep flowing. */
 		bool fresh = mf_suspicion_confirm(&m->susp, (const char *)from.p, from.len, now);
@@ -650,8 +707,11 @@ static void dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes
 	struct mf_mrec *m = mf_members_find(&p->members, (const char *)node.p, node.len);
 	bool notify = false;
 
-	if (m == NULL || m->forgotten || inc < m->incarnation)
+	if (m == NULL || m->forgotten || !inc_current(inc, m->incarnation)) {
+		if (m != NULL && !m->forgotten)
+			(void)inc_out_of_window(p, inc, m->incarnation);
 		return;
+	}
 	clear_suspicion(p, m);
 	if (dead_or_left(m))
 		return;
@@ -1678,7 +1738,8 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 	if (len > 0)
 		memcpy(p->self->meta, meta, len);
 	p->self->meta_len = len;
-	p->self->incarnation++;
+	if (++p->self->incarnation == 0)
+		p->self->incarnation = 1; /* see "Incarnations": 0 is skipped */
 	broadcast_alive(p, p->self);
 	emit_event(p, MF_EV_UPDATE, p->self->name, 0, false);
 	return 0;

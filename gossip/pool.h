@@ -32,6 +32,10 @@
 #include "gossip/msg.h"
 
 typedef int64_t mf_time_t; /* nanoseconds */
+
+/* How far one message may move a member's incarnation ahead of what we
+ * know (modulo 2^32); see gossip/pool.c "Incarnations". */
+#define MF_POOL_INC_WINDOW 65536u
 #define MF_MS ((mf_time_t)1000000)
 #define MF_SEC ((mf_time_t)1000000000)
 
@@ -179,6 +183,9 @@ struct mf_pool_stats {
 	uint64_t push_pulls, reconnect_attempts;
 	int health_score; /* Lifeguard awareness score, 0 = healthy */
 	uint64_t addr_conflicts; /* alive for a known name from another address */
+	uint64_t inc_out_of_window; /* alive/suspect/dead more than
+				     * MF_POOL_INC_WINDOW from what we know */
+	uint64_t members_refused;  /* new names refused: pool at max_members */
 };
 
 typedef struct mf_pool mf_pool_t;

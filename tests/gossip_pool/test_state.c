@@ -872,6 +872,94 @@ static void test_mass_failure_each_suspect_dies_at_its_deadline(void)
 	CU_ASSERT(t_run < 5.0);
 }
 
+/* --- incarnations at the edges (gossip/pool.c "Incarnations") ----------*/
+
+static uint64_t out_of_window(void)
+{
+	struct mf_pool_stats st;
+	mf_pool_get_stats(pool, &st);
+	return st.inc_out_of_window;
+}
+
+static void test_dead_or_alive_at_the_top_for_a_live_member_is_refused_and_counted(void)
+{
+	send_alive("b", 5, "10.0.0.2", "", 0);
+	send_dead("b", 0xFFFFFFFFu, "c", 0);
+	send_dead("b", 0xFFFFFFFFu, "b", 0); /* a forged leave */
+	send_suspect("b", 0xFFFFFFFFu, "c", 0);
+	send_alive("b", 0xFFFFFFFFu, "10.0.0.2", "x", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(inc_of("b"), 5);
+	/* modulo 2^32, 4294967295 is 6 behind 5: stale, like any old gossip */
+	CU_ASSERT_EQUAL(out_of_window(), 0);
+	send_dead("b", 0x80000000u, "c", 0); /* half the range away: forged */
+	send_alive("b", 5 + 0x10000000u, "10.0.0.2", "x", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(out_of_window(), 2);
+	CU_ASSERT_EQUAL(events[MF_EV_FAILED] + events[MF_EV_LEFT] + events[MF_EV_UPDATE], 0);
+}
+
+static void test_one_message_moves_an_incarnation_at_most_the_window(void)
+{
+	send_alive("b", 5, "10.0.0.2", "", 0);
+	send_suspect("b", 5 + MF_POOL_INC_WINDOW + 1, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(out_of_window(), 1);
+	send_suspect("b", 5 + MF_POOL_INC_WINDOW, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_SUSPECT);
+	CU_ASSERT_EQUAL(inc_of("b"), 5 + MF_POOL_INC_WINDOW);
+	/* stale by up to the window: ignored, not counted; further: counted */
+	send_dead("b", 6, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_SUSPECT);
+	CU_ASSERT_EQUAL(out_of_window(), 1);
+	send_dead("b", 4, "c", 0);
+	CU_ASSERT_EQUAL(out_of_window(), 2);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_SUSPECT);
+}
+
+static void test_member_incarnation_wraps_past_the_top_and_stays_newer(void)
+{
+	send_alive("b", 0xFFFFFFFEu, "10.0.0.2", "", 0); /* fresh: any but 0 */
+	CU_ASSERT_EQUAL(inc_of("b"), 0xFFFFFFFEu);
+	send_suspect("b", 0xFFFFFFFFu, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_SUSPECT);
+	send_alive("b", 1, "10.0.0.2", "", 0); /* its refutation, wrapped */
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(inc_of("b"), 1);
+	send_dead("b", 0xFFFFFFFFu, "c", 0); /* now behind: stale */
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(out_of_window(), 0);
+}
+
+static void test_restarted_node_comes_back_over_a_left_record_at_the_top(void)
+{
+	send_alive("b", 0xFFFFFFF0u, "10.0.0.2", "", 0);
+	send_dead("b", 0xFFFFFFFFu, "b", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_LEFT);
+	send_alive("b", 1, "10.0.0.2", "", MF_SEC); /* restarted: memberlist setAlive */
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(inc_of("b"), 1);
+	CU_ASSERT_EQUAL(events[MF_EV_JOIN], 2);
+}
+
+static void test_refutation_beats_the_accusation_and_skips_zero_at_the_top(void)
+{
+	/* a live node accused at the top of its window is not failed for good */
+	send_suspect("me", 1 + MF_POOL_INC_WINDOW + 1, "c", 0);
+	CU_ASSERT_EQUAL(inc_of("me"), 1); /* beyond the window: not refuted */
+	send_dead("me", 1 + MF_POOL_INC_WINDOW, "c", 0);
+	CU_ASSERT_EQUAL(inc_of("me"), 2 + MF_POOL_INC_WINDOW);
+	CU_ASSERT_EQUAL(status_of("me"), MF_MEMBER_ALIVE);
+	/* walk to the top by accusations at the window's edge */
+	while (inc_of("me") < 0xFFFFFFFFu - MF_POOL_INC_WINDOW)
+		send_suspect("me", inc_of("me") + MF_POOL_INC_WINDOW, "c", 0);
+	send_dead("me", 0xFFFFFFFFu, "c", 0);
+	CU_ASSERT_EQUAL(inc_of("me"), 1); /* 0xFFFFFFFF + 1 = 0, skipped */
+	CU_ASSERT_EQUAL(status_of("me"), MF_MEMBER_ALIVE);
+	/* and a peer holding us at the top takes the wrapped refutation */
+	CU_ASSERT(1u - 0xFFFFFFFFu <= MF_POOL_INC_WINDOW);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -886,6 +974,11 @@ int main(void)
 	T(test_suspect_refuted_by_higher_incarnation);
 	T(test_stale_incarnation_ignored);
 	T(test_dead_member_alive_again_on_higher_incarnation);
+	T(test_dead_or_alive_at_the_top_for_a_live_member_is_refused_and_counted);
+	T(test_one_message_moves_an_incarnation_at_most_the_window);
+	T(test_member_incarnation_wraps_past_the_top_and_stays_newer);
+	T(test_restarted_node_comes_back_over_a_left_record_at_the_top);
+	T(test_refutation_beats_the_accusation_and_skips_zero_at_the_top);
 	T(test_dead_from_itself_is_a_leave);
 	T(test_self_suspicion_refuted_with_higher_incarnation);
 	T(test_meta_change_emits_update);
