@@ -161,6 +161,7 @@ struct mf_pool {
 	struct pending_stream *streams;
 	size_t n_streams, cap_streams;
 	struct mf_suspects suspects; /* records with a live suspicion timer */
+	uint64_t members_version;    /* moves with every member event (and add) */
 
 	struct out_item *outs;
 	size_t n_outs, out_head, cap_outs;
@@ -273,6 +274,8 @@ static int out_take(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *t
 static void emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name, uint64_t join_id,
 		       bool ok)
 {
+	if (name != NULL)
+		p->members_version++; /* even if the event itself is lost */
 	struct out_item *it = out_push(p, MF_OUT_EVENT);
 	if (it == NULL)
 		return;
@@ -579,6 +582,7 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 		size_t pos = mf_rng_below(&p->rng, (uint32_t)p->members.n_probe + 1);
 		if (mf_members_add(&p->members, (const char *)a->node.p, a->node.len, pos, &m) != 0)
 			return;
+		p->members_version++;
 		m->state = MF_STATE_DEAD;
 		m->state_change = now;
 		addr_from_bytes(&m->addr, a->addr, a->port);
@@ -1818,6 +1822,11 @@ int mf_pool_member_at(const mf_pool_t *p, size_t i, struct mf_member *m)
 		return MF_ENOTFOUND;
 	fill_member(p->members.by_name[i], m);
 	return 0;
+}
+
+uint64_t mf_pool_members_version(const mf_pool_t *p)
+{
+	return p->members_version;
 }
 
 int mf_pool_member_find(const mf_pool_t *p, const char *name, struct mf_member *m)

@@ -247,6 +247,10 @@ size_t mf_pool_alive_count(const mf_pool_t *p);        /* alive + suspect */
 /* Fills *m with member i (0 <= i < mf_pool_member_count), in name order. */
 int mf_pool_member_at(const mf_pool_t *p, size_t i, struct mf_member *m);
 int mf_pool_member_find(const mf_pool_t *p, const char *name, struct mf_member *m);
+/* Moves whenever a member is added or changes status or meta (every member
+ * event, even one the output queue could not hold): a reader that caches
+ * derived state rebuilds it only when this moved. */
+uint64_t mf_pool_members_version(const mf_pool_t *p);
 const char *mf_pool_name(const mf_pool_t *p);
 void mf_pool_get_stats(const mf_pool_t *p, struct mf_pool_stats *s);
 const struct mf_pool_config *mf_pool_config(const mf_pool_t *p);
