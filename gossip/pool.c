@@ -579,6 +579,14 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 		 * dead placeholder; it cannot pass the check below anyway. */
 		if (a->incarnation == 0)
 			return;
+		/* A flood of fake names stops here: cost and memory per name are
+		 * bounded by max_members, and the refusal is counted. */
+		size_t max = p->cfg.timing.max_members > 0 ? (size_t)p->cfg.timing.max_members
+							   : MF_POOL_MAX_MEMBERS;
+		if (p->members.n >= max) {
+			p->stats.members_refused++;
+			return;
+		}
 		size_t pos = mf_rng_below(&p->rng, (uint32_t)p->members.n_probe + 1);
 		if (mf_members_add(&p->members, (const char *)a->node.p, a->node.len, pos, &m) != 0)
 			return;

@@ -66,7 +66,15 @@ struct mf_pool_timing {
 	int gossip_nodes;
 	int awareness_max_multiplier;
 	int udp_buffer_size;          /* 1400 */
+	int max_members;              /* records held, self and failed/left
+				       * included; names beyond are refused
+				       * (stats.members_refused). <= 0:
+				       * MF_POOL_MAX_MEMBERS */
 };
+
+/* The largest pool we claim to support (issue 11: a flood of fake names
+ * must not grow the table without bound). */
+#define MF_POOL_MAX_MEMBERS 10000
 
 /* Fills t with memberlist's DefaultWANConfig / DefaultLANConfig /
  * DefaultLocalConfig values and serf's reconnect/reap defaults. */

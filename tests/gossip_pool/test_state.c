@@ -960,6 +960,35 @@ static void test_refutation_beats_the_accusation_and_skips_zero_at_the_top(void)
 	CU_ASSERT(1u - 0xFFFFFFFFu <= MF_POOL_INC_WINDOW);
 }
 
+static void test_names_beyond_max_members_are_refused_and_counted(void)
+{
+	struct mf_pool_config c = *mf_pool_config(pool);
+	struct mf_pool_stats st;
+	mf_pool_free(pool);
+	c.timing.max_members = 3;
+	CU_ASSERT_EQUAL_FATAL(mf_pool_new(&c, 0, &pool), 0);
+	drain();
+	send_alive("b", 1, "10.0.0.2", "", 0);
+	send_alive("c", 1, "10.0.0.3", "", 0);
+	send_alive("d", 1, "10.0.0.4", "", 0);
+	CU_ASSERT_EQUAL(mf_pool_member_count(pool), 3);
+	struct mf_member m;
+	CU_ASSERT_EQUAL(mf_pool_member_find(pool, "d", &m), MF_ENOTFOUND);
+	mf_pool_get_stats(pool, &st);
+	CU_ASSERT_EQUAL(st.members_refused, 1);
+	/* members held still change state */
+	send_alive("c", 2, "10.0.0.3", "x", 0);
+	CU_ASSERT_EQUAL(inc_of("c"), 2);
+	send_dead("b", 1, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_FAILED);
+	CU_ASSERT_EQUAL(mf_pool_config(pool)->timing.max_members, 3);
+	/* the default */
+	struct mf_pool_config d;
+	mf_pool_config_init(&d, MF_PROFILE_WAN);
+	CU_ASSERT_EQUAL(d.timing.max_members, MF_POOL_MAX_MEMBERS);
+	CU_ASSERT_EQUAL(MF_POOL_MAX_MEMBERS, 10000);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -979,6 +1008,7 @@ int main(void)
 	T(test_member_incarnation_wraps_past_the_top_and_stays_newer);
 	T(test_restarted_node_comes_back_over_a_left_record_at_the_top);
 	T(test_refutation_beats_the_accusation_and_skips_zero_at_the_top);
+	T(test_names_beyond_max_members_are_refused_and_counted);
 	T(test_dead_from_itself_is_a_leave);
 	T(test_self_suspicion_refuted_with_higher_incarnation);
 	T(test_meta_change_emits_update);
