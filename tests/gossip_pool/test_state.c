@@ -30,10 +30,13 @@ static void drain(void)
 	}
 }
 
-static void setup(void)
+/* A pool "me" at 10.0.0.1; max_members 0: the default. */
+static void setup_sized(int max_members)
 {
 	struct mf_pool_config c;
 	mf_pool_config_init(&c, MF_PROFILE_LAN);
+	if (max_members > 0)
+		c.timing.max_members = max_members;
 	strcpy(c.name, "me");
 	c.advertise.ip_len = 4;
 	c.advertise.ip[0] = 10;
@@ -44,6 +47,11 @@ static void setup(void)
 		abort();
 	mf_addr_parse("10.0.0.2:7946", 7946, &peer_addr);
 	drain();
+}
+
+static void setup(void)
+{
+	setup_sized(0);
 }
 
 static void teardown(void)
@@ -827,6 +835,8 @@ static void test_mass_failure_each_suspect_dies_at_its_deadline(void)
 {
 	enum { S = 20000 };
 	char name[32], ip[32];
+	mf_pool_free(pool); /* above the default max_members */
+	setup_sized(S + 1);
 	double t0 = wall_s();
 	for (unsigned i = 0; i < S; i++) {
 		snprintf(name, sizeof(name), "m%05u", i);
