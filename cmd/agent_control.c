@@ -163,7 +163,7 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 			  (json_int_t)ts.outbound_now));
 	json_object_set_new(
 		info, "serf",
-		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lamport_time",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lamport_time",
 			  (json_int_t)ap->glue.clock, "join_intents", (json_int_t)g->join_intents,
 			  "leave_intents", (json_int_t)g->leave_intents, "rebroadcasts",
 			  (json_int_t)g->rebroadcasts, "push_pulls_merged",
@@ -171,7 +171,8 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 			  (json_int_t)g->push_pulls_sent, "refutations",
 			  (json_int_t)g->refutations, "unknown_msgs", (json_int_t)g->unknown_msgs,
 			  "decode_errors", (json_int_t)g->decode_errors, "forced_left",
-			  (json_int_t)g->forced_left));
+			  (json_int_t)g->forced_left, "push_pulls_too_big",
+			  (json_int_t)g->push_pulls_too_big));
 	json_object_set_new(info, "pools", pools_json(a));
 	json_object_set_new(info, "routing", mf_agent_routing_info_json(a));
 	json_object_set_new(info, "route_socket",

@@ -55,7 +55,16 @@ static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 {
 	struct mf_agent_pool *ap = ctx;
+	uint64_t too_big = ap->glue.stats.push_pulls_too_big;
 	size_t n = ap->serf_hooks.local_state(ap->serf_hooks.ctx, join, buf, cap);
+	if (ap->glue.stats.push_pulls_too_big != too_big &&
+	    (too_big == 0 || ap->glue.stats.push_pulls_too_big % 100 == 0))
+		mf_log_warn(&ap->agent->log,
+			    "pool %s: serf push-pull state of %zu bytes is over %zu: intents not "
+			    "exchanged in anti-entropy (%llu times so far)",
+			    ap->name, n, cap, (unsigned long long)ap->glue.stats.push_pulls_too_big);
+	if (n > cap)
+		return n; /* the pool offers a larger buffer, or gives up */
 	if (n >= 2 && ap->agent->rt.node)
 		n = mf_routing_node_pp_append(ap->agent->rt.node, buf, n, cap);
 	return n;

@@ -291,10 +291,14 @@ static size_t local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 		.n_left = n_left,
 	};
 	msgpack_sbuffer_clear(&g->scratch);
-	if (mf_serf_encode_push_pull(&g->scratch, &pp) == 0 && g->scratch.size <= cap) {
-		memcpy(buf, g->scratch.data, g->scratch.size);
-		out = g->scratch.size;
-		g->stats.push_pulls_sent++;
+	if (mf_serf_encode_push_pull(&g->scratch, &pp) == 0) {
+		out = g->scratch.size; /* > cap: what the pool should offer next */
+		if (out <= cap) {
+			memcpy(buf, g->scratch.data, out);
+			g->stats.push_pulls_sent++;
+		} else if (cap >= MF_POOL_USER_STATE_MAX) {
+			g->stats.push_pulls_too_big++;
+		}
 	}
 done:
 	free(st);

@@ -11,6 +11,10 @@
  *    a new leave intent for a failed member makes it left, as in serf.
  *  - The push-pull user state: we send a messagePushPull (serf logs an error
  *    on an empty one) and merge a peer's (witness clocks, learn intents).
+ *    It is sent whole, the pool growing its buffer to fit (pool.h
+ *    local_state); one over MF_POOL_USER_STATE_MAX (some 100,000 names of
+ *    ~30 bytes; the entries are capped at MF_SERF_GLUE_MAX_ENTRIES) is not
+ *    sent and counted in push_pulls_too_big, which the agent logs.
  *  - Anything else (user events, queries, meshfed's own types) is ignored
  *    and counted.
  *
@@ -62,6 +66,7 @@ struct mf_serf_glue_stats {
 	uint64_t decode_errors;
 	uint64_t queue_drops;
 	uint64_t forced_left;                  /* failed members a leave intent made left */
+	uint64_t push_pulls_too_big;           /* state over MF_POOL_USER_STATE_MAX: not sent */
 };
 
 struct mf_serf_glue {

@@ -807,14 +807,18 @@ static int encode_local_state(mf_pool_t *p, bool join)
 		st[n].has_vsn = true;
 		n++;
 	}
-	if (p->cfg.delegate.local_state != NULL) {
-		size_t cap = 64 * 1024;
-		ubuf = malloc(cap);
-		if (ubuf != NULL) {
-			ulen = p->cfg.delegate.local_state(p->cfg.delegate.ctx, join, ubuf, cap);
-			if (ulen > cap)
-				ulen = 0;
-		}
+	for (size_t cap = MF_POOL_USER_STATE_FIRST; p->cfg.delegate.local_state != NULL;) {
+		free(ubuf);
+		if ((ubuf = malloc(cap)) == NULL)
+			break;
+		ulen = p->cfg.delegate.local_state(p->cfg.delegate.ctx, join, ubuf, cap);
+		if (ulen <= cap)
+			break;
+		size_t want = ulen > MF_POOL_USER_STATE_MAX / 2 ? MF_POOL_USER_STATE_MAX : 2 * ulen;
+		ulen = 0;
+		if (cap >= want)
+			break; /* the delegate counts and reports what it could not send */
+		cap = want;
 	}
 	msgpack_sbuffer_clear(&p->enc2);
 	rc = mf_codec_encode_push_pull(&p->enc2, join, st, n, ubuf, ulen);

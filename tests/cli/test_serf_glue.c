@@ -134,6 +134,84 @@ static void test_serf_glue_merges_hundred_thousand_statuses_in_linear_time(void)
 	free(names);
 }
 
+/* A pool of 10,000: its serf state (some 200 KB) is over the first 64 KB
+ * the pool offers, so the glue asks for more instead of sending nothing,
+ * and a peer merging it learns every intent. */
+static void test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole(void)
+{
+	enum { P = 10000 };
+	struct mf_serf_glue a, b;
+	struct mf_pool_delegate da = {0}, db = {0};
+	msgpack_sbuffer sb;
+	char name[32];
+
+	mf_serf_glue_init(&a, "self");
+	mf_serf_glue_init(&b, "other");
+	mf_serf_glue_delegate(&a, &da);
+	mf_serf_glue_delegate(&b, &db);
+	msgpack_sbuffer_init(&sb);
+	for (unsigned i = 0; i < P; i++) {
+		send_join(&da, &sb, i, 100 + i);
+		node_name(name, sizeof(name), i);
+		struct mf_pool_event ev = {.kind = MF_EV_JOIN, .name = name};
+		mf_serf_glue_on_event(&a, &ev);
+	}
+	uint8_t *buf = malloc(MF_POOL_USER_STATE_MAX);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	size_t need = da.local_state(da.ctx, false, buf, MF_POOL_USER_STATE_FIRST);
+	CU_ASSERT(need > MF_POOL_USER_STATE_FIRST);
+	CU_ASSERT_EQUAL(a.stats.push_pulls_sent, 0);
+	CU_ASSERT_EQUAL(a.stats.push_pulls_too_big, 0); /* only asked for more */
+	size_t len = da.local_state(da.ctx, false, buf, 2 * need);
+	CU_ASSERT_EQUAL_FATAL(len, need);
+	CU_ASSERT_EQUAL(a.stats.push_pulls_sent, 1);
+	db.merge_remote_state(db.ctx, buf, len, false);
+	CU_ASSERT_EQUAL(b.stats.decode_errors, 0);
+	CU_ASSERT_EQUAL(b.n_entries, P);
+	size_t wrong = 0;
+	for (size_t e = 0; e < b.n_entries; e++) {
+		unsigned i = (unsigned)strtoul(b.entries[e].name + 5, NULL, 10);
+		wrong += b.entries[e].ltime != 100 + i || b.entries[e].leave_intent;
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	/* Past the most the pool offers it is counted (and the agent logs it). */
+	CU_ASSERT(da.local_state(da.ctx, false, buf, 1000) > 1000);
+	CU_ASSERT_EQUAL(a.stats.push_pulls_too_big, 0);
+	free(buf);
+	msgpack_sbuffer_destroy(&sb);
+	mf_serf_glue_free(&a);
+	mf_serf_glue_free(&b);
+}
+
+/* Over MF_POOL_USER_STATE_MAX (20,000 names of 240 bytes: ~5 MB) the state
+ * is not sent, and that is counted, not silent. */
+static void test_serf_glue_state_over_the_most_is_counted(void)
+{
+	enum { P = 20000 };
+	struct mf_serf_glue a;
+	struct mf_pool_delegate d = {0};
+	char name[241];
+	mf_serf_glue_init(&a, "self");
+	mf_serf_glue_delegate(&a, &d);
+	for (unsigned i = 0; i < P; i++) {
+		memset(name, 'x', 240);
+		snprintf(name, 16, "n%u-", i);
+		name[strlen(name)] = 'x';
+		name[240] = '\0';
+		struct mf_pool_event ev = {.kind = MF_EV_JOIN, .name = name};
+		mf_serf_glue_on_event(&a, &ev);
+	}
+	CU_ASSERT_EQUAL_FATAL(a.n_entries, P);
+	uint8_t *buf = malloc(MF_POOL_USER_STATE_MAX);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
+	CU_ASSERT(d.local_state(d.ctx, false, buf, MF_POOL_USER_STATE_MAX) >
+		  MF_POOL_USER_STATE_MAX);
+	CU_ASSERT_EQUAL(a.stats.push_pulls_too_big, 1);
+	CU_ASSERT_EQUAL(a.stats.push_pulls_sent, 0);
+	free(buf);
+	mf_serf_glue_free(&a);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -141,6 +219,8 @@ int main(void)
 		return 1;
 	s = CU_add_suite("serf_glue", NULL, NULL);
 	CU_add_test(s, "serf_glue_intents_for_the_most_names_and_removals", test_serf_glue_intents_for_the_most_names_and_removals);
+	CU_add_test(s, "serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole", test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole);
+	CU_add_test(s, "serf_glue_state_over_the_most_is_counted", test_serf_glue_state_over_the_most_is_counted);
 	CU_add_test(s, "serf_glue_merges_hundred_thousand_statuses_in_linear_time", test_serf_glue_merges_hundred_thousand_statuses_in_linear_time);
 	CU_basic_set_mode(CU_BRM_VERBOSE);
 	CU_basic_run_tests();

@@ -30,13 +30,15 @@ static void drain(void)
 	}
 }
 
-/* A pool "me" at 10.0.0.1; max_members 0: the default. */
-static void setup_sized(int max_members)
+/* A pool "me" at 10.0.0.1; max_members 0: the default; d NULL: none. */
+static void setup_with(int max_members, const struct mf_pool_delegate *d)
 {
 	struct mf_pool_config c;
 	mf_pool_config_init(&c, MF_PROFILE_LAN);
 	if (max_members > 0)
 		c.timing.max_members = max_members;
+	if (d != NULL)
+		c.delegate = *d;
 	strcpy(c.name, "me");
 	c.advertise.ip_len = 4;
 	c.advertise.ip[0] = 10;
@@ -51,7 +53,7 @@ static void setup_sized(int max_members)
 
 static void setup(void)
 {
-	setup_sized(0);
+	setup_with(0, NULL);
 }
 
 static void teardown(void)
@@ -819,6 +821,39 @@ static void test_join_reports_done_with_outcome(void)
 	CU_ASSERT_FALSE(ok);
 }
 
+/* A user state over the first 64 KB offered: the delegate says what it
+ * needs, gets it on the second call, and the push-pull carries it whole. */
+enum { BIG_STATE = 200000 };
+
+static size_t big_state(void *ctx, bool join, uint8_t *buf, size_t cap)
+{
+	int *calls = ctx;
+	(*calls)++;
+	if (cap < BIG_STATE)
+		return BIG_STATE;
+	memset(buf, 0xab, BIG_STATE);
+	return BIG_STATE;
+}
+
+static void test_push_pull_grows_room_for_a_large_user_state(void)
+{
+	static int calls;
+	struct mf_pool_delegate d = {.ctx = &calls, .local_state = big_state};
+	struct mf_pool_out o;
+	struct mf_addr seed;
+	uint64_t id = 0;
+	size_t sent = 0;
+	mf_pool_free(pool);
+	setup_with(0, &d);
+	mf_addr_parse("10.0.0.9:7946", 7946, &seed);
+	CU_ASSERT_EQUAL(mf_pool_join(pool, 0, &seed, &id), 0);
+	while (mf_pool_next_output(pool, &o) == 1)
+		if (o.kind == MF_OUT_STREAM_OPEN && o.stream_id == id)
+			sent = o.len;
+	CU_ASSERT_EQUAL(calls, 2);
+	CU_ASSERT(sent > BIG_STATE);
+}
+
 static double wall_s(void)
 {
 	struct timespec ts;
@@ -836,7 +871,7 @@ static void test_mass_failure_each_suspect_dies_at_its_deadline(void)
 	enum { S = 20000 };
 	char name[32], ip[32];
 	mf_pool_free(pool); /* above the default max_members */
-	setup_sized(S + 1);
+	setup_with(S + 1, NULL);
 	double t0 = wall_s();
 	for (unsigned i = 0; i < S; i++) {
 		snprintf(name, sizeof(name), "m%05u", i);
@@ -1008,6 +1043,7 @@ int main(void)
 #define T(name) CU_add_test(s, #name, name)
 	T(test_new_pool_holds_only_itself_at_incarnation_one);
 	T(test_mass_failure_each_suspect_dies_at_its_deadline);
+	T(test_push_pull_grows_room_for_a_large_user_state);
 	T(test_alive_adds_member_and_emits_join);
 	T(test_alive_suspect_dead_after_suspicion_timeout);
 	T(test_suspect_refuted_by_higher_incarnation);
