@@ -21,6 +21,7 @@
 
 #include "cmd/agent_internal.h"
 #include "gossip/serf.h"
+#include "routing/dc_index.h"
 
 /* --- the multiplexing delegate ----------------------------------------------*/
 
@@ -286,19 +287,9 @@ void mf_agent_pool_free(struct mf_agent_pool *ap)
 
 bool mf_agent_member_dc(const struct mf_member *m, char *dc, size_t cap)
 {
-	struct mf_tag tags[MF_CONFIG_MAX_TAGS + 2]; /* ours: dc, role and user tags */
-	size_t n = 0;
-	dc[0] = '\0';
-	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_CONFIG_MAX_TAGS + 2, &n) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&
-		    strlen(tags[i].value) < cap) {
-			snprintf(dc, cap, "%s", tags[i].value);
-			return true;
-		}
-	}
-	return false;
+	/* routing decodes the agent's tags (dc, role, MF_CONFIG_MAX_TAGS user
+	 * tags) the same way: one reader of the dc tag */
+	return mf_dc_index_member_dc(m, dc, cap);
 }
 
 int mf_agent_pool_dc_members(struct mf_agent_pool *ap, struct mf_coord_tracker_member **out,

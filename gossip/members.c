@@ -13,8 +13,25 @@ static void free_rec(struct mf_mrec *m)
 {
 	if (m->suspecting)
 		mf_suspicion_free(&m->susp);
+	free(m->meta);
 	free(m->name);
 	free(m);
+}
+
+int mf_members_set_meta(struct mf_mrec *m, const uint8_t *meta, size_t len)
+{
+	if (len == m->meta_len && (len == 0 || memcmp(m->meta, meta, len) == 0))
+		return 0;
+	uint8_t *copy = NULL;
+	if (len > 0) {
+		if ((copy = malloc(len)) == NULL)
+			return MF_ENOMEM;
+		memcpy(copy, meta, len);
+	}
+	free(m->meta);
+	m->meta = copy;
+	m->meta_len = len;
+	return 0;
 }
 
 void mf_members_free(struct mf_members *t)

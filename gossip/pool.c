@@ -641,15 +641,14 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 		return;
 	}
 
+	if (mf_members_set_meta(m, a->meta.p, a->meta.len) != 0)
+		return; /* out of memory: as if never heard, a later alive retries */
 	msgpack_sbuffer_clear(&p->enc);
 	if (mf_codec_encode_alive(&p->enc, a) == 0)
 		queue_membership(p, m, &p->enc, false);
 	if (a->has_vsn)
 		memcpy(m->vsn, a->vsn, MF_VSN_LEN);
 	m->incarnation = a->incarnation;
-	if (a->meta.len > 0)
-		memcpy(m->meta, a->meta.p, a->meta.len);
-	m->meta_len = a->meta.len;
 	m->addr = na;
 	if (m->forgotten) {
 		m->forgotten = false;
@@ -1748,12 +1747,12 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 	out_reset_if_drained(p);
 	if (len > MF_META_MAX || (len > 0 && meta == NULL))
 		return MF_EINVAL;
+	int rc = mf_members_set_meta(p->self, meta, len);
+	if (rc != 0)
+		return rc;
 	if (len > 0)
 		memcpy(p->cfg.meta, meta, len);
 	p->cfg.meta_len = len;
-	if (len > 0)
-		memcpy(p->self->meta, meta, len);
-	p->self->meta_len = len;
 	if (++p->self->incarnation == 0)
 		p->self->incarnation = 1; /* see "Incarnations": 0 is skipped */
 	broadcast_alive(p, p->self);
