@@ -861,14 +861,14 @@ static double wall_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* A mass failure: 20,000 members suspected a millisecond apart, driven by
+/* A mass failure: 40,000 members suspected a millisecond apart, driven by
  * mf_pool_next_deadline as the agent's timer is. Each dies at its own
  * deadline (the few our own failed probes confirm die sooner); with a list
  * of timers that is O(S) per deadline query and per death (O(S^2)
  * overall), here O(log S). */
 static void test_mass_failure_each_suspect_dies_at_its_deadline(void)
 {
-	enum { S = 20000 };
+	enum { S = 40000 };
 	char name[32], ip[32];
 	mf_pool_free(pool); /* above the default max_members */
 	setup_with(S + 1, NULL);
@@ -887,7 +887,7 @@ static void test_mass_failure_each_suspect_dies_at_its_deadline(void)
 	CU_ASSERT_EQUAL(events[MF_EV_SUSPECT], S);
 	double t_setup = wall_s() - t0;
 
-	/* lan: min = 4 * log10(20001) s, max = 6 * min; two confirmations
+	/* lan: min = 4 * log10(40001) s, max = 6 * min; two confirmations
 	 * expected, so an unconfirmed suspicion runs to max */
 	mf_time_t min = mf_suspicion_min_timeout(4, S + 1, MF_SEC), max = 6 * min;
 	int ticks = 0, death_ticks = 0, late = 0;
@@ -914,7 +914,9 @@ static void test_mass_failure_each_suspect_dies_at_its_deadline(void)
 	CU_ASSERT(death_ticks > S * 9 / 10);
 	fprintf(stderr, "\n  %d suspects: setup %.2f s; %d ticks, %d with deaths, %.2f s\n", S,
 		t_setup, ticks, death_ticks, t_run);
-	CU_ASSERT(t_run < 5.0);
+	/* a list of timers takes 8 s at 20,000 here (34 s at 40,000);
+	 * this takes 0.3 s (2 s with sanitizers) */
+	CU_ASSERT(t_run < 20.0);
 }
 
 /* --- incarnations at the edges (gossip/pool.c "Incarnations") ----------*/
