@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "gossip/msg.h"
+#include "gossip/name_hash.h" /* mf_name_hash, shared by the name indexes */
 
 /* Most messages one call hands out (a compound holds at most 255). */
 #define MF_BCAST_MAX_PICK 255

@@ -1091,6 +1091,48 @@ static void relay_remove(mf_pool_t *p, size_t i)
 	p->relays[i] = p->relays[--p->n_relays];
 }
 
+/*
+ * Where the reply to a ping or an indirect-ping request goes (issue 11).
+ * memberlist answers at the SourceAddr:SourcePort the message claims, so a
+ * 15.9 KB packet of 255 pings sent 292 KB of acks to any address the sender
+ * chose. Rule: the claimed address is used only when it is the packet's own
+ * source or a pool member vouches for it (a member we hold, not forgotten,
+ * other than us, is at that address; SourceNode, when given, is looked up
+ * first). Otherwise the reply goes back where the packet came from.
+ * memberlist and serf set SourceAddr to the sender's own advertised address
+ * (an indirect helper puts its own, the origin is a member), so direct and
+ * indirect probes with serf peers work unchanged. In a plaintext pool a
+ * forged alive can still make a member out of any address (trust model,
+ * docs/security.md); the reply is then one ack per ping, no amplification
+ * by relaying.
+ */
+static bool vouched(const mf_pool_t *p, const struct mf_addr *a, struct mf_bytes node)
+{
+	const struct mf_mrec *m = NULL;
+	if (node.len > 0)
+		m = mf_members_find(&p->members, (const char *)node.p, node.len);
+	if (m != NULL && m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
+		return true;
+	for (size_t i = 0; i < p->members.n; i++) {
+		m = p->members.by_name[i];
+		if (m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
+			return true;
+	}
+	return false;
+}
+
+static void reply_addr(const mf_pool_t *p, const struct mf_addr *from, struct mf_bytes ip,
+		       uint16_t port, struct mf_bytes node, struct mf_addr *to)
+{
+	struct mf_addr claimed;
+	*to = *from;
+	if ((ip.len != 4 && ip.len != 16) || port == 0)
+		return;
+	addr_from_bytes(&claimed, ip, port);
+	if (mf_addr_equal(&claimed, from) || vouched(p, &claimed, node))
+		*to = claimed;
+}
+
 static void handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 				 const struct mf_msg_indirect_ping *ind)
 {
@@ -1106,10 +1148,7 @@ static void handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_ad
 		p->cap_relays = cap;
 	}
 	addr_from_bytes(&target, ind->target, ind->port ? ind->port : p->self->addr.port);
-	if (ind->source_addr.len > 0 && ind->source_port > 0)
-		addr_from_bytes(&origin, ind->source_addr, ind->source_port);
-	else
-		origin = *from;
+	reply_addr(p, from, ind->source_addr, ind->source_port, ind->source_node, &origin);
 	r = &p->relays[p->n_relays++];
 	r->local_seq = ++p->seq_no;
 	r->origin_seq = ind->seq_no;
@@ -1175,10 +1214,7 @@ static int handle_ping(mf_pool_t *p, const struct mf_addr *from, const struct mf
 			ack.payload.len = n;
 		}
 	}
-	if (ping->source_addr.len > 0 && ping->source_port > 0)
-		addr_from_bytes(&to, ping->source_addr, ping->source_port);
-	else
-		to = *from;
+	reply_addr(p, from, ping->source_addr, ping->source_port, ping->source_node, &to);
 	msgpack_sbuffer_clear(&p->enc);
 	if (mf_codec_encode_ack(&p->enc, &ack) == 0)
 		send_msg(p, &to, (const uint8_t *)p->enc.data, p->enc.size);

@@ -560,8 +560,9 @@ void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t l
 		return;
 	struct mf_mp mp;
 	/* Peer bytes: only through the checked entry (gossip/mp.h). */
-	if (mf_mp_unpack(buf + 1, len - 1, &mp, NULL) == 0 &&
-	    mp.root->type == MSGPACK_OBJECT_MAP) {
+	if (mf_mp_unpack(buf + 1, len - 1, &mp, NULL) != 0 || mp.root->type != MSGPACK_OBJECT_MAP)
+		s->node->stats.bad_full_states++;
+	else {
 		const msgpack_object_map *m = &mp.root->via.map;
 		for (uint32_t i = 0; i < m->size; i++) {
 			const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;

@@ -509,6 +509,83 @@ static void send_indirect(uint32_t seq, bool nack)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* A compound of `n` pings from peer_addr, each claiming SourceAddr src. */
+static void send_pings_claiming(const char *src, size_t n)
+{
+	struct mf_addr a;
+	msgpack_sbuffer one[255], pkt;
+	struct mf_bytes parts[255];
+	mf_addr_parse(src, 7946, &a);
+	for (size_t i = 0; i < n; i++) {
+		struct mf_msg_ping ping = {(uint32_t)(100 + i), B("me"), {a.ip, 4}, a.port, B("")};
+		msgpack_sbuffer_init(&one[i]);
+		CU_ASSERT_EQUAL(mf_codec_encode_ping(&one[i], &ping), 0);
+		parts[i] = (struct mf_bytes){(const uint8_t *)one[i].data, one[i].size};
+	}
+	msgpack_sbuffer_init(&pkt);
+	CU_ASSERT_EQUAL(mf_wire_seal_packet(NULL, parts, n, NULL, &pkt), 0);
+	mf_pool_udp_in(pool, 0, &peer_addr, (const uint8_t *)pkt.data, pkt.size);
+	msgpack_sbuffer_destroy(&pkt);
+	for (size_t i = 0; i < n; i++)
+		msgpack_sbuffer_destroy(&one[i]);
+}
+
+static void test_acks_go_to_the_packet_source_unless_a_member_vouches(void)
+{
+	static struct sent out[300];
+	struct mf_addr victim, member;
+	mf_addr_parse("192.0.2.77:9999", 7946, &victim);
+	mf_addr_parse("10.0.0.3:7946", 7946, &member);
+	/* issue 11: 255 pings naming a third party's address in one packet */
+	send_pings_claiming("192.0.2.77:9999", 255);
+	size_t n = collect(out, 300);
+	CU_ASSERT_EQUAL(n, 255);
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT_FALSE(mf_addr_equal(&out[i].to, &victim));
+		CU_ASSERT_TRUE(mf_addr_equal(&out[i].to, &peer_addr));
+	}
+	/* a member at the claimed address vouches: memberlist's relay works */
+	send_alive("c", 1, "10.0.0.3", "", 0);
+	drain();
+	send_pings_claiming("10.0.0.3:7946", 1);
+	n = collect(out, 300);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_TRUE(mf_addr_equal(&out[0].to, &member));
+	CU_ASSERT_TRUE(has_type(&out[0], MF_MSG_ACK));
+}
+
+static void test_indirect_request_origin_needs_a_member_to_vouch(void)
+{
+	static struct sent out[32];
+	/* send_indirect claims 10.0.0.2:7946 = peer_addr: the packet's own
+	 * source, accepted; a claim of a stranger's address is not */
+	msgpack_sbuffer sb;
+	uint8_t target[4] = {10, 0, 0, 3}, src[4] = {192, 0, 2, 77};
+	struct mf_msg_indirect_ping ind = {0};
+	ind.seq_no = 5;
+	ind.target = (struct mf_bytes){target, 4};
+	ind.port = 7946;
+	ind.node = B("c");
+	ind.nack = true;
+	ind.source_addr = (struct mf_bytes){src, 4};
+	ind.source_port = 9999;
+	msgpack_sbuffer_init(&sb);
+	mf_codec_encode_indirect_ping(&sb, &ind);
+	mf_pool_udp_in(pool, 0, &peer_addr, (const uint8_t *)sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	(void)collect(out, 32);
+	mf_pool_tick(pool, 500 * MF_MS);
+	size_t n = collect(out, 32);
+	bool nacked = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!has_type(&out[i], MF_MSG_NACK))
+			continue;
+		nacked = true;
+		CU_ASSERT_TRUE(mf_addr_equal(&out[i].to, &peer_addr));
+	}
+	CU_ASSERT_TRUE(nacked);
+}
+
 static void test_indirect_ping_relays_and_nacks_on_silence(void)
 {
 	struct sent out[32];
@@ -1057,6 +1134,8 @@ int main(void)
 	T(test_restarted_node_comes_back_over_a_left_record_at_the_top);
 	T(test_refutation_beats_the_accusation_and_skips_zero_at_the_top);
 	T(test_names_beyond_max_members_are_refused_and_counted);
+	T(test_acks_go_to_the_packet_source_unless_a_member_vouches);
+	T(test_indirect_request_origin_needs_a_member_to_vouch);
 	T(test_dead_from_itself_is_a_leave);
 	T(test_self_suspicion_refuted_with_higher_incarnation);
 	T(test_meta_change_emits_update);

@@ -604,6 +604,7 @@ static void test_push_pull_state_declaring_a_huge_array_is_refused_unallocated(v
 	mf_routing_node_merge_remote_state(s, huge_map, sizeof(huge_map), false);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->full_states_in, 0);
 	CU_ASSERT_EQUAL(mf_routing_node_n_stored(n), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_full_states, 2);
 	mf_routing_node_free(n);
 	mf_pool_free(p);
 }
