@@ -21,6 +21,7 @@
 
 #include "cmd/agent_internal.h"
 #include "gossip/serf.h"
+#include "routing/dc_index.h"
 
 /* --- the multiplexing delegate ----------------------------------------------*/
 
@@ -55,7 +56,16 @@ static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 {
 	struct mf_agent_pool *ap = ctx;
+	uint64_t too_big = ap->glue.stats.push_pulls_too_big;
 	size_t n = ap->serf_hooks.local_state(ap->serf_hooks.ctx, join, buf, cap);
+	if (ap->glue.stats.push_pulls_too_big != too_big &&
+	    (too_big == 0 || ap->glue.stats.push_pulls_too_big % 100 == 0))
+		mf_log_warn(&ap->agent->log,
+			    "pool %s: serf push-pull state of %zu bytes is over %zu: intents not "
+			    "exchanged in anti-entropy (%llu times so far)",
+			    ap->name, n, cap, (unsigned long long)ap->glue.stats.push_pulls_too_big);
+	if (n > cap)
+		return n; /* the pool offers a larger buffer, or gives up */
 	if (n >= 2 && ap->agent->rt.node)
 		n = mf_routing_node_pp_append(ap->agent->rt.node, buf, n, cap);
 	return n;
@@ -277,19 +287,9 @@ void mf_agent_pool_free(struct mf_agent_pool *ap)
 
 bool mf_agent_member_dc(const struct mf_member *m, char *dc, size_t cap)
 {
-	struct mf_tag tags[MF_CONFIG_MAX_TAGS + 2]; /* ours: dc, role and user tags */
-	size_t n = 0;
-	dc[0] = '\0';
-	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_CONFIG_MAX_TAGS + 2, &n) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&
-		    strlen(tags[i].value) < cap) {
-			snprintf(dc, cap, "%s", tags[i].value);
-			return true;
-		}
-	}
-	return false;
+	/* routing decodes the agent's tags (dc, role, MF_CONFIG_MAX_TAGS user
+	 * tags) the same way: one reader of the dc tag */
+	return mf_dc_index_member_dc(m, dc, cap);
 }
 
 int mf_agent_pool_dc_members(struct mf_agent_pool *ap, struct mf_coord_tracker_member **out,

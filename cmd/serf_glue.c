@@ -3,7 +3,8 @@
 #include <string.h>
 
 #include "cmd/serf_glue.h"
-#include "gossip/broadcast.h"
+#include "gossip/err.h"
+#include "gossip/name_hash.h"
 #include "gossip/serf.h"
 
 void mf_serf_clock_witness(uint64_t *clock, uint64_t v)
@@ -28,6 +29,7 @@ void mf_serf_glue_free(struct mf_serf_glue *g)
 	for (size_t i = 0; i < g->n_entries; i++)
 		free(g->entries[i].name);
 	free(g->entries);
+	free(g->buckets);
 	for (size_t i = 0; i < g->n_queue; i++) {
 		free(g->queue[i].key);
 		free(g->queue[i].msg);
@@ -40,14 +42,57 @@ void mf_serf_glue_free(struct mf_serf_glue *g)
 	memset(g, 0, sizeof(*g));
 }
 
+/* The name index: chains of entry indexes (+1) hung off power-of-two
+ * buckets, so find is O(1) expected instead of a scan of 65,536 names. */
+static uint32_t *bucket_of(struct mf_serf_glue *g, uint64_t h)
+{
+	return &g->buckets[h & (g->n_buckets - 1)];
+}
+
 static struct mf_serf_entry *find(struct mf_serf_glue *g, const char *name, size_t len)
 {
+	if (g->n_buckets == 0)
+		return NULL;
 	uint64_t h = mf_name_hash(name, len);
-	for (size_t i = 0; i < g->n_entries; i++)
-		if (g->entries[i].name_hash == h && g->entries[i].name_len == len &&
-		    memcmp(g->entries[i].name, name, len) == 0)
-			return &g->entries[i];
+	for (uint32_t i = *bucket_of(g, h); i != 0; i = g->entries[i - 1].next) {
+		struct mf_serf_entry *e = &g->entries[i - 1];
+		if (e->hash == h && e->name_len == len && memcmp(e->name, name, len) == 0)
+			return e;
+	}
 	return NULL;
+}
+
+static void index_link(struct mf_serf_glue *g, size_t i)
+{
+	uint32_t *b = bucket_of(g, g->entries[i].hash);
+	g->entries[i].next = *b;
+	*b = (uint32_t)(i + 1);
+}
+
+static void index_unlink(struct mf_serf_glue *g, size_t i)
+{
+	uint32_t *p = bucket_of(g, g->entries[i].hash);
+	while (*p != i + 1)
+		p = &g->entries[*p - 1].next;
+	*p = g->entries[i].next;
+}
+
+static int index_reserve(struct mf_serf_glue *g, size_t n)
+{
+	if (n <= g->n_buckets)
+		return 0;
+	size_t nb = g->n_buckets ? g->n_buckets : 16;
+	while (nb < n)
+		nb *= 2;
+	uint32_t *b = calloc(nb, sizeof(*b));
+	if (!b)
+		return MF_ENOMEM;
+	free(g->buckets);
+	g->buckets = b;
+	g->n_buckets = nb;
+	for (size_t i = 0; i < g->n_entries; i++)
+		index_link(g, i);
+	return 0;
 }
 
 static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *name, size_t len)
@@ -63,23 +108,35 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 		g->entries = p;
 		g->cap_entries = cap;
 	}
+	if (index_reserve(g, g->n_entries + 1) != 0)
+		return NULL;
 	char *n = malloc(len + 1);
 	if (!n)
 		return NULL;
 	memcpy(n, name, len);
 	n[len] = '\0';
-	e = &g->entries[g->n_entries++];
+	size_t i = g->n_entries++;
+	e = &g->entries[i];
 	memset(e, 0, sizeof(*e));
 	e->name = n;
 	e->name_len = len;
-	e->name_hash = mf_name_hash(name, len);
+	e->hash = mf_name_hash(name, len);
+	index_link(g, i);
 	return e;
 }
 
+/* Removes e; the last entry moves into its slot (and its index link). */
 static void drop_entry(struct mf_serf_glue *g, struct mf_serf_entry *e)
 {
+	size_t i = (size_t)(e - g->entries), last = g->n_entries - 1;
+	index_unlink(g, i);
 	free(e->name);
-	*e = g->entries[--g->n_entries];
+	if (i != last) {
+		index_unlink(g, last);
+		*e = g->entries[last];
+		index_link(g, i);
+	}
+	g->n_entries--;
 }
 
 static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, const uint8_t *msg,
@@ -217,7 +274,7 @@ static size_t local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 		const struct mf_serf_entry *e = &g->entries[i];
 		if (!e->in_pool)
 			continue;
-		struct mf_bytes name = {(const uint8_t *)e->name, strlen(e->name)};
+		struct mf_bytes name = {(const uint8_t *)e->name, e->name_len};
 		st[n_st++] = (struct mf_serf_status_ltime){name, e->ltime};
 		/* Only members we saw leave by intent: a guessed time could turn
 		 * a member that came back into `leaving` on serf's side. */
@@ -234,15 +291,72 @@ static size_t local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 		.n_left = n_left,
 	};
 	msgpack_sbuffer_clear(&g->scratch);
-	if (mf_serf_encode_push_pull(&g->scratch, &pp) == 0 && g->scratch.size <= cap) {
-		memcpy(buf, g->scratch.data, g->scratch.size);
-		out = g->scratch.size;
-		g->stats.push_pulls_sent++;
+	if (mf_serf_encode_push_pull(&g->scratch, &pp) == 0) {
+		out = g->scratch.size; /* > cap: what the pool should offer next */
+		if (out <= cap) {
+			memcpy(buf, g->scratch.data, out);
+			g->stats.push_pulls_sent++;
+		} else if (cap >= MF_POOL_USER_STATE_MAX) {
+			g->stats.push_pulls_too_big++;
+		}
 	}
 done:
 	free(st);
 	free(left);
 	return out;
+}
+
+/* The left names of one push-pull, indexed: open addressing over
+ * indexes into `left` (+1), with the LTime found for each. */
+struct left_set {
+	const struct mf_bytes *left;
+	size_t n_left;
+	uint32_t *slots;
+	size_t mask;
+	uint64_t *ltime;
+};
+
+static int left_set_build(struct left_set *ls, const struct mf_bytes *left, size_t n_left)
+{
+	size_t n = 16;
+	while (n < 2 * n_left)
+		n *= 2;
+	*ls = (struct left_set){left, n_left, calloc(n, sizeof(uint32_t)), n - 1,
+				calloc(n_left + 1, sizeof(uint64_t))};
+	if (!ls->slots || !ls->ltime) {
+		free(ls->slots);
+		free(ls->ltime);
+		return MF_ENOMEM;
+	}
+	for (size_t i = 0; i < n_left; i++) {
+		size_t h = mf_name_hash(left[i].p, left[i].len) & ls->mask;
+		for (; ls->slots[h] != 0; h = (h + 1) & ls->mask) {
+			const struct mf_bytes *o = &left[ls->slots[h] - 1];
+			if (o->len == left[i].len && memcmp(o->p, left[i].p, o->len) == 0)
+				break; /* a duplicate keeps the first */
+		}
+		if (ls->slots[h] == 0)
+			ls->slots[h] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+/* Index of the first left entry named `name`, or n_left. */
+static size_t left_set_find(const struct left_set *ls, struct mf_bytes name)
+{
+	for (size_t h = mf_name_hash(name.p, name.len) & ls->mask; ls->slots[h] != 0;
+	     h = (h + 1) & ls->mask) {
+		const struct mf_bytes *o = &ls->left[ls->slots[h] - 1];
+		if (o->len == name.len && memcmp(o->p, name.p, name.len) == 0)
+			return ls->slots[h] - 1;
+	}
+	return ls->n_left;
+}
+
+static void left_set_free(struct left_set *ls)
+{
+	free(ls->slots);
+	free(ls->ltime);
 }
 
 static void merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bool join)
@@ -268,23 +382,29 @@ static void merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bool j
 		mf_serf_clock_witness(&g->event_clock, pp.event_ltime - 1);
 	if (pp.query_ltime > 0)
 		mf_serf_clock_witness(&g->query_clock, pp.query_ltime - 1);
-	for (size_t i = 0; i < pp.n_left; i++) {
-		uint64_t lt = 0;
-		for (size_t j = 0; j < pp.n_status; j++)
-			if (pp.status[j].node.len == pp.left[i].len &&
-			    memcmp(pp.status[j].node.p, pp.left[i].p, pp.left[i].len) == 0)
-				lt = pp.status[j].ltime;
-		(void)leave_intent(g, (const char *)pp.left[i].p, pp.left[i].len, lt + 1);
+	/* A left name takes the LTime of its (last) status entry; status
+	 * entries of left names are not joins. One hash pass each way. */
+	struct left_set ls;
+	if (left_set_build(&ls, pp.left, pp.n_left) != 0) {
+		g->stats.decode_errors++; /* out of memory: skip this merge */
+		mf_serf_push_pull_free(&pp);
+		return;
 	}
 	for (size_t j = 0; j < pp.n_status; j++) {
-		bool is_left = false;
-		for (size_t i = 0; i < pp.n_left && !is_left; i++)
-			is_left = pp.status[j].node.len == pp.left[i].len &&
-				  memcmp(pp.status[j].node.p, pp.left[i].p, pp.left[i].len) == 0;
-		if (!is_left)
+		size_t i = left_set_find(&ls, pp.status[j].node);
+		if (i < pp.n_left)
+			ls.ltime[i] = pp.status[j].ltime;
+	}
+	for (size_t i = 0; i < pp.n_left; i++) {
+		size_t first = left_set_find(&ls, pp.left[i]); /* duplicates share it */
+		(void)leave_intent(g, (const char *)pp.left[i].p, pp.left[i].len,
+				   ls.ltime[first] + 1);
+	}
+	for (size_t j = 0; j < pp.n_status; j++)
+		if (left_set_find(&ls, pp.status[j].node) >= pp.n_left)
 			(void)join_intent(g, (const char *)pp.status[j].node.p,
 					  pp.status[j].node.len, pp.status[j].ltime);
-	}
+	left_set_free(&ls);
 	mf_serf_push_pull_free(&pp);
 }
 

@@ -11,6 +11,10 @@
  *    a new leave intent for a failed member makes it left, as in serf.
  *  - The push-pull user state: we send a messagePushPull (serf logs an error
  *    on an empty one) and merge a peer's (witness clocks, learn intents).
+ *    It is sent whole, the pool growing its buffer to fit (pool.h
+ *    local_state); one over MF_POOL_USER_STATE_MAX (some 100,000 names of
+ *    ~30 bytes; the entries are capped at MF_SERF_GLUE_MAX_ENTRIES) is not
+ *    sent and counted in push_pulls_too_big, which the agent logs.
  *  - Anything else (user events, queries, meshfed's own types) is ignored
  *    and counted.
  *
@@ -39,7 +43,8 @@
 struct mf_serf_entry {
 	char *name;
 	size_t name_len;
-	uint64_t name_hash; /* mf_name_hash: find() compares it first */
+	uint64_t hash;      /* of name, for the index */
+	uint32_t next;      /* next entry + 1 in the same bucket, 0 = end */
 	uint64_t ltime;     /* serf statusLTime: latest intent seen */
 	bool in_pool;       /* the pool has it (any status) */
 	bool pool_left;     /* the pool says it left */
@@ -61,6 +66,7 @@ struct mf_serf_glue_stats {
 	uint64_t decode_errors;
 	uint64_t queue_drops;
 	uint64_t forced_left;                  /* failed members a leave intent made left */
+	uint64_t push_pulls_too_big;           /* state over MF_POOL_USER_STATE_MAX: not sent */
 };
 
 struct mf_serf_glue {
@@ -69,6 +75,8 @@ struct mf_serf_glue {
 	bool leaving;
 	struct mf_serf_entry *entries;
 	size_t n_entries, cap_entries;
+	uint32_t *buckets;   /* name index: first entry + 1 per bucket, 0 = empty */
+	size_t n_buckets;    /* power of two >= n_entries, or 0 */
 	struct mf_serf_queued *queue;
 	size_t n_queue, cap_queue;
 	char **force;        /* names whose new leave intent may turn failed -> left */

@@ -1,9 +1,33 @@
+/*
+ * gossip/broadcast.c — the transmit-limited broadcast queue.
+ *
+ * memberlist keeps a btree ordered by (transmits, len desc, id desc) and a
+ * map from name to item. Here the btree is a treap (a binary search tree
+ * that is also a heap on a per-node priority, balanced in expectation) and
+ * the map a chained hash table. A pick seeks, per transmit level, the first
+ * message that still fits: O(log n) per message handed out, instead of a
+ * walk over the queue; push and invalidation are O(log n) too.
+ */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gossip/broadcast.h"
 #include "gossip/err.h"
+#include "gossip/name_hash.h"
+
+struct mf_bcast_node {
+	struct mf_bcast_node *left, *right; /* treap children (send order) */
+	struct mf_bcast_node *next_name;    /* hash chain of the name index */
+	uint64_t prio;                      /* treap heap key: parent > children */
+	uint64_t name_hash;
+	int64_t id;                         /* submission order, unique in the queue */
+	size_t len, name_len;
+	int transmits;
+	bool named;
+	bool notify;                        /* count in `finished_notify` when done */
+	uint8_t data[];                     /* len message bytes, then the name */
+};
 
 int mf_bcast_retransmit_limit(int mult, size_t n)
 {
@@ -16,34 +40,17 @@ void mf_bcast_init(struct mf_bcast_queue *q, int retransmit_mult)
 	q->retransmit_mult = retransmit_mult;
 }
 
-static void drop_item(struct mf_bcast_queue *q, size_t i)
+/* splitmix64: well-mixed priorities from a counter, no shared state. */
+static uint64_t next_prio(struct mf_bcast_queue *q)
 {
-	if (q->items[i].notify)
-		q->finished_notify++;
-	free(q->items[i].msg);
-	free(q->items[i].name);
-	memmove(&q->items[i], &q->items[i + 1], (q->n - i - 1) * sizeof(q->items[0]));
-	q->n--;
-	if (q->n == 0)
-		q->id_gen = 0;
-}
-
-void mf_bcast_reset(struct mf_bcast_queue *q)
-{
-	while (q->n > 0)
-		drop_item(q, q->n - 1);
-}
-
-void mf_bcast_free(struct mf_bcast_queue *q)
-{
-	mf_bcast_reset(q);
-	free(q->items);
-	q->items = NULL;
-	q->cap = 0;
+	uint64_t z = (q->prio_gen += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 /* memberlist limitedBroadcast.Less: fewer transmits, then longer, then newer. */
-static bool before(const struct mf_bcast *a, const struct mf_bcast *b)
+static bool before(const struct mf_bcast_node *a, const struct mf_bcast_node *b)
 {
 	if (a->transmits != b->transmits)
 		return a->transmits < b->transmits;
@@ -52,77 +59,202 @@ static bool before(const struct mf_bcast *a, const struct mf_bcast *b)
 	return a->id > b->id;
 }
 
-/* items[] holds the send order reversed (the next to send is last), so
- * the common insert, a new message (fewest transmits, newest) of an
- * ordinary size, lands at or near the end and moves few others: a flood of
- * new names costs O(1) per insert instead of shifting the whole queue. */
-static void insert_sorted(struct mf_bcast_queue *q, const struct mf_bcast *b)
+static struct mf_bcast_node *tree_insert(struct mf_bcast_node *t, struct mf_bcast_node *x)
 {
-	size_t lo = 0, hi = q->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (!before(&q->items[mid], b))
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (t == NULL)
+		return x;
+	if (before(x, t)) {
+		t->left = tree_insert(t->left, x);
+		if (t->left->prio > t->prio) { /* rotate right */
+			struct mf_bcast_node *l = t->left;
+			t->left = l->right;
+			l->right = t;
+			return l;
+		}
+	} else {
+		t->right = tree_insert(t->right, x);
+		if (t->right->prio > t->prio) { /* rotate left */
+			struct mf_bcast_node *r = t->right;
+			t->right = r->left;
+			r->left = t;
+			return r;
+		}
 	}
-	memmove(&q->items[lo + 1], &q->items[lo], (q->n - lo) * sizeof(q->items[0]));
-	q->items[lo] = *b;
-	q->n++;
+	return t;
 }
 
-/* The dedupe scan runs once per queued message over the whole queue (up to
- * one entry per member): comparing a hash keeps it a few microseconds at
- * 10,000 entries, where strlen + memcmp per entry took most of the CPU of
- * a flood of new names. */
-uint64_t mf_name_hash(const char *s, size_t n)
+/* Joins two treaps where everything in a comes before everything in b. */
+static struct mf_bcast_node *tree_join(struct mf_bcast_node *a, struct mf_bcast_node *b)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
-	return h;
+	if (a == NULL)
+		return b;
+	if (b == NULL)
+		return a;
+	if (a->prio > b->prio) {
+		a->right = tree_join(a->right, b);
+		return a;
+	}
+	b->left = tree_join(a, b->left);
+	return b;
+}
+
+/* Takes x out of t; x leaves as a lone node, ready to go back in. */
+static struct mf_bcast_node *tree_remove(struct mf_bcast_node *t, struct mf_bcast_node *x)
+{
+	if (t == NULL)
+		return NULL;
+	if (t == x) {
+		struct mf_bcast_node *rest = tree_join(t->left, t->right);
+		x->left = x->right = NULL;
+		return rest;
+	}
+	if (before(x, t))
+		t->left = tree_remove(t->left, x);
+	else
+		t->right = tree_remove(t->right, x);
+	return t;
+}
+
+/* The first message in send order at transmit level >= transmits that is
+ * either above that level or no longer than max_len. */
+static struct mf_bcast_node *tree_seek(struct mf_bcast_node *t, int transmits, size_t max_len)
+{
+	struct mf_bcast_node key = { .transmits = transmits, .len = max_len, .id = INT64_MAX };
+	struct mf_bcast_node *best = NULL;
+	while (t != NULL) {
+		if (before(t, &key)) {
+			t = t->right;
+		} else {
+			best = t;
+			t = t->left;
+		}
+	}
+	return best;
+}
+
+static const char *node_name(const struct mf_bcast_node *b)
+{
+	return (const char *)b->data + b->len;
+}
+
+static struct mf_bcast_node **name_slot(struct mf_bcast_queue *q, uint64_t h, const char *name,
+					size_t name_len)
+{
+	struct mf_bcast_node **s = &q->names[h & (q->n_buckets - 1)];
+	while (*s != NULL && ((*s)->name_hash != h || (*s)->name_len != name_len ||
+			      memcmp(node_name(*s), name, name_len) != 0))
+		s = &(*s)->next_name;
+	return s;
+}
+
+static void name_unlink(struct mf_bcast_queue *q, struct mf_bcast_node *b)
+{
+	struct mf_bcast_node **s = name_slot(q, b->name_hash, node_name(b), b->name_len);
+	*s = b->next_name;
+}
+
+/* Keeps the index at no more than one name per bucket on average. */
+static int names_reserve(struct mf_bcast_queue *q)
+{
+	if (q->n < q->n_buckets)
+		return 0;
+	size_t nb = q->n_buckets ? q->n_buckets * 2 : 64;
+	struct mf_bcast_node **t = calloc(nb, sizeof(*t));
+	if (t == NULL)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < q->n_buckets; i++) {
+		struct mf_bcast_node *b = q->names[i];
+		while (b != NULL) {
+			struct mf_bcast_node *next = b->next_name;
+			b->next_name = t[b->name_hash & (nb - 1)];
+			t[b->name_hash & (nb - 1)] = b;
+			b = next;
+		}
+	}
+	free(q->names);
+	q->names = t;
+	q->n_buckets = nb;
+	return 0;
+}
+
+/* Forgets a message the caller already took out of the treap. */
+static void finish(struct mf_bcast_queue *q, struct mf_bcast_node *b)
+{
+	if (b->notify)
+		q->finished_notify++;
+	if (b->named)
+		name_unlink(q, b);
+	free(b);
+	q->n--;
+	if (q->n == 0)
+		q->id_gen = 0;
+}
+
+static void free_tree(struct mf_bcast_queue *q, struct mf_bcast_node *t)
+{
+	while (t != NULL) {
+		struct mf_bcast_node *right = t->right;
+		free_tree(q, t->left);
+		if (t->notify)
+			q->finished_notify++;
+		free(t);
+		t = right;
+	}
+}
+
+void mf_bcast_reset(struct mf_bcast_queue *q)
+{
+	free_tree(q, q->root);
+	q->root = NULL;
+	if (q->n_buckets > 0)
+		memset(q->names, 0, q->n_buckets * sizeof(q->names[0]));
+	q->n = 0;
+	q->id_gen = 0;
+}
+
+void mf_bcast_free(struct mf_bcast_queue *q)
+{
+	mf_bcast_reset(q);
+	free(q->names);
+	q->names = NULL;
+	q->n_buckets = 0;
 }
 
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify)
 {
-	struct mf_bcast b = { 0 };
-
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		struct mf_bcast *items = realloc(q->items, cap * sizeof(*items));
-		if (items == NULL)
-			return MF_ENOMEM;
-		q->items = items;
-		q->cap = cap;
-	}
-	b.msg = malloc(len ? len : 1);
-	if (b.msg == NULL)
+	size_t nl = name != NULL ? name_len : 0;
+	struct mf_bcast_node *b = malloc(sizeof(*b) + len + nl);
+	if (b == NULL)
 		return MF_ENOMEM;
-	memcpy(b.msg, msg, len);
-	b.len = len;
+	memset(b, 0, sizeof(*b));
+	memcpy(b->data, msg, len);
+	b->len = len;
+	b->notify = notify;
 	if (name != NULL) {
-		b.name = malloc(name_len + 1);
-		if (b.name == NULL) {
-			free(b.msg);
-			return MF_ENOMEM;
+		int rc = names_reserve(q);
+		if (rc != 0) {
+			free(b);
+			return rc;
 		}
-		memcpy(b.name, name, name_len);
-		b.name[name_len] = '\0';
-		b.name_len = name_len;
-		b.name_hash = mf_name_hash(name, name_len);
-		for (size_t i = 0; i < q->n; i++) {
-			const struct mf_bcast *o = &q->items[i];
-			if (o->name != NULL && o->name_hash == b.name_hash &&
-			    o->name_len == name_len && memcmp(o->name, name, name_len) == 0) {
-				drop_item(q, i);
-				break; /* names are unique in the queue */
-			}
+		memcpy(b->data + len, name, nl);
+		b->named = true;
+		b->name_len = nl;
+		b->name_hash = mf_name_hash(name, nl);
+		struct mf_bcast_node **s = name_slot(q, b->name_hash, name, nl);
+		if (*s != NULL) { /* names are unique in the queue */
+			struct mf_bcast_node *old = *s;
+			q->root = tree_remove(q->root, old);
+			finish(q, old);
 		}
+		size_t bucket = b->name_hash & (q->n_buckets - 1);
+		b->next_name = q->names[bucket];
+		q->names[bucket] = b;
 	}
-	b.id = ++q->id_gen;
-	b.notify = notify;
-	insert_sorted(q, &b);
+	b->id = ++q->id_gen;
+	b->prio = next_prio(q);
+	q->root = tree_insert(q->root, b);
+	q->n++;
 	return 0;
 }
 
@@ -131,40 +263,42 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 {
 	int tlimit = mf_bcast_retransmit_limit(q->retransmit_mult, n_members);
 	size_t used = 0, picked = 0;
-	struct mf_bcast keep[MF_BCAST_MAX_PICK];
+	struct mf_bcast_node *keep[MF_BCAST_MAX_PICK];
 	size_t n_keep = 0;
+	int level = 0;
 
 	if (limit > cap)
 		limit = cap;
 	if (max > MF_BCAST_MAX_PICK)
 		max = MF_BCAST_MAX_PICK;
-	/* One pass in send order equals memberlist's per-transmit-level search:
-	 * within a level the first that fits is the largest that fits, and
-	 * anything skipped stays too large as free space shrinks. */
-	for (size_t i = q->n; i-- > 0 && picked < max;) {
-		if (used + overhead >= limit)
-			break;
+	/* memberlist's per-transmit-level search: within a level take the
+	 * first (largest, newest) message that fits, then the next level.
+	 * Picked messages go back in after the pass, so none is sent twice
+	 * in one packet. */
+	while (picked < max && used + overhead < limit) {
 		size_t free_b = limit - used - overhead;
-		struct mf_bcast *b = &q->items[i];
-		if (b->len > free_b)
+		struct mf_bcast_node *b = tree_seek(q->root, level, free_b);
+		if (b == NULL)
+			break;
+		if (b->transmits != level) { /* nothing fits at this level */
+			level = b->transmits;
 			continue;
-		memcpy(buf + used, b->msg, b->len);
+		}
+		q->root = tree_remove(q->root, b);
+		memcpy(buf + used, b->data, b->len);
 		out[picked].p = buf + used;
 		out[picked].len = b->len;
 		picked++;
 		used += b->len + overhead;
 		if (b->transmits + 1 >= tlimit) {
-			drop_item(q, i);
+			finish(q, b);
 		} else {
-			keep[n_keep] = *b;
-			keep[n_keep].transmits++;
-			n_keep++;
-			memmove(&q->items[i], &q->items[i + 1], (q->n - i - 1) * sizeof(q->items[0]));
-			q->n--;
+			b->transmits++;
+			keep[n_keep++] = b;
 		}
 	}
 	for (size_t i = 0; i < n_keep; i++)
-		insert_sorted(q, &keep[i]);
+		q->root = tree_insert(q->root, keep[i]);
 	*n_out = picked;
 }
 

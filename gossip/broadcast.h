@@ -19,33 +19,28 @@
 #include <stdint.h>
 
 #include "gossip/msg.h"
+#include "gossip/name_hash.h" /* mf_name_hash, shared by the name indexes */
 
 /* Most messages one call hands out (a compound holds at most 255). */
 #define MF_BCAST_MAX_PICK 255
 
-struct mf_bcast {
-	uint8_t *msg;  /* encoded message, type byte first */
-	size_t len;
-	char *name;    /* NULL: unique */
-	size_t name_len;
-	uint64_t name_hash; /* FNV-1a of name: the dedupe scan compares this */
-	int transmits;
-	int64_t id;    /* submission order */
-	bool notify;   /* count in `finished_notify` when done */
-};
+/* One queued message (broadcast.c): a node of the send-order treap and of
+ * the name index, its bytes allocated with it. */
+struct mf_bcast_node;
 
+/* Send order is a treap keyed by (transmits, -len, -id), so push, pick and
+ * invalidate cost O(log n) expected; names sit in a chained hash index so
+ * the invalidation lookup is O(1) expected (memberlist: btree + name map). */
 struct mf_bcast_queue {
-	struct mf_bcast *items; /* send order reversed: the next to send is last */
-	size_t n, cap;
-	int64_t id_gen;
+	struct mf_bcast_node *root;   /* treap in send order */
+	struct mf_bcast_node **names; /* hash buckets of the named messages */
+	size_t n_buckets;             /* power of two, or 0 before the first name */
+	size_t n;                     /* queued messages */
+	int64_t id_gen;               /* submission order; restarts when empty */
 	int retransmit_mult;
-	uint64_t finished_notify; /* notify-flagged messages finished or invalidated */
+	uint64_t finished_notify;     /* notify-flagged messages finished or invalidated */
+	uint64_t prio_gen;            /* treap priorities: a deterministic sequence */
 };
-
-/* FNV-1a of a member name: tables scanned once per message or event compare
- * this before the bytes (a flood of new names would otherwise cost a strlen
- * and memcmp per entry per name). */
-uint64_t mf_name_hash(const char *s, size_t n);
 
 /* memberlist retransmitLimit: mult * ceil(log10(n + 1)). */
 int mf_bcast_retransmit_limit(int mult, size_t n);

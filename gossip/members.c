@@ -13,8 +13,25 @@ static void free_rec(struct mf_mrec *m)
 {
 	if (m->suspecting)
 		mf_suspicion_free(&m->susp);
+	free(m->meta);
 	free(m->name);
 	free(m);
+}
+
+int mf_members_set_meta(struct mf_mrec *m, const uint8_t *meta, size_t len)
+{
+	if (len == m->meta_len && (len == 0 || memcmp(m->meta, meta, len) == 0))
+		return 0;
+	uint8_t *copy = NULL;
+	if (len > 0) {
+		if ((copy = malloc(len)) == NULL)
+			return MF_ENOMEM;
+		memcpy(copy, meta, len);
+	}
+	free(m->meta);
+	m->meta = copy;
+	m->meta_len = len;
+	return 0;
 }
 
 void mf_members_free(struct mf_members *t)
@@ -26,7 +43,7 @@ void mf_members_free(struct mf_members *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int cmp_name(const char *a, size_t alen, const char *b, size_t blen)
+int mf_members_cmp_name(const char *a, size_t alen, const char *b, size_t blen)
 {
 	int c = memcmp(a, b, alen < blen ? alen : blen);
 	if (c != 0)
@@ -41,7 +58,7 @@ static size_t lower_bound(const struct mf_members *t, const char *name, size_t l
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		const struct mf_mrec *m = t->by_name[mid];
-		if (cmp_name(m->name, m->name_len, name, len) < 0)
+		if (mf_members_cmp_name(m->name, m->name_len, name, len) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -52,7 +69,7 @@ static size_t lower_bound(const struct mf_members *t, const char *name, size_t l
 struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, size_t len)
 {
 	size_t i = lower_bound(t, name, len);
-	if (i < t->n && cmp_name(t->by_name[i]->name, t->by_name[i]->name_len, name, len) == 0)
+	if (i < t->n && mf_members_cmp_name(t->by_name[i]->name, t->by_name[i]->name_len, name, len) == 0)
 		return t->by_name[i];
 	return NULL;
 }
@@ -114,4 +131,25 @@ void mf_members_remove(struct mf_members *t, struct mf_mrec *m)
 		}
 	}
 	free_rec(m);
+}
+
+size_t mf_members_sweep(struct mf_members *t, size_t probe_index)
+{
+	size_t kept = 0, before = 0;
+	for (size_t j = 0; j < t->n_probe; j++) {
+		if (t->probe[j]->doomed)
+			before += j < probe_index;
+		else
+			t->probe[kept++] = t->probe[j];
+	}
+	t->n_probe = kept;
+	kept = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (t->by_name[i]->doomed)
+			free_rec(t->by_name[i]);
+		else
+			t->by_name[kept++] = t->by_name[i];
+	}
+	t->n = kept;
+	return probe_index - before;
 }

@@ -23,7 +23,8 @@ struct mf_mrec {
 	char *name;
 	size_t name_len;
 	struct mf_addr addr;
-	uint8_t meta[MF_META_MAX];
+	uint8_t *meta;              /* meta_len bytes (NULL when 0): sized to fit, not
+				     * MF_META_MAX inline, as most metas are tens of bytes */
 	size_t meta_len;
 	uint8_t vsn[MF_VSN_LEN];
 	uint32_t incarnation;
@@ -36,6 +37,8 @@ struct mf_mrec {
 	bool forgotten;
 	bool suspecting;            /* `susp` is live */
 	struct mf_suspicion susp;
+	size_t susp_pos;            /* index in the pool's suspects heap while suspecting */
+	bool doomed;                /* to be freed by the next mf_members_sweep */
 };
 
 struct mf_members {
@@ -53,7 +56,16 @@ struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, si
  * inserts at a random offset so the failure detection bound stays low. */
 int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
 		   struct mf_mrec **out);
-/* Removes and frees a record. */
+/* Replaces m's meta with a copy of len bytes (len <= MF_META_MAX);
+ * MF_ENOMEM leaves it unchanged. */
+int mf_members_set_meta(struct mf_mrec *m, const uint8_t *meta, size_t len);
+/* Removes and frees a record: O(n). */
 void mf_members_remove(struct mf_members *t, struct mf_mrec *m);
+/* Removes and frees every record marked `doomed` in one O(n) pass, keeping
+ * the others' name and probe order; returns probe_index less the number of
+ * removed probe slots before it (the same slot stays next). */
+size_t mf_members_sweep(struct mf_members *t, size_t probe_index);
+/* Name order: bytes, then length. */
+int mf_members_cmp_name(const char *a, size_t alen, const char *b, size_t blen);
 
 #endif

@@ -79,6 +79,7 @@
 #include "gossip/crypto.h"
 #include "gossip/health.h"
 #include "gossip/members.h"
+#include "gossip/suspects.h"
 #include "gossip/pool.h"
 #include "gossip/rng.h"
 #include "gossip/wire.h"
@@ -159,8 +160,8 @@ struct mf_pool {
 	size_t n_relays, cap_relays;
 	struct pending_stream *streams;
 	size_t n_streams, cap_streams;
-	struct mf_mrec **suspects; /* records with a live suspicion timer */
-	size_t n_suspects, cap_suspects;
+	struct mf_suspects suspects; /* records with a live suspicion timer */
+	uint64_t members_version;    /* moves with every member event (and add) */
 
 	struct out_item *outs;
 	size_t n_outs, out_head, cap_outs;
@@ -273,6 +274,8 @@ static int out_take(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *t
 static void emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name, uint64_t join_id,
 		       bool ok)
 {
+	if (name != NULL)
+		p->members_version++; /* even if the event itself is lost */
 	struct out_item *it = out_push(p, MF_OUT_EVENT);
 	if (it == NULL)
 		return;
@@ -483,25 +486,7 @@ static void clear_suspicion(mf_pool_t *p, struct mf_mrec *m)
 		return;
 	mf_suspicion_free(&m->susp);
 	m->suspecting = false;
-	for (size_t i = 0; i < p->n_suspects; i++) {
-		if (p->suspects[i] == m) {
-			p->suspects[i] = p->suspects[--p->n_suspects];
-			break;
-		}
-	}
-}
-
-static void track_suspicion(mf_pool_t *p, struct mf_mrec *m)
-{
-	if (p->n_suspects == p->cap_suspects) {
-		size_t cap = p->cap_suspects ? p->cap_suspects * 2 : 8;
-		struct mf_mrec **s = realloc(p->suspects, cap * sizeof(*s));
-		if (s == NULL)
-			return;
-		p->suspects = s;
-		p->cap_suspects = cap;
-	}
-	p->suspects[p->n_suspects++] = m;
+	mf_suspects_remove(&p->suspects, m);
 }
 
 /* --- state transitions (memberlist state.go) -------------------------------*/
@@ -605,6 +590,7 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 		size_t pos = mf_rng_below(&p->rng, (uint32_t)p->members.n_probe + 1);
 		if (mf_members_add(&p->members, (const char *)a->node.p, a->node.len, pos, &m) != 0)
 			return;
+		p->members_version++;
 		m->state = MF_STATE_DEAD;
 		m->state_change = now;
 		addr_from_bytes(&m->addr, a->addr, a->port);
@@ -655,15 +641,14 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 		return;
 	}
 
+	if (mf_members_set_meta(m, a->meta.p, a->meta.len) != 0)
+		return; /* out of memory: as if never heard, a later alive retries */
 	msgpack_sbuffer_clear(&p->enc);
 	if (mf_codec_encode_alive(&p->enc, a) == 0)
 		queue_membership(p, m, &p->enc, false);
 	if (a->has_vsn)
 		memcpy(m->vsn, a->vsn, MF_VSN_LEN);
 	m->incarnation = a->incarnation;
-	if (a->meta.len > 0)
-		memcpy(m->meta, a->meta.p, a->meta.len);
-	m->meta_len = a->meta.len;
 	m->addr = na;
 	if (m->forgotten) {
 		m->forgotten = false;
@@ -691,7 +676,9 @@ static void suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_by
 	}
 	if (m->suspecting) {
 		/* New confirmations are re-gossiped so they keep flowing. */
-		if (mf_suspicion_confirm(&m->susp, (const char *)from.p, from.len, now))
+		bool fresh = mf_suspicion_confirm(&m->susp, (const char *)from.p, from.len, now);
+		mf_suspects_moved(&p->suspects, m); /* the deadline may have come closer */
+		if (fresh)
 			broadcast_suspect(p, m, inc, from);
 		return;
 	}
@@ -717,8 +704,10 @@ static void suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_by
 	int64_t min = mf_suspicion_min_timeout(t->suspicion_mult, n, t->probe_interval);
 	int64_t max = (int64_t)t->suspicion_max_timeout_mult * min;
 	if (mf_suspicion_start(&m->susp, (const char *)from.p, from.len, k, min, max, now) == 0) {
-		m->suspecting = true;
-		track_suspicion(p, m);
+		if (mf_suspects_add(&p->suspects, m) == 0)
+			m->suspecting = true;
+		else
+			mf_suspicion_free(&m->susp); /* no timer: stays suspect until news */
 	}
 	emit_event(p, MF_EV_SUSPECT, m->name, 0, false);
 }
@@ -817,14 +806,18 @@ static int encode_local_state(mf_pool_t *p, bool join)
 		st[n].has_vsn = true;
 		n++;
 	}
-	if (p->cfg.delegate.local_state != NULL) {
-		size_t cap = 64 * 1024;
-		ubuf = malloc(cap);
-		if (ubuf != NULL) {
-			ulen = p->cfg.delegate.local_state(p->cfg.delegate.ctx, join, ubuf, cap);
-			if (ulen > cap)
-				ulen = 0;
-		}
+	for (size_t cap = MF_POOL_USER_STATE_FIRST; p->cfg.delegate.local_state != NULL;) {
+		free(ubuf);
+		if ((ubuf = malloc(cap)) == NULL)
+			break;
+		ulen = p->cfg.delegate.local_state(p->cfg.delegate.ctx, join, ubuf, cap);
+		if (ulen <= cap)
+			break;
+		size_t want = ulen > MF_POOL_USER_STATE_MAX / 2 ? MF_POOL_USER_STATE_MAX : 2 * ulen;
+		ulen = 0;
+		if (cap >= want)
+			break; /* the delegate counts and reports what it could not send */
+		cap = want;
 	}
 	msgpack_sbuffer_clear(&p->enc2);
 	rc = mf_codec_encode_push_pull(&p->enc2, join, st, n, ubuf, ulen);
@@ -1388,7 +1381,7 @@ void mf_pool_free(mf_pool_t *p)
 	free(p->bc_buf);
 	free(p->relays);
 	free(p->streams);
-	free(p->suspects);
+	mf_suspects_free(&p->suspects);
 	free(p);
 }
 
@@ -1613,26 +1606,24 @@ static void reconnect(mf_pool_t *p, mf_time_t now)
  * tombstone_timeout. */
 static void reap(mf_pool_t *p, mf_time_t now)
 {
-	for (size_t i = 0; i < p->members.n;) {
+	size_t n_doomed = 0;
+	for (size_t i = 0; i < p->members.n; i++) {
 		struct mf_mrec *m = p->members.by_name[i];
 		mf_time_t age = now - m->state_change;
 		bool old = (m->state == MF_STATE_DEAD && age > p->cfg.timing.reconnect_timeout) ||
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
-		if (m == p->self || !old) {
-			i++;
+		if (m == p->self || !old)
 			continue;
-		}
 		emit_event(p, MF_EV_REAPED, m->name, 0, false);
 		if (!m->forgotten)
 			p->n_known--;
 		clear_suspicion(p, m);
-		size_t pi = 0;
-		for (; pi < p->members.n_probe && p->members.probe[pi] != m; pi++)
-			;
-		if (pi < p->probe_index && p->probe_index > 0)
-			p->probe_index--;
-		mf_members_remove(&p->members, m);
+		m->doomed = true;
+		n_doomed++;
 	}
+	/* One pass for all: a mass reap is O(n), not O(n) per member. */
+	if (n_doomed > 0)
+		p->probe_index = mf_members_sweep(&p->members, p->probe_index);
 }
 
 static void streams_expire(mf_pool_t *p, mf_time_t now)
@@ -1657,17 +1648,12 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 	streams_expire(p, now);
 
 	/* Suspicion timers: a suspect nobody refuted in time is dead. */
-	for (size_t i = 0; i < p->n_suspects;) {
-		struct mf_mrec *m = p->suspects[i];
-		if (m->susp.deadline > now) {
-			i++;
-			continue;
-		}
+	struct mf_mrec *m;
+	while ((m = mf_suspects_first(&p->suspects)) != NULL && m->susp.deadline <= now) {
 		clear_suspicion(p, m);
 		if (m->state == MF_STATE_SUSPECT)
 			dead_node(p, now, m->incarnation, str_bytes(m->name, m->name_len),
 				  str_bytes(p->self->name, p->self->name_len));
-		i = 0; /* the list changed under us */
 	}
 
 	/* Probe state machine. */
@@ -1715,8 +1701,9 @@ mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
 	else if (p->probe_pending)
 		d = tmin(d, p->probe_ended_at);
 	d = tmin(d, p->probe_tick);
-	for (size_t i = 0; i < p->n_suspects; i++)
-		d = tmin(d, p->suspects[i]->susp.deadline);
+	const struct mf_mrec *first = mf_suspects_first(&p->suspects);
+	if (first != NULL)
+		d = tmin(d, first->susp.deadline);
 	for (size_t i = 0; i < p->n_relays; i++)
 		d = tmin(d, p->relays[i].expires);
 	return d;
@@ -1796,12 +1783,12 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 	out_reset_if_drained(p);
 	if (len > MF_META_MAX || (len > 0 && meta == NULL))
 		return MF_EINVAL;
+	int rc = mf_members_set_meta(p->self, meta, len);
+	if (rc != 0)
+		return rc;
 	if (len > 0)
 		memcpy(p->cfg.meta, meta, len);
 	p->cfg.meta_len = len;
-	if (len > 0)
-		memcpy(p->self->meta, meta, len);
-	p->self->meta_len = len;
 	if (++p->self->incarnation == 0)
 		p->self->incarnation = 1; /* see "Incarnations": 0 is skipped */
 	broadcast_alive(p, p->self);
@@ -1882,6 +1869,11 @@ int mf_pool_member_at(const mf_pool_t *p, size_t i, struct mf_member *m)
 		return MF_ENOTFOUND;
 	fill_member(p->members.by_name[i], m);
 	return 0;
+}
+
+uint64_t mf_pool_members_version(const mf_pool_t *p)
+{
+	return p->members_version;
 }
 
 int mf_pool_member_find(const mf_pool_t *p, const char *name, struct mf_member *m)

@@ -72,6 +72,13 @@ struct mf_pool_timing {
 				       * MF_POOL_MAX_MEMBERS */
 };
 
+/* User state budget in a push-pull: first MF_POOL_USER_STATE_FIRST bytes;
+ * a delegate that needs more gets twice its need (room for what others
+ * append) up to MF_POOL_USER_STATE_MAX, well inside a stream frame
+ * (MF_STREAM_MAX, memberlist's maxPushStateBytes). */
+#define MF_POOL_USER_STATE_FIRST ((size_t)64 * 1024)
+#define MF_POOL_USER_STATE_MAX ((size_t)4 * 1024 * 1024)
+
 /* The largest pool we claim to support (issue 11: a flood of fake names
  * must not grow the table without bound). */
 #define MF_POOL_MAX_MEMBERS 10000
@@ -95,7 +102,10 @@ struct mf_pool_delegate {
 		       mf_time_t rtt);
 	/* A user message arrived (gossip or stream). */
 	void (*on_user_msg)(void *ctx, const uint8_t *msg, size_t len);
-	/* Our user state for a push-pull; return length written (<= cap) or 0. */
+	/* Our user state for a push-pull; return the length written (<= cap),
+	 * 0 for none, or, when it does not fit, the length it needs (> cap):
+	 * the pool then calls once more with a larger buffer, up to
+	 * MF_POOL_USER_STATE_MAX; past that nothing is sent. */
 	size_t (*local_state)(void *ctx, bool join, uint8_t *buf, size_t cap);
 	/* A peer's push-pull user state. */
 	void (*merge_remote_state)(void *ctx, const uint8_t *buf, size_t len, bool join);
@@ -255,6 +265,10 @@ size_t mf_pool_alive_count(const mf_pool_t *p);        /* alive + suspect */
 /* Fills *m with member i (0 <= i < mf_pool_member_count), in name order. */
 int mf_pool_member_at(const mf_pool_t *p, size_t i, struct mf_member *m);
 int mf_pool_member_find(const mf_pool_t *p, const char *name, struct mf_member *m);
+/* Moves whenever a member is added or changes status or meta (every member
+ * event, even one the output queue could not hold): a reader that caches
+ * derived state rebuilds it only when this moved. */
+uint64_t mf_pool_members_version(const mf_pool_t *p);
 const char *mf_pool_name(const mf_pool_t *p);
 void mf_pool_get_stats(const mf_pool_t *p, struct mf_pool_stats *s);
 const struct mf_pool_config *mf_pool_config(const mf_pool_t *p);

@@ -10,6 +10,7 @@
 
 #include "gossip/mp.h"
 #include "gossip/serf.h"
+#include "routing/dc_index.h"
 #include "routing/node.h"
 
 struct stored_advert {
@@ -45,6 +46,7 @@ struct mf_routing_node_slot {
 	const struct mf_coord_tracker *tracker;
 	char (*peers)[MF_ROUTING_NODE_DC_MAX + 1];
 	size_t n_peers;
+	struct mf_dc_index dcx; /* the pool's members by DC, rebuilt on change */
 };
 
 struct mf_routing_node {
@@ -83,66 +85,13 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 
 /* --- members ----------------------------------------------------------------*/
 
-/* The dc tag of member m into dc (cap bytes); false when it has none. */
-static bool member_dc(const struct mf_member *m, char *dc, size_t cap)
-{
-	struct mf_tag tags[MF_ROUTING_NODE_TAGS_MAX];
-	size_t n = 0;
-	dc[0] = '\0';
-	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_ROUTING_NODE_TAGS_MAX, &n) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&
-		    strlen(tags[i].value) < cap) {
-			snprintf(dc, cap, "%s", tags[i].value);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Every member of the pool with a dc tag, as the tracker's DC functions
- * want them; *dcs holds the strings. Free both with free(). */
-static int dc_members(mf_pool_t *pool, struct mf_coord_tracker_member **out,
-		      char (**dcs)[MF_ROUTING_NODE_DC_MAX + 1], size_t *n)
-{
-	size_t total = mf_pool_member_count(pool);
-	*out = calloc(total ? total : 1, sizeof(**out));
-	*dcs = calloc(total ? total : 1, sizeof(**dcs));
-	*n = 0;
-	if (!*out || !*dcs) {
-		free(*out);
-		free(*dcs);
-		*out = NULL;
-		*dcs = NULL;
-		return MF_ENOMEM;
-	}
-	for (size_t i = 0; i < total; i++) {
-		struct mf_member m;
-		if (mf_pool_member_at(pool, i, &m) < 0 ||
-		    !member_dc(&m, (*dcs)[*n], sizeof((*dcs)[0])))
-			continue;
-		(*out)[*n] = (struct mf_coord_tracker_member){m.name, (*dcs)[*n], m.status};
-		(*n)++;
-	}
-	return 0;
-}
-
 /* True when a server of DC dc is alive in the slot's pool. */
 static bool pool_has_dc(struct mf_routing_node_slot *s, const char *dc)
 {
-	if (!s->pool)
+	if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, s->node->name) < 0)
 		return false;
-	size_t n = mf_pool_member_count(s->pool);
-	char mdc[MF_ROUTING_NODE_DC_MAX + 1];
-	for (size_t i = 0; i < n; i++) {
-		struct mf_member m;
-		if (mf_pool_member_at(s->pool, i, &m) == 0 &&
-		    (m.status == MF_MEMBER_ALIVE || m.status == MF_MEMBER_SUSPECT) &&
-		    member_dc(&m, mdc, sizeof(mdc)) && strcmp(mdc, dc) == 0)
-			return true;
-	}
-	return false;
+	const struct mf_dc_group *g = mf_dc_index_find(&s->dcx, dc);
+	return g != NULL && g->n_alive > 0;
 }
 
 /* --- lifecycle --------------------------------------------------------------*/
@@ -272,8 +221,10 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	for (size_t i = 0; i < n->n_linked; i++)
 		free(n->linked[i]);
 	free(n->linked);
-	for (size_t i = 0; i < n->n_slots; i++)
+	for (size_t i = 0; i < n->n_slots; i++) {
 		free(n->slots[i].peers);
+		mf_dc_index_free(&n->slots[i].dcx);
+	}
 	msgpack_sbuffer_destroy(&n->scratch);
 	free(n);
 }
@@ -313,6 +264,7 @@ void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
 {
 	s->pool = pool;
 	s->tracker = tracker;
+	mf_dc_index_free(&s->dcx); /* a new pool may reuse the old one's address */
 }
 
 /* --- stored adverts ---------------------------------------------------------*/
@@ -350,7 +302,7 @@ static bool foreign_server(const struct mf_routing_node *n, const char *node)
 	for (size_t i = 0; node && i < n->n_slots; i++) {
 		struct mf_member m;
 		if (n->slots[i].pool && mf_pool_member_find(n->slots[i].pool, node, &m) == 0 &&
-		    member_dc(&m, mdc, sizeof(mdc)))
+		    mf_dc_index_member_dc(&m, mdc, sizeof(mdc)))
 			return strcmp(mdc, n->dc) != 0;
 	}
 	return false;
@@ -713,42 +665,39 @@ static bool in_peers(const struct mf_routing_node_slot *s, const char *dc)
 
 static void gather_pool(struct mf_routing_node *n, struct mf_routing_node_slot *s, struct accs *l)
 {
-	struct mf_coord_tracker_member *mem;
-	char(*dcs)[MF_ROUTING_NODE_DC_MAX + 1];
-	size_t cnt;
-	if (!s->pool || dc_members(s->pool, &mem, &dcs, &cnt) < 0)
+	if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, n->name) < 0)
 		return;
 	for (size_t k = 0; k < s->n_peers; k++) {
 		struct link_acc *e;
 		if (strcmp(s->peers[k], n->dc) != 0 && (e = acc_get(l, s->peers[k])))
 			e->configured = true;
 	}
-	/* DCs alive in this pool, each estimated once. */
-	for (size_t i = 0; i < cnt; i++) {
-		if (strcmp(mem[i].dc, n->dc) == 0 || strcmp(mem[i].name, n->name) == 0)
+	/* DCs with members other than us in this pool, in the pool's name
+	 * order of their first such member, each estimated once. */
+	for (size_t i = 0; i < s->dcx.n_groups; i++) {
+		const struct mf_dc_group *g = &s->dcx.groups[s->dcx.order[i]];
+		if (g->n_others == 0 || strcmp(g->dc, n->dc) == 0)
 			continue;
-		bool alive = mem[i].status == MF_MEMBER_ALIVE || mem[i].status == MF_MEMBER_SUSPECT;
-		struct link_acc *e = acc_get(l, mem[i].dc);
+		struct link_acc *e = acc_get(l, g->dc);
 		if (!e)
 			continue;
-		if (in_peers(s, mem[i].dc))
+		if (in_peers(s, g->dc))
 			e->configured = true;
-		if (!alive)
+		if (g->n_others_alive == 0)
 			continue;
 		e->alive = true; /* for expiry, whatever the peers list says */
-		if (!in_peers(s, mem[i].dc) || e->estimated_in == s)
+		if (!in_peers(s, g->dc) || e->estimated_in == s)
 			continue;
 		e->estimated_in = s;
 		double sec;
 		if (s->tracker &&
-		    mf_coord_tracker_dc_rtt(s->tracker, mem, cnt, mem[i].dc, n->link_estimate, &sec) == 0 &&
+		    mf_coord_tracker_dc_rtt(s->tracker, s->dcx.mem + g->start, g->n, g->dc,
+					    n->link_estimate, &sec) == 0 &&
 		    isfinite(sec) && sec >= 0 && sec * 1000.0 < e->ms) {
 			e->ms = sec * 1000.0;
 			e->usable = true;
 		}
 	}
-	free(mem);
-	free(dcs);
 }
 
 static bool linked_has(struct mf_routing_node *n, const char *dc)

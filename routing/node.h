@@ -60,7 +60,10 @@
  * key "MeshfedRoutes" (bin: concatenated full adverts, ours first), which
  * serf ignores (go-msgpack skips unknown struct fields).
  *
- * A member's DC is its serf tag "dc" (gossip/serf.h tags in its meta).
+ * A member's DC is its serf tag "dc" (gossip/serf.h tags in its meta),
+ * read through a per-pool index (routing/dc_index.h) that is rebuilt only
+ * when the pool's membership changed: an idle tick costs O(DCs), and a
+ * remote DC's estimate reads only that DC's members.
  *
  * This is the logic of cmd/agent_routing.c (and the push-pull part of
  * cmd/agent_pool.c's delegate multiplexer) made independent of the agent,

@@ -1,0 +1,98 @@
+/* gossip/suspects.c — see gossip/suspects.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "gossip/suspects.h"
+
+void mf_suspects_init(struct mf_suspects *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void mf_suspects_free(struct mf_suspects *s)
+{
+	free(s->heap);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Deadline, then name: a tick that expires several handles them in an
+ * order that depends only on the protocol state. */
+static bool earlier(const struct mf_mrec *a, const struct mf_mrec *b)
+{
+	if (a->susp.deadline != b->susp.deadline)
+		return a->susp.deadline < b->susp.deadline;
+	return mf_members_cmp_name(a->name, a->name_len, b->name, b->name_len) < 0;
+}
+
+static void place(struct mf_suspects *s, size_t i, struct mf_mrec *m)
+{
+	s->heap[i] = m;
+	m->susp_pos = i;
+}
+
+static void sift_up(struct mf_suspects *s, size_t i)
+{
+	struct mf_mrec *m = s->heap[i];
+	while (i > 0 && earlier(m, s->heap[(i - 1) / 2])) {
+		place(s, i, s->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	place(s, i, m);
+}
+
+static void sift_down(struct mf_suspects *s, size_t i)
+{
+	struct mf_mrec *m = s->heap[i];
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= s->n)
+			break;
+		if (c + 1 < s->n && earlier(s->heap[c + 1], s->heap[c]))
+			c++;
+		if (!earlier(s->heap[c], m))
+			break;
+		place(s, i, s->heap[c]);
+		i = c;
+	}
+	place(s, i, m);
+}
+
+int mf_suspects_add(struct mf_suspects *s, struct mf_mrec *m)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 8;
+		struct mf_mrec **h = realloc(s->heap, cap * sizeof(*h));
+		if (h == NULL)
+			return MF_ENOMEM;
+		s->heap = h;
+		s->cap = cap;
+	}
+	s->heap[s->n++] = m;
+	sift_up(s, s->n - 1);
+	return 0;
+}
+
+void mf_suspects_remove(struct mf_suspects *s, struct mf_mrec *m)
+{
+	size_t i = m->susp_pos;
+	struct mf_mrec *last = s->heap[--s->n];
+	if (i == s->n)
+		return;
+	place(s, i, last);
+	mf_suspects_moved(s, last);
+}
+
+void mf_suspects_moved(struct mf_suspects *s, struct mf_mrec *m)
+{
+	size_t i = m->susp_pos;
+	if (i > 0 && earlier(m, s->heap[(i - 1) / 2]))
+		sift_up(s, i);
+	else
+		sift_down(s, i);
+}
+
+struct mf_mrec *mf_suspects_first(const struct mf_suspects *s)
+{
+	return s->n > 0 ? s->heap[0] : NULL;
+}

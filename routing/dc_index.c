@@ -1,0 +1,182 @@
+/* routing/dc_index.c — see routing/dc_index.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "gossip/serf.h"
+#include "routing/dc_index.h"
+#include "routing/node.h"
+
+bool mf_dc_index_member_dc(const struct mf_member *m, char *dc, size_t cap)
+{
+	struct mf_tag tags[MF_ROUTING_NODE_TAGS_MAX];
+	size_t n = 0;
+	dc[0] = '\0';
+	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_ROUTING_NODE_TAGS_MAX, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&
+		    strlen(tags[i].value) < cap) {
+			snprintf(dc, cap, "%s", tags[i].value);
+			return true;
+		}
+	}
+	return false;
+}
+
+void mf_dc_index_init(struct mf_dc_index *x)
+{
+	memset(x, 0, sizeof(*x));
+}
+
+static void clear(struct mf_dc_index *x)
+{
+	free(x->mem);
+	free(x->groups);
+	free(x->order);
+	free(x->strings);
+	uint64_t rebuilds = x->rebuilds;
+	memset(x, 0, sizeof(*x));
+	x->rebuilds = rebuilds;
+}
+
+void mf_dc_index_free(struct mf_dc_index *x)
+{
+	clear(x);
+}
+
+/* A tagged member while building. */
+struct tagged {
+	char dc[MF_ROUTING_NODE_DC_MAX + 1];
+	const char *name;
+	size_t pos; /* name order in the pool */
+	enum mf_member_status status;
+};
+
+static int by_dc_then_pos(const void *a, const void *b)
+{
+	const struct tagged *x = a, *y = b;
+	int c = strcmp(x->dc, y->dc);
+	if (c != 0)
+		return c;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* A group's place in pool order, for sorting x->order. */
+struct ranked {
+	size_t first_other, group;
+};
+
+static int by_first_other(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->first_other != y->first_other)
+		return x->first_other < y->first_other ? -1 : 1;
+	return x->group < y->group ? -1 : x->group > y->group;
+}
+
+static bool alive(enum mf_member_status s)
+{
+	return s == MF_MEMBER_ALIVE || s == MF_MEMBER_SUSPECT;
+}
+
+int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *self)
+{
+	if (pool == NULL) {
+		clear(x);
+		return 0;
+	}
+	uint64_t version = mf_pool_members_version(pool);
+	if (x->pool == pool && x->version == version)
+		return 0;
+	clear(x);
+	x->rebuilds++;
+
+	size_t total = mf_pool_member_count(pool), n = 0, bytes = 0, n_groups = 0;
+	struct tagged *t = malloc((total ? total : 1) * sizeof(*t));
+	if (t == NULL)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < total; i++) {
+		struct mf_member m;
+		if (mf_pool_member_at(pool, i, &m) < 0 ||
+		    !mf_dc_index_member_dc(&m, t[n].dc, sizeof(t[n].dc)))
+			continue;
+		t[n].name = m.name;
+		t[n].pos = i;
+		t[n].status = m.status;
+		bytes += strlen(m.name) + 1;
+		n++;
+	}
+	qsort(t, n, sizeof(*t), by_dc_then_pos);
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || strcmp(t[i].dc, t[i - 1].dc) != 0) {
+			n_groups++;
+			bytes += strlen(t[i].dc) + 1;
+		}
+	}
+	x->mem = calloc(n ? n : 1, sizeof(*x->mem));
+	x->groups = calloc(n_groups ? n_groups : 1, sizeof(*x->groups));
+	x->order = calloc(n_groups ? n_groups : 1, sizeof(*x->order));
+	x->strings = malloc(bytes ? bytes : 1);
+	if (!x->mem || !x->groups || !x->order || !x->strings) {
+		free(t);
+		clear(x);
+		return MF_ENOMEM;
+	}
+	char *w = x->strings;
+	struct mf_dc_group *g = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || strcmp(t[i].dc, t[i - 1].dc) != 0) {
+			g = &x->groups[x->n_groups++];
+			size_t len = strlen(t[i].dc) + 1;
+			g->dc = memcpy(w, t[i].dc, len);
+			w += len;
+			g->start = i;
+			g->first_other = SIZE_MAX;
+		}
+		size_t len = strlen(t[i].name) + 1;
+		x->mem[i] = (struct mf_coord_tracker_member){memcpy(w, t[i].name, len), g->dc,
+							     t[i].status};
+		w += len;
+		g->n++;
+		g->n_alive += alive(t[i].status);
+		if (strcmp(t[i].name, self) != 0) {
+			g->n_others++;
+			g->n_others_alive += alive(t[i].status);
+			if (g->first_other == SIZE_MAX)
+				g->first_other = t[i].pos;
+		}
+	}
+	x->n_mem = n;
+	free(t);
+	struct ranked *r = malloc((x->n_groups ? x->n_groups : 1) * sizeof(*r));
+	if (r == NULL) {
+		clear(x);
+		return MF_ENOMEM;
+	}
+	for (size_t i = 0; i < x->n_groups; i++)
+		r[i] = (struct ranked){x->groups[i].first_other, i};
+	qsort(r, x->n_groups, sizeof(*r), by_first_other);
+	for (size_t i = 0; i < x->n_groups; i++)
+		x->order[i] = r[i].group;
+	free(r);
+	x->pool = pool;
+	x->version = version;
+	return 0;
+}
+
+const struct mf_dc_group *mf_dc_index_find(const struct mf_dc_index *x, const char *dc)
+{
+	size_t lo = 0, hi = x->n_groups;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(x->groups[mid].dc, dc);
+		if (c == 0)
+			return &x->groups[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

@@ -1,0 +1,172 @@
+/*
+ * tests/routing_node/test_dc_index.c — routing/dc_index.h: a pool's members
+ * by DC, read again only when membership changed (join, failure, tag
+ * change), so the routing node's idle tick does not touch every member.
+ */
+#include <CUnit/Basic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/codec.h"
+#include "gossip/serf.h"
+#include "routing/dc_index.h"
+
+static mf_pool_t *pool;
+static struct mf_addr from;
+
+static void drain(void)
+{
+	struct mf_pool_out o;
+	while (mf_pool_next_output(pool, &o) == 1)
+		;
+}
+
+static void dc_meta(const char *dc, uint8_t *meta, size_t *len)
+{
+	struct mf_tag t[1] = {0};
+	snprintf(t[0].key, sizeof(t[0].key), "dc");
+	snprintf(t[0].value, sizeof(t[0].value), "%s", dc);
+	CU_ASSERT_EQUAL_FATAL(mf_serf_encode_tags(t, 1, meta, MF_META_MAX, len), 0);
+}
+
+/* Member i at incarnation inc, tagged dc (memberlist alive over UDP). */
+static void send_alive(unsigned i, uint32_t inc, const char *dc)
+{
+	char name[16];
+	uint8_t meta[MF_META_MAX], ip[4] = {10, 1, (uint8_t)(i >> 8), (uint8_t)i};
+	uint8_t vsn[MF_VSN_LEN] = MF_VSN_SERF_INIT;
+	struct mf_msg_alive m = {0};
+	msgpack_sbuffer sb;
+	snprintf(name, sizeof(name), "m%04u", i);
+	dc_meta(dc, meta, &m.meta.len);
+	m.incarnation = inc;
+	m.node = (struct mf_bytes){(const uint8_t *)name, strlen(name)};
+	m.addr = (struct mf_bytes){ip, 4};
+	m.port = 7946;
+	m.meta.p = meta;
+	memcpy(m.vsn, vsn, sizeof(vsn));
+	m.has_vsn = true;
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_codec_encode_alive(&sb, &m), 0);
+	mf_pool_udp_in(pool, 0, &from, (const uint8_t *)sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	drain();
+}
+
+static void send_dead(unsigned i, uint32_t inc)
+{
+	char name[16];
+	msgpack_sbuffer sb;
+	snprintf(name, sizeof(name), "m%04u", i);
+	struct mf_msg_dead d = {inc, {(const uint8_t *)name, strlen(name)},
+				{(const uint8_t *)"other", 5}};
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_codec_encode_dead(&sb, &d), 0);
+	mf_pool_udp_in(pool, 0, &from, (const uint8_t *)sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	drain();
+}
+
+static void setup(void)
+{
+	struct mf_pool_config c;
+	mf_pool_config_init(&c, MF_PROFILE_LAN);
+	strcpy(c.name, "me");
+	c.advertise.ip_len = 4;
+	c.advertise.ip[0] = 10;
+	c.advertise.ip[3] = 1;
+	c.advertise.port = 7946;
+	dc_meta("dc1", c.meta, &c.meta_len);
+	if (mf_pool_new(&c, 0, &pool) != 0)
+		abort();
+	mf_addr_parse("10.0.0.2:7946", 7946, &from);
+	drain();
+}
+
+static void teardown(void)
+{
+	mf_pool_free(pool);
+}
+
+enum { N = 3000 };
+
+static const char *dc_of(unsigned i)
+{
+	static const char *dcs[] = {"dc1", "dc2", "dc3", "dc4", "dc5"};
+	return dcs[i % 5];
+}
+
+static void test_dc_index_groups_members_by_dc_tag_in_pool_order(void)
+{
+	struct mf_dc_index x;
+	mf_dc_index_init(&x);
+	for (unsigned i = 0; i < N; i++)
+		send_alive(i, 1, dc_of(i));
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.n_groups, 5);
+	CU_ASSERT_EQUAL(x.n_mem, N + 1);
+	const struct mf_dc_group *g1 = mf_dc_index_find(&x, "dc1");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(g1);
+	CU_ASSERT_EQUAL(g1->n, N / 5 + 1);        /* us too */
+	CU_ASSERT_EQUAL(g1->n_alive, N / 5 + 1);
+	CU_ASSERT_EQUAL(g1->n_others, N / 5);
+	for (size_t k = 0; k < g1->n; k++)
+		CU_ASSERT_STRING_EQUAL(x.mem[g1->start + k].dc, "dc1");
+	CU_ASSERT_PTR_NULL(mf_dc_index_find(&x, "dc6"));
+	/* pool (name) order of each DC's first member: m0000 dc1, m0001 dc2, ... */
+	for (size_t k = 0; k < 5; k++)
+		CU_ASSERT_STRING_EQUAL(x.groups[x.order[k]].dc, dc_of((unsigned)k));
+	mf_dc_index_free(&x);
+}
+
+static void test_dc_index_idle_sync_reads_nothing_and_changes_rebuild(void)
+{
+	struct mf_dc_index x;
+	mf_dc_index_init(&x);
+	for (unsigned i = 0; i < N; i++)
+		send_alive(i, 1, dc_of(i));
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.rebuilds, 1);
+	/* an idle minute of 250 ms ticks */
+	for (int t = 0; t < 240; t++)
+		CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.rebuilds, 1);
+
+	/* every dc5 member fails: dc5 has no alive server left */
+	for (unsigned i = 4; i < N; i += 5)
+		send_dead(i, 1);
+	CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.rebuilds, 2);
+	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc5")->n_alive, 0);
+	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc5")->n, N / 5);
+
+	/* one dc2 member re-tags itself dc9 */
+	send_alive(1, 2, "dc9");
+	CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.rebuilds, 3);
+	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc9")->n_alive, 1);
+	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc2")->n, N / 5 - 1);
+
+	/* a new member joins */
+	send_alive(N, 1, "dc3");
+	CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.rebuilds, 4);
+	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc3")->n, N / 5 + 1);
+	mf_dc_index_free(&x);
+}
+
+int main(void)
+{
+	CU_pSuite s;
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	s = CU_add_suite_with_setup_and_teardown("dc_index", NULL, NULL, setup, teardown);
+	CU_add_test(s, "dc_index_groups_members_by_dc_tag_in_pool_order", test_dc_index_groups_members_by_dc_tag_in_pool_order);
+	CU_add_test(s, "dc_index_idle_sync_reads_nothing_and_changes_rebuild", test_dc_index_idle_sync_reads_nothing_and_changes_rebuild);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned fails = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return fails ? 1 : 0;
+}
