@@ -8,8 +8,12 @@
  * into a write request. So an idle relay holds no buffer at all, and a
  * busy one holds only what its slower side has not taken: the buffer is
  * the loop's, so it needs no per-connection growing and shrinking.
- * Backpressure: when more than -max-unwritten bytes wait for one side, the
- * other side is not read until half of them are written.
+ * Backpressure: while any bytes wait for one side (a remainder the kernel
+ * did not take), the other side is not read; it is read again once they
+ * are all written. A read is at most -max-unwritten bytes, so that is the
+ * most one side ever waits on. The bytes stay in the kernel's socket
+ * buffers meanwhile instead of being read and copied (measured: about 20%
+ * less CPU per GB than reading on up to a bound, docs/bench.md).
  * Half-close: EOF from one side becomes a shutdown (FIN) of the other once
  * its queued bytes are written; the connection closes when both
  * directions are shut, on any error, or after -idle-timeout without a byte
@@ -49,7 +53,9 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
 static void on_relay_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	*buf = uv_buf_init((char *)conn_of(h)->g->readbuf, MF_GWD_READ_BUF);
+	struct mf_gwd *g = conn_of(h)->g;
+	size_t n = g->opt.max_unwritten < MF_GWD_READ_BUF ? g->opt.max_unwritten : MF_GWD_READ_BUF;
+	*buf = uv_buf_init((char *)g->readbuf, (unsigned)n);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -68,7 +74,7 @@ static void on_written(uv_write_t *req, int status)
 		return;
 	}
 	c->last_io = mf_gwd_now(c->g); /* bytes moved: not idle */
-	if (d->paused && !d->eof && d->unwritten <= c->g->opt.max_unwritten / 2) {
+	if (d->paused && !d->eof && d->unwritten == 0) {
 		d->paused = false;
 		if (uv_read_start((uv_stream_t *)d->from, on_relay_alloc, on_read) < 0)
 			mf_gwd_conn_close(c);
@@ -99,7 +105,7 @@ static int queue(struct mf_gwd_conn *c, struct mf_gwd_dir *d, const uv_buf_t *bu
 		return MF_EIO;
 	}
 	d->unwritten += n;
-	if (d->unwritten > c->g->opt.max_unwritten && !d->paused && !d->eof) {
+	if (!d->paused && !d->eof) {
 		d->paused = true;
 		uv_read_stop((uv_stream_t *)d->from);
 	}
