@@ -34,10 +34,11 @@
 #include "gossip/rng.h"
 #include "routing/route_proto.h"
 
-#define MF_GWD_READ_BUF (64 * 1024)      /* one relay read */
+#define MF_GWD_READ_BUF (256 * 1024)     /* one relay read (shared by the loop) */
 #define MF_GWD_HEALTH_MS 5000            /* health (and re-register) period */
 #define MF_GWD_BACKOFF_MIN_MS 100        /* route-socket reconnect backoff */
 #define MF_GWD_BACKOFF_MAX_MS 5000
+#define MF_GWD_SUB_READ (64 * 1024)      /* route-socket line buffer, first size */
 #define MF_GWD_SUB_MAX_LINE ((size_t)64 * 1024 * 1024) /* one snapshot line */
 #define MF_GWD_LOG_BURST 20              /* refusal lines at once ... */
 #define MF_GWD_LOG_PER_S 5               /* ... then this many a second */

@@ -30,7 +30,7 @@ const struct mf_flag mf_gw_flags[] = {
 	{"connect-timeout", "DURATION", "per upstream connect attempt, then the next one (default 2s)"},
 	{"idle-timeout", "DURATION", "close a relay with no traffic either way for this long (default 1h)"},
 	{"max-conns", "N", "concurrent connections; more are closed at accept (default 10000)"},
-	{"max-unwritten", "BYTES", "unwritten bytes toward one side before the other side is paused (default 262144)"},
+	{"max-unwritten", "BYTES", "most bytes read at once and held for one side; the other side is not read while any wait (default 262144)"},
 	{"log-level", "LEVEL", "debug, info, warn or error (default info)"},
 };
 const size_t mf_gw_flags_n = sizeof(mf_gw_flags) / sizeof(mf_gw_flags[0]);

@@ -66,8 +66,8 @@ struct mf_gw_options {
 	mf_time_t connect_timeout;            /* per upstream attempt: 2 s */
 	mf_time_t idle_timeout;               /* relay without traffic: 1 h */
 	size_t max_conns;                     /* concurrent connections: 10,000 */
-	size_t max_unwritten;                 /* per side, before the other side
-					       * stops being read: 256 KiB */
+	size_t max_unwritten;                 /* most bytes read at once and held
+					       * for one side: 256 KiB */
 	enum mf_log_level log_level;
 };
 

@@ -2,19 +2,28 @@
  * cmd/gateway/relay.c — both directions of a connection, opaque bytes.
  *
  * Reads land in the gateway's one read buffer (one loop: one read at a
- * time), are offered to the kernel at once with uv_try_write, and only a
- * remainder the kernel did not take is copied into a write request. So an
- * idle relay holds no buffer at all, and a busy one holds only what its
- * slower side has not taken.
- * Backpressure: when more than -max-unwritten bytes wait for one side, the
- * other side is not read until half of them are written.
+ * time; MF_GWD_READ_BUF, 256 KiB, so a busy stream moves up to 256 KiB
+ * per read/write pair), are offered to the kernel at once with
+ * uv_try_write, and only a remainder the kernel did not take is copied
+ * into a write request. So an idle relay holds no buffer at all, and a
+ * busy one holds only what its slower side has not taken: the buffer is
+ * the loop's, so it needs no per-connection growing and shrinking.
+ * Backpressure: while any bytes wait for one side (a remainder the kernel
+ * did not take), the other side is not read; it is read again once they
+ * are all written. A read is at most -max-unwritten bytes, so that is the
+ * most one side ever waits on. The bytes stay in the kernel's socket
+ * buffers meanwhile instead of being read and copied (measured: about 20%
+ * less CPU per GB than reading on up to a bound, docs/bench.md).
  * Half-close: EOF from one side becomes a shutdown (FIN) of the other once
  * its queued bytes are written; the connection closes when both
  * directions are shut, on any error, or after -idle-timeout without a byte
  * either way.
- * splice(2) would save the copy only for large transfers (HAProxy's
- * figures), and gains nothing over uv_try_write for the small TLS records
- * of request/response traffic; not used.
+ * Profiled under bulk transfer (perf, docs/bench.md): the kernel's TCP
+ * work is about 95% of the gateway's CPU, the two copies to and from user
+ * space about 13%, the copies of queued remainders and their mallocs
+ * 0.1%. splice(2) would save only the former copies, and would have to
+ * read the socket behind libuv's stream (which cannot be told to leave
+ * an fd it watches to a uv_poll_t); not used.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +53,9 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
 static void on_relay_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	*buf = uv_buf_init((char *)conn_of(h)->g->readbuf, MF_GWD_READ_BUF);
+	struct mf_gwd *g = conn_of(h)->g;
+	size_t n = g->opt.max_unwritten < MF_GWD_READ_BUF ? g->opt.max_unwritten : MF_GWD_READ_BUF;
+	*buf = uv_buf_init((char *)g->readbuf, (unsigned)n);
 }
 
 static void on_written(uv_write_t *req, int status)
@@ -63,7 +74,7 @@ static void on_written(uv_write_t *req, int status)
 		return;
 	}
 	c->last_io = mf_gwd_now(c->g); /* bytes moved: not idle */
-	if (d->paused && !d->eof && d->unwritten <= c->g->opt.max_unwritten / 2) {
+	if (d->paused && !d->eof && d->unwritten == 0) {
 		d->paused = false;
 		if (uv_read_start((uv_stream_t *)d->from, on_relay_alloc, on_read) < 0)
 			mf_gwd_conn_close(c);
@@ -94,7 +105,7 @@ static int queue(struct mf_gwd_conn *c, struct mf_gwd_dir *d, const uv_buf_t *bu
 		return MF_EIO;
 	}
 	d->unwritten += n;
-	if (d->unwritten > c->g->opt.max_unwritten && !d->paused && !d->eof) {
+	if (!d->paused && !d->eof) {
 		d->paused = true;
 		uv_read_stop((uv_stream_t *)d->from);
 	}

@@ -335,8 +335,8 @@ static void handle_line(struct mf_gwd_sub *s, const char *line, size_t len)
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct mf_gwd_sub *s = h->data;
-	if (s->cap - s->len < MF_GWD_READ_BUF / 2 && s->cap < MF_GWD_SUB_MAX_LINE) {
-		size_t ncap = s->cap ? s->cap * 2 : MF_GWD_READ_BUF;
+	if (s->cap - s->len < MF_GWD_SUB_READ / 2 && s->cap < MF_GWD_SUB_MAX_LINE) {
+		size_t ncap = s->cap ? s->cap * 2 : MF_GWD_SUB_READ;
 		char *nl = realloc(s->line, ncap);
 		if (nl) {
 			s->line = nl;
