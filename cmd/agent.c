@@ -70,6 +70,8 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 		a->ctl = NULL;
 	}
 	mf_agent_route_socket_close(a);
+	mf_metrics_http_close(a->metrics);
+	a->metrics = NULL;
 	for (size_t i = 0; i < a->n_pools; i++)
 		mf_agent_pool_close(a->pools[i]);
 	mf_agent_routing_close(a);
@@ -344,6 +346,11 @@ static void raise_fd_limit(struct mf_agent *a)
 			    (unsigned long long)old, strerror(errno));
 }
 
+static int metrics_render(void *ctx, char **out, size_t *len)
+{
+	return mf_agent_metrics_text(ctx, out, len);
+}
+
 static int start(struct mf_agent *a, char *err, size_t errcap)
 {
 	const struct mf_agent_config *c = &a->cfg;
@@ -389,6 +396,10 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	if (mf_control_new(&a->loop, path, &h, &a->ctl, err, errcap) < 0)
 		return -1;
 	if (mf_agent_route_socket_start(a, err, errcap) < 0)
+		return -1;
+	if (c->has_metrics_addr &&
+	    mf_metrics_http_new(&a->loop, &c->metrics_addr, metrics_render, a, &a->metrics, err,
+				errcap) < 0)
 		return -1;
 
 	uv_signal_init(&a->loop, &a->sigint);

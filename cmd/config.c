@@ -48,6 +48,7 @@ const struct mf_flag mf_agent_flags[] = {
 	{"profile", "wan|lan|local", "memberlist timing profile (default wan)"},
 	{"control", "PATH", "control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
 	{"route-socket", "PATH", "route socket for gateways, mode 0660 (default $MESHFED_ROUTE_SOCKET or /tmp/meshfed-UID-routes.sock)"},
+	{"metrics-addr", "IP:PORT", "serve Prometheus metrics on http://IP:PORT/metrics (default off; docs/metrics.md)"},
 	{"tag", "KEY=VALUE", "tag announced to peers (repeatable)"},
 	{"log-level", "LEVEL", "debug, info, warn or error (default info)"},
 	{"retry-interval", "DURATION", "first -join retry delay, doubled up to 30s (default 1s)"},
@@ -333,6 +334,11 @@ int mf_config_set(struct mf_agent_config *c, const char *key, const char *v, cha
 	} else if (strcmp(k, "route_socket_group") == 0) {
 		return copy_str(c->route_socket_group, sizeof(c->route_socket_group), v,
 				"group (a name or a gid)", err, errcap);
+	} else if (strcmp(k, "metrics_addr") == 0) {
+		if (set_addr(&c->metrics_addr, v, err, errcap) < 0)
+			return MF_EINVAL;
+		c->has_metrics_addr = true;
+		return 0;
 	} else if (strcmp(k, "tag") == 0) {
 		const char *eq = strchr(v, '=');
 		if (!eq) {

@@ -107,6 +107,8 @@ struct mf_agent_config {
 	char control[MF_CONFIG_SOCK_MAX + 1];  /* "": mf_config_default_control() */
 	char route_socket[MF_CONFIG_SOCK_MAX + 1]; /* "": mf_config_default_route_socket() */
 	char route_socket_group[MF_CONFIG_GROUP_MAX + 1]; /* name or gid; "": ours */
+	struct mf_addr metrics_addr;           /* GET /metrics (cmd/metrics_http.h) */
+	bool has_metrics_addr;                 /* default off */
 	struct mf_config_tag tags[MF_CONFIG_MAX_TAGS]; /* user tags (not dc/role) */
 	size_t n_tags;
 	enum mf_log_level log_level;           /* default info */
