@@ -364,11 +364,8 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 		return -1;
 	}
 	a->cfg.node[sizeof(a->cfg.node) - 1] = '\0';
-	if (!c->wan && c->n_areas == 0) {
-		snprintf(err, errcap, "the WAN pool is disabled (\"wan\": false) and no area is "
-				      "configured: nothing to join");
+	if (mf_config_check(c, err, errcap) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < 1 + c->n_areas; i++) {
 		if (i == 0 && !c->wan)
 			continue;

@@ -549,3 +549,35 @@ int mf_config_read_keyring(const struct mf_agent_config *c, struct mf_keyring *k
 		mf_keyring_wipe(kr);
 	return r;
 }
+
+int mf_config_pool_keyring(const struct mf_agent_config *c, const struct mf_area_config *area,
+			   struct mf_keyring *kr, char *err, size_t errcap)
+{
+	char kerr[300];
+	int r = area ? mf_config_read_area_keyring(area, kr, kerr, sizeof(kerr))
+		     : mf_config_read_keyring(c, kr, kerr, sizeof(kerr));
+	if (r < 0)
+		snprintf(err, errcap, "%s%s%s%s", area ? "area " : "", area ? area->name : "",
+			 area ? ": " : "", kerr);
+	return r;
+}
+
+int mf_config_check(const struct mf_agent_config *c, char *err, size_t errcap)
+{
+	if (!c->wan && c->n_areas == 0) {
+		snprintf(err, errcap, "the WAN pool is disabled (\"wan\": false) and no area is "
+				      "configured: nothing to join");
+		return MF_EINVAL;
+	}
+	for (size_t i = 0; i < 1 + c->n_areas; i++) {
+		if (i == 0 && !c->wan)
+			continue;
+		struct mf_keyring kr;
+		mf_keyring_init(&kr);
+		int r = mf_config_pool_keyring(c, i ? &c->areas[i - 1] : NULL, &kr, err, errcap);
+		mf_keyring_wipe(&kr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}

@@ -22,6 +22,7 @@ static const struct mf_cmd commands[] = {
 	{"routes", "show this datacenter's next-hop table", mf_cmd_routes},
 	{"gateway", "run a mesh gateway: TLS by SNI over the routes", mf_cmd_gateway},
 	{"haproxy", "keep a running HAProxy in sync as this DC's gateway", mf_cmd_haproxy},
+	{"validate", "check agent config files without starting", mf_cmd_validate},
 	{"keygen", "print a new random gossip encryption key", mf_cmd_keygen},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
