@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "cmd/agent_internal.h"
+#include "cmd/sd_notify.h"
 #include "gossip/crypto.h"
 #include "gossip/serf.h"
 
@@ -44,6 +45,8 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 		return;
 	a->state = MF_AGENT_STOPPING;
 	a->exit_code = exit_code;
+	if (mf_sd_notify("STOPPING=1") < 0)
+		mf_log_warn(&a->log, "cannot notify $NOTIFY_SOCKET: %s", strerror(errno));
 	/* Anyone still waiting gets an answer before the socket closes. */
 	while (a->batches) {
 		struct mf_join_batch *b = a->batches;
@@ -449,6 +452,9 @@ int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
 	if (start(a, err, errcap) < 0) {
 		shutdown_agent(a, 1);
 		code = -1;
+	} else if (mf_sd_notify("READY=1\nSTATUS=gossip port bound, control socket open") < 0) {
+		/* Gossip ports are bound and the control socket exists: ready. */
+		mf_log_warn(&a->log, "cannot notify $NOTIFY_SOCKET: %s", strerror(errno));
 	}
 	uv_run(&a->loop, UV_RUN_DEFAULT);
 	code = code == -1 ? 1 : a->exit_code;
