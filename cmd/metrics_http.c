@@ -105,12 +105,7 @@ static void error_reply(struct client *c, int code, const char *reason)
 /* The request line of a complete head: method SP target SP HTTP/1.x. */
 static void answer(struct client *c)
 {
-	char *eol = memchr(c->head, '\r', c->head_len);
-	if (!eol) {
-		error_reply(c, 400, "Bad Request");
-		return;
-	}
-	*eol = '\0';
+	c->head[strcspn(c->head, "\r\n")] = '\0'; /* the request line */
 	char *sp1 = strchr(c->head, ' ');
 	char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
 	if (!sp1 || !sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {

@@ -137,7 +137,17 @@ def main(cluster_factory):
     st, _, body = get(url, method="HEAD")
     check(st == 200 and body == "", "HEAD /metrics: %d %r" % (st, body[:40]))
     check(get(url + "?x=1")[0] == 200, "GET /metrics?x=1 is not 200")
-    log("ok: 404 for other paths, 405 for POST, HEAD without body")
+    import socket
+    for req, want in ((b"GET /metrics HTTP/1.0\n\n", b"HTTP/1.1 200 "),
+                      (b"garbage\r\n\r\n", b"HTTP/1.1 400 "),
+                      (b"a" * 9000, b"HTTP/1.1 431 ")):
+        s = socket.create_connection((mip, MPORT), timeout=5)
+        s.sendall(req)
+        got = s.recv(64)
+        s.close()
+        check(got.startswith(want), "%r... -> %r, want %r" % (req[:20], got, want))
+    log("ok: 404 for other paths, 405 for POST, HEAD without body, 400 garbage, "
+        "431 oversize head, bare-LF request accepted")
 
     before = samples(get(url)[2])
     victim = agents[N - 1]
