@@ -8,7 +8,8 @@
  * once (more are closed at accept); a client that sends no full head within
  * MF_METRICS_HTTP_TIMEOUT_MS is dropped. Only GET and HEAD of /metrics
  * (query string ignored) get 200; other paths 404, other methods 405,
- * garbage 400, a head too long 431. It knows nothing of the agent: the body comes from `render`.
+ * garbage 400, a head too long 431. It knows nothing of the agent: the
+ * body comes from `render`.
  */
 #ifndef MF_CMD_METRICS_HTTP_H
 #define MF_CMD_METRICS_HTTP_H
