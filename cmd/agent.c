@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "cmd/agent_internal.h"
+#include "cmd/sd_notify.h"
 #include "gossip/crypto.h"
 #include "gossip/serf.h"
 
@@ -44,6 +45,8 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 		return;
 	a->state = MF_AGENT_STOPPING;
 	a->exit_code = exit_code;
+	if (mf_sd_notify("STOPPING=1") < 0)
+		mf_log_warn(&a->log, "cannot notify $NOTIFY_SOCKET: %s", strerror(errno));
 	/* Anyone still waiting gets an answer before the socket closes. */
 	while (a->batches) {
 		struct mf_join_batch *b = a->batches;
@@ -70,6 +73,8 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 		a->ctl = NULL;
 	}
 	mf_agent_route_socket_close(a);
+	mf_metrics_http_close(a->metrics);
+	a->metrics = NULL;
 	for (size_t i = 0; i < a->n_pools; i++)
 		mf_agent_pool_close(a->pools[i]);
 	mf_agent_routing_close(a);
@@ -344,6 +349,11 @@ static void raise_fd_limit(struct mf_agent *a)
 			    (unsigned long long)old, strerror(errno));
 }
 
+static int metrics_render(void *ctx, char **out, size_t *len)
+{
+	return mf_agent_metrics_text(ctx, out, len);
+}
+
 static int start(struct mf_agent *a, char *err, size_t errcap)
 {
 	const struct mf_agent_config *c = &a->cfg;
@@ -357,11 +367,8 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 		return -1;
 	}
 	a->cfg.node[sizeof(a->cfg.node) - 1] = '\0';
-	if (!c->wan && c->n_areas == 0) {
-		snprintf(err, errcap, "the WAN pool is disabled (\"wan\": false) and no area is "
-				      "configured: nothing to join");
+	if (mf_config_check(c, err, errcap) < 0)
 		return -1;
-	}
 	for (size_t i = 0; i < 1 + c->n_areas; i++) {
 		if (i == 0 && !c->wan)
 			continue;
@@ -389,6 +396,10 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	if (mf_control_new(&a->loop, path, &h, &a->ctl, err, errcap) < 0)
 		return -1;
 	if (mf_agent_route_socket_start(a, err, errcap) < 0)
+		return -1;
+	if (c->has_metrics_addr &&
+	    mf_metrics_http_new(&a->loop, &c->metrics_addr, metrics_render, a, &a->metrics, err,
+				errcap) < 0)
 		return -1;
 
 	uv_signal_init(&a->loop, &a->sigint);
@@ -441,6 +452,9 @@ int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
 	if (start(a, err, errcap) < 0) {
 		shutdown_agent(a, 1);
 		code = -1;
+	} else if (mf_sd_notify("READY=1\nSTATUS=gossip port bound, control socket open") < 0) {
+		/* Gossip ports are bound and the control socket exists: ready. */
+		mf_log_warn(&a->log, "cannot notify $NOTIFY_SOCKET: %s", strerror(errno));
 	}
 	uv_run(&a->loop, UV_RUN_DEFAULT);
 	code = code == -1 ? 1 : a->exit_code;

@@ -1,7 +1,7 @@
 /*
  * cmd/agent_control.c — the agent's answers to control requests
  * (docs/control-protocol.md): members, info, join, leave, force-leave,
- * rtt, coords, routes.
+ * rtt, coords, routes, metrics.
  */
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -280,6 +280,16 @@ json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req)
 		return mf_agent_routes_json(a);
 	if (strcmp(cmd, "info") == 0)
 		return json_pack("{s:b,s:o}", "ok", 1, "info", mf_agent_info_json(a));
+	if (strcmp(cmd, "metrics") == 0) {
+		char *text = NULL;
+		size_t len = 0;
+		int r = mf_agent_metrics_text(a, &text, &len);
+		if (r < 0)
+			return mf_control_error("cannot render metrics: %s", mf_strerror(r));
+		json_t *o = json_pack("{s:b,s:s%}", "ok", 1, "text", text, len);
+		free(text);
+		return o ? o : mf_control_error("out of memory");
+	}
 	if (strcmp(cmd, "leave") == 0) {
 		if (a->state == MF_AGENT_STOPPING)
 			return mf_control_error("agent is shutting down");

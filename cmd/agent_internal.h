@@ -18,6 +18,7 @@
 #include "cmd/agent.h"
 #include "cmd/control.h"
 #include "cmd/log.h"
+#include "cmd/metrics_http.h"
 #include "cmd/route_socket.h"
 #include "cmd/serf_glue.h"
 #include "coord/tracker.h"
@@ -82,6 +83,7 @@ struct mf_agent {
 	struct mf_agent_routing rt;
 	struct mf_control *ctl;
 	struct mf_route_socket *rsock;
+	struct mf_metrics_http *metrics; /* -metrics-addr, NULL when off */
 	char rsock_path[MF_CONFIG_SOCK_MAX + 1];
 	uv_signal_t sigint, sigterm;
 	uv_timer_t retry_timer; /* retry-join backoff */
@@ -146,5 +148,9 @@ json_t *mf_agent_coords(struct mf_agent *a, const json_t *req);
 json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req);
 json_t *mf_agent_members_json(struct mf_agent_pool *ap);
 json_t *mf_agent_info_json(struct mf_agent *a);
+
+/* agent_metrics.c */
+/* Prometheus text of every pool, routing and the route socket (cmd/metrics.h). */
+int mf_agent_metrics_text(struct mf_agent *a, char **out, size_t *len);
 
 #endif

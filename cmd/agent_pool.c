@@ -194,15 +194,9 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 	ap->agent = a;
 	ap->area = area;
 	snprintf(ap->name, sizeof(ap->name), "%s", area ? area->name : "wan");
-	char kerr[300];
-	int r = area ? mf_config_read_area_keyring(area, &ap->keyring, kerr, sizeof(kerr))
-		     : mf_config_read_keyring(c, &ap->keyring, kerr, sizeof(kerr));
-	if (r < 0) {
-		snprintf(err, errcap, "%s%s%s", area ? "area " : "", area ? area->name : "",
-			 area ? ": " : "");
-		snprintf(err + strlen(err), errcap - strlen(err), "%s", kerr);
+	int r = mf_config_pool_keyring(c, area, &ap->keyring, err, errcap);
+	if (r < 0)
 		return -1;
-	}
 
 	struct mf_agent_config tmp_profile;
 	enum mf_profile prof = area && area->has_profile ? area->profile : c->profile;

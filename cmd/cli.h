@@ -33,6 +33,8 @@ int mf_cmd_join(int argc, char **argv);
 int mf_cmd_leave(int argc, char **argv);
 int mf_cmd_force_leave(int argc, char **argv);
 int mf_cmd_info(int argc, char **argv);
+int mf_cmd_metrics(int argc, char **argv);
+int mf_cmd_validate(int argc, char **argv);
 int mf_cmd_keygen(int argc, char **argv);
 int mf_cmd_rtt(int argc, char **argv);
 int mf_cmd_coords(int argc, char **argv);

@@ -9,6 +9,8 @@ static const char *summary =
 	"Runs a meshfed agent: joins a memberlist/serf-compatible gossip pool, logs\n"
 	"membership events to stderr and serves the control socket used by the other\n"
 	"subcommands. SIGINT/SIGTERM leave the pool gracefully (peers mark it left).\n"
+	"Under systemd, READY=1 goes to $NOTIFY_SOCKET once the gossip ports and the\n"
+	"control socket are up (dist/meshfed.service, docs/systemd.md).\n"
 	"Every flag is also a config-file key (docs/cli.md); flags override the file.";
 
 int mf_cmd_agent(int argc, char **argv)

@@ -49,6 +49,7 @@ const struct mf_flag mf_agent_flags[] = {
 	{"profile", "wan|lan|local", "memberlist timing profile (default wan)"},
 	{"control", "PATH", "control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
 	{"route-socket", "PATH", "route socket for gateways, mode 0660 (default $MESHFED_ROUTE_SOCKET or /tmp/meshfed-UID-routes.sock)"},
+	{"metrics-addr", "IP:PORT", "serve Prometheus metrics on http://IP:PORT/metrics (default off; docs/metrics.md)"},
 	{"tag", "KEY=VALUE", "tag announced to peers (repeatable)"},
 	{"log-level", "LEVEL", "debug, info, warn or error (default info)"},
 	{"retry-interval", "DURATION", "first -join retry delay, doubled up to 30s (default 1s)"},
@@ -335,6 +336,11 @@ int mf_config_set(struct mf_agent_config *c, const char *key, const char *v, cha
 	} else if (strcmp(k, "route_socket_group") == 0) {
 		return copy_str(c->route_socket_group, sizeof(c->route_socket_group), v,
 				"group (a name or a gid)", err, errcap);
+	} else if (strcmp(k, "metrics_addr") == 0) {
+		if (set_addr(&c->metrics_addr, v, err, errcap) < 0)
+			return MF_EINVAL;
+		c->has_metrics_addr = true;
+		return 0;
 	} else if (strcmp(k, "tag") == 0) {
 		const char *eq = strchr(v, '=');
 		if (!eq) {
@@ -544,4 +550,36 @@ int mf_config_read_keyring(const struct mf_agent_config *c, struct mf_keyring *k
 	if (r < 0)
 		mf_keyring_wipe(kr);
 	return r;
+}
+
+int mf_config_pool_keyring(const struct mf_agent_config *c, const struct mf_area_config *area,
+			   struct mf_keyring *kr, char *err, size_t errcap)
+{
+	char kerr[300];
+	int r = area ? mf_config_read_area_keyring(area, kr, kerr, sizeof(kerr))
+		     : mf_config_read_keyring(c, kr, kerr, sizeof(kerr));
+	if (r < 0)
+		snprintf(err, errcap, "%s%s%s%s", area ? "area " : "", area ? area->name : "",
+			 area ? ": " : "", kerr);
+	return r;
+}
+
+int mf_config_check(const struct mf_agent_config *c, char *err, size_t errcap)
+{
+	if (!c->wan && c->n_areas == 0) {
+		snprintf(err, errcap, "the WAN pool is disabled (\"wan\": false) and no area is "
+				      "configured: nothing to join");
+		return MF_EINVAL;
+	}
+	for (size_t i = 0; i < 1 + c->n_areas; i++) {
+		if (i == 0 && !c->wan)
+			continue;
+		struct mf_keyring kr;
+		mf_keyring_init(&kr);
+		int r = mf_config_pool_keyring(c, i ? &c->areas[i - 1] : NULL, &kr, err, errcap);
+		mf_keyring_wipe(&kr);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }

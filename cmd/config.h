@@ -107,6 +107,8 @@ struct mf_agent_config {
 	char control[MF_CONFIG_SOCK_MAX + 1];  /* "": mf_config_default_control() */
 	char route_socket[MF_CONFIG_SOCK_MAX + 1]; /* "": mf_config_default_route_socket() */
 	char route_socket_group[MF_CONFIG_GROUP_MAX + 1]; /* name or gid; "": ours */
+	struct mf_addr metrics_addr;           /* GET /metrics (cmd/metrics_http.h) */
+	bool has_metrics_addr;                 /* default off */
 	struct mf_config_tag tags[MF_CONFIG_MAX_TAGS]; /* user tags (not dc/role) */
 	size_t n_tags;
 	enum mf_log_level log_level;           /* default info */
@@ -160,6 +162,16 @@ void mf_config_timing(const struct mf_agent_config *c, struct mf_pool_timing *t)
  * Both set is an error, as in serf. */
 int mf_config_read_keyring(const struct mf_agent_config *c, struct mf_keyring *kr, char *err,
 			   size_t errcap);
+
+/* The keys of one pool: the WAN pool's (area NULL) or an area's; errors as
+ * the agent reports them ("area NAME: keyring file ..."). */
+int mf_config_pool_keyring(const struct mf_agent_config *c, const struct mf_area_config *area,
+			   struct mf_keyring *kr, char *err, size_t errcap);
+
+/* What the agent checks of a parsed config before it opens anything: a pool
+ * to run and every pool's keys readable. `meshfed validate` and the agent's
+ * start share it, so both report the same one-line errors. */
+int mf_config_check(const struct mf_agent_config *c, char *err, size_t errcap);
 
 /* Config-file keys of cmd/config_areas.c: "wan", "areas", "routing",
  * "gateways". Returns 1 when key is one of them (0 or MF_EINVAL with msg

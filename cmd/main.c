@@ -16,11 +16,13 @@ static const struct mf_cmd commands[] = {
 	{"leave", "make the agent leave gracefully and exit", mf_cmd_leave},
 	{"force-leave", "mark a failed member as left", mf_cmd_force_leave},
 	{"info", "show the agent's counters and pools", mf_cmd_info},
+	{"metrics", "print the agent's metrics (Prometheus text)", mf_cmd_metrics},
 	{"rtt", "estimate the RTT to a node or a datacenter", mf_cmd_rtt},
 	{"coords", "list the network coordinates the agent holds", mf_cmd_coords},
 	{"routes", "show this datacenter's next-hop table", mf_cmd_routes},
 	{"gateway", "run a mesh gateway: TLS by SNI over the routes", mf_cmd_gateway},
 	{"haproxy", "keep a running HAProxy in sync as this DC's gateway", mf_cmd_haproxy},
+	{"validate", "check agent config files without starting", mf_cmd_validate},
 	{"keygen", "print a new random gossip encryption key", mf_cmd_keygen},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

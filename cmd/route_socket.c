@@ -444,6 +444,11 @@ static json_t *sub_json(const struct mf_route_socket *rs, const struct mf_route_
 	return o;
 }
 
+const struct mf_route_pub *mf_route_socket_pub(const struct mf_route_socket *rs)
+{
+	return rs->pub;
+}
+
 json_t *mf_route_socket_info_json(const struct mf_route_socket *rs)
 {
 	const struct mf_route_pub_stats *s = mf_route_pub_stats(rs->pub);

@@ -63,6 +63,8 @@ int mf_route_socket_new(uv_loop_t *loop, const struct mf_route_socket_config *c,
 int mf_route_socket_publish(struct mf_route_socket *rs, struct mf_table *t);
 /* Path, counters, subscribers, slowest lag: `meshfed info` -> route_socket. */
 json_t *mf_route_socket_info_json(const struct mf_route_socket *rs);
+/* The publisher core, read-only (for its stats: cmd/agent_metrics.c). */
+const struct mf_route_pub *mf_route_socket_pub(const struct mf_route_socket *rs);
 /* Closes the listener and every subscriber and unlinks the socket file;
  * the server frees itself once the loop has closed its handles. */
 void mf_route_socket_close(struct mf_route_socket *rs);

@@ -1,0 +1,58 @@
+/*
+ * cmd/metrics.h — the agent's counters as Prometheus text exposition
+ * (format 0.0.4), for `GET /metrics` (cmd/metrics_http.h) and `meshfed
+ * metrics` (docs/metrics.md).
+ *
+ * Contract: pure. mf_metrics_render() turns a snapshot of the stats structs
+ * the agent already keeps (the same ones `meshfed info` shows) into text; it
+ * counts nothing itself, reads no clock and touches no socket. Names follow
+ * Prometheus conventions: `meshfed_` prefix, `_total` on counters, base
+ * units (bytes, seconds), one `pool` label per gossip pool.
+ */
+#ifndef MF_CMD_METRICS_H
+#define MF_CMD_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coord/tracker.h"
+#include "gossip/pool.h"
+#include "routing/node.h"
+#include "routing/route_pub.h"
+
+/* One gossip pool: members by status (index enum mf_member_status). */
+struct mf_metrics_pool {
+	const char *name;
+	uint64_t members[MF_MEMBER_LEFT + 1];
+	struct mf_pool_stats pool;
+	struct mf_coord_tracker_stats coords;
+	uint64_t coords_known;
+	double coord_error; /* our own Vivaldi error estimate */
+};
+
+struct mf_metrics_routing {
+	uint64_t version;       /* table version */
+	uint64_t adverts_known; /* adverts of other DCs stored */
+	struct mf_routing_node_stats node;
+};
+
+struct mf_metrics_route_socket {
+	uint64_t version;       /* last version published */
+	uint64_t subscribers;
+	uint64_t slowest_lag;   /* versions behind, of the slowest subscriber */
+	struct mf_route_pub_stats pub;
+};
+
+struct mf_metrics {
+	const struct mf_metrics_pool *pools;
+	size_t n_pools;
+	const struct mf_metrics_routing *routing;           /* NULL: no routing */
+	const struct mf_metrics_route_socket *route_socket; /* NULL: none */
+	double uptime_s;
+};
+
+/* The exposition text into *out (NUL-terminated, free() it), its length in
+ * *len. 0 or MF_ENOMEM. */
+int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len);
+
+#endif

@@ -1,0 +1,170 @@
+#!/usr/bin/python3
+"""-metrics-addr and `meshfed metrics` on real agents: GET /metrics serves the
+same families as the control socket, promtool accepts the text, values move
+(SIGKILL a member -> failed members and probe failures rise), other paths and
+methods are refused, and a real Prometheus server scrapes it (skipped with a
+message when the prometheus binary is missing or cannot start)."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from mfcluster import check, log, run, wait_for
+
+N = 4
+MPORT = 9464
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$')
+
+
+def get(url, method="GET"):
+    req = urllib.request.Request(url, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers.get("Content-Type", ""), e.read().decode()
+    except (urllib.error.URLError, OSError):
+        return 0, "", ""  # not listening (yet)
+
+
+def samples(text):
+    out = {}
+    for line in text.splitlines():
+        if line.startswith("#") or not line:
+            continue
+        m = SAMPLE.match(line)
+        check(m, "not a sample line: %r" % line)
+        out[m.group(1) + (m.group(2) or "")] = float(m.group(3))
+    return out
+
+
+def families(text):
+    return sorted(set(l.split()[2] for l in text.splitlines() if l.startswith("# TYPE ")))
+
+
+def prometheus_scrape(c, target, url_ip):
+    prom = shutil.which("prometheus")
+    if not prom:
+        log("SKIP: real Prometheus scrape: no prometheus binary (apt-get install prometheus)")
+        return
+    d = tempfile.mkdtemp(prefix="meshfed-prom-", dir=c.dir)
+    with open(os.path.join(d, "prometheus.yml"), "w") as f:
+        f.write("global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                "  - job_name: meshfed\n    static_configs:\n"
+                "      - targets: ['%s']\n" % target)
+    listen = "%s:9090" % url_ip
+    logf = open(os.path.join(d, "prometheus.log"), "wb")
+    p = subprocess.Popen([prom, "--config.file=" + os.path.join(d, "prometheus.yml"),
+                          "--storage.tsdb.path=" + os.path.join(d, "data"),
+                          "--web.listen-address=" + listen],
+                         stdout=logf, stderr=subprocess.STDOUT)
+    try:
+        def ready():
+            if p.poll() is not None:
+                return True
+            return get("http://%s/-/ready" % listen)[0] == 200
+        try:
+            wait_for(ready, 30, "prometheus ready")
+        except Exception:
+            pass
+        if p.poll() is not None or get("http://%s/-/ready" % listen)[0] != 200:
+            log("SKIP: real Prometheus scrape: prometheus did not start (see %s)" % d)
+            return
+        q = urllib.parse.quote('meshfed_probes_total{pool="wan"}')
+        val = {}
+
+        def scraped():
+            st, _, body = get("http://%s/api/v1/query?query=%s" % (listen, q))
+            r = json.loads(body)["data"]["result"] if st == 200 else []
+            if r:
+                val["v"] = float(r[0]["value"][1])
+            return bool(r)
+        t = wait_for(scraped, 30, "Prometheus to have meshfed_probes_total", interval=0.5)
+        check(val["v"] > 0, "Prometheus's meshfed_probes_total is %r" % val["v"])
+        log("ok: real Prometheus scraped %s; meshfed_probes_total{pool=\"wan\"} = %g "
+            "(after %.1fs)" % (target, val["v"], t))
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def main(cluster_factory):
+    c = cluster_factory(61)
+    agents = [c.agent("m%d" % i, i) for i in range(N)]
+    mip = agents[0].ip
+    agents[0].extra = ["-metrics-addr", "%s:%d" % (mip, MPORT)]
+    agents[0].start()
+    for a in agents[1:]:
+        a.join_addrs = [agents[0].addr]
+        a.start()
+    wait_for(lambda: sum(1 for m in agents[0].members().values()
+                         if m["status"] == "alive") == N, 30, "%d alive" % N)
+    url = "http://%s:%d/metrics" % (mip, MPORT)
+
+    st, ctype, text = get(url)
+    check(st == 200, "GET /metrics: %d" % st)
+    check(ctype.startswith("text/plain; version=0.0.4"), "Content-Type %r" % ctype)
+    s = samples(text)
+    check(s.get('meshfed_members{pool="wan",status="alive"}') == N,
+          "alive members in /metrics: %r" % s.get('meshfed_members{pool="wan",status="alive"}'))
+    ctl = agents[0].ctl("metrics").stdout
+    check(families(ctl) == families(text), "meshfed metrics and GET /metrics differ in families")
+    log("ok: GET /metrics and `meshfed metrics` serve the same %d families" % len(families(text)))
+
+    promtool = shutil.which("promtool")
+    if promtool:
+        r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
+              "promtool check metrics: rc %d %s %s" % (r.returncode, r.stdout, r.stderr))
+        log("ok: promtool check metrics accepts the text (no lint warnings)")
+    else:
+        log("SKIP: promtool check: no promtool (apt-get install prometheus)")
+
+    check(get("http://%s:%d/nope" % (mip, MPORT))[0] == 404, "GET /nope is not 404")
+    check(get(url, method="POST")[0] == 405, "POST /metrics is not 405")
+    st, _, body = get(url, method="HEAD")
+    check(st == 200 and body == "", "HEAD /metrics: %d %r" % (st, body[:40]))
+    check(get(url + "?x=1")[0] == 200, "GET /metrics?x=1 is not 200")
+    import socket
+    for req, want in ((b"GET /metrics HTTP/1.0\n\n", b"HTTP/1.1 200 "),
+                      (b"garbage\r\n\r\n", b"HTTP/1.1 400 "),
+                      (b"a" * 9000, b"HTTP/1.1 431 ")):
+        s = socket.create_connection((mip, MPORT), timeout=5)
+        s.sendall(req)
+        got = s.recv(64)
+        s.close()
+        check(got.startswith(want), "%r... -> %r, want %r" % (req[:20], got, want))
+    log("ok: 404 for other paths, 405 for POST, HEAD without body, 400 garbage, "
+        "431 oversize head, bare-LF request accepted")
+
+    before = samples(get(url)[2])
+    victim = agents[N - 1]
+    victim.kill(signal.SIGKILL)
+    fkey = 'meshfed_members{pool="wan",status="failed"}'
+    check(before.get(fkey) == 0, "failed before the kill: %r" % before.get(fkey))
+    wait_for(lambda: samples(get(url)[2]).get(fkey) == 1, 30, "failed members to reach 1")
+    after = samples(get(url)[2])
+    pf = 'meshfed_probe_failures_total{pool="wan"}'
+    check(after[pf] > before[pf], "probe failures did not rise: %r -> %r" % (before[pf], after[pf]))
+    for k in ('meshfed_probes_total{pool="wan"}', 'meshfed_received_bytes_total{pool="wan"}'):
+        check(after[k] > before[k], "%s did not rise: %r -> %r" % (k, before[k], after[k]))
+    check(after['meshfed_members{pool="wan",status="alive"}'] == N - 1, "alive after the kill")
+    log("ok: SIGKILL %s -> failed 0 -> 1, probe failures %g -> %g" % (
+        victim.name, before[pf], after[pf]))
+
+    prometheus_scrape(c, "%s:%d" % (mip, MPORT), mip)
+
+
+run(main)
