@@ -146,11 +146,15 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 #undef U
 	json_object_set_new(
 		info, "transport",
-		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "udp_send_errors",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+			  "udp_send_errors",
 			  (json_int_t)ts.udp_send_errors, "udp_recv_errors",
 			  (json_int_t)ts.udp_recv_errors, "streams_accepted",
 			  (json_int_t)ts.streams_accepted, "streams_rejected",
-			  (json_int_t)ts.streams_rejected, "streams_oversize",
+			  (json_int_t)ts.streams_rejected, "streams_rejected_addr",
+			  (json_int_t)ts.streams_rejected_addr, "streams_over_budget",
+			  (json_int_t)ts.streams_over_budget, "inbound_bytes",
+			  (json_int_t)ts.inbound_bytes, "streams_oversize",
 			  (json_int_t)ts.streams_oversize, "streams_timed_out",
 			  (json_int_t)ts.streams_timed_out, "streams_bad",
 			  (json_int_t)ts.streams_bad, "streams_opened",
@@ -169,6 +173,12 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 			  (json_int_t)g->refutations, "unknown_msgs", (json_int_t)g->unknown_msgs,
 			  "decode_errors", (json_int_t)g->decode_errors, "forced_left",
 			  (json_int_t)g->forced_left));
+	struct mf_control_stats cst = {0};
+	if (a->ctl)
+		mf_control_get_stats(a->ctl, &cst);
+	json_object_set_new(info, "control",
+			    json_pack("{s:I,s:I}", "clients", (json_int_t)cst.clients, "evicted",
+				      (json_int_t)cst.evicted));
 	json_object_set_new(info, "pools", pools_json(a));
 	json_object_set_new(info, "routing", mf_agent_routing_info_json(a));
 	json_object_set_new(info, "route_socket",

@@ -15,6 +15,7 @@ struct client {
 	uv_pipe_t pipe;
 	uv_timer_t idle;
 	uint64_t id;
+	uint64_t last_active;  /* uv_now() of its last request or answer */
 	char *line;            /* bytes of the request being read */
 	size_t len;
 	bool busy;             /* a deferred request is outstanding */
@@ -32,7 +33,9 @@ struct mf_control {
 	struct mf_control_handler h;
 	char path[108];
 	struct client *clients;
-	size_t n_clients;
+	size_t n_clients;      /* including those whose handles are closing */
+	size_t n_live;         /* not closing: what MF_CONTROL_MAX_CLIENTS bounds */
+	uint64_t evicted;      /* idle clients dropped to make room */
 	uint64_t next_id;
 	int open_handles;
 	bool closing;
@@ -91,6 +94,7 @@ static void client_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	c->srv->n_live--;
 	uv_close((uv_handle_t *)&c->pipe, on_client_handle_closed);
 	uv_close((uv_handle_t *)&c->idle, on_client_handle_closed);
 }
@@ -153,6 +157,7 @@ static void client_send(struct client *c, json_t *resp)
 	}
 	c->pending_bytes += w->len;
 	c->pending_writes++;
+	c->last_active = uv_now(c->srv->loop);
 	uv_timer_again(&c->idle);
 }
 
@@ -222,6 +227,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	c->len += (size_t)nread;
+	c->last_active = uv_now(c->srv->loop);
 	uv_timer_again(&c->idle);
 	process_lines(c);
 }
@@ -250,6 +256,23 @@ void mf_control_respond(struct mf_control *s, uint64_t client_id, json_t *resp)
 		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
 }
 
+/* Full: the client idle longest (no request in progress, nothing unsent)
+ * makes room, so a flood of idle connections cannot lock the CLI out; only
+ * clients with work outstanding are never dropped. */
+static bool evict_idle(struct mf_control *s, const struct client *newcomer)
+{
+	struct client *old = NULL;
+	for (struct client *c = s->clients; c; c = c->next)
+		if (c != newcomer && !c->closing && !c->busy && c->pending_writes == 0 &&
+		    (!old || c->last_active <= old->last_active))
+			old = c;
+	if (!old)
+		return false;
+	s->evicted++;
+	client_close(old);
+	return true;
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct mf_control *s = server->data;
@@ -265,6 +288,7 @@ static void on_connection(uv_stream_t *server, int status)
 	c->srv = s;
 	c->line = line;
 	c->id = ++s->next_id;
+	c->last_active = uv_now(s->loop);
 	uv_pipe_init(s->loop, &c->pipe, 0);
 	uv_timer_init(s->loop, &c->idle);
 	c->pipe.data = c->idle.data = c;
@@ -274,13 +298,21 @@ static void on_connection(uv_stream_t *server, int status)
 		s->clients->prev = c;
 	s->clients = c;
 	s->n_clients++;
-	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 || s->n_clients > MF_CONTROL_MAX_CLIENTS) {
+	s->n_live++;
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0 ||
+	    (s->n_live > MF_CONTROL_MAX_CLIENTS && !evict_idle(s, c))) {
 		client_close(c);
 		return;
 	}
 	uv_timer_start(&c->idle, on_idle, MF_CONTROL_IDLE_MS, MF_CONTROL_IDLE_MS);
 	if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0)
 		client_close(c);
+}
+
+void mf_control_get_stats(const struct mf_control *s, struct mf_control_stats *st)
+{
+	st->clients = s->n_live;
+	st->evicted = s->evicted;
 }
 
 static void on_listener_closed(uv_handle_t *h)

@@ -11,7 +11,9 @@
  * that pipelines requests but never reads costs bounded work); a client
  * with more than MF_CONTROL_MAX_PENDING bytes of unread responses or idle
  * for MF_CONTROL_IDLE is dropped, at most MF_CONTROL_MAX_CLIENTS are
- * served at once. The server knows nothing of pools: it hands parsed
+ * served at once; a client connecting when all are taken takes the place of
+ * the one idle longest (none with a request in progress or an answer
+ * unsent), so idle connections can never lock the CLI out. The server knows nothing of pools: it hands parsed
  * requests to its handler.
  */
 #ifndef MF_CMD_CONTROL_H
@@ -29,6 +31,11 @@
 #define MF_CONTROL_IDLE_MS (300 * 1000)
 
 struct mf_control;
+
+struct mf_control_stats {
+	size_t clients;   /* connected now */
+	uint64_t evicted; /* idle clients dropped to make room for a new one */
+};
 
 struct mf_control_handler {
 	void *ctx;
@@ -51,5 +58,7 @@ void mf_control_close(struct mf_control *c, void (*done)(void *ctx), void *ctx);
 
 /* {"ok":false,"error":msg} */
 json_t *mf_control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+void mf_control_get_stats(const struct mf_control *s, struct mf_control_stats *st);
 
 #endif

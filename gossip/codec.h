@@ -102,7 +102,25 @@ int mf_codec_decode_compress(const uint8_t *body, size_t len, msgpack_sbuffer *o
  * A TCP stream carries one message. Returns 1 and sets *msg_len when `buf`
  * holds a complete message (plain: any type above, compress or encrypt
  * frame), 0 when more bytes are needed, negative when it can never parse.
- * Used by the I/O shell to know when to hand a stream to the pool. */
+ * Used by the I/O shell to know when to hand a stream to the pool.
+ *
+ * mf_codec_stream_feed() is the incremental form: the caller keeps one
+ * framer per stream and passes the WHOLE buffer read so far (same start,
+ * growing `len`) on every call; the framer resumes where it stopped, so the
+ * total cost is O(bytes received) however the bytes are split. Declared
+ * lengths are only compared, never used to size anything.
+ * mf_codec_stream_complete() is the one-shot form (a fresh framer). */
+struct mf_stream_framer {
+	int phase, what;     /* internal */
+	size_t off;          /* bytes parsed so far */
+	size_t obj;          /* where the object being skipped starts */
+	uint64_t pending;    /* objects still owed by that object */
+	uint64_t nodes_left; /* push-pull node states still to come */
+	size_t tail;         /* raw bytes after the objects */
+};
+void mf_stream_framer_init(struct mf_stream_framer *f);
+int mf_codec_stream_feed(struct mf_stream_framer *f, const uint8_t *buf, size_t len,
+			 size_t *msg_len);
 int mf_codec_stream_complete(const uint8_t *buf, size_t len, size_t *msg_len);
 
 #endif

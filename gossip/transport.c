@@ -283,6 +283,10 @@ int mf_transport_new(uv_loop_t *loop, mf_pool_t *pool, const struct mf_transport
 		t->cfg.max_outbound = MF_TRANSPORT_MAX_OUTBOUND;
 	if (!t->cfg.max_stream_bytes)
 		t->cfg.max_stream_bytes = MF_TRANSPORT_MAX_STREAM_BYTES;
+	if (!t->cfg.max_inbound_bytes)
+		t->cfg.max_inbound_bytes = MF_TRANSPORT_MAX_INBOUND_BYTES;
+	if (!t->cfg.max_inbound_per_addr)
+		t->cfg.max_inbound_per_addr = MF_TRANSPORT_MAX_INBOUND_PER_ADDR;
 	if (t->cfg.inbound_timeout <= 0)
 		t->cfg.inbound_timeout = mf_pool_config(pool)->timing.tcp_timeout;
 	if (t->cfg.inbound_timeout <= 0)
@@ -337,6 +341,7 @@ void mf_transport_get_stats(const mf_transport_t *t, struct mf_transport_stats *
 	*s = t->stats;
 	s->inbound_now = t->inbound.n;
 	s->outbound_now = t->outbound.n;
+	s->inbound_bytes = t->inbound_bytes;
 }
 
 void mf_transport_bound(const mf_transport_t *t, struct mf_addr *a)

@@ -15,9 +15,14 @@
  *    socket buffer drops the datagram, as UDP may), streams are opened or
  *    answered, events go to the owner's on_event callback.
  *  - A slow or silent peer never stalls the loop: every stream has a
- *    deadline (the pool's tcp_timeout, or the timeout of the open request),
- *    inbound streams are limited in number and in bytes (memberlist's
- *    maxPushStateBytes, 20 MB), excess connections are closed at once.
+ *    deadline for the whole exchange (the pool's tcp_timeout, or the timeout
+ *    of the open request), inbound streams are limited in number (in all and
+ *    per source IP) and in bytes (memberlist's maxPushStateBytes, 20 MB,
+ *    each; max_inbound_bytes for all together), excess connections are
+ *    closed at once.
+ *  - Memory follows bytes received, never declared lengths: a read buffer
+ *    grows by doubling as data arrives, and framing is incremental
+ *    (mf_codec_stream_feed), so each byte is parsed once.
  *  - Outbound stream endings (reply, failure, timeout) are reported to the
  *    pool from libuv callbacks, never from inside a drain, so the pool is
  *    never re-entered.
@@ -40,6 +45,15 @@
 #define MF_TRANSPORT_MAX_INBOUND 128   /* concurrent inbound streams */
 #define MF_TRANSPORT_MAX_OUTBOUND 256  /* concurrent outbound streams */
 #define MF_TRANSPORT_MAX_UDP_QUEUE 256 /* datagrams waiting for the socket */
+/* Read buffers of all inbound streams together, before any of them is
+ * authenticated: 64 streams of 1 MB, or three full 20 MB push-pulls. */
+#define MF_TRANSPORT_MAX_INBOUND_BYTES ((size_t)64 * 1024 * 1024)
+/* Concurrent inbound streams from one IP. An honest peer holds at most one
+ * or two (a push-pull every interval, a join, a user message, a TCP ping
+ * fallback, each closed after one exchange); 8 leaves room for several
+ * agents behind one address, and 16 addresses are needed to fill the 128
+ * slots. */
+#define MF_TRANSPORT_MAX_INBOUND_PER_ADDR 8
 
 typedef struct mf_transport mf_transport_t;
 
@@ -58,6 +72,8 @@ struct mf_transport_config {
 	size_t max_inbound;            /* 0: MF_TRANSPORT_MAX_INBOUND */
 	size_t max_outbound;           /* 0: MF_TRANSPORT_MAX_OUTBOUND */
 	size_t max_stream_bytes;       /* 0: MF_TRANSPORT_MAX_STREAM_BYTES */
+	size_t max_inbound_bytes;      /* 0: MF_TRANSPORT_MAX_INBOUND_BYTES */
+	size_t max_inbound_per_addr;   /* 0: MF_TRANSPORT_MAX_INBOUND_PER_ADDR */
 	mf_time_t inbound_timeout;     /* 0: the pool's tcp_timeout */
 	struct mf_transport_callbacks cb;
 };
@@ -68,12 +84,15 @@ struct mf_transport_stats {
 	uint64_t udp_recv_errors;
 	uint64_t streams_accepted;
 	uint64_t streams_rejected;    /* over max_inbound */
+	uint64_t streams_rejected_addr; /* over max_inbound_per_addr */
+	uint64_t streams_over_budget; /* dropped: max_inbound_bytes reached */
 	uint64_t streams_oversize;    /* over max_stream_bytes */
 	uint64_t streams_timed_out;   /* inbound and outbound */
 	uint64_t streams_bad;         /* framing the pool could never read */
 	uint64_t streams_opened;      /* outbound */
 	uint64_t streams_failed;      /* outbound: connect/write/read/timeout */
 	size_t inbound_now, outbound_now;
+	size_t inbound_bytes;         /* read buffers held by inbound streams */
 };
 
 /* Binds UDP and TCP and starts the timer. Errors: MF_EINVAL (bad config),

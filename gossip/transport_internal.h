@@ -6,6 +6,7 @@
 #ifndef MF_GOSSIP_TRANSPORT_INTERNAL_H
 #define MF_GOSSIP_TRANSPORT_INTERNAL_H
 
+#include "gossip/codec.h"
 #include "gossip/transport.h"
 
 #define MF_UDP_RECV_BUF 65536 /* memberlist's udpPacketBufSize */
@@ -33,8 +34,10 @@ struct mf_tstream {
 	int open_handles;        /* handles not yet closed */
 	uint64_t id;             /* inbound: ours; outbound: the pool's */
 	struct mf_addr peer;
+	bool counted;            /* inbound: holds one of max_inbound's slots */
 	uint8_t *rbuf;           /* bytes read so far */
-	size_t rlen, rcap;
+	size_t rlen, rcap;       /* inbound: rcap is charged to inbound_bytes */
+	struct mf_stream_framer fr; /* where framing of rbuf stopped */
 	uint8_t *wbuf;           /* bytes being written (owned copy) */
 	size_t wlen;
 };
@@ -60,6 +63,8 @@ struct mf_transport {
 	uint64_t next_inbound_id;
 	size_t udp_queued;       /* datagrams waiting in uv_udp_send */
 	struct mf_tstream_list inbound, outbound;
+	size_t inbound_active;   /* inbound streams not closing */
+	size_t inbound_bytes;    /* sum of rcap over inbound streams */
 	struct mf_transport_stats stats;
 	uint8_t udp_buf[MF_UDP_RECV_BUF];
 };

@@ -3,13 +3,19 @@
  *
  * memberlist opens a fresh TCP connection per exchange and carries ONE
  * message each way (net.go handleConn / sendAndReceiveState), so a stream
- * here is: inbound — read one frame (mf_wire_stream_complete), hand it to
+ * here is: inbound — read one frame (mf_codec_stream_feed), hand it to
  * the pool, write its reply if any, close; outbound — connect, write the
  * pool's bytes, read one frame back if a reply is expected, close.
  *
  * Every stream carries its own deadline timer and a byte limit, so a peer
  * that is slow, silent or hostile costs one file descriptor for at most one
- * tcp_timeout and never blocks the loop. Outcomes of outbound streams are
+ * tcp_timeout and never blocks the loop. Before a frame is whole nothing is
+ * authenticated, so inbound streams are also bounded together: at most
+ * max_inbound_per_addr per source IP (one address cannot take every slot)
+ * and max_inbound_bytes of read buffers in all; when that budget is reached
+ * the stream holding the most is dropped (an attacker's, unless the
+ * requester is itself the largest). Buffers grow with the bytes received
+ * (doubling), and framing resumes where it stopped (mf_codec_stream_feed). Outcomes of outbound streams are
  * told to the pool from callbacks (never during a drain); a stream that
  * fails synchronously is closed first and reported from its close callback.
  */
@@ -19,7 +25,8 @@
 #include "gossip/transport_internal.h"
 #include "gossip/wire.h"
 
-#define MF_READ_CHUNK 65536
+#define MF_READ_CHUNK 65536 /* most asked of the kernel per read */
+#define MF_READ_FIRST 4096  /* first buffer: a stream that sends little holds little */
 
 static void list_add(struct mf_tstream_list *l, struct mf_tstream *s)
 {
@@ -50,6 +57,15 @@ static struct mf_tstream *find_inbound(mf_transport_t *t, uint64_t id)
 	return NULL;
 }
 
+static void release_rbuf(struct mf_tstream *s)
+{
+	if (!s->outbound)
+		s->t->inbound_bytes -= s->rcap;
+	free(s->rbuf);
+	s->rbuf = NULL;
+	s->rlen = s->rcap = 0;
+}
+
 static void on_stream_handle_closed(uv_handle_t *h)
 {
 	struct mf_tstream *s = h->data;
@@ -59,7 +75,7 @@ static void on_stream_handle_closed(uv_handle_t *h)
 	list_del(s->outbound ? &t->outbound : &t->inbound, s);
 	bool report = s->outbound && s->report_failed && !t->closing;
 	uint64_t id = s->id;
-	free(s->rbuf);
+	release_rbuf(s);
 	free(s->wbuf);
 	free(s);
 	if (report) {
@@ -75,6 +91,10 @@ static void stream_close(struct mf_tstream *s)
 	if (s->state == MF_TS_CLOSING)
 		return;
 	s->state = MF_TS_CLOSING;
+	if (s->counted) {
+		s->counted = false;
+		s->t->inbound_active--;
+	}
 	uv_close((uv_handle_t *)&s->tcp, on_stream_handle_closed);
 	uv_close((uv_handle_t *)&s->timer, on_stream_handle_closed);
 }
@@ -97,8 +117,35 @@ static struct mf_tstream *stream_new(mf_transport_t *t, bool outbound)
 	uv_timer_init(t->loop, &s->timer);
 	s->tcp.data = s->timer.data = s->connect_req.data = s->write_req.data = s;
 	s->open_handles = 2;
+	mf_stream_framer_init(&s->fr);
 	list_add(outbound ? &t->outbound : &t->inbound, s);
 	return s;
+}
+
+/* The largest inbound buffer still being read, other than `not`. */
+static struct mf_tstream *largest_reading(mf_transport_t *t, const struct mf_tstream *not)
+{
+	struct mf_tstream *best = NULL;
+	for (struct mf_tstream *v = t->inbound.head; v; v = v->next)
+		if (v != not && v->state == MF_TS_READING && (!best || v->rcap > best->rcap))
+			best = v;
+	return best;
+}
+
+/* Makes room for an inbound buffer to grow by `more` bytes: 0, or -1 when
+ * the requester must go. Victims are closed and their buffers freed now. */
+static int inbound_budget(struct mf_tstream *s, size_t more)
+{
+	mf_transport_t *t = s->t;
+	while (t->inbound_bytes + more > t->cfg.max_inbound_bytes) {
+		struct mf_tstream *v = largest_reading(t, s);
+		t->stats.streams_over_budget++;
+		if (!v || v->rcap <= s->rcap + more)
+			return -1;
+		release_rbuf(v);
+		stream_close(v);
+	}
+	return 0;
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -106,21 +153,31 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	struct mf_tstream *s = h->data;
 	size_t max = s->t->cfg.max_stream_bytes;
 	(void)suggested;
-	/* One byte of slack past the limit so an oversize stream is detected. */
-	size_t want = MF_READ_CHUNK;
+	/* Ask the kernel for about as much as already came (4 KB to 64 KB),
+	 * so the buffer at most doubles what the peer actually sent. One byte
+	 * of slack past the limit so an oversize stream is detected. */
+	size_t want = s->rlen < MF_READ_FIRST ? MF_READ_FIRST : s->rlen;
+	if (want > MF_READ_CHUNK)
+		want = MF_READ_CHUNK;
 	if (s->rlen + want > max + 1)
 		want = max + 1 - s->rlen;
 	if (s->rcap - s->rlen < want) {
-		size_t cap = s->rcap ? s->rcap : MF_READ_CHUNK;
+		size_t cap = s->rcap ? s->rcap : MF_READ_FIRST;
 		while (cap - s->rlen < want)
 			cap *= 2;
 		if (cap > max + 1)
 			cap = max + 1;
-		uint8_t *p = realloc(s->rbuf, cap);
-		if (!p) {
+		if (!s->outbound && inbound_budget(s, cap - s->rcap) < 0) {
 			*buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
 			return;
 		}
+		uint8_t *p = realloc(s->rbuf, cap);
+		if (!p) {
+			*buf = uv_buf_init(NULL, 0);
+			return;
+		}
+		if (!s->outbound)
+			s->t->inbound_bytes += cap - s->rcap;
 		s->rbuf = p;
 		s->rcap = cap;
 	}
@@ -136,7 +193,7 @@ static long long take_read(struct mf_tstream *s, ssize_t nread)
 		return -1; /* EOF or error before a whole frame */
 	s->rlen += (size_t)nread;
 	size_t frame_len = 0;
-	int r = mf_wire_stream_complete(s->rbuf, s->rlen, &frame_len);
+	int r = mf_codec_stream_feed(&s->fr, s->rbuf, s->rlen, &frame_len);
 	if (r < 0) {
 		t->stats.streams_bad++;
 		return -1;
@@ -171,7 +228,19 @@ static void on_inbound_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 	/* The pool answers through the drain: REPLY or CLOSE for this id. */
 	(void)mf_pool_stream_in(t->pool, mf_transport_now(t), s->id, &s->peer, s->rbuf,
 				(size_t)n);
+	release_rbuf(s); /* the pool has taken what it needs */
 	mf_transport_drain(t);
+}
+
+/* Inbound streams from the same IP as `s`, not closing, other than `s`. */
+static size_t streams_from(mf_transport_t *t, const struct mf_tstream *s)
+{
+	size_t n = 0;
+	for (struct mf_tstream *v = t->inbound.head; v; v = v->next)
+		if (v != s && v->state != MF_TS_CLOSING && v->peer.ip_len == s->peer.ip_len &&
+		    memcmp(v->peer.ip, s->peer.ip, s->peer.ip_len) == 0)
+			n++;
+	return n;
 }
 
 void mf_tstream_on_connection(uv_stream_t *server, int status)
@@ -189,8 +258,10 @@ void mf_tstream_on_connection(uv_stream_t *server, int status)
 		stream_close(s);
 		return;
 	}
-	/* Over the limit: accept and close at once, so the backlog drains. */
-	if (t->inbound.n > t->cfg.max_inbound) {
+	/* Over a limit: accept and close at once, so the backlog drains.
+	 * Streams already closing do not count: a burst of refusals must not
+	 * refuse the honest connection that follows it. */
+	if (t->inbound_active >= t->cfg.max_inbound) {
 		t->stats.streams_rejected++;
 		stream_close(s);
 		return;
@@ -202,6 +273,13 @@ void mf_tstream_on_connection(uv_stream_t *server, int status)
 		stream_close(s);
 		return;
 	}
+	if (streams_from(t, s) >= t->cfg.max_inbound_per_addr) {
+		t->stats.streams_rejected_addr++;
+		stream_close(s);
+		return;
+	}
+	s->counted = true;
+	t->inbound_active++;
 	t->stats.streams_accepted++;
 	s->id = ++t->next_inbound_id;
 	uv_timer_start(&s->timer, on_deadline, (uint64_t)(t->cfg.inbound_timeout / MF_MS), 0);

@@ -181,6 +181,7 @@ struct mf_routing {
 	uint32_t n_ranked;       /* ids the ranks cover */
 
 	uint64_t seq, seq_floor, version;
+	size_t max_dcs;          /* names held at most (max_datacenters) */
 	bool dirty;              /* an input changed since the last recompute */
 	uint64_t epoch;          /* this DC's incarnation */
 	/* Tombstones: dead1[id] = 1 + the highest incarnation of DC id known to
@@ -263,6 +264,8 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 
 static int intern(struct mf_routing *r, const char *name, uint32_t *id)
 {
+	if (r->names.n >= r->max_dcs && mf_rt_names_find(&r->names, name, strlen(name), id) < 0)
+		return MF_ETOOBIG;
 	int rc = mf_rt_names_intern(&r->names, name, strlen(name), id);
 	if (rc < 0)
 		return rc;
@@ -329,6 +332,7 @@ void mf_routing_config_default(struct mf_routing_config *c)
 	c->readvertise_ms = 2;
 	c->epoch = 1;
 	c->max_alternates = MF_ROUTING_ALTERNATES_DEFAULT;
+	c->max_datacenters = MF_ROUTING_MAX_DATACENTERS;
 }
 
 int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
@@ -353,6 +357,7 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->readv_pct = c->readvertise_pct;
 	r->readv_ms = c->readvertise_ms;
 	r->seq = r->seq_floor = c->initial_seq;
+	r->max_dcs = c->max_datacenters ? c->max_datacenters : MF_ROUTING_MAX_DATACENTERS;
 	r->epoch = c->epoch;
 	int rc = r->node ? intern(r, c->datacenter, &r->self) : MF_ENOMEM;
 	if (rc < 0) {
@@ -681,10 +686,25 @@ static int map_name(struct mf_routing *r, uint32_t origin, const struct mf_adver
 	return 0;
 }
 
+/* Whether seq may replace what we hold for origin id (see engine.h). */
+static bool seq_plausible(const struct mf_routing *r, uint32_t id, uint64_t seq)
+{
+	uint64_t held = 0;
+	if (id == r->self)
+		held = r->seq > r->seq_floor ? r->seq : r->seq_floor;
+	else if (id != NONE && id < r->cap && r->orig[id].present)
+		held = r->orig[id].seq;
+	if (!held)
+		return seq <= MF_ROUTING_SEQ_MAX;
+	return seq <= held || seq - held <= MF_ROUTING_SEQ_JUMP_MAX;
+}
+
 /* Another server's advertisement of our DC: when it is the newest we know
  * of, its next hops become the DC's shared choice. */
 static int set_reference(struct mf_routing *r, const struct mf_advert *a)
 {
+	if (!seq_plausible(r, r->self, a->seq))
+		return MF_ESTATE; /* would push our own seq out of reach */
 	if (a->seq > r->seq_floor)
 		r->seq_floor = a->seq;
 	/* The newest advertisement of the DC: highest seq, then the node name
@@ -731,11 +751,58 @@ static int set_reference(struct mf_routing *r, const struct mf_advert *a)
 	return rc;
 }
 
+int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *a)
+{
+	if (!a || !a->origin || !a->node)
+		return MF_EINVAL;
+	if (a->n_names > r->max_dcs || a->n_routes > r->max_dcs || a->n_dead > r->max_dcs)
+		return MF_ETOOBIG;
+	if (a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
+		return MF_EMALFORMED;
+	uint32_t id = NONE;
+	if (mf_rt_names_find(&r->names, a->origin, strlen(a->origin), &id) < 0)
+		id = NONE;
+	if (!seq_plausible(r, id, a->seq))
+		return MF_ESTATE;
+	for (size_t i = 0; i < a->n_dead; i++)
+		if (a->dead[i].dc >= a->n_names)
+			return MF_EMALFORMED;
+	for (size_t i = 0; i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		if (ar->target >= a->n_names || !isfinite(ar->distance_ms) || ar->distance_ms < 0 ||
+		    ar->n_hops > MF_ADVERT_HOPS_MAX || ar->hops_off > a->n_hops ||
+		    ar->n_hops > a->n_hops - ar->hops_off)
+			return MF_EMALFORMED;
+		const char *t = a->names[ar->target];
+		bool to_origin = strcmp(t, a->origin) == 0;
+		if (to_origin && ar->n_hops != 0)
+			return MF_EMALFORMED;
+		for (size_t j = 0; j < i; j++)
+			if (a->routes[j].target == ar->target)
+				return MF_EMALFORMED; /* a target listed twice */
+		/* The path origin, hops..., target names no DC twice. */
+		const uint32_t *h = a->hops + ar->hops_off;
+		for (uint32_t k = 0; k < ar->n_hops; k++) {
+			if (h[k] >= a->n_names)
+				return MF_EMALFORMED;
+			const char *hk = a->names[h[k]];
+			if (strcmp(hk, a->origin) == 0 || (!to_origin && strcmp(hk, t) == 0))
+				return MF_EMALFORMED;
+			for (uint32_t m = 0; m < k; m++)
+				if (strcmp(a->names[h[m]], hk) == 0)
+					return MF_EMALFORMED;
+		}
+	}
+	return 0;
+}
+
 int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 {
 	uint32_t o;
 	if (!a || !a->origin || !a->node)
 		return MF_EINVAL;
+	if (a->n_names > r->max_dcs || a->n_routes > r->max_dcs || a->n_dead > r->max_dcs)
+		return MF_ETOOBIG;
 	int rc = intern(r, a->origin, &o);
 	if (rc < 0)
 		return rc == MF_EINVAL ? MF_EMALFORMED : rc;
@@ -750,6 +817,8 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 		return rc < 0 ? rc : 0;
 	}
 	const struct rt_origin *old = &r->orig[o];
+	if (!seq_plausible(r, o, a->seq))
+		return MF_ESTATE;
 	if (old->present && (a->seq < old->seq || (a->seq == old->seq && strcmp(a->node, old->node) <= 0))) {
 		/* Stale for routes; its server's gateways may still be news. */
 		rc = take_gateways(r, o, a);

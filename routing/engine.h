@@ -102,8 +102,23 @@ struct mf_routing_config {
 	 * MF_ROUTING_ALTERNATES_DEFAULT; 0: none; at most
 	 * MF_ROUTING_ALTERNATES_MAX). */
 	unsigned max_alternates;
+	/* DCs the engine holds (names it knows, ours and configured ones
+	 * included) and one advertisement may name (default
+	 * MF_ROUTING_MAX_DATACENTERS): an advertisement naming more, or whose
+	 * new names would pass it, is refused with MF_ETOOBIG. */
+	size_t max_datacenters;
 };
 
+/* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */
+#define MF_ROUTING_MAX_DATACENTERS 1000
+/* How far one advertisement may move an origin's seq past the one we hold
+ * (MF_ESTATE beyond). Seqs start at the origin's start time in ms and grow
+ * by one per change, so an honest jump is the time a DC was unheard of:
+ * 2^40 ms is 34 years. A forged seq near 2^64 would otherwise make every
+ * later honest advert stale for good. A first advert (nothing held) may
+ * carry at most MF_ROUTING_SEQ_MAX (2^48 ms: the year 10889). */
+#define MF_ROUTING_SEQ_JUMP_MAX (1ull << 40)
+#define MF_ROUTING_SEQ_MAX (1ull << 48)
 #define MF_ROUTING_ALTERNATES_DEFAULT 3
 #define MF_ROUTING_ALTERNATES_MAX 16
 /* Servers of one DC whose gateways are kept (more are ignored). */
@@ -143,9 +158,21 @@ int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, si
  * our own DC (another server) only raises the seq we will use next. Returns
  * 1 when stored, 0 when stale (its gateways may still have been taken) or
  * own, MF_EMALFORMED for an inconsistent one (a path that repeats a DC,
- * does not end at its target, a target listed twice, too many gateways):
- * then nothing changes. */
+ * does not end at its target, a target listed twice, too many gateways),
+ * MF_ETOOBIG for one naming more than max_datacenters or that would take
+ * the engine past it, MF_ESTATE for a seq that jumps too far
+ * (MF_ROUTING_SEQ_JUMP_MAX, MF_ROUTING_SEQ_MAX): then nothing changes
+ * (names interned before an MF_ETOOBIG stay, within the limit). */
 int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a);
+
+/* The checks mf_routing_set_advert() makes that need no stored state,
+ * on an advertisement or on one fragment of it (self-contained): sizes
+ * against max_datacenters (MF_ETOOBIG), the seq jump against what the
+ * engine holds for its origin (MF_ESTATE), indexes, distances and paths
+ * (MF_EMALFORMED: a path that names a DC twice, a route to the origin with
+ * hops, a target listed twice). 0 when it may be used and relayed. Never
+ * changes the engine. */
+int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *a);
 
 /* Forgets the advertisement of DC `dc` (its last alive server is gone), so
  * every route through it is withdrawn at the next recompute, and every

@@ -327,6 +327,34 @@ static struct stored_advert *find_stored(struct mf_routing_node *n, const char *
 	return NULL;
 }
 
+/* Counts an advertisement or fragment the engine refused, by cause. */
+static void count_refused(struct mf_routing_node *n, int rc)
+{
+	if (rc == MF_ETOOBIG)
+		n->stats.adverts_too_many_dcs++;
+	else if (rc == MF_ESTATE)
+		n->stats.adverts_seq_jump++;
+	else
+		n->stats.adverts_bad_path++;
+}
+
+/* Whether `node` is a member of one of our pools whose DC is not ours: it
+ * may not speak for our DC (raise our seq, set its gateways or its shared
+ * choice). A name we do not know is let through: a server of our DC may
+ * gossip before its join reaches us, and in a plaintext pool a name is a
+ * claim anyway (docs/security.md). */
+static bool foreign_server(const struct mf_routing_node *n, const char *node)
+{
+	char mdc[MF_ROUTING_NODE_DC_MAX + 1];
+	for (size_t i = 0; node && i < n->n_slots; i++) {
+		struct mf_member m;
+		if (n->slots[i].pool && mf_pool_member_find(n->slots[i].pool, node, &m) == 0 &&
+		    member_dc(&m, mdc, sizeof(mdc)))
+			return strcmp(mdc, n->dc) != 0;
+	}
+	return false;
+}
+
 /* A complete advertisement (consumed) that arrived in slot s's pool: to the
  * engine, and kept if stored; only origins with an alive server in that
  * pool count (node.h). */
@@ -334,10 +362,13 @@ static void take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 {
 	struct mf_routing_node *n = sl->node;
 	if (!adv->origin || strcmp(adv->origin, n->dc) == 0 || !pool_has_dc(sl, adv->origin)) {
-		int own = adv->origin && strcmp(adv->origin, n->dc) == 0;
+		int own = adv->origin && strcmp(adv->origin, n->dc) == 0, rc;
 		/* raises our next seq; another server's gateways are kept */
-		if (own && mf_routing_set_advert(n->engine, adv) >= 0 && adv->node &&
-		    strcmp(adv->node, n->name) != 0)
+		if (own && foreign_server(n, adv->node))
+			n->stats.adverts_own_dc_foreign++;
+		else if (own && (rc = mf_routing_set_advert(n->engine, adv)) < 0)
+			count_refused(n, rc);
+		else if (own && adv->node && strcmp(adv->node, n->name) != 0)
 			gw_heard_touch(n, adv->origin, adv->node, adv->n_gateways > 0);
 		else if (!own)
 			n->stats.adverts_foreign++;
@@ -380,7 +411,7 @@ static void take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 	} else if (r == 0) {
 		n->stats.adverts_stale++;
 	} else {
-		n->stats.bad_full_states++;
+		count_refused(n, r);
 	}
 	mf_advert_free(adv);
 }
@@ -483,6 +514,17 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 	memset(&full, 0, sizeof(full));
 	if (mf_advert_decode(msg + 2, len - 2, &frag, NULL) < 0) {
 		n->stats.bad_fragments++;
+		return;
+	}
+	/* Checked before anything else, relay included: a fragment the engine
+	 * would refuse is neither passed on nor kept for reassembly. */
+	int c = mf_routing_check_advert(n->engine, &frag);
+	if (c < 0 || (strcmp(frag.origin, n->dc) == 0 && foreign_server(n, frag.node))) {
+		if (c < 0)
+			count_refused(n, c);
+		else
+			n->stats.adverts_own_dc_foreign++;
+		mf_advert_free(&frag);
 		return;
 	}
 	relay_fragment(sl, &frag, msg, len);

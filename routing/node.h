@@ -164,6 +164,11 @@ struct mf_routing_node_stats {
 	uint64_t broadcasts, withdrawals, recomputes;
 	uint64_t relayed;         /* fragments of others queued for re-gossip */
 	uint64_t gateways_expired; /* servers whose gateways were forgotten */
+	/* Refused before use and before relay (mf_routing_check_advert): */
+	uint64_t adverts_too_many_dcs; /* naming more than max_datacenters */
+	uint64_t adverts_seq_jump;     /* seq too far past what we hold */
+	uint64_t adverts_bad_path;     /* a path that loops, a bad index, ... */
+	uint64_t adverts_own_dc_foreign; /* our DC, sent by a member of another DC */
 };
 
 struct mf_routing_node;

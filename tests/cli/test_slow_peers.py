@@ -86,7 +86,8 @@ try:
     else:
         fail("a2 never joined")
 
-    # 1. 200 silent TCP connections: over the inbound limit (128).
+    # 1. 200 silent TCP connections from one address: over the per-address
+    #    limit (8) and the inbound limit (128).
     idle = []
     for _ in range(200):
         c = socket.create_connection(("127.0.62.1", 7946))
@@ -95,16 +96,19 @@ try:
     if m.get("a2") != "alive":
         fail("a2 not alive while silent connections are open: %r" % m)
     now = info(s1)["transport"]["inbound_now"]
-    if now > 128:
-        fail("%d inbound streams open, over the limit of 128" % now)
+    if now > 8:
+        fail("%d inbound streams open from one address, over the limit of 8" % now)
     time.sleep(2.5)  # local profile: tcp_timeout 1 s
     t = info(s1)["transport"]
-    if t["streams_rejected"] + t["streams_timed_out"] < 200 or t["inbound_now"] > 1:
+    refused = t["streams_rejected"] + t["streams_rejected_addr"]
+    if refused + t["streams_timed_out"] < 200 or t["inbound_now"] > 1:
         fail("silent connections not bounded: %r" % t)
     for c in idle:
         c.close()
-    print("ok: 200 silent connections: %d rejected over the limit, %d timed out; "
-          "members answered at once" % (t["streams_rejected"], t["streams_timed_out"]))
+    if t["streams_rejected_addr"] < 150:  # slots free up as streams time out (1 s)
+        fail("one address held more than 8 inbound streams: %r" % t)
+    print("ok: 200 silent connections: %d refused over the limits, %d timed out; "
+          "members answered at once" % (refused, t["streams_timed_out"]))
 
     # 2. A user-message stream announcing 25 MB ([8][{UserMsgLen}][bytes],
     #    memberlist net.go), then sending 21 MB: cut at the 20 MB limit.
@@ -146,6 +150,24 @@ try:
     print("ok: a half-sent request and a client that never reads do not stall the agent")
     half.close()
     deaf.close()
+
+    # 4. 1,000 idle control clients: the idlest make room, the CLI gets in.
+    idle_ctl = []
+    for _ in range(1000):
+        c = socket.socket(socket.AF_UNIX)
+        c.connect(s1)
+        idle_ctl.append(c)
+    t0 = time.monotonic()
+    ctl_info = info(s1)["control"]
+    dt = time.monotonic() - t0
+    if ctl_info["evicted"] < 900 or ctl_info["clients"] > 64:
+        fail("idle control clients not evicted: %r" % ctl_info)
+    if dt > max(LIMIT[0], 2.0):
+        fail("info took %.2fs with 1,000 idle control clients" % dt)
+    for c in idle_ctl:
+        c.close()
+    print("ok: 1,000 idle control clients: %d evicted, info answered in %.3fs" % (
+        ctl_info["evicted"], dt))
 
     m = members_fast(s1, "after the abuse")
     if m.get("a2") != "alive":

@@ -3,6 +3,7 @@
  * hand-built advertisements. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
@@ -664,6 +665,101 @@ static void test_bad_inputs_are_refused(void)
 	mf_routing_free(r);
 }
 
+/* --- limits on what peers may make the engine hold (issue 11) ------------ */
+
+static void test_advert_naming_more_than_max_datacenters_is_refused(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	mf_routing_set_link(r, "dc2", true, true, 1);
+	size_t cap = 16 * 10001, off = 0;
+	char *spec = malloc(cap);
+	CU_ASSERT_FATAL(spec != NULL);
+	off += (size_t)snprintf(spec, cap, "dc2 0");
+	for (int i = 0; i < 10000; i++)
+		off += (size_t)snprintf(spec + off, cap - off, ";x%d 5", i);
+	struct mf_advert a;
+	CU_ASSERT_EQUAL_FATAL(h_advert(&a, "dc2", "dc2-s1", 1, true, spec), 0);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+	size_t before = mf_routing_n_targets(r);
+	CU_ASSERT_EQUAL(before, 2);
+	CU_ASSERT_EQUAL(mf_routing_check_advert(r, &a), MF_ETOOBIG);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_ETOOBIG);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_n_targets(r), before);
+	mf_advert_free(&a);
+	free(spec);
+	mf_routing_free(r);
+}
+
+static void test_engine_holds_at_most_max_datacenters(void)
+{
+	struct mf_routing_config c;
+	struct mf_routing *r;
+	struct mf_advert a;
+	mf_routing_config_default(&c);
+	c.datacenter = "dc1";
+	c.node = "dc1-s1";
+	c.max_datacenters = 4;
+	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &r), 0);
+	mf_routing_set_link(r, "dc2", true, true, 1);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc3 1;dc4 2");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1); /* dc1..dc4: full */
+	mf_advert_free(&a);
+	h_advert(&a, "dc2", "dc2-s1", 2, true, "dc2 0;dc3 1;dc5 2");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_ETOOBIG);
+	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_n_targets(r), 4);
+	CU_ASSERT_EQUAL(h_route(r, "dc4").status, MF_ROUTE_VIA); /* the stored one stays */
+	mf_routing_free(r);
+}
+
+static void test_seq_cannot_be_pushed_to_the_top_by_one_advert(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	struct mf_advert a;
+	mf_routing_set_link(r, "dc2", true, true, 1);
+	mf_routing_set_link(r, "dc3", true, true, 1);
+	offer(r, "dc2", 100, "dc2 0");
+	h_advert(&a, "dc2", "dc2-s1", 100 + MF_ROUTING_SEQ_JUMP_MAX + 1, true, "dc2 0");
+	CU_ASSERT_EQUAL(mf_routing_check_advert(r, &a), MF_ESTATE);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_ESTATE);
+	mf_advert_free(&a);
+	h_advert(&a, "dc2", "dc2-s1", 100 + MF_ROUTING_SEQ_JUMP_MAX, true, "dc2 0");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1); /* at the bound: fine */
+	mf_advert_free(&a);
+	/* nothing held: at most MF_ROUTING_SEQ_MAX */
+	h_advert(&a, "dc3", "dc3-s1", UINT64_MAX, true, "dc3 0");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_ESTATE);
+	mf_advert_free(&a);
+	/* our own DC's seq is not pushed out of reach either */
+	uint64_t seq = mf_routing_advert_seq(r);
+	h_advert(&a, "dc1", "dc1-s2", UINT64_MAX - 1, true, "dc1 0");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_ESTATE);
+	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+	CU_ASSERT(mf_routing_advert_seq(r) < seq + 10);
+	mf_routing_free(r);
+}
+
+static void test_check_refuses_a_looping_path_and_changes_nothing(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	struct mf_advert a;
+	mf_routing_set_link(r, "dc2", true, true, 1);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc9 2 dc3 dc3");
+	CU_ASSERT_EQUAL(mf_routing_check_advert(r, &a), MF_EMALFORMED);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), MF_EMALFORMED);
+	mf_advert_free(&a);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc9 2 dc2");
+	CU_ASSERT_EQUAL(mf_routing_check_advert(r, &a), MF_EMALFORMED);
+	mf_advert_free(&a);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc9 2 dc3");
+	CU_ASSERT_EQUAL(mf_routing_check_advert(r, &a), 0);
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
 int main(void)
 {
 	static const struct {
@@ -698,6 +794,10 @@ int main(void)
 		T(test_stale_or_equal_advert_is_ignored),
 		T(test_own_dc_advert_raises_next_seq),
 		T(test_inconsistent_advert_is_rejected_whole),
+		T(test_advert_naming_more_than_max_datacenters_is_refused),
+		T(test_engine_holds_at_most_max_datacenters),
+		T(test_seq_cannot_be_pushed_to_the_top_by_one_advert),
+		T(test_check_refuses_a_looping_path_and_changes_nothing),
 		T(test_non_transit_advert_contributes_only_its_origin),
 		T(test_non_transit_dc_advertises_only_itself),
 		T(test_advert_carries_table_routes_and_gateways),

@@ -643,6 +643,28 @@ static void test_invalid_target_fails_with_a_message_naming_it(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "routing.targets.bad name!"));
 }
 
+/* A fragment the engine would refuse is checked before it is relayed:
+ * never passed on, counted by cause. */
+static void test_refused_fragments_are_never_relayed(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t msg[2048];
+	lone(&n, &p, &s);
+	size_t len = advert_message("dc1", "dc1-s2", 100, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
+	/* a seq 2^41 ahead of the 101 we hold */
+	len = advert_message("dc1", "dc1-s2", 100 + (1ull << 41), msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->adverts_seq_jump, 1);
+	CU_ASSERT(mf_routing_advert_seq(mf_routing_node_engine(n)) < 1000);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
 int main(void)
 {
 	static const struct {
@@ -668,6 +690,7 @@ int main(void)
 		 test_advert_of_a_dc_absent_from_the_pool_is_not_stored},
 		{"user messages of other types are ignored, bad ones counted",
 		 test_user_messages_of_other_types_are_ignored_and_bad_ones_counted},
+		{"refused fragments are never relayed", test_refused_fragments_are_never_relayed},
 		{"advert is broadcast on a new seq and every refresh only",
 		 test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only},
 		{"news is relayed once, stale or own adverts never",
