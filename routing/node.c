@@ -181,6 +181,12 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	if (c->epoch)
 		cfg.epoch = c->epoch;
 	cfg.require_gateways = c->require_gateways;
+	/* Freshness: our beat rides in the refresh we send anyway; a DC cut
+	 * off without deaths is withdrawn MF_ROUTING_NODE_MAX_AGE after its
+	 * last beat reached us (docs/routing.md, "Bounded withdrawal"). */
+	cfg.beat_interval = MF_ROUTING_NODE_REFRESH;
+	cfg.max_age = MF_ROUTING_NODE_MAX_AGE;
+	cfg.epoch_interval = MF_ROUTING_NODE_EPOCH_FLUSH;
 	if (c->max_alternates >= 0)
 		cfg.max_alternates = (unsigned)c->max_alternates;
 	int r = mf_routing_new(&cfg, &n->engine);
@@ -892,6 +898,8 @@ int mf_routing_node_set_gateways(struct mf_routing_node *n, const struct mf_gate
 
 int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed)
 {
+	if (now >= 0)
+		mf_routing_set_now(n->engine, (uint64_t)now);
 	bool ch = false;
 	if (changed)
 		*changed = false;

@@ -95,6 +95,12 @@
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 #define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)
+/* Freshness (routing/engine.h): our epoch beats every refresh; other DCs'
+ * beats alone make a new advertisement at most every EPOCH_FLUSH; a DC
+ * whose beat has not risen for MAX_AGE (three refreshes: one or two lost
+ * ones do not withdraw it) is reachable only over a direct link. */
+#define MF_ROUTING_NODE_EPOCH_FLUSH (5 * MF_SEC)
+#define MF_ROUTING_NODE_MAX_AGE (3 * MF_ROUTING_NODE_REFRESH)
 /* A server seen in no pool keeps its gateways this long after its last
  * fragment: three refreshes, so one or two lost ones do not flap them. */
 #define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_REFRESH)
