@@ -191,6 +191,28 @@ int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool)
 	return mf_pool_broadcast_user(pool, MF_COORD_TRACKER_ANNOUNCE_KEY, buf, n);
 }
 
+/* Whether announced coordinate c of node may be used (tracker.h); counts
+ * a refusal by cause. */
+static bool announce_plausible(struct mf_coord_tracker *t, const char *node,
+			       const struct mf_coord *c)
+{
+	double implied, measured;
+	int m = 0;
+	if (mf_coord_client_distance(&t->client, c, &implied) != 0)
+		return true; /* invalid: the client refuses it, counted there */
+	if (!(implied <= MF_COORD_TRACKER_RTT_MAX)) {
+		t->stats.announces_too_far++;
+		return false;
+	}
+	if (mf_coord_client_estimate(&t->client, node, NULL, &measured, &m) == 0 && m &&
+	    (implied > MF_COORD_TRACKER_PLAUSIBLE_FACTOR * measured + MF_COORD_TRACKER_PLAUSIBLE_SLACK ||
+	     implied < measured / MF_COORD_TRACKER_PLAUSIBLE_FACTOR - MF_COORD_TRACKER_PLAUSIBLE_SLACK)) {
+		t->stats.announces_implausible++;
+		return false;
+	}
+	return true;
+}
+
 void mf_coord_tracker_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct mf_coord_tracker *t = ctx;
@@ -216,6 +238,10 @@ void mf_coord_tracker_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 	msgpack_unpacked_destroy(&u);
 	/* The client checks the values; a peer we hold no samples of is still
 	 * worth caching (estimates between others). */
+	if (ok && !announce_plausible(t, node, &c)) {
+		t->stats.bad_announces++;
+		return;
+	}
 	int rc = ok ? mf_coord_client_observe(&t->client, node, &c) : MF_EINVAL;
 	if (rc != 0 && rc != MF_ENOTFOUND) {
 		t->stats.bad_announces++;

@@ -445,6 +445,46 @@ static void test_announcement_of_an_unsampled_member_is_cached(void)
 	mf_coord_tracker_free(&t);
 }
 
+/* A coordinate announced under b's name that puts b 2,800 s from us (the
+ * issue's `meshfed rtt` of 2,825,571 ms) is refused: no RTT is that long. */
+static void test_announcement_implying_an_impossible_rtt_is_refused(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord got;
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	size_t n = announcement_of_b(coord_at(2800, 0), buf, sizeof(buf));
+	CU_ASSERT_FATAL(n > 2);
+	mf_coord_tracker_on_user_msg(&t, buf, n);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announces_too_far, 1);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announces_in, 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), MF_ENOTFOUND);
+	mf_coord_tracker_free(&t);
+}
+
+/* We probe b and measure 20 ms: an announcement putting b 400 ms away
+ * disagrees with our measurement, which wins; one at 30 ms is taken. */
+static void test_our_measurement_wins_over_an_implausible_announcement(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord got, b = coord_at(0.020, 0);
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &b, 20);
+	size_t n = announcement_of_b(coord_at(0.400, 0), buf, sizeof(buf));
+	mf_coord_tracker_on_user_msg(&t, buf, n);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announces_implausible, 1);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), 0);
+	CU_ASSERT_DOUBLE_EQUAL(got.vec[0], 0.020, 1e-12); /* from b's own ack */
+	CU_ASSERT_DOUBLE_EQUAL(t.client.peers[0].coord.vec[0], 0.020, 1e-12);
+	n = announcement_of_b(coord_at(0.030, 0), buf, sizeof(buf));
+	mf_coord_tracker_on_user_msg(&t, buf, n);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announces_in, 1);
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "b", &got), 0);
+	CU_ASSERT_DOUBLE_EQUAL(got.vec[0], 0.030, 1e-12);
+	mf_coord_tracker_free(&t);
+}
+
 static void test_bad_or_self_announcements_are_counted_and_change_nothing(void)
 {
 	struct mf_coord_tracker t;
@@ -547,6 +587,8 @@ int main(void)
 		T(test_announcement_is_the_members_latest_coordinate_for_the_next_fit),
 		T(test_announcement_of_an_unsampled_member_is_cached),
 		T(test_bad_or_self_announcements_are_counted_and_change_nothing),
+		T(test_announcement_implying_an_impossible_rtt_is_refused),
+		T(test_our_measurement_wins_over_an_implausible_announcement),
 		T(test_bad_name_or_config_is_refused),
 		T(test_many_members_stay_sorted_and_findable),
 #undef T
