@@ -677,6 +677,7 @@ void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t l
 struct link_acc {
 	char dc[MF_ROUTING_NODE_DC_MAX + 1];
 	bool configured, alive, usable;
+	bool direct; /* one alive server answers our own probes directly */
 	double ms;
 	const struct mf_routing_node_slot *estimated_in; /* one estimate per pool */
 };
@@ -741,6 +742,10 @@ static void gather_pool(struct mf_routing_node *n, struct mf_routing_node_slot *
 		if (!alive)
 			continue;
 		e->alive = true; /* for expiry, whatever the peers list says */
+		struct mf_member pm;
+		if (in_peers(s, mem[i].dc) && mf_pool_member_find(s->pool, mem[i].name, &pm) == 0 &&
+		    pm.direct_misses < MF_ROUTING_NODE_DIRECT_MISSES)
+			e->direct = true;
 		if (!in_peers(s, mem[i].dc) || e->estimated_in == s)
 			continue;
 		e->estimated_in = s;
@@ -773,7 +778,8 @@ static void update_links(struct mf_routing_node *n)
 		const struct link_acc *e = &l.v[i];
 		if (!e->configured)
 			continue;
-		(void)mf_routing_set_link(n->engine, e->dc, true, e->usable, e->usable ? e->ms : 0);
+		bool usable = e->usable && e->direct;
+		(void)mf_routing_set_link(n->engine, e->dc, true, usable, usable ? e->ms : 0);
 		if (!linked_has(n, e->dc) && n->n_linked < 65536) {
 			if (n->n_linked == n->cap_linked) {
 				size_t cap = n->cap_linked ? n->cap_linked * 2 : 8;

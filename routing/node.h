@@ -17,7 +17,9 @@
  *  - direct links: for each pool, the remote DCs it links us to (a pool
  *    without peers: every DC tagged on a member; an area with peers: those).
  *    configured = shares a pool; usable = one of its servers is alive in
- *    that pool AND the tracker has a DC estimate; distance = the smallest
+ *    that pool, answers our own probes directly (mf_member.direct_misses
+ *    below MF_ROUTING_NODE_DIRECT_MISSES: alive only through indirect
+ *    probes means our path to it is cut) AND the tracker has a DC estimate; distance = the smallest
  *    such estimate over pools (coordinates only, median over the DC's alive
  *    servers, as Consul);
  *  - expiry: an origin with no alive server in any of our pools is
@@ -104,6 +106,10 @@
 /* A server seen in no pool keeps its gateways this long after its last
  * fragment: three refreshes, so one or two lost ones do not flap them. */
 #define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_REFRESH)
+/* A server whose last this many probes by us got no direct answer (alive
+ * only through indirect probes: our path to it is cut) does not make its
+ * DC's link usable; one lost packet does not flap the link. */
+#define MF_ROUTING_NODE_DIRECT_MISSES 2
 #define MF_ROUTING_NODE_PP_KEY "MeshfedRoutes"
 #define MF_ROUTING_NODE_MAX_POOLS 32
 #define MF_ROUTING_NODE_DC_MAX 63          /* bytes of a member's dc tag */
