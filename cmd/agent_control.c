@@ -145,6 +145,9 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 	U("leaves", s.leaves);
 	U("push_pulls", s.push_pulls);
 	U("reconnect_attempts", s.reconnect_attempts);
+	U("addr_conflicts", s.addr_conflicts);
+	U("inc_out_of_window", s.inc_out_of_window);
+	U("members_refused", s.members_refused);
 #undef U
 	json_object_set_new(
 		info, "transport",

@@ -32,6 +32,7 @@ const struct mf_config_timing_key mf_config_timing_keys[] = {
 	{"gossip_nodes", T(gossip_nodes), false, 1, 64},
 	{"awareness_max_multiplier", T(awareness_max_multiplier), false, 1, 100},
 	{"udp_buffer_size", T(udp_buffer_size), false, 576, 65507},
+	{"max_members", T(max_members), false, 2, 1000000},
 };
 const size_t mf_config_timing_keys_n =
 	sizeof(mf_config_timing_keys) / sizeof(mf_config_timing_keys[0]);
@@ -69,6 +70,7 @@ const struct mf_flag mf_agent_flags[] = {
 	{"gossip-nodes", "N", "timing override"},
 	{"awareness-max-multiplier", "N", "timing override"},
 	{"udp-buffer-size", "N", "timing override (bytes)"},
+	{"max-members", "N", "members held per pool, failed/left included; more names are refused (default 10000)"},
 };
 const size_t mf_agent_flags_n = sizeof(mf_agent_flags) / sizeof(mf_agent_flags[0]);
 

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/serf_glue.h"
+#include "gossip/broadcast.h"
 #include "gossip/serf.h"
 
 void mf_serf_clock_witness(uint64_t *clock, uint64_t v)
@@ -41,8 +42,10 @@ void mf_serf_glue_free(struct mf_serf_glue *g)
 
 static struct mf_serf_entry *find(struct mf_serf_glue *g, const char *name, size_t len)
 {
+	uint64_t h = mf_name_hash(name, len);
 	for (size_t i = 0; i < g->n_entries; i++)
-		if (strlen(g->entries[i].name) == len && memcmp(g->entries[i].name, name, len) == 0)
+		if (g->entries[i].name_hash == h && g->entries[i].name_len == len &&
+		    memcmp(g->entries[i].name, name, len) == 0)
 			return &g->entries[i];
 	return NULL;
 }
@@ -68,6 +71,8 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 	e = &g->entries[g->n_entries++];
 	memset(e, 0, sizeof(*e));
 	e->name = n;
+	e->name_len = len;
+	e->name_hash = mf_name_hash(name, len);
 	return e;
 }
 

@@ -38,6 +38,8 @@
 /* What we know of one node's serf status. */
 struct mf_serf_entry {
 	char *name;
+	size_t name_len;
+	uint64_t name_hash; /* mf_name_hash: find() compares it first */
 	uint64_t ltime;     /* serf statusLTime: latest intent seen */
 	bool in_pool;       /* the pool has it (any status) */
 	bool pool_left;     /* the pool says it left */

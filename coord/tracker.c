@@ -17,6 +17,7 @@
 
 #include "coord/wire.h"
 #include "gossip/err.h"
+#include "gossip/mp.h"
 #include "gossip/serf.h"
 
 /* Index of name, or where it would go (*found = false). */
@@ -220,22 +221,22 @@ void mf_coord_tracker_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 	if (len < 2 || msg[0] != MF_SERF_MSG_MESHFED || msg[1] != MF_COORD_TRACKER_MSG_ANNOUNCE ||
 	    t->client.cfg.mode != MF_COORD_MODE_FIT)
 		return;
-	msgpack_unpacked u;
+	struct mf_mp mp;
 	size_t off = 0;
 	char node[MF_NAME_MAX + 1];
 	struct mf_coord c;
 	bool ok = false;
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, (const char *)msg + 2, len - 2, &off) == MSGPACK_UNPACK_SUCCESS &&
-	    u.data.type == MSGPACK_OBJECT_STR && u.data.via.str.size > 0 &&
-	    u.data.via.str.size <= MF_NAME_MAX &&
-	    !memchr(u.data.via.str.ptr, '\0', u.data.via.str.size)) {
-		memcpy(node, u.data.via.str.ptr, u.data.via.str.size);
-		node[u.data.via.str.size] = '\0';
+	/* Peer bytes: only through the checked entry (gossip/mp.h). */
+	if (mf_mp_unpack(msg + 2, len - 2, &mp, &off) == 0 &&
+	    mp.root->type == MSGPACK_OBJECT_STR && mp.root->via.str.size > 0 &&
+	    mp.root->via.str.size <= MF_NAME_MAX &&
+	    !memchr(mp.root->via.str.ptr, '\0', mp.root->via.str.size)) {
+		memcpy(node, mp.root->via.str.ptr, mp.root->via.str.size);
+		node[mp.root->via.str.size] = '\0';
 		ok = strcmp(node, t->self) != 0 &&
 		     mf_coord_wire_decode(msg + 2 + off, len - 2 - off, &c) == 0;
 	}
-	msgpack_unpacked_destroy(&u);
+	mf_mp_done(&mp);
 	/* The client checks the values; a peer we hold no samples of is still
 	 * worth caching (estimates between others). */
 	if (ok && !announce_plausible(t, node, &c)) {

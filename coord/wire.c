@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/mp.h"
 
 /* msgpack-c writes through a callback; this one fills a fixed buffer. */
 struct fixed_buf {
@@ -133,89 +134,9 @@ static int decode_map(const msgpack_object *o, struct mf_coord *out)
 	return MF_OK;
 }
 
-static uint32_t be(const uint8_t *p, unsigned n)
-{
-	uint32_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/*
- * msgpack-c allocates an array's or map's slots from the declared count
- * before reading any element, so "dd ff ff ff ff" asks for ~100 GB. Walk
- * the headers first (no allocation) and refuse any count the bytes left
- * cannot hold: every element takes at least one byte. Same idea as
- * gossip/mp.h's mf_mp_measure, which mf_coord does not link.
- * Returns 0 if the object is complete, MF_ETRUNC or MF_EMALFORMED.
- */
-static int precheck(const uint8_t *p, size_t len)
-{
-	size_t pending = 1, i = 0;
-	while (pending > 0) {
-		if (i >= len)
-			return MF_ETRUNC;
-		uint8_t t = p[i++];
-		size_t skip = 0, count = 0, hdr = 0;
-		pending--;
-		if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
-			/* fixint, nil, bool */
-		} else if (t >= 0x80 && t <= 0x8f) {
-			count = 2 * (size_t)(t & 0x0f);
-		} else if (t >= 0x90 && t <= 0x9f) {
-			count = t & 0x0f;
-		} else if (t >= 0xa0 && t <= 0xbf) {
-			skip = t & 0x1f;
-		} else {
-			switch (t) {
-			case 0xc4: case 0xd9: hdr = 1; break;           /* bin8, str8 */
-			case 0xc5: case 0xda: hdr = 2; break;           /* bin16, str16 */
-			case 0xc6: case 0xdb: hdr = 4; break;           /* bin32, str32 */
-			case 0xc7: hdr = 1; skip = 1; break;            /* ext8 (+type) */
-			case 0xc8: hdr = 2; skip = 1; break;
-			case 0xc9: hdr = 4; skip = 1; break;
-			case 0xca: case 0xce: case 0xd2: skip = 4; break;
-			case 0xcb: case 0xcf: case 0xd3: skip = 8; break;
-			case 0xcc: case 0xd0: skip = 1; break;
-			case 0xcd: case 0xd1: skip = 2; break;
-			case 0xd4: skip = 2; break;                     /* fixext */
-			case 0xd5: skip = 3; break;
-			case 0xd6: skip = 5; break;
-			case 0xd7: skip = 9; break;
-			case 0xd8: skip = 17; break;
-			case 0xdc: case 0xde: hdr = 2; break;           /* array16, map16 */
-			case 0xdd: case 0xdf: hdr = 4; break;           /* array32, map32 */
-			default: return MF_EMALFORMED;                  /* 0xc1 */
-			}
-			if (hdr > 0) {
-				if (len - i < hdr)
-					return MF_ETRUNC;
-				size_t n = be(p + i, (unsigned)hdr);
-				i += hdr;
-				if (t == 0xdc || t == 0xdd)
-					count = n;
-				else if (t == 0xde || t == 0xdf)
-					count = 2 * n;
-				else
-					skip += n;
-			}
-		}
-		if (len - i < skip)
-			return MF_ETRUNC;
-		i += skip;
-		if (count > len - i)
-			return MF_EMALFORMED; /* cannot fit: refuse before allocating */
-		pending += count;
-		if (pending > len - i)
-			return MF_EMALFORMED;
-	}
-	return MF_OK;
-}
-
 int mf_coord_wire_decode(const uint8_t *buf, size_t len, struct mf_coord *out)
 {
-	msgpack_unpacked u;
-	size_t off = 0;
+	struct mf_mp mp;
 	int rc;
 
 	if (len < 1)
@@ -223,26 +144,12 @@ int mf_coord_wire_decode(const uint8_t *buf, size_t len, struct mf_coord *out)
 	if (buf[0] != MF_COORD_PING_VERSION)
 		return MF_EUNKNOWN;
 	memset(out, 0, sizeof(*out));
-	rc = precheck(buf + 1, len - 1);
-	if (rc < 0)
-		return rc;
-	msgpack_unpacked_init(&u);
-	switch (msgpack_unpack_next(&u, (const char *)buf + 1, len - 1, &off)) {
-	case MSGPACK_UNPACK_SUCCESS:
-	case MSGPACK_UNPACK_EXTRA_BYTES:
-		rc = decode_map(&u.data, out);
-		break;
-	case MSGPACK_UNPACK_CONTINUE:
-		rc = MF_ETRUNC;
-		break;
-	case MSGPACK_UNPACK_NOMEM_ERROR:
-		rc = MF_ENOMEM;
-		break;
-	default:
-		rc = MF_EMALFORMED;
-		break;
-	}
-	msgpack_unpacked_destroy(&u);
+	/* Peer bytes: only through the checked entry (gossip/mp.h). Bytes after
+	 * the object are allowed, as go-msgpack's decoder allows them. */
+	rc = mf_mp_unpack(buf + 1, len - 1, &mp, NULL);
+	if (rc == 0)
+		rc = decode_map(mp.root, out);
+	mf_mp_done(&mp);
 	if (rc < 0)
 		memset(out, 0, sizeof(*out));
 	return rc;

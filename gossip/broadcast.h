@@ -27,18 +27,25 @@ struct mf_bcast {
 	uint8_t *msg;  /* encoded message, type byte first */
 	size_t len;
 	char *name;    /* NULL: unique */
+	size_t name_len;
+	uint64_t name_hash; /* FNV-1a of name: the dedupe scan compares this */
 	int transmits;
 	int64_t id;    /* submission order */
 	bool notify;   /* count in `finished_notify` when done */
 };
 
 struct mf_bcast_queue {
-	struct mf_bcast *items; /* kept in send order */
+	struct mf_bcast *items; /* send order reversed: the next to send is last */
 	size_t n, cap;
 	int64_t id_gen;
 	int retransmit_mult;
 	uint64_t finished_notify; /* notify-flagged messages finished or invalidated */
 };
+
+/* FNV-1a of a member name: tables scanned once per message or event compare
+ * this before the bytes (a flood of new names would otherwise cost a strlen
+ * and memcmp per entry per name). */
+uint64_t mf_name_hash(const char *s, size_t n);
 
 /* memberlist retransmitLimit: mult * ceil(log10(n + 1)). */
 int mf_bcast_retransmit_limit(int mult, size_t n);

@@ -8,6 +8,11 @@
  * str8 (d9) and never bin. msgpack-c's msgpack_pack_v4raw writes exactly
  * that. Reading accepts str, bin and nil for byte fields.
  *
+ * mf_mp_unpack is the one entry through which every byte from a peer
+ * reaches msgpack-c (gossip codecs, serf glue, coordinates, coordinate
+ * announcements, route adverts, push-pull user state); no other file calls
+ * msgpack-c's unpacker (tests/gossip_codec/test_one_decoder.sh checks it).
+ *
  * Why mf_mp_measure exists: msgpack-c allocates an array's or map's element
  * slots from the declared count before reading the elements, so a 5-byte
  * "dd ff ff ff ff" asks for ~100 GB. mf_mp_unpack first walks the object's
@@ -38,8 +43,12 @@ struct mf_mp {
 	msgpack_unpacked u;
 	const msgpack_object *root;
 };
-/* Unpacks the object at buf[0..len): *used = its length. MF_ETRUNC when
- * incomplete, MF_EMALFORMED when it is not msgpack or a count cannot fit. */
+/* Unpacks the object at buf[0..len): *used = its length (bytes after it are
+ * left to the caller). MF_ETRUNC when incomplete or when a declared count or
+ * length cannot fit in the bytes left (each element takes at least one), so
+ * msgpack-c's zone never holds more than ~24 bytes per input byte;
+ * MF_EMALFORMED when it is not msgpack or nests deeper than msgpack-c's
+ * parse stack. mf_mp_done must be called whatever the result. */
 int mf_mp_unpack(const uint8_t *buf, size_t len, struct mf_mp *mp, size_t *used);
 void mf_mp_done(struct mf_mp *mp);
 

@@ -506,12 +506,61 @@ static void track_suspicion(mf_pool_t *p, struct mf_mrec *m)
 
 /* --- state transitions (memberlist state.go) -------------------------------*/
 
+/*
+ * Incarnations (issue 11). memberlist compares them as plain uint32: one
+ * `dead` or `alive` at 4294967295 for a live node is accepted, the node's
+ * refutation wraps to 0 and loses, and it stays failed (left records are
+ * never dropped by memberlist 0.2.2, so even a restart at 1 loses). Here:
+ *  - An update is newer when it is ahead of what we know by 1..
+ *    MF_POOL_INC_WINDOW, counting modulo 2^32 (RFC 1982 serial numbers).
+ *    Honest incarnations move by one per refutation or meta change, so no
+ *    honest message jumps 65,536 at once; anything further ahead or behind
+ *    is stale or forged and dropped (counted when more than the window away
+ *    either side). So one message cannot push a member to the top, and a
+ *    member that reaches it honestly (or through 65,536 accepted steps)
+ *    wraps to 1 and is still newer: 1 - 4294967295 = 2 modulo 2^32.
+ *  - Equal incarnations keep memberlist's meaning (suspect/dead at the
+ *    current one are accusations; alive at it is an echo).
+ *  - A name we do not hold (new or forgotten) is a fresh join at any
+ *    incarnation but 0, as in memberlist.
+ *  - Our refutation beats the accusation (accused + 1) and skips 0, which
+ *    memberlist peers read as "never heard of". Accusations reach refute()
+ *    only from within the window, so it never jumps further than a peer
+ *    accepts.
+ * Wire format unchanged. memberlist/serf peers still compare plainly: they
+ * accept the forged top value and ignore a wrapped refutation (see
+ * docs/security.md).
+ */
+static bool inc_newer(uint32_t inc, uint32_t known)
+{
+	uint32_t d = inc - known;
+	return d != 0 && d <= MF_POOL_INC_WINDOW;
+}
+
+/* The current incarnation or a newer one. */
+static bool inc_current(uint32_t inc, uint32_t known)
+{
+	return inc == known || inc_newer(inc, known);
+}
+
+/* Neither within the window ahead nor within it behind: forged. */
+static bool inc_out_of_window(mf_pool_t *p, uint32_t inc, uint32_t known)
+{
+	uint32_t d = inc - known;
+	if (d <= MF_POOL_INC_WINDOW || d >= 0u - MF_POOL_INC_WINDOW)
+		return false;
+	p->stats.inc_out_of_window++;
+	return true;
+}
+
 /* memberlist refute: beat `accused`, lose a health point, gossip alive. */
 static void refute(mf_pool_t *p, uint32_t accused)
 {
 	uint32_t inc = p->self->incarnation + 1;
-	if (accused >= inc)
+	if (inc_current(accused, inc))
 		inc = accused + 1;
+	if (inc == 0)
+		inc = 1;
 	p->self->incarnation = inc;
 	mf_health_apply(&p->health, 1);
 	p->stats.refutations++;
@@ -545,6 +594,14 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 		 * dead placeholder; it cannot pass the check below anyway. */
 		if (a->incarnation == 0)
 			return;
+		/* A flood of fake names stops here: cost and memory per name are
+		 * bounded by max_members, and the refusal is counted. */
+		size_t max = p->cfg.timing.max_members > 0 ? (size_t)p->cfg.timing.max_members
+							   : MF_POOL_MAX_MEMBERS;
+		if (p->members.n >= max) {
+			p->stats.members_refused++;
+			return;
+		}
 		size_t pos = mf_rng_below(&p->rng, (uint32_t)p->members.n_probe + 1);
 		if (mf_members_add(&p->members, (const char *)a->node.p, a->node.len, pos, &m) != 0)
 			return;
@@ -561,7 +618,7 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 		if (!mf_addr_equal(&na, &m->addr)) {
 			if (m->state == MF_STATE_LEFT) {
 				updates_node = true;
-			} else if (m != p->self && a->incarnation > known) {
+			} else if (m != p->self && inc_newer(a->incarnation, known)) {
 				p->stats.addr_conflicts++; /* moved: accepted, see essay */
 			} else {
 				p->stats.addr_conflicts++;
@@ -571,10 +628,15 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 	}
 
 	bool is_local = m == p->self;
-	if (a->incarnation <= known && !is_local && !updates_node)
+	bool fresh = is_new || m->forgotten;
+	if (!fresh && !is_local && !updates_node && !inc_newer(a->incarnation, known)) {
+		(void)inc_out_of_window(p, a->incarnation, known);
 		return;
-	if (a->incarnation < known && is_local)
+	}
+	if (is_local && !inc_current(a->incarnation, known)) {
+		(void)inc_out_of_window(p, a->incarnation, known);
 		return;
+	}
 
 	clear_suspicion(p, m);
 	enum mf_node_state old_state = m->forgotten ? MF_STATE_DEAD : m->state;
@@ -622,8 +684,11 @@ static void suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_by
 {
 	struct mf_mrec *m = mf_members_find(&p->members, (const char *)node.p, node.len);
 
-	if (m == NULL || m->forgotten || inc < m->incarnation)
+	if (m == NULL || m->forgotten || !inc_current(inc, m->incarnation)) {
+		if (m != NULL && !m->forgotten)
+			(void)inc_out_of_window(p, inc, m->incarnation);
 		return;
+	}
 	if (m->suspecting) {
 		/* New confirmations are re-gossiped so they keep flowing. */
 		if (mf_suspicion_confirm(&m->susp, (const char *)from.p, from.len, now))
@@ -664,8 +729,11 @@ static void dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes
 	struct mf_mrec *m = mf_members_find(&p->members, (const char *)node.p, node.len);
 	bool notify = false;
 
-	if (m == NULL || m->forgotten || inc < m->incarnation)
+	if (m == NULL || m->forgotten || !inc_current(inc, m->incarnation)) {
+		if (m != NULL && !m->forgotten)
+			(void)inc_out_of_window(p, inc, m->incarnation);
 		return;
+	}
 	clear_suspicion(p, m);
 	if (dead_or_left(m))
 		return;
@@ -1046,6 +1114,48 @@ static void relay_remove(mf_pool_t *p, size_t i)
 	p->relays[i] = p->relays[--p->n_relays];
 }
 
+/*
+ * Where the reply to a ping or an indirect-ping request goes (issue 11).
+ * memberlist answers at the SourceAddr:SourcePort the message claims, so a
+ * 15.9 KB packet of 255 pings sent 292 KB of acks to any address the sender
+ * chose. Rule: the claimed address is used only when it is the packet's own
+ * source or a pool member vouches for it (a member we hold, not forgotten,
+ * other than us, is at that address; SourceNode, when given, is looked up
+ * first). Otherwise the reply goes back where the packet came from.
+ * memberlist and serf set SourceAddr to the sender's own advertised address
+ * (an indirect helper puts its own, the origin is a member), so direct and
+ * indirect probes with serf peers work unchanged. In a plaintext pool a
+ * forged alive can still make a member out of any address (trust model,
+ * docs/security.md); the reply is then one ack per ping, no amplification
+ * by relaying.
+ */
+static bool vouched(const mf_pool_t *p, const struct mf_addr *a, struct mf_bytes node)
+{
+	const struct mf_mrec *m = NULL;
+	if (node.len > 0)
+		m = mf_members_find(&p->members, (const char *)node.p, node.len);
+	if (m != NULL && m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
+		return true;
+	for (size_t i = 0; i < p->members.n; i++) {
+		m = p->members.by_name[i];
+		if (m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
+			return true;
+	}
+	return false;
+}
+
+static void reply_addr(const mf_pool_t *p, const struct mf_addr *from, struct mf_bytes ip,
+		       uint16_t port, struct mf_bytes node, struct mf_addr *to)
+{
+	struct mf_addr claimed;
+	*to = *from;
+	if ((ip.len != 4 && ip.len != 16) || port == 0)
+		return;
+	addr_from_bytes(&claimed, ip, port);
+	if (mf_addr_equal(&claimed, from) || vouched(p, &claimed, node))
+		*to = claimed;
+}
+
 static void handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 				 const struct mf_msg_indirect_ping *ind)
 {
@@ -1061,10 +1171,7 @@ static void handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_ad
 		p->cap_relays = cap;
 	}
 	addr_from_bytes(&target, ind->target, ind->port ? ind->port : p->self->addr.port);
-	if (ind->source_addr.len > 0 && ind->source_port > 0)
-		addr_from_bytes(&origin, ind->source_addr, ind->source_port);
-	else
-		origin = *from;
+	reply_addr(p, from, ind->source_addr, ind->source_port, ind->source_node, &origin);
 	r = &p->relays[p->n_relays++];
 	r->local_seq = ++p->seq_no;
 	r->origin_seq = ind->seq_no;
@@ -1130,10 +1237,7 @@ static int handle_ping(mf_pool_t *p, const struct mf_addr *from, const struct mf
 			ack.payload.len = n;
 		}
 	}
-	if (ping->source_addr.len > 0 && ping->source_port > 0)
-		addr_from_bytes(&to, ping->source_addr, ping->source_port);
-	else
-		to = *from;
+	reply_addr(p, from, ping->source_addr, ping->source_port, ping->source_node, &to);
 	msgpack_sbuffer_clear(&p->enc);
 	if (mf_codec_encode_ack(&p->enc, &ack) == 0)
 		send_msg(p, &to, (const uint8_t *)p->enc.data, p->enc.size);
@@ -1714,7 +1818,8 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 	if (len > 0)
 		memcpy(p->self->meta, meta, len);
 	p->self->meta_len = len;
-	p->self->incarnation++;
+	if (++p->self->incarnation == 0)
+		p->self->incarnation = 1; /* see "Incarnations": 0 is skipped */
 	broadcast_alive(p, p->self);
 	emit_event(p, MF_EV_UPDATE, p->self->name, 0, false);
 	return 0;

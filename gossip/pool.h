@@ -32,6 +32,10 @@
 #include "gossip/msg.h"
 
 typedef int64_t mf_time_t; /* nanoseconds */
+
+/* How far one message may move a member's incarnation ahead of what we
+ * know (modulo 2^32); see gossip/pool.c "Incarnations". */
+#define MF_POOL_INC_WINDOW 65536u
 #define MF_MS ((mf_time_t)1000000)
 #define MF_SEC ((mf_time_t)1000000000)
 
@@ -62,7 +66,15 @@ struct mf_pool_timing {
 	int gossip_nodes;
 	int awareness_max_multiplier;
 	int udp_buffer_size;          /* 1400 */
+	int max_members;              /* records held, self and failed/left
+				       * included; names beyond are refused
+				       * (stats.members_refused). <= 0:
+				       * MF_POOL_MAX_MEMBERS */
 };
+
+/* The largest pool we claim to support (issue 11: a flood of fake names
+ * must not grow the table without bound). */
+#define MF_POOL_MAX_MEMBERS 10000
 
 /* Fills t with memberlist's DefaultWANConfig / DefaultLANConfig /
  * DefaultLocalConfig values and serf's reconnect/reap defaults. */
@@ -185,6 +197,9 @@ struct mf_pool_stats {
 	uint64_t push_pulls, reconnect_attempts;
 	int health_score; /* Lifeguard awareness score, 0 = healthy */
 	uint64_t addr_conflicts; /* alive for a known name from another address */
+	uint64_t inc_out_of_window; /* alive/suspect/dead more than
+				     * MF_POOL_INC_WINDOW from what we know */
+	uint64_t members_refused;  /* new names refused: pool at max_members */
 };
 
 typedef struct mf_pool mf_pool_t;

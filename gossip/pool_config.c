@@ -20,6 +20,7 @@ void mf_pool_timing_profile(struct mf_pool_timing *t, enum mf_profile p)
 	t->gossip_nodes = 3;
 	t->awareness_max_multiplier = 8;
 	t->udp_buffer_size = 1400;
+	t->max_members = MF_POOL_MAX_MEMBERS;
 	/* serf DefaultConfig */
 	t->reconnect_interval = 30 * MF_SEC;
 	t->reconnect_timeout = 24 * 3600 * MF_SEC;

@@ -33,6 +33,7 @@ struct walk {
 	struct mf_wire_msg *msgs;
 	size_t n;
 	int inflates;
+	size_t inflate_budget; /* bytes all inflates of this packet may produce */
 	int err; /* first problem */
 };
 
@@ -72,11 +73,12 @@ static void handle(struct walk *w, const uint8_t *buf, size_t len, int depth)
 			return;
 		}
 		w->inflates++;
-		rc = mf_codec_decode_compress(buf + 1, len - 1, sb, MF_WIRE_INFLATE_MAX);
+		rc = mf_codec_decode_compress(buf + 1, len - 1, sb, w->inflate_budget);
 		if (rc) {
 			note(w, rc);
 			return;
 		}
+		w->inflate_budget -= sb->size;
 		handle(w, (const uint8_t *)sb->data, sb->size, depth + 1);
 		return;
 	}
@@ -120,6 +122,10 @@ int mf_wire_open_packet(const struct mf_keyring *kr, const uint8_t *pkt, size_t 
 {
 	struct walk w = {.s = s, .msgs = msgs};
 	const uint8_t *buf = pkt;
+
+	w.inflate_budget = len < MF_WIRE_INFLATE_MAX / MF_WIRE_INFLATE_FACTOR
+				   ? len * MF_WIRE_INFLATE_FACTOR
+				   : MF_WIRE_INFLATE_MAX;
 	size_t blen = len;
 	int rc;
 

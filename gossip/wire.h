@@ -22,7 +22,19 @@
 #include "gossip/msg.h"
 
 #define MF_WIRE_MAX_MSGS 256 /* a compound holds at most 255 */
-#define MF_WIRE_INFLATE_MAX (1u << 20) /* a packet's decompressed size limit */
+/*
+ * Decompression bound of one UDP packet: MF_WIRE_INFLATE_FACTOR times the
+ * datagram, at most MF_WIRE_INFLATE_MAX, shared by every compressed part in
+ * it. A real packet was built uncompressed within the sender's UDP buffer
+ * (memberlist UDPBufferSize, 1400 by default, 65,507 at most) and is sent
+ * compressed only when that is smaller; LZW gains under 4x on msgpack
+ * gossip, so 16x leaves room while a 1.9 KB packet can no longer expand to
+ * 1 MB (at most 30 KB). The decoder stops at the bound (MF_ETOOBIG, counted
+ * in bad_by_cause "over a size limit"), so CPU per packet is linear in its
+ * size. Streams are bounded by the stream limit (MF_STREAM_MAX).
+ */
+#define MF_WIRE_INFLATE_FACTOR 16u
+#define MF_WIRE_INFLATE_MAX 65507u
 #define MF_WIRE_MAX_DEPTH 4 /* compound/compress nesting accepted in a packet */
 
 /* One message found in a packet: its type and the body after the type byte. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/mp.h"
 #include "routing/names.h"
 
 /* --- ownership helpers -------------------------------------------------- */
@@ -483,90 +484,6 @@ out:
 
 /* --- decoding ----------------------------------------------------------- */
 
-static uint64_t be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/*
- * Walks one msgpack object without allocating and refuses any container
- * that claims more elements than bytes remain (each element takes at least
- * one). msgpack-c allocates a container's element array up front from the
- * claimed count, so without this a five-byte packet could ask for 100 GB.
- */
-static int mp_scan(const uint8_t *p, size_t len, size_t *used)
-{
-	size_t off = 0;
-	uint64_t pending = 1;
-	while (pending) {
-		if (off >= len)
-			return MF_ETRUNC;
-		uint8_t b = p[off++];
-		pending--;
-		uint64_t add = 0, skip = 0;
-		size_t lb = 0;   /* bytes of a big-endian length that follows */
-		int kind = 0;    /* 0 fixed skip, 1 str/bin, 2 ext, 3 array, 4 map */
-		if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
-		} else if (b <= 0x8f) {
-			add = 2u * (b & 0x0f);
-		} else if (b <= 0x9f) {
-			add = b & 0x0f;
-		} else if (b <= 0xbf) {
-			skip = b & 0x1f;
-		} else {
-			switch (b) {
-			case 0xc4: case 0xd9: lb = 1; kind = 1; break;
-			case 0xc5: case 0xda: lb = 2; kind = 1; break;
-			case 0xc6: case 0xdb: lb = 4; kind = 1; break;
-			case 0xc7: lb = 1; kind = 2; break;
-			case 0xc8: lb = 2; kind = 2; break;
-			case 0xc9: lb = 4; kind = 2; break;
-			case 0xca: skip = 4; break;
-			case 0xcb: skip = 8; break;
-			case 0xcc: case 0xd0: skip = 1; break;
-			case 0xcd: case 0xd1: skip = 2; break;
-			case 0xce: case 0xd2: skip = 4; break;
-			case 0xcf: case 0xd3: skip = 8; break;
-			case 0xd4: skip = 2; break;
-			case 0xd5: skip = 3; break;
-			case 0xd6: skip = 5; break;
-			case 0xd7: skip = 9; break;
-			case 0xd8: skip = 17; break;
-			case 0xdc: lb = 2; kind = 3; break;
-			case 0xdd: lb = 4; kind = 3; break;
-			case 0xde: lb = 2; kind = 4; break;
-			case 0xdf: lb = 4; kind = 4; break;
-			default: return MF_EMALFORMED; /* 0xc1 is never used */
-			}
-		}
-		if (lb) {
-			if (len - off < lb)
-				return MF_ETRUNC;
-			uint64_t n = be(p + off, lb);
-			off += lb;
-			if (kind == 1)
-				skip = n;
-			else if (kind == 2)
-				skip = n + 1;
-			else if (kind == 3)
-				add = n;
-			else
-				add = 2 * n;
-		}
-		if (skip > len - off)
-			return MF_ETRUNC;
-		off += skip;
-		pending += add;
-		if (pending > len - off)
-			return MF_ETRUNC;
-	}
-	*used = off;
-	return 0;
-}
-
 static bool key_is(const msgpack_object *k, const char *s)
 {
 	size_t n = strlen(s);
@@ -803,21 +720,15 @@ int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t
 	memset(a, 0, sizeof *a);
 	if (!buf || len == 0)
 		return MF_ETRUNC;
-	size_t n;
-	int rc = mp_scan(buf, len, &n);
-	if (rc < 0)
-		return rc;
-	if (!used && n != len)
-		return MF_EMALFORMED; /* trailing bytes */
-	msgpack_unpacked u;
-	msgpack_unpacked_init(&u);
-	size_t off = 0;
-	msgpack_unpack_return ur = msgpack_unpack_next(&u, (const char *)buf, n, &off);
-	if (ur == MSGPACK_UNPACK_SUCCESS && off == n)
-		rc = take_map(&u.data, a);
-	else
-		rc = ur == MSGPACK_UNPACK_NOMEM_ERROR ? MF_ENOMEM : MF_EMALFORMED;
-	msgpack_unpacked_destroy(&u);
+	/* Peer bytes: only through the checked entry (gossip/mp.h). */
+	struct mf_mp mp;
+	size_t n = 0;
+	int rc = mf_mp_unpack(buf, len, &mp, &n);
+	if (rc == 0 && !used && n != len)
+		rc = MF_EMALFORMED; /* trailing bytes */
+	if (rc == 0)
+		rc = take_map(mp.root, a);
+	mf_mp_done(&mp);
 	if (rc < 0) {
 		mf_advert_free(a);
 		return rc;

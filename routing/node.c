@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gossip/mp.h"
 #include "gossip/serf.h"
 #include "routing/node.h"
 
@@ -653,12 +654,12 @@ void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t l
 	struct mf_routing_node_slot *s = slot;
 	if (len < 2 || buf[0] != MF_SERF_MSG_PUSH_PULL || !s->node->engine)
 		return;
-	msgpack_unpacked u;
-	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, (const char *)buf + 1, len - 1, NULL) ==
-		    MSGPACK_UNPACK_SUCCESS &&
-	    u.data.type == MSGPACK_OBJECT_MAP) {
-		const msgpack_object_map *m = &u.data.via.map;
+	struct mf_mp mp;
+	/* Peer bytes: only through the checked entry (gossip/mp.h). */
+	if (mf_mp_unpack(buf + 1, len - 1, &mp, NULL) != 0 || mp.root->type != MSGPACK_OBJECT_MAP)
+		s->node->stats.bad_full_states++;
+	else {
+		const msgpack_object_map *m = &mp.root->via.map;
 		for (uint32_t i = 0; i < m->size; i++) {
 			const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
 			if (k->type == MSGPACK_OBJECT_STR &&
@@ -669,7 +670,7 @@ void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t l
 						      v->via.bin.size);
 		}
 	}
-	msgpack_unpacked_destroy(&u);
+	mf_mp_done(&mp);
 }
 
 /* --- links and expiry -------------------------------------------------------*/

@@ -521,6 +521,44 @@ static void test_bad_or_self_announcements_are_counted_and_change_nothing(void)
 	mf_coord_tracker_free(&t);
 }
 
+/* issue 11: `08 c8 02 dd 7f ff ff ff` (user message, announcement, a
+ * 2^31-element array) made msgpack-c reserve ~50 GB: ASan aborted. The
+ * checked entry refuses it, and every cut or size-mutated variant, without
+ * allocating for the declared count. */
+static void test_announcement_declaring_a_huge_array_is_refused_unallocated(void)
+{
+	struct mf_coord_tracker t;
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	const uint8_t issue[] = {0xc8, 0x02, 0xdd, 0x7f, 0xff, 0xff, 0xff};
+	mf_coord_tracker_on_user_msg(&t, issue, sizeof(issue));
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->bad_announces, 1);
+	/* a good announcement with each byte that looks like a fixmap, fixarray
+	 * or fixstr header widened to its 32-bit form declaring 2^31-1 */
+	size_t n = announcement_of_b(coord_at(0.040, 0), buf, sizeof(buf));
+	uint64_t calls = 1;
+	for (size_t i = 2; i < n; i++) {
+		uint8_t m[MF_COORD_TRACKER_ANNOUNCE_MAX + 8];
+		uint8_t b = buf[i];
+		if (b < 0x80 || b > 0xbf)
+			continue;
+		memcpy(m, buf, i);
+		m[i] = b <= 0x8f ? 0xdf : b <= 0x9f ? 0xdd : 0xdb;
+		m[i + 1] = 0x7f;
+		m[i + 2] = m[i + 3] = m[i + 4] = 0xff;
+		memcpy(m + i + 5, buf + i + 1, n - i - 1);
+		mf_coord_tracker_on_user_msg(&t, m, n + 4);
+		calls++;
+	}
+	/* each refused and counted (a payload byte that happened to look like a
+	 * header may decode: counted as taken) */
+	CU_ASSERT(calls > 3);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->bad_announces +
+			mf_coord_tracker_stats(&t)->announces_in, calls);
+	CU_ASSERT(mf_coord_tracker_stats(&t)->bad_announces >= 3);
+	mf_coord_tracker_free(&t);
+}
+
 static void test_bad_name_or_config_is_refused(void)
 {
 	struct mf_coord_tracker t;
@@ -589,6 +627,7 @@ int main(void)
 		T(test_bad_or_self_announcements_are_counted_and_change_nothing),
 		T(test_announcement_implying_an_impossible_rtt_is_refused),
 		T(test_our_measurement_wins_over_an_implausible_announcement),
+		T(test_announcement_declaring_a_huge_array_is_refused_unallocated),
 		T(test_bad_name_or_config_is_refused),
 		T(test_many_members_stay_sorted_and_findable),
 #undef T

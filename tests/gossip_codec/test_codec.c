@@ -319,6 +319,78 @@ static void test_huge_declared_count_is_truncated_not_allocated(void)
 	CU_ASSERT_EQUAL(mf_codec_decode_ping(str, sizeof(str), &m), MF_ETRUNC);
 }
 
+/* Every container and str/bin in an unpacked object, checked against the
+ * input length: what msgpack-c allocated is at most a small multiple of it. */
+static bool sizes_fit(const msgpack_object *o, size_t len)
+{
+	switch (o->type) {
+	case MSGPACK_OBJECT_ARRAY:
+		if (o->via.array.size > len)
+			return false;
+		for (uint32_t i = 0; i < o->via.array.size; i++)
+			if (!sizes_fit(&o->via.array.ptr[i], len))
+				return false;
+		return true;
+	case MSGPACK_OBJECT_MAP:
+		if (2u * (uint64_t)o->via.map.size > len)
+			return false;
+		for (uint32_t i = 0; i < o->via.map.size; i++)
+			if (!sizes_fit(&o->via.map.ptr[i].key, len) ||
+			    !sizes_fit(&o->via.map.ptr[i].val, len))
+				return false;
+		return true;
+	case MSGPACK_OBJECT_STR:
+		return o->via.str.size <= len;
+	case MSGPACK_OBJECT_BIN:
+		return o->via.bin.size <= len;
+	default:
+		return true;
+	}
+}
+
+/* The one checked entry (gossip/mp.h) on captured messages whose bytes are
+ * overwritten, at random places, with container and str/bin headers of
+ * random declared sizes: it either refuses or unpacks an object whose every
+ * declared size fits the input. Run under ASan, a big allocation aborts. */
+static void test_checked_unpack_refuses_random_declared_sizes(void)
+{
+	static const char *names[] = {"ping.bin", "pushpull_join_req.bin", "ack_coord.bin"};
+	static const uint8_t hdrs[] = {0xdc, 0xdd, 0xde, 0xdf, 0xc4, 0xc5, 0xc6,
+				       0xd9, 0xda, 0xdb, 0xc7, 0xc8, 0xc9};
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	size_t ok = 0, refused = 0;
+	for (size_t f = 0; f < sizeof(names) / sizeof(names[0]); f++) {
+		struct fixture fx = fx_load(names[f]);
+		for (int round = 0; round < 3000; round++) {
+			uint8_t m[4096];
+			size_t len = fx.len < sizeof(m) ? fx.len : sizeof(m);
+			memcpy(m, fx.p, len);
+			for (int k = 0; k < 1 + round % 3; k++) {
+				x = x * 6364136223846793005ull + 1442695040888963407ull;
+				size_t at = 1 + (size_t)(x >> 33) % (len - 1);
+				m[at] = hdrs[(x >> 20) % sizeof(hdrs)];
+				for (size_t b = at + 1; b < len && b < at + 5; b++)
+					m[b] = (uint8_t)(x >> (8 * (b - at)));
+			}
+			struct mf_mp mp;
+			size_t used = 0;
+			int rc = mf_mp_unpack(m + 1, len - 1, &mp, &used);
+			if (rc == 0) {
+				ok++;
+				CU_ASSERT(used <= len - 1);
+				CU_ASSERT(sizes_fit(mp.root, len - 1));
+			} else {
+				refused++;
+				CU_ASSERT(rc == MF_ETRUNC || rc == MF_EMALFORMED);
+			}
+			mf_mp_done(&mp);
+		}
+		free(fx.p);
+	}
+	CU_ASSERT(refused > 0);
+	CU_ASSERT(ok + refused == 9000);
+}
+
 static void test_deep_nesting_is_refused_without_crash(void)
 {
 	static uint8_t deep[20001];
@@ -659,6 +731,8 @@ int main(void)
 		{"alive meta over limit is too big", test_alive_meta_over_limit_is_too_big},
 		{"huge declared count is truncated, not allocated",
 		 test_huge_declared_count_is_truncated_not_allocated},
+		{"checked unpack refuses random declared sizes",
+		 test_checked_unpack_refuses_random_declared_sizes},
 		{"deep nesting is refused without crash", test_deep_nesting_is_refused_without_crash},
 		{"every truncation of captured messages fails cleanly",
 		 test_every_truncation_of_captured_messages_fails_cleanly},

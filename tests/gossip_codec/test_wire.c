@@ -196,6 +196,47 @@ static void test_seal_without_options_is_plain_compound(void)
 	msgpack_sbuffer_destroy(&pkt);
 }
 
+/* issue 11: LZW "compressed" user messages of ~2 KB expanding to 1 MB cost
+ * 3.8 ms each. Now a packet inflates to at most 16x its size (64 KB at
+ * most), the decoder stops there, and the drop is MF_ETOOBIG. */
+static uint8_t *bomb(size_t plain_len, msgpack_sbuffer *pkt)
+{
+	uint8_t *plain = malloc(plain_len);
+	msgpack_sbuffer_init(pkt);
+	plain[0] = MF_MSG_USER;
+	memset(plain + 1, 'A', plain_len - 1);
+	CU_ASSERT_EQUAL(mf_codec_encode_compress(pkt, plain, plain_len), 0);
+	return plain;
+}
+
+static void test_packet_inflates_to_at_most_16_times_its_size(void)
+{
+	msgpack_sbuffer pkt;
+	size_t n = 9;
+	free(bomb(1 << 20, &pkt));
+	CU_ASSERT(pkt.size < 4000);
+	CU_ASSERT_EQUAL(mf_wire_open_packet(NULL, (uint8_t *)pkt.data, pkt.size, &s, msgs, &n),
+			MF_ETOOBIG);
+	CU_ASSERT_EQUAL(n, 0);
+	/* stopped at the bound, not after inflating 1 MB */
+	CU_ASSERT(s.inflate.size <= pkt.size * MF_WIRE_INFLATE_FACTOR);
+	msgpack_sbuffer_destroy(&pkt);
+
+	/* at the edge: exactly 16x opens, one byte more does not */
+	for (size_t plain_len = 200; plain_len < 3000; plain_len += 7) {
+		uint8_t *plain = bomb(plain_len, &pkt);
+		int rc = mf_wire_open_packet(NULL, (uint8_t *)pkt.data, pkt.size, &s, msgs, &n);
+		if (plain_len <= pkt.size * MF_WIRE_INFLATE_FACTOR) {
+			CU_ASSERT_EQUAL(rc, 0);
+			CU_ASSERT(n == 1 && msgs[0].body.len == plain_len - 1);
+		} else {
+			CU_ASSERT_EQUAL(rc, MF_ETOOBIG);
+		}
+		free(plain);
+		msgpack_sbuffer_destroy(&pkt);
+	}
+}
+
 static void test_bad_parts_do_not_spoil_good_ones(void)
 {
 	/* compound of: a user message, a push-pull (not allowed in a packet),
@@ -409,6 +450,8 @@ int main(void)
 		{"10,000 fuzzed packets all fail cleanly when keyed",
 		 test_fuzzed_packets_all_fail_cleanly_when_keyed},
 		{"fuzzed plain packets never crash", test_fuzzed_plain_packets_never_crash},
+		{"packet inflates to at most 16 times its size",
+		 test_packet_inflates_to_at_most_16_times_its_size},
 		{NULL, NULL},
 	};
 	int rc = mf_crypto_init();

@@ -496,6 +496,83 @@ static void send_indirect(uint32_t seq, bool nack)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* A compound of `n` pings from peer_addr, each claiming SourceAddr src. */
+static void send_pings_claiming(const char *src, size_t n)
+{
+	struct mf_addr a;
+	msgpack_sbuffer one[255], pkt;
+	struct mf_bytes parts[255];
+	mf_addr_parse(src, 7946, &a);
+	for (size_t i = 0; i < n; i++) {
+		struct mf_msg_ping ping = {(uint32_t)(100 + i), B("me"), {a.ip, 4}, a.port, B("")};
+		msgpack_sbuffer_init(&one[i]);
+		CU_ASSERT_EQUAL(mf_codec_encode_ping(&one[i], &ping), 0);
+		parts[i] = (struct mf_bytes){(const uint8_t *)one[i].data, one[i].size};
+	}
+	msgpack_sbuffer_init(&pkt);
+	CU_ASSERT_EQUAL(mf_wire_seal_packet(NULL, parts, n, NULL, &pkt), 0);
+	mf_pool_udp_in(pool, 0, &peer_addr, (const uint8_t *)pkt.data, pkt.size);
+	msgpack_sbuffer_destroy(&pkt);
+	for (size_t i = 0; i < n; i++)
+		msgpack_sbuffer_destroy(&one[i]);
+}
+
+static void test_acks_go_to_the_packet_source_unless_a_member_vouches(void)
+{
+	static struct sent out[300];
+	struct mf_addr victim, member;
+	mf_addr_parse("192.0.2.77:9999", 7946, &victim);
+	mf_addr_parse("10.0.0.3:7946", 7946, &member);
+	/* issue 11: 255 pings naming a third party's address in one packet */
+	send_pings_claiming("192.0.2.77:9999", 255);
+	size_t n = collect(out, 300);
+	CU_ASSERT_EQUAL(n, 255);
+	for (size_t i = 0; i < n; i++) {
+		CU_ASSERT_FALSE(mf_addr_equal(&out[i].to, &victim));
+		CU_ASSERT_TRUE(mf_addr_equal(&out[i].to, &peer_addr));
+	}
+	/* a member at the claimed address vouches: memberlist's relay works */
+	send_alive("c", 1, "10.0.0.3", "", 0);
+	drain();
+	send_pings_claiming("10.0.0.3:7946", 1);
+	n = collect(out, 300);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_TRUE(mf_addr_equal(&out[0].to, &member));
+	CU_ASSERT_TRUE(has_type(&out[0], MF_MSG_ACK));
+}
+
+static void test_indirect_request_origin_needs_a_member_to_vouch(void)
+{
+	static struct sent out[32];
+	/* send_indirect claims 10.0.0.2:7946 = peer_addr: the packet's own
+	 * source, accepted; a claim of a stranger's address is not */
+	msgpack_sbuffer sb;
+	uint8_t target[4] = {10, 0, 0, 3}, src[4] = {192, 0, 2, 77};
+	struct mf_msg_indirect_ping ind = {0};
+	ind.seq_no = 5;
+	ind.target = (struct mf_bytes){target, 4};
+	ind.port = 7946;
+	ind.node = B("c");
+	ind.nack = true;
+	ind.source_addr = (struct mf_bytes){src, 4};
+	ind.source_port = 9999;
+	msgpack_sbuffer_init(&sb);
+	mf_codec_encode_indirect_ping(&sb, &ind);
+	mf_pool_udp_in(pool, 0, &peer_addr, (const uint8_t *)sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	(void)collect(out, 32);
+	mf_pool_tick(pool, 500 * MF_MS);
+	size_t n = collect(out, 32);
+	bool nacked = false;
+	for (size_t i = 0; i < n; i++) {
+		if (!has_type(&out[i], MF_MSG_NACK))
+			continue;
+		nacked = true;
+		CU_ASSERT_TRUE(mf_addr_equal(&out[i].to, &peer_addr));
+	}
+	CU_ASSERT_TRUE(nacked);
+}
+
 static void test_indirect_ping_relays_and_nacks_on_silence(void)
 {
 	struct sent out[32];
@@ -808,6 +885,123 @@ static void test_join_reports_done_with_outcome(void)
 	CU_ASSERT_FALSE(ok);
 }
 
+/* --- incarnations at the edges (gossip/pool.c "Incarnations") ----------*/
+
+static uint64_t out_of_window(void)
+{
+	struct mf_pool_stats st;
+	mf_pool_get_stats(pool, &st);
+	return st.inc_out_of_window;
+}
+
+static void test_dead_or_alive_at_the_top_for_a_live_member_is_refused_and_counted(void)
+{
+	send_alive("b", 5, "10.0.0.2", "", 0);
+	send_dead("b", 0xFFFFFFFFu, "c", 0);
+	send_dead("b", 0xFFFFFFFFu, "b", 0); /* a forged leave */
+	send_suspect("b", 0xFFFFFFFFu, "c", 0);
+	send_alive("b", 0xFFFFFFFFu, "10.0.0.2", "x", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(inc_of("b"), 5);
+	/* modulo 2^32, 4294967295 is 6 behind 5: stale, like any old gossip */
+	CU_ASSERT_EQUAL(out_of_window(), 0);
+	send_dead("b", 0x80000000u, "c", 0); /* half the range away: forged */
+	send_alive("b", 5 + 0x10000000u, "10.0.0.2", "x", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(out_of_window(), 2);
+	CU_ASSERT_EQUAL(events[MF_EV_FAILED] + events[MF_EV_LEFT] + events[MF_EV_UPDATE], 0);
+}
+
+static void test_one_message_moves_an_incarnation_at_most_the_window(void)
+{
+	send_alive("b", 5, "10.0.0.2", "", 0);
+	send_suspect("b", 5 + MF_POOL_INC_WINDOW + 1, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(out_of_window(), 1);
+	send_suspect("b", 5 + MF_POOL_INC_WINDOW, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_SUSPECT);
+	CU_ASSERT_EQUAL(inc_of("b"), 5 + MF_POOL_INC_WINDOW);
+	/* stale by up to the window: ignored, not counted; further: counted */
+	send_dead("b", 6, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_SUSPECT);
+	CU_ASSERT_EQUAL(out_of_window(), 1);
+	send_dead("b", 4, "c", 0);
+	CU_ASSERT_EQUAL(out_of_window(), 2);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_SUSPECT);
+}
+
+static void test_member_incarnation_wraps_past_the_top_and_stays_newer(void)
+{
+	send_alive("b", 0xFFFFFFFEu, "10.0.0.2", "", 0); /* fresh: any but 0 */
+	CU_ASSERT_EQUAL(inc_of("b"), 0xFFFFFFFEu);
+	send_suspect("b", 0xFFFFFFFFu, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_SUSPECT);
+	send_alive("b", 1, "10.0.0.2", "", 0); /* its refutation, wrapped */
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(inc_of("b"), 1);
+	send_dead("b", 0xFFFFFFFFu, "c", 0); /* now behind: stale */
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(out_of_window(), 0);
+}
+
+static void test_restarted_node_comes_back_over_a_left_record_at_the_top(void)
+{
+	send_alive("b", 0xFFFFFFF0u, "10.0.0.2", "", 0);
+	send_dead("b", 0xFFFFFFFFu, "b", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_LEFT);
+	send_alive("b", 1, "10.0.0.2", "", MF_SEC); /* restarted: memberlist setAlive */
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(inc_of("b"), 1);
+	CU_ASSERT_EQUAL(events[MF_EV_JOIN], 2);
+}
+
+static void test_refutation_beats_the_accusation_and_skips_zero_at_the_top(void)
+{
+	/* a live node accused at the top of its window is not failed for good */
+	send_suspect("me", 1 + MF_POOL_INC_WINDOW + 1, "c", 0);
+	CU_ASSERT_EQUAL(inc_of("me"), 1); /* beyond the window: not refuted */
+	send_dead("me", 1 + MF_POOL_INC_WINDOW, "c", 0);
+	CU_ASSERT_EQUAL(inc_of("me"), 2 + MF_POOL_INC_WINDOW);
+	CU_ASSERT_EQUAL(status_of("me"), MF_MEMBER_ALIVE);
+	/* walk to the top by accusations at the window's edge */
+	while (inc_of("me") < 0xFFFFFFFFu - MF_POOL_INC_WINDOW)
+		send_suspect("me", inc_of("me") + MF_POOL_INC_WINDOW, "c", 0);
+	send_dead("me", 0xFFFFFFFFu, "c", 0);
+	CU_ASSERT_EQUAL(inc_of("me"), 1); /* 0xFFFFFFFF + 1 = 0, skipped */
+	CU_ASSERT_EQUAL(status_of("me"), MF_MEMBER_ALIVE);
+	/* and a peer holding us at the top takes the wrapped refutation */
+	CU_ASSERT(1u - 0xFFFFFFFFu <= MF_POOL_INC_WINDOW);
+}
+
+static void test_names_beyond_max_members_are_refused_and_counted(void)
+{
+	struct mf_pool_config c = *mf_pool_config(pool);
+	struct mf_pool_stats st;
+	mf_pool_free(pool);
+	c.timing.max_members = 3;
+	CU_ASSERT_EQUAL_FATAL(mf_pool_new(&c, 0, &pool), 0);
+	drain();
+	send_alive("b", 1, "10.0.0.2", "", 0);
+	send_alive("c", 1, "10.0.0.3", "", 0);
+	send_alive("d", 1, "10.0.0.4", "", 0);
+	CU_ASSERT_EQUAL(mf_pool_member_count(pool), 3);
+	struct mf_member m;
+	CU_ASSERT_EQUAL(mf_pool_member_find(pool, "d", &m), MF_ENOTFOUND);
+	mf_pool_get_stats(pool, &st);
+	CU_ASSERT_EQUAL(st.members_refused, 1);
+	/* members held still change state */
+	send_alive("c", 2, "10.0.0.3", "x", 0);
+	CU_ASSERT_EQUAL(inc_of("c"), 2);
+	send_dead("b", 1, "c", 0);
+	CU_ASSERT_EQUAL(status_of("b"), MF_MEMBER_FAILED);
+	CU_ASSERT_EQUAL(mf_pool_config(pool)->timing.max_members, 3);
+	/* the default */
+	struct mf_pool_config d;
+	mf_pool_config_init(&d, MF_PROFILE_WAN);
+	CU_ASSERT_EQUAL(d.timing.max_members, MF_POOL_MAX_MEMBERS);
+	CU_ASSERT_EQUAL(MF_POOL_MAX_MEMBERS, 10000);
+}
+
 int main(void)
 {
 	CU_pSuite s;
@@ -821,6 +1015,14 @@ int main(void)
 	T(test_suspect_refuted_by_higher_incarnation);
 	T(test_stale_incarnation_ignored);
 	T(test_dead_member_alive_again_on_higher_incarnation);
+	T(test_dead_or_alive_at_the_top_for_a_live_member_is_refused_and_counted);
+	T(test_one_message_moves_an_incarnation_at_most_the_window);
+	T(test_member_incarnation_wraps_past_the_top_and_stays_newer);
+	T(test_restarted_node_comes_back_over_a_left_record_at_the_top);
+	T(test_refutation_beats_the_accusation_and_skips_zero_at_the_top);
+	T(test_names_beyond_max_members_are_refused_and_counted);
+	T(test_acks_go_to_the_packet_source_unless_a_member_vouches);
+	T(test_indirect_request_origin_needs_a_member_to_vouch);
 	T(test_dead_from_itself_is_a_leave);
 	T(test_self_suspicion_refuted_with_higher_incarnation);
 	T(test_meta_change_emits_update);

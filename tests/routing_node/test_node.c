@@ -721,6 +721,26 @@ static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
 	mf_pool_free(p);
 }
 
+/* issue 11: a push-pull user state declaring a 2^31-element array made
+ * msgpack-c reserve ~50 GB (ASan aborted). Refused before any allocation. */
+static void test_push_pull_state_declaring_a_huge_array_is_refused_unallocated(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	lone(&n, &p, &s);
+	const uint8_t huge[] = {0x02, 0xdd, 0x7f, 0xff, 0xff, 0xff};
+	const uint8_t huge_map[] = {0x02, 0x81, 0xad, 'M', 'e', 's', 'h', 'f', 'e', 'd',
+				    'R', 'o', 'u', 't', 'e', 's', 0xc6, 0x7f, 0xff, 0xff, 0xff};
+	mf_routing_node_merge_remote_state(s, huge, sizeof(huge), false);
+	mf_routing_node_merge_remote_state(s, huge_map, sizeof(huge_map), false);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->full_states_in, 0);
+	CU_ASSERT_EQUAL(mf_routing_node_n_stored(n), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_full_states, 2);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
 static void test_invalid_target_fails_with_a_message_naming_it(void)
 {
 	struct mf_routing_node_config c;
@@ -795,6 +815,8 @@ int main(void)
 		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
 		{"push-pull state is a serf map with MeshfedRoutes",
 		 test_push_pull_state_is_a_serf_map_with_meshfed_routes},
+		{"push-pull state declaring a huge array is refused unallocated",
+		 test_push_pull_state_declaring_a_huge_array_is_refused_unallocated},
 		{"invalid target fails with a message naming it",
 		 test_invalid_target_fails_with_a_message_naming_it},
 	};
