@@ -24,6 +24,10 @@
  *    servers, as Consul);
  *  - expiry: an origin with no alive server in any of our pools is
  *    withdrawn (its adverts can only reach us through a pool it is in);
+ *  - freshness: the engine gets `now`; our epoch beats every
+ *    MF_ROUTING_NODE_REFRESH (so every refresh is a new seq), a DC whose
+ *    epoch has not risen for MF_ROUTING_NODE_MAX_AGE is reachable only over
+ *    a direct link (docs/routing.md, "Bounded withdrawal");
  *  - recompute; when our advertisement's seq moved, or every
  *    MF_ROUTING_NODE_REFRESH, its fragments are broadcast in every pool as
  *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][fragment], keyed
