@@ -14,6 +14,7 @@
 #include <CUnit/Basic.h>
 
 #include "gossip/err.h"
+#include "tests/routing/helpers.h"
 #include "tests/routing/sim.h"
 
 #define BEAT 5
@@ -25,10 +26,7 @@
 
 static uint64_t rnd(uint64_t *s)
 {
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return h_splitmix(s);
 }
 
 static void cfg_fresh(struct mf_routing_config *c)
