@@ -36,6 +36,10 @@ struct mf_mrec {
 	 * protocol (any alive for it is accepted as a fresh join). */
 	bool forgotten;
 	bool suspecting;            /* `susp` is live */
+	/* Our own probes of it in a row that got no direct answer (UDP ack
+	 * from its address, or the TCP fallback): alive through indirect
+	 * acks only. 0 after a direct one. */
+	uint8_t direct_misses;
 	struct mf_suspicion susp;
 	size_t susp_pos;            /* index in the pool's suspects heap while suspecting */
 	bool doomed;                /* to be freed by the next mf_members_sweep */

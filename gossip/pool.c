@@ -1035,6 +1035,19 @@ static void probe_indirect(mf_pool_t *p, mf_time_t now)
 	}
 }
 
+/* Records whether our probe of its target was answered directly. */
+static void direct_outcome(mf_pool_t *p, bool direct)
+{
+	const char *t = p->probe.target;
+	struct mf_mrec *m = mf_members_find(&p->members, t, strlen(t));
+	if (m == NULL)
+		return;
+	if (direct)
+		m->direct_misses = 0;
+	else if (m->direct_misses < UINT8_MAX)
+		m->direct_misses++;
+}
+
 static void probe_finish(mf_pool_t *p, mf_time_t now, int health_delta)
 {
 	p->probe.active = false;
@@ -1048,6 +1061,7 @@ static void probe_verdict(mf_pool_t *p, mf_time_t now)
 	struct probe *pr = &p->probe;
 	int delta = 0;
 
+	direct_outcome(p, pr->tcp_ok);
 	if (pr->tcp_ok) { /* reachable only over TCP: network misconfigured */
 		probe_finish(p, now, -1);
 		return;
@@ -1077,9 +1091,11 @@ static void probe_ack(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 		return;
 	/* Relayed acks come from the helper, carry no payload and say nothing
 	 * about our RTT to the target: only a direct ack feeds the delegate. */
-	if (from != NULL && mf_addr_equal(from, &pr->target_addr) && p->cfg.delegate.on_ack != NULL)
+	bool direct = from != NULL && mf_addr_equal(from, &pr->target_addr);
+	if (direct && p->cfg.delegate.on_ack != NULL)
 		p->cfg.delegate.on_ack(p->cfg.delegate.ctx, pr->target, ack->payload.p,
 				       ack->payload.len, now - pr->sent);
+	direct_outcome(p, direct || pr->tcp_ok);
 	pr->acked = true;
 	probe_finish(p, now, -1);
 }
@@ -1860,6 +1876,7 @@ static void fill_member(const struct mf_mrec *m, struct mf_member *out)
 	out->incarnation = m->incarnation;
 	out->status = map[m->state];
 	out->status_since = m->state_change;
+	out->direct_misses = m->direct_misses;
 	memcpy(out->vsn, m->vsn, MF_VSN_LEN);
 }
 

@@ -145,6 +145,12 @@ struct mf_member {
 	enum mf_member_status status;
 	mf_time_t status_since; /* `now` of the last status change */
 	uint8_t vsn[MF_VSN_LEN];
+	/* This agent's last probes of it in a row (saturating at 255) answered
+	 * only through indirect probes, or not at all: 0 after one it acked
+	 * directly (UDP from its own address, or the TCP fallback). A member
+	 * alive through others while our own path to it is cut has it > 0
+	 * (routing/node.c: such a link is not usable). */
+	uint8_t direct_misses;
 };
 
 /* What the pool wants done, in order. Data pointers stay valid until the

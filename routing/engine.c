@@ -189,6 +189,14 @@ struct mf_routing {
 	 * are never candidates, and we pass the tombstone on. */
 	uint64_t *dead1;
 	uint64_t dead_gen, snap_dead_gen; /* tombstone changes, for re-advertising */
+	/* Freshness (docs/routing.md, "Bounded withdrawal"): every DC's
+	 * servers raise its epoch every beat_every, and a route is a candidate
+	 * only while its target's highest epoch heard (beat[id], from any
+	 * stored route) rose within max_age (beat_at[id] = now then). Time is
+	 * the caller's (mf_routing_set_now); max_age 0 disables it. */
+	uint64_t *beat, *beat_at;
+	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
+	bool clocked, epochs_pending;
 	struct mf_gateway *gws;
 	size_t n_gws;
 };
@@ -238,6 +246,8 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	rc |= grow((void **)&r->curc_e, sizeof *r->curc_e, r->cap, cap);
 	rc |= grow((void **)&r->cur_nh, sizeof *r->cur_nh, r->cap, cap);
 	rc |= grow((void **)&r->dead1, sizeof *r->dead1, r->cap, cap);
+	rc |= grow((void **)&r->beat, sizeof *r->beat, r->cap, cap);
+	rc |= grow((void **)&r->beat_at, sizeof *r->beat_at, r->cap, cap);
 	rc |= grow((void **)&r->stamp, sizeof *r->stamp, r->cap, cap);
 	rc |= grow((void **)&r->tstamp, sizeof *r->tstamp, r->cap, cap);
 	rc |= grow((void **)&r->rank, sizeof *r->rank, r->cap, cap);
@@ -359,6 +369,10 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->seq = r->seq_floor = c->initial_seq;
 	r->max_dcs = c->max_datacenters ? c->max_datacenters : MF_ROUTING_MAX_DATACENTERS;
 	r->epoch = c->epoch;
+	r->max_age = c->max_age;
+	r->beat_every = c->beat_interval;
+	r->epoch_every = c->epoch_interval;
+	r->next_expiry = UINT64_MAX;
 	int rc = r->node ? intern(r, c->datacenter, &r->self) : MF_ENOMEM;
 	if (rc < 0) {
 		mf_routing_free(r);
@@ -406,6 +420,8 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->curc_e);
 	free(r->cur_nh);
 	free(r->dead1);
+	free(r->beat);
+	free(r->beat_at);
 	free(r->stamp);
 	free(r->tstamp);
 	free(r->rank);
@@ -666,6 +682,40 @@ static void raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
 	}
 }
 
+/* With beats, the servers of a DC share one epoch: each takes the highest
+ * another one advertises (a plausible jump only), so a beat of any of them
+ * raises what every other DC hears and none falls behind. */
+static void own_epoch(struct mf_routing *r, const struct mf_advert *a)
+{
+	for (size_t i = 0; r->beat_every && i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		if (ar->target < a->n_names && ar->n_hops == 0 && strcmp(a->names[ar->target], a->origin) == 0 &&
+		    ar->epoch > r->epoch && ar->epoch - r->epoch <= MF_ROUTING_SEQ_JUMP_MAX) {
+			r->epoch = ar->epoch;
+			r->dirty = true;
+		}
+	}
+}
+
+/* A stored route reaches incarnation epoch of DC id: when it is the highest
+ * heard, the DC's servers are alive now (they raise it every beat). */
+static void heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch)
+{
+	if (id == r->self || epoch <= r->beat[id])
+		return;
+	r->beat[id] = epoch;
+	r->beat_at[id] = r->now;
+}
+
+/* No route to DC id is a candidate (but a usable direct link): its
+ * highest epoch heard has not risen within max_age, so its servers are
+ * cut off from every DC that could tell us (a partition), however many
+ * stale paths our neighbours still hold. */
+static bool stale(const struct mf_routing *r, uint32_t id)
+{
+	return r->max_age && r->clocked && r->now - r->beat_at[id] > r->max_age;
+}
+
 /* Maps the advertisement's name indexes to ids, interning only the names
  * its routes use. */
 static int map_name(struct mf_routing *r, uint32_t origin, const struct mf_advert *a, uint32_t *map,
@@ -810,6 +860,7 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	if (a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
 		return MF_EMALFORMED;
 	if (o == r->self) {
+		own_epoch(r, a);
 		/* Another server of our DC: its gateways are kept too (the node
 		 * relays what changes the DC's set), never our own echo. */
 		rc = strcmp(a->node, r->node) != 0 ? take_gateways(r, o, a) : 0;
@@ -945,6 +996,8 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 			org->to_self = e[k].dist;
 	}
 	r->dirty = true;
+	for (uint32_t k = 0; k < n_e; k++)
+		heard_epoch(r, e[k].target, e[k].epoch);
 	for (size_t k = 0; k < a->n_dead; k++)
 		raise_dead(r, dead_ids[k], a->dead[k].epoch);
 	free(dead_ids);
@@ -1031,11 +1084,13 @@ static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p,
 	return 0;
 }
 
+/* Epochs are not compared: they are not in the table, and with beats every
+ * route's would grow the version every refresh. */
 static bool same_route(const struct rt_routes *a, const struct rt_route *x, const struct rt_routes *b,
 		       const struct rt_route *y)
 {
 	if (!(x->status == y->status && x->mode == y->mode && x->down == y->down && x->nh == y->nh &&
-	      x->epoch == y->epoch && (x->dist == y->dist || (isinf(x->dist) && isinf(y->dist))) &&
+	      (x->dist == y->dist || (isinf(x->dist) && isinf(y->dist))) &&
 	      x->path_len == y->path_len && x->n_alt == y->n_alt &&
 	      memcmp(a->path + x->path_off, b->path + y->path_off, x->path_len * sizeof(uint32_t)) == 0))
 		return false;
@@ -1125,6 +1180,27 @@ static void relax(struct mf_routing *r, uint32_t n)
 				best_nh[t] = h;
 				r->best_e[t] = i;
 			}
+		}
+	}
+	/* Stale targets keep only their direct link: undone here rather than
+	 * tested per entry in the hot loop above. */
+	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++) {
+		if (!stale(r, t))
+			continue;
+		if (r->curc_e[t] != DIRECT_ENTRY) {
+			r->curc_d[t] = INFINITY;
+			r->curc_e[t] = NONE;
+		}
+		if (r->refc_e[t] != DIRECT_ENTRY) {
+			r->refc_d[t] = INFINITY;
+			r->refc_e[t] = NONE;
+		}
+		if (best_nh[t] != NONE && r->best_e[t] != DIRECT_ENTRY) {
+			const struct rt_link *l = &r->link[t];
+			bool direct = t != r->self && l->usable && !(req && !has_gateways(r, t));
+			best_d[t] = direct ? l->dist : INFINITY;
+			best_nh[t] = direct ? t : NONE;
+			r->best_e[t] = DIRECT_ENTRY;
 		}
 	}
 }
@@ -1238,6 +1314,8 @@ static int alternates(struct mf_routing *r, uint32_t n)
 		r->alt_cnt[t] = 0;
 		if (takes && rt->nh != t && r->link[t].usable)
 			alt_offer(r, t, t, r->link[t].dist); /* the target itself: always loop-free */
+		if (stale(r, t))
+			r->alt_lim[t] = -INFINITY; /* no route through others */
 	}
 	for (uint32_t h = 0; h < n; h++) {
 		const struct rt_origin *o = &r->orig[h];
@@ -1296,6 +1374,15 @@ static bool moved(const struct mf_routing *r, double was, double now)
 	return d > was * r->readv_pct / 100.0 && d > r->readv_ms;
 }
 
+/* Whether a change of target t's epoch alone is advertised now. Other DCs'
+ * beats are batched (at most one new state per epoch_every): at 1,000 DCs
+ * beating every 15 s, a new state per beat would be 67 a second. Our own
+ * beat always goes out: it is what keeps our routes alive elsewhere. */
+static bool epochs_due(const struct mf_routing *r, uint32_t t)
+{
+	return t == r->self || !r->epoch_every || !r->clocked || r->now - r->snap_at >= r->epoch_every;
+}
+
 /* Updates the advertised snapshot from the current table when it differs
  * enough; bumps the seq then. */
 static int refresh_snapshot(struct mf_routing *r, uint32_t n)
@@ -1306,11 +1393,15 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		bool want = advertisable(r, t, c), have = s->status != MF_ROUTE_UNREACHABLE;
 		if (want != have)
 			differ = true;
-		else if (want && (c->path_len != s->path_len || c->epoch != s->epoch ||
+		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
 					 c->path_len * sizeof(uint32_t)) != 0 ||
 				  moved(r, s->dist, c->dist)))
 			differ = true;
+		else if (want && c->epoch != s->epoch) {
+			differ = epochs_due(r, t);
+			r->epochs_pending |= !differ; /* goes with the next flush */
+		}
 	}
 	if (!differ)
 		return 0;
@@ -1331,6 +1422,8 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	}
 	r->snap.n = n;
 	r->snap_dead_gen = r->dead_gen;
+	r->snap_at = r->now;
+	r->epochs_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
 	r->ref_set = false; /* ours is now the newest advertisement of the DC */
 	return 0;
@@ -1369,7 +1462,31 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 		*changed = diff;
 	rc = refresh_snapshot(r, n);
 	r->dirty = rc < 0;
+	r->next_expiry = UINT64_MAX;
+	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++)
+		if (r->beat[t] && !stale(r, t) && r->beat_at[t] + r->max_age + 1 < r->next_expiry)
+			r->next_expiry = r->beat_at[t] + r->max_age + 1;
 	return rc;
+}
+
+void mf_routing_set_now(struct mf_routing *r, uint64_t now)
+{
+	if (!r->clocked) {
+		/* Routes held before the clock started are as fresh as now. */
+		for (uint32_t t = 0; t < r->names.n; t++)
+			r->beat_at[t] = now;
+		r->last_beat = r->snap_at = now;
+		r->clocked = true;
+		r->dirty = true;
+	}
+	r->now = now;
+	if (r->beat_every && now - r->last_beat >= r->beat_every) {
+		r->last_beat = now;
+		r->epoch++;
+		r->dirty = true;
+	}
+	if (now >= r->next_expiry || (r->epochs_pending && now - r->snap_at >= r->epoch_every))
+		r->dirty = true;
 }
 
 uint64_t mf_routing_version(const struct mf_routing *r)

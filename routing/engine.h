@@ -37,6 +37,12 @@
  *   about a network diameter of rounds instead of hunting through stale
  *   paths. A live DC that hears a tombstone about itself moves to a newer
  *   epoch and re-advertises (like a SWIM refutation).
+ * Freshness (optional, config beat_interval/max_age): every DC's servers
+ *   raise its epoch every beat_interval of the caller's clock; a route
+ *   through others is a candidate only while the highest epoch heard for
+ *   its target rose within max_age. A part of the federation cut off
+ *   without deaths thus stops being reachable everywhere about max_age
+ *   plus a diameter after the cut, instead of after path hunting.
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than
@@ -107,6 +113,16 @@ struct mf_routing_config {
 	 * MF_ROUTING_MAX_DATACENTERS): an advertisement naming more, or whose
 	 * new names would pass it, is refused with MF_ETOOBIG. */
 	size_t max_datacenters;
+	/* Freshness (docs/routing.md, "Bounded withdrawal"), in the units of
+	 * mf_routing_set_now() (the node: ns); all 0 (the default) disables it.
+	 * beat_interval: our epoch grows by one this often (our servers' beat,
+	 * advertised at once). max_age: a route through others is a candidate
+	 * only while the highest epoch heard for its target rose within it.
+	 * epoch_interval: other DCs' epoch changes alone make a new
+	 * advertisement at most this often (0: at once). */
+	uint64_t beat_interval;
+	uint64_t max_age;
+	uint64_t epoch_interval;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */
@@ -190,6 +206,12 @@ bool mf_routing_advert_changes_gateways(const struct mf_routing *r, const struct
  * silent; the caller decides, routing/node.h). Returns 1 when there were
  * some (the DC's set may have changed), 0 when not. */
 int mf_routing_forget_gateways_of(struct mf_routing *r, const char *dc, const char *node);
+
+/* The caller's clock for freshness (any monotonic unit, that of the
+ * config's intervals). Beats when due and marks the engine for a
+ * recompute when a target may have gone stale or batched epochs are due.
+ * Until the first call no route ages. */
+void mf_routing_set_now(struct mf_routing *r, uint64_t now);
 
 /* Recomputes the table from the inputs; *changed (may be NULL) tells
  * whether any route changed, in which case the version grew by one. */

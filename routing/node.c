@@ -131,6 +131,12 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	if (c->epoch)
 		cfg.epoch = c->epoch;
 	cfg.require_gateways = c->require_gateways;
+	/* Freshness: our beat rides in the refresh we send anyway; a DC cut
+	 * off without deaths is withdrawn MF_ROUTING_NODE_MAX_AGE after its
+	 * last beat reached us (docs/routing.md, "Bounded withdrawal"). */
+	cfg.beat_interval = MF_ROUTING_NODE_REFRESH;
+	cfg.max_age = MF_ROUTING_NODE_MAX_AGE;
+	cfg.epoch_interval = MF_ROUTING_NODE_EPOCH_FLUSH;
 	if (c->max_alternates >= 0)
 		cfg.max_alternates = (unsigned)c->max_alternates;
 	int r = mf_routing_new(&cfg, &n->engine);
@@ -624,6 +630,7 @@ void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t l
 struct link_acc {
 	char dc[MF_ROUTING_NODE_DC_MAX + 1];
 	bool configured, alive, usable;
+	bool direct; /* one alive server answers our own probes directly */
 	double ms;
 	const struct mf_routing_node_slot *estimated_in; /* one estimate per pool */
 };
@@ -663,6 +670,26 @@ static bool in_peers(const struct mf_routing_node_slot *s, const char *dc)
 	return false;
 }
 
+/* Whether one of g's alive members other than us still answers our own
+ * probes directly (node.h: a link is usable only while it works directly,
+ * not through other DCs' indirect acks). direct_misses is live pool state,
+ * not in the DC index, so it is read from the pool; the first alive member
+ * usually answers, so this is O(1) per DC when links are healthy. */
+static bool directly_reached(const struct mf_routing_node_slot *s, const struct mf_dc_group *g)
+{
+	for (size_t k = g->start; k < g->start + g->n; k++) {
+		const struct mf_coord_tracker_member *cm = &s->dcx.mem[k];
+		struct mf_member pm;
+		if ((cm->status != MF_MEMBER_ALIVE && cm->status != MF_MEMBER_SUSPECT) ||
+		    strcmp(cm->name, s->node->name) == 0)
+			continue;
+		if (mf_pool_member_find(s->pool, cm->name, &pm) == 0 &&
+		    pm.direct_misses < MF_ROUTING_NODE_DIRECT_MISSES)
+			return true;
+	}
+	return false;
+}
+
 static void gather_pool(struct mf_routing_node *n, struct mf_routing_node_slot *s, struct accs *l)
 {
 	if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, n->name) < 0)
@@ -686,6 +713,8 @@ static void gather_pool(struct mf_routing_node *n, struct mf_routing_node_slot *
 		if (g->n_others_alive == 0)
 			continue;
 		e->alive = true; /* for expiry, whatever the peers list says */
+		if (in_peers(s, g->dc) && directly_reached(s, g))
+			e->direct = true;
 		if (!in_peers(s, g->dc) || e->estimated_in == s)
 			continue;
 		e->estimated_in = s;
@@ -717,7 +746,8 @@ static void update_links(struct mf_routing_node *n)
 		const struct link_acc *e = &l.v[i];
 		if (!e->configured)
 			continue;
-		(void)mf_routing_set_link(n->engine, e->dc, true, e->usable, e->usable ? e->ms : 0);
+		bool usable = e->usable && e->direct;
+		(void)mf_routing_set_link(n->engine, e->dc, true, usable, usable ? e->ms : 0);
 		if (!linked_has(n, e->dc) && n->n_linked < 65536) {
 			if (n->n_linked == n->cap_linked) {
 				size_t cap = n->cap_linked ? n->cap_linked * 2 : 8;
@@ -842,6 +872,8 @@ int mf_routing_node_set_gateways(struct mf_routing_node *n, const struct mf_gate
 
 int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed)
 {
+	if (now >= 0)
+		mf_routing_set_now(n->engine, (uint64_t)now);
 	bool ch = false;
 	if (changed)
 		*changed = false;

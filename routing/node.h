@@ -17,11 +17,17 @@
  *  - direct links: for each pool, the remote DCs it links us to (a pool
  *    without peers: every DC tagged on a member; an area with peers: those).
  *    configured = shares a pool; usable = one of its servers is alive in
- *    that pool AND the tracker has a DC estimate; distance = the smallest
+ *    that pool, answers our own probes directly (mf_member.direct_misses
+ *    below MF_ROUTING_NODE_DIRECT_MISSES: alive only through indirect
+ *    probes means our path to it is cut) AND the tracker has a DC estimate; distance = the smallest
  *    such estimate over pools (coordinates only, median over the DC's alive
  *    servers, as Consul);
  *  - expiry: an origin with no alive server in any of our pools is
  *    withdrawn (its adverts can only reach us through a pool it is in);
+ *  - freshness: the engine gets `now`; our epoch beats every
+ *    MF_ROUTING_NODE_REFRESH (so every refresh is a new seq), a DC whose
+ *    epoch has not risen for MF_ROUTING_NODE_MAX_AGE is reachable only over
+ *    a direct link (docs/routing.md, "Bounded withdrawal");
  *  - recompute; when our advertisement's seq moved, or every
  *    MF_ROUTING_NODE_REFRESH, its fragments are broadcast in every pool as
  *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][fragment], keyed
@@ -98,9 +104,19 @@
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 #define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)
+/* Freshness (routing/engine.h): our epoch beats every refresh; other DCs'
+ * beats alone make a new advertisement at most every EPOCH_FLUSH; a DC
+ * whose beat has not risen for MAX_AGE (three refreshes: one or two lost
+ * ones do not withdraw it) is reachable only over a direct link. */
+#define MF_ROUTING_NODE_EPOCH_FLUSH (5 * MF_SEC)
+#define MF_ROUTING_NODE_MAX_AGE (3 * MF_ROUTING_NODE_REFRESH)
 /* A server seen in no pool keeps its gateways this long after its last
  * fragment: three refreshes, so one or two lost ones do not flap them. */
 #define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_REFRESH)
+/* A server whose last this many probes by us got no direct answer (alive
+ * only through indirect probes: our path to it is cut) does not make its
+ * DC's link usable; one lost packet does not flap the link. */
+#define MF_ROUTING_NODE_DIRECT_MISSES 2
 #define MF_ROUTING_NODE_PP_KEY "MeshfedRoutes"
 #define MF_ROUTING_NODE_MAX_POOLS 32
 #define MF_ROUTING_NODE_DC_MAX 63          /* bytes of a member's dc tag */

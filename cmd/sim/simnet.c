@@ -587,6 +587,14 @@ void mf_simnet_get_stats(const struct mf_simnet *net, struct mf_simnet_stats *s)
 	*s = net->stats;
 }
 
+int mf_simnet_set_delay(struct mf_simnet *net, size_t from, size_t to, double ms)
+{
+	if (!net->delay || from >= net->cfg.n || to >= net->cfg.n)
+		return MF_EINVAL;
+	net->delay[from * net->cfg.n + to] = ms;
+	return 0;
+}
+
 void mf_simnet_block_udp(struct mf_simnet *net, size_t i, bool blocked)
 {
 	if (i < net->cfg.n)

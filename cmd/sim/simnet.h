@@ -87,6 +87,10 @@ void mf_simnet_set_loss(struct mf_simnet *net, double loss);
 /* Drops every datagram to or from node i (its TCP still works), like an
  * iptables DROP on UDP only. */
 void mf_simnet_block_udp(struct mf_simnet *net, size_t i, bool blocked);
+/* One-way delay from node `from` to node `to` from now on (negative: no
+ * link, nothing passes that way: a one-way cut). MF_EINVAL without a delay
+ * matrix or out of range. */
+int mf_simnet_set_delay(struct mf_simnet *net, size_t from, size_t to, double ms);
 void mf_simnet_get_stats(const struct mf_simnet *net, struct mf_simnet_stats *s);
 
 #endif

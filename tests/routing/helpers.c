@@ -84,3 +84,11 @@ const char *h_path(const struct mf_routing *r, const char *target, char *buf, si
 		off += (size_t)snprintf(buf + off, off < len ? len - off : 0, "%s%s", k ? "," : "", dc);
 	return buf;
 }
+
+uint64_t h_splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}

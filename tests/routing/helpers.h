@@ -22,4 +22,7 @@ struct mf_route_view h_route(const struct mf_routing *r, const char *target);
 /* The route's path joined with ',' into a static-free caller buffer. */
 const char *h_path(const struct mf_routing *r, const char *target, char *buf, size_t len);
 
+/* splitmix64: the fixed-seed PRNG of the routing tests. */
+uint64_t h_splitmix(uint64_t *s);
+
 #endif

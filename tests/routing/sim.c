@@ -144,16 +144,20 @@ static int deliver(struct sim *s, const struct mf_advert *a, const struct mf_adv
 	return 0;
 }
 
-int sim_run(struct sim *s, int max_rounds, int *rounds)
+/* One synchronous round; *any: a table or an advertisement changed. */
+static int sim_round(struct sim *s, bool *any_out)
 {
 	size_t n = s->n;
-	*rounds = 0;
-	for (int round = 0; round < max_rounds; round++) {
+	{
 		bool any = false;
+		if (s->clocked)
+			s->now++;
 		for (size_t i = 0; i < n; i++) {
 			bool ch = false;
 			if (!s->alive[i])
 				continue;
+			if (s->clocked)
+				mf_routing_set_now(s->eng[i], s->now);
 			int rc = mf_routing_recompute(s->eng[i], &ch);
 			if (rc < 0)
 				return rc;
@@ -188,10 +192,96 @@ int sim_run(struct sim *s, int max_rounds, int *rounds)
 			mf_advert_free(&adv[i]);
 			mf_advert_frags_free(&fr[i]);
 		}
+		*any_out = any;
+		return rc;
+	}
+}
+
+int sim_run(struct sim *s, int max_rounds, int *rounds)
+{
+	*rounds = 0;
+	for (int round = 0; round < max_rounds; round++) {
+		bool any = false;
+		int rc = sim_round(s, &any);
 		if (rc < 0)
 			return rc;
 		if (!any)
 			return 0;
+		(*rounds)++;
+	}
+	return MF_ESTATE;
+}
+
+int sim_run_for(struct sim *s, int k)
+{
+	for (int round = 0; round < k; round++) {
+		bool any;
+		int rc = sim_round(s, &any);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* DCs reachable from a over usable links between alive DCs. */
+static void reach(const struct sim *s, size_t a, bool *seen, size_t *stack)
+{
+	size_t n = s->n, top = 0;
+	memset(seen, 0, n * sizeof *seen);
+	seen[a] = true;
+	stack[top++] = a;
+	while (top) {
+		size_t v = stack[--top];
+		for (size_t w = 0; w < n; w++)
+			if (!seen[w] && s->alive[w] && s->usable[v * n + w]) {
+				seen[w] = true;
+				stack[top++] = w;
+			}
+	}
+}
+
+size_t sim_unreachable_routes(const struct sim *s)
+{
+	size_t n = s->n, bad = 0;
+	bool *seen = malloc(n * sizeof *seen);
+	size_t *stack = malloc(n * sizeof *stack);
+	if (!seen || !stack) {
+		free(seen);
+		free(stack);
+		return SIZE_MAX;
+	}
+	for (size_t a = 0; a < n; a++) {
+		if (!s->alive[a])
+			continue;
+		reach(s, a, seen, stack);
+		size_t nt = mf_routing_n_targets(s->eng[a]);
+		for (size_t i = 0; i < nt; i++) {
+			struct mf_route_view v;
+			if (mf_routing_route_at(s->eng[a], i, &v) < 0)
+				continue;
+			int t = sim_index(s, v.target);
+			if (t >= 0 && !seen[t] && (v.status == MF_ROUTE_DIRECT || v.status == MF_ROUTE_VIA))
+				bad++;
+		}
+	}
+	free(seen);
+	free(stack);
+	return bad;
+}
+
+int sim_run_withdrawn(struct sim *s, int max_rounds, int *rounds)
+{
+	*rounds = 0;
+	for (int round = 0; round < max_rounds; round++) {
+		size_t bad = sim_unreachable_routes(s);
+		if (bad == SIZE_MAX)
+			return MF_ENOMEM;
+		if (bad == 0)
+			return 0;
+		bool any;
+		int rc = sim_round(s, &any);
+		if (rc < 0)
+			return rc;
 		(*rounds)++;
 	}
 	return MF_ESTATE;

@@ -31,6 +31,10 @@ struct sim {
 	struct mf_advert *adv_buf;  /* per-round scratch, n each */
 	struct mf_advert_frags *frag_buf;
 	bool *fresh_buf;
+	/* clock: when set, every round advances now by one and hands it to
+	 * each engine (mf_routing_set_now) before its recompute */
+	bool clocked;
+	uint64_t now;
 	/* counters */
 	uint64_t adverts_sent; /* advertisement deliveries (one per neighbour) */
 	uint64_t advert_bytes; /* encoded bytes of those, when via_codec */
@@ -50,6 +54,14 @@ int sim_kill(struct sim *s, size_t i);
 /* Runs rounds until quiet; *rounds = rounds that changed something.
  * MF_ESTATE when still changing after max_rounds. */
 int sim_run(struct sim *s, int max_rounds, int *rounds);
+/* Runs exactly k rounds, quiet or not (with a clock, beats never are). */
+int sim_run_for(struct sim *s, int k);
+/* Routes (direct or via) some alive DC holds to a DC it cannot reach over
+ * usable links between alive DCs (SIZE_MAX without memory). */
+size_t sim_unreachable_routes(const struct sim *s);
+/* Runs rounds until no such route is left; *rounds = rounds run.
+ * MF_ESTATE when some are left after max_rounds. */
+int sim_run_withdrawn(struct sim *s, int max_rounds, int *rounds);
 /* True when every alive DC reaches every other over usable links. */
 bool sim_connected(const struct sim *s);
 /* Index of a sim DC name, or -1. */

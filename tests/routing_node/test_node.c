@@ -476,6 +476,100 @@ static size_t dc9_message(uint8_t *buf, size_t cap)
 	return advert_message("dc9", "dc9-s1", 0, buf, cap);
 }
 
+/* dc1, dc3, dc4 in one WAN pool, 2 servers each; dc3-dc4 is the shortest
+ * link (10 ms), the others 40 ms. */
+static double rtt_tri(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return 0.2;
+	if ((strcmp(a, "dc3") == 0 && strcmp(b, "dc4") == 0) || (strcmp(a, "dc4") == 0 && strcmp(b, "dc3") == 0))
+		return 10.0;
+	return 40.0;
+}
+
+/* Cuts dc4 -> dc3 (and dc3 -> dc4 when both), then checks that dc4 and dc3
+ * route to each other through dc1 within the failover bound, while every
+ * member stays alive in the pool (dc1's indirect probes keep them so). */
+static void partial_cut(bool both_ways)
+{
+	static const char *dcs[] = {"dc1", "dc1", "dc3", "dc3", "dc4", "dc4"};
+	static const size_t server[] = {0, 1, 2, 3, 4, 5}, pool[] = {0, 0, 0, 0, 0, 0};
+	struct world w;
+	world_init(&w, 6, dcs, 6, server, pool, rtt_tri, NULL, NULL, NULL);
+	world_run(&w, 60 * MF_SEC);
+	enum mf_route_status st;
+	char nh[64];
+	double d;
+	for (size_t s = 2; s < 6; s++) {
+		const char *other = s < 4 ? "dc4" : "dc3";
+		CU_ASSERT_FATAL(route_of(&w, s, other, &st, nh, sizeof(nh), &d));
+		CU_ASSERT_EQUAL(st, MF_ROUTE_DIRECT);
+	}
+	for (size_t i = 4; i < 6; i++)
+		for (size_t j = 2; j < 4; j++) {
+			CU_ASSERT(mf_simnet_set_delay(w.net, i, j, -1) == 0);
+			if (both_ways)
+				CU_ASSERT(mf_simnet_set_delay(w.net, j, i, -1) == 0);
+		}
+	/* The failover bound of docs/routing.md: 61 s. */
+	mf_time_t cut_at = mf_simnet_now(w.net), done = 0;
+	for (mf_time_t t = cut_at + MF_SEC; t <= cut_at + 61 * MF_SEC && !done; t += MF_SEC) {
+		world_run(&w, t);
+		bool all = true;
+		for (size_t s = 2; s < 6; s++) {
+			const char *other = s < 4 ? "dc4" : "dc3";
+			all &= route_of(&w, s, other, &st, nh, sizeof(nh), &d) && st == MF_ROUTE_VIA &&
+			       strcmp(nh, "dc1") == 0;
+		}
+		if (all)
+			done = t;
+	}
+	printf("\n  %s cut: dc3 <-> dc4 via dc1 after %.0f s", both_ways ? "two-way" : "one-way",
+	       done ? (double)(done - cut_at) / (double)MF_SEC : -1.0);
+	CU_ASSERT(done != 0);
+	world_run(&w, mf_simnet_now(w.net) + 10 * MF_SEC);
+	for (size_t s = 2; s < 6; s++) {
+		const char *other = s < 4 ? "dc4" : "dc3";
+		CU_ASSERT(route_of(&w, s, other, &st, nh, sizeof(nh), &d) && st == MF_ROUTE_VIA &&
+			  strcmp(nh, "dc1") == 0);
+	}
+	/* Nobody is failed: the pool sees every member alive (through dc1). */
+	for (size_t i = 0; i < 6; i++) {
+		mf_pool_t *p = mf_simnet_pool(w.net, i);
+		CU_ASSERT_FATAL(p != NULL);
+		for (size_t k = 0; k < mf_pool_member_count(p); k++) {
+			struct mf_member m;
+			CU_ASSERT(mf_pool_member_at(p, k, &m) == 0 && m.status != MF_MEMBER_FAILED &&
+				  m.status != MF_MEMBER_LEFT);
+		}
+	}
+	/* dc1 still routes to both directly. */
+	CU_ASSERT(route_of(&w, 0, "dc3", &st, nh, sizeof(nh), &d) && st == MF_ROUTE_DIRECT);
+	CU_ASSERT(route_of(&w, 0, "dc4", &st, nh, sizeof(nh), &d) && st == MF_ROUTE_DIRECT);
+	/* Healed: the direct link is back. */
+	for (size_t i = 4; i < 6; i++)
+		for (size_t j = 2; j < 4; j++) {
+			CU_ASSERT(mf_simnet_set_delay(w.net, i, j, 5) == 0);
+			CU_ASSERT(mf_simnet_set_delay(w.net, j, i, 5) == 0);
+		}
+	world_run(&w, mf_simnet_now(w.net) + 60 * MF_SEC);
+	for (size_t s = 2; s < 6; s++) {
+		const char *other = s < 4 ? "dc4" : "dc3";
+		CU_ASSERT(route_of(&w, s, other, &st, nh, sizeof(nh), &d) && st == MF_ROUTE_DIRECT);
+	}
+	world_free(&w);
+}
+
+static void test_one_way_cut_routes_around_without_failing_anyone(void)
+{
+	partial_cut(false);
+}
+
+static void test_two_way_cut_routes_around_without_failing_anyone(void)
+{
+	partial_cut(true);
+}
+
 static void test_advert_of_a_dc_absent_from_the_pool_is_not_stored(void)
 {
 	struct mf_routing_node *n;
@@ -696,6 +790,10 @@ int main(void)
 		{"line of two areas routes through the middle DC",
 		 test_line_of_two_areas_routes_through_the_middle_dc},
 		{"DC whose servers all died is withdrawn", test_dc_whose_servers_all_died_is_withdrawn},
+		{"one-way cut inside a WAN pool: around it, nobody failed",
+		 test_one_way_cut_routes_around_without_failing_anyone},
+		{"two-way cut inside a WAN pool: around it, nobody failed",
+		 test_two_way_cut_routes_around_without_failing_anyone},
 		{"required gateways keep traffic off a middle DC without them",
 		 test_required_gateways_keep_traffic_off_a_middle_dc_without_them},
 		{"DC gateways are the union of its servers, and a dead server's go",

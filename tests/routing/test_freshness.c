@@ -1,0 +1,164 @@
+/* Freshness (routing/engine.h, docs/routing.md "Bounded withdrawal"), through
+ * the synchronous simulation of tests/routing/sim.c with a clock of one
+ * unit per round: every DC beats every BEAT rounds, a route whose target's
+ * epoch has not risen for MAX_AGE rounds is no candidate.
+ *  - a part of the federation cut off without any death is withdrawn
+ *    everywhere within a bound that does not grow with the number of DCs
+ *    (100 and 300 DCs; without freshness it took ~0.6 rounds per DC);
+ *  - no loop after it, and the cut-off part comes back when the cut heals;
+ *  - in a connected federation nothing is ever withdrawn by age. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "gossip/err.h"
+#include "tests/routing/helpers.h"
+#include "tests/routing/sim.h"
+
+#define BEAT 5
+#define MAX_AGE (3 * BEAT)
+/* Rounds from the cut until no route into the lost part is left: the age
+ * bound, one beat of phase and a few rounds of spreading. Measured 17-22
+ * at 100-500 DCs (docs/bench.md); independent of the DC count. */
+#define WITHDRAW_BOUND (MAX_AGE + BEAT + 10)
+
+static uint64_t rnd(uint64_t *s)
+{
+	return h_splitmix(s);
+}
+
+static void cfg_fresh(struct mf_routing_config *c)
+{
+	mf_routing_config_default(c);
+	c->beat_interval = BEAT;
+	c->max_age = MAX_AGE;
+}
+
+/* A random tree plus n extra links, distances 1..100. */
+static void random_graph(struct sim *s, uint64_t *rng, size_t n, const struct mf_routing_config *c)
+{
+	CU_ASSERT_FATAL(sim_init(s, n, NULL, c, NULL) == 0);
+	for (size_t i = 1; i < n; i++)
+		CU_ASSERT(sim_link2(s, i, (size_t)(rnd(rng) % i), true, true, (double)(1 + rnd(rng) % 100)) ==
+			  0);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (size_t)(rnd(rng) % n), j = (size_t)(rnd(rng) % n);
+		if (i != j)
+			CU_ASSERT(sim_link2(s, i, j, true, true, (double)(1 + rnd(rng) % 100)) == 0);
+	}
+}
+
+/* Routes some alive DC lacks to a DC it can reach (sim_unreachable_routes'
+ * converse: nothing reachable may be lost to age). */
+static size_t missing_routes(const struct sim *s)
+{
+	size_t miss = 0;
+	for (size_t a = 0; a < s->n; a++)
+		for (size_t t = 0; t < s->n; t++) {
+			if (a == t)
+				continue;
+			size_t i;
+			struct mf_route_view v;
+			int rc = mf_routing_find(s->eng[a], s->names[t], &i);
+			if (rc < 0 || mf_routing_route_at(s->eng[a], i, &v) < 0 ||
+			    (v.status != MF_ROUTE_DIRECT && v.status != MF_ROUTE_VIA))
+				miss++;
+		}
+	return miss;
+}
+
+/* Cuts the links between DCs [0, n/3) and the rest: a third of the
+ * federation is cut off, every DC stays alive, no pool sees a death. */
+static void cut(struct sim *s, bool usable)
+{
+	size_t n = s->n, k = n / 3;
+	for (size_t i = 0; i < k; i++)
+		for (size_t j = k; j < n; j++)
+			if (s->configured[i * n + j])
+				CU_ASSERT(sim_link2(s, i, j, true, usable, usable ? 50 : 0) == 0);
+}
+
+static void partition_at(size_t n, uint64_t seed)
+{
+	uint64_t rng = seed;
+	struct mf_routing_config c;
+	cfg_fresh(&c);
+	struct sim s;
+	random_graph(&s, &rng, n, &c);
+	/* Make sure the two parts are linked (and each part connected) so the
+	 * cut is what disconnects them. */
+	size_t k = n / 3;
+	for (size_t i = 1; i < k; i++)
+		CU_ASSERT(sim_link2(&s, i, i - 1, true, true, 30) == 0);
+	for (size_t i = k + 1; i < n; i++)
+		CU_ASSERT(sim_link2(&s, i, i - 1, true, true, 30) == 0);
+	CU_ASSERT(sim_link2(&s, 0, k, true, true, 30) == 0);
+	int rounds;
+	CU_ASSERT_FATAL(sim_run(&s, 10 * (int)n + 50, &rounds) == 0);
+	s.clocked = true;
+	CU_ASSERT(sim_run_for(&s, 4 * MAX_AGE) == 0);
+	CU_ASSERT(missing_routes(&s) == 0); /* beats keep every route alive */
+
+	cut(&s, false);
+	CU_ASSERT_FATAL(!sim_connected(&s));
+	CU_ASSERT(sim_unreachable_routes(&s) > 0);
+	int r = -1;
+	CU_ASSERT(sim_run_withdrawn(&s, 10 * (int)n + 50, &r) == 0);
+	printf("\n  %zu DCs: cut-off third withdrawn after %d rounds (bound %d)", n, r, WITHDRAW_BOUND);
+	CU_ASSERT(r <= WITHDRAW_BOUND);
+	/* Stays withdrawn, and the tables within each part are loop-free. */
+	CU_ASSERT(sim_run_for(&s, 2 * MAX_AGE) == 0);
+	CU_ASSERT(sim_unreachable_routes(&s) == 0);
+	CU_ASSERT(sim_check_walks(&s) == 0);
+
+	/* The cut heals: the lost third is back within a few beats. */
+	cut(&s, true);
+	CU_ASSERT(sim_run_for(&s, 2 * MAX_AGE) == 0);
+	CU_ASSERT(missing_routes(&s) == 0);
+	CU_ASSERT(sim_check_walks(&s) == 0);
+	sim_free(&s);
+}
+
+static void test_partition_withdrawn_in_bounded_rounds_100(void)
+{
+	partition_at(100, 1);
+	partition_at(100, 2);
+}
+
+static void test_partition_withdrawn_in_bounded_rounds_300(void)
+{
+	partition_at(300, 3);
+}
+
+/* Without a clock nothing ages (the engine's default behaviour). */
+static void test_no_clock_no_ageing(void)
+{
+	uint64_t rng = 7;
+	struct mf_routing_config c;
+	cfg_fresh(&c);
+	struct sim s;
+	random_graph(&s, &rng, 30, &c);
+	int rounds;
+	CU_ASSERT_FATAL(sim_run(&s, 400, &rounds) == 0);
+	CU_ASSERT(missing_routes(&s) == 0);
+	CU_ASSERT(sim_run(&s, 400, &rounds) == 0);
+	CU_ASSERT(rounds == 0);
+	sim_free(&s);
+}
+
+int main(void)
+{
+	if (CU_initialize_registry() != CUE_SUCCESS)
+		return 1;
+	CU_pSuite s = CU_add_suite("routing_freshness", NULL, NULL);
+	CU_add_test(s, "partition_withdrawn_in_bounded_rounds_100", test_partition_withdrawn_in_bounded_rounds_100);
+	CU_add_test(s, "partition_withdrawn_in_bounded_rounds_300", test_partition_withdrawn_in_bounded_rounds_300);
+	CU_add_test(s, "no_clock_no_ageing", test_no_clock_no_ageing);
+	CU_basic_set_mode(CU_BRM_VERBOSE);
+	CU_basic_run_tests();
+	unsigned fails = CU_get_number_of_failures();
+	CU_cleanup_registry();
+	return fails ? 1 : 0;
+}
