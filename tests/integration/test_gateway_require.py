@@ -1,0 +1,165 @@
+#!/usr/bin/python3
+"""A DC's only gateway dies, with routing.require_gateways on every agent.
+Four DCs in a square of network areas (a12: dc1+dc2, a24: dc2+dc4, a13:
+dc1+dc3, a34: dc3+dc4; no dc1-dc4, no dc2-dc3), one agent and one `meshfed
+gateway` per DC on 127.52.x.y, each gateway registered on its agent's route
+socket, a Python TLS echo server behind dc4's gateway.
+ - dc1's route to dc4 is `via` M (dc2 or dc3: loopback links are about
+   equal, the test records which) and a TLS connection from dc1's gateway to
+   echo in dc4 goes through M's gateway, which counts it forwarded;
+ - M's gateway killed (SIGKILL, no other gateway in M): a connection right
+   away either succeeds (through the route's alternate) or fails within 3 s,
+   and dc1's gateway counts it (forwarded or upstream_failed);
+ - dc1's route to dc4 moves to via O (the other of dc2/dc3) within 25 s,
+   dc1's route to M becomes no-gateway, and a new connection succeeds
+   through O's gateway (its forwarded count grows)."""
+import json
+import os
+import signal
+import time
+
+from mfcluster import check, log, run, wait_for
+from mfgateway import EchoServer, Gateway, TestCA, echo_roundtrip, sni
+
+NET = 52
+MOVE_BOUND = 25.0  # s: route moves away from M (registration closed or 15 s health expiry)
+
+
+def start_agents(c):
+    ip = c.ip
+    # One area per DC pair; each agent binds each of its areas on its own IP,
+    # a distinct port per area.
+    port = {"a12": 7946, "a13": 7947, "a24": 7948, "a34": 7949}
+
+    def area(name, i, seed=None):
+        return {"name": name, "peers": ["dc" + name[1], "dc" + name[2]],
+                "bind": "%s:%d" % (ip(i), port[name]),
+                "join": [] if seed is None else ["%s:%d" % (ip(seed), port[name])]}
+
+    # dc1 seeds a12 and a13, dc2 seeds a24, dc3 seeds a34: start in order.
+    specs = [("d1", "dc1", 0, [area("a12", 0), area("a13", 0)]),
+             ("d2", "dc2", 1, [area("a12", 1, 0), area("a24", 1)]),
+             ("d3", "dc3", 2, [area("a13", 2, 0), area("a34", 2)]),
+             ("d4", "dc4", 3, [area("a24", 3, 1), area("a34", 3, 2)])]
+    agents = {}
+    for name, dc, i, areas in specs:
+        path = os.path.join(c.dir, name + ".json")
+        with open(path, "w") as f:
+            json.dump({"wan": False, "areas": areas, "routing": {"require_gateways": True}}, f)
+        agents[dc] = c.agent(name, i, dc=dc, extra=["-config-file", path]).start()
+    return agents
+
+
+def gateway_addrs(r):
+    return sorted(g["addr"] for g in (r or {}).get("gateways") or [])
+
+
+def caught_up(agent, gw):
+    """The gateway applied its agent's current table version."""
+    v = agent.routes()["version"]
+    return gw.info()["route_socket"]["table_version"] >= v
+
+
+def main(cluster_factory):
+    c = cluster_factory(NET)
+    ag = start_agents(c)
+    ca = TestCA(c.dir)
+    cert, key = ca.server_cert("dc4-services", [sni("echo", "dc4")])
+    echo = EchoServer(c.ip(21), 4434, cert, key)
+    gws = {
+        "dc1": Gateway(c, "gw1", c.ip(10), "dc1", ag["dc1"].route_socket).start(),
+        "dc2": Gateway(c, "gw2", c.ip(11), "dc2", ag["dc2"].route_socket).start(),
+        "dc3": Gateway(c, "gw3", c.ip(12), "dc3", ag["dc3"].route_socket).start(),
+        "dc4": Gateway(c, "gw4", c.ip(13), "dc4", ag["dc4"].route_socket,
+                       services=["echo=" + echo.addr]).start(),
+    }
+    try:
+        scenario(ag, gws, ca)
+    finally:
+        echo.close()
+
+
+def scenario(ag, gws, ca):
+    a1, g1 = ag["dc1"], gws["dc1"]
+    name = sni("echo", "dc4")
+    state = {}
+
+    def via_mid():
+        r = a1.route("dc4")
+        if not (r and r["status"] == "via" and r["next_hop"] in ("dc2", "dc3")):
+            return False
+        m = r["next_hop"]
+        if gateway_addrs(r) != [gws[m].addr] or not caught_up(a1, g1):
+            return False
+        state["r"] = r
+        return True
+
+    t = wait_for(via_mid, 60, "dc1 -> dc4 via dc2 or dc3 with its gateway, gw1 caught up",
+                 interval=0.5)
+    r = state["r"]
+    m = r["next_hop"]
+    o = "dc3" if m == "dc2" else "dc2"
+    gm, go = gws[m], gws[o]
+    alts = [(a["next_hop"], gateway_addrs(a)) for a in r.get("alternates") or []]
+    log("ok: dc1 -> dc4 via M=%s (O=%s) after %.1fs, distance %.1f ms, alternates %r"
+        % (m, o, t, r["distance_ms"], alts))
+
+    # One connection through M's gateway.
+    fm0, fo0 = gm.outcomes()["forwarded"], go.outcomes()["forwarded"]
+    got = echo_roundtrip(g1.addr, name, ca.ca, b"m" * 4000, timeout=10)
+    check(got == b"m" * 4000, "echo through dc1 -> %s -> dc4: %d of 4000 bytes" % (m, len(got)))
+    wait_for(lambda: gm.outcomes()["forwarded"] == fm0 + 1, 5, "%s's gateway counts it" % m)
+    check(go.outcomes()["forwarded"] == fo0, "%s's gateway carried nothing: %r"
+          % (o, go.outcomes()))
+    log("ok: dc1 -> %s -> dc4 echo; %s's gateway counts one forwarded" % (m, m))
+
+    # M's only gateway dies.
+    gm.kill(signal.SIGKILL)
+    t_kill = time.monotonic()
+    counted = lambda: g1.outcomes()["forwarded"] + g1.outcomes()["upstream_failed"]
+    c0 = counted()
+    fo0 = go.outcomes()["forwarded"]
+    t0 = time.monotonic()
+    try:
+        got = echo_roundtrip(g1.addr, name, ca.ca, b"k" * 4000, timeout=5)
+        err = None
+    except OSError as e:  # ssl.SSLError, reset, timeout
+        got, err = b"", e
+    dt = time.monotonic() - t0
+    route_then = a1.route("dc4")
+    ok = got == b"k" * 4000
+    check(ok or dt < 3, "right after the kill: a connection either succeeds or fails within "
+          "3 s; it took %.2fs (%d bytes back, %r)" % (dt, len(got), err))
+    wait_for(lambda: counted() == c0 + 1, 5, "gw1 counts it (forwarded or upstream_failed)")
+    if ok:
+        check(go.outcomes()["forwarded"] == fo0 + 1,
+              "it succeeded, so through %s's gateway: %r" % (o, go.outcomes()))
+    log("ok: right after the kill (route then via %s): connection %s in %.2fs, gw1 outcomes %r"
+        % ((route_then or {}).get("next_hop"), "succeeded through %s" % o if ok else
+           "failed (%r)" % err, dt, g1.outcomes()))
+
+    # The route moves to O; M is no-gateway.
+    def moved():
+        r4 = a1.route("dc4")
+        return (r4 and r4["status"] == "via" and r4["next_hop"] == o and
+                gateway_addrs(r4) == [go.addr])
+
+    wait_for(moved, MOVE_BOUND, "dc1 -> dc4 via %s" % o, interval=0.2)
+    t_move = time.monotonic() - t_kill
+    wait_for(lambda: a1.route(m)["status"] == "no-gateway", 10, "dc1's route to %s no-gateway"
+             % m, interval=0.2)
+    t_nogw = time.monotonic() - t_kill
+    log("ok: after the kill: dc1 -> dc4 via %s after %.1fs, dc1 -> %s no-gateway after %.1fs"
+        % (o, t_move, m, t_nogw))
+
+    # A new connection goes through O's gateway.
+    wait_for(lambda: caught_up(a1, g1), 10, "gw1 applied the new table", interval=0.2)
+    fo0 = go.outcomes()["forwarded"]
+    got = echo_roundtrip(g1.addr, name, ca.ca, b"o" * 4000, timeout=10)
+    check(got == b"o" * 4000, "echo through dc1 -> %s -> dc4: %d of 4000 bytes" % (o, len(got)))
+    wait_for(lambda: go.outcomes()["forwarded"] == fo0 + 1, 5, "%s's gateway counts it" % o)
+    log("ok: new connection dc1 -> %s -> dc4 echoed; %s's gateway forwarded %d"
+        % (o, o, go.outcomes()["forwarded"]))
+
+
+run(main)
