@@ -146,8 +146,8 @@ def scenario(ag, gws, ca):
 
     wait_for(moved, MOVE_BOUND, "dc1 -> dc4 via %s" % o, interval=0.2)
     t_move = time.monotonic() - t_kill
-    wait_for(lambda: a1.route(m)["status"] == "no-gateway", 10, "dc1's route to %s no-gateway"
-             % m, interval=0.2)
+    wait_for(lambda: (a1.route(m) or {}).get("status") == "no-gateway", 10,
+             "dc1's route to %s no-gateway" % m, interval=0.2)
     t_nogw = time.monotonic() - t_kill
     log("ok: after the kill: dc1 -> dc4 via %s after %.1fs, dc1 -> %s no-gateway after %.1fs"
         % (o, t_move, m, t_nogw))
