@@ -7,19 +7,23 @@ socket, a Python TLS echo server behind dc4's gateway.
  - dc1's route to dc4 is `via` M (dc2 or dc3: loopback links are about
    equal, the test records which) and a TLS connection from dc1's gateway to
    echo in dc4 goes through M's gateway, which counts it forwarded;
- - M's gateway killed (SIGKILL, no other gateway in M): a connection right
-   away either succeeds (through the route's alternate) or fails within 3 s,
-   and dc1's gateway counts it (forwarded or upstream_failed);
- - dc1's route to dc4 moves to via O (the other of dc2/dc3) within 25 s,
-   dc1's route to M becomes no-gateway, and a new connection succeeds
-   through O's gateway (its forwarded count grows)."""
+ - the test waits until O (the other of dc2/dc3) is the route's alternate
+   with its gateway, then kills M's gateway (SIGKILL, no other gateway in
+   M): a connection right away fails within 3 s or succeeds, is counted by
+   dc1's gateway (forwarded or upstream_failed), and must have succeeded
+   through O's gateway (the alternate);
+ - dc1's route to dc4 moves to via O within 25 s, dc1's route to M becomes
+   no-gateway, and a new connection succeeds through O's gateway (its
+   forwarded count grows);
+ - O's gateway killed too (no path left): connections are refused within
+   3 s and counted, at once and once dc1's route to dc4 is gone."""
 import json
 import os
 import signal
 import time
 
 from mfcluster import check, log, run, wait_for
-from mfgateway import EchoServer, Gateway, TestCA, echo_roundtrip, sni
+from mfgateway import EchoServer, Gateway, TestCA, echo_roundtrip, probe_closed, sni
 
 NET = 52
 MOVE_BOUND = 25.0  # s: route moves away from M (registration closed or 15 s health expiry)
@@ -85,17 +89,23 @@ def scenario(ag, gws, ca):
     state = {}
 
     def via_mid():
+        # The route and its alternate through the other middle DC (loop-free:
+        # the other's distance to dc4 is below ours), each with its gateway.
         r = a1.route("dc4")
         if not (r and r["status"] == "via" and r["next_hop"] in ("dc2", "dc3")):
             return False
         m = r["next_hop"]
-        if gateway_addrs(r) != [gws[m].addr] or not caught_up(a1, g1):
+        o = "dc3" if m == "dc2" else "dc2"
+        alts = [(a["next_hop"], gateway_addrs(a)) for a in r.get("alternates") or []]
+        if gateway_addrs(r) != [gws[m].addr] or (o, [gws[o].addr]) not in alts:
+            return False
+        if not caught_up(a1, g1):
             return False
         state["r"] = r
         return True
 
-    t = wait_for(via_mid, 60, "dc1 -> dc4 via dc2 or dc3 with its gateway, gw1 caught up",
-                 interval=0.5)
+    t = wait_for(via_mid, 60, "dc1 -> dc4 via dc2 or dc3 with the other as alternate, each "
+                 "with its gateway, gw1 caught up", interval=0.5)
     r = state["r"]
     m = r["next_hop"]
     o = "dc3" if m == "dc2" else "dc2"
@@ -131,12 +141,13 @@ def scenario(ag, gws, ca):
     check(ok or dt < 3, "right after the kill: a connection either succeeds or fails within "
           "3 s; it took %.2fs (%d bytes back, %r)" % (dt, len(got), err))
     wait_for(lambda: counted() == c0 + 1, 5, "gw1 counts it (forwarded or upstream_failed)")
-    if ok:
-        check(go.outcomes()["forwarded"] == fo0 + 1,
-              "it succeeded, so through %s's gateway: %r" % (o, go.outcomes()))
-    log("ok: right after the kill (route then via %s): connection %s in %.2fs, gw1 outcomes %r"
-        % ((route_then or {}).get("next_hop"), "succeeded through %s" % o if ok else
-           "failed (%r)" % err, dt, g1.outcomes()))
+    # gw1's table listed O's gateway as the alternate: the failover must work.
+    check(ok, "right after the kill: connection through the alternate %s failed in %.2fs "
+          "(%r); gw1 outcomes %r" % (o, dt, err, g1.outcomes()))
+    check(go.outcomes()["forwarded"] == fo0 + 1,
+          "it succeeded, so through %s's gateway: %r" % (o, go.outcomes()))
+    log("ok: right after the kill (route then via %s): connection succeeded through the "
+        "alternate %s in %.2fs" % ((route_then or {}).get("next_hop"), o, dt))
 
     # The route moves to O; M is no-gateway.
     def moved():
@@ -160,6 +171,29 @@ def scenario(ag, gws, ca):
     wait_for(lambda: go.outcomes()["forwarded"] == fo0 + 1, 5, "%s's gateway counts it" % o)
     log("ok: new connection dc1 -> %s -> dc4 echoed; %s's gateway forwarded %d"
         % (o, o, go.outcomes()["forwarded"]))
+
+    # O's gateway too: no path to dc4 is left. New connections fail fast and
+    # are counted, right away (gw1 still dials O's dead gateway) and once the
+    # route has gone (no-gateway or unreachable).
+    go.kill(signal.SIGKILL)
+    t_kill = time.monotonic()
+    failed = lambda: sum(g1.outcomes()[k] for k in ("upstream_failed", "no_gateway", "no_route"))
+    b0 = failed()
+    dt = probe_closed(g1.addr, name=name, timeout=5)
+    wait_for(lambda: failed() == b0 + 1, 5, "gw1 counts the failure")
+    check(dt < 3, "right after the last kill: refused within 3 s (%.2fs)" % dt)
+    wait_for(lambda: (a1.route("dc4") or {}).get("status") in (None, "no-gateway", "unreachable"),
+             MOVE_BOUND, "dc1 -> dc4 gone", interval=0.2)
+    t_gone = time.monotonic() - t_kill
+    wait_for(lambda: caught_up(a1, g1), 10, "gw1 applied the new table", interval=0.2)
+    worst = max(probe_closed(g1.addr, name=name, timeout=5) for _ in range(3))
+    wait_for(lambda: failed() == b0 + 4, 5, "gw1 counts 3 more failures")
+    check(worst < 3, "no path: each refused within 3 s (worst %.2fs)" % worst)
+    o1 = g1.outcomes()
+    log("ok: both middle gateways dead: refused in %.2fs at once; dc1 -> dc4 %s after %.1fs; "
+        "then refused in at most %.2fs (upstream_failed %d, no_gateway %d, no_route %d)"
+        % (dt, (a1.route("dc4") or {}).get("status"), t_gone, worst, o1["upstream_failed"],
+           o1["no_gateway"], o1["no_route"]))
 
 
 run(main)
