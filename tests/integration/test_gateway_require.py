@@ -22,7 +22,7 @@ import os
 import signal
 import time
 
-from mfcluster import check, log, run, wait_for
+from mfcluster import Failure, check, log, run, wait_for
 from mfgateway import EchoServer, Gateway, TestCA, echo_roundtrip, probe_closed, sni
 
 NET = 52
@@ -58,10 +58,15 @@ def gateway_addrs(r):
     return sorted(g["addr"] for g in (r or {}).get("gateways") or [])
 
 
-def caught_up(agent, gw):
-    """The gateway applied its agent's current table version."""
-    v = agent.routes()["version"]
+def caught_up(agent, gw, version=None):
+    """The gateway applied `version` of its agent's table (default: the
+    current one)."""
+    v = agent.routes()["version"] if version is None else version
     return gw.info()["route_socket"]["table_version"] >= v
+
+
+def route_in(table, target):
+    return next((r for r in table["routes"] if r["target"] == target), None)
 
 
 def main(cluster_factory):
@@ -91,7 +96,8 @@ def scenario(ag, gws, ca):
     def via_mid():
         # The route and its alternate through the other middle DC (loop-free:
         # the other's distance to dc4 is below ours), each with its gateway.
-        r = a1.route("dc4")
+        table = a1.routes()
+        r = state["last"] = route_in(table, "dc4")
         if not (r and r["status"] == "via" and r["next_hop"] in ("dc2", "dc3")):
             return False
         m = r["next_hop"]
@@ -99,13 +105,18 @@ def scenario(ag, gws, ca):
         alts = [(a["next_hop"], gateway_addrs(a)) for a in r.get("alternates") or []]
         if gateway_addrs(r) != [gws[m].addr] or (o, [gws[o].addr]) not in alts:
             return False
-        if not caught_up(a1, g1):
+        # The version we looked at: the table moves on (distances) meanwhile.
+        if not caught_up(a1, g1, table["version"]):
             return False
         state["r"] = r
         return True
 
-    t = wait_for(via_mid, 60, "dc1 -> dc4 via dc2 or dc3 with the other as alternate, each "
-                 "with its gateway, gw1 caught up", interval=0.5)
+    try:
+        t = wait_for(via_mid, 60, "dc1 -> dc4 via dc2 or dc3 with the other as alternate, "
+                     "each with its gateway, gw1 caught up", interval=0.5)
+    except Failure as e:
+        raise Failure("%s; last route %r, gw1 %r" % (e, state.get("last"),
+                                                     g1.info()["route_socket"]))
     r = state["r"]
     m = r["next_hop"]
     o = "dc3" if m == "dc2" else "dc2"
@@ -164,7 +175,8 @@ def scenario(ag, gws, ca):
         % (o, t_move, m, t_nogw))
 
     # A new connection goes through O's gateway.
-    wait_for(lambda: caught_up(a1, g1), 10, "gw1 applied the new table", interval=0.2)
+    v = a1.routes()["version"]
+    wait_for(lambda: caught_up(a1, g1, v), 10, "gw1 applied the new table", interval=0.2)
     fo0 = go.outcomes()["forwarded"]
     got = echo_roundtrip(g1.addr, name, ca.ca, b"o" * 4000, timeout=10)
     check(got == b"o" * 4000, "echo through dc1 -> %s -> dc4: %d of 4000 bytes" % (o, len(got)))
@@ -185,7 +197,8 @@ def scenario(ag, gws, ca):
     wait_for(lambda: (a1.route("dc4") or {}).get("status") in (None, "no-gateway", "unreachable"),
              MOVE_BOUND, "dc1 -> dc4 gone", interval=0.2)
     t_gone = time.monotonic() - t_kill
-    wait_for(lambda: caught_up(a1, g1), 10, "gw1 applied the new table", interval=0.2)
+    v = a1.routes()["version"]
+    wait_for(lambda: caught_up(a1, g1, v), 10, "gw1 applied the new table", interval=0.2)
     worst = max(probe_closed(g1.addr, name=name, timeout=5) for _ in range(3))
     wait_for(lambda: failed() == b0 + 4, 5, "gw1 counts 3 more failures")
     check(worst < 3, "no path: each refused within 3 s (worst %.2fs)" % worst)
