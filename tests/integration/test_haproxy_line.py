@@ -25,33 +25,11 @@ import threading
 import time
 
 from mfcluster import check, log, run, wait_for
-from mfgateway import EchoServer, Gateway, TestCA, s_client_exchange, sni, tls_client
+from mfgateway import EchoServer, Gateway, TestCA, echo_roundtrip, s_client_exchange, sni
 from mfhaproxy import HAProxy, skip_without_haproxy
 
 NET = 42
 LINE = "meshfed-haproxy-canary-5e1d"
-
-
-def echo_chunks(gateway_addr, name, ca, payload, chunk=64 * 1024, timeout=60):
-    """Sends payload through the gateway to a TLS echo server a chunk at a
-    time, reading each chunk back before the next: one thread per SSL
-    socket (OpenSSL's SSL objects are not safe to read and write from two
-    threads at once). Returns what came back."""
-    s = tls_client(gateway_addr, name, ca, timeout=timeout)
-    got = bytearray()
-    try:
-        for off in range(0, len(payload), chunk):
-            part = payload[off:off + chunk]
-            s.sendall(part)
-            want = len(got) + len(part)
-            while len(got) < want:
-                d = s.recv(want - len(got))
-                if not d:
-                    return bytes(got)
-                got += d
-    finally:
-        s.close()
-    return bytes(got)
 
 
 def main(cluster_factory):
@@ -131,7 +109,7 @@ def scenario(c, ag, routes, gw_addrs, hp, sync, g1, g3, ca, echo, rsock):
     def one(i):
         payload = os.urandom(size)
         try:
-            got = echo_chunks(g1.addr, sni("echo", "dc3"), ca.ca, payload, timeout=120)
+            got = echo_roundtrip(g1.addr, sni("echo", "dc3"), ca.ca, payload, timeout=120)
             results[i] = (hashlib.sha256(payload).digest() == hashlib.sha256(got).digest(),
                           len(got))
         except Exception as e:  # noqa: BLE001 - reported below
@@ -172,7 +150,7 @@ def scenario(c, ag, routes, gw_addrs, hp, sync, g1, g3, ca, echo, rsock):
     t0 = time.monotonic()
     for i in range(10):
         payload = os.urandom(4096)
-        got = echo_chunks(g1.addr, sni("echo", "dc3"), ca.ca, payload, timeout=20)
+        got = echo_roundtrip(g1.addr, sni("echo", "dc3"), ca.ca, payload, timeout=20)
         check(got == payload, "connection %d after gw3 died came back intact" % i)
     dt = time.monotonic() - t0
     check(g3b.outcomes()["local"] - b0 == 10, "all 10 through gw3b: %r" % g3b.outcomes())
