@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,34 +37,41 @@ static int wait_fd(int fd, short events, long long deadline)
 	}
 }
 
-int mf_ctl_connect(const char *path, const char *flag, char *err, size_t errcap)
+int mf_unix_connect(const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errcap, "socket path is longer than %zu bytes: %s",
-			 sizeof(sa.sun_path) - 1, path);
-		return -1;
-	}
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return MF_ETOOBIG;
 	memcpy(sa.sun_path, path, strlen(path));
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errcap, "socket: %s", strerror(errno));
-		return -1;
-	}
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (fd < 0)
+		return -errno;
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	if ((timeout_ms > 0 && (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)) ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = errno;
 		close(fd);
-		if (e == ENOENT)
-			snprintf(err, errcap,
-				 "no agent at %s: no such socket (is `meshfed agent` running? see -%s)",
-				 path, flag);
-		else
-			snprintf(err, errcap, "no agent at %s: %s", path, strerror(e));
-		return -1;
+		return -e;
 	}
 	return fd;
+}
+
+int mf_ctl_connect(const char *path, const char *flag, char *err, size_t errcap)
+{
+	int fd = mf_unix_connect(path, 0);
+	if (fd == MF_ETOOBIG)
+		snprintf(err, errcap, "socket path is longer than %zu bytes: %s",
+			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1, path);
+	else if (fd == -ENOENT)
+		snprintf(err, errcap,
+			 "no agent at %s: no such socket (is `meshfed agent` running? see -%s)", path,
+			 flag);
+	else if (fd < 0)
+		snprintf(err, errcap, "no agent at %s: %s", path, strerror(-fd));
+	return fd < 0 ? -1 : fd;
 }
 
 int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **resp, char *err,

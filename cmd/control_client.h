@@ -20,6 +20,12 @@
 int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **resp, char *err,
 		size_t errcap);
 
+/* A connected blocking AF_UNIX stream socket (close-on-exec) to `path`
+ * whose sends, receives and connect give up after timeout_ms without
+ * progress (0: no limit); MF_ETOOBIG for a path longer than sun_path, else
+ * -errno of what failed. Callers word their own errors. */
+int mf_unix_connect(const char *path, int timeout_ms);
+
 /* A connected blocking AF_UNIX stream socket (close-on-exec) to `path`, or
  * -1 with one line in err; `flag` names the flag that sets the path
  * ("control"), for the hint when there is no socket. */

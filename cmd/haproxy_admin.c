@@ -7,9 +7,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include "cmd/control_client.h"
 #include "cmd/haproxy_admin.h"
 #include "gossip/err.h"
 
@@ -18,33 +18,16 @@
  * waiting on a full backlog). */
 static int admin_connect(const char *path, int timeout_ms, char *err, size_t errcap)
 {
-	struct sockaddr_un sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	int fd = mf_unix_connect(path, timeout_ms);
+	if (fd == MF_ETOOBIG)
 		snprintf(err, errcap, "admin socket path is longer than %zu bytes: %s",
-			 sizeof(sa.sun_path) - 1, path);
-		return -1;
-	}
-	memcpy(sa.sun_path, path, strlen(path));
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errcap, "socket: %s", strerror(errno));
-		return -1;
-	}
-	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
-	    connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = errno;
-		close(fd);
+			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1, path);
+	else if (fd < 0)
 		snprintf(err, errcap, "no HAProxy admin socket at %s: %s", path,
-			 e == ENOENT ? "no such socket (is HAProxy running with `stats socket ... "
-				       "level admin`? see -admin)"
-				     : strerror(e == EAGAIN || e == EINPROGRESS ? ETIMEDOUT : e));
-		return -1;
-	}
-	return fd;
+			 fd == -ENOENT ? "no such socket (is HAProxy running with `stats socket ... "
+					 "level admin`? see -admin)"
+				       : strerror(fd == -EAGAIN || fd == -EINPROGRESS ? ETIMEDOUT : -fd));
+	return fd < 0 ? -1 : fd;
 }
 
 int mf_hap_admin_call(const char *path, const char *cmd, int timeout_ms, char **out, size_t *len,
