@@ -1,14 +1,13 @@
 /* cmd/agent_query.c — see cmd/agent_query.h. */
 #include "cmd/agent_query.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "cmd/agent_internal.h"
-#include "cmd/keyring_file.h"
+#include "cmd/agent_keys.h"
 #include "gossip/err.h"
 #include "gossip/name_hash.h"
 #include "gossip/serf.h"
@@ -247,119 +246,33 @@ static void respond(struct mf_agent_queries *q, const struct mf_serf_query *qu, 
 
 /* --- serf's internal key queries ---------------------------------------------------*/
 
-static const char *keyring_path(const struct mf_agent_pool *ap)
-{
-	const char *p = ap->area ? ap->area->keyring_file : ap->agent->cfg.keyring_file;
-	return p[0] ? p : NULL;
-}
-
-/* internal_query.go handleInstallKey / handleUseKey / handleRemoveKey /
- * handleListKeys: fills r (message in msg, keys in b64) as serf would. */
-static void key_query(struct mf_agent_queries *q, const char *op, struct mf_bytes payload,
-		      struct mf_serf_key_response *r, char *msg, size_t msgcap,
-		      char (*b64)[64])
-{
-	struct mf_agent_pool *ap = q->ap;
-	struct mf_log *log = &ap->agent->log;
-	bool list = strcmp(op, "list-keys") == 0;
-	memset(r, 0, sizeof(*r));
-	r->keys_nil = true;
-	msg[0] = '\0';
-	r->message = (struct mf_bytes){(const uint8_t *)msg, 0};
-	q->st.key_ops++;
-	struct mf_bytes key = {0};
-	if (!list && (payload.len < 1 || payload.p[0] != MF_SERF_MSG_KEY_REQUEST ||
-		      mf_serf_decode_key_request(payload.p + 1, payload.len - 1, &key) < 0)) {
-		mf_log_error(log, "pool %s: failed to decode key request", ap->name);
-		goto done;
-	}
-	if (ap->keyring.n == 0) {
-		snprintf(msg, msgcap, "%s", list ? "Keyring is empty (encryption not enabled)"
-						 : "No keyring to modify (encryption not enabled)");
-		mf_log_error(log, "pool %s: %s", ap->name, msg);
-		goto done;
-	}
-	mf_log_info(log, "pool %s: received %s query", ap->name, op);
-	if (list) {
-		r->keys_nil = false;
-		for (size_t i = 0; i < ap->keyring.n && i < MF_SERF_KEY_RESPONSE_MAX_KEYS; i++) {
-			mf_keyring_encode_b64(ap->keyring.keys[i], b64[i], 64);
-			r->keys[r->n_keys++] = (struct mf_bytes){(const uint8_t *)b64[i],
-								 strlen(b64[i])};
-		}
-		r->primary = r->keys[0];
-		r->result = true;
-		goto done;
-	}
-	int e;
-	if (key.len != 16 && key.len != 24 && key.len != 32) {
-		snprintf(msg, msgcap, "key size must be 16, 24 or 32 bytes"); /* memberlist */
-		goto done;
-	}
-	if (strcmp(op, "install-key") == 0) {
-		e = key.len != MF_KEY_LEN ? MF_EKEYSIZE : mf_keyring_add(&ap->keyring, key.p, key.len);
-		if (e == MF_EKEYSIZE)
-			snprintf(msg, msgcap, "meshfed supports only 32-byte keys (AES-256)");
-		else if (e == MF_ETOOBIG)
-			snprintf(msg, msgcap, "keyring is full (%d keys)", MF_KEYRING_MAX);
-	} else if (strcmp(op, "use-key") == 0) {
-		e = key.len != MF_KEY_LEN ? MF_ENOTFOUND : mf_keyring_use(&ap->keyring, key.p, key.len);
-		if (e == MF_ENOTFOUND)
-			snprintf(msg, msgcap, "Requested key is not in the keyring");
-	} else {
-		/* keyring.go RemoveKey: only the primary is refused; a key that is
-		 * not there is already removed */
-		e = key.len != MF_KEY_LEN ? 0 : mf_keyring_remove(&ap->keyring, key.p, key.len);
-		if (e == MF_ENOTFOUND)
-			e = 0;
-		if (e == MF_ESTATE)
-			snprintf(msg, msgcap, "Removing the primary key is not allowed");
-	}
-	if (e < 0) {
-		if (!msg[0])
-			snprintf(msg, msgcap, "%s", mf_strerror(e));
-		mf_log_error(log, "pool %s: %s failed: %s", ap->name, op, msg);
-		goto done;
-	}
-	const char *path = keyring_path(ap);
-	if (path && mf_keyring_file_write(path, &ap->keyring) < 0) {
-		snprintf(msg, msgcap, "failed to write keyring file: %s", strerror(errno));
-		mf_log_error(log, "pool %s: %s", ap->name, msg);
-		goto done;
-	}
-	r->result = true;
-done:
-	r->message.len = strlen(msg);
-	if (!r->result)
-		q->st.key_op_failures++;
-}
-
 static void internal_query(struct mf_agent_queries *q, const struct mf_serf_query *qu)
 {
-	static const char *ops[] = {"list-keys", "install-key", "use-key", "remove-key"};
 	size_t plen = strlen(MF_SERF_INTERNAL_PREFIX);
 	const char *name = (const char *)qu->name.p + plen;
 	size_t nlen = qu->name.len - plen;
+	char op[32];
 	if (nlen == 4 && memcmp(name, "ping", 4) == 0)
 		return; /* the ack was all it asked for */
-	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
-		if (nlen != strlen(ops[i]) || memcmp(name, ops[i], nlen) != 0)
-			continue;
-		struct mf_serf_key_response r;
-		char msg[256], b64[MF_KEYRING_MAX][64];
-		key_query(q, ops[i], qu->payload, &r, msg, sizeof(msg), b64);
-		msgpack_sbuffer kb;
-		msgpack_sbuffer_init(&kb);
-		if (mf_serf_encode_key_response(&kb, &r) == 0)
-			respond(q, qu, 0, (const uint8_t *)kb.data, kb.size);
-		sodium_memzero(b64, sizeof(b64));
-		if (kb.data)
-			sodium_memzero(kb.data, kb.size);
-		msgpack_sbuffer_destroy(&kb);
+	snprintf(op, sizeof(op), "%.*s", (int)(nlen < sizeof(op) ? nlen : 0), name);
+	if (!mf_agent_keys_is_op(op)) {
+		mf_log_warn(&q->ap->agent->log, "pool %s: unhandled internal query '%.*s'",
+			    q->ap->name, (int)nlen, name);
 		return;
 	}
-	mf_log_warn(&q->ap->agent->log, "pool %s: unhandled internal query '%.*s'", q->ap->name,
-		    (int)nlen, name);
+	msgpack_sbuffer kb;
+	msgpack_sbuffer_init(&kb);
+	q->st.key_ops++;
+	int r = mf_agent_keys_answer(q->ap, op, qu->payload, &kb);
+	if (r < 0)
+		mf_log_error(&q->ap->agent->log, "pool %s: %s: %s", q->ap->name, op, mf_strerror(r));
+	else
+		respond(q, qu, 0, (const uint8_t *)kb.data, kb.size);
+	if (r != 1)
+		q->st.key_op_failures++;
+	if (kb.data)
+		sodium_memzero(kb.data, kb.size);
+	msgpack_sbuffer_destroy(&kb);
 }
 
 /* Our tags, for tag filters. */
@@ -475,50 +388,6 @@ void mf_agent_query_on_msg(struct mf_agent_pool *ap, const uint8_t *msg, size_t 
 
 /* --- queries we start ---------------------------------------------------------------*/
 
-static json_t *keys_result(struct pending *p)
-{
-	json_t *messages = json_object(), *keys = json_object(), *primaries = json_object();
-	size_t n_err = 0;
-	for (size_t i = 0; i < p->col.n_responses; i++) {
-		const struct mf_serf_query_reply *rep = &p->col.responses[i];
-		struct mf_serf_key_response kr;
-		char buf[300];
-		if (rep->len < 1 || rep->payload[0] != MF_SERF_MSG_KEY_RESPONSE) {
-			json_object_set_new(messages, rep->from,
-					    json_string("Invalid key query response type"));
-			n_err++;
-			continue;
-		}
-		if (mf_serf_decode_key_response(rep->payload + 1, rep->len - 1, &kr) < 0) {
-			json_object_set_new(messages, rep->from,
-					    json_string("Failed to decode key query response"));
-			n_err++;
-			continue;
-		}
-		snprintf(buf, sizeof(buf), "%.*s", (int)kr.message.len,
-			 kr.message.p ? (const char *)kr.message.p : "");
-		if (!kr.result)
-			n_err++;
-		if (!kr.result || buf[0])
-			json_object_set_new(messages, rep->from, json_string(buf));
-		for (size_t k = 0; k < kr.n_keys; k++) {
-			snprintf(buf, sizeof(buf), "%.*s", (int)kr.keys[k].len,
-				 (const char *)kr.keys[k].p);
-			json_int_t c = json_integer_value(json_object_get(keys, buf));
-			json_object_set_new(keys, buf, json_integer(c + 1));
-		}
-		/* keymanager.go counts PrimaryKeys[""] too for failed nodes */
-		snprintf(buf, sizeof(buf), "%.*s", (int)kr.primary.len,
-			 kr.primary.p ? (const char *)kr.primary.p : "");
-		json_int_t c = json_integer_value(json_object_get(primaries, buf));
-		json_object_set_new(primaries, buf, json_integer(c + 1));
-	}
-	return json_pack("{s:b,s:s,s:I,s:I,s:I,s:o,s:o,s:o}", "ok", 1, "op", p->op, "num_nodes",
-			 (json_int_t)p->num_nodes, "num_resp", (json_int_t)p->col.n_responses,
-			 "num_err", (json_int_t)n_err, "messages", messages, "keys", keys,
-			 "primary_keys", primaries);
-}
-
 static json_t *query_result(struct pending *p)
 {
 	json_t *acks = json_array(), *resps = json_array();
@@ -556,7 +425,9 @@ static void finish(struct pending *p)
 	if (p->done)
 		return;
 	p->done = true;
-	json_t *res = p->keys ? keys_result(p) : query_result(p);
+	json_t *res = p->keys ? mf_agent_keys_result(p->op, p->num_nodes, p->col.responses,
+						    p->col.n_responses)
+			      : query_result(p);
 	if (!res)
 		res = mf_control_error("out of memory");
 	if (p->owner->ap->agent->ctl)
@@ -647,66 +518,56 @@ static json_t *start_query(struct mf_agent_pool *ap, uint64_t client_id, bool ke
 
 static json_t *keys_request(struct mf_agent *a, uint64_t client_id, const json_t *req)
 {
-	static const char *ops[][2] = {{"list", "list-keys"},
-				       {"install", "install-key"},
-				       {"use", "use-key"},
-				       {"remove", "remove-key"}};
-	const char *op = json_string_value(json_object_get(req, "op"));
-	const char *qop = NULL;
-	for (size_t i = 0; op && i < 4; i++)
-		if (strcmp(op, ops[i][0]) == 0)
-			qop = ops[i][1];
-	if (!qop)
-		return mf_control_error("\"op\" must be list, install, use or remove");
 	const char *pool = json_string_value(json_object_get(req, "pool"));
 	struct mf_agent_pool *ap = mf_agent_find_pool(a, pool);
 	if (!ap)
 		return mf_control_error("no pool named %s", pool);
-	uint8_t key[MF_KEY_LEN + 3];
-	size_t klen = 0;
-	if (strcmp(op, "list") != 0) {
-		const char *b64 = json_string_value(json_object_get(req, "key"));
-		if (!b64 || sodium_base642bin(key, sizeof(key), b64, strlen(b64), NULL, &klen, NULL,
-					      sodium_base64_VARIANT_ORIGINAL) != 0) {
-			sodium_memzero(key, sizeof(key));
-			return mf_control_error("illegal base64 data in the key");
-		}
-	}
 	json_int_t rf = json_integer_value(json_object_get(req, "relay_factor"));
 	if (rf < 0 || rf > 5)
 		return mf_control_error("\"relay_factor\" must be 0 to 5");
+	const char *qop = NULL;
 	msgpack_sbuffer pl;
 	msgpack_sbuffer_init(&pl);
-	/* keymanager.go handleKeyRequest: list sends an empty Key */
-	int r = mf_serf_encode_key_request(&pl, klen ? key : (const uint8_t *)"", klen);
-	sodium_memzero(key, sizeof(key));
-	if (r < 0) {
-		msgpack_sbuffer_destroy(&pl);
-		return mf_control_error("out of memory");
-	}
-	char name[32];
-	snprintf(name, sizeof(name), "%s%s", MF_SERF_INTERNAL_PREFIX, qop);
-	json_t *res = start_query(ap, client_id, true, qop,
+	json_t *res = mf_agent_keys_request(req, &pl, &qop);
+	if (!res) {
+		char name[32];
+		snprintf(name, sizeof(name), "%s%s", MF_SERF_INTERNAL_PREFIX, qop);
+		res = start_query(ap, client_id, true, qop,
 				  (struct mf_bytes){(const uint8_t *)name, strlen(name)},
 				  (struct mf_bytes){(const uint8_t *)pl.data, pl.size}, NULL, 0, 0,
 				  (uint8_t)rf, 0);
-	sodium_memzero(pl.data, pl.size);
+	}
+	if (pl.data)
+		sodium_memzero(pl.data, pl.size);
 	msgpack_sbuffer_destroy(&pl);
 	return res;
 }
 
+/* The "name", "payload" and "pool" of a query or event request: NULL, or
+ * the error to answer. */
+static json_t *named_request(struct mf_agent *a, const json_t *req, const char **name,
+			     struct mf_bytes *payload, struct mf_agent_pool **ap)
+{
+	const json_t *pj = json_object_get(req, "payload");
+	const char *pool = json_string_value(json_object_get(req, "pool"));
+	*name = json_string_value(json_object_get(req, "name"));
+	*payload = (struct mf_bytes){(const uint8_t *)(pj ? json_string_value(pj) : ""),
+				     pj ? json_string_length(pj) : 0};
+	if (!*name || !**name || !payload->p)
+		return mf_control_error("\"name\" (non-empty) and \"payload\" must be strings");
+	if (!(*ap = mf_agent_find_pool(a, pool)))
+		return mf_control_error("no pool named %s", pool);
+	return NULL;
+}
+
 static json_t *user_query_request(struct mf_agent *a, uint64_t client_id, const json_t *req)
 {
-	const char *name = json_string_value(json_object_get(req, "name"));
-	const json_t *pj = json_object_get(req, "payload");
-	const char *payload = pj ? json_string_value(pj) : "";
-	if (!name || !*name || !payload)
-		return mf_control_error("\"name\" (non-empty) and \"payload\" must be strings");
-	size_t plen = pj ? json_string_length(pj) : 0;
-	const char *pool = json_string_value(json_object_get(req, "pool"));
-	struct mf_agent_pool *ap = mf_agent_find_pool(a, pool);
-	if (!ap)
-		return mf_control_error("no pool named %s", pool);
+	const char *name;
+	struct mf_bytes payload;
+	struct mf_agent_pool *ap;
+	json_t *err = named_request(a, req, &name, &payload, &ap);
+	if (err)
+		return err;
 	json_int_t timeout_ms = json_integer_value(json_object_get(req, "timeout_ms"));
 	json_int_t rf = json_integer_value(json_object_get(req, "relay_factor"));
 	if (timeout_ms < 0 || timeout_ms > 3600 * 1000 || rf < 0 || rf > 5)
@@ -746,7 +607,7 @@ static json_t *user_query_request(struct mf_agent *a, uint64_t client_id, const 
 		filters[i] = (struct mf_bytes){(const uint8_t *)fb[i].data, fb[i].size};
 	res = start_query(ap, client_id, false, "query",
 			  (struct mf_bytes){(const uint8_t *)name, strlen(name)},
-			  (struct mf_bytes){(const uint8_t *)payload, plen}, filters, nf, flags,
+			  payload, filters, nf, flags,
 			  (uint8_t)rf, (mf_time_t)timeout_ms * 1000000);
 out:
 	for (size_t i = 0; i < nf; i++)
@@ -756,24 +617,22 @@ out:
 
 static json_t *event_request(struct mf_agent *a, const json_t *req)
 {
-	const char *name = json_string_value(json_object_get(req, "name"));
-	const json_t *pj = json_object_get(req, "payload");
-	const char *payload = pj ? json_string_value(pj) : "";
-	if (!name || !*name || !payload)
-		return mf_control_error("\"name\" (non-empty) and \"payload\" must be strings");
-	size_t plen = pj ? json_string_length(pj) : 0;
-	if (strlen(name) + plen > MF_SERF_USER_EVENT_SIZE_LIMIT)
+	const char *name;
+	struct mf_bytes payload;
+	struct mf_agent_pool *ap;
+	json_t *err = named_request(a, req, &name, &payload, &ap);
+	if (err)
+		return err;
+	if (strlen(name) + payload.len > MF_SERF_USER_EVENT_SIZE_LIMIT)
 		return mf_control_error("user event exceeds limit of %d bytes before encoding",
 					MF_SERF_USER_EVENT_SIZE_LIMIT);
-	const char *pool = json_string_value(json_object_get(req, "pool"));
-	struct mf_agent_pool *ap = mf_agent_find_pool(a, pool);
-	if (!ap || !ap->tr || !ap->queries)
-		return mf_control_error("no pool named %s", pool);
+	if (!ap->tr || !ap->queries)
+		return mf_control_error("pool %s is not running", ap->name);
 	/* serf.go UserEvent: LTime = eventClock.Time(), then Increment */
 	struct mf_serf_user_event ev = {
 		.ltime = ap->glue.event_clock,
 		.name = {(const uint8_t *)name, strlen(name)},
-		.payload = {(const uint8_t *)payload, plen},
+		.payload = payload,
 		.cc = !json_is_false(json_object_get(req, "coalesce")),
 	};
 	msgpack_sbuffer raw;

@@ -130,7 +130,11 @@ def main(cluster_factory):
         name = "s%d" % (j + 1)
         path = os.path.join(c.dir, name + "-keyring.json")
         write_keyring(path, [k1])
-        s = c.serf(name, N_MESHFED + j, join=[seed], extra=["-keyring-file", path])
+        # s1 answers query `whoami`; s2 appends user events `deploy` to a file
+        handler = ("query:whoami=echo serf-$SERF_SELF_NAME" if j == 0 else
+                   "user:deploy=cat >> %s" % os.path.join(c.dir, "deploy.out"))
+        s = c.serf(name, N_MESHFED + j, join=[seed],
+                   extra=["-keyring-file", path, "-event-handler", handler])
         s.keyring = path
         serfs.append(s.start())
     everyone = agents + serfs
@@ -176,6 +180,35 @@ def main(cluster_factory):
     check(all_alive(agents, serfs, n), "every member still alive everywhere")
     no_suspicion(agents, serfs)
     log("ok: across both cycles no member was suspect or failed (12 meshfed and 2 serf logs)")
+
+    # --- user queries and events, both ways ----------------------------------
+    r = agents[1].ctl("query", "-timeout", "3s", "whoami", timeout=30)
+    check("Query 'whoami' dispatched" in r.stdout and "Total Acks: %d" % n in r.stdout,
+          "every member acks meshfed's query: %r" % r.stdout)
+    check("Response from 's1': serf-s1" in r.stdout and "Total Responses: 1" in r.stdout,
+          "serf's handler answers meshfed's query: %r" % r.stdout)
+    r = agents[1].ctl("query", "-timeout", "2s", "-node", "m03", "-node", "s2", "whoami",
+                      timeout=30)
+    check("Total Acks: 2" in r.stdout and "Ack from 'm03'" in r.stdout,
+          "a node filter limits the acks: %r" % r.stdout)
+    log("ok: meshfed query: %d acks, serf's handler responds; node filter honoured" % n)
+    r = subprocess.run(["serf", "query", "-timeout", "3s", "-rpc-addr", serfs[1].rpc, "whoami"],
+                       capture_output=True, text=True, timeout=30)
+    check("Total Acks: %d" % n in r.stdout, "every member acks serf's query: %r" % r.stdout)
+    log("ok: serf query acked by all %d members" % n)
+    agents[2].ctl("event", "deploy", "v7")
+    out = os.path.join(c.dir, "deploy.out")
+    wait_for(lambda: os.path.exists(out) and "v7" in open(out).read(), 20,
+             "serf's handler to get meshfed's event")
+    r = subprocess.run(["serf", "event", "-rpc-addr", serfs[1].rpc, "deploy", "v8"],
+                       capture_output=True, text=True, timeout=30)
+    check(r.returncode == 0, "serf event: %s" % r.stderr)
+
+    def saw(a, what):
+        with open(a.logpath, errors="replace") as f:
+            return sum(1 for l in f if "user event deploy" in l) >= what
+    wait_for(lambda: all(saw(a, 2) for a in agents), 20, "every meshfed agent to log both events")
+    log("ok: meshfed event reaches serf's handler; serf's and ours reach every meshfed agent")
 
     # --- restart from the keyring file ---------------------------------------
     m = agents[5]
