@@ -56,6 +56,20 @@ int mf_keyring_file_read(const char *path, struct mf_keyring *kr, char *err, siz
 	return r;
 }
 
+int mf_keyring_file_reload(const char *path, struct mf_keyring *kr, char *err, size_t errcap)
+{
+	struct mf_keyring tmp;
+	mf_keyring_init(&tmp);
+	int r = mf_keyring_file_read(path, &tmp, err, errcap);
+	if (r == 0) {
+		mf_keyring_wipe(kr);
+		memcpy(kr->keys, tmp.keys, sizeof(kr->keys));
+		kr->n = tmp.n;
+	}
+	mf_keyring_wipe(&tmp);
+	return r;
+}
+
 static int write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {

@@ -28,6 +28,11 @@
  * or not 32 bytes, more than MF_KEYRING_MAX keys. */
 int mf_keyring_file_read(const char *path, struct mf_keyring *kr, char *err, size_t errcap);
 
+/* For a running pool (SIGHUP): reads path into a scratch keyring and, only
+ * when that succeeds, replaces kr's keys with it (flags kept); on error kr
+ * is untouched, so a bad file never turns a pool plaintext. */
+int mf_keyring_file_reload(const char *path, struct mf_keyring *kr, char *err, size_t errcap);
+
 /* Writes kr's keys to path (primary first), atomically, mode 0600.
  * MF_EIO on any file error (errno is left set), MF_EINVAL for an empty
  * keyring (serf would write [], which it then refuses to start with). */

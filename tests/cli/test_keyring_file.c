@@ -137,6 +137,27 @@ static void test_read_keeps_the_verify_flags(void)
 	CU_ASSERT_TRUE(kr.accept_plain);
 }
 
+static void test_reload_keeps_the_old_keys_when_the_file_is_bad(void)
+{
+	struct mf_keyring kr;
+	uint8_t k[MF_KEY_LEN];
+	mf_keyring_init(&kr);
+	CU_ASSERT_EQUAL(mf_keyring_decode_b64(K1, k), 0);
+	CU_ASSERT_EQUAL(mf_keyring_add(&kr, k, MF_KEY_LEN), 0);
+	kr.send_plain = true;
+	put("[\"not base64!\"]");
+	CU_ASSERT_EQUAL(mf_keyring_file_reload(path, &kr, err, sizeof(err)), MF_EINVAL);
+	CU_ASSERT_EQUAL(kr.n, 1);
+	CU_ASSERT_EQUAL(memcmp(kr.keys[0], k, MF_KEY_LEN), 0);
+	char text[256];
+	snprintf(text, sizeof(text), "[\"%s\", \"%s\"]", K2, K1);
+	put(text);
+	CU_ASSERT_EQUAL(mf_keyring_file_reload(path, &kr, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(kr.n, 2);
+	CU_ASSERT_NOT_EQUAL(memcmp(kr.keys[0], k, MF_KEY_LEN), 0); /* K2 is primary now */
+	CU_ASSERT_TRUE(kr.send_plain);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/mf-keyring-XXXXXX");
@@ -158,6 +179,7 @@ int main(void)
 		T(test_bad_key_error_names_position_not_key),
 		T(test_empty_array_and_missing_file_are_errors),
 		T(test_read_keeps_the_verify_flags),
+		T(test_reload_keeps_the_old_keys_when_the_file_is_bad),
 #undef T
 	};
 	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
