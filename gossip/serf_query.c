@@ -124,7 +124,8 @@ int mf_serf_decode_query(const uint8_t *body, size_t len, struct mf_serf_query *
 	}
 	if (rc == 0 && (q->addr.len != 4 && q->addr.len != 16))
 		rc = MF_EMALFORMED; /* nowhere to answer */
-	if (rc == 0 && (q->source_node.len > MF_NAME_MAX || q->name.len == 0))
+	if (rc == 0 && (q->source_node.len > MF_NAME_MAX || q->name.len == 0 ||
+			(q->source_node.len && memchr(q->source_node.p, '\0', q->source_node.len))))
 		rc = MF_EMALFORMED;
 	mf_mp_done(&mp);
 	if (rc)
@@ -173,8 +174,9 @@ int mf_serf_decode_query_response(const uint8_t *body, size_t len,
 		rc = get_bytes(mp.root, "From", &r->from);
 	if (rc == 0)
 		rc = get_bytes(mp.root, "Payload", &r->payload);
-	if (rc == 0 && (r->from.len == 0 || r->from.len > MF_NAME_MAX))
-		rc = MF_EMALFORMED;
+	if (rc == 0 && (r->from.len == 0 || r->from.len > MF_NAME_MAX ||
+			memchr(r->from.p, '\0', r->from.len)))
+		rc = MF_EMALFORMED; /* a node name: C strings downstream */
 	mf_mp_done(&mp);
 	if (rc)
 		memset(r, 0, sizeof(*r));

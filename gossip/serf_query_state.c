@@ -151,7 +151,8 @@ static bool has_from(const struct mf_serf_query_reply *r, size_t n, struct mf_by
 int mf_serf_query_collect(struct mf_serf_query_collector *c, mf_time_t now,
 			  const struct mf_serf_query_response *r)
 {
-	if (r->ltime != c->ltime || r->id != c->id) {
+	if (r->ltime != c->ltime || r->id != c->id || r->from.len == 0 ||
+	    memchr(r->from.p, '\0', r->from.len)) {
 		c->mismatched++;
 		return 0;
 	}

@@ -79,7 +79,7 @@ void mf_serf_query_collector_init(struct mf_serf_query_collector *c, uint64_t lt
 				  mf_time_t deadline);
 void mf_serf_query_collector_free(struct mf_serf_query_collector *c);
 /* serf handleQueryResponse: 1 when recorded, 0 when ignored (another
- * query, a duplicate, after the deadline, over MF_SERF_QUERY_MAX_REPLIES),
+ * query or a From that is no node name, a duplicate, after the deadline, over MF_SERF_QUERY_MAX_REPLIES),
  * MF_ENOMEM. */
 int mf_serf_query_collect(struct mf_serf_query_collector *c, mf_time_t now,
 			  const struct mf_serf_query_response *r);

@@ -246,6 +246,24 @@ static void test_truncated_messages_are_refused_not_read(void)
 	free(raw);
 }
 
+static void test_node_names_with_a_nul_are_refused(void)
+{
+	/* "a\0b" would print as "a" and slip past the per-node de-duplication */
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	struct mf_serf_query_response r = {.ltime = 1, .id = 1,
+					   .from = {(const uint8_t *)"a\0b", 3}};
+	CU_ASSERT_EQUAL(mf_serf_encode_query_response(&sb, &r), 0);
+	struct mf_serf_query_response back;
+	CU_ASSERT_EQUAL(mf_serf_decode_query_response((const uint8_t *)sb.data + 1, sb.size - 1,
+						      &back), MF_EMALFORMED);
+	struct mf_serf_query_collector c;
+	mf_serf_query_collector_init(&c, 1, 1, 100);
+	CU_ASSERT_EQUAL(mf_serf_query_collect(&c, 1, &r), 0);
+	mf_serf_query_collector_free(&c);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 static void test_buffer_admits_each_query_once(void)
 {
 	struct mf_serf_query_buffer *b = malloc(sizeof(*b));
@@ -308,6 +326,7 @@ int main(void)
 		{"relay round trips with the inner message", test_relay_round_trips_with_the_inner_message},
 		{"user event round trips", test_user_event_round_trips},
 		{"truncated messages are refused, not read", test_truncated_messages_are_refused_not_read},
+		{"node names with a NUL are refused", test_node_names_with_a_nul_are_refused},
 		{"buffer admits each query once", test_buffer_admits_each_query_once},
 		{"collector takes one answer per node before the deadline", test_collector_takes_one_answer_per_node_before_the_deadline},
 		{"default timeout is serf's formula", test_default_timeout_is_serfs_formula},

@@ -152,7 +152,8 @@ def main(cluster_factory):
     expect_keys(c, everyone, agents, serfs, [k1, k2], k1, "meshfed keys -install K2")
     r = agents[3].ctl("keys", "-install", k2, timeout=60)
     log("ok: installing K2 again succeeds (idempotent)")
-    r = agents[7].ctl("keys", "-use", k2, timeout=60)
+    # answers relayed through 2 other members too (query.go relayResponse)
+    r = agents[7].ctl("keys", "-use", k2, "-relay-factor", "2", timeout=60)
     check("Successfully changed primary key!" in r.stdout, "use output: %r" % r.stdout)
     expect_keys(c, everyone, agents, serfs, [k1, k2], k2, "meshfed keys -use K2")
     r = agents[7].ctl("keys", "-remove", k2, check_rc=False, timeout=60)
@@ -192,10 +193,14 @@ def main(cluster_factory):
     check("Total Acks: 2" in r.stdout and "Ack from 'm03'" in r.stdout,
           "a node filter limits the acks: %r" % r.stdout)
     log("ok: meshfed query: %d acks, serf's handler responds; node filter honoured" % n)
-    r = subprocess.run(["serf", "query", "-timeout", "3s", "-rpc-addr", serfs[1].rpc, "whoami"],
+    r = subprocess.run(["serf", "query", "-timeout", "3s", "-relay-factor", "2",
+                        "-rpc-addr", serfs[1].rpc, "whoami"],
                        capture_output=True, text=True, timeout=30)
     check("Total Acks: %d" % n in r.stdout, "every member acks serf's query: %r" % r.stdout)
-    log("ok: serf query acked by all %d members" % n)
+    relayed = sum(a.info()["pools"][0]["queries"]["relays_forwarded"] for a in agents)
+    check(relayed > 0, "meshfed agents forwarded relayed answers")
+    log("ok: serf query (relay factor 2) acked by all %d members; %d relays forwarded by "
+        "meshfed agents" % (n, relayed))
     agents[2].ctl("event", "deploy", "v7")
     out = os.path.join(c.dir, "deploy.out")
     wait_for(lambda: os.path.exists(out) and "v7" in open(out).read(), 20,
