@@ -233,6 +233,20 @@ def main(cluster_factory):
     no_suspicion(agents, serfs)
     log("ok: still no member suspect or failed")
 
+    # --- a member that does not answer makes the command fail ----------------
+    # (last: the stopped member will be suspected)
+    mute = agents[9]
+    mute.proc.send_signal(signal.SIGSTOP)
+    try:
+        r = agents[0].ctl("keys", "-install", k1, check_rc=False, timeout=60)
+    finally:
+        mute.proc.send_signal(signal.SIGCONT)
+    check(r.returncode == 1 and
+          "Error installing key: %d/%d nodes reported success" % (n - 1, n) in r.stderr,
+          "a silent member fails the command: rc %d, %r" % (r.returncode, r.stderr))
+    log("ok: with %s stopped, keys -install exits 1: %d/%d nodes reported success" % (
+        mute.name, n - 1, n))
+
 
 if __name__ == "__main__":
     run(main)
