@@ -132,8 +132,11 @@ json_t *mf_agent_keys_request(const json_t *req, msgpack_sbuffer *out, const cha
 	size_t klen = 0;
 	if (strcmp(op, "list") != 0) {
 		const char *b64 = json_string_value(json_object_get(req, "key"));
-		if (!b64 || sodium_base642bin(key, sizeof(key), b64, strlen(b64), NULL, &klen, NULL,
-					      sodium_base64_VARIANT_ORIGINAL) != 0) {
+		int bad = !b64 || sodium_base642bin(key, sizeof(key), b64, strlen(b64), NULL, &klen,
+						    NULL, sodium_base64_VARIANT_ORIGINAL) != 0;
+		if (b64) /* the request's copy: wiped in place before jansson frees it */
+			sodium_memzero((char *)b64, strlen(b64));
+		if (bad) {
 			sodium_memzero(key, sizeof(key));
 			return mf_control_error("illegal base64 data in the key");
 		}
