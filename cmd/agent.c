@@ -64,10 +64,13 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 	if (a->handles_open) {
 		uv_close((uv_handle_t *)&a->sigint, NULL);
 		uv_close((uv_handle_t *)&a->sigterm, NULL);
+		uv_close((uv_handle_t *)&a->sighup, NULL);
 		uv_close((uv_handle_t *)&a->retry_timer, NULL);
 		uv_close((uv_handle_t *)&a->leave_timer, NULL);
 		a->handles_open = false;
 	}
+	a->n_monitors = 0;
+	a->log.sink = NULL;
 	if (a->ctl) {
 		mf_control_close(a->ctl, NULL, NULL);
 		a->ctl = NULL;
@@ -333,6 +336,14 @@ static void on_signal(uv_signal_t *s, int signum)
 	}
 }
 
+static void on_sighup(uv_signal_t *s, int signum)
+{
+	struct mf_agent *a = s->data;
+	(void)signum;
+	mf_log_info(&a->log, "caught SIGHUP: reloading the configuration");
+	json_decref(mf_agent_reload(a));
+}
+
 /* --- start ------------------------------------------------------------------*/
 
 /* Every route socket subscriber is a descriptor, and 1,000 of them must
@@ -404,12 +415,15 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 
 	uv_signal_init(&a->loop, &a->sigint);
 	uv_signal_init(&a->loop, &a->sigterm);
+	uv_signal_init(&a->loop, &a->sighup);
 	uv_timer_init(&a->loop, &a->retry_timer);
 	uv_timer_init(&a->loop, &a->leave_timer);
-	a->sigint.data = a->sigterm.data = a->retry_timer.data = a->leave_timer.data = a;
+	a->sigint.data = a->sigterm.data = a->sighup.data = a;
+	a->retry_timer.data = a->leave_timer.data = a;
 	a->handles_open = true;
 	uv_signal_start(&a->sigint, on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&a->sighup, on_sighup, SIGHUP);
 
 	static const char *profiles[] = {"wan", "lan", "local"};
 	for (size_t i = 0; i < a->n_pools; i++) {
@@ -434,7 +448,8 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	return 0;
 }
 
-int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
+int mf_agent_run(const struct mf_agent_config *cfg, int argc, char **argv, char *err,
+		 size_t errcap)
 {
 	struct mf_agent *a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -442,8 +457,11 @@ int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
 		return 1;
 	}
 	a->cfg = *cfg;
+	a->argc = argc;
+	a->argv = argv;
 	a->started = now_ns();
 	mf_log_init(&a->log, stderr, cfg->log_level);
+	a->log.json = cfg->log_json;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(a);
 	uv_loop_init(&a->loop);

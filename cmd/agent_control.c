@@ -295,8 +295,12 @@ json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req)
 			return mf_control_error("agent is shutting down");
 		return do_leave(a, client_id);
 	}
+	if (strcmp(cmd, "monitor") == 0)
+		return mf_agent_monitor_start(a, client_id, req);
 	if (a->state != MF_AGENT_RUNNING)
 		return mf_control_error("agent is leaving");
+	if (strcmp(cmd, "reload") == 0)
+		return mf_agent_reload(a);
 	if (strcmp(cmd, "join") == 0)
 		return do_join(a, client_id, req);
 	if (strcmp(cmd, "force-leave") == 0)

@@ -74,6 +74,17 @@ struct mf_agent_routing {
 	uint64_t published;     /* table version last handed to the route socket */
 };
 
+/* One `meshfed monitor` stream (cmd/agent_monitor.c). */
+#define MF_AGENT_MAX_MONITORS 16
+#define MF_MONITOR_MAX_PENDING ((size_t)256 * 1024) /* unread bytes before lines drop */
+struct mf_agent_monitor {
+	uint64_t client;
+	enum mf_log_level level;
+	bool json;
+	uint64_t dropped;  /* lines this monitor missed */
+	uint64_t missed;   /* dropped since its last line: reported when it reads again */
+};
+
 struct mf_agent {
 	uv_loop_t loop;
 	struct mf_agent_config cfg;
@@ -100,6 +111,15 @@ struct mf_agent {
 	mf_time_t retry_delay;
 	uint64_t *leave_clients;       /* control clients awaiting leave */
 	size_t n_leave_clients;
+	int argc;                      /* the agent's flags, re-read on reload */
+	char **argv;
+	uv_signal_t sighup;
+	uint64_t reloads, reload_errors;
+	struct mf_agent_monitor monitors[MF_AGENT_MAX_MONITORS];
+	size_t n_monitors;
+	uint64_t monitor_dropped;      /* log lines dropped for slow monitors */
+	struct mf_gateway *registered; /* route socket's healthy gateways (owned copy) */
+	size_t n_registered;
 };
 
 /* agent.c */
@@ -148,6 +168,27 @@ json_t *mf_agent_coords(struct mf_agent *a, const json_t *req);
 json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req);
 json_t *mf_agent_members_json(struct mf_agent_pool *ap);
 json_t *mf_agent_info_json(struct mf_agent *a);
+
+/* agent_monitor.c */
+/* The `monitor` request: answers the first line and streams log lines. */
+json_t *mf_agent_monitor_start(struct mf_agent *a, uint64_t client_id, const json_t *req);
+/* struct mf_log's sink while monitors stream. */
+void mf_agent_monitor_sink(void *ctx, enum mf_log_level level, const char *when, const char *msg);
+
+/* agent_reload.c */
+/* Re-reads the flags and config files and applies what can change in
+ * place (cmd/config_reload.h); SIGHUP and `meshfed reload`. Returns the
+ * answer: {"ok":true,"applied":[...],"restart_required":[...]} or an error
+ * (nothing changed then). */
+json_t *mf_agent_reload(struct mf_agent *a);
+/* Our serf tags (dc, role, user tags) encoded into meta (MF_META_MAX). */
+int mf_agent_build_meta(const struct mf_agent_config *c, uint8_t *meta, size_t *len, char *err,
+			size_t errcap);
+
+/* agent_routing.c (reload) */
+/* Re-applies routing policy and the configured gateways from a->cfg. */
+int mf_agent_routing_reload(struct mf_agent *a, bool policy, bool gateways, char *err,
+			    size_t errcap);
 
 /* agent_metrics.c */
 /* Prometheus text of every pool, routing and the route socket (cmd/metrics.h). */

@@ -8,7 +8,6 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "cmd/config.h"
 #include "cmd/config_file.h"
@@ -52,6 +51,8 @@ const struct mf_flag mf_agent_flags[] = {
 	{"metrics-addr", "IP:PORT", "serve Prometheus metrics on http://IP:PORT/metrics (default off; docs/metrics.md)"},
 	{"tag", "KEY=VALUE", "tag announced to peers (repeatable)"},
 	{"log-level", "LEVEL", "debug, info, warn or error (default info)"},
+	{"log-format", "text|json", "log lines as text or one JSON object each (default text)"},
+	{"snapshot", "PATH", "record members and clocks there; rejoin them after a restart (serf -snapshot)"},
 	{"retry-interval", "DURATION", "first -join retry delay, doubled up to 30s (default 1s)"},
 	{"retry-max", "N", "give up joining after N rounds (default 0: never)"},
 	{"leave-timeout", "DURATION", "graceful leave budget on SIGINT/SIGTERM (default 5s)"},
@@ -354,6 +355,15 @@ int mf_config_set(struct mf_agent_config *c, const char *key, const char *v, cha
 			return MF_EINVAL;
 		}
 		return 0;
+	} else if (strcmp(k, "log_format") == 0) {
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+			snprintf(err, errcap, "\"%s\" is not a log format (text or json)", v);
+			return MF_EINVAL;
+		}
+		c->log_json = v[0] == 'j';
+		return 0;
+	} else if (strcmp(k, "snapshot") == 0) {
+		return copy_str(c->snapshot, sizeof(c->snapshot), v, "path", err, errcap);
 	} else if (strcmp(k, "retry_interval") == 0 || strcmp(k, "leave_timeout") == 0) {
 		mf_time_t d;
 		if (mf_config_parse_duration(v, &d) < 0 || d <= 0) {
@@ -497,71 +507,6 @@ void mf_config_timing(const struct mf_agent_config *c, struct mf_pool_timing *t)
 		size_t sz = k->duration ? sizeof(mf_time_t) : sizeof(int);
 		memcpy(dst + k->offset, src + k->offset, sz);
 	}
-}
-
-int mf_config_read_keyring(const struct mf_agent_config *c, struct mf_keyring *kr, char *err,
-			   size_t errcap)
-{
-	mf_keyring_init(kr);
-	if (c->has_encrypt && c->keyring_file[0]) {
-		snprintf(err, errcap, "-encrypt and -keyring-file cannot be used together "
-				      "(as in serf: put the key in the keyring file)");
-		return MF_EINVAL;
-	}
-	if (c->has_encrypt)
-		return mf_keyring_add(kr, c->encrypt_key, MF_KEY_LEN);
-	if (!c->keyring_file[0])
-		return 0;
-	json_error_t je;
-	json_t *root = json_load_file(c->keyring_file, 0, &je);
-	if (!root) {
-		snprintf(err, errcap, "keyring file %s: %s", c->keyring_file, je.text);
-		return MF_EINVAL;
-	}
-	int r = 0;
-	if (!json_is_array(root) || json_array_size(root) == 0) {
-		snprintf(err, errcap, "keyring file %s: want a non-empty JSON array of base64 keys",
-			 c->keyring_file);
-		r = MF_EINVAL;
-	}
-	size_t i;
-	json_t *e;
-	json_array_foreach(root, i, e) {
-		if (r < 0)
-			break;
-		uint8_t key[MF_KEY_LEN];
-		int d = json_is_string(e) ? mf_keyring_decode_b64(json_string_value(e), key)
-					  : MF_EINVAL;
-		if (d < 0) {
-			snprintf(err, errcap, "keyring file %s: key %zu: %s", c->keyring_file, i + 1,
-				 d == MF_EKEYSIZE ? "must decode to 32 bytes (AES-256)"
-						  : "not a base64 string");
-			r = MF_EINVAL;
-		} else if (i >= MF_KEYRING_MAX) {
-			snprintf(err, errcap, "keyring file %s: more than %d keys", c->keyring_file,
-				 MF_KEYRING_MAX);
-			r = MF_EINVAL;
-		} else {
-			r = mf_keyring_add(kr, key, MF_KEY_LEN);
-		}
-		sodium_memzero(key, sizeof(key));
-	}
-	json_decref(root);
-	if (r < 0)
-		mf_keyring_wipe(kr);
-	return r;
-}
-
-int mf_config_pool_keyring(const struct mf_agent_config *c, const struct mf_area_config *area,
-			   struct mf_keyring *kr, char *err, size_t errcap)
-{
-	char kerr[300];
-	int r = area ? mf_config_read_area_keyring(area, kr, kerr, sizeof(kerr))
-		     : mf_config_read_keyring(c, kr, kerr, sizeof(kerr));
-	if (r < 0)
-		snprintf(err, errcap, "%s%s%s%s", area ? "area " : "", area ? area->name : "",
-			 area ? ": " : "", kerr);
-	return r;
 }
 
 int mf_config_check(const struct mf_agent_config *c, char *err, size_t errcap)

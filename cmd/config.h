@@ -112,6 +112,8 @@ struct mf_agent_config {
 	struct mf_config_tag tags[MF_CONFIG_MAX_TAGS]; /* user tags (not dc/role) */
 	size_t n_tags;
 	enum mf_log_level log_level;           /* default info */
+	bool log_json;                         /* -log-format json: one object a line */
+	char snapshot[MF_CONFIG_PATH_MAX];     /* -snapshot: "" none */
 	struct mf_pool_timing timing;          /* overrides, see timing_set */
 	uint32_t timing_set;                   /* bit i: mf_config_timing_keys[i] */
 	mf_time_t retry_interval;              /* first -join retry delay: 1 s */

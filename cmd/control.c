@@ -22,6 +22,7 @@ struct client {
 	bool closing;
 	bool close_after_write;
 	bool paused;           /* reading stopped: too many unread responses */
+	bool streaming;        /* its deferred request streams lines (monitor) */
 	int open_handles;
 	size_t pending_bytes;  /* written but not yet flushed to the peer */
 	size_t pending_writes;
@@ -127,6 +128,38 @@ static void on_written(uv_write_t *req, int status)
 	}
 }
 
+/* Queues len bytes of data (a newline added when nl); false when the
+ * client was dropped. touch: counts as activity for the idle timer. */
+static bool client_write(struct client *c, const char *data, size_t len, bool nl, bool touch)
+{
+	size_t total = len + (nl ? 1 : 0);
+	struct write_req *w = malloc(sizeof(*w) + total);
+	if (!w || c->pending_bytes + total > MF_CONTROL_MAX_PENDING) {
+		/* The client does not read its answers: drop it, not the agent. */
+		free(w);
+		client_close(c);
+		return false;
+	}
+	memcpy(w->data, data, len);
+	if (nl)
+		w->data[len] = '\n';
+	w->len = total;
+	w->c = c;
+	uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
+		free(w);
+		client_close(c);
+		return false;
+	}
+	c->pending_bytes += w->len;
+	c->pending_writes++;
+	if (touch) {
+		c->last_active = uv_now(c->srv->loop);
+		uv_timer_again(&c->idle);
+	}
+	return true;
+}
+
 static void client_send(struct client *c, json_t *resp)
 {
 	char *s = json_dumps(resp, JSON_COMPACT);
@@ -135,30 +168,12 @@ static void client_send(struct client *c, json_t *resp)
 		free(s);
 		return;
 	}
-	size_t len = s ? strlen(s) : 0;
-	struct write_req *w = s ? malloc(sizeof(*w) + len + 1) : NULL;
-	if (!w || c->pending_bytes + len + 1 > MF_CONTROL_MAX_PENDING) {
-		/* The client does not read its answers: drop it, not the agent. */
-		free(s);
-		free(w);
+	if (!s) {
 		client_close(c);
 		return;
 	}
-	memcpy(w->data, s, len);
-	w->data[len] = '\n';
-	w->len = len + 1;
-	w->c = c;
+	(void)client_write(c, s, strlen(s), true, true);
 	free(s);
-	uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
-	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
-		free(w);
-		client_close(c);
-		return;
-	}
-	c->pending_bytes += w->len;
-	c->pending_writes++;
-	c->last_active = uv_now(c->srv->loop);
-	uv_timer_again(&c->idle);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -201,7 +216,8 @@ static void process_lines(struct client *c)
 			client_send(c, resp);
 		} else {
 			c->busy = true;
-			uv_read_stop((uv_stream_t *)&c->pipe);
+			if (!c->streaming) /* a stream is read to see its hang-up */
+				uv_read_stop((uv_stream_t *)&c->pipe);
 			uv_timer_stop(&c->idle); /* a join may legitimately take long */
 		}
 	}
@@ -217,6 +233,11 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct client *c = st->data;
 	(void)buf;
+	if (c->streaming) { /* read only to see the hang-up; input ignored */
+		if (nread < 0)
+			client_close(c);
+		return;
+	}
 	if (nread < 0) {
 		/* EOF: finish answering what was asked, then close. */
 		if (c->pending_writes == 0 && !c->busy)
@@ -254,6 +275,30 @@ void mf_control_respond(struct mf_control *s, uint64_t client_id, json_t *resp)
 	process_lines(c);
 	if (!c->busy && !c->closing && !c->paused)
 		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+int mf_control_stream(struct mf_control *s, uint64_t client_id, const char *line, size_t len,
+		      size_t max_pending)
+{
+	struct client *c;
+	for (c = s->clients; c; c = c->next)
+		if (c->id == client_id)
+			break;
+	if (!c || c->closing)
+		return MF_ENOTFOUND;
+	if (!c->streaming) {
+		c->streaming = true;
+		if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0) {
+			client_close(c);
+			return MF_ENOTFOUND;
+		}
+	}
+	if (len == 0)
+		return 0;
+	if (c->pending_bytes + len > max_pending)
+		return MF_ETOOBIG;
+	/* Not activity: the idle timer stays stopped, as for any deferred request. */
+	return client_write(c, line, len, false, false) ? 0 : MF_ENOTFOUND;
 }
 
 /* Full: the client idle longest (no request in progress, nothing unsent)

@@ -24,6 +24,8 @@
 #include <jansson.h>
 #include <uv.h>
 
+#include "gossip/err.h"
+
 #define MF_CONTROL_MAX_LINE (64 * 1024)
 #define MF_CONTROL_MAX_PENDING ((size_t)64 * 1024 * 1024)
 #define MF_CONTROL_PAUSE_PENDING ((size_t)256 * 1024)
@@ -52,6 +54,16 @@ int mf_control_new(uv_loop_t *loop, const char *path, const struct mf_control_ha
 		   struct mf_control **out, char *err, size_t errcap);
 /* Answers a deferred request; dropped if the client is gone. Consumes resp. */
 void mf_control_respond(struct mf_control *c, uint64_t client_id, json_t *resp);
+/* Streams a line (its newline included) to client_id without ending its
+ * request: the answer to `monitor`, whose handler sends the first line and
+ * returns NULL (the request then never ends). Returns 0; MF_ETOOBIG when more than max_pending
+ * bytes are unread (the line is dropped, the client kept: a slow reader
+ * loses lines, it never stalls the agent); MF_ENOTFOUND when the client is
+ * gone. From its first line on, the client's hang-up closes it at once;
+ * what it sends is ignored. */
+int mf_control_stream(struct mf_control *c, uint64_t client_id, const char *line, size_t len,
+		      size_t max_pending);
+
 /* Closes the listener and every client, unlinks the socket file; `done`
  * runs when all handles are closed and the server is freed. */
 void mf_control_close(struct mf_control *c, void (*done)(void *ctx), void *ctx);

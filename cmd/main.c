@@ -17,6 +17,8 @@ static const struct mf_cmd commands[] = {
 	{"force-leave", "mark a failed member as left", mf_cmd_force_leave},
 	{"info", "show the agent's counters and pools", mf_cmd_info},
 	{"metrics", "print the agent's metrics (Prometheus text)", mf_cmd_metrics},
+	{"monitor", "stream the agent's log lines", mf_cmd_monitor},
+	{"reload", "make the agent re-read its config (as SIGHUP)", mf_cmd_reload},
 	{"rtt", "estimate the RTT to a node or a datacenter", mf_cmd_rtt},
 	{"coords", "list the network coordinates the agent holds", mf_cmd_coords},
 	{"routes", "show this datacenter's next-hop table", mf_cmd_routes},

@@ -96,6 +96,32 @@ static bool pool_has_dc(struct mf_routing_node_slot *s, const char *dc)
 
 /* --- lifecycle --------------------------------------------------------------*/
 
+/* The per-DC mode overrides; err names the target that failed. */
+static int set_targets(struct mf_routing *e, const struct mf_routing_node_target *t, size_t n,
+		       char *err, size_t errcap)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = mf_routing_set_mode(e, t[i].dc, t[i].mode);
+		if (r < 0) {
+			snprintf(err, errcap, "routing.targets.%s: %s", t[i].dc, mf_strerror(r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+int mf_routing_node_set_policy(struct mf_routing_node *n, enum mf_route_mode default_mode,
+			       const struct mf_routing_node_target *targets, size_t n_targets,
+			       bool transit, char *err, size_t errcap)
+{
+	int r = mf_routing_set_policy(n->engine, default_mode, transit);
+	if (r < 0) {
+		snprintf(err, errcap, "routing.default: %s", mf_strerror(r));
+		return r;
+	}
+	return set_targets(n->engine, targets, n_targets, err, errcap);
+}
+
 int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routing_node **out,
 			char *err, size_t errcap)
 {
@@ -145,12 +171,8 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 			 c->datacenter);
 		goto fail;
 	}
-	for (size_t i = 0; i < c->n_targets; i++)
-		if ((r = mf_routing_set_mode(n->engine, c->targets[i].dc, c->targets[i].mode)) < 0) {
-			snprintf(err, errcap, "routing.targets.%s: %s", c->targets[i].dc,
-				 mf_strerror(r));
-			goto fail;
-		}
+	if ((r = set_targets(n->engine, c->targets, c->n_targets, err, errcap)) < 0)
+		goto fail;
 	if (c->n_gateways && (r = mf_routing_set_gateways(n->engine, c->gateways, c->n_gateways)) < 0) {
 		snprintf(err, errcap, "gateways: %s", mf_strerror(r));
 		goto fail;

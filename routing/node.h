@@ -222,6 +222,14 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
  * (mf_routing_set_gateways): then the previous set stays. */
 int mf_routing_node_set_gateways(struct mf_routing_node *n, const struct mf_gateway *g, size_t n_g);
 
+/* Reload: the default mode, the per-DC overrides (the whole new set;
+ * overrides not named go back to the default) and transit; recomputed at
+ * the next tick. On error returns it with a message in err naming the
+ * target; the default and transit are applied by then. */
+int mf_routing_node_set_policy(struct mf_routing_node *n, enum mf_route_mode default_mode,
+			       const struct mf_routing_node_target *targets, size_t n_targets,
+			       bool transit, char *err, size_t errcap);
+
 /* --- pool delegate side (ctx = the slot the pool belongs to) -------------- */
 
 /* struct mf_pool_delegate's on_user_msg: takes messages of type
