@@ -185,6 +185,14 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 	json_object_set_new(info, "control",
 			    json_pack("{s:I,s:I}", "clients", (json_int_t)cst.clients, "evicted",
 				      (json_int_t)cst.evicted));
+	json_object_set_new(info, "log",
+			    json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "level",
+				      mf_log_level_name(a->log.level), "format",
+				      a->log.json ? "json" : "text", "monitors",
+				      (json_int_t)a->n_monitors, "monitor_dropped",
+				      (json_int_t)a->monitor_dropped, "reloads",
+				      (json_int_t)a->reloads, "reload_errors",
+				      (json_int_t)a->reload_errors));
 	json_object_set_new(info, "pools", pools_json(a));
 	json_object_set_new(info, "routing", mf_agent_routing_info_json(a));
 	json_object_set_new(info, "route_socket",

@@ -9,6 +9,10 @@
 
 #include "cmd/cli.h"
 
+#ifndef MF_VERSION
+#define MF_VERSION "0.0.0-dev"
+#endif
+
 static const struct mf_cmd commands[] = {
 	{"agent", "run a meshfed agent", mf_cmd_agent},
 	{"members", "list the members of one of the agent's pools", mf_cmd_members},
@@ -34,7 +38,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: meshfed <subcommand> [options]\n\nSubcommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "    %-13s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n`meshfed <subcommand> -h` shows a subcommand's options.\n");
+	fprintf(f, "\n`meshfed <subcommand> -h` shows a subcommand's options; "
+		   "`meshfed --version` the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -47,6 +52,11 @@ int main(int argc, char **argv)
 	if (strcmp(sub, "-h") == 0 || strcmp(sub, "-help") == 0 || strcmp(sub, "--help") == 0 ||
 	    strcmp(sub, "help") == 0) {
 		usage(stdout);
+		return MF_EXIT_OK;
+	}
+	if (strcmp(sub, "-v") == 0 || strcmp(sub, "-version") == 0 ||
+	    strcmp(sub, "--version") == 0 || strcmp(sub, "version") == 0) {
+		printf("meshfed v%s\n", MF_VERSION);
 		return MF_EXIT_OK;
 	}
 	for (size_t i = 0; i < N_COMMANDS; i++)
