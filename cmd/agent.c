@@ -403,7 +403,7 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 		snprintf(path, sizeof(path), "%s", c->control);
 	else
 		mf_config_default_control(path, sizeof(path));
-	struct mf_control_handler h = {a, mf_agent_on_request};
+	struct mf_control_handler h = {a, mf_agent_on_request, mf_agent_monitor_closed};
 	if (mf_control_new(&a->loop, path, &h, &a->ctl, err, errcap) < 0)
 		return -1;
 	if (mf_agent_route_socket_start(a, err, errcap) < 0)

@@ -118,6 +118,7 @@ struct mf_agent {
 	struct mf_agent_monitor monitors[MF_AGENT_MAX_MONITORS];
 	size_t n_monitors;
 	uint64_t monitor_dropped;      /* log lines dropped for slow monitors */
+	bool monitor_sending;          /* in the sink: closes are handled by its loop */
 	struct mf_gateway *registered; /* route socket's healthy gateways (owned copy) */
 	size_t n_registered;
 };
@@ -172,6 +173,8 @@ json_t *mf_agent_info_json(struct mf_agent *a);
 /* agent_monitor.c */
 /* The `monitor` request: answers the first line and streams log lines. */
 json_t *mf_agent_monitor_start(struct mf_agent *a, uint64_t client_id, const json_t *req);
+/* The control server's on_stream_closed: forgets that monitor. */
+void mf_agent_monitor_closed(void *ctx, uint64_t client_id);
 /* struct mf_log's sink while monitors stream. */
 void mf_agent_monitor_sink(void *ctx, enum mf_log_level level, const char *when, const char *msg);
 

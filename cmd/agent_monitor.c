@@ -68,6 +68,7 @@ void mf_agent_monitor_sink(void *ctx, enum mf_log_level level, const char *when,
 	if (!a->ctl)
 		return;
 	size_t before = a->n_monitors;
+	a->monitor_sending = true;
 	for (size_t i = 0; i < a->n_monitors;) {
 		if (level < a->monitors[i].level) {
 			i++;
@@ -78,8 +79,23 @@ void mf_agent_monitor_sink(void *ctx, enum mf_log_level level, const char *when,
 		else
 			drop_monitor(a, i);
 	}
+	a->monitor_sending = false;
 	if (a->n_monitors != before)
 		resink(a);
+}
+
+void mf_agent_monitor_closed(void *ctx, uint64_t client_id)
+{
+	struct mf_agent *a = ctx;
+	if (a->monitor_sending)
+		return; /* the sink's loop sees MF_ENOTFOUND and drops it */
+	for (size_t i = 0; i < a->n_monitors; i++) {
+		if (a->monitors[i].client == client_id) {
+			drop_monitor(a, i);
+			resink(a);
+			return;
+		}
+	}
 }
 
 json_t *mf_agent_monitor_start(struct mf_agent *a, uint64_t client_id, const json_t *req)
@@ -91,14 +107,6 @@ json_t *mf_agent_monitor_start(struct mf_agent *a, uint64_t client_id, const jso
 		return mf_control_error("\"%s\" is not a level (debug, info, warn, error)", lv);
 	if (fmt && strcmp(fmt, "text") != 0 && strcmp(fmt, "json") != 0)
 		return mf_control_error("\"%s\" is not a log format (text or json)", fmt);
-	/* Monitors whose client hung up without a line sent since go first. */
-	for (size_t i = 0; i < a->n_monitors;) {
-		if (mf_control_stream(a->ctl, a->monitors[i].client, "", 0, SIZE_MAX) ==
-		    MF_ENOTFOUND)
-			drop_monitor(a, i);
-		else
-			i++;
-	}
 	if (a->n_monitors == MF_AGENT_MAX_MONITORS)
 		return mf_control_error("%d monitors are streaming already", MF_AGENT_MAX_MONITORS);
 	struct mf_agent_monitor *m = &a->monitors[a->n_monitors++];
@@ -108,9 +116,11 @@ json_t *mf_agent_monitor_start(struct mf_agent *a, uint64_t client_id, const jso
 				"log_format", m->json ? "json" : "text");
 	char *s = ack ? json_dumps(ack, JSON_COMPACT) : NULL;
 	json_decref(ack);
+	a->monitor_sending = true; /* a failed write closes: we drop it below */
 	int r = s ? mf_control_stream(a->ctl, client_id, s, strlen(s), SIZE_MAX) : MF_ENOMEM;
 	if (r == 0)
 		r = mf_control_stream(a->ctl, client_id, "\n", 1, SIZE_MAX);
+	a->monitor_sending = false;
 	free(s);
 	if (r < 0) {
 		a->n_monitors--;

@@ -96,6 +96,8 @@ static void client_close(struct client *c)
 		return;
 	c->closing = true;
 	c->srv->n_live--;
+	if (c->streaming && c->srv->h.on_stream_closed && !c->srv->closing)
+		c->srv->h.on_stream_closed(c->srv->h.ctx, c->id);
 	uv_close((uv_handle_t *)&c->pipe, on_client_handle_closed);
 	uv_close((uv_handle_t *)&c->idle, on_client_handle_closed);
 }
@@ -288,7 +290,8 @@ int mf_control_stream(struct mf_control *s, uint64_t client_id, const char *line
 		return MF_ENOTFOUND;
 	if (!c->streaming) {
 		c->streaming = true;
-		if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) < 0) {
+		int r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+		if (r < 0 && r != UV_EALREADY) { /* inside on_request it is reading */
 			client_close(c);
 			return MF_ENOTFOUND;
 		}

@@ -45,6 +45,8 @@ struct mf_control_handler {
 	 * (consumed) to answer at once, or NULL to answer later with
 	 * mf_control_respond(); the client sends nothing more meanwhile. */
 	json_t *(*on_request)(void *ctx, uint64_t client_id, const json_t *req);
+	/* Optional: a client that was streaming (mf_control_stream) is gone. */
+	void (*on_stream_closed)(void *ctx, uint64_t client_id);
 };
 
 /* Binds and listens on `path`. A stale socket file is replaced; a live one

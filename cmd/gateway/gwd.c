@@ -114,7 +114,7 @@ static int start(struct mf_gwd *g, char *err, size_t errcap)
 	if (listen_all(g, err, errcap) < 0)
 		return -1;
 	if (g->opt.control[0]) {
-		struct mf_control_handler h = {g, on_request};
+		struct mf_control_handler h = {g, on_request, NULL};
 		if (mf_control_new(&g->loop, g->opt.control, &h, &g->ctl, err, errcap) < 0)
 			return -1;
 	}
