@@ -77,11 +77,12 @@ static json_t *pools_json(struct mf_agent *a)
 			json_array_append_new(peers, json_string(ap->area->peers[k]));
 		const struct mf_coord_tracker_stats *cs = mf_coord_tracker_stats(&ap->tracker);
 		json_array_append_new(
-			arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
+			arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
 				       "name", ap->name, "kind", ap->area ? "area" : "wan", "bind",
 				       ap->bind_str, "advertise", ap->advertise_str, "profile",
 				       profiles[prof], "encrypted", ap->keyring.n > 0, "peers",
-				       peers, "members", member_counts(ap), "coordinates",
+				       peers, "members", member_counts(ap), "snapshot",
+				       mf_agent_snapshot_info(ap), "coordinates",
 				       "known", (json_int_t)mf_coord_tracker_count(&ap->tracker),
 				       "acks", (json_int_t)cs->acks, "updates",
 				       (json_int_t)cs->updates, "rejected",

@@ -21,6 +21,7 @@
 #include "cmd/metrics_http.h"
 #include "cmd/route_socket.h"
 #include "cmd/serf_glue.h"
+#include "cmd/snapshot.h"
 #include "coord/tracker.h"
 #include "gossip/keyring.h"
 #include "gossip/pool.h"
@@ -38,6 +39,7 @@ enum mf_agent_state {
 };
 
 struct mf_agent;
+struct mf_agent_snapshot;
 
 /* One gossip pool of the agent: the WAN pool or a network area. */
 struct mf_agent_pool {
@@ -50,6 +52,7 @@ struct mf_agent_pool {
 	bool glue_ok, tracker_ok;
 	struct mf_pool_delegate serf_hooks; /* the glue's hooks, called by the mux */
 	struct mf_routing_node_slot *slot;  /* this pool in the routing node */
+	struct mf_agent_snapshot *snap;     /* -snapshot, NULL when off */
 	mf_pool_t *pool;
 	mf_transport_t *tr;
 	char advertise_str[80];
@@ -60,6 +63,7 @@ struct mf_agent_pool {
 struct mf_join_batch {
 	struct mf_join_batch *next;
 	struct mf_agent_pool *ap;
+	bool rejoin;            /* the snapshot's members: no retry, no give-up */
 	uint64_t client_id;     /* 0: the agent's own retry-join */
 	size_t n, waiting, ok;
 	uint64_t *ids;          /* pool join ids, 0 when it failed to start */
@@ -120,6 +124,8 @@ struct mf_agent {
 	uint64_t monitor_dropped;      /* log lines dropped for slow monitors */
 	bool monitor_sending;          /* in the sink: closes are handled by its loop */
 	struct mf_gateway *registered; /* route socket's healthy gateways (owned copy) */
+	uv_timer_t snap_timer;         /* snapshot flushes */
+	bool snap_timer_open;
 	size_t n_registered;
 };
 
@@ -192,6 +198,23 @@ int mf_agent_build_meta(const struct mf_agent_config *c, uint8_t *meta, size_t *
 /* Re-applies routing policy and the configured gateways from a->cfg. */
 int mf_agent_routing_reload(struct mf_agent *a, bool policy, bool gateways, char *err,
 			    size_t errcap);
+
+/* agent_snapshot.c */
+/* Reads, reports and compacts ap's snapshot file (when -snapshot is set)
+ * and witnesses its clocks; -1 with err only when the file cannot be read
+ * or written (its content never fails it). */
+int mf_agent_snapshot_open(struct mf_agent_pool *ap, char *err, size_t errcap);
+/* Records a membership event (m: the member, NULL if gone). */
+void mf_agent_snapshot_event(struct mf_agent_pool *ap, const struct mf_pool_event *ev,
+			     const struct mf_member *m);
+/* Records our graceful leave, synced. */
+void mf_agent_snapshot_leave(struct mf_agent_pool *ap);
+/* The snapshot's alive members but us (pointers valid until the next event). */
+size_t mf_agent_snapshot_rejoin_addrs(struct mf_agent_pool *ap, const char **addrs, size_t max);
+json_t *mf_agent_snapshot_info(struct mf_agent_pool *ap);
+/* At shutdown: the last flush, synced, and the timer closed. */
+void mf_agent_snapshot_close(struct mf_agent *a);
+void mf_agent_snapshot_free(struct mf_agent_pool *ap);
 
 /* agent_metrics.c */
 /* Prometheus text of every pool, routing and the route socket (cmd/metrics.h). */

@@ -113,8 +113,10 @@ static void on_event(void *ctx, const struct mf_pool_event *ev)
 	mf_coord_tracker_on_event(&ap->tracker, ev);
 	struct mf_member m;
 	char addr[80] = "", where[100] = "";
-	if (mf_pool_member_find(ap->pool, name, &m) == 0)
+	bool found = mf_pool_member_find(ap->pool, name, &m) == 0;
+	if (found)
 		mf_addr_format(&m.addr, addr, sizeof(addr));
+	mf_agent_snapshot_event(ap, ev, found ? &m : NULL);
 	if (ap->area)
 		snprintf(where, sizeof(where), " (area %s)", ap->name);
 	static const char *what[] = {
@@ -274,6 +276,7 @@ void mf_agent_pool_free(struct mf_agent_pool *ap)
 	if (ap->tracker_ok)
 		mf_coord_tracker_free(&ap->tracker);
 	mf_keyring_wipe(&ap->keyring);
+	mf_agent_snapshot_free(ap);
 	free(ap);
 }
 
