@@ -98,6 +98,17 @@ static void render_pools(FILE *f, const struct mf_metrics *m)
 	POOL_FAMILY(f, m, "meshfed_coordinate_rejected_samples_total", "counter",
 		    "RTT samples refused or undecodable.",
 		    p->coords.rejected + p->coords.bad_payload);
+	family(f, "meshfed_broadcast_queue_depth", "gauge",
+	       "Messages waiting to be gossiped: membership or user (intents, adverts).");
+	for (size_t i = 0; i < m->n_pools; i++) {
+		const struct mf_metrics_pool *p = &m->pools[i];
+		for (int k = 0; k < 2; k++) {
+			fputs("meshfed_broadcast_queue_depth{pool=\"", f);
+			put_label(f, p->name);
+			fprintf(f, "\",kind=\"%s\"} %llu\n", k ? "user" : "membership",
+				(unsigned long long)(k ? p->queue_user : p->queue_membership));
+		}
+	}
 	family(f, "meshfed_coordinate_error", "gauge", "Our own Vivaldi error estimate.");
 	for (size_t i = 0; i < m->n_pools; i++) {
 		fputs("meshfed_coordinate_error{pool=\"", f);
@@ -132,6 +143,15 @@ int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 		    "Own adverts broadcast.", r->node.broadcasts);
 		one(f, "meshfed_routing_fragments_relayed_total", "counter",
 		    "Fragments of others queued for re-gossip.", r->node.relayed);
+		one(f, "meshfed_routing_advert_received_bytes_total", "counter",
+		    "Advert bytes received (fragments and push-pull state).", r->node.bytes_in);
+		one(f, "meshfed_routing_advert_sent_bytes_total", "counter",
+		    "Advert bytes queued for gossip or added to push-pulls.", r->node.bytes_out);
+		family(f, "meshfed_routing_routes", "gauge", "Routes of the table by status.");
+		for (int st = MF_ROUTE_LOCAL; st <= MF_ROUTE_NO_GATEWAY; st++)
+			fprintf(f, "meshfed_routing_routes{status=\"%s\"} %llu\n",
+				mf_route_status_name((enum mf_route_status)st),
+				(unsigned long long)r->routes[st]);
 	}
 	const struct mf_metrics_route_socket *s = m->route_socket;
 	if (s) {
@@ -147,6 +167,19 @@ int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 		    "Bytes sent on the route socket.", s->pub.bytes);
 		one(f, "meshfed_route_socket_closed_slow_total", "counter",
 		    "Subscribers dropped for not keeping up.", s->pub.closed_slow);
+	}
+	const struct mf_metrics_agent *ag = m->agent;
+	if (ag) {
+		family(f, "meshfed_config_reloads_total", "counter",
+		       "Config reloads (SIGHUP, meshfed reload) by result.");
+		fprintf(f, "meshfed_config_reloads_total{result=\"ok\"} %llu\n",
+			(unsigned long long)(ag->reloads - ag->reload_errors));
+		fprintf(f, "meshfed_config_reloads_total{result=\"error\"} %llu\n",
+			(unsigned long long)ag->reload_errors);
+		one(f, "meshfed_monitor_streams", "gauge", "meshfed monitor clients streaming.",
+		    ag->monitors);
+		one(f, "meshfed_monitor_dropped_lines_total", "counter",
+		    "Log lines not sent to a monitor too slow to read them.", ag->monitor_dropped);
 	}
 	if (fclose(f) != 0 || !buf) {
 		free(buf);

@@ -28,12 +28,20 @@ struct mf_metrics_pool {
 	struct mf_coord_tracker_stats coords;
 	uint64_t coords_known;
 	double coord_error; /* our own Vivaldi error estimate */
+	uint64_t queue_membership, queue_user; /* broadcast queue depth */
 };
 
 struct mf_metrics_routing {
 	uint64_t version;       /* table version */
 	uint64_t adverts_known; /* adverts of other DCs stored */
 	struct mf_routing_node_stats node;
+	uint64_t routes[MF_ROUTE_NO_GATEWAY + 1]; /* by enum mf_route_status */
+};
+
+/* The agent process itself: reloads and monitor streams. */
+struct mf_metrics_agent {
+	uint64_t reloads, reload_errors;
+	uint64_t monitors, monitor_dropped;
 };
 
 struct mf_metrics_route_socket {
@@ -48,6 +56,7 @@ struct mf_metrics {
 	size_t n_pools;
 	const struct mf_metrics_routing *routing;           /* NULL: no routing */
 	const struct mf_metrics_route_socket *route_socket; /* NULL: none */
+	const struct mf_metrics_agent *agent;               /* NULL: none */
 	double uptime_s;
 };
 

@@ -475,8 +475,10 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 			 (unsigned)frag->frag_index);
 	else
 		return;
-	if (mf_pool_broadcast_user(sl->pool, key, msg, len) == 0)
+	if (mf_pool_broadcast_user(sl->pool, key, msg, len) == 0) {
 		n->stats.relayed++;
+		n->stats.bytes_out += len;
+	}
 }
 
 void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
@@ -490,6 +492,7 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		return;
 	}
 	n->stats.fragments_in++;
+	n->stats.bytes_in += len;
 	struct mf_advert frag, full;
 	memset(&frag, 0, sizeof(frag));
 	memset(&full, 0, sizeof(full));
@@ -567,6 +570,7 @@ void mf_routing_node_merge(struct mf_routing_node_slot *s, const uint8_t *buf, s
 		}
 		off += used;
 		n->stats.full_states_in++;
+		n->stats.bytes_in += used;
 		take_advert(s, &adv);
 	}
 }
@@ -607,6 +611,7 @@ size_t mf_routing_node_pp_append(struct mf_routing_node *node, uint8_t *buf, siz
 		if (bump_map(buf + 1)) { /* changes nothing when it fails */
 			memcpy(buf + n, sb.data, sb.size);
 			n += sb.size;
+			node->stats.bytes_out += sb.size;
 		}
 	}
 	msgpack_sbuffer_destroy(&sb);
@@ -845,8 +850,9 @@ static void broadcast_advert(struct mf_routing_node *n)
 		char key[MF_ROUTING_NODE_DC_MAX + 32];
 		snprintf(key, sizeof(key), "mf-advert:%s:%zu", n->dc, f);
 		for (size_t i = 0; i < n->n_slots; i++)
-			if (n->slots[i].pool)
-				(void)mf_pool_broadcast_user(n->slots[i].pool, key, msg, len);
+			if (n->slots[i].pool &&
+			    mf_pool_broadcast_user(n->slots[i].pool, key, msg, len) == 0)
+				n->stats.bytes_out += len;
 		free(msg);
 	}
 	mf_advert_frags_free(&frags);

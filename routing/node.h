@@ -182,6 +182,10 @@ struct mf_routing_node_stats {
 	uint64_t adverts_foreign; /* origin has no alive server in that pool */
 	uint64_t broadcasts, withdrawals, recomputes;
 	uint64_t relayed;         /* fragments of others queued for re-gossip */
+	/* Advert bytes: in, fragments and push-pull full states received; out,
+	 * fragments handed to the pools' broadcast queues (each then sent up
+	 * to the retransmit limit) and appended to our push-pulls. */
+	uint64_t bytes_in, bytes_out;
 	uint64_t gateways_expired; /* servers whose gateways were forgotten */
 	/* Refused before use and before relay (mf_routing_check_advert): */
 	uint64_t adverts_too_many_dcs; /* naming more than max_datacenters */

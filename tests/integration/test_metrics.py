@@ -161,7 +161,20 @@ def main(cluster_factory):
     for k in ('meshfed_probes_total{pool="wan"}', 'meshfed_received_bytes_total{pool="wan"}'):
         check(after[k] > before[k], "%s did not rise: %r -> %r" % (k, before[k], after[k]))
     check(after['meshfed_members{pool="wan",status="alive"}'] == N - 1, "alive after the kill")
-    log("ok: SIGKILL %s -> failed 0 -> 1, probe failures %g -> %g" % (
+    for k in ('meshfed_suspicions_total{pool="wan"}', 'meshfed_deaths_total{pool="wan"}'):
+        check(after[k] > before[k], "%s did not rise: %r -> %r" % (k, before[k], after[k]))
+    check(after['meshfed_routing_routes{status="local"}'] == 1, "one local route")
+    for k in ('meshfed_routing_advert_received_bytes_total',
+              'meshfed_routing_advert_sent_bytes_total'):
+        check(after[k] > 0, "%s is %r" % (k, after[k]))
+    for k in ('membership', 'user'):
+        check('meshfed_broadcast_queue_depth{pool="wan",kind="%s"}' % k in after,
+              "broadcast queue depth (%s) exported" % k)
+    agents[0].ctl("reload")
+    check(samples(get(url)[2])['meshfed_config_reloads_total{result="ok"}'] == 1,
+          "a reload counted")
+    log("ok: SIGKILL %s -> failed 0 -> 1, suspicions and deaths rise, probe failures %g -> %g; "
+        "routes by status, advert bytes, queue depth, reloads exported" % (
         victim.name, before[pf], after[pf]))
 
     prometheus_scrape(c, "%s:%d" % (mip, MPORT), mip)
