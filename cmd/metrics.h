@@ -13,6 +13,7 @@
 #define MF_CMD_METRICS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "coord/tracker.h"
@@ -59,6 +60,14 @@ struct mf_metrics {
 	const struct mf_metrics_agent *agent;               /* NULL: none */
 	double uptime_s;
 };
+
+/* Helpers for renderers of other processes (cmd/gateway/metrics.c): the
+ * # HELP and # TYPE lines of a family, and a label value escaped
+ * (backslash, double quote, newline). */
+void mf_metrics_family(FILE *f, const char *name, const char *type, const char *help);
+void mf_metrics_label(FILE *f, const char *v);
+/* A family of one unlabelled sample. */
+void mf_metrics_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v);
 
 /* The exposition text into *out (NUL-terminated, free() it), its length in
  * *len. 0 or MF_ENOMEM. */
