@@ -131,21 +131,21 @@ int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 		mf_metrics_one(f, "meshfed_routing_table_version", "gauge", "Version of the route table.",
 		    r->version);
 		mf_metrics_one(f, "meshfed_routing_adverts_known", "gauge",
-		    "Adverts of other datacenters stored.", r->adverts_known);
+			       "Adverts of other datacenters stored.", r->adverts_known);
 		mf_metrics_one(f, "meshfed_routing_recomputes_total", "counter", "Route table recomputes.",
 		    r->node.recomputes);
 		mf_metrics_one(f, "meshfed_routing_fragments_received_total", "counter",
-		    "Advert fragments received.", r->node.fragments_in);
+			       "Advert fragments received.", r->node.fragments_in);
 		mf_metrics_one(f, "meshfed_routing_bad_fragments_total", "counter",
-		    "Advert fragments dropped as malformed.", r->node.bad_fragments);
+			       "Advert fragments dropped as malformed.", r->node.bad_fragments);
 		mf_metrics_one(f, "meshfed_routing_adverts_sent_total", "counter",
-		    "Own adverts broadcast.", r->node.broadcasts);
+			       "Own adverts broadcast.", r->node.broadcasts);
 		mf_metrics_one(f, "meshfed_routing_fragments_relayed_total", "counter",
-		    "Fragments of others queued for re-gossip.", r->node.relayed);
+			       "Fragments of others queued for re-gossip.", r->node.relayed);
 		mf_metrics_one(f, "meshfed_routing_advert_received_bytes_total", "counter",
-		    "Advert bytes received (fragments and push-pull state).", r->node.bytes_in);
+			       "Advert bytes received (fragments and push-pull state).", r->node.bytes_in);
 		mf_metrics_one(f, "meshfed_routing_advert_sent_bytes_total", "counter",
-		    "Advert bytes queued for gossip or added to push-pulls.", r->node.bytes_out);
+			       "Advert bytes queued for gossip or added to push-pulls.", r->node.bytes_out);
 		mf_metrics_family(f, "meshfed_routing_routes", "gauge", "Routes of the table by status.");
 		for (int st = MF_ROUTE_LOCAL; st <= MF_ROUTE_NO_GATEWAY; st++)
 			fprintf(f, "meshfed_routing_routes{status=\"%s\"} %llu\n",
@@ -155,17 +155,17 @@ int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 	const struct mf_metrics_route_socket *s = m->route_socket;
 	if (s) {
 		mf_metrics_one(f, "meshfed_route_socket_version", "gauge",
-		    "Table version last published on the route socket.", s->version);
+			       "Table version last published on the route socket.", s->version);
 		mf_metrics_one(f, "meshfed_route_socket_subscribers", "gauge",
-		    "Route socket subscribers connected.", s->subscribers);
+			       "Route socket subscribers connected.", s->subscribers);
 		mf_metrics_one(f, "meshfed_route_socket_slowest_lag", "gauge",
-		    "Table versions the slowest subscriber is behind.", s->slowest_lag);
+			       "Table versions the slowest subscriber is behind.", s->slowest_lag);
 		mf_metrics_one(f, "meshfed_route_socket_updates_total", "counter",
-		    "Table updates sent (snapshots and deltas).", s->pub.updates);
+			       "Table updates sent (snapshots and deltas).", s->pub.updates);
 		mf_metrics_one(f, "meshfed_route_socket_sent_bytes_total", "counter",
-		    "Bytes sent on the route socket.", s->pub.bytes);
+			       "Bytes sent on the route socket.", s->pub.bytes);
 		mf_metrics_one(f, "meshfed_route_socket_closed_slow_total", "counter",
-		    "Subscribers dropped for not keeping up.", s->pub.closed_slow);
+			       "Subscribers dropped for not keeping up.", s->pub.closed_slow);
 	}
 	const struct mf_metrics_agent *ag = m->agent;
 	if (ag) {
@@ -178,7 +178,7 @@ int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 		mf_metrics_one(f, "meshfed_monitor_streams", "gauge", "meshfed monitor clients streaming.",
 		    ag->monitors);
 		mf_metrics_one(f, "meshfed_monitor_dropped_lines_total", "counter",
-		    "Log lines not sent to a monitor too slow to read them.", ag->monitor_dropped);
+			       "Log lines not sent to a monitor too slow to read them.", ag->monitor_dropped);
 	}
 	if (fclose(f) != 0 || !buf) {
 		free(buf);

@@ -49,22 +49,22 @@ int mf_gwd_metrics_text(struct mf_gwd *g, char **out, size_t *len)
 	fprintf(f, "meshfed_gateway_relayed_bytes_total{direction=\"upstream_to_client\"} %llu\n",
 		(unsigned long long)s->bytes_down);
 	mf_metrics_one(f, "meshfed_gateway_upstream_connect_attempts_total", "counter",
-	    "Upstream connect attempts.", s->connect_attempts);
+		       "Upstream connect attempts.", s->connect_attempts);
 	mf_metrics_one(f, "meshfed_gateway_upstream_connect_failures_total", "counter",
-	    "Upstream connects refused, unreachable or timed out.", s->connect_failures);
+		       "Upstream connects refused, unreachable or timed out.", s->connect_failures);
 	mf_metrics_one(f, "meshfed_gateway_failovers_total", "counter",
-	    "Connections that succeeded past their first candidate.", s->failovers);
+		       "Connections that succeeded past their first candidate.", s->failovers);
 	mf_metrics_one(f, "meshfed_gateway_idle_closed_total", "counter",
-	    "Relays closed for want of traffic.", s->idle_closed);
+		       "Relays closed for want of traffic.", s->idle_closed);
 	mf_metrics_one(f, "meshfed_gateway_refusals_not_logged_total", "counter",
-	    "Refusals counted but not logged (rate limit).", s->refusals_not_logged);
+		       "Refusals counted but not logged (rate limit).", s->refusals_not_logged);
 	mf_metrics_one(f, "meshfed_gateway_route_table_version", "gauge",
-	    "Version of the route table applied from the agent.",
+		       "Version of the route table applied from the agent.",
 	    g->sub.rp.have_table ? g->sub.rp.table.version : 0);
 	mf_metrics_one(f, "meshfed_gateway_route_updates_total", "counter",
-	    "Route table updates applied from the route socket.", g->sub.updates);
+		       "Route table updates applied from the route socket.", g->sub.updates);
 	mf_metrics_one(f, "meshfed_gateway_route_socket_connected", "gauge",
-	    "1 while subscribed to the agent's route socket.", g->sub.connected);
+		       "1 while subscribed to the agent's route socket.", g->sub.connected);
 	if (fclose(f) != 0 || !buf) {
 		free(buf);
 		return MF_ENOMEM;
