@@ -39,10 +39,11 @@ size_t mf_log_format(char *buf, size_t cap, bool json, const char *when, enum mf
 	if (n < 0)
 		n = snprintf(buf, cap, "%s [%s] %s\n", when, upper[level <= MF_LOG_ERROR ? level : 0],
 			     msg);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= cap && cap > 0) { /* cut: keep the newline */
-		buf[cap - 2 < cap ? cap - 2 : 0] = '\n';
+	if (n < 0 || cap < 2)
+		return 0;
+	if ((size_t)n >= cap) { /* cut: keep the newline */
+		buf[cap - 2] = '\n';
+		buf[cap - 1] = '\0';
 		n = (int)cap - 1;
 	}
 	return (size_t)n;
