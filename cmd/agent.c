@@ -513,6 +513,7 @@ int mf_agent_run(const struct mf_agent_config *cfg, int argc, char **argv, char 
 		mf_agent_pool_free(a->pools[i]);
 	mf_agent_routing_free(a);
 	free(a->leave_clients);
+	free(a->reload_cfg);
 	free(a);
 	return code;
 }

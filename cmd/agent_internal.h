@@ -119,6 +119,7 @@ struct mf_agent {
 	char **argv;
 	uv_signal_t sighup;
 	uint64_t reloads, reload_errors;
+	struct mf_agent_config *reload_cfg; /* scratch of agent_reload.c (keys wiped) */
 	struct mf_agent_monitor monitors[MF_AGENT_MAX_MONITORS];
 	size_t n_monitors;
 	uint64_t monitor_dropped;      /* log lines dropped for slow monitors */

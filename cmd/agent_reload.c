@@ -86,14 +86,23 @@ static void reload_tags(struct mf_agent *a, json_t *applied)
 	add(applied, "tags");
 }
 
-/* The new config, or NULL with err set: same flags and files as at start. */
+static void wipe_config(struct mf_agent_config *c)
+{
+	sodium_memzero(c->encrypt_key, sizeof(c->encrypt_key));
+	for (size_t i = 0; i < MF_CONFIG_MAX_AREAS; i++)
+		sodium_memzero(c->areas[i].encrypt_key, sizeof(c->areas[i].encrypt_key));
+}
+
+/* The new config, or NULL with err set: same flags and files as at start.
+ * Read into a->reload_cfg, kept between reloads (the struct is ~160 KB: a
+ * fresh one each time costs page faults, which a reload flood would pay). */
 static struct mf_agent_config *read_config(struct mf_agent *a, char *err, size_t errcap)
 {
-	struct mf_agent_config *next = malloc(sizeof(*next));
-	if (!next) {
+	if (!a->reload_cfg && !(a->reload_cfg = malloc(sizeof(*a->reload_cfg)))) {
 		snprintf(err, errcap, "out of memory");
 		return NULL;
 	}
+	struct mf_agent_config *next = a->reload_cfg;
 	mf_config_init(next);
 	int r = mf_config_parse_args(next, a->argc, a->argv, err, errcap);
 	if (r == 0 && !next->node[0]) /* the host name, as at start */
@@ -101,19 +110,10 @@ static struct mf_agent_config *read_config(struct mf_agent *a, char *err, size_t
 	if (r == 0)
 		r = mf_config_check(next, err, errcap);
 	if (r != 0) {
-		sodium_memzero(next->encrypt_key, sizeof(next->encrypt_key));
-		free(next);
+		wipe_config(next);
 		return NULL;
 	}
 	return next;
-}
-
-static void wipe_config(struct mf_agent_config *c)
-{
-	sodium_memzero(c->encrypt_key, sizeof(c->encrypt_key));
-	for (size_t i = 0; i < MF_CONFIG_MAX_AREAS; i++)
-		sodium_memzero(c->areas[i].encrypt_key, sizeof(c->areas[i].encrypt_key));
-	free(c);
 }
 
 json_t *mf_agent_reload(struct mf_agent *a)

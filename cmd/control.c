@@ -14,6 +14,8 @@ struct client {
 	struct mf_control *srv;
 	uv_pipe_t pipe;
 	uv_timer_t idle;
+	uv_timer_t resume;     /* next batch of pipelined requests */
+	bool yielded;          /* a batch is done: the rest after other work */
 	uint64_t id;
 	uint64_t last_active;  /* uv_now() of its last request or answer */
 	char *line;            /* bytes of the request being read */
@@ -100,6 +102,7 @@ static void client_close(struct client *c)
 		c->srv->h.on_stream_closed(c->srv->h.ctx, c->id);
 	uv_close((uv_handle_t *)&c->pipe, on_client_handle_closed);
 	uv_close((uv_handle_t *)&c->idle, on_client_handle_closed);
+	uv_close((uv_handle_t *)&c->resume, on_client_handle_closed);
 }
 
 static void on_idle(uv_timer_t *t)
@@ -108,6 +111,7 @@ static void on_idle(uv_timer_t *t)
 }
 
 static void process_lines(struct client *c);
+static void maybe_read(struct client *c);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
@@ -125,8 +129,7 @@ static void on_written(uv_write_t *req, int status)
 	if (c->paused && !c->closing && c->pending_bytes <= MF_CONTROL_PAUSE_PENDING / 2) {
 		c->paused = false;
 		process_lines(c);
-		if (!c->busy && !c->closing && !c->paused && !c->close_after_write)
-			uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+		maybe_read(c);
 	}
 }
 
@@ -186,10 +189,21 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init(c->line + c->len, (unsigned)(MF_CONTROL_MAX_LINE + 1 - c->len));
 }
 
-/* Handles every complete line in the buffer until a request is deferred. */
+static void on_resume(uv_timer_t *t);
+
+/* Handles the complete lines in the buffer until a request is deferred, at
+ * most MF_CONTROL_BATCH of them: a client pipelining thousands of requests
+ * gets the rest after the loop has run everything else once. */
 static void process_lines(struct client *c)
 {
+	int done = 0;
 	while (!c->busy && !c->closing) {
+		if (done == MF_CONTROL_BATCH && memchr(c->line, '\n', c->len)) {
+			c->yielded = true;
+			uv_read_stop((uv_stream_t *)&c->pipe);
+			uv_timer_start(&c->resume, on_resume, 0, 0);
+			break;
+		}
 		if (c->pending_bytes > MF_CONTROL_PAUSE_PENDING) {
 			/* Answers pile up unread: stop reading (and working) for
 			 * this client until they drain (on_written resumes). */
@@ -214,6 +228,7 @@ static void process_lines(struct client *c)
 			resp = c->srv->h.on_request(c->srv->h.ctx, c->id, req);
 		}
 		json_decref(req);
+		done++;
 		if (resp) {
 			client_send(c, resp);
 		} else {
@@ -229,6 +244,23 @@ static void process_lines(struct client *c)
 		c->close_after_write = true;
 		uv_read_stop((uv_stream_t *)&c->pipe);
 	}
+}
+
+/* Reading resumes once nothing holds it back. */
+static void maybe_read(struct client *c)
+{
+	if (!c->busy && !c->closing && !c->paused && !c->yielded && !c->close_after_write)
+		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+static void on_resume(uv_timer_t *t)
+{
+	struct client *c = t->data;
+	if (c->closing)
+		return;
+	c->yielded = false;
+	process_lines(c);
+	maybe_read(c);
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
@@ -275,8 +307,7 @@ void mf_control_respond(struct mf_control *s, uint64_t client_id, json_t *resp)
 		return;
 	}
 	process_lines(c);
-	if (!c->busy && !c->closing && !c->paused)
-		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	maybe_read(c);
 }
 
 int mf_control_stream(struct mf_control *s, uint64_t client_id, const char *line, size_t len,
@@ -339,8 +370,9 @@ static void on_connection(uv_stream_t *server, int status)
 	c->last_active = uv_now(s->loop);
 	uv_pipe_init(s->loop, &c->pipe, 0);
 	uv_timer_init(s->loop, &c->idle);
-	c->pipe.data = c->idle.data = c;
-	c->open_handles = 2;
+	uv_timer_init(s->loop, &c->resume);
+	c->pipe.data = c->idle.data = c->resume.data = c;
+	c->open_handles = 3;
 	c->next = s->clients;
 	if (s->clients)
 		s->clients->prev = c;

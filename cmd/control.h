@@ -6,7 +6,8 @@
  *
  * Contract: never stalls the agent. Everything is non-blocking on the
  * agent's loop; a request line is at most MF_CONTROL_MAX_LINE bytes; a
- * client's further requests are not read while more than
+ * client's pipelined requests are handled MF_CONTROL_BATCH at a time, the
+ * rest after the loop's other work; its further requests are not read while more than
  * MF_CONTROL_PAUSE_PENDING bytes of its responses are unread (so a client
  * that pipelines requests but never reads costs bounded work); a client
  * with more than MF_CONTROL_MAX_PENDING bytes of unread responses or idle
@@ -30,6 +31,7 @@
 #define MF_CONTROL_MAX_PENDING ((size_t)64 * 1024 * 1024)
 #define MF_CONTROL_PAUSE_PENDING ((size_t)256 * 1024)
 #define MF_CONTROL_MAX_CLIENTS 64
+#define MF_CONTROL_BATCH 32 /* pipelined requests of one client per loop turn */
 #define MF_CONTROL_IDLE_MS (300 * 1000)
 
 struct mf_control;

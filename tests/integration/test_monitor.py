@@ -6,8 +6,9 @@ log lines over the control socket (docs/cli.md "monitor").
     lines (the monitor's level is its own) and "member joined";
   - -log-format json: every line one JSON object with @timestamp, @level,
     @message; a bad level is refused with exit 1;
-  - a monitor that never reads does not stall the agent: while ~2 MB of
-    log lines are produced, `meshfed info` answers within 1 s each time;
+  - a monitor that never reads does not stall the agent: while 12,000
+    pipelined reloads each log a line, `info` answers within 1 s (3 s
+    on the ASan build) each time and the agent stays alive for its peer;
     lines it could not take are dropped and counted (info
     log.monitor_dropped) and, once it reads again, it is told how many;
   - a monitor's hang-up is noticed: the agent's monitor count drops to 0.
@@ -18,9 +19,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from hostile import slow_build  # noqa: E402
 from mfcluster import Agent, check, log, run, wait_for  # noqa: E402
 
 NET = 83
@@ -32,6 +35,18 @@ class InfoAgent(Agent):
         i = args.index("-log-level")
         args[i + 1] = "info"
         return args
+
+
+def info_latency(path):
+    """Seconds for one `info` answer straight off the control socket (no
+    CLI process start in the figure)."""
+    t0 = time.monotonic()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(path)
+        s.sendall(b'{"cmd":"info"}\n')
+        s.makefile("rb").readline()
+    return time.monotonic() - t0
 
 
 def monitor(a, *args):
@@ -87,44 +102,50 @@ def main(factory):
     text.wait()
     js.wait()
 
-    # A monitor that never reads, and a flood of log lines (reloads log one
-    # line each; debug adds more) through one pipelined control connection.
-    slow = monitor(m1, "-log-level", "debug")
+    # A monitor that never reads (a raw control connection with a small
+    # receive buffer), and a flood of log lines: pipelined reloads, each
+    # logging one line.
+    slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(m1.control)
+    slow.sendall(b'{"cmd":"monitor","log_level":"debug"}\n')
     wait_for(lambda: m1.info()["log"]["monitors"] == 1, 5, "slow monitor registered")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.connect(m1.control)
-    n_req, got, worst = 6000, 0, 0.0
-    s.sendall(b'{"cmd":"reload"}\n' * n_req)
+    n_req, got, worst = 12000, 0, 0.0
+    threading.Thread(target=s.sendall, args=(b'{"cmd":"reload"}\n' * n_req,),
+                     daemon=True).start()
     f = s.makefile("rb")
-    t_end = time.monotonic() + 60
+    t_end = time.monotonic() + 120
     while got < n_req and time.monotonic() < t_end:
         f.readline()
         got += 1
         if got % 1000 == 0:
-            t0 = time.monotonic()
-            m1.info()
-            worst = max(worst, time.monotonic() - t0)
+            worst = max(worst, info_latency(m1.control))
     s.close()
     check(got == n_req, "all %d reloads answered (%d)" % (n_req, got))
-    check(worst < 1.0, "info answered within 1 s during the flood (worst %.3f s)" % worst)
+    bound = 1.0 * slow_build(c.meshfed)
+    check(worst < bound, "info answered within %.1f s during the flood (worst %.3f s)"
+          % (bound, worst))
+    check(m2.status_of("m1") == "alive", "m1 stayed alive for its peer during the flood")
     dropped = m1.info()["log"]["monitor_dropped"]
     check(dropped > 0, "lines dropped for the slow monitor (%d)" % dropped)
     log("slow monitor: %d reloads answered, info worst %.3f s, %d lines dropped"
         % (n_req, worst, dropped))
-    # Reading again: the next line tells it how many it missed.
-    os.set_blocking(slow.stdout.fileno(), False)
-    t_end, seen = time.monotonic() + 20, b""
+    # Reading again: a later line tells it how many it missed.
+    slow.settimeout(0.2)
+    t_end, seen = time.monotonic() + 30, b""
     while b"lines dropped (slow reader)" not in seen and time.monotonic() < t_end:
-        chunk = slow.stdout.read()
-        if chunk:
-            seen = (seen + chunk)[-1 << 20:]
-        else:
+        try:
+            chunk = slow.recv(1 << 16)
+        except socket.timeout:
             m1.ctl("reload")
-            time.sleep(0.1)
+            continue
+        check(chunk, "the agent closed the slow monitor")
+        seen = (seen + chunk)[-(1 << 20):]
     check(b"lines dropped (slow reader)" in seen, "the slow monitor is told what it missed")
     log("slow monitor reading again: told how many lines it missed")
-    slow.kill()
-    slow.wait()
+    slow.close()
     wait_for(lambda: m1.info()["log"]["monitors"] == 0, 10, "hung-up monitor forgotten")
     log("hang-up noticed: no monitor left")
     check(m2.alive() and m1.status_of("m2") == "alive", "the pool is fine")
