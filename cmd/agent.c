@@ -64,15 +64,19 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 	if (a->handles_open) {
 		uv_close((uv_handle_t *)&a->sigint, NULL);
 		uv_close((uv_handle_t *)&a->sigterm, NULL);
+		uv_close((uv_handle_t *)&a->sighup, NULL);
 		uv_close((uv_handle_t *)&a->retry_timer, NULL);
 		uv_close((uv_handle_t *)&a->leave_timer, NULL);
 		a->handles_open = false;
 	}
+	a->n_monitors = 0;
+	a->log.sink = NULL;
 	if (a->ctl) {
 		mf_control_close(a->ctl, NULL, NULL);
 		a->ctl = NULL;
 	}
 	mf_agent_route_socket_close(a);
+	mf_agent_snapshot_close(a);
 	mf_metrics_http_close(a->metrics);
 	a->metrics = NULL;
 	for (size_t i = 0; i < a->n_pools; i++)
@@ -116,7 +120,14 @@ static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 	for (size_t i = 0; i < b->n; i++)
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
 			 b->addrs[i] ? b->addrs[i] : "?");
-	if (b->client_id) {
+	if (b->rejoin) {
+		if (b->ok > 0)
+			mf_log_info(&a->log, "rejoined the %s pool through %zu of %zu members of the "
+				    "snapshot", b->ap->name, b->ok, b->n);
+		else
+			mf_log_warn(&a->log, "could not rejoin any of the %zu members of the %s "
+				    "pool's snapshot", b->n, b->ap->name);
+	} else if (b->client_id) {
 		json_t *resp = b->ok > 0 ? json_pack("{s:b,s:I}", "ok", 1, "joined", (json_int_t)b->ok)
 					 : mf_control_error("failed to join any of: %s", list);
 		mf_control_respond(a->ctl, b->client_id, resp);
@@ -166,8 +177,8 @@ void mf_agent_join_done(struct mf_agent *a, uint64_t id, bool ok)
 	}
 }
 
-void mf_agent_start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t client_id,
-			  const char *const *addrs, size_t n)
+static void start_batch(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t client_id,
+			const char *const *addrs, size_t n, bool rejoin)
 {
 	struct mf_join_batch *b = calloc(1, sizeof(*b));
 	if (b) {
@@ -182,6 +193,7 @@ void mf_agent_start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t
 		return;
 	}
 	b->client_id = client_id;
+	b->rejoin = rejoin;
 	b->ap = ap;
 	b->n = n;
 	b->waiting = n;
@@ -212,6 +224,23 @@ void mf_agent_start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t
 	if (b->waiting == 0)
 		batch_finished(a, b);
 	mf_agent_pool_flush(ap);
+}
+
+void mf_agent_start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t client_id,
+			  const char *const *addrs, size_t n)
+{
+	start_batch(a, ap, client_id, addrs, n, false);
+}
+
+/* serf -rejoin: the members the snapshot knew alive, once, at start. */
+static void start_rejoins(struct mf_agent *a)
+{
+	for (size_t p = 0; p < a->n_pools; p++) {
+		const char *addrs[MF_CONFIG_MAX_JOIN];
+		size_t n = mf_agent_snapshot_rejoin_addrs(a->pools[p], addrs, MF_CONFIG_MAX_JOIN);
+		if (n)
+			start_batch(a, a->pools[p], 0, addrs, n, true);
+	}
 }
 
 /* The configured joins of every pool, each pool's as one batch; the
@@ -312,6 +341,8 @@ void mf_agent_begin_leave(struct mf_agent *a)
 		mf_serf_glue_leave_intent(&ap->glue);
 		mf_agent_pool_flush(ap);
 	}
+	for (size_t i = 0; i < a->n_pools; i++)
+		mf_agent_snapshot_leave(a->pools[i]);
 	if (wait > a->cfg.leave_timeout / 2)
 		wait = a->cfg.leave_timeout / 2;
 	if (a->others_alive_at_leave)
@@ -331,6 +362,14 @@ static void on_signal(uv_signal_t *s, int signum)
 			    strsignal(signum));
 		shutdown_agent(a, 1);
 	}
+}
+
+static void on_sighup(uv_signal_t *s, int signum)
+{
+	struct mf_agent *a = s->data;
+	(void)signum;
+	mf_log_info(&a->log, "caught SIGHUP: reloading the configuration");
+	json_decref(mf_agent_reload(a));
 }
 
 /* --- start ------------------------------------------------------------------*/
@@ -383,6 +422,8 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 			snprintf(err, errcap, "encryption unavailable: %s", mf_strerror(crypto));
 			return -1;
 		}
+		if (mf_agent_snapshot_open(ap, err, errcap) < 0)
+			return -1;
 	}
 	if (mf_agent_routing_start(a, err, errcap) < 0)
 		return -1;
@@ -392,7 +433,7 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 		snprintf(path, sizeof(path), "%s", c->control);
 	else
 		mf_config_default_control(path, sizeof(path));
-	struct mf_control_handler h = {a, mf_agent_on_request};
+	struct mf_control_handler h = {a, mf_agent_on_request, mf_agent_monitor_closed};
 	if (mf_control_new(&a->loop, path, &h, &a->ctl, err, errcap) < 0)
 		return -1;
 	if (mf_agent_route_socket_start(a, err, errcap) < 0)
@@ -404,12 +445,15 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 
 	uv_signal_init(&a->loop, &a->sigint);
 	uv_signal_init(&a->loop, &a->sigterm);
+	uv_signal_init(&a->loop, &a->sighup);
 	uv_timer_init(&a->loop, &a->retry_timer);
 	uv_timer_init(&a->loop, &a->leave_timer);
-	a->sigint.data = a->sigterm.data = a->retry_timer.data = a->leave_timer.data = a;
+	a->sigint.data = a->sigterm.data = a->sighup.data = a;
+	a->retry_timer.data = a->leave_timer.data = a;
 	a->handles_open = true;
 	uv_signal_start(&a->sigint, on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&a->sighup, on_sighup, SIGHUP);
 
 	static const char *profiles[] = {"wan", "lan", "local"};
 	for (size_t i = 0; i < a->n_pools; i++) {
@@ -430,11 +474,13 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 				    profiles[prof], ap->keyring.n ? "on" : "off");
 	}
 	a->retry_delay = c->retry_interval;
+	start_rejoins(a);
 	start_pool_joins(a);
 	return 0;
 }
 
-int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
+int mf_agent_run(const struct mf_agent_config *cfg, int argc, char **argv, char *err,
+		 size_t errcap)
 {
 	struct mf_agent *a = calloc(1, sizeof(*a));
 	if (!a) {
@@ -442,8 +488,11 @@ int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
 		return 1;
 	}
 	a->cfg = *cfg;
+	a->argc = argc;
+	a->argv = argv;
 	a->started = now_ns();
 	mf_log_init(&a->log, stderr, cfg->log_level);
+	a->log.json = cfg->log_json;
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(a);
 	uv_loop_init(&a->loop);
@@ -464,6 +513,7 @@ int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
 		mf_agent_pool_free(a->pools[i]);
 	mf_agent_routing_free(a);
 	free(a->leave_clients);
+	free(a->reload_cfg);
 	free(a);
 	return code;
 }

@@ -78,11 +78,12 @@ static json_t *pools_json(struct mf_agent *a)
 			json_array_append_new(peers, json_string(ap->area->peers[k]));
 		const struct mf_coord_tracker_stats *cs = mf_coord_tracker_stats(&ap->tracker);
 		json_array_append_new(
-			arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
+			arr, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I}}",
 				       "name", ap->name, "kind", ap->area ? "area" : "wan", "bind",
 				       ap->bind_str, "advertise", ap->advertise_str, "profile",
 				       profiles[prof], "encrypted", ap->keyring.n > 0, "peers",
-				       peers, "members", member_counts(ap), "coordinates",
+				       peers, "members", member_counts(ap), "snapshot",
+				       mf_agent_snapshot_info(ap), "coordinates",
 				       "known", (json_int_t)mf_coord_tracker_count(&ap->tracker),
 				       "acks", (json_int_t)cs->acks, "updates",
 				       (json_int_t)cs->updates, "rejected",
@@ -189,6 +190,14 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 	json_object_set_new(info, "control",
 			    json_pack("{s:I,s:I}", "clients", (json_int_t)cst.clients, "evicted",
 				      (json_int_t)cst.evicted));
+	json_object_set_new(info, "log",
+			    json_pack("{s:s,s:s,s:I,s:I,s:I,s:I}", "level",
+				      mf_log_level_name(a->log.level), "format",
+				      a->log.json ? "json" : "text", "monitors",
+				      (json_int_t)a->n_monitors, "monitor_dropped",
+				      (json_int_t)a->monitor_dropped, "reloads",
+				      (json_int_t)a->reloads, "reload_errors",
+				      (json_int_t)a->reload_errors));
 	json_object_set_new(info, "pools", pools_json(a));
 	json_object_set_new(info, "routing", mf_agent_routing_info_json(a));
 	json_object_set_new(info, "route_socket",
@@ -299,8 +308,12 @@ json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req)
 			return mf_control_error("agent is shutting down");
 		return do_leave(a, client_id);
 	}
+	if (strcmp(cmd, "monitor") == 0)
+		return mf_agent_monitor_start(a, client_id, req);
 	if (a->state != MF_AGENT_RUNNING)
 		return mf_control_error("agent is leaving");
+	if (strcmp(cmd, "reload") == 0)
+		return mf_agent_reload(a);
 	if (strcmp(cmd, "join") == 0)
 		return do_join(a, client_id, req);
 	if (strcmp(cmd, "force-leave") == 0)

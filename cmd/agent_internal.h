@@ -21,6 +21,7 @@
 #include "cmd/metrics_http.h"
 #include "cmd/route_socket.h"
 #include "cmd/serf_glue.h"
+#include "cmd/snapshot.h"
 #include "coord/tracker.h"
 #include "gossip/keyring.h"
 #include "gossip/pool.h"
@@ -38,6 +39,7 @@ enum mf_agent_state {
 };
 
 struct mf_agent;
+struct mf_agent_snapshot;
 
 /* One gossip pool of the agent: the WAN pool or a network area. */
 struct mf_agent_pool {
@@ -51,6 +53,7 @@ struct mf_agent_pool {
 	struct mf_pool_delegate serf_hooks; /* the glue's hooks, called by the mux */
 	struct mf_agent_queries *queries;   /* serf queries, events, key ops (cmd/agent_query.h) */
 	struct mf_routing_node_slot *slot;  /* this pool in the routing node */
+	struct mf_agent_snapshot *snap;     /* -snapshot, NULL when off */
 	mf_pool_t *pool;
 	mf_transport_t *tr;
 	char advertise_str[80];
@@ -61,6 +64,7 @@ struct mf_agent_pool {
 struct mf_join_batch {
 	struct mf_join_batch *next;
 	struct mf_agent_pool *ap;
+	bool rejoin;            /* the snapshot's members: no retry, no give-up */
 	uint64_t client_id;     /* 0: the agent's own retry-join */
 	size_t n, waiting, ok;
 	uint64_t *ids;          /* pool join ids, 0 when it failed to start */
@@ -73,6 +77,17 @@ struct mf_agent_routing {
 	uv_timer_t timer;
 	bool timer_open;
 	uint64_t published;     /* table version last handed to the route socket */
+};
+
+/* One `meshfed monitor` stream (cmd/agent_monitor.c). */
+#define MF_AGENT_MAX_MONITORS 16
+#define MF_MONITOR_MAX_PENDING ((size_t)256 * 1024) /* unread bytes before lines drop */
+struct mf_agent_monitor {
+	uint64_t client;
+	enum mf_log_level level;
+	bool json;
+	uint64_t dropped;  /* lines this monitor missed */
+	uint64_t missed;   /* dropped since its last line: reported when it reads again */
 };
 
 struct mf_agent {
@@ -101,6 +116,19 @@ struct mf_agent {
 	mf_time_t retry_delay;
 	uint64_t *leave_clients;       /* control clients awaiting leave */
 	size_t n_leave_clients;
+	int argc;                      /* the agent's flags, re-read on reload */
+	char **argv;
+	uv_signal_t sighup;
+	uint64_t reloads, reload_errors;
+	struct mf_agent_config *reload_cfg; /* scratch of agent_reload.c (keys wiped) */
+	struct mf_agent_monitor monitors[MF_AGENT_MAX_MONITORS];
+	size_t n_monitors;
+	uint64_t monitor_dropped;      /* log lines dropped for slow monitors */
+	bool monitor_sending;          /* in the sink: closes are handled by its loop */
+	struct mf_gateway *registered; /* route socket's healthy gateways (owned copy) */
+	uv_timer_t snap_timer;         /* snapshot flushes */
+	bool snap_timer_open;
+	size_t n_registered;
 };
 
 /* agent.c */
@@ -149,6 +177,46 @@ json_t *mf_agent_coords(struct mf_agent *a, const json_t *req);
 json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req);
 json_t *mf_agent_members_json(struct mf_agent_pool *ap);
 json_t *mf_agent_info_json(struct mf_agent *a);
+
+/* agent_monitor.c */
+/* The `monitor` request: answers the first line and streams log lines. */
+json_t *mf_agent_monitor_start(struct mf_agent *a, uint64_t client_id, const json_t *req);
+/* The control server's on_stream_closed: forgets that monitor. */
+void mf_agent_monitor_closed(void *ctx, uint64_t client_id);
+/* struct mf_log's sink while monitors stream. */
+void mf_agent_monitor_sink(void *ctx, enum mf_log_level level, const char *when, const char *msg);
+
+/* agent_reload.c */
+/* Re-reads the flags and config files and applies what can change in
+ * place (cmd/config_reload.h); SIGHUP and `meshfed reload`. Returns the
+ * answer: {"ok":true,"applied":[...],"restart_required":[...]} or an error
+ * (nothing changed then). */
+json_t *mf_agent_reload(struct mf_agent *a);
+/* Our serf tags (dc, role, user tags) encoded into meta (MF_META_MAX). */
+int mf_agent_build_meta(const struct mf_agent_config *c, uint8_t *meta, size_t *len, char *err,
+			size_t errcap);
+
+/* agent_routing.c (reload) */
+/* Re-applies routing policy and the configured gateways from a->cfg. */
+int mf_agent_routing_reload(struct mf_agent *a, bool policy, bool gateways, char *err,
+			    size_t errcap);
+
+/* agent_snapshot.c */
+/* Reads, reports and compacts ap's snapshot file (when -snapshot is set)
+ * and witnesses its clocks; -1 with err only when the file cannot be read
+ * or written (its content never fails it). */
+int mf_agent_snapshot_open(struct mf_agent_pool *ap, char *err, size_t errcap);
+/* Records a membership event (m: the member, NULL if gone). */
+void mf_agent_snapshot_event(struct mf_agent_pool *ap, const struct mf_pool_event *ev,
+			     const struct mf_member *m);
+/* Records our graceful leave, synced. */
+void mf_agent_snapshot_leave(struct mf_agent_pool *ap);
+/* The snapshot's alive members but us (pointers valid until the next event). */
+size_t mf_agent_snapshot_rejoin_addrs(struct mf_agent_pool *ap, const char **addrs, size_t max);
+json_t *mf_agent_snapshot_info(struct mf_agent_pool *ap);
+/* At shutdown: the last flush, synced, and the timer closed. */
+void mf_agent_snapshot_close(struct mf_agent *a);
+void mf_agent_snapshot_free(struct mf_agent_pool *ap);
 
 /* agent_metrics.c */
 /* Prometheus text of every pool, routing and the route socket (cmd/metrics.h). */

@@ -28,15 +28,29 @@ int mf_agent_metrics_text(struct mf_agent *a, char **out, size_t *len)
 		struct mf_coord c;
 		mf_coord_client_get(&ap->tracker.client, &c);
 		p->coord_error = c.error;
+		size_t qm = 0, qu = 0;
+		mf_pool_broadcast_depth(ap->pool, &qm, &qu);
+		p->queue_membership = qm;
+		p->queue_user = qu;
 	}
 	struct mf_metrics_routing rt;
 	struct mf_metrics_route_socket rs;
-	struct mf_metrics m = {pools, a->n_pools, NULL, NULL,
+	struct mf_metrics_agent ag = {a->reloads, a->reload_errors, a->n_monitors,
+				      a->monitor_dropped};
+	struct mf_metrics m = {pools, a->n_pools, NULL, NULL, &ag,
 			       (double)(uv_hrtime() - (uint64_t)a->started) / 1e9};
 	if (a->rt.node) {
 		rt.version = mf_routing_version(mf_routing_node_engine(a->rt.node));
 		rt.adverts_known = mf_routing_node_n_stored(a->rt.node);
 		rt.node = *mf_routing_node_stats(a->rt.node);
+		memset(rt.routes, 0, sizeof(rt.routes));
+		struct mf_table t;
+		if (mf_routing_node_table(a->rt.node, &t) == 0) {
+			for (size_t i = 0; i < t.n_routes; i++)
+				if (t.routes[i].status <= MF_ROUTE_NO_GATEWAY)
+					rt.routes[t.routes[i].status]++;
+			mf_table_free(&t);
+		}
 		m.routing = &rt;
 	}
 	if (a->rsock) {

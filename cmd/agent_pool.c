@@ -118,8 +118,10 @@ static void on_event(void *ctx, const struct mf_pool_event *ev)
 	mf_coord_tracker_on_event(&ap->tracker, ev);
 	struct mf_member m;
 	char addr[80] = "", where[100] = "";
-	if (mf_pool_member_find(ap->pool, name, &m) == 0)
+	bool found = mf_pool_member_find(ap->pool, name, &m) == 0;
+	if (found)
 		mf_addr_format(&m.addr, addr, sizeof(addr));
+	mf_agent_snapshot_event(ap, ev, found ? &m : NULL);
 	if (ap->area)
 		snprintf(where, sizeof(where), " (area %s)", ap->name);
 	static const char *what[] = {
@@ -159,8 +161,8 @@ static int pick_advertise(const struct mf_addr *bind, const struct mf_addr *give
 	return -1;
 }
 
-static int build_meta(const struct mf_agent_config *c, struct mf_pool_config *pc, char *err,
-		      size_t errcap)
+int mf_agent_build_meta(const struct mf_agent_config *c, uint8_t *meta, size_t *len, char *err,
+			size_t errcap)
 {
 	struct mf_tag *tags = calloc(MF_CONFIG_MAX_TAGS + 2, sizeof(*tags));
 	size_t n = 0;
@@ -176,7 +178,7 @@ static int build_meta(const struct mf_agent_config *c, struct mf_pool_config *pc
 		snprintf(tags[n].key, sizeof(tags[n].key), "%s", c->tags[i].key);
 		snprintf(tags[n].value, sizeof(tags[n].value), "%s", c->tags[i].value);
 	}
-	int r = mf_serf_encode_tags(tags, n, pc->meta, sizeof(pc->meta), &pc->meta_len);
+	int r = mf_serf_encode_tags(tags, n, meta, MF_META_MAX, len);
 	free(tags);
 	if (r < 0) {
 		snprintf(err, errcap, "tags: %s (memberlist allows %d bytes of encoded tags)",
@@ -218,7 +220,7 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 	memcpy(&tmp_profile.timing, &c->timing, sizeof(c->timing));
 	tmp_profile.timing_set = c->timing_set;
 	mf_config_timing(&tmp_profile, &pc.timing);
-	if (build_meta(c, &pc, err, errcap) < 0)
+	if (mf_agent_build_meta(c, pc.meta, &pc.meta_len, err, errcap) < 0)
 		return -1;
 	pc.keyring = ap->keyring.n ? &ap->keyring : NULL;
 	randombytes_buf(&pc.seed, sizeof(pc.seed));
@@ -285,6 +287,7 @@ void mf_agent_pool_free(struct mf_agent_pool *ap)
 		mf_coord_tracker_free(&ap->tracker);
 	mf_agent_queries_free(ap->queries);
 	mf_keyring_wipe(&ap->keyring);
+	mf_agent_snapshot_free(ap);
 	free(ap);
 }
 

@@ -76,9 +76,8 @@ static size_t configured_gateways(struct mf_agent_config *c, struct mf_gateway *
 /* The route socket's healthy registered gateways changed: advertise them
  * with the configured ones (a configured name wins over a registered one),
  * at most MF_ADVERT_GATEWAYS_MAX. */
-static void on_registered_gateways(void *ctx, const struct mf_gateway *reg, size_t n_reg)
+static void advertise_gateways(struct mf_agent *a, const struct mf_gateway *reg, size_t n_reg)
 {
-	struct mf_agent *a = ctx;
 	if (!a->rt.node || a->state == MF_AGENT_STOPPING)
 		return;
 	struct mf_gateway_tag tags[MF_CONFIG_MAX_GATEWAYS][MF_CONFIG_MAX_GW_TAGS];
@@ -103,6 +102,48 @@ static void on_registered_gateways(void *ctx, const struct mf_gateway *reg, size
 	int r = mf_routing_node_set_gateways(a->rt.node, gw, n);
 	if (r < 0)
 		mf_log_warn(&a->log, "routing: cannot set our gateways: %s", mf_strerror(r));
+}
+
+static void free_registered(struct mf_agent *a)
+{
+	for (size_t i = 0; i < a->n_registered; i++)
+		mf_gateway_free(&a->registered[i]);
+	free(a->registered);
+	a->registered = NULL;
+	a->n_registered = 0;
+}
+
+/* Kept so a reload can merge the new configured gateways with them. */
+static void on_registered_gateways(void *ctx, const struct mf_gateway *reg, size_t n_reg)
+{
+	struct mf_agent *a = ctx;
+	free_registered(a);
+	struct mf_gateway *copy = NULL;
+	if (n_reg && mf_gateways_copy(reg, n_reg, &copy) == 0) {
+		a->registered = copy;
+		a->n_registered = n_reg;
+	} else if (n_reg) {
+		mf_log_warn(&a->log, "route socket: out of memory keeping the registered gateways");
+	}
+	advertise_gateways(a, reg, n_reg);
+}
+
+int mf_agent_routing_reload(struct mf_agent *a, bool policy, bool gateways, char *err,
+			    size_t errcap)
+{
+	if (!a->rt.node)
+		return 0;
+	if (gateways)
+		advertise_gateways(a, a->registered, a->n_registered);
+	if (!policy)
+		return 0;
+	const struct mf_routing_agent_config *rc = &a->cfg.routing;
+	struct mf_routing_node_target targets[MF_CONFIG_MAX_TARGETS];
+	for (size_t i = 0; i < rc->n_targets; i++)
+		targets[i] = (struct mf_routing_node_target){rc->targets[i].dc,
+							     (enum mf_route_mode)rc->targets[i].mode};
+	return mf_routing_node_set_policy(a->rt.node, (enum mf_route_mode)rc->default_mode, targets,
+					  rc->n_targets, rc->transit, err, errcap);
 }
 
 int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
@@ -208,6 +249,7 @@ void mf_agent_routing_close(struct mf_agent *a)
 
 void mf_agent_routing_free(struct mf_agent *a)
 {
+	free_registered(a);
 	if (a->rt.node)
 		mf_routing_node_free(a->rt.node);
 	a->rt.node = NULL;

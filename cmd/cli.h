@@ -34,6 +34,8 @@ int mf_cmd_leave(int argc, char **argv);
 int mf_cmd_force_leave(int argc, char **argv);
 int mf_cmd_info(int argc, char **argv);
 int mf_cmd_metrics(int argc, char **argv);
+int mf_cmd_reload(int argc, char **argv);
+int mf_cmd_monitor(int argc, char **argv);
 int mf_cmd_validate(int argc, char **argv);
 int mf_cmd_keygen(int argc, char **argv);
 int mf_cmd_keys(int argc, char **argv);

@@ -8,7 +8,9 @@
 static const char *summary =
 	"Runs a meshfed agent: joins a memberlist/serf-compatible gossip pool, logs\n"
 	"membership events to stderr and serves the control socket used by the other\n"
-	"subcommands. SIGINT/SIGTERM leave the pool gracefully (peers mark it left).\n"
+	"subcommands. SIGINT/SIGTERM leave the pool gracefully (peers mark it left);\n"
+	"SIGHUP (or meshfed reload) re-reads flags and config files and applies log\n"
+	"level, tags, routing, gateways and keys in place (docs/cli.md).\n"
 	"Under systemd, READY=1 goes to $NOTIFY_SOCKET once the gossip ports and the\n"
 	"control socket are up (dist/meshfed.service, docs/systemd.md).\n"
 	"Every flag is also a config-file key (docs/cli.md); flags override the file.";
@@ -27,7 +29,7 @@ int mf_cmd_agent(int argc, char **argv)
 		mf_cli_error("agent", "%s", err);
 		return r == MF_FLAGS_USAGE ? MF_EXIT_USAGE : MF_EXIT_FAIL;
 	}
-	int code = mf_agent_run(&cfg, err, sizeof(err));
+	int code = mf_agent_run(&cfg, argc, argv, err, sizeof(err));
 	if (code != 0 && err[0])
 		mf_cli_error("agent", "%s", err);
 	return code;

@@ -8,10 +8,8 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include <sodium.h>
 
 #include "cmd/config.h"
-#include "cmd/keyring_file.h"
 #include "cmd/config_file.h"
 
 #define T(field) offsetof(struct mf_pool_timing, field)
@@ -37,46 +35,6 @@ const struct mf_config_timing_key mf_config_timing_keys[] = {
 };
 const size_t mf_config_timing_keys_n =
 	sizeof(mf_config_timing_keys) / sizeof(mf_config_timing_keys[0]);
-
-const struct mf_flag mf_agent_flags[] = {
-	{"config-file", "PATH", "JSON config file (keys, incl. areas, routing, gateways: docs/cli.md); flags override it"},
-	{"node", "NAME", "node name (default: the host name)"},
-	{"dc", "DC", "datacenter, announced as tag dc=DC (default dc1)"},
-	{"bind", "IP:PORT", "UDP and TCP address to bind (default 0.0.0.0:7946)"},
-	{"advertise", "IP:PORT", "address told to peers (default: the bind address)"},
-	{"join", "ADDR", "agent to join at start, retried with backoff (repeatable)"},
-	{"encrypt", "KEY", "base64 32-byte gossip key (see meshfed keygen)"},
-	{"keyring-file", "PATH", "JSON array of base64 keys, the first is primary; rewritten by meshfed keys"},
-	{"encrypt-verify-incoming", "true|false", "refuse plaintext gossip when keys are set (default true; false while rolling encryption on)"},
-	{"encrypt-verify-outgoing", "true|false", "encrypt what we send when keys are set (default true; false while rolling encryption on)"},
-	{"profile", "wan|lan|local", "memberlist timing profile (default wan)"},
-	{"control", "PATH", "control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
-	{"route-socket", "PATH", "route socket for gateways, mode 0660 (default $MESHFED_ROUTE_SOCKET or /tmp/meshfed-UID-routes.sock)"},
-	{"metrics-addr", "IP:PORT", "serve Prometheus metrics on http://IP:PORT/metrics (default off; docs/metrics.md)"},
-	{"tag", "KEY=VALUE", "tag announced to peers (repeatable)"},
-	{"log-level", "LEVEL", "debug, info, warn or error (default info)"},
-	{"retry-interval", "DURATION", "first -join retry delay, doubled up to 30s (default 1s)"},
-	{"retry-max", "N", "give up joining after N rounds (default 0: never)"},
-	{"leave-timeout", "DURATION", "graceful leave budget on SIGINT/SIGTERM (default 5s)"},
-	{"probe-interval", "DURATION", "timing override (also every key of docs/cli.md)"},
-	{"probe-timeout", "DURATION", "timing override"},
-	{"gossip-interval", "DURATION", "timing override"},
-	{"push-pull-interval", "DURATION", "timing override"},
-	{"tcp-timeout", "DURATION", "timing override"},
-	{"gossip-to-the-dead", "DURATION", "timing override"},
-	{"reconnect-interval", "DURATION", "timing override"},
-	{"reconnect-timeout", "DURATION", "timing override"},
-	{"tombstone-timeout", "DURATION", "timing override"},
-	{"indirect-checks", "N", "timing override"},
-	{"retransmit-mult", "N", "timing override"},
-	{"suspicion-mult", "N", "timing override"},
-	{"suspicion-max-timeout-mult", "N", "timing override"},
-	{"gossip-nodes", "N", "timing override"},
-	{"awareness-max-multiplier", "N", "timing override"},
-	{"udp-buffer-size", "N", "timing override (bytes)"},
-	{"max-members", "N", "members held per pool, failed/left included; more names are refused (default 10000)"},
-};
-const size_t mf_agent_flags_n = sizeof(mf_agent_flags) / sizeof(mf_agent_flags[0]);
 
 int mf_log_level_parse(const char *s, enum mf_log_level *out)
 {
@@ -217,34 +175,7 @@ static int parse_int(const char *v, long min, long max, long *out)
 	return 0;
 }
 
-static int set_timing(struct mf_agent_config *c, size_t i, const char *v, char *err,
-		      size_t errcap)
-{
-	const struct mf_config_timing_key *k = &mf_config_timing_keys[i];
-	uint8_t *base = (uint8_t *)&c->timing;
-	if (k->duration) {
-		mf_time_t d;
-		if (mf_config_parse_duration(v, &d) < 0 || d <= 0) {
-			snprintf(err, errcap,
-				 "\"%s\" is not a positive duration (like 500ms, 5s, 1m30s)", v);
-			return MF_EINVAL;
-		}
-		memcpy(base + k->offset, &d, sizeof(d));
-	} else {
-		long x;
-		if (parse_int(v, k->min, k->max, &x) < 0) {
-			snprintf(err, errcap, "\"%s\" is not an integer in [%d, %d]", v, k->min,
-				 k->max);
-			return MF_EINVAL;
-		}
-		int xi = (int)x;
-		memcpy(base + k->offset, &xi, sizeof(xi));
-	}
-	c->timing_set |= 1u << i;
-	return 0;
-}
-
-static int set_addr(struct mf_addr *a, const char *v, char *err, size_t errcap)
+static int parse_addr(struct mf_addr *a, const char *v, char *err, size_t errcap)
 {
 	if (mf_addr_parse(v, MF_DEFAULT_PORT, a) < 0) {
 		snprintf(err, errcap, "\"%s\" is not an IP:PORT address (like 127.0.0.1:7946)", v);
@@ -287,117 +218,312 @@ static int set_tag(struct mf_agent_config *c, const char *k, size_t klen, const 
 	return 0;
 }
 
-int mf_config_set(struct mf_agent_config *c, const char *key, const char *v, char *err,
-		  size_t errcap)
+/* --- the option table ---------------------------------------------------------
+ *
+ * One row per `meshfed agent` option (as redis's static_configs[]): the flag
+ * (its config key is the same name with '_'), its value placeholder and -h
+ * help, and how a value is set: a setter with the field's offset and size,
+ * an auxiliary offset (the has_ flag of an optional value) and bounds.
+ * mf_agent_flags[] (parsing and -h) and mf_config_set() (flags and config
+ * keys) both come from MF_AGENT_OPTIONS, so a flag and its key cannot drift
+ * apart. Keys that are not scalars (areas, routing, gateways, tags objects)
+ * are cmd/config_areas.c's and mf_config_apply_json's.
+ */
+
+struct agent_option;
+typedef int (*option_set_fn)(struct mf_agent_config *c, const struct agent_option *o,
+			     const char *v, char *err, size_t errcap);
+
+struct agent_option {
+	const char *name;
+	option_set_fn set;
+	size_t off, size, aux;
+	long min, max;
+	const char *what; /* names the value in errors */
+};
+
+#define FIELD(f) offsetof(struct mf_agent_config, f), sizeof(((struct mf_agent_config *)0)->f)
+#define AUX(f) offsetof(struct mf_agent_config, f)
+#define AT(c, o, type) ((type *)((uint8_t *)(c) + (o)->off))
+
+static int set_unknown(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		       char *err, size_t errcap)
 {
-	char k[64];
-	normalize(key, k, sizeof(k));
-	if (strcmp(k, "node") == 0) {
-		return copy_str(c->node, sizeof(c->node), v, "node name", err, errcap);
-	} else if (strcmp(k, "dc") == 0) {
-		return copy_str(c->dc, sizeof(c->dc), v, "datacenter", err, errcap);
-	} else if (strcmp(k, "bind") == 0) {
-		return set_addr(&c->bind, v, err, errcap);
-	} else if (strcmp(k, "advertise") == 0) {
-		int r = set_addr(&c->advertise, v, err, errcap);
-		if (r == 0)
-			c->has_advertise = true;
-		return r;
-	} else if (strcmp(k, "join") == 0) {
-		struct mf_addr a;
-		if (set_addr(&a, v, err, errcap) < 0)
-			return MF_EINVAL;
-		if (c->n_join == MF_CONFIG_MAX_JOIN) {
-			snprintf(err, errcap, "more than %d join addresses", MF_CONFIG_MAX_JOIN);
-			return MF_EINVAL;
-		}
-		return copy_str(c->join[c->n_join++], MF_CONFIG_ADDR_MAX, v, "address", err,
-				errcap);
-	} else if (strcmp(k, "encrypt") == 0) {
-		int r = mf_keyring_decode_b64(v, c->encrypt_key);
-		if (r < 0) {
-			snprintf(err, errcap, "%s",
-				 r == MF_EKEYSIZE
-					 ? "key must decode to 32 bytes (AES-256; try meshfed keygen)"
-					 : "key is not valid base64 (try meshfed keygen)");
-			return MF_EINVAL;
-		}
-		c->has_encrypt = true;
-		return 0;
-	} else if (strcmp(k, "encrypt_verify_incoming") == 0 ||
-		   strcmp(k, "encrypt_verify_outgoing") == 0) {
-		bool *b = k[15] == 'i' ? &c->encrypt_verify_incoming : &c->encrypt_verify_outgoing;
-		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
-			snprintf(err, errcap, "\"%s\" must be true or false", v);
-			return MF_EINVAL;
-		}
-		*b = v[0] == 't';
-		return 0;
-	} else if (strcmp(k, "keyring_file") == 0) {
-		return copy_str(c->keyring_file, sizeof(c->keyring_file), v, "path", err, errcap);
-	} else if (strcmp(k, "profile") == 0) {
-		if (mf_profile_parse(v, &c->profile) < 0) {
-			snprintf(err, errcap, "\"%s\" is not a profile (wan, lan or local)", v);
-			return MF_EINVAL;
-		}
-		return 0;
-	} else if (strcmp(k, "control") == 0) {
-		return copy_str(c->control, sizeof(c->control), v, "control socket path", err,
-				errcap);
-	} else if (strcmp(k, "route_socket") == 0) {
-		return copy_str(c->route_socket, sizeof(c->route_socket), v, "route socket path",
-				err, errcap);
-	} else if (strcmp(k, "route_socket_group") == 0) {
-		return copy_str(c->route_socket_group, sizeof(c->route_socket_group), v,
-				"group (a name or a gid)", err, errcap);
-	} else if (strcmp(k, "metrics_addr") == 0) {
-		if (set_addr(&c->metrics_addr, v, err, errcap) < 0)
-			return MF_EINVAL;
-		c->has_metrics_addr = true;
-		return 0;
-	} else if (strcmp(k, "tag") == 0) {
-		const char *eq = strchr(v, '=');
-		if (!eq) {
-			snprintf(err, errcap, "\"%s\" is not KEY=VALUE", v);
-			return MF_EINVAL;
-		}
-		return set_tag(c, v, (size_t)(eq - v), eq + 1, err, errcap);
-	} else if (strcmp(k, "log_level") == 0) {
-		if (mf_log_level_parse(v, &c->log_level) < 0) {
-			snprintf(err, errcap, "\"%s\" is not a level (debug, info, warn, error)", v);
-			return MF_EINVAL;
-		}
-		return 0;
-	} else if (strcmp(k, "retry_interval") == 0 || strcmp(k, "leave_timeout") == 0) {
+	(void)c, (void)o, (void)v;
+	snprintf(err, errcap, "unknown key");
+	return MF_EINVAL;
+}
+
+static int set_str(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		   char *err, size_t errcap)
+{
+	return copy_str(AT(c, o, char), o->size, v, o->what, err, errcap);
+}
+
+static int set_addr(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		    char *err, size_t errcap)
+{
+	if (parse_addr(AT(c, o, struct mf_addr), v, err, errcap) < 0)
+		return MF_EINVAL;
+	if (o->aux)
+		*(bool *)((uint8_t *)c + o->aux) = true;
+	return 0;
+}
+
+static int set_join(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		    char *err, size_t errcap)
+{
+	struct mf_addr a;
+	(void)o;
+	if (parse_addr(&a, v, err, errcap) < 0)
+		return MF_EINVAL;
+	if (c->n_join == MF_CONFIG_MAX_JOIN) {
+		snprintf(err, errcap, "more than %d join addresses", MF_CONFIG_MAX_JOIN);
+		return MF_EINVAL;
+	}
+	return copy_str(c->join[c->n_join++], MF_CONFIG_ADDR_MAX, v, "address", err, errcap);
+}
+
+static int set_encrypt(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		       char *err, size_t errcap)
+{
+	(void)o;
+	int r = mf_keyring_decode_b64(v, c->encrypt_key);
+	if (r < 0) {
+		snprintf(err, errcap, "%s",
+			 r == MF_EKEYSIZE ? "key must decode to 32 bytes (AES-256; try meshfed keygen)"
+					  : "key is not valid base64 (try meshfed keygen)");
+		return MF_EINVAL;
+	}
+	c->has_encrypt = true;
+	return 0;
+}
+
+static int set_profile(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		       char *err, size_t errcap)
+{
+	if (mf_profile_parse(v, AT(c, o, enum mf_profile)) < 0) {
+		snprintf(err, errcap, "\"%s\" is not a profile (wan, lan or local)", v);
+		return MF_EINVAL;
+	}
+	return 0;
+}
+
+static int set_tag_kv(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		      char *err, size_t errcap)
+{
+	(void)o;
+	const char *eq = strchr(v, '=');
+	if (!eq) {
+		snprintf(err, errcap, "\"%s\" is not KEY=VALUE", v);
+		return MF_EINVAL;
+	}
+	return set_tag(c, v, (size_t)(eq - v), eq + 1, err, errcap);
+}
+
+static int set_level(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		     char *err, size_t errcap)
+{
+	if (mf_log_level_parse(v, AT(c, o, enum mf_log_level)) < 0) {
+		snprintf(err, errcap, "\"%s\" is not a level (debug, info, warn, error)", v);
+		return MF_EINVAL;
+	}
+	return 0;
+}
+
+static int set_bool(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		    char *err, size_t errcap)
+{
+	if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+		snprintf(err, errcap, "\"%s\" must be true or false", v);
+		return MF_EINVAL;
+	}
+	*AT(c, o, bool) = v[0] == 't';
+	return 0;
+}
+
+static int set_log_format(struct mf_agent_config *c, const struct agent_option *o,
+			  const char *v, char *err, size_t errcap)
+{
+	if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+		snprintf(err, errcap, "\"%s\" is not a log format (text or json)", v);
+		return MF_EINVAL;
+	}
+	*AT(c, o, bool) = v[0] == 'j';
+	return 0;
+}
+
+static int set_duration(struct mf_agent_config *c, const struct agent_option *o,
+			const char *v, char *err, size_t errcap)
+{
+	mf_time_t d;
+	if (mf_config_parse_duration(v, &d) < 0 || d <= 0) {
+		snprintf(err, errcap, "\"%s\" is not a positive duration (like 500ms, 5s, 1m30s)", v);
+		return MF_EINVAL;
+	}
+	*AT(c, o, mf_time_t) = d;
+	return 0;
+}
+
+static int set_int(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		   char *err, size_t errcap)
+{
+	long x;
+	if (parse_int(v, o->min, o->max, &x) < 0) {
+		snprintf(err, errcap, "\"%s\" is not an integer in [%ld, %ld]", v, o->min, o->max);
+		return MF_EINVAL;
+	}
+	*AT(c, o, int) = (int)x;
+	return 0;
+}
+
+/* A timing override: its entry of mf_config_timing_keys (by name). */
+static int set_timing(struct mf_agent_config *c, const struct agent_option *o, const char *v,
+		      char *err, size_t errcap)
+{
+	char name[64];
+	normalize(o->name, name, sizeof(name));
+	size_t i = 0;
+	while (i < mf_config_timing_keys_n && strcmp(mf_config_timing_keys[i].name, name) != 0)
+		i++;
+	if (i == mf_config_timing_keys_n)
+		return set_unknown(c, o, v, err, errcap);
+	const struct mf_config_timing_key *k = &mf_config_timing_keys[i];
+	uint8_t *base = (uint8_t *)&c->timing;
+	if (k->duration) {
 		mf_time_t d;
 		if (mf_config_parse_duration(v, &d) < 0 || d <= 0) {
 			snprintf(err, errcap,
 				 "\"%s\" is not a positive duration (like 500ms, 5s, 1m30s)", v);
 			return MF_EINVAL;
 		}
-		*(k[0] == 'r' ? &c->retry_interval : &c->leave_timeout) = d;
-		return 0;
-	} else if (strcmp(k, "retry_max") == 0) {
+		memcpy(base + k->offset, &d, sizeof(d));
+	} else {
 		long x;
-		if (parse_int(v, 0, INT_MAX, &x) < 0) {
-			snprintf(err, errcap, "\"%s\" is not a non-negative integer", v);
+		if (parse_int(v, k->min, k->max, &x) < 0) {
+			snprintf(err, errcap, "\"%s\" is not an integer in [%d, %d]", v, k->min,
+				 k->max);
 			return MF_EINVAL;
 		}
-		c->retry_max = (int)x;
-		return 0;
+		int xi = (int)x;
+		memcpy(base + k->offset, &xi, sizeof(xi));
 	}
-	for (size_t i = 0; i < mf_config_timing_keys_n; i++)
-		if (strcmp(k, mf_config_timing_keys[i].name) == 0)
-			return set_timing(c, i, v, err, errcap);
-	snprintf(err, errcap, "unknown key");
-	return MF_EINVAL;
+	c->timing_set |= 1u << i;
+	return 0;
+}
+
+#define NONE 0, 0, 0, 0, 0, NULL
+#define TIMING(X, flag, arg, help) X(flag, arg, help, set_timing, NONE)
+/* X(flag, ARG, help, setter, offset, size, aux, min, max, what); FIELD() is offset,
+ * size and NONE the five after the setter, for setters that need no field. */
+#define MF_AGENT_OPTIONS(X)                                                                     \
+	X("config-file", "PATH",                                                                \
+	  "JSON config file (keys, incl. areas, routing, gateways: docs/cli.md); flags override it", \
+	  set_unknown, NONE)                                                                    \
+	X("node", "NAME", "node name (default: the host name)", set_str, FIELD(node), 0, 0, 0,  \
+	  "node name")                                                                          \
+	X("dc", "DC", "datacenter, announced as tag dc=DC (default dc1)", set_str, FIELD(dc), 0, \
+	  0, 0, "datacenter")                                                                   \
+	X("bind", "IP:PORT", "UDP and TCP address to bind (default 0.0.0.0:7946)", set_addr,    \
+	  FIELD(bind), 0, 0, 0, NULL)                                                           \
+	X("advertise", "IP:PORT", "address told to peers (default: the bind address)", set_addr, \
+	  FIELD(advertise), AUX(has_advertise), 0, 0, NULL)                                     \
+	X("join", "ADDR", "agent to join at start, retried with backoff (repeatable)", set_join, \
+	  NONE)                                                                                 \
+	X("encrypt", "KEY", "base64 32-byte gossip key (see meshfed keygen)", set_encrypt, NONE) \
+	X("keyring-file", "PATH",                                                               \
+	  "JSON array of base64 keys, the first is primary; rewritten by meshfed keys", set_str, \
+	  FIELD(keyring_file), 0, 0, 0, "path")                                                 \
+	X("encrypt-verify-incoming", "true|false",                                              \
+	  "refuse plaintext gossip when keys are set (default true; false while rolling encryption on)", \
+	  set_bool, FIELD(encrypt_verify_incoming), 0, 0, 0, NULL)                              \
+	X("encrypt-verify-outgoing", "true|false",                                              \
+	  "encrypt what we send when keys are set (default true; false while rolling encryption on)", \
+	  set_bool, FIELD(encrypt_verify_outgoing), 0, 0, 0, NULL)                              \
+	X("profile", "wan|lan|local", "memberlist timing profile (default wan)", set_profile,    \
+	  FIELD(profile), 0, 0, 0, NULL)                                                        \
+	X("control", "PATH", "control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)", \
+	  set_str, FIELD(control), 0, 0, 0, "control socket path")                              \
+	X("route-socket", "PATH",                                                               \
+	  "route socket for gateways, mode 0660 (default $MESHFED_ROUTE_SOCKET or "             \
+	  "/tmp/meshfed-UID-routes.sock)",                                                      \
+	  set_str, FIELD(route_socket), 0, 0, 0, "route socket path")                           \
+	X("route-socket-group", "GROUP",                                                        \
+	  "group of the route socket file: a name or a gid (default: the agent's)", set_str,    \
+	  FIELD(route_socket_group), 0, 0, 0, "group (a name or a gid)")                        \
+	X("metrics-addr", "IP:PORT",                                                            \
+	  "serve Prometheus metrics on http://IP:PORT/metrics (default off; docs/metrics.md)",   \
+	  set_addr, FIELD(metrics_addr), AUX(has_metrics_addr), 0, 0, NULL)                     \
+	X("tag", "KEY=VALUE", "tag announced to peers (repeatable)", set_tag_kv, NONE)          \
+	X("log-level", "LEVEL", "debug, info, warn or error (default info)", set_level,         \
+	  FIELD(log_level), 0, 0, 0, NULL)                                                      \
+	X("log-format", "text|json", "log lines as text or one JSON object each (default text)", \
+	  set_log_format, FIELD(log_json), 0, 0, 0, NULL)                                       \
+	X("snapshot", "PATH",                                                                   \
+	  "record members and clocks there; rejoin them after a restart (serf -snapshot)",      \
+	  set_str, FIELD(snapshot), 0, 0, 0, "path")                                            \
+	X("retry-interval", "DURATION", "first -join retry delay, doubled up to 30s (default 1s)", \
+	  set_duration, FIELD(retry_interval), 0, 0, 0, NULL)                                   \
+	X("retry-max", "N", "give up joining after N rounds (default 0: never)", set_int,       \
+	  FIELD(retry_max), 0, 0, INT_MAX, NULL)                                                \
+	X("leave-timeout", "DURATION", "graceful leave budget on SIGINT/SIGTERM (default 5s)",  \
+	  set_duration, FIELD(leave_timeout), 0, 0, 0, NULL)                                    \
+	TIMING(X, "probe-interval", "DURATION", "timing override (also every key of docs/cli.md)") \
+	TIMING(X, "probe-timeout", "DURATION", "timing override")                                  \
+	TIMING(X, "gossip-interval", "DURATION", "timing override")                                \
+	TIMING(X, "push-pull-interval", "DURATION", "timing override")                             \
+	TIMING(X, "tcp-timeout", "DURATION", "timing override")                                    \
+	TIMING(X, "gossip-to-the-dead", "DURATION", "timing override")                             \
+	TIMING(X, "reconnect-interval", "DURATION", "timing override")                             \
+	TIMING(X, "reconnect-timeout", "DURATION", "timing override")                              \
+	TIMING(X, "tombstone-timeout", "DURATION", "timing override")                              \
+	TIMING(X, "indirect-checks", "N", "timing override")                                       \
+	TIMING(X, "retransmit-mult", "N", "timing override")                                       \
+	TIMING(X, "suspicion-mult", "N", "timing override")                                        \
+	TIMING(X, "suspicion-max-timeout-mult", "N", "timing override")                            \
+	TIMING(X, "gossip-nodes", "N", "timing override")                                          \
+	TIMING(X, "awareness-max-multiplier", "N", "timing override")                              \
+	TIMING(X, "udp-buffer-size", "N", "timing override (bytes)")                               \
+	TIMING(X, "max-members", "N",                                                              \
+	       "members held per pool, failed/left included; more names are refused (default 10000)")
+
+#define AS_FLAG(flag, arg, help, ...) {flag, arg, help},
+#define AS_OPTION(flag, arg, help, set, ...) {flag, set, __VA_ARGS__},
+
+const struct mf_flag mf_agent_flags[] = {MF_AGENT_OPTIONS(AS_FLAG)};
+const size_t mf_agent_flags_n = sizeof(mf_agent_flags) / sizeof(mf_agent_flags[0]);
+static const struct agent_option agent_options[] = {MF_AGENT_OPTIONS(AS_OPTION)};
+#define N_OPTIONS (sizeof(agent_options) / sizeof(agent_options[0]))
+
+static const struct agent_option *find_option(const char *key)
+{
+	char k[64], name[64];
+	normalize(key, k, sizeof(k));
+	for (size_t i = 0; i < N_OPTIONS; i++) {
+		normalize(agent_options[i].name, name, sizeof(name));
+		if (strcmp(k, name) == 0)
+			return &agent_options[i];
+	}
+	return NULL;
+}
+
+int mf_config_set(struct mf_agent_config *c, const char *key, const char *v, char *err,
+		  size_t errcap)
+{
+	const struct agent_option *o = find_option(key);
+	if (!o) {
+		snprintf(err, errcap, "unknown key");
+		return MF_EINVAL;
+	}
+	return o->set(c, o, v, err, errcap);
 }
 
 /* --- config file ------------------------------------------------------------*/
 
 static bool is_duration_key(const char *k)
 {
-	if (strcmp(k, "retry_interval") == 0 || strcmp(k, "leave_timeout") == 0)
+	const struct agent_option *o = find_option(k);
+	if (o && o->set == set_duration)
 		return true;
 	for (size_t i = 0; i < mf_config_timing_keys_n; i++)
 		if (strcmp(k, mf_config_timing_keys[i].name) == 0)
@@ -511,37 +637,6 @@ void mf_config_timing(const struct mf_agent_config *c, struct mf_pool_timing *t)
 		size_t sz = k->duration ? sizeof(mf_time_t) : sizeof(int);
 		memcpy(dst + k->offset, src + k->offset, sz);
 	}
-}
-
-int mf_config_read_keyring(const struct mf_agent_config *c, struct mf_keyring *kr, char *err,
-			   size_t errcap)
-{
-	mf_keyring_init(kr);
-	if (c->has_encrypt && c->keyring_file[0]) {
-		snprintf(err, errcap, "-encrypt and -keyring-file cannot be used together "
-				      "(as in serf: put the key in the keyring file)");
-		return MF_EINVAL;
-	}
-	if (c->has_encrypt)
-		return mf_keyring_add(kr, c->encrypt_key, MF_KEY_LEN);
-	if (!c->keyring_file[0])
-		return 0;
-	return mf_keyring_file_read(c->keyring_file, kr, err, errcap);
-}
-
-int mf_config_pool_keyring(const struct mf_agent_config *c, const struct mf_area_config *area,
-			   struct mf_keyring *kr, char *err, size_t errcap)
-{
-	char kerr[300];
-	int r = area ? mf_config_read_area_keyring(area, kr, kerr, sizeof(kerr))
-		     : mf_config_read_keyring(c, kr, kerr, sizeof(kerr));
-	if (r < 0)
-		snprintf(err, errcap, "%s%s%s%s", area ? "area " : "", area ? area->name : "",
-			 area ? ": " : "", kerr);
-	/* encrypt_verify_*: the agent's, for every pool (docs/security.md). */
-	kr->accept_plain = !c->encrypt_verify_incoming;
-	kr->send_plain = !c->encrypt_verify_outgoing;
-	return r;
 }
 
 int mf_config_check(const struct mf_agent_config *c, char *err, size_t errcap)

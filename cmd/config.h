@@ -6,9 +6,12 @@
  * flags. Lists (`join`) append, maps (`tags`) merge key by key. Every key is
  * validated when it is set, so an error names the flag or key and the value.
  *
- * Contract: pure parsing apart from mf_config_load_file() and
- * mf_config_read_keyring(), which read the files they are given. No globals:
- * the flag and key tables are const.
+ * Contract: pure parsing apart from mf_config_load_file() and the keyring
+ * readers (cmd/config_keyring.c: mf_config_read_keyring,
+ * mf_config_read_area_keyring, mf_config_pool_keyring), which read the
+ * files they are given. No globals: the option table (cmd/config.c,
+ * MF_AGENT_OPTIONS) and the timing keys are const. cmd/config.c uses
+ * cmd/config_areas.c and cmd/config_keyring.c; neither calls back.
  */
 #ifndef MF_CMD_CONFIG_H
 #define MF_CMD_CONFIG_H
@@ -114,6 +117,8 @@ struct mf_agent_config {
 	struct mf_config_tag tags[MF_CONFIG_MAX_TAGS]; /* user tags (not dc/role) */
 	size_t n_tags;
 	enum mf_log_level log_level;           /* default info */
+	bool log_json;                         /* -log-format json: one object a line */
+	char snapshot[MF_CONFIG_PATH_MAX];     /* -snapshot: "" none */
 	struct mf_pool_timing timing;          /* overrides, see timing_set */
 	uint32_t timing_set;                   /* bit i: mf_config_timing_keys[i] */
 	mf_time_t retry_interval;              /* first -join retry delay: 1 s */

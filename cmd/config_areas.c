@@ -1,15 +1,15 @@
 /*
  * cmd/config_areas.c — the config-file keys that shape the agent's pools
  * and routing: "wan", "areas", "routing", "gateways" (docs/cli.md).
- * Called from mf_config_apply_json(); pure parsing of JSON values, except
- * mf_config_read_area_keyring(), which reads the area's keyring file.
+ * Called from mf_config_apply_json(); pure parsing of JSON values (the
+ * area's keyring file is read by cmd/config_keyring.c). Calls nothing of
+ * cmd/config.c.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sodium.h>
 
 #include "cmd/config.h"
 #include "routing/names.h"
@@ -314,22 +314,4 @@ int mf_config_apply_areas_key(struct mf_agent_config *c, const char *key, const 
 		return 0;
 	}
 	return 1;
-}
-
-int mf_config_read_area_keyring(const struct mf_area_config *a, struct mf_keyring *kr,
-				char *err, size_t errcap)
-{
-	/* Reuse the agent-level reader: it only looks at these three fields. */
-	struct mf_agent_config *tmp = calloc(1, sizeof(*tmp));
-	if (!tmp) {
-		snprintf(err, errcap, "out of memory");
-		return MF_ENOMEM;
-	}
-	memcpy(tmp->encrypt_key, a->encrypt_key, sizeof(tmp->encrypt_key));
-	tmp->has_encrypt = a->has_encrypt;
-	snprintf(tmp->keyring_file, sizeof(tmp->keyring_file), "%s", a->keyring_file);
-	int r = mf_config_read_keyring(tmp, kr, err, errcap);
-	sodium_memzero(tmp->encrypt_key, sizeof(tmp->encrypt_key));
-	free(tmp);
-	return r;
 }

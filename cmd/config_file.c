@@ -1,16 +1,66 @@
 /* cmd/config_file.c — see cmd/config_file.h. */
+#include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/config_file.h"
 #include "gossip/err.h"
+
+/* Blanks every line whose first non-blank characters are # or // (the
+ * newline stays, so error line numbers do not move). A JSON string cannot
+ * span lines, so no string is touched. */
+static void blank_comments(char *t, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t j = i;
+		while (j < len && (t[j] == ' ' || t[j] == '\t'))
+			j++;
+		bool comment = j < len && (t[j] == '#' || (t[j] == '/' && j + 1 < len && t[j + 1] == '/'));
+		while (j < len && t[j] != '\n') {
+			if (comment)
+				t[j] = ' ';
+			j++;
+		}
+		i = j + 1;
+	}
+}
+
+/* The file's bytes (at most MF_CONFIG_FILE_MAX), NULL with errno set. */
+static char *read_all(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *t = malloc(MF_CONFIG_FILE_MAX + 1);
+	size_t n = t ? fread(t, 1, MF_CONFIG_FILE_MAX + 1, f) : 0;
+	int bad = !t || ferror(f);
+	fclose(f);
+	if (bad || n > MF_CONFIG_FILE_MAX) {
+		free(t);
+		errno = bad ? EIO : EFBIG;
+		return NULL;
+	}
+	*len = n;
+	return t;
+}
 
 int mf_config_file_load(const struct mf_config_keys *k, const char *path, char *err,
 			size_t errcap)
 {
 	json_error_t je;
 	char msg[400];
-	json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	size_t len = 0;
+	char *text = read_all(path, &len);
+	if (!text) {
+		snprintf(err, errcap, "config file %s: %s", path, strerror(errno));
+		return MF_EINVAL;
+	}
+	blank_comments(text, len);
+	json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	free(text);
 	if (!root) {
 		if (je.line > 0)
 			snprintf(err, errcap, "config file %s: line %d: %s", path, je.line, je.text);

@@ -25,8 +25,11 @@ struct mf_config_keys {
 	int (*apply_json)(void *ctx, const json_t *root, char *msg, size_t cap);
 };
 
-/* Reads path and applies it; errors are "config file PATH: ..." (with the
- * line for a syntax error). */
+#define MF_CONFIG_FILE_MAX (16 * 1024 * 1024)
+
+/* Reads path (JSON; lines starting with # or // are comments) and applies
+ * it; errors are "config file PATH: ..." (with the line for a syntax
+ * error). */
 int mf_config_file_load(const struct mf_config_keys *k, const char *path, char *err,
 			size_t errcap);
 

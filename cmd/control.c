@@ -14,6 +14,8 @@ struct client {
 	struct mf_control *srv;
 	uv_pipe_t pipe;
 	uv_timer_t idle;
+	uv_timer_t resume;     /* next batch of pipelined requests */
+	bool yielded;          /* a batch is done: the rest after other work */
 	uint64_t id;
 	uint64_t last_active;  /* uv_now() of its last request or answer */
 	char *line;            /* bytes of the request being read */
@@ -22,6 +24,7 @@ struct client {
 	bool closing;
 	bool close_after_write;
 	bool paused;           /* reading stopped: too many unread responses */
+	bool streaming;        /* its deferred request streams lines (monitor) */
 	int open_handles;
 	size_t pending_bytes;  /* written but not yet flushed to the peer */
 	size_t pending_writes;
@@ -95,8 +98,11 @@ static void client_close(struct client *c)
 		return;
 	c->closing = true;
 	c->srv->n_live--;
+	if (c->streaming && c->srv->h.on_stream_closed && !c->srv->closing)
+		c->srv->h.on_stream_closed(c->srv->h.ctx, c->id);
 	uv_close((uv_handle_t *)&c->pipe, on_client_handle_closed);
 	uv_close((uv_handle_t *)&c->idle, on_client_handle_closed);
+	uv_close((uv_handle_t *)&c->resume, on_client_handle_closed);
 }
 
 static void on_idle(uv_timer_t *t)
@@ -105,6 +111,7 @@ static void on_idle(uv_timer_t *t)
 }
 
 static void process_lines(struct client *c);
+static void maybe_read(struct client *c);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
@@ -122,9 +129,40 @@ static void on_written(uv_write_t *req, int status)
 	if (c->paused && !c->closing && c->pending_bytes <= MF_CONTROL_PAUSE_PENDING / 2) {
 		c->paused = false;
 		process_lines(c);
-		if (!c->busy && !c->closing && !c->paused && !c->close_after_write)
-			uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+		maybe_read(c);
 	}
+}
+
+/* Queues len bytes of data (a newline added when nl); false when the
+ * client was dropped. touch: counts as activity for the idle timer. */
+static bool client_write(struct client *c, const char *data, size_t len, bool nl, bool touch)
+{
+	size_t total = len + (nl ? 1 : 0);
+	struct write_req *w = malloc(sizeof(*w) + total);
+	if (!w || c->pending_bytes + total > MF_CONTROL_MAX_PENDING) {
+		/* The client does not read its answers: drop it, not the agent. */
+		free(w);
+		client_close(c);
+		return false;
+	}
+	memcpy(w->data, data, len);
+	if (nl)
+		w->data[len] = '\n';
+	w->len = total;
+	w->c = c;
+	uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
+	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
+		free(w);
+		client_close(c);
+		return false;
+	}
+	c->pending_bytes += w->len;
+	c->pending_writes++;
+	if (touch) {
+		c->last_active = uv_now(c->srv->loop);
+		uv_timer_again(&c->idle);
+	}
+	return true;
 }
 
 static void client_send(struct client *c, json_t *resp)
@@ -135,30 +173,12 @@ static void client_send(struct client *c, json_t *resp)
 		free(s);
 		return;
 	}
-	size_t len = s ? strlen(s) : 0;
-	struct write_req *w = s ? malloc(sizeof(*w) + len + 1) : NULL;
-	if (!w || c->pending_bytes + len + 1 > MF_CONTROL_MAX_PENDING) {
-		/* The client does not read its answers: drop it, not the agent. */
-		free(s);
-		free(w);
+	if (!s) {
 		client_close(c);
 		return;
 	}
-	memcpy(w->data, s, len);
-	w->data[len] = '\n';
-	w->len = len + 1;
-	w->c = c;
+	(void)client_write(c, s, strlen(s), true, true);
 	free(s);
-	uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
-	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
-		free(w);
-		client_close(c);
-		return;
-	}
-	c->pending_bytes += w->len;
-	c->pending_writes++;
-	c->last_active = uv_now(c->srv->loop);
-	uv_timer_again(&c->idle);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -169,10 +189,21 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	*buf = uv_buf_init(c->line + c->len, (unsigned)(MF_CONTROL_MAX_LINE + 1 - c->len));
 }
 
-/* Handles every complete line in the buffer until a request is deferred. */
+static void on_resume(uv_timer_t *t);
+
+/* Handles the complete lines in the buffer until a request is deferred, at
+ * most MF_CONTROL_BATCH of them: a client pipelining thousands of requests
+ * gets the rest after the loop has run everything else once. */
 static void process_lines(struct client *c)
 {
+	int done = 0;
 	while (!c->busy && !c->closing) {
+		if (done == MF_CONTROL_BATCH && memchr(c->line, '\n', c->len)) {
+			c->yielded = true;
+			uv_read_stop((uv_stream_t *)&c->pipe);
+			uv_timer_start(&c->resume, on_resume, 0, 0);
+			break;
+		}
 		if (c->pending_bytes > MF_CONTROL_PAUSE_PENDING) {
 			/* Answers pile up unread: stop reading (and working) for
 			 * this client until they drain (on_written resumes). */
@@ -197,11 +228,13 @@ static void process_lines(struct client *c)
 			resp = c->srv->h.on_request(c->srv->h.ctx, c->id, req);
 		}
 		json_decref(req);
+		done++;
 		if (resp) {
 			client_send(c, resp);
 		} else {
 			c->busy = true;
-			uv_read_stop((uv_stream_t *)&c->pipe);
+			if (!c->streaming) /* a stream is read to see its hang-up */
+				uv_read_stop((uv_stream_t *)&c->pipe);
 			uv_timer_stop(&c->idle); /* a join may legitimately take long */
 		}
 	}
@@ -213,10 +246,32 @@ static void process_lines(struct client *c)
 	}
 }
 
+/* Reading resumes once nothing holds it back. */
+static void maybe_read(struct client *c)
+{
+	if (!c->busy && !c->closing && !c->paused && !c->yielded && !c->close_after_write)
+		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+}
+
+static void on_resume(uv_timer_t *t)
+{
+	struct client *c = t->data;
+	if (c->closing)
+		return;
+	c->yielded = false;
+	process_lines(c);
+	maybe_read(c);
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	struct client *c = st->data;
 	(void)buf;
+	if (c->streaming) { /* read only to see the hang-up; input ignored */
+		if (nread < 0)
+			client_close(c);
+		return;
+	}
 	if (nread < 0) {
 		/* EOF: finish answering what was asked, then close. */
 		if (c->pending_writes == 0 && !c->busy)
@@ -252,8 +307,32 @@ void mf_control_respond(struct mf_control *s, uint64_t client_id, json_t *resp)
 		return;
 	}
 	process_lines(c);
-	if (!c->busy && !c->closing && !c->paused)
-		uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+	maybe_read(c);
+}
+
+int mf_control_stream(struct mf_control *s, uint64_t client_id, const char *line, size_t len,
+		      size_t max_pending)
+{
+	struct client *c;
+	for (c = s->clients; c; c = c->next)
+		if (c->id == client_id)
+			break;
+	if (!c || c->closing)
+		return MF_ENOTFOUND;
+	if (!c->streaming) {
+		c->streaming = true;
+		int r = uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+		if (r < 0 && r != UV_EALREADY) { /* inside on_request it is reading */
+			client_close(c);
+			return MF_ENOTFOUND;
+		}
+	}
+	if (len == 0)
+		return 0;
+	if (c->pending_bytes + len > max_pending)
+		return MF_ETOOBIG;
+	/* Not activity: the idle timer stays stopped, as for any deferred request. */
+	return client_write(c, line, len, false, false) ? 0 : MF_ENOTFOUND;
 }
 
 /* Full: the client idle longest (no request in progress, nothing unsent)
@@ -291,8 +370,9 @@ static void on_connection(uv_stream_t *server, int status)
 	c->last_active = uv_now(s->loop);
 	uv_pipe_init(s->loop, &c->pipe, 0);
 	uv_timer_init(s->loop, &c->idle);
-	c->pipe.data = c->idle.data = c;
-	c->open_handles = 2;
+	uv_timer_init(s->loop, &c->resume);
+	c->pipe.data = c->idle.data = c->resume.data = c;
+	c->open_handles = 3;
 	c->next = s->clients;
 	if (s->clients)
 		s->clients->prev = c;

@@ -9,6 +9,10 @@
 
 #include "cmd/cli.h"
 
+#ifndef MF_VERSION
+#define MF_VERSION "0.0.0-dev"
+#endif
+
 static const struct mf_cmd commands[] = {
 	{"agent", "run a meshfed agent", mf_cmd_agent},
 	{"members", "list the members of one of the agent's pools", mf_cmd_members},
@@ -17,6 +21,8 @@ static const struct mf_cmd commands[] = {
 	{"force-leave", "mark a failed member as left", mf_cmd_force_leave},
 	{"info", "show the agent's counters and pools", mf_cmd_info},
 	{"metrics", "print the agent's metrics (Prometheus text)", mf_cmd_metrics},
+	{"monitor", "stream the agent's log lines", mf_cmd_monitor},
+	{"reload", "make the agent re-read its config (as SIGHUP)", mf_cmd_reload},
 	{"rtt", "estimate the RTT to a node or a datacenter", mf_cmd_rtt},
 	{"coords", "list the network coordinates the agent holds", mf_cmd_coords},
 	{"routes", "show this datacenter's next-hop table", mf_cmd_routes},
@@ -35,7 +41,8 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: meshfed <subcommand> [options]\n\nSubcommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		fprintf(f, "    %-13s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n`meshfed <subcommand> -h` shows a subcommand's options.\n");
+	fprintf(f, "\n`meshfed <subcommand> -h` shows a subcommand's options; "
+		   "`meshfed --version` the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -48,6 +55,11 @@ int main(int argc, char **argv)
 	if (strcmp(sub, "-h") == 0 || strcmp(sub, "-help") == 0 || strcmp(sub, "--help") == 0 ||
 	    strcmp(sub, "help") == 0) {
 		usage(stdout);
+		return MF_EXIT_OK;
+	}
+	if (strcmp(sub, "-v") == 0 || strcmp(sub, "-version") == 0 ||
+	    strcmp(sub, "--version") == 0 || strcmp(sub, "version") == 0) {
+		printf("meshfed v%s\n", MF_VERSION);
 		return MF_EXIT_OK;
 	}
 	for (size_t i = 0; i < N_COMMANDS; i++)

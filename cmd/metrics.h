@@ -13,6 +13,7 @@
 #define MF_CMD_METRICS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "coord/tracker.h"
@@ -28,12 +29,20 @@ struct mf_metrics_pool {
 	struct mf_coord_tracker_stats coords;
 	uint64_t coords_known;
 	double coord_error; /* our own Vivaldi error estimate */
+	uint64_t queue_membership, queue_user; /* broadcast queue depth */
 };
 
 struct mf_metrics_routing {
 	uint64_t version;       /* table version */
 	uint64_t adverts_known; /* adverts of other DCs stored */
 	struct mf_routing_node_stats node;
+	uint64_t routes[MF_ROUTE_NO_GATEWAY + 1]; /* by enum mf_route_status */
+};
+
+/* The agent process itself: reloads and monitor streams. */
+struct mf_metrics_agent {
+	uint64_t reloads, reload_errors;
+	uint64_t monitors, monitor_dropped;
 };
 
 struct mf_metrics_route_socket {
@@ -48,8 +57,17 @@ struct mf_metrics {
 	size_t n_pools;
 	const struct mf_metrics_routing *routing;           /* NULL: no routing */
 	const struct mf_metrics_route_socket *route_socket; /* NULL: none */
+	const struct mf_metrics_agent *agent;               /* NULL: none */
 	double uptime_s;
 };
+
+/* Helpers for renderers of other processes (cmd/gateway/metrics.c): the
+ * # HELP and # TYPE lines of a family, and a label value escaped
+ * (backslash, double quote, newline). */
+void mf_metrics_family(FILE *f, const char *name, const char *type, const char *help);
+void mf_metrics_label(FILE *f, const char *v);
+/* A family of one unlabelled sample. */
+void mf_metrics_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v);
 
 /* The exposition text into *out (NUL-terminated, free() it), its length in
  * *len. 0 or MF_ENOMEM. */

@@ -1929,3 +1929,9 @@ const struct mf_pool_config *mf_pool_config(const mf_pool_t *p)
 {
 	return &p->cfg;
 }
+
+void mf_pool_broadcast_depth(const mf_pool_t *p, size_t *membership, size_t *user)
+{
+	*membership = mf_bcast_len(&p->bq);
+	*user = mf_bcast_len(&p->uq);
+}

@@ -264,6 +264,9 @@ int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, si
 /* Sends a user message to an address in one datagram (memberlist
  * SendToAddress: serf's query acks, responses and relays). */
 int mf_pool_send_user_to(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len);
+/* Messages waiting in the broadcast queues: membership (alive, suspect,
+ * dead) and user messages (serf intents, adverts, coordinates). */
+void mf_pool_broadcast_depth(const mf_pool_t *p, size_t *membership, size_t *user);
 /* Sends a user message to one member over a stream (reliable). */
 int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node,
 			     const uint8_t *msg, size_t len);

@@ -183,6 +183,7 @@ struct mf_routing {
 	uint64_t seq, seq_floor, version;
 	size_t max_dcs;          /* names held at most (max_datacenters) */
 	bool dirty;              /* an input changed since the last recompute */
+	bool readvertise;        /* policy changed: next recompute re-advertises */
 	uint64_t epoch;          /* this DC's incarnation */
 	/* Tombstones: dead1[id] = 1 + the highest incarnation of DC id known to
 	 * be dead (0: none). Routes to it reaching an incarnation below dead1
@@ -446,6 +447,18 @@ int mf_routing_set_mode(struct mf_routing *r, const char *target, enum mf_route_
 	if (rc < 0)
 		return rc;
 	r->mode_ovr[id] = (uint8_t)(1 + mode);
+	r->dirty = true;
+	return 0;
+}
+
+int mf_routing_set_policy(struct mf_routing *r, enum mf_route_mode default_mode, bool transit)
+{
+	if (default_mode > MF_MODE_SINGLE_HOP)
+		return MF_EINVAL;
+	r->readvertise |= r->transit != transit;
+	r->default_mode = default_mode;
+	r->transit = transit;
+	memset(r->mode_ovr, 0, r->names.n * sizeof *r->mode_ovr);
 	r->dirty = true;
 	return 0;
 }
@@ -1387,7 +1400,7 @@ static bool epochs_due(const struct mf_routing *r, uint32_t t)
  * enough; bumps the seq then. */
 static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 {
-	bool differ = r->snap.n != n || r->snap_dead_gen != r->dead_gen;
+	bool differ = r->readvertise || r->snap.n != n || r->snap_dead_gen != r->dead_gen;
 	for (uint32_t t = 0; t < n && !differ; t++) {
 		const struct rt_route *c = &r->cur.r[t], *s = &r->snap.r[t];
 		bool want = advertisable(r, t, c), have = s->status != MF_ROUTE_UNREACHABLE;
@@ -1422,6 +1435,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	}
 	r->snap.n = n;
 	r->snap_dead_gen = r->dead_gen;
+	r->readvertise = false;
 	r->snap_at = r->now;
 	r->epochs_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;

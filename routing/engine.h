@@ -150,6 +150,11 @@ void mf_routing_free(struct mf_routing *r);
 
 /* Per-target mode override (the `default` is in the config). */
 int mf_routing_set_mode(struct mf_routing *r, const char *target, enum mf_route_mode mode);
+/* Reload: a new default mode and transit, every per-target override cleared
+ * (set the new ones with mf_routing_set_mode). Takes effect at the next
+ * recompute; a transit change is advertised under a new seq even when no
+ * route changes. MF_EINVAL for a bad mode. */
+int mf_routing_set_policy(struct mf_routing *r, enum mf_route_mode default_mode, bool transit);
 
 /* The direct link to DC `dc`: configured = we share a gossip pool with its
  * servers; usable = at least one is alive and coordinates give a distance

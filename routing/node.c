@@ -96,6 +96,32 @@ static bool pool_has_dc(struct mf_routing_node_slot *s, const char *dc)
 
 /* --- lifecycle --------------------------------------------------------------*/
 
+/* The per-DC mode overrides; err names the target that failed. */
+static int set_targets(struct mf_routing *e, const struct mf_routing_node_target *t, size_t n,
+		       char *err, size_t errcap)
+{
+	for (size_t i = 0; i < n; i++) {
+		int r = mf_routing_set_mode(e, t[i].dc, t[i].mode);
+		if (r < 0) {
+			snprintf(err, errcap, "routing.targets.%s: %s", t[i].dc, mf_strerror(r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+int mf_routing_node_set_policy(struct mf_routing_node *n, enum mf_route_mode default_mode,
+			       const struct mf_routing_node_target *targets, size_t n_targets,
+			       bool transit, char *err, size_t errcap)
+{
+	int r = mf_routing_set_policy(n->engine, default_mode, transit);
+	if (r < 0) {
+		snprintf(err, errcap, "routing.default: %s", mf_strerror(r));
+		return r;
+	}
+	return set_targets(n->engine, targets, n_targets, err, errcap);
+}
+
 int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routing_node **out,
 			char *err, size_t errcap)
 {
@@ -145,12 +171,8 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 			 c->datacenter);
 		goto fail;
 	}
-	for (size_t i = 0; i < c->n_targets; i++)
-		if ((r = mf_routing_set_mode(n->engine, c->targets[i].dc, c->targets[i].mode)) < 0) {
-			snprintf(err, errcap, "routing.targets.%s: %s", c->targets[i].dc,
-				 mf_strerror(r));
-			goto fail;
-		}
+	if ((r = set_targets(n->engine, c->targets, c->n_targets, err, errcap)) < 0)
+		goto fail;
 	if (c->n_gateways && (r = mf_routing_set_gateways(n->engine, c->gateways, c->n_gateways)) < 0) {
 		snprintf(err, errcap, "gateways: %s", mf_strerror(r));
 		goto fail;
@@ -453,8 +475,10 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 			 (unsigned)frag->frag_index);
 	else
 		return;
-	if (mf_pool_broadcast_user(sl->pool, key, msg, len) == 0)
+	if (mf_pool_broadcast_user(sl->pool, key, msg, len) == 0) {
 		n->stats.relayed++;
+		n->stats.bytes_out += len;
+	}
 }
 
 void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
@@ -468,6 +492,7 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		return;
 	}
 	n->stats.fragments_in++;
+	n->stats.bytes_in += len;
 	struct mf_advert frag, full;
 	memset(&frag, 0, sizeof(frag));
 	memset(&full, 0, sizeof(full));
@@ -545,6 +570,7 @@ void mf_routing_node_merge(struct mf_routing_node_slot *s, const uint8_t *buf, s
 		}
 		off += used;
 		n->stats.full_states_in++;
+		n->stats.bytes_in += used;
 		take_advert(s, &adv);
 	}
 }
@@ -585,6 +611,7 @@ size_t mf_routing_node_pp_append(struct mf_routing_node *node, uint8_t *buf, siz
 		if (bump_map(buf + 1)) { /* changes nothing when it fails */
 			memcpy(buf + n, sb.data, sb.size);
 			n += sb.size;
+			node->stats.bytes_out += sb.size;
 		}
 	}
 	msgpack_sbuffer_destroy(&sb);
@@ -823,8 +850,9 @@ static void broadcast_advert(struct mf_routing_node *n)
 		char key[MF_ROUTING_NODE_DC_MAX + 32];
 		snprintf(key, sizeof(key), "mf-advert:%s:%zu", n->dc, f);
 		for (size_t i = 0; i < n->n_slots; i++)
-			if (n->slots[i].pool)
-				(void)mf_pool_broadcast_user(n->slots[i].pool, key, msg, len);
+			if (n->slots[i].pool &&
+			    mf_pool_broadcast_user(n->slots[i].pool, key, msg, len) == 0)
+				n->stats.bytes_out += len;
 		free(msg);
 	}
 	mf_advert_frags_free(&frags);

@@ -182,6 +182,10 @@ struct mf_routing_node_stats {
 	uint64_t adverts_foreign; /* origin has no alive server in that pool */
 	uint64_t broadcasts, withdrawals, recomputes;
 	uint64_t relayed;         /* fragments of others queued for re-gossip */
+	/* Advert bytes: in, fragments and push-pull full states received; out,
+	 * fragments handed to the pools' broadcast queues (each then sent up
+	 * to the retransmit limit) and appended to our push-pulls. */
+	uint64_t bytes_in, bytes_out;
 	uint64_t gateways_expired; /* servers whose gateways were forgotten */
 	/* Refused before use and before relay (mf_routing_check_advert): */
 	uint64_t adverts_too_many_dcs; /* naming more than max_datacenters */
@@ -221,6 +225,14 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
  * set changed, 0 when it is the same, MF_EINVAL for an invalid set
  * (mf_routing_set_gateways): then the previous set stays. */
 int mf_routing_node_set_gateways(struct mf_routing_node *n, const struct mf_gateway *g, size_t n_g);
+
+/* Reload: the default mode, the per-DC overrides (the whole new set;
+ * overrides not named go back to the default) and transit; recomputed at
+ * the next tick. On error returns it with a message in err naming the
+ * target; the default and transit are applied by then. */
+int mf_routing_node_set_policy(struct mf_routing_node *n, enum mf_route_mode default_mode,
+			       const struct mf_routing_node_target *targets, size_t n_targets,
+			       bool transit, char *err, size_t errcap);
 
 /* --- pool delegate side (ctx = the slot the pool belongs to) -------------- */
 

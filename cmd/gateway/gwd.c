@@ -40,6 +40,8 @@ static void stop(struct mf_gwd *g)
 		mf_control_close(g->ctl, NULL, NULL);
 		g->ctl = NULL;
 	}
+	mf_metrics_http_close(g->metrics);
+	g->metrics = NULL;
 	mf_gwd_conns_close_all(g);
 	if (g->signals_open) {
 		uv_close((uv_handle_t *)&g->sigint, on_closed);
@@ -109,15 +111,24 @@ static void pick_dial_from(struct mf_gwd *g)
 	close(fd);
 }
 
+static int metrics_render(void *ctx, char **out, size_t *len)
+{
+	return mf_gwd_metrics_text(ctx, out, len);
+}
+
 static int start(struct mf_gwd *g, char *err, size_t errcap)
 {
 	if (listen_all(g, err, errcap) < 0)
 		return -1;
 	if (g->opt.control[0]) {
-		struct mf_control_handler h = {g, on_request};
+		struct mf_control_handler h = {g, on_request, NULL};
 		if (mf_control_new(&g->loop, g->opt.control, &h, &g->ctl, err, errcap) < 0)
 			return -1;
 	}
+	if (g->opt.has_metrics_addr &&
+	    mf_metrics_http_new(&g->loop, &g->opt.metrics_addr, metrics_render, g, &g->metrics,
+				err, errcap) < 0)
+		return -1;
 	pick_dial_from(g);
 	if (mf_gwd_sub_start(g, err, errcap) < 0)
 		return -1;

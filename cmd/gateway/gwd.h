@@ -29,6 +29,7 @@
 #include "cmd/control.h"
 #include "cmd/gateway/options.h"
 #include "cmd/log.h"
+#include "cmd/metrics_http.h"
 #include "gateway/choose.h"
 #include "gateway/clienthello.h"
 #include "gossip/rng.h"
@@ -173,6 +174,7 @@ struct mf_gwd {
 	size_t n_listeners;
 	struct mf_gwd_sub sub;
 	struct mf_control *ctl;
+	struct mf_metrics_http *metrics;  /* -metrics-addr, NULL when off */
 	uv_signal_t sigint, sigterm;
 	bool signals_open, stopping;
 	int handles_open;               /* listeners + signals, for the shutdown */
@@ -207,6 +209,8 @@ void mf_gwd_conns_close_all(struct mf_gwd *g);
 
 /* counters.c */
 json_t *mf_gwd_info_json(struct mf_gwd *g);
+/* metrics.c: the counters as Prometheus text (-metrics-addr). */
+int mf_gwd_metrics_text(struct mf_gwd *g, char **out, size_t *len);
 /* One log line naming the cause of a refusal, rate-limited; counts it. */
 void mf_gwd_refuse_log(struct mf_gwd *g, enum mf_gwd_outcome o, const char *peer,
 		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));

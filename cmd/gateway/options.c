@@ -25,6 +25,7 @@ const struct mf_flag mf_gw_flags[] = {
 	{"trust-domain", "TD", "trust domain of the SNI names served (required)"},
 	{"service", "NAME=IP:PORT,...", "a service of this DC; NAME is service, service.ns or subset.service.ns (repeatable)"},
 	{"control", "PATH", "control socket for `meshfed info -control PATH` (default: none)"},
+	{"metrics-addr", "IP:PORT", "serve Prometheus metrics on http://IP:PORT/metrics (default off; docs/metrics.md)"},
 	{"hello-timeout", "DURATION", "time allowed to read the ClientHello (default 10s)"},
 	{"hello-max", "BYTES", "largest ClientHello read, record headers included (default 16384)"},
 	{"connect-timeout", "DURATION", "per upstream connect attempt, then the next one (default 2s)"},
@@ -321,6 +322,11 @@ int mf_gw_options_set(struct mf_gw_options *o, const char *key, const char *v, c
 				errcap);
 	if (strcmp(k, "control") == 0)
 		return copy_str(o->control, sizeof(o->control), v, "socket path", err, errcap);
+	if (strcmp(k, "metrics_addr") == 0) {
+		int r = addr_parse(v, &o->metrics_addr, err, errcap);
+		o->has_metrics_addr = r == 0;
+		return r;
+	}
 	if (strcmp(k, "trust_domain") == 0)
 		return set_trust_domain(o, v, err, errcap);
 	if (strcmp(k, "service") == 0)

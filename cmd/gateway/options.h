@@ -61,6 +61,8 @@ struct mf_gw_options {
 	struct mf_gw_service *services;       /* MF_GW_MAX_SERVICES, malloc'd */
 	size_t n_services;
 	char control[MF_CONFIG_SOCK_MAX + 1];  /* "": no control socket */
+	struct mf_addr metrics_addr;          /* GET /metrics (cmd/metrics_http.h) */
+	bool has_metrics_addr;                /* default off */
 	mf_time_t hello_timeout;              /* ClientHello deadline: 10 s */
 	size_t hello_max;                     /* ClientHello bytes: 16 KiB */
 	mf_time_t connect_timeout;            /* per upstream attempt: 2 s */

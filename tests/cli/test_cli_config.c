@@ -407,14 +407,49 @@ static void test_config_default_route_socket_uses_env_then_uid(void)
 	CU_ASSERT_STRING_EQUAL(buf, want);
 }
 
+/* The option table: every flag is a config key that sets the same field. */
+static void test_every_flag_is_a_key(void)
+{
+	for (size_t i = 0; i < mf_agent_flags_n; i++) {
+		const char *name = mf_agent_flags[i].name;
+		struct mf_agent_config a;
+		mf_config_init(&a);
+		int r = mf_config_set(&a, name, "zz-not-a-value", err, sizeof(err));
+		if (strcmp(name, "config-file") == 0) {
+			CU_ASSERT_EQUAL(r, MF_EINVAL);
+			CU_ASSERT_STRING_EQUAL(err, "unknown key");
+			continue;
+		}
+		/* Known: any refusal names the value, never "unknown key". */
+		CU_ASSERT(r == 0 || strcmp(err, "unknown key") != 0);
+	}
+	struct mf_agent_config a, b;
+	mf_config_init(&a);
+	mf_config_init(&b);
+	CU_ASSERT_EQUAL(mf_config_set(&a, "retry-max", "3", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(mf_config_set(&b, "retry_max", "3", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(a.retry_max, 3);
+	CU_ASSERT_EQUAL(b.retry_max, 3);
+	CU_ASSERT_EQUAL(mf_config_set(&a, "retry-max", "-1", err, sizeof(err)), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_config_set(&a, "log-format", "json", err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(a.log_json);
+	CU_ASSERT_EQUAL(mf_config_set(&a, "metrics_addr", "127.0.0.1:9", err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(a.has_metrics_addr);
+	CU_ASSERT_EQUAL(mf_config_set(&a, "gossip-nodes", "5", err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(a.timing.gossip_nodes, 5);
+	CU_ASSERT_EQUAL(mf_config_set(&a, "colour", "red", err, sizeof(err)), MF_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "unknown key");
+}
+
 static void test_config_route_socket_flag_and_keys(void)
 {
 	struct mf_agent_config c;
 	CU_ASSERT_EQUAL(parse_line(&c, "-route-socket /tmp/r.sock"), 0);
 	CU_ASSERT_STRING_EQUAL(c.route_socket, "/tmp/r.sock");
 	CU_ASSERT_STRING_EQUAL(c.route_socket_group, "");
-	/* The group is a config key only. */
-	CU_ASSERT_EQUAL(parse_line(&c, "-route-socket-group haproxy"), MF_FLAGS_USAGE);
+	/* Every option is a flag and a key (one table, cmd/config.c). */
+	CU_ASSERT_EQUAL(parse_line(&c, "-route-socket-group haproxy"), 0);
+	CU_ASSERT_STRING_EQUAL(c.route_socket_group, "haproxy");
 }
 
 /* --- areas, routing, gateways (cmd/config_areas.c) --- */
@@ -580,6 +615,7 @@ int main(void)
 		T(test_config_default_control_uses_env_then_uid),
 		T(test_config_default_route_socket_uses_env_then_uid),
 		T(test_config_route_socket_flag_and_keys),
+		T(test_every_flag_is_a_key),
 		T(test_config_route_socket_keys_in_a_file),
 		T(test_config_require_gateways_is_read_and_checked),
 		T(test_config_areas_and_wan_off_are_read),

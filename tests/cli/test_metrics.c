@@ -2,6 +2,7 @@
  * tests/cli/test_metrics.c — the Prometheus renderer (cmd/metrics.c): stats
  * in, exposition text out, one behaviour per test.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static void test_pool_samples(void)
 {
 	struct mf_metrics_pool p[2];
 	two_pools(p);
-	struct mf_metrics m = {p, 2, NULL, NULL, 1.5};
+	struct mf_metrics m = {p, 2, NULL, NULL, NULL, 1.5};
 	char *t = render(&m);
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_members{pool=\"wan\",status=\"alive\"} 3\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_members{pool=\"wan\",status=\"failed\"} 1\n"));
@@ -61,7 +62,7 @@ static void test_bad_packets_by_cause_only_nonzero(void)
 {
 	struct mf_metrics_pool p[2];
 	two_pools(p);
-	struct mf_metrics m = {p, 2, NULL, NULL, 0};
+	struct mf_metrics m = {p, 2, NULL, NULL, NULL, 0};
 	char *t = render(&m);
 	char want[256];
 	snprintf(want, sizeof(want), "meshfed_bad_packets_total{pool=\"wan\",cause=\"%s\"} 5\n",
@@ -78,7 +79,7 @@ static void test_label_escaped(void)
 {
 	struct mf_metrics_pool p[2];
 	two_pools(p);
-	struct mf_metrics m = {p, 2, NULL, NULL, 0};
+	struct mf_metrics m = {p, 2, NULL, NULL, NULL, 0};
 	char *t = render(&m);
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_members{pool=\"a\\\"b\",status=\"left\"} 7\n"));
 	free(t);
@@ -97,8 +98,20 @@ static void test_every_family_typed_once_and_counters_end_total(void)
 	rs.subscribers = 2;
 	rs.slowest_lag = 3;
 	rs.pub.bytes = 77;
-	struct mf_metrics m = {p, 2, &rt, &rs, 0};
+	rt.routes[MF_ROUTE_VIA] = 5;
+	rt.node.bytes_in = 1234;
+	p[0].queue_user = 6;
+	struct mf_metrics_agent ag = {3, 1, 2, 40};
+	struct mf_metrics m = {p, 2, &rt, &rs, &ag, 0};
 	char *t = render(&m);
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_routing_routes{status=\"via\"} 5\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_routing_routes{status=\"unreachable\"} 0\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_routing_advert_received_bytes_total 1234\n"));
+	CU_ASSERT_PTR_NOT_NULL(
+		strstr(t, "meshfed_broadcast_queue_depth{pool=\"wan\",kind=\"user\"} 6\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_config_reloads_total{result=\"ok\"} 2\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_config_reloads_total{result=\"error\"} 1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_monitor_dropped_lines_total 40\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_routing_table_version 9\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_routing_recomputes_total 4\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_route_socket_subscribers 2\n"));
@@ -123,7 +136,7 @@ static void test_no_routing_no_routing_families(void)
 {
 	struct mf_metrics_pool p[2];
 	two_pools(p);
-	struct mf_metrics m = {p, 1, NULL, NULL, 0};
+	struct mf_metrics m = {p, 1, NULL, NULL, NULL, 0};
 	char *t = render(&m);
 	CU_ASSERT_PTR_NULL(strstr(t, "meshfed_routing_"));
 	CU_ASSERT_PTR_NULL(strstr(t, "meshfed_route_socket_"));

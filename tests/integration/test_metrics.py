@@ -99,6 +99,32 @@ def prometheus_scrape(c, target, url_ip):
             p.wait()
 
 
+def gateway_metrics(c, agent, promtool):
+    """`meshfed gateway -metrics-addr`: its own endpoint; a refused
+    connection moves its outcome counter; promtool accepts the text."""
+    from mfgateway import Gateway, probe_closed
+    gport = MPORT + 1
+    gw = Gateway(c, "gw", agent.ip, agent.dc, agent.route_socket, port=8443,
+                 extra=["-metrics-addr", "%s:%d" % (agent.ip, gport)]).start()
+    gurl = "http://%s:%d/metrics" % (agent.ip, gport)
+    wait_for(lambda: samples(get(gurl)[2]).get("meshfed_gateway_route_socket_connected") == 1,
+             15, "gateway subscribed")
+    key = 'meshfed_gateway_connections_total{outcome="bad_hello"}'
+    before = samples(get(gurl)[2])[key]
+    probe_closed(gw.addr, data=b"\x16\x03\x01garbage" * 4)
+    wait_for(lambda: samples(get(gurl)[2])[key] == before + 1, 5, "bad_hello counted")
+    text = get(gurl)[2]
+    check(samples(text)["meshfed_gateway_route_table_version"] > 0, "table version exported")
+    if promtool:
+        r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                           text=True, timeout=30)
+        check(r.returncode == 0 and not r.stdout.strip() and not r.stderr.strip(),
+              "promtool on the gateway's text: %s %s" % (r.stdout, r.stderr))
+    log("ok: gateway -metrics-addr: %d families, bad_hello %g -> %g, promtool clean"
+        % (len(families(text)), before, before + 1))
+    gw.kill(signal.SIGTERM)
+
+
 def main(cluster_factory):
     c = cluster_factory(61)
     agents = [c.agent("m%d" % i, i) for i in range(N)]
@@ -161,9 +187,23 @@ def main(cluster_factory):
     for k in ('meshfed_probes_total{pool="wan"}', 'meshfed_received_bytes_total{pool="wan"}'):
         check(after[k] > before[k], "%s did not rise: %r -> %r" % (k, before[k], after[k]))
     check(after['meshfed_members{pool="wan",status="alive"}'] == N - 1, "alive after the kill")
-    log("ok: SIGKILL %s -> failed 0 -> 1, probe failures %g -> %g" % (
+    for k in ('meshfed_suspicions_total{pool="wan"}', 'meshfed_deaths_total{pool="wan"}'):
+        check(after[k] > before[k], "%s did not rise: %r -> %r" % (k, before[k], after[k]))
+    check(after['meshfed_routing_routes{status="local"}'] == 1, "one local route")
+    for k in ('meshfed_routing_advert_received_bytes_total',
+              'meshfed_routing_advert_sent_bytes_total'):
+        check(after[k] > 0, "%s is %r" % (k, after[k]))
+    for k in ('membership', 'user'):
+        check('meshfed_broadcast_queue_depth{pool="wan",kind="%s"}' % k in after,
+              "broadcast queue depth (%s) exported" % k)
+    agents[0].ctl("reload")
+    check(samples(get(url)[2])['meshfed_config_reloads_total{result="ok"}'] == 1,
+          "a reload counted")
+    log("ok: SIGKILL %s -> failed 0 -> 1, suspicions and deaths rise, probe failures %g -> %g; "
+        "routes by status, advert bytes, queue depth, reloads exported" % (
         victim.name, before[pf], after[pf]))
 
+    gateway_metrics(c, agents[0], promtool)
     prometheus_scrape(c, "%s:%d" % (mip, MPORT), mip)
 
 
