@@ -47,6 +47,7 @@
 #define NONE UINT32_MAX
 #define DIRECT_ENTRY (UINT32_MAX - 1)
 #define PATH_MAX_LEN (MF_ADVERT_HOPS_MAX + 2)
+#define NO_SINCE UINT64_MAX
 
 struct rt_link {
 	bool configured, usable;
@@ -145,6 +146,9 @@ struct mf_routing {
 	bool require_gw;
 	uint32_t max_alt;
 	double hyst_pct, hyst_ms, readv_pct, readv_ms;
+	double settle_pct, settle_ms;
+	uint64_t settle_time;     /* 0: a kept route is never settled */
+	uint64_t next_settle;     /* earliest better_since + settle_time */
 
 	uint32_t cap;            /* per-id arrays below */
 	uint8_t *mode_ovr;       /* 0: default, else 1 + mode */
@@ -156,6 +160,10 @@ struct mf_routing {
 	double *best_d, *curc_d, *refc_d;
 	uint32_t *best_nh, *best_e, *curc_e, *refc_e;
 	uint32_t *cur_nh;        /* next hop in use per target, NONE if none */
+	/* Per target, since when (caller's clock) a candidate has been shorter
+	 * than the route hysteresis keeps by the settle margin, at every
+	 * recompute; NO_SINCE when not. */
+	uint64_t *better_since;
 	/* alternates scratch: max_alt slots per target, best first; per
 	 * target, compact for the hot loop: the LFA limit, the primary next
 	 * hop and the distance an offer must beat */
@@ -245,6 +253,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	rc |= grow((void **)&r->best_e, sizeof *r->best_e, r->cap, cap);
 	rc |= grow((void **)&r->curc_e, sizeof *r->curc_e, r->cap, cap);
 	rc |= grow((void **)&r->cur_nh, sizeof *r->cur_nh, r->cap, cap);
+	rc |= grow((void **)&r->better_since, sizeof *r->better_since, r->cap, cap);
 	rc |= grow((void **)&r->dead1, sizeof *r->dead1, r->cap, cap);
 	rc |= grow((void **)&r->beat, sizeof *r->beat, r->cap, cap);
 	rc |= grow((void **)&r->beat_at, sizeof *r->beat_at, r->cap, cap);
@@ -263,6 +272,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 		return MF_ENOMEM; /* arrays that grew stay valid; cap unchanged */
 	for (uint32_t i = r->cap; i < cap; i++) {
 		r->ref_nh[i] = NONE;
+		r->better_since[i] = NO_SINCE;
 		r->orig[i].to_self = NAN;
 		route_init(&r->cur.r[i]);
 		route_init(&r->next.r[i]);
@@ -340,6 +350,8 @@ void mf_routing_config_default(struct mf_routing_config *c)
 	c->hysteresis_ms = 5;
 	c->readvertise_pct = 5;
 	c->readvertise_ms = 2;
+	c->settle_pct = 4;
+	c->settle_ms = 2;
 	c->epoch = 1;
 	c->max_alternates = MF_ROUTING_ALTERNATES_DEFAULT;
 	c->max_datacenters = MF_ROUTING_MAX_DATACENTERS;
@@ -350,7 +362,8 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	*out = NULL;
 	if (!c->datacenter || !c->node || !*c->node || strlen(c->node) > MF_ADVERT_STR_MAX ||
 	    !(c->hysteresis_pct >= 0) || !(c->hysteresis_ms >= 0) || !(c->readvertise_pct >= 0) ||
-	    !(c->readvertise_ms >= 0) || c->default_mode > MF_MODE_SINGLE_HOP ||
+	    !(c->readvertise_ms >= 0) || !(c->settle_pct >= 0) || !(c->settle_ms >= 0) ||
+	    c->default_mode > MF_MODE_SINGLE_HOP ||
 	    c->max_alternates > MF_ROUTING_ALTERNATES_MAX)
 		return MF_EINVAL;
 	struct mf_routing *r = calloc(1, sizeof *r);
@@ -366,6 +379,10 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->hyst_ms = c->hysteresis_ms;
 	r->readv_pct = c->readvertise_pct;
 	r->readv_ms = c->readvertise_ms;
+	r->settle_pct = c->settle_pct;
+	r->settle_ms = c->settle_ms;
+	r->settle_time = c->settle_time;
+	r->next_settle = UINT64_MAX;
 	r->seq = r->seq_floor = c->initial_seq;
 	r->max_dcs = c->max_datacenters ? c->max_datacenters : MF_ROUTING_MAX_DATACENTERS;
 	r->epoch = c->epoch;
@@ -419,6 +436,7 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->best_e);
 	free(r->curc_e);
 	free(r->cur_nh);
+	free(r->better_since);
 	free(r->dead1);
 	free(r->beat);
 	free(r->beat_at);
@@ -1068,6 +1086,28 @@ static bool worth_switching(const struct mf_routing *r, double cd, double nd)
 	return gain > cd * r->hyst_pct / 100.0 && gain > r->hyst_ms;
 }
 
+/* Whether hysteresis gives up the route it keeps for target t (distance
+ * kd) to the best candidate (bd): once the best has been shorter by the
+ * settle margin at every recompute for settle_time, the kept route is
+ * shown worse by measurement, not by one noisy sample (docs/routing.md,
+ * "Hysteresis"). Starts or clears t's timer. */
+static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
+{
+	double gain = kd - bd;
+	if (!r->settle_time || !r->clocked ||
+	    !(gain > kd * r->settle_pct / 100.0 && gain > r->settle_ms)) {
+		r->better_since[t] = NO_SINCE;
+		return false;
+	}
+	if (r->better_since[t] == NO_SINCE)
+		r->better_since[t] = r->now;
+	if (r->now - r->better_since[t] >= r->settle_time) {
+		r->better_since[t] = NO_SINCE;
+		return true;
+	}
+	return false;
+}
+
 static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, uint32_t n,
 		    uint32_t self)
 {
@@ -1241,17 +1281,26 @@ static int choose(struct mf_routing *r, uint32_t t)
 	 * while the best is not shorter by the margin. Our own comes second so
 	 * two servers whose measurements differ by more than the margin settle
 	 * on different routes instead of taking turns at overriding each other. */
+	bool kept = false;
 	if (hysteresis && r->ref_set && r->ref_nh[t] != NONE &&
 	    r->refc_e[t] != NONE && !worth_switching(r, r->refc_d[t], d)) {
-		nh = r->ref_nh[t];
-		ei = r->refc_e[t];
-		d = r->refc_d[t];
+		kept = !settled(r, t, r->refc_d[t], d);
+		if (kept) {
+			nh = r->ref_nh[t];
+			ei = r->refc_e[t];
+			d = r->refc_d[t];
+		}
 	} else if (hysteresis && cur->nh != NONE && cur->nh != nh && r->curc_e[t] != NONE &&
 		   !worth_switching(r, r->curc_d[t], d)) {
-		nh = cur->nh;
-		ei = r->curc_e[t];
-		d = r->curc_d[t];
+		kept = !settled(r, t, r->curc_d[t], d);
+		if (kept) {
+			nh = cur->nh;
+			ei = r->curc_e[t];
+			d = r->curc_d[t];
+		}
 	}
+	if (!kept)
+		r->better_since[t] = NO_SINCE;
 	if (nh == NONE)
 		return 0; /* unreachable */
 	rt->nh = nh;
@@ -1466,6 +1515,10 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++)
 		if (r->beat[t] && !stale(r, t) && r->beat_at[t] + r->max_age + 1 < r->next_expiry)
 			r->next_expiry = r->beat_at[t] + r->max_age + 1;
+	r->next_settle = UINT64_MAX;
+	for (uint32_t t = 0; r->settle_time && t < n; t++)
+		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->settle_time < r->next_settle)
+			r->next_settle = r->better_since[t] + r->settle_time;
 	return rc;
 }
 
@@ -1485,7 +1538,8 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 		r->epoch++;
 		r->dirty = true;
 	}
-	if (now >= r->next_expiry || (r->epochs_pending && now - r->snap_at >= r->epoch_every))
+	if (now >= r->next_expiry || now >= r->next_settle ||
+	    (r->epochs_pending && now - r->snap_at >= r->epoch_every))
 		r->dirty = true;
 }
 

@@ -79,6 +79,9 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 	c->transit = true;
 	c->hysteresis_pct = -1;
 	c->hysteresis_ms = -1;
+	c->settle_pct = -1;
+	c->settle_ms = -1;
+	c->settle_time = -1;
 	c->link_estimate = MF_COORD_TRACKER_BEST;
 	c->max_alternates = -1;
 }
@@ -127,6 +130,11 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 		cfg.hysteresis_pct = c->hysteresis_pct;
 	if (c->hysteresis_ms >= 0)
 		cfg.hysteresis_ms = c->hysteresis_ms;
+	if (c->settle_pct >= 0)
+		cfg.settle_pct = c->settle_pct;
+	if (c->settle_ms >= 0)
+		cfg.settle_ms = c->settle_ms;
+	cfg.settle_time = c->settle_time >= 0 ? (uint64_t)c->settle_time : MF_ROUTING_NODE_SETTLE;
 	cfg.initial_seq = c->initial_seq;
 	if (c->epoch)
 		cfg.epoch = c->epoch;

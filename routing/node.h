@@ -110,6 +110,11 @@
  * ones do not withdraw it) is reachable only over a direct link. */
 #define MF_ROUTING_NODE_EPOCH_FLUSH (5 * MF_SEC)
 #define MF_ROUTING_NODE_MAX_AGE (3 * MF_ROUTING_NODE_REFRESH)
+/* A route hysteresis keeps gives way to one its measurements have shown
+ * shorter by the settle margin for this long (routing/engine.h): four
+ * refreshes, so +-10 % noise on RTT samples does not move routes more
+ * often than the margin alone did (docs/simulator.md). */
+#define MF_ROUTING_NODE_SETTLE (4 * MF_ROUTING_NODE_REFRESH)
 /* A server seen in no pool keeps its gateways this long after its last
  * fragment: three refreshes, so one or two lost ones do not flap them. */
 #define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_REFRESH)
@@ -153,6 +158,8 @@ struct mf_routing_node_config {
 	bool transit;
 	double hysteresis_pct;         /* < 0: the engine's default */
 	double hysteresis_ms;          /* < 0: the engine's default */
+	double settle_pct, settle_ms;  /* < 0: the engine's defaults */
+	int64_t settle_time;           /* ns; < 0: MF_ROUTING_NODE_SETTLE, 0: never */
 	uint64_t initial_seq;          /* the agent: its start time in ms */
 	uint64_t epoch;                /* 0: the engine's default */
 	/* How a link's distance is estimated: MF_COORD_TRACKER_BEST (the
