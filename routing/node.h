@@ -71,9 +71,7 @@
  * when the pool's membership changed: an idle tick costs O(DCs), and a
  * remote DC's estimate reads only that DC's members.
  *
- * This is the logic of cmd/agent_routing.c (and the push-pull part of
- * cmd/agent_pool.c's delegate multiplexer) made independent of the agent,
- * rule for rule and byte for byte; the agent is to be switched onto it:
+ * How the agent (cmd/agent_routing.c) drives it:
  *  start:  mf_routing_node_new (initial_seq = wall clock ms), then one
  *          mf_routing_node_add_pool per pool (WAN: no peers; area: its
  *          peers), mf_routing_node_set_pool when the pool is created, NULL
@@ -245,13 +243,6 @@ size_t mf_routing_node_local_state(void *slot, bool join, uint8_t *buf, size_t c
 /* struct mf_pool_delegate's merge_remote_state: the "MeshfedRoutes" value
  * of a peer's serf push-pull, if any. */
 void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t len, bool join);
-
-/* Lower level, as cmd/agent_routing.c had them: the routing push-pull
- * value (msgpack bin of full adverts: ours, then as many stored ones as fit
- * in budget bytes) appended to sb, MF_ETOOBIG when not even ours fits; and
- * a peer's value (the bin's body) received through slot's pool. */
-int mf_routing_node_state(struct mf_routing_node *n, msgpack_sbuffer *sb, size_t budget);
-void mf_routing_node_merge(struct mf_routing_node_slot *s, const uint8_t *buf, size_t len);
 
 /* --- reading ---------------------------------------------------------------*/
 
