@@ -109,10 +109,12 @@
 #define MF_ROUTING_NODE_EPOCH_FLUSH (5 * MF_SEC)
 #define MF_ROUTING_NODE_MAX_AGE (3 * MF_ROUTING_NODE_REFRESH)
 /* A route hysteresis keeps gives way to one its measurements have shown
- * shorter by the settle margin for this long (routing/engine.h): four
- * refreshes, so +-10 % noise on RTT samples does not move routes more
- * often than the margin alone did (docs/simulator.md). */
-#define MF_ROUTING_NODE_SETTLE (4 * MF_ROUTING_NODE_REFRESH)
+ * shorter by the settle margin for this long (routing/engine.h): longer
+ * than a noisy measured RTT stands in a small pool (one probe of each
+ * member per round-robin pass), so +-10 % noise on RTT samples does not
+ * move routes more often than the margin alone did (docs/routing.md,
+ * "Settling"). */
+#define MF_ROUTING_NODE_SETTLE (20 * MF_ROUTING_NODE_REFRESH)
 /* A server seen in no pool keeps its gateways this long after its last
  * fragment: three refreshes, so one or two lost ones do not flap them. */
 #define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_REFRESH)

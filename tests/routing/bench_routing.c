@@ -214,6 +214,8 @@ static void bench_rounds(size_t n, int graphs)
 			printf("loops after the partition at %zu DCs\n", n);
 		part += r4;
 		part_max = r4 > part_max ? r4 : part_max;
+		if (getenv("MF_BENCH_ONLY"))
+			printf("graph %d: cold %d link %d death %d\n", g, r1, r2, r3);
 		cold += r1;
 		link += r2;
 		death += r3;
@@ -222,6 +224,8 @@ static void bench_rounds(size_t n, int graphs)
 		death_max = r3 > death_max ? r3 : death_max;
 		sim_free(&s);
 	}
+	if (getenv("MF_BENCH_ONLY"))
+		printf("# graph totals\n");
 	printf("| %zu | %d | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) |\n", n, graphs,
 	       cold / graphs, cold_max, link / graphs, link_max, death / graphs, death_max, part / graphs, part_max);
 }
@@ -304,6 +308,11 @@ static double bench_noise(size_t n, double noise, double pct, double ms, int ste
 
 int main(int argc, char **argv)
 {
+	if (getenv("MF_BENCH_ONLY")) { /* one size of the rounds table, per graph */
+		size_t n = (size_t)atoi(getenv("MF_BENCH_ONLY"));
+		bench_rounds(n, n >= 200 ? 3 : 10);
+		return 0;
+	}
 	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
 	int runs = quick ? 5 : 30;
 	bool rounds_only = argc > 1 && strcmp(argv[1], "--rounds") == 0;
