@@ -352,8 +352,8 @@ void mf_routing_config_default(struct mf_routing_config *c)
 	c->hysteresis_ms = 5;
 	c->readvertise_pct = 5;
 	c->readvertise_ms = 2;
-	c->settle_pct = 4;
-	c->settle_ms = 2;
+	c->settle_pct = 2;
+	c->settle_ms = 1;
 	c->epoch = 1;
 	c->max_alternates = MF_ROUTING_ALTERNATES_DEFAULT;
 	c->max_datacenters = MF_ROUTING_MAX_DATACENTERS;

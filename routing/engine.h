@@ -98,7 +98,7 @@ struct mf_routing_config {
 	double readvertise_pct;        /* default 5 (docs/bench.md) */
 	double readvertise_ms;         /* default 2 */
 	/* A kept route gives way to a candidate shorter by settle_pct AND
-	 * settle_ms (defaults 4 and 2) at every recompute for settle_time
+	 * settle_ms (defaults 2 and 1) at every recompute for settle_time
 	 * (units of mf_routing_set_now; 0, the default: never). */
 	double settle_pct, settle_ms;
 	uint64_t settle_time;

@@ -313,7 +313,7 @@ static void test_withdrawn_route_is_replaced_despite_hysteresis(void)
 	mf_routing_free(r);
 }
 
-/* two_ways with a clock and settle_time 30 (defaults 4% and 2 ms). */
+/* two_ways with a clock and settle_time 30 (defaults 2% and 1 ms). */
 static struct mf_routing *two_ways_settling(double d2, double d3)
 {
 	struct mf_routing_config c;
@@ -360,7 +360,7 @@ static void test_hysteresis_gives_up_a_route_measured_worse(void)
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
 	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 104);
 	/* and it is not given back for a difference under the settle margin */
-	offer(r, "dc2", 2, "dc2 0;dc9 91"); /* 101 against 104: 2.9% */
+	offer(r, "dc2", 2, "dc2 0;dc9 92.5"); /* 102.5 against 104: 1.4% */
 	at(r, 100);
 	at(r, 200);
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");

@@ -333,7 +333,7 @@ static void test_servers_of_a_dc_agree_on_random_20_dc_wan_pool(void)
 static void test_routes_end_within_5_percent_or_2_ms_of_the_shortest(void)
 {
 	int status;
-	char *out = run("-topology '" OWN_FX "/wonder_16.json' -routes -profile wan -rounds 160 "
+	char *out = run("-topology '" OWN_FX "/wonder_16.json' -routes -profile wan -rounds 200 "
 			"-stable 1000",
 			&status);
 	free(out);
