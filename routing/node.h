@@ -111,8 +111,8 @@
 /* A route hysteresis keeps gives way to one its measurements have shown
  * shorter by the settle margin for this long (routing/engine.h): longer
  * than a noisy measured RTT stands in a small pool (one probe of each
- * member per round-robin pass), so +-10 % noise on RTT samples does not
- * move routes more often than the margin alone did (docs/routing.md,
+ * member per round-robin pass): with 30-60 s, +-10 % noise on RTT samples
+ * moved routes 2-4x as often as the margin alone (docs/routing.md,
  * "Settling"). */
 #define MF_ROUTING_NODE_SETTLE (20 * MF_ROUTING_NODE_REFRESH)
 /* A server seen in no pool keeps its gateways this long after its last
