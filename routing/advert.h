@@ -137,21 +137,4 @@ void mf_advert_frags_free(struct mf_advert_frags *f);
  * concatenates several). On failure *a is left empty. */
 int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used);
 
-/* Reassembly of fragments, keyed by (origin, node). A fragment of a newer
- * seq drops an older partial state; an older one is ignored. Bounded: at
- * most `max_pending` partial states are held. */
-struct mf_advert_asm_slot;
-struct mf_advert_asm {
-	size_t n, cap, max_pending;
-	struct mf_advert_asm_slot *slots;
-};
-void mf_advert_asm_init(struct mf_advert_asm *s, size_t max_pending);
-void mf_advert_asm_free(struct mf_advert_asm *s);
-/* Takes ownership of *frag (left empty). Returns 1 with the joined state in
- * *out when this fragment completed one, 0 when more are needed or it was
- * stale, or a negative error. */
-int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf_advert *out);
-/* Drops partial state of an origin DC (e.g. when it expires). */
-void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin);
-
 #endif

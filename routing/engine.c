@@ -37,6 +37,7 @@
 #include "routing/engine.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@
 #define NONE UINT32_MAX
 #define DIRECT_ENTRY (UINT32_MAX - 1)
 #define PATH_MAX_LEN (MF_ADVERT_HOPS_MAX + 2)
+#define NO_SINCE UINT64_MAX
 
 struct rt_link {
 	bool configured, usable;
@@ -145,6 +147,9 @@ struct mf_routing {
 	bool require_gw;
 	uint32_t max_alt;
 	double hyst_pct, hyst_ms, readv_pct, readv_ms;
+	double settle_pct, settle_ms;
+	uint64_t settle_time;     /* 0: a kept route is never settled */
+	uint64_t next_settle;     /* earliest better_since + settle_time */
 
 	uint32_t cap;            /* per-id arrays below */
 	uint8_t *mode_ovr;       /* 0: default, else 1 + mode */
@@ -156,6 +161,10 @@ struct mf_routing {
 	double *best_d, *curc_d, *refc_d;
 	uint32_t *best_nh, *best_e, *curc_e, *refc_e;
 	uint32_t *cur_nh;        /* next hop in use per target, NONE if none */
+	/* Per target, since when (caller's clock) a candidate has been shorter
+	 * than the route hysteresis keeps by the settle margin, at every
+	 * recompute; NO_SINCE when not. */
+	uint64_t *better_since;
 	/* alternates scratch: max_alt slots per target, best first; per
 	 * target, compact for the hot loop: the LFA limit, the primary next
 	 * hop and the distance an offer must beat */
@@ -222,6 +231,33 @@ static void route_init(struct rt_route *rt)
 	rt->dist = INFINITY;
 }
 
+/* The arrays indexed by DC id, grown together (ensure_cap) and freed
+ * together: the field's offset in struct mf_routing, its element size and
+ * whether it holds max_alt elements per id. */
+struct per_id {
+	size_t off, elem;
+	bool per_alt;
+};
+#define PER_ID(f, alt) {offsetof(struct mf_routing, f), sizeof *((struct mf_routing *)0)->f, alt}
+static const struct per_id PER_ID_ARRAYS[] = {
+	PER_ID(mode_ovr, false), PER_ID(link, false), PER_ID(orig, false),
+	PER_ID(cur.r, false), PER_ID(next.r, false), PER_ID(snap.r, false),
+	PER_ID(best_d, false), PER_ID(curc_d, false), PER_ID(refc_d, false),
+	PER_ID(refc_e, false), PER_ID(ref_nh, false), PER_ID(best_nh, false),
+	PER_ID(best_e, false), PER_ID(curc_e, false), PER_ID(cur_nh, false),
+	PER_ID(better_since, false), PER_ID(dead1, false), PER_ID(beat, false),
+	PER_ID(beat_at, false), PER_ID(stamp, false), PER_ID(tstamp, false),
+	PER_ID(rank, false), PER_ID(alt_nh, true), PER_ID(alt_d, true),
+	PER_ID(alt_cnt, false), PER_ID(alt_lim, false), PER_ID(alt_worst, false),
+	PER_ID(alt_primary, false), PER_ID(gw_touched, false),
+};
+#define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
+
+static void **per_id_field(struct mf_routing *r, size_t k)
+{
+	return (void **)((char *)r + PER_ID_ARRAYS[k].off);
+}
+
 /* Makes every per-id array hold at least n ids. */
 static int ensure_cap(struct mf_routing *r, uint32_t n)
 {
@@ -231,39 +267,15 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	while (cap < n)
 		cap *= 2;
 	int rc = 0;
-	rc |= grow((void **)&r->mode_ovr, sizeof *r->mode_ovr, r->cap, cap);
-	rc |= grow((void **)&r->link, sizeof *r->link, r->cap, cap);
-	rc |= grow((void **)&r->orig, sizeof *r->orig, r->cap, cap);
-	rc |= grow((void **)&r->cur.r, sizeof *r->cur.r, r->cap, cap);
-	rc |= grow((void **)&r->next.r, sizeof *r->next.r, r->cap, cap);
-	rc |= grow((void **)&r->snap.r, sizeof *r->snap.r, r->cap, cap);
-	rc |= grow((void **)&r->best_d, sizeof *r->best_d, r->cap, cap);
-	rc |= grow((void **)&r->curc_d, sizeof *r->curc_d, r->cap, cap);
-	rc |= grow((void **)&r->refc_d, sizeof *r->refc_d, r->cap, cap);
-	rc |= grow((void **)&r->refc_e, sizeof *r->refc_e, r->cap, cap);
-	rc |= grow((void **)&r->ref_nh, sizeof *r->ref_nh, r->cap, cap);
-	rc |= grow((void **)&r->best_nh, sizeof *r->best_nh, r->cap, cap);
-	rc |= grow((void **)&r->best_e, sizeof *r->best_e, r->cap, cap);
-	rc |= grow((void **)&r->curc_e, sizeof *r->curc_e, r->cap, cap);
-	rc |= grow((void **)&r->cur_nh, sizeof *r->cur_nh, r->cap, cap);
-	rc |= grow((void **)&r->dead1, sizeof *r->dead1, r->cap, cap);
-	rc |= grow((void **)&r->beat, sizeof *r->beat, r->cap, cap);
-	rc |= grow((void **)&r->beat_at, sizeof *r->beat_at, r->cap, cap);
-	rc |= grow((void **)&r->stamp, sizeof *r->stamp, r->cap, cap);
-	rc |= grow((void **)&r->tstamp, sizeof *r->tstamp, r->cap, cap);
-	rc |= grow((void **)&r->rank, sizeof *r->rank, r->cap, cap);
-	size_t k = r->max_alt ? r->max_alt : 1;
-	rc |= grow((void **)&r->alt_nh, k * sizeof *r->alt_nh, r->cap, cap);
-	rc |= grow((void **)&r->alt_d, k * sizeof *r->alt_d, r->cap, cap);
-	rc |= grow((void **)&r->alt_cnt, sizeof *r->alt_cnt, r->cap, cap);
-	rc |= grow((void **)&r->alt_lim, sizeof *r->alt_lim, r->cap, cap);
-	rc |= grow((void **)&r->alt_worst, sizeof *r->alt_worst, r->cap, cap);
-	rc |= grow((void **)&r->alt_primary, sizeof *r->alt_primary, r->cap, cap);
-	rc |= grow((void **)&r->gw_touched, sizeof *r->gw_touched, r->cap, cap);
+	size_t alts = r->max_alt ? r->max_alt : 1;
+	for (size_t k = 0; k < N_PER_ID; k++)
+		rc |= grow(per_id_field(r, k), PER_ID_ARRAYS[k].elem * (PER_ID_ARRAYS[k].per_alt ? alts : 1),
+			   r->cap, cap);
 	if (rc)
 		return MF_ENOMEM; /* arrays that grew stay valid; cap unchanged */
 	for (uint32_t i = r->cap; i < cap; i++) {
 		r->ref_nh[i] = NONE;
+		r->better_since[i] = NO_SINCE;
 		r->orig[i].to_self = NAN;
 		route_init(&r->cur.r[i]);
 		route_init(&r->next.r[i]);
@@ -341,6 +353,8 @@ void mf_routing_config_default(struct mf_routing_config *c)
 	c->hysteresis_ms = 5;
 	c->readvertise_pct = 5;
 	c->readvertise_ms = 2;
+	c->settle_pct = 2;
+	c->settle_ms = 1;
 	c->epoch = 1;
 	c->max_alternates = MF_ROUTING_ALTERNATES_DEFAULT;
 	c->max_datacenters = MF_ROUTING_MAX_DATACENTERS;
@@ -351,7 +365,8 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	*out = NULL;
 	if (!c->datacenter || !c->node || !*c->node || strlen(c->node) > MF_ADVERT_STR_MAX ||
 	    !(c->hysteresis_pct >= 0) || !(c->hysteresis_ms >= 0) || !(c->readvertise_pct >= 0) ||
-	    !(c->readvertise_ms >= 0) || c->default_mode > MF_MODE_SINGLE_HOP ||
+	    !(c->readvertise_ms >= 0) || !(c->settle_pct >= 0) || !(c->settle_ms >= 0) ||
+	    c->default_mode > MF_MODE_SINGLE_HOP ||
 	    c->max_alternates > MF_ROUTING_ALTERNATES_MAX)
 		return MF_EINVAL;
 	struct mf_routing *r = calloc(1, sizeof *r);
@@ -367,6 +382,10 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->hyst_ms = c->hysteresis_ms;
 	r->readv_pct = c->readvertise_pct;
 	r->readv_ms = c->readvertise_ms;
+	r->settle_pct = c->settle_pct;
+	r->settle_ms = c->settle_ms;
+	r->settle_time = c->settle_time;
+	r->next_settle = UINT64_MAX;
 	r->seq = r->seq_floor = c->initial_seq;
 	r->max_dcs = c->max_datacenters ? c->max_datacenters : MF_ROUTING_MAX_DATACENTERS;
 	r->epoch = c->epoch;
@@ -401,38 +420,14 @@ void mf_routing_free(struct mf_routing *r)
 		free(r->orig[i].ugw);
 	}
 	gateways_free(r->gws, r->n_gws);
-	free(r->mode_ovr);
-	free(r->link);
-	free(r->orig);
 	struct rt_routes *t[] = {&r->cur, &r->next, &r->snap};
 	for (size_t i = 0; i < 3; i++) {
-		free(t[i]->r);
 		free(t[i]->path);
 		free(t[i]->alt);
 	}
-	free(r->best_d);
-	free(r->curc_d);
-	free(r->refc_d);
-	free(r->refc_e);
-	free(r->ref_nh);
+	for (size_t k = 0; k < N_PER_ID; k++)
+		free(*per_id_field(r, k));
 	free(r->ref_node);
-	free(r->best_nh);
-	free(r->best_e);
-	free(r->curc_e);
-	free(r->cur_nh);
-	free(r->dead1);
-	free(r->beat);
-	free(r->beat_at);
-	free(r->stamp);
-	free(r->tstamp);
-	free(r->rank);
-	free(r->alt_nh);
-	free(r->alt_d);
-	free(r->alt_cnt);
-	free(r->alt_lim);
-	free(r->alt_worst);
-	free(r->alt_primary);
-	free(r->gw_touched);
 	free(r->node);
 	mf_rt_names_free(&r->names);
 	free(r);
@@ -860,6 +855,151 @@ int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *
 	return 0;
 }
 
+/* An advertisement's routes built into fresh arrays (build_origin), stored
+ * by commit_origin only when everything succeeded. */
+struct built {
+	uint32_t *map;       /* its name indexes -> ids (the next one's hints) */
+	struct rt_entry *e;
+	uint32_t n_e;
+	uint32_t *path, n_path, cap_path;
+	uint32_t *tgt;
+	double *dst;
+	uint32_t *dead_ids;  /* its tombstones' DCs */
+	char *node;
+};
+
+static void built_free(struct built *b)
+{
+	free(b->map);
+	free(b->e);
+	free(b->path);
+	free(b->tgt);
+	free(b->dst);
+	free(b->dead_ids);
+	free(b->node);
+}
+
+/* Validates advertisement a of origin o, interns the names its routes use
+ * and builds its routes, paths (marking those through us) and the hot
+ * (target, distance) arrays. Nothing stored changes but interned names. */
+static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert *a, struct built *b)
+{
+	memset(b, 0, sizeof *b);
+	b->map = a->n_names ? malloc(a->n_names * sizeof *b->map) : NULL;
+	b->e = a->n_routes ? malloc(a->n_routes * sizeof *b->e) : NULL;
+	b->node = strdup(a->node);
+	if ((a->n_names && !b->map) || (a->n_routes && !b->e) || !b->node)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < a->n_names; i++)
+		b->map[i] = NONE;
+	int rc = 0;
+	/* Interning below may grow the per-id arrays: index them afresh. */
+	uint32_t tmark = next_mark(r->tstamp, &r->tgen, r->cap);
+	for (size_t i = 0; i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		uint32_t t;
+		if ((rc = map_name(r, o, a, b->map, ar->target, &t)) < 0)
+			return rc;
+		if (!isfinite(ar->distance_ms) || ar->distance_ms < 0 || ar->n_hops > MF_ADVERT_HOPS_MAX ||
+		    ar->hops_off > a->n_hops || ar->n_hops > a->n_hops - ar->hops_off ||
+		    (t == o && ar->n_hops != 0))
+			return MF_EMALFORMED;
+		if (r->tstamp[t] == tmark)
+			return MF_EMALFORMED; /* a target listed twice */
+		r->tstamp[t] = tmark;
+		if (!a->transit && t != o)
+			continue; /* a non-transit DC carries only itself */
+		uint32_t len = t == o ? 1 : ar->n_hops + 2;
+		if ((rc = pool_reserve(&b->path, &b->cap_path, b->n_path + len)) < 0)
+			return rc;
+		uint32_t *p = b->path + b->n_path;
+		p[0] = o;
+		for (uint32_t k = 0; k < ar->n_hops; k++)
+			if ((rc = map_name(r, o, a, b->map, a->hops[ar->hops_off + k], &p[1 + k])) < 0)
+				return rc;
+		if (t != o)
+			p[len - 1] = t;
+		/* No DC twice on one path; note whether it passes us. */
+		uint32_t pgen = next_mark(r->stamp, &r->gen, r->cap);
+		bool loops = false;
+		for (uint32_t k = 0; k < len; k++) {
+			if (r->stamp[p[k]] == pgen)
+				return MF_EMALFORMED;
+			r->stamp[p[k]] = pgen;
+			loops |= p[k] == r->self;
+		}
+		b->e[b->n_e++] = (struct rt_entry){t, b->n_path, (uint16_t)len, loops, ar->distance_ms,
+						   ar->epoch};
+		b->n_path += len;
+	}
+	if (b->n_e) {
+		b->tgt = malloc(b->n_e * sizeof *b->tgt);
+		b->dst = malloc(b->n_e * sizeof *b->dst);
+		if (!b->tgt || !b->dst)
+			return MF_ENOMEM;
+		for (uint32_t k = 0; k < b->n_e; k++) {
+			const struct rt_entry *x = &b->e[k];
+			b->tgt[k] = x->target;
+			b->dst[k] = x->loops || x->target == o || x->epoch < r->dead1[x->target] ? INFINITY
+												 : x->dist;
+		}
+	}
+	/* Tombstones it carries, mapped now, applied once it is stored. */
+	if (a->n_dead) {
+		b->dead_ids = malloc(a->n_dead * sizeof *b->dead_ids);
+		if (!b->dead_ids)
+			return MF_ENOMEM;
+		for (size_t k = 0; k < a->n_dead; k++) {
+			if (a->dead[k].dc >= a->n_names)
+				return MF_EMALFORMED;
+			if ((rc = map_name(r, o, a, b->map, a->dead[k].dc, &b->dead_ids[k])) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Stores what build_origin built as origin o's advertisement (taking its
+ * arrays), then the epochs and tombstones it carries. Cannot fail. */
+static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_advert *a, struct built *b)
+{
+	struct rt_origin *org = &r->orig[o];
+	origin_clear(org);
+	free(org->e);
+	free(org->tgt);
+	free(org->dst);
+	free(org->path);
+	free(org->node);
+	free(org->hint);
+	org->e = b->e;
+	org->tgt = b->tgt;
+	org->dst = b->dst;
+	org->n_e = org->cap_e = b->n_e;
+	org->path = b->path;
+	org->n_path = b->n_path;
+	org->cap_path = b->cap_path;
+	org->node = b->node;
+	org->hint = b->map;
+	org->n_hint = (uint32_t)a->n_names;
+	org->seq = a->seq;
+	org->transit = a->transit;
+	org->present = true;
+	org->self_epoch = 0;
+	for (uint32_t k = 0; k < b->n_e; k++) {
+		if (b->e[k].target == o)
+			org->self_epoch = b->e[k].epoch;
+		if (b->e[k].target == r->self)
+			org->to_self = b->e[k].dist;
+	}
+	r->dirty = true;
+	for (uint32_t k = 0; k < b->n_e; k++)
+		heard_epoch(r, b->e[k].target, b->e[k].epoch);
+	for (size_t k = 0; k < a->n_dead; k++)
+		raise_dead(r, b->dead_ids[k], a->dead[k].epoch);
+	free(b->dead_ids);
+	memset(b, 0, sizeof *b);
+}
+
 int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 {
 	uint32_t o;
@@ -889,131 +1029,16 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 		rc = take_gateways(r, o, a);
 		return rc < 0 ? rc : 0;
 	}
-
-	/* Build into fresh arrays; the stored state changes only on success. */
-	uint32_t *map = a->n_names ? malloc(a->n_names * sizeof *map) : NULL;
-	struct rt_entry *e = a->n_routes ? malloc(a->n_routes * sizeof *e) : NULL;
-	uint32_t *path = NULL, n_path = 0, cap_path = 0, n_e = 0;
-	char *node = strdup(a->node);
-	rc = (a->n_names && !map) || (a->n_routes && !e) || !node ? MF_ENOMEM : 0;
-	for (size_t i = 0; rc == 0 && i < a->n_names; i++)
-		map[i] = NONE;
-	/* Interning below may grow the per-id arrays: index them afresh. */
-	uint32_t tmark = next_mark(r->tstamp, &r->tgen, r->cap);
-	for (size_t i = 0; rc == 0 && i < a->n_routes; i++) {
-		const struct mf_advert_route *ar = &a->routes[i];
-		uint32_t t;
-		if ((rc = map_name(r, o, a, map, ar->target, &t)) < 0)
-			break;
-		if (!isfinite(ar->distance_ms) || ar->distance_ms < 0 || ar->n_hops > MF_ADVERT_HOPS_MAX ||
-		    ar->hops_off > a->n_hops || ar->n_hops > a->n_hops - ar->hops_off ||
-		    (t == o && ar->n_hops != 0)) {
-			rc = MF_EMALFORMED;
-			break;
-		}
-		if (r->tstamp[t] == tmark) {
-			rc = MF_EMALFORMED; /* a target listed twice */
-			break;
-		}
-		r->tstamp[t] = tmark;
-		if (!a->transit && t != o)
-			continue; /* a non-transit DC carries only itself */
-		uint32_t len = t == o ? 1 : ar->n_hops + 2;
-		if ((rc = pool_reserve(&path, &cap_path, n_path + len)) < 0)
-			break;
-		uint32_t *p = path + n_path;
-		p[0] = o;
-		for (uint32_t k = 0; k < ar->n_hops && rc == 0; k++)
-			rc = map_name(r, o, a, map, a->hops[ar->hops_off + k], &p[1 + k]);
-		if (rc < 0)
-			break;
-		if (t != o)
-			p[len - 1] = t;
-		/* No DC twice on one path; note whether it passes us. */
-		uint32_t pgen = next_mark(r->stamp, &r->gen, r->cap);
-		bool loops = false;
-		for (uint32_t k = 0; k < len; k++) {
-			if (r->stamp[p[k]] == pgen) {
-				rc = MF_EMALFORMED;
-				break;
-			}
-			r->stamp[p[k]] = pgen;
-			loops |= p[k] == r->self;
-		}
-		if (rc < 0)
-			break;
-		e[n_e++] = (struct rt_entry){t, n_path, (uint16_t)len, loops, ar->distance_ms, ar->epoch};
-		n_path += len;
-	}
-	uint32_t *tgt = NULL;
-	double *dst = NULL;
-	if (rc == 0 && n_e) {
-		tgt = malloc(n_e * sizeof *tgt);
-		dst = malloc(n_e * sizeof *dst);
-		if (!tgt || !dst)
-			rc = MF_ENOMEM;
-		for (uint32_t k = 0; rc == 0 && k < n_e; k++) {
-			tgt[k] = e[k].target;
-			dst[k] = e[k].loops || e[k].target == o || e[k].epoch < r->dead1[e[k].target] ? INFINITY
-												: e[k].dist;
-		}
-	}
-	/* Tombstones it carries, mapped now, applied once it is stored. */
-	uint32_t *dead_ids = NULL;
-	if (rc == 0 && a->n_dead) {
-		dead_ids = malloc(a->n_dead * sizeof *dead_ids);
-		rc = dead_ids ? 0 : MF_ENOMEM;
-		for (size_t k = 0; rc == 0 && k < a->n_dead; k++)
-			rc = a->dead[k].dc < a->n_names ? map_name(r, o, a, map, a->dead[k].dc, &dead_ids[k])
-							 : MF_EMALFORMED;
-	}
-	/* Last of what can fail: the routes below are then stored for sure. */
+	struct built b;
+	rc = build_origin(r, o, a, &b);
+	/* Last of what can fail: the routes are then stored for sure. */
 	if (rc == 0)
 		rc = take_gateways(r, o, a);
 	if (rc < 0) {
-		free(dead_ids);
-		free(tgt);
-		free(dst);
-		free(map);
-		free(e);
-		free(path);
-		free(node);
+		built_free(&b);
 		return rc;
 	}
-	struct rt_origin *org = &r->orig[o];
-	origin_clear(org);
-	free(org->e);
-	free(org->tgt);
-	free(org->dst);
-	free(org->path);
-	free(org->node);
-	org->e = e;
-	org->tgt = tgt;
-	org->dst = dst;
-	org->n_e = org->cap_e = n_e;
-	org->path = path;
-	org->n_path = n_path;
-	org->cap_path = cap_path;
-	org->node = node;
-	free(org->hint);
-	org->hint = map;
-	org->n_hint = (uint32_t)a->n_names;
-	org->seq = a->seq;
-	org->transit = a->transit;
-	org->present = true;
-	org->self_epoch = 0;
-	for (uint32_t k = 0; k < n_e; k++) {
-		if (e[k].target == o)
-			org->self_epoch = e[k].epoch;
-		if (e[k].target == r->self)
-			org->to_self = e[k].dist;
-	}
-	r->dirty = true;
-	for (uint32_t k = 0; k < n_e; k++)
-		heard_epoch(r, e[k].target, e[k].epoch);
-	for (size_t k = 0; k < a->n_dead; k++)
-		raise_dead(r, dead_ids[k], a->dead[k].epoch);
-	free(dead_ids);
+	commit_origin(r, o, a, &b);
 	return 1;
 }
 
@@ -1079,6 +1104,28 @@ static bool worth_switching(const struct mf_routing *r, double cd, double nd)
 {
 	double gain = cd - nd;
 	return gain > cd * r->hyst_pct / 100.0 && gain > r->hyst_ms;
+}
+
+/* Whether hysteresis gives up the route it keeps for target t (distance
+ * kd) to the best candidate (bd): once the best has been shorter by the
+ * settle margin at every recompute for settle_time, the kept route is
+ * shown worse by measurement, not by one noisy sample (docs/routing.md,
+ * "Hysteresis"). Starts or clears t's timer. */
+static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
+{
+	double gain = kd - bd;
+	if (!r->settle_time || !r->clocked ||
+	    !(gain > kd * r->settle_pct / 100.0 && gain > r->settle_ms)) {
+		r->better_since[t] = NO_SINCE;
+		return false;
+	}
+	if (r->better_since[t] == NO_SINCE)
+		r->better_since[t] = r->now;
+	if (r->now - r->better_since[t] >= r->settle_time) {
+		r->better_since[t] = NO_SINCE;
+		return true;
+	}
+	return false;
 }
 
 static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, uint32_t n,
@@ -1254,17 +1301,26 @@ static int choose(struct mf_routing *r, uint32_t t)
 	 * while the best is not shorter by the margin. Our own comes second so
 	 * two servers whose measurements differ by more than the margin settle
 	 * on different routes instead of taking turns at overriding each other. */
+	bool kept = false;
 	if (hysteresis && r->ref_set && r->ref_nh[t] != NONE &&
 	    r->refc_e[t] != NONE && !worth_switching(r, r->refc_d[t], d)) {
-		nh = r->ref_nh[t];
-		ei = r->refc_e[t];
-		d = r->refc_d[t];
+		kept = !settled(r, t, r->refc_d[t], d);
+		if (kept) {
+			nh = r->ref_nh[t];
+			ei = r->refc_e[t];
+			d = r->refc_d[t];
+		}
 	} else if (hysteresis && cur->nh != NONE && cur->nh != nh && r->curc_e[t] != NONE &&
 		   !worth_switching(r, r->curc_d[t], d)) {
-		nh = cur->nh;
-		ei = r->curc_e[t];
-		d = r->curc_d[t];
+		kept = !settled(r, t, r->curc_d[t], d);
+		if (kept) {
+			nh = cur->nh;
+			ei = r->curc_e[t];
+			d = r->curc_d[t];
+		}
 	}
+	if (!kept)
+		r->better_since[t] = NO_SINCE;
 	if (nh == NONE)
 		return 0; /* unreachable */
 	rt->nh = nh;
@@ -1480,6 +1536,10 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++)
 		if (r->beat[t] && !stale(r, t) && r->beat_at[t] + r->max_age + 1 < r->next_expiry)
 			r->next_expiry = r->beat_at[t] + r->max_age + 1;
+	r->next_settle = UINT64_MAX;
+	for (uint32_t t = 0; r->settle_time && t < n; t++)
+		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->settle_time < r->next_settle)
+			r->next_settle = r->better_since[t] + r->settle_time;
 	return rc;
 }
 
@@ -1499,7 +1559,8 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 		r->epoch++;
 		r->dirty = true;
 	}
-	if (now >= r->next_expiry || (r->epochs_pending && now - r->snap_at >= r->epoch_every))
+	if (now >= r->next_expiry || now >= r->next_settle ||
+	    (r->epochs_pending && now - r->snap_at >= r->epoch_every))
 		r->dirty = true;
 }
 

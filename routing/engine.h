@@ -24,7 +24,11 @@
  *   with no configured link, the best candidate as in multi-hop.
  * Hysteresis: a route in use (same next hop) is kept while it exists unless
  *   the best one is shorter by more than hysteresis_pct percent of it AND by
- *   more than hysteresis_ms. Both 0 disables hysteresis: the best candidate
+ *   more than hysteresis_ms, or (with a clock and settle_time) has been
+ *   shorter by more than settle_pct AND settle_ms at every recompute for
+ *   settle_time: a margin that stops noise from moving routes must not keep
+ *   one that measurements have shown to be worse. Both hysteresis values 0
+ *   disable hysteresis: the best candidate
  *   always wins and, with no ties broken by history, converged tables equal
  *   the next hops of Dijkstra on the same distances (tests rely on this).
  * Transit: a DC with transit off advertises only itself; a received
@@ -93,6 +97,11 @@ struct mf_routing_config {
 	double hysteresis_ms;          /* default 5 */
 	double readvertise_pct;        /* default 5 (docs/bench.md) */
 	double readvertise_ms;         /* default 2 */
+	/* A kept route gives way to a candidate shorter by settle_pct AND
+	 * settle_ms (defaults 2 and 1) at every recompute for settle_time
+	 * (units of mf_routing_set_now; 0, the default: never). */
+	double settle_pct, settle_ms;
+	uint64_t settle_time;
 	/* First advertisement seq is initial_seq + 1. The agent seeds it with
 	 * its start time in ms so a restarted server outranks its former self. */
 	uint64_t initial_seq;

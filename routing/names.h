@@ -43,9 +43,4 @@ int mf_rt_names_intern(struct mf_rt_names *t, const char *name, size_t len, uint
 /* 0 and *id, or MF_ENOTFOUND. */
 int mf_rt_names_find(const struct mf_rt_names *t, const char *name, size_t len, uint32_t *id);
 
-static inline const char *mf_rt_names_get(const struct mf_rt_names *t, uint32_t id)
-{
-	return id < t->n ? t->names[id] : NULL;
-}
-
 #endif

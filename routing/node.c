@@ -1,7 +1,7 @@
 /*
- * routing/node.c — one server's routing over its pools. The rules are
- * cmd/agent_routing.c's (and the push-pull framing cmd/agent_pool.c's),
- * see node.h; keep them identical so the agent and meshfed-sim agree.
+ * routing/node.c — one server's routing over its pools (contract in
+ * node.h). The agent (cmd/agent_routing.c) and meshfed-sim both run it, so
+ * they speak the same protocol by the same code.
  */
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 
 #include "gossip/mp.h"
 #include "gossip/serf.h"
+#include "routing/advert_asm.h"
 #include "routing/dc_index.h"
 #include "routing/node.h"
 
@@ -79,6 +80,9 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 	c->transit = true;
 	c->hysteresis_pct = -1;
 	c->hysteresis_ms = -1;
+	c->settle_pct = -1;
+	c->settle_ms = -1;
+	c->settle_time = -1;
 	c->link_estimate = MF_COORD_TRACKER_BEST;
 	c->max_alternates = -1;
 }
@@ -153,6 +157,11 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 		cfg.hysteresis_pct = c->hysteresis_pct;
 	if (c->hysteresis_ms >= 0)
 		cfg.hysteresis_ms = c->hysteresis_ms;
+	if (c->settle_pct >= 0)
+		cfg.settle_pct = c->settle_pct;
+	if (c->settle_ms >= 0)
+		cfg.settle_ms = c->settle_ms;
+	cfg.settle_time = c->settle_time >= 0 ? (uint64_t)c->settle_time : MF_ROUTING_NODE_SETTLE;
 	cfg.initial_seq = c->initial_seq;
 	if (c->epoch)
 		cfg.epoch = c->epoch;
@@ -524,7 +533,10 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 
 /* --- push-pull --------------------------------------------------------------*/
 
-int mf_routing_node_state(struct mf_routing_node *n, msgpack_sbuffer *sb, size_t budget)
+/* The routing push-pull value (msgpack bin of full adverts: ours, then as
+ * many stored ones as fit in budget bytes) appended to sb, MF_ETOOBIG when
+ * not even ours fits. */
+static int pp_state(struct mf_routing_node *n, msgpack_sbuffer *sb, size_t budget)
 {
 	msgpack_sbuffer all;
 	msgpack_sbuffer_init(&all);
@@ -556,7 +568,8 @@ int mf_routing_node_state(struct mf_routing_node *n, msgpack_sbuffer *sb, size_t
 	return r;
 }
 
-void mf_routing_node_merge(struct mf_routing_node_slot *s, const uint8_t *buf, size_t len)
+/* A peer's push-pull value (the bin's body) received through s's pool. */
+static void pp_merge(struct mf_routing_node_slot *s, const uint8_t *buf, size_t len)
 {
 	struct mf_routing_node *n = s->node;
 	size_t off = 0;
@@ -606,7 +619,7 @@ size_t mf_routing_node_pp_append(struct mf_routing_node *node, uint8_t *buf, siz
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_str(&pk, sizeof(MF_ROUTING_NODE_PP_KEY) - 1);
 	msgpack_pack_str_body(&pk, MF_ROUTING_NODE_PP_KEY, sizeof(MF_ROUTING_NODE_PP_KEY) - 1);
-	if (sb.size + n < cap && mf_routing_node_state(node, &sb, cap - n - sb.size) == 0 &&
+	if (sb.size + n < cap && pp_state(node, &sb, cap - n - sb.size) == 0 &&
 	    n + sb.size <= cap) {
 		if (bump_map(buf + 1)) { /* changes nothing when it fails */
 			memcpy(buf + n, sb.data, sb.size);
@@ -645,8 +658,8 @@ void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t l
 			    k->via.str.size == sizeof(MF_ROUTING_NODE_PP_KEY) - 1 &&
 			    memcmp(k->via.str.ptr, MF_ROUTING_NODE_PP_KEY, k->via.str.size) == 0 &&
 			    v->type == MSGPACK_OBJECT_BIN)
-				mf_routing_node_merge(s, (const uint8_t *)v->via.bin.ptr,
-						      v->via.bin.size);
+				pp_merge(s, (const uint8_t *)v->via.bin.ptr,
+					 v->via.bin.size);
 		}
 	}
 	mf_mp_done(&mp);

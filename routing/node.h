@@ -71,9 +71,7 @@
  * when the pool's membership changed: an idle tick costs O(DCs), and a
  * remote DC's estimate reads only that DC's members.
  *
- * This is the logic of cmd/agent_routing.c (and the push-pull part of
- * cmd/agent_pool.c's delegate multiplexer) made independent of the agent,
- * rule for rule and byte for byte; the agent is to be switched onto it:
+ * How the agent (cmd/agent_routing.c) drives it:
  *  start:  mf_routing_node_new (initial_seq = wall clock ms), then one
  *          mf_routing_node_add_pool per pool (WAN: no peers; area: its
  *          peers), mf_routing_node_set_pool when the pool is created, NULL
@@ -110,6 +108,13 @@
  * ones do not withdraw it) is reachable only over a direct link. */
 #define MF_ROUTING_NODE_EPOCH_FLUSH (5 * MF_SEC)
 #define MF_ROUTING_NODE_MAX_AGE (3 * MF_ROUTING_NODE_REFRESH)
+/* A route hysteresis keeps gives way to one its measurements have shown
+ * shorter by the settle margin for this long (routing/engine.h): longer
+ * than a noisy measured RTT stands in a small pool (one probe of each
+ * member per round-robin pass): with 30-60 s, +-10 % noise on RTT samples
+ * moved routes 2-4x as often as the margin alone (docs/routing.md,
+ * "Settling"). */
+#define MF_ROUTING_NODE_SETTLE (20 * MF_ROUTING_NODE_REFRESH)
 /* A server seen in no pool keeps its gateways this long after its last
  * fragment: three refreshes, so one or two lost ones do not flap them. */
 #define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_REFRESH)
@@ -153,6 +158,8 @@ struct mf_routing_node_config {
 	bool transit;
 	double hysteresis_pct;         /* < 0: the engine's default */
 	double hysteresis_ms;          /* < 0: the engine's default */
+	double settle_pct, settle_ms;  /* < 0: the engine's defaults */
+	int64_t settle_time;           /* ns; < 0: MF_ROUTING_NODE_SETTLE, 0: never */
 	uint64_t initial_seq;          /* the agent: its start time in ms */
 	uint64_t epoch;                /* 0: the engine's default */
 	/* How a link's distance is estimated: MF_COORD_TRACKER_BEST (the
@@ -250,13 +257,6 @@ size_t mf_routing_node_local_state(void *slot, bool join, uint8_t *buf, size_t c
 /* struct mf_pool_delegate's merge_remote_state: the "MeshfedRoutes" value
  * of a peer's serf push-pull, if any. */
 void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t len, bool join);
-
-/* Lower level, as cmd/agent_routing.c had them: the routing push-pull
- * value (msgpack bin of full adverts: ours, then as many stored ones as fit
- * in budget bytes) appended to sb, MF_ETOOBIG when not even ours fits; and
- * a peer's value (the bin's body) received through slot's pool. */
-int mf_routing_node_state(struct mf_routing_node *n, msgpack_sbuffer *sb, size_t budget);
-void mf_routing_node_merge(struct mf_routing_node_slot *s, const uint8_t *buf, size_t len);
 
 /* --- reading ---------------------------------------------------------------*/
 

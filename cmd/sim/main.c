@@ -67,6 +67,7 @@ struct args {
 	int stable;     /* -stable K: unchanged rounds that mean converged */
 	bool link_best; /* -link-estimate best (default) or coords */
 	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
+	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
 };
 
 /* What the simnet hooks need. */
@@ -87,6 +88,7 @@ static void usage(void)
 		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n"
 		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
 		"                   [-link-estimate best|coords] [-hysteresis PCT,MS]\n"
+		"                   [-settle PCT,MS,SECONDS]\n"
 		"                   [-profile P] [-noise F]\n"
 		"                   [-loss F] [-seed S] [-coords fit|serf]\n");
 }
@@ -104,6 +106,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->rtt_floor = -1;
 	a->hyst_pct = -1;
 	a->hyst_ms = -1;
+	a->settle[0] = a->settle[1] = a->settle[2] = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *k = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -144,6 +147,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			if (sscanf(v, "%lf,%lf", &a->hyst_pct, &a->hyst_ms) != 2 || a->hyst_pct < 0 ||
 			    a->hyst_ms < 0) {
 				fprintf(stderr, "meshfed-sim: -hysteresis wants PCT,MS (>= 0)\n");
+				return -1;
+			}
+		} else if (strcmp(k, "-settle") == 0) {
+			if (sscanf(v, "%lf,%lf,%lf", &a->settle[0], &a->settle[1], &a->settle[2]) != 3 ||
+			    a->settle[0] < 0 || a->settle[1] < 0 || a->settle[2] < 0) {
+				fprintf(stderr, "meshfed-sim: -settle wants PCT,MS,SECONDS (>= 0)\n");
 				return -1;
 			}
 		} else if (strcmp(k, "-stable") == 0) {
@@ -360,6 +369,9 @@ static int run_routes(const struct args *a)
 		.link_estimate = a->link_best ? MF_COORD_TRACKER_BEST : MF_COORD_TRACKER_COORDS,
 		.hysteresis_pct = a->hyst_pct,
 		.hysteresis_ms = a->hyst_ms,
+		.settle_pct = a->settle[0],
+		.settle_ms = a->settle[1],
+		.settle_s = a->settle[2],
 	};
 	mf_coord_config_default(&r.coords);
 	r.coords.mode = a->mode;

@@ -37,12 +37,16 @@ struct server {
 	char name[MF_TOPOLOGY_NAME_MAX + 8];
 	struct mf_routing_node *node;
 	char *sig;              /* routes at the end of the last round */
+	uint32_t *nh;           /* per route (table order): hash of target and
+				 * next hop at the last round, for counting changes */
+	size_t n_nh;
 };
 
 struct rsim {
 	struct mf_topology topo;
 	enum mf_coord_tracker_kind link_estimate;
 	double hysteresis_pct, hysteresis_ms;
+	double settle_pct, settle_ms, settle_s;
 	size_t n_pools;
 	size_t *pool_first;     /* n_pools + 1: first member of each pool */
 	size_t n_servers;
@@ -51,6 +55,11 @@ struct rsim {
 	struct member *members;
 	struct mf_sim_coords coords;
 	struct mf_simnet *net;
+	/* Measured from round measure_from on (the second half of -rounds):
+	 * next-hop changes over all servers, routing bytes received (user
+	 * messages, push-pull values). */
+	bool measuring;
+	uint64_t nh_changes, advert_bytes, pp_bytes;
 };
 
 /* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
@@ -76,6 +85,8 @@ static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 		if (m->coord.on_user_msg)
 			m->coord.on_user_msg(m->coord.ctx, msg, len);
 	} else {
+		if (m->sim->measuring && len >= 2 && msg[0] == MF_SERF_MSG_MESHFED)
+			m->sim->advert_bytes += len;
 		mf_routing_node_on_user_msg(m->slot, msg, len);
 	}
 }
@@ -89,6 +100,8 @@ static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 static void mux_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
 {
 	struct member *m = ctx;
+	if (m->sim->measuring)
+		m->sim->pp_bytes += len;
 	mf_routing_node_merge_remote_state(m->slot, buf, len, join);
 }
 
@@ -171,6 +184,9 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.link_estimate = s->link_estimate;
 		c.hysteresis_pct = s->hysteresis_pct;
 		c.hysteresis_ms = s->hysteresis_ms;
+		c.settle_pct = s->settle_pct;
+		c.settle_ms = s->settle_ms;
+		c.settle_time = s->settle_s < 0 ? -1 : (int64_t)(s->settle_s * (double)MF_SEC);
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
 			snprintf(gaddr[g], sizeof(gaddr[g]), "198.18.%zu.%u:%d", d + 1, 101 + g,
@@ -326,6 +342,34 @@ static void report_diff(struct rsim *s, size_t a, size_t b, FILE *err)
 	mf_table_free(&tb);
 }
 
+static uint32_t fnv(uint32_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+/* Next-hop changes of one server since the last call (targets that come or
+ * go count as changes). */
+static size_t nh_changes(struct server *sv, const struct mf_table *t)
+{
+	size_t changes = 0;
+	uint32_t *nh = malloc((t->n_routes ? t->n_routes : 1) * sizeof(uint32_t));
+	if (!nh)
+		return 0;
+	for (size_t i = 0; i < t->n_routes; i++) {
+		const struct mf_table_route *r = &t->routes[i];
+		nh[i] = fnv(fnv(2166136261u, r->target), r->next_hop ? r->next_hop : "-");
+		changes += sv->nh && (i >= sv->n_nh || nh[i] != sv->nh[i]);
+	}
+	if (sv->nh && sv->n_nh > t->n_routes)
+		changes += sv->n_nh - t->n_routes;
+	free(sv->nh);
+	sv->nh = nh;
+	sv->n_nh = t->n_routes;
+	return changes;
+}
+
 /* Updates every server's signature; *changed: some moved since the last
  * call; returns the number of DCs whose servers disagree (listed on err
  * when report). */
@@ -338,6 +382,9 @@ static int observe(struct rsim *s, bool *changed, FILE *err, bool report)
 		char *sig = NULL;
 		if (mf_routing_node_table(s->servers[sv].node, &t) == 0) {
 			sig = signature(&t);
+			size_t c = nh_changes(&s->servers[sv], &t);
+			if (s->measuring)
+				s->nh_changes += c;
 			mf_table_free(&t);
 		}
 		if (!sig || !s->servers[sv].sig || strcmp(sig, s->servers[sv].sig) != 0)
@@ -425,6 +472,12 @@ static void optimum(const struct mf_topology *t, size_t src, double *dist, bool 
 	}
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
 /* Scores each DC's table (its first server's) against the true RTTs: per
  * multi-hop target, the route's true RTT along its path over the optimum
  * (stretch); single-hop targets with a link are expected direct. One line
@@ -437,7 +490,9 @@ static void score(struct rsim *s, FILE *err)
 	char worst_pair[2 * MF_TOPOLOGY_NAME_MAX + 8] = "";
 	double *dist = malloc(n * sizeof(double));
 	bool *done = malloc(n * sizeof(bool));
-	if (!dist || !done)
+	double *all = malloc(n * n * sizeof(double));
+	size_t n_all = 0, near = 0;
+	if (!dist || !done || !all)
 		goto out;
 	for (size_t sv = 0; sv < s->n_servers; sv++) {
 		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
@@ -476,6 +531,9 @@ static void score(struct rsim *s, FILE *err)
 			double st = along / best;
 			if (st <= 1 + 1e-9)
 				optimal++;
+			/* docs/routing.md, "Hysteresis": within 5 % or 2 ms */
+			near += along <= best * 1.05 || along <= best + 2;
+			all[n_all++] = st;
 			sum += st;
 			if (st > worst) {
 				worst = st;
@@ -490,7 +548,11 @@ static void score(struct rsim *s, FILE *err)
 		"unexpected; stretch mean %.3f, worst %.3f%s\n",
 		pairs, optimal, missing, extra, pairs - missing ? sum / (double)(pairs - missing) : 1.0,
 		worst, worst_pair);
+	qsort(all, n_all, sizeof(double), cmp_double);
+	fprintf(err, "stretch p99 %.3f; %zu of %zu routes within 5%% or 2 ms of the shortest\n",
+		n_all ? all[(size_t)(0.99 * (double)(n_all - 1))] : 1.0, near, n_all);
 out:
+	free(all);
 	free(dist);
 	free(done);
 }
@@ -503,6 +565,7 @@ static void free_sim(struct rsim *s)
 	for (size_t sv = 0; s->servers && sv < s->n_servers; sv++) {
 		mf_routing_node_free(s->servers[sv].node);
 		free(s->servers[sv].sig);
+		free(s->servers[sv].nh);
 	}
 	free(s->servers);
 	free(s->members);
@@ -534,6 +597,9 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	s.link_estimate = a->link_estimate;
 	s.hysteresis_pct = a->hysteresis_pct;
 	s.hysteresis_ms = a->hysteresis_ms;
+	s.settle_pct = a->settle_pct;
+	s.settle_ms = a->settle_ms;
+	s.settle_s = a->settle_s;
 	if ((rc = mf_topology_load_file(a->topology, &s.topo, msg, sizeof(msg))) < 0) {
 		fprintf(err, "meshfed-sim: %s\n", msg);
 		return 1;
@@ -616,9 +682,12 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	const mf_time_t tick = MF_ROUTING_NODE_TICK_MS * MF_MS;
 	mf_time_t next_tick = tick;
 	int stable = 0, last_change = 0, r;
+	int measure_from = a->rounds / 2 + 1, measured = 0;
 	bool converged = false;
 	for (r = 1; r <= a->rounds && !converged; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
+		s.measuring = r >= measure_from;
+		measured += s.measuring;
 		for (; next_tick <= end; next_tick += tick) {
 			if (mf_simnet_now(s.net) < next_tick)
 				mf_simnet_run_until(s.net, next_tick);
@@ -643,6 +712,16 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		goto out;
 	}
 	score(&s, err);
+	if (measured > 0) {
+		double secs = (double)measured * (double)timing.probe_interval / (double)MF_SEC;
+		fprintf(err,
+			"rounds %d-%d: %llu next-hop changes (%.2f per server per hour); routing "
+			"bytes received per server per second: %.0f gossip, %.0f push-pull\n",
+			measure_from, r - 1, (unsigned long long)s.nh_changes,
+			(double)s.nh_changes * 3600.0 / secs / (double)s.n_servers,
+			(double)s.advert_bytes / secs / (double)s.n_servers,
+			(double)s.pp_bytes / secs / (double)s.n_servers);
+	}
 	if (converged) {
 		if (dis)
 			fprintf(err, "stable after %d rounds, but servers of %d DC(s) disagree\n",

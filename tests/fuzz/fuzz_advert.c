@@ -5,6 +5,7 @@
  * also read as push-pull state (maps back to back, *used). */
 #include "gossip/err.h"
 #include "routing/advert.h"
+#include "routing/advert_asm.h"
 #include "tests/fuzz/fuzz.h"
 
 #define ASM_PENDING 8

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "routing/advert_asm.h"
 #include "routing/engine.h"
 
 struct sim {

@@ -9,6 +9,7 @@
 
 #include "gossip/err.h"
 #include "routing/advert.h"
+#include "routing/advert_asm.h"
 #include "routing/engine.h"
 #include "tests/routing/helpers.h"
 

@@ -313,6 +313,84 @@ static void test_withdrawn_route_is_replaced_despite_hysteresis(void)
 	mf_routing_free(r);
 }
 
+/* two_ways with a clock and settle_time 30 (defaults 2% and 1 ms). */
+static struct mf_routing *two_ways_settling(double d2, double d3)
+{
+	struct mf_routing_config c;
+	mf_routing_config_default(&c);
+	c.datacenter = "dc1";
+	c.node = "dc1-s1";
+	c.settle_time = 30;
+	struct mf_routing *r = NULL;
+	CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
+	mf_routing_set_now(r, 0);
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	mf_routing_set_link(r, "dc3", true, true, 10);
+	char spec[64];
+	snprintf(spec, sizeof spec, "dc2 0;dc9 %g", d2);
+	offer(r, "dc2", 1, spec);
+	snprintf(spec, sizeof spec, "dc3 0;dc9 %g", d3);
+	offer(r, "dc3", 1, spec);
+	return r;
+}
+
+static void at(struct mf_routing *r, uint64_t now)
+{
+	mf_routing_set_now(r, now);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+}
+
+/* The route hysteresis keeps is shown 5.5% longer than another (under the
+ * 10% margin): it is given up once that holds for settle_time, instead of
+ * staying up to 11% above the shortest for good. */
+static void test_hysteresis_gives_up_a_route_measured_worse(void)
+{
+	struct mf_routing *r = two_ways_settling(100, 120);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	offer(r, "dc3", 2, "dc3 0;dc9 94"); /* 104 against 110 */
+	at(r, 10);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	at(r, 29);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	/* no input changed: the settle deadline alone makes the recompute */
+	mf_routing_set_now(r, 41);
+	bool changed = false;
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, &changed), 0);
+	CU_ASSERT(changed);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 104);
+	/* and it is not given back for a difference under the settle margin */
+	offer(r, "dc2", 2, "dc2 0;dc9 92.5"); /* 102.5 against 104: 1.4% */
+	at(r, 100);
+	at(r, 200);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	mf_routing_free(r);
+}
+
+/* Noise: the other route is shorter at one recompute and longer at the
+ * next, so it never has been shorter for settle_time: no change. */
+static void test_hysteresis_does_not_settle_on_noise(void)
+{
+	struct mf_routing *r = two_ways_settling(100, 120);
+	for (uint64_t now = 10, k = 2; now <= 300; now += 10, k++) {
+		offer(r, "dc3", k, k % 2 ? "dc3 0;dc9 106" : "dc3 0;dc9 94");
+		at(r, now);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	}
+	mf_routing_free(r);
+}
+
+/* Without a clock (or settle_time 0) the margin alone decides, as before. */
+static void test_hysteresis_without_clock_never_settles(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	offer(r, "dc3", 2, "dc3 0;dc9 94");
+	for (int i = 0; i < 5; i++)
+		offer(r, "dc3", 3 + (uint64_t)i, "dc3 0;dc9 94");
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	mf_routing_free(r);
+}
+
 static void test_zero_margin_always_takes_the_best(void)
 {
 	struct mf_routing *r = two_ways(100, 120, 0, 0);
@@ -785,6 +863,9 @@ int main(void)
 		T(test_older_advert_of_our_dc_is_not_its_choice),
 		T(test_withdrawn_route_is_replaced_despite_hysteresis),
 		T(test_zero_margin_always_takes_the_best),
+		T(test_hysteresis_gives_up_a_route_measured_worse),
+		T(test_hysteresis_does_not_settle_on_noise),
+		T(test_hysteresis_without_clock_never_settles),
 		T(test_ties_break_by_next_hop_name),
 		T(test_path_through_self_is_never_chosen),
 		T(test_withdraw_origin_removes_its_routes),

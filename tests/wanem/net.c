@@ -191,13 +191,17 @@ static void show(const struct mf_wanem_net *n, char *reply, size_t len)
 	w += (size_t)snprintf(reply, len, "ok");
 	for (size_t a = 0; a < n->n_dcs && w < len; a++)
 		for (size_t b = a + 1; b < n->n_dcs && w < len; b++) {
-			const struct mf_wanem_link *l = link_at(n, a, b);
+			const struct mf_wanem_link *l = link_at(n, a, b), *r = link_at(n, b, a);
 			if (!l->exists)
 				continue;
 			w += (size_t)snprintf(reply + w, len - w,
 					      " %s-%s:rtt=%g,loss=%g%%,%s", n->names[a],
 					      n->names[b], l->rtt_ms, l->loss * 100,
-					      l->down ? "down" : l->cut ? "cut" : "up");
+					      l->down && r->down ? "down"
+					      : l->down	   ? "down-forward"
+					      : r->down	   ? "down-back"
+					      : l->cut	   ? "cut"
+							   : "up");
 		}
 }
 
@@ -222,11 +226,14 @@ int mf_wanem_net_command(struct mf_wanem_net *n, const char *line,
 	double v;
 	int rc;
 	if (strcmp(w[0], "link") == 0) {
-		if (nw != 4 || (strcmp(w[3], "down") && strcmp(w[3], "up")))
-			return reply_err(reply, replylen, "usage: link DC_A DC_B down|up");
+		bool oneway = nw == 5 && strcmp(w[4], "oneway") == 0;
+		if ((nw != 4 && !oneway) || (strcmp(w[3], "down") && strcmp(w[3], "up")))
+			return reply_err(reply, replylen, "usage: link DC_A DC_B down|up [oneway]");
 		if ((rc = pair(n, w[1], w[2], &ab, &ba, reply, replylen)))
 			return rc;
-		ab->down = ba->down = strcmp(w[3], "down") == 0;
+		ab->down = strcmp(w[3], "down") == 0;
+		if (!oneway)
+			ba->down = ab->down;
 	} else if (strcmp(w[0], "delay") == 0) {
 		if (nw != 4)
 			return reply_err(reply, replylen, "usage: delay DC_A DC_B RTT_MS");

@@ -16,10 +16,11 @@
 
 #include "routing/topology.h"
 
-/* One direction of a DC pair; [a][b] and [b][a] are kept equal. */
+/* One direction of a DC pair; [a][b] and [b][a] are kept equal, but for
+ * `link A B down oneway` (only A -> B down). */
 struct mf_wanem_link {
 	bool exists;         /* rtt_ms gives the pair and they share an area */
-	bool down;           /* `wanem link A B down` */
+	bool down;           /* `wanem link A B down [oneway]` */
 	bool cut;            /* `wanem partition`, undone by `wanem heal` */
 	double rtt_ms;       /* as configured; one-way delay is half */
 	double loss;         /* probability 0..1 per packet and direction */
@@ -54,7 +55,7 @@ bool mf_wanem_net_passes(const struct mf_wanem_net *n, size_t src, size_t dst);
 
 /* Applies one command line and writes a one-line reply ("ok" or
  * "error: ..."). Returns 0 or MF_EINVAL. Commands:
- *   link A B down|up     delay A B RTT_MS     loss A B PERCENT
+ *   link A B down|up [oneway]   delay A B RTT_MS   loss A B PERCENT
  *   partition G1 G2      heal                 show
  * G1, G2: comma-separated DC lists. */
 int mf_wanem_net_command(struct mf_wanem_net *n, const char *line,

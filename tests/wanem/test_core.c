@@ -85,6 +85,19 @@ static void test_link_down_blocks_both_directions_and_up_restores(void)
 	CU_ASSERT_TRUE(mf_wanem_net_passes(&net, 0, 2));
 }
 
+static void test_link_down_oneway_blocks_one_direction(void)
+{
+	fresh();
+	CU_ASSERT_EQUAL(cmd("link dc3 dc1 down oneway"), 0);
+	CU_ASSERT_EQUAL(mf_wanem_net_verdict(&net, 2, 0, UINT32_MAX, 0), MF_WANEM_DROP_DOWN);
+	CU_ASSERT_EQUAL(mf_wanem_net_verdict(&net, 0, 2, UINT32_MAX, 0), 50000000);
+	CU_ASSERT_EQUAL(cmd("show"), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(reply, "dc1-dc3:rtt=100,loss=0%,down-back"));
+	CU_ASSERT_EQUAL(cmd("link dc3 dc1 up oneway"), 0);
+	CU_ASSERT_TRUE(mf_wanem_net_passes(&net, 2, 0));
+	CU_ASSERT_EQUAL(cmd("link dc1 dc3 down sideways"), MF_EINVAL);
+}
+
 static void test_delay_and_loss_commands_change_both_directions(void)
 {
 	fresh();
@@ -220,6 +233,7 @@ int main(void)
 	T(test_absent_pair_drops_as_no_link);
 	T(test_loss_drops_below_the_threshold_only);
 	T(test_link_down_blocks_both_directions_and_up_restores);
+	T(test_link_down_oneway_blocks_one_direction);
 	T(test_delay_and_loss_commands_change_both_directions);
 	T(test_partition_cuts_between_groups_and_heal_restores);
 	T(test_jitter_keeps_the_mean_and_stays_in_bounds);

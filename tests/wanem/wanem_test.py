@@ -49,7 +49,11 @@ class Wan:
         self.wanem = os.path.abspath(wanem or sys.argv[1])
         self.echo = os.path.abspath(echo or (sys.argv[2] if len(sys.argv) > 2
                                              else "udp_echo"))
-        self.instance = ("%s%d" % (tag, os.getpid()))[:16]
+        # Per run: namespaces are wn-<instance>-<host> and the state
+        # $WANEM_RUN_DIR/<instance>, so two runs (two engineers, two tests)
+        # never share one; the pid is kept whole, the tag cut to fit 16.
+        pid = str(os.getpid())
+        self.instance = tag[:16 - len(pid)] + pid
         self.env = dict(os.environ, WANEM_INSTANCE=self.instance)
         fd, self.topo_path = tempfile.mkstemp(prefix="wanem-", suffix=".json")
         with os.fdopen(fd, "w") as f:

@@ -1,0 +1,212 @@
+/*
+ * routing/advert_asm.c — fragment reassembly (contract in advert_asm.h).
+ */
+#include "routing/advert_asm.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+
+/* One (origin, node): the state being joined, or, once joined, a marker of
+ * the last complete seq so late duplicates of its fragments are dropped. */
+struct mf_advert_asm_slot {
+	char *origin, *node;
+	uint64_t seq;
+	bool done;                /* seq is complete; parts are empty */
+	struct mf_advert *parts;  /* count of them; parts[i].origin set = have */
+	uint32_t count, got;
+};
+
+void mf_advert_asm_init(struct mf_advert_asm *s, size_t max_pending)
+{
+	memset(s, 0, sizeof *s);
+	s->max_pending = max_pending ? max_pending : 1024;
+}
+
+static void parts_free(struct mf_advert_asm_slot *sl)
+{
+	for (uint32_t i = 0; sl->parts && i < sl->count; i++)
+		mf_advert_free(&sl->parts[i]);
+	free(sl->parts);
+	sl->parts = NULL;
+	sl->count = sl->got = 0;
+}
+
+static void slot_free(struct mf_advert_asm_slot *sl)
+{
+	parts_free(sl);
+	free(sl->origin);
+	free(sl->node);
+	memset(sl, 0, sizeof *sl);
+}
+
+static void slot_drop(struct mf_advert_asm *s, size_t i)
+{
+	slot_free(&s->slots[i]);
+	s->slots[i] = s->slots[--s->n];
+}
+
+void mf_advert_asm_free(struct mf_advert_asm *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		slot_free(&s->slots[i]);
+	free(s->slots);
+	memset(s, 0, sizeof *s);
+}
+
+void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin)
+{
+	for (size_t i = 0; i < s->n;) {
+		if (strcmp(s->slots[i].origin, origin) == 0)
+			slot_drop(s, i);
+		else
+			i++;
+	}
+}
+
+/* Joins the parts: name tables are concatenated and indexes shifted, so no
+ * string is compared; duplicate names are harmless (the engine interns). */
+static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
+{
+	memset(out, 0, sizeof *out);
+	size_t nn = 0, nr = 0, nh = 0, ng = 0, nk = 0;
+	for (uint32_t i = 0; i < sl->count; i++) {
+		nn += sl->parts[i].n_names;
+		nr += sl->parts[i].n_routes;
+		nh += sl->parts[i].n_hops;
+		ng += sl->parts[i].n_gateways;
+		nk += sl->parts[i].n_dead;
+	}
+	struct mf_advert *p0 = &sl->parts[0];
+	out->names = nn ? calloc(nn, sizeof *out->names) : NULL;
+	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
+	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
+	out->gateways = ng ? calloc(ng, sizeof *out->gateways) : NULL;
+	out->dead = nk ? calloc(nk, sizeof *out->dead) : NULL;
+	out->origin = strdup(sl->origin);
+	out->node = strdup(sl->node);
+	if ((nn && !out->names) || (nr && !out->routes) || (nh && !out->hops) || (ng && !out->gateways) ||
+	    (nk && !out->dead) || !out->origin || !out->node) {
+		mf_advert_free(out);
+		return MF_ENOMEM;
+	}
+	out->seq = sl->seq;
+	out->transit = p0->transit;
+	out->frag_index = 0;
+	out->frag_count = 1;
+	for (uint32_t i = 0; i < sl->count; i++) {
+		struct mf_advert *p = &sl->parts[i];
+		uint32_t name_off = (uint32_t)out->n_names, hop_off = (uint32_t)out->n_hops;
+		for (size_t k = 0; k < p->n_names; k++) {
+			char *nm = p->names_block ? strdup(p->names[k]) : p->names[k];
+			if (!nm) {
+				mf_advert_free(out);
+				return MF_ENOMEM;
+			}
+			out->names[out->n_names++] = nm;
+		}
+		if (!p->names_block)
+			p->n_names = 0;
+		for (size_t k = 0; k < p->n_hops; k++)
+			out->hops[out->n_hops++] = p->hops[k] + name_off;
+		for (size_t k = 0; k < p->n_routes; k++) {
+			struct mf_advert_route r = p->routes[k];
+			r.target += name_off;
+			r.hops_off += hop_off;
+			out->routes[out->n_routes++] = r;
+		}
+		for (size_t k = 0; k < p->n_gateways; k++)
+			out->gateways[out->n_gateways++] = p->gateways[k];
+		p->n_gateways = 0;
+		for (size_t k = 0; k < p->n_dead; k++)
+			out->dead[out->n_dead++] = (struct mf_advert_dead){p->dead[k].dc + name_off, p->dead[k].epoch};
+	}
+	return 0;
+}
+
+static size_t pending(const struct mf_advert_asm *s)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < s->n; i++)
+		n += !s->slots[i].done;
+	return n;
+}
+
+int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf_advert *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!frag->origin || !frag->node || frag->frag_count == 0 || frag->frag_index >= frag->frag_count) {
+		mf_advert_free(frag);
+		return MF_EINVAL;
+	}
+	size_t i;
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->slots[i].origin, frag->origin) == 0 && strcmp(s->slots[i].node, frag->node) == 0)
+			break;
+	struct mf_advert_asm_slot *sl = i < s->n ? &s->slots[i] : NULL;
+	if (sl && (frag->seq < sl->seq || (frag->seq == sl->seq && sl->done))) {
+		mf_advert_free(frag);
+		return 0; /* stale, or a late copy of a state already joined */
+	}
+	if (sl && (frag->seq > sl->seq || frag->frag_count != sl->count)) {
+		parts_free(sl); /* a newer state replaces the partial one */
+		sl->done = false;
+	}
+	if (!sl) {
+		if (frag->frag_count > 1 && pending(s) >= s->max_pending) {
+			mf_advert_free(frag);
+			return MF_ETOOBIG;
+		}
+		if (s->n == s->cap) {
+			size_t cap = s->cap ? 2 * s->cap : 8;
+			struct mf_advert_asm_slot *v = realloc(s->slots, cap * sizeof *v);
+			if (!v) {
+				mf_advert_free(frag);
+				return MF_ENOMEM;
+			}
+			s->slots = v;
+			s->cap = cap;
+		}
+		sl = &s->slots[s->n];
+		memset(sl, 0, sizeof *sl);
+		sl->origin = strdup(frag->origin);
+		sl->node = strdup(frag->node);
+		if (!sl->origin || !sl->node) {
+			slot_free(sl);
+			mf_advert_free(frag);
+			return MF_ENOMEM;
+		}
+		s->n++;
+	}
+	sl->seq = frag->seq;
+	if (frag->frag_count == 1) {
+		parts_free(sl);
+		sl->done = true;
+		*out = *frag;
+		memset(frag, 0, sizeof *frag);
+		return 1;
+	}
+	if (!sl->parts) {
+		sl->parts = calloc(frag->frag_count, sizeof *sl->parts);
+		if (!sl->parts) {
+			mf_advert_free(frag);
+			return MF_ENOMEM;
+		}
+		sl->count = frag->frag_count;
+		sl->got = 0;
+	}
+	struct mf_advert *p = &sl->parts[frag->frag_index];
+	if (p->origin) {
+		mf_advert_free(frag); /* duplicate fragment */
+		return 0;
+	}
+	*p = *frag;
+	memset(frag, 0, sizeof *frag);
+	if (++sl->got < sl->count)
+		return 0;
+	int rc = join(sl, out);
+	parts_free(sl);
+	sl->done = rc == 0;
+	return rc < 0 ? rc : 1;
+}

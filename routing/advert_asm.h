@@ -1,0 +1,34 @@
+/*
+ * routing/advert_asm.h — joins the fragments of one advertisement
+ * (routing/advert.h) back into its full state.
+ *
+ * Contract: pure and bounded. Owns the partial states it holds (at most
+ * max_pending of them) and the marker of each (origin, node)'s last joined
+ * seq; never decodes bytes (it takes decoded fragments) and never checks
+ * routes (the engine does).
+ */
+#ifndef MF_ROUTING_ADVERT_ASM_H
+#define MF_ROUTING_ADVERT_ASM_H
+
+#include <stddef.h>
+
+#include "routing/advert.h"
+
+/* Reassembly of fragments, keyed by (origin, node). A fragment of a newer
+ * seq drops an older partial state; an older one is ignored. Bounded: at
+ * most `max_pending` partial states are held. */
+struct mf_advert_asm_slot;
+struct mf_advert_asm {
+	size_t n, cap, max_pending;
+	struct mf_advert_asm_slot *slots;
+};
+void mf_advert_asm_init(struct mf_advert_asm *s, size_t max_pending);
+void mf_advert_asm_free(struct mf_advert_asm *s);
+/* Takes ownership of *frag (left empty). Returns 1 with the joined state in
+ * *out when this fragment completed one, 0 when more are needed or it was
+ * stale, or a negative error. */
+int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf_advert *out);
+/* Drops partial state of an origin DC (e.g. when it expires). */
+void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin);
+
+#endif
