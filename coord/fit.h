@@ -52,9 +52,9 @@
  *
  * Small pools (local minima a few DCs cannot average away, and embeddings
  * that collapsed into a few of the 8 dimensions): MF_COORD_FIT_ESCAPE_*
- * random jumps in all dimensions, kept when they fit the far samples
- * better. So one call costs at most five times the iterations; it is
- * still deterministic (the client's seeded PRNG).
+ * random jumps in all dimensions, kept when they fit all samples better.
+ * So one call costs at most five times the iterations; it is still
+ * deterministic (the client's seeded PRNG).
  */
 #ifndef MF_COORD_FIT_H
 #define MF_COORD_FIT_H
@@ -68,8 +68,8 @@
 /* Escape moves: in a pool of at most MF_COORD_FIT_ESCAPE_MAX_SAMPLES
  * remembered peers, MF_COORD_FIT_ESCAPE_STARTS more starts per fit, each
  * a random jump of up to MF_COORD_FIT_ESCAPE_JUMP x the median RTT in all
- * dimensions, kept when its objective over the far samples is below
- * MF_COORD_FIT_ESCAPE_GAIN x ours. */
+ * dimensions, kept when its objective is below MF_COORD_FIT_ESCAPE_GAIN x
+ * ours. */
 #define MF_COORD_FIT_ESCAPE_STARTS 2
 #define MF_COORD_FIT_ESCAPE_MAX_SAMPLES 64
 #define MF_COORD_FIT_ESCAPE_JUMP 0.5
