@@ -93,7 +93,8 @@ struct mf_coord_sample {
  * links are faster than the embedding predicts gets a negative adjustment
  * (serf's DistanceTo ignores adjustments that would make a distance <= 0).
  * The offset never exceeds any sample's RTT minus that peer's offset (a
- * distance is at least the two offsets, whatever the vector part does).
+ * distance is at least the two offsets, whatever the vector part does),
+ * DC-mates excepted while there is any other sample.
  * rtt_floor (seconds, >= 0) caps the weight of short samples: one below
  * it weighs as one at it (the caller picks it, see fit_rtt_floor);
  * samples at or below mate_rtt (>= 0) are DC-mates (above). */
