@@ -50,9 +50,10 @@
  * offsets (a serf peer sees it); a meshfed agent answers for its own mates
  * from its measurements (mf_coord_client_estimate).
  *
- * Small pools (local minima a few DCs cannot average away, and embeddings
- * that collapsed into a few of the 8 dimensions): MF_COORD_FIT_ESCAPE_*
- * random jumps in all dimensions, kept when they fit all samples better.
+ * Small federations (a DC-mate in a table of at most 64: local minima a
+ * few DCs cannot average away, and embeddings that collapsed into a few
+ * of the 8 dimensions): MF_COORD_FIT_ESCAPE_* random jumps in all
+ * dimensions, kept when they fit all samples better.
  * So one call costs at most five times the iterations; it is still
  * deterministic (the client's seeded PRNG).
  */
@@ -65,10 +66,10 @@
 #include "coord/coordinate.h"
 #include "coord/rng.h"
 
-/* Escape moves: in a pool of at most MF_COORD_FIT_ESCAPE_MAX_SAMPLES
- * remembered peers, MF_COORD_FIT_ESCAPE_STARTS more starts per fit, each
- * a random jump of up to MF_COORD_FIT_ESCAPE_JUMP x the median RTT in all
- * dimensions, kept when its objective is below MF_COORD_FIT_ESCAPE_GAIN x
+/* Escape moves: with a DC-mate among at most
+ * MF_COORD_FIT_ESCAPE_MAX_SAMPLES remembered peers,
+ * MF_COORD_FIT_ESCAPE_STARTS more starts per fit, each a random jump of
+ * up to MF_COORD_FIT_ESCAPE_JUMP x the median RTT in all dimensions, kept when its objective is below MF_COORD_FIT_ESCAPE_GAIN x
  * ours. */
 #define MF_COORD_FIT_ESCAPE_STARTS 2
 #define MF_COORD_FIT_ESCAPE_MAX_SAMPLES 64
