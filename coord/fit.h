@@ -69,8 +69,8 @@
 /* Escape moves: with a DC-mate among at most
  * MF_COORD_FIT_ESCAPE_MAX_SAMPLES remembered peers,
  * MF_COORD_FIT_ESCAPE_STARTS more starts per fit, each a random jump of
- * up to MF_COORD_FIT_ESCAPE_JUMP x the median RTT in all dimensions, kept when its objective is below MF_COORD_FIT_ESCAPE_GAIN x
- * ours. */
+ * up to MF_COORD_FIT_ESCAPE_JUMP x the median RTT in all dimensions,
+ * kept when its objective is below MF_COORD_FIT_ESCAPE_GAIN x ours. */
 #define MF_COORD_FIT_ESCAPE_STARTS 2
 #define MF_COORD_FIT_ESCAPE_MAX_SAMPLES 64
 #define MF_COORD_FIT_ESCAPE_JUMP 0.5
