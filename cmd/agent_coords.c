@@ -2,14 +2,19 @@
  * cmd/agent_coords.c — control answers built from the pools' coordinate
  * trackers: `rtt` (node to node, or DC to DC) and `coords`.
  *
- * Every estimate here is by coordinates only, as `serf rtt` and Consul
+ * Node estimates are by coordinates only, as `serf rtt` and Consul
  * compute them, so `meshfed rtt a b` and `serf rtt a b` agree and the
  * answer is the same from either end. When several pools can answer, the
  * node estimate comes from the first (WAN first, then areas in config
  * order) and a DC estimate is the smallest over the pools, as routing uses
- * it (docs/cli.md).
+ * it (docs/cli.md). A DC estimate prefers measurements: from us, our own
+ * RTTs where we probed; between two DCs, the direct link A-B as A (else B)
+ * advertises it in its routing advertisement, the distance every route
+ * table computes with, so `rtt -dc A B` never disagrees with the routes;
+ * coordinates only for a pair no one measures (or with -pool).
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +44,51 @@ static json_t *node_rtt(struct mf_agent *a, struct mf_agent_pool *only, const ch
 				only ? " in that pool" : "");
 }
 
+/* The measured distance of link x-y as x (else y) advertises it, from our
+ * route table's links (our own links, and our neighbours' direct routes):
+ * 1 and *ms, *by when there is one, 0 when not, or an error. */
+static int advertised_link(struct mf_agent *a, const char *x, const char *y, double *ms,
+			   char *by, size_t by_cap)
+{
+	struct mf_table t;
+	int found = 0;
+	if (!a->rt.node)
+		return 0;
+	int r = mf_routing_node_table(a->rt.node, &t);
+	if (r < 0)
+		return r;
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		const char *from = pass ? y : x, *to = pass ? x : y;
+		for (size_t i = 0; i < t.n_links && !found; i++) {
+			const struct mf_table_link *l = &t.links[i];
+			if (l->usable && isfinite(l->distance_ms) && strcmp(l->from, from) == 0 &&
+			    strcmp(l->to, to) == 0) {
+				*ms = l->distance_ms;
+				snprintf(by, by_cap, "%s", from);
+				found = 1;
+			}
+		}
+	}
+	mf_table_free(&t);
+	return found;
+}
+
 static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char *x,
 		      const char *y)
 {
+	if (x && !only && strcmp(x, y) != 0) {
+		double ms;
+		char by[MF_CONFIG_DC_MAX + 1];
+		int r = advertised_link(a, x, y, &ms, by, sizeof(by));
+		if (r < 0)
+			return mf_control_error("route table: %s", mf_strerror(r));
+		char est[2 * MF_CONFIG_DC_MAX + 64];
+		snprintf(est, sizeof(est), "measured link, as %s advertises it", by);
+		if (r == 1)
+			return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s,s:s,s:s}", "ok", 1, "a", x, "b", y,
+					 "rtt_ms", ms, "pool", "routing", "estimate", est, "source",
+					 "advertised", "advertised_by", by);
+	}
 	double best = INFINITY;
 	const char *pool = NULL;
 	for (size_t i = 0; i < a->n_pools; i++) {
@@ -69,9 +116,10 @@ static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char
 	if (!pool)
 		return mf_control_error("no coordinate for any alive server of %s%s%s yet", y,
 					x ? " or " : "", x ? x : "");
-	return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s}", "ok", 1, "a", x ? x : a->cfg.dc, "b", y,
+	return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s,s:s}", "ok", 1, "a", x ? x : a->cfg.dc, "b", y,
 			 "rtt_ms", best * 1000.0, "pool", pool, "estimate",
-			 x ? "median over server pairs" : "median over alive servers, measured where probed");
+			 x ? "median over server pairs" : "median over alive servers, measured where probed",
+			 "source", x ? "coordinates" : "measured where probed");
 }
 
 json_t *mf_agent_rtt(struct mf_agent *a, const json_t *req)

@@ -30,8 +30,10 @@ int mf_cmd_rtt(int argc, char **argv)
 		"answer from either end). With -dc DC, between this agent and a datacenter: "
 		"the median over the DC's alive servers, as Consul ranks DCs, of this agent's "
 		"own measured RTT where it probed them, else coordinates (the distance routing "
-		"uses). With -dc DC_A DC_B, the median of coordinate distances over their "
-		"server pairs.",
+		"uses). With -dc DC_A DC_B, the measured distance of the direct link A-B as A "
+		"(else B) advertises it in its routing advertisement, the distance the route "
+		"tables use; for a pair no one measures (or with -pool), the median of "
+		"coordinate distances over their server pairs. The output says which.",
 		flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &res);
 	if (r >= 0)
 		return r;
@@ -70,12 +72,19 @@ int mf_cmd_rtt(int argc, char **argv)
 		printf("%s\n", s ? s : "{}");
 		free(s);
 	} else {
-		printf("Estimated %s <-> %s rtt: %.3f ms (using %s coordinates%s%s)\n",
-		       json_string_value(json_object_get(resp, "a")),
-		       json_string_value(json_object_get(resp, "b")),
-		       json_real_value(json_object_get(resp, "rtt_ms")),
-		       json_string_value(json_object_get(resp, "pool")), dc ? ", " : "",
-		       dc ? json_string_value(json_object_get(resp, "estimate")) : "");
+		const char *by = json_string_value(json_object_get(resp, "advertised_by"));
+		if (by) /* the measured link, from a routing advertisement */
+			printf("Estimated %s <-> %s rtt: %.3f ms (measured link, as %s advertises it)\n",
+			       json_string_value(json_object_get(resp, "a")),
+			       json_string_value(json_object_get(resp, "b")),
+			       json_real_value(json_object_get(resp, "rtt_ms")), by);
+		else
+			printf("Estimated %s <-> %s rtt: %.3f ms (using %s coordinates%s%s)\n",
+			       json_string_value(json_object_get(resp, "a")),
+			       json_string_value(json_object_get(resp, "b")),
+			       json_real_value(json_object_get(resp, "rtt_ms")),
+			       json_string_value(json_object_get(resp, "pool")), dc ? ", " : "",
+			       dc ? json_string_value(json_object_get(resp, "estimate")) : "");
 	}
 	json_decref(resp);
 	return MF_EXIT_OK;

@@ -225,7 +225,8 @@ static void update_fit(struct mf_coord_client *c)
 	mf_select_kth(c->rtts, n, n / 2);
 	c->rtt_median = c->rtts[n / 2];
 	double floor = cfg->fit_rtt_floor * c->rtt_median;
-	mf_coord_fit(&c->coord, cfg, s, n, floor, cfg->fit_iterations, &c->rng);
+	mf_coord_fit(&c->coord, cfg, s, n, floor, cfg->fit_mate_rtt * c->rtt_median,
+		     cfg->fit_iterations, &c->rng);
 }
 
 static void reset(struct mf_coord_client *c)
@@ -268,7 +269,16 @@ int mf_coord_client_update(struct mf_coord_client *c, const char *node,
 	p->rtt = latency_filter(p, c->cfg.latency_filter_size, rtt,
 				c->cfg.mode == MF_COORD_MODE_FIT);
 
-	update_vivaldi(c, other, p->rtt);
+	/* A DC-mate (a sample within fit_mate_rtt of the median) says where our
+	 * vector is, not our offset: the fit gives it the vector part only
+	 * (coord/fit.h). serf's spring step would read our DC-level height as
+	 * an error of 100x against a 0.2 ms mate, push us away by several ms
+	 * and raise our error to the cap, so in fit mode it sees far samples
+	 * only. */
+	bool near = c->cfg.mode == MF_COORD_MODE_FIT && c->rtt_median > 0.0 &&
+		    p->rtt <= c->cfg.fit_mate_rtt * c->rtt_median;
+	if (!near)
+		update_vivaldi(c, other, p->rtt);
 	if (c->cfg.mode == MF_COORD_MODE_FIT)
 		update_fit(c);
 	else

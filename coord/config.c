@@ -29,6 +29,7 @@ void mf_coord_config_default(struct mf_coord_config *cfg)
 	cfg->fit_confidence_floor = 0.05;
 	cfg->fit_rtt_power = 1.5;
 	cfg->fit_rtt_floor = 0.05;
+	cfg->fit_mate_rtt = 0.005;
 	cfg->fit_robust_delta = 0.1;
 	cfg->seed = 1;
 }
@@ -64,7 +65,8 @@ int mf_coord_config_check(const struct mf_coord_config *cfg)
 	    (cfg->fit_iterations > 1000 || !nonneg(cfg->sample_age_power) ||
 	     !positive(cfg->fit_confidence_floor) || !nonneg(cfg->fit_rtt_power) ||
 	     cfg->fit_rtt_power > 4.0 || !nonneg(cfg->fit_rtt_floor) ||
-	     cfg->fit_rtt_floor > 1.0 || !nonneg(cfg->fit_robust_delta)))
+	     cfg->fit_rtt_floor > 1.0 || !nonneg(cfg->fit_mate_rtt) || cfg->fit_mate_rtt > 1.0 ||
+	     !nonneg(cfg->fit_robust_delta)))
 		return MF_EINVAL;
 	return MF_OK;
 }

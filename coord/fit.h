@@ -39,8 +39,23 @@
  * the far samples is below half ours. Each mate decides the same from the
  * same far samples, and once away a mate's now grossly-off sample weighs
  * next to nothing, so the cluster crosses over one member at a time.
- * So one call costs at most three times the iterations; it is still
- * deterministic.
+ *
+ * DC-mates (RTT at most mate_rtt, the caller's, e.g. 0.2 ms in a DC whose
+ * links are tens of ms): the vector part alone models them, so they pull
+ * our vector next to theirs but never bound or fit our offset. The offset
+ * is fitted to the far samples (and bounded by them): a DC far from every
+ * other one carries the height its links need, as the best offline
+ * embedding of the DCs does, instead of the 0.1 ms its servers' own RTT
+ * would allow. The coordinate distance between two mates then reads their
+ * offsets (a serf peer sees it); a meshfed agent answers for its own mates
+ * from its measurements (mf_coord_client_estimate).
+ *
+ * Small federations (a DC-mate in a table of at most 64: local minima a
+ * few DCs cannot average away, and embeddings that collapsed into a few
+ * of the 8 dimensions): MF_COORD_FIT_ESCAPE_* random jumps in all
+ * dimensions, kept when they fit all samples better.
+ * So one call costs at most five times the iterations; it is still
+ * deterministic (the client's seeded PRNG).
  */
 #ifndef MF_COORD_FIT_H
 #define MF_COORD_FIT_H
@@ -51,6 +66,16 @@
 #include "coord/coordinate.h"
 #include "coord/rng.h"
 
+/* Escape moves: with a DC-mate among at most
+ * MF_COORD_FIT_ESCAPE_MAX_SAMPLES remembered peers,
+ * MF_COORD_FIT_ESCAPE_STARTS more starts per fit, each a random jump of
+ * up to MF_COORD_FIT_ESCAPE_JUMP x the median RTT in all dimensions,
+ * kept when its objective is below MF_COORD_FIT_ESCAPE_GAIN x ours. */
+#define MF_COORD_FIT_ESCAPE_STARTS 2
+#define MF_COORD_FIT_ESCAPE_MAX_SAMPLES 64
+#define MF_COORD_FIT_ESCAPE_JUMP 0.5
+#define MF_COORD_FIT_ESCAPE_GAIN 0.98
+
 /* Samples for which the mirror start is tried (a stack buffer). */
 #define MF_COORD_FIT_MIRROR_MAX 1024
 #define MF_COORD_FIT_MIRROR_RESIDUAL 0.5
@@ -59,6 +84,7 @@ struct mf_coord_sample {
 	const struct mf_coord *peer; /* valid, compatible */
 	double rtt;                  /* filtered RTT, seconds, > 0 */
 	double weight;               /* confidence x recency, >= 0 */
+	int mate;                    /* set by mf_coord_fit: rtt <= mate_rtt */
 	double base, w;              /* work space of mf_coord_fit */
 };
 
@@ -68,11 +94,13 @@ struct mf_coord_sample {
  * links are faster than the embedding predicts gets a negative adjustment
  * (serf's DistanceTo ignores adjustments that would make a distance <= 0).
  * The offset never exceeds any sample's RTT minus that peer's offset (a
- * distance is at least the two offsets, whatever the vector part does).
+ * distance is at least the two offsets, whatever the vector part does),
+ * DC-mates excepted while there is any other sample.
  * rtt_floor (seconds, >= 0) caps the weight of short samples: one below
- * it weighs as one at it (the caller picks it, see fit_rtt_floor). */
+ * it weighs as one at it (the caller picks it, see fit_rtt_floor);
+ * samples at or below mate_rtt (>= 0) are DC-mates (above). */
 void mf_coord_fit(struct mf_coord *self, const struct mf_coord_config *cfg,
-		  struct mf_coord_sample *s, size_t n, double rtt_floor,
+		  struct mf_coord_sample *s, size_t n, double rtt_floor, double mate_rtt,
 		  unsigned iterations, struct mf_coord_rng *rng);
 
 #endif

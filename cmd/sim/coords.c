@@ -77,6 +77,7 @@ void mf_sim_coords_free(struct mf_sim_coords *c)
 	free(c->members);
 	free(c->dc_err);
 	free(c->dc_best);
+	free(c->dc_pair_err);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -87,7 +88,8 @@ int mf_sim_coords_set_dcs(struct mf_sim_coords *c, const int *dc, size_t n_dcs,
 	c->members = calloc(c->n ? c->n : 1, sizeof(*c->members));
 	c->dc_err = malloc(cells * sizeof(double));
 	c->dc_best = malloc(cells * sizeof(double));
-	if (!c->members || !c->dc_err || !c->dc_best)
+	c->dc_pair_err = malloc(c->n * (n_dcs * n_dcs / 2 + 1) * sizeof(double));
+	if (!c->members || !c->dc_err || !c->dc_best || !c->dc_pair_err)
 		return MF_ENOMEM;
 	c->dc = dc;
 	c->n_dcs = n_dcs;
@@ -205,11 +207,13 @@ static void eval_dcs(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_s
 								 c->dc_name[x], c->dc_name[y], &d) != 0)
 					d = 0;
 				out->dc_pair_max = fmax(out->dc_pair_max, fabs(d - actual) / actual);
-				out->dc_pair_pairs++;
+				c->dc_pair_err[out->dc_pair_pairs++] = fabs(d - actual) / actual;
 			}
 		}
 	}
 	out->dc_pairs = k;
+	double p90;
+	quantiles(c->dc_pair_err, out->dc_pair_pairs, &out->dc_pair_median, &p90);
 	quantiles(c->dc_err, k, &out->dc_median, &out->dc_p90);
 	quantiles(c->dc_best, k, &out->dc_best_median, &out->dc_best_p90);
 }

@@ -29,7 +29,7 @@
  * would rank DCs by, as the agent computes it; its worst value too. And
  * per up member i and every linked DC pair (A, B) with neither being i's
  * DC: mf_coord_tracker_dc_pair_rtt of i's tracker against the RTT A <-> B
- * (`meshfed rtt -dc A B`), worst value only.
+ * (`meshfed rtt -dc A B`), worst value and median.
  */
 #ifndef MF_SIM_COORDS_H
 #define MF_SIM_COORDS_H
@@ -71,6 +71,7 @@ struct mf_sim_coords {
 	const double *dc_rtt_s;     /* n_dcs^2, <= 0: no link */
 	struct mf_coord_tracker_member *members; /* scratch: n */
 	double *dc_err, *dc_best;   /* scratch: n * n_dcs */
+	double *dc_pair_err;        /* scratch: n * (n_dcs^2 / 2 + 1) */
 	double *err, *best, *view; /* scratch: n*(n-1) each */
 };
 
@@ -86,6 +87,7 @@ struct mf_sim_coord_err {
 	double dc_max;                /* worst DC distance by coordinates */
 	size_t dc_pair_pairs;         /* (member, DC pair without its DC) scored */
 	double dc_pair_max;           /* worst of those, dc_pair_rtt */
+	double dc_pair_median;        /* their median */
 	size_t serf_pairs;            /* (serf node, member >= 10 ms away) scored */
 	double serf_view_max;         /* worst of those: what `serf rtt` prints */
 	uint64_t rejected, bad_payload; /* summed over trackers */

@@ -9,7 +9,8 @@
  *               [-kill K@ROUND ...] [-join K@ROUND ...]
  *               [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]
  *               [-every K] [-coords fit|serf]
- *               [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]
+ *               [-fit-rtt-power P] [-fit-rtt-floor F] [-fit-robust-delta D]
+ *               [-serf-nodes K,...]
  *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate best|coords]
  *               [-hysteresis PCT,MS] [-rounds R] ...
  *
@@ -57,6 +58,7 @@ struct args {
 	double loss, noise;
 	double rtt_power; /* < 0: the client's default */
 	double rtt_floor; /* < 0: the client's default */
+	double robust_delta; /* < 0: the client's default */
 	uint64_t seed;
 	struct mf_sim_schedule sched;
 	size_t serf_nodes[MAX_SERF];
@@ -85,7 +87,8 @@ static void usage(void)
 		"                   [-kill K@ROUND ...] [-join K@ROUND ...]\n"
 		"                   [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]\n"
 		"                   [-every K] [-coords fit|serf]\n"
-		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n"
+		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-fit-robust-delta D]\n"
+		"                   [-serf-nodes K,...]\n"
 		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
 		"                   [-link-estimate best|coords] [-hysteresis PCT,MS]\n"
 		"                   [-settle PCT,MS,SECONDS]\n"
@@ -104,6 +107,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	a->mode = MF_COORD_MODE_FIT;
 	a->rtt_power = -1;
 	a->rtt_floor = -1;
+	a->robust_delta = -1;
 	a->hyst_pct = -1;
 	a->hyst_ms = -1;
 	a->settle[0] = a->settle[1] = a->settle[2] = -1;
@@ -184,6 +188,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->rtt_floor = strtod(v, &end);
 			if (a->rtt_floor < 0 || a->rtt_floor > 1)
 				end = NULL;
+		} else if (strcmp(k, "-fit-robust-delta") == 0) {
+			a->robust_delta = strtod(v, &end);
+			if (a->robust_delta < 0)
+				end = NULL;
 		} else if (strcmp(k, "-seed") == 0) {
 			a->seed = strtoull(v, &end, 10);
 		} else if (mf_sim_schedule_is_option(k)) {
@@ -229,6 +237,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		if (end == NULL && (strcmp(k, "-noise") == 0 || strcmp(k, "-loss") == 0 ||
 				    strcmp(k, "-fit-rtt-power") == 0 ||
 				    strcmp(k, "-fit-rtt-floor") == 0 ||
+				    strcmp(k, "-fit-robust-delta") == 0 ||
 				    strcmp(k, "-rounds") == 0 || strcmp(k, "-every") == 0 ||
 				    strcmp(k, "-stable") == 0)) {
 			fprintf(stderr, "meshfed-sim: bad value for %s: %s\n", k, v);
@@ -379,6 +388,8 @@ static int run_routes(const struct args *a)
 		r.coords.fit_rtt_power = a->rtt_power;
 	if (a->rtt_floor >= 0)
 		r.coords.fit_rtt_floor = a->rtt_floor;
+	if (a->robust_delta >= 0)
+		r.coords.fit_robust_delta = a->robust_delta;
 	return mf_sim_routes_run(&r, stdout, stderr);
 }
 
@@ -448,6 +459,8 @@ int main(int argc, char **argv)
 		ccfg.fit_rtt_power = a.rtt_power;
 	if (a.rtt_floor >= 0)
 		ccfg.fit_rtt_floor = a.rtt_floor;
+	if (a.robust_delta >= 0)
+		ccfg.fit_robust_delta = a.robust_delta;
 	if (a.mode == MF_COORD_MODE_SERF && ccfg.peer_table_size < n)
 		ccfg.peer_table_size = (unsigned)n; /* serf's filter map is unbounded */
 	if (mf_sim_report_init(&s.rep, n) != 0 ||

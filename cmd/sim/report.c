@@ -228,9 +228,12 @@ int mf_sim_report_json(const struct mf_sim_report *r, FILE *out)
 				json_object_set_new(o, "dc_best_p90_rel_err", real_or_null(c->dc_best_p90));
 				json_object_set_new(o, "dc_pairs", json_integer((json_int_t)c->dc_pairs));
 				json_object_set_new(o, "dc_max_rel_err", real_or_null(c->dc_max));
-				if (c->dc_pair_pairs > 0)
+				if (c->dc_pair_pairs > 0) {
 					json_object_set_new(o, "dc_pair_max_rel_err",
 							    real_or_null(c->dc_pair_max));
+					json_object_set_new(o, "dc_pair_median_rel_err",
+							    real_or_null(c->dc_pair_median));
+				}
 				if (c->serf_pairs > 0)
 					json_object_set_new(o, "serf_view_max_rel_err",
 							    real_or_null(c->serf_view_max));

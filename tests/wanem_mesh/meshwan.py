@@ -52,6 +52,22 @@ class MeshWan(Wan):
         self.agents[host] = p
         return p
 
+    def start_wan_pool(self, servers):
+        """One meshfed agent per (dc, count) of servers on hosts <dc>-s1..,
+        all in one WAN pool of profile `wan` joined through dc1-s1; returns
+        [(host, dc)]."""
+        seed = self.addr("dc1-s1") + ":7946"
+        hosts = []
+        for dc, count in servers:
+            for i in range(1, count + 1):
+                host = "%s-s%d" % (dc, i)
+                hosts.append((host, dc))
+                args = ["-bind", self.addr(host) + ":7946", "-profile", "wan"]
+                if host != "dc1-s1":
+                    args += ["-join", seed]
+                self.start_agent(host, dc, args)
+        return hosts
+
     def start_serf(self, host, join):
         cmd = ["serf", "agent", "-node", host, "-bind", self.addr(host) + ":7946",
                "-rpc-addr", "127.0.0.1:7373", "-profile", "wan", "-tag", "dc=serf"]

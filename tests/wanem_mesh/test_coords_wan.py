@@ -51,15 +51,7 @@ def main():
     c = Checks()
     with MeshWan(TOPO, "coords", sys.argv[1], sys.argv[2]) as w:
         seed = w.addr("dc1-s1") + ":7946"
-        hosts = []
-        for dc in DCS:
-            for i in (1, 2, 3):
-                host = "%s-s%d" % (dc, i)
-                hosts.append((host, dc))
-                args = ["-bind", w.addr(host) + ":7946", "-profile", "wan"]
-                if host != "dc1-s1":
-                    args += ["-join", seed]
-                w.start_agent(host, dc, args)
+        hosts = w.start_wan_pool([(dc, 3) for dc in DCS])
         have_serf = shutil.which("serf") is not None
         if have_serf:
             w.start_serf("dc1-s4", seed)
