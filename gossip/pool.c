@@ -84,11 +84,13 @@ static int handle_ping(mf_pool_t *p, const struct mf_addr *from, const struct mf
 	uint8_t payload[ACK_PAYLOAD_MAX];
 	struct mf_msg_ack ack = { ping->seq_no, { NULL, 0 } };
 	struct mf_addr to;
+	int rc;
 
 	if (ping->node.len > 0 && !is_self_name(p, ping->node))
 		return count_bad(p, MF_ENAME);
 	if (p->cfg.delegate.ack_payload != NULL) {
-		size_t n = p->cfg.delegate.ack_payload(p->cfg.delegate.ctx, payload, sizeof(payload));
+		size_t n = p->cfg.delegate.ack_payload(p->cfg.delegate.ctx, payload,
+						       sizeof(payload));
 		if (n > 0 && n <= sizeof(payload)) {
 			ack.payload.p = payload;
 			ack.payload.len = n;
@@ -96,9 +98,9 @@ static int handle_ping(mf_pool_t *p, const struct mf_addr *from, const struct mf
 	}
 	mf_pool__reply_addr(p, from, ping->source_addr, ping->source_port, ping->source_node, &to);
 	msgpack_sbuffer_clear(&p->msg_buf);
-	if (mf_codec_encode_ack(&p->msg_buf, &ack) == 0)
-		mf_pool__send_msg(p, &to, (const uint8_t *)p->msg_buf.data, p->msg_buf.size);
-	return 0;
+	if ((rc = mf_codec_encode_ack(&p->msg_buf, &ack)) == 0)
+		rc = mf_pool__send_buf(p, &to, &p->msg_buf);
+	return count_err(p, rc);
 }
 
 static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
@@ -120,8 +122,7 @@ static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 		struct mf_msg_indirect_ping m;
 		if ((rc = mf_codec_decode_indirect_ping(b, len, &m)) != 0)
 			return count_bad(p, rc);
-		mf_pool__handle_indirect_ping(p, now, from, &m);
-		return 0;
+		return count_err(p, mf_pool__handle_indirect_ping(p, now, from, &m));
 	}
 	case MF_MSG_ACK: {
 		struct mf_msg_ack m;
@@ -144,8 +145,7 @@ static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 		struct mf_msg_suspect m;
 		if ((rc = mf_codec_decode_suspect(b, len, &m)) != 0)
 			return count_bad(p, rc);
-		mf_pool__suspect_node(p, now, m.incarnation, m.node, m.from);
-		return 0;
+		return count_err(p, mf_pool__suspect_node(p, now, m.incarnation, m.node, m.from));
 	}
 	case MF_MSG_ALIVE: {
 		struct mf_msg_alive m;
@@ -153,15 +153,13 @@ static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 			return count_bad(p, rc);
 		if (m.port == 0)
 			m.port = p->self->addr.port;
-		mf_pool__alive_node(p, now, &m, false);
-		return 0;
+		return count_err(p, mf_pool__alive_node(p, now, &m, false));
 	}
 	case MF_MSG_DEAD: {
 		struct mf_msg_dead m;
 		if ((rc = mf_codec_decode_dead(b, len, &m)) != 0)
 			return count_bad(p, rc);
-		mf_pool__dead_node(p, now, m.incarnation, m.node, m.from);
-		return 0;
+		return count_err(p, mf_pool__dead_node(p, now, m.incarnation, m.node, m.from));
 	}
 	case MF_MSG_USER:
 		if (p->cfg.delegate.on_user_msg != NULL)
@@ -226,7 +224,10 @@ int mf_pool_new(const struct mf_pool_config *cfg, mf_time_t now, mf_pool_t **out
 	a.has_vsn = true;
 	memcpy(p->self->vsn, cfg->vsn, MF_VSN_LEN);
 	p->self->addr = cfg->advertise;
-	mf_pool__alive_node(p, now, &a, true);
+	if ((rc = mf_pool__alive_node(p, now, &a, true)) != 0) {
+		mf_pool_free(p);
+		return rc;
+	}
 	/* Our own JOIN is not news to the layer above. */
 	mf_pool__out_reset_if_drained(p);
 	p->out_head = p->n_outs;
@@ -292,6 +293,18 @@ int mf_pool_udp_in(mf_pool_t *p, mf_time_t now, const struct mf_addr *from, cons
 	return first;
 }
 
+/* Replies on an inbound stream with what `sb` holds when rc is 0; closes
+ * it otherwise (or when the reply cannot be queued), so the shell never
+ * waits for an answer that will not come. */
+static int answer_stream(mf_pool_t *p, uint64_t stream_id, int rc, const msgpack_sbuffer *sb)
+{
+	if (rc == 0)
+		rc = mf_pool__reply_stream(p, stream_id, (const uint8_t *)sb->data, sb->size);
+	if (rc != 0)
+		count_err(p, mf_pool__close_stream(p, stream_id));
+	return count_err(p, rc);
+}
+
 int mf_pool_stream_in(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const struct mf_addr *from,
 		      const uint8_t *frame, size_t len)
 {
@@ -303,7 +316,7 @@ int mf_pool_stream_in(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const str
 	p->stats.bytes_in += len;
 	rc = mf_wire_open_stream(p->cfg.keyring, frame, len, &p->scratch, &w);
 	if (rc != 0) {
-		mf_pool__close_stream(p, stream_id);
+		count_err(p, mf_pool__close_stream(p, stream_id));
 		return count_bad(p, rc);
 	}
 	p->stats.msgs_in++;
@@ -314,34 +327,30 @@ int mf_pool_stream_in(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const str
 		if (rc == 0 && ping.node.len > 0 && !is_self_name(p, ping.node))
 			rc = MF_ENAME;
 		if (rc != 0) {
-			mf_pool__close_stream(p, stream_id);
+			count_err(p, mf_pool__close_stream(p, stream_id));
 			return count_bad(p, rc);
 		}
 		struct mf_msg_ack ack = { ping.seq_no, { NULL, 0 } };
 		msgpack_sbuffer_clear(&p->msg_buf);
-		if ((rc = mf_codec_encode_ack(&p->msg_buf, &ack)) == 0)
-			rc = mf_pool__reply_stream(p, stream_id, (const uint8_t *)p->msg_buf.data, p->msg_buf.size);
-		return rc;
+		rc = mf_codec_encode_ack(&p->msg_buf, &ack);
+		return answer_stream(p, stream_id, rc, &p->msg_buf);
 	}
 	case MF_MSG_PUSH_PULL: {
 		struct mf_push_pull pp;
 		if ((rc = mf_codec_decode_push_pull(w.body.p, w.body.len, &pp)) != 0) {
-			mf_pool__close_stream(p, stream_id);
+			count_err(p, mf_pool__close_stream(p, stream_id));
 			return count_bad(p, rc);
 		}
 		/* memberlist answers with its state before merging the peer's. */
 		rc = mf_pool__encode_local_state(p, pp.header.join);
-		if (rc == 0)
-			rc = mf_pool__reply_stream(p, stream_id, (const uint8_t *)p->extra_buf.data, p->extra_buf.size);
-		else
-			mf_pool__close_stream(p, stream_id);
-		mf_pool__merge_remote(p, now, &pp);
+		rc = answer_stream(p, stream_id, rc, &p->extra_buf);
+		int merged = count_err(p, mf_pool__merge_remote(p, now, &pp));
 		mf_codec_push_pull_free(&pp);
-		return rc;
+		return rc != 0 ? rc : merged;
 	}
 	case MF_MSG_USER: {
 		struct mf_bytes msg;
-		mf_pool__close_stream(p, stream_id);
+		count_err(p, mf_pool__close_stream(p, stream_id));
 		if ((rc = mf_codec_decode_user_stream(w.body.p, w.body.len, &msg)) != 0)
 			return count_bad(p, rc);
 		if (msg.len > 0 && p->cfg.delegate.on_user_msg != NULL)
@@ -349,15 +358,27 @@ int mf_pool_stream_in(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const str
 		return 0;
 	}
 	default:
-		mf_pool__close_stream(p, stream_id);
+		count_err(p, mf_pool__close_stream(p, stream_id));
 		return count_bad(p, MF_EUNKNOWN);
 	}
 }
 
-static void stream_done(mf_pool_t *p, const struct pending_stream *s, bool ok)
+/* A stream we opened is over: a join reports how. */
+static void stream_done(mf_pool_t *p, mf_time_t now, const struct pending_stream *s, bool ok)
 {
-	if (s->kind == ST_JOIN)
-		mf_pool__emit_event(p, MF_EV_JOIN_DONE, NULL, s->id, ok);
+	if (s->kind != ST_JOIN)
+		return;
+	if (s->answered)
+		ok = s->ok;
+	if (count_err(p, mf_pool__emit_event(p, MF_EV_JOIN_DONE, NULL, s->id, ok)) == 0)
+		return;
+	/* A waiting join must hear, so the event is owed and retried at the
+	 * next tick. `s` was just taken from p->streams: its slot is still
+	 * allocated and add_pending cannot fail. */
+	if (mf_pool__add_pending(p, s->id, ST_JOIN, 0, now + 1) == 0) {
+		p->streams[p->n_streams - 1].answered = true;
+		p->streams[p->n_streams - 1].ok = ok;
+	}
 }
 
 int mf_pool_stream_reply(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const uint8_t *frame,
@@ -373,7 +394,7 @@ int mf_pool_stream_reply(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const 
 	p->stats.bytes_in += len;
 	rc = mf_wire_open_stream(p->cfg.keyring, frame, len, &p->scratch, &w);
 	if (rc != 0) {
-		stream_done(p, &s, false);
+		stream_done(p, now, &s, false);
 		return count_bad(p, rc);
 	}
 	p->stats.msgs_in++;
@@ -389,18 +410,18 @@ int mf_pool_stream_reply(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const 
 		return 0;
 	}
 	if (w.type != MF_MSG_PUSH_PULL) {
-		stream_done(p, &s, false);
+		stream_done(p, now, &s, false);
 		return w.type == MF_MSG_ERR ? MF_EIO : count_bad(p, MF_EUNKNOWN);
 	}
 	struct mf_push_pull pp;
 	if ((rc = mf_codec_decode_push_pull(w.body.p, w.body.len, &pp)) != 0) {
-		stream_done(p, &s, false);
+		stream_done(p, now, &s, false);
 		return count_bad(p, rc);
 	}
-	mf_pool__merge_remote(p, now, &pp);
+	rc = count_err(p, mf_pool__merge_remote(p, now, &pp));
 	mf_codec_push_pull_free(&pp);
-	stream_done(p, &s, true);
-	return 0;
+	stream_done(p, now, &s, true);
+	return rc;
 }
 
 void mf_pool_stream_failed(mf_pool_t *p, mf_time_t now, uint64_t stream_id)
@@ -409,7 +430,7 @@ void mf_pool_stream_failed(mf_pool_t *p, mf_time_t now, uint64_t stream_id)
 
 	mf_pool__out_reset_if_drained(p);
 	if (mf_pool__take_pending(p, stream_id, &s))
-		stream_done(p, &s, false);
+		stream_done(p, now, &s, false);
 }
 
 /* --- timers ----------------------------------------------------------------*/
@@ -448,10 +469,10 @@ static void gossip(mf_pool_t *p, mf_time_t now)
 		size_t n = mf_pool__get_broadcasts(p, (size_t)avail, msgs, MF_WIRE_MAX_MSGS - 1);
 		if (n == 0)
 			return;
-		mf_pool__send_packet(p, &targets[i]->addr, msgs, n, targets[i]->vsn[1] >= 5);
+		count_err(p, mf_pool__send_packet(p, &targets[i]->addr, msgs, n,
+						  targets[i]->vsn[1] >= 5));
 	}
 }
-
 
 /* serf reap: failed members after reconnect_timeout, left ones after
  * tombstone_timeout. */
@@ -465,7 +486,7 @@ static void reap(mf_pool_t *p, mf_time_t now)
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
 		if (m == p->self || !old)
 			continue;
-		mf_pool__emit_event(p, MF_EV_REAPED, m->name, 0, false);
+		count_err(p, mf_pool__emit_event(p, MF_EV_REAPED, m->name, 0, false));
 		if (!m->forgotten)
 			p->n_known--;
 		mf_pool__clear_suspicion(p, m);
@@ -486,7 +507,7 @@ static void streams_expire(mf_pool_t *p, mf_time_t now)
 		}
 		struct pending_stream s = p->streams[i];
 		p->streams[i] = p->streams[--p->n_streams];
-		stream_done(p, &s, false);
+		stream_done(p, now, &s, false);
 	}
 }
 
@@ -499,12 +520,13 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 	streams_expire(p, now);
 
 	/* Suspicion timers: a suspect nobody refuted in time is dead. */
+	struct mf_bytes me = str_bytes(p->self->name, p->self->name_len);
 	struct mf_mrec *m;
 	while ((m = mf_suspects_first(&p->suspects)) != NULL && m->susp.deadline <= now) {
 		mf_pool__clear_suspicion(p, m);
 		if (m->state == MF_STATE_SUSPECT)
-			mf_pool__dead_node(p, now, m->incarnation, str_bytes(m->name, m->name_len),
-				  str_bytes(p->self->name, p->self->name_len));
+			count_err(p, mf_pool__dead_node(p, now, m->incarnation,
+							str_bytes(m->name, m->name_len), me));
 	}
 
 	/* Probe state machine. */
@@ -545,7 +567,8 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 
 mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
 {
-	mf_time_t d = tmin(p->gossip_tick, tmin(p->push_pull_at, tmin(p->reconnect_at, p->reap_at)));
+	mf_time_t d = tmin(p->gossip_tick,
+			   tmin(p->push_pull_at, tmin(p->reconnect_at, p->reap_at)));
 
 	if (p->probe.active)
 		d = tmin(d, p->probe.indirect_sent ? p->probe.end_at : p->probe.timeout_at);
@@ -592,9 +615,14 @@ int mf_pool_leave(mf_pool_t *p, mf_time_t now)
 	p->left = true;
 	p->leave_started = true;
 	p->leave_notify_base = p->member_msgs.finished_notify;
-	mf_pool__dead_node(p, now, p->self->incarnation, str_bytes(p->self->name, p->self->name_len),
-		  str_bytes(p->self->name, p->self->name_len));
-	return 0;
+	int rc = mf_pool__dead_node(p, now, p->self->incarnation,
+				    str_bytes(p->self->name, p->self->name_len),
+				    str_bytes(p->self->name, p->self->name_len));
+	if (rc != 0) { /* our dead was not queued: still a member, the caller may retry */
+		p->left = false;
+		p->leave_started = false;
+	}
+	return rc;
 }
 
 bool mf_pool_leave_done(const mf_pool_t *p)
@@ -625,7 +653,7 @@ int mf_pool_force_leave(mf_pool_t *p, mf_time_t now, const char *name)
 	m->state = MF_STATE_LEFT;
 	m->state_change = now;
 	p->stats.leaves++;
-	mf_pool__emit_event(p, MF_EV_LEFT, m->name, 0, false);
+	count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->name, 0, false));
 	return 0;
 }
 
@@ -642,8 +670,9 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 	p->cfg.meta_len = len;
 	if (++p->self->incarnation == 0)
 		p->self->incarnation = 1; /* see "Incarnations": 0 is skipped */
-	mf_pool__broadcast_alive(p, p->self);
-	mf_pool__emit_event(p, MF_EV_UPDATE, p->self->name, 0, false);
+	/* The meta is ours now either way: ungossiped, push-pull carries it. */
+	count_err(p, mf_pool__broadcast_alive(p, p->self));
+	count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, p->self->name, 0, false));
 	return 0;
 }
 
@@ -653,13 +682,14 @@ int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, si
 
 	if (msg == NULL && len > 0)
 		return MF_EINVAL;
-	if (len + 1 + COMPOUND_OVERHEAD + COMPOUND_HEADER_OVERHEAD > (size_t)p->cfg.timing.udp_buffer_size)
+	if (len + 1 + COMPOUND_OVERHEAD + COMPOUND_HEADER_OVERHEAD >
+	    (size_t)p->cfg.timing.udp_buffer_size)
 		return MF_ETOOBIG;
 	msgpack_sbuffer_clear(&p->msg_buf);
 	if ((rc = mf_codec_encode_user(&p->msg_buf, msg, len)) != 0)
 		return rc;
-	return mf_bcast_push(&p->user_msgs, key, key ? strlen(key) : 0, (const uint8_t *)p->msg_buf.data,
-			     p->msg_buf.size, false);
+	return mf_bcast_push(&p->user_msgs, key, key ? strlen(key) : 0,
+			     (const uint8_t *)p->msg_buf.data, p->msg_buf.size, false);
 }
 
 int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node, const uint8_t *msg,
@@ -675,8 +705,8 @@ int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node, cons
 	msgpack_sbuffer_clear(&p->msg_buf);
 	if ((rc = mf_codec_encode_user_stream(&p->msg_buf, msg, len)) != 0)
 		return rc;
-	return mf_pool__open_stream(p, &m->addr, (const uint8_t *)p->msg_buf.data, p->msg_buf.size, false,
-			   p->cfg.timing.tcp_timeout, NULL);
+	return mf_pool__open_stream(p, &m->addr, (const uint8_t *)p->msg_buf.data,
+				    p->msg_buf.size, false, p->cfg.timing.tcp_timeout, NULL);
 }
 
 /* --- queries -----------------------------------------------------------------*/

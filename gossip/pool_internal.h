@@ -58,6 +58,9 @@ struct pending_stream {
 	enum stream_kind kind;
 	uint32_t seq;        /* ST_PING: the probe's seq */
 	mf_time_t expires;   /* dropped at the first tick after (shell forgot) */
+	bool answered;       /* ST_JOIN: done, only its MF_EV_JOIN_DONE is owed
+			      * (the queue was full); retried every tick */
+	bool ok;             /* answered: the outcome to report */
 };
 
 /* The probe in progress (memberlist probeNode as a state machine). */
@@ -120,6 +123,15 @@ struct mf_pool {
 
 /* --- small helpers -------------------------------------------------------*/
 
+/* Where an error stops being returned (a timer, a best-effort message):
+ * counted, so nothing is dropped unseen. Returns rc. */
+static inline int count_err(mf_pool_t *p, int rc)
+{
+	if (rc < 0)
+		p->stats.out_errors++;
+	return rc;
+}
+
 static inline int count_bad(mf_pool_t *p, int err)
 {
 	if (err < 0 && -err < MF_ERR_COUNT_) {
@@ -176,42 +188,50 @@ typedef bool (*skip_fn)(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t n
 
 /* pool_out.c: outputs and the streams we opened. */
 void mf_pool__out_reset_if_drained(mf_pool_t *p);
-void mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
-			 uint64_t join_id, bool ok);
+int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
+			uint64_t join_id, bool ok);
 int mf_pool__send_packet(mf_pool_t *p, const struct mf_addr *to, const struct mf_bytes *msgs,
 			 size_t n, bool crc);
 size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out, size_t max);
-int mf_pool__send_msg(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len);
+/* memberlist sendMsg: the message encoded in `sb` plus whatever
+ * broadcasts fit, as one datagram. */
+int mf_pool__send_buf(mf_pool_t *p, const struct mf_addr *to, const msgpack_sbuffer *sb);
 int mf_pool__open_stream(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len,
 			 bool expect_reply, mf_time_t timeout, uint64_t *id);
 int mf_pool__reply_stream(mf_pool_t *p, uint64_t stream_id, const uint8_t *msg, size_t len);
-void mf_pool__close_stream(mf_pool_t *p, uint64_t stream_id);
+int mf_pool__close_stream(mf_pool_t *p, uint64_t stream_id);
+/* Makes room for one more pending stream, so the next add_pending cannot
+ * fail: reserve before opening, and a stream is never opened untracked. */
+int mf_pool__reserve_pending(mf_pool_t *p);
 int mf_pool__add_pending(mf_pool_t *p, uint64_t id, enum stream_kind kind, uint32_t seq,
 			 mf_time_t expires);
 bool mf_pool__take_pending(mf_pool_t *p, uint64_t id, struct pending_stream *out);
 
 /* pool_state.c: state transitions. */
-void mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_mrec *m);
+int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_mrec *m);
 void mf_pool__clear_suspicion(mf_pool_t *p, struct mf_mrec *m);
 void mf_pool__forget(mf_pool_t *p, struct mf_mrec *m);
-void mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a,
-			 bool bootstrap);
-void mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
-			   struct mf_bytes from);
-void mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
-			struct mf_bytes from);
-void mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp);
+/* The transitions return 0 or the error that kept part of one from
+ * happening (MF_ENOMEM): what did happen leaves the table consistent. */
+int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a,
+			bool bootstrap);
+int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
+			  struct mf_bytes from);
+int mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
+		       struct mf_bytes from);
+int mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp);
 
 /* pool_pushpull.c: full-state exchange. */
 int mf_pool__encode_local_state(mf_pool_t *p, bool join);
 int mf_pool__push_pull_to(mf_pool_t *p, mf_time_t now, const struct mf_addr *to, bool join,
 			  enum stream_kind kind, uint64_t *id);
-void mf_pool__merge_remote(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp);
+int mf_pool__merge_remote(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp);
 mf_time_t mf_pool__push_pull_interval(const mf_pool_t *p);
 void mf_pool__periodic_push_pull(mf_pool_t *p, mf_time_t now);
 void mf_pool__reconnect(mf_pool_t *p, mf_time_t now);
 
-/* pool_probe.c: probing and relays. */
+/* pool_probe.c: probing and relays. Timer-driven: what they cannot send is
+ * counted (count_err) and the probe stays consistent. */
 size_t mf_pool__k_random(mf_pool_t *p, size_t k, skip_fn skip, mf_time_t now, const void *arg,
 			 struct mf_mrec **out);
 bool mf_pool__skip_not_alive_peer(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t now,
@@ -223,8 +243,8 @@ void mf_pool__probe_ack(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 			const struct mf_msg_ack *ack);
 void mf_pool__reply_addr(const mf_pool_t *p, const struct mf_addr *from, struct mf_bytes ip,
 			 uint16_t port, struct mf_bytes node, struct mf_addr *to);
-void mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
-				   const struct mf_msg_indirect_ping *ind);
+int mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
+				  const struct mf_msg_indirect_ping *ind);
 bool mf_pool__relay_ack(mf_pool_t *p, uint32_t seq);
 void mf_pool__relays_expire(mf_pool_t *p, mf_time_t now);
 

@@ -59,21 +59,25 @@ static int out_take(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *t
 	return 0;
 }
 
-void mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name, uint64_t join_id,
-			 bool ok)
+int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
+			uint64_t join_id, bool ok)
 {
 	if (name != NULL)
 		p->members_version++; /* even if the event itself is lost */
 	struct out_item *it = out_push(p, MF_OUT_EVENT);
 	if (it == NULL)
-		return;
+		return MF_ENOMEM;
 	it->out.event.kind = kind;
 	it->out.event.join_id = join_id;
 	it->out.event.ok = ok;
 	if (name != NULL) {
-		it->owned = strdup(name);
+		if ((it->owned = strdup(name)) == NULL) {
+			p->n_outs--; /* no event without its name */
+			return MF_ENOMEM;
+		}
 		it->out.event.name = it->owned;
 	}
+	return 0;
 }
 
 /* Seals messages into one datagram for `to`. */
@@ -106,17 +110,18 @@ size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out,
 
 	if (limit > cap)
 		limit = cap;
-	mf_bcast_get(&p->member_msgs, COMPOUND_OVERHEAD, limit, p->n_known, p->bc_buf, cap, out, max, &n);
+	mf_bcast_get(&p->member_msgs, COMPOUND_OVERHEAD, limit, p->n_known, p->bc_buf, cap, out,
+		     max, &n);
 	for (size_t i = 0; i < n; i++)
 		used += out[i].len + COMPOUND_OVERHEAD;
 	if (used < limit && limit - used > COMPOUND_OVERHEAD + 1 && n < max)
-		mf_bcast_get(&p->user_msgs, COMPOUND_OVERHEAD, limit - used, p->n_known, p->bc_buf + used,
-			     cap - used, out + n, max - n, &n2);
+		mf_bcast_get(&p->user_msgs, COMPOUND_OVERHEAD, limit - used, p->n_known,
+			     p->bc_buf + used, cap - used, out + n, max - n, &n2);
 	return n + n2;
 }
 
 /* memberlist sendMsg: one message plus whatever broadcasts fit. */
-int mf_pool__send_msg(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len)
+static int send_msg(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len)
 {
 	struct mf_bytes msgs[MF_WIRE_MAX_MSGS];
 	long avail = (long)p->cfg.timing.udp_buffer_size - (long)len - COMPOUND_HEADER_OVERHEAD;
@@ -131,6 +136,11 @@ int mf_pool__send_msg(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg
 	/* No CRC: memberlist only knows the peer's version (and so only adds
 	 * it) on gossip and buddy-system packets. */
 	return mf_pool__send_packet(p, to, msgs, 1 + n, false);
+}
+
+int mf_pool__send_buf(mf_pool_t *p, const struct mf_addr *to, const msgpack_sbuffer *sb)
+{
+	return send_msg(p, to, (const uint8_t *)sb->data, sb->size);
 }
 
 int mf_pool__open_stream(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len,
@@ -177,15 +187,16 @@ int mf_pool__reply_stream(mf_pool_t *p, uint64_t stream_id, const uint8_t *msg, 
 	return rc;
 }
 
-void mf_pool__close_stream(mf_pool_t *p, uint64_t stream_id)
+int mf_pool__close_stream(mf_pool_t *p, uint64_t stream_id)
 {
 	struct out_item *it = out_push(p, MF_OUT_STREAM_CLOSE);
-	if (it != NULL)
-		it->out.stream_id = stream_id;
+	if (it == NULL)
+		return MF_ENOMEM; /* the shell's stream deadline closes it */
+	it->out.stream_id = stream_id;
+	return 0;
 }
 
-int mf_pool__add_pending(mf_pool_t *p, uint64_t id, enum stream_kind kind, uint32_t seq,
-			 mf_time_t expires)
+int mf_pool__reserve_pending(mf_pool_t *p)
 {
 	if (p->n_streams == p->cap_streams) {
 		size_t cap = p->cap_streams ? p->cap_streams * 2 : 8;
@@ -195,7 +206,17 @@ int mf_pool__add_pending(mf_pool_t *p, uint64_t id, enum stream_kind kind, uint3
 		p->streams = s;
 		p->cap_streams = cap;
 	}
+	return 0;
+}
+
+int mf_pool__add_pending(mf_pool_t *p, uint64_t id, enum stream_kind kind, uint32_t seq,
+			 mf_time_t expires)
+{
+	int rc = mf_pool__reserve_pending(p);
+	if (rc != 0)
+		return rc;
 	struct pending_stream *s = &p->streams[p->n_streams++];
+	memset(s, 0, sizeof(*s));
 	s->id = id;
 	s->kind = kind;
 	s->seq = seq;

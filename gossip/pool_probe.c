@@ -17,10 +17,6 @@
 
 /* --- probing (memberlist probe/probeNode) ----------------------------------*/
 
-/* memberlist kRandomNodes over the whole table. `skip` filters. */
-typedef bool (*skip_fn)(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t now,
-			const void *arg);
-
 size_t mf_pool__k_random(mf_pool_t *p, size_t k, skip_fn skip, mf_time_t now, const void *arg,
 			 struct mf_mrec **out)
 {
@@ -45,7 +41,6 @@ bool mf_pool__skip_not_alive_peer(const mf_pool_t *p, const struct mf_mrec *m, m
 	return m == p->self || m->forgotten || m->state != MF_STATE_ALIVE ||
 	       (exclude != NULL && strcmp(m->name, exclude) == 0);
 }
-
 
 /* memberlist resetNodes: forget long-dead nodes, reshuffle. */
 static void reset_probe_list(mf_pool_t *p, mf_time_t now)
@@ -103,6 +98,7 @@ void mf_pool__start_probe(mf_pool_t *p, mf_time_t now)
 {
 	struct mf_mrec *m = next_probe_target(p, now);
 	struct probe *pr = &p->probe;
+	int rc;
 
 	if (m == NULL)
 		return;
@@ -117,26 +113,29 @@ void mf_pool__start_probe(mf_pool_t *p, mf_time_t now)
 	pr->end_at = now + mf_health_scale(&p->health, p->cfg.timing.probe_interval);
 	p->stats.probes++;
 
-	if (encode_ping(p, &p->msg_buf, pr->seq, m->name, m->name_len) != 0) {
+	if (count_err(p, encode_ping(p, &p->msg_buf, pr->seq, m->name, m->name_len)) != 0) {
 		pr->active = false;
 		return;
 	}
 	if (m->state == MF_STATE_ALIVE) {
-		mf_pool__send_msg(p, &m->addr, (const uint8_t *)p->msg_buf.data, p->msg_buf.size);
+		rc = mf_pool__send_buf(p, &m->addr, &p->msg_buf);
 	} else {
 		/* Lifeguard buddy system: tell the suspect, so it can refute. */
 		struct mf_msg_suspect s = { m->incarnation, str_bytes(m->name, m->name_len),
 					    str_bytes(p->self->name, p->self->name_len) };
 		struct mf_bytes msgs[2];
 		msgpack_sbuffer_clear(&p->extra_buf);
-		if (mf_codec_encode_suspect(&p->extra_buf, &s) != 0)
-			return;
-		msgs[0].p = (const uint8_t *)p->msg_buf.data;
-		msgs[0].len = p->msg_buf.size;
-		msgs[1].p = (const uint8_t *)p->extra_buf.data;
-		msgs[1].len = p->extra_buf.size;
-		mf_pool__send_packet(p, &m->addr, msgs, 2, m->vsn[1] >= 5);
+		if ((rc = mf_codec_encode_suspect(&p->extra_buf, &s)) == 0) {
+			msgs[0].p = (const uint8_t *)p->msg_buf.data;
+			msgs[0].len = p->msg_buf.size;
+			msgs[1].p = (const uint8_t *)p->extra_buf.data;
+			msgs[1].len = p->extra_buf.size;
+			rc = mf_pool__send_packet(p, &m->addr, msgs, 2, m->vsn[1] >= 5);
+		}
 	}
+	/* A ping we could not send must not end in a suspicion of its target. */
+	if (count_err(p, rc) != 0)
+		pr->active = false;
 }
 
 void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now)
@@ -145,6 +144,7 @@ void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now)
 	struct mf_mrec *peers[64];
 	struct mf_mrec *target = mf_members_find(&p->members, pr->target, strlen(pr->target));
 	size_t k = (size_t)p->cfg.timing.indirect_checks;
+	int rc;
 
 	pr->indirect_sent = true;
 	if (k > 64)
@@ -159,28 +159,34 @@ void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now)
 		ind.node = str_bytes(pr->target, strlen(pr->target));
 		/* Only protocol >= 4 peers know to nack. */
 		ind.nack = peers[i]->vsn[1] >= 4;
-		if (ind.nack)
-			pr->expected_nacks++;
 		ind.source_addr.p = p->self->addr.ip;
 		ind.source_addr.len = p->self->addr.ip_len;
 		ind.source_port = p->self->addr.port;
 		ind.source_node = str_bytes(p->self->name, p->self->name_len);
 		msgpack_sbuffer_clear(&p->msg_buf);
-		if (mf_codec_encode_indirect_ping(&p->msg_buf, &ind) == 0) {
-			mf_pool__send_msg(p, &peers[i]->addr, (const uint8_t *)p->msg_buf.data, p->msg_buf.size);
-			p->stats.indirect_probes++;
-		}
+		rc = mf_codec_encode_indirect_ping(&p->msg_buf, &ind);
+		if (rc == 0)
+			rc = mf_pool__send_buf(p, &peers[i]->addr, &p->msg_buf);
+		if (count_err(p, rc) != 0)
+			continue; /* a helper we never asked owes us no nack */
+		if (ind.nack)
+			pr->expected_nacks++;
+		p->stats.indirect_probes++;
 	}
 	/* TCP fallback to anyone speaking protocol >= 3, in parallel. */
-	if (target != NULL && target->vsn[1] >= 3 && pr->end_at > now &&
-	    encode_ping(p, &p->msg_buf, pr->seq, pr->target, strlen(pr->target)) == 0) {
-		uint64_t sid;
-		if (mf_pool__open_stream(p, &pr->target_addr, (const uint8_t *)p->msg_buf.data, p->msg_buf.size, true,
-				pr->end_at - now, &sid) == 0) {
-			mf_pool__add_pending(p, sid, ST_PING, pr->seq, pr->end_at + MF_SEC);
-			p->stats.tcp_fallback_probes++;
-		}
-	}
+	if (target == NULL || target->vsn[1] < 3 || pr->end_at <= now)
+		return;
+	uint64_t sid;
+	rc = encode_ping(p, &p->msg_buf, pr->seq, pr->target, strlen(pr->target));
+	if (rc == 0)
+		rc = mf_pool__reserve_pending(p);
+	if (rc == 0)
+		rc = mf_pool__open_stream(p, &pr->target_addr, (const uint8_t *)p->msg_buf.data,
+					  p->msg_buf.size, true, pr->end_at - now, &sid);
+	if (rc == 0)
+		rc = mf_pool__add_pending(p, sid, ST_PING, pr->seq, pr->end_at + MF_SEC);
+	if (count_err(p, rc) == 0)
+		p->stats.tcp_fallback_probes++;
 }
 
 /* Records whether our probe of its target was answered directly. */
@@ -226,8 +232,11 @@ void mf_pool__probe_verdict(mf_pool_t *p, mf_time_t now)
 	}
 	p->stats.probe_failures++;
 	probe_finish(p, now, delta);
-	mf_pool__suspect_node(p, now, pr->target_inc, str_bytes(pr->target, strlen(pr->target)),
-		     str_bytes(p->self->name, p->self->name_len));
+	/* Without memory to arm its timer the target stays alive: the next
+	 * failed probe of it suspects it again. */
+	count_err(p, mf_pool__suspect_node(p, now, pr->target_inc,
+					   str_bytes(pr->target, strlen(pr->target)),
+					   str_bytes(p->self->name, p->self->name_len)));
 }
 
 void mf_pool__probe_ack(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
@@ -297,17 +306,18 @@ void mf_pool__reply_addr(const mf_pool_t *p, const struct mf_addr *from, struct 
 		*to = claimed;
 }
 
-void mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
-				   const struct mf_msg_indirect_ping *ind)
+int mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
+				  const struct mf_msg_indirect_ping *ind)
 {
 	struct mf_addr target, origin;
 	struct relay *r;
+	int rc;
 
 	if (p->n_relays == p->cap_relays) {
 		size_t cap = p->cap_relays ? p->cap_relays * 2 : 8;
 		struct relay *rs = realloc(p->relays, cap * sizeof(*rs));
 		if (rs == NULL)
-			return;
+			return MF_ENOMEM;
 		p->relays = rs;
 		p->cap_relays = cap;
 	}
@@ -319,9 +329,14 @@ void mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_
 	r->origin = origin;
 	r->want_nack = ind->nack;
 	r->expires = now + p->cfg.timing.probe_timeout;
-	if (ind->node.len <= MF_NAME_MAX &&
-	    encode_ping(p, &p->extra_buf, r->local_seq, (const char *)ind->node.p, ind->node.len) == 0)
-		mf_pool__send_msg(p, &target, (const uint8_t *)p->extra_buf.data, p->extra_buf.size);
+	if (ind->node.len > MF_NAME_MAX)
+		return 0; /* no ping: the origin gets its nack */
+	rc = encode_ping(p, &p->extra_buf, r->local_seq, (const char *)ind->node.p, ind->node.len);
+	if (rc == 0)
+		rc = mf_pool__send_buf(p, &target, &p->extra_buf);
+	if (rc != 0)
+		p->n_relays--; /* never asked: no nack on our behalf */
+	return rc;
 }
 
 bool mf_pool__relay_ack(mf_pool_t *p, uint32_t seq)
@@ -332,9 +347,11 @@ bool mf_pool__relay_ack(mf_pool_t *p, uint32_t seq)
 		struct mf_msg_ack fwd = { p->relays[i].origin_seq, { NULL, 0 } };
 		struct mf_addr origin = p->relays[i].origin;
 		relay_remove(p, i);
+		int rc;
 		msgpack_sbuffer_clear(&p->msg_buf);
-		if (mf_codec_encode_ack(&p->msg_buf, &fwd) == 0)
-			mf_pool__send_msg(p, &origin, (const uint8_t *)p->msg_buf.data, p->msg_buf.size);
+		if ((rc = mf_codec_encode_ack(&p->msg_buf, &fwd)) == 0)
+			rc = mf_pool__send_buf(p, &origin, &p->msg_buf);
+		count_err(p, rc); /* lost like a dropped datagram */
 		return true;
 	}
 	return false;
@@ -351,11 +368,12 @@ void mf_pool__relays_expire(mf_pool_t *p, mf_time_t now)
 		if (r->want_nack) {
 			struct mf_msg_nack nack = { r->origin_seq };
 			struct mf_addr origin = r->origin;
+			int rc;
 			msgpack_sbuffer_clear(&p->msg_buf);
-			if (mf_codec_encode_nack(&p->msg_buf, &nack) == 0) {
-				mf_pool__send_msg(p, &origin, (const uint8_t *)p->msg_buf.data, p->msg_buf.size);
+			if ((rc = mf_codec_encode_nack(&p->msg_buf, &nack)) == 0)
+				rc = mf_pool__send_buf(p, &origin, &p->msg_buf);
+			if (count_err(p, rc) == 0)
 				p->stats.nacks_sent++;
-			}
 		}
 		relay_remove(p, i);
 	}

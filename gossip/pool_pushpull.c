@@ -44,8 +44,10 @@ int mf_pool__encode_local_state(mf_pool_t *p, bool join)
 	}
 	for (size_t cap = MF_POOL_USER_STATE_FIRST; p->cfg.delegate.local_state != NULL;) {
 		free(ubuf);
-		if ((ubuf = malloc(cap)) == NULL)
-			break;
+		if ((ubuf = malloc(cap)) == NULL) {
+			free(st); /* not a state without the user state: the caller retries */
+			return MF_ENOMEM;
+		}
 		ulen = p->cfg.delegate.local_state(p->cfg.delegate.ctx, join, ubuf, cap);
 		if (ulen <= cap)
 			break;
@@ -68,10 +70,13 @@ int mf_pool__push_pull_to(mf_pool_t *p, mf_time_t now, const struct mf_addr *to,
 	uint64_t sid;
 	int rc = mf_pool__encode_local_state(p, join);
 	if (rc == 0)
-		rc = mf_pool__open_stream(p, to, (const uint8_t *)p->extra_buf.data, p->extra_buf.size, true,
-				 p->cfg.timing.tcp_timeout, &sid);
+		rc = mf_pool__reserve_pending(p);
 	if (rc == 0)
-		rc = mf_pool__add_pending(p, sid, kind, 0, now + p->cfg.timing.tcp_timeout + MF_SEC);
+		rc = mf_pool__open_stream(p, to, (const uint8_t *)p->extra_buf.data,
+					  p->extra_buf.size, true, p->cfg.timing.tcp_timeout, &sid);
+	if (rc == 0)
+		rc = mf_pool__add_pending(p, sid, kind, 0,
+					  now + p->cfg.timing.tcp_timeout + MF_SEC);
 	if (rc == 0) {
 		p->stats.push_pulls++;
 		if (id != NULL)
@@ -80,12 +85,13 @@ int mf_pool__push_pull_to(mf_pool_t *p, mf_time_t now, const struct mf_addr *to,
 	return rc;
 }
 
-void mf_pool__merge_remote(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp)
+int mf_pool__merge_remote(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp)
 {
-	mf_pool__merge_state(p, now, pp);
+	int rc = mf_pool__merge_state(p, now, pp);
 	if (pp->user_state.len > 0 && p->cfg.delegate.merge_remote_state != NULL)
 		p->cfg.delegate.merge_remote_state(p->cfg.delegate.ctx, pp->user_state.p,
 						   pp->user_state.len, pp->header.join);
+	return rc;
 }
 
 /* memberlist pushPullScale: slower past 32 members, log2-wise. */
@@ -103,7 +109,7 @@ void mf_pool__periodic_push_pull(mf_pool_t *p, mf_time_t now)
 {
 	struct mf_mrec *peer;
 	if (mf_pool__k_random(p, 1, mf_pool__skip_not_alive_peer, now, NULL, &peer) == 1)
-		mf_pool__push_pull_to(p, now, &peer->addr, false, ST_PUSH_PULL, NULL);
+		count_err(p, mf_pool__push_pull_to(p, now, &peer->addr, false, ST_PUSH_PULL, NULL));
 }
 
 /* serf reconnect: on average each failed member gets one attempt per
@@ -129,7 +135,7 @@ void mf_pool__reconnect(mf_pool_t *p, mf_time_t now)
 		if (m->state != MF_STATE_DEAD || pick-- > 0)
 			continue;
 		p->stats.reconnect_attempts++;
-		mf_pool__push_pull_to(p, now, &m->addr, true, ST_RECONNECT, NULL);
+		count_err(p, mf_pool__push_pull_to(p, now, &m->addr, true, ST_RECONNECT, NULL));
 		return;
 	}
 }

@@ -15,11 +15,11 @@
 
 /* --- membership broadcasts -------------------------------------------------*/
 
-static void queue_membership(mf_pool_t *p, const struct mf_mrec *about, msgpack_sbuffer *sb,
-			     bool notify)
+static int queue_membership(mf_pool_t *p, const struct mf_mrec *about, msgpack_sbuffer *sb,
+			    bool notify)
 {
-	mf_bcast_push(&p->member_msgs, about->name, about->name_len, (const uint8_t *)sb->data, sb->size,
-		      notify);
+	return mf_bcast_push(&p->member_msgs, about->name, about->name_len,
+			     (const uint8_t *)sb->data, sb->size, notify);
 }
 
 static void alive_msg_of(const struct mf_mrec *m, struct mf_msg_alive *a)
@@ -36,31 +36,40 @@ static void alive_msg_of(const struct mf_mrec *m, struct mf_msg_alive *a)
 	a->has_vsn = true;
 }
 
-void mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_mrec *m)
+int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_mrec *m)
 {
 	struct mf_msg_alive a;
+	int rc;
+
 	alive_msg_of(m, &a);
 	msgpack_sbuffer_clear(&p->msg_buf);
-	if (mf_codec_encode_alive(&p->msg_buf, &a) == 0)
-		queue_membership(p, m, &p->msg_buf, false);
+	if ((rc = mf_codec_encode_alive(&p->msg_buf, &a)) == 0)
+		rc = queue_membership(p, m, &p->msg_buf, false);
+	return rc;
 }
 
-static void broadcast_suspect(mf_pool_t *p, const struct mf_mrec *m, uint32_t inc,
-			      struct mf_bytes from)
+static int broadcast_suspect(mf_pool_t *p, const struct mf_mrec *m, uint32_t inc,
+			     struct mf_bytes from)
 {
 	struct mf_msg_suspect s = { inc, str_bytes(m->name, m->name_len), from };
+	int rc;
+
 	msgpack_sbuffer_clear(&p->msg_buf);
-	if (mf_codec_encode_suspect(&p->msg_buf, &s) == 0)
-		queue_membership(p, m, &p->msg_buf, false);
+	if ((rc = mf_codec_encode_suspect(&p->msg_buf, &s)) == 0)
+		rc = queue_membership(p, m, &p->msg_buf, false);
+	return rc;
 }
 
-static void broadcast_dead(mf_pool_t *p, const struct mf_mrec *m, uint32_t inc,
-			   struct mf_bytes from, bool notify)
+static int broadcast_dead(mf_pool_t *p, const struct mf_mrec *m, uint32_t inc,
+			  struct mf_bytes from, bool notify)
 {
 	struct mf_msg_dead d = { inc, str_bytes(m->name, m->name_len), from };
+	int rc;
+
 	msgpack_sbuffer_clear(&p->msg_buf);
-	if (mf_codec_encode_dead(&p->msg_buf, &d) == 0)
-		queue_membership(p, m, &p->msg_buf, notify);
+	if ((rc = mf_codec_encode_dead(&p->msg_buf, &d)) == 0)
+		rc = queue_membership(p, m, &p->msg_buf, notify);
+	return rc;
 }
 
 /* --- suspicion bookkeeping -----------------------------------------------*/
@@ -134,7 +143,8 @@ static void refute(mf_pool_t *p, uint32_t accused)
 	p->self->incarnation = inc;
 	mf_health_apply(&p->health, 1);
 	p->stats.refutations++;
-	mf_pool__broadcast_alive(p, p->self);
+	/* Unsent, the next accusation or push-pull refutes again. */
+	count_err(p, mf_pool__broadcast_alive(p, p->self));
 }
 
 void mf_pool__forget(mf_pool_t *p, struct mf_mrec *m)
@@ -145,36 +155,38 @@ void mf_pool__forget(mf_pool_t *p, struct mf_mrec *m)
 	}
 }
 
-void mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a, bool bootstrap)
+int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a, bool bootstrap)
 {
 	struct mf_mrec *m;
 	bool is_new = false, updates_node = false;
 	uint32_t known;
+	int rc;
 
 	if (a->node.len == 0 || a->node.len > MF_NAME_MAX || a->meta.len > MF_META_MAX)
-		return;
+		return 0;
 	if (p->left && is_self_name(p, a->node))
-		return;
+		return 0;
 	if (a->has_vsn && (a->vsn[0] == 0 || a->vsn[1] == 0 || a->vsn[0] > a->vsn[1]))
-		return;
+		return 0;
 
 	m = mf_members_find(&p->members, (const char *)a->node.p, a->node.len);
 	if (m == NULL) {
 		/* memberlist would keep an unknown node at incarnation 0 as a
 		 * dead placeholder; it cannot pass the check below anyway. */
 		if (a->incarnation == 0)
-			return;
+			return 0;
 		/* A flood of fake names stops here: cost and memory per name are
 		 * bounded by max_members, and the refusal is counted. */
 		size_t max = p->cfg.timing.max_members > 0 ? (size_t)p->cfg.timing.max_members
 							   : MF_POOL_MAX_MEMBERS;
 		if (p->members.n >= max) {
 			p->stats.members_refused++;
-			return;
+			return 0;
 		}
 		size_t pos = mf_rng_below(&p->rng, (uint32_t)p->members.n_probe + 1);
-		if (mf_members_add(&p->members, (const char *)a->node.p, a->node.len, pos, &m) != 0)
-			return;
+		if ((rc = mf_members_add(&p->members, (const char *)a->node.p, a->node.len, pos,
+					 &m)) != 0)
+			return rc; /* as if never heard: a later alive retries */
 		p->members_version++;
 		m->state = MF_STATE_DEAD;
 		m->state_change = now;
@@ -193,7 +205,7 @@ void mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive 
 				p->stats.addr_conflicts++; /* moved: accepted, see essay */
 			} else {
 				p->stats.addr_conflicts++;
-				return;
+				return 0;
 			}
 		}
 	}
@@ -202,14 +214,13 @@ void mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive 
 	bool fresh = is_new || m->forgotten;
 	if (!fresh && !is_local && !updates_node && !inc_newer(a->incarnation, known)) {
 		(void)inc_out_of_window(p, a->incarnation, known);
-		return;
+		return 0;
 	}
 	if (is_local && !inc_current(a->incarnation, known)) {
 		(void)inc_out_of_window(p, a->incarnation, known);
-		return;
+		return 0;
 	}
 
-	mf_pool__clear_suspicion(p, m);
 	enum mf_node_state old_state = m->forgotten ? MF_STATE_DEAD : m->state;
 	bool meta_changed = a->meta.len != m->meta_len ||
 			    (m->meta_len > 0 && memcmp(a->meta.p, m->meta, m->meta_len) != 0);
@@ -221,16 +232,24 @@ void mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive 
 		/* Same incarnation, same meta and versions: an echo of ours. */
 		if (a->incarnation == known && !meta_changed &&
 		    (!a->has_vsn || memcmp(a->vsn, m->vsn, MF_VSN_LEN) == 0))
-			return;
+			return 0;
 		refute(p, a->incarnation);
-		return;
+		return 0;
 	}
 
-	if (mf_members_set_meta(m, a->meta.p, a->meta.len) != 0)
-		return; /* out of memory: as if never heard, a later alive retries */
+	if ((rc = mf_members_set_meta(m, a->meta.p, a->meta.len)) != 0) {
+		/* Out of memory: as if never heard, a later alive retries. */
+		if (is_new) {
+			mf_members_remove(&p->members, m);
+			p->n_known--;
+		}
+		return rc;
+	}
+	mf_pool__clear_suspicion(p, m);
 	msgpack_sbuffer_clear(&p->msg_buf);
-	if (mf_codec_encode_alive(&p->msg_buf, a) == 0)
-		queue_membership(p, m, &p->msg_buf, false);
+	if ((rc = mf_codec_encode_alive(&p->msg_buf, a)) == 0)
+		rc = queue_membership(p, m, &p->msg_buf, false);
+	count_err(p, rc); /* ungossiped: push-pull carries it */
 	if (a->has_vsn)
 		memcpy(m->vsn, a->vsn, MF_VSN_LEN);
 	m->incarnation = a->incarnation;
@@ -244,43 +263,43 @@ void mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive 
 		m->state_change = now;
 	}
 	if (old_state == MF_STATE_DEAD || old_state == MF_STATE_LEFT)
-		mf_pool__emit_event(p, MF_EV_JOIN, m->name, 0, false);
+		count_err(p, mf_pool__emit_event(p, MF_EV_JOIN, m->name, 0, false));
 	else if (meta_changed || addr_changed)
-		mf_pool__emit_event(p, MF_EV_UPDATE, m->name, 0, false);
+		count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, m->name, 0, false));
+	return 0;
 }
 
-void mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
-			   struct mf_bytes from)
+int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
+			  struct mf_bytes from)
 {
 	struct mf_mrec *m = mf_members_find(&p->members, (const char *)node.p, node.len);
+	int rc;
 
 	if (m == NULL || m->forgotten || !inc_current(inc, m->incarnation)) {
 		if (m != NULL && !m->forgotten)
 			(void)inc_out_of_window(p, inc, m->incarnation);
-		return;
+		return 0;
 	}
 	if (m->suspecting) {
 		/* New confirmations are re-gossiped so they keep flowing. */
 		bool fresh = mf_suspicion_confirm(&m->susp, (const char *)from.p, from.len, now);
 		mf_suspects_moved(&p->suspects, m); /* the deadline may have come closer */
 		if (fresh)
-			broadcast_suspect(p, m, inc, from);
-		return;
+			count_err(p, broadcast_suspect(p, m, inc, from));
+		return 0;
 	}
 	if (m->state != MF_STATE_ALIVE)
-		return;
+		return 0;
 	if (m == p->self) {
 		refute(p, inc);
-		return;
+		return 0;
 	}
-	broadcast_suspect(p, m, inc, from);
-	p->stats.suspicions++;
-	m->incarnation = inc;
-	m->state = MF_STATE_SUSPECT;
-	m->state_change = now;
 
 	/* memberlist: aim to hit the nominal timeout two probe intervals short
-	 * of the multiplier; no confirmations expected in a tiny pool. */
+	 * of the multiplier; no confirmations expected in a tiny pool. The
+	 * timer is armed before anything changes: a suspect without one would
+	 * never be declared dead, so without memory the member stays alive
+	 * and the next failed probe suspects it again. */
 	const struct mf_pool_timing *t = &p->cfg.timing;
 	int k = t->suspicion_mult - 2;
 	size_t n = p->n_known;
@@ -288,54 +307,70 @@ void mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_
 		k = 0;
 	int64_t min = mf_suspicion_min_timeout(t->suspicion_mult, n, t->probe_interval);
 	int64_t max = (int64_t)t->suspicion_max_timeout_mult * min;
-	if (mf_suspicion_start(&m->susp, (const char *)from.p, from.len, k, min, max, now) == 0) {
-		if (mf_suspects_add(&p->suspects, m) == 0)
-			m->suspecting = true;
-		else
-			mf_suspicion_free(&m->susp); /* no timer: stays suspect until news */
+	if ((rc = mf_suspicion_start(&m->susp, (const char *)from.p, from.len, k, min, max,
+				     now)) != 0) {
+		mf_suspicion_free(&m->susp);
+		return rc;
 	}
-	mf_pool__emit_event(p, MF_EV_SUSPECT, m->name, 0, false);
+	if ((rc = mf_suspects_add(&p->suspects, m)) != 0) {
+		mf_suspicion_free(&m->susp);
+		return rc;
+	}
+	m->suspecting = true;
+	count_err(p, broadcast_suspect(p, m, inc, from));
+	p->stats.suspicions++;
+	m->incarnation = inc;
+	m->state = MF_STATE_SUSPECT;
+	m->state_change = now;
+	count_err(p, mf_pool__emit_event(p, MF_EV_SUSPECT, m->name, 0, false));
+	return 0;
 }
 
-void mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
-			struct mf_bytes from)
+int mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
+		       struct mf_bytes from)
 {
 	struct mf_mrec *m = mf_members_find(&p->members, (const char *)node.p, node.len);
 	bool notify = false;
+	int rc;
 
 	if (m == NULL || m->forgotten || !inc_current(inc, m->incarnation)) {
 		if (m != NULL && !m->forgotten)
 			(void)inc_out_of_window(p, inc, m->incarnation);
-		return;
+		return 0;
 	}
 	mf_pool__clear_suspicion(p, m);
 	if (dead_or_left(m))
-		return;
+		return 0;
 	if (m == p->self) {
 		if (!p->left) {
 			refute(p, inc);
-			return;
+			return 0;
 		}
 		notify = true; /* our leave: mf_pool_leave_done waits for it */
 	}
-	broadcast_dead(p, m, inc, from, notify);
+	rc = broadcast_dead(p, m, inc, from, notify);
+	if (rc != 0 && notify)
+		return rc; /* our leave waits for this message: not left yet */
+	count_err(p, rc); /* ungossiped: push-pull and probes spread it */
 	m->incarnation = inc;
 	m->state_change = now;
 	if (bytes_eq(node, (const char *)from.p, from.len)) {
 		m->state = MF_STATE_LEFT;
 		p->stats.leaves++;
-		mf_pool__emit_event(p, MF_EV_LEFT, m->name, 0, false);
+		count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->name, 0, false));
 	} else {
 		m->state = MF_STATE_DEAD;
 		p->stats.deaths++;
-		mf_pool__emit_event(p, MF_EV_FAILED, m->name, 0, false);
+		count_err(p, mf_pool__emit_event(p, MF_EV_FAILED, m->name, 0, false));
 	}
+	return 0;
 }
 
 /* memberlist mergeState. */
-void mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp)
+int mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp)
 {
 	struct mf_bytes me = str_bytes(p->self->name, p->self->name_len);
+	int rc, first = 0;
 
 	for (size_t i = 0; i < pp->n_states; i++) {
 		const struct mf_msg_push_node_state *r = &pp->states[i];
@@ -349,16 +384,22 @@ void mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull
 			a.meta = r->meta;
 			memcpy(a.vsn, r->vsn, MF_VSN_LEN);
 			a.has_vsn = r->has_vsn;
-			mf_pool__alive_node(p, now, &a, false);
+			rc = mf_pool__alive_node(p, now, &a, false);
 			break;
 		}
 		case MF_STATE_LEFT:
-			mf_pool__dead_node(p, now, r->incarnation, r->name, r->name);
+			rc = mf_pool__dead_node(p, now, r->incarnation, r->name, r->name);
 			break;
 		case MF_STATE_DEAD: /* prefer suspecting to declaring dead at once */
 		case MF_STATE_SUSPECT:
-			mf_pool__suspect_node(p, now, r->incarnation, r->name, me);
+			rc = mf_pool__suspect_node(p, now, r->incarnation, r->name, me);
+			break;
+		default:
+			rc = 0;
 			break;
 		}
+		if (rc != 0 && first == 0)
+			first = rc; /* the rest still merges: each state stands alone */
 	}
+	return first;
 }
