@@ -21,6 +21,7 @@
 #include "gossip/broadcast.h"
 #include "gossip/codec.h"
 #include "gossip/crypto.h"
+#include "gossip/grow.h"
 #include "gossip/health.h"
 #include "gossip/members.h"
 #include "gossip/suspects.h"

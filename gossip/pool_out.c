@@ -17,14 +17,8 @@
 
 static struct out_item *out_push(mf_pool_t *p, enum mf_out_kind kind)
 {
-	if (p->n_outs == p->cap_outs) {
-		size_t cap = p->cap_outs ? p->cap_outs * 2 : 32;
-		struct out_item *o = realloc(p->outs, cap * sizeof(*o));
-		if (o == NULL)
-			return NULL;
-		p->outs = o;
-		p->cap_outs = cap;
-	}
+	if (mf_grow(&p->outs, &p->cap_outs, p->n_outs + 1, 32) != 0)
+		return NULL;
 	struct out_item *it = &p->outs[p->n_outs++];
 	memset(it, 0, sizeof(*it));
 	it->out.kind = kind;
@@ -198,15 +192,7 @@ int mf_pool__close_stream(mf_pool_t *p, uint64_t stream_id)
 
 int mf_pool__reserve_pending(mf_pool_t *p)
 {
-	if (p->n_streams == p->cap_streams) {
-		size_t cap = p->cap_streams ? p->cap_streams * 2 : 8;
-		struct pending_stream *s = realloc(p->streams, cap * sizeof(*s));
-		if (s == NULL)
-			return MF_ENOMEM;
-		p->streams = s;
-		p->cap_streams = cap;
-	}
-	return 0;
+	return mf_grow(&p->streams, &p->cap_streams, p->n_streams + 1, 8);
 }
 
 int mf_pool__add_pending(mf_pool_t *p, uint64_t id, enum stream_kind kind, uint32_t seq,

@@ -313,14 +313,8 @@ int mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_a
 	struct relay *r;
 	int rc;
 
-	if (p->n_relays == p->cap_relays) {
-		size_t cap = p->cap_relays ? p->cap_relays * 2 : 8;
-		struct relay *rs = realloc(p->relays, cap * sizeof(*rs));
-		if (rs == NULL)
-			return MF_ENOMEM;
-		p->relays = rs;
-		p->cap_relays = cap;
-	}
+	if ((rc = mf_grow(&p->relays, &p->cap_relays, p->n_relays + 1, 8)) != 0)
+		return rc;
 	addr_from_bytes(&target, ind->target, ind->port ? ind->port : p->self->addr.port);
 	mf_pool__reply_addr(p, from, ind->source_addr, ind->source_port, ind->source_node, &origin);
 	r = &p->relays[p->n_relays++];
