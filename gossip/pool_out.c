@@ -137,26 +137,36 @@ int mf_pool__send_buf(mf_pool_t *p, const struct mf_addr *to, const msgpack_sbuf
 	return send_msg(p, to, (const uint8_t *)sb->data, sb->size);
 }
 
-int mf_pool__open_stream(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len,
-			 bool expect_reply, mf_time_t timeout, uint64_t *id)
+/* Seals one stream message into a new output of `kind`. */
+static int stream_out(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *to,
+		      const uint8_t *msg, size_t len, struct out_item **it)
 {
 	struct mf_wire_send_opts o = { .crc = false, .compress = false };
 	msgpack_sbuffer sb;
-	struct out_item *it;
 	int rc;
 
 	msgpack_sbuffer_init(&sb);
 	rc = mf_wire_seal_stream(p->cfg.keyring, msg, len, &o, &sb);
 	if (rc == 0)
-		rc = out_take(p, MF_OUT_STREAM_OPEN, to, &sb, &it);
+		rc = out_take(p, kind, to, &sb, it);
 	msgpack_sbuffer_destroy(&sb);
+	if (rc == 0)
+		p->stats.bytes_out += (*it)->out.len;
+	return rc;
+}
+
+int mf_pool__open_stream(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len,
+			 bool expect_reply, mf_time_t timeout, uint64_t *id)
+{
+	struct out_item *it;
+	int rc = stream_out(p, MF_OUT_STREAM_OPEN, to, msg, len, &it);
+
 	if (rc != 0)
 		return rc;
 	it->out.stream_id = ++p->stream_seq;
 	it->out.expect_reply = expect_reply;
 	it->out.timeout = timeout;
 	p->stats.stream_out++;
-	p->stats.bytes_out += it->out.len;
 	if (id != NULL)
 		*id = it->out.stream_id;
 	return 0;
@@ -164,20 +174,11 @@ int mf_pool__open_stream(mf_pool_t *p, const struct mf_addr *to, const uint8_t *
 
 int mf_pool__reply_stream(mf_pool_t *p, uint64_t stream_id, const uint8_t *msg, size_t len)
 {
-	struct mf_wire_send_opts o = { .crc = false, .compress = false };
-	msgpack_sbuffer sb;
 	struct out_item *it;
-	int rc;
+	int rc = stream_out(p, MF_OUT_STREAM_REPLY, NULL, msg, len, &it);
 
-	msgpack_sbuffer_init(&sb);
-	rc = mf_wire_seal_stream(p->cfg.keyring, msg, len, &o, &sb);
 	if (rc == 0)
-		rc = out_take(p, MF_OUT_STREAM_REPLY, NULL, &sb, &it);
-	msgpack_sbuffer_destroy(&sb);
-	if (rc == 0) {
 		it->out.stream_id = stream_id;
-		p->stats.bytes_out += it->out.len;
-	}
 	return rc;
 }
 
