@@ -192,7 +192,8 @@ static void drain(struct world *w, size_t i)
 			r->opener_sid = o.stream_id;
 			r->inbound_id = ++w->next_inbound;
 			r->expect_reply = o.expect_reply;
-			enqueue(w, D_STREAM_IN, (size_t)to, &nd->addr, r->inbound_id, o.data, o.len);
+			enqueue(w, D_STREAM_IN, (size_t)to, &nd->addr, r->inbound_id, o.data,
+				o.len);
 			if (!o.expect_reply)
 				forget_stream(w, r);
 			break;
@@ -201,9 +202,11 @@ static void drain(struct world *w, size_t i)
 			if ((r = find_stream(w, o.stream_id)) == NULL)
 				break;
 			if (o.kind == MF_OUT_STREAM_REPLY)
-				enqueue(w, D_STREAM_REPLY, r->opener, NULL, r->opener_sid, o.data, o.len);
+				enqueue(w, D_STREAM_REPLY, r->opener, NULL, r->opener_sid, o.data,
+					o.len);
 			else
-				enqueue(w, D_STREAM_FAILED, r->opener, NULL, r->opener_sid, NULL, 0);
+				enqueue(w, D_STREAM_FAILED, r->opener, NULL, r->opener_sid, NULL,
+					0);
 			forget_stream(w, r);
 			break;
 		case MF_OUT_EVENT:
@@ -314,7 +317,8 @@ static void deliver(struct world *w)
 							d->len);
 				break;
 			case D_STREAM_REPLY:
-				(void)mf_pool_stream_reply(nd->pool, w->now, d->sid, d->data, d->len);
+				(void)mf_pool_stream_reply(nd->pool, w->now, d->sid, d->data,
+							   d->len);
 				break;
 			case D_STREAM_FAILED:
 				mf_pool_stream_failed(nd->pool, w->now, d->sid);
@@ -354,7 +358,8 @@ static void step(struct world *w, struct outcome *out)
 		mf_pool_tick(nd->pool, w->now);
 		alloc.armed = false;
 		drain(w, i);
-		if (out->broken[0] == '\0' && !consistent(nd->pool, out->broken, sizeof(out->broken)))
+		if (out->broken[0] == '\0' &&
+		    !consistent(nd->pool, out->broken, sizeof(out->broken)))
 			snprintf(out->broken + strlen(out->broken),
 				 sizeof(out->broken) - strlen(out->broken), " (n%zu at %lld ms)", i,
 				 (long long)(w->now / MF_MS));
@@ -461,7 +466,8 @@ static void test_every_failed_allocation_leaves_the_pools_consistent(void)
 		if (o.broken[0] != '\0' || o.join_done_extra != 0 || o.joins_unanswered != 0 ||
 		    o.nameless_events != 0) {
 			if (broken++ < 5)
-				fprintf(stderr, "\n  allocation %ld of %ld: %s, JOIN_DONE extra %d, "
+				fprintf(stderr,
+					"\n  allocation %ld of %ld: %s, JOIN_DONE extra %d, "
 					"missing %d, nameless events %d", n, total, o.broken,
 					o.join_done_extra, o.joins_unanswered, o.nameless_events);
 			continue;
