@@ -153,6 +153,7 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 	U("addr_conflicts", s.addr_conflicts);
 	U("inc_out_of_window", s.inc_out_of_window);
 	U("members_refused", s.members_refused);
+	U("out_errors", s.out_errors);
 #undef U
 	json_object_set_new(
 		info, "transport",

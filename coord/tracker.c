@@ -17,6 +17,7 @@
 
 #include "coord/wire.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/mp.h"
 #include "gossip/serf.h"
 
@@ -52,14 +53,9 @@ static int store(struct mf_coord_tracker *t, const char *name, const struct mf_c
 		t->stats.full++;
 		return MF_ETOOBIG;
 	}
-	if (t->n_entries == t->cap_entries) {
-		size_t cap = t->cap_entries ? t->cap_entries * 2 : 16;
-		struct mf_coord_tracker_entry *e = realloc(t->entries, cap * sizeof(*e));
-		if (e == NULL)
-			return MF_ENOMEM;
-		t->entries = e;
-		t->cap_entries = cap;
-	}
+	int rc = mf_grow(&t->entries, &t->cap_entries, t->n_entries + 1, 16);
+	if (rc != 0)
+		return rc;
 	char *copy = strdup(name);
 	if (copy == NULL)
 		return MF_ENOMEM;

@@ -28,13 +28,6 @@ static int fixed_write(void *data, const char *p, size_t n)
 	return 0;
 }
 
-static void pack_key(msgpack_packer *pk, const char *k)
-{
-	size_t n = strlen(k);
-	msgpack_pack_str(pk, n);
-	msgpack_pack_str_body(pk, k, n);
-}
-
 int mf_coord_wire_encode(const struct mf_coord *c, uint8_t *buf, size_t cap,
 			 size_t *len)
 {
@@ -49,13 +42,13 @@ int mf_coord_wire_encode(const struct mf_coord *c, uint8_t *buf, size_t cap,
 	msgpack_packer_init(&pk, &b, fixed_write);
 	/* go-msgpack's order for serf's Coordinate (see the captures). */
 	msgpack_pack_map(&pk, 4);
-	pack_key(&pk, "Adjustment");
+	mf_mp_pack_key(&pk, "Adjustment");
 	msgpack_pack_double(&pk, c->adjustment);
-	pack_key(&pk, "Error");
+	mf_mp_pack_key(&pk, "Error");
 	msgpack_pack_double(&pk, c->error);
-	pack_key(&pk, "Height");
+	mf_mp_pack_key(&pk, "Height");
 	msgpack_pack_double(&pk, c->height);
-	pack_key(&pk, "Vec");
+	mf_mp_pack_key(&pk, "Vec");
 	msgpack_pack_array(&pk, c->dim);
 	for (unsigned i = 0; i < c->dim; i++)
 		msgpack_pack_double(&pk, c->vec[i]);

@@ -210,6 +210,9 @@ struct mf_pool_stats {
 	uint64_t inc_out_of_window; /* alive/suspect/dead more than
 				     * MF_POOL_INC_WINDOW from what we know */
 	uint64_t members_refused;  /* new names refused: pool at max_members */
+	uint64_t out_errors;       /* a message, event or timer the pool could not
+				    * queue or arm (out of memory), its state kept
+				    * consistent: the protocol retries */
 };
 
 typedef struct mf_pool mf_pool_t;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/suspects.h"
 
 void mf_suspects_init(struct mf_suspects *s)
@@ -60,14 +61,9 @@ static void sift_down(struct mf_suspects *s, size_t i)
 
 int mf_suspects_add(struct mf_suspects *s, struct mf_mrec *m)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 8;
-		struct mf_mrec **h = realloc(s->heap, cap * sizeof(*h));
-		if (h == NULL)
-			return MF_ENOMEM;
-		s->heap = h;
-		s->cap = cap;
-	}
+	int rc = mf_grow(&s->heap, &s->cap, s->n + 1, 8);
+	if (rc != 0)
+		return rc;
 	s->heap[s->n++] = m;
 	sift_up(s, s->n - 1);
 	return 0;

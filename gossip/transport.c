@@ -2,7 +2,7 @@
  * gossip/transport.c — sockets, the pool's timer and the output drain.
  *
  * Every entry into the pool goes through the same three steps: read the clock
- * (uv_hrtime), call the pool, mf_transport_drain(). The drain executes what
+ * (uv_hrtime), call the pool, drain(). The drain executes what
  * the pool asked for and re-arms the single timer to the pool's next
  * deadline, so the pool is ticked no later than it wants and never spun.
  */
@@ -14,63 +14,8 @@
 #define MF_UDP_RECV_BUFFER_SIZE (2 * 1024 * 1024) /* memberlist udpRecvBufSize */
 #define MF_TIMER_MAX_MS 3600000ull /* re-check at least hourly */
 
-static mf_time_t now_of(const mf_transport_t *t)
-{
-	(void)t;
-	return (mf_time_t)uv_hrtime();
-}
-
-mf_time_t mf_transport_now(const mf_transport_t *t)
-{
-	return now_of(t);
-}
-
-int mf_transport_addr_to_sockaddr(const struct mf_addr *a, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->ip_len == 4) {
-		struct sockaddr_in *in = (struct sockaddr_in *)ss;
-		in->sin_family = AF_INET;
-		in->sin_port = htons(a->port);
-		memcpy(&in->sin_addr, a->ip, 4);
-		return 0;
-	}
-	if (a->ip_len == 16) {
-		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons(a->port);
-		memcpy(&in6->sin6_addr, a->ip, 16);
-		return 0;
-	}
-	return MF_EINVAL;
-}
-
-int mf_transport_addr_from_sockaddr(const struct sockaddr *sa, struct mf_addr *a)
-{
-	memset(a, 0, sizeof(*a));
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		a->ip_len = 4;
-		memcpy(a->ip, &in->sin_addr, 4);
-		a->port = ntohs(in->sin_port);
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		/* A v4-mapped peer is reported as IPv4, as Go's net package does. */
-		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-		if (memcmp(&in6->sin6_addr, mapped, 12) == 0) {
-			a->ip_len = 4;
-			memcpy(a->ip, (const uint8_t *)&in6->sin6_addr + 12, 4);
-		} else {
-			a->ip_len = 16;
-			memcpy(a->ip, &in6->sin6_addr, 16);
-		}
-		a->port = ntohs(in6->sin6_port);
-		return 0;
-	}
-	return MF_EINVAL;
-}
+static void drain(mf_transport_t *t);
+static void maybe_done(mf_transport_t *t);
 
 /* --- UDP ------------------------------------------------------------------*/
 
@@ -148,8 +93,8 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 	if (mf_transport_addr_from_sockaddr(from, &a) < 0)
 		return;
 	/* Drops are counted by the pool, by cause. */
-	(void)mf_pool_udp_in(t->pool, now_of(t), &a, (const uint8_t *)buf->base, (size_t)nread);
-	mf_transport_drain(t);
+	(void)mf_pool_udp_in(t->pool, mf_transport_now(t), &a, (const uint8_t *)buf->base, (size_t)nread);
+	drain(t);
 }
 
 /* --- timer and drain --------------------------------------------------------*/
@@ -159,13 +104,13 @@ static void on_timer(uv_timer_t *h)
 	mf_transport_t *t = h->data;
 	if (t->closing)
 		return;
-	mf_pool_tick(t->pool, now_of(t));
-	mf_transport_drain(t);
+	mf_pool_tick(t->pool, mf_transport_now(t));
+	drain(t);
 }
 
 static void rearm(mf_transport_t *t)
 {
-	mf_time_t delta = mf_pool_next_deadline(t->pool) - now_of(t);
+	mf_time_t delta = mf_pool_next_deadline(t->pool) - mf_transport_now(t);
 	/* Round up (a timer that fires early would only re-arm), and wait at
 	 * least 1 ms so a deadline stuck in the past cannot spin the loop. */
 	uint64_t ms = 1;
@@ -177,7 +122,7 @@ static void rearm(mf_transport_t *t)
 	uv_timer_start(&t->timer, on_timer, ms, 0);
 }
 
-void mf_transport_drain(mf_transport_t *t)
+static void drain(mf_transport_t *t)
 {
 	struct mf_pool_out o;
 	while (mf_pool_next_output(t->pool, &o) == 1) {
@@ -250,11 +195,11 @@ static void on_handle_closed(uv_handle_t *h)
 {
 	mf_transport_t *t = h->data;
 	t->open_handles--;
-	mf_transport_maybe_done(t);
+	maybe_done(t);
 }
 
 /* Frees the transport once its own handles and every stream are closed. */
-void mf_transport_maybe_done(mf_transport_t *t)
+static void maybe_done(mf_transport_t *t)
 {
 	if (!t->closing || t->open_handles > 0 || t->inbound.n > 0 || t->outbound.n > 0 ||
 	    t->udp_queued > 0)
@@ -292,6 +237,8 @@ int mf_transport_new(uv_loop_t *loop, mf_pool_t *pool, const struct mf_transport
 	if (t->cfg.inbound_timeout <= 0)
 		t->cfg.inbound_timeout = 10 * MF_SEC;
 	t->bound = cfg->bind;
+	t->drain = drain;
+	t->maybe_done = maybe_done;
 
 	uv_udp_init(loop, &t->udp);
 	uv_tcp_init(loop, &t->listener);
@@ -314,7 +261,7 @@ int mf_transport_new(uv_loop_t *loop, mf_pool_t *pool, const struct mf_transport
 		return r;
 	}
 	*out = t;
-	mf_transport_drain(t); /* arms the timer */
+	drain(t); /* arms the timer */
 	return 0;
 }
 
@@ -355,8 +302,8 @@ int mf_transport_join(mf_transport_t *t, const struct mf_addr *addr, uint64_t *j
 {
 	if (t->closing)
 		return MF_ESTATE;
-	int r = mf_pool_join(t->pool, now_of(t), addr, join_id);
-	mf_transport_drain(t);
+	int r = mf_pool_join(t->pool, mf_transport_now(t), addr, join_id);
+	drain(t);
 	return r;
 }
 
@@ -364,8 +311,8 @@ int mf_transport_leave(mf_transport_t *t)
 {
 	if (t->closing)
 		return MF_ESTATE;
-	int r = mf_pool_leave(t->pool, now_of(t));
-	mf_transport_drain(t);
+	int r = mf_pool_leave(t->pool, mf_transport_now(t));
+	drain(t);
 	return r;
 }
 
@@ -373,8 +320,8 @@ int mf_transport_force_leave(mf_transport_t *t, const char *name)
 {
 	if (t->closing)
 		return MF_ESTATE;
-	int r = mf_pool_force_leave(t->pool, now_of(t), name);
-	mf_transport_drain(t);
+	int r = mf_pool_force_leave(t->pool, mf_transport_now(t), name);
+	drain(t);
 	return r;
 }
 
@@ -382,8 +329,8 @@ int mf_transport_set_meta(mf_transport_t *t, const uint8_t *meta, size_t len)
 {
 	if (t->closing)
 		return MF_ESTATE;
-	int r = mf_pool_set_meta(t->pool, now_of(t), meta, len);
-	mf_transport_drain(t);
+	int r = mf_pool_set_meta(t->pool, mf_transport_now(t), meta, len);
+	drain(t);
 	return r;
 }
 
@@ -401,8 +348,8 @@ int mf_transport_send_user_stream(mf_transport_t *t, const char *node, const uin
 {
 	if (t->closing)
 		return MF_ESTATE;
-	int r = mf_pool_send_user_stream(t->pool, now_of(t), node, msg, len);
-	mf_transport_drain(t);
+	int r = mf_pool_send_user_stream(t->pool, mf_transport_now(t), node, msg, len);
+	drain(t);
 	return r;
 }
 
@@ -412,6 +359,6 @@ int mf_transport_send_user_to(mf_transport_t *t, const struct mf_addr *to, const
 	if (t->closing)
 		return MF_ESTATE;
 	int r = mf_pool_send_user_to(t->pool, to, msg, len);
-	mf_transport_drain(t);
+	drain(t);
 	return r;
 }

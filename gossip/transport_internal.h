@@ -2,6 +2,11 @@
  * gossip/transport_internal.h — what transport.c (sockets, timer, drain) and
  * transport_stream.c (inbound and outbound TCP streams) share. Not a public
  * header: only gossip/transport*.c include it.
+ *
+ * Calls go one way: transport.c calls into transport_stream.c; the streams
+ * reach back only through the two hooks transport.c sets in the transport
+ * (drain after the pool was called, maybe_done after a handle closed). Both
+ * use transport_addr.c, which calls neither.
  */
 #ifndef MF_GOSSIP_TRANSPORT_INTERNAL_H
 #define MF_GOSSIP_TRANSPORT_INTERNAL_H
@@ -60,6 +65,10 @@ struct mf_transport {
 	bool in_after_drain;
 	void (*done)(void *ctx);
 	void *done_ctx;
+	/* Set by transport.c for transport_stream.c: run the pool's outputs
+	 * after a call into the pool; free the transport if closing is over. */
+	void (*drain)(mf_transport_t *t);
+	void (*maybe_done)(mf_transport_t *t);
 	uint64_t next_inbound_id;
 	size_t udp_queued;       /* datagrams waiting in uv_udp_send */
 	struct mf_tstream_list inbound, outbound;
@@ -69,9 +78,7 @@ struct mf_transport {
 	uint8_t udp_buf[MF_UDP_RECV_BUF];
 };
 
-/* transport.c */
-void mf_transport_drain(mf_transport_t *t);
-void mf_transport_maybe_done(mf_transport_t *t);
+/* transport_addr.c */
 int mf_transport_addr_to_sockaddr(const struct mf_addr *a, struct sockaddr_storage *ss);
 int mf_transport_addr_from_sockaddr(const struct sockaddr *sa, struct mf_addr *a);
 

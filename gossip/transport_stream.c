@@ -81,9 +81,9 @@ static void on_stream_handle_closed(uv_handle_t *h)
 	if (report) {
 		t->stats.streams_failed++;
 		mf_pool_stream_failed(t->pool, mf_transport_now(t), id);
-		mf_transport_drain(t);
+		t->drain(t);
 	}
-	mf_transport_maybe_done(t);
+	t->maybe_done(t);
 }
 
 static void stream_close(struct mf_tstream *s)
@@ -229,7 +229,7 @@ static void on_inbound_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 	(void)mf_pool_stream_in(t->pool, mf_transport_now(t), s->id, &s->peer, s->rbuf,
 				(size_t)n);
 	release_rbuf(s); /* the pool has taken what it needs */
-	mf_transport_drain(t);
+	t->drain(t);
 }
 
 /* Inbound streams from the same IP as `s`, not closing, other than `s`. */
@@ -340,7 +340,7 @@ static void on_outbound_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 	s->report_failed = false;
 	(void)mf_pool_stream_reply(t->pool, mf_transport_now(t), s->id, s->rbuf, (size_t)n);
 	stream_close(s);
-	mf_transport_drain(t);
+	t->drain(t);
 }
 
 static void on_request_written(uv_write_t *req, int status)

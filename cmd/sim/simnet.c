@@ -426,11 +426,6 @@ bool mf_simnet_is_up(const struct mf_simnet *net, size_t i)
 	return i < net->cfg.n && net->nodes[i].up;
 }
 
-void mf_simnet_addr(const struct mf_simnet *net, size_t i, struct mf_addr *a)
-{
-	node_addr(i, a);
-}
-
 static void deliver(struct mf_simnet *net, struct event *e)
 {
 	struct node *nd = &net->nodes[e->dst];

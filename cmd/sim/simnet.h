@@ -64,7 +64,6 @@ mf_time_t mf_simnet_now(const struct mf_simnet *net);
 /* NULL when node i is down. */
 mf_pool_t *mf_simnet_pool(struct mf_simnet *net, size_t i);
 bool mf_simnet_is_up(const struct mf_simnet *net, size_t i);
-void mf_simnet_addr(const struct mf_simnet *net, size_t i, struct mf_addr *a);
 /* Index of the node at address a, or -1. */
 long mf_simnet_find(const struct mf_simnet *net, const struct mf_addr *a);
 

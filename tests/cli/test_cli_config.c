@@ -12,6 +12,7 @@
 
 #include "cmd/config.h"
 #include "cmd/flags.h"
+#include "tests/cunit_main.h"
 
 static char err[1024];
 
@@ -578,59 +579,45 @@ static void test_config_gateways_are_read_and_checked(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("cli_config", NULL, NULL);
-	struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-#define T(f) {#f, f}
-		T(test_duration_accepts_go_units),
-		T(test_duration_accepts_compound_and_fractions),
-		T(test_duration_rejects_missing_unit_sign_and_junk),
-		T(test_flags_accept_single_and_double_dash_and_equals),
-		T(test_flags_may_follow_positional_arguments),
-		T(test_flags_double_dash_ends_flags),
-		T(test_flags_unknown_flag_is_a_usage_error_naming_it),
-		T(test_flags_missing_value_is_a_usage_error),
-		T(test_flags_help_is_recognised),
-		T(test_config_defaults),
-		T(test_config_flags_set_every_basic_key),
-		T(test_config_bad_bind_names_the_flag),
-		T(test_config_bad_profile_and_log_level_are_rejected),
-		T(test_config_reserved_tags_are_rejected),
-		T(test_config_encrypt_key_must_be_32_bytes_base64),
-		T(test_config_file_sets_keys_and_flags_override_it),
-		T(test_config_file_unknown_key_is_named),
-		T(test_config_file_bad_value_names_key_and_file),
-		T(test_config_file_syntax_error_gives_the_line),
-		T(test_config_missing_file_is_an_error),
-		T(test_config_integer_timings_are_range_checked),
-		T(test_config_keyring_file_first_key_is_primary),
-		T(test_config_keyring_file_with_a_bad_key_is_rejected),
-		T(test_config_encrypt_and_keyring_file_are_exclusive),
-		T(test_config_encrypt_verify_defaults_true_and_lowers_into_the_keyring),
-		T(test_config_positional_argument_is_a_usage_error),
-		T(test_config_default_control_uses_env_then_uid),
-		T(test_config_default_route_socket_uses_env_then_uid),
-		T(test_config_route_socket_flag_and_keys),
-		T(test_every_flag_is_a_key),
-		T(test_config_route_socket_keys_in_a_file),
-		T(test_config_require_gateways_is_read_and_checked),
-		T(test_config_areas_and_wan_off_are_read),
-		T(test_config_area_needs_name_and_bind),
-		T(test_config_area_bad_key_and_peer_are_named),
-		T(test_config_routing_keys_are_read_and_checked),
-		T(test_config_routing_defaults),
-		T(test_config_gateways_are_read_and_checked),
-#undef T
+	static const struct test_case tests[] = {
+		TEST(test_duration_accepts_go_units),
+		TEST(test_duration_accepts_compound_and_fractions),
+		TEST(test_duration_rejects_missing_unit_sign_and_junk),
+		TEST(test_flags_accept_single_and_double_dash_and_equals),
+		TEST(test_flags_may_follow_positional_arguments),
+		TEST(test_flags_double_dash_ends_flags),
+		TEST(test_flags_unknown_flag_is_a_usage_error_naming_it),
+		TEST(test_flags_missing_value_is_a_usage_error),
+		TEST(test_flags_help_is_recognised),
+		TEST(test_config_defaults),
+		TEST(test_config_flags_set_every_basic_key),
+		TEST(test_config_bad_bind_names_the_flag),
+		TEST(test_config_bad_profile_and_log_level_are_rejected),
+		TEST(test_config_reserved_tags_are_rejected),
+		TEST(test_config_encrypt_key_must_be_32_bytes_base64),
+		TEST(test_config_file_sets_keys_and_flags_override_it),
+		TEST(test_config_file_unknown_key_is_named),
+		TEST(test_config_file_bad_value_names_key_and_file),
+		TEST(test_config_file_syntax_error_gives_the_line),
+		TEST(test_config_missing_file_is_an_error),
+		TEST(test_config_integer_timings_are_range_checked),
+		TEST(test_config_keyring_file_first_key_is_primary),
+		TEST(test_config_keyring_file_with_a_bad_key_is_rejected),
+		TEST(test_config_encrypt_and_keyring_file_are_exclusive),
+		TEST(test_config_encrypt_verify_defaults_true_and_lowers_into_the_keyring),
+		TEST(test_config_positional_argument_is_a_usage_error),
+		TEST(test_config_default_control_uses_env_then_uid),
+		TEST(test_config_default_route_socket_uses_env_then_uid),
+		TEST(test_config_route_socket_flag_and_keys),
+		TEST(test_every_flag_is_a_key),
+		TEST(test_config_route_socket_keys_in_a_file),
+		TEST(test_config_require_gateways_is_read_and_checked),
+		TEST(test_config_areas_and_wan_off_are_read),
+		TEST(test_config_area_needs_name_and_bind),
+		TEST(test_config_area_bad_key_and_peer_are_named),
+		TEST(test_config_routing_keys_are_read_and_checked),
+		TEST(test_config_routing_defaults),
+		TEST(test_config_gateways_are_read_and_checked),
 	};
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	return RUN_SUITE("cli_config", tests);
 }

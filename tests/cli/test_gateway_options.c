@@ -10,6 +10,7 @@
 #include <CUnit/Basic.h>
 
 #include "cmd/gateway/options.h"
+#include "tests/cunit_main.h"
 
 static char err[1024];
 static struct mf_gw_options o;
@@ -210,33 +211,22 @@ static void test_config_file_errors_name_the_file_and_key(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS || mf_gw_options_init(&o) < 0)
-		return 1;
-	CU_pSuite s = CU_add_suite("gateway_options", NULL, NULL);
-	struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-#define T(f) {#f, f}
-		T(test_defaults_need_only_a_trust_domain_and_an_address),
-		T(test_trust_domain_is_required),
-		T(test_unspecified_listen_needs_advertise),
-		T(test_service_names_take_three_forms_and_default_namespace),
-		T(test_service_endpoints_collect_by_name),
-		T(test_bad_service_is_refused_and_leaves_the_list_unchanged),
-		T(test_tagged_addresses_replace_by_key),
-		T(test_durations_and_limits_are_checked),
-		T(test_unknown_flag_is_a_usage_error),
-		T(test_config_file_sets_every_kind_of_key_and_flags_override),
-		T(test_config_file_errors_name_the_file_and_key),
-#undef T
+	static const struct test_case tests[] = {
+		TEST(test_defaults_need_only_a_trust_domain_and_an_address),
+		TEST(test_trust_domain_is_required),
+		TEST(test_unspecified_listen_needs_advertise),
+		TEST(test_service_names_take_three_forms_and_default_namespace),
+		TEST(test_service_endpoints_collect_by_name),
+		TEST(test_bad_service_is_refused_and_leaves_the_list_unchanged),
+		TEST(test_tagged_addresses_replace_by_key),
+		TEST(test_durations_and_limits_are_checked),
+		TEST(test_unknown_flag_is_a_usage_error),
+		TEST(test_config_file_sets_every_kind_of_key_and_flags_override),
+		TEST(test_config_file_errors_name_the_file_and_key),
 	};
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	if (mf_gw_options_init(&o) < 0)
+		return 1;
+	int rc = RUN_SUITE("gateway_options", tests);
 	mf_gw_options_free(&o);
-	return fails ? 1 : 0;
+	return rc;
 }

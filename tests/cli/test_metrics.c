@@ -11,6 +11,7 @@
 
 #include "cmd/metrics.h"
 #include "gossip/err.h"
+#include "tests/cunit_main.h"
 
 static char *render(const struct mf_metrics *m)
 {
@@ -146,18 +147,12 @@ static void test_no_routing_no_routing_families(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("metrics", NULL, NULL);
-	CU_add_test(s, "pool samples", test_pool_samples);
-	CU_add_test(s, "bad packets by cause", test_bad_packets_by_cause_only_nonzero);
-	CU_add_test(s, "label escaped", test_label_escaped);
-	CU_add_test(s, "families typed, counters _total",
-		    test_every_family_typed_once_and_counters_end_total);
-	CU_add_test(s, "no routing", test_no_routing_no_routing_families);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "pool samples", test_pool_samples },
+		{ "bad packets by cause", test_bad_packets_by_cause_only_nonzero },
+		{ "label escaped", test_label_escaped },
+		{ "families typed, counters _total", test_every_family_typed_once_and_counters_end_total },
+		{ "no routing", test_no_routing_no_routing_families },
+	};
+	return RUN_SUITE("metrics", tests);
 }

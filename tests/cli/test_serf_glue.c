@@ -11,6 +11,7 @@
 
 #include "cmd/serf_glue.h"
 #include "gossip/serf.h"
+#include "tests/cunit_main.h"
 
 enum { N = 100000, M = MF_SERF_GLUE_MAX_ENTRIES };
 
@@ -216,17 +217,11 @@ static void test_serf_glue_state_over_the_most_is_counted(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("serf_glue", NULL, NULL);
-	CU_add_test(s, "serf_glue_intents_for_the_most_names_and_removals", test_serf_glue_intents_for_the_most_names_and_removals);
-	CU_add_test(s, "serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole", test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole);
-	CU_add_test(s, "serf_glue_state_over_the_most_is_counted", test_serf_glue_state_over_the_most_is_counted);
-	CU_add_test(s, "serf_glue_merges_hundred_thousand_statuses_in_linear_time", test_serf_glue_merges_hundred_thousand_statuses_in_linear_time);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "serf_glue_intents_for_the_most_names_and_removals", test_serf_glue_intents_for_the_most_names_and_removals },
+		{ "serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole", test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole },
+		{ "serf_glue_state_over_the_most_is_counted", test_serf_glue_state_over_the_most_is_counted },
+		{ "serf_glue_merges_hundred_thousand_statuses_in_linear_time", test_serf_glue_merges_hundred_thousand_statuses_in_linear_time },
+	};
+	return RUN_SUITE("serf_glue", tests);
 }

@@ -18,6 +18,7 @@
 #include <uv.h>
 
 #include "gossip/transport.h"
+#include "tests/cunit_main.h"
 
 struct side {
 	mf_pool_t *pool;
@@ -225,16 +226,9 @@ static void test_streams_declaring_19_mb_stay_within_the_inbound_budget(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("transport_limits", NULL, NULL);
-	CU_add_test(s, "a join from another address succeeds through a flood from one",
-		    test_a_join_from_another_address_succeeds_through_a_flood_from_one);
-	CU_add_test(s, "streams declaring 19 MB stay within the inbound budget",
-		    test_streams_declaring_19_mb_stay_within_the_inbound_budget);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "a join from another address succeeds through a flood from one", test_a_join_from_another_address_succeeds_through_a_flood_from_one },
+		{ "streams declaring 19 MB stay within the inbound budget", test_streams_declaring_19_mb_stay_within_the_inbound_budget },
+	};
+	return RUN_SUITE("transport_limits", tests);
 }

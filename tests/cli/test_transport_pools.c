@@ -12,6 +12,7 @@
 #include <uv.h>
 
 #include "gossip/transport.h"
+#include "tests/cunit_main.h"
 
 struct side {
 	mf_pool_t *pool;
@@ -150,16 +151,9 @@ static void test_bind_conflict_is_reported_with_the_uv_error(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("transport_pools", NULL, NULL);
-	CU_add_test(s, "test_two_pools_on_one_loop_join_and_leave",
-		    test_two_pools_on_one_loop_join_and_leave);
-	CU_add_test(s, "test_bind_conflict_is_reported_with_the_uv_error",
-		    test_bind_conflict_is_reported_with_the_uv_error);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "test_two_pools_on_one_loop_join_and_leave", test_two_pools_on_one_loop_join_and_leave },
+		{ "test_bind_conflict_is_reported_with_the_uv_error", test_bind_conflict_is_reported_with_the_uv_error },
+	};
+	return RUN_SUITE("transport_pools", tests);
 }

@@ -9,7 +9,7 @@
 
 #include "gossip/err.h"
 #include "tests/coord/accuracy.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 static struct mf_acc_matrix M;
 

@@ -8,7 +8,7 @@
 
 #include "coord/client.h"
 #include "gossip/err.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 static struct mf_coord_config cfg;
 static struct mf_coord_client cl;

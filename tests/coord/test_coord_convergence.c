@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 #include "tests/coord/sim.h"
 
 static struct sim S; /* large: keep it off the stack */

@@ -5,7 +5,7 @@
 #include <math.h>
 
 #include "coord/coordinate.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 static struct mf_coord_config cfg3(double hmin)
 {

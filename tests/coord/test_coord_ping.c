@@ -10,7 +10,7 @@
 #include "coord/wire.h"
 #include "gossip/err.h"
 #include "tests/coord/captures.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 static struct mf_coord_client cl;
 static uint64_t bad_payloads;

@@ -7,7 +7,7 @@
 
 #include "coord/rng.h"
 #include "coord/select.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 static int cmp_double(const void *a, const void *b)
 {

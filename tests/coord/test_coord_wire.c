@@ -10,7 +10,7 @@
 #include "coord/wire.h"
 #include "gossip/err.h"
 #include "tests/coord/captures.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 static void test_serf_captured_payloads_decode_to_exact_values(void)
 {

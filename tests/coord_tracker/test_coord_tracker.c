@@ -11,6 +11,7 @@
 #include "coord/tracker.h"
 #include "coord/wire.h"
 #include "gossip/err.h"
+#include "tests/cunit_main.h"
 
 #define MS ((mf_time_t)1000000)
 
@@ -597,49 +598,35 @@ static void test_many_members_stay_sorted_and_findable(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-#define T(f) { #f, f }
-		T(test_ack_payload_is_serfs_encoding_of_our_coordinate),
-		T(test_ack_payload_into_a_short_buffer_is_empty_and_counted),
-		T(test_ack_updates_the_client_and_caches_the_peer_coordinate),
-		T(test_rtt_is_converted_from_nanoseconds_to_seconds),
-		T(test_garbage_payload_is_counted_and_changes_nothing),
-		T(test_empty_payload_is_skipped_like_serf),
-		T(test_nan_coordinate_is_rejected_and_not_cached),
-		T(test_rtt_out_of_range_is_rejected),
-		T(test_reaped_member_is_forgotten),
-		T(test_failed_member_is_not_forgotten_before_reap),
-		T(test_our_own_name_gives_our_current_coordinate),
-		T(test_rtt_between_members_is_their_coordinate_distance),
-		T(test_estimate_without_measurement_is_the_coordinate_distance),
-		T(test_dc_rtt_is_the_median_over_alive_servers),
-		T(test_dc_rtt_best_uses_our_measurements),
-		T(test_dc_rtt_without_coordinates_is_not_found),
-		T(test_dc_pair_rtt_is_the_median_over_all_server_pairs),
-		T(test_delegate_sets_the_coordinate_hooks_only),
-		T(test_announcement_is_due_after_a_sample_and_then_only_after_a_move),
-		T(test_serf_mode_never_announces),
-		T(test_announcement_is_the_members_latest_coordinate_for_the_next_fit),
-		T(test_announcement_of_an_unsampled_member_is_cached),
-		T(test_bad_or_self_announcements_are_counted_and_change_nothing),
-		T(test_announcement_declaring_a_huge_array_is_refused_unallocated),
-		T(test_announcement_implying_an_impossible_rtt_is_refused),
-		T(test_our_measurement_wins_over_an_implausible_announcement),
-		T(test_bad_name_or_config_is_refused),
-		T(test_many_members_stay_sorted_and_findable),
-#undef T
+	static const struct test_case tests[] = {
+		TEST(test_ack_payload_is_serfs_encoding_of_our_coordinate),
+		TEST(test_ack_payload_into_a_short_buffer_is_empty_and_counted),
+		TEST(test_ack_updates_the_client_and_caches_the_peer_coordinate),
+		TEST(test_rtt_is_converted_from_nanoseconds_to_seconds),
+		TEST(test_garbage_payload_is_counted_and_changes_nothing),
+		TEST(test_empty_payload_is_skipped_like_serf),
+		TEST(test_nan_coordinate_is_rejected_and_not_cached),
+		TEST(test_rtt_out_of_range_is_rejected),
+		TEST(test_reaped_member_is_forgotten),
+		TEST(test_failed_member_is_not_forgotten_before_reap),
+		TEST(test_our_own_name_gives_our_current_coordinate),
+		TEST(test_rtt_between_members_is_their_coordinate_distance),
+		TEST(test_estimate_without_measurement_is_the_coordinate_distance),
+		TEST(test_dc_rtt_is_the_median_over_alive_servers),
+		TEST(test_dc_rtt_best_uses_our_measurements),
+		TEST(test_dc_rtt_without_coordinates_is_not_found),
+		TEST(test_dc_pair_rtt_is_the_median_over_all_server_pairs),
+		TEST(test_delegate_sets_the_coordinate_hooks_only),
+		TEST(test_announcement_is_due_after_a_sample_and_then_only_after_a_move),
+		TEST(test_serf_mode_never_announces),
+		TEST(test_announcement_is_the_members_latest_coordinate_for_the_next_fit),
+		TEST(test_announcement_of_an_unsampled_member_is_cached),
+		TEST(test_bad_or_self_announcements_are_counted_and_change_nothing),
+		TEST(test_announcement_declaring_a_huge_array_is_refused_unallocated),
+		TEST(test_announcement_implying_an_impossible_rtt_is_refused),
+		TEST(test_our_measurement_wins_over_an_implausible_announcement),
+		TEST(test_bad_name_or_config_is_refused),
+		TEST(test_many_members_stay_sorted_and_findable),
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("coord_tracker", NULL, NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("coord_tracker", tests);
 }

@@ -9,6 +9,7 @@
 
 #include "cmd/sim/simnet.h"
 #include "coord/tracker.h"
+#include "tests/cunit_main.h"
 
 #define N 3
 
@@ -125,24 +126,10 @@ static void test_reaped_member_is_forgotten_by_every_tracker(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-#define T(f) { #f, f }
-		T(test_probes_feed_every_tracker_the_peers_rtt_and_coordinate),
-		T(test_coordinates_settle_at_the_network_rtt),
-		T(test_reaped_member_is_forgotten_by_every_tracker),
-#undef T
+	static const struct test_case tests[] = {
+		TEST(test_probes_feed_every_tracker_the_peers_rtt_and_coordinate),
+		TEST(test_coordinates_settle_at_the_network_rtt),
+		TEST(test_reaped_member_is_forgotten_by_every_tracker),
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("coord_tracker_pools", NULL, NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("coord_tracker_pools", tests);
 }

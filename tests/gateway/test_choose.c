@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "gateway/choose.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 #define T0 ((mf_time_t)1000 * MF_SEC)
 

@@ -12,7 +12,7 @@
 #include "gateway/proxy_v2.h"
 #include "gateway/sni.h"
 #include "gossip/rng.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 #define NAME "web.default.dc3.internal.example.test"
 

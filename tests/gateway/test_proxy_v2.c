@@ -6,7 +6,7 @@
 
 #include "gateway/proxy_v2.h"
 #include "gossip/rng.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 static struct mf_addr addr(const char *s)
 {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "gateway/sni.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 #define TD "example.test"
 

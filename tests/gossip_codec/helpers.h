@@ -11,6 +11,7 @@
 
 #include "gossip/err.h"
 #include "gossip/msg.h"
+#include "tests/cunit_main.h"
 
 struct fixture {
 	uint8_t *p;
@@ -63,28 +64,6 @@ static inline uint32_t rnd(uint64_t *s)
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
 	return (uint32_t)(*s >> 11);
-}
-
-struct test_case {
-	const char *name;
-	void (*fn)(void);
-};
-
-static inline int run_suite(const char *suite, const struct test_case *tests)
-{
-	CU_pSuite s;
-	unsigned fails;
-
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite(suite, NULL, NULL);
-	for (const struct test_case *t = tests; t->name; t++)
-		CU_add_test(s, t->name, t->fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	fails = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
 }
 
 #endif

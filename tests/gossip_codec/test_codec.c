@@ -751,7 +751,6 @@ int main(void)
 		 test_stream_complete_refuses_unknown_and_oversized},
 		{"stream complete survives random input", test_stream_complete_survives_random_input},
 		{"stream feed costs the bytes received", test_stream_feed_costs_the_bytes_received},
-		{NULL, NULL},
 	};
-	return run_suite("gossip codec", tests);
+	return RUN_SUITE("gossip codec", tests);
 }

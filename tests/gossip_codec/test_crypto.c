@@ -326,7 +326,6 @@ int main(void)
 		{"second key in ring decrypts", test_second_key_in_ring_decrypts},
 		{"version-0 padded packets decrypt", test_version0_padded_packets_decrypt},
 		{"empty keyring is invalid", test_empty_keyring_is_invalid},
-		{NULL, NULL},
 	};
 	int rc = mf_crypto_init();
 
@@ -334,5 +333,5 @@ int main(void)
 		fprintf(stderr, "mf_crypto_init: %s\n", mf_strerror(rc));
 		return 1;
 	}
-	return run_suite("gossip keyring and crypto", tests);
+	return RUN_SUITE("gossip keyring and crypto", tests);
 }

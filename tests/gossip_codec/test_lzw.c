@@ -179,7 +179,6 @@ int main(void)
 		{"invalid code is refused", test_invalid_code_is_refused},
 		{"output limit is enforced", test_output_limit_is_enforced},
 		{"random input never crashes", test_random_input_never_crashes},
-		{NULL, NULL},
 	};
-	return run_suite("gossip lzw", tests);
+	return RUN_SUITE("gossip lzw", tests);
 }

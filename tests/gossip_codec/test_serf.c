@@ -198,7 +198,6 @@ int main(void)
 		{"push-pull decodes captured user state", test_push_pull_decodes_captured_user_state},
 		{"push-pull round trips with empty events", test_push_pull_round_trips_with_empty_events},
 		{"meshfed type is outside serf's range", test_meshfed_type_is_outside_serfs_range},
-		{NULL, NULL},
 	};
-	return run_suite("gossip serf conventions", tests);
+	return RUN_SUITE("gossip serf conventions", tests);
 }

@@ -318,19 +318,18 @@ static void test_default_timeout_is_serfs_formula(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-		{"list-keys query decodes and encodes as serf", test_list_keys_query_decodes_and_encodes_as_serf},
-		{"key response decodes and encodes as serf", test_key_response_decodes_and_encodes_as_serf},
-		{"failed key response has nil keys and a message", test_failed_key_response_has_nil_keys_and_a_message},
-		{"filters and ack encode as serf", test_filters_and_ack_encode_as_serf},
-		{"captured filters match as serf decides", test_captured_filters_match_as_serf_decides},
-		{"relay round trips with the inner message", test_relay_round_trips_with_the_inner_message},
-		{"user event round trips", test_user_event_round_trips},
-		{"truncated messages are refused, not read", test_truncated_messages_are_refused_not_read},
-		{"node names with a NUL are refused", test_node_names_with_a_nul_are_refused},
-		{"buffer admits each query once", test_buffer_admits_each_query_once},
-		{"collector takes one answer per node before the deadline", test_collector_takes_one_answer_per_node_before_the_deadline},
-		{"default timeout is serf's formula", test_default_timeout_is_serfs_formula},
-		{NULL, NULL},
+		TEST(test_list_keys_query_decodes_and_encodes_as_serf),
+		TEST(test_key_response_decodes_and_encodes_as_serf),
+		TEST(test_failed_key_response_has_nil_keys_and_a_message),
+		TEST(test_filters_and_ack_encode_as_serf),
+		TEST(test_captured_filters_match_as_serf_decides),
+		TEST(test_relay_round_trips_with_the_inner_message),
+		TEST(test_user_event_round_trips),
+		TEST(test_truncated_messages_are_refused_not_read),
+		TEST(test_node_names_with_a_nul_are_refused),
+		TEST(test_buffer_admits_each_query_once),
+		TEST(test_collector_takes_one_answer_per_node_before_the_deadline),
+		TEST(test_default_timeout_is_serfs_formula),
 	};
-	return run_suite("gossip serf queries", tests);
+	return RUN_SUITE("gossip serf queries", tests);
 }

@@ -506,7 +506,6 @@ int main(void)
 		{"fuzzed plain packets never crash", test_fuzzed_plain_packets_never_crash},
 		{"packet inflates to at most 16 times its size",
 		 test_packet_inflates_to_at_most_16_times_its_size},
-		{NULL, NULL},
 	};
 	int rc = mf_crypto_init();
 
@@ -515,7 +514,7 @@ int main(void)
 		return 1;
 	}
 	mf_wire_scratch_init(&s);
-	rc = run_suite("gossip wire", tests);
+	rc = RUN_SUITE("gossip wire", tests);
 	mf_wire_scratch_destroy(&s);
 	return rc;
 }

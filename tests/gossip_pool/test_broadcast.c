@@ -9,6 +9,7 @@
 
 #include "gossip/broadcast.h"
 #include "gossip/rng.h"
+#include "tests/cunit_main.h"
 
 /* --- reference model: a sorted array, linear scans ------------------------ */
 
@@ -231,15 +232,9 @@ static void test_broadcast_hundred_thousand_with_replacements(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("gossip_pool_broadcast", NULL, NULL);
-	CU_add_test(s, "broadcast_picks_match_sorted_array_model", test_broadcast_picks_match_sorted_array_model);
-	CU_add_test(s, "broadcast_hundred_thousand_with_replacements", test_broadcast_hundred_thousand_with_replacements);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "broadcast_picks_match_sorted_array_model", test_broadcast_picks_match_sorted_array_model },
+		{ "broadcast_hundred_thousand_with_replacements", test_broadcast_hundred_thousand_with_replacements },
+	};
+	return RUN_SUITE("gossip_pool_broadcast", tests);
 }

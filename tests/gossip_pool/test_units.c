@@ -8,6 +8,7 @@
 #include "gossip/pool.h"
 #include "gossip/rng.h"
 #include "gossip/suspicion.h"
+#include "tests/cunit_main.h"
 
 #define MS(x) ((int64_t)(x) * 1000000)
 
@@ -277,30 +278,24 @@ static void test_rng_is_reproducible_per_seed(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("gossip_pool_units", NULL, NULL);
-	CU_add_test(s, "suspicion_min_timeout_matches_memberlist", test_suspicion_min_timeout_matches_memberlist);
-	CU_add_test(s, "suspicion_timeout_shrinks_with_confirmations", test_suspicion_timeout_shrinks_with_confirmations);
-	CU_add_test(s, "suspicion_counts_each_confirmer_once", test_suspicion_counts_each_confirmer_once);
-	CU_add_test(s, "suspicion_without_expected_confirmations_uses_min", test_suspicion_without_expected_confirmations_uses_min);
-	CU_add_test(s, "suspicion_confirmation_past_deadline_fires_now", test_suspicion_confirmation_past_deadline_fires_now);
-	CU_add_test(s, "retransmit_limit_values", test_retransmit_limit_values);
-	CU_add_test(s, "broadcast_named_message_invalidates_older", test_broadcast_named_message_invalidates_older);
-	CU_add_test(s, "broadcast_unnamed_messages_never_invalidate", test_broadcast_unnamed_messages_never_invalidate);
-	CU_add_test(s, "broadcast_fewest_transmits_first_then_larger_then_newer", test_broadcast_fewest_transmits_first_then_larger_then_newer);
-	CU_add_test(s, "broadcast_packs_what_fits_and_skips_larger", test_broadcast_packs_what_fits_and_skips_larger);
-	CU_add_test(s, "broadcast_dropped_after_transmit_limit", test_broadcast_dropped_after_transmit_limit);
-	CU_add_test(s, "health_score_clamps_to_bounds", test_health_score_clamps_to_bounds);
-	CU_add_test(s, "health_scales_timeouts_by_score_plus_one", test_health_scales_timeouts_by_score_plus_one);
-	CU_add_test(s, "profiles_match_memberlist_defaults", test_profiles_match_memberlist_defaults);
-	CU_add_test(s, "member_status_names_round_trip", test_member_status_names_round_trip);
-	CU_add_test(s, "addr_parse_and_format", test_addr_parse_and_format);
-	CU_add_test(s, "rng_is_reproducible_per_seed", test_rng_is_reproducible_per_seed);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "suspicion_min_timeout_matches_memberlist", test_suspicion_min_timeout_matches_memberlist },
+		{ "suspicion_timeout_shrinks_with_confirmations", test_suspicion_timeout_shrinks_with_confirmations },
+		{ "suspicion_counts_each_confirmer_once", test_suspicion_counts_each_confirmer_once },
+		{ "suspicion_without_expected_confirmations_uses_min", test_suspicion_without_expected_confirmations_uses_min },
+		{ "suspicion_confirmation_past_deadline_fires_now", test_suspicion_confirmation_past_deadline_fires_now },
+		{ "retransmit_limit_values", test_retransmit_limit_values },
+		{ "broadcast_named_message_invalidates_older", test_broadcast_named_message_invalidates_older },
+		{ "broadcast_unnamed_messages_never_invalidate", test_broadcast_unnamed_messages_never_invalidate },
+		{ "broadcast_fewest_transmits_first_then_larger_then_newer", test_broadcast_fewest_transmits_first_then_larger_then_newer },
+		{ "broadcast_packs_what_fits_and_skips_larger", test_broadcast_packs_what_fits_and_skips_larger },
+		{ "broadcast_dropped_after_transmit_limit", test_broadcast_dropped_after_transmit_limit },
+		{ "health_score_clamps_to_bounds", test_health_score_clamps_to_bounds },
+		{ "health_scales_timeouts_by_score_plus_one", test_health_scales_timeouts_by_score_plus_one },
+		{ "profiles_match_memberlist_defaults", test_profiles_match_memberlist_defaults },
+		{ "member_status_names_round_trip", test_member_status_names_round_trip },
+		{ "addr_parse_and_format", test_addr_parse_and_format },
+		{ "rng_is_reproducible_per_seed", test_rng_is_reproducible_per_seed },
+	};
+	return RUN_SUITE("gossip_pool_units", tests);
 }

@@ -12,7 +12,7 @@
 #include "cmd/haproxy_plan.h"
 #include "cmd/haproxy_state.h"
 #include "gossip/err.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 
 #define MAP "/etc/haproxy/meshfed-dc.map"
 

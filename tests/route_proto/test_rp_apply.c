@@ -15,7 +15,7 @@
 #include "routing/engine.h"
 #include "routing/route_proto.h"
 #include "routing/table_format.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 #include "tests/route_proto/tables.h"
 #include "tests/routing/sim.h"
 

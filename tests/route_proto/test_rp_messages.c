@@ -13,7 +13,7 @@
 #include "gossip/err.h"
 #include "routing/route_proto.h"
 #include "routing/table_format.h"
-#include "tests/coord/cunit_main.h"
+#include "tests/cunit_main.h"
 #include "tests/route_proto/tables.h"
 
 /* Asserts that an encoder call gave exactly `want`, and frees the line. */

@@ -9,6 +9,7 @@
 
 #include "gossip/err.h"
 #include "routing/route_pub.h"
+#include "tests/cunit_main.h"
 
 #define T0 (1000 * MF_SEC)
 #define EPOCH 4242
@@ -654,36 +655,29 @@ static void test_tables_held_stay_bounded_and_lag_is_reported(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("route_pub", NULL, NULL);
-#define ADD(name) CU_add_test(s, #name, test_##name)
-	ADD(connect_sends_hello_then_snapshot);
-	ADD(first_table_after_connect_is_a_snapshot);
-	ADD(new_table_sends_delta_from_applied_version);
-	ADD(an_old_version_is_not_published);
-	ADD(one_in_flight_changes_merge_on_ack);
-	ADD(subscribers_at_different_versions_get_their_own_deltas);
-	ADD(nack_gets_a_snapshot);
-	ADD(resume_same_epoch_gets_delta);
-	ADD(resume_other_epoch_or_unknown_version_gets_snapshot);
-	ADD(deltas_false_gets_snapshots);
-	ADD(heartbeat_after_5s_of_silence);
-	ADD(unacked_30s_while_update_waits_is_closed);
-	ADD(unacked_with_nothing_waiting_stays);
-	ADD(register_is_answered_and_reported);
-	ADD(register_with_a_bad_field_names_it);
-	ADD(gateway_without_health_for_15s_is_withdrawn);
-	ADD(gateway_not_ok_or_gone_is_withdrawn);
-	ADD(health_without_register_is_an_error);
-	ADD(malformed_lines_get_errors_and_too_many_close);
-	ADD(oversize_line_is_answered_counted_and_closed);
-	ADD(refused_send_closes_only_that_subscriber);
-	ADD(tables_held_stay_bounded_and_lag_is_reported);
-#undef ADD
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "connect_sends_hello_then_snapshot", test_connect_sends_hello_then_snapshot },
+		{ "first_table_after_connect_is_a_snapshot", test_first_table_after_connect_is_a_snapshot },
+		{ "new_table_sends_delta_from_applied_version", test_new_table_sends_delta_from_applied_version },
+		{ "an_old_version_is_not_published", test_an_old_version_is_not_published },
+		{ "one_in_flight_changes_merge_on_ack", test_one_in_flight_changes_merge_on_ack },
+		{ "subscribers_at_different_versions_get_their_own_deltas", test_subscribers_at_different_versions_get_their_own_deltas },
+		{ "nack_gets_a_snapshot", test_nack_gets_a_snapshot },
+		{ "resume_same_epoch_gets_delta", test_resume_same_epoch_gets_delta },
+		{ "resume_other_epoch_or_unknown_version_gets_snapshot", test_resume_other_epoch_or_unknown_version_gets_snapshot },
+		{ "deltas_false_gets_snapshots", test_deltas_false_gets_snapshots },
+		{ "heartbeat_after_5s_of_silence", test_heartbeat_after_5s_of_silence },
+		{ "unacked_30s_while_update_waits_is_closed", test_unacked_30s_while_update_waits_is_closed },
+		{ "unacked_with_nothing_waiting_stays", test_unacked_with_nothing_waiting_stays },
+		{ "register_is_answered_and_reported", test_register_is_answered_and_reported },
+		{ "register_with_a_bad_field_names_it", test_register_with_a_bad_field_names_it },
+		{ "gateway_without_health_for_15s_is_withdrawn", test_gateway_without_health_for_15s_is_withdrawn },
+		{ "gateway_not_ok_or_gone_is_withdrawn", test_gateway_not_ok_or_gone_is_withdrawn },
+		{ "health_without_register_is_an_error", test_health_without_register_is_an_error },
+		{ "malformed_lines_get_errors_and_too_many_close", test_malformed_lines_get_errors_and_too_many_close },
+		{ "oversize_line_is_answered_counted_and_closed", test_oversize_line_is_answered_counted_and_closed },
+		{ "refused_send_closes_only_that_subscriber", test_refused_send_closes_only_that_subscriber },
+		{ "tables_held_stay_bounded_and_lag_is_reported", test_tables_held_stay_bounded_and_lag_is_reported },
+	};
+	return RUN_SUITE("route_pub", tests);
 }

@@ -12,6 +12,7 @@
 #include "routing/advert_asm.h"
 #include "routing/engine.h"
 #include "tests/routing/helpers.h"
+#include "tests/cunit_main.h"
 
 static uint64_t rng = 0x616476657274ull;
 
@@ -472,27 +473,20 @@ static void test_engine_survives_whatever_decodes(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("routing_advert", NULL, NULL);
-	CU_add_test(s, "full_state_round_trips", test_full_state_round_trips);
-	CU_add_test(s, "distance_travels_in_tenths_of_ms", test_distance_travels_in_tenths_of_ms);
-	CU_add_test(s, "500_dcs_fit_in_udp_sized_fragments", test_500_dcs_fit_in_udp_sized_fragments);
-	CU_add_test(s, "fragments_join_in_any_order_ignoring_duplicates",
-		    test_fragments_join_in_any_order_ignoring_duplicates);
-	CU_add_test(s, "newer_seq_drops_partial_state", test_newer_seq_drops_partial_state);
-	CU_add_test(s, "one_oversized_item_is_refused", test_one_oversized_item_is_refused);
-	CU_add_test(s, "decoder_accepts_the_reference_shape", test_decoder_accepts_the_reference_shape);
-	CU_add_test(s, "decoder_rejects_each_broken_field", test_decoder_rejects_each_broken_field);
-	CU_add_test(s, "decoder_refuses_lying_container_sizes", test_decoder_refuses_lying_container_sizes);
-	CU_add_test(s, "decoder_rejects_trailing_bytes_unless_asked",
-		    test_decoder_rejects_trailing_bytes_unless_asked);
-	CU_add_test(s, "decoder_survives_random_bytes", test_decoder_survives_random_bytes);
-	CU_add_test(s, "decoder_survives_mutated_adverts", test_decoder_survives_mutated_adverts);
-	CU_add_test(s, "engine_survives_whatever_decodes", test_engine_survives_whatever_decodes);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "full_state_round_trips", test_full_state_round_trips },
+		{ "distance_travels_in_tenths_of_ms", test_distance_travels_in_tenths_of_ms },
+		{ "500_dcs_fit_in_udp_sized_fragments", test_500_dcs_fit_in_udp_sized_fragments },
+		{ "fragments_join_in_any_order_ignoring_duplicates", test_fragments_join_in_any_order_ignoring_duplicates },
+		{ "newer_seq_drops_partial_state", test_newer_seq_drops_partial_state },
+		{ "one_oversized_item_is_refused", test_one_oversized_item_is_refused },
+		{ "decoder_accepts_the_reference_shape", test_decoder_accepts_the_reference_shape },
+		{ "decoder_rejects_each_broken_field", test_decoder_rejects_each_broken_field },
+		{ "decoder_refuses_lying_container_sizes", test_decoder_refuses_lying_container_sizes },
+		{ "decoder_rejects_trailing_bytes_unless_asked", test_decoder_rejects_trailing_bytes_unless_asked },
+		{ "decoder_survives_random_bytes", test_decoder_survives_random_bytes },
+		{ "decoder_survives_mutated_adverts", test_decoder_survives_mutated_adverts },
+		{ "engine_survives_whatever_decodes", test_engine_survives_whatever_decodes },
+	};
+	return RUN_SUITE("routing_advert", tests);
 }

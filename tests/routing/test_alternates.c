@@ -11,6 +11,7 @@
 #include "gossip/err.h"
 #include "routing/table_format.h"
 #include "tests/routing/helpers.h"
+#include "tests/cunit_main.h"
 
 /* Offers an advertisement of origin (node "<origin>-s1") and recomputes. */
 static void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *spec)
@@ -244,33 +245,19 @@ static void test_table_lists_alternates_with_their_gateways(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-#define T(f) {#f, f}
-		T(test_loop_free_neighbours_are_alternates_best_first),
-		T(test_equal_alternates_sort_by_name),
-		T(test_alternate_that_could_come_back_through_us_is_excluded),
-		T(test_alternate_whose_path_passes_us_is_excluded),
-		T(test_equal_distance_is_not_loop_free),
-		T(test_way_back_is_the_neighbours_advertised_distance_to_us),
-		T(test_target_as_direct_neighbour_is_always_an_alternate),
-		T(test_unusable_or_non_transit_neighbour_is_no_alternate),
-		T(test_local_unreachable_and_single_hop_routes_have_none),
-		T(test_max_alternates_keeps_the_best),
-		T(test_version_grows_when_only_an_alternate_changes),
-		T(test_table_lists_alternates_with_their_gateways),
-#undef T
+	static const struct test_case tests[] = {
+		TEST(test_loop_free_neighbours_are_alternates_best_first),
+		TEST(test_equal_alternates_sort_by_name),
+		TEST(test_alternate_that_could_come_back_through_us_is_excluded),
+		TEST(test_alternate_whose_path_passes_us_is_excluded),
+		TEST(test_equal_distance_is_not_loop_free),
+		TEST(test_way_back_is_the_neighbours_advertised_distance_to_us),
+		TEST(test_target_as_direct_neighbour_is_always_an_alternate),
+		TEST(test_unusable_or_non_transit_neighbour_is_no_alternate),
+		TEST(test_local_unreachable_and_single_hop_routes_have_none),
+		TEST(test_max_alternates_keeps_the_best),
+		TEST(test_version_grows_when_only_an_alternate_changes),
+		TEST(test_table_lists_alternates_with_their_gateways),
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("routing_alternates", NULL, NULL);
-	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("routing_alternates", tests);
 }

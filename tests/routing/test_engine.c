@@ -11,6 +11,7 @@
 #include "gossip/err.h"
 #include "tests/routing/fixture.h"
 #include "tests/routing/helpers.h"
+#include "tests/cunit_main.h"
 
 static char pbuf[512];
 
@@ -840,65 +841,51 @@ static void test_check_refuses_a_looping_path_and_changes_nothing(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-#define T(f) {#f, f}
-		T(test_full_mesh_4_every_route_is_direct),
-		T(test_areas_5_dc1_reaches_dc5_through_dc4_multi_hop),
-		T(test_areas_5_dc1_reaches_dc5_through_dc4_single_hop),
-		T(test_areas_5_no_transit_dc4_cuts_dc1_from_dc5),
-		T(test_line_3_reaches_the_far_end_and_back),
-		T(test_slow_link_multi_hop_goes_through_dc1),
-		T(test_slow_link_single_hop_stays_direct),
-		T(test_down_link_multi_hop_goes_around),
-		T(test_down_link_single_hop_stays_direct_and_down),
-		T(test_dead_dc_is_withdrawn_everywhere),
-		T(test_hysteresis_keeps_route_within_margin),
-		T(test_hysteresis_switches_beyond_margin),
-		T(test_hysteresis_needs_both_percent_and_ms),
-		T(test_server_follows_its_dc_choice_within_the_margin),
-		T(test_server_keeps_its_route_when_the_dc_choice_is_beyond_the_margin),
-		T(test_older_advert_of_our_dc_is_not_its_choice),
-		T(test_withdrawn_route_is_replaced_despite_hysteresis),
-		T(test_zero_margin_always_takes_the_best),
-		T(test_hysteresis_gives_up_a_route_measured_worse),
-		T(test_hysteresis_does_not_settle_on_noise),
-		T(test_hysteresis_without_clock_never_settles),
-		T(test_ties_break_by_next_hop_name),
-		T(test_path_through_self_is_never_chosen),
-		T(test_withdraw_origin_removes_its_routes),
-		T(test_unusable_link_removes_routes_through_it),
-		T(test_version_grows_only_on_change),
-		T(test_advert_seq_ignores_small_distance_noise),
-		T(test_stale_or_equal_advert_is_ignored),
-		T(test_own_dc_advert_raises_next_seq),
-		T(test_inconsistent_advert_is_rejected_whole),
-		T(test_advert_naming_more_than_max_datacenters_is_refused),
-		T(test_engine_holds_at_most_max_datacenters),
-		T(test_seq_cannot_be_pushed_to_the_top_by_one_advert),
-		T(test_check_refuses_a_looping_path_and_changes_nothing),
-		T(test_non_transit_advert_contributes_only_its_origin),
-		T(test_non_transit_dc_advertises_only_itself),
-		T(test_advert_carries_table_routes_and_gateways),
-		T(test_endpoints_use_tagged_address_for_this_dc),
-		T(test_table_is_sorted_by_target),
-		T(test_tombstone_drops_routes_to_that_incarnation),
-		T(test_newer_incarnation_is_reachable_again),
-		T(test_tombstone_about_self_is_refuted),
-		T(test_partitioned_dc_comes_back_after_refuting),
-		T(test_bad_inputs_are_refused),
-#undef T
+	static const struct test_case tests[] = {
+		TEST(test_full_mesh_4_every_route_is_direct),
+		TEST(test_areas_5_dc1_reaches_dc5_through_dc4_multi_hop),
+		TEST(test_areas_5_dc1_reaches_dc5_through_dc4_single_hop),
+		TEST(test_areas_5_no_transit_dc4_cuts_dc1_from_dc5),
+		TEST(test_line_3_reaches_the_far_end_and_back),
+		TEST(test_slow_link_multi_hop_goes_through_dc1),
+		TEST(test_slow_link_single_hop_stays_direct),
+		TEST(test_down_link_multi_hop_goes_around),
+		TEST(test_down_link_single_hop_stays_direct_and_down),
+		TEST(test_dead_dc_is_withdrawn_everywhere),
+		TEST(test_hysteresis_keeps_route_within_margin),
+		TEST(test_hysteresis_switches_beyond_margin),
+		TEST(test_hysteresis_needs_both_percent_and_ms),
+		TEST(test_server_follows_its_dc_choice_within_the_margin),
+		TEST(test_server_keeps_its_route_when_the_dc_choice_is_beyond_the_margin),
+		TEST(test_older_advert_of_our_dc_is_not_its_choice),
+		TEST(test_withdrawn_route_is_replaced_despite_hysteresis),
+		TEST(test_zero_margin_always_takes_the_best),
+		TEST(test_hysteresis_gives_up_a_route_measured_worse),
+		TEST(test_hysteresis_does_not_settle_on_noise),
+		TEST(test_hysteresis_without_clock_never_settles),
+		TEST(test_ties_break_by_next_hop_name),
+		TEST(test_path_through_self_is_never_chosen),
+		TEST(test_withdraw_origin_removes_its_routes),
+		TEST(test_unusable_link_removes_routes_through_it),
+		TEST(test_version_grows_only_on_change),
+		TEST(test_advert_seq_ignores_small_distance_noise),
+		TEST(test_stale_or_equal_advert_is_ignored),
+		TEST(test_own_dc_advert_raises_next_seq),
+		TEST(test_inconsistent_advert_is_rejected_whole),
+		TEST(test_advert_naming_more_than_max_datacenters_is_refused),
+		TEST(test_engine_holds_at_most_max_datacenters),
+		TEST(test_seq_cannot_be_pushed_to_the_top_by_one_advert),
+		TEST(test_check_refuses_a_looping_path_and_changes_nothing),
+		TEST(test_non_transit_advert_contributes_only_its_origin),
+		TEST(test_non_transit_dc_advertises_only_itself),
+		TEST(test_advert_carries_table_routes_and_gateways),
+		TEST(test_endpoints_use_tagged_address_for_this_dc),
+		TEST(test_table_is_sorted_by_target),
+		TEST(test_tombstone_drops_routes_to_that_incarnation),
+		TEST(test_newer_incarnation_is_reachable_again),
+		TEST(test_tombstone_about_self_is_refuted),
+		TEST(test_partitioned_dc_comes_back_after_refuting),
+		TEST(test_bad_inputs_are_refused),
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("routing_engine", NULL, NULL);
-	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("routing_engine", tests);
 }

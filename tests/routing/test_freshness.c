@@ -16,6 +16,7 @@
 #include "gossip/err.h"
 #include "tests/routing/helpers.h"
 #include "tests/routing/sim.h"
+#include "tests/cunit_main.h"
 
 #define BEAT 5
 #define MAX_AGE (3 * BEAT)
@@ -150,15 +151,10 @@ static void test_no_clock_no_ageing(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("routing_freshness", NULL, NULL);
-	CU_add_test(s, "partition_withdrawn_in_bounded_rounds_100", test_partition_withdrawn_in_bounded_rounds_100);
-	CU_add_test(s, "partition_withdrawn_in_bounded_rounds_300", test_partition_withdrawn_in_bounded_rounds_300);
-	CU_add_test(s, "no_clock_no_ageing", test_no_clock_no_ageing);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "partition_withdrawn_in_bounded_rounds_100", test_partition_withdrawn_in_bounded_rounds_100 },
+		{ "partition_withdrawn_in_bounded_rounds_300", test_partition_withdrawn_in_bounded_rounds_300 },
+		{ "no_clock_no_ageing", test_no_clock_no_ageing },
+	};
+	return RUN_SUITE("routing_freshness", tests);
 }

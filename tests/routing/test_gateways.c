@@ -12,6 +12,7 @@
 #include "gossip/err.h"
 #include "tests/routing/helpers.h"
 #include "tests/routing/sim.h"
+#include "tests/cunit_main.h"
 
 /* An advertisement of dc2 by server `node` at seq with gateways named in
  * `names` (space separated; address "<name>.example:443"), routes "dc2 0". */
@@ -342,33 +343,19 @@ static void test_no_gateway_status_has_a_name(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-#define T(f) {#f, f}
-		T(test_dc_gateways_are_the_union_of_its_servers_sorted_by_name),
-		T(test_a_servers_newer_advert_replaces_its_gateways_an_older_one_does_not),
-		T(test_a_gateway_two_servers_advertise_is_listed_once_from_the_newest),
-		T(test_forgotten_server_and_withdrawn_dc_lose_their_gateways),
-		T(test_version_grows_when_a_next_hops_gateways_change),
-		T(test_own_gateway_change_makes_a_new_advert_seq_and_the_same_set_does_not),
-		T(test_invalid_own_gateways_are_refused_and_change_nothing),
-		T(test_required_gateways_keep_traffic_off_a_dc_without_them),
-		T(test_without_require_gateways_a_dc_without_them_routes_as_before),
-		T(test_a_dc_that_gets_a_gateway_carries_traffic_again),
-		T(test_alternates_need_gateways_too),
-		T(test_no_gateway_status_has_a_name),
-#undef T
+	static const struct test_case tests[] = {
+		TEST(test_dc_gateways_are_the_union_of_its_servers_sorted_by_name),
+		TEST(test_a_servers_newer_advert_replaces_its_gateways_an_older_one_does_not),
+		TEST(test_a_gateway_two_servers_advertise_is_listed_once_from_the_newest),
+		TEST(test_forgotten_server_and_withdrawn_dc_lose_their_gateways),
+		TEST(test_version_grows_when_a_next_hops_gateways_change),
+		TEST(test_own_gateway_change_makes_a_new_advert_seq_and_the_same_set_does_not),
+		TEST(test_invalid_own_gateways_are_refused_and_change_nothing),
+		TEST(test_required_gateways_keep_traffic_off_a_dc_without_them),
+		TEST(test_without_require_gateways_a_dc_without_them_routes_as_before),
+		TEST(test_a_dc_that_gets_a_gateway_carries_traffic_again),
+		TEST(test_alternates_need_gateways_too),
+		TEST(test_no_gateway_status_has_a_name),
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("routing_gateways", NULL, NULL);
-	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("routing_gateways", tests);
 }

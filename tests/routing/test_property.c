@@ -26,6 +26,7 @@
 
 #include "gossip/err.h"
 #include "tests/routing/sim.h"
+#include "tests/cunit_main.h"
 
 static uint64_t seed0 = 0x6d65736866656421ull;
 
@@ -409,25 +410,19 @@ static void test_alternates_are_loop_free_on_random_graphs(void)
 
 int main(void)
 {
+	static const struct test_case tests[] = {
+		{ "random_graphs_match_dijkstra_and_reconverge_after_failures",
+		  test_random_graphs_match_dijkstra_and_reconverge_after_failures },
+		{ "real_distances_match_dijkstra", test_real_distances_match_dijkstra },
+		{ "default_hysteresis_converges_loop_free", test_default_hysteresis_converges_loop_free },
+		{ "dead_dc_is_withdrawn_within_a_few_rounds", test_dead_dc_is_withdrawn_within_a_few_rounds },
+		{ "through_the_codec_matches_dijkstra", test_through_the_codec_matches_dijkstra },
+		{ "alternates_are_loop_free_on_random_graphs", test_alternates_are_loop_free_on_random_graphs },
+	};
 	const char *seed = getenv("MF_ROUTING_SEED");
 	if (seed)
 		seed0 = strtoull(seed, NULL, 0);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("routing_property", NULL, NULL);
-	CU_add_test(s, "random_graphs_match_dijkstra_and_reconverge_after_failures",
-		    test_random_graphs_match_dijkstra_and_reconverge_after_failures);
-	if (getenv("MF_ROUTING_ONLY_RANDOM"))
-		goto run;
-	CU_add_test(s, "real_distances_match_dijkstra", test_real_distances_match_dijkstra);
-	CU_add_test(s, "default_hysteresis_converges_loop_free", test_default_hysteresis_converges_loop_free);
-	CU_add_test(s, "dead_dc_is_withdrawn_within_a_few_rounds", test_dead_dc_is_withdrawn_within_a_few_rounds);
-	CU_add_test(s, "through_the_codec_matches_dijkstra", test_through_the_codec_matches_dijkstra);
-	CU_add_test(s, "alternates_are_loop_free_on_random_graphs", test_alternates_are_loop_free_on_random_graphs);
-run:
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	/* MF_ROUTING_ONLY_RANDOM: the random graphs alone (the first case). */
+	return run_suite_with("routing_property", NULL, NULL, tests,
+			      getenv("MF_ROUTING_ONLY_RANDOM") ? 1 : sizeof(tests) / sizeof(tests[0]));
 }

@@ -12,6 +12,7 @@
 #include "routing/table_format.h"
 #include "tests/routing/fixture.h"
 #include "tests/routing/helpers.h"
+#include "tests/cunit_main.h"
 
 /* dc1's table in the converged areas_5 fixture, with gateways on dc4. */
 static int dc1_table(struct mf_table *t, const char *file)
@@ -285,24 +286,17 @@ static void test_format_names_parse(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("routing_table_format", NULL, NULL);
-	CU_add_test(s, "json_has_the_documented_schema", test_json_has_the_documented_schema);
-	CU_add_test(s, "unreachable_distance_is_null_in_json", test_unreachable_distance_is_null_in_json);
-	CU_add_test(s, "json_parses_back_to_the_same_table", test_json_parses_back_to_the_same_table);
-	CU_add_test(s, "json_round_trip_keeps_alternates_and_their_gateways",
-		    test_json_round_trip_keeps_alternates_and_their_gateways);
-	CU_add_test(s, "json_without_alternates_parses_as_none", test_json_without_alternates_parses_as_none);
-	CU_add_test(s, "json_parser_rejects_wrong_types", test_json_parser_rejects_wrong_types);
-	CU_add_test(s, "text_lists_every_target_with_path", test_text_lists_every_target_with_path);
-	CU_add_test(s, "text_without_alternates_has_no_alternates_column",
-		    test_text_without_alternates_has_no_alternates_column);
-	CU_add_test(s, "dot_highlights_next_hops", test_dot_highlights_next_hops);
-	CU_add_test(s, "format_names_parse", test_format_names_parse);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "json_has_the_documented_schema", test_json_has_the_documented_schema },
+		{ "unreachable_distance_is_null_in_json", test_unreachable_distance_is_null_in_json },
+		{ "json_parses_back_to_the_same_table", test_json_parses_back_to_the_same_table },
+		{ "json_round_trip_keeps_alternates_and_their_gateways", test_json_round_trip_keeps_alternates_and_their_gateways },
+		{ "json_without_alternates_parses_as_none", test_json_without_alternates_parses_as_none },
+		{ "json_parser_rejects_wrong_types", test_json_parser_rejects_wrong_types },
+		{ "text_lists_every_target_with_path", test_text_lists_every_target_with_path },
+		{ "text_without_alternates_has_no_alternates_column", test_text_without_alternates_has_no_alternates_column },
+		{ "dot_highlights_next_hops", test_dot_highlights_next_hops },
+		{ "format_names_parse", test_format_names_parse },
+	};
+	return RUN_SUITE("routing_table_format", tests);
 }

@@ -11,6 +11,7 @@
 #include "gossip/codec.h"
 #include "gossip/serf.h"
 #include "routing/dc_index.h"
+#include "tests/cunit_main.h"
 
 static mf_pool_t *pool;
 static struct mf_addr from;
@@ -158,15 +159,9 @@ static void test_dc_index_idle_sync_reads_nothing_and_changes_rebuild(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite_with_setup_and_teardown("dc_index", NULL, NULL, setup, teardown);
-	CU_add_test(s, "dc_index_groups_members_by_dc_tag_in_pool_order", test_dc_index_groups_members_by_dc_tag_in_pool_order);
-	CU_add_test(s, "dc_index_idle_sync_reads_nothing_and_changes_rebuild", test_dc_index_idle_sync_reads_nothing_and_changes_rebuild);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	static const struct test_case tests[] = {
+		{ "dc_index_groups_members_by_dc_tag_in_pool_order", test_dc_index_groups_members_by_dc_tag_in_pool_order },
+		{ "dc_index_idle_sync_reads_nothing_and_changes_rebuild", test_dc_index_idle_sync_reads_nothing_and_changes_rebuild },
+	};
+	return RUN_SUITE_WITH("dc_index", setup, teardown, tests);
 }

@@ -16,6 +16,7 @@
 #include "coord/tracker.h"
 #include "gossip/serf.h"
 #include "routing/node.h"
+#include "tests/cunit_main.h"
 
 /* --- a small world: servers in DCs, pools of servers ------------------------*/
 
@@ -781,10 +782,7 @@ static void test_refused_fragments_are_never_relayed(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct test_case tests[] = {
 		{"two DCs in one pool route directly at the coordinate distance",
 		 test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance},
 		{"line of two areas routes through the middle DC",
@@ -820,14 +818,5 @@ int main(void)
 		{"invalid target fails with a message naming it",
 		 test_invalid_target_fails_with_a_message_naming_it},
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("routing_node", NULL, NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("routing_node", tests);
 }

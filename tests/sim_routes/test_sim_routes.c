@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/cunit_main.h"
 
 #define SEED_FX MF_ROUTING_FIXTURES
 #define OWN_FX MF_SIM_ROUTES_FIXTURES
@@ -360,10 +361,7 @@ static void test_routes_without_a_topology_is_a_usage_error(void)
 
 int main(void)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
+	static const struct test_case tests[] = {
 		{"full mesh routes directly beyond the hysteresis margin",
 		 test_full_mesh_routes_directly_beyond_the_hysteresis_margin},
 		{"output is one table per DC with the documented fields",
@@ -391,14 +389,5 @@ int main(void)
 		{"-routes without a topology is a usage error",
 		 test_routes_without_a_topology_is_a_usage_error},
 	};
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("sim_routes", NULL, NULL);
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return RUN_SUITE("sim_routes", tests);
 }

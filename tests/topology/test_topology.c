@@ -7,6 +7,7 @@
 
 #include "gossip/err.h"
 #include "routing/topology.h"
+#include "tests/cunit_main.h"
 
 static const char *EXAMPLE =
 	"{\"datacenters\": {"
@@ -188,30 +189,25 @@ static void test_missing_file_names_the_path(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("topology", NULL, NULL);
-#define T(f) CU_add_test(s, #f, f)
-	T(test_example_file_parses_with_every_field);
-	T(test_pair_given_one_way_is_symmetric);
-	T(test_areas_cut_links_between_dcs_sharing_none);
-	T(test_absent_pair_has_no_link);
-	T(test_defaults_apply_when_keys_absent);
-	T(test_missing_datacenters_is_rejected);
-	T(test_unknown_dc_in_rtt_is_rejected);
-	T(test_unknown_dc_in_loss_areas_routing_is_rejected);
-	T(test_negative_values_are_rejected);
-	T(test_non_numeric_values_are_rejected);
-	T(test_loss_above_one_is_rejected);
-	T(test_contradicting_directions_are_rejected);
-	T(test_dc_paired_with_itself_is_rejected);
-	T(test_bad_shapes_are_rejected);
-	T(test_invalid_json_is_rejected_with_line);
-	T(test_missing_file_names_the_path);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
+	static const struct test_case tests[] = {
+		TEST(test_example_file_parses_with_every_field),
+		TEST(test_pair_given_one_way_is_symmetric),
+		TEST(test_areas_cut_links_between_dcs_sharing_none),
+		TEST(test_absent_pair_has_no_link),
+		TEST(test_defaults_apply_when_keys_absent),
+		TEST(test_missing_datacenters_is_rejected),
+		TEST(test_unknown_dc_in_rtt_is_rejected),
+		TEST(test_unknown_dc_in_loss_areas_routing_is_rejected),
+		TEST(test_negative_values_are_rejected),
+		TEST(test_non_numeric_values_are_rejected),
+		TEST(test_loss_above_one_is_rejected),
+		TEST(test_contradicting_directions_are_rejected),
+		TEST(test_dc_paired_with_itself_is_rejected),
+		TEST(test_bad_shapes_are_rejected),
+		TEST(test_invalid_json_is_rejected_with_line),
+		TEST(test_missing_file_names_the_path),
+	};
+	int rc = RUN_SUITE("topology", tests);
 	mf_topology_free(&t);
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return rc;
 }

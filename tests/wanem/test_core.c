@@ -11,6 +11,7 @@
 #include "tests/wanem/hosts.h"
 #include "tests/wanem/net.h"
 #include "tests/wanem/queue.h"
+#include "tests/cunit_main.h"
 
 static const char *TOPO =
 	"{\"datacenters\": {\"dc1\": {\"servers\": 2, \"gateways\": 1},"
@@ -225,26 +226,25 @@ static void test_hosts_are_named_and_addressed_per_dc(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
+	static const struct test_case tests[] = {
+		TEST(test_one_way_delay_is_half_the_rtt),
+		TEST(test_absent_pair_drops_as_no_link),
+		TEST(test_loss_drops_below_the_threshold_only),
+		TEST(test_link_down_blocks_both_directions_and_up_restores),
+		TEST(test_link_down_oneway_blocks_one_direction),
+		TEST(test_delay_and_loss_commands_change_both_directions),
+		TEST(test_partition_cuts_between_groups_and_heal_restores),
+		TEST(test_jitter_keeps_the_mean_and_stays_in_bounds),
+		TEST(test_bad_commands_are_refused_with_a_reason),
+		TEST(test_queue_releases_in_time_order_fifo_on_ties),
+		TEST(test_queue_refuses_past_its_limit),
+		TEST(test_hosts_are_named_and_addressed_per_dc),
+	};
+	/* One network for all the tests: built before, freed after. */
+	if (setup() != 0)
 		return 1;
-	CU_pSuite s = CU_add_suite("wanem_core", setup, teardown);
-#define T(f) CU_add_test(s, #f, f)
-	T(test_one_way_delay_is_half_the_rtt);
-	T(test_absent_pair_drops_as_no_link);
-	T(test_loss_drops_below_the_threshold_only);
-	T(test_link_down_blocks_both_directions_and_up_restores);
-	T(test_link_down_oneway_blocks_one_direction);
-	T(test_delay_and_loss_commands_change_both_directions);
-	T(test_partition_cuts_between_groups_and_heal_restores);
-	T(test_jitter_keeps_the_mean_and_stays_in_bounds);
-	T(test_bad_commands_are_refused_with_a_reason);
-	T(test_queue_releases_in_time_order_fifo_on_ties);
-	T(test_queue_refuses_past_its_limit);
-	T(test_hosts_are_named_and_addressed_per_dc);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
+	int rc = RUN_SUITE("wanem_core", tests);
+	(void)teardown();
 	mf_wanem_net_free(&net);
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	return rc;
 }

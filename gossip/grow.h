@@ -1,0 +1,44 @@
+/*
+ * gossip/grow.h — grow-by-doubling for the arrays the cores append to.
+ *
+ * Contract: mf_grow(&arr, &cap, need, first) makes room for `need`
+ * elements: unchanged when cap >= need, else cap doubles (from `first`)
+ * until it is enough. MF_ENOMEM on allocation failure or size overflow,
+ * leaving arr and cap as they were. No other state; frees nothing.
+ */
+#ifndef MF_GOSSIP_GROW_H
+#define MF_GOSSIP_GROW_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+
+static inline int mf_grow_(void *arrp, size_t *cap, size_t need, size_t elem, size_t first)
+{
+	size_t c = *cap > 0 ? *cap : (first > 0 ? first : 1);
+	void *arr, *p;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			return MF_ENOMEM;
+		c *= 2;
+	}
+	if (c > SIZE_MAX / elem)
+		return MF_ENOMEM;
+	memcpy(&arr, arrp, sizeof(arr)); /* arrp points to a T *, any object type */
+	if ((p = realloc(arr, c * elem)) == NULL)
+		return MF_ENOMEM;
+	memcpy(arrp, &p, sizeof(p));
+	*cap = c;
+	return 0;
+}
+
+/* arrp: address of a T * array; capp: address of its size_t capacity. */
+#define mf_grow(arrp, capp, need, first) \
+	mf_grow_((arrp), (capp), (need), sizeof(**(arrp)), (first))
+
+#endif

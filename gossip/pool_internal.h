@@ -1,0 +1,252 @@
+/*
+ * gossip/pool_internal.h — what the files of the pool core share: the pool
+ * value itself, its queued outputs, pending streams, relays and the probe in
+ * progress, and the functions one part calls in another. Not a public
+ * header: only gossip/pool*.c include it (gossip/pool.h is the contract).
+ *
+ * The parts, each a file (all pure: `now` comes in, outputs queue up):
+ *   pool.c          design essay, inbound dispatch, timers, the public API
+ *   pool_out.c      the output queue, sealing, streams we opened
+ *   pool_state.c    state transitions and suspicion (memberlist state.go)
+ *   pool_pushpull.c full-state exchange, join, reconnect
+ *   pool_probe.c    the probe state machine and relayed indirect pings
+ * Internal functions shared between the parts are named mf_pool__<what>
+ * (libuv's uv__ convention); everything else stays static in its file.
+ */
+#ifndef MF_GOSSIP_POOL_INTERNAL_H
+#define MF_GOSSIP_POOL_INTERNAL_H
+
+#include <string.h>
+
+#include "gossip/broadcast.h"
+#include "gossip/codec.h"
+#include "gossip/crypto.h"
+#include "gossip/grow.h"
+#include "gossip/health.h"
+#include "gossip/members.h"
+#include "gossip/suspects.h"
+#include "gossip/pool.h"
+#include "gossip/rng.h"
+#include "gossip/wire.h"
+
+#define COMPOUND_HEADER_OVERHEAD 2 /* memberlist net.go compoundHeaderOverhead */
+#define COMPOUND_OVERHEAD 2        /* per part: its u16 length */
+#define REAP_INTERVAL (15 * MF_SEC) /* serf DefaultConfig ReapInterval */
+#define PUSH_PULL_SCALE_THRESHOLD 32 /* memberlist util.go */
+#define ACK_PAYLOAD_MAX 1024
+#define UDP_MAX 65507
+
+/* One queued output and the bytes it owns. */
+struct out_item {
+	struct mf_pool_out out;
+	void *owned;
+};
+
+/* An indirect ping we relay for someone (memberlist handleIndirectPing). */
+struct relay {
+	uint32_t local_seq;   /* our ping to the target */
+	uint32_t origin_seq;  /* the origin's probe */
+	struct mf_addr origin;
+	bool want_nack;
+	mf_time_t expires;    /* probe_timeout after the request: nack, forget */
+};
+
+enum stream_kind { ST_JOIN, ST_PUSH_PULL, ST_RECONNECT, ST_PING };
+
+/* A stream we opened and await a reply (or failure) for. */
+struct pending_stream {
+	uint64_t id;
+	enum stream_kind kind;
+	uint32_t seq;        /* ST_PING: the probe's seq */
+	mf_time_t expires;   /* dropped at the first tick after (shell forgot) */
+	bool answered;       /* ST_JOIN: done, only its MF_EV_JOIN_DONE is owed
+			      * (the queue was full); retried every tick */
+	bool ok;             /* answered: the outcome to report */
+};
+
+/* The probe in progress (memberlist probeNode as a state machine). */
+struct probe {
+	bool active;
+	char target[MF_NAME_MAX + 1];
+	struct mf_addr target_addr;
+	uint32_t target_inc;  /* incarnation when the probe began */
+	uint32_t seq;
+	mf_time_t sent;
+	mf_time_t timeout_at; /* probe_timeout: go indirect */
+	mf_time_t end_at;     /* health-scaled interval: verdict */
+	bool indirect_sent;
+	bool acked;
+	bool tcp_ok;
+	int expected_nacks, nacks;
+};
+
+struct mf_pool {
+	struct mf_pool_config cfg;
+	struct mf_rng rng;
+	struct mf_health health;
+	struct mf_members members;
+	struct mf_mrec *self;
+	size_t n_known;  /* records memberlist would still hold (not forgotten) */
+	bool left;
+
+	struct mf_bcast_queue member_msgs; /* alive/suspect/dead to piggyback */
+	struct mf_bcast_queue user_msgs;   /* mf_pool_broadcast_user's messages */
+	uint64_t leave_notify_base;
+	bool leave_started;
+
+	uint32_t seq_no;
+	uint64_t stream_seq;
+
+	struct probe probe;
+	size_t probe_index;
+	mf_time_t probe_tick;     /* next probe-interval tick */
+	bool probe_pending;       /* a tick came while a probe ran */
+	mf_time_t probe_ended_at;
+	mf_time_t gossip_tick, push_pull_at, reconnect_at, reap_at;
+
+	struct relay *relays;
+	size_t n_relays, cap_relays;
+	struct pending_stream *streams;
+	size_t n_streams, cap_streams;
+	struct mf_suspects suspects; /* records with a live suspicion timer */
+	uint64_t members_version;    /* moves with every member event (and add) */
+
+	struct out_item *outs;
+	size_t n_outs, out_head, cap_outs;
+
+	struct mf_wire_scratch scratch;
+	msgpack_sbuffer msg_buf;   /* one encoded message */
+	msgpack_sbuffer extra_buf; /* a second one built while msg_buf is in use
+				    * (buddy suspect, relayed ping, push-pull state) */
+	uint8_t *bc_buf;       /* piggybacked broadcasts, udp_buffer_size */
+	struct mf_pool_stats stats;
+};
+
+/* --- small helpers -------------------------------------------------------*/
+
+/* Where an error stops being returned (a timer, a best-effort message):
+ * counted, so nothing is dropped unseen. Returns rc. */
+static inline int count_err(mf_pool_t *p, int rc)
+{
+	if (rc < 0)
+		p->stats.out_errors++;
+	return rc;
+}
+
+static inline int count_bad(mf_pool_t *p, int err)
+{
+	if (err < 0 && -err < MF_ERR_COUNT_) {
+		p->stats.bad_packets++;
+		p->stats.bad_by_cause[-err]++;
+	}
+	return err;
+}
+
+static inline bool bytes_eq(struct mf_bytes b, const char *s, size_t len)
+{
+	return b.len == len && memcmp(b.p, s, len) == 0;
+}
+
+static inline bool is_self_name(const mf_pool_t *p, struct mf_bytes name)
+{
+	return bytes_eq(name, p->self->name, p->self->name_len);
+}
+
+static inline struct mf_bytes str_bytes(const char *s, size_t len)
+{
+	struct mf_bytes b = { (const uint8_t *)s, len };
+	return b;
+}
+
+static inline void addr_from_bytes(struct mf_addr *a, struct mf_bytes ip, uint16_t port)
+{
+	memset(a, 0, sizeof(*a));
+	if (ip.len == 4 || ip.len == 16) {
+		memcpy(a->ip, ip.p, ip.len);
+		a->ip_len = (uint8_t)ip.len;
+	}
+	a->port = port;
+}
+
+static inline bool encryption_on(const mf_pool_t *p)
+{
+	return p->cfg.keyring != NULL && p->cfg.keyring->n > 0;
+}
+
+static inline mf_time_t tmin(mf_time_t a, mf_time_t b)
+{
+	return a < b ? a : b;
+}
+
+static inline bool dead_or_left(const struct mf_mrec *m)
+{
+	return m->state == MF_STATE_DEAD || m->state == MF_STATE_LEFT;
+}
+
+/* memberlist kRandomNodes over the whole table. `skip` filters. */
+typedef bool (*skip_fn)(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t now,
+			const void *arg);
+
+/* pool_out.c: outputs and the streams we opened. */
+void mf_pool__out_reset_if_drained(mf_pool_t *p);
+int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
+			uint64_t join_id, bool ok);
+int mf_pool__send_packet(mf_pool_t *p, const struct mf_addr *to, const struct mf_bytes *msgs,
+			 size_t n, bool crc);
+size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out, size_t max);
+/* memberlist sendMsg: the message encoded in `sb` plus whatever
+ * broadcasts fit, as one datagram. */
+int mf_pool__send_buf(mf_pool_t *p, const struct mf_addr *to, const msgpack_sbuffer *sb);
+int mf_pool__open_stream(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len,
+			 bool expect_reply, mf_time_t timeout, uint64_t *id);
+int mf_pool__reply_stream(mf_pool_t *p, uint64_t stream_id, const uint8_t *msg, size_t len);
+int mf_pool__close_stream(mf_pool_t *p, uint64_t stream_id);
+/* Makes room for one more pending stream, so the next add_pending cannot
+ * fail: reserve before opening, and a stream is never opened untracked. */
+int mf_pool__reserve_pending(mf_pool_t *p);
+int mf_pool__add_pending(mf_pool_t *p, uint64_t id, enum stream_kind kind, uint32_t seq,
+			 mf_time_t expires);
+bool mf_pool__take_pending(mf_pool_t *p, uint64_t id, struct pending_stream *out);
+
+/* pool_state.c: state transitions. */
+int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_mrec *m);
+void mf_pool__clear_suspicion(mf_pool_t *p, struct mf_mrec *m);
+void mf_pool__forget(mf_pool_t *p, struct mf_mrec *m);
+/* The transitions return 0 or the error that kept part of one from
+ * happening (MF_ENOMEM): what did happen leaves the table consistent. */
+int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a,
+			bool bootstrap);
+int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
+			  struct mf_bytes from);
+int mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
+		       struct mf_bytes from);
+int mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp);
+
+/* pool_pushpull.c: full-state exchange. */
+int mf_pool__encode_local_state(mf_pool_t *p, bool join);
+int mf_pool__push_pull_to(mf_pool_t *p, mf_time_t now, const struct mf_addr *to, bool join,
+			  enum stream_kind kind, uint64_t *id);
+int mf_pool__merge_remote(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp);
+mf_time_t mf_pool__push_pull_interval(const mf_pool_t *p);
+void mf_pool__periodic_push_pull(mf_pool_t *p, mf_time_t now);
+void mf_pool__reconnect(mf_pool_t *p, mf_time_t now);
+
+/* pool_probe.c: probing and relays. Timer-driven: what they cannot send is
+ * counted (count_err) and the probe stays consistent. */
+size_t mf_pool__k_random(mf_pool_t *p, size_t k, skip_fn skip, mf_time_t now, const void *arg,
+			 struct mf_mrec **out);
+bool mf_pool__skip_not_alive_peer(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t now,
+				  const void *arg);
+void mf_pool__start_probe(mf_pool_t *p, mf_time_t now);
+void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now);
+void mf_pool__probe_verdict(mf_pool_t *p, mf_time_t now);
+void mf_pool__probe_ack(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
+			const struct mf_msg_ack *ack);
+void mf_pool__reply_addr(const mf_pool_t *p, const struct mf_addr *from, struct mf_bytes ip,
+			 uint16_t port, struct mf_bytes node, struct mf_addr *to);
+int mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
+				  const struct mf_msg_indirect_ping *ind);
+bool mf_pool__relay_ack(mf_pool_t *p, uint32_t seq);
+void mf_pool__relays_expire(mf_pool_t *p, mf_time_t now);
+
+#endif

@@ -1,0 +1,225 @@
+/*
+ * gossip/pool_out.c — the pool's output queue: events for the layer above,
+ * datagrams sealed with whatever broadcasts fit (memberlist sendMsg), and
+ * the streams we open, answer or close, with the table of streams we await
+ * a reply on.
+ *
+ * Contract: owns p->outs and p->streams. Seals through gossip/wire.c; never
+ * decides what to send (the callers do) and never touches a socket: the
+ * shell drains the queue with mf_pool_next_output().
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/pool_internal.h"
+
+/* --- outputs -------------------------------------------------------------*/
+
+static struct out_item *out_push(mf_pool_t *p, enum mf_out_kind kind)
+{
+	if (mf_grow(&p->outs, &p->cap_outs, p->n_outs + 1, 32) != 0)
+		return NULL;
+	struct out_item *it = &p->outs[p->n_outs++];
+	memset(it, 0, sizeof(*it));
+	it->out.kind = kind;
+	return it;
+}
+
+/* Frees the outputs once the shell has drained them all. */
+void mf_pool__out_reset_if_drained(mf_pool_t *p)
+{
+	if (p->out_head < p->n_outs)
+		return;
+	for (size_t i = 0; i < p->n_outs; i++)
+		free(p->outs[i].owned);
+	p->n_outs = 0;
+	p->out_head = 0;
+}
+
+/* Hands the sealed bytes in `sb` to a new output. */
+static int out_take(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *to,
+		    msgpack_sbuffer *sb, struct out_item **res)
+{
+	struct out_item *it = out_push(p, kind);
+	if (it == NULL)
+		return MF_ENOMEM;
+	it->out.len = sb->size;
+	it->owned = msgpack_sbuffer_release(sb);
+	it->out.data = it->owned;
+	if (to != NULL)
+		it->out.to = *to;
+	if (res != NULL)
+		*res = it;
+	return 0;
+}
+
+int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
+			uint64_t join_id, bool ok)
+{
+	if (name != NULL)
+		p->members_version++; /* even if the event itself is lost */
+	struct out_item *it = out_push(p, MF_OUT_EVENT);
+	if (it == NULL)
+		return MF_ENOMEM;
+	it->out.event.kind = kind;
+	it->out.event.join_id = join_id;
+	it->out.event.ok = ok;
+	if (name != NULL) {
+		if ((it->owned = strdup(name)) == NULL) {
+			p->n_outs--; /* no event without its name */
+			return MF_ENOMEM;
+		}
+		it->out.event.name = it->owned;
+	}
+	return 0;
+}
+
+/* Seals messages into one datagram for `to`. */
+int mf_pool__send_packet(mf_pool_t *p, const struct mf_addr *to, const struct mf_bytes *msgs,
+			 size_t n, bool crc)
+{
+	struct mf_wire_send_opts o = { .crc = crc, .compress = false };
+	msgpack_sbuffer sb;
+	struct out_item *it;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	rc = mf_wire_seal_packet(p->cfg.keyring, msgs, n, &o, &sb);
+	if (rc == 0)
+		rc = out_take(p, MF_OUT_UDP, to, &sb, &it);
+	msgpack_sbuffer_destroy(&sb);
+	if (rc == 0) {
+		p->stats.udp_out++;
+		p->stats.msgs_out += n;
+		p->stats.bytes_out += it->out.len;
+	}
+	return rc;
+}
+
+/* memberlist getBroadcasts: membership first, then user messages. */
+size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out, size_t max)
+{
+	size_t n = 0, n2 = 0, used = 0;
+	size_t cap = (size_t)p->cfg.timing.udp_buffer_size;
+
+	if (limit > cap)
+		limit = cap;
+	mf_bcast_get(&p->member_msgs, COMPOUND_OVERHEAD, limit, p->n_known, p->bc_buf, cap, out,
+		     max, &n);
+	for (size_t i = 0; i < n; i++)
+		used += out[i].len + COMPOUND_OVERHEAD;
+	if (used < limit && limit - used > COMPOUND_OVERHEAD + 1 && n < max)
+		mf_bcast_get(&p->user_msgs, COMPOUND_OVERHEAD, limit - used, p->n_known,
+			     p->bc_buf + used, cap - used, out + n, max - n, &n2);
+	return n + n2;
+}
+
+/* memberlist sendMsg: one message plus whatever broadcasts fit. */
+static int send_msg(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len)
+{
+	struct mf_bytes msgs[MF_WIRE_MAX_MSGS];
+	long avail = (long)p->cfg.timing.udp_buffer_size - (long)len - COMPOUND_HEADER_OVERHEAD;
+	size_t n = 0;
+
+	if (encryption_on(p))
+		avail -= MF_CRYPTO_OVERHEAD;
+	msgs[0].p = msg;
+	msgs[0].len = len;
+	if (avail > 0)
+		n = mf_pool__get_broadcasts(p, (size_t)avail, msgs + 1, MF_WIRE_MAX_MSGS - 2);
+	/* No CRC: memberlist only knows the peer's version (and so only adds
+	 * it) on gossip and buddy-system packets. */
+	return mf_pool__send_packet(p, to, msgs, 1 + n, false);
+}
+
+int mf_pool__send_buf(mf_pool_t *p, const struct mf_addr *to, const msgpack_sbuffer *sb)
+{
+	return send_msg(p, to, (const uint8_t *)sb->data, sb->size);
+}
+
+/* Seals one stream message into a new output of `kind`. */
+static int stream_out(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *to,
+		      const uint8_t *msg, size_t len, struct out_item **it)
+{
+	struct mf_wire_send_opts o = { .crc = false, .compress = false };
+	msgpack_sbuffer sb;
+	int rc;
+
+	msgpack_sbuffer_init(&sb);
+	rc = mf_wire_seal_stream(p->cfg.keyring, msg, len, &o, &sb);
+	if (rc == 0)
+		rc = out_take(p, kind, to, &sb, it);
+	msgpack_sbuffer_destroy(&sb);
+	if (rc == 0)
+		p->stats.bytes_out += (*it)->out.len;
+	return rc;
+}
+
+int mf_pool__open_stream(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len,
+			 bool expect_reply, mf_time_t timeout, uint64_t *id)
+{
+	struct out_item *it;
+	int rc = stream_out(p, MF_OUT_STREAM_OPEN, to, msg, len, &it);
+
+	if (rc != 0)
+		return rc;
+	it->out.stream_id = ++p->stream_seq;
+	it->out.expect_reply = expect_reply;
+	it->out.timeout = timeout;
+	p->stats.stream_out++;
+	if (id != NULL)
+		*id = it->out.stream_id;
+	return 0;
+}
+
+int mf_pool__reply_stream(mf_pool_t *p, uint64_t stream_id, const uint8_t *msg, size_t len)
+{
+	struct out_item *it;
+	int rc = stream_out(p, MF_OUT_STREAM_REPLY, NULL, msg, len, &it);
+
+	if (rc == 0)
+		it->out.stream_id = stream_id;
+	return rc;
+}
+
+int mf_pool__close_stream(mf_pool_t *p, uint64_t stream_id)
+{
+	struct out_item *it = out_push(p, MF_OUT_STREAM_CLOSE);
+	if (it == NULL)
+		return MF_ENOMEM; /* the shell's stream deadline closes it */
+	it->out.stream_id = stream_id;
+	return 0;
+}
+
+int mf_pool__reserve_pending(mf_pool_t *p)
+{
+	return mf_grow(&p->streams, &p->cap_streams, p->n_streams + 1, 8);
+}
+
+int mf_pool__add_pending(mf_pool_t *p, uint64_t id, enum stream_kind kind, uint32_t seq,
+			 mf_time_t expires)
+{
+	int rc = mf_pool__reserve_pending(p);
+	if (rc != 0)
+		return rc;
+	struct pending_stream *s = &p->streams[p->n_streams++];
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	s->kind = kind;
+	s->seq = seq;
+	s->expires = expires;
+	return 0;
+}
+
+/* Removes pending stream `id` into *out; false when unknown. */
+bool mf_pool__take_pending(mf_pool_t *p, uint64_t id, struct pending_stream *out)
+{
+	for (size_t i = 0; i < p->n_streams; i++) {
+		if (p->streams[i].id == id) {
+			*out = p->streams[i];
+			p->streams[i] = p->streams[--p->n_streams];
+			return true;
+		}
+	}
+	return false;
+}
