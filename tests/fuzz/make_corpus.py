@@ -243,6 +243,13 @@ def main():
             put("proxy_v2", b)
         else:
             put("clienthello", b"\x07" + b)
+    # /metrics request heads: a read-size byte (fuzz_metrics_http.c), the head.
+    for h in [b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9100\r\nAccept: */*\r\n\r\n",
+              b"HEAD /metrics?x=1 HTTP/1.0\n\n", b"POST /metrics HTTP/1.1\r\n\r\n",
+              b"GET / HTTP/1.1\r\n\r\n", b"GET /metrics\r\n\r\n",
+              b"GET /metrics HTTP/1.1\r\n" + b"X-A: b\r\n" * 1000]:
+        put("metrics_http", b"\xff" + h)
+        put("metrics_http", b"\x00" + h)
     # SNI names: the forms gateway/sni.h takes, and near misses.
     for n in ["web.default.dc3.internal.example.test", "v2.web.default.dc3.internal.example.test",
               "WEB.Default.DC3.Internal.Example.TEST.", "a-b.x-1.9.internal.example.test",
