@@ -33,7 +33,7 @@ static int slot(const struct shell *s, uint64_t id)
 static int on_send(void *ctx, uint64_t sub, const char *line, size_t len)
 {
 	MF_FUZZ_CHECK(slot(ctx, sub) >= 0);
-	MF_FUZZ_CHECK(len >= 1 && line[len - 1] == '\n' && memchr(line, '\n', len - 1) == NULL);
+	mf_fuzz_check_line(line, len);
 	json_t *o = json_loadb(line, len, 0, NULL);
 	MF_FUZZ_CHECK(json_is_object(o));
 	json_decref(o);
