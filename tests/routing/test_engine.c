@@ -760,6 +760,22 @@ static void test_check_refuses_a_looping_path_and_changes_nothing(void)
 	mf_routing_free(r);
 }
 
+/* fuzz_routing_node's finding (corpus/routing_node/ubsan-null-hops-engine-784):
+ * an advert whose routes have no hops has hops == NULL, and the check must
+ * take no offset from it (UBSan in the fuzz and sanitizer builds). */
+static void test_check_accepts_an_advert_without_hops(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	struct mf_advert a;
+	mf_routing_set_link(r, "dc2", true, true, 1);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc3 1;dc4 2");
+	CU_ASSERT_PTR_NULL(a.hops);
+	CU_ASSERT_EQUAL(mf_routing_check_advert(r, &a), 0);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
 int main(void)
 {
 	static const struct {
@@ -798,6 +814,7 @@ int main(void)
 		T(test_engine_holds_at_most_max_datacenters),
 		T(test_seq_cannot_be_pushed_to_the_top_by_one_advert),
 		T(test_check_refuses_a_looping_path_and_changes_nothing),
+		T(test_check_accepts_an_advert_without_hops),
 		T(test_non_transit_advert_contributes_only_its_origin),
 		T(test_non_transit_dc_advertises_only_itself),
 		T(test_advert_carries_table_routes_and_gateways),
