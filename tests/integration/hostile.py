@@ -199,33 +199,41 @@ def views(agents):
     return "; ".join(out)
 
 
-def assert_healthy(agents, what, rss_limit_mb, latency_s=2.0):
-    """Every agent up, answering within latency_s, under rss_limit_mb, and
-    seeing every other one alive (within a few seconds: the attack may
-    have just ended)."""
+def assert_healthy(agents, what, rss_limit_mb, latency_s=2.0, views_asserted=True):
+    """Every agent up, answering within latency_s (its own time:
+    own_info_latency), under rss_limit_mb, and seeing every other one alive
+    (within a few seconds: the attack may have just ended). With
+    views_asserted False the views are only reported."""
     for x in agents:
         check(x.alive(), "%s: %s died: %s" % (what, x.name, x.tail()))
     for x in agents:
-        dt = info_latency(x)
-        check(dt < latency_s, "%s: %s answered info in %.2fs (limit %.2fs)" % (what, x.name, dt,
-                                                                              latency_s))
+        wall, dt = own_info_latency(x, x.proc.pid)
+        check(dt < latency_s, "%s: %s answered info in %.2fs (%.2fs as measured; limit "
+              "%.2fs)" % (what, x.name, dt, wall, latency_s))
         rss = rss_mb(x)
         check(rss < rss_limit_mb, "%s: %s VmRSS %.1f MB (limit %.0f MB)" % (what, x.name, rss,
                                                                            rss_limit_mb))
     try:
         wait_for(lambda: all_alive(agents), 10, "%s: all members alive in every view" % what)
     except Failure as e:
-        raise Failure("%s (%s)" % (e, views(agents)))
-    log("ok: %s: agents up, answering, under %.0f MB, all alive" % (what, rss_limit_mb))
+        if views_asserted:
+            raise Failure("%s (%s)" % (e, views(agents)))
+        log("%s: views not asserted in this build: %s" % (what, views(agents)))
+    log("ok: %s: agents up, answering, under %.0f MB%s" % (
+        what, rss_limit_mb, ", all alive" if views_asserted else ""))
 
 
 def run_rows(agents, label, rows, rss_limit_mb, slack, call):
-    """Runs each (name, fn, args) row through call(fn, args), then checks
-    the agents' health (restarting any that died, so later rows still
-    mean something). Returns the failures, one line each: every row is
-    run and reported even when an earlier one fails."""
+    """Runs each (name, fn, args[, timing]) row through call(fn, args),
+    then checks the agents' health (restarting any that died, so later rows
+    still mean something). A `timing` row's peer views depend on the agent
+    keeping up with the attack in real time: they are asserted in the
+    release build (slack 1) and only reported in the sanitizer build, which
+    runs several times slower on a shared machine. Returns the failures,
+    one line each: every row is run and reported even when an earlier one
+    fails."""
     failures = []
-    for name, fn, args in rows:
+    for name, fn, args, *timing in rows:
         try:
             call(fn, args)
         except Exception as e:  # noqa: BLE001 (every row is reported)
@@ -235,7 +243,8 @@ def run_rows(agents, label, rows, rss_limit_mb, slack, call):
             if not x.alive():
                 x.start()
         try:
-            assert_healthy(agents, "%s: after %s" % (label, name), rss_limit_mb, 2.0 * slack)
+            assert_healthy(agents, "%s: after %s" % (label, name), rss_limit_mb, 2.0 * slack,
+                           views_asserted=slack == 1 or not timing or not timing[0])
         except Exception as e:  # noqa: BLE001
             failures.append("%s: %s (health): %s" % (label, name, e))
             log("FAILED: %s: %s (health): %s" % (label, name, e))
