@@ -12,7 +12,8 @@ bound, stays under its memory limit and sees every other one alive.
     for a CPU on a shared machine not counted), its peers see it alive
     throughout (timing bounds asserted on the release build, reported under
     ASan);
-  - 3,000 LZW messages of 1.9 KB expanding to 1 MB: no flapping, bounded CPU;
+  - 3,000 LZW messages of 1.9 KB expanding to 1 MB: bounded CPU, no
+    flapping (asserted on the release build, reported under ASan);
   - a coordinate announced under another member's name: `rtt` between two
     real nodes stays a loopback figure;
   - 255 pings with SourceAddr/SourcePort in one packet: no ack reaches the
@@ -127,8 +128,14 @@ def lzw_burst(s, key, agents, c, label, slack):
     used = cpu_s(a) - cpu0
     log("%s: 3,000 LZW bombs (%d B -> 1 MB): %.2f s CPU in %.1f s" % (
         label, len(bomb), used, time.monotonic() - t0))
-    check(not flaps, "%s: a member was not alive in some view during the burst (after %r)" % (
-        label, flaps))
+    # Flapping is a timing property: asserted on the release build, reported
+    # under ASan (several times slower; on a loaded machine its probes miss
+    # their timeouts whatever the attack).
+    if flaps:
+        log("%s: a member was not alive in some view during the burst (after %r)" % (
+            label, flaps))
+    check(slack > 1 or not flaps, "%s: a member was not alive in some view during the burst "
+          "(after %r)" % (label, flaps))
     check(used < 2.0 * slack, "%s: decompression took %.2f s CPU for 3,000 packets" % (label, used))
 
 
@@ -191,7 +198,7 @@ def main(cluster_factory):
     rows = [("huge announcement arrays", huge_announcements, ()),
             ("coordinate spoofing", coordinate_spoof, ()),
             ("ack reflection", ack_reflection, ()),
-            ("LZW bombs", lzw_burst, (slack,))]
+            ("LZW bombs", lzw_burst, (slack,), True)]
     failures = []
     for key, label, nets in [(None, "plain", (41, 46, 47)), (KEY, "keyed", (42, 48, 49))]:
         failures += scenario(cluster_factory(nets[0]), key, label, slack, rows)
