@@ -59,6 +59,24 @@ static void test_suspicion_counts_each_confirmer_once(void)
 	mf_suspicion_free(&s);
 }
 
+/* fuzz_pool's finding (corpus/pool/ubsan-empty-from-suspicion-60): a
+ * suspect whose From is "" decodes to (NULL, 0); comparing it must not pass
+ * NULL to memcmp (UBSan), and it is one confirmer like any other name. */
+static void test_suspicion_empty_confirmer_name_is_a_name(void)
+{
+	struct mf_suspicion s;
+	CU_ASSERT_EQUAL(mf_suspicion_start(&s, NULL, 0, 3, 2 * MF_SEC, 30 * MF_SEC, 0), 0);
+	CU_ASSERT_FALSE(mf_suspicion_confirm(&s, NULL, 0, MF_SEC)); /* the originator */
+	CU_ASSERT_TRUE(mf_suspicion_confirm(&s, "b", 1, MF_SEC));
+	CU_ASSERT_FALSE(mf_suspicion_confirm(&s, NULL, 0, MF_SEC));
+	CU_ASSERT_EQUAL(s.n, 1);
+	mf_suspicion_free(&s);
+	CU_ASSERT_EQUAL(mf_suspicion_start(&s, "a", 1, 3, 2 * MF_SEC, 30 * MF_SEC, 0), 0);
+	CU_ASSERT_TRUE(mf_suspicion_confirm(&s, NULL, 0, MF_SEC));
+	CU_ASSERT_FALSE(mf_suspicion_confirm(&s, "", 0, MF_SEC));
+	mf_suspicion_free(&s);
+}
+
 static void test_suspicion_without_expected_confirmations_uses_min(void)
 {
 	struct mf_suspicion s;
@@ -284,6 +302,7 @@ int main(void)
 	CU_add_test(s, "suspicion_min_timeout_matches_memberlist", test_suspicion_min_timeout_matches_memberlist);
 	CU_add_test(s, "suspicion_timeout_shrinks_with_confirmations", test_suspicion_timeout_shrinks_with_confirmations);
 	CU_add_test(s, "suspicion_counts_each_confirmer_once", test_suspicion_counts_each_confirmer_once);
+	CU_add_test(s, "suspicion_empty_confirmer_name_is_a_name", test_suspicion_empty_confirmer_name_is_a_name);
 	CU_add_test(s, "suspicion_without_expected_confirmations_uses_min", test_suspicion_without_expected_confirmations_uses_min);
 	CU_add_test(s, "suspicion_confirmation_past_deadline_fires_now", test_suspicion_confirmation_past_deadline_fires_now);
 	CU_add_test(s, "retransmit_limit_values", test_retransmit_limit_values);
