@@ -7,6 +7,7 @@
 #include "gossip/health.h"
 #include "gossip/pool.h"
 #include "gossip/rng.h"
+#include "gossip/members.h"
 #include "gossip/suspicion.h"
 
 #define MS(x) ((int64_t)(x) * 1000000)
@@ -75,6 +76,17 @@ static void test_suspicion_empty_confirmer_name_is_a_name(void)
 	CU_ASSERT_TRUE(mf_suspicion_confirm(&s, NULL, 0, MF_SEC));
 	CU_ASSERT_FALSE(mf_suspicion_confirm(&s, "", 0, MF_SEC));
 	mf_suspicion_free(&s);
+}
+
+/* fuzz_pool's finding (corpus/pool/ubsan-empty-name-members-48): a
+ * member name that is empty may be (NULL, 0); it orders before every other
+ * name without memcmp on NULL (UBSan). */
+static void test_members_empty_name_orders_first(void)
+{
+	CU_ASSERT(mf_members_cmp_name(NULL, 0, "a", 1) < 0);
+	CU_ASSERT(mf_members_cmp_name("a", 1, NULL, 0) > 0);
+	CU_ASSERT_EQUAL(mf_members_cmp_name(NULL, 0, "", 0), 0);
+	CU_ASSERT(mf_members_cmp_name("a", 1, "ab", 2) < 0);
 }
 
 static void test_suspicion_without_expected_confirmations_uses_min(void)
@@ -303,6 +315,7 @@ int main(void)
 	CU_add_test(s, "suspicion_timeout_shrinks_with_confirmations", test_suspicion_timeout_shrinks_with_confirmations);
 	CU_add_test(s, "suspicion_counts_each_confirmer_once", test_suspicion_counts_each_confirmer_once);
 	CU_add_test(s, "suspicion_empty_confirmer_name_is_a_name", test_suspicion_empty_confirmer_name_is_a_name);
+	CU_add_test(s, "members_empty_name_orders_first", test_members_empty_name_orders_first);
 	CU_add_test(s, "suspicion_without_expected_confirmations_uses_min", test_suspicion_without_expected_confirmations_uses_min);
 	CU_add_test(s, "suspicion_confirmation_past_deadline_fires_now", test_suspicion_confirmation_past_deadline_fires_now);
 	CU_add_test(s, "retransmit_limit_values", test_retransmit_limit_values);
