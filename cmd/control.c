@@ -1,5 +1,4 @@
 /* cmd/control.c — see cmd/control.h. */
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,16 +51,6 @@ struct write_req {
 	size_t len;
 	char data[];
 };
-
-json_t *mf_control_error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
-}
 
 static void maybe_done(struct mf_control *s)
 {
@@ -211,22 +200,15 @@ static void process_lines(struct client *c)
 			uv_read_stop((uv_stream_t *)&c->pipe);
 			break;
 		}
-		char *nl = memchr(c->line, '\n', c->len);
-		if (!nl)
+		json_t *req, *resp;
+		if (mf_control_line_take(c->line, &c->len, &req, &resp) == 0)
 			break;
-		*nl = '\0';
-		size_t used = (size_t)(nl - c->line) + 1;
-		json_error_t je;
-		json_t *req = json_loads(c->line, 0, &je);
-		memmove(c->line, nl + 1, c->len - used);
-		c->len -= used;
-		json_t *resp;
-		if (!req || !json_is_object(req)) {
-			resp = mf_control_error("request is not a JSON object: %s",
-						req ? "wrong type" : je.text);
-		} else {
-			resp = c->srv->h.on_request(c->srv->h.ctx, c->id, req);
+		if (!req && !resp) {
+			client_close(c); /* out of memory for the error answer */
+			break;
 		}
+		if (req)
+			resp = c->srv->h.on_request(c->srv->h.ctx, c->id, req);
 		json_decref(req);
 		done++;
 		if (resp) {

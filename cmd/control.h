@@ -26,8 +26,8 @@
 #include <uv.h>
 
 #include "gossip/err.h"
+#include "cmd/control_line.h" /* MF_CONTROL_MAX_LINE, mf_control_error */
 
-#define MF_CONTROL_MAX_LINE (64 * 1024)
 #define MF_CONTROL_MAX_PENDING ((size_t)64 * 1024 * 1024)
 #define MF_CONTROL_PAUSE_PENDING ((size_t)256 * 1024)
 #define MF_CONTROL_MAX_CLIENTS 64
@@ -71,9 +71,6 @@ int mf_control_stream(struct mf_control *c, uint64_t client_id, const char *line
 /* Closes the listener and every client, unlinks the socket file; `done`
  * runs when all handles are closed and the server is freed. */
 void mf_control_close(struct mf_control *c, void (*done)(void *ctx), void *ctx);
-
-/* {"ok":false,"error":msg} */
-json_t *mf_control_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 void mf_control_get_stats(const struct mf_control *s, struct mf_control_stats *st);
 

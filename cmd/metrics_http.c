@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "cmd/metrics_http.h"
+#include "cmd/metrics_http_head.h"
 #include "gossip/err.h"
 
 struct client {
@@ -102,26 +103,16 @@ static void error_reply(struct client *c, int code, const char *reason)
 	reply(c, code, reason, body, (size_t)n, true);
 }
 
-/* The request line of a complete head: method SP target SP HTTP/1.x. */
+/* A complete head: its request line decides (cmd/metrics_http_head.h). */
 static void answer(struct client *c)
 {
-	c->head[strcspn(c->head, "\r\n")] = '\0'; /* the request line */
-	char *sp1 = strchr(c->head, ' ');
-	char *sp2 = sp1 ? strchr(sp1 + 1, ' ') : NULL;
-	if (!sp1 || !sp2 || strncmp(sp2 + 1, "HTTP/1.", 7) != 0) {
-		error_reply(c, 400, "Bad Request");
-		return;
-	}
-	*sp1 = *sp2 = '\0';
-	const char *method = c->head, *target = sp1 + 1;
-	bool head_only = strcmp(method, "HEAD") == 0;
-	if (strcmp(method, "GET") != 0 && !head_only) {
-		error_reply(c, 405, "Method Not Allowed");
-		return;
-	}
-	size_t plen = strcspn(target, "?");
-	if (plen != 8 || strncmp(target, "/metrics", 8) != 0) {
-		error_reply(c, 404, "Not Found");
+	bool head_only;
+	int code = mf_metrics_http_route(c->head, &head_only);
+	if (code != 200) {
+		error_reply(c, code,
+			    code == 400   ? "Bad Request"
+			    : code == 405 ? "Method Not Allowed"
+					  : "Not Found");
 		return;
 	}
 	char *body = NULL;
@@ -154,7 +145,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	c->head_len += (size_t)n;
 	c->head[c->head_len] = '\0';
-	if (strstr(c->head, "\r\n\r\n") || strstr(c->head, "\n\n"))
+	if (mf_metrics_http_head_complete(c->head))
 		answer(c);
 	else if (c->head_len >= sizeof(c->head) - 1)
 		error_reply(c, 431, "Request Header Fields Too Large");

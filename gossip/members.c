@@ -45,7 +45,9 @@ void mf_members_free(struct mf_members *t)
 
 int mf_members_cmp_name(const char *a, size_t alen, const char *b, size_t blen)
 {
-	int c = memcmp(a, b, alen < blen ? alen : blen);
+	/* A peer's empty name may be (NULL, 0): no memcmp on it (UBSan). */
+	size_t n = alen < blen ? alen : blen;
+	int c = n ? memcmp(a, b, n) : 0;
 	if (c != 0)
 		return c;
 	return alen < blen ? -1 : alen > blen;

@@ -56,8 +56,11 @@ bool mf_suspicion_confirm(struct mf_suspicion *s, const char *from, size_t from_
 {
 	if (s->n >= s->k)
 		return false;
+	/* An empty name (a message whose From is "") may come as NULL: no
+	 * memcmp on it, even of 0 bytes. */
 	for (size_t i = 0; i < s->n_from; i++)
-		if (strlen(s->from[i]) == from_len && memcmp(s->from[i], from, from_len) == 0)
+		if (strlen(s->from[i]) == from_len &&
+		    (from_len == 0 || memcmp(s->from[i], from, from_len) == 0))
 			return false;
 	if (remember(s, from, from_len) != 0)
 		return false;

@@ -137,6 +137,36 @@ static void test_serf_glue_merges_hundred_thousand_statuses_in_linear_time(void)
 	free(names);
 }
 
+/* fuzz_serf's finding (corpus/serf/ubsan-nil-left-member-350): a state
+ * naming a node nil or "" (decoded as (NULL, 0)) merges without memcmp on
+ * NULL (UBSan), and the other names are taken as usual. */
+static void test_serf_glue_merges_state_naming_an_empty_node(void)
+{
+	struct mf_serf_glue g;
+	struct mf_pool_delegate d = {0};
+	msgpack_sbuffer sb;
+	struct mf_serf_status_ltime st[2] = {{{NULL, 0}, 7}, {{(const uint8_t *)"n1", 2}, 8}};
+	struct mf_bytes left[2] = {{NULL, 0}, {(const uint8_t *)"n1", 2}};
+	struct mf_serf_push_pull pp = {.ltime = 9, .event_ltime = 1, .query_ltime = 1,
+				       .status = st, .n_status = 2, .left = left, .n_left = 2};
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_serf_encode_push_pull(&sb, &pp), 0);
+	mf_serf_glue_init(&g, "self");
+	mf_serf_glue_delegate(&g, &d);
+	d.merge_remote_state(d.ctx, (const uint8_t *)sb.data, sb.size, false);
+	CU_ASSERT_EQUAL(g.stats.push_pulls_merged, 1);
+	size_t n1 = 0;
+	for (size_t e = 0; e < g.n_entries; e++)
+		if (strcmp(g.entries[e].name, "n1") == 0) {
+			n1++;
+			CU_ASSERT_TRUE(g.entries[e].leave_intent);
+			CU_ASSERT_EQUAL(g.entries[e].ltime, 9);
+		}
+	CU_ASSERT_EQUAL(n1, 1);
+	mf_serf_glue_free(&g);
+	msgpack_sbuffer_destroy(&sb);
+}
+
 /* A pool of 10,000: its serf state (some 200 KB) is over the first 64 KB
  * the pool offers, so the glue asks for more instead of sending nothing,
  * and a peer merging it learns every intent. */
@@ -222,6 +252,7 @@ int main(void)
 		{ "serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole", test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole },
 		{ "serf_glue_state_over_the_most_is_counted", test_serf_glue_state_over_the_most_is_counted },
 		{ "serf_glue_merges_hundred_thousand_statuses_in_linear_time", test_serf_glue_merges_hundred_thousand_statuses_in_linear_time },
+		{ "serf_glue_merges_state_naming_an_empty_node", test_serf_glue_merges_state_naming_an_empty_node },
 	};
 	return RUN_SUITE("serf_glue", tests);
 }

@@ -94,6 +94,13 @@ static inline char *mf_fuzz_dup(const uint8_t *p, size_t n)
 	return s;
 }
 
+/* A line as the line protocols send it: ends in '\n', holds no other. */
+static inline void mf_fuzz_check_line(const char *s, size_t len)
+{
+	MF_FUZZ_CHECK(s != NULL && len >= 1 && s[len - 1] == '\n');
+	MF_FUZZ_CHECK(memchr(s, '\n', len - 1) == NULL);
+}
+
 /* The key of the encrypted targets: the test key the captured encrypted
  * packets used (tests/gossip_codec/fixtures/key.b64), so they open. */
 #define MF_FUZZ_KEY_B64 "DqDkO4b6d4vS6v2nibkrj7r2pyhrKiEOJV9JdbrzdnM="

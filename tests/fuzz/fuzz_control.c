@@ -1,50 +1,59 @@
-/* libFuzzer target: the control socket's request path up to the agent
- * (cmd/control.c process_lines, cmd/agent_control.c mf_agent_on_request).
- * The server's line handling is inside its libuv callbacks and the
- * handler needs a running agent, so this target runs the same steps on
- * the bytes: lines split at '\n' as the server does, each parsed with
- * json_loads (flags 0, as the server), a non-object answered with
- * mf_control_error, an object's "cmd" looked up; every answer must dump
- * as one compact JSON line (the server writes it followed by '\n'). */
-#include <jansson.h>
-
-#include "cmd/control.h"
+/* libFuzzer target: the control socket's request framing and parsing, the
+ * code the server runs on its read buffer (cmd/control_line.c
+ * mf_control_line_take). The first byte picks the read size; the rest
+ * arrives in reads of that size into a buffer of MF_CONTROL_MAX_LINE + 1
+ * bytes, as cmd/control.c reads it, and after each read every complete
+ * line is taken. Checks: a taken line gives exactly one of a request (a
+ * JSON object, which dumps and reloads to an equal one) and an error
+ * answer that dumps as one compact line (the server writes it with '\n');
+ * what stays in the buffer holds no complete line; it is over-long
+ * (refused, the client closed) only when it fills the buffer. */
+#include "cmd/control_line.h"
 #include "tests/fuzz/fuzz.h"
 
-static void one_line(json_t *resp)
+static void one_line(json_t *j)
 {
-	MF_FUZZ_CHECK(resp != NULL);
-	char *s = json_dumps(resp, JSON_COMPACT);
+	char *s = json_dumps(j, JSON_COMPACT);
 	MF_FUZZ_CHECK(s != NULL && strchr(s, '\n') == NULL);
+	json_t *back = json_loads(s, 0, NULL);
+	MF_FUZZ_CHECK(back != NULL && json_equal(back, j));
+	json_decref(back);
 	free(s);
-	json_decref(resp);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (size > MF_CONTROL_MAX_LINE)
-		return 0; /* the server refuses longer lines unread */
-	char *buf = mf_fuzz_dup(data, size);
-	char *line = buf, *end = buf + size;
-	while (line < end) {
-		char *nl = memchr(line, '\n', (size_t)(end - line));
-		if (!nl)
-			break; /* the server waits for the rest */
-		*nl = '\0';
-		json_error_t je;
-		json_t *req = json_loads(line, 0, &je);
-		if (!req || !json_is_object(req)) {
-			one_line(mf_control_error("request is not a JSON object: %s",
-						  req ? "wrong type" : je.text));
-		} else {
-			const char *cmd = json_string_value(json_object_get(req, "cmd"));
-			if (!cmd)
-				one_line(mf_control_error("request has no \"cmd\" string"));
-			else
-				one_line(mf_control_error("no pool named %s", cmd));
+	if (size < 1)
+		return 0;
+	size_t step = 1 + (size_t)data[0] * 61u;
+	char *buf = malloc(MF_CONTROL_MAX_LINE + 1);
+	MF_FUZZ_CHECK(buf != NULL);
+	size_t len = 0;
+	for (size_t off = 1; off < size && len <= MF_CONTROL_MAX_LINE;) {
+		size_t room = MF_CONTROL_MAX_LINE + 1 - len, n = size - off;
+		if (n > step)
+			n = step;
+		if (n > room)
+			n = room;
+		memcpy(buf + len, data + off, n);
+		len += n;
+		off += n;
+		json_t *req, *resp;
+		while (mf_control_line_take(buf, &len, &req, &resp) == 1) {
+			MF_FUZZ_CHECK((req == NULL) != (resp == NULL));
+			if (req) {
+				MF_FUZZ_CHECK(json_is_object(req));
+				one_line(req);
+			} else {
+				MF_FUZZ_CHECK(json_is_false(json_object_get(resp, "ok")));
+				MF_FUZZ_CHECK(json_is_string(json_object_get(resp, "error")));
+				one_line(resp);
+			}
+			json_decref(req);
+			json_decref(resp);
 		}
-		json_decref(req);
-		line = nl + 1;
+		MF_FUZZ_CHECK(req == NULL && resp == NULL);
+		MF_FUZZ_CHECK(len <= MF_CONTROL_MAX_LINE + 1 && memchr(buf, '\n', len) == NULL);
 	}
 	free(buf);
 	return 0;

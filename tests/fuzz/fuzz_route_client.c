@@ -24,10 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		bool had = c.have_table;
 		int r = mf_rp_client_apply(&c, (const char *)piece, len, &ev, &reply, &reply_len,
 					   &detail);
-		if (reply) {
-			MF_FUZZ_CHECK(reply_len >= 1 && reply[reply_len - 1] == '\n');
-			MF_FUZZ_CHECK(memchr(reply, '\n', reply_len) == reply + reply_len - 1);
-		}
+		if (reply)
+			mf_fuzz_check_line(reply, reply_len);
 		if (r < 0 || ev == MF_RP_EV_REJECTED)
 			MF_FUZZ_CHECK(c.have_table == had && c.table.version == version &&
 				      c.table.n_routes == n_routes);

@@ -4,22 +4,25 @@ after changing a wire format). Sources: the captured serf packets
 (tests/gossip_codec/fixtures, copied from shared/data/serf-captures), the
 coordinate, topology, route and gateway fixtures, the examples in docs/,
 messages built with tests/integration/mfwire.py, and the attack bytes of
-issue 11. Usage: tests/fuzz/make_corpus.py"""
+issue 11, every packet of the serf captures in tests/fuzz/captures.
+Usage: tests/fuzz/make_corpus.py"""
 import glob
 import hashlib
 import json
 import os
 import re
-import shutil
 import sys
 
 TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
 import mfwire as w  # noqa: E402
+sys.path.insert(0, os.path.join(TOP, "tests", "gossip_codec", "fixtures"))
+import pcapdump  # noqa: E402
 
 SEP = b"\n--mf--\n"  # tests/fuzz/fuzz.h MF_FUZZ_SEP
 OUT = os.path.join(TOP, "tests", "fuzz", "corpus")
 FIX = os.path.join(TOP, "tests", "gossip_codec", "fixtures")
+CAPTURES = os.path.join(TOP, "tests", "fuzz", "captures")
 
 
 def fixture(name):
@@ -60,6 +63,13 @@ ATTACK_PP = (bytes([6]) + b"\x83\xa4Join\xc2\xa5Nodes\x00\xacUserStateLen\x06" +
 ATTACK_PP_HUGE = w.push_pull([], n_nodes=19000000)
 
 
+def captured(name):
+    """Every UDP payload and every reassembled TCP stream of a capture."""
+    path = os.path.join(CAPTURES, name)
+    return ([p[3] for p in pcapdump.udp(path)],
+            [b for _, _, b in pcapdump.tcp_streams(path)])
+
+
 def messages():
     """One of every memberlist message type, type byte first."""
     return [w.ping(1, "me"), w.ping(2, "me", "127.0.0.9", 9999, "x"),
@@ -77,7 +87,11 @@ def messages():
 
 
 def main():
-    shutil.rmtree(OUT, ignore_errors=True)
+    # Generated seeds are named by hash; others (findings kept as
+    # regression seeds, e.g. routing_node/ubsan-null-hops-engine-784) stay.
+    for f in glob.glob(os.path.join(OUT, "*", "*")):
+        if re.fullmatch(r"[0-9a-f]{16}", os.path.basename(f)):
+            os.remove(f)
     msgs = messages()
     for m in msgs:
         put("msg", m)
@@ -93,6 +107,24 @@ def main():
         put("packet_enc", b"\x00" + p)
     for f in ENC_UDP_FIX:
         put("packet_enc", b"\x01" + fixture(f))
+    # every packet serf sent in the captures (duplicates collapse by name).
+    plain_udp, plain_tcp = [], []
+    for cap in ["plain.pcap", "plain2.pcap"]:
+        u, t = captured(cap)
+        plain_udp += u
+        plain_tcp += t
+    enc_udp, _ = captured("enc.pcap")
+    _, enc_tcp = captured("enc_tcp.pcap")
+    for p in plain_udp:
+        put("packet", p)
+        put("packet_enc", b"\x00" + p)
+    for p in enc_udp:
+        put("packet_enc", b"\x01" + p)
+    for b in plain_tcp:
+        put("stream", b"\x00" + b)
+        put("msg", b)
+    for b in enc_tcp:
+        put("stream", b"\x01" + b)
     put("packet_enc", b"\x01" + fixture("ping.bin"))  # plaintext into an encrypted pool
     # lzw: code streams and plain data (the target round-trips its input).
     for m in msgs[:6] + [b"\x00" * 3000, bytes(range(256)) * 4]:
@@ -119,6 +151,10 @@ def main():
                                  b"\x00" + flood, b"\x00" + pings, b"\x04"))
     put("pool", b"\x00" + pieces(b"\x01" + ATTACK_PP, b"\x00" + ATTACK_ANNOUNCE,
                                  b"\x00" + big, b"\x01" + fixture("pushpull_join_req.bin")))
+    put("pool", b"\x00" + pieces(*[b"\x00" + p for p in plain_udp[:60]]))
+    put("pool", b"\x00" + pieces(*[b"\x01" + b for b in plain_tcp]))
+    put("pool", b"\x01" + pieces(*[b"\x00" + p for p in enc_udp],
+                                 *[b"\x01" + b for b in enc_tcp]))
     put("pool", b"\x01" + pieces(*[b"\x00" + fixture(f) for f in ENC_UDP_FIX],
                                  b"\x01" + fixture("enc_stream_req.bin"),
                                  b"\x02" + w.alive("a", 1, "127.0.0.2"), b"\x03" + pp,
@@ -160,19 +196,41 @@ def main():
     # route socket, control, config: the examples in docs/.
     lines = json_examples(os.path.join(TOP, "docs", "route-socket.md"))
     to_agent = {"ack", "nack", "resume", "subscribe", "register", "health"}
-    for l in lines:
-        (put("route_request", l) if json.loads(l)["type"] in to_agent else None)
+    requests = [l for l in lines if json.loads(l)["type"] in to_agent]
+    for l in requests:
+        put("route_request", l)
     put("route_client", pieces(*[l for l in lines if json.loads(l)["type"] not in to_agent]))
+    # route_pub: [subscriber bit, action bits 1-3] + line (fuzz_route_pub.c).
+    ack = [b'{"type":"ack","version":%d}' % v for v in (1, 2, 3)]
+    put("route_pub", pieces(*[b"\x00" + l for l in requests]))
+    put("route_pub", pieces(b"\x00" + ack[0], b"\x01" + ack[0], b"\x08", b"\x00" + ack[1],
+                            b"\x0a", b"\x0a", b"\x0a", b"\x01" + ack[1], b"\x08", b"\x0c",
+                            b"\x0f", b"\x01" + b'{"type":"resume","epoch":4242,"version":2}'))
+    put("route_pub", pieces(*[b"\x01" + b"{bad" for _ in range(12)], b"\x0e", b"\x0f"))
+    # control: a read-size byte (fuzz_control.c), then what the client sends.
     for cmd in ["info", "members", "routes", "rtt", "coords", "join", "leave", "force-leave"]:
-        put("control", json.dumps({"cmd": cmd, "pool": "lan", "a": "x", "b": "y",
-                                   "addrs": ["127.0.0.1"]}).encode() + b"\n")
-    put("control", b'{"cmd":"info"}\n[1]\n{bad\n')
+        put("control", b"\xff" + json.dumps({"cmd": cmd, "pool": "lan", "a": "x", "b": "y",
+                                              "addrs": ["127.0.0.1"]}).encode() + b"\n")
+    put("control", b"\x00" + b'{"cmd":"info"}\n[1]\n{bad\n')
+    put("control", b"\x03" + b'{"cmd":"members"}\n{"cmd":"rt\x00t"}\n\n  \n"x"\n{"cmd":')
+    put("control", b"\xff" + b"{" * (64 * 1024 + 2) + b"\n")
+    # config: the agent's and the gateway's examples, keyring files.
     for doc in ["cli.md", "routing.md"]:
         for c in json_blocks(os.path.join(TOP, "docs", doc)):
             if "node" in c or "dc" in c:
                 put("config", c.encode())
     put("config", b'{"probe_interval": "500ms", "tags": {"a": "b"}, "encrypt": "%s"}' %
         b"DqDkO4b6d4vS6v2nibkrj7r2pyhrKiEOJV9JdbrzdnM=")
+    put("config", json.dumps({
+        "name": "gw-a", "dc": "dc2", "trust_domain": "example.test",
+        "listen": ["127.0.0.1:1", "127.0.0.2:1"], "advertise": "127.0.0.9:1",
+        "lan": "10.0.0.1:1", "tagged": {"dc:dc1": "127.0.0.8:1"},
+        "services": {"web": ["127.0.0.1:80", "127.0.0.1:81"], "v1.api.prod": "127.0.0.1:90"},
+        "route_socket": "/tmp/r.sock", "control": "/tmp/c.sock", "hello_timeout": 500,
+        "connect_timeout": "3s", "max_conns": 50, "log_level": "debug"}).encode())
+    key = open(os.path.join(FIX, "key.b64")).read().strip()
+    put("config", json.dumps([key, key[:-2] + "A="]).encode())
+    put("config", json.dumps([key] * 17).encode())
     for f in sorted(glob.glob(os.path.join(TOP, "tests", "*", "fixtures", "*.json"))):
         with open(f, "rb") as fh:
             put("topology", fh.read())
@@ -185,6 +243,20 @@ def main():
             put("proxy_v2", b)
         else:
             put("clienthello", b"\x07" + b)
+    # /metrics request heads: a read-size byte (fuzz_metrics_http.c), the head.
+    for h in [b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9100\r\nAccept: */*\r\n\r\n",
+              b"HEAD /metrics?x=1 HTTP/1.0\n\n", b"POST /metrics HTTP/1.1\r\n\r\n",
+              b"GET / HTTP/1.1\r\n\r\n", b"GET /metrics\r\n\r\n",
+              b"GET /metrics HTTP/1.1\r\n" + b"X-A: b\r\n" * 1000]:
+        put("metrics_http", b"\xff" + h)
+        put("metrics_http", b"\x00" + h)
+    # SNI names: the forms gateway/sni.h takes, and near misses.
+    for n in ["web.default.dc3.internal.example.test", "v2.web.default.dc3.internal.example.test",
+              "WEB.Default.DC3.Internal.Example.TEST.", "a-b.x-1.9.internal.example.test",
+              "web.default.dc3.internal.example.org", "web.default.dc3.query.example.test",
+              "web..dc3.internal.example.test", "-web.default.dc3.internal.example.test",
+              "a" * 63 + ".default.dc3.internal.example.test"]:
+        put("sni", n.encode())
 
 
 def json_examples(path):

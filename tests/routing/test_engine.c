@@ -839,6 +839,22 @@ static void test_check_refuses_a_looping_path_and_changes_nothing(void)
 	mf_routing_free(r);
 }
 
+/* fuzz_routing_node's finding (corpus/routing_node/ubsan-null-hops-engine-784):
+ * an advert whose routes have no hops has hops == NULL, and the check must
+ * take no offset from it (UBSan in the fuzz and sanitizer builds). */
+static void test_check_accepts_an_advert_without_hops(void)
+{
+	struct mf_routing *r = h_engine("dc1", 0, 0);
+	struct mf_advert a;
+	mf_routing_set_link(r, "dc2", true, true, 1);
+	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc3 1;dc4 2");
+	CU_ASSERT_PTR_NULL(a.hops);
+	CU_ASSERT_EQUAL(mf_routing_check_advert(r, &a), 0);
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -886,6 +902,7 @@ int main(void)
 		TEST(test_tombstone_about_self_is_refuted),
 		TEST(test_partitioned_dc_comes_back_after_refuting),
 		TEST(test_bad_inputs_are_refused),
+		TEST(test_check_accepts_an_advert_without_hops),
 	};
 	return RUN_SUITE("routing_engine", tests);
 }
