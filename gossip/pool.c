@@ -137,6 +137,7 @@ struct mf_pool {
 	struct mf_rng rng;
 	struct mf_health health;
 	struct mf_members members;
+	struct mf_intern own_strs;  /* names and metas, when cfg.intern is NULL */
 	struct mf_mrec *self;
 	size_t n_known;  /* records memberlist would still hold (not forgotten) */
 	bool left;
@@ -484,7 +485,7 @@ static void clear_suspicion(mf_pool_t *p, struct mf_mrec *m)
 {
 	if (!m->suspecting)
 		return;
-	mf_suspicion_free(&m->susp);
+	mf_suspicion_free(m->susp);
 	m->suspecting = false;
 	mf_suspects_remove(&p->suspects, m);
 }
@@ -641,7 +642,7 @@ static void alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a
 		return;
 	}
 
-	if (mf_members_set_meta(m, a->meta.p, a->meta.len) != 0)
+	if (mf_members_set_meta(&p->members, m, a->meta.p, a->meta.len) != 0)
 		return; /* out of memory: as if never heard, a later alive retries */
 	msgpack_sbuffer_clear(&p->enc);
 	if (mf_codec_encode_alive(&p->enc, a) == 0)
@@ -676,7 +677,7 @@ static void suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_by
 	}
 	if (m->suspecting) {
 		/* New confirmations are re-gossiped so they keep flowing. */
-		bool fresh = mf_suspicion_confirm(&m->susp, (const char *)from.p, from.len, now);
+		bool fresh = mf_suspicion_confirm(m->susp, (const char *)from.p, from.len, now);
 		mf_suspects_moved(&p->suspects, m); /* the deadline may have come closer */
 		if (fresh)
 			broadcast_suspect(p, m, inc, from);
@@ -703,11 +704,12 @@ static void suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_by
 		k = 0;
 	int64_t min = mf_suspicion_min_timeout(t->suspicion_mult, n, t->probe_interval);
 	int64_t max = (int64_t)t->suspicion_max_timeout_mult * min;
-	if (mf_suspicion_start(&m->susp, (const char *)from.p, from.len, k, min, max, now) == 0) {
+	if (mf_members_susp_alloc(m) == 0 &&
+	    mf_suspicion_start(m->susp, (const char *)from.p, from.len, k, min, max, now) == 0) {
 		if (mf_suspects_add(&p->suspects, m) == 0)
 			m->suspecting = true;
 		else
-			mf_suspicion_free(&m->susp); /* no timer: stays suspect until news */
+			mf_suspicion_free(m->susp); /* no timer: stays suspect until news */
 	}
 	emit_event(p, MF_EV_SUSPECT, m->name, 0, false);
 }
@@ -791,7 +793,7 @@ static int encode_local_state(mf_pool_t *p, bool join)
 	if (st == NULL)
 		return MF_ENOMEM;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.by_name[i];
+		const struct mf_mrec *m = p->members.probe[i];
 		if (m->forgotten)
 			continue;
 		st[n].name = str_bytes(m->name, m->name_len);
@@ -826,6 +828,16 @@ static int encode_local_state(mf_pool_t *p, bool join)
 	return rc;
 }
 
+/* A large pool's state is hundreds of KB, sent once a push-pull interval
+ * and copied out at once: not held between them (a simulator has N pools). */
+static void enc2_trim(mf_pool_t *p)
+{
+	if (p->enc2.alloc > 65536) {
+		msgpack_sbuffer_destroy(&p->enc2);
+		msgpack_sbuffer_init(&p->enc2);
+	}
+}
+
 static int push_pull_to(mf_pool_t *p, mf_time_t now, const struct mf_addr *to, bool join,
 			enum stream_kind kind, uint64_t *id)
 {
@@ -834,6 +846,7 @@ static int push_pull_to(mf_pool_t *p, mf_time_t now, const struct mf_addr *to, b
 	if (rc == 0)
 		rc = open_stream(p, to, (const uint8_t *)p->enc2.data, p->enc2.size, true,
 				 p->cfg.timing.tcp_timeout, &sid);
+	enc2_trim(p);
 	if (rc == 0)
 		rc = add_pending(p, sid, kind, 0, now + p->cfg.timing.tcp_timeout + MF_SEC);
 	if (rc == 0) {
@@ -863,7 +876,7 @@ static size_t k_random(mf_pool_t *p, size_t k, skip_fn skip, mf_time_t now, cons
 {
 	size_t n = p->members.n, got = 0;
 	for (size_t i = 0; i < 3 * n && got < k; i++) {
-		struct mf_mrec *m = p->members.by_name[mf_rng_below(&p->rng, (uint32_t)n)];
+		struct mf_mrec *m = p->members.probe[mf_rng_below(&p->rng, (uint32_t)n)];
 		if (skip(p, m, now, arg))
 			continue;
 		bool dup = false;
@@ -909,12 +922,7 @@ static void reset_probe_list(mf_pool_t *p, mf_time_t now)
 		    now - m->state_change > p->cfg.timing.gossip_to_the_dead)
 			forget(p, m);
 	}
-	for (size_t i = t->n_probe; i > 1; i--) {
-		size_t j = mf_rng_below(&p->rng, (uint32_t)i);
-		struct mf_mrec *tmp = t->probe[i - 1];
-		t->probe[i - 1] = t->probe[j];
-		t->probe[j] = tmp;
-	}
+	mf_members_shuffle(t, &p->rng);
 }
 
 static struct mf_mrec *next_probe_target(mf_pool_t *p, mf_time_t now)
@@ -1130,7 +1138,7 @@ static bool vouched(const mf_pool_t *p, const struct mf_addr *a, struct mf_bytes
 	if (m != NULL && m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
 		return true;
 	for (size_t i = 0; i < p->members.n; i++) {
-		m = p->members.by_name[i];
+		m = p->members.probe[i];
 		if (m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
 			return true;
 	}
@@ -1332,7 +1340,8 @@ int mf_pool_new(const struct mf_pool_config *cfg, mf_time_t now, mf_pool_t **out
 	p->cfg.name[name_len] = '\0';
 	mf_rng_seed(&p->rng, cfg->seed);
 	mf_health_init(&p->health, cfg->timing.awareness_max_multiplier);
-	mf_members_init(&p->members);
+	mf_intern_init(&p->own_strs);
+	mf_members_init(&p->members, cfg->intern ? cfg->intern : &p->own_strs);
 	mf_bcast_init(&p->bq, cfg->timing.retransmit_mult);
 	mf_bcast_init(&p->uq, cfg->timing.retransmit_mult);
 	mf_wire_scratch_init(&p->scratch);
@@ -1389,6 +1398,7 @@ void mf_pool_free(mf_pool_t *p)
 	out_reset_if_drained(p);
 	free(p->outs);
 	mf_members_free(&p->members);
+	mf_intern_free(&p->own_strs);
 	mf_bcast_free(&p->bq);
 	mf_bcast_free(&p->uq);
 	mf_wire_scratch_destroy(&p->scratch);
@@ -1471,6 +1481,7 @@ int mf_pool_stream_in(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const str
 			rc = reply_stream(p, stream_id, (const uint8_t *)p->enc2.data, p->enc2.size);
 		else
 			close_stream(p, stream_id);
+		enc2_trim(p);
 		merge_remote(p, now, &pp);
 		mf_codec_push_pull_free(&pp);
 		return rc;
@@ -1596,7 +1607,7 @@ static void reconnect(mf_pool_t *p, mf_time_t now)
 {
 	size_t failed = 0, left = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.by_name[i];
+		const struct mf_mrec *m = p->members.probe[i];
 		failed += m->state == MF_STATE_DEAD;
 		left += m->state == MF_STATE_LEFT;
 	}
@@ -1609,7 +1620,7 @@ static void reconnect(mf_pool_t *p, mf_time_t now)
 		return;
 	size_t pick = mf_rng_below(&p->rng, (uint32_t)failed);
 	for (size_t i = 0; i < p->members.n; i++) {
-		struct mf_mrec *m = p->members.by_name[i];
+		struct mf_mrec *m = p->members.probe[i];
 		if (m->state != MF_STATE_DEAD || pick-- > 0)
 			continue;
 		p->stats.reconnect_attempts++;
@@ -1624,7 +1635,7 @@ static void reap(mf_pool_t *p, mf_time_t now)
 {
 	size_t n_doomed = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		struct mf_mrec *m = p->members.by_name[i];
+		struct mf_mrec *m = p->members.probe[i];
 		mf_time_t age = now - m->state_change;
 		bool old = (m->state == MF_STATE_DEAD && age > p->cfg.timing.reconnect_timeout) ||
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
@@ -1665,7 +1676,7 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 
 	/* Suspicion timers: a suspect nobody refuted in time is dead. */
 	struct mf_mrec *m;
-	while ((m = mf_suspects_first(&p->suspects)) != NULL && m->susp.deadline <= now) {
+	while ((m = mf_suspects_first(&p->suspects)) != NULL && m->susp->deadline <= now) {
 		clear_suspicion(p, m);
 		if (m->state == MF_STATE_SUSPECT)
 			dead_node(p, now, m->incarnation, str_bytes(m->name, m->name_len),
@@ -1719,7 +1730,7 @@ mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
 	d = tmin(d, p->probe_tick);
 	const struct mf_mrec *first = mf_suspects_first(&p->suspects);
 	if (first != NULL)
-		d = tmin(d, first->susp.deadline);
+		d = tmin(d, first->susp->deadline);
 	for (size_t i = 0; i < p->n_relays; i++)
 		d = tmin(d, p->relays[i].expires);
 	return d;
@@ -1769,7 +1780,7 @@ bool mf_pool_leave_done(const mf_pool_t *p)
 	if (p->bq.finished_notify > p->leave_notify_base)
 		return true;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.by_name[i];
+		const struct mf_mrec *m = p->members.probe[i];
 		if (m != p->self && !m->forgotten &&
 		    (m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT))
 			return false;
@@ -1799,7 +1810,7 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 	out_reset_if_drained(p);
 	if (len > MF_META_MAX || (len > 0 && meta == NULL))
 		return MF_EINVAL;
-	int rc = mf_members_set_meta(p->self, meta, len);
+	int rc = mf_members_set_meta(&p->members, p->self, meta, len);
 	if (rc != 0)
 		return rc;
 	if (len > 0)
@@ -1855,7 +1866,7 @@ size_t mf_pool_alive_count(const mf_pool_t *p)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.by_name[i];
+		const struct mf_mrec *m = p->members.probe[i];
 		n += m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT;
 	}
 	return n;
@@ -1884,7 +1895,10 @@ int mf_pool_member_at(const mf_pool_t *p, size_t i, struct mf_member *m)
 {
 	if (i >= p->members.n)
 		return MF_ENOTFOUND;
-	fill_member(p->members.by_name[i], m);
+	const struct mf_mrec *r = mf_members_at(&p->members, i);
+	if (r == NULL)
+		return MF_ENOMEM;
+	fill_member(r, m);
 	return 0;
 }
 

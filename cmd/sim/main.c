@@ -292,12 +292,8 @@ static int load_world(const struct args *a, struct mf_sim_world *w)
 		mf_topology_free(&t);
 		return rc;
 	}
+	/* -n: one delay between any two (no n*n matrix: 800 MB at 10,000) */
 	w->n = a->n;
-	w->delay_ms = malloc(w->n * w->n * sizeof(double));
-	if (w->delay_ms == NULL)
-		return MF_ENOMEM;
-	for (size_t i = 0; i < w->n * w->n; i++)
-		w->delay_ms[i] = i % (w->n + 1) == 0 ? 0 : a->delay_ms;
 	return 0;
 }
 
@@ -424,11 +420,13 @@ int main(int argc, char **argv)
 	}
 	status = 1;
 	/* The truth the estimates are scored against: the configured RTT. */
-	rtt_s = malloc(n * n * sizeof(double));
-	if (rtt_s == NULL)
-		goto out;
-	for (size_t i = 0; i < n * n; i++)
-		rtt_s[i] = w.delay_ms[i] > 0 ? 2 * w.delay_ms[i] / 1000.0 : 0;
+	if (w.delay_ms != NULL) {
+		rtt_s = malloc(n * n * sizeof(double));
+		if (rtt_s == NULL)
+			goto out;
+		for (size_t i = 0; i < n * n; i++)
+			rtt_s[i] = w.delay_ms[i] > 0 ? 2 * w.delay_ms[i] / 1000.0 : 0;
+	}
 
 	mf_coord_config_default(&ccfg);
 	ccfg.mode = a.mode;
@@ -443,6 +441,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "meshfed-sim: out of memory\n");
 		goto out;
 	}
+	s.coords.rtt_uniform_s = a.delay_ms > 0 ? 2 * a.delay_ms / 1000.0 : 0;
 	for (size_t k = 0; k < a.n_serf; k++)
 		mf_sim_coords_set_serf(&s.coords, a.serf_nodes[k]);
 	if (w.n_dcs > 0 && mf_sim_coords_set_dcs(&s.coords, w.dc, w.n_dcs, w.dc_names,
@@ -452,6 +451,7 @@ int main(int argc, char **argv)
 	}
 	c.n = n;
 	c.delay_ms = w.delay_ms;
+	c.uniform_delay_ms = a.delay_ms;
 	c.pair_loss = w.loss;
 	c.jitter_ms = w.jitter_ms;
 	c.dc = w.dc;

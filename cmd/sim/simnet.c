@@ -57,6 +57,7 @@ struct mf_simnet {
 	size_t n_in, cap_in;
 	uint64_t in_seq;
 	struct mf_simnet_stats stats;
+	struct mf_intern strs; /* names and metas, shared by all the pools */
 };
 
 /* --- heap ------------------------------------------------------------------*/
@@ -320,6 +321,7 @@ static int start_pool(struct mf_simnet *net, size_t i)
 	mf_pool_config_init(&c, net->cfg.profile);
 	snprintf(c.name, sizeof(c.name), "n%03zu", i);
 	c.advertise = nd->addr;
+	c.intern = &net->strs;
 	c.seed = net->cfg.seed * 1000003ULL + i * 7919ULL + nd->gen * 104729ULL;
 	if (net->cfg.configure != NULL)
 		net->cfg.configure(net->cfg.ctx, i, &c);
@@ -345,6 +347,7 @@ int mf_simnet_new(const struct mf_simnet_config *cfg, struct mf_simnet **out)
 	if (net == NULL)
 		return MF_ENOMEM;
 	net->cfg = *cfg;
+	mf_intern_init(&net->strs);
 	net->nodes = calloc(cfg->n, sizeof(*net->nodes));
 	if (net->nodes == NULL) {
 		free(net);
@@ -395,6 +398,7 @@ void mf_simnet_free(struct mf_simnet *net)
 		return;
 	for (size_t i = 0; i < net->cfg.n; i++)
 		mf_pool_free(net->nodes[i].pool);
+	mf_intern_free(&net->strs);
 	for (size_t i = 0; i < net->n_heap; i++)
 		free(net->heap[i].data);
 	free(net->heap);
