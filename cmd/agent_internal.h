@@ -20,7 +20,7 @@
 #include "cmd/log.h"
 #include "cmd/metrics_http.h"
 #include "cmd/route_socket.h"
-#include "cmd/serf_glue.h"
+#include "gossip/serf_glue.h"
 #include "coord/tracker.h"
 #include "gossip/keyring.h"
 #include "gossip/pool.h"

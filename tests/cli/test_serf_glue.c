@@ -1,4 +1,4 @@
-/* cmd/serf_glue.c at scale: 200,000 intents about the most names it keeps
+/* gossip/serf_glue.c at scale: 200,000 intents about the most names it keeps
  * (MF_SERF_GLUE_MAX_ENTRIES) through the name index, a push-pull merge of
  * 100,000 statuses in bounded time, and removals that keep the index
  * consistent. Behaviour is observed through the delegate
@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "cmd/serf_glue.h"
+#include "gossip/serf_glue.h"
 #include "gossip/serf.h"
 
 enum { N = 100000, M = MF_SERF_GLUE_MAX_ENTRIES };
