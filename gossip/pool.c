@@ -1344,6 +1344,8 @@ int mf_pool_new(const struct mf_pool_config *cfg, mf_time_t now, mf_pool_t **out
 	mf_members_init(&p->members, cfg->intern ? cfg->intern : &p->own_strs);
 	mf_bcast_init(&p->bq, cfg->timing.retransmit_mult);
 	mf_bcast_init(&p->uq, cfg->timing.retransmit_mult);
+	(void)mf_bcast_share(&p->bq, p->members.strs); /* empty: cannot fail */
+	(void)mf_bcast_share(&p->uq, p->members.strs);
 	mf_wire_scratch_init(&p->scratch);
 	msgpack_sbuffer_init(&p->enc);
 	msgpack_sbuffer_init(&p->enc2);
@@ -1398,9 +1400,9 @@ void mf_pool_free(mf_pool_t *p)
 	out_reset_if_drained(p);
 	free(p->outs);
 	mf_members_free(&p->members);
-	mf_intern_free(&p->own_strs);
 	mf_bcast_free(&p->bq);
 	mf_bcast_free(&p->uq);
+	mf_intern_free(&p->own_strs); /* after everything that holds its strings */
 	mf_wire_scratch_destroy(&p->scratch);
 	msgpack_sbuffer_destroy(&p->enc);
 	msgpack_sbuffer_destroy(&p->enc2);
