@@ -55,12 +55,12 @@ void mf_serf_glue_free(struct mf_serf_glue *g)
 
 /* The name index: chains of entry indexes (+1) hung off power-of-two
  * buckets, so find is O(1) expected instead of a scan of 65,536 names. */
-static uint32_t *bucket_of(struct mf_serf_glue *g, uint64_t h)
+static uint32_t *bucket_of(const struct mf_serf_glue *g, uint64_t h)
 {
 	return &g->buckets[h & (g->n_buckets - 1)];
 }
 
-static struct mf_serf_entry *find(struct mf_serf_glue *g, const char *name, size_t len)
+static struct mf_serf_entry *find(const struct mf_serf_glue *g, const char *name, size_t len)
 {
 	if (g->n_buckets == 0)
 		return NULL;
@@ -72,6 +72,11 @@ static struct mf_serf_entry *find(struct mf_serf_glue *g, const char *name, size
 			return e;
 	}
 	return NULL;
+}
+
+const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, const char *name)
+{
+	return name != NULL ? find(g, name, strlen(name)) : NULL;
 }
 
 static void index_link(struct mf_serf_glue *g, size_t i)

@@ -100,6 +100,9 @@ int mf_serf_glue_share_names(struct mf_serf_glue *g, struct mf_intern *strs);
 /* Sets ctx, on_user_msg, local_state and merge_remote_state. */
 void mf_serf_glue_delegate(struct mf_serf_glue *g, struct mf_pool_delegate *d);
 
+/* What the glue knows of `name` (its own included), or NULL: O(1). */
+const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, const char *name);
+
 /* Tracks pool membership (for StatusLTimes / LeftMembers). */
 void mf_serf_glue_on_event(struct mf_serf_glue *g, const struct mf_pool_event *ev);
 

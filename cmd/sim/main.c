@@ -10,6 +10,7 @@
  *               [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]
  *               [-every K] [-coords fit|serf]
  *               [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]
+ *               [-serf-glue on|off] [-lifeguard on|off]
  *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate best|coords]
  *               [-hysteresis PCT,MS] [-rounds R] ...
  *
@@ -42,6 +43,7 @@
 #include "cmd/sim/report.h"
 #include "cmd/sim/routes.h"
 #include "cmd/sim/schedule.h"
+#include "cmd/sim/serf.h"
 #include "cmd/sim/simnet.h"
 #include "cmd/sim/topo.h"
 #include "gossip/rng.h"
@@ -67,12 +69,16 @@ struct args {
 	int stable;     /* -stable K: unchanged rounds that mean converged */
 	bool link_best; /* -link-estimate best (default) or coords */
 	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
+	bool no_serf;   /* -serf-glue off: pools without the serf glue */
+	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */
 };
 
 /* What the simnet hooks need. */
 struct sim {
 	struct mf_sim_report rep;
 	struct mf_sim_coords coords;
+	struct mf_sim_serf serf; /* empty (n 0) with -serf-glue off */
+	bool no_lifeguard;
 };
 
 static void usage(void)
@@ -85,6 +91,7 @@ static void usage(void)
 		"                   [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]\n"
 		"                   [-every K] [-coords fit|serf]\n"
 		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n"
+		"                   [-serf-glue on|off] [-lifeguard on|off]\n"
 		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
 		"                   [-link-estimate best|coords] [-hysteresis PCT,MS]\n"
 		"                   [-profile P] [-noise F]\n"
@@ -197,6 +204,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 					break;
 				q = e + 1;
 			}
+		} else if (strcmp(k, "-serf-glue") == 0 || strcmp(k, "-lifeguard") == 0) {
+			bool off = strcmp(v, "off") == 0;
+			if (!off && strcmp(v, "on") != 0) {
+				fprintf(stderr, "meshfed-sim: %s: on or off\n", k);
+				return -1;
+			}
+			if (strcmp(k, "-serf-glue") == 0)
+				a->no_serf = off;
+			else
+				a->no_lifeguard = off;
 		} else if (strcmp(k, "-format") == 0) {
 			if (strcmp(v, "json") == 0)
 				a->json = true;
@@ -244,7 +261,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 {
 	struct sim *s = ctx;
+	if (s->no_lifeguard) {
+		/* Lifeguard's local health awareness (probe timeouts scaled by
+		 * missed nacks) and dynamic suspicion (a long timeout shortened
+		 * by confirmations) off: SWIM's fixed suspicion timeout. The
+		 * buddy system (a suspect told with the probe) stays. */
+		c->timing.awareness_max_multiplier = 1;
+		c->timing.suspicion_max_timeout_mult = 1;
+	}
 	mf_sim_coords_configure(&s->coords, i, c);
+	mf_sim_serf_configure(&s->serf, i, c);
 }
 
 static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
@@ -252,6 +278,13 @@ static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_ev
 	struct sim *s = ctx;
 	mf_sim_report_event(&s->rep, i, now, ev);
 	mf_sim_coords_event(&s->coords, i, ev);
+	mf_sim_serf_event(&s->serf, i, ev);
+}
+
+static int after_drain(void *ctx, size_t i, mf_pool_t *p, mf_time_t now)
+{
+	struct sim *s = ctx;
+	return mf_sim_serf_flush(&s->serf, i, p, now);
 }
 
 static bool reported(const struct args *a, int round)
@@ -436,8 +469,10 @@ int main(int argc, char **argv)
 		ccfg.fit_rtt_floor = a.rtt_floor;
 	if (a.mode == MF_COORD_MODE_SERF && ccfg.peer_table_size < n)
 		ccfg.peer_table_size = (unsigned)n; /* serf's filter map is unbounded */
+	s.no_lifeguard = a.no_lifeguard;
 	if (mf_sim_report_init(&s.rep, n) != 0 ||
-	    mf_sim_coords_init(&s.coords, n, rtt_s, &ccfg, a.noise, a.seed) != 0) {
+	    mf_sim_coords_init(&s.coords, n, rtt_s, &ccfg, a.noise, a.seed) != 0 ||
+	    (!a.no_serf && mf_sim_serf_init(&s.serf, n) != 0)) {
 		fprintf(stderr, "meshfed-sim: out of memory\n");
 		goto out;
 	}
@@ -460,6 +495,7 @@ int main(int argc, char **argv)
 	c.profile = a.profile;
 	c.configure = configure;
 	c.on_event = on_event;
+	c.after_drain = after_drain;
 	c.ctx = &s;
 
 	clock_t t0 = clock();
@@ -523,6 +559,17 @@ int main(int argc, char **argv)
 		a.noise, a.loss, (unsigned long long)a.seed,
 		a.mode == MF_COORD_MODE_FIT ? "fit" : "serf", (unsigned long long)st.events,
 		(unsigned long long)st.udp_sent, (unsigned long long)st.udp_lost, cpu_s);
+	if (!a.no_serf) {
+		struct mf_sim_serf_check sc;
+		mf_sim_serf_check(&s.serf, net, &sc);
+		fprintf(a.json ? stderr : stdout,
+			"# serf: %zu nodes, %llu pairs, %llu missing, %llu stale; push-pull states "
+			"%llu sent, %llu merged, %llu too big; %llu queue drops, %llu decode errors\n",
+			sc.nodes, (unsigned long long)sc.pairs, (unsigned long long)sc.missing,
+			(unsigned long long)sc.stale, (unsigned long long)sc.sent,
+			(unsigned long long)sc.merged, (unsigned long long)sc.too_big,
+			(unsigned long long)sc.queue_drops, (unsigned long long)sc.decode_errors);
+	}
 	if (a.plot != NULL) {
 		char title[256];
 		snprintf(title, sizeof(title), "meshfed-sim: %zu nodes, %s profile, noise %.2f", n,
@@ -535,6 +582,7 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	mf_sim_schedule_free(&a.sched);
+	mf_sim_serf_free(&s.serf); /* before the network: its names are the network's */
 	mf_simnet_free(net);
 	mf_sim_coords_free(&s.coords);
 	mf_sim_report_free(&s.rep);

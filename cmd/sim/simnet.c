@@ -225,6 +225,7 @@ static void drain(struct mf_simnet *net, size_t i)
 	struct node *nd = &net->nodes[i];
 	struct mf_pool_out o;
 
+again:
 	while (nd->up && mf_pool_next_output(nd->pool, &o) == 1) {
 		switch (o.kind) {
 		case MF_OUT_UDP: {
@@ -310,6 +311,9 @@ static void drain(struct mf_simnet *net, size_t i)
 			break;
 		}
 	}
+	if (nd->up && net->cfg.after_drain != NULL &&
+	    net->cfg.after_drain(net->cfg.ctx, i, nd->pool, net->now) > 0)
+		goto again;
 	reschedule(net, i);
 }
 

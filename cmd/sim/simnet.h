@@ -49,6 +49,10 @@ struct mf_simnet_config {
 	void (*configure)(void *ctx, size_t i, struct mf_pool_config *c);
 	/* Optional: every membership event of every pool. */
 	void (*on_event)(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev);
+	/* Optional: after pool i's outputs were carried out, the owner may call
+	 * into the pool (the serf glue's flush); > 0: it queued outputs, which
+	 * are carried out in turn. */
+	int (*after_drain)(void *ctx, size_t i, mf_pool_t *p, mf_time_t now);
 	void *ctx;
 };
 
