@@ -10,6 +10,7 @@
  */
 #include <CUnit/Basic.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +232,50 @@ static void test_killed_member_is_detected_by_all_without_false_detections(void)
 	json_decref(doc);
 }
 
+/* The "# serf: ..." line of a table run (cmd/sim/serf.h); false if absent. */
+struct serf_line {
+	unsigned long long nodes, pairs, missing, stale, sent, merged, too_big, drops, errors;
+};
+
+static bool serf_line(const char *out, struct serf_line *l)
+{
+	const char *p = out ? strstr(out, "# serf: ") : NULL;
+	return p && sscanf(p, "# serf: %llu nodes, %llu pairs, %llu missing, %llu stale; push-pull "
+			   "states %llu sent, %llu merged, %llu too big; %llu queue drops, %llu "
+			   "decode errors", &l->nodes, &l->pairs, &l->missing, &l->stale, &l->sent,
+			   &l->merged, &l->too_big, &l->drops, &l->errors) == 9;
+}
+
+/* Every pool runs the agent's serf glue: in a pool of 1,000 (the largest
+ * that runs in about a minute here; 10,000 is run for docs/bench.md), after
+ * the joins and 20 rounds every member knows every other's latest intent
+ * and no push-pull state went unsent. One round after the joins it does
+ * not yet: the check sees the difference. */
+static void test_serf_intents_are_consistent_in_a_pool_of_a_thousand(void)
+{
+	int status;
+	struct serf_line l;
+	char *out = run("-n 1000 -profile lan -rounds 20", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
+	CU_ASSERT_EQUAL(l.nodes, 1000);
+	CU_ASSERT_EQUAL(l.pairs, 1000ULL * 999);
+	CU_ASSERT_EQUAL(l.missing, 0);
+	CU_ASSERT_EQUAL(l.stale, 0);
+	CU_ASSERT_EQUAL(l.too_big, 0);
+	CU_ASSERT_EQUAL(l.errors, 0);
+	CU_ASSERT(l.sent > 0 && l.merged > 0);
+	free(out);
+	out = run("-n 200 -profile lan -rounds 1", &status);
+	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
+	CU_ASSERT(l.missing + l.stale > 0);
+	free(out);
+	out = run("-n 50 -profile lan -rounds 5 -serf-glue off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_FALSE(serf_line(out, &l));
+	free(out);
+}
+
 /* Sum of one integer field over every reported round. */
 static json_int_t total(json_t *doc, const char *field)
 {
@@ -435,6 +480,7 @@ int main(void)
 		T(test_meshfed_coordinates_beat_serfs_on_the_same_run),
 		T(test_label_row_and_column_do_not_change_the_run),
 		T(test_killed_member_is_detected_by_all_without_false_detections),
+		T(test_serf_intents_are_consistent_in_a_pool_of_a_thousand),
 		T(test_partition_splits_the_views_and_a_heal_merges_them),
 		T(test_late_join_and_rejoin_after_a_kill),
 		T(test_topology_file_runs_its_servers),
