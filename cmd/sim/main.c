@@ -10,7 +10,7 @@
  *               [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]
  *               [-every K] [-coords fit|serf]
  *               [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]
- *               [-serf-glue on|off] [-lifeguard on|off]
+ *               [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]
  *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate best|coords]
  *               [-hysteresis PCT,MS] [-rounds R] ...
  *
@@ -57,6 +57,7 @@ struct args {
 	int rounds, every;
 	enum mf_profile profile;
 	double loss, noise;
+	double stream_loss; /* -stream-loss F */
 	double rtt_power; /* < 0: the client's default */
 	double rtt_floor; /* < 0: the client's default */
 	uint64_t seed;
@@ -91,7 +92,7 @@ static void usage(void)
 		"                   [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]\n"
 		"                   [-every K] [-coords fit|serf]\n"
 		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-serf-nodes K,...]\n"
-		"                   [-serf-glue on|off] [-lifeguard on|off]\n"
+		"                   [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]\n"
 		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
 		"                   [-link-estimate best|coords] [-hysteresis PCT,MS]\n"
 		"                   [-profile P] [-noise F]\n"
@@ -170,6 +171,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->loss = strtod(v, &end);
 			if (a->loss < 0 || a->loss > 1)
 				end = NULL;
+		} else if (strcmp(k, "-stream-loss") == 0) {
+			a->stream_loss = strtod(v, &end);
+			if (a->stream_loss < 0 || a->stream_loss > 1)
+				end = NULL;
 		} else if (strcmp(k, "-noise") == 0) {
 			a->noise = strtod(v, &end);
 			if (a->noise < 0 || a->noise >= 1)
@@ -235,6 +240,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -1;
 		}
 		if (end == NULL && (strcmp(k, "-noise") == 0 || strcmp(k, "-loss") == 0 ||
+				    strcmp(k, "-stream-loss") == 0 ||
 				    strcmp(k, "-fit-rtt-power") == 0 ||
 				    strcmp(k, "-fit-rtt-floor") == 0 ||
 				    strcmp(k, "-rounds") == 0 || strcmp(k, "-every") == 0 ||
@@ -491,6 +497,7 @@ int main(int argc, char **argv)
 	c.jitter_ms = w.jitter_ms;
 	c.dc = w.dc;
 	c.loss = a.loss;
+	c.stream_loss = a.stream_loss;
 	c.seed = a.seed;
 	c.profile = a.profile;
 	c.configure = configure;

@@ -255,7 +255,8 @@ again:
 			long j = mf_simnet_find(net, &o.to);
 			mf_time_t deadline = net->now + o.timeout;
 			net->stats.streams++;
-			if (j < 0 || !can_pass(net, i, (size_t)j)) {
+			if (j < 0 || !can_pass(net, i, (size_t)j) ||
+			    (net->cfg.stream_loss > 0 && mf_rng_unit(&net->rng) < net->cfg.stream_loss)) {
 				if (o.expect_reply)
 					schedule_fail(net, i, nd->gen, o.stream_id, deadline);
 				break;

@@ -12,7 +12,7 @@
  *    `dc` gets a delay offset uniform in [-jitter/2, +jitter/2] (the WAN
  *    emulator's rule, tests/wanem/net.c), so the mean RTT stays put;
  *  - random loss of datagrams, global and per ordered pair (streams are
- *    TCP: reliable or failed);
+ *    TCP: reliable or failed; with stream_loss, failed at random);
  *  - nodes up or down (a killed node drops everything; a connection to it is
  *    refused after a round trip);
  *  - partitions: nodes carry a group number and nothing passes between
@@ -37,6 +37,8 @@ struct mf_simnet_config {
 				   * < 0: no link */
 	double uniform_delay_ms;  /* used when delay_ms is NULL */
 	double loss;              /* datagram loss probability, each direction */
+	double stream_loss;       /* probability a stream fails at its deadline
+				   * (a connection that does not make it in time) */
 	const double *pair_loss;  /* optional n*n extra loss per ordered pair */
 	double jitter_ms;         /* 0: none */
 	const int *dc;            /* optional n: jitter only between different
