@@ -442,6 +442,7 @@ int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
 		return 1;
 	}
 	a->cfg = *cfg;
+	mf_intern_init(&a->strs);
 	a->started = now_ns();
 	mf_log_init(&a->log, stderr, cfg->log_level);
 	signal(SIGPIPE, SIG_IGN);
@@ -463,6 +464,7 @@ int mf_agent_run(const struct mf_agent_config *cfg, char *err, size_t errcap)
 	for (size_t i = 0; i < a->n_pools; i++)
 		mf_agent_pool_free(a->pools[i]);
 	mf_agent_routing_free(a);
+	mf_intern_free(&a->strs); /* after the pools: they hold its strings */
 	free(a->leave_clients);
 	free(a);
 	return code;

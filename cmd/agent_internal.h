@@ -78,6 +78,9 @@ struct mf_agent {
 	uv_loop_t loop;
 	struct mf_agent_config cfg;
 	struct mf_log log;
+	/* Member names and metas, shared by the pools and their serf glue: a
+	 * member of several pools is held once. Outlives the pools. */
+	struct mf_intern strs;
 	struct mf_agent_pool *pools[MF_AGENT_MAX_POOLS]; /* WAN first when enabled */
 	size_t n_pools;
 	struct mf_agent_routing rt;

@@ -217,9 +217,11 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 	if (build_meta(c, &pc, err, errcap) < 0)
 		return -1;
 	pc.keyring = ap->keyring.n ? &ap->keyring : NULL;
+	pc.intern = &ap->agent->strs;
 	randombytes_buf(&pc.seed, sizeof(pc.seed));
 
 	mf_serf_glue_init(&ap->glue, c->node);
+	(void)mf_serf_glue_share_names(&ap->glue, &ap->agent->strs); /* empty: cannot fail */
 	ap->glue_ok = true;
 	if ((r = mf_coord_tracker_init(&ap->tracker, c->node, NULL)) < 0) {
 		snprintf(err, errcap, "coordinates: %s", mf_strerror(r));
