@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/agent_internal.h"
+#include "cmd/agent_query.h"
 #include "gossip/serf.h"
 
 static json_t *tags_json(const struct mf_member *m)
@@ -88,6 +89,9 @@ static json_t *pools_json(struct mf_agent *a)
 				       (json_int_t)(cs->rejected + cs->bad_payload),
 				       "announces_too_far", (json_int_t)cs->announces_too_far,
 				       "announces_implausible", (json_int_t)cs->announces_implausible));
+		json_t *last = json_array_get(arr, json_array_size(arr) - 1);
+		json_object_set_new(last, "queries", mf_agent_queries_info(ap->queries));
+		json_object_set_new(last, "keys", json_integer((json_int_t)ap->keyring.n));
 	}
 	return arr;
 }
@@ -301,5 +305,7 @@ json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req)
 		return do_join(a, client_id, req);
 	if (strcmp(cmd, "force-leave") == 0)
 		return do_force_leave(a, req);
+	if (strcmp(cmd, "keys") == 0 || strcmp(cmd, "query") == 0 || strcmp(cmd, "event") == 0)
+		return mf_agent_query_request(a, client_id, cmd, req);
 	return mf_control_error("unknown command \"%s\"", cmd);
 }

@@ -49,6 +49,7 @@ struct mf_agent_pool {
 	struct mf_coord_tracker tracker;
 	bool glue_ok, tracker_ok;
 	struct mf_pool_delegate serf_hooks; /* the glue's hooks, called by the mux */
+	struct mf_agent_queries *queries;   /* serf queries, events, key ops (cmd/agent_query.h) */
 	struct mf_routing_node_slot *slot;  /* this pool in the routing node */
 	mf_pool_t *pool;
 	mf_transport_t *tr;

@@ -20,6 +20,7 @@
 #include <sodium.h>
 
 #include "cmd/agent_internal.h"
+#include "cmd/agent_query.h"
 #include "gossip/serf.h"
 #include "routing/dc_index.h"
 
@@ -48,6 +49,9 @@ static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 	} else if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED) {
 		if (ap->slot)
 			mf_routing_node_on_user_msg(ap->slot, msg, len);
+	} else if (len >= 1 && (msg[0] == MF_SERF_MSG_QUERY || msg[0] == MF_SERF_MSG_QUERY_RESPONSE ||
+				msg[0] == MF_SERF_MSG_RELAY || msg[0] == MF_SERF_MSG_USER_EVENT)) {
+		mf_agent_query_on_msg(ap, msg, len);
 	} else {
 		ap->serf_hooks.on_user_msg(ap->serf_hooks.ctx, msg, len);
 	}
@@ -89,6 +93,7 @@ static void after_drain(void *ctx)
 	if (ap->tr && (ap->glue.n_queue || ap->glue.n_force) &&
 	    mf_serf_glue_flush(&ap->glue, ap->pool, mf_transport_now(ap->tr)) > 0)
 		mf_transport_drain(ap->tr); /* the forced leaves' events and broadcasts */
+	mf_agent_query_flush(ap);
 }
 
 void mf_agent_pool_flush(struct mf_agent_pool *ap)
@@ -223,6 +228,10 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 	mf_serf_glue_init(&ap->glue, c->node);
 	(void)mf_serf_glue_share_names(&ap->glue, &ap->agent->strs); /* empty: cannot fail */
 	ap->glue_ok = true;
+	if ((r = mf_agent_queries_new(ap, &ap->queries)) < 0) {
+		snprintf(err, errcap, "queries: %s", mf_strerror(r));
+		return -1;
+	}
 	if ((r = mf_coord_tracker_init(&ap->tracker, c->node, NULL)) < 0) {
 		snprintf(err, errcap, "coordinates: %s", mf_strerror(r));
 		return -1;
@@ -260,6 +269,7 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 
 void mf_agent_pool_close(struct mf_agent_pool *ap)
 {
+	mf_agent_queries_close(ap->queries);
 	if (ap->tr) {
 		mf_transport_close(ap->tr, NULL, NULL);
 		ap->tr = NULL;
@@ -276,6 +286,7 @@ void mf_agent_pool_free(struct mf_agent_pool *ap)
 		mf_serf_glue_free(&ap->glue);
 	if (ap->tracker_ok)
 		mf_coord_tracker_free(&ap->tracker);
+	mf_agent_queries_free(ap->queries);
 	mf_keyring_wipe(&ap->keyring);
 	free(ap);
 }

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "cmd/config.h"
+#include "cmd/keyring_file.h"
 #include "cmd/config_file.h"
 
 #define T(field) offsetof(struct mf_pool_timing, field)
@@ -45,7 +46,9 @@ const struct mf_flag mf_agent_flags[] = {
 	{"advertise", "IP:PORT", "address told to peers (default: the bind address)"},
 	{"join", "ADDR", "agent to join at start, retried with backoff (repeatable)"},
 	{"encrypt", "KEY", "base64 32-byte gossip key (see meshfed keygen)"},
-	{"keyring-file", "PATH", "JSON array of base64 keys, the first is primary"},
+	{"keyring-file", "PATH", "JSON array of base64 keys, the first is primary; rewritten by meshfed keys"},
+	{"encrypt-verify-incoming", "true|false", "refuse plaintext gossip when keys are set (default true; false while rolling encryption on)"},
+	{"encrypt-verify-outgoing", "true|false", "encrypt what we send when keys are set (default true; false while rolling encryption on)"},
 	{"profile", "wan|lan|local", "memberlist timing profile (default wan)"},
 	{"control", "PATH", "control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
 	{"route-socket", "PATH", "route socket for gateways, mode 0660 (default $MESHFED_ROUTE_SOCKET or /tmp/meshfed-UID-routes.sock)"},
@@ -103,6 +106,8 @@ void mf_config_init(struct mf_agent_config *c)
 	c->retry_max = 0;
 	c->leave_timeout = 5 * MF_SEC;
 	c->wan = true;
+	c->encrypt_verify_incoming = true;
+	c->encrypt_verify_outgoing = true;
 	c->routing.transit = true;
 	c->routing.hysteresis_pct = -1;
 	c->routing.hysteresis_ms = -1;
@@ -319,6 +324,15 @@ int mf_config_set(struct mf_agent_config *c, const char *key, const char *v, cha
 		}
 		c->has_encrypt = true;
 		return 0;
+	} else if (strcmp(k, "encrypt_verify_incoming") == 0 ||
+		   strcmp(k, "encrypt_verify_outgoing") == 0) {
+		bool *b = k[15] == 'i' ? &c->encrypt_verify_incoming : &c->encrypt_verify_outgoing;
+		if (strcmp(v, "true") != 0 && strcmp(v, "false") != 0) {
+			snprintf(err, errcap, "\"%s\" must be true or false", v);
+			return MF_EINVAL;
+		}
+		*b = v[0] == 't';
+		return 0;
 	} else if (strcmp(k, "keyring_file") == 0) {
 		return copy_str(c->keyring_file, sizeof(c->keyring_file), v, "path", err, errcap);
 	} else if (strcmp(k, "profile") == 0) {
@@ -512,44 +526,7 @@ int mf_config_read_keyring(const struct mf_agent_config *c, struct mf_keyring *k
 		return mf_keyring_add(kr, c->encrypt_key, MF_KEY_LEN);
 	if (!c->keyring_file[0])
 		return 0;
-	json_error_t je;
-	json_t *root = json_load_file(c->keyring_file, 0, &je);
-	if (!root) {
-		snprintf(err, errcap, "keyring file %s: %s", c->keyring_file, je.text);
-		return MF_EINVAL;
-	}
-	int r = 0;
-	if (!json_is_array(root) || json_array_size(root) == 0) {
-		snprintf(err, errcap, "keyring file %s: want a non-empty JSON array of base64 keys",
-			 c->keyring_file);
-		r = MF_EINVAL;
-	}
-	size_t i;
-	json_t *e;
-	json_array_foreach(root, i, e) {
-		if (r < 0)
-			break;
-		uint8_t key[MF_KEY_LEN];
-		int d = json_is_string(e) ? mf_keyring_decode_b64(json_string_value(e), key)
-					  : MF_EINVAL;
-		if (d < 0) {
-			snprintf(err, errcap, "keyring file %s: key %zu: %s", c->keyring_file, i + 1,
-				 d == MF_EKEYSIZE ? "must decode to 32 bytes (AES-256)"
-						  : "not a base64 string");
-			r = MF_EINVAL;
-		} else if (i >= MF_KEYRING_MAX) {
-			snprintf(err, errcap, "keyring file %s: more than %d keys", c->keyring_file,
-				 MF_KEYRING_MAX);
-			r = MF_EINVAL;
-		} else {
-			r = mf_keyring_add(kr, key, MF_KEY_LEN);
-		}
-		sodium_memzero(key, sizeof(key));
-	}
-	json_decref(root);
-	if (r < 0)
-		mf_keyring_wipe(kr);
-	return r;
+	return mf_keyring_file_read(c->keyring_file, kr, err, errcap);
 }
 
 int mf_config_pool_keyring(const struct mf_agent_config *c, const struct mf_area_config *area,
@@ -561,6 +538,9 @@ int mf_config_pool_keyring(const struct mf_agent_config *c, const struct mf_area
 	if (r < 0)
 		snprintf(err, errcap, "%s%s%s%s", area ? "area " : "", area ? area->name : "",
 			 area ? ": " : "", kerr);
+	/* encrypt_verify_*: the agent's, for every pool (docs/security.md). */
+	kr->accept_plain = !c->encrypt_verify_incoming;
+	kr->send_plain = !c->encrypt_verify_outgoing;
 	return r;
 }
 

@@ -103,6 +103,8 @@ struct mf_agent_config {
 	uint8_t encrypt_key[MF_KEY_LEN];
 	bool has_encrypt;
 	char keyring_file[MF_CONFIG_PATH_MAX]; /* "": none */
+	bool encrypt_verify_incoming;          /* default true (memberlist GossipVerifyIncoming) */
+	bool encrypt_verify_outgoing;          /* default true (memberlist GossipVerifyOutgoing) */
 	enum mf_profile profile;               /* default wan */
 	char control[MF_CONFIG_SOCK_MAX + 1];  /* "": mf_config_default_control() */
 	char route_socket[MF_CONFIG_SOCK_MAX + 1]; /* "": mf_config_default_route_socket() */

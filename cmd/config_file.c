@@ -30,6 +30,8 @@ const char *mf_config_json_scalar(const json_t *v, bool duration, char *buf, siz
 {
 	if (json_is_string(v))
 		return json_string_value(v);
+	if (json_is_boolean(v)) /* the key's setter checks it wants one */
+		return json_is_true(v) ? "true" : "false";
 	if (duration && json_is_number(v)) { /* bare numbers are milliseconds */
 		double ms = json_number_value(v);
 		if (!(ms > 0) || ms > 9.2e12) {

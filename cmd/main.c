@@ -24,6 +24,9 @@ static const struct mf_cmd commands[] = {
 	{"haproxy", "keep a running HAProxy in sync as this DC's gateway", mf_cmd_haproxy},
 	{"validate", "check agent config files without starting", mf_cmd_validate},
 	{"keygen", "print a new random gossip encryption key", mf_cmd_keygen},
+	{"keys", "list, install, use or remove gossip keys on every member", mf_cmd_keys},
+	{"query", "send a serf user query to the pool", mf_cmd_query},
+	{"event", "gossip a serf user event to the pool", mf_cmd_event},
 };
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -1857,6 +1857,18 @@ int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node, cons
 			   p->cfg.timing.tcp_timeout, NULL);
 }
 
+int mf_pool_send_user_to(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len)
+{
+	int rc;
+
+	out_reset_if_drained(p);
+	msgpack_sbuffer_clear(&p->enc);
+	if ((rc = mf_codec_encode_user(&p->enc, msg, len)) != 0)
+		return rc;
+	struct mf_bytes m = {(const uint8_t *)p->enc.data, p->enc.size};
+	return send_packet(p, to, &m, 1, false);
+}
+
 /* --- queries -----------------------------------------------------------------*/
 
 size_t mf_pool_member_count(const mf_pool_t *p)

@@ -266,6 +266,9 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
  * memberlist's delegate broadcasts). `key`, when not NULL, invalidates an
  * older queued message with the same key. Copies msg. */
 int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len);
+/* Sends a user message to an address in one datagram (memberlist
+ * SendToAddress: serf's query acks, responses and relays). */
+int mf_pool_send_user_to(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len);
 /* Sends a user message to one member over a stream (reliable). */
 int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node,
 			     const uint8_t *msg, size_t len);

@@ -405,3 +405,13 @@ int mf_transport_send_user_stream(mf_transport_t *t, const char *node, const uin
 	mf_transport_drain(t);
 	return r;
 }
+
+int mf_transport_send_user_to(mf_transport_t *t, const struct mf_addr *to, const uint8_t *msg,
+			      size_t len)
+{
+	if (t->closing)
+		return MF_ESTATE;
+	int r = mf_pool_send_user_to(t->pool, to, msg, len);
+	mf_transport_drain(t);
+	return r;
+}

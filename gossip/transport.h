@@ -122,5 +122,7 @@ int mf_transport_broadcast_user(mf_transport_t *t, const char *key, const uint8_
 void mf_transport_drain(mf_transport_t *t);
 int mf_transport_send_user_stream(mf_transport_t *t, const char *node, const uint8_t *msg,
 				  size_t len);
+int mf_transport_send_user_to(mf_transport_t *t, const struct mf_addr *to, const uint8_t *msg,
+			      size_t len);
 
 #endif

@@ -26,6 +26,13 @@ static bool keyed(const struct mf_keyring *kr)
 	return kr && kr->n > 0;
 }
 
+/* Do we seal what we send? (memberlist: EncryptionEnabled() &&
+ * GossipVerifyOutgoing) */
+static bool seal_out(const struct mf_keyring *kr)
+{
+	return keyed(kr) && !kr->send_plain;
+}
+
 /* ---- receive ---- */
 
 struct walk {
@@ -134,14 +141,18 @@ int mf_wire_open_packet(const struct mf_keyring *kr, const uint8_t *pkt, size_t 
 		return MF_ETRUNC;
 	if (keyed(kr)) {
 		rc = mf_crypto_open_packet(kr, pkt, len, &s->plain);
-		if (rc == MF_EDECRYPT && looks_plain(pkt, len))
+		if (rc == MF_EDECRYPT && kr->accept_plain) {
+			rc = 0; /* net.go ingestPacket: !GossipVerifyIncoming -> plaintext */
+		} else if (rc == MF_EDECRYPT && looks_plain(pkt, len)) {
 			return MF_EPLAIN; /* GossipVerifyIncoming */
-		if (rc)
+		} else if (rc) {
 			return rc;
-		buf = (const uint8_t *)s->plain.data;
-		blen = s->plain.size;
-		if (blen == 0)
-			return MF_ETRUNC;
+		} else {
+			buf = (const uint8_t *)s->plain.data;
+			blen = s->plain.size;
+			if (blen == 0)
+				return MF_ETRUNC;
+		}
 	}
 	/* net.go ingestPacket: only the outermost message may carry a CRC */
 	if (buf[0] == MF_MSG_HAS_CRC) {
@@ -196,7 +207,7 @@ int mf_wire_seal_packet(const struct mf_keyring *kr, const struct mf_bytes *msgs
 		cur = (const uint8_t *)c.data;
 		clen = c.size;
 	}
-	if (keyed(kr))
+	if (seal_out(kr))
 		rc = mf_crypto_seal_packet(kr, cur, clen, out);
 	else if (clen && msgpack_sbuffer_write(out, (const char *)cur, clen))
 		rc = MF_ENOMEM;
@@ -232,8 +243,8 @@ int mf_wire_open_stream(const struct mf_keyring *kr, const uint8_t *frame, size_
 			return rc;
 		buf = (const uint8_t *)s->plain.data;
 		blen = s->plain.size;
-	} else if (keyed(kr)) {
-		return MF_EPLAIN;
+	} else if (keyed(kr) && !kr->accept_plain) {
+		return MF_EPLAIN; /* net.go readStream: GossipVerifyIncoming */
 	}
 	if (blen == 0)
 		return MF_ETRUNC;
@@ -274,7 +285,7 @@ int mf_wire_seal_stream(const struct mf_keyring *kr, const uint8_t *msg, size_t 
 		cur = (const uint8_t *)z.data;
 		clen = z.size;
 	}
-	if (keyed(kr))
+	if (seal_out(kr))
 		rc = mf_crypto_seal_stream(kr, cur, clen, out);
 	else if (clen && msgpack_sbuffer_write(out, (const char *)cur, clen))
 		rc = MF_ENOMEM;

@@ -350,6 +350,32 @@ static void test_config_encrypt_and_keyring_file_are_exclusive(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "-keyring-file"));
 }
 
+static void test_config_encrypt_verify_defaults_true_and_lowers_into_the_keyring(void)
+{
+	struct mf_agent_config c;
+	struct mf_keyring kr;
+	char line[256];
+	CU_ASSERT_EQUAL(parse_line(&c, "-encrypt DqDkO4b6d4vS6v2nibkrj7r2pyhrKiEOJV9JdbrzdnM="), 0);
+	CU_ASSERT_TRUE(c.encrypt_verify_incoming);
+	CU_ASSERT_TRUE(c.encrypt_verify_outgoing);
+	CU_ASSERT_EQUAL(mf_config_pool_keyring(&c, NULL, &kr, err, sizeof(err)), 0);
+	CU_ASSERT_FALSE(kr.accept_plain);
+	CU_ASSERT_FALSE(kr.send_plain);
+	/* JSON booleans in a file, a flag over them */
+	const char *path = write_temp("{\"encrypt_verify_incoming\": false, "
+				      "\"encrypt_verify_outgoing\": false}");
+	snprintf(line, sizeof(line), "-config-file %s -encrypt-verify-outgoing true", path);
+	CU_ASSERT_EQUAL(parse_line(&c, line), 0);
+	unlink(path);
+	CU_ASSERT_FALSE(c.encrypt_verify_incoming);
+	CU_ASSERT_TRUE(c.encrypt_verify_outgoing);
+	CU_ASSERT_EQUAL(mf_config_pool_keyring(&c, NULL, &kr, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(kr.accept_plain);
+	CU_ASSERT_FALSE(kr.send_plain);
+	CU_ASSERT_EQUAL(parse_line(&c, "-encrypt-verify-incoming maybe"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "true or false"));
+}
+
 static void test_config_positional_argument_is_a_usage_error(void)
 {
 	struct mf_agent_config c;
@@ -549,6 +575,7 @@ int main(void)
 		T(test_config_keyring_file_first_key_is_primary),
 		T(test_config_keyring_file_with_a_bad_key_is_rejected),
 		T(test_config_encrypt_and_keyring_file_are_exclusive),
+		T(test_config_encrypt_verify_defaults_true_and_lowers_into_the_keyring),
 		T(test_config_positional_argument_is_a_usage_error),
 		T(test_config_default_control_uses_env_then_uid),
 		T(test_config_default_route_socket_uses_env_then_uid),

@@ -105,6 +105,58 @@ static void test_plaintext_refused_when_keyed(void)
 	}
 }
 
+/* encrypt_verify_incoming=false: memberlist reads what no key opens as
+ * plaintext, and plaintext streams; sealed packets still open. */
+static void test_accept_plain_reads_plaintext_and_sealed(void)
+{
+	struct mf_keyring kr;
+	struct fixture f = fx_load("ping.bin");
+	struct fixture e = fx_load("enc_ping.bin");
+	size_t n = 9;
+	capture_ring(&kr);
+	kr.accept_plain = true;
+	CU_ASSERT_EQUAL(mf_wire_open_packet(&kr, f.p, f.len, &s, msgs, &n), 0);
+	CU_ASSERT(n == 1 && msgs[0].type == MF_MSG_PING);
+	CU_ASSERT_EQUAL(mf_wire_open_packet(&kr, e.p, e.len, &s, msgs, &n), 0);
+	CU_ASSERT(n == 1 && msgs[0].type == MF_MSG_PING);
+	msgpack_sbuffer msg;
+	struct mf_wire_msg m;
+	msgpack_sbuffer_init(&msg);
+	mf_codec_encode_user_stream(&msg, (const uint8_t *)"\x02state", 6);
+	CU_ASSERT_EQUAL(mf_wire_open_stream(&kr, (uint8_t *)msg.data, msg.size, &s, &m), 0);
+	CU_ASSERT_EQUAL(m.type, MF_MSG_USER);
+	msgpack_sbuffer_destroy(&msg);
+	fx_free(&f);
+	fx_free(&e);
+}
+
+/* encrypt_verify_outgoing=false: keys installed, plaintext sent. */
+static void test_send_plain_seals_nothing(void)
+{
+	struct mf_keyring kr;
+	struct fixture f = fx_load("ping.bin");
+	struct mf_bytes one = {f.p, f.len};
+	msgpack_sbuffer out, msg, frame;
+	capture_ring(&kr);
+	kr.send_plain = true;
+	msgpack_sbuffer_init(&out);
+	CU_ASSERT_EQUAL(mf_wire_seal_packet(&kr, &one, 1, NULL, &out), 0);
+	CU_ASSERT(out.size == f.len && memcmp(out.data, f.p, f.len) == 0);
+	msgpack_sbuffer_init(&msg);
+	msgpack_sbuffer_init(&frame);
+	mf_codec_encode_user_stream(&msg, (const uint8_t *)"\x02state", 6);
+	CU_ASSERT_EQUAL(mf_wire_seal_stream(&kr, (uint8_t *)msg.data, msg.size, NULL, &frame), 0);
+	CU_ASSERT_NOT_EQUAL(frame.data[0], MF_MSG_ENCRYPT);
+	/* a strict peer refuses it, a lenient one reads it */
+	struct mf_wire_msg m;
+	kr.send_plain = false;
+	CU_ASSERT_EQUAL(mf_wire_open_stream(&kr, (uint8_t *)frame.data, frame.size, &s, &m), MF_EPLAIN);
+	msgpack_sbuffer_destroy(&out);
+	msgpack_sbuffer_destroy(&msg);
+	msgpack_sbuffer_destroy(&frame);
+	fx_free(&f);
+}
+
 static void test_wrong_key_is_edecrypt(void)
 {
 	struct fixture f = fx_load("enc_ping.bin");
@@ -439,6 +491,8 @@ int main(void)
 		{"opens other captured packets", test_opens_other_captured_packets},
 		{"opens captured encrypted packet", test_opens_captured_encrypted_packet},
 		{"plaintext refused when keyed", test_plaintext_refused_when_keyed},
+		{"accept_plain reads plaintext and sealed", test_accept_plain_reads_plaintext_and_sealed},
+		{"send_plain seals nothing", test_send_plain_seals_nothing},
 		{"wrong key is EDECRYPT", test_wrong_key_is_edecrypt},
 		{"seal/open all layers round trip", test_seal_open_all_layers_round_trip},
 		{"seal compresses only when smaller", test_seal_compresses_only_when_smaller},

@@ -135,13 +135,14 @@ class Agent:
 class SerfAgent:
     """One real `serf agent` (Debian's serf 0.9.4)."""
 
-    def __init__(self, cluster, name, ip, key=None, profile="lan", join=()):
+    def __init__(self, cluster, name, ip, key=None, profile="lan", join=(), extra=()):
         self.cluster = cluster
         self.name = name
         self.ip = ip
         self.key = key
         self.profile = profile
         self.join_addrs = list(join)
+        self.extra = list(extra)
         self.rpc = "%s:7373" % ip
         self.logpath = os.path.join(cluster.dir, name + ".log")
         self.proc = None
@@ -158,6 +159,7 @@ class SerfAgent:
             args += ["-encrypt", self.key]
         for j in self.join_addrs:
             args += ["-join", j]
+        args += self.extra
         self.logf = open(self.logpath, "ab")
         self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
         wait_for(lambda: self._rpc_up() or self.proc.poll() is not None, 15,
