@@ -490,6 +490,7 @@ int mf_agent_run(const struct mf_agent_config *cfg, int argc, char **argv, char 
 	a->cfg = *cfg;
 	a->argc = argc;
 	a->argv = argv;
+	mf_intern_init(&a->strs);
 	a->started = now_ns();
 	mf_log_init(&a->log, stderr, cfg->log_level);
 	a->log.json = cfg->log_json;
@@ -512,6 +513,7 @@ int mf_agent_run(const struct mf_agent_config *cfg, int argc, char **argv, char 
 	for (size_t i = 0; i < a->n_pools; i++)
 		mf_agent_pool_free(a->pools[i]);
 	mf_agent_routing_free(a);
+	mf_intern_free(&a->strs); /* after the pools: they hold its strings */
 	free(a->leave_clients);
 	free(a->reload_cfg);
 	free(a);

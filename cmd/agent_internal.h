@@ -20,7 +20,7 @@
 #include "cmd/log.h"
 #include "cmd/metrics_http.h"
 #include "cmd/route_socket.h"
-#include "cmd/serf_glue.h"
+#include "gossip/serf_glue.h"
 #include "cmd/snapshot.h"
 #include "coord/tracker.h"
 #include "gossip/keyring.h"
@@ -94,6 +94,9 @@ struct mf_agent {
 	uv_loop_t loop;
 	struct mf_agent_config cfg;
 	struct mf_log log;
+	/* Member names and metas, shared by the pools and their serf glue: a
+	 * member of several pools is held once. Outlives the pools. */
+	struct mf_intern strs;
 	struct mf_agent_pool *pools[MF_AGENT_MAX_POOLS]; /* WAN first when enabled */
 	size_t n_pools;
 	struct mf_agent_routing rt;

@@ -90,15 +90,16 @@ static void on_event(void *ctx, const struct mf_pool_event *ev);
 static void after_drain(void *ctx)
 {
 	struct mf_agent_pool *ap = ctx;
-	if (ap->tr && (ap->glue.n_queue || ap->glue.n_force))
-		mf_serf_glue_flush(&ap->glue, ap->tr);
+	if (ap->tr && (ap->glue.n_queue || ap->glue.n_force) &&
+	    mf_serf_glue_flush(&ap->glue, ap->pool, mf_transport_now(ap->tr)) > 0)
+		mf_transport_drain(ap->tr); /* the forced leaves' events and broadcasts */
 	mf_agent_query_flush(ap);
 }
 
 void mf_agent_pool_flush(struct mf_agent_pool *ap)
 {
-	if (ap->tr)
-		mf_serf_glue_flush(&ap->glue, ap->tr);
+	if (ap->tr && mf_serf_glue_flush(&ap->glue, ap->pool, mf_transport_now(ap->tr)) > 0)
+		mf_transport_drain(ap->tr);
 }
 
 
@@ -223,9 +224,11 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 	if (mf_agent_build_meta(c, pc.meta, &pc.meta_len, err, errcap) < 0)
 		return -1;
 	pc.keyring = ap->keyring.n ? &ap->keyring : NULL;
+	pc.intern = &ap->agent->strs;
 	randombytes_buf(&pc.seed, sizeof(pc.seed));
 
 	mf_serf_glue_init(&ap->glue, c->node);
+	(void)mf_serf_glue_share_names(&ap->glue, &ap->agent->strs); /* empty: cannot fail */
 	ap->glue_ok = true;
 	if ((r = mf_agent_queries_new(ap, &ap->queries)) < 0) {
 		snprintf(err, errcap, "queries: %s", mf_strerror(r));

@@ -14,19 +14,18 @@
 
 #include "gossip/broadcast.h"
 #include "gossip/err.h"
-#include "gossip/name_hash.h"
 
+/* 64 bytes on LP64: a simulator's N pools each queue up to N of them. */
 struct mf_bcast_node {
 	struct mf_bcast_node *left, *right; /* treap children (send order) */
 	struct mf_bcast_node *next_name;    /* hash chain of the name index */
-	uint64_t prio;                      /* treap heap key: parent > children */
-	uint64_t name_hash;
+	const uint8_t *data;                /* interned message bytes (len) */
+	const char *name;                   /* interned, NULL when unnamed */
 	int64_t id;                         /* submission order, unique in the queue */
-	size_t len, name_len;
-	int transmits;
-	bool named;
+	uint32_t prio;                      /* treap heap key: parent > children */
+	uint32_t len;
+	uint16_t transmits;
 	bool notify;                        /* count in `finished_notify` when done */
-	uint8_t data[];                     /* len message bytes, then the name */
 };
 
 int mf_bcast_retransmit_limit(int mult, size_t n)
@@ -38,15 +37,25 @@ void mf_bcast_init(struct mf_bcast_queue *q, int retransmit_mult)
 {
 	memset(q, 0, sizeof(*q));
 	q->retransmit_mult = retransmit_mult;
+	mf_intern_init(&q->own_strs);
+	q->strs = &q->own_strs;
+}
+
+int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs)
+{
+	if (q->n > 0 || strs == NULL)
+		return MF_ESTATE;
+	q->strs = strs;
+	return 0;
 }
 
 /* splitmix64: well-mixed priorities from a counter, no shared state. */
-static uint64_t next_prio(struct mf_bcast_queue *q)
+static uint32_t next_prio(struct mf_bcast_queue *q)
 {
 	uint64_t z = (q->prio_gen += 0x9e3779b97f4a7c15ULL);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return (uint32_t)((z ^ (z >> 31)) >> 32);
 }
 
 /* memberlist limitedBroadcast.Less: fewer transmits, then longer, then newer. */
@@ -132,25 +141,27 @@ static struct mf_bcast_node *tree_seek(struct mf_bcast_node *t, int transmits, s
 	return best;
 }
 
-static const char *node_name(const struct mf_bcast_node *b)
+/* Names are interned in the queue's table, so equal names are one
+ * pointer: the chain compares pointers. */
+static struct mf_bcast_node **name_slot(struct mf_bcast_queue *q, const char *name)
 {
-	return (const char *)b->data + b->len;
-}
-
-static struct mf_bcast_node **name_slot(struct mf_bcast_queue *q, uint64_t h, const char *name,
-					size_t name_len)
-{
-	struct mf_bcast_node **s = &q->names[h & (q->n_buckets - 1)];
-	while (*s != NULL && ((*s)->name_hash != h || (*s)->name_len != name_len ||
-			      memcmp(node_name(*s), name, name_len) != 0))
+	struct mf_bcast_node **s = &q->names[mf_intern_hash(name) & (q->n_buckets - 1)];
+	while (*s != NULL && (*s)->name != name)
 		s = &(*s)->next_name;
 	return s;
 }
 
 static void name_unlink(struct mf_bcast_queue *q, struct mf_bcast_node *b)
 {
-	struct mf_bcast_node **s = name_slot(q, b->name_hash, node_name(b), b->name_len);
+	struct mf_bcast_node **s = name_slot(q, b->name);
 	*s = b->next_name;
+}
+
+static void node_free(struct mf_bcast_queue *q, struct mf_bcast_node *b)
+{
+	mf_intern_put(q->strs, (const char *)b->data);
+	mf_intern_put(q->strs, b->name);
+	free(b);
 }
 
 /* Keeps the index at no more than one name per bucket on average. */
@@ -166,8 +177,9 @@ static int names_reserve(struct mf_bcast_queue *q)
 		struct mf_bcast_node *b = q->names[i];
 		while (b != NULL) {
 			struct mf_bcast_node *next = b->next_name;
-			b->next_name = t[b->name_hash & (nb - 1)];
-			t[b->name_hash & (nb - 1)] = b;
+			size_t k = mf_intern_hash(b->name) & (nb - 1);
+			b->next_name = t[k];
+			t[k] = b;
 			b = next;
 		}
 	}
@@ -182,9 +194,9 @@ static void finish(struct mf_bcast_queue *q, struct mf_bcast_node *b)
 {
 	if (b->notify)
 		q->finished_notify++;
-	if (b->named)
+	if (b->name != NULL)
 		name_unlink(q, b);
-	free(b);
+	node_free(q, b);
 	q->n--;
 	if (q->n == 0)
 		q->id_gen = 0;
@@ -197,7 +209,7 @@ static void free_tree(struct mf_bcast_queue *q, struct mf_bcast_node *t)
 		free_tree(q, t->left);
 		if (t->notify)
 			q->finished_notify++;
-		free(t);
+		node_free(q, t);
 		t = right;
 	}
 }
@@ -218,36 +230,37 @@ void mf_bcast_free(struct mf_bcast_queue *q)
 	free(q->names);
 	q->names = NULL;
 	q->n_buckets = 0;
+	mf_intern_free(&q->own_strs);
 }
 
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify)
 {
-	size_t nl = name != NULL ? name_len : 0;
-	struct mf_bcast_node *b = malloc(sizeof(*b) + len + nl);
+	if (len > UINT32_MAX)
+		return MF_EINVAL;
+	struct mf_bcast_node *b = calloc(1, sizeof(*b));
+	const char *data;
 	if (b == NULL)
 		return MF_ENOMEM;
-	memset(b, 0, sizeof(*b));
-	memcpy(b->data, msg, len);
-	b->len = len;
+	if (mf_intern_get(q->strs, msg, len, &data) != 0) {
+		free(b);
+		return MF_ENOMEM;
+	}
+	b->data = (const uint8_t *)data;
+	b->len = (uint32_t)len;
 	b->notify = notify;
 	if (name != NULL) {
-		int rc = names_reserve(q);
-		if (rc != 0) {
-			free(b);
-			return rc;
+		if (names_reserve(q) != 0 || mf_intern_get(q->strs, name, name_len, &b->name) != 0) {
+			node_free(q, b);
+			return MF_ENOMEM;
 		}
-		memcpy(b->data + len, name, nl);
-		b->named = true;
-		b->name_len = nl;
-		b->name_hash = mf_name_hash(name, nl);
-		struct mf_bcast_node **s = name_slot(q, b->name_hash, name, nl);
+		struct mf_bcast_node **s = name_slot(q, b->name);
 		if (*s != NULL) { /* names are unique in the queue */
 			struct mf_bcast_node *old = *s;
 			q->root = tree_remove(q->root, old);
 			finish(q, old);
 		}
-		size_t bucket = b->name_hash & (q->n_buckets - 1);
+		size_t bucket = mf_intern_hash(b->name) & (q->n_buckets - 1);
 		b->next_name = q->names[bucket];
 		q->names[bucket] = b;
 	}

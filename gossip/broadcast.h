@@ -9,7 +9,10 @@
  * messages are named by the node they are about, user messages by their
  * optional key; an unnamed message is never invalidated.
  *
- * Contract: owns copies of the messages; no clock, no I/O.
+ * Contract: holds the messages and names as interned strings
+ * (gossip/intern.h): the queue's own table, or one shared with other pools
+ * (mf_bcast_share), where the same alive message queued by N pools is one
+ * copy. No clock, no I/O.
  */
 #ifndef MF_GOSSIP_BROADCAST_H
 #define MF_GOSSIP_BROADCAST_H
@@ -18,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gossip/intern.h"
 #include "gossip/msg.h"
 #include "gossip/name_hash.h" /* mf_name_hash, shared by the name indexes */
 
@@ -40,6 +44,8 @@ struct mf_bcast_queue {
 	int retransmit_mult;
 	uint64_t finished_notify;     /* notify-flagged messages finished or invalidated */
 	uint64_t prio_gen;            /* treap priorities: a deterministic sequence */
+	struct mf_intern own_strs;    /* used unless shared */
+	struct mf_intern *strs;       /* messages and names */
 };
 
 /* memberlist retransmitLimit: mult * ceil(log10(n + 1)). */
@@ -47,6 +53,9 @@ int mf_bcast_retransmit_limit(int mult, size_t n);
 
 void mf_bcast_init(struct mf_bcast_queue *q, int retransmit_mult);
 void mf_bcast_free(struct mf_bcast_queue *q);
+/* Interns into strs (which must outlive q) instead of its own table;
+ * only while empty, else MF_ESTATE. */
+int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs);
 /* Queues a copy of msg; name may be NULL. */
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify);

@@ -1,45 +1,204 @@
+/* gossip/members.c — see gossip/members.h. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "gossip/err.h"
 #include "gossip/members.h"
+#include "gossip/name_hash.h"
 
-void mf_members_init(struct mf_members *t)
+struct mf_members_order {
+	struct mf_mrec **by_name; /* sorted by name when valid */
+	size_t cap;
+	bool valid;
+};
+
+void mf_members_init(struct mf_members *t, struct mf_intern *strs)
 {
 	memset(t, 0, sizeof(*t));
+	t->strs = strs;
 }
 
-static void free_rec(struct mf_mrec *m)
+static struct mf_mrec *rec_of(const struct mf_members *t, uint32_t id)
 {
-	if (m->suspecting)
-		mf_suspicion_free(&m->susp);
-	free(m->meta);
-	free(m->name);
-	free(m);
+	return &t->slabs[id / MF_MEMBERS_SLAB][id % MF_MEMBERS_SLAB];
 }
 
-int mf_members_set_meta(struct mf_mrec *m, const uint8_t *meta, size_t len)
+static void changed(const struct mf_members *t)
+{
+	if (t->order != NULL)
+		t->order->valid = false;
+}
+
+/* --- the name index: open addressing, linear probing ---------------------*/
+
+static uint64_t rec_hash(const struct mf_mrec *m)
+{
+	return mf_intern_hash(m->name);
+}
+
+/* Slot of name in the index, or of the empty slot where it would go. */
+static size_t index_slot(const struct mf_members *t, const char *name, size_t len, uint64_t h)
+{
+	size_t mask = t->n_index - 1, i = (size_t)h & mask;
+	for (;;) {
+		uint32_t v = t->index[i];
+		if (v == 0)
+			return i;
+		const struct mf_mrec *m = rec_of(t, v - 1);
+		if (m->name_len == len && rec_hash(m) == h && memcmp(m->name, name, len) == 0)
+			return i;
+		i = (i + 1) & mask;
+	}
+}
+
+static void index_put(struct mf_members *t, uint32_t id)
+{
+	const struct mf_mrec *m = rec_of(t, id);
+	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
+	t->index[i] = id + 1;
+}
+
+/* Keeps the load under 3/4. */
+static int index_reserve(struct mf_members *t, size_t n)
+{
+	if (n * 4 < t->n_index * 3)
+		return 0;
+	size_t nb = t->n_index ? t->n_index * 2 : 64;
+	while (n * 4 >= nb * 3)
+		nb *= 2;
+	uint32_t *old = t->index, *idx = calloc(nb, sizeof(*idx));
+	size_t n_old = t->n_index;
+	if (idx == NULL)
+		return MF_ENOMEM;
+	t->index = idx;
+	t->n_index = nb;
+	for (size_t i = 0; i < n_old; i++)
+		if (old[i] != 0)
+			index_put(t, old[i] - 1);
+	free(old);
+	return 0;
+}
+
+/* Deletes m's entry, shifting later entries of its run back (no
+ * tombstones, so lookups stay short after churn). */
+static void index_del(struct mf_members *t, const struct mf_mrec *m)
+{
+	size_t mask = t->n_index - 1;
+	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
+	if (t->index[i] == 0 || rec_of(t, t->index[i] - 1) != m)
+		return;
+	t->index[i] = 0;
+	for (size_t j = (i + 1) & mask; t->index[j] != 0; j = (j + 1) & mask) {
+		size_t home = (size_t)rec_hash(rec_of(t, t->index[j] - 1)) & mask;
+		/* j's entry may move to the hole i unless its home lies in (i, j] */
+		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+		if (stays)
+			continue;
+		t->index[i] = t->index[j];
+		t->index[j] = 0;
+		i = j;
+	}
+}
+
+/* --- records ---------------------------------------------------------------*/
+
+/* A zeroed record from the free list or a new slab; *id is its id. */
+static struct mf_mrec *rec_alloc(struct mf_members *t, uint32_t *id)
+{
+	struct mf_mrec *m = t->free_recs;
+	if (m != NULL) {
+		t->free_recs = (struct mf_mrec *)(void *)m->susp;
+		*id = m->pos; /* a free record keeps its id in pos */
+		memset(m, 0, sizeof(*m));
+		return m;
+	}
+	if (t->n_slabs == t->cap_slabs) {
+		size_t cap = t->cap_slabs ? t->cap_slabs * 2 : 4;
+		struct mf_mrec **s = realloc(t->slabs, cap * sizeof(*s));
+		if (s == NULL)
+			return NULL;
+		t->slabs = s;
+		t->cap_slabs = cap;
+	}
+	if ((uint64_t)(t->n_slabs + 1) * MF_MEMBERS_SLAB > UINT32_MAX)
+		return NULL;
+	struct mf_mrec *slab = calloc(MF_MEMBERS_SLAB, sizeof(*slab));
+	if (slab == NULL)
+		return NULL;
+	uint32_t base = (uint32_t)(t->n_slabs * MF_MEMBERS_SLAB);
+	t->slabs[t->n_slabs++] = slab;
+	/* the rest of the slab goes on the free list, lowest id first */
+	for (uint32_t k = MF_MEMBERS_SLAB - 1; k >= 1; k--) {
+		slab[k].pos = base + k;
+		slab[k].susp = (struct mf_suspicion *)(void *)t->free_recs;
+		t->free_recs = &slab[k];
+	}
+	*id = base;
+	return &slab[0];
+}
+
+static void rec_release(struct mf_members *t, struct mf_mrec *m, uint32_t id)
+{
+	if (m->susp != NULL) {
+		mf_suspicion_free(m->susp);
+		free(m->susp);
+	}
+	mf_intern_put(t->strs, (const char *)m->meta);
+	mf_intern_put(t->strs, m->name);
+	memset(m, 0, sizeof(*m));
+	m->pos = id;
+	m->susp = (struct mf_suspicion *)(void *)t->free_recs;
+	t->free_recs = m;
+}
+
+/* The id of a live record (its slab is found by address). */
+static uint32_t rec_id(const struct mf_members *t, const struct mf_mrec *m)
+{
+	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
+	return t->index[i] - 1;
+}
+
+int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *meta, size_t len)
 {
 	if (len == m->meta_len && (len == 0 || memcmp(m->meta, meta, len) == 0))
 		return 0;
-	uint8_t *copy = NULL;
-	if (len > 0) {
-		if ((copy = malloc(len)) == NULL)
-			return MF_ENOMEM;
-		memcpy(copy, meta, len);
-	}
-	free(m->meta);
-	m->meta = copy;
-	m->meta_len = len;
+	if (len > MF_META_MAX)
+		return MF_EINVAL;
+	const char *copy = NULL;
+	if (len > 0 && mf_intern_get(t->strs, meta, len, &copy) != 0)
+		return MF_ENOMEM;
+	mf_intern_put(t->strs, (const char *)m->meta);
+	m->meta = (const uint8_t *)copy;
+	m->meta_len = (uint16_t)len;
+	return 0;
+}
+
+int mf_members_susp_alloc(struct mf_mrec *m)
+{
+	if (m->susp == NULL && (m->susp = calloc(1, sizeof(*m->susp))) == NULL)
+		return MF_ENOMEM;
 	return 0;
 }
 
 void mf_members_free(struct mf_members *t)
 {
-	for (size_t i = 0; i < t->n; i++)
-		free_rec(t->by_name[i]);
-	free(t->by_name);
+	for (size_t i = 0; i < t->n; i++) {
+		struct mf_mrec *m = t->probe[i];
+		if (m->susp != NULL) {
+			mf_suspicion_free(m->susp);
+			free(m->susp);
+		}
+		mf_intern_put(t->strs, (const char *)m->meta);
+		mf_intern_put(t->strs, m->name);
+	}
+	for (size_t s = 0; s < t->n_slabs; s++)
+		free(t->slabs[s]);
+	free(t->slabs);
 	free(t->probe);
+	free(t->index);
+	if (t->order != NULL)
+		free(t->order->by_name);
+	free(t->order);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -53,105 +212,131 @@ int mf_members_cmp_name(const char *a, size_t alen, const char *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
-/* Index of the first record not less than name. */
-static size_t lower_bound(const struct mf_members *t, const char *name, size_t len)
-{
-	size_t lo = 0, hi = t->n;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		const struct mf_mrec *m = t->by_name[mid];
-		if (mf_members_cmp_name(m->name, m->name_len, name, len) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, size_t len)
 {
-	size_t i = lower_bound(t, name, len);
-	if (i < t->n && mf_members_cmp_name(t->by_name[i]->name, t->by_name[i]->name_len, name, len) == 0)
-		return t->by_name[i];
-	return NULL;
+	if (t->n_index == 0)
+		return NULL;
+	uint32_t v = t->index[index_slot(t, name, len, mf_name_hash(name, len))];
+	return v ? rec_of(t, v - 1) : NULL;
 }
 
 int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
 		   struct mf_mrec **out)
 {
+	if (len == 0 || len > MF_NAME_MAX || t->n >= UINT32_MAX - 1)
+		return MF_EINVAL;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct mf_mrec **a = realloc(t->by_name, cap * sizeof(*a));
-		if (a == NULL)
-			return MF_ENOMEM;
-		t->by_name = a;
 		struct mf_mrec **b = realloc(t->probe, cap * sizeof(*b));
 		if (b == NULL)
 			return MF_ENOMEM;
 		t->probe = b;
 		t->cap = cap;
 	}
-	struct mf_mrec *m = calloc(1, sizeof(*m));
-	if (m == NULL)
+	if (index_reserve(t, t->n + 1) != 0)
 		return MF_ENOMEM;
-	m->name = malloc(len + 1);
-	if (m->name == NULL) {
-		free(m);
+	if (t->order == NULL && (t->order = calloc(1, sizeof(*t->order))) == NULL)
+		return MF_ENOMEM;
+	const char *s;
+	if (mf_intern_get(t->strs, name, len, &s) != 0)
+		return MF_ENOMEM;
+	uint32_t id;
+	struct mf_mrec *m = rec_alloc(t, &id);
+	if (m == NULL) {
+		mf_intern_put(t->strs, s);
 		return MF_ENOMEM;
 	}
-	memcpy(m->name, name, len);
-	m->name[len] = '\0';
-	m->name_len = len;
+	m->name = s;
+	m->name_len = (uint16_t)len;
+	index_put(t, id);
 
-	size_t i = lower_bound(t, name, len);
-	memmove(&t->by_name[i + 1], &t->by_name[i], (t->n - i) * sizeof(t->by_name[0]));
-	t->by_name[i] = m;
-	t->n++;
-
+	m->pos = (uint32_t)t->n_probe;
 	t->probe[t->n_probe] = m;
 	if (probe_pos < t->n_probe) {
-		t->probe[t->n_probe] = t->probe[probe_pos];
+		struct mf_mrec *o = t->probe[probe_pos];
+		t->probe[t->n_probe] = o;
+		o->pos = (uint32_t)t->n_probe;
 		t->probe[probe_pos] = m;
+		m->pos = (uint32_t)probe_pos;
 	}
 	t->n_probe++;
+	t->n++;
+	changed(t);
 	*out = m;
 	return 0;
 }
 
 void mf_members_remove(struct mf_members *t, struct mf_mrec *m)
 {
-	size_t i = lower_bound(t, m->name, m->name_len);
-	if (i < t->n && t->by_name[i] == m) {
-		memmove(&t->by_name[i], &t->by_name[i + 1], (t->n - i - 1) * sizeof(t->by_name[0]));
-		t->n--;
-	}
-	for (size_t j = 0; j < t->n_probe; j++) {
-		if (t->probe[j] == m) {
-			memmove(&t->probe[j], &t->probe[j + 1], (t->n_probe - j - 1) * sizeof(t->probe[0]));
-			t->n_probe--;
-			break;
-		}
-	}
-	free_rec(m);
+	uint32_t id = rec_id(t, m);
+	size_t j = m->pos;
+	index_del(t, m);
+	struct mf_mrec *last = t->probe[--t->n_probe];
+	t->probe[j] = last;
+	last->pos = (uint32_t)j;
+	t->n--;
+	changed(t);
+	rec_release(t, m, id);
 }
 
 size_t mf_members_sweep(struct mf_members *t, size_t probe_index)
 {
 	size_t kept = 0, before = 0;
 	for (size_t j = 0; j < t->n_probe; j++) {
-		if (t->probe[j]->doomed)
+		struct mf_mrec *m = t->probe[j];
+		if (m->doomed) {
 			before += j < probe_index;
-		else
-			t->probe[kept++] = t->probe[j];
+			uint32_t id = rec_id(t, m);
+			index_del(t, m);
+			rec_release(t, m, id);
+		} else {
+			m->pos = (uint32_t)kept;
+			t->probe[kept++] = m;
+		}
 	}
-	t->n_probe = kept;
-	kept = 0;
-	for (size_t i = 0; i < t->n; i++) {
-		if (t->by_name[i]->doomed)
-			free_rec(t->by_name[i]);
-		else
-			t->by_name[kept++] = t->by_name[i];
-	}
-	t->n = kept;
+	if (kept != t->n_probe)
+		changed(t);
+	t->n_probe = t->n = kept;
 	return probe_index - before;
+}
+
+void mf_members_shuffle(struct mf_members *t, struct mf_rng *rng)
+{
+	for (size_t i = t->n_probe; i > 1; i--) {
+		size_t j = mf_rng_below(rng, (uint32_t)i);
+		struct mf_mrec *tmp = t->probe[i - 1];
+		t->probe[i - 1] = t->probe[j];
+		t->probe[j] = tmp;
+	}
+	for (size_t i = 0; i < t->n_probe; i++)
+		t->probe[i]->pos = (uint32_t)i;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct mf_mrec *x = *(const struct mf_mrec *const *)a;
+	const struct mf_mrec *y = *(const struct mf_mrec *const *)b;
+	return mf_members_cmp_name(x->name, x->name_len, y->name, y->name_len);
+}
+
+const struct mf_mrec *mf_members_at(const struct mf_members *t, size_t i)
+{
+	if (i >= t->n)
+		return NULL;
+	/* The cache lives behind a pointer (allocated by the first add), so
+	 * a const table can fill it. */
+	struct mf_members_order *o = t->order;
+	if (!o->valid) {
+		if (o->cap < t->n) {
+			struct mf_mrec **a = realloc(o->by_name, t->n * sizeof(*a));
+			if (a == NULL)
+				return NULL;
+			o->by_name = a;
+			o->cap = t->n;
+		}
+		memcpy(o->by_name, t->probe, t->n * sizeof(*o->by_name));
+		qsort(o->by_name, t->n, sizeof(*o->by_name), cmp_rec);
+		o->valid = true;
+	}
+	return o->by_name[i];
 }

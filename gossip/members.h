@@ -1,12 +1,20 @@
 /*
- * gossip/members.h — the member table of one pool: records, the name index
- * and the probe order.
+ * gossip/members.h — the member table of one pool: compact records, the
+ * name index and the probe order.
  *
  * Contract: owns the records (stable pointers until removed); no clock, no
  * I/O, no protocol decisions — gossip/pool.c decides state transitions, this
- * file only stores them. Records are kept sorted by name (binary search,
- * and `meshfed members` lists in name order); the probe list is a separate
- * array the pool shuffles every full pass (memberlist resetNodes).
+ * file only stores them. Names and metas are interned (gossip/intern.h):
+ * one copy per process however many pools hold them, which the table
+ * borrows from its owner (the pool's config, or the pool's own).
+ *
+ * Costs (n records): find, add and remove are O(1) expected (a hash index
+ * of record ids, linear probing); the probe list is the one dense array of
+ * records, in the order the pool probes them, which the pool shuffles
+ * every full pass (memberlist resetNodes); name order, for listings
+ * (`meshfed members`), is sorted on demand and cached until the table
+ * changes. Records live in slabs of MF_MEMBERS_SLAB, so a record costs its
+ * size and no allocator header: a simulator holds N pools of N members.
  */
 #ifndef MF_GOSSIP_MEMBERS_H
 #define MF_GOSSIP_MEMBERS_H
@@ -15,44 +23,59 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gossip/intern.h"
 #include "gossip/msg.h"
 #include "gossip/pool.h"
+#include "gossip/rng.h"
 #include "gossip/suspicion.h"
 
+#define MF_MEMBERS_SLAB 256 /* records per slab */
+
+/* 80 bytes on LP64: fields ordered to pack. */
 struct mf_mrec {
-	char *name;
-	size_t name_len;
+	const char *name;           /* interned, NUL-terminated */
+	const uint8_t *meta;        /* interned, NULL when meta_len is 0 */
+	uint16_t name_len;          /* <= MF_NAME_MAX */
+	uint16_t meta_len;          /* <= MF_META_MAX */
 	struct mf_addr addr;
-	uint8_t *meta;              /* meta_len bytes (NULL when 0): sized to fit, not
-				     * MF_META_MAX inline, as most metas are tens of bytes */
-	size_t meta_len;
 	uint8_t vsn[MF_VSN_LEN];
-	uint32_t incarnation;
-	enum mf_node_state state;   /* memberlist's view: alive/suspect/dead/left */
-	mf_time_t state_change;
+	uint8_t state;              /* enum mf_node_state: memberlist's view */
 	/* memberlist drops dead nodes from its table once gossip_to_the_dead has
 	 * passed (resetNodes); serf keeps them as failed for reconnect and reap.
 	 * A forgotten record is serf's: listed, but treated as unknown by the
 	 * protocol (any alive for it is accepted as a fresh join). */
 	bool forgotten;
 	bool suspecting;            /* `susp` is live */
+	bool doomed;                /* to be freed by the next mf_members_sweep */
 	/* Our own probes of it in a row that got no direct answer (UDP ack
 	 * from its address, or the TCP fallback): alive through indirect
 	 * acks only. 0 after a direct one. */
 	uint8_t direct_misses;
-	struct mf_suspicion susp;
-	size_t susp_pos;            /* index in the pool's suspects heap while suspecting */
-	bool doomed;                /* to be freed by the next mf_members_sweep */
+	uint32_t incarnation;
+	uint32_t pos;               /* index in the probe array */
+	uint32_t susp_pos;          /* index in the pool's suspects heap while suspecting */
+	mf_time_t state_change;
+	/* Allocated at the first suspicion (mf_members_susp_alloc), kept for
+	 * the next: most members are never suspected. */
+	struct mf_suspicion *susp;
 };
+
+struct mf_members_order; /* the cached name order (members.c) */
 
 struct mf_members {
-	struct mf_mrec **by_name; /* sorted by name */
-	size_t n, cap;
-	struct mf_mrec **probe;   /* probe order; same records, shuffled */
-	size_t n_probe;
+	struct mf_intern *strs;   /* borrowed */
+	struct mf_mrec **probe;   /* every record, in probe order */
+	size_t n, n_probe;        /* records; n_probe == n */
+	size_t cap;
+	struct mf_mrec **slabs;   /* record id i is slabs[i / SLAB][i % SLAB] */
+	size_t n_slabs, cap_slabs;
+	struct mf_mrec *free_recs; /* unused records, linked through `susp` */
+	uint32_t *index;          /* record id + 1 by name hash; 0 = empty */
+	size_t n_index;           /* power of two, or 0 */
+	struct mf_members_order *order;
 };
 
-void mf_members_init(struct mf_members *t);
+void mf_members_init(struct mf_members *t, struct mf_intern *strs);
 void mf_members_free(struct mf_members *t);
 struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, size_t len);
 /* Adds a zeroed record named `name`; it goes into the probe list at
@@ -60,15 +83,23 @@ struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, si
  * inserts at a random offset so the failure detection bound stays low. */
 int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
 		   struct mf_mrec **out);
-/* Replaces m's meta with a copy of len bytes (len <= MF_META_MAX);
+/* Replaces m's meta with the shared copy of len bytes (len <= MF_META_MAX);
  * MF_ENOMEM leaves it unchanged. */
-int mf_members_set_meta(struct mf_mrec *m, const uint8_t *meta, size_t len);
-/* Removes and frees a record: O(n). */
+int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *meta, size_t len);
+/* Makes m->susp point at a suspicion (zeroed the first time). */
+int mf_members_susp_alloc(struct mf_mrec *m);
+/* Removes and frees a record: O(1) expected (the last probe slot takes
+ * its place). */
 void mf_members_remove(struct mf_members *t, struct mf_mrec *m);
 /* Removes and frees every record marked `doomed` in one O(n) pass, keeping
- * the others' name and probe order; returns probe_index less the number of
- * removed probe slots before it (the same slot stays next). */
+ * the others' probe order; returns probe_index less the number of removed
+ * probe slots before it (the same slot stays next). */
 size_t mf_members_sweep(struct mf_members *t, size_t probe_index);
+/* Shuffles the probe order (Fisher-Yates with rng). */
+void mf_members_shuffle(struct mf_members *t, struct mf_rng *rng);
+/* The i-th record in name order, or NULL (i >= n, or no memory for the
+ * order, which is built at the first call after a change: O(n log n)). */
+const struct mf_mrec *mf_members_at(const struct mf_members *t, size_t i);
 /* Name order: bytes, then length. */
 int mf_members_cmp_name(const char *a, size_t alen, const char *b, size_t blen);
 

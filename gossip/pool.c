@@ -194,9 +194,12 @@ int mf_pool_new(const struct mf_pool_config *cfg, mf_time_t now, mf_pool_t **out
 	p->cfg.name[name_len] = '\0';
 	mf_rng_seed(&p->rng, cfg->seed);
 	mf_health_init(&p->health, cfg->timing.awareness_max_multiplier);
-	mf_members_init(&p->members);
+	mf_intern_init(&p->own_strs);
+	mf_members_init(&p->members, cfg->intern ? cfg->intern : &p->own_strs);
 	mf_bcast_init(&p->member_msgs, cfg->timing.retransmit_mult);
 	mf_bcast_init(&p->user_msgs, cfg->timing.retransmit_mult);
+	(void)mf_bcast_share(&p->member_msgs, p->members.strs); /* empty: cannot fail */
+	(void)mf_bcast_share(&p->user_msgs, p->members.strs);
 	mf_wire_scratch_init(&p->scratch);
 	msgpack_sbuffer_init(&p->msg_buf);
 	msgpack_sbuffer_init(&p->extra_buf);
@@ -256,6 +259,7 @@ void mf_pool_free(mf_pool_t *p)
 	mf_members_free(&p->members);
 	mf_bcast_free(&p->member_msgs);
 	mf_bcast_free(&p->user_msgs);
+	mf_intern_free(&p->own_strs); /* after everything that holds its strings */
 	mf_wire_scratch_destroy(&p->scratch);
 	msgpack_sbuffer_destroy(&p->msg_buf);
 	msgpack_sbuffer_destroy(&p->extra_buf);
@@ -344,6 +348,7 @@ int mf_pool_stream_in(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const str
 		/* memberlist answers with its state before merging the peer's. */
 		rc = mf_pool__encode_local_state(p, pp.header.join);
 		rc = answer_stream(p, stream_id, rc, &p->extra_buf);
+		mf_pool__extra_buf_trim(p);
 		int merged = count_err(p, mf_pool__merge_remote(p, now, &pp));
 		mf_codec_push_pull_free(&pp);
 		return rc != 0 ? rc : merged;
@@ -480,7 +485,7 @@ static void reap(mf_pool_t *p, mf_time_t now)
 {
 	size_t n_doomed = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		struct mf_mrec *m = p->members.by_name[i];
+		struct mf_mrec *m = p->members.probe[i];
 		mf_time_t age = now - m->state_change;
 		bool old = (m->state == MF_STATE_DEAD && age > p->cfg.timing.reconnect_timeout) ||
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
@@ -522,7 +527,7 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 	/* Suspicion timers: a suspect nobody refuted in time is dead. */
 	struct mf_bytes me = str_bytes(p->self->name, p->self->name_len);
 	struct mf_mrec *m;
-	while ((m = mf_suspects_first(&p->suspects)) != NULL && m->susp.deadline <= now) {
+	while ((m = mf_suspects_first(&p->suspects)) != NULL && m->susp->deadline <= now) {
 		mf_pool__clear_suspicion(p, m);
 		if (m->state == MF_STATE_SUSPECT)
 			count_err(p, mf_pool__dead_node(p, now, m->incarnation,
@@ -577,7 +582,7 @@ mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
 	d = tmin(d, p->probe_tick);
 	const struct mf_mrec *first = mf_suspects_first(&p->suspects);
 	if (first != NULL)
-		d = tmin(d, first->susp.deadline);
+		d = tmin(d, first->susp->deadline);
 	for (size_t i = 0; i < p->n_relays; i++)
 		d = tmin(d, p->relays[i].expires);
 	return d;
@@ -632,7 +637,7 @@ bool mf_pool_leave_done(const mf_pool_t *p)
 	if (p->member_msgs.finished_notify > p->leave_notify_base)
 		return true;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.by_name[i];
+		const struct mf_mrec *m = p->members.probe[i];
 		if (m != p->self && !m->forgotten &&
 		    (m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT))
 			return false;
@@ -662,7 +667,7 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 	mf_pool__out_reset_if_drained(p);
 	if (len > MF_META_MAX || (len > 0 && meta == NULL))
 		return MF_EINVAL;
-	int rc = mf_members_set_meta(p->self, meta, len);
+	int rc = mf_members_set_meta(&p->members, p->self, meta, len);
 	if (rc != 0)
 		return rc;
 	if (len > 0)
@@ -732,7 +737,7 @@ size_t mf_pool_alive_count(const mf_pool_t *p)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.by_name[i];
+		const struct mf_mrec *m = p->members.probe[i];
 		n += m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT;
 	}
 	return n;
@@ -761,7 +766,10 @@ int mf_pool_member_at(const mf_pool_t *p, size_t i, struct mf_member *m)
 {
 	if (i >= p->members.n)
 		return MF_ENOTFOUND;
-	fill_member(p->members.by_name[i], m);
+	const struct mf_mrec *r = mf_members_at(&p->members, i);
+	if (r == NULL)
+		return MF_ENOMEM;
+	fill_member(r, m);
 	return 0;
 }
 

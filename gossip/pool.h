@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "gossip/err.h"
+#include "gossip/intern.h"
 #include "gossip/keyring.h"
 #include "gossip/msg.h"
 
@@ -121,6 +122,10 @@ struct mf_pool_config {
 	const struct mf_keyring *keyring; /* NULL or empty: plaintext */
 	uint64_t seed;                 /* PRNG seed */
 	struct mf_pool_delegate delegate;
+	/* Where member names and metas are interned: pools of one process
+	 * (an agent's LAN and WAN pools, a simulator's N pools) may share one
+	 * and hold each string once. It must outlive them; NULL: the pool's own. */
+	struct mf_intern *intern;
 };
 /* Defaults: profile timings, serf vsn, no meta, no key. */
 void mf_pool_config_init(struct mf_pool_config *c, enum mf_profile p);

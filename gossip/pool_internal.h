@@ -85,6 +85,7 @@ struct mf_pool {
 	struct mf_rng rng;
 	struct mf_health health;
 	struct mf_members members;
+	struct mf_intern own_strs; /* names and metas, when cfg.intern is NULL */
 	struct mf_mrec *self;
 	size_t n_known;  /* records memberlist would still hold (not forgotten) */
 	bool left;
@@ -224,6 +225,7 @@ int mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull 
 
 /* pool_pushpull.c: full-state exchange. */
 int mf_pool__encode_local_state(mf_pool_t *p, bool join);
+void mf_pool__extra_buf_trim(mf_pool_t *p);
 int mf_pool__push_pull_to(mf_pool_t *p, mf_time_t now, const struct mf_addr *to, bool join,
 			  enum stream_kind kind, uint64_t *id);
 int mf_pool__merge_remote(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp);

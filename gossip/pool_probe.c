@@ -22,7 +22,7 @@ size_t mf_pool__k_random(mf_pool_t *p, size_t k, skip_fn skip, mf_time_t now, co
 {
 	size_t n = p->members.n, got = 0;
 	for (size_t i = 0; i < 3 * n && got < k; i++) {
-		struct mf_mrec *m = p->members.by_name[mf_rng_below(&p->rng, (uint32_t)n)];
+		struct mf_mrec *m = p->members.probe[mf_rng_below(&p->rng, (uint32_t)n)];
 		if (skip(p, m, now, arg))
 			continue;
 		bool dup = false;
@@ -52,12 +52,7 @@ static void reset_probe_list(mf_pool_t *p, mf_time_t now)
 		    now - m->state_change > p->cfg.timing.gossip_to_the_dead)
 			mf_pool__forget(p, m);
 	}
-	for (size_t i = t->n_probe; i > 1; i--) {
-		size_t j = mf_rng_below(&p->rng, (uint32_t)i);
-		struct mf_mrec *tmp = t->probe[i - 1];
-		t->probe[i - 1] = t->probe[j];
-		t->probe[j] = tmp;
-	}
+	mf_members_shuffle(t, &p->rng);
 }
 
 static struct mf_mrec *next_probe_target(mf_pool_t *p, mf_time_t now)
@@ -287,7 +282,7 @@ static bool vouched(const mf_pool_t *p, const struct mf_addr *a, struct mf_bytes
 	if (m != NULL && m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
 		return true;
 	for (size_t i = 0; i < p->members.n; i++) {
-		m = p->members.by_name[i];
+		m = p->members.probe[i];
 		if (m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
 			return true;
 	}

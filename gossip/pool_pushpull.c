@@ -27,7 +27,7 @@ int mf_pool__encode_local_state(mf_pool_t *p, bool join)
 	if (st == NULL)
 		return MF_ENOMEM;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.by_name[i];
+		const struct mf_mrec *m = p->members.probe[i];
 		if (m->forgotten)
 			continue;
 		st[n].name = str_bytes(m->name, m->name_len);
@@ -64,6 +64,16 @@ int mf_pool__encode_local_state(mf_pool_t *p, bool join)
 	return rc;
 }
 
+/* A large pool's state is hundreds of KB, sent once a push-pull interval
+ * and copied out at once: not held between them (a simulator has N pools). */
+void mf_pool__extra_buf_trim(mf_pool_t *p)
+{
+	if (p->extra_buf.alloc > 65536) {
+		msgpack_sbuffer_destroy(&p->extra_buf);
+		msgpack_sbuffer_init(&p->extra_buf);
+	}
+}
+
 int mf_pool__push_pull_to(mf_pool_t *p, mf_time_t now, const struct mf_addr *to, bool join,
 			  enum stream_kind kind, uint64_t *id)
 {
@@ -74,6 +84,7 @@ int mf_pool__push_pull_to(mf_pool_t *p, mf_time_t now, const struct mf_addr *to,
 	if (rc == 0)
 		rc = mf_pool__open_stream(p, to, (const uint8_t *)p->extra_buf.data,
 					  p->extra_buf.size, true, p->cfg.timing.tcp_timeout, &sid);
+	mf_pool__extra_buf_trim(p);
 	if (rc == 0)
 		rc = mf_pool__add_pending(p, sid, kind, 0,
 					  now + p->cfg.timing.tcp_timeout + MF_SEC);
@@ -118,7 +129,7 @@ void mf_pool__reconnect(mf_pool_t *p, mf_time_t now)
 {
 	size_t failed = 0, left = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.by_name[i];
+		const struct mf_mrec *m = p->members.probe[i];
 		failed += m->state == MF_STATE_DEAD;
 		left += m->state == MF_STATE_LEFT;
 	}
@@ -131,7 +142,7 @@ void mf_pool__reconnect(mf_pool_t *p, mf_time_t now)
 		return;
 	size_t pick = mf_rng_below(&p->rng, (uint32_t)failed);
 	for (size_t i = 0; i < p->members.n; i++) {
-		struct mf_mrec *m = p->members.by_name[i];
+		struct mf_mrec *m = p->members.probe[i];
 		if (m->state != MF_STATE_DEAD || pick-- > 0)
 			continue;
 		p->stats.reconnect_attempts++;

@@ -78,7 +78,7 @@ void mf_pool__clear_suspicion(mf_pool_t *p, struct mf_mrec *m)
 {
 	if (!m->suspecting)
 		return;
-	mf_suspicion_free(&m->susp);
+	mf_suspicion_free(m->susp);
 	m->suspecting = false;
 	mf_suspects_remove(&p->suspects, m);
 }
@@ -237,7 +237,7 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 		return 0;
 	}
 
-	if ((rc = mf_members_set_meta(m, a->meta.p, a->meta.len)) != 0) {
+	if ((rc = mf_members_set_meta(&p->members, m, a->meta.p, a->meta.len)) != 0) {
 		/* Out of memory: as if never heard, a later alive retries. */
 		if (is_new) {
 			mf_members_remove(&p->members, m);
@@ -282,7 +282,7 @@ int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_b
 	}
 	if (m->suspecting) {
 		/* New confirmations are re-gossiped so they keep flowing. */
-		bool fresh = mf_suspicion_confirm(&m->susp, (const char *)from.p, from.len, now);
+		bool fresh = mf_suspicion_confirm(m->susp, (const char *)from.p, from.len, now);
 		mf_suspects_moved(&p->suspects, m); /* the deadline may have come closer */
 		if (fresh)
 			count_err(p, broadcast_suspect(p, m, inc, from));
@@ -307,13 +307,15 @@ int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_b
 		k = 0;
 	int64_t min = mf_suspicion_min_timeout(t->suspicion_mult, n, t->probe_interval);
 	int64_t max = (int64_t)t->suspicion_max_timeout_mult * min;
-	if ((rc = mf_suspicion_start(&m->susp, (const char *)from.p, from.len, k, min, max,
+	if ((rc = mf_members_susp_alloc(m)) != 0)
+		return rc;
+	if ((rc = mf_suspicion_start(m->susp, (const char *)from.p, from.len, k, min, max,
 				     now)) != 0) {
-		mf_suspicion_free(&m->susp);
+		mf_suspicion_free(m->susp);
 		return rc;
 	}
 	if ((rc = mf_suspects_add(&p->suspects, m)) != 0) {
-		mf_suspicion_free(&m->susp);
+		mf_suspicion_free(m->susp);
 		return rc;
 	}
 	m->suspecting = true;

@@ -21,8 +21,8 @@ void mf_suspects_free(struct mf_suspects *s)
  * order that depends only on the protocol state. */
 static bool earlier(const struct mf_mrec *a, const struct mf_mrec *b)
 {
-	if (a->susp.deadline != b->susp.deadline)
-		return a->susp.deadline < b->susp.deadline;
+	if (a->susp->deadline != b->susp->deadline)
+		return a->susp->deadline < b->susp->deadline;
 	return mf_members_cmp_name(a->name, a->name_len, b->name, b->name_len) < 0;
 }
 

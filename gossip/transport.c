@@ -2,7 +2,7 @@
  * gossip/transport.c — sockets, the pool's timer and the output drain.
  *
  * Every entry into the pool goes through the same three steps: read the clock
- * (uv_hrtime), call the pool, drain(). The drain executes what
+ * (uv_hrtime), call the pool, mf_transport_drain(). The drain executes what
  * the pool asked for and re-arms the single timer to the pool's next
  * deadline, so the pool is ticked no later than it wants and never spun.
  */
@@ -14,7 +14,7 @@
 #define MF_UDP_RECV_BUFFER_SIZE (2 * 1024 * 1024) /* memberlist udpRecvBufSize */
 #define MF_TIMER_MAX_MS 3600000ull /* re-check at least hourly */
 
-static void drain(mf_transport_t *t);
+
 static void maybe_done(mf_transport_t *t);
 
 /* --- UDP ------------------------------------------------------------------*/
@@ -94,7 +94,7 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
 		return;
 	/* Drops are counted by the pool, by cause. */
 	(void)mf_pool_udp_in(t->pool, mf_transport_now(t), &a, (const uint8_t *)buf->base, (size_t)nread);
-	drain(t);
+	mf_transport_drain(t);
 }
 
 /* --- timer and drain --------------------------------------------------------*/
@@ -105,7 +105,7 @@ static void on_timer(uv_timer_t *h)
 	if (t->closing)
 		return;
 	mf_pool_tick(t->pool, mf_transport_now(t));
-	drain(t);
+	mf_transport_drain(t);
 }
 
 static void rearm(mf_transport_t *t)
@@ -122,7 +122,7 @@ static void rearm(mf_transport_t *t)
 	uv_timer_start(&t->timer, on_timer, ms, 0);
 }
 
-static void drain(mf_transport_t *t)
+void mf_transport_drain(mf_transport_t *t)
 {
 	struct mf_pool_out o;
 	while (mf_pool_next_output(t->pool, &o) == 1) {
@@ -237,7 +237,7 @@ int mf_transport_new(uv_loop_t *loop, mf_pool_t *pool, const struct mf_transport
 	if (t->cfg.inbound_timeout <= 0)
 		t->cfg.inbound_timeout = 10 * MF_SEC;
 	t->bound = cfg->bind;
-	t->drain = drain;
+	t->drain = mf_transport_drain;
 	t->maybe_done = maybe_done;
 
 	uv_udp_init(loop, &t->udp);
@@ -261,7 +261,7 @@ int mf_transport_new(uv_loop_t *loop, mf_pool_t *pool, const struct mf_transport
 		return r;
 	}
 	*out = t;
-	drain(t); /* arms the timer */
+	mf_transport_drain(t); /* arms the timer */
 	return 0;
 }
 
@@ -303,7 +303,7 @@ int mf_transport_join(mf_transport_t *t, const struct mf_addr *addr, uint64_t *j
 	if (t->closing)
 		return MF_ESTATE;
 	int r = mf_pool_join(t->pool, mf_transport_now(t), addr, join_id);
-	drain(t);
+	mf_transport_drain(t);
 	return r;
 }
 
@@ -312,7 +312,7 @@ int mf_transport_leave(mf_transport_t *t)
 	if (t->closing)
 		return MF_ESTATE;
 	int r = mf_pool_leave(t->pool, mf_transport_now(t));
-	drain(t);
+	mf_transport_drain(t);
 	return r;
 }
 
@@ -321,7 +321,7 @@ int mf_transport_force_leave(mf_transport_t *t, const char *name)
 	if (t->closing)
 		return MF_ESTATE;
 	int r = mf_pool_force_leave(t->pool, mf_transport_now(t), name);
-	drain(t);
+	mf_transport_drain(t);
 	return r;
 }
 
@@ -330,7 +330,7 @@ int mf_transport_set_meta(mf_transport_t *t, const uint8_t *meta, size_t len)
 	if (t->closing)
 		return MF_ESTATE;
 	int r = mf_pool_set_meta(t->pool, mf_transport_now(t), meta, len);
-	drain(t);
+	mf_transport_drain(t);
 	return r;
 }
 
@@ -349,7 +349,7 @@ int mf_transport_send_user_stream(mf_transport_t *t, const char *node, const uin
 	if (t->closing)
 		return MF_ESTATE;
 	int r = mf_pool_send_user_stream(t->pool, mf_transport_now(t), node, msg, len);
-	drain(t);
+	mf_transport_drain(t);
 	return r;
 }
 
@@ -359,6 +359,6 @@ int mf_transport_send_user_to(mf_transport_t *t, const struct mf_addr *to, const
 	if (t->closing)
 		return MF_ESTATE;
 	int r = mf_pool_send_user_to(t->pool, to, msg, len);
-	drain(t);
+	mf_transport_drain(t);
 	return r;
 }

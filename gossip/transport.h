@@ -117,6 +117,9 @@ int mf_transport_force_leave(mf_transport_t *t, const char *name);
 int mf_transport_set_meta(mf_transport_t *t, const uint8_t *meta, size_t len);
 int mf_transport_broadcast_user(mf_transport_t *t, const char *key, const uint8_t *msg,
 				size_t len);
+/* Carries out what the pool queued outside the calls above (the owner
+ * called the pool directly: the serf glue's flush) and re-arms. */
+void mf_transport_drain(mf_transport_t *t);
 int mf_transport_send_user_stream(mf_transport_t *t, const char *node, const uint8_t *msg,
 				  size_t len);
 int mf_transport_send_user_to(mf_transport_t *t, const struct mf_addr *to, const uint8_t *msg,

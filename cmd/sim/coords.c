@@ -39,7 +39,10 @@ static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 int mf_sim_coords_init(struct mf_sim_coords *c, size_t n, const double *rtt_s,
 		       const struct mf_coord_config *cfg, double noise, uint64_t seed)
 {
-	size_t pairs = n * (n > 0 ? n - 1 : 0);
+	size_t per_node = n > 0 ? n - 1 : 0;
+	if (n > 0 && n * per_node > MF_SIM_EVAL_PAIRS)
+		per_node = MF_SIM_EVAL_PAIRS / n;
+	size_t pairs = n * per_node;
 
 	memset(c, 0, sizeof(*c));
 	c->n = n;
@@ -47,6 +50,7 @@ int mf_sim_coords_init(struct mf_sim_coords *c, size_t n, const double *rtt_s,
 	c->seed = seed;
 	c->noise = noise;
 	c->rtt_s = rtt_s;
+	c->per_node = per_node;
 	mf_rng_seed(&c->rng, seed ^ 0xc0041ULL);
 	c->nodes = calloc(n, sizeof(*c->nodes));
 	c->now = calloc(n ? n : 1, sizeof(*c->now));
@@ -238,9 +242,11 @@ int mf_sim_coords_eval(struct mf_sim_coords *c, struct mf_simnet *net, struct mf
 		struct mf_sim_coord_node *a = &c->nodes[i];
 		if (!a->ready || !mf_simnet_is_up(net, i))
 			continue;
-		for (size_t j = 0; j < c->n; j++) {
+		for (size_t s = 0; s < c->per_node; s++) {
+			/* offsets 1..n-1 (all of them unless sampling): never i */
+			size_t j = (i + 1 + s * (c->n - 1) / c->per_node) % c->n;
 			struct mf_sim_coord_node *b = &c->nodes[j];
-			double actual = c->rtt_s[i * c->n + j], d;
+			double actual = c->rtt_s ? c->rtt_s[i * c->n + j] : c->rtt_uniform_s, d;
 			struct mf_coord seen;
 			int measured;
 			if (j == i || actual <= 0 || !b->ready || !mf_simnet_is_up(net, j))

@@ -43,6 +43,12 @@
 
 struct mf_sim_coords;
 
+/* Past this many ordered pairs the error is scored on a sample (each node
+ * against per_node others spread evenly over the ring), so a 10,000-node
+ * run does not hold and sort 3 x 10^8 values per reported round; up to
+ * 1,024 nodes every pair is scored. */
+#define MF_SIM_EVAL_PAIRS (1u << 20)
+
 struct mf_sim_coord_node {
 	struct mf_sim_coords *owner;
 	size_t i;
@@ -58,7 +64,11 @@ struct mf_sim_coords {
 	struct mf_coord_config cfg;
 	uint64_t seed;
 	double noise;
-	const double *rtt_s;   /* n*n true RTTs in seconds, not owned; <= 0 skipped */
+	const double *rtt_s;   /* n*n true RTTs in seconds, not owned; <= 0 skipped;
+				* NULL: rtt_uniform_s between any two */
+	double rtt_uniform_s;
+	size_t per_node;       /* pairs scored per node: n - 1, or fewer past
+				* MF_SIM_EVAL_PAIRS (spread evenly) */
 	/* The pools' network, set once it exists: announcements (coord/
 	 * tracker.h) go into node i's current pool (not owned). */
 	struct mf_simnet *net;
@@ -72,7 +82,7 @@ struct mf_sim_coords {
 	struct mf_coord_tracker_member *members; /* scratch: n */
 	double *dc_err, *dc_best;   /* scratch: n * n_dcs */
 	double *dc_pair_err;        /* scratch: n * (n_dcs^2 / 2 + 1) */
-	double *err, *best, *view; /* scratch: n*(n-1) each */
+	double *err, *best, *view; /* scratch: n * per_node each */
 };
 
 struct mf_sim_coord_err {

@@ -11,6 +11,7 @@
  *               [-every K] [-coords fit|serf]
  *               [-fit-rtt-power P] [-fit-rtt-floor F] [-fit-robust-delta D]
  *               [-serf-nodes K,...]
+ *               [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]
  *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate best|coords]
  *               [-hysteresis PCT,MS] [-rounds R] ...
  *
@@ -43,6 +44,7 @@
 #include "cmd/sim/report.h"
 #include "cmd/sim/routes.h"
 #include "cmd/sim/schedule.h"
+#include "cmd/sim/serf.h"
 #include "cmd/sim/simnet.h"
 #include "cmd/sim/topo.h"
 #include "gossip/rng.h"
@@ -56,6 +58,7 @@ struct args {
 	int rounds, every;
 	enum mf_profile profile;
 	double loss, noise;
+	double stream_loss; /* -stream-loss F */
 	double rtt_power; /* < 0: the client's default */
 	double rtt_floor; /* < 0: the client's default */
 	double robust_delta; /* < 0: the client's default */
@@ -70,12 +73,16 @@ struct args {
 	bool link_best; /* -link-estimate best (default) or coords */
 	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
 	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
+	bool no_serf;   /* -serf-glue off: pools without the serf glue */
+	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */
 };
 
 /* What the simnet hooks need. */
 struct sim {
 	struct mf_sim_report rep;
 	struct mf_sim_coords coords;
+	struct mf_sim_serf serf; /* empty (n 0) with -serf-glue off */
+	bool no_lifeguard;
 };
 
 static void usage(void)
@@ -89,6 +96,7 @@ static void usage(void)
 		"                   [-every K] [-coords fit|serf]\n"
 		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-fit-robust-delta D]\n"
 		"                   [-serf-nodes K,...]\n"
+		"                   [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]\n"
 		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
 		"                   [-link-estimate best|coords] [-hysteresis PCT,MS]\n"
 		"                   [-settle PCT,MS,SECONDS]\n"
@@ -176,6 +184,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 			a->loss = strtod(v, &end);
 			if (a->loss < 0 || a->loss > 1)
 				end = NULL;
+		} else if (strcmp(k, "-stream-loss") == 0) {
+			a->stream_loss = strtod(v, &end);
+			if (a->stream_loss < 0 || a->stream_loss > 1)
+				end = NULL;
 		} else if (strcmp(k, "-noise") == 0) {
 			a->noise = strtod(v, &end);
 			if (a->noise < 0 || a->noise >= 1)
@@ -214,6 +226,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 					break;
 				q = e + 1;
 			}
+		} else if (strcmp(k, "-serf-glue") == 0 || strcmp(k, "-lifeguard") == 0) {
+			bool off = strcmp(v, "off") == 0;
+			if (!off && strcmp(v, "on") != 0) {
+				fprintf(stderr, "meshfed-sim: %s: on or off\n", k);
+				return -1;
+			}
+			if (strcmp(k, "-serf-glue") == 0)
+				a->no_serf = off;
+			else
+				a->no_lifeguard = off;
 		} else if (strcmp(k, "-format") == 0) {
 			if (strcmp(v, "json") == 0)
 				a->json = true;
@@ -235,6 +257,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			return -1;
 		}
 		if (end == NULL && (strcmp(k, "-noise") == 0 || strcmp(k, "-loss") == 0 ||
+				    strcmp(k, "-stream-loss") == 0 ||
 				    strcmp(k, "-fit-rtt-power") == 0 ||
 				    strcmp(k, "-fit-rtt-floor") == 0 ||
 				    strcmp(k, "-fit-robust-delta") == 0 ||
@@ -262,7 +285,16 @@ static int parse_args(int argc, char **argv, struct args *a)
 static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 {
 	struct sim *s = ctx;
+	if (s->no_lifeguard) {
+		/* Lifeguard's local health awareness (probe timeouts scaled by
+		 * missed nacks) and dynamic suspicion (a long timeout shortened
+		 * by confirmations) off: SWIM's fixed suspicion timeout. The
+		 * buddy system (a suspect told with the probe) stays. */
+		c->timing.awareness_max_multiplier = 1;
+		c->timing.suspicion_max_timeout_mult = 1;
+	}
 	mf_sim_coords_configure(&s->coords, i, c);
+	mf_sim_serf_configure(&s->serf, i, c);
 }
 
 static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
@@ -270,6 +302,13 @@ static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_ev
 	struct sim *s = ctx;
 	mf_sim_report_event(&s->rep, i, now, ev);
 	mf_sim_coords_event(&s->coords, i, ev);
+	mf_sim_serf_event(&s->serf, i, ev);
+}
+
+static int after_drain(void *ctx, size_t i, mf_pool_t *p, mf_time_t now)
+{
+	struct sim *s = ctx;
+	return mf_sim_serf_flush(&s->serf, i, p, now);
 }
 
 static bool reported(const struct args *a, int round)
@@ -310,12 +349,8 @@ static int load_world(const struct args *a, struct mf_sim_world *w)
 		mf_topology_free(&t);
 		return rc;
 	}
+	/* -n: one delay between any two (no n*n matrix: 800 MB at 10,000) */
 	w->n = a->n;
-	w->delay_ms = malloc(w->n * w->n * sizeof(double));
-	if (w->delay_ms == NULL)
-		return MF_ENOMEM;
-	for (size_t i = 0; i < w->n * w->n; i++)
-		w->delay_ms[i] = i % (w->n + 1) == 0 ? 0 : a->delay_ms;
 	return 0;
 }
 
@@ -447,11 +482,13 @@ int main(int argc, char **argv)
 	}
 	status = 1;
 	/* The truth the estimates are scored against: the configured RTT. */
-	rtt_s = malloc(n * n * sizeof(double));
-	if (rtt_s == NULL)
-		goto out;
-	for (size_t i = 0; i < n * n; i++)
-		rtt_s[i] = w.delay_ms[i] > 0 ? 2 * w.delay_ms[i] / 1000.0 : 0;
+	if (w.delay_ms != NULL) {
+		rtt_s = malloc(n * n * sizeof(double));
+		if (rtt_s == NULL)
+			goto out;
+		for (size_t i = 0; i < n * n; i++)
+			rtt_s[i] = w.delay_ms[i] > 0 ? 2 * w.delay_ms[i] / 1000.0 : 0;
+	}
 
 	mf_coord_config_default(&ccfg);
 	ccfg.mode = a.mode;
@@ -463,11 +500,14 @@ int main(int argc, char **argv)
 		ccfg.fit_robust_delta = a.robust_delta;
 	if (a.mode == MF_COORD_MODE_SERF && ccfg.peer_table_size < n)
 		ccfg.peer_table_size = (unsigned)n; /* serf's filter map is unbounded */
+	s.no_lifeguard = a.no_lifeguard;
 	if (mf_sim_report_init(&s.rep, n) != 0 ||
-	    mf_sim_coords_init(&s.coords, n, rtt_s, &ccfg, a.noise, a.seed) != 0) {
+	    mf_sim_coords_init(&s.coords, n, rtt_s, &ccfg, a.noise, a.seed) != 0 ||
+	    (!a.no_serf && mf_sim_serf_init(&s.serf, n) != 0)) {
 		fprintf(stderr, "meshfed-sim: out of memory\n");
 		goto out;
 	}
+	s.coords.rtt_uniform_s = a.delay_ms > 0 ? 2 * a.delay_ms / 1000.0 : 0;
 	for (size_t k = 0; k < a.n_serf; k++)
 		mf_sim_coords_set_serf(&s.coords, a.serf_nodes[k]);
 	if (w.n_dcs > 0 && mf_sim_coords_set_dcs(&s.coords, w.dc, w.n_dcs, w.dc_names,
@@ -477,14 +517,17 @@ int main(int argc, char **argv)
 	}
 	c.n = n;
 	c.delay_ms = w.delay_ms;
+	c.uniform_delay_ms = a.delay_ms;
 	c.pair_loss = w.loss;
 	c.jitter_ms = w.jitter_ms;
 	c.dc = w.dc;
 	c.loss = a.loss;
+	c.stream_loss = a.stream_loss;
 	c.seed = a.seed;
 	c.profile = a.profile;
 	c.configure = configure;
 	c.on_event = on_event;
+	c.after_drain = after_drain;
 	c.ctx = &s;
 
 	clock_t t0 = clock();
@@ -548,6 +591,17 @@ int main(int argc, char **argv)
 		a.noise, a.loss, (unsigned long long)a.seed,
 		a.mode == MF_COORD_MODE_FIT ? "fit" : "serf", (unsigned long long)st.events,
 		(unsigned long long)st.udp_sent, (unsigned long long)st.udp_lost, cpu_s);
+	if (!a.no_serf) {
+		struct mf_sim_serf_check sc;
+		mf_sim_serf_check(&s.serf, net, &sc);
+		fprintf(a.json ? stderr : stdout,
+			"# serf: %zu nodes, %llu pairs, %llu missing, %llu stale; push-pull states "
+			"%llu sent, %llu merged, %llu too big; %llu queue drops, %llu decode errors\n",
+			sc.nodes, (unsigned long long)sc.pairs, (unsigned long long)sc.missing,
+			(unsigned long long)sc.stale, (unsigned long long)sc.sent,
+			(unsigned long long)sc.merged, (unsigned long long)sc.too_big,
+			(unsigned long long)sc.queue_drops, (unsigned long long)sc.decode_errors);
+	}
 	if (a.plot != NULL) {
 		char title[256];
 		snprintf(title, sizeof(title), "meshfed-sim: %zu nodes, %s profile, noise %.2f", n,
@@ -560,6 +614,7 @@ int main(int argc, char **argv)
 	status = 0;
 out:
 	mf_sim_schedule_free(&a.sched);
+	mf_sim_serf_free(&s.serf); /* before the network: its names are the network's */
 	mf_simnet_free(net);
 	mf_sim_coords_free(&s.coords);
 	mf_sim_report_free(&s.rep);

@@ -13,12 +13,15 @@ int mf_sim_report_init(struct mf_sim_report *r, size_t n)
 	r->killed_at = calloc(n, sizeof(*r->killed_at));
 	r->seen_failed = calloc(n, sizeof(*r->seen_failed));
 	r->all_seen_at = calloc(n, sizeof(*r->all_seen_at));
-	if (!r->killed || !r->killed_at || !r->seen_failed || !r->all_seen_at) {
+	r->first_failed = calloc(n, sizeof(*r->first_failed));
+	r->last_failed = calloc(n, sizeof(*r->last_failed));
+	if (!r->killed || !r->killed_at || !r->seen_failed || !r->all_seen_at || !r->first_failed ||
+	    !r->last_failed) {
 		mf_sim_report_free(r);
 		return MF_ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++)
-		r->all_seen_at[i] = -1;
+		r->all_seen_at[i] = r->first_failed[i] = r->last_failed[i] = -1;
 	r->converged_at = -1;
 	return 0;
 }
@@ -29,6 +32,8 @@ void mf_sim_report_free(struct mf_sim_report *r)
 	free(r->killed_at);
 	free(r->seen_failed);
 	free(r->all_seen_at);
+	free(r->first_failed);
+	free(r->last_failed);
 	free(r->rounds);
 	memset(r, 0, sizeof(*r));
 }
@@ -53,6 +58,10 @@ void mf_sim_report_event(void *ctx, size_t i, mf_time_t now, const struct mf_poo
 	if (ev->kind == MF_EV_FAILED) {
 		if (r->killed[t]) {
 			r->cur.detections++;
+			double at = (double)now / MF_SEC;
+			if (r->first_failed[t] < 0)
+				r->first_failed[t] = at;
+			r->last_failed[t] = at;
 		} else {
 			r->cur.false_detections++;
 			r->total_false++;
@@ -68,7 +77,7 @@ void mf_sim_report_killed(struct mf_sim_report *r, size_t i, mf_time_t now)
 		return;
 	r->killed[i] = true;
 	r->killed_at[i] = (double)now / MF_SEC;
-	r->all_seen_at[i] = -1;
+	r->all_seen_at[i] = r->first_failed[i] = r->last_failed[i] = -1;
 }
 
 void mf_sim_report_revived(struct mf_sim_report *r, size_t i)
@@ -184,9 +193,11 @@ void mf_sim_report_summary(const struct mf_sim_report *r, FILE *out)
 		(unsigned long long)r->total_false);
 	for (size_t j = 0; j < r->n; j++)
 		if (r->killed[j])
-			fprintf(out, "# n%03zu killed at %.1f s, all saw it failed at %.1f s (%+.1f s)\n", j,
+			fprintf(out, "# n%03zu killed at %.1f s, all saw it failed at %.1f s (%+.1f s); "
+				"first declared failed at %.3f s, last pool at %.3f s\n", j,
 				r->killed_at[j], r->all_seen_at[j],
-				r->all_seen_at[j] < 0 ? -1.0 : r->all_seen_at[j] - r->killed_at[j]);
+				r->all_seen_at[j] < 0 ? -1.0 : r->all_seen_at[j] - r->killed_at[j],
+				r->first_failed[j], r->last_failed[j]);
 }
 
 /* NaN (no pair) as null. */

@@ -39,6 +39,8 @@ struct mf_sim_report {
 	double *killed_at;    /* s */
 	size_t *seen_failed;  /* up pools that see node i failed */
 	double *all_seen_at;  /* s, when every up pool saw i failed; < 0 not yet */
+	double *first_failed; /* s, the first FAILED event about killed i; < 0 none */
+	double *last_failed;  /* s, the latest one: when the last pool learned it */
 	struct mf_sim_round cur;
 	struct mf_sim_round *rounds;
 	size_t n_rounds, cap_rounds;

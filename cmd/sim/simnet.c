@@ -57,6 +57,7 @@ struct mf_simnet {
 	size_t n_in, cap_in;
 	uint64_t in_seq;
 	struct mf_simnet_stats stats;
+	struct mf_intern strs; /* names and metas, shared by all the pools */
 };
 
 /* --- heap ------------------------------------------------------------------*/
@@ -224,6 +225,7 @@ static void drain(struct mf_simnet *net, size_t i)
 	struct node *nd = &net->nodes[i];
 	struct mf_pool_out o;
 
+again:
 	while (nd->up && mf_pool_next_output(nd->pool, &o) == 1) {
 		switch (o.kind) {
 		case MF_OUT_UDP: {
@@ -253,7 +255,8 @@ static void drain(struct mf_simnet *net, size_t i)
 			long j = mf_simnet_find(net, &o.to);
 			mf_time_t deadline = net->now + o.timeout;
 			net->stats.streams++;
-			if (j < 0 || !can_pass(net, i, (size_t)j)) {
+			if (j < 0 || !can_pass(net, i, (size_t)j) ||
+			    (net->cfg.stream_loss > 0 && mf_rng_unit(&net->rng) < net->cfg.stream_loss)) {
 				if (o.expect_reply)
 					schedule_fail(net, i, nd->gen, o.stream_id, deadline);
 				break;
@@ -309,6 +312,9 @@ static void drain(struct mf_simnet *net, size_t i)
 			break;
 		}
 	}
+	if (nd->up && net->cfg.after_drain != NULL &&
+	    net->cfg.after_drain(net->cfg.ctx, i, nd->pool, net->now) > 0)
+		goto again;
 	reschedule(net, i);
 }
 
@@ -320,6 +326,7 @@ static int start_pool(struct mf_simnet *net, size_t i)
 	mf_pool_config_init(&c, net->cfg.profile);
 	snprintf(c.name, sizeof(c.name), "n%03zu", i);
 	c.advertise = nd->addr;
+	c.intern = &net->strs;
 	c.seed = net->cfg.seed * 1000003ULL + i * 7919ULL + nd->gen * 104729ULL;
 	if (net->cfg.configure != NULL)
 		net->cfg.configure(net->cfg.ctx, i, &c);
@@ -345,6 +352,7 @@ int mf_simnet_new(const struct mf_simnet_config *cfg, struct mf_simnet **out)
 	if (net == NULL)
 		return MF_ENOMEM;
 	net->cfg = *cfg;
+	mf_intern_init(&net->strs);
 	net->nodes = calloc(cfg->n, sizeof(*net->nodes));
 	if (net->nodes == NULL) {
 		free(net);
@@ -395,6 +403,7 @@ void mf_simnet_free(struct mf_simnet *net)
 		return;
 	for (size_t i = 0; i < net->cfg.n; i++)
 		mf_pool_free(net->nodes[i].pool);
+	mf_intern_free(&net->strs);
 	for (size_t i = 0; i < net->n_heap; i++)
 		free(net->heap[i].data);
 	free(net->heap);

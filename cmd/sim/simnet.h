@@ -12,7 +12,7 @@
  *    `dc` gets a delay offset uniform in [-jitter/2, +jitter/2] (the WAN
  *    emulator's rule, tests/wanem/net.c), so the mean RTT stays put;
  *  - random loss of datagrams, global and per ordered pair (streams are
- *    TCP: reliable or failed);
+ *    TCP: reliable or failed; with stream_loss, failed at random);
  *  - nodes up or down (a killed node drops everything; a connection to it is
  *    refused after a round trip);
  *  - partitions: nodes carry a group number and nothing passes between
@@ -37,6 +37,8 @@ struct mf_simnet_config {
 				   * < 0: no link */
 	double uniform_delay_ms;  /* used when delay_ms is NULL */
 	double loss;              /* datagram loss probability, each direction */
+	double stream_loss;       /* probability a stream fails at its deadline
+				   * (a connection that does not make it in time) */
 	const double *pair_loss;  /* optional n*n extra loss per ordered pair */
 	double jitter_ms;         /* 0: none */
 	const int *dc;            /* optional n: jitter only between different
@@ -49,6 +51,10 @@ struct mf_simnet_config {
 	void (*configure)(void *ctx, size_t i, struct mf_pool_config *c);
 	/* Optional: every membership event of every pool. */
 	void (*on_event)(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev);
+	/* Optional: after pool i's outputs were carried out, the owner may call
+	 * into the pool (the serf glue's flush); > 0: it queued outputs, which
+	 * are carried out in turn. */
+	int (*after_drain)(void *ctx, size_t i, mf_pool_t *p, mf_time_t now);
 	void *ctx;
 };
 

@@ -1,10 +1,10 @@
 /* libFuzzer target: serf's conventions (gossip/serf.c) and the agent's
- * serf glue (cmd/serf_glue.c) fed what peers send. The first byte picks:
+ * serf glue (gossip/serf_glue.c) fed what peers send. The first byte picks:
  *   0: node meta (tags): decode, and what decodes re-encodes to the same tags;
  *   1: a serf user message (join, leave, push-pull, anything) decoded;
  *   2: pieces fed to one glue as user messages and push-pull user state
  *      (each piece's first byte: bit 0 user message or state, bit 1 join). */
-#include "cmd/serf_glue.h"
+#include "gossip/serf_glue.h"
 #include "gossip/err.h"
 #include "gossip/serf.h"
 #include "tests/fuzz/fuzz.h"

@@ -237,12 +237,10 @@ static bool consistent(const mf_pool_t *p, char *why, size_t cap)
 		return false;
 	}
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.by_name[i];
+		const struct mf_mrec *m = p->members.probe[i];
 		known += !m->forgotten;
-		if (i > 0 && mf_members_cmp_name(p->members.by_name[i - 1]->name,
-						 p->members.by_name[i - 1]->name_len, m->name,
-						 m->name_len) >= 0) {
-			snprintf(why, cap, "names out of order at %s", m->name);
+		if (mf_members_find(&p->members, m->name, m->name_len) != m) {
+			snprintf(why, cap, "%s not found by its name", m->name);
 			return false;
 		}
 		if (m->state == MF_STATE_SUSPECT && !m->suspecting) {

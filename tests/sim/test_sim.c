@@ -11,6 +11,7 @@
 #include <CUnit/Basic.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -232,6 +233,52 @@ static void test_killed_member_is_detected_by_all_without_false_detections(void)
 	CU_ASSERT_TRUE(json_is_true(json_object_get(last, "converged")));
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "pairs")), 35 * 34);
 	json_decref(doc);
+}
+
+/* The "# serf: ..." line of a table run (cmd/sim/serf.h); false if absent. */
+struct serf_line {
+	unsigned long long nodes, pairs, missing, stale, sent, merged, too_big, drops, errors;
+};
+
+static bool serf_line(const char *out, struct serf_line *l)
+{
+	const char *p = out ? strstr(out, "# serf: ") : NULL;
+	return p && sscanf(p, "# serf: %llu nodes, %llu pairs, %llu missing, %llu stale; push-pull "
+			   "states %llu sent, %llu merged, %llu too big; %llu queue drops, %llu "
+			   "decode errors", &l->nodes, &l->pairs, &l->missing, &l->stale, &l->sent,
+			   &l->merged, &l->too_big, &l->drops, &l->errors) == 9;
+}
+
+/* Every pool runs the agent's serf glue: in a pool of 500 (about a minute
+ * of CPU; larger pools in docs/bench.md), after the joins and 200 rounds
+ * (past the push-pull interval, 150 s at 500 members, which repairs what
+ * gossip missed: a member that joined through a peer not yet told of an
+ * intent) every member knows every other's latest intent and no push-pull
+ * state went unsent. One round after the joins it does not yet: the check
+ * sees the difference. */
+static void test_serf_intents_are_consistent_in_a_pool_of_500(void)
+{
+	int status;
+	struct serf_line l;
+	char *out = run("-n 500 -profile lan -rounds 200 -every 50", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
+	CU_ASSERT_EQUAL(l.nodes, 500);
+	CU_ASSERT_EQUAL(l.pairs, 500ULL * 499);
+	CU_ASSERT_EQUAL(l.missing, 0);
+	CU_ASSERT_EQUAL(l.stale, 0);
+	CU_ASSERT_EQUAL(l.too_big, 0);
+	CU_ASSERT_EQUAL(l.errors, 0);
+	CU_ASSERT(l.sent > 0 && l.merged > 0);
+	free(out);
+	out = run("-n 200 -profile lan -rounds 1", &status);
+	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
+	CU_ASSERT(l.missing + l.stale > 0);
+	free(out);
+	out = run("-n 50 -profile lan -rounds 5 -serf-glue off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_FALSE(serf_line(out, &l));
+	free(out);
 }
 
 /* Sum of one integer field over every reported round. */
@@ -513,6 +560,7 @@ int main(int argc, char **argv)
 		TEST(test_small_federations_no_seed_worse_than_serf),
 		TEST(test_matrix_runs_have_no_dc_fields),
 		TEST(test_bad_arguments_fail),
+		TEST(test_serf_intents_are_consistent_in_a_pool_of_500),
 	};
 	static const struct test_case plot[] = {
 		TEST(test_plot_writes_a_png),

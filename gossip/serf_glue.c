@@ -1,11 +1,11 @@
-/* cmd/serf_glue.c — see cmd/serf_glue.h. */
+/* gossip/serf_glue.c — see gossip/serf_glue.h. */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/serf_glue.h"
 #include "gossip/err.h"
 #include "gossip/name_hash.h"
 #include "gossip/serf.h"
+#include "gossip/serf_glue.h"
 
 void mf_serf_clock_witness(uint64_t *clock, uint64_t v)
 {
@@ -21,13 +21,23 @@ void mf_serf_glue_init(struct mf_serf_glue *g, const char *self)
 	snprintf(g->self, sizeof(g->self), "%s", self);
 	/* serf.go Create: every clock starts at 1 so a join LTime of 0 is old. */
 	g->clock = g->event_clock = g->query_clock = 1;
+	mf_intern_init(&g->own_strs);
+	g->strs = &g->own_strs;
 	msgpack_sbuffer_init(&g->scratch);
+}
+
+int mf_serf_glue_share_names(struct mf_serf_glue *g, struct mf_intern *strs)
+{
+	if (g->n_entries > 0 || strs == NULL)
+		return MF_ESTATE;
+	g->strs = strs;
+	return 0;
 }
 
 void mf_serf_glue_free(struct mf_serf_glue *g)
 {
 	for (size_t i = 0; i < g->n_entries; i++)
-		free(g->entries[i].name);
+		mf_intern_put(g->strs, g->entries[i].name);
 	free(g->entries);
 	free(g->buckets);
 	for (size_t i = 0; i < g->n_queue; i++) {
@@ -39,6 +49,7 @@ void mf_serf_glue_free(struct mf_serf_glue *g)
 		free(g->force[i]);
 	free(g->force);
 	msgpack_sbuffer_destroy(&g->scratch);
+	mf_intern_free(&g->own_strs);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -51,34 +62,40 @@ static bool same_bytes(const void *a, const void *b, size_t n)
 	return n == 0 || memcmp(a, b, n) == 0;
 }
 
-static uint32_t *bucket_of(struct mf_serf_glue *g, uint64_t h)
+static uint32_t *bucket_of(const struct mf_serf_glue *g, uint64_t h)
 {
 	return &g->buckets[h & (g->n_buckets - 1)];
 }
 
-static struct mf_serf_entry *find(struct mf_serf_glue *g, const char *name, size_t len)
+static struct mf_serf_entry *find(const struct mf_serf_glue *g, const char *name, size_t len)
 {
 	if (g->n_buckets == 0)
 		return NULL;
 	uint64_t h = mf_name_hash(name, len);
 	for (uint32_t i = *bucket_of(g, h); i != 0; i = g->entries[i - 1].next) {
 		struct mf_serf_entry *e = &g->entries[i - 1];
-		if (e->hash == h && e->name_len == len && same_bytes(e->name, name, len))
+		if (e->name_len == len && mf_intern_hash(e->name) == h &&
+		    same_bytes(e->name, name, len))
 			return e;
 	}
 	return NULL;
 }
 
+const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, const char *name)
+{
+	return name != NULL ? find(g, name, strlen(name)) : NULL;
+}
+
 static void index_link(struct mf_serf_glue *g, size_t i)
 {
-	uint32_t *b = bucket_of(g, g->entries[i].hash);
+	uint32_t *b = bucket_of(g, mf_intern_hash(g->entries[i].name));
 	g->entries[i].next = *b;
 	*b = (uint32_t)(i + 1);
 }
 
 static void index_unlink(struct mf_serf_glue *g, size_t i)
 {
-	uint32_t *p = bucket_of(g, g->entries[i].hash);
+	uint32_t *p = bucket_of(g, mf_intern_hash(g->entries[i].name));
 	while (*p != i + 1)
 		p = &g->entries[*p - 1].next;
 	*p = g->entries[i].next;
@@ -117,17 +134,14 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 	}
 	if (index_reserve(g, g->n_entries + 1) != 0)
 		return NULL;
-	char *n = malloc(len + 1);
-	if (!n)
+	const char *n;
+	if (mf_intern_get(g->strs, name, len, &n) != 0)
 		return NULL;
-	memcpy(n, name, len);
-	n[len] = '\0';
 	size_t i = g->n_entries++;
 	e = &g->entries[i];
 	memset(e, 0, sizeof(*e));
 	e->name = n;
-	e->name_len = len;
-	e->hash = mf_name_hash(name, len);
+	e->name_len = (uint16_t)len;
 	index_link(g, i);
 	return e;
 }
@@ -137,7 +151,7 @@ static void drop_entry(struct mf_serf_glue *g, struct mf_serf_entry *e)
 {
 	size_t i = (size_t)(e - g->entries), last = g->n_entries - 1;
 	index_unlink(g, i);
-	free(e->name);
+	mf_intern_put(g->strs, e->name);
 	if (i != last) {
 		index_unlink(g, last);
 		*e = g->entries[last];
@@ -234,13 +248,15 @@ static bool leave_intent(struct mf_serf_glue *g, const char *node, size_t len, u
 	return true;
 }
 
+/* The one dispatch of serf's gossiped messages (serf.go handleSerfMsg):
+ * every serf message type the glue handles is one case here. */
 static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct mf_serf_glue *g = ctx;
-	int type = mf_serf_msg_type(msg, len);
 	bool rebroadcast = false;
 	struct mf_bytes node = {0};
-	if (type == MF_SERF_MSG_JOIN) {
+	switch (mf_serf_msg_type(msg, len)) {
+	case MF_SERF_MSG_JOIN: {
 		struct mf_serf_join j;
 		if (mf_serf_decode_join(msg + 1, len - 1, &j) < 0) {
 			g->stats.decode_errors++;
@@ -249,7 +265,9 @@ static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 		g->stats.join_intents++;
 		node = j.node;
 		rebroadcast = join_intent(g, (const char *)j.node.p, j.node.len, j.ltime);
-	} else if (type == MF_SERF_MSG_LEAVE) {
+		break;
+	}
+	case MF_SERF_MSG_LEAVE: {
 		struct mf_serf_leave l;
 		if (mf_serf_decode_leave(msg + 1, len - 1, &l) < 0) {
 			g->stats.decode_errors++;
@@ -258,7 +276,9 @@ static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 		g->stats.leave_intents++;
 		node = l.node;
 		rebroadcast = leave_intent(g, (const char *)l.node.p, l.node.len, l.ltime);
-	} else {
+		break;
+	}
+	default:
 		g->stats.unknown_msgs++; /* serf logs these at WARN; we just count */
 		return;
 	}
@@ -504,21 +524,25 @@ int mf_serf_glue_force_leave_intent(struct mf_serf_glue *g, const char *node)
 	return r;
 }
 
-void mf_serf_glue_flush(struct mf_serf_glue *g, mf_transport_t *t)
+int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now)
 {
+	int forced = 0;
 	for (size_t i = 0; i < g->n_force; i++) {
 		struct mf_member m;
-		if (mf_pool_member_find(mf_transport_pool(t), g->force[i], &m) == 0 &&
-		    m.status == MF_MEMBER_FAILED && mf_transport_force_leave(t, g->force[i]) == 0)
+		if (mf_pool_member_find(p, g->force[i], &m) == 0 && m.status == MF_MEMBER_FAILED &&
+		    mf_pool_force_leave(p, now, g->force[i]) == 0) {
 			g->stats.forced_left++;
+			forced++;
+		}
 		free(g->force[i]);
 	}
 	g->n_force = 0;
 	for (size_t i = 0; i < g->n_queue; i++) {
-		(void)mf_transport_broadcast_user(t, g->queue[i].key, g->queue[i].msg,
-						  g->queue[i].len);
+		if (mf_pool_broadcast_user(p, g->queue[i].key, g->queue[i].msg, g->queue[i].len) != 0)
+			g->stats.queue_drops++;
 		free(g->queue[i].key);
 		free(g->queue[i].msg);
 	}
 	g->n_queue = 0;
+	return forced;
 }

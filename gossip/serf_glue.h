@@ -1,6 +1,7 @@
 /*
- * cmd/serf_glue.h — what the agent adds on top of the pool so stock serf
+ * gossip/serf_glue.h — what an agent adds on top of the pool so stock serf
  * agents treat it as one of their own (serf 0.9.4 serf.go, delegate.go).
+ * The agent (cmd/agent_pool.c) and the simulator (cmd/sim/serf.c) run it.
  *
  *  - A Lamport clock (serf's `clock`, starting at 1), witnessed from every
  *    serf message and push-pull we see.
@@ -18,14 +19,19 @@
  *  - Anything else (user events, queries, meshfed's own types) is ignored
  *    and counted.
  *
- * Contract: no I/O. The pool delegates run inside pool calls and must not
- * call back into it, so messages to broadcast are queued here and pushed
- * by mf_serf_glue_flush() after the call (the transport's after_drain).
- * The agent's delegate multiplexer (cmd/agent_pool.c: coordinates,
- * routing) wraps these hooks.
+ * Contract: no I/O, no clock: a pure core like the pool. The pool delegates
+ * run inside pool calls and must not call back into it, so messages to
+ * broadcast are queued here and pushed by mf_serf_glue_flush() after the
+ * call (the agent: the transport's after_drain; the simulator: after each
+ * drain of the pool). The agent's delegate multiplexer (cmd/agent_pool.c:
+ * coordinates, routing) wraps these hooks. Messages are dispatched by type
+ * in one function (serf_glue.c on_user_msg), where a new serf message type
+ * is one more case. Costs: each operation on one node's intent is O(1)
+ * expected (a hash index of names); a push-pull merge is linear in its
+ * entries.
  */
-#ifndef MF_CMD_SERF_GLUE_H
-#define MF_CMD_SERF_GLUE_H
+#ifndef MF_GOSSIP_SERF_GLUE_H
+#define MF_GOSSIP_SERF_GLUE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -33,19 +39,18 @@
 
 #include <msgpack.h>
 
+#include "gossip/intern.h"
 #include "gossip/pool.h"
-#include "gossip/transport.h"
 
 #define MF_SERF_GLUE_MAX_ENTRIES 65536 /* bound on nodes remembered */
 #define MF_SERF_GLUE_MAX_QUEUE 1024    /* bound on unflushed broadcasts */
 
 /* What we know of one node's serf status. */
 struct mf_serf_entry {
-	char *name;
-	size_t name_len;
-	uint64_t hash;      /* of name, for the index */
-	uint32_t next;      /* next entry + 1 in the same bucket, 0 = end */
+	const char *name;   /* interned (its hash keys the index) */
 	uint64_t ltime;     /* serf statusLTime: latest intent seen */
+	uint32_t next;      /* next entry + 1 in the same bucket, 0 = end */
+	uint16_t name_len;
 	bool in_pool;       /* the pool has it (any status) */
 	bool pool_left;     /* the pool says it left */
 	bool leave_intent;  /* its latest intent is a leave */
@@ -73,6 +78,7 @@ struct mf_serf_glue {
 	char self[MF_NAME_MAX + 1];
 	uint64_t clock, event_clock, query_clock; /* serf's three Lamport clocks */
 	bool leaving;
+	struct mf_intern own_strs, *strs; /* names: own, or shared with the pools */
 	struct mf_serf_entry *entries;
 	size_t n_entries, cap_entries;
 	uint32_t *buckets;   /* name index: first entry + 1 per bucket, 0 = empty */
@@ -87,9 +93,15 @@ struct mf_serf_glue {
 
 void mf_serf_glue_init(struct mf_serf_glue *g, const char *self);
 void mf_serf_glue_free(struct mf_serf_glue *g);
+/* Interns names in strs (shared with the pools: mf_pool_config.intern)
+ * instead of its own table; before any entry exists, else MF_ESTATE. */
+int mf_serf_glue_share_names(struct mf_serf_glue *g, struct mf_intern *strs);
 
 /* Sets ctx, on_user_msg, local_state and merge_remote_state. */
 void mf_serf_glue_delegate(struct mf_serf_glue *g, struct mf_pool_delegate *d);
+
+/* What the glue knows of `name` (its own included), or NULL: O(1). */
+const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, const char *name);
 
 /* Tracks pool membership (for StatusLTimes / LeftMembers). */
 void mf_serf_glue_on_event(struct mf_serf_glue *g, const struct mf_pool_event *ev);
@@ -102,10 +114,11 @@ int mf_serf_glue_leave_intent(struct mf_serf_glue *g);
  * peer turns it from failed to left, as serf's force-leave does. */
 int mf_serf_glue_force_leave_intent(struct mf_serf_glue *g, const char *node);
 
-/* Hands queued messages to the pool's user broadcast queue, and applies
- * new leave intents for failed members (serf handleNodeLeaveIntent: failed
- * -> left) with mf_transport_force_leave. */
-void mf_serf_glue_flush(struct mf_serf_glue *g, mf_transport_t *t);
+/* Hands queued messages to p's user broadcast queue, and applies new leave
+ * intents for failed members (serf handleNodeLeaveIntent: failed -> left)
+ * with mf_pool_force_leave at `now`. Returns how many members it forced
+ * left: then p has outputs to carry out (the caller drains it). */
+int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now);
 
 /* Witness semantics of serf's LamportClock: the clock ends above v. */
 void mf_serf_clock_witness(uint64_t *clock, uint64_t v);

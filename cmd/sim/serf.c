@@ -1,0 +1,141 @@
+/* cmd/sim/serf.c — see cmd/sim/serf.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/sim/serf.h"
+#include "gossip/serf.h"
+
+int mf_sim_serf_init(struct mf_sim_serf *s, size_t n)
+{
+	memset(s, 0, sizeof(*s));
+	s->n = n;
+	s->nodes = calloc(n ? n : 1, sizeof(*s->nodes));
+	return s->nodes ? 0 : MF_ENOMEM;
+}
+
+void mf_sim_serf_free(struct mf_sim_serf *s)
+{
+	for (size_t i = 0; s->nodes != NULL && i < s->n; i++)
+		if (s->nodes[i].ready)
+			mf_serf_glue_free(&s->nodes[i].glue);
+	free(s->nodes);
+	memset(s, 0, sizeof(*s));
+}
+
+/* The delegate multiplexer, as cmd/agent_pool.c's: meshfed's own user
+ * messages to the coordinate hooks, serf's to the glue. */
+static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
+{
+	struct mf_sim_serf_node *nd = ctx;
+	return nd->inner.ack_payload ? nd->inner.ack_payload(nd->inner.ctx, buf, cap) : 0;
+}
+
+static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size_t len,
+		       mf_time_t rtt)
+{
+	struct mf_sim_serf_node *nd = ctx;
+	if (nd->inner.on_ack)
+		nd->inner.on_ack(nd->inner.ctx, node, payload, len, rtt);
+}
+
+static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
+{
+	struct mf_sim_serf_node *nd = ctx;
+	struct mf_pool_delegate d;
+	if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED) {
+		if (nd->inner.on_user_msg)
+			nd->inner.on_user_msg(nd->inner.ctx, msg, len);
+		return;
+	}
+	mf_serf_glue_delegate(&nd->glue, &d);
+	d.on_user_msg(d.ctx, msg, len);
+}
+
+static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
+{
+	struct mf_sim_serf_node *nd = ctx;
+	struct mf_pool_delegate d;
+	mf_serf_glue_delegate(&nd->glue, &d);
+	return d.local_state(d.ctx, join, buf, cap);
+}
+
+static void mux_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
+{
+	struct mf_sim_serf_node *nd = ctx;
+	struct mf_pool_delegate d;
+	mf_serf_glue_delegate(&nd->glue, &d);
+	d.merge_remote_state(d.ctx, buf, len, join);
+}
+
+void mf_sim_serf_configure(struct mf_sim_serf *s, size_t i, struct mf_pool_config *pc)
+{
+	struct mf_sim_serf_node *nd;
+	if (i >= s->n)
+		return;
+	nd = &s->nodes[i];
+	if (nd->ready) /* a restart: the agent process starts afresh */
+		mf_serf_glue_free(&nd->glue);
+	mf_serf_glue_init(&nd->glue, pc->name);
+	if (pc->intern != NULL) /* the pools' table: one copy of each name */
+		(void)mf_serf_glue_share_names(&nd->glue, pc->intern); /* empty: cannot fail */
+	nd->ready = true;
+	nd->inner = pc->delegate;
+	pc->delegate = (struct mf_pool_delegate){
+		.ctx = nd,
+		.ack_payload = mux_ack_payload,
+		.on_ack = mux_on_ack,
+		.on_user_msg = mux_on_user_msg,
+		.local_state = mux_local_state,
+		.merge_remote_state = mux_merge,
+	};
+}
+
+void mf_sim_serf_event(struct mf_sim_serf *s, size_t i, const struct mf_pool_event *ev)
+{
+	if (i >= s->n || !s->nodes[i].ready)
+		return;
+	struct mf_serf_glue *g = &s->nodes[i].glue;
+	mf_serf_glue_on_event(g, ev);
+	if (ev->kind == MF_EV_JOIN_DONE && ev->ok)
+		(void)mf_serf_glue_join_intent(g); /* serf Join: broadcastJoin */
+}
+
+int mf_sim_serf_flush(struct mf_sim_serf *s, size_t i, mf_pool_t *p, mf_time_t now)
+{
+	if (i >= s->n || !s->nodes[i].ready)
+		return 0;
+	struct mf_serf_glue *g = &s->nodes[i].glue;
+	if (g->n_queue == 0 && g->n_force == 0)
+		return 0;
+	return mf_serf_glue_flush(g, p, now);
+}
+
+void mf_sim_serf_check(const struct mf_sim_serf *s, const struct mf_simnet *net,
+		       struct mf_sim_serf_check *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < s->n; i++) {
+		const struct mf_sim_serf_node *a = &s->nodes[i];
+		if (!a->ready || !mf_simnet_is_up(net, i))
+			continue;
+		const struct mf_serf_glue_stats *st = &a->glue.stats;
+		out->nodes++;
+		out->too_big += st->push_pulls_too_big;
+		out->sent += st->push_pulls_sent;
+		out->merged += st->push_pulls_merged;
+		out->queue_drops += st->queue_drops;
+		out->decode_errors += st->decode_errors;
+		for (size_t j = 0; j < s->n; j++) {
+			const struct mf_sim_serf_node *b = &s->nodes[j];
+			if (j == i || !b->ready || !mf_simnet_is_up(net, j))
+				continue;
+			const struct mf_serf_entry *own = mf_serf_glue_find(&b->glue, b->glue.self);
+			const struct mf_serf_entry *seen = mf_serf_glue_find(&a->glue, b->glue.self);
+			out->pairs++;
+			if (seen == NULL)
+				out->missing++;
+			else if (own != NULL && seen->ltime < own->ltime)
+				out->stale++;
+		}
+	}
+}

@@ -1,0 +1,43 @@
+/*
+ * gossip/intern.h — one refcounted copy of each distinct byte string
+ * (member names, metas), shared by every pool that holds it.
+ *
+ * A simulator with N pools of N members would otherwise hold N copies of
+ * each name and meta; an agent with a LAN and a WAN pool holds two. With
+ * an interner shared by the pools of a process (mf_pool_config.intern)
+ * each distinct string is stored once and each record holds a pointer.
+ *
+ * Contract: owns the strings; a string lives while its count is above
+ * zero and its bytes never move. Single-threaded, as the pools that share
+ * it (one event loop, or one simulator). No clock, no I/O. The bytes are
+ * followed by a NUL, so an interned name is also a C string.
+ */
+#ifndef MF_GOSSIP_INTERN_H
+#define MF_GOSSIP_INTERN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mf_istr; /* header in front of the bytes (intern.c) */
+
+struct mf_intern {
+	struct mf_istr **buckets; /* chained by hash; power of two, or NULL */
+	size_t n_buckets;
+	size_t n;                 /* distinct strings held */
+	size_t bytes;             /* their bytes, for reports */
+};
+
+void mf_intern_init(struct mf_intern *t);
+/* Frees the table; every string must have been released. */
+void mf_intern_free(struct mf_intern *t);
+/* The shared copy of p[0..len), its count raised by one; *out points at
+ * the bytes (NUL-terminated). MF_ENOMEM leaves the table unchanged. */
+int mf_intern_get(struct mf_intern *t, const void *p, size_t len, const char **out);
+/* Lowers the count of s (a pointer from mf_intern_get, or NULL); the last
+ * release frees it. */
+void mf_intern_put(struct mf_intern *t, const char *s);
+/* Length and hash (gossip/name_hash.h) of an interned string, O(1). */
+size_t mf_intern_len(const char *s);
+uint64_t mf_intern_hash(const char *s);
+
+#endif
