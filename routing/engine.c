@@ -190,6 +190,7 @@ struct mf_routing {
 	uint32_t n_ranked;       /* ids the ranks cover */
 
 	uint64_t seq, seq_floor, version;
+	uint64_t links_sig;      /* links_signature() of the table at `version` */
 	size_t max_dcs;          /* names held at most (max_datacenters) */
 	bool dirty;              /* an input changed since the last recompute */
 	bool readvertise;        /* policy changed: next recompute re-advertises */
@@ -1499,6 +1500,43 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	return 0;
 }
 
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+/* A fingerprint of the links mf_routing_table() lists (ours and the ones
+ * other DCs advertise): they are part of the published table, so a change
+ * in them alone is a new version, or a subscriber at version N would hold
+ * other links than `meshfed routes` at version N. */
+static uint64_t links_signature(const struct mf_routing *r)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (uint32_t d = 0; d < r->names.n; d++) {
+		const struct rt_link *l = &r->link[d];
+		if (d == r->self || !l->configured)
+			continue;
+		double dist = l->usable ? l->dist : -1;
+		h = fnv1a(h, &d, sizeof d);
+		h = fnv1a(h, &dist, sizeof dist);
+	}
+	for (uint32_t o = 0; o < r->names.n; o++) {
+		const struct rt_origin *og = &r->orig[o];
+		for (uint32_t i = 0; og->present && i < og->n_e; i++) {
+			const struct rt_entry *e = &og->e[i];
+			if (e->path_len != 2 || e->target == r->self)
+				continue;
+			h = fnv1a(h, &o, sizeof o);
+			h = fnv1a(h, &e->target, sizeof e->target);
+			h = fnv1a(h, &e->dist, sizeof e->dist);
+		}
+	}
+	return h;
+}
+
 int mf_routing_recompute(struct mf_routing *r, bool *changed)
 {
 	uint32_t n = r->names.n;
@@ -1521,6 +1559,11 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	for (uint32_t t = 0; t < n && !diff; t++)
 		diff = !same_route(&r->cur, &r->cur.r[t], &r->next, &r->next.r[t]) ||
 		       endpoints_changed(r, &r->next, &r->next.r[t]);
+	uint64_t sig = links_signature(r);
+	if (sig != r->links_sig) {
+		r->links_sig = sig;
+		diff = true;
+	}
 	memset(r->gw_touched, 0, n * sizeof *r->gw_touched);
 	struct rt_routes tmp = r->cur;
 	r->cur = r->next;
