@@ -61,7 +61,8 @@ def main(cluster_factory):
     wait_for(lambda: agrees(a, ("dc2", "dc3"), "dc2", "dc3"), 20,
              "rtt -dc dc2 dc3 == dc2's advertised link", interval=0.5)
     got = rtt_dc(a, "dc2", "dc3")
-    check(got["advertised_by"] == "dc2" and got["rtt_ms"] > 0,
+    # >= 0: loopback RTTs under the advert's 0.1 ms resolution read 0.
+    check(got["advertised_by"] == "dc2" and got["rtt_ms"] >= 0,
           "rtt -dc dc2 dc3 from dc2's advert: %r" % got)
     log("ok: rtt -dc dc2 dc3 = %.3f ms, dc2's advertised link (dc1's table agrees)"
         % got["rtt_ms"])
