@@ -12,13 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static inline uint64_t mf_name_hash(const void *name, size_t len)
+/* Continues hash h over len more bytes (for fingerprints of several fields). */
+static inline uint64_t mf_name_hash_more(uint64_t h, const void *bytes, size_t len)
 {
-	const uint8_t *p = name;
-	uint64_t h = 1469598103934665603ULL;
+	const uint8_t *p = bytes;
 	for (size_t i = 0; i < len; i++)
 		h = (h ^ p[i]) * 1099511628211ULL;
 	return h;
+}
+
+static inline uint64_t mf_name_hash(const void *name, size_t len)
+{
+	return mf_name_hash_more(1469598103934665603ULL, name, len);
 }
 
 #endif

@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/name_hash.h"
 #include "routing/names.h"
 
 #define NONE UINT32_MAX
@@ -1500,28 +1501,20 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	return 0;
 }
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
-}
-
 /* A fingerprint of the links mf_routing_table() lists (ours and the ones
  * other DCs advertise): they are part of the published table, so a change
  * in them alone is a new version, or a subscriber at version N would hold
  * other links than `meshfed routes` at version N. */
 static uint64_t links_signature(const struct mf_routing *r)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h = mf_name_hash(NULL, 0);
 	for (uint32_t d = 0; d < r->names.n; d++) {
 		const struct rt_link *l = &r->link[d];
 		if (d == r->self || !l->configured)
 			continue;
 		double dist = l->usable ? l->dist : -1;
-		h = fnv1a(h, &d, sizeof d);
-		h = fnv1a(h, &dist, sizeof dist);
+		h = mf_name_hash_more(h, &d, sizeof d);
+		h = mf_name_hash_more(h, &dist, sizeof dist);
 	}
 	for (uint32_t o = 0; o < r->names.n; o++) {
 		const struct rt_origin *og = &r->orig[o];
@@ -1529,9 +1522,9 @@ static uint64_t links_signature(const struct mf_routing *r)
 			const struct rt_entry *e = &og->e[i];
 			if (e->path_len != 2 || e->target == r->self)
 				continue;
-			h = fnv1a(h, &o, sizeof o);
-			h = fnv1a(h, &e->target, sizeof e->target);
-			h = fnv1a(h, &e->dist, sizeof e->dist);
+			h = mf_name_hash_more(h, &o, sizeof o);
+			h = mf_name_hash_more(h, &e->target, sizeof e->target);
+			h = mf_name_hash_more(h, &e->dist, sizeof e->dist);
 		}
 	}
 	return h;
