@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/cli.h"
+#include "cmd/cli/cli.h"
 
 #ifndef MF_VERSION
 #define MF_VERSION "0.0.0-dev"

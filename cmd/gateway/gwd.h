@@ -26,10 +26,10 @@
 #include <jansson.h>
 #include <uv.h>
 
-#include "cmd/control.h"
+#include "cmd/daemon/control.h"
 #include "cmd/gateway/options.h"
-#include "cmd/log.h"
-#include "cmd/metrics_http.h"
+#include "cmd/daemon/log.h"
+#include "cmd/daemon/metrics_http.h"
 #include "gateway/choose.h"
 #include "gateway/clienthello.h"
 #include "gossip/rng.h"

@@ -22,8 +22,8 @@
 
 #include <jansson.h>
 
-#include "cmd/config.h"
-#include "cmd/flags.h"
+#include "cmd/config/config.h"
+#include "cmd/config/flags.h"
 #include "gossip/pool.h"
 
 #define MF_GW_MAX_LISTEN 16

@@ -10,8 +10,8 @@
 
 #include <CUnit/Basic.h>
 
-#include "cmd/config.h"
-#include "cmd/flags.h"
+#include "cmd/config/config.h"
+#include "cmd/config/flags.h"
 #include "tests/cunit_main.h"
 
 static char err[1024];

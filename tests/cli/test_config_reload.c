@@ -6,7 +6,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "cmd/config_reload.h"
+#include "cmd/config/config_reload.h"
 
 static void load(struct mf_agent_config *c, const char *json)
 {

@@ -11,7 +11,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "cmd/keyring_file.h"
+#include "cmd/config/keyring_file.h"
 #include "gossip/err.h"
 
 static char dir[64];

@@ -9,7 +9,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "cmd/metrics.h"
+#include "cmd/daemon/metrics.h"
 #include "gossip/err.h"
 #include "tests/cunit_main.h"
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/metrics_http_head.h"
+#include "cmd/daemon/metrics_http_head.h"
 #include "tests/cunit_main.h"
 
 static int route(const char *line, bool *head_only)

@@ -6,7 +6,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "cmd/snapshot.h"
+#include "cmd/agent/snapshot.h"
 
 static const char *LOG =
 	"clock: 5\n"

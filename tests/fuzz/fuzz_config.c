@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cmd/config.h"
+#include "cmd/config/config.h"
 #include "cmd/gateway/options.h"
 #include "tests/fuzz/fuzz.h"
 

@@ -8,7 +8,7 @@
  * answer that dumps as one compact line (the server writes it with '\n');
  * what stays in the buffer holds no complete line; it is over-long
  * (refused, the client closed) only when it fills the buffer. */
-#include "cmd/control_line.h"
+#include "cmd/daemon/control_line.h"
 #include "tests/fuzz/fuzz.h"
 
 static void one_line(json_t *j)

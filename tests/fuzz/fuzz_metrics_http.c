@@ -5,8 +5,8 @@
  * complete, routed. The first byte picks the read size. Checks: the status
  * is one the responder knows, HEAD only with 200, a full buffer is the
  * only other outcome (431). */
-#include "cmd/metrics_http.h"
-#include "cmd/metrics_http_head.h"
+#include "cmd/daemon/metrics_http.h"
+#include "cmd/daemon/metrics_http_head.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

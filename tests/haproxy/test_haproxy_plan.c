@@ -9,8 +9,8 @@
 
 #include <CUnit/Basic.h>
 
-#include "cmd/haproxy_plan.h"
-#include "cmd/haproxy_state.h"
+#include "cmd/haproxy/haproxy_plan.h"
+#include "cmd/haproxy/haproxy_state.h"
 #include "gossip/err.h"
 #include "tests/cunit_main.h"
 
