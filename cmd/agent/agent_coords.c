@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/agent_internal.h"
+#include "cmd/agent/agent_internal.h"
 
 static json_t *node_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char *x,
 			const char *y)

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd/cli.h"
-#include "cmd/control_client.h"
+#include "cmd/cli/cli.h"
+#include "cmd/cli/control_client.h"
 
 static const struct mf_flag flags[] = {
 	{"dc", NULL, "the arguments are datacenters: median over their alive servers (as Consul)"},
