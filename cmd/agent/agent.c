@@ -154,7 +154,7 @@ static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 	free_batch(b);
 }
 
-void mf_agent_join_done(struct mf_agent *a, uint64_t id, bool ok)
+static void join_done(struct mf_agent *a, uint64_t id, bool ok)
 {
 	for (struct mf_join_batch *b = a->batches; b && id; b = b->next) {
 		for (size_t i = 0; i < b->n; i++) {
@@ -413,7 +413,7 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 			continue;
 		const struct mf_area_config *area = i ? &c->areas[i - 1] : NULL;
 		struct mf_agent_pool *ap = NULL;
-		int r = mf_agent_pool_start(a, area, &ap, err, errcap);
+		int r = mf_agent_pool_start(a, area, join_done, &ap, err, errcap);
 		if (ap)
 			a->pools[a->n_pools++] = ap;
 		if (r < 0)

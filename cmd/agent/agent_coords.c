@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cmd/agent/agent_internal.h"
+#include "routing/dc_index.h"
 
 static json_t *node_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char *x,
 			const char *y)
@@ -95,19 +96,19 @@ static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char
 		struct mf_agent_pool *ap = a->pools[i];
 		if (only && ap != only)
 			continue;
-		struct mf_coord_tracker_member *mem;
-		char(*dcs)[MF_CONFIG_DC_MAX + 1];
-		size_t n;
-		if (mf_agent_pool_dc_members(ap, &mem, &dcs, &n) < 0)
+		struct mf_dc_index dcx; /* the pool's members by DC, as routing reads them */
+		mf_dc_index_init(&dcx);
+		if (mf_dc_index_sync(&dcx, ap->pool, a->cfg.node) < 0)
 			return mf_control_error("out of memory");
+		const struct mf_coord_tracker_member *mem = dcx.mem;
+		size_t n = dcx.n_mem;
 		double s;
 		int r = x ? mf_coord_tracker_dc_pair_rtt(&ap->tracker, mem, n, x, y, &s)
 			  /* From us: our own measured RTTs where we probed, as the
 			   * routing links (routing/node.h link_estimate). */
 			  : mf_coord_tracker_dc_rtt(&ap->tracker, mem, n, y, MF_COORD_TRACKER_BEST,
 						    &s);
-		free(mem);
-		free(dcs);
+		mf_dc_index_free(&dcx);
 		if (r == 0 && isfinite(s) && s < best) {
 			best = s;
 			pool = ap->name;

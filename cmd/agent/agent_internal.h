@@ -41,9 +41,14 @@ enum mf_agent_state {
 struct mf_agent;
 struct mf_agent_snapshot;
 
+/* A pool join finished (MF_EV_JOIN_DONE): the agent's join batches. A
+ * hook, so the pool calls into agent.c only through what agent.c gave it. */
+typedef void (*mf_agent_join_done_fn)(struct mf_agent *a, uint64_t id, bool ok);
+
 /* One gossip pool of the agent: the WAN pool or a network area. */
 struct mf_agent_pool {
 	struct mf_agent *agent;
+	mf_agent_join_done_fn join_done;
 	char name[MF_CONFIG_AREA_NAME_MAX + 1]; /* "wan" or the area's name */
 	const struct mf_area_config *area;      /* NULL for the WAN pool */
 	struct mf_keyring keyring;
@@ -139,27 +144,21 @@ void mf_agent_begin_leave(struct mf_agent *a);
 /* Starts joins in pool ap; answers client_id (if non-zero) when all are done. */
 void mf_agent_start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t client_id,
 			  const char *const *addrs, size_t n);
-/* A pool join finished (MF_EV_JOIN_DONE). */
-void mf_agent_join_done(struct mf_agent *a, uint64_t id, bool ok);
 /* The pool named `name`, or the first pool when name is NULL; NULL if none. */
 struct mf_agent_pool *mf_agent_find_pool(struct mf_agent *a, const char *name);
 
 /* agent_pool.c */
-/* Creates pool + transport for the WAN pool (area NULL) or an area. */
+/* Creates pool + transport for the WAN pool (area NULL) or an area; its
+ * finished joins go to join_done. */
 int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
-			struct mf_agent_pool **out, char *err, size_t errcap);
+			mf_agent_join_done_fn join_done, struct mf_agent_pool **out, char *err,
+			size_t errcap);
 /* Closes the transport (handles close on the loop). */
 void mf_agent_pool_close(struct mf_agent_pool *ap);
 /* Frees everything once the loop has run the closes. */
 void mf_agent_pool_free(struct mf_agent_pool *ap);
 /* Pushes what the glue queued into the pool. */
 void mf_agent_pool_flush(struct mf_agent_pool *ap);
-/* The datacenter tag of member m into dc (cap bytes); false when it has none. */
-bool mf_agent_member_dc(const struct mf_member *m, char *dc, size_t cap);
-/* Every member of ap's pool as the tracker's DC functions want them; *dcs
- * holds the strings. Free both with free(). */
-int mf_agent_pool_dc_members(struct mf_agent_pool *ap, struct mf_coord_tracker_member **out,
-			     char (**dcs)[MF_CONFIG_DC_MAX + 1], size_t *n);
 
 /* agent_routing.c */
 /* After the pools exist: the routing node over all of them, and its timer. */

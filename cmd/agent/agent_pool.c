@@ -22,7 +22,6 @@
 #include "cmd/agent/agent_internal.h"
 #include "cmd/agent/agent_query.h"
 #include "gossip/serf.h"
-#include "routing/dc_index.h"
 
 /* --- the multiplexing delegate ----------------------------------------------*/
 
@@ -110,7 +109,7 @@ static void on_event(void *ctx, const struct mf_pool_event *ev)
 	if (ev->kind == MF_EV_JOIN_DONE) {
 		mf_log_debug(&a->log, "join #%llu %s", (unsigned long long)ev->join_id,
 			     ev->ok ? "completed" : "failed");
-		mf_agent_join_done(a, ev->join_id, ev->ok);
+		ap->join_done(a, ev->join_id, ev->ok);
 		return;
 	}
 	char name[MF_NAME_MAX + 1];
@@ -190,7 +189,8 @@ int mf_agent_build_meta(const struct mf_agent_config *c, uint8_t *meta, size_t *
 }
 
 int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
-			struct mf_agent_pool **out, char *err, size_t errcap)
+			mf_agent_join_done_fn join_done, struct mf_agent_pool **out, char *err,
+			size_t errcap)
 {
 	const struct mf_agent_config *c = &a->cfg;
 	struct mf_agent_pool *ap = calloc(1, sizeof(*ap));
@@ -200,6 +200,7 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 	}
 	*out = ap;
 	ap->agent = a;
+	ap->join_done = join_done;
 	ap->area = area;
 	snprintf(ap->name, sizeof(ap->name), "%s", area ? area->name : "wan");
 	int r = mf_config_pool_keyring(c, area, &ap->keyring, err, errcap);
@@ -292,38 +293,4 @@ void mf_agent_pool_free(struct mf_agent_pool *ap)
 	mf_keyring_wipe(&ap->keyring);
 	mf_agent_snapshot_free(ap);
 	free(ap);
-}
-
-/* --- members by DC ----------------------------------------------------------*/
-
-bool mf_agent_member_dc(const struct mf_member *m, char *dc, size_t cap)
-{
-	/* routing decodes the agent's tags (dc, role, MF_CONFIG_MAX_TAGS user
-	 * tags) the same way: one reader of the dc tag */
-	return mf_dc_index_member_dc(m, dc, cap);
-}
-
-int mf_agent_pool_dc_members(struct mf_agent_pool *ap, struct mf_coord_tracker_member **out,
-			     char (**dcs)[MF_CONFIG_DC_MAX + 1], size_t *n)
-{
-	size_t total = mf_pool_member_count(ap->pool);
-	*out = calloc(total ? total : 1, sizeof(**out));
-	*dcs = calloc(total ? total : 1, sizeof(**dcs));
-	*n = 0;
-	if (!*out || !*dcs) {
-		free(*out);
-		free(*dcs);
-		*out = NULL;
-		*dcs = NULL;
-		return MF_ENOMEM;
-	}
-	for (size_t i = 0; i < total; i++) {
-		struct mf_member m;
-		if (mf_pool_member_at(ap->pool, i, &m) < 0 ||
-		    !mf_agent_member_dc(&m, (*dcs)[*n], sizeof((*dcs)[0])))
-			continue;
-		(*out)[*n] = (struct mf_coord_tracker_member){m.name, (*dcs)[*n], m.status};
-		(*n)++;
-	}
-	return 0;
 }
