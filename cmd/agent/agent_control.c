@@ -9,6 +9,7 @@
 
 #include "cmd/agent/agent_internal.h"
 #include "cmd/agent/agent_query.h"
+#include "gossip/grow.h"
 #include "gossip/serf.h"
 
 static json_t *tags_json(const struct mf_member *m)
@@ -231,10 +232,8 @@ static json_t *do_join(struct mf_agent *a, uint64_t client_id, const json_t *req
 
 static json_t *do_leave(struct mf_agent *a, uint64_t client_id)
 {
-	uint64_t *p = realloc(a->leave_clients, (a->n_leave_clients + 1) * sizeof(*p));
-	if (!p)
+	if (mf_grow(&a->leave_clients, &a->cap_leave_clients, a->n_leave_clients + 1, 4) < 0)
 		return mf_control_error("out of memory");
-	a->leave_clients = p;
 	a->leave_clients[a->n_leave_clients++] = client_id;
 	mf_agent_begin_leave(a); /* no-op when already leaving */
 	return NULL;             /* answered when the leave is done */

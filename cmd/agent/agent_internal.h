@@ -123,7 +123,7 @@ struct mf_agent {
 	int retry_attempts;
 	mf_time_t retry_delay;
 	uint64_t *leave_clients;       /* control clients awaiting leave */
-	size_t n_leave_clients;
+	size_t n_leave_clients, cap_leave_clients;
 	int argc;                      /* the agent's flags, re-read on reload */
 	char **argv;
 	uv_signal_t sighup;

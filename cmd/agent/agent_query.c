@@ -9,6 +9,7 @@
 #include "cmd/agent/agent_internal.h"
 #include "cmd/agent/agent_keys.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/name_hash.h"
 #include "gossip/serf.h"
 #include "gossip/serf_query.h"
@@ -84,15 +85,9 @@ static void enqueue(struct mf_agent_queries *q, bool bcast, const char *key,
 		q->st.dropped++;
 		return;
 	}
-	if (q->n_outs == q->cap_outs) {
-		size_t cap = q->cap_outs ? q->cap_outs * 2 : 16;
-		struct out *p = realloc(q->outs, cap * sizeof(*p));
-		if (!p) {
-			q->st.dropped++;
-			return;
-		}
-		q->outs = p;
-		q->cap_outs = cap;
+	if (mf_grow(&q->outs, &q->cap_outs, q->n_outs + 1, 16) < 0) {
+		q->st.dropped++;
+		return;
 	}
 	struct out *o = &q->outs[q->n_outs];
 	memset(o, 0, sizeof(*o));

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cmd/agent/agent_internal.h"
+#include "gossip/grow.h"
 
 #define MF_SNAPSHOT_FLUSH_MS 500
 #define MF_SNAPSHOT_COMPACT_MIN (128 * 1024)
@@ -52,17 +53,9 @@ static void add_record(struct mf_agent_snapshot *s, const char *rec, size_t n)
 {
 	if (n == 0)
 		return;
-	if (s->len + n > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 4096;
-		while (cap < s->len + n)
-			cap *= 2;
-		char *p = realloc(s->buf, cap);
-		if (!p) {
-			s->write_errors++;
-			return;
-		}
-		s->buf = p;
-		s->cap = cap;
+	if (mf_grow(&s->buf, &s->cap, s->len + n, 4096) < 0) {
+		s->write_errors++;
+		return;
 	}
 	memcpy(s->buf + s->len, rec, n);
 	s->len += n;
@@ -237,13 +230,10 @@ static int read_file(const char *path, char **out, size_t *len)
 		if (*len == cap) {
 			if (cap >= MF_SNAPSHOT_READ_MAX)
 				break; /* the rest is ignored, as a truncated tail */
-			cap = cap ? cap * 2 : 65536;
-			char *p = realloc(*out, cap);
-			if (!p) {
+			if (mf_grow(out, &cap, cap + 1, 65536) < 0) {
 				r = -ENOMEM;
 				break;
 			}
-			*out = p;
 		}
 		ssize_t n = read(fd, *out + *len, cap - *len);
 		if (n < 0 && errno == EINTR)

@@ -12,6 +12,7 @@
 #include "cmd/agent/route_socket.h"
 #include "cmd/daemon/unix_listen.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "routing/route_proto.h"
 #include "routing/route_pub.h"
 
@@ -289,14 +290,8 @@ static void on_connection(uv_stream_t *server, int status)
 	struct mf_route_socket *rs = server->data;
 	if (status < 0 || rs->closing)
 		return;
-	if (rs->n_clients == rs->cap_by_id) {
-		size_t cap = rs->cap_by_id ? 2 * rs->cap_by_id : 64;
-		struct client **a = realloc(rs->by_id, cap * sizeof(*a));
-		if (!a)
-			return;
-		rs->by_id = a;
-		rs->cap_by_id = cap;
-	}
+	if (mf_grow(&rs->by_id, &rs->cap_by_id, rs->n_clients + 1, 64) < 0)
+		return;
 	struct client *c = calloc(1, sizeof(*c));
 	if (!c)
 		return;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/agent/snapshot.h"
+#include "gossip/grow.h"
 #include "gossip/msg.h"
 #include "gossip/pool.h"
 
@@ -49,14 +50,8 @@ static int put_alive(struct mf_snapshot *s, const char *name, size_t nlen, const
 	}
 	if (s->n_alive >= MF_SNAPSHOT_MAX_MEMBERS)
 		return MF_EINVAL;
-	if (s->n_alive == s->cap_alive) {
-		size_t cap = s->cap_alive ? s->cap_alive * 2 : 16;
-		void *p = realloc(s->alive, cap * sizeof(*s->alive));
-		if (!p)
-			return MF_ENOMEM;
-		s->alive = p;
-		s->cap_alive = cap;
-	}
+	if (mf_grow(&s->alive, &s->cap_alive, s->n_alive + 1, 16) < 0)
+		return MF_ENOMEM;
 	char *n = malloc(nlen + 1);
 	if (!n)
 		return MF_ENOMEM;

@@ -12,6 +12,7 @@
 
 #include "cmd/cli/control_client.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 
 #define MF_CTL_MAX_RESPONSE ((size_t)256 * 1024 * 1024)
 
@@ -126,13 +127,10 @@ int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **re
 				snprintf(err, errcap, "response from agent is too large");
 				goto out;
 			}
-			cap *= 2;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
+			if (mf_grow(&buf, &cap, cap + 1, 0) < 0) {
 				snprintf(err, errcap, "out of memory");
 				goto out;
 			}
-			buf = nb;
 		}
 		ssize_t r = recv(fd, buf + got, cap - got - 1, 0);
 		if (r < 0 && errno == EINTR)

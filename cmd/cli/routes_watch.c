@@ -13,6 +13,7 @@
 #include "cmd/cli/control_client.h"
 #include "cmd/cli/routes_watch.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "routing/route_proto.h"
 
 /* Agent lines carry whole snapshots: 1,000 DCs is well under a megabyte,
@@ -139,14 +140,10 @@ static int on_readable(struct watch *w)
 				     MF_WATCH_MAX_LINE >> 20);
 			return MF_EXIT_FAIL;
 		}
-		size_t cap = w->cap ? w->cap * 2 : 262144;
-		char *nb = realloc(w->buf, cap);
-		if (!nb) {
+		if (mf_grow(&w->buf, &w->cap, w->cap + 1, 262144) < 0) {
 			mf_cli_error("routes", "out of memory");
 			return MF_EXIT_FAIL;
 		}
-		w->buf = nb;
-		w->cap = cap;
 	}
 	ssize_t n = recv(w->fd, w->buf + w->len, w->cap - w->len, 0);
 	if (n < 0 && errno == EINTR)

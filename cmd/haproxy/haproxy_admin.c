@@ -12,6 +12,7 @@
 #include "cmd/cli/control_client.h"
 #include "cmd/haproxy/haproxy_admin.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 
 /* A blocking socket whose every send, recv and connect gives up after
  * timeout_ms without progress (SO_SNDTIMEO also bounds a Unix connect
@@ -63,13 +64,10 @@ int mf_hap_admin_call(const char *path, const char *cmd, int timeout_ms, char **
 				snprintf(err, errcap, "HAProxy's answer to \"%s\" is too large", cmd);
 				goto out;
 			}
-			cap = cap ? 2 * cap : 16384;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
+			if (mf_grow(&buf, &cap, cap + 1, 16384) < 0) {
 				rc = MF_ENOMEM;
 				goto out;
 			}
-			buf = nb;
 		}
 		ssize_t r = recv(fd, buf + got, cap - got - 1, 0);
 		if (r < 0 && errno == EINTR)

@@ -9,6 +9,7 @@
 
 #include "cmd/haproxy/haproxy_plan.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/pool.h"
 
 /* A growable array of malloc'd strings. */
@@ -21,15 +22,9 @@ static int strv_push(struct strv *s, char *str)
 {
 	if (!str)
 		return MF_ENOMEM;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 8;
-		char **v = realloc(s->v, cap * sizeof(*v));
-		if (!v) {
-			free(str);
-			return MF_ENOMEM;
-		}
-		s->v = v;
-		s->cap = cap;
+	if (mf_grow(&s->v, &s->cap, s->n + 1, 8) < 0) {
+		free(str);
+		return MF_ENOMEM;
 	}
 	s->v[s->n++] = str;
 	return 0;

@@ -13,6 +13,7 @@
 
 #include "cmd/haproxy/haproxy_run.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "routing/route_proto.h"
 
 #define BACKOFF_MIN_MS 100
@@ -203,14 +204,14 @@ static int on_line(struct loop *l, const char *line, size_t len)
 static int on_readable(struct loop *l)
 {
 	if (l->cap - l->len < 65536) {
-		size_t cap = l->cap ? 2 * l->cap : 65536;
-		char *b = cap <= MAX_LINE ? realloc(l->buf, cap) : NULL;
-		if (!b) {
-			drop(l, cap > MAX_LINE ? "a line from the agent is too long" : "out of memory");
-			return cap > MAX_LINE ? 0 : MF_ENOMEM;
+		if ((l->cap ? 2 * l->cap : 65536) > MAX_LINE) {
+			drop(l, "a line from the agent is too long");
+			return 0;
 		}
-		l->buf = b;
-		l->cap = cap;
+		if (mf_grow(&l->buf, &l->cap, l->cap + 1, 65536) < 0) {
+			drop(l, "out of memory");
+			return MF_ENOMEM;
+		}
 	}
 	ssize_t n = recv(l->fd, l->buf + l->len, l->cap - l->len, 0);
 	if (n < 0 && errno == EINTR)
