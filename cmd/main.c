@@ -1,7 +1,7 @@
 /*
  * cmd/main.c — `meshfed <subcommand>`: the table of subcommands.
  *
- * Each subcommand lives in its own file (cmd/cmd_<name>.c) and is one row
+ * Each subcommand lives in its own file (cmd/cli/cmd_<name>.c) and is one row
  * here.
  */
 #include <stdio.h>

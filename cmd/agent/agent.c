@@ -1,4 +1,4 @@
-/* cmd/agent.c — see cmd/agent.h. */
+/* cmd/agent/agent.c — see cmd/agent/agent.h. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>

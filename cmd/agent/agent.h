@@ -1,5 +1,5 @@
 /*
- * cmd/agent.h — `meshfed agent`: its gossip pools (the WAN pool and network
+ * cmd/agent/agent.h — `meshfed agent`: its gossip pools (the WAN pool and network
  * areas, each with transport, serf glue and coordinate tracker), one
  * routing engine fed by all of them, the control socket, signals and
  * retry-join, on one libuv loop.
@@ -19,7 +19,7 @@
 
 /* Runs until the agent stops. argc/argv: the flags cfg was parsed from
  * (kept: SIGHUP and `meshfed reload` parse them and the config files
- * again, cmd/agent_reload.c). Returns the process exit code; a startup
+ * again, cmd/agent/agent_reload.c). Returns the process exit code; a startup
  * failure returns 1 with one line in err. */
 int mf_agent_run(const struct mf_agent_config *cfg, int argc, char **argv, char *err,
 		 size_t errcap);

@@ -1,5 +1,5 @@
 /*
- * cmd/agent_control.c — the agent's answers to control requests
+ * cmd/agent/agent_control.c — the agent's answers to control requests
  * (docs/control-protocol.md): members, info, join, leave, force-leave,
  * rtt, coords, routes, metrics.
  */

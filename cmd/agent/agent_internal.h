@@ -1,5 +1,5 @@
 /*
- * cmd/agent_internal.h — what agent.c (lifecycle, events, joins, leave),
+ * cmd/agent/agent_internal.h — what agent.c (lifecycle, events, joins, leave),
  * agent_pool.c (one pool: transport, serf glue, coordinates, the delegate
  * multiplexer), agent_routing.c (the routing node fed by every pool, and
  * the route socket it publishes to), agent_coords.c (rtt and coords
@@ -56,7 +56,7 @@ struct mf_agent_pool {
 	struct mf_coord_tracker tracker;
 	bool glue_ok, tracker_ok;
 	struct mf_pool_delegate serf_hooks; /* the glue's hooks, called by the mux */
-	struct mf_agent_queries *queries;   /* serf queries, events, key ops (cmd/agent_query.h) */
+	struct mf_agent_queries *queries;   /* serf queries, events, key ops (agent_query.h) */
 	struct mf_routing_node_slot *slot;  /* this pool in the routing node */
 	struct mf_agent_snapshot *snap;     /* -snapshot, NULL when off */
 	mf_pool_t *pool;
@@ -84,7 +84,7 @@ struct mf_agent_routing {
 	uint64_t published;     /* table version last handed to the route socket */
 };
 
-/* One `meshfed monitor` stream (cmd/agent_monitor.c). */
+/* One `meshfed monitor` stream (cmd/agent/agent_monitor.c). */
 #define MF_AGENT_MAX_MONITORS 16
 #define MF_MONITOR_MAX_PENDING ((size_t)256 * 1024) /* unread bytes before lines drop */
 struct mf_agent_monitor {
@@ -190,7 +190,7 @@ void mf_agent_monitor_sink(void *ctx, enum mf_log_level level, const char *when,
 
 /* agent_reload.c */
 /* Re-reads the flags and config files and applies what can change in
- * place (cmd/config_reload.h); SIGHUP and `meshfed reload`. Returns the
+ * place (cmd/config/config_reload.h); SIGHUP and `meshfed reload`. Returns the
  * answer: {"ok":true,"applied":[...],"restart_required":[...]} or an error
  * (nothing changed then). */
 json_t *mf_agent_reload(struct mf_agent *a);
@@ -221,7 +221,7 @@ void mf_agent_snapshot_close(struct mf_agent *a);
 void mf_agent_snapshot_free(struct mf_agent_pool *ap);
 
 /* agent_metrics.c */
-/* Prometheus text of every pool, routing and the route socket (cmd/metrics.h). */
+/* Prometheus text of every pool, routing and the route socket (cmd/daemon/metrics.h). */
 int mf_agent_metrics_text(struct mf_agent *a, char **out, size_t *len);
 
 #endif

@@ -1,4 +1,4 @@
-/* cmd/agent_keys.c — see cmd/agent_keys.h. */
+/* cmd/agent/agent_keys.c — see cmd/agent/agent_keys.h. */
 #include "cmd/agent/agent_keys.h"
 
 #include <errno.h>

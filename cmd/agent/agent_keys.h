@@ -1,12 +1,12 @@
 /*
- * cmd/agent_keys.h — serf's key manager in the agent (serf 0.9.4
+ * cmd/agent/agent_keys.h — serf's key manager in the agent (serf 0.9.4
  * internal_query.go handle*Key, keymanager.go): what a member answers to an
  * internal key query, what the querier sends and how it sums the answers.
- * The query transport around it is cmd/agent_query.c.
+ * The query transport around it is cmd/agent/agent_query.c.
  *
  * Contract: changes only the pool's keyring (in place: the pool seals with
  * the new primary from the next packet) and its keyring file
- * (cmd/keyring_file.h, rewritten after each change). Keys are wiped from
+ * (cmd/config/keyring_file.h, rewritten after each change). Keys are wiped from
  * every temporary buffer and never logged.
  */
 #ifndef MF_CMD_AGENT_KEYS_H

@@ -1,6 +1,6 @@
 /*
- * cmd/agent_metrics.c — the agent's stats as Prometheus text: a snapshot of
- * the same structs `meshfed info` reads, handed to cmd/metrics.c.
+ * cmd/agent/agent_metrics.c — the agent's stats as Prometheus text: a snapshot of
+ * the same structs `meshfed info` reads, handed to cmd/daemon/metrics.c.
  */
 #include <stdlib.h>
 #include <string.h>

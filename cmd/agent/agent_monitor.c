@@ -1,7 +1,7 @@
 /*
- * cmd/agent_monitor.c — `meshfed monitor`: the agent's log lines streamed
+ * cmd/agent/agent_monitor.c — `meshfed monitor`: the agent's log lines streamed
  * to control clients (serf/consul `monitor`), each at its own level and
- * format, through the log's sink (cmd/log.h).
+ * format, through the log's sink (cmd/daemon/log.h).
  *
  * Never stalls the agent: a line goes to a monitor only while fewer than
  * MF_MONITOR_MAX_PENDING bytes of its stream are unread; otherwise it is

@@ -1,5 +1,5 @@
 /*
- * cmd/agent_pool.c — one gossip pool of the agent (the WAN pool or a
+ * cmd/agent/agent_pool.c — one gossip pool of the agent (the WAN pool or a
  * network area): its keyring, pool, transport, serf glue and coordinate
  * tracker, behind one multiplexing delegate:
  *

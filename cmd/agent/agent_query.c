@@ -1,4 +1,4 @@
-/* cmd/agent_query.c — see cmd/agent_query.h. */
+/* cmd/agent/agent_query.c — see cmd/agent/agent_query.h. */
 #include "cmd/agent/agent_query.h"
 
 #include <stdlib.h>

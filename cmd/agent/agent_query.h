@@ -1,5 +1,5 @@
 /*
- * cmd/agent_query.h — serf's queries and user events in the agent, per pool
+ * cmd/agent/agent_query.h — serf's queries and user events in the agent, per pool
  * (serf 0.9.4 serf.go handleQuery/handleQueryResponse/handleUserEvent,
  * delegate.go relay, internal_query.go, keymanager.go):
  *
@@ -10,7 +10,7 @@
  *    use-key, remove-key; _serf_ping), answered as serf answers
  *    (nodeKeyResponse); the keyring changes in place (the pool seals with
  *    it from the next packet on) and the keyring file is rewritten
- *    (cmd/keyring_file.h). User queries are acked, never answered (an
+ *    (cmd/config/keyring_file.h). User queries are acked, never answered (an
  *    agent without event handlers, as serf's is).
  *  - a response or ack goes to the query we started with that LTime/ID;
  *  - a relay is forwarded to its destination;

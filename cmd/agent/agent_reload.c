@@ -1,6 +1,6 @@
 /*
- * cmd/agent_reload.c — SIGHUP and `meshfed reload`: the agent's flags and
- * config files read again, and what cmd/config_reload.h lists as
+ * cmd/agent/agent_reload.c — SIGHUP and `meshfed reload`: the agent's flags and
+ * config files read again, and what cmd/config/config_reload.h lists as
  * reloadable applied in place:
  *
  *   log level/format -> the log;

@@ -1,9 +1,9 @@
 /*
- * cmd/agent_routing.c — the agent's routing: one routing/node.h node (the
+ * cmd/agent/agent_routing.c — the agent's routing: one routing/node.h node (the
  * engine fed by every pool, adverts gossiped back into them; the rules are
  * documented there and in docs/cli.md "Routing"), driven by a uv timer
  * every MF_ROUTING_NODE_TICK_MS, plus its control answers; and the route
- * socket (cmd/route_socket.h): each new table version goes to it after the
+ * socket (cmd/agent/route_socket.h): each new table version goes to it after the
  * tick that made it, and its healthy registered gateways, with the
  * configured ones, become this server's advertised gateways.
  *

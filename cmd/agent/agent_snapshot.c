@@ -1,6 +1,6 @@
 /*
- * cmd/agent_snapshot.c — the -snapshot file of each pool (the WAN pool at
- * PATH, an area at PATH.<area>): the shell around cmd/snapshot.h.
+ * cmd/agent/agent_snapshot.c — the -snapshot file of each pool (the WAN pool at
+ * PATH, an area at PATH.<area>): the shell around cmd/agent/snapshot.h.
  *
  *  start:   read and replay the file (a corrupt line or a truncated tail is
  *           reported and skipped, never fatal), write it back compacted

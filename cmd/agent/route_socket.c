@@ -1,4 +1,4 @@
-/* cmd/route_socket.c — see cmd/route_socket.h. */
+/* cmd/agent/route_socket.c — see cmd/agent/route_socket.h. */
 #define _GNU_SOURCE /* struct ucred, SO_PEERCRED */
 #include <errno.h>
 #include <grp.h>

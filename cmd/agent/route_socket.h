@@ -1,5 +1,5 @@
 /*
- * cmd/route_socket.h — the agent's route socket (docs/route-socket.md): the
+ * cmd/agent/route_socket.h — the agent's route socket (docs/route-socket.md): the
  * libuv shell around the publisher core, routing/route_pub.h.
  *
  * A Unix stream socket, mode 0660 in the configured group, so gateways
@@ -55,7 +55,7 @@ struct mf_route_socket_config {
 
 struct mf_route_socket;
 
-/* Binds and listens (stale-socket rules of cmd/unix_listen.h). Errors: one
+/* Binds and listens (stale-socket rules of cmd/daemon/unix_listen.h). Errors: one
  * line in err. */
 int mf_route_socket_new(uv_loop_t *loop, const struct mf_route_socket_config *c,
 			struct mf_route_socket **out, char *err, size_t errcap);
@@ -63,7 +63,7 @@ int mf_route_socket_new(uv_loop_t *loop, const struct mf_route_socket_config *c,
 int mf_route_socket_publish(struct mf_route_socket *rs, struct mf_table *t);
 /* Path, counters, subscribers, slowest lag: `meshfed info` -> route_socket. */
 json_t *mf_route_socket_info_json(const struct mf_route_socket *rs);
-/* The publisher core, read-only (for its stats: cmd/agent_metrics.c). */
+/* The publisher core, read-only (for its stats: cmd/agent/agent_metrics.c). */
 const struct mf_route_pub *mf_route_socket_pub(const struct mf_route_socket *rs);
 /* Closes the listener and every subscriber and unlinks the socket file;
  * the server frees itself once the loop has closed its handles. */

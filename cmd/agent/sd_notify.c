@@ -1,4 +1,4 @@
-/* cmd/sd_notify.c — sd_notify(3) by hand (cmd/sd_notify.h). */
+/* cmd/agent/sd_notify.c — sd_notify(3) by hand (cmd/agent/sd_notify.h). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>

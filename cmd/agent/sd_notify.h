@@ -1,5 +1,5 @@
 /*
- * cmd/sd_notify.h — systemd's readiness protocol (sd_notify(3)) without
+ * cmd/agent/sd_notify.h — systemd's readiness protocol (sd_notify(3)) without
  * libsystemd: one datagram to the Unix socket named by $NOTIFY_SOCKET.
  *
  * Contract: a no-op (0) when $NOTIFY_SOCKET is unset, so the agent runs the

@@ -1,4 +1,4 @@
-/* cmd/snapshot.c — see cmd/snapshot.h. */
+/* cmd/agent/snapshot.c — see cmd/agent/snapshot.h. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>

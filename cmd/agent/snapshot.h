@@ -1,5 +1,5 @@
 /*
- * cmd/snapshot.h — the -snapshot file (serf's -snapshot): the members a
+ * cmd/agent/snapshot.h — the -snapshot file (serf's -snapshot): the members a
  * pool last knew alive and serf's three Lamport clocks, so an agent that
  * restarts or crashes rejoins them without -join (serf's -rejoin).
  *
@@ -16,7 +16,7 @@
  * shortest equivalent file.
  *
  * Contract: pure (no I/O, no clock); the agent's shell is
- * cmd/agent_snapshot.c. Errors: MF_ENOMEM only.
+ * cmd/agent/agent_snapshot.c. Errors: MF_ENOMEM only.
  */
 #ifndef MF_CMD_SNAPSHOT_H
 #define MF_CMD_SNAPSHOT_H

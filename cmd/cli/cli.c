@@ -1,4 +1,4 @@
-/* cmd/cli.c — see cmd/cli.h. */
+/* cmd/cli/cli.c — see cmd/cli/cli.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

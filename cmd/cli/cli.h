@@ -1,5 +1,5 @@
 /*
- * cmd/cli.h — what every `meshfed <subcommand>` shares: the subcommand
+ * cmd/cli/cli.h — what every `meshfed <subcommand>` shares: the subcommand
  * table entry, exit codes, one-line errors, flag parsing with -h, and the
  * control-socket call.
  *

@@ -1,4 +1,4 @@
-/* cmd/cmd_agent.c — `meshfed agent`: parse flags and config, run the agent. */
+/* cmd/cli/cmd_agent.c — `meshfed agent`: parse flags and config, run the agent. */
 #include <stdio.h>
 
 #include "cmd/agent/agent.h"

@@ -1,4 +1,4 @@
-/* cmd/cmd_coords.c — `meshfed coords`: every network coordinate the agent holds. */
+/* cmd/cli/cmd_coords.c — `meshfed coords`: every network coordinate the agent holds. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

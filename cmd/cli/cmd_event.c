@@ -1,4 +1,4 @@
-/* cmd/cmd_event.c — `meshfed event NAME [PAYLOAD]`: a serf user event
+/* cmd/cli/cmd_event.c — `meshfed event NAME [PAYLOAD]`: a serf user event
  * gossiped to the pool (serf event). */
 #include <stdio.h>
 #include <string.h>

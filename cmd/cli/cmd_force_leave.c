@@ -1,4 +1,4 @@
-/* cmd/cmd_force_leave.c — `meshfed force-leave NODE`: failed -> left. */
+/* cmd/cli/cmd_force_leave.c — `meshfed force-leave NODE`: failed -> left. */
 #include <stdio.h>
 
 #include "cmd/cli/cli.h"

@@ -1,4 +1,4 @@
-/* cmd/cmd_gateway.c — `meshfed gateway`: parse flags and config, run the
+/* cmd/cli/cmd_gateway.c — `meshfed gateway`: parse flags and config, run the
  * mesh gateway (cmd/gateway/). */
 #include <stdio.h>
 

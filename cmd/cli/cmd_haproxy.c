@@ -1,4 +1,4 @@
-/* cmd/cmd_haproxy.c — `meshfed haproxy`: flags, then cmd/haproxy_run.h. */
+/* cmd/cli/cmd_haproxy.c — `meshfed haproxy`: flags, then cmd/haproxy/haproxy_run.h. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* cmd/cmd_info.c — `meshfed info`: the agent's counters. */
+/* cmd/cli/cmd_info.c — `meshfed info`: the agent's counters. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* cmd/cmd_join.c — `meshfed join ADDR...`: the agent joins other agents. */
+/* cmd/cli/cmd_join.c — `meshfed join ADDR...`: the agent joins other agents. */
 #include <stdio.h>
 #include <string.h>
 

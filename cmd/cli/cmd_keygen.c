@@ -1,4 +1,4 @@
-/* cmd/cmd_keygen.c — `meshfed keygen`: 32 random bytes, base64 (serf keygen). */
+/* cmd/cli/cmd_keygen.c — `meshfed keygen`: 32 random bytes, base64 (serf keygen). */
 #include <stdio.h>
 
 #include <sodium.h>

@@ -1,7 +1,7 @@
 /*
- * cmd/cmd_keys.c — `meshfed keys`: the pool's gossip keyring, on every
+ * cmd/cli/cmd_keys.c — `meshfed keys`: the pool's gossip keyring, on every
  * member at once, through serf's internal key queries (serf keys; the agent
- * side is cmd/agent_query.c). Output as serf's: "==> " progress lines on
+ * side is cmd/agent/agent_query.c). Output as serf's: "==> " progress lines on
  * stdout, per-node failures and the error on stderr, exit 1 when any node
  * failed or did not answer.
  */

@@ -1,4 +1,4 @@
-/* cmd/cmd_leave.c — `meshfed leave`: graceful leave, then the agent exits. */
+/* cmd/cli/cmd_leave.c — `meshfed leave`: graceful leave, then the agent exits. */
 #include <stdio.h>
 
 #include "cmd/cli/cli.h"

@@ -1,4 +1,4 @@
-/* cmd/cmd_members.c — `meshfed members`: the pool as the agent sees it. */
+/* cmd/cli/cmd_members.c — `meshfed members`: the pool as the agent sees it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* cmd/cmd_metrics.c — `meshfed metrics`: the agent's Prometheus text. */
+/* cmd/cli/cmd_metrics.c — `meshfed metrics`: the agent's Prometheus text. */
 #include <stdio.h>
 #include <string.h>
 

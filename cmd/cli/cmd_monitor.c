@@ -1,5 +1,5 @@
 /*
- * cmd/cmd_monitor.c — `meshfed monitor`: streams the agent's log lines
+ * cmd/cli/cmd_monitor.c — `meshfed monitor`: streams the agent's log lines
  * (serf/consul monitor) until interrupted or the agent goes away.
  *
  * The agent answers one JSON line ({"ok":true,...} or an error), then log

@@ -1,5 +1,5 @@
 /*
- * cmd/cmd_query.c — `meshfed query NAME [PAYLOAD]`: a serf user query
+ * cmd/cli/cmd_query.c — `meshfed query NAME [PAYLOAD]`: a serf user query
  * through the agent (serf query): acks and responses until the timeout, in
  * serf's words.
  */

@@ -1,4 +1,4 @@
-/* cmd/cmd_reload.c — `meshfed reload`: the agent re-reads its config (as SIGHUP). */
+/* cmd/cli/cmd_reload.c — `meshfed reload`: the agent re-reads its config (as SIGHUP). */
 #include <stdio.h>
 
 #include "cmd/cli/cli.h"

@@ -1,6 +1,6 @@
-/* cmd/cmd_routes.c — `meshfed routes`: the agent's next-hop table, once
+/* cmd/cli/cmd_routes.c — `meshfed routes`: the agent's next-hop table, once
  * (control socket) or as it changes (-watch: the route socket,
- * cmd/routes_watch.h). */
+ * cmd/cli/routes_watch.h). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

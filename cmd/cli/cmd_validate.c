@@ -1,5 +1,5 @@
 /*
- * cmd/cmd_validate.c — `meshfed validate`: checks agent config files without
+ * cmd/cli/cmd_validate.c — `meshfed validate`: checks agent config files without
  * starting anything (as `consul validate`). The files go through the agent's
  * own loading (mf_config_parse_args) and pre-start checks (mf_config_check),
  * so the errors are the agent's, word for word; no socket is opened.

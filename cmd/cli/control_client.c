@@ -1,4 +1,4 @@
-/* cmd/control_client.c — see cmd/control_client.h. */
+/* cmd/cli/control_client.c — see cmd/cli/control_client.h. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * cmd/control_client.h — the CLI side of the control socket
+ * cmd/cli/control_client.h — the CLI side of the control socket
  * (docs/control-protocol.md): connect, send one JSON request line, read one
  * JSON response line, with a deadline. Blocking: only the short-lived CLI
  * subcommands use it, never the agent.

@@ -1,4 +1,4 @@
-/* cmd/routes_watch.c — see cmd/routes_watch.h. */
+/* cmd/cli/routes_watch.c — see cmd/cli/routes_watch.h. */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /*
- * cmd/routes_watch.h — `meshfed routes -watch`: a route socket subscriber
+ * cmd/cli/routes_watch.h — `meshfed routes -watch`: a route socket subscriber
  * (docs/route-socket.md) for people and scripts.
  *
  * Contract: connects to the agent's route socket, applies the hello, the

@@ -1,4 +1,4 @@
-/* cmd/config.c — see cmd/config.h. */
+/* cmd/config/config.c — see cmd/config/config.h. */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -227,7 +227,7 @@ static int set_tag(struct mf_agent_config *c, const char *k, size_t klen, const 
  * mf_agent_flags[] (parsing and -h) and mf_config_set() (flags and config
  * keys) both come from MF_AGENT_OPTIONS, so a flag and its key cannot drift
  * apart. Keys that are not scalars (areas, routing, gateways, tags objects)
- * are cmd/config_areas.c's and mf_config_apply_json's.
+ * are cmd/config/config_areas.c's and mf_config_apply_json's.
  */
 
 struct agent_option;
@@ -551,7 +551,7 @@ int mf_config_apply_json(struct mf_agent_config *c, const json_t *root, char *er
 	json_object_foreach((json_t *)root, key, v) {
 		int r = 0;
 		if (mf_config_apply_areas_key(c, key, v, msg, sizeof(msg), &r)) {
-			/* handled by cmd/config_areas.c */
+			/* handled by cmd/config/config_areas.c */
 		} else if (strcmp(key, "join") == 0 && json_is_array(v)) {
 			size_t i;
 			json_t *e;

@@ -1,5 +1,5 @@
 /*
- * cmd/config.h — the agent's configuration: flags, the JSON config file,
+ * cmd/config/config.h — the agent's configuration: flags, the JSON config file,
  * durations, and how they combine.
  *
  * Precedence: built-in defaults < config file(s) (-config-file, in order) <
@@ -7,11 +7,11 @@
  * validated when it is set, so an error names the flag or key and the value.
  *
  * Contract: pure parsing apart from mf_config_load_file() and the keyring
- * readers (cmd/config_keyring.c: mf_config_read_keyring,
+ * readers (cmd/config/config_keyring.c: mf_config_read_keyring,
  * mf_config_read_area_keyring, mf_config_pool_keyring), which read the
- * files they are given. No globals: the option table (cmd/config.c,
- * MF_AGENT_OPTIONS) and the timing keys are const. cmd/config.c uses
- * cmd/config_areas.c and cmd/config_keyring.c; neither calls back.
+ * files they are given. No globals: the option table (cmd/config/config.c,
+ * MF_AGENT_OPTIONS) and the timing keys are const. cmd/config/config.c uses
+ * cmd/config/config_areas.c and cmd/config/config_keyring.c; neither calls back.
  */
 #ifndef MF_CMD_CONFIG_H
 #define MF_CMD_CONFIG_H
@@ -112,7 +112,7 @@ struct mf_agent_config {
 	char control[MF_CONFIG_SOCK_MAX + 1];  /* "": mf_config_default_control() */
 	char route_socket[MF_CONFIG_SOCK_MAX + 1]; /* "": mf_config_default_route_socket() */
 	char route_socket_group[MF_CONFIG_GROUP_MAX + 1]; /* name or gid; "": ours */
-	struct mf_addr metrics_addr;           /* GET /metrics (cmd/metrics_http.h) */
+	struct mf_addr metrics_addr;           /* GET /metrics (cmd/daemon/metrics_http.h) */
 	bool has_metrics_addr;                 /* default off */
 	struct mf_config_tag tags[MF_CONFIG_MAX_TAGS]; /* user tags (not dc/role) */
 	size_t n_tags;
@@ -180,7 +180,7 @@ int mf_config_pool_keyring(const struct mf_agent_config *c, const struct mf_area
  * start share it, so both report the same one-line errors. */
 int mf_config_check(const struct mf_agent_config *c, char *err, size_t errcap);
 
-/* Config-file keys of cmd/config_areas.c: "wan", "areas", "routing",
+/* Config-file keys of cmd/config/config_areas.c: "wan", "areas", "routing",
  * "gateways". Returns 1 when key is one of them (0 or MF_EINVAL with msg
  * set by then), 0 when it is not. */
 int mf_config_apply_areas_key(struct mf_agent_config *c, const char *key, const json_t *v,

@@ -1,9 +1,9 @@
 /*
- * cmd/config_areas.c — the config-file keys that shape the agent's pools
+ * cmd/config/config_areas.c — the config-file keys that shape the agent's pools
  * and routing: "wan", "areas", "routing", "gateways" (docs/cli.md).
  * Called from mf_config_apply_json(); pure parsing of JSON values (the
- * area's keyring file is read by cmd/config_keyring.c). Calls nothing of
- * cmd/config.c.
+ * area's keyring file is read by cmd/config/config_keyring.c). Calls nothing of
+ * cmd/config/config.c.
  */
 #include <math.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* cmd/config_file.c — see cmd/config_file.h. */
+/* cmd/config/config_file.c — see cmd/config/config_file.h. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
- * cmd/config_file.h — what the subcommands that take a config file share
- * (the agent, cmd/config.h; the gateway, cmd/gateway/options.h): reading a
+ * cmd/config/config_file.h — what the subcommands that take a config file share
+ * (the agent, cmd/config/config.h; the gateway, cmd/gateway/options.h): reading a
  * JSON config file, a config-file scalar as the string its flag would take,
  * and the flags with every -config-file applied first.
  *

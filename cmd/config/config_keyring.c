@@ -1,13 +1,13 @@
 /*
- * cmd/config_keyring.c — the keys of each pool from the config: -encrypt
+ * cmd/config/config_keyring.c — the keys of each pool from the config: -encrypt
  * (or an area's "encrypt") or the keyring file (serf's format: a JSON
  * array of base64 keys, the first one primary).
  *
  * The only place the agent reads a keyring file: at start (through
  * mf_config_check and mf_agent_pool_start) and on reload
- * (cmd/agent_reload.c), both through mf_config_pool_keyring(). A shared
+ * (cmd/agent/agent_reload.c), both through mf_config_pool_keyring(). A shared
  * keyring-file module (read + atomic 0600 rewrite) replaces
- * (cmd/keyring_file.c, also used by meshfed keys) reads the file.
+ * (cmd/config/keyring_file.c, also used by meshfed keys) reads the file.
  */
 #include <stdio.h>
 

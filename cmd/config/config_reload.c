@@ -1,4 +1,4 @@
-/* cmd/config_reload.c — see cmd/config_reload.h. */
+/* cmd/config/config_reload.c — see cmd/config/config_reload.h. */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /*
- * cmd/config_reload.h — what a reload (SIGHUP, `meshfed reload`) changes:
+ * cmd/config/config_reload.h — what a reload (SIGHUP, `meshfed reload`) changes:
  * the running config against the one just read from the same flags and
  * files.
  *

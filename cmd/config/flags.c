@@ -1,4 +1,4 @@
-/* cmd/flags.c — see cmd/flags.h. */
+/* cmd/config/flags.c — see cmd/config/flags.h. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /*
- * cmd/flags.h — serf-style command-line flags for every meshfed subcommand.
+ * cmd/config/flags.h — serf-style command-line flags for every meshfed subcommand.
  *
  * Flags are single-dash like serf's (`-node n1`, `-node=n1`); `--node` is
  * accepted too. Flags and positional arguments may be interleaved

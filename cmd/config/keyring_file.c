@@ -1,4 +1,4 @@
-/* cmd/keyring_file.c — see cmd/keyring_file.h. */
+/* cmd/config/keyring_file.c — see cmd/config/keyring_file.h. */
 #include "cmd/config/keyring_file.h"
 
 #include <errno.h>

@@ -1,5 +1,5 @@
 /*
- * cmd/keyring_file.h — serf's keyring file (-keyring-file): a JSON array of
+ * cmd/config/keyring_file.h — serf's keyring file (-keyring-file): a JSON array of
  * base64 keys, the primary first, as serf's agent reads it and as
  * serf.go writeKeyringFile writes it (json.MarshalIndent, two spaces):
  *

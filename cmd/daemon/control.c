@@ -1,4 +1,4 @@
-/* cmd/control.c — see cmd/control.h. */
+/* cmd/daemon/control.c — see cmd/daemon/control.h. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>

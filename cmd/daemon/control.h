@@ -1,5 +1,5 @@
 /*
- * cmd/control.h — the agent's control socket server (docs/control-protocol.md).
+ * cmd/daemon/control.h — the agent's control socket server (docs/control-protocol.md).
  *
  * A Unix stream socket (mode 0600): each request is one JSON object on one
  * line, each response one JSON object on one line, in order.

@@ -1,4 +1,4 @@
-/* cmd/control_line.c — see cmd/control_line.h. */
+/* cmd/daemon/control_line.c — see cmd/daemon/control_line.h. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -1,10 +1,10 @@
 /*
- * cmd/control_line.h — the control protocol's request framing
+ * cmd/daemon/control_line.h — the control protocol's request framing
  * (docs/control-protocol.md, "Framing"): one JSON object per '\n'-terminated
  * line, taken from the front of a client's read buffer.
  *
  * Contract: pure. No I/O, no clock, no globals; it only parses and moves
- * bytes in the buffer it is handed. The server (cmd/control.c) owns the
+ * bytes in the buffer it is handed. The server (cmd/daemon/control.c) owns the
  * buffer (MF_CONTROL_MAX_LINE + 1 bytes), the reads and the over-long-line
  * rule; the fuzz target tests/fuzz/fuzz_control.c runs this same code.
  */

@@ -1,4 +1,4 @@
-/* cmd/log.c — see cmd/log.h. */
+/* cmd/daemon/log.c — see cmd/daemon/log.h. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,11 @@
 /*
- * cmd/log.h — the agent's log: timestamped lines on stderr, filtered by level,
+ * cmd/daemon/log.h — the agent's log: timestamped lines on stderr, filtered by level,
  *   2026-11-26T12:41:02.123Z [INFO] member joined: n1 127.0.0.1:7946
  * or with -log-format json one JSON object a line (hclog's keys, as Consul's
  * -log-json):
  *   {"@timestamp":"2026-11-26T12:41:02.123Z","@level":"info","@message":"..."}
  * and an optional second destination (the `meshfed monitor` streams,
- * cmd/agent_monitor.c) with a level of its own.
+ * cmd/agent/agent_monitor.c) with a level of its own.
  *
  * Contract: a value passed explicitly (no global logger). The sink is
  * called on the caller's thread and must not log.

@@ -1,5 +1,5 @@
 /*
- * cmd/metrics.c — the Prometheus text renderer (cmd/metrics.h).
+ * cmd/daemon/metrics.c — the Prometheus text renderer (cmd/daemon/metrics.h).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /*
- * cmd/metrics.h — the agent's counters as Prometheus text exposition
- * (format 0.0.4), for `GET /metrics` (cmd/metrics_http.h) and `meshfed
+ * cmd/daemon/metrics.h — the agent's counters as Prometheus text exposition
+ * (format 0.0.4), for `GET /metrics` (cmd/daemon/metrics_http.h) and `meshfed
  * metrics` (docs/metrics.md).
  *
  * Contract: pure. mf_metrics_render() turns a snapshot of the stats structs

@@ -1,5 +1,5 @@
 /*
- * cmd/metrics_http.c — the GET-only /metrics responder (cmd/metrics_http.h).
+ * cmd/daemon/metrics_http.c — the GET-only /metrics responder (cmd/daemon/metrics_http.h).
  */
 #include <netinet/in.h>
 #include <stdio.h>
@@ -103,7 +103,7 @@ static void error_reply(struct client *c, int code, const char *reason)
 	reply(c, code, reason, body, (size_t)n, true);
 }
 
-/* A complete head: its request line decides (cmd/metrics_http_head.h). */
+/* A complete head: its request line decides (cmd/daemon/metrics_http_head.h). */
 static void answer(struct client *c)
 {
 	bool head_only;

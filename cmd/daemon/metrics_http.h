@@ -1,5 +1,5 @@
 /*
- * cmd/metrics_http.h — `-metrics-addr`: a GET-only HTTP/1.x responder on the
+ * cmd/daemon/metrics_http.h — `-metrics-addr`: a GET-only HTTP/1.x responder on the
  * agent's libuv loop that serves `GET /metrics` (docs/metrics.md).
  *
  * Contract: never stalls the agent. Non-blocking on the agent's loop; a

@@ -1,4 +1,4 @@
-/* cmd/metrics_http_head.c — see cmd/metrics_http_head.h. */
+/* cmd/daemon/metrics_http_head.c — see cmd/daemon/metrics_http_head.h. */
 #include <string.h>
 
 #include "cmd/daemon/metrics_http_head.h"

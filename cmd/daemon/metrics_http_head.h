@@ -1,5 +1,5 @@
 /*
- * cmd/metrics_http_head.h — how the /metrics responder (cmd/metrics_http.c)
+ * cmd/daemon/metrics_http_head.h — how the /metrics responder (cmd/daemon/metrics_http.c)
  * reads an HTTP request head: when it is complete, and what it asks for.
  *
  * Contract: pure string functions over a NUL-terminated head (the bytes

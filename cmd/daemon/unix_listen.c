@@ -1,4 +1,4 @@
-/* cmd/unix_listen.c — see cmd/unix_listen.h. */
+/* cmd/daemon/unix_listen.c — see cmd/daemon/unix_listen.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

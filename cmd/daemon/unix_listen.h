@@ -1,7 +1,7 @@
 /*
- * cmd/unix_listen.h — a listening Unix stream socket for the agent's
- * servers (the control socket, cmd/control.h; the route socket,
- * cmd/route_socket.h), with one set of rules for the socket file.
+ * cmd/daemon/unix_listen.h — a listening Unix stream socket for the agent's
+ * servers (the control socket, cmd/daemon/control.h; the route socket,
+ * cmd/agent/route_socket.h), with one set of rules for the socket file.
  *
  * Contract: the path is 1 to sizeof(sun_path) - 1 bytes; a socket file
  * left by a dead process is replaced; a live one (something accepts on it)

@@ -15,7 +15,7 @@
  * The decisions themselves are gateway/'s pure cores (ClientHello reader,
  * SNI names, PROXY v2, next-hop plan and ejection); this shell only moves
  * bytes and time into them. It never decrypts and never logs payload.
- * Only the files of cmd/gateway/ and cmd/cmd_gateway.c include this header.
+ * Only the files of cmd/gateway/ and cmd/cli/cmd_gateway.c include this header.
  */
 #ifndef MF_CMD_GATEWAY_GWD_H
 #define MF_CMD_GATEWAY_GWD_H

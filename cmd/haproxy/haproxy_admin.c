@@ -1,4 +1,4 @@
-/* cmd/haproxy_admin.c — see cmd/haproxy_admin.h. */
+/* cmd/haproxy/haproxy_admin.c — see cmd/haproxy/haproxy_admin.h. */
 #define _GNU_SOURCE /* strcasestr */
 #include <errno.h>
 #include <stdbool.h>

@@ -1,5 +1,5 @@
 /*
- * cmd/haproxy_admin.h — one command on HAProxy's admin socket (the runtime
+ * cmd/haproxy/haproxy_admin.h — one command on HAProxy's admin socket (the runtime
  * API, HAProxy 2.6 doc/management.txt section 9.3).
  *
  * Contract: blocking, each step (connect, send, every read) bounded by a

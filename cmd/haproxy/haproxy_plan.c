@@ -1,4 +1,4 @@
-/* cmd/haproxy_plan.c — see cmd/haproxy_plan.h. */
+/* cmd/haproxy/haproxy_plan.c — see cmd/haproxy/haproxy_plan.h. */
 #define _GNU_SOURCE /* vasprintf */
 #include <arpa/inet.h>
 #include <ctype.h>

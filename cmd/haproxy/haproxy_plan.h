@@ -1,9 +1,9 @@
 /*
- * cmd/haproxy_plan.h — what a HAProxy gateway should hold for a route table,
+ * cmd/haproxy/haproxy_plan.h — what a HAProxy gateway should hold for a route table,
  * and the runtime API commands that get it there (docs/haproxy.md).
  *
  * Contract: pure. Takes the state HAProxy holds now (read from its admin
- * socket by cmd/haproxy_state.h, or the last state planned) and a next-hop
+ * socket by cmd/haproxy/haproxy_state.h, or the last state planned) and a next-hop
  * table; returns the wanted state and the command lines. Never touches a
  * socket or a file, never reads the clock.
  *

@@ -1,4 +1,4 @@
-/* cmd/haproxy_run.c — see cmd/haproxy_run.h. */
+/* cmd/haproxy/haproxy_run.c — see cmd/haproxy/haproxy_run.h. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>

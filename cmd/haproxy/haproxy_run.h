@@ -1,10 +1,10 @@
 /*
- * cmd/haproxy_run.h — `meshfed haproxy`'s loop: subscribe to the agent's
+ * cmd/haproxy/haproxy_run.h — `meshfed haproxy`'s loop: subscribe to the agent's
  * route socket, register HAProxy as a gateway of the DC, keep HAProxy in
- * sync (cmd/haproxy_sync.h).
+ * sync (cmd/haproxy/haproxy_sync.h).
  *
  * Contract: one thread, one poll() loop, blocking admin calls (see
- * cmd/haproxy_admin.h for why that is fine). Every `interval_ms`: asks
+ * cmd/haproxy/haproxy_admin.h for why that is fine). Every `interval_ms`: asks
  * HAProxy `show info`, reports health (ok while it answers) and reconciles
  * HAProxy with the table held (a reload or a restart of HAProxy is repaired
  * within one interval). Each snapshot or delta from the agent is applied,

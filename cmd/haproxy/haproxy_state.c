@@ -1,4 +1,4 @@
-/* cmd/haproxy_state.c — see cmd/haproxy_state.h. */
+/* cmd/haproxy/haproxy_state.c — see cmd/haproxy/haproxy_state.h. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>

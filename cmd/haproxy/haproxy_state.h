@@ -1,5 +1,5 @@
 /*
- * cmd/haproxy_state.h — HAProxy's runtime API answers -> struct mf_hap_state.
+ * cmd/haproxy/haproxy_state.h — HAProxy's runtime API answers -> struct mf_hap_state.
  *
  * Contract: pure parsing of the text HAProxy 2.6's admin socket returns, no
  * I/O. `show stat` (CSV, columns found by their header names: pxname,

@@ -1,4 +1,4 @@
-/* cmd/haproxy_sync.c — see cmd/haproxy_sync.h. */
+/* cmd/haproxy/haproxy_sync.c — see cmd/haproxy/haproxy_sync.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /*
- * cmd/haproxy_sync.h — brings a running HAProxy in line with a route table:
- * reads what it holds (`show stat`, `show map`), plans (cmd/haproxy_plan.h),
+ * cmd/haproxy/haproxy_sync.h — brings a running HAProxy in line with a route table:
+ * reads what it holds (`show stat`, `show map`), plans (cmd/haproxy/haproxy_plan.h),
  * sends the commands over the admin socket, and rewrites the map file on
  * disk atomically so that a reload starts from the same map.
  *

@@ -1,4 +1,4 @@
-/* tests/cli/test_config_reload.c — cmd/config_reload.h: which changes a
+/* tests/cli/test_config_reload.c — cmd/config/config_reload.h: which changes a
  * reload applies in place, which it names as needing a restart, and that
  * taking a new config leaves the restart-only fields as they run. */
 #include <stdio.h>

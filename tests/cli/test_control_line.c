@@ -1,4 +1,4 @@
-/* Unit tests of cmd/control_line.c: the control socket's request framing. */
+/* Unit tests of cmd/daemon/control_line.c: the control socket's request framing. */
 #include <string.h>
 
 #include "cmd/daemon/control_line.h"

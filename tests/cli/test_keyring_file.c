@@ -1,5 +1,5 @@
 /*
- * tests/cli/test_keyring_file.c — serf's keyring file (cmd/keyring_file.c):
+ * tests/cli/test_keyring_file.c — serf's keyring file (cmd/config/keyring_file.c):
  * what serf writes is read, what we write serf reads (same layout), writes
  * are atomic and 0600, errors never show a key.
  */

@@ -1,5 +1,5 @@
 /*
- * tests/cli/test_metrics.c — the Prometheus renderer (cmd/metrics.c): stats
+ * tests/cli/test_metrics.c — the Prometheus renderer (cmd/daemon/metrics.c): stats
  * in, exposition text out, one behaviour per test.
  */
 #include <stdbool.h>

@@ -1,4 +1,4 @@
-/* Unit tests of cmd/metrics_http_head.c: when a /metrics request head is
+/* Unit tests of cmd/daemon/metrics_http_head.c: when a /metrics request head is
  * complete and what status its request line gets. */
 #include <stdio.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* tests/cli/test_snapshot.c — the -snapshot format's pure core (cmd/snapshot.h):
+/* tests/cli/test_snapshot.c — the -snapshot format's pure core (cmd/agent/snapshot.h):
  * records replayed in order, serf's own lines read, corruption and
  * truncation at every byte survived, compaction equivalent to the log. */
 #include <stdlib.h>
