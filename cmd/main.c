@@ -1,13 +1,13 @@
 /*
  * cmd/main.c — `meshfed <subcommand>`: the table of subcommands.
  *
- * Each subcommand lives in its own file (cmd/cmd_<name>.c) and is one row
+ * Each subcommand lives in its own file (cmd/cli/cmd_<name>.c) and is one row
  * here.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/cli.h"
+#include "cmd/cli/cli.h"
 
 #ifndef MF_VERSION
 #define MF_VERSION "0.0.0-dev"

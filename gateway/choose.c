@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "gateway/choose.h"
+#include "gossip/grow.h"
 
 #define DEFAULT_FAILS 3
 #define DEFAULT_EJECT (30 * MF_SEC)
@@ -76,14 +77,8 @@ int mf_gw_ep_attempt(struct mf_gw_eps *e, const char *addr, mf_time_t now)
 	if (addr == NULL)
 		return MF_EINVAL;
 	if (ep == NULL) {
-		if (e->n == e->cap) {
-			size_t cap = e->cap ? 2 * e->cap : 8;
-			struct mf_gw_ep *v = realloc(e->v, cap * sizeof(*v));
-			if (v == NULL)
-				return MF_ENOMEM;
-			e->v = v;
-			e->cap = cap;
-		}
+		if (mf_grow(&e->v, &e->cap, e->n + 1, 8) < 0)
+			return MF_ENOMEM;
 		ep = &e->v[e->n];
 		memset(ep, 0, sizeof(*ep));
 		if ((ep->addr = strdup(addr)) == NULL)

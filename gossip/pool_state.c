@@ -282,9 +282,10 @@ int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_b
 	}
 	if (m->suspecting) {
 		/* New confirmations are re-gossiped so they keep flowing. */
-		bool fresh = mf_suspicion_confirm(m->susp, (const char *)from.p, from.len, now);
+		int fresh = count_err(p, mf_suspicion_confirm(m->susp, (const char *)from.p,
+							      from.len, now));
 		mf_suspects_moved(&p->suspects, m); /* the deadline may have come closer */
-		if (fresh)
+		if (fresh > 0)
 			count_err(p, broadcast_suspect(p, m, inc, from));
 		return 0;
 	}

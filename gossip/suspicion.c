@@ -52,24 +52,26 @@ int mf_suspicion_start(struct mf_suspicion *s, const char *from, size_t from_len
 	return remember(s, from, from_len);
 }
 
-bool mf_suspicion_confirm(struct mf_suspicion *s, const char *from, size_t from_len, int64_t now)
+int mf_suspicion_confirm(struct mf_suspicion *s, const char *from, size_t from_len, int64_t now)
 {
+	int rc;
+
 	if (s->n >= s->k)
-		return false;
+		return 0;
 	/* An empty name (a message whose From is "") may come as NULL: no
 	 * memcmp on it, even of 0 bytes. */
 	for (size_t i = 0; i < s->n_from; i++)
 		if (strlen(s->from[i]) == from_len &&
 		    (from_len == 0 || memcmp(s->from[i], from, from_len) == 0))
-			return false;
-	if (remember(s, from, from_len) != 0)
-		return false;
+			return 0;
+	if ((rc = remember(s, from, from_len)) != 0)
+		return rc;
 	s->n++;
 	/* memberlist resets the timer to (timeout - elapsed) from now, which is
 	 * start + timeout; an already-passed deadline fires at once. */
 	int64_t d = s->start + mf_suspicion_timeout(s->n, s->k, s->min, s->max);
 	s->deadline = d < now ? now : d;
-	return true;
+	return 1;
 }
 
 void mf_suspicion_free(struct mf_suspicion *s)

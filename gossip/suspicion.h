@@ -38,8 +38,10 @@ int64_t mf_suspicion_timeout(int confirmations, int k, int64_t min, int64_t max)
  * Returns MF_ENOMEM on allocation failure. */
 int mf_suspicion_start(struct mf_suspicion *s, const char *from, size_t from_len, int k,
 		       int64_t min, int64_t max, int64_t now);
-/* Records a confirmation; true when it was new (to be re-gossiped). */
-bool mf_suspicion_confirm(struct mf_suspicion *s, const char *from, size_t from_len, int64_t now);
+/* Records a confirmation: 1 when it was new (to be re-gossiped), 0 when
+ * it was not (a confirmer seen before, or k reached), MF_ENOMEM when it
+ * could not be remembered (s unchanged: the deadline stays as it was). */
+int mf_suspicion_confirm(struct mf_suspicion *s, const char *from, size_t from_len, int64_t now);
 void mf_suspicion_free(struct mf_suspicion *s);
 
 #endif

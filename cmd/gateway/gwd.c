@@ -15,12 +15,6 @@
 #include "cmd/gateway/gwd.h"
 #include "gossip/transport_internal.h"
 
-mf_time_t mf_gwd_now(const struct mf_gwd *g)
-{
-	(void)g;
-	return (mf_time_t)uv_hrtime();
-}
-
 static void on_closed(uv_handle_t *h)
 {
 	struct mf_gwd *g = h->data;

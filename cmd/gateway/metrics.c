@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "cmd/gateway/gwd.h"
-#include "cmd/metrics.h"
+#include "cmd/daemon/metrics.h"
 
 int mf_gwd_metrics_text(struct mf_gwd *g, char **out, size_t *len)
 {

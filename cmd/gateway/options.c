@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd/config_file.h"
+#include "cmd/config/config_file.h"
 #include "cmd/gateway/options.h"
 #include "gateway/sni.h"
 

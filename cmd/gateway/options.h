@@ -2,7 +2,7 @@
  * cmd/gateway/options.h — `meshfed gateway`'s configuration: flags, the JSON
  * config file, defaults and validation (docs/gateway.md).
  *
- * Precedence as for the agent (cmd/config.h): defaults < config file(s)
+ * Precedence as for the agent (cmd/config/config.h): defaults < config file(s)
  * (-config-file, in order) < flags. Lists (-listen, -service, -tagged)
  * append; a -service NAME given twice collects endpoints for that NAME.
  * Every value is checked when it is set, so an error names the flag or key
@@ -22,8 +22,8 @@
 
 #include <jansson.h>
 
-#include "cmd/config.h"
-#include "cmd/flags.h"
+#include "cmd/config/config.h"
+#include "cmd/config/flags.h"
 #include "gossip/pool.h"
 
 #define MF_GW_MAX_LISTEN 16
@@ -61,7 +61,7 @@ struct mf_gw_options {
 	struct mf_gw_service *services;       /* MF_GW_MAX_SERVICES, malloc'd */
 	size_t n_services;
 	char control[MF_CONFIG_SOCK_MAX + 1];  /* "": no control socket */
-	struct mf_addr metrics_addr;          /* GET /metrics (cmd/metrics_http.h) */
+	struct mf_addr metrics_addr;          /* GET /metrics (cmd/daemon/metrics_http.h) */
 	bool has_metrics_addr;                /* default off */
 	mf_time_t hello_timeout;              /* ClientHello deadline: 10 s */
 	size_t hello_max;                     /* ClientHello bytes: 16 KiB */

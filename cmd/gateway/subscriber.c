@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cmd/gateway/gwd.h"
+#include "gossip/grow.h"
 
 #define IPLEN 16
 
@@ -336,12 +337,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct mf_gwd_sub *s = h->data;
 	if (s->cap - s->len < MF_GWD_SUB_READ / 2 && s->cap < MF_GWD_SUB_MAX_LINE) {
-		size_t ncap = s->cap ? s->cap * 2 : MF_GWD_SUB_READ;
-		char *nl = realloc(s->line, ncap);
-		if (nl) {
-			s->line = nl;
-			s->cap = ncap;
-		}
+		/* Out of memory: the read goes into what is left. */
+		(void)mf_grow(&s->line, &s->cap, s->cap + 1, MF_GWD_SUB_READ);
 	}
 	*buf = uv_buf_init(s->line + s->len, (unsigned)(s->cap - s->len));
 }

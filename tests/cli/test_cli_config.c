@@ -1,6 +1,6 @@
 /*
  * tests/cli/test_cli_config.c — the agent's flag, config-file and duration
- * parsing (cmd/flags.c, cmd/config.c, cmd/config_areas.c), one behaviour per
+ * parsing (cmd/config/flags.c, cmd/config/config.c, cmd/config/config_areas.c), one behaviour per
  * test.
  */
 #include <stdio.h>
@@ -10,8 +10,8 @@
 
 #include <CUnit/Basic.h>
 
-#include "cmd/config.h"
-#include "cmd/flags.h"
+#include "cmd/config/config.h"
+#include "cmd/config/flags.h"
 #include "tests/cunit_main.h"
 
 static char err[1024];
@@ -448,12 +448,12 @@ static void test_config_route_socket_flag_and_keys(void)
 	CU_ASSERT_EQUAL(parse_line(&c, "-route-socket /tmp/r.sock"), 0);
 	CU_ASSERT_STRING_EQUAL(c.route_socket, "/tmp/r.sock");
 	CU_ASSERT_STRING_EQUAL(c.route_socket_group, "");
-	/* Every option is a flag and a key (one table, cmd/config.c). */
+	/* Every option is a flag and a key (one table, cmd/config/config.c). */
 	CU_ASSERT_EQUAL(parse_line(&c, "-route-socket-group haproxy"), 0);
 	CU_ASSERT_STRING_EQUAL(c.route_socket_group, "haproxy");
 }
 
-/* --- areas, routing, gateways (cmd/config_areas.c) --- */
+/* --- areas, routing, gateways (cmd/config/config_areas.c) --- */
 
 static int parse_file(struct mf_agent_config *c, const char *json)
 {

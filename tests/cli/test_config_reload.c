@@ -1,12 +1,11 @@
-/* tests/cli/test_config_reload.c — cmd/config_reload.h: which changes a
+/* tests/cli/test_config_reload.c — cmd/config/config_reload.h: which changes a
  * reload applies in place, which it names as needing a restart, and that
  * taking a new config leaves the restart-only fields as they run. */
 #include <stdio.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
-
-#include "cmd/config_reload.h"
+#include "cmd/config/config_reload.h"
+#include "tests/cunit_main.h"
 
 static void load(struct mf_agent_config *c, const char *json)
 {
@@ -88,16 +87,11 @@ static void test_keys_change(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("config_reload", NULL, NULL);
-	CU_add_test(s, "same config", test_same_config_changes_nothing);
-	CU_add_test(s, "reloadable changes", test_reloadable_changes);
-	CU_add_test(s, "restart-only named and kept", test_restart_only_named_and_kept);
-	CU_add_test(s, "keys change", test_keys_change);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	static const struct test_case tests[] = {
+		TEST(test_same_config_changes_nothing),
+		TEST(test_reloadable_changes),
+		TEST(test_restart_only_named_and_kept),
+		TEST(test_keys_change),
+	};
+	return RUN_SUITE("config_reload", tests);
 }

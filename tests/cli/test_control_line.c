@@ -1,7 +1,7 @@
-/* Unit tests of cmd/control_line.c: the control socket's request framing. */
+/* Unit tests of cmd/daemon/control_line.c: the control socket's request framing. */
 #include <string.h>
 
-#include "cmd/control_line.h"
+#include "cmd/daemon/control_line.h"
 #include "tests/cunit_main.h"
 
 static char buf[MF_CONTROL_MAX_LINE + 1];

@@ -1,5 +1,5 @@
 /*
- * tests/cli/test_keyring_file.c — serf's keyring file (cmd/keyring_file.c):
+ * tests/cli/test_keyring_file.c — serf's keyring file (cmd/config/keyring_file.c):
  * what serf writes is read, what we write serf reads (same layout), writes
  * are atomic and 0600, errors never show a key.
  */
@@ -9,10 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <CUnit/Basic.h>
-
-#include "cmd/keyring_file.h"
+#include "cmd/config/keyring_file.h"
 #include "gossip/err.h"
+#include "tests/cunit_main.h"
 
 static char dir[64];
 static char path[128];
@@ -164,34 +163,21 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/keyring.json", dir);
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("keyring_file", NULL, NULL);
-	struct {
-		const char *name;
-		void (*fn)(void);
-	} tests[] = {
-#define T(f) {#f, f}
-		T(test_read_serf_layout_primary_first),
-		T(test_write_is_serf_marshal_indent_and_0600),
-		T(test_write_then_read_round_trips_order),
-		T(test_empty_keyring_is_not_written),
-		T(test_bad_key_error_names_position_not_key),
-		T(test_empty_array_and_missing_file_are_errors),
-		T(test_read_keeps_the_verify_flags),
-		T(test_reload_keeps_the_old_keys_when_the_file_is_bad),
-#undef T
+	static const struct test_case tests[] = {
+		TEST(test_read_serf_layout_primary_first),
+		TEST(test_write_is_serf_marshal_indent_and_0600),
+		TEST(test_write_then_read_round_trips_order),
+		TEST(test_empty_keyring_is_not_written),
+		TEST(test_bad_key_error_names_position_not_key),
+		TEST(test_empty_array_and_missing_file_are_errors),
+		TEST(test_read_keeps_the_verify_flags),
+		TEST(test_reload_keeps_the_old_keys_when_the_file_is_bad),
 	};
-	for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		CU_add_test(s, tests[i].name, tests[i].fn);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
+	int rc = RUN_SUITE("keyring_file", tests);
 	unlink(path);
 	char tmp[160];
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	unlink(tmp);
 	rmdir(dir);
-	return fails ? 1 : 0;
+	return rc;
 }

@@ -1,5 +1,5 @@
 /*
- * tests/cli/test_metrics.c — the Prometheus renderer (cmd/metrics.c): stats
+ * tests/cli/test_metrics.c — the Prometheus renderer (cmd/daemon/metrics.c): stats
  * in, exposition text out, one behaviour per test.
  */
 #include <stdbool.h>
@@ -9,7 +9,7 @@
 
 #include <CUnit/Basic.h>
 
-#include "cmd/metrics.h"
+#include "cmd/daemon/metrics.h"
 #include "gossip/err.h"
 #include "tests/cunit_main.h"
 

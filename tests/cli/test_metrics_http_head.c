@@ -1,9 +1,9 @@
-/* Unit tests of cmd/metrics_http_head.c: when a /metrics request head is
+/* Unit tests of cmd/daemon/metrics_http_head.c: when a /metrics request head is
  * complete and what status its request line gets. */
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd/metrics_http_head.h"
+#include "cmd/daemon/metrics_http_head.h"
 #include "tests/cunit_main.h"
 
 static int route(const char *line, bool *head_only)

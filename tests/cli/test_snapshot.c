@@ -1,12 +1,11 @@
-/* tests/cli/test_snapshot.c — the -snapshot format's pure core (cmd/snapshot.h):
+/* tests/cli/test_snapshot.c — the -snapshot format's pure core (cmd/agent/snapshot.h):
  * records replayed in order, serf's own lines read, corruption and
  * truncation at every byte survived, compaction equivalent to the log. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <CUnit/Basic.h>
-
-#include "cmd/snapshot.h"
+#include "cmd/agent/snapshot.h"
+#include "tests/cunit_main.h"
 
 static const char *LOG =
 	"clock: 5\n"
@@ -179,19 +178,14 @@ static void test_fmt_matches_replay(void)
 
 int main(void)
 {
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	CU_pSuite s = CU_add_suite("snapshot", NULL, NULL);
-	CU_add_test(s, "replay in order", test_replay_in_order);
-	CU_add_test(s, "leave forgets members", test_leave_forgets_members);
-	CU_add_test(s, "truncation at every byte", test_truncation_at_every_byte);
-	CU_add_test(s, "corrupt lines skipped", test_corrupt_lines_skipped);
-	CU_add_test(s, "random corruption", test_random_corruption);
-	CU_add_test(s, "compaction equivalent", test_compact_equivalent);
-	CU_add_test(s, "fmt matches replay", test_fmt_matches_replay);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned failed = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return failed ? 1 : 0;
+	static const struct test_case tests[] = {
+		TEST(test_replay_in_order),
+		TEST(test_leave_forgets_members),
+		TEST(test_truncation_at_every_byte),
+		TEST(test_corrupt_lines_skipped),
+		TEST(test_random_corruption),
+		TEST(test_compact_equivalent),
+		TEST(test_fmt_matches_replay),
+	};
+	return RUN_SUITE("snapshot", tests);
 }

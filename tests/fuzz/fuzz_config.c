@@ -1,7 +1,7 @@
 /* libFuzzer target: the config files an operator hands the binaries, read
  * through the real loaders from a file holding the input: the agent's
- * config (cmd/config.c mf_config_load_file: jansson, duplicate keys
- * refused, cmd/config_areas.c), the gateway's (cmd/gateway/options.c
+ * config (cmd/config/config.c mf_config_load_file: jansson, duplicate keys
+ * refused, cmd/config/config_areas.c), the gateway's (cmd/gateway/options.c
  * mf_gw_options_load_file, then mf_gw_options_finish) and a keyring file
  * (mf_config_read_keyring). A refusal always says why (a non-empty,
  * NUL-terminated message; it quotes the key as written, so a key with a
@@ -11,7 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cmd/config.h"
+#include "cmd/config/config.h"
 #include "cmd/gateway/options.h"
 #include "tests/fuzz/fuzz.h"
 

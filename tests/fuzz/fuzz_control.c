@@ -1,14 +1,14 @@
 /* libFuzzer target: the control socket's request framing and parsing, the
- * code the server runs on its read buffer (cmd/control_line.c
+ * code the server runs on its read buffer (cmd/daemon/control_line.c
  * mf_control_line_take). The first byte picks the read size; the rest
  * arrives in reads of that size into a buffer of MF_CONTROL_MAX_LINE + 1
- * bytes, as cmd/control.c reads it, and after each read every complete
+ * bytes, as cmd/daemon/control.c reads it, and after each read every complete
  * line is taken. Checks: a taken line gives exactly one of a request (a
  * JSON object, which dumps and reloads to an equal one) and an error
  * answer that dumps as one compact line (the server writes it with '\n');
  * what stays in the buffer holds no complete line; it is over-long
  * (refused, the client closed) only when it fills the buffer. */
-#include "cmd/control_line.h"
+#include "cmd/daemon/control_line.h"
 #include "tests/fuzz/fuzz.h"
 
 static void one_line(json_t *j)

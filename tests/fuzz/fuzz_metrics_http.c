@@ -1,12 +1,12 @@
 /* libFuzzer target: an HTTP request head sent to the agent's /metrics
- * responder (-metrics-addr), read as cmd/metrics_http.c reads it: into a
+ * responder (-metrics-addr), read as cmd/daemon/metrics_http.c reads it: into a
  * buffer of MF_METRICS_HTTP_MAX_HEAD bytes, NUL-terminated after each
- * read, tested for completeness (cmd/metrics_http_head.c) and, once
+ * read, tested for completeness (cmd/daemon/metrics_http_head.c) and, once
  * complete, routed. The first byte picks the read size. Checks: the status
  * is one the responder knows, HEAD only with 200, a full buffer is the
  * only other outcome (431). */
-#include "cmd/metrics_http.h"
-#include "cmd/metrics_http_head.h"
+#include "cmd/daemon/metrics_http.h"
+#include "cmd/daemon/metrics_http_head.h"
 #include "tests/fuzz/fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

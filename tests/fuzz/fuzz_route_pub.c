@@ -1,6 +1,6 @@
 /* libFuzzer target: the agent side of the route socket
  * (routing/route_pub.c), fed what subscribers send, line by line, as
- * cmd/route_socket.c hands it over. Pieces (tests/fuzz/fuzz.h); a piece's
+ * cmd/agent/route_socket.c hands it over. Pieces (tests/fuzz/fuzz.h); a piece's
  * first byte: its bit 0 picks one of two subscribers, its bits 1-3 what
  * happens:
  * 0-3 the rest is one line from it, 4 a new table is published, 5 two

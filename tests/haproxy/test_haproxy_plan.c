@@ -1,4 +1,4 @@
-/* Unit tests of cmd/haproxy_plan.c and cmd/haproxy_state.c: a route table
+/* Unit tests of cmd/haproxy/haproxy_plan.c and cmd/haproxy/haproxy_state.c: a route table
  * becomes map entries and slot servers; the commands, applied by a small
  * model of HAProxy's runtime API, reach exactly the planned state; a change
  * costs only the commands for what changed; exhaustion is reported. */
@@ -9,8 +9,8 @@
 
 #include <CUnit/Basic.h>
 
-#include "cmd/haproxy_plan.h"
-#include "cmd/haproxy_state.h"
+#include "cmd/haproxy/haproxy_plan.h"
+#include "cmd/haproxy/haproxy_state.h"
 #include "gossip/err.h"
 #include "tests/cunit_main.h"
 

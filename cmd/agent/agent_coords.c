@@ -1,0 +1,205 @@
+/*
+ * cmd/agent_coords.c — control answers built from the pools' coordinate
+ * trackers: `rtt` (node to node, or DC to DC) and `coords`.
+ *
+ * Node estimates are by coordinates only, as `serf rtt` and Consul
+ * compute them, so `meshfed rtt a b` and `serf rtt a b` agree and the
+ * answer is the same from either end. When several pools can answer, the
+ * node estimate comes from the first (WAN first, then areas in config
+ * order) and a DC estimate is the smallest over the pools, as routing uses
+ * it (docs/cli.md). A DC estimate prefers measurements: from us, our own
+ * RTTs where we probed; between two DCs, the direct link A-B as A (else B)
+ * advertises it in its routing advertisement, the distance every route
+ * table computes with, so `rtt -dc A B` never disagrees with the routes;
+ * coordinates only for a pair no one measures (or with -pool).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/agent/agent_internal.h"
+#include "routing/dc_index.h"
+
+static json_t *node_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char *x,
+			const char *y)
+{
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_agent_pool *ap = a->pools[i];
+		double s;
+		if (only && ap != only)
+			continue;
+		if (mf_coord_tracker_rtt(&ap->tracker, x, y, &s) == 0 && isfinite(s))
+			return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s}", "ok", 1, "a", x, "b", y,
+					 "rtt_ms", s * 1000.0, "pool", ap->name, "estimate",
+					 "coordinates");
+	}
+	const char *missing = y;
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_coord c;
+		if ((!only || a->pools[i] == only) &&
+		    mf_coord_tracker_get(&a->pools[i]->tracker, y, &c) == 0)
+			missing = x;
+	}
+	return mf_control_error("no coordinate for %s yet%s", missing,
+				only ? " in that pool" : "");
+}
+
+/* The measured distance of link x-y as x (else y) advertises it, from our
+ * route table's links (our own links, and our neighbours' direct routes):
+ * 1 and *ms, *by when there is one, 0 when not, or an error. */
+static int advertised_link(struct mf_agent *a, const char *x, const char *y, double *ms,
+			   char *by, size_t by_cap)
+{
+	struct mf_table t;
+	int found = 0;
+	if (!a->rt.node)
+		return 0;
+	int r = mf_routing_node_table(a->rt.node, &t);
+	if (r < 0)
+		return r;
+	for (int pass = 0; pass < 2 && !found; pass++) {
+		const char *from = pass ? y : x, *to = pass ? x : y;
+		for (size_t i = 0; i < t.n_links && !found; i++) {
+			const struct mf_table_link *l = &t.links[i];
+			if (l->usable && isfinite(l->distance_ms) && strcmp(l->from, from) == 0 &&
+			    strcmp(l->to, to) == 0) {
+				*ms = l->distance_ms;
+				snprintf(by, by_cap, "%s", from);
+				found = 1;
+			}
+		}
+	}
+	mf_table_free(&t);
+	return found;
+}
+
+static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char *x,
+		      const char *y)
+{
+	if (x && !only && strcmp(x, y) != 0) {
+		double ms;
+		char by[MF_CONFIG_DC_MAX + 1];
+		int r = advertised_link(a, x, y, &ms, by, sizeof(by));
+		if (r < 0)
+			return mf_control_error("route table: %s", mf_strerror(r));
+		char est[2 * MF_CONFIG_DC_MAX + 64];
+		snprintf(est, sizeof(est), "measured link, as %s advertises it", by);
+		if (r == 1)
+			return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s,s:s,s:s}", "ok", 1, "a", x, "b", y,
+					 "rtt_ms", ms, "pool", "routing", "estimate", est, "source",
+					 "advertised", "advertised_by", by);
+	}
+	double best = INFINITY;
+	const char *pool = NULL;
+	for (size_t i = 0; i < a->n_pools; i++) {
+		struct mf_agent_pool *ap = a->pools[i];
+		if (only && ap != only)
+			continue;
+		struct mf_dc_index dcx; /* the pool's members by DC, as routing reads them */
+		mf_dc_index_init(&dcx);
+		if (mf_dc_index_sync(&dcx, ap->pool, a->cfg.node) < 0)
+			return mf_control_error("out of memory");
+		const struct mf_coord_tracker_member *mem = dcx.mem;
+		size_t n = dcx.n_mem;
+		double s;
+		int r = x ? mf_coord_tracker_dc_pair_rtt(&ap->tracker, mem, n, x, y, &s)
+			  /* From us: our own measured RTTs where we probed, as the
+			   * routing links (routing/node.h link_estimate). */
+			  : mf_coord_tracker_dc_rtt(&ap->tracker, mem, n, y, MF_COORD_TRACKER_BEST,
+						    &s);
+		mf_dc_index_free(&dcx);
+		if (r == 0 && isfinite(s) && s < best) {
+			best = s;
+			pool = ap->name;
+		}
+	}
+	if (!pool)
+		return mf_control_error("no coordinate for any alive server of %s%s%s yet", y,
+					x ? " or " : "", x ? x : "");
+	return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s,s:s}", "ok", 1, "a", x ? x : a->cfg.dc, "b", y,
+			 "rtt_ms", best * 1000.0, "pool", pool, "estimate",
+			 x ? "median over server pairs" : "median over alive servers, measured where probed",
+			 "source", x ? "coordinates" : "measured where probed");
+}
+
+json_t *mf_agent_rtt(struct mf_agent *a, const json_t *req)
+{
+	const json_t *nodes = json_object_get(req, "nodes");
+	bool dc = json_is_true(json_object_get(req, "dc"));
+	const char *pool = json_string_value(json_object_get(req, "pool"));
+	struct mf_agent_pool *only = NULL;
+	if (pool && !(only = mf_agent_find_pool(a, pool)))
+		return mf_control_error("no pool named %s", pool);
+	size_t n = json_array_size(nodes);
+	const char *x = json_string_value(json_array_get(nodes, 0));
+	const char *y = json_string_value(json_array_get(nodes, 1));
+	if (!json_is_array(nodes) || n < 1 || n > 2 || !x || (n == 2 && !y))
+		return mf_control_error("\"nodes\" must be an array of one or two names");
+	if (dc)
+		return n == 1 ? dc_rtt(a, only, NULL, x) : dc_rtt(a, only, x, y);
+	return n == 1 ? node_rtt(a, only, a->cfg.node, x) : node_rtt(a, only, x, y);
+}
+
+static json_t *coord_json(const char *pool, const char *node, bool self,
+			  const struct mf_coord *c)
+{
+	json_t *vec = json_array();
+	for (unsigned i = 0; i < c->dim; i++)
+		json_array_append_new(vec, json_real(c->vec[i]));
+	return json_pack("{s:s,s:s,s:b,s:o,s:f,s:f,s:f}", "pool", pool, "node", node, "self",
+			 self, "vec", vec, "error", c->error, "adjustment", c->adjustment,
+			 "height", c->height);
+}
+
+/* The raw RTT samples the filter holds for node, oldest first. */
+static json_t *samples_json(const struct mf_coord_client *c, const char *node)
+{
+	json_t *arr = json_array();
+	for (unsigned i = 0; arr && i < c->npeers; i++) {
+		const struct mf_coord_peer *p = &c->peers[i];
+		if (strcmp(p->name, node) != 0)
+			continue;
+		unsigned size = c->cfg.latency_filter_size;
+		for (unsigned k = 0; k < p->nsamples; k++) {
+			unsigned at = (p->next + size - p->nsamples + k) % size;
+			json_array_append_new(arr, json_real(p->samples[at] * 1e3));
+		}
+		break;
+	}
+	return arr;
+}
+
+json_t *mf_agent_coords(struct mf_agent *a, const json_t *req)
+{
+	const char *pool = json_string_value(json_object_get(req, "pool"));
+	if (pool && !mf_agent_find_pool(a, pool))
+		return mf_control_error("no pool named %s", pool);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < a->n_pools; i++) {
+		const struct mf_agent_pool *ap = a->pools[i];
+		if (pool && strcmp(pool, ap->name) != 0)
+			continue;
+		struct mf_coord self;
+		mf_coord_tracker_self(&ap->tracker, &self);
+		json_array_append_new(arr, coord_json(ap->name, a->cfg.node, true, &self));
+		for (size_t k = 0; k < ap->tracker.n_entries; k++) {
+			const struct mf_coord_tracker_entry *e = &ap->tracker.entries[k];
+			if (strcmp(e->name, a->cfg.node) == 0)
+				continue;
+			json_t *o = coord_json(ap->name, e->name, false, &e->coord);
+			/* Our own filtered RTT to it, where we probed it: what the
+			 * coordinates are fitted to, and what `rtt -dc` prefers. */
+			double rtt;
+			int measured = 0;
+			if (o && mf_coord_client_estimate(&ap->tracker.client, e->name, NULL, &rtt,
+							  &measured) == 0 && measured) {
+				json_object_set_new(o, "measured_ms", json_real(rtt * 1e3));
+				json_object_set_new(o, "samples_ms",
+						    samples_json(&ap->tracker.client, e->name));
+			}
+			json_array_append_new(arr, o);
+		}
+	}
+	return json_pack("{s:b,s:o}", "ok", 1, "coords", arr);
+}

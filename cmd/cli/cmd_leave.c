@@ -1,0 +1,36 @@
+/* cmd/cli/cmd_leave.c — `meshfed leave`: graceful leave, then the agent exits. */
+#include <stdio.h>
+
+#include "cmd/cli/cli.h"
+#include "cmd/cli/control_client.h"
+
+static const struct mf_flag flags[] = {
+	{"control", "PATH", "agent's control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
+};
+
+int mf_cmd_leave(int argc, char **argv)
+{
+	const char *pos[1];
+	struct mf_flag_hit hits[16];
+	struct mf_flags_result res = {hits, 16, 0, pos, 1, 0};
+	int r = mf_cli_parse("leave", "leave [options]",
+			     "Makes the agent leave its pool gracefully (peers mark it left, not "
+			     "failed) and exit. Returns when the leave is done.",
+			     flags, 1, argc, argv, &res);
+	if (r >= 0)
+		return r;
+	if (res.n_pos) {
+		mf_cli_error("leave", "unexpected argument \"%s\"", res.pos[0]);
+		return MF_EXIT_USAGE;
+	}
+	char path[4096];
+	mf_cli_control_path(res.n_hits ? hits[res.n_hits - 1].value : NULL, path, sizeof(path));
+	json_t *req = json_pack("{s:s}", "cmd", "leave"), *resp = NULL;
+	r = mf_cli_call("leave", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	json_decref(req);
+	if (r != MF_EXIT_OK)
+		return r;
+	printf("Graceful leave complete\n");
+	json_decref(resp);
+	return MF_EXIT_OK;
+}
