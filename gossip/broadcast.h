@@ -27,6 +27,8 @@
 
 /* Most messages one call hands out (a compound holds at most 255). */
 #define MF_BCAST_MAX_PICK 255
+/* Nodes per slab: nodes are linked by 32-bit ids, not pointers. */
+#define MF_BCAST_SLAB 256
 
 /* One queued message (broadcast.c): a node of the send-order treap and of
  * the name index, its bytes allocated with it. */
@@ -34,10 +36,12 @@ struct mf_bcast_node;
 
 /* Send order is a treap keyed by (transmits, -len, -id), so push, pick and
  * invalidate cost O(log n) expected; names sit in a chained hash index so
- * the invalidation lookup is O(1) expected (memberlist: btree + name map). */
+ * the invalidation lookup is O(1) expected (memberlist: btree + name map).
+ * Nodes live in slabs and link by 32-bit ids: 48 bytes a message. */
 struct mf_bcast_queue {
-	struct mf_bcast_node *root;   /* treap in send order */
-	struct mf_bcast_node **names; /* hash buckets of the named messages */
+	uint32_t root;                /* treap in send order (node id, 0 = empty) */
+	uint32_t free_nodes;          /* free list of node ids, through next_name */
+	uint32_t *names;              /* hash buckets of the named messages */
 	size_t n_buckets;             /* power of two, or 0 before the first name */
 	size_t n;                     /* queued messages */
 	int64_t id_gen;               /* submission order; restarts when empty */
@@ -46,6 +50,8 @@ struct mf_bcast_queue {
 	uint64_t prio_gen;            /* treap priorities: a deterministic sequence */
 	struct mf_intern own_strs;    /* used unless shared */
 	struct mf_intern *strs;       /* messages and names */
+	struct mf_bcast_node **slabs; /* node id i is slabs[(i-1)/SLAB][(i-1)%SLAB] */
+	size_t n_slabs, cap_slabs;
 };
 
 /* memberlist retransmitLimit: mult * ceil(log10(n + 1)). */

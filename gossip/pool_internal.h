@@ -35,6 +35,7 @@
 #define PUSH_PULL_SCALE_THRESHOLD 32 /* memberlist util.go */
 #define ACK_PAYLOAD_MAX 1024
 #define UDP_MAX 65507
+#define MF_POOL_OUTS_KEEP 256 /* output slots a drained pool keeps */
 
 /* One queued output and the bytes it owns. */
 struct out_item {

@@ -34,6 +34,14 @@ void mf_pool__out_reset_if_drained(mf_pool_t *p)
 		free(p->outs[i].owned);
 	p->n_outs = 0;
 	p->out_head = 0;
+	/* A push-pull merge of N members queues N events at once; a pool
+	 * keeps a small array, not its largest burst (N pools of a simulator
+	 * would each hold N slots). */
+	if (p->cap_outs > MF_POOL_OUTS_KEEP) {
+		free(p->outs);
+		p->outs = NULL;
+		p->cap_outs = 0;
+	}
 }
 
 /* Hands the sealed bytes in `sb` to a new output. */
@@ -45,6 +53,12 @@ static int out_take(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *t
 		return MF_ENOMEM;
 	it->out.len = sb->size;
 	it->owned = msgpack_sbuffer_release(sb);
+	/* msgpack's buffer starts at 8 KiB; a datagram in flight keeps only its bytes. */
+	if (it->out.len > 0 && it->out.len < 4096) {
+		char *fit = realloc(it->owned, it->out.len);
+		if (fit != NULL)
+			it->owned = fit;
+	}
 	it->out.data = it->owned;
 	if (to != NULL)
 		it->out.to = *to;

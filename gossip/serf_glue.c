@@ -141,7 +141,7 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 	e = &g->entries[i];
 	memset(e, 0, sizeof(*e));
 	e->name = n;
-	e->name_len = (uint16_t)len;
+	e->name_len = (uint8_t)len;
 	index_link(g, i);
 	return e;
 }
