@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/members.h"
 #include "gossip/name_hash.h"
 
@@ -20,7 +21,7 @@ void mf_members_init(struct mf_members *t, struct mf_intern *strs)
 
 static struct mf_mrec *rec_of(const struct mf_members *t, uint32_t id)
 {
-	return &t->slabs[id / MF_MEMBERS_SLAB][id % MF_MEMBERS_SLAB];
+	return mf_members_rec(t, id);
 }
 
 static void changed(const struct mf_members *t)
@@ -112,14 +113,8 @@ static struct mf_mrec *rec_alloc(struct mf_members *t, uint32_t *id)
 		memset(m, 0, sizeof(*m));
 		return m;
 	}
-	if (t->n_slabs == t->cap_slabs) {
-		size_t cap = t->cap_slabs ? t->cap_slabs * 2 : 4;
-		struct mf_mrec **s = realloc(t->slabs, cap * sizeof(*s));
-		if (s == NULL)
-			return NULL;
-		t->slabs = s;
-		t->cap_slabs = cap;
-	}
+	if (mf_grow(&t->slabs, &t->cap_slabs, t->n_slabs + 1, 4) != 0)
+		return NULL;
 	if ((uint64_t)(t->n_slabs + 1) * MF_MEMBERS_SLAB > UINT32_MAX)
 		return NULL;
 	struct mf_mrec *slab = calloc(MF_MEMBERS_SLAB, sizeof(*slab));
@@ -151,11 +146,10 @@ static void rec_release(struct mf_members *t, struct mf_mrec *m, uint32_t id)
 	t->free_recs = m;
 }
 
-/* The id of a live record (its slab is found by address). */
+/* The id of a live record: its probe slot holds it. */
 static uint32_t rec_id(const struct mf_members *t, const struct mf_mrec *m)
 {
-	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
-	return t->index[i] - 1;
+	return t->probe[m->pos];
 }
 
 int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *meta, size_t len)
@@ -183,7 +177,7 @@ int mf_members_susp_alloc(struct mf_mrec *m)
 void mf_members_free(struct mf_members *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		struct mf_mrec *m = t->probe[i];
+		struct mf_mrec *m = mf_members_probe_at(t, i);
 		if (m->susp != NULL) {
 			mf_suspicion_free(m->susp);
 			free(m->susp);
@@ -225,14 +219,8 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 {
 	if (len == 0 || len > MF_NAME_MAX || t->n >= UINT32_MAX - 1)
 		return MF_EINVAL;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct mf_mrec **b = realloc(t->probe, cap * sizeof(*b));
-		if (b == NULL)
-			return MF_ENOMEM;
-		t->probe = b;
-		t->cap = cap;
-	}
+	if (mf_grow(&t->probe, &t->cap, t->n + 1, 16) != 0)
+		return MF_ENOMEM;
 	if (index_reserve(t, t->n + 1) != 0)
 		return MF_ENOMEM;
 	if (t->order == NULL && (t->order = calloc(1, sizeof(*t->order))) == NULL)
@@ -251,12 +239,12 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 	index_put(t, id);
 
 	m->pos = (uint32_t)t->n_probe;
-	t->probe[t->n_probe] = m;
+	t->probe[t->n_probe] = id;
 	if (probe_pos < t->n_probe) {
-		struct mf_mrec *o = t->probe[probe_pos];
+		uint32_t o = t->probe[probe_pos];
 		t->probe[t->n_probe] = o;
-		o->pos = (uint32_t)t->n_probe;
-		t->probe[probe_pos] = m;
+		rec_of(t, o)->pos = (uint32_t)t->n_probe;
+		t->probe[probe_pos] = id;
 		m->pos = (uint32_t)probe_pos;
 	}
 	t->n_probe++;
@@ -271,9 +259,9 @@ void mf_members_remove(struct mf_members *t, struct mf_mrec *m)
 	uint32_t id = rec_id(t, m);
 	size_t j = m->pos;
 	index_del(t, m);
-	struct mf_mrec *last = t->probe[--t->n_probe];
+	uint32_t last = t->probe[--t->n_probe];
 	t->probe[j] = last;
-	last->pos = (uint32_t)j;
+	rec_of(t, last)->pos = (uint32_t)j;
 	t->n--;
 	changed(t);
 	rec_release(t, m, id);
@@ -283,15 +271,15 @@ size_t mf_members_sweep(struct mf_members *t, size_t probe_index)
 {
 	size_t kept = 0, before = 0;
 	for (size_t j = 0; j < t->n_probe; j++) {
-		struct mf_mrec *m = t->probe[j];
+		uint32_t id = t->probe[j];
+		struct mf_mrec *m = rec_of(t, id);
 		if (m->doomed) {
 			before += j < probe_index;
-			uint32_t id = rec_id(t, m);
 			index_del(t, m);
 			rec_release(t, m, id);
 		} else {
 			m->pos = (uint32_t)kept;
-			t->probe[kept++] = m;
+			t->probe[kept++] = id;
 		}
 	}
 	if (kept != t->n_probe)
@@ -304,12 +292,12 @@ void mf_members_shuffle(struct mf_members *t, struct mf_rng *rng)
 {
 	for (size_t i = t->n_probe; i > 1; i--) {
 		size_t j = mf_rng_below(rng, (uint32_t)i);
-		struct mf_mrec *tmp = t->probe[i - 1];
+		uint32_t tmp = t->probe[i - 1];
 		t->probe[i - 1] = t->probe[j];
 		t->probe[j] = tmp;
 	}
 	for (size_t i = 0; i < t->n_probe; i++)
-		t->probe[i]->pos = (uint32_t)i;
+		rec_of(t, t->probe[i])->pos = (uint32_t)i;
 }
 
 static int cmp_rec(const void *a, const void *b)
@@ -334,7 +322,8 @@ const struct mf_mrec *mf_members_at(const struct mf_members *t, size_t i)
 			o->by_name = a;
 			o->cap = t->n;
 		}
-		memcpy(o->by_name, t->probe, t->n * sizeof(*o->by_name));
+		for (size_t k = 0; k < t->n; k++)
+			o->by_name[k] = rec_of(t, t->probe[k]);
 		qsort(o->by_name, t->n, sizeof(*o->by_name), cmp_rec);
 		o->valid = true;
 	}

@@ -10,7 +10,7 @@
  *
  * Costs (n records): find, add and remove are O(1) expected (a hash index
  * of record ids, linear probing); the probe list is the one dense array of
- * records, in the order the pool probes them, which the pool shuffles
+ * record ids (32 bits, not pointers: a simulator holds N of them per pool), in the order the pool probes them, which the pool shuffles
  * every full pass (memberlist resetNodes); name order, for listings
  * (`meshfed members`), is sorted on demand and cached until the table
  * changes. Records live in slabs of MF_MEMBERS_SLAB, so a record costs its
@@ -64,7 +64,7 @@ struct mf_members_order; /* the cached name order (members.c) */
 
 struct mf_members {
 	struct mf_intern *strs;   /* borrowed */
-	struct mf_mrec **probe;   /* every record, in probe order */
+	uint32_t *probe;          /* every record's id, in probe order */
 	size_t n, n_probe;        /* records; n_probe == n */
 	size_t cap;
 	struct mf_mrec **slabs;   /* record id i is slabs[i / SLAB][i % SLAB] */
@@ -74,6 +74,18 @@ struct mf_members {
 	size_t n_index;           /* power of two, or 0 */
 	struct mf_members_order *order;
 };
+
+/* The record with id `id` (a live one: from the probe list or the index). */
+static inline struct mf_mrec *mf_members_rec(const struct mf_members *t, uint32_t id)
+{
+	return &t->slabs[id / MF_MEMBERS_SLAB][id % MF_MEMBERS_SLAB];
+}
+
+/* The i-th record in probe order (i < n_probe). */
+static inline struct mf_mrec *mf_members_probe_at(const struct mf_members *t, size_t i)
+{
+	return mf_members_rec(t, t->probe[i]);
+}
 
 void mf_members_init(struct mf_members *t, struct mf_intern *strs);
 void mf_members_free(struct mf_members *t);

@@ -485,7 +485,7 @@ static void reap(mf_pool_t *p, mf_time_t now)
 {
 	size_t n_doomed = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		struct mf_mrec *m = p->members.probe[i];
+		struct mf_mrec *m = mf_members_probe_at(&p->members, i);
 		mf_time_t age = now - m->state_change;
 		bool old = (m->state == MF_STATE_DEAD && age > p->cfg.timing.reconnect_timeout) ||
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
@@ -637,7 +637,7 @@ bool mf_pool_leave_done(const mf_pool_t *p)
 	if (p->member_msgs.finished_notify > p->leave_notify_base)
 		return true;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.probe[i];
+		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
 		if (m != p->self && !m->forgotten &&
 		    (m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT))
 			return false;
@@ -737,7 +737,7 @@ size_t mf_pool_alive_count(const mf_pool_t *p)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.probe[i];
+		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
 		n += m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT;
 	}
 	return n;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/name_hash.h"
 #include "gossip/serf.h"
 #include "gossip/serf_glue.h"
@@ -124,14 +125,8 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 	struct mf_serf_entry *e = find(g, name, len);
 	if (e || len == 0 || len > MF_NAME_MAX || g->n_entries >= MF_SERF_GLUE_MAX_ENTRIES)
 		return e;
-	if (g->n_entries == g->cap_entries) {
-		size_t cap = g->cap_entries ? g->cap_entries * 2 : 16;
-		struct mf_serf_entry *p = realloc(g->entries, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		g->entries = p;
-		g->cap_entries = cap;
-	}
+	if (mf_grow(&g->entries, &g->cap_entries, g->n_entries + 1, 16) != 0)
+		return NULL;
 	if (index_reserve(g, g->n_entries + 1) != 0)
 		return NULL;
 	const char *n;

@@ -237,7 +237,7 @@ static bool consistent(const mf_pool_t *p, char *why, size_t cap)
 		return false;
 	}
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.probe[i];
+		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
 		known += !m->forgotten;
 		if (mf_members_find(&p->members, m->name, m->name_len) != m) {
 			snprintf(why, cap, "%s not found by its name", m->name);
