@@ -237,6 +237,7 @@ static void finish(struct mf_bcast_queue *q, uint32_t bi)
 		uint32_t *s = name_slot(q, b->name);
 		*s = b->next_name;
 	}
+	q->bytes -= b->len;
 	node_free(q, bi);
 	q->n--;
 	if (q->n == 0)
@@ -263,6 +264,7 @@ void mf_bcast_reset(struct mf_bcast_queue *q)
 	if (q->n_buckets > 0)
 		memset(q->names, 0, q->n_buckets * sizeof(q->names[0]));
 	q->n = 0;
+	q->bytes = 0;
 	q->id_gen = 0;
 }
 
@@ -317,6 +319,7 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 	b->prio = next_prio(q);
 	q->root = tree_insert(q, q->root, bi);
 	q->n++;
+	q->bytes += len;
 	return 0;
 }
 
@@ -368,4 +371,9 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 size_t mf_bcast_len(const struct mf_bcast_queue *q)
 {
 	return q->n;
+}
+
+size_t mf_bcast_bytes(const struct mf_bcast_queue *q)
+{
+	return q->bytes;
 }

@@ -44,6 +44,7 @@ struct mf_bcast_queue {
 	uint32_t *names;              /* hash buckets of the named messages */
 	size_t n_buckets;             /* power of two, or 0 before the first name */
 	size_t n;                     /* queued messages */
+	size_t bytes;                 /* their lengths, summed */
 	int64_t id_gen;               /* submission order; restarts when empty */
 	int retransmit_mult;
 	uint64_t finished_notify;     /* notify-flagged messages finished or invalidated */
@@ -72,6 +73,8 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_t n_members,
 		  uint8_t *buf, size_t cap, struct mf_bytes *out, size_t max, size_t *n_out);
 size_t mf_bcast_len(const struct mf_bcast_queue *q);
+/* The queued messages' bytes, summed (no per-message overhead). */
+size_t mf_bcast_bytes(const struct mf_bcast_queue *q);
 /* Drops everything (notify-flagged ones count as finished). */
 void mf_bcast_reset(struct mf_bcast_queue *q);
 

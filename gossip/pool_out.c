@@ -118,8 +118,21 @@ size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out,
 
 	if (limit > cap)
 		limit = cap;
-	mf_bcast_get(&p->member_msgs, COMPOUND_OVERHEAD, limit, p->n_known, p->bc_buf, cap, out,
-		     max, &n);
+	/* memberlist (getBroadcasts) and serf (delegate GetBroadcasts) give
+	 * user messages only what the membership messages leave; in a join
+	 * storm that is nothing for N x 10 ms and serf's intents starve. While
+	 * both queues hold messages, a share of the packet is kept for the
+	 * user queue (no more than it could fill), the rest as memberlist. */
+	size_t reserve = 0;
+	if (mf_bcast_len(&p->user_msgs) > 0 && mf_bcast_len(&p->member_msgs) > 0) {
+		size_t want = mf_bcast_bytes(&p->user_msgs) +
+			      mf_bcast_len(&p->user_msgs) * COMPOUND_OVERHEAD;
+		reserve = limit / MF_POOL_USER_SHARE;
+		if (want < reserve)
+			reserve = want;
+	}
+	mf_bcast_get(&p->member_msgs, COMPOUND_OVERHEAD, limit - reserve, p->n_known, p->bc_buf,
+		     cap, out, max, &n);
 	for (size_t i = 0; i < n; i++)
 		used += out[i].len + COMPOUND_OVERHEAD;
 	if (used < limit && limit - used > COMPOUND_OVERHEAD + 1 && n < max)
