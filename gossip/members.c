@@ -30,33 +30,50 @@ static void changed(const struct mf_members *t)
 		t->order->valid = false;
 }
 
-/* --- the name index: open addressing, linear probing ---------------------*/
+/* --- the name index: open addressing, linear probing ---------------------
+ * A slot holds the record id + 1 (low 32 bits; 0 = empty) and the low 32
+ * bits of the name's hash (high 32 bits): a probe past another name costs
+ * no visit to its record or its interned bytes, and the hash's home slot
+ * is known without them (n_index <= 2^32). */
 
 static uint64_t rec_hash(const struct mf_mrec *m)
 {
 	return mf_intern_hash(m->name);
 }
 
+static uint32_t slot_id(uint64_t v)
+{
+	return (uint32_t)v;
+}
+
+static uint32_t slot_tag(uint64_t v)
+{
+	return (uint32_t)(v >> 32);
+}
+
 /* Slot of name in the index, or of the empty slot where it would go. */
 static size_t index_slot(const struct mf_members *t, const char *name, size_t len, uint64_t h)
 {
 	size_t mask = t->n_index - 1, i = (size_t)h & mask;
+	uint32_t tag = (uint32_t)h;
 	for (;;) {
-		uint32_t v = t->index[i];
+		uint64_t v = t->index[i];
 		if (v == 0)
 			return i;
-		const struct mf_mrec *m = rec_of(t, v - 1);
-		if (m->name_len == len && rec_hash(m) == h && memcmp(m->name, name, len) == 0)
-			return i;
+		if (slot_tag(v) == tag) {
+			const struct mf_mrec *m = rec_of(t, slot_id(v) - 1);
+			if (m->name_len == len && memcmp(m->name, name, len) == 0)
+				return i;
+		}
 		i = (i + 1) & mask;
 	}
 }
 
-static void index_put(struct mf_members *t, uint32_t id)
+static void index_put(struct mf_members *t, uint32_t id, uint64_t h)
 {
 	const struct mf_mrec *m = rec_of(t, id);
-	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
-	t->index[i] = id + 1;
+	size_t i = index_slot(t, m->name, m->name_len, h);
+	t->index[i] = ((uint64_t)(uint32_t)h << 32) | (uint64_t)(id + 1);
 }
 
 /* Keeps the load under 3/4. */
@@ -67,15 +84,23 @@ static int index_reserve(struct mf_members *t, size_t n)
 	size_t nb = t->n_index ? t->n_index * 2 : 64;
 	while (n * 4 >= nb * 3)
 		nb *= 2;
-	uint32_t *old = t->index, *idx = calloc(nb, sizeof(*idx));
+	if (nb > (size_t)UINT32_MAX + 1)
+		return MF_ENOMEM;
+	uint64_t *old = t->index, *idx = calloc(nb, sizeof(*idx));
 	size_t n_old = t->n_index;
 	if (idx == NULL)
 		return MF_ENOMEM;
 	t->index = idx;
 	t->n_index = nb;
-	for (size_t i = 0; i < n_old; i++)
-		if (old[i] != 0)
-			index_put(t, old[i] - 1);
+	for (size_t i = 0; i < n_old; i++) {
+		if (old[i] == 0)
+			continue;
+		/* the tag is the hash's low bits, all a slot of nb needs */
+		size_t j = slot_tag(old[i]) & (nb - 1);
+		while (idx[j] != 0)
+			j = (j + 1) & (nb - 1);
+		idx[j] = old[i];
+	}
 	free(old);
 	return 0;
 }
@@ -86,11 +111,11 @@ static void index_del(struct mf_members *t, const struct mf_mrec *m)
 {
 	size_t mask = t->n_index - 1;
 	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
-	if (t->index[i] == 0 || rec_of(t, t->index[i] - 1) != m)
+	if (t->index[i] == 0 || rec_of(t, slot_id(t->index[i]) - 1) != m)
 		return;
 	t->index[i] = 0;
 	for (size_t j = (i + 1) & mask; t->index[j] != 0; j = (j + 1) & mask) {
-		size_t home = (size_t)rec_hash(rec_of(t, t->index[j] - 1)) & mask;
+		size_t home = slot_tag(t->index[j]) & mask;
 		/* j's entry may move to the hole i unless its home lies in (i, j] */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (stays)
@@ -210,8 +235,8 @@ struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, si
 {
 	if (t->n_index == 0)
 		return NULL;
-	uint32_t v = t->index[index_slot(t, name, len, mf_name_hash(name, len))];
-	return v ? rec_of(t, v - 1) : NULL;
+	uint64_t v = t->index[index_slot(t, name, len, mf_name_hash(name, len))];
+	return v ? rec_of(t, slot_id(v) - 1) : NULL;
 }
 
 int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
@@ -236,7 +261,7 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 	}
 	m->name = s;
 	m->name_len = (uint16_t)len;
-	index_put(t, id);
+	index_put(t, id, mf_intern_hash(s));
 
 	m->pos = (uint32_t)t->n_probe;
 	t->probe[t->n_probe] = id;

@@ -70,7 +70,7 @@ struct mf_members {
 	struct mf_mrec **slabs;   /* record id i is slabs[i / SLAB][i % SLAB] */
 	size_t n_slabs, cap_slabs;
 	struct mf_mrec *free_recs; /* unused records, linked through `susp` */
-	uint32_t *index;          /* record id + 1 by name hash; 0 = empty */
+	uint64_t *index;          /* by name hash: record id + 1 | hash tag << 32; 0 = empty */
 	size_t n_index;           /* power of two, or 0 */
 	struct mf_members_order *order;
 };
