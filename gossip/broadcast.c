@@ -16,17 +16,19 @@
 #include "gossip/err.h"
 #include "gossip/grow.h"
 
-/* 48 bytes on LP64, in slabs (no allocator header): a simulator's N pools
+/* 40 bytes on LP64, in slabs (no allocator header): a simulator's N pools
  * each queue up to N of them. Links are node ids (slot + 1; 0 = none). */
 struct mf_bcast_node {
 	const uint8_t *data;       /* interned message bytes (len) */
 	const char *name;          /* interned, NULL when unnamed */
-	int64_t id;                /* submission order, unique in the queue */
 	uint32_t left, right;      /* treap children (send order) */
 	uint32_t next_name;        /* hash chain of the name index; free list */
 	uint32_t prio;             /* treap heap key: parent > children */
-	uint32_t len;
-	uint16_t transmits;
+	/* Submission order, compared by serial-number arithmetic: the ids
+	 * queued at once span far less than 2^31 (and restart when empty). */
+	uint32_t id;
+	uint16_t len;              /* a message fits a datagram */
+	uint8_t transmits;         /* < the retransmit limit, at most 255 */
 	bool notify;               /* count in `finished_notify` when done */
 };
 
@@ -73,7 +75,7 @@ static bool before(const struct mf_bcast_node *a, const struct mf_bcast_node *b)
 		return a->transmits < b->transmits;
 	if (a->len != b->len)
 		return a->len > b->len;
-	return a->id > b->id;
+	return (int32_t)(a->id - b->id) > 0;
 }
 
 static uint32_t tree_insert(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
@@ -141,11 +143,11 @@ static uint32_t tree_remove(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
  * either above that level or no longer than max_len. */
 static uint32_t tree_seek(const struct mf_bcast_queue *q, int transmits, size_t max_len)
 {
-	struct mf_bcast_node key = { .transmits = transmits, .len = max_len, .id = INT64_MAX };
 	uint32_t ti = q->root, best = 0;
 	while (ti != 0) {
 		const struct mf_bcast_node *t = nd(q, ti);
-		if (before(t, &key)) {
+		/* before every (transmits, max_len) node, whatever its id */
+		if (t->transmits < transmits || (t->transmits == transmits && t->len > max_len)) {
 			ti = t->right;
 		} else {
 			best = ti;
@@ -286,7 +288,7 @@ void mf_bcast_free(struct mf_bcast_queue *q)
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify)
 {
-	if (len > UINT32_MAX)
+	if (len > UINT16_MAX)
 		return MF_EINVAL;
 	uint32_t bi = node_alloc(q);
 	const char *data;
@@ -298,7 +300,7 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		return MF_ENOMEM;
 	}
 	b->data = (const uint8_t *)data;
-	b->len = (uint32_t)len;
+	b->len = (uint16_t)len;
 	b->notify = notify;
 	if (name != NULL) {
 		if (names_reserve(q) != 0 || mf_intern_get(q->strs, name, name_len, &b->name) != 0) {
@@ -356,7 +358,7 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 		out[picked].len = b->len;
 		picked++;
 		used += b->len + overhead;
-		if (b->transmits + 1 >= tlimit) {
+		if (b->transmits + 1 >= tlimit || b->transmits + 1 >= UINT8_MAX) {
 			finish(q, bi);
 		} else {
 			b->transmits++;

@@ -37,7 +37,7 @@ struct mf_bcast_node;
 /* Send order is a treap keyed by (transmits, -len, -id), so push, pick and
  * invalidate cost O(log n) expected; names sit in a chained hash index so
  * the invalidation lookup is O(1) expected (memberlist: btree + name map).
- * Nodes live in slabs and link by 32-bit ids: 48 bytes a message. */
+ * Nodes live in slabs and link by 32-bit ids: 40 bytes a message. */
 struct mf_bcast_queue {
 	uint32_t root;                /* treap in send order (node id, 0 = empty) */
 	uint32_t free_nodes;          /* free list of node ids, through next_name */
@@ -45,7 +45,7 @@ struct mf_bcast_queue {
 	size_t n_buckets;             /* power of two, or 0 before the first name */
 	size_t n;                     /* queued messages */
 	size_t bytes;                 /* their lengths, summed */
-	int64_t id_gen;               /* submission order; restarts when empty */
+	uint32_t id_gen;              /* submission order (wraps); restarts when empty */
 	int retransmit_mult;
 	uint64_t finished_notify;     /* notify-flagged messages finished or invalidated */
 	uint64_t prio_gen;            /* treap priorities: a deterministic sequence */
@@ -63,7 +63,8 @@ void mf_bcast_free(struct mf_bcast_queue *q);
 /* Interns into strs (which must outlive q) instead of its own table;
  * only while empty, else MF_ESTATE. */
 int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs);
-/* Queues a copy of msg; name may be NULL. */
+/* Queues a copy of msg (len <= UINT16_MAX: it must fit a datagram, else
+ * MF_EINVAL); name may be NULL. */
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify);
 /* Picks messages that fit in `limit` bytes, each costing len + overhead,
