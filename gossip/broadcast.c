@@ -32,6 +32,9 @@ struct mf_bcast_node {
 	bool notify;               /* count in `finished_notify` when done */
 };
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 40,
+	       "a queued message costs 40 bytes on LP64");
+
 /* Node `i` (nonzero). */
 static struct mf_bcast_node *nd(const struct mf_bcast_queue *q, uint32_t i)
 {

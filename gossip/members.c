@@ -133,7 +133,7 @@ static struct mf_mrec *rec_alloc(struct mf_members *t, uint32_t *id)
 {
 	struct mf_mrec *m = t->free_recs;
 	if (m != NULL) {
-		t->free_recs = (struct mf_mrec *)(void *)m->susp;
+		t->free_recs = (struct mf_mrec *)(void *)m->meta;
 		*id = m->pos; /* a free record keeps its id in pos */
 		memset(m, 0, sizeof(*m));
 		return m;
@@ -150,24 +150,40 @@ static struct mf_mrec *rec_alloc(struct mf_members *t, uint32_t *id)
 	/* the rest of the slab goes on the free list, lowest id first */
 	for (uint32_t k = MF_MEMBERS_SLAB - 1; k >= 1; k--) {
 		slab[k].pos = base + k;
-		slab[k].susp = (struct mf_suspicion *)(void *)t->free_recs;
+		slab[k].meta = (const uint8_t *)(void *)t->free_recs;
 		t->free_recs = &slab[k];
 	}
 	*id = base;
 	return &slab[0];
 }
 
+/* The suspicion slot of record id, or NULL when its slab has none. */
+static struct mf_suspicion **susp_slot(const struct mf_members *t, uint32_t id)
+{
+	size_t s = id / MF_MEMBERS_SLAB;
+	if (s >= t->cap_susp_slabs || t->susp_slabs[s] == NULL)
+		return NULL;
+	return &t->susp_slabs[s][id % MF_MEMBERS_SLAB];
+}
+
+static void susp_release(struct mf_members *t, uint32_t id)
+{
+	struct mf_suspicion **slot = susp_slot(t, id);
+	if (slot == NULL || *slot == NULL)
+		return;
+	mf_suspicion_free(*slot);
+	free(*slot);
+	*slot = NULL;
+}
+
 static void rec_release(struct mf_members *t, struct mf_mrec *m, uint32_t id)
 {
-	if (m->susp != NULL) {
-		mf_suspicion_free(m->susp);
-		free(m->susp);
-	}
+	susp_release(t, id);
 	mf_intern_put(t->strs, (const char *)m->meta);
 	mf_intern_put(t->strs, m->name);
 	memset(m, 0, sizeof(*m));
 	m->pos = id;
-	m->susp = (struct mf_suspicion *)(void *)t->free_recs;
+	m->meta = (const uint8_t *)(void *)t->free_recs;
 	t->free_recs = m;
 }
 
@@ -192,10 +208,30 @@ int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *
 	return 0;
 }
 
-int mf_members_susp_alloc(struct mf_mrec *m)
+struct mf_suspicion *mf_members_susp(const struct mf_members *t, const struct mf_mrec *m)
 {
-	if (m->susp == NULL && (m->susp = calloc(1, sizeof(*m->susp))) == NULL)
+	struct mf_suspicion **slot = susp_slot(t, rec_id(t, m));
+	return slot != NULL ? *slot : NULL;
+}
+
+int mf_members_susp_alloc(struct mf_members *t, struct mf_mrec *m, struct mf_suspicion **out)
+{
+	uint32_t id = rec_id(t, m);
+	size_t s = id / MF_MEMBERS_SLAB;
+	if (s >= t->cap_susp_slabs) {
+		size_t old = t->cap_susp_slabs;
+		if (mf_grow(&t->susp_slabs, &t->cap_susp_slabs, t->n_slabs, 4) != 0)
+			return MF_ENOMEM;
+		memset(t->susp_slabs + old, 0, (t->cap_susp_slabs - old) * sizeof(*t->susp_slabs));
+	}
+	if (t->susp_slabs[s] == NULL &&
+	    (t->susp_slabs[s] = calloc(MF_MEMBERS_SLAB, sizeof(**t->susp_slabs))) == NULL)
 		return MF_ENOMEM;
+	struct mf_suspicion **slot = &t->susp_slabs[s][id % MF_MEMBERS_SLAB];
+	if (*slot == NULL && (*slot = calloc(1, sizeof(**slot))) == NULL)
+		return MF_ENOMEM;
+	(*slot)->rec = m;
+	*out = *slot;
 	return 0;
 }
 
@@ -203,16 +239,16 @@ void mf_members_free(struct mf_members *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		struct mf_mrec *m = mf_members_probe_at(t, i);
-		if (m->susp != NULL) {
-			mf_suspicion_free(m->susp);
-			free(m->susp);
-		}
+		susp_release(t, t->probe[i]);
 		mf_intern_put(t->strs, (const char *)m->meta);
 		mf_intern_put(t->strs, m->name);
 	}
 	for (size_t s = 0; s < t->n_slabs; s++)
 		free(t->slabs[s]);
 	free(t->slabs);
+	for (size_t s = 0; s < t->cap_susp_slabs; s++)
+		free(t->susp_slabs[s]);
+	free(t->susp_slabs);
 	free(t->probe);
 	free(t->index);
 	if (t->order != NULL)
@@ -260,7 +296,7 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 		return MF_ENOMEM;
 	}
 	m->name = s;
-	m->name_len = (uint16_t)len;
+	m->name_len = (uint8_t)len;
 	index_put(t, id, mf_intern_hash(s));
 
 	m->pos = (uint32_t)t->n_probe;
@@ -354,3 +390,6 @@ const struct mf_mrec *mf_members_at(const struct mf_members *t, size_t i)
 	}
 	return o->by_name[i];
 }
+
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_mrec) == 64,
+	       "a member record is 64 bytes on LP64: N pools hold N of them each");

@@ -527,7 +527,9 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 	/* Suspicion timers: a suspect nobody refuted in time is dead. */
 	struct mf_bytes me = str_bytes(p->self->name, p->self->name_len);
 	struct mf_mrec *m;
-	while ((m = mf_suspects_first(&p->suspects)) != NULL && m->susp->deadline <= now) {
+	const struct mf_suspicion *first;
+	while ((first = mf_suspects_first(&p->suspects)) != NULL && first->deadline <= now) {
+		m = first->rec;
 		mf_pool__clear_suspicion(p, m);
 		if (m->state == MF_STATE_SUSPECT)
 			count_err(p, mf_pool__dead_node(p, now, m->incarnation,
@@ -580,9 +582,9 @@ mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
 	else if (p->probe_pending)
 		d = tmin(d, p->probe_ended_at);
 	d = tmin(d, p->probe_tick);
-	const struct mf_mrec *first = mf_suspects_first(&p->suspects);
+	const struct mf_suspicion *first = mf_suspects_first(&p->suspects);
 	if (first != NULL)
-		d = tmin(d, first->susp->deadline);
+		d = tmin(d, first->deadline);
 	for (size_t i = 0; i < p->n_relays; i++)
 		d = tmin(d, p->relays[i].expires);
 	return d;
