@@ -51,10 +51,13 @@ static int out_take(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *t
 	struct out_item *it = out_push(p, kind);
 	if (it == NULL)
 		return MF_ENOMEM;
+	size_t had = sb->alloc; /* release zeroes it */
 	it->out.len = sb->size;
 	it->owned = msgpack_sbuffer_release(sb);
-	/* msgpack's buffer starts at 8 KiB; a datagram in flight keeps only its bytes. */
-	if (it->out.len > 0 && it->out.len < 4096) {
+	/* msgpack's buffer starts at 8 KiB and doubles: a datagram or a
+	 * push-pull state in flight keeps only its bytes (a join storm puts
+	 * hundreds of states of N members on the simulator's wires). */
+	if (it->out.len > 0 && it->out.len < had) {
 		char *fit = realloc(it->owned, it->out.len);
 		if (fit != NULL)
 			it->owned = fit;
