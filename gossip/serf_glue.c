@@ -162,15 +162,9 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 		g->stats.queue_drops++;
 		return;
 	}
-	if (g->n_queue == g->cap_queue) {
-		size_t cap = g->cap_queue ? g->cap_queue * 2 : 8;
-		struct mf_serf_queued *p = realloc(g->queue, cap * sizeof(*p));
-		if (!p) {
-			g->stats.queue_drops++;
-			return;
-		}
-		g->queue = p;
-		g->cap_queue = cap;
+	if (mf_grow(&g->queue, &g->cap_queue, g->n_queue + 1, 8) != 0) {
+		g->stats.queue_drops++;
+		return;
 	}
 	/* One key per node: a newer intent for a node replaces an older one. */
 	char *key = malloc(12 + node_len + 1);
@@ -190,16 +184,9 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 
 static void want_force(struct mf_serf_glue *g, const char *node, size_t len)
 {
-	if (g->n_force == g->cap_force) {
-		size_t cap = g->cap_force ? g->cap_force * 2 : 8;
-		if (cap > MF_SERF_GLUE_MAX_QUEUE)
-			return;
-		char **p = realloc(g->force, cap * sizeof(*p));
-		if (!p)
-			return;
-		g->force = p;
-		g->cap_force = cap;
-	}
+	if (g->n_force >= MF_SERF_GLUE_MAX_QUEUE ||
+	    mf_grow(&g->force, &g->cap_force, g->n_force + 1, 8) != 0)
+		return;
 	char *n = malloc(len + 1);
 	if (!n)
 		return;
