@@ -14,19 +14,32 @@
 
 #include "gossip/broadcast.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 
-/* 64 bytes on LP64: a simulator's N pools each queue up to N of them. */
+/* 40 bytes on LP64, in slabs (no allocator header): a simulator's N pools
+ * each queue up to N of them. Links are node ids (slot + 1; 0 = none). */
 struct mf_bcast_node {
-	struct mf_bcast_node *left, *right; /* treap children (send order) */
-	struct mf_bcast_node *next_name;    /* hash chain of the name index */
-	const uint8_t *data;                /* interned message bytes (len) */
-	const char *name;                   /* interned, NULL when unnamed */
-	int64_t id;                         /* submission order, unique in the queue */
-	uint32_t prio;                      /* treap heap key: parent > children */
-	uint32_t len;
-	uint16_t transmits;
-	bool notify;                        /* count in `finished_notify` when done */
+	const uint8_t *data;       /* interned message bytes (len) */
+	const char *name;          /* interned, NULL when unnamed */
+	uint32_t left, right;      /* treap children (send order) */
+	uint32_t next_name;        /* hash chain of the name index; free list */
+	uint32_t prio;             /* treap heap key: parent > children */
+	/* Submission order, compared by serial-number arithmetic: the ids
+	 * queued at once span far less than 2^31 (and restart when empty). */
+	uint32_t id;
+	uint16_t len;              /* a message fits a datagram */
+	uint8_t transmits;         /* < the retransmit limit, at most 255 */
+	bool notify;               /* count in `finished_notify` when done */
 };
+
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 40,
+	       "a queued message costs 40 bytes on LP64");
+
+/* Node `i` (nonzero). */
+static struct mf_bcast_node *nd(const struct mf_bcast_queue *q, uint32_t i)
+{
+	return &q->slabs[(i - 1) / MF_BCAST_SLAB][(i - 1) % MF_BCAST_SLAB];
+}
 
 int mf_bcast_retransmit_limit(int mult, size_t n)
 {
@@ -65,77 +78,83 @@ static bool before(const struct mf_bcast_node *a, const struct mf_bcast_node *b)
 		return a->transmits < b->transmits;
 	if (a->len != b->len)
 		return a->len > b->len;
-	return a->id > b->id;
+	return (int32_t)(a->id - b->id) > 0;
 }
 
-static struct mf_bcast_node *tree_insert(struct mf_bcast_node *t, struct mf_bcast_node *x)
+static uint32_t tree_insert(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
 {
-	if (t == NULL)
-		return x;
+	if (ti == 0)
+		return xi;
+	struct mf_bcast_node *t = nd(q, ti), *x = nd(q, xi);
 	if (before(x, t)) {
-		t->left = tree_insert(t->left, x);
-		if (t->left->prio > t->prio) { /* rotate right */
-			struct mf_bcast_node *l = t->left;
+		t->left = tree_insert(q, t->left, xi);
+		struct mf_bcast_node *l = nd(q, t->left);
+		if (l->prio > t->prio) { /* rotate right */
+			uint32_t li = t->left;
 			t->left = l->right;
-			l->right = t;
-			return l;
+			l->right = ti;
+			return li;
 		}
 	} else {
-		t->right = tree_insert(t->right, x);
-		if (t->right->prio > t->prio) { /* rotate left */
-			struct mf_bcast_node *r = t->right;
+		t->right = tree_insert(q, t->right, xi);
+		struct mf_bcast_node *r = nd(q, t->right);
+		if (r->prio > t->prio) { /* rotate left */
+			uint32_t ri = t->right;
 			t->right = r->left;
-			r->left = t;
-			return r;
+			r->left = ti;
+			return ri;
 		}
 	}
-	return t;
+	return ti;
 }
 
 /* Joins two treaps where everything in a comes before everything in b. */
-static struct mf_bcast_node *tree_join(struct mf_bcast_node *a, struct mf_bcast_node *b)
+static uint32_t tree_join(struct mf_bcast_queue *q, uint32_t ai, uint32_t bi)
 {
-	if (a == NULL)
-		return b;
-	if (b == NULL)
-		return a;
+	if (ai == 0)
+		return bi;
+	if (bi == 0)
+		return ai;
+	struct mf_bcast_node *a = nd(q, ai), *b = nd(q, bi);
 	if (a->prio > b->prio) {
-		a->right = tree_join(a->right, b);
-		return a;
+		a->right = tree_join(q, a->right, bi);
+		return ai;
 	}
-	b->left = tree_join(a, b->left);
-	return b;
+	b->left = tree_join(q, ai, b->left);
+	return bi;
 }
 
 /* Takes x out of t; x leaves as a lone node, ready to go back in. */
-static struct mf_bcast_node *tree_remove(struct mf_bcast_node *t, struct mf_bcast_node *x)
+static uint32_t tree_remove(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
 {
-	if (t == NULL)
-		return NULL;
-	if (t == x) {
-		struct mf_bcast_node *rest = tree_join(t->left, t->right);
-		x->left = x->right = NULL;
+	if (ti == 0)
+		return 0;
+	struct mf_bcast_node *t = nd(q, ti);
+	if (ti == xi) {
+		uint32_t rest = tree_join(q, t->left, t->right);
+		t->left = t->right = 0;
 		return rest;
 	}
-	if (before(x, t))
-		t->left = tree_remove(t->left, x);
+	if (before(nd(q, xi), t))
+		t->left = tree_remove(q, t->left, xi);
 	else
-		t->right = tree_remove(t->right, x);
-	return t;
+		t->right = tree_remove(q, t->right, xi);
+	return ti;
 }
 
 /* The first message in send order at transmit level >= transmits that is
  * either above that level or no longer than max_len. */
-static struct mf_bcast_node *tree_seek(struct mf_bcast_node *t, int transmits, size_t max_len)
+static uint32_t tree_seek(const struct mf_bcast_queue *q, int transmits, size_t max_len)
 {
-	struct mf_bcast_node key = { .transmits = transmits, .len = max_len, .id = INT64_MAX };
-	struct mf_bcast_node *best = NULL;
-	while (t != NULL) {
-		if (before(t, &key)) {
-			t = t->right;
+	uint32_t ti = q->root, best = 0;
+	while (ti != 0) {
+		const struct mf_bcast_node *t = nd(q, ti);
+		/* before every (transmits, max_len) node, whatever its id */
+		if (t->transmits < transmits || (t->transmits == transmits && t->len > max_len)) {
+			ti = t->right;
 		} else {
-			best = t;
-			t = t->left;
+			best = ti;
+			ti = t->left;
 		}
 	}
 	return best;
@@ -143,25 +162,48 @@ static struct mf_bcast_node *tree_seek(struct mf_bcast_node *t, int transmits, s
 
 /* Names are interned in the queue's table, so equal names are one
  * pointer: the chain compares pointers. */
-static struct mf_bcast_node **name_slot(struct mf_bcast_queue *q, const char *name)
+static uint32_t *name_slot(struct mf_bcast_queue *q, const char *name)
 {
-	struct mf_bcast_node **s = &q->names[mf_intern_hash(name) & (q->n_buckets - 1)];
-	while (*s != NULL && (*s)->name != name)
-		s = &(*s)->next_name;
+	uint32_t *s = &q->names[mf_intern_hash(name) & (q->n_buckets - 1)];
+	while (*s != 0 && nd(q, *s)->name != name)
+		s = &nd(q, *s)->next_name;
 	return s;
 }
 
-static void name_unlink(struct mf_bcast_queue *q, struct mf_bcast_node *b)
+/* A zeroed node from the free list or a new slab; 0 when out of memory. */
+static uint32_t node_alloc(struct mf_bcast_queue *q)
 {
-	struct mf_bcast_node **s = name_slot(q, b->name);
-	*s = b->next_name;
+	if (q->free_nodes == 0) {
+		if (q->n_slabs >= (UINT32_MAX - 1) / MF_BCAST_SLAB)
+			return 0;
+		if (mf_grow(&q->slabs, &q->cap_slabs, q->n_slabs + 1, 4) != 0)
+			return 0;
+		struct mf_bcast_node *s = malloc(MF_BCAST_SLAB * sizeof(*s));
+		if (s == NULL)
+			return 0;
+		q->slabs[q->n_slabs++] = s;
+		uint32_t base = (uint32_t)(q->n_slabs - 1) * MF_BCAST_SLAB;
+		for (uint32_t k = MF_BCAST_SLAB; k > 0; k--) {
+			s[k - 1].next_name = q->free_nodes;
+			q->free_nodes = base + k;
+		}
+	}
+	uint32_t i = q->free_nodes;
+	struct mf_bcast_node *b = nd(q, i);
+	q->free_nodes = b->next_name;
+	memset(b, 0, sizeof(*b));
+	return i;
 }
 
-static void node_free(struct mf_bcast_queue *q, struct mf_bcast_node *b)
+static void node_free(struct mf_bcast_queue *q, uint32_t i)
 {
+	struct mf_bcast_node *b = nd(q, i);
 	mf_intern_put(q->strs, (const char *)b->data);
 	mf_intern_put(q->strs, b->name);
-	free(b);
+	b->data = NULL;
+	b->name = NULL;
+	b->next_name = q->free_nodes;
+	q->free_nodes = i;
 }
 
 /* Keeps the index at no more than one name per bucket on average. */
@@ -170,17 +212,18 @@ static int names_reserve(struct mf_bcast_queue *q)
 	if (q->n < q->n_buckets)
 		return 0;
 	size_t nb = q->n_buckets ? q->n_buckets * 2 : 64;
-	struct mf_bcast_node **t = calloc(nb, sizeof(*t));
+	uint32_t *t = calloc(nb, sizeof(*t));
 	if (t == NULL)
 		return MF_ENOMEM;
 	for (size_t i = 0; i < q->n_buckets; i++) {
-		struct mf_bcast_node *b = q->names[i];
-		while (b != NULL) {
-			struct mf_bcast_node *next = b->next_name;
+		uint32_t bi = q->names[i];
+		while (bi != 0) {
+			struct mf_bcast_node *b = nd(q, bi);
+			uint32_t next = b->next_name;
 			size_t k = mf_intern_hash(b->name) & (nb - 1);
 			b->next_name = t[k];
-			t[k] = b;
-			b = next;
+			t[k] = bi;
+			bi = next;
 		}
 	}
 	free(q->names);
@@ -190,37 +233,43 @@ static int names_reserve(struct mf_bcast_queue *q)
 }
 
 /* Forgets a message the caller already took out of the treap. */
-static void finish(struct mf_bcast_queue *q, struct mf_bcast_node *b)
+static void finish(struct mf_bcast_queue *q, uint32_t bi)
 {
+	struct mf_bcast_node *b = nd(q, bi);
 	if (b->notify)
 		q->finished_notify++;
-	if (b->name != NULL)
-		name_unlink(q, b);
-	node_free(q, b);
+	if (b->name != NULL) {
+		uint32_t *s = name_slot(q, b->name);
+		*s = b->next_name;
+	}
+	q->bytes -= b->len;
+	node_free(q, bi);
 	q->n--;
 	if (q->n == 0)
 		q->id_gen = 0;
 }
 
-static void free_tree(struct mf_bcast_queue *q, struct mf_bcast_node *t)
+static void free_tree(struct mf_bcast_queue *q, uint32_t ti)
 {
-	while (t != NULL) {
-		struct mf_bcast_node *right = t->right;
+	while (ti != 0) {
+		struct mf_bcast_node *t = nd(q, ti);
+		uint32_t right = t->right;
 		free_tree(q, t->left);
 		if (t->notify)
 			q->finished_notify++;
-		node_free(q, t);
-		t = right;
+		node_free(q, ti);
+		ti = right;
 	}
 }
 
 void mf_bcast_reset(struct mf_bcast_queue *q)
 {
 	free_tree(q, q->root);
-	q->root = NULL;
+	q->root = 0;
 	if (q->n_buckets > 0)
 		memset(q->names, 0, q->n_buckets * sizeof(q->names[0]));
 	q->n = 0;
+	q->bytes = 0;
 	q->id_gen = 0;
 }
 
@@ -230,44 +279,52 @@ void mf_bcast_free(struct mf_bcast_queue *q)
 	free(q->names);
 	q->names = NULL;
 	q->n_buckets = 0;
+	for (size_t i = 0; i < q->n_slabs; i++)
+		free(q->slabs[i]);
+	free(q->slabs);
+	q->slabs = NULL;
+	q->n_slabs = q->cap_slabs = 0;
+	q->free_nodes = 0;
 	mf_intern_free(&q->own_strs);
 }
 
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify)
 {
-	if (len > UINT32_MAX)
+	if (len > UINT16_MAX)
 		return MF_EINVAL;
-	struct mf_bcast_node *b = calloc(1, sizeof(*b));
+	uint32_t bi = node_alloc(q);
 	const char *data;
-	if (b == NULL)
+	if (bi == 0)
 		return MF_ENOMEM;
+	struct mf_bcast_node *b = nd(q, bi);
 	if (mf_intern_get(q->strs, msg, len, &data) != 0) {
-		free(b);
+		node_free(q, bi);
 		return MF_ENOMEM;
 	}
 	b->data = (const uint8_t *)data;
-	b->len = (uint32_t)len;
+	b->len = (uint16_t)len;
 	b->notify = notify;
 	if (name != NULL) {
 		if (names_reserve(q) != 0 || mf_intern_get(q->strs, name, name_len, &b->name) != 0) {
-			node_free(q, b);
+			node_free(q, bi);
 			return MF_ENOMEM;
 		}
-		struct mf_bcast_node **s = name_slot(q, b->name);
-		if (*s != NULL) { /* names are unique in the queue */
-			struct mf_bcast_node *old = *s;
-			q->root = tree_remove(q->root, old);
+		uint32_t *s = name_slot(q, b->name);
+		if (*s != 0) { /* names are unique in the queue */
+			uint32_t old = *s;
+			q->root = tree_remove(q, q->root, old);
 			finish(q, old);
 		}
 		size_t bucket = mf_intern_hash(b->name) & (q->n_buckets - 1);
 		b->next_name = q->names[bucket];
-		q->names[bucket] = b;
+		q->names[bucket] = bi;
 	}
 	b->id = ++q->id_gen;
 	b->prio = next_prio(q);
-	q->root = tree_insert(q->root, b);
+	q->root = tree_insert(q, q->root, bi);
 	q->n++;
+	q->bytes += len;
 	return 0;
 }
 
@@ -276,7 +333,7 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 {
 	int tlimit = mf_bcast_retransmit_limit(q->retransmit_mult, n_members);
 	size_t used = 0, picked = 0;
-	struct mf_bcast_node *keep[MF_BCAST_MAX_PICK];
+	uint32_t keep[MF_BCAST_MAX_PICK];
 	size_t n_keep = 0;
 	int level = 0;
 
@@ -290,32 +347,38 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 	 * in one packet. */
 	while (picked < max && used + overhead < limit) {
 		size_t free_b = limit - used - overhead;
-		struct mf_bcast_node *b = tree_seek(q->root, level, free_b);
-		if (b == NULL)
+		uint32_t bi = tree_seek(q, level, free_b);
+		if (bi == 0)
 			break;
+		struct mf_bcast_node *b = nd(q, bi);
 		if (b->transmits != level) { /* nothing fits at this level */
 			level = b->transmits;
 			continue;
 		}
-		q->root = tree_remove(q->root, b);
+		q->root = tree_remove(q, q->root, bi);
 		memcpy(buf + used, b->data, b->len);
 		out[picked].p = buf + used;
 		out[picked].len = b->len;
 		picked++;
 		used += b->len + overhead;
-		if (b->transmits + 1 >= tlimit) {
-			finish(q, b);
+		if (b->transmits + 1 >= tlimit || b->transmits + 1 >= UINT8_MAX) {
+			finish(q, bi);
 		} else {
 			b->transmits++;
-			keep[n_keep++] = b;
+			keep[n_keep++] = bi;
 		}
 	}
 	for (size_t i = 0; i < n_keep; i++)
-		q->root = tree_insert(q->root, keep[i]);
+		q->root = tree_insert(q, q->root, keep[i]);
 	*n_out = picked;
 }
 
 size_t mf_bcast_len(const struct mf_bcast_queue *q)
 {
 	return q->n;
+}
+
+size_t mf_bcast_bytes(const struct mf_bcast_queue *q)
+{
+	return q->bytes;
 }

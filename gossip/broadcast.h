@@ -27,6 +27,8 @@
 
 /* Most messages one call hands out (a compound holds at most 255). */
 #define MF_BCAST_MAX_PICK 255
+/* Nodes per slab: nodes are linked by 32-bit ids, not pointers. */
+#define MF_BCAST_SLAB 256
 
 /* One queued message (broadcast.c): a node of the send-order treap and of
  * the name index, its bytes allocated with it. */
@@ -34,18 +36,23 @@ struct mf_bcast_node;
 
 /* Send order is a treap keyed by (transmits, -len, -id), so push, pick and
  * invalidate cost O(log n) expected; names sit in a chained hash index so
- * the invalidation lookup is O(1) expected (memberlist: btree + name map). */
+ * the invalidation lookup is O(1) expected (memberlist: btree + name map).
+ * Nodes live in slabs and link by 32-bit ids: 40 bytes a message. */
 struct mf_bcast_queue {
-	struct mf_bcast_node *root;   /* treap in send order */
-	struct mf_bcast_node **names; /* hash buckets of the named messages */
+	uint32_t root;                /* treap in send order (node id, 0 = empty) */
+	uint32_t free_nodes;          /* free list of node ids, through next_name */
+	uint32_t *names;              /* hash buckets of the named messages */
 	size_t n_buckets;             /* power of two, or 0 before the first name */
 	size_t n;                     /* queued messages */
-	int64_t id_gen;               /* submission order; restarts when empty */
+	size_t bytes;                 /* their lengths, summed */
+	uint32_t id_gen;              /* submission order (wraps); restarts when empty */
 	int retransmit_mult;
 	uint64_t finished_notify;     /* notify-flagged messages finished or invalidated */
 	uint64_t prio_gen;            /* treap priorities: a deterministic sequence */
 	struct mf_intern own_strs;    /* used unless shared */
 	struct mf_intern *strs;       /* messages and names */
+	struct mf_bcast_node **slabs; /* node id i is slabs[(i-1)/SLAB][(i-1)%SLAB] */
+	size_t n_slabs, cap_slabs;
 };
 
 /* memberlist retransmitLimit: mult * ceil(log10(n + 1)). */
@@ -56,7 +63,8 @@ void mf_bcast_free(struct mf_bcast_queue *q);
 /* Interns into strs (which must outlive q) instead of its own table;
  * only while empty, else MF_ESTATE. */
 int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs);
-/* Queues a copy of msg; name may be NULL. */
+/* Queues a copy of msg (len <= UINT16_MAX: it must fit a datagram, else
+ * MF_EINVAL); name may be NULL. */
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify);
 /* Picks messages that fit in `limit` bytes, each costing len + overhead,
@@ -66,6 +74,8 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_t n_members,
 		  uint8_t *buf, size_t cap, struct mf_bytes *out, size_t max, size_t *n_out);
 size_t mf_bcast_len(const struct mf_bcast_queue *q);
+/* The queued messages' bytes, summed (no per-message overhead). */
+size_t mf_bcast_bytes(const struct mf_bcast_queue *q);
 /* Drops everything (notify-flagged ones count as finished). */
 void mf_bcast_reset(struct mf_bcast_queue *q);
 

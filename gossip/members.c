@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/members.h"
 #include "gossip/name_hash.h"
 
@@ -20,7 +21,7 @@ void mf_members_init(struct mf_members *t, struct mf_intern *strs)
 
 static struct mf_mrec *rec_of(const struct mf_members *t, uint32_t id)
 {
-	return &t->slabs[id / MF_MEMBERS_SLAB][id % MF_MEMBERS_SLAB];
+	return mf_members_rec(t, id);
 }
 
 static void changed(const struct mf_members *t)
@@ -29,33 +30,50 @@ static void changed(const struct mf_members *t)
 		t->order->valid = false;
 }
 
-/* --- the name index: open addressing, linear probing ---------------------*/
+/* --- the name index: open addressing, linear probing ---------------------
+ * A slot holds the record id + 1 (low 32 bits; 0 = empty) and the low 32
+ * bits of the name's hash (high 32 bits): a probe past another name costs
+ * no visit to its record or its interned bytes, and the hash's home slot
+ * is known without them (n_index <= 2^32). */
 
 static uint64_t rec_hash(const struct mf_mrec *m)
 {
 	return mf_intern_hash(m->name);
 }
 
+static uint32_t slot_id(uint64_t v)
+{
+	return (uint32_t)v;
+}
+
+static uint32_t slot_tag(uint64_t v)
+{
+	return (uint32_t)(v >> 32);
+}
+
 /* Slot of name in the index, or of the empty slot where it would go. */
 static size_t index_slot(const struct mf_members *t, const char *name, size_t len, uint64_t h)
 {
 	size_t mask = t->n_index - 1, i = (size_t)h & mask;
+	uint32_t tag = (uint32_t)h;
 	for (;;) {
-		uint32_t v = t->index[i];
+		uint64_t v = t->index[i];
 		if (v == 0)
 			return i;
-		const struct mf_mrec *m = rec_of(t, v - 1);
-		if (m->name_len == len && rec_hash(m) == h && memcmp(m->name, name, len) == 0)
-			return i;
+		if (slot_tag(v) == tag) {
+			const struct mf_mrec *m = rec_of(t, slot_id(v) - 1);
+			if (m->name_len == len && memcmp(m->name, name, len) == 0)
+				return i;
+		}
 		i = (i + 1) & mask;
 	}
 }
 
-static void index_put(struct mf_members *t, uint32_t id)
+static void index_put(struct mf_members *t, uint32_t id, uint64_t h)
 {
 	const struct mf_mrec *m = rec_of(t, id);
-	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
-	t->index[i] = id + 1;
+	size_t i = index_slot(t, m->name, m->name_len, h);
+	t->index[i] = ((uint64_t)(uint32_t)h << 32) | (uint64_t)(id + 1);
 }
 
 /* Keeps the load under 3/4. */
@@ -66,15 +84,23 @@ static int index_reserve(struct mf_members *t, size_t n)
 	size_t nb = t->n_index ? t->n_index * 2 : 64;
 	while (n * 4 >= nb * 3)
 		nb *= 2;
-	uint32_t *old = t->index, *idx = calloc(nb, sizeof(*idx));
+	if (nb > (size_t)UINT32_MAX + 1)
+		return MF_ENOMEM;
+	uint64_t *old = t->index, *idx = calloc(nb, sizeof(*idx));
 	size_t n_old = t->n_index;
 	if (idx == NULL)
 		return MF_ENOMEM;
 	t->index = idx;
 	t->n_index = nb;
-	for (size_t i = 0; i < n_old; i++)
-		if (old[i] != 0)
-			index_put(t, old[i] - 1);
+	for (size_t i = 0; i < n_old; i++) {
+		if (old[i] == 0)
+			continue;
+		/* the tag is the hash's low bits, all a slot of nb needs */
+		size_t j = slot_tag(old[i]) & (nb - 1);
+		while (idx[j] != 0)
+			j = (j + 1) & (nb - 1);
+		idx[j] = old[i];
+	}
 	free(old);
 	return 0;
 }
@@ -85,11 +111,11 @@ static void index_del(struct mf_members *t, const struct mf_mrec *m)
 {
 	size_t mask = t->n_index - 1;
 	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
-	if (t->index[i] == 0 || rec_of(t, t->index[i] - 1) != m)
+	if (t->index[i] == 0 || rec_of(t, slot_id(t->index[i]) - 1) != m)
 		return;
 	t->index[i] = 0;
 	for (size_t j = (i + 1) & mask; t->index[j] != 0; j = (j + 1) & mask) {
-		size_t home = (size_t)rec_hash(rec_of(t, t->index[j] - 1)) & mask;
+		size_t home = slot_tag(t->index[j]) & mask;
 		/* j's entry may move to the hole i unless its home lies in (i, j] */
 		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
 		if (stays)
@@ -107,19 +133,13 @@ static struct mf_mrec *rec_alloc(struct mf_members *t, uint32_t *id)
 {
 	struct mf_mrec *m = t->free_recs;
 	if (m != NULL) {
-		t->free_recs = (struct mf_mrec *)(void *)m->susp;
+		t->free_recs = (struct mf_mrec *)(void *)m->meta;
 		*id = m->pos; /* a free record keeps its id in pos */
 		memset(m, 0, sizeof(*m));
 		return m;
 	}
-	if (t->n_slabs == t->cap_slabs) {
-		size_t cap = t->cap_slabs ? t->cap_slabs * 2 : 4;
-		struct mf_mrec **s = realloc(t->slabs, cap * sizeof(*s));
-		if (s == NULL)
-			return NULL;
-		t->slabs = s;
-		t->cap_slabs = cap;
-	}
+	if (mf_grow(&t->slabs, &t->cap_slabs, t->n_slabs + 1, 4) != 0)
+		return NULL;
 	if ((uint64_t)(t->n_slabs + 1) * MF_MEMBERS_SLAB > UINT32_MAX)
 		return NULL;
 	struct mf_mrec *slab = calloc(MF_MEMBERS_SLAB, sizeof(*slab));
@@ -130,32 +150,47 @@ static struct mf_mrec *rec_alloc(struct mf_members *t, uint32_t *id)
 	/* the rest of the slab goes on the free list, lowest id first */
 	for (uint32_t k = MF_MEMBERS_SLAB - 1; k >= 1; k--) {
 		slab[k].pos = base + k;
-		slab[k].susp = (struct mf_suspicion *)(void *)t->free_recs;
+		slab[k].meta = (const uint8_t *)(void *)t->free_recs;
 		t->free_recs = &slab[k];
 	}
 	*id = base;
 	return &slab[0];
 }
 
+/* The suspicion slot of record id, or NULL when its slab has none. */
+static struct mf_suspicion **susp_slot(const struct mf_members *t, uint32_t id)
+{
+	size_t s = id / MF_MEMBERS_SLAB;
+	if (s >= t->cap_susp_slabs || t->susp_slabs[s] == NULL)
+		return NULL;
+	return &t->susp_slabs[s][id % MF_MEMBERS_SLAB];
+}
+
+static void susp_release(struct mf_members *t, uint32_t id)
+{
+	struct mf_suspicion **slot = susp_slot(t, id);
+	if (slot == NULL || *slot == NULL)
+		return;
+	mf_suspicion_free(*slot);
+	free(*slot);
+	*slot = NULL;
+}
+
 static void rec_release(struct mf_members *t, struct mf_mrec *m, uint32_t id)
 {
-	if (m->susp != NULL) {
-		mf_suspicion_free(m->susp);
-		free(m->susp);
-	}
+	susp_release(t, id);
 	mf_intern_put(t->strs, (const char *)m->meta);
 	mf_intern_put(t->strs, m->name);
 	memset(m, 0, sizeof(*m));
 	m->pos = id;
-	m->susp = (struct mf_suspicion *)(void *)t->free_recs;
+	m->meta = (const uint8_t *)(void *)t->free_recs;
 	t->free_recs = m;
 }
 
-/* The id of a live record (its slab is found by address). */
+/* The id of a live record: its probe slot holds it. */
 static uint32_t rec_id(const struct mf_members *t, const struct mf_mrec *m)
 {
-	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
-	return t->index[i] - 1;
+	return t->probe[m->pos];
 }
 
 int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *meta, size_t len)
@@ -173,27 +208,47 @@ int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *
 	return 0;
 }
 
-int mf_members_susp_alloc(struct mf_mrec *m)
+struct mf_suspicion *mf_members_susp(const struct mf_members *t, const struct mf_mrec *m)
 {
-	if (m->susp == NULL && (m->susp = calloc(1, sizeof(*m->susp))) == NULL)
+	struct mf_suspicion **slot = susp_slot(t, rec_id(t, m));
+	return slot != NULL ? *slot : NULL;
+}
+
+int mf_members_susp_alloc(struct mf_members *t, struct mf_mrec *m, struct mf_suspicion **out)
+{
+	uint32_t id = rec_id(t, m);
+	size_t s = id / MF_MEMBERS_SLAB;
+	if (s >= t->cap_susp_slabs) {
+		size_t old = t->cap_susp_slabs;
+		if (mf_grow(&t->susp_slabs, &t->cap_susp_slabs, t->n_slabs, 4) != 0)
+			return MF_ENOMEM;
+		memset(t->susp_slabs + old, 0, (t->cap_susp_slabs - old) * sizeof(*t->susp_slabs));
+	}
+	if (t->susp_slabs[s] == NULL &&
+	    (t->susp_slabs[s] = calloc(MF_MEMBERS_SLAB, sizeof(**t->susp_slabs))) == NULL)
 		return MF_ENOMEM;
+	struct mf_suspicion **slot = &t->susp_slabs[s][id % MF_MEMBERS_SLAB];
+	if (*slot == NULL && (*slot = calloc(1, sizeof(**slot))) == NULL)
+		return MF_ENOMEM;
+	(*slot)->rec = m;
+	*out = *slot;
 	return 0;
 }
 
 void mf_members_free(struct mf_members *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		struct mf_mrec *m = t->probe[i];
-		if (m->susp != NULL) {
-			mf_suspicion_free(m->susp);
-			free(m->susp);
-		}
+		struct mf_mrec *m = mf_members_probe_at(t, i);
+		susp_release(t, t->probe[i]);
 		mf_intern_put(t->strs, (const char *)m->meta);
 		mf_intern_put(t->strs, m->name);
 	}
 	for (size_t s = 0; s < t->n_slabs; s++)
 		free(t->slabs[s]);
 	free(t->slabs);
+	for (size_t s = 0; s < t->cap_susp_slabs; s++)
+		free(t->susp_slabs[s]);
+	free(t->susp_slabs);
 	free(t->probe);
 	free(t->index);
 	if (t->order != NULL)
@@ -216,8 +271,8 @@ struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, si
 {
 	if (t->n_index == 0)
 		return NULL;
-	uint32_t v = t->index[index_slot(t, name, len, mf_name_hash(name, len))];
-	return v ? rec_of(t, v - 1) : NULL;
+	uint64_t v = t->index[index_slot(t, name, len, mf_name_hash(name, len))];
+	return v ? rec_of(t, slot_id(v) - 1) : NULL;
 }
 
 int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
@@ -225,14 +280,8 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 {
 	if (len == 0 || len > MF_NAME_MAX || t->n >= UINT32_MAX - 1)
 		return MF_EINVAL;
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct mf_mrec **b = realloc(t->probe, cap * sizeof(*b));
-		if (b == NULL)
-			return MF_ENOMEM;
-		t->probe = b;
-		t->cap = cap;
-	}
+	if (mf_grow(&t->probe, &t->cap, t->n + 1, 16) != 0)
+		return MF_ENOMEM;
 	if (index_reserve(t, t->n + 1) != 0)
 		return MF_ENOMEM;
 	if (t->order == NULL && (t->order = calloc(1, sizeof(*t->order))) == NULL)
@@ -247,16 +296,16 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 		return MF_ENOMEM;
 	}
 	m->name = s;
-	m->name_len = (uint16_t)len;
-	index_put(t, id);
+	m->name_len = (uint8_t)len;
+	index_put(t, id, mf_intern_hash(s));
 
 	m->pos = (uint32_t)t->n_probe;
-	t->probe[t->n_probe] = m;
+	t->probe[t->n_probe] = id;
 	if (probe_pos < t->n_probe) {
-		struct mf_mrec *o = t->probe[probe_pos];
+		uint32_t o = t->probe[probe_pos];
 		t->probe[t->n_probe] = o;
-		o->pos = (uint32_t)t->n_probe;
-		t->probe[probe_pos] = m;
+		rec_of(t, o)->pos = (uint32_t)t->n_probe;
+		t->probe[probe_pos] = id;
 		m->pos = (uint32_t)probe_pos;
 	}
 	t->n_probe++;
@@ -271,9 +320,9 @@ void mf_members_remove(struct mf_members *t, struct mf_mrec *m)
 	uint32_t id = rec_id(t, m);
 	size_t j = m->pos;
 	index_del(t, m);
-	struct mf_mrec *last = t->probe[--t->n_probe];
+	uint32_t last = t->probe[--t->n_probe];
 	t->probe[j] = last;
-	last->pos = (uint32_t)j;
+	rec_of(t, last)->pos = (uint32_t)j;
 	t->n--;
 	changed(t);
 	rec_release(t, m, id);
@@ -283,15 +332,15 @@ size_t mf_members_sweep(struct mf_members *t, size_t probe_index)
 {
 	size_t kept = 0, before = 0;
 	for (size_t j = 0; j < t->n_probe; j++) {
-		struct mf_mrec *m = t->probe[j];
+		uint32_t id = t->probe[j];
+		struct mf_mrec *m = rec_of(t, id);
 		if (m->doomed) {
 			before += j < probe_index;
-			uint32_t id = rec_id(t, m);
 			index_del(t, m);
 			rec_release(t, m, id);
 		} else {
 			m->pos = (uint32_t)kept;
-			t->probe[kept++] = m;
+			t->probe[kept++] = id;
 		}
 	}
 	if (kept != t->n_probe)
@@ -304,12 +353,12 @@ void mf_members_shuffle(struct mf_members *t, struct mf_rng *rng)
 {
 	for (size_t i = t->n_probe; i > 1; i--) {
 		size_t j = mf_rng_below(rng, (uint32_t)i);
-		struct mf_mrec *tmp = t->probe[i - 1];
+		uint32_t tmp = t->probe[i - 1];
 		t->probe[i - 1] = t->probe[j];
 		t->probe[j] = tmp;
 	}
 	for (size_t i = 0; i < t->n_probe; i++)
-		t->probe[i]->pos = (uint32_t)i;
+		rec_of(t, t->probe[i])->pos = (uint32_t)i;
 }
 
 static int cmp_rec(const void *a, const void *b)
@@ -334,9 +383,13 @@ const struct mf_mrec *mf_members_at(const struct mf_members *t, size_t i)
 			o->by_name = a;
 			o->cap = t->n;
 		}
-		memcpy(o->by_name, t->probe, t->n * sizeof(*o->by_name));
+		for (size_t k = 0; k < t->n; k++)
+			o->by_name[k] = rec_of(t, t->probe[k]);
 		qsort(o->by_name, t->n, sizeof(*o->by_name), cmp_rec);
 		o->valid = true;
 	}
 	return o->by_name[i];
 }
+
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_mrec) == 64,
+	       "a member record is 64 bytes on LP64: N pools hold N of them each");

@@ -10,7 +10,7 @@
  *
  * Costs (n records): find, add and remove are O(1) expected (a hash index
  * of record ids, linear probing); the probe list is the one dense array of
- * records, in the order the pool probes them, which the pool shuffles
+ * record ids (32 bits, not pointers: a simulator holds N of them per pool), in the order the pool probes them, which the pool shuffles
  * every full pass (memberlist resetNodes); name order, for listings
  * (`meshfed members`), is sorted on demand and cached until the table
  * changes. Records live in slabs of MF_MEMBERS_SLAB, so a record costs its
@@ -31,49 +31,61 @@
 
 #define MF_MEMBERS_SLAB 256 /* records per slab */
 
-/* 80 bytes on LP64: fields ordered to pack. */
+/* 64 bytes on LP64: fields ordered to pack; the suspicion, which most
+ * members never have, lives out of line (mf_members_susp). */
 struct mf_mrec {
 	const char *name;           /* interned, NUL-terminated */
 	const uint8_t *meta;        /* interned, NULL when meta_len is 0 */
-	uint16_t name_len;          /* <= MF_NAME_MAX */
-	uint16_t meta_len;          /* <= MF_META_MAX */
+	mf_time_t state_change;
+	uint32_t incarnation;
+	uint32_t pos;               /* index in the probe array */
 	struct mf_addr addr;
 	uint8_t vsn[MF_VSN_LEN];
+	uint16_t meta_len;          /* <= MF_META_MAX */
+	uint8_t name_len;           /* <= MF_NAME_MAX */
 	uint8_t state;              /* enum mf_node_state: memberlist's view */
 	/* memberlist drops dead nodes from its table once gossip_to_the_dead has
 	 * passed (resetNodes); serf keeps them as failed for reconnect and reap.
 	 * A forgotten record is serf's: listed, but treated as unknown by the
 	 * protocol (any alive for it is accepted as a fresh join). */
-	bool forgotten;
-	bool suspecting;            /* `susp` is live */
-	bool doomed;                /* to be freed by the next mf_members_sweep */
+	bool forgotten : 1;
+	bool suspecting : 1;        /* its suspicion is live (in the pool's heap) */
+	bool doomed : 1;            /* to be freed by the next mf_members_sweep */
 	/* Our own probes of it in a row that got no direct answer (UDP ack
 	 * from its address, or the TCP fallback): alive through indirect
 	 * acks only. 0 after a direct one. */
 	uint8_t direct_misses;
-	uint32_t incarnation;
-	uint32_t pos;               /* index in the probe array */
-	uint32_t susp_pos;          /* index in the pool's suspects heap while suspecting */
-	mf_time_t state_change;
-	/* Allocated at the first suspicion (mf_members_susp_alloc), kept for
-	 * the next: most members are never suspected. */
-	struct mf_suspicion *susp;
 };
 
 struct mf_members_order; /* the cached name order (members.c) */
 
 struct mf_members {
 	struct mf_intern *strs;   /* borrowed */
-	struct mf_mrec **probe;   /* every record, in probe order */
+	uint32_t *probe;          /* every record's id, in probe order */
 	size_t n, n_probe;        /* records; n_probe == n */
 	size_t cap;
 	struct mf_mrec **slabs;   /* record id i is slabs[i / SLAB][i % SLAB] */
-	size_t n_slabs, cap_slabs;
-	struct mf_mrec *free_recs; /* unused records, linked through `susp` */
-	uint32_t *index;          /* record id + 1 by name hash; 0 = empty */
+	/* Suspicions by record id, slab by slab: a slab's array is allocated
+	 * at the first suspicion of one of its records (NULL until then). */
+	struct mf_suspicion ***susp_slabs;
+	size_t n_slabs, cap_slabs, cap_susp_slabs;
+	struct mf_mrec *free_recs; /* unused records, linked through `meta` */
+	uint64_t *index;          /* by name hash: record id + 1 | hash tag << 32; 0 = empty */
 	size_t n_index;           /* power of two, or 0 */
 	struct mf_members_order *order;
 };
+
+/* The record with id `id` (a live one: from the probe list or the index). */
+static inline struct mf_mrec *mf_members_rec(const struct mf_members *t, uint32_t id)
+{
+	return &t->slabs[id / MF_MEMBERS_SLAB][id % MF_MEMBERS_SLAB];
+}
+
+/* The i-th record in probe order (i < n_probe). */
+static inline struct mf_mrec *mf_members_probe_at(const struct mf_members *t, size_t i)
+{
+	return mf_members_rec(t, t->probe[i]);
+}
 
 void mf_members_init(struct mf_members *t, struct mf_intern *strs);
 void mf_members_free(struct mf_members *t);
@@ -86,8 +98,11 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 /* Replaces m's meta with the shared copy of len bytes (len <= MF_META_MAX);
  * MF_ENOMEM leaves it unchanged. */
 int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *meta, size_t len);
-/* Makes m->susp point at a suspicion (zeroed the first time). */
-int mf_members_susp_alloc(struct mf_mrec *m);
+/* m's suspicion, allocated (zeroed, rec = m) the first time and kept for
+ * the next: a member suspected once is likely to be again. */
+int mf_members_susp_alloc(struct mf_members *t, struct mf_mrec *m, struct mf_suspicion **out);
+/* m's suspicion, or NULL when it never had one. */
+struct mf_suspicion *mf_members_susp(const struct mf_members *t, const struct mf_mrec *m);
 /* Removes and frees a record: O(1) expected (the last probe slot takes
  * its place). */
 void mf_members_remove(struct mf_members *t, struct mf_mrec *m);

@@ -485,7 +485,7 @@ static void reap(mf_pool_t *p, mf_time_t now)
 {
 	size_t n_doomed = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		struct mf_mrec *m = p->members.probe[i];
+		struct mf_mrec *m = mf_members_probe_at(&p->members, i);
 		mf_time_t age = now - m->state_change;
 		bool old = (m->state == MF_STATE_DEAD && age > p->cfg.timing.reconnect_timeout) ||
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
@@ -527,7 +527,9 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 	/* Suspicion timers: a suspect nobody refuted in time is dead. */
 	struct mf_bytes me = str_bytes(p->self->name, p->self->name_len);
 	struct mf_mrec *m;
-	while ((m = mf_suspects_first(&p->suspects)) != NULL && m->susp->deadline <= now) {
+	const struct mf_suspicion *first;
+	while ((first = mf_suspects_first(&p->suspects)) != NULL && first->deadline <= now) {
+		m = first->rec;
 		mf_pool__clear_suspicion(p, m);
 		if (m->state == MF_STATE_SUSPECT)
 			count_err(p, mf_pool__dead_node(p, now, m->incarnation,
@@ -580,9 +582,9 @@ mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
 	else if (p->probe_pending)
 		d = tmin(d, p->probe_ended_at);
 	d = tmin(d, p->probe_tick);
-	const struct mf_mrec *first = mf_suspects_first(&p->suspects);
+	const struct mf_suspicion *first = mf_suspects_first(&p->suspects);
 	if (first != NULL)
-		d = tmin(d, first->susp->deadline);
+		d = tmin(d, first->deadline);
 	for (size_t i = 0; i < p->n_relays; i++)
 		d = tmin(d, p->relays[i].expires);
 	return d;
@@ -637,7 +639,7 @@ bool mf_pool_leave_done(const mf_pool_t *p)
 	if (p->member_msgs.finished_notify > p->leave_notify_base)
 		return true;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.probe[i];
+		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
 		if (m != p->self && !m->forgotten &&
 		    (m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT))
 			return false;
@@ -737,7 +739,7 @@ size_t mf_pool_alive_count(const mf_pool_t *p)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.probe[i];
+		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
 		n += m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT;
 	}
 	return n;

@@ -35,6 +35,10 @@
 #define PUSH_PULL_SCALE_THRESHOLD 32 /* memberlist util.go */
 #define ACK_PAYLOAD_MAX 1024
 #define UDP_MAX 65507
+#define MF_POOL_OUTS_KEEP 256 /* output slots a drained pool keeps */
+/* 1/MF_POOL_USER_SHARE of a packet's piggyback space is kept for user
+ * (serf) broadcasts while membership messages are queued too. */
+#define MF_POOL_USER_SHARE 4
 
 /* One queued output and the bytes it owns. */
 struct out_item {

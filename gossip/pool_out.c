@@ -34,6 +34,14 @@ void mf_pool__out_reset_if_drained(mf_pool_t *p)
 		free(p->outs[i].owned);
 	p->n_outs = 0;
 	p->out_head = 0;
+	/* A push-pull merge of N members queues N events at once; a pool
+	 * keeps a small array, not its largest burst (N pools of a simulator
+	 * would each hold N slots). */
+	if (p->cap_outs > MF_POOL_OUTS_KEEP) {
+		free(p->outs);
+		p->outs = NULL;
+		p->cap_outs = 0;
+	}
 }
 
 /* Hands the sealed bytes in `sb` to a new output. */
@@ -43,8 +51,17 @@ static int out_take(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *t
 	struct out_item *it = out_push(p, kind);
 	if (it == NULL)
 		return MF_ENOMEM;
+	size_t had = sb->alloc; /* release zeroes it */
 	it->out.len = sb->size;
 	it->owned = msgpack_sbuffer_release(sb);
+	/* msgpack's buffer starts at 8 KiB and doubles: a datagram or a
+	 * push-pull state in flight keeps only its bytes (a join storm puts
+	 * hundreds of states of N members on the simulator's wires). */
+	if (it->out.len > 0 && it->out.len < had) {
+		char *fit = realloc(it->owned, it->out.len);
+		if (fit != NULL)
+			it->owned = fit;
+	}
 	it->out.data = it->owned;
 	if (to != NULL)
 		it->out.to = *to;
@@ -104,8 +121,21 @@ size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out,
 
 	if (limit > cap)
 		limit = cap;
-	mf_bcast_get(&p->member_msgs, COMPOUND_OVERHEAD, limit, p->n_known, p->bc_buf, cap, out,
-		     max, &n);
+	/* memberlist (getBroadcasts) and serf (delegate GetBroadcasts) give
+	 * user messages only what the membership messages leave; in a join
+	 * storm that is nothing for N x 10 ms and serf's intents starve. While
+	 * both queues hold messages, a share of the packet is kept for the
+	 * user queue (no more than it could fill), the rest as memberlist. */
+	size_t reserve = 0;
+	if (mf_bcast_len(&p->user_msgs) > 0 && mf_bcast_len(&p->member_msgs) > 0) {
+		size_t want = mf_bcast_bytes(&p->user_msgs) +
+			      mf_bcast_len(&p->user_msgs) * COMPOUND_OVERHEAD;
+		reserve = limit / MF_POOL_USER_SHARE;
+		if (want < reserve)
+			reserve = want;
+	}
+	mf_bcast_get(&p->member_msgs, COMPOUND_OVERHEAD, limit - reserve, p->n_known, p->bc_buf,
+		     cap, out, max, &n);
 	for (size_t i = 0; i < n; i++)
 		used += out[i].len + COMPOUND_OVERHEAD;
 	if (used < limit && limit - used > COMPOUND_OVERHEAD + 1 && n < max)

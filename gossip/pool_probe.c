@@ -22,7 +22,7 @@ size_t mf_pool__k_random(mf_pool_t *p, size_t k, skip_fn skip, mf_time_t now, co
 {
 	size_t n = p->members.n, got = 0;
 	for (size_t i = 0; i < 3 * n && got < k; i++) {
-		struct mf_mrec *m = p->members.probe[mf_rng_below(&p->rng, (uint32_t)n)];
+		struct mf_mrec *m = mf_members_probe_at(&p->members, mf_rng_below(&p->rng, (uint32_t)n));
 		if (skip(p, m, now, arg))
 			continue;
 		bool dup = false;
@@ -47,7 +47,7 @@ static void reset_probe_list(mf_pool_t *p, mf_time_t now)
 {
 	struct mf_members *t = &p->members;
 	for (size_t i = 0; i < t->n_probe; i++) {
-		struct mf_mrec *m = t->probe[i];
+		struct mf_mrec *m = mf_members_probe_at(t, i);
 		if (m->state == MF_STATE_DEAD && !m->forgotten &&
 		    now - m->state_change > p->cfg.timing.gossip_to_the_dead)
 			mf_pool__forget(p, m);
@@ -65,7 +65,7 @@ static struct mf_mrec *next_probe_target(mf_pool_t *p, mf_time_t now)
 			checked++;
 			continue;
 		}
-		struct mf_mrec *m = p->members.probe[p->probe_index++];
+		struct mf_mrec *m = mf_members_probe_at(&p->members, p->probe_index++);
 		if (m == p->self || m->forgotten || dead_or_left(m)) {
 			checked++;
 			continue;
@@ -282,7 +282,7 @@ static bool vouched(const mf_pool_t *p, const struct mf_addr *a, struct mf_bytes
 	if (m != NULL && m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
 		return true;
 	for (size_t i = 0; i < p->members.n; i++) {
-		m = p->members.probe[i];
+		m = mf_members_probe_at(&p->members, i);
 		if (m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
 			return true;
 	}

@@ -78,9 +78,10 @@ void mf_pool__clear_suspicion(mf_pool_t *p, struct mf_mrec *m)
 {
 	if (!m->suspecting)
 		return;
-	mf_suspicion_free(m->susp);
+	struct mf_suspicion *x = mf_members_susp(&p->members, m);
+	mf_suspicion_free(x);
 	m->suspecting = false;
-	mf_suspects_remove(&p->suspects, m);
+	mf_suspects_remove(&p->suspects, x);
 }
 
 /* --- state transitions (memberlist state.go) -------------------------------*/
@@ -282,9 +283,10 @@ int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_b
 	}
 	if (m->suspecting) {
 		/* New confirmations are re-gossiped so they keep flowing. */
-		int fresh = count_err(p, mf_suspicion_confirm(m->susp, (const char *)from.p,
+		struct mf_suspicion *x = mf_members_susp(&p->members, m);
+		int fresh = count_err(p, mf_suspicion_confirm(x, (const char *)from.p,
 							      from.len, now));
-		mf_suspects_moved(&p->suspects, m); /* the deadline may have come closer */
+		mf_suspects_moved(&p->suspects, x); /* the deadline may have come closer */
 		if (fresh > 0)
 			count_err(p, broadcast_suspect(p, m, inc, from));
 		return 0;
@@ -308,15 +310,15 @@ int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_b
 		k = 0;
 	int64_t min = mf_suspicion_min_timeout(t->suspicion_mult, n, t->probe_interval);
 	int64_t max = (int64_t)t->suspicion_max_timeout_mult * min;
-	if ((rc = mf_members_susp_alloc(m)) != 0)
+	struct mf_suspicion *x;
+	if ((rc = mf_members_susp_alloc(&p->members, m, &x)) != 0)
 		return rc;
-	if ((rc = mf_suspicion_start(m->susp, (const char *)from.p, from.len, k, min, max,
-				     now)) != 0) {
-		mf_suspicion_free(m->susp);
+	if ((rc = mf_suspicion_start(x, (const char *)from.p, from.len, k, min, max, now)) != 0) {
+		mf_suspicion_free(x);
 		return rc;
 	}
-	if ((rc = mf_suspects_add(&p->suspects, m)) != 0) {
-		mf_suspicion_free(m->susp);
+	if ((rc = mf_suspects_add(&p->suspects, x)) != 0) {
+		mf_suspicion_free(x);
 		return rc;
 	}
 	m->suspecting = true;

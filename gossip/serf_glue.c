@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/name_hash.h"
 #include "gossip/serf.h"
 #include "gossip/serf_glue.h"
@@ -124,14 +125,8 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 	struct mf_serf_entry *e = find(g, name, len);
 	if (e || len == 0 || len > MF_NAME_MAX || g->n_entries >= MF_SERF_GLUE_MAX_ENTRIES)
 		return e;
-	if (g->n_entries == g->cap_entries) {
-		size_t cap = g->cap_entries ? g->cap_entries * 2 : 16;
-		struct mf_serf_entry *p = realloc(g->entries, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		g->entries = p;
-		g->cap_entries = cap;
-	}
+	if (mf_grow(&g->entries, &g->cap_entries, g->n_entries + 1, 16) != 0)
+		return NULL;
 	if (index_reserve(g, g->n_entries + 1) != 0)
 		return NULL;
 	const char *n;
@@ -141,7 +136,7 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 	e = &g->entries[i];
 	memset(e, 0, sizeof(*e));
 	e->name = n;
-	e->name_len = (uint16_t)len;
+	e->name_len = (uint8_t)len;
 	index_link(g, i);
 	return e;
 }
@@ -167,15 +162,9 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 		g->stats.queue_drops++;
 		return;
 	}
-	if (g->n_queue == g->cap_queue) {
-		size_t cap = g->cap_queue ? g->cap_queue * 2 : 8;
-		struct mf_serf_queued *p = realloc(g->queue, cap * sizeof(*p));
-		if (!p) {
-			g->stats.queue_drops++;
-			return;
-		}
-		g->queue = p;
-		g->cap_queue = cap;
+	if (mf_grow(&g->queue, &g->cap_queue, g->n_queue + 1, 8) != 0) {
+		g->stats.queue_drops++;
+		return;
 	}
 	/* One key per node: a newer intent for a node replaces an older one. */
 	char *key = malloc(12 + node_len + 1);
@@ -195,16 +184,9 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 
 static void want_force(struct mf_serf_glue *g, const char *node, size_t len)
 {
-	if (g->n_force == g->cap_force) {
-		size_t cap = g->cap_force ? g->cap_force * 2 : 8;
-		if (cap > MF_SERF_GLUE_MAX_QUEUE)
-			return;
-		char **p = realloc(g->force, cap * sizeof(*p));
-		if (!p)
-			return;
-		g->force = p;
-		g->cap_force = cap;
-	}
+	if (g->n_force >= MF_SERF_GLUE_MAX_QUEUE ||
+	    mf_grow(&g->force, &g->cap_force, g->n_force + 1, 8) != 0)
+		return;
 	char *n = malloc(len + 1);
 	if (!n)
 		return;

@@ -46,11 +46,12 @@
 #define MF_SERF_GLUE_MAX_QUEUE 1024    /* bound on unflushed broadcasts */
 
 /* What we know of one node's serf status. */
+/* 24 bytes on LP64: a simulator's N pools each hold N of them. */
 struct mf_serf_entry {
 	const char *name;   /* interned (its hash keys the index) */
 	uint64_t ltime;     /* serf statusLTime: latest intent seen */
 	uint32_t next;      /* next entry + 1 in the same bucket, 0 = end */
-	uint16_t name_len;
+	uint8_t name_len;   /* <= MF_NAME_MAX */
 	bool in_pool;       /* the pool has it (any status) */
 	bool pool_left;     /* the pool says it left */
 	bool leave_intent;  /* its latest intent is a leave */

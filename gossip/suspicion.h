@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct mf_mrec;
+
 struct mf_suspicion {
 	int k;            /* confirmations expected */
 	int n;            /* confirmations received (not counting the first) */
@@ -26,6 +28,10 @@ struct mf_suspicion {
 	int64_t deadline; /* when the member is declared dead */
 	char **from;      /* names seen: the originator and each confirmer */
 	size_t n_from;
+	/* Where it is held (gossip/members.c, gossip/suspects.c): the
+	 * suspected record, and its place in the pool's suspects heap. */
+	struct mf_mrec *rec;
+	size_t heap_pos;
 };
 
 /* memberlist suspicionTimeout: mult * max(1, log10(max(1, n))) * interval,

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/sim/report.h"
+#include "gossip/grow.h"
 
 int mf_sim_report_init(struct mf_sim_report *r, size_t n)
 {
@@ -149,14 +150,8 @@ int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int roun
 	if (ce != NULL)
 		r->cur.coords = *ce;
 
-	if (r->n_rounds == r->cap_rounds) {
-		size_t cap = r->cap_rounds ? r->cap_rounds * 2 : 64;
-		struct mf_sim_round *a = realloc(r->rounds, cap * sizeof(*a));
-		if (a == NULL)
-			return MF_ENOMEM;
-		r->rounds = a;
-		r->cap_rounds = cap;
-	}
+	if (mf_grow(&r->rounds, &r->cap_rounds, r->n_rounds + 1, 64) != 0)
+		return MF_ENOMEM;
 	r->rounds[r->n_rounds++] = r->cur;
 	memset(&r->cur, 0, sizeof(r->cur));
 	return 0;

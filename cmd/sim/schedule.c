@@ -2,6 +2,7 @@
  * cmd/sim/schedule.c — kills, joins, partitions and heals. See schedule.h.
  */
 #include "cmd/sim/schedule.h"
+#include "gossip/grow.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -43,14 +44,8 @@ static bool parse_node(const char *text, const char *stop, size_t *node)
 
 static struct mf_sim_step *push(struct mf_sim_schedule *s)
 {
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 16;
-		struct mf_sim_step *t = realloc(s->steps, cap * sizeof(*t));
-		if (t == NULL)
-			return NULL;
-		s->steps = t;
-		s->cap = cap;
-	}
+	if (mf_grow(&s->steps, &s->cap, s->n + 1, 16) != 0)
+		return NULL;
 	struct mf_sim_step *st = &s->steps[s->n++];
 	memset(st, 0, sizeof(*st));
 	return st;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/sim/simnet.h"
+#include "gossip/grow.h"
 #include "gossip/rng.h"
 
 enum ev_kind { EV_TICK, EV_UDP, EV_STREAM_IN, EV_STREAM_REPLY, EV_STREAM_FAIL };
@@ -69,15 +70,9 @@ static bool ev_less(const struct event *a, const struct event *b)
 
 static int heap_push(struct mf_simnet *net, struct event *e)
 {
-	if (net->n_heap == net->cap_heap) {
-		size_t cap = net->cap_heap ? net->cap_heap * 2 : 1024;
-		struct event *h = realloc(net->heap, cap * sizeof(*h));
-		if (h == NULL) {
-			free(e->data);
-			return MF_ENOMEM;
-		}
-		net->heap = h;
-		net->cap_heap = cap;
+	if (mf_grow(&net->heap, &net->cap_heap, net->n_heap + 1, 1024) != 0) {
+		free(e->data);
+		return MF_ENOMEM;
 	}
 	e->order = net->order++;
 	size_t i = net->n_heap++;
@@ -460,14 +455,8 @@ static void deliver(struct mf_simnet *net, struct event *e)
 			}
 			return;
 		}
-		if (net->n_in == net->cap_in) {
-			size_t cap = net->cap_in ? net->cap_in * 2 : 64;
-			struct inbound *in = realloc(net->in, cap * sizeof(*in));
-			if (in == NULL)
-				return;
-			net->in = in;
-			net->cap_in = cap;
-		}
+		if (mf_grow(&net->in, &net->cap_in, net->n_in + 1, 64) != 0)
+			return;
 		struct inbound *in = &net->in[net->n_in++];
 		in->id = ++net->in_seq;
 		in->dst = e->dst;

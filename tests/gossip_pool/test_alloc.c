@@ -237,7 +237,7 @@ static bool consistent(const mf_pool_t *p, char *why, size_t cap)
 		return false;
 	}
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = p->members.probe[i];
+		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
 		known += !m->forgotten;
 		if (mf_members_find(&p->members, m->name, m->name_len) != m) {
 			snprintf(why, cap, "%s not found by its name", m->name);
@@ -249,7 +249,9 @@ static bool consistent(const mf_pool_t *p, char *why, size_t cap)
 		}
 		if (m->suspecting) {
 			suspecting++;
-			if (m->susp_pos >= p->suspects.n || p->suspects.heap[m->susp_pos] != m) {
+			const struct mf_suspicion *x = mf_members_susp(&p->members, m);
+			if (x == NULL || x->rec != m || x->heap_pos >= p->suspects.n ||
+			    p->suspects.heap[x->heap_pos] != x) {
 				snprintf(why, cap, "%s not in the suspects heap", m->name);
 				return false;
 			}

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "gossip/broadcast.h"
+#include "gossip/err.h"
 #include "gossip/rng.h"
 #include "tests/cunit_main.h"
 
@@ -285,12 +286,35 @@ static void test_broadcast_cost_per_operation_grows_sublinearly(void)
 	CU_ASSERT(large < 5.0 * small);
 }
 
+/* Submission ids are 32 bits compared serially: across the wrap a newer
+ * message of equal size still goes first. */
+static void test_broadcast_newer_goes_first_across_id_wrap(void)
+{
+	struct mf_bcast_queue q;
+	uint8_t buf[64];
+	struct mf_bytes out[4];
+	size_t n = 0;
+	mf_bcast_init(&q, 4);
+	q.id_gen = UINT32_MAX - 1;
+	CU_ASSERT_EQUAL(mf_bcast_push(&q, NULL, 0, (const uint8_t *)"old", 3, false), 0);
+	CU_ASSERT_EQUAL(mf_bcast_push(&q, NULL, 0, (const uint8_t *)"mid", 3, false), 0);
+	CU_ASSERT_EQUAL(mf_bcast_push(&q, NULL, 0, (const uint8_t *)"new", 3, false), 0);
+	CU_ASSERT_EQUAL(q.id_gen, 1); /* wrapped */
+	mf_bcast_get(&q, 0, 3, 10, buf, sizeof(buf), out, 4, &n); /* room for one */
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(memcmp(out[0].p, "new", 3), 0);
+	uint8_t big[UINT16_MAX + 1] = { 0 };
+	CU_ASSERT_EQUAL(mf_bcast_push(&q, NULL, 0, big, sizeof(big), false), MF_EINVAL);
+	mf_bcast_free(&q);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
 		{ "broadcast_picks_match_sorted_array_model", test_broadcast_picks_match_sorted_array_model },
 		{ "broadcast_hundred_thousand_with_replacements", test_broadcast_hundred_thousand_with_replacements },
 		{ "broadcast_cost_per_operation_grows_sublinearly", test_broadcast_cost_per_operation_grows_sublinearly },
+		{ "broadcast_newer_goes_first_across_id_wrap", test_broadcast_newer_goes_first_across_id_wrap },
 	};
 	return RUN_SUITE("gossip_pool_broadcast", tests);
 }

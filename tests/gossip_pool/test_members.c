@@ -21,7 +21,7 @@ static size_t positions_wrong(const struct mf_members *t)
 {
 	size_t wrong = t->n != t->n_probe;
 	for (size_t i = 0; i < t->n_probe; i++)
-		wrong += t->probe[i]->pos != i;
+		wrong += mf_members_probe_at(t, i)->pos != i;
 	return wrong;
 }
 

@@ -403,7 +403,7 @@ static void test_inbound_push_pull_replies_and_merges(void)
 struct sent {
 	struct mf_addr to;
 	uint8_t first_byte;
-	uint8_t types[16];
+	uint8_t types[64];
 	size_t n;
 	uint32_t seq; /* of the first ping/ack/nack found */
 };
@@ -425,7 +425,7 @@ static size_t collect(struct sent *out, size_t max)
 		out[k].to = o.to;
 		out[k].first_byte = o.data[0];
 		if (mf_wire_open_packet(NULL, o.data, o.len, &sc, msgs, &n) == 0) {
-			for (size_t i = 0; i < n && i < 16; i++) {
+			for (size_t i = 0; i < n && i < 64; i++) {
 				out[k].types[i] = msgs[i].type;
 				if (out[k].seq == 0 && msgs[i].type == MF_MSG_PING) {
 					struct mf_msg_ping m;
@@ -451,7 +451,7 @@ static size_t collect(struct sent *out, size_t max)
 
 static bool has_type(const struct sent *s, uint8_t type)
 {
-	for (size_t i = 0; i < s->n && i < 16; i++)
+	for (size_t i = 0; i < s->n && i < 64; i++)
 		if (s->types[i] == type)
 			return true;
 	return false;
@@ -477,6 +477,38 @@ static void test_probe_of_suspect_carries_suspect_message_with_crc(void)
 		}
 	}
 	CU_ASSERT_TRUE(found);
+}
+
+/* A join storm fills the membership queue for N x 10 ms; serf's intents
+ * still get their share of every packet that carries broadcasts. */
+static void test_user_broadcast_rides_with_a_full_membership_queue(void)
+{
+	struct sent out[32];
+	char name[16], ip[32];
+	size_t carried = 0, with_user = 0;
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "node-%03d", i);
+		snprintf(ip, sizeof(ip), "10.0.%d.%d", 1 + i / 250, 2 + i % 250);
+		send_alive(name, 1, ip, "some-meta-bytes", 0);
+	}
+	size_t depth, user;
+	mf_pool_broadcast_depth(pool, &depth, &user);
+	CU_ASSERT_TRUE(depth >= 300); /* more than a packet holds */
+	uint8_t intent[200]; /* larger than any membership message: no leftover fits it */
+	memset(intent, 'i', sizeof(intent));
+	CU_ASSERT_EQUAL(mf_pool_broadcast_user(pool, NULL, intent, sizeof(intent)), 0);
+	for (mf_time_t now = 0; now < MF_SEC && carried == 0; now += 50 * MF_MS) {
+		mf_pool_tick(pool, now);
+		size_t n = collect(out, 32);
+		for (size_t i = 0; i < n; i++) {
+			if (!has_type(&out[i], MF_MSG_ALIVE))
+				continue;
+			carried++;
+			with_user += has_type(&out[i], MF_MSG_USER);
+		}
+	}
+	CU_ASSERT_TRUE(carried > 0);
+	CU_ASSERT_EQUAL(with_user, carried);
 }
 
 static void test_gossip_to_protocol_5_peer_has_crc(void)
@@ -1186,6 +1218,7 @@ int main(void)
 		TEST(test_unanswered_probe_leads_to_suspicion),
 		TEST(test_inbound_push_pull_replies_and_merges),
 		TEST(test_probe_of_suspect_carries_suspect_message_with_crc),
+		TEST(test_user_broadcast_rides_with_a_full_membership_queue),
 		TEST(test_gossip_to_protocol_5_peer_has_crc),
 		TEST(test_indirect_ping_relays_and_nacks_on_silence),
 		TEST(test_indirect_ping_forwards_target_ack_to_origin),

@@ -36,6 +36,10 @@ def log(msg):
 class Agent:
     """One `meshfed agent` process."""
 
+    # Seconds start() waits for the control socket: a caller starting
+    # hundreds of agents on a loaded machine raises it.
+    start_timeout = 10
+
     def __init__(self, cluster, name, ip, dc="dc1", key=None, profile="local",
                  join=(), extra=()):
         self.cluster = cluster
@@ -76,7 +80,7 @@ class Agent:
         self.logf = open(self.logpath, "ab")
         self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
         wait_for(lambda: os.path.exists(self.control) or self.proc.poll() is not None,
-                 10, "%s control socket" % self.name)
+                 self.start_timeout, "%s control socket" % self.name)
         check(self.proc.poll() is None,
               "%s exited at start (rc %s): %s" % (self.name, self.proc.returncode, self.tail()))
         return self
@@ -135,6 +139,8 @@ class Agent:
 class SerfAgent:
     """One real `serf agent` (Debian's serf 0.9.4)."""
 
+    start_timeout = 15  # seconds start() waits for its RPC (see Agent)
+
     def __init__(self, cluster, name, ip, key=None, profile="lan", join=(), extra=()):
         self.cluster = cluster
         self.name = name
@@ -162,7 +168,7 @@ class SerfAgent:
         args += self.extra
         self.logf = open(self.logpath, "ab")
         self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
-        wait_for(lambda: self._rpc_up() or self.proc.poll() is not None, 15,
+        wait_for(lambda: self._rpc_up() or self.proc.poll() is not None, self.start_timeout,
                  "serf %s rpc" % self.name)
         check(self.proc.poll() is None, "serf %s exited at start" % self.name)
         return self
