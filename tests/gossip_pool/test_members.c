@@ -11,6 +11,7 @@
 #include "gossip/intern.h"
 #include "gossip/members.h"
 #include "gossip/rng.h"
+#include "tests/cunit_main.h"
 
 static void name_of(char *buf, size_t cap, unsigned i)
 {
@@ -173,18 +174,10 @@ static void test_members_cost_per_operation_does_not_grow_with_the_table(void)
 
 int main(void)
 {
-	CU_pSuite s;
-	if (CU_initialize_registry() != CUE_SUCCESS)
-		return 1;
-	s = CU_add_suite("gossip_pool_members", NULL, NULL);
-	CU_add_test(s, "members_share_names_across_tables", test_members_share_names_across_tables);
-	CU_add_test(s, "members_remove_sweep_shuffle_keep_positions_and_name_order",
-		    test_members_remove_sweep_shuffle_keep_positions_and_name_order);
-	CU_add_test(s, "members_cost_per_operation_does_not_grow_with_the_table",
-		    test_members_cost_per_operation_does_not_grow_with_the_table);
-	CU_basic_set_mode(CU_BRM_VERBOSE);
-	CU_basic_run_tests();
-	unsigned fails = CU_get_number_of_failures();
-	CU_cleanup_registry();
-	return fails ? 1 : 0;
+	static const struct test_case tests[] = {
+		TEST(test_members_share_names_across_tables),
+		TEST(test_members_remove_sweep_shuffle_keep_positions_and_name_order),
+		TEST(test_members_cost_per_operation_does_not_grow_with_the_table),
+	};
+	return RUN_SUITE("gossip_pool_members", tests);
 }
