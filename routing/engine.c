@@ -209,6 +209,7 @@ struct mf_routing {
 	uint64_t *beat, *beat_at;
 	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
 	bool clocked, epochs_pending;
+	bool beats_apart;        /* epochs travel in beats, not in new states */
 	struct mf_gateway *gws;
 	size_t n_gws;
 };
@@ -394,6 +395,7 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->max_age = c->max_age;
 	r->beat_every = c->beat_interval;
 	r->epoch_every = c->epoch_interval;
+	r->beats_apart = c->beats_apart;
 	r->next_expiry = UINT64_MAX;
 	int rc = r->node ? intern(r, c->datacenter, &r->self) : MF_ENOMEM;
 	if (rc < 0) {
@@ -724,6 +726,32 @@ static void heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch)
 static bool stale(const struct mf_routing *r, uint32_t id)
 {
 	return r->max_age && r->clocked && r->now - r->beat_at[id] > r->max_age;
+}
+
+/* The newest epoch of t we know alive, for route c to it: the one the
+ * route reaches or the highest heard in any stored route, whichever is
+ * higher. Epochs come only from t's own servers, so passing on the highest
+ * heard keeps freshness bounded (no DC can make one up), and it spreads a
+ * beat by every neighbour's beat message rather than only along the paths
+ * in use: a DC reached directly would otherwise pass on t's epoch only
+ * when t's own beat message reached it. */
+static uint64_t heard_or_route(const struct mf_routing *r, uint32_t t, const struct rt_route *c)
+{
+	return r->beats_apart && r->beat[t] > c->epoch ? r->beat[t] : c->epoch;
+}
+
+/* The epoch we advertise for target t whose snapshot route is s: with
+ * beats apart the snapshot's epochs age between new states, so a state
+ * (push-pull, refresh) carries the newest we hold: ours, or the one our
+ * current route reaches. */
+static uint64_t advertised_epoch(const struct mf_routing *r, uint32_t t, const struct rt_route *s)
+{
+	if (t == r->self)
+		return r->epoch;
+	const struct rt_route *c = t < r->cur.n ? &r->cur.r[t] : NULL;
+	bool reach = c && c->status != MF_ROUTE_UNREACHABLE && !c->down;
+	uint64_t e = reach ? heard_or_route(r, t, c) : 0;
+	return e > s->epoch ? e : s->epoch;
 }
 
 /* Maps the advertisement's name indexes to ids, interning only the names
@@ -1469,7 +1497,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 					 c->path_len * sizeof(uint32_t)) != 0 ||
 				  moved(r, s->dist, c->dist)))
 			differ = true;
-		else if (want && c->epoch != s->epoch) {
+		else if (want && c->epoch != s->epoch && !r->beats_apart) {
 			differ = epochs_due(r, t);
 			r->epochs_pending |= !differ; /* goes with the next flush */
 		}
@@ -1832,7 +1860,7 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 		struct mf_advert_route *ar = &out->routes[out->n_routes++];
 		ar->target = t;
 		ar->distance_ms = s->dist;
-		ar->epoch = s->epoch;
+		ar->epoch = advertised_epoch(r, t, s);
 		ar->hops_off = (uint32_t)out->n_hops;
 		ar->n_hops = s->path_len > 2 ? s->path_len - 2 : 0;
 		for (uint32_t k = 0; k < ar->n_hops; k++)
@@ -1860,4 +1888,96 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 	if (rc < 0)
 		mf_advert_free(out);
 	return rc;
+}
+
+/* --- beats apart from full state ----------------------------------------- */
+
+size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, size_t cap)
+{
+	size_t n = 0;
+	if (cap == 0)
+		return 0;
+	out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[r->self]),
+					  (uint16_t)r->epoch};
+	for (uint32_t t = 0; t < r->cur.n && n < cap; t++) {
+		const struct rt_route *c = &r->cur.r[t];
+		if (t != r->self && advertisable(r, t, c))
+			out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[t]),
+							  (uint16_t)heard_or_route(r, t, c)};
+	}
+	return n;
+}
+
+/* The epoch e16 stands for, near held (RFC 1982 serial arithmetic): true
+ * and *out when it is newer than held, at most 2^15 - 1 ahead. */
+static bool widen_epoch(uint64_t held, uint16_t e16, uint64_t *out)
+{
+	int16_t d = (int16_t)(uint16_t)(e16 - (uint16_t)held);
+	if (d <= 0 || held > UINT64_MAX - (uint64_t)d)
+		return false;
+	*out = held + (uint64_t)d;
+	return true;
+}
+
+/* Index k of origin o's stored routes whose target hashes to h, trying
+ * `hint` first (beats list targets in the order adverts do); NONE when
+ * none or when two targets share the hash. */
+static uint32_t beat_entry(const struct mf_routing *r, const struct rt_origin *o, uint32_t h,
+			   uint32_t hint)
+{
+	if (hint < o->n_e && mf_beat_dc_hash(r->names.names[o->tgt[hint]]) == h)
+		return hint;
+	uint32_t found = NONE;
+	for (uint32_t k = 0; k < o->n_e; k++)
+		if (mf_beat_dc_hash(r->names.names[o->tgt[k]]) == h) {
+			if (found != NONE)
+				return NONE;
+			found = k;
+		}
+	return found;
+}
+
+size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
+			     const struct mf_beat_entry *b, size_t n)
+{
+	uint32_t o;
+	size_t raised = 0;
+	if (!origin || mf_rt_names_find(&r->names, origin, strlen(origin), &o) < 0)
+		return 0;
+	if (o == r->self) {
+		uint32_t h = mf_beat_dc_hash(origin);
+		uint64_t e;
+		for (size_t i = 0; r->beat_every && i < n; i++)
+			if (b[i].dc_hash == h && widen_epoch(r->epoch, b[i].epoch16, &e)) {
+				r->epoch = e;
+				r->dirty = true;
+				raised++;
+				break;
+			}
+		return raised;
+	}
+	struct rt_origin *org = &r->orig[o];
+	if (!org->present)
+		return 0;
+	uint32_t hint = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = beat_entry(r, org, b[i].dc_hash, hint);
+		uint64_t e;
+		if (k == NONE)
+			continue;
+		hint = k + 1;
+		struct rt_entry *x = &org->e[k];
+		if (!widen_epoch(x->epoch, b[i].epoch16, &e))
+			continue;
+		x->epoch = e;
+		if (x->target == o)
+			org->self_epoch = e;
+		else if (!x->loops)
+			org->dst[k] = e < r->dead1[x->target] ? INFINITY : x->dist;
+		heard_epoch(r, x->target, e);
+		raised++;
+	}
+	if (raised)
+		r->dirty = true;
+	return raised;
 }

@@ -722,6 +722,15 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			(double)s.advert_bytes / secs / (double)s.n_servers,
 			(double)s.pp_bytes / secs / (double)s.n_servers);
 	}
+	uint64_t beats = 0, raised = 0, bad = 0;
+	for (size_t sv = 0; sv < s.n_servers; sv++) {
+		const struct mf_routing_node_stats *st = mf_routing_node_stats(s.servers[sv].node);
+		beats += st->beats_in;
+		raised += st->beat_epochs;
+		bad += st->bad_beats;
+	}
+	fprintf(err, "beat messages received: %llu (%llu refused), epochs they raised: %llu\n",
+		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised);
 	if (converged) {
 		if (dis)
 			fprintf(err, "stable after %d rounds, but servers of %d DC(s) disagree\n",
