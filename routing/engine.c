@@ -210,6 +210,8 @@ struct mf_routing {
 	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
 	bool clocked, epochs_pending;
 	bool beats_apart;        /* epochs travel in beats, not in new states */
+	uint64_t readv_every;    /* small distance moves: a new state at most this often */
+	bool dist_pending;       /* such a move waits for readv_every */
 	struct mf_gateway *gws;
 	size_t n_gws;
 };
@@ -396,6 +398,7 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->beat_every = c->beat_interval;
 	r->epoch_every = c->epoch_interval;
 	r->beats_apart = c->beats_apart;
+	r->readv_every = c->readvertise_interval;
 	r->next_expiry = UINT64_MAX;
 	int rc = r->node ? intern(r, c->datacenter, &r->self) : MF_ENOMEM;
 	if (rc < 0) {
@@ -1473,6 +1476,19 @@ static bool moved(const struct mf_routing *r, double was, double now)
 	return d > was * r->readv_pct / 100.0 && d > r->readv_ms;
 }
 
+/* Whether a distance move from was to now (past the re-advertise
+ * threshold) is advertised now: at once past the hysteresis margin (it may
+ * make a neighbour switch), else at most every readv_every. Under noise
+ * most moves are small, and each new state is a full state gossiped to
+ * every member (docs/routing.md, "Beats apart from full state"). */
+static bool distance_due(const struct mf_routing *r, double was, double now)
+{
+	double d = fabs(now - was);
+	bool margin = (r->hyst_pct == 0 && r->hyst_ms == 0) ||
+		      (d > was * r->hyst_pct / 100.0 && d > r->hyst_ms);
+	return margin || !r->readv_every || !r->clocked || r->now - r->snap_at >= r->readv_every;
+}
+
 /* Whether a change of target t's epoch alone is advertised now. Other DCs'
  * beats are batched (at most one new state per epoch_every): at 1,000 DCs
  * beating every 15 s, a new state per beat would be 67 a second. Our own
@@ -1494,9 +1510,12 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 			differ = true;
 		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
-					 c->path_len * sizeof(uint32_t)) != 0 ||
-				  moved(r, s->dist, c->dist)))
+					 c->path_len * sizeof(uint32_t)) != 0))
 			differ = true;
+		else if (want && moved(r, s->dist, c->dist)) {
+			differ = distance_due(r, s->dist, c->dist);
+			r->dist_pending |= !differ; /* goes with the next new state */
+		}
 		else if (want && c->epoch != s->epoch && !r->beats_apart) {
 			differ = epochs_due(r, t);
 			r->epochs_pending |= !differ; /* goes with the next flush */
@@ -1524,6 +1543,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	r->readvertise = false;
 	r->snap_at = r->now;
 	r->epochs_pending = false;
+	r->dist_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
 	r->ref_set = false; /* ours is now the newest advertisement of the DC */
 	return 0;
@@ -1624,7 +1644,8 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 		r->dirty = true;
 	}
 	if (now >= r->next_expiry || now >= r->next_settle ||
-	    (r->epochs_pending && now - r->snap_at >= r->epoch_every))
+	    (r->epochs_pending && now - r->snap_at >= r->epoch_every) ||
+	    (r->dist_pending && now - r->snap_at >= r->readv_every))
 		r->dirty = true;
 }
 

@@ -139,6 +139,13 @@ struct mf_routing_config {
 	 * a small message of its own and hands received ones to
 	 * mf_routing_take_beats(). epoch_interval is then unused. */
 	bool beats_apart;
+	/* A distance that moved past the re-advertise threshold but not past
+	 * the hysteresis margin (so it cannot make a neighbour switch at
+	 * once) makes a new advertisement at most this long after the last
+	 * one (units of mf_routing_set_now; 0, the default: at once). Larger
+	 * moves, and every change of a target, path, gateway, tombstone or
+	 * transit, go at once. */
+	uint64_t readvertise_interval;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */

@@ -181,6 +181,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.beat_interval = MF_ROUTING_NODE_REFRESH;
 	cfg.max_age = MF_ROUTING_NODE_MAX_AGE;
 	cfg.beats_apart = true; /* our beat messages carry them */
+	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
 	if (c->max_alternates >= 0)
 		cfg.max_alternates = (unsigned)c->max_alternates;
 	int r = mf_routing_new(&cfg, &n->engine);

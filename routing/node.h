@@ -116,13 +116,18 @@
 /* Full state is sent on a real change (a target, a path, a gateway, a
  * tombstone, a distance past the re-advertise threshold) and, as
  * anti-entropy beside push-pull, at least this often. */
-#define MF_ROUTING_NODE_FULL_REFRESH (5 * 60 * MF_SEC)
+#define MF_ROUTING_NODE_FULL_REFRESH (10 * 60 * MF_SEC)
+/* A distance that moved less than the hysteresis margin (it cannot make a
+ * neighbour switch at once) is re-advertised at most this long after our
+ * last new state (routing/engine.h readvertise_interval): under noise,
+ * such moves were most new states. */
+#define MF_ROUTING_NODE_READVERTISE MF_ROUTING_NODE_FULL_REFRESH
 /* Our beat message goes to every alive server of our DC in a pool (they
  * share the DC's epoch) and to this many other alive members chosen at
  * random, by a direct datagram each: every member then receives about this
  * many beats of its neighbours per beat period, whatever the pool's size
  * (docs/routing.md, "Beats apart from full state"). */
-#define MF_ROUTING_NODE_BEAT_FANOUT 3
+#define MF_ROUTING_NODE_BEAT_FANOUT 2
 /* A DC whose epoch has not risen for MAX_AGE (eight beats: a beat reaches
  * a member through others' beat messages, gossip-style, so its rises
  * arrive irregularly; at four beats wonder_16 flapped routes to DCs that
