@@ -188,7 +188,8 @@ struct mf_routing {
 	size_t n_gws;
 };
 
-/* Shared helpers (defined in the file named). */
+/* Shared between the engine's files. */
+/* engine.c */
 int mf_rt__grow(void **p, size_t elem, size_t old_n, size_t new_n);
 void mf_rt__route_init(struct rt_route *rt);
 int mf_rt__intern(struct mf_routing *r, const char *name, uint32_t *id);
@@ -197,13 +198,16 @@ int mf_rt__pool_reserve(uint32_t **pool, uint32_t *cap, uint32_t need);
 void mf_rt__origin_clear(struct rt_origin *o);
 void mf_rt__gateways_free(struct mf_gateway *g, size_t n);
 void mf_rt__gwsrc_free(struct rt_gwsrc *s);
+/* engine_gateways.c */
 bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id);
 int mf_rt__take_gateways(struct mf_routing *r, uint32_t o, const struct mf_advert *a);
 void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id);
+/* engine_adverts.c */
 void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch);
 void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
 void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch);
 bool mf_rt__stale(const struct mf_routing *r, uint32_t id);
+/* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
 
 #endif
