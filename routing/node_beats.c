@@ -70,15 +70,32 @@ static int emit_beat(void *ctx, const uint8_t *body, size_t len)
 	return 0;
 }
 
-/* Our beat message to member m of slot s's pool (alive, not us). */
-static void beat_to(struct mf_routing_node_slot *s, const char *member, size_t n_beats)
+/* Whether member m runs meshfed (serf tag role=meshfed): a serf agent
+ * would log every beat as a message of unknown type (gossip/serf.h), so
+ * beats, being direct, go only to our own kind. */
+static bool runs_meshfed(const struct mf_member *m)
+{
+	struct mf_tag tags[MF_ROUTING_NODE_TAGS_MAX];
+	size_t n = 0;
+	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_ROUTING_NODE_TAGS_MAX, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tags[i].key, "role") == 0)
+			return strcmp(tags[i].value, "meshfed") == 0;
+	return false;
+}
+
+/* Our beat message to member `member` of slot s's pool (alive, not us);
+ * false when it is not a meshfed agent. */
+static bool beat_to(struct mf_routing_node_slot *s, const char *member, size_t n_beats)
 {
 	struct mf_member pm;
-	if (mf_pool_member_find(s->pool, member, &pm) < 0)
-		return;
+	if (mf_pool_member_find(s->pool, member, &pm) < 0 || !runs_meshfed(&pm))
+		return false;
 	struct beat_out o = {s->node, s->pool, &pm.addr};
 	(void)mf_beat_encode(s->node->dc, s->node->name, s->node->beats, n_beats,
 			     MF_ROUTING_NODE_ADVERT_BYTES, emit_beat, &o);
+	return true;
 }
 
 static bool beat_recipient(const struct mf_routing_node_slot *s, const struct mf_coord_tracker_member *m)
@@ -104,16 +121,14 @@ void mf_rn__send_beats(struct mf_routing_node *n)
 		const struct mf_dc_group *own = mf_dc_index_find(&s->dcx, n->dc);
 		for (size_t k = 0; own && k < own->n; k++)
 			if (beat_recipient(s, &s->dcx.mem[own->start + k]))
-				beat_to(s, s->dcx.mem[own->start + k].name, nb);
+				(void)beat_to(s, s->dcx.mem[own->start + k].name, nb);
 		size_t sent = 0;
 		for (size_t tries = 0; sent < MF_ROUTING_NODE_BEAT_FANOUT && tries < 4 * MF_ROUTING_NODE_BEAT_FANOUT;
 		     tries++) {
 			const struct mf_coord_tracker_member *m =
 				&s->dcx.mem[rng_next(n) % s->dcx.n_mem];
-			if (!beat_recipient(s, m) || strcmp(m->dc, n->dc) == 0)
-				continue;
-			beat_to(s, m->name, nb);
-			sent++;
+			if (beat_recipient(s, m) && strcmp(m->dc, n->dc) != 0 && beat_to(s, m->name, nb))
+				sent++;
 		}
 	}
 }
