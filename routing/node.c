@@ -164,14 +164,8 @@ void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const 
 		}
 	if (!create || n->n_gw_heard >= GW_HEARD_MAX)
 		return;
-	if (n->n_gw_heard == n->cap_gw_heard) {
-		size_t cap = n->cap_gw_heard ? 2 * n->cap_gw_heard : 8;
-		struct gw_heard *p = realloc(n->gw_heard, cap * sizeof(*p));
-		if (!p)
-			return;
-		n->gw_heard = p;
-		n->cap_gw_heard = cap;
-	}
+	if (mf_grow(&n->gw_heard, &n->cap_gw_heard, n->n_gw_heard + 1, 8) < 0)
+		return;
 	struct gw_heard *h = &n->gw_heard[n->n_gw_heard];
 	h->origin = strdup(origin);
 	h->node = strdup(node);

@@ -88,14 +88,8 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 		if (mf_advert_encode_full(&n->scratch, adv) == 0 &&
 		    (copy = malloc(n->scratch.size))) {
 			memcpy(copy, n->scratch.data, n->scratch.size);
-			if (!s && n->n_stored == n->cap_stored) {
-				size_t cap = n->cap_stored ? n->cap_stored * 2 : 8;
-				struct stored_advert *p = realloc(n->stored, cap * sizeof(*p));
-				if (p) {
-					n->stored = p;
-					n->cap_stored = cap;
-				}
-			}
+			if (!s)
+				(void)mf_grow(&n->stored, &n->cap_stored, n->n_stored + 1, 8);
 			if (s) {
 				free(s->buf);
 				s->buf = copy;
@@ -125,14 +119,8 @@ static struct relayed *relay_record(struct mf_routing_node *n, const char *origi
 		if (n->relayed[i].per_node == per_node && strcmp(n->relayed[i].origin, origin) == 0 &&
 		    (!per_node || strcmp(n->relayed[i].node, node) == 0))
 			return &n->relayed[i];
-	if (n->n_relayed == n->cap_relayed) {
-		size_t cap = n->cap_relayed ? 2 * n->cap_relayed : 16;
-		struct relayed *p = realloc(n->relayed, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		n->relayed = p;
-		n->cap_relayed = cap;
-	}
+	if (mf_grow(&n->relayed, &n->cap_relayed, n->n_relayed + 1, 16) < 0)
+		return NULL;
 	struct relayed *r = &n->relayed[n->n_relayed++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->origin, sizeof(r->origin), "%s", origin);

@@ -34,14 +34,8 @@ static struct link_acc *acc_get(struct accs *l, const char *dc)
 	for (size_t i = 0; i < l->n; i++)
 		if (strcmp(l->v[i].dc, dc) == 0)
 			return &l->v[i];
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct link_acc *p = realloc(l->v, cap * sizeof(*p));
-		if (!p)
-			return NULL;
-		l->v = p;
-		l->cap = cap;
-	}
+	if (mf_grow(&l->v, &l->cap, l->n + 1, 16) < 0)
+		return NULL;
 	struct link_acc *e = &l->v[l->n++];
 	memset(e, 0, sizeof(*e));
 	snprintf(e->dc, sizeof(e->dc), "%s", dc);
@@ -138,14 +132,8 @@ void mf_rn__update_links(struct mf_routing_node *n)
 		bool usable = e->usable && e->direct;
 		(void)mf_routing_set_link(n->engine, e->dc, true, usable, usable ? e->ms : 0);
 		if (!linked_has(n, e->dc) && n->n_linked < 65536) {
-			if (n->n_linked == n->cap_linked) {
-				size_t cap = n->cap_linked ? n->cap_linked * 2 : 8;
-				char **p = realloc(n->linked, cap * sizeof(*p));
-				if (!p)
-					continue;
-				n->linked = p;
-				n->cap_linked = cap;
-			}
+			if (mf_grow(&n->linked, &n->cap_linked, n->n_linked + 1, 8) < 0)
+				continue;
 			if ((n->linked[n->n_linked] = strdup(e->dc)))
 				n->n_linked++;
 		}

@@ -15,6 +15,7 @@
 #include "cmd/sim/coords.h"
 #include "cmd/sim/routes.h"
 #include "cmd/sim/simnet.h"
+#include "gossip/grow.h"
 #include "gossip/rng.h"
 #include "gossip/serf.h"
 #include "routing/node.h"
@@ -287,15 +288,9 @@ static char *signature(const struct mf_table *t)
 		for (size_t k = 0; k < r->path_len && w > 0 && (size_t)w < sizeof(item); k++)
 			w += snprintf(item + w, sizeof(item) - (size_t)w, " %s", r->path[k]);
 		size_t need = strlen(item) + 2;
-		if (len + need > cap) {
-			while (len + need > cap)
-				cap *= 2;
-			char *p = realloc(s, cap);
-			if (!p) {
-				free(s);
-				return NULL;
-			}
-			s = p;
+		if (mf_grow(&s, &cap, len + need, 256) < 0) {
+			free(s);
+			return NULL;
 		}
 		memcpy(s + len, item, need - 2);
 		len += need - 2;
