@@ -262,16 +262,21 @@ static void test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance(v
 	world_free(&w);
 }
 
-static void test_line_of_two_areas_routes_through_the_middle_dc(void)
+/* dc1 (server 0), dc2 (server 1, in both areas), dc3 (server 2). */
+static void line_of_two_areas(struct world *w)
 {
-	/* dc1 (server 0), dc2 (server 1, in both areas), dc3 (server 2) */
 	static const char *dcs[] = {"dc1", "dc2", "dc3"};
 	static const size_t server[] = {0, 1, 1, 2}, pool[] = {0, 0, 1, 1};
 	static const char *a12[] = {"dc1", "dc2"}, *a23[] = {"dc2", "dc3"};
 	const char *const *peers[] = {a12, a23};
 	static const size_t n_peers[] = {2, 2};
+	world_init(w, 3, dcs, 4, server, pool, rtt_line, peers, n_peers, NULL);
+}
+
+static void test_line_of_two_areas_routes_through_the_middle_dc(void)
+{
 	struct world w;
-	world_init(&w, 3, dcs, 4, server, pool, rtt_line, peers, n_peers, NULL);
+	line_of_two_areas(&w);
 	world_run(&w, 30 * MF_SEC);
 	enum mf_route_status st;
 	char nh[64];
@@ -292,13 +297,8 @@ static void test_line_of_two_areas_routes_through_the_middle_dc(void)
  * server sent a full state per beat (the code before: one every 15 s). */
 static void test_beat_messages_keep_routes_through_others_fresh(void)
 {
-	static const char *dcs[] = {"dc1", "dc2", "dc3"};
-	static const size_t server[] = {0, 1, 1, 2}, pool[] = {0, 0, 1, 1};
-	static const char *a12[] = {"dc1", "dc2"}, *a23[] = {"dc2", "dc3"};
-	const char *const *peers[] = {a12, a23};
-	static const size_t n_peers[] = {2, 2};
 	struct world w;
-	world_init(&w, 3, dcs, 4, server, pool, rtt_line, peers, n_peers, NULL);
+	line_of_two_areas(&w);
 	mf_time_t end = 3 * MF_ROUTING_NODE_MAX_AGE;
 	CU_ASSERT(end < MF_ROUTING_NODE_FULL_REFRESH);
 	world_run(&w, end);
