@@ -141,8 +141,10 @@
  * "Settling"). */
 #define MF_ROUTING_NODE_SETTLE (300 * MF_SEC)
 /* A server seen in no pool keeps its gateways this long after its last
- * fragment: three refreshes, so one or two lost ones do not flap them. */
-#define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_REFRESH)
+ * fragment: three full refreshes (full state goes out on a change or every
+ * MF_ROUTING_NODE_FULL_REFRESH; beats come only from pool members), so
+ * one or two lost ones do not flap them. */
+#define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_FULL_REFRESH)
 /* A server whose last this many probes by us got no direct answer (alive
  * only through indirect probes: our path to it is cut) does not make its
  * DC's link usable; one lost packet does not flap the link. */
