@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gossip/grow.h"
 #include "gossip/err.h"
 
 /* One (origin, node): the state being joined, or, once joined, a marker of
@@ -158,15 +159,9 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 			mf_advert_free(frag);
 			return MF_ETOOBIG;
 		}
-		if (s->n == s->cap) {
-			size_t cap = s->cap ? 2 * s->cap : 8;
-			struct mf_advert_asm_slot *v = realloc(s->slots, cap * sizeof *v);
-			if (!v) {
-				mf_advert_free(frag);
-				return MF_ENOMEM;
-			}
-			s->slots = v;
-			s->cap = cap;
+		if (mf_grow(&s->slots, &s->cap, s->n + 1, 8) < 0) {
+			mf_advert_free(frag);
+			return MF_ENOMEM;
 		}
 		sl = &s->slots[s->n];
 		memset(sl, 0, sizeof *sl);

@@ -86,6 +86,7 @@
 #include <stdint.h>
 
 #include "routing/advert.h"
+#include "routing/beat.h"
 #include "routing/table.h"
 
 struct mf_routing_config {
@@ -132,6 +133,19 @@ struct mf_routing_config {
 	uint64_t beat_interval;
 	uint64_t max_age;
 	uint64_t epoch_interval;
+	/* Beats apart from full state (docs/routing.md, "Beats apart from full
+	 * state"): epoch changes, ours and other DCs', never make a new
+	 * advertisement by themselves; the caller sends mf_routing_beats() in
+	 * a small message of its own and hands received ones to
+	 * mf_routing_take_beats(). epoch_interval is then unused. */
+	bool beats_apart;
+	/* A distance that moved past the re-advertise threshold but not past
+	 * the hysteresis margin (so it cannot make a neighbour switch at
+	 * once) makes a new advertisement at most this long after the last
+	 * one (units of mf_routing_set_now; 0, the default: at once). Larger
+	 * moves, and every change of a target, path, gateway, tombstone or
+	 * transit, go at once. */
+	uint64_t readvertise_interval;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */
@@ -226,6 +240,23 @@ int mf_routing_forget_gateways_of(struct mf_routing *r, const char *dc, const ch
  * recompute when a target may have gone stale or batched epochs are due.
  * Until the first call no route ages. */
 void mf_routing_set_now(struct mf_routing *r, uint64_t now);
+
+/* Beats apart (config beats_apart): our epoch and, per DC our table
+ * advertises a route to, the epoch that route reaches, ours first, into
+ * out[0..cap); returns how many (at most 1 + DCs). Epochs travel mod 2^16
+ * (routing/beat.h). */
+size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, size_t cap);
+/* The beats a server of DC `origin` sent: each entry whose DC (by name
+ * hash) the stored advertisement of origin routes to, and whose epoch,
+ * widened against the one held (serial arithmetic: at most 2^15 - 1
+ * ahead), is newer, raises that route's epoch, so the DC is heard alive
+ * (freshness) as if a full advertisement had carried it. Our own DC (a
+ * server of ours): only its own entry, which raises our epoch (the
+ * servers of a DC share the highest). Entries of DCs the advertisement
+ * does not route to, or whose hash two of its DCs share, are ignored.
+ * Returns how many epochs rose (0 when origin's advertisement is unknown). */
+size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
+			     const struct mf_beat_entry *b, size_t n);
 
 /* Recomputes the table from the inputs; *changed (may be NULL) tells
  * whether any route changed, in which case the version grew by one. */

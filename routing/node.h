@@ -25,14 +25,22 @@
  *  - expiry: an origin with no alive server in any of our pools is
  *    withdrawn (its adverts can only reach us through a pool it is in);
  *  - freshness: the engine gets `now`; our epoch beats every
- *    MF_ROUTING_NODE_REFRESH (so every refresh is a new seq), a DC whose
- *    epoch has not risen for MF_ROUTING_NODE_MAX_AGE is reachable only over
- *    a direct link (docs/routing.md, "Bounded withdrawal");
- *  - recompute; when our advertisement's seq moved, or every
- *    MF_ROUTING_NODE_REFRESH, its fragments are broadcast in every pool as
+ *    MF_ROUTING_NODE_REFRESH, a DC whose epoch has not risen for
+ *    MF_ROUTING_NODE_MAX_AGE is reachable only over a direct link
+ *    (docs/routing.md, "Bounded withdrawal"). Epochs travel apart from full
+ *    state: every MF_ROUTING_NODE_REFRESH our beat message (routing/beat.h:
+ *    our epoch and the one each advertised route reaches, 6 bytes a DC) goes
+ *    as [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_BEAT][beat] by direct
+ *    datagrams to every alive server of our DC in each pool and to
+ *    MF_ROUTING_NODE_BEAT_FANOUT other alive members at random;
+ *  - recompute; when our advertisement's seq moved (a real change), or every
+ *    MF_ROUTING_NODE_FULL_REFRESH, its fragments are broadcast in every pool as
  *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][fragment], keyed
  *    "mf-advert:<dc>:<fragment index>" so a newer one replaces an older one
  *    still queued.
+ * Received beats count only for origins with an alive server in the pool
+ * they came through (as adverts below) and are never relayed: every server
+ * sends its own, which carries what it heard.
  * Received fragments are reassembled and given to the engine, but only for
  * origins with an alive server in the pool they came through (a push-pull
  * carries every advert the peer knows; storing those of DCs beyond it would
@@ -99,25 +107,44 @@
 #include "routing/engine.h"
 
 #define MF_ROUTING_NODE_MSG_ADVERT 1       /* [MF_SERF_MSG_MESHFED][1][fragment] */
+#define MF_ROUTING_NODE_MSG_BEAT 3         /* [MF_SERF_MSG_MESHFED][3][beat, routing/beat.h]; 2 is
+					    * coord/tracker.h's announcement */
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
+/* The beat: our epoch rises this often, and our beat message goes out. */
 #define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)
-/* Freshness (routing/engine.h): our epoch beats every refresh; other DCs'
- * beats alone make a new advertisement at most every EPOCH_FLUSH; a DC
- * whose beat has not risen for MAX_AGE (three refreshes: one or two lost
- * ones do not withdraw it) is reachable only over a direct link. */
-#define MF_ROUTING_NODE_EPOCH_FLUSH (5 * MF_SEC)
-#define MF_ROUTING_NODE_MAX_AGE (3 * MF_ROUTING_NODE_REFRESH)
+/* Full state is sent on a real change (a target, a path, a gateway, a
+ * tombstone, a distance past the re-advertise threshold) and, as
+ * anti-entropy beside push-pull, at least this often. */
+#define MF_ROUTING_NODE_FULL_REFRESH (10 * 60 * MF_SEC)
+/* A distance that moved less than the hysteresis margin (it cannot make a
+ * neighbour switch at once) is re-advertised at most this long after our
+ * last new state (routing/engine.h readvertise_interval): under noise,
+ * such moves were most new states. */
+#define MF_ROUTING_NODE_READVERTISE MF_ROUTING_NODE_FULL_REFRESH
+/* Our beat message goes to every alive server of our DC in a pool (they
+ * share the DC's epoch) and to this many other alive members chosen at
+ * random, by a direct datagram each: every member then receives about this
+ * many beats of its neighbours per beat period, whatever the pool's size
+ * (docs/routing.md, "Beats apart from full state"). */
+#define MF_ROUTING_NODE_BEAT_FANOUT 2
+/* A DC whose epoch has not risen for MAX_AGE (eight beats: a beat reaches
+ * a member through others' beat messages, gossip-style, so its rises
+ * arrive irregularly; at four beats wonder_16 flapped routes to DCs that
+ * went stale for a moment) is reachable only over a direct link. */
+#define MF_ROUTING_NODE_MAX_AGE (8 * MF_ROUTING_NODE_REFRESH)
 /* A route hysteresis keeps gives way to one its measurements have shown
  * shorter by the settle margin for this long (routing/engine.h): longer
  * than a noisy measured RTT stands in a small pool (one probe of each
  * member per round-robin pass): with 30-60 s, +-10 % noise on RTT samples
  * moved routes 2-4x as often as the margin alone (docs/routing.md,
  * "Settling"). */
-#define MF_ROUTING_NODE_SETTLE (20 * MF_ROUTING_NODE_REFRESH)
+#define MF_ROUTING_NODE_SETTLE (300 * MF_SEC)
 /* A server seen in no pool keeps its gateways this long after its last
- * fragment: three refreshes, so one or two lost ones do not flap them. */
-#define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_REFRESH)
+ * fragment: three full refreshes (full state goes out on a change or every
+ * MF_ROUTING_NODE_FULL_REFRESH; beats come only from pool members), so
+ * one or two lost ones do not flap them. */
+#define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_FULL_REFRESH)
 /* A server whose last this many probes by us got no direct answer (alive
  * only through indirect probes: our path to it is cut) does not make its
  * DC's link usable; one lost packet does not flap the link. */
@@ -194,6 +221,9 @@ struct mf_routing_node_stats {
 	 * to the retransmit limit) and appended to our push-pulls. */
 	uint64_t bytes_in, bytes_out;
 	uint64_t gateways_expired; /* servers whose gateways were forgotten */
+	/* Beat messages (routing/beat.h): received, refused, and epochs they
+	 * raised; their bytes count in bytes_in and bytes_out. */
+	uint64_t beats_in, bad_beats, beat_epochs;
 	/* Refused before use and before relay (mf_routing_check_advert): */
 	uint64_t adverts_too_many_dcs; /* naming more than max_datacenters */
 	uint64_t adverts_seq_jump;     /* seq too far past what we hold */

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "gossip/grow.h"
 #include "gossip/err.h"
 #include "routing/route_proto.h"
 #include "routing/route_pub.h"
@@ -404,14 +405,8 @@ int mf_route_pub_connect(struct mf_route_pub *p, uint64_t id, pid_t pid, uid_t u
 {
 	if (p->n_subs && p->subs[p->n_subs - 1]->id >= id)
 		return MF_EINVAL; /* ids must grow: the array stays sorted */
-	if (p->n_subs == p->cap_subs) {
-		size_t cap = p->cap_subs ? 2 * p->cap_subs : 16;
-		struct sub **a = realloc(p->subs, cap * sizeof(*a));
-		if (!a)
-			return MF_ENOMEM;
-		p->subs = a;
-		p->cap_subs = cap;
-	}
+	if (mf_grow(&p->subs, &p->cap_subs, p->n_subs + 1, 16) < 0)
+		return MF_ENOMEM;
 	struct sub *s = calloc(1, sizeof(*s));
 	if (!s)
 		return MF_ENOMEM;

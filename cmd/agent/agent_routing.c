@@ -56,6 +56,10 @@ static void on_tick(uv_timer_t *t)
 	if (a->state != MF_AGENT_RUNNING || !a->rt.node)
 		return;
 	(void)mf_routing_node_tick(a->rt.node, (mf_time_t)uv_hrtime(), NULL);
+	/* The tick's beat messages are direct datagrams the pools queued. */
+	for (size_t i = 0; i < a->n_pools; i++)
+		if (a->pools[i]->tr && a->pools[i]->pool)
+			mf_transport_drain(a->pools[i]->tr);
 	publish(a);
 }
 

@@ -77,11 +77,13 @@ static void mux_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
 
 static void set_dc_meta(struct mf_pool_config *c, const char *dc)
 {
-	struct mf_tag t[1];
+	struct mf_tag t[2];
 	memset(t, 0, sizeof(t));
 	snprintf(t[0].key, sizeof(t[0].key), "dc");
 	snprintf(t[0].value, sizeof(t[0].value), "%s", dc);
-	mf_serf_encode_tags(t, 1, c->meta, sizeof(c->meta), &c->meta_len);
+	snprintf(t[1].key, sizeof(t[1].key), "role");
+	snprintf(t[1].value, sizeof(t[1].value), "meshfed");
+	mf_serf_encode_tags(t, 2, c->meta, sizeof(c->meta), &c->meta_len);
 }
 
 static void configure(void *ctx, size_t i, struct mf_pool_config *c)
@@ -260,16 +262,21 @@ static void test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance(v
 	world_free(&w);
 }
 
-static void test_line_of_two_areas_routes_through_the_middle_dc(void)
+/* dc1 (server 0), dc2 (server 1, in both areas), dc3 (server 2). */
+static void line_of_two_areas(struct world *w)
 {
-	/* dc1 (server 0), dc2 (server 1, in both areas), dc3 (server 2) */
 	static const char *dcs[] = {"dc1", "dc2", "dc3"};
 	static const size_t server[] = {0, 1, 1, 2}, pool[] = {0, 0, 1, 1};
 	static const char *a12[] = {"dc1", "dc2"}, *a23[] = {"dc2", "dc3"};
 	const char *const *peers[] = {a12, a23};
 	static const size_t n_peers[] = {2, 2};
+	world_init(w, 3, dcs, 4, server, pool, rtt_line, peers, n_peers, NULL);
+}
+
+static void test_line_of_two_areas_routes_through_the_middle_dc(void)
+{
 	struct world w;
-	world_init(&w, 3, dcs, 4, server, pool, rtt_line, peers, n_peers, NULL);
+	line_of_two_areas(&w);
 	world_run(&w, 30 * MF_SEC);
 	enum mf_route_status st;
 	char nh[64];
@@ -281,6 +288,32 @@ static void test_line_of_two_areas_routes_through_the_middle_dc(void)
 	CU_ASSERT_FATAL(route_of(&w, 2, "dc1", &st, nh, sizeof(nh), &d));
 	CU_ASSERT_EQUAL(st, MF_ROUTE_VIA);
 	CU_ASSERT_STRING_EQUAL(nh, "dc2");
+	world_free(&w);
+}
+
+/* Beats apart from full state (docs/routing.md): past MF_ROUTING_NODE_MAX_AGE
+ * with no new full state, dc1's route to dc3 through dc2 stays fresh only
+ * because dc3's epoch reaches dc1 in dc2's beat messages; meanwhile no
+ * server sent a full state per beat (the code before: one every 15 s). */
+static void test_beat_messages_keep_routes_through_others_fresh(void)
+{
+	struct world w;
+	line_of_two_areas(&w);
+	mf_time_t end = 3 * MF_ROUTING_NODE_MAX_AGE;
+	CU_ASSERT(end < MF_ROUTING_NODE_FULL_REFRESH);
+	world_run(&w, end);
+	enum mf_route_status st;
+	char nh[64];
+	double d;
+	CU_ASSERT_FATAL(route_of(&w, 0, "dc3", &st, nh, sizeof(nh), &d));
+	CU_ASSERT_EQUAL(st, MF_ROUTE_VIA);
+	CU_ASSERT_STRING_EQUAL(nh, "dc2");
+	const struct mf_routing_node_stats *s0 = mf_routing_node_stats(w.node[0]);
+	CU_ASSERT(s0->beats_in >= (uint64_t)(end / MF_ROUTING_NODE_REFRESH - 1));
+	CU_ASSERT(s0->beat_epochs > 0);
+	CU_ASSERT_EQUAL(s0->bad_beats, 0);
+	for (size_t k = 0; k < 3; k++)
+		CU_ASSERT(mf_routing_node_stats(w.node[k])->broadcasts < (uint64_t)(end / MF_ROUTING_NODE_REFRESH / 2));
 	world_free(&w);
 }
 
@@ -609,7 +642,7 @@ static void test_user_messages_of_other_types_are_ignored_and_bad_ones_counted(v
 	mf_pool_free(p);
 }
 
-static void test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only(void)
+static void test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only(void)
 {
 	struct mf_routing_node *n;
 	mf_pool_t *p;
@@ -621,9 +654,13 @@ static void test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only(void)
 	for (int k = 0; k < 10; k++)
 		CU_ASSERT_EQUAL(mf_routing_node_tick(n, t += 250 * MF_MS, NULL), 0);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
+	/* The beat raises our epoch but travels in its beat message
+	 * (docs/routing.md, "Beats apart from full state"): no full state. */
 	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS + MF_ROUTING_NODE_REFRESH, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS + MF_ROUTING_NODE_FULL_REFRESH, NULL), 0);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 2);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->recomputes, 12);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->recomputes, 13);
 	mf_routing_node_free(n);
 	mf_pool_free(p);
 }
@@ -787,6 +824,8 @@ int main(void)
 		 test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance},
 		{"line of two areas routes through the middle DC",
 		 test_line_of_two_areas_routes_through_the_middle_dc},
+		{"beat messages keep routes through others fresh",
+		 test_beat_messages_keep_routes_through_others_fresh},
 		{"DC whose servers all died is withdrawn", test_dc_whose_servers_all_died_is_withdrawn},
 		{"one-way cut inside a WAN pool: around it, nobody failed",
 		 test_one_way_cut_routes_around_without_failing_anyone},
@@ -807,8 +846,8 @@ int main(void)
 		{"user messages of other types are ignored, bad ones counted",
 		 test_user_messages_of_other_types_are_ignored_and_bad_ones_counted},
 		{"refused fragments are never relayed", test_refused_fragments_are_never_relayed},
-		{"advert is broadcast on a new seq and every refresh only",
-		 test_advert_is_broadcast_on_a_new_seq_and_every_refresh_only},
+		{"advert is broadcast on a new seq and every full refresh only",
+		 test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only},
 		{"news is relayed once, stale or own adverts never",
 		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
 		{"push-pull state is a serf map with MeshfedRoutes",

@@ -1,0 +1,121 @@
+/*
+ * routing/beat.c — beat messages <-> bytes (contract in beat.h).
+ */
+#include <string.h>
+
+#include "gossip/err.h"
+#include "gossip/mp.h"
+#include "gossip/name_hash.h"
+#include "routing/beat.h"
+
+uint32_t mf_beat_dc_hash(const char *name)
+{
+	return (uint32_t)mf_name_hash(name, strlen(name));
+}
+
+struct mf_beat_entry mf_beat_entry_at(const struct mf_beat *b, size_t i)
+{
+	const uint8_t *p = b->entries + i * MF_BEAT_ENTRY_BYTES;
+	return (struct mf_beat_entry){
+		(uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3],
+		(uint16_t)(p[4] << 8 | p[5])};
+}
+
+/* The map up to the bin header, into sb. */
+static int pack_head(msgpack_sbuffer *sb, const char *origin, const char *node, size_t n)
+{
+	msgpack_packer pk;
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	int e = msgpack_pack_map(&pk, 4);
+	e |= mf_mp_pack_key(&pk, "v");
+	e |= msgpack_pack_uint8(&pk, MF_BEAT_VERSION);
+	e |= mf_mp_pack_key(&pk, "o");
+	e |= mf_mp_pack_raw(&pk, origin, strlen(origin));
+	e |= mf_mp_pack_key(&pk, "n");
+	e |= mf_mp_pack_raw(&pk, node, strlen(node));
+	e |= mf_mp_pack_key(&pk, "b");
+	e |= msgpack_pack_bin(&pk, n * MF_BEAT_ENTRY_BYTES);
+	return e ? MF_ENOMEM : 0;
+}
+
+int mf_beat_encode(const char *origin, const char *node, const struct mf_beat_entry *e, size_t n,
+		   size_t budget, int (*emit)(void *ctx, const uint8_t *msg, size_t len), void *ctx)
+{
+	if (!origin || !node || !mf_rt_name_valid(origin, strlen(origin)) || !*node ||
+	    strlen(node) > MF_ADVERT_STR_MAX)
+		return MF_EINVAL;
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	/* The head with the largest bin header (5 bytes) bounds every one. */
+	int rc = pack_head(&sb, origin, node, 1u << 16);
+	size_t per = sb.size < budget ? (budget - sb.size) / MF_BEAT_ENTRY_BYTES : 0;
+	if (rc == 0 && per == 0)
+		rc = MF_EINVAL;
+	for (size_t first = 0; rc == 0 && first < n; first += per) {
+		size_t k = n - first < per ? n - first : per;
+		msgpack_sbuffer_clear(&sb);
+		if ((rc = pack_head(&sb, origin, node, k)) < 0)
+			break;
+		for (size_t i = first; i < first + k && rc == 0; i++) {
+			uint8_t p[MF_BEAT_ENTRY_BYTES] = {
+				(uint8_t)(e[i].dc_hash >> 24), (uint8_t)(e[i].dc_hash >> 16),
+				(uint8_t)(e[i].dc_hash >> 8), (uint8_t)e[i].dc_hash,
+				(uint8_t)(e[i].epoch16 >> 8), (uint8_t)e[i].epoch16};
+			rc = msgpack_sbuffer_write(&sb, (const char *)p, sizeof(p)) ? MF_ENOMEM : 0;
+		}
+		if (rc == 0)
+			rc = emit(ctx, (const uint8_t *)sb.data, sb.size);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+/* A str field of the map into out (cap bytes with the NUL). */
+static int take_str(const msgpack_object *root, const char *key, char *out, size_t cap)
+{
+	struct mf_bytes b;
+	const msgpack_object *o = mf_mp_get(root, key);
+	if (!o || o->type != MSGPACK_OBJECT_STR || mf_mp_bytes(o, &b) < 0 || b.len == 0 ||
+	    b.len >= cap)
+		return MF_EMALFORMED;
+	memcpy(out, b.p, b.len);
+	out[b.len] = '\0';
+	return 0;
+}
+
+int mf_beat_decode(const uint8_t *buf, size_t len, struct mf_beat *out)
+{
+	struct mf_mp mp;
+	size_t used = 0;
+	uint64_t v = 0;
+	memset(out, 0, sizeof(*out));
+	int rc = mf_mp_unpack(buf, len, &mp, &used);
+	if (rc == 0 && mp.root->type != MSGPACK_OBJECT_MAP)
+		rc = MF_EMALFORMED;
+	const msgpack_object *ver = rc == 0 ? mf_mp_get(mp.root, "v") : NULL;
+	if (rc == 0 && (!ver || mf_mp_uint(ver, UINT8_MAX, &v) < 0))
+		rc = MF_EMALFORMED;
+	if (rc == 0 && v != MF_BEAT_VERSION)
+		rc = MF_EUNKNOWN;
+	if (rc == 0)
+		rc = take_str(mp.root, "o", out->origin, sizeof(out->origin));
+	if (rc == 0 && !mf_rt_name_valid(out->origin, strlen(out->origin)))
+		rc = MF_EMALFORMED;
+	if (rc == 0)
+		rc = take_str(mp.root, "n", out->node, sizeof(out->node));
+	const msgpack_object *b = rc == 0 ? mf_mp_get(mp.root, "b") : NULL;
+	if (rc == 0 && (!b || b->type != MSGPACK_OBJECT_BIN ||
+			b->via.bin.size % MF_BEAT_ENTRY_BYTES != 0))
+		rc = MF_EMALFORMED;
+	if (rc == 0) {
+		/* msgpack-c points bin bodies into the input buffer. */
+		out->entries = (const uint8_t *)b->via.bin.ptr;
+		out->n = b->via.bin.size / MF_BEAT_ENTRY_BYTES;
+		if (out->entries < buf || out->entries + b->via.bin.size > buf + len)
+			rc = MF_EMALFORMED;
+	}
+	mf_mp_done(&mp);
+	if (rc < 0)
+		memset(out, 0, sizeof(*out));
+	return rc;
+}

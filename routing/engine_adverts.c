@@ -1,0 +1,412 @@
+/*
+ * routing/engine_adverts.c — epochs, tombstones and received advertisements
+ * stored per origin (engine_internal.h; contract in engine.h).
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "gossip/name_hash.h"
+#include "routing/engine_internal.h"
+
+/* Records that DC id is dead in incarnations <= epoch: drops every stored
+ * route reaching such an incarnation. A tombstone about ourselves is
+ * refuted, as SWIM refutes a suspicion: we move to a newer incarnation. */
+void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
+{
+	if (id == r->self) {
+		if (epoch >= r->epoch) {
+			r->epoch = epoch + 1;
+			r->snap.n = 0; /* re-advertise with the new incarnation */
+			r->dirty = true;
+		}
+		return;
+	}
+	if (epoch == UINT64_MAX || epoch + 1 <= r->dead1[id])
+		return;
+	r->dead1[id] = epoch + 1;
+	r->dead_gen++;
+	r->dirty = true;
+	for (uint32_t h = 0; h < r->names.n; h++) {
+		struct rt_origin *o = &r->orig[h];
+		for (uint32_t k = 0; o->present && k < o->n_e; k++)
+			if (o->tgt[k] == id && o->e[k].epoch <= epoch)
+				o->dst[k] = INFINITY;
+	}
+}
+
+/* With beats, the servers of a DC share one epoch: each takes the highest
+ * another one advertises (a plausible jump only), so a beat of any of them
+ * raises what every other DC hears and none falls behind. */
+void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a)
+{
+	for (size_t i = 0; r->beat_every && i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		if (ar->target < a->n_names && ar->n_hops == 0 && strcmp(a->names[ar->target], a->origin) == 0 &&
+		    ar->epoch > r->epoch && ar->epoch - r->epoch <= MF_ROUTING_SEQ_JUMP_MAX) {
+			r->epoch = ar->epoch;
+			r->dirty = true;
+		}
+	}
+}
+
+/* A stored route reaches incarnation epoch of DC id: when it is the highest
+ * heard, the DC's servers are alive now (they raise it every beat). */
+void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch)
+{
+	if (id == r->self || epoch <= r->beat[id])
+		return;
+	r->beat[id] = epoch;
+	r->beat_at[id] = r->now;
+}
+
+/* No route to DC id is a candidate (but a usable direct link): its
+ * highest epoch heard has not risen within max_age, so its servers are
+ * cut off from every DC that could tell us (a partition), however many
+ * stale paths our neighbours still hold. */
+bool mf_rt__stale(const struct mf_routing *r, uint32_t id)
+{
+	return r->max_age && r->clocked && r->now - r->beat_at[id] > r->max_age;
+}
+
+
+/* Maps the advertisement's name indexes to ids, interning only the names
+ * its routes use. */
+static int map_name(struct mf_routing *r, uint32_t origin, const struct mf_advert *a, uint32_t *map,
+		    uint32_t idx, uint32_t *id)
+{
+	if (idx >= a->n_names)
+		return MF_EMALFORMED;
+	const struct rt_origin *o = &r->orig[origin];
+	if (map[idx] == NONE && idx < o->n_hint && o->hint[idx] != NONE &&
+	    strcmp(r->names.names[o->hint[idx]], a->names[idx]) == 0)
+		map[idx] = o->hint[idx];
+	if (map[idx] == NONE) {
+		int rc = mf_rt__intern(r, a->names[idx], &map[idx]);
+		if (rc < 0)
+			return rc == MF_EINVAL ? MF_EMALFORMED : rc;
+	}
+	*id = map[idx];
+	return 0;
+}
+
+/* Whether seq may replace what we hold for origin id (see engine.h). */
+static bool seq_plausible(const struct mf_routing *r, uint32_t id, uint64_t seq)
+{
+	uint64_t held = 0;
+	if (id == r->self)
+		held = r->seq > r->seq_floor ? r->seq : r->seq_floor;
+	else if (id != NONE && id < r->cap && r->orig[id].present)
+		held = r->orig[id].seq;
+	if (!held)
+		return seq <= MF_ROUTING_SEQ_MAX;
+	return seq <= held || seq - held <= MF_ROUTING_SEQ_JUMP_MAX;
+}
+
+/* Another server's advertisement of our DC: when it is the newest we know
+ * of, its next hops become the DC's shared choice. */
+static int set_reference(struct mf_routing *r, const struct mf_advert *a)
+{
+	if (!seq_plausible(r, r->self, a->seq))
+		return MF_ESTATE; /* would push our own seq out of reach */
+	if (a->seq > r->seq_floor)
+		r->seq_floor = a->seq;
+	/* The newest advertisement of the DC: highest seq, then the node name
+	 * that sorts last, as for other origins. */
+	if (a->seq < r->seq || (a->seq == r->seq && strcmp(a->node, r->node) <= 0) ||
+	    (r->ref_set && (a->seq < r->ref_seq || (a->seq == r->ref_seq && strcmp(a->node, r->ref_node) <= 0))))
+		return 0;
+	uint32_t *map = a->n_names ? malloc(a->n_names * sizeof *map) : NULL;
+	uint32_t *tgt = a->n_routes ? malloc(a->n_routes * sizeof *tgt) : NULL;
+	uint32_t *nh = a->n_routes ? malloc(a->n_routes * sizeof *nh) : NULL;
+	char *node = strdup(a->node);
+	int rc = (a->n_names && !map) || (a->n_routes && (!tgt || !nh)) || !node ? MF_ENOMEM : 0;
+	for (size_t i = 0; rc == 0 && i < a->n_names; i++)
+		map[i] = NONE;
+	for (size_t i = 0; rc == 0 && i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		if (ar->hops_off > a->n_hops || ar->n_hops > a->n_hops - ar->hops_off) {
+			rc = MF_EMALFORMED;
+			break;
+		}
+		if ((rc = map_name(r, r->self, a, map, ar->target, &tgt[i])) < 0)
+			break;
+		nh[i] = tgt[i];
+		if (ar->n_hops)
+			rc = map_name(r, r->self, a, map, a->hops[ar->hops_off], &nh[i]);
+	}
+	if (rc == 0) {
+		for (uint32_t t = 0; t < r->cap; t++)
+			r->ref_nh[t] = NONE;
+		for (size_t i = 0; i < a->n_routes; i++)
+			if (tgt[i] != r->self && nh[i] != r->self)
+				r->ref_nh[tgt[i]] = nh[i];
+		free(r->ref_node);
+		r->ref_node = node;
+		node = NULL;
+		r->ref_seq = a->seq;
+		r->ref_set = true;
+		r->dirty = true;
+	}
+	free(map);
+	free(tgt);
+	free(nh);
+	free(node);
+	return rc;
+}
+
+int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *a)
+{
+	if (!a || !a->origin || !a->node)
+		return MF_EINVAL;
+	if (a->n_names > r->max_dcs || a->n_routes > r->max_dcs || a->n_dead > r->max_dcs)
+		return MF_ETOOBIG;
+	if (a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
+		return MF_EMALFORMED;
+	uint32_t id = NONE;
+	if (mf_rt_names_find(&r->names, a->origin, strlen(a->origin), &id) < 0)
+		id = NONE;
+	if (!seq_plausible(r, id, a->seq))
+		return MF_ESTATE;
+	for (size_t i = 0; i < a->n_dead; i++)
+		if (a->dead[i].dc >= a->n_names)
+			return MF_EMALFORMED;
+	for (size_t i = 0; i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		if (ar->target >= a->n_names || !isfinite(ar->distance_ms) || ar->distance_ms < 0 ||
+		    ar->n_hops > MF_ADVERT_HOPS_MAX || ar->hops_off > a->n_hops ||
+		    ar->n_hops > a->n_hops - ar->hops_off)
+			return MF_EMALFORMED;
+		const char *t = a->names[ar->target];
+		bool to_origin = strcmp(t, a->origin) == 0;
+		if (to_origin && ar->n_hops != 0)
+			return MF_EMALFORMED;
+		for (size_t j = 0; j < i; j++)
+			if (a->routes[j].target == ar->target)
+				return MF_EMALFORMED; /* a target listed twice */
+		/* The path origin, hops..., target names no DC twice. */
+		/* a->hops is NULL in an advert without hops: no offset from it. */
+		const uint32_t *h = ar->n_hops ? a->hops + ar->hops_off : NULL;
+		for (uint32_t k = 0; k < ar->n_hops; k++) {
+			if (h[k] >= a->n_names)
+				return MF_EMALFORMED;
+			const char *hk = a->names[h[k]];
+			if (strcmp(hk, a->origin) == 0 || (!to_origin && strcmp(hk, t) == 0))
+				return MF_EMALFORMED;
+			for (uint32_t m = 0; m < k; m++)
+				if (strcmp(a->names[h[m]], hk) == 0)
+					return MF_EMALFORMED;
+		}
+	}
+	return 0;
+}
+
+/* An advertisement's routes built into fresh arrays (build_origin), stored
+ * by commit_origin only when everything succeeded. */
+struct built {
+	uint32_t *map;       /* its name indexes -> ids (the next one's hints) */
+	struct rt_entry *e;
+	uint32_t n_e;
+	uint32_t *path, n_path, cap_path;
+	uint32_t *tgt;
+	double *dst;
+	uint32_t *dead_ids;  /* its tombstones' DCs */
+	char *node;
+};
+
+static void built_free(struct built *b)
+{
+	free(b->map);
+	free(b->e);
+	free(b->path);
+	free(b->tgt);
+	free(b->dst);
+	free(b->dead_ids);
+	free(b->node);
+}
+
+/* Validates advertisement a of origin o, interns the names its routes use
+ * and builds its routes, paths (marking those through us) and the hot
+ * (target, distance) arrays. Nothing stored changes but interned names. */
+static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert *a, struct built *b)
+{
+	memset(b, 0, sizeof *b);
+	b->map = a->n_names ? malloc(a->n_names * sizeof *b->map) : NULL;
+	b->e = a->n_routes ? malloc(a->n_routes * sizeof *b->e) : NULL;
+	b->node = strdup(a->node);
+	if ((a->n_names && !b->map) || (a->n_routes && !b->e) || !b->node)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < a->n_names; i++)
+		b->map[i] = NONE;
+	int rc = 0;
+	/* Interning below may grow the per-id arrays: index them afresh. */
+	uint32_t tmark = mf_rt__next_mark(r->tstamp, &r->tgen, r->cap);
+	for (size_t i = 0; i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		uint32_t t;
+		if ((rc = map_name(r, o, a, b->map, ar->target, &t)) < 0)
+			return rc;
+		if (!isfinite(ar->distance_ms) || ar->distance_ms < 0 || ar->n_hops > MF_ADVERT_HOPS_MAX ||
+		    ar->hops_off > a->n_hops || ar->n_hops > a->n_hops - ar->hops_off ||
+		    (t == o && ar->n_hops != 0))
+			return MF_EMALFORMED;
+		if (r->tstamp[t] == tmark)
+			return MF_EMALFORMED; /* a target listed twice */
+		r->tstamp[t] = tmark;
+		if (!a->transit && t != o)
+			continue; /* a non-transit DC carries only itself */
+		uint32_t len = t == o ? 1 : ar->n_hops + 2;
+		if ((rc = mf_rt__pool_reserve(&b->path, &b->cap_path, b->n_path + len)) < 0)
+			return rc;
+		uint32_t *p = b->path + b->n_path;
+		p[0] = o;
+		for (uint32_t k = 0; k < ar->n_hops; k++)
+			if ((rc = map_name(r, o, a, b->map, a->hops[ar->hops_off + k], &p[1 + k])) < 0)
+				return rc;
+		if (t != o)
+			p[len - 1] = t;
+		/* No DC twice on one path; note whether it passes us. */
+		uint32_t pgen = mf_rt__next_mark(r->stamp, &r->gen, r->cap);
+		bool loops = false;
+		for (uint32_t k = 0; k < len; k++) {
+			if (r->stamp[p[k]] == pgen)
+				return MF_EMALFORMED;
+			r->stamp[p[k]] = pgen;
+			loops |= p[k] == r->self;
+		}
+		b->e[b->n_e++] = (struct rt_entry){t, b->n_path, (uint16_t)len, loops, ar->distance_ms,
+						   ar->epoch};
+		b->n_path += len;
+	}
+	if (b->n_e) {
+		b->tgt = malloc(b->n_e * sizeof *b->tgt);
+		b->dst = malloc(b->n_e * sizeof *b->dst);
+		if (!b->tgt || !b->dst)
+			return MF_ENOMEM;
+		for (uint32_t k = 0; k < b->n_e; k++) {
+			const struct rt_entry *x = &b->e[k];
+			b->tgt[k] = x->target;
+			b->dst[k] = x->loops || x->target == o || x->epoch < r->dead1[x->target] ? INFINITY
+												 : x->dist;
+		}
+	}
+	/* Tombstones it carries, mapped now, applied once it is stored. */
+	if (a->n_dead) {
+		b->dead_ids = malloc(a->n_dead * sizeof *b->dead_ids);
+		if (!b->dead_ids)
+			return MF_ENOMEM;
+		for (size_t k = 0; k < a->n_dead; k++) {
+			if (a->dead[k].dc >= a->n_names)
+				return MF_EMALFORMED;
+			if ((rc = map_name(r, o, a, b->map, a->dead[k].dc, &b->dead_ids[k])) < 0)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+/* Stores what build_origin built as origin o's advertisement (taking its
+ * arrays), then the epochs and tombstones it carries. Cannot fail. */
+static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_advert *a, struct built *b)
+{
+	struct rt_origin *org = &r->orig[o];
+	mf_rt__origin_clear(org);
+	free(org->e);
+	free(org->tgt);
+	free(org->dst);
+	free(org->path);
+	free(org->node);
+	free(org->hint);
+	org->e = b->e;
+	org->tgt = b->tgt;
+	org->dst = b->dst;
+	org->n_e = org->cap_e = b->n_e;
+	org->path = b->path;
+	org->n_path = b->n_path;
+	org->cap_path = b->cap_path;
+	org->node = b->node;
+	org->hint = b->map;
+	org->n_hint = (uint32_t)a->n_names;
+	org->seq = a->seq;
+	org->transit = a->transit;
+	org->present = true;
+	org->self_epoch = 0;
+	for (uint32_t k = 0; k < b->n_e; k++) {
+		if (b->e[k].target == o)
+			org->self_epoch = b->e[k].epoch;
+		if (b->e[k].target == r->self)
+			org->to_self = b->e[k].dist;
+	}
+	r->dirty = true;
+	for (uint32_t k = 0; k < b->n_e; k++)
+		mf_rt__heard_epoch(r, b->e[k].target, b->e[k].epoch);
+	for (size_t k = 0; k < a->n_dead; k++)
+		mf_rt__raise_dead(r, b->dead_ids[k], a->dead[k].epoch);
+	free(b->dead_ids);
+	memset(b, 0, sizeof *b);
+}
+
+int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
+{
+	uint32_t o;
+	if (!a || !a->origin || !a->node)
+		return MF_EINVAL;
+	if (a->n_names > r->max_dcs || a->n_routes > r->max_dcs || a->n_dead > r->max_dcs)
+		return MF_ETOOBIG;
+	int rc = mf_rt__intern(r, a->origin, &o);
+	if (rc < 0)
+		return rc == MF_EINVAL ? MF_EMALFORMED : rc;
+	if (a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
+		return MF_EMALFORMED;
+	if (o == r->self) {
+		mf_rt__own_epoch(r, a);
+		/* Another server of our DC: its gateways are kept too (the node
+		 * relays what changes the DC's set), never our own echo. */
+		rc = strcmp(a->node, r->node) != 0 ? mf_rt__take_gateways(r, o, a) : 0;
+		if (rc == 0)
+			rc = set_reference(r, a);
+		return rc < 0 ? rc : 0;
+	}
+	const struct rt_origin *old = &r->orig[o];
+	if (!seq_plausible(r, o, a->seq))
+		return MF_ESTATE;
+	if (old->present && (a->seq < old->seq || (a->seq == old->seq && strcmp(a->node, old->node) <= 0))) {
+		/* Stale for routes; its server's gateways may still be news. */
+		rc = mf_rt__take_gateways(r, o, a);
+		return rc < 0 ? rc : 0;
+	}
+	struct built b;
+	rc = build_origin(r, o, a, &b);
+	/* Last of what can fail: the routes are then stored for sure. */
+	if (rc == 0)
+		rc = mf_rt__take_gateways(r, o, a);
+	if (rc < 0) {
+		built_free(&b);
+		return rc;
+	}
+	commit_origin(r, o, a, &b);
+	return 1;
+}
+
+int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc)
+{
+	uint32_t id;
+	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0)
+		return 0;
+	mf_rt__drop_gateways(r, id);
+	if (!r->orig[id].present)
+		return 0;
+	/* Its last server is gone: every route to this incarnation is dead,
+	 * here and, through the tombstone we advertise, everywhere. Without
+	 * it, DCs that never shared a pool with it would hunt through stale
+	 * paths for many rounds (docs/routing.md). */
+	uint64_t ep = r->orig[id].self_epoch;
+	mf_rt__origin_clear(&r->orig[id]);
+	if (ep)
+		mf_rt__raise_dead(r, id, ep);
+	r->dirty = true;
+	return 1;
+}

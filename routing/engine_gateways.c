@@ -1,0 +1,174 @@
+/*
+ * routing/engine_gateways.c — other DCs' gateways per sending server and
+ * their per-DC union (engine_internal.h; contract in engine.h).
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "gossip/name_hash.h"
+#include "routing/engine_internal.h"
+
+/* --- gateways of other DCs ------------------------------------------------ */
+
+static int cmp_ugw(const void *a, const void *b)
+{
+	const struct rt_ugw *x = a, *y = b;
+	int c = strcmp(x->g->name, y->g->name);
+	if (c)
+		return c;
+	return x->seq > y->seq ? -1 : x->seq < y->seq; /* newest first */
+}
+
+/* Rebuilds DC id's union from its servers' entries (cap_ugw suffices, so
+ * this never fails) and marks its set changed. */
+static void rebuild_union(struct mf_routing *r, uint32_t id)
+{
+	struct rt_origin *o = &r->orig[id];
+	uint32_t n = 0;
+	for (uint32_t s = 0; s < o->n_src; s++)
+		for (size_t k = 0; k < o->src[s].n_gws; k++)
+			o->ugw[n++] = (struct rt_ugw){&o->src[s].gws[k], o->src[s].seq};
+	if (n > 1)
+		qsort(o->ugw, n, sizeof *o->ugw, cmp_ugw);
+	uint32_t m = 0;
+	for (uint32_t i = 0; i < n; i++)
+		if (m == 0 || strcmp(o->ugw[m - 1].g->name, o->ugw[i].g->name) != 0)
+			o->ugw[m++] = o->ugw[i];
+	o->n_ugw = m;
+	r->gw_touched[id] = 1;
+	r->dirty = true;
+}
+
+bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id)
+{
+	return r->orig[id].n_ugw > 0;
+}
+
+/* Takes the gateways of advertisement a (origin id o) for its sending
+ * server when a is that server's newest. */
+int mf_rt__take_gateways(struct mf_routing *r, uint32_t o, const struct mf_advert *a)
+{
+	struct rt_origin *org = &r->orig[o];
+	uint32_t s = 0;
+	while (s < org->n_src && strcmp(org->src[s].node, a->node) != 0)
+		s++;
+	bool known = s < org->n_src;
+	if ((known && a->seq <= org->src[s].seq) || (!known && a->n_gateways == 0) ||
+	    (!known && org->n_src >= MF_ROUTING_GATEWAY_SOURCES_MAX))
+		return 0;
+	if (known && mf_gateways_equal(org->src[s].gws, org->src[s].n_gws, a->gateways, a->n_gateways)) {
+		org->src[s].seq = a->seq;
+		return 0;
+	}
+	/* Everything that can fail first: the copy, room for the entry and
+	 * for the union. */
+	size_t total = a->n_gateways;
+	for (uint32_t k = 0; k < org->n_src; k++)
+		total += k == s ? 0 : org->src[k].n_gws;
+	struct mf_gateway *copy = NULL;
+	char *node = known ? NULL : strdup(a->node);
+	int rc = !known && !node ? MF_ENOMEM : mf_gateways_copy(a->gateways, a->n_gateways, &copy);
+	if (rc == 0 && !known)
+		rc = mf_rt__grow((void **)&org->src, sizeof *org->src, org->n_src, org->n_src + 1);
+	if (rc == 0 && total > org->cap_ugw) {
+		rc = mf_rt__grow((void **)&org->ugw, sizeof *org->ugw, org->cap_ugw, total);
+		if (rc == 0)
+			org->cap_ugw = (uint32_t)total;
+	}
+	if (rc < 0) {
+		free(node);
+		mf_rt__gateways_free(copy, a->n_gateways);
+		return rc;
+	}
+	if (!known) {
+		org->src[s].node = node;
+		org->n_src++;
+	} else {
+		mf_rt__gateways_free(org->src[s].gws, org->src[s].n_gws);
+	}
+	org->src[s].seq = a->seq;
+	org->src[s].gws = copy;
+	org->src[s].n_gws = a->n_gateways;
+	rebuild_union(r, o);
+	return 0;
+}
+
+void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id)
+{
+	struct rt_origin *o = &r->orig[id];
+	if (o->n_src == 0)
+		return;
+	for (uint32_t s = 0; s < o->n_src; s++)
+		mf_rt__gwsrc_free(&o->src[s]);
+	o->n_src = 0;
+	rebuild_union(r, id);
+}
+
+/* Whether gateway g is in DC o's union with the same content. */
+static bool union_has(const struct rt_origin *o, const struct mf_gateway *g)
+{
+	for (uint32_t i = 0; i < o->n_ugw; i++)
+		if (strcmp(o->ugw[i].g->name, g->name) == 0)
+			return mf_gateways_equal(o->ugw[i].g, 1, g, 1);
+	return false;
+}
+
+bool mf_routing_advert_changes_gateways(const struct mf_routing *r, const struct mf_advert *a)
+{
+	uint32_t id;
+	if (!a->origin || !a->node || strcmp(a->node, r->node) == 0 ||
+	    mf_rt_names_find(&r->names, a->origin, strlen(a->origin), &id) < 0)
+		return a->n_gateways > 0; /* a DC we know nothing of */
+	const struct rt_origin *o = &r->orig[id];
+	const struct rt_gwsrc *src = NULL;
+	for (uint32_t s = 0; s < o->n_src && !src; s++)
+		if (strcmp(o->src[s].node, a->node) == 0)
+			src = &o->src[s];
+	if (src && a->seq <= src->seq)
+		return false;
+	for (size_t k = 0; k < a->n_gateways; k++)
+		if (!a->gateways[k].name || !union_has(o, &a->gateways[k]))
+			return true;
+	/* What the server no longer lists, unless another server does. */
+	for (size_t k = 0; src && k < src->n_gws; k++) {
+		bool kept = false;
+		for (size_t j = 0; j < a->n_gateways && !kept; j++)
+			kept = strcmp(a->gateways[j].name, src->gws[k].name) == 0;
+		for (uint32_t s = 0; s < o->n_src && !kept; s++)
+			for (size_t j = 0; &o->src[s] != src && j < o->src[s].n_gws && !kept; j++)
+				kept = strcmp(o->src[s].gws[j].name, src->gws[k].name) == 0;
+		if (!kept)
+			return true;
+	}
+	return false;
+}
+
+int mf_routing_forget_gateways_of(struct mf_routing *r, const char *dc, const char *node)
+{
+	uint32_t id;
+	if (!dc || !node || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0)
+		return 0;
+	struct rt_origin *o = &r->orig[id];
+	for (uint32_t s = 0; s < o->n_src; s++)
+		if (strcmp(o->src[s].node, node) == 0) {
+			bool had = o->src[s].n_gws > 0;
+			mf_rt__gwsrc_free(&o->src[s]);
+			o->src[s] = o->src[--o->n_src];
+			if (had)
+				rebuild_union(r, id);
+			return had ? 1 : 0;
+		}
+	return 0;
+}
+
+size_t mf_routing_n_gateways_of(const struct mf_routing *r, const char *dc)
+{
+	uint32_t id;
+	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0)
+		return 0;
+	return r->orig[id].n_ugw;
+}

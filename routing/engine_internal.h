@@ -1,0 +1,213 @@
+/*
+ * routing/engine_internal.h — the routing engine's state, shared by its
+ * files (private: only routing/engine*.c include it). Each file has one job:
+ *   engine.c            lifecycle, per-DC-id arrays, configuration inputs
+ *   engine_gateways.c   other DCs' gateways, per sending server, and their union
+ *   engine_adverts.c    epochs, tombstones, storing received advertisements
+ *   engine_recompute.c  candidates, hysteresis and settling, alternates, the
+ *                       advertised snapshot
+ *   engine_out.c        the table, read access, our advertisement and beats
+ * The contract is routing/engine.h's; the design notes are engine.c's.
+ */
+#ifndef MF_ROUTING_ENGINE_INTERNAL_H
+#define MF_ROUTING_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "routing/engine.h"
+#include "routing/names.h"
+
+#define NONE UINT32_MAX
+#define DIRECT_ENTRY (UINT32_MAX - 1)
+#define PATH_MAX_LEN (MF_ADVERT_HOPS_MAX + 2)
+#define NO_SINCE UINT64_MAX
+
+struct rt_link {
+	bool configured, usable;
+	double dist;
+};
+
+/* One route a neighbour advertised, with its path from the neighbour
+ * (inclusive) to the target (inclusive). */
+struct rt_entry {
+	uint32_t target;
+	uint32_t path_off;
+	uint16_t path_len;
+	bool loops;        /* the path contains this DC: never a candidate */
+	double dist;
+	uint64_t epoch;    /* the target's incarnation this route reaches */
+};
+
+/* The gateways one server of a DC advertised, from its newest advert. */
+struct rt_gwsrc {
+	char *node;
+	uint64_t seq;
+	struct mf_gateway *gws;
+	size_t n_gws;
+};
+
+/* One gateway of a DC's union, with the seq of the server entry it came
+ * from (the newest wins a name two servers advertise). */
+struct rt_ugw {
+	const struct mf_gateway *g;
+	uint64_t seq;
+};
+
+struct rt_origin {
+	bool present, transit;
+	uint64_t seq;
+	uint64_t self_epoch;     /* the origin's incarnation, from its own entry */
+	char *node;
+	struct rt_entry *e;
+	uint32_t n_e, cap_e;
+	/* The hot part of e[] for relaxation, 12 bytes a route: a full mesh of
+	 * 1,000 DCs holds 1M routes, and memory bandwidth is the limit. dst is
+	 * INFINITY for routes that can never be candidates (through us, or to
+	 * the origin itself, which the direct link covers). */
+	uint32_t *tgt;
+	double *dst;
+	uint32_t *path;
+	uint32_t n_path, cap_path;
+	double to_self;          /* its advertised distance to us, NAN if none */
+	/* Gateways per sending server, and their union (pointers into src,
+	 * rebuilt whenever src changes; cap_ugw >= all of src's gateways). */
+	struct rt_gwsrc *src;
+	uint32_t n_src;
+	struct rt_ugw *ugw;
+	uint32_t n_ugw, cap_ugw;
+	/* Ids of the previous advertisement's name table, by index: the next
+	 * one from this origin almost always lists the same names in the same
+	 * order, so a strcmp confirms the id without hashing. */
+	uint32_t *hint;
+	uint32_t n_hint;
+};
+
+struct rt_route {
+	uint8_t status;    /* enum mf_route_status */
+	uint8_t mode;      /* enum mf_route_mode */
+	bool down;
+	uint32_t nh;       /* next-hop id or NONE */
+	double dist;
+	uint64_t epoch;    /* target incarnation the route reaches */
+	uint32_t path_off, path_len;
+	uint32_t alt_off, n_alt; /* alternates in the table's pool, best first */
+};
+
+/* A loop-free alternate next hop. */
+struct rt_alt {
+	uint32_t nh;
+	double dist;
+};
+
+/* A table (or the advertised snapshot): one route per id, paths and
+ * alternates in pools. */
+struct rt_routes {
+	struct rt_route *r;
+	uint32_t n;        /* ids covered */
+	uint32_t *path;
+	uint32_t n_path, cap_path;
+	struct rt_alt *alt;
+	uint32_t n_alt, cap_alt;
+};
+
+struct mf_routing {
+	struct mf_rt_names names;
+	uint32_t self;
+	char *node;
+	enum mf_route_mode default_mode;
+	bool transit;
+	bool require_gw;
+	uint32_t max_alt;
+	double hyst_pct, hyst_ms, readv_pct, readv_ms;
+	double settle_pct, settle_ms;
+	uint64_t settle_time;     /* 0: a kept route is never settled */
+	uint64_t next_settle;     /* earliest better_since + settle_time */
+
+	uint32_t cap;            /* per-id arrays below */
+	uint8_t *mode_ovr;       /* 0: default, else 1 + mode */
+	struct rt_link *link;
+	struct rt_origin *orig;
+	struct rt_routes cur, next, snap;
+
+	/* recompute scratch */
+	double *best_d, *curc_d, *refc_d;
+	uint32_t *best_nh, *best_e, *curc_e, *refc_e;
+	uint32_t *cur_nh;        /* next hop in use per target, NONE if none */
+	/* Per target, since when (caller's clock) a candidate has been shorter
+	 * than the route hysteresis keeps by the settle margin, at every
+	 * recompute; NO_SINCE when not. */
+	uint64_t *better_since;
+	/* alternates scratch: max_alt slots per target, best first; per
+	 * target, compact for the hot loop: the LFA limit, the primary next
+	 * hop and the distance an offer must beat */
+	uint32_t *alt_nh, *alt_cnt, *alt_primary;
+	double *alt_d, *alt_lim, *alt_worst;
+	uint8_t *gw_touched;     /* the DC's gateway set changed since the last
+				  * recompute (its routes' endpoints did) */
+
+	/* The DC's shared choice: next hops of the newest advertisement of our
+	 * DC sent by another server (NONE per target when it has no route, and
+	 * all NONE while our own advertisement is the newest). Hysteresis
+	 * prefers it to our own route in use, so servers of one DC that
+	 * measure slightly differently converge on one table (docs/routing.md). */
+	uint32_t *ref_nh;
+	bool ref_set;
+	uint64_t ref_seq;
+	char *ref_node;
+	uint32_t *stamp;         /* path marks, valid when == gen */
+	uint32_t gen;
+	uint32_t *tstamp;        /* target marks, valid when == tgen */
+	uint32_t tgen;
+	uint32_t *rank;          /* id -> position in name order, for ties */
+	uint32_t n_ranked;       /* ids the ranks cover */
+
+	uint64_t seq, seq_floor, version;
+	uint64_t links_sig;      /* links_signature() of the table at `version` */
+	size_t max_dcs;          /* names held at most (max_datacenters) */
+	bool dirty;              /* an input changed since the last recompute */
+	bool readvertise;        /* policy changed: next recompute re-advertises */
+	uint64_t epoch;          /* this DC's incarnation */
+	/* Tombstones: dead1[id] = 1 + the highest incarnation of DC id known to
+	 * be dead (0: none). Routes to it reaching an incarnation below dead1
+	 * are never candidates, and we pass the tombstone on. */
+	uint64_t *dead1;
+	uint64_t dead_gen, snap_dead_gen; /* tombstone changes, for re-advertising */
+	/* Freshness (docs/routing.md, "Bounded withdrawal"): every DC's
+	 * servers raise its epoch every beat_every, and a route is a candidate
+	 * only while its target's highest epoch heard (beat[id], from any
+	 * stored route) rose within max_age (beat_at[id] = now then). Time is
+	 * the caller's (mf_routing_set_now); max_age 0 disables it. */
+	uint64_t *beat, *beat_at;
+	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
+	bool clocked, epochs_pending;
+	bool beats_apart;        /* epochs travel in beats, not in new states */
+	uint64_t readv_every;    /* small distance moves: a new state at most this often */
+	bool dist_pending;       /* such a move waits for readv_every */
+	struct mf_gateway *gws;
+	size_t n_gws;
+};
+
+/* Shared between the engine's files. */
+/* engine.c */
+int mf_rt__grow(void **p, size_t elem, size_t old_n, size_t new_n);
+void mf_rt__route_init(struct rt_route *rt);
+int mf_rt__intern(struct mf_routing *r, const char *name, uint32_t *id);
+uint32_t mf_rt__next_mark(uint32_t *stamp, uint32_t *gen, uint32_t cap);
+int mf_rt__pool_reserve(uint32_t **pool, uint32_t *cap, uint32_t need);
+void mf_rt__origin_clear(struct rt_origin *o);
+void mf_rt__gateways_free(struct mf_gateway *g, size_t n);
+void mf_rt__gwsrc_free(struct rt_gwsrc *s);
+/* engine_gateways.c */
+bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id);
+int mf_rt__take_gateways(struct mf_routing *r, uint32_t o, const struct mf_advert *a);
+void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id);
+/* engine_adverts.c */
+void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch);
+void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
+void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch);
+bool mf_rt__stale(const struct mf_routing *r, uint32_t id);
+/* engine_recompute.c */
+bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
+
+#endif

@@ -1,0 +1,385 @@
+/*
+ * routing/engine_out.c — what the engine hands out: the table, read access
+ * for simulations, our advertisement and our beats (engine_internal.h;
+ * contract in engine.h).
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "gossip/name_hash.h"
+#include "routing/engine_internal.h"
+
+/* --- outputs ------------------------------------------------------------ */
+
+/* The newest epoch of t we know alive, for route c to it: the one the
+ * route reaches or the highest heard in any stored route, whichever is
+ * higher. Epochs come only from t's own servers, so passing on the highest
+ * heard keeps freshness bounded (no DC can make one up), and it spreads a
+ * beat by every neighbour's beat message rather than only along the paths
+ * in use: a DC reached directly would otherwise pass on t's epoch only
+ * when t's own beat message reached it. */
+static uint64_t heard_or_route(const struct mf_routing *r, uint32_t t, const struct rt_route *c)
+{
+	return r->beats_apart && r->beat[t] > c->epoch ? r->beat[t] : c->epoch;
+}
+
+/* The epoch we advertise for target t whose snapshot route is s: with
+ * beats apart the snapshot's epochs age between new states, so a state
+ * (push-pull, refresh) carries the newest we hold: ours, or the one our
+ * current route reaches. */
+static uint64_t advertised_epoch(const struct mf_routing *r, uint32_t t, const struct rt_route *s)
+{
+	if (t == r->self)
+		return r->epoch;
+	const struct rt_route *c = t < r->cur.n ? &r->cur.r[t] : NULL;
+	bool reach = c && c->status != MF_ROUTE_UNREACHABLE && !c->down;
+	uint64_t e = reach ? heard_or_route(r, t, c) : 0;
+	return e > s->epoch ? e : s->epoch;
+}
+
+
+size_t mf_routing_n_targets(const struct mf_routing *r)
+{
+	return r->cur.n;
+}
+
+int mf_routing_route_at(const struct mf_routing *r, size_t i, struct mf_route_view *v)
+{
+	if (i >= r->cur.n)
+		return MF_ENOTFOUND;
+	const struct rt_route *rt = &r->cur.r[i];
+	v->target = r->names.names[i];
+	v->status = (enum mf_route_status)rt->status;
+	v->next_hop = rt->nh == NONE ? NULL : r->names.names[rt->nh];
+	v->distance_ms = rt->dist;
+	v->down = rt->down;
+	v->mode = (enum mf_route_mode)rt->mode;
+	v->path_len = rt->path_len;
+	v->n_alternates = rt->n_alt;
+	return 0;
+}
+
+int mf_routing_alternate_at(const struct mf_routing *r, size_t i, size_t k, const char **next_hop,
+			    double *distance_ms)
+{
+	if (i >= r->cur.n || k >= r->cur.r[i].n_alt)
+		return MF_ENOTFOUND;
+	const struct rt_alt *a = &r->cur.alt[r->cur.r[i].alt_off + k];
+	*next_hop = r->names.names[a->nh];
+	*distance_ms = a->dist;
+	return 0;
+}
+
+const char *mf_routing_path_at(const struct mf_routing *r, size_t i, size_t k)
+{
+	if (i >= r->cur.n || k >= r->cur.r[i].path_len)
+		return NULL;
+	return r->names.names[r->cur.path[r->cur.r[i].path_off + k]];
+}
+
+int mf_routing_find(const struct mf_routing *r, const char *dc, size_t *i)
+{
+	uint32_t id;
+	if (!dc || mf_rt_names_find(&r->names, dc, strlen(dc), &id) < 0 || id >= r->cur.n)
+		return MF_ENOTFOUND;
+	*i = id;
+	return 0;
+}
+
+static int cmp_route_target(const void *a, const void *b)
+{
+	return strcmp(((const struct mf_table_route *)a)->target, ((const struct mf_table_route *)b)->target);
+}
+
+/* Gateways of DC nh (the union over its servers) as this DC must dial
+ * them; on failure the caller frees what was filled. */
+static int endpoints(const struct mf_routing *r, uint32_t nh, struct mf_table_endpoint **out,
+		     size_t *n_out)
+{
+	const struct rt_origin *o = &r->orig[nh];
+	if (o->n_ugw == 0)
+		return 0;
+	char key[MF_RT_NAME_MAX + 4];
+	snprintf(key, sizeof key, "dc:%s", r->names.names[r->self]);
+	*out = calloc(o->n_ugw, sizeof **out);
+	if (!*out)
+		return MF_ENOMEM;
+	for (uint32_t g = 0; g < o->n_ugw; g++) {
+		const struct mf_gateway *gw = o->ugw[g].g;
+		const char *addr = gw->wan;
+		for (size_t k = 0; k < gw->n_tags; k++)
+			if (strcmp(gw->tags[k].key, key) == 0)
+				addr = gw->tags[k].addr;
+		*n_out = g + 1;
+		(*out)[g].gateway = strdup(gw->name);
+		(*out)[g].addr = strdup(addr);
+		if (!(*out)[g].gateway || !(*out)[g].addr)
+			return MF_ENOMEM;
+	}
+	return 0;
+}
+
+/* Route rt's alternates, each with its gateways, into tr. */
+static int table_alternates(const struct mf_routing *r, const struct rt_route *rt,
+			    struct mf_table_route *tr)
+{
+	if (rt->n_alt == 0)
+		return 0;
+	tr->alternates = calloc(rt->n_alt, sizeof *tr->alternates);
+	if (!tr->alternates)
+		return MF_ENOMEM;
+	for (uint32_t k = 0; k < rt->n_alt; k++) {
+		const struct rt_alt *a = &r->cur.alt[rt->alt_off + k];
+		struct mf_table_alternate *ta = &tr->alternates[k];
+		tr->n_alternates = k + 1;
+		ta->distance_ms = a->dist;
+		if (!(ta->next_hop = strdup(r->names.names[a->nh])))
+			return MF_ENOMEM;
+		int rc = endpoints(r, a->nh, &ta->endpoints, &ta->n_endpoints);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int add_link(struct mf_table *t, size_t *cap, const char *from, const char *to, double d, bool usable)
+{
+	if (t->n_links == *cap) {
+		size_t c = *cap ? 2 * *cap : 16;
+		struct mf_table_link *l = realloc(t->links, c * sizeof *l);
+		if (!l)
+			return MF_ENOMEM;
+		t->links = l;
+		*cap = c;
+	}
+	struct mf_table_link *l = &t->links[t->n_links];
+	l->from = strdup(from);
+	l->to = strdup(to);
+	l->distance_ms = d;
+	l->usable = usable;
+	t->n_links++;
+	return l->from && l->to ? 0 : MF_ENOMEM;
+}
+
+int mf_routing_table(const struct mf_routing *r, struct mf_table *out)
+{
+	memset(out, 0, sizeof *out);
+	uint32_t n = r->cur.n;
+	int rc = 0;
+	out->datacenter = strdup(r->names.names[r->self]);
+	out->version = r->version;
+	out->routes = n ? calloc(n, sizeof *out->routes) : NULL;
+	if (!out->datacenter || (n && !out->routes)) {
+		mf_table_free(out);
+		return MF_ENOMEM;
+	}
+	for (uint32_t t = 0; t < n && rc == 0; t++) {
+		const struct rt_route *rt = &r->cur.r[t];
+		struct mf_table_route *tr = &out->routes[t];
+		out->n_routes = t + 1;
+		tr->target = strdup(r->names.names[t]);
+		tr->status = (enum mf_route_status)rt->status;
+		tr->next_hop = rt->nh == NONE ? NULL : strdup(r->names.names[rt->nh]);
+		tr->distance_ms = rt->dist;
+		tr->down = rt->down;
+		tr->mode = (enum mf_route_mode)rt->mode;
+		tr->path = rt->path_len ? calloc(rt->path_len, sizeof *tr->path) : NULL;
+		if (!tr->target || (rt->nh != NONE && !tr->next_hop) || (rt->path_len && !tr->path)) {
+			rc = MF_ENOMEM;
+			break;
+		}
+		for (uint32_t k = 0; k < rt->path_len; k++) {
+			tr->path_len = k + 1;
+			if (!(tr->path[k] = strdup(r->names.names[r->cur.path[rt->path_off + k]])))
+				rc = MF_ENOMEM;
+		}
+		if (rc == 0 && rt->nh != NONE)
+			rc = endpoints(r, rt->nh, &tr->endpoints, &tr->n_endpoints);
+		if (rc == 0)
+			rc = table_alternates(r, rt, tr);
+	}
+	size_t cap = 0;
+	const char *self = r->names.names[r->self];
+	for (uint32_t d = 0; d < r->names.n && rc == 0; d++) {
+		const struct rt_link *l = &r->link[d];
+		if (d != r->self && l->configured)
+			rc = add_link(out, &cap, self, r->names.names[d], l->usable ? l->dist : NAN, l->usable);
+	}
+	for (uint32_t h = 0; h < r->names.n && rc == 0; h++) {
+		const struct rt_origin *o = &r->orig[h];
+		for (uint32_t i = 0; o->present && i < o->n_e && rc == 0; i++)
+			if (o->e[i].path_len == 2 && o->e[i].target != r->self)
+				rc = add_link(out, &cap, r->names.names[h], r->names.names[o->e[i].target],
+					      o->e[i].dist, true);
+	}
+	if (rc < 0) {
+		mf_table_free(out);
+		return rc;
+	}
+	if (out->n_routes > 0) /* qsort(NULL, 0) is undefined behaviour */
+		qsort(out->routes, out->n_routes, sizeof *out->routes, cmp_route_target);
+	return 0;
+}
+
+int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
+{
+	memset(out, 0, sizeof *out);
+	uint32_t n = r->names.n, nr = 0, nh = 0;
+	for (uint32_t t = 0; t < r->snap.n; t++)
+		if (r->snap.r[t].status != MF_ROUTE_UNREACHABLE) {
+			nr++;
+			nh += r->snap.r[t].path_len > 2 ? r->snap.r[t].path_len - 2 : 0;
+		}
+	out->origin = strdup(r->names.names[r->self]);
+	out->node = strdup(r->node);
+	out->seq = r->seq;
+	out->transit = r->transit;
+	out->frag_count = 1;
+	out->names = calloc(n, sizeof *out->names);
+	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
+	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
+	int rc = (!out->origin || !out->node || !out->names || (nr && !out->routes) || (nh && !out->hops))
+			 ? MF_ENOMEM : 0;
+	size_t bytes = 0;
+	for (uint32_t i = 0; i < n; i++)
+		bytes += strlen(r->names.names[i]) + 1;
+	if (rc == 0 && !(out->names_block = malloc(bytes ? bytes : 1)))
+		rc = MF_ENOMEM;
+	for (size_t i = 0, off = 0; i < n && rc == 0; i++) {
+		size_t len = strlen(r->names.names[i]) + 1;
+		out->names[i] = memcpy(out->names_block + off, r->names.names[i], len);
+		off += len;
+		out->n_names = i + 1;
+	}
+	for (uint32_t t = 0; t < r->snap.n && rc == 0; t++) {
+		const struct rt_route *s = &r->snap.r[t];
+		if (s->status == MF_ROUTE_UNREACHABLE)
+			continue;
+		struct mf_advert_route *ar = &out->routes[out->n_routes++];
+		ar->target = t;
+		ar->distance_ms = s->dist;
+		ar->epoch = advertised_epoch(r, t, s);
+		ar->hops_off = (uint32_t)out->n_hops;
+		ar->n_hops = s->path_len > 2 ? s->path_len - 2 : 0;
+		for (uint32_t k = 0; k < ar->n_hops; k++)
+			out->hops[out->n_hops++] = r->snap.path[s->path_off + 1 + k];
+	}
+	/* Tombstones for the DCs we know dead and do not route to. */
+	size_t nd = 0;
+	for (uint32_t t = 0; t < n; t++)
+		nd += r->dead1[t] != 0;
+	if (rc == 0 && nd) {
+		out->dead = calloc(nd, sizeof *out->dead);
+		rc = out->dead ? 0 : MF_ENOMEM;
+	}
+	for (uint32_t t = 0; rc == 0 && t < n; t++) {
+		const struct rt_route *s = t < r->snap.n ? &r->snap.r[t] : NULL;
+		bool routed = s && s->status != MF_ROUTE_UNREACHABLE && s->epoch >= r->dead1[t];
+		if (r->dead1[t] && !routed)
+			out->dead[out->n_dead++] = (struct mf_advert_dead){t, r->dead1[t] - 1};
+	}
+	if (rc == 0 && r->n_gws) {
+		rc = mf_gateways_copy(r->gws, r->n_gws, &out->gateways);
+		if (rc == 0)
+			out->n_gateways = r->n_gws;
+	}
+	if (rc < 0)
+		mf_advert_free(out);
+	return rc;
+}
+
+/* --- beats apart from full state ----------------------------------------- */
+
+size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, size_t cap)
+{
+	size_t n = 0;
+	if (cap == 0)
+		return 0;
+	out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[r->self]),
+					  (uint16_t)r->epoch};
+	for (uint32_t t = 0; t < r->cur.n && n < cap; t++) {
+		const struct rt_route *c = &r->cur.r[t];
+		if (t != r->self && mf_rt__advertisable(r, t, c))
+			out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[t]),
+							  (uint16_t)heard_or_route(r, t, c)};
+	}
+	return n;
+}
+
+/* The epoch e16 stands for, near held (RFC 1982 serial arithmetic): true
+ * and *out when it is newer than held, at most 2^15 - 1 ahead. */
+static bool widen_epoch(uint64_t held, uint16_t e16, uint64_t *out)
+{
+	int16_t d = (int16_t)(uint16_t)(e16 - (uint16_t)held);
+	if (d <= 0 || held > UINT64_MAX - (uint64_t)d)
+		return false;
+	*out = held + (uint64_t)d;
+	return true;
+}
+
+/* Index k of origin o's stored routes whose target hashes to h, trying
+ * `hint` first (beats list targets in the order adverts do); NONE when
+ * none or when two targets share the hash. */
+static uint32_t beat_entry(const struct mf_routing *r, const struct rt_origin *o, uint32_t h,
+			   uint32_t hint)
+{
+	if (hint < o->n_e && mf_beat_dc_hash(r->names.names[o->tgt[hint]]) == h)
+		return hint;
+	uint32_t found = NONE;
+	for (uint32_t k = 0; k < o->n_e; k++)
+		if (mf_beat_dc_hash(r->names.names[o->tgt[k]]) == h) {
+			if (found != NONE)
+				return NONE;
+			found = k;
+		}
+	return found;
+}
+
+size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
+			     const struct mf_beat_entry *b, size_t n)
+{
+	uint32_t o;
+	size_t raised = 0;
+	if (!origin || mf_rt_names_find(&r->names, origin, strlen(origin), &o) < 0)
+		return 0;
+	if (o == r->self) {
+		uint32_t h = mf_beat_dc_hash(origin);
+		uint64_t e;
+		for (size_t i = 0; r->beat_every && i < n; i++)
+			if (b[i].dc_hash == h && widen_epoch(r->epoch, b[i].epoch16, &e)) {
+				r->epoch = e;
+				r->dirty = true;
+				raised++;
+				break;
+			}
+		return raised;
+	}
+	struct rt_origin *org = &r->orig[o];
+	if (!org->present)
+		return 0;
+	uint32_t hint = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = beat_entry(r, org, b[i].dc_hash, hint);
+		uint64_t e;
+		if (k == NONE)
+			continue;
+		hint = k + 1;
+		struct rt_entry *x = &org->e[k];
+		if (!widen_epoch(x->epoch, b[i].epoch16, &e))
+			continue;
+		x->epoch = e;
+		if (x->target == o)
+			org->self_epoch = e;
+		else if (!x->loops)
+			org->dst[k] = e < r->dead1[x->target] ? INFINITY : x->dist;
+		mf_rt__heard_epoch(r, x->target, e);
+		raised++;
+	}
+	if (raised)
+		r->dirty = true;
+	return raised;
+}

@@ -1,0 +1,578 @@
+/*
+ * routing/engine_recompute.c — the recompute: candidates, hysteresis and
+ * settling, alternates, the advertised snapshot (engine_internal.h;
+ * contract in engine.h).
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "gossip/name_hash.h"
+#include "routing/engine_internal.h"
+
+/* --- recompute ---------------------------------------------------------- */
+
+static bool name_before(const struct mf_routing *r, uint32_t a, uint32_t b)
+{
+	return b == NONE || r->rank[a] < r->rank[b];
+}
+
+/* qsort has no context argument in C11: sort (name, id) pairs instead. */
+struct named_id {
+	const char *name;
+	uint32_t id;
+};
+
+static int cmp_named(const void *a, const void *b)
+{
+	return strcmp(((const struct named_id *)a)->name, ((const struct named_id *)b)->name);
+}
+
+/* Ranks ids by name so ties compare two integers; redone only when names
+ * were added since. */
+static int rank_names(struct mf_routing *r, uint32_t n)
+{
+	if (r->n_ranked == n)
+		return 0;
+	struct named_id *v = malloc(n * sizeof *v);
+	if (!v)
+		return MF_ENOMEM;
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = (struct named_id){r->names.names[i], i};
+	qsort(v, n, sizeof *v, cmp_named);
+	for (uint32_t i = 0; i < n; i++)
+		r->rank[v[i].id] = i;
+	free(v);
+	r->n_ranked = n;
+	return 0;
+}
+
+/* Hysteresis: does `best` (distance nd) replace the route in use (cd)? */
+static bool worth_switching(const struct mf_routing *r, double cd, double nd)
+{
+	double gain = cd - nd;
+	return gain > cd * r->hyst_pct / 100.0 && gain > r->hyst_ms;
+}
+
+/* Whether hysteresis gives up the route it keeps for target t (distance
+ * kd) to the best candidate (bd): once the best has been shorter by the
+ * settle margin at every recompute for settle_time, the kept route is
+ * shown worse by measurement, not by one noisy sample (docs/routing.md,
+ * "Hysteresis"). Starts or clears t's timer. */
+static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
+{
+	double gain = kd - bd;
+	if (!r->settle_time || !r->clocked ||
+	    !(gain > kd * r->settle_pct / 100.0 && gain > r->settle_ms)) {
+		r->better_since[t] = NO_SINCE;
+		return false;
+	}
+	if (r->better_since[t] == NO_SINCE)
+		r->better_since[t] = r->now;
+	if (r->now - r->better_since[t] >= r->settle_time) {
+		r->better_since[t] = NO_SINCE;
+		return true;
+	}
+	return false;
+}
+
+static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, uint32_t n,
+		    uint32_t self)
+{
+	uint32_t extra = self != NONE ? 1 : 0;
+	int rc = mf_rt__pool_reserve(&t->path, &t->cap_path, t->n_path + n + extra);
+	if (rc < 0)
+		return rc;
+	rt->path_off = t->n_path;
+	rt->path_len = n + extra;
+	if (extra)
+		t->path[t->n_path++] = self;
+	memcpy(t->path + t->n_path, p, n * sizeof *p);
+	t->n_path += n;
+	return 0;
+}
+
+/* Epochs are not compared: they are not in the table, and with beats every
+ * route's would grow the version every refresh. */
+static bool same_route(const struct rt_routes *a, const struct rt_route *x, const struct rt_routes *b,
+		       const struct rt_route *y)
+{
+	if (!(x->status == y->status && x->mode == y->mode && x->down == y->down && x->nh == y->nh &&
+	      (x->dist == y->dist || (isinf(x->dist) && isinf(y->dist))) &&
+	      x->path_len == y->path_len && x->n_alt == y->n_alt &&
+	      memcmp(a->path + x->path_off, b->path + y->path_off, x->path_len * sizeof(uint32_t)) == 0))
+		return false;
+	for (uint32_t k = 0; k < x->n_alt; k++) {
+		const struct rt_alt *p = &a->alt[x->alt_off + k], *q = &b->alt[y->alt_off + k];
+		if (p->nh != q->nh || p->dist != q->dist)
+			return false;
+	}
+	return true;
+}
+
+/* Whether the gateway set of route x's next hop or of one of its
+ * alternates changed since the last recompute. */
+static bool endpoints_changed(const struct mf_routing *r, const struct rt_routes *a,
+			      const struct rt_route *x)
+{
+	if (x->nh != NONE && r->gw_touched[x->nh])
+		return true;
+	for (uint32_t k = 0; k < x->n_alt; k++)
+		if (r->gw_touched[a->alt[x->alt_off + k].nh])
+			return true;
+	return false;
+}
+
+/* A neighbour whose advertised routes are candidates: usable link, a
+ * stored transit advertisement, gateways when they are required. */
+static bool usable_neighbour(const struct mf_routing *r, uint32_t h)
+{
+	const struct rt_origin *o = &r->orig[h];
+	return h != r->self && r->link[h].usable && o->present && o->transit &&
+	       (!r->require_gw || mf_rt__has_gateways(r, h));
+}
+
+/* Relaxes every candidate into best_* and, for each target, the candidate
+ * through the next hop in use into curc_*. */
+static void relax(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++) {
+		r->best_d[t] = INFINITY;
+		r->best_nh[t] = NONE;
+		r->curc_d[t] = INFINITY;
+		r->curc_e[t] = NONE;
+		r->refc_d[t] = INFINITY;
+		r->refc_e[t] = NONE;
+		r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
+	}
+	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
+	const bool req = r->require_gw;
+	for (uint32_t t = 0; t < n; t++) {
+		const struct rt_link *l = &r->link[t];
+		if (t == r->self || !l->usable || (req && !mf_rt__has_gateways(r, t)))
+			continue;
+		r->best_d[t] = l->dist;
+		r->best_nh[t] = t;
+		r->best_e[t] = DIRECT_ENTRY;
+		if (r->cur_nh[t] == t) {
+			r->curc_d[t] = l->dist;
+			r->curc_e[t] = DIRECT_ENTRY;
+		}
+		if (ref_nh && ref_nh[t] == t) {
+			r->refc_d[t] = l->dist;
+			r->refc_e[t] = DIRECT_ENTRY;
+		}
+	}
+	double *best_d = r->best_d;
+	uint32_t *best_nh = r->best_nh, *cur_nh = r->cur_nh;
+	for (uint32_t h = 0; h < n; h++) {
+		const struct rt_origin *o = &r->orig[h];
+		if (!usable_neighbour(r, h))
+			continue;
+		const double base = r->link[h].dist;
+		const uint32_t *tgt = o->tgt;
+		const double *dst = o->dst;
+		for (uint32_t i = 0; i < o->n_e; i++) {
+			uint32_t t = tgt[i];
+			double c = base + dst[i];
+			if (cur_nh[t] == h && isfinite(c)) {
+				r->curc_d[t] = c;
+				r->curc_e[t] = i;
+			}
+			if (ref_nh && ref_nh[t] == h && isfinite(c)) {
+				r->refc_d[t] = c;
+				r->refc_e[t] = i;
+			}
+			if (c < best_d[t] || (c == best_d[t] && isfinite(c) && name_before(r, h, best_nh[t]))) {
+				best_d[t] = c;
+				best_nh[t] = h;
+				r->best_e[t] = i;
+			}
+		}
+	}
+	/* Stale targets keep only their direct link: undone here rather than
+	 * tested per entry in the hot loop above. */
+	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++) {
+		if (!mf_rt__stale(r, t))
+			continue;
+		if (r->curc_e[t] != DIRECT_ENTRY) {
+			r->curc_d[t] = INFINITY;
+			r->curc_e[t] = NONE;
+		}
+		if (r->refc_e[t] != DIRECT_ENTRY) {
+			r->refc_d[t] = INFINITY;
+			r->refc_e[t] = NONE;
+		}
+		if (best_nh[t] != NONE && r->best_e[t] != DIRECT_ENTRY) {
+			const struct rt_link *l = &r->link[t];
+			bool direct = t != r->self && l->usable && !(req && !mf_rt__has_gateways(r, t));
+			best_d[t] = direct ? l->dist : INFINITY;
+			best_nh[t] = direct ? t : NONE;
+			r->best_e[t] = DIRECT_ENTRY;
+		}
+	}
+}
+
+/* Fills next.r[t] with the chosen route for target t. */
+static int choose(struct mf_routing *r, uint32_t t)
+{
+	struct rt_routes *nx = &r->next;
+	struct rt_route *rt = &nx->r[t];
+	mf_rt__route_init(rt);
+	if (t == r->self) {
+		rt->status = MF_ROUTE_LOCAL;
+		rt->dist = 0;
+		rt->epoch = r->epoch;
+		rt->mode = r->default_mode;
+		return put_path(nx, rt, &r->self, 1, NONE);
+	}
+	rt->mode = r->mode_ovr[t] ? (uint8_t)(r->mode_ovr[t] - 1) : (uint8_t)r->default_mode;
+	const struct rt_link *l = &r->link[t];
+	/* A DC we know (a neighbour) to have no gateway cannot take traffic. */
+	if (r->require_gw && !mf_rt__has_gateways(r, t) && (l->usable || r->orig[t].present)) {
+		rt->status = MF_ROUTE_NO_GATEWAY;
+		return 0;
+	}
+	if (rt->mode == MF_MODE_SINGLE_HOP && l->configured) {
+		rt->status = MF_ROUTE_DIRECT;
+		rt->nh = t;
+		rt->epoch = r->orig[t].self_epoch;
+		rt->down = !l->usable;
+		rt->dist = l->usable ? l->dist : INFINITY;
+		return put_path(nx, rt, &t, 1, r->self);
+	}
+	uint32_t nh = r->best_nh[t], ei = r->best_e[t];
+	double d = r->best_d[t];
+	const struct rt_route *cur = &r->cur.r[t];
+	bool hysteresis = r->hyst_pct != 0 || r->hyst_ms != 0;
+	/* The DC's shared choice first, then our own route in use, each kept
+	 * while the best is not shorter by the margin. Our own comes second so
+	 * two servers whose measurements differ by more than the margin settle
+	 * on different routes instead of taking turns at overriding each other. */
+	bool kept = false;
+	if (hysteresis && r->ref_set && r->ref_nh[t] != NONE &&
+	    r->refc_e[t] != NONE && !worth_switching(r, r->refc_d[t], d)) {
+		kept = !settled(r, t, r->refc_d[t], d);
+		if (kept) {
+			nh = r->ref_nh[t];
+			ei = r->refc_e[t];
+			d = r->refc_d[t];
+		}
+	} else if (hysteresis && cur->nh != NONE && cur->nh != nh && r->curc_e[t] != NONE &&
+		   !worth_switching(r, r->curc_d[t], d)) {
+		kept = !settled(r, t, r->curc_d[t], d);
+		if (kept) {
+			nh = cur->nh;
+			ei = r->curc_e[t];
+			d = r->curc_d[t];
+		}
+	}
+	if (!kept)
+		r->better_since[t] = NO_SINCE;
+	if (nh == NONE)
+		return 0; /* unreachable */
+	rt->nh = nh;
+	rt->dist = d;
+	if (ei == DIRECT_ENTRY) {
+		rt->status = MF_ROUTE_DIRECT;
+		rt->epoch = r->orig[t].self_epoch;
+		return put_path(nx, rt, &t, 1, r->self);
+	}
+	const struct rt_origin *o = &r->orig[nh];
+	const struct rt_entry *e = &o->e[ei];
+	rt->status = MF_ROUTE_VIA;
+	rt->epoch = e->epoch;
+	return put_path(nx, rt, o->path + e->path_off, e->path_len, r->self);
+}
+
+/* Offers next hop h at distance d (<= alt_worst[t]) as an alternate for
+ * target t: kept when among the max_alt best (distance, then name). */
+static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
+{
+	const uint32_t K = r->max_alt;
+	uint32_t *nh = r->alt_nh + (size_t)t * K;
+	double *ad = r->alt_d + (size_t)t * K;
+	uint32_t j = r->alt_cnt[t];
+	if (j == K) {
+		if (!(d < ad[K - 1] || r->rank[h] < r->rank[nh[K - 1]]))
+			return; /* a tie with the worst that sorts after it */
+		j = K - 1;
+	} else {
+		r->alt_cnt[t]++;
+	}
+	for (; j > 0 && (d < ad[j - 1] || (d == ad[j - 1] && r->rank[h] < r->rank[nh[j - 1]])); j--) {
+		nh[j] = nh[j - 1];
+		ad[j] = ad[j - 1];
+	}
+	nh[j] = h;
+	ad[j] = d;
+	if (r->alt_cnt[t] == K)
+		r->alt_worst[t] = ad[K - 1];
+}
+
+/* Loop-free alternates (engine.h) of every route in next: the targets as
+ * direct neighbours, then one sequential walk over every usable
+ * neighbour's advertisement, as relax() does. alt_lim[t] is dist(self, t)
+ * for routes that take alternates, -INFINITY for the others, so the LFA
+ * test alone filters them. */
+static int alternates(struct mf_routing *r, uint32_t n)
+{
+	struct rt_routes *nx = &r->next;
+	nx->n_alt = 0;
+	if (r->max_alt == 0)
+		return 0;
+	for (uint32_t t = 0; t < n; t++) {
+		const struct rt_route *rt = &nx->r[t];
+		bool policy_direct = rt->mode == MF_MODE_SINGLE_HOP && r->link[t].configured;
+		bool takes = rt->nh != NONE && !rt->down && isfinite(rt->dist) && !policy_direct;
+		r->alt_lim[t] = takes ? rt->dist : -INFINITY;
+		r->alt_primary[t] = rt->nh;
+		r->alt_worst[t] = INFINITY;
+		r->alt_cnt[t] = 0;
+		if (takes && rt->nh != t && r->link[t].usable)
+			alt_offer(r, t, t, r->link[t].dist); /* the target itself: always loop-free */
+		if (mf_rt__stale(r, t))
+			r->alt_lim[t] = -INFINITY; /* no route through others */
+	}
+	for (uint32_t h = 0; h < n; h++) {
+		const struct rt_origin *o = &r->orig[h];
+		if (!usable_neighbour(r, h))
+			continue;
+		const double base = r->link[h].dist;
+		const double back = isfinite(o->to_self) ? o->to_self : base; /* dist(h, self) */
+		const uint32_t *tgt = o->tgt;
+		const double *dst = o->dst; /* INFINITY: through us, to h itself, dead */
+		const double *lim = r->alt_lim, *worst = r->alt_worst;
+		const uint32_t *primary = r->alt_primary;
+		for (uint32_t i = 0; i < o->n_e; i++) {
+			uint32_t t = tgt[i];
+			double d = base + dst[i];
+			if (d <= worst[t] && dst[i] < back + lim[t] && primary[t] != h)
+				alt_offer(r, t, h, d);
+		}
+	}
+	uint32_t total = 0;
+	for (uint32_t t = 0; t < n; t++)
+		total += r->alt_cnt[t];
+	if (total > nx->cap_alt) {
+		uint32_t c = nx->cap_alt ? nx->cap_alt : 64;
+		while (c < total)
+			c *= 2;
+		struct rt_alt *p = realloc(nx->alt, c * sizeof *p);
+		if (!p)
+			return MF_ENOMEM;
+		nx->alt = p;
+		nx->cap_alt = c;
+	}
+	for (uint32_t t = 0; t < n; t++) {
+		struct rt_route *rt = &nx->r[t];
+		rt->alt_off = nx->n_alt;
+		rt->n_alt = r->alt_cnt[t];
+		for (uint32_t k = 0; k < rt->n_alt; k++)
+			nx->alt[nx->n_alt++] = (struct rt_alt){r->alt_nh[(size_t)t * r->max_alt + k],
+							       r->alt_d[(size_t)t * r->max_alt + k]};
+	}
+	return 0;
+}
+
+bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt)
+{
+	if (t == r->self)
+		return true;
+	return r->transit && (rt->status == MF_ROUTE_DIRECT || rt->status == MF_ROUTE_VIA) && !rt->down &&
+	       isfinite(rt->dist);
+}
+
+static bool moved(const struct mf_routing *r, double was, double now)
+{
+	if (r->readv_pct == 0 && r->readv_ms == 0)
+		return was != now;
+	double d = fabs(now - was);
+	return d > was * r->readv_pct / 100.0 && d > r->readv_ms;
+}
+
+/* Whether a distance move from was to now (past the re-advertise
+ * threshold) is advertised now: at once past the hysteresis margin (it may
+ * make a neighbour switch), else at most every readv_every. Under noise
+ * most moves are small, and each new state is a full state gossiped to
+ * every member (docs/routing.md, "Beats apart from full state"). */
+static bool distance_due(const struct mf_routing *r, double was, double now)
+{
+	double d = fabs(now - was);
+	bool margin = (r->hyst_pct == 0 && r->hyst_ms == 0) ||
+		      (d > was * r->hyst_pct / 100.0 && d > r->hyst_ms);
+	return margin || !r->readv_every || !r->clocked || r->now - r->snap_at >= r->readv_every;
+}
+
+/* Whether a change of target t's epoch alone is advertised now. Other DCs'
+ * beats are batched (at most one new state per epoch_every): at 1,000 DCs
+ * beating every 15 s, a new state per beat would be 67 a second. Our own
+ * beat always goes out: it is what keeps our routes alive elsewhere. */
+static bool epochs_due(const struct mf_routing *r, uint32_t t)
+{
+	return t == r->self || !r->epoch_every || !r->clocked || r->now - r->snap_at >= r->epoch_every;
+}
+
+/* Updates the advertised snapshot from the current table when it differs
+ * enough; bumps the seq then. */
+static int refresh_snapshot(struct mf_routing *r, uint32_t n)
+{
+	bool differ = r->readvertise || r->snap.n != n || r->snap_dead_gen != r->dead_gen;
+	for (uint32_t t = 0; t < n && !differ; t++) {
+		const struct rt_route *c = &r->cur.r[t], *s = &r->snap.r[t];
+		bool want = mf_rt__advertisable(r, t, c), have = s->status != MF_ROUTE_UNREACHABLE;
+		if (want != have)
+			differ = true;
+		else if (want && (c->path_len != s->path_len ||
+				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
+					 c->path_len * sizeof(uint32_t)) != 0))
+			differ = true;
+		else if (want && moved(r, s->dist, c->dist)) {
+			differ = distance_due(r, s->dist, c->dist);
+			r->dist_pending |= !differ; /* goes with the next new state */
+		}
+		else if (want && c->epoch != s->epoch && !r->beats_apart) {
+			differ = epochs_due(r, t);
+			r->epochs_pending |= !differ; /* goes with the next flush */
+		}
+	}
+	if (!differ)
+		return 0;
+	r->snap.n_path = 0;
+	for (uint32_t t = 0; t < n; t++) {
+		struct rt_route *s = &r->snap.r[t];
+		const struct rt_route *c = &r->cur.r[t];
+		mf_rt__route_init(s);
+		if (!mf_rt__advertisable(r, t, c))
+			continue;
+		*s = *c;
+		s->n_alt = 0; /* alternates are not advertised */
+		int rc = put_path(&r->snap, s, r->cur.path + c->path_off, c->path_len, NONE);
+		if (rc < 0) {
+			r->snap.n = 0;
+			return rc;
+		}
+	}
+	r->snap.n = n;
+	r->snap_dead_gen = r->dead_gen;
+	r->readvertise = false;
+	r->snap_at = r->now;
+	r->epochs_pending = false;
+	r->dist_pending = false;
+	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
+	r->ref_set = false; /* ours is now the newest advertisement of the DC */
+	return 0;
+}
+
+/* A fingerprint of the links mf_routing_table() lists (ours and the ones
+ * other DCs advertise): they are part of the published table, so a change
+ * in them alone is a new version, or a subscriber at version N would hold
+ * other links than `meshfed routes` at version N. */
+static uint64_t links_signature(const struct mf_routing *r)
+{
+	uint64_t h = mf_name_hash(NULL, 0);
+	for (uint32_t d = 0; d < r->names.n; d++) {
+		const struct rt_link *l = &r->link[d];
+		if (d == r->self || !l->configured)
+			continue;
+		double dist = l->usable ? l->dist : -1;
+		h = mf_name_hash_more(h, &d, sizeof d);
+		h = mf_name_hash_more(h, &dist, sizeof dist);
+	}
+	for (uint32_t o = 0; o < r->names.n; o++) {
+		const struct rt_origin *og = &r->orig[o];
+		for (uint32_t i = 0; og->present && i < og->n_e; i++) {
+			const struct rt_entry *e = &og->e[i];
+			if (e->path_len != 2 || e->target == r->self)
+				continue;
+			h = mf_name_hash_more(h, &o, sizeof o);
+			h = mf_name_hash_more(h, &e->target, sizeof e->target);
+			h = mf_name_hash_more(h, &e->dist, sizeof e->dist);
+		}
+	}
+	return h;
+}
+
+int mf_routing_recompute(struct mf_routing *r, bool *changed)
+{
+	uint32_t n = r->names.n;
+	if (changed)
+		*changed = false;
+	if (!r->dirty && r->cur.n == n)
+		return 0; /* same inputs, same table */
+	int rc = rank_names(r, n);
+	if (rc < 0)
+		return rc;
+	relax(r, n);
+	r->next.n_path = 0;
+	for (uint32_t t = 0; t < n && rc == 0; t++)
+		rc = choose(r, t);
+	if (rc == 0)
+		rc = alternates(r, n);
+	if (rc < 0)
+		return rc;
+	bool diff = r->cur.n != n;
+	for (uint32_t t = 0; t < n && !diff; t++)
+		diff = !same_route(&r->cur, &r->cur.r[t], &r->next, &r->next.r[t]) ||
+		       endpoints_changed(r, &r->next, &r->next.r[t]);
+	uint64_t sig = links_signature(r);
+	if (sig != r->links_sig) {
+		r->links_sig = sig;
+		diff = true;
+	}
+	memset(r->gw_touched, 0, n * sizeof *r->gw_touched);
+	struct rt_routes tmp = r->cur;
+	r->cur = r->next;
+	r->next = tmp;
+	r->cur.n = n;
+	if (diff)
+		r->version++;
+	if (changed)
+		*changed = diff;
+	rc = refresh_snapshot(r, n);
+	r->dirty = rc < 0;
+	r->next_expiry = UINT64_MAX;
+	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++)
+		if (r->beat[t] && !mf_rt__stale(r, t) && r->beat_at[t] + r->max_age + 1 < r->next_expiry)
+			r->next_expiry = r->beat_at[t] + r->max_age + 1;
+	r->next_settle = UINT64_MAX;
+	for (uint32_t t = 0; r->settle_time && t < n; t++)
+		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->settle_time < r->next_settle)
+			r->next_settle = r->better_since[t] + r->settle_time;
+	return rc;
+}
+
+void mf_routing_set_now(struct mf_routing *r, uint64_t now)
+{
+	if (!r->clocked) {
+		/* Routes held before the clock started are as fresh as now. */
+		for (uint32_t t = 0; t < r->names.n; t++)
+			r->beat_at[t] = now;
+		r->last_beat = r->snap_at = now;
+		r->clocked = true;
+		r->dirty = true;
+	}
+	r->now = now;
+	if (r->beat_every && now - r->last_beat >= r->beat_every) {
+		r->last_beat = now;
+		r->epoch++;
+		r->dirty = true;
+	}
+	if (now >= r->next_expiry || now >= r->next_settle ||
+	    (r->epochs_pending && now - r->snap_at >= r->epoch_every) ||
+	    (r->dist_pending && now - r->snap_at >= r->readv_every))
+		r->dirty = true;
+}
+
+uint64_t mf_routing_version(const struct mf_routing *r)
+{
+	return r->version;
+}
+
+uint64_t mf_routing_advert_seq(const struct mf_routing *r)
+{
+	return r->seq;
+}

@@ -1,0 +1,134 @@
+/*
+ * routing/node_beats.c — beat messages (routing/beat.h): ours sent every
+ * beat to the DC's servers and a few random members, others' taken by the
+ * engine (node_internal.h; contract in node.h).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/grow.h"
+#include "gossip/mp.h"
+#include "gossip/name_hash.h"
+#include "gossip/serf.h"
+#include "routing/node_internal.h"
+
+/* A beat message (routing/beat.h) that arrived in slot sl's pool: counts
+ * for origins with an alive server there (as adverts do), for our own DC
+ * only from a server of ours. */
+void mf_rn__on_beat(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len)
+{
+	struct mf_routing_node *n = sl->node;
+	struct mf_beat b;
+	n->stats.bytes_in += len + 2;
+	if (mf_beat_decode(body, len, &b) < 0) {
+		n->stats.bad_beats++;
+		return;
+	}
+	n->stats.beats_in++;
+	bool own = strcmp(b.origin, n->dc) == 0;
+	if (own ? mf_rn__foreign_server(n, b.node) || strcmp(b.node, n->name) == 0
+		: !mf_rn__pool_has_dc(sl, b.origin))
+		return;
+	struct mf_beat_entry e[64];
+	for (size_t i = 0; i < b.n;) {
+		size_t k = 0;
+		for (; k < 64 && i < b.n; k++, i++)
+			e[k] = mf_beat_entry_at(&b, i);
+		n->stats.beat_epochs += mf_routing_take_beats(n->engine, b.origin, e, k);
+	}
+	if (!own)
+		mf_rn__gw_heard_touch(n, b.origin, b.node, false);
+}
+
+static uint64_t rng_next(struct mf_routing_node *n)
+{
+	n->rng ^= n->rng << 13;
+	n->rng ^= n->rng >> 7;
+	n->rng ^= n->rng << 17;
+	return n->rng;
+}
+
+struct beat_out {
+	struct mf_routing_node *node;
+	mf_pool_t *pool;
+	const struct mf_addr *to;
+};
+
+static int emit_beat(void *ctx, const uint8_t *body, size_t len)
+{
+	struct beat_out *o = ctx;
+	uint8_t msg[MF_ROUTING_NODE_ADVERT_BYTES + 2];
+	if (len + 2 > sizeof(msg))
+		return MF_ETOOBIG;
+	msg[0] = MF_SERF_MSG_MESHFED;
+	msg[1] = MF_ROUTING_NODE_MSG_BEAT;
+	memcpy(msg + 2, body, len);
+	if (mf_pool_send_user_to(o->pool, o->to, msg, len + 2) == 0)
+		o->node->stats.bytes_out += len + 2;
+	return 0;
+}
+
+/* Whether member m runs meshfed (serf tag role=meshfed): a serf agent
+ * would log every beat as a message of unknown type (gossip/serf.h), so
+ * beats, being direct, go only to our own kind. */
+static bool runs_meshfed(const struct mf_member *m)
+{
+	struct mf_tag tags[MF_ROUTING_NODE_TAGS_MAX];
+	size_t n = 0;
+	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_ROUTING_NODE_TAGS_MAX, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tags[i].key, "role") == 0)
+			return strcmp(tags[i].value, "meshfed") == 0;
+	return false;
+}
+
+/* Our beat message to member `member` of slot s's pool (alive, not us);
+ * false when it is not a meshfed agent. */
+static bool beat_to(struct mf_routing_node_slot *s, const char *member, size_t n_beats)
+{
+	struct mf_member pm;
+	if (mf_pool_member_find(s->pool, member, &pm) < 0 || !runs_meshfed(&pm))
+		return false;
+	struct beat_out o = {s->node, s->pool, &pm.addr};
+	(void)mf_beat_encode(s->node->dc, s->node->name, s->node->beats, n_beats,
+			     MF_ROUTING_NODE_ADVERT_BYTES, emit_beat, &o);
+	return true;
+}
+
+static bool beat_recipient(const struct mf_routing_node_slot *s, const struct mf_coord_tracker_member *m)
+{
+	return (m->status == MF_MEMBER_ALIVE || m->status == MF_MEMBER_SUSPECT) &&
+	       strcmp(m->name, s->node->name) != 0;
+}
+
+/* Our beat (node.h) in every pool: to the alive servers of our DC, and to
+ * MF_ROUTING_NODE_BEAT_FANOUT other alive members at random (tries a few
+ * more draws when some land on the dead or on us; a pool smaller than the
+ * fanout gets it once per member at most, by chance). */
+void mf_rn__send_beats(struct mf_routing_node *n)
+{
+	size_t need = mf_routing_n_targets(n->engine) + 1;
+	if (mf_grow(&n->beats, &n->cap_beats, need, 64) < 0)
+		return;
+	size_t nb = mf_routing_beats(n->engine, n->beats, n->cap_beats);
+	for (size_t i = 0; i < n->n_slots; i++) {
+		struct mf_routing_node_slot *s = &n->slots[i];
+		if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, n->name) < 0 || s->dcx.n_mem == 0)
+			continue;
+		const struct mf_dc_group *own = mf_dc_index_find(&s->dcx, n->dc);
+		for (size_t k = 0; own && k < own->n; k++)
+			if (beat_recipient(s, &s->dcx.mem[own->start + k]))
+				(void)beat_to(s, s->dcx.mem[own->start + k].name, nb);
+		size_t sent = 0;
+		for (size_t tries = 0; sent < MF_ROUTING_NODE_BEAT_FANOUT && tries < 4 * MF_ROUTING_NODE_BEAT_FANOUT;
+		     tries++) {
+			const struct mf_coord_tracker_member *m =
+				&s->dcx.mem[rng_next(n) % s->dcx.n_mem];
+			if (beat_recipient(s, m) && strcmp(m->dc, n->dc) != 0 && beat_to(s, m->name, nb))
+				sent++;
+		}
+	}
+}
