@@ -28,9 +28,13 @@
  *     then seeded random ones), Adam on sum |rel err|^p with p raised
  *     2 -> 64, the start with the lowest worst pair kept (its worst: W);
  *  2. from that, Adam on the pseudo-Huber loss (delta 0.1, meshfed's) plus
- *     a steep penalty on any pair above W + MF_COORD_DC_EMBED_SLACK: the
- *     median falls to the least-squares embedding's while the worst pair
- *     stays within the slack of the minimax one;
+ *     a steep penalty on any pair above a cap W + slack: the median falls
+ *     towards the robust least-squares embedding's while the worst pair
+ *     stays within the slack of the minimax one. The slack is the least
+ *     of MF_COORD_DC_EMBED_SLACK, + 0.01, ..., MF_COORD_DC_EMBED_SLACK_MAX
+ *     whose median is within 2x (plus two quanta) of the least median the
+ *     pseudo-Huber loss alone reaches from 4 starts: both figures near
+ *     their floors, neither bought with the other;
  *  3. the gauge fixed: centroid at the origin, axes along the principal
  *     components, each axis's sign so the first DC off it is positive.
  * Cost: O(STARTS x iterations x k^2 x dim), a few ms at 5 DCs and about
@@ -50,7 +54,8 @@
 #define MF_COORD_DC_EMBED_MAX 32
 #define MF_COORD_DC_EMBED_STARTS 8
 #define MF_COORD_DC_EMBED_QUANTUM 0.002 /* relative: 0.2% */
-#define MF_COORD_DC_EMBED_SLACK 0.015
+#define MF_COORD_DC_EMBED_SLACK 0.015     /* first cap: minimax worst + this */
+#define MF_COORD_DC_EMBED_SLACK_MAX 0.035 /* loosest cap, in steps of 0.01 */
 #define MF_COORD_DC_EMBED_SEED 0x16dcULL /* fixed: every agent the same */
 
 /* Solves the embedding of k DCs (2 <= k <= MF_COORD_DC_EMBED_MAX) from
