@@ -53,7 +53,7 @@
 
 #define MF_COORD_DC_EMBED_MAX 32
 #define MF_COORD_DC_EMBED_STARTS 8
-#define MF_COORD_DC_EMBED_QUANTUM 0.002 /* relative: 0.2% */
+#define MF_COORD_DC_EMBED_QUANTUM 0.005 /* relative: 0.5% */
 #define MF_COORD_DC_EMBED_SLACK 0.015     /* first cap: minimax worst + this */
 #define MF_COORD_DC_EMBED_SLACK_MAX 0.035 /* loosest cap, in steps of 0.01 */
 #define MF_COORD_DC_EMBED_SEED 0x16dcULL /* fixed: every agent the same */

@@ -138,7 +138,7 @@ static void test_changes_below_the_quantum_are_cached(void)
 	CU_ASSERT_EQUAL_FATAL(mf_coord_dc_embed_init(&e, NULL), 0);
 	CU_ASSERT_EQUAL(mf_coord_dc_embed_update(&e, names, K, rtt), 1);
 	CU_ASSERT_EQUAL(mf_coord_dc_embed_update(&e, names, K, rtt), 0);
-	/* 0.01% is well inside a 0.2% step for these values (none sits on a
+	/* 0.01% is well inside a 0.5% step for these values (none sits on a
 	 * boundary: checked by the solve count staying at one) */
 	memcpy(w, rtt, sizeof(w));
 	w[1] *= 1.0001;
