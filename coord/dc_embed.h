@@ -17,7 +17,7 @@
  * Why not the per-node fit: in a handful of DCs each local move settles in
  * a local minimum (a mirrored DC, a pair breaking the triangle inequality
  * taking the whole violation) that no averaging over nodes removes; with
- * every pair known the whole problem is small (k <= 32 points) and is
+ * every pair known the whole problem is small (k <= 20 points) and is
  * solved as the offline embedding (scripts/offline-embedding) solves it.
  *
  * Method (docs/coordinates.md "Solving the DC matrix"): inputs symmetrised
@@ -37,9 +37,10 @@
  *     their floors, neither bought with the other;
  *  3. the gauge fixed: centroid at the origin, axes along the principal
  *     components, each axis's sign so the first DC off it is positive.
- * Cost: O(STARTS x iterations x k^2 x dim), a few ms at 5 DCs and about
- * 50 ms at 20 on this machine; the cache (mf_coord_dc_embed_update) solves
- * only when the quantised matrix changes.
+ * Cost: O(STARTS x iterations x k^2 x dim): CPU 10 ms at 5 DCs, 50 ms at
+ * 10, 170 ms at 20 on this (loaded, shared) machine, on the caller's
+ * thread; the cache (mf_coord_dc_embed_update) solves only when the
+ * quantised matrix changes.
  */
 #ifndef MF_COORD_DC_EMBED_H
 #define MF_COORD_DC_EMBED_H
@@ -51,7 +52,7 @@
 #include "coord/config.h"
 #include "coord/coordinate.h"
 
-#define MF_COORD_DC_EMBED_MAX 32
+#define MF_COORD_DC_EMBED_MAX 20 /* the 3-20 DCs */
 #define MF_COORD_DC_EMBED_STARTS 8
 #define MF_COORD_DC_EMBED_QUANTUM 0.005 /* relative: 0.5% */
 #define MF_COORD_DC_EMBED_SLACK 0.015     /* first cap: minimax worst + this */
