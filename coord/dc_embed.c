@@ -16,6 +16,7 @@
 #define K_MAX MF_COORD_DC_EMBED_MAX
 #define MINIMAX_STAGES 6      /* p = 2, 4, ..., 64 */
 #define MINIMAX_STAGE_ITERS 200
+#define POLISH_ITERS 600      /* at p = 64, Adam restarted with a smaller step */
 #define REFINE_ITERS 800
 #define HUBER_STARTS 4
 #define HUBER_ITERS 800
@@ -359,6 +360,14 @@ static int solve_q(const double *q, size_t k, const struct mf_coord_config *cfg,
 				gradient(&pb, s, pow(2, stage), -1);
 				adam(&pb, s, 0.02 * pow(0.999, it));
 			}
+		/* Adam's moments from the coarse stages keep it circling the
+		 * optimum; restarted with a fifth of the step it settles (10 DCs,
+		 * seed 11: worst 0.187 -> 0.132, the offline script 0.157) */
+		adam_reset(s);
+		for (int it = 0; it < POLISH_ITERS; it++) {
+			gradient(&pb, s, 64, -1);
+			adam(&pb, s, 0.004 * pow(0.996, it));
+		}
 		score(&pb, s, &w, &m);
 		if (w < best_w) {
 			best_w = w;

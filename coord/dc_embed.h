@@ -26,7 +26,8 @@
  * does not change the answer; then
  *  1. smooth minimax: from MF_COORD_DC_EMBED_STARTS starts (classical MDS,
  *     then seeded random ones), Adam on sum |rel err|^p with p raised
- *     2 -> 64, the start with the lowest worst pair kept (its worst: W);
+ *     2 -> 64, then polished at 64 with a restarted, smaller step; the
+ *     start with the lowest worst pair kept (its worst: W);
  *  2. from that, Adam on the pseudo-Huber loss (delta 0.1, meshfed's) plus
  *     a steep penalty on any pair above a cap W + slack: the median falls
  *     towards the robust least-squares embedding's while the worst pair
