@@ -429,8 +429,11 @@ static void test_wanem_four_dcs_are_within_10pct_after_3_minutes(void)
  * (scripts/offline-embedding -topology FILE). The 8- and 10-DC fixtures
  * are seeds the per-node fit alone misses (`-dc-embed off`, seeds 1-3:
  * worst 0.26, 0.33-0.53, 0.18-0.22, 0.77-0.85 against bounds 0.13-0.27);
- * the DC-level embedding (coord/dc_embed.h) reads 0.109, 0.131, 0.100,
- * 0.239. */
+ * the DC-level embedding (coord/dc_embed.h) reads 0.097, 0.121, 0.078,
+ * 0.240 (medians 0.031, 0.011, 0.025, 0.036 against bounds 0.058, 0.029,
+ * 0.047, 0.064), and the 6-DC ones 0.025, 0.036, 0.010 (bounds 0.074,
+ * 0.088, 0.062), the same on every seed: the solve depends on the matrix
+ * only. */
 static const struct {
 	const char *file;
 	double offline_worst, offline_median; /* scripts/offline-embedding */
