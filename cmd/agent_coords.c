@@ -288,17 +288,22 @@ void mf_agent_coords_embed(struct mf_agent *a)
 	if (a->dc_embed->ticks++ % MF_AGENT_EMBED_TICKS != 0)
 		return;
 	uint64_t before = a->dc_embed->e.solves;
+	bool was = ap->tracker.pinned;
 	int r = embed_position(a, &a->dc_embed->e, &pos);
 	if (r == 0)
 		r = mf_coord_tracker_pin(&ap->tracker, &pos);
 	if (r != 0) {
-		if (ap->tracker.pinned)
+		if (was)
 			mf_log_info(&a->log, "coordinates: DC embedding released (%s), fitting alone",
 				    mf_strerror(r));
 		(void)mf_coord_tracker_pin(&ap->tracker, NULL);
-	} else if (a->dc_embed->e.solves != before) {
-		mf_log_info(&a->log, "coordinates: %zu DCs embedded, worst pair %.1f%%, median %.1f%%",
-			    a->dc_embed->e.k, a->dc_embed->e.worst * 100, a->dc_embed->e.median * 100);
+	} else if (!was || a->dc_embed->e.solves != before) {
+		/* info when it takes over; a re-solve (a link moved by a quantum)
+		 * is routine */
+		mf_log_printf(&a->log, was ? MF_LOG_DEBUG : MF_LOG_INFO,
+			      "coordinates: %zu DCs embedded, worst pair %.1f%%, median %.1f%%",
+			      a->dc_embed->e.k, a->dc_embed->e.worst * 100,
+			      a->dc_embed->e.median * 100);
 	}
 }
 
