@@ -248,15 +248,24 @@ static int embed_position(struct mf_agent *a, struct mf_coord_dc_embed *e, struc
 	if (r < 0)
 		return r;
 	r = 0;
+	/* The DCs are those that advertise (a link's from side): members
+	 * grouped under no routing agent (a serf agent without a DC tag) are
+	 * a link's target only, and would make the matrix flap between
+	 * complete and not as their links come and go (seen on the WAN
+	 * emulator: 7 DCs of 6). */
+	for (size_t i = 0; i < t.n_links && r == 0; i++)
+		if (dc_index(names, &k, t.links[i].from) < 0)
+			r = MF_ENOTFOUND;
 	for (size_t i = 0; i < t.n_links && r == 0; i++) {
 		const struct mf_table_link *l = &t.links[i];
+		size_t kk = k; /* lookups only: an unknown target is skipped */
 		if (!l->usable || !isfinite(l->distance_ms) || l->distance_ms <= 0)
 			continue;
-		int x = dc_index(names, &k, l->from), y = dc_index(names, &k, l->to);
-		if (x < 0 || y < 0)
-			r = MF_ENOTFOUND;
-		else /* rows of MF_COORD_DC_EMBED_MAX; packed to k below */
-			rtt[x * MF_COORD_DC_EMBED_MAX + y] = l->distance_ms / 1000.0;
+		int x = dc_index(names, &kk, l->from), y = dc_index(names, &kk, l->to);
+		if (x < 0 || y < 0 || kk != k) /* to is no advertising DC */
+			continue;
+		/* rows of MF_COORD_DC_EMBED_MAX; packed to k below */
+		rtt[x * MF_COORD_DC_EMBED_MAX + y] = l->distance_ms / 1000.0;
 	}
 	if (r == 0) {
 		double m[MF_COORD_DC_EMBED_MAX * MF_COORD_DC_EMBED_MAX];
