@@ -105,6 +105,14 @@ size_t mf_coord_tracker_ack_payload(void *ctx, uint8_t *buf, size_t cap)
 	return len;
 }
 
+/* Our coordinate to the pin, with the client's own error. */
+static int apply_pin(struct mf_coord_tracker *t)
+{
+	struct mf_coord c = t->pin;
+	c.error = t->client.coord.error;
+	return mf_coord_client_set(&t->client, &c);
+}
+
 void mf_coord_tracker_on_ack(void *ctx, const char *node, const uint8_t *payload,
 			     size_t len, mf_time_t rtt)
 {
@@ -127,6 +135,22 @@ void mf_coord_tracker_on_ack(void *ctx, const char *node, const uint8_t *payload
 	}
 	t->stats.updates++;
 	(void)store(t, node, &other); /* full or ENOMEM: counted / harmless */
+	if (t->pinned)
+		(void)apply_pin(t); /* valid and compatible: checked by pin */
+}
+
+int mf_coord_tracker_pin(struct mf_coord_tracker *t, const struct mf_coord *pos)
+{
+	if (pos == NULL) {
+		t->pinned = false;
+		return 0;
+	}
+	if (t->client.cfg.mode != MF_COORD_MODE_FIT || !mf_coord_is_valid(pos) ||
+	    !mf_coord_is_compatible(&t->client.coord, pos))
+		return MF_EINVAL;
+	t->pin = *pos;
+	t->pinned = true;
+	return apply_pin(t);
 }
 
 void mf_coord_tracker_delegate(struct mf_coord_tracker *t, struct mf_pool_delegate *d)

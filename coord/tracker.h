@@ -120,6 +120,8 @@ struct mf_coord_tracker {
 	struct mf_coord_tracker_stats stats;
 	struct mf_coord announced; /* what we last announced */
 	bool has_announced;
+	struct mf_coord pin;       /* mf_coord_tracker_pin: where we are held */
+	bool pinned;
 };
 
 /* One member as the caller sees it, for the DC estimates. */
@@ -169,6 +171,15 @@ int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool);
  * ignores every other message, and all of them in serf mode (as a serf
  * agent does). A bad one is counted and dropped. */
 void mf_coord_tracker_on_user_msg(void *ctx, const uint8_t *msg, size_t len);
+
+/* Holds our coordinate at pos (vector, height, adjustment; our error
+ * stays the client's) from now on, re-applied after every sample, so
+ * what we send and announce is pos: the caller's solved position of our
+ * DC (coord/dc_embed.h). NULL releases it: the client's own fit goes on
+ * from there. The client keeps its samples and filters either way (our
+ * measured estimates are unchanged). Only in fit mode (a serf-mode client
+ * stays serf's): MF_EINVAL there, and for an invalid or incompatible pos. */
+int mf_coord_tracker_pin(struct mf_coord_tracker *t, const struct mf_coord *pos);
 
 /* Forgets a member on MF_EV_REAPED; ignores every other event. */
 void mf_coord_tracker_on_event(struct mf_coord_tracker *t, const struct mf_pool_event *ev);

@@ -105,6 +105,7 @@ struct mf_agent {
 	struct mf_agent_pool *pools[MF_AGENT_MAX_POOLS]; /* WAN first when enabled */
 	size_t n_pools;
 	struct mf_agent_routing rt;
+	struct mf_agent_dc_embed *dc_embed; /* agent_coords.c, NULL until first used */
 	struct mf_control *ctl;
 	struct mf_route_socket *rsock;
 	struct mf_metrics_http *metrics; /* -metrics-addr, NULL when off */
@@ -174,6 +175,11 @@ json_t *mf_agent_routing_info_json(struct mf_agent *a);
 /* agent_coords.c */
 json_t *mf_agent_rtt(struct mf_agent *a, const json_t *req);
 json_t *mf_agent_coords(struct mf_agent *a, const json_t *req);
+/* From the routing tick: the WAN pool's coordinate pinned at our DC's
+ * place in the embedding of the route table's measured DC links, when
+ * they cover every DC pair (coord/dc_embed.h), else released. */
+void mf_agent_coords_embed(struct mf_agent *a);
+void mf_agent_coords_embed_free(struct mf_agent *a);
 
 /* agent_control.c */
 json_t *mf_agent_on_request(void *ctx, uint64_t client_id, const json_t *req);

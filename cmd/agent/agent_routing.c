@@ -61,6 +61,7 @@ static void on_tick(uv_timer_t *t)
 		if (a->pools[i]->tr && a->pools[i]->pool)
 			mf_transport_drain(a->pools[i]->tr);
 	publish(a);
+	mf_agent_coords_embed(a);
 }
 
 /* The configured gateways as the node wants them; strings point into cfg,
@@ -254,6 +255,7 @@ void mf_agent_routing_close(struct mf_agent *a)
 void mf_agent_routing_free(struct mf_agent *a)
 {
 	free_registered(a);
+	mf_agent_coords_embed_free(a);
 	if (a->rt.node)
 		mf_routing_node_free(a->rt.node);
 	a->rt.node = NULL;

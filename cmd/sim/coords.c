@@ -82,6 +82,9 @@ void mf_sim_coords_free(struct mf_sim_coords *c)
 	free(c->dc_err);
 	free(c->dc_best);
 	free(c->dc_pair_err);
+	free(c->adverts);
+	free(c->row);
+	mf_coord_dc_embed_free(&c->embed);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -93,8 +96,13 @@ int mf_sim_coords_set_dcs(struct mf_sim_coords *c, const int *dc, size_t n_dcs,
 	c->dc_err = malloc(cells * sizeof(double));
 	c->dc_best = malloc(cells * sizeof(double));
 	c->dc_pair_err = malloc(c->n * (n_dcs * n_dcs / 2 + 1) * sizeof(double));
-	if (!c->members || !c->dc_err || !c->dc_best || !c->dc_pair_err)
+	c->adverts = malloc((n_dcs ? n_dcs * n_dcs : 1) * sizeof(double));
+	c->row = malloc((c->n ? c->n : 1) * sizeof(double));
+	if (!c->members || !c->dc_err || !c->dc_best || !c->dc_pair_err || !c->adverts ||
+	    !c->row)
 		return MF_ENOMEM;
+	if (mf_coord_dc_embed_init(&c->embed, &c->cfg) != 0)
+		return MF_EINVAL;
 	c->dc = dc;
 	c->n_dcs = n_dcs;
 	c->dc_name = dc_name;
@@ -159,6 +167,79 @@ static void quantiles(double *v, size_t n, double *median, double *p90)
 	*p90 = v[q];
 }
 
+/* The member list as agent i (up, in pool p) sees it, into c->members. */
+static size_t members_seen(struct mf_sim_coords *c, size_t i, mf_pool_t *p)
+{
+	size_t nm = 0;
+	for (size_t j = 0; j < c->n; j++) {
+		struct mf_member m;
+		if (!c->nodes[j].ready)
+			continue;
+		const char *name = c->nodes[j].tracker.self;
+		enum mf_member_status st = MF_MEMBER_ALIVE;
+		if (j != i) {
+			if (mf_pool_member_find(p, name, &m) != 0)
+				continue;
+			st = m.status;
+		}
+		c->members[nm].name = name;
+		c->members[nm].dc = c->nodes[j].serf ? "serf" : c->dc_name[c->dc[j]];
+		c->members[nm].status = st;
+		nm++;
+	}
+	return nm;
+}
+
+void mf_sim_coords_set_dc_embed(struct mf_sim_coords *c, bool on)
+{
+	c->dc_embed_off = !on;
+}
+
+/* DC x's advert of its distance to DC y (seconds), 0 if none of its up
+ * servers has an estimate. */
+static double advert(struct mf_sim_coords *c, struct mf_simnet *net, size_t x, size_t y)
+{
+	size_t nr = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		struct mf_sim_coord_node *a = &c->nodes[i];
+		mf_pool_t *p = mf_simnet_pool(net, i);
+		double d;
+		if (!a->ready || a->serf || p == NULL || (size_t)c->dc[i] != x)
+			continue;
+		size_t nm = members_seen(c, i, p);
+		if (mf_coord_tracker_dc_rtt(&a->tracker, c->members, nm, c->dc_name[y],
+					    MF_COORD_TRACKER_BEST, &d) == 0)
+			c->row[nr++] = d;
+	}
+	if (nr == 0)
+		return 0;
+	mf_select_kth(c->row, nr, (nr - 1) / 2);
+	return c->row[(nr - 1) / 2];
+}
+
+void mf_sim_coords_round(struct mf_sim_coords *c, struct mf_simnet *net)
+{
+	size_t k = c->n_dcs;
+	bool pin;
+	if (k < 2 || c->dc_embed_off || c->cfg.mode != MF_COORD_MODE_FIT ||
+	    k > MF_COORD_DC_EMBED_MAX)
+		return;
+	for (size_t x = 0; x < k; x++)
+		for (size_t y = 0; y < k; y++)
+			c->adverts[x * k + y] = x == y ? 0 : advert(c, net, x, y);
+	pin = mf_coord_dc_embed_update(&c->embed, c->dc_name, k, c->adverts) >= 0;
+	for (size_t i = 0; i < c->n; i++) {
+		struct mf_sim_coord_node *a = &c->nodes[i];
+		struct mf_coord pos;
+		if (!a->ready || a->serf)
+			continue;
+		if (pin && mf_coord_dc_embed_get(&c->embed, c->dc_name[c->dc[i]], &pos) == 0)
+			(void)mf_coord_tracker_pin(&a->tracker, &pos);
+		else
+			(void)mf_coord_tracker_pin(&a->tracker, NULL);
+	}
+}
+
 /* The DC error: every up member's distance to every other linked DC. */
 static void eval_dcs(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_sim_coord_err *out)
 {
@@ -166,26 +247,9 @@ static void eval_dcs(struct mf_sim_coords *c, struct mf_simnet *net, struct mf_s
 	for (size_t i = 0; i < c->n; i++) {
 		struct mf_sim_coord_node *a = &c->nodes[i];
 		mf_pool_t *p = mf_simnet_pool(net, i);
-		size_t nm = 0;
 		if (!a->ready || p == NULL || a->serf)
 			continue;
-		/* the member list as agent i sees it */
-		for (size_t j = 0; j < c->n; j++) {
-			struct mf_member m;
-			if (!c->nodes[j].ready)
-				continue;
-			const char *name = c->nodes[j].tracker.self;
-			enum mf_member_status st = MF_MEMBER_ALIVE;
-			if (j != i) {
-				if (mf_pool_member_find(p, name, &m) != 0)
-					continue;
-				st = m.status;
-			}
-			c->members[nm].name = name;
-			c->members[nm].dc = c->nodes[j].serf ? "serf" : c->dc_name[c->dc[j]];
-			c->members[nm].status = st;
-			nm++;
-		}
+		size_t nm = members_seen(c, i, p);
 		for (size_t b = 0; b < c->n_dcs; b++) {
 			size_t from = (size_t)c->dc[i];
 			double actual = c->dc_rtt_s[from * c->n_dcs + b], d;

@@ -38,6 +38,7 @@
 #include <stddef.h>
 
 #include "cmd/sim/simnet.h"
+#include "coord/dc_embed.h"
 #include "coord/tracker.h"
 #include "gossip/rng.h"
 
@@ -83,6 +84,12 @@ struct mf_sim_coords {
 	double *dc_err, *dc_best;   /* scratch: n * n_dcs */
 	double *dc_pair_err;        /* scratch: n * (n_dcs^2 / 2 + 1) */
 	double *err, *best, *view; /* scratch: n * per_node each */
+	/* The DC-level embedding (coord/dc_embed.h), on unless
+	 * mf_sim_coords_set_dc_embed(c, false): see mf_sim_coords_round. */
+	bool dc_embed_off;
+	struct mf_coord_dc_embed embed;
+	double *adverts;            /* scratch: n_dcs^2 */
+	double *row;                /* scratch: n */
 };
 
 struct mf_sim_coord_err {
@@ -118,6 +125,22 @@ int mf_sim_coords_set_dcs(struct mf_sim_coords *c, const int *dc, size_t n_dcs,
  * median) and, having no `meshfed rtt -dc`, is no source of DC estimates.
  * Call before the run. */
 void mf_sim_coords_set_serf(struct mf_sim_coords *c, size_t i);
+
+/* The DC-level embedding on (default) or off (every node fits itself,
+ * as before issue 16). */
+void mf_sim_coords_set_dc_embed(struct mf_sim_coords *c, bool on);
+
+/* Once per round, with datacenters declared and meshfed's client: the
+ * routing adverts, as the agent reads them (cmd/agent_coords.c), stood in
+ * for by what they carry: DC X's measured distance to DC Y, the median
+ * over X's up meshfed servers of their mf_coord_tracker_dc_rtt (best
+ * estimate: measured where probed) to Y. Every node is handed the same
+ * matrix (adverts reach the whole pool within a round or two; the delay
+ * is not modelled). When every pair is known, the matrix is solved
+ * (mf_coord_dc_embed_update: the same inputs give every agent the same
+ * answer, so it is solved once here) and every meshfed server pinned at
+ * its DC's position; else every pin is released. */
+void mf_sim_coords_round(struct mf_sim_coords *c, struct mf_simnet *net);
 
 /* From simnet's configure hook: gives pool i its tracker (a fresh one when
  * the pool is restarted) on the delegate's ack_payload / on_ack. */

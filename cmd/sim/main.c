@@ -8,7 +8,7 @@
  *               [-seed S] [-format table|json] [-plot FILE.png]
  *               [-kill K@ROUND ...] [-join K@ROUND ...]
  *               [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]
- *               [-every K] [-coords fit|serf]
+ *               [-every K] [-coords fit|serf] [-dc-embed on|off]
  *               [-fit-rtt-power P] [-fit-rtt-floor F] [-fit-robust-delta D]
  *               [-serf-nodes K,...]
  *               [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]
@@ -75,6 +75,7 @@ struct args {
 	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
 	bool no_serf;   /* -serf-glue off: pools without the serf glue */
 	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */
+	bool no_dc_embed; /* -dc-embed off: no DC-level embedding (cmd/sim/coords.h) */
 };
 
 /* What the simnet hooks need. */
@@ -93,7 +94,7 @@ static void usage(void)
 		"                   [-seed S] [-format table|json] [-plot FILE.png]\n"
 		"                   [-kill K@ROUND ...] [-join K@ROUND ...]\n"
 		"                   [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]\n"
-		"                   [-every K] [-coords fit|serf]\n"
+		"                   [-every K] [-coords fit|serf] [-dc-embed on|off]\n"
 		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-fit-robust-delta D]\n"
 		"                   [-serf-nodes K,...]\n"
 		"                   [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]\n"
@@ -243,6 +244,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 				fprintf(stderr, "meshfed-sim: -format: table or json\n");
 				return -1;
 			}
+		} else if (strcmp(k, "-dc-embed") == 0) {
+			if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+				fprintf(stderr, "meshfed-sim: -dc-embed: on or off\n");
+				return -1;
+			}
+			a->no_dc_embed = strcmp(v, "off") == 0;
 		} else if (strcmp(k, "-coords") == 0) {
 			if (strcmp(v, "fit") == 0)
 				a->mode = MF_COORD_MODE_FIT;
@@ -515,6 +522,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "meshfed-sim: out of memory\n");
 		goto out;
 	}
+	mf_sim_coords_set_dc_embed(&s.coords, !a.no_dc_embed);
 	c.n = n;
 	c.delay_ms = w.delay_ms;
 	c.uniform_delay_ms = a.delay_ms;
@@ -562,6 +570,7 @@ int main(int argc, char **argv)
 			}
 		}
 		mf_simnet_run_until(net, (mf_time_t)r * timing.probe_interval);
+		mf_sim_coords_round(&s.coords, net);
 		if (!reported(&a, r))
 			continue;
 		struct mf_sim_coord_err ce;

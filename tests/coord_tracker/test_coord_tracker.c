@@ -400,6 +400,54 @@ static void test_serf_mode_never_announces(void)
 	mf_coord_tracker_free(&t);
 }
 
+/* A pin holds what we send through samples that would move us; released,
+ * the fit moves us again; serf mode and invalid pins are refused. */
+static void test_pin_holds_our_coordinate_through_samples(void)
+{
+	struct mf_coord_tracker t, serf;
+	struct mf_coord_config cfg;
+	struct mf_coord pos = coord_at(0.030, -0.010), b = coord_at(0.100, 0), self, bad;
+	uint8_t buf[MF_COORD_WIRE_MAX];
+	size_t len;
+	struct mf_coord sent;
+
+	pos.height = 0.004;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_pin(&t, &pos), 0);
+	for (int i = 0; i < 5; i++)
+		ack(&t, "b", &b, 20); /* b is 100 ms away by coordinates: a fit would move */
+	mf_coord_tracker_self(&t, &self);
+	CU_ASSERT_DOUBLE_EQUAL(self.vec[0], 0.030, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(self.vec[1], -0.010, 1e-12);
+	CU_ASSERT_DOUBLE_EQUAL(self.height, 0.004, 1e-12);
+	CU_ASSERT_EQUAL(self.error, t.client.coord.error); /* the client's own */
+	len = mf_coord_tracker_ack_payload(&t, buf, sizeof(buf));
+	CU_ASSERT_FATAL(len > 0);
+	CU_ASSERT_EQUAL(mf_coord_wire_decode(buf, len, &sent), 0);
+	CU_ASSERT_DOUBLE_EQUAL(sent.vec[0], 0.030, 1e-12);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->updates, 5); /* samples still taken */
+
+	CU_ASSERT_EQUAL(mf_coord_tracker_pin(&t, NULL), 0);
+	ack(&t, "b", &b, 20);
+	mf_coord_tracker_self(&t, &self);
+	CU_ASSERT(fabs(self.vec[0] - 0.030) + fabs(self.vec[1] + 0.010) > 1e-4);
+
+	bad = pos;
+	bad.vec[0] = NAN;
+	CU_ASSERT_EQUAL(mf_coord_tracker_pin(&t, &bad), MF_EINVAL);
+	bad = pos;
+	bad.dim = 3;
+	CU_ASSERT_EQUAL(mf_coord_tracker_pin(&t, &bad), MF_EINVAL);
+	CU_ASSERT_FALSE(t.pinned);
+	mf_coord_tracker_free(&t);
+
+	mf_coord_config_default(&cfg);
+	cfg.mode = MF_COORD_MODE_SERF;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&serf, "s", &cfg), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_pin(&serf, &pos), MF_EINVAL);
+	mf_coord_tracker_free(&serf);
+}
+
 /* b's announcement, as b's tracker builds it, at coordinate at. */
 static size_t announcement_of_b(struct mf_coord at, uint8_t *buf, size_t cap)
 {
@@ -600,6 +648,7 @@ int main(void)
 {
 	static const struct test_case tests[] = {
 		TEST(test_ack_payload_is_serfs_encoding_of_our_coordinate),
+		TEST(test_pin_holds_our_coordinate_through_samples),
 		TEST(test_ack_payload_into_a_short_buffer_is_empty_and_counted),
 		TEST(test_ack_updates_the_client_and_caches_the_peer_coordinate),
 		TEST(test_rtt_is_converted_from_nanoseconds_to_seconds),

@@ -7,10 +7,13 @@ SECONDS (default 600, the issue's 10 minutes):
  - every agent's `meshfed rtt -dc A B` for every DC pair within 10% (the
    measured link as A or B advertises it, issue 16);
  - the same by coordinates only (`-pool wan`), for every pair of DCs other
-   than the agent's own, within 10% (the simulator: at most 4% from round
-   36 on, seeds 1-4);
+   than the agent's own, within 10% (the simulator, with the DC-level
+   embedding of coord/dc_embed.h: 2.5% from round 36 on, seeds 1-4; the
+   agents pin their coordinates there once the route table holds every
+   DC pair's measured link, and log "coordinates: 6 DCs embedded");
  - the serf agent's `serf rtt` to every meshfed agent of another DC within
-   15%.
+   15% (the simulator, `-serf-nodes 0`: within 15% from round 60, at most
+   3.1% at round 120, seeds 1-4).
 Needs root (network namespaces); skipped with a message otherwise.
 Usage: test_coords6_wan.py WANEM MESHFED [SECONDS]"""
 import itertools
