@@ -1,7 +1,7 @@
 /*
  * gossip/serf_glue.h — what an agent adds on top of the pool so stock serf
  * agents treat it as one of their own (serf 0.9.4 serf.go, delegate.go).
- * The agent (cmd/agent_pool.c) and the simulator (cmd/sim/serf.c) run it.
+ * The agent (cmd/agent/agent_pool.c) and the simulator (cmd/sim/serf.c) run it.
  *
  *  - A Lamport clock (serf's `clock`, starting at 1), witnessed from every
  *    serf message and push-pull we see.
@@ -23,7 +23,7 @@
  * run inside pool calls and must not call back into it, so messages to
  * broadcast are queued here and pushed by mf_serf_glue_flush() after the
  * call (the agent: the transport's after_drain; the simulator: after each
- * drain of the pool). The agent's delegate multiplexer (cmd/agent_pool.c:
+ * drain of the pool). The agent's delegate multiplexer (cmd/agent/agent_pool.c:
  * coordinates, routing) wraps these hooks. Messages are dispatched by type
  * in one function (serf_glue.c on_user_msg), where a new serf message type
  * is one more case. Costs: each operation on one node's intent is O(1)

@@ -1,6 +1,6 @@
 /*
  * routing/node.c — one server's routing over its pools (contract in
- * node.h). The agent (cmd/agent_routing.c) and meshfed-sim both run it, so
+ * node.h). The agent (cmd/agent/agent_routing.c) and meshfed-sim both run it, so
  * they speak the same protocol by the same code.
  */
 #include <math.h>

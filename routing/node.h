@@ -79,7 +79,7 @@
  * when the pool's membership changed: an idle tick costs O(DCs), and a
  * remote DC's estimate reads only that DC's members.
  *
- * How the agent (cmd/agent_routing.c) drives it:
+ * How the agent (cmd/agent/agent_routing.c) drives it:
  *  start:  mf_routing_node_new (initial_seq = wall clock ms), then one
  *          mf_routing_node_add_pool per pool (WAN: no peers; area: its
  *          peers), mf_routing_node_set_pool when the pool is created, NULL

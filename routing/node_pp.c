@@ -91,7 +91,7 @@ static bool bump_map(uint8_t *p)
 
 /* [MF_SERF_MSG_PUSH_PULL][map ... + "MeshfedRoutes": bin]: serf decodes
  * messagePushPull with go-msgpack, which skips keys the struct does not
- * have (cmd/agent_pool.c's framing). */
+ * have (cmd/agent/agent_pool.c's framing). */
 size_t mf_routing_node_pp_append(struct mf_routing_node *node, uint8_t *buf, size_t n, size_t cap)
 {
 	if (n < 2 || !node->engine)

@@ -5,7 +5,7 @@
  * Contract: pure. It never reads the clock (every call takes `now`), never
  * touches a socket and never logs: lines leave through hooks.send, closes
  * through hooks.close, the healthy registered gateways through
- * hooks.gateways. The shell (cmd/route_socket.c) owns the connections, reads
+ * hooks.gateways. The shell (cmd/agent/route_socket.c) owns the connections, reads
  * and bounds lines, writes what it is handed and calls mf_route_pub_tick
  * about once a second. Encoding and decoding are routing/route_proto.h's.
  *

@@ -1,5 +1,5 @@
 /*
- * cmd/cmd_rtt.c — `meshfed rtt NODE_A [NODE_B]` and `meshfed rtt -dc DC_A
+ * cmd/cli/cmd_rtt.c — `meshfed rtt NODE_A [NODE_B]` and `meshfed rtt -dc DC_A
  * [DC_B]`: estimated round-trip times from the agent's coordinates.
  * Output mimics serf's cmd/serf/command/rtt.go:
  *   Estimated a <-> b rtt: 0.412 ms (using wan coordinates)

@@ -131,7 +131,7 @@ void mf_sim_coords_set_serf(struct mf_sim_coords *c, size_t i);
 void mf_sim_coords_set_dc_embed(struct mf_sim_coords *c, bool on);
 
 /* Once per round, with datacenters declared and meshfed's client: the
- * routing adverts, as the agent reads them (cmd/agent_coords.c), stood in
+ * routing adverts, as the agent reads them (cmd/agent/agent_coords.c), stood in
  * for by what they carry: DC X's measured distance to DC Y, the median
  * over X's up meshfed servers of their mf_coord_tracker_dc_rtt (best
  * estimate: measured where probed) to Y. Every node is handed the same

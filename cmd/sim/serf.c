@@ -22,7 +22,7 @@ void mf_sim_serf_free(struct mf_sim_serf *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The delegate multiplexer, as cmd/agent_pool.c's: meshfed's own user
+/* The delegate multiplexer, as cmd/agent/agent_pool.c's: meshfed's own user
  * messages to the coordinate hooks, serf's to the glue. */
 static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
 {

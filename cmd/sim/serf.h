@@ -3,7 +3,7 @@
  * pool, as the agent runs it: join intents after a successful join, serf's
  * user messages and push-pull state, intents rebroadcast through the pool's
  * user queue, forced leaves. The coordinate hooks (cmd/sim/coords.h) stay
- * in front: this wraps the delegate they set, as cmd/agent_pool.c does.
+ * in front: this wraps the delegate they set, as cmd/agent/agent_pool.c does.
  *
  * Contract: owns one glue per node (fresh on restart); no clock, no I/O.
  * Consistency (mf_sim_serf_check): every up node's glue holds, for every
