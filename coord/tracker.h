@@ -63,7 +63,7 @@
  * coordinate still moves that much now and then: 222 members send 2.1x
  * the datagrams of a pool without announcements (docs/coordinates.md has
  * the trade-off against the threshold). Not re-gossiped: each reaches the
- * pool's transmit limit of members.
+ * pool's transmit limit of members, at most MF_COORD_TRACKER_ANNOUNCE_TRANSMITS.
  *
  *   +------+------+--------------------+---------------------------------+
  *   | 0xc8 | 0x02 | node: msgpack str  | serf ack payload (coord/wire.h) |
