@@ -209,7 +209,8 @@ int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool)
 	size_t n = mf_coord_tracker_announce(t, buf, sizeof(buf));
 	if (n == 0 || pool == NULL)
 		return 0;
-	return mf_pool_broadcast_user(pool, MF_COORD_TRACKER_ANNOUNCE_KEY, buf, n);
+	return mf_pool_broadcast_user_capped(pool, MF_COORD_TRACKER_ANNOUNCE_KEY, buf, n,
+					     MF_COORD_TRACKER_ANNOUNCE_TRANSMITS);
 }
 
 /* Whether announced coordinate c of node may be used (tracker.h); counts

@@ -63,7 +63,7 @@
  * coordinate still moves that much now and then: 222 members send 2.1x
  * the datagrams of a pool without announcements (docs/coordinates.md has
  * the trade-off against the threshold). Not re-gossiped: each reaches the
- * pool's transmit limit of members.
+ * pool's transmit limit of members, at most MF_COORD_TRACKER_ANNOUNCE_TRANSMITS.
  *
  *   +------+------+--------------------+---------------------------------+
  *   | 0xc8 | 0x02 | node: msgpack str  | serf ack payload (coord/wire.h) |
@@ -73,6 +73,10 @@
 #define MF_COORD_TRACKER_MSG_ANNOUNCE 2
 #define MF_COORD_TRACKER_ANNOUNCE_KEY "mf-coord"
 #define MF_COORD_TRACKER_ANNOUNCE_MOVE 0.02
+/* Transmits of one announcement, whatever the pool's size: the pool's
+ * limit (4 x ceil(log10(N + 1))) until 99 members, then flat, so that the
+ * announcements an idle agent receives do not grow with N (issue 12). */
+#define MF_COORD_TRACKER_ANNOUNCE_TRANSMITS 8
 #define MF_COORD_TRACKER_ANNOUNCE_MAX (2 + 5 + MF_NAME_MAX + MF_COORD_WIRE_MAX)
 /* An announcement is a claim by whoever sent it, not a measurement, so
  * before it is used: (1) the RTT it implies from us may be at most

@@ -29,7 +29,8 @@ struct mf_bcast_node {
 	uint32_t id;
 	uint16_t len;              /* a message fits a datagram */
 	uint8_t transmits;         /* < the retransmit limit, at most 255 */
-	bool notify;               /* count in `finished_notify` when done */
+	uint8_t notify : 1;        /* count in `finished_notify` when done */
+	uint8_t cap : 7;           /* own transmit limit below the pool's; 0: none */
 };
 
 _Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 40,
@@ -291,7 +292,13 @@ void mf_bcast_free(struct mf_bcast_queue *q)
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify)
 {
-	if (len > UINT16_MAX)
+	return mf_bcast_push_capped(q, name, name_len, msg, len, notify, 0);
+}
+
+int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name_len,
+			 const uint8_t *msg, size_t len, bool notify, int max_transmits)
+{
+	if (len > UINT16_MAX || max_transmits < 0 || max_transmits > MF_BCAST_CAP_MAX)
 		return MF_EINVAL;
 	uint32_t bi = node_alloc(q);
 	const char *data;
@@ -305,6 +312,7 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 	b->data = (const uint8_t *)data;
 	b->len = (uint16_t)len;
 	b->notify = notify;
+	b->cap = (uint8_t)max_transmits;
 	if (name != NULL) {
 		if (names_reserve(q) != 0 || mf_intern_get(q->strs, name, name_len, &b->name) != 0) {
 			node_free(q, bi);
@@ -361,7 +369,8 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 		out[picked].len = b->len;
 		picked++;
 		used += b->len + overhead;
-		if (b->transmits + 1 >= tlimit || b->transmits + 1 >= UINT8_MAX) {
+		int lim = b->cap != 0 && b->cap < tlimit ? b->cap : tlimit;
+		if (b->transmits + 1 >= lim || b->transmits + 1 >= UINT8_MAX) {
 			finish(q, bi);
 		} else {
 			b->transmits++;

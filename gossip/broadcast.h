@@ -67,6 +67,13 @@ int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs);
  * MF_EINVAL); name may be NULL. */
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify);
+/* The same, sent at most max_transmits times (1..MF_BCAST_CAP_MAX) even
+ * when the pool's retransmit limit is higher; 0 = the pool's limit. For
+ * messages that need not reach the whole pool (coordinate announcements):
+ * their cost per member then stays flat as the pool's log10 N grows. */
+#define MF_BCAST_CAP_MAX 127
+int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name_len,
+			 const uint8_t *msg, size_t len, bool notify, int max_transmits);
 /* Picks messages that fit in `limit` bytes, each costing len + overhead,
  * for a pool of n_members. Their bytes are copied into buf (cap >= limit)
  * and views into buf go to out[0..max); *n_out is set. Transmit counts

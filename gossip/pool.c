@@ -685,6 +685,12 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 
 int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len)
 {
+	return mf_pool_broadcast_user_capped(p, key, msg, len, 0);
+}
+
+int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
+				  int max_transmits)
+{
 	int rc;
 
 	if (msg == NULL && len > 0)
@@ -695,8 +701,9 @@ int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, si
 	msgpack_sbuffer_clear(&p->msg_buf);
 	if ((rc = mf_codec_encode_user(&p->msg_buf, msg, len)) != 0)
 		return rc;
-	return mf_bcast_push(&p->user_msgs, key, key ? strlen(key) : 0,
-			     (const uint8_t *)p->msg_buf.data, p->msg_buf.size, false);
+	return mf_bcast_push_capped(&p->user_msgs, key, key ? strlen(key) : 0,
+				    (const uint8_t *)p->msg_buf.data, p->msg_buf.size, false,
+				    max_transmits);
 }
 
 int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node, const uint8_t *msg,

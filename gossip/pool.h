@@ -269,6 +269,12 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
  * memberlist's delegate broadcasts). `key`, when not NULL, invalidates an
  * older queued message with the same key. Copies msg. */
 int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len);
+/* The same, transmitted at most max_transmits times (gossip/broadcast.h
+ * mf_bcast_push_capped; 0 = the pool's retransmit limit): for messages a
+ * fixed number of members is enough for, so their per-member cost does not
+ * grow with the pool. */
+int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
+				  int max_transmits);
 /* Sends a user message to an address in one datagram (memberlist
  * SendToAddress: serf's query acks, responses and relays). */
 int mf_pool_send_user_to(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len);

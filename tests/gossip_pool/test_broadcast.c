@@ -308,6 +308,41 @@ static void test_broadcast_newer_goes_first_across_id_wrap(void)
 	mf_bcast_free(&q);
 }
 
+/* A capped message leaves after its own limit, an uncapped one after the
+ * pool's (4 x ceil(log10(1001)) = 16 at 1,000 members). */
+static void test_broadcast_capped_stops_at_its_own_limit(void)
+{
+	struct mf_bcast_queue q;
+	uint8_t buf[64];
+	struct mf_bytes out[4];
+	size_t n = 0, sends_capped = 0, sends_plain = 0;
+	mf_bcast_init(&q, 4);
+	CU_ASSERT_EQUAL(mf_bcast_push_capped(&q, "c", 1, (const uint8_t *)"cap", 3, false, 3), 0);
+	CU_ASSERT_EQUAL(mf_bcast_push(&q, "p", 1, (const uint8_t *)"all", 3, false), 0);
+	for (int round = 0; round < 40 && mf_bcast_len(&q) > 0; round++) {
+		mf_bcast_get(&q, 0, sizeof(buf), 1000, buf, sizeof(buf), out, 4, &n);
+		for (size_t i = 0; i < n; i++) {
+			sends_capped += memcmp(out[i].p, "cap", 3) == 0;
+			sends_plain += memcmp(out[i].p, "all", 3) == 0;
+		}
+	}
+	CU_ASSERT_EQUAL(sends_capped, 3);
+	CU_ASSERT_EQUAL(sends_plain, (size_t)mf_bcast_retransmit_limit(4, 1000));
+	/* Above the pool's limit the pool's limit holds. */
+	CU_ASSERT_EQUAL(mf_bcast_push_capped(&q, NULL, 0, (const uint8_t *)"big", 3, false, 100), 0);
+	size_t sends_big = 0;
+	for (int round = 0; round < 200 && mf_bcast_len(&q) > 0; round++) {
+		mf_bcast_get(&q, 0, sizeof(buf), 10, buf, sizeof(buf), out, 4, &n);
+		sends_big += n;
+	}
+	CU_ASSERT_EQUAL(sends_big, (size_t)mf_bcast_retransmit_limit(4, 10));
+	CU_ASSERT_EQUAL(mf_bcast_push_capped(&q, NULL, 0, (const uint8_t *)"x", 1, false,
+					     MF_BCAST_CAP_MAX + 1), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_bcast_push_capped(&q, NULL, 0, (const uint8_t *)"x", 1, false, -1),
+			MF_EINVAL);
+	mf_bcast_free(&q);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -315,6 +350,7 @@ int main(void)
 		{ "broadcast_hundred_thousand_with_replacements", test_broadcast_hundred_thousand_with_replacements },
 		{ "broadcast_cost_per_operation_grows_sublinearly", test_broadcast_cost_per_operation_grows_sublinearly },
 		{ "broadcast_newer_goes_first_across_id_wrap", test_broadcast_newer_goes_first_across_id_wrap },
+		{ "broadcast_capped_stops_at_its_own_limit", test_broadcast_capped_stops_at_its_own_limit },
 	};
 	return RUN_SUITE("gossip_pool_broadcast", tests);
 }
