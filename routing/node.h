@@ -31,8 +31,9 @@
  *    state: every MF_ROUTING_NODE_REFRESH our beat message (routing/beat.h:
  *    our epoch and the one each advertised route reaches, 6 bytes a DC) goes
  *    as [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_BEAT][beat] by direct
- *    datagrams to every alive server of our DC in each pool and to
- *    MF_ROUTING_NODE_BEAT_FANOUT other alive members at random;
+ *    datagrams to every alive server of our DC in each pool (to
+ *    MF_ROUTING_NODE_BEAT_DC_FANOUT of them at random in a DC of more) and
+ *    to MF_ROUTING_NODE_BEAT_FANOUT other alive members at random;
  *  - recompute; when our advertisement's seq moved (a real change), or every
  *    MF_ROUTING_NODE_FULL_REFRESH, its fragments are broadcast in every pool as
  *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][fragment], keyed
@@ -128,6 +129,11 @@
  * many beats of its neighbours per beat period, whatever the pool's size
  * (docs/routing.md, "Beats apart from full state"). */
 #define MF_ROUTING_NODE_BEAT_FANOUT 2
+/* Servers of our own DC that get each beat when the DC has more than this
+ * many besides us (at random; all of them otherwise): a DC with hundreds
+ * of servers in one pool would otherwise cost each O(servers) datagrams a
+ * beat period. */
+#define MF_ROUTING_NODE_BEAT_DC_FANOUT 4
 /* A DC whose epoch has not risen for MAX_AGE (eight beats: a beat reaches
  * a member through others' beat messages, gossip-style, so its rises
  * arrive irregularly; at four beats wonder_16 flapped routes to DCs that

@@ -104,7 +104,8 @@ static bool beat_recipient(const struct mf_routing_node_slot *s, const struct mf
 	       strcmp(m->name, s->node->name) != 0;
 }
 
-/* Our beat (node.h) in every pool: to the alive servers of our DC, and to
+/* Our beat (node.h) in every pool: to the alive servers of our DC (to
+ * MF_ROUTING_NODE_BEAT_DC_FANOUT of them at random when it has more), and to
  * MF_ROUTING_NODE_BEAT_FANOUT other alive members at random (tries a few
  * more draws when some land on the dead or on us; a pool smaller than the
  * fanout gets it once per member at most, by chance). */
@@ -119,9 +120,25 @@ void mf_rn__send_beats(struct mf_routing_node *n)
 		if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, n->name) < 0 || s->dcx.n_mem == 0)
 			continue;
 		const struct mf_dc_group *own = mf_dc_index_find(&s->dcx, n->dc);
-		for (size_t k = 0; own && k < own->n; k++)
-			if (beat_recipient(s, &s->dcx.mem[own->start + k]))
-				(void)beat_to(s, s->dcx.mem[own->start + k].name, nb);
+		if (own && own->n <= MF_ROUTING_NODE_BEAT_DC_FANOUT + 1) {
+			for (size_t k = 0; k < own->n; k++)
+				if (beat_recipient(s, &s->dcx.mem[own->start + k]))
+					(void)beat_to(s, s->dcx.mem[own->start + k].name, nb);
+		} else if (own) {
+			/* A DC of many servers (a LAN-sized pool): a few mates at
+			 * random, so a beat period costs each server the same
+			 * whatever the DC's size; the highest epoch heard still
+			 * spreads, gossip-style. */
+			size_t mates = 0;
+			for (size_t tries = 0; mates < MF_ROUTING_NODE_BEAT_DC_FANOUT &&
+					       tries < 4 * MF_ROUTING_NODE_BEAT_DC_FANOUT;
+			     tries++) {
+				const struct mf_coord_tracker_member *m =
+					&s->dcx.mem[own->start + rng_next(n) % own->n];
+				if (beat_recipient(s, m) && beat_to(s, m->name, nb))
+					mates++;
+			}
+		}
 		size_t sent = 0;
 		for (size_t tries = 0; sent < MF_ROUTING_NODE_BEAT_FANOUT && tries < 4 * MF_ROUTING_NODE_BEAT_FANOUT;
 		     tries++) {

@@ -317,6 +317,36 @@ static void test_beat_messages_keep_routes_through_others_fresh(void)
 	world_free(&w);
 }
 
+/* A DC of many servers in one pool: each beat goes to
+ * MF_ROUTING_NODE_BEAT_DC_FANOUT mates at random, not to all of them, so a
+ * server's beats per period do not grow with its DC (with every mate: 11
+ * beats a period or more for each dc1 server here). */
+static void test_beats_to_a_large_dc_go_to_a_few_mates(void)
+{
+	enum { N = 14 };
+	static const char *dcs[N] = {"dc1", "dc1", "dc1", "dc1", "dc1", "dc1", "dc1",
+				     "dc1", "dc1", "dc1", "dc1", "dc1", "dc2", "dc2"};
+	size_t server[N], pool[N];
+	for (size_t i = 0; i < N; i++) {
+		server[i] = i;
+		pool[i] = 0;
+	}
+	struct world w;
+	world_init(&w, N, dcs, N, server, pool, rtt_line, NULL, NULL, NULL);
+	world_run(&w, 30 * MF_SEC);
+	uint64_t before = 0, after = 0;
+	for (size_t s = 0; s < 12; s++)
+		before += mf_routing_node_stats(w.node[s])->beats_in;
+	const mf_time_t periods = 8;
+	world_run(&w, 30 * MF_SEC + periods * MF_ROUTING_NODE_REFRESH);
+	for (size_t s = 0; s < 12; s++)
+		after += mf_routing_node_stats(w.node[s])->beats_in;
+	double per_server_period = (double)(after - before) / 12.0 / (double)periods;
+	CU_ASSERT(per_server_period > 2.0); /* beats still flow */
+	CU_ASSERT(per_server_period < 9.0);
+	world_free(&w);
+}
+
 static void test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go(void)
 {
 	static const char *dcs[] = {"dc1", "dc2", "dc2"};
@@ -826,6 +856,7 @@ int main(void)
 		 test_line_of_two_areas_routes_through_the_middle_dc},
 		{"beat messages keep routes through others fresh",
 		 test_beat_messages_keep_routes_through_others_fresh},
+		{"beats to a large DC go to a few mates", test_beats_to_a_large_dc_go_to_a_few_mates},
 		{"DC whose servers all died is withdrawn", test_dc_whose_servers_all_died_is_withdrawn},
 		{"one-way cut inside a WAN pool: around it, nobody failed",
 		 test_one_way_cut_routes_around_without_failing_anyone},
