@@ -8,7 +8,7 @@
 #include "gossip/name_hash.h"
 
 struct mf_members_order {
-	struct mf_mrec **by_name; /* sorted by name when valid */
+	struct mf_member_record **by_name; /* sorted by name when valid */
 	size_t cap;
 	bool valid;
 };
@@ -19,7 +19,7 @@ void mf_members_init(struct mf_members *t, struct mf_intern *strs)
 	t->strs = strs;
 }
 
-static struct mf_mrec *rec_of(const struct mf_members *t, uint32_t id)
+static struct mf_member_record *rec_of(const struct mf_members *t, uint32_t id)
 {
 	return mf_members_rec(t, id);
 }
@@ -36,7 +36,7 @@ static void changed(const struct mf_members *t)
  * no visit to its record or its interned bytes, and the hash's home slot
  * is known without them (n_index <= 2^32). */
 
-static uint64_t rec_hash(const struct mf_mrec *m)
+static uint64_t rec_hash(const struct mf_member_record *m)
 {
 	return mf_intern_hash(m->name);
 }
@@ -61,7 +61,7 @@ static size_t index_slot(const struct mf_members *t, const char *name, size_t le
 		if (v == 0)
 			return i;
 		if (slot_tag(v) == tag) {
-			const struct mf_mrec *m = rec_of(t, slot_id(v) - 1);
+			const struct mf_member_record *m = rec_of(t, slot_id(v) - 1);
 			if (m->name_len == len && memcmp(m->name, name, len) == 0)
 				return i;
 		}
@@ -71,7 +71,7 @@ static size_t index_slot(const struct mf_members *t, const char *name, size_t le
 
 static void index_put(struct mf_members *t, uint32_t id, uint64_t h)
 {
-	const struct mf_mrec *m = rec_of(t, id);
+	const struct mf_member_record *m = rec_of(t, id);
 	size_t i = index_slot(t, m->name, m->name_len, h);
 	t->index[i] = ((uint64_t)(uint32_t)h << 32) | (uint64_t)(id + 1);
 }
@@ -107,7 +107,7 @@ static int index_reserve(struct mf_members *t, size_t n)
 
 /* Deletes m's entry, shifting later entries of its run back (no
  * tombstones, so lookups stay short after churn). */
-static void index_del(struct mf_members *t, const struct mf_mrec *m)
+static void index_del(struct mf_members *t, const struct mf_member_record *m)
 {
 	size_t mask = t->n_index - 1;
 	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
@@ -129,11 +129,11 @@ static void index_del(struct mf_members *t, const struct mf_mrec *m)
 /* --- records ---------------------------------------------------------------*/
 
 /* A zeroed record from the free list or a new slab; *id is its id. */
-static struct mf_mrec *rec_alloc(struct mf_members *t, uint32_t *id)
+static struct mf_member_record *rec_alloc(struct mf_members *t, uint32_t *id)
 {
-	struct mf_mrec *m = t->free_recs;
+	struct mf_member_record *m = t->free_recs;
 	if (m != NULL) {
-		t->free_recs = (struct mf_mrec *)(void *)m->meta;
+		t->free_recs = (struct mf_member_record *)(void *)m->meta;
 		*id = m->pos; /* a free record keeps its id in pos */
 		memset(m, 0, sizeof(*m));
 		return m;
@@ -142,7 +142,7 @@ static struct mf_mrec *rec_alloc(struct mf_members *t, uint32_t *id)
 		return NULL;
 	if ((uint64_t)(t->n_slabs + 1) * MF_MEMBERS_SLAB > UINT32_MAX)
 		return NULL;
-	struct mf_mrec *slab = calloc(MF_MEMBERS_SLAB, sizeof(*slab));
+	struct mf_member_record *slab = calloc(MF_MEMBERS_SLAB, sizeof(*slab));
 	if (slab == NULL)
 		return NULL;
 	uint32_t base = (uint32_t)(t->n_slabs * MF_MEMBERS_SLAB);
@@ -176,7 +176,7 @@ static void susp_release(struct mf_members *t, uint32_t id)
 	*slot = NULL;
 }
 
-static void rec_release(struct mf_members *t, struct mf_mrec *m, uint32_t id)
+static void rec_release(struct mf_members *t, struct mf_member_record *m, uint32_t id)
 {
 	susp_release(t, id);
 	mf_intern_put(t->strs, (const char *)m->meta);
@@ -188,12 +188,12 @@ static void rec_release(struct mf_members *t, struct mf_mrec *m, uint32_t id)
 }
 
 /* The id of a live record: its probe slot holds it. */
-static uint32_t rec_id(const struct mf_members *t, const struct mf_mrec *m)
+static uint32_t rec_id(const struct mf_members *t, const struct mf_member_record *m)
 {
 	return t->probe[m->pos];
 }
 
-int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *meta, size_t len)
+int mf_members_set_meta(struct mf_members *t, struct mf_member_record *m, const uint8_t *meta, size_t len)
 {
 	if (len == m->meta_len && (len == 0 || memcmp(m->meta, meta, len) == 0))
 		return 0;
@@ -208,13 +208,13 @@ int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *
 	return 0;
 }
 
-struct mf_suspicion *mf_members_susp(const struct mf_members *t, const struct mf_mrec *m)
+struct mf_suspicion *mf_members_susp(const struct mf_members *t, const struct mf_member_record *m)
 {
 	struct mf_suspicion **slot = susp_slot(t, rec_id(t, m));
 	return slot != NULL ? *slot : NULL;
 }
 
-int mf_members_susp_alloc(struct mf_members *t, struct mf_mrec *m, struct mf_suspicion **out)
+int mf_members_susp_alloc(struct mf_members *t, struct mf_member_record *m, struct mf_suspicion **out)
 {
 	uint32_t id = rec_id(t, m);
 	size_t s = id / MF_MEMBERS_SLAB;
@@ -238,7 +238,7 @@ int mf_members_susp_alloc(struct mf_members *t, struct mf_mrec *m, struct mf_sus
 void mf_members_free(struct mf_members *t)
 {
 	for (size_t i = 0; i < t->n; i++) {
-		struct mf_mrec *m = mf_members_probe_at(t, i);
+		struct mf_member_record *m = mf_members_probe_at(t, i);
 		susp_release(t, t->probe[i]);
 		mf_intern_put(t->strs, (const char *)m->meta);
 		mf_intern_put(t->strs, m->name);
@@ -267,7 +267,7 @@ int mf_members_cmp_name(const char *a, size_t alen, const char *b, size_t blen)
 	return alen < blen ? -1 : alen > blen;
 }
 
-struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, size_t len)
+struct mf_member_record *mf_members_find(const struct mf_members *t, const char *name, size_t len)
 {
 	if (t->n_index == 0)
 		return NULL;
@@ -276,7 +276,7 @@ struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, si
 }
 
 int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
-		   struct mf_mrec **out)
+		   struct mf_member_record **out)
 {
 	if (len == 0 || len > MF_NAME_MAX || t->n >= UINT32_MAX - 1)
 		return MF_EINVAL;
@@ -290,7 +290,7 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 	if (mf_intern_get(t->strs, name, len, &s) != 0)
 		return MF_ENOMEM;
 	uint32_t id;
-	struct mf_mrec *m = rec_alloc(t, &id);
+	struct mf_member_record *m = rec_alloc(t, &id);
 	if (m == NULL) {
 		mf_intern_put(t->strs, s);
 		return MF_ENOMEM;
@@ -315,7 +315,7 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 	return 0;
 }
 
-void mf_members_remove(struct mf_members *t, struct mf_mrec *m)
+void mf_members_remove(struct mf_members *t, struct mf_member_record *m)
 {
 	uint32_t id = rec_id(t, m);
 	size_t j = m->pos;
@@ -333,7 +333,7 @@ size_t mf_members_sweep(struct mf_members *t, size_t probe_index)
 	size_t kept = 0, before = 0;
 	for (size_t j = 0; j < t->n_probe; j++) {
 		uint32_t id = t->probe[j];
-		struct mf_mrec *m = rec_of(t, id);
+		struct mf_member_record *m = rec_of(t, id);
 		if (m->doomed) {
 			before += j < probe_index;
 			index_del(t, m);
@@ -363,12 +363,12 @@ void mf_members_shuffle(struct mf_members *t, struct mf_rng *rng)
 
 static int cmp_rec(const void *a, const void *b)
 {
-	const struct mf_mrec *x = *(const struct mf_mrec *const *)a;
-	const struct mf_mrec *y = *(const struct mf_mrec *const *)b;
+	const struct mf_member_record *x = *(const struct mf_member_record *const *)a;
+	const struct mf_member_record *y = *(const struct mf_member_record *const *)b;
 	return mf_members_cmp_name(x->name, x->name_len, y->name, y->name_len);
 }
 
-const struct mf_mrec *mf_members_at(const struct mf_members *t, size_t i)
+const struct mf_member_record *mf_members_at(const struct mf_members *t, size_t i)
 {
 	if (i >= t->n)
 		return NULL;
@@ -377,7 +377,7 @@ const struct mf_mrec *mf_members_at(const struct mf_members *t, size_t i)
 	struct mf_members_order *o = t->order;
 	if (!o->valid) {
 		if (o->cap < t->n) {
-			struct mf_mrec **a = realloc(o->by_name, t->n * sizeof(*a));
+			struct mf_member_record **a = realloc(o->by_name, t->n * sizeof(*a));
 			if (a == NULL)
 				return NULL;
 			o->by_name = a;
@@ -391,5 +391,5 @@ const struct mf_mrec *mf_members_at(const struct mf_members *t, size_t i)
 	return o->by_name[i];
 }
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_mrec) == 64,
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_member_record) == 64,
 	       "a member record is 64 bytes on LP64: N pools hold N of them each");

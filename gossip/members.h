@@ -33,7 +33,7 @@
 
 /* 64 bytes on LP64: fields ordered to pack; the suspicion, which most
  * members never have, lives out of line (mf_members_susp). */
-struct mf_mrec {
+struct mf_member_record {
 	const char *name;           /* interned, NUL-terminated */
 	const uint8_t *meta;        /* interned, NULL when meta_len is 0 */
 	mf_time_t state_change;
@@ -64,48 +64,48 @@ struct mf_members {
 	uint32_t *probe;          /* every record's id, in probe order */
 	size_t n, n_probe;        /* records; n_probe == n */
 	size_t cap;
-	struct mf_mrec **slabs;   /* record id i is slabs[i / SLAB][i % SLAB] */
+	struct mf_member_record **slabs;   /* record id i is slabs[i / SLAB][i % SLAB] */
 	/* Suspicions by record id, slab by slab: a slab's array is allocated
 	 * at the first suspicion of one of its records (NULL until then). */
 	struct mf_suspicion ***susp_slabs;
 	size_t n_slabs, cap_slabs, cap_susp_slabs;
-	struct mf_mrec *free_recs; /* unused records, linked through `meta` */
+	struct mf_member_record *free_recs; /* unused records, linked through `meta` */
 	uint64_t *index;          /* by name hash: record id + 1 | hash tag << 32; 0 = empty */
 	size_t n_index;           /* power of two, or 0 */
 	struct mf_members_order *order;
 };
 
 /* The record with id `id` (a live one: from the probe list or the index). */
-static inline struct mf_mrec *mf_members_rec(const struct mf_members *t, uint32_t id)
+static inline struct mf_member_record *mf_members_rec(const struct mf_members *t, uint32_t id)
 {
 	return &t->slabs[id / MF_MEMBERS_SLAB][id % MF_MEMBERS_SLAB];
 }
 
 /* The i-th record in probe order (i < n_probe). */
-static inline struct mf_mrec *mf_members_probe_at(const struct mf_members *t, size_t i)
+static inline struct mf_member_record *mf_members_probe_at(const struct mf_members *t, size_t i)
 {
 	return mf_members_rec(t, t->probe[i]);
 }
 
 void mf_members_init(struct mf_members *t, struct mf_intern *strs);
 void mf_members_free(struct mf_members *t);
-struct mf_mrec *mf_members_find(const struct mf_members *t, const char *name, size_t len);
+struct mf_member_record *mf_members_find(const struct mf_members *t, const char *name, size_t len);
 /* Adds a zeroed record named `name`; it goes into the probe list at
  * `probe_pos` (clamped), swapping the one there to the end, as memberlist
  * inserts at a random offset so the failure detection bound stays low. */
 int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
-		   struct mf_mrec **out);
+		   struct mf_member_record **out);
 /* Replaces m's meta with the shared copy of len bytes (len <= MF_META_MAX);
  * MF_ENOMEM leaves it unchanged. */
-int mf_members_set_meta(struct mf_members *t, struct mf_mrec *m, const uint8_t *meta, size_t len);
+int mf_members_set_meta(struct mf_members *t, struct mf_member_record *m, const uint8_t *meta, size_t len);
 /* m's suspicion, allocated (zeroed, rec = m) the first time and kept for
  * the next: a member suspected once is likely to be again. */
-int mf_members_susp_alloc(struct mf_members *t, struct mf_mrec *m, struct mf_suspicion **out);
+int mf_members_susp_alloc(struct mf_members *t, struct mf_member_record *m, struct mf_suspicion **out);
 /* m's suspicion, or NULL when it never had one. */
-struct mf_suspicion *mf_members_susp(const struct mf_members *t, const struct mf_mrec *m);
+struct mf_suspicion *mf_members_susp(const struct mf_members *t, const struct mf_member_record *m);
 /* Removes and frees a record: O(1) expected (the last probe slot takes
  * its place). */
-void mf_members_remove(struct mf_members *t, struct mf_mrec *m);
+void mf_members_remove(struct mf_members *t, struct mf_member_record *m);
 /* Removes and frees every record marked `doomed` in one O(n) pass, keeping
  * the others' probe order; returns probe_index less the number of removed
  * probe slots before it (the same slot stays next). */
@@ -114,7 +114,7 @@ size_t mf_members_sweep(struct mf_members *t, size_t probe_index);
 void mf_members_shuffle(struct mf_members *t, struct mf_rng *rng);
 /* The i-th record in name order, or NULL (i >= n, or no memory for the
  * order, which is built at the first call after a change: O(n log n)). */
-const struct mf_mrec *mf_members_at(const struct mf_members *t, size_t i);
+const struct mf_member_record *mf_members_at(const struct mf_members *t, size_t i);
 /* Name order: bytes, then length. */
 int mf_members_cmp_name(const char *a, size_t alen, const char *b, size_t blen);
 

@@ -440,7 +440,7 @@ void mf_pool_stream_failed(mf_pool_t *p, mf_time_t now, uint64_t stream_id)
 
 /* --- timers ----------------------------------------------------------------*/
 
-static bool skip_gossip(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t now,
+static bool skip_gossip(const mf_pool_t *p, const struct mf_member_record *m, mf_time_t now,
 			const void *arg)
 {
 	if (m == p->self || m->forgotten)
@@ -458,7 +458,7 @@ static bool skip_gossip(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t n
 
 static void gossip(mf_pool_t *p, mf_time_t now)
 {
-	struct mf_mrec *targets[64];
+	struct mf_member_record *targets[64];
 	struct mf_bytes msgs[MF_WIRE_MAX_MSGS];
 	size_t k = (size_t)p->cfg.timing.gossip_nodes;
 	long avail = (long)p->cfg.timing.udp_buffer_size - COMPOUND_HEADER_OVERHEAD;
@@ -485,7 +485,7 @@ static void reap(mf_pool_t *p, mf_time_t now)
 {
 	size_t n_doomed = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		struct mf_mrec *m = mf_members_probe_at(&p->members, i);
+		struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		mf_time_t age = now - m->state_change;
 		bool old = (m->state == MF_STATE_DEAD && age > p->cfg.timing.reconnect_timeout) ||
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
@@ -526,7 +526,7 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 
 	/* Suspicion timers: a suspect nobody refuted in time is dead. */
 	struct mf_bytes me = str_bytes(p->self->name, p->self->name_len);
-	struct mf_mrec *m;
+	struct mf_member_record *m;
 	const struct mf_suspicion *first;
 	while ((first = mf_suspects_first(&p->suspects)) != NULL && first->deadline <= now) {
 		m = first->rec;
@@ -639,7 +639,7 @@ bool mf_pool_leave_done(const mf_pool_t *p)
 	if (p->member_msgs.finished_notify > p->leave_notify_base)
 		return true;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
+		const struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		if (m != p->self && !m->forgotten &&
 		    (m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT))
 			return false;
@@ -649,7 +649,7 @@ bool mf_pool_leave_done(const mf_pool_t *p)
 
 int mf_pool_force_leave(mf_pool_t *p, mf_time_t now, const char *name)
 {
-	struct mf_mrec *m;
+	struct mf_member_record *m;
 
 	mf_pool__out_reset_if_drained(p);
 	m = name ? mf_members_find(&p->members, name, strlen(name)) : NULL;
@@ -709,7 +709,7 @@ int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *
 int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node, const uint8_t *msg,
 			     size_t len)
 {
-	struct mf_mrec *m;
+	struct mf_member_record *m;
 	int rc;
 
 	mf_pool__out_reset_if_drained(p);
@@ -746,13 +746,13 @@ size_t mf_pool_alive_count(const mf_pool_t *p)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
+		const struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		n += m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT;
 	}
 	return n;
 }
 
-static void fill_member(const struct mf_mrec *m, struct mf_member *out)
+static void fill_member(const struct mf_member_record *m, struct mf_member *out)
 {
 	static const enum mf_member_status map[] = {
 		[MF_STATE_ALIVE] = MF_MEMBER_ALIVE,
@@ -775,7 +775,7 @@ int mf_pool_member_at(const mf_pool_t *p, size_t i, struct mf_member *m)
 {
 	if (i >= p->members.n)
 		return MF_ENOTFOUND;
-	const struct mf_mrec *r = mf_members_at(&p->members, i);
+	const struct mf_member_record *r = mf_members_at(&p->members, i);
 	if (r == NULL)
 		return MF_ENOMEM;
 	fill_member(r, m);
@@ -789,7 +789,7 @@ uint64_t mf_pool_members_version(const mf_pool_t *p)
 
 int mf_pool_member_find(const mf_pool_t *p, const char *name, struct mf_member *m)
 {
-	const struct mf_mrec *r = name ? mf_members_find(&p->members, name, strlen(name)) : NULL;
+	const struct mf_member_record *r = name ? mf_members_find(&p->members, name, strlen(name)) : NULL;
 	if (r == NULL)
 		return MF_ENOTFOUND;
 	fill_member(r, m);

@@ -90,7 +90,7 @@ struct mf_pool {
 	struct mf_health health;
 	struct mf_members members;
 	struct mf_intern own_strs; /* names and metas, when cfg.intern is NULL */
-	struct mf_mrec *self;
+	struct mf_member_record *self;
 	size_t n_known;  /* records memberlist would still hold (not forgotten) */
 	bool left;
 
@@ -183,13 +183,13 @@ static inline mf_time_t tmin(mf_time_t a, mf_time_t b)
 	return a < b ? a : b;
 }
 
-static inline bool dead_or_left(const struct mf_mrec *m)
+static inline bool dead_or_left(const struct mf_member_record *m)
 {
 	return m->state == MF_STATE_DEAD || m->state == MF_STATE_LEFT;
 }
 
 /* memberlist kRandomNodes over the whole table. `skip` filters. */
-typedef bool (*skip_fn)(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t now,
+typedef bool (*skip_fn)(const mf_pool_t *p, const struct mf_member_record *m, mf_time_t now,
 			const void *arg);
 
 /* pool_out.c: outputs and the streams we opened. */
@@ -214,9 +214,9 @@ int mf_pool__add_pending(mf_pool_t *p, uint64_t id, enum stream_kind kind, uint3
 bool mf_pool__take_pending(mf_pool_t *p, uint64_t id, struct pending_stream *out);
 
 /* pool_state.c: state transitions. */
-int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_mrec *m);
-void mf_pool__clear_suspicion(mf_pool_t *p, struct mf_mrec *m);
-void mf_pool__forget(mf_pool_t *p, struct mf_mrec *m);
+int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_member_record *m);
+void mf_pool__clear_suspicion(mf_pool_t *p, struct mf_member_record *m);
+void mf_pool__forget(mf_pool_t *p, struct mf_member_record *m);
 /* The transitions return 0 or the error that kept part of one from
  * happening (MF_ENOMEM): what did happen leaves the table consistent. */
 int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a,
@@ -240,8 +240,8 @@ void mf_pool__reconnect(mf_pool_t *p, mf_time_t now);
 /* pool_probe.c: probing and relays. Timer-driven: what they cannot send is
  * counted (count_err) and the probe stays consistent. */
 size_t mf_pool__k_random(mf_pool_t *p, size_t k, skip_fn skip, mf_time_t now, const void *arg,
-			 struct mf_mrec **out);
-bool mf_pool__skip_not_alive_peer(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t now,
+			 struct mf_member_record **out);
+bool mf_pool__skip_not_alive_peer(const mf_pool_t *p, const struct mf_member_record *m, mf_time_t now,
 				  const void *arg);
 void mf_pool__start_probe(mf_pool_t *p, mf_time_t now);
 void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now);

@@ -18,11 +18,11 @@
 /* --- probing (memberlist probe/probeNode) ----------------------------------*/
 
 size_t mf_pool__k_random(mf_pool_t *p, size_t k, skip_fn skip, mf_time_t now, const void *arg,
-			 struct mf_mrec **out)
+			 struct mf_member_record **out)
 {
 	size_t n = p->members.n, got = 0;
 	for (size_t i = 0; i < 3 * n && got < k; i++) {
-		struct mf_mrec *m = mf_members_probe_at(&p->members, mf_rng_below(&p->rng, (uint32_t)n));
+		struct mf_member_record *m = mf_members_probe_at(&p->members, mf_rng_below(&p->rng, (uint32_t)n));
 		if (skip(p, m, now, arg))
 			continue;
 		bool dup = false;
@@ -34,7 +34,7 @@ size_t mf_pool__k_random(mf_pool_t *p, size_t k, skip_fn skip, mf_time_t now, co
 	return got;
 }
 
-bool mf_pool__skip_not_alive_peer(const mf_pool_t *p, const struct mf_mrec *m, mf_time_t now,
+bool mf_pool__skip_not_alive_peer(const mf_pool_t *p, const struct mf_member_record *m, mf_time_t now,
 				  const void *arg)
 {
 	const char *exclude = arg;
@@ -47,7 +47,7 @@ static void reset_probe_list(mf_pool_t *p, mf_time_t now)
 {
 	struct mf_members *t = &p->members;
 	for (size_t i = 0; i < t->n_probe; i++) {
-		struct mf_mrec *m = mf_members_probe_at(t, i);
+		struct mf_member_record *m = mf_members_probe_at(t, i);
 		if (m->state == MF_STATE_DEAD && !m->forgotten &&
 		    now - m->state_change > p->cfg.timing.gossip_to_the_dead)
 			mf_pool__forget(p, m);
@@ -55,7 +55,7 @@ static void reset_probe_list(mf_pool_t *p, mf_time_t now)
 	mf_members_shuffle(t, &p->rng);
 }
 
-static struct mf_mrec *next_probe_target(mf_pool_t *p, mf_time_t now)
+static struct mf_member_record *next_probe_target(mf_pool_t *p, mf_time_t now)
 {
 	size_t checked = 0;
 	while (checked < p->members.n_probe) {
@@ -65,7 +65,7 @@ static struct mf_mrec *next_probe_target(mf_pool_t *p, mf_time_t now)
 			checked++;
 			continue;
 		}
-		struct mf_mrec *m = mf_members_probe_at(&p->members, p->probe_index++);
+		struct mf_member_record *m = mf_members_probe_at(&p->members, p->probe_index++);
 		if (m == p->self || m->forgotten || dead_or_left(m)) {
 			checked++;
 			continue;
@@ -91,7 +91,7 @@ static int encode_ping(mf_pool_t *p, msgpack_sbuffer *sb, uint32_t seq, const ch
 
 void mf_pool__start_probe(mf_pool_t *p, mf_time_t now)
 {
-	struct mf_mrec *m = next_probe_target(p, now);
+	struct mf_member_record *m = next_probe_target(p, now);
 	struct probe *pr = &p->probe;
 	int rc;
 
@@ -136,8 +136,8 @@ void mf_pool__start_probe(mf_pool_t *p, mf_time_t now)
 void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now)
 {
 	struct probe *pr = &p->probe;
-	struct mf_mrec *peers[64];
-	struct mf_mrec *target = mf_members_find(&p->members, pr->target, strlen(pr->target));
+	struct mf_member_record *peers[64];
+	struct mf_member_record *target = mf_members_find(&p->members, pr->target, strlen(pr->target));
 	size_t k = (size_t)p->cfg.timing.indirect_checks;
 	int rc;
 
@@ -188,7 +188,7 @@ void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now)
 static void direct_outcome(mf_pool_t *p, bool direct)
 {
 	const char *t = p->probe.target;
-	struct mf_mrec *m = mf_members_find(&p->members, t, strlen(t));
+	struct mf_member_record *m = mf_members_find(&p->members, t, strlen(t));
 	if (m == NULL)
 		return;
 	if (direct)
@@ -276,7 +276,7 @@ static void relay_remove(mf_pool_t *p, size_t i)
  */
 static bool vouched(const mf_pool_t *p, const struct mf_addr *a, struct mf_bytes node)
 {
-	const struct mf_mrec *m = NULL;
+	const struct mf_member_record *m = NULL;
 	if (node.len > 0)
 		m = mf_members_find(&p->members, (const char *)node.p, node.len);
 	if (m != NULL && m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))

@@ -27,7 +27,7 @@ int mf_pool__encode_local_state(mf_pool_t *p, bool join)
 	if (st == NULL)
 		return MF_ENOMEM;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
+		const struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		if (m->forgotten)
 			continue;
 		st[n].name = str_bytes(m->name, m->name_len);
@@ -118,7 +118,7 @@ mf_time_t mf_pool__push_pull_interval(const mf_pool_t *p)
 
 void mf_pool__periodic_push_pull(mf_pool_t *p, mf_time_t now)
 {
-	struct mf_mrec *peer;
+	struct mf_member_record *peer;
 	if (mf_pool__k_random(p, 1, mf_pool__skip_not_alive_peer, now, NULL, &peer) == 1)
 		count_err(p, mf_pool__push_pull_to(p, now, &peer->addr, false, ST_PUSH_PULL, NULL));
 }
@@ -129,7 +129,7 @@ void mf_pool__reconnect(mf_pool_t *p, mf_time_t now)
 {
 	size_t failed = 0, left = 0;
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
+		const struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		failed += m->state == MF_STATE_DEAD;
 		left += m->state == MF_STATE_LEFT;
 	}
@@ -142,7 +142,7 @@ void mf_pool__reconnect(mf_pool_t *p, mf_time_t now)
 		return;
 	size_t pick = mf_rng_below(&p->rng, (uint32_t)failed);
 	for (size_t i = 0; i < p->members.n; i++) {
-		struct mf_mrec *m = mf_members_probe_at(&p->members, i);
+		struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		if (m->state != MF_STATE_DEAD || pick-- > 0)
 			continue;
 		p->stats.reconnect_attempts++;

@@ -15,14 +15,14 @@
 
 /* --- membership broadcasts -------------------------------------------------*/
 
-static int queue_membership(mf_pool_t *p, const struct mf_mrec *about, msgpack_sbuffer *sb,
+static int queue_membership(mf_pool_t *p, const struct mf_member_record *about, msgpack_sbuffer *sb,
 			    bool notify)
 {
 	return mf_bcast_push(&p->member_msgs, about->name, about->name_len,
 			     (const uint8_t *)sb->data, sb->size, notify);
 }
 
-static void alive_msg_of(const struct mf_mrec *m, struct mf_msg_alive *a)
+static void alive_msg_of(const struct mf_member_record *m, struct mf_msg_alive *a)
 {
 	memset(a, 0, sizeof(*a));
 	a->incarnation = m->incarnation;
@@ -36,7 +36,7 @@ static void alive_msg_of(const struct mf_mrec *m, struct mf_msg_alive *a)
 	a->has_vsn = true;
 }
 
-int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_mrec *m)
+int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_member_record *m)
 {
 	struct mf_msg_alive a;
 	int rc;
@@ -48,7 +48,7 @@ int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_mrec *m)
 	return rc;
 }
 
-static int broadcast_suspect(mf_pool_t *p, const struct mf_mrec *m, uint32_t inc,
+static int broadcast_suspect(mf_pool_t *p, const struct mf_member_record *m, uint32_t inc,
 			     struct mf_bytes from)
 {
 	struct mf_msg_suspect s = { inc, str_bytes(m->name, m->name_len), from };
@@ -60,7 +60,7 @@ static int broadcast_suspect(mf_pool_t *p, const struct mf_mrec *m, uint32_t inc
 	return rc;
 }
 
-static int broadcast_dead(mf_pool_t *p, const struct mf_mrec *m, uint32_t inc,
+static int broadcast_dead(mf_pool_t *p, const struct mf_member_record *m, uint32_t inc,
 			  struct mf_bytes from, bool notify)
 {
 	struct mf_msg_dead d = { inc, str_bytes(m->name, m->name_len), from };
@@ -74,7 +74,7 @@ static int broadcast_dead(mf_pool_t *p, const struct mf_mrec *m, uint32_t inc,
 
 /* --- suspicion bookkeeping -----------------------------------------------*/
 
-void mf_pool__clear_suspicion(mf_pool_t *p, struct mf_mrec *m)
+void mf_pool__clear_suspicion(mf_pool_t *p, struct mf_member_record *m)
 {
 	if (!m->suspecting)
 		return;
@@ -148,7 +148,7 @@ static void refute(mf_pool_t *p, uint32_t accused)
 	count_err(p, mf_pool__broadcast_alive(p, p->self));
 }
 
-void mf_pool__forget(mf_pool_t *p, struct mf_mrec *m)
+void mf_pool__forget(mf_pool_t *p, struct mf_member_record *m)
 {
 	if (!m->forgotten) {
 		m->forgotten = true;
@@ -158,7 +158,7 @@ void mf_pool__forget(mf_pool_t *p, struct mf_mrec *m)
 
 int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *a, bool bootstrap)
 {
-	struct mf_mrec *m;
+	struct mf_member_record *m;
 	bool is_new = false, updates_node = false;
 	uint32_t known;
 	int rc;
@@ -273,7 +273,7 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
 			  struct mf_bytes from)
 {
-	struct mf_mrec *m = mf_members_find(&p->members, (const char *)node.p, node.len);
+	struct mf_member_record *m = mf_members_find(&p->members, (const char *)node.p, node.len);
 	int rc;
 
 	if (m == NULL || m->forgotten || !inc_current(inc, m->incarnation)) {
@@ -334,7 +334,7 @@ int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_b
 int mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_bytes node,
 		       struct mf_bytes from)
 {
-	struct mf_mrec *m = mf_members_find(&p->members, (const char *)node.p, node.len);
+	struct mf_member_record *m = mf_members_find(&p->members, (const char *)node.p, node.len);
 	bool notify = false;
 	int rc;
 

@@ -43,7 +43,7 @@ static int remember(struct mf_suspicion *s, const char *from, size_t len)
 int mf_suspicion_start(struct mf_suspicion *s, const char *from, size_t from_len, int k,
 		       int64_t min, int64_t max, int64_t now)
 {
-	struct mf_mrec *rec = s->rec; /* where it is held stays */
+	struct mf_member_record *rec = s->rec; /* where it is held stays */
 	memset(s, 0, sizeof(*s));
 	s->rec = rec;
 	s->k = k;

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct mf_mrec;
+struct mf_member_record;
 
 struct mf_suspicion {
 	int k;            /* confirmations expected */
@@ -30,7 +30,7 @@ struct mf_suspicion {
 	size_t n_from;
 	/* Where it is held (gossip/members.c, gossip/suspects.c): the
 	 * suspected record, and its place in the pool's suspects heap. */
-	struct mf_mrec *rec;
+	struct mf_member_record *rec;
 	size_t heap_pos;
 };
 

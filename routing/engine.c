@@ -75,11 +75,11 @@ struct per_id {
 static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(mode_ovr, false), PER_ID(link, false), PER_ID(orig, false),
 	PER_ID(cur.r, false), PER_ID(next.r, false), PER_ID(snap.r, false),
-	PER_ID(best_d, false), PER_ID(curc_d, false), PER_ID(refc_d, false),
-	PER_ID(refc_e, false), PER_ID(ref_nh, false), PER_ID(best_nh, false),
-	PER_ID(best_e, false), PER_ID(curc_e, false), PER_ID(cur_nh, false),
-	PER_ID(better_since, false), PER_ID(dead1, false), PER_ID(beat, false),
-	PER_ID(beat_at, false), PER_ID(stamp, false), PER_ID(tstamp, false),
+	PER_ID(best_d, false), PER_ID(via_cur_d, false), PER_ID(via_ref_d, false),
+	PER_ID(via_ref_entry, false), PER_ID(ref_nh, false), PER_ID(best_nh, false),
+	PER_ID(best_entry, false), PER_ID(via_cur_entry, false), PER_ID(cur_nh, false),
+	PER_ID(better_since, false), PER_ID(alive_from, false), PER_ID(beat, false),
+	PER_ID(beat_at, false), PER_ID(stamp, false), PER_ID(target_mark, false),
 	PER_ID(rank, false), PER_ID(alt_nh, true), PER_ID(alt_d, true),
 	PER_ID(alt_cnt, false), PER_ID(alt_lim, false), PER_ID(alt_worst, false),
 	PER_ID(alt_primary, false), PER_ID(gw_touched, false),
@@ -213,8 +213,8 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->max_alt = c->max_alternates;
 	r->hyst_pct = c->hysteresis_pct;
 	r->hyst_ms = c->hysteresis_ms;
-	r->readv_pct = c->readvertise_pct;
-	r->readv_ms = c->readvertise_ms;
+	r->readvertise_pct = c->readvertise_pct;
+	r->readvertise_ms = c->readvertise_ms;
 	r->settle_pct = c->settle_pct;
 	r->settle_ms = c->settle_ms;
 	r->settle_time = c->settle_time;

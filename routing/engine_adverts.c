@@ -25,9 +25,9 @@ void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
 		}
 		return;
 	}
-	if (epoch == UINT64_MAX || epoch + 1 <= r->dead1[id])
+	if (epoch == UINT64_MAX || epoch + 1 <= r->alive_from[id])
 		return;
-	r->dead1[id] = epoch + 1;
+	r->alive_from[id] = epoch + 1;
 	r->dead_gen++;
 	r->dirty = true;
 	for (uint32_t h = 0; h < r->names.n; h++) {
@@ -243,7 +243,7 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 		b->map[i] = NONE;
 	int rc = 0;
 	/* Interning below may grow the per-id arrays: index them afresh. */
-	uint32_t tmark = mf_rt__next_mark(r->tstamp, &r->tgen, r->cap);
+	uint32_t tmark = mf_rt__next_mark(r->target_mark, &r->target_mark_gen, r->cap);
 	for (size_t i = 0; i < a->n_routes; i++) {
 		const struct mf_advert_route *ar = &a->routes[i];
 		uint32_t t;
@@ -253,9 +253,9 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 		    ar->hops_off > a->n_hops || ar->n_hops > a->n_hops - ar->hops_off ||
 		    (t == o && ar->n_hops != 0))
 			return MF_EMALFORMED;
-		if (r->tstamp[t] == tmark)
+		if (r->target_mark[t] == tmark)
 			return MF_EMALFORMED; /* a target listed twice */
-		r->tstamp[t] = tmark;
+		r->target_mark[t] = tmark;
 		if (!a->transit && t != o)
 			continue; /* a non-transit DC carries only itself */
 		uint32_t len = t == o ? 1 : ar->n_hops + 2;
@@ -289,7 +289,7 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 		for (uint32_t k = 0; k < b->n_e; k++) {
 			const struct rt_entry *x = &b->e[k];
 			b->tgt[k] = x->target;
-			b->dst[k] = x->loops || x->target == o || x->epoch < r->dead1[x->target] ? INFINITY
+			b->dst[k] = x->loops || x->target == o || x->epoch < r->alive_from[x->target] ? INFINITY
 												 : x->dist;
 		}
 	}

@@ -119,7 +119,7 @@ struct mf_routing {
 	bool transit;
 	bool require_gw;
 	uint32_t max_alt;
-	double hyst_pct, hyst_ms, readv_pct, readv_ms;
+	double hyst_pct, hyst_ms, readvertise_pct, readvertise_ms;
 	double settle_pct, settle_ms;
 	uint64_t settle_time;     /* 0: a kept route is never settled */
 	uint64_t next_settle;     /* earliest better_since + settle_time */
@@ -130,9 +130,11 @@ struct mf_routing {
 	struct rt_origin *orig;
 	struct rt_routes cur, next, snap;
 
-	/* recompute scratch */
-	double *best_d, *curc_d, *refc_d;
-	uint32_t *best_nh, *best_e, *curc_e, *refc_e;
+	/* recompute scratch, per target: the best distance, next hop and path
+	 * entry; the same through the next hop in use (via_cur_*) and through
+	 * the DC's shared choice (via_ref_*) */
+	double *best_d, *via_cur_d, *via_ref_d;
+	uint32_t *best_nh, *best_entry, *via_cur_entry, *via_ref_entry;
 	uint32_t *cur_nh;        /* next hop in use per target, NONE if none */
 	/* Per target, since when (caller's clock) a candidate has been shorter
 	 * than the route hysteresis keeps by the settle margin, at every
@@ -157,8 +159,8 @@ struct mf_routing {
 	char *ref_node;
 	uint32_t *stamp;         /* path marks, valid when == gen */
 	uint32_t gen;
-	uint32_t *tstamp;        /* target marks, valid when == tgen */
-	uint32_t tgen;
+	uint32_t *target_mark;        /* target marks, valid when == target_mark_gen */
+	uint32_t target_mark_gen;
 	uint32_t *rank;          /* id -> position in name order, for ties */
 	uint32_t n_ranked;       /* ids the ranks cover */
 
@@ -168,10 +170,11 @@ struct mf_routing {
 	bool dirty;              /* an input changed since the last recompute */
 	bool readvertise;        /* policy changed: next recompute re-advertises */
 	uint64_t epoch;          /* this DC's incarnation */
-	/* Tombstones: dead1[id] = 1 + the highest incarnation of DC id known to
-	 * be dead (0: none). Routes to it reaching an incarnation below dead1
-	 * are never candidates, and we pass the tombstone on. */
-	uint64_t *dead1;
+	/* Tombstones: alive_from[id] is the lowest incarnation of DC id that
+	 * may be alive, 1 + the highest known dead (0: none). Routes to it
+	 * reaching an incarnation below that are never candidates, and we pass
+	 * the tombstone on. */
+	uint64_t *alive_from;
 	uint64_t dead_gen, snap_dead_gen; /* tombstone changes, for re-advertising */
 	/* Freshness (docs/routing.md, "Bounded withdrawal"): every DC's
 	 * servers raise its epoch every beat_every, and a route is a candidate

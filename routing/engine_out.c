@@ -271,16 +271,16 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 	/* Tombstones for the DCs we know dead and do not route to. */
 	size_t nd = 0;
 	for (uint32_t t = 0; t < n; t++)
-		nd += r->dead1[t] != 0;
+		nd += r->alive_from[t] != 0;
 	if (rc == 0 && nd) {
 		out->dead = calloc(nd, sizeof *out->dead);
 		rc = out->dead ? 0 : MF_ENOMEM;
 	}
 	for (uint32_t t = 0; rc == 0 && t < n; t++) {
 		const struct rt_route *s = t < r->snap.n ? &r->snap.r[t] : NULL;
-		bool routed = s && s->status != MF_ROUTE_UNREACHABLE && s->epoch >= r->dead1[t];
-		if (r->dead1[t] && !routed)
-			out->dead[out->n_dead++] = (struct mf_advert_dead){t, r->dead1[t] - 1};
+		bool routed = s && s->status != MF_ROUTE_UNREACHABLE && s->epoch >= r->alive_from[t];
+		if (r->alive_from[t] && !routed)
+			out->dead[out->n_dead++] = (struct mf_advert_dead){t, r->alive_from[t] - 1};
 	}
 	if (rc == 0 && r->n_gws) {
 		rc = mf_gateways_copy(r->gws, r->n_gws, &out->gateways);
@@ -375,7 +375,7 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 		if (x->target == o)
 			org->self_epoch = e;
 		else if (!x->loops)
-			org->dst[k] = e < r->dead1[x->target] ? INFINITY : x->dist;
+			org->dst[k] = e < r->alive_from[x->target] ? INFINITY : x->dist;
 		mf_rt__heard_epoch(r, x->target, e);
 		raised++;
 	}

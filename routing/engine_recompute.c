@@ -142,10 +142,10 @@ static void relax(struct mf_routing *r, uint32_t n)
 	for (uint32_t t = 0; t < n; t++) {
 		r->best_d[t] = INFINITY;
 		r->best_nh[t] = NONE;
-		r->curc_d[t] = INFINITY;
-		r->curc_e[t] = NONE;
-		r->refc_d[t] = INFINITY;
-		r->refc_e[t] = NONE;
+		r->via_cur_d[t] = INFINITY;
+		r->via_cur_entry[t] = NONE;
+		r->via_ref_d[t] = INFINITY;
+		r->via_ref_entry[t] = NONE;
 		r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
 	}
 	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
@@ -156,14 +156,14 @@ static void relax(struct mf_routing *r, uint32_t n)
 			continue;
 		r->best_d[t] = l->dist;
 		r->best_nh[t] = t;
-		r->best_e[t] = DIRECT_ENTRY;
+		r->best_entry[t] = DIRECT_ENTRY;
 		if (r->cur_nh[t] == t) {
-			r->curc_d[t] = l->dist;
-			r->curc_e[t] = DIRECT_ENTRY;
+			r->via_cur_d[t] = l->dist;
+			r->via_cur_entry[t] = DIRECT_ENTRY;
 		}
 		if (ref_nh && ref_nh[t] == t) {
-			r->refc_d[t] = l->dist;
-			r->refc_e[t] = DIRECT_ENTRY;
+			r->via_ref_d[t] = l->dist;
+			r->via_ref_entry[t] = DIRECT_ENTRY;
 		}
 	}
 	double *best_d = r->best_d;
@@ -179,17 +179,17 @@ static void relax(struct mf_routing *r, uint32_t n)
 			uint32_t t = tgt[i];
 			double c = base + dst[i];
 			if (cur_nh[t] == h && isfinite(c)) {
-				r->curc_d[t] = c;
-				r->curc_e[t] = i;
+				r->via_cur_d[t] = c;
+				r->via_cur_entry[t] = i;
 			}
 			if (ref_nh && ref_nh[t] == h && isfinite(c)) {
-				r->refc_d[t] = c;
-				r->refc_e[t] = i;
+				r->via_ref_d[t] = c;
+				r->via_ref_entry[t] = i;
 			}
 			if (c < best_d[t] || (c == best_d[t] && isfinite(c) && name_before(r, h, best_nh[t]))) {
 				best_d[t] = c;
 				best_nh[t] = h;
-				r->best_e[t] = i;
+				r->best_entry[t] = i;
 			}
 		}
 	}
@@ -198,20 +198,20 @@ static void relax(struct mf_routing *r, uint32_t n)
 	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++) {
 		if (!mf_rt__stale(r, t))
 			continue;
-		if (r->curc_e[t] != DIRECT_ENTRY) {
-			r->curc_d[t] = INFINITY;
-			r->curc_e[t] = NONE;
+		if (r->via_cur_entry[t] != DIRECT_ENTRY) {
+			r->via_cur_d[t] = INFINITY;
+			r->via_cur_entry[t] = NONE;
 		}
-		if (r->refc_e[t] != DIRECT_ENTRY) {
-			r->refc_d[t] = INFINITY;
-			r->refc_e[t] = NONE;
+		if (r->via_ref_entry[t] != DIRECT_ENTRY) {
+			r->via_ref_d[t] = INFINITY;
+			r->via_ref_entry[t] = NONE;
 		}
-		if (best_nh[t] != NONE && r->best_e[t] != DIRECT_ENTRY) {
+		if (best_nh[t] != NONE && r->best_entry[t] != DIRECT_ENTRY) {
 			const struct rt_link *l = &r->link[t];
 			bool direct = t != r->self && l->usable && !(req && !mf_rt__has_gateways(r, t));
 			best_d[t] = direct ? l->dist : INFINITY;
 			best_nh[t] = direct ? t : NONE;
-			r->best_e[t] = DIRECT_ENTRY;
+			r->best_entry[t] = DIRECT_ENTRY;
 		}
 	}
 }
@@ -244,7 +244,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 		rt->dist = l->usable ? l->dist : INFINITY;
 		return put_path(nx, rt, &t, 1, r->self);
 	}
-	uint32_t nh = r->best_nh[t], ei = r->best_e[t];
+	uint32_t nh = r->best_nh[t], ei = r->best_entry[t];
 	double d = r->best_d[t];
 	const struct rt_route *cur = &r->cur.r[t];
 	bool hysteresis = r->hyst_pct != 0 || r->hyst_ms != 0;
@@ -254,20 +254,20 @@ static int choose(struct mf_routing *r, uint32_t t)
 	 * on different routes instead of taking turns at overriding each other. */
 	bool kept = false;
 	if (hysteresis && r->ref_set && r->ref_nh[t] != NONE &&
-	    r->refc_e[t] != NONE && !worth_switching(r, r->refc_d[t], d)) {
-		kept = !settled(r, t, r->refc_d[t], d);
+	    r->via_ref_entry[t] != NONE && !worth_switching(r, r->via_ref_d[t], d)) {
+		kept = !settled(r, t, r->via_ref_d[t], d);
 		if (kept) {
 			nh = r->ref_nh[t];
-			ei = r->refc_e[t];
-			d = r->refc_d[t];
+			ei = r->via_ref_entry[t];
+			d = r->via_ref_d[t];
 		}
-	} else if (hysteresis && cur->nh != NONE && cur->nh != nh && r->curc_e[t] != NONE &&
-		   !worth_switching(r, r->curc_d[t], d)) {
-		kept = !settled(r, t, r->curc_d[t], d);
+	} else if (hysteresis && cur->nh != NONE && cur->nh != nh && r->via_cur_entry[t] != NONE &&
+		   !worth_switching(r, r->via_cur_d[t], d)) {
+		kept = !settled(r, t, r->via_cur_d[t], d);
 		if (kept) {
 			nh = cur->nh;
-			ei = r->curc_e[t];
-			d = r->curc_d[t];
+			ei = r->via_cur_entry[t];
+			d = r->via_cur_d[t];
 		}
 	}
 	if (!kept)
@@ -388,10 +388,10 @@ bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt
 
 static bool moved(const struct mf_routing *r, double was, double now)
 {
-	if (r->readv_pct == 0 && r->readv_ms == 0)
+	if (r->readvertise_pct == 0 && r->readvertise_ms == 0)
 		return was != now;
 	double d = fabs(now - was);
-	return d > was * r->readv_pct / 100.0 && d > r->readv_ms;
+	return d > was * r->readvertise_pct / 100.0 && d > r->readvertise_ms;
 }
 
 /* Whether a distance move from was to now (past the re-advertise

@@ -237,7 +237,7 @@ static bool consistent(const mf_pool_t *p, char *why, size_t cap)
 		return false;
 	}
 	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_mrec *m = mf_members_probe_at(&p->members, i);
+		const struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		known += !m->forgotten;
 		if (mf_members_find(&p->members, m->name, m->name_len) != m) {
 			snprintf(why, cap, "%s not found by its name", m->name);
@@ -280,7 +280,7 @@ static enum mf_node_state state_of(const mf_pool_t *p, size_t j)
 {
 	char name[16];
 	snprintf(name, sizeof(name), "n%zu", j);
-	const struct mf_mrec *m = mf_members_find(&p->members, name, strlen(name));
+	const struct mf_member_record *m = mf_members_find(&p->members, name, strlen(name));
 	return m == NULL ? (enum mf_node_state)-1 : m->state;
 }
 

@@ -30,7 +30,7 @@ static void test_members_share_names_across_tables(void)
 {
 	struct mf_intern strs;
 	struct mf_members a, b;
-	struct mf_mrec *ma, *mb;
+	struct mf_member_record *ma, *mb;
 	mf_intern_init(&strs);
 	mf_members_init(&a, &strs);
 	mf_members_init(&b, &strs);
@@ -57,7 +57,7 @@ static void test_members_remove_sweep_shuffle_keep_positions_and_name_order(void
 	struct mf_intern strs;
 	struct mf_members t;
 	struct mf_rng rng;
-	struct mf_mrec *m;
+	struct mf_member_record *m;
 	char name[32];
 	mf_intern_init(&strs);
 	mf_members_init(&t, &strs);
@@ -99,7 +99,7 @@ static void test_members_remove_sweep_shuffle_keep_positions_and_name_order(void
 	}
 	CU_ASSERT_EQUAL(found, t.n);
 	for (size_t i = 1; i < t.n; i++) {
-		const struct mf_mrec *x = mf_members_at(&t, i - 1), *y = mf_members_at(&t, i);
+		const struct mf_member_record *x = mf_members_at(&t, i - 1), *y = mf_members_at(&t, i);
 		order_errors += mf_members_cmp_name(x->name, x->name_len, y->name, y->name_len) >= 0;
 	}
 	CU_ASSERT_EQUAL(order_errors, 0);
@@ -130,7 +130,7 @@ static double members_cost(unsigned n)
 		struct mf_intern strs;
 		struct mf_members t;
 		struct mf_rng rng;
-		struct mf_mrec *m;
+		struct mf_member_record *m;
 		size_t missing = 0;
 		mf_intern_init(&strs);
 		mf_members_init(&t, &strs);
