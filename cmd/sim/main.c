@@ -31,13 +31,15 @@
  * report.c (metrics and output), plot.c (gnuplot), matrix.c (RTT CSV),
  * schedule.c (the scenario),
  * topo.c (topology file -> member matrix), routes.c (-routes: the routing
- * tables of a topology), this file (arguments, scenario).
+ * tables of a topology), args.c (the option table), this file (the
+ * scenario).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cmd/sim/args.h"
 #include "cmd/sim/coords.h"
 #include "cmd/sim/matrix.h"
 #include "cmd/sim/plot.h"
@@ -49,35 +51,6 @@
 #include "cmd/sim/topo.h"
 #include "gossip/rng.h"
 
-#define MAX_SERF 256
-
-struct args {
-	const char *matrix, *topology, *plot;
-	size_t n;
-	double delay_ms;
-	int rounds, every;
-	enum mf_profile profile;
-	double loss, noise;
-	double stream_loss; /* -stream-loss F */
-	double rtt_power; /* < 0: the client's default */
-	double rtt_floor; /* < 0: the client's default */
-	double robust_delta; /* < 0: the client's default */
-	uint64_t seed;
-	struct mf_sim_schedule sched;
-	size_t serf_nodes[MAX_SERF];
-	size_t n_serf;
-	bool json;
-	enum mf_coord_mode mode;
-	bool routes;    /* -routes: routing tables (cmd/sim/routes.h) */
-	int stable;     /* -stable K: unchanged rounds that mean converged */
-	bool link_best; /* -link-estimate best (default) or coords */
-	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
-	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
-	bool no_serf;   /* -serf-glue off: pools without the serf glue */
-	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */
-	bool no_dc_embed; /* -dc-embed off: no DC-level embedding (cmd/sim/coords.h) */
-};
-
 /* What the simnet hooks need. */
 struct sim {
 	struct mf_sim_report rep;
@@ -85,209 +58,6 @@ struct sim {
 	struct mf_sim_serf serf; /* empty (n 0) with -serf-glue off */
 	bool no_lifeguard;
 };
-
-static void usage(void)
-{
-	fprintf(stderr,
-		"usage: meshfed-sim -matrix FILE.csv | -topology FILE.json | -n N [-delay MS]\n"
-		"                   [-rounds R] [-profile wan|lan|local] [-noise F] [-loss F]\n"
-		"                   [-seed S] [-format table|json] [-plot FILE.png]\n"
-		"                   [-kill K@ROUND ...] [-join K@ROUND ...]\n"
-		"                   [-partition G1/G2[/...]@ROUND ...] [-heal ROUND ...]\n"
-		"                   [-every K] [-coords fit|serf] [-dc-embed on|off]\n"
-		"                   [-fit-rtt-power P] [-fit-rtt-floor F] [-fit-robust-delta D]\n"
-		"                   [-serf-nodes K,...]\n"
-		"                   [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]\n"
-		"       meshfed-sim -topology FILE.json -routes [-stable K] [-rounds R]\n"
-		"                   [-link-estimate best|coords] [-hysteresis PCT,MS]\n"
-		"                   [-settle PCT,MS,SECONDS]\n"
-		"                   [-profile P] [-noise F]\n"
-		"                   [-loss F] [-seed S] [-coords fit|serf]\n");
-}
-
-static int parse_args(int argc, char **argv, struct args *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->rounds = 100;
-	a->delay_ms = 1.0;
-	a->profile = MF_PROFILE_WAN;
-	a->seed = 1;
-	a->link_best = true; /* as the agent: routing/node.h link_estimate */
-	a->mode = MF_COORD_MODE_FIT;
-	a->rtt_power = -1;
-	a->rtt_floor = -1;
-	a->robust_delta = -1;
-	a->hyst_pct = -1;
-	a->hyst_ms = -1;
-	a->settle[0] = a->settle[1] = a->settle[2] = -1;
-	for (int i = 1; i < argc; i++) {
-		const char *k = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(k, "-h") == 0 || strcmp(k, "-help") == 0 || strcmp(k, "--help") == 0)
-			return -1;
-		if (strcmp(k, "-routes") == 0) {
-			a->routes = true;
-			continue;
-		}
-		if (v == NULL) {
-			fprintf(stderr, "meshfed-sim: %s needs a value\n", k);
-			return -1;
-		}
-		i++;
-		char *end = NULL;
-		if (strcmp(k, "-matrix") == 0) {
-			a->matrix = v;
-		} else if (strcmp(k, "-topology") == 0) {
-			a->topology = v;
-		} else if (strcmp(k, "-plot") == 0) {
-			a->plot = v;
-		} else if (strcmp(k, "-n") == 0) {
-			a->n = strtoul(v, &end, 10);
-		} else if (strcmp(k, "-delay") == 0) {
-			a->delay_ms = strtod(v, &end);
-		} else if (strcmp(k, "-rounds") == 0) {
-			a->rounds = (int)strtol(v, &end, 10);
-			if (a->rounds < 1)
-				end = NULL;
-		} else if (strcmp(k, "-link-estimate") == 0) {
-			if (strcmp(v, "best") == 0 || strcmp(v, "coords") == 0)
-				a->link_best = strcmp(v, "best") == 0;
-			else {
-				fprintf(stderr, "meshfed-sim: -link-estimate: coords or best\n");
-				return -1;
-			}
-		} else if (strcmp(k, "-hysteresis") == 0) {
-			if (sscanf(v, "%lf,%lf", &a->hyst_pct, &a->hyst_ms) != 2 || a->hyst_pct < 0 ||
-			    a->hyst_ms < 0) {
-				fprintf(stderr, "meshfed-sim: -hysteresis wants PCT,MS (>= 0)\n");
-				return -1;
-			}
-		} else if (strcmp(k, "-settle") == 0) {
-			if (sscanf(v, "%lf,%lf,%lf", &a->settle[0], &a->settle[1], &a->settle[2]) != 3 ||
-			    a->settle[0] < 0 || a->settle[1] < 0 || a->settle[2] < 0) {
-				fprintf(stderr, "meshfed-sim: -settle wants PCT,MS,SECONDS (>= 0)\n");
-				return -1;
-			}
-		} else if (strcmp(k, "-stable") == 0) {
-			a->stable = (int)strtol(v, &end, 10);
-			if (a->stable < 1)
-				end = NULL;
-		} else if (strcmp(k, "-every") == 0) {
-			a->every = (int)strtol(v, &end, 10);
-			if (a->every < 1)
-				end = NULL;
-		} else if (strcmp(k, "-profile") == 0) {
-			if (mf_profile_parse(v, &a->profile) != 0) {
-				fprintf(stderr, "meshfed-sim: -profile: wan, lan or local\n");
-				return -1;
-			}
-		} else if (strcmp(k, "-loss") == 0) {
-			a->loss = strtod(v, &end);
-			if (a->loss < 0 || a->loss > 1)
-				end = NULL;
-		} else if (strcmp(k, "-stream-loss") == 0) {
-			a->stream_loss = strtod(v, &end);
-			if (a->stream_loss < 0 || a->stream_loss > 1)
-				end = NULL;
-		} else if (strcmp(k, "-noise") == 0) {
-			a->noise = strtod(v, &end);
-			if (a->noise < 0 || a->noise >= 1)
-				end = NULL;
-		} else if (strcmp(k, "-fit-rtt-power") == 0) {
-			a->rtt_power = strtod(v, &end);
-			if (a->rtt_power < 0)
-				end = NULL;
-		} else if (strcmp(k, "-fit-rtt-floor") == 0) {
-			a->rtt_floor = strtod(v, &end);
-			if (a->rtt_floor < 0 || a->rtt_floor > 1)
-				end = NULL;
-		} else if (strcmp(k, "-fit-robust-delta") == 0) {
-			a->robust_delta = strtod(v, &end);
-			if (a->robust_delta < 0)
-				end = NULL;
-		} else if (strcmp(k, "-seed") == 0) {
-			a->seed = strtoull(v, &end, 10);
-		} else if (mf_sim_schedule_is_option(k)) {
-			char err[256];
-			if (mf_sim_schedule_add(&a->sched, k, v, err, sizeof(err)) != 0) {
-				fprintf(stderr, "meshfed-sim: %s\n", err);
-				return -1;
-			}
-		} else if (strcmp(k, "-serf-nodes") == 0) {
-			const char *q = v;
-			for (;;) {
-				char *e;
-				unsigned long node = strtoul(q, &e, 10);
-				if (e == q || a->n_serf == MAX_SERF || (*e != ',' && *e != '\0')) {
-					fprintf(stderr, "meshfed-sim: -serf-nodes wants K[,K...]\n");
-					return -1;
-				}
-				a->serf_nodes[a->n_serf++] = node;
-				if (*e == '\0')
-					break;
-				q = e + 1;
-			}
-		} else if (strcmp(k, "-serf-glue") == 0 || strcmp(k, "-lifeguard") == 0) {
-			bool off = strcmp(v, "off") == 0;
-			if (!off && strcmp(v, "on") != 0) {
-				fprintf(stderr, "meshfed-sim: %s: on or off\n", k);
-				return -1;
-			}
-			if (strcmp(k, "-serf-glue") == 0)
-				a->no_serf = off;
-			else
-				a->no_lifeguard = off;
-		} else if (strcmp(k, "-format") == 0) {
-			if (strcmp(v, "json") == 0)
-				a->json = true;
-			else if (strcmp(v, "table") != 0) {
-				fprintf(stderr, "meshfed-sim: -format: table or json\n");
-				return -1;
-			}
-		} else if (strcmp(k, "-dc-embed") == 0) {
-			if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
-				fprintf(stderr, "meshfed-sim: -dc-embed: on or off\n");
-				return -1;
-			}
-			a->no_dc_embed = strcmp(v, "off") == 0;
-		} else if (strcmp(k, "-coords") == 0) {
-			if (strcmp(v, "fit") == 0)
-				a->mode = MF_COORD_MODE_FIT;
-			else if (strcmp(v, "serf") == 0)
-				a->mode = MF_COORD_MODE_SERF;
-			else {
-				fprintf(stderr, "meshfed-sim: -coords: fit or serf\n");
-				return -1;
-			}
-		} else {
-			fprintf(stderr, "meshfed-sim: unknown option %s\n", k);
-			return -1;
-		}
-		if (end == NULL && (strcmp(k, "-noise") == 0 || strcmp(k, "-loss") == 0 ||
-				    strcmp(k, "-stream-loss") == 0 ||
-				    strcmp(k, "-fit-rtt-power") == 0 ||
-				    strcmp(k, "-fit-rtt-floor") == 0 ||
-				    strcmp(k, "-fit-robust-delta") == 0 ||
-				    strcmp(k, "-rounds") == 0 || strcmp(k, "-every") == 0 ||
-				    strcmp(k, "-stable") == 0)) {
-			fprintf(stderr, "meshfed-sim: bad value for %s: %s\n", k, v);
-			return -1;
-		}
-		if (end != NULL && *end != '\0') {
-			fprintf(stderr, "meshfed-sim: bad value for %s: %s\n", k, v);
-			return -1;
-		}
-	}
-	if (a->routes && a->topology == NULL) {
-		fprintf(stderr, "meshfed-sim: -routes needs -topology\n");
-		return -1;
-	}
-	if ((a->matrix != NULL) + (a->topology != NULL) + (a->n > 0 && a->matrix == NULL) != 1) {
-		fprintf(stderr, "meshfed-sim: give one of -matrix, -topology or -n\n");
-		return -1;
-	}
-	return 0;
-}
 
 static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 {
@@ -318,7 +88,7 @@ static int after_drain(void *ctx, size_t i, mf_pool_t *p, mf_time_t now)
 	return mf_sim_serf_flush(&s->serf, i, p, now);
 }
 
-static bool reported(const struct args *a, int round)
+static bool reported(const struct mf_sim_args *a, int round)
 {
 	int every = a->every > 0 ? a->every : a->rounds <= 100 ? 1 : 10;
 	return round % every == 0 || round == 1 || round == 10 || round == 50 || round == 100 ||
@@ -331,7 +101,7 @@ static const char *profile_name(enum mf_profile p)
 }
 
 /* Loads the network the arguments name into w (delays, loss, DCs). */
-static int load_world(const struct args *a, struct mf_sim_world *w)
+static int load_world(const struct mf_sim_args *a, struct mf_sim_world *w)
 {
 	memset(w, 0, sizeof(*w));
 	if (a->matrix != NULL) {
@@ -407,7 +177,7 @@ static int run_step(struct mf_simnet *net, struct mf_sim_report *rep, struct mf_
 }
 
 /* -routes: the topology's routing tables (cmd/sim/routes.h). */
-static int run_routes(const struct args *a)
+static int run_routes(const struct mf_sim_args *a)
 {
 	struct mf_sim_routes_args r = {
 		.topology = a->topology,
@@ -437,7 +207,7 @@ static int run_routes(const struct args *a)
 
 int main(int argc, char **argv)
 {
-	struct args a;
+	struct mf_sim_args a;
 	struct mf_simnet_config c = { 0 };
 	struct mf_simnet *net = NULL;
 	struct mf_sim_world w;
@@ -452,9 +222,13 @@ int main(int argc, char **argv)
 	memset(&s, 0, sizeof(s));
 	memset(&w, 0, sizeof(w));
 	/* From here on every exit goes through `out`, which frees all of it. */
-	if (parse_args(argc, argv, &a) != 0) {
-		usage();
-		status = 2;
+	rc = mf_sim_args_parse(argc, argv, &a);
+	if (rc != 0) {
+		if (rc == 1)
+			mf_sim_args_usage(stdout);
+		else
+			fprintf(stderr, "meshfed-sim: -h lists the options\n");
+		status = rc == 1 ? 0 : 2;
 		goto out;
 	}
 	if (a.routes) {

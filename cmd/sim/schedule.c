@@ -11,12 +11,6 @@
 
 #include "gossip/err.h"
 
-bool mf_sim_schedule_is_option(const char *opt)
-{
-	return strcmp(opt, "-kill") == 0 || strcmp(opt, "-join") == 0 ||
-	       strcmp(opt, "-partition") == 0 || strcmp(opt, "-heal") == 0;
-}
-
 /* A round number >= 1 filling all of text. */
 static bool parse_round(const char *text, int *round)
 {

@@ -43,9 +43,6 @@ struct mf_sim_schedule {
 	size_t n, cap;
 };
 
-/* True for the option names this module takes (-kill, -join, -partition,
- * -heal). */
-bool mf_sim_schedule_is_option(const char *opt);
 /* Adds the step of one option; on a malformed value writes why into err
  * and returns MF_EINVAL. */
 int mf_sim_schedule_add(struct mf_sim_schedule *s, const char *opt, const char *value,

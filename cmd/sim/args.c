@@ -1,0 +1,272 @@
+/* cmd/sim/args.c — see cmd/sim/args.h. */
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/config/flags.h"
+#include "cmd/sim/args.h"
+
+enum kind {
+	K_STR,     /* const char * */
+	K_SIZE,    /* size_t */
+	K_U64,     /* uint64_t */
+	K_INT,     /* int in [lo, hi] */
+	K_DOUBLE,  /* double in [lo, hi], or [lo, hi) with hi_open */
+	K_TRUE,    /* bool set by the flag alone */
+	K_OFF,     /* bool set when the value is "off" ("on" or "off") */
+	K_CUSTOM,  /* set() */
+};
+
+struct sim_opt {
+	struct mf_flag flag;
+	enum kind kind;
+	size_t off;         /* of the field in struct mf_sim_args */
+	double lo, hi;
+	bool hi_open;
+	int (*set)(struct mf_sim_args *a, const char *name, const char *v);
+};
+
+#define F(field) offsetof(struct mf_sim_args, field)
+
+static int set_profile(struct mf_sim_args *a, const char *name, const char *v)
+{
+	(void)name;
+	return mf_profile_parse(v, &a->profile) == 0 ? 0 : -1;
+}
+
+static int set_format(struct mf_sim_args *a, const char *name, const char *v)
+{
+	(void)name;
+	if (strcmp(v, "json") != 0 && strcmp(v, "table") != 0)
+		return -1;
+	a->json = strcmp(v, "json") == 0;
+	return 0;
+}
+
+static int set_coords(struct mf_sim_args *a, const char *name, const char *v)
+{
+	(void)name;
+	if (strcmp(v, "fit") == 0)
+		a->mode = MF_COORD_MODE_FIT;
+	else if (strcmp(v, "serf") == 0)
+		a->mode = MF_COORD_MODE_SERF;
+	else
+		return -1;
+	return 0;
+}
+
+static int set_link_estimate(struct mf_sim_args *a, const char *name, const char *v)
+{
+	(void)name;
+	if (strcmp(v, "best") != 0 && strcmp(v, "coords") != 0)
+		return -1;
+	a->link_best = strcmp(v, "best") == 0;
+	return 0;
+}
+
+/* PCT,MS[,SECONDS]: n non-negative numbers separated by commas. */
+static int numbers(const char *v, double *out, size_t n)
+{
+	const char *p = v;
+	for (size_t i = 0; i < n; i++) {
+		char *end;
+		errno = 0;
+		out[i] = strtod(p, &end);
+		if (end == p || errno != 0 || !(out[i] >= 0) || *end != (i + 1 < n ? ',' : '\0'))
+			return -1;
+		p = end + 1;
+	}
+	return 0;
+}
+
+static int set_hysteresis(struct mf_sim_args *a, const char *name, const char *v)
+{
+	(void)name;
+	double d[2];
+	if (numbers(v, d, 2) != 0)
+		return -1;
+	a->hyst_pct = d[0];
+	a->hyst_ms = d[1];
+	return 0;
+}
+
+static int set_settle(struct mf_sim_args *a, const char *name, const char *v)
+{
+	(void)name;
+	return numbers(v, a->settle, 3);
+}
+
+static int set_serf_nodes(struct mf_sim_args *a, const char *name, const char *v)
+{
+	(void)name;
+	const char *q = v;
+	for (;;) {
+		char *e;
+		unsigned long node = strtoul(q, &e, 10);
+		if (e == q || a->n_serf == MF_SIM_MAX_SERF || (*e != ',' && *e != '\0'))
+			return -1;
+		a->serf_nodes[a->n_serf++] = node;
+		if (*e == '\0')
+			return 0;
+		q = e + 1;
+	}
+}
+
+static int set_step(struct mf_sim_args *a, const char *name, const char *v)
+{
+	char opt[32], err[256];
+	snprintf(opt, sizeof(opt), "-%s", name);
+	if (mf_sim_schedule_add(&a->sched, opt, v, err, sizeof(err)) != 0) {
+		fprintf(stderr, "meshfed-sim: %s\n", err);
+		return -2; /* said what is wrong already */
+	}
+	return 0;
+}
+
+static const struct sim_opt opts[] = {
+	{{"matrix", "FILE.csv", "RTT matrix (ms), one member per row"}, K_STR, F(matrix), 0, 0, false, NULL},
+	{{"topology", "FILE.json", "DCs, servers and pools (docs/topology.md)"}, K_STR, F(topology), 0, 0, false, NULL},
+	{{"n", "N", "N members at -delay ms from each other"}, K_SIZE, F(n), 0, 0, false, NULL},
+	{{"delay", "MS", "one-way delay between -n members (default 1)"}, K_DOUBLE, F(delay_ms), -INFINITY, INFINITY, false, NULL},
+	{{"rounds", "R", "probe intervals to run (default 100)"}, K_INT, F(rounds), 1, 1e9, false, NULL},
+	{{"profile", "wan|lan|local", "memberlist timing profile (default wan)"}, K_CUSTOM, 0, 0, 0, false, set_profile},
+	{{"noise", "F", "measured RTT times U[1-F, 1+F], 0 <= F < 1"}, K_DOUBLE, F(noise), 0, 1, true, NULL},
+	{{"loss", "F", "datagrams lost, 0..1"}, K_DOUBLE, F(loss), 0, 1, false, NULL},
+	{{"stream-loss", "F", "TCP streams that fail, 0..1"}, K_DOUBLE, F(stream_loss), 0, 1, false, NULL},
+	{{"seed", "S", "random seed (default 1)"}, K_U64, F(seed), 0, 0, false, NULL},
+	{{"format", "table|json", "output format (default table)"}, K_CUSTOM, 0, 0, 0, false, set_format},
+	{{"plot", "FILE.png", "plot the coordinate error with gnuplot"}, K_STR, F(plot), 0, 0, false, NULL},
+	{{"kill", "K@ROUND", "kill member K at ROUND (repeatable)"}, K_CUSTOM, 0, 0, 0, false, set_step},
+	{{"join", "K@ROUND", "start member K at ROUND (repeatable)"}, K_CUSTOM, 0, 0, 0, false, set_step},
+	{{"partition", "G1/G2[/...]@ROUND", "split the network into groups at ROUND"}, K_CUSTOM, 0, 0, 0, false, set_step},
+	{{"heal", "ROUND", "end the partition at ROUND"}, K_CUSTOM, 0, 0, 0, false, set_step},
+	{{"every", "K", "report every K-th round"}, K_INT, F(every), 1, 1e9, false, NULL},
+	{{"coords", "fit|serf", "coordinate client (default fit)"}, K_CUSTOM, 0, 0, 0, false, set_coords},
+	{{"dc-embed", "on|off", "solve a small federation's DC matrix whole (default on)"}, K_OFF, F(no_dc_embed), 0, 0, false, NULL},
+	{{"fit-rtt-power", "P", "fit: weight samples by RTT^-P (>= 0)"}, K_DOUBLE, F(rtt_power), 0, INFINITY, false, NULL},
+	{{"fit-rtt-floor", "F", "fit: RTT weight floor, 0..1"}, K_DOUBLE, F(rtt_floor), 0, 1, false, NULL},
+	{{"fit-robust-delta", "D", "fit: pseudo-Huber delta (>= 0)"}, K_DOUBLE, F(robust_delta), 0, INFINITY, false, NULL},
+	{{"serf-nodes", "K,...", "members that run serf's coordinate client"}, K_CUSTOM, 0, 0, 0, false, set_serf_nodes},
+	{{"serf-glue", "on|off", "serf's intents and tags on every pool (default on)"}, K_OFF, F(no_serf), 0, 0, false, NULL},
+	{{"lifeguard", "on|off", "Lifeguard's health awareness and suspicion (default on)"}, K_OFF, F(no_lifeguard), 0, 0, false, NULL},
+	{{"routes", NULL, "routing tables of a -topology (cmd/sim/routes.h)"}, K_TRUE, F(routes), 0, 0, false, NULL},
+	{{"stable", "K", "-routes: unchanged rounds that mean converged"}, K_INT, F(stable), 1, 1e9, false, NULL},
+	{{"link-estimate", "best|coords", "-routes: link distances (default best)"}, K_CUSTOM, 0, 0, 0, false, set_link_estimate},
+	{{"hysteresis", "PCT,MS", "-routes: the engine's hysteresis (>= 0)"}, K_CUSTOM, 0, 0, 0, false, set_hysteresis},
+	{{"settle", "PCT,MS,SECONDS", "-routes: settling of kept routes (>= 0)"}, K_CUSTOM, 0, 0, 0, false, set_settle},
+};
+#define N_OPTS (sizeof(opts) / sizeof(opts[0]))
+
+/* The whole of v as a number within the option's bounds. */
+static int set_number(const struct sim_opt *o, struct mf_sim_args *a, const char *v)
+{
+	char *end;
+	void *field = (char *)a + o->off;
+	errno = 0;
+	if (o->kind == K_SIZE || o->kind == K_U64) {
+		if (*v == '-')
+			return -1;
+		unsigned long long x = strtoull(v, &end, 10);
+		if (end == v || *end != '\0' || errno != 0)
+			return -1;
+		if (o->kind == K_SIZE)
+			*(size_t *)field = (size_t)x;
+		else
+			*(uint64_t *)field = x;
+		return 0;
+	}
+	double x = strtod(v, &end);
+	if (end == v || *end != '\0' || errno != 0 || !(x >= o->lo) || x > o->hi ||
+	    (o->hi_open && x >= o->hi))
+		return -1;
+	if (o->kind == K_INT) {
+		if (x != floor(x))
+			return -1;
+		*(int *)field = (int)x;
+	} else {
+		*(double *)field = x;
+	}
+	return 0;
+}
+
+static int set_opt(const struct sim_opt *o, struct mf_sim_args *a, const char *v)
+{
+	switch (o->kind) {
+	case K_STR:
+		*(const char **)((char *)a + o->off) = v;
+		return 0;
+	case K_TRUE:
+		*(bool *)((char *)a + o->off) = true;
+		return 0;
+	case K_OFF:
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+			return -1;
+		*(bool *)((char *)a + o->off) = strcmp(v, "off") == 0;
+		return 0;
+	case K_CUSTOM:
+		return o->set(a, o->flag.name, v);
+	default:
+		return set_number(o, a, v);
+	}
+}
+
+int mf_sim_args_parse(int argc, char **argv, struct mf_sim_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->rounds = 100;
+	a->delay_ms = 1.0;
+	a->profile = MF_PROFILE_WAN;
+	a->seed = 1;
+	a->link_best = true; /* as the agent: routing/node.h link_estimate */
+	a->mode = MF_COORD_MODE_FIT;
+	a->rtt_power = a->rtt_floor = a->robust_delta = -1;
+	a->hyst_pct = a->hyst_ms = -1;
+	a->settle[0] = a->settle[1] = a->settle[2] = -1;
+
+	struct mf_flag flags[N_OPTS];
+	for (size_t i = 0; i < N_OPTS; i++)
+		flags[i] = opts[i].flag;
+	struct mf_flag_hit hits[256];
+	const char *pos[1];
+	struct mf_flags_result res = {hits, sizeof(hits) / sizeof(hits[0]), 0, pos, 0, 0};
+	char err[256];
+	int rc = mf_flags_parse(flags, N_OPTS, argc - 1, argv + 1, &res, err, sizeof(err));
+	if (rc == MF_FLAGS_HELP)
+		return 1;
+	if (rc != 0) {
+		fprintf(stderr, "meshfed-sim: %s\n", err);
+		return -1;
+	}
+	for (size_t i = 0; i < res.n_hits; i++) {
+		const struct sim_opt *o = &opts[res.hits[i].index];
+		int r = set_opt(o, a, res.hits[i].value);
+		if (r == -1)
+			fprintf(stderr, "meshfed-sim: bad value for -%s: %s (wants %s)\n", o->flag.name,
+				res.hits[i].value, o->flag.arg);
+		if (r != 0)
+			return -1;
+	}
+	if (a->routes && a->topology == NULL) {
+		fprintf(stderr, "meshfed-sim: -routes needs -topology\n");
+		return -1;
+	}
+	if ((a->matrix != NULL) + (a->topology != NULL) + (a->n > 0 && a->matrix == NULL) != 1) {
+		fprintf(stderr, "meshfed-sim: give one of -matrix, -topology or -n\n");
+		return -1;
+	}
+	return 0;
+}
+
+void mf_sim_args_usage(FILE *f)
+{
+	fprintf(f, "usage: meshfed-sim -matrix FILE.csv | -topology FILE.json | -n N [options]\n"
+		   "       meshfed-sim -topology FILE.json -routes [options]\n\noptions:\n");
+	for (size_t i = 0; i < N_OPTS; i++) {
+		char left[64];
+		snprintf(left, sizeof(left), "-%s%s%s", opts[i].flag.name, opts[i].flag.arg ? " " : "",
+			 opts[i].flag.arg ? opts[i].flag.arg : "");
+		fprintf(f, "  %-28s %s\n", left, opts[i].flag.help);
+	}
+}

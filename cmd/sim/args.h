@@ -1,0 +1,59 @@
+/*
+ * cmd/sim/args.h — meshfed-sim's command line, from one option table
+ * (cmd/sim/args.c): each option's name, value placeholder, help line, kind
+ * and bounds. Parsing is cmd/config/flags.h's, as for every meshfed
+ * subcommand (-opt V, -opt=V, --opt V).
+ *
+ * Contract: pure parsing; errors are printed as one line naming the option
+ * on stderr, nothing else is written.
+ */
+#ifndef MF_SIM_ARGS_H
+#define MF_SIM_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cmd/sim/schedule.h"
+#include "coord/config.h"
+#include "gossip/pool.h"
+
+#define MF_SIM_MAX_SERF 256
+
+struct mf_sim_args {
+	const char *matrix, *topology, *plot;
+	size_t n;
+	double delay_ms;
+	int rounds, every;
+	enum mf_profile profile;
+	double loss, noise;
+	double stream_loss; /* -stream-loss F */
+	double rtt_power; /* < 0: the client's default */
+	double rtt_floor; /* < 0: the client's default */
+	double robust_delta; /* < 0: the client's default */
+	uint64_t seed;
+	struct mf_sim_schedule sched;
+	size_t serf_nodes[MF_SIM_MAX_SERF];
+	size_t n_serf;
+	bool json;
+	enum mf_coord_mode mode;
+	bool routes;    /* -routes: routing tables (cmd/sim/routes.h) */
+	int stable;     /* -stable K: unchanged rounds that mean converged */
+	bool link_best; /* -link-estimate best (default) or coords */
+	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
+	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
+	bool no_serf;   /* -serf-glue off: pools without the serf glue */
+	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */
+	bool no_dc_embed; /* -dc-embed off: no DC-level embedding (cmd/sim/coords.h) */
+};
+
+/* Fills *a from argv[1..argc) with the defaults first. Returns 0, 1 for
+ * -h/-help, or -1 after printing what is wrong. The schedule in a->sched
+ * is the caller's to free (mf_sim_schedule_free) in every case. */
+int mf_sim_args_parse(int argc, char **argv, struct mf_sim_args *a);
+
+/* The synopsis and one line per option, from the table. */
+void mf_sim_args_usage(FILE *f);
+
+#endif
