@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -342,15 +343,8 @@ int mf_topology_load_file(const char *path, struct mf_topology *out,
 	size_t len = 0, cap = 0;
 	int rc = 0;
 	for (;;) {
-		if (cap - len < 4096) {
-			cap = cap ? cap * 2 : 8192;
-			char *nb = realloc(buf, cap);
-			if (!nb) {
-				rc = MF_ENOMEM;
-				break;
-			}
-			buf = nb;
-		}
+		if (cap - len < 4096 && (rc = mf_grow(&buf, &cap, len + 4096, 8192)) != 0)
+			break;
 		size_t got = fread(buf + len, 1, cap - len, f);
 		len += got;
 		if (got == 0)

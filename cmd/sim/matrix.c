@@ -5,6 +5,7 @@
 
 #include "cmd/sim/matrix.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 
 /* Splits one CSV line in place; cells get NUL-terminated, trimmed. Returns
  * the count or MF_ENOMEM. */
@@ -16,14 +17,8 @@ static long split(char *line, char ***cells, size_t *cap)
 	if (*s == '\0')
 		return 0;
 	for (;;) {
-		if (n == *cap) {
-			size_t c = *cap ? *cap * 2 : 256;
-			char **r = realloc(*cells, c * sizeof(*r));
-			if (r == NULL)
-				return MF_ENOMEM;
-			*cells = r;
-			*cap = c;
-		}
+		if (mf_grow(cells, cap, n + 1, 256) != 0)
+			return MF_ENOMEM;
 		while (*s == ' ' || *s == '\t')
 			s++;
 		(*cells)[n++] = s;
