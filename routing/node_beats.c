@@ -104,6 +104,21 @@ static bool beat_recipient(const struct mf_routing_node_slot *s, const struct mf
 	       strcmp(m->name, s->node->name) != 0;
 }
 
+/* Our beat to `fanout` recipients drawn at random from members
+ * [start, start + count) of slot s's index (other DCs only when asked);
+ * a few more draws when some land on the dead, on us, or on a serf agent. */
+static void beat_at_random(struct mf_routing_node *n, struct mf_routing_node_slot *s, size_t start,
+			   size_t count, size_t fanout, bool other_dc_only, size_t n_beats)
+{
+	size_t sent = 0;
+	for (size_t tries = 0; sent < fanout && tries < 4 * fanout; tries++) {
+		const struct mf_coord_tracker_member *m = &s->dcx.mem[start + rng_next(n) % count];
+		if (beat_recipient(s, m) && (!other_dc_only || strcmp(m->dc, n->dc) != 0) &&
+		    beat_to(s, m->name, n_beats))
+			sent++;
+	}
+}
+
 /* Our beat (node.h) in every pool: to the alive servers of our DC (to
  * MF_ROUTING_NODE_BEAT_DC_FANOUT of them at random when it has more), and to
  * MF_ROUTING_NODE_BEAT_FANOUT other alive members at random (tries a few
@@ -129,23 +144,8 @@ void mf_rn__send_beats(struct mf_routing_node *n)
 			 * random, so a beat period costs each server the same
 			 * whatever the DC's size; the highest epoch heard still
 			 * spreads, gossip-style. */
-			size_t mates = 0;
-			for (size_t tries = 0; mates < MF_ROUTING_NODE_BEAT_DC_FANOUT &&
-					       tries < 4 * MF_ROUTING_NODE_BEAT_DC_FANOUT;
-			     tries++) {
-				const struct mf_coord_tracker_member *m =
-					&s->dcx.mem[own->start + rng_next(n) % own->n];
-				if (beat_recipient(s, m) && beat_to(s, m->name, nb))
-					mates++;
-			}
+			beat_at_random(n, s, own->start, own->n, MF_ROUTING_NODE_BEAT_DC_FANOUT, false, nb);
 		}
-		size_t sent = 0;
-		for (size_t tries = 0; sent < MF_ROUTING_NODE_BEAT_FANOUT && tries < 4 * MF_ROUTING_NODE_BEAT_FANOUT;
-		     tries++) {
-			const struct mf_coord_tracker_member *m =
-				&s->dcx.mem[rng_next(n) % s->dcx.n_mem];
-			if (beat_recipient(s, m) && strcmp(m->dc, n->dc) != 0 && beat_to(s, m->name, nb))
-				sent++;
-		}
+		beat_at_random(n, s, 0, s->dcx.n_mem, MF_ROUTING_NODE_BEAT_FANOUT, true, nb);
 	}
 }
