@@ -298,6 +298,8 @@ static void on_hello_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct mf_gwd_conn *c = h->data;
 	size_t max = MF_PP2_MAX_LEN + c->g->opt.hello_max;
+	/* Doubling capped at max (not mf_grow, which would double past it):
+	 * the buffer never offers more than a hello may hold. */
 	if (c->len == c->cap && c->cap < max) {
 		size_t ncap = c->cap ? c->cap * 2 : HELLO_FIRST_ALLOC;
 		if (ncap > max)
