@@ -29,7 +29,7 @@ struct ptable {
 	char *snap;                 /* snapshot line, encoded on first use */
 	size_t snap_len;
 	struct delta_line *deltas;  /* delta lines to this table, by base */
-	size_t n_deltas;
+	size_t n_deltas, cap_deltas;
 };
 
 struct sub {
@@ -134,11 +134,9 @@ static int delta_line(struct mf_route_pub *p, struct ptable *base, struct ptable
 			return 0;
 		}
 	}
-	struct delta_line *d = realloc(t->deltas, (t->n_deltas + 1) * sizeof(*d));
-	if (!d)
+	if (mf_grow(&t->deltas, &t->cap_deltas, t->n_deltas + 1, 4) < 0)
 		return MF_ENOMEM;
-	t->deltas = d;
-	d = &t->deltas[t->n_deltas];
+	struct delta_line *d = &t->deltas[t->n_deltas];
 	const json_t *bj = table_json(base), *tj = table_json(t);
 	int r = bj && tj ? mf_rp_encode_delta_json(p->epoch, bj, tj, &d->line, &d->len) : MF_ENOMEM;
 	if (r < 0)

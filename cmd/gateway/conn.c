@@ -15,7 +15,8 @@
  * the next candidate is dialed from its close callback (a libuv handle
  * cannot be reused before it is closed).
  * Every refusal is counted and logged (rate-limited) with its cause; the
- * bytes read are never logged.
+ * bytes read are never logged. A connection is allocated, closed and freed
+ * by conn_life.c; once connected, relay.c takes over its bytes.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -29,59 +30,6 @@
 #include "gossip/transport_internal.h"
 
 #define HELLO_FIRST_ALLOC 4096
-
-static void on_handle_closed(uv_handle_t *h);
-
-static void conn_free(struct mf_gwd_conn *c)
-{
-	struct mf_gwd *g = c->g;
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		g->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	if (c->has_plan)
-		mf_gw_plan_free(&c->plan);
-	mf_ch_free(&c->ch);
-	free(c->buf);
-	g->st.active--;
-	free(c);
-}
-
-static void on_handle_closed(uv_handle_t *h)
-{
-	struct mf_gwd_conn *c = h->data;
-	if (h == (uv_handle_t *)&c->up)
-		c->up_open = false;
-	if (--c->handles_open == 0)
-		conn_free(c);
-}
-
-void mf_gwd_conn_close(struct mf_gwd_conn *c)
-{
-	if (c->state == MF_GWD_C_CLOSING)
-		return;
-	struct mf_gwd *g = c->g;
-	if (c->state == MF_GWD_C_RELAY)
-		g->st.relaying--;
-	c->state = MF_GWD_C_CLOSING;
-	if (c->ep_state == 1)
-		(void)mf_gw_ep_failed(&g->eps, c->target, mf_gwd_now(g));
-	else if (c->ep_state == 2)
-		(void)mf_gw_ep_closed(&g->eps, c->target, mf_gwd_now(g));
-	c->ep_state = 0;
-	uv_close((uv_handle_t *)&c->down, on_handle_closed);
-	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
-	if (c->up_open && !uv_is_closing((uv_handle_t *)&c->up))
-		uv_close((uv_handle_t *)&c->up, on_handle_closed);
-}
-
-void mf_gwd_conns_close_all(struct mf_gwd *g)
-{
-	for (struct mf_gwd_conn *c = g->conns; c; c = c->next)
-		mf_gwd_conn_close(c);
-}
 
 /* The SNI as sent, safe for a log line. */
 static void printable_sni(const struct mf_gwd_conn *c, char *out, size_t cap)
@@ -105,11 +53,8 @@ static void try_next(struct mf_gwd_conn *c);
 static void on_up_closed_retry(uv_handle_t *h)
 {
 	struct mf_gwd_conn *c = h->data;
-	c->up_open = false;
-	if (--c->handles_open == 0) {
-		conn_free(c);
+	if (mf_gwd_conn_handle_closed(c, h))
 		return;
-	}
 	if (c->state == MF_GWD_C_CONNECTING)
 		try_next(c);
 }
@@ -353,6 +298,8 @@ static void on_hello_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct mf_gwd_conn *c = h->data;
 	size_t max = MF_PP2_MAX_LEN + c->g->opt.hello_max;
+	/* Doubling capped at max (not mf_grow, which would double past it):
+	 * the buffer never offers more than a hello may hold. */
 	if (c->len == c->cap && c->cap < max) {
 		size_t ncap = c->cap ? c->cap * 2 : HELLO_FIRST_ALLOC;
 		if (ncap > max)
@@ -447,25 +394,12 @@ void mf_gwd_on_accept(uv_stream_t *listener, int status)
 		mf_log_warn(&g->log, "accept: %s", uv_strerror(status));
 		return;
 	}
-	struct mf_gwd_conn *c = calloc(1, sizeof(*c));
-	if (!c) {
+	struct mf_gwd_conn *c;
+	int r = mf_gwd_conn_new(g, &c);
+	if (r == MF_ENOMEM)
 		mf_log_error(&g->log, "accept: out of memory");
+	if (r < 0)
 		return;
-	}
-	c->g = g;
-	if (uv_tcp_init(&g->loop, &c->down) < 0 || uv_timer_init(&g->loop, &c->timer) < 0) {
-		/* Cannot happen on Linux (no allocation); keep the loop sane anyway. */
-		free(c);
-		return;
-	}
-	c->down.data = c->timer.data = c;
-	c->handles_open = 2;
-	c->next = g->conns;
-	if (g->conns)
-		g->conns->prev = c;
-	g->conns = c;
-	g->st.active++;
-	mf_ch_init(&c->ch, g->opt.hello_max);
 	snprintf(c->peer, sizeof(c->peer), "?");
 	if (uv_accept(listener, (uv_stream_t *)&c->down) < 0) {
 		mf_gwd_conn_close(c);
@@ -490,7 +424,6 @@ void mf_gwd_on_accept(uv_stream_t *listener, int status)
 	(void)uv_tcp_nodelay(&c->down, 1);
 	uv_timer_start(&c->timer, on_hello_timeout, (uint64_t)(g->opt.hello_timeout / MF_MS) + 1,
 		       0);
-	int r = uv_read_start((uv_stream_t *)&c->down, on_hello_alloc, on_hello_read);
-	if (r < 0)
+	if (uv_read_start((uv_stream_t *)&c->down, on_hello_alloc, on_hello_read) < 0)
 		mf_gwd_conn_close(c);
 }

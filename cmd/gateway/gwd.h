@@ -9,6 +9,9 @@
  *                gateways, the ClientHello, the decision (local service or
  *                the route's next hop), connects with timeout and failover;
  *   relay.c      both directions with backpressure, half-close, idle timeout;
+ *   conn_life.c  one connection's lifetime: allocated at accept, closed from
+ *                any state, freed with its last handle (conn.c and relay.c
+ *                both end connections there; neither calls the other back);
  *   counters.c   outcome names, counters as JSON, the rate-limited log line
  *                per refused connection.
  *
@@ -162,8 +165,17 @@ struct mf_gwd_conn {
 /* relay.c: writes what conn.c read (behind a PROXY header when remote)
  * and relays both ways until both are shut, an error, or idle. */
 int mf_gwd_relay_start(struct mf_gwd_conn *c);
-/* conn.c: closes every handle of c; c is freed when they are closed. */
+
+/* conn_life.c: a connection with its down and timer handles initialised,
+ * in g->conns and counted active. MF_ENOMEM, MF_EIO (a handle's init). */
+int mf_gwd_conn_new(struct mf_gwd *g, struct mf_gwd_conn **out);
+/* Closes every handle of c (once, from any state); c is freed when they
+ * are closed. */
 void mf_gwd_conn_close(struct mf_gwd_conn *c);
+/* For a close callback of one of c's handles h: true when it was c's last
+ * and c is freed. */
+bool mf_gwd_conn_handle_closed(struct mf_gwd_conn *c, uv_handle_t *h);
+void mf_gwd_conns_close_all(struct mf_gwd *g);
 
 struct mf_gwd {
 	uv_loop_t loop;
@@ -211,7 +223,6 @@ json_t *mf_gwd_sub_json(const struct mf_gwd_sub *s);
 
 /* conn.c */
 void mf_gwd_on_accept(uv_stream_t *listener, int status);
-void mf_gwd_conns_close_all(struct mf_gwd *g);
 
 /* counters.c */
 json_t *mf_gwd_info_json(struct mf_gwd *g);

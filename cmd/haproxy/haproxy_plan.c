@@ -544,9 +544,9 @@ int mf_hap_plan(const struct mf_hap_state *cur, const struct mf_table *t, const 
 		goto fail;
 	}
 
-	/* Map entries, in key order. */
-	w->entries = realloc(w->entries, (t->n_routes + 1) * sizeof(*w->entries));
-	if (!w->entries) {
+	/* Map entries, in key order: at most one a route (cur's were freed above). */
+	free(w->entries);
+	if (!(w->entries = calloc(t->n_routes + 1, sizeof(*w->entries)))) {
 		r = MF_ENOMEM;
 		goto fail;
 	}

@@ -5,6 +5,7 @@
 
 #include "cmd/haproxy/haproxy_state.h"
 #include "gossip/err.h"
+#include "gossip/grow.h"
 
 #define MAX_FIELDS 128
 
@@ -48,11 +49,19 @@ static int each_line(const char *text, size_t len, int (*fn)(char *line, void *a
 
 /* --- show stat ------------------------------------------------------------- */
 
+/* What the parse keeps per slot beside the slot itself. */
+struct slot_meta {
+	long number;        /* its <digits> */
+	size_t cap_servers; /* room in the slot's servers */
+};
+
 struct stat_ctx {
 	const char *prefix;
 	int col_px, col_sv, col_status, col_bck, col_addr;
 	struct mf_hap_state *s;
-	long *numbers; /* per slot: its <digits> */
+	size_t cap_slots;
+	struct slot_meta *meta; /* per slot */
+	size_t cap_meta;
 };
 
 static int slot_number(const char *prefix, const char *px, long *num)
@@ -104,26 +113,19 @@ static int stat_line(char *line, void *arg)
 	while (i < s->n_slots && strcmp(s->slots[i].backend, px) != 0)
 		i++;
 	if (i == s->n_slots) {
-		struct mf_hap_slot *sl = realloc(s->slots, (s->n_slots + 1) * sizeof(*sl));
-		if (!sl)
+		if (mf_grow(&s->slots, &c->cap_slots, i + 1, 4) < 0 ||
+		    mf_grow(&c->meta, &c->cap_meta, i + 1, 4) < 0)
 			return MF_ENOMEM;
-		s->slots = sl;
-		long *nums = realloc(c->numbers, (s->n_slots + 1) * sizeof(long));
-		if (!nums)
-			return MF_ENOMEM;
-		c->numbers = nums;
-		memset(&sl[i], 0, sizeof(sl[i]));
+		memset(&s->slots[i], 0, sizeof(s->slots[i]));
+		c->meta[i] = (struct slot_meta){.number = num};
 		s->n_slots++;
-		nums[i] = num;
-		if (!(sl[i].backend = strdup(px)))
+		if (!(s->slots[i].backend = strdup(px)))
 			return MF_ENOMEM;
 	}
 	struct mf_hap_slot *sl = &s->slots[i];
-	struct mf_hap_server *v = realloc(sl->servers, (sl->n_servers + 1) * sizeof(*v));
-	if (!v)
+	if (mf_grow(&sl->servers, &c->meta[i].cap_servers, sl->n_servers + 1, 8) < 0)
 		return MF_ENOMEM;
-	sl->servers = v;
-	v = &v[sl->n_servers++];
+	struct mf_hap_server *v = &sl->servers[sl->n_servers++];
 	memset(v, 0, sizeof(*v));
 	v->backup = strcmp(f[c->col_bck], "1") == 0;
 	v->enabled = strncmp(f[c->col_status], "MAINT", 5) != 0;
@@ -137,26 +139,26 @@ static int stat_line(char *line, void *arg)
 int mf_hap_parse_stat(const char *csv, size_t len, const char *prefix, struct mf_hap_state *s)
 {
 	struct mf_hap_state fresh = {0};
-	struct stat_ctx c = {prefix, -1, -1, -1, -1, -1, &fresh, NULL};
+	struct stat_ctx c = {prefix, -1, -1, -1, -1, -1, &fresh, 0, NULL, 0};
 	int r = each_line(csv, len, stat_line, &c);
 	if (r == 0 && c.col_px < 0)
 		r = MF_EMALFORMED;
 	if (r < 0) {
-		free(c.numbers);
+		free(c.meta);
 		mf_hap_state_free(&fresh);
 		return r;
 	}
 	/* Insertion sort by slot number: a handful of slots. */
 	for (size_t i = 1; i < fresh.n_slots; i++)
-		for (size_t j = i; j > 0 && c.numbers[j - 1] > c.numbers[j]; j--) {
+		for (size_t j = i; j > 0 && c.meta[j - 1].number > c.meta[j].number; j--) {
 			struct mf_hap_slot t = fresh.slots[j];
-			long tn = c.numbers[j];
+			struct slot_meta tm = c.meta[j];
 			fresh.slots[j] = fresh.slots[j - 1];
-			c.numbers[j] = c.numbers[j - 1];
+			c.meta[j] = c.meta[j - 1];
 			fresh.slots[j - 1] = t;
-			c.numbers[j - 1] = tn;
+			c.meta[j - 1] = tm;
 		}
-	free(c.numbers);
+	free(c.meta);
 	struct mf_hap_state old = *s;
 	old.n_entries = 0;
 	old.entries = NULL;
@@ -168,9 +170,15 @@ int mf_hap_parse_stat(const char *csv, size_t len, const char *prefix, struct mf
 
 /* --- show map -------------------------------------------------------------- */
 
+struct map_ctx {
+	struct mf_hap_state *s;
+	size_t cap_entries;
+};
+
 static int map_line(char *line, void *arg)
 {
-	struct mf_hap_state *s = arg;
+	struct map_ctx *c = arg;
+	struct mf_hap_state *s = c->s;
 	if (!line[0])
 		return 0;
 	char *f[4];
@@ -179,11 +187,9 @@ static int map_line(char *line, void *arg)
 	for (size_t i = 0; i < s->n_entries; i++)
 		if (strcmp(s->entries[i].key, f[1]) == 0)
 			return 0;
-	struct mf_hap_entry *e = realloc(s->entries, (s->n_entries + 1) * sizeof(*e));
-	if (!e)
+	if (mf_grow(&s->entries, &c->cap_entries, s->n_entries + 1, 16) < 0)
 		return MF_ENOMEM;
-	s->entries = e;
-	e = &e[s->n_entries++];
+	struct mf_hap_entry *e = &s->entries[s->n_entries++];
 	e->key = strdup(f[1]);
 	e->value = strdup(f[2]);
 	return e->key && e->value ? 0 : MF_ENOMEM;
@@ -192,7 +198,8 @@ static int map_line(char *line, void *arg)
 int mf_hap_parse_map(const char *text, size_t len, struct mf_hap_state *s)
 {
 	struct mf_hap_state fresh = {0};
-	int r = each_line(text, len, map_line, &fresh);
+	struct map_ctx c = {&fresh, 0};
+	int r = each_line(text, len, map_line, &c);
 	if (r < 0) {
 		mf_hap_state_free(&fresh);
 		return r;

@@ -16,7 +16,14 @@ enum kind {
 	K_DOUBLE,  /* double in [lo, hi], or [lo, hi) with hi_open */
 	K_TRUE,    /* bool set by the flag alone */
 	K_OFF,     /* bool set when the value is "off" ("on" or "off") */
+	K_CHOICE,  /* bool or int-sized enum: the value of the name given, of choices */
 	K_CUSTOM,  /* set() */
+};
+
+/* One accepted value of a K_CHOICE option and what it sets. */
+struct choice {
+	const char *name; /* NULL ends a list */
+	int value;
 };
 
 struct sim_opt {
@@ -26,6 +33,8 @@ struct sim_opt {
 	double lo, hi;
 	bool hi_open;
 	int (*set)(struct mf_sim_args *a, const char *name, const char *v);
+	const struct choice *choices; /* K_CHOICE */
+	size_t size;                  /* K_CHOICE: of the field (bool or int) */
 };
 
 #define F(field) offsetof(struct mf_sim_args, field)
@@ -36,35 +45,11 @@ static int set_profile(struct mf_sim_args *a, const char *name, const char *v)
 	return mf_profile_parse(v, &a->profile) == 0 ? 0 : -1;
 }
 
-static int set_format(struct mf_sim_args *a, const char *name, const char *v)
-{
-	(void)name;
-	if (strcmp(v, "json") != 0 && strcmp(v, "table") != 0)
-		return -1;
-	a->json = strcmp(v, "json") == 0;
-	return 0;
-}
-
-static int set_coords(struct mf_sim_args *a, const char *name, const char *v)
-{
-	(void)name;
-	if (strcmp(v, "fit") == 0)
-		a->mode = MF_COORD_MODE_FIT;
-	else if (strcmp(v, "serf") == 0)
-		a->mode = MF_COORD_MODE_SERF;
-	else
-		return -1;
-	return 0;
-}
-
-static int set_link_estimate(struct mf_sim_args *a, const char *name, const char *v)
-{
-	(void)name;
-	if (strcmp(v, "best") != 0 && strcmp(v, "coords") != 0)
-		return -1;
-	a->link_best = strcmp(v, "best") == 0;
-	return 0;
-}
+static const struct choice formats[] = {{"table", false}, {"json", true}, {NULL, 0}};
+_Static_assert(sizeof(enum mf_coord_mode) == sizeof(int), "K_CHOICE writes an int");
+static const struct choice coord_modes[] = {
+	{"fit", MF_COORD_MODE_FIT}, {"serf", MF_COORD_MODE_SERF}, {NULL, 0}};
+static const struct choice link_estimates[] = {{"best", true}, {"coords", false}, {NULL, 0}};
 
 /* PCT,MS[,SECONDS]: n non-negative numbers separated by commas. */
 static int numbers(const char *v, double *out, size_t n)
@@ -126,11 +111,15 @@ static int set_step(struct mf_sim_args *a, const char *name, const char *v)
 }
 
 /* OPT: a field set by kind; NUM: a number within [lo, hi] (hi excluded
- * when open); CUSTOM: set by a function. */
-#define OPT(name, arg, kind, field, help) {{name, arg, help}, kind, F(field), 0, 0, false, NULL}
+ * when open); CHOICE: one of a list of names; CUSTOM: set by a function. */
+#define OPT(name, arg, kind, field, help) \
+	{{name, arg, help}, kind, F(field), 0, 0, false, NULL, NULL, 0}
 #define NUM(name, arg, kind, field, lo, hi, open, help) \
-	{{name, arg, help}, kind, F(field), lo, hi, open, NULL}
-#define CUSTOM(name, arg, fn, help) {{name, arg, help}, K_CUSTOM, 0, 0, 0, false, fn}
+	{{name, arg, help}, kind, F(field), lo, hi, open, NULL, NULL, 0}
+#define CHOICE(name, arg, field, list, help) \
+	{{name, arg, help}, K_CHOICE, F(field), 0, 0, false, NULL, list, \
+	 sizeof(((struct mf_sim_args *)0)->field)}
+#define CUSTOM(name, arg, fn, help) {{name, arg, help}, K_CUSTOM, 0, 0, 0, false, fn, NULL, 0}
 
 static const struct sim_opt opts[] = {
 	OPT("matrix", "FILE.csv", K_STR, matrix,
@@ -153,7 +142,7 @@ static const struct sim_opt opts[] = {
 	    "TCP streams that fail, 0..1"),
 	OPT("seed", "S", K_U64, seed,
 	    "random seed (default 1)"),
-	CUSTOM("format", "table|json", set_format,
+	CHOICE("format", "table|json", json, formats,
 	       "output format (default table)"),
 	OPT("plot", "FILE.png", K_STR, plot,
 	    "plot the coordinate error with gnuplot"),
@@ -167,7 +156,7 @@ static const struct sim_opt opts[] = {
 	       "end the partition at ROUND"),
 	NUM("every", "K", K_INT, every, 1, 1e9, false,
 	    "report every K-th round"),
-	CUSTOM("coords", "fit|serf", set_coords,
+	CHOICE("coords", "fit|serf", mode, coord_modes,
 	       "coordinate client (default fit)"),
 	OPT("dc-embed", "on|off", K_OFF, no_dc_embed,
 	    "solve a small federation's DC matrix whole (default on)"),
@@ -187,7 +176,7 @@ static const struct sim_opt opts[] = {
 	    "routing tables of a -topology (cmd/sim/routes.h)"),
 	NUM("stable", "K", K_INT, stable, 1, 1e9, false,
 	    "-routes: unchanged rounds that mean converged"),
-	CUSTOM("link-estimate", "best|coords", set_link_estimate,
+	CHOICE("link-estimate", "best|coords", link_best, link_estimates,
 	       "-routes: link distances (default best)"),
 	CUSTOM("hysteresis", "PCT,MS", set_hysteresis,
 	       "-routes: the engine's hysteresis (>= 0)"),
@@ -228,6 +217,22 @@ static int set_number(const struct sim_opt *o, struct mf_sim_args *a, const char
 	return 0;
 }
 
+/* v's value among the option's choices, into a bool or an int-sized field. */
+static int set_choice(const struct sim_opt *o, struct mf_sim_args *a, const char *v)
+{
+	void *field = (char *)a + o->off;
+	for (const struct choice *c = o->choices; c->name; c++) {
+		if (strcmp(v, c->name) != 0)
+			continue;
+		if (o->size == sizeof(bool))
+			*(bool *)field = c->value != 0;
+		else
+			*(int *)field = c->value;
+		return 0;
+	}
+	return -1;
+}
+
 static int set_opt(const struct sim_opt *o, struct mf_sim_args *a, const char *v)
 {
 	switch (o->kind) {
@@ -242,6 +247,8 @@ static int set_opt(const struct sim_opt *o, struct mf_sim_args *a, const char *v
 			return -1;
 		*(bool *)((char *)a + o->off) = strcmp(v, "off") == 0;
 		return 0;
+	case K_CHOICE:
+		return set_choice(o, a, v);
 	case K_CUSTOM:
 		return o->set(a, o->flag.name, v);
 	default:

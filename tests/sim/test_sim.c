@@ -591,6 +591,10 @@ static void test_bad_arguments_fail(void)
 	expect_status("-topology " TOPOLOGY " -partition dc9/dc1@2", 2);
 	expect_status("-matrix " MATRIX " -partition 0-3@x", 2);
 	expect_status("-matrix " MATRIX " -heal 0", 2);
+	/* The choice options take only their names. */
+	expect_status("-matrix " MATRIX " -format xml", 2);
+	expect_status("-matrix " MATRIX " -coords vivaldi", 2);
+	expect_status("-topology " TOPOLOGY " -routes -link-estimate worst", 2);
 }
 
 int main(int argc, char **argv)

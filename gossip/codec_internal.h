@@ -1,0 +1,52 @@
+/*
+ * gossip/codec_internal.h — what the codec files share. Not a public
+ * header: only gossip/codec*.c include it (the API is gossip/codec.h).
+ *
+ *   codec.c            single messages: ping .. dead, user;
+ *   codec_pushpull.c   push-pull and the user message on a stream;
+ *   codec_containers.c compound, has-CRC, compress;
+ *   codec_stream.c     where a message on a stream ends (the framer);
+ *   codec_fields.c     the field readers and writers below, which call
+ *                      none of the others.
+ * Calls go one way: codec_stream.c uses codec_pushpull.c's header decoders;
+ * every file uses codec_fields.c.
+ */
+#ifndef MF_GOSSIP_CODEC_INTERNAL_H
+#define MF_GOSSIP_CODEC_INTERNAL_H
+
+#include "gossip/codec.h"
+#include "gossip/err.h"
+#include "gossip/mp.h"
+
+/* `rc = x`, and on failure to the function's `out:` label. */
+#define TRY(x) do { if ((rc = (x)) != 0) goto out; } while (0)
+
+/* Appends a message's type byte. */
+int mf_codec__put_type(msgpack_sbuffer *out, uint8_t t);
+/* 0, or MF_ENOMEM when any of the or'ed msgpack writes failed. */
+int mf_codec__done(int e);
+
+/* Fields of a decoded map, by key. A missing field is MF_EMALFORMED when
+ * `req`, else zero/empty; nil reads as zero (go-msgpack). */
+int mf_codec__get_uint(const msgpack_object *m, const char *k, bool req, uint64_t max,
+		       uint64_t *v);
+int mf_codec__get_int(const msgpack_object *m, const char *k, bool req, int64_t *v);
+int mf_codec__get_bool(const msgpack_object *m, const char *k, bool *v);
+/* Byte field, at most max bytes (MF_ETOOBIG beyond). */
+int mf_codec__get_bytes(const msgpack_object *m, const char *k, bool req, size_t max,
+			struct mf_bytes *b);
+/* An IP address field: empty, 4 or 16 raw bytes. */
+int mf_codec__get_addr(const msgpack_object *m, const char *k, bool req, struct mf_bytes *b);
+/* The Vsn field: kept when it is MF_VSN_LEN bytes, else *has_vsn false. */
+int mf_codec__get_vsn(const msgpack_object *m, uint8_t vsn[MF_VSN_LEN], bool *has_vsn);
+int mf_codec__pack_vsn(msgpack_packer *pk, const uint8_t vsn[MF_VSN_LEN], bool has_vsn);
+/* Unpacks body as one map; the caller reads fields, then mf_mp_done. */
+int mf_codec__open_map(const uint8_t *body, size_t len, struct mf_mp *mp, size_t *used);
+
+/* codec_pushpull.c: the header maps before a raw tail; *used = the map's
+ * length. */
+int mf_codec__decode_pp_header(const uint8_t *body, size_t len,
+			       struct mf_msg_push_pull_header *h, size_t *used);
+int mf_codec__decode_user_header(const uint8_t *body, size_t len, int64_t *n, size_t *used);
+
+#endif
