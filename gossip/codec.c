@@ -25,7 +25,7 @@ static bool has(struct mf_bytes b)
 int mf_codec_encode_ping(msgpack_sbuffer *out, const struct mf_msg_ping *m)
 {
 	msgpack_packer pk;
-	int e = mf_codec__put_type(out, MF_MSG_PING);
+	int e = mf_mp_put_type(out, MF_MSG_PING);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 2 + has(m->source_addr) + has(m->source_node) +
@@ -74,7 +74,7 @@ out:
 int mf_codec_encode_indirect_ping(msgpack_sbuffer *out, const struct mf_msg_indirect_ping *m)
 {
 	msgpack_packer pk;
-	int e = mf_codec__put_type(out, MF_MSG_INDIRECT_PING);
+	int e = mf_mp_put_type(out, MF_MSG_INDIRECT_PING);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 5 + has(m->source_addr) + has(m->source_node) +
@@ -132,7 +132,7 @@ out:
 int mf_codec_encode_ack(msgpack_sbuffer *out, const struct mf_msg_ack *m)
 {
 	msgpack_packer pk;
-	int e = mf_codec__put_type(out, MF_MSG_ACK);
+	int e = mf_mp_put_type(out, MF_MSG_ACK);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 2);
@@ -163,7 +163,7 @@ out:
 int mf_codec_encode_nack(msgpack_sbuffer *out, const struct mf_msg_nack *m)
 {
 	msgpack_packer pk;
-	int e = mf_codec__put_type(out, MF_MSG_NACK);
+	int e = mf_mp_put_type(out, MF_MSG_NACK);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 1);
@@ -191,7 +191,7 @@ out:
 int mf_codec_encode_err(msgpack_sbuffer *out, const struct mf_msg_err *m)
 {
 	msgpack_packer pk;
-	int e = mf_codec__put_type(out, MF_MSG_ERR);
+	int e = mf_mp_put_type(out, MF_MSG_ERR);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 1);
@@ -218,7 +218,7 @@ static int encode_sd(msgpack_sbuffer *out, uint8_t type, uint32_t inc, struct mf
 		     struct mf_bytes from)
 {
 	msgpack_packer pk;
-	int e = mf_codec__put_type(out, type);
+	int e = mf_mp_put_type(out, type);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 3);
@@ -277,7 +277,7 @@ int mf_codec_decode_dead(const uint8_t *body, size_t len, struct mf_msg_dead *m)
 int mf_codec_encode_alive(msgpack_sbuffer *out, const struct mf_msg_alive *m)
 {
 	msgpack_packer pk;
-	int e = mf_codec__put_type(out, MF_MSG_ALIVE);
+	int e = mf_mp_put_type(out, MF_MSG_ALIVE);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 6);
@@ -320,7 +320,7 @@ out:
 /* A user message on UDP is the raw payload after the type byte. */
 int mf_codec_encode_user(msgpack_sbuffer *out, const uint8_t *msg, size_t len)
 {
-	int rc = mf_codec__put_type(out, MF_MSG_USER);
+	int rc = mf_mp_put_type(out, MF_MSG_USER);
 	if (rc == 0 && len && msgpack_sbuffer_write(out, (const char *)msg, len))
 		rc = MF_ENOMEM;
 	return rc;

@@ -103,7 +103,7 @@ int mf_codec_encode_compress(msgpack_sbuffer *out, const uint8_t *msg, size_t le
 		msgpack_sbuffer_destroy(&z);
 		return e;
 	}
-	e = mf_codec__put_type(out, MF_MSG_COMPRESS);
+	e = mf_mp_put_type(out, MF_MSG_COMPRESS);
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 2);
 	e |= mf_mp_pack_key(&pk, "Algo");

@@ -8,11 +8,6 @@
 
 #include "gossip/codec_internal.h"
 
-int mf_codec__put_type(msgpack_sbuffer *out, uint8_t t)
-{
-	return msgpack_sbuffer_write(out, (const char *)&t, 1) ? MF_ENOMEM : 0;
-}
-
 int mf_codec__done(int e)
 {
 	return e ? MF_ENOMEM : 0;

@@ -21,8 +21,6 @@
 /* `rc = x`, and on failure to the function's `out:` label. */
 #define TRY(x) do { if ((rc = (x)) != 0) goto out; } while (0)
 
-/* Appends a message's type byte. */
-int mf_codec__put_type(msgpack_sbuffer *out, uint8_t t);
 /* 0, or MF_ENOMEM when any of the or'ed msgpack writes failed. */
 int mf_codec__done(int e);
 

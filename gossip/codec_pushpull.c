@@ -40,7 +40,7 @@ int mf_codec_encode_push_pull(msgpack_sbuffer *out, bool join,
 			      const uint8_t *user_state, size_t user_len)
 {
 	msgpack_packer pk;
-	int e = mf_codec__put_type(out, MF_MSG_PUSH_PULL);
+	int e = mf_mp_put_type(out, MF_MSG_PUSH_PULL);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 3);
@@ -151,7 +151,7 @@ void mf_codec_push_pull_free(struct mf_push_pull *pp)
 int mf_codec_encode_user_stream(msgpack_sbuffer *out, const uint8_t *msg, size_t len)
 {
 	msgpack_packer pk;
-	int e = mf_codec__put_type(out, MF_MSG_USER);
+	int e = mf_mp_put_type(out, MF_MSG_USER);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 1);

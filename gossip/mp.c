@@ -201,6 +201,11 @@ int mf_mp_pack_key(msgpack_packer *pk, const char *key)
 	return mf_mp_pack_raw(pk, key, strlen(key));
 }
 
+int mf_mp_put_type(msgpack_sbuffer *out, uint8_t type)
+{
+	return msgpack_sbuffer_write(out, (const char *)&type, 1) ? MF_ENOMEM : 0;
+}
+
 int mf_mp_pack_bytes(msgpack_packer *pk, struct mf_bytes b)
 {
 	if (!b.p && !b.len)

@@ -70,5 +70,8 @@ bool mf_mp_eq(const msgpack_object *o, const char *s, size_t n);
 int mf_mp_pack_raw(msgpack_packer *pk, const void *p, size_t len);
 int mf_mp_pack_key(msgpack_packer *pk, const char *key);
 int mf_mp_pack_bytes(msgpack_packer *pk, struct mf_bytes b);
+/* The one-byte message type that precedes a msgpack body (memberlist's and
+ * serf's framing): 0, or MF_ENOMEM when the buffer could not grow. */
+int mf_mp_put_type(msgpack_sbuffer *out, uint8_t type);
 
 #endif

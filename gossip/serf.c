@@ -106,17 +106,12 @@ int mf_serf_msg_type(const uint8_t *msg, size_t len)
 
 /* ---- join / leave ---- */
 
-static int put_type(msgpack_sbuffer *out, uint8_t t)
-{
-	return msgpack_sbuffer_write(out, (const char *)&t, 1);
-}
-
 /* messageJoin: [1] {LTime, Node}. Captured from serf:
  *   01 82 a5"LTime" 02 a4"Node" a2"u4" */
 int mf_serf_encode_join(msgpack_sbuffer *out, const struct mf_serf_join *m)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_MSG_JOIN);
+	int e = mf_mp_put_type(out, MF_SERF_MSG_JOIN);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 2);
@@ -131,7 +126,7 @@ int mf_serf_encode_join(msgpack_sbuffer *out, const struct mf_serf_join *m)
 int mf_serf_encode_leave(msgpack_sbuffer *out, const struct mf_serf_leave *m)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_MSG_LEAVE);
+	int e = mf_mp_put_type(out, MF_SERF_MSG_LEAVE);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 3);
@@ -214,7 +209,7 @@ int mf_serf_decode_leave(const uint8_t *body, size_t len, struct mf_serf_leave *
 int mf_serf_encode_push_pull(msgpack_sbuffer *out, const struct mf_serf_push_pull *pp)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_MSG_PUSH_PULL);
+	int e = mf_mp_put_type(out, MF_SERF_MSG_PUSH_PULL);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 6);

@@ -8,11 +8,6 @@
 #include "gossip/mp.h"
 #include "gossip/serf.h"
 
-static int put_type(msgpack_sbuffer *out, uint8_t t)
-{
-	return msgpack_sbuffer_write(out, (const char *)&t, 1) ? MF_ENOMEM : 0;
-}
-
 /* ---- decode helpers: absent or nil fields read as zero, as Go does ---- */
 
 static int get_uint(const msgpack_object *m, const char *k, uint64_t max, uint64_t *v)
@@ -44,7 +39,7 @@ static int unpack_map(const uint8_t *body, size_t len, struct mf_mp *mp, size_t 
 int mf_serf_encode_query(msgpack_sbuffer *out, const struct mf_serf_query *q)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_MSG_QUERY);
+	int e = mf_mp_put_type(out, MF_SERF_MSG_QUERY);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 11);
@@ -138,7 +133,7 @@ int mf_serf_decode_query(const uint8_t *body, size_t len, struct mf_serf_query *
 int mf_serf_encode_query_response(msgpack_sbuffer *out, const struct mf_serf_query_response *r)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_MSG_QUERY_RESPONSE);
+	int e = mf_mp_put_type(out, MF_SERF_MSG_QUERY_RESPONSE);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 5);
@@ -189,7 +184,7 @@ int mf_serf_encode_relay(msgpack_sbuffer *out, const struct mf_addr *dest,
 			 struct mf_bytes dest_name, const uint8_t *inner, size_t inner_len)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_MSG_RELAY);
+	int e = mf_mp_put_type(out, MF_SERF_MSG_RELAY);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 2);
@@ -259,7 +254,7 @@ int mf_serf_decode_relay(const uint8_t *body, size_t len, struct mf_serf_relay *
 int mf_serf_encode_node_filter(msgpack_sbuffer *out, const char *const *nodes, size_t n)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_FILTER_NODE);
+	int e = mf_mp_put_type(out, MF_SERF_FILTER_NODE);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_array(&pk, n);
@@ -271,7 +266,7 @@ int mf_serf_encode_node_filter(msgpack_sbuffer *out, const char *const *nodes, s
 int mf_serf_encode_tag_filter(msgpack_sbuffer *out, const char *tag, const char *expr)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_FILTER_TAG);
+	int e = mf_mp_put_type(out, MF_SERF_FILTER_TAG);
 
 	/* filterTag{Tag, Expr}: go-msgpack sorts the keys, Expr first */
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
@@ -288,7 +283,7 @@ int mf_serf_encode_tag_filter(msgpack_sbuffer *out, const char *tag, const char 
 int mf_serf_encode_user_event(msgpack_sbuffer *out, const struct mf_serf_user_event *ev)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_MSG_USER_EVENT);
+	int e = mf_mp_put_type(out, MF_SERF_MSG_USER_EVENT);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 4);
@@ -330,7 +325,7 @@ int mf_serf_decode_user_event(const uint8_t *body, size_t len, struct mf_serf_us
 int mf_serf_encode_key_request(msgpack_sbuffer *out, const uint8_t *key, size_t len)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_MSG_KEY_REQUEST);
+	int e = mf_mp_put_type(out, MF_SERF_MSG_KEY_REQUEST);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 1);
@@ -353,7 +348,7 @@ int mf_serf_decode_key_request(const uint8_t *body, size_t len, struct mf_bytes 
 int mf_serf_encode_key_response(msgpack_sbuffer *out, const struct mf_serf_key_response *r)
 {
 	msgpack_packer pk;
-	int e = put_type(out, MF_SERF_MSG_KEY_RESPONSE);
+	int e = mf_mp_put_type(out, MF_SERF_MSG_KEY_RESPONSE);
 
 	msgpack_packer_init(&pk, out, msgpack_sbuffer_write);
 	e |= msgpack_pack_map(&pk, 4);

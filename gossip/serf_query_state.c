@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/mp.h"
 
 void mf_serf_query_buffer_init(struct mf_serf_query_buffer *b)
@@ -170,14 +171,8 @@ int mf_serf_query_collect(struct mf_serf_query_collector *c, mf_time_t now,
 	}
 	if (*n >= MF_SERF_QUERY_MAX_REPLIES)
 		return 0;
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 16;
-		struct mf_serf_query_reply *p = realloc(*arr, nc * sizeof(*p));
-		if (!p)
-			return MF_ENOMEM;
-		*arr = p;
-		*cap = nc;
-	}
+	if (mf_grow(arr, cap, *n + 1, 16) < 0)
+		return MF_ENOMEM;
 	struct mf_serf_query_reply rep = {0};
 	rep.from = malloc(r->from.len + 1);
 	if (!rep.from)
