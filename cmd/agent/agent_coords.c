@@ -217,7 +217,35 @@ json_t *mf_agent_coords(struct mf_agent *a, const json_t *req)
 struct mf_agent_dc_embed {
 	struct mf_coord_dc_embed e;
 	unsigned ticks;
+	/* The matrix solved before e's, for the log: which pairs moved. */
+	size_t k0;
+	double q0[MF_COORD_DC_EMBED_MAX * MF_COORD_DC_EMBED_MAX];
 };
+
+/* Into buf, the pairs whose (quantised) distance differs between the
+ * previous matrix and e's: "dc3-dc4 67.1>67.4" for the first few, then a
+ * count; "new DCs" when the DCs differ. */
+static void moved_pairs(const struct mf_agent_dc_embed *d, char *buf, size_t cap)
+{
+	const struct mf_coord_dc_embed *e = &d->e;
+	size_t n = 0, len = 0;
+	buf[0] = '\0';
+	if (d->k0 != e->k) {
+		snprintf(buf, cap, "new DCs");
+		return;
+	}
+	for (size_t i = 0; i < e->k; i++)
+		for (size_t j = i + 1; j < e->k; j++) {
+			double was = d->q0[i * e->k + j] * 1e3, now = e->q[i * e->k + j] * 1e3;
+			if (was == now || n++ >= 3 || len >= cap)
+				continue;
+			int w = snprintf(buf + len, cap - len, "%s%s-%s %.1f>%.1f", len ? ", " : "",
+					 e->names[i], e->names[j], was, now);
+			len += w > 0 ? (size_t)w : 0;
+		}
+	if (n > 3 && len < cap)
+		snprintf(buf + len, cap - len, " and %zu more", n - 3);
+}
 
 /* The WAN pool: the one pool spanning DCs (areas are the operator's). */
 static struct mf_agent_pool *wan_pool(struct mf_agent *a)
@@ -263,9 +291,14 @@ void mf_agent_coords_embed(struct mf_agent *a)
 		return;
 	uint64_t before = a->dc_embed->e.solves;
 	bool was = ap->tracker.pinned;
+	size_t k0 = a->dc_embed->e.k;
+	double q0[MF_COORD_DC_EMBED_MAX * MF_COORD_DC_EMBED_MAX];
+	memcpy(q0, a->dc_embed->e.q, k0 * k0 * sizeof(q0[0]));
 	int r = embed_position(a, &a->dc_embed->e, &pos);
 	if (r == 0)
 		r = mf_coord_tracker_pin(&ap->tracker, &pos);
+	if (r == 0) /* a new place goes out now, not at the next ack (tracker.h) */
+		(void)mf_coord_tracker_announce_to(&ap->tracker, ap->pool);
 	if (r != 0) {
 		if (was)
 			mf_log_info(&a->log, "coordinates: DC embedding released (%s), fitting alone",
@@ -275,13 +308,19 @@ void mf_agent_coords_embed(struct mf_agent *a)
 		/* Solved anew only when an advert changed the matrix by a quantum
 		 * (rare once settled). The fingerprint of the quantised matrix
 		 * is the same on every agent that solved the same one. */
-		const struct mf_coord_dc_embed *e = &a->dc_embed->e;
+		struct mf_agent_dc_embed *d = a->dc_embed;
+		const struct mf_coord_dc_embed *e = &d->e;
+		char moved[160];
 		uint64_t h = mf_name_hash(e->q, e->k * e->k * sizeof(e->q[0]));
 		for (size_t i = 0; i < e->k; i++)
 			h = mf_name_hash_more(h, e->names[i], strlen(e->names[i]) + 1);
+		d->k0 = k0;
+		memcpy(d->q0, q0, k0 * k0 * sizeof(q0[0]));
+		moved_pairs(d, moved, sizeof(moved));
 		mf_log_info(&a->log,
-			    "coordinates: %zu DCs embedded (matrix %08x), worst pair %.1f%%, median %.1f%%",
-			    e->k, (unsigned)(h >> 32), e->worst * 100, e->median * 100);
+			    "coordinates: %zu DCs embedded (matrix %08x; %s), worst pair %.1f%%, "
+			    "median %.1f%%",
+			    e->k, (unsigned)(h >> 32), moved, e->worst * 100, e->median * 100);
 	}
 }
 
