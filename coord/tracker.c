@@ -177,8 +177,12 @@ size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_
 	if (cl->cfg.mode != MF_COORD_MODE_FIT || cl->stats.updates == 0)
 		return 0;
 	mf_coord_client_get(cl, &c);
-	if (t->has_announced &&
-	    moved(&c, &t->announced) <= MF_COORD_TRACKER_ANNOUNCE_MOVE * cl->rtt_median)
+	/* A pinned coordinate moves only when its DC's embedding is solved
+	 * anew, and every DC's servers move then: one left in caches at the
+	 * old solution's place, even by less than the threshold, reads wrong
+	 * against the others' new places (tracker.h). */
+	double limit = t->pinned ? 0 : MF_COORD_TRACKER_ANNOUNCE_MOVE * cl->rtt_median;
+	if (t->has_announced && moved(&c, &t->announced) <= limit)
 		return 0;
 	size_t name_len = strlen(t->self), len = 0;
 	msgpack_sbuffer sb;

@@ -62,7 +62,11 @@
  * and, when they hold RTT samples of it, for their next fit. A settled
  * coordinate still moves that much now and then: 222 members send 2.1x
  * the datagrams of a pool without announcements (docs/coordinates.md has
- * the trade-off against the threshold). Not re-gossiped: each reaches the
+ * the trade-off against the threshold). A pinned coordinate
+ * (mf_coord_tracker_pin) is announced on any move: it moves only when the
+ * caller's DC embedding is solved anew, when every DC moves at once, and
+ * caches that mix the old and the new solution read pairs wrong by far
+ * more than the move (embeddings agree up to rotation only). Not re-gossiped: each reaches the
  * pool's transmit limit of members, at most MF_COORD_TRACKER_ANNOUNCE_TRANSMITS.
  *
  *   +------+------+--------------------+---------------------------------+

@@ -82,7 +82,7 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(beat_at, false), PER_ID(stamp, false), PER_ID(target_mark, false),
 	PER_ID(rank, false), PER_ID(alt_nh, true), PER_ID(alt_d, true),
 	PER_ID(alt_cnt, false), PER_ID(alt_lim, false), PER_ID(alt_worst, false),
-	PER_ID(alt_primary, false), PER_ID(gw_touched, false),
+	PER_ID(alt_primary, false), PER_ID(gw_touched, false), PER_ID(ref_dist, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -108,6 +108,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 		return MF_ENOMEM; /* arrays that grew stay valid; cap unchanged */
 	for (uint32_t i = r->cap; i < cap; i++) {
 		r->ref_nh[i] = NONE;
+		r->ref_dist[i] = NAN;
 		r->better_since[i] = NO_SINCE;
 		r->orig[i].to_self = NAN;
 		mf_rt__route_init(&r->cur.r[i]);

@@ -299,4 +299,14 @@ const char *mf_routing_path_at(const struct mf_routing *r, size_t i, size_t k);
 /* Index of target `dc` for mf_routing_route_at, or MF_ENOTFOUND. */
 int mf_routing_find(const struct mf_routing *r, const char *dc, size_t *i);
 
+/* The distance (ms) of DC from's direct route to DC to in the newest
+ * advertisement of from that we hold, the value every DC holding that
+ * advertisement reads: for another DC, its stored one; for ours, our own
+ * last advertised snapshot, or another server's of our DC when newer (not
+ * our live link, which differs between our servers and moves with every
+ * probe). 0, or MF_ENOTFOUND (no such advertisement, or its route to to is
+ * not direct). For coord/dc_embed.h's matrix (routing/dc_matrix.h). */
+int mf_routing_advertised_link(const struct mf_routing *r, const char *from, const char *to,
+			       double *distance_ms);
+
 #endif

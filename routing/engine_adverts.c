@@ -139,11 +139,16 @@ static int set_reference(struct mf_routing *r, const struct mf_advert *a)
 			rc = map_name(r, r->self, a, map, a->hops[ar->hops_off], &nh[i]);
 	}
 	if (rc == 0) {
-		for (uint32_t t = 0; t < r->cap; t++)
+		for (uint32_t t = 0; t < r->cap; t++) {
 			r->ref_nh[t] = NONE;
+			r->ref_dist[t] = NAN;
+		}
 		for (size_t i = 0; i < a->n_routes; i++)
-			if (tgt[i] != r->self && nh[i] != r->self)
+			if (tgt[i] != r->self && nh[i] != r->self) {
 				r->ref_nh[tgt[i]] = nh[i];
+				if (a->routes[i].n_hops == 0) /* direct */
+					r->ref_dist[tgt[i]] = a->routes[i].distance_ms;
+			}
 		free(r->ref_node);
 		r->ref_node = node;
 		node = NULL;

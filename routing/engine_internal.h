@@ -154,6 +154,9 @@ struct mf_routing {
 	 * prefers it to our own route in use, so servers of one DC that
 	 * measure slightly differently converge on one table (docs/routing.md). */
 	uint32_t *ref_nh;
+	/* Per target, the distance of that advertisement's direct route to
+	 * it, NAN when it has none (mf_routing_advertised_link). */
+	double *ref_dist;
 	bool ref_set;
 	uint64_t ref_seq;
 	char *ref_node;

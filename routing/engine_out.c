@@ -90,6 +90,32 @@ int mf_routing_find(const struct mf_routing *r, const char *dc, size_t *i)
 	return 0;
 }
 
+int mf_routing_advertised_link(const struct mf_routing *r, const char *from, const char *to,
+			       double *distance_ms)
+{
+	uint32_t f, t;
+	double d = NAN;
+	if (!from || !to || mf_rt_names_find(&r->names, from, strlen(from), &f) < 0 ||
+	    mf_rt_names_find(&r->names, to, strlen(to), &t) < 0 || f == t)
+		return MF_ENOTFOUND;
+	if (f == r->self && r->ref_set) {
+		d = r->ref_dist[t];
+	} else if (f == r->self) {
+		const struct rt_route *s = t < r->snap.n ? &r->snap.r[t] : NULL;
+		if (s && s->status != MF_ROUTE_UNREACHABLE && s->path_len == 2)
+			d = s->dist;
+	} else {
+		const struct rt_origin *o = &r->orig[f];
+		for (uint32_t i = 0; o->present && i < o->n_e; i++)
+			if (o->e[i].target == t && o->e[i].path_len == 2)
+				d = o->e[i].dist;
+	}
+	if (!isfinite(d))
+		return MF_ENOTFOUND;
+	*distance_ms = d;
+	return 0;
+}
+
 static int cmp_route_target(const void *a, const void *b)
 {
 	return strcmp(((const struct mf_table_route *)a)->target, ((const struct mf_table_route *)b)->target);

@@ -20,7 +20,9 @@
 
 #include "cmd/agent/agent_internal.h"
 #include "coord/dc_embed.h"
+#include "gossip/name_hash.h"
 #include "routing/dc_index.h"
+#include "routing/dc_matrix.h"
 
 static json_t *node_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char *x,
 			const char *y)
@@ -207,14 +209,43 @@ json_t *mf_agent_coords(struct mf_agent *a, const json_t *req)
 
 /* --- the DC-level embedding (issue 16, coord/dc_embed.h) -------------------- */
 
-/* Solved every MF_AGENT_EMBED_TICKS routing ticks (2 s): the links change
- * at the adverts' pace, and an unchanged matrix costs a table copy only. */
+/* Solved every MF_AGENT_EMBED_TICKS routing ticks (2 s): the adverts
+ * change at their own pace, and an unchanged matrix costs a scan of the
+ * advertised links only. */
 #define MF_AGENT_EMBED_TICKS 8
 
 struct mf_agent_dc_embed {
 	struct mf_coord_dc_embed e;
 	unsigned ticks;
+	/* The matrix solved before e's, for the log: which pairs moved. */
+	size_t k0;
+	double q0[MF_COORD_DC_EMBED_MAX * MF_COORD_DC_EMBED_MAX];
 };
+
+/* Into buf, the pairs whose (quantised) distance differs between the
+ * previous matrix and e's: "dc3-dc4 67.1>67.4" for the first few, then a
+ * count; "new DCs" when the DCs differ. */
+static void moved_pairs(const struct mf_agent_dc_embed *d, char *buf, size_t cap)
+{
+	const struct mf_coord_dc_embed *e = &d->e;
+	size_t n = 0, len = 0;
+	buf[0] = '\0';
+	if (d->k0 != e->k) {
+		snprintf(buf, cap, "new DCs");
+		return;
+	}
+	for (size_t i = 0; i < e->k; i++)
+		for (size_t j = i + 1; j < e->k; j++) {
+			double was = d->q0[i * e->k + j] * 1e3, now = e->q[i * e->k + j] * 1e3;
+			if (was == now || n++ >= 3 || len >= cap)
+				continue;
+			int w = snprintf(buf + len, cap - len, "%s%s-%s %.1f>%.1f", len ? ", " : "",
+					 e->names[i], e->names[j], was, now);
+			len += w > 0 ? (size_t)w : 0;
+		}
+	if (n > 3 && len < cap)
+		snprintf(buf + len, cap - len, " and %zu more", n - 3);
+}
 
 /* The WAN pool: the one pool spanning DCs (areas are the operator's). */
 static struct mf_agent_pool *wan_pool(struct mf_agent *a)
@@ -225,59 +256,20 @@ static struct mf_agent_pool *wan_pool(struct mf_agent *a)
 	return NULL;
 }
 
-/* Index of dc in names[0..*k), added if new; -1 past the maximum. */
-static int dc_index(const char **names, size_t *k, const char *dc)
-{
-	for (size_t i = 0; i < *k; i++)
-		if (strcmp(names[i], dc) == 0)
-			return (int)i;
-	if (*k == MF_COORD_DC_EMBED_MAX)
-		return -1;
-	names[*k] = dc;
-	return (int)(*k)++;
-}
-
-/* Our DC's solved position from the route table's links, or MF_ENOTFOUND
- * (too many DCs, a pair unmeasured, our DC not linked) or an error. */
+/* Our DC's solved position from the advertised DC matrix
+ * (routing/dc_matrix.h: the same on every agent holding the same adverts,
+ * our own DC's row included), or MF_ENOTFOUND (a pair unmeasured, our DC
+ * not advertising yet), MF_ETOOBIG (not a small federation) or an error. */
 static int embed_position(struct mf_agent *a, struct mf_coord_dc_embed *e, struct mf_coord *pos)
 {
 	const char *names[MF_COORD_DC_EMBED_MAX];
-	double rtt[MF_COORD_DC_EMBED_MAX * MF_COORD_DC_EMBED_MAX] = {0};
-	size_t k = 0;
-	struct mf_table t;
-	int r = mf_routing_node_table(a->rt.node, &t);
+	double rtt[MF_COORD_DC_EMBED_MAX * MF_COORD_DC_EMBED_MAX];
+	size_t k;
+	int r = mf_routing_dc_matrix(mf_routing_node_engine(a->rt.node), names, &k, rtt);
 	if (r < 0)
 		return r;
-	r = 0;
-	/* The DCs are those that advertise (a link's from side): members
-	 * grouped under no routing agent (a serf agent without a DC tag) are
-	 * a link's target only, and would make the matrix flap between
-	 * complete and not as their links come and go (seen on the WAN
-	 * emulator: 7 DCs of 6). */
-	for (size_t i = 0; i < t.n_links && r == 0; i++)
-		if (dc_index(names, &k, t.links[i].from) < 0)
-			r = MF_ENOTFOUND;
-	for (size_t i = 0; i < t.n_links && r == 0; i++) {
-		const struct mf_table_link *l = &t.links[i];
-		size_t kk = k; /* lookups only: an unknown target is skipped */
-		if (!l->usable || !isfinite(l->distance_ms) || l->distance_ms <= 0)
-			continue;
-		int x = dc_index(names, &kk, l->from), y = dc_index(names, &kk, l->to);
-		if (x < 0 || y < 0 || kk != k) /* to is no advertising DC */
-			continue;
-		/* rows of MF_COORD_DC_EMBED_MAX; packed to k below */
-		rtt[x * MF_COORD_DC_EMBED_MAX + y] = l->distance_ms / 1000.0;
-	}
-	if (r == 0) {
-		double m[MF_COORD_DC_EMBED_MAX * MF_COORD_DC_EMBED_MAX];
-		for (size_t i = 0; i < k; i++)
-			for (size_t j = 0; j < k; j++)
-				m[i * k + j] = rtt[i * MF_COORD_DC_EMBED_MAX + j];
-		r = mf_coord_dc_embed_update(e, names, k, m);
-		r = r < 0 ? MF_ENOTFOUND : mf_coord_dc_embed_get(e, a->cfg.dc, pos);
-	}
-	mf_table_free(&t); /* names pointed into it: used up by now */
-	return r;
+	r = mf_coord_dc_embed_update(e, names, k, rtt);
+	return r < 0 ? MF_ENOTFOUND : mf_coord_dc_embed_get(e, a->cfg.dc, pos);
 }
 
 void mf_agent_coords_embed(struct mf_agent *a)
@@ -299,21 +291,36 @@ void mf_agent_coords_embed(struct mf_agent *a)
 		return;
 	uint64_t before = a->dc_embed->e.solves;
 	bool was = ap->tracker.pinned;
+	size_t k0 = a->dc_embed->e.k;
+	double q0[MF_COORD_DC_EMBED_MAX * MF_COORD_DC_EMBED_MAX];
+	memcpy(q0, a->dc_embed->e.q, k0 * k0 * sizeof(q0[0]));
 	int r = embed_position(a, &a->dc_embed->e, &pos);
 	if (r == 0)
 		r = mf_coord_tracker_pin(&ap->tracker, &pos);
+	if (r == 0) /* a new place goes out now, not at the next ack (tracker.h) */
+		(void)mf_coord_tracker_announce_to(&ap->tracker, ap->pool);
 	if (r != 0) {
 		if (was)
 			mf_log_info(&a->log, "coordinates: DC embedding released (%s), fitting alone",
 				    mf_strerror(r));
 		(void)mf_coord_tracker_pin(&ap->tracker, NULL);
 	} else if (!was || a->dc_embed->e.solves != before) {
-		/* info when it takes over; a re-solve (a link moved by a quantum)
-		 * is routine */
-		mf_log_printf(&a->log, was ? MF_LOG_DEBUG : MF_LOG_INFO,
-			      "coordinates: %zu DCs embedded, worst pair %.1f%%, median %.1f%%",
-			      a->dc_embed->e.k, a->dc_embed->e.worst * 100,
-			      a->dc_embed->e.median * 100);
+		/* Solved anew only when an advert changed the matrix by a quantum
+		 * (rare once settled). The fingerprint of the quantised matrix
+		 * is the same on every agent that solved the same one. */
+		struct mf_agent_dc_embed *d = a->dc_embed;
+		const struct mf_coord_dc_embed *e = &d->e;
+		char moved[160];
+		uint64_t h = mf_name_hash(e->q, e->k * e->k * sizeof(e->q[0]));
+		for (size_t i = 0; i < e->k; i++)
+			h = mf_name_hash_more(h, e->names[i], strlen(e->names[i]) + 1);
+		d->k0 = k0;
+		memcpy(d->q0, q0, k0 * k0 * sizeof(q0[0]));
+		moved_pairs(d, moved, sizeof(moved));
+		mf_log_info(&a->log,
+			    "coordinates: %zu DCs embedded (matrix %08x; %s), worst pair %.1f%%, "
+			    "median %.1f%%",
+			    e->k, (unsigned)(h >> 32), moved, e->worst * 100, e->median * 100);
 	}
 }
 

@@ -18,6 +18,8 @@ Needs root (network namespaces); skipped with a message otherwise.
 Usage: test_coords6_wan.py WANEM MESHFED [SECONDS]"""
 import itertools
 import json
+import os
+import re
 import shutil
 import sys
 import time
@@ -43,8 +45,9 @@ def rtt(a, b):
     return RTT.get((a, b)) or RTT.get((b, a))
 
 
-def pair_errors(w, hosts, extra, skip_own):
-    """Worst error and the misses of `rtt -dc A B [extra]` on every host."""
+def pair_errors(w, hosts, extra, skip_own, per_pair=None):
+    """Worst error and the misses of `rtt -dc A B [extra]` on every host;
+    every reading's error into per_pair[(a, b)] when given."""
     worst, bad, sources = 0.0, [], set()
     for host, dc in hosts:
         for a, b in itertools.combinations(DCS, 2):
@@ -59,10 +62,67 @@ def pair_errors(w, hosts, extra, skip_own):
             sources.add(got.get("source"))
             err = abs(got["rtt_ms"] - rtt(a, b)) / rtt(a, b)
             worst = max(worst, err)
+            if per_pair is not None:
+                per_pair.setdefault((a, b), []).append(err)
             if err > TOL:
                 bad.append("%s: %s-%s %.1f ms vs %.1f (%s)" % (
                     host, a, b, got["rtt_ms"], rtt(a, b), got.get("source")))
     return worst, bad, sources
+
+
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return (v[(n - 1) // 2] + v[n // 2]) / 2 if v else float("nan")
+
+
+def embeddings(w, hosts):
+    """Each agent's last "coordinates: ... DCs embedded (matrix X)" line:
+    {host: (X, line)}; agents that solved the same matrix hold the same
+    coordinates."""
+    out = {}
+    for host, _ in hosts:
+        try:
+            with open(os.path.join(w.dir, host + ".log"), errors="replace") as f:
+                lines = [ln for ln in f if "DCs embedded" in ln or "embedding released" in ln]
+        except OSError:
+            continue
+        if lines:
+            m = re.search(r"matrix ([0-9a-f]+)", lines[-1])
+            out[host] = (m.group(1) if m else "-", lines[-1].strip(), len(lines))
+    return out
+
+
+def watch(w, hosts, seconds, every=60):
+    """Sleeps seconds; every `every` s prints the worst and median
+    coordinate reading over all agents and pairs without their DC, and
+    how many distinct matrices the agents last solved."""
+    t0 = time.monotonic()
+    while True:
+        left = seconds - (time.monotonic() - t0)
+        if left <= 0:
+            return
+        time.sleep(min(every, left))
+        if time.monotonic() - t0 >= seconds:
+            return
+        per = {}
+        pair_errors(w, hosts, ("-pool", "wan"), True, per)
+        errs = [e for v in per.values() for e in v]
+        mats = {m for m, _, _ in embeddings(w, hosts).values()}
+        print("info: at %4.0f s: coordinates worst %.1f%% median %.1f%% (%d readings), "
+              "%d distinct matrices solved last" % (
+                  time.monotonic() - t0, 100 * max(errs, default=float("nan")),
+                  100 * median(errs), len(errs), len(mats)), flush=True)
+
+
+def report(title, per_pair):
+    print("info: %s, per pair: true ms, median / worst error (readings)" % title)
+    for (a, b), v in sorted(per_pair.items()):
+        print("info:   %s-%s %6.1f  %5.1f%% / %5.1f%% (%d)" % (
+            a, b, rtt(a, b), 100 * median(v), 100 * max(v), len(v)))
+    allv = [e for v in per_pair.values() for e in v]
+    print("info:   all pairs: median %.1f%%, worst %.1f%% (%d readings)" % (
+        100 * median(allv), 100 * max(allv, default=float("nan")), len(allv)))
 
 
 def main():
@@ -82,15 +142,20 @@ def main():
                                     if m["status"] == "alive"]) == n, 90)
         c.check(t is not None, "%d members joined across the emulated WAN" % n)
         t0 = time.monotonic()
-        time.sleep(settle)
+        watch(w, hosts, settle)
         print("info: checking after %.0f s" % (time.monotonic() - t0))
 
-        worst, bad, sources = pair_errors(w, hosts, (), False)
+        adv, coords = {}, {}
+        worst, bad, sources = pair_errors(w, hosts, (), False, adv)
         c.check(not bad, "every agent's `rtt -dc A B` within 10%% (worst %.1f%%, sources %s) %s"
                 % (100 * worst, sorted(s or "?" for s in sources), bad[:6]))
-        worst, bad, _ = pair_errors(w, hosts, ("-pool", "wan"), True)
+        worst, bad, _ = pair_errors(w, hosts, ("-pool", "wan"), True, coords)
         c.check(not bad, "every agent's `rtt -dc A B -pool wan` (coordinates) for pairs "
                 "without its DC within 10%% (worst %.1f%%) %s" % (100 * worst, bad[:6]))
+        report("`rtt -dc A B` (measured links as advertised)", adv)
+        report("`rtt -dc A B -pool wan` (coordinates)", coords)
+        for host, (m, line, n) in sorted(embeddings(w, hosts).items()):
+            print("info: %s: matrix %s, %d solves; last: %s" % (host, m, n, line[-110:]))
 
         if have_serf:
             bad, worst = [], 0.0
@@ -103,6 +168,8 @@ def main():
                     bad.append("%s: no estimate" % host)
                     continue
                 worst = max(worst, abs(est - want) / want)
+                print("info: serf rtt dc1-s3 -> %s: %.1f ms for %.1f (%.1f%%)" % (
+                    host, est, want, 100 * abs(est - want) / want))
                 if abs(est - want) / want > SERF_TOL:
                     bad.append("%s %.1f ms vs %.1f" % (host, est, want))
             c.check(not bad, "`serf rtt` from the serf agent in dc1 to every meshfed agent "
