@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "cmd/agent/agent_internal.h"
+#include "cmd/agent/agent_memory.h"
 #include "cmd/agent/sd_notify.h"
 #include "gossip/crypto.h"
 #include "gossip/serf.h"
@@ -67,6 +68,7 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 		uv_close((uv_handle_t *)&a->sighup, NULL);
 		uv_close((uv_handle_t *)&a->retry_timer, NULL);
 		uv_close((uv_handle_t *)&a->leave_timer, NULL);
+		uv_close((uv_handle_t *)&a->trim_timer, NULL);
 		a->handles_open = false;
 	}
 	a->n_monitors = 0;
@@ -448,9 +450,11 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	uv_signal_init(&a->loop, &a->sighup);
 	uv_timer_init(&a->loop, &a->retry_timer);
 	uv_timer_init(&a->loop, &a->leave_timer);
+	uv_timer_init(&a->loop, &a->trim_timer);
 	a->sigint.data = a->sigterm.data = a->sighup.data = a;
-	a->retry_timer.data = a->leave_timer.data = a;
+	a->retry_timer.data = a->leave_timer.data = a->trim_timer.data = a;
 	a->handles_open = true;
+	mf_agent_memory_trim_start(&a->trim_timer);
 	uv_signal_start(&a->sigint, on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&a->sighup, on_sighup, SIGHUP);
@@ -497,6 +501,7 @@ static void copy_nonzero_pages(void *dst, const void *src, size_t n)
 
 int mf_agent_run(struct mf_agent_config *cfg, int argc, char **argv, char *err, size_t errcap)
 {
+	mf_agent_memory_tune(); /* before the agent's first block */
 	struct mf_agent *a = calloc(1, sizeof(*a));
 	if (!a) {
 		mf_agent_config_free(cfg);
