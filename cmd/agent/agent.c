@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "cmd/agent/agent_internal.h"
+#include "cmd/agent/agent_memory.h"
 #include "cmd/agent/sd_notify.h"
 #include "gossip/crypto.h"
 #include "gossip/serf.h"
@@ -67,6 +68,7 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 		uv_close((uv_handle_t *)&a->sighup, NULL);
 		uv_close((uv_handle_t *)&a->retry_timer, NULL);
 		uv_close((uv_handle_t *)&a->leave_timer, NULL);
+		uv_close((uv_handle_t *)&a->trim_timer, NULL);
 		a->handles_open = false;
 	}
 	a->n_monitors = 0;
@@ -448,9 +450,11 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	uv_signal_init(&a->loop, &a->sighup);
 	uv_timer_init(&a->loop, &a->retry_timer);
 	uv_timer_init(&a->loop, &a->leave_timer);
+	uv_timer_init(&a->loop, &a->trim_timer);
 	a->sigint.data = a->sigterm.data = a->sighup.data = a;
-	a->retry_timer.data = a->leave_timer.data = a;
+	a->retry_timer.data = a->leave_timer.data = a->trim_timer.data = a;
 	a->handles_open = true;
+	mf_agent_memory_trim_start(&a->trim_timer);
 	uv_signal_start(&a->sigint, on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&a->sighup, on_sighup, SIGHUP);
@@ -479,15 +483,34 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	return 0;
 }
 
-int mf_agent_run(const struct mf_agent_config *cfg, int argc, char **argv, char *err,
-		 size_t errcap)
+/* dst = src where dst is zero (fresh from calloc), page by page, skipping
+ * the pages of src that are all zero: dst reads zero there already, and
+ * leaving them unwritten leaves them unmapped, since calloc takes a block
+ * this large from mmap. A config is mostly unused arrays (16 areas of
+ * 7 KB, 4 KB paths): about 130 of its 165 KB stay out of the RSS. */
+static void copy_nonzero_pages(void *dst, const void *src, size_t n)
 {
+	enum { PAGE = 4096 };
+	static const uint8_t zero[PAGE];
+	for (size_t off = 0; off < n; off += PAGE) {
+		size_t len = n - off < PAGE ? n - off : PAGE;
+		if (memcmp((const uint8_t *)src + off, zero, len) != 0)
+			memcpy((uint8_t *)dst + off, (const uint8_t *)src + off, len);
+	}
+}
+
+int mf_agent_run(struct mf_agent_config *cfg, int argc, char **argv, char *err, size_t errcap)
+{
+	mf_agent_memory_tune(); /* before the agent's first block */
 	struct mf_agent *a = calloc(1, sizeof(*a));
 	if (!a) {
+		mf_agent_config_free(cfg);
 		snprintf(err, errcap, "out of memory");
 		return 1;
 	}
-	a->cfg = *cfg;
+	copy_nonzero_pages(&a->cfg, cfg, sizeof(*cfg));
+	mf_agent_config_free(cfg); /* above malloc's mmap threshold: its pages go back */
+	cfg = &a->cfg;
 	a->argc = argc;
 	a->argv = argv;
 	mf_intern_init(&a->strs);

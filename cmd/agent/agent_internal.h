@@ -113,6 +113,7 @@ struct mf_agent {
 	uv_signal_t sigint, sigterm;
 	uv_timer_t retry_timer; /* retry-join backoff */
 	uv_timer_t leave_timer; /* leave phases */
+	uv_timer_t trim_timer;  /* returns free heap pages (agent_memory.h) */
 	bool handles_open;
 	enum mf_agent_state state;
 	int exit_code;

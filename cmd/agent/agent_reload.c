@@ -93,6 +93,14 @@ static void wipe_config(struct mf_agent_config *c)
 		sodium_memzero(c->areas[i].encrypt_key, sizeof(c->areas[i].encrypt_key));
 }
 
+void mf_agent_config_free(struct mf_agent_config *cfg)
+{
+	if (!cfg)
+		return;
+	wipe_config(cfg);
+	free(cfg);
+}
+
 /* The new config, or NULL with err set: same flags and files as at start.
  * Read into a->reload_cfg, kept between reloads (the struct is ~160 KB: a
  * fresh one each time costs page faults, which a reload flood would pay). */

@@ -1,5 +1,6 @@
 /* cmd/cli/cmd_agent.c — `meshfed agent`: parse flags and config, run the agent. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cmd/agent/agent.h"
 #include "cmd/cli/cli.h"
@@ -17,19 +18,27 @@ static const char *summary =
 
 int mf_cmd_agent(int argc, char **argv)
 {
-	struct mf_agent_config cfg;
+	/* On the heap, not the stack: mf_config_init writes all of it, and
+	 * stack pages once written stay resident for the agent's life. */
+	struct mf_agent_config *cfg = malloc(sizeof(*cfg));
 	char err[1024];
-	mf_config_init(&cfg);
-	int r = mf_config_parse_args(&cfg, argc, argv, err, sizeof(err));
+	if (!cfg) {
+		mf_cli_error("agent", "out of memory");
+		return MF_EXIT_FAIL;
+	}
+	mf_config_init(cfg);
+	int r = mf_config_parse_args(cfg, argc, argv, err, sizeof(err));
 	if (r == MF_FLAGS_HELP) {
+		mf_agent_config_free(cfg);
 		mf_flags_usage(stdout, "agent [options]", summary, mf_agent_flags, mf_agent_flags_n);
 		return MF_EXIT_OK;
 	}
 	if (r != 0) {
+		mf_agent_config_free(cfg);
 		mf_cli_error("agent", "%s", err);
 		return r == MF_FLAGS_USAGE ? MF_EXIT_USAGE : MF_EXIT_FAIL;
 	}
-	int code = mf_agent_run(&cfg, argc, argv, err, sizeof(err));
+	int code = mf_agent_run(cfg, argc, argv, err, sizeof(err)); /* frees cfg */
 	if (code != 0 && err[0])
 		mf_cli_error("agent", "%s", err);
 	return code;

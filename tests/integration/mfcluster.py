@@ -260,6 +260,13 @@ def demo_line(cluster, base=0):
             ("3a", "dc3", 4, [a23(4, seed23)]), ("3b", "dc3", 5, [a23(5, seed23)])]
 
 
+def random_seeds(started, rnd, k=3):
+    """The -join list of the next agent of a large pool: k of the agents
+    started before it, at random (as a Consul retry_join list would be),
+    so that no single seed serves every join's push-pull."""
+    return [a.addr for a in rnd.sample(started, min(k, len(started)))]
+
+
 def wait_for(pred, timeout, what, interval=0.1):
     """Polls pred until true; returns seconds taken, raises Failure on timeout."""
     t0 = time.monotonic()

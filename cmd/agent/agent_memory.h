@@ -1,0 +1,47 @@
+/*
+ * cmd/agent/agent_memory.h — how the agent's heap gives memory back
+ * (issue 12: RSS per agent at 1,000 members).
+ *
+ * The agent is one thread on one loop; what grows with the pool is small
+ * records (members, interned names, queued broadcasts) with large
+ * short-lived buffers between them during joins (push-pull states of
+ * every member, their msgpack decoding). glibc's defaults then keep the
+ * freed buffers' pages: the mmap threshold rises to the largest block
+ * ever freed (the 165 KB parsed config first), so later states come from
+ * the heap, and freed space under live records is not returned (only the
+ * top is trimmed). At 300 members that was 0.4-0.8 MB of free heap per
+ * agent, as much as the heap in use.
+ *
+ * Contract: mf_agent_memory_tune() once, before the agent allocates;
+ * then the trim timer (started and closed with the agent's other
+ * handles) returns free heap pages every MF_AGENT_TRIM_MS. Owns no
+ * memory; never touches the pools.
+ */
+#ifndef MF_CMD_AGENT_MEMORY_H
+#define MF_CMD_AGENT_MEMORY_H
+
+#include <uv.h>
+
+/* Blocks of at least this size come from mmap and go back when freed:
+ * push-pull states and their decoding (about 100 bytes a member) from a
+ * few hundred members up, the transport's 64 KB buffers. */
+#define MF_AGENT_MMAP_THRESHOLD (32 * 1024)
+/* The heap grows by what a request lacks plus this (glibc: 128 KB).
+ * A block above the mmap threshold comes from mmap only when the heap's
+ * top cannot hold it, so a large pad kept them in the heap. */
+#define MF_AGENT_TOP_PAD (16 * 1024)
+/* Free space at the heap's top above this is returned at once. */
+#define MF_AGENT_TRIM_THRESHOLD (64 * 1024)
+/* Free pages inside the heap are returned this often (malloc_trim). */
+#define MF_AGENT_TRIM_MS 30000
+
+/* Fixed malloc thresholds (no dynamic raising) and one arena: the only
+ * other thread is libuv's pool (a snapshot's fdatasync), which would
+ * otherwise get an arena of its own. */
+void mf_agent_memory_tune(void);
+
+/* Starts t (initialised on loop by the caller) trimming every
+ * MF_AGENT_TRIM_MS. */
+void mf_agent_memory_trim_start(uv_timer_t *t);
+
+#endif
