@@ -138,7 +138,7 @@ static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 		mf_log_info(&a->log, "joined the %s pool through %zu of: %s", b->ap->name, b->ok, list);
 	} else if (a->state == MF_AGENT_RUNNING) {
 		a->retry_attempts++;
-		if (a->cfg.retry_max > 0 && a->retry_attempts >= a->cfg.retry_max) {
+		if (a->cfg->retry_max > 0 && a->retry_attempts >= a->cfg->retry_max) {
 			mf_log_error(&a->log, "could not join any of %s after %d attempts, exiting",
 				     list, a->retry_attempts);
 			free_batch(b);
@@ -150,8 +150,8 @@ static void batch_finished(struct mf_agent *a, struct mf_join_batch *b)
 			    (double)a->retry_delay / MF_SEC);
 		uv_timer_start(&a->retry_timer, on_retry_timer, to_ms(a->retry_delay), 0);
 		a->retry_delay *= 2;
-		if (a->retry_delay > a->cfg.retry_max_interval)
-			a->retry_delay = a->cfg.retry_max_interval;
+		if (a->retry_delay > a->cfg->retry_max_interval)
+			a->retry_delay = a->cfg->retry_max_interval;
 	}
 	free_batch(b);
 }
@@ -257,8 +257,8 @@ static void start_pool_joins(struct mf_agent *a)
 			for (; n < ap->area->n_join; n++)
 				addrs[n] = ap->area->join[n];
 		} else {
-			for (; n < a->cfg.n_join; n++)
-				addrs[n] = a->cfg.join[n];
+			for (; n < a->cfg->n_join; n++)
+				addrs[n] = a->cfg->join[n];
 		}
 		if (n && !pool_has_peers(ap))
 			mf_agent_start_joins(a, ap, 0, addrs, n);
@@ -323,7 +323,7 @@ void mf_agent_begin_leave(struct mf_agent *a)
 	a->state = MF_AGENT_LEAVE_INTENT;
 	uv_timer_stop(&a->retry_timer);
 	mf_time_t now = now_ns();
-	a->leave_deadline = now + a->cfg.leave_timeout;
+	a->leave_deadline = now + a->cfg->leave_timeout;
 	mf_time_t wait = 0;
 	a->others_alive_at_leave = false;
 	for (size_t i = 0; i < a->n_pools; i++) {
@@ -345,8 +345,8 @@ void mf_agent_begin_leave(struct mf_agent *a)
 	}
 	for (size_t i = 0; i < a->n_pools; i++)
 		mf_agent_snapshot_leave(a->pools[i]);
-	if (wait > a->cfg.leave_timeout / 2)
-		wait = a->cfg.leave_timeout / 2;
+	if (wait > a->cfg->leave_timeout / 2)
+		wait = a->cfg->leave_timeout / 2;
 	if (a->others_alive_at_leave)
 		mf_log_info(&a->log, "leaving: gossiping leave intent for %.2fs",
 			    (double)wait / MF_SEC);
@@ -397,17 +397,17 @@ static int metrics_render(void *ctx, char **out, size_t *len)
 
 static int start(struct mf_agent *a, char *err, size_t errcap)
 {
-	const struct mf_agent_config *c = &a->cfg;
+	const struct mf_agent_config *c = a->cfg;
 	if (sodium_init() < 0) {
 		snprintf(err, errcap, "libsodium failed to initialise");
 		return -1;
 	}
 	int crypto = mf_crypto_init();
-	if (!a->cfg.node[0] && gethostname(a->cfg.node, sizeof(a->cfg.node)) < 0) {
+	if (!a->cfg->node[0] && gethostname(a->cfg->node, sizeof(a->cfg->node)) < 0) {
 		snprintf(err, errcap, "no -node given and the host name is unavailable");
 		return -1;
 	}
-	a->cfg.node[sizeof(a->cfg.node) - 1] = '\0';
+	a->cfg->node[sizeof(a->cfg->node) - 1] = '\0';
 	if (mf_config_check(c, err, errcap) < 0)
 		return -1;
 	for (size_t i = 0; i < 1 + c->n_areas; i++) {
@@ -483,22 +483,6 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	return 0;
 }
 
-/* dst = src where dst is zero (fresh from calloc), page by page, skipping
- * the pages of src that are all zero: dst reads zero there already, and
- * leaving them unwritten leaves them unmapped, since calloc takes a block
- * this large from mmap. A config is mostly unused arrays (16 areas of
- * 7 KB, 4 KB paths): about 130 of its 165 KB stay out of the RSS. */
-static void copy_nonzero_pages(void *dst, const void *src, size_t n)
-{
-	enum { PAGE = 4096 };
-	static const uint8_t zero[PAGE];
-	for (size_t off = 0; off < n; off += PAGE) {
-		size_t len = n - off < PAGE ? n - off : PAGE;
-		if (memcmp((const uint8_t *)src + off, zero, len) != 0)
-			memcpy((uint8_t *)dst + off, (const uint8_t *)src + off, len);
-	}
-}
-
 int mf_agent_run(struct mf_agent_config *cfg, int argc, char **argv, char *err, size_t errcap)
 {
 	mf_agent_memory_tune(); /* before the agent's first block */
@@ -508,9 +492,7 @@ int mf_agent_run(struct mf_agent_config *cfg, int argc, char **argv, char *err, 
 		snprintf(err, errcap, "out of memory");
 		return 1;
 	}
-	copy_nonzero_pages(&a->cfg, cfg, sizeof(*cfg));
-	mf_agent_config_free(cfg); /* above malloc's mmap threshold: its pages go back */
-	cfg = &a->cfg;
+	a->cfg = cfg;
 	a->argc = argc;
 	a->argv = argv;
 	mf_intern_init(&a->strs);
@@ -539,6 +521,7 @@ int mf_agent_run(struct mf_agent_config *cfg, int argc, char **argv, char *err, 
 	mf_intern_free(&a->strs); /* after the pools: they hold its strings */
 	free(a->leave_clients);
 	free(a->reload_cfg);
+	mf_agent_config_free(a->cfg);
 	free(a);
 	return code;
 }

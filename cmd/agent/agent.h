@@ -17,17 +17,16 @@
 
 #include "cmd/config/config.h"
 
-/* Runs until the agent stops. cfg comes from malloc and is the agent's
- * from this call: it is copied and freed at once (keys wiped), so that the parsed
- * configuration (165 KB, mostly the fixed arrays of areas and paths,
- * every page written by mf_config_init) is not held twice for the
- * agent's life. argc/argv: the flags cfg was parsed from (kept: SIGHUP
- * and `meshfed reload` parse them and the config files again,
- * cmd/agent/agent_reload.c). Returns the process exit code; a startup
- * failure returns 1 with one line in err. */
+/* Runs until the agent stops. cfg comes from mf_config_new and is the
+ * agent's from this call: it keeps it for its life (so only the pages a
+ * flag or file wrote are resident) and frees it with its keys wiped.
+ * argc/argv: the flags cfg was parsed from (kept: SIGHUP and `meshfed
+ * reload` parse them and the config files again, cmd/agent/agent_reload.c).
+ * Returns the process exit code; a startup failure returns 1 with one line
+ * in err. */
 int mf_agent_run(struct mf_agent_config *cfg, int argc, char **argv, char *err, size_t errcap);
 
-/* Wipes cfg's keys and frees it (cfg from malloc; NULL is a no-op). */
+/* Wipes cfg's keys and frees it (cfg from mf_config_new; NULL is a no-op). */
 void mf_agent_config_free(struct mf_agent_config *cfg);
 
 #endif

@@ -73,7 +73,7 @@ static json_t *pools_json(struct mf_agent *a)
 	for (size_t i = 0; i < a->n_pools; i++) {
 		struct mf_agent_pool *ap = a->pools[i];
 		enum mf_profile prof =
-			ap->area && ap->area->has_profile ? ap->area->profile : a->cfg.profile;
+			ap->area && ap->area->has_profile ? ap->area->profile : a->cfg->profile;
 		json_t *peers = json_array();
 		for (size_t k = 0; ap->area && k < ap->area->n_peers; k++)
 			json_array_append_new(peers, json_string(ap->area->peers[k]));
@@ -118,11 +118,11 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 	const struct mf_serf_glue_stats *g = &ap->glue.stats;
 	json_t *info = json_object();
 #define U(k, v) json_object_set_new(info, k, json_integer((json_int_t)(v)))
-	json_object_set_new(info, "node", json_string(a->cfg.node));
-	json_object_set_new(info, "dc", json_string(a->cfg.dc));
+	json_object_set_new(info, "node", json_string(a->cfg->node));
+	json_object_set_new(info, "dc", json_string(a->cfg->dc));
 	json_object_set_new(info, "pool", json_string(ap->name));
 	json_object_set_new(info, "advertise", json_string(ap->advertise_str));
-	json_object_set_new(info, "profile", json_string(profiles[a->cfg.profile]));
+	json_object_set_new(info, "profile", json_string(profiles[a->cfg->profile]));
 	json_object_set_new(info, "encrypted", json_boolean(ap->keyring.n > 0));
 	U("uptime_s", (uv_hrtime() - (uint64_t)a->started) / 1000000000ull);
 	(void)n;

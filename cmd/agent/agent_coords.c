@@ -101,7 +101,7 @@ static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char
 			continue;
 		struct mf_dc_index dcx; /* the pool's members by DC, as routing reads them */
 		mf_dc_index_init(&dcx);
-		if (mf_dc_index_sync(&dcx, ap->pool, a->cfg.node) < 0)
+		if (mf_dc_index_sync(&dcx, ap->pool, a->cfg->node) < 0)
 			return mf_control_error("out of memory");
 		const struct mf_coord_tracker_member *mem = dcx.mem;
 		size_t n = dcx.n_mem;
@@ -120,7 +120,7 @@ static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char
 	if (!pool)
 		return mf_control_error("no coordinate for any alive server of %s%s%s yet", y,
 					x ? " or " : "", x ? x : "");
-	return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s,s:s}", "ok", 1, "a", x ? x : a->cfg.dc, "b", y,
+	return json_pack("{s:b,s:s,s:s,s:f,s:s,s:s,s:s}", "ok", 1, "a", x ? x : a->cfg->dc, "b", y,
 			 "rtt_ms", best * 1000.0, "pool", pool, "estimate",
 			 x ? "median over server pairs" : "median over alive servers, measured where probed",
 			 "source", x ? "coordinates" : "measured where probed");
@@ -141,7 +141,7 @@ json_t *mf_agent_rtt(struct mf_agent *a, const json_t *req)
 		return mf_control_error("\"nodes\" must be an array of one or two names");
 	if (dc)
 		return n == 1 ? dc_rtt(a, only, NULL, x) : dc_rtt(a, only, x, y);
-	return n == 1 ? node_rtt(a, only, a->cfg.node, x) : node_rtt(a, only, x, y);
+	return n == 1 ? node_rtt(a, only, a->cfg->node, x) : node_rtt(a, only, x, y);
 }
 
 static json_t *coord_json(const char *pool, const char *node, bool self,
@@ -185,10 +185,10 @@ json_t *mf_agent_coords(struct mf_agent *a, const json_t *req)
 			continue;
 		struct mf_coord self;
 		mf_coord_tracker_self(&ap->tracker, &self);
-		json_array_append_new(arr, coord_json(ap->name, a->cfg.node, true, &self));
+		json_array_append_new(arr, coord_json(ap->name, a->cfg->node, true, &self));
 		for (size_t k = 0; k < ap->tracker.n_entries; k++) {
 			const struct mf_coord_tracker_entry *e = &ap->tracker.entries[k];
-			if (strcmp(e->name, a->cfg.node) == 0)
+			if (strcmp(e->name, a->cfg->node) == 0)
 				continue;
 			json_t *o = coord_json(ap->name, e->name, false, &e->coord);
 			/* Our own filtered RTT to it, where we probed it: what the
@@ -269,7 +269,7 @@ static int embed_position(struct mf_agent *a, struct mf_coord_dc_embed *e, struc
 	if (r < 0)
 		return r;
 	r = mf_coord_dc_embed_update(e, names, k, rtt);
-	return r < 0 ? MF_ENOTFOUND : mf_coord_dc_embed_get(e, a->cfg.dc, pos);
+	return r < 0 ? MF_ENOTFOUND : mf_coord_dc_embed_get(e, a->cfg->dc, pos);
 }
 
 void mf_agent_coords_embed(struct mf_agent *a)

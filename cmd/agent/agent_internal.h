@@ -97,7 +97,7 @@ struct mf_agent_monitor {
 
 struct mf_agent {
 	uv_loop_t loop;
-	struct mf_agent_config cfg;
+	struct mf_agent_config *cfg; /* owned: from mf_config_new, freed with the agent */
 	struct mf_log log;
 	/* Member names and metas, shared by the pools and their serf glue: a
 	 * member of several pools is held once. Outlives the pools. */
@@ -206,7 +206,7 @@ int mf_agent_build_meta(const struct mf_agent_config *c, uint8_t *meta, size_t *
 			size_t errcap);
 
 /* agent_routing.c (reload) */
-/* Re-applies routing policy and the configured gateways from a->cfg. */
+/* Re-applies routing policy and the configured gateways from a->cfg-> */
 int mf_agent_routing_reload(struct mf_agent *a, bool policy, bool gateways, char *err,
 			    size_t errcap);
 

@@ -27,7 +27,7 @@ bool mf_agent_keys_is_op(const char *op)
 
 static const char *keyring_path(const struct mf_agent_pool *ap)
 {
-	const char *p = ap->area ? ap->area->keyring_file : ap->agent->cfg.keyring_file;
+	const char *p = ap->area ? ap->area->keyring_file : ap->agent->cfg->keyring_file;
 	return p[0] ? p : NULL;
 }
 

@@ -192,7 +192,7 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 			mf_agent_join_done_fn join_done, struct mf_agent_pool **out, char *err,
 			size_t errcap)
 {
-	const struct mf_agent_config *c = &a->cfg;
+	const struct mf_agent_config *c = a->cfg;
 	struct mf_agent_pool *ap = calloc(1, sizeof(*ap));
 	if (!ap) {
 		snprintf(err, errcap, "out of memory");

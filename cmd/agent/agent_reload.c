@@ -43,7 +43,7 @@ static void reload_keys(struct mf_agent *a, json_t *applied, json_t *restart)
 		struct mf_agent_pool *ap = a->pools[i];
 		struct mf_keyring kr;
 		char err[400], what[128];
-		if (mf_config_pool_keyring(&a->cfg, ap->area, &kr, err, sizeof(err)) < 0) {
+		if (mf_config_pool_keyring(a->cfg, ap->area, &kr, err, sizeof(err)) < 0) {
 			mf_log_error(&a->log, "reload: %s; pool %s keeps its keys", err, ap->name);
 			continue; /* checked before: the file changed meanwhile */
 		}
@@ -72,7 +72,7 @@ static void reload_tags(struct mf_agent *a, json_t *applied)
 	uint8_t meta[MF_META_MAX];
 	size_t len = 0;
 	char err[200];
-	if (mf_agent_build_meta(&a->cfg, meta, &len, err, sizeof(err)) < 0) {
+	if (mf_agent_build_meta(a->cfg, meta, &len, err, sizeof(err)) < 0) {
 		mf_log_error(&a->log, "reload: %s; tags not changed", err);
 		return;
 	}
@@ -114,7 +114,7 @@ static struct mf_agent_config *read_config(struct mf_agent *a, char *err, size_t
 	mf_config_init(next);
 	int r = mf_config_parse_args(next, a->argc, a->argv, err, errcap);
 	if (r == 0 && !next->node[0]) /* the host name, as at start */
-		memcpy(next->node, a->cfg.node, sizeof(next->node));
+		memcpy(next->node, a->cfg->node, sizeof(next->node));
 	if (r == 0)
 		r = mf_config_check(next, err, errcap);
 	if (r != 0) {
@@ -137,13 +137,13 @@ json_t *mf_agent_reload(struct mf_agent *a)
 		return mf_control_error("%s; nothing changed", err);
 	}
 	struct mf_config_reload d;
-	mf_config_reload_diff(&a->cfg, next, &d);
-	mf_config_reload_take(&a->cfg, next);
+	mf_config_reload_diff(a->cfg, next, &d);
+	mf_config_reload_take(a->cfg, next);
 	wipe_config(next);
 	json_t *applied = json_array(), *restart = json_array();
 	if (d.log) {
-		a->log.level = a->cfg.log_level;
-		a->log.json = a->cfg.log_json;
+		a->log.level = a->cfg->log_level;
+		a->log.json = a->cfg->log_json;
 		add(applied, "log_level");
 	}
 	if (d.tags)

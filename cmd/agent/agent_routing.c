@@ -87,7 +87,7 @@ static void advertise_gateways(struct mf_agent *a, const struct mf_gateway *reg,
 		return;
 	struct mf_gateway_tag tags[MF_CONFIG_MAX_GATEWAYS][MF_CONFIG_MAX_GW_TAGS];
 	struct mf_gateway gw[MF_ADVERT_GATEWAYS_MAX];
-	size_t n = configured_gateways(&a->cfg, gw, tags), n_cfg = n;
+	size_t n = configured_gateways(a->cfg, gw, tags), n_cfg = n;
 	for (size_t i = 0; i < n_reg; i++) {
 		bool dup = false;
 		for (size_t k = 0; k < n_cfg; k++)
@@ -142,7 +142,7 @@ int mf_agent_routing_reload(struct mf_agent *a, bool policy, bool gateways, char
 		advertise_gateways(a, a->registered, a->n_registered);
 	if (!policy)
 		return 0;
-	const struct mf_routing_agent_config *rc = &a->cfg.routing;
+	const struct mf_routing_agent_config *rc = &a->cfg->routing;
 	struct mf_routing_node_target targets[MF_CONFIG_MAX_TARGETS];
 	for (size_t i = 0; i < rc->n_targets; i++)
 		targets[i] = (struct mf_routing_node_target){rc->targets[i].dc,
@@ -154,11 +154,11 @@ int mf_agent_routing_reload(struct mf_agent *a, bool policy, bool gateways, char
 int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
 {
 	struct mf_agent_routing *rt = &a->rt;
-	const struct mf_routing_agent_config *rc = &a->cfg.routing;
+	const struct mf_routing_agent_config *rc = &a->cfg->routing;
 	struct mf_routing_node_config cfg;
 	mf_routing_node_config_default(&cfg);
-	cfg.datacenter = a->cfg.dc;
-	cfg.node = a->cfg.node;
+	cfg.datacenter = a->cfg->dc;
+	cfg.node = a->cfg->node;
 	cfg.default_mode = (enum mf_route_mode)rc->default_mode;
 	cfg.transit = rc->transit;
 	cfg.hysteresis_pct = rc->hysteresis_pct;
@@ -176,7 +176,7 @@ int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
 	struct mf_gateway gw[MF_CONFIG_MAX_GATEWAYS];
 	struct mf_gateway_tag tags[MF_CONFIG_MAX_GATEWAYS][MF_CONFIG_MAX_GW_TAGS];
 	cfg.gateways = gw;
-	cfg.n_gateways = configured_gateways(&a->cfg, gw, tags);
+	cfg.n_gateways = configured_gateways(a->cfg, gw, tags);
 	cfg.hooks = (struct mf_routing_node_hooks){a, on_withdrawn, on_advert_error};
 	char msg[200];
 	if (mf_routing_node_new(&cfg, &rt->node, msg, sizeof(msg)) < 0) {
@@ -209,7 +209,7 @@ int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
 
 int mf_agent_route_socket_start(struct mf_agent *a, char *err, size_t errcap)
 {
-	const struct mf_agent_config *c = &a->cfg;
+	const struct mf_agent_config *c = a->cfg;
 	if (c->route_socket[0])
 		snprintf(a->rsock_path, sizeof(a->rsock_path), "%s", c->route_socket);
 	else

@@ -251,7 +251,7 @@ static int read_file(const char *path, char **out, size_t *len)
 int mf_agent_snapshot_open(struct mf_agent_pool *ap, char *err, size_t errcap)
 {
 	struct mf_agent *a = ap->agent;
-	if (!a->cfg.snapshot[0])
+	if (!a->cfg->snapshot[0])
 		return 0;
 	struct mf_agent_snapshot *s = calloc(1, sizeof(*s));
 	if (!s) {
@@ -261,7 +261,7 @@ int mf_agent_snapshot_open(struct mf_agent_pool *ap, char *err, size_t errcap)
 	s->ap = ap;
 	s->fd = -1;
 	mf_snapshot_init(&s->st);
-	snprintf(s->path, sizeof(s->path), "%s%s%s", a->cfg.snapshot, ap->area ? "." : "",
+	snprintf(s->path, sizeof(s->path), "%s%s%s", a->cfg->snapshot, ap->area ? "." : "",
 		 ap->area ? ap->name : "");
 	ap->snap = s;
 	char *text;
@@ -310,7 +310,7 @@ size_t mf_agent_snapshot_rejoin_addrs(struct mf_agent_pool *ap, const char **add
 	struct mf_agent_snapshot *s = ap->snap;
 	size_t n = 0;
 	for (size_t i = 0; s && i < s->st.n_alive && n < max; i++)
-		if (strcmp(s->st.alive[i].name, ap->agent->cfg.node) != 0)
+		if (strcmp(s->st.alive[i].name, ap->agent->cfg->node) != 0)
 			addrs[n++] = s->st.alive[i].addr;
 	return n;
 }

@@ -18,15 +18,14 @@ static const char *summary =
 
 int mf_cmd_agent(int argc, char **argv)
 {
-	/* On the heap, not the stack: mf_config_init writes all of it, and
-	 * stack pages once written stay resident for the agent's life. */
-	struct mf_agent_config *cfg = malloc(sizeof(*cfg));
+	/* Not on the stack: stack pages once written stay resident for the
+	 * agent's life, and the agent keeps this config (mf_config_new). */
+	struct mf_agent_config *cfg = mf_config_new();
 	char err[1024];
 	if (!cfg) {
 		mf_cli_error("agent", "out of memory");
 		return MF_EXIT_FAIL;
 	}
-	mf_config_init(cfg);
 	int r = mf_config_parse_args(cfg, argc, argv, err, sizeof(err));
 	if (r == MF_FLAGS_HELP) {
 		mf_agent_config_free(cfg);

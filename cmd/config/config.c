@@ -52,9 +52,9 @@ int mf_log_level_parse(const char *s, enum mf_log_level *out)
 	return MF_EINVAL;
 }
 
-void mf_config_init(struct mf_agent_config *c)
+/* The non-zero defaults; every other field starts zero. */
+static void set_defaults(struct mf_agent_config *c)
 {
-	memset(c, 0, sizeof(*c));
 	snprintf(c->dc, sizeof(c->dc), "dc1");
 	(void)mf_addr_parse("0.0.0.0", MF_DEFAULT_PORT, &c->bind);
 	c->profile = MF_PROFILE_WAN;
@@ -69,6 +69,20 @@ void mf_config_init(struct mf_agent_config *c)
 	c->routing.transit = true;
 	c->routing.hysteresis_pct = -1;
 	c->routing.hysteresis_ms = -1;
+}
+
+void mf_config_init(struct mf_agent_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	set_defaults(c);
+}
+
+struct mf_agent_config *mf_config_new(void)
+{
+	struct mf_agent_config *c = calloc(1, sizeof(*c));
+	if (c)
+		set_defaults(c);
+	return c;
 }
 
 /* $env if set and not empty, else /tmp/meshfed-<uid><suffix>. */

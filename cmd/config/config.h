@@ -133,7 +133,14 @@ struct mf_agent_config {
 	size_t n_gateways;
 };
 
+/* All defaults. */
 void mf_config_init(struct mf_agent_config *c);
+/* A defaulted config from calloc (free it with free), or NULL. Unlike
+ * mf_config_init it writes only the defaults, not the whole struct: the
+ * fixed arrays (areas, paths, tags: most of its ~165 KB) stay untouched,
+ * so their pages are never mapped unless a flag or file fills them. The
+ * agent holds its config this way for its whole life. */
+struct mf_agent_config *mf_config_new(void);
 
 /* Go-style duration: "500ms", "5s", "1m30s", "1.5h", "250us", "10ns".
  * A unit is required; the result must fit. MF_EINVAL otherwise. */

@@ -3,9 +3,9 @@
 (issue 12: RSS per agent at 1,000 members; cmd/agent/agent_memory.h).
 
 Two agents with a user tag and an encryption key (fields spread over the
-165 KB parsed config, which the agent copies page by page skipping the
-all-zero pages): the pool forms encrypted and m2 sees m1's tag, so what
-was copied is the whole config. Then, for the statically linked binary
+165 KB parsed config, which the agent keeps from mf_config_new, so pages
+no flag wrote stay unmapped): the pool forms encrypted and m2 sees m1's
+tag, so the agent runs on the config it was given. Then, for the statically linked binary
 (the sanitizer build links shared libraries and maps its shadow memory:
 no budget applies there), m1's memory as /proc/PID/smaps counts it:
   - its stack holds under 128 KB (the config parsed on main's stack, as
