@@ -280,7 +280,7 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 {
 	if (len == 0 || len > MF_NAME_MAX || t->n >= UINT32_MAX - 1)
 		return MF_EINVAL;
-	if (mf_grow(&t->probe, &t->cap, t->n + 1, 16) != 0)
+	if (mf_grow_lean(&t->probe, &t->cap, t->n + 1, 16) != 0)
 		return MF_ENOMEM;
 	if (index_reserve(t, t->n + 1) != 0)
 		return MF_ENOMEM;
