@@ -341,7 +341,8 @@ int mf_simnet_new(const struct mf_simnet_config *cfg, struct mf_simnet **out)
 	struct mf_simnet *net;
 	int rc;
 
-	if (cfg == NULL || cfg->n == 0 || cfg->n > (1u << 24))
+	if (cfg == NULL || cfg->n == 0 || cfg->n > (1u << 24) || cfg->slow > cfg->n ||
+	    (cfg->slow > 0 && cfg->slow_stall >= cfg->slow_period))
 		return MF_EINVAL;
 	net = calloc(1, sizeof(*net));
 	if (net == NULL)
@@ -482,12 +483,47 @@ static void deliver(struct mf_simnet *net, struct event *e)
 	drain(net, e->dst);
 }
 
+/* When node i, if slow, is done with the stall that covers time t; t if
+ * it is not stalled then. */
+static mf_time_t stall_end(const struct mf_simnet *net, size_t i, mf_time_t t)
+{
+	mf_time_t p = net->cfg.slow_period;
+	if (i + net->cfg.slow < net->cfg.n || p <= 0 || net->cfg.slow_stall <= 0)
+		return t;
+	mf_time_t phase = (mf_time_t)((i * 0x9e3779b97f4a7c15ULL) % (uint64_t)p);
+	mf_time_t into = (t - phase) % p;
+	if (into < 0)
+		into += p;
+	return into < net->cfg.slow_stall ? t - into + net->cfg.slow_stall : t;
+}
+
+/* Puts e back for the end of its stall: a tick (the pool's timers) at the
+ * end, everything else just after, in the order it arrived. */
+static void defer(struct mf_simnet *net, struct event *e, mf_time_t end)
+{
+	struct node *nd = &net->nodes[e->dst];
+	if (e->kind == EV_TICK) {
+		if (!nd->up || e->gen != nd->gen || e->at != nd->sched)
+			return; /* stale */
+		nd->sched = end;
+		e->at = end;
+	} else {
+		e->at = end + 1;
+	}
+	heap_push(net, e);
+}
+
 int mf_simnet_run_until(struct mf_simnet *net, mf_time_t t)
 {
 	struct event e;
 
 	while (net->n_heap > 0 && net->heap[0].at <= t) {
 		heap_pop(net, &e);
+		mf_time_t end = stall_end(net, e.dst, e.at);
+		if (end > e.at) {
+			defer(net, &e, end);
+			continue;
+		}
 		if (e.at > net->now)
 			net->now = e.at;
 		net->stats.events++;

@@ -17,7 +17,13 @@
  *    refused after a round trip);
  *  - partitions: nodes carry a group number and nothing passes between
  *    different groups (a stream across times out);
- *  - per-node UDP blackholes (TCP still passes).
+ *  - per-node UDP blackholes (TCP still passes);
+ *  - slow members (Lifeguard's setting): the last `slow` nodes stall for
+ *    slow_stall of every slow_period (each from its own phase), as a
+ *    process starved of CPU: whatever reaches one while it stalls (its
+ *    timers, datagrams, stream frames) is handled when the stall ends,
+ *    timers first, then the rest in arrival order. Its answers are late,
+ *    and so are its readings of the answers it awaited.
  * Reporting is not here: callers read pools and get events via a callback.
  */
 #ifndef MF_SIM_SIMNET_H
@@ -41,6 +47,9 @@ struct mf_simnet_config {
 				   * (a connection that does not make it in time) */
 	const double *pair_loss;  /* optional n*n extra loss per ordered pair */
 	double jitter_ms;         /* 0: none */
+	size_t slow;              /* the last `slow` nodes are slow (0: none) */
+	mf_time_t slow_stall;     /* each stalls this long (< slow_period) ... */
+	mf_time_t slow_period;    /* ... of every period */
 	const int *dc;            /* optional n: jitter only between different
 				   * values; NULL: between all nodes */
 	uint64_t seed;

@@ -297,6 +297,46 @@ static void test_serf_intents_spread_during_the_join_storm(void)
 	free(out);
 }
 
+/* The "# slow:" line's two counts; false when absent. */
+static bool slow_line(const char *out, unsigned long long *healthy, unsigned long long *slow)
+{
+	const char *p = out ? strstr(out, "# slow: ") : NULL;
+	if (p == NULL)
+		return false;
+	p = strstr(p, "false detections of healthy members ");
+	return p != NULL && sscanf(p, "false detections of healthy members %llu, of slow members %llu",
+				   healthy, slow) == 2;
+}
+
+/* -slow K: the last K members stall. Stalls longer than the suspicion
+ * timeout (8 s at 30 members) get them declared failed, and only them;
+ * short ones are ridden out (they refute in time); without -slow there
+ * is no such line. */
+static void test_slow_members_stall_and_only_long_stalls_fail_them(void)
+{
+	int status;
+	unsigned long long healthy = 1, slow = 0;
+	char *out = run("-n 30 -profile lan -rounds 60 -every 60 -slow 3 -slow-stall 20000 "
+			"-slow-period 40000 -serf-glue off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_TRUE_FATAL(slow_line(out, &healthy, &slow));
+	CU_ASSERT_EQUAL(healthy, 0);
+	CU_ASSERT(slow >= 3 * 20); /* each of the 3, by most of the 27 others */
+	free(out);
+	out = run("-n 30 -profile lan -rounds 60 -every 60 -slow 3 -slow-stall 2000 "
+		  "-slow-period 40000 -serf-glue off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_TRUE_FATAL(slow_line(out, &healthy, &slow));
+	CU_ASSERT_EQUAL(healthy + slow, 0);
+	free(out);
+	out = run("-n 30 -profile lan -rounds 5 -serf-glue off", &status);
+	CU_ASSERT_FALSE(slow_line(out, &healthy, &slow));
+	free(out);
+	out = run("-n 30 -slow 3 -slow-stall 3000 -slow-period 2000", &status);
+	CU_ASSERT_EQUAL(status, 2);
+	free(out);
+}
+
 /* Sum of one integer field over every reported round. */
 static json_int_t total(json_t *doc, const char *field)
 {
@@ -616,6 +656,7 @@ int main(int argc, char **argv)
 		TEST(test_bad_arguments_fail),
 		TEST(test_serf_intents_are_consistent_in_a_pool_of_500),
 		TEST(test_serf_intents_spread_during_the_join_storm),
+		TEST(test_slow_members_stall_and_only_long_stalls_fail_them),
 	};
 	static const struct test_case plot[] = {
 		TEST(test_plot_writes_a_png),
