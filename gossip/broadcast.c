@@ -16,15 +16,17 @@
 #include "gossip/err.h"
 #include "gossip/grow.h"
 
-/* 32 bytes on LP64, in slabs (no allocator header): a simulator's N pools
- * each queue up to N of them. Links are node ids (slot + 1; 0 = none).
- * The name and the message are one interned blob: the same message queued
- * by N pools is still one copy, and the node holds one pointer. */
+/* 28 bytes, in slabs (no allocator header): a simulator's N pools each
+ * queue up to N of them. Links are node ids (slot + 1; 0 = none). The name
+ * and the message are one interned blob: the same message queued by N
+ * pools is still one copy, and the node holds one pointer, unaligned (so
+ * the node needs 4-byte alignment only). A node's treap priority is a
+ * hash of its id (prio_of), not a field. */
 struct mf_bcast_node {
-	const uint8_t *blob;       /* interned: name tag (2 bytes), name, message (len) */
+	unsigned char blob[sizeof(void *)]; /* const uint8_t *: interned name tag
+					      * (2 bytes), name, message (len) */
 	uint32_t left, right;      /* treap children (send order) */
 	uint32_t next_name;        /* hash chain of the name index; free list */
-	uint32_t prio;             /* treap heap key: parent > children */
 	/* Submission order, compared by serial-number arithmetic: the ids
 	 * queued at once span far less than 2^31 (and restart when empty). */
 	uint32_t id;
@@ -34,31 +36,45 @@ struct mf_bcast_node {
 	uint8_t cap : 7;           /* own transmit limit below the pool's; 0: none */
 };
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 32,
-	       "a queued message costs 32 bytes on LP64");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 28,
+	       "a queued message costs 28 bytes on LP64");
+
+static const uint8_t *blob_of(const struct mf_bcast_node *b)
+{
+	const uint8_t *p;
+	memcpy(&p, b->blob, sizeof(p));
+	return p;
+}
+
+static void set_blob(struct mf_bcast_node *b, const uint8_t *p)
+{
+	memcpy(b->blob, &p, sizeof(p));
+}
 
 /* A blob starts with its name's length + 1, little-endian (0: unnamed). */
 #define BLOB_TAG 2
 
 static size_t blob_name_len(const struct mf_bcast_node *b)
 {
-	size_t tag = (size_t)b->blob[0] | (size_t)b->blob[1] << 8;
+	const uint8_t *p = blob_of(b);
+	size_t tag = (size_t)p[0] | (size_t)p[1] << 8;
 	return tag ? tag - 1 : 0;
 }
 
 static bool has_name(const struct mf_bcast_node *b)
 {
-	return b->blob[0] != 0 || b->blob[1] != 0;
+	const uint8_t *p = blob_of(b);
+	return p[0] != 0 || p[1] != 0;
 }
 
 static const char *blob_name(const struct mf_bcast_node *b)
 {
-	return (const char *)b->blob + BLOB_TAG;
+	return (const char *)blob_of(b) + BLOB_TAG;
 }
 
 static const uint8_t *blob_msg(const struct mf_bcast_node *b)
 {
-	return b->blob + BLOB_TAG + blob_name_len(b);
+	return blob_of(b) + BLOB_TAG + blob_name_len(b);
 }
 
 /* Node `i` (nonzero). */
@@ -88,10 +104,11 @@ int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs)
 	return 0;
 }
 
-/* splitmix64: well-mixed priorities from a counter, no shared state. */
-static uint32_t next_prio(struct mf_bcast_queue *q)
+/* Node i's treap priority, splitmix64 of its id: well mixed, so
+ * independent of the send order the treap is keyed by. */
+static uint32_t prio_of(uint32_t i)
 {
-	uint64_t z = (q->prio_gen += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (uint64_t)i * 0x9e3779b97f4a7c15ULL;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return (uint32_t)((z ^ (z >> 31)) >> 32);
@@ -115,7 +132,7 @@ static uint32_t tree_insert(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
 	if (before(x, t)) {
 		t->left = tree_insert(q, t->left, xi);
 		struct mf_bcast_node *l = nd(q, t->left);
-		if (l->prio > t->prio) { /* rotate right */
+		if (prio_of(t->left) > prio_of(ti)) { /* rotate right */
 			uint32_t li = t->left;
 			t->left = l->right;
 			l->right = ti;
@@ -124,7 +141,7 @@ static uint32_t tree_insert(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
 	} else {
 		t->right = tree_insert(q, t->right, xi);
 		struct mf_bcast_node *r = nd(q, t->right);
-		if (r->prio > t->prio) { /* rotate left */
+		if (prio_of(t->right) > prio_of(ti)) { /* rotate left */
 			uint32_t ri = t->right;
 			t->right = r->left;
 			r->left = ti;
@@ -142,7 +159,7 @@ static uint32_t tree_join(struct mf_bcast_queue *q, uint32_t ai, uint32_t bi)
 	if (bi == 0)
 		return ai;
 	struct mf_bcast_node *a = nd(q, ai), *b = nd(q, bi);
-	if (a->prio > b->prio) {
+	if (prio_of(ai) > prio_of(bi)) {
 		a->right = tree_join(q, a->right, bi);
 		return ai;
 	}
@@ -232,16 +249,17 @@ static uint32_t node_alloc(struct mf_bcast_queue *q)
 static void node_free(struct mf_bcast_queue *q, uint32_t i)
 {
 	struct mf_bcast_node *b = nd(q, i);
-	mf_intern_put(q->strs, (const char *)b->blob);
-	b->blob = NULL;
+	mf_intern_put(q->strs, (const char *)blob_of(b));
+	set_blob(b, NULL);
 	b->next_name = q->free_nodes;
 	q->free_nodes = i;
 }
 
-/* Keeps the index at no more than one name per bucket on average. */
+/* Keeps the index at no more than two names per bucket on average (a
+ * chain step is one node, already in cache when the lookup hits). */
 static int names_reserve(struct mf_bcast_queue *q)
 {
-	if (q->n < q->n_buckets)
+	if (q->n < 2 * q->n_buckets)
 		return 0;
 	size_t nb = q->n_buckets ? q->n_buckets * 2 : 64;
 	uint32_t *t = calloc(nb, sizeof(*t));
@@ -349,7 +367,7 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 		return MF_ENOMEM;
 	}
 	struct mf_bcast_node *b = nd(q, bi);
-	b->blob = (const uint8_t *)blob;
+	set_blob(b, (const uint8_t *)blob);
 	b->len = (uint16_t)len;
 	b->notify = notify;
 	b->cap = (uint8_t)max_transmits;
@@ -366,7 +384,6 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 		q->names[bucket] = bi;
 	}
 	b->id = ++q->id_gen;
-	b->prio = next_prio(q);
 	q->root = tree_insert(q, q->root, bi);
 	q->n++;
 	q->bytes += len;

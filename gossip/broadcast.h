@@ -39,7 +39,7 @@ struct mf_bcast_node;
 /* Send order is a treap keyed by (transmits, -len, -id), so push, pick and
  * invalidate cost O(log n) expected; names sit in a chained hash index so
  * the invalidation lookup is O(1) expected (memberlist: btree + name map).
- * Nodes live in slabs and link by 32-bit ids: 32 bytes a message. */
+ * Nodes live in slabs and link by 32-bit ids: 28 bytes a message. */
 struct mf_bcast_queue {
 	uint32_t root;                /* treap in send order (node id, 0 = empty) */
 	uint32_t free_nodes;          /* free list of node ids, through next_name */
@@ -50,7 +50,6 @@ struct mf_bcast_queue {
 	uint32_t id_gen;              /* submission order (wraps); restarts when empty */
 	int retransmit_mult;
 	uint64_t finished_notify;     /* notify-flagged messages finished or invalidated */
-	uint64_t prio_gen;            /* treap priorities: a deterministic sequence */
 	struct mf_intern own_strs;    /* used unless shared */
 	struct mf_intern *strs;       /* messages and names */
 	struct mf_bcast_node **slabs; /* node id i is slabs[(i-1)/SLAB][(i-1)%SLAB] */
