@@ -9,6 +9,7 @@
 #include "gossip/err.h"
 #include "gossip/grow.h"
 #include "gossip/name_hash.h"
+#include "gossip/probe_index.h"
 
 /* An entry: the interned name, then vec[0..dim), error, adjustment, height. */
 static unsigned char *entry(const struct mf_coord_cache *c, size_t id)
@@ -90,11 +91,9 @@ static size_t index_slot_of(const struct mf_coord_cache *c, size_t id)
 /* Keeps the load under 3/4 with n entries. */
 static int index_reserve(struct mf_coord_cache *c, size_t n)
 {
-	if (n * 4 < c->n_index * 3)
+	size_t nb = mf_probe_index_slots(n, c->n_index, 16);
+	if (nb == c->n_index)
 		return 0;
-	size_t nb = c->n_index ? c->n_index * 2 : 16;
-	while (n * 4 >= nb * 3)
-		nb *= 2;
 	uint32_t *idx = calloc(nb, sizeof(*idx));
 	if (idx == NULL)
 		return MF_ENOMEM;
@@ -120,9 +119,7 @@ static void index_del(struct mf_coord_cache *c, size_t i)
 	c->index[i] = 0;
 	for (size_t j = (i + 1) & mask; c->index[j] != 0; j = (j + 1) & mask) {
 		size_t home = (size_t)mf_intern_hash(entry_name(c, c->index[j] - 1)) & mask;
-		/* j's entry may move to the hole i unless its home lies in (i, j] */
-		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (stays)
+		if (mf_probe_index_stays(i, j, home))
 			continue;
 		c->index[i] = c->index[j];
 		c->index[j] = 0;

@@ -623,17 +623,26 @@ static void test_bad_name_or_config_is_refused(void)
 	CU_ASSERT_EQUAL(mf_coord_tracker_init(&t, "a", &cfg), MF_EINVAL);
 }
 
+/* Acks from members m<(k * step) % n> for k in [0, n), the k-th with
+ * vec[1] = k * 1e-4. */
+static void ack_many(struct mf_coord_tracker *t, unsigned n, unsigned step)
+{
+	struct mf_coord c = coord_at(0.05, 0);
+	char name[16];
+	for (unsigned k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "m%u", (k * step) % n);
+		c.vec[1] = k * 1e-4;
+		ack(t, name, &c, 50);
+	}
+}
+
 static void test_many_members_stay_sorted_and_findable(void)
 {
 	struct mf_coord_tracker t;
-	struct mf_coord c = coord_at(0.05, 0), got;
+	struct mf_coord got;
 	char name[16];
 	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
-	for (unsigned k = 0; k < 300; k++) {
-		snprintf(name, sizeof(name), "m%u", (k * 7919u) % 300u);
-		c.vec[1] = k * 1e-4;
-		ack(&t, name, &c, 50);
-	}
+	ack_many(&t, 300, 7919);
 	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 300);
 	const char **names = NULL;
 	size_t n = 0;
@@ -656,11 +665,7 @@ static void test_forgetting_members_keeps_the_others_findable(void)
 	struct mf_coord c = coord_at(0.05, 0), got;
 	char name[16];
 	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
-	for (unsigned k = 0; k < 500; k++) {
-		snprintf(name, sizeof(name), "m%u", k);
-		c.vec[1] = k * 1e-4;
-		ack(&t, name, &c, 50);
-	}
+	ack_many(&t, 500, 1);
 	for (unsigned k = 0; k < 500; k += 3) {
 		snprintf(name, sizeof(name), "m%u", k);
 		mf_coord_tracker_forget(&t, name);
