@@ -157,6 +157,8 @@ static const struct sim_opt opts[] = {
 	    "-slow: stall length (default 1000)"),
 	NUM("slow-period", "MS", K_DOUBLE, slow_period_ms, 1, 1e7, false,
 	    "-slow: one stall per period (default 2000)"),
+	NUM("slow-lag", "MS", K_DOUBLE, slow_lag_ms, 0, 1e7, false,
+	    "-slow: no stalls; messages handled MS late"),
 	OPT("seed", "S", K_U64, seed,
 	    "random seed (default 1)"),
 	CUSTOM("format", "table|json", set_format,
@@ -293,7 +295,7 @@ int mf_sim_args_parse(int argc, char **argv, struct mf_sim_args *a)
 		if (r != 0)
 			return -1;
 	}
-	if (a->slow > 0 && a->slow_stall_ms >= a->slow_period_ms) {
+	if (a->slow > 0 && a->slow_lag_ms <= 0 && a->slow_stall_ms >= a->slow_period_ms) {
 		fprintf(stderr, "meshfed-sim: -slow-stall must be shorter than -slow-period\n");
 		return -1;
 	}

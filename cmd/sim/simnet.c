@@ -214,6 +214,18 @@ static struct inbound *find_inbound(struct mf_simnet *net, uint64_t id, size_t *
 	return NULL;
 }
 
+static bool is_slow(const struct mf_simnet *net, size_t i)
+{
+	return i + net->cfg.slow >= net->cfg.n;
+}
+
+/* When node j handles a message that reaches it at `at`: slow_lag later
+ * if it is slow (its timers keep time: only messages wait). */
+static mf_time_t lagged(const struct mf_simnet *net, size_t j, mf_time_t at)
+{
+	return net->cfg.slow_lag > 0 && is_slow(net, j) ? at + net->cfg.slow_lag : at;
+}
+
 /* Carries out everything pool i asked for. */
 static void drain(struct mf_simnet *net, size_t i)
 {
@@ -236,7 +248,7 @@ again:
 				break;
 			}
 			struct event e = { 0 };
-			e.at = net->now + delay(net, i, (size_t)j);
+			e.at = lagged(net, (size_t)j, net->now + delay(net, i, (size_t)j));
 			e.kind = EV_UDP;
 			e.dst = (size_t)j;
 			e.from = nd->addr;
@@ -257,7 +269,7 @@ again:
 				break;
 			}
 			struct event e = { 0 };
-			e.at = net->now + delay(net, i, (size_t)j);
+			e.at = lagged(net, (size_t)j, net->now + delay(net, i, (size_t)j));
 			e.kind = EV_STREAM_IN;
 			e.dst = (size_t)j;
 			e.from = nd->addr;
@@ -290,7 +302,7 @@ again:
 				break;
 			}
 			struct event e = { 0 };
-			e.at = back;
+			e.at = lagged(net, s.origin, back);
 			e.kind = EV_STREAM_REPLY;
 			e.dst = s.origin;
 			e.gen = s.origin_gen;
@@ -488,7 +500,7 @@ static void deliver(struct mf_simnet *net, struct event *e)
 static mf_time_t stall_end(const struct mf_simnet *net, size_t i, mf_time_t t)
 {
 	mf_time_t p = net->cfg.slow_period;
-	if (i + net->cfg.slow < net->cfg.n || p <= 0 || net->cfg.slow_stall <= 0)
+	if (!is_slow(net, i) || p <= 0 || net->cfg.slow_stall <= 0)
 		return t;
 	mf_time_t phase = (mf_time_t)((i * 0x9e3779b97f4a7c15ULL) % (uint64_t)p);
 	mf_time_t into = (t - phase) % p;
