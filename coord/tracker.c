@@ -1,9 +1,8 @@
 /*
  * coord/tracker.c — pool <-> Vivaldi client glue. See tracker.h.
  *
- * The coordinate cache is a name-sorted array: lookups (every estimate) are
- * a binary search, inserts (a member's first ack) a memmove, which is cheap
- * next to the client update that comes with them. Estimates compute a
+ * The coordinate cache is coord/tracker_cache.h: a hash index over compact
+ * entries, as a simulator holds N trackers of N members. Estimates compute a
  * median over at most the members passed in; the scratch array is
  * allocated per call, as DC estimates are queries, not the hot path.
  */
@@ -21,49 +20,12 @@
 #include "gossip/mp.h"
 #include "gossip/serf.h"
 
-/* Index of name, or where it would go (*found = false). */
-static size_t find(const struct mf_coord_tracker *t, const char *name, bool *found)
-{
-	size_t lo = 0, hi = t->n_entries;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(t->entries[mid].name, name);
-		if (c == 0) {
-			*found = true;
-			return mid;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
 static int store(struct mf_coord_tracker *t, const char *name, const struct mf_coord *c)
 {
-	bool found;
-	size_t i = find(t, name, &found);
-	if (found) {
-		t->entries[i].coord = *c;
-		return 0;
-	}
-	if (t->n_entries >= MF_COORD_TRACKER_MAX) {
+	int rc = mf_coord_cache_put(&t->cache, name, c);
+	if (rc == MF_ETOOBIG)
 		t->stats.full++;
-		return MF_ETOOBIG;
-	}
-	int rc = mf_grow(&t->entries, &t->cap_entries, t->n_entries + 1, 16);
-	if (rc != 0)
-		return rc;
-	char *copy = strdup(name);
-	if (copy == NULL)
-		return MF_ENOMEM;
-	memmove(&t->entries[i + 1], &t->entries[i], (t->n_entries - i) * sizeof(*t->entries));
-	t->entries[i].name = copy;
-	t->entries[i].coord = *c;
-	t->n_entries++;
-	return 0;
+	return rc;
 }
 
 int mf_coord_tracker_init(struct mf_coord_tracker *t, const char *self,
@@ -79,16 +41,22 @@ int mf_coord_tracker_init(struct mf_coord_tracker *t, const char *self,
 		mf_coord_config_default(&def);
 		cfg = &def;
 	}
-	return mf_coord_client_init(&t->client, cfg);
+	int rc = mf_coord_client_init(&t->client, cfg);
+	if (rc == 0) /* the client refuses coordinates of other dimensions */
+		mf_coord_cache_init(&t->cache, cfg->dimensionality, MF_COORD_TRACKER_MAX);
+	return rc;
 }
 
 void mf_coord_tracker_free(struct mf_coord_tracker *t)
 {
-	for (size_t i = 0; i < t->n_entries; i++)
-		free(t->entries[i].name);
-	free(t->entries);
+	mf_coord_cache_free(&t->cache);
 	mf_coord_client_free(&t->client);
 	memset(t, 0, sizeof(*t));
+}
+
+int mf_coord_tracker_share_names(struct mf_coord_tracker *t, struct mf_intern *strs)
+{
+	return mf_coord_cache_share_names(&t->cache, strs);
 }
 
 size_t mf_coord_tracker_ack_payload(void *ctx, uint8_t *buf, size_t cap)
@@ -285,17 +253,9 @@ void mf_coord_tracker_on_event(struct mf_coord_tracker *t, const struct mf_pool_
 
 void mf_coord_tracker_forget(struct mf_coord_tracker *t, const char *node)
 {
-	bool found;
-	size_t i = find(t, node, &found);
-
 	mf_coord_client_forget(&t->client, node);
-	if (!found)
-		return;
-	free(t->entries[i].name);
-	memmove(&t->entries[i], &t->entries[i + 1],
-		(t->n_entries - i - 1) * sizeof(*t->entries));
-	t->n_entries--;
-	t->stats.forgotten++;
+	if (mf_coord_cache_forget(&t->cache, node))
+		t->stats.forgotten++;
 }
 
 void mf_coord_tracker_self(const struct mf_coord_tracker *t, struct mf_coord *out)
@@ -306,23 +266,35 @@ void mf_coord_tracker_self(const struct mf_coord_tracker *t, struct mf_coord *ou
 int mf_coord_tracker_get(const struct mf_coord_tracker *t, const char *node,
 			 struct mf_coord *out)
 {
-	bool found;
-	size_t i;
-
 	if (strcmp(node, t->self) == 0) {
 		mf_coord_client_get(&t->client, out);
 		return 0;
 	}
-	i = find(t, node, &found);
-	if (!found)
-		return MF_ENOTFOUND;
-	*out = t->entries[i].coord;
-	return 0;
+	return mf_coord_cache_get(&t->cache, node, out);
 }
 
 size_t mf_coord_tracker_count(const struct mf_coord_tracker *t)
 {
-	return t->n_entries;
+	return t->cache.n;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int mf_coord_tracker_names(const struct mf_coord_tracker *t, const char ***out, size_t *n)
+{
+	size_t k = t->cache.n;
+	const char **v = malloc((k ? k : 1) * sizeof(*v));
+	if (v == NULL)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < k; i++)
+		v[i] = mf_coord_cache_at(&t->cache, i, NULL);
+	qsort(v, k, sizeof(*v), cmp_name);
+	*out = v;
+	*n = k;
+	return 0;
 }
 
 int mf_coord_tracker_rtt(const struct mf_coord_tracker *t, const char *a, const char *b,

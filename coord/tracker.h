@@ -42,6 +42,7 @@
 #include <stdint.h>
 
 #include "coord/client.h"
+#include "coord/tracker_cache.h"
 #include "coord/wire.h"
 #include "gossip/pool.h"
 
@@ -114,17 +115,10 @@ struct mf_coord_tracker_stats {
 	uint64_t announces_implausible; /* disagrees with our own measurement */
 };
 
-/* The latest coordinate of one member. */
-struct mf_coord_tracker_entry {
-	char *name; /* owned */
-	struct mf_coord coord;
-};
-
 struct mf_coord_tracker {
 	char self[MF_NAME_MAX + 1];
 	struct mf_coord_client client;
-	struct mf_coord_tracker_entry *entries; /* sorted by name (strcmp) */
-	size_t n_entries, cap_entries;
+	struct mf_coord_cache cache;     /* the latest coordinate of each member */
 	struct mf_coord_tracker_stats stats;
 	struct mf_coord announced; /* what we last announced */
 	bool has_announced;
@@ -150,6 +144,10 @@ enum mf_coord_tracker_kind {
 int mf_coord_tracker_init(struct mf_coord_tracker *t, const char *self,
 			  const struct mf_coord_config *cfg);
 void mf_coord_tracker_free(struct mf_coord_tracker *t);
+/* Interns the cached members' names in strs (which must outlive t)
+ * instead of the tracker's own table: a simulator's trackers then share
+ * each name. Right after init only (MF_ESTATE once a name is held). */
+int mf_coord_tracker_share_names(struct mf_coord_tracker *t, struct mf_intern *strs);
 
 /* struct mf_pool_delegate's ack_payload, ctx = the tracker: serf's ping
  * payload of our current coordinate (coord/wire.h). 0 (counted) if cap is
@@ -205,6 +203,11 @@ int mf_coord_tracker_get(const struct mf_coord_tracker *t, const char *node,
 
 /* Members whose coordinate we hold, ourselves excluded. */
 size_t mf_coord_tracker_count(const struct mf_coord_tracker *t);
+
+/* Their names, sorted (strcmp), into a new array of
+ * mf_coord_tracker_count(t) (free it; the names are the tracker's, valid
+ * until it changes). MF_ENOMEM. */
+int mf_coord_tracker_names(const struct mf_coord_tracker *t, const char ***out, size_t *n);
 
 /* Coordinate distance between a and b (either may be us), serf rtt
  * semantics. MF_ENOTFOUND if either coordinate is unknown, MF_EINVAL if

@@ -16,14 +16,17 @@
 #include "gossip/err.h"
 #include "gossip/grow.h"
 
-/* 40 bytes on LP64, in slabs (no allocator header): a simulator's N pools
- * each queue up to N of them. Links are node ids (slot + 1; 0 = none). */
+/* 28 bytes, in slabs (no allocator header): a simulator's N pools each
+ * queue up to N of them. Links are node ids (slot + 1; 0 = none). The name
+ * and the message are one interned blob: the same message queued by N
+ * pools is still one copy, and the node holds one pointer, unaligned (so
+ * the node needs 4-byte alignment only). A node's treap priority is a
+ * hash of its id (prio_of), not a field. */
 struct mf_bcast_node {
-	const uint8_t *data;       /* interned message bytes (len) */
-	const char *name;          /* interned, NULL when unnamed */
+	unsigned char blob[sizeof(void *)]; /* const uint8_t *: interned name tag
+					      * (2 bytes), name, message (len) */
 	uint32_t left, right;      /* treap children (send order) */
 	uint32_t next_name;        /* hash chain of the name index; free list */
-	uint32_t prio;             /* treap heap key: parent > children */
 	/* Submission order, compared by serial-number arithmetic: the ids
 	 * queued at once span far less than 2^31 (and restart when empty). */
 	uint32_t id;
@@ -33,8 +36,46 @@ struct mf_bcast_node {
 	uint8_t cap : 7;           /* own transmit limit below the pool's; 0: none */
 };
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 40,
-	       "a queued message costs 40 bytes on LP64");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 28,
+	       "a queued message costs 28 bytes on LP64");
+
+static const uint8_t *blob_of(const struct mf_bcast_node *b)
+{
+	const uint8_t *p;
+	memcpy(&p, b->blob, sizeof(p));
+	return p;
+}
+
+static void set_blob(struct mf_bcast_node *b, const uint8_t *p)
+{
+	memcpy(b->blob, &p, sizeof(p));
+}
+
+/* A blob starts with its name's length + 1, little-endian (0: unnamed). */
+#define BLOB_TAG 2
+
+static size_t blob_name_len(const struct mf_bcast_node *b)
+{
+	const uint8_t *p = blob_of(b);
+	size_t tag = (size_t)p[0] | (size_t)p[1] << 8;
+	return tag ? tag - 1 : 0;
+}
+
+static bool has_name(const struct mf_bcast_node *b)
+{
+	const uint8_t *p = blob_of(b);
+	return p[0] != 0 || p[1] != 0;
+}
+
+static const char *blob_name(const struct mf_bcast_node *b)
+{
+	return (const char *)blob_of(b) + BLOB_TAG;
+}
+
+static const uint8_t *blob_msg(const struct mf_bcast_node *b)
+{
+	return blob_of(b) + BLOB_TAG + blob_name_len(b);
+}
 
 /* Node `i` (nonzero). */
 static struct mf_bcast_node *nd(const struct mf_bcast_queue *q, uint32_t i)
@@ -63,10 +104,11 @@ int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs)
 	return 0;
 }
 
-/* splitmix64: well-mixed priorities from a counter, no shared state. */
-static uint32_t next_prio(struct mf_bcast_queue *q)
+/* Node i's treap priority, splitmix64 of its id: well mixed, so
+ * independent of the send order the treap is keyed by. */
+static uint32_t prio_of(uint32_t i)
 {
-	uint64_t z = (q->prio_gen += 0x9e3779b97f4a7c15ULL);
+	uint64_t z = (uint64_t)i * 0x9e3779b97f4a7c15ULL;
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
 	return (uint32_t)((z ^ (z >> 31)) >> 32);
@@ -90,7 +132,7 @@ static uint32_t tree_insert(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
 	if (before(x, t)) {
 		t->left = tree_insert(q, t->left, xi);
 		struct mf_bcast_node *l = nd(q, t->left);
-		if (l->prio > t->prio) { /* rotate right */
+		if (prio_of(t->left) > prio_of(ti)) { /* rotate right */
 			uint32_t li = t->left;
 			t->left = l->right;
 			l->right = ti;
@@ -99,7 +141,7 @@ static uint32_t tree_insert(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
 	} else {
 		t->right = tree_insert(q, t->right, xi);
 		struct mf_bcast_node *r = nd(q, t->right);
-		if (r->prio > t->prio) { /* rotate left */
+		if (prio_of(t->right) > prio_of(ti)) { /* rotate left */
 			uint32_t ri = t->right;
 			t->right = r->left;
 			r->left = ti;
@@ -117,7 +159,7 @@ static uint32_t tree_join(struct mf_bcast_queue *q, uint32_t ai, uint32_t bi)
 	if (bi == 0)
 		return ai;
 	struct mf_bcast_node *a = nd(q, ai), *b = nd(q, bi);
-	if (a->prio > b->prio) {
+	if (prio_of(ai) > prio_of(bi)) {
 		a->right = tree_join(q, a->right, bi);
 		return ai;
 	}
@@ -161,14 +203,22 @@ static uint32_t tree_seek(const struct mf_bcast_queue *q, int transmits, size_t 
 	return best;
 }
 
-/* Names are interned in the queue's table, so equal names are one
- * pointer: the chain compares pointers. */
-static uint32_t *name_slot(struct mf_bcast_queue *q, const char *name)
+/* The chain link that points at the node named name (len bytes, hash h),
+ * or the chain's terminating 0. */
+static uint32_t *name_slot(struct mf_bcast_queue *q, const char *name, size_t len, uint64_t h)
 {
-	uint32_t *s = &q->names[mf_intern_hash(name) & (q->n_buckets - 1)];
-	while (*s != 0 && nd(q, *s)->name != name)
-		s = &nd(q, *s)->next_name;
+	uint32_t *s = &q->names[h & (q->n_buckets - 1)];
+	for (; *s != 0; s = &nd(q, *s)->next_name) {
+		const struct mf_bcast_node *b = nd(q, *s);
+		if (blob_name_len(b) == len && memcmp(blob_name(b), name, len) == 0)
+			break;
+	}
 	return s;
+}
+
+static uint64_t name_hash(const struct mf_bcast_node *b)
+{
+	return mf_name_hash(blob_name(b), blob_name_len(b));
 }
 
 /* A zeroed node from the free list or a new slab; 0 when out of memory. */
@@ -199,18 +249,17 @@ static uint32_t node_alloc(struct mf_bcast_queue *q)
 static void node_free(struct mf_bcast_queue *q, uint32_t i)
 {
 	struct mf_bcast_node *b = nd(q, i);
-	mf_intern_put(q->strs, (const char *)b->data);
-	mf_intern_put(q->strs, b->name);
-	b->data = NULL;
-	b->name = NULL;
+	mf_intern_put(q->strs, (const char *)blob_of(b));
+	set_blob(b, NULL);
 	b->next_name = q->free_nodes;
 	q->free_nodes = i;
 }
 
-/* Keeps the index at no more than one name per bucket on average. */
+/* Keeps the index at no more than two names per bucket on average (a
+ * chain step is one node, already in cache when the lookup hits). */
 static int names_reserve(struct mf_bcast_queue *q)
 {
-	if (q->n < q->n_buckets)
+	if (q->n < 2 * q->n_buckets)
 		return 0;
 	size_t nb = q->n_buckets ? q->n_buckets * 2 : 64;
 	uint32_t *t = calloc(nb, sizeof(*t));
@@ -221,7 +270,7 @@ static int names_reserve(struct mf_bcast_queue *q)
 		while (bi != 0) {
 			struct mf_bcast_node *b = nd(q, bi);
 			uint32_t next = b->next_name;
-			size_t k = mf_intern_hash(b->name) & (nb - 1);
+			size_t k = name_hash(b) & (nb - 1);
 			b->next_name = t[k];
 			t[k] = bi;
 			bi = next;
@@ -239,8 +288,8 @@ static void finish(struct mf_bcast_queue *q, uint32_t bi)
 	struct mf_bcast_node *b = nd(q, bi);
 	if (b->notify)
 		q->finished_notify++;
-	if (b->name != NULL) {
-		uint32_t *s = name_slot(q, b->name);
+	if (has_name(b)) {
+		uint32_t *s = name_slot(q, blob_name(b), blob_name_len(b), name_hash(b));
 		*s = b->next_name;
 	}
 	q->bytes -= b->len;
@@ -298,38 +347,43 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name_len,
 			 const uint8_t *msg, size_t len, bool notify, int max_transmits)
 {
-	if (len > UINT16_MAX || max_transmits < 0 || max_transmits > MF_BCAST_CAP_MAX)
+	uint8_t head[BLOB_TAG + MF_BCAST_NAME_MAX];
+	const char *blob;
+	if (len > UINT16_MAX || max_transmits < 0 || max_transmits > MF_BCAST_CAP_MAX ||
+	    (name != NULL && name_len > MF_BCAST_NAME_MAX))
 		return MF_EINVAL;
+	size_t tag = name != NULL ? name_len + 1 : 0;
+	head[0] = (uint8_t)tag;
+	head[1] = (uint8_t)(tag >> 8);
+	if (name != NULL && name_len > 0)
+		memcpy(head + BLOB_TAG, name, name_len);
+	if (name != NULL && names_reserve(q) != 0)
+		return MF_ENOMEM;
 	uint32_t bi = node_alloc(q);
-	const char *data;
 	if (bi == 0)
 		return MF_ENOMEM;
-	struct mf_bcast_node *b = nd(q, bi);
-	if (mf_intern_get(q->strs, msg, len, &data) != 0) {
-		node_free(q, bi);
+	if (mf_intern_get2(q->strs, head, BLOB_TAG + (name ? name_len : 0), msg, len, &blob) != 0) {
+		node_free(q, bi); /* a zeroed node: nothing to release */
 		return MF_ENOMEM;
 	}
-	b->data = (const uint8_t *)data;
+	struct mf_bcast_node *b = nd(q, bi);
+	set_blob(b, (const uint8_t *)blob);
 	b->len = (uint16_t)len;
 	b->notify = notify;
 	b->cap = (uint8_t)max_transmits;
 	if (name != NULL) {
-		if (names_reserve(q) != 0 || mf_intern_get(q->strs, name, name_len, &b->name) != 0) {
-			node_free(q, bi);
-			return MF_ENOMEM;
-		}
-		uint32_t *s = name_slot(q, b->name);
+		uint64_t h = mf_name_hash(name, name_len);
+		uint32_t *s = name_slot(q, name, name_len, h);
 		if (*s != 0) { /* names are unique in the queue */
 			uint32_t old = *s;
 			q->root = tree_remove(q, q->root, old);
 			finish(q, old);
 		}
-		size_t bucket = mf_intern_hash(b->name) & (q->n_buckets - 1);
+		size_t bucket = h & (q->n_buckets - 1);
 		b->next_name = q->names[bucket];
 		q->names[bucket] = bi;
 	}
 	b->id = ++q->id_gen;
-	b->prio = next_prio(q);
 	q->root = tree_insert(q, q->root, bi);
 	q->n++;
 	q->bytes += len;
@@ -364,7 +418,7 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 			continue;
 		}
 		q->root = tree_remove(q, q->root, bi);
-		memcpy(buf + used, b->data, b->len);
+		memcpy(buf + used, blob_msg(b), b->len);
 		out[picked].p = buf + used;
 		out[picked].len = b->len;
 		picked++;

@@ -9,7 +9,7 @@
  * messages are named by the node they are about, user messages by their
  * optional key; an unnamed message is never invalidated.
  *
- * Contract: holds the messages and names as interned strings
+ * Contract: holds each message with its name as one interned string
  * (gossip/intern.h): the queue's own table, or one shared with other pools
  * (mf_bcast_share), where the same alive message queued by N pools is one
  * copy. No clock, no I/O.
@@ -27,6 +27,8 @@
 
 /* Most messages one call hands out (a compound holds at most 255). */
 #define MF_BCAST_MAX_PICK 255
+/* Longest name (membership: a node name; user messages: a key). */
+#define MF_BCAST_NAME_MAX 1024
 /* Nodes per slab: nodes are linked by 32-bit ids, not pointers. */
 #define MF_BCAST_SLAB 256
 
@@ -37,7 +39,7 @@ struct mf_bcast_node;
 /* Send order is a treap keyed by (transmits, -len, -id), so push, pick and
  * invalidate cost O(log n) expected; names sit in a chained hash index so
  * the invalidation lookup is O(1) expected (memberlist: btree + name map).
- * Nodes live in slabs and link by 32-bit ids: 40 bytes a message. */
+ * Nodes live in slabs and link by 32-bit ids: 28 bytes a message. */
 struct mf_bcast_queue {
 	uint32_t root;                /* treap in send order (node id, 0 = empty) */
 	uint32_t free_nodes;          /* free list of node ids, through next_name */
@@ -48,7 +50,6 @@ struct mf_bcast_queue {
 	uint32_t id_gen;              /* submission order (wraps); restarts when empty */
 	int retransmit_mult;
 	uint64_t finished_notify;     /* notify-flagged messages finished or invalidated */
-	uint64_t prio_gen;            /* treap priorities: a deterministic sequence */
 	struct mf_intern own_strs;    /* used unless shared */
 	struct mf_intern *strs;       /* messages and names */
 	struct mf_bcast_node **slabs; /* node id i is slabs[(i-1)/SLAB][(i-1)%SLAB] */
@@ -64,7 +65,8 @@ void mf_bcast_free(struct mf_bcast_queue *q);
  * only while empty, else MF_ESTATE. */
 int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs);
 /* Queues a copy of msg (len <= UINT16_MAX: it must fit a datagram, else
- * MF_EINVAL); name may be NULL. */
+ * MF_EINVAL); name may be NULL (else at most MF_BCAST_NAME_MAX bytes,
+ * MF_EINVAL). */
 int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 		  const uint8_t *msg, size_t len, bool notify);
 /* The same, sent at most max_transmits times (1..MF_BCAST_CAP_MAX) even

@@ -3,7 +3,7 @@
  *
  * Contract: mf_grow(&arr, &cap, need, first) makes room for `need`
  * elements: unchanged when cap >= need, else cap doubles (from `first`)
- * until it is enough. MF_ENOMEM on allocation failure or size overflow,
+ * until it is enough (mf_grow_lean: grows by a quarter). MF_ENOMEM on allocation failure or size overflow,
  * leaving arr and cap as they were. No other state; frees nothing.
  */
 #ifndef MF_GOSSIP_GROW_H
@@ -15,7 +15,8 @@
 
 #include "gossip/err.h"
 
-static inline int mf_grow_(void *arrp, size_t *cap, size_t need, size_t elem, size_t first)
+static inline int mf_grow_(void *arrp, size_t *cap, size_t need, size_t elem, size_t first,
+			   unsigned shift)
 {
 	size_t c = *cap > 0 ? *cap : (first > 0 ? first : 1);
 	void *arr, *p;
@@ -23,9 +24,10 @@ static inline int mf_grow_(void *arrp, size_t *cap, size_t need, size_t elem, si
 	if (need <= *cap)
 		return 0;
 	while (c < need) {
-		if (c > SIZE_MAX / 2)
+		size_t inc = c >> shift ? c >> shift : 1; /* shift 0: doubles */
+		if (c > SIZE_MAX - inc)
 			return MF_ENOMEM;
-		c *= 2;
+		c += inc;
 	}
 	if (c > SIZE_MAX / elem)
 		return MF_ENOMEM;
@@ -39,6 +41,10 @@ static inline int mf_grow_(void *arrp, size_t *cap, size_t need, size_t elem, si
 
 /* arrp: address of a T * array; capp: address of its size_t capacity. */
 #define mf_grow(arrp, capp, need, first) \
-	mf_grow_((arrp), (capp), (need), sizeof(**(arrp)), (first))
+	mf_grow_((arrp), (capp), (need), sizeof(**(arrp)), (first), 0)
+/* The same, growing by a quarter: for arrays a simulator holds one of per
+ * pool, N entries each, where doubling leaves up to half of it unused. */
+#define mf_grow_lean(arrp, capp, need, first) \
+	mf_grow_((arrp), (capp), (need), sizeof(**(arrp)), (first), 2)
 
 #endif

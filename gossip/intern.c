@@ -65,12 +65,20 @@ static int grow(struct mf_intern *t)
 
 int mf_intern_get(struct mf_intern *t, const void *p, size_t len, const char **out)
 {
-	uint64_t h = mf_name_hash(p, len);
-	if (len > UINT32_MAX)
+	return mf_intern_get2(t, p, len, NULL, 0, out);
+}
+
+int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *q,
+		   size_t qlen, const char **out)
+{
+	uint64_t h = mf_name_hash_more(mf_name_hash(p, plen), q, qlen);
+	size_t len = plen + qlen;
+	if (plen > UINT32_MAX || qlen > UINT32_MAX - plen)
 		return MF_EINVAL;
 	if (t->n_buckets > 0) {
 		for (struct mf_istr *e = t->buckets[(size_t)h & (t->n_buckets - 1)]; e; e = e->next) {
-			if (e->hash == h && e->len == len && memcmp(e->s, p, len) == 0) {
+			if (e->hash == h && e->len == len && memcmp(e->s, p, plen) == 0 &&
+			    (qlen == 0 || memcmp(e->s + plen, q, qlen) == 0)) {
 				if (e->refs == UINT32_MAX)
 					return MF_ENOMEM;
 				e->refs++;
@@ -87,8 +95,10 @@ int mf_intern_get(struct mf_intern *t, const void *p, size_t len, const char **o
 	e->hash = h;
 	e->refs = 1;
 	e->len = (uint32_t)len;
-	if (len > 0)
-		memcpy(e->s, p, len);
+	if (plen > 0)
+		memcpy(e->s, p, plen);
+	if (qlen > 0)
+		memcpy(e->s + plen, q, qlen);
 	e->s[len] = '\0';
 	size_t k = (size_t)h & (t->n_buckets - 1);
 	e->next = t->buckets[k];

@@ -33,6 +33,10 @@ void mf_intern_free(struct mf_intern *t);
 /* The shared copy of p[0..len), its count raised by one; *out points at
  * the bytes (NUL-terminated). MF_ENOMEM leaves the table unchanged. */
 int mf_intern_get(struct mf_intern *t, const void *p, size_t len, const char **out);
+/* The same for the bytes of p[0..plen) followed by q[0..qlen) (q may be
+ * NULL when qlen is 0), without a copy to join them first. */
+int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *q,
+		   size_t qlen, const char **out);
 /* Lowers the count of s (a pointer from mf_intern_get, or NULL); the last
  * release frees it. */
 void mf_intern_put(struct mf_intern *t, const char *s);

@@ -6,6 +6,7 @@
 #include "gossip/grow.h"
 #include "gossip/members.h"
 #include "gossip/name_hash.h"
+#include "gossip/probe_index.h"
 
 struct mf_members_order {
 	struct mf_member_record **by_name; /* sorted by name when valid */
@@ -79,11 +80,9 @@ static void index_put(struct mf_members *t, uint32_t id, uint64_t h)
 /* Keeps the load under 3/4. */
 static int index_reserve(struct mf_members *t, size_t n)
 {
-	if (n * 4 < t->n_index * 3)
+	size_t nb = mf_probe_index_slots(n, t->n_index, 64);
+	if (nb == t->n_index)
 		return 0;
-	size_t nb = t->n_index ? t->n_index * 2 : 64;
-	while (n * 4 >= nb * 3)
-		nb *= 2;
 	if (nb > (size_t)UINT32_MAX + 1)
 		return MF_ENOMEM;
 	uint64_t *old = t->index, *idx = calloc(nb, sizeof(*idx));
@@ -116,9 +115,7 @@ static void index_del(struct mf_members *t, const struct mf_member_record *m)
 	t->index[i] = 0;
 	for (size_t j = (i + 1) & mask; t->index[j] != 0; j = (j + 1) & mask) {
 		size_t home = slot_tag(t->index[j]) & mask;
-		/* j's entry may move to the hole i unless its home lies in (i, j] */
-		bool stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
-		if (stays)
+		if (mf_probe_index_stays(i, j, home))
 			continue;
 		t->index[i] = t->index[j];
 		t->index[j] = 0;
@@ -280,7 +277,7 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 {
 	if (len == 0 || len > MF_NAME_MAX || t->n >= UINT32_MAX - 1)
 		return MF_EINVAL;
-	if (mf_grow(&t->probe, &t->cap, t->n + 1, 16) != 0)
+	if (mf_grow_lean(&t->probe, &t->cap, t->n + 1, 16) != 0)
 		return MF_ENOMEM;
 	if (index_reserve(t, t->n + 1) != 0)
 		return MF_ENOMEM;

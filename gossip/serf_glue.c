@@ -125,7 +125,7 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 	struct mf_serf_entry *e = find(g, name, len);
 	if (e || len == 0 || len > MF_NAME_MAX || g->n_entries >= MF_SERF_GLUE_MAX_ENTRIES)
 		return e;
-	if (mf_grow(&g->entries, &g->cap_entries, g->n_entries + 1, 16) != 0)
+	if (mf_grow_lean(&g->entries, &g->cap_entries, g->n_entries + 1, 16) != 0)
 		return NULL;
 	if (index_reserve(g, g->n_entries + 1) != 0)
 		return NULL;

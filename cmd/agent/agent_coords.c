@@ -186,23 +186,32 @@ json_t *mf_agent_coords(struct mf_agent *a, const json_t *req)
 		struct mf_coord self;
 		mf_coord_tracker_self(&ap->tracker, &self);
 		json_array_append_new(arr, coord_json(ap->name, a->cfg->node, true, &self));
-		for (size_t k = 0; k < ap->tracker.n_entries; k++) {
-			const struct mf_coord_tracker_entry *e = &ap->tracker.entries[k];
-			if (strcmp(e->name, a->cfg->node) == 0)
+		const char **names = NULL;
+		size_t n_names = 0;
+		if (mf_coord_tracker_names(&ap->tracker, &names, &n_names) != 0) {
+			json_decref(arr);
+			return mf_control_error("out of memory");
+		}
+		for (size_t k = 0; k < n_names; k++) {
+			const char *name = names[k];
+			struct mf_coord coord;
+			if (strcmp(name, a->cfg->node) == 0 ||
+			    mf_coord_tracker_get(&ap->tracker, name, &coord) != 0)
 				continue;
-			json_t *o = coord_json(ap->name, e->name, false, &e->coord);
+			json_t *o = coord_json(ap->name, name, false, &coord);
 			/* Our own filtered RTT to it, where we probed it: what the
 			 * coordinates are fitted to, and what `rtt -dc` prefers. */
 			double rtt;
 			int measured = 0;
-			if (o && mf_coord_client_estimate(&ap->tracker.client, e->name, NULL, &rtt,
+			if (o && mf_coord_client_estimate(&ap->tracker.client, name, NULL, &rtt,
 							  &measured) == 0 && measured) {
 				json_object_set_new(o, "measured_ms", json_real(rtt * 1e3));
 				json_object_set_new(o, "samples_ms",
-						    samples_json(&ap->tracker.client, e->name));
+						    samples_json(&ap->tracker.client, name));
 			}
 			json_array_append_new(arr, o);
 		}
+		free(names);
 	}
 	return json_pack("{s:b,s:o}", "ok", 1, "coords", arr);
 }

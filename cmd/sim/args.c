@@ -140,6 +140,14 @@ static const struct sim_opt opts[] = {
 	    "datagrams lost, 0..1"),
 	NUM("stream-loss", "F", K_DOUBLE, stream_loss, 0, 1, false,
 	    "TCP streams that fail, 0..1"),
+	OPT("slow", "K", K_SIZE, slow,
+	    "the last K members stall, as if starved of CPU"),
+	NUM("slow-stall", "MS", K_DOUBLE, slow_stall_ms, 1, 1e7, false,
+	    "-slow: stall length (default 1000)"),
+	NUM("slow-period", "MS", K_DOUBLE, slow_period_ms, 1, 1e7, false,
+	    "-slow: one stall per period (default 2000)"),
+	NUM("slow-lag", "MS", K_DOUBLE, slow_lag_ms, 0, 1e7, false,
+	    "-slow: no stalls; messages handled MS late"),
 	OPT("seed", "S", K_U64, seed,
 	    "random seed (default 1)"),
 	CHOICE("format", "table|json", json, formats,
@@ -261,6 +269,8 @@ int mf_sim_args_parse(int argc, char **argv, struct mf_sim_args *a)
 	memset(a, 0, sizeof(*a));
 	a->rounds = 100;
 	a->delay_ms = 1.0;
+	a->slow_stall_ms = 1000;
+	a->slow_period_ms = 2000;
 	a->profile = MF_PROFILE_WAN;
 	a->seed = 1;
 	a->link_best = true; /* as the agent: routing/node.h link_estimate */
@@ -291,6 +301,10 @@ int mf_sim_args_parse(int argc, char **argv, struct mf_sim_args *a)
 				res.hits[i].value, o->flag.arg);
 		if (r != 0)
 			return -1;
+	}
+	if (a->slow > 0 && a->slow_lag_ms <= 0 && a->slow_stall_ms >= a->slow_period_ms) {
+		fprintf(stderr, "meshfed-sim: -slow-stall must be shorter than -slow-period\n");
+		return -1;
 	}
 	if (a->routes && a->topology == NULL) {
 		fprintf(stderr, "meshfed-sim: -routes needs -topology\n");

@@ -29,6 +29,9 @@ struct mf_sim_args {
 	enum mf_profile profile;
 	double loss, noise;
 	double stream_loss; /* -stream-loss F */
+	size_t slow;        /* -slow K: the last K members stall (cmd/sim/simnet.h) */
+	double slow_stall_ms, slow_period_ms; /* -slow-stall, -slow-period */
+	double slow_lag_ms; /* -slow-lag: > 0 instead of stalls */
 	double rtt_power; /* < 0: the client's default */
 	double rtt_floor; /* < 0: the client's default */
 	double robust_delta; /* < 0: the client's default */

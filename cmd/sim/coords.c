@@ -52,6 +52,7 @@ int mf_sim_coords_init(struct mf_sim_coords *c, size_t n, const double *rtt_s,
 	c->rtt_s = rtt_s;
 	c->per_node = per_node;
 	mf_rng_seed(&c->rng, seed ^ 0xc0041ULL);
+	mf_intern_init(&c->names);
 	c->nodes = calloc(n, sizeof(*c->nodes));
 	c->now = calloc(n ? n : 1, sizeof(*c->now));
 	c->err = malloc((pairs ? pairs : 1) * sizeof(double));
@@ -73,6 +74,7 @@ void mf_sim_coords_free(struct mf_sim_coords *c)
 	for (size_t i = 0; c->nodes != NULL && i < c->n; i++)
 		if (c->nodes[i].ready)
 			mf_coord_tracker_free(&c->nodes[i].tracker);
+	mf_intern_free(&c->names);
 	free(c->nodes);
 	free(c->now);
 	free(c->err);
@@ -138,6 +140,7 @@ void mf_sim_coords_configure(struct mf_sim_coords *c, size_t i, struct mf_pool_c
 	}
 	if (mf_coord_tracker_init(&nd->tracker, pc->name, &cfg) != 0)
 		return; /* runs without coordinates; the evaluation skips it */
+	(void)mf_coord_tracker_share_names(&nd->tracker, &c->names); /* empty: cannot fail */
 	nd->ready = true;
 	pc->delegate.ctx = nd;
 	pc->delegate.ack_payload = ack_payload;

@@ -74,6 +74,7 @@ struct mf_sim_coords {
 	 * tracker.h) go into node i's current pool (not owned). */
 	struct mf_simnet *net;
 	struct mf_rng rng;     /* noise */
+	struct mf_intern names; /* the trackers' cached names, one copy each */
 	struct mf_coord *now;  /* scratch: current coordinates */
 	/* datacenters (optional, mf_sim_coords_set_dcs; not owned) */
 	const int *dc;         /* n: DC index per node */

@@ -12,6 +12,7 @@
  *               [-fit-rtt-power P] [-fit-rtt-floor F] [-fit-robust-delta D]
  *               [-serf-nodes K,...]
  *               [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]
+ *               [-slow K [-slow-stall MS] [-slow-period MS] [-slow-lag MS]]
  *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate best|coords]
  *               [-hysteresis PCT,MS] [-rounds R] ...
  *
@@ -305,6 +306,13 @@ int main(int argc, char **argv)
 	c.dc = w.dc;
 	c.loss = a.loss;
 	c.stream_loss = a.stream_loss;
+	c.slow = a.slow;
+	c.slow_stall = (mf_time_t)(a.slow_stall_ms * 1e6);
+	c.slow_period = (mf_time_t)(a.slow_period_ms * 1e6);
+	c.slow_lag = (mf_time_t)(a.slow_lag_ms * 1e6);
+	if (c.slow_lag > 0)
+		c.slow_stall = 0; /* one model at a time */
+	s.rep.slow_from = a.slow < n ? n - a.slow : 0;
 	c.seed = a.seed;
 	c.profile = a.profile;
 	c.configure = configure;
@@ -374,6 +382,20 @@ int main(int argc, char **argv)
 		a.noise, a.loss, (unsigned long long)a.seed,
 		a.mode == MF_COORD_MODE_FIT ? "fit" : "serf", (unsigned long long)st.events,
 		(unsigned long long)st.udp_sent, (unsigned long long)st.udp_lost, cpu_s);
+	if (a.slow > 0) {
+		char how[64];
+		if (a.slow_lag_ms > 0)
+			snprintf(how, sizeof(how), "handle messages %.0f ms late", a.slow_lag_ms);
+		else
+			snprintf(how, sizeof(how), "stall %.0f ms every %.0f ms", a.slow_stall_ms,
+				 a.slow_period_ms);
+		fprintf(a.json ? stderr : stdout,
+			"# slow: %zu members (n%03zu..) %s; false detections "
+			"of healthy members %llu, of slow members %llu\n",
+			a.slow, n - a.slow, how,
+			(unsigned long long)(s.rep.total_false - s.rep.total_false_slow),
+			(unsigned long long)s.rep.total_false_slow);
+	}
 	if (!a.no_serf) {
 		struct mf_sim_serf_check sc;
 		mf_sim_serf_check(&s.serf, net, &sc);

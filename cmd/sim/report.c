@@ -10,6 +10,7 @@ int mf_sim_report_init(struct mf_sim_report *r, size_t n)
 {
 	memset(r, 0, sizeof(*r));
 	r->n = n;
+	r->slow_from = n;
 	r->killed = calloc(n, sizeof(*r->killed));
 	r->killed_at = calloc(n, sizeof(*r->killed_at));
 	r->seen_failed = calloc(n, sizeof(*r->seen_failed));
@@ -66,6 +67,7 @@ void mf_sim_report_event(void *ctx, size_t i, mf_time_t now, const struct mf_poo
 		} else {
 			r->cur.false_detections++;
 			r->total_false++;
+			r->total_false_slow += (size_t)t >= r->slow_from;
 		}
 	} else if (ev->kind == MF_EV_SUSPECT) {
 		r->cur.suspicions++;

@@ -47,6 +47,8 @@ struct mf_sim_report {
 	uint64_t udp_before;
 	double converged_at;  /* first round end with every view right; < 0 never */
 	uint64_t total_false;
+	size_t slow_from;         /* nodes from this index on are slow (-slow); n: none */
+	uint64_t total_false_slow; /* of total_false: about slow nodes */
 };
 
 int mf_sim_report_init(struct mf_sim_report *r, size_t n);

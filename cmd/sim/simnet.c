@@ -214,6 +214,18 @@ static struct inbound *find_inbound(struct mf_simnet *net, uint64_t id, size_t *
 	return NULL;
 }
 
+static bool is_slow(const struct mf_simnet *net, size_t i)
+{
+	return i + net->cfg.slow >= net->cfg.n;
+}
+
+/* When node j handles a message that reaches it at `at`: slow_lag later
+ * if it is slow (its timers keep time: only messages wait). */
+static mf_time_t lagged(const struct mf_simnet *net, size_t j, mf_time_t at)
+{
+	return net->cfg.slow_lag > 0 && is_slow(net, j) ? at + net->cfg.slow_lag : at;
+}
+
 /* Carries out everything pool i asked for. */
 static void drain(struct mf_simnet *net, size_t i)
 {
@@ -236,7 +248,7 @@ again:
 				break;
 			}
 			struct event e = { 0 };
-			e.at = net->now + delay(net, i, (size_t)j);
+			e.at = lagged(net, (size_t)j, net->now + delay(net, i, (size_t)j));
 			e.kind = EV_UDP;
 			e.dst = (size_t)j;
 			e.from = nd->addr;
@@ -257,7 +269,7 @@ again:
 				break;
 			}
 			struct event e = { 0 };
-			e.at = net->now + delay(net, i, (size_t)j);
+			e.at = lagged(net, (size_t)j, net->now + delay(net, i, (size_t)j));
 			e.kind = EV_STREAM_IN;
 			e.dst = (size_t)j;
 			e.from = nd->addr;
@@ -290,7 +302,7 @@ again:
 				break;
 			}
 			struct event e = { 0 };
-			e.at = back;
+			e.at = lagged(net, s.origin, back);
 			e.kind = EV_STREAM_REPLY;
 			e.dst = s.origin;
 			e.gen = s.origin_gen;
@@ -341,7 +353,8 @@ int mf_simnet_new(const struct mf_simnet_config *cfg, struct mf_simnet **out)
 	struct mf_simnet *net;
 	int rc;
 
-	if (cfg == NULL || cfg->n == 0 || cfg->n > (1u << 24))
+	if (cfg == NULL || cfg->n == 0 || cfg->n > (1u << 24) || cfg->slow > cfg->n ||
+	    (cfg->slow > 0 && cfg->slow_stall >= cfg->slow_period))
 		return MF_EINVAL;
 	net = calloc(1, sizeof(*net));
 	if (net == NULL)
@@ -482,12 +495,47 @@ static void deliver(struct mf_simnet *net, struct event *e)
 	drain(net, e->dst);
 }
 
+/* When node i, if slow, is done with the stall that covers time t; t if
+ * it is not stalled then. */
+static mf_time_t stall_end(const struct mf_simnet *net, size_t i, mf_time_t t)
+{
+	mf_time_t p = net->cfg.slow_period;
+	if (!is_slow(net, i) || p <= 0 || net->cfg.slow_stall <= 0)
+		return t;
+	mf_time_t phase = (mf_time_t)((i * 0x9e3779b97f4a7c15ULL) % (uint64_t)p);
+	mf_time_t into = (t - phase) % p;
+	if (into < 0)
+		into += p;
+	return into < net->cfg.slow_stall ? t - into + net->cfg.slow_stall : t;
+}
+
+/* Puts e back for the end of its stall: a tick (the pool's timers) at the
+ * end, everything else just after, in the order it arrived. */
+static void defer(struct mf_simnet *net, struct event *e, mf_time_t end)
+{
+	struct node *nd = &net->nodes[e->dst];
+	if (e->kind == EV_TICK) {
+		if (!nd->up || e->gen != nd->gen || e->at != nd->sched)
+			return; /* stale */
+		nd->sched = end;
+		e->at = end;
+	} else {
+		e->at = end + 1;
+	}
+	heap_push(net, e);
+}
+
 int mf_simnet_run_until(struct mf_simnet *net, mf_time_t t)
 {
 	struct event e;
 
 	while (net->n_heap > 0 && net->heap[0].at <= t) {
 		heap_pop(net, &e);
+		mf_time_t end = stall_end(net, e.dst, e.at);
+		if (end > e.at) {
+			defer(net, &e, end);
+			continue;
+		}
 		if (e.at > net->now)
 			net->now = e.at;
 		net->stats.events++;

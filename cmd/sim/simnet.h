@@ -17,7 +17,15 @@
  *    refused after a round trip);
  *  - partitions: nodes carry a group number and nothing passes between
  *    different groups (a stream across times out);
- *  - per-node UDP blackholes (TCP still passes).
+ *  - per-node UDP blackholes (TCP still passes);
+ *  - slow members (Lifeguard's setting), the last `slow` nodes, in one of
+ *    two ways: with slow_lag, each handles every datagram and stream frame
+ *    slow_lag after it arrived, while its timers keep time (a receive
+ *    queue that lags); else each stalls for slow_stall of every
+ *    slow_period (from its own phase), as a process starved of CPU:
+ *    whatever reaches it while it stalls (its timers, datagrams, stream
+ *    frames) is handled when the stall ends, timers first, then the rest
+ *    in arrival order.
  * Reporting is not here: callers read pools and get events via a callback.
  */
 #ifndef MF_SIM_SIMNET_H
@@ -41,6 +49,10 @@ struct mf_simnet_config {
 				   * (a connection that does not make it in time) */
 	const double *pair_loss;  /* optional n*n extra loss per ordered pair */
 	double jitter_ms;         /* 0: none */
+	size_t slow;              /* the last `slow` nodes are slow (0: none) */
+	mf_time_t slow_stall;     /* each stalls this long (< slow_period) ... */
+	mf_time_t slow_period;    /* ... of every period */
+	mf_time_t slow_lag;       /* > 0: instead, every message to one waits this long */
 	const int *dc;            /* optional n: jitter only between different
 				   * values; NULL: between all nodes */
 	uint64_t seed;

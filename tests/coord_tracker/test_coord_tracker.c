@@ -6,6 +6,7 @@
 #include <CUnit/Basic.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "coord/tracker.h"
@@ -622,25 +623,73 @@ static void test_bad_name_or_config_is_refused(void)
 	CU_ASSERT_EQUAL(mf_coord_tracker_init(&t, "a", &cfg), MF_EINVAL);
 }
 
+/* Acks from members m<(k * step) % n> for k in [0, n), the k-th with
+ * vec[1] = k * 1e-4. */
+static void ack_many(struct mf_coord_tracker *t, unsigned n, unsigned step)
+{
+	struct mf_coord c = coord_at(0.05, 0);
+	char name[16];
+	for (unsigned k = 0; k < n; k++) {
+		snprintf(name, sizeof(name), "m%u", (k * step) % n);
+		c.vec[1] = k * 1e-4;
+		ack(t, name, &c, 50);
+	}
+}
+
 static void test_many_members_stay_sorted_and_findable(void)
 {
 	struct mf_coord_tracker t;
-	struct mf_coord c = coord_at(0.05, 0), got;
+	struct mf_coord got;
 	char name[16];
 	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
-	for (unsigned k = 0; k < 300; k++) {
-		snprintf(name, sizeof(name), "m%u", (k * 7919u) % 300u);
-		c.vec[1] = k * 1e-4;
-		ack(&t, name, &c, 50);
-	}
+	ack_many(&t, 300, 7919);
 	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 300);
-	for (unsigned k = 1; k < t.n_entries; k++)
-		CU_ASSERT(strcmp(t.entries[k - 1].name, t.entries[k].name) < 0);
+	const char **names = NULL;
+	size_t n = 0;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_names(&t, &names, &n), 0);
+	CU_ASSERT_EQUAL(n, 300);
+	for (size_t k = 1; k < n; k++)
+		CU_ASSERT(strcmp(names[k - 1], names[k]) < 0);
+	free(names);
 	for (unsigned k = 0; k < 300; k++) {
 		snprintf(name, sizeof(name), "m%u", (k * 7919u) % 300u);
 		CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, name, &got), 0);
 		CU_ASSERT_EQUAL(got.vec[1], k * 1e-4);
 	}
+	mf_coord_tracker_free(&t);
+}
+
+static void test_forgetting_members_keeps_the_others_findable(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord c = coord_at(0.05, 0), got;
+	char name[16];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack_many(&t, 500, 1);
+	for (unsigned k = 0; k < 500; k += 3) {
+		snprintf(name, sizeof(name), "m%u", k);
+		mf_coord_tracker_forget(&t, name);
+	}
+	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 500 - 167);
+	CU_ASSERT_EQUAL(t.stats.forgotten, 167);
+	for (unsigned k = 0; k < 500; k++) {
+		snprintf(name, sizeof(name), "m%u", k);
+		int rc = mf_coord_tracker_get(&t, name, &got);
+		if (k % 3 == 0) {
+			CU_ASSERT_EQUAL(rc, MF_ENOTFOUND);
+			continue;
+		}
+		CU_ASSERT_EQUAL(rc, 0);
+		CU_ASSERT_EQUAL(got.vec[1], k * 1e-4);
+		CU_ASSERT_EQUAL(got.vec[2], 0);
+		CU_ASSERT_EQUAL(got.dim, c.dim);
+		CU_ASSERT_EQUAL(got.height, c.height);
+	}
+	for (unsigned k = 0; k < 500; k += 3) { /* back again */
+		snprintf(name, sizeof(name), "m%u", k);
+		ack(&t, name, &c, 50);
+	}
+	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 500);
 	mf_coord_tracker_free(&t);
 }
 
@@ -676,6 +725,7 @@ int main(void)
 		TEST(test_our_measurement_wins_over_an_implausible_announcement),
 		TEST(test_bad_name_or_config_is_refused),
 		TEST(test_many_members_stay_sorted_and_findable),
+		TEST(test_forgetting_members_keeps_the_others_findable),
 	};
 	return RUN_SUITE("coord_tracker", tests);
 }

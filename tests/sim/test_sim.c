@@ -297,6 +297,75 @@ static void test_serf_intents_spread_during_the_join_storm(void)
 	free(out);
 }
 
+/* The "# slow:" line's two counts; false when absent. */
+static bool slow_line(const char *out, unsigned long long *healthy, unsigned long long *slow)
+{
+	const char *p = out ? strstr(out, "# slow: ") : NULL;
+	if (p == NULL)
+		return false;
+	p = strstr(p, "false detections of healthy members ");
+	return p != NULL && sscanf(p, "false detections of healthy members %llu, of slow members %llu",
+				   healthy, slow) == 2;
+}
+
+/* -slow K: the last K members stall. Stalls longer than the suspicion
+ * timeout (8 s at 30 members) get them declared failed, and only them;
+ * short ones are ridden out (they refute in time); without -slow there
+ * is no such line. */
+static void test_slow_members_stall_and_only_long_stalls_fail_them(void)
+{
+	int status;
+	unsigned long long healthy = 1, slow = 0;
+	char *out = run("-n 30 -profile lan -rounds 60 -every 60 -slow 3 -slow-stall 20000 "
+			"-slow-period 40000 -serf-glue off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_TRUE_FATAL(slow_line(out, &healthy, &slow));
+	CU_ASSERT_EQUAL(healthy, 0);
+	CU_ASSERT(slow >= 3 * 20); /* each of the 3, by most of the 27 others */
+	free(out);
+	out = run("-n 30 -profile lan -rounds 60 -every 60 -slow 3 -slow-stall 2000 "
+		  "-slow-period 40000 -serf-glue off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_TRUE_FATAL(slow_line(out, &healthy, &slow));
+	CU_ASSERT_EQUAL(healthy + slow, 0);
+	free(out);
+	out = run("-n 30 -profile lan -rounds 5 -serf-glue off", &status);
+	CU_ASSERT_FALSE(slow_line(out, &healthy, &slow));
+	free(out);
+	out = run("-n 30 -profile lan -rounds 5 -serf-glue off -slow 3 -slow-lag 1000", &status);
+	CU_ASSERT_TRUE(strstr(out, "handle messages 1000 ms late") != NULL);
+	free(out);
+	out = run("-n 30 -slow 3 -slow-stall 3000 -slow-period 2000", &status);
+	CU_ASSERT_EQUAL(status, 2);
+	free(out);
+}
+
+/* Lifeguard's case (its paper's slow members): 4 of 40 members handle
+ * every message 10 s late while their timers keep time, so their probes
+ * fail and they suspect healthy members, whose refutations reach them
+ * late. Without Lifeguard their 8 s suspicions expire first and they
+ * declare healthy members failed (350 times in this run); with it their
+ * own probes slow down (local health) and an unconfirmed suspicion lasts
+ * up to 6 x longer, so the refutation wins (0). */
+static void test_lifeguard_spares_healthy_members_from_slow_accusers(void)
+{
+	int status;
+	unsigned long long on_healthy = 1, on_slow = 0, off_healthy = 0, off_slow = 0;
+	char *out = run("-n 40 -profile lan -rounds 150 -every 150 -slow 4 -slow-lag 10000 "
+			"-serf-glue off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_TRUE_FATAL(slow_line(out, &on_healthy, &on_slow));
+	free(out);
+	out = run("-n 40 -profile lan -rounds 150 -every 150 -slow 4 -slow-lag 10000 "
+		  "-serf-glue off -lifeguard off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_TRUE_FATAL(slow_line(out, &off_healthy, &off_slow));
+	free(out);
+	CU_ASSERT(off_healthy >= 50);
+	CU_ASSERT(on_healthy * 10 <= off_healthy);
+	CU_ASSERT(on_slow > 0 && off_slow > 0); /* 10 s late is unresponsive either way */
+}
+
 /* Sum of one integer field over every reported round. */
 static json_int_t total(json_t *doc, const char *field)
 {
@@ -620,6 +689,8 @@ int main(int argc, char **argv)
 		TEST(test_bad_arguments_fail),
 		TEST(test_serf_intents_are_consistent_in_a_pool_of_500),
 		TEST(test_serf_intents_spread_during_the_join_storm),
+		TEST(test_slow_members_stall_and_only_long_stalls_fail_them),
+		TEST(test_lifeguard_spares_healthy_members_from_slow_accusers),
 	};
 	static const struct test_case plot[] = {
 		TEST(test_plot_writes_a_png),
