@@ -263,6 +263,20 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 int mf_routing_recompute(struct mf_routing *r, bool *changed);
 
 uint64_t mf_routing_version(const struct mf_routing *r);
+
+/* Why next hops changed, counted per target at each recompute (what moves
+ * routes under noise, docs/routing.md "Larger pools"), and new states. */
+struct mf_routing_stats {
+	uint64_t nh_new;      /* a target that had no next hop got one */
+	uint64_t nh_lost;     /* the route in use stopped being a candidate */
+	uint64_t nh_margin;   /* the best was shorter by the hysteresis margin */
+	uint64_t nh_settled;  /* the best was shorter by the settle margin for settle_time */
+	uint64_t nh_shared;   /* followed the DC's shared choice (another server's advert) */
+	uint64_t nh_free;     /* no hysteresis (margins 0): the best */
+	uint64_t new_states;  /* advertisement seqs made */
+};
+const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r);
+
 /* Seq of the advertisement mf_routing_advert() builds now. */
 uint64_t mf_routing_advert_seq(const struct mf_routing *r);
 

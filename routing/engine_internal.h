@@ -45,6 +45,7 @@ struct rt_gwsrc {
 	uint64_t seq;
 	struct mf_gateway *gws;
 	size_t n_gws;
+	struct mf_routing_stats stats;
 };
 
 /* One gateway of a DC's union, with the seq of the server entry it came
@@ -189,6 +190,7 @@ struct mf_routing {
 	bool dist_pending;       /* such a move waits for readv_every */
 	struct mf_gateway *gws;
 	size_t n_gws;
+	struct mf_routing_stats stats;
 };
 
 /* Shared between the engine's files. */

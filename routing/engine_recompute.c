@@ -216,6 +216,27 @@ static void relax(struct mf_routing *r, uint32_t n)
 	}
 }
 
+/* Counts why target t's next hop moves from was to nh (engine.h,
+ * mf_routing_stats). */
+static void count_switch(struct mf_routing *r, uint32_t t, uint32_t was, uint32_t nh, bool kept)
+{
+	struct mf_routing_stats *st = &r->stats;
+	if (was == nh)
+		return;
+	if (was == NONE)
+		st->nh_new++;
+	else if (kept)
+		st->nh_shared++;
+	else if (r->hyst_pct == 0 && r->hyst_ms == 0)
+		st->nh_free++;
+	else if (r->via_cur_entry[t] == NONE)
+		st->nh_lost++;
+	else if (worth_switching(r, r->via_cur_d[t], r->best_d[t]))
+		st->nh_margin++;
+	else
+		st->nh_settled++;
+}
+
 /* Fills next.r[t] with the chosen route for target t. */
 static int choose(struct mf_routing *r, uint32_t t)
 {
@@ -274,6 +295,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 		r->better_since[t] = NO_SINCE;
 	if (nh == NONE)
 		return 0; /* unreachable */
+	count_switch(r, t, cur->nh, nh, kept);
 	rt->nh = nh;
 	rt->dist = d;
 	if (ei == DIRECT_ENTRY) {
@@ -463,6 +485,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	r->epochs_pending = false;
 	r->dist_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
+	r->stats.new_states++;
 	r->ref_set = false; /* ours is now the newest advertisement of the DC */
 	return 0;
 }
@@ -565,6 +588,11 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 	    (r->epochs_pending && now - r->snap_at >= r->epoch_every) ||
 	    (r->dist_pending && now - r->snap_at >= r->readv_every))
 		r->dirty = true;
+}
+
+const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r)
+{
+	return &r->stats;
 }
 
 uint64_t mf_routing_version(const struct mf_routing *r)

@@ -235,6 +235,9 @@ struct mf_routing_node_stats {
 	uint64_t adverts_seq_jump;     /* seq too far past what we hold */
 	uint64_t adverts_bad_path;     /* a path that loops, a bad index, ... */
 	uint64_t adverts_own_dc_foreign; /* our DC, sent by a member of another DC */
+	/* Deltas (docs/routing.md, "Deltas"): ours sent; others' received, and
+	 * of those, without the base they patch (left for the next full state). */
+	uint64_t deltas_out, deltas_in, deltas_unbased;
 };
 
 struct mf_routing_node;

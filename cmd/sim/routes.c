@@ -62,7 +62,8 @@ struct rsim {
 	 * next-hop changes over all servers, routing bytes received (user
 	 * messages, push-pull values). */
 	bool measuring;
-	uint64_t nh_changes, advert_bytes, pp_bytes;
+	uint64_t nh_changes, advert_bytes, beat_bytes, pp_bytes;
+	struct mf_routing_stats why; /* engines' counts at the window's start */
 };
 
 /* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
@@ -89,7 +90,8 @@ static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 			m->coord.on_user_msg(m->coord.ctx, msg, len);
 	} else {
 		if (m->sim->measuring && len >= 2 && msg[0] == MF_SERF_MSG_MESHFED)
-			m->sim->advert_bytes += len;
+			*(msg[1] == MF_ROUTING_NODE_MSG_BEAT ? &m->sim->beat_bytes
+							     : &m->sim->advert_bytes) += len;
 		mf_routing_node_on_user_msg(m->slot, msg, len);
 	}
 }
@@ -365,6 +367,23 @@ static size_t nh_changes(struct server *sv, const struct mf_table *t)
 	sv->nh = nh;
 	sv->n_nh = t->n_routes;
 	return changes;
+}
+
+/* Sums every server's engine counts (why next hops moved, new states). */
+static void sum_why(const struct rsim *s, struct mf_routing_stats *w)
+{
+	memset(w, 0, sizeof *w);
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		const struct mf_routing_stats *st =
+			mf_routing_stats(mf_routing_node_engine(s->servers[sv].node));
+		w->nh_new += st->nh_new;
+		w->nh_lost += st->nh_lost;
+		w->nh_margin += st->nh_margin;
+		w->nh_settled += st->nh_settled;
+		w->nh_shared += st->nh_shared;
+		w->nh_free += st->nh_free;
+		w->new_states += st->new_states;
+	}
 }
 
 /* Updates every server's signature; *changed: some moved since the last
@@ -691,6 +710,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	bool converged = false;
 	for (r = 1; r <= a->rounds && !converged; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
+		if (r == measure_from)
+			sum_why(&s, &s.why);
 		s.measuring = r >= measure_from;
 		measured += s.measuring;
 		for (; next_tick <= end; next_tick += tick) {
@@ -724,8 +745,22 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			"bytes received per server per second: %.0f gossip, %.0f push-pull\n",
 			measure_from, r - 1, (unsigned long long)s.nh_changes,
 			(double)s.nh_changes * 3600.0 / secs / (double)s.n_servers,
-			(double)s.advert_bytes / secs / (double)s.n_servers,
+			(double)(s.advert_bytes + s.beat_bytes) / secs / (double)s.n_servers,
 			(double)s.pp_bytes / secs / (double)s.n_servers);
+		struct mf_routing_stats w;
+		sum_why(&s, &w);
+		fprintf(err,
+			"rounds %d-%d: gossip %.0f adverts + %.0f beats; new states %llu; next hops "
+			"moved: %llu new, %llu lost, %llu margin, %llu settled, %llu shared, %llu free\n",
+			measure_from, r - 1, (double)s.advert_bytes / secs / (double)s.n_servers,
+			(double)s.beat_bytes / secs / (double)s.n_servers,
+			(unsigned long long)(w.new_states - s.why.new_states),
+			(unsigned long long)(w.nh_new - s.why.nh_new),
+			(unsigned long long)(w.nh_lost - s.why.nh_lost),
+			(unsigned long long)(w.nh_margin - s.why.nh_margin),
+			(unsigned long long)(w.nh_settled - s.why.nh_settled),
+			(unsigned long long)(w.nh_shared - s.why.nh_shared),
+			(unsigned long long)(w.nh_free - s.why.nh_free));
 	}
 	uint64_t beats = 0, raised = 0, bad = 0;
 	for (size_t sv = 0; sv < s.n_servers; sv++) {
@@ -736,6 +771,15 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	}
 	fprintf(err, "beat messages received: %llu (%llu refused), epochs they raised: %llu\n",
 		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised);
+	uint64_t d_out = 0, d_in = 0, d_unbased = 0;
+	for (size_t sv = 0; sv < s.n_servers; sv++) {
+		const struct mf_routing_node_stats *st = mf_routing_node_stats(s.servers[sv].node);
+		d_out += st->deltas_out;
+		d_in += st->deltas_in;
+		d_unbased += st->deltas_unbased;
+	}
+	fprintf(err, "deltas sent: %llu, received: %llu (%llu without their base)\n",
+		(unsigned long long)d_out, (unsigned long long)d_in, (unsigned long long)d_unbased);
 	if (converged) {
 		if (dis)
 			fprintf(err, "stable after %d rounds, but servers of %d DC(s) disagree\n",
