@@ -73,10 +73,15 @@ static uint64_t units(double ms)
 	return (uint64_t)nearbyint(ms * 10.0);
 }
 
+/* Route x of a (now) against y of b (the base): same path, and a distance
+ * within the tolerance (pct and ms both 0: equal at the wire's 0.1 ms). */
 static bool same_route(const struct mf_advert *a, const struct mf_advert_route *x,
-		       const struct mf_advert *b, const struct mf_advert_route *y)
+		       const struct mf_advert *b, const struct mf_advert_route *y, double pct, double ms)
 {
-	if (units(x->distance_ms) != units(y->distance_ms) || x->n_hops != y->n_hops)
+	double d = fabs(x->distance_ms - y->distance_ms);
+	bool moved = pct == 0 && ms == 0 ? units(x->distance_ms) != units(y->distance_ms)
+					 : d > y->distance_ms * pct / 100.0 && d > ms;
+	if (moved || x->n_hops != y->n_hops)
 		return false;
 	for (uint32_t k = 0; k < x->n_hops; k++)
 		if (strcmp(a->names[a->hops[x->hops_off + k]], b->names[b->hops[y->hops_off + k]]) != 0)
@@ -161,7 +166,8 @@ static int index_targets(const struct mf_advert *a, struct nmap *m)
 	return rc;
 }
 
-int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, struct mf_advert *out)
+int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, double pct, double ms,
+		    struct mf_advert *out)
 {
 	struct nmap in_base = {0}, in_now = {0};
 	struct builder b = {0};
@@ -179,7 +185,7 @@ int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, s
 	for (size_t i = 0; rc == 0 && i < now->n_routes; i++) {
 		const struct mf_advert_route *r = &now->routes[i];
 		uint32_t j = nmap_get(&in_base, now->names[r->target]);
-		if (j == UINT32_MAX || !same_route(now, r, base, &base->routes[j]))
+		if (j == UINT32_MAX || !same_route(now, r, base, &base->routes[j], pct, ms))
 			rc = b_route(&b, now, r);
 	}
 	size_t cap_gone = 0;

@@ -90,7 +90,7 @@ static void test_one_changed_route_costs_one_route_at_500_dcs(void)
 	state(&now, 500, 1001);
 	now.routes[250].distance_ms = 99.5;
 	now.routes[250].n_hops = 0;
-	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
 	CU_ASSERT_EQUAL(d.n_routes, 1);
 	CU_ASSERT_EQUAL(d.n_gone, 0);
 	CU_ASSERT_EQUAL(d.base_seq, 1000);
@@ -114,7 +114,7 @@ static void test_withdrawn_target_travels_and_is_dropped(void)
 	struct mf_advert base, now, d, back, full;
 	state(&base, 10, 1000);
 	state(&now, 9, 1001); /* dc009 gone */
-	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
 	CU_ASSERT_EQUAL(d.n_routes, 0);
 	CU_ASSERT_EQUAL_FATAL(d.n_gone, 1);
 	CU_ASSERT_STRING_EQUAL(d.names[d.gone[0]], "dc009");
@@ -142,8 +142,8 @@ static void test_deltas_are_cumulative_against_the_base(void)
 	state(&s2, 40, 1002);
 	s2.routes[7].distance_ms = 71; /* route 5 is back to the base's */
 	s2.routes[9].n_hops = 0;
-	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s1, &d1), 0);
-	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s2, &d2), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s1, 0, 0, &d1), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s2, 0, 0, &d2), 0);
 	CU_ASSERT_EQUAL(d1.n_routes, 2);
 	CU_ASSERT_EQUAL(d2.n_routes, 2);
 	CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&base, &d2, &full), 0);
@@ -159,6 +159,27 @@ static void test_deltas_are_cumulative_against_the_base(void)
 	mf_advert_free(&d2);
 }
 
+/* Moves under the re-advertise threshold (5 % or 2 ms) are no news: noise
+ * must not grow a cumulative delta to the whole state. */
+static void test_small_moves_stay_out_of_the_delta(void)
+{
+	struct mf_advert base, now, d;
+	state(&base, 40, 1000);
+	state(&now, 40, 1001);
+	for (size_t i = 1; i < 40; i++)
+		now.routes[i].distance_ms *= 1.04; /* every route, under 5 % */
+	now.routes[30].distance_ms = 40.0 * 1.1; /* past 5 % and 2 ms */
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 5, 2, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(d.n_routes, 1);
+	CU_ASSERT_STRING_EQUAL(d.names[d.routes[0].target], "dc030");
+	mf_advert_free(&d);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(d.n_routes, 39);
+	mf_advert_free(&d);
+	mf_advert_free(&base);
+	mf_advert_free(&now);
+}
+
 static void test_gateways_tombstones_transit_go_whole(void)
 {
 	struct mf_advert base, now, d;
@@ -166,21 +187,21 @@ static void test_gateways_tombstones_transit_go_whole(void)
 	state(&base, 10, 1000);
 	state(&now, 10, 1001);
 	now.transit = false;
-	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, &d), 1);
+	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, 0, 0, &d), 1);
 	now.transit = true;
 	now.dead = calloc(1, sizeof *now.dead);
 	now.dead[0] = (struct mf_advert_dead){3, 7};
 	now.n_dead = 1;
-	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, &d), 1);
+	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, 0, 0, &d), 1);
 	mf_advert_free(&now);
 	state(&now, 10, 1001);
 	CU_ASSERT_EQUAL_FATAL(mf_gateways_copy(&gw, 1, &now.gateways), 0);
 	now.n_gateways = 1;
-	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, &d), 1);
+	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, 0, 0, &d), 1);
 	mf_advert_free(&now);
 	/* another server's state, or an older one, is no delta either */
 	state(&now, 10, 999);
-	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, &d), 1);
+	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, 0, 0, &d), 1);
 	mf_advert_free(&base);
 	mf_advert_free(&now);
 }
@@ -236,6 +257,7 @@ int main(void)
 		TEST(test_one_changed_route_costs_one_route_at_500_dcs),
 		TEST(test_withdrawn_target_travels_and_is_dropped),
 		TEST(test_deltas_are_cumulative_against_the_base),
+		TEST(test_small_moves_stay_out_of_the_delta),
 		TEST(test_gateways_tombstones_transit_go_whole),
 		TEST(test_decoder_checks_the_delta_keys),
 	};
