@@ -416,6 +416,24 @@ static bool moved(const struct mf_routing *r, double was, double now)
 	return d > was * r->readvertise_pct / 100.0 && d > r->readvertise_ms;
 }
 
+/* Whether moves that wait (small distance moves, followed choices) are
+ * due: at most readv_every after our last new state. */
+static bool readv_due(const struct mf_routing *r)
+{
+	return !r->readv_every || !r->clocked || r->now - r->snap_at >= r->readv_every;
+}
+
+/* Whether route c to t only follows the DC's shared choice: another
+ * server's advertisement of our DC is the newest (ref_set) and already
+ * routes t through c's next hop. Receivers use only a DC's newest
+ * advertisement for routes, so ours saying the same adds nothing: it waits
+ * like a small distance move (each was a new state that every member
+ * relays: a third of the states under noise at 40 DCs, docs/routing.md). */
+static bool followed(const struct mf_routing *r, uint32_t t, const struct rt_route *c)
+{
+	return r->ref_set && c->nh != NONE && r->ref_nh[t] == c->nh;
+}
+
 /* Whether a distance move from was to now (past the re-advertise
  * threshold) is advertised now: at once past the hysteresis margin (it may
  * make a neighbour switch), else at most every readv_every. Under noise
@@ -426,7 +444,7 @@ static bool distance_due(const struct mf_routing *r, double was, double now)
 	double d = fabs(now - was);
 	bool margin = (r->hyst_pct == 0 && r->hyst_ms == 0) ||
 		      (d > was * r->hyst_pct / 100.0 && d > r->hyst_ms);
-	return margin || !r->readv_every || !r->clocked || r->now - r->snap_at >= r->readv_every;
+	return margin || readv_due(r);
 }
 
 /* Whether a change of target t's epoch alone is advertised now. Other DCs'
@@ -450,8 +468,10 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 			differ = true;
 		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
-					 c->path_len * sizeof(uint32_t)) != 0))
-			differ = true;
+					 c->path_len * sizeof(uint32_t)) != 0)) {
+			differ = !followed(r, t, c) || readv_due(r);
+			r->dist_pending |= !differ; /* goes with the next new state */
+		}
 		else if (want && moved(r, s->dist, c->dist)) {
 			differ = distance_due(r, s->dist, c->dist);
 			r->dist_pending |= !differ; /* goes with the next new state */

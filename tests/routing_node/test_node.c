@@ -761,6 +761,51 @@ static void test_gateway_changes_behind_the_newest_advert_are_relayed_once(void)
 	relay_steps(st, sizeof(st) / sizeof(st[0]));
 }
 
+/* The delta of full-state message msg (len bytes) at seq `seq` against it,
+ * with no route changed, as one user message. */
+static size_t delta_message(const uint8_t *msg, size_t len, uint64_t base, uint64_t seq, uint8_t *buf,
+			    size_t cap)
+{
+	struct mf_advert a;
+	msgpack_sbuffer sb;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_decode(msg + 2, len - 2, &a, NULL), 0);
+	a.base_seq = base;
+	a.seq = seq;
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&sb, &a), 0);
+	CU_ASSERT_FATAL(sb.size + 2 <= cap);
+	memcpy(buf, msg, 2);
+	memcpy(buf + 2, sb.data, sb.size);
+	size_t n = sb.size + 2;
+	msgpack_sbuffer_destroy(&sb);
+	mf_advert_free(&a);
+	return n;
+}
+
+/* A delta counts only on top of its server's full state with its base seq
+ * (here: another server of our DC, whose newest seq raises ours); one whose
+ * base we never had is left for that server's next full state. */
+static void test_a_delta_patches_its_servers_last_full_state(void)
+{
+	for (int based = 0; based < 2; based++) {
+		struct mf_routing_node *n;
+		mf_pool_t *p;
+		struct mf_routing_node_slot *s;
+		uint8_t full[2048], delta[2048];
+		lone(&n, &p, &s);
+		size_t lf = advert_message("dc1", "dc1-s2", 100, full, sizeof(full)); /* seq 101 */
+		size_t ld = delta_message(full, lf, based ? 101 : 99, 301, delta, sizeof(delta));
+		mf_routing_node_on_user_msg(s, full, lf);
+		mf_routing_node_on_user_msg(s, delta, ld);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_in, 1);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_unbased, based ? 0 : 1);
+		CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
+		CU_ASSERT_EQUAL(mf_routing_advert_seq(mf_routing_node_engine(n)), based ? 302 : 102);
+		mf_routing_node_free(n);
+		mf_pool_free(p);
+	}
+}
+
 static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
 {
 	struct mf_routing_node *n;
@@ -879,6 +924,8 @@ int main(void)
 		{"refused fragments are never relayed", test_refused_fragments_are_never_relayed},
 		{"advert is broadcast on a new seq and every full refresh only",
 		 test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only},
+		{"a delta patches its server's last full state",
+		 test_a_delta_patches_its_servers_last_full_state},
 		{"news is relayed once, stale or own adverts never",
 		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
 		{"push-pull state is a serf map with MeshfedRoutes",
