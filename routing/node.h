@@ -146,6 +146,11 @@
  * moved routes 2-4x as often as the margin alone (docs/routing.md,
  * "Settling"). */
 #define MF_ROUTING_NODE_SETTLE (300 * MF_SEC)
+/* A link's estimate reaches the engine averaged over this long (moves
+ * past the hysteresis margin at once), so a route does not settle on the
+ * noise of one measured RTT, which stands for a round-robin pass of the
+ * pool (docs/routing.md, "Smoothed link estimates"). */
+#define MF_ROUTING_NODE_LINK_SMOOTH (300 * MF_SEC)
 /* A server seen in no pool keeps its gateways this long after its last
  * fragment: three full refreshes (full state goes out on a change or every
  * MF_ROUTING_NODE_FULL_REFRESH; beats come only from pool members), so
@@ -238,6 +243,7 @@ struct mf_routing_node_stats {
 	/* Deltas (docs/routing.md, "Deltas"): ours sent; others' received, and
 	 * of those, without the base they patch (left for the next full state). */
 	uint64_t deltas_out, deltas_in, deltas_unbased;
+	uint64_t deltas_late; /* applied when their base came after them */
 };
 
 struct mf_routing_node;

@@ -235,14 +235,18 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 	if (frag.origin && frag.node && strcmp(frag.node, n->name) != 0)
 		mf_rn__gw_heard_touch(n, frag.origin, frag.node, false);
 	if (frag.base_seq) {
-		mf_rn__take_delta(sl, &frag);
+		mf_rn__take_delta(sl, &frag, msg + 2, len - 2);
 		return;
 	}
 	int r = mf_advert_asm_add(&n->asm_, &frag, &full);
 	mf_advert_free(&frag);
 	if (r == 1) {
+		char origin[MF_ADVERT_STR_MAX + 1], node[MF_ADVERT_STR_MAX + 1];
+		snprintf(origin, sizeof(origin), "%s", full.origin ? full.origin : "");
+		snprintf(node, sizeof(node), "%s", full.node ? full.node : "");
 		mf_rn__keep_base(n, &full);
 		mf_rn__take_advert(sl, &full);
+		mf_rn__take_pending(sl, origin, node);
 	}
 	else if (r < 0)
 		n->stats.bad_fragments++;

@@ -76,7 +76,30 @@ static void drop_base(struct mf_routing_node *n, size_t i)
 	free(n->bases[i].origin);
 	free(n->bases[i].node);
 	free(n->bases[i].buf);
+	free(n->bases[i].pend);
 	n->bases[i] = n->bases[--n->n_bases];
+}
+
+/* The record of (origin, node), created empty when missing; NULL when out
+ * of memory. */
+static struct base_in *base_record(struct mf_routing_node *n, const char *origin, const char *node)
+{
+	struct base_in *b = find_base(n, origin, node);
+	if (b)
+		return b;
+	if (n->n_bases >= MF_ROUTING_NODE_BASES_MAX)
+		drop_base(n, 0); /* any: its server's next full state brings it back */
+	if (mf_grow(&n->bases, &n->cap_bases, n->n_bases + 1, 16) < 0)
+		return NULL;
+	b = &n->bases[n->n_bases];
+	memset(b, 0, sizeof *b);
+	if (!(b->origin = strdup(origin)) || !(b->node = strdup(node))) {
+		free(b->origin);
+		free(b->node);
+		return NULL;
+	}
+	n->n_bases++;
+	return b;
 }
 
 void mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full)
@@ -84,29 +107,16 @@ void mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full)
 	if (!full->origin || !full->node || strcmp(full->node, n->name) == 0)
 		return;
 	struct base_in *b = find_base(n, full->origin, full->node);
-	if (b && b->seq >= full->seq)
+	if (b && b->buf && b->seq >= full->seq)
 		return;
 	msgpack_sbuffer_clear(&n->scratch);
 	uint8_t *copy = NULL;
 	if (mf_advert_encode_full(&n->scratch, full) < 0 || !(copy = malloc(n->scratch.size)))
 		return;
 	memcpy(copy, n->scratch.data, n->scratch.size);
-	if (!b) {
-		if (n->n_bases >= MF_ROUTING_NODE_BASES_MAX)
-			drop_base(n, 0); /* any: its server's next full state brings it back */
-		if (mf_grow(&n->bases, &n->cap_bases, n->n_bases + 1, 16) < 0) {
-			free(copy);
-			return;
-		}
-		b = &n->bases[n->n_bases];
-		memset(b, 0, sizeof *b);
-		if (!(b->origin = strdup(full->origin)) || !(b->node = strdup(full->node))) {
-			free(b->origin);
-			free(b->node);
-			free(copy);
-			return;
-		}
-		n->n_bases++;
+	if (!(b = base_record(n, full->origin, full->node))) {
+		free(copy);
+		return;
 	}
 	free(b->buf);
 	b->buf = copy;
@@ -131,17 +141,10 @@ void mf_rn__free_bases(struct mf_routing_node *n)
 	mf_advert_free(&n->base_out);
 }
 
-void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta)
+/* delta (consumed) on top of base b, to the engine. */
+static void apply(struct mf_routing_node_slot *sl, const struct base_in *b, struct mf_advert *delta)
 {
-	struct mf_routing_node *n = sl->node;
-	struct base_in *b = find_base(n, delta->origin, delta->node);
 	struct mf_advert base, full;
-	n->stats.deltas_in++;
-	if (!b || b->seq != delta->base_seq) {
-		n->stats.deltas_unbased++; /* the next full state of its server will do */
-		mf_advert_free(delta);
-		return;
-	}
 	if (mf_advert_decode(b->buf, b->len, &base, NULL) < 0) {
 		mf_advert_free(delta);
 		return;
@@ -151,4 +154,51 @@ void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta)
 	mf_advert_free(delta);
 	if (rc == 0)
 		mf_rn__take_advert(sl, &full);
+}
+
+void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
+		       size_t len)
+{
+	struct mf_routing_node *n = sl->node;
+	struct base_in *b = find_base(n, delta->origin, delta->node);
+	n->stats.deltas_in++;
+	if (b && b->buf && b->seq == delta->base_seq) {
+		apply(sl, b, delta);
+		return;
+	}
+	n->stats.deltas_unbased++;
+	/* A base newer than what we hold may still be on its way: keep the
+	 * newest such delta for it. Older bases are gone for good. */
+	if ((!b || !b->buf || delta->base_seq > b->seq) &&
+	    (b = base_record(n, delta->origin, delta->node)) && (!b->pend || delta->seq > b->pend_seq)) {
+		uint8_t *copy = malloc(len);
+		if (copy) {
+			memcpy(copy, msg, len);
+			free(b->pend);
+			b->pend = copy;
+			b->pend_len = len;
+			b->pend_seq = delta->seq;
+		}
+	}
+	mf_advert_free(delta);
+}
+
+void mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node)
+{
+	struct mf_routing_node *n = sl->node;
+	struct base_in *b = find_base(n, origin, node);
+	struct mf_advert d;
+	if (!b || !b->pend || !b->buf)
+		return;
+	int rc = mf_advert_decode_msg(b->pend, b->pend_len, &d);
+	free(b->pend);
+	b->pend = NULL;
+	if (rc < 0)
+		return;
+	if (d.base_seq != b->seq) {
+		mf_advert_free(&d);
+		return;
+	}
+	n->stats.deltas_late++;
+	apply(sl, b, &d);
 }

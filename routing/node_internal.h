@@ -48,8 +48,13 @@ struct gw_heard {
 struct base_in {
 	char *origin, *node;
 	uint64_t seq;
-	uint8_t *buf;
+	uint8_t *buf;        /* NULL until its first full state */
 	size_t len;
+	/* The newest delta that came before its base (gossip has no order):
+	 * applied when that base arrives. */
+	uint8_t *pend;       /* the delta's body (the decoder's input) */
+	size_t pend_len;
+	uint64_t pend_seq;
 };
 /* Bases held at most: one per server heard from (2,000 at 1,000 DCs of 2). */
 #define MF_ROUTING_NODE_BASES_MAX 8192
@@ -81,6 +86,10 @@ struct mf_routing_node {
 	struct mf_advert base_out; /* our last full state broadcast: our deltas' base */
 	char **linked; /* DCs we set a link for */
 	size_t n_linked, cap_linked;
+	double *link_ms; /* per linked DC: the smoothed distance (NAN: unusable) */
+	size_t cap_link_ms;
+	mf_time_t links_at; /* the last tick's now */
+	double jump_pct, jump_ms; /* a move past both skips the smoothing */
 	uint64_t sent_seq;
 	mf_time_t last_full;     /* when our state last went out whole */
 	mf_time_t last_beat;     /* when our beat message last went out */
@@ -105,14 +114,16 @@ void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const 
 bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
 /* node_links.c */
-void mf_rn__update_links(struct mf_routing_node *n);
+void mf_rn__update_links(struct mf_routing_node *n, mf_time_t now);
 /* node_delta.c */
 void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv);
 void mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full);
 void mf_rn__forget_bases(struct mf_routing_node *n, const char *origin);
 void mf_rn__free_bases(struct mf_routing_node *n);
-void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta);
+void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
+		       size_t len);
+void mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node);
 /* node_beats.c */
 void mf_rn__on_beat(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len);
 void mf_rn__send_beats(struct mf_routing_node *n);

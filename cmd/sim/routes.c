@@ -64,6 +64,7 @@ struct rsim {
 	bool measuring;
 	uint64_t nh_changes, advert_bytes, beat_bytes, pp_bytes;
 	struct mf_routing_stats why; /* engines' counts at the window's start */
+	uint64_t deltas_at[4];       /* nodes' deltas out, in, unbased, late then */
 };
 
 /* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
@@ -367,6 +368,19 @@ static size_t nh_changes(struct server *sv, const struct mf_table *t)
 	sv->nh = nh;
 	sv->n_nh = t->n_routes;
 	return changes;
+}
+
+/* Sums every server's deltas sent, received and received without base. */
+static void sum_deltas(const struct rsim *s, uint64_t d[4])
+{
+	d[0] = d[1] = d[2] = d[3] = 0;
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		const struct mf_routing_node_stats *st = mf_routing_node_stats(s->servers[sv].node);
+		d[0] += st->deltas_out;
+		d[1] += st->deltas_in;
+		d[2] += st->deltas_unbased;
+		d[3] += st->deltas_late;
+	}
 }
 
 /* Sums every server's engine counts (why next hops moved, new states). */
@@ -710,8 +724,10 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	bool converged = false;
 	for (r = 1; r <= a->rounds && !converged; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
-		if (r == measure_from)
+		if (r == measure_from) {
 			sum_why(&s, &s.why);
+			sum_deltas(&s, s.deltas_at);
+		}
 		s.measuring = r >= measure_from;
 		measured += s.measuring;
 		for (; next_tick <= end; next_tick += tick) {
@@ -771,15 +787,19 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	}
 	fprintf(err, "beat messages received: %llu (%llu refused), epochs they raised: %llu\n",
 		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised);
-	uint64_t d_out = 0, d_in = 0, d_unbased = 0;
-	for (size_t sv = 0; sv < s.n_servers; sv++) {
-		const struct mf_routing_node_stats *st = mf_routing_node_stats(s.servers[sv].node);
-		d_out += st->deltas_out;
-		d_in += st->deltas_in;
-		d_unbased += st->deltas_unbased;
-	}
-	fprintf(err, "deltas sent: %llu, received: %llu (%llu without their base)\n",
-		(unsigned long long)d_out, (unsigned long long)d_in, (unsigned long long)d_unbased);
+	uint64_t d[4];
+	sum_deltas(&s, d);
+	fprintf(err, "deltas sent: %llu, received: %llu (%llu before or without their base, %llu "
+		     "applied when it came)",
+		(unsigned long long)d[0], (unsigned long long)d[1], (unsigned long long)d[2],
+		(unsigned long long)d[3]);
+	if (measured > 0)
+		fprintf(err, "; rounds %d-%d: %llu, %llu (%llu, %llu)", measure_from, r - 1,
+			(unsigned long long)(d[0] - s.deltas_at[0]),
+			(unsigned long long)(d[1] - s.deltas_at[1]),
+			(unsigned long long)(d[2] - s.deltas_at[2]),
+			(unsigned long long)(d[3] - s.deltas_at[3]));
+	fputc('\n', err);
 	if (converged) {
 		if (dis)
 			fprintf(err, "stable after %d rounds, but servers of %d DC(s) disagree\n",

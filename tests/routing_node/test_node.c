@@ -783,24 +783,30 @@ static size_t delta_message(const uint8_t *msg, size_t len, uint64_t base, uint6
 }
 
 /* A delta counts only on top of its server's full state with its base seq
- * (here: another server of our DC, whose newest seq raises ours); one whose
- * base we never had is left for that server's next full state. */
+ * (here: another server of our DC, whose newest seq raises ours); one that
+ * came before its base counts when the base comes; one whose base is older
+ * than the one we hold is left for that server's next full state. */
 static void test_a_delta_patches_its_servers_last_full_state(void)
 {
-	for (int based = 0; based < 2; based++) {
+	enum { OLD_BASE, BASED, BASE_AFTER };
+	for (int k = OLD_BASE; k <= BASE_AFTER; k++) {
 		struct mf_routing_node *n;
 		mf_pool_t *p;
 		struct mf_routing_node_slot *s;
 		uint8_t full[2048], delta[2048];
 		lone(&n, &p, &s);
 		size_t lf = advert_message("dc1", "dc1-s2", 100, full, sizeof(full)); /* seq 101 */
-		size_t ld = delta_message(full, lf, based ? 101 : 99, 301, delta, sizeof(delta));
-		mf_routing_node_on_user_msg(s, full, lf);
+		size_t ld = delta_message(full, lf, k == OLD_BASE ? 99 : 101, 301, delta, sizeof(delta));
+		if (k != BASE_AFTER)
+			mf_routing_node_on_user_msg(s, full, lf);
 		mf_routing_node_on_user_msg(s, delta, ld);
+		if (k == BASE_AFTER)
+			mf_routing_node_on_user_msg(s, full, lf);
 		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_in, 1);
-		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_unbased, based ? 0 : 1);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_unbased, k == BASED ? 0 : 1);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_late, k == BASE_AFTER ? 1 : 0);
 		CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
-		CU_ASSERT_EQUAL(mf_routing_advert_seq(mf_routing_node_engine(n)), based ? 302 : 102);
+		CU_ASSERT_EQUAL(mf_routing_advert_seq(mf_routing_node_engine(n)), k == OLD_BASE ? 102 : 302);
 		mf_routing_node_free(n);
 		mf_pool_free(p);
 	}
