@@ -118,10 +118,6 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
 	if (c->max_alternates >= 0)
 		cfg.max_alternates = (unsigned)c->max_alternates;
-	/* Link smoothing lets moves past the margin through at once; no
-	 * margin (hysteresis off): no smoothing either. */
-	n->jump_pct = cfg.hysteresis_pct;
-	n->jump_ms = cfg.hysteresis_ms;
 	int r = mf_routing_new(&cfg, &n->engine);
 	if (r < 0) {
 		snprintf(err, errcap, "routing: %s (is \"%s\" a valid DC name?)", mf_strerror(r),
@@ -202,7 +198,6 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	for (size_t i = 0; i < n->n_linked; i++)
 		free(n->linked[i]);
 	free(n->linked);
-	free(n->link_ms);
 	for (size_t i = 0; i < n->n_slots; i++) {
 		free(n->slots[i].peers);
 		mf_dc_index_free(&n->slots[i].dcx);
@@ -339,7 +334,7 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
 	bool ch = false;
 	if (changed)
 		*changed = false;
-	mf_rn__update_links(n, now);
+	mf_rn__update_links(n);
 	expire_gateways(n, now);
 	int r = mf_routing_recompute(n->engine, &ch);
 	if (r < 0)

@@ -38,7 +38,13 @@
  *    MF_ROUTING_NODE_FULL_REFRESH, its fragments are broadcast in every pool as
  *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][fragment], keyed
  *    "mf-advert:<dc>:<fragment index>" so a newer one replaces an older one
- *    still queued.
+ *    still queued. A change that a delta (routing/advert_delta.h: the routes
+ *    that differ from the last full state we broadcast) says in one message
+ *    of at most MF_ROUTING_NODE_ADVERT_BYTES and at most half the routes goes
+ *    as that delta instead, keyed "mf-delta:<dc>"; the refresh always goes
+ *    whole. Received deltas are applied to the last full state of their
+ *    server (kept encoded per server; a delta that comes before its base
+ *    waits for it), and relayed like fragments (key "mf-relay:<origin>:d").
  * Received beats count only for origins with an alive server in the pool
  * they came through (as adverts below) and are never relayed: every server
  * sends its own, which carries what it heard.
@@ -146,11 +152,6 @@
  * moved routes 2-4x as often as the margin alone (docs/routing.md,
  * "Settling"). */
 #define MF_ROUTING_NODE_SETTLE (300 * MF_SEC)
-/* A link's estimate reaches the engine averaged over this long (moves
- * past the hysteresis margin at once), so a route does not settle on the
- * noise of one measured RTT, which stands for a round-robin pass of the
- * pool (docs/routing.md, "Smoothed link estimates"). */
-#define MF_ROUTING_NODE_LINK_SMOOTH (300 * MF_SEC)
 /* A server seen in no pool keeps its gateways this long after its last
  * fragment: three full refreshes (full state goes out on a change or every
  * MF_ROUTING_NODE_FULL_REFRESH; beats come only from pool members), so
@@ -170,7 +171,8 @@
  * one is full state of many DCs (8 fragments, 9.6 KB at 500 DCs): every
  * member relaying it, transmit limit times, would cost each agent ~100 KB
  * per change of any DC; those rely on their origins' transmissions,
- * push-pull and the refresh until adverts carry deltas. */
+ * push-pull and the refresh. A change of such a state usually goes as a
+ * delta of one fragment, which is relayed. */
 #define MF_ROUTING_NODE_RELAY_FRAGS 1
 
 struct mf_routing_node_target {

@@ -86,10 +86,6 @@ struct mf_routing_node {
 	struct mf_advert base_out; /* our last full state broadcast: our deltas' base */
 	char **linked; /* DCs we set a link for */
 	size_t n_linked, cap_linked;
-	double *link_ms; /* per linked DC: the smoothed distance (NAN: unusable) */
-	size_t cap_link_ms;
-	mf_time_t links_at; /* the last tick's now */
-	double jump_pct, jump_ms; /* a move past both skips the smoothing */
 	uint64_t sent_seq;
 	mf_time_t last_full;     /* when our state last went out whole */
 	mf_time_t last_beat;     /* when our beat message last went out */
@@ -114,7 +110,7 @@ void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const 
 bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
 /* node_links.c */
-void mf_rn__update_links(struct mf_routing_node *n, mf_time_t now);
+void mf_rn__update_links(struct mf_routing_node *n);
 /* node_delta.c */
 void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv);

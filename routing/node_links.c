@@ -20,8 +20,7 @@ struct link_acc {
 	char dc[MF_ROUTING_NODE_DC_MAX + 1];
 	bool configured, alive, usable;
 	bool direct; /* one alive server answers our own probes directly */
-	bool linked; /* in n->linked already, at index li */
-	size_t li;
+	bool linked; /* in n->linked already */
 	double ms;
 	const struct mf_routing_node_slot *estimated_in; /* one estimate per pool */
 };
@@ -151,31 +150,9 @@ static void gather_pool(struct mf_routing_node *n, struct mf_routing_node_slot *
 	}
 }
 
-/* The link distance the engine gets: the estimate smoothed over
- * MF_ROUTING_NODE_LINK_SMOOTH (an exponential average, dt the time since
- * the last tick), except that a move past the hysteresis margin (10 % and
- * 5 ms by default: one that may switch a route at once) is taken at once;
- * without hysteresis, the estimate as it is. A measured
- * RTT is refreshed once per round-robin pass of the pool (80 members x 5 s
- * at 40 DCs), so one noisy sample stands for minutes: long enough to
- * settle a route on it (docs/routing.md, "Smoothed link estimates"). */
-static double smoothed(const struct mf_routing_node *n, double was, double raw, mf_time_t dt)
-{
-	double d = fabs(raw - was);
-	if (!isfinite(was) || (n->jump_pct == 0 && n->jump_ms == 0) ||
-	    (d > was * n->jump_pct / 100.0 && d > n->jump_ms))
-		return raw;
-	if (dt <= 0)
-		return was;
-	double a = (double)dt / (double)MF_ROUTING_NODE_LINK_SMOOTH;
-	return was + (raw - was) * (a < 1 ? a : 1);
-}
-
-void mf_rn__update_links(struct mf_routing_node *n, mf_time_t now)
+void mf_rn__update_links(struct mf_routing_node *n)
 {
 	struct accs l = {0};
-	mf_time_t dt = n->links_at ? now - n->links_at : 0;
-	n->links_at = now;
 	for (size_t i = 0; i < n->n_slots; i++)
 		gather_pool(n, &n->slots[i], &l);
 	/* Links that vanished (an area member reaped, a WAN DC forgotten). */
@@ -183,32 +160,22 @@ void mf_rn__update_links(struct mf_routing_node *n, mf_time_t now)
 		struct link_acc *e = acc_find(&l, n->linked[i]);
 		if (e && e->configured) {
 			e->linked = true;
-			e->li = i;
 			i++;
 			continue;
 		}
 		(void)mf_routing_set_link(n->engine, n->linked[i], false, false, 0);
 		free(n->linked[i]);
 		n->linked[i] = n->linked[--n->n_linked];
-		n->link_ms[i] = n->link_ms[n->n_linked];
 	}
 	for (size_t i = 0; i < l.n; i++) {
 		const struct link_acc *e = &l.v[i];
 		if (!e->configured)
 			continue;
 		bool usable = e->usable && e->direct;
-		double ms = usable ? e->ms : 0;
-		if (e->linked) {
-			double *sm = &n->link_ms[e->li];
-			*sm = usable ? smoothed(n, *sm, e->ms, dt) : NAN;
-			ms = usable ? *sm : 0;
-		}
-		(void)mf_routing_set_link(n->engine, e->dc, true, usable, ms);
+		(void)mf_routing_set_link(n->engine, e->dc, true, usable, usable ? e->ms : 0);
 		if (!e->linked && n->n_linked < 65536) {
-			if (mf_grow(&n->linked, &n->cap_linked, n->n_linked + 1, 8) < 0 ||
-			    mf_grow(&n->link_ms, &n->cap_link_ms, n->n_linked + 1, 8) < 0)
+			if (mf_grow(&n->linked, &n->cap_linked, n->n_linked + 1, 8) < 0)
 				continue;
-			n->link_ms[n->n_linked] = usable ? e->ms : NAN;
 			if ((n->linked[n->n_linked] = strdup(e->dc)))
 				n->n_linked++;
 		}
