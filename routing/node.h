@@ -243,9 +243,11 @@ struct mf_routing_node_stats {
 	uint64_t adverts_bad_path;     /* a path that loops, a bad index, ... */
 	uint64_t adverts_own_dc_foreign; /* our DC, sent by a member of another DC */
 	/* Deltas (docs/routing.md, "Deltas"): ours sent; others' received, and
-	 * of those, without the base they patch (left for the next full state). */
+	 * of those, before or without the base they patch (the newest waits for
+	 * it; else the next full state will do). */
 	uint64_t deltas_out, deltas_in, deltas_unbased;
-	uint64_t deltas_late; /* applied when their base came after them */
+	uint64_t deltas_late;  /* applied when their base came after them */
+	uint64_t deltas_stale; /* on a base older than the one held (late copies) */
 };
 
 struct mf_routing_node;

@@ -166,11 +166,15 @@ void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta,
 		apply(sl, b, delta);
 		return;
 	}
+	if (b && b->buf && delta->base_seq < b->seq) {
+		n->stats.deltas_stale++; /* a late copy: its server has sent a newer base */
+		mf_advert_free(delta);
+		return;
+	}
 	n->stats.deltas_unbased++;
 	/* A base newer than what we hold may still be on its way: keep the
-	 * newest such delta for it. Older bases are gone for good. */
-	if ((!b || !b->buf || delta->base_seq > b->seq) &&
-	    (b = base_record(n, delta->origin, delta->node)) && (!b->pend || delta->seq > b->pend_seq)) {
+	 * newest such delta for it. */
+	if ((b = base_record(n, delta->origin, delta->node)) && (!b->pend || delta->seq > b->pend_seq)) {
 		uint8_t *copy = malloc(len);
 		if (copy) {
 			memcpy(copy, msg, len);

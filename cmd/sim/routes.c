@@ -64,7 +64,7 @@ struct rsim {
 	bool measuring;
 	uint64_t nh_changes, advert_bytes, beat_bytes, pp_bytes;
 	struct mf_routing_stats why; /* engines' counts at the window's start */
-	uint64_t deltas_at[4];       /* nodes' deltas out, in, unbased, late then */
+	uint64_t deltas_at[5];       /* nodes' deltas out, in, unbased, late, stale then */
 };
 
 /* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
@@ -371,15 +371,16 @@ static size_t nh_changes(struct server *sv, const struct mf_table *t)
 }
 
 /* Sums every server's deltas sent, received and received without base. */
-static void sum_deltas(const struct rsim *s, uint64_t d[4])
+static void sum_deltas(const struct rsim *s, uint64_t d[5])
 {
-	d[0] = d[1] = d[2] = d[3] = 0;
+	d[0] = d[1] = d[2] = d[3] = d[4] = 0;
 	for (size_t sv = 0; sv < s->n_servers; sv++) {
 		const struct mf_routing_node_stats *st = mf_routing_node_stats(s->servers[sv].node);
 		d[0] += st->deltas_out;
 		d[1] += st->deltas_in;
 		d[2] += st->deltas_unbased;
 		d[3] += st->deltas_late;
+		d[4] += st->deltas_stale;
 	}
 }
 
@@ -787,16 +788,17 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	}
 	fprintf(err, "beat messages received: %llu (%llu refused), epochs they raised: %llu\n",
 		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised);
-	uint64_t d[4];
+	uint64_t d[5];
 	sum_deltas(&s, d);
-	fprintf(err, "deltas sent: %llu, received: %llu (%llu before or without their base, %llu "
-		     "applied when it came)",
-		(unsigned long long)d[0], (unsigned long long)d[1], (unsigned long long)d[2],
-		(unsigned long long)d[3]);
+	fprintf(err, "deltas sent: %llu, received: %llu (%llu on an older base; %llu before or "
+		     "without their base, %llu applied when it came)",
+		(unsigned long long)d[0], (unsigned long long)d[1], (unsigned long long)d[4],
+		(unsigned long long)d[2], (unsigned long long)d[3]);
 	if (measured > 0)
-		fprintf(err, "; rounds %d-%d: %llu, %llu (%llu, %llu)", measure_from, r - 1,
+		fprintf(err, "; rounds %d-%d: %llu, %llu (%llu; %llu, %llu)", measure_from, r - 1,
 			(unsigned long long)(d[0] - s.deltas_at[0]),
 			(unsigned long long)(d[1] - s.deltas_at[1]),
+			(unsigned long long)(d[4] - s.deltas_at[4]),
 			(unsigned long long)(d[2] - s.deltas_at[2]),
 			(unsigned long long)(d[3] - s.deltas_at[3]));
 	fputc('\n', err);

@@ -83,6 +83,16 @@ static void wire(const struct mf_advert *d, struct mf_advert *back, size_t *byte
 	msgpack_sbuffer_destroy(&sb);
 }
 
+static void free_all(struct mf_advert *a, struct mf_advert *b, struct mf_advert *c, struct mf_advert *d,
+		     struct mf_advert *e)
+{
+	mf_advert_free(a);
+	mf_advert_free(b);
+	mf_advert_free(c);
+	mf_advert_free(d);
+	mf_advert_free(e);
+}
+
 static void test_one_changed_route_costs_one_route_at_500_dcs(void)
 {
 	struct mf_advert base, now, d, back, full;
@@ -102,11 +112,7 @@ static void test_one_changed_route_costs_one_route_at_500_dcs(void)
 	CU_ASSERT_EQUAL(full.seq, 1001);
 	CU_ASSERT_EQUAL(full.base_seq, 0);
 	CU_ASSERT(same_routes(&full, &now));
-	mf_advert_free(&base);
-	mf_advert_free(&now);
-	mf_advert_free(&d);
-	mf_advert_free(&back);
-	mf_advert_free(&full);
+	free_all(&base, &now, &d, &back, &full);
 }
 
 static void test_withdrawn_target_travels_and_is_dropped(void)
@@ -123,11 +129,7 @@ static void test_withdrawn_target_travels_and_is_dropped(void)
 	CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&base, &back, &full), 0);
 	CU_ASSERT_PTR_NULL(route_to(&full, "dc009"));
 	CU_ASSERT(same_routes(&full, &now));
-	mf_advert_free(&base);
-	mf_advert_free(&now);
-	mf_advert_free(&d);
-	mf_advert_free(&back);
-	mf_advert_free(&full);
+	free_all(&base, &now, &d, &back, &full);
 }
 
 /* A receiver that missed delta 1 applies delta 2 to the base alone, and a

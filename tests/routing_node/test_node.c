@@ -803,7 +803,8 @@ static void test_a_delta_patches_its_servers_last_full_state(void)
 		if (k == BASE_AFTER)
 			mf_routing_node_on_user_msg(s, full, lf);
 		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_in, 1);
-		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_unbased, k == BASED ? 0 : 1);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_unbased, k == BASE_AFTER ? 1 : 0);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_stale, k == OLD_BASE ? 1 : 0);
 		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_late, k == BASE_AFTER ? 1 : 0);
 		CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
 		CU_ASSERT_EQUAL(mf_routing_advert_seq(mf_routing_node_engine(n)), k == OLD_BASE ? 102 : 302);
