@@ -223,13 +223,6 @@ int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *
  * gateway of it. Returns 1 when there was an advertisement, 0 when not. */
 int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc);
 
-/* Whether advertisement a, taken now, would change its DC's gateway set
- * as this engine knows it (its server's entry is older and the union would
- * gain, lose or alter a gateway). A DC's servers usually list the same
- * gateways, so most adverts change nothing; the node relays only those
- * that do (routing/node.h). Our own adverts: false. */
-bool mf_routing_advert_changes_gateways(const struct mf_routing *r, const struct mf_advert *a);
-
 /* Forgets the gateways server `node` of DC `dc` advertised (it is gone or
  * silent; the caller decides, routing/node.h). Returns 1 when there were
  * some (the DC's set may have changed), 0 when not. */

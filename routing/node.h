@@ -54,19 +54,17 @@
  * make us withdraw them, and advertise their death, when we see no server of
  * theirs). Stored adverts are kept encoded so push-pull carries every state
  * we know (a new member learns them all at join). Gossip is epidemic, as
- * memberlist's own: a fragment newer than any seen of its origin is queued
- * again, keyed "mf-relay:<origin>:<index>", in the pool it came through
+ * memberlist's own: a fragment newer than any seen of its origin, or of its
+ * server, is queued again, keyed "mf-relay:<origin>:<node>:<index>", in the
+ * pool it came through
  * (the one transmit limit per member then reaches a whole large pool),
  * for adverts of at most MF_ROUTING_NODE_RELAY_FRAGS fragments.
  *
  * Gateways: every server of a DC may advertise its own, and the engine keeps
- * them per (DC, server), the DC's set being the union. A fragment that is
- * not its DC's newest (so not relayed as above) but changes the DC's
- * gateway set as we know it (mf_routing_advert_changes_gateways) is
- * relayed too, once per (server, seq), keyed
- * "mf-relay:<origin>:<node>:<index>", so every server's gateways spread
- * through a large pool; servers that list the same gateways cost nothing
- * extra. A server's gateways are forgotten (mf_routing_forget_gateways_of)
+ * them per (DC, server), the DC's set being the union. A full state that
+ * is its server's newest is relayed even when it is not its DC's newest
+ * (it is also the base of that server's deltas), so every server's
+ * gateways spread through a large pool. A server's gateways are forgotten (mf_routing_forget_gateways_of)
  * when it is failed or left in every pool we share with it, or, when it is
  * in none, after MF_ROUTING_NODE_GW_EXPIRY with no fragment from it; while
  * it is alive in a pool they stay (its refreshes need not reach every

@@ -181,10 +181,12 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 		if (!relay_news(n, frag->origin, frag->node, frag->seq, 63, false))
 			return;
 		snprintf(key, sizeof(key), "mf-relay:%s:d", frag->origin);
-	} else if (relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false)) {
-		snprintf(key, sizeof(key), "mf-relay:%s:%u", frag->origin, (unsigned)frag->frag_index);
-	} else if (frag->frag_count == 1 && mf_routing_advert_changes_gateways(n->engine, frag) &&
+	} else if (relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false) |
 		   relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, true)) {
+		/* A full state is news when it is its server's newest, even if
+		 * not its DC's: it is the base of that server's deltas (a
+		 * member without it cannot use them), and it carries that
+		 * server's gateways (node.h). */
 		snprintf(key, sizeof(key), "mf-relay:%s:%s:%u", frag->origin, frag->node,
 			 (unsigned)frag->frag_index);
 	} else {

@@ -728,35 +728,35 @@ static void relay_steps(const struct relay_step *st, size_t n_st)
 	mf_pool_free(p);
 }
 
-/* Gossip is epidemic: a fragment newer than any seen of its origin is
- * queued once for our own retransmissions; repeats, older ones and our own
- * are not. */
+/* Gossip is epidemic: a full state newer than any seen of its server is
+ * queued once for our own retransmissions (also when another server of
+ * its DC has a newer one: it is the base of its server's deltas);
+ * repeats, older ones and our own are not. */
 static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
 {
 	static const struct relay_step st[] = {
 		{"dc1-s2", 100, NULL, 1}, {"dc1-s2", 100, NULL, 1}, /* the same again */
-		{"dc1-s2", 200, NULL, 2}, {"dc1-s3", 150, NULL, 2}, /* older */
-		{"dc1-s1", 300, NULL, 2},			     /* our own */
-		{NULL, 0, NULL, 2},				     /* dc9 */
+		{"dc1-s2", 200, NULL, 2}, {"dc1-s2", 150, NULL, 2}, /* older */
+		{"dc1-s3", 150, NULL, 3},  /* another server's newest, behind the DC's */
+		{"dc1-s1", 300, NULL, 3},			     /* our own */
+		{NULL, 0, NULL, 3},				     /* dc9 */
 	};
 	relay_steps(st, sizeof(st) / sizeof(st[0]));
 }
 
-/* A fragment that changes its DC's gateway set is news: relayed once even
- * when an advert of another server of its DC is newer; one that changes
- * nothing of the set is not. */
+/* A fragment with gateways behind the DC's newest advert is relayed once
+ * (its server's newest: its gateways spread), never twice. */
 static void test_gateway_changes_behind_the_newest_advert_are_relayed_once(void)
 {
 	static const struct relay_step st[] = {
 		{"dc1-s2", 200, NULL, 1},
-		{"dc1-s3", 150, "dc1-g3", 2}, /* older, but a new gateway */
+		{"dc1-s3", 150, "dc1-g3", 2}, /* older, with a new gateway */
 		{"dc1-s3", 150, "dc1-g3", 2}, /* the same again */
 		{"dc1-s3", 140, "dc1-g3", 2}, /* older than s3's last */
 		{"dc1-s3", 160, "dc1-g4", 3}, /* s3 moves to another gateway */
-		{"dc1-s4", 100, NULL, 3},     /* no gateways, nothing lost */
-		{"dc1-s5", 120, "dc1-g4", 3}, /* one the DC already has */
-		{"dc1-s3", 170, NULL, 3},     /* drops dc1-g4, which s5 still lists */
-		{"dc1-s5", 130, NULL, 4},     /* and now the DC's set loses it */
+		{"dc1-s4", 100, NULL, 4},     /* s4's newest */
+		{"dc1-s4", 100, NULL, 4},     /* the same again */
+		{"dc1-s3", 170, NULL, 5},     /* drops dc1-g4 */
 	};
 	relay_steps(st, sizeof(st) / sizeof(st[0]));
 }
