@@ -162,7 +162,12 @@ void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta,
 	struct mf_routing_node *n = sl->node;
 	struct base_in *b = find_base(n, delta->origin, delta->node);
 	n->stats.deltas_in++;
+	if (b && delta->seq <= b->applied) {
+		mf_advert_free(delta); /* another copy (gossip sends each several times) */
+		return;
+	}
 	if (b && b->buf && b->seq == delta->base_seq) {
+		b->applied = delta->seq;
 		apply(sl, b, delta);
 		return;
 	}
@@ -204,5 +209,7 @@ void mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, co
 		return;
 	}
 	n->stats.deltas_late++;
+	if (d.seq > b->applied)
+		b->applied = d.seq;
 	apply(sl, b, &d);
 }

@@ -52,6 +52,7 @@ struct base_in {
 	size_t len;
 	/* The newest delta that came before its base (gossip has no order):
 	 * applied when that base arrives. */
+	uint64_t applied;    /* the newest delta seq applied: copies of it cost nothing */
 	uint8_t *pend;       /* the delta's body (the decoder's input) */
 	size_t pend_len;
 	uint64_t pend_seq;

@@ -27,7 +27,7 @@ static void state(struct mf_advert *a, size_t n, uint64_t seq)
 	a->routes = calloc(n, sizeof *a->routes);
 	a->hops = calloc(n, sizeof *a->hops);
 	for (size_t i = 0; i < n; i++) {
-		char name[16];
+		char name[32];
 		snprintf(name, sizeof name, "dc%03zu", i);
 		a->names[i] = strdup(name);
 		struct mf_advert_route *r = &a->routes[i];
