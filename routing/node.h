@@ -172,6 +172,11 @@
  * push-pull and the refresh. A change of such a state usually goes as a
  * delta of one fragment, which is relayed. */
 #define MF_ROUTING_NODE_RELAY_FRAGS 1
+/* Transmits of a relayed delta (the pool's retransmit limit for the rest,
+ * 8 in a pool of 80): all members relay it, so the pool receives each
+ * about this many times per member instead of 8; a member missed (about
+ * e^-3, 5 %) has the next cumulative delta or the refresh. */
+#define MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS 3
 
 struct mf_routing_node_target {
 	const char *dc;

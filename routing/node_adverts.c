@@ -192,7 +192,12 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 	} else {
 		return;
 	}
-	if (mf_pool_broadcast_user(sl->pool, key, msg, len) == 0) {
+	/* A relayed delta goes fewer times than the pool's limit: every member
+	 * relays it, so each one transmitting a few times reaches the pool, and
+	 * one that misses it gets the next delta of its server, which is
+	 * cumulative, or the full refresh (docs/routing.md, "Deltas"). */
+	int cap = frag->base_seq ? MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS : 0;
+	if (mf_pool_broadcast_user_capped(sl->pool, key, msg, len, cap) == 0) {
 		n->stats.relayed++;
 		n->stats.bytes_out += len;
 	}
