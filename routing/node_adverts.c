@@ -254,7 +254,7 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		mf_rn__keep_base(n, &full);
 		mf_rn__take_advert(sl, &full);
 		mf_rn__take_pending(sl, origin, node);
-	}
-	else if (r < 0)
+	} else if (r < 0) {
 		n->stats.bad_fragments++;
+	}
 }
