@@ -174,6 +174,11 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 	    frag->frag_count > MF_ROUTING_NODE_RELAY_FRAGS || !mf_rn__pool_has_dc(sl, frag->origin))
 		return;
 	char key[2 * MF_ADVERT_STR_MAX + 48];
+	/* A full state: both records are marked, whichever makes it news. */
+	bool dc_news = !frag->base_seq &&
+		       relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false);
+	bool node_news = !frag->base_seq &&
+			 relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, true);
 	if (frag->base_seq) {
 		/* A delta: news when its origin's newest (only that one counts
 		 * for routes), under a key of its own (bit 63) so it does not
@@ -181,8 +186,7 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 		if (!relay_news(n, frag->origin, frag->node, frag->seq, 63, false))
 			return;
 		snprintf(key, sizeof(key), "mf-relay:%s:d", frag->origin);
-	} else if (relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false) |
-		   relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, true)) {
+	} else if (dc_news || node_news) {
 		/* A full state is news when it is its server's newest, even if
 		 * not its DC's: it is the base of that server's deltas (a
 		 * member without it cannot use them), and it carries that
