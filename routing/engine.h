@@ -251,6 +251,13 @@ size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, s
 size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			     const struct mf_beat_entry *b, size_t n);
 
+/* Whether a route that only follows the DC's shared choice waits like a
+ * small distance move instead of making a new advertisement (default
+ * false; docs/routing.md, "Deltas"). The node turns it on while its state
+ * fits one relayed fragment: a larger state is not relayed, so the DC's
+ * newest may not reach every member and a follower's own state is needed. */
+void mf_routing_set_wait_followed(struct mf_routing *r, bool on);
+
 /* Recomputes the table from the inputs; *changed (may be NULL) tells
  * whether any route changed, in which case the version grew by one. */
 int mf_routing_recompute(struct mf_routing *r, bool *changed);

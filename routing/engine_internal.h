@@ -46,6 +46,7 @@ struct rt_gwsrc {
 	struct mf_gateway *gws;
 	size_t n_gws;
 	struct mf_routing_stats stats;
+	bool wait_followed;      /* mf_routing_set_wait_followed */
 };
 
 /* One gateway of a DC's union, with the seq of the server entry it came
@@ -191,6 +192,7 @@ struct mf_routing {
 	struct mf_gateway *gws;
 	size_t n_gws;
 	struct mf_routing_stats stats;
+	bool wait_followed;      /* mf_routing_set_wait_followed */
 };
 
 /* Shared between the engine's files. */

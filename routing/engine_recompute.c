@@ -431,7 +431,12 @@ static bool readv_due(const struct mf_routing *r)
  * relays: a third of the states under noise at 40 DCs, docs/routing.md). */
 static bool followed(const struct mf_routing *r, uint32_t t, const struct rt_route *c)
 {
-	return r->ref_set && c->nh != NONE && r->ref_nh[t] == c->nh;
+	return r->wait_followed && r->ref_set && c->nh != NONE && r->ref_nh[t] == c->nh;
+}
+
+void mf_routing_set_wait_followed(struct mf_routing *r, bool on)
+{
+	r->wait_followed = on;
 }
 
 /* Whether a distance move from was to now (past the re-advertise

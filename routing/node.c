@@ -260,8 +260,16 @@ static void broadcast_advert(struct mf_routing_node *n, bool change, mf_time_t n
 	}
 	n->last_full = now;
 	int r = mf_advert_encode_frags(&adv, MF_ROUTING_NODE_ADVERT_BYTES, &frags);
-	if (r == 0)
+	/* Deltas and waiting followers need full states that every member
+	 * gets (relayed: one fragment); a larger state goes whole, as before
+	 * deltas (docs/routing.md, "Deltas": at 60 DCs, 2 fragments, a quarter
+	 * of deltas found no base and routes flapped). */
+	bool small = r == 0 && frags.n <= MF_ROUTING_NODE_RELAY_FRAGS;
+	mf_routing_set_wait_followed(n->engine, small);
+	if (small)
 		mf_rn__keep_sent(n, &adv);
+	else
+		mf_advert_free(&n->base_out);
 	mf_advert_free(&adv);
 	if (r < 0) {
 		if (n->hooks.advert_error)
