@@ -46,6 +46,7 @@ void mf_advert_free(struct mf_advert *a)
 		mf_gateway_free(&a->gateways[i]);
 	free(a->gateways);
 	free(a->dead);
+	free(a->gone);
 	memset(a, 0, sizeof *a);
 }
 
@@ -275,12 +276,23 @@ static int encode_one(msgpack_sbuffer *out, const struct mf_advert *a, struct lo
 		(void)dead_size(ln, a, &a->dead[i]);
 	for (size_t i = r0; i < r1; i++)
 		(void)route_size(ln, a, &a->routes[i]);
+	for (size_t i = 0; i < a->n_gone; i++)
+		(void)ln_get(ln, a, a->gone[i], NULL);
 
-	bool has_g = g1 > g0, has_k = fr->k1 > fr->k0;
-	if (msgpack_pack_map(&pk, 8 + has_g + has_k) < 0)
+	bool has_g = g1 > g0, has_k = fr->k1 > fr->k0, delta = a->base_seq != 0;
+	if (msgpack_pack_map(&pk, 8 + has_g + has_k + 2 * delta) < 0)
 		return MF_ENOMEM;
-	if ((rc = pack_key(&pk, "v")) || msgpack_pack_uint8(&pk, MF_ADVERT_VERSION) < 0)
+	if ((rc = pack_key(&pk, "v")) ||
+	    msgpack_pack_uint8(&pk, delta ? MF_ADVERT_VERSION_DELTA : MF_ADVERT_VERSION) < 0)
 		return rc ? rc : MF_ENOMEM;
+	if (delta) {
+		if ((rc = pack_key(&pk, "b")) || msgpack_pack_uint64(&pk, a->base_seq) < 0 ||
+		    (rc = pack_key(&pk, "w")) || msgpack_pack_array(&pk, a->n_gone) < 0)
+			return rc ? rc : MF_ENOMEM;
+		for (size_t i = 0; i < a->n_gone; i++)
+			if (msgpack_pack_uint32(&pk, ln->local[a->gone[i]]) < 0)
+				return MF_ENOMEM;
+	}
 	if ((rc = pack_key(&pk, "o")) || (rc = pack_str(&pk, a->origin)))
 		return rc;
 	if ((rc = pack_key(&pk, "n")) || (rc = pack_str(&pk, a->node)))
@@ -343,6 +355,9 @@ static int check_encodable(const struct mf_advert *a)
 			return MF_EINVAL;
 	for (size_t i = 0; i < a->n_gateways; i++)
 		if (a->gateways[i].n_tags > MF_ADVERT_TAGS_MAX)
+			return MF_EINVAL;
+	for (size_t i = 0; i < a->n_gone; i++)
+		if (a->gone[i] >= a->n_names)
 			return MF_EINVAL;
 	for (size_t i = 0; i < a->n_dead; i++)
 		if (a->dead[i].dc >= a->n_names)
@@ -553,7 +568,8 @@ static int take_gateway(const msgpack_object *o, struct mf_gateway *g)
 	return 0;
 }
 
-enum { K_V = 1, K_O = 2, K_N = 4, K_Q = 8, K_X = 16, K_F = 32, K_D = 64, K_R = 128, K_G = 256, K_K = 512 };
+enum { K_V = 1, K_O = 2, K_N = 4, K_Q = 8, K_X = 16, K_F = 32, K_D = 64, K_R = 128, K_G = 256, K_K = 512,
+       K_B = 1024, K_W = 2048 };
 #define K_REQUIRED (K_V | K_O | K_N | K_Q | K_X | K_F | K_D | K_R)
 
 static int take_routes(const msgpack_object *o, struct mf_advert *a)
@@ -603,18 +619,37 @@ static int take_routes(const msgpack_object *o, struct mf_advert *a)
 	return 0;
 }
 
-static int take_map(const msgpack_object *top, struct mf_advert *a)
+/* A delta's withdrawn targets ("w"): indexes, checked against "d" after. */
+static int take_gone(const msgpack_object *v, struct mf_advert *a)
+{
+	if (v->type != MSGPACK_OBJECT_ARRAY || v->via.array.size > MF_RT_NAMES_MAX)
+		return MF_EMALFORMED;
+	if (v->via.array.size && !(a->gone = calloc(v->via.array.size, sizeof *a->gone)))
+		return MF_ENOMEM;
+	for (size_t j = 0; j < v->via.array.size; j++) {
+		uint64_t u;
+		if (take_uint(&v->via.array.ptr[j], UINT32_MAX, &u))
+			return MF_EMALFORMED;
+		a->gone[j] = (uint32_t)u;
+		a->n_gone = j + 1;
+	}
+	return 0;
+}
+
+/* One map; deltas (version 2) only when `delta` allows them. */
+static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 {
 	if (top->type != MSGPACK_OBJECT_MAP)
 		return MF_EMALFORMED;
 	unsigned seen = 0;
+	uint64_t version = 0;
 	int rc = 0;
 	for (size_t i = 0; i < top->via.map.size && rc == 0; i++) {
 		const msgpack_object *k = &top->via.map.ptr[i].key, *v = &top->via.map.ptr[i].val;
 		unsigned bit = key_is(k, "v") ? K_V : key_is(k, "o") ? K_O : key_is(k, "n") ? K_N :
 			       key_is(k, "q") ? K_Q : key_is(k, "x") ? K_X : key_is(k, "f") ? K_F :
 			       key_is(k, "d") ? K_D : key_is(k, "r") ? K_R : key_is(k, "g") ? K_G :
-			       key_is(k, "k") ? K_K : 0;
+			       key_is(k, "k") ? K_K : key_is(k, "b") ? K_B : key_is(k, "w") ? K_W : 0;
 		if (k->type != MSGPACK_OBJECT_STR)
 			return MF_EMALFORMED;
 		if (bit & seen)
@@ -625,8 +660,15 @@ static int take_map(const msgpack_object *top, struct mf_advert *a)
 		case K_V:
 			if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 				return MF_EMALFORMED;
-			if (v->via.u64 != MF_ADVERT_VERSION)
+			version = v->via.u64;
+			if (version != MF_ADVERT_VERSION && !(delta && version == MF_ADVERT_VERSION_DELTA))
 				return MF_EUNKNOWN;
+			break;
+		case K_B:
+			rc = take_uint(v, UINT64_MAX, &a->base_seq);
+			break;
+		case K_W:
+			rc = take_gone(v, a);
 			break;
 		case K_O:
 			rc = take_str(v, 1, MF_RT_NAME_MAX, true, &a->origin);
@@ -706,6 +748,17 @@ static int take_map(const msgpack_object *top, struct mf_advert *a)
 		return rc;
 	if ((seen & K_REQUIRED) != K_REQUIRED)
 		return MF_EMALFORMED;
+	if (version == MF_ADVERT_VERSION) {
+		/* "b" and "w" mean nothing in a full state: ignored keys */
+		a->base_seq = 0;
+		a->n_gone = 0;
+	} else if (!(seen & K_B) || a->base_seq == 0 || a->base_seq >= a->seq ||
+		   a->frag_count != 1) {
+		return MF_EMALFORMED; /* a delta names an older base, in one piece */
+	}
+	for (size_t i = 0; i < a->n_gone; i++)
+		if (a->gone[i] >= a->n_names)
+			return MF_EMALFORMED;
 	for (size_t i = 0; i < a->n_routes; i++)
 		if (!route_ok(a, &a->routes[i]))
 			return MF_EMALFORMED;
@@ -715,7 +768,7 @@ static int take_map(const msgpack_object *top, struct mf_advert *a)
 	return 0;
 }
 
-int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used)
+static int decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used, bool delta)
 {
 	memset(a, 0, sizeof *a);
 	if (!buf || len == 0)
@@ -727,7 +780,7 @@ int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t
 	if (rc == 0 && !used && n != len)
 		rc = MF_EMALFORMED; /* trailing bytes */
 	if (rc == 0)
-		rc = take_map(mp.root, a);
+		rc = take_map(mp.root, a, delta);
 	mf_mp_done(&mp);
 	if (rc < 0) {
 		mf_advert_free(a);
@@ -736,4 +789,14 @@ int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t
 	if (used)
 		*used = n;
 	return 0;
+}
+
+int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used)
+{
+	return decode(buf, len, a, used, false);
+}
+
+int mf_advert_decode_msg(const uint8_t *buf, size_t len, struct mf_advert *a)
+{
+	return decode(buf, len, a, NULL, true);
 }

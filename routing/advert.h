@@ -30,6 +30,15 @@
  *            {"dc:dc2": "198.51.100.5:8443"}]] tagged addresses, key dc:<name>
  *   }
  *
+ * A delta (version 2, routing/advert_delta.h) is the same map, one
+ * fragment, with "v": 2 and two more keys; it lists only the routes that
+ * differ from a full state the same server sent before:
+ *     "b": 1732627200100,           seq of that full state (the base)
+ *     "w": [4, 7],                  targets (indexes into "d") the base
+ *                                   routes to and this state does not
+ * Only mf_advert_decode_msg accepts it; a version-1 decoder refuses it as
+ * MF_EUNKNOWN, so a delta is never taken for a full state.
+ *
  * Every fragment is self-contained (own name table), so a receiver can
  * decode each alone; the whole state is the union of fragments 0..count-1 of
  * one (origin, node, seq), joined by struct mf_advert_asm. Gateways and
@@ -53,6 +62,7 @@
 #include <msgpack.h>
 
 #define MF_ADVERT_VERSION 1
+#define MF_ADVERT_VERSION_DELTA 2
 #define MF_ADVERT_MTU 1200          /* default fragment budget, bytes */
 #define MF_ADVERT_FRAGS_MAX 256     /* fragments per state */
 #define MF_ADVERT_HOPS_MAX 254      /* intermediate hops per route */
@@ -105,6 +115,11 @@ struct mf_advert {
 	struct mf_gateway *gateways;
 	size_t n_dead;
 	struct mf_advert_dead *dead;
+	/* A delta (version 2): the seq of the full state it patches, and the
+	 * targets (indexes into names) withdrawn since; base_seq 0: full. */
+	uint64_t base_seq;
+	size_t n_gone;
+	uint32_t *gone;
 };
 
 void mf_advert_free(struct mf_advert *a);
@@ -136,5 +151,8 @@ void mf_advert_frags_free(struct mf_advert_frags *f);
  * exactly; otherwise *used is the bytes it took (for push-pull state that
  * concatenates several). On failure *a is left empty. */
 int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used);
+/* Decodes one gossiped message that fills buf: a fragment of full state,
+ * or a delta (a->base_seq != 0). */
+int mf_advert_decode_msg(const uint8_t *buf, size_t len, struct mf_advert *a);
 
 #endif

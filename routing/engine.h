@@ -223,13 +223,6 @@ int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *
  * gateway of it. Returns 1 when there was an advertisement, 0 when not. */
 int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc);
 
-/* Whether advertisement a, taken now, would change its DC's gateway set
- * as this engine knows it (its server's entry is older and the union would
- * gain, lose or alter a gateway). A DC's servers usually list the same
- * gateways, so most adverts change nothing; the node relays only those
- * that do (routing/node.h). Our own adverts: false. */
-bool mf_routing_advert_changes_gateways(const struct mf_routing *r, const struct mf_advert *a);
-
 /* Forgets the gateways server `node` of DC `dc` advertised (it is gone or
  * silent; the caller decides, routing/node.h). Returns 1 when there were
  * some (the DC's set may have changed), 0 when not. */
@@ -258,11 +251,32 @@ size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, s
 size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			     const struct mf_beat_entry *b, size_t n);
 
+/* Whether a route that only follows the DC's shared choice waits like a
+ * small distance move instead of making a new advertisement (default
+ * false; docs/routing.md, "Deltas"). The node turns it on while its state
+ * fits one relayed fragment: a larger state is not relayed, so the DC's
+ * newest may not reach every member and a follower's own state is needed. */
+void mf_routing_set_wait_followed(struct mf_routing *r, bool on);
+
 /* Recomputes the table from the inputs; *changed (may be NULL) tells
  * whether any route changed, in which case the version grew by one. */
 int mf_routing_recompute(struct mf_routing *r, bool *changed);
 
 uint64_t mf_routing_version(const struct mf_routing *r);
+
+/* Why next hops changed, counted per target at each recompute (what moves
+ * routes under noise, docs/routing.md "Larger pools"), and new states. */
+struct mf_routing_stats {
+	uint64_t nh_new;      /* a target that had no next hop got one */
+	uint64_t nh_lost;     /* the route in use stopped being a candidate */
+	uint64_t nh_margin;   /* the best was shorter by the hysteresis margin */
+	uint64_t nh_settled;  /* the best was shorter by the settle margin for settle_time */
+	uint64_t nh_shared;   /* followed the DC's shared choice (another server's advert) */
+	uint64_t nh_free;     /* no hysteresis (margins 0): the best */
+	uint64_t new_states;  /* advertisement seqs made */
+};
+const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r);
+
 /* Seq of the advertisement mf_routing_advert() builds now. */
 uint64_t mf_routing_advert_seq(const struct mf_routing *r);
 

@@ -108,45 +108,6 @@ void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id)
 	rebuild_union(r, id);
 }
 
-/* Whether gateway g is in DC o's union with the same content. */
-static bool union_has(const struct rt_origin *o, const struct mf_gateway *g)
-{
-	for (uint32_t i = 0; i < o->n_ugw; i++)
-		if (strcmp(o->ugw[i].g->name, g->name) == 0)
-			return mf_gateways_equal(o->ugw[i].g, 1, g, 1);
-	return false;
-}
-
-bool mf_routing_advert_changes_gateways(const struct mf_routing *r, const struct mf_advert *a)
-{
-	uint32_t id;
-	if (!a->origin || !a->node || strcmp(a->node, r->node) == 0 ||
-	    mf_rt_names_find(&r->names, a->origin, strlen(a->origin), &id) < 0)
-		return a->n_gateways > 0; /* a DC we know nothing of */
-	const struct rt_origin *o = &r->orig[id];
-	const struct rt_gwsrc *src = NULL;
-	for (uint32_t s = 0; s < o->n_src && !src; s++)
-		if (strcmp(o->src[s].node, a->node) == 0)
-			src = &o->src[s];
-	if (src && a->seq <= src->seq)
-		return false;
-	for (size_t k = 0; k < a->n_gateways; k++)
-		if (!a->gateways[k].name || !union_has(o, &a->gateways[k]))
-			return true;
-	/* What the server no longer lists, unless another server does. */
-	for (size_t k = 0; src && k < src->n_gws; k++) {
-		bool kept = false;
-		for (size_t j = 0; j < a->n_gateways && !kept; j++)
-			kept = strcmp(a->gateways[j].name, src->gws[k].name) == 0;
-		for (uint32_t s = 0; s < o->n_src && !kept; s++)
-			for (size_t j = 0; &o->src[s] != src && j < o->src[s].n_gws && !kept; j++)
-				kept = strcmp(o->src[s].gws[j].name, src->gws[k].name) == 0;
-		if (!kept)
-			return true;
-	}
-	return false;
-}
-
 int mf_routing_forget_gateways_of(struct mf_routing *r, const char *dc, const char *node)
 {
 	uint32_t id;

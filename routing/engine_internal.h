@@ -45,6 +45,8 @@ struct rt_gwsrc {
 	uint64_t seq;
 	struct mf_gateway *gws;
 	size_t n_gws;
+	struct mf_routing_stats stats;
+	bool wait_followed;      /* mf_routing_set_wait_followed */
 };
 
 /* One gateway of a DC's union, with the seq of the server entry it came
@@ -192,6 +194,8 @@ struct mf_routing {
 	bool dist_pending;       /* such a move waits for readv_every */
 	struct mf_gateway *gws;
 	size_t n_gws;
+	struct mf_routing_stats stats;
+	bool wait_followed;      /* mf_routing_set_wait_followed */
 };
 
 /* Shared between the engine's files. */

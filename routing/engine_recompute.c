@@ -216,6 +216,27 @@ static void relax(struct mf_routing *r, uint32_t n)
 	}
 }
 
+/* Counts why target t's next hop moves from was to nh (engine.h,
+ * mf_routing_stats). */
+static void count_switch(struct mf_routing *r, uint32_t t, uint32_t was, uint32_t nh, bool kept)
+{
+	struct mf_routing_stats *st = &r->stats;
+	if (was == nh)
+		return;
+	if (was == NONE)
+		st->nh_new++;
+	else if (kept)
+		st->nh_shared++;
+	else if (r->hyst_pct == 0 && r->hyst_ms == 0)
+		st->nh_free++;
+	else if (r->via_cur_entry[t] == NONE)
+		st->nh_lost++;
+	else if (worth_switching(r, r->via_cur_d[t], r->best_d[t]))
+		st->nh_margin++;
+	else
+		st->nh_settled++;
+}
+
 /* Fills next.r[t] with the chosen route for target t. */
 static int choose(struct mf_routing *r, uint32_t t)
 {
@@ -274,6 +295,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 		r->better_since[t] = NO_SINCE;
 	if (nh == NONE)
 		return 0; /* unreachable */
+	count_switch(r, t, cur->nh, nh, kept);
 	rt->nh = nh;
 	rt->dist = d;
 	if (ei == DIRECT_ENTRY) {
@@ -394,6 +416,29 @@ static bool moved(const struct mf_routing *r, double was, double now)
 	return d > was * r->readvertise_pct / 100.0 && d > r->readvertise_ms;
 }
 
+/* Whether moves that wait (small distance moves, followed choices) are
+ * due: at most readv_every after our last new state. */
+static bool readv_due(const struct mf_routing *r)
+{
+	return !r->readv_every || !r->clocked || r->now - r->snap_at >= r->readv_every;
+}
+
+/* Whether route c to t only follows the DC's shared choice: another
+ * server's advertisement of our DC is the newest (ref_set) and already
+ * routes t through c's next hop. Receivers use only a DC's newest
+ * advertisement for routes, so ours saying the same adds nothing: it waits
+ * like a small distance move (each was a new state that every member
+ * relays: a third of the states under noise at 40 DCs, docs/routing.md). */
+static bool followed(const struct mf_routing *r, uint32_t t, const struct rt_route *c)
+{
+	return r->wait_followed && r->ref_set && c->nh != NONE && r->ref_nh[t] == c->nh;
+}
+
+void mf_routing_set_wait_followed(struct mf_routing *r, bool on)
+{
+	r->wait_followed = on;
+}
+
 /* Whether a distance move from was to now (past the re-advertise
  * threshold) is advertised now: at once past the hysteresis margin (it may
  * make a neighbour switch), else at most every readv_every. Under noise
@@ -404,7 +449,7 @@ static bool distance_due(const struct mf_routing *r, double was, double now)
 	double d = fabs(now - was);
 	bool margin = (r->hyst_pct == 0 && r->hyst_ms == 0) ||
 		      (d > was * r->hyst_pct / 100.0 && d > r->hyst_ms);
-	return margin || !r->readv_every || !r->clocked || r->now - r->snap_at >= r->readv_every;
+	return margin || readv_due(r);
 }
 
 /* Whether a change of target t's epoch alone is advertised now. Other DCs'
@@ -428,8 +473,10 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 			differ = true;
 		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
-					 c->path_len * sizeof(uint32_t)) != 0))
-			differ = true;
+					 c->path_len * sizeof(uint32_t)) != 0)) {
+			differ = !followed(r, t, c) || readv_due(r);
+			r->dist_pending |= !differ; /* goes with the next new state */
+		}
 		else if (want && moved(r, s->dist, c->dist)) {
 			differ = distance_due(r, s->dist, c->dist);
 			r->dist_pending |= !differ; /* goes with the next new state */
@@ -463,6 +510,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	r->epochs_pending = false;
 	r->dist_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
+	r->stats.new_states++;
 	r->ref_set = false; /* ours is now the newest advertisement of the DC */
 	return 0;
 }
@@ -565,6 +613,11 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 	    (r->epochs_pending && now - r->snap_at >= r->epoch_every) ||
 	    (r->dist_pending && now - r->snap_at >= r->readv_every))
 		r->dirty = true;
+}
+
+const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r)
+{
+	return &r->stats;
 }
 
 uint64_t mf_routing_version(const struct mf_routing *r)

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 
 bool mf_rt_name_valid(const char *name, size_t len)
 {
@@ -94,14 +95,8 @@ int mf_rt_names_intern(struct mf_rt_names *t, const char *name, size_t len, uint
 		return MF_EINVAL;
 	if (t->n >= MF_RT_NAMES_MAX)
 		return MF_ETOOBIG;
-	if (t->n == t->cap) {
-		uint32_t cap = t->cap ? t->cap * 2 : 16;
-		char **names = realloc(t->names, cap * sizeof *names);
-		if (!names)
-			return MF_ENOMEM;
-		t->names = names;
-		t->cap = cap;
-	}
+	if (mf_grow(&t->names, &t->cap, (size_t)t->n + 1, 16) < 0)
+		return MF_ENOMEM;
 	if (2 * (t->n + 1) > t->n_slots) {
 		int rc = rehash(t, t->n_slots ? t->n_slots * 2 : 32);
 		if (rc < 0)

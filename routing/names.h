@@ -24,7 +24,7 @@
 struct mf_rt_names {
 	char **names;     /* id -> NUL-terminated copy */
 	uint32_t n;       /* ids in use */
-	uint32_t cap;     /* capacity of names */
+	size_t cap;       /* capacity of names */
 	uint32_t *slots;  /* open addressing: id + 1, 0 = empty */
 	uint32_t n_slots; /* power of two, kept >= 2 * n */
 };

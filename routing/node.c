@@ -189,6 +189,7 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	while (n->n_stored)
 		mf_rn__drop_stored(n, &n->stored[n->n_stored - 1]);
 	free(n->stored);
+	mf_rn__free_bases(n);
 	free(n->beats);
 	free(n->relayed);
 	while (n->n_gw_heard)
@@ -245,13 +246,32 @@ void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
 
 /* --- advertising ------------------------------------------------------------*/
 
-static void broadcast_advert(struct mf_routing_node *n)
+/* Our state: a change as a delta against the last full state we sent when
+ * that says it in one small message, else (and for the refresh) whole. */
+static void broadcast_advert(struct mf_routing_node *n, bool change, mf_time_t now)
 {
 	struct mf_advert adv;
 	struct mf_advert_frags frags = {0};
 	if (mf_routing_advert(n->engine, &adv) < 0)
 		return;
+	if (change && mf_rn__send_delta(n, &adv) == 1) {
+		mf_advert_free(&adv);
+		return;
+	}
+	n->last_full = now;
 	int r = mf_advert_encode_frags(&adv, MF_ROUTING_NODE_ADVERT_BYTES, &frags);
+	/* Deltas and waiting followers need full states that every member
+	 * gets (relayed: one fragment), and are measured good only up to
+	 * MF_ROUTING_NODE_DELTA_MAX_ROUTES; a larger state goes whole, as
+	 * before deltas (docs/routing.md, "Deltas": at 60 DCs routes flapped
+	 * with them, cause not found yet). */
+	bool small = r == 0 && frags.n <= MF_ROUTING_NODE_RELAY_FRAGS &&
+		     adv.n_routes <= MF_ROUTING_NODE_DELTA_MAX_ROUTES;
+	mf_routing_set_wait_followed(n->engine, small);
+	if (small)
+		mf_rn__keep_sent(n, &adv);
+	else
+		mf_advert_free(&n->base_out);
 	mf_advert_free(&adv);
 	if (r < 0) {
 		if (n->hooks.advert_error)
@@ -333,10 +353,12 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
 		*changed = ch;
 	n->stats.recomputes++;
 	uint64_t seq = mf_routing_advert_seq(n->engine);
-	if (seq != n->sent_seq || now - n->last_sent >= MF_ROUTING_NODE_FULL_REFRESH) {
-		broadcast_advert(n);
+	/* The refresh is whole, so a member that missed the base of our
+	 * deltas has it again within MF_ROUTING_NODE_FULL_REFRESH. */
+	bool refresh = now - n->last_full >= MF_ROUTING_NODE_FULL_REFRESH;
+	if (seq != n->sent_seq || refresh) {
+		broadcast_advert(n, !refresh, now);
 		n->sent_seq = seq;
-		n->last_sent = now;
 	}
 	if (!n->beat_sent || now - n->last_beat >= MF_ROUTING_NODE_REFRESH) {
 		mf_rn__send_beats(n);

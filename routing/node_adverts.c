@@ -174,15 +174,34 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 	    frag->frag_count > MF_ROUTING_NODE_RELAY_FRAGS || !mf_rn__pool_has_dc(sl, frag->origin))
 		return;
 	char key[2 * MF_ADVERT_STR_MAX + 48];
-	if (relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false))
-		snprintf(key, sizeof(key), "mf-relay:%s:%u", frag->origin, (unsigned)frag->frag_index);
-	else if (frag->frag_count == 1 && mf_routing_advert_changes_gateways(n->engine, frag) &&
-		 relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, true))
+	/* A full state: both records are marked, whichever makes it news. */
+	bool dc_news = !frag->base_seq &&
+		       relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false);
+	bool node_news = !frag->base_seq &&
+			 relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, true);
+	if (frag->base_seq) {
+		/* A delta: news when its origin's newest (only that one counts
+		 * for routes), under a key of its own (bit 63) so it does not
+		 * replace a queued full state. */
+		if (!relay_news(n, frag->origin, frag->node, frag->seq, 63, false))
+			return;
+		snprintf(key, sizeof(key), "mf-relay:%s:d", frag->origin);
+	} else if (dc_news || node_news) {
+		/* A full state is news when it is its server's newest, even if
+		 * not its DC's: it is the base of that server's deltas (a
+		 * member without it cannot use them), and it carries that
+		 * server's gateways (node.h). */
 		snprintf(key, sizeof(key), "mf-relay:%s:%s:%u", frag->origin, frag->node,
 			 (unsigned)frag->frag_index);
-	else
+	} else {
 		return;
-	if (mf_pool_broadcast_user(sl->pool, key, msg, len) == 0) {
+	}
+	/* A relayed delta goes fewer times than the pool's limit: every member
+	 * relays it, so each one transmitting a few times reaches the pool, and
+	 * one that misses it gets the next delta of its server, which is
+	 * cumulative, or the full refresh (docs/routing.md, "Deltas"). */
+	int cap = frag->base_seq ? MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS : 0;
+	if (mf_pool_broadcast_user_capped(sl->pool, key, msg, len, cap) == 0) {
 		n->stats.relayed++;
 		n->stats.bytes_out += len;
 	}
@@ -208,7 +227,7 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 	struct mf_advert frag, full;
 	memset(&frag, 0, sizeof(frag));
 	memset(&full, 0, sizeof(full));
-	if (mf_advert_decode(msg + 2, len - 2, &frag, NULL) < 0) {
+	if (mf_advert_decode_msg(msg + 2, len - 2, &frag) < 0) {
 		n->stats.bad_fragments++;
 		return;
 	}
@@ -226,10 +245,20 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 	relay_fragment(sl, &frag, msg, len);
 	if (frag.origin && frag.node && strcmp(frag.node, n->name) != 0)
 		mf_rn__gw_heard_touch(n, frag.origin, frag.node, false);
+	if (frag.base_seq) {
+		mf_rn__take_delta(sl, &frag, msg + 2, len - 2);
+		return;
+	}
 	int r = mf_advert_asm_add(&n->asm_, &frag, &full);
 	mf_advert_free(&frag);
-	if (r == 1)
+	if (r == 1) {
+		char origin[MF_ADVERT_STR_MAX + 1], node[MF_ADVERT_STR_MAX + 1];
+		snprintf(origin, sizeof(origin), "%s", full.origin ? full.origin : "");
+		snprintf(node, sizeof(node), "%s", full.node ? full.node : "");
+		mf_rn__keep_base(n, &full);
 		mf_rn__take_advert(sl, &full);
-	else if (r < 0)
+		mf_rn__take_pending(sl, origin, node);
+	} else if (r < 0) {
 		n->stats.bad_fragments++;
+	}
 }

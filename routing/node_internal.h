@@ -6,6 +6,7 @@
  *   node_beats.c    beat messages: sending ours, taking others'
  *   node_pp.c       push-pull: our routing state in serf's map, merging a peer's
  *   node_links.c    direct links from the pools, and expiry of origins
+ *   node_delta.c    deltas: ours against our last full state, others' applied
  * The contract is routing/node.h's.
  */
 #ifndef MF_ROUTING_NODE_INTERNAL_H
@@ -42,6 +43,23 @@ struct gw_heard {
 };
 #define GW_HEARD_MAX 4096
 
+/* The last full state a server of another DC (or another server of ours)
+ * gossiped, encoded: what its deltas apply to (node_delta.c). */
+struct base_in {
+	char *origin, *node;
+	uint64_t seq;
+	uint8_t *buf;        /* NULL until its first full state */
+	size_t len;
+	/* The newest delta that came before its base (gossip has no order):
+	 * applied when that base arrives. */
+	uint64_t applied;    /* the newest delta seq applied: copies of it cost nothing */
+	uint8_t *pend;       /* the delta's body (the decoder's input) */
+	size_t pend_len;
+	uint64_t pend_seq;
+};
+/* Bases held at most: one per server heard from (2,000 at 1,000 DCs of 2). */
+#define MF_ROUTING_NODE_BASES_MAX 8192
+
 struct mf_routing_node_slot {
 	struct mf_routing_node *node;
 	mf_pool_t *pool;
@@ -64,10 +82,13 @@ struct mf_routing_node {
 	size_t n_relayed, cap_relayed;
 	struct gw_heard *gw_heard;
 	size_t n_gw_heard, cap_gw_heard;
+	struct base_in *bases;
+	size_t n_bases, cap_bases;
+	struct mf_advert base_out; /* our last full state broadcast: our deltas' base */
 	char **linked; /* DCs we set a link for */
 	size_t n_linked, cap_linked;
 	uint64_t sent_seq;
-	mf_time_t last_sent;
+	mf_time_t last_full;     /* when our state last went out whole */
 	mf_time_t last_beat;     /* when our beat message last went out */
 	bool beat_sent;          /* one went out at all */
 	uint64_t rng;            /* xorshift64: beat recipients */
@@ -91,6 +112,15 @@ bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
 /* node_links.c */
 void mf_rn__update_links(struct mf_routing_node *n);
+/* node_delta.c */
+void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
+int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv);
+void mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full);
+void mf_rn__forget_bases(struct mf_routing_node *n, const char *origin);
+void mf_rn__free_bases(struct mf_routing_node *n);
+void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
+		       size_t len);
+void mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node);
 /* node_beats.c */
 void mf_rn__on_beat(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len);
 void mf_rn__send_beats(struct mf_routing_node *n);

@@ -191,6 +191,7 @@ void mf_rn__update_links(struct mf_routing_node *n)
 			n->hooks.withdrawn(n->hooks.ctx, n->stored[i].origin);
 		(void)mf_routing_withdraw_origin(n->engine, n->stored[i].origin);
 		mf_advert_asm_forget(&n->asm_, n->stored[i].origin);
+		mf_rn__forget_bases(n, n->stored[i].origin);
 		for (size_t k = n->n_gw_heard; k-- > 0;)
 			if (strcmp(n->gw_heard[k].origin, n->stored[i].origin) == 0)
 				mf_rn__gw_heard_drop(n, k); /* the engine dropped them with the origin */

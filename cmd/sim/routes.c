@@ -62,7 +62,9 @@ struct rsim {
 	 * next-hop changes over all servers, routing bytes received (user
 	 * messages, push-pull values). */
 	bool measuring;
-	uint64_t nh_changes, advert_bytes, pp_bytes;
+	uint64_t nh_changes, advert_bytes, beat_bytes, pp_bytes;
+	struct mf_routing_stats why; /* engines' counts at the window's start */
+	uint64_t deltas_at[5];       /* nodes' deltas out, in, unbased, late, stale then */
 };
 
 /* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
@@ -89,7 +91,8 @@ static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 			m->coord.on_user_msg(m->coord.ctx, msg, len);
 	} else {
 		if (m->sim->measuring && len >= 2 && msg[0] == MF_SERF_MSG_MESHFED)
-			m->sim->advert_bytes += len;
+			*(msg[1] == MF_ROUTING_NODE_MSG_BEAT ? &m->sim->beat_bytes
+							     : &m->sim->advert_bytes) += len;
 		mf_routing_node_on_user_msg(m->slot, msg, len);
 	}
 }
@@ -365,6 +368,37 @@ static size_t nh_changes(struct server *sv, const struct mf_table *t)
 	sv->nh = nh;
 	sv->n_nh = t->n_routes;
 	return changes;
+}
+
+/* Sums every server's deltas sent, received and received without base. */
+static void sum_deltas(const struct rsim *s, uint64_t d[5])
+{
+	d[0] = d[1] = d[2] = d[3] = d[4] = 0;
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		const struct mf_routing_node_stats *st = mf_routing_node_stats(s->servers[sv].node);
+		d[0] += st->deltas_out;
+		d[1] += st->deltas_in;
+		d[2] += st->deltas_unbased;
+		d[3] += st->deltas_late;
+		d[4] += st->deltas_stale;
+	}
+}
+
+/* Sums every server's engine counts (why next hops moved, new states). */
+static void sum_why(const struct rsim *s, struct mf_routing_stats *w)
+{
+	memset(w, 0, sizeof *w);
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		const struct mf_routing_stats *st =
+			mf_routing_stats(mf_routing_node_engine(s->servers[sv].node));
+		w->nh_new += st->nh_new;
+		w->nh_lost += st->nh_lost;
+		w->nh_margin += st->nh_margin;
+		w->nh_settled += st->nh_settled;
+		w->nh_shared += st->nh_shared;
+		w->nh_free += st->nh_free;
+		w->new_states += st->new_states;
+	}
 }
 
 /* Updates every server's signature; *changed: some moved since the last
@@ -691,6 +725,10 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	bool converged = false;
 	for (r = 1; r <= a->rounds && !converged; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
+		if (r == measure_from) {
+			sum_why(&s, &s.why);
+			sum_deltas(&s, s.deltas_at);
+		}
 		s.measuring = r >= measure_from;
 		measured += s.measuring;
 		for (; next_tick <= end; next_tick += tick) {
@@ -724,8 +762,22 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			"bytes received per server per second: %.0f gossip, %.0f push-pull\n",
 			measure_from, r - 1, (unsigned long long)s.nh_changes,
 			(double)s.nh_changes * 3600.0 / secs / (double)s.n_servers,
-			(double)s.advert_bytes / secs / (double)s.n_servers,
+			(double)(s.advert_bytes + s.beat_bytes) / secs / (double)s.n_servers,
 			(double)s.pp_bytes / secs / (double)s.n_servers);
+		struct mf_routing_stats w;
+		sum_why(&s, &w);
+		fprintf(err,
+			"rounds %d-%d: gossip %.0f adverts + %.0f beats; new states %llu; next hops "
+			"moved: %llu new, %llu lost, %llu margin, %llu settled, %llu shared, %llu free\n",
+			measure_from, r - 1, (double)s.advert_bytes / secs / (double)s.n_servers,
+			(double)s.beat_bytes / secs / (double)s.n_servers,
+			(unsigned long long)(w.new_states - s.why.new_states),
+			(unsigned long long)(w.nh_new - s.why.nh_new),
+			(unsigned long long)(w.nh_lost - s.why.nh_lost),
+			(unsigned long long)(w.nh_margin - s.why.nh_margin),
+			(unsigned long long)(w.nh_settled - s.why.nh_settled),
+			(unsigned long long)(w.nh_shared - s.why.nh_shared),
+			(unsigned long long)(w.nh_free - s.why.nh_free));
 	}
 	uint64_t beats = 0, raised = 0, bad = 0;
 	for (size_t sv = 0; sv < s.n_servers; sv++) {
@@ -736,6 +788,20 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	}
 	fprintf(err, "beat messages received: %llu (%llu refused), epochs they raised: %llu\n",
 		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised);
+	uint64_t d[5];
+	sum_deltas(&s, d);
+	fprintf(err, "deltas sent: %llu, received: %llu (%llu on an older base; %llu before or "
+		     "without their base, %llu applied when it came)",
+		(unsigned long long)d[0], (unsigned long long)d[1], (unsigned long long)d[4],
+		(unsigned long long)d[2], (unsigned long long)d[3]);
+	if (measured > 0)
+		fprintf(err, "; rounds %d-%d: %llu, %llu (%llu; %llu, %llu)", measure_from, r - 1,
+			(unsigned long long)(d[0] - s.deltas_at[0]),
+			(unsigned long long)(d[1] - s.deltas_at[1]),
+			(unsigned long long)(d[4] - s.deltas_at[4]),
+			(unsigned long long)(d[2] - s.deltas_at[2]),
+			(unsigned long long)(d[3] - s.deltas_at[3]));
+	fputc('\n', err);
 	if (converged) {
 		if (dis)
 			fprintf(err, "stable after %d rounds, but servers of %d DC(s) disagree\n",

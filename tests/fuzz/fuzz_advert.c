@@ -1,11 +1,16 @@
 /* libFuzzer target: route advertisements (routing/advert.c). Pieces
  * (tests/fuzz/fuzz.h), each a fragment as gossiped: decoded, checked
  * against its own bounds, re-encoded and decoded again, then given to one
- * reassembler; a completed state must re-encode too. The last piece is
- * also read as push-pull state (maps back to back, *used). */
+ * reassembler; a completed state must re-encode too. Each piece is also
+ * read as a gossiped message (a delta is accepted there), and a delta is
+ * applied to the last full state decoded (routing/advert_delta.h). The
+ * last piece is also read as push-pull state (maps back to back, *used). */
+#include <string.h>
+
 #include "gossip/err.h"
 #include "routing/advert.h"
 #include "routing/advert_asm.h"
+#include "routing/advert_delta.h"
 #include "tests/fuzz/fuzz.h"
 
 #define ASM_PENDING 8
@@ -47,8 +52,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t len, last_len = 0;
 	mf_advert_asm_init(&s, ASM_PENDING);
 	mf_fuzz_cursor_init(&cur, data, size);
+	struct mf_advert base = { 0 };
 	while ((piece = mf_fuzz_next(&cur, &len)) != NULL) {
-		struct mf_advert a = { 0 }, whole = { 0 };
+		struct mf_advert a = { 0 }, whole = { 0 }, d = { 0 }, p = { 0 };
+		if (mf_advert_decode_msg(piece, len, &d) == 0) {
+			check(&d);
+			for (size_t i = 0; i < d.n_gone; i++)
+				MF_FUZZ_CHECK(d.gone[i] < d.n_names);
+			if (d.base_seq == 0) {
+				mf_advert_free(&base);
+				base = d;
+				memset(&d, 0, sizeof d);
+			} else if (base.origin && mf_advert_patch(&base, &d, &p) == 0) {
+				check(&p);
+				reencode(&p);
+				mf_advert_free(&p);
+			}
+			mf_advert_free(&d);
+		}
 		if (mf_advert_decode(piece, len, &a, NULL) == 0) {
 			check(&a);
 			reencode(&a);
@@ -74,6 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mf_advert_free(&a);
 	}
 	free(last);
+	mf_advert_free(&base);
 	mf_advert_asm_free(&s);
 	return 0;
 }

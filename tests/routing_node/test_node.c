@@ -728,37 +728,89 @@ static void relay_steps(const struct relay_step *st, size_t n_st)
 	mf_pool_free(p);
 }
 
-/* Gossip is epidemic: a fragment newer than any seen of its origin is
- * queued once for our own retransmissions; repeats, older ones and our own
- * are not. */
+/* Gossip is epidemic: a full state newer than any seen of its server is
+ * queued once for our own retransmissions (also when another server of
+ * its DC has a newer one: it is the base of its server's deltas);
+ * repeats, older ones and our own are not. */
 static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
 {
 	static const struct relay_step st[] = {
 		{"dc1-s2", 100, NULL, 1}, {"dc1-s2", 100, NULL, 1}, /* the same again */
-		{"dc1-s2", 200, NULL, 2}, {"dc1-s3", 150, NULL, 2}, /* older */
-		{"dc1-s1", 300, NULL, 2},			     /* our own */
-		{NULL, 0, NULL, 2},				     /* dc9 */
+		{"dc1-s2", 200, NULL, 2}, {"dc1-s2", 150, NULL, 2}, /* older */
+		{"dc1-s3", 150, NULL, 3},  /* another server's newest, behind the DC's */
+		{"dc1-s1", 300, NULL, 3},			     /* our own */
+		{NULL, 0, NULL, 3},				     /* dc9 */
 	};
 	relay_steps(st, sizeof(st) / sizeof(st[0]));
 }
 
-/* A fragment that changes its DC's gateway set is news: relayed once even
- * when an advert of another server of its DC is newer; one that changes
- * nothing of the set is not. */
+/* A fragment with gateways behind the DC's newest advert is relayed once
+ * (its server's newest: its gateways spread), never twice. */
 static void test_gateway_changes_behind_the_newest_advert_are_relayed_once(void)
 {
 	static const struct relay_step st[] = {
 		{"dc1-s2", 200, NULL, 1},
-		{"dc1-s3", 150, "dc1-g3", 2}, /* older, but a new gateway */
+		{"dc1-s3", 150, "dc1-g3", 2}, /* older, with a new gateway */
 		{"dc1-s3", 150, "dc1-g3", 2}, /* the same again */
 		{"dc1-s3", 140, "dc1-g3", 2}, /* older than s3's last */
 		{"dc1-s3", 160, "dc1-g4", 3}, /* s3 moves to another gateway */
-		{"dc1-s4", 100, NULL, 3},     /* no gateways, nothing lost */
-		{"dc1-s5", 120, "dc1-g4", 3}, /* one the DC already has */
-		{"dc1-s3", 170, NULL, 3},     /* drops dc1-g4, which s5 still lists */
-		{"dc1-s5", 130, NULL, 4},     /* and now the DC's set loses it */
+		{"dc1-s4", 100, NULL, 4},     /* s4's newest */
+		{"dc1-s4", 100, NULL, 4},     /* the same again */
+		{"dc1-s3", 170, NULL, 5},     /* drops dc1-g4 */
 	};
 	relay_steps(st, sizeof(st) / sizeof(st[0]));
+}
+
+/* The delta of full-state message msg (len bytes) at seq `seq` against it,
+ * with no route changed, as one user message. */
+static size_t delta_message(const uint8_t *msg, size_t len, uint64_t base, uint64_t seq, uint8_t *buf,
+			    size_t cap)
+{
+	struct mf_advert a;
+	msgpack_sbuffer sb;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_decode(msg + 2, len - 2, &a, NULL), 0);
+	a.base_seq = base;
+	a.seq = seq;
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&sb, &a), 0);
+	CU_ASSERT_FATAL(sb.size + 2 <= cap);
+	memcpy(buf, msg, 2);
+	memcpy(buf + 2, sb.data, sb.size);
+	size_t n = sb.size + 2;
+	msgpack_sbuffer_destroy(&sb);
+	mf_advert_free(&a);
+	return n;
+}
+
+/* A delta counts only on top of its server's full state with its base seq
+ * (here: another server of our DC, whose newest seq raises ours); one that
+ * came before its base counts when the base comes; one whose base is older
+ * than the one we hold is left for that server's next full state. */
+static void test_a_delta_patches_its_servers_last_full_state(void)
+{
+	enum { OLD_BASE, BASED, BASE_AFTER };
+	for (int k = OLD_BASE; k <= BASE_AFTER; k++) {
+		struct mf_routing_node *n;
+		mf_pool_t *p;
+		struct mf_routing_node_slot *s;
+		uint8_t full[2048], delta[2048];
+		lone(&n, &p, &s);
+		size_t lf = advert_message("dc1", "dc1-s2", 100, full, sizeof(full)); /* seq 101 */
+		size_t ld = delta_message(full, lf, k == OLD_BASE ? 99 : 101, 301, delta, sizeof(delta));
+		if (k != BASE_AFTER)
+			mf_routing_node_on_user_msg(s, full, lf);
+		mf_routing_node_on_user_msg(s, delta, ld);
+		if (k == BASE_AFTER)
+			mf_routing_node_on_user_msg(s, full, lf);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_in, 1);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_unbased, k == BASE_AFTER ? 1 : 0);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_stale, k == OLD_BASE ? 1 : 0);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_late, k == BASE_AFTER ? 1 : 0);
+		CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
+		CU_ASSERT_EQUAL(mf_routing_advert_seq(mf_routing_node_engine(n)), k == OLD_BASE ? 102 : 302);
+		mf_routing_node_free(n);
+		mf_pool_free(p);
+	}
 }
 
 static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
@@ -879,6 +931,8 @@ int main(void)
 		{"refused fragments are never relayed", test_refused_fragments_are_never_relayed},
 		{"advert is broadcast on a new seq and every full refresh only",
 		 test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only},
+		{"a delta patches its server's last full state",
+		 test_a_delta_patches_its_servers_last_full_state},
 		{"news is relayed once, stale or own adverts never",
 		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
 		{"push-pull state is a serf map with MeshfedRoutes",

@@ -352,12 +352,14 @@ static void test_routes_end_within_5_percent_or_2_ms_of_the_shortest(void)
 }
 
 /* Advertisement traffic under noise (docs/routing.md, "Beats apart from
- * full state"): on wonder_16 (32 servers, one WAN pool) with +-10 % noise
- * on RTT samples, the routing gossip every server receives in rounds
- * 101-200. Beats riding in full state cost 8.8-9.2 KB/s here (every server
- * a new state per 5 s, relayed by every member); apart, ~1.4 KB/s, and
- * routes stay within 5 % or 2 ms of the shortest as before (>= 235 of 240
- * under noise). */
+ * full state", "Deltas"): on wonder_16 (32 servers, one WAN pool) with
+ * +-10 % noise on RTT samples, the routing gossip every server receives in
+ * rounds 101-200. Beats riding in full state cost 8.8-9.2 KB/s here (every
+ * server a new state per 5 s, relayed by every member); apart, 371 B/s;
+ * with changes as deltas (relayed 3 times) and followed choices waiting,
+ * 191 B/s, and routes stay within 5 % or 2 ms of the shortest as before
+ * (>= 235 of 240 under noise). The 40-DC figure (7.5 KB/s before, 1.8
+ * now) is a bench figure: that run takes over a CPU minute. */
 static void test_advert_bytes_stay_small_under_noise(void)
 {
 	int status;
@@ -375,10 +377,10 @@ static void test_advert_bytes_stay_small_under_noise(void)
 	while (line > err_text && line[-1] != ';')
 		line--;
 	CU_ASSERT_EQUAL(sscanf(line, " %u of %u", &near, &all), 2);
-	CU_ASSERT(gossip > 0 && gossip < 2500);
+	CU_ASSERT(gossip > 0 && gossip < 300);
 	CU_ASSERT_EQUAL(all, 240);
 	CU_ASSERT(near >= 235);
-	if (!(gossip > 0 && gossip < 2500) || near < 235)
+	if (!(gossip > 0 && gossip < 300) || near < 235)
 		fprintf(stderr, "%s", err_text);
 }
 

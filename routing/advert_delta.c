@@ -1,0 +1,249 @@
+/*
+ * routing/advert_delta.c — deltas between full states (contract in
+ * advert_delta.h). Routes are matched by target name: the two states have
+ * their own name tables.
+ */
+#include "routing/advert_delta.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "gossip/grow.h"
+#include "gossip/name_hash.h"
+
+/* Names -> small values, open addressing (slot = index + 1, 0 empty); the
+ * names are borrowed. */
+struct nmap {
+	const char **key;
+	uint32_t *val;
+	uint32_t n;
+	uint32_t *slot;
+	size_t n_slots;
+};
+
+static int nmap_init(struct nmap *m, size_t cap)
+{
+	memset(m, 0, sizeof *m);
+	m->n_slots = 16;
+	while (m->n_slots < 2 * cap + 2)
+		m->n_slots *= 2;
+	m->slot = calloc(m->n_slots, sizeof *m->slot);
+	m->key = malloc((cap + 1) * sizeof *m->key);
+	m->val = malloc((cap + 1) * sizeof *m->val);
+	return m->slot && m->key && m->val ? 0 : MF_ENOMEM;
+}
+
+static void nmap_free(struct nmap *m)
+{
+	free(m->slot);
+	free(m->key);
+	free(m->val);
+}
+
+static size_t nmap_at(const struct nmap *m, const char *k)
+{
+	size_t mask = m->n_slots - 1, i = (size_t)mf_name_hash(k, strlen(k)) & mask;
+	while (m->slot[i] && strcmp(m->key[m->slot[i] - 1], k) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* The value of k, or UINT32_MAX. */
+static uint32_t nmap_get(const struct nmap *m, const char *k)
+{
+	uint32_t s = m->slot[nmap_at(m, k)];
+	return s ? m->val[s - 1] : UINT32_MAX;
+}
+
+/* Adds k (capacity was reserved at init); an existing key keeps its value. */
+static void nmap_put(struct nmap *m, const char *k, uint32_t v)
+{
+	size_t i = nmap_at(m, k);
+	if (m->slot[i])
+		return;
+	m->key[m->n] = k;
+	m->val[m->n] = v;
+	m->slot[i] = ++m->n;
+}
+
+static uint64_t units(double ms)
+{
+	return (uint64_t)nearbyint(ms * 10.0);
+}
+
+/* Route x of a (now) against y of b (the base): same path, and a distance
+ * within the tolerance (pct and ms both 0: equal at the wire's 0.1 ms). */
+static bool same_route(const struct mf_advert *a, const struct mf_advert_route *x,
+		       const struct mf_advert *b, const struct mf_advert_route *y, double pct, double ms)
+{
+	double d = fabs(x->distance_ms - y->distance_ms);
+	bool moved = pct == 0 && ms == 0 ? units(x->distance_ms) != units(y->distance_ms)
+					 : d > y->distance_ms * pct / 100.0 && d > ms;
+	if (moved || x->n_hops != y->n_hops)
+		return false;
+	for (uint32_t k = 0; k < x->n_hops; k++)
+		if (strcmp(a->names[a->hops[x->hops_off + k]], b->names[b->hops[y->hops_off + k]]) != 0)
+			return false;
+	return true;
+}
+
+static bool same_dead(const struct mf_advert *a, const struct mf_advert *b)
+{
+	if (a->n_dead != b->n_dead)
+		return false;
+	for (size_t i = 0; i < a->n_dead; i++)
+		if (a->dead[i].epoch != b->dead[i].epoch ||
+		    strcmp(a->names[a->dead[i].dc], b->names[b->dead[i].dc]) != 0)
+			return false;
+	return true;
+}
+
+/* An advert under construction: names interned into out as they are used. */
+struct builder {
+	struct mf_advert *out;
+	struct nmap names;
+	size_t cap_names, cap_routes, cap_hops;
+};
+
+static int b_name(struct builder *b, const char *name, uint32_t *id)
+{
+	uint32_t v = nmap_get(&b->names, name);
+	if (v != UINT32_MAX) {
+		*id = v;
+		return 0;
+	}
+	struct mf_advert *o = b->out;
+	if (mf_grow(&o->names, &b->cap_names, o->n_names + 1, 16) < 0 ||
+	    !(o->names[o->n_names] = strdup(name)))
+		return MF_ENOMEM;
+	*id = (uint32_t)o->n_names++;
+	nmap_put(&b->names, o->names[*id], *id);
+	return 0;
+}
+
+/* Copies route r of advert a into the builder's advert. */
+static int b_route(struct builder *b, const struct mf_advert *a, const struct mf_advert_route *r)
+{
+	struct mf_advert *o = b->out;
+	if (mf_grow(&o->routes, &b->cap_routes, o->n_routes + 1, 16) < 0 ||
+	    mf_grow(&o->hops, &b->cap_hops, o->n_hops + r->n_hops, 16) < 0)
+		return MF_ENOMEM;
+	struct mf_advert_route *n = &o->routes[o->n_routes];
+	*n = *r;
+	n->hops_off = (uint32_t)o->n_hops;
+	int rc = b_name(b, a->names[r->target], &n->target);
+	for (uint32_t k = 0; k < r->n_hops && rc == 0; k++)
+		rc = b_name(b, a->names[a->hops[r->hops_off + k]], &o->hops[o->n_hops + k]);
+	if (rc < 0)
+		return rc;
+	o->n_hops += r->n_hops;
+	o->n_routes++;
+	return 0;
+}
+
+static int b_init(struct builder *b, struct mf_advert *out, const struct mf_advert *like,
+		  uint64_t seq, size_t names_cap)
+{
+	memset(b, 0, sizeof *b);
+	memset(out, 0, sizeof *out);
+	b->out = out;
+	out->seq = seq;
+	out->transit = like->transit;
+	out->frag_count = 1;
+	if (!(out->origin = strdup(like->origin)) || !(out->node = strdup(like->node)))
+		return MF_ENOMEM;
+	return nmap_init(&b->names, names_cap);
+}
+
+/* Target name -> route index of a. */
+static int index_targets(const struct mf_advert *a, struct nmap *m)
+{
+	int rc = nmap_init(m, a->n_routes);
+	for (size_t i = 0; rc == 0 && i < a->n_routes; i++)
+		nmap_put(m, a->names[a->routes[i].target], (uint32_t)i);
+	return rc;
+}
+
+int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, double pct, double ms,
+		    struct mf_advert *out)
+{
+	struct nmap in_base = {0}, in_now = {0};
+	struct builder b = {0};
+	memset(out, 0, sizeof *out);
+	if (strcmp(base->origin, now->origin) != 0 || strcmp(base->node, now->node) != 0 ||
+	    base->transit != now->transit || base->seq >= now->seq || !same_dead(base, now) ||
+	    !mf_gateways_equal(base->gateways, base->n_gateways, now->gateways, now->n_gateways))
+		return 1;
+	int rc = index_targets(base, &in_base);
+	if (rc == 0)
+		rc = index_targets(now, &in_now);
+	if (rc == 0)
+		rc = b_init(&b, out, now, now->seq, base->n_names + now->n_names);
+	out->base_seq = base->seq;
+	for (size_t i = 0; rc == 0 && i < now->n_routes; i++) {
+		const struct mf_advert_route *r = &now->routes[i];
+		uint32_t j = nmap_get(&in_base, now->names[r->target]);
+		if (j == UINT32_MAX || !same_route(now, r, base, &base->routes[j], pct, ms))
+			rc = b_route(&b, now, r);
+	}
+	size_t cap_gone = 0;
+	for (size_t i = 0; rc == 0 && i < base->n_routes; i++) {
+		const char *t = base->names[base->routes[i].target];
+		uint32_t id;
+		if (nmap_get(&in_now, t) != UINT32_MAX)
+			continue;
+		if ((rc = b_name(&b, t, &id)) == 0 &&
+		    (rc = mf_grow(&out->gone, &cap_gone, out->n_gone + 1, 8)) == 0)
+			out->gone[out->n_gone++] = id;
+	}
+	nmap_free(&in_base);
+	nmap_free(&in_now);
+	nmap_free(&b.names);
+	if (rc < 0)
+		mf_advert_free(out);
+	return rc;
+}
+
+int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta, struct mf_advert *out)
+{
+	struct nmap in_delta = {0};
+	struct builder b = {0};
+	memset(out, 0, sizeof *out);
+	if (!base->origin || !base->node || !delta->origin || !delta->node ||
+	    strcmp(base->origin, delta->origin) != 0 || strcmp(base->node, delta->node) != 0 ||
+	    delta->base_seq != base->seq)
+		return MF_EINVAL;
+	int rc = nmap_init(&in_delta, delta->n_routes + delta->n_gone);
+	for (size_t i = 0; rc == 0 && i < delta->n_routes; i++)
+		nmap_put(&in_delta, delta->names[delta->routes[i].target], 0);
+	for (size_t i = 0; rc == 0 && i < delta->n_gone; i++)
+		nmap_put(&in_delta, delta->names[delta->gone[i]], 0);
+	if (rc == 0)
+		rc = b_init(&b, out, base, delta->seq, base->n_names + delta->n_names);
+	for (size_t i = 0; rc == 0 && i < base->n_routes; i++)
+		if (nmap_get(&in_delta, base->names[base->routes[i].target]) == UINT32_MAX)
+			rc = b_route(&b, base, &base->routes[i]);
+	for (size_t i = 0; rc == 0 && i < delta->n_routes; i++)
+		rc = b_route(&b, delta, &delta->routes[i]);
+	if (rc == 0 && base->n_dead) {
+		if (!(out->dead = calloc(base->n_dead, sizeof *out->dead)))
+			rc = MF_ENOMEM;
+		for (size_t i = 0; rc == 0 && i < base->n_dead; i++) {
+			out->dead[i].epoch = base->dead[i].epoch;
+			rc = b_name(&b, base->names[base->dead[i].dc], &out->dead[i].dc);
+			out->n_dead = i + 1;
+		}
+	}
+	if (rc == 0 && base->n_gateways) {
+		rc = mf_gateways_copy(base->gateways, base->n_gateways, &out->gateways);
+		if (rc == 0)
+			out->n_gateways = base->n_gateways;
+	}
+	nmap_free(&in_delta);
+	nmap_free(&b.names);
+	if (rc < 0)
+		mf_advert_free(out);
+	return rc;
+}

@@ -1,0 +1,40 @@
+/*
+ * routing/advert_delta.h — deltas between two full states of one server:
+ * made by the sender, applied by receivers.
+ *
+ * Contract: pure functions over struct mf_advert (routing/advert.h), no I/O.
+ * A delta is cumulative against a base, a full state the same server sent
+ * before (same origin and node): it lists every route whose path differs
+ * from the base's or whose distance moved past a threshold (below), and
+ * every target the base
+ * routes to and the new state does not. Epochs are not compared (they travel
+ * in beats, routing/beat.h): a changed route carries its current epoch, an
+ * unchanged one keeps the base's. Transit, gateways and tombstones are not
+ * in a delta: when any of them changed, the state goes whole.
+ *
+ * Being cumulative, any delta applies to the base alone: a receiver that
+ * missed earlier deltas loses nothing, one that missed the base waits for
+ * the next full state (docs/routing.md, "Deltas").
+ */
+#ifndef MF_ROUTING_ADVERT_DELTA_H
+#define MF_ROUTING_ADVERT_DELTA_H
+
+#include "routing/advert.h"
+
+/* The delta that turns base into now (same origin and node, base->seq <
+ * now->seq) into *out (base_seq = base->seq, seq = now->seq). A route on the
+ * same path whose distance moved from the base's by at most pct percent OR
+ * at most ms (the engine's re-advertise threshold: a smaller move is no news,
+ * routing/engine.h) is left out: receivers keep the base's distance, which
+ * stays within that threshold, so noise does not grow a cumulative delta to
+ * the whole state. 0 and 0: any move counts. Returns 0, or 1 when only a
+ * full state can say it (transit, gateways or tombstones differ, or another
+ * origin or node); *out is then left empty. */
+int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, double pct, double ms,
+		    struct mf_advert *out);
+
+/* The full state base + delta into *out (seq = delta->seq). MF_EINVAL when
+ * delta is not a delta of base (origin, node or base seq differ). */
+int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta, struct mf_advert *out);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * routing/node_delta.c — deltas (routing/advert_delta.h): ours sent against
+ * the last full state we broadcast, others' applied to the full state their
+ * server sent before (node_internal.h; contract in node.h).
+ *
+ * Why: under noise, routes change often at 40-60 DCs, and each change was a
+ * full state that every member of the pool relays, so one changed route cost
+ * bytes in proportion to the number of DCs (docs/routing.md, "Deltas").
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/grow.h"
+#include "gossip/serf.h"
+#include "routing/advert_delta.h"
+#include "routing/node_internal.h"
+
+/* --- ours ------------------------------------------------------------------*/
+
+void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv)
+{
+	mf_advert_free(&n->base_out);
+	n->base_out = *adv;
+	memset(adv, 0, sizeof *adv);
+}
+
+int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv)
+{
+	struct mf_advert d;
+	struct mf_routing_config c;
+	mf_routing_config_default(&c); /* the node's re-advertise threshold */
+	if (!n->base_out.origin ||
+	    mf_advert_delta(&n->base_out, adv, c.readvertise_pct, c.readvertise_ms, &d) != 0)
+		return 0;
+	/* Cumulative: past half the routes, the full state is as good a
+	 * message and becomes the new base. */
+	size_t items = d.n_routes + d.n_gone;
+	int sent = 0;
+	msgpack_sbuffer_clear(&n->scratch);
+	if (2 * items <= adv->n_routes && mf_advert_encode_full(&n->scratch, &d) == 0 &&
+	    n->scratch.size <= MF_ROUTING_NODE_ADVERT_BYTES) {
+		size_t len = 2 + n->scratch.size;
+		uint8_t *msg = malloc(len);
+		if (msg) {
+			msg[0] = MF_SERF_MSG_MESHFED;
+			msg[1] = MF_ROUTING_NODE_MSG_ADVERT;
+			memcpy(msg + 2, n->scratch.data, n->scratch.size);
+			char key[MF_ROUTING_NODE_DC_MAX + 32];
+			snprintf(key, sizeof(key), "mf-delta:%s", n->dc);
+			for (size_t i = 0; i < n->n_slots; i++)
+				if (n->slots[i].pool &&
+				    mf_pool_broadcast_user(n->slots[i].pool, key, msg, len) == 0)
+					n->stats.bytes_out += len;
+			free(msg);
+			n->stats.deltas_out++;
+			sent = 1;
+		}
+	}
+	mf_advert_free(&d);
+	return sent;
+}
+
+/* --- others' ---------------------------------------------------------------*/
+
+static struct base_in *find_base(struct mf_routing_node *n, const char *origin, const char *node)
+{
+	for (size_t i = 0; i < n->n_bases; i++)
+		if (strcmp(n->bases[i].node, node) == 0 && strcmp(n->bases[i].origin, origin) == 0)
+			return &n->bases[i];
+	return NULL;
+}
+
+static void drop_base(struct mf_routing_node *n, size_t i)
+{
+	free(n->bases[i].origin);
+	free(n->bases[i].node);
+	free(n->bases[i].buf);
+	free(n->bases[i].pend);
+	n->bases[i] = n->bases[--n->n_bases];
+}
+
+/* The record of (origin, node), created empty when missing; NULL when out
+ * of memory. */
+static struct base_in *base_record(struct mf_routing_node *n, const char *origin, const char *node)
+{
+	struct base_in *b = find_base(n, origin, node);
+	if (b)
+		return b;
+	if (n->n_bases >= MF_ROUTING_NODE_BASES_MAX)
+		drop_base(n, 0); /* any: its server's next full state brings it back */
+	if (mf_grow(&n->bases, &n->cap_bases, n->n_bases + 1, 16) < 0)
+		return NULL;
+	b = &n->bases[n->n_bases];
+	memset(b, 0, sizeof *b);
+	if (!(b->origin = strdup(origin)) || !(b->node = strdup(node))) {
+		free(b->origin);
+		free(b->node);
+		return NULL;
+	}
+	n->n_bases++;
+	return b;
+}
+
+void mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full)
+{
+	if (!full->origin || !full->node || strcmp(full->node, n->name) == 0)
+		return;
+	struct base_in *b = find_base(n, full->origin, full->node);
+	if (b && b->buf && b->seq >= full->seq)
+		return;
+	msgpack_sbuffer_clear(&n->scratch);
+	uint8_t *copy = NULL;
+	if (mf_advert_encode_full(&n->scratch, full) < 0 || !(copy = malloc(n->scratch.size)))
+		return;
+	memcpy(copy, n->scratch.data, n->scratch.size);
+	if (!(b = base_record(n, full->origin, full->node))) {
+		free(copy);
+		return;
+	}
+	free(b->buf);
+	b->buf = copy;
+	b->len = n->scratch.size;
+	b->seq = full->seq;
+}
+
+void mf_rn__forget_bases(struct mf_routing_node *n, const char *origin)
+{
+	for (size_t i = n->n_bases; i-- > 0;)
+		if (strcmp(n->bases[i].origin, origin) == 0)
+			drop_base(n, i);
+}
+
+void mf_rn__free_bases(struct mf_routing_node *n)
+{
+	while (n->n_bases)
+		drop_base(n, n->n_bases - 1);
+	free(n->bases);
+	n->bases = NULL;
+	n->cap_bases = 0;
+	mf_advert_free(&n->base_out);
+}
+
+/* delta (consumed) on top of base b, to the engine. */
+static void apply(struct mf_routing_node_slot *sl, const struct base_in *b, struct mf_advert *delta)
+{
+	struct mf_advert base, full;
+	if (mf_advert_decode(b->buf, b->len, &base, NULL) < 0) {
+		mf_advert_free(delta);
+		return;
+	}
+	int rc = mf_advert_patch(&base, delta, &full);
+	mf_advert_free(&base);
+	mf_advert_free(delta);
+	if (rc == 0)
+		mf_rn__take_advert(sl, &full);
+}
+
+void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
+		       size_t len)
+{
+	struct mf_routing_node *n = sl->node;
+	struct base_in *b = find_base(n, delta->origin, delta->node);
+	n->stats.deltas_in++;
+	if (b && delta->seq <= b->applied) {
+		mf_advert_free(delta); /* another copy (gossip sends each several times) */
+		return;
+	}
+	if (b && b->buf && b->seq == delta->base_seq) {
+		b->applied = delta->seq;
+		apply(sl, b, delta);
+		return;
+	}
+	if (b && b->buf && delta->base_seq < b->seq) {
+		n->stats.deltas_stale++; /* a late copy: its server has sent a newer base */
+		mf_advert_free(delta);
+		return;
+	}
+	n->stats.deltas_unbased++;
+	/* A base newer than what we hold may still be on its way: keep the
+	 * newest such delta for it. */
+	if ((b = base_record(n, delta->origin, delta->node)) && (!b->pend || delta->seq > b->pend_seq)) {
+		uint8_t *copy = malloc(len);
+		if (copy) {
+			memcpy(copy, msg, len);
+			free(b->pend);
+			b->pend = copy;
+			b->pend_len = len;
+			b->pend_seq = delta->seq;
+		}
+	}
+	mf_advert_free(delta);
+}
+
+void mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node)
+{
+	struct mf_routing_node *n = sl->node;
+	struct base_in *b = find_base(n, origin, node);
+	struct mf_advert d;
+	if (!b || !b->pend || !b->buf)
+		return;
+	int rc = mf_advert_decode_msg(b->pend, b->pend_len, &d);
+	free(b->pend);
+	b->pend = NULL;
+	if (rc < 0)
+		return;
+	if (d.base_seq != b->seq) {
+		mf_advert_free(&d);
+		return;
+	}
+	n->stats.deltas_late++;
+	if (d.seq > b->applied)
+		b->applied = d.seq;
+	apply(sl, b, &d);
+}

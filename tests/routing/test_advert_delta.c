@@ -1,0 +1,267 @@
+/* Unit tests of routing/advert_delta.c and the delta wire format (version 2
+ * of routing/advert.h): a changed route costs bytes for that route, not for
+ * the whole state; deltas are cumulative against their base; only the
+ * message decoder accepts them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "gossip/err.h"
+#include "routing/advert.h"
+#include "routing/advert_delta.h"
+#include "tests/cunit_main.h"
+
+/* A state of n DCs "dc000".."dc<n-1>" (origin dc000), route i at 10 + i
+ * ms through dc001 for odd i. */
+static void state(struct mf_advert *a, size_t n, uint64_t seq)
+{
+	memset(a, 0, sizeof *a);
+	a->origin = strdup("dc000");
+	a->node = strdup("dc000-s1");
+	a->seq = seq;
+	a->transit = true;
+	a->frag_count = 1;
+	a->names = calloc(n, sizeof *a->names);
+	a->routes = calloc(n, sizeof *a->routes);
+	a->hops = calloc(n, sizeof *a->hops);
+	for (size_t i = 0; i < n; i++) {
+		char name[32];
+		snprintf(name, sizeof name, "dc%03zu", i);
+		a->names[i] = strdup(name);
+		struct mf_advert_route *r = &a->routes[i];
+		r->target = (uint32_t)i;
+		r->distance_ms = i == 0 ? 0 : 10.0 + (double)i;
+		r->epoch = 100 + i;
+		r->hops_off = (uint32_t)a->n_hops;
+		if (i > 1 && i % 2)
+			a->hops[a->n_hops++] = 1, r->n_hops = 1;
+	}
+	a->n_names = a->n_routes = n;
+}
+
+/* The route to `name` in a, or NULL. */
+static const struct mf_advert_route *route_to(const struct mf_advert *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (strcmp(a->names[a->routes[i].target], name) == 0)
+			return &a->routes[i];
+	return NULL;
+}
+
+/* Same routes by meaning (targets, distance in 0.1 ms, hop names). */
+static bool same_routes(const struct mf_advert *x, const struct mf_advert *y)
+{
+	if (x->n_routes != y->n_routes)
+		return false;
+	for (size_t i = 0; i < x->n_routes; i++) {
+		const struct mf_advert_route *p = &x->routes[i];
+		const struct mf_advert_route *q = route_to(y, x->names[p->target]);
+		if (!q || p->n_hops != q->n_hops ||
+		    (long)(p->distance_ms * 10 + 0.5) != (long)(q->distance_ms * 10 + 0.5))
+			return false;
+		for (uint32_t k = 0; k < p->n_hops; k++)
+			if (strcmp(x->names[x->hops[p->hops_off + k]], y->names[y->hops[q->hops_off + k]]))
+				return false;
+	}
+	return true;
+}
+
+/* Encodes d as a gossiped message and decodes it back with the message
+ * decoder; the full-state decoder must refuse it. */
+static void wire(const struct mf_advert *d, struct mf_advert *back, size_t *bytes)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&sb, d), 0);
+	*bytes = sb.size;
+	struct mf_advert full;
+	CU_ASSERT_EQUAL(mf_advert_decode((const uint8_t *)sb.data, sb.size, &full, NULL), MF_EUNKNOWN);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_decode_msg((const uint8_t *)sb.data, sb.size, back), 0);
+	CU_ASSERT_EQUAL(back->base_seq, d->base_seq);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void free_all(struct mf_advert *a, struct mf_advert *b, struct mf_advert *c, struct mf_advert *d,
+		     struct mf_advert *e)
+{
+	mf_advert_free(a);
+	mf_advert_free(b);
+	mf_advert_free(c);
+	mf_advert_free(d);
+	mf_advert_free(e);
+}
+
+static void test_one_changed_route_costs_one_route_at_500_dcs(void)
+{
+	struct mf_advert base, now, d, back, full;
+	state(&base, 500, 1000);
+	state(&now, 500, 1001);
+	now.routes[250].distance_ms = 99.5;
+	now.routes[250].n_hops = 0;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(d.n_routes, 1);
+	CU_ASSERT_EQUAL(d.n_gone, 0);
+	CU_ASSERT_EQUAL(d.base_seq, 1000);
+	CU_ASSERT_EQUAL(d.seq, 1001);
+	size_t bytes;
+	wire(&d, &back, &bytes);
+	CU_ASSERT(bytes < 80); /* the full state is about 4 KB */
+	CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&base, &back, &full), 0);
+	CU_ASSERT_EQUAL(full.seq, 1001);
+	CU_ASSERT_EQUAL(full.base_seq, 0);
+	CU_ASSERT(same_routes(&full, &now));
+	free_all(&base, &now, &d, &back, &full);
+}
+
+static void test_withdrawn_target_travels_and_is_dropped(void)
+{
+	struct mf_advert base, now, d, back, full;
+	state(&base, 10, 1000);
+	state(&now, 9, 1001); /* dc009 gone */
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(d.n_routes, 0);
+	CU_ASSERT_EQUAL_FATAL(d.n_gone, 1);
+	CU_ASSERT_STRING_EQUAL(d.names[d.gone[0]], "dc009");
+	size_t bytes;
+	wire(&d, &back, &bytes);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&base, &back, &full), 0);
+	CU_ASSERT_PTR_NULL(route_to(&full, "dc009"));
+	CU_ASSERT(same_routes(&full, &now));
+	free_all(&base, &now, &d, &back, &full);
+}
+
+/* A receiver that missed delta 1 applies delta 2 to the base alone, and a
+ * route that went back to the base's is right too. */
+static void test_deltas_are_cumulative_against_the_base(void)
+{
+	struct mf_advert base, s1, s2, d1, d2, full;
+	state(&base, 40, 1000);
+	state(&s1, 40, 1001);
+	s1.routes[5].distance_ms = 50;
+	s1.routes[7].distance_ms = 70;
+	state(&s2, 40, 1002);
+	s2.routes[7].distance_ms = 71; /* route 5 is back to the base's */
+	s2.routes[9].n_hops = 0;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s1, 0, 0, &d1), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s2, 0, 0, &d2), 0);
+	CU_ASSERT_EQUAL(d1.n_routes, 2);
+	CU_ASSERT_EQUAL(d2.n_routes, 2);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&base, &d2, &full), 0);
+	CU_ASSERT(same_routes(&full, &s2));
+	CU_ASSERT_EQUAL(route_to(&full, "dc005")->distance_ms, 15.0);
+	mf_advert_free(&full);
+	/* a delta patches only its own base */
+	CU_ASSERT_EQUAL(mf_advert_patch(&s1, &d2, &full), MF_EINVAL);
+	mf_advert_free(&base);
+	mf_advert_free(&s1);
+	mf_advert_free(&s2);
+	mf_advert_free(&d1);
+	mf_advert_free(&d2);
+}
+
+/* Moves under the re-advertise threshold (5 % or 2 ms) are no news: noise
+ * must not grow a cumulative delta to the whole state. */
+static void test_small_moves_stay_out_of_the_delta(void)
+{
+	struct mf_advert base, now, d;
+	state(&base, 40, 1000);
+	state(&now, 40, 1001);
+	for (size_t i = 1; i < 40; i++)
+		now.routes[i].distance_ms *= 1.04; /* every route, under 5 % */
+	now.routes[30].distance_ms = 40.0 * 1.1; /* past 5 % and 2 ms */
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 5, 2, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(d.n_routes, 1);
+	CU_ASSERT_STRING_EQUAL(d.names[d.routes[0].target], "dc030");
+	mf_advert_free(&d);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(d.n_routes, 39);
+	mf_advert_free(&d);
+	mf_advert_free(&base);
+	mf_advert_free(&now);
+}
+
+static void test_gateways_tombstones_transit_go_whole(void)
+{
+	struct mf_advert base, now, d;
+	struct mf_gateway gw = {.name = "gw1", .lan = "10.0.0.1:1", .wan = "192.0.2.1:1"};
+	state(&base, 10, 1000);
+	state(&now, 10, 1001);
+	now.transit = false;
+	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, 0, 0, &d), 1);
+	now.transit = true;
+	now.dead = calloc(1, sizeof *now.dead);
+	now.dead[0] = (struct mf_advert_dead){3, 7};
+	now.n_dead = 1;
+	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, 0, 0, &d), 1);
+	mf_advert_free(&now);
+	state(&now, 10, 1001);
+	CU_ASSERT_EQUAL_FATAL(mf_gateways_copy(&gw, 1, &now.gateways), 0);
+	now.n_gateways = 1;
+	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, 0, 0, &d), 1);
+	mf_advert_free(&now);
+	/* another server's state, or an older one, is no delta either */
+	state(&now, 10, 999);
+	CU_ASSERT_EQUAL(mf_advert_delta(&base, &now, 0, 0, &d), 1);
+	mf_advert_free(&base);
+	mf_advert_free(&now);
+}
+
+/* Bytes of a delta message with fields changed, to check the decoder. */
+static size_t broken(uint8_t *buf, size_t cap, uint64_t base, uint64_t seq, bool with_b, uint32_t gone)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 8 + with_b + 1);
+#define KEY(k) (msgpack_pack_str(&pk, 1), msgpack_pack_str_body(&pk, k, 1))
+	KEY("v"), msgpack_pack_uint8(&pk, 2);
+	if (with_b)
+		KEY("b"), msgpack_pack_uint64(&pk, base);
+	KEY("w"), msgpack_pack_array(&pk, 1), msgpack_pack_uint32(&pk, gone);
+	KEY("o"), msgpack_pack_str(&pk, 3), msgpack_pack_str_body(&pk, "dc1", 3);
+	KEY("n"), msgpack_pack_str(&pk, 2), msgpack_pack_str_body(&pk, "s1", 2);
+	KEY("q"), msgpack_pack_uint64(&pk, seq);
+	KEY("x"), msgpack_pack_true(&pk);
+	KEY("f"), msgpack_pack_array(&pk, 2), msgpack_pack_uint8(&pk, 0), msgpack_pack_uint8(&pk, 1);
+	KEY("d"), msgpack_pack_array(&pk, 2), msgpack_pack_str(&pk, 3), msgpack_pack_str_body(&pk, "dc1", 3),
+		msgpack_pack_str(&pk, 3), msgpack_pack_str_body(&pk, "dc2", 3);
+	KEY("r"), msgpack_pack_array(&pk, 0);
+#undef KEY
+	size_t n = sb.size < cap ? sb.size : cap;
+	memcpy(buf, sb.data, n);
+	msgpack_sbuffer_destroy(&sb);
+	return n;
+}
+
+static void test_decoder_checks_the_delta_keys(void)
+{
+	uint8_t buf[256];
+	struct mf_advert a;
+	size_t n = broken(buf, sizeof buf, 5, 9, true, 1);
+	CU_ASSERT_EQUAL(mf_advert_decode_msg(buf, n, &a), 0);
+	CU_ASSERT_EQUAL(a.base_seq, 5);
+	CU_ASSERT_EQUAL(a.n_gone, 1);
+	mf_advert_free(&a);
+	n = broken(buf, sizeof buf, 9, 9, true, 1); /* base not older */
+	CU_ASSERT_EQUAL(mf_advert_decode_msg(buf, n, &a), MF_EMALFORMED);
+	n = broken(buf, sizeof buf, 0, 9, false, 1); /* no base */
+	CU_ASSERT_EQUAL(mf_advert_decode_msg(buf, n, &a), MF_EMALFORMED);
+	n = broken(buf, sizeof buf, 5, 9, true, 2); /* withdrawn index past "d" */
+	CU_ASSERT_EQUAL(mf_advert_decode_msg(buf, n, &a), MF_EMALFORMED);
+}
+
+int main(void)
+{
+	static const struct test_case tests[] = {
+		TEST(test_one_changed_route_costs_one_route_at_500_dcs),
+		TEST(test_withdrawn_target_travels_and_is_dropped),
+		TEST(test_deltas_are_cumulative_against_the_base),
+		TEST(test_small_moves_stay_out_of_the_delta),
+		TEST(test_gateways_tombstones_transit_go_whole),
+		TEST(test_decoder_checks_the_delta_keys),
+	};
+	return RUN_SUITE("routing_advert_delta", tests);
+}
