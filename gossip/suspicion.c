@@ -22,6 +22,7 @@ int64_t mf_suspicion_timeout(int confirmations, int k, int64_t min, int64_t max)
 	return t < min ? min : t;
 }
 
+/* One slot at a time: at most k (a few) confirmers are ever remembered. */
 static int remember(struct mf_suspicion *s, const char *from, size_t len)
 {
 	char *copy = malloc(len + 1);

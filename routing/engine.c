@@ -139,21 +139,6 @@ uint32_t mf_rt__next_mark(uint32_t *stamp, uint32_t *gen, uint32_t cap)
 	return *gen;
 }
 
-int mf_rt__pool_reserve(uint32_t **pool, uint32_t *cap, uint32_t need)
-{
-	if (need <= *cap)
-		return 0;
-	uint32_t c = *cap ? *cap : 64;
-	while (c < need)
-		c *= 2;
-	uint32_t *p = realloc(*pool, c * sizeof *p);
-	if (!p)
-		return MF_ENOMEM;
-	*pool = p;
-	*cap = c;
-	return 0;
-}
-
 void mf_rt__origin_clear(struct rt_origin *o)
 {
 	o->n_e = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/name_hash.h"
 #include "routing/engine_internal.h"
 
@@ -264,7 +265,7 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 		if (!a->transit && t != o)
 			continue; /* a non-transit DC carries only itself */
 		uint32_t len = t == o ? 1 : ar->n_hops + 2;
-		if ((rc = mf_rt__pool_reserve(&b->path, &b->cap_path, b->n_path + len)) < 0)
+		if ((rc = mf_grow_u32(&b->path, &b->cap_path, (size_t)b->n_path + len, 64)) < 0)
 			return rc;
 		uint32_t *p = b->path + b->n_path;
 		p[0] = o;

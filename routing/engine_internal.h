@@ -204,7 +204,6 @@ int mf_rt__grow(void **p, size_t elem, size_t old_n, size_t new_n);
 void mf_rt__route_init(struct rt_route *rt);
 int mf_rt__intern(struct mf_routing *r, const char *name, uint32_t *id);
 uint32_t mf_rt__next_mark(uint32_t *stamp, uint32_t *gen, uint32_t cap);
-int mf_rt__pool_reserve(uint32_t **pool, uint32_t *cap, uint32_t need);
 void mf_rt__origin_clear(struct rt_origin *o);
 void mf_rt__gateways_free(struct mf_gateway *g, size_t n);
 void mf_rt__gwsrc_free(struct rt_gwsrc *s);

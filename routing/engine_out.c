@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/name_hash.h"
 #include "routing/engine_internal.h"
 
@@ -174,14 +175,8 @@ static int table_alternates(const struct mf_routing *r, const struct rt_route *r
 
 static int add_link(struct mf_table *t, size_t *cap, const char *from, const char *to, double d, bool usable)
 {
-	if (t->n_links == *cap) {
-		size_t c = *cap ? 2 * *cap : 16;
-		struct mf_table_link *l = realloc(t->links, c * sizeof *l);
-		if (!l)
-			return MF_ENOMEM;
-		t->links = l;
-		*cap = c;
-	}
+	if (mf_grow(&t->links, cap, t->n_links + 1, 16) < 0)
+		return MF_ENOMEM;
 	struct mf_table_link *l = &t->links[t->n_links];
 	l->from = strdup(from);
 	l->to = strdup(to);

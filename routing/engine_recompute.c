@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/name_hash.h"
 #include "routing/engine_internal.h"
 
@@ -83,7 +84,7 @@ static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p,
 		    uint32_t self)
 {
 	uint32_t extra = self != NONE ? 1 : 0;
-	int rc = mf_rt__pool_reserve(&t->path, &t->cap_path, t->n_path + n + extra);
+	int rc = mf_grow_u32(&t->path, &t->cap_path, (size_t)t->n_path + n + extra, 64);
 	if (rc < 0)
 		return rc;
 	rt->path_off = t->n_path;
@@ -379,16 +380,8 @@ static int alternates(struct mf_routing *r, uint32_t n)
 	uint32_t total = 0;
 	for (uint32_t t = 0; t < n; t++)
 		total += r->alt_cnt[t];
-	if (total > nx->cap_alt) {
-		uint32_t c = nx->cap_alt ? nx->cap_alt : 64;
-		while (c < total)
-			c *= 2;
-		struct rt_alt *p = realloc(nx->alt, c * sizeof *p);
-		if (!p)
-			return MF_ENOMEM;
-		nx->alt = p;
-		nx->cap_alt = c;
-	}
+	if (mf_grow_u32(&nx->alt, &nx->cap_alt, total, 64) < 0)
+		return MF_ENOMEM;
 	for (uint32_t t = 0; t < n; t++) {
 		struct rt_route *rt = &nx->r[t];
 		rt->alt_off = nx->n_alt;
