@@ -6,10 +6,9 @@
  * records (members, interned names, queued broadcasts) with large
  * short-lived buffers between them during joins (push-pull states of
  * every member, their msgpack decoding). glibc's defaults then keep the
- * freed buffers' pages: the mmap threshold rises to the largest block
- * ever freed (the 165 KB parsed config first), so later states come from
- * the heap, and freed space under live records is not returned (only the
- * top is trimmed). At 300 members that was 0.4-0.8 MB of free heap per
+ * freed buffers' pages: the mmap threshold rises to the largest mmap'd
+ * block ever freed, so later states come from the heap, and freed space
+ * under live records is not returned (only the top is trimmed). At 300 members that was 0.4-0.8 MB of free heap per
  * agent, as much as the heap in use.
  *
  * Contract: mf_agent_memory_tune() once, before the agent allocates;
