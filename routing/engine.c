@@ -250,6 +250,7 @@ void mf_routing_free(struct mf_routing *r)
 		free(*per_id_field(r, k));
 	free(r->ref_node);
 	free(r->node);
+	free(r->links_out);
 	mf_rt_names_free(&r->names);
 	free(r);
 }

@@ -104,6 +104,13 @@ struct rt_alt {
 
 /* A table (or the advertised snapshot): one route per id, paths and
  * alternates in pools. */
+/* One link of the published table (mf_routing_table), as of `version`. */
+struct rt_link_out {
+	uint32_t from, to;
+	double dist;             /* NAN when not usable */
+	bool usable;
+};
+
 struct rt_routes {
 	struct rt_route *r;
 	uint32_t n;        /* ids covered */
@@ -170,7 +177,12 @@ struct mf_routing {
 	uint32_t n_ranked;       /* ids the ranks cover */
 
 	uint64_t seq, seq_floor, version;
-	uint64_t links_sig;      /* links_signature() of the table at `version` */
+	/* The table's links, taken at each recompute so that they always go
+	 * with `version`: read live, an advert applied between two recomputes
+	 * showed its links under the old version. */
+	struct rt_link_out *links_out;
+	size_t n_links_out, cap_links_out;
+	uint64_t links_sig;      /* links_signature() of links_out */
 	size_t max_dcs;          /* names held at most (max_datacenters) */
 	bool dirty;              /* an input changed since the last recompute */
 	bool readvertise;        /* policy changed: next recompute re-advertises */

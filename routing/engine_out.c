@@ -224,18 +224,10 @@ int mf_routing_table(const struct mf_routing *r, struct mf_table *out)
 			rc = table_alternates(r, rt, tr);
 	}
 	size_t cap = 0;
-	const char *self = r->names.names[r->self];
-	for (uint32_t d = 0; d < r->names.n && rc == 0; d++) {
-		const struct rt_link *l = &r->link[d];
-		if (d != r->self && l->configured)
-			rc = add_link(out, &cap, self, r->names.names[d], l->usable ? l->dist : NAN, l->usable);
-	}
-	for (uint32_t h = 0; h < r->names.n && rc == 0; h++) {
-		const struct rt_origin *o = &r->orig[h];
-		for (uint32_t i = 0; o->present && i < o->n_e && rc == 0; i++)
-			if (o->e[i].path_len == 2 && o->e[i].target != r->self)
-				rc = add_link(out, &cap, r->names.names[h], r->names.names[o->e[i].target],
-					      o->e[i].dist, true);
+	for (size_t i = 0; i < r->n_links_out && rc == 0; i++) {
+		const struct rt_link_out *l = &r->links_out[i];
+		rc = add_link(out, &cap, r->names.names[l->from], r->names.names[l->to], l->dist,
+			      l->usable);
 	}
 	if (rc < 0) {
 		mf_table_free(out);

@@ -508,31 +508,45 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	return 0;
 }
 
-/* A fingerprint of the links mf_routing_table() lists (ours and the ones
- * other DCs advertise): they are part of the published table, so a change
- * in them alone is a new version, or a subscriber at version N would hold
- * other links than `meshfed routes` at version N. */
+static int add_link_out(struct mf_routing *r, uint32_t from, uint32_t to, double dist, bool usable)
+{
+	if (mf_grow(&r->links_out, &r->cap_links_out, r->n_links_out + 1, 16) < 0)
+		return MF_ENOMEM;
+	r->links_out[r->n_links_out++] = (struct rt_link_out){from, to, usable ? dist : NAN, usable};
+	return 0;
+}
+
+/* The links mf_routing_table() lists: ours, then the ones other DCs
+ * advertise (their one-hop entries). */
+static int take_links(struct mf_routing *r)
+{
+	int rc = 0;
+	r->n_links_out = 0;
+	for (uint32_t d = 0; d < r->names.n && rc == 0; d++) {
+		const struct rt_link *l = &r->link[d];
+		if (d != r->self && l->configured)
+			rc = add_link_out(r, r->self, d, l->dist, l->usable);
+	}
+	for (uint32_t o = 0; o < r->names.n && rc == 0; o++) {
+		const struct rt_origin *og = &r->orig[o];
+		for (uint32_t i = 0; og->present && i < og->n_e && rc == 0; i++)
+			if (og->e[i].path_len == 2 && og->e[i].target != r->self)
+				rc = add_link_out(r, o, og->e[i].target, og->e[i].dist, true);
+	}
+	return rc;
+}
+
+/* A fingerprint of the table's links: they are part of the published
+ * table, so a change in them alone is a new version. */
 static uint64_t links_signature(const struct mf_routing *r)
 {
 	uint64_t h = mf_name_hash(NULL, 0);
-	for (uint32_t d = 0; d < r->names.n; d++) {
-		const struct rt_link *l = &r->link[d];
-		if (d == r->self || !l->configured)
-			continue;
-		double dist = l->usable ? l->dist : -1;
-		h = mf_name_hash_more(h, &d, sizeof d);
+	for (size_t i = 0; i < r->n_links_out; i++) {
+		const struct rt_link_out *l = &r->links_out[i];
+		double dist = l->usable ? l->dist : -1; /* not NAN's bits */
+		h = mf_name_hash_more(h, &l->from, sizeof l->from);
+		h = mf_name_hash_more(h, &l->to, sizeof l->to);
 		h = mf_name_hash_more(h, &dist, sizeof dist);
-	}
-	for (uint32_t o = 0; o < r->names.n; o++) {
-		const struct rt_origin *og = &r->orig[o];
-		for (uint32_t i = 0; og->present && i < og->n_e; i++) {
-			const struct rt_entry *e = &og->e[i];
-			if (e->path_len != 2 || e->target == r->self)
-				continue;
-			h = mf_name_hash_more(h, &o, sizeof o);
-			h = mf_name_hash_more(h, &e->target, sizeof e->target);
-			h = mf_name_hash_more(h, &e->dist, sizeof e->dist);
-		}
 	}
 	return h;
 }
@@ -559,6 +573,8 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	for (uint32_t t = 0; t < n && !diff; t++)
 		diff = !same_route(&r->cur, &r->cur.r[t], &r->next, &r->next.r[t]) ||
 		       endpoints_changed(r, &r->next, &r->next.r[t]);
+	if ((rc = take_links(r)) < 0)
+		return rc;
 	uint64_t sig = links_signature(r);
 	if (sig != r->links_sig) {
 		r->links_sig = sig;

@@ -456,6 +456,40 @@ static void test_version_grows_only_on_change(void)
 	mf_routing_free(r);
 }
 
+/* dc2's distance to dc9 in r's table, or -1 when it lists no such link. */
+static double table_link(const struct mf_routing *r, uint64_t *version)
+{
+	struct mf_table t;
+	double d = -1;
+	CU_ASSERT_FATAL(mf_routing_table(r, &t) == 0);
+	for (size_t i = 0; i < t.n_links; i++)
+		if (strcmp(t.links[i].from, "dc2") == 0 && strcmp(t.links[i].to, "dc9") == 0)
+			d = t.links[i].distance_ms;
+	*version = t.version;
+	mf_table_free(&t);
+	return d;
+}
+
+/* The table's links go with its version: an advert applied since the last
+ * recompute shows in neither until the next one (a route-socket subscriber
+ * at version N holds the links `meshfed routes` shows at N). */
+static void test_table_links_change_only_with_the_version(void)
+{
+	struct mf_routing *r = two_ways(100, 120, 10, 5);
+	uint64_t v0, v;
+	CU_ASSERT_DOUBLE_EQUAL(table_link(r, &v0), 100, 1e-9);
+	struct mf_advert a;
+	h_advert(&a, "dc2", "dc2-s1", 2, true, "dc2 0;dc9 60");
+	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1); /* applied, not yet recomputed */
+	mf_advert_free(&a);
+	CU_ASSERT_DOUBLE_EQUAL(table_link(r, &v), 100, 1e-9);
+	CU_ASSERT_EQUAL(v, v0);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+	CU_ASSERT_DOUBLE_EQUAL(table_link(r, &v), 60, 1e-9);
+	CU_ASSERT_EQUAL(v, v0 + 1);
+	mf_routing_free(r);
+}
+
 static void test_advert_seq_ignores_small_distance_noise(void)
 {
 	struct mf_routing *r = two_ways(100, 120, 10, 5);
@@ -884,6 +918,7 @@ int main(void)
 		TEST(test_withdraw_origin_removes_its_routes),
 		TEST(test_unusable_link_removes_routes_through_it),
 		TEST(test_version_grows_only_on_change),
+		TEST(test_table_links_change_only_with_the_version),
 		TEST(test_advert_seq_ignores_small_distance_noise),
 		TEST(test_stale_or_equal_advert_is_ignored),
 		TEST(test_own_dc_advert_raises_next_seq),
