@@ -110,6 +110,15 @@ static void assert_same(const struct matrix *a, const struct matrix *b)
 		}
 }
 
+/* Every engine's matrix into m[], each the same as the first's. */
+static void build_all_same(struct mf_routing *const *e, struct matrix *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		build(e[i], &m[i]);
+	for (size_t i = 1; i < n; i++)
+		assert_same(&m[0], &m[i]);
+}
+
 /* Three DCs whose servers' live estimates then move by less than the
  * re-advertise threshold (5%): each one's own links differ from what it
  * advertised, and from what the others measure of the same pair. */
@@ -131,11 +140,8 @@ static void test_agents_of_different_dcs_build_the_same_matrix(void)
 		recompute(e[i]);
 
 	struct matrix m[3];
-	for (size_t i = 0; i < 3; i++)
-		build(e[i], &m[i]);
+	build_all_same(e, m, 3);
 	CU_ASSERT_EQUAL(m[0].k, 3);
-	assert_same(&m[0], &m[1]);
-	assert_same(&m[0], &m[2]);
 	/* What each DC advertised, not its live estimate. */
 	CU_ASSERT_DOUBLE_EQUAL(ms(&m[0], "dc1", "dc2"), 100, 1e-9);
 	CU_ASSERT_DOUBLE_EQUAL(ms(&m[1], "dc2", "dc1"), 102, 1e-9);
@@ -158,21 +164,15 @@ static void test_servers_of_one_dc_read_their_dcs_newest_advert(void)
 	gossip(e, 3);
 
 	struct matrix m[3];
-	for (size_t i = 0; i < 3; i++)
-		build(e[i], &m[i]);
+	build_all_same(e, m, 3);
 	CU_ASSERT_EQUAL(m[0].k, 2);
-	assert_same(&m[0], &m[1]);
-	assert_same(&m[0], &m[2]);
 	CU_ASSERT_DOUBLE_EQUAL(ms(&m[0], "dc1", "dc2"), 96, 1e-9); /* dc1-s2's: newer */
 
 	/* dc1-s1 advertises anew (a link moved past the thresholds): its
 	 * advert is now dc1's newest, everywhere it arrived. */
 	set_link(e[0], "dc2", 130);
 	gossip(e, 3);
-	for (size_t i = 0; i < 3; i++)
-		build(e[i], &m[i]);
-	assert_same(&m[0], &m[1]);
-	assert_same(&m[0], &m[2]);
+	build_all_same(e, m, 3);
 	CU_ASSERT_DOUBLE_EQUAL(ms(&m[1], "dc1", "dc2"), 130, 1e-9);
 	for (size_t i = 0; i < 3; i++)
 		mf_routing_free(e[i]);
