@@ -279,6 +279,9 @@ const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r);
 
 /* Seq of the advertisement mf_routing_advert() builds now. */
 uint64_t mf_routing_advert_seq(const struct mf_routing *r);
+/* The engine's re-advertise margin (config readvertise_pct, _ms): distance
+ * moves under both are not news, in a new state or in a delta. */
+void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, double *ms);
 
 /* Snapshot of the table (free with mf_table_free). */
 int mf_routing_table(const struct mf_routing *r, struct mf_table *out);

@@ -638,3 +638,9 @@ uint64_t mf_routing_advert_seq(const struct mf_routing *r)
 {
 	return r->seq;
 }
+
+void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, double *ms)
+{
+	*pct = r->readvertise_pct;
+	*ms = r->readvertise_ms;
+}

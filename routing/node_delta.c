@@ -28,10 +28,9 @@ void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv)
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv)
 {
 	struct mf_advert d;
-	struct mf_routing_config c;
-	mf_routing_config_default(&c); /* the node's re-advertise threshold */
-	if (!n->base_out.origin ||
-	    mf_advert_delta(&n->base_out, adv, c.readvertise_pct, c.readvertise_ms, &d) != 0)
+	double pct, ms;
+	mf_routing_readvertise_margin(n->engine, &pct, &ms);
+	if (!n->base_out.origin || mf_advert_delta(&n->base_out, adv, pct, ms, &d) != 0)
 		return 0;
 	/* Cumulative: past half the routes, the full state is as good a
 	 * message and becomes the new base. */
