@@ -484,7 +484,7 @@ static void test_probe_of_suspect_carries_suspect_message_with_crc(void)
 static void test_user_broadcast_rides_with_a_full_membership_queue(void)
 {
 	struct sent out[32];
-	char name[16], ip[32];
+	char name[24], ip[32];
 	size_t carried = 0, with_user = 0;
 	for (int i = 0; i < 300; i++) {
 		snprintf(name, sizeof(name), "node-%03d", i);
@@ -831,7 +831,7 @@ static void test_unhealthy_member_scales_probe_timeout(void)
 
 static void add_ten_members(void)
 {
-	char name[8], ip[16];
+	char name[16], ip[24];
 	for (int i = 0; i < 9; i++) {
 		snprintf(name, sizeof(name), "p%d", i);
 		snprintf(ip, sizeof(ip), "10.0.1.%d", i + 1);
