@@ -320,6 +320,21 @@ struct mf_member_record *mf_members_find(const struct mf_members *t, const char 
 	return v ? rec_of(t, slot_id(v) - 1) : NULL;
 }
 
+void mf_members_prefetch_slot(const struct mf_members *t, uint64_t h)
+{
+	if (t->n_index > 0)
+		__builtin_prefetch(&t->index[(size_t)h & (t->n_index - 1)]);
+}
+
+void mf_members_prefetch_rec(const struct mf_members *t, uint64_t h)
+{
+	if (t->n_index == 0)
+		return;
+	uint64_t v = t->index[(size_t)h & (t->n_index - 1)];
+	if (v != 0 && slot_tag(v) == (uint32_t)h)
+		__builtin_prefetch(rec_of(t, slot_id(v) - 1));
+}
+
 int mf_members_add(struct mf_members *t, const char *name, size_t len, const struct mf_ident_in *in,
 		   size_t probe_pos, struct mf_member_record **out)
 {

@@ -125,6 +125,12 @@ static inline struct mf_member_record *mf_members_probe_at(const struct mf_membe
 void mf_members_init(struct mf_members *t, struct mf_intern *strs);
 void mf_members_free(struct mf_members *t);
 struct mf_member_record *mf_members_find(const struct mf_members *t, const char *name, size_t len);
+/* Hints for a batch of lookups (a packet's messages): the index slot of a
+ * name's hash h, then (once that slot has arrived) the record it points
+ * at, are fetched ahead, so the cache misses of N pools' tables overlap
+ * instead of following one another. No effect on the table. */
+void mf_members_prefetch_slot(const struct mf_members *t, uint64_t h);
+void mf_members_prefetch_rec(const struct mf_members *t, uint64_t h);
 /* Adds a zeroed record named `name`, its identity from `in` (NULL: no
  * address, versions or meta); it goes into the probe list at
  * `probe_pos` (clamped), swapping the one there to the end, as memberlist

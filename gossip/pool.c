@@ -103,8 +103,16 @@ static int handle_ping(mf_pool_t *p, const struct mf_addr *from, const struct mf
 	return count_err(p, rc);
 }
 
+/* An alive message decoded ahead (udp_in's prefetch pass): rc is the
+ * decoder's. */
+struct alive_pre {
+	struct mf_msg_alive m;
+	int rc;
+};
+
+/* pre: w's decoded alive, or NULL to decode it here. */
 static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
-		      const struct mf_wire_msg *w)
+		      const struct mf_wire_msg *w, const struct alive_pre *pre)
 {
 	const uint8_t *b = w->body.p;
 	size_t len = w->body.len;
@@ -149,7 +157,13 @@ static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 	}
 	case MF_MSG_ALIVE: {
 		struct mf_msg_alive m;
-		if ((rc = mf_codec_decode_alive(b, len, &m)) != 0)
+		if (pre != NULL) {
+			m = pre->m;
+			rc = pre->rc;
+		} else {
+			rc = mf_codec_decode_alive(b, len, &m);
+		}
+		if (rc != 0)
 			return count_bad(p, rc);
 		if (m.port == 0)
 			m.port = p->self->ident->addr.port;
@@ -290,8 +304,31 @@ int mf_pool_udp_in(mf_pool_t *p, mf_time_t now, const struct mf_addr *from, cons
 			return rc;
 		first = rc; /* a truncated compound: keep the complete parts */
 	}
+	/* A compound's alive messages (a join storm's gossip: up to ~20 a
+	 * packet) are decoded first and their members' index slots, then
+	 * records, fetched ahead: each lookup is a cache miss or two in a
+	 * table as large as the pool, and this way they overlap. The
+	 * messages are then handled in order, as before. */
+	struct alive_pre pre[MF_WIRE_MAX_MSGS];
+	size_t n_alive = 0;
+	for (size_t i = 0; n > 1 && i < n; i++) {
+		if (msgs[i].type != MF_MSG_ALIVE)
+			continue;
+		struct alive_pre *a = &pre[i];
+		a->rc = mf_codec_decode_alive(msgs[i].body.p, msgs[i].body.len, &a->m);
+		if (a->rc == 0)
+			mf_members_prefetch_slot(&p->members, mf_name_hash((const char *)a->m.node.p,
+									   a->m.node.len));
+		n_alive++;
+	}
+	for (size_t i = 0; n_alive > 1 && i < n; i++)
+		if (msgs[i].type == MF_MSG_ALIVE && pre[i].rc == 0)
+			mf_members_prefetch_rec(&p->members,
+						mf_name_hash((const char *)pre[i].m.node.p,
+							     pre[i].m.node.len));
 	for (size_t i = 0; i < n; i++) {
-		rc = handle_msg(p, now, from, &msgs[i]);
+		bool decoded = n > 1 && msgs[i].type == MF_MSG_ALIVE;
+		rc = handle_msg(p, now, from, &msgs[i], decoded ? &pre[i] : NULL);
 		if (rc != 0 && first == 0)
 			first = rc;
 	}

@@ -12,6 +12,7 @@
 #include "gossip/err.h"
 #include "gossip/intern.h"
 #include "gossip/members.h"
+#include "gossip/name_hash.h"
 #include "gossip/rng.h"
 #include "tests/cunit_main.h"
 
@@ -47,6 +48,8 @@ static void test_members_share_identities_across_tables(void)
 	mf_intern_init(&strs);
 	mf_members_init(&a, &strs);
 	mf_members_init(&b, &strs);
+	mf_members_prefetch_slot(&a, 1); /* no index yet: nothing to touch */
+	mf_members_prefetch_rec(&a, 1);
 	CU_ASSERT_EQUAL_FATAL(mf_members_add(&a, "alpha", 5, &in, 0, &ma), 0);
 	CU_ASSERT_EQUAL_FATAL(mf_members_add(&b, "alpha", 5, &in, 0, &mb), 0);
 	CU_ASSERT_PTR_EQUAL(ma->ident, mb->ident); /* one copy */
@@ -156,6 +159,16 @@ static void test_members_remove_sweep_shuffle_keep_positions_and_name_order(void
 	}
 	CU_ASSERT_EQUAL(order_errors, 0);
 	CU_ASSERT_PTR_NULL(mf_members_at(&t, t.n));
+	/* prefetch hints read the index only: any hash, table unchanged */
+	for (unsigned i = 0; i < 64; i++) {
+		name_of(name, sizeof(name), i);
+		uint64_t h = mf_name_hash(name, strlen(name));
+		mf_members_prefetch_slot(&t, h);
+		mf_members_prefetch_rec(&t, h);
+		mf_members_prefetch_rec(&t, ~h);
+	}
+	CU_ASSERT_EQUAL(t.n, found);
+	CU_ASSERT_EQUAL(positions_wrong(&t), 0);
 	/* a re-added name is found again and listed in order */
 	CU_ASSERT_EQUAL(mf_members_add(&t, "node-0", 6, NULL, 0, &m), 0);
 	CU_ASSERT_PTR_EQUAL(mf_members_find(&t, "node-0", 6), m);
