@@ -186,21 +186,34 @@ static uint32_t tree_remove(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
 }
 
 /* The first message in send order at transmit level >= transmits that is
- * either above that level or no longer than max_len. */
-static uint32_t tree_seek(const struct mf_bcast_queue *q, int transmits, size_t max_len)
+ * either above that level or no longer than max_len, taken out of the
+ * treap in the same descent when it is at level `transmits` (a pick then
+ * walks the tree once, not twice: a cache miss per level of each pool's
+ * treap is most of a pick's cost); one at a higher level is only returned.
+ * 0 when none. */
+static uint32_t tree_take(struct mf_bcast_queue *q, int transmits, size_t max_len)
 {
-	uint32_t ti = q->root, best = 0;
-	while (ti != 0) {
-		const struct mf_bcast_node *t = nd(q, ti);
-		/* before every (transmits, max_len) node, whatever its id */
+	uint32_t *link = &q->root, *best = NULL;
+	while (*link != 0) {
+		struct mf_bcast_node *t = nd(q, *link);
 		if (t->transmits < transmits || (t->transmits == transmits && t->len > max_len)) {
-			ti = t->right;
+			link = &t->right;
 		} else {
-			best = ti;
-			ti = t->left;
+			best = link;
+			link = &t->left;
 		}
 	}
-	return best;
+	if (best == NULL)
+		return 0;
+	uint32_t bi = *best;
+	struct mf_bcast_node *b = nd(q, bi);
+	if (b->transmits == transmits) {
+		/* a treap node goes by joining its subtrees in its place; the
+		 * links live in the slabs, which never move */
+		*best = tree_join(q, b->left, b->right);
+		b->left = b->right = 0;
+	}
+	return bi;
 }
 
 /* The chain link that points at the node named name (len bytes, hash h),
@@ -409,7 +422,7 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 	 * in one packet. */
 	while (picked < max && used + overhead < limit) {
 		size_t free_b = limit - used - overhead;
-		uint32_t bi = tree_seek(q, level, free_b);
+		uint32_t bi = tree_take(q, level, free_b);
 		if (bi == 0)
 			break;
 		struct mf_bcast_node *b = nd(q, bi);
@@ -417,7 +430,6 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 			level = b->transmits;
 			continue;
 		}
-		q->root = tree_remove(q, q->root, bi);
 		memcpy(buf + used, blob_msg(b), b->len);
 		out[picked].p = buf + used;
 		out[picked].len = b->len;

@@ -1,11 +1,13 @@
 /*
  * gossip/intern.h — one refcounted copy of each distinct byte string
- * (member names, metas), shared by every pool that holds it.
+ * (member identities, serf names, queued broadcasts), shared by every pool
+ * that holds it.
  *
  * A simulator with N pools of N members would otherwise hold N copies of
- * each name and meta; an agent with a LAN and a WAN pool holds two. With
- * an interner shared by the pools of a process (mf_pool_config.intern)
- * each distinct string is stored once and each record holds a pointer.
+ * each member's name, address and meta; an agent with a LAN and a WAN pool
+ * holds two. With an interner shared by the pools of a process
+ * (mf_pool_config.intern) each distinct string is stored once and each
+ * record holds a pointer.
  *
  * Contract: owns the strings; a string lives while its count is above
  * zero and its bytes never move. Single-threaded, as the pools that share

@@ -1,4 +1,5 @@
 /* gossip/members.c — see gossip/members.h. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,7 +40,7 @@ static void changed(const struct mf_members *t)
 
 static uint64_t rec_hash(const struct mf_member_record *m)
 {
-	return mf_intern_hash(m->name);
+	return mf_name_hash(m->ident->name, m->ident->name_len);
 }
 
 static uint32_t slot_id(uint64_t v)
@@ -62,8 +63,8 @@ static size_t index_slot(const struct mf_members *t, const char *name, size_t le
 		if (v == 0)
 			return i;
 		if (slot_tag(v) == tag) {
-			const struct mf_member_record *m = rec_of(t, slot_id(v) - 1);
-			if (m->name_len == len && memcmp(m->name, name, len) == 0)
+			const struct mf_member_ident *d = rec_of(t, slot_id(v) - 1)->ident;
+			if (d->name_len == len && memcmp(d->name, name, len) == 0)
 				return i;
 		}
 		i = (i + 1) & mask;
@@ -72,8 +73,8 @@ static size_t index_slot(const struct mf_members *t, const char *name, size_t le
 
 static void index_put(struct mf_members *t, uint32_t id, uint64_t h)
 {
-	const struct mf_member_record *m = rec_of(t, id);
-	size_t i = index_slot(t, m->name, m->name_len, h);
+	const struct mf_member_ident *d = rec_of(t, id)->ident;
+	size_t i = index_slot(t, d->name, d->name_len, h);
 	t->index[i] = ((uint64_t)(uint32_t)h << 32) | (uint64_t)(id + 1);
 }
 
@@ -109,7 +110,7 @@ static int index_reserve(struct mf_members *t, size_t n)
 static void index_del(struct mf_members *t, const struct mf_member_record *m)
 {
 	size_t mask = t->n_index - 1;
-	size_t i = index_slot(t, m->name, m->name_len, rec_hash(m));
+	size_t i = index_slot(t, m->ident->name, m->ident->name_len, rec_hash(m));
 	if (t->index[i] == 0 || rec_of(t, slot_id(t->index[i]) - 1) != m)
 		return;
 	t->index[i] = 0;
@@ -130,7 +131,7 @@ static struct mf_member_record *rec_alloc(struct mf_members *t, uint32_t *id)
 {
 	struct mf_member_record *m = t->free_recs;
 	if (m != NULL) {
-		t->free_recs = (struct mf_member_record *)(void *)m->meta;
+		t->free_recs = (struct mf_member_record *)(void *)m->ident;
 		*id = m->pos; /* a free record keeps its id in pos */
 		memset(m, 0, sizeof(*m));
 		return m;
@@ -147,7 +148,7 @@ static struct mf_member_record *rec_alloc(struct mf_members *t, uint32_t *id)
 	/* the rest of the slab goes on the free list, lowest id first */
 	for (uint32_t k = MF_MEMBERS_SLAB - 1; k >= 1; k--) {
 		slab[k].pos = base + k;
-		slab[k].meta = (const uint8_t *)(void *)t->free_recs;
+		slab[k].ident = (const struct mf_member_ident *)(void *)t->free_recs;
 		t->free_recs = &slab[k];
 	}
 	*id = base;
@@ -176,11 +177,10 @@ static void susp_release(struct mf_members *t, uint32_t id)
 static void rec_release(struct mf_members *t, struct mf_member_record *m, uint32_t id)
 {
 	susp_release(t, id);
-	mf_intern_put(t->strs, (const char *)m->meta);
-	mf_intern_put(t->strs, m->name);
+	mf_intern_put(t->strs, (const char *)m->ident);
 	memset(m, 0, sizeof(*m));
 	m->pos = id;
-	m->meta = (const uint8_t *)(void *)t->free_recs;
+	m->ident = (const struct mf_member_ident *)(void *)t->free_recs;
 	t->free_recs = m;
 }
 
@@ -190,19 +190,68 @@ static uint32_t rec_id(const struct mf_members *t, const struct mf_member_record
 	return t->probe[m->pos];
 }
 
+/* The shared identity of name and `in` (NULL: zeros), its count raised. */
+static int ident_get(struct mf_members *t, const char *name, size_t len, const struct mf_ident_in *in,
+		     const struct mf_member_ident **out)
+{
+	/* header, name and its NUL in one buffer (padding zeroed: the bytes
+	 * are the interning key), the meta appended by the interner */
+	union {
+		struct mf_member_ident d;
+		uint8_t b[sizeof(struct mf_member_ident) + MF_NAME_MAX + 1];
+	} u;
+	size_t meta_len = in != NULL ? in->meta_len : 0;
+	const char *s;
+
+	if (len == 0 || len > MF_NAME_MAX || meta_len > MF_META_MAX)
+		return MF_EINVAL;
+	memset(&u.d, 0, sizeof(u.d));
+	if (in != NULL) { /* field by field: no stray bytes past ip_len */
+		size_t ip_len = in->addr.ip_len <= sizeof(u.d.addr.ip) ? in->addr.ip_len : 0;
+		memcpy(u.d.addr.ip, in->addr.ip, ip_len);
+		u.d.addr.ip_len = (uint8_t)ip_len;
+		u.d.addr.port = in->addr.port;
+		memcpy(u.d.vsn, in->vsn, MF_VSN_LEN);
+	}
+	u.d.meta_len = (uint16_t)meta_len;
+	u.d.name_len = (uint8_t)len;
+	memcpy(u.d.name, name, len);
+	u.d.name[len] = 0;
+	if (mf_intern_get2(t->strs, u.b, offsetof(struct mf_member_ident, name) + len + 1,
+			   meta_len ? in->meta : NULL, meta_len, &s) != 0)
+		return MF_ENOMEM;
+	*out = (const struct mf_member_ident *)(const void *)s;
+	return 0;
+}
+
+/* Whether m's identity is that of `in` already. */
+static bool ident_is(const struct mf_member_record *m, const struct mf_ident_in *in)
+{
+	const struct mf_member_ident *d = m->ident;
+	return d->meta_len == in->meta_len && mf_addr_equal(&d->addr, &in->addr) &&
+	       memcmp(d->vsn, in->vsn, MF_VSN_LEN) == 0 &&
+	       (in->meta_len == 0 || memcmp(mf_member_meta(m), in->meta, in->meta_len) == 0);
+}
+
+int mf_members_set_ident(struct mf_members *t, struct mf_member_record *m, const struct mf_ident_in *in)
+{
+	const struct mf_member_ident *d;
+	int rc;
+
+	if (ident_is(m, in))
+		return 0;
+	if ((rc = ident_get(t, m->ident->name, m->ident->name_len, in, &d)) != 0)
+		return rc;
+	mf_intern_put(t->strs, (const char *)m->ident);
+	m->ident = d;
+	return 0;
+}
+
 int mf_members_set_meta(struct mf_members *t, struct mf_member_record *m, const uint8_t *meta, size_t len)
 {
-	if (len == m->meta_len && (len == 0 || memcmp(m->meta, meta, len) == 0))
-		return 0;
-	if (len > MF_META_MAX)
-		return MF_EINVAL;
-	const char *copy = NULL;
-	if (len > 0 && mf_intern_get(t->strs, meta, len, &copy) != 0)
-		return MF_ENOMEM;
-	mf_intern_put(t->strs, (const char *)m->meta);
-	m->meta = (const uint8_t *)copy;
-	m->meta_len = (uint16_t)len;
-	return 0;
+	struct mf_ident_in in = { .addr = m->ident->addr, .meta = meta, .meta_len = len };
+	memcpy(in.vsn, m->ident->vsn, MF_VSN_LEN);
+	return mf_members_set_ident(t, m, &in);
 }
 
 struct mf_suspicion *mf_members_susp(const struct mf_members *t, const struct mf_member_record *m)
@@ -237,8 +286,7 @@ void mf_members_free(struct mf_members *t)
 	for (size_t i = 0; i < t->n; i++) {
 		struct mf_member_record *m = mf_members_probe_at(t, i);
 		susp_release(t, t->probe[i]);
-		mf_intern_put(t->strs, (const char *)m->meta);
-		mf_intern_put(t->strs, m->name);
+		mf_intern_put(t->strs, (const char *)m->ident);
 	}
 	for (size_t s = 0; s < t->n_slabs; s++)
 		free(t->slabs[s]);
@@ -272,8 +320,23 @@ struct mf_member_record *mf_members_find(const struct mf_members *t, const char 
 	return v ? rec_of(t, slot_id(v) - 1) : NULL;
 }
 
-int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
-		   struct mf_member_record **out)
+void mf_members_prefetch_slot(const struct mf_members *t, uint64_t h)
+{
+	if (t->n_index > 0)
+		__builtin_prefetch(&t->index[(size_t)h & (t->n_index - 1)]);
+}
+
+void mf_members_prefetch_rec(const struct mf_members *t, uint64_t h)
+{
+	if (t->n_index == 0)
+		return;
+	uint64_t v = t->index[(size_t)h & (t->n_index - 1)];
+	if (v != 0 && slot_tag(v) == (uint32_t)h)
+		__builtin_prefetch(rec_of(t, slot_id(v) - 1));
+}
+
+int mf_members_add(struct mf_members *t, const char *name, size_t len, const struct mf_ident_in *in,
+		   size_t probe_pos, struct mf_member_record **out)
 {
 	if (len == 0 || len > MF_NAME_MAX || t->n >= UINT32_MAX - 1)
 		return MF_EINVAL;
@@ -283,18 +346,18 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t pr
 		return MF_ENOMEM;
 	if (t->order == NULL && (t->order = calloc(1, sizeof(*t->order))) == NULL)
 		return MF_ENOMEM;
-	const char *s;
-	if (mf_intern_get(t->strs, name, len, &s) != 0)
-		return MF_ENOMEM;
+	const struct mf_member_ident *d;
+	int rc;
+	if ((rc = ident_get(t, name, len, in, &d)) != 0)
+		return rc;
 	uint32_t id;
 	struct mf_member_record *m = rec_alloc(t, &id);
 	if (m == NULL) {
-		mf_intern_put(t->strs, s);
+		mf_intern_put(t->strs, (const char *)d);
 		return MF_ENOMEM;
 	}
-	m->name = s;
-	m->name_len = (uint8_t)len;
-	index_put(t, id, mf_intern_hash(s));
+	m->ident = d;
+	index_put(t, id, mf_name_hash(name, len));
 
 	m->pos = (uint32_t)t->n_probe;
 	t->probe[t->n_probe] = id;
@@ -362,7 +425,8 @@ static int cmp_rec(const void *a, const void *b)
 {
 	const struct mf_member_record *x = *(const struct mf_member_record *const *)a;
 	const struct mf_member_record *y = *(const struct mf_member_record *const *)b;
-	return mf_members_cmp_name(x->name, x->name_len, y->name, y->name_len);
+	return mf_members_cmp_name(x->ident->name, x->ident->name_len, y->ident->name,
+				   y->ident->name_len);
 }
 
 const struct mf_member_record *mf_members_at(const struct mf_members *t, size_t i)
@@ -388,5 +452,7 @@ const struct mf_member_record *mf_members_at(const struct mf_members *t, size_t 
 	return o->by_name[i];
 }
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_member_record) == 64,
-	       "a member record is 64 bytes on LP64: N pools hold N of them each");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_member_record) == 32,
+	       "a member record is 32 bytes on LP64: N pools hold N of them each");
+_Static_assert(offsetof(struct mf_member_ident, name) == 29 && _Alignof(struct mf_member_ident) <= 8,
+	       "an identity's header packs, and interned bytes are 8-aligned");

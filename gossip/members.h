@@ -4,9 +4,10 @@
  *
  * Contract: owns the records (stable pointers until removed); no clock, no
  * I/O, no protocol decisions — gossip/pool.c decides state transitions, this
- * file only stores them. Names and metas are interned (gossip/intern.h):
- * one copy per process however many pools hold them, which the table
- * borrows from its owner (the pool's config, or the pool's own).
+ * file only stores them. A member's name, address, meta and versions are
+ * one interned identity (gossip/intern.h, struct mf_member_ident): one
+ * copy per process however many pools hold it, in a table the members
+ * borrow from its owner (the pool's config, or the pool's own).
  *
  * Costs (n records): find, add and remove are O(1) expected (a hash index
  * of record ids, linear probing); the probe list is the one dense array of
@@ -31,18 +32,35 @@
 
 #define MF_MEMBERS_SLAB 256 /* records per slab */
 
-/* 64 bytes on LP64: fields ordered to pack; the suspicion, which most
- * members never have, lives out of line (mf_members_susp). */
-struct mf_member_record {
-	const char *name;           /* interned, NUL-terminated */
-	const uint8_t *meta;        /* interned, NULL when meta_len is 0 */
-	mf_time_t state_change;
-	uint32_t incarnation;
-	uint32_t pos;               /* index in the probe array */
+/* What every pool that knows a member holds the same (its name, address,
+ * meta and versions): one interned blob (gossip/intern.h) shared by all the
+ * pools of a process, 44 of a record's old 64 bytes. The record points at
+ * it; a change (a new address or meta) points the record at another blob.
+ * The blob is this header, the name, a NUL and the meta. */
+struct mf_member_ident {
 	struct mf_addr addr;
 	uint8_t vsn[MF_VSN_LEN];
 	uint16_t meta_len;          /* <= MF_META_MAX */
 	uint8_t name_len;           /* <= MF_NAME_MAX */
+	char name[];                /* name_len bytes, a NUL, then the meta */
+};
+
+/* What an identity is set from (the name aside, which a record keeps). */
+struct mf_ident_in {
+	struct mf_addr addr;
+	uint8_t vsn[MF_VSN_LEN];
+	const uint8_t *meta;        /* NULL when meta_len is 0 */
+	size_t meta_len;            /* <= MF_META_MAX */
+};
+
+/* 32 bytes on LP64, per pool per member: only what differs between pools.
+ * The suspicion, which most members never have, lives out of line
+ * (mf_members_susp). */
+struct mf_member_record {
+	const struct mf_member_ident *ident; /* interned; the free-list link when unused */
+	mf_time_t state_change;
+	uint32_t incarnation;
+	uint32_t pos;               /* index in the probe array */
 	uint8_t state;              /* enum mf_node_state: memberlist's view */
 	/* memberlist drops dead nodes from its table once gossip_to_the_dead has
 	 * passed (resetNodes); serf keeps them as failed for reconnect and reap.
@@ -57,6 +75,23 @@ struct mf_member_record {
 	uint8_t direct_misses;
 };
 
+/* m's name (NUL-terminated), its length, and its meta (NULL when none). */
+static inline const char *mf_member_name(const struct mf_member_record *m)
+{
+	return m->ident->name;
+}
+
+static inline size_t mf_member_name_len(const struct mf_member_record *m)
+{
+	return m->ident->name_len;
+}
+
+static inline const uint8_t *mf_member_meta(const struct mf_member_record *m)
+{
+	const struct mf_member_ident *d = m->ident;
+	return d->meta_len ? (const uint8_t *)d->name + d->name_len + 1 : NULL;
+}
+
 struct mf_members_order; /* the cached name order (members.c) */
 
 struct mf_members {
@@ -69,7 +104,7 @@ struct mf_members {
 	 * at the first suspicion of one of its records (NULL until then). */
 	struct mf_suspicion ***susp_slabs;
 	size_t n_slabs, cap_slabs, cap_susp_slabs;
-	struct mf_member_record *free_recs; /* unused records, linked through `meta` */
+	struct mf_member_record *free_recs; /* unused records, linked through `ident` */
 	uint64_t *index;          /* by name hash: record id + 1 | hash tag << 32; 0 = empty */
 	size_t n_index;           /* power of two, or 0 */
 	struct mf_members_order *order;
@@ -90,13 +125,23 @@ static inline struct mf_member_record *mf_members_probe_at(const struct mf_membe
 void mf_members_init(struct mf_members *t, struct mf_intern *strs);
 void mf_members_free(struct mf_members *t);
 struct mf_member_record *mf_members_find(const struct mf_members *t, const char *name, size_t len);
-/* Adds a zeroed record named `name`; it goes into the probe list at
+/* Hints for a batch of lookups (a packet's messages): the index slot of a
+ * name's hash h, then (once that slot has arrived) the record it points
+ * at, are fetched ahead, so the cache misses of N pools' tables overlap
+ * instead of following one another. No effect on the table. */
+void mf_members_prefetch_slot(const struct mf_members *t, uint64_t h);
+void mf_members_prefetch_rec(const struct mf_members *t, uint64_t h);
+/* Adds a zeroed record named `name`, its identity from `in` (NULL: no
+ * address, versions or meta); it goes into the probe list at
  * `probe_pos` (clamped), swapping the one there to the end, as memberlist
  * inserts at a random offset so the failure detection bound stays low. */
-int mf_members_add(struct mf_members *t, const char *name, size_t len, size_t probe_pos,
-		   struct mf_member_record **out);
-/* Replaces m's meta with the shared copy of len bytes (len <= MF_META_MAX);
- * MF_ENOMEM leaves it unchanged. */
+int mf_members_add(struct mf_members *t, const char *name, size_t len, const struct mf_ident_in *in,
+		   size_t probe_pos, struct mf_member_record **out);
+/* Points m at the shared identity of its name and `in` (nothing to do when
+ * it is the same); MF_EINVAL (meta too long) and MF_ENOMEM leave it
+ * unchanged. */
+int mf_members_set_ident(struct mf_members *t, struct mf_member_record *m, const struct mf_ident_in *in);
+/* The same with only the meta replaced. */
 int mf_members_set_meta(struct mf_members *t, struct mf_member_record *m, const uint8_t *meta, size_t len);
 /* m's suspicion, allocated (zeroed, rec = m) the first time and kept for
  * the next: a member suspected once is likely to be again. */

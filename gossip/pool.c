@@ -103,8 +103,16 @@ static int handle_ping(mf_pool_t *p, const struct mf_addr *from, const struct mf
 	return count_err(p, rc);
 }
 
+/* An alive message decoded ahead (udp_in's prefetch pass): rc is the
+ * decoder's. */
+struct alive_pre {
+	struct mf_msg_alive m;
+	int rc;
+};
+
+/* pre: w's decoded alive, or NULL to decode it here. */
 static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
-		      const struct mf_wire_msg *w)
+		      const struct mf_wire_msg *w, const struct alive_pre *pre)
 {
 	const uint8_t *b = w->body.p;
 	size_t len = w->body.len;
@@ -149,10 +157,16 @@ static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 	}
 	case MF_MSG_ALIVE: {
 		struct mf_msg_alive m;
-		if ((rc = mf_codec_decode_alive(b, len, &m)) != 0)
+		if (pre != NULL) {
+			m = pre->m;
+			rc = pre->rc;
+		} else {
+			rc = mf_codec_decode_alive(b, len, &m);
+		}
+		if (rc != 0)
 			return count_bad(p, rc);
 		if (m.port == 0)
-			m.port = p->self->addr.port;
+			m.port = p->self->ident->addr.port;
 		return count_err(p, mf_pool__alive_node(p, now, &m, false));
 	}
 	case MF_MSG_DEAD: {
@@ -208,7 +222,10 @@ int mf_pool_new(const struct mf_pool_config *cfg, mf_time_t now, mf_pool_t **out
 		mf_pool_free(p);
 		return MF_ENOMEM;
 	}
-	if ((rc = mf_members_add(&p->members, p->cfg.name, name_len, 0, &p->self)) != 0) {
+	struct mf_ident_in self_in = { .addr = cfg->advertise, .meta = cfg->meta,
+				       .meta_len = cfg->meta_len };
+	memcpy(self_in.vsn, cfg->vsn, MF_VSN_LEN);
+	if ((rc = mf_members_add(&p->members, p->cfg.name, name_len, &self_in, 0, &p->self)) != 0) {
 		mf_pool_free(p);
 		return rc;
 	}
@@ -225,8 +242,6 @@ int mf_pool_new(const struct mf_pool_config *cfg, mf_time_t now, mf_pool_t **out
 	a.meta.len = cfg->meta_len;
 	memcpy(a.vsn, cfg->vsn, MF_VSN_LEN);
 	a.has_vsn = true;
-	memcpy(p->self->vsn, cfg->vsn, MF_VSN_LEN);
-	p->self->addr = cfg->advertise;
 	if ((rc = mf_pool__alive_node(p, now, &a, true)) != 0) {
 		mf_pool_free(p);
 		return rc;
@@ -289,8 +304,31 @@ int mf_pool_udp_in(mf_pool_t *p, mf_time_t now, const struct mf_addr *from, cons
 			return rc;
 		first = rc; /* a truncated compound: keep the complete parts */
 	}
+	/* A compound's alive messages (a join storm's gossip: up to ~20 a
+	 * packet) are decoded first and their members' index slots, then
+	 * records, fetched ahead: each lookup is a cache miss or two in a
+	 * table as large as the pool, and this way they overlap. The
+	 * messages are then handled in order, as before. */
+	struct alive_pre pre[MF_WIRE_MAX_MSGS];
+	size_t n_alive = 0;
+	for (size_t i = 0; n > 1 && i < n; i++) {
+		if (msgs[i].type != MF_MSG_ALIVE)
+			continue;
+		struct alive_pre *a = &pre[i];
+		a->rc = mf_codec_decode_alive(msgs[i].body.p, msgs[i].body.len, &a->m);
+		if (a->rc == 0)
+			mf_members_prefetch_slot(&p->members, mf_name_hash((const char *)a->m.node.p,
+									   a->m.node.len));
+		n_alive++;
+	}
+	for (size_t i = 0; n_alive > 1 && i < n; i++)
+		if (msgs[i].type == MF_MSG_ALIVE && pre[i].rc == 0)
+			mf_members_prefetch_rec(&p->members,
+						mf_name_hash((const char *)pre[i].m.node.p,
+							     pre[i].m.node.len));
 	for (size_t i = 0; i < n; i++) {
-		rc = handle_msg(p, now, from, &msgs[i]);
+		bool decoded = n > 1 && msgs[i].type == MF_MSG_ALIVE;
+		rc = handle_msg(p, now, from, &msgs[i], decoded ? &pre[i] : NULL);
 		if (rc != 0 && first == 0)
 			first = rc;
 	}
@@ -474,8 +512,8 @@ static void gossip(mf_pool_t *p, mf_time_t now)
 		size_t n = mf_pool__get_broadcasts(p, (size_t)avail, msgs, MF_WIRE_MAX_MSGS - 1);
 		if (n == 0)
 			return;
-		count_err(p, mf_pool__send_packet(p, &targets[i]->addr, msgs, n,
-						  targets[i]->vsn[1] >= 5));
+		count_err(p, mf_pool__send_packet(p, &targets[i]->ident->addr, msgs, n,
+						  targets[i]->ident->vsn[1] >= 5));
 	}
 }
 
@@ -491,7 +529,7 @@ static void reap(mf_pool_t *p, mf_time_t now)
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
 		if (m == p->self || !old)
 			continue;
-		count_err(p, mf_pool__emit_event(p, MF_EV_REAPED, m->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_REAPED, m->ident->name, 0, false));
 		if (!m->forgotten)
 			p->n_known--;
 		mf_pool__clear_suspicion(p, m);
@@ -525,7 +563,7 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 	streams_expire(p, now);
 
 	/* Suspicion timers: a suspect nobody refuted in time is dead. */
-	struct mf_bytes me = str_bytes(p->self->name, p->self->name_len);
+	struct mf_bytes me = str_bytes(p->self->ident->name, p->self->ident->name_len);
 	struct mf_member_record *m;
 	const struct mf_suspicion *first;
 	while ((first = mf_suspects_first(&p->suspects)) != NULL && first->deadline <= now) {
@@ -533,7 +571,7 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 		mf_pool__clear_suspicion(p, m);
 		if (m->state == MF_STATE_SUSPECT)
 			count_err(p, mf_pool__dead_node(p, now, m->incarnation,
-							str_bytes(m->name, m->name_len), me));
+							str_bytes(m->ident->name, m->ident->name_len), me));
 	}
 
 	/* Probe state machine. */
@@ -623,8 +661,8 @@ int mf_pool_leave(mf_pool_t *p, mf_time_t now)
 	p->leave_started = true;
 	p->leave_notify_base = p->member_msgs.finished_notify;
 	int rc = mf_pool__dead_node(p, now, p->self->incarnation,
-				    str_bytes(p->self->name, p->self->name_len),
-				    str_bytes(p->self->name, p->self->name_len));
+				    str_bytes(p->self->ident->name, p->self->ident->name_len),
+				    str_bytes(p->self->ident->name, p->self->ident->name_len));
 	if (rc != 0) { /* our dead was not queued: still a member, the caller may retry */
 		p->left = false;
 		p->leave_started = false;
@@ -660,7 +698,7 @@ int mf_pool_force_leave(mf_pool_t *p, mf_time_t now, const char *name)
 	m->state = MF_STATE_LEFT;
 	m->state_change = now;
 	p->stats.leaves++;
-	count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->name, 0, false));
+	count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->ident->name, 0, false));
 	return 0;
 }
 
@@ -679,7 +717,7 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 		p->self->incarnation = 1; /* see "Incarnations": 0 is skipped */
 	/* The meta is ours now either way: ungossiped, push-pull carries it. */
 	count_err(p, mf_pool__broadcast_alive(p, p->self));
-	count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, p->self->name, 0, false));
+	count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, p->self->ident->name, 0, false));
 	return 0;
 }
 
@@ -719,7 +757,7 @@ int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node, cons
 	msgpack_sbuffer_clear(&p->msg_buf);
 	if ((rc = mf_codec_encode_user_stream(&p->msg_buf, msg, len)) != 0)
 		return rc;
-	return mf_pool__open_stream(p, &m->addr, (const uint8_t *)p->msg_buf.data,
+	return mf_pool__open_stream(p, &m->ident->addr, (const uint8_t *)p->msg_buf.data,
 				    p->msg_buf.size, false, p->cfg.timing.tcp_timeout, NULL);
 }
 
@@ -760,15 +798,15 @@ static void fill_member(const struct mf_member_record *m, struct mf_member *out)
 		[MF_STATE_DEAD] = MF_MEMBER_FAILED,
 		[MF_STATE_LEFT] = MF_MEMBER_LEFT,
 	};
-	out->name = m->name;
-	out->addr = m->addr;
-	out->meta = m->meta;
-	out->meta_len = m->meta_len;
+	out->name = m->ident->name;
+	out->addr = m->ident->addr;
+	out->meta = mf_member_meta(m);
+	out->meta_len = m->ident->meta_len;
 	out->incarnation = m->incarnation;
 	out->status = map[m->state];
 	out->status_since = m->state_change;
 	out->direct_misses = m->direct_misses;
-	memcpy(out->vsn, m->vsn, MF_VSN_LEN);
+	memcpy(out->vsn, m->ident->vsn, MF_VSN_LEN);
 }
 
 int mf_pool_member_at(const mf_pool_t *p, size_t i, struct mf_member *m)
@@ -798,7 +836,7 @@ int mf_pool_member_find(const mf_pool_t *p, const char *name, struct mf_member *
 
 const char *mf_pool_name(const mf_pool_t *p)
 {
-	return p->self->name;
+	return p->self->ident->name;
 }
 
 void mf_pool_get_stats(const mf_pool_t *p, struct mf_pool_stats *s)

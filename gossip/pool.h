@@ -122,7 +122,8 @@ struct mf_pool_config {
 	const struct mf_keyring *keyring; /* NULL or empty: plaintext */
 	uint64_t seed;                 /* PRNG seed */
 	struct mf_pool_delegate delegate;
-	/* Where member names and metas are interned: pools of one process
+	/* Where member identities (name, address, versions, meta: one blob
+	 * each) and queued broadcasts are interned: pools of one process
 	 * (an agent's LAN and WAN pools, a simulator's N pools) may share one
 	 * and hold each string once. It must outlive them; NULL: the pool's own. */
 	struct mf_intern *intern;

@@ -154,7 +154,7 @@ static inline bool bytes_eq(struct mf_bytes b, const char *s, size_t len)
 
 static inline bool is_self_name(const mf_pool_t *p, struct mf_bytes name)
 {
-	return bytes_eq(name, p->self->name, p->self->name_len);
+	return bytes_eq(name, p->self->ident->name, p->self->ident->name_len);
 }
 
 static inline struct mf_bytes str_bytes(const char *s, size_t len)

@@ -39,7 +39,7 @@ bool mf_pool__skip_not_alive_peer(const mf_pool_t *p, const struct mf_member_rec
 {
 	const char *exclude = arg;
 	return m == p->self || m->forgotten || m->state != MF_STATE_ALIVE ||
-	       (exclude != NULL && strcmp(m->name, exclude) == 0);
+	       (exclude != NULL && strcmp(m->ident->name, exclude) == 0);
 }
 
 /* memberlist resetNodes: forget long-dead nodes, reshuffle. */
@@ -81,10 +81,10 @@ static int encode_ping(mf_pool_t *p, msgpack_sbuffer *sb, uint32_t seq, const ch
 	struct mf_msg_ping ping = { 0 };
 	ping.seq_no = seq;
 	ping.node = str_bytes(node, node_len);
-	ping.source_addr.p = p->self->addr.ip;
-	ping.source_addr.len = p->self->addr.ip_len;
-	ping.source_port = p->self->addr.port;
-	ping.source_node = str_bytes(p->self->name, p->self->name_len);
+	ping.source_addr.p = p->self->ident->addr.ip;
+	ping.source_addr.len = p->self->ident->addr.ip_len;
+	ping.source_port = p->self->ident->addr.port;
+	ping.source_node = str_bytes(p->self->ident->name, p->self->ident->name_len);
 	msgpack_sbuffer_clear(sb);
 	return mf_codec_encode_ping(sb, &ping);
 }
@@ -99,8 +99,8 @@ void mf_pool__start_probe(mf_pool_t *p, mf_time_t now)
 		return;
 	memset(pr, 0, sizeof(*pr));
 	pr->active = true;
-	memcpy(pr->target, m->name, m->name_len + 1);
-	pr->target_addr = m->addr;
+	memcpy(pr->target, m->ident->name, m->ident->name_len + 1);
+	pr->target_addr = m->ident->addr;
 	pr->target_inc = m->incarnation;
 	pr->seq = ++p->seq_no;
 	pr->sent = now;
@@ -108,16 +108,16 @@ void mf_pool__start_probe(mf_pool_t *p, mf_time_t now)
 	pr->end_at = now + mf_health_scale(&p->health, p->cfg.timing.probe_interval);
 	p->stats.probes++;
 
-	if (count_err(p, encode_ping(p, &p->msg_buf, pr->seq, m->name, m->name_len)) != 0) {
+	if (count_err(p, encode_ping(p, &p->msg_buf, pr->seq, m->ident->name, m->ident->name_len)) != 0) {
 		pr->active = false;
 		return;
 	}
 	if (m->state == MF_STATE_ALIVE) {
-		rc = mf_pool__send_buf(p, &m->addr, &p->msg_buf);
+		rc = mf_pool__send_buf(p, &m->ident->addr, &p->msg_buf);
 	} else {
 		/* Lifeguard buddy system: tell the suspect, so it can refute. */
-		struct mf_msg_suspect s = { m->incarnation, str_bytes(m->name, m->name_len),
-					    str_bytes(p->self->name, p->self->name_len) };
+		struct mf_msg_suspect s = { m->incarnation, str_bytes(m->ident->name, m->ident->name_len),
+					    str_bytes(p->self->ident->name, p->self->ident->name_len) };
 		struct mf_bytes msgs[2];
 		msgpack_sbuffer_clear(&p->extra_buf);
 		if ((rc = mf_codec_encode_suspect(&p->extra_buf, &s)) == 0) {
@@ -125,7 +125,7 @@ void mf_pool__start_probe(mf_pool_t *p, mf_time_t now)
 			msgs[0].len = p->msg_buf.size;
 			msgs[1].p = (const uint8_t *)p->extra_buf.data;
 			msgs[1].len = p->extra_buf.size;
-			rc = mf_pool__send_packet(p, &m->addr, msgs, 2, m->vsn[1] >= 5);
+			rc = mf_pool__send_packet(p, &m->ident->addr, msgs, 2, m->ident->vsn[1] >= 5);
 		}
 	}
 	/* A ping we could not send must not end in a suspicion of its target. */
@@ -153,15 +153,15 @@ void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now)
 		ind.port = pr->target_addr.port;
 		ind.node = str_bytes(pr->target, strlen(pr->target));
 		/* Only protocol >= 4 peers know to nack. */
-		ind.nack = peers[i]->vsn[1] >= 4;
-		ind.source_addr.p = p->self->addr.ip;
-		ind.source_addr.len = p->self->addr.ip_len;
-		ind.source_port = p->self->addr.port;
-		ind.source_node = str_bytes(p->self->name, p->self->name_len);
+		ind.nack = peers[i]->ident->vsn[1] >= 4;
+		ind.source_addr.p = p->self->ident->addr.ip;
+		ind.source_addr.len = p->self->ident->addr.ip_len;
+		ind.source_port = p->self->ident->addr.port;
+		ind.source_node = str_bytes(p->self->ident->name, p->self->ident->name_len);
 		msgpack_sbuffer_clear(&p->msg_buf);
 		rc = mf_codec_encode_indirect_ping(&p->msg_buf, &ind);
 		if (rc == 0)
-			rc = mf_pool__send_buf(p, &peers[i]->addr, &p->msg_buf);
+			rc = mf_pool__send_buf(p, &peers[i]->ident->addr, &p->msg_buf);
 		if (count_err(p, rc) != 0)
 			continue; /* a helper we never asked owes us no nack */
 		if (ind.nack)
@@ -169,7 +169,7 @@ void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now)
 		p->stats.indirect_probes++;
 	}
 	/* TCP fallback to anyone speaking protocol >= 3, in parallel. */
-	if (target == NULL || target->vsn[1] < 3 || pr->end_at <= now)
+	if (target == NULL || target->ident->vsn[1] < 3 || pr->end_at <= now)
 		return;
 	uint64_t sid;
 	rc = encode_ping(p, &p->msg_buf, pr->seq, pr->target, strlen(pr->target));
@@ -231,7 +231,7 @@ void mf_pool__probe_verdict(mf_pool_t *p, mf_time_t now)
 	 * failed probe of it suspects it again. */
 	count_err(p, mf_pool__suspect_node(p, now, pr->target_inc,
 					   str_bytes(pr->target, strlen(pr->target)),
-					   str_bytes(p->self->name, p->self->name_len)));
+					   str_bytes(p->self->ident->name, p->self->ident->name_len)));
 }
 
 void mf_pool__probe_ack(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
@@ -279,11 +279,11 @@ static bool vouched(const mf_pool_t *p, const struct mf_addr *a, struct mf_bytes
 	const struct mf_member_record *m = NULL;
 	if (node.len > 0)
 		m = mf_members_find(&p->members, (const char *)node.p, node.len);
-	if (m != NULL && m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
+	if (m != NULL && m != p->self && !m->forgotten && mf_addr_equal(&m->ident->addr, a))
 		return true;
 	for (size_t i = 0; i < p->members.n; i++) {
 		m = mf_members_probe_at(&p->members, i);
-		if (m != p->self && !m->forgotten && mf_addr_equal(&m->addr, a))
+		if (m != p->self && !m->forgotten && mf_addr_equal(&m->ident->addr, a))
 			return true;
 	}
 	return false;
@@ -310,7 +310,7 @@ int mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_a
 
 	if ((rc = mf_grow(&p->relays, &p->cap_relays, p->n_relays + 1, 8)) != 0)
 		return rc;
-	addr_from_bytes(&target, ind->target, ind->port ? ind->port : p->self->addr.port);
+	addr_from_bytes(&target, ind->target, ind->port ? ind->port : p->self->ident->addr.port);
 	mf_pool__reply_addr(p, from, ind->source_addr, ind->source_port, ind->source_node, &origin);
 	r = &p->relays[p->n_relays++];
 	r->local_seq = ++p->seq_no;

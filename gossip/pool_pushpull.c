@@ -30,15 +30,15 @@ int mf_pool__encode_local_state(mf_pool_t *p, bool join)
 		const struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		if (m->forgotten)
 			continue;
-		st[n].name = str_bytes(m->name, m->name_len);
-		st[n].addr.p = m->addr.ip;
-		st[n].addr.len = m->addr.ip_len;
-		st[n].port = m->addr.port;
-		st[n].meta.p = m->meta;
-		st[n].meta.len = m->meta_len;
+		st[n].name = str_bytes(m->ident->name, m->ident->name_len);
+		st[n].addr.p = m->ident->addr.ip;
+		st[n].addr.len = m->ident->addr.ip_len;
+		st[n].port = m->ident->addr.port;
+		st[n].meta.p = mf_member_meta(m);
+		st[n].meta.len = m->ident->meta_len;
 		st[n].incarnation = m->incarnation;
 		st[n].state = (uint8_t)m->state;
-		memcpy(st[n].vsn, m->vsn, MF_VSN_LEN);
+		memcpy(st[n].vsn, m->ident->vsn, MF_VSN_LEN);
 		st[n].has_vsn = true;
 		n++;
 	}
@@ -120,7 +120,7 @@ void mf_pool__periodic_push_pull(mf_pool_t *p, mf_time_t now)
 {
 	struct mf_member_record *peer;
 	if (mf_pool__k_random(p, 1, mf_pool__skip_not_alive_peer, now, NULL, &peer) == 1)
-		count_err(p, mf_pool__push_pull_to(p, now, &peer->addr, false, ST_PUSH_PULL, NULL));
+		count_err(p, mf_pool__push_pull_to(p, now, &peer->ident->addr, false, ST_PUSH_PULL, NULL));
 }
 
 /* serf reconnect: on average each failed member gets one attempt per
@@ -146,7 +146,7 @@ void mf_pool__reconnect(mf_pool_t *p, mf_time_t now)
 		if (m->state != MF_STATE_DEAD || pick-- > 0)
 			continue;
 		p->stats.reconnect_attempts++;
-		count_err(p, mf_pool__push_pull_to(p, now, &m->addr, true, ST_RECONNECT, NULL));
+		count_err(p, mf_pool__push_pull_to(p, now, &m->ident->addr, true, ST_RECONNECT, NULL));
 		return;
 	}
 }

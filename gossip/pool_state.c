@@ -18,7 +18,7 @@
 static int queue_membership(mf_pool_t *p, const struct mf_member_record *about, msgpack_sbuffer *sb,
 			    bool notify)
 {
-	return mf_bcast_push(&p->member_msgs, about->name, about->name_len,
+	return mf_bcast_push(&p->member_msgs, about->ident->name, about->ident->name_len,
 			     (const uint8_t *)sb->data, sb->size, notify);
 }
 
@@ -26,13 +26,13 @@ static void alive_msg_of(const struct mf_member_record *m, struct mf_msg_alive *
 {
 	memset(a, 0, sizeof(*a));
 	a->incarnation = m->incarnation;
-	a->node = str_bytes(m->name, m->name_len);
-	a->addr.p = m->addr.ip;
-	a->addr.len = m->addr.ip_len;
-	a->port = m->addr.port;
-	a->meta.p = m->meta;
-	a->meta.len = m->meta_len;
-	memcpy(a->vsn, m->vsn, MF_VSN_LEN);
+	a->node = str_bytes(m->ident->name, m->ident->name_len);
+	a->addr.p = m->ident->addr.ip;
+	a->addr.len = m->ident->addr.ip_len;
+	a->port = m->ident->addr.port;
+	a->meta.p = mf_member_meta(m);
+	a->meta.len = m->ident->meta_len;
+	memcpy(a->vsn, m->ident->vsn, MF_VSN_LEN);
 	a->has_vsn = true;
 }
 
@@ -51,7 +51,7 @@ int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_member_record *m)
 static int broadcast_suspect(mf_pool_t *p, const struct mf_member_record *m, uint32_t inc,
 			     struct mf_bytes from)
 {
-	struct mf_msg_suspect s = { inc, str_bytes(m->name, m->name_len), from };
+	struct mf_msg_suspect s = { inc, str_bytes(m->ident->name, m->ident->name_len), from };
 	int rc;
 
 	msgpack_sbuffer_clear(&p->msg_buf);
@@ -63,7 +63,7 @@ static int broadcast_suspect(mf_pool_t *p, const struct mf_member_record *m, uin
 static int broadcast_dead(mf_pool_t *p, const struct mf_member_record *m, uint32_t inc,
 			  struct mf_bytes from, bool notify)
 {
-	struct mf_msg_dead d = { inc, str_bytes(m->name, m->name_len), from };
+	struct mf_msg_dead d = { inc, str_bytes(m->ident->name, m->ident->name_len), from };
 	int rc;
 
 	msgpack_sbuffer_clear(&p->msg_buf);
@@ -170,6 +170,13 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 	if (a->has_vsn && (a->vsn[0] == 0 || a->vsn[1] == 0 || a->vsn[0] > a->vsn[1]))
 		return 0;
 
+	/* the identity this alive gives the member (the versions kept when
+	 * it has none) */
+	struct mf_ident_in in = { .meta = a->meta.p, .meta_len = a->meta.len };
+	addr_from_bytes(&in.addr, a->addr, a->port);
+	if (a->has_vsn)
+		memcpy(in.vsn, a->vsn, MF_VSN_LEN);
+
 	m = mf_members_find(&p->members, (const char *)a->node.p, a->node.len);
 	if (m == NULL) {
 		/* memberlist would keep an unknown node at incarnation 0 as a
@@ -185,13 +192,12 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 			return 0;
 		}
 		size_t pos = mf_rng_below(&p->rng, (uint32_t)p->members.n_probe + 1);
-		if ((rc = mf_members_add(&p->members, (const char *)a->node.p, a->node.len, pos,
-					 &m)) != 0)
+		if ((rc = mf_members_add(&p->members, (const char *)a->node.p, a->node.len, &in,
+					 pos, &m)) != 0)
 			return rc; /* as if never heard: a later alive retries */
 		p->members_version++;
 		m->state = MF_STATE_DEAD;
 		m->state_change = now;
-		addr_from_bytes(&m->addr, a->addr, a->port);
 		p->n_known++;
 		is_new = true;
 	}
@@ -199,7 +205,7 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 	if (!is_new && !m->forgotten) {
 		struct mf_addr na;
 		addr_from_bytes(&na, a->addr, a->port);
-		if (!mf_addr_equal(&na, &m->addr)) {
+		if (!mf_addr_equal(&na, &m->ident->addr)) {
 			if (m->state == MF_STATE_LEFT) {
 				updates_node = true;
 			} else if (m != p->self && inc_newer(a->incarnation, known)) {
@@ -223,22 +229,24 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 	}
 
 	enum mf_node_state old_state = m->forgotten ? MF_STATE_DEAD : m->state;
-	bool meta_changed = a->meta.len != m->meta_len ||
-			    (m->meta_len > 0 && memcmp(a->meta.p, m->meta, m->meta_len) != 0);
+	bool meta_changed = a->meta.len != m->ident->meta_len ||
+			    (m->ident->meta_len > 0 && memcmp(a->meta.p, mf_member_meta(m), m->ident->meta_len) != 0);
 	struct mf_addr na;
 	addr_from_bytes(&na, a->addr, a->port);
-	bool addr_changed = !mf_addr_equal(&na, &m->addr);
+	bool addr_changed = !mf_addr_equal(&na, &m->ident->addr);
 
 	if (!bootstrap && is_local) {
 		/* Same incarnation, same meta and versions: an echo of ours. */
 		if (a->incarnation == known && !meta_changed &&
-		    (!a->has_vsn || memcmp(a->vsn, m->vsn, MF_VSN_LEN) == 0))
+		    (!a->has_vsn || memcmp(a->vsn, m->ident->vsn, MF_VSN_LEN) == 0))
 			return 0;
 		refute(p, a->incarnation);
 		return 0;
 	}
 
-	if ((rc = mf_members_set_meta(&p->members, m, a->meta.p, a->meta.len)) != 0) {
+	if (!a->has_vsn)
+		memcpy(in.vsn, m->ident->vsn, MF_VSN_LEN);
+	if ((rc = mf_members_set_ident(&p->members, m, &in)) != 0) {
 		/* Out of memory: as if never heard, a later alive retries. */
 		if (is_new) {
 			mf_members_remove(&p->members, m);
@@ -251,10 +259,7 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 	if ((rc = mf_codec_encode_alive(&p->msg_buf, a)) == 0)
 		rc = queue_membership(p, m, &p->msg_buf, false);
 	count_err(p, rc); /* ungossiped: push-pull carries it */
-	if (a->has_vsn)
-		memcpy(m->vsn, a->vsn, MF_VSN_LEN);
 	m->incarnation = a->incarnation;
-	m->addr = na;
 	if (m->forgotten) {
 		m->forgotten = false;
 		p->n_known++;
@@ -264,9 +269,9 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 		m->state_change = now;
 	}
 	if (old_state == MF_STATE_DEAD || old_state == MF_STATE_LEFT)
-		count_err(p, mf_pool__emit_event(p, MF_EV_JOIN, m->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_JOIN, m->ident->name, 0, false));
 	else if (meta_changed || addr_changed)
-		count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, m->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, m->ident->name, 0, false));
 	return 0;
 }
 
@@ -327,7 +332,7 @@ int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_b
 	m->incarnation = inc;
 	m->state = MF_STATE_SUSPECT;
 	m->state_change = now;
-	count_err(p, mf_pool__emit_event(p, MF_EV_SUSPECT, m->name, 0, false));
+	count_err(p, mf_pool__emit_event(p, MF_EV_SUSPECT, m->ident->name, 0, false));
 	return 0;
 }
 
@@ -362,11 +367,11 @@ int mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_byte
 	if (bytes_eq(node, (const char *)from.p, from.len)) {
 		m->state = MF_STATE_LEFT;
 		p->stats.leaves++;
-		count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->ident->name, 0, false));
 	} else {
 		m->state = MF_STATE_DEAD;
 		p->stats.deaths++;
-		count_err(p, mf_pool__emit_event(p, MF_EV_FAILED, m->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_FAILED, m->ident->name, 0, false));
 	}
 	return 0;
 }
@@ -374,7 +379,7 @@ int mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_byte
 /* memberlist mergeState. */
 int mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp)
 {
-	struct mf_bytes me = str_bytes(p->self->name, p->self->name_len);
+	struct mf_bytes me = str_bytes(p->self->ident->name, p->self->ident->name_len);
 	int rc, first = 0;
 
 	for (size_t i = 0; i < pp->n_states; i++) {

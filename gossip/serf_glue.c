@@ -309,6 +309,13 @@ static size_t local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 			g->stats.push_pulls_too_big++;
 		}
 	}
+	/* A large pool's state (15-20 bytes a member) is copied out at once:
+	 * not held until the next push-pull (a simulator has N glues; at
+	 * 10,000 members the buffer would be 256 KB each). */
+	if (g->scratch.alloc > MF_SERF_GLUE_SCRATCH_KEEP) {
+		msgpack_sbuffer_destroy(&g->scratch);
+		msgpack_sbuffer_init(&g->scratch);
+	}
 done:
 	free(st);
 	free(left);

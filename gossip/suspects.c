@@ -23,8 +23,8 @@ static bool earlier(const struct mf_suspicion *a, const struct mf_suspicion *b)
 {
 	if (a->deadline != b->deadline)
 		return a->deadline < b->deadline;
-	return mf_members_cmp_name(a->rec->name, a->rec->name_len, b->rec->name,
-				   b->rec->name_len) < 0;
+	return mf_members_cmp_name(a->rec->ident->name, a->rec->ident->name_len, b->rec->ident->name,
+				   b->rec->ident->name_len) < 0;
 }
 
 static void place(struct mf_suspects *s, size_t i, struct mf_suspicion *x)

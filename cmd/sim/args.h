@@ -48,6 +48,7 @@ struct mf_sim_args {
 	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
 	bool no_serf;   /* -serf-glue off: pools without the serf glue */
 	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */
+	bool progress;     /* -progress: per simulated second, CPU s and peak RSS on stderr */
 	bool no_dc_embed; /* -dc-embed off: no DC-level embedding (cmd/sim/coords.h) */
 };
 

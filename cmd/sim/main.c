@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cmd/sim/args.h"
@@ -73,6 +74,15 @@ static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 	}
 	mf_sim_coords_configure(&s->coords, i, c);
 	mf_sim_serf_configure(&s->serf, i, c);
+}
+
+/* -progress: how far a long run got, were it stopped (stderr is unbuffered). */
+static void progress(size_t k, const char *what, clock_t t0)
+{
+	struct rusage ru;
+	double gb = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / (1024.0 * 1024.0) : -1;
+	fprintf(stderr, "# progress %s %zu: %.1f s CPU, peak RSS %.2f GB\n", what, k,
+		(double)(clock() - t0) / CLOCKS_PER_SEC, gb);
 }
 
 static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
@@ -334,6 +344,8 @@ int main(int argc, char **argv)
 			mf_simnet_kill(net, i);
 	for (size_t i = 1; i < n; i++) {
 		mf_simnet_run_until(net, (mf_time_t)i * 10 * MF_MS);
+		if (a.progress && i % 100 == 0)
+			progress(i / 100, "joins", t0);
 		if (!mf_simnet_is_up(net, i))
 			continue;
 		long j = up_node_from(net, i, mf_rng_below(&rng, (uint32_t)i), i);
@@ -352,6 +364,8 @@ int main(int argc, char **argv)
 			}
 		}
 		mf_simnet_run_until(net, (mf_time_t)r * timing.probe_interval);
+		if (a.progress)
+			progress((size_t)r, "round", t0);
 		mf_sim_coords_round(&s.coords, net);
 		if (!reported(&a, r))
 			continue;

@@ -198,6 +198,9 @@ static void test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole(
 	size_t len = da.local_state(da.ctx, false, buf, 2 * need);
 	CU_ASSERT_EQUAL_FATAL(len, need);
 	CU_ASSERT_EQUAL(a.stats.push_pulls_sent, 1);
+	/* the encode buffer of a state this large is not kept (N pools) */
+	CU_ASSERT(need > MF_SERF_GLUE_SCRATCH_KEEP);
+	CU_ASSERT(a.scratch.alloc <= MF_SERF_GLUE_SCRATCH_KEEP);
 	db.merge_remote_state(db.ctx, buf, len, false);
 	CU_ASSERT_EQUAL(b.stats.decode_errors, 0);
 	CU_ASSERT_EQUAL(b.n_entries, P);

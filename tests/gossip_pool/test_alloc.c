@@ -239,12 +239,12 @@ static bool consistent(const mf_pool_t *p, char *why, size_t cap)
 	for (size_t i = 0; i < p->members.n; i++) {
 		const struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		known += !m->forgotten;
-		if (mf_members_find(&p->members, m->name, m->name_len) != m) {
-			snprintf(why, cap, "%s not found by its name", m->name);
+		if (mf_members_find(&p->members, mf_member_name(m), mf_member_name_len(m)) != m) {
+			snprintf(why, cap, "%s not found by its name", mf_member_name(m));
 			return false;
 		}
 		if (m->state == MF_STATE_SUSPECT && !m->suspecting) {
-			snprintf(why, cap, "%s suspect without a timer", m->name);
+			snprintf(why, cap, "%s suspect without a timer", mf_member_name(m));
 			return false;
 		}
 		if (m->suspecting) {
@@ -252,7 +252,7 @@ static bool consistent(const mf_pool_t *p, char *why, size_t cap)
 			const struct mf_suspicion *x = mf_members_susp(&p->members, m);
 			if (x == NULL || x->rec != m || x->heap_pos >= p->suspects.n ||
 			    p->suspects.heap[x->heap_pos] != x) {
-				snprintf(why, cap, "%s not in the suspects heap", m->name);
+				snprintf(why, cap, "%s not in the suspects heap", mf_member_name(m));
 				return false;
 			}
 		}

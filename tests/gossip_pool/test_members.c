@@ -1,4 +1,5 @@
-/* The member table (gossip/members.c): names shared through the interner,
+/* The member table (gossip/members.c): identities (name, address, versions,
+ * meta) shared through the interner,
  * the probe array and each record's position in it kept in step through
  * adds, removals, sweeps and shuffles, name order on demand, and O(1)
  * find/add/remove up to 1,000,000 records. */
@@ -8,8 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "gossip/err.h"
 #include "gossip/intern.h"
 #include "gossip/members.h"
+#include "gossip/name_hash.h"
 #include "gossip/rng.h"
 #include "tests/cunit_main.h"
 
@@ -26,25 +29,76 @@ static size_t positions_wrong(const struct mf_members *t)
 	return wrong;
 }
 
-static void test_members_share_names_across_tables(void)
+static struct mf_ident_in ident_in(uint8_t last_octet, uint16_t port, const char *meta)
+{
+	struct mf_ident_in in = { .addr = { .ip = { 10, 0, 0, last_octet }, .ip_len = 4, .port = port } };
+	in.vsn[0] = 1;
+	in.vsn[1] = 5;
+	in.meta = (const uint8_t *)meta;
+	in.meta_len = meta ? strlen(meta) : 0;
+	return in;
+}
+
+static void test_members_share_identities_across_tables(void)
 {
 	struct mf_intern strs;
 	struct mf_members a, b;
 	struct mf_member_record *ma, *mb;
+	struct mf_ident_in in = ident_in(1, 7946, NULL);
 	mf_intern_init(&strs);
 	mf_members_init(&a, &strs);
 	mf_members_init(&b, &strs);
-	CU_ASSERT_EQUAL_FATAL(mf_members_add(&a, "alpha", 5, 0, &ma), 0);
-	CU_ASSERT_EQUAL_FATAL(mf_members_add(&b, "alpha", 5, 0, &mb), 0);
-	CU_ASSERT_PTR_EQUAL(ma->name, mb->name); /* one copy */
+	mf_members_prefetch_slot(&a, 1); /* no index yet: nothing to touch */
+	mf_members_prefetch_rec(&a, 1);
+	CU_ASSERT_EQUAL_FATAL(mf_members_add(&a, "alpha", 5, &in, 0, &ma), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_members_add(&b, "alpha", 5, &in, 0, &mb), 0);
+	CU_ASSERT_PTR_EQUAL(ma->ident, mb->ident); /* one copy */
 	CU_ASSERT_EQUAL(strs.n, 1);
+	CU_ASSERT_STRING_EQUAL(mf_member_name(ma), "alpha");
+	CU_ASSERT_EQUAL(mf_member_name_len(ma), 5);
+	CU_ASSERT_PTR_NULL(mf_member_meta(ma));
+	CU_ASSERT_EQUAL(ma->ident->addr.port, 7946);
+	CU_ASSERT_EQUAL(ma->ident->vsn[1], 5);
+	/* a new meta in one table moves that record only, to a blob the
+	 * other shares once it has the same meta */
 	CU_ASSERT_EQUAL(mf_members_set_meta(&a, ma, (const uint8_t *)"tags", 4), 0);
-	CU_ASSERT_EQUAL(mf_members_set_meta(&b, mb, (const uint8_t *)"tags", 4), 0);
-	CU_ASSERT_PTR_EQUAL(ma->meta, mb->meta);
+	CU_ASSERT_PTR_NOT_EQUAL(ma->ident, mb->ident);
+	CU_ASSERT_PTR_NULL(mf_member_meta(mb));
 	CU_ASSERT_EQUAL(strs.n, 2);
+	CU_ASSERT_EQUAL(mf_members_set_meta(&b, mb, (const uint8_t *)"tags", 4), 0);
+	CU_ASSERT_PTR_EQUAL(ma->ident, mb->ident);
+	CU_ASSERT_EQUAL(strs.n, 1); /* the meta-less blob went with its last holder */
+	CU_ASSERT_EQUAL(ma->ident->meta_len, 4);
+	CU_ASSERT_EQUAL(memcmp(mf_member_meta(ma), "tags", 4), 0);
+	CU_ASSERT_STRING_EQUAL(mf_member_name(ma), "alpha"); /* NUL-terminated before the meta */
+	CU_ASSERT_EQUAL(ma->ident->addr.port, 7946);        /* the rest kept */
+	CU_ASSERT_EQUAL(ma->ident->vsn[1], 5);
+	/* the same identity again: nothing moves */
+	const struct mf_member_ident *before = ma->ident;
+	struct mf_ident_in same = ident_in(1, 7946, "tags");
+	CU_ASSERT_EQUAL(mf_members_set_ident(&a, ma, &same), 0);
+	CU_ASSERT_PTR_EQUAL(ma->ident, before);
+	/* a new address, found by name as before */
+	struct mf_ident_in moved = ident_in(2, 7947, "tags");
+	CU_ASSERT_EQUAL(mf_members_set_ident(&a, ma, &moved), 0);
+	CU_ASSERT_EQUAL(ma->ident->addr.ip[3], 2);
+	CU_ASSERT_EQUAL(ma->ident->addr.port, 7947);
+	CU_ASSERT_EQUAL(mb->ident->addr.port, 7946);
+	CU_ASSERT_PTR_EQUAL(mf_members_find(&a, "alpha", 5), ma);
+	CU_ASSERT_EQUAL(strs.n, 2);
+	/* bytes past ip_len do not split identities */
+	struct mf_ident_in stray = ident_in(2, 7947, "tags");
+	stray.addr.ip[9] = 0xee;
+	struct mf_member_record *mc;
+	CU_ASSERT_EQUAL_FATAL(mf_members_add(&b, "beta", 4, &stray, 0, &mc), 0);
+	CU_ASSERT_EQUAL(mf_members_set_ident(&b, mc, &moved), 0);
+	CU_ASSERT_EQUAL(mc->ident->addr.ip[9], 0);
+	/* too long a meta: refused, unchanged */
+	static uint8_t big[MF_META_MAX + 1];
+	CU_ASSERT_EQUAL(mf_members_set_meta(&a, ma, big, sizeof(big)), MF_EINVAL);
+	CU_ASSERT_EQUAL(ma->ident->meta_len, 4);
 	mf_members_remove(&a, ma);
-	CU_ASSERT_EQUAL(strs.n, 2); /* b still holds both */
-	CU_ASSERT_STRING_EQUAL(mb->name, "alpha");
+	CU_ASSERT_STRING_EQUAL(mf_member_name(mb), "alpha"); /* b still holds its own */
 	mf_members_free(&b);
 	CU_ASSERT_EQUAL(strs.n, 0);
 	mf_members_free(&a);
@@ -65,7 +119,7 @@ static void test_members_remove_sweep_shuffle_keep_positions_and_name_order(void
 	for (unsigned i = 0; i < N; i++) {
 		name_of(name, sizeof(name), i);
 		size_t pos = mf_rng_below(&rng, (uint32_t)t.n_probe + 1);
-		CU_ASSERT_EQUAL_FATAL(mf_members_add(&t, name, strlen(name), pos, &m), 0);
+		CU_ASSERT_EQUAL_FATAL(mf_members_add(&t, name, strlen(name), NULL, pos, &m), 0);
 	}
 	CU_ASSERT_EQUAL(positions_wrong(&t), 0);
 	/* every third removed one by one, every fifth of the rest swept */
@@ -100,14 +154,25 @@ static void test_members_remove_sweep_shuffle_keep_positions_and_name_order(void
 	CU_ASSERT_EQUAL(found, t.n);
 	for (size_t i = 1; i < t.n; i++) {
 		const struct mf_member_record *x = mf_members_at(&t, i - 1), *y = mf_members_at(&t, i);
-		order_errors += mf_members_cmp_name(x->name, x->name_len, y->name, y->name_len) >= 0;
+		order_errors += mf_members_cmp_name(mf_member_name(x), mf_member_name_len(x), mf_member_name(y),
+						    mf_member_name_len(y)) >= 0;
 	}
 	CU_ASSERT_EQUAL(order_errors, 0);
 	CU_ASSERT_PTR_NULL(mf_members_at(&t, t.n));
+	/* prefetch hints read the index only: any hash, table unchanged */
+	for (unsigned i = 0; i < 64; i++) {
+		name_of(name, sizeof(name), i);
+		uint64_t h = mf_name_hash(name, strlen(name));
+		mf_members_prefetch_slot(&t, h);
+		mf_members_prefetch_rec(&t, h);
+		mf_members_prefetch_rec(&t, ~h);
+	}
+	CU_ASSERT_EQUAL(t.n, found);
+	CU_ASSERT_EQUAL(positions_wrong(&t), 0);
 	/* a re-added name is found again and listed in order */
-	CU_ASSERT_EQUAL(mf_members_add(&t, "node-0", 6, 0, &m), 0);
+	CU_ASSERT_EQUAL(mf_members_add(&t, "node-0", 6, NULL, 0, &m), 0);
 	CU_ASSERT_PTR_EQUAL(mf_members_find(&t, "node-0", 6), m);
-	CU_ASSERT_STRING_EQUAL(mf_members_at(&t, 0)->name, "node-0");
+	CU_ASSERT_STRING_EQUAL(mf_member_name(mf_members_at(&t, 0)), "node-0");
 	mf_members_free(&t);
 	CU_ASSERT_EQUAL(strs.n, 0);
 	mf_intern_free(&strs);
@@ -139,7 +204,7 @@ static double members_cost(unsigned n)
 		for (unsigned i = 0; i < n; i++) {
 			name_of(name, sizeof(name), i);
 			size_t pos = mf_rng_below(&rng, (uint32_t)t.n_probe + 1);
-			CU_ASSERT_EQUAL_FATAL(mf_members_add(&t, name, strlen(name), pos, &m), 0);
+			CU_ASSERT_EQUAL_FATAL(mf_members_add(&t, name, strlen(name), NULL, pos, &m), 0);
 		}
 		for (unsigned i = 0; i < n; i++) {
 			name_of(name, sizeof(name), (unsigned)(((uint64_t)i * 7919u) % n));
@@ -175,7 +240,7 @@ static void test_members_cost_per_operation_does_not_grow_with_the_table(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
-		TEST(test_members_share_names_across_tables),
+		TEST(test_members_share_identities_across_tables),
 		TEST(test_members_remove_sweep_shuffle_keep_positions_and_name_order),
 		TEST(test_members_cost_per_operation_does_not_grow_with_the_table),
 	};
