@@ -254,7 +254,7 @@ static void broadcast_advert(struct mf_routing_node *n, bool change, mf_time_t n
 	struct mf_advert_frags frags = {0};
 	if (mf_routing_advert(n->engine, &adv) < 0)
 		return;
-	if (change && mf_rn__send_delta(n, &adv) == 1) {
+	if (change && mf_rn__send_delta(n, &adv, now) == 1) {
 		mf_advert_free(&adv);
 		return;
 	}

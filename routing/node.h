@@ -176,6 +176,12 @@
  * about this many times per member instead of 8; a member missed (about
  * e^-3, 5 %) has the next cumulative delta or the refresh. */
 #define MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS 3
+/* Bytes a second that early new bases (a delta past half the routes sent
+ * whole before the refresh) may cost each member of a pool, all its
+ * servers together: a base goes early at most every members x transmit
+ * limit x its bytes / this. 16 DCs of 2: every 2-3 min; 40 DCs and more:
+ * only at the refresh (docs/routing.md, "Deltas"). */
+#define MF_ROUTING_NODE_REBASE_BUDGET 250
 
 struct mf_routing_node_target {
 	const char *dc;
