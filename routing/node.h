@@ -179,9 +179,10 @@
 /* Bytes a second that early new bases (a delta past half the routes sent
  * whole before the refresh) may cost each member of a pool, all its
  * servers together: a base goes early at most every members x transmit
- * limit x its bytes / this. 16 DCs of 2: every 2-3 min; 40 DCs and more:
- * only at the refresh (docs/routing.md, "Deltas"). */
-#define MF_ROUTING_NODE_REBASE_BUDGET 250
+ * limit x its bytes / this. One WAN pool of 2 servers per DC: every
+ * ~40 s at 16 DCs, ~4 min at 40, only at the refresh from 60 DCs
+ * (docs/routing.md, "Deltas"). */
+#define MF_ROUTING_NODE_REBASE_BUDGET 1000
 
 struct mf_routing_node_target {
 	const char *dc;

@@ -652,22 +652,23 @@ static double rtt_hub(const char *a, const char *b)
  * delta listed half the routes sent one full state per server every 17 s
  * at 60 DCs under noise, more than the gossip could carry; bases were lost
  * and routes flapped (docs/routing.md, "Deltas"). Here 16 members x 8
- * transmits x a full state of 16 long names: an early base at most every
- * few minutes. */
+ * transmits x a full state of 16 long names: an early base at most about
+ * every 2 minutes, and the cut comes 30 s in. */
 static void test_a_change_of_most_routes_goes_as_a_delta_not_a_new_base(void)
 {
-	static char names[16][32];
+	static char names[16][44];
 	const char *dcs[16];
 	size_t server[16], pool[16];
 	for (size_t i = 0; i < 16; i++) {
-		snprintf(names[i], sizeof(names[i]), "%s-%02zu.region.example", i == 1 ? "hub" : "dc", i);
+		snprintf(names[i], sizeof(names[i]), "%s-%02zu.a-long-region-name.example.org",
+			 i == 1 ? "hub" : "dc", i);
 		dcs[i] = names[i];
 		server[i] = i;
 		pool[i] = 0;
 	}
 	struct world w;
 	world_init(&w, 16, dcs, 16, server, pool, rtt_hub, NULL, NULL, NULL);
-	world_run(&w, 90 * MF_SEC);
+	world_run(&w, 30 * MF_SEC);
 	enum mf_route_status st;
 	char nh[64];
 	double d;
