@@ -681,7 +681,7 @@ static void test_a_change_of_most_routes_goes_as_a_delta_not_a_new_base(void)
 	CU_ASSERT(mf_simnet_set_delay(w.net, 0, 1, -1) == 0); /* dc-00 <-> hub-01 cut */
 	CU_ASSERT(mf_simnet_set_delay(w.net, 1, 0, -1) == 0);
 	world_run(&w, mf_simnet_now(w.net) + 70 * MF_SEC);
-	for (size_t t = 2; t < 16; t++) /* 14 of dc1's 15 routes moved */
+	for (size_t t = 2; t < 16; t++) /* 14 of dc-00's 15 routes moved */
 		CU_ASSERT(route_of(&w, 0, dcs[t], &st, nh, sizeof(nh), &d) && st == MF_ROUTE_DIRECT);
 	printf("\n  after the cut: %llu full states, %llu deltas",
 	       (unsigned long long)(s1->broadcasts - full), (unsigned long long)(s1->deltas_out - deltas));
