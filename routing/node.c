@@ -254,19 +254,16 @@ static void broadcast_advert(struct mf_routing_node *n, bool change, mf_time_t n
 	struct mf_advert_frags frags = {0};
 	if (mf_routing_advert(n->engine, &adv) < 0)
 		return;
-	if (change && mf_rn__send_delta(n, &adv) == 1) {
+	if (change && mf_rn__send_delta(n, &adv, now) == 1) {
 		mf_advert_free(&adv);
 		return;
 	}
 	n->last_full = now;
 	int r = mf_advert_encode_frags(&adv, MF_ROUTING_NODE_ADVERT_BYTES, &frags);
 	/* Deltas and waiting followers need full states that every member
-	 * gets (relayed: one fragment), and are measured good only up to
-	 * MF_ROUTING_NODE_DELTA_MAX_ROUTES; a larger state goes whole, as
-	 * before deltas (docs/routing.md, "Deltas": at 60 DCs routes flapped
-	 * with them, cause not found yet). */
-	bool small = r == 0 && frags.n <= MF_ROUTING_NODE_RELAY_FRAGS &&
-		     adv.n_routes <= MF_ROUTING_NODE_DELTA_MAX_ROUTES;
+	 * gets (relayed: one fragment); a larger state goes whole, as before
+	 * deltas. */
+	bool small = r == 0 && frags.n <= MF_ROUTING_NODE_RELAY_FRAGS;
 	mf_routing_set_wait_followed(n->engine, small);
 	if (small)
 		mf_rn__keep_sent(n, &adv);

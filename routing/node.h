@@ -40,8 +40,7 @@
  *    "mf-advert:<dc>:<fragment index>" so a newer one replaces an older one
  *    still queued. A change that a delta (routing/advert_delta.h: the routes
  *    that differ from the last full state we broadcast) says in one message
- *    of at most MF_ROUTING_NODE_ADVERT_BYTES and at most half the routes goes
- *    as that delta instead, keyed "mf-delta:<dc>"; the refresh always goes
+ *    of at most MF_ROUTING_NODE_ADVERT_BYTES goes as that delta instead, keyed "mf-delta:<dc>"; the refresh always goes
  *    whole. Received deltas are applied to the last full state of their
  *    server (kept encoded per server; a delta that comes before its base
  *    waits for it), and relayed like fragments (key "mf-relay:<origin>:d").
@@ -177,12 +176,13 @@
  * about this many times per member instead of 8; a member missed (about
  * e^-3, 5 %) has the next cumulative delta or the refresh. */
 #define MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS 3
-/* Changes go as deltas, and a followed choice waits, only while our state
- * has at most this many routes: measured good at 16 and 40 DCs; at 60 DCs
- * (one WAN pool, +-10 % noise) routes flapped with them (3,124 next-hop
- * changes per server per hour against 1,006, 11.5 KB/s against 7.5), cause
- * not found yet (docs/routing.md, "Deltas"). */
-#define MF_ROUTING_NODE_DELTA_MAX_ROUTES 40
+/* Bytes a second that early new bases (a delta past half the routes sent
+ * whole before the refresh) may cost each member of a pool, all its
+ * servers together: a base goes early at most every members x transmit
+ * limit x its bytes / this. One WAN pool of 2 servers per DC: every
+ * ~40 s at 16 DCs, ~4 min at 40, only at the refresh from 60 DCs
+ * (docs/routing.md, "Deltas"). */
+#define MF_ROUTING_NODE_REBASE_BUDGET 1000
 
 struct mf_routing_node_target {
 	const char *dc;

@@ -114,7 +114,7 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
 void mf_rn__update_links(struct mf_routing_node *n);
 /* node_delta.c */
 void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
-int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv);
+int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now);
 void mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full);
 void mf_rn__forget_bases(struct mf_routing_node *n, const char *origin);
 void mf_rn__free_bases(struct mf_routing_node *n);

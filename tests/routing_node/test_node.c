@@ -634,6 +634,62 @@ static void test_two_way_cut_routes_around_without_failing_anyone(void)
 	partial_cut(true);
 }
 
+/* hub-01 carries everyone's traffic (10 + 10 ms); other links are 40 ms.
+ * Long DC names make a full state large enough to be dear. */
+static double rtt_hub(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return 0.2;
+	if (strstr(a, "hub-") || strstr(b, "hub-"))
+		return 10.0;
+	return 40.0;
+}
+
+/* A change of most of our routes still goes as a delta, while the delta
+ * fits one message, when a new base would cost the pool more than
+ * MF_ROUTING_NODE_REBASE_BUDGET: a base is the dearest message (every
+ * member relays it at the pool's full transmit limit). Rebasing whenever a
+ * delta listed half the routes sent one full state per server every 17 s
+ * at 60 DCs under noise, more than the gossip could carry; bases were lost
+ * and routes flapped (docs/routing.md, "Deltas"). Here 16 members x 8
+ * transmits x a full state of 16 long names: an early base at most about
+ * every 2 minutes, and the cut comes 30 s in. */
+static void test_a_change_of_most_routes_goes_as_a_delta_not_a_new_base(void)
+{
+	static char names[16][44];
+	const char *dcs[16];
+	size_t server[16], pool[16];
+	for (size_t i = 0; i < 16; i++) {
+		snprintf(names[i], sizeof(names[i]), "%s-%02zu.a-long-region-name.example.org",
+			 i == 1 ? "hub" : "dc", i);
+		dcs[i] = names[i];
+		server[i] = i;
+		pool[i] = 0;
+	}
+	struct world w;
+	world_init(&w, 16, dcs, 16, server, pool, rtt_hub, NULL, NULL, NULL);
+	world_run(&w, 30 * MF_SEC);
+	enum mf_route_status st;
+	char nh[64];
+	double d;
+	for (size_t t = 2; t < 16; t++) {
+		CU_ASSERT_FATAL(route_of(&w, 0, dcs[t], &st, nh, sizeof(nh), &d));
+		CU_ASSERT(st == MF_ROUTE_VIA && strcmp(nh, dcs[1]) == 0);
+	}
+	const struct mf_routing_node_stats *s1 = mf_routing_node_stats(w.node[0]);
+	uint64_t full = s1->broadcasts, deltas = s1->deltas_out;
+	CU_ASSERT(mf_simnet_set_delay(w.net, 0, 1, -1) == 0); /* dc-00 <-> hub-01 cut */
+	CU_ASSERT(mf_simnet_set_delay(w.net, 1, 0, -1) == 0);
+	world_run(&w, mf_simnet_now(w.net) + 70 * MF_SEC);
+	for (size_t t = 2; t < 16; t++) /* 14 of dc-00's 15 routes moved */
+		CU_ASSERT(route_of(&w, 0, dcs[t], &st, nh, sizeof(nh), &d) && st == MF_ROUTE_DIRECT);
+	printf("\n  after the cut: %llu full states, %llu deltas",
+	       (unsigned long long)(s1->broadcasts - full), (unsigned long long)(s1->deltas_out - deltas));
+	CU_ASSERT_EQUAL(s1->broadcasts, full);
+	CU_ASSERT(s1->deltas_out > deltas);
+	world_free(&w);
+}
+
 static void test_advert_of_a_dc_absent_from_the_pool_is_not_stored(void)
 {
 	struct mf_routing_node *n;
@@ -933,6 +989,8 @@ int main(void)
 		 test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only},
 		{"a delta patches its server's last full state",
 		 test_a_delta_patches_its_servers_last_full_state},
+		{"a change of most routes goes as a delta, not a new base",
+		 test_a_change_of_most_routes_goes_as_a_delta_not_a_new_base},
 		{"news is relayed once, stale or own adverts never",
 		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
 		{"push-pull state is a serf map with MeshfedRoutes",
