@@ -7,6 +7,7 @@
  * so a server in three areas is three simnet nodes sharing one routing node,
  * as an agent in three areas is three pools sharing one engine.
  */
+#define _GNU_SOURCE /* qsort_r */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -15,7 +16,6 @@
 #include "cmd/sim/coords.h"
 #include "cmd/sim/routes.h"
 #include "cmd/sim/simnet.h"
-#include "gossip/grow.h"
 #include "gossip/rng.h"
 #include "gossip/serf.h"
 #include "routing/node.h"
@@ -37,7 +37,8 @@ struct server {
 	size_t dc;
 	char name[MF_TOPOLOGY_NAME_MAX + 8];
 	struct mf_routing_node *node;
-	char *sig;              /* routes at the end of the last round */
+	uint64_t sig;           /* routes at the end of the last round (signature()) */
+	bool has_sig;
 	uint32_t *nh;           /* per route (table order): hash of target and
 				 * next hop at the last round, for counting changes */
 	size_t n_nh;
@@ -173,7 +174,7 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		struct mf_routing_node_target tg[MF_TOPOLOGY_DC_MAX];
 		struct mf_gateway gw[MF_TOPOLOGY_HOSTS_MAX];
 		char gname[MF_TOPOLOGY_HOSTS_MAX][MF_TOPOLOGY_NAME_MAX + 8];
-		char gaddr[MF_TOPOLOGY_HOSTS_MAX][32];
+		char gaddr[MF_TOPOLOGY_HOSTS_MAX][48];
 		mf_routing_node_config_default(&c);
 		c.datacenter = t->dcs[d].name;
 		c.node = s->servers[sv].name;
@@ -195,8 +196,15 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.settle_time = s->settle_s < 0 ? -1 : (int64_t)(s->settle_s * (double)MF_SEC);
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
-			snprintf(gaddr[g], sizeof(gaddr[g]), "198.18.%zu.%u:%d", d + 1, 101 + g,
-				 GW_PORT);
+			/* The emulator's addresses where it has them (routes.h);
+			 * past its 254 DCs, 198.19.<n / 256>.<n % 256> and a port
+			 * per gateway, still in RFC 2544's 198.18/15. */
+			if (d < MF_TOPOLOGY_WANEM_DC_MAX)
+				snprintf(gaddr[g], sizeof(gaddr[g]), "198.18.%zu.%u:%d", d + 1,
+					 101 + g, GW_PORT);
+			else
+				snprintf(gaddr[g], sizeof(gaddr[g]), "198.19.%zu.%zu:%u",
+					 (d + 1) / 256, (d + 1) % 256, GW_PORT + g);
 			gw[g] = (struct mf_gateway){gname[g], gaddr[g], gaddr[g], 0, NULL};
 			c.n_gateways++;
 		}
@@ -244,10 +252,14 @@ static int build_net(struct rsim *s, const struct mf_sim_routes_args *a, double 
 		     double **loss, int **dc)
 {
 	size_t n = s->n;
+	bool lossy = false;
+	for (size_t k = 0; k < s->topo.n_dcs * s->topo.n_dcs && !lossy; k++)
+		lossy = s->topo.loss[k] > 0;
 	*delay = malloc(n * n * sizeof(double));
-	*loss = calloc(n * n, sizeof(double));
+	/* No pair loss: no matrix (n^2 doubles: 0.4 GB at 7,000 members). */
+	*loss = lossy ? calloc(n * n, sizeof(double)) : NULL;
 	*dc = malloc(n * sizeof(int));
-	if (!*delay || !*loss || !*dc)
+	if (!*delay || (lossy && !*loss) || !*dc)
 		return MF_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct member *x = &s->members[i];
@@ -266,7 +278,8 @@ static int build_net(struct rsim *s, const struct mf_sim_routes_args *a, double 
 			else {
 				double rtt = mf_topology_rtt(&s->topo, da, db);
 				*d = rtt >= 0 ? rtt / 2 : -1;
-				(*loss)[i * n + j] = mf_topology_loss(&s->topo, da, db);
+				if (*loss)
+					(*loss)[i * n + j] = mf_topology_loss(&s->topo, da, db);
 			}
 		}
 	}
@@ -276,33 +289,30 @@ static int build_net(struct rsim *s, const struct mf_sim_routes_args *a, double 
 
 /* --- watching ---------------------------------------------------------------*/
 
-/* The routes of a table without distances: what convergence compares. */
-static char *signature(const struct mf_table *t)
+static uint64_t fnv64(uint64_t h, const char *s)
 {
-	size_t cap = 256, len = 0;
-	char *s = malloc(cap);
-	if (!s)
-		return NULL;
-	s[0] = '\0';
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return (h ^ 0xff) * 1099511628211ull; /* a separator: "a","bc" != "ab","c" */
+}
+
+/* A hash of the routes of a table without distances: what convergence
+ * compares (target, status, next hop, down, path; a hash, not the text:
+ * at 1,000 DCs the text is ~100 KB per server). */
+static uint64_t signature(const struct mf_table *t)
+{
+	uint64_t h = 14695981039346656037ull;
 	for (size_t i = 0; i < t->n_routes; i++) {
 		const struct mf_table_route *r = &t->routes[i];
-		char item[64 * 8];
-		int w = snprintf(item, sizeof(item), "%s %s %s %d", r->target,
-				 mf_route_status_name(r->status), r->next_hop ? r->next_hop : "-",
-				 r->down);
-		for (size_t k = 0; k < r->path_len && w > 0 && (size_t)w < sizeof(item); k++)
-			w += snprintf(item + w, sizeof(item) - (size_t)w, " %s", r->path[k]);
-		size_t need = strlen(item) + 2;
-		if (mf_grow(&s, &cap, len + need, 256) < 0) {
-			free(s);
-			return NULL;
-		}
-		memcpy(s + len, item, need - 2);
-		len += need - 2;
-		s[len++] = ';';
-		s[len] = '\0';
+		h = fnv64(h, r->target);
+		h = fnv64(h, mf_route_status_name(r->status));
+		h = fnv64(h, r->next_hop ? r->next_hop : "-");
+		h = fnv64(h, r->down ? "1" : "0");
+		for (size_t k = 0; k < r->path_len; k++)
+			h = fnv64(h, r->path[k]);
+		h = fnv64(h, ";");
 	}
-	return s;
+	return h;
 }
 
 /* How server b's routes differ from server a's (same DC), on err: the
@@ -410,33 +420,35 @@ static int observe(struct rsim *s, bool *changed, FILE *err, bool report)
 	*changed = false;
 	for (size_t sv = 0; sv < s->n_servers; sv++) {
 		struct mf_table t;
-		char *sig = NULL;
+		struct server *x = &s->servers[sv];
 		/* Every route change raises the version: an unchanged one needs
 		 * no snapshot (at 1,000 DCs a table per server per round was
 		 * most of the simulator's time). */
-		uint64_t v = mf_routing_version(mf_routing_node_engine(s->servers[sv].node));
-		if (s->servers[sv].seen && s->servers[sv].sig && v == s->servers[sv].version)
+		uint64_t v = mf_routing_version(mf_routing_node_engine(x->node));
+		if (x->seen && x->has_sig && v == x->version)
 			continue;
-		s->servers[sv].seen = true;
-		s->servers[sv].version = v;
-		if (mf_routing_node_table(s->servers[sv].node, &t) == 0) {
-			sig = signature(&t);
-			size_t c = nh_changes(&s->servers[sv], &t);
+		x->seen = true;
+		x->version = v;
+		bool had = x->has_sig;
+		uint64_t old = x->sig;
+		x->has_sig = false;
+		if (mf_routing_node_table(x->node, &t) == 0) {
+			x->sig = signature(&t);
+			x->has_sig = true;
+			size_t c = nh_changes(x, &t);
 			if (s->measuring)
 				s->nh_changes += c;
 			mf_table_free(&t);
 		}
-		if (!sig || !s->servers[sv].sig || strcmp(sig, s->servers[sv].sig) != 0)
+		if (!x->has_sig || !had || old != x->sig)
 			*changed = true;
-		free(s->servers[sv].sig);
-		s->servers[sv].sig = sig;
 	}
 	/* Servers are grouped by DC; each is compared with its DC's first. */
 	for (size_t f = 0, sv; f < s->n_servers; f = sv) {
 		bool differ = false;
 		for (sv = f + 1; sv < s->n_servers && s->servers[sv].dc == s->servers[f].dc; sv++) {
 			const struct server *a = &s->servers[sv];
-			if (a->sig && s->servers[f].sig && strcmp(a->sig, s->servers[f].sig) == 0)
+			if (a->has_sig && s->servers[f].has_sig && a->sig == s->servers[f].sig)
 				continue;
 			differ = true;
 			if (report)
@@ -447,49 +459,123 @@ static int observe(struct rsim *s, bool *changed, FILE *err, bool report)
 	return disagree;
 }
 
+/* Prints {"<dc>": table, ...} as json_dumps(JSON_INDENT(2)) of one object
+ * would, one DC at a time: the whole object at 1,000 DCs (10^6 routes) was
+ * gigabytes of jansson values. */
 static int print_tables(struct rsim *s, FILE *out)
 {
-	json_t *all = json_object();
-	int rc = all ? 0 : MF_ENOMEM;
+	int rc = 0;
+	bool first = true;
+	fputc('{', out);
 	for (size_t sv = 0; sv < s->n_servers && rc == 0; sv++) {
 		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
 			continue;
 		struct mf_table t;
-		char *txt = NULL;
+		char *txt = NULL, *item = NULL, *key = NULL;
 		if ((rc = mf_routing_node_table(s->servers[sv].node, &t)) < 0)
 			break;
 		rc = mf_table_format(&t, MF_TABLE_JSON, &txt);
 		mf_table_free(&t);
 		json_t *o = rc == 0 ? json_loads(txt, 0, NULL) : NULL;
+		json_t *k = json_string(s->topo.dcs[s->servers[sv].dc].name);
 		free(txt);
-		if (!o || json_object_set_new(all, s->topo.dcs[s->servers[sv].dc].name, o) < 0)
+		item = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+		key = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+		if (item && key) {
+			fprintf(out, "%s\n  %s: ", first ? "" : ",", key);
+			for (const char *c = item; *c; c++) {
+				fputc(*c, out);
+				if (*c == '\n')
+					fputs("  ", out);
+			}
+			first = false;
+		} else {
 			rc = rc ? rc : MF_ENOMEM;
+		}
+		free(item);
+		free(key);
+		json_decref(o);
+		json_decref(k);
 	}
-	if (rc == 0) {
-		char *txt = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (txt)
-			fprintf(out, "%s\n", txt);
-		else
-			rc = MF_ENOMEM;
-		free(txt);
-	}
-	json_decref(all);
+	fputs(first ? "}\n" : "\n}\n", out);
 	return rc;
 }
 
 /* --- against the truth --------------------------------------------------------*/
 
+/* The truth the score compares with, indexed once: per DC pair whether
+ * they are linked (mf_topology_linked scans the areas: too slow for the
+ * 10^9 lookups of 1,000 DCs), and the DCs by name. */
+struct truth {
+	const struct mf_topology *t;
+	bool *linked;           /* n_dcs x n_dcs */
+	size_t *by_name;        /* DC indexes sorted by name */
+};
+
+static int cmp_dc_name(const void *a, const void *b, void *ctx)
+{
+	const struct mf_topology *t = ctx;
+	return strcmp(t->dcs[*(const size_t *)a].name, t->dcs[*(const size_t *)b].name);
+}
+
+static int truth_init(struct truth *w, const struct mf_topology *t)
+{
+	size_t n = t->n_dcs;
+	w->t = t;
+	w->linked = calloc(n * n, sizeof(bool));
+	w->by_name = malloc(n * sizeof(size_t));
+	if (!w->linked || !w->by_name)
+		return MF_ENOMEM;
+	for (size_t a = 0; a < n; a++) {
+		w->by_name[a] = a;
+		for (size_t b = 0; !t->n_areas && b < n; b++)
+			w->linked[a * n + b] = a != b && mf_topology_rtt(t, a, b) >= 0;
+	}
+	for (size_t k = 0; k < t->n_areas; k++)
+		for (size_t i = 0; i < t->areas[k].n_dcs; i++)
+			for (size_t j = 0; j < t->areas[k].n_dcs; j++) {
+				size_t a = t->areas[k].dcs[i], b = t->areas[k].dcs[j];
+				w->linked[a * n + b] = a != b && mf_topology_rtt(t, a, b) >= 0;
+			}
+	qsort_r(w->by_name, n, sizeof(size_t), cmp_dc_name, (void *)t);
+	return 0;
+}
+
+static void truth_free(struct truth *w)
+{
+	free(w->linked);
+	free(w->by_name);
+}
+
+/* Index of the DC called name, or -1. */
+static long truth_dc(const struct truth *w, const char *name)
+{
+	size_t lo = 0, hi = w->t->n_dcs;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(w->t->dcs[w->by_name[mid]].name, name);
+		if (c == 0)
+			return (long)w->by_name[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
 /* True RTT of a direct link a-b (both in an area when there are areas), or
  * INFINITY. */
-static double true_link(const struct mf_topology *t, size_t a, size_t b)
+static double true_link(const struct truth *w, size_t a, size_t b)
 {
-	return a != b && mf_topology_linked(t, a, b) ? mf_topology_rtt(t, a, b) : INFINITY;
+	return w->linked[a * w->t->n_dcs + b] ? mf_topology_rtt(w->t, a, b) : INFINITY;
 }
 
 /* Shortest true RTT from src to every DC through transit DCs only (the
  * optimum a multi-hop route can reach), into dist (n_dcs). */
-static void optimum(const struct mf_topology *t, size_t src, double *dist, bool *done)
+static void optimum(const struct truth *w, size_t src, double *dist, bool *done)
 {
+	const struct mf_topology *t = w->t;
 	size_t n = t->n_dcs;
 	for (size_t i = 0; i < n; i++) {
 		dist[i] = i == src ? 0 : INFINITY;
@@ -506,8 +592,8 @@ static void optimum(const struct mf_topology *t, size_t src, double *dist, bool 
 		if (u != src && !t->dcs[u].transit)
 			continue;
 		for (size_t v = 0; v < n; v++)
-			if (dist[u] + true_link(t, u, v) < dist[v])
-				dist[v] = dist[u] + true_link(t, u, v);
+			if (dist[u] + true_link(w, u, v) < dist[v])
+				dist[v] = dist[u] + true_link(w, u, v);
 	}
 }
 
@@ -530,8 +616,10 @@ static void score(struct rsim *s, FILE *err)
 	double *dist = malloc(n * sizeof(double));
 	bool *done = malloc(n * sizeof(bool));
 	double *all = malloc(n * n * sizeof(double));
+	const struct mf_table_route **route = malloc(n * sizeof(*route));
 	size_t n_all = 0, near = 0;
-	if (!dist || !done || !all)
+	struct truth w = {0};
+	if (!dist || !done || !all || !route || truth_init(&w, t) < 0)
 		goto out;
 	for (size_t sv = 0; sv < s->n_servers; sv++) {
 		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
@@ -540,18 +628,22 @@ static void score(struct rsim *s, FILE *err)
 		struct mf_table tb;
 		if (mf_routing_node_table(s->servers[sv].node, &tb) < 0)
 			continue;
-		optimum(t, a, dist, done);
+		optimum(&w, a, dist, done);
+		for (size_t b = 0; b < n; b++)
+			route[b] = NULL;
+		for (size_t k = tb.n_routes; k-- > 0;) { /* the first of a target wins */
+			long b = truth_dc(&w, tb.routes[k].target);
+			if (b >= 0)
+				route[b] = &tb.routes[k];
+		}
 		for (size_t b = 0; b < n; b++) {
 			if (b == a)
 				continue;
-			const struct mf_table_route *r = NULL;
-			for (size_t k = 0; k < tb.n_routes && !r; k++)
-				if (strcmp(tb.routes[k].target, t->dcs[b].name) == 0)
-					r = &tb.routes[k];
+			const struct mf_table_route *r = route[b];
 			bool reach = r && (r->status == MF_ROUTE_DIRECT || r->status == MF_ROUTE_VIA) &&
 				     !r->down;
-			bool single = t->dcs[b].route == MF_TOPOLOGY_SINGLE_HOP && isfinite(true_link(t, a, b));
-			double best = single ? true_link(t, a, b) : dist[b];
+			bool single = t->dcs[b].route == MF_TOPOLOGY_SINGLE_HOP && isfinite(true_link(&w, a, b));
+			double best = single ? true_link(&w, a, b) : dist[b];
 			if (!isfinite(best)) {
 				extra += reach;
 				continue;
@@ -563,9 +655,9 @@ static void score(struct rsim *s, FILE *err)
 			}
 			double along = 0;
 			for (size_t k = 1; k < r->path_len; k++) {
-				int x = mf_topology_dc_index(t, r->path[k - 1]);
-				int y = mf_topology_dc_index(t, r->path[k]);
-				along += x < 0 || y < 0 ? INFINITY : true_link(t, (size_t)x, (size_t)y);
+				long x = truth_dc(&w, r->path[k - 1]);
+				long y = truth_dc(&w, r->path[k]);
+				along += x < 0 || y < 0 ? INFINITY : true_link(&w, (size_t)x, (size_t)y);
 			}
 			double st = along / best;
 			if (st <= 1 + 1e-9)
@@ -591,6 +683,8 @@ static void score(struct rsim *s, FILE *err)
 	fprintf(err, "stretch p99 %.3f; %zu of %zu routes within 5%% or 2 ms of the shortest\n",
 		n_all ? all[(size_t)(0.99 * (double)(n_all - 1))] : 1.0, near, n_all);
 out:
+	truth_free(&w);
+	free(route);
 	free(all);
 	free(dist);
 	free(done);
@@ -603,7 +697,6 @@ static void free_sim(struct rsim *s)
 	mf_simnet_free(s->net);
 	for (size_t sv = 0; s->servers && sv < s->n_servers; sv++) {
 		mf_routing_node_free(s->servers[sv].node);
-		free(s->servers[sv].sig);
 		free(s->servers[sv].nh);
 	}
 	free(s->servers);
@@ -715,6 +808,10 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			mf_simnet_join(s.net, i, cand[mf_rng_below(&rng, (uint32_t)nc)]);
 		}
 	free(cand);
+	/* simnet holds its own copies. */
+	free(delay);
+	free(loss);
+	delay = loss = NULL;
 
 	struct mf_pool_timing timing;
 	mf_pool_timing_profile(&timing, a->profile);
