@@ -18,6 +18,7 @@
 #include "cmd/sim/simnet.h"
 #include "gossip/rng.h"
 #include "gossip/serf.h"
+#include "routing/blobs.h"
 #include "routing/node.h"
 #include "routing/table_format.h"
 #include "routing/topology.h"
@@ -59,6 +60,9 @@ struct rsim {
 	struct member *members;
 	struct mf_sim_coords coords;
 	struct mf_simnet *net;
+	/* Other DCs' encoded states, one copy for all nodes (routing/blobs.h):
+	 * every server of a pool holds the same ones. */
+	struct mf_blobs *blobs;
 	/* Measured from round measure_from on (the second half of -rounds):
 	 * next-hop changes over all servers, routing bytes received (user
 	 * messages, push-pull values). */
@@ -189,6 +193,7 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.targets = tg;
 		c.transit = t->dcs[d].transit;
 		c.link_estimate = s->link_estimate;
+		c.blobs = s->blobs;
 		c.hysteresis_pct = s->hysteresis_pct;
 		c.hysteresis_ms = s->hysteresis_ms;
 		c.settle_pct = s->settle_pct;
@@ -700,6 +705,7 @@ static void free_sim(struct rsim *s)
 		free(s->servers[sv].nh);
 	}
 	free(s->servers);
+	mf_blobs_free(s->blobs);
 	free(s->members);
 	free(s->pool_first);
 	mf_sim_coords_free(&s->coords);
@@ -749,7 +755,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	s.servers = calloc(s.n_servers, sizeof(*s.servers));
 	s.members = calloc(s.n, sizeof(*s.members));
 	s.pool_first = calloc(s.n_pools + 1, sizeof(*s.pool_first));
-	if (!s.servers || !s.members || !s.pool_first ||
+	if (!s.servers || !s.members || !s.pool_first || mf_blobs_new(&s.blobs) < 0 ||
 	    mf_sim_coords_init(&s.coords, s.n, NULL, &a->coords, a->noise, a->seed) < 0) {
 		fprintf(err, "meshfed-sim: out of memory\n");
 		goto out;
