@@ -184,6 +184,8 @@ static const struct sim_opt opts[] = {
 	    "routing tables of a -topology (cmd/sim/routes.h)"),
 	NUM("stable", "K", K_INT, stable, 1, 1e9, false,
 	    "-routes: unchanged rounds that mean converged"),
+	NUM("cut", "ROUND", K_INT, cut, 1, 1e9, false,
+	    "-routes: cut the DCs in two halves (file order) at ROUND"),
 	CHOICE("link-estimate", "best|coords", link_best, link_estimates,
 	       "-routes: link distances (default best)"),
 	CUSTOM("hysteresis", "PCT,MS", set_hysteresis,

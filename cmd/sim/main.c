@@ -184,6 +184,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.topology = a->topology,
 		.rounds = a->rounds,
 		.stable = a->stable > 0 ? a->stable : 20,
+		.cut = a->cut,
 		.profile = a->profile,
 		.noise = a->noise,
 		.loss = a->loss,

@@ -695,6 +695,41 @@ out:
 	free(done);
 }
 
+/* --- the cut ------------------------------------------------------------------*/
+
+/* Side of DC d in a cut: the first half of the file, or the rest. */
+static int side(const struct rsim *s, size_t d)
+{
+	return 2 * d < s->topo.n_dcs ? 0 : 1;
+}
+
+static void cut(struct rsim *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		mf_simnet_set_group(s->net, i, side(s, s->servers[s->members[i].server].dc));
+}
+
+/* Routes (reachable, not down) some server holds to a DC on the other side
+ * of the cut; *who: the first server holding one. */
+static size_t routes_across(const struct rsim *s, const struct truth *w, size_t *who)
+{
+	size_t n = 0;
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		const struct mf_routing *e = mf_routing_node_engine(s->servers[sv].node);
+		int mine = side(s, s->servers[sv].dc);
+		for (size_t i = 0; i < mf_routing_n_targets(e); i++) {
+			struct mf_route_view v;
+			if (mf_routing_route_at(e, i, &v) < 0 || v.down ||
+			    (v.status != MF_ROUTE_DIRECT && v.status != MF_ROUTE_VIA))
+				continue;
+			long d = truth_dc(w, v.target);
+			if (d >= 0 && side(s, (size_t)d) != mine && n++ == 0)
+				*who = sv;
+		}
+	}
+	return n;
+}
+
 /* --- run --------------------------------------------------------------------*/
 
 static void free_sim(struct rsim *s)
@@ -825,9 +860,19 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	mf_time_t next_tick = tick;
 	int stable = 0, last_change = 0, r;
 	int measure_from = a->rounds / 2 + 1, measured = 0;
+	int withdrawn = 0;           /* rounds after the cut until none across */
+	size_t across = 0, who = 0;
 	bool converged = false;
+	struct truth tw = {0};
+	if (a->cut > 0 && truth_init(&tw, &s.topo) < 0) {
+		truth_free(&tw);
+		fprintf(err, "meshfed-sim: out of memory\n");
+		goto out;
+	}
 	for (r = 1; r <= a->rounds && !converged; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
+		if (r == a->cut)
+			cut(&s);
 		if (r == measure_from) {
 			sum_why(&s, &s.why);
 			sum_deltas(&s, s.deltas_at);
@@ -844,13 +889,23 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		mf_simnet_run_until(s.net, end);
 		bool changed;
 		(void)observe(&s, &changed, err, false);
+		if (a->cut > 0 && r >= a->cut && !withdrawn &&
+		    (across = routes_across(&s, &tw, &who)) == 0)
+			withdrawn = r - a->cut + 1;
 		if (changed) {
 			stable = 0;
 			last_change = r;
-		} else if (++stable >= a->stable) {
+		} else if (++stable >= a->stable && (a->cut <= 0 || withdrawn)) {
 			converged = true;
 		}
 	}
+	if (a->cut > 0 && withdrawn)
+		fprintf(err, "cut at round %d: routes across withdrawn after %d rounds\n", a->cut,
+			withdrawn);
+	else if (a->cut > 0 && r > a->cut)
+		fprintf(err, "cut at round %d: %zu routes across still held after %d rounds (%s)\n",
+			a->cut, across, r - a->cut, s.servers[who].name);
+	truth_free(&tw);
 	bool ch;
 	int dis = observe(&s, &ch, err, true);
 	if ((rc = print_tables(&s, out)) < 0) {
