@@ -13,7 +13,7 @@
  *               [-serf-nodes K,...]
  *               [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]
  *               [-slow K [-slow-stall MS] [-slow-period MS] [-slow-lag MS]]
- *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate best|coords]
+ *   meshfed-sim -topology FILE.json -routes [-stable K] [-cut ROUND] [-link-estimate best|coords]
  *               [-hysteresis PCT,MS] [-rounds R] ...
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
