@@ -186,6 +186,8 @@ static const struct sim_opt opts[] = {
 	    "-routes: unchanged rounds that mean converged"),
 	NUM("cut", "ROUND", K_INT, cut, 1, 1e9, false,
 	    "-routes: cut the DCs in two halves (file order) at ROUND"),
+	NUM("max-wall", "S", K_DOUBLE, max_wall, 0, 1e9, false,
+	    "-routes: stop after the round that passes S s of wall time"),
 	CHOICE("link-estimate", "best|coords", link_best, link_estimates,
 	       "-routes: link distances (default best)"),
 	CUSTOM("hysteresis", "PCT,MS", set_hysteresis,

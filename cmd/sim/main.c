@@ -185,6 +185,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.rounds = a->rounds,
 		.stable = a->stable > 0 ? a->stable : 20,
 		.cut = a->cut,
+		.max_wall_s = a->max_wall,
 		.profile = a->profile,
 		.noise = a->noise,
 		.loss = a->loss,

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd/sim/coords.h"
 #include "cmd/sim/routes.h"
@@ -766,6 +767,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	int *dc = NULL;
 	int status = 1, rc;
 
+	struct timespec t0, t1; /* -max-wall counts from here: setup and joins too */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&s, 0, sizeof(s));
 	s.link_estimate = a->link_estimate;
 	s.hysteresis_pct = a->hysteresis_pct;
@@ -869,7 +872,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		fprintf(err, "meshfed-sim: out of memory\n");
 		goto out;
 	}
-	for (r = 1; r <= a->rounds && !converged; r++) {
+	bool out_of_time = false;
+	for (r = 1; r <= a->rounds && !converged && !out_of_time; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
 		if (r == a->cut)
 			cut(&s);
@@ -898,7 +902,14 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		} else if (++stable >= a->stable && (a->cut <= 0 || withdrawn)) {
 			converged = true;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		out_of_time = a->max_wall_s > 0 && (double)(t1.tv_sec - t0.tv_sec) +
+							   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >
+							   a->max_wall_s;
 	}
+	if (out_of_time)
+		fprintf(err, "meshfed-sim: stopped after round %d: -max-wall %.0f s passed\n", r - 1,
+			a->max_wall_s);
 	if (a->cut > 0 && withdrawn)
 		fprintf(err, "cut at round %d: routes across withdrawn after %d rounds\n", a->cut,
 			withdrawn);
@@ -968,8 +979,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			fprintf(err, "converged after %d rounds\n", last_change);
 		status = 0;
 	} else {
-		fprintf(err, "not converged after %d rounds (last change in round %d)\n", a->rounds,
-			last_change);
+		fprintf(err, "not converged after %d rounds (last change in round %d)\n",
+			out_of_time ? r - 1 : a->rounds, last_change);
 	}
 out:
 	free(delay);
