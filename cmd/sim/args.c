@@ -188,6 +188,8 @@ static const struct sim_opt opts[] = {
 	    "-routes: cut the DCs in two halves (file order) at ROUND"),
 	NUM("max-wall", "S", K_DOUBLE, max_wall, 0, 1e9, false,
 	    "-routes: stop after the round that passes S s of wall time"),
+	OPT("tables", "on|off", K_OFF, no_tables,
+	    "-routes: print the tables on stdout (default on)"),
 	CHOICE("link-estimate", "best|coords", link_best, link_estimates,
 	       "-routes: link distances (default best)"),
 	CUSTOM("hysteresis", "PCT,MS", set_hysteresis,

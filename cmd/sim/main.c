@@ -186,6 +186,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.stable = a->stable > 0 ? a->stable : 20,
 		.cut = a->cut,
 		.max_wall_s = a->max_wall,
+		.no_tables = a->no_tables,
 		.profile = a->profile,
 		.noise = a->noise,
 		.loss = a->loss,

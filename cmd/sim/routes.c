@@ -919,7 +919,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	truth_free(&tw);
 	bool ch;
 	int dis = observe(&s, &ch, err, true);
-	if ((rc = print_tables(&s, out)) < 0) {
+	if (!a->no_tables && (rc = print_tables(&s, out)) < 0) {
 		fprintf(err, "meshfed-sim: %s\n", mf_strerror(rc));
 		goto out;
 	}

@@ -48,6 +48,7 @@ struct mf_sim_routes_args {
 	int stable;               /* rounds without change that mean converged */
 	int cut;                  /* round at whose start the DCs are cut in two
 				   * halves (file order); 0: never */
+	bool no_tables;           /* print no tables (stdout stays empty) */
 	double max_wall_s;        /* > 0: stop after the round that passes this
 				   * much wall-clock time (a shared machine's
 				   * time slot); the report covers the rounds run */
