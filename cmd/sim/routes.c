@@ -7,16 +7,13 @@
  * so a server in three areas is three simnet nodes sharing one routing node,
  * as an agent in three areas is three pools sharing one engine.
  */
-#define _GNU_SOURCE /* qsort_r */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "cmd/sim/coords.h"
-#include "cmd/sim/routes.h"
-#include "cmd/sim/simnet.h"
+#include "cmd/sim/routes_internal.h"
 #include "gossip/rng.h"
 #include "gossip/serf.h"
 #include "routing/blobs.h"
@@ -25,53 +22,6 @@
 #include "routing/topology.h"
 
 #define GW_PORT 8443
-
-/* One simnet node: a server's membership of one pool. */
-struct member {
-	struct rsim *sim;
-	size_t server;          /* index into servers */
-	size_t pool;            /* index into pools */
-	struct mf_routing_node_slot *slot;
-	struct mf_pool_delegate coord; /* the coords hook's delegate */
-};
-
-struct server {
-	size_t dc;
-	char name[MF_TOPOLOGY_NAME_MAX + 8];
-	struct mf_routing_node *node;
-	uint64_t sig;           /* routes at the end of the last round (signature()) */
-	bool has_sig;
-	uint32_t *nh;           /* per route (table order): hash of target and
-				 * next hop at the last round, for counting changes */
-	size_t n_nh;
-	uint64_t version;       /* table version sig and nh were taken at */
-	bool seen;
-};
-
-struct rsim {
-	struct mf_topology topo;
-	enum mf_coord_tracker_kind link_estimate;
-	double hysteresis_pct, hysteresis_ms;
-	double settle_pct, settle_ms, settle_s;
-	size_t n_pools;
-	size_t *pool_first;     /* n_pools + 1: first member of each pool */
-	size_t n_servers;
-	struct server *servers;
-	size_t n;               /* members */
-	struct member *members;
-	struct mf_sim_coords coords;
-	struct mf_simnet *net;
-	/* Other DCs' encoded states, one copy for all nodes (routing/blobs.h):
-	 * every server of a pool holds the same ones. */
-	struct mf_blobs *blobs;
-	/* Measured from round measure_from on (the second half of -rounds):
-	 * next-hop changes over all servers, routing bytes received (user
-	 * messages, push-pull values). */
-	bool measuring;
-	uint64_t nh_changes, advert_bytes, beat_bytes, pp_bytes;
-	struct mf_routing_stats why; /* engines' counts at the window's start */
-	uint64_t deltas_at[5];       /* nodes' deltas out, in, unbased, late, stale then */
-};
 
 /* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
 
@@ -507,230 +457,6 @@ static int print_tables(struct rsim *s, FILE *out)
 	return rc;
 }
 
-/* --- against the truth --------------------------------------------------------*/
-
-/* The truth the score compares with, indexed once: per DC pair whether
- * they are linked (mf_topology_linked scans the areas: too slow for the
- * 10^9 lookups of 1,000 DCs), and the DCs by name. */
-struct truth {
-	const struct mf_topology *t;
-	bool *linked;           /* n_dcs x n_dcs */
-	size_t *by_name;        /* DC indexes sorted by name */
-};
-
-static int cmp_dc_name(const void *a, const void *b, void *ctx)
-{
-	const struct mf_topology *t = ctx;
-	return strcmp(t->dcs[*(const size_t *)a].name, t->dcs[*(const size_t *)b].name);
-}
-
-static int truth_init(struct truth *w, const struct mf_topology *t)
-{
-	size_t n = t->n_dcs;
-	w->t = t;
-	w->linked = calloc(n * n, sizeof(bool));
-	w->by_name = malloc(n * sizeof(size_t));
-	if (!w->linked || !w->by_name)
-		return MF_ENOMEM;
-	for (size_t a = 0; a < n; a++) {
-		w->by_name[a] = a;
-		for (size_t b = 0; !t->n_areas && b < n; b++)
-			w->linked[a * n + b] = a != b && mf_topology_rtt(t, a, b) >= 0;
-	}
-	for (size_t k = 0; k < t->n_areas; k++)
-		for (size_t i = 0; i < t->areas[k].n_dcs; i++)
-			for (size_t j = 0; j < t->areas[k].n_dcs; j++) {
-				size_t a = t->areas[k].dcs[i], b = t->areas[k].dcs[j];
-				w->linked[a * n + b] = a != b && mf_topology_rtt(t, a, b) >= 0;
-			}
-	qsort_r(w->by_name, n, sizeof(size_t), cmp_dc_name, (void *)t);
-	return 0;
-}
-
-static void truth_free(struct truth *w)
-{
-	free(w->linked);
-	free(w->by_name);
-}
-
-/* Index of the DC called name, or -1. */
-static long truth_dc(const struct truth *w, const char *name)
-{
-	size_t lo = 0, hi = w->t->n_dcs;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(w->t->dcs[w->by_name[mid]].name, name);
-		if (c == 0)
-			return (long)w->by_name[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
-}
-
-/* True RTT of a direct link a-b (both in an area when there are areas), or
- * INFINITY. */
-static double true_link(const struct truth *w, size_t a, size_t b)
-{
-	return w->linked[a * w->t->n_dcs + b] ? mf_topology_rtt(w->t, a, b) : INFINITY;
-}
-
-/* Shortest true RTT from src to every DC through transit DCs only (the
- * optimum a multi-hop route can reach), into dist (n_dcs). */
-static void optimum(const struct truth *w, size_t src, double *dist, bool *done)
-{
-	const struct mf_topology *t = w->t;
-	size_t n = t->n_dcs;
-	for (size_t i = 0; i < n; i++) {
-		dist[i] = i == src ? 0 : INFINITY;
-		done[i] = false;
-	}
-	for (;;) {
-		size_t u = n;
-		for (size_t i = 0; i < n; i++)
-			if (!done[i] && isfinite(dist[i]) && (u == n || dist[i] < dist[u]))
-				u = i;
-		if (u == n)
-			return;
-		done[u] = true;
-		if (u != src && !t->dcs[u].transit)
-			continue;
-		for (size_t v = 0; v < n; v++)
-			if (dist[u] + true_link(w, u, v) < dist[v])
-				dist[v] = dist[u] + true_link(w, u, v);
-	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Scores each DC's table (its first server's) against the true RTTs: per
- * multi-hop target, the route's true RTT along its path over the optimum
- * (stretch); single-hop targets with a link are expected direct. One line
- * on err. */
-static void score(struct rsim *s, FILE *err)
-{
-	const struct mf_topology *t = &s->topo;
-	size_t n = t->n_dcs, pairs = 0, optimal = 0, missing = 0, extra = 0;
-	double sum = 0, worst = 1;
-	char worst_pair[2 * MF_TOPOLOGY_NAME_MAX + 8] = "";
-	double *dist = malloc(n * sizeof(double));
-	bool *done = malloc(n * sizeof(bool));
-	double *all = malloc(n * n * sizeof(double));
-	const struct mf_table_route **route = malloc(n * sizeof(*route));
-	size_t n_all = 0, near = 0;
-	struct truth w = {0};
-	if (!dist || !done || !all || !route || truth_init(&w, t) < 0)
-		goto out;
-	for (size_t sv = 0; sv < s->n_servers; sv++) {
-		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
-			continue;
-		size_t a = s->servers[sv].dc;
-		struct mf_table tb;
-		if (mf_routing_node_table(s->servers[sv].node, &tb) < 0)
-			continue;
-		optimum(&w, a, dist, done);
-		for (size_t b = 0; b < n; b++)
-			route[b] = NULL;
-		for (size_t k = tb.n_routes; k-- > 0;) { /* the first of a target wins */
-			long b = truth_dc(&w, tb.routes[k].target);
-			if (b >= 0)
-				route[b] = &tb.routes[k];
-		}
-		for (size_t b = 0; b < n; b++) {
-			if (b == a)
-				continue;
-			const struct mf_table_route *r = route[b];
-			bool reach = r && (r->status == MF_ROUTE_DIRECT || r->status == MF_ROUTE_VIA) &&
-				     !r->down;
-			bool single = t->dcs[b].route == MF_TOPOLOGY_SINGLE_HOP && isfinite(true_link(&w, a, b));
-			double best = single ? true_link(&w, a, b) : dist[b];
-			if (!isfinite(best)) {
-				extra += reach;
-				continue;
-			}
-			pairs++;
-			if (!reach) {
-				missing++;
-				continue;
-			}
-			double along = 0;
-			for (size_t k = 1; k < r->path_len; k++) {
-				long x = truth_dc(&w, r->path[k - 1]);
-				long y = truth_dc(&w, r->path[k]);
-				along += x < 0 || y < 0 ? INFINITY : true_link(&w, (size_t)x, (size_t)y);
-			}
-			double st = along / best;
-			if (st <= 1 + 1e-9)
-				optimal++;
-			/* docs/routing.md, "Hysteresis": within 5 % or 2 ms */
-			near += along <= best * 1.05 || along <= best + 2;
-			all[n_all++] = st;
-			sum += st;
-			if (st > worst) {
-				worst = st;
-				snprintf(worst_pair, sizeof(worst_pair), " (%s->%s)", t->dcs[a].name,
-					 t->dcs[b].name);
-			}
-		}
-		mf_table_free(&tb);
-	}
-	fprintf(err,
-		"routes vs true RTTs: %zu reachable pairs, %zu optimal, %zu missing, %zu "
-		"unexpected; stretch mean %.3f, worst %.3f%s\n",
-		pairs, optimal, missing, extra, pairs - missing ? sum / (double)(pairs - missing) : 1.0,
-		worst, worst_pair);
-	qsort(all, n_all, sizeof(double), cmp_double);
-	fprintf(err, "stretch p99 %.3f; %zu of %zu routes within 5%% or 2 ms of the shortest\n",
-		n_all ? all[(size_t)(0.99 * (double)(n_all - 1))] : 1.0, near, n_all);
-out:
-	truth_free(&w);
-	free(route);
-	free(all);
-	free(dist);
-	free(done);
-}
-
-/* --- the cut ------------------------------------------------------------------*/
-
-/* Side of DC d in a cut: the first half of the file, or the rest. */
-static int side(const struct rsim *s, size_t d)
-{
-	return 2 * d < s->topo.n_dcs ? 0 : 1;
-}
-
-static void cut(struct rsim *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		mf_simnet_set_group(s->net, i, side(s, s->servers[s->members[i].server].dc));
-}
-
-/* Routes (reachable, not down) some server holds to a DC on the other side
- * of the cut; *who: the first server holding one. */
-static size_t routes_across(const struct rsim *s, const struct truth *w, size_t *who)
-{
-	size_t n = 0;
-	for (size_t sv = 0; sv < s->n_servers; sv++) {
-		const struct mf_routing *e = mf_routing_node_engine(s->servers[sv].node);
-		int mine = side(s, s->servers[sv].dc);
-		for (size_t i = 0; i < mf_routing_n_targets(e); i++) {
-			struct mf_route_view v;
-			if (mf_routing_route_at(e, i, &v) < 0 || v.down ||
-			    (v.status != MF_ROUTE_DIRECT && v.status != MF_ROUTE_VIA))
-				continue;
-			long d = truth_dc(w, v.target);
-			if (d >= 0 && side(s, (size_t)d) != mine && n++ == 0)
-				*who = sv;
-		}
-	}
-	return n;
-}
-
 /* --- run --------------------------------------------------------------------*/
 
 static void free_sim(struct rsim *s)
@@ -867,8 +593,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	size_t across = 0, who = 0;
 	bool converged = false;
 	struct truth tw = {0};
-	if (a->cut > 0 && truth_init(&tw, &s.topo) < 0) {
-		truth_free(&tw);
+	if (a->cut > 0 && mf_sim_rt__truth_init(&tw, &s.topo) < 0) {
+		mf_sim_rt__truth_free(&tw);
 		fprintf(err, "meshfed-sim: out of memory\n");
 		goto out;
 	}
@@ -876,7 +602,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	for (r = 1; r <= a->rounds && !converged && !out_of_time; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
 		if (r == a->cut)
-			cut(&s);
+			mf_sim_rt__cut(&s);
 		if (r == measure_from) {
 			sum_why(&s, &s.why);
 			sum_deltas(&s, s.deltas_at);
@@ -894,7 +620,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		bool changed;
 		(void)observe(&s, &changed, err, false);
 		if (a->cut > 0 && r >= a->cut && !withdrawn &&
-		    (across = routes_across(&s, &tw, &who)) == 0)
+		    (across = mf_sim_rt__routes_across(&s, &tw, &who)) == 0)
 			withdrawn = r - a->cut + 1;
 		if (changed) {
 			stable = 0;
@@ -916,14 +642,14 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	else if (a->cut > 0 && r > a->cut)
 		fprintf(err, "cut at round %d: %zu routes across still held after %d rounds (%s)\n",
 			a->cut, across, r - a->cut, s.servers[who].name);
-	truth_free(&tw);
+	mf_sim_rt__truth_free(&tw);
 	bool ch;
 	int dis = observe(&s, &ch, err, true);
 	if (!a->no_tables && (rc = print_tables(&s, out)) < 0) {
 		fprintf(err, "meshfed-sim: %s\n", mf_strerror(rc));
 		goto out;
 	}
-	score(&s, err);
+	mf_sim_rt__score(&s, err);
 	if (measured > 0) {
 		double secs = (double)measured * (double)timing.probe_interval / (double)MF_SEC;
 		fprintf(err,
