@@ -89,6 +89,13 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	n->link_estimate = c->link_estimate;
 	msgpack_sbuffer_init(&n->scratch);
 	mf_advert_asm_init(&n->asm_, MF_ROUTING_NODE_ASM_PENDING);
+	n->blobs = c->blobs;
+	if (!n->blobs && mf_blobs_new(&n->own_blobs) < 0) {
+		free(n);
+		snprintf(err, errcap, "routing: %s", mf_strerror(MF_ENOMEM));
+		return MF_ENOMEM;
+	}
+	n->blobs = n->blobs ? n->blobs : n->own_blobs;
 
 	struct mf_routing_config cfg;
 	mf_routing_config_default(&cfg);
@@ -140,7 +147,7 @@ fail:
 void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s)
 {
 	free(s->origin);
-	free(s->buf);
+	mf_blobs_release(n->blobs, s->buf);
 	*s = n->stored[--n->n_stored];
 }
 
@@ -189,6 +196,7 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	while (n->n_stored)
 		mf_rn__drop_stored(n, &n->stored[n->n_stored - 1]);
 	free(n->stored);
+	mf_blobs_free(n->own_blobs);
 	mf_rn__free_bases(n);
 	free(n->beats);
 	free(n->relayed);

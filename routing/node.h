@@ -226,6 +226,10 @@ struct mf_routing_node_config {
 	bool require_gateways;
 	int max_alternates;            /* < 0: the engine's default */
 	struct mf_routing_node_hooks hooks;
+	/* Where other DCs' encoded states are kept (routing/blobs.h): NULL,
+	 * the agent, a store of the node's own; the simulator passes one
+	 * store to all its nodes, which must outlive them. */
+	struct mf_blobs *blobs;
 };
 
 /* Multi-hop, transit on, engine hysteresis and alternates, no targets or

@@ -13,12 +13,13 @@
 #define MF_ROUTING_NODE_INTERNAL_H
 
 #include "routing/advert_asm.h"
+#include "routing/blobs.h"
 #include "routing/dc_index.h"
 #include "routing/node.h"
 
 struct stored_advert {
 	char *origin;
-	uint8_t *buf;
+	const uint8_t *buf;   /* in the node's blobs */
 	size_t len;
 };
 
@@ -78,6 +79,8 @@ struct mf_routing_node {
 	struct mf_advert_asm asm_;
 	struct stored_advert *stored;
 	size_t n_stored, cap_stored;
+	struct mf_blobs *blobs;  /* stored states' bytes (config blobs, or own_blobs) */
+	struct mf_blobs *own_blobs;
 	struct relayed *relayed;
 	size_t n_relayed, cap_relayed;
 	struct gw_heard *gw_heard;

@@ -26,7 +26,11 @@
 #include <stddef.h>
 
 #define MF_TOPOLOGY_NAME_MAX 32   /* DC name bytes including the NUL */
-#define MF_TOPOLOGY_DC_MAX 254    /* enough for 198.18.<dc>.x in the emulator */
+/* DCs a file may list: the largest federation routing claims
+ * (MF_ROUTING_MAX_DATACENTERS), for the simulator. The WAN emulator takes
+ * at most MF_TOPOLOGY_WANEM_DC_MAX (its hosts are 198.18.<dc>.x). */
+#define MF_TOPOLOGY_DC_MAX 1000
+#define MF_TOPOLOGY_WANEM_DC_MAX 254
 #define MF_TOPOLOGY_HOSTS_MAX 99  /* servers or gateways per DC */
 #define MF_TOPOLOGY_INTRA_DEFAULT_MS 0.2
 

@@ -43,6 +43,9 @@ struct mf_sim_args {
 	enum mf_coord_mode mode;
 	bool routes;    /* -routes: routing tables (cmd/sim/routes.h) */
 	int stable;     /* -stable K: unchanged rounds that mean converged */
+	int cut;        /* -cut ROUND: -routes cuts the DCs in two halves then (0: never) */
+	double max_wall; /* -max-wall S: -routes stops after the round past S s of wall time (0: never) */
+	bool no_tables;  /* -tables off: -routes prints no tables (1,000 DCs: minutes) */
 	bool link_best; /* -link-estimate best (default) or coords */
 	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
 	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */

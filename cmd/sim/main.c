@@ -13,7 +13,7 @@
  *               [-serf-nodes K,...]
  *               [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]
  *               [-slow K [-slow-stall MS] [-slow-period MS] [-slow-lag MS]]
- *   meshfed-sim -topology FILE.json -routes [-stable K] [-link-estimate best|coords]
+ *   meshfed-sim -topology FILE.json -routes [-stable K] [-cut ROUND] [-link-estimate best|coords]
  *               [-hysteresis PCT,MS] [-rounds R] ...
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
@@ -194,6 +194,9 @@ static int run_routes(const struct mf_sim_args *a)
 		.topology = a->topology,
 		.rounds = a->rounds,
 		.stable = a->stable > 0 ? a->stable : 20,
+		.cut = a->cut,
+		.max_wall_s = a->max_wall,
+		.no_tables = a->no_tables,
 		.profile = a->profile,
 		.noise = a->noise,
 		.loss = a->loss,

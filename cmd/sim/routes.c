@@ -11,61 +11,17 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "cmd/sim/coords.h"
-#include "cmd/sim/routes.h"
-#include "cmd/sim/simnet.h"
-#include "gossip/grow.h"
+#include "cmd/sim/routes_internal.h"
 #include "gossip/rng.h"
 #include "gossip/serf.h"
+#include "routing/blobs.h"
 #include "routing/node.h"
 #include "routing/table_format.h"
 #include "routing/topology.h"
 
 #define GW_PORT 8443
-
-/* One simnet node: a server's membership of one pool. */
-struct member {
-	struct rsim *sim;
-	size_t server;          /* index into servers */
-	size_t pool;            /* index into pools */
-	struct mf_routing_node_slot *slot;
-	struct mf_pool_delegate coord; /* the coords hook's delegate */
-};
-
-struct server {
-	size_t dc;
-	char name[MF_TOPOLOGY_NAME_MAX + 8];
-	struct mf_routing_node *node;
-	char *sig;              /* routes at the end of the last round */
-	uint32_t *nh;           /* per route (table order): hash of target and
-				 * next hop at the last round, for counting changes */
-	size_t n_nh;
-	uint64_t version;       /* table version sig and nh were taken at */
-	bool seen;
-};
-
-struct rsim {
-	struct mf_topology topo;
-	enum mf_coord_tracker_kind link_estimate;
-	double hysteresis_pct, hysteresis_ms;
-	double settle_pct, settle_ms, settle_s;
-	size_t n_pools;
-	size_t *pool_first;     /* n_pools + 1: first member of each pool */
-	size_t n_servers;
-	struct server *servers;
-	size_t n;               /* members */
-	struct member *members;
-	struct mf_sim_coords coords;
-	struct mf_simnet *net;
-	/* Measured from round measure_from on (the second half of -rounds):
-	 * next-hop changes over all servers, routing bytes received (user
-	 * messages, push-pull values). */
-	bool measuring;
-	uint64_t nh_changes, advert_bytes, beat_bytes, pp_bytes;
-	struct mf_routing_stats why; /* engines' counts at the window's start */
-	uint64_t deltas_at[5];       /* nodes' deltas out, in, unbased, late, stale then */
-};
 
 /* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
 
@@ -173,7 +129,7 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		struct mf_routing_node_target tg[MF_TOPOLOGY_DC_MAX];
 		struct mf_gateway gw[MF_TOPOLOGY_HOSTS_MAX];
 		char gname[MF_TOPOLOGY_HOSTS_MAX][MF_TOPOLOGY_NAME_MAX + 8];
-		char gaddr[MF_TOPOLOGY_HOSTS_MAX][32];
+		char gaddr[MF_TOPOLOGY_HOSTS_MAX][48];
 		mf_routing_node_config_default(&c);
 		c.datacenter = t->dcs[d].name;
 		c.node = s->servers[sv].name;
@@ -188,6 +144,7 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.targets = tg;
 		c.transit = t->dcs[d].transit;
 		c.link_estimate = s->link_estimate;
+		c.blobs = s->blobs;
 		c.hysteresis_pct = s->hysteresis_pct;
 		c.hysteresis_ms = s->hysteresis_ms;
 		c.settle_pct = s->settle_pct;
@@ -195,8 +152,15 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.settle_time = s->settle_s < 0 ? -1 : (int64_t)(s->settle_s * (double)MF_SEC);
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
-			snprintf(gaddr[g], sizeof(gaddr[g]), "198.18.%zu.%u:%d", d + 1, 101 + g,
-				 GW_PORT);
+			/* The emulator's addresses where it has them (routes.h);
+			 * past its 254 DCs, 198.19.<n / 256>.<n % 256> and a port
+			 * per gateway, still in RFC 2544's 198.18/15. */
+			if (d < MF_TOPOLOGY_WANEM_DC_MAX)
+				snprintf(gaddr[g], sizeof(gaddr[g]), "198.18.%zu.%u:%d", d + 1,
+					 101 + g, GW_PORT);
+			else
+				snprintf(gaddr[g], sizeof(gaddr[g]), "198.19.%zu.%zu:%u",
+					 (d + 1) / 256, (d + 1) % 256, GW_PORT + g);
 			gw[g] = (struct mf_gateway){gname[g], gaddr[g], gaddr[g], 0, NULL};
 			c.n_gateways++;
 		}
@@ -244,10 +208,14 @@ static int build_net(struct rsim *s, const struct mf_sim_routes_args *a, double 
 		     double **loss, int **dc)
 {
 	size_t n = s->n;
+	bool lossy = false;
+	for (size_t k = 0; k < s->topo.n_dcs * s->topo.n_dcs && !lossy; k++)
+		lossy = s->topo.loss[k] > 0;
 	*delay = malloc(n * n * sizeof(double));
-	*loss = calloc(n * n, sizeof(double));
+	/* No pair loss: no matrix (n^2 doubles: 0.4 GB at 7,000 members). */
+	*loss = lossy ? calloc(n * n, sizeof(double)) : NULL;
 	*dc = malloc(n * sizeof(int));
-	if (!*delay || !*loss || !*dc)
+	if (!*delay || (lossy && !*loss) || !*dc)
 		return MF_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const struct member *x = &s->members[i];
@@ -266,7 +234,8 @@ static int build_net(struct rsim *s, const struct mf_sim_routes_args *a, double 
 			else {
 				double rtt = mf_topology_rtt(&s->topo, da, db);
 				*d = rtt >= 0 ? rtt / 2 : -1;
-				(*loss)[i * n + j] = mf_topology_loss(&s->topo, da, db);
+				if (*loss)
+					(*loss)[i * n + j] = mf_topology_loss(&s->topo, da, db);
 			}
 		}
 	}
@@ -276,33 +245,30 @@ static int build_net(struct rsim *s, const struct mf_sim_routes_args *a, double 
 
 /* --- watching ---------------------------------------------------------------*/
 
-/* The routes of a table without distances: what convergence compares. */
-static char *signature(const struct mf_table *t)
+static uint64_t fnv64(uint64_t h, const char *s)
 {
-	size_t cap = 256, len = 0;
-	char *s = malloc(cap);
-	if (!s)
-		return NULL;
-	s[0] = '\0';
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return (h ^ 0xff) * 1099511628211ull; /* a separator: "a","bc" != "ab","c" */
+}
+
+/* A hash of the routes of a table without distances: what convergence
+ * compares (target, status, next hop, down, path; a hash, not the text:
+ * at 1,000 DCs the text is ~100 KB per server). */
+static uint64_t signature(const struct mf_table *t)
+{
+	uint64_t h = 14695981039346656037ull;
 	for (size_t i = 0; i < t->n_routes; i++) {
 		const struct mf_table_route *r = &t->routes[i];
-		char item[64 * 8];
-		int w = snprintf(item, sizeof(item), "%s %s %s %d", r->target,
-				 mf_route_status_name(r->status), r->next_hop ? r->next_hop : "-",
-				 r->down);
-		for (size_t k = 0; k < r->path_len && w > 0 && (size_t)w < sizeof(item); k++)
-			w += snprintf(item + w, sizeof(item) - (size_t)w, " %s", r->path[k]);
-		size_t need = strlen(item) + 2;
-		if (mf_grow(&s, &cap, len + need, 256) < 0) {
-			free(s);
-			return NULL;
-		}
-		memcpy(s + len, item, need - 2);
-		len += need - 2;
-		s[len++] = ';';
-		s[len] = '\0';
+		h = fnv64(h, r->target);
+		h = fnv64(h, mf_route_status_name(r->status));
+		h = fnv64(h, r->next_hop ? r->next_hop : "-");
+		h = fnv64(h, r->down ? "1" : "0");
+		for (size_t k = 0; k < r->path_len; k++)
+			h = fnv64(h, r->path[k]);
+		h = fnv64(h, ";");
 	}
-	return s;
+	return h;
 }
 
 /* How server b's routes differ from server a's (same DC), on err: the
@@ -410,33 +376,35 @@ static int observe(struct rsim *s, bool *changed, FILE *err, bool report)
 	*changed = false;
 	for (size_t sv = 0; sv < s->n_servers; sv++) {
 		struct mf_table t;
-		char *sig = NULL;
+		struct server *x = &s->servers[sv];
 		/* Every route change raises the version: an unchanged one needs
 		 * no snapshot (at 1,000 DCs a table per server per round was
 		 * most of the simulator's time). */
-		uint64_t v = mf_routing_version(mf_routing_node_engine(s->servers[sv].node));
-		if (s->servers[sv].seen && s->servers[sv].sig && v == s->servers[sv].version)
+		uint64_t v = mf_routing_version(mf_routing_node_engine(x->node));
+		if (x->seen && x->has_sig && v == x->version)
 			continue;
-		s->servers[sv].seen = true;
-		s->servers[sv].version = v;
-		if (mf_routing_node_table(s->servers[sv].node, &t) == 0) {
-			sig = signature(&t);
-			size_t c = nh_changes(&s->servers[sv], &t);
+		x->seen = true;
+		x->version = v;
+		bool had = x->has_sig;
+		uint64_t old = x->sig;
+		x->has_sig = false;
+		if (mf_routing_node_table(x->node, &t) == 0) {
+			x->sig = signature(&t);
+			x->has_sig = true;
+			size_t c = nh_changes(x, &t);
 			if (s->measuring)
 				s->nh_changes += c;
 			mf_table_free(&t);
 		}
-		if (!sig || !s->servers[sv].sig || strcmp(sig, s->servers[sv].sig) != 0)
+		if (!x->has_sig || !had || old != x->sig)
 			*changed = true;
-		free(s->servers[sv].sig);
-		s->servers[sv].sig = sig;
 	}
 	/* Servers are grouped by DC; each is compared with its DC's first. */
 	for (size_t f = 0, sv; f < s->n_servers; f = sv) {
 		bool differ = false;
 		for (sv = f + 1; sv < s->n_servers && s->servers[sv].dc == s->servers[f].dc; sv++) {
 			const struct server *a = &s->servers[sv];
-			if (a->sig && s->servers[f].sig && strcmp(a->sig, s->servers[f].sig) == 0)
+			if (a->has_sig && s->servers[f].has_sig && a->sig == s->servers[f].sig)
 				continue;
 			differ = true;
 			if (report)
@@ -447,153 +415,46 @@ static int observe(struct rsim *s, bool *changed, FILE *err, bool report)
 	return disagree;
 }
 
+/* Prints {"<dc>": table, ...} as json_dumps(JSON_INDENT(2)) of one object
+ * would, one DC at a time: the whole object at 1,000 DCs (10^6 routes) was
+ * gigabytes of jansson values. */
 static int print_tables(struct rsim *s, FILE *out)
 {
-	json_t *all = json_object();
-	int rc = all ? 0 : MF_ENOMEM;
+	int rc = 0;
+	bool first = true;
+	fputc('{', out);
 	for (size_t sv = 0; sv < s->n_servers && rc == 0; sv++) {
 		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
 			continue;
 		struct mf_table t;
-		char *txt = NULL;
+		char *txt = NULL, *item = NULL, *key = NULL;
 		if ((rc = mf_routing_node_table(s->servers[sv].node, &t)) < 0)
 			break;
 		rc = mf_table_format(&t, MF_TABLE_JSON, &txt);
 		mf_table_free(&t);
 		json_t *o = rc == 0 ? json_loads(txt, 0, NULL) : NULL;
+		json_t *k = json_string(s->topo.dcs[s->servers[sv].dc].name);
 		free(txt);
-		if (!o || json_object_set_new(all, s->topo.dcs[s->servers[sv].dc].name, o) < 0)
+		item = o ? json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+		key = k ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+		if (item && key) {
+			fprintf(out, "%s\n  %s: ", first ? "" : ",", key);
+			for (const char *c = item; *c; c++) {
+				fputc(*c, out);
+				if (*c == '\n')
+					fputs("  ", out);
+			}
+			first = false;
+		} else {
 			rc = rc ? rc : MF_ENOMEM;
-	}
-	if (rc == 0) {
-		char *txt = json_dumps(all, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (txt)
-			fprintf(out, "%s\n", txt);
-		else
-			rc = MF_ENOMEM;
-		free(txt);
-	}
-	json_decref(all);
-	return rc;
-}
-
-/* --- against the truth --------------------------------------------------------*/
-
-/* True RTT of a direct link a-b (both in an area when there are areas), or
- * INFINITY. */
-static double true_link(const struct mf_topology *t, size_t a, size_t b)
-{
-	return a != b && mf_topology_linked(t, a, b) ? mf_topology_rtt(t, a, b) : INFINITY;
-}
-
-/* Shortest true RTT from src to every DC through transit DCs only (the
- * optimum a multi-hop route can reach), into dist (n_dcs). */
-static void optimum(const struct mf_topology *t, size_t src, double *dist, bool *done)
-{
-	size_t n = t->n_dcs;
-	for (size_t i = 0; i < n; i++) {
-		dist[i] = i == src ? 0 : INFINITY;
-		done[i] = false;
-	}
-	for (;;) {
-		size_t u = n;
-		for (size_t i = 0; i < n; i++)
-			if (!done[i] && isfinite(dist[i]) && (u == n || dist[i] < dist[u]))
-				u = i;
-		if (u == n)
-			return;
-		done[u] = true;
-		if (u != src && !t->dcs[u].transit)
-			continue;
-		for (size_t v = 0; v < n; v++)
-			if (dist[u] + true_link(t, u, v) < dist[v])
-				dist[v] = dist[u] + true_link(t, u, v);
-	}
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-/* Scores each DC's table (its first server's) against the true RTTs: per
- * multi-hop target, the route's true RTT along its path over the optimum
- * (stretch); single-hop targets with a link are expected direct. One line
- * on err. */
-static void score(struct rsim *s, FILE *err)
-{
-	const struct mf_topology *t = &s->topo;
-	size_t n = t->n_dcs, pairs = 0, optimal = 0, missing = 0, extra = 0;
-	double sum = 0, worst = 1;
-	char worst_pair[2 * MF_TOPOLOGY_NAME_MAX + 8] = "";
-	double *dist = malloc(n * sizeof(double));
-	bool *done = malloc(n * sizeof(bool));
-	double *all = malloc(n * n * sizeof(double));
-	size_t n_all = 0, near = 0;
-	if (!dist || !done || !all)
-		goto out;
-	for (size_t sv = 0; sv < s->n_servers; sv++) {
-		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
-			continue;
-		size_t a = s->servers[sv].dc;
-		struct mf_table tb;
-		if (mf_routing_node_table(s->servers[sv].node, &tb) < 0)
-			continue;
-		optimum(t, a, dist, done);
-		for (size_t b = 0; b < n; b++) {
-			if (b == a)
-				continue;
-			const struct mf_table_route *r = NULL;
-			for (size_t k = 0; k < tb.n_routes && !r; k++)
-				if (strcmp(tb.routes[k].target, t->dcs[b].name) == 0)
-					r = &tb.routes[k];
-			bool reach = r && (r->status == MF_ROUTE_DIRECT || r->status == MF_ROUTE_VIA) &&
-				     !r->down;
-			bool single = t->dcs[b].route == MF_TOPOLOGY_SINGLE_HOP && isfinite(true_link(t, a, b));
-			double best = single ? true_link(t, a, b) : dist[b];
-			if (!isfinite(best)) {
-				extra += reach;
-				continue;
-			}
-			pairs++;
-			if (!reach) {
-				missing++;
-				continue;
-			}
-			double along = 0;
-			for (size_t k = 1; k < r->path_len; k++) {
-				int x = mf_topology_dc_index(t, r->path[k - 1]);
-				int y = mf_topology_dc_index(t, r->path[k]);
-				along += x < 0 || y < 0 ? INFINITY : true_link(t, (size_t)x, (size_t)y);
-			}
-			double st = along / best;
-			if (st <= 1 + 1e-9)
-				optimal++;
-			/* docs/routing.md, "Hysteresis": within 5 % or 2 ms */
-			near += along <= best * 1.05 || along <= best + 2;
-			all[n_all++] = st;
-			sum += st;
-			if (st > worst) {
-				worst = st;
-				snprintf(worst_pair, sizeof(worst_pair), " (%s->%s)", t->dcs[a].name,
-					 t->dcs[b].name);
-			}
 		}
-		mf_table_free(&tb);
+		free(item);
+		free(key);
+		json_decref(o);
+		json_decref(k);
 	}
-	fprintf(err,
-		"routes vs true RTTs: %zu reachable pairs, %zu optimal, %zu missing, %zu "
-		"unexpected; stretch mean %.3f, worst %.3f%s\n",
-		pairs, optimal, missing, extra, pairs - missing ? sum / (double)(pairs - missing) : 1.0,
-		worst, worst_pair);
-	qsort(all, n_all, sizeof(double), cmp_double);
-	fprintf(err, "stretch p99 %.3f; %zu of %zu routes within 5%% or 2 ms of the shortest\n",
-		n_all ? all[(size_t)(0.99 * (double)(n_all - 1))] : 1.0, near, n_all);
-out:
-	free(all);
-	free(dist);
-	free(done);
+	fputs(first ? "}\n" : "\n}\n", out);
+	return rc;
 }
 
 /* --- run --------------------------------------------------------------------*/
@@ -603,10 +464,10 @@ static void free_sim(struct rsim *s)
 	mf_simnet_free(s->net);
 	for (size_t sv = 0; s->servers && sv < s->n_servers; sv++) {
 		mf_routing_node_free(s->servers[sv].node);
-		free(s->servers[sv].sig);
 		free(s->servers[sv].nh);
 	}
 	free(s->servers);
+	mf_blobs_free(s->blobs);
 	free(s->members);
 	free(s->pool_first);
 	mf_sim_coords_free(&s->coords);
@@ -632,6 +493,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	int *dc = NULL;
 	int status = 1, rc;
 
+	struct timespec t0, t1; /* -max-wall counts from here: setup and joins too */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&s, 0, sizeof(s));
 	s.link_estimate = a->link_estimate;
 	s.hysteresis_pct = a->hysteresis_pct;
@@ -656,7 +519,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	s.servers = calloc(s.n_servers, sizeof(*s.servers));
 	s.members = calloc(s.n, sizeof(*s.members));
 	s.pool_first = calloc(s.n_pools + 1, sizeof(*s.pool_first));
-	if (!s.servers || !s.members || !s.pool_first ||
+	if (!s.servers || !s.members || !s.pool_first || mf_blobs_new(&s.blobs) < 0 ||
 	    mf_sim_coords_init(&s.coords, s.n, NULL, &a->coords, a->noise, a->seed) < 0) {
 		fprintf(err, "meshfed-sim: out of memory\n");
 		goto out;
@@ -715,6 +578,10 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			mf_simnet_join(s.net, i, cand[mf_rng_below(&rng, (uint32_t)nc)]);
 		}
 	free(cand);
+	/* simnet holds its own copies. */
+	free(delay);
+	free(loss);
+	delay = loss = NULL;
 
 	struct mf_pool_timing timing;
 	mf_pool_timing_profile(&timing, a->profile);
@@ -722,9 +589,20 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	mf_time_t next_tick = tick;
 	int stable = 0, last_change = 0, r;
 	int measure_from = a->rounds / 2 + 1, measured = 0;
+	int withdrawn = 0;           /* rounds after the cut until none across */
+	size_t across = 0, who = 0;
 	bool converged = false;
-	for (r = 1; r <= a->rounds && !converged; r++) {
+	struct truth tw = {0};
+	if (a->cut > 0 && mf_sim_rt__truth_init(&tw, &s.topo) < 0) {
+		mf_sim_rt__truth_free(&tw);
+		fprintf(err, "meshfed-sim: out of memory\n");
+		goto out;
+	}
+	bool out_of_time = false;
+	for (r = 1; r <= a->rounds && !converged && !out_of_time; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
+		if (r == a->cut)
+			mf_sim_rt__cut(&s);
 		if (r == measure_from) {
 			sum_why(&s, &s.why);
 			sum_deltas(&s, s.deltas_at);
@@ -741,20 +619,37 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		mf_simnet_run_until(s.net, end);
 		bool changed;
 		(void)observe(&s, &changed, err, false);
+		if (a->cut > 0 && r >= a->cut && !withdrawn &&
+		    (across = mf_sim_rt__routes_across(&s, &tw, &who)) == 0)
+			withdrawn = r - a->cut + 1;
 		if (changed) {
 			stable = 0;
 			last_change = r;
-		} else if (++stable >= a->stable) {
+		} else if (++stable >= a->stable && (a->cut <= 0 || withdrawn)) {
 			converged = true;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		out_of_time = a->max_wall_s > 0 && (double)(t1.tv_sec - t0.tv_sec) +
+							   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9 >
+							   a->max_wall_s;
 	}
+	if (out_of_time)
+		fprintf(err, "meshfed-sim: stopped after round %d: -max-wall %.0f s passed\n", r - 1,
+			a->max_wall_s);
+	if (a->cut > 0 && withdrawn)
+		fprintf(err, "cut at round %d: routes across withdrawn after %d rounds\n", a->cut,
+			withdrawn);
+	else if (a->cut > 0 && r > a->cut)
+		fprintf(err, "cut at round %d: %zu routes across still held after %d rounds (%s)\n",
+			a->cut, across, r - a->cut, s.servers[who].name);
+	mf_sim_rt__truth_free(&tw);
 	bool ch;
 	int dis = observe(&s, &ch, err, true);
-	if ((rc = print_tables(&s, out)) < 0) {
+	if (!a->no_tables && (rc = print_tables(&s, out)) < 0) {
 		fprintf(err, "meshfed-sim: %s\n", mf_strerror(rc));
 		goto out;
 	}
-	score(&s, err);
+	mf_sim_rt__score(&s, err);
 	if (measured > 0) {
 		double secs = (double)measured * (double)timing.probe_interval / (double)MF_SEC;
 		fprintf(err,
@@ -810,8 +705,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			fprintf(err, "converged after %d rounds\n", last_change);
 		status = 0;
 	} else {
-		fprintf(err, "not converged after %d rounds (last change in round %d)\n", a->rounds,
-			last_change);
+		fprintf(err, "not converged after %d rounds (last change in round %d)\n",
+			out_of_time ? r - 1 : a->rounds, last_change);
 	}
 out:
 	free(delay);

@@ -23,6 +23,14 @@
  * by DC name, each the table (routing/table_format.h JSON form) of the DC's
  * first server; stderr gets "converged after N rounds" (or "not converged
  * after R rounds") and a line per DC whose servers disagree.
+ *
+ * Cut (-cut ROUND): at the start of that round nothing passes any more
+ * between the first half of the DCs (file order) and the rest; after each
+ * round the servers' routes across (reachable, not down) are counted, and
+ * stderr gets the rounds until none is left ("withdrawn"), or how many are
+ * still held at the end. A run with a cut does not stop as converged before
+ * that. Issue 13, point 1: a part cut off without its pools seeing deaths
+ * everywhere must be withdrawn in bounded time.
  */
 #ifndef MF_SIM_ROUTES_H
 #define MF_SIM_ROUTES_H
@@ -38,6 +46,12 @@ struct mf_sim_routes_args {
 	const char *topology;
 	int rounds;               /* cap */
 	int stable;               /* rounds without change that mean converged */
+	int cut;                  /* round at whose start the DCs are cut in two
+				   * halves (file order); 0: never */
+	bool no_tables;           /* print no tables (stdout stays empty) */
+	double max_wall_s;        /* > 0: stop after the round that passes this
+				   * much wall-clock time (a shared machine's
+				   * time slot); the report covers the rounds run */
 	enum mf_profile profile;
 	double noise, loss;
 	uint64_t seed;

@@ -15,6 +15,7 @@
 #include "cmd/sim/simnet.h"
 #include "coord/tracker.h"
 #include "gossip/serf.h"
+#include "routing/blobs.h"
 #include "routing/node.h"
 #include "tests/cunit_main.h"
 
@@ -260,6 +261,33 @@ static void test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance(v
 			  0);
 	}
 	world_free(&w);
+}
+
+/* Servers given one store (the simulator's nodes) hold each other DC's
+ * encoded state once between them: 4 servers of 2 DCs keep 2 states (one
+ * per DC, the newest of its servers), not 4 (docs/simulator.md, "Larger
+ * federations"). */
+static void test_servers_given_one_store_hold_each_state_once(void)
+{
+	static const char *dcs[] = {"dc1", "dc1", "dc2", "dc2"};
+	static const size_t server[] = {0, 1, 2, 3}, pool[] = {0, 0, 0, 0};
+	struct mf_routing_node_config c;
+	struct mf_blobs *b;
+	struct world w;
+	CU_ASSERT_EQUAL_FATAL(mf_blobs_new(&b), 0);
+	mf_routing_node_config_default(&c);
+	c.blobs = b;
+	world_init(&w, 4, dcs, 4, server, pool, rtt_line, NULL, NULL, &c);
+	world_run(&w, 30 * MF_SEC);
+	size_t held = 0;
+	for (size_t s = 0; s < 4; s++)
+		held += mf_routing_node_n_stored(w.node[s]);
+	CU_ASSERT_EQUAL(held, 4); /* each server stores the other DC's */
+	CU_ASSERT(mf_blobs_count(b) >= 1);
+	CU_ASSERT(mf_blobs_count(b) <= 2);
+	world_free(&w);
+	CU_ASSERT_EQUAL(mf_blobs_count(b), 0); /* every node released its own */
+	mf_blobs_free(b);
 }
 
 /* dc1 (server 0), dc2 (server 1, in both areas), dc3 (server 2). */
@@ -958,6 +986,8 @@ static void test_refused_fragments_are_never_relayed(void)
 int main(void)
 {
 	static const struct test_case tests[] = {
+		{"servers given one store hold each state once",
+		 test_servers_given_one_store_hold_each_state_once},
 		{"two DCs in one pool route directly at the coordinate distance",
 		 test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance},
 		{"line of two areas routes through the middle DC",

@@ -1,6 +1,7 @@
 /* Unit tests of routing/topology.c: the file format of
  * shared/docs/topology.md, one behaviour per test. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <CUnit/Basic.h>
@@ -179,6 +180,27 @@ static void test_invalid_json_is_rejected_with_line(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "line"));
 }
 
+/* The simulator runs up to 1,000 DCs (MF_ROUTING_MAX_DATACENTERS); one
+ * more is refused, naming the key. */
+static void test_a_thousand_dcs_parse_and_one_more_is_refused(void)
+{
+	for (int n = 1000; n <= 1001; n++) {
+		char *s = malloc((size_t)n * 40 + 64), *w = s;
+		w += sprintf(w, "{\"datacenters\": {");
+		for (int i = 1; i <= n; i++)
+			w += sprintf(w, "%s\"dc%d\": {\"servers\": 1}", i > 1 ? "," : "", i);
+		sprintf(w, "}}");
+		if (n == 1000) {
+			CU_ASSERT_EQUAL(parse(s), 0);
+			CU_ASSERT_EQUAL(t.n_dcs, 1000);
+			CU_ASSERT_STRING_EQUAL(t.dcs[999].name, "dc1000");
+		} else {
+			assert_rejected(s, "datacenters");
+		}
+		free(s);
+	}
+}
+
 static void test_missing_file_names_the_path(void)
 {
 	mf_topology_free(&t);
@@ -206,6 +228,7 @@ int main(void)
 		TEST(test_bad_shapes_are_rejected),
 		TEST(test_invalid_json_is_rejected_with_line),
 		TEST(test_missing_file_names_the_path),
+		TEST(test_a_thousand_dcs_parse_and_one_more_is_refused),
 	};
 	int rc = RUN_SUITE("topology", tests);
 	mf_topology_free(&t);

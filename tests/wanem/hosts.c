@@ -25,6 +25,8 @@ int mf_wanem_hosts_build(const struct mf_topology *t, const char *instance,
 	*n = 0;
 	if (mf_wanem_instance_check(instance))
 		return MF_EINVAL;
+	if (t->n_dcs > MF_TOPOLOGY_WANEM_DC_MAX)
+		return MF_ETOOBIG; /* no 198.18.<dc>.x address for the rest */
 	size_t total = 0;
 	for (size_t d = 0; d < t->n_dcs; d++)
 		total += t->dcs[d].servers + t->dcs[d].gateways;

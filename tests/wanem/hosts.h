@@ -27,7 +27,8 @@ struct mf_wanem_host {
 };
 
 /* Allocates *out (free() it) with *n hosts; servers before gateways, DCs in
- * file order. The instance must be 1-16 of [a-z0-9_-]. */
+ * file order. The instance must be 1-16 of [a-z0-9_-]. MF_ETOOBIG for more
+ * than MF_TOPOLOGY_WANEM_DC_MAX DCs. */
 int mf_wanem_hosts_build(const struct mf_topology *t, const char *instance,
 			 struct mf_wanem_host **out, size_t *n);
 

@@ -222,6 +222,10 @@ static void test_hosts_are_named_and_addressed_per_dc(void)
 	CU_ASSERT_EQUAL(mf_wanem_hosts_find(h, n, "dc2-s2"), MF_ENOTFOUND);
 	free(h);
 	CU_ASSERT_EQUAL(mf_wanem_hosts_build(&topo, "Bad Name", &h, &n), MF_EINVAL);
+	/* Past 254 DCs there is no 198.18.<dc>.x: refused, not wrapped. */
+	struct mf_topology big = topo;
+	big.n_dcs = MF_TOPOLOGY_WANEM_DC_MAX + 1;
+	CU_ASSERT_EQUAL(mf_wanem_hosts_build(&big, "t1", &h, &n), MF_ETOOBIG);
 }
 
 int main(void)

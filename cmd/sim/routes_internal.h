@@ -1,0 +1,92 @@
+/*
+ * cmd/sim/routes_internal.h — meshfed-sim -routes' state, shared by its
+ * files (private: only cmd/sim/routes*.c include it):
+ *   routes.c        building the pools and nodes, watching the tables, the run
+ *   routes_truth.c  the topology's true shortest paths: the score, the cut
+ * The contract is routes.h's.
+ */
+#ifndef MF_SIM_ROUTES_INTERNAL_H
+#define MF_SIM_ROUTES_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cmd/sim/coords.h"
+#include "cmd/sim/routes.h"
+#include "cmd/sim/simnet.h"
+#include "routing/blobs.h"
+#include "routing/node.h"
+#include "routing/topology.h"
+
+/* One simnet node: a server's membership of one pool. */
+struct member {
+	struct rsim *sim;
+	size_t server;          /* index into servers */
+	size_t pool;            /* index into pools */
+	struct mf_routing_node_slot *slot;
+	struct mf_pool_delegate coord; /* the coords hook's delegate */
+};
+
+struct server {
+	size_t dc;
+	char name[MF_TOPOLOGY_NAME_MAX + 8];
+	struct mf_routing_node *node;
+	uint64_t sig;           /* routes at the end of the last round (signature()) */
+	bool has_sig;
+	uint32_t *nh;           /* per route (table order): hash of target and
+				 * next hop at the last round, for counting changes */
+	size_t n_nh;
+	uint64_t version;       /* table version sig and nh were taken at */
+	bool seen;
+};
+
+struct rsim {
+	struct mf_topology topo;
+	enum mf_coord_tracker_kind link_estimate;
+	double hysteresis_pct, hysteresis_ms;
+	double settle_pct, settle_ms, settle_s;
+	size_t n_pools;
+	size_t *pool_first;     /* n_pools + 1: first member of each pool */
+	size_t n_servers;
+	struct server *servers;
+	size_t n;               /* members */
+	struct member *members;
+	struct mf_sim_coords coords;
+	struct mf_simnet *net;
+	/* Other DCs' encoded states, one copy for all nodes (routing/blobs.h):
+	 * every server of a pool holds the same ones. */
+	struct mf_blobs *blobs;
+	/* Measured from round measure_from on (the second half of -rounds):
+	 * next-hop changes over all servers, routing bytes received (user
+	 * messages, push-pull values). */
+	bool measuring;
+	uint64_t nh_changes, advert_bytes, beat_bytes, pp_bytes;
+	struct mf_routing_stats why; /* engines' counts at the window's start */
+	uint64_t deltas_at[5];       /* nodes' deltas out, in, unbased, late, stale then */
+};
+
+/* The truth the score compares with, indexed once: per DC pair whether
+ * they are linked (mf_topology_linked scans the areas: too slow for the
+ * 10^9 lookups of 1,000 DCs), and the DCs by name. */
+struct truth {
+	const struct mf_topology *t;
+	bool *linked;           /* n_dcs x n_dcs */
+	size_t *by_name;        /* DC indexes sorted by name */
+};
+
+/* routes_truth.c */
+int mf_sim_rt__truth_init(struct truth *w, const struct mf_topology *t);
+void mf_sim_rt__truth_free(struct truth *w);
+/* Index of the DC called name, or -1. */
+long mf_sim_rt__truth_dc(const struct truth *w, const char *name);
+/* Scores each DC's table (its first server's) against the true RTTs; two
+ * lines on err (docs/simulator.md). */
+void mf_sim_rt__score(struct rsim *s, FILE *err);
+/* -cut: nothing passes any more between the two halves of the DCs. */
+void mf_sim_rt__cut(struct rsim *s);
+/* Routes (reachable, not down) some server holds to a DC on the other side
+ * of the cut; *who: the first server holding one. */
+size_t mf_sim_rt__routes_across(const struct rsim *s, const struct truth *w, size_t *who);
+
+#endif
