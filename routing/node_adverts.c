@@ -249,17 +249,19 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		mf_rn__take_delta(sl, &frag, msg + 2, len - 2);
 		return;
 	}
+	uint32_t frag_count = frag.frag_count;
 	int r = mf_advert_asm_add(&n->asm_, &frag, &full);
 	mf_advert_free(&frag);
 	if (r == 1) {
 		char origin[MF_ADVERT_STR_MAX + 1], node[MF_ADVERT_STR_MAX + 1];
 		snprintf(origin, sizeof(origin), "%s", full.origin ? full.origin : "");
 		snprintf(node, sizeof(node), "%s", full.node ? full.node : "");
-		/* A sender never sends deltas on a state larger than
-		 * MF_ROUTING_NODE_DELTA_MAX_ROUTES (node.c's broadcast_advert):
-		 * such a base would never be used, and at 1,000 DCs x 2 the
-		 * bases were 36 MB per agent (docs/simulator.md). */
-		if (full.n_routes <= MF_ROUTING_NODE_DELTA_MAX_ROUTES)
+		/* A sender sends deltas only on a state of at most
+		 * MF_ROUTING_NODE_RELAY_FRAGS fragments (node.c's
+		 * broadcast_advert): a larger base would never be used, and at
+		 * 1,000 DCs x 2 such bases were 36 MB per agent
+		 * (docs/simulator.md). */
+		if (frag_count <= MF_ROUTING_NODE_RELAY_FRAGS)
 			mf_rn__keep_base(n, &full);
 		mf_rn__take_advert(sl, &full);
 		mf_rn__take_pending(sl, origin, node);
