@@ -56,12 +56,15 @@ static void on_tick(uv_timer_t *t)
 	if (a->state != MF_AGENT_RUNNING || !a->rt.node)
 		return;
 	(void)mf_routing_node_tick(a->rt.node, (mf_time_t)uv_hrtime(), NULL);
-	/* The tick's beat messages are direct datagrams the pools queued. */
+	mf_agent_coords_embed(a);
+	/* The tick's beat messages are direct datagrams the pools queued; its
+	 * adverts and the embedding's announcement are broadcasts, which an
+	 * idle pool's timer would otherwise carry only at its next probe
+	 * (mf_pool_next_wake). */
 	for (size_t i = 0; i < a->n_pools; i++)
 		if (a->pools[i]->tr && a->pools[i]->pool)
 			mf_transport_drain(a->pools[i]->tr);
 	publish(a);
-	mf_agent_coords_embed(a);
 }
 
 /* The configured gateways as the node wants them; strings point into cfg,
