@@ -3,7 +3,8 @@
 
 Four agents (profile lan, encrypted) form a pool and go idle. Over 10 s,
 each agent's wakeups (voluntary context switches: each return from
-epoll_wait that found work) stay under 7 per second: its probe (one a
+epoll_wait that found work) stay under 10 per second (4 in a release
+build): its probe (one a
 second), the pings and acks it receives, and an idle routing tick.
 Before: about 20 a second: a gossip tick every 200 ms with nothing to send,
 the routing tick every 250 ms, the route socket's tick with no subscriber,
@@ -25,7 +26,7 @@ import rsock  # noqa: E402
 NET = 108
 KEY = "45SkvzsRjjz7ClOkwFdAr+LIVa04cO5ZZMc9ApguFiQ="
 WINDOW = 10.0
-MAX_PER_S = 7.0
+MAX_PER_S = 10.0  # 4 now (8.5 in the sanitizer build), 17 before
 
 
 def switches(pid):
@@ -52,7 +53,7 @@ def main(factory):
     wait_for(lambda: all(alive(a) == 4 for a in agents), 30, "a pool of four")
     # the joins' broadcasts are gone after their transmit limit, the first
     # coordinates announced
-    time.sleep(8)
+    time.sleep(12)
     s0 = {a.name: switches(a.proc.pid) for a in agents}
     t0 = time.monotonic()
     time.sleep(WINDOW)
