@@ -149,7 +149,9 @@ size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_
 	 * anew, and every DC's servers move then: one left in caches at the
 	 * old solution's place, even by less than the threshold, reads wrong
 	 * against the others' new places (tracker.h). */
-	double limit = t->pinned ? 0 : MF_COORD_TRACKER_ANNOUNCE_MOVE * cl->rtt_median;
+	double limit = t->pinned ? 0
+				 : fmax(MF_COORD_TRACKER_ANNOUNCE_MOVE * cl->rtt_median,
+					MF_COORD_TRACKER_ANNOUNCE_MOVE_MIN);
 	if (t->has_announced && moved(&c, &t->announced) <= limit)
 		return 0;
 	size_t name_len = strlen(t->self), len = 0;

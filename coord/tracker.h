@@ -78,6 +78,13 @@
 #define MF_COORD_TRACKER_MSG_ANNOUNCE 2
 #define MF_COORD_TRACKER_ANNOUNCE_KEY "mf-coord"
 #define MF_COORD_TRACKER_ANNOUNCE_MOVE 0.02
+/* ...and by at least this much (s): on a LAN or loopback, where the median
+ * RTT is 0.1-0.3 ms, 2% of it is a few microseconds, which every sample
+ * moves an unpinned coordinate by, so each agent announced on every ack
+ * (issue 12: 3/4 of an idle pool's datagrams). Below 0.5 ms a coordinate
+ * tells a router nothing; a WAN pool (median RTT 25 ms or more) keeps
+ * its 2%. */
+#define MF_COORD_TRACKER_ANNOUNCE_MOVE_MIN 0.0005
 /* Transmits of one announcement, whatever the pool's size: the pool's
  * limit (4 x ceil(log10(N + 1))) until 99 members, then flat, so that the
  * announcements an idle agent receives do not grow with N (issue 12). */

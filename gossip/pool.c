@@ -610,10 +610,10 @@ void mf_pool_tick(mf_pool_t *p, mf_time_t now)
 	}
 }
 
-mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
+/* Every deadline but the gossip tick's. */
+static mf_time_t next_deadline_but_gossip(const mf_pool_t *p)
 {
-	mf_time_t d = tmin(p->gossip_tick,
-			   tmin(p->push_pull_at, tmin(p->reconnect_at, p->reap_at)));
+	mf_time_t d = tmin(p->push_pull_at, tmin(p->reconnect_at, p->reap_at));
 
 	if (p->probe.active)
 		d = tmin(d, p->probe.indirect_sent ? p->probe.end_at : p->probe.timeout_at);
@@ -626,6 +626,22 @@ mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
 	for (size_t i = 0; i < p->n_relays; i++)
 		d = tmin(d, p->relays[i].expires);
 	return d;
+}
+
+mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
+{
+	return tmin(p->gossip_tick, next_deadline_but_gossip(p));
+}
+
+mf_time_t mf_pool_next_wake(const mf_pool_t *p, mf_time_t now)
+{
+	mf_time_t d = next_deadline_but_gossip(p);
+	if (mf_bcast_len(&p->member_msgs) + mf_bcast_len(&p->user_msgs) == 0)
+		return d; /* gossip() would return at once */
+	mf_time_t g = p->gossip_tick, iv = p->cfg.timing.gossip_interval;
+	if (g < now && iv > 0) /* skipped while idle: the next tick of the grid */
+		g += ((now - g + iv - 1) / iv) * iv;
+	return tmin(d, g);
 }
 
 int mf_pool_next_output(mf_pool_t *p, struct mf_pool_out *out)

@@ -16,7 +16,7 @@
  *    awareness.go, queue.go) plus serf's reconnect and reap of failed/left
  *    members. Departures are documented in gossip/pool.c's opening essay.
  *  - The I/O shell (gossip/transport.h) calls mf_pool_tick() no later than
- *    mf_pool_next_deadline(), and drains outputs after every call.
+ *    mf_pool_next_wake(), and drains outputs after every call.
  *  - Errors are negative enum mf_err values; bad input is counted and
  *    dropped, never fatal.
  */
@@ -248,6 +248,13 @@ void mf_pool_stream_failed(mf_pool_t *p, mf_time_t now, uint64_t stream_id);
 void mf_pool_tick(mf_pool_t *p, mf_time_t now);
 /* When the next timer is due. */
 mf_time_t mf_pool_next_deadline(const mf_pool_t *p);
+/* When the shell must next call mf_pool_tick(): mf_pool_next_deadline()
+ * without the gossip tick while nothing is queued to gossip (memberlist's
+ * gossip() returns at once then; an idle agent woke 5 times a second for
+ * nothing, issue 12), else the next tick of the gossip grid at or after
+ * `now`. Anything queued outside a pool call (mf_pool_broadcast_user*)
+ * must be followed by a re-read of it. */
+mf_time_t mf_pool_next_wake(const mf_pool_t *p, mf_time_t now);
 
 /* --- outputs -------------------------------------------------------------*/
 /* Pops the next output into *out: 1 if there was one, 0 if none. */

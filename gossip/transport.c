@@ -110,7 +110,8 @@ static void on_timer(uv_timer_t *h)
 
 static void rearm(mf_transport_t *t)
 {
-	mf_time_t delta = mf_pool_next_deadline(t->pool) - mf_transport_now(t);
+	mf_time_t now = mf_transport_now(t);
+	mf_time_t delta = mf_pool_next_wake(t->pool, now) - now;
 	/* Round up (a timer that fires early would only re-arm), and wait at
 	 * least 1 ms so a deadline stuck in the past cannot spin the loop. */
 	uint64_t ms = 1;
@@ -339,8 +340,11 @@ int mf_transport_broadcast_user(mf_transport_t *t, const char *key, const uint8_
 {
 	if (t->closing)
 		return MF_ESTATE;
-	/* Queues only; the next gossip round carries it, no drain needed. */
-	return mf_pool_broadcast_user(t->pool, key, msg, len);
+	/* Queues only; the next gossip round carries it: re-arm, as an idle
+	 * pool's timer skips the gossip ticks (mf_pool_next_wake). */
+	int r = mf_pool_broadcast_user(t->pool, key, msg, len);
+	rearm(t);
+	return r;
 }
 
 int mf_transport_send_user_stream(mf_transport_t *t, const char *node, const uint8_t *msg,

@@ -5,7 +5,7 @@
  * It owns, for one pool: a UDP socket and a TCP listener bound to the same
  * IP:port (memberlist's net_transport.go), the inbound TCP streams it accepts,
  * the outbound streams the pool asks for, and one uv_timer re-armed to
- * mf_pool_next_deadline() after every pool call. `now` is uv_hrtime().
+ * mf_pool_next_wake() after every pool call. `now` is uv_hrtime().
  *
  * Contract
  *  - A value: an agent may run several transports (one per pool: the WAN

@@ -46,8 +46,10 @@ static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 		if (ap->tracker_ok)
 			mf_coord_tracker_on_user_msg(&ap->tracker, msg, len);
 	} else if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED) {
-		if (ap->slot)
+		if (ap->slot) {
 			mf_routing_node_on_user_msg(ap->slot, msg, len);
+			mf_agent_routing_poke(ap->agent);
+		}
 	} else if (len >= 1 && (msg[0] == MF_SERF_MSG_QUERY || msg[0] == MF_SERF_MSG_QUERY_RESPONSE ||
 				msg[0] == MF_SERF_MSG_RELAY || msg[0] == MF_SERF_MSG_USER_EVENT)) {
 		mf_agent_query_on_msg(ap, msg, len);
@@ -78,8 +80,10 @@ static void mux_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bo
 {
 	struct mf_agent_pool *ap = ctx;
 	ap->serf_hooks.merge_remote_state(ap->serf_hooks.ctx, buf, len, join);
-	if (ap->slot)
+	if (ap->slot) {
 		mf_routing_node_merge_remote_state(ap->slot, buf, len, join);
+		mf_agent_routing_poke(ap->agent);
+	}
 }
 
 /* --- events -----------------------------------------------------------------*/
@@ -116,6 +120,7 @@ static void on_event(void *ctx, const struct mf_pool_event *ev)
 	snprintf(name, sizeof(name), "%s", ev->name ? ev->name : "?");
 	mf_serf_glue_on_event(&ap->glue, ev);
 	mf_coord_tracker_on_event(&ap->tracker, ev);
+	mf_agent_routing_poke(a);
 	struct mf_member m;
 	char addr[80] = "", where[100] = "";
 	bool found = mf_pool_member_find(ap->pool, name, &m) == 0;

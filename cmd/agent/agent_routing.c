@@ -2,7 +2,8 @@
  * cmd/agent/agent_routing.c — the agent's routing: one routing/node.h node (the
  * engine fed by every pool, adverts gossiped back into them; the rules are
  * documented there and in docs/cli.md "Routing"), driven by a uv timer
- * every MF_ROUTING_NODE_TICK_MS, plus its control answers; and the route
+ * every MF_ROUTING_NODE_TICK_MS, slower while nothing happens
+ * (agent_internal.h, struct mf_agent_routing), plus its control answers; and the route
  * socket (cmd/agent/route_socket.h): each new table version goes to it after the
  * tick that made it, and its healthy registered gateways, with the
  * configured ones, become this server's advertised gateways.
@@ -50,18 +51,48 @@ static void publish(struct mf_agent *a)
 		mf_log_warn(&a->log, "route socket: cannot publish the table: %s", mf_strerror(r));
 }
 
+static void on_tick(uv_timer_t *t);
+
+static void set_period(struct mf_agent *a, bool idle)
+{
+	a->rt.idle = idle;
+	uint64_t ms = idle ? MF_AGENT_ROUTING_IDLE_TICK_MS : MF_ROUTING_NODE_TICK_MS;
+	uv_timer_start(&a->rt.timer, on_tick, ms, ms);
+}
+
+void mf_agent_routing_poke(struct mf_agent *a)
+{
+	a->rt.quiet = 0;
+	if (a->rt.timer_open && a->rt.idle)
+		set_period(a, false);
+}
+
 static void on_tick(uv_timer_t *t)
 {
 	struct mf_agent *a = t->data;
 	if (a->state != MF_AGENT_RUNNING || !a->rt.node)
 		return;
-	(void)mf_routing_node_tick(a->rt.node, (mf_time_t)uv_hrtime(), NULL);
-	/* The tick's beat messages are direct datagrams the pools queued. */
+	const struct mf_routing_node_stats *st = mf_routing_node_stats(a->rt.node);
+	uint64_t sent = st->broadcasts + st->relayed;
+	bool changed = false;
+	(void)mf_routing_node_tick(a->rt.node, (mf_time_t)uv_hrtime(), &changed);
+	if (changed || st->broadcasts + st->relayed != sent)
+		a->rt.quiet = 0;
+	else if (a->rt.quiet < MF_AGENT_ROUTING_QUIET_TICKS)
+		a->rt.quiet++;
+	if (!a->rt.idle && a->rt.quiet >= MF_AGENT_ROUTING_QUIET_TICKS)
+		set_period(a, true);
+	else if (a->rt.idle && a->rt.quiet == 0)
+		set_period(a, false);
+	mf_agent_coords_embed(a);
+	/* The tick's beat messages are direct datagrams the pools queued; its
+	 * adverts and the embedding's announcement are broadcasts, which an
+	 * idle pool's timer would otherwise carry only at its next probe
+	 * (mf_pool_next_wake). */
 	for (size_t i = 0; i < a->n_pools; i++)
 		if (a->pools[i]->tr && a->pools[i]->pool)
 			mf_transport_drain(a->pools[i]->tr);
 	publish(a);
-	mf_agent_coords_embed(a);
 }
 
 /* The configured gateways as the node wants them; strings point into cfg,
@@ -131,6 +162,7 @@ static void on_registered_gateways(void *ctx, const struct mf_gateway *reg, size
 		mf_log_warn(&a->log, "route socket: out of memory keeping the registered gateways");
 	}
 	advertise_gateways(a, reg, n_reg);
+	mf_agent_routing_poke(a);
 }
 
 int mf_agent_routing_reload(struct mf_agent *a, bool policy, bool gateways, char *err,
@@ -138,6 +170,7 @@ int mf_agent_routing_reload(struct mf_agent *a, bool policy, bool gateways, char
 {
 	if (!a->rt.node)
 		return 0;
+	mf_agent_routing_poke(a);
 	if (gateways)
 		advertise_gateways(a, a->registered, a->n_registered);
 	if (!policy)
@@ -203,7 +236,8 @@ int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
 	uv_timer_init(&a->loop, &rt->timer);
 	rt->timer.data = a;
 	rt->timer_open = true;
-	uv_timer_start(&rt->timer, on_tick, MF_ROUTING_NODE_TICK_MS, MF_ROUTING_NODE_TICK_MS);
+	rt->quiet = 0;
+	set_period(a, false);
 	return 0;
 }
 

@@ -285,6 +285,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 
 /* --- accept and tick --------------------------------------------------------*/
 
+static void on_tick(uv_timer_t *t);
+
 static void on_connection(uv_stream_t *server, int status)
 {
 	struct mf_route_socket *rs = server->data;
@@ -303,6 +305,8 @@ static void on_connection(uv_stream_t *server, int status)
 	uv_pipe_init(rs->loop, &c->pipe, 0);
 	c->pipe.data = c;
 	rs->by_id[rs->n_clients++] = c; /* ids grow: stays sorted */
+	if (!uv_is_active((uv_handle_t *)&rs->timer))
+		uv_timer_start(&rs->timer, on_tick, MF_ROUTE_SOCKET_TICK_MS, MF_ROUTE_SOCKET_TICK_MS);
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) < 0) {
 		client_close(c);
 		return;
@@ -350,6 +354,11 @@ static void on_tick(uv_timer_t *t)
 	for (size_t i = 0; i < rs->n_clients; i++)
 		if (rs->by_id[i]->draining && now >= rs->by_id[i]->drain_until)
 			client_close(rs->by_id[i]);
+	/* Heartbeats and timeouts are the subscribers': with none, an idle
+	 * agent need not wake for them (issue 12). The tick after the last one
+	 * left has reported the gateways it took with it. */
+	if (rs->n_clients == 0)
+		uv_timer_stop(&rs->timer);
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -392,8 +401,7 @@ int mf_route_socket_new(uv_loop_t *loop, const struct mf_route_socket_config *c,
 		uv_close((uv_handle_t *)&rs->timer, on_handle_closed);
 		return -1;
 	}
-	uv_timer_start(&rs->timer, on_tick, MF_ROUTE_SOCKET_TICK_MS, MF_ROUTE_SOCKET_TICK_MS);
-	*out = rs;
+	*out = rs; /* the timer starts with the first subscriber */
 	return 0;
 }
 

@@ -15,7 +15,8 @@
  * reason (the core keeps at most one update in flight per subscriber, so
  * only a peer that stopped reading gets there). A closed subscriber's last
  * lines get MF_ROUTE_SOCKET_LINGER_MS to drain. A timer every
- * MF_ROUTE_SOCKET_TICK_MS drives the core's heartbeats and timeouts. Peer
+ * MF_ROUTE_SOCKET_TICK_MS drives the core's heartbeats and timeouts while
+ * there are subscribers (none: no wakeups). Peer
  * credentials (SO_PEERCRED) are logged for each subscriber. It knows
  * nothing of routing: tables come in through mf_route_socket_publish, the
  * healthy registered gateways go out through the config's hook.

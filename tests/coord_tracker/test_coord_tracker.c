@@ -387,6 +387,31 @@ static void test_announcement_is_due_after_a_sample_and_then_only_after_a_move(v
 	mf_coord_tracker_free(&t);
 }
 
+/* issue 12: on loopback (RTTs of 0.1-0.2 ms) every sample moves the
+ * coordinate by more than 2% of the median RTT; moves under
+ * MF_COORD_TRACKER_ANNOUNCE_MOVE_MIN are not announced, larger ones are. */
+static void test_announcement_ignores_moves_under_the_floor_on_a_lan(void)
+{
+	struct mf_coord_tracker t;
+	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	for (int i = 0; i < 40; i++) {
+		struct mf_coord b = coord_at(0.0001 * (i % 3), 0.00005 * (i % 2));
+		char node[8];
+		snprintf(node, sizeof(node), "b%d", i % 5);
+		ack(&t, node, &b, 0.1 + 0.05 * (i % 4));
+		(void)mf_coord_tracker_announce(&t, buf, sizeof(buf));
+	}
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announced, 1);
+	struct mf_coord c;
+	mf_coord_client_get(&t.client, &c);
+	c.vec[0] += 0.002; /* 2 ms: news */
+	CU_ASSERT_EQUAL(mf_coord_client_set(&t.client, &c), 0);
+	CU_ASSERT(mf_coord_tracker_announce(&t, buf, sizeof(buf)) > 2);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announced, 2);
+	mf_coord_tracker_free(&t);
+}
+
 static void test_serf_mode_never_announces(void)
 {
 	struct mf_coord_tracker t;
@@ -716,6 +741,7 @@ int main(void)
 		TEST(test_dc_pair_rtt_is_the_median_over_all_server_pairs),
 		TEST(test_delegate_sets_the_coordinate_hooks_only),
 		TEST(test_announcement_is_due_after_a_sample_and_then_only_after_a_move),
+		TEST(test_announcement_ignores_moves_under_the_floor_on_a_lan),
 		TEST(test_serf_mode_never_announces),
 		TEST(test_announcement_is_the_members_latest_coordinate_for_the_next_fit),
 		TEST(test_announcement_of_an_unsampled_member_is_cached),
