@@ -62,11 +62,12 @@ static int get_count(json_t *obj, const char *key, const char *dc,
 	int rc = get_nonneg(v, path, &d, err, errlen);
 	if (rc)
 		return rc;
-	if (d != (double)(unsigned)d)
-		return fail(err, errlen, "%s: must be a whole number", path);
+	/* the bound first: converting a double past UINT_MAX is undefined */
 	if (d > MF_TOPOLOGY_HOSTS_MAX)
 		return fail(err, errlen, "%s: at most %d", path,
 			    MF_TOPOLOGY_HOSTS_MAX);
+	if (d != (double)(unsigned)d)
+		return fail(err, errlen, "%s: must be a whole number", path);
 	*out = (unsigned)d;
 	return 0;
 }

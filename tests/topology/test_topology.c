@@ -142,6 +142,17 @@ static void test_non_numeric_values_are_rejected(void)
 			"datacenters.a.servers");
 }
 
+/* A count past UINT_MAX is refused by its bound, before any conversion
+ * (the sanitizer build fails this on the old order: the fuzzer's find). */
+static void test_huge_counts_are_rejected(void)
+{
+	assert_rejected("{\"datacenters\": {\"a\": {\"servers\": 3e14}}}",
+			"datacenters.a.servers");
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "at most"));
+	assert_rejected("{\"datacenters\": {\"a\": {\"gateways\": 1e300}}}",
+			"datacenters.a.gateways");
+}
+
 static void test_loss_above_one_is_rejected(void)
 {
 	assert_rejected("{\"datacenters\": {\"a\": {}, \"b\": {}},"
@@ -221,6 +232,7 @@ int main(void)
 		TEST(test_unknown_dc_in_rtt_is_rejected),
 		TEST(test_unknown_dc_in_loss_areas_routing_is_rejected),
 		TEST(test_negative_values_are_rejected),
+		TEST(test_huge_counts_are_rejected),
 		TEST(test_non_numeric_values_are_rejected),
 		TEST(test_loss_above_one_is_rejected),
 		TEST(test_contradicting_directions_are_rejected),
