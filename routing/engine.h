@@ -326,4 +326,13 @@ int mf_routing_find(const struct mf_routing *r, const char *dc, size_t *i);
 int mf_routing_advertised_link(const struct mf_routing *r, const char *from, const char *to,
 			       double *distance_ms);
 
+/* Our current advertisement as its receivers hold it, once it went out
+ * (the node: decoded from what it sent, a delta patched onto its base):
+ * our snapshot takes its distances, so the same seq says the same thing
+ * in every later copy (push-pull, the refresh, the next delta's compare)
+ * and in mf_routing_advertised_link, as in every other DC's store.
+ * Ignored (0) unless it is our origin, node and current seq; 0,
+ * MF_EINVAL, MF_EMALFORMED. */
+int mf_routing_set_sent(struct mf_routing *r, const struct mf_advert *held);
+
 #endif

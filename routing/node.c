@@ -268,6 +268,8 @@ static void broadcast_advert(struct mf_routing_node *n, bool change, mf_time_t n
 	}
 	n->last_full = now;
 	int r = mf_advert_encode_frags(&adv, MF_ROUTING_NODE_ADVERT_BYTES, &frags);
+	if (r == 0) /* receivers hold it in 0.1 ms units: so does our snapshot */
+		mf_rn__note_sent(n, &adv, NULL);
 	/* Deltas and waiting followers need full states that every member
 	 * gets (relayed: one fragment); a larger state goes whole, as before
 	 * deltas. */

@@ -89,6 +89,7 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 			free(msg);
 			n->stats.deltas_out++;
 			sent = 1;
+			mf_rn__note_sent(n, &n->base_out, &d); /* base distances kept */
 		}
 	}
 	mf_advert_free(&d);

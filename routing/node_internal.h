@@ -124,6 +124,10 @@ void mf_rn__free_bases(struct mf_routing_node *n);
 void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
 		       size_t len);
 void mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node);
+/* node_sent.c: full as sent whole (delta NULL), or delta as sent on full,
+ * our base: what receivers hold of it, to the engine (mf_routing_set_sent). */
+void mf_rn__note_sent(struct mf_routing_node *n, const struct mf_advert *full,
+		      const struct mf_advert *delta);
 /* node_beats.c */
 void mf_rn__on_beat(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len);
 void mf_rn__send_beats(struct mf_routing_node *n);

@@ -16,6 +16,7 @@
 #include "coord/tracker.h"
 #include "gossip/serf.h"
 #include "routing/blobs.h"
+#include "routing/dc_matrix.h"
 #include "routing/node.h"
 #include "tests/cunit_main.h"
 
@@ -718,6 +719,84 @@ static void test_a_change_of_most_routes_goes_as_a_delta_not_a_new_base(void)
 	world_free(&w);
 }
 
+/* Three DCs, RTTs not on the adverts' 0.1 ms grid. */
+static double rtt_off_grid(const char *a, const char *b)
+{
+	if (strcmp(a, b) == 0)
+		return 0.2;
+	if (strcmp(a, "dc3") != 0 && strcmp(b, "dc3") != 0)
+		return 23.37; /* dc1-dc2 */
+	return strcmp(a, "dc1") == 0 || strcmp(b, "dc1") == 0 ? 41.13 : 29.71;
+}
+
+/* Server s's DC matrix (routing/dc_matrix.h) entry from -> to, ms; NAN
+ * when a DC is missing. */
+static double matrix_ms(struct world *w, size_t s, const char *from, const char *to)
+{
+	const char *names[MF_COORD_DC_EMBED_MAX];
+	double rtt[MF_COORD_DC_EMBED_MAX * MF_COORD_DC_EMBED_MAX];
+	size_t k, i = SIZE_MAX, j = SIZE_MAX;
+	if (mf_routing_dc_matrix(mf_routing_node_engine(w->node[s]), names, &k, rtt) < 0)
+		return NAN;
+	for (size_t x = 0; x < k; x++) {
+		i = strcmp(names[x], from) == 0 ? x : i;
+		j = strcmp(names[x], to) == 0 ? x : j;
+	}
+	return i < k && j < k ? rtt[i * k + j] * 1000.0 : NAN;
+}
+
+/* Every server's matrix holds every pair of the three DCs, bit for bit the
+ * same as server 0's. */
+static void assert_same_matrices(struct world *w)
+{
+	static const char *dcs[] = {"dc1", "dc2", "dc3"};
+	for (size_t a = 0; a < 3; a++)
+		for (size_t b = 0; b < 3; b++) {
+			double x = matrix_ms(w, 0, dcs[a], dcs[b]);
+			CU_ASSERT(a == b ? x == 0 : x > 0);
+			for (size_t s = 1; s < w->n_servers; s++) {
+				double y = matrix_ms(w, s, dcs[a], dcs[b]);
+				if (x != y)
+					printf("\n  %s -> %s: %.4f ms on %s, %.4f on %s", dcs[a], dcs[b], x,
+					       w->name[0], y, w->name[s]);
+				CU_ASSERT(x == y);
+			}
+		}
+}
+
+/* Issue 16: the DC embedding is a function of the advertised matrix, so
+ * every server must build the same one, its own DC's row included. What a
+ * server advertised (mf_routing_advertised_link for its own DC) is what the
+ * others hold for that seq: distances in 0.1 ms units, and after a delta
+ * the base's distance for a route that moved less than the re-advertise
+ * margin (mf_routing_set_sent). Its live values instead made it solve
+ * another matrix than everyone else (the WAN-emulator run: 5 of 12 agents
+ * off it, a pair read 13% wrong where they mixed). */
+static void test_every_server_builds_the_same_dc_matrix_after_full_states_and_deltas(void)
+{
+	static const char *dcs[] = {"dc1", "dc1", "dc2", "dc3"};
+	static const size_t server[] = {0, 1, 2, 3}, pool[] = {0, 0, 0, 0};
+	struct world w;
+	world_init(&w, 4, dcs, 4, server, pool, rtt_off_grid, NULL, NULL, NULL);
+	world_run(&w, 40 * MF_SEC);
+	assert_same_matrices(&w);
+	/* dc2's link to dc3 moves past the margin (a new state: a delta), its
+	 * links to dc1 by 3%, under it: the delta keeps the base's distance. */
+	const struct mf_routing_node_stats *st = mf_routing_node_stats(w.node[2]);
+	uint64_t deltas = st->deltas_out;
+	for (size_t i = 0; i < 2; i++) {
+		CU_ASSERT(mf_simnet_set_delay(w.net, 2, i, 23.37 * 1.03 / 2) == 0);
+		CU_ASSERT(mf_simnet_set_delay(w.net, i, 2, 23.37 * 1.03 / 2) == 0);
+	}
+	CU_ASSERT(mf_simnet_set_delay(w.net, 2, 3, 45.0 / 2) == 0);
+	CU_ASSERT(mf_simnet_set_delay(w.net, 3, 2, 45.0 / 2) == 0);
+	world_run(&w, mf_simnet_now(w.net) + 40 * MF_SEC);
+	CU_ASSERT(st->deltas_out > deltas);
+	CU_ASSERT(matrix_ms(&w, 0, "dc2", "dc3") > 40); /* the move arrived */
+	assert_same_matrices(&w);
+	world_free(&w);
+}
+
 static void test_advert_of_a_dc_absent_from_the_pool_is_not_stored(void)
 {
 	struct mf_routing_node *n;
@@ -1021,6 +1100,8 @@ int main(void)
 		 test_a_delta_patches_its_servers_last_full_state},
 		{"a change of most routes goes as a delta, not a new base",
 		 test_a_change_of_most_routes_goes_as_a_delta_not_a_new_base},
+		{"every server builds the same DC matrix after full states and deltas",
+		 test_every_server_builds_the_same_dc_matrix_after_full_states_and_deltas},
 		{"news is relayed once, stale or own adverts never",
 		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
 		{"push-pull state is a serf map with MeshfedRoutes",
