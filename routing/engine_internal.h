@@ -7,6 +7,7 @@
  *   engine_recompute.c  candidates, hysteresis and settling, alternates, the
  *                       advertised snapshot
  *   engine_out.c        the table, read access, our advertisement and beats
+ *   engine_sent.c       our advertisement as its receivers hold it
  * The contract is routing/engine.h's; the design notes are engine.c's.
  */
 #ifndef MF_ROUTING_ENGINE_INTERNAL_H

@@ -7,6 +7,7 @@
  *   node_pp.c       push-pull: our routing state in serf's map, merging a peer's
  *   node_links.c    direct links from the pools, and expiry of origins
  *   node_delta.c    deltas: ours against our last full state, others' applied
+ *   node_sent.c     what receivers hold of our state, back to the engine
  * The contract is routing/node.h's.
  */
 #ifndef MF_ROUTING_NODE_INTERNAL_H
