@@ -149,6 +149,10 @@ def main():
         worst, bad, sources = pair_errors(w, hosts, (), False, adv)
         c.check(not bad, "every agent's `rtt -dc A B` within 10%% (worst %.1f%%, sources %s) %s"
                 % (100 * worst, sorted(s or "?" for s in sources), bad[:6]))
+        # Issue 16, "Also": every pair is a measured link here, so every
+        # reading must come from the adverts (stop 13's run: all did).
+        c.check(sources == {"advertised"}, "every `rtt -dc A B` is the advertised "
+                "measured link (sources %s)" % sorted(s or "?" for s in sources))
         worst, bad, _ = pair_errors(w, hosts, ("-pool", "wan"), True, coords)
         c.check(not bad, "every agent's `rtt -dc A B -pool wan` (coordinates) for pairs "
                 "without its DC within 10%% (worst %.1f%%) %s" % (100 * worst, bad[:6]))
