@@ -302,6 +302,8 @@ int mf_codec_decode_alive(const uint8_t *body, size_t len, struct mf_msg_alive *
 	uint64_t v;
 	int rc;
 
+	if (mf_codec__decode_alive_canonical(body, len, m) == 0)
+		return 0; /* our own layout, read without msgpack-c (codec_alive.c) */
 	memset(m, 0, sizeof(*m));
 	TRY(mf_codec__open_map(body, len, &mp, NULL));
 	TRY(mf_codec__get_uint(mp.root, "Incarnation", true, UINT32_MAX, &v));
