@@ -1,4 +1,5 @@
 /* gossip/name_ids.c — see gossip/name_ids.h. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,11 +9,25 @@
 #include "gossip/name_ids.h"
 #include "gossip/probe_index.h"
 
+#define HEAD 16
+
+/* 32 bytes. A lookup compares the name's first HEAD bytes here, so a
+ * short name (most are) costs no visit to its copy elsewhere. */
 struct mf_name_id_ent {
 	char *name;     /* own copy; NULL while the id is free */
 	uint32_t refs;
 	uint32_t len;
+	char head[HEAD]; /* the first min(len, HEAD) bytes */
 };
+
+static bool ent_is(const struct mf_name_id_ent *e, const char *name, size_t len)
+{
+	if (e->len != len)
+		return false;
+	size_t h = len < HEAD ? len : HEAD;
+	return memcmp(e->head, name, h) == 0 &&
+	       (len <= HEAD || memcmp(e->name + HEAD, name + HEAD, len - HEAD) == 0);
+}
 
 void mf_name_ids_init(struct mf_name_ids *t)
 {
@@ -44,8 +59,7 @@ static size_t slot_of(const struct mf_name_ids *t, const char *name, size_t len,
 		if (v == 0)
 			return i;
 		if (slot_tag(v) == tag) {
-			const struct mf_name_id_ent *e = &t->ents[(uint32_t)v - 1];
-			if (e->len == len && memcmp(e->name, name, len) == 0)
+			if (ent_is(&t->ents[(uint32_t)v - 1], name, len))
 				return i;
 		}
 		i = (i + 1) & mask;
@@ -136,7 +150,8 @@ int mf_name_ids_get(struct mf_name_ids *t, const char *name, size_t len, uint64_
 		t->n_free--;
 	else
 		t->n_ents++;
-	t->ents[i] = (struct mf_name_id_ent){ copy, 1, (uint32_t)len };
+	t->ents[i] = (struct mf_name_id_ent){ copy, 1, (uint32_t)len, { 0 } };
+	memcpy(t->ents[i].head, name, len < HEAD ? len : HEAD);
 	t->slots[slot_of(t, name, len, h)] = ((uint64_t)(uint32_t)h << 32) | ((uint64_t)i + 1);
 	t->n++;
 	*id = i;

@@ -203,6 +203,15 @@ static void test_name_ids_are_shared_held_and_reused(void)
 	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, "gamma", 5, mf_name_hash("gamma", 5), &c), 0);
 	CU_ASSERT_EQUAL(c, a); /* the freed id, not a new one */
 	CU_ASSERT_EQUAL(mf_name_ids_bound(&t), 2);
+	/* names longer than the entry's inline head, equal over it */
+	static const char l1[] = "a-name-longer-than-16-bytes-1", l2[] = "a-name-longer-than-16-bytes-2";
+	uint32_t i1, i2;
+	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, l1, strlen(l1), mf_name_hash(l1, strlen(l1)), &i1), 0);
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, l2, strlen(l2), mf_name_hash(l1, strlen(l1))), MF_NAME_ID_NONE);
+	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, l2, strlen(l2), mf_name_hash(l1, strlen(l1)), &i2), 0);
+	CU_ASSERT_NOT_EQUAL(i1, i2); /* same hash given, told apart by the bytes */
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, l2, strlen(l2), mf_name_hash(l1, strlen(l1))), i2);
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, l1, strlen(l1), mf_name_hash(l1, strlen(l1))), i1);
 	mf_name_ids_free(&t);
 }
 
