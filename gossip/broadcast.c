@@ -421,8 +421,7 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 {
 	int tlimit = mf_bcast_retransmit_limit(q->retransmit_mult, n_members);
 	size_t used = 0, picked = 0;
-	uint32_t keep[MF_BCAST_MAX_PICK];
-	size_t n_keep = 0;
+	uint32_t took[MF_BCAST_MAX_PICK];
 	int level = 0;
 
 	if (limit > cap)
@@ -440,22 +439,28 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 			level++;
 			continue;
 		}
-		struct mf_bcast_node *b = nd(q, bi);
-		memcpy(buf + used, blob_msg(b), b->len);
+		const struct mf_bcast_node *b = nd(q, bi);
+		__builtin_prefetch(blob_of(b));
+		__builtin_prefetch(blob_of(b) + 64);
 		out[picked].p = buf + used;
 		out[picked].len = b->len;
-		picked++;
+		took[picked++] = bi;
 		used += b->len + overhead;
+	}
+	/* The bytes are copied once the picks are known, so the cache misses
+	 * of their blobs (interned: one per message, wherever it was queued)
+	 * overlap instead of following one another. */
+	for (size_t i = 0; i < picked; i++) {
+		struct mf_bcast_node *b = nd(q, took[i]);
+		memcpy(buf + (out[i].p - buf), blob_msg(b), b->len);
 		int lim = b->cap != 0 && b->cap < tlimit ? b->cap : tlimit;
 		if (b->transmits + 1 >= lim || b->transmits + 1 >= UINT8_MAX) {
-			finish(q, bi);
+			finish(q, took[i]);
 		} else {
 			b->transmits++;
-			keep[n_keep++] = bi;
+			level_insert(q, took[i]);
 		}
 	}
-	for (size_t i = 0; i < n_keep; i++)
-		level_insert(q, keep[i]);
 	*n_out = picked;
 }
 
