@@ -4,9 +4,11 @@
  * memberlist keeps a btree ordered by (transmits, len desc, id desc) and a
  * map from name to item. Here the btree is a treap (a binary search tree
  * that is also a heap on a per-node priority, balanced in expectation) and
- * the map a chained hash table. A pick seeks, per transmit level, the first
- * message that still fits: O(log n) per message handed out, instead of a
- * walk over the queue; push and invalidation are O(log n) too.
+ * the map a chained hash table. The treap is split by transmit count (one
+ * per level: the order's first key), so a pick seeks in its level's tree
+ * only the first message that still fits: O(log n) per message handed
+ * out, instead of a walk over the queue; push and invalidation are
+ * O(log n) too.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -185,18 +187,16 @@ static uint32_t tree_remove(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
 	return ti;
 }
 
-/* The first message in send order at transmit level >= transmits that is
- * either above that level or no longer than max_len, taken out of the
- * treap in the same descent when it is at level `transmits` (a pick then
+/* The first message in send order of level `transmits` no longer than
+ * max_len, taken out of its level's treap in the same descent (a pick then
  * walks the tree once, not twice: a cache miss per level of each pool's
- * treap is most of a pick's cost); one at a higher level is only returned.
- * 0 when none. */
+ * treap is most of a pick's cost). 0 when none. */
 static uint32_t tree_take(struct mf_bcast_queue *q, int transmits, size_t max_len)
 {
-	uint32_t *link = &q->root, *best = NULL;
+	uint32_t *link = &q->roots[transmits], *best = NULL;
 	while (*link != 0) {
 		struct mf_bcast_node *t = nd(q, *link);
-		if (t->transmits < transmits || (t->transmits == transmits && t->len > max_len)) {
+		if (t->len > max_len) {
 			link = &t->right;
 		} else {
 			best = link;
@@ -207,13 +207,20 @@ static uint32_t tree_take(struct mf_bcast_queue *q, int transmits, size_t max_le
 		return 0;
 	uint32_t bi = *best;
 	struct mf_bcast_node *b = nd(q, bi);
-	if (b->transmits == transmits) {
-		/* a treap node goes by joining its subtrees in its place; the
-		 * links live in the slabs, which never move */
-		*best = tree_join(q, b->left, b->right);
-		b->left = b->right = 0;
-	}
+	/* a treap node goes by joining its subtrees in its place; the links
+	 * live in the slabs, which never move */
+	*best = tree_join(q, b->left, b->right);
+	b->left = b->right = 0;
 	return bi;
+}
+
+/* Puts lone node xi into its level's treap. */
+static void level_insert(struct mf_bcast_queue *q, uint32_t xi)
+{
+	int lv = nd(q, xi)->transmits;
+	q->roots[lv] = tree_insert(q, q->roots[lv], xi);
+	if (lv >= q->top)
+		q->top = lv + 1;
 }
 
 /* The chain link that points at the node named name (len bytes, hash h),
@@ -308,8 +315,10 @@ static void finish(struct mf_bcast_queue *q, uint32_t bi)
 	q->bytes -= b->len;
 	node_free(q, bi);
 	q->n--;
-	if (q->n == 0)
+	if (q->n == 0) {
 		q->id_gen = 0;
+		q->top = 0; /* every level's treap is empty */
+	}
 }
 
 static void free_tree(struct mf_bcast_queue *q, uint32_t ti)
@@ -327,8 +336,11 @@ static void free_tree(struct mf_bcast_queue *q, uint32_t ti)
 
 void mf_bcast_reset(struct mf_bcast_queue *q)
 {
-	free_tree(q, q->root);
-	q->root = 0;
+	for (int lv = 0; lv < q->top; lv++) {
+		free_tree(q, q->roots[lv]);
+		q->roots[lv] = 0;
+	}
+	q->top = 0;
 	if (q->n_buckets > 0)
 		memset(q->names, 0, q->n_buckets * sizeof(q->names[0]));
 	q->n = 0;
@@ -389,7 +401,8 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 		uint32_t *s = name_slot(q, name, name_len, h);
 		if (*s != 0) { /* names are unique in the queue */
 			uint32_t old = *s;
-			q->root = tree_remove(q, q->root, old);
+			uint8_t lv = nd(q, old)->transmits;
+			q->roots[lv] = tree_remove(q, q->roots[lv], old);
 			finish(q, old);
 		}
 		size_t bucket = h & (q->n_buckets - 1);
@@ -397,7 +410,7 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 		q->names[bucket] = bi;
 	}
 	b->id = ++q->id_gen;
-	q->root = tree_insert(q, q->root, bi);
+	level_insert(q, bi);
 	q->n++;
 	q->bytes += len;
 	return 0;
@@ -408,8 +421,7 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 {
 	int tlimit = mf_bcast_retransmit_limit(q->retransmit_mult, n_members);
 	size_t used = 0, picked = 0;
-	uint32_t keep[MF_BCAST_MAX_PICK];
-	size_t n_keep = 0;
+	uint32_t took[MF_BCAST_MAX_PICK];
 	int level = 0;
 
 	if (limit > cap)
@@ -420,31 +432,35 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 	 * first (largest, newest) message that fits, then the next level.
 	 * Picked messages go back in after the pass, so none is sent twice
 	 * in one packet. */
-	while (picked < max && used + overhead < limit) {
+	while (picked < max && used + overhead < limit && level < q->top) {
 		size_t free_b = limit - used - overhead;
 		uint32_t bi = tree_take(q, level, free_b);
-		if (bi == 0)
-			break;
-		struct mf_bcast_node *b = nd(q, bi);
-		if (b->transmits != level) { /* nothing fits at this level */
-			level = b->transmits;
+		if (bi == 0) { /* nothing fits at this level */
+			level++;
 			continue;
 		}
-		memcpy(buf + used, blob_msg(b), b->len);
+		const struct mf_bcast_node *b = nd(q, bi);
+		__builtin_prefetch(blob_of(b));
+		__builtin_prefetch(blob_of(b) + 64);
 		out[picked].p = buf + used;
 		out[picked].len = b->len;
-		picked++;
+		took[picked++] = bi;
 		used += b->len + overhead;
+	}
+	/* The bytes are copied once the picks are known, so the cache misses
+	 * of their blobs (interned: one per message, wherever it was queued)
+	 * overlap instead of following one another. */
+	for (size_t i = 0; i < picked; i++) {
+		struct mf_bcast_node *b = nd(q, took[i]);
+		memcpy(buf + (out[i].p - buf), blob_msg(b), b->len);
 		int lim = b->cap != 0 && b->cap < tlimit ? b->cap : tlimit;
 		if (b->transmits + 1 >= lim || b->transmits + 1 >= UINT8_MAX) {
-			finish(q, bi);
+			finish(q, took[i]);
 		} else {
 			b->transmits++;
-			keep[n_keep++] = bi;
+			level_insert(q, took[i]);
 		}
 	}
-	for (size_t i = 0; i < n_keep; i++)
-		q->root = tree_insert(q, q->root, keep[i]);
 	*n_out = picked;
 }
 

@@ -36,12 +36,16 @@
  * the name index, its bytes allocated with it. */
 struct mf_bcast_node;
 
-/* Send order is a treap keyed by (transmits, -len, -id), so push, pick and
- * invalidate cost O(log n) expected; names sit in a chained hash index so
- * the invalidation lookup is O(1) expected (memberlist: btree + name map).
- * Nodes live in slabs and link by 32-bit ids: 28 bytes a message. */
+/* Send order is (transmits, -len, -id): one treap per transmit count,
+ * keyed by (-len, -id), so push, pick and invalidate cost O(log n)
+ * expected, and a pick's walks stay inside its level's smaller tree; names
+ * sit in a chained hash index so the invalidation lookup is O(1) expected
+ * (memberlist: btree + name map). Nodes live in slabs and link by 32-bit
+ * ids: 28 bytes a message. */
+#define MF_BCAST_LEVELS 256 /* transmit counts: a node's is a uint8_t */
 struct mf_bcast_queue {
-	uint32_t root;                /* treap in send order (node id, 0 = empty) */
+	uint32_t roots[MF_BCAST_LEVELS]; /* treap per transmit count (node id, 0 = empty) */
+	int top;                      /* levels >= top are empty */
 	uint32_t free_nodes;          /* free list of node ids, through next_name */
 	uint32_t *names;              /* hash buckets of the named messages */
 	size_t n_buckets;             /* power of two, or 0 before the first name */

@@ -296,7 +296,7 @@ int mf_codec_encode_alive(msgpack_sbuffer *out, const struct mf_msg_alive *m)
 	return mf_codec__done(e);
 }
 
-int mf_codec_decode_alive(const uint8_t *body, size_t len, struct mf_msg_alive *m)
+int mf_codec__decode_alive_general(const uint8_t *body, size_t len, struct mf_msg_alive *m)
 {
 	struct mf_mp mp;
 	uint64_t v;
@@ -315,6 +315,13 @@ int mf_codec_decode_alive(const uint8_t *body, size_t len, struct mf_msg_alive *
 out:
 	mf_mp_done(&mp);
 	return rc;
+}
+
+int mf_codec_decode_alive(const uint8_t *body, size_t len, struct mf_msg_alive *m)
+{
+	if (mf_codec__decode_alive_canonical(body, len, m) == 0)
+		return 0; /* our own layout, read without msgpack-c (codec_alive.c) */
+	return mf_codec__decode_alive_general(body, len, m);
 }
 
 /* A user message on UDP is the raw payload after the type byte. */

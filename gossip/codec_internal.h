@@ -38,6 +38,12 @@ int mf_codec__get_addr(const msgpack_object *m, const char *k, bool req, struct 
 /* The Vsn field: kept when it is MF_VSN_LEN bytes, else *has_vsn false. */
 int mf_codec__get_vsn(const msgpack_object *m, uint8_t vsn[MF_VSN_LEN], bool *has_vsn);
 int mf_codec__pack_vsn(msgpack_packer *pk, const uint8_t vsn[MF_VSN_LEN], bool has_vsn);
+/* The alive message in the layout mf_codec_encode_alive writes, read in
+ * place (gossip/codec_alive.c): 0 and *m as mf_codec_decode_alive would
+ * give, or 1 when body is laid out otherwise (decode it the general way). */
+int mf_codec__decode_alive_canonical(const uint8_t *body, size_t len, struct mf_msg_alive *m);
+/* The alive message read through msgpack-c, whatever its layout. */
+int mf_codec__decode_alive_general(const uint8_t *body, size_t len, struct mf_msg_alive *m);
 /* Unpacks body as one map; the caller reads fields, then mf_mp_done. */
 int mf_codec__open_map(const uint8_t *body, size_t len, struct mf_mp *mp, size_t *used);
 

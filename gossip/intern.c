@@ -23,6 +23,7 @@ static struct mf_istr *hdr(const char *s)
 void mf_intern_init(struct mf_intern *t)
 {
 	memset(t, 0, sizeof(*t));
+	mf_name_ids_init(&t->ids);
 }
 
 void mf_intern_free(struct mf_intern *t)
@@ -38,6 +39,7 @@ void mf_intern_free(struct mf_intern *t)
 		}
 	}
 	free(t->buckets);
+	mf_name_ids_free(&t->ids);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gossip/name_ids.h"
+
 struct mf_istr; /* header in front of the bytes (intern.c) */
 
 struct mf_intern {
@@ -27,6 +29,10 @@ struct mf_intern {
 	size_t n_buckets;
 	size_t n;                 /* distinct strings held */
 	size_t bytes;             /* their bytes, for reports */
+	/* Dense ids of the names the sharing tables index (member tables,
+	 * serf glues): shared with the strings so that every table that
+	 * shares one uses the same ids (gossip/name_ids.h). */
+	struct mf_name_ids ids;
 };
 
 void mf_intern_init(struct mf_intern *t);

@@ -7,7 +7,6 @@
 #include "gossip/grow.h"
 #include "gossip/members.h"
 #include "gossip/name_hash.h"
-#include "gossip/probe_index.h"
 
 struct mf_members_order {
 	struct mf_member_record **by_name; /* sorted by name when valid */
@@ -32,96 +31,29 @@ static void changed(const struct mf_members *t)
 		t->order->valid = false;
 }
 
-/* --- the name index: open addressing, linear probing ---------------------
- * A slot holds the record id + 1 (low 32 bits; 0 = empty) and the low 32
- * bits of the name's hash (high 32 bits): a probe past another name costs
- * no visit to its record or its interned bytes, and the hash's home slot
- * is known without them (n_index <= 2^32). */
+/* --- the name index: record ids by name id --------------------------------*/
 
-static uint64_t rec_hash(const struct mf_member_record *m)
+static struct mf_name_ids *ids_of(const struct mf_members *t)
 {
-	return mf_name_hash(m->ident->name, m->ident->name_len);
+	return &t->strs->ids;
 }
 
-static uint32_t slot_id(uint64_t v)
+/* Room in by_id for name id `id`; new entries zero (no record). */
+static int by_id_reserve(struct mf_members *t, uint32_t id)
 {
-	return (uint32_t)v;
-}
-
-static uint32_t slot_tag(uint64_t v)
-{
-	return (uint32_t)(v >> 32);
-}
-
-/* Slot of name in the index, or of the empty slot where it would go. */
-static size_t index_slot(const struct mf_members *t, const char *name, size_t len, uint64_t h)
-{
-	size_t mask = t->n_index - 1, i = (size_t)h & mask;
-	uint32_t tag = (uint32_t)h;
-	for (;;) {
-		uint64_t v = t->index[i];
-		if (v == 0)
-			return i;
-		if (slot_tag(v) == tag) {
-			const struct mf_member_ident *d = rec_of(t, slot_id(v) - 1)->ident;
-			if (d->name_len == len && memcmp(d->name, name, len) == 0)
-				return i;
-		}
-		i = (i + 1) & mask;
-	}
-}
-
-static void index_put(struct mf_members *t, uint32_t id, uint64_t h)
-{
-	const struct mf_member_ident *d = rec_of(t, id)->ident;
-	size_t i = index_slot(t, d->name, d->name_len, h);
-	t->index[i] = ((uint64_t)(uint32_t)h << 32) | (uint64_t)(id + 1);
-}
-
-/* Keeps the load under 3/4. */
-static int index_reserve(struct mf_members *t, size_t n)
-{
-	size_t nb = mf_probe_index_slots(n, t->n_index, 64);
-	if (nb == t->n_index)
+	size_t old = t->n_by_id;
+	if (id < old)
 		return 0;
-	if (nb > (size_t)UINT32_MAX + 1)
+	if (mf_grow_lean(&t->by_id, &t->n_by_id, (size_t)id + 1, 64) != 0)
 		return MF_ENOMEM;
-	uint64_t *old = t->index, *idx = calloc(nb, sizeof(*idx));
-	size_t n_old = t->n_index;
-	if (idx == NULL)
-		return MF_ENOMEM;
-	t->index = idx;
-	t->n_index = nb;
-	for (size_t i = 0; i < n_old; i++) {
-		if (old[i] == 0)
-			continue;
-		/* the tag is the hash's low bits, all a slot of nb needs */
-		size_t j = slot_tag(old[i]) & (nb - 1);
-		while (idx[j] != 0)
-			j = (j + 1) & (nb - 1);
-		idx[j] = old[i];
-	}
-	free(old);
+	memset(t->by_id + old, 0, (t->n_by_id - old) * sizeof(*t->by_id));
 	return 0;
 }
 
-/* Deletes m's entry, shifting later entries of its run back (no
- * tombstones, so lookups stay short after churn). */
-static void index_del(struct mf_members *t, const struct mf_member_record *m)
+static void index_del(struct mf_members *t, const struct mf_member_record *m, uint32_t id)
 {
-	size_t mask = t->n_index - 1;
-	size_t i = index_slot(t, m->ident->name, m->ident->name_len, rec_hash(m));
-	if (t->index[i] == 0 || rec_of(t, slot_id(t->index[i]) - 1) != m)
-		return;
-	t->index[i] = 0;
-	for (size_t j = (i + 1) & mask; t->index[j] != 0; j = (j + 1) & mask) {
-		size_t home = slot_tag(t->index[j]) & mask;
-		if (mf_probe_index_stays(i, j, home))
-			continue;
-		t->index[i] = t->index[j];
-		t->index[j] = 0;
-		i = j;
-	}
+	if (m->name_id < t->n_by_id && t->by_id[m->name_id] == id + 1)
+		t->by_id[m->name_id] = 0;
 }
 
 /* --- records ---------------------------------------------------------------*/
@@ -177,6 +109,7 @@ static void susp_release(struct mf_members *t, uint32_t id)
 static void rec_release(struct mf_members *t, struct mf_member_record *m, uint32_t id)
 {
 	susp_release(t, id);
+	mf_name_ids_put(ids_of(t), m->name_id);
 	mf_intern_put(t->strs, (const char *)m->ident);
 	memset(m, 0, sizeof(*m));
 	m->pos = id;
@@ -286,6 +219,7 @@ void mf_members_free(struct mf_members *t)
 	for (size_t i = 0; i < t->n; i++) {
 		struct mf_member_record *m = mf_members_probe_at(t, i);
 		susp_release(t, t->probe[i]);
+		mf_name_ids_put(ids_of(t), m->name_id);
 		mf_intern_put(t->strs, (const char *)m->ident);
 	}
 	for (size_t s = 0; s < t->n_slabs; s++)
@@ -295,7 +229,7 @@ void mf_members_free(struct mf_members *t)
 		free(t->susp_slabs[s]);
 	free(t->susp_slabs);
 	free(t->probe);
-	free(t->index);
+	free(t->by_id);
 	if (t->order != NULL)
 		free(t->order->by_name);
 	free(t->order);
@@ -314,25 +248,24 @@ int mf_members_cmp_name(const char *a, size_t alen, const char *b, size_t blen)
 
 struct mf_member_record *mf_members_find(const struct mf_members *t, const char *name, size_t len)
 {
-	if (t->n_index == 0)
+	uint32_t nid = mf_name_ids_find(ids_of(t), name, len, mf_name_hash(name, len));
+	if (nid >= t->n_by_id || t->by_id[nid] == 0)
 		return NULL;
-	uint64_t v = t->index[index_slot(t, name, len, mf_name_hash(name, len))];
-	return v ? rec_of(t, slot_id(v) - 1) : NULL;
+	return rec_of(t, t->by_id[nid] - 1);
 }
 
 void mf_members_prefetch_slot(const struct mf_members *t, uint64_t h)
 {
-	if (t->n_index > 0)
-		__builtin_prefetch(&t->index[(size_t)h & (t->n_index - 1)]);
+	uint32_t nid = mf_name_ids_guess(ids_of(t), h);
+	if (nid < t->n_by_id)
+		__builtin_prefetch(&t->by_id[nid]);
 }
 
 void mf_members_prefetch_rec(const struct mf_members *t, uint64_t h)
 {
-	if (t->n_index == 0)
-		return;
-	uint64_t v = t->index[(size_t)h & (t->n_index - 1)];
-	if (v != 0 && slot_tag(v) == (uint32_t)h)
-		__builtin_prefetch(rec_of(t, slot_id(v) - 1));
+	uint32_t nid = mf_name_ids_guess(ids_of(t), h);
+	if (nid < t->n_by_id && t->by_id[nid] != 0)
+		__builtin_prefetch(rec_of(t, t->by_id[nid] - 1));
 }
 
 int mf_members_add(struct mf_members *t, const char *name, size_t len, const struct mf_ident_in *in,
@@ -342,22 +275,27 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, const str
 		return MF_EINVAL;
 	if (mf_grow_lean(&t->probe, &t->cap, t->n + 1, 16) != 0)
 		return MF_ENOMEM;
-	if (index_reserve(t, t->n + 1) != 0)
-		return MF_ENOMEM;
 	if (t->order == NULL && (t->order = calloc(1, sizeof(*t->order))) == NULL)
 		return MF_ENOMEM;
 	const struct mf_member_ident *d;
 	int rc;
 	if ((rc = ident_get(t, name, len, in, &d)) != 0)
 		return rc;
+	uint32_t nid;
+	if ((rc = mf_name_ids_get(ids_of(t), name, len, mf_name_hash(name, len), &nid)) != 0) {
+		mf_intern_put(t->strs, (const char *)d);
+		return rc;
+	}
 	uint32_t id;
-	struct mf_member_record *m = rec_alloc(t, &id);
+	struct mf_member_record *m = by_id_reserve(t, nid) == 0 ? rec_alloc(t, &id) : NULL;
 	if (m == NULL) {
+		mf_name_ids_put(ids_of(t), nid);
 		mf_intern_put(t->strs, (const char *)d);
 		return MF_ENOMEM;
 	}
 	m->ident = d;
-	index_put(t, id, mf_name_hash(name, len));
+	m->name_id = nid;
+	t->by_id[nid] = id + 1;
 
 	m->pos = (uint32_t)t->n_probe;
 	t->probe[t->n_probe] = id;
@@ -379,7 +317,7 @@ void mf_members_remove(struct mf_members *t, struct mf_member_record *m)
 {
 	uint32_t id = rec_id(t, m);
 	size_t j = m->pos;
-	index_del(t, m);
+	index_del(t, m, id);
 	uint32_t last = t->probe[--t->n_probe];
 	t->probe[j] = last;
 	rec_of(t, last)->pos = (uint32_t)j;
@@ -396,7 +334,7 @@ size_t mf_members_sweep(struct mf_members *t, size_t probe_index)
 		struct mf_member_record *m = rec_of(t, id);
 		if (m->doomed) {
 			before += j < probe_index;
-			index_del(t, m);
+			index_del(t, m, id);
 			rec_release(t, m, id);
 		} else {
 			m->pos = (uint32_t)kept;

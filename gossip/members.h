@@ -9,8 +9,11 @@
  * copy per process however many pools hold it, in a table the members
  * borrow from its owner (the pool's config, or the pool's own).
  *
- * Costs (n records): find, add and remove are O(1) expected (a hash index
- * of record ids, linear probing); the probe list is the one dense array of
+ * Costs (n records): find, add and remove are O(1) expected: a name's
+ * dense id (gossip/name_ids.h, one table shared by every pool of the
+ * interner) indexes an array of record ids, so a lookup is the shared
+ * table's probe (in cache: every pool uses it) plus one slot and one
+ * record of this table's, 4 bytes a name; the probe list is the one dense array of
  * record ids (32 bits, not pointers: a simulator holds N of them per pool), in the order the pool probes them, which the pool shuffles
  * every full pass (memberlist resetNodes); name order, for listings
  * (`meshfed members`), is sorted on demand and cached until the table
@@ -61,6 +64,7 @@ struct mf_member_record {
 	mf_time_t state_change;
 	uint32_t incarnation;
 	uint32_t pos;               /* index in the probe array */
+	uint32_t name_id;           /* the name's id (gossip/name_ids.h), held */
 	uint8_t state;              /* enum mf_node_state: memberlist's view */
 	/* memberlist drops dead nodes from its table once gossip_to_the_dead has
 	 * passed (resetNodes); serf keeps them as failed for reconnect and reap.
@@ -105,8 +109,8 @@ struct mf_members {
 	struct mf_suspicion ***susp_slabs;
 	size_t n_slabs, cap_slabs, cap_susp_slabs;
 	struct mf_member_record *free_recs; /* unused records, linked through `ident` */
-	uint64_t *index;          /* by name hash: record id + 1 | hash tag << 32; 0 = empty */
-	size_t n_index;           /* power of two, or 0 */
+	uint32_t *by_id;          /* by name id: record id + 1; 0 = none */
+	size_t n_by_id;           /* entries of by_id (all zero past the ids in use) */
 	struct mf_members_order *order;
 };
 
@@ -125,10 +129,10 @@ static inline struct mf_member_record *mf_members_probe_at(const struct mf_membe
 void mf_members_init(struct mf_members *t, struct mf_intern *strs);
 void mf_members_free(struct mf_members *t);
 struct mf_member_record *mf_members_find(const struct mf_members *t, const char *name, size_t len);
-/* Hints for a batch of lookups (a packet's messages): the index slot of a
- * name's hash h, then (once that slot has arrived) the record it points
- * at, are fetched ahead, so the cache misses of N pools' tables overlap
- * instead of following one another. No effect on the table. */
+/* Hints for a batch of lookups (a packet's messages): the by-id slot of
+ * the name whose hash is h, then (once that slot has arrived) the record
+ * it points at, are fetched ahead, so the cache misses of N pools' tables
+ * overlap instead of following one another. No effect on the table. */
 void mf_members_prefetch_slot(const struct mf_members *t, uint64_t h);
 void mf_members_prefetch_rec(const struct mf_members *t, uint64_t h);
 /* Adds a zeroed record named `name`, its identity from `in` (NULL: no

@@ -5,6 +5,7 @@
 
 #include "gossip/err.h"
 #include "gossip/mp.h"
+#include "gossip/mp_read.h"
 
 /* ---- tags ---- */
 
@@ -169,11 +170,28 @@ static int open_map(const uint8_t *body, size_t len, struct mf_mp *mp)
 	return rc;
 }
 
+/* messageJoin laid out as mf_serf_encode_join (and serf) writes it,
+ * 82 a5"LTime" uint a4"Node" raw(1..MF_NAME_MAX), read in place: every
+ * member hears each join intent retransmit_mult x log10 N times. Any other
+ * layout: false, for the general decoder. */
+static bool join_in_place(const uint8_t *body, size_t len, struct mf_serf_join *m)
+{
+	struct mf_mp_rd r = { body, body + len };
+	if (len < 1 || body[0] != 0x82)
+		return false;
+	r.p++;
+	return mf_mp_rd_key(&r, "LTime", 5) && mf_mp_rd_uint(&r, UINT64_MAX, &m->ltime) &&
+	       mf_mp_rd_key(&r, "Node", 4) && mf_mp_rd_raw(&r, false, MF_NAME_MAX, &m->node);
+}
+
 int mf_serf_decode_join(const uint8_t *body, size_t len, struct mf_serf_join *m)
 {
 	struct mf_mp mp;
 	int rc;
 
+	memset(m, 0, sizeof(*m));
+	if (join_in_place(body, len, m))
+		return 0;
 	memset(m, 0, sizeof(*m));
 	rc = open_map(body, len, &mp);
 	if (rc == 0)

@@ -37,10 +37,12 @@ int mf_serf_glue_share_names(struct mf_serf_glue *g, struct mf_intern *strs)
 
 void mf_serf_glue_free(struct mf_serf_glue *g)
 {
-	for (size_t i = 0; i < g->n_entries; i++)
+	for (size_t i = 0; i < g->n_entries; i++) {
+		mf_name_ids_put(&g->strs->ids, g->entries[i].name_id);
 		mf_intern_put(g->strs, g->entries[i].name);
+	}
 	free(g->entries);
-	free(g->buckets);
+	free(g->by_id);
 	for (size_t i = 0; i < g->n_queue; i++) {
 		free(g->queue[i].key);
 		free(g->queue[i].msg);
@@ -54,8 +56,10 @@ void mf_serf_glue_free(struct mf_serf_glue *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* The name index: chains of entry indexes (+1) hung off power-of-two
- * buckets, so find is O(1) expected instead of a scan of 65,536 names. */
+/* The name index: entry indexes (+1) by the name's dense id, which every
+ * glue and pool sharing the interner shares (gossip/name_ids.h): a find
+ * is the shared table's probe, then one slot and one entry of this glue's,
+ * and no name comparison. */
 /* n bytes of a and b equal. A peer's empty name decodes as (NULL, 0): no
  * memcmp on it, even of 0 bytes (UBSan; found by fuzz_serf). */
 static bool same_bytes(const void *a, const void *b, size_t n)
@@ -63,23 +67,12 @@ static bool same_bytes(const void *a, const void *b, size_t n)
 	return n == 0 || memcmp(a, b, n) == 0;
 }
 
-static uint32_t *bucket_of(const struct mf_serf_glue *g, uint64_t h)
-{
-	return &g->buckets[h & (g->n_buckets - 1)];
-}
-
 static struct mf_serf_entry *find(const struct mf_serf_glue *g, const char *name, size_t len)
 {
-	if (g->n_buckets == 0)
+	uint32_t id = mf_name_ids_find(&g->strs->ids, name, len, mf_name_hash(name, len));
+	if (id >= g->n_by_id || g->by_id[id] == 0)
 		return NULL;
-	uint64_t h = mf_name_hash(name, len);
-	for (uint32_t i = *bucket_of(g, h); i != 0; i = g->entries[i - 1].next) {
-		struct mf_serf_entry *e = &g->entries[i - 1];
-		if (e->name_len == len && mf_intern_hash(e->name) == h &&
-		    same_bytes(e->name, name, len))
-			return e;
-	}
-	return NULL;
+	return &g->entries[g->by_id[id] - 1];
 }
 
 const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, const char *name)
@@ -87,36 +80,15 @@ const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, cons
 	return name != NULL ? find(g, name, strlen(name)) : NULL;
 }
 
-static void index_link(struct mf_serf_glue *g, size_t i)
+/* Room in by_id for name id `id`; new entries zero (none). */
+static int by_id_reserve(struct mf_serf_glue *g, uint32_t id)
 {
-	uint32_t *b = bucket_of(g, mf_intern_hash(g->entries[i].name));
-	g->entries[i].next = *b;
-	*b = (uint32_t)(i + 1);
-}
-
-static void index_unlink(struct mf_serf_glue *g, size_t i)
-{
-	uint32_t *p = bucket_of(g, mf_intern_hash(g->entries[i].name));
-	while (*p != i + 1)
-		p = &g->entries[*p - 1].next;
-	*p = g->entries[i].next;
-}
-
-static int index_reserve(struct mf_serf_glue *g, size_t n)
-{
-	if (n <= g->n_buckets)
+	size_t old = g->n_by_id;
+	if (id < old)
 		return 0;
-	size_t nb = g->n_buckets ? g->n_buckets : 16;
-	while (nb < n)
-		nb *= 2;
-	uint32_t *b = calloc(nb, sizeof(*b));
-	if (!b)
+	if (mf_grow_lean(&g->by_id, &g->n_by_id, (size_t)id + 1, 64) != 0)
 		return MF_ENOMEM;
-	free(g->buckets);
-	g->buckets = b;
-	g->n_buckets = nb;
-	for (size_t i = 0; i < g->n_entries; i++)
-		index_link(g, i);
+	memset(g->by_id + old, 0, (g->n_by_id - old) * sizeof(*g->by_id));
 	return 0;
 }
 
@@ -127,30 +99,34 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 		return e;
 	if (mf_grow_lean(&g->entries, &g->cap_entries, g->n_entries + 1, 16) != 0)
 		return NULL;
-	if (index_reserve(g, g->n_entries + 1) != 0)
+	uint32_t id;
+	if (mf_name_ids_get(&g->strs->ids, name, len, mf_name_hash(name, len), &id) != 0)
 		return NULL;
 	const char *n;
-	if (mf_intern_get(g->strs, name, len, &n) != 0)
+	if (by_id_reserve(g, id) != 0 || mf_intern_get(g->strs, name, len, &n) != 0) {
+		mf_name_ids_put(&g->strs->ids, id);
 		return NULL;
+	}
 	size_t i = g->n_entries++;
 	e = &g->entries[i];
 	memset(e, 0, sizeof(*e));
 	e->name = n;
 	e->name_len = (uint8_t)len;
-	index_link(g, i);
+	e->name_id = id;
+	g->by_id[id] = (uint32_t)(i + 1);
 	return e;
 }
 
-/* Removes e; the last entry moves into its slot (and its index link). */
+/* Removes e; the last entry moves into its slot (and its index entry). */
 static void drop_entry(struct mf_serf_glue *g, struct mf_serf_entry *e)
 {
 	size_t i = (size_t)(e - g->entries), last = g->n_entries - 1;
-	index_unlink(g, i);
+	g->by_id[e->name_id] = 0;
+	mf_name_ids_put(&g->strs->ids, e->name_id);
 	mf_intern_put(g->strs, e->name);
 	if (i != last) {
-		index_unlink(g, last);
 		*e = g->entries[last];
-		index_link(g, i);
+		g->by_id[e->name_id] = (uint32_t)(i + 1);
 	}
 	g->n_entries--;
 }

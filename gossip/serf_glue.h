@@ -27,7 +27,7 @@
  * coordinates, routing) wraps these hooks. Messages are dispatched by type
  * in one function (serf_glue.c on_user_msg), where a new serf message type
  * is one more case. Costs: each operation on one node's intent is O(1)
- * expected (a hash index of names); a push-pull merge is linear in its
+ * expected (an array by the name's dense id, gossip/name_ids.h); a push-pull merge is linear in its
  * entries.
  */
 #ifndef MF_GOSSIP_SERF_GLUE_H
@@ -51,7 +51,7 @@
 struct mf_serf_entry {
 	const char *name;   /* interned (its hash keys the index) */
 	uint64_t ltime;     /* serf statusLTime: latest intent seen */
-	uint32_t next;      /* next entry + 1 in the same bucket, 0 = end */
+	uint32_t name_id;   /* the name's id (gossip/name_ids.h), held */
 	uint8_t name_len;   /* <= MF_NAME_MAX */
 	bool in_pool;       /* the pool has it (any status) */
 	bool pool_left;     /* the pool says it left */
@@ -83,8 +83,8 @@ struct mf_serf_glue {
 	struct mf_intern own_strs, *strs; /* names: own, or shared with the pools */
 	struct mf_serf_entry *entries;
 	size_t n_entries, cap_entries;
-	uint32_t *buckets;   /* name index: first entry + 1 per bucket, 0 = empty */
-	size_t n_buckets;    /* power of two >= n_entries, or 0 */
+	uint32_t *by_id;     /* name index: entry + 1 by name id, 0 = none */
+	size_t n_by_id;      /* its entries (zero past the ids in use) */
 	struct mf_serf_queued *queue;
 	size_t n_queue, cap_queue;
 	char **force;        /* names whose new leave intent may turn failed -> left */

@@ -2,6 +2,7 @@
 #include "helpers.h"
 
 #include "gossip/codec.h"
+#include "gossip/mp.h"
 #include "gossip/serf.h"
 
 static void set_tag(struct mf_tag *t, const char *k, const char *v)
@@ -111,6 +112,74 @@ static void test_join_decodes_captured_and_encoder_matches(void)
 	fx_free(&f);
 }
 
+/* serf.c's general steps for messageJoin (before its in-place path). */
+static int join_general(const uint8_t *body, size_t len, struct mf_serf_join *m)
+{
+	struct mf_mp mp;
+	const msgpack_object *o;
+	int rc;
+
+	memset(m, 0, sizeof(*m));
+	rc = mf_mp_unpack(body, len, &mp, NULL);
+	if (rc == 0 && mp.root->type != MSGPACK_OBJECT_MAP)
+		rc = MF_EMALFORMED;
+	if (rc == 0) {
+		o = mf_mp_get(mp.root, "LTime");
+		rc = !o || o->type == MSGPACK_OBJECT_NIL ? MF_EMALFORMED : mf_mp_uint(o, UINT64_MAX, &m->ltime);
+	}
+	if (rc == 0) {
+		o = mf_mp_get(mp.root, "Node");
+		rc = !o ? MF_EMALFORMED : mf_mp_bytes(o, &m->node);
+		if (rc == 0 && m->node.len > MF_NAME_MAX)
+			rc = MF_ETOOBIG;
+	}
+	mf_mp_done(&mp);
+	return rc;
+}
+
+/* Join intents read in place give what the general decoder gives: 1,000
+ * encoded intents (every LTime width, names of 1-255 bytes), each also cut
+ * short and with one byte changed, decode to the same result, views
+ * included. */
+static void test_join_read_in_place_matches_the_general_decoder(void)
+{
+	static const uint64_t lts[] = {0, 1, 127, 128, 255, 256, 65535, 65536, 1ull << 32, UINT64_MAX};
+	char node[MF_NAME_MAX];
+	size_t wrong = 0, cases = 0;
+	uint32_t x = 777;
+	memset(node, 'j', sizeof(node));
+	for (int k = 0; k < 1000; k++) {
+		x = x * 1103515245u + 12345u;
+		struct mf_serf_join e = {.ltime = lts[k % 10], .node = {(const uint8_t *)node, 1 + (x >> 8) % MF_NAME_MAX}};
+		msgpack_sbuffer sb;
+		msgpack_sbuffer_init(&sb);
+		CU_ASSERT_EQUAL_FATAL(mf_serf_encode_join(&sb, &e), 0);
+		uint8_t *c = malloc(sb.size);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+		size_t len = sb.size - 1;
+		for (size_t v = 0; v <= len + len / 50 + 1; v++) {
+			memcpy(c, sb.data + 1, len);
+			size_t use = len;
+			if (v < len / 50 + 1) /* a cut */
+				use = v * 50 < len ? v * 50 : len - 1;
+			else if (v - (len / 50 + 1) < len) /* a changed byte */
+				c[v - (len / 50 + 1)] ^= (uint8_t)(1 + (x >> (v % 24)) % 255);
+			struct mf_serf_join a, b;
+			int ra = mf_serf_decode_join(c, use, &a), rb = join_general(c, use, &b);
+			cases++;
+			wrong += ra != rb || (ra == 0 && (a.ltime != b.ltime || a.node.p != b.node.p ||
+							 a.node.len != b.node.len));
+		}
+		struct mf_serf_join d;
+		CU_ASSERT_EQUAL(mf_serf_decode_join((const uint8_t *)sb.data + 1, len, &d), 0);
+		CU_ASSERT(d.ltime == e.ltime && d.node.len == e.node.len);
+		free(c);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	CU_ASSERT(cases > 1000);
+	CU_ASSERT_EQUAL(wrong, 0);
+}
+
 static void test_leave_round_trips(void)
 {
 	struct mf_serf_leave l = {.ltime = 1ull << 40, .node = B("gone"), .prune = true}, d;
@@ -189,6 +258,8 @@ int main(void)
 {
 	static const struct test_case tests[] = {
 		{"tags round trip", test_tags_round_trip},
+		{"join read in place matches the general decoder",
+		 test_join_read_in_place_matches_the_general_decoder},
 		{"no tags is ff 80, as captured", test_no_tags_is_ff80_as_captured},
 		{"legacy meta is role", test_legacy_meta_is_role},
 		{"tags over meta limit are too big", test_tags_over_meta_limit_are_too_big},

@@ -13,6 +13,7 @@
 #include "gossip/intern.h"
 #include "gossip/members.h"
 #include "gossip/name_hash.h"
+#include "gossip/name_ids.h"
 #include "gossip/rng.h"
 #include "tests/cunit_main.h"
 
@@ -178,6 +179,121 @@ static void test_members_remove_sweep_shuffle_keep_positions_and_name_order(void
 	mf_intern_free(&strs);
 }
 
+/* A name's id is one per name however many tables hold it, stays while
+ * one does, and is reused once none does, so ids stay dense. */
+static void test_name_ids_are_shared_held_and_reused(void)
+{
+	struct mf_name_ids t;
+	uint32_t a, a2, b, c;
+	mf_name_ids_init(&t);
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, "alpha", 5, mf_name_hash("alpha", 5)), MF_NAME_ID_NONE);
+	CU_ASSERT_EQUAL(mf_name_ids_guess(&t, 1), MF_NAME_ID_NONE);
+	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, "alpha", 5, mf_name_hash("alpha", 5), &a), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, "alpha", 5, mf_name_hash("alpha", 5), &a2), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, "beta", 4, mf_name_hash("beta", 4), &b), 0);
+	CU_ASSERT_EQUAL(a, a2);
+	CU_ASSERT_NOT_EQUAL(a, b);
+	CU_ASSERT_EQUAL(mf_name_ids_guess(&t, mf_name_hash("beta", 4)), b);
+	CU_ASSERT_EQUAL(mf_name_ids_get(&t, "", 0, mf_name_hash("", 0), &c), MF_EINVAL);
+	mf_name_ids_put(&t, a); /* one holder left */
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, "alpha", 5, mf_name_hash("alpha", 5)), a);
+	mf_name_ids_put(&t, a);
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, "alpha", 5, mf_name_hash("alpha", 5)), MF_NAME_ID_NONE);
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, "beta", 4, mf_name_hash("beta", 4)), b);
+	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, "gamma", 5, mf_name_hash("gamma", 5), &c), 0);
+	CU_ASSERT_EQUAL(c, a); /* the freed id, not a new one */
+	CU_ASSERT_EQUAL(mf_name_ids_bound(&t), 2);
+	/* names longer than the entry's inline head, equal over it */
+	static const char l1[] = "a-name-longer-than-16-bytes-1", l2[] = "a-name-longer-than-16-bytes-2";
+	uint32_t i1, i2;
+	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, l1, strlen(l1), mf_name_hash(l1, strlen(l1)), &i1), 0);
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, l2, strlen(l2), mf_name_hash(l1, strlen(l1))), MF_NAME_ID_NONE);
+	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, l2, strlen(l2), mf_name_hash(l1, strlen(l1)), &i2), 0);
+	CU_ASSERT_NOT_EQUAL(i1, i2); /* same hash given, told apart by the bytes */
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, l2, strlen(l2), mf_name_hash(l1, strlen(l1))), i2);
+	CU_ASSERT_EQUAL(mf_name_ids_find(&t, l1, strlen(l1), mf_name_hash(l1, strlen(l1))), i1);
+	mf_name_ids_free(&t);
+}
+
+/* 100,000 names: every one found under its own id, ids below 100,000;
+ * all released in another order, then 100,000 others taken: still below
+ * 100,000 (the released ids are reused), and the backward-shift deletion
+ * left no name unfindable. */
+static void test_name_ids_stay_dense_through_100000_names_of_churn(void)
+{
+	enum { N = 100000 };
+	struct mf_name_ids t;
+	static uint32_t ids[N];
+	char name[32];
+	size_t wrong = 0;
+	mf_name_ids_init(&t);
+	for (unsigned i = 0; i < N; i++) {
+		name_of(name, sizeof(name), i);
+		CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, name, strlen(name),
+						      mf_name_hash(name, strlen(name)), &ids[i]), 0);
+	}
+	CU_ASSERT_EQUAL(mf_name_ids_bound(&t), N);
+	for (unsigned i = 0; i < N; i++) {
+		name_of(name, sizeof(name), i);
+		wrong += mf_name_ids_find(&t, name, strlen(name), mf_name_hash(name, strlen(name))) != ids[i];
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	for (unsigned k = 0; k < N; k++) { /* half of them, in a scattered order */
+		unsigned i = (unsigned)(((uint64_t)k * 7919u) % N);
+		if (i % 2 == 0)
+			mf_name_ids_put(&t, ids[i]);
+	}
+	for (unsigned i = 1; i < N; i += 2) {
+		name_of(name, sizeof(name), i);
+		wrong += mf_name_ids_find(&t, name, strlen(name), mf_name_hash(name, strlen(name))) != ids[i];
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	for (unsigned i = 0; i < N; i += 2) {
+		uint32_t id;
+		name_of(name, sizeof(name), N + i);
+		CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&t, name, strlen(name),
+						      mf_name_hash(name, strlen(name)), &id), 0);
+		wrong += id >= N;
+	}
+	CU_ASSERT_EQUAL(wrong, 0);
+	CU_ASSERT_EQUAL(mf_name_ids_bound(&t), N);
+	CU_ASSERT_EQUAL(t.n, N);
+	mf_name_ids_free(&t);
+}
+
+/* Tables sharing an interner share the ids: a name one table holds is not
+ * found in another that does not, and its id lives until the last table
+ * lets go of it. */
+static void test_members_index_by_shared_name_ids(void)
+{
+	struct mf_intern strs;
+	struct mf_members a, b;
+	struct mf_member_record *ma, *mb;
+	mf_intern_init(&strs);
+	mf_members_init(&a, &strs);
+	mf_members_init(&b, &strs);
+	CU_ASSERT_EQUAL_FATAL(mf_members_add(&a, "alpha", 5, NULL, 0, &ma), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_members_add(&a, "beta", 4, NULL, 0, &mb), 0);
+	CU_ASSERT_PTR_NULL(mf_members_find(&b, "alpha", 5));
+	CU_ASSERT_EQUAL_FATAL(mf_members_add(&b, "alpha", 5, NULL, 0, &mb), 0);
+	CU_ASSERT_EQUAL(ma->name_id, mb->name_id);
+	CU_ASSERT_PTR_EQUAL(mf_members_find(&b, "alpha", 5), mb);
+	CU_ASSERT_PTR_NULL(mf_members_find(&b, "beta", 4));
+	CU_ASSERT_PTR_NULL(mf_members_find(&a, "alph", 4));
+	uint32_t id = ma->name_id;
+	mf_members_remove(&a, ma);
+	CU_ASSERT_PTR_NULL(mf_members_find(&a, "alpha", 5));
+	CU_ASSERT_EQUAL(mf_name_ids_find(&strs.ids, "alpha", 5, mf_name_hash("alpha", 5)), id);
+	mf_members_remove(&b, mb);
+	CU_ASSERT_EQUAL(mf_name_ids_find(&strs.ids, "alpha", 5, mf_name_hash("alpha", 5)),
+			MF_NAME_ID_NONE);
+	mf_members_free(&a);
+	mf_members_free(&b);
+	CU_ASSERT_EQUAL(strs.ids.n, 0); /* every record let go of its name */
+	CU_ASSERT_EQUAL(strs.n, 0);
+	mf_intern_free(&strs);
+}
+
 static double cpu_s(void)
 {
 	struct timespec ts;
@@ -243,6 +359,9 @@ int main(void)
 		TEST(test_members_share_identities_across_tables),
 		TEST(test_members_remove_sweep_shuffle_keep_positions_and_name_order),
 		TEST(test_members_cost_per_operation_does_not_grow_with_the_table),
+		TEST(test_name_ids_are_shared_held_and_reused),
+		TEST(test_name_ids_stay_dense_through_100000_names_of_churn),
+		TEST(test_members_index_by_shared_name_ids),
 	};
 	return RUN_SUITE("gossip_pool_members", tests);
 }

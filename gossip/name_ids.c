@@ -1,0 +1,184 @@
+/* gossip/name_ids.c — see gossip/name_ids.h. */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gossip/err.h"
+#include "gossip/grow.h"
+#include "gossip/name_hash.h"
+#include "gossip/name_ids.h"
+#include "gossip/probe_index.h"
+
+#define HEAD 16
+
+/* 32 bytes. A lookup compares the name's first HEAD bytes here, so a
+ * short name (most are) costs no visit to its copy elsewhere. */
+struct mf_name_id_ent {
+	char *name;     /* own copy; NULL while the id is free */
+	uint32_t refs;
+	uint32_t len;
+	char head[HEAD]; /* the first min(len, HEAD) bytes */
+};
+
+static bool ent_is(const struct mf_name_id_ent *e, const char *name, size_t len)
+{
+	if (e->len != len)
+		return false;
+	size_t h = len < HEAD ? len : HEAD;
+	return memcmp(e->head, name, h) == 0 &&
+	       (len <= HEAD || memcmp(e->name + HEAD, name + HEAD, len - HEAD) == 0);
+}
+
+void mf_name_ids_init(struct mf_name_ids *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void mf_name_ids_free(struct mf_name_ids *t)
+{
+	for (size_t i = 0; i < t->n_ents; i++)
+		free(t->ents[i].name);
+	free(t->ents);
+	free(t->slots);
+	free(t->free_ids);
+	memset(t, 0, sizeof(*t));
+}
+
+static uint32_t slot_tag(uint64_t v)
+{
+	return (uint32_t)(v >> 32);
+}
+
+/* Slot of name, or of the empty slot where it would go (n_slots > 0). */
+static size_t slot_of(const struct mf_name_ids *t, const char *name, size_t len, uint64_t h)
+{
+	size_t mask = t->n_slots - 1, i = (size_t)h & mask;
+	uint32_t tag = (uint32_t)h;
+	for (;;) {
+		uint64_t v = t->slots[i];
+		if (v == 0)
+			return i;
+		if (slot_tag(v) == tag) {
+			if (ent_is(&t->ents[(uint32_t)v - 1], name, len))
+				return i;
+		}
+		i = (i + 1) & mask;
+	}
+}
+
+/* Keeps the load under 3/4; the tag is the hash's low bits, all a slot
+ * needs to find its home. */
+static int reserve(struct mf_name_ids *t, size_t n)
+{
+	size_t nb = mf_probe_index_slots(n, t->n_slots, 64);
+	if (nb == t->n_slots)
+		return 0;
+	uint64_t *s = calloc(nb, sizeof(*s));
+	if (s == NULL)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < t->n_slots; i++) {
+		uint64_t v = t->slots[i];
+		if (v == 0)
+			continue;
+		size_t j = slot_tag(v) & (nb - 1);
+		while (s[j] != 0)
+			j = (j + 1) & (nb - 1);
+		s[j] = v;
+	}
+	free(t->slots);
+	t->slots = s;
+	t->n_slots = nb;
+	return 0;
+}
+
+uint32_t mf_name_ids_find(const struct mf_name_ids *t, const char *name, size_t len, uint64_t h)
+{
+	if (t->n_slots == 0)
+		return MF_NAME_ID_NONE;
+	uint64_t v = t->slots[slot_of(t, name, len, h)];
+	return v ? (uint32_t)v - 1 : MF_NAME_ID_NONE;
+}
+
+uint32_t mf_name_ids_guess(const struct mf_name_ids *t, uint64_t h)
+{
+	if (t->n_slots == 0)
+		return MF_NAME_ID_NONE;
+	size_t mask = t->n_slots - 1;
+	for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+		uint64_t v = t->slots[i];
+		if (v == 0)
+			return MF_NAME_ID_NONE;
+		if (slot_tag(v) == (uint32_t)h)
+			return (uint32_t)v - 1;
+	}
+}
+
+int mf_name_ids_get(struct mf_name_ids *t, const char *name, size_t len, uint64_t h, uint32_t *id)
+{
+	if (len == 0 || len > UINT8_MAX)
+		return MF_EINVAL;
+	if (t->n_slots > 0) {
+		uint64_t v = t->slots[slot_of(t, name, len, h)];
+		if (v != 0) {
+			struct mf_name_id_ent *e = &t->ents[(uint32_t)v - 1];
+			if (e->refs == UINT32_MAX)
+				return MF_ENOMEM;
+			e->refs++;
+			*id = (uint32_t)v - 1;
+			return 0;
+		}
+	}
+	if (reserve(t, t->n + 1) != 0)
+		return MF_ENOMEM;
+	uint32_t i;
+	if (t->n_free > 0) {
+		i = t->free_ids[t->n_free - 1];
+	} else {
+		if (t->n_ents >= UINT32_MAX - 1 ||
+		    mf_grow(&t->ents, &t->cap_ents, t->n_ents + 1, 64) != 0 ||
+		    mf_grow(&t->free_ids, &t->cap_free, t->n_ents + 1, 64) != 0)
+			return MF_ENOMEM; /* room to free every id later: put cannot fail */
+		i = (uint32_t)t->n_ents;
+		t->ents[i] = (struct mf_name_id_ent){ 0 };
+	}
+	char *copy = malloc(len + 1);
+	if (copy == NULL)
+		return MF_ENOMEM;
+	memcpy(copy, name, len);
+	copy[len] = '\0';
+	if (t->n_free > 0)
+		t->n_free--;
+	else
+		t->n_ents++;
+	t->ents[i] = (struct mf_name_id_ent){ copy, 1, (uint32_t)len, { 0 } };
+	memcpy(t->ents[i].head, name, len < HEAD ? len : HEAD);
+	t->slots[slot_of(t, name, len, h)] = ((uint64_t)(uint32_t)h << 32) | ((uint64_t)i + 1);
+	t->n++;
+	*id = i;
+	return 0;
+}
+
+void mf_name_ids_put(struct mf_name_ids *t, uint32_t id)
+{
+	if (id >= t->n_ents || t->ents[id].name == NULL)
+		return;
+	struct mf_name_id_ent *e = &t->ents[id];
+	if (--e->refs > 0)
+		return;
+	size_t mask = t->n_slots - 1;
+	size_t i = slot_of(t, e->name, e->len, mf_name_hash(e->name, e->len));
+	free(e->name);
+	e->name = NULL;
+	e->len = 0;
+	t->free_ids[t->n_free++] = id;
+	t->n--;
+	t->slots[i] = 0;
+	for (size_t j = (i + 1) & mask; t->slots[j] != 0; j = (j + 1) & mask) {
+		size_t home = slot_tag(t->slots[j]) & mask;
+		if (mf_probe_index_stays(i, j, home))
+			continue;
+		t->slots[i] = t->slots[j];
+		t->slots[j] = 0;
+		i = j;
+	}
+}
