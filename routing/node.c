@@ -199,17 +199,12 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	mf_blobs_free(n->own_blobs);
 	mf_rn__free_bases(n);
 	free(n->beats);
+	mf_rn__reach_free(&n->reach);
 	free(n->relayed);
 	while (n->n_gw_heard)
 		mf_rn__gw_heard_drop(n, n->n_gw_heard - 1);
 	free(n->gw_heard);
-	for (size_t i = 0; i < n->n_linked; i++)
-		free(n->linked[i]);
-	free(n->linked);
-	for (size_t i = 0; i < n->n_slots; i++) {
-		free(n->slots[i].peers);
-		mf_dc_index_free(&n->slots[i].dcx);
-	}
+	mf_rn__links_free(n);
 	msgpack_sbuffer_destroy(&n->scratch);
 	free(n);
 }
@@ -247,6 +242,8 @@ int mf_routing_node_add_pool(struct mf_routing_node *n, mf_pool_t *pool,
 void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
 			      const struct mf_coord_tracker *tracker)
 {
+	if (s->pool == pool && s->tracker == tracker)
+		return; /* the simulator re-points every slot every tick */
 	s->pool = pool;
 	s->tracker = tracker;
 	mf_dc_index_free(&s->dcx); /* a new pool may reuse the old one's address */
@@ -346,6 +343,7 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
 {
 	if (now >= 0)
 		mf_routing_set_now(n->engine, (uint64_t)now);
+	n->now = now;
 	bool ch = false;
 	if (changed)
 		*changed = false;

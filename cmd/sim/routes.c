@@ -47,8 +47,9 @@ static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 			m->coord.on_user_msg(m->coord.ctx, msg, len);
 	} else {
 		if (m->sim->measuring && len >= 2 && msg[0] == MF_SERF_MSG_MESHFED)
-			*(msg[1] == MF_ROUTING_NODE_MSG_BEAT ? &m->sim->beat_bytes
-							     : &m->sim->advert_bytes) += len;
+			*(msg[1] == MF_ROUTING_NODE_MSG_BEAT    ? &m->sim->beat_bytes
+			  : msg[1] == MF_ROUTING_NODE_MSG_REACH ? &m->sim->reach_bytes
+								: &m->sim->advert_bytes) += len;
 		mf_routing_node_on_user_msg(m->slot, msg, len);
 	}
 }
@@ -657,15 +658,18 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			"bytes received per server per second: %.0f gossip, %.0f push-pull\n",
 			measure_from, r - 1, (unsigned long long)s.nh_changes,
 			(double)s.nh_changes * 3600.0 / secs / (double)s.n_servers,
-			(double)(s.advert_bytes + s.beat_bytes) / secs / (double)s.n_servers,
+			(double)(s.advert_bytes + s.beat_bytes + s.reach_bytes) / secs /
+				(double)s.n_servers,
 			(double)s.pp_bytes / secs / (double)s.n_servers);
 		struct mf_routing_stats w;
 		sum_why(&s, &w);
 		fprintf(err,
-			"rounds %d-%d: gossip %.0f adverts + %.0f beats; new states %llu; next hops "
-			"moved: %llu new, %llu lost, %llu margin, %llu settled, %llu shared, %llu free\n",
+			"rounds %d-%d: gossip %.0f adverts + %.0f beats + %.0f reach probes; new states "
+			"%llu; next hops moved: %llu new, %llu lost, %llu margin, %llu settled, %llu "
+			"shared, %llu free\n",
 			measure_from, r - 1, (double)s.advert_bytes / secs / (double)s.n_servers,
 			(double)s.beat_bytes / secs / (double)s.n_servers,
+			(double)s.reach_bytes / secs / (double)s.n_servers,
 			(unsigned long long)(w.new_states - s.why.new_states),
 			(unsigned long long)(w.nh_new - s.why.nh_new),
 			(unsigned long long)(w.nh_lost - s.why.nh_lost),
