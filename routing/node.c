@@ -347,8 +347,12 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
 	bool ch = false;
 	if (changed)
 		*changed = false;
-	mf_rn__update_links(n);
-	expire_gateways(n, now);
+	/* Gateways of servers gone: after a gather (members moved) or every
+	 * second, not at every tick (a pool lookup per server heard). */
+	if (mf_rn__update_links(n) || now - n->gw_checked >= MF_SEC) {
+		expire_gateways(n, now);
+		n->gw_checked = now;
+	}
 	int r = mf_routing_recompute(n->engine, &ch);
 	if (r < 0)
 		return r;

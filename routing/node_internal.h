@@ -139,6 +139,7 @@ struct mf_routing_node {
 	uint32_t links_gen;
 	mf_time_t links_next;    /* the next ping round: gather then anyway */
 	size_t links_stored;     /* n_stored at the last gather (expiry) */
+	mf_time_t gw_checked;    /* servers' gateways last checked (node.c) */
 	bool links_dirty;        /* a reach probe flipped: gather at the next tick */
 	uint64_t sent_seq;
 	mf_time_t last_full;     /* when our state last went out whole */
@@ -166,7 +167,8 @@ void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const 
 bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
 /* node_links.c */
-void mf_rn__update_links(struct mf_routing_node *n);
+/* True when it gathered (something moved). */
+bool mf_rn__update_links(struct mf_routing_node *n);
 void mf_rn__links_free(struct mf_routing_node *n);
 /* node_delta.c */
 void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);

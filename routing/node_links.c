@@ -233,13 +233,13 @@ static void expire_origins(struct mf_routing_node *n)
 	}
 }
 
-void mf_rn__update_links(struct mf_routing_node *n)
+bool mf_rn__update_links(struct mf_routing_node *n)
 {
 	bool moved = n->links_dirty || n->now >= n->links_next || n->n_stored != n->links_stored;
 	for (size_t i = 0; i < n->n_slots; i++)
 		moved |= slot_refresh(n, &n->slots[i]);
 	if (!moved)
-		return;
+		return false;
 	bool ping_round = n->now >= n->links_next;
 	if (ping_round)
 		n->links_next = n->now + mf_rn__reach_period(n);
@@ -274,6 +274,7 @@ void mf_rn__update_links(struct mf_routing_node *n)
 	}
 	expire_origins(n);
 	n->links_stored = n->n_stored;
+	return true;
 }
 
 void mf_rn__links_free(struct mf_routing_node *n)

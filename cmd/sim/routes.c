@@ -602,8 +602,11 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	bool out_of_time = false;
 	for (r = 1; r <= a->rounds && !converged && !out_of_time; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
-		if (r == a->cut)
+		if (r == a->cut) {
+			size_t held = mf_sim_rt__routes_across(&s, &tw, &who);
+			fprintf(err, "cut at round %d: %zu routes across held before it\n", a->cut, held);
 			mf_sim_rt__cut(&s);
+		}
 		if (r == measure_from) {
 			sum_why(&s, &s.why);
 			sum_deltas(&s, s.deltas_at);
