@@ -163,8 +163,9 @@ void mf_rn__gw_heard_drop(struct mf_routing_node *n, size_t i)
 void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const char *node,
 			   bool create)
 {
+	uint64_t hash = mf_rn__key_hash(origin, node);
 	for (size_t i = 0; i < n->n_gw_heard; i++)
-		if (strcmp(n->gw_heard[i].node, node) == 0 &&
+		if (n->gw_heard[i].h == hash && strcmp(n->gw_heard[i].node, node) == 0 &&
 		    strcmp(n->gw_heard[i].origin, origin) == 0) {
 			n->gw_heard[i].pending = true;
 			return;
@@ -178,6 +179,7 @@ void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const 
 	h->node = strdup(node);
 	h->heard = 0;
 	h->pending = true;
+	h->h = hash;
 	if (h->origin && h->node) {
 		n->n_gw_heard++;
 	} else {
@@ -201,6 +203,7 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	free(n->beats);
 	mf_rn__reach_free(&n->reach);
 	free(n->relayed);
+	free(n->relayed_h);
 	while (n->n_gw_heard)
 		mf_rn__gw_heard_drop(n, n->n_gw_heard - 1);
 	free(n->gw_heard);
