@@ -163,7 +163,7 @@ void mf_rn__gw_heard_drop(struct mf_routing_node *n, size_t i)
 void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const char *node,
 			   bool create)
 {
-	uint64_t hash = mf_rn__key_hash(origin, node);
+	uint64_t hash = mf_advert_key_hash(origin, node);
 	for (size_t i = 0; i < n->n_gw_heard; i++)
 		if (n->gw_heard[i].h == hash && strcmp(n->gw_heard[i].node, node) == 0 &&
 		    strcmp(n->gw_heard[i].origin, origin) == 0) {

@@ -115,7 +115,7 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 static struct relayed *relay_record(struct mf_routing_node *n, const char *origin, const char *node,
 				    bool per_node)
 {
-	uint64_t h = mf_rn__key_hash(origin, per_node ? node : NULL);
+	uint64_t h = mf_advert_key_hash(origin, per_node ? node : NULL);
 	for (size_t i = 0; i < n->n_relayed; i++)
 		if (n->relayed_h[i] == h && n->relayed[i].per_node == per_node &&
 		    strcmp(n->relayed[i].origin, origin) == 0 &&

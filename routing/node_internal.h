@@ -13,9 +13,6 @@
 #ifndef MF_ROUTING_NODE_INTERNAL_H
 #define MF_ROUTING_NODE_INTERNAL_H
 
-#include <string.h>
-
-#include "gossip/name_hash.h"
 #include "routing/advert_asm.h"
 #include "routing/blobs.h"
 #include "routing/dc_index.h"
@@ -43,7 +40,7 @@ struct relayed {
  * from it, for expiry (node.h). */
 struct gw_heard {
 	char *origin, *node;
-	uint64_t h;     /* mf_rn__key_hash(origin, node): compared first */
+	uint64_t h;     /* mf_advert_key_hash(origin, node): compared first */
 	mf_time_t heard;
 	bool pending;   /* heard since the last tick: heard = that tick's now */
 };
@@ -126,7 +123,7 @@ struct mf_routing_node {
 	struct mf_blobs *own_blobs;
 	struct relayed *relayed;
 	size_t n_relayed, cap_relayed;
-	uint64_t *relayed_h;     /* per relayed record: mf_rn__key_hash, compared
+	uint64_t *relayed_h;     /* per relayed record: mf_advert_key_hash, compared
 				  * before the strings (a record per server heard) */
 	size_t cap_relayed_h;
 	struct gw_heard *gw_heard;
@@ -162,15 +159,6 @@ struct mf_routing_node {
 	struct mf_routing_node_slot slots[MF_ROUTING_NODE_MAX_POOLS];
 	size_t n_slots;
 };
-
-/* A hash of a record's (origin, node) key (node NULL: the origin's own
- * record), so lookups in the per-server lists compare strings only on a
- * match. */
-static inline uint64_t mf_rn__key_hash(const char *origin, const char *node)
-{
-	uint64_t h = mf_name_hash(origin, strlen(origin));
-	return node ? mf_name_hash_more(h ^ 0x9e3779b97f4a7c15ULL, node, strlen(node)) : h;
-}
 
 /* Shared between the node's files. */
 /* node.c */

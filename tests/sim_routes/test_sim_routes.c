@@ -396,8 +396,8 @@ static void test_advert_bytes_stay_small_under_noise(void)
  * route through others when its target's epoch stops rising
  * (MF_ROUTING_NODE_MAX_AGE, 120 s = 24 rounds of 5 s): every route across is
  * gone within CUT_BOUND rounds, whatever the number of DCs. */
-#define CUT_ROUND 15
-#define CUT_BOUND 32
+#define CUT_ROUND 10
+#define CUT_BOUND 30
 static void test_routes_across_a_cut_are_withdrawn_in_bounded_rounds(void)
 {
 	int status;
