@@ -153,17 +153,10 @@ static bool directly_reached(const struct mf_routing_node_slot *s, const struct 
  * out of memory. */
 static struct rn_link *touch(struct mf_routing_node *n, uint32_t id)
 {
-	if (id >= n->cap_links) {
-		size_t old = n->cap_links, cap = old ? old : 64;
-		while (cap <= id)
-			cap *= 2;
-		struct rn_link *v = realloc(n->links, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		memset(v + old, 0, (cap - old) * sizeof(*v));
-		n->links = v;
-		n->cap_links = cap;
-	}
+	size_t old = n->cap_links;
+	if (mf_grow(&n->links, &n->cap_links, (size_t)id + 1, 64) < 0)
+		return NULL;
+	memset(n->links + old, 0, (n->cap_links - old) * sizeof(*n->links));
 	struct rn_link *e = &n->links[id];
 	if (e->gen != n->links_gen) {
 		if (mf_grow(&n->touched, &n->cap_touched, n->n_touched + 1, 64) < 0)

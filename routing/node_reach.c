@@ -36,17 +36,10 @@
 /* The record of DC id, grown into when new; NULL when out of memory. */
 static struct reach_dc *reach_get(struct mf_rn_reach *t, uint32_t id)
 {
-	if (id >= t->cap) {
-		size_t old = t->cap, cap = old ? old : 64;
-		while (cap <= id)
-			cap *= 2;
-		struct reach_dc *v = realloc(t->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		memset(v + old, 0, (cap - old) * sizeof(*v));
-		t->v = v;
-		t->cap = cap;
-	}
+	size_t old = t->cap;
+	if (mf_grow(&t->v, &t->cap, (size_t)id + 1, 64) < 0)
+		return NULL;
+	memset(t->v + old, 0, (t->cap - old) * sizeof(*t->v));
 	if (!t->v[id].known) {
 		t->v[id].known = true;
 		t->n++;
