@@ -673,13 +673,12 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			"bytes received per server per second: %.0f gossip, %.0f push-pull\n",
 			measure_from, r - 1, (unsigned long long)s.nh_changes,
 			(double)s.nh_changes * 3600.0 / secs / (double)s.n_servers,
-			(double)(s.advert_bytes + s.beat_bytes + s.reach_bytes) / secs /
-				(double)s.n_servers,
+			(double)(s.advert_bytes + s.beat_bytes) / secs / (double)s.n_servers,
 			(double)s.pp_bytes / secs / (double)s.n_servers);
 		struct mf_routing_stats w;
 		sum_why(&s, &w);
 		fprintf(err,
-			"rounds %d-%d: gossip %.0f adverts + %.0f beats + %.0f reach probes; new states "
+			"rounds %d-%d: gossip %.0f adverts + %.0f beats (reach probes apart: %.0f); new states "
 			"%llu; next hops moved: %llu new, %llu lost, %llu margin, %llu settled, %llu "
 			"shared, %llu free\n",
 			measure_from, r - 1, (double)s.advert_bytes / secs / (double)s.n_servers,
