@@ -8,11 +8,19 @@
 
 #include "gossip/grow.h"
 #include "gossip/err.h"
+#include "gossip/name_hash.h"
+
+uint64_t mf_advert_key_hash(const char *origin, const char *node)
+{
+	uint64_t h = mf_name_hash(origin, strlen(origin));
+	return node ? mf_name_hash_more(h ^ 0x9e3779b97f4a7c15ULL, node, strlen(node)) : h;
+}
 
 /* One (origin, node): the state being joined, or, once joined, a marker of
  * the last complete seq so late duplicates of its fragments are dropped. */
 struct mf_advert_asm_slot {
 	char *origin, *node;
+	uint64_t h;               /* mf_advert_key_hash(origin, node) */
 	uint64_t seq;
 	bool done;                /* seq is complete; parts are empty */
 	struct mf_advert *parts;  /* count of them; parts[i].origin set = have */
@@ -142,8 +150,10 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 		return MF_EINVAL;
 	}
 	size_t i;
+	uint64_t h = mf_advert_key_hash(frag->origin, frag->node); /* compared first */
 	for (i = 0; i < s->n; i++)
-		if (strcmp(s->slots[i].origin, frag->origin) == 0 && strcmp(s->slots[i].node, frag->node) == 0)
+		if (s->slots[i].h == h && strcmp(s->slots[i].origin, frag->origin) == 0 &&
+		    strcmp(s->slots[i].node, frag->node) == 0)
 			break;
 	struct mf_advert_asm_slot *sl = i < s->n ? &s->slots[i] : NULL;
 	if (sl && (frag->seq < sl->seq || (frag->seq == sl->seq && sl->done))) {
@@ -167,6 +177,7 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 		memset(sl, 0, sizeof *sl);
 		sl->origin = strdup(frag->origin);
 		sl->node = strdup(frag->node);
+		sl->h = h;
 		if (!sl->origin || !sl->node) {
 			slot_free(sl);
 			mf_advert_free(frag);

@@ -31,4 +31,9 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 /* Drops partial state of an origin DC (e.g. when it expires). */
 void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin);
 
+/* A hash of an (origin, node) key (node NULL: the origin alone): lists
+ * with a record per server heard (slots here, the node's relay and gateway
+ * records) compare it before the names, as a lookup runs per fragment. */
+uint64_t mf_advert_key_hash(const char *origin, const char *node);
+
 #endif

@@ -24,6 +24,18 @@ bool mf_dc_index_member_dc(const struct mf_member *m, char *dc, size_t cap)
 	return false;
 }
 
+bool mf_dc_index_member_meshfed(const struct mf_member *m)
+{
+	struct mf_tag tags[MF_ROUTING_NODE_TAGS_MAX];
+	size_t n = 0;
+	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_ROUTING_NODE_TAGS_MAX, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(tags[i].key, "role") == 0)
+			return strcmp(tags[i].value, "meshfed") == 0;
+	return false;
+}
+
 void mf_dc_index_init(struct mf_dc_index *x)
 {
 	memset(x, 0, sizeof(*x));
@@ -34,6 +46,7 @@ static void clear(struct mf_dc_index *x)
 	free(x->mem);
 	free(x->groups);
 	free(x->order);
+	free(x->meshfed);
 	free(x->strings);
 	uint64_t rebuilds = x->rebuilds;
 	memset(x, 0, sizeof(*x));
@@ -51,6 +64,7 @@ struct tagged {
 	const char *name;
 	size_t pos; /* name order in the pool */
 	enum mf_member_status status;
+	bool meshfed;
 };
 
 static int by_dc_then_pos(const void *a, const void *b)
@@ -104,6 +118,7 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 		t[n].name = m.name;
 		t[n].pos = i;
 		t[n].status = m.status;
+		t[n].meshfed = mf_dc_index_member_meshfed(&m);
 		bytes += strlen(m.name) + 1;
 		n++;
 	}
@@ -118,7 +133,8 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 	x->groups = calloc(n_groups ? n_groups : 1, sizeof(*x->groups));
 	x->order = calloc(n_groups ? n_groups : 1, sizeof(*x->order));
 	x->strings = malloc(bytes ? bytes : 1);
-	if (!x->mem || !x->groups || !x->order || !x->strings) {
+	x->meshfed = calloc(n ? n : 1, sizeof(*x->meshfed));
+	if (!x->mem || !x->groups || !x->order || !x->strings || !x->meshfed) {
 		free(t);
 		clear(x);
 		return MF_ENOMEM;
@@ -137,6 +153,7 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 		size_t len = strlen(t[i].name) + 1;
 		x->mem[i] = (struct mf_coord_tracker_member){memcpy(w, t[i].name, len), g->dc,
 							     t[i].status};
+		x->meshfed[i] = t[i].meshfed;
 		w += len;
 		g->n++;
 		g->n_alive += alive(t[i].status);

@@ -40,6 +40,8 @@ struct mf_dc_index {
 	struct mf_dc_group *groups;          /* sorted by dc */
 	size_t n_groups;
 	size_t *order;         /* group indexes by first_other (pool order) */
+	bool *meshfed;         /* per mem[]: tagged role=meshfed (a serf agent
+				* logs our direct messages as unknown) */
 	char *strings;         /* the names and DCs mem and groups point into */
 	uint64_t rebuilds;     /* for tests: how often it read the whole pool */
 };
@@ -53,5 +55,8 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 const struct mf_dc_group *mf_dc_index_find(const struct mf_dc_index *x, const char *dc);
 /* The DC tag of member m into dc (cap bytes); false when it has none. */
 bool mf_dc_index_member_dc(const struct mf_member *m, char *dc, size_t cap);
+/* Whether m runs meshfed (serf tag role=meshfed): direct messages of ours
+ * go only to those, since a serf agent logs each as of unknown type. */
+bool mf_dc_index_member_meshfed(const struct mf_member *m);
 
 #endif

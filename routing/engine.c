@@ -280,6 +280,33 @@ int mf_routing_set_policy(struct mf_routing *r, enum mf_route_mode default_mode,
 	return 0;
 }
 
+int mf_routing_dc_id(struct mf_routing *r, const char *dc, uint32_t *id)
+{
+	if (!dc)
+		return MF_EINVAL;
+	return mf_rt__intern(r, dc, id);
+}
+
+int mf_routing_find_id(const struct mf_routing *r, const char *dc, uint32_t *id)
+{
+	return dc ? mf_rt_names_find(&r->names, dc, strlen(dc), id) : MF_EINVAL;
+}
+
+int mf_routing_set_link_id(struct mf_routing *r, uint32_t id, bool configured, bool usable,
+			   double distance_ms)
+{
+	if (id >= r->names.n || id == r->self ||
+	    (usable && !(isfinite(distance_ms) && distance_ms >= 0)) || (usable && !configured))
+		return MF_EINVAL;
+	struct rt_link nl = {configured, usable, usable ? distance_ms : INFINITY};
+	struct rt_link *l = &r->link[id];
+	bool changed = l->configured != nl.configured || l->usable != nl.usable ||
+		       (usable && l->dist != nl.dist);
+	*l = nl;
+	r->dirty |= changed;
+	return changed ? 1 : 0;
+}
+
 int mf_routing_set_link(struct mf_routing *r, const char *dc, bool configured, bool usable,
 			double distance_ms)
 {
@@ -289,15 +316,7 @@ int mf_routing_set_link(struct mf_routing *r, const char *dc, bool configured, b
 	int rc = mf_rt__intern(r, dc, &id);
 	if (rc < 0)
 		return rc;
-	if (id == r->self)
-		return MF_EINVAL;
-	struct rt_link nl = {configured, usable, usable ? distance_ms : INFINITY};
-	struct rt_link *l = &r->link[id];
-	bool changed = l->configured != nl.configured || l->usable != nl.usable ||
-		       (usable && l->dist != nl.dist);
-	*l = nl;
-	r->dirty |= changed;
-	return changed ? 1 : 0;
+	return mf_routing_set_link_id(r, id, configured, usable, distance_ms);
 }
 
 int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, size_t n)

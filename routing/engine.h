@@ -186,6 +186,18 @@ int mf_routing_set_policy(struct mf_routing *r, enum mf_route_mode default_mode,
 int mf_routing_set_link(struct mf_routing *r, const char *dc, bool configured, bool usable,
 			double distance_ms);
 
+/* The same by DC id (mf_routing_dc_id), without a name lookup: for a caller
+ * that sets every link at every change (routing/node.h). MF_EINVAL for an
+ * unknown id or our own. */
+int mf_routing_set_link_id(struct mf_routing *r, uint32_t id, bool configured, bool usable,
+			   double distance_ms);
+/* DC `dc`'s id, interned when new (it then counts against max_datacenters:
+ * MF_ETOOBIG past it, MF_EINVAL for an invalid name). Ids are small, dense
+ * and never change for the engine's life. */
+int mf_routing_dc_id(struct mf_routing *r, const char *dc, uint32_t *id);
+/* The id of a DC the engine knows, or MF_ENOTFOUND; never interns. */
+int mf_routing_find_id(const struct mf_routing *r, const char *dc, uint32_t *id);
+
 /* This server's mesh gateways, sent in our advertisement (copied). A
  * different set makes a new advertisement seq at the next recompute, so the
  * change is gossiped at once. Returns 1 when the set changed, 0 when it is

@@ -163,8 +163,9 @@ void mf_rn__gw_heard_drop(struct mf_routing_node *n, size_t i)
 void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const char *node,
 			   bool create)
 {
+	uint64_t hash = mf_advert_key_hash(origin, node);
 	for (size_t i = 0; i < n->n_gw_heard; i++)
-		if (strcmp(n->gw_heard[i].node, node) == 0 &&
+		if (n->gw_heard[i].h == hash && strcmp(n->gw_heard[i].node, node) == 0 &&
 		    strcmp(n->gw_heard[i].origin, origin) == 0) {
 			n->gw_heard[i].pending = true;
 			return;
@@ -178,6 +179,7 @@ void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const 
 	h->node = strdup(node);
 	h->heard = 0;
 	h->pending = true;
+	h->h = hash;
 	if (h->origin && h->node) {
 		n->n_gw_heard++;
 	} else {
@@ -199,17 +201,13 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	mf_blobs_free(n->own_blobs);
 	mf_rn__free_bases(n);
 	free(n->beats);
+	mf_rn__reach_free(&n->reach);
 	free(n->relayed);
+	free(n->relayed_h);
 	while (n->n_gw_heard)
 		mf_rn__gw_heard_drop(n, n->n_gw_heard - 1);
 	free(n->gw_heard);
-	for (size_t i = 0; i < n->n_linked; i++)
-		free(n->linked[i]);
-	free(n->linked);
-	for (size_t i = 0; i < n->n_slots; i++) {
-		free(n->slots[i].peers);
-		mf_dc_index_free(&n->slots[i].dcx);
-	}
+	mf_rn__links_free(n);
 	msgpack_sbuffer_destroy(&n->scratch);
 	free(n);
 }
@@ -247,6 +245,8 @@ int mf_routing_node_add_pool(struct mf_routing_node *n, mf_pool_t *pool,
 void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
 			      const struct mf_coord_tracker *tracker)
 {
+	if (s->pool == pool && s->tracker == tracker)
+		return; /* the simulator re-points every slot every tick */
 	s->pool = pool;
 	s->tracker = tracker;
 	mf_dc_index_free(&s->dcx); /* a new pool may reuse the old one's address */
@@ -348,11 +348,16 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
 {
 	if (now >= 0)
 		mf_routing_set_now(n->engine, (uint64_t)now);
+	n->now = now;
 	bool ch = false;
 	if (changed)
 		*changed = false;
-	mf_rn__update_links(n);
-	expire_gateways(n, now);
+	/* Gateways of servers gone: after a gather (members moved) or every
+	 * second, not at every tick (a pool lookup per server heard). */
+	if (mf_rn__update_links(n) || now - n->gw_checked >= MF_SEC) {
+		expire_gateways(n, now);
+		n->gw_checked = now;
+	}
 	int r = mf_routing_recompute(n->engine, &ch);
 	if (r < 0)
 		return r;

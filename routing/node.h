@@ -22,6 +22,10 @@
  *    probes means our path to it is cut) AND the tracker has a DC estimate; distance = the smallest
  *    such estimate over pools (coordinates only, median over the DC's alive
  *    servers, as Consul);
+ *    A DC that answered our reach probes (routing/node_reach.c: a ping every
+ *    MF_ROUTING_NODE_REACH_INTERVAL to one of its servers, answered straight
+ *    back) is directly reached only while its last answer is recent, so a
+ *    cut link goes unusable in bounded time whatever the pool sees;
  *  - expiry: an origin with no alive server in any of our pools is
  *    withdrawn (its adverts can only reach us through a pool it is in);
  *  - freshness: the engine gets `now`; our epoch beats every
@@ -113,6 +117,8 @@
 #define MF_ROUTING_NODE_MSG_ADVERT 1       /* [MF_SERF_MSG_MESHFED][1][fragment] */
 #define MF_ROUTING_NODE_MSG_BEAT 3         /* [MF_SERF_MSG_MESHFED][3][beat, routing/beat.h]; 2 is
 					    * coord/tracker.h's announcement */
+#define MF_ROUTING_NODE_MSG_REACH 4        /* [MF_SERF_MSG_MESHFED][4][ping or pong,
+					    * routing/node_reach.c] */
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 /* The beat: our epoch rises this often, and our beat message goes out. */
@@ -158,6 +164,13 @@
  * only through indirect probes: our path to it is cut) does not make its
  * DC's link usable; one lost packet does not flap the link. */
 #define MF_ROUTING_NODE_DIRECT_MISSES 2
+/* Reach probes (routing/node_reach.c): every this often we ping one server
+ * of each DC we link to, and a DC that ever answered is directly reached
+ * only while its last pong is at most 3 periods and 1 s old: a cut link
+ * goes unusable within ~16 s whatever the pool's probes see. At most RATE
+ * pings a second: past RATE x INTERVAL linked DCs (100), the period grows. */
+#define MF_ROUTING_NODE_REACH_INTERVAL (5 * MF_SEC)
+#define MF_ROUTING_NODE_REACH_RATE 20
 #define MF_ROUTING_NODE_PP_KEY "MeshfedRoutes"
 #define MF_ROUTING_NODE_MAX_POOLS 32
 #define MF_ROUTING_NODE_DC_MAX 63          /* bytes of a member's dc tag */
@@ -250,6 +263,9 @@ struct mf_routing_node_stats {
 	/* Beat messages (routing/beat.h): received, refused, and epochs they
 	 * raised; their bytes count in bytes_in and bytes_out. */
 	uint64_t beats_in, bad_beats, beat_epochs;
+	/* Reach probes (pings and pongs): received, refused, sent; their bytes
+	 * count in bytes_in and bytes_out. */
+	uint64_t reach_in, bad_reach, reach_out;
 	/* Refused before use and before relay (mf_routing_check_advert): */
 	uint64_t adverts_too_many_dcs; /* naming more than max_datacenters */
 	uint64_t adverts_seq_jump;     /* seq too far past what we hold */

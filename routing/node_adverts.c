@@ -115,12 +115,16 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 static struct relayed *relay_record(struct mf_routing_node *n, const char *origin, const char *node,
 				    bool per_node)
 {
+	uint64_t h = mf_advert_key_hash(origin, per_node ? node : NULL);
 	for (size_t i = 0; i < n->n_relayed; i++)
-		if (n->relayed[i].per_node == per_node && strcmp(n->relayed[i].origin, origin) == 0 &&
+		if (n->relayed_h[i] == h && n->relayed[i].per_node == per_node &&
+		    strcmp(n->relayed[i].origin, origin) == 0 &&
 		    (!per_node || strcmp(n->relayed[i].node, node) == 0))
 			return &n->relayed[i];
-	if (mf_grow(&n->relayed, &n->cap_relayed, n->n_relayed + 1, 16) < 0)
+	if (mf_grow(&n->relayed, &n->cap_relayed, n->n_relayed + 1, 16) < 0 ||
+	    mf_grow(&n->relayed_h, &n->cap_relayed_h, n->n_relayed + 1, 16) < 0)
 		return NULL;
+	n->relayed_h[n->n_relayed] = h;
 	struct relayed *r = &n->relayed[n->n_relayed++];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->origin, sizeof(r->origin), "%s", origin);
@@ -216,6 +220,10 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		return;
 	if (len >= 2 && msg[1] == MF_ROUTING_NODE_MSG_BEAT) {
 		mf_rn__on_beat(sl, msg + 2, len - 2);
+		return;
+	}
+	if (len >= 2 && msg[1] == MF_ROUTING_NODE_MSG_REACH) {
+		mf_rn__on_reach(sl, msg + 2, len - 2);
 		return;
 	}
 	if (len < 2 || msg[1] != MF_ROUTING_NODE_MSG_ADVERT) {

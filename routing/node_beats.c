@@ -70,27 +70,12 @@ static int emit_beat(void *ctx, const uint8_t *body, size_t len)
 	return 0;
 }
 
-/* Whether member m runs meshfed (serf tag role=meshfed): a serf agent
- * would log every beat as a message of unknown type (gossip/serf.h), so
- * beats, being direct, go only to our own kind. */
-static bool runs_meshfed(const struct mf_member *m)
-{
-	struct mf_tag tags[MF_ROUTING_NODE_TAGS_MAX];
-	size_t n = 0;
-	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_ROUTING_NODE_TAGS_MAX, &n) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(tags[i].key, "role") == 0)
-			return strcmp(tags[i].value, "meshfed") == 0;
-	return false;
-}
-
 /* Our beat message to member `member` of slot s's pool (alive, not us);
  * false when it is not a meshfed agent. */
 static bool beat_to(struct mf_routing_node_slot *s, const char *member, size_t n_beats)
 {
 	struct mf_member pm;
-	if (mf_pool_member_find(s->pool, member, &pm) < 0 || !runs_meshfed(&pm))
+	if (mf_pool_member_find(s->pool, member, &pm) < 0 || !mf_dc_index_member_meshfed(&pm))
 		return false;
 	struct beat_out o = {s->node, s->pool, &pm.addr};
 	(void)mf_beat_encode(s->node->dc, s->node->name, s->node->beats, n_beats,

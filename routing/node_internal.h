@@ -8,6 +8,7 @@
  *   node_links.c    direct links from the pools, and expiry of origins
  *   node_delta.c    deltas: ours against our last full state, others' applied
  *   node_sent.c     what receivers hold of our state, back to the engine
+ *   node_reach.c    reach probes: whether our direct path to a DC works
  * The contract is routing/node.h's.
  */
 #ifndef MF_ROUTING_NODE_INTERNAL_H
@@ -40,6 +41,7 @@ struct relayed {
  * from it, for expiry (node.h). */
 struct gw_heard {
 	char *origin, *node;
+	uint64_t h;     /* mf_advert_key_hash(origin, node): compared first */
 	mf_time_t heard;
 	bool pending;   /* heard since the last tick: heard = that tick's now */
 };
@@ -62,6 +64,22 @@ struct base_in {
 /* Bases held at most: one per server heard from (2,000 at 1,000 DCs of 2). */
 #define MF_ROUTING_NODE_BASES_MAX 8192
 
+/* Reach probes of one DC (node_reach.c), by engine id. */
+struct reach_dc {
+	mf_time_t last_ping, last_pong;
+	uint32_t nonce;   /* of the last ping */
+	uint32_t rr;      /* next server, round-robin */
+	bool sent;        /* a ping went out at all */
+	bool pinged;      /* the last ping has no pong yet */
+	bool answered;    /* a pong came at all: it runs reach probes */
+	bool known;       /* a DC we link to */
+};
+
+struct mf_rn_reach {
+	struct reach_dc *v; /* by engine id */
+	size_t n, cap;      /* known DCs; ids covered */
+};
+
 struct mf_routing_node_slot {
 	struct mf_routing_node *node;
 	mf_pool_t *pool;
@@ -69,6 +87,28 @@ struct mf_routing_node_slot {
 	char (*peers)[MF_ROUTING_NODE_DC_MAX + 1];
 	size_t n_peers;
 	struct mf_dc_index dcx; /* the pool's members by DC, rebuilt on change */
+	/* node_links.c's cache of this pool, by dcx group (rebuilt with dcx):
+	 * the engine's id of the group's DC, whether it is a peer, and its
+	 * estimate (ms, NAN: none), redone only when the tracker moved. */
+	uint64_t seen_rebuilds;   /* dcx.rebuilds the cache was built at */
+	const mf_pool_t *seen_pool;
+	uint32_t *gid;
+	bool *gpeer;
+	double *gms;
+	size_t cap_g;
+	uint32_t *peer_id;        /* engine ids of peers (UINT32_MAX: none) */
+	bool peer_ids_set;
+	const struct mf_coord_tracker *seen_tracker;
+	uint64_t tracker_sig;     /* what the estimates were taken at */
+	uint64_t probe_sig;       /* our probes' count: direct_misses moved */
+};
+
+/* A DC's link as the last gather found it, by engine id (node_links.c). */
+struct rn_link {
+	double ms;
+	uint32_t gen;             /* the gather that last touched it */
+	bool configured, alive, usable, direct, estimated;
+	bool linked;              /* set in the engine as configured */
 };
 
 struct mf_routing_node {
@@ -84,13 +124,28 @@ struct mf_routing_node {
 	struct mf_blobs *own_blobs;
 	struct relayed *relayed;
 	size_t n_relayed, cap_relayed;
+	uint64_t *relayed_h;     /* per relayed record: mf_advert_key_hash, compared
+				  * before the strings (a record per server heard) */
+	size_t cap_relayed_h;
 	struct gw_heard *gw_heard;
 	size_t n_gw_heard, cap_gw_heard;
 	struct base_in *bases;
 	size_t n_bases, cap_bases;
 	struct mf_advert base_out; /* our last full state broadcast: our deltas' base */
-	char **linked; /* DCs we set a link for */
+	/* Links by engine id (node_links.c): gathered only when a pool's
+	 * members, tracker or probes moved, a reach probe flipped, or a ping
+	 * round is due; the engine gets only what changed. */
+	struct rn_link *links;
+	size_t cap_links;
+	uint32_t *touched;       /* ids the gather touched */
+	size_t n_touched, cap_touched;
+	uint32_t *linked;        /* ids set as configured in the engine */
 	size_t n_linked, cap_linked;
+	uint32_t links_gen;
+	mf_time_t links_next;    /* the next ping round: gather then anyway */
+	size_t links_stored;     /* n_stored at the last gather (expiry) */
+	mf_time_t gw_checked;    /* servers' gateways last checked (node.c) */
+	bool links_dirty;        /* a reach probe flipped: gather at the next tick */
 	uint64_t sent_seq;
 	mf_time_t last_full;     /* when our state last went out whole */
 	mf_time_t last_beat;     /* when our beat message last went out */
@@ -100,6 +155,8 @@ struct mf_routing_node {
 	size_t cap_beats;
 	msgpack_sbuffer scratch;
 	struct mf_routing_node_stats stats;
+	mf_time_t now;           /* the last tick's */
+	struct mf_rn_reach reach;
 	struct mf_routing_node_slot slots[MF_ROUTING_NODE_MAX_POOLS];
 	size_t n_slots;
 };
@@ -115,7 +172,9 @@ void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const 
 bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
 /* node_links.c */
-void mf_rn__update_links(struct mf_routing_node *n);
+/* True when it gathered (something moved). */
+bool mf_rn__update_links(struct mf_routing_node *n);
+void mf_rn__links_free(struct mf_routing_node *n);
 /* node_delta.c */
 void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now);
@@ -132,5 +191,14 @@ void mf_rn__note_sent(struct mf_routing_node *n, const struct mf_advert *full,
 /* node_beats.c */
 void mf_rn__on_beat(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len);
 void mf_rn__send_beats(struct mf_routing_node *n);
+/* node_reach.c */
+void mf_rn__on_reach(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len);
+/* Pings the DC of group k of slot s's index (engine id s->gid[k]) when new,
+ * or in a ping round; false when the DC answers reach probes but not lately
+ * (our direct path to it is cut). */
+bool mf_rn__reach_probe(struct mf_routing_node_slot *s, size_t k, bool round);
+/* How often a ping round goes out. */
+mf_time_t mf_rn__reach_period(const struct mf_routing_node *n);
+void mf_rn__reach_free(struct mf_rn_reach *t);
 
 #endif

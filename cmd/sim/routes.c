@@ -47,8 +47,9 @@ static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 			m->coord.on_user_msg(m->coord.ctx, msg, len);
 	} else {
 		if (m->sim->measuring && len >= 2 && msg[0] == MF_SERF_MSG_MESHFED)
-			*(msg[1] == MF_ROUTING_NODE_MSG_BEAT ? &m->sim->beat_bytes
-							     : &m->sim->advert_bytes) += len;
+			*(msg[1] == MF_ROUTING_NODE_MSG_BEAT    ? &m->sim->beat_bytes
+			  : msg[1] == MF_ROUTING_NODE_MSG_REACH ? &m->sim->reach_bytes
+								: &m->sim->advert_bytes) += len;
 		mf_routing_node_on_user_msg(m->slot, msg, len);
 	}
 }
@@ -459,6 +460,15 @@ static int print_tables(struct rsim *s, FILE *out)
 
 /* --- run --------------------------------------------------------------------*/
 
+/* This process's CPU time so far, s. */
+static double cpu_s(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) < 0)
+		return 0;
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 static void free_sim(struct rsim *s)
 {
 	mf_simnet_free(s->net);
@@ -599,10 +609,14 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		goto out;
 	}
 	bool out_of_time = false;
+	double tick_cpu = 0; /* CPU in the nodes' ticks (issue 13, point 5) */
 	for (r = 1; r <= a->rounds && !converged && !out_of_time; r++) {
 		mf_time_t end = (mf_time_t)r * timing.probe_interval;
-		if (r == a->cut)
+		if (r == a->cut) {
+			size_t held = mf_sim_rt__routes_across(&s, &tw, &who);
+			fprintf(err, "cut at round %d: %zu routes across held before it\n", a->cut, held);
 			mf_sim_rt__cut(&s);
+		}
 		if (r == measure_from) {
 			sum_why(&s, &s.why);
 			sum_deltas(&s, s.deltas_at);
@@ -613,8 +627,10 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			if (mf_simnet_now(s.net) < next_tick)
 				mf_simnet_run_until(s.net, next_tick);
 			refresh_slots(&s);
+			double c0 = cpu_s();
 			for (size_t sv = 0; sv < s.n_servers; sv++)
 				(void)mf_routing_node_tick(s.servers[sv].node, next_tick, NULL);
+			tick_cpu += cpu_s() - c0;
 		}
 		mf_simnet_run_until(s.net, end);
 		bool changed;
@@ -662,10 +678,12 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		struct mf_routing_stats w;
 		sum_why(&s, &w);
 		fprintf(err,
-			"rounds %d-%d: gossip %.0f adverts + %.0f beats; new states %llu; next hops "
-			"moved: %llu new, %llu lost, %llu margin, %llu settled, %llu shared, %llu free\n",
+			"rounds %d-%d: gossip %.0f adverts + %.0f beats (reach probes apart: %.0f); new states "
+			"%llu; next hops moved: %llu new, %llu lost, %llu margin, %llu settled, %llu "
+			"shared, %llu free\n",
 			measure_from, r - 1, (double)s.advert_bytes / secs / (double)s.n_servers,
 			(double)s.beat_bytes / secs / (double)s.n_servers,
+			(double)s.reach_bytes / secs / (double)s.n_servers,
 			(unsigned long long)(w.new_states - s.why.new_states),
 			(unsigned long long)(w.nh_new - s.why.nh_new),
 			(unsigned long long)(w.nh_lost - s.why.nh_lost),
@@ -674,6 +692,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			(unsigned long long)(w.nh_shared - s.why.nh_shared),
 			(unsigned long long)(w.nh_free - s.why.nh_free));
 	}
+	fprintf(err, "CPU: %.1f s in %d rounds, %.1f s of it in the nodes' ticks\n", cpu_s(), r - 1,
+		tick_cpu);
 	uint64_t beats = 0, raised = 0, bad = 0;
 	for (size_t sv = 0; sv < s.n_servers; sv++) {
 		const struct mf_routing_node_stats *st = mf_routing_node_stats(s.servers[sv].node);

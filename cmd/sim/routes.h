@@ -25,8 +25,9 @@
  * after R rounds") and a line per DC whose servers disagree.
  *
  * Cut (-cut ROUND): at the start of that round nothing passes any more
- * between the first half of the DCs (file order) and the rest; after each
- * round the servers' routes across (reachable, not down) are counted, and
+ * between the first half of the DCs (file order) and the rest; stderr gets
+ * the routes across (reachable, not down) all servers held just before;
+ * after each round they are counted again, and
  * stderr gets the rounds until none is left ("withdrawn"), or how many are
  * still held at the end. A run with a cut does not stop as converged before
  * that. Issue 13, point 1: a part cut off without its pools seeing deaths

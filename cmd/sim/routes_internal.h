@@ -61,7 +61,7 @@ struct rsim {
 	 * next-hop changes over all servers, routing bytes received (user
 	 * messages, push-pull values). */
 	bool measuring;
-	uint64_t nh_changes, advert_bytes, beat_bytes, pp_bytes;
+	uint64_t nh_changes, advert_bytes, beat_bytes, reach_bytes, pp_bytes;
 	struct mf_routing_stats why; /* engines' counts at the window's start */
 	uint64_t deltas_at[5];       /* nodes' deltas out, in, unbased, late, stale then */
 };

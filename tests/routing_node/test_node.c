@@ -341,6 +341,13 @@ static void test_beat_messages_keep_routes_through_others_fresh(void)
 	CU_ASSERT(s0->beats_in >= (uint64_t)(end / MF_ROUTING_NODE_REFRESH - 1));
 	CU_ASSERT(s0->beat_epochs > 0);
 	CU_ASSERT_EQUAL(s0->bad_beats, 0);
+	/* Reach probes: a ping round per MF_ROUTING_NODE_REACH_INTERVAL to the
+	 * one linked DC, each ping answered (pongs in, and pings of dc2's
+	 * servers in). */
+	uint64_t rounds = (uint64_t)(end / MF_ROUTING_NODE_REACH_INTERVAL);
+	CU_ASSERT(s0->reach_out >= rounds - 1 && s0->reach_out <= 3 * rounds);
+	CU_ASSERT(s0->reach_in >= rounds);
+	CU_ASSERT_EQUAL(s0->bad_reach, 0);
 	for (size_t k = 0; k < 3; k++)
 		CU_ASSERT(mf_routing_node_stats(w.node[k])->broadcasts < (uint64_t)(end / MF_ROUTING_NODE_REFRESH / 2));
 	world_free(&w);
@@ -831,6 +838,26 @@ static void test_user_messages_of_other_types_are_ignored_and_bad_ones_counted(v
 	mf_routing_node_on_user_msg(s, garbage, sizeof(garbage));
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_fragments, 2);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->fragments_in, 1);
+	/* Reach probes (routing/node_reach.c): a short one, an unknown kind, a
+	 * name length past the end are refused; a pong for a ping we never
+	 * sent, or a ping from a member we do not know, changes nothing. */
+	const uint8_t r_short[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 0, 1, 2};
+	const uint8_t r_kind[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 9, 0, 0, 0, 1, 1, 'x'};
+	const uint8_t r_len[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 0, 0, 0, 0, 1, 9, 'x'};
+	const uint8_t r_pong[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 1, 0, 0, 0, 1, 3,
+				  'd', 'c', '9'};
+	const uint8_t r_ping[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 0, 0, 0, 0, 1, 3,
+				  'd', 'c', '9'};
+	mf_routing_node_on_user_msg(s, r_short, sizeof(r_short));
+	mf_routing_node_on_user_msg(s, r_kind, sizeof(r_kind));
+	mf_routing_node_on_user_msg(s, r_len, sizeof(r_len));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_reach, 3);
+	mf_routing_node_on_user_msg(s, r_pong, sizeof(r_pong));
+	mf_routing_node_on_user_msg(s, r_ping, sizeof(r_ping));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_reach, 3);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->reach_in, 2);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->reach_out, 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_fragments, 2);
 	mf_routing_node_free(n);
 	mf_pool_free(p);
 }

@@ -384,6 +384,47 @@ static void test_advert_bytes_stay_small_under_noise(void)
 		fprintf(stderr, "%s", err_text);
 }
 
+/* Issue 13, point 1 (docs/routing.md, "A link is usable only if it works
+ * directly"): 100 DCs of one server in areas of about 16 DCs
+ * (scripts/area-topology -n 100 -servers 1), cut west from east at round
+ * CUT_ROUND. Only the DCs near the line share a pool with the other side,
+ * and those pools keep members across alive or suspect for minutes
+ * (indirect probes, Lifeguard stretching probe intervals up to 8x), so
+ * before reach probes the direct links across stayed usable and routes
+ * across were held for good (main: 54 of 5,000 still held 30 rounds after
+ * the cut, held on by direct links along the line). Now a
+ * direct link goes when its DC stops answering our pings (~16 s), and a
+ * route through others when its target's epoch stops rising
+ * (MF_ROUTING_NODE_MAX_AGE, 120 s = 24 rounds of 5 s): every route across is
+ * gone within CUT_BOUND rounds (measured: 24). */
+#define CUT_ROUND 10
+#define CUT_BOUND 30
+static void test_routes_across_a_cut_are_withdrawn_in_bounded_rounds(void)
+{
+	int status;
+	char args[512];
+	snprintf(args, sizeof(args),
+		 "-topology '" OWN_FX "/areas_100.json' -routes -rounds %d -cut %d -stable 1000 "
+		 "-seed 1 -tables off",
+		 CUT_ROUND + CUT_BOUND, CUT_ROUND);
+	free(run(args, &status));
+	unsigned held = 0;
+	int after = -1;
+	const char *h = strstr(err_text, "routes across held before it");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	while (h > err_text && h[-1] != ':')
+		h--;
+	CU_ASSERT_EQUAL(sscanf(h, " %u", &held), 1);
+	const char *w = strstr(err_text, "routes across withdrawn after ");
+	if (w)
+		CU_ASSERT_EQUAL(sscanf(w, "routes across withdrawn after %d", &after), 1);
+	/* The cut must matter: many routes crossed it. */
+	CU_ASSERT(held >= 500);
+	CU_ASSERT(after >= 1 && after <= CUT_BOUND);
+	if (held < 500 || after < 1 || after > CUT_BOUND)
+		fprintf(stderr, "%s", err_text);
+}
+
 static void test_routes_without_a_topology_is_a_usage_error(void)
 {
 	int status;
@@ -421,6 +462,8 @@ int main(void)
 		 test_routes_end_within_5_percent_or_2_ms_of_the_shortest},
 		{"advert bytes stay small under +-10% noise (WonderNetwork, 16 DCs)",
 		 test_advert_bytes_stay_small_under_noise},
+		{"routes across a cut are withdrawn in bounded rounds (100 DCs in areas)",
+		 test_routes_across_a_cut_are_withdrawn_in_bounded_rounds},
 		{"-routes without a topology is a usage error",
 		 test_routes_without_a_topology_is_a_usage_error},
 	};
