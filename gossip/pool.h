@@ -303,6 +303,11 @@ int mf_pool_member_find(const mf_pool_t *p, const char *name, struct mf_member *
  * event, even one the output queue could not hold): a reader that caches
  * derived state rebuilds it only when this moved. */
 uint64_t mf_pool_members_version(const mf_pool_t *p);
+/* Moves only when a member is added or removed (reaped) or its meta or
+ * address changes: while it stands still, mf_pool_member_at(i) is the same
+ * member with the same meta as before, and only statuses may have moved
+ * (a reader refreshes them in place instead of rebuilding, issue 12). */
+uint64_t mf_pool_members_ident_version(const mf_pool_t *p);
 const char *mf_pool_name(const mf_pool_t *p);
 void mf_pool_get_stats(const mf_pool_t *p, struct mf_pool_stats *s);
 const struct mf_pool_config *mf_pool_config(const mf_pool_t *p);

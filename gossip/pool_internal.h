@@ -115,6 +115,8 @@ struct mf_pool {
 	size_t n_streams, cap_streams;
 	struct mf_suspects suspects; /* records with a live suspicion timer */
 	uint64_t members_version;    /* moves with every member event (and add) */
+	uint64_t members_ident_version; /* moves when a member is added or removed
+					 * or its meta or address changes */
 
 	struct out_item *outs;
 	size_t n_outs, out_head, cap_outs;

@@ -1,4 +1,5 @@
 /* routing/dc_index.c — see routing/dc_index.h. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,9 +36,11 @@ static void clear(struct mf_dc_index *x)
 	free(x->groups);
 	free(x->order);
 	free(x->strings);
-	uint64_t rebuilds = x->rebuilds;
+	free(x->pos);
+	uint64_t rebuilds = x->rebuilds, refreshes = x->refreshes;
 	memset(x, 0, sizeof(*x));
 	x->rebuilds = rebuilds;
+	x->refreshes = refreshes;
 }
 
 void mf_dc_index_free(struct mf_dc_index *x)
@@ -80,6 +83,27 @@ static bool alive(enum mf_member_status s)
 	return s == MF_MEMBER_ALIVE || s == MF_MEMBER_SUSPECT;
 }
 
+/* The same members with the same metas in the same name order: only
+ * statuses may have moved. false: a member could not be read (rebuild). */
+static bool refresh(struct mf_dc_index *x, const mf_pool_t *pool)
+{
+	for (size_t gi = 0; gi < x->n_groups; gi++) {
+		struct mf_dc_group *g = &x->groups[gi];
+		g->n_alive = g->n_others_alive = 0;
+		for (size_t i = g->start; i < g->start + g->n; i++) {
+			struct mf_member m;
+			if (mf_pool_member_at(pool, x->pos[i], &m) < 0)
+				return false;
+			x->mem[i].status = m.status;
+			g->n_alive += alive(m.status);
+			if (i != x->self_at)
+				g->n_others_alive += alive(m.status);
+		}
+	}
+	x->refreshes++;
+	return true;
+}
+
 int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *self)
 {
 	if (pool == NULL) {
@@ -87,8 +111,14 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 		return 0;
 	}
 	uint64_t version = mf_pool_members_version(pool);
+	uint64_t ident = mf_pool_members_ident_version(pool);
 	if (x->pool == pool && x->version == version)
 		return 0;
+	if (x->pool == pool && x->ident_version == ident && strcmp(x->self, self) == 0 &&
+	    refresh(x, pool)) {
+		x->version = version;
+		return 0;
+	}
 	clear(x);
 	x->rebuilds++;
 
@@ -118,7 +148,10 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 	x->groups = calloc(n_groups ? n_groups : 1, sizeof(*x->groups));
 	x->order = calloc(n_groups ? n_groups : 1, sizeof(*x->order));
 	x->strings = malloc(bytes ? bytes : 1);
-	if (!x->mem || !x->groups || !x->order || !x->strings) {
+	x->pos = malloc((n ? n : 1) * sizeof(*x->pos));
+	x->self_at = SIZE_MAX;
+	snprintf(x->self, sizeof(x->self), "%s", self);
+	if (!x->mem || !x->groups || !x->order || !x->strings || !x->pos) {
 		free(t);
 		clear(x);
 		return MF_ENOMEM;
@@ -138,9 +171,12 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 		x->mem[i] = (struct mf_coord_tracker_member){memcpy(w, t[i].name, len), g->dc,
 							     t[i].status};
 		w += len;
+		x->pos[i] = t[i].pos;
 		g->n++;
 		g->n_alive += alive(t[i].status);
-		if (strcmp(t[i].name, self) != 0) {
+		if (strcmp(t[i].name, self) == 0) {
+			x->self_at = i;
+		} else {
 			g->n_others++;
 			g->n_others_alive += alive(t[i].status);
 			if (g->first_other == SIZE_MAX)
@@ -162,6 +198,7 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 	free(r);
 	x->pool = pool;
 	x->version = version;
+	x->ident_version = ident;
 	return 0;
 }
 
