@@ -209,6 +209,10 @@ struct mf_pool_stats {
 	uint64_t bad_by_cause[MF_ERR_COUNT_]; /* index: -enum mf_err */
 	uint64_t probes, probe_failures, indirect_probes, tcp_fallback_probes;
 	uint64_t nacks_sent, nacks_received, acks_missed_nack;
+	/* Probe stages (indirect probes, verdict) we reached more than a
+	 * quarter of the probe timeout after their deadline: we were not
+	 * running (Lifeguard: +1 health each, pool_probe.c) */
+	uint64_t late_probe_stages;
 	uint64_t suspicions, refutations, deaths, leaves;
 	uint64_t push_pulls, reconnect_attempts;
 	int health_score; /* Lifeguard awareness score, 0 = healthy */

@@ -39,6 +39,10 @@
 /* 1/MF_POOL_USER_SHARE of a packet's piggyback space is kept for user
  * (serf) broadcasts while membership messages are queued too. */
 #define MF_POOL_USER_SHARE 4
+/* A probe stage (indirect probes, verdict) whose deadline is reached waits
+ * this long once more, so the transport reads what arrived by then first
+ * (pool_probe.c, defer_stage). */
+#define MF_POOL_PROBE_GRACE MF_MS
 
 /* One queued output and the bytes it owns. */
 struct out_item {
@@ -79,6 +83,9 @@ struct probe {
 	mf_time_t timeout_at; /* probe_timeout: go indirect */
 	mf_time_t end_at;     /* health-scaled interval: verdict */
 	bool indirect_sent;
+	bool indirect_deferred; /* its deadline passed once: I/O read first */
+	bool verdict_deferred;
+	bool late;              /* a stage came late: health +1 (once a probe) */
 	bool acked;
 	bool tcp_ok;
 	int expected_nacks, nacks;
