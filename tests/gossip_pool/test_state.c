@@ -847,6 +847,14 @@ static mf_time_t ping_b(mf_time_t from, uint32_t *seq)
 	return from;
 }
 
+/* b joins and is pinged; the pool is next ticked 3 s later (past the
+ * probe timeout and interval): returns that time, the ping's seq in *seq. */
+static mf_time_t stall_after_pinging_b(uint32_t *seq)
+{
+	send_alive("b", 1, "10.0.0.2", "", 0);
+	return ping_b(0, seq) + 3 * MF_SEC;
+}
+
 /* Issue 12: an agent that was not running when its probe's deadlines
  * passed (starved of CPU; libuv then runs the due timer before it reads
  * the socket) reads what arrived before it judges: the target's ack,
@@ -857,9 +865,7 @@ static void test_stalled_pool_reads_the_ack_before_judging(void)
 	struct mf_pool_stats st;
 	struct sent out[32];
 	uint32_t seq = 0;
-	send_alive("b", 1, "10.0.0.2", "", 0);
-	mf_time_t at = ping_b(0, &seq);
-	mf_time_t woke = at + 3 * MF_SEC; /* past the timeout and the interval */
+	mf_time_t woke = stall_after_pinging_b(&seq);
 	mf_pool_tick(pool, woke);
 	collect(out, 32);
 	mf_pool_get_stats(pool, &st);
@@ -895,9 +901,7 @@ static void test_stalled_pool_still_suspects_a_silent_target(void)
 	struct mf_pool_stats st;
 	struct sent out[32];
 	uint32_t seq = 0;
-	send_alive("b", 1, "10.0.0.2", "", 0);
-	mf_time_t at = ping_b(0, &seq);
-	mf_time_t woke = at + 3 * MF_SEC;
+	mf_time_t woke = stall_after_pinging_b(&seq);
 	for (mf_time_t now = woke; now < woke + 3 * MF_SEC; now += 10 * MF_MS) {
 		mf_pool_tick(pool, now);
 		collect(out, 32);
