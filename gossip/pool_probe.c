@@ -3,7 +3,9 @@
  * state machine): choosing the next target, the direct ping (with the
  * buddy-system suspect for a suspect target), indirect pings and the TCP
  * fallback at the probe timeout, the verdict at the end of the
- * health-scaled interval; and the other side: relaying indirect pings for
+ * health-scaled interval, each stage judged only after one more I/O round
+ * (defer_stage: a late stage is Lifeguard evidence against our own
+ * health); and the other side: relaying indirect pings for
  * others, forwarding their acks, nacking them when the target stays silent,
  * and choosing where a reply may go.
  *
