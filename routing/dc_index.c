@@ -65,6 +65,38 @@ static int by_dc_then_pos(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
+/* Servers of one DC with the same tags carry byte-identical metas: the
+ * last few decoded are remembered during a rebuild, so most members cost a
+ * memcmp instead of a msgpack decode (a third of a rebuild's time, with
+ * its allocations and formatting, at 1,000 members). */
+enum { SEEN_METAS = 8 };
+struct seen_meta {
+	const uint8_t *meta; /* a member's meta, valid during the rebuild */
+	size_t len;
+	bool ok;
+	char dc[MF_ROUTING_NODE_DC_MAX + 1];
+};
+
+static bool member_dc_cached(struct seen_meta *seen, const struct mf_member *m,
+			     char dc[MF_ROUTING_NODE_DC_MAX + 1])
+{
+	size_t k = 0;
+	if (m->meta == NULL)
+		return mf_dc_index_member_dc(m, dc, MF_ROUTING_NODE_DC_MAX + 1);
+	for (; k < SEEN_METAS && seen[k].meta != NULL; k++) {
+		if (seen[k].len == m->meta_len && memcmp(seen[k].meta, m->meta, m->meta_len) == 0) {
+			memcpy(dc, seen[k].dc, sizeof(seen[k].dc));
+			return seen[k].ok;
+		}
+	}
+	bool ok = mf_dc_index_member_dc(m, dc, MF_ROUTING_NODE_DC_MAX + 1);
+	if (k == SEEN_METAS) /* full: make room, oldest first */
+		memmove(seen, seen + 1, (--k) * sizeof(*seen));
+	seen[k] = (struct seen_meta){m->meta, m->meta_len, ok, ""};
+	memcpy(seen[k].dc, dc, sizeof(seen[k].dc));
+	return ok;
+}
+
 /* A group's place in pool order, for sorting x->order. */
 struct ranked {
 	size_t first_other, group;
@@ -126,10 +158,10 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 	struct tagged *t = malloc((total ? total : 1) * sizeof(*t));
 	if (t == NULL)
 		return MF_ENOMEM;
+	struct seen_meta seen[SEEN_METAS] = {0};
 	for (size_t i = 0; i < total; i++) {
 		struct mf_member m;
-		if (mf_pool_member_at(pool, i, &m) < 0 ||
-		    !mf_dc_index_member_dc(&m, t[n].dc, sizeof(t[n].dc)))
+		if (mf_pool_member_at(pool, i, &m) < 0 || !member_dc_cached(seen, &m, t[n].dc))
 			continue;
 		t[n].name = m.name;
 		t[n].pos = i;
