@@ -209,6 +209,10 @@ struct mf_pool_stats {
 	uint64_t bad_by_cause[MF_ERR_COUNT_]; /* index: -enum mf_err */
 	uint64_t probes, probe_failures, indirect_probes, tcp_fallback_probes;
 	uint64_t nacks_sent, nacks_received, acks_missed_nack;
+	/* Probe stages (indirect probes, verdict) we reached more than a
+	 * quarter of the probe timeout after their deadline: we were not
+	 * running (Lifeguard: +1 health each, pool_probe.c) */
+	uint64_t late_probe_stages;
 	uint64_t suspicions, refutations, deaths, leaves;
 	uint64_t push_pulls, reconnect_attempts;
 	int health_score; /* Lifeguard awareness score, 0 = healthy */
@@ -303,6 +307,11 @@ int mf_pool_member_find(const mf_pool_t *p, const char *name, struct mf_member *
  * event, even one the output queue could not hold): a reader that caches
  * derived state rebuilds it only when this moved. */
 uint64_t mf_pool_members_version(const mf_pool_t *p);
+/* Moves only when a member is added or removed (reaped) or its meta or
+ * address changes: while it stands still, mf_pool_member_at(i) is the same
+ * member with the same meta as before, and only statuses may have moved
+ * (a reader refreshes them in place instead of rebuilding, issue 12). */
+uint64_t mf_pool_members_ident_version(const mf_pool_t *p);
 const char *mf_pool_name(const mf_pool_t *p);
 void mf_pool_get_stats(const mf_pool_t *p, struct mf_pool_stats *s);
 const struct mf_pool_config *mf_pool_config(const mf_pool_t *p);

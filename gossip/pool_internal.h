@@ -39,6 +39,10 @@
 /* 1/MF_POOL_USER_SHARE of a packet's piggyback space is kept for user
  * (serf) broadcasts while membership messages are queued too. */
 #define MF_POOL_USER_SHARE 4
+/* A probe stage (indirect probes, verdict) whose deadline is reached waits
+ * this long once more, so the transport reads what arrived by then first
+ * (pool_probe.c, defer_stage). */
+#define MF_POOL_PROBE_GRACE MF_MS
 
 /* One queued output and the bytes it owns. */
 struct out_item {
@@ -79,6 +83,9 @@ struct probe {
 	mf_time_t timeout_at; /* probe_timeout: go indirect */
 	mf_time_t end_at;     /* health-scaled interval: verdict */
 	bool indirect_sent;
+	bool indirect_deferred; /* its deadline passed once: I/O read first */
+	bool verdict_deferred;
+	bool late;              /* a stage came late: health +1 (once a probe) */
 	bool acked;
 	bool tcp_ok;
 	int expected_nacks, nacks;
@@ -115,6 +122,8 @@ struct mf_pool {
 	size_t n_streams, cap_streams;
 	struct mf_suspects suspects; /* records with a live suspicion timer */
 	uint64_t members_version;    /* moves with every member event (and add) */
+	uint64_t members_ident_version; /* moves when a member is added or removed
+					 * or its meta or address changes */
 
 	struct out_item *outs;
 	size_t n_outs, out_head, cap_outs;

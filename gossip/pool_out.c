@@ -75,6 +75,8 @@ int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
 {
 	if (name != NULL)
 		p->members_version++; /* even if the event itself is lost */
+	if (kind == MF_EV_UPDATE || kind == MF_EV_REAPED) /* meta, or removed next */
+		p->members_ident_version++;
 	struct out_item *it = out_push(p, MF_OUT_EVENT);
 	if (it == NULL)
 		return MF_ENOMEM;

@@ -3,7 +3,9 @@
  * state machine): choosing the next target, the direct ping (with the
  * buddy-system suspect for a suspect target), indirect pings and the TCP
  * fallback at the probe timeout, the verdict at the end of the
- * health-scaled interval; and the other side: relaying indirect pings for
+ * health-scaled interval, each stage judged only after one more I/O round
+ * (defer_stage: a late stage is Lifeguard evidence against our own
+ * health); and the other side: relaying indirect pings for
  * others, forwarding their acks, nacking them when the target stays silent,
  * and choosing where a reply may go.
  *
@@ -133,14 +135,51 @@ void mf_pool__start_probe(mf_pool_t *p, mf_time_t now)
 		pr->active = false;
 }
 
+/*
+ * Judge only after reading what arrived (issue 12). The first time a probe
+ * stage's deadline is reached, the stage waits MF_POOL_PROBE_GRACE more:
+ * libuv runs due timers before it polls the sockets, so an agent that was
+ * not running at the deadline (starved of CPU: 1,000 agents on 2 cores, or
+ * a long callback) would otherwise send indirect probes and suspect the
+ * target with its ack unread in the socket buffer. A stage reached more
+ * than a quarter of the probe timeout late is Lifeguard's evidence that we
+ * are the slow one, like a missed nack: health +1 (once a probe), which
+ * stretches our next probe intervals and timeouts; and when the indirect
+ * stage is that late, the verdict moves by as much, so the helpers still
+ * get their window. memberlist has the same race (its probe goroutine's
+ * select sees the timer and an ack the packet goroutine has not yet
+ * read) and no such signal. Returns true when the stage is deferred.
+ */
+static bool defer_stage(mf_pool_t *p, mf_time_t now, mf_time_t *deadline, bool *deferred)
+{
+	struct probe *pr = &p->probe;
+	if (*deferred)
+		return false;
+	*deferred = true;
+	mf_time_t late = now - *deadline;
+	if (late > p->cfg.timing.probe_timeout / 4) {
+		p->stats.late_probe_stages++;
+		if (!pr->late) {
+			pr->late = true;
+			mf_health_apply(&p->health, 1);
+		}
+		if (deadline == &pr->timeout_at)
+			pr->end_at += late;
+	}
+	*deadline = now + MF_POOL_PROBE_GRACE;
+	return true;
+}
+
 void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now)
 {
 	struct probe *pr = &p->probe;
 	struct mf_member_record *peers[64];
-	struct mf_member_record *target = mf_members_find(&p->members, pr->target, strlen(pr->target));
 	size_t k = (size_t)p->cfg.timing.indirect_checks;
 	int rc;
 
+	if (defer_stage(p, now, &pr->timeout_at, &pr->indirect_deferred))
+		return;
+	struct mf_member_record *target = mf_members_find(&p->members, pr->target, strlen(pr->target));
 	pr->indirect_sent = true;
 	if (k > 64)
 		k = 64;
@@ -210,6 +249,8 @@ void mf_pool__probe_verdict(mf_pool_t *p, mf_time_t now)
 	struct probe *pr = &p->probe;
 	int delta = 0;
 
+	if (!pr->tcp_ok && defer_stage(p, now, &pr->end_at, &pr->verdict_deferred))
+		return;
 	direct_outcome(p, pr->tcp_ok);
 	if (pr->tcp_ok) { /* reachable only over TCP: network misconfigured */
 		probe_finish(p, now, -1);

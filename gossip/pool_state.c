@@ -196,6 +196,7 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 					 pos, &m)) != 0)
 			return rc; /* as if never heard: a later alive retries */
 		p->members_version++;
+		p->members_ident_version++;
 		m->state = MF_STATE_DEAD;
 		m->state_change = now;
 		p->n_known++;
@@ -251,9 +252,12 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 		if (is_new) {
 			mf_members_remove(&p->members, m);
 			p->n_known--;
+			p->members_ident_version++;
 		}
 		return rc;
 	}
+	if (meta_changed || addr_changed)
+		p->members_ident_version++;
 	mf_pool__clear_suspicion(p, m);
 	msgpack_sbuffer_clear(&p->msg_buf);
 	if ((rc = mf_codec_encode_alive(&p->msg_buf, a)) == 0)
@@ -374,6 +378,11 @@ int mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_byte
 		count_err(p, mf_pool__emit_event(p, MF_EV_FAILED, m->ident->name, 0, false));
 	}
 	return 0;
+}
+
+uint64_t mf_pool_members_ident_version(const mf_pool_t *p)
+{
+	return p->members_ident_version;
 }
 
 /* memberlist mergeState. */

@@ -145,6 +145,7 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 	U("nacks_sent", s.nacks_sent);
 	U("nacks_received", s.nacks_received);
 	U("acks_missed_nack", s.acks_missed_nack);
+	U("late_probe_stages", s.late_probe_stages);
 	U("suspicions", s.suspicions);
 	U("refutations", s.refutations);
 	U("deaths", s.deaths);

@@ -829,6 +829,92 @@ static void test_unhealthy_member_scales_probe_timeout(void)
 	CU_ASSERT_TRUE(score >= 2);
 }
 
+/* Ticks every 10 ms from `from` until the pool pings b; returns the ping's
+ * time and its seq in *seq. */
+static mf_time_t ping_b(mf_time_t from, uint32_t *seq)
+{
+	struct sent out[32];
+	for (mf_time_t now = from; now < from + 5 * MF_SEC; now += 10 * MF_MS) {
+		mf_pool_tick(pool, now);
+		size_t n = collect(out, 32);
+		for (size_t i = 0; i < n; i++)
+			if (out[i].n > 0 && out[i].types[0] == MF_MSG_PING && out[i].seq != 0) {
+				*seq = out[i].seq;
+				return now;
+			}
+	}
+	CU_FAIL("no ping to b");
+	return from;
+}
+
+/* b joins and is pinged; the pool is next ticked 3 s later (past the
+ * probe timeout and interval): returns that time, the ping's seq in *seq. */
+static mf_time_t stall_after_pinging_b(uint32_t *seq)
+{
+	send_alive("b", 1, "10.0.0.2", "", 0);
+	return ping_b(0, seq) + 3 * MF_SEC;
+}
+
+/* Issue 12: an agent that was not running when its probe's deadlines
+ * passed (starved of CPU; libuv then runs the due timer before it reads
+ * the socket) reads what arrived before it judges: the target's ack,
+ * waiting in the socket, is taken, no indirect probe goes out and nobody
+ * is suspected. The lateness counts against our own health (Lifeguard). */
+static void test_stalled_pool_reads_the_ack_before_judging(void)
+{
+	struct mf_pool_stats st;
+	struct sent out[32];
+	uint32_t seq = 0;
+	mf_time_t woke = stall_after_pinging_b(&seq);
+	mf_pool_tick(pool, woke);
+	collect(out, 32);
+	mf_pool_get_stats(pool, &st);
+	CU_ASSERT_EQUAL(st.indirect_probes, 0);
+	CU_ASSERT_EQUAL(st.probe_failures, 0);
+	CU_ASSERT_EQUAL(st.late_probe_stages, 1);
+	CU_ASSERT_EQUAL(st.health_score, 1);
+	CU_ASSERT(mf_pool_next_deadline(pool) <= woke + MF_MS);
+
+	/* the transport reads the socket: b's ack was there all along */
+	msgpack_sbuffer sb;
+	struct mf_msg_ack ack = { seq, { NULL, 0 } };
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL(mf_codec_encode_ack(&sb, &ack), 0);
+	feed(&sb, woke);
+	msgpack_sbuffer_destroy(&sb);
+	for (mf_time_t now = woke + MF_MS; now < woke + 200 * MF_MS; now += MF_MS)
+		mf_pool_tick(pool, now);
+	collect(out, 32);
+	mf_pool_get_stats(pool, &st);
+	CU_ASSERT_EQUAL(st.indirect_probes, 0);
+	CU_ASSERT_EQUAL(st.probe_failures, 0);
+	CU_ASSERT_EQUAL(st.suspicions, 0);
+	CU_ASSERT_EQUAL(st.health_score, 0); /* the ack: -1 */
+	CU_ASSERT_EQUAL(events[MF_EV_SUSPECT], 0);
+}
+
+/* The same stall with a target that is really gone: after the grace the
+ * probe goes on (its indirect stage and verdict shifted by our delay) and
+ * the target is still suspected. */
+static void test_stalled_pool_still_suspects_a_silent_target(void)
+{
+	struct mf_pool_stats st;
+	struct sent out[32];
+	uint32_t seq = 0;
+	mf_time_t woke = stall_after_pinging_b(&seq);
+	for (mf_time_t now = woke; now < woke + 3 * MF_SEC; now += 10 * MF_MS) {
+		mf_pool_tick(pool, now);
+		collect(out, 32);
+		mf_pool_get_stats(pool, &st);
+		if (st.suspicions > 0)
+			break;
+	}
+	CU_ASSERT_EQUAL(st.suspicions, 1);
+	CU_ASSERT_EQUAL(st.probe_failures, 1);
+	CU_ASSERT_EQUAL(st.late_probe_stages, 1);
+	CU_ASSERT(st.health_score >= 2); /* late, then no helper vouched */
+}
+
 static void add_ten_members(void)
 {
 	char name[16], ip[24];
@@ -1226,6 +1312,8 @@ int main(void)
 		TEST(test_missed_nacks_raise_health_score),
 		TEST(test_received_nacks_keep_health_score),
 		TEST(test_unhealthy_member_scales_probe_timeout),
+		TEST(test_stalled_pool_reads_the_ack_before_judging),
+		TEST(test_stalled_pool_still_suspects_a_silent_target),
 		TEST(test_unconfirmed_suspicion_waits_for_max_timeout),
 		TEST(test_independent_confirmations_shorten_suspicion),
 		TEST(test_garbage_input_is_counted_and_dropped),

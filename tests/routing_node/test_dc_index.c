@@ -134,26 +134,81 @@ static void test_dc_index_idle_sync_reads_nothing_and_changes_rebuild(void)
 		CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
 	CU_ASSERT_EQUAL(x.rebuilds, 1);
 
-	/* every dc5 member fails: dc5 has no alive server left */
+	/* every dc5 member fails: dc5 has no alive server left; statuses
+	 * only, re-read in place */
 	for (unsigned i = 4; i < N; i += 5)
 		send_dead(i, 1);
 	CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
-	CU_ASSERT_EQUAL(x.rebuilds, 2);
+	CU_ASSERT_EQUAL(x.rebuilds, 1);
+	CU_ASSERT_EQUAL(x.refreshes, 1);
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc5")->n_alive, 0);
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc5")->n, N / 5);
 
 	/* one dc2 member re-tags itself dc9 */
 	send_alive(1, 2, "dc9");
 	CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
-	CU_ASSERT_EQUAL(x.rebuilds, 3);
+	CU_ASSERT_EQUAL(x.rebuilds, 2);
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc9")->n_alive, 1);
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc2")->n, N / 5 - 1);
 
 	/* a new member joins */
 	send_alive(N, 1, "dc3");
 	CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
-	CU_ASSERT_EQUAL(x.rebuilds, 4);
+	CU_ASSERT_EQUAL(x.rebuilds, 3);
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc3")->n, N / 5 + 1);
+	mf_dc_index_free(&x);
+}
+
+static void send_suspect(unsigned i, uint32_t inc)
+{
+	char name[16];
+	msgpack_sbuffer sb;
+	snprintf(name, sizeof(name), "m%04u", i);
+	struct mf_msg_suspect m = {inc, {(const uint8_t *)name, strlen(name)},
+				   {(const uint8_t *)"other", 5}};
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_codec_encode_suspect(&sb, &m), 0);
+	mf_pool_udp_in(pool, 0, &from, (const uint8_t *)sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+	drain();
+}
+
+/* Issue 12: a suspicion storm (every member suspected, some failed, the
+ * rest refuting) moves statuses only. Each sync re-reads them in place,
+ * never rebuilds, and the index is what a fresh build reads. */
+static void test_dc_index_status_storm_refreshes_without_rebuilding(void)
+{
+	struct mf_dc_index x, fresh;
+	mf_dc_index_init(&x);
+	for (unsigned i = 0; i < N; i++)
+		send_alive(i, 1, dc_of(i));
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	for (unsigned i = 0; i < N; i++) {
+		send_suspect(i, 1);
+		if (i % 7 == 0)
+			send_dead(i, 1);
+		else if (i % 2 == 0)
+			send_alive(i, 2, dc_of(i)); /* refuted */
+		CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	}
+	CU_ASSERT_EQUAL(x.rebuilds, 1);
+	CU_ASSERT(x.refreshes >= N);
+	mf_dc_index_init(&fresh);
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&fresh, pool, "me"), 0);
+	CU_ASSERT_EQUAL_FATAL(x.n_mem, fresh.n_mem);
+	CU_ASSERT_EQUAL_FATAL(x.n_groups, fresh.n_groups);
+	for (size_t i = 0; i < x.n_mem; i++) {
+		CU_ASSERT_STRING_EQUAL(x.mem[i].name, fresh.mem[i].name);
+		CU_ASSERT_EQUAL(x.mem[i].status, fresh.mem[i].status);
+	}
+	for (size_t g = 0; g < x.n_groups; g++) {
+		CU_ASSERT_EQUAL(x.groups[g].n_alive, fresh.groups[g].n_alive);
+		CU_ASSERT_EQUAL(x.groups[g].n_others_alive, fresh.groups[g].n_others_alive);
+		CU_ASSERT_EQUAL(x.groups[g].n_others, fresh.groups[g].n_others);
+	}
+	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc1")->n_others_alive,
+			mf_dc_index_find(&x, "dc1")->n_alive - 1); /* us, alive */
+	mf_dc_index_free(&fresh);
 	mf_dc_index_free(&x);
 }
 
@@ -162,6 +217,7 @@ int main(void)
 	static const struct test_case tests[] = {
 		{ "dc_index_groups_members_by_dc_tag_in_pool_order", test_dc_index_groups_members_by_dc_tag_in_pool_order },
 		{ "dc_index_idle_sync_reads_nothing_and_changes_rebuild", test_dc_index_idle_sync_reads_nothing_and_changes_rebuild },
+		{ "dc_index_status_storm_refreshes_without_rebuilding", test_dc_index_status_storm_refreshes_without_rebuilding },
 	};
 	return RUN_SUITE_WITH("dc_index", setup, teardown, tests);
 }
