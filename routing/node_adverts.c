@@ -27,6 +27,13 @@ static struct stored_advert *find_stored(struct mf_routing_node *n, const char *
 	return NULL;
 }
 
+void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s)
+{
+	free(s->origin);
+	mf_blobs_release(n->blobs, s->buf);
+	*s = n->stored[--n->n_stored];
+}
+
 /* Counts an advertisement or fragment the engine refused, by cause. */
 static void count_refused(struct mf_routing_node *n, int rc)
 {
@@ -36,23 +43,6 @@ static void count_refused(struct mf_routing_node *n, int rc)
 		n->stats.adverts_seq_jump++;
 	else
 		n->stats.adverts_bad_path++;
-}
-
-/* Whether `node` is a member of one of our pools whose DC is not ours: it
- * may not speak for our DC (raise our seq, set its gateways or its shared
- * choice). A name we do not know is let through: a server of our DC may
- * gossip before its join reaches us, and in a plaintext pool a name is a
- * claim anyway (docs/security.md). */
-bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node)
-{
-	char mdc[MF_ROUTING_NODE_DC_MAX + 1];
-	for (size_t i = 0; node && i < n->n_slots; i++) {
-		struct mf_member m;
-		if (n->slots[i].pool && mf_pool_member_find(n->slots[i].pool, node, &m) == 0 &&
-		    mf_dc_index_member_dc(&m, mdc, sizeof(mdc)))
-			return strcmp(mdc, n->dc) != 0;
-	}
-	return false;
 }
 
 /* A complete advertisement (consumed) that arrived in slot s's pool: to the
@@ -206,7 +196,6 @@ static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_adve
 		n->stats.bytes_out += len;
 	}
 }
-
 
 void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 {

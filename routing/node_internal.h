@@ -1,7 +1,9 @@
 /*
  * routing/node_internal.h — one server's routing node: its state, shared by
  * its files (private: only routing/node*.c include it). Each file has one job:
- *   node.c          lifecycle, pools, the tick, gateways heard, reading
+ *   node.c          lifecycle, pools, the tick, gateways' expiry, reading
+ *   node_peers.c    other servers: DCs alive in a pool, foreign servers,
+ *                   gateways heard
  *   node_adverts.c  received fragments: reassembly, storing, relaying
  *   node_beats.c    beat messages: sending ours, taking others'
  *   node_pp.c       push-pull: our routing state in serf's map, merging a peer's
@@ -104,14 +106,14 @@ struct mf_routing_node {
 };
 
 /* Shared between the node's files. */
-/* node.c */
+/* node_peers.c */
 bool mf_rn__pool_has_dc(struct mf_routing_node_slot *s, const char *dc);
-void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s);
+bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);
 void mf_rn__gw_heard_drop(struct mf_routing_node *n, size_t i);
 void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const char *node,
 			   bool create);
 /* node_adverts.c */
-bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);
+void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
 /* node_links.c */
 void mf_rn__update_links(struct mf_routing_node *n);
