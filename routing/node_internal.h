@@ -4,7 +4,8 @@
  *   node.c          lifecycle, pools, the tick, gateways' expiry, reading
  *   node_peers.c    other servers: DCs alive in a pool, foreign servers,
  *                   gateways heard
- *   node_adverts.c  received fragments: reassembly, storing, relaying
+ *   node_recv.c     a message that arrived: dispatch, fragments relayed and joined
+ *   node_adverts.c  complete adverts to the engine, storing, what is news to relay
  *   node_beats.c    beat messages: sending ours, taking others'
  *   node_pp.c       push-pull: our routing state in serf's map, merging a peer's
  *   node_links.c    direct links from the pools, and expiry of origins
@@ -115,6 +116,9 @@ void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const 
 /* node_adverts.c */
 void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
+void mf_rn__count_refused(struct mf_routing_node *n, int rc);
+bool mf_rn__relay_news(struct mf_routing_node *n, const char *origin, const char *node,
+		       uint64_t seq, int f, bool per_node);
 /* node_links.c */
 void mf_rn__update_links(struct mf_routing_node *n);
 /* node_delta.c */
