@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """tests/layering/test_check_layering.py CHECKER CC — scripts/check-layering
 on small trees built here: it must find a pair of files that call each
-other and a call up the layers, name the functions, and pass a clean tree."""
+other, a longer ring and a call up the layers, name them, and pass a clean
+tree."""
 import json
 import os
 import subprocess
@@ -65,6 +66,16 @@ expect("the cycle is named with its functions",
 expect("an upward call is named",
        "upward: gossip/low.c (gossip/) calls coord/up.c (coord/): mf_up" in out, out)
 expect("tests are left out", "tests/t.c" not in out, out)
+
+# A ring of three, no pair among them.
+rc, out = run({
+    "coord/x.c": "void mf_y(void);\nvoid mf_x(void) { mf_y(); }\n",
+    "coord/y.c": "void mf_z(void);\nvoid mf_y(void) { mf_z(); }\n",
+    "coord/z.c": "void mf_x(void);\nvoid mf_z(void) { mf_x(); }\n",
+})
+expect("a ring of three files fails the check and is named",
+       rc == 1 and "3 files reach each other through calls: coord/x.c, coord/y.c, coord/z.c" in out
+       and "<->" not in out, out)
 
 # The same files with the cycle broken and the call going down: clean.
 rc, out = run({
