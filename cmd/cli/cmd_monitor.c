@@ -90,10 +90,8 @@ int mf_cmd_monitor(int argc, char **argv)
 			     flags, N_FLAGS, argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("monitor", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
+	if ((r = mf_cli_no_args("monitor", &res)) != MF_EXIT_OK)
+		return r;
 	const char *control = NULL;
 	json_t *req = json_pack("{s:s}", "cmd", "monitor");
 	for (size_t i = 0; i < res.n_hits; i++) {
