@@ -1,6 +1,6 @@
 /* tests/routing/engine_hand.c — hand-built advertisements offered to one
- * engine, shared by test_engine.c and test_engine_hysteresis.c
- * (engine_hand.h). */
+ * engine, shared by test_engine.c, test_engine_hysteresis.c and
+ * test_alternates.c (engine_hand.h). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
