@@ -101,6 +101,7 @@ struct mf_agent_routing {
 	bool timer_open;
 	bool idle;              /* ticking at MF_AGENT_ROUTING_IDLE_TICK_MS */
 	unsigned quiet;         /* ticks since the last input or output */
+	bool tick_failing;      /* the last tick failed (logged once) */
 	uint64_t published;     /* table version last handed to the route socket */
 };
 
