@@ -553,6 +553,11 @@ static int apply_value(struct mf_agent_config *c, const char *key, const json_t 
 	return str ? mf_config_set(c, key, str, msg, cap) : MF_EINVAL;
 }
 
+static int keys_set(void *ctx, const char *key, const char *v, char *msg, size_t cap)
+{
+	return mf_config_set(ctx, key, v, msg, cap);
+}
+
 /* One top-level key of the agent's config file (mf_config_apply_object). */
 static int apply_key(void *ctx, const char *key, const json_t *v, char *msg, size_t cap)
 {
@@ -560,19 +565,8 @@ static int apply_key(void *ctx, const char *key, const json_t *v, char *msg, siz
 	int r = 0;
 	if (mf_config_apply_areas_key(c, key, v, msg, cap, &r))
 		return r; /* handled by cmd/config/config_areas.c */
-	if (strcmp(key, "join") == 0 && json_is_array(v)) {
-		size_t i;
-		json_t *e;
-		json_array_foreach(v, i, e) {
-			if (!json_is_string(e)) {
-				snprintf(msg, cap, "entries must be strings");
-				return MF_EINVAL;
-			}
-			if ((r = mf_config_set(c, "join", json_string_value(e), msg, cap)) < 0)
-				return r;
-		}
-		return 0;
-	}
+	if (strcmp(key, "join") == 0 && json_is_array(v))
+		return mf_config_apply_strings(keys_set, c, "join", v, msg, cap);
 	if (strcmp(key, "tags") == 0) {
 		const char *tk;
 		json_t *tv;
@@ -591,11 +585,6 @@ static int apply_key(void *ctx, const char *key, const json_t *v, char *msg, siz
 		return 0;
 	}
 	return apply_value(c, key, v, msg, cap);
-}
-
-static int keys_set(void *ctx, const char *key, const char *v, char *msg, size_t cap)
-{
-	return mf_config_set(ctx, key, v, msg, cap);
 }
 
 /* The agent's keys, for cmd/config/config_file.h. */

@@ -102,6 +102,29 @@ int mf_config_apply_object(const struct mf_config_keys *k, const json_t *root, c
 	return 0;
 }
 
+int mf_config_apply_strings(mf_config_set_fn set, void *ctx, const char *flag, const json_t *v,
+			    char *msg, size_t cap)
+{
+	if (json_is_string(v))
+		return set(ctx, flag, json_string_value(v), msg, cap);
+	if (!json_is_array(v)) {
+		snprintf(msg, cap, "must be a string or an array of strings");
+		return MF_EINVAL;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e)) {
+			snprintf(msg, cap, "entries must be strings");
+			return MF_EINVAL;
+		}
+		int r = set(ctx, flag, json_string_value(e), msg, cap);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 const char *mf_config_json_scalar(const json_t *v, bool duration, char *buf, size_t cap,
 				  char *msg, size_t mcap)
 {

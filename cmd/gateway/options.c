@@ -372,30 +372,6 @@ static int apply_scalar(struct mf_gw_options *o, const char *key, const json_t *
 	return str ? mf_gw_options_set(o, key, str, msg, cap) : MF_EINVAL;
 }
 
-/* "listen": "IP:PORT" or ["IP:PORT", ...] */
-static int apply_list(struct mf_gw_options *o, const char *flag, const json_t *v, char *msg,
-		      size_t cap)
-{
-	if (json_is_string(v))
-		return mf_gw_options_set(o, flag, json_string_value(v), msg, cap);
-	if (!json_is_array(v)) {
-		snprintf(msg, cap, "must be a string or an array of strings");
-		return MF_EINVAL;
-	}
-	size_t i;
-	json_t *e;
-	json_array_foreach(v, i, e) {
-		if (!json_is_string(e)) {
-			snprintf(msg, cap, "entries must be strings");
-			return MF_EINVAL;
-		}
-		int r = mf_gw_options_set(o, flag, json_string_value(e), msg, cap);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 /* "services": {"web": "IP:PORT" or ["IP:PORT", ...], ...}
  * "tagged": {"dc:dc2": "IP:PORT", ...} */
 static int apply_map(struct mf_gw_options *o, const char *flag, const json_t *v, char *msg,
@@ -427,22 +403,22 @@ static int apply_map(struct mf_gw_options *o, const char *flag, const json_t *v,
 	return 0;
 }
 
+static int keys_set(void *ctx, const char *key, const char *v, char *msg, size_t cap)
+{
+	return mf_gw_options_set(ctx, key, v, msg, cap);
+}
+
 /* One top-level key of the gateway's config file (mf_config_apply_object). */
 static int apply_key(void *ctx, const char *key, const json_t *v, char *msg, size_t cap)
 {
 	struct mf_gw_options *o = ctx;
-	if (strcmp(key, "listen") == 0)
-		return apply_list(o, "listen", v, msg, cap);
+	if (strcmp(key, "listen") == 0) /* "IP:PORT" or ["IP:PORT", ...] */
+		return mf_config_apply_strings(keys_set, o, "listen", v, msg, cap);
 	if (strcmp(key, "services") == 0)
 		return apply_map(o, "service", v, msg, cap);
 	if (strcmp(key, "tagged") == 0)
 		return apply_map(o, "tagged", v, msg, cap);
 	return apply_scalar(o, key, v, msg, cap);
-}
-
-static int keys_set(void *ctx, const char *key, const char *v, char *msg, size_t cap)
-{
-	return mf_gw_options_set(ctx, key, v, msg, cap);
 }
 
 /* The gateway's keys, for cmd/config/config_file.h. */
