@@ -5,7 +5,8 @@
  * header: only gossip/pool*.c include it (gossip/pool.h is the contract).
  *
  * The parts, each a file (all pure: `now` comes in, outputs queue up):
- *   pool.c          design essay, inbound dispatch, timers, the public API
+ *   pool.c          design essay, inbound dispatch, lifecycle, inputs, timers
+ *   pool_api.c      the public operations and queries
  *   pool_out.c      the output queue, sealing, streams we opened
  *   pool_state.c    state transitions and suspicion (memberlist state.go)
  *   pool_pushpull.c full-state exchange, join, reconnect

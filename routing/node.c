@@ -28,17 +28,6 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 	c->max_alternates = -1;
 }
 
-/* --- members ----------------------------------------------------------------*/
-
-/* True when a server of DC dc is alive in the slot's pool. */
-bool mf_rn__pool_has_dc(struct mf_routing_node_slot *s, const char *dc)
-{
-	if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, s->node->name) < 0)
-		return false;
-	const struct mf_dc_group *g = mf_dc_index_find(&s->dcx, dc);
-	return g != NULL && g->n_alive > 0;
-}
-
 /* --- lifecycle --------------------------------------------------------------*/
 
 /* The per-DC mode overrides; err names the target that failed. */
@@ -142,50 +131,6 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 fail:
 	mf_routing_node_free(n);
 	return r;
-}
-
-void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s)
-{
-	free(s->origin);
-	mf_blobs_release(n->blobs, s->buf);
-	*s = n->stored[--n->n_stored];
-}
-
-void mf_rn__gw_heard_drop(struct mf_routing_node *n, size_t i)
-{
-	free(n->gw_heard[i].origin);
-	free(n->gw_heard[i].node);
-	n->gw_heard[i] = n->gw_heard[--n->n_gw_heard];
-}
-
-/* Notes that server `node` of DC `origin` was heard from; creates its
- * record only when `create` (its advert carried gateways). */
-void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const char *node,
-			   bool create)
-{
-	uint64_t hash = mf_advert_key_hash(origin, node);
-	for (size_t i = 0; i < n->n_gw_heard; i++)
-		if (n->gw_heard[i].h == hash && strcmp(n->gw_heard[i].node, node) == 0 &&
-		    strcmp(n->gw_heard[i].origin, origin) == 0) {
-			n->gw_heard[i].pending = true;
-			return;
-		}
-	if (!create || n->n_gw_heard >= GW_HEARD_MAX)
-		return;
-	if (mf_grow(&n->gw_heard, &n->cap_gw_heard, n->n_gw_heard + 1, 8) < 0)
-		return;
-	struct gw_heard *h = &n->gw_heard[n->n_gw_heard];
-	h->origin = strdup(origin);
-	h->node = strdup(node);
-	h->heard = 0;
-	h->pending = true;
-	h->h = hash;
-	if (h->origin && h->node) {
-		n->n_gw_heard++;
-	} else {
-		free(h->origin);
-		free(h->node);
-	}
 }
 
 void mf_routing_node_free(struct mf_routing_node *n)

@@ -1,7 +1,8 @@
 /*
- * routing/node_adverts.c — received advertisement fragments: checked,
- * reassembled, stored (encoded, for push-pull) and relayed (node_internal.h;
- * contract in node.h).
+ * routing/node_adverts.c — received advertisements, once whole: to the
+ * engine, stored (encoded, for push-pull), and the records of what was
+ * relayed (node_internal.h; contract in node.h). Fragments arrive through
+ * node_recv.c.
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,9 +17,6 @@
 
 /* --- stored adverts ---------------------------------------------------------*/
 
-static bool relay_news(struct mf_routing_node *n, const char *origin, const char *node,
-		       uint64_t seq, int f, bool per_node);
-
 static struct stored_advert *find_stored(struct mf_routing_node *n, const char *o)
 {
 	for (size_t i = 0; i < n->n_stored; i++)
@@ -27,8 +25,15 @@ static struct stored_advert *find_stored(struct mf_routing_node *n, const char *
 	return NULL;
 }
 
+void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s)
+{
+	free(s->origin);
+	mf_blobs_release(n->blobs, s->buf);
+	*s = n->stored[--n->n_stored];
+}
+
 /* Counts an advertisement or fragment the engine refused, by cause. */
-static void count_refused(struct mf_routing_node *n, int rc)
+void mf_rn__count_refused(struct mf_routing_node *n, int rc)
 {
 	if (rc == MF_ETOOBIG)
 		n->stats.adverts_too_many_dcs++;
@@ -36,23 +41,6 @@ static void count_refused(struct mf_routing_node *n, int rc)
 		n->stats.adverts_seq_jump++;
 	else
 		n->stats.adverts_bad_path++;
-}
-
-/* Whether `node` is a member of one of our pools whose DC is not ours: it
- * may not speak for our DC (raise our seq, set its gateways or its shared
- * choice). A name we do not know is let through: a server of our DC may
- * gossip before its join reaches us, and in a plaintext pool a name is a
- * claim anyway (docs/security.md). */
-bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node)
-{
-	char mdc[MF_ROUTING_NODE_DC_MAX + 1];
-	for (size_t i = 0; node && i < n->n_slots; i++) {
-		struct mf_member m;
-		if (n->slots[i].pool && mf_pool_member_find(n->slots[i].pool, node, &m) == 0 &&
-		    mf_dc_index_member_dc(&m, mdc, sizeof(mdc)))
-			return strcmp(mdc, n->dc) != 0;
-	}
-	return false;
 }
 
 /* A complete advertisement (consumed) that arrived in slot s's pool: to the
@@ -67,7 +55,7 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 		if (own && mf_rn__foreign_server(n, adv->node))
 			n->stats.adverts_own_dc_foreign++;
 		else if (own && (rc = mf_routing_set_advert(n->engine, adv)) < 0)
-			count_refused(n, rc);
+			mf_rn__count_refused(n, rc);
 		else if (own && adv->node && strcmp(adv->node, n->name) != 0)
 			mf_rn__gw_heard_touch(n, adv->origin, adv->node, adv->n_gateways > 0);
 		else if (!own)
@@ -81,7 +69,7 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 	if (r == 1) {
 		n->stats.adverts_stored++;
 		if (adv->node)
-			(void)relay_news(n, adv->origin, adv->node, adv->seq, -1, false);
+			(void)mf_rn__relay_news(n, adv->origin, adv->node, adv->seq, -1, false);
 		msgpack_sbuffer_clear(&n->scratch);
 		struct stored_advert *s = find_stored(n, adv->origin);
 		const uint8_t *copy = NULL;
@@ -105,7 +93,7 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 	} else if (r == 0) {
 		n->stats.adverts_stale++;
 	} else {
-		count_refused(n, r);
+		mf_rn__count_refused(n, r);
 	}
 	mf_advert_free(adv);
 }
@@ -138,7 +126,7 @@ static struct relayed *relay_record(struct mf_routing_node *n, const char *origi
  * relayed; true when it is newer than every one relayed before (of that
  * server only, when per_node), or the same one with fragment f not relayed
  * yet. */
-static bool relay_news(struct mf_routing_node *n, const char *origin, const char *node,
+bool mf_rn__relay_news(struct mf_routing_node *n, const char *origin, const char *node,
 		       uint64_t seq, int f, bool per_node)
 {
 	if (strlen(node) >= sizeof(((struct relayed *)0)->node))
@@ -157,123 +145,4 @@ static bool relay_news(struct mf_routing_node *n, const char *origin, const char
 	}
 	r->frags |= bit;
 	return true;
-}
-
-/* Gossip of an advertisement is epidemic, as memberlist's own state: a
- * member queues a fragment it had not seen for its own retransmissions
- * (the pool's transmit limit), so a change reaches all of a large pool in
- * O(log n) gossip rounds, not only the members the origin's few
- * transmissions happened to hit. Keyed by origin and fragment, so a newer
- * advertisement's fragment replaces an older one's still queued; a
- * separate key space from our own advertisement's. Only in the pool it
- * came through, and only for origins with a server alive there (as
- * take_advert stores them). A fragment that is not its DC's newest but
- * changes the DC's gateway set (node.h) is news too, queued under a key of
- * its server, so the newest advert of another server does not replace it. */
-static void relay_fragment(struct mf_routing_node_slot *sl, const struct mf_advert *frag,
-			   const uint8_t *msg, size_t len)
-{
-	struct mf_routing_node *n = sl->node;
-	if (!sl->pool || !frag->origin || !frag->node || strcmp(frag->node, n->name) == 0 ||
-	    frag->frag_count > MF_ROUTING_NODE_RELAY_FRAGS || !mf_rn__pool_has_dc(sl, frag->origin))
-		return;
-	char key[2 * MF_ADVERT_STR_MAX + 48];
-	/* A full state: both records are marked, whichever makes it news. */
-	bool dc_news = !frag->base_seq &&
-		       relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, false);
-	bool node_news = !frag->base_seq &&
-			 relay_news(n, frag->origin, frag->node, frag->seq, (int)frag->frag_index, true);
-	if (frag->base_seq) {
-		/* A delta: news when its origin's newest (only that one counts
-		 * for routes), under a key of its own (bit 63) so it does not
-		 * replace a queued full state. */
-		if (!relay_news(n, frag->origin, frag->node, frag->seq, 63, false))
-			return;
-		snprintf(key, sizeof(key), "mf-relay:%s:d", frag->origin);
-	} else if (dc_news || node_news) {
-		/* A full state is news when it is its server's newest, even if
-		 * not its DC's: it is the base of that server's deltas (a
-		 * member without it cannot use them), and it carries that
-		 * server's gateways (node.h). */
-		snprintf(key, sizeof(key), "mf-relay:%s:%s:%u", frag->origin, frag->node,
-			 (unsigned)frag->frag_index);
-	} else {
-		return;
-	}
-	/* A relayed delta goes fewer times than the pool's limit: every member
-	 * relays it, so each one transmitting a few times reaches the pool, and
-	 * one that misses it gets the next delta of its server, which is
-	 * cumulative, or the full refresh (docs/routing.md, "Deltas"). */
-	int cap = frag->base_seq ? MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS : 0;
-	if (mf_pool_broadcast_user_capped(sl->pool, key, msg, len, cap) == 0) {
-		n->stats.relayed++;
-		n->stats.bytes_out += len;
-	}
-}
-
-
-void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
-{
-	struct mf_routing_node_slot *sl = slot;
-	struct mf_routing_node *n = sl->node;
-	if (len < 1 || msg[0] != MF_SERF_MSG_MESHFED)
-		return;
-	if (len >= 2 && msg[1] == MF_ROUTING_NODE_MSG_BEAT) {
-		mf_rn__on_beat(sl, msg + 2, len - 2);
-		return;
-	}
-	if (len >= 2 && msg[1] == MF_ROUTING_NODE_MSG_REACH) {
-		mf_rn__on_reach(sl, msg + 2, len - 2);
-		return;
-	}
-	if (len < 2 || msg[1] != MF_ROUTING_NODE_MSG_ADVERT) {
-		n->stats.bad_fragments++;
-		return;
-	}
-	n->stats.fragments_in++;
-	n->stats.bytes_in += len;
-	struct mf_advert frag, full;
-	memset(&frag, 0, sizeof(frag));
-	memset(&full, 0, sizeof(full));
-	if (mf_advert_decode_msg(msg + 2, len - 2, &frag) < 0) {
-		n->stats.bad_fragments++;
-		return;
-	}
-	/* Checked before anything else, relay included: a fragment the engine
-	 * would refuse is neither passed on nor kept for reassembly. */
-	int c = mf_routing_check_advert(n->engine, &frag);
-	if (c < 0 || (strcmp(frag.origin, n->dc) == 0 && mf_rn__foreign_server(n, frag.node))) {
-		if (c < 0)
-			count_refused(n, c);
-		else
-			n->stats.adverts_own_dc_foreign++;
-		mf_advert_free(&frag);
-		return;
-	}
-	relay_fragment(sl, &frag, msg, len);
-	if (frag.origin && frag.node && strcmp(frag.node, n->name) != 0)
-		mf_rn__gw_heard_touch(n, frag.origin, frag.node, false);
-	if (frag.base_seq) {
-		mf_rn__take_delta(sl, &frag, msg + 2, len - 2);
-		return;
-	}
-	uint32_t frag_count = frag.frag_count;
-	int r = mf_advert_asm_add(&n->asm_, &frag, &full);
-	mf_advert_free(&frag);
-	if (r == 1) {
-		char origin[MF_ADVERT_STR_MAX + 1], node[MF_ADVERT_STR_MAX + 1];
-		snprintf(origin, sizeof(origin), "%s", full.origin ? full.origin : "");
-		snprintf(node, sizeof(node), "%s", full.node ? full.node : "");
-		/* A sender sends deltas only on a state of at most
-		 * MF_ROUTING_NODE_RELAY_FRAGS fragments (node.c's
-		 * broadcast_advert): a larger base would never be used, and at
-		 * 1,000 DCs x 2 such bases were 36 MB per agent
-		 * (docs/simulator.md). */
-		if (frag_count <= MF_ROUTING_NODE_RELAY_FRAGS)
-			mf_rn__keep_base(n, &full);
-		mf_rn__take_advert(sl, &full);
-		mf_rn__take_pending(sl, origin, node);
-	} else if (r < 0) {
-		n->stats.bad_fragments++;
-	}
 }

@@ -1,8 +1,11 @@
 /*
  * routing/node_internal.h — one server's routing node: its state, shared by
  * its files (private: only routing/node*.c include it). Each file has one job:
- *   node.c          lifecycle, pools, the tick, gateways heard, reading
- *   node_adverts.c  received fragments: reassembly, storing, relaying
+ *   node.c          lifecycle, pools, the tick, gateways' expiry, reading
+ *   node_peers.c    other servers: DCs alive in a pool, foreign servers,
+ *                   gateways heard
+ *   node_recv.c     a message that arrived: dispatch, fragments relayed and joined
+ *   node_adverts.c  complete adverts to the engine, storing, what is news to relay
  *   node_beats.c    beat messages: sending ours, taking others'
  *   node_pp.c       push-pull: our routing state in serf's map, merging a peer's
  *   node_links.c    direct links from the pools, and expiry of origins
@@ -162,15 +165,18 @@ struct mf_routing_node {
 };
 
 /* Shared between the node's files. */
-/* node.c */
+/* node_peers.c */
 bool mf_rn__pool_has_dc(struct mf_routing_node_slot *s, const char *dc);
-void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s);
+bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);
 void mf_rn__gw_heard_drop(struct mf_routing_node *n, size_t i);
 void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const char *node,
 			   bool create);
 /* node_adverts.c */
-bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);
+void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
+void mf_rn__count_refused(struct mf_routing_node *n, int rc);
+bool mf_rn__relay_news(struct mf_routing_node *n, const char *origin, const char *node,
+		       uint64_t seq, int f, bool per_node);
 /* node_links.c */
 /* True when it gathered (something moved). */
 bool mf_rn__update_links(struct mf_routing_node *n);

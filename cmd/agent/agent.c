@@ -86,14 +86,6 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 	mf_agent_routing_close(a);
 }
 
-struct mf_agent_pool *mf_agent_find_pool(struct mf_agent *a, const char *name)
-{
-	for (size_t i = 0; i < a->n_pools; i++)
-		if (!name || strcmp(a->pools[i]->name, name) == 0)
-			return a->pools[i];
-	return NULL;
-}
-
 /* --- joins ------------------------------------------------------------------*/
 
 static void on_retry_timer(uv_timer_t *t);
@@ -228,8 +220,8 @@ static void start_batch(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t c
 	mf_agent_pool_flush(ap);
 }
 
-void mf_agent_start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t client_id,
-			  const char *const *addrs, size_t n)
+static void start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t client_id,
+			const char *const *addrs, size_t n)
 {
 	start_batch(a, ap, client_id, addrs, n, false);
 }
@@ -261,7 +253,7 @@ static void start_pool_joins(struct mf_agent *a)
 				addrs[n] = a->cfg->join[n];
 		}
 		if (n && !pool_has_peers(ap))
-			mf_agent_start_joins(a, ap, 0, addrs, n);
+			start_joins(a, ap, 0, addrs, n);
 	}
 }
 
@@ -316,7 +308,7 @@ static void on_leave_timer(uv_timer_t *t)
 	}
 }
 
-void mf_agent_begin_leave(struct mf_agent *a)
+static void begin_leave(struct mf_agent *a)
 {
 	if (a->state != MF_AGENT_RUNNING)
 		return;
@@ -358,7 +350,7 @@ static void on_signal(uv_signal_t *s, int signum)
 	struct mf_agent *a = s->data;
 	if (a->state == MF_AGENT_RUNNING) {
 		mf_log_info(&a->log, "caught %s: leaving gracefully", strsignal(signum));
-		mf_agent_begin_leave(a);
+		begin_leave(a);
 	} else if (a->state != MF_AGENT_STOPPING) {
 		mf_log_warn(&a->log, "caught %s again: exiting without finishing the leave",
 			    strsignal(signum));
@@ -435,6 +427,8 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 		snprintf(path, sizeof(path), "%s", c->control);
 	else
 		mf_config_default_control(path, sizeof(path));
+	a->start_joins = start_joins;
+	a->begin_leave = begin_leave;
 	struct mf_control_handler h = {a, mf_agent_on_request, mf_agent_monitor_closed};
 	if (mf_control_new(&a->loop, path, &h, &a->ctl, err, errcap) < 0)
 		return -1;

@@ -227,7 +227,7 @@ static json_t *do_join(struct mf_agent *a, uint64_t client_id, const json_t *req
 	struct mf_agent_pool *ap = mf_agent_find_pool(a, pool);
 	if (!ap)
 		return mf_control_error("no pool named %s", pool);
-	mf_agent_start_joins(a, ap, client_id, list, n);
+	a->start_joins(a, ap, client_id, list, n);
 	return NULL; /* answered when every join is done */
 }
 
@@ -236,7 +236,7 @@ static json_t *do_leave(struct mf_agent *a, uint64_t client_id)
 	if (mf_grow(&a->leave_clients, &a->cap_leave_clients, a->n_leave_clients + 1, 4) < 0)
 		return mf_control_error("out of memory");
 	a->leave_clients[a->n_leave_clients++] = client_id;
-	mf_agent_begin_leave(a); /* no-op when already leaving */
+	a->begin_leave(a); /* no-op when already leaving */
 	return NULL;             /* answered when the leave is done */
 }
 

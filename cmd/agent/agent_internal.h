@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 #include <uv.h>
@@ -39,11 +40,20 @@ enum mf_agent_state {
 };
 
 struct mf_agent;
+struct mf_agent_pool;
 struct mf_agent_snapshot;
 
 /* A pool join finished (MF_EV_JOIN_DONE): the agent's join batches. A
  * hook, so the pool calls into agent.c only through what agent.c gave it. */
 typedef void (*mf_agent_join_done_fn)(struct mf_agent *a, uint64_t id, bool ok);
+
+/* What control requests (agent_control.c) start in agent.c: joins in pool
+ * ap, answering client_id (if non-zero) when all are done; the graceful
+ * leave (a no-op once leaving). Hooks agent.c sets before the control
+ * socket opens, so agent_control.c calls into agent.c only through them. */
+typedef void (*mf_agent_start_joins_fn)(struct mf_agent *a, struct mf_agent_pool *ap,
+					uint64_t client_id, const char *const *addrs, size_t n);
+typedef void (*mf_agent_begin_leave_fn)(struct mf_agent *a);
 
 /* One gossip pool of the agent: the WAN pool or a network area. */
 struct mf_agent_pool {
@@ -91,6 +101,7 @@ struct mf_agent_routing {
 	bool timer_open;
 	bool idle;              /* ticking at MF_AGENT_ROUTING_IDLE_TICK_MS */
 	unsigned quiet;         /* ticks since the last input or output */
+	bool tick_failing;      /* the last tick failed (logged once) */
 	uint64_t published;     /* table version last handed to the route socket */
 };
 
@@ -130,6 +141,8 @@ struct mf_agent {
 	mf_time_t started;      /* uv_hrtime at start */
 	mf_time_t leave_deadline;
 	bool others_alive_at_leave;
+	mf_agent_start_joins_fn start_joins; /* agent.c's, for agent_control.c */
+	mf_agent_begin_leave_fn begin_leave;
 	struct mf_join_batch *batches;
 	struct mf_join_batch *issuing; /* the batch whose joins are being started */
 	int retry_attempts;
@@ -151,13 +164,14 @@ struct mf_agent {
 	size_t n_registered;
 };
 
-/* agent.c */
-void mf_agent_begin_leave(struct mf_agent *a);
-/* Starts joins in pool ap; answers client_id (if non-zero) when all are done. */
-void mf_agent_start_joins(struct mf_agent *a, struct mf_agent_pool *ap, uint64_t client_id,
-			  const char *const *addrs, size_t n);
 /* The pool named `name`, or the first pool when name is NULL; NULL if none. */
-struct mf_agent_pool *mf_agent_find_pool(struct mf_agent *a, const char *name);
+static inline struct mf_agent_pool *mf_agent_find_pool(struct mf_agent *a, const char *name)
+{
+	for (size_t i = 0; i < a->n_pools; i++)
+		if (!name || strcmp(a->pools[i]->name, name) == 0)
+			return a->pools[i];
+	return NULL;
+}
 
 /* agent_pool.c */
 /* Creates pool + transport for the WAN pool (area NULL) or an area; its

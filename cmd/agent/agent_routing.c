@@ -75,7 +75,11 @@ static void on_tick(uv_timer_t *t)
 	const struct mf_routing_node_stats *st = mf_routing_node_stats(a->rt.node);
 	uint64_t sent = st->broadcasts + st->relayed;
 	bool changed = false;
-	(void)mf_routing_node_tick(a->rt.node, (mf_time_t)uv_hrtime(), &changed);
+	int r = mf_routing_node_tick(a->rt.node, (mf_time_t)uv_hrtime(), &changed);
+	if (r < 0 && !a->rt.tick_failing) /* once, not every tick, until one succeeds */
+		mf_log_warn(&a->log, "routing: tick failed: %s; the table is not recomputed",
+			    mf_strerror(r));
+	a->rt.tick_failing = r < 0;
 	if (changed || st->broadcasts + st->relayed != sent)
 		a->rt.quiet = 0;
 	else if (a->rt.quiet < MF_AGENT_ROUTING_QUIET_TICKS)
@@ -232,7 +236,11 @@ int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
 	/* A first tick now, so the table always holds at least our own DC: the
 	 * engine's table of an engine never recomputed is empty, and
 	 * routing/engine.c then hands qsort a NULL array (UBSan aborts). */
-	(void)mf_routing_node_tick(rt->node, (mf_time_t)uv_hrtime(), NULL);
+	int r = mf_routing_node_tick(rt->node, (mf_time_t)uv_hrtime(), NULL);
+	if (r < 0) {
+		snprintf(err, errcap, "routing: first tick: %s", mf_strerror(r));
+		return -1;
+	}
 	uv_timer_init(&a->loop, &rt->timer);
 	rt->timer.data = a;
 	rt->timer_open = true;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "cmd/agent/agent_internal.h"
+#include "cmd/daemon/write_all.h"
 #include "gossip/grow.h"
 
 #define MF_SNAPSHOT_FLUSH_MS 500
@@ -78,20 +79,6 @@ static void record_clocks(struct mf_agent_snapshot *s)
 	s->st.query_clock = s->query_clock = g->query_clock;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void write_error(struct mf_agent_snapshot *s, const char *what, int err)
 {
 	if (s->write_errors++ == 0)
@@ -108,7 +95,7 @@ static int compact(struct mf_agent_snapshot *s)
 	if (mf_snapshot_compact(&s->st, &text, &len) < 0)
 		return -ENOMEM;
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int r = fd < 0 ? -errno : write_all(fd, text, len);
+	int r = fd < 0 ? -errno : mf_write_all(fd, text, len, false);
 	free(text);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
@@ -147,7 +134,7 @@ static void flush(struct mf_agent_snapshot *s, bool sync_now)
 	if (s->fd < 0)
 		return;
 	if (s->len) {
-		int r = write_all(s->fd, s->buf, s->len);
+		int r = mf_write_all(s->fd, s->buf, s->len, false);
 		if (r < 0) {
 			write_error(s, "write", r);
 		} else {

@@ -65,6 +65,22 @@ int mf_cli_call(const char *sub, const char *control, const json_t *req, int tim
 	return MF_EXIT_OK;
 }
 
+int mf_cli_control_call(const char *sub, const char *control, const json_t *req, int timeout_ms,
+			json_t **resp)
+{
+	char path[4096];
+	mf_cli_control_path(control, path, sizeof(path));
+	return mf_cli_call(sub, path, req, timeout_ms, resp);
+}
+
+int mf_cli_no_args(const char *sub, const struct mf_flags_result *res)
+{
+	if (res->n_pos == 0)
+		return MF_EXIT_OK;
+	mf_cli_error(sub, "unexpected argument \"%s\"", res->pos[0]);
+	return MF_EXIT_USAGE;
+}
+
 int mf_cli_format(const char *sub, const char *v)
 {
 	if (strcmp(v, "table") == 0 || strcmp(v, "text") == 0)

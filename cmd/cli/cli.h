@@ -66,6 +66,15 @@ void mf_cli_route_socket_path(const char *flag_value, char *buf, size_t cap);
 int mf_cli_call(const char *sub, const char *control, const json_t *req, int timeout_ms,
 		json_t **resp);
 
+/* mf_cli_call to the agent's control socket: `control` is -control's value
+ * or NULL (mf_cli_control_path). */
+int mf_cli_control_call(const char *sub, const char *control, const json_t *req, int timeout_ms,
+			json_t **resp);
+
+/* For a subcommand that takes no positional argument: MF_EXIT_USAGE after
+ * an error line naming the first one given, else MF_EXIT_OK. */
+int mf_cli_no_args(const char *sub, const struct mf_flags_result *res);
+
 /* The value of -format: "table"/"text" -> 0, "json" -> 1, else -1 and an error. */
 int mf_cli_format(const char *sub, const char *v);
 

@@ -24,10 +24,8 @@ int mf_cmd_coords(int argc, char **argv)
 			     flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("coords", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
+	if ((r = mf_cli_no_args("coords", &res)) != MF_EXIT_OK)
+		return r;
 	int json = 0;
 	const char *control = NULL, *pool = NULL;
 	for (size_t i = 0; i < res.n_hits; i++) {
@@ -43,9 +41,7 @@ int mf_cmd_coords(int argc, char **argv)
 	json_t *req = json_pack("{s:s}", "cmd", "coords"), *resp;
 	if (pool)
 		json_object_set_new(req, "pool", json_string(pool));
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
-	r = mf_cli_call("coords", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("coords", control, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

@@ -43,14 +43,12 @@ int mf_cmd_event(int argc, char **argv)
 			control = v;
 		}
 	}
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
 	json_t *req = json_pack("{s:s,s:s,s:s,s:b}", "cmd", "event", "name", res.pos[0], "payload",
 				res.n_pos > 1 ? res.pos[1] : "", "coalesce", coalesce);
 	if (pool)
 		json_object_set_new(req, "pool", json_string(pool));
 	json_t *resp = NULL;
-	r = mf_cli_call("event", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("event", control, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	json_decref(resp);
 	if (r == MF_EXIT_OK)

@@ -23,11 +23,10 @@ int mf_cmd_force_leave(int argc, char **argv)
 		mf_cli_error("force-leave", "exactly one node name is required");
 		return MF_EXIT_USAGE;
 	}
-	char path[4096];
-	mf_cli_control_path(res.n_hits ? hits[res.n_hits - 1].value : NULL, path, sizeof(path));
 	json_t *req = json_pack("{s:s,s:s}", "cmd", "force-leave", "node", res.pos[0]);
 	json_t *resp = NULL;
-	r = mf_cli_call("force-leave", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("force-leave", res.n_hits ? hits[res.n_hits - 1].value : NULL,
+				req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	json_decref(resp);
 	return r;

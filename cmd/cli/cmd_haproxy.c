@@ -62,10 +62,8 @@ int mf_cmd_haproxy(int argc, char **argv)
 			     N_FLAGS, argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("haproxy", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
+	if ((r = mf_cli_no_args("haproxy", &res)) != MF_EXIT_OK)
+		return r;
 	struct mf_gateway_tag tags[MAX_TAGS];
 	char route_socket[MF_CONFIG_SOCK_MAX + 1] = "";
 	enum mf_log_level level = MF_LOG_INFO;

@@ -67,10 +67,8 @@ int mf_cmd_info(int argc, char **argv)
 			     flags, 2, argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("info", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
+	if ((r = mf_cli_no_args("info", &res)) != MF_EXIT_OK)
+		return r;
 	int json = 0;
 	const char *control = NULL;
 	for (size_t i = 0; i < res.n_hits; i++) {
@@ -81,10 +79,8 @@ int mf_cmd_info(int argc, char **argv)
 			control = hits[i].value;
 		}
 	}
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
 	json_t *req = json_pack("{s:s}", "cmd", "info"), *resp = NULL;
-	r = mf_cli_call("info", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("info", control, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

@@ -44,12 +44,10 @@ int mf_cmd_join(int argc, char **argv)
 		}
 		json_array_append_new(addrs, json_string(res.pos[i]));
 	}
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
 	json_t *req = json_pack("{s:s,s:o}", "cmd", "join", "addrs", addrs), *resp = NULL;
 	if (pool)
 		json_object_set_new(req, "pool", json_string(pool));
-	r = mf_cli_call("join", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("join", control, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

@@ -15,10 +15,8 @@ int mf_cmd_keygen(int argc, char **argv)
 			     "-encrypt or a keyring file.", NULL, 0, argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("keygen", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
+	if ((r = mf_cli_no_args("keygen", &res)) != MF_EXIT_OK)
+		return r;
 	if (sodium_init() < 0) {
 		mf_cli_error("keygen", "libsodium failed to initialise");
 		return MF_EXIT_FAIL;

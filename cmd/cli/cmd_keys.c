@@ -120,8 +120,6 @@ int mf_cmd_keys(int argc, char **argv)
 	size_t w = 0;
 	while (strcmp(doing[w][0], op) != 0)
 		w++;
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
 	json_t *req = json_pack("{s:s,s:s,s:I}", "cmd", "keys", "op", op, "relay_factor",
 				(json_int_t)relay);
 	if (key)
@@ -134,7 +132,7 @@ int mf_cmd_keys(int argc, char **argv)
 	json_t *resp = NULL;
 	/* the agent answers at the query's timeout at the latest (serf's
 	 * default: 16 gossip intervals per decade of members) */
-	r = mf_cli_call("keys", path, req, 10 * 60 * 1000, &resp);
+	r = mf_cli_control_call("keys", control, req, 10 * 60 * 1000, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

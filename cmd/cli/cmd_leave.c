@@ -19,14 +19,11 @@ int mf_cmd_leave(int argc, char **argv)
 			     flags, 1, argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("leave", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
-	char path[4096];
-	mf_cli_control_path(res.n_hits ? hits[res.n_hits - 1].value : NULL, path, sizeof(path));
+	if ((r = mf_cli_no_args("leave", &res)) != MF_EXIT_OK)
+		return r;
 	json_t *req = json_pack("{s:s}", "cmd", "leave"), *resp = NULL;
-	r = mf_cli_call("leave", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("leave", res.n_hits ? hits[res.n_hits - 1].value : NULL,
+				req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

@@ -90,10 +90,8 @@ int mf_cmd_members(int argc, char **argv)
 			     flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("members", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
+	if ((r = mf_cli_no_args("members", &res)) != MF_EXIT_OK)
+		return r;
 	int json = 0;
 	const char *status = NULL, *control = NULL, *pool = NULL;
 	for (size_t i = 0; i < res.n_hits; i++) {
@@ -114,12 +112,10 @@ int mf_cmd_members(int argc, char **argv)
 		if (strcmp(name, "pool") == 0)
 			pool = v;
 	}
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
 	json_t *req = json_pack("{s:s}", "cmd", "members"), *resp = NULL;
 	if (pool)
 		json_object_set_new(req, "pool", json_string(pool));
-	r = mf_cli_call("members", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("members", control, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

@@ -21,14 +21,11 @@ int mf_cmd_metrics(int argc, char **argv)
 			     flags, 1, argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("metrics", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
-	char path[4096];
-	mf_cli_control_path(res.n_hits ? hits[0].value : NULL, path, sizeof(path));
+	if ((r = mf_cli_no_args("metrics", &res)) != MF_EXIT_OK)
+		return r;
 	json_t *req = json_pack("{s:s}", "cmd", "metrics"), *resp = NULL;
-	r = mf_cli_call("metrics", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("metrics", res.n_hits ? hits[0].value : NULL,
+				req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

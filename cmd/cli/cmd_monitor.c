@@ -15,6 +15,7 @@
 
 #include "cmd/cli/cli.h"
 #include "cmd/cli/control_client.h"
+#include "cmd/daemon/write_all.h"
 
 static const struct mf_flag flags[] = {
 	{"log-level", "LEVEL", "debug, info, warn or error (default info)"},
@@ -22,20 +23,6 @@ static const struct mf_flag flags[] = {
 	{"control", "PATH", "agent's control socket (default $MESHFED_CONTROL or /tmp/meshfed-UID.sock)"},
 };
 #define N_FLAGS (sizeof(flags) / sizeof(flags[0]))
-
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Reads the answer line; what follows it in buf is copied to stdout. */
 static int read_ack(int fd, char *err, size_t errcap)
@@ -90,10 +77,8 @@ int mf_cmd_monitor(int argc, char **argv)
 			     flags, N_FLAGS, argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("monitor", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
+	if ((r = mf_cli_no_args("monitor", &res)) != MF_EXIT_OK)
+		return r;
 	const char *control = NULL;
 	json_t *req = json_pack("{s:s}", "cmd", "monitor");
 	for (size_t i = 0; i < res.n_hits; i++) {
@@ -114,7 +99,8 @@ int mf_cmd_monitor(int argc, char **argv)
 		mf_cli_error("monitor", "%s", err);
 		return MF_EXIT_FAIL;
 	}
-	if (!line || send_all(fd, line, strlen(line)) < 0 || send_all(fd, "\n", 1) < 0) {
+	if (!line || mf_write_all(fd, line, strlen(line), true) < 0 ||
+	    mf_write_all(fd, "\n", 1, true) < 0) {
 		free(line);
 		close(fd);
 		mf_cli_error("monitor", "cannot send the request: %s", strerror(errno));

@@ -85,13 +85,11 @@ int mf_cmd_query(int argc, char **argv)
 	json_object_set(req, "nodes", nodes);
 	json_object_set(req, "tags", tags);
 	json_object_set_new(req, "timeout_ms", json_integer((json_int_t)(timeout / 1000000)));
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
 	if (!json)
 		printf("Query '%s' dispatched\n", res.pos[0]);
 	fflush(stdout);
 	json_t *resp = NULL;
-	r = mf_cli_call("query", path, req, 10 * 60 * 1000, &resp);
+	r = mf_cli_control_call("query", control, req, 10 * 60 * 1000, &resp);
 	if (r != MF_EXIT_OK)
 		goto out;
 	const json_t *acks = json_object_get(resp, "acks");

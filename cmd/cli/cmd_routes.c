@@ -39,10 +39,8 @@ int mf_cmd_routes(int argc, char **argv)
 			     flags, sizeof(flags) / sizeof(flags[0]), argc, argv, &res);
 	if (r >= 0)
 		return r;
-	if (res.n_pos) {
-		mf_cli_error("routes", "unexpected argument \"%s\"", res.pos[0]);
-		return MF_EXIT_USAGE;
-	}
+	if ((r = mf_cli_no_args("routes", &res)) != MF_EXIT_OK)
+		return r;
 	enum mf_table_format fmt = MF_TABLE_TEXT;
 	const char *control = NULL, *route_socket = NULL;
 	bool watch = false;
@@ -77,9 +75,7 @@ int mf_cmd_routes(int argc, char **argv)
 		return mf_routes_watch(rpath, fmt);
 	}
 	json_t *req = json_pack("{s:s}", "cmd", "routes"), *resp;
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
-	r = mf_cli_call("routes", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("routes", control, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

@@ -12,6 +12,7 @@
 #include "cmd/cli/cli.h"
 #include "cmd/cli/control_client.h"
 #include "cmd/cli/routes_watch.h"
+#include "cmd/daemon/write_all.h"
 #include "gossip/err.h"
 #include "gossip/grow.h"
 #include "routing/route_proto.h"
@@ -28,20 +29,6 @@ struct watch {
 	char *buf;               /* bytes read, not yet a whole line */
 	size_t len, cap;
 };
-
-static int send_all(int fd, const char *p, size_t n)
-{
-	while (n) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Prints the table just applied; 0 or a negative code (MF_EIO: stdout). */
 static int print_table(struct watch *w)
@@ -100,7 +87,7 @@ static int on_line(struct watch *w, const char *line, size_t len)
 		goto out;
 	}
 	/* Acknowledge first: the agent holds our next update until we do. */
-	if (reply && (r = send_all(w->fd, reply, reply_len)) < 0) {
+	if (reply && (r = mf_write_all(w->fd, reply, reply_len, true)) < 0) {
 		mf_cli_error("routes", "the agent closed the route socket (%s)", strerror(-r));
 		rc = MF_EXIT_FAIL;
 		goto out;

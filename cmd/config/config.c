@@ -553,79 +553,55 @@ static int apply_value(struct mf_agent_config *c, const char *key, const json_t 
 	return str ? mf_config_set(c, key, str, msg, cap) : MF_EINVAL;
 }
 
-int mf_config_apply_json(struct mf_agent_config *c, const json_t *root, char *err, size_t errcap)
-{
-	char msg[256];
-	const char *key;
-	json_t *v;
-	if (!json_is_object(root)) {
-		snprintf(err, errcap, "the top level must be a JSON object");
-		return MF_EINVAL;
-	}
-	json_object_foreach((json_t *)root, key, v) {
-		int r = 0;
-		if (mf_config_apply_areas_key(c, key, v, msg, sizeof(msg), &r)) {
-			/* handled by cmd/config/config_areas.c */
-		} else if (strcmp(key, "join") == 0 && json_is_array(v)) {
-			size_t i;
-			json_t *e;
-			json_array_foreach(v, i, e) {
-				if (!json_is_string(e)) {
-					snprintf(msg, sizeof(msg), "entries must be strings");
-					r = MF_EINVAL;
-					break;
-				}
-				if ((r = mf_config_set(c, "join", json_string_value(e), msg,
-						       sizeof(msg))) < 0)
-					break;
-			}
-		} else if (strcmp(key, "tags") == 0) {
-			const char *tk;
-			json_t *tv;
-			if (!json_is_object(v)) {
-				snprintf(msg, sizeof(msg), "must be an object of strings");
-				r = MF_EINVAL;
-			} else {
-				json_object_foreach(v, tk, tv) {
-					if (!json_is_string(tv)) {
-						snprintf(msg, sizeof(msg), "tag \"%s\" must be a string",
-							 tk);
-						r = MF_EINVAL;
-						break;
-					}
-					if ((r = set_tag(c, tk, strlen(tk), json_string_value(tv), msg,
-							 sizeof(msg))) < 0)
-						break;
-				}
-			}
-		} else if (strcmp(key, "tag") == 0 || strcmp(key, "config_file") == 0 ||
-			   strchr(key, '-')) {
-			snprintf(msg, sizeof(msg), "unknown key");
-			r = MF_EINVAL;
-		} else {
-			r = apply_value(c, key, v, msg, sizeof(msg));
-		}
-		if (r < 0) {
-			snprintf(err, errcap, "key \"%s\": %s", key, msg);
-			return MF_EINVAL;
-		}
-	}
-	return 0;
-}
-
 static int keys_set(void *ctx, const char *key, const char *v, char *msg, size_t cap)
 {
 	return mf_config_set(ctx, key, v, msg, cap);
 }
 
-static int keys_apply_json(void *ctx, const json_t *root, char *msg, size_t cap)
+/* One top-level key of the agent's config file (mf_config_apply_object). */
+static int apply_key(void *ctx, const char *key, const json_t *v, char *msg, size_t cap)
 {
-	return mf_config_apply_json(ctx, root, msg, cap);
+	struct mf_agent_config *c = ctx;
+	int r = 0;
+	if (mf_config_apply_areas_key(c, key, v, msg, cap, &r))
+		return r; /* handled by cmd/config/config_areas.c */
+	if (strcmp(key, "join") == 0 && json_is_array(v))
+		return mf_config_apply_strings(keys_set, c, "join", v, msg, cap);
+	if (strcmp(key, "tags") == 0) {
+		const char *tk;
+		json_t *tv;
+		if (!json_is_object(v)) {
+			snprintf(msg, cap, "must be an object of strings");
+			return MF_EINVAL;
+		}
+		json_object_foreach((json_t *)v, tk, tv) {
+			if (!json_is_string(tv)) {
+				snprintf(msg, cap, "tag \"%s\" must be a string", tk);
+				return MF_EINVAL;
+			}
+			if ((r = set_tag(c, tk, strlen(tk), json_string_value(tv), msg, cap)) < 0)
+				return r;
+		}
+		return 0;
+	}
+	return apply_value(c, key, v, msg, cap);
+}
+
+/* The agent's keys, for cmd/config/config_file.h. */
+static struct mf_config_keys agent_keys(struct mf_agent_config *c)
+{
+	return (struct mf_config_keys){c, keys_set, apply_key, "tag"};
+}
+
+int mf_config_apply_json(struct mf_agent_config *c, const json_t *root, char *err, size_t errcap)
+{
+	struct mf_config_keys k = agent_keys(c);
+	return mf_config_apply_object(&k, root, err, errcap);
 }
 
 int mf_config_load_file(struct mf_agent_config *c, const char *path, char *err, size_t errcap)
 {
-	struct mf_config_keys k = {c, keys_set, keys_apply_json};
+	struct mf_config_keys k = agent_keys(c);
 	return mf_config_file_load(&k, path, err, errcap);
 }
 
@@ -634,7 +610,7 @@ int mf_config_load_file(struct mf_agent_config *c, const char *path, char *err, 
 int mf_config_parse_args(struct mf_agent_config *c, int argc, char **argv, char *err,
 			 size_t errcap)
 {
-	struct mf_config_keys k = {c, keys_set, keys_apply_json};
+	struct mf_config_keys k = agent_keys(c);
 	return mf_config_flags_apply(&k, "agent", mf_agent_flags, mf_agent_flags_n, argc, argv, err,
 				     errcap);
 }

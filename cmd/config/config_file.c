@@ -68,11 +68,61 @@ int mf_config_file_load(const struct mf_config_keys *k, const char *path, char *
 			snprintf(err, errcap, "config file %s: %s", path, je.text);
 		return MF_EINVAL;
 	}
-	int r = k->apply_json(k->ctx, root, msg, sizeof(msg));
+	int r = mf_config_apply_object(k, root, msg, sizeof(msg));
 	json_decref(root);
 	if (r < 0)
 		snprintf(err, errcap, "config file %s: %s", path, msg);
 	return r;
+}
+
+int mf_config_apply_object(const struct mf_config_keys *k, const json_t *root, char *err,
+			   size_t errcap)
+{
+	char msg[300];
+	const char *key;
+	json_t *v;
+	if (!json_is_object(root)) {
+		snprintf(err, errcap, "the top level must be a JSON object");
+		return MF_EINVAL;
+	}
+	json_object_foreach((json_t *)root, key, v) {
+		int r;
+		if ((k->flag_only && strcmp(key, k->flag_only) == 0) ||
+		    strcmp(key, "config_file") == 0 || strchr(key, '-')) {
+			snprintf(msg, sizeof(msg), "unknown key");
+			r = MF_EINVAL;
+		} else {
+			r = k->apply_key(k->ctx, key, v, msg, sizeof(msg));
+		}
+		if (r < 0) {
+			snprintf(err, errcap, "key \"%s\": %s", key, msg);
+			return MF_EINVAL;
+		}
+	}
+	return 0;
+}
+
+int mf_config_apply_strings(mf_config_set_fn set, void *ctx, const char *flag, const json_t *v,
+			    char *msg, size_t cap)
+{
+	if (json_is_string(v))
+		return set(ctx, flag, json_string_value(v), msg, cap);
+	if (!json_is_array(v)) {
+		snprintf(msg, cap, "must be a string or an array of strings");
+		return MF_EINVAL;
+	}
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		if (!json_is_string(e)) {
+			snprintf(msg, cap, "entries must be strings");
+			return MF_EINVAL;
+		}
+		int r = set(ctx, flag, json_string_value(e), msg, cap);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 const char *mf_config_json_scalar(const json_t *v, bool duration, char *buf, size_t cap,

@@ -17,12 +17,19 @@
 
 #include "cmd/config/flags.h"
 
+/* One key from a flag's string; on error a message without the key. */
+typedef int (*mf_config_set_fn)(void *ctx, const char *key, const char *value, char *msg,
+				size_t cap);
+
 struct mf_config_keys {
 	void *ctx;
-	/* One key from a flag's string; on error a message without the key. */
-	int (*set)(void *ctx, const char *key, const char *value, char *msg, size_t cap);
-	/* A parsed config file's top-level object; errors name the key. */
-	int (*apply_json)(void *ctx, const json_t *root, char *msg, size_t cap);
+	mf_config_set_fn set;
+	/* One top-level key of a config file with its parsed value; on error a
+	 * message without the key. Never sees a key only flags take. */
+	int (*apply_key)(void *ctx, const char *key, const json_t *v, char *msg, size_t cap);
+	/* The one flag whose config key is another name (a repeatable flag
+	 * whose key is its plural: "tag" for "tags"), or NULL. */
+	const char *flag_only;
 };
 
 #define MF_CONFIG_FILE_MAX (16 * 1024 * 1024)
@@ -32,6 +39,18 @@ struct mf_config_keys {
  * error). */
 int mf_config_file_load(const struct mf_config_keys *k, const char *path, char *err,
 			size_t errcap);
+
+/* A config file's top level (an object) through k->apply_key, key by key;
+ * keys only flags take are unknown: any with a '-' (flags' spelling),
+ * "config_file" and k->flag_only. Errors name the key ("key \"K\": ..."). */
+int mf_config_apply_object(const struct mf_config_keys *k, const json_t *root, char *err,
+			   size_t errcap);
+
+/* A repeatable flag's file key (v): a string, or an array of strings, each
+ * through set(ctx, flag, ...) as the flag would take it; on error a
+ * message without the key. */
+int mf_config_apply_strings(mf_config_set_fn set, void *ctx, const char *flag, const json_t *v,
+			    char *msg, size_t cap);
 
 /* The string a flag would give for the scalar v: a string as it is, an
  * integer as its digits, and for a duration key any number as that many

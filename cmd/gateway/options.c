@@ -372,30 +372,6 @@ static int apply_scalar(struct mf_gw_options *o, const char *key, const json_t *
 	return str ? mf_gw_options_set(o, key, str, msg, cap) : MF_EINVAL;
 }
 
-/* "listen": "IP:PORT" or ["IP:PORT", ...] */
-static int apply_list(struct mf_gw_options *o, const char *flag, const json_t *v, char *msg,
-		      size_t cap)
-{
-	if (json_is_string(v))
-		return mf_gw_options_set(o, flag, json_string_value(v), msg, cap);
-	if (!json_is_array(v)) {
-		snprintf(msg, cap, "must be a string or an array of strings");
-		return MF_EINVAL;
-	}
-	size_t i;
-	json_t *e;
-	json_array_foreach(v, i, e) {
-		if (!json_is_string(e)) {
-			snprintf(msg, cap, "entries must be strings");
-			return MF_EINVAL;
-		}
-		int r = mf_gw_options_set(o, flag, json_string_value(e), msg, cap);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
 /* "services": {"web": "IP:PORT" or ["IP:PORT", ...], ...}
  * "tagged": {"dc:dc2": "IP:PORT", ...} */
 static int apply_map(struct mf_gw_options *o, const char *flag, const json_t *v, char *msg,
@@ -427,51 +403,40 @@ static int apply_map(struct mf_gw_options *o, const char *flag, const json_t *v,
 	return 0;
 }
 
-int mf_gw_options_apply_json(struct mf_gw_options *o, const json_t *root, char *err,
-			     size_t errcap)
-{
-	char msg[300];
-	const char *key;
-	json_t *v;
-	if (!json_is_object(root)) {
-		snprintf(err, errcap, "the top level must be a JSON object");
-		return MF_EINVAL;
-	}
-	json_object_foreach((json_t *)root, key, v) {
-		int r;
-		if (strcmp(key, "listen") == 0)
-			r = apply_list(o, "listen", v, msg, sizeof(msg));
-		else if (strcmp(key, "services") == 0)
-			r = apply_map(o, "service", v, msg, sizeof(msg));
-		else if (strcmp(key, "tagged") == 0)
-			r = apply_map(o, "tagged", v, msg, sizeof(msg));
-		else if (strcmp(key, "service") == 0 || strcmp(key, "config_file") == 0 ||
-			 strchr(key, '-')) {
-			snprintf(msg, sizeof(msg), "unknown key");
-			r = MF_EINVAL;
-		} else
-			r = apply_scalar(o, key, v, msg, sizeof(msg));
-		if (r < 0) {
-			snprintf(err, errcap, "key \"%s\": %s", key, msg);
-			return MF_EINVAL;
-		}
-	}
-	return 0;
-}
-
 static int keys_set(void *ctx, const char *key, const char *v, char *msg, size_t cap)
 {
 	return mf_gw_options_set(ctx, key, v, msg, cap);
 }
 
-static int keys_apply_json(void *ctx, const json_t *root, char *msg, size_t cap)
+/* One top-level key of the gateway's config file (mf_config_apply_object). */
+static int apply_key(void *ctx, const char *key, const json_t *v, char *msg, size_t cap)
 {
-	return mf_gw_options_apply_json(ctx, root, msg, cap);
+	struct mf_gw_options *o = ctx;
+	if (strcmp(key, "listen") == 0) /* "IP:PORT" or ["IP:PORT", ...] */
+		return mf_config_apply_strings(keys_set, o, "listen", v, msg, cap);
+	if (strcmp(key, "services") == 0)
+		return apply_map(o, "service", v, msg, cap);
+	if (strcmp(key, "tagged") == 0)
+		return apply_map(o, "tagged", v, msg, cap);
+	return apply_scalar(o, key, v, msg, cap);
+}
+
+/* The gateway's keys, for cmd/config/config_file.h. */
+static struct mf_config_keys gw_keys(struct mf_gw_options *o)
+{
+	return (struct mf_config_keys){o, keys_set, apply_key, "service"};
+}
+
+int mf_gw_options_apply_json(struct mf_gw_options *o, const json_t *root, char *err,
+			     size_t errcap)
+{
+	struct mf_config_keys k = gw_keys(o);
+	return mf_config_apply_object(&k, root, err, errcap);
 }
 
 int mf_gw_options_load_file(struct mf_gw_options *o, const char *path, char *err, size_t errcap)
 {
-	struct mf_config_keys k = {o, keys_set, keys_apply_json};
+	struct mf_config_keys k = gw_keys(o);
 	return mf_config_file_load(&k, path, err, errcap);
 }
 
@@ -530,7 +495,7 @@ int mf_gw_options_finish(struct mf_gw_options *o, char *err, size_t errcap)
 int mf_gw_options_parse_args(struct mf_gw_options *o, int argc, char **argv, char *err,
 			     size_t errcap)
 {
-	struct mf_config_keys k = {o, keys_set, keys_apply_json};
+	struct mf_config_keys k = gw_keys(o);
 	int r = mf_config_flags_apply(&k, "gateway", mf_gw_flags, mf_gw_flags_n, argc, argv, err,
 				      errcap);
 	return r ? r : mf_gw_options_finish(o, err, errcap);

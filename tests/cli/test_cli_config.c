@@ -10,6 +10,8 @@
 
 #include <CUnit/Basic.h>
 
+#include <jansson.h>
+
 #include "cmd/config/config.h"
 #include "cmd/config/flags.h"
 #include "tests/cunit_main.h"
@@ -442,6 +444,37 @@ static void test_every_flag_is_a_key(void)
 	CU_ASSERT_STRING_EQUAL(err, "unknown key");
 }
 
+/* A config file's keys only flags take are unknown there (their file
+ * spelling is another: "tags" for -tag, '_' for '-'); the file keys work. */
+static void test_file_refuses_the_keys_only_flags_take(void)
+{
+	static const char *flag_only[] = {
+		"{\"tag\": \"a=b\"}", "{\"config_file\": \"x.json\"}", "{\"retry-max\": 3}",
+	};
+	for (size_t i = 0; i < sizeof(flag_only) / sizeof(flag_only[0]); i++) {
+		struct mf_agent_config c;
+		mf_config_init(&c);
+		json_t *o = json_loads(flag_only[i], 0, NULL);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+		CU_ASSERT_EQUAL(mf_config_apply_json(&c, o, err, sizeof(err)), MF_EINVAL);
+		CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown key"));
+		CU_ASSERT_EQUAL(c.n_tags, 0);
+		json_decref(o);
+	}
+	struct mf_agent_config c;
+	mf_config_init(&c);
+	json_t *o = json_loads("{\"tags\": {\"a\": \"b\"}, \"retry_max\": 3}", 0, NULL);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_EQUAL(mf_config_apply_json(&c, o, err, sizeof(err)), 0);
+	CU_ASSERT_EQUAL(c.n_tags, 1);
+	CU_ASSERT_EQUAL(c.retry_max, 3);
+	json_decref(o);
+	o = json_loads("{\"tags\": {\"a\": 1}}", 0, NULL);
+	CU_ASSERT_EQUAL(mf_config_apply_json(&c, o, err, sizeof(err)), MF_EINVAL);
+	CU_ASSERT_STRING_EQUAL(err, "key \"tags\": tag \"a\" must be a string");
+	json_decref(o);
+}
+
 static void test_config_route_socket_flag_and_keys(void)
 {
 	struct mf_agent_config c;
@@ -610,6 +643,7 @@ int main(void)
 		TEST(test_config_default_route_socket_uses_env_then_uid),
 		TEST(test_config_route_socket_flag_and_keys),
 		TEST(test_every_flag_is_a_key),
+		TEST(test_file_refuses_the_keys_only_flags_take),
 		TEST(test_config_route_socket_keys_in_a_file),
 		TEST(test_config_require_gateways_is_read_and_checked),
 		TEST(test_config_areas_and_wan_off_are_read),

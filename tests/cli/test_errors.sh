@@ -33,6 +33,14 @@ expect 1 '-format: "xml"' -- "$M" info -format xml
 expect 2 'at least one address' -- "$M" join -control "$dir/nope.sock"
 expect 1 '"nowhere" is not an IP:PORT' -- "$M" join nowhere -control "$dir/nope.sock"
 expect 2 'exactly one node name' -- "$M" force-leave -control "$dir/nope.sock"
+# Subcommands without positional arguments refuse one, before any request.
+for sub in leave reload metrics info members coords routes monitor; do
+  expect 2 "$sub: unexpected argument \"extra\"" -- "$M" "$sub" extra -control "$dir/nope.sock"
+done
+expect 2 'keygen: unexpected argument "extra"' -- "$M" keygen extra
+expect 1 'leave: no agent at .*nope.sock' -- "$M" leave -control "$dir/nope.sock"
+expect 1 'reload: no agent at .*nope.sock' -- "$M" reload -control "$dir/nope.sock"
+expect 1 'metrics: no agent at .*nope.sock' -- "$M" metrics -control "$dir/nope.sock"
 
 # A socket file nobody listens on: connection refused, one line.
 python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])' "$dir/dead.sock"

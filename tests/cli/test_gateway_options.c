@@ -207,6 +207,13 @@ static void test_config_file_errors_name_the_file_and_key(void)
 	CU_ASSERT_EQUAL(parse_line(line), MF_EINVAL);
 	unlink(p);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "unknown key"));
+	/* -service's file key is "services": "service" is only a flag. */
+	p = write_temp("{\"trust_domain\": \"t.test\", \"service\": \"web=10.0.0.1:80\"}");
+	snprintf(line, sizeof(line), "-config-file %s", p);
+	CU_ASSERT_EQUAL(parse_line(line), MF_EINVAL);
+	unlink(p);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "key \"service\": unknown key"));
+	CU_ASSERT_EQUAL(o.n_services, 0);
 }
 
 int main(void)

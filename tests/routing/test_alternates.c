@@ -10,20 +10,9 @@
 
 #include "gossip/err.h"
 #include "routing/table_format.h"
+#include "tests/routing/engine_hand.h"
 #include "tests/routing/helpers.h"
 #include "tests/cunit_main.h"
-
-/* Offers an advertisement of origin (node "<origin>-s1") and recomputes. */
-static void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *spec)
-{
-	struct mf_advert a;
-	char node[80];
-	snprintf(node, sizeof node, "%s-s1", origin);
-	h_advert(&a, origin, node, seq, true, spec);
-	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
-	mf_advert_free(&a);
-	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
-}
 
 /* The alternates of r's route to target as "dc2 45,dc4 50" into buf. */
 static const char *alts(const struct mf_routing *r, const char *target, char *buf, size_t len)

@@ -1,0 +1,20 @@
+/*
+ * tests/routing/engine_hand.h — hand-built advertisements offered to one
+ * engine, shared by test_engine.c, test_engine_hysteresis.c and
+ * test_alternates.c.
+ */
+#ifndef MF_TESTS_ROUTING_ENGINE_HAND_H
+#define MF_TESTS_ROUTING_ENGINE_HAND_H
+
+#include <stdint.h>
+
+#include "routing/engine.h"
+
+/* dc1 with links to dc2 (10) and dc3 (10); dc2 offers dc9 at d2, dc3 at d3;
+ * hysteresis pct / ms. */
+struct mf_routing *two_ways(double d2, double d3, double pct, double ms);
+/* Offers an advertisement of origin (node "<origin>-s1", routes as
+ * h_advert's spec) and recomputes. */
+void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *spec);
+
+#endif

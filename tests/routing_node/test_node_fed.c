@@ -1,0 +1,332 @@
+/*
+ * tests/routing_node/test_node_fed.c — routing/node.h on hand-fed messages:
+ * framing, foreign origins, broadcast pacing, relaying, deltas, push-pull
+ * framing, config errors (on real pools: test_node.c; the lone node and the
+ * message builders: node_world.c).
+ */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/sim/simnet.h"
+#include "coord/tracker.h"
+#include "gossip/serf.h"
+#include "routing/blobs.h"
+#include "routing/node.h"
+#include "tests/cunit_main.h"
+#include "tests/routing_node/node_world.h"
+
+/* --- hand-fed ---------------------------------------------------------------*/
+
+static void test_advert_of_a_dc_absent_from_the_pool_is_not_stored(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t msg[2048];
+	lone(&n, &p, &s);
+	size_t len = dc9_message(msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	const struct mf_routing_node_stats *st = mf_routing_node_stats(n);
+	CU_ASSERT_EQUAL(st->fragments_in, 1);
+	CU_ASSERT_EQUAL(st->adverts_foreign, 1);
+	CU_ASSERT_EQUAL(st->adverts_stored, 0);
+	CU_ASSERT_EQUAL(mf_routing_node_n_stored(n), 0);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+static void test_user_messages_of_other_types_are_ignored_and_bad_ones_counted(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	lone(&n, &p, &s);
+	const uint8_t serf_event[] = {MF_SERF_MSG_USER_EVENT, 0x80};
+	const uint8_t unknown[] = {MF_SERF_MSG_MESHFED, 7, 0x80};
+	const uint8_t garbage[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_ADVERT, 0xc1};
+	mf_routing_node_on_user_msg(s, serf_event, sizeof(serf_event));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_fragments, 0);
+	mf_routing_node_on_user_msg(s, unknown, sizeof(unknown));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_fragments, 1);
+	mf_routing_node_on_user_msg(s, garbage, sizeof(garbage));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_fragments, 2);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->fragments_in, 1);
+	/* Reach probes (routing/node_reach.c): a short one, an unknown kind, a
+	 * name length past the end are refused; a pong for a ping we never
+	 * sent, or a ping from a member we do not know, changes nothing. */
+	const uint8_t r_short[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 0, 1, 2};
+	const uint8_t r_kind[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 9, 0, 0, 0, 1, 1, 'x'};
+	const uint8_t r_len[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 0, 0, 0, 0, 1, 9, 'x'};
+	const uint8_t r_pong[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 1, 0, 0, 0, 1, 3,
+				  'd', 'c', '9'};
+	const uint8_t r_ping[] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_REACH, 0, 0, 0, 0, 1, 3,
+				  'd', 'c', '9'};
+	mf_routing_node_on_user_msg(s, r_short, sizeof(r_short));
+	mf_routing_node_on_user_msg(s, r_kind, sizeof(r_kind));
+	mf_routing_node_on_user_msg(s, r_len, sizeof(r_len));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_reach, 3);
+	mf_routing_node_on_user_msg(s, r_pong, sizeof(r_pong));
+	mf_routing_node_on_user_msg(s, r_ping, sizeof(r_ping));
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_reach, 3);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->reach_in, 2);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->reach_out, 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_fragments, 2);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+static void test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	lone(&n, &p, &s);
+	mf_time_t t = 250 * MF_MS;
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, t, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
+	for (int k = 0; k < 10; k++)
+		CU_ASSERT_EQUAL(mf_routing_node_tick(n, t += 250 * MF_MS, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
+	/* The beat raises our epoch but travels in its beat message
+	 * (docs/routing.md, "Beats apart from full state"): no full state. */
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS + MF_ROUTING_NODE_REFRESH, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS + MF_ROUTING_NODE_FULL_REFRESH, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 2);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->recomputes, 13);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+/* One user message after another to a lone dc1 node: the advert of server
+ * `node` of dc1 at seq + 1 with gateway gw (none when NULL; node NULL: an
+ * advert of dc9, which has no server in the pool), and the relayed count
+ * expected after it. */
+struct relay_step {
+	const char *node;
+	uint64_t seq;
+	const char *gw;
+	uint64_t relayed;
+};
+
+static void relay_steps(const struct relay_step *st, size_t n_st)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t msg[2048];
+	lone(&n, &p, &s);
+	for (size_t i = 0; i < n_st; i++) {
+		size_t len = st[i].node ? advert_message_gw("dc1", st[i].node, st[i].seq, st[i].gw, msg,
+							    sizeof(msg))
+					: dc9_message(msg, sizeof(msg));
+		mf_routing_node_on_user_msg(s, msg, len);
+		if (mf_routing_node_stats(n)->relayed != st[i].relayed)
+			printf("\n  step %zu: relayed %llu, want %llu", i,
+			       (unsigned long long)mf_routing_node_stats(n)->relayed,
+			       (unsigned long long)st[i].relayed);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, st[i].relayed);
+	}
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+/* Gossip is epidemic: a full state newer than any seen of its server is
+ * queued once for our own retransmissions (also when another server of
+ * its DC has a newer one: it is the base of its server's deltas);
+ * repeats, older ones and our own are not. */
+static void test_news_is_relayed_once_and_stale_or_own_adverts_never(void)
+{
+	static const struct relay_step st[] = {
+		{"dc1-s2", 100, NULL, 1}, {"dc1-s2", 100, NULL, 1}, /* the same again */
+		{"dc1-s2", 200, NULL, 2}, {"dc1-s2", 150, NULL, 2}, /* older */
+		{"dc1-s3", 150, NULL, 3},  /* another server's newest, behind the DC's */
+		{"dc1-s1", 300, NULL, 3},			     /* our own */
+		{NULL, 0, NULL, 3},				     /* dc9 */
+	};
+	relay_steps(st, sizeof(st) / sizeof(st[0]));
+}
+
+/* A fragment with gateways behind the DC's newest advert is relayed once
+ * (its server's newest: its gateways spread), never twice. */
+static void test_gateway_changes_behind_the_newest_advert_are_relayed_once(void)
+{
+	static const struct relay_step st[] = {
+		{"dc1-s2", 200, NULL, 1},
+		{"dc1-s3", 150, "dc1-g3", 2}, /* older, with a new gateway */
+		{"dc1-s3", 150, "dc1-g3", 2}, /* the same again */
+		{"dc1-s3", 140, "dc1-g3", 2}, /* older than s3's last */
+		{"dc1-s3", 160, "dc1-g4", 3}, /* s3 moves to another gateway */
+		{"dc1-s4", 100, NULL, 4},     /* s4's newest */
+		{"dc1-s4", 100, NULL, 4},     /* the same again */
+		{"dc1-s3", 170, NULL, 5},     /* drops dc1-g4 */
+	};
+	relay_steps(st, sizeof(st) / sizeof(st[0]));
+}
+
+/* The delta of full-state message msg (len bytes) at seq `seq` against it,
+ * with no route changed, as one user message. */
+static size_t delta_message(const uint8_t *msg, size_t len, uint64_t base, uint64_t seq, uint8_t *buf,
+			    size_t cap)
+{
+	struct mf_advert a;
+	msgpack_sbuffer sb;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_decode(msg + 2, len - 2, &a, NULL), 0);
+	a.base_seq = base;
+	a.seq = seq;
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&sb, &a), 0);
+	CU_ASSERT_FATAL(sb.size + 2 <= cap);
+	memcpy(buf, msg, 2);
+	memcpy(buf + 2, sb.data, sb.size);
+	size_t n = sb.size + 2;
+	msgpack_sbuffer_destroy(&sb);
+	mf_advert_free(&a);
+	return n;
+}
+
+/* A delta counts only on top of its server's full state with its base seq
+ * (here: another server of our DC, whose newest seq raises ours); one that
+ * came before its base counts when the base comes; one whose base is older
+ * than the one we hold is left for that server's next full state. */
+static void test_a_delta_patches_its_servers_last_full_state(void)
+{
+	enum { OLD_BASE, BASED, BASE_AFTER };
+	for (int k = OLD_BASE; k <= BASE_AFTER; k++) {
+		struct mf_routing_node *n;
+		mf_pool_t *p;
+		struct mf_routing_node_slot *s;
+		uint8_t full[2048], delta[2048];
+		lone(&n, &p, &s);
+		size_t lf = advert_message("dc1", "dc1-s2", 100, full, sizeof(full)); /* seq 101 */
+		size_t ld = delta_message(full, lf, k == OLD_BASE ? 99 : 101, 301, delta, sizeof(delta));
+		if (k != BASE_AFTER)
+			mf_routing_node_on_user_msg(s, full, lf);
+		mf_routing_node_on_user_msg(s, delta, ld);
+		if (k == BASE_AFTER)
+			mf_routing_node_on_user_msg(s, full, lf);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_in, 1);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_unbased, k == BASE_AFTER ? 1 : 0);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_stale, k == OLD_BASE ? 1 : 0);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_late, k == BASE_AFTER ? 1 : 0);
+		CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
+		CU_ASSERT_EQUAL(mf_routing_advert_seq(mf_routing_node_engine(n)), k == OLD_BASE ? 102 : 302);
+		mf_routing_node_free(n);
+		mf_pool_free(p);
+	}
+}
+
+static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t buf[4096];
+	lone(&n, &p, &s);
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
+	size_t len = mf_routing_node_local_state(s, false, buf, sizeof(buf));
+	CU_ASSERT_FATAL(len > 2 + 14);
+	CU_ASSERT_EQUAL(buf[0], MF_SERF_MSG_PUSH_PULL);
+	CU_ASSERT_EQUAL(buf[1], 0x81); /* the empty map grew by one key */
+	CU_ASSERT_EQUAL(buf[2], 0xa0 | 13);
+	CU_ASSERT(memcmp(buf + 3, MF_ROUTING_NODE_PP_KEY, 13) == 0);
+	/* too small a buffer: the map is left as it was */
+	uint8_t small[24];
+	small[0] = MF_SERF_MSG_PUSH_PULL;
+	small[1] = 0x80;
+	CU_ASSERT_EQUAL(mf_routing_node_pp_append(n, small, 2, sizeof(small)), 2);
+	CU_ASSERT_EQUAL(small[1], 0x80);
+	/* our own state read back: counted, not stored (own DC) */
+	mf_routing_node_merge_remote_state(s, buf, len, false);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->full_states_in, 1);
+	CU_ASSERT_EQUAL(mf_routing_node_n_stored(n), 0);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+/* issue 11: a push-pull user state declaring a 2^31-element array made
+ * msgpack-c reserve ~50 GB (ASan aborted). Refused before any allocation. */
+static void test_push_pull_state_declaring_a_huge_array_is_refused_unallocated(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	lone(&n, &p, &s);
+	const uint8_t huge[] = {0x02, 0xdd, 0x7f, 0xff, 0xff, 0xff};
+	const uint8_t huge_map[] = {0x02, 0x81, 0xad, 'M', 'e', 's', 'h', 'f', 'e', 'd',
+				    'R', 'o', 'u', 't', 'e', 's', 0xc6, 0x7f, 0xff, 0xff, 0xff};
+	mf_routing_node_merge_remote_state(s, huge, sizeof(huge), false);
+	mf_routing_node_merge_remote_state(s, huge_map, sizeof(huge_map), false);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->full_states_in, 0);
+	CU_ASSERT_EQUAL(mf_routing_node_n_stored(n), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->bad_full_states, 2);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+static void test_invalid_target_fails_with_a_message_naming_it(void)
+{
+	struct mf_routing_node_config c;
+	struct mf_routing_node *n = NULL;
+	struct mf_routing_node_target tg = {"bad name!", MF_MODE_SINGLE_HOP};
+	char err[200] = "";
+	mf_routing_node_config_default(&c);
+	c.datacenter = "dc1";
+	c.node = "dc1-s1";
+	c.targets = &tg;
+	c.n_targets = 1;
+	CU_ASSERT(mf_routing_node_new(&c, &n, err, sizeof(err)) < 0);
+	CU_ASSERT_PTR_NULL(n);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "routing.targets.bad name!"));
+}
+
+/* A fragment the engine would refuse is checked before it is relayed:
+ * never passed on, counted by cause. */
+static void test_refused_fragments_are_never_relayed(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t msg[2048];
+	lone(&n, &p, &s);
+	size_t len = advert_message("dc1", "dc1-s2", 100, msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
+	/* a seq 2^41 ahead of the 101 we hold */
+	len = advert_message("dc1", "dc1-s2", 100 + (1ull << 41), msg, sizeof(msg));
+	mf_routing_node_on_user_msg(s, msg, len);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->relayed, 1);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->adverts_seq_jump, 1);
+	CU_ASSERT(mf_routing_advert_seq(mf_routing_node_engine(n)) < 1000);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+int main(void)
+{
+	static const struct test_case tests[] = {
+		{"gateway changes behind the newest advert are relayed once",
+		 test_gateway_changes_behind_the_newest_advert_are_relayed_once},
+		{"advert of a DC absent from the pool is not stored",
+		 test_advert_of_a_dc_absent_from_the_pool_is_not_stored},
+		{"user messages of other types are ignored, bad ones counted",
+		 test_user_messages_of_other_types_are_ignored_and_bad_ones_counted},
+		{"refused fragments are never relayed", test_refused_fragments_are_never_relayed},
+		{"advert is broadcast on a new seq and every full refresh only",
+		 test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only},
+		{"a delta patches its server's last full state",
+		 test_a_delta_patches_its_servers_last_full_state},
+		{"news is relayed once, stale or own adverts never",
+		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
+		{"push-pull state is a serf map with MeshfedRoutes",
+		 test_push_pull_state_is_a_serf_map_with_meshfed_routes},
+		{"push-pull state declaring a huge array is refused unallocated",
+		 test_push_pull_state_declaring_a_huge_array_is_refused_unallocated},
+		{"invalid target fails with a message naming it",
+		 test_invalid_target_fails_with_a_message_naming_it},
+	};
+	return RUN_SUITE("routing_node_fed", tests);
+}
