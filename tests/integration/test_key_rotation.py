@@ -18,6 +18,7 @@ back with K3 (it could not join otherwise: K1 and K2 are gone).
 
 import json
 import os
+import re
 import signal
 import subprocess
 
@@ -50,6 +51,23 @@ def meshfed_list(agent):
 def serf_keys(serf, *args):
     return subprocess.run(["serf", "keys"] + list(args) + ["-rpc-addr", serf.rpc],
                           capture_output=True, text=True, timeout=60)
+
+
+def serf_keys_all(serf, n, *args):
+    """serf keys that must reach all n members, asked up to 3 times while
+    fewer than n report success. A key query reaches members by gossip
+    alone, and one of 14 sometimes misses it (serf's own agents do too;
+    test_encrypt_rollout.py measured 4 in 120 at 6); install, use and
+    remove of a non-primary key are idempotent, so asking again is what an
+    operator does. Any other failure is returned at once."""
+    for _ in range(3):
+        r = serf_keys(serf, *args)
+        partial = re.search(r"(\d+)/%d nodes reported success" % n, r.stderr)
+        if r.returncode == 0 or not partial or int(partial.group(1)) >= n:
+            return r
+        log("note: serf keys %s reached %s/%d members; asking again" % (
+            " ".join(args), partial.group(1), n))
+    return r
 
 
 def expect_keys(cluster, everyone, agents, serfs, keys, primary, step):
@@ -174,7 +192,7 @@ def main(cluster_factory):
             (("-install", k3), [k2, k3], k2, "serf keys -install K3"),
             (("-use", k3), [k2, k3], k3, "serf keys -use K3"),
             (("-remove", k2), [k3], k3, "serf keys -remove K2")):
-        r = serf_keys(s, *args)
+        r = serf_keys_all(s, n, *args)
         check(r.returncode == 0, "%s failed: %s %s" % (step, r.stdout, r.stderr))
         expect_keys(c, everyone, agents, serfs, keys, primary, step)
 
