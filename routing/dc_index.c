@@ -8,33 +8,41 @@
 #include "routing/dc_index.h"
 #include "routing/node.h"
 
-bool mf_dc_index_member_dc(const struct mf_member *m, char *dc, size_t cap)
+/* One decode of m's serf tags: its dc tag into dc (false when it has none
+ * that fits) and whether it runs meshfed (role=meshfed) into *meshfed. */
+static bool member_tags(const struct mf_member *m, char *dc, size_t cap, bool *meshfed)
 {
 	struct mf_tag tags[MF_ROUTING_NODE_TAGS_MAX];
 	size_t n = 0;
+	bool found = false;
 	dc[0] = '\0';
+	*meshfed = false;
 	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_ROUTING_NODE_TAGS_MAX, &n) < 0)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&
+		if (!found && strcmp(tags[i].key, "dc") == 0 && tags[i].value[0] &&
 		    strlen(tags[i].value) < cap) {
 			snprintf(dc, cap, "%s", tags[i].value);
-			return true;
+			found = true;
+		} else if (strcmp(tags[i].key, "role") == 0) {
+			*meshfed = strcmp(tags[i].value, "meshfed") == 0;
 		}
 	}
-	return false;
+	return found;
+}
+
+bool mf_dc_index_member_dc(const struct mf_member *m, char *dc, size_t cap)
+{
+	bool meshfed;
+	return member_tags(m, dc, cap, &meshfed);
 }
 
 bool mf_dc_index_member_meshfed(const struct mf_member *m)
 {
-	struct mf_tag tags[MF_ROUTING_NODE_TAGS_MAX];
-	size_t n = 0;
-	if (mf_serf_decode_tags(m->meta, m->meta_len, tags, MF_ROUTING_NODE_TAGS_MAX, &n) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(tags[i].key, "role") == 0)
-			return strcmp(tags[i].value, "meshfed") == 0;
-	return false;
+	char dc[MF_ROUTING_NODE_DC_MAX + 1];
+	bool meshfed;
+	(void)member_tags(m, dc, sizeof(dc), &meshfed);
+	return meshfed;
 }
 
 void mf_dc_index_init(struct mf_dc_index *x)
@@ -95,10 +103,8 @@ static bool member_dc_cached(struct seen_meta *seen, const struct mf_member *m,
 			     char dc[MF_ROUTING_NODE_DC_MAX + 1], bool *meshfed)
 {
 	size_t k = 0;
-	if (m->meta == NULL) {
-		*meshfed = mf_dc_index_member_meshfed(m);
-		return mf_dc_index_member_dc(m, dc, MF_ROUTING_NODE_DC_MAX + 1);
-	}
+	if (m->meta == NULL)
+		return member_tags(m, dc, MF_ROUTING_NODE_DC_MAX + 1, meshfed);
 	for (; k < SEEN_METAS && seen[k].meta != NULL; k++) {
 		if (seen[k].len == m->meta_len && memcmp(seen[k].meta, m->meta, m->meta_len) == 0) {
 			memcpy(dc, seen[k].dc, sizeof(seen[k].dc));
@@ -106,8 +112,7 @@ static bool member_dc_cached(struct seen_meta *seen, const struct mf_member *m,
 			return seen[k].ok;
 		}
 	}
-	bool ok = mf_dc_index_member_dc(m, dc, MF_ROUTING_NODE_DC_MAX + 1);
-	*meshfed = mf_dc_index_member_meshfed(m);
+	bool ok = member_tags(m, dc, MF_ROUTING_NODE_DC_MAX + 1, meshfed);
 	if (k == SEEN_METAS) /* full: make room, oldest first */
 		memmove(seen, seen + 1, (--k) * sizeof(*seen));
 	seen[k] = (struct seen_meta){m->meta, m->meta_len, ok, *meshfed, ""};
