@@ -8,10 +8,17 @@
 #include "gossip/members.h"
 #include "gossip/name_hash.h"
 
+/* The name order and the change journal: behind a pointer (allocated by
+ * the first add) so that readers of a const table can fill them. */
 struct mf_members_order {
 	struct mf_member_record **by_name; /* sorted by name when valid */
 	size_t cap;
 	bool valid;
+	uint64_t builds;       /* full sorts (tests: a join must not cause one) */
+	/* The journal, off until a reader asks for its position: */
+	bool journal_on;
+	uint64_t seq;          /* changes recorded so far */
+	char *names[MF_MEMBERS_JOURNAL]; /* change k's name at k % size; NULL: lost */
 };
 
 void mf_members_init(struct mf_members *t, struct mf_intern *strs)
@@ -25,10 +32,91 @@ static struct mf_member_record *rec_of(const struct mf_members *t, uint32_t id)
 	return mf_members_rec(t, id);
 }
 
-static void changed(const struct mf_members *t)
+/* --- the change journal ------------------------------------------------------*/
+
+static void note(const struct mf_members *t, const char *name, size_t len)
 {
-	if (t->order != NULL)
-		t->order->valid = false;
+	struct mf_members_order *o = t->order;
+	if (o == NULL || !o->journal_on)
+		return;
+	char **slot = &o->names[o->seq++ % MF_MEMBERS_JOURNAL];
+	free(*slot);
+	*slot = strndup(name, len); /* NULL: readers see the change as lost */
+}
+
+void mf_members_note(const struct mf_members *t, const char *name)
+{
+	note(t, name, strlen(name));
+}
+
+uint64_t mf_members_journal_seq(const struct mf_members *t)
+{
+	if (t->order == NULL)
+		return 0;
+	t->order->journal_on = true;
+	return t->order->seq;
+}
+
+const char *mf_members_journal_name(const struct mf_members *t, uint64_t seq)
+{
+	const struct mf_members_order *o = t->order;
+	if (o == NULL || !o->journal_on || seq >= o->seq || o->seq - seq > MF_MEMBERS_JOURNAL)
+		return NULL;
+	return o->names[seq % MF_MEMBERS_JOURNAL];
+}
+
+/* --- the name order, kept sorted through adds and removes -------------------*/
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const struct mf_member_record *x = *(const struct mf_member_record *const *)a;
+	const struct mf_member_record *y = *(const struct mf_member_record *const *)b;
+	return mf_members_cmp_name(x->ident->name, x->ident->name_len, y->ident->name,
+				   y->ident->name_len);
+}
+
+/* The first position of o's n records whose name is not before m's. */
+static size_t order_lower(const struct mf_members_order *o, size_t n, const struct mf_member_record *m)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp_rec(&o->by_name[mid], &m) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* m joined the table (t->n counts it): an O(log n) search and a memmove
+ * of pointers instead of the O(n log n) sort of every name per join. */
+static void order_insert(struct mf_members *t, struct mf_member_record *m)
+{
+	struct mf_members_order *o = t->order;
+	if (!o->valid)
+		return;
+	if (mf_grow(&o->by_name, &o->cap, t->n, 64) != 0) {
+		o->valid = false; /* sorted again at the next read */
+		return;
+	}
+	size_t n = t->n - 1, at = order_lower(o, n, m);
+	memmove(o->by_name + at + 1, o->by_name + at, (n - at) * sizeof(*o->by_name));
+	o->by_name[at] = m;
+}
+
+/* m is leaving the table (t->n still counts it). */
+static void order_remove(struct mf_members *t, const struct mf_member_record *m)
+{
+	struct mf_members_order *o = t->order;
+	if (!o->valid)
+		return;
+	size_t at = order_lower(o, t->n, m);
+	if (at >= t->n || o->by_name[at] != m) {
+		o->valid = false;
+		return;
+	}
+	memmove(o->by_name + at, o->by_name + at + 1, (t->n - at - 1) * sizeof(*o->by_name));
 }
 
 /* --- the name index: record ids by name id --------------------------------*/
@@ -177,6 +265,7 @@ int mf_members_set_ident(struct mf_members *t, struct mf_member_record *m, const
 		return rc;
 	mf_intern_put(t->strs, (const char *)m->ident);
 	m->ident = d;
+	note(t, d->name, d->name_len);
 	return 0;
 }
 
@@ -230,8 +319,11 @@ void mf_members_free(struct mf_members *t)
 	free(t->susp_slabs);
 	free(t->probe);
 	free(t->by_id);
-	if (t->order != NULL)
+	if (t->order != NULL) {
 		free(t->order->by_name);
+		for (size_t k = 0; k < MF_MEMBERS_JOURNAL; k++)
+			free(t->order->names[k]);
+	}
 	free(t->order);
 	memset(t, 0, sizeof(*t));
 }
@@ -308,7 +400,8 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, const str
 	}
 	t->n_probe++;
 	t->n++;
-	changed(t);
+	order_insert(t, m);
+	note(t, name, len);
 	*out = m;
 	return 0;
 }
@@ -318,22 +411,31 @@ void mf_members_remove(struct mf_members *t, struct mf_member_record *m)
 	uint32_t id = rec_id(t, m);
 	size_t j = m->pos;
 	index_del(t, m, id);
+	order_remove(t, m);
+	note(t, m->ident->name, m->ident->name_len);
 	uint32_t last = t->probe[--t->n_probe];
 	t->probe[j] = last;
 	rec_of(t, last)->pos = (uint32_t)j;
 	t->n--;
-	changed(t);
 	rec_release(t, m, id);
 }
 
 size_t mf_members_sweep(struct mf_members *t, size_t probe_index)
 {
 	size_t kept = 0, before = 0;
+	struct mf_members_order *o = t->order;
+	if (o != NULL && o->valid) { /* the survivors keep their order: O(n) */
+		size_t k = 0;
+		for (size_t i = 0; i < t->n; i++)
+			if (!o->by_name[i]->doomed)
+				o->by_name[k++] = o->by_name[i];
+	}
 	for (size_t j = 0; j < t->n_probe; j++) {
 		uint32_t id = t->probe[j];
 		struct mf_member_record *m = rec_of(t, id);
 		if (m->doomed) {
 			before += j < probe_index;
+			note(t, m->ident->name, m->ident->name_len);
 			index_del(t, m, id);
 			rec_release(t, m, id);
 		} else {
@@ -341,8 +443,6 @@ size_t mf_members_sweep(struct mf_members *t, size_t probe_index)
 			t->probe[kept++] = id;
 		}
 	}
-	if (kept != t->n_probe)
-		changed(t);
 	t->n_probe = t->n = kept;
 	return probe_index - before;
 }
@@ -357,14 +457,6 @@ void mf_members_shuffle(struct mf_members *t, struct mf_rng *rng)
 	}
 	for (size_t i = 0; i < t->n_probe; i++)
 		rec_of(t, t->probe[i])->pos = (uint32_t)i;
-}
-
-static int cmp_rec(const void *a, const void *b)
-{
-	const struct mf_member_record *x = *(const struct mf_member_record *const *)a;
-	const struct mf_member_record *y = *(const struct mf_member_record *const *)b;
-	return mf_members_cmp_name(x->ident->name, x->ident->name_len, y->ident->name,
-				   y->ident->name_len);
 }
 
 const struct mf_member_record *mf_members_at(const struct mf_members *t, size_t i)
@@ -386,8 +478,14 @@ const struct mf_member_record *mf_members_at(const struct mf_members *t, size_t 
 			o->by_name[k] = rec_of(t, t->probe[k]);
 		qsort(o->by_name, t->n, sizeof(*o->by_name), cmp_rec);
 		o->valid = true;
+		o->builds++;
 	}
 	return o->by_name[i];
+}
+
+uint64_t mf_members_order_builds(const struct mf_members *t)
+{
+	return t->order != NULL ? t->order->builds : 0;
 }
 
 _Static_assert(sizeof(void *) != 8 || sizeof(struct mf_member_record) == 32,

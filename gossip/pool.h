@@ -312,6 +312,15 @@ uint64_t mf_pool_members_version(const mf_pool_t *p);
  * member with the same meta as before, and only statuses may have moved
  * (a reader refreshes them in place instead of rebuilding, issue 12). */
 uint64_t mf_pool_members_ident_version(const mf_pool_t *p);
+/* The pool's change journal (gossip/members.h): the number of member
+ * changes so far (the first call turns the journal on), and the name of
+ * change k, NULL when it is no longer held (more than MF_MEMBERS_JOURNAL
+ * newer ones): a reader that cached derived state at change count c looks
+ * again at the members named by changes c .. now - 1, and re-reads the
+ * whole pool only when one of them is NULL. Every change that moves
+ * mf_pool_members_version is in it. */
+uint64_t mf_pool_member_changes(const mf_pool_t *p);
+const char *mf_pool_member_change(const mf_pool_t *p, uint64_t k);
 const char *mf_pool_name(const mf_pool_t *p);
 void mf_pool_get_stats(const mf_pool_t *p, struct mf_pool_stats *s);
 const struct mf_pool_config *mf_pool_config(const mf_pool_t *p);

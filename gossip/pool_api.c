@@ -195,6 +195,16 @@ int mf_pool_member_at(const mf_pool_t *p, size_t i, struct mf_member *m)
 	return 0;
 }
 
+uint64_t mf_pool_member_changes(const mf_pool_t *p)
+{
+	return mf_members_journal_seq(&p->members);
+}
+
+const char *mf_pool_member_change(const mf_pool_t *p, uint64_t k)
+{
+	return mf_members_journal_name(&p->members, k);
+}
+
 uint64_t mf_pool_members_version(const mf_pool_t *p)
 {
 	return p->members_version;

@@ -73,8 +73,10 @@ static int out_take(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *t
 int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
 			uint64_t join_id, bool ok)
 {
-	if (name != NULL)
+	if (name != NULL) {
 		p->members_version++; /* even if the event itself is lost */
+		mf_members_note(&p->members, name); /* readers' journal (members.h) */
+	}
 	if (kind == MF_EV_UPDATE || kind == MF_EV_REAPED) /* meta, or removed next */
 		p->members_ident_version++;
 	struct out_item *it = out_push(p, MF_OUT_EVENT);

@@ -2,20 +2,22 @@
  * routing/dc_index.h — one pool's members grouped by their serf "dc" tag,
  * for the routing node's links and origin checks.
  *
- * Rebuilt only when the pool's members or their tags changed (a member
- * was added or reaped, or its meta moved: mf_pool_members_ident_version),
- * so an idle tick reads O(DCs) instead of copying every member and decoding
- * its tags every 250 ms. A rebuild is O(N log N), once per tick at most in
- * which membership changed. When only statuses moved (a suspicion, a
- * refutation, a failure, a rejoin: mf_pool_members_version), the index
- * re-reads each member's status in place: O(N) array reads, no decoding,
- * sorting or allocation. Every agent does this for every event the pool
- * hears, so during a join or suspicion storm of N members a full rebuild
- * per event was O(N^2) work for the pool as a whole (issue 12: 0.4-0.5 ms
- * a rebuild at 500-1,000 members, up to 4 a second in every agent).
+ * Kept up to date per change: the pool's change journal
+ * (mf_pool_member_changes) names the members that joined, left, changed
+ * their tags or their status since the last sync, and each is looked at
+ * again (a binary search per DC, a decode of its tags, a memmove to insert
+ * or remove it: O(G log N + N) with G DCs, no allocation but its name), so
+ * an idle tick reads nothing and a join batch costs per member joined,
+ * not per member held (issue 12: at 720-840 agents the full rebuild per
+ * join batch was `strcmp` 5 % and `fill_member` 4 % of every agent). Only
+ * when the journal no longer holds the changes (more than
+ * MF_MEMBERS_JOURNAL since the last sync) is the pool read again: the
+ * statuses in place when no member was added, removed or re-tagged
+ * (mf_pool_members_ident_version), else a rebuild (O(N log N)).
  *
- * Contract: a cache over a pool it reads (never writes); owns copies of
- * the names and DC strings; no clock, no I/O.
+ * Contract: a cache over a pool it reads (never writes; the first sync
+ * turns the pool's journal on); owns copies of the names and DC strings
+ * (mem[].name, groups[].dc: valid until the next sync); no clock, no I/O.
  */
 #ifndef MF_ROUTING_DC_INDEX_H
 #define MF_ROUTING_DC_INDEX_H
@@ -35,26 +37,29 @@ struct mf_dc_group {
 	size_t n_alive;        /* alive or suspect, ourselves included */
 	size_t n_others;
 	size_t n_others_alive;
-	size_t first_other;    /* name-order position of its first other member */
+	size_t first_other;    /* mem index of its first other member, or SIZE_MAX */
 };
 
 struct mf_dc_index {
 	const mf_pool_t *pool; /* the pool it was built from; NULL: not built */
 	uint64_t version;
 	struct mf_coord_tracker_member *mem; /* grouped by DC, name order within */
-	size_t n_mem;
+	size_t n_mem, cap_mem;
 	struct mf_dc_group *groups;          /* sorted by dc */
-	size_t n_groups;
-	size_t *order;         /* group indexes by first_other (pool order) */
+	size_t n_groups, cap_groups;
+	size_t *order;         /* group indexes by their first other member's name (pool order) */
+	size_t cap_order;
 	bool *meshfed;         /* per mem[]: tagged role=meshfed (a serf agent
 				* logs our direct messages as unknown) */
-	char *strings;         /* the names and DCs mem and groups point into */
-	uint64_t ident_version; /* mf_pool_members_ident_version when built */
-	size_t *pos;           /* mem[i]'s name-order position in the pool */
+	size_t cap_meshfed;
+	uint64_t ident_version; /* mf_pool_members_ident_version when synced */
+	uint64_t changes;      /* mf_pool_member_changes when synced */
 	size_t self_at;        /* mem index of the indexing server, or SIZE_MAX */
 	char self[MF_NAME_MAX + 1]; /* its name when built */
+	uint64_t layout;       /* moves when members or groups moved (not statuses) */
 	uint64_t rebuilds;     /* for tests: how often it read the whole pool */
 	uint64_t refreshes;    /* for tests: statuses re-read in place */
+	uint64_t updates;      /* for tests: syncs done from the journal */
 };
 
 void mf_dc_index_init(struct mf_dc_index *x);

@@ -93,7 +93,7 @@ struct mf_routing_node_slot {
 	/* node_links.c's cache of this pool, by dcx group (rebuilt with dcx):
 	 * the engine's id of the group's DC, whether it is a peer, and its
 	 * estimate (ms, NAN: none), redone only when the tracker moved. */
-	uint64_t seen_rebuilds;   /* dcx.rebuilds the cache was built at */
+	uint64_t seen_layout;     /* dcx.layout the cache was built at */
 	const mf_pool_t *seen_pool;
 	uint32_t *gid;
 	bool *gpeer;

@@ -93,7 +93,7 @@ static bool slot_refresh(struct mf_routing_node *n, struct mf_routing_node_slot 
 		return was;
 	}
 	bool changed = false;
-	if (s->seen_pool != s->pool || s->seen_rebuilds != s->dcx.rebuilds) {
+	if (s->seen_pool != s->pool || s->seen_layout != s->dcx.layout) {
 		size_t ng = s->dcx.n_groups;
 		if (mf_grow(&s->gid, &s->cap_g, ng, 16) < 0 ||
 		    !(s->gpeer = realloc(s->gpeer, s->cap_g * sizeof(*s->gpeer))) ||
@@ -109,7 +109,7 @@ static bool slot_refresh(struct mf_routing_node *n, struct mf_routing_node_slot 
 				s->gid[k] = NO_ID;
 		}
 		s->seen_pool = s->pool;
-		s->seen_rebuilds = s->dcx.rebuilds;
+		s->seen_layout = s->dcx.layout;
 		s->seen_tracker = NULL; /* estimates are per group: redo them */
 		changed = true;
 	}

@@ -10,6 +10,7 @@
 
 #include "gossip/codec.h"
 #include "gossip/serf.h"
+#include "gossip/members.h"
 #include "routing/dc_index.h"
 #include "tests/cunit_main.h"
 
@@ -67,6 +68,34 @@ static void send_dead(unsigned i, uint32_t inc)
 	mf_pool_udp_in(pool, 0, &from, (const uint8_t *)sb.data, sb.size);
 	msgpack_sbuffer_destroy(&sb);
 	drain();
+}
+
+/* x is, field for field, what a fresh build of the pool reads. */
+static void assert_same_as_fresh(const struct mf_dc_index *x, const char *self)
+{
+	struct mf_dc_index f;
+	mf_dc_index_init(&f);
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&f, pool, self), 0);
+	CU_ASSERT_EQUAL_FATAL(x->n_mem, f.n_mem);
+	CU_ASSERT_EQUAL_FATAL(x->n_groups, f.n_groups);
+	CU_ASSERT_EQUAL(x->self_at, f.self_at);
+	for (size_t i = 0; i < x->n_mem; i++) {
+		CU_ASSERT_STRING_EQUAL(x->mem[i].name, f.mem[i].name);
+		CU_ASSERT_STRING_EQUAL(x->mem[i].dc, f.mem[i].dc);
+		CU_ASSERT_EQUAL(x->mem[i].status, f.mem[i].status);
+		CU_ASSERT_EQUAL(x->meshfed[i], f.meshfed[i]);
+	}
+	for (size_t g = 0; g < x->n_groups; g++) {
+		CU_ASSERT_STRING_EQUAL(x->groups[g].dc, f.groups[g].dc);
+		CU_ASSERT_EQUAL(x->groups[g].start, f.groups[g].start);
+		CU_ASSERT_EQUAL(x->groups[g].n, f.groups[g].n);
+		CU_ASSERT_EQUAL(x->groups[g].n_alive, f.groups[g].n_alive);
+		CU_ASSERT_EQUAL(x->groups[g].n_others, f.groups[g].n_others);
+		CU_ASSERT_EQUAL(x->groups[g].n_others_alive, f.groups[g].n_others_alive);
+		CU_ASSERT_EQUAL(x->groups[g].first_other, f.groups[g].first_other);
+		CU_ASSERT_EQUAL(x->order[g], f.order[g]);
+	}
+	mf_dc_index_free(&f);
 }
 
 static void setup(void)
@@ -144,17 +173,17 @@ static void test_dc_index_idle_sync_reads_nothing_and_changes_rebuild(void)
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc5")->n_alive, 0);
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc5")->n, N / 5);
 
-	/* one dc2 member re-tags itself dc9 */
+	/* one dc2 member re-tags itself dc9: moved from the journal */
 	send_alive(1, 2, "dc9");
 	CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
-	CU_ASSERT_EQUAL(x.rebuilds, 2);
+	CU_ASSERT_EQUAL(x.rebuilds, 1);
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc9")->n_alive, 1);
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc2")->n, N / 5 - 1);
 
-	/* a new member joins */
+	/* a new member joins: inserted, not rebuilt */
 	send_alive(N, 1, "dc3");
 	CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
-	CU_ASSERT_EQUAL(x.rebuilds, 3);
+	CU_ASSERT_EQUAL(x.rebuilds, 1);
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc3")->n, N / 5 + 1);
 	mf_dc_index_free(&x);
 }
@@ -174,11 +203,12 @@ static void send_suspect(unsigned i, uint32_t inc)
 }
 
 /* Issue 12: a suspicion storm (every member suspected, some failed, the
- * rest refuting) moves statuses only. Each sync re-reads them in place,
- * never rebuilds, and the index is what a fresh build reads. */
+ * rest refuting) moves statuses only. Each sync reads the members the
+ * journal names, never rebuilds, and the index is what a fresh build
+ * reads. */
 static void test_dc_index_status_storm_refreshes_without_rebuilding(void)
 {
-	struct mf_dc_index x, fresh;
+	struct mf_dc_index x;
 	mf_dc_index_init(&x);
 	for (unsigned i = 0; i < N; i++)
 		send_alive(i, 1, dc_of(i));
@@ -192,23 +222,60 @@ static void test_dc_index_status_storm_refreshes_without_rebuilding(void)
 		CU_ASSERT_EQUAL(mf_dc_index_sync(&x, pool, "me"), 0);
 	}
 	CU_ASSERT_EQUAL(x.rebuilds, 1);
-	CU_ASSERT(x.refreshes >= N);
-	mf_dc_index_init(&fresh);
-	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&fresh, pool, "me"), 0);
-	CU_ASSERT_EQUAL_FATAL(x.n_mem, fresh.n_mem);
-	CU_ASSERT_EQUAL_FATAL(x.n_groups, fresh.n_groups);
-	for (size_t i = 0; i < x.n_mem; i++) {
-		CU_ASSERT_STRING_EQUAL(x.mem[i].name, fresh.mem[i].name);
-		CU_ASSERT_EQUAL(x.mem[i].status, fresh.mem[i].status);
-	}
-	for (size_t g = 0; g < x.n_groups; g++) {
-		CU_ASSERT_EQUAL(x.groups[g].n_alive, fresh.groups[g].n_alive);
-		CU_ASSERT_EQUAL(x.groups[g].n_others_alive, fresh.groups[g].n_others_alive);
-		CU_ASSERT_EQUAL(x.groups[g].n_others, fresh.groups[g].n_others);
-	}
+	CU_ASSERT(x.updates >= N);
+	CU_ASSERT_EQUAL(x.refreshes, 0);
+	assert_same_as_fresh(&x, "me");
 	CU_ASSERT_EQUAL(mf_dc_index_find(&x, "dc1")->n_others_alive,
 			mf_dc_index_find(&x, "dc1")->n_alive - 1); /* us, alive */
-	mf_dc_index_free(&fresh);
+	mf_dc_index_free(&x);
+}
+
+/* Issue 12: join batches (new members, new DCs, members re-tagged to
+ * another DC or dropping the tag) are inserted from the pool's journal:
+ * no sync rebuilds, and after each batch the index is field for field
+ * what a fresh build reads (groups, their order, counts, self). */
+static void test_dc_index_join_batches_insert_without_rebuilding(void)
+{
+	struct mf_dc_index x;
+	mf_dc_index_init(&x);
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	unsigned next = 0;
+	for (unsigned batch = 0; batch < 25; batch++) {
+		for (unsigned k = 0; k < 40; k++, next++) /* 40 joins a tick */
+			send_alive((next * 37u) % 2000u, 1, dc_of(next * 3u + batch));
+		send_alive((batch * 53u) % 2000u, 2, batch % 2 ? "dc-new" : "dc2"); /* re-tagged */
+		if (batch % 5 == 4)
+			send_dead((batch * 11u) % 2000u, 1);
+		CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+		assert_same_as_fresh(&x, "me");
+	}
+	CU_ASSERT_EQUAL(x.rebuilds, 1); /* the first, empty pool */
+	CU_ASSERT_EQUAL(x.refreshes, 0);
+	CU_ASSERT_EQUAL(x.updates, 25);
+	CU_ASSERT_EQUAL(x.n_mem, mf_pool_member_count(pool));
+	mf_dc_index_free(&x);
+}
+
+/* Past what the journal holds between two syncs, the index reads the pool
+ * again and is still right. */
+static void test_dc_index_behind_the_journal_reads_the_pool_again(void)
+{
+	struct mf_dc_index x;
+	mf_dc_index_init(&x);
+	for (unsigned i = 0; i < 100; i++)
+		send_alive(i, 1, dc_of(i));
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	for (unsigned i = 100; i < 100 + MF_MEMBERS_JOURNAL; i++) /* joins: two changes each */
+		send_alive(i, 1, dc_of(i));
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.rebuilds, 2);
+	assert_same_as_fresh(&x, "me");
+	for (unsigned i = 0; i < MF_MEMBERS_JOURNAL + 50; i++) /* statuses only */
+		send_suspect(i, 1);
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.rebuilds, 2);
+	CU_ASSERT_EQUAL(x.refreshes, 1);
+	assert_same_as_fresh(&x, "me");
 	mf_dc_index_free(&x);
 }
 
@@ -218,6 +285,8 @@ int main(void)
 		{ "dc_index_groups_members_by_dc_tag_in_pool_order", test_dc_index_groups_members_by_dc_tag_in_pool_order },
 		{ "dc_index_idle_sync_reads_nothing_and_changes_rebuild", test_dc_index_idle_sync_reads_nothing_and_changes_rebuild },
 		{ "dc_index_status_storm_refreshes_without_rebuilding", test_dc_index_status_storm_refreshes_without_rebuilding },
+		{ "dc_index_join_batches_insert_without_rebuilding", test_dc_index_join_batches_insert_without_rebuilding },
+		{ "dc_index_behind_the_journal_reads_the_pool_again", test_dc_index_behind_the_journal_reads_the_pool_again },
 	};
 	return RUN_SUITE_WITH("dc_index", setup, teardown, tests);
 }
