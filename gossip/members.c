@@ -18,7 +18,7 @@ struct mf_members_order {
 	/* The journal, off until a reader asks for its position: */
 	bool journal_on;
 	uint64_t seq;          /* changes recorded so far */
-	char *names[MF_MEMBERS_JOURNAL]; /* change k's name at k % size; NULL: lost */
+	char **names;          /* MF_MEMBERS_JOURNAL: change k's name at k % size; NULL: lost */
 };
 
 void mf_members_init(struct mf_members *t, struct mf_intern *strs)
@@ -39,7 +39,10 @@ static void note(const struct mf_members *t, const char *name, size_t len)
 	struct mf_members_order *o = t->order;
 	if (o == NULL || !o->journal_on)
 		return;
-	char **slot = &o->names[o->seq++ % MF_MEMBERS_JOURNAL];
+	uint64_t k = o->seq++;
+	if (o->names == NULL) /* no memory for the ring: every change is lost */
+		return;
+	char **slot = &o->names[k % MF_MEMBERS_JOURNAL];
 	free(*slot);
 	*slot = strndup(name, len); /* NULL: readers see the change as lost */
 }
@@ -51,16 +54,20 @@ void mf_members_note(const struct mf_members *t, const char *name)
 
 uint64_t mf_members_journal_seq(const struct mf_members *t)
 {
-	if (t->order == NULL)
-		return 0;
-	t->order->journal_on = true;
-	return t->order->seq;
+	struct mf_members_order *o = t->order;
+	if (o == NULL)
+		return UINT64_MAX; /* no record yet, so no journal: ask again */
+	o->journal_on = true;
+	/* the ring is allocated when a reader comes: a simulator's pools have none */
+	if (o->names == NULL)
+		o->names = calloc(MF_MEMBERS_JOURNAL, sizeof(*o->names));
+	return o->seq;
 }
 
 const char *mf_members_journal_name(const struct mf_members *t, uint64_t seq)
 {
 	const struct mf_members_order *o = t->order;
-	if (o == NULL || !o->journal_on || seq >= o->seq || o->seq - seq > MF_MEMBERS_JOURNAL)
+	if (o == NULL || o->names == NULL || seq >= o->seq || o->seq - seq > MF_MEMBERS_JOURNAL)
 		return NULL;
 	return o->names[seq % MF_MEMBERS_JOURNAL];
 }
@@ -321,8 +328,9 @@ void mf_members_free(struct mf_members *t)
 	free(t->by_id);
 	if (t->order != NULL) {
 		free(t->order->by_name);
-		for (size_t k = 0; k < MF_MEMBERS_JOURNAL; k++)
+		for (size_t k = 0; t->order->names != NULL && k < MF_MEMBERS_JOURNAL; k++)
 			free(t->order->names[k]);
+		free(t->order->names);
 	}
 	free(t->order);
 	memset(t, 0, sizeof(*t));

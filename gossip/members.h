@@ -183,7 +183,9 @@ uint64_t mf_members_order_builds(const struct mf_members *t);
  * far; change k's name (k below that) is mf_members_journal_name(t, k),
  * NULL once more than MF_MEMBERS_JOURNAL newer changes came (or its copy
  * failed): the reader then re-reads the whole table. Entries may repeat a
- * name; each says only "look at this member again". */
+ * name; each says only "look at this member again". A table that never
+ * held a record has no journal yet: its position reads UINT64_MAX, above
+ * any later one, which a reader takes as changes lost. */
 uint64_t mf_members_journal_seq(const struct mf_members *t);
 const char *mf_members_journal_name(const struct mf_members *t, uint64_t seq);
 void mf_members_note(const struct mf_members *t, const char *name);

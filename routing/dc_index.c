@@ -336,6 +336,8 @@ static int catch_up(struct mf_dc_index *x, const mf_pool_t *pool)
 	uint64_t now = mf_pool_member_changes(pool);
 	bool moved = false;
 	int rc = 1;
+	if (now < x->changes) /* the pool had no journal when last read */
+		return 0;
 	for (uint64_t k = x->changes; k < now && rc == 1; k++) {
 		const char *name = mf_pool_member_change(pool, k);
 		if (name == NULL)
