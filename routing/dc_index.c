@@ -1,4 +1,5 @@
 /* routing/dc_index.c — see routing/dc_index.h. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,13 +188,16 @@ static size_t group_of(const struct mf_dc_index *x, size_t i)
 	return lo;
 }
 
-/* The first group whose dc is not before dc. */
-static size_t group_lower(const struct mf_dc_index *x, const char *dc)
+/* The first of elements [lo, hi) of arr (each `size` bytes, starting with
+ * a const char *, as mf_dc_group's dc and the members' name) whose string
+ * is not before key. */
+static size_t lower(const void *arr, size_t size, size_t lo, size_t hi, const char *key)
 {
-	size_t lo = 0, hi = x->n_groups;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(x->groups[mid].dc, dc) < 0)
+		const char *s;
+		memcpy(&s, (const char *)arr + mid * size, sizeof(s));
+		if (strcmp(s, key) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -201,18 +205,19 @@ static size_t group_lower(const struct mf_dc_index *x, const char *dc)
 	return lo;
 }
 
+_Static_assert(offsetof(struct mf_dc_group, dc) == 0 && offsetof(struct mf_coord_tracker_member, name) == 0,
+	       "lower() reads the string each element starts with");
+
+/* The first group whose dc is not before dc. */
+static size_t group_lower(const struct mf_dc_index *x, const char *dc)
+{
+	return lower(x->groups, sizeof(*x->groups), 0, x->n_groups, dc);
+}
+
 /* The first position of group g not before name. */
 static size_t member_lower(const struct mf_dc_index *x, const struct mf_dc_group *g, const char *name)
 {
-	size_t lo = g->start, hi = g->start + g->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(x->mem[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return lower(x->mem, sizeof(*x->mem), g->start, g->start + g->n, name);
 }
 
 /* The mem index of name, or SIZE_MAX: a binary search in each group,
@@ -472,16 +477,6 @@ int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *s
 
 const struct mf_dc_group *mf_dc_index_find(const struct mf_dc_index *x, const char *dc)
 {
-	size_t lo = 0, hi = x->n_groups;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(x->groups[mid].dc, dc);
-		if (c == 0)
-			return &x->groups[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	size_t g = group_lower(x, dc);
+	return g < x->n_groups && strcmp(x->groups[g].dc, dc) == 0 ? &x->groups[g] : NULL;
 }
