@@ -228,8 +228,9 @@ static int run_routes(const struct mf_sim_args *a)
  * (glibc.malloc.hugetlb=1; the kernel's THP mode here is `madvise`), so
  * the simulator re-executes itself once with that tunable: -12 % CPU at
  * 1,000 members in a pair, output unchanged (docs/simulator.md, "Speed
- * and memory toward 10,000 members"). A GLIBC_TUNABLES already set is left alone (the caller's
- * choice), and a failed exec just runs on as it is.
+ * and memory toward 10,000 members"). A GLIBC_TUNABLES already set is
+ * left alone (the caller's choice), and a failed exec just runs on as it
+ * is.
  */
 static void huge_pages_reexec(char **argv)
 {
