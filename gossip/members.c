@@ -375,11 +375,13 @@ const struct mf_member_record *mf_members_at(const struct mf_members *t, size_t 
 	 * a const table can fill it. */
 	struct mf_members_order *o = t->order;
 	if (!o->valid) {
-		/* Grows by doubling: a pool that gains members one at a time
-		 * and is listed between (the routing index, `meshfed members`)
-		 * reallocates log n times, not once per listing. */
-		if (mf_grow(&o->by_name, &o->cap, t->n, 16) != 0)
-			return NULL;
+		if (o->cap < t->n) {
+			struct mf_member_record **a = realloc(o->by_name, t->n * sizeof(*a));
+			if (a == NULL)
+				return NULL;
+			o->by_name = a;
+			o->cap = t->n;
+		}
 		for (size_t k = 0; k < t->n; k++)
 			o->by_name[k] = rec_of(t, t->probe[k]);
 		qsort(o->by_name, t->n, sizeof(*o->by_name), cmp_rec);
