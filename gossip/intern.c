@@ -8,7 +8,6 @@
 #include "gossip/name_hash.h"
 
 struct mf_istr {
-	struct mf_istr *next; /* same bucket */
 	uint64_t hash;
 	uint32_t refs;
 	uint32_t len;
@@ -30,38 +29,30 @@ void mf_intern_free(struct mf_intern *t)
 {
 	/* Strings still held are a caller's leak: free them anyway so the
 	 * table never outlives what it owns. */
-	for (size_t b = 0; b < t->n_buckets; b++) {
-		struct mf_istr *e = t->buckets[b];
-		while (e != NULL) {
-			struct mf_istr *next = e->next;
-			free(e);
-			e = next;
-		}
-	}
-	free(t->buckets);
+	for (size_t i = 0; i < t->n_slots; i++)
+		free(t->slots[i].e);
+	free(t->slots);
 	mf_name_ids_free(&t->ids);
 	memset(t, 0, sizeof(*t));
 }
 
 static int grow(struct mf_intern *t)
 {
-	size_t nb = t->n_buckets ? t->n_buckets * 2 : 64;
-	struct mf_istr **b = calloc(nb, sizeof(*b));
+	size_t nb = t->n_slots ? t->n_slots * 2 : 64;
+	struct mf_islot *b = calloc(nb, sizeof(*b));
 	if (b == NULL)
 		return MF_ENOMEM;
-	for (size_t i = 0; i < t->n_buckets; i++) {
-		struct mf_istr *e = t->buckets[i];
-		while (e != NULL) {
-			struct mf_istr *next = e->next;
-			size_t k = (size_t)e->hash & (nb - 1);
-			e->next = b[k];
-			b[k] = e;
-			e = next;
-		}
+	for (size_t i = 0; i < t->n_slots; i++) {
+		if (t->slots[i].e == NULL)
+			continue;
+		size_t k = (size_t)t->slots[i].hash & (nb - 1);
+		while (b[k].e != NULL)
+			k = (k + 1) & (nb - 1);
+		b[k] = t->slots[i];
 	}
-	free(t->buckets);
-	t->buckets = b;
-	t->n_buckets = nb;
+	free(t->slots);
+	t->slots = b;
+	t->n_slots = nb;
 	return 0;
 }
 
@@ -77,9 +68,11 @@ int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *
 	size_t len = plen + qlen;
 	if (plen > UINT32_MAX || qlen > UINT32_MAX - plen)
 		return MF_EINVAL;
-	if (t->n_buckets > 0) {
-		for (struct mf_istr *e = t->buckets[(size_t)h & (t->n_buckets - 1)]; e; e = e->next) {
-			if (e->hash == h && e->len == len && memcmp(e->s, p, plen) == 0 &&
+	if (t->n_slots > 0) {
+		size_t mask = t->n_slots - 1;
+		for (size_t k = (size_t)h & mask; t->slots[k].e != NULL; k = (k + 1) & mask) {
+			struct mf_istr *e = t->slots[k].e;
+			if (t->slots[k].hash == h && e->len == len && memcmp(e->s, p, plen) == 0 &&
 			    (qlen == 0 || memcmp(e->s + plen, q, qlen) == 0)) {
 				if (e->refs == UINT32_MAX)
 					return MF_ENOMEM;
@@ -89,7 +82,7 @@ int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *
 			}
 		}
 	}
-	if (t->n >= t->n_buckets && grow(t) != 0)
+	if (2 * (t->n + 1) > t->n_slots && grow(t) != 0)
 		return MF_ENOMEM;
 	struct mf_istr *e = malloc(sizeof(*e) + len + 1);
 	if (e == NULL)
@@ -102,9 +95,11 @@ int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *
 	if (qlen > 0)
 		memcpy(e->s + plen, q, qlen);
 	e->s[len] = '\0';
-	size_t k = (size_t)h & (t->n_buckets - 1);
-	e->next = t->buckets[k];
-	t->buckets[k] = e;
+	size_t mask = t->n_slots - 1, k = (size_t)h & mask;
+	while (t->slots[k].e != NULL)
+		k = (k + 1) & mask;
+	t->slots[k].hash = h;
+	t->slots[k].e = e;
 	t->n++;
 	t->bytes += len;
 	*out = e->s;
@@ -118,10 +113,19 @@ void mf_intern_put(struct mf_intern *t, const char *s)
 	struct mf_istr *e = hdr(s);
 	if (--e->refs > 0)
 		return;
-	struct mf_istr **pp = &t->buckets[(size_t)e->hash & (t->n_buckets - 1)];
-	while (*pp != e)
-		pp = &(*pp)->next;
-	*pp = e->next;
+	size_t mask = t->n_slots - 1, i = (size_t)e->hash & mask;
+	while (t->slots[i].e != e)
+		i = (i + 1) & mask;
+	/* Backward-shift deletion: a later string of the run moves into the
+	 * hole unless its home lies cyclically in (hole, its slot]. */
+	for (size_t j = (i + 1) & mask; t->slots[j].e != NULL; j = (j + 1) & mask) {
+		size_t home = (size_t)t->slots[j].hash & mask;
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+	t->slots[i].e = NULL;
 	t->n--;
 	t->bytes -= e->len;
 	free(e);

@@ -133,6 +133,9 @@ struct mf_pool {
 	msgpack_sbuffer msg_buf;   /* one encoded message */
 	msgpack_sbuffer extra_buf; /* a second one built while msg_buf is in use
 				    * (buddy suspect, relayed ping, push-pull state) */
+	size_t user_state_cap;     /* the user state budget the last push-pull
+				    * needed: past 64 KB the delegate would
+				    * otherwise encode its state twice a time */
 	uint8_t *bc_buf;       /* piggybacked broadcasts, udp_buffer_size */
 	struct mf_pool_stats stats;
 };

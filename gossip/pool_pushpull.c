@@ -42,7 +42,9 @@ int mf_pool__encode_local_state(mf_pool_t *p, bool join)
 		st[n].has_vsn = true;
 		n++;
 	}
-	for (size_t cap = MF_POOL_USER_STATE_FIRST; p->cfg.delegate.local_state != NULL;) {
+	size_t cap0 = p->user_state_cap > MF_POOL_USER_STATE_FIRST ? p->user_state_cap
+								    : MF_POOL_USER_STATE_FIRST;
+	for (size_t cap = cap0; p->cfg.delegate.local_state != NULL;) {
 		free(ubuf);
 		if ((ubuf = malloc(cap)) == NULL) {
 			free(st); /* not a state without the user state: the caller retries */
@@ -56,6 +58,7 @@ int mf_pool__encode_local_state(mf_pool_t *p, bool join)
 		if (cap >= want)
 			break; /* the delegate counts and reports what it could not send */
 		cap = want;
+		p->user_state_cap = want; /* start there next time */
 	}
 	msgpack_sbuffer_clear(&p->extra_buf);
 	rc = mf_codec_encode_push_pull(&p->extra_buf, join, st, n, ubuf, ulen);
