@@ -94,7 +94,8 @@
  *          when its transport closes;
  *  timer:  every MF_ROUTING_NODE_TICK_MS, while running,
  *          mf_routing_node_tick(node, uv_hrtime(), NULL);
- *  mux:    on_user_msg of type MF_SERF_MSG_MESHFED ->
+ *  mux:    routing/pool_mux.h (the pool's delegate shared with the
+ *          tracker and serf): on_user_msg of type MF_SERF_MSG_MESHFED ->
  *          mf_routing_node_on_user_msg(slot, ...); local_state ->
  *          n = serf glue's, then mf_routing_node_pp_append(node, buf, n, cap);
  *          merge_remote_state -> serf glue's, then

@@ -23,49 +23,20 @@
 
 #define GW_PORT 8443
 
-/* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
+/* --- the pool's delegate: routing/pool_mux.h, the coords hook beside the
+ * routing slot, and the bytes routing sends counted while measuring -------*/
 
-static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
+static void routed(void *ctx, const uint8_t *buf, size_t len, bool state)
 {
 	struct member *m = ctx;
-	return m->coord.ack_payload ? m->coord.ack_payload(m->coord.ctx, buf, cap) : 0;
-}
-
-static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size_t len,
-		       mf_time_t rtt)
-{
-	struct member *m = ctx;
-	if (m->coord.on_ack)
-		m->coord.on_ack(m->coord.ctx, node, payload, len, rtt);
-}
-
-static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
-{
-	struct member *m = ctx;
-	if (len >= 2 && msg[0] == MF_SERF_MSG_MESHFED && msg[1] == MF_COORD_TRACKER_MSG_ANNOUNCE) {
-		if (m->coord.on_user_msg)
-			m->coord.on_user_msg(m->coord.ctx, msg, len);
-	} else {
-		if (m->sim->measuring && len >= 2 && msg[0] == MF_SERF_MSG_MESHFED)
-			*(msg[1] == MF_ROUTING_NODE_MSG_BEAT    ? &m->sim->beat_bytes
-			  : msg[1] == MF_ROUTING_NODE_MSG_REACH ? &m->sim->reach_bytes
-								: &m->sim->advert_bytes) += len;
-		mf_routing_node_on_user_msg(m->slot, msg, len);
-	}
-}
-
-static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
-{
-	struct member *m = ctx;
-	return mf_routing_node_local_state(m->slot, join, buf, cap);
-}
-
-static void mux_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
-{
-	struct member *m = ctx;
-	if (m->sim->measuring)
+	if (!m->sim->measuring)
+		return;
+	if (state)
 		m->sim->pp_bytes += len;
-	mf_routing_node_merge_remote_state(m->slot, buf, len, join);
+	else if (len >= 2)
+		*(buf[1] == MF_ROUTING_NODE_MSG_BEAT    ? &m->sim->beat_bytes
+		  : buf[1] == MF_ROUTING_NODE_MSG_REACH ? &m->sim->reach_bytes
+							: &m->sim->advert_bytes) += len;
 }
 
 static void configure(void *ctx, size_t i, struct mf_pool_config *c)
@@ -84,15 +55,9 @@ static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 	(void)mf_serf_encode_tags(tags, 2, c->meta, sizeof(c->meta), &c->meta_len);
 	memset(&c->delegate, 0, sizeof(c->delegate));
 	mf_sim_coords_configure(&s->coords, i, c);
-	m->coord = c->delegate;
-	c->delegate = (struct mf_pool_delegate){
-		.ctx = m,
-		.ack_payload = mux_ack_payload,
-		.on_ack = mux_on_ack,
-		.on_user_msg = mux_on_user_msg,
-		.local_state = mux_local_state,
-		.merge_remote_state = mux_merge,
-	};
+	m->mux = (struct mf_pool_mux){
+		.coord = c->delegate, .slot = &m->slot, .ctx = m, .routed = routed};
+	mf_pool_mux_delegate(&m->mux, &c->delegate);
 }
 
 static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)

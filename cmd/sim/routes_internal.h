@@ -17,6 +17,7 @@
 #include "cmd/sim/simnet.h"
 #include "routing/blobs.h"
 #include "routing/node.h"
+#include "routing/pool_mux.h"
 #include "routing/topology.h"
 
 /* One simnet node: a server's membership of one pool. */
@@ -25,7 +26,7 @@ struct member {
 	size_t server;          /* index into servers */
 	size_t pool;            /* index into pools */
 	struct mf_routing_node_slot *slot;
-	struct mf_pool_delegate coord; /* the coords hook's delegate */
+	struct mf_pool_mux mux; /* the pool's delegate: the coords hook, the slot */
 };
 
 struct server {
