@@ -52,7 +52,9 @@ static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 	snprintf(tags[0].value, sizeof(tags[0].value), "%s", s->topo.dcs[sv->dc].name);
 	snprintf(tags[1].key, sizeof(tags[1].key), "role");
 	snprintf(tags[1].value, sizeof(tags[1].value), "meshfed");
-	(void)mf_serf_encode_tags(tags, 2, c->meta, sizeof(c->meta), &c->meta_len);
+	int rc = mf_serf_encode_tags(tags, 2, c->meta, sizeof(c->meta), &c->meta_len);
+	if (rc < 0 && s->configure_err == 0)
+		s->configure_err = rc; /* the hook returns nothing: the run fails after */
 	memset(&c->delegate, 0, sizeof(c->delegate));
 	mf_sim_coords_configure(&s->coords, i, c);
 	m->mux = (struct mf_pool_mux){
@@ -302,10 +304,11 @@ static size_t nh_changes(struct server *sv, const struct mf_table *t)
 	return changes;
 }
 
-/* Sums every server's deltas sent, received and received without base. */
-static void sum_deltas(const struct rsim *s, uint64_t d[5])
+/* Sums every server's deltas sent, received, received without base, applied
+ * late, stale, and bases or deltas dropped on an error. */
+static void sum_deltas(const struct rsim *s, uint64_t d[6])
 {
-	d[0] = d[1] = d[2] = d[3] = d[4] = 0;
+	d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = 0;
 	for (size_t sv = 0; sv < s->n_servers; sv++) {
 		const struct mf_routing_node_stats *st = mf_routing_node_stats(s->servers[sv].node);
 		d[0] += st->deltas_out;
@@ -313,6 +316,7 @@ static void sum_deltas(const struct rsim *s, uint64_t d[5])
 		d[2] += st->deltas_unbased;
 		d[3] += st->deltas_late;
 		d[4] += st->deltas_stale;
+		d[5] += st->delta_errors;
 	}
 }
 
@@ -523,6 +527,10 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		fprintf(err, "meshfed-sim: %s\n", mf_strerror(rc));
 		goto out;
 	}
+	if (s.configure_err < 0) {
+		fprintf(err, "meshfed-sim: a server's tags: %s\n", mf_strerror(s.configure_err));
+		goto out;
+	}
 	s.coords.net = s.net;
 	refresh_slots(&s);
 
@@ -549,8 +557,15 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 					cand[nc++] = j;
 			if (nc == 0)
 				continue;
-			mf_simnet_run_until(s.net, (mf_time_t)++joins * 10 * MF_MS);
-			mf_simnet_join(s.net, i, cand[mf_rng_below(&rng, (uint32_t)nc)]);
+			size_t j = cand[mf_rng_below(&rng, (uint32_t)nc)];
+			if ((rc = mf_simnet_run_until(s.net, (mf_time_t)++joins * 10 * MF_MS)) < 0 ||
+			    (rc = mf_simnet_join(s.net, i, j)) < 0) {
+				fprintf(err, "meshfed-sim: %s joining %s: %s\n",
+					s.servers[s.members[i].server].name,
+					s.servers[s.members[j].server].name, mf_strerror(rc));
+				free(cand);
+				goto out;
+			}
 		}
 	free(cand);
 	/* simnet holds its own copies. */
@@ -589,15 +604,21 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		s.measuring = r >= measure_from;
 		measured += s.measuring;
 		for (; next_tick <= end; next_tick += tick) {
-			if (mf_simnet_now(s.net) < next_tick)
-				mf_simnet_run_until(s.net, next_tick);
+			if (mf_simnet_now(s.net) < next_tick &&
+			    (rc = mf_simnet_run_until(s.net, next_tick)) < 0)
+				goto net_failed;
 			refresh_slots(&s);
 			double c0 = cpu_s();
 			for (size_t sv = 0; sv < s.n_servers; sv++)
-				(void)mf_routing_node_tick(s.servers[sv].node, next_tick, NULL);
+				if ((rc = mf_routing_node_tick(s.servers[sv].node, next_tick, NULL)) < 0) {
+					fprintf(err, "meshfed-sim: %s: routing tick: %s\n",
+						s.servers[sv].name, mf_strerror(rc));
+					goto run_failed;
+				}
 			tick_cpu += cpu_s() - c0;
 		}
-		mf_simnet_run_until(s.net, end);
+		if ((rc = mf_simnet_run_until(s.net, end)) < 0)
+			goto net_failed;
 		bool changed;
 		(void)observe(&s, &changed, err, false);
 		if (a->cut > 0 && r >= a->cut && !withdrawn &&
@@ -668,7 +689,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	}
 	fprintf(err, "beat messages received: %llu (%llu refused), epochs they raised: %llu\n",
 		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised);
-	uint64_t d[5];
+	uint64_t d[6];
 	sum_deltas(&s, d);
 	fprintf(err, "deltas sent: %llu, received: %llu (%llu on an older base; %llu before or "
 		     "without their base, %llu applied when it came)",
@@ -681,6 +702,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			(unsigned long long)(d[4] - s.deltas_at[4]),
 			(unsigned long long)(d[2] - s.deltas_at[2]),
 			(unsigned long long)(d[3] - s.deltas_at[3]));
+	if (d[5] > 0)
+		fprintf(err, "; %llu bases or deltas dropped on an error", (unsigned long long)d[5]);
 	fputc('\n', err);
 	if (converged) {
 		if (dis)
@@ -693,6 +716,11 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		fprintf(err, "not converged after %d rounds (last change in round %d)\n",
 			out_of_time ? r - 1 : a->rounds, last_change);
 	}
+	goto out;
+net_failed:
+	fprintf(err, "meshfed-sim: network: %s\n", mf_strerror(rc));
+run_failed:
+	mf_sim_rt__truth_free(&tw);
 out:
 	free(delay);
 	free(loss);

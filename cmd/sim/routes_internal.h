@@ -64,7 +64,8 @@ struct rsim {
 	bool measuring;
 	uint64_t nh_changes, advert_bytes, beat_bytes, reach_bytes, pp_bytes;
 	struct mf_routing_stats why; /* engines' counts at the window's start */
-	uint64_t deltas_at[5];       /* nodes' deltas out, in, unbased, late, stale then */
+	uint64_t deltas_at[6];       /* nodes' deltas out, in, unbased, late, stale, errors then */
+	int configure_err;           /* the first error of simnet's configure hook */
 };
 
 /* The truth the score compares with, indexed once: per DC pair whether
