@@ -73,6 +73,27 @@ int mf_cli_control_call(const char *sub, const char *control, const json_t *req,
 	return mf_cli_call(sub, path, req, timeout_ms, resp);
 }
 
+int mf_cli_control_cmd(const char *sub, const char *control, const char *pool, json_t **resp)
+{
+	json_t *req = json_pack("{s:s}", "cmd", sub);
+	if (req && pool && json_object_set_new(req, "pool", json_string(pool)) < 0) {
+		json_decref(req);
+		req = NULL;
+	}
+	if (!req) {
+		mf_cli_error(sub, "out of memory");
+		return MF_EXIT_FAIL;
+	}
+	int r = mf_cli_control_call(sub, control, req, MF_CTL_TIMEOUT_MS, resp);
+	json_decref(req);
+	return r;
+}
+
+const char *mf_cli_last_flag(const struct mf_flags_result *res)
+{
+	return res->n_hits ? res->hits[res->n_hits - 1].value : NULL;
+}
+
 int mf_cli_no_args(const char *sub, const struct mf_flags_result *res)
 {
 	if (res->n_pos == 0)

@@ -38,12 +38,8 @@ int mf_cmd_coords(int argc, char **argv)
 		else if (strcmp(name, "control") == 0)
 			control = hits[i].value;
 	}
-	json_t *req = json_pack("{s:s}", "cmd", "coords"), *resp;
-	if (pool)
-		json_object_set_new(req, "pool", json_string(pool));
-	r = mf_cli_control_call("coords", control, req, MF_CTL_TIMEOUT_MS, &resp);
-	json_decref(req);
-	if (r != MF_EXIT_OK)
+	json_t *resp;
+	if ((r = mf_cli_control_cmd("coords", control, pool, &resp)) != MF_EXIT_OK)
 		return r;
 	const json_t *arr = json_object_get(resp, "coords");
 	size_t i;

@@ -79,10 +79,8 @@ int mf_cmd_info(int argc, char **argv)
 			control = hits[i].value;
 		}
 	}
-	json_t *req = json_pack("{s:s}", "cmd", "info"), *resp = NULL;
-	r = mf_cli_control_call("info", control, req, MF_CTL_TIMEOUT_MS, &resp);
-	json_decref(req);
-	if (r != MF_EXIT_OK)
+	json_t *resp = NULL;
+	if ((r = mf_cli_control_cmd("info", control, NULL, &resp)) != MF_EXIT_OK)
 		return r;
 	json_t *info = json_object_get(resp, "info");
 	if (json) {

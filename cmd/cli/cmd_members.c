@@ -112,12 +112,8 @@ int mf_cmd_members(int argc, char **argv)
 		if (strcmp(name, "pool") == 0)
 			pool = v;
 	}
-	json_t *req = json_pack("{s:s}", "cmd", "members"), *resp = NULL;
-	if (pool)
-		json_object_set_new(req, "pool", json_string(pool));
-	r = mf_cli_control_call("members", control, req, MF_CTL_TIMEOUT_MS, &resp);
-	json_decref(req);
-	if (r != MF_EXIT_OK)
+	json_t *resp = NULL;
+	if ((r = mf_cli_control_cmd("members", control, pool, &resp)) != MF_EXIT_OK)
 		return r;
 	json_t *all = json_object_get(resp, "members"), *out = json_array();
 	size_t i;

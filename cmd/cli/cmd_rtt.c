@@ -60,9 +60,7 @@ int mf_cmd_rtt(int argc, char **argv)
 	json_t *req = json_pack("{s:s,s:o,s:b}", "cmd", "rtt", "nodes", nodes, "dc", dc), *resp;
 	if (pool)
 		json_object_set_new(req, "pool", json_string(pool));
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
-	r = mf_cli_call("rtt", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("rtt", control, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

@@ -4,7 +4,6 @@
  * on its own endpoint (docs/metrics.md "The gateway").
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cmd/gateway/gwd.h"
 #include "cmd/daemon/metrics.h"
