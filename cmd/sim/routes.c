@@ -111,13 +111,14 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 								: MF_MODE_MULTI_HOP};
 		c.targets = tg;
 		c.transit = t->dcs[d].transit;
-		c.link_estimate = s->link_estimate;
+		c.link_estimate = s->args->link_estimate;
 		c.blobs = s->blobs;
-		c.hysteresis_pct = s->hysteresis_pct;
-		c.hysteresis_ms = s->hysteresis_ms;
-		c.settle_pct = s->settle_pct;
-		c.settle_ms = s->settle_ms;
-		c.settle_time = s->settle_s < 0 ? -1 : (int64_t)(s->settle_s * (double)MF_SEC);
+		c.hysteresis_pct = s->args->hysteresis_pct;
+		c.hysteresis_ms = s->args->hysteresis_ms;
+		c.settle_pct = s->args->settle_pct;
+		c.settle_ms = s->args->settle_ms;
+		c.settle_time = s->args->settle_s < 0 ? -1
+						      : (int64_t)(s->args->settle_s * (double)MF_SEC);
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
 			/* The emulator's addresses where it has them (routes.h);
@@ -475,12 +476,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	struct timespec t0, t1; /* -max-wall counts from here: setup and joins too */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&s, 0, sizeof(s));
-	s.link_estimate = a->link_estimate;
-	s.hysteresis_pct = a->hysteresis_pct;
-	s.hysteresis_ms = a->hysteresis_ms;
-	s.settle_pct = a->settle_pct;
-	s.settle_ms = a->settle_ms;
-	s.settle_s = a->settle_s;
+	s.args = a;
 	if ((rc = mf_topology_load_file(a->topology, &s.topo, msg, sizeof(msg))) < 0) {
 		fprintf(err, "meshfed-sim: %s\n", msg);
 		return 1;

@@ -44,9 +44,7 @@ struct server {
 
 struct rsim {
 	struct mf_topology topo;
-	enum mf_coord_tracker_kind link_estimate;
-	double hysteresis_pct, hysteresis_ms;
-	double settle_pct, settle_ms, settle_s;
+	const struct mf_sim_routes_args *args; /* the run's options */
 	size_t n_pools;
 	size_t *pool_first;     /* n_pools + 1: first member of each pool */
 	size_t n_servers;
