@@ -87,4 +87,13 @@ int mf_cli_no_args(const char *sub, const struct mf_flags_result *res);
 /* The value of -format: "table"/"text" -> 0, "json" -> 1, else -1 and an error. */
 int mf_cli_format(const char *sub, const char *v);
 
+/* The flags several subcommands share, read from res's hits (the last one
+ * given wins): -control, -pool and -format (*json as mf_cli_format, 0 when
+ * not given); NULL for one the subcommand does not take. The others are
+ * left to the caller. MF_EXIT_OK, or MF_EXIT_FAIL after the error line of
+ * a bad -format. */
+int mf_cli_common_flags(const char *sub, const struct mf_flag *flags,
+			const struct mf_flags_result *res, const char **control, const char **pool,
+			int *json);
+
 #endif
