@@ -73,12 +73,6 @@ static void mux_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bo
 
 void mf_pool_mux_delegate(struct mf_pool_mux *m, struct mf_pool_delegate *out)
 {
-	*out = (struct mf_pool_delegate){
-		.ctx = m,
-		.ack_payload = mux_ack_payload,
-		.on_ack = mux_on_ack,
-		.on_user_msg = mux_on_user_msg,
-		.local_state = mux_local_state,
-		.merge_remote_state = mux_merge_remote_state,
-	};
+	*out = (struct mf_pool_delegate){m, mux_ack_payload, mux_on_ack, mux_on_user_msg,
+					 mux_local_state, mux_merge_remote_state};
 }
