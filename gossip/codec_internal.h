@@ -6,8 +6,9 @@
  *   codec_pushpull.c   push-pull and the user message on a stream;
  *   codec_containers.c compound, has-CRC, compress;
  *   codec_stream.c     where a message on a stream ends (the framer);
- *   codec_fields.c     the field readers and writers below, which call
- *                      none of the others.
+ *   codec_fields.c     the field readers (gossip/codec_fields.h, which
+ *                      serf's codecs use too) and the Vsn field below;
+ *                      it calls none of the others.
  * Calls go one way: codec_stream.c uses codec_pushpull.c's header decoders;
  * every file uses codec_fields.c.
  */
@@ -15,26 +16,10 @@
 #define MF_GOSSIP_CODEC_INTERNAL_H
 
 #include "gossip/codec.h"
+#include "gossip/codec_fields.h"
 #include "gossip/err.h"
 #include "gossip/mp.h"
 
-/* `rc = x`, and on failure to the function's `out:` label. */
-#define TRY(x) do { if ((rc = (x)) != 0) goto out; } while (0)
-
-/* 0, or MF_ENOMEM when any of the or'ed msgpack writes failed. */
-int mf_codec__done(int e);
-
-/* Fields of a decoded map, by key. A missing field is MF_EMALFORMED when
- * `req`, else zero/empty; nil reads as zero (go-msgpack). */
-int mf_codec__get_uint(const msgpack_object *m, const char *k, bool req, uint64_t max,
-		       uint64_t *v);
-int mf_codec__get_int(const msgpack_object *m, const char *k, bool req, int64_t *v);
-int mf_codec__get_bool(const msgpack_object *m, const char *k, bool *v);
-/* Byte field, at most max bytes (MF_ETOOBIG beyond). */
-int mf_codec__get_bytes(const msgpack_object *m, const char *k, bool req, size_t max,
-			struct mf_bytes *b);
-/* An IP address field: empty, 4 or 16 raw bytes. */
-int mf_codec__get_addr(const msgpack_object *m, const char *k, bool req, struct mf_bytes *b);
 /* The Vsn field: kept when it is MF_VSN_LEN bytes, else *has_vsn false. */
 int mf_codec__get_vsn(const msgpack_object *m, uint8_t vsn[MF_VSN_LEN], bool *has_vsn);
 int mf_codec__pack_vsn(msgpack_packer *pk, const uint8_t vsn[MF_VSN_LEN], bool has_vsn);
@@ -44,8 +29,6 @@ int mf_codec__pack_vsn(msgpack_packer *pk, const uint8_t vsn[MF_VSN_LEN], bool h
 int mf_codec__decode_alive_canonical(const uint8_t *body, size_t len, struct mf_msg_alive *m);
 /* The alive message read through msgpack-c, whatever its layout. */
 int mf_codec__decode_alive_general(const uint8_t *body, size_t len, struct mf_msg_alive *m);
-/* Unpacks body as one map; the caller reads fields, then mf_mp_done. */
-int mf_codec__open_map(const uint8_t *body, size_t len, struct mf_mp *mp, size_t *used);
 
 /* codec_pushpull.c: the header maps before a raw tail; *used = the map's
  * length. */

@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gossip/err.h"
-#include "gossip/mp.h"
+#include "gossip/codec_fields.h"
 #include "gossip/mp_read.h"
 
 /* ---- tags ---- */
@@ -120,7 +119,7 @@ int mf_serf_encode_join(msgpack_sbuffer *out, const struct mf_serf_join *m)
 	e |= msgpack_pack_uint64(&pk, m->ltime);
 	e |= mf_mp_pack_key(&pk, "Node");
 	e |= mf_mp_pack_raw(&pk, m->node.p, m->node.len);
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 /* messageLeave: [0] {LTime, Node, Prune} */
@@ -137,37 +136,7 @@ int mf_serf_encode_leave(msgpack_sbuffer *out, const struct mf_serf_leave *m)
 	e |= mf_mp_pack_raw(&pk, m->node.p, m->node.len);
 	e |= mf_mp_pack_key(&pk, "Prune");
 	e |= m->prune ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-	return e ? MF_ENOMEM : 0;
-}
-
-static int get_ltime(const msgpack_object *m, const char *k, bool req, uint64_t *v)
-{
-	const msgpack_object *o = mf_mp_get(m, k);
-
-	*v = 0;
-	if (!o || o->type == MSGPACK_OBJECT_NIL)
-		return req ? MF_EMALFORMED : 0;
-	return mf_mp_uint(o, UINT64_MAX, v);
-}
-
-static int get_node(const msgpack_object *m, struct mf_bytes *b)
-{
-	const msgpack_object *o = mf_mp_get(m, "Node");
-
-	if (!o)
-		return MF_EMALFORMED;
-	int rc = mf_mp_bytes(o, b);
-	if (rc == 0 && b->len > MF_NAME_MAX)
-		rc = MF_ETOOBIG;
-	return rc;
-}
-
-static int open_map(const uint8_t *body, size_t len, struct mf_mp *mp)
-{
-	int rc = mf_mp_unpack(body, len, mp, NULL);
-	if (rc == 0 && mp->root->type != MSGPACK_OBJECT_MAP)
-		rc = MF_EMALFORMED;
-	return rc;
+	return mf_codec__done(e);
 }
 
 /* messageJoin laid out as mf_serf_encode_join (and serf) writes it,
@@ -193,11 +162,11 @@ int mf_serf_decode_join(const uint8_t *body, size_t len, struct mf_serf_join *m)
 	if (join_in_place(body, len, m))
 		return 0;
 	memset(m, 0, sizeof(*m));
-	rc = open_map(body, len, &mp);
+	rc = mf_codec__open_map(body, len, &mp, NULL);
 	if (rc == 0)
-		rc = get_ltime(mp.root, "LTime", true, &m->ltime);
+		rc = mf_codec__get_uint(mp.root, "LTime", true, UINT64_MAX, &m->ltime);
 	if (rc == 0)
-		rc = get_node(mp.root, &m->node);
+		rc = mf_codec__get_bytes(mp.root, "Node", true, MF_NAME_MAX, &m->node);
 	mf_mp_done(&mp);
 	return rc;
 }
@@ -205,17 +174,16 @@ int mf_serf_decode_join(const uint8_t *body, size_t len, struct mf_serf_join *m)
 int mf_serf_decode_leave(const uint8_t *body, size_t len, struct mf_serf_leave *m)
 {
 	struct mf_mp mp;
-	const msgpack_object *o;
 	int rc;
 
 	memset(m, 0, sizeof(*m));
-	rc = open_map(body, len, &mp);
+	rc = mf_codec__open_map(body, len, &mp, NULL);
 	if (rc == 0)
-		rc = get_ltime(mp.root, "LTime", true, &m->ltime);
+		rc = mf_codec__get_uint(mp.root, "LTime", true, UINT64_MAX, &m->ltime);
 	if (rc == 0)
-		rc = get_node(mp.root, &m->node);
-	if (rc == 0 && (o = mf_mp_get(mp.root, "Prune")) && o->type != MSGPACK_OBJECT_NIL)
-		rc = mf_mp_bool(o, &m->prune);
+		rc = mf_codec__get_bytes(mp.root, "Node", true, MF_NAME_MAX, &m->node);
+	if (rc == 0)
+		rc = mf_codec__get_bool(mp.root, "Prune", &m->prune);
 	mf_mp_done(&mp);
 	return rc;
 }
@@ -249,7 +217,7 @@ int mf_serf_encode_push_pull(msgpack_sbuffer *out, const struct mf_serf_push_pul
 		e |= mf_mp_pack_raw(&pk, pp->status[i].node.p, pp->status[i].node.len);
 		e |= msgpack_pack_uint64(&pk, pp->status[i].ltime);
 	}
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 int mf_serf_decode_push_pull(const uint8_t *body, size_t len, struct mf_serf_push_pull *pp)
@@ -259,12 +227,12 @@ int mf_serf_decode_push_pull(const uint8_t *body, size_t len, struct mf_serf_pus
 	int rc;
 
 	memset(pp, 0, sizeof(*pp));
-	rc = open_map(body, len, &mp);
+	rc = mf_codec__open_map(body, len, &mp, NULL);
 	if (rc)
 		goto out;
-	if ((rc = get_ltime(mp.root, "LTime", false, &pp->ltime)) ||
-	    (rc = get_ltime(mp.root, "EventLTime", false, &pp->event_ltime)) ||
-	    (rc = get_ltime(mp.root, "QueryLTime", false, &pp->query_ltime)))
+	if ((rc = mf_codec__get_uint(mp.root, "LTime", false, UINT64_MAX, &pp->ltime)) ||
+	    (rc = mf_codec__get_uint(mp.root, "EventLTime", false, UINT64_MAX, &pp->event_ltime)) ||
+	    (rc = mf_codec__get_uint(mp.root, "QueryLTime", false, UINT64_MAX, &pp->query_ltime)))
 		goto out;
 	o = mf_mp_get(mp.root, "StatusLTimes");
 	if (o && o->type == MSGPACK_OBJECT_MAP && o->via.map.size > 0) {

@@ -4,35 +4,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "gossip/err.h"
-#include "gossip/mp.h"
+#include "gossip/codec_fields.h"
 #include "gossip/serf.h"
-
-/* ---- decode helpers: absent or nil fields read as zero, as Go does ---- */
-
-static int get_uint(const msgpack_object *m, const char *k, uint64_t max, uint64_t *v)
-{
-	const msgpack_object *o = mf_mp_get(m, k);
-	*v = 0;
-	if (!o || o->type == MSGPACK_OBJECT_NIL)
-		return 0;
-	return mf_mp_uint(o, max, v);
-}
-
-static int get_bytes(const msgpack_object *m, const char *k, struct mf_bytes *b)
-{
-	const msgpack_object *o = mf_mp_get(m, k);
-	*b = (struct mf_bytes){0};
-	return o ? mf_mp_bytes(o, b) : 0;
-}
-
-static int unpack_map(const uint8_t *body, size_t len, struct mf_mp *mp, size_t *used)
-{
-	int rc = mf_mp_unpack(body, len, mp, used);
-	if (rc == 0 && mp->root->type != MSGPACK_OBJECT_MAP)
-		rc = MF_EMALFORMED;
-	return rc;
-}
 
 /* ---- query ---- */
 
@@ -73,7 +46,7 @@ int mf_serf_encode_query(msgpack_sbuffer *out, const struct mf_serf_query *q)
 	/* go-msgpack writes a non-negative int64 as an unsigned integer */
 	e |= q->timeout >= 0 ? msgpack_pack_uint64(&pk, (uint64_t)q->timeout)
 			     : msgpack_pack_int64(&pk, q->timeout);
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 int mf_serf_decode_query(const uint8_t *body, size_t len, struct mf_serf_query *q)
@@ -84,27 +57,27 @@ int mf_serf_decode_query(const uint8_t *body, size_t len, struct mf_serf_query *
 	int rc;
 
 	memset(q, 0, sizeof(*q));
-	rc = unpack_map(body, len, &mp, NULL);
+	rc = mf_codec__open_map(body, len, &mp, NULL);
 	if (rc == 0)
-		rc = get_uint(mp.root, "LTime", UINT64_MAX, &q->ltime);
-	if (rc == 0 && (rc = get_uint(mp.root, "ID", UINT32_MAX, &v)) == 0)
+		rc = mf_codec__get_uint(mp.root, "LTime", false, UINT64_MAX, &q->ltime);
+	if (rc == 0 && (rc = mf_codec__get_uint(mp.root, "ID", false, UINT32_MAX, &v)) == 0)
 		q->id = (uint32_t)v;
 	if (rc == 0)
-		rc = get_bytes(mp.root, "Addr", &q->addr);
-	if (rc == 0 && (rc = get_uint(mp.root, "Port", UINT16_MAX, &v)) == 0)
+		rc = mf_codec__get_bytes(mp.root, "Addr", false, SIZE_MAX, &q->addr);
+	if (rc == 0 && (rc = mf_codec__get_uint(mp.root, "Port", false, UINT16_MAX, &v)) == 0)
 		q->port = (uint16_t)v;
 	if (rc == 0)
-		rc = get_bytes(mp.root, "SourceNode", &q->source_node);
-	if (rc == 0 && (rc = get_uint(mp.root, "Flags", UINT32_MAX, &v)) == 0)
+		rc = mf_codec__get_bytes(mp.root, "SourceNode", false, SIZE_MAX, &q->source_node);
+	if (rc == 0 && (rc = mf_codec__get_uint(mp.root, "Flags", false, UINT32_MAX, &v)) == 0)
 		q->flags = (uint32_t)v;
-	if (rc == 0 && (rc = get_uint(mp.root, "RelayFactor", UINT8_MAX, &v)) == 0)
+	if (rc == 0 && (rc = mf_codec__get_uint(mp.root, "RelayFactor", false, UINT8_MAX, &v)) == 0)
 		q->relay_factor = (uint8_t)v;
-	if (rc == 0 && (o = mf_mp_get(mp.root, "Timeout")) && o->type != MSGPACK_OBJECT_NIL)
-		rc = mf_mp_int(o, &q->timeout);
 	if (rc == 0)
-		rc = get_bytes(mp.root, "Name", &q->name);
+		rc = mf_codec__get_int(mp.root, "Timeout", false, &q->timeout);
 	if (rc == 0)
-		rc = get_bytes(mp.root, "Payload", &q->payload);
+		rc = mf_codec__get_bytes(mp.root, "Name", false, SIZE_MAX, &q->name);
+	if (rc == 0)
+		rc = mf_codec__get_bytes(mp.root, "Payload", false, SIZE_MAX, &q->payload);
 	if (rc == 0 && (o = mf_mp_get(mp.root, "Filters")) && o->type != MSGPACK_OBJECT_NIL) {
 		if (o->type != MSGPACK_OBJECT_ARRAY)
 			rc = MF_EMALFORMED;
@@ -147,7 +120,7 @@ int mf_serf_encode_query_response(msgpack_sbuffer *out, const struct mf_serf_que
 	e |= msgpack_pack_uint64(&pk, r->ltime);
 	e |= mf_mp_pack_key(&pk, "Payload");
 	e |= mf_mp_pack_bytes(&pk, r->payload);
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 int mf_serf_decode_query_response(const uint8_t *body, size_t len,
@@ -158,17 +131,17 @@ int mf_serf_decode_query_response(const uint8_t *body, size_t len,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = unpack_map(body, len, &mp, NULL);
+	rc = mf_codec__open_map(body, len, &mp, NULL);
 	if (rc == 0)
-		rc = get_uint(mp.root, "LTime", UINT64_MAX, &r->ltime);
-	if (rc == 0 && (rc = get_uint(mp.root, "ID", UINT32_MAX, &v)) == 0)
+		rc = mf_codec__get_uint(mp.root, "LTime", false, UINT64_MAX, &r->ltime);
+	if (rc == 0 && (rc = mf_codec__get_uint(mp.root, "ID", false, UINT32_MAX, &v)) == 0)
 		r->id = (uint32_t)v;
-	if (rc == 0 && (rc = get_uint(mp.root, "Flags", UINT32_MAX, &v)) == 0)
+	if (rc == 0 && (rc = mf_codec__get_uint(mp.root, "Flags", false, UINT32_MAX, &v)) == 0)
 		r->flags = (uint32_t)v;
 	if (rc == 0)
-		rc = get_bytes(mp.root, "From", &r->from);
+		rc = mf_codec__get_bytes(mp.root, "From", false, SIZE_MAX, &r->from);
 	if (rc == 0)
-		rc = get_bytes(mp.root, "Payload", &r->payload);
+		rc = mf_codec__get_bytes(mp.root, "Payload", false, SIZE_MAX, &r->payload);
 	if (rc == 0 && (r->from.len == 0 || r->from.len > MF_NAME_MAX ||
 			memchr(r->from.p, '\0', r->from.len)))
 		rc = MF_EMALFORMED; /* a node name: C strings downstream */
@@ -200,7 +173,7 @@ int mf_serf_encode_relay(msgpack_sbuffer *out, const struct mf_addr *dest,
 	e |= mf_mp_pack_raw(&pk, dest_name.p, dest_name.len);
 	if (inner_len)
 		e |= msgpack_sbuffer_write(out, (const char *)inner, inner_len);
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 /* A Go net.IP: 4 bytes, or 16 (an IPv4 one in its v4-in-v6 form). */
@@ -228,17 +201,17 @@ int mf_serf_decode_relay(const uint8_t *body, size_t len, struct mf_serf_relay *
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = unpack_map(body, len, &mp, &used);
+	rc = mf_codec__open_map(body, len, &mp, &used);
 	if (rc == 0 && (!(d = mf_mp_get(mp.root, "DestAddr")) || d->type != MSGPACK_OBJECT_MAP))
 		rc = MF_EMALFORMED;
 	if (rc == 0)
-		rc = get_bytes(d, "IP", &ip);
+		rc = mf_codec__get_bytes(d, "IP", false, SIZE_MAX, &ip);
 	if (rc == 0)
 		rc = set_ip(&r->dest, ip);
-	if (rc == 0 && (rc = get_uint(d, "Port", UINT16_MAX, &port)) == 0)
+	if (rc == 0 && (rc = mf_codec__get_uint(d, "Port", false, UINT16_MAX, &port)) == 0)
 		r->dest.port = (uint16_t)port;
 	if (rc == 0)
-		rc = get_bytes(mp.root, "DestName", &r->dest_name);
+		rc = mf_codec__get_bytes(mp.root, "DestName", false, SIZE_MAX, &r->dest_name);
 	if (rc == 0 && used >= len)
 		rc = MF_ETRUNC; /* nothing to relay */
 	if (rc == 0)
@@ -260,7 +233,7 @@ int mf_serf_encode_node_filter(msgpack_sbuffer *out, const char *const *nodes, s
 	e |= msgpack_pack_array(&pk, n);
 	for (size_t i = 0; i < n; i++)
 		e |= mf_mp_pack_key(&pk, nodes[i]);
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 int mf_serf_encode_tag_filter(msgpack_sbuffer *out, const char *tag, const char *expr)
@@ -275,7 +248,7 @@ int mf_serf_encode_tag_filter(msgpack_sbuffer *out, const char *tag, const char 
 	e |= mf_mp_pack_key(&pk, expr);
 	e |= mf_mp_pack_key(&pk, "Tag");
 	e |= mf_mp_pack_key(&pk, tag);
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 /* ---- user events ---- */
@@ -295,25 +268,24 @@ int mf_serf_encode_user_event(msgpack_sbuffer *out, const struct mf_serf_user_ev
 	e |= mf_mp_pack_raw(&pk, ev->name.p, ev->name.len);
 	e |= mf_mp_pack_key(&pk, "Payload");
 	e |= mf_mp_pack_bytes(&pk, ev->payload);
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 int mf_serf_decode_user_event(const uint8_t *body, size_t len, struct mf_serf_user_event *ev)
 {
 	struct mf_mp mp;
-	const msgpack_object *o;
 	int rc;
 
 	memset(ev, 0, sizeof(*ev));
-	rc = unpack_map(body, len, &mp, NULL);
+	rc = mf_codec__open_map(body, len, &mp, NULL);
 	if (rc == 0)
-		rc = get_uint(mp.root, "LTime", UINT64_MAX, &ev->ltime);
+		rc = mf_codec__get_uint(mp.root, "LTime", false, UINT64_MAX, &ev->ltime);
 	if (rc == 0)
-		rc = get_bytes(mp.root, "Name", &ev->name);
+		rc = mf_codec__get_bytes(mp.root, "Name", false, SIZE_MAX, &ev->name);
 	if (rc == 0)
-		rc = get_bytes(mp.root, "Payload", &ev->payload);
-	if (rc == 0 && (o = mf_mp_get(mp.root, "CC")) && o->type != MSGPACK_OBJECT_NIL)
-		rc = mf_mp_bool(o, &ev->cc);
+		rc = mf_codec__get_bytes(mp.root, "Payload", false, SIZE_MAX, &ev->payload);
+	if (rc == 0)
+		rc = mf_codec__get_bool(mp.root, "CC", &ev->cc);
 	mf_mp_done(&mp);
 	if (rc)
 		memset(ev, 0, sizeof(*ev));
@@ -331,16 +303,16 @@ int mf_serf_encode_key_request(msgpack_sbuffer *out, const uint8_t *key, size_t 
 	e |= msgpack_pack_map(&pk, 1);
 	e |= mf_mp_pack_key(&pk, "Key");
 	e |= mf_mp_pack_bytes(&pk, (struct mf_bytes){key, len});
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 int mf_serf_decode_key_request(const uint8_t *body, size_t len, struct mf_bytes *key)
 {
 	struct mf_mp mp;
-	int rc = unpack_map(body, len, &mp, NULL);
+	int rc = mf_codec__open_map(body, len, &mp, NULL);
 	*key = (struct mf_bytes){0};
 	if (rc == 0)
-		rc = get_bytes(mp.root, "Key", key);
+		rc = mf_codec__get_bytes(mp.root, "Key", false, SIZE_MAX, key);
 	mf_mp_done(&mp);
 	return rc;
 }
@@ -366,7 +338,7 @@ int mf_serf_encode_key_response(msgpack_sbuffer *out, const struct mf_serf_key_r
 	e |= mf_mp_pack_raw(&pk, r->primary.p, r->primary.len);
 	e |= mf_mp_pack_key(&pk, "Result");
 	e |= r->result ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-	return e ? MF_ENOMEM : 0;
+	return mf_codec__done(e);
 }
 
 int mf_serf_decode_key_response(const uint8_t *body, size_t len, struct mf_serf_key_response *r)
@@ -377,13 +349,13 @@ int mf_serf_decode_key_response(const uint8_t *body, size_t len, struct mf_serf_
 
 	memset(r, 0, sizeof(*r));
 	r->keys_nil = true;
-	rc = unpack_map(body, len, &mp, NULL);
-	if (rc == 0 && (o = mf_mp_get(mp.root, "Result")) && o->type != MSGPACK_OBJECT_NIL)
-		rc = mf_mp_bool(o, &r->result);
+	rc = mf_codec__open_map(body, len, &mp, NULL);
 	if (rc == 0)
-		rc = get_bytes(mp.root, "Message", &r->message);
+		rc = mf_codec__get_bool(mp.root, "Result", &r->result);
 	if (rc == 0)
-		rc = get_bytes(mp.root, "PrimaryKey", &r->primary);
+		rc = mf_codec__get_bytes(mp.root, "Message", false, SIZE_MAX, &r->message);
+	if (rc == 0)
+		rc = mf_codec__get_bytes(mp.root, "PrimaryKey", false, SIZE_MAX, &r->primary);
 	if (rc == 0 && (o = mf_mp_get(mp.root, "Keys")) && o->type != MSGPACK_OBJECT_NIL) {
 		if (o->type != MSGPACK_OBJECT_ARRAY)
 			rc = MF_EMALFORMED;

@@ -186,7 +186,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 /* Appends what was read; returns the frame length when one is complete,
  * 0 when more is needed, -1 when the stream must be dropped. */
-static long long take_read(struct mf_tstream *s, ssize_t nread)
+static long long read_frame(struct mf_tstream *s, ssize_t nread)
 {
 	mf_transport_t *t = s->t;
 	if (nread < 0)
@@ -207,6 +207,22 @@ static long long take_read(struct mf_tstream *s, ssize_t nread)
 	return 0;
 }
 
+/* What a read callback does first, inbound or outbound: the frame length
+ * once a frame is complete (reading then stopped), else 0: more is needed,
+ * nothing came, the stream is not reading, or it had to be dropped (then
+ * closed here). */
+static long long take_read(struct mf_tstream *s, ssize_t nread)
+{
+	long long n = nread == 0 || s->state != MF_TS_READING ? 0 : read_frame(s, nread);
+	if (n < 0) {
+		stream_close(s);
+		return 0;
+	}
+	if (n > 0)
+		uv_read_stop((uv_stream_t *)&s->tcp);
+	return n;
+}
+
 /* --- inbound ----------------------------------------------------------------*/
 
 static void on_inbound_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
@@ -214,16 +230,9 @@ static void on_inbound_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 	struct mf_tstream *s = h->data;
 	mf_transport_t *t = s->t;
 	(void)buf;
-	if (nread == 0 || s->state != MF_TS_READING)
-		return;
 	long long n = take_read(s, nread);
-	if (n < 0) {
-		stream_close(s);
-		return;
-	}
 	if (n == 0)
 		return;
-	uv_read_stop(h);
 	s->state = MF_TS_AWAIT_POOL;
 	/* The pool answers through the drain: REPLY or CLOSE for this id. */
 	(void)mf_pool_stream_in(t->pool, mf_transport_now(t), s->id, &s->peer, s->rbuf,
@@ -287,6 +296,29 @@ void mf_tstream_on_connection(uv_stream_t *server, int status)
 		stream_close(s);
 }
 
+/* s's one message, copied (the pool's bytes last only until its next
+ * call); false when out of memory, the stream then closed. */
+static bool keep_message(struct mf_tstream *s, const uint8_t *data, size_t len)
+{
+	s->wbuf = malloc(len ? len : 1);
+	if (!s->wbuf) {
+		stream_close(s);
+		return false;
+	}
+	memcpy(s->wbuf, data, len);
+	s->wlen = len;
+	return true;
+}
+
+/* Writes the kept message; cb when written; closes s when libuv refuses. */
+static void write_message(struct mf_tstream *s, uv_write_cb cb)
+{
+	s->state = MF_TS_WRITING;
+	uv_buf_t b = uv_buf_init((char *)s->wbuf, (unsigned)s->wlen);
+	if (uv_write(&s->write_req, (uv_stream_t *)&s->tcp, &b, 1, cb) < 0)
+		stream_close(s);
+}
+
 static void on_reply_written(uv_write_t *req, int status)
 {
 	struct mf_tstream *s = req->data;
@@ -300,17 +332,8 @@ void mf_tstream_reply(mf_transport_t *t, uint64_t id, const uint8_t *data, size_
 	if (!s || s->state == MF_TS_CLOSING || s->state == MF_TS_WRITING)
 		return; /* timed out meanwhile, or a duplicate answer */
 	uv_read_stop((uv_stream_t *)&s->tcp);
-	s->wbuf = malloc(len ? len : 1);
-	if (!s->wbuf) {
-		stream_close(s);
-		return;
-	}
-	memcpy(s->wbuf, data, len);
-	s->wlen = len;
-	s->state = MF_TS_WRITING;
-	uv_buf_t b = uv_buf_init((char *)s->wbuf, (unsigned)len);
-	if (uv_write(&s->write_req, (uv_stream_t *)&s->tcp, &b, 1, on_reply_written) < 0)
-		stream_close(s);
+	if (keep_message(s, data, len))
+		write_message(s, on_reply_written);
 }
 
 void mf_tstream_close_inbound(mf_transport_t *t, uint64_t id)
@@ -327,31 +350,33 @@ static void on_outbound_read(uv_stream_t *h, ssize_t nread, const uv_buf_t *buf)
 	struct mf_tstream *s = h->data;
 	mf_transport_t *t = s->t;
 	(void)buf;
-	if (nread == 0 || s->state != MF_TS_READING)
-		return;
-	long long n = take_read(s, nread);
-	if (n < 0) {
-		stream_close(s); /* reported as failed */
-		return;
-	}
+	long long n = take_read(s, nread); /* a stream dropped there is reported as failed */
 	if (n == 0)
 		return;
-	uv_read_stop(h);
 	s->report_failed = false;
 	(void)mf_pool_stream_reply(t->pool, mf_transport_now(t), s->id, s->rbuf, (size_t)n);
 	stream_close(s);
 	t->drain(t);
 }
 
+/* Whether an outbound step's callback should go on: not when the stream
+ * is closing already, nor (closing it) when the step failed. */
+static bool step_ok(struct mf_tstream *s, int status)
+{
+	if (s->state == MF_TS_CLOSING)
+		return false;
+	if (status < 0) {
+		stream_close(s);
+		return false;
+	}
+	return true;
+}
+
 static void on_request_written(uv_write_t *req, int status)
 {
 	struct mf_tstream *s = req->data;
-	if (s->state == MF_TS_CLOSING)
+	if (!step_ok(s, status))
 		return;
-	if (status < 0) {
-		stream_close(s);
-		return;
-	}
 	if (!s->expect_reply) {
 		s->report_failed = false; /* delivered to the kernel: done */
 		stream_close(s);
@@ -365,16 +390,8 @@ static void on_request_written(uv_write_t *req, int status)
 static void on_connected(uv_connect_t *req, int status)
 {
 	struct mf_tstream *s = req->data;
-	if (s->state == MF_TS_CLOSING)
-		return;
-	if (status < 0) {
-		stream_close(s);
-		return;
-	}
-	s->state = MF_TS_WRITING;
-	uv_buf_t b = uv_buf_init((char *)s->wbuf, (unsigned)s->wlen);
-	if (uv_write(&s->write_req, (uv_stream_t *)&s->tcp, &b, 1, on_request_written) < 0)
-		stream_close(s);
+	if (step_ok(s, status))
+		write_message(s, on_request_written);
 }
 
 void mf_tstream_open(mf_transport_t *t, const struct mf_pool_out *o)
@@ -395,13 +412,8 @@ void mf_tstream_open(mf_transport_t *t, const struct mf_pool_out *o)
 		stream_close(s);
 		return;
 	}
-	s->wbuf = malloc(o->len ? o->len : 1);
-	if (!s->wbuf) {
-		stream_close(s);
+	if (!keep_message(s, o->data, o->len))
 		return;
-	}
-	memcpy(s->wbuf, o->data, o->len);
-	s->wlen = o->len;
 	mf_time_t timeout = o->timeout > 0 ? o->timeout : t->cfg.inbound_timeout;
 	uv_timer_start(&s->timer, on_deadline, (uint64_t)(timeout / MF_MS), 0);
 	struct sockaddr_storage ss;

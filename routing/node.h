@@ -94,7 +94,8 @@
  *          when its transport closes;
  *  timer:  every MF_ROUTING_NODE_TICK_MS, while running,
  *          mf_routing_node_tick(node, uv_hrtime(), NULL);
- *  mux:    on_user_msg of type MF_SERF_MSG_MESHFED ->
+ *  mux:    routing/pool_mux.h (the pool's delegate shared with the
+ *          tracker and serf): on_user_msg of type MF_SERF_MSG_MESHFED ->
  *          mf_routing_node_on_user_msg(slot, ...); local_state ->
  *          n = serf glue's, then mf_routing_node_pp_append(node, buf, n, cap);
  *          merge_remote_state -> serf glue's, then
@@ -277,6 +278,10 @@ struct mf_routing_node_stats {
 	uint64_t deltas_out, deltas_in, deltas_unbased;
 	uint64_t deltas_late;  /* applied when their base came after them */
 	uint64_t deltas_stale; /* on a base older than the one held (late copies) */
+	/* Bases not kept and deltas not applied on an error (out of memory, a
+	 * delta that does not patch its base): that server's next full state
+	 * stands in for them. */
+	uint64_t delta_errors;
 };
 
 struct mf_routing_node;

@@ -137,26 +137,30 @@ static struct base_in *base_record(struct mf_routing_node *n, const char *origin
 	return b;
 }
 
-void mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full)
+int mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full)
 {
 	if (!full->origin || !full->node || strcmp(full->node, n->name) == 0)
-		return;
+		return 0;
 	struct base_in *b = find_base(n, full->origin, full->node);
 	if (b && b->buf && b->seq >= full->seq)
-		return;
+		return 0;
 	msgpack_sbuffer_clear(&n->scratch);
 	uint8_t *copy = NULL;
-	if (mf_advert_encode_full(&n->scratch, full) < 0 || !(copy = malloc(n->scratch.size)))
-		return;
+	int rc = mf_advert_encode_full(&n->scratch, full);
+	if (rc < 0)
+		return rc;
+	if (!(copy = malloc(n->scratch.size)))
+		return MF_ENOMEM;
 	memcpy(copy, n->scratch.data, n->scratch.size);
 	if (!(b = base_record(n, full->origin, full->node))) {
 		free(copy);
-		return;
+		return MF_ENOMEM;
 	}
 	free(b->buf);
 	b->buf = copy;
 	b->len = n->scratch.size;
 	b->seq = full->seq;
+	return 0;
 }
 
 void mf_rn__forget_bases(struct mf_routing_node *n, const char *origin)
@@ -176,45 +180,51 @@ void mf_rn__free_bases(struct mf_routing_node *n)
 	mf_advert_free(&n->base_out);
 }
 
-/* delta (consumed) on top of base b, to the engine. */
-static void apply(struct mf_routing_node_slot *sl, const struct base_in *b, struct mf_advert *delta)
+/* delta (consumed) on top of base b, to the engine: 0, or the error of
+ * decoding the base we hold or of patching it with delta. */
+static int apply(struct mf_routing_node_slot *sl, const struct base_in *b, struct mf_advert *delta)
 {
 	struct mf_advert base, full;
-	if (mf_advert_decode(b->buf, b->len, &base, NULL) < 0) {
+	int rc = mf_advert_decode(b->buf, b->len, &base, NULL);
+	if (rc < 0) {
 		mf_advert_free(delta);
-		return;
+		return rc;
 	}
-	int rc = mf_advert_patch(&base, delta, &full);
+	rc = mf_advert_patch(&base, delta, &full);
 	mf_advert_free(&base);
 	mf_advert_free(delta);
-	if (rc == 0)
-		mf_rn__take_advert(sl, &full);
+	if (rc < 0)
+		return rc;
+	mf_rn__take_advert(sl, &full);
+	return 0;
 }
 
-void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
-		       size_t len)
+int mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
+		      size_t len)
 {
 	struct mf_routing_node *n = sl->node;
 	struct base_in *b = find_base(n, delta->origin, delta->node);
+	int rc = 0;
 	n->stats.deltas_in++;
 	if (b && delta->seq <= b->applied) {
 		mf_advert_free(delta); /* another copy (gossip sends each several times) */
-		return;
+		return 0;
 	}
 	if (b && b->buf && b->seq == delta->base_seq) {
 		b->applied = delta->seq;
-		apply(sl, b, delta);
-		return;
+		return apply(sl, b, delta);
 	}
 	if (b && b->buf && delta->base_seq < b->seq) {
 		n->stats.deltas_stale++; /* a late copy: its server has sent a newer base */
 		mf_advert_free(delta);
-		return;
+		return 0;
 	}
 	n->stats.deltas_unbased++;
 	/* A base newer than what we hold may still be on its way: keep the
 	 * newest such delta for it. */
-	if ((b = base_record(n, delta->origin, delta->node)) && (!b->pend || delta->seq > b->pend_seq)) {
+	if (!(b = base_record(n, delta->origin, delta->node))) {
+		rc = MF_ENOMEM;
+	} else if (!b->pend || delta->seq > b->pend_seq) {
 		uint8_t *copy = malloc(len);
 		if (copy) {
 			memcpy(copy, msg, len);
@@ -222,29 +232,32 @@ void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta,
 			b->pend = copy;
 			b->pend_len = len;
 			b->pend_seq = delta->seq;
+		} else {
+			rc = MF_ENOMEM;
 		}
 	}
 	mf_advert_free(delta);
+	return rc;
 }
 
-void mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node)
+int mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node)
 {
 	struct mf_routing_node *n = sl->node;
 	struct base_in *b = find_base(n, origin, node);
 	struct mf_advert d;
 	if (!b || !b->pend || !b->buf)
-		return;
+		return 0;
 	int rc = mf_advert_decode_msg(b->pend, b->pend_len, &d);
 	free(b->pend);
 	b->pend = NULL;
 	if (rc < 0)
-		return;
+		return rc; /* checked when it came: cannot fail but out of memory */
 	if (d.base_seq != b->seq) {
 		mf_advert_free(&d);
-		return;
+		return 0;
 	}
 	n->stats.deltas_late++;
 	if (d.seq > b->applied)
 		b->applied = d.seq;
-	apply(sl, b, &d);
+	return apply(sl, b, &d);
 }

@@ -184,12 +184,15 @@ void mf_rn__links_free(struct mf_routing_node *n);
 /* node_delta.c */
 void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now);
-void mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full);
+/* The three below return 0 or an error (out of memory; a delta that does
+ * not patch its base), which the caller counts in stats.delta_errors: the
+ * next full state of that server then does what the base or delta would. */
+int mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full);
 void mf_rn__forget_bases(struct mf_routing_node *n, const char *origin);
 void mf_rn__free_bases(struct mf_routing_node *n);
-void mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
-		       size_t len);
-void mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node);
+int mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
+		      size_t len);
+int mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node);
 /* node_sent.c: full as sent whole (delta NULL), or delta as sent on full,
  * our base: what receivers hold of it, to the engine (mf_routing_set_sent). */
 void mf_rn__note_sent(struct mf_routing_node *n, const struct mf_advert *full,

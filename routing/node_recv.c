@@ -104,7 +104,8 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 	if (frag.origin && frag.node && strcmp(frag.node, n->name) != 0)
 		mf_rn__gw_heard_touch(n, frag.origin, frag.node, false);
 	if (frag.base_seq) {
-		mf_rn__take_delta(sl, &frag, msg + 2, len - 2);
+		if (mf_rn__take_delta(sl, &frag, msg + 2, len - 2) < 0)
+			n->stats.delta_errors++;
 		return;
 	}
 	uint32_t frag_count = frag.frag_count;
@@ -119,10 +120,11 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		 * broadcast_advert): a larger base would never be used, and at
 		 * 1,000 DCs x 2 such bases were 36 MB per agent
 		 * (docs/simulator.md). */
-		if (frag_count <= MF_ROUTING_NODE_RELAY_FRAGS)
-			mf_rn__keep_base(n, &full);
+		if (frag_count <= MF_ROUTING_NODE_RELAY_FRAGS && mf_rn__keep_base(n, &full) < 0)
+			n->stats.delta_errors++;
 		mf_rn__take_advert(sl, &full);
-		mf_rn__take_pending(sl, origin, node);
+		if (mf_rn__take_pending(sl, origin, node) < 0)
+			n->stats.delta_errors++;
 	} else if (r < 0) {
 		n->stats.bad_fragments++;
 	}

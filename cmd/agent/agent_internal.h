@@ -28,6 +28,7 @@
 #include "gossip/pool.h"
 #include "gossip/transport.h"
 #include "routing/node.h"
+#include "routing/pool_mux.h"
 
 #define MF_AGENT_MAX_POOLS (1 + MF_CONFIG_MAX_AREAS)
 
@@ -66,6 +67,7 @@ struct mf_agent_pool {
 	struct mf_coord_tracker tracker;
 	bool glue_ok, tracker_ok;
 	struct mf_pool_delegate serf_hooks; /* the glue's hooks, called by the mux */
+	struct mf_pool_mux mux;             /* the pool's delegate (routing/pool_mux.h) */
 	struct mf_agent_queries *queries;   /* serf queries, events, key ops (agent_query.h) */
 	struct mf_routing_node_slot *slot;  /* this pool in the routing node */
 	struct mf_agent_snapshot *snap;     /* -snapshot, NULL when off */

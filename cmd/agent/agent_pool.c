@@ -1,18 +1,11 @@
 /*
  * cmd/agent/agent_pool.c — one gossip pool of the agent (the WAN pool or a
  * network area): its keyring, pool, transport, serf glue and coordinate
- * tracker, behind one multiplexing delegate:
- *
- *   ack_payload, on_ack        -> coord tracker (serf's ping delegate),
- *                                 which may then announce our coordinate
- *   on_user_msg [200][2]...    -> coord tracker (announcements)
- *   on_user_msg [200]...       -> the routing node (routing/node.h)
- *   on_user_msg anything else  -> serf glue
- *   local_state                -> serf glue's messagePushPull, plus one key
- *   merge_remote_state            "MeshfedRoutes" (bin: concatenated full
- *                                 route advertisements) that serf ignores
- *                                 (go-msgpack skips unknown struct fields),
- *                                 added and read by the routing node
+ * tracker, behind one multiplexing delegate (routing/pool_mux.h: the
+ * tracker, the routing node, serf). Its serf side sends serf's queries, user
+ * events and relays to agent_query.c and the rest to the glue; after each
+ * ack the tracker may announce our coordinate; a routing message or state
+ * pokes the routing timer.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,42 +16,21 @@
 #include "cmd/agent/agent_query.h"
 #include "gossip/serf.h"
 
-/* --- the multiplexing delegate ----------------------------------------------*/
+/* --- the pool's delegate: routing/pool_mux.h, with these hooks -------------*/
 
-static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
+/* serf's side: queries, user events and relays to agent_query.c, the rest
+ * (intents, push-pull) to the glue. */
+static void serf_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct mf_agent_pool *ap = ctx;
-	return mf_coord_tracker_ack_payload(&ap->tracker, buf, cap);
-}
-
-static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size_t len,
-		       mf_time_t rtt)
-{
-	struct mf_agent_pool *ap = ctx;
-	mf_coord_tracker_on_ack(&ap->tracker, node, payload, len, rtt);
-	(void)mf_coord_tracker_announce_to(&ap->tracker, ap->pool);
-}
-
-static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
-{
-	struct mf_agent_pool *ap = ctx;
-	if (len >= 2 && msg[0] == MF_SERF_MSG_MESHFED && msg[1] == MF_COORD_TRACKER_MSG_ANNOUNCE) {
-		if (ap->tracker_ok)
-			mf_coord_tracker_on_user_msg(&ap->tracker, msg, len);
-	} else if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED) {
-		if (ap->slot) {
-			mf_routing_node_on_user_msg(ap->slot, msg, len);
-			mf_agent_routing_poke(ap->agent);
-		}
-	} else if (len >= 1 && (msg[0] == MF_SERF_MSG_QUERY || msg[0] == MF_SERF_MSG_QUERY_RESPONSE ||
-				msg[0] == MF_SERF_MSG_RELAY || msg[0] == MF_SERF_MSG_USER_EVENT)) {
+	if (len >= 1 && (msg[0] == MF_SERF_MSG_QUERY || msg[0] == MF_SERF_MSG_QUERY_RESPONSE ||
+			 msg[0] == MF_SERF_MSG_RELAY || msg[0] == MF_SERF_MSG_USER_EVENT))
 		mf_agent_query_on_msg(ap, msg, len);
-	} else {
+	else
 		ap->serf_hooks.on_user_msg(ap->serf_hooks.ctx, msg, len);
-	}
 }
 
-static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
+static size_t serf_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 {
 	struct mf_agent_pool *ap = ctx;
 	uint64_t too_big = ap->glue.stats.push_pulls_too_big;
@@ -69,21 +41,27 @@ static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 			    "pool %s: serf push-pull state of %zu bytes is over %zu: intents not "
 			    "exchanged in anti-entropy (%llu times so far)",
 			    ap->name, n, cap, (unsigned long long)ap->glue.stats.push_pulls_too_big);
-	if (n > cap)
-		return n; /* the pool offers a larger buffer, or gives up */
-	if (n >= 2 && ap->agent->rt.node)
-		n = mf_routing_node_pp_append(ap->agent->rt.node, buf, n, cap);
 	return n;
 }
 
-static void mux_merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bool join)
+static void serf_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
 {
 	struct mf_agent_pool *ap = ctx;
 	ap->serf_hooks.merge_remote_state(ap->serf_hooks.ctx, buf, len, join);
-	if (ap->slot) {
-		mf_routing_node_merge_remote_state(ap->slot, buf, len, join);
-		mf_agent_routing_poke(ap->agent);
-	}
+}
+
+/* After each ack: our coordinate announced when one is due. */
+static void acked(void *ctx)
+{
+	struct mf_agent_pool *ap = ctx;
+	(void)mf_coord_tracker_announce_to(&ap->tracker, ap->pool);
+}
+
+static void routed(void *ctx, const uint8_t *buf, size_t len, bool state)
+{
+	struct mf_agent_pool *ap = ctx;
+	(void)buf, (void)len, (void)state;
+	mf_agent_routing_poke(ap->agent);
 }
 
 /* --- events -----------------------------------------------------------------*/
@@ -246,14 +224,18 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 	}
 	ap->tracker_ok = true;
 	mf_serf_glue_delegate(&ap->glue, &ap->serf_hooks);
-	pc.delegate = (struct mf_pool_delegate){
+	mf_coord_tracker_delegate(&ap->tracker, &ap->mux.coord);
+	ap->mux.serf = (struct mf_pool_delegate){
 		.ctx = ap,
-		.ack_payload = mux_ack_payload,
-		.on_ack = mux_on_ack,
-		.on_user_msg = mux_on_user_msg,
-		.local_state = mux_local_state,
-		.merge_remote_state = mux_merge_remote_state,
+		.on_user_msg = serf_on_user_msg,
+		.local_state = serf_local_state,
+		.merge_remote_state = serf_merge,
 	};
+	ap->mux.slot = &ap->slot;
+	ap->mux.ctx = ap;
+	ap->mux.acked = acked;
+	ap->mux.routed = routed;
+	mf_pool_mux_delegate(&ap->mux, &pc.delegate);
 	mf_addr_format(&pc.advertise, ap->advertise_str, sizeof(ap->advertise_str));
 	mf_addr_format(bind, ap->bind_str, sizeof(ap->bind_str));
 

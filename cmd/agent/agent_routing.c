@@ -327,7 +327,8 @@ json_t *mf_agent_routing_info_json(struct mf_agent *a)
 		return json_null();
 	const struct mf_routing *e = mf_routing_node_engine(a->rt.node);
 	const struct mf_routing_node_stats *s = mf_routing_node_stats(a->rt.node);
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			 "s:I}",
 			 "version",
 			 (json_int_t)mf_routing_version(e), "advert_seq",
 			 (json_int_t)mf_routing_advert_seq(e), "adverts_known",
@@ -343,5 +344,6 @@ json_t *mf_agent_routing_info_json(struct mf_agent *a)
 			 (json_int_t)s->adverts_too_many_dcs, "adverts_seq_jump",
 			 (json_int_t)s->adverts_seq_jump, "adverts_bad_path",
 			 (json_int_t)s->adverts_bad_path, "adverts_own_dc_foreign",
-			 (json_int_t)s->adverts_own_dc_foreign);
+			 (json_int_t)s->adverts_own_dc_foreign, "delta_errors",
+			 (json_int_t)s->delta_errors);
 }

@@ -11,6 +11,7 @@
 
 #include "cmd/agent/route_socket.h"
 #include "cmd/daemon/unix_listen.h"
+#include "cmd/daemon/write_copy.h"
 #include "gossip/err.h"
 #include "gossip/grow.h"
 #include "routing/route_proto.h"
@@ -52,13 +53,6 @@ struct mf_route_socket {
 	bool closing;
 	void (*gateways)(void *ctx, const struct mf_gateway *g, size_t n);
 	void *ctx;
-};
-
-struct write_req {
-	uv_write_t req;
-	struct client *c;
-	size_t len;
-	char data[];
 };
 
 static mf_time_t now_ns(void)
@@ -136,11 +130,10 @@ static void client_drain(struct client *c)
 
 static void on_written(uv_write_t *req, int status)
 {
-	struct write_req *w = (struct write_req *)req;
-	struct client *c = w->c;
-	c->pending_bytes -= w->len;
+	size_t len;
+	struct client *c = mf_write_copy_done(req, &len);
+	c->pending_bytes -= len;
 	c->pending_writes--;
-	free(w);
 	if (status < 0 && !c->closing) {
 		mf_log_debug(c->rs->log, "route socket: subscriber %llu: write: %s",
 			     (unsigned long long)c->id, uv_strerror(status));
@@ -176,18 +169,11 @@ static int hook_send(void *ctx, uint64_t id, const char *line, size_t len)
 			    (unsigned long long)c->id, (long)c->pid, c->pending_bytes + len - done);
 		return MF_ETOOBIG;
 	}
-	struct write_req *w = malloc(sizeof(*w) + len - done);
-	if (!w)
-		return MF_ENOMEM;
-	memcpy(w->data, line + done, len - done);
-	w->len = len - done;
-	w->c = c;
-	b = uv_buf_init(w->data, (unsigned)w->len);
-	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
-		free(w);
-		return MF_EIO;
-	}
-	c->pending_bytes += w->len;
+	b = uv_buf_init((char *)line + done, (unsigned)(len - done));
+	int r = mf_write_copy((uv_stream_t *)&c->pipe, &b, 1, c, on_written);
+	if (r < 0)
+		return r;
+	c->pending_bytes += len - done;
 	c->pending_writes++;
 	return 0;
 }

@@ -73,6 +73,49 @@ int mf_cli_control_call(const char *sub, const char *control, const json_t *req,
 	return mf_cli_call(sub, path, req, timeout_ms, resp);
 }
 
+int mf_cli_control_cmd(const char *sub, const char *control, const char *pool, json_t **resp)
+{
+	json_t *req = json_pack("{s:s}", "cmd", sub);
+	if (req && pool && json_object_set_new(req, "pool", json_string(pool)) < 0) {
+		json_decref(req);
+		req = NULL;
+	}
+	if (!req) {
+		mf_cli_error(sub, "out of memory");
+		return MF_EXIT_FAIL;
+	}
+	int r = mf_cli_control_call(sub, control, req, MF_CTL_TIMEOUT_MS, resp);
+	json_decref(req);
+	return r;
+}
+
+const char *mf_cli_last_flag(const struct mf_flags_result *res)
+{
+	return res->n_hits ? res->hits[res->n_hits - 1].value : NULL;
+}
+
+int mf_cli_common_flags(const char *sub, const struct mf_flag *flags,
+			const struct mf_flags_result *res, const char **control, const char **pool,
+			int *json)
+{
+	if (control)
+		*control = NULL;
+	if (pool)
+		*pool = NULL;
+	if (json)
+		*json = 0;
+	for (size_t i = 0; i < res->n_hits; i++) {
+		const char *name = flags[res->hits[i].index].name, *v = res->hits[i].value;
+		if (control && strcmp(name, "control") == 0)
+			*control = v;
+		else if (pool && strcmp(name, "pool") == 0)
+			*pool = v;
+		else if (json && strcmp(name, "format") == 0 && (*json = mf_cli_format(sub, v)) < 0)
+			return MF_EXIT_FAIL;
+	}
+	return MF_EXIT_OK;
+}
+
 int mf_cli_no_args(const char *sub, const struct mf_flags_result *res)
 {
 	if (res->n_pos == 0)

@@ -71,11 +71,29 @@ int mf_cli_call(const char *sub, const char *control, const json_t *req, int tim
 int mf_cli_control_call(const char *sub, const char *control, const json_t *req, int timeout_ms,
 			json_t **resp);
 
+/* mf_cli_control_call of the request {"cmd": sub} (the agent's control
+ * commands are named after the subcommands), with "pool": pool when pool is
+ * not NULL, and the usual timeout (MF_CTL_TIMEOUT_MS). */
+int mf_cli_control_cmd(const char *sub, const char *control, const char *pool, json_t **resp);
+
+/* The value of the last flag given, or NULL: -control's, for a subcommand
+ * whose only flag it is. */
+const char *mf_cli_last_flag(const struct mf_flags_result *res);
+
 /* For a subcommand that takes no positional argument: MF_EXIT_USAGE after
  * an error line naming the first one given, else MF_EXIT_OK. */
 int mf_cli_no_args(const char *sub, const struct mf_flags_result *res);
 
 /* The value of -format: "table"/"text" -> 0, "json" -> 1, else -1 and an error. */
 int mf_cli_format(const char *sub, const char *v);
+
+/* The flags several subcommands share, read from res's hits (the last one
+ * given wins): -control, -pool and -format (*json as mf_cli_format, 0 when
+ * not given); NULL for one the subcommand does not take. The others are
+ * left to the caller. MF_EXIT_OK, or MF_EXIT_FAIL after the error line of
+ * a bad -format. */
+int mf_cli_common_flags(const char *sub, const struct mf_flag *flags,
+			const struct mf_flags_result *res, const char **control, const char **pool,
+			int *json);
 
 #endif

@@ -26,24 +26,12 @@ int mf_cmd_coords(int argc, char **argv)
 		return r;
 	if ((r = mf_cli_no_args("coords", &res)) != MF_EXIT_OK)
 		return r;
-	int json = 0;
-	const char *control = NULL, *pool = NULL;
-	for (size_t i = 0; i < res.n_hits; i++) {
-		const char *name = flags[hits[i].index].name;
-		if (strcmp(name, "pool") == 0)
-			pool = hits[i].value;
-		else if (strcmp(name, "format") == 0 &&
-			 (json = mf_cli_format("coords", hits[i].value)) < 0)
-			return MF_EXIT_FAIL;
-		else if (strcmp(name, "control") == 0)
-			control = hits[i].value;
-	}
-	json_t *req = json_pack("{s:s}", "cmd", "coords"), *resp;
-	if (pool)
-		json_object_set_new(req, "pool", json_string(pool));
-	r = mf_cli_control_call("coords", control, req, MF_CTL_TIMEOUT_MS, &resp);
-	json_decref(req);
-	if (r != MF_EXIT_OK)
+	int json;
+	const char *control, *pool;
+	if ((r = mf_cli_common_flags("coords", flags, &res, &control, &pool, &json)) != MF_EXIT_OK)
+		return r;
+	json_t *resp;
+	if ((r = mf_cli_control_cmd("coords", control, pool, &resp)) != MF_EXIT_OK)
 		return r;
 	const json_t *arr = json_object_get(resp, "coords");
 	size_t i;

@@ -25,8 +25,8 @@ int mf_cmd_force_leave(int argc, char **argv)
 	}
 	json_t *req = json_pack("{s:s,s:s}", "cmd", "force-leave", "node", res.pos[0]);
 	json_t *resp = NULL;
-	r = mf_cli_control_call("force-leave", res.n_hits ? hits[res.n_hits - 1].value : NULL,
-				req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("force-leave", mf_cli_last_flag(&res), req, MF_CTL_TIMEOUT_MS,
+				&resp);
 	json_decref(req);
 	json_decref(resp);
 	return r;

@@ -69,20 +69,12 @@ int mf_cmd_info(int argc, char **argv)
 		return r;
 	if ((r = mf_cli_no_args("info", &res)) != MF_EXIT_OK)
 		return r;
-	int json = 0;
-	const char *control = NULL;
-	for (size_t i = 0; i < res.n_hits; i++) {
-		if (strcmp(flags[hits[i].index].name, "format") == 0) {
-			if ((json = mf_cli_format("info", hits[i].value)) < 0)
-				return MF_EXIT_FAIL;
-		} else {
-			control = hits[i].value;
-		}
-	}
-	json_t *req = json_pack("{s:s}", "cmd", "info"), *resp = NULL;
-	r = mf_cli_control_call("info", control, req, MF_CTL_TIMEOUT_MS, &resp);
-	json_decref(req);
-	if (r != MF_EXIT_OK)
+	int json;
+	const char *control;
+	if ((r = mf_cli_common_flags("info", flags, &res, &control, NULL, &json)) != MF_EXIT_OK)
+		return r;
+	json_t *resp = NULL;
+	if ((r = mf_cli_control_cmd("info", control, NULL, &resp)) != MF_EXIT_OK)
 		return r;
 	json_t *info = json_object_get(resp, "info");
 	if (json) {

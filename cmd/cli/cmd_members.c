@@ -92,12 +92,12 @@ int mf_cmd_members(int argc, char **argv)
 		return r;
 	if ((r = mf_cli_no_args("members", &res)) != MF_EXIT_OK)
 		return r;
-	int json = 0;
-	const char *status = NULL, *control = NULL, *pool = NULL;
+	int json;
+	const char *status = NULL, *control, *pool;
+	if ((r = mf_cli_common_flags("members", flags, &res, &control, &pool, &json)) != MF_EXIT_OK)
+		return r;
 	for (size_t i = 0; i < res.n_hits; i++) {
 		const char *name = flags[hits[i].index].name, *v = hits[i].value;
-		if (strcmp(name, "format") == 0 && (json = mf_cli_format("members", v)) < 0)
-			return MF_EXIT_FAIL;
 		if (strcmp(name, "status") == 0) {
 			enum mf_member_status st;
 			if (mf_member_status_parse(v, &st) < 0) {
@@ -107,17 +107,9 @@ int mf_cmd_members(int argc, char **argv)
 			}
 			status = v;
 		}
-		if (strcmp(name, "control") == 0)
-			control = v;
-		if (strcmp(name, "pool") == 0)
-			pool = v;
 	}
-	json_t *req = json_pack("{s:s}", "cmd", "members"), *resp = NULL;
-	if (pool)
-		json_object_set_new(req, "pool", json_string(pool));
-	r = mf_cli_control_call("members", control, req, MF_CTL_TIMEOUT_MS, &resp);
-	json_decref(req);
-	if (r != MF_EXIT_OK)
+	json_t *resp = NULL;
+	if ((r = mf_cli_control_cmd("members", control, pool, &resp)) != MF_EXIT_OK)
 		return r;
 	json_t *all = json_object_get(resp, "members"), *out = json_array();
 	size_t i;

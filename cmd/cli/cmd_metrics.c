@@ -23,11 +23,8 @@ int mf_cmd_metrics(int argc, char **argv)
 		return r;
 	if ((r = mf_cli_no_args("metrics", &res)) != MF_EXIT_OK)
 		return r;
-	json_t *req = json_pack("{s:s}", "cmd", "metrics"), *resp = NULL;
-	r = mf_cli_control_call("metrics", res.n_hits ? hits[0].value : NULL,
-				req, MF_CTL_TIMEOUT_MS, &resp);
-	json_decref(req);
-	if (r != MF_EXIT_OK)
+	json_t *resp = NULL;
+	if ((r = mf_cli_control_cmd("metrics", mf_cli_last_flag(&res), NULL, &resp)) != MF_EXIT_OK)
 		return r;
 	const char *text = json_string_value(json_object_get(resp, "text"));
 	fputs(text ? text : "", stdout);

@@ -35,11 +35,8 @@ int mf_cmd_reload(int argc, char **argv)
 		return r;
 	if ((r = mf_cli_no_args("reload", &res)) != MF_EXIT_OK)
 		return r;
-	json_t *req = json_pack("{s:s}", "cmd", "reload"), *resp = NULL;
-	r = mf_cli_control_call("reload", res.n_hits ? hits[res.n_hits - 1].value : NULL,
-				req, MF_CTL_TIMEOUT_MS, &resp);
-	json_decref(req);
-	if (r != MF_EXIT_OK)
+	json_t *resp = NULL;
+	if ((r = mf_cli_control_cmd("reload", mf_cli_last_flag(&res), NULL, &resp)) != MF_EXIT_OK)
 		return r;
 	printf("Configuration reload triggered\n");
 	print_list("Applied", json_object_get(resp, "applied"));

@@ -74,10 +74,8 @@ int mf_cmd_routes(int argc, char **argv)
 		mf_cli_route_socket_path(route_socket, rpath, sizeof(rpath));
 		return mf_routes_watch(rpath, fmt);
 	}
-	json_t *req = json_pack("{s:s}", "cmd", "routes"), *resp;
-	r = mf_cli_control_call("routes", control, req, MF_CTL_TIMEOUT_MS, &resp);
-	json_decref(req);
-	if (r != MF_EXIT_OK)
+	json_t *resp;
+	if ((r = mf_cli_control_cmd("routes", control, NULL, &resp)) != MF_EXIT_OK)
 		return r;
 	char *text = json_dumps(json_object_get(resp, "table"), JSON_PRESERVE_ORDER | JSON_INDENT(2));
 	json_decref(resp);

@@ -41,28 +41,20 @@ int mf_cmd_rtt(int argc, char **argv)
 		mf_cli_error("rtt", "one or two node (or, with -dc, datacenter) names are required");
 		return MF_EXIT_USAGE;
 	}
-	int json = 0, dc = 0;
-	const char *control = NULL, *pool = NULL;
-	for (size_t i = 0; i < res.n_hits; i++) {
-		const char *name = flags[hits[i].index].name;
-		if (strcmp(name, "dc") == 0)
+	int json, dc = 0;
+	const char *control, *pool;
+	if ((r = mf_cli_common_flags("rtt", flags, &res, &control, &pool, &json)) != MF_EXIT_OK)
+		return r;
+	for (size_t i = 0; i < res.n_hits; i++)
+		if (strcmp(flags[hits[i].index].name, "dc") == 0)
 			dc = strcmp(hits[i].value, "false") != 0;
-		else if (strcmp(name, "pool") == 0)
-			pool = hits[i].value;
-		else if (strcmp(name, "format") == 0 && (json = mf_cli_format("rtt", hits[i].value)) < 0)
-			return MF_EXIT_FAIL;
-		else if (strcmp(name, "control") == 0)
-			control = hits[i].value;
-	}
 	json_t *nodes = json_array();
 	for (size_t i = 0; i < res.n_pos; i++)
 		json_array_append_new(nodes, json_string(res.pos[i]));
 	json_t *req = json_pack("{s:s,s:o,s:b}", "cmd", "rtt", "nodes", nodes, "dc", dc), *resp;
 	if (pool)
 		json_object_set_new(req, "pool", json_string(pool));
-	char path[4096];
-	mf_cli_control_path(control, path, sizeof(path));
-	r = mf_cli_call("rtt", path, req, MF_CTL_TIMEOUT_MS, &resp);
+	r = mf_cli_control_call("rtt", control, req, MF_CTL_TIMEOUT_MS, &resp);
 	json_decref(req);
 	if (r != MF_EXIT_OK)
 		return r;

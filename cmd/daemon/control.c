@@ -7,6 +7,7 @@
 
 #include "cmd/daemon/control.h"
 #include "cmd/daemon/unix_listen.h"
+#include "cmd/daemon/write_copy.h"
 
 struct client {
 	struct client *prev, *next;
@@ -43,13 +44,6 @@ struct mf_control {
 	bool closing;
 	void (*done)(void *ctx);
 	void *done_ctx;
-};
-
-struct write_req {
-	uv_write_t req;
-	struct client *c;
-	size_t len;
-	char data[];
 };
 
 static void maybe_done(struct mf_control *s)
@@ -106,11 +100,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
 
 static void on_written(uv_write_t *req, int status)
 {
-	struct write_req *w = (struct write_req *)req;
-	struct client *c = w->c;
-	c->pending_bytes -= w->len;
+	size_t len;
+	struct client *c = mf_write_copy_done(req, &len);
+	c->pending_bytes -= len;
 	c->pending_writes--;
-	free(w);
 	if (status < 0 || (c->close_after_write && c->pending_writes == 0)) {
 		client_close(c);
 		return;
@@ -127,25 +120,15 @@ static void on_written(uv_write_t *req, int status)
 static bool client_write(struct client *c, const char *data, size_t len, bool nl, bool touch)
 {
 	size_t total = len + (nl ? 1 : 0);
-	struct write_req *w = malloc(sizeof(*w) + total);
-	if (!w || c->pending_bytes + total > MF_CONTROL_MAX_PENDING) {
-		/* The client does not read its answers: drop it, not the agent. */
-		free(w);
+	uv_buf_t b[2] = {uv_buf_init((char *)data, (unsigned)len), uv_buf_init("\n", 1)};
+	/* Past the bound the client does not read its answers: drop it, not
+	 * the agent. */
+	if (c->pending_bytes + total > MF_CONTROL_MAX_PENDING ||
+	    mf_write_copy((uv_stream_t *)&c->pipe, b, nl ? 2 : 1, c, on_written) < 0) {
 		client_close(c);
 		return false;
 	}
-	memcpy(w->data, data, len);
-	if (nl)
-		w->data[len] = '\n';
-	w->len = total;
-	w->c = c;
-	uv_buf_t b = uv_buf_init(w->data, (unsigned)w->len);
-	if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
-		free(w);
-		client_close(c);
-		return false;
-	}
-	c->pending_bytes += w->len;
+	c->pending_bytes += total;
 	c->pending_writes++;
 	if (touch) {
 		c->last_active = uv_now(c->srv->loop);

@@ -25,15 +25,25 @@ void mf_metrics_family(FILE *f, const char *name, const char *type, const char *
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+void mf_metrics_sample(FILE *f, const char *name, const char *k1, const char *v1, const char *k2,
+		       const char *v2, uint64_t v)
+{
+	fprintf(f, "%s{%s=\"", name, k1);
+	mf_metrics_label(f, v1);
+	if (k2) {
+		fprintf(f, "\",%s=\"", k2);
+		mf_metrics_label(f, v2);
+	}
+	fprintf(f, "\"} %llu\n", (unsigned long long)v);
+}
+
 /* One sample per pool of a uint64 field of struct mf_metrics_pool. */
 #define POOL_FAMILY(f, m, nm, type, help, expr)                                        \
 	do {                                                                             \
 		mf_metrics_family(f, nm, type, help);                                    \
 		for (size_t i_ = 0; i_ < (m)->n_pools; i_++) {                           \
 			const struct mf_metrics_pool *p = &(m)->pools[i_];               \
-			fprintf(f, "%s{pool=\"", nm);                                    \
-			mf_metrics_label(f, p->name);                                    \
-			fprintf(f, "\"} %llu\n", (unsigned long long)(expr));            \
+			mf_metrics_sample(f, nm, "pool", p->name, NULL, NULL, (expr));   \
 		}                                                                        \
 	} while (0)
 
@@ -43,17 +53,31 @@ void mf_metrics_one(FILE *f, const char *name, const char *type, const char *hel
 	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
+FILE *mf_metrics_open(char **out, size_t *len)
+{
+	*out = NULL;
+	*len = 0;
+	return open_memstream(out, len);
+}
+
+int mf_metrics_close(FILE *f, char **out)
+{
+	if (fclose(f) != 0 || !*out) {
+		free(*out);
+		*out = NULL;
+		return MF_ENOMEM;
+	}
+	return 0;
+}
+
 static void render_pools(FILE *f, const struct mf_metrics *m)
 {
 	mf_metrics_family(f, "meshfed_members", "gauge", "Members of the pool by status.");
 	for (size_t i = 0; i < m->n_pools; i++)
-		for (int s = MF_MEMBER_ALIVE; s <= MF_MEMBER_LEFT; s++) {
-			fputs("meshfed_members{pool=\"", f);
-			mf_metrics_label(f, m->pools[i].name);
-			fprintf(f, "\",status=\"%s\"} %llu\n",
-				mf_member_status_str((enum mf_member_status)s),
-				(unsigned long long)m->pools[i].members[s]);
-		}
+		for (int s = MF_MEMBER_ALIVE; s <= MF_MEMBER_LEFT; s++)
+			mf_metrics_sample(f, "meshfed_members", "pool", m->pools[i].name, "status",
+					  mf_member_status_str((enum mf_member_status)s),
+					  m->pools[i].members[s]);
 	POOL_FAMILY(f, m, "meshfed_probes_total", "counter", "Direct probes sent.",
 		    p->pool.probes);
 	POOL_FAMILY(f, m, "meshfed_probe_failures_total", "counter",
@@ -79,14 +103,10 @@ static void render_pools(FILE *f, const struct mf_metrics *m)
 	mf_metrics_family(f, "meshfed_bad_packets_total", "counter", "Input dropped, by cause.");
 	for (size_t i = 0; i < m->n_pools; i++)
 		for (int c = 1; c < MF_ERR_COUNT_; c++) {
-			if (!m->pools[i].pool.bad_by_cause[c])
-				continue;
-			fputs("meshfed_bad_packets_total{pool=\"", f);
-			mf_metrics_label(f, m->pools[i].name);
-			fputs("\",cause=\"", f);
-			mf_metrics_label(f, mf_strerror(-c));
-			fprintf(f, "\"} %llu\n",
-				(unsigned long long)m->pools[i].pool.bad_by_cause[c]);
+			if (m->pools[i].pool.bad_by_cause[c])
+				mf_metrics_sample(f, "meshfed_bad_packets_total", "pool",
+						  m->pools[i].name, "cause", mf_strerror(-c),
+						  m->pools[i].pool.bad_by_cause[c]);
 		}
 	POOL_FAMILY(f, m, "meshfed_push_pulls_total", "counter",
 		    "Push-pull state exchanges.", p->pool.push_pulls);
@@ -101,12 +121,10 @@ static void render_pools(FILE *f, const struct mf_metrics *m)
 	       "Messages waiting to be gossiped: membership or user (intents, adverts).");
 	for (size_t i = 0; i < m->n_pools; i++) {
 		const struct mf_metrics_pool *p = &m->pools[i];
-		for (int k = 0; k < 2; k++) {
-			fputs("meshfed_broadcast_queue_depth{pool=\"", f);
-			mf_metrics_label(f, p->name);
-			fprintf(f, "\",kind=\"%s\"} %llu\n", k ? "user" : "membership",
-				(unsigned long long)(k ? p->queue_user : p->queue_membership));
-		}
+		mf_metrics_sample(f, "meshfed_broadcast_queue_depth", "pool", p->name, "kind",
+				  "membership", p->queue_membership);
+		mf_metrics_sample(f, "meshfed_broadcast_queue_depth", "pool", p->name, "kind",
+				  "user", p->queue_user);
 	}
 	mf_metrics_family(f, "meshfed_coordinate_error", "gauge", "Our own Vivaldi error estimate.");
 	for (size_t i = 0; i < m->n_pools; i++) {
@@ -118,9 +136,7 @@ static void render_pools(FILE *f, const struct mf_metrics *m)
 
 int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 {
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
+	FILE *f = mf_metrics_open(out, len);
 	if (!f)
 		return MF_ENOMEM;
 	mf_metrics_family(f, "meshfed_uptime_seconds", "gauge", "Seconds since the agent started.");
@@ -138,6 +154,9 @@ int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 			       "Advert fragments received.", r->node.fragments_in);
 		mf_metrics_one(f, "meshfed_routing_bad_fragments_total", "counter",
 			       "Advert fragments dropped as malformed.", r->node.bad_fragments);
+		mf_metrics_one(f, "meshfed_routing_delta_errors_total", "counter",
+			       "Received bases and deltas dropped on an error (out of memory).",
+			       r->node.delta_errors);
 		mf_metrics_one(f, "meshfed_routing_adverts_sent_total", "counter",
 			       "Own adverts broadcast.", r->node.broadcasts);
 		mf_metrics_one(f, "meshfed_routing_fragments_relayed_total", "counter",
@@ -148,9 +167,9 @@ int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 			       "Advert bytes queued for gossip or added to push-pulls.", r->node.bytes_out);
 		mf_metrics_family(f, "meshfed_routing_routes", "gauge", "Routes of the table by status.");
 		for (int st = MF_ROUTE_LOCAL; st <= MF_ROUTE_NO_GATEWAY; st++)
-			fprintf(f, "meshfed_routing_routes{status=\"%s\"} %llu\n",
-				mf_route_status_name((enum mf_route_status)st),
-				(unsigned long long)r->routes[st]);
+			mf_metrics_sample(f, "meshfed_routing_routes", "status",
+					  mf_route_status_name((enum mf_route_status)st), NULL, NULL,
+					  r->routes[st]);
 	}
 	const struct mf_metrics_route_socket *s = m->route_socket;
 	if (s) {
@@ -171,20 +190,14 @@ int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 	if (ag) {
 		mf_metrics_family(f, "meshfed_config_reloads_total", "counter",
 		       "Config reloads (SIGHUP, meshfed reload) by result.");
-		fprintf(f, "meshfed_config_reloads_total{result=\"ok\"} %llu\n",
-			(unsigned long long)(ag->reloads - ag->reload_errors));
-		fprintf(f, "meshfed_config_reloads_total{result=\"error\"} %llu\n",
-			(unsigned long long)ag->reload_errors);
+		mf_metrics_sample(f, "meshfed_config_reloads_total", "result", "ok", NULL, NULL,
+				  ag->reloads - ag->reload_errors);
+		mf_metrics_sample(f, "meshfed_config_reloads_total", "result", "error", NULL, NULL,
+				  ag->reload_errors);
 		mf_metrics_one(f, "meshfed_monitor_streams", "gauge", "meshfed monitor clients streaming.",
 		    ag->monitors);
 		mf_metrics_one(f, "meshfed_monitor_dropped_lines_total", "counter",
 			       "Log lines not sent to a monitor too slow to read them.", ag->monitor_dropped);
 	}
-	if (fclose(f) != 0 || !buf) {
-		free(buf);
-		return MF_ENOMEM;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
+	return mf_metrics_close(f, out);
 }

@@ -68,6 +68,16 @@ void mf_metrics_family(FILE *f, const char *name, const char *type, const char *
 void mf_metrics_label(FILE *f, const char *v);
 /* A family of one unlabelled sample. */
 void mf_metrics_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v);
+/* One sample name{k1="v1",k2="v2"} v; k2 NULL: one label only. Values are
+ * escaped. */
+void mf_metrics_sample(FILE *f, const char *name, const char *k1, const char *v1, const char *k2,
+		       const char *v2, uint64_t v);
+/* A text built in memory: f = mf_metrics_open(out, len), samples written,
+ * then mf_metrics_close(f, out): 0 with *out (NUL-terminated, free() it)
+ * and *len, or MF_ENOMEM with *out NULL. mf_metrics_open: NULL when out of
+ * memory. */
+FILE *mf_metrics_open(char **out, size_t *len);
+int mf_metrics_close(FILE *f, char **out);
 
 /* The exposition text into *out (NUL-terminated, free() it), its length in
  * *len. 0 or MF_ENOMEM. */

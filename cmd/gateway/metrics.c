@@ -4,7 +4,6 @@
  * on its own endpoint (docs/metrics.md "The gateway").
  */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "cmd/gateway/gwd.h"
 #include "cmd/daemon/metrics.h"
@@ -12,9 +11,7 @@
 int mf_gwd_metrics_text(struct mf_gwd *g, char **out, size_t *len)
 {
 	const struct mf_gwd_stats *s = &g->st;
-	char *buf = NULL;
-	size_t n = 0;
-	FILE *f = open_memstream(&buf, &n);
+	FILE *f = mf_metrics_open(out, len);
 	if (!f)
 		return MF_ENOMEM;
 	mf_metrics_family(f, "meshfed_gateway_info", "gauge",
@@ -39,15 +36,15 @@ int mf_gwd_metrics_text(struct mf_gwd *g, char **out, size_t *len)
 	mf_metrics_family(f, "meshfed_gateway_connections_total", "counter",
 			  "Connections by outcome (local, forwarded, or why refused).");
 	for (int i = 0; i < MF_GWD_OUTCOME_COUNT_; i++)
-		fprintf(f, "meshfed_gateway_connections_total{outcome=\"%s\"} %llu\n",
-			mf_gwd_outcome_name((enum mf_gwd_outcome)i),
-			(unsigned long long)s->outcomes[i]);
+		mf_metrics_sample(f, "meshfed_gateway_connections_total", "outcome",
+				  mf_gwd_outcome_name((enum mf_gwd_outcome)i), NULL, NULL,
+				  s->outcomes[i]);
 	mf_metrics_family(f, "meshfed_gateway_relayed_bytes_total", "counter",
 			  "Bytes relayed, by direction.");
-	fprintf(f, "meshfed_gateway_relayed_bytes_total{direction=\"client_to_upstream\"} %llu\n",
-		(unsigned long long)s->bytes_up);
-	fprintf(f, "meshfed_gateway_relayed_bytes_total{direction=\"upstream_to_client\"} %llu\n",
-		(unsigned long long)s->bytes_down);
+	mf_metrics_sample(f, "meshfed_gateway_relayed_bytes_total", "direction",
+			  "client_to_upstream", NULL, NULL, s->bytes_up);
+	mf_metrics_sample(f, "meshfed_gateway_relayed_bytes_total", "direction",
+			  "upstream_to_client", NULL, NULL, s->bytes_down);
 	mf_metrics_one(f, "meshfed_gateway_upstream_connect_attempts_total", "counter",
 		       "Upstream connect attempts.", s->connect_attempts);
 	mf_metrics_one(f, "meshfed_gateway_upstream_connect_failures_total", "counter",
@@ -65,11 +62,5 @@ int mf_gwd_metrics_text(struct mf_gwd *g, char **out, size_t *len)
 		       "Route table updates applied from the route socket.", g->sub.updates);
 	mf_metrics_one(f, "meshfed_gateway_route_socket_connected", "gauge",
 		       "1 while subscribed to the agent's route socket.", g->sub.connected);
-	if (fclose(f) != 0 || !buf) {
-		free(buf);
-		return MF_ENOMEM;
-	}
-	*out = buf;
-	*len = n;
-	return 0;
+	return mf_metrics_close(f, out);
 }

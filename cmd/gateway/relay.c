@@ -28,15 +28,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/daemon/write_copy.h"
 #include "cmd/gateway/gwd.h"
 #include "gateway/proxy_v2.h"
-
-struct wreq {
-	uv_write_t req;
-	struct mf_gwd_dir *d;
-	size_t len;
-	uint8_t data[];
-};
 
 static struct mf_gwd_conn *conn_of(uv_handle_t *h)
 {
@@ -60,11 +54,10 @@ static void on_relay_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 static void on_written(uv_write_t *req, int status)
 {
-	struct wreq *w = (struct wreq *)req;
-	struct mf_gwd_dir *d = w->d;
+	size_t len;
 	struct mf_gwd_conn *c = conn_of((uv_handle_t *)req->handle);
-	d->unwritten -= w->len;
-	free(w);
+	struct mf_gwd_dir *d = mf_write_copy_done(req, &len);
+	d->unwritten -= len;
 	if (c->state != MF_GWD_C_RELAY)
 		return;
 	if (status < 0) {
@@ -88,22 +81,9 @@ static int queue(struct mf_gwd_conn *c, struct mf_gwd_dir *d, const uv_buf_t *bu
 	size_t n = 0;
 	for (unsigned i = 0; i < nbufs; i++)
 		n += bufs[i].len;
-	struct wreq *w = malloc(sizeof(*w) + n);
-	if (!w)
-		return MF_ENOMEM;
-	size_t off = 0;
-	for (unsigned i = 0; i < nbufs; i++) {
-		memcpy(w->data + off, bufs[i].base, bufs[i].len);
-		off += bufs[i].len;
-	}
-	w->d = d;
-	w->len = n;
-	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)n);
-	int r = uv_write(&w->req, (uv_stream_t *)d->to, &b, 1, on_written);
-	if (r < 0) {
-		free(w);
-		return MF_EIO;
-	}
+	int r = mf_write_copy((uv_stream_t *)d->to, bufs, nbufs, d, on_written);
+	if (r < 0)
+		return r;
 	d->unwritten += n;
 	if (!d->paused && !d->eof) {
 		d->paused = true;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/daemon/write_copy.h"
 #include "cmd/gateway/gwd.h"
 #include "gossip/grow.h"
 
@@ -98,35 +99,26 @@ const struct mf_table *mf_gwd_sub_table(const struct mf_gwd_sub *s)
 
 /* --- writing ----------------------------------------------------------------*/
 
-struct wreq {
-	uv_write_t req;
-	char *line;
-};
-
 static void on_written(uv_write_t *req, int status)
 {
-	struct wreq *w = (struct wreq *)req;
-	free(w->line);
-	free(w);
+	(void)status; /* a broken pipe shows as a read error, which reconnects */
+	(void)mf_write_copy_done(req, NULL);
 }
 
-/* Sends line (malloc'd, consumed). */
+static void drop(struct mf_gwd_sub *s, const char *why);
+
+/* Sends line (malloc'd, consumed; NULL: out of memory, nothing sent). A
+ * line that cannot be queued drops the connection: the reconnect sends
+ * hello, registration and health again. */
 static void send_line(struct mf_gwd_sub *s, char *line, size_t len)
 {
-	if (!line)
-		return;
-	struct wreq *w = malloc(sizeof(*w));
-	if (!s->connected || !w) {
-		free(w);
-		free(line);
-		return;
-	}
-	w->line = line;
 	uv_buf_t b = uv_buf_init(line, (unsigned)len);
-	if (uv_write(&w->req, (uv_stream_t *)&s->pipe, &b, 1, on_written) < 0) {
-		free(line);
-		free(w);
-	}
+	int r = line && s->connected ? mf_write_copy((uv_stream_t *)&s->pipe, &b, 1, NULL,
+						     on_written)
+				     : 0;
+	free(line);
+	if (r < 0)
+		drop(s, mf_strerror(r));
 }
 
 static bool healthy(const struct mf_gwd *g)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cmd/cli/control_client.h"
+#include "cmd/daemon/write_all.h"
 #include "cmd/haproxy/haproxy_admin.h"
 #include "gossip/err.h"
 #include "gossip/grow.h"
@@ -41,22 +42,17 @@ int mf_hap_admin_call(const char *path, const char *cmd, int timeout_ms, char **
 		return MF_EIO;
 	int rc = MF_EIO;
 	char *line = NULL, *buf = NULL;
-	size_t n = strlen(cmd) + 1, off = 0, cap = 0, got = 0;
+	size_t n = strlen(cmd) + 1, cap = 0, got = 0;
 	if (!(line = malloc(n + 1))) {
 		rc = MF_ENOMEM;
 		goto out;
 	}
 	snprintf(line, n + 1, "%s\n", cmd);
-	while (off < n) {
-		ssize_t w = send(fd, line + off, n - off, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0) {
-			snprintf(err, errcap, "writing \"%s\" to HAProxy at %s: %s", cmd, path,
-				 errno == EAGAIN ? "timed out" : strerror(errno));
-			goto out;
-		}
-		off += (size_t)w;
+	int w = mf_write_all(fd, line, n, true);
+	if (w < 0) {
+		snprintf(err, errcap, "writing \"%s\" to HAProxy at %s: %s", cmd, path,
+			 w == -EAGAIN ? "timed out" : strerror(-w));
+		goto out;
 	}
 	for (;;) {
 		if (cap - got < 4096) {

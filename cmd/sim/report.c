@@ -93,20 +93,29 @@ void mf_sim_report_revived(struct mf_sim_report *r, size_t i)
  * or forgotten? Cheap form of the check: if no killed node is alive in the
  * view, the alive members are a subset of the up nodes, so an equal count
  * (self included on both sides) means the same set. */
+/* Whether node j was killed and p knows it; its status in p then. */
+static bool killed_seen(const struct mf_sim_report *r, mf_pool_t *p, size_t j,
+			enum mf_member_status *st)
+{
+	struct mf_member m;
+	char name[32];
+	if (!r->killed[j])
+		return false;
+	snprintf(name, sizeof(name), "n%03zu", j);
+	if (mf_pool_member_find(p, name, &m) != 0)
+		return false;
+	*st = m.status;
+	return true;
+}
+
 static bool view_right(const struct mf_sim_report *r, mf_pool_t *p, size_t up)
 {
+	enum mf_member_status st;
 	if (mf_pool_alive_count(p) != up)
 		return false;
-	for (size_t j = 0; j < r->n; j++) {
-		struct mf_member m;
-		char name[32];
-		if (!r->killed[j])
-			continue;
-		snprintf(name, sizeof(name), "n%03zu", j);
-		if (mf_pool_member_find(p, name, &m) == 0 &&
-		    (m.status == MF_MEMBER_ALIVE || m.status == MF_MEMBER_SUSPECT))
+	for (size_t j = 0; j < r->n; j++)
+		if (killed_seen(r, p, j, &st) && (st == MF_MEMBER_ALIVE || st == MF_MEMBER_SUSPECT))
 			return false;
-	}
 	return true;
 }
 
@@ -130,13 +139,9 @@ int mf_sim_report_round(struct mf_sim_report *r, struct mf_simnet *net, int roun
 		if (view_right(r, p, r->cur.up))
 			r->cur.right_view++;
 		for (size_t j = 0; j < r->n; j++) {
-			struct mf_member m;
-			char name[32];
-			if (!r->killed[j])
-				continue;
-			snprintf(name, sizeof(name), "n%03zu", j);
-			if (mf_pool_member_find(p, name, &m) == 0 &&
-			    (m.status == MF_MEMBER_FAILED || m.status == MF_MEMBER_LEFT))
+			enum mf_member_status ms;
+			if (killed_seen(r, p, j, &ms) &&
+			    (ms == MF_MEMBER_FAILED || ms == MF_MEMBER_LEFT))
 				r->seen_failed[j]++;
 		}
 	}

@@ -23,49 +23,20 @@
 
 #define GW_PORT 8443
 
-/* --- delegate multiplexer: the coords hook's ack side, routing's rest ------*/
+/* --- the pool's delegate: routing/pool_mux.h, the coords hook beside the
+ * routing slot, and the bytes routing sends counted while measuring -------*/
 
-static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
+static void routed(void *ctx, const uint8_t *buf, size_t len, bool state)
 {
 	struct member *m = ctx;
-	return m->coord.ack_payload ? m->coord.ack_payload(m->coord.ctx, buf, cap) : 0;
-}
-
-static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size_t len,
-		       mf_time_t rtt)
-{
-	struct member *m = ctx;
-	if (m->coord.on_ack)
-		m->coord.on_ack(m->coord.ctx, node, payload, len, rtt);
-}
-
-static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
-{
-	struct member *m = ctx;
-	if (len >= 2 && msg[0] == MF_SERF_MSG_MESHFED && msg[1] == MF_COORD_TRACKER_MSG_ANNOUNCE) {
-		if (m->coord.on_user_msg)
-			m->coord.on_user_msg(m->coord.ctx, msg, len);
-	} else {
-		if (m->sim->measuring && len >= 2 && msg[0] == MF_SERF_MSG_MESHFED)
-			*(msg[1] == MF_ROUTING_NODE_MSG_BEAT    ? &m->sim->beat_bytes
-			  : msg[1] == MF_ROUTING_NODE_MSG_REACH ? &m->sim->reach_bytes
-								: &m->sim->advert_bytes) += len;
-		mf_routing_node_on_user_msg(m->slot, msg, len);
-	}
-}
-
-static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
-{
-	struct member *m = ctx;
-	return mf_routing_node_local_state(m->slot, join, buf, cap);
-}
-
-static void mux_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
-{
-	struct member *m = ctx;
-	if (m->sim->measuring)
+	if (!m->sim->measuring)
+		return;
+	if (state)
 		m->sim->pp_bytes += len;
-	mf_routing_node_merge_remote_state(m->slot, buf, len, join);
+	else if (len >= 2)
+		*(buf[1] == MF_ROUTING_NODE_MSG_BEAT    ? &m->sim->beat_bytes
+		  : buf[1] == MF_ROUTING_NODE_MSG_REACH ? &m->sim->reach_bytes
+							: &m->sim->advert_bytes) += len;
 }
 
 static void configure(void *ctx, size_t i, struct mf_pool_config *c)
@@ -81,18 +52,14 @@ static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 	snprintf(tags[0].value, sizeof(tags[0].value), "%s", s->topo.dcs[sv->dc].name);
 	snprintf(tags[1].key, sizeof(tags[1].key), "role");
 	snprintf(tags[1].value, sizeof(tags[1].value), "meshfed");
-	(void)mf_serf_encode_tags(tags, 2, c->meta, sizeof(c->meta), &c->meta_len);
+	int rc = mf_serf_encode_tags(tags, 2, c->meta, sizeof(c->meta), &c->meta_len);
+	if (rc < 0 && s->configure_err == 0)
+		s->configure_err = rc; /* the hook returns nothing: the run fails after */
 	memset(&c->delegate, 0, sizeof(c->delegate));
 	mf_sim_coords_configure(&s->coords, i, c);
-	m->coord = c->delegate;
-	c->delegate = (struct mf_pool_delegate){
-		.ctx = m,
-		.ack_payload = mux_ack_payload,
-		.on_ack = mux_on_ack,
-		.on_user_msg = mux_on_user_msg,
-		.local_state = mux_local_state,
-		.merge_remote_state = mux_merge,
-	};
+	m->mux = (struct mf_pool_mux){
+		.coord = c->delegate, .slot = &m->slot, .ctx = m, .routed = routed};
+	mf_pool_mux_delegate(&m->mux, &c->delegate);
 }
 
 static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
@@ -144,13 +111,14 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 								: MF_MODE_MULTI_HOP};
 		c.targets = tg;
 		c.transit = t->dcs[d].transit;
-		c.link_estimate = s->link_estimate;
+		c.link_estimate = s->args->link_estimate;
 		c.blobs = s->blobs;
-		c.hysteresis_pct = s->hysteresis_pct;
-		c.hysteresis_ms = s->hysteresis_ms;
-		c.settle_pct = s->settle_pct;
-		c.settle_ms = s->settle_ms;
-		c.settle_time = s->settle_s < 0 ? -1 : (int64_t)(s->settle_s * (double)MF_SEC);
+		c.hysteresis_pct = s->args->hysteresis_pct;
+		c.hysteresis_ms = s->args->hysteresis_ms;
+		c.settle_pct = s->args->settle_pct;
+		c.settle_ms = s->args->settle_ms;
+		c.settle_time = s->args->settle_s < 0 ? -1
+						      : (int64_t)(s->args->settle_s * (double)MF_SEC);
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
 			/* The emulator's addresses where it has them (routes.h);
@@ -337,10 +305,11 @@ static size_t nh_changes(struct server *sv, const struct mf_table *t)
 	return changes;
 }
 
-/* Sums every server's deltas sent, received and received without base. */
-static void sum_deltas(const struct rsim *s, uint64_t d[5])
+/* Sums every server's deltas sent, received, received without base, applied
+ * late, stale, and bases or deltas dropped on an error. */
+static void sum_deltas(const struct rsim *s, uint64_t d[6])
 {
-	d[0] = d[1] = d[2] = d[3] = d[4] = 0;
+	d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = 0;
 	for (size_t sv = 0; sv < s->n_servers; sv++) {
 		const struct mf_routing_node_stats *st = mf_routing_node_stats(s->servers[sv].node);
 		d[0] += st->deltas_out;
@@ -348,6 +317,7 @@ static void sum_deltas(const struct rsim *s, uint64_t d[5])
 		d[2] += st->deltas_unbased;
 		d[3] += st->deltas_late;
 		d[4] += st->deltas_stale;
+		d[5] += st->delta_errors;
 	}
 }
 
@@ -506,12 +476,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	struct timespec t0, t1; /* -max-wall counts from here: setup and joins too */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	memset(&s, 0, sizeof(s));
-	s.link_estimate = a->link_estimate;
-	s.hysteresis_pct = a->hysteresis_pct;
-	s.hysteresis_ms = a->hysteresis_ms;
-	s.settle_pct = a->settle_pct;
-	s.settle_ms = a->settle_ms;
-	s.settle_s = a->settle_s;
+	s.args = a;
 	if ((rc = mf_topology_load_file(a->topology, &s.topo, msg, sizeof(msg))) < 0) {
 		fprintf(err, "meshfed-sim: %s\n", msg);
 		return 1;
@@ -558,6 +523,10 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		fprintf(err, "meshfed-sim: %s\n", mf_strerror(rc));
 		goto out;
 	}
+	if (s.configure_err < 0) {
+		fprintf(err, "meshfed-sim: a server's tags: %s\n", mf_strerror(s.configure_err));
+		goto out;
+	}
 	s.coords.net = s.net;
 	refresh_slots(&s);
 
@@ -584,8 +553,15 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 					cand[nc++] = j;
 			if (nc == 0)
 				continue;
-			mf_simnet_run_until(s.net, (mf_time_t)++joins * 10 * MF_MS);
-			mf_simnet_join(s.net, i, cand[mf_rng_below(&rng, (uint32_t)nc)]);
+			size_t j = cand[mf_rng_below(&rng, (uint32_t)nc)];
+			if ((rc = mf_simnet_run_until(s.net, (mf_time_t)++joins * 10 * MF_MS)) < 0 ||
+			    (rc = mf_simnet_join(s.net, i, j)) < 0) {
+				fprintf(err, "meshfed-sim: %s joining %s: %s\n",
+					s.servers[s.members[i].server].name,
+					s.servers[s.members[j].server].name, mf_strerror(rc));
+				free(cand);
+				goto out;
+			}
 		}
 	free(cand);
 	/* simnet holds its own copies. */
@@ -624,15 +600,21 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		s.measuring = r >= measure_from;
 		measured += s.measuring;
 		for (; next_tick <= end; next_tick += tick) {
-			if (mf_simnet_now(s.net) < next_tick)
-				mf_simnet_run_until(s.net, next_tick);
+			if (mf_simnet_now(s.net) < next_tick &&
+			    (rc = mf_simnet_run_until(s.net, next_tick)) < 0)
+				goto net_failed;
 			refresh_slots(&s);
 			double c0 = cpu_s();
 			for (size_t sv = 0; sv < s.n_servers; sv++)
-				(void)mf_routing_node_tick(s.servers[sv].node, next_tick, NULL);
+				if ((rc = mf_routing_node_tick(s.servers[sv].node, next_tick, NULL)) < 0) {
+					fprintf(err, "meshfed-sim: %s: routing tick: %s\n",
+						s.servers[sv].name, mf_strerror(rc));
+					goto run_failed;
+				}
 			tick_cpu += cpu_s() - c0;
 		}
-		mf_simnet_run_until(s.net, end);
+		if ((rc = mf_simnet_run_until(s.net, end)) < 0)
+			goto net_failed;
 		bool changed;
 		(void)observe(&s, &changed, err, false);
 		if (a->cut > 0 && r >= a->cut && !withdrawn &&
@@ -703,7 +685,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	}
 	fprintf(err, "beat messages received: %llu (%llu refused), epochs they raised: %llu\n",
 		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised);
-	uint64_t d[5];
+	uint64_t d[6];
 	sum_deltas(&s, d);
 	fprintf(err, "deltas sent: %llu, received: %llu (%llu on an older base; %llu before or "
 		     "without their base, %llu applied when it came)",
@@ -716,6 +698,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			(unsigned long long)(d[4] - s.deltas_at[4]),
 			(unsigned long long)(d[2] - s.deltas_at[2]),
 			(unsigned long long)(d[3] - s.deltas_at[3]));
+	if (d[5] > 0)
+		fprintf(err, "; %llu bases or deltas dropped on an error", (unsigned long long)d[5]);
 	fputc('\n', err);
 	if (converged) {
 		if (dis)
@@ -728,6 +712,11 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		fprintf(err, "not converged after %d rounds (last change in round %d)\n",
 			out_of_time ? r - 1 : a->rounds, last_change);
 	}
+	goto out;
+net_failed:
+	fprintf(err, "meshfed-sim: network: %s\n", mf_strerror(rc));
+run_failed:
+	mf_sim_rt__truth_free(&tw);
 out:
 	free(delay);
 	free(loss);

@@ -17,6 +17,7 @@
 #include "cmd/sim/simnet.h"
 #include "routing/blobs.h"
 #include "routing/node.h"
+#include "routing/pool_mux.h"
 #include "routing/topology.h"
 
 /* One simnet node: a server's membership of one pool. */
@@ -25,7 +26,7 @@ struct member {
 	size_t server;          /* index into servers */
 	size_t pool;            /* index into pools */
 	struct mf_routing_node_slot *slot;
-	struct mf_pool_delegate coord; /* the coords hook's delegate */
+	struct mf_pool_mux mux; /* the pool's delegate: the coords hook, the slot */
 };
 
 struct server {
@@ -43,9 +44,7 @@ struct server {
 
 struct rsim {
 	struct mf_topology topo;
-	enum mf_coord_tracker_kind link_estimate;
-	double hysteresis_pct, hysteresis_ms;
-	double settle_pct, settle_ms, settle_s;
+	const struct mf_sim_routes_args *args; /* the run's options */
 	size_t n_pools;
 	size_t *pool_first;     /* n_pools + 1: first member of each pool */
 	size_t n_servers;
@@ -63,7 +62,8 @@ struct rsim {
 	bool measuring;
 	uint64_t nh_changes, advert_bytes, beat_bytes, reach_bytes, pp_bytes;
 	struct mf_routing_stats why; /* engines' counts at the window's start */
-	uint64_t deltas_at[5];       /* nodes' deltas out, in, unbased, late, stale then */
+	uint64_t deltas_at[6];       /* nodes' deltas out, in, unbased, late, stale, errors then */
+	int configure_err;           /* the first error of simnet's configure hook */
 };
 
 /* The truth the score compares with, indexed once: per DC pair whether

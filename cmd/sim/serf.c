@@ -22,51 +22,6 @@ void mf_sim_serf_free(struct mf_sim_serf *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The delegate multiplexer, as cmd/agent/agent_pool.c's: meshfed's own user
- * messages to the coordinate hooks, serf's to the glue. */
-static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
-{
-	struct mf_sim_serf_node *nd = ctx;
-	return nd->inner.ack_payload ? nd->inner.ack_payload(nd->inner.ctx, buf, cap) : 0;
-}
-
-static void mux_on_ack(void *ctx, const char *node, const uint8_t *payload, size_t len,
-		       mf_time_t rtt)
-{
-	struct mf_sim_serf_node *nd = ctx;
-	if (nd->inner.on_ack)
-		nd->inner.on_ack(nd->inner.ctx, node, payload, len, rtt);
-}
-
-static void mux_on_user_msg(void *ctx, const uint8_t *msg, size_t len)
-{
-	struct mf_sim_serf_node *nd = ctx;
-	struct mf_pool_delegate d;
-	if (len >= 1 && msg[0] == MF_SERF_MSG_MESHFED) {
-		if (nd->inner.on_user_msg)
-			nd->inner.on_user_msg(nd->inner.ctx, msg, len);
-		return;
-	}
-	mf_serf_glue_delegate(&nd->glue, &d);
-	d.on_user_msg(d.ctx, msg, len);
-}
-
-static size_t mux_local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
-{
-	struct mf_sim_serf_node *nd = ctx;
-	struct mf_pool_delegate d;
-	mf_serf_glue_delegate(&nd->glue, &d);
-	return d.local_state(d.ctx, join, buf, cap);
-}
-
-static void mux_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
-{
-	struct mf_sim_serf_node *nd = ctx;
-	struct mf_pool_delegate d;
-	mf_serf_glue_delegate(&nd->glue, &d);
-	d.merge_remote_state(d.ctx, buf, len, join);
-}
-
 void mf_sim_serf_configure(struct mf_sim_serf *s, size_t i, struct mf_pool_config *pc)
 {
 	struct mf_sim_serf_node *nd;
@@ -79,15 +34,11 @@ void mf_sim_serf_configure(struct mf_sim_serf *s, size_t i, struct mf_pool_confi
 	if (pc->intern != NULL) /* the pools' table: one copy of each name */
 		(void)mf_serf_glue_share_names(&nd->glue, pc->intern); /* empty: cannot fail */
 	nd->ready = true;
-	nd->inner = pc->delegate;
-	pc->delegate = (struct mf_pool_delegate){
-		.ctx = nd,
-		.ack_payload = mux_ack_payload,
-		.on_ack = mux_on_ack,
-		.on_user_msg = mux_on_user_msg,
-		.local_state = mux_local_state,
-		.merge_remote_state = mux_merge,
-	};
+	/* The agent's delegate (routing/pool_mux.h) without routing: meshfed's
+	 * own user messages to the coordinate hooks, serf's to the glue. */
+	nd->mux = (struct mf_pool_mux){.coord = pc->delegate};
+	mf_serf_glue_delegate(&nd->glue, &nd->mux.serf);
+	mf_pool_mux_delegate(&nd->mux, &pc->delegate);
 }
 
 void mf_sim_serf_event(struct mf_sim_serf *s, size_t i, const struct mf_pool_event *ev)

@@ -3,7 +3,8 @@
  * pool, as the agent runs it: join intents after a successful join, serf's
  * user messages and push-pull state, intents rebroadcast through the pool's
  * user queue, forced leaves. The coordinate hooks (cmd/sim/coords.h) stay
- * in front: this wraps the delegate they set, as cmd/agent/agent_pool.c does.
+ * in front: this wraps the delegate they set in routing/pool_mux.h's
+ * multiplexer, as cmd/agent/agent_pool.c does.
  *
  * Contract: owns one glue per node (fresh on restart); no clock, no I/O.
  * Consistency (mf_sim_serf_check): every up node's glue holds, for every
@@ -19,11 +20,12 @@
 
 #include "cmd/sim/simnet.h"
 #include "gossip/serf_glue.h"
+#include "routing/pool_mux.h"
 
 struct mf_sim_serf_node {
 	struct mf_serf_glue glue;
 	bool ready;
-	struct mf_pool_delegate inner; /* the coordinate hooks it wraps */
+	struct mf_pool_mux mux; /* the pool's delegate: the coordinate hooks it wraps, the glue */
 };
 
 struct mf_sim_serf {

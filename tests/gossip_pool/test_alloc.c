@@ -8,7 +8,7 @@
  * (the survivors end with the dead one failed and the leaver left). Under
  * MF_SANITIZE=1, LeakSanitizer checks that no run leaked.
  *
- * The hook is a test-only link-time wrapper (-Wl,--wrap=malloc,...; see
+ * The hook is a test-only link-time wrapper (tests/alloc_wrap.h; see
  * CMakeLists.txt): the pool takes no allocator, and the wrapper also sees
  * the allocations msgpack's inline buffers make. It only counts while the
  * harness is inside a pool call (`armed`), so the harness's own copies
@@ -21,53 +21,8 @@
 
 #include "gossip/err.h"
 #include "gossip/pool_internal.h"
+#include "tests/alloc_wrap.h"
 #include "tests/cunit_main.h"
-
-/* --- the wrapper ------------------------------------------------------------*/
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-char *__real_strdup(const char *s);
-
-/* Test-only state the link-time wrapper needs (the wrapped functions take
- * no context). */
-static struct {
-	bool armed;   /* inside a pool call */
-	long count;   /* allocations seen while armed */
-	long fail_at; /* the one to fail (1-based); 0: none */
-	long failed;
-} alloc;
-
-static bool fail_now(void)
-{
-	if (!alloc.armed)
-		return false;
-	if (++alloc.count != alloc.fail_at)
-		return false;
-	alloc.failed++;
-	return true;
-}
-
-void *__wrap_malloc(size_t n)
-{
-	return fail_now() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-	return fail_now() ? NULL : __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	return fail_now() ? NULL : __real_realloc(p, n);
-}
-
-char *__wrap_strdup(const char *s)
-{
-	return fail_now() ? NULL : __real_strdup(s);
-}
 
 /* --- a small deterministic network ------------------------------------------*/
 

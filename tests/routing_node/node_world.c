@@ -13,37 +13,8 @@
 #include "gossip/serf.h"
 #include "routing/blobs.h"
 #include "routing/node.h"
+#include "routing/pool_mux.h"
 #include "tests/routing_node/node_world.h"
-
-static size_t mux_ack_payload(void *ctx, uint8_t *buf, size_t cap)
-{
-	struct wmember *m = ctx;
-	return mf_coord_tracker_ack_payload(&m->tracker, buf, cap);
-}
-
-static void mux_on_ack(void *ctx, const char *node, const uint8_t *p, size_t len, mf_time_t rtt)
-{
-	struct wmember *m = ctx;
-	mf_coord_tracker_on_ack(&m->tracker, node, p, len, rtt);
-}
-
-static void mux_user(void *ctx, const uint8_t *msg, size_t len)
-{
-	struct wmember *m = ctx;
-	mf_routing_node_on_user_msg(m->slot, msg, len);
-}
-
-static size_t mux_local(void *ctx, bool join, uint8_t *buf, size_t cap)
-{
-	struct wmember *m = ctx;
-	return mf_routing_node_local_state(m->slot, join, buf, cap);
-}
-
-static void mux_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
-{
-	struct wmember *m = ctx;
-	mf_routing_node_merge_remote_state(m->slot, buf, len, join);
-}
 
 static void set_dc_meta(struct mf_pool_config *c, const char *dc)
 {
@@ -64,8 +35,11 @@ static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 	set_dc_meta(c, w->dc[m->server]);
 	if (!m->tracker_ok)
 		m->tracker_ok = mf_coord_tracker_init(&m->tracker, c->name, NULL) == 0;
-	c->delegate = (struct mf_pool_delegate){m, mux_ack_payload, mux_on_ack, mux_user,
-						mux_local, mux_merge};
+	/* the agent's delegate (routing/pool_mux.h) without serf */
+	m->mux = (struct mf_pool_mux){.slot = &m->slot};
+	if (m->tracker_ok)
+		mf_coord_tracker_delegate(&m->tracker, &m->mux.coord);
+	mf_pool_mux_delegate(&m->mux, &c->delegate);
 }
 
 static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)

@@ -13,6 +13,7 @@
 #include "cmd/sim/simnet.h"
 #include "coord/tracker.h"
 #include "routing/node.h"
+#include "routing/pool_mux.h"
 
 /* --- a small world: servers in DCs, pools of servers ------------------------*/
 
@@ -26,6 +27,7 @@ struct wmember { /* one simnet node: a server in one pool */
 	struct mf_coord_tracker tracker;
 	bool tracker_ok;
 	struct mf_routing_node_slot *slot;
+	struct mf_pool_mux mux; /* the pool's delegate: tracker and slot */
 };
 
 struct world {
