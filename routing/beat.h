@@ -13,10 +13,12 @@
  *
  * Each entry also has an age: how long ago, as the sender estimates it,
  * the DC's own servers raised that epoch (OSPF's LS age; docs/routing.md,
- * "Origin ages"), in units of MF_BEAT_AGE_MS, saturating at UINT16_MAX.
- * The ages travel in a key of their own, so a beat of an agent that has
- * none decodes with every age 0 ("heard now", the rule before ages), and
- * an agent that knows no "a" ignores it (unknown keys are ignored):
+ * "Origin ages"), in units of MF_BEAT_AGE_MS, saturating at
+ * MF_BEAT_AGE_MAX; MF_BEAT_AGE_UNKNOWN when the sender heard the epoch only
+ * in a full state, which has no ages. The ages travel in a key of their
+ * own, so a beat of an agent that has none decodes with every age 0
+ * ("raised now", the rule before ages), and an agent that knows no "a"
+ * ignores it (unknown keys are ignored):
  *
  *   { "v": 1, "o": "dc1", "n": "dc1-s2",
  *     "b": bin(k x [u32 BE name hash][u16 BE epoch mod 2^16]),
@@ -44,11 +46,14 @@
 /* One unit of an entry's age: 100 ms, so 16 bits hold 109 minutes, far
  * past any max_age, and rounding adds at most 50 ms a hop. */
 #define MF_BEAT_AGE_MS 100
+#define MF_BEAT_AGE_MAX 0xfffe
+#define MF_BEAT_AGE_UNKNOWN 0xffff
 
 struct mf_beat_entry {
 	uint32_t dc_hash;  /* mf_beat_dc_hash(name) */
 	uint16_t epoch16;  /* epoch mod 2^16 */
-	uint16_t age;      /* MF_BEAT_AGE_MS units since the origin raised it */
+	uint16_t age;      /* MF_BEAT_AGE_MS units since the origin raised it,
+			    * or MF_BEAT_AGE_UNKNOWN */
 };
 
 /* A decoded beat message; entries point into the decoded buffer. */

@@ -74,26 +74,40 @@ void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age)
 	}
 }
 
-/* A stored route reaches incarnation epoch of DC id, raised by the DC's
- * servers `age` ago as the sender dates it (0: unknown, so now). When it
- * is the highest heard, the DC's servers were alive then (they raise it
- * every beat); the same epoch dated earlier moves the rise back (origin
- * ages, docs/routing.md: every DC ages a target from its origin's last
- * rise, not from when that rise reached it, so all drop a cut-off DC at
- * once). Of two datings of one epoch the earlier counts: an epoch is raised
- * once, so a later dating only means a source that did not know its age
- * (a full state, an agent without ages), and the earlier bounds the
- * withdrawal. A caller that raises marks the engine dirty; a dating moved
- * back brings the next expiry forward here. */
-void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint64_t age)
+/* A stored route reaches incarnation epoch of DC id. `dated`: a beat says
+ * the DC's servers raised it `age` ago (an agent before ages says 0: now);
+ * else (a full state) when is unknown. When it is the highest heard, the
+ * DC's servers were alive then (they raise it every beat), and the target
+ * ages from that rise (origin ages, docs/routing.md): every DC thus drops
+ * a cut-off DC about max_age after its last rise, however far from the
+ * cut. An undated rise keeps the previous dating (now at first contact),
+ * which is earlier than the true one: counted from its arrival, a state
+ * that arrives after a cut (push-pull, a relay, a cold start) would hold
+ * the target for max_age more. A dated beat of that epoch then replaces
+ * the bound; between datings of one epoch the earlier counts (an epoch is
+ * raised once; rounding and transit differ). A caller that raises marks
+ * the engine dirty; a dating moved back brings the next expiry forward
+ * here. */
+void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, bool dated, uint64_t age)
 {
 	if (id == r->self)
 		return;
-	uint64_t at = raised_at(r, age);
+	uint64_t at = raised_at(r, dated ? age : 0);
+	bool ages = r->age_unit != 0;
 	if (epoch > r->beat[id]) {
+		if (dated || !ages || r->beat[id] == 0)
+			r->beat_at[id] = at;
+		r->beat_undated[id] = ages && !dated;
 		r->beat[id] = epoch;
+		return;
+	}
+	if (epoch != r->beat[id] || !dated)
+		return;
+	if (r->beat_undated[id]) {
+		r->beat_undated[id] = 0;
 		r->beat_at[id] = at;
-	} else if (epoch == r->beat[id] && at < r->beat_at[id]) {
+		r->dirty = true;
+	} else if (at < r->beat_at[id]) {
 		r->beat_at[id] = at;
 		if (mf_rt__stale(r, id))
 			r->dirty = true;
@@ -386,7 +400,7 @@ static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_adve
 	}
 	r->dirty = true;
 	for (uint32_t k = 0; k < b->n_e; k++)
-		mf_rt__heard_epoch(r, b->e[k].target, b->e[k].epoch, 0);
+		mf_rt__heard_epoch(r, b->e[k].target, b->e[k].epoch, false, 0);
 	for (size_t k = 0; k < a->n_dead; k++)
 		mf_rt__raise_dead(r, b->dead_ids[k], a->dead[k].epoch);
 	free(b->dead_ids);

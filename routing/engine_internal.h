@@ -204,6 +204,10 @@ struct mf_routing {
 	 * per unit of a beat's age, 0 when beats carry none. */
 	uint64_t *beat, *beat_at;
 	uint64_t epoch_at, age_unit;
+	/* With ages: beat[id] came without one (a full state), so beat_at[id]
+	 * is a bound (the previous dating, or now at first contact) that a
+	 * dated beat of that epoch replaces. */
+	uint8_t *beat_undated;
 	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
 	bool clocked, epochs_pending;
 	bool beats_apart;        /* epochs travel in beats, not in new states */
@@ -231,7 +235,7 @@ void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id);
 /* engine_adverts.c */
 void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch);
 void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
-void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint64_t age);
+void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, bool dated, uint64_t age);
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
 bool mf_rt__stale(const struct mf_routing *r, uint32_t id);
 /* engine_recompute.c */

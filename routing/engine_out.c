@@ -314,7 +314,7 @@ static uint16_t beat_age(const struct mf_routing *r, uint64_t at)
 	if (!r->age_unit || !r->clocked || at >= r->now)
 		return 0;
 	uint64_t u = (r->now - at + r->age_unit / 2) / r->age_unit;
-	return u > UINT16_MAX ? UINT16_MAX : (uint16_t)u;
+	return u > MF_BEAT_AGE_MAX ? MF_BEAT_AGE_MAX : (uint16_t)u;
 }
 
 size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, size_t cap)
@@ -328,11 +328,12 @@ size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, s
 		const struct rt_route *c = &r->cur.r[t];
 		if (t == r->self || !mf_rt__advertisable(r, t, c))
 			continue;
-		/* The age is the highest heard epoch's; a route that reaches a
-		 * higher one (not heard in a stored route) is dated now. */
+		/* The highest heard epoch's age, unless we heard it only in a
+		 * full state (no age) or the route reaches a higher one. */
 		uint64_t e = heard_or_route(r, t, c);
+		bool dated = !r->age_unit || (e == r->beat[t] && !r->beat_undated[t]);
 		out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[t]), (uint16_t)e,
-						  e == r->beat[t] ? beat_age(r, r->beat_at[t]) : 0};
+						  dated ? beat_age(r, r->beat_at[t]) : MF_BEAT_AGE_UNKNOWN};
 	}
 	return n;
 }
@@ -366,6 +367,13 @@ static uint32_t beat_entry(const struct mf_routing *r, const struct rt_origin *o
 	return found;
 }
 
+/* A mate's age of our own epoch in clock units (its own entry is always
+ * dated; an unknown one counts as now). */
+static uint64_t own_age(const struct mf_routing *r, uint16_t age)
+{
+	return age == MF_BEAT_AGE_UNKNOWN ? 0 : (uint64_t)age * r->age_unit;
+}
+
 size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			     const struct mf_beat_entry *b, size_t n)
 {
@@ -380,10 +388,10 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			if (b[i].dc_hash != h)
 				continue;
 			if (widen_epoch(r->epoch, b[i].epoch16, &e)) {
-				mf_rt__own_epoch_at(r, e, b[i].age * r->age_unit);
+				mf_rt__own_epoch_at(r, e, own_age(r, b[i].age));
 				raised++;
 			} else if (b[i].epoch16 == (uint16_t)r->epoch) {
-				mf_rt__own_epoch_at(r, r->epoch, b[i].age * r->age_unit);
+				mf_rt__own_epoch_at(r, r->epoch, own_age(r, b[i].age));
 			}
 			break;
 		}
@@ -400,11 +408,12 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			continue;
 		hint = k + 1;
 		struct rt_entry *x = &org->e[k];
-		uint64_t age = (uint64_t)b[i].age * r->age_unit;
+		bool dated = b[i].age != MF_BEAT_AGE_UNKNOWN;
+		uint64_t age = dated ? (uint64_t)b[i].age * r->age_unit : 0;
 		if (!widen_epoch(x->epoch, b[i].epoch16, &e)) {
 			/* The epoch held, perhaps dated earlier than we had it. */
 			if (b[i].epoch16 == (uint16_t)x->epoch)
-				mf_rt__heard_epoch(r, x->target, x->epoch, age);
+				mf_rt__heard_epoch(r, x->target, x->epoch, dated, age);
 			continue;
 		}
 		x->epoch = e;
@@ -412,7 +421,7 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			org->self_epoch = e;
 		else if (!x->loops)
 			org->dst[k] = e < r->alive_from[x->target] ? INFINITY : x->dist;
-		mf_rt__heard_epoch(r, x->target, e, age);
+		mf_rt__heard_epoch(r, x->target, e, dated, age);
 		raised++;
 	}
 	if (raised)
