@@ -80,12 +80,16 @@ void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age)
  * DC's servers were alive then (they raise it every beat), and the target
  * ages from that rise (origin ages, docs/routing.md): every DC thus drops
  * a cut-off DC about max_age after its last rise, however far from the
- * cut. An undated rise keeps the previous dating (now at first contact),
- * which is earlier than the true one: counted from its arrival, a state
- * that arrives after a cut (push-pull, a relay, a cold start) would hold
- * the target for max_age more. A dated beat of that epoch then replaces
- * the bound; between datings of one epoch the earlier counts (an epoch is
- * raised once; rounding and transit differ). A caller that raises marks
+ * cut. An undated rise keeps the previous dating, which is earlier than
+ * the true one (counted from its arrival, a state that arrives after a cut,
+ * by push-pull or a relay, would hold the target for max_age more), and
+ * our beats call its age unknown until a dated beat of that epoch replaces
+ * it. At first contact there is no previous dating: the arrival is one
+ * (the epoch existed then), and our beats pass it on as such. Between
+ * datings of one epoch the earlier counts: an epoch is raised once, and
+ * after a cut the earliest dating on our side is at most the cut, so as
+ * it spreads, beat by beat, every DC drops the target by max_age after the
+ * cut, even one that first heard of it after. A caller that raises marks
  * the engine dirty; a dating moved back brings the next expiry forward
  * here. */
 void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, bool dated, uint64_t age)
@@ -95,9 +99,10 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, bool 
 	uint64_t at = raised_at(r, dated ? age : 0);
 	bool ages = r->age_unit != 0;
 	if (epoch > r->beat[id]) {
-		if (dated || !ages || r->beat[id] == 0)
+		bool keep = ages && !dated && r->beat[id] != 0;
+		if (!keep)
 			r->beat_at[id] = at;
-		r->beat_undated[id] = ages && !dated;
+		r->beat_undated[id] = keep;
 		r->beat[id] = epoch;
 		return;
 	}

@@ -204,9 +204,9 @@ struct mf_routing {
 	 * per unit of a beat's age, 0 when beats carry none. */
 	uint64_t *beat, *beat_at;
 	uint64_t epoch_at, age_unit;
-	/* With ages: beat[id] came without one (a full state), so beat_at[id]
-	 * is a bound (the previous dating, or now at first contact) that a
-	 * dated beat of that epoch replaces. */
+	/* With ages: beat[id] rose in a full state (no age) and beat_at[id]
+	 * is still the previous epoch's dating, a bound that a dated beat of
+	 * beat[id] replaces; our beats call its age unknown meanwhile. */
 	uint8_t *beat_undated;
 	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
 	bool clocked, epochs_pending;

@@ -328,8 +328,9 @@ size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, s
 		const struct rt_route *c = &r->cur.r[t];
 		if (t == r->self || !mf_rt__advertisable(r, t, c))
 			continue;
-		/* The highest heard epoch's age, unless we heard it only in a
-		 * full state (no age) or the route reaches a higher one. */
+		/* The highest heard epoch's age, unless it rose in a full state
+		 * (no age, dated by the previous one) or the route reaches a
+		 * higher one. */
 		uint64_t e = heard_or_route(r, t, c);
 		bool dated = !r->age_unit || (e == r->beat[t] && !r->beat_undated[t]);
 		out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[t]), (uint16_t)e,
