@@ -74,46 +74,58 @@ void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age)
 	}
 }
 
-/* A stored route reaches incarnation epoch of DC id. `dated`: a beat says
- * the DC's servers raised it `age` ago (an agent before ages says 0: now);
- * else (a full state) when is unknown. When it is the highest heard, the
- * DC's servers were alive then (they raise it every beat), and the target
- * ages from that rise (origin ages, docs/routing.md): every DC thus drops
- * a cut-off DC about max_age after its last rise, however far from the
- * cut. An undated rise keeps the previous dating, which is earlier than
- * the true one (counted from its arrival, a state that arrives after a cut,
- * by push-pull or a relay, would hold the target for max_age more), and
- * our beats call its age unknown until a dated beat of that epoch replaces
- * it. At first contact there is no previous dating: the arrival is one
- * (the epoch existed then), and our beats pass it on as such. Between
- * datings of one epoch the earlier counts: an epoch is raised once, and
- * after a cut the earliest dating on our side is at most the cut, so as
- * it spreads, beat by beat, every DC drops the target by max_age after the
- * cut, even one that first heard of it after. A caller that raises marks
- * the engine dirty; a dating moved back brings the next expiry forward
- * here. */
-void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, bool dated, uint64_t age)
+/* A stored route reaches incarnation epoch of DC id, heard `how` (a beat's
+ * RT_DATED or RT_FIRST age, or RT_UNDATED: a full state). When it is the
+ * highest heard, the DC's servers were alive then (they raise it every
+ * beat), and the target ages from that rise (origin ages,
+ * docs/routing.md): every DC thus drops a cut-off DC about max_age after
+ * its last rise, however far from the cut.
+ *  - A dated rise counts from its origin's rise (now - age).
+ *  - An undated rise (or one a sender dated at its first contact) keeps
+ *    the previous dating (RT_KEPT), earlier than the true one: counted from
+ *    its arrival, a state that arrives after a cut (push-pull, a relay)
+ *    would hold the target for max_age more. A dated beat of it replaces
+ *    that bound.
+ *  - At first contact there is no previous dating: the arrival (or the
+ *    sender's first contact) is one, later than the true rise (RT_FIRST).
+ *  - Between datings of one epoch the earlier counts: an epoch is raised
+ *    once, and after a cut every dating on our side of an epoch from the
+ *    far side is at most the cut but for first contacts after it, which
+ *    the earlier datings, spreading beat by beat, bring back.
+ * A caller that raises marks the engine dirty; a dating moved back brings
+ * the next expiry forward here. */
+void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, enum rt_dating how,
+			uint64_t age)
 {
 	if (id == r->self)
 		return;
-	uint64_t at = raised_at(r, dated ? age : 0);
-	bool ages = r->age_unit != 0;
+	if (!r->age_unit)
+		how = RT_DATED; /* no ages: every rise counts from its arrival */
+	uint64_t at = raised_at(r, how == RT_UNDATED ? 0 : age);
 	if (epoch > r->beat[id]) {
-		bool keep = ages && !dated && r->beat[id] != 0;
-		if (!keep)
+		if (how == RT_DATED || r->beat[id] == 0) {
 			r->beat_at[id] = at;
-		r->beat_undated[id] = keep;
+			r->beat_kind[id] = how == RT_DATED ? RT_DATED : RT_FIRST;
+		} else {
+			r->beat_kind[id] = RT_KEPT;
+		}
 		r->beat[id] = epoch;
 		return;
 	}
-	if (epoch != r->beat[id] || !dated)
+	if (epoch != r->beat[id] || how == RT_UNDATED)
 		return;
-	if (r->beat_undated[id]) {
-		r->beat_undated[id] = 0;
+	if (r->beat_kind[id] == RT_KEPT) {
+		if (how == RT_DATED) {
+			r->beat_kind[id] = RT_DATED;
+			r->beat_at[id] = at;
+			r->dirty = true;
+		}
+		return;
+	}
+	if (at < r->beat_at[id]) {
 		r->beat_at[id] = at;
-		r->dirty = true;
-	} else if (at < r->beat_at[id]) {
-		r->beat_at[id] = at;
+		if (how == RT_DATED)
+			r->beat_kind[id] = RT_DATED;
 		if (mf_rt__stale(r, id))
 			r->dirty = true;
 		else if (r->max_age && at + r->max_age + 1 < r->next_expiry)
@@ -405,7 +417,7 @@ static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_adve
 	}
 	r->dirty = true;
 	for (uint32_t k = 0; k < b->n_e; k++)
-		mf_rt__heard_epoch(r, b->e[k].target, b->e[k].epoch, false, 0);
+		mf_rt__heard_epoch(r, b->e[k].target, b->e[k].epoch, RT_UNDATED, 0);
 	for (size_t k = 0; k < a->n_dead; k++)
 		mf_rt__raise_dead(r, b->dead_ids[k], a->dead[k].epoch);
 	free(b->dead_ids);

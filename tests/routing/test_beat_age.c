@@ -10,6 +10,8 @@
  *    by a later beat's age, and never forward again;
  *  - a higher epoch in a full state keeps the previous dating until a
  *    dated beat of it comes, and our beats say its age is unknown;
+ *  - a first contact's dating is passed on flagged, and the earliest one
+ *    counts;
  *  - our own entry's age is the time since our epoch rose (or since the
  *    mate we took it from raised it). */
 #include <stdlib.h>
@@ -242,6 +244,44 @@ static void test_a_full_state_raises_the_epoch_but_not_its_dating(void)
 	mf_routing_free(c);
 }
 
+/* A first contact's dating (an upper bound of the rise) is passed on
+ * flagged, and a receiver's first contact takes the earlier one; a known
+ * target's higher epoch dated only that way keeps the previous dating. */
+static void test_first_contact_datings_spread_and_the_earliest_counts(void)
+{
+	struct mf_routing *b = engine("dc2", 1), *c = engine("dc3", 1), *d = engine("dc4", 1);
+	struct mf_routing *a = engine("dc1", 1);
+	struct mf_beat_entry e[8];
+	CU_ASSERT_EQUAL(mf_routing_set_link(a, "dc2", true, true, 10), 1);
+	CU_ASSERT_EQUAL(mf_routing_set_link(b, "dc1", true, true, 10), 1);
+	CU_ASSERT_EQUAL(mf_routing_set_link(b, "dc3", true, true, 10), 1);
+	CU_ASSERT_EQUAL(mf_routing_set_link(c, "dc2", true, true, 10), 1);
+	CU_ASSERT_EQUAL(mf_routing_set_link(c, "dc4", true, true, 10), 1);
+	CU_ASSERT_EQUAL(mf_routing_set_link(d, "dc3", true, true, 10), 1);
+	advert(a, b, 1000);
+	advert(b, c, 1005); /* dc3 first hears dc1 at 1005 */
+	advert(c, d, 1030); /* dc4 at 1030 */
+	mf_routing_set_now(c, 1031);
+	CU_ASSERT_EQUAL(mf_routing_recompute(c, NULL), 0);
+	size_t n = mf_routing_beats(c, e, 8);
+	bool told = false;
+	for (size_t i = 0; i < n; i++)
+		if (e[i].dc_hash == mf_beat_dc_hash("dc1")) {
+			told = true;
+			CU_ASSERT_EQUAL(e[i].age, MF_BEAT_AGE_FIRST | 26);
+		}
+	CU_ASSERT(told);
+	mf_routing_set_now(d, 1031);
+	(void)mf_routing_take_beats(d, "dc3", e, n);
+	/* dc4 now dates dc1 at 1005: gone after 1045, not 1070 */
+	CU_ASSERT(reaches(d, "dc1", 1045));
+	CU_ASSERT(!reaches(d, "dc1", 1046));
+	mf_routing_free(a);
+	mf_routing_free(b);
+	mf_routing_free(c);
+	mf_routing_free(d);
+}
+
 static void test_our_own_entry_is_aged_from_our_rise_or_our_mates(void)
 {
 	struct mf_routing *a = engine("dc1", 1), *b = engine("dc2", 1);
@@ -289,6 +329,8 @@ int main(void)
 		 test_an_epoch_heard_without_age_is_dated_back_by_a_beat},
 		{"a full state raises the epoch but not its dating",
 		 test_a_full_state_raises_the_epoch_but_not_its_dating},
+		{"first contact datings spread and the earliest counts",
+		 test_first_contact_datings_spread_and_the_earliest_counts},
 		{"our own entry is aged from our rise or our mate's",
 		 test_our_own_entry_is_aged_from_our_rise_or_our_mates},
 	};
