@@ -14,10 +14,8 @@
  * Each entry also has an age: how long ago, as the sender estimates it,
  * the DC's own servers raised that epoch (OSPF's LS age; docs/routing.md,
  * "Origin ages"), in units of MF_BEAT_AGE_MS, saturating at
- * MF_BEAT_AGE_MAX. With MF_BEAT_AGE_FIRST set, the sender dated the epoch
- * when it first heard of the DC, in a full state (which has no ages): an
- * upper bound of when it was raised. MF_BEAT_AGE_UNKNOWN: the sender does
- * not know (the epoch rose in a full state). The ages travel in a key of their
+ * MF_BEAT_AGE_MAX (an epoch the sender heard only in a full state, which
+ * has no ages, is dated at its arrival). The ages travel in a key of their
  * own, so a beat of an agent that has none decodes with every age 0
  * ("raised now", the rule before ages), and an agent that knows no "a"
  * ignores it (unknown keys are ignored):
@@ -48,15 +46,12 @@
 /* One unit of an entry's age: 100 ms, so 16 bits hold 109 minutes, far
  * past any max_age, and rounding adds at most 50 ms a hop. */
 #define MF_BEAT_AGE_MS 100
-#define MF_BEAT_AGE_MAX 0x7fff     /* 54 minutes */
-#define MF_BEAT_AGE_FIRST 0x8000   /* flag: a first contact's dating */
-#define MF_BEAT_AGE_UNKNOWN 0xffff
+#define MF_BEAT_AGE_MAX 0xffff     /* 109 minutes */
 
 struct mf_beat_entry {
 	uint32_t dc_hash;  /* mf_beat_dc_hash(name) */
 	uint16_t epoch16;  /* epoch mod 2^16 */
-	uint16_t age;      /* MF_BEAT_AGE_MS units since the origin raised it,
-			    * | MF_BEAT_AGE_FIRST, or MF_BEAT_AGE_UNKNOWN */
+	uint16_t age;      /* MF_BEAT_AGE_MS units since the origin raised it */
 };
 
 /* A decoded beat message; entries point into the decoded buffer. */

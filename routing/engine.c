@@ -83,7 +83,6 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(rank, false), PER_ID(alt_nh, true), PER_ID(alt_d, true),
 	PER_ID(alt_cnt, false), PER_ID(alt_lim, false), PER_ID(alt_worst, false),
 	PER_ID(alt_primary, false), PER_ID(gw_touched, false), PER_ID(ref_dist, false),
-	PER_ID(beat_kind, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 

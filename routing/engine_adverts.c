@@ -74,58 +74,30 @@ void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age)
 	}
 }
 
-/* A stored route reaches incarnation epoch of DC id, heard `how` (a beat's
- * RT_DATED or RT_FIRST age, or RT_UNDATED: a full state). When it is the
- * highest heard, the DC's servers were alive then (they raise it every
- * beat), and the target ages from that rise (origin ages,
- * docs/routing.md): every DC thus drops a cut-off DC about max_age after
- * its last rise, however far from the cut.
- *  - A dated rise counts from its origin's rise (now - age).
- *  - An undated rise (or one a sender dated at its first contact) keeps
- *    the previous dating (RT_KEPT), earlier than the true one: counted from
- *    its arrival, a state that arrives after a cut (push-pull, a relay)
- *    would hold the target for max_age more. A dated beat of it replaces
- *    that bound.
- *  - At first contact there is no previous dating: the arrival (or the
- *    sender's first contact) is one, later than the true rise (RT_FIRST).
- *  - Between datings of one epoch the earlier counts: an epoch is raised
- *    once, and after a cut every dating on our side of an epoch from the
- *    far side is at most the cut but for first contacts after it, which
- *    the earlier datings, spreading beat by beat, bring back.
- * A caller that raises marks the engine dirty; a dating moved back brings
- * the next expiry forward here. */
-void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, enum rt_dating how,
-			uint64_t age)
+/* A stored route reaches incarnation epoch of DC id, raised `age` ago as a
+ * beat dates it (0: now, as a full state, which has no ages, or an agent
+ * before ages). When it is the highest heard, the DC's servers were alive
+ * then (they raise it every beat), and the target ages from that rise
+ * (origin ages, docs/routing.md): every DC drops a cut-off DC about
+ * max_age after its last rise, however far from the cut. Between datings
+ * of one epoch the earlier counts: an epoch is raised once, so a later one
+ * only means a source that heard it later (a full state dates it at its
+ * arrival); and after a cut every epoch of the far side was on our side
+ * before it, so the earliest dating, spreading beat by beat, is at most the
+ * cut. (Keeping the previous dating for a rise heard only in a full state
+ * was tried: rises outran dated beats in a cold start and live DCs went
+ * stale, ~10,000 routes lost at 200 DCs.) A caller that raises marks the
+ * engine dirty; a dating moved back brings the next expiry forward here. */
+void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint64_t age)
 {
 	if (id == r->self)
 		return;
-	if (!r->age_unit)
-		how = RT_DATED; /* no ages: every rise counts from its arrival */
-	uint64_t at = raised_at(r, how == RT_UNDATED ? 0 : age);
+	uint64_t at = raised_at(r, age);
 	if (epoch > r->beat[id]) {
-		if (how == RT_DATED || r->beat[id] == 0) {
-			r->beat_at[id] = at;
-			r->beat_kind[id] = how == RT_DATED ? RT_DATED : RT_FIRST;
-		} else {
-			r->beat_kind[id] = RT_KEPT;
-		}
 		r->beat[id] = epoch;
-		return;
-	}
-	if (epoch != r->beat[id] || how == RT_UNDATED)
-		return;
-	if (r->beat_kind[id] == RT_KEPT) {
-		if (how == RT_DATED) {
-			r->beat_kind[id] = RT_DATED;
-			r->beat_at[id] = at;
-			r->dirty = true;
-		}
-		return;
-	}
-	if (at < r->beat_at[id]) {
 		r->beat_at[id] = at;
-		if (how == RT_DATED)
-			r->beat_kind[id] = RT_DATED;
+	} else if (epoch == r->beat[id] && at < r->beat_at[id]) {
+		r->beat_at[id] = at;
 		if (mf_rt__stale(r, id))
 			r->dirty = true;
 		else if (r->max_age && at + r->max_age + 1 < r->next_expiry)
@@ -417,7 +389,7 @@ static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_adve
 	}
 	r->dirty = true;
 	for (uint32_t k = 0; k < b->n_e; k++)
-		mf_rt__heard_epoch(r, b->e[k].target, b->e[k].epoch, RT_UNDATED, 0);
+		mf_rt__heard_epoch(r, b->e[k].target, b->e[k].epoch, 0);
 	for (size_t k = 0; k < a->n_dead; k++)
 		mf_rt__raise_dead(r, b->dead_ids[k], a->dead[k].epoch);
 	free(b->dead_ids);

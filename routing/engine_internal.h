@@ -204,8 +204,6 @@ struct mf_routing {
 	 * per unit of a beat's age, 0 when beats carry none. */
 	uint64_t *beat, *beat_at;
 	uint64_t epoch_at, age_unit;
-	/* With ages, what beat_at[id] is (enum rt_dating). */
-	uint8_t *beat_kind;
 	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
 	bool clocked, epochs_pending;
 	bool beats_apart;        /* epochs travel in beats, not in new states */
@@ -233,17 +231,7 @@ void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id);
 /* engine_adverts.c */
 void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch);
 void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
-/* How an epoch's rise is dated (origin ages, docs/routing.md). */
-enum rt_dating {
-	RT_DATED,    /* from the origin's beats, through their ages */
-	RT_FIRST,    /* at first contact: when we (or a sender) first heard the
-		      * DC, in a full state; later than the true rise */
-	RT_KEPT,     /* the epoch rose in a full state: the previous epoch's
-		      * dating, earlier than the true one (our beats: unknown) */
-	RT_UNDATED,  /* an input only: a full state, or an unknown age */
-};
-void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, enum rt_dating how,
-			uint64_t age);
+void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint64_t age);
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
 bool mf_rt__stale(const struct mf_routing *r, uint32_t id);
 /* engine_recompute.c */

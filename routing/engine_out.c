@@ -317,17 +317,6 @@ static uint16_t beat_age(const struct mf_routing *r, uint64_t at)
 	return u > MF_BEAT_AGE_MAX ? MF_BEAT_AGE_MAX : (uint16_t)u;
 }
 
-/* Target t's entry age in our beats, for epoch e we send. */
-static uint16_t entry_age(const struct mf_routing *r, uint32_t t, uint64_t e)
-{
-	if (!r->age_unit)
-		return 0;
-	if (e != r->beat[t] || r->beat_kind[t] == RT_KEPT)
-		return MF_BEAT_AGE_UNKNOWN;
-	uint16_t a = beat_age(r, r->beat_at[t]);
-	return r->beat_kind[t] == RT_FIRST ? (uint16_t)(MF_BEAT_AGE_FIRST | (a < MF_BEAT_AGE_MAX ? a : MF_BEAT_AGE_MAX - 1)) : a;
-}
-
 size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, size_t cap)
 {
 	size_t n = 0;
@@ -339,9 +328,11 @@ size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, s
 		const struct rt_route *c = &r->cur.r[t];
 		if (t == r->self || !mf_rt__advertisable(r, t, c))
 			continue;
+		/* The highest heard epoch's dating; a route that reaches a
+		 * higher one (not heard in a stored route) is dated now. */
 		uint64_t e = heard_or_route(r, t, c);
 		out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[t]), (uint16_t)e,
-						  entry_age(r, t, e)};
+						  e == r->beat[t] ? beat_age(r, r->beat_at[t]) : 0};
 	}
 	return n;
 }
@@ -375,13 +366,6 @@ static uint32_t beat_entry(const struct mf_routing *r, const struct rt_origin *o
 	return found;
 }
 
-/* A mate's age of our own epoch in clock units (its own entry is always
- * dated; an unknown one counts as now). */
-static uint64_t own_age(const struct mf_routing *r, uint16_t age)
-{
-	return age == MF_BEAT_AGE_UNKNOWN ? 0 : (uint64_t)(age & MF_BEAT_AGE_MAX) * r->age_unit;
-}
-
 size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			     const struct mf_beat_entry *b, size_t n)
 {
@@ -396,10 +380,10 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			if (b[i].dc_hash != h)
 				continue;
 			if (widen_epoch(r->epoch, b[i].epoch16, &e)) {
-				mf_rt__own_epoch_at(r, e, own_age(r, b[i].age));
+				mf_rt__own_epoch_at(r, e, (uint64_t)b[i].age * r->age_unit);
 				raised++;
 			} else if (b[i].epoch16 == (uint16_t)r->epoch) {
-				mf_rt__own_epoch_at(r, r->epoch, own_age(r, b[i].age));
+				mf_rt__own_epoch_at(r, r->epoch, (uint64_t)b[i].age * r->age_unit);
 			}
 			break;
 		}
@@ -416,14 +400,11 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			continue;
 		hint = k + 1;
 		struct rt_entry *x = &org->e[k];
-		enum rt_dating how = b[i].age == MF_BEAT_AGE_UNKNOWN  ? RT_UNDATED
-				     : b[i].age & MF_BEAT_AGE_FIRST ? RT_FIRST
-								    : RT_DATED;
-		uint64_t age = (uint64_t)(b[i].age & MF_BEAT_AGE_MAX) * r->age_unit;
+		uint64_t age = (uint64_t)b[i].age * r->age_unit;
 		if (!widen_epoch(x->epoch, b[i].epoch16, &e)) {
 			/* The epoch held, perhaps dated earlier than we had it. */
 			if (b[i].epoch16 == (uint16_t)x->epoch)
-				mf_rt__heard_epoch(r, x->target, x->epoch, how, age);
+				mf_rt__heard_epoch(r, x->target, x->epoch, age);
 			continue;
 		}
 		x->epoch = e;
@@ -431,7 +412,7 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			org->self_epoch = e;
 		else if (!x->loops)
 			org->dst[k] = e < r->alive_from[x->target] ? INFINITY : x->dist;
-		mf_rt__heard_epoch(r, x->target, e, how, age);
+		mf_rt__heard_epoch(r, x->target, e, age);
 		raised++;
 	}
 	if (raised)

@@ -8,10 +8,8 @@
  *    (without ages: max_age after the rise reached dc3);
  *  - the same epoch heard first without an age (a full state) is dated back
  *    by a later beat's age, and never forward again;
- *  - a higher epoch in a full state keeps the previous dating until a
- *    dated beat of it comes, and our beats say its age is unknown;
- *  - a first contact's dating is passed on flagged, and the earliest one
- *    counts;
+ *  - an epoch heard in a full state is dated at its arrival and passed
+ *    on so; the earliest dating counts;
  *  - our own entry's age is the time since our epoch rose (or since the
  *    mate we took it from raised it). */
 #include <stdlib.h>
@@ -200,53 +198,10 @@ static void test_an_epoch_heard_without_age_is_dated_back_by_a_beat(void)
 	mf_routing_free(c);
 }
 
-/* dc3 learns dc1's epochs only from dc2's full states (no ages): the first
- * one dates dc1 at its arrival (1000), a later higher epoch in a full state
- * does not move that dating forward (it could be minutes old: push-pull, a
- * relay), and dc3's own beat says it does not know the age; a dated beat of
- * that epoch then sets it. */
-static void test_a_full_state_raises_the_epoch_but_not_its_dating(void)
-{
-	struct mf_routing *a = engine("dc1", 1), *b = engine("dc2", 1), *c = engine("dc3", 1);
-	struct mf_beat_entry e[8];
-	CU_ASSERT_EQUAL(mf_routing_set_link(a, "dc2", true, true, 10), 1);
-	CU_ASSERT_EQUAL(mf_routing_set_link(b, "dc1", true, true, 10), 1);
-	CU_ASSERT_EQUAL(mf_routing_set_link(b, "dc3", true, true, 10), 1);
-	CU_ASSERT_EQUAL(mf_routing_set_link(c, "dc2", true, true, 10), 1);
-	advert(a, b, 1000);
-	advert(b, c, 1000);
-	CU_ASSERT_EQUAL(beat(a, "dc1", b, 1010), 1);
-	/* dc2's next full state carries epoch 101 to dc3, undated; a change
-	 * (dc2's gateways) makes it a new one */
-	struct mf_gateway gw = {.name = "dc2-g1", .lan = "10.0.0.1:8443", .wan = "10.0.0.1:8443"};
-	CU_ASSERT(mf_routing_set_gateways(b, &gw, 1) >= 0);
-	advert(b, c, 1030);
-	mf_routing_set_now(c, 1030);
-	CU_ASSERT_EQUAL(mf_routing_recompute(c, NULL), 0);
-	size_t n = mf_routing_beats(c, e, 8);
-	bool told = false;
-	for (size_t i = 0; i < n; i++)
-		if (e[i].dc_hash == mf_beat_dc_hash("dc1")) {
-			told = true;
-			CU_ASSERT_EQUAL(e[i].epoch16, 101);
-			CU_ASSERT_EQUAL(e[i].age, MF_BEAT_AGE_UNKNOWN);
-		}
-	CU_ASSERT(told);
-	/* still dated 1000: gone after 1040 (without ages: 1030 + MAX_AGE) */
-	CU_ASSERT(reaches(c, "dc1", 1040));
-	CU_ASSERT(!reaches(c, "dc1", 1041));
-	/* a dated beat of epoch 101 (raised at 1010) brings it back until 1050 */
-	CU_ASSERT(beat(b, "dc2", c, 1045) >= 1);
-	CU_ASSERT(reaches(c, "dc1", 1050));
-	CU_ASSERT(!reaches(c, "dc1", 1051));
-	mf_routing_free(a);
-	mf_routing_free(b);
-	mf_routing_free(c);
-}
-
-/* A first contact's dating (an upper bound of the rise) is passed on
- * flagged, and a receiver's first contact takes the earlier one; a known
- * target's higher epoch dated only that way keeps the previous dating. */
+/* An epoch first heard in a full state is dated at its arrival (later
+ * than the true rise) and passed on as such; a DC that heard it later
+ * takes the earlier dating: after a cut, the earliest dating on our side
+ * is at most the cut, and it spreads. */
 static void test_first_contact_datings_spread_and_the_earliest_counts(void)
 {
 	struct mf_routing *b = engine("dc2", 1), *c = engine("dc3", 1), *d = engine("dc4", 1);
@@ -268,7 +223,7 @@ static void test_first_contact_datings_spread_and_the_earliest_counts(void)
 	for (size_t i = 0; i < n; i++)
 		if (e[i].dc_hash == mf_beat_dc_hash("dc1")) {
 			told = true;
-			CU_ASSERT_EQUAL(e[i].age, MF_BEAT_AGE_FIRST | 26);
+			CU_ASSERT_EQUAL(e[i].age, 26);
 		}
 	CU_ASSERT(told);
 	mf_routing_set_now(d, 1031);
@@ -327,8 +282,6 @@ int main(void)
 		 test_a_cut_off_dc_is_dropped_max_age_after_its_own_rise},
 		{"an epoch heard without age is dated back by a beat",
 		 test_an_epoch_heard_without_age_is_dated_back_by_a_beat},
-		{"a full state raises the epoch but not its dating",
-		 test_a_full_state_raises_the_epoch_but_not_its_dating},
 		{"first contact datings spread and the earliest counts",
 		 test_first_contact_datings_spread_and_the_earliest_counts},
 		{"our own entry is aged from our rise or our mate's",
