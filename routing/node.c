@@ -105,9 +105,9 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	if (c->epoch)
 		cfg.epoch = c->epoch;
 	cfg.require_gateways = c->require_gateways;
-	/* Freshness: our beat rides in the refresh we send anyway; a DC cut
-	 * off without deaths is withdrawn MF_ROUTING_NODE_MAX_AGE after its
-	 * last beat reached us (docs/routing.md, "Bounded withdrawal"). */
+	/* Freshness: our epoch rises every refresh; a DC cut off without
+	 * deaths is withdrawn MF_ROUTING_NODE_MAX_AGE after its last rise
+	 * (docs/routing.md, "Bounded withdrawal", "Origin ages"). */
 	cfg.beat_interval = MF_ROUTING_NODE_REFRESH;
 	cfg.max_age = MF_ROUTING_NODE_MAX_AGE;
 	cfg.beats_apart = true; /* our beat messages carry them */
