@@ -212,6 +212,7 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->beat_every = c->beat_interval;
 	r->epoch_every = c->epoch_interval;
 	r->beats_apart = c->beats_apart;
+	r->age_unit = c->beat_age_unit;
 	r->readv_every = c->readvertise_interval;
 	r->next_expiry = UINT64_MAX;
 	int rc = r->node ? mf_rt__intern(r, c->datacenter, &r->self) : MF_ENOMEM;

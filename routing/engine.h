@@ -46,7 +46,11 @@
  *   through others is a candidate only while the highest epoch heard for
  *   its target rose within max_age. A part of the federation cut off
  *   without deaths thus stops being reachable everywhere about max_age
- *   plus a diameter after the cut, instead of after path hunting.
+ *   plus a diameter after the cut, instead of after path hunting. With
+ *   beat ages (config beat_age_unit) a rise counts from when the origin
+ *   made it, as the beat's age says, not from when it reached us: every
+ *   DC then drops the cut-off part about max_age after its last rise,
+ *   however far it sits from the cut.
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than
@@ -139,6 +143,13 @@ struct mf_routing_config {
 	 * a small message of its own and hands received ones to
 	 * mf_routing_take_beats(). epoch_interval is then unused. */
 	bool beats_apart;
+	/* Beat ages (docs/routing.md, "Origin ages"): units of
+	 * mf_routing_set_now per unit of a beat entry's age (the node: 100 ms
+	 * in ns). Our beats then say how long ago each epoch was raised by its
+	 * origin, and a received age dates the rise back by as much; of two
+	 * datings of one epoch the earlier counts. 0 (the default): beats carry
+	 * age 0 and a rise counts from when it reached us. */
+	uint64_t beat_age_unit;
 	/* A distance that moved past the re-advertise threshold but not past
 	 * the hysteresis margin (so it cannot make a neighbour switch at
 	 * once) makes a new advertisement at most this long after the last
@@ -249,13 +260,16 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now);
 /* Beats apart (config beats_apart): our epoch and, per DC our table
  * advertises a route to, the epoch that route reaches, ours first, into
  * out[0..cap); returns how many (at most 1 + DCs). Epochs travel mod 2^16
- * (routing/beat.h). */
+ * (routing/beat.h); each with its age (config beat_age_unit), the time
+ * since its origin raised it as far as we know. */
 size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, size_t cap);
 /* The beats a server of DC `origin` sent: each entry whose DC (by name
  * hash) the stored advertisement of origin routes to, and whose epoch,
  * widened against the one held (serial arithmetic: at most 2^15 - 1
  * ahead), is newer, raises that route's epoch, so the DC is heard alive
- * (freshness) as if a full advertisement had carried it. Our own DC (a
+ * (freshness) as if a full advertisement had carried it, raised `age`
+ * ago; an entry of the epoch held with an older age dates its rise back
+ * (config beat_age_unit). Our own DC (a
  * server of ours): only its own entry, which raises our epoch (the
  * servers of a DC share the highest). Entries of DCs the advertisement
  * does not route to, or whose hash two of its DCs share, are ignored.

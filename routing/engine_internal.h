@@ -197,9 +197,13 @@ struct mf_routing {
 	/* Freshness (docs/routing.md, "Bounded withdrawal"): every DC's
 	 * servers raise its epoch every beat_every, and a route is a candidate
 	 * only while its target's highest epoch heard (beat[id], from any
-	 * stored route) rose within max_age (beat_at[id] = now then). Time is
-	 * the caller's (mf_routing_set_now); max_age 0 disables it. */
+	 * stored route) rose within max_age (beat_at[id]: when it rose, now
+	 * when heard, dated back by a beat's age, "Origin ages"). Time is
+	 * the caller's (mf_routing_set_now); max_age 0 disables it. epoch_at:
+	 * when our own epoch rose, for our beats' ages; age_unit: clock units
+	 * per unit of a beat's age, 0 when beats carry none. */
 	uint64_t *beat, *beat_at;
+	uint64_t epoch_at, age_unit;
 	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
 	bool clocked, epochs_pending;
 	bool beats_apart;        /* epochs travel in beats, not in new states */
@@ -227,7 +231,8 @@ void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id);
 /* engine_adverts.c */
 void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch);
 void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
-void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch);
+void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint64_t age);
+void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
 bool mf_rt__stale(const struct mf_routing *r, uint32_t id);
 /* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);

@@ -307,18 +307,32 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 
 /* --- beats apart from full state ----------------------------------------- */
 
+/* The age of an epoch raised at `at`, in beat units (rounded, saturating);
+ * 0 without ages or a clock. */
+static uint16_t beat_age(const struct mf_routing *r, uint64_t at)
+{
+	if (!r->age_unit || !r->clocked || at >= r->now)
+		return 0;
+	uint64_t u = (r->now - at + r->age_unit / 2) / r->age_unit;
+	return u > MF_BEAT_AGE_MAX ? MF_BEAT_AGE_MAX : (uint16_t)u;
+}
+
 size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, size_t cap)
 {
 	size_t n = 0;
 	if (cap == 0)
 		return 0;
 	out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[r->self]),
-					  (uint16_t)r->epoch};
+					  (uint16_t)r->epoch, beat_age(r, r->epoch_at)};
 	for (uint32_t t = 0; t < r->cur.n && n < cap; t++) {
 		const struct rt_route *c = &r->cur.r[t];
-		if (t != r->self && mf_rt__advertisable(r, t, c))
-			out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[t]),
-							  (uint16_t)heard_or_route(r, t, c)};
+		if (t == r->self || !mf_rt__advertisable(r, t, c))
+			continue;
+		/* The highest heard epoch's dating; a route that reaches a
+		 * higher one (not heard in a stored route) is dated now. */
+		uint64_t e = heard_or_route(r, t, c);
+		out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[t]), (uint16_t)e,
+						  e == r->beat[t] ? beat_age(r, r->beat_at[t]) : 0};
 	}
 	return n;
 }
@@ -362,13 +376,17 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 	if (o == r->self) {
 		uint32_t h = mf_beat_dc_hash(origin);
 		uint64_t e;
-		for (size_t i = 0; r->beat_every && i < n; i++)
-			if (b[i].dc_hash == h && widen_epoch(r->epoch, b[i].epoch16, &e)) {
-				r->epoch = e;
-				r->dirty = true;
+		for (size_t i = 0; r->beat_every && i < n; i++) {
+			if (b[i].dc_hash != h)
+				continue;
+			if (widen_epoch(r->epoch, b[i].epoch16, &e)) {
+				mf_rt__own_epoch_at(r, e, (uint64_t)b[i].age * r->age_unit);
 				raised++;
-				break;
+			} else if (b[i].epoch16 == (uint16_t)r->epoch) {
+				mf_rt__own_epoch_at(r, r->epoch, (uint64_t)b[i].age * r->age_unit);
 			}
+			break;
+		}
 		return raised;
 	}
 	struct rt_origin *org = &r->orig[o];
@@ -382,14 +400,19 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			continue;
 		hint = k + 1;
 		struct rt_entry *x = &org->e[k];
-		if (!widen_epoch(x->epoch, b[i].epoch16, &e))
+		uint64_t age = (uint64_t)b[i].age * r->age_unit;
+		if (!widen_epoch(x->epoch, b[i].epoch16, &e)) {
+			/* The epoch held, perhaps dated earlier than we had it. */
+			if (b[i].epoch16 == (uint16_t)x->epoch)
+				mf_rt__heard_epoch(r, x->target, x->epoch, age);
 			continue;
+		}
 		x->epoch = e;
 		if (x->target == o)
 			org->self_epoch = e;
 		else if (!x->loops)
 			org->dst[k] = e < r->alive_from[x->target] ? INFINITY : x->dist;
-		mf_rt__heard_epoch(r, x->target, e);
+		mf_rt__heard_epoch(r, x->target, e, age);
 		raised++;
 	}
 	if (raised)

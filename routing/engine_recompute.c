@@ -608,13 +608,13 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 		/* Routes held before the clock started are as fresh as now. */
 		for (uint32_t t = 0; t < r->names.n; t++)
 			r->beat_at[t] = now;
-		r->last_beat = r->snap_at = now;
+		r->last_beat = r->snap_at = r->epoch_at = now;
 		r->clocked = true;
 		r->dirty = true;
 	}
 	r->now = now;
 	if (r->beat_every && now - r->last_beat >= r->beat_every) {
-		r->last_beat = now;
+		r->last_beat = r->epoch_at = now;
 		r->epoch++;
 		r->dirty = true;
 	}

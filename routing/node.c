@@ -105,12 +105,15 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	if (c->epoch)
 		cfg.epoch = c->epoch;
 	cfg.require_gateways = c->require_gateways;
-	/* Freshness: our beat rides in the refresh we send anyway; a DC cut
-	 * off without deaths is withdrawn MF_ROUTING_NODE_MAX_AGE after its
-	 * last beat reached us (docs/routing.md, "Bounded withdrawal"). */
+	/* Freshness: our epoch rises every refresh; a DC cut off without
+	 * deaths is withdrawn MF_ROUTING_NODE_MAX_AGE after its last rise
+	 * (docs/routing.md, "Bounded withdrawal", "Origin ages"). */
 	cfg.beat_interval = MF_ROUTING_NODE_REFRESH;
 	cfg.max_age = MF_ROUTING_NODE_MAX_AGE;
 	cfg.beats_apart = true; /* our beat messages carry them */
+	/* ... with their ages, so every DC ages a target from its origin's
+	 * last rise (docs/routing.md, "Origin ages"). */
+	cfg.beat_age_unit = (uint64_t)MF_BEAT_AGE_MS * MF_MS;
 	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
 	if (c->max_alternates >= 0)
 		cfg.max_alternates = (unsigned)c->max_alternates;

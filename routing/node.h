@@ -30,10 +30,12 @@
  *    withdrawn (its adverts can only reach us through a pool it is in);
  *  - freshness: the engine gets `now`; our epoch beats every
  *    MF_ROUTING_NODE_REFRESH, a DC whose epoch has not risen for
- *    MF_ROUTING_NODE_MAX_AGE is reachable only over a direct link
- *    (docs/routing.md, "Bounded withdrawal"). Epochs travel apart from full
+ *    MF_ROUTING_NODE_MAX_AGE, counted from its own servers' rise (the
+ *    beat's ages), is reachable only over a direct link (docs/routing.md,
+ *    "Bounded withdrawal", "Origin ages"). Epochs travel apart from full
  *    state: every MF_ROUTING_NODE_REFRESH our beat message (routing/beat.h:
- *    our epoch and the one each advertised route reaches, 6 bytes a DC) goes
+ *    our epoch and the one each advertised route reaches, with its age, 8
+ *    bytes a DC) goes
  *    as [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_BEAT][beat] by direct
  *    datagrams to every alive server of our DC in each pool (to
  *    MF_ROUTING_NODE_BEAT_DC_FANOUT of them at random in a DC of more) and

@@ -385,27 +385,30 @@ static void test_advert_bytes_stay_small_under_noise(void)
 }
 
 /* Issue 13, point 1 (docs/routing.md, "A link is usable only if it works
- * directly"): 100 DCs of one server in areas of about 16 DCs
- * (scripts/area-topology -n 100 -servers 1), cut west from east at round
+ * directly", "Origin ages"): N DCs of one server in areas of about 16 DCs
+ * (scripts/area-topology -n N -servers 1), cut west from east at round
  * CUT_ROUND. Only the DCs near the line share a pool with the other side,
  * and those pools keep members across alive or suspect for minutes
  * (indirect probes, Lifeguard stretching probe intervals up to 8x), so
  * before reach probes the direct links across stayed usable and routes
- * across were held for good (main: 54 of 5,000 still held 30 rounds after
- * the cut, held on by direct links along the line). Now a
- * direct link goes when its DC stops answering our pings (~16 s), and a
- * route through others when its target's epoch stops rising
- * (MF_ROUTING_NODE_MAX_AGE, 120 s = 24 rounds of 5 s): every route across is
- * gone within CUT_BOUND rounds (measured: 24). */
+ * across were held for good (54 of 5,000 still held 31 rounds after the
+ * cut at 100 DCs, 10 of 1,250 at 50). Now a direct link goes when its DC
+ * stops answering our pings (~16 s), and a route through others when its
+ * target's epoch has not risen for MF_ROUTING_NODE_MAX_AGE (120 s = 24
+ * rounds of 5 s), counted from the origin's own rise (the beat's age):
+ * every route across is gone within CUT_BOUND rounds, whatever the width.
+ * Counted from when the rise reached each DC (before ages), 5,618 of
+ * 34,654 routes were still held 31 rounds after the cut at 300 DCs.
+ * Measured with ages: 22 rounds at 50 and 100 DCs, 24 at 200; 300 DCs
+ * below. */
 #define CUT_ROUND 10
 #define CUT_BOUND 30
-static void test_routes_across_a_cut_are_withdrawn_in_bounded_rounds(void)
+static void routes_across_withdrawn_in_bounded_rounds(const char *file, unsigned min_held)
 {
 	int status;
 	char args[512];
 	snprintf(args, sizeof(args),
-		 "-topology '" OWN_FX "/areas_100.json' -routes -rounds %d -cut %d -stable 1000 "
-		 "-seed 1 -tables off",
+		 "-topology '%s' -routes -rounds %d -cut %d -stable 1000 -seed 1 -tables off", file,
 		 CUT_ROUND + CUT_BOUND, CUT_ROUND);
 	free(run(args, &status));
 	unsigned held = 0;
@@ -419,10 +422,32 @@ static void test_routes_across_a_cut_are_withdrawn_in_bounded_rounds(void)
 	if (w)
 		CU_ASSERT_EQUAL(sscanf(w, "routes across withdrawn after %d", &after), 1);
 	/* The cut must matter: many routes crossed it. */
-	CU_ASSERT(held >= 500);
+	CU_ASSERT(held >= min_held);
 	CU_ASSERT(after >= 1 && after <= CUT_BOUND);
-	if (held < 500 || after < 1 || after > CUT_BOUND)
+	if (held < min_held || after < 1 || after > CUT_BOUND)
 		fprintf(stderr, "%s", err_text);
+}
+
+/* In CI: 50 DCs (12 s of CPU at -O2; the 100-DC case took ~100 s of CI's
+ * ASan run). */
+static void test_routes_across_a_cut_are_withdrawn_in_bounded_rounds(void)
+{
+	routes_across_withdrawn_in_bounded_rounds(OWN_FX "/areas_50.json", 500);
+}
+
+/* Label long (`test_sim_routes long`): 100 DCs (~20 s of CPU) and 300 DCs
+ * (~2 CPU minutes, 0.7 GB), the width at which aging from the arrival of
+ * each rise failed. The 300-DC case still fails with origin ages: 113 of
+ * 34,654 routes across held after 31 rounds (docs/simulator.md, "The
+ * cut"); it states the issue's bound. */
+static void test_routes_across_a_cut_of_100_dcs_are_withdrawn_in_bounded_rounds(void)
+{
+	routes_across_withdrawn_in_bounded_rounds(OWN_FX "/areas_100.json", 2000);
+}
+
+static void test_routes_across_a_cut_of_300_dcs_are_withdrawn_in_bounded_rounds(void)
+{
+	routes_across_withdrawn_in_bounded_rounds(OWN_FX "/areas_300.json", 10000);
 }
 
 static void test_routes_without_a_topology_is_a_usage_error(void)
@@ -433,8 +458,16 @@ static void test_routes_without_a_topology_is_a_usage_error(void)
 	free(out);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	static const struct test_case long_tests[] = {
+		{"routes across a cut are withdrawn in bounded rounds (100 DCs in areas)",
+		 test_routes_across_a_cut_of_100_dcs_are_withdrawn_in_bounded_rounds},
+		{"routes across a cut are withdrawn in bounded rounds (300 DCs in areas)",
+		 test_routes_across_a_cut_of_300_dcs_are_withdrawn_in_bounded_rounds},
+	};
+	if (argc > 1 && strcmp(argv[1], "long") == 0)
+		return RUN_SUITE("sim_routes_long", long_tests);
 	static const struct test_case tests[] = {
 		{"full mesh routes directly beyond the hysteresis margin",
 		 test_full_mesh_routes_directly_beyond_the_hysteresis_margin},
@@ -462,7 +495,7 @@ int main(void)
 		 test_routes_end_within_5_percent_or_2_ms_of_the_shortest},
 		{"advert bytes stay small under +-10% noise (WonderNetwork, 16 DCs)",
 		 test_advert_bytes_stay_small_under_noise},
-		{"routes across a cut are withdrawn in bounded rounds (100 DCs in areas)",
+		{"routes across a cut are withdrawn in bounded rounds (50 DCs in areas)",
 		 test_routes_across_a_cut_are_withdrawn_in_bounded_rounds},
 		{"-routes without a topology is a usage error",
 		 test_routes_without_a_topology_is_a_usage_error},
