@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tests/cunit_main.h"
+#include "tests/run_cmd.h"
 
 #define MATRIX MF_SIM_FIXTURES "/wondernetwork_36_labelled.csv"
 #define TOPOLOGY MF_SIM_FIXTURES "/three_dcs.json"
@@ -26,35 +27,18 @@
 #define WANEM_DCS MF_SIM_FIXTURES "/wanem_four_dcs.json"
 
 /* Runs meshfed-sim with args; stdout into a malloc'd string, exit status
- * into *status. */
+ * into *status, stderr discarded. */
 static char *run(const char *args, int *status)
 {
-	char cmd[2048];
-	size_t len = 0, cap = 1 << 16;
-	char *out = malloc(cap);
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>/dev/null", MF_SIM_BIN, args);
-	FILE *p = popen(cmd, "r");
-	if (p == NULL || out == NULL) {
-		free(out);
-		*status = -1;
-		return NULL;
-	}
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *o = realloc(out, cap *= 2);
-			if (o == NULL)
-				break;
-			out = o;
-		}
-		size_t k = fread(out + len, 1, cap - len - 1, p);
-		if (k == 0)
-			break;
-		len += k;
-	}
-	out[len] = '\0';
-	int st = pclose(p);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	return out;
+	return mf_test_run_cmd(MF_SIM_BIN, args, NULL, 0, status);
+}
+
+static char err_text[16384];
+
+/* As run(), with stderr kept in err_text. */
+static char *run_err(const char *args, int *status)
+{
+	return mf_test_run_cmd(MF_SIM_BIN, args, err_text, sizeof(err_text), status);
 }
 
 /* Runs with -format json; the parsed array (NULL on any failure). */
@@ -644,6 +628,146 @@ static void test_plot_writes_a_png(void)
 	CU_ASSERT_EQUAL(memcmp(magic, "\x89PNG\r\n\x1a\n", 8), 0);
 }
 
+/* Times "needle" occurs in hay. */
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* A -routes run's tables (stdout) as a JSON object, stderr in err_text;
+ * NULL unless it printed one. */
+static json_t *routes_run(const char *args, int *status)
+{
+	char *out = run_err(args, status);
+	json_t *doc = out ? json_loads(out, 0, NULL) : NULL;
+	free(out);
+	if (doc != NULL && !json_is_object(doc)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
+/* DC from's route status to target ("" when absent). */
+static const char *route_status(json_t *doc, const char *from, const char *target)
+{
+	json_t *r;
+	size_t i;
+	json_array_foreach(json_object_get(json_object_get(doc, from), "routes"), i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "target")), target) == 0)
+			return json_string_value(json_object_get(r, "status"));
+	}
+	return "";
+}
+
+#define ROUTES_RUN "-topology " FOUR_DCS " -routes -profile lan -rounds 60"
+
+/* -cut R: at round R the DCs split into the file's halves (dc1 dc2 | dc3
+ * dc4); the routes across, held before it, are gone within 30 rounds and
+ * the run waits for that; each half keeps its own. Without -cut dc1
+ * reaches dc3 directly and no cut is reported. */
+static void test_cut_withdraws_the_routes_across_the_halves(void)
+{
+	int status, held = 0, after = 0;
+	json_t *doc = routes_run(ROUTES_RUN " -cut 10", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	const char *p = strstr(err_text, "cut at round 10: ");
+	CU_ASSERT_TRUE_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(sscanf(p, "cut at round 10: %d routes across held before it", &held), 1);
+	CU_ASSERT(held > 0);
+	p = strstr(err_text, "cut at round 10: routes across withdrawn after ");
+	CU_ASSERT_TRUE_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(sscanf(p, "cut at round 10: routes across withdrawn after %d", &after), 1);
+	CU_ASSERT(after >= 1 && after <= 30);
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc3"), "unreachable");
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc4"), "unreachable");
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc4", "dc2"), "unreachable");
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc2"), "direct");
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc3", "dc4"), "direct");
+	json_decref(doc);
+	doc = routes_run(ROUTES_RUN, &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc3"), "direct");
+	CU_ASSERT_PTR_NULL(strstr(err_text, "cut at round"));
+	json_decref(doc);
+}
+
+/* -max-wall S: the run stops after the first round that ends past S s of
+ * wall time (here any), and fails as not converged; without it the same
+ * run converges (9 rounds for seed 1). */
+static void test_max_wall_stops_the_run_after_the_round_that_passes_it(void)
+{
+	int status, rounds = 0;
+	json_t *doc = routes_run(ROUTES_RUN " -max-wall 1e-9", &status);
+	CU_ASSERT_EQUAL(status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "stopped after round 1: -max-wall"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "not converged after 1 rounds"));
+	json_decref(doc);
+	doc = routes_run(ROUTES_RUN, &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NULL(strstr(err_text, "-max-wall"));
+	const char *p = strstr(err_text, "converged after ");
+	CU_ASSERT_TRUE_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(sscanf(p, "converged after %d rounds", &rounds), 1);
+	CU_ASSERT(rounds > 1);
+	json_decref(doc);
+}
+
+/* -tables off: nothing on stdout; the run and its scores on stderr are
+ * the same as with the tables printed (-tables on, the default). */
+static void test_tables_off_prints_no_tables_and_the_same_scores(void)
+{
+	int status;
+	char on_err[sizeof(err_text)];
+	json_t *doc = routes_run(ROUTES_RUN " -tables on", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL(doc);
+	CU_ASSERT_EQUAL(json_object_size(doc), 4);
+	json_decref(doc);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "routes vs true RTTs: "));
+	memcpy(on_err, err_text, sizeof(on_err));
+	char *out = run_err(ROUTES_RUN " -tables off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	free(out);
+	/* the CPU line differs between runs: compare what comes before it */
+	char *cpu_on = strstr(on_err, "CPU: "), *cpu_off = strstr(err_text, "CPU: ");
+	CU_ASSERT_TRUE_FATAL(cpu_on != NULL && cpu_off != NULL);
+	*cpu_on = *cpu_off = '\0';
+	CU_ASSERT_STRING_EQUAL(err_text, on_err);
+}
+
+/* -progress: a line on stderr after every round and every 100 joins,
+ * and the run itself unchanged. */
+static void test_progress_reports_rounds_and_joins_on_stderr(void)
+{
+	int status;
+	char *with = run_err("-n 101 -profile lan -rounds 3 -serf-glue off -format json -progress",
+			     &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(with);
+	CU_ASSERT_EQUAL(count(err_text, "# progress round "), 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "# progress round 3: "));
+	CU_ASSERT_EQUAL(count(err_text, "# progress joins "), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "# progress joins 1: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, " s CPU, peak RSS "));
+	char *without = run_err("-n 101 -profile lan -rounds 3 -serf-glue off -format json",
+				&status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(without);
+	CU_ASSERT_EQUAL(count(err_text, "# progress"), 0);
+	CU_ASSERT_TRUE(strlen(with) > 100);
+	CU_ASSERT_STRING_EQUAL(with, without);
+	free(with);
+	free(without);
+}
+
 /* Runs with args and checks the exit status. */
 static void expect_status(const char *args, int want)
 {
@@ -689,6 +813,10 @@ int main(int argc, char **argv)
 		TEST(test_small_federations_no_seed_worse_than_serf),
 		TEST(test_matrix_runs_have_no_dc_fields),
 		TEST(test_bad_arguments_fail),
+		TEST(test_cut_withdraws_the_routes_across_the_halves),
+		TEST(test_max_wall_stops_the_run_after_the_round_that_passes_it),
+		TEST(test_tables_off_prints_no_tables_and_the_same_scores),
+		TEST(test_progress_reports_rounds_and_joins_on_stderr),
 		TEST(test_serf_intents_are_consistent_in_a_pool_of_500),
 		TEST(test_serf_intents_spread_during_the_join_storm),
 		TEST(test_slow_members_stall_and_only_long_stalls_fail_them),
