@@ -395,20 +395,13 @@ static void test_advert_carries_table_routes_and_gateways(void)
 static void test_endpoints_use_tagged_address_for_this_dc(void)
 {
 	struct mf_routing *r = h_engine("dc1", 10, 5);
-	struct mf_advert a;
 	struct mf_gateway_tag tags[] = {{"dc:dc7", "192.0.2.7:443"}, {"dc:dc1", "192.0.2.1:443"}};
 	struct mf_gateway g[] = {
 		{.name = "dc2-g1", .lan = "10.2.0.1:443", .wan = "198.51.100.1:443", .n_tags = 2, .tags = tags},
 		{.name = "dc2-g2", .lan = "10.2.0.2:443", .wan = "198.51.100.2:443"},
 	};
 	mf_routing_set_link(r, "dc2", true, true, 10);
-	h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0");
-	a.gateways = g;
-	a.n_gateways = 2;
-	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
-	a.gateways = NULL;
-	a.n_gateways = 0;
-	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(h_set_advert_gw(r, "dc2", "dc2-s1", 1, true, "dc2 0", g, 2), 1);
 	mf_routing_recompute(r, NULL);
 	struct mf_table t;
 	CU_ASSERT_EQUAL(mf_routing_table(r, &t), 0);
