@@ -38,7 +38,7 @@ import sys
 import threading
 import time
 
-from meshwan import (Checks, MeshWan, need_root, pairwise_areas_config, reroute_bound,
+from meshwan import (Checks, MeshWan, main_args, pairwise_areas_config, reroute_bound,
                      wait_until)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
@@ -340,12 +340,10 @@ def phase_single_hop(m, c):
 
 
 def main():
-    need_root()
-    if len(sys.argv) < 3:
-        sys.exit("usage: %s WANEM MESHFED" % sys.argv[0])
+    wanem, meshfed, _ = main_args()
     c = Checks()
     t_start = time.monotonic()
-    with MeshWan(TOPO, "gwwan", sys.argv[1], sys.argv[2]) as w:
+    with MeshWan(TOPO, "gwwan", wanem, meshfed) as w:
         m = Mesh(w, c)
         m.start()
 
