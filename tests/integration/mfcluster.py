@@ -33,6 +33,18 @@ def log(msg):
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
+def stop(p, sig=signal.SIGTERM, grace=10):
+    """Sends sig to the process p (None: none, it is ending by itself) and
+    waits up to grace seconds for it to end; then SIGKILL."""
+    if sig is not None and p.poll() is None:
+        p.send_signal(sig)
+    try:
+        p.wait(grace)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 class _Process:
     """What Agent and SerfAgent share: a process bound to ip:PORT whose
     output goes to logpath."""
@@ -56,12 +68,7 @@ class _Process:
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(self.kill_wait)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop(self.proc, sig, self.kill_wait)
         self.proc = None
 
     def alive(self):

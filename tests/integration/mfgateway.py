@@ -17,7 +17,7 @@ import subprocess
 import threading
 import time
 
-from mfcluster import Agent, Failure, check
+from mfcluster import Agent, Failure, check, stop
 
 TD = "example.test"
 
@@ -155,6 +155,16 @@ def tls_client(gateway_addr, name, ca, timeout=10):
         raise
 
 
+def read_to_eof(s, chunk=65536):
+    """Every byte s receives until the peer closes (or shuts down) its side."""
+    out = b""
+    while True:
+        d = s.recv(chunk)
+        if not d:
+            return out
+        out += d
+
+
 def echo_roundtrip(gateway_addr, name, ca, payload, timeout=60, chunk=65536):
     """Sends payload over TLS through the gateway and returns what came
     back, chunk by chunk in lock-step (one thread: an SSL socket must not be
@@ -268,11 +278,7 @@ def s_client_exchange(gateway_addr, name, ca, line, timeout=15):
         p.stdin.close()
     except BrokenPipeError:
         pass
-    try:
-        p.wait(5)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    stop(p, None, 5)
     try:
         rest = p.stdout.read()
         if rest:

@@ -31,7 +31,6 @@ Usage: test_gateway_wan.py WANEM MESHFED"""
 import itertools
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -42,6 +41,7 @@ from meshwan import (Checks, MeshWan, main_args, pairwise_areas_config, reroute_
                      wait_until)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from mfcluster import stop  # noqa: E402
 from mfgateway import TD, TestCA, sni  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -318,12 +318,7 @@ def phase_kill_gateway(m, c):
 def phase_single_hop(m, c):
     w = m.w
     p = w.agents.pop("dc4-s1")
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    stop(p)
     w.start_agent("dc4-s1", "dc4", config=m.agent_config("dc4", single_hop=["dc3"]))
 
     def ready():
