@@ -256,6 +256,31 @@ def demo_line(cluster, base=0):
             ("3a", "dc3", 4, [a23(4, seed23)]), ("3b", "dc3", 5, [a23(5, seed23)])]
 
 
+def start_line(cluster, ips=(0, 1, 2), gateways=None):
+    """Three agents d1, d2, d3 (dc1, dc2, dc3, one server each, at
+    cluster.ip(ips[0..2])) in a line of network areas: a12 (dc1+dc2, port
+    7946) and a23 (dc2+dc3, port 7947), no WAN pool; d2 is the seed of both
+    and starts first. gateways: dc -> the config file's `gateways`. Returns
+    {dc: agent}, started."""
+    def area(name, peers, port, k):
+        seed = [] if k == 1 else ["%s:%d" % (cluster.ip(ips[1]), port)]
+        return {"name": name, "peers": peers, "bind": "%s:%d" % (cluster.ip(ips[k]), port),
+                "join": seed}
+    a12 = lambda k: area("a12", ["dc1", "dc2"], 7946, k)
+    a23 = lambda k: area("a23", ["dc2", "dc3"], 7947, k)
+    agents = {}
+    for k, areas in ((1, [a12(1), a23(1)]), (0, [a12(0)]), (2, [a23(2)])):
+        name, dc = "d%d" % (k + 1), "dc%d" % (k + 1)
+        conf = {"wan": False, "areas": areas}
+        if gateways is not None:
+            conf["gateways"] = gateways.get(dc, [])
+        path = os.path.join(cluster.dir, name + ".json")
+        with open(path, "w") as f:
+            json.dump(conf, f)
+        agents[dc] = cluster.agent(name, ips[k], dc=dc, extra=["-config-file", path]).start()
+    return agents
+
+
 def random_seeds(started, rnd, k=3):
     """The -join list of the next agent of a large pool: k of the agents
     started before it, at random (as a Consul retry_join list would be),

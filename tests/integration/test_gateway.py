@@ -16,13 +16,12 @@ socket. A test CA is made with openssl at test time.
    and re-subscribes when the agent is back;
  - a second dc2 gateway: killing the first, new connections go through the
    second; killing both, new connections fail fast and are counted."""
-import json
 import os
 import signal
 import subprocess
 import time
 
-from mfcluster import check, log, run, wait_for
+from mfcluster import check, log, run, start_line, wait_for
 from mfgateway import (EchoServer, Gateway, TestCA, echo_concurrently, echo_roundtrip,
                        probe_closed, s_client_exchange, sni)
 
@@ -36,25 +35,8 @@ def gateway_addrs(agent, target):
 
 
 def start_agents(c):
-    def conf(name, areas):
-        path = os.path.join(c.dir, name + ".json")
-        with open(path, "w") as f:
-            json.dump({"wan": False, "areas": areas}, f)
-        return path
-
-    ip = c.ip
-    a12 = lambda i, join: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
-                           "join": join}
-    a23 = lambda i, join: {"name": "a23", "peers": ["dc2", "dc3"], "bind": "%s:7947" % ip(i),
-                           "join": join}
-    specs = [("d2", "dc2", 1, [a12(1, []), a23(1, [])]),
-             ("d1", "dc1", 0, [a12(0, ["%s:7946" % ip(1)])]),
-             ("d3", "dc3", 2, [a23(2, ["%s:7947" % ip(1)])])]
-    agents = {}
-    for name, dc, i, areas in specs:
-        # mfcluster gives each agent its own route socket (a.route_socket).
-        agents[dc] = c.agent(name, i, dc=dc, extra=["-config-file", conf(name, areas)]).start()
-    return agents
+    # mfcluster gives each agent its own route socket (a.route_socket).
+    return start_line(c)
 
 
 def converged(ag):

@@ -17,12 +17,11 @@ gateway` in dc1 and dc3, a real haproxy (docs/haproxy.cfg) kept in line by
    uptime goes on); dc3's first gateway killed: new connections at once go
    through the second (HAProxy's retry + redispatch), none fails.
 Skipped (exit 77) when haproxy is not installed."""
-import json
 import os
 import subprocess
 import time
 
-from mfcluster import check, log, run, wait_for
+from mfcluster import check, log, run, start_line, wait_for
 from mfgateway import (EchoServer, Gateway, TestCA, echo_concurrently, echo_roundtrip,
                        s_client_exchange, sni)
 from mfhaproxy import HAProxy, skip_without_haproxy
@@ -36,20 +35,7 @@ def main(cluster_factory):
     c = cluster_factory(NET)
     ip = c.ip
 
-    def conf(name, areas):
-        path = os.path.join(c.dir, name + ".json")
-        with open(path, "w") as f:
-            json.dump({"wan": False, "areas": areas}, f)
-        return path
-    a12 = lambda i, join: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
-                           "join": join}
-    a23 = lambda i, join: {"name": "a23", "peers": ["dc2", "dc3"], "bind": "%s:7947" % ip(i),
-                           "join": join}
-    specs = [("d2", "dc2", 1, [a12(1, []), a23(1, [])]),
-             ("d1", "dc1", 0, [a12(0, ["%s:7946" % ip(1)])]),
-             ("d3", "dc3", 2, [a23(2, ["%s:7947" % ip(1)])])]
-    ag = {dc: c.agent(name, i, dc=dc, extra=["-config-file", conf(name, areas)]).start()
-          for name, dc, i, areas in specs}
+    ag = start_line(c)
     rsock = {dc: a.route_socket for dc, a in ag.items()}
     routes = lambda dc: ag[dc].routes()
 
