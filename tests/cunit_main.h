@@ -3,12 +3,15 @@
  * suite, tests given as {name, function} pairs (optionally with a setup and
  * teardown run around each test), verbose run summary, exit status 1 on any
  * failure. A binary that must skip (a tool missing) returns 77 from main
- * before calling it.
+ * before calling it. MF_TEST=TEXT in the environment runs only the tests
+ * whose names contain TEXT (to run or time one case by hand).
  */
 #ifndef MF_TESTS_CUNIT_MAIN_H
 #define MF_TESTS_CUNIT_MAIN_H
 
 #include <CUnit/Basic.h>
+#include <stdlib.h>
+#include <string.h>
 
 struct test_case {
 	const char *name;
@@ -28,7 +31,10 @@ static inline int run_suite_with(const char *suite, void (*setup)(void), void (*
 		CU_cleanup_registry();
 		return 1;
 	}
+	const char *only = getenv("MF_TEST");
 	for (unsigned i = 0; i < n; i++) {
+		if (only != NULL && strstr(t[i].name, only) == NULL)
+			continue;
 		if (CU_add_test(s, t[i].name, t[i].fn) == NULL) {
 			CU_cleanup_registry();
 			return 1;

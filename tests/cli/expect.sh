@@ -1,5 +1,12 @@
-# tests/cli/expect.sh — sourced by the CLI error tests. Needs $dir (a
-# scratch directory) and sets fail=1 on a mismatch.
+# tests/cli/expect.sh — sourced by the CLI error tests: makes the scratch
+# directory $dir (removed at exit, after every pid in pids[] is killed),
+# sets fail=0, and gives expect(), which sets fail=1 on a mismatch.
+dir=$(mktemp -d /tmp/meshfed-cli.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$dir"; }
+trap cleanup EXIT
+fail=0
+
 # expect RC PATTERN -- CMD...: exit code RC, exactly one stderr line matching PATTERN.
 expect() {
   local rc=$1 pat=$2; shift 3

@@ -4,11 +4,6 @@
 # Uses 127.0.61.x only.
 set -u
 M=$1
-dir=$(mktemp -d /tmp/meshfed-cli-err.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$dir"; }
-trap cleanup EXIT
-fail=0
 
 # shellcheck source=expect.sh
 . "$(dirname "$0")/expect.sh"

@@ -5,15 +5,10 @@
 # Uses 127.0.69.x only.
 set -u
 M=$1
-dir=$(mktemp -d /tmp/meshfed-gw-err.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$dir"; }
-trap cleanup EXIT
-fail=0
-TD=(-trust-domain example.test -listen 127.0.69.1:8443 -route-socket "$dir/none.sock")
 
 # shellcheck source=expect.sh
 . "$(dirname "$0")/expect.sh"
+TD=(-trust-domain example.test -listen 127.0.69.1:8443 -route-socket "$dir/none.sock")
 
 expect 2 'gateway: unknown flag -bogus' -- "$M" gateway -bogus
 expect 2 'flag -listen needs a value' -- "$M" gateway -listen

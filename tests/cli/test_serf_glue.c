@@ -11,6 +11,7 @@
 
 #include "gossip/serf_glue.h"
 #include "gossip/serf.h"
+#include "tests/cost.h"
 #include "tests/cunit_main.h"
 
 enum { N = 100000, M = MF_SERF_GLUE_MAX_ENTRIES };
@@ -248,16 +249,9 @@ static void test_serf_glue_state_over_the_most_is_counted(void)
 	mf_serf_glue_free(&a);
 }
 
-static double cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* CPU seconds per intent: n gossiped intents about n / 2 names (a join,
  * then a newer leave for each), each looked up and recorded, best of 3. */
-static double intent_cost(unsigned n)
+static double intent_cost(size_t n)
 {
 	double best = 1e9;
 	msgpack_sbuffer sb;
@@ -267,7 +261,7 @@ static double intent_cost(unsigned n)
 		struct mf_pool_delegate d = {0};
 		mf_serf_glue_init(&g, "self");
 		mf_serf_glue_delegate(&g, &d);
-		double t0 = cpu_s();
+		double t0 = mf_test_cpu_s();
 		for (unsigned i = 0; i < n / 2; i++)
 			send_join(&d, &sb, i, 10);
 		for (unsigned i = 0; i < n / 2; i++) {
@@ -278,7 +272,7 @@ static double intent_cost(unsigned n)
 			CU_ASSERT_EQUAL_FATAL(mf_serf_encode_leave(&sb, &l), 0);
 			d.on_user_msg(d.ctx, (const uint8_t *)sb.data, sb.size);
 		}
-		double per = (cpu_s() - t0) / n;
+		double per = (mf_test_cpu_s() - t0) / n;
 		CU_ASSERT_EQUAL(g.n_entries, n / 2);
 		CU_ASSERT_EQUAL(g.stats.join_intents + g.stats.leave_intents, n);
 		const struct mf_serf_entry *e = mf_serf_glue_find(&g, "node-7");
@@ -295,10 +289,7 @@ static double intent_cost(unsigned n)
  * names per intent makes it 10x). */
 static void test_serf_glue_cost_per_intent_does_not_grow_with_the_names(void)
 {
-	double small = intent_cost(10000), large = intent_cost(100000);
-	fprintf(stderr, "\n  per intent: %.0f ns with 10k, %.0f ns with 100k (x%.2f)\n",
-		small * 1e9, large * 1e9, large / small);
-	CU_ASSERT(large < 5.0 * small);
+	mf_test_cost_within_5x("intent (intents)", intent_cost, 10000, 100000);
 }
 
 int main(void)

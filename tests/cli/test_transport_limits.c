@@ -18,53 +18,8 @@
 #include <uv.h>
 
 #include "gossip/transport.h"
+#include "tests/cli/transport_side.h"
 #include "tests/cunit_main.h"
-
-struct side {
-	mf_pool_t *pool;
-	mf_transport_t *tr;
-	int joins_done, joins_ok;
-	bool closed;
-};
-
-static void on_event(void *ctx, const struct mf_pool_event *ev)
-{
-	struct side *s = ctx;
-	if (ev->kind == MF_EV_JOIN_DONE) {
-		s->joins_done++;
-		s->joins_ok += ev->ok;
-	}
-}
-
-static void on_closed(void *ctx)
-{
-	((struct side *)ctx)->closed = true;
-}
-
-static int make_side(uv_loop_t *loop, struct side *s, const char *name, const char *addr,
-		     size_t max_inbound_bytes)
-{
-	struct mf_pool_config pc;
-	mf_pool_config_init(&pc, MF_PROFILE_LOCAL);
-	snprintf(pc.name, sizeof(pc.name), "%s", name);
-	if (mf_addr_parse(addr, 7946, &pc.advertise) < 0)
-		return -1;
-	pc.seed = (uint64_t)name[0];
-	if (mf_pool_new(&pc, (mf_time_t)uv_hrtime(), &s->pool) < 0)
-		return -1;
-	struct mf_transport_config tc = {.bind = pc.advertise, .max_inbound_bytes = max_inbound_bytes};
-	tc.cb.ctx = s;
-	tc.cb.on_event = on_event;
-	return mf_transport_new(loop, s->pool, &tc, &s->tr, NULL);
-}
-
-static void close_side(uv_loop_t *loop, struct side *s)
-{
-	mf_transport_close(s->tr, on_closed, s);
-	while (!s->closed)
-		uv_run(loop, UV_RUN_ONCE);
-	mf_pool_free(s->pool);
-}
 
 /* A non-blocking TCP connection from `src` to `dst`:7946; -1 on failure. */
 static int dial(const char *src, const char *dst)
@@ -92,12 +47,6 @@ static void run_ms(uv_loop_t *loop, int ms)
 		uv_run(loop, UV_RUN_NOWAIT);
 }
 
-static int status_of(mf_pool_t *p, const char *name)
-{
-	struct mf_member m;
-	return mf_pool_member_find(p, name, &m) == 0 ? (int)m.status : -1;
-}
-
 #define FLOOD 500
 
 static void test_a_join_from_another_address_succeeds_through_a_flood_from_one(void)
@@ -105,8 +54,8 @@ static void test_a_join_from_another_address_succeeds_through_a_flood_from_one(v
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	struct side a = {0}, b = {0};
-	CU_ASSERT_FATAL(make_side(&loop, &a, "a", "127.0.69.1:7946", 0) == 0);
-	CU_ASSERT_FATAL(make_side(&loop, &b, "b", "127.0.69.2:7946", 0) == 0);
+	CU_ASSERT_FATAL(side_open(&loop, &a, "a", "127.0.69.1:7946", 0) == 0);
+	CU_ASSERT_FATAL(side_open(&loop, &b, "b", "127.0.69.2:7946", 0) == 0);
 	static int fds[FLOOD];
 	int n = 0;
 	/* The flood first: silent connections from 127.0.69.3, 25 at a time. */
@@ -131,7 +80,7 @@ static void test_a_join_from_another_address_succeeds_through_a_flood_from_one(v
 	}
 	CU_ASSERT_EQUAL(b.joins_ok, 1);
 	run_ms(&loop, 200);
-	CU_ASSERT_EQUAL(status_of(a.pool, "b"), MF_MEMBER_ALIVE);
+	CU_ASSERT_EQUAL(side_status_of(a.pool, "b"), MF_MEMBER_ALIVE);
 	mf_transport_get_stats(a.tr, &st);
 	printf("\n  flood: %llu refused per address, %llu accepted, %zu open\n",
 	       (unsigned long long)st.streams_rejected_addr,
@@ -142,8 +91,8 @@ static void test_a_join_from_another_address_succeeds_through_a_flood_from_one(v
 	for (int i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	close_side(&loop, &a);
-	close_side(&loop, &b);
+	side_close(&loop, &a);
+	side_close(&loop, &b);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	CU_ASSERT_EQUAL(uv_loop_close(&loop), 0);
 }
@@ -169,7 +118,7 @@ static void test_streams_declaring_19_mb_stay_within_the_inbound_budget(void)
 	uv_loop_t loop;
 	uv_loop_init(&loop);
 	struct side a = {0};
-	CU_ASSERT_FATAL(make_side(&loop, &a, "a", "127.0.69.11:7946", BUDGET) == 0);
+	CU_ASSERT_FATAL(side_open(&loop, &a, "a", "127.0.69.11:7946", BUDGET) == 0);
 	static uint8_t junk[EACH];
 	int fds[STREAMS];
 	size_t sent[STREAMS] = {0};
@@ -219,7 +168,7 @@ static void test_streams_declaring_19_mb_stay_within_the_inbound_budget(void)
 	for (int i = 0; i < STREAMS; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	close_side(&loop, &a);
+	side_close(&loop, &a);
 	uv_run(&loop, UV_RUN_NOWAIT);
 	CU_ASSERT_EQUAL(uv_loop_close(&loop), 0);
 }

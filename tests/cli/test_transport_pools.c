@@ -12,51 +12,8 @@
 #include <uv.h>
 
 #include "gossip/transport.h"
+#include "tests/cli/transport_side.h"
 #include "tests/cunit_main.h"
-
-struct side {
-	mf_pool_t *pool;
-	mf_transport_t *tr;
-	int events, joins_done, joins_ok;
-	bool closed;
-};
-
-static void on_event(void *ctx, const struct mf_pool_event *ev)
-{
-	struct side *s = ctx;
-	s->events++;
-	if (ev->kind == MF_EV_JOIN_DONE) {
-		s->joins_done++;
-		s->joins_ok += ev->ok;
-	}
-}
-
-static void on_closed(void *ctx)
-{
-	((struct side *)ctx)->closed = true;
-}
-
-static int make_side(uv_loop_t *loop, struct side *s, const char *name, const char *addr)
-{
-	struct mf_pool_config pc;
-	mf_pool_config_init(&pc, MF_PROFILE_LOCAL);
-	snprintf(pc.name, sizeof(pc.name), "%s", name);
-	if (mf_addr_parse(addr, 7946, &pc.advertise) < 0)
-		return -1;
-	pc.seed = (uint64_t)name[0];
-	if (mf_pool_new(&pc, (mf_time_t)uv_hrtime(), &s->pool) < 0)
-		return -1;
-	struct mf_transport_config tc = {.bind = pc.advertise};
-	tc.cb.ctx = s;
-	tc.cb.on_event = on_event;
-	return mf_transport_new(loop, s->pool, &tc, &s->tr, NULL);
-}
-
-static int status_of(mf_pool_t *p, const char *name)
-{
-	struct mf_member m;
-	return mf_pool_member_find(p, name, &m) == 0 ? (int)m.status : -1;
-}
 
 /* Runs the loop until pred() or ms elapse. */
 static bool run_until(uv_loop_t *loop, bool (*pred)(void *), void *arg, int ms)
@@ -75,13 +32,14 @@ static struct side a, b;
 static bool both_alive(void *x)
 {
 	(void)x;
-	return status_of(a.pool, "b") == MF_MEMBER_ALIVE && status_of(b.pool, "a") == MF_MEMBER_ALIVE;
+	return side_status_of(a.pool, "b") == MF_MEMBER_ALIVE &&
+	       side_status_of(b.pool, "a") == MF_MEMBER_ALIVE;
 }
 
 static bool b_sees_a_left(void *x)
 {
 	(void)x;
-	return status_of(b.pool, "a") == MF_MEMBER_LEFT && mf_pool_leave_done(a.pool);
+	return side_status_of(b.pool, "a") == MF_MEMBER_LEFT && mf_pool_leave_done(a.pool);
 }
 
 static bool both_closed(void *x)
@@ -96,8 +54,8 @@ static void test_two_pools_on_one_loop_join_and_leave(void)
 	uv_loop_init(&loop);
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	CU_ASSERT_FATAL(make_side(&loop, &a, "a", "127.0.68.1:7946") == 0);
-	CU_ASSERT_FATAL(make_side(&loop, &b, "b", "127.0.68.2:7946") == 0);
+	CU_ASSERT_FATAL(side_open(&loop, &a, "a", "127.0.68.1:7946", 0) == 0);
+	CU_ASSERT_FATAL(side_open(&loop, &b, "b", "127.0.68.2:7946", 0) == 0);
 
 	struct mf_addr to;
 	uint64_t id;
@@ -114,8 +72,8 @@ static void test_two_pools_on_one_loop_join_and_leave(void)
 	CU_ASSERT_EQUAL(mf_transport_leave(a.tr), 0);
 	CU_ASSERT_TRUE(run_until(&loop, b_sees_a_left, NULL, 5000));
 
-	mf_transport_close(a.tr, on_closed, &a);
-	mf_transport_close(b.tr, on_closed, &b);
+	mf_transport_close(a.tr, side_on_closed, &a);
+	mf_transport_close(b.tr, side_on_closed, &b);
 	CU_ASSERT_TRUE(run_until(&loop, both_closed, NULL, 2000));
 	mf_pool_free(a.pool);
 	mf_pool_free(b.pool);
@@ -130,7 +88,7 @@ static void test_bind_conflict_is_reported_with_the_uv_error(void)
 	struct side x, y;
 	memset(&x, 0, sizeof(x));
 	memset(&y, 0, sizeof(y));
-	CU_ASSERT_FATAL(make_side(&loop, &x, "x", "127.0.68.3:7946") == 0);
+	CU_ASSERT_FATAL(side_open(&loop, &x, "x", "127.0.68.3:7946", 0) == 0);
 	struct mf_pool_config pc;
 	mf_pool_config_init(&pc, MF_PROFILE_LOCAL);
 	snprintf(pc.name, sizeof(pc.name), "y");
@@ -140,7 +98,7 @@ static void test_bind_conflict_is_reported_with_the_uv_error(void)
 	int uverr = 0;
 	CU_ASSERT_EQUAL(mf_transport_new(&loop, y.pool, &tc, &y.tr, &uverr), MF_EIO);
 	CU_ASSERT_EQUAL(uverr, UV_EADDRINUSE);
-	mf_transport_close(x.tr, on_closed, &x);
+	mf_transport_close(x.tr, side_on_closed, &x);
 	while (!x.closed)
 		uv_run(&loop, UV_RUN_ONCE);
 	uv_run(&loop, UV_RUN_NOWAIT); /* the failed transport's handles */

@@ -5,9 +5,6 @@
 # socket (the good file names a control socket, which must not appear).
 set -u
 M=$1
-dir=$(mktemp -d /tmp/meshfed-cli-validate.XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-fail=0
 
 # shellcheck source=expect.sh
 . "$(dirname "$0")/expect.sh"

@@ -10,6 +10,7 @@
 #include "gossip/broadcast.h"
 #include "gossip/err.h"
 #include "gossip/rng.h"
+#include "tests/cost.h"
 #include "tests/cunit_main.h"
 
 /* --- reference model: a sorted array, linear scans ------------------------ */
@@ -231,13 +232,6 @@ static void test_broadcast_hundred_thousand_with_replacements(void)
 	CU_ASSERT(took < 60.0); /* sanitizers, a loaded machine */
 }
 
-static double cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* CPU seconds per operation over n named pushes, n/2 replacements and the
  * picks that drain them all (transmit limit 1), best of three runs. */
 static double bcast_cost_per_op(size_t n)
@@ -250,7 +244,7 @@ static double bcast_cost_per_op(size_t n)
 		char name[32];
 		uint8_t msg[24] = {0};
 		size_t ops = 0;
-		double t0 = cpu_s();
+		double t0 = mf_test_cpu_s();
 		mf_bcast_init(&q, 1);
 		for (size_t i = 0; i < n + n / 2; i++) {
 			uint32_t k = (uint32_t)(i < n ? i : i - n);
@@ -269,7 +263,7 @@ static double bcast_cost_per_op(size_t n)
 			ops += got;
 		}
 		mf_bcast_free(&q);
-		double per = (cpu_s() - t0) / (double)ops;
+		double per = (mf_test_cpu_s() - t0) / (double)ops;
 		best = per < best ? per : best;
 	}
 	return best;
@@ -280,10 +274,7 @@ static double bcast_cost_per_op(size_t n)
  * per operation makes it 10x; log n alone 1.25x, the rest is caches). */
 static void test_broadcast_cost_per_operation_grows_sublinearly(void)
 {
-	double small = bcast_cost_per_op(10000), large = bcast_cost_per_op(100000);
-	fprintf(stderr, "\n  per operation: %.0f ns at 10k queued, %.0f ns at 100k (x%.2f)\n",
-		small * 1e9, large * 1e9, large / small);
-	CU_ASSERT(large < 5.0 * small);
+	mf_test_cost_within_5x("operation (queued)", bcast_cost_per_op, 10000, 100000);
 }
 
 /* Submission ids are 32 bits compared serially: across the wrap a newer

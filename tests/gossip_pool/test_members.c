@@ -15,6 +15,7 @@
 #include "gossip/name_hash.h"
 #include "gossip/name_ids.h"
 #include "gossip/rng.h"
+#include "tests/cost.h"
 #include "tests/cunit_main.h"
 
 static void name_of(char *buf, size_t cap, unsigned i)
@@ -294,16 +295,9 @@ static void test_members_index_by_shared_name_ids(void)
 	mf_intern_free(&strs);
 }
 
-static double cpu_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* CPU seconds per operation: n adds at random probe slots, n finds, n
  * removals in another order; best of two. */
-static double members_cost(unsigned n)
+static double members_cost(size_t n)
 {
 	double best = 1e9;
 	char name[32];
@@ -316,7 +310,7 @@ static double members_cost(unsigned n)
 		mf_intern_init(&strs);
 		mf_members_init(&t, &strs);
 		mf_rng_seed(&rng, 11);
-		double t0 = cpu_s();
+		double t0 = mf_test_cpu_s();
 		for (unsigned i = 0; i < n; i++) {
 			name_of(name, sizeof(name), i);
 			size_t pos = mf_rng_below(&rng, (uint32_t)t.n_probe + 1);
@@ -331,7 +325,7 @@ static double members_cost(unsigned n)
 			if ((m = mf_members_find(&t, name, strlen(name))) != NULL)
 				mf_members_remove(&t, m);
 		}
-		double per = (cpu_s() - t0) / (3.0 * n);
+		double per = (mf_test_cpu_s() - t0) / (3.0 * n);
 		CU_ASSERT_EQUAL(missing, 0);
 		CU_ASSERT_EQUAL(t.n, 0);
 		mf_members_free(&t);
@@ -347,10 +341,7 @@ static double members_cost(unsigned n)
  * from 10,000 (which fits) to 100,000 the misses alone cost 4-7x. */
 static void test_members_cost_per_operation_does_not_grow_with_the_table(void)
 {
-	double small = members_cost(100000), large = members_cost(1000000);
-	fprintf(stderr, "\n  per operation: %.0f ns at 100k members, %.0f ns at 1M (x%.2f)\n",
-		small * 1e9, large * 1e9, large / small);
-	CU_ASSERT(large < 5.0 * small);
+	mf_test_cost_within_5x("operation (members)", members_cost, 100000, 1000000);
 }
 
 int main(void)

@@ -33,7 +33,49 @@ def log(msg):
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
-class Agent:
+def stop(p, sig=signal.SIGTERM, grace=10):
+    """Sends sig to the process p (None: none, it is ending by itself) and
+    waits up to grace seconds for it to end; then SIGKILL."""
+    if sig is not None and p.poll() is None:
+        p.send_signal(sig)
+    try:
+        p.wait(grace)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+class _Process:
+    """What Agent and SerfAgent share: a process bound to ip:PORT whose
+    output goes to logpath."""
+
+    kill_wait = 10  # seconds kill() waits for the signal to end it
+
+    @property
+    def addr(self):
+        return "%s:%d" % (self.ip, PORT)
+
+    def _spawn(self, args):
+        self.logf = open(self.logpath, "ab")
+        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
+
+    def tail(self, n=15):
+        try:
+            with open(self.logpath, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
+        except OSError:
+            return ""
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            stop(self.proc, sig, self.kill_wait)
+        self.proc = None
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+
+class Agent(_Process):
     """One `meshfed agent` process."""
 
     # Seconds start() waits for the control socket: a caller starting
@@ -57,10 +99,6 @@ class Agent:
         self.logpath = os.path.join(cluster.dir, name + ".log")
         self.proc = None
 
-    @property
-    def addr(self):
-        return "%s:%d" % (self.ip, PORT)
-
     def command(self):
         """The command line start() runs (subclasses run other subcommands)."""
         args = [self.cluster.meshfed, "agent", "-node", self.name, "-dc", self.dc,
@@ -77,20 +115,12 @@ class Agent:
         args = self.command()
         if os.path.exists(self.control):
             os.unlink(self.control)
-        self.logf = open(self.logpath, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
+        self._spawn(args)
         wait_for(lambda: os.path.exists(self.control) or self.proc.poll() is not None,
                  self.start_timeout, "%s control socket" % self.name)
         check(self.proc.poll() is None,
               "%s exited at start (rc %s): %s" % (self.name, self.proc.returncode, self.tail()))
         return self
-
-    def tail(self, n=15):
-        try:
-            with open(self.logpath, "rb") as f:
-                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
-        except OSError:
-            return ""
 
     def ctl(self, *args, check_rc=True, timeout=10):
         r = subprocess.run([self.cluster.meshfed] + list(args) + ["-control", self.control],
@@ -122,24 +152,12 @@ class Agent:
         m = self.members().get(name)
         return m["status"] if m else None
 
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
 
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-
-class SerfAgent:
+class SerfAgent(_Process):
     """One real `serf agent` (Debian's serf 0.9.4)."""
 
     start_timeout = 15  # seconds start() waits for its RPC (see Agent)
+    kill_wait = 15
 
     def __init__(self, cluster, name, ip, key=None, profile="lan", join=(), extra=()):
         self.cluster = cluster
@@ -153,10 +171,6 @@ class SerfAgent:
         self.logpath = os.path.join(cluster.dir, name + ".log")
         self.proc = None
 
-    @property
-    def addr(self):
-        return "%s:%d" % (self.ip, PORT)
-
     def start(self):
         args = ["serf", "agent", "-node", self.name, "-bind", self.addr,
                 "-rpc-addr", self.rpc, "-profile", self.profile, "-log-level", "debug",
@@ -166,8 +180,7 @@ class SerfAgent:
         for j in self.join_addrs:
             args += ["-join", j]
         args += self.extra
-        self.logf = open(self.logpath, "ab")
-        self.proc = subprocess.Popen(args, stdout=self.logf, stderr=subprocess.STDOUT)
+        self._spawn(args)
         wait_for(lambda: self._rpc_up() or self.proc.poll() is not None, self.start_timeout,
                  "serf %s rpc" % self.name)
         check(self.proc.poll() is None, "serf %s exited at start" % self.name)
@@ -188,23 +201,6 @@ class SerfAgent:
     def members(self):
         data = json.loads(self.cmd("members", "-format", "json"))
         return {m["name"]: m for m in data["members"]}
-
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def tail(self, n=15):
-        try:
-            with open(self.logpath, "rb") as f:
-                return b"\n".join(f.read().splitlines()[-n:]).decode(errors="replace")
-        except OSError:
-            return ""
 
 
 class Cluster:
@@ -258,6 +254,31 @@ def demo_line(cluster, base=0):
             ("2a", "dc2", 2, [a12(2, []), a23(2, [])]),
             ("2b", "dc2", 3, [a12(3, seed12), a23(3, seed23)]),
             ("3a", "dc3", 4, [a23(4, seed23)]), ("3b", "dc3", 5, [a23(5, seed23)])]
+
+
+def start_line(cluster, ips=(0, 1, 2), gateways=None):
+    """Three agents d1, d2, d3 (dc1, dc2, dc3, one server each, at
+    cluster.ip(ips[0..2])) in a line of network areas: a12 (dc1+dc2, port
+    7946) and a23 (dc2+dc3, port 7947), no WAN pool; d2 is the seed of both
+    and starts first. gateways: dc -> the config file's `gateways`. Returns
+    {dc: agent}, started."""
+    def area(name, peers, port, k):
+        seed = [] if k == 1 else ["%s:%d" % (cluster.ip(ips[1]), port)]
+        return {"name": name, "peers": peers, "bind": "%s:%d" % (cluster.ip(ips[k]), port),
+                "join": seed}
+    a12 = lambda k: area("a12", ["dc1", "dc2"], 7946, k)
+    a23 = lambda k: area("a23", ["dc2", "dc3"], 7947, k)
+    agents = {}
+    for k, areas in ((1, [a12(1), a23(1)]), (0, [a12(0)]), (2, [a23(2)])):
+        name, dc = "d%d" % (k + 1), "dc%d" % (k + 1)
+        conf = {"wan": False, "areas": areas}
+        if gateways is not None:
+            conf["gateways"] = gateways.get(dc, [])
+        path = os.path.join(cluster.dir, name + ".json")
+        with open(path, "w") as f:
+            json.dump(conf, f)
+        agents[dc] = cluster.agent(name, ips[k], dc=dc, extra=["-config-file", path]).start()
+    return agents
 
 
 def random_seeds(started, rnd, k=3):

@@ -8,6 +8,7 @@ what no client should (garbage, no SNI) and see the gateway close.
 Everything binds 127.0.0.0/8 only.
 """
 
+import hashlib
 import json
 import os
 import socket
@@ -16,7 +17,7 @@ import subprocess
 import threading
 import time
 
-from mfcluster import Agent, Failure, check
+from mfcluster import Agent, Failure, check, stop
 
 TD = "example.test"
 
@@ -154,6 +155,16 @@ def tls_client(gateway_addr, name, ca, timeout=10):
         raise
 
 
+def read_to_eof(s, chunk=65536):
+    """Every byte s receives until the peer closes (or shuts down) its side."""
+    out = b""
+    while True:
+        d = s.recv(chunk)
+        if not d:
+            return out
+        out += d
+
+
 def echo_roundtrip(gateway_addr, name, ca, payload, timeout=60, chunk=65536):
     """Sends payload over TLS through the gateway and returns what came
     back, chunk by chunk in lock-step (one thread: an SSL socket must not be
@@ -173,6 +184,34 @@ def echo_roundtrip(gateway_addr, name, ca, payload, timeout=60, chunk=65536):
     finally:
         s.close()
     return bytes(got)
+
+
+def echo_concurrently(gateway_addr, name, ca, n, size, timeout=120):
+    """n TLS connections at once through the gateway, each echoing its own
+    `size` random bytes (echo_roundtrip); checks every one came back intact
+    and returns the seconds it took."""
+    results, errors = {}, []
+
+    def one(i):
+        payload = os.urandom(size)
+        try:
+            got = echo_roundtrip(gateway_addr, name, ca, payload, timeout=timeout)
+            results[i] = (hashlib.sha256(payload).digest() == hashlib.sha256(got).digest(),
+                          len(got))
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append("%d: %r" % (i, e))
+    t0 = time.monotonic()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(300)
+    dt = time.monotonic() - t0
+    check(not errors, "%d of %d transfers failed: %s" % (len(errors), n, errors[:5]))
+    bad = {i: ln for i, (ok, ln) in results.items() if not ok}
+    check(len(results) == n and not bad, "%d of %d came back intact; bytes back of the others: "
+          "%r" % (n - len(bad), n, bad))
+    return dt
 
 
 def probe_closed(gateway_addr, data=None, name=None, no_sni=False, timeout=5):
@@ -239,11 +278,7 @@ def s_client_exchange(gateway_addr, name, ca, line, timeout=15):
         p.stdin.close()
     except BrokenPipeError:
         pass
-    try:
-        p.wait(5)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    stop(p, None, 5)
     try:
         rest = p.stdout.read()
         if rest:

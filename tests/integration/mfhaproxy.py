@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 from mfcluster import Agent, check, wait_for
+from mfgateway import read_to_eof
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CFG = os.path.join(HERE, "..", "..", "docs", "haproxy.cfg")
@@ -93,12 +94,7 @@ class HAProxy:
         s.settimeout(3)
         s.connect(self.admin)
         s.sendall(line.encode() + b"\n")
-        out = b""
-        while True:
-            d = s.recv(65536)
-            if not d:
-                break
-            out += d
+        out = read_to_eof(s)
         s.close()
         return out.decode()
 

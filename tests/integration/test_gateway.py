@@ -16,17 +16,14 @@ socket. A test CA is made with openssl at test time.
    and re-subscribes when the agent is back;
  - a second dc2 gateway: killing the first, new connections go through the
    second; killing both, new connections fail fast and are counted."""
-import hashlib
-import json
 import os
 import signal
 import subprocess
-import threading
 import time
 
-from mfcluster import check, log, run, wait_for
-from mfgateway import (EchoServer, Gateway, TestCA, echo_roundtrip, probe_closed,
-                       s_client_exchange, sni)
+from mfcluster import check, log, run, start_line, wait_for
+from mfgateway import (EchoServer, Gateway, TestCA, echo_concurrently, echo_roundtrip,
+                       probe_closed, s_client_exchange, sni)
 
 NET = 40
 PAYLOAD_LINE = "meshfed-plaintext-canary-7f3a9c"
@@ -38,25 +35,8 @@ def gateway_addrs(agent, target):
 
 
 def start_agents(c):
-    def conf(name, areas):
-        path = os.path.join(c.dir, name + ".json")
-        with open(path, "w") as f:
-            json.dump({"wan": False, "areas": areas}, f)
-        return path
-
-    ip = c.ip
-    a12 = lambda i, join: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
-                           "join": join}
-    a23 = lambda i, join: {"name": "a23", "peers": ["dc2", "dc3"], "bind": "%s:7947" % ip(i),
-                           "join": join}
-    specs = [("d2", "dc2", 1, [a12(1, []), a23(1, [])]),
-             ("d1", "dc1", 0, [a12(0, ["%s:7946" % ip(1)])]),
-             ("d3", "dc3", 2, [a23(2, ["%s:7947" % ip(1)])])]
-    agents = {}
-    for name, dc, i, areas in specs:
-        # mfcluster gives each agent its own route socket (a.route_socket).
-        agents[dc] = c.agent(name, i, dc=dc, extra=["-config-file", conf(name, areas)]).start()
-    return agents
+    # mfcluster gives each agent its own route socket (a.route_socket).
+    return start_line(c)
 
 
 def converged(ag):
@@ -152,30 +132,8 @@ def scenario(c, ag, gws, ca, echo):
 
     # 100 concurrent connections, 1 MB each, through both hops.
     n, size = 100, 1 << 20
-    results, errors = {}, []
     before = g2.outcomes()["forwarded"]
-
-    def one(i):
-        payload = os.urandom(size)
-        try:
-            got = echo_roundtrip(g1.addr, sni("echo", "dc3"), ca.ca, payload, timeout=120)
-            results[i] = (hashlib.sha256(payload).hexdigest(), hashlib.sha256(got).hexdigest(),
-                          len(got))
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append("%d: %r" % (i, e))
-
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(300)
-    dt = time.monotonic() - t0
-    check(not errors, "%d of %d transfers failed: %s" % (len(errors), n, errors[:5]))
-    bad = [i for i, (a, b_, ln) in results.items() if a != b_]
-    check(len(results) == n and not bad,
-          "%d of %d came back intact; bad: %r" % (n - len(bad), n, [(i, results[i][2])
-                                                                     for i in bad[:5]]))
+    dt = echo_concurrently(g1.addr, sni("echo", "dc3"), ca.ca, n, size)
     check(g2.outcomes()["forwarded"] - before == n,
           "gw2 forwarded %d more: %r" % (n, g2.outcomes()))
     log("ok: %d concurrent TLS connections x 1 MB echoed intact through 3 gateways in %.1fs "

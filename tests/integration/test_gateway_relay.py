@@ -22,7 +22,7 @@ import threading
 import time
 
 from mfcluster import check, log, run, wait_for
-from mfgateway import Gateway, hello_bytes
+from mfgateway import Gateway, hello_bytes, read_to_eof
 
 NET = 47
 
@@ -117,12 +117,7 @@ def main(cluster_factory):
             s.sendall(hello)
         s.sendall(body)
         s.shutdown(socket.SHUT_WR)
-        got = b""
-        while True:
-            d = s.recv(4096)
-            if not d:
-                break
-            got += d
+        got = read_to_eof(s)
         s.close()
         return got.decode(), hashlib.sha256(hello + body).hexdigest()
 

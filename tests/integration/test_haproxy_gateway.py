@@ -20,14 +20,13 @@ and `meshfed haproxy` subscribed to dc2's agent.
    within one sync interval.
 Skipped (exit 77) when haproxy is not installed."""
 import json
-import os
 import signal
 import socket
 import ssl
 import threading
 import time
 
-from mfcluster import check, log, run, wait_for
+from mfcluster import check, log, run, start_line, wait_for
 from mfhaproxy import HAProxy, skip_without_haproxy
 
 PP2_SIG = b"\r\n\r\n\x00\r\nQUIT\n"
@@ -159,21 +158,8 @@ def main(cluster_factory):
     gw1, gw3, gw3b = ip(11) + ":8443", ip(13) + ":8443", ip(14) + ":8443"
 
     # --- three agents in a line ---
-    def conf(name, areas, gateways):
-        path = os.path.join(c.dir, name + ".json")
-        with open(path, "w") as f:
-            json.dump({"wan": False, "areas": areas, "gateways": gateways}, f)
-        return path
-    a12 = lambda i: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
-                     "join": ["%s:7946" % ip(2)] if i != 2 else []}
-    a23 = lambda i: {"name": "a23", "peers": ["dc2", "dc3"], "bind": "%s:7947" % ip(i),
-                     "join": ["%s:7947" % ip(2)] if i != 2 else []}
-    specs = [("d1", "dc1", 1, [a12(1)], [{"name": "dc1-gw", "wan": gw1}]),
-             ("d2", "dc2", 2, [a12(2), a23(2)], []),
-             ("d3", "dc3", 3, [a23(3)], [{"name": "dc3-gw", "wan": gw3}])]
-    agents = {}
-    for name, dc, i, areas, gws in specs:
-        agents[dc] = c.agent(name, i, dc=dc, extra=["-config-file", conf(name, areas, gws)]).start()
+    agents = start_line(c, ips=(1, 2, 3), gateways={"dc1": [{"name": "dc1-gw", "wan": gw1}],
+                                                    "dc3": [{"name": "dc3-gw", "wan": gw3}]})
     rsock = {dc: a.route_socket for dc, a in agents.items()}
     fake1, fake3, fake3b = FakeGateway(gw1), FakeGateway(gw3), FakeGateway(gw3b)
 

@@ -17,15 +17,13 @@ gateway` in dc1 and dc3, a real haproxy (docs/haproxy.cfg) kept in line by
    uptime goes on); dc3's first gateway killed: new connections at once go
    through the second (HAProxy's retry + redispatch), none fails.
 Skipped (exit 77) when haproxy is not installed."""
-import hashlib
-import json
 import os
 import subprocess
-import threading
 import time
 
-from mfcluster import check, log, run, wait_for
-from mfgateway import EchoServer, Gateway, TestCA, echo_roundtrip, s_client_exchange, sni
+from mfcluster import check, log, run, start_line, wait_for
+from mfgateway import (EchoServer, Gateway, TestCA, echo_concurrently, echo_roundtrip,
+                       s_client_exchange, sni)
 from mfhaproxy import HAProxy, skip_without_haproxy
 
 NET = 42
@@ -37,20 +35,7 @@ def main(cluster_factory):
     c = cluster_factory(NET)
     ip = c.ip
 
-    def conf(name, areas):
-        path = os.path.join(c.dir, name + ".json")
-        with open(path, "w") as f:
-            json.dump({"wan": False, "areas": areas}, f)
-        return path
-    a12 = lambda i, join: {"name": "a12", "peers": ["dc1", "dc2"], "bind": "%s:7946" % ip(i),
-                           "join": join}
-    a23 = lambda i, join: {"name": "a23", "peers": ["dc2", "dc3"], "bind": "%s:7947" % ip(i),
-                           "join": join}
-    specs = [("d2", "dc2", 1, [a12(1, []), a23(1, [])]),
-             ("d1", "dc1", 0, [a12(0, ["%s:7946" % ip(1)])]),
-             ("d3", "dc3", 2, [a23(2, ["%s:7947" % ip(1)])])]
-    ag = {dc: c.agent(name, i, dc=dc, extra=["-config-file", conf(name, areas)]).start()
-          for name, dc, i, areas in specs}
+    ag = start_line(c)
     rsock = {dc: a.route_socket for dc, a in ag.items()}
     routes = lambda dc: ag[dc].routes()
 
@@ -104,27 +89,7 @@ def scenario(c, ag, routes, gw_addrs, hp, sync, g1, g3, ca, echo, rsock):
         "handshake, data both ways; HAProxy's %s counts one session" % be3)
 
     n, size = 100, 1 << 20
-    results, errors = {}, []
-
-    def one(i):
-        payload = os.urandom(size)
-        try:
-            got = echo_roundtrip(g1.addr, sni("echo", "dc3"), ca.ca, payload, timeout=120)
-            results[i] = (hashlib.sha256(payload).digest() == hashlib.sha256(got).digest(),
-                          len(got))
-        except Exception as e:  # noqa: BLE001 - reported below
-            errors.append("%d: %r" % (i, e))
-    t0 = time.monotonic()
-    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join(300)
-    dt = time.monotonic() - t0
-    check(not errors, "%d of %d transfers failed: %s" % (len(errors), n, errors[:5]))
-    bad = {i: ln for i, (ok, ln) in results.items() if not ok}
-    check(len(results) == n and not bad, "%d of %d came back intact; bytes back of the others: "
-          "%r" % (n - len(bad), n, bad))
+    dt = echo_concurrently(g1.addr, sni("echo", "dc3"), ca.ca, n, size)
     check(hp.sessions(be3) == 1 + n, "HAProxy's %s took %d sessions: %d" % (
         be3, 1 + n, hp.sessions(be3)))
     log("ok: %d concurrent TLS connections x 1 MB echoed intact through gw1, HAProxy, gw3 in "

@@ -27,16 +27,14 @@
 #include "routing/engine.h"
 #include "routing/route_proto.h"
 #include "routing/table_format.h"
+#include "tests/routing/helpers.h"
 #include "tests/routing/sim.h"
 
 static uint64_t rng = 0x726f757465ull;
 
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return h_splitmix(&rng);
 }
 
 static double now_us(void)

@@ -20,16 +20,14 @@
 
 #include "gossip/err.h"
 #include "routing/engine.h"
+#include "tests/routing/helpers.h"
 #include "tests/routing/sim.h"
 
 static uint64_t rng = 0x62656e6368ull;
 
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return h_splitmix(&rng);
 }
 
 static double unif(void)
@@ -193,16 +191,7 @@ static void bench_rounds(size_t n, int graphs)
 		sim_run(&s, 10 * (int)n + 50, &r2);
 		/* A DC whose death leaves the others connected; a death that
 		 * cuts off live DCs is a partition (docs/routing.md). */
-		for (int tries = 0; tries < 100; tries++) {
-			size_t v = (size_t)(rnd() % n);
-			s.alive[v] = false;
-			bool conn = sim_connected(&s);
-			s.alive[v] = true;
-			if (conn) {
-				sim_kill(&s, v);
-				break;
-			}
-		}
+		(void)sim_kill_sparing(&s, &rng, 100);
 		sim_run(&s, 10 * (int)n + 50, &r3);
 		/* The clock starts (the earlier phases never age a route, as
 		 * before freshness); two refresh periods of beats, then cut. */

@@ -64,6 +64,37 @@ int h_advert(struct mf_advert *a, const char *origin, const char *node, uint64_t
 	return 0;
 }
 
+int h_set_advert_gw(struct mf_routing *r, const char *origin, const char *node, uint64_t seq,
+		    bool transit, const char *spec, struct mf_gateway *g, size_t n)
+{
+	struct mf_advert a;
+	int rc = h_advert(&a, origin, node, seq, transit, spec);
+	a.gateways = n ? g : NULL;
+	a.n_gateways = n;
+	if (rc == 0)
+		rc = mf_routing_set_advert(r, &a);
+	a.gateways = NULL; /* borrowed */
+	a.n_gateways = 0;
+	mf_advert_free(&a);
+	return rc;
+}
+
+int h_set_advert(struct mf_routing *r, const char *origin, const char *node, uint64_t seq,
+		 bool transit, const char *spec)
+{
+	return h_set_advert_gw(r, origin, node, seq, transit, spec, NULL, 0);
+}
+
+int h_advert_dead(struct mf_advert *a, const char *dc, uint64_t epoch)
+{
+	struct mf_advert_dead *d = realloc(a->dead, (a->n_dead + 1) * sizeof *d);
+	if (d == NULL)
+		return MF_ENOMEM;
+	a->dead = d;
+	d[a->n_dead++] = (struct mf_advert_dead){name_idx(a, dc), epoch};
+	return 0;
+}
+
 struct mf_route_view h_route(const struct mf_routing *r, const char *target)
 {
 	struct mf_route_view v = {.status = MF_ROUTE_UNREACHABLE, .distance_ms = INFINITY};

@@ -17,6 +17,17 @@ struct mf_routing *h_engine(const char *dc, double hyst_pct, double hyst_ms);
 int h_advert(struct mf_advert *a, const char *origin, const char *node, uint64_t seq, bool transit,
 	     const char *spec);
 
+/* h_advert, then mf_routing_set_advert on r: its result (or h_advert's
+ * error); the advertisement is freed. */
+int h_set_advert(struct mf_routing *r, const char *origin, const char *node, uint64_t seq,
+		 bool transit, const char *spec);
+/* The same with the n gateways g (borrowed: not freed). */
+int h_set_advert_gw(struct mf_routing *r, const char *origin, const char *node, uint64_t seq,
+		    bool transit, const char *spec, struct mf_gateway *g, size_t n);
+/* Adds a tombstone to a: `dc` at `epoch` is dead (its name added to
+ * a->names when new). 0 or MF_ENOMEM. */
+int h_advert_dead(struct mf_advert *a, const char *dc, uint64_t epoch);
+
 /* The route to `target` (status unreachable and NULLs when unknown). */
 struct mf_route_view h_route(const struct mf_routing *r, const char *target);
 /* The route's path joined with ',' into a static-free caller buffer. */

@@ -1,4 +1,5 @@
 #include "tests/routing/sim.h"
+#include "tests/routing/helpers.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -463,88 +464,104 @@ static bool walkable(const struct sim *s, const long *pos, size_t a, size_t t, s
 	       (v->status == MF_ROUTE_DIRECT || v->status == MF_ROUTE_VIA);
 }
 
+/* The scratch of the walk checks: the DCs walked from the source, which
+ * of them are on the walk, and every engine's route positions. */
+struct walker {
+	int *walk;
+	bool *seen;
+	long *pos;
+};
+
+static void walker_free(struct walker *w)
+{
+	free(w->walk);
+	free(w->seen);
+	free(w->pos);
+}
+
+static int walker_new(const struct sim *s, struct walker *w)
+{
+	w->walk = malloc((s->n + 1) * sizeof *w->walk);
+	w->seen = calloc(s->n, sizeof *w->seen);
+	w->pos = positions(s);
+	if (w->walk && w->seen && w->pos)
+		return 0;
+	walker_free(w);
+	return -1;
+}
+
+/* Walks from a, first to via when via >= 0, then along next hops to t
+ * (follow); the DCs walked in *len, whether it reached t. */
+static bool walk_to(const struct sim *s, struct walker *w, size_t a, int via, size_t t, size_t *len)
+{
+	*len = 0;
+	w->walk[(*len)++] = (int)a;
+	w->seen[a] = true;
+	if (via >= 0) {
+		w->walk[(*len)++] = via;
+		w->seen[via] = true;
+	}
+	bool ok = follow(s, w->pos, t, w->seen, w->walk, len);
+	for (size_t k = 0; k < *len; k++)
+		w->seen[w->walk[k]] = false;
+	return ok;
+}
+
 size_t sim_check_walks(const struct sim *s)
 {
 	size_t n = s->n, bad = 0;
-	int *walk = malloc((n + 1) * sizeof *walk);
-	bool *seen = calloc(n, sizeof *seen);
-	long *pos = positions(s);
-	if (!walk || !seen || !pos) {
-		free(walk);
-		free(seen);
-		free(pos);
+	struct walker w;
+	if (walker_new(s, &w) < 0)
 		return 1;
-	}
 	for (size_t a = 0; a < n; a++) {
 		for (size_t t = 0; s->alive[a] && t < n; t++) {
 			struct mf_route_view v;
-			if (!walkable(s, pos, a, t, &v))
+			size_t len;
+			if (!walkable(s, w.pos, a, t, &v))
 				continue;
-			size_t len = 0;
-			walk[len++] = (int)a;
-			seen[a] = true;
-			bool ok = follow(s, pos, t, seen, walk, &len);
-			for (size_t k = 0; k < len; k++)
-				seen[walk[k]] = false;
+			bool ok = walk_to(s, &w, a, -1, t, &len);
 			/* The walk is the path the source's table shows. */
 			ok = ok && v.path_len == len;
 			for (size_t k = 0; ok && k < len; k++)
-				ok = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)pos[a * n + t], k)) == walk[k];
+				ok = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)w.pos[a * n + t], k)) ==
+				     w.walk[k];
 			if (!ok && bad++ < 5)
 				printf("\n  walk %s -> %s broken after %zu hops", s->names[a], s->names[t], len);
 		}
 	}
-	free(walk);
-	free(seen);
-	free(pos);
+	walker_free(&w);
 	return bad;
 }
 
 size_t sim_check_alternate_walks(const struct sim *s, size_t *n_alternates)
 {
 	size_t n = s->n, bad = 0;
-	int *walk = malloc((n + 1) * sizeof *walk);
-	bool *seen = calloc(n, sizeof *seen);
-	long *pos = positions(s);
+	struct walker w;
 	*n_alternates = 0;
-	if (!walk || !seen || !pos) {
-		free(walk);
-		free(seen);
-		free(pos);
+	if (walker_new(s, &w) < 0)
 		return 1;
-	}
 	for (size_t a = 0; a < n; a++) {
 		for (size_t t = 0; s->alive[a] && t < n; t++) {
 			struct mf_route_view v;
 			const char *alt;
 			double d;
-			if (!walkable(s, pos, a, t, &v))
+			if (!walkable(s, w.pos, a, t, &v))
 				continue;
-			for (size_t k = 0; mf_routing_alternate_at(s->eng[a], (size_t)pos[a * n + t], k, &alt, &d) == 0;
+			for (size_t k = 0; mf_routing_alternate_at(s->eng[a], (size_t)w.pos[a * n + t], k, &alt, &d) == 0;
 			     k++) {
 				int nh = sim_index(s, alt);
-				size_t len = 0;
+				size_t len = 1;
 				bool ok = nh >= 0 && (size_t)nh != a && s->alive[nh] && s->usable[a * n + (size_t)nh] &&
 					  isfinite(d) && (!v.next_hop || strcmp(alt, v.next_hop) != 0);
 				(*n_alternates)++;
-				walk[len++] = (int)a;
-				seen[a] = true;
-				if (ok) {
-					walk[len++] = nh;
-					seen[nh] = true;
-					ok = follow(s, pos, t, seen, walk, &len);
-				}
-				for (size_t j = 0; j < len; j++)
-					seen[walk[j]] = false;
+				ok = ok && walk_to(s, &w, a, nh, t, &len);
 				if (!ok && bad++ < 5)
 					printf("\n  alternate %s of %s -> %s: walk broken after %zu hops", alt,
 					       s->names[a], s->names[t], len);
 			}
 		}
 	}
-	free(walk);
-	free(seen);
-	free(pos);
+	walker_free(&w);
 	return bad;
 }
 
@@ -583,3 +600,15 @@ bool sim_connected(const struct sim *s)
 	return seen_n == alive_n;
 }
 
+long sim_kill_sparing(struct sim *s, uint64_t *rng, int tries)
+{
+	for (int k = 0; k < tries; k++) {
+		size_t v = (size_t)(h_splitmix(rng) % s->n);
+		s->alive[v] = false;
+		bool conn = sim_connected(s);
+		s->alive[v] = true;
+		if (conn)
+			return sim_kill(s, v) == 0 ? (long)v : -1;
+	}
+	return -1;
+}

@@ -65,6 +65,10 @@ size_t sim_unreachable_routes(const struct sim *s);
 int sim_run_withdrawn(struct sim *s, int max_rounds, int *rounds);
 /* True when every alive DC reaches every other over usable links. */
 bool sim_connected(const struct sim *s);
+/* Kills (sim_kill) a DC whose death leaves the alive others connected (a
+ * death that cuts some off is a partition, docs/routing.md), drawn from
+ * *rng (h_splitmix) up to `tries` times: the DC killed, -1 when none was. */
+long sim_kill_sparing(struct sim *s, uint64_t *rng, int tries);
 /* Index of a sim DC name, or -1. */
 int sim_index(const struct sim *s, const char *name);
 

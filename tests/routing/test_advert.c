@@ -18,10 +18,7 @@ static uint64_t rng = 0x616476657274ull;
 
 static uint64_t rnd(void)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return h_splitmix(&rng);
 }
 
 static struct mf_gateway_tag tags[] = {{"dc:dc-eu-west-007", "192.0.2.7:8443"}};

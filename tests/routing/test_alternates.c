@@ -122,10 +122,7 @@ static void test_unusable_or_non_transit_neighbour_is_no_alternate(void)
 	mf_routing_set_link(r, "dc4", true, false, 0);
 	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
 	CU_ASSERT_STRING_EQUAL(alts(r, "dc9", abuf, sizeof abuf), "dc3 45");
-	struct mf_advert a;
-	h_advert(&a, "dc3", "dc3-s1", 2, false, "dc3 0;dc1 10;dc9 35");
-	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
-	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(h_set_advert(r, "dc3", "dc3-s1", 2, false, "dc3 0;dc1 10;dc9 35"), 1);
 	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
 	CU_ASSERT_STRING_EQUAL(alts(r, "dc9", abuf, sizeof abuf), "");
 	mf_routing_free(r);
@@ -199,14 +196,7 @@ static void test_table_lists_alternates_with_their_gateways(void)
 {
 	struct mf_routing *r = three_neighbours("dc3 0;dc1 10;dc9 35", "dc4 0;dc1 20;dc9 22");
 	struct mf_gateway g = {.name = "dc4-g1", .lan = "10.4.0.1:443", .wan = "198.51.100.4:443"};
-	struct mf_advert a;
-	h_advert(&a, "dc4", "dc4-s1", 2, true, "dc4 0;dc1 20;dc9 22");
-	a.gateways = &g;
-	a.n_gateways = 1;
-	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
-	a.gateways = NULL;
-	a.n_gateways = 0;
-	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(h_set_advert_gw(r, "dc4", "dc4-s1", 2, true, "dc4 0;dc1 20;dc9 22", &g, 1), 1);
 	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
 	struct mf_table t;
 	CU_ASSERT_EQUAL_FATAL(mf_routing_table(r, &t), 0);

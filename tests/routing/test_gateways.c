@@ -18,7 +18,6 @@
  * `names` (space separated; address "<name>.example:443"), routes "dc2 0". */
 static int offer_gw(struct mf_routing *r, const char *node, uint64_t seq, const char *names)
 {
-	struct mf_advert a;
 	struct mf_gateway g[8];
 	char buf[256], addr[8][80];
 	size_t n = 0;
@@ -28,14 +27,7 @@ static int offer_gw(struct mf_routing *r, const char *node, uint64_t seq, const 
 		snprintf(addr[n], sizeof addr[n], "%s.example:443", tok);
 		g[n] = (struct mf_gateway){.name = tok, .lan = "", .wan = addr[n]};
 	}
-	h_advert(&a, "dc2", node, seq, true, "dc2 0");
-	a.gateways = n ? g : NULL;
-	a.n_gateways = n;
-	int rc = mf_routing_set_advert(r, &a);
-	a.gateways = NULL;
-	a.n_gateways = 0;
-	mf_advert_free(&a);
-	return rc;
+	return h_set_advert_gw(r, "dc2", node, seq, true, "dc2 0", g, n);
 }
 
 /* The gateways of r's route to target as "a=addr,b=addr" (names only when
@@ -103,21 +95,10 @@ static void test_a_servers_newer_advert_replaces_its_gateways_an_older_one_does_
 static void test_a_gateway_two_servers_advertise_is_listed_once_from_the_newest(void)
 {
 	struct mf_routing *r = dc1_next_to_dc2();
-	struct mf_advert a;
 	struct mf_gateway g1 = {.name = "gw", .lan = "", .wan = "192.0.2.1:443"};
 	struct mf_gateway g2 = {.name = "gw", .lan = "", .wan = "192.0.2.2:443"};
-	h_advert(&a, "dc2", "dc2-s1", 5, true, "dc2 0");
-	a.gateways = &g1;
-	a.n_gateways = 1;
-	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
-	free(a.node);
-	a.node = strdup("dc2-s2");
-	a.seq = 7;
-	a.gateways = &g2;
-	CU_ASSERT_EQUAL(mf_routing_set_advert(r, &a), 1);
-	a.gateways = NULL;
-	a.n_gateways = 0;
-	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(h_set_advert_gw(r, "dc2", "dc2-s1", 5, true, "dc2 0", &g1, 1), 1);
+	CU_ASSERT_EQUAL(h_set_advert_gw(r, "dc2", "dc2-s2", 7, true, "dc2 0", &g2, 1), 1);
 	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
 	struct mf_table t;
 	CU_ASSERT_EQUAL_FATAL(mf_routing_table(r, &t), 0);

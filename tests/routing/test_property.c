@@ -25,22 +25,15 @@
 #include <CUnit/Basic.h>
 
 #include "gossip/err.h"
+#include "tests/routing/helpers.h"
 #include "tests/routing/sim.h"
 #include "tests/cunit_main.h"
 
 static uint64_t seed0 = 0x6d65736866656421ull;
 
-static uint64_t rnd(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static size_t below(uint64_t *s, size_t n)
 {
-	return (size_t)(rnd(s) % n);
+	return (size_t)(h_splitmix(s) % n);
 }
 
 struct gen {
@@ -52,7 +45,7 @@ static double draw(uint64_t *s, const struct gen *g)
 {
 	if (g->integer)
 		return (double)(1 + below(s, 100));
-	return 1.0 + (double)(rnd(s) >> 11) * (199.0 / 9007199254740992.0);
+	return 1.0 + (double)(h_splitmix(s) >> 11) * (199.0 / 9007199254740992.0);
 }
 
 /* A connected random graph: a random tree plus up to n extra links
@@ -162,7 +155,7 @@ static void test_random_graphs_match_dijkstra_and_reconverge_after_failures(void
 		/* Sizes 2 * (max/2)^(u^1.5): every scale from 2 to 200 DCs is
 		 * covered (about 100 graphs of more than 100 DCs, 1/3 of 20 or
 		 * less), and the run stays within the unit-test budget. */
-		double u = (double)(rnd(&rng) >> 11) / 9007199254740992.0;
+		double u = (double)(h_splitmix(&rng) >> 11) / 9007199254740992.0;
 		size_t n = (size_t)floor(2.0 * pow((double)max_n / 2.0, pow(u, 1.5)) + 0.5);
 		big += n > 100;
 		if (g == 0)
@@ -282,16 +275,8 @@ static void test_dead_dc_is_withdrawn_within_a_few_rounds(void)
 		bool ok = random_graph(&s, &rng, n, &gen, &c) == 0 && settle_and_check(&s, true, &cold);
 		/* Kill a DC whose loss leaves the others connected (an
 		 * unreachable but live part is a partition, not a death). */
-		for (int tries = 0; ok && tries < 50; tries++) {
-			size_t v = below(&rng, n);
-			s.alive[v] = false;
-			bool conn = sim_connected(&s);
-			s.alive[v] = true;
-			if (conn) {
-				sim_kill(&s, v);
-				break;
-			}
-		}
+		if (ok)
+			(void)sim_kill_sparing(&s, &rng, 50);
 		ok = ok && settle_and_check(&s, true, &rounds);
 		/* Tombstones travel one hop a round: about the diameter, not
 		 * the path hunting of plain path vectors (~0.6 n rounds). */
@@ -382,7 +367,7 @@ static void test_alternates_are_loop_free_on_random_graphs(void)
 	for (size_t g = 0; g < graphs; g++) {
 		struct gen gen = {.integer = g % 2 == 0, .asymmetric = g % 3 == 0};
 		c.max_alternates = g % 3 == 1 ? 2 : MF_ROUTING_ALTERNATES_MAX;
-		double u = (double)(rnd(&rng) >> 11) / 9007199254740992.0;
+		double u = (double)(h_splitmix(&rng) >> 11) / 9007199254740992.0;
 		size_t n = (size_t)floor(2.0 * pow((double)max_n / 2.0, pow(u, 1.5)) + 0.5);
 		struct sim s;
 		int rounds = 0;

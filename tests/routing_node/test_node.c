@@ -24,12 +24,23 @@
 
 /* --- on pools ---------------------------------------------------------------*/
 
+/* world_init with n servers, one member each, all in one pool. */
+static void world_one_pool(struct world *w, const char *const *dcs, size_t n,
+			   double (*rtt)(const char *, const char *),
+			   const struct mf_routing_node_config *tmpl)
+{
+	size_t server[MAXN], pool[MAXN] = {0};
+	CU_ASSERT_FATAL(n <= MAXN);
+	for (size_t i = 0; i < n; i++)
+		server[i] = i;
+	world_init(w, n, dcs, n, server, pool, rtt, NULL, NULL, tmpl);
+}
+
 static void test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance(void)
 {
 	static const char *dcs[] = {"dc1", "dc1", "dc2", "dc2"};
-	static const size_t server[] = {0, 1, 2, 3}, pool[] = {0, 0, 0, 0};
 	struct world w;
-	world_init(&w, 4, dcs, 4, server, pool, rtt_line, NULL, NULL, NULL);
+	world_one_pool(&w, dcs, 4, rtt_line, NULL);
 	world_run(&w, 30 * MF_SEC);
 	for (size_t s = 0; s < 4; s++) {
 		enum mf_route_status st;
@@ -54,14 +65,13 @@ static void test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance(v
 static void test_servers_given_one_store_hold_each_state_once(void)
 {
 	static const char *dcs[] = {"dc1", "dc1", "dc2", "dc2"};
-	static const size_t server[] = {0, 1, 2, 3}, pool[] = {0, 0, 0, 0};
 	struct mf_routing_node_config c;
 	struct mf_blobs *b;
 	struct world w;
 	CU_ASSERT_EQUAL_FATAL(mf_blobs_new(&b), 0);
 	mf_routing_node_config_default(&c);
 	c.blobs = b;
-	world_init(&w, 4, dcs, 4, server, pool, rtt_line, NULL, NULL, &c);
+	world_one_pool(&w, dcs, 4, rtt_line, &c);
 	world_run(&w, 30 * MF_SEC);
 	size_t held = 0;
 	for (size_t s = 0; s < 4; s++)
@@ -145,13 +155,8 @@ static void test_beats_to_a_large_dc_go_to_a_few_mates(void)
 	enum { N = 14 };
 	static const char *dcs[N] = {"dc1", "dc1", "dc1", "dc1", "dc1", "dc1", "dc1",
 				     "dc1", "dc1", "dc1", "dc1", "dc1", "dc2", "dc2"};
-	size_t server[N], pool[N];
-	for (size_t i = 0; i < N; i++) {
-		server[i] = i;
-		pool[i] = 0;
-	}
 	struct world w;
-	world_init(&w, N, dcs, N, server, pool, rtt_line, NULL, NULL, NULL);
+	world_one_pool(&w, dcs, N, rtt_line, NULL);
 	world_run(&w, 30 * MF_SEC);
 	uint64_t before = 0, after = 0;
 	for (size_t s = 0; s < 12; s++)
@@ -169,10 +174,9 @@ static void test_beats_to_a_large_dc_go_to_a_few_mates(void)
 static void test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go(void)
 {
 	static const char *dcs[] = {"dc1", "dc2", "dc2"};
-	static const size_t server[] = {0, 1, 2}, pool[] = {0, 0, 0};
 	struct world w;
 	char buf[128];
-	world_init(&w, 3, dcs, 3, server, pool, rtt_line, NULL, NULL, NULL);
+	world_one_pool(&w, dcs, 3, rtt_line, NULL);
 	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 1);
 	CU_ASSERT_EQUAL(set_gateway(&w, 2, "dc2-g2"), 1);
 	world_run(&w, 20 * MF_SEC);
@@ -193,10 +197,9 @@ static void test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go(
 static void test_runtime_gateways_are_advertised_at_the_next_tick_and_withdrawn(void)
 {
 	static const char *dcs[] = {"dc1", "dc2"};
-	static const size_t server[] = {0, 1}, pool[] = {0, 0};
 	struct world w;
 	char buf[128];
-	world_init(&w, 2, dcs, 2, server, pool, rtt_line, NULL, NULL, NULL);
+	world_one_pool(&w, dcs, 2, rtt_line, NULL);
 	world_run(&w, 10 * MF_SEC);
 	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "");
 	uint64_t sent = mf_routing_node_stats(w.node[1])->broadcasts;
@@ -219,11 +222,10 @@ static void test_runtime_gateways_are_advertised_at_the_next_tick_and_withdrawn(
 static void test_gateways_of_a_silent_server_in_no_pool_expire(void)
 {
 	static const char *dcs[] = {"dc1", "dc2"};
-	static const size_t server[] = {0, 1}, pool[] = {0, 0};
 	struct world w;
 	char buf[128];
 	uint8_t msg[2048];
-	world_init(&w, 2, dcs, 2, server, pool, rtt_line, NULL, NULL, NULL);
+	world_one_pool(&w, dcs, 2, rtt_line, NULL);
 	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 1);
 	world_run(&w, 10 * MF_SEC);
 	size_t len = advert_message_gw("dc2", "dc2-far", 0, "dc2-gfar", msg, sizeof(msg));
@@ -279,9 +281,8 @@ static void test_required_gateways_keep_traffic_off_a_middle_dc_without_them(voi
 static void test_dc_whose_servers_all_died_is_withdrawn(void)
 {
 	static const char *dcs[] = {"dc1", "dc1", "dc2"};
-	static const size_t server[] = {0, 1, 2}, pool[] = {0, 0, 0};
 	struct world w;
-	world_init(&w, 3, dcs, 3, server, pool, rtt_line, NULL, NULL, NULL);
+	world_one_pool(&w, dcs, 3, rtt_line, NULL);
 	world_run(&w, 20 * MF_SEC);
 	enum mf_route_status st;
 	char nh[64];
@@ -314,9 +315,8 @@ static double rtt_tri(const char *a, const char *b)
 static void partial_cut(bool both_ways)
 {
 	static const char *dcs[] = {"dc1", "dc1", "dc3", "dc3", "dc4", "dc4"};
-	static const size_t server[] = {0, 1, 2, 3, 4, 5}, pool[] = {0, 0, 0, 0, 0, 0};
 	struct world w;
-	world_init(&w, 6, dcs, 6, server, pool, rtt_tri, NULL, NULL, NULL);
+	world_one_pool(&w, dcs, 6, rtt_tri, NULL);
 	world_run(&w, 60 * MF_SEC);
 	enum mf_route_status st;
 	char nh[64];
@@ -415,16 +415,13 @@ static void test_a_change_of_most_routes_goes_as_a_delta_not_a_new_base(void)
 {
 	static char names[16][44];
 	const char *dcs[16];
-	size_t server[16], pool[16];
 	for (size_t i = 0; i < 16; i++) {
 		snprintf(names[i], sizeof(names[i]), "%s-%02zu.a-long-region-name.example.org",
 			 i == 1 ? "hub" : "dc", i);
 		dcs[i] = names[i];
-		server[i] = i;
-		pool[i] = 0;
 	}
 	struct world w;
-	world_init(&w, 16, dcs, 16, server, pool, rtt_hub, NULL, NULL, NULL);
+	world_one_pool(&w, dcs, 16, rtt_hub, NULL);
 	world_run(&w, 30 * MF_SEC);
 	enum mf_route_status st;
 	char nh[64];
@@ -503,9 +500,8 @@ static void assert_same_matrices(struct world *w)
 static void test_every_server_builds_the_same_dc_matrix_after_full_states_and_deltas(void)
 {
 	static const char *dcs[] = {"dc1", "dc1", "dc2", "dc3"};
-	static const size_t server[] = {0, 1, 2, 3}, pool[] = {0, 0, 0, 0};
 	struct world w;
-	world_init(&w, 4, dcs, 4, server, pool, rtt_off_grid, NULL, NULL, NULL);
+	world_one_pool(&w, dcs, 4, rtt_off_grid, NULL);
 	world_run(&w, 40 * MF_SEC);
 	assert_same_matrices(&w);
 	/* dc2's link to dc3 moves past the margin (a new state: a delta), its

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tests/cunit_main.h"
+#include "tests/run_cmd.h"
 
 #define MATRIX MF_SIM_FIXTURES "/wondernetwork_36_labelled.csv"
 #define TOPOLOGY MF_SIM_FIXTURES "/three_dcs.json"
@@ -26,35 +27,18 @@
 #define WANEM_DCS MF_SIM_FIXTURES "/wanem_four_dcs.json"
 
 /* Runs meshfed-sim with args; stdout into a malloc'd string, exit status
- * into *status. */
+ * into *status, stderr discarded. */
 static char *run(const char *args, int *status)
 {
-	char cmd[2048];
-	size_t len = 0, cap = 1 << 16;
-	char *out = malloc(cap);
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>/dev/null", MF_SIM_BIN, args);
-	FILE *p = popen(cmd, "r");
-	if (p == NULL || out == NULL) {
-		free(out);
-		*status = -1;
-		return NULL;
-	}
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *o = realloc(out, cap *= 2);
-			if (o == NULL)
-				break;
-			out = o;
-		}
-		size_t k = fread(out + len, 1, cap - len - 1, p);
-		if (k == 0)
-			break;
-		len += k;
-	}
-	out[len] = '\0';
-	int st = pclose(p);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	return out;
+	return mf_test_run_cmd(MF_SIM_BIN, args, NULL, 0, status);
+}
+
+static char err_text[16384];
+
+/* As run(), with stderr kept in err_text. */
+static char *run_err(const char *args, int *status)
+{
+	return mf_test_run_cmd(MF_SIM_BIN, args, err_text, sizeof(err_text), status);
 }
 
 /* Runs with -format json; the parsed array (NULL on any failure). */
@@ -130,9 +114,19 @@ static void test_long_runs_report_every_tenth_and_the_landmark_rounds(void)
 	json_decref(doc);
 }
 
+/* The matrix run of 100 rounds, seed 1: run once per process, three tests
+ * read it (kept to the end). */
+static json_t *matrix_100(void)
+{
+	static json_t *doc;
+	if (doc == NULL)
+		doc = run_json("-matrix " MATRIX " -rounds 100 -seed 1");
+	return doc;
+}
+
 static void test_coordinate_error_is_within_bound_after_50_and_100_rounds(void)
 {
-	json_t *doc = run_json("-matrix " MATRIX " -rounds 100 -seed 1");
+	json_t *doc = matrix_100();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	json_t *r50 = round_of(doc, 50), *r100 = round_of(doc, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r50);
@@ -143,12 +137,11 @@ static void test_coordinate_error_is_within_bound_after_50_and_100_rounds(void)
 	CU_ASSERT(num(r100, "median_rel_err") <= 0.038);
 	CU_ASSERT(num(r100, "p90_rel_err") <= 0.140);
 	CU_ASSERT(num(r100, "median_rel_err") > 0.0);
-	json_decref(doc);
 }
 
 static void test_best_estimate_uses_own_measurements(void)
 {
-	json_t *doc = run_json("-matrix " MATRIX " -rounds 100 -seed 1");
+	json_t *doc = matrix_100();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	json_t *r100 = round_of(doc, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r100);
@@ -156,7 +149,6 @@ static void test_best_estimate_uses_own_measurements(void)
 	CU_ASSERT(num(r100, "best_median_rel_err") <= 0.003);
 	CU_ASSERT(num(r100, "best_p90_rel_err") <= 0.012);
 	CU_ASSERT_DOUBLE_EQUAL(num(r100, "view_coverage"), 1.0, 1e-9);
-	json_decref(doc);
 }
 
 static void test_coordinate_error_with_20pct_noise_is_within_bound(void)
@@ -173,7 +165,7 @@ static void test_coordinate_error_with_20pct_noise_is_within_bound(void)
 
 static void test_meshfed_coordinates_beat_serfs_on_the_same_run(void)
 {
-	json_t *fit = run_json("-matrix " MATRIX " -rounds 100 -every 50");
+	json_t *fit = matrix_100();
 	json_t *serf = run_json("-matrix " MATRIX " -rounds 100 -every 50 -coords serf");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fit);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(serf);
@@ -183,7 +175,6 @@ static void test_meshfed_coordinates_beat_serfs_on_the_same_run(void)
 	/* seed 1: 0.034 vs 0.076, p90 0.127 vs 0.466 */
 	CU_ASSERT(num(b, "median_rel_err") >= 1.8 * num(a, "median_rel_err"));
 	CU_ASSERT(num(b, "p90_rel_err") >= 2.5 * num(a, "p90_rel_err"));
-	json_decref(fit);
 	json_decref(serf);
 }
 
@@ -249,29 +240,40 @@ static bool serf_line(const char *out, struct serf_line *l)
 			   &l->merged, &l->too_big, &l->drops, &l->errors) == 9;
 }
 
-/* Every pool runs the agent's serf glue: in a pool of 500 (about a minute
- * of CPU; larger pools in docs/bench.md), after the joins and 200 rounds
- * (past the push-pull interval, 150 s at 500 members, which repairs what
- * gossip missed: a member that joined through a peer not yet told of an
- * intent) every member knows every other's latest intent and no push-pull
- * state went unsent. One round after the joins it does not yet: the check
- * sees the difference. */
-static void test_serf_intents_are_consistent_in_a_pool_of_500(void)
+/* Every pool runs the agent's serf glue: in a pool of n, after the joins
+ * and enough rounds to pass the push-pull interval (memberlist's, scaled
+ * with the pool: 120 s at 200 members, 150 s at 500; lan rounds are 1 s),
+ * which repairs what gossip missed (a member that joined through a peer
+ * not yet told of an intent), every member knows every other's latest
+ * intent and no push-pull state went unsent. */
+static void serf_intents_are_consistent(unsigned long long n, int rounds)
 {
 	int status;
 	struct serf_line l;
-	char *out = run("-n 500 -profile lan -rounds 200 -every 50", &status);
+	char args[128];
+	snprintf(args, sizeof(args), "-n %llu -profile lan -rounds %d -every 50", n, rounds);
+	char *out = run(args, &status);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
-	CU_ASSERT_EQUAL(l.nodes, 500);
-	CU_ASSERT_EQUAL(l.pairs, 500ULL * 499);
+	CU_ASSERT_EQUAL(l.nodes, n);
+	CU_ASSERT_EQUAL(l.pairs, n * (n - 1));
 	CU_ASSERT_EQUAL(l.missing, 0);
 	CU_ASSERT_EQUAL(l.stale, 0);
 	CU_ASSERT_EQUAL(l.too_big, 0);
 	CU_ASSERT_EQUAL(l.errors, 0);
 	CU_ASSERT(l.sent > 0 && l.merged > 0);
 	free(out);
-	out = run("-n 200 -profile lan -rounds 1", &status);
+}
+
+/* CI's pool of 200 (150 rounds). One round after the joins the intents
+ * are not yet consistent: the check sees the difference; without the
+ * glue there is no serf line. */
+static void test_serf_intents_are_consistent_in_a_pool_of_200(void)
+{
+	int status;
+	struct serf_line l;
+	serf_intents_are_consistent(200, 150);
+	char *out = run("-n 200 -profile lan -rounds 1", &status);
 	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
 	CU_ASSERT(l.missing + l.stale > 0);
 	free(out);
@@ -304,6 +306,13 @@ static void test_serf_intents_are_consistent_in_a_pool_of_10000(void)
 	CU_ASSERT_EQUAL(l.errors, 0);
 	CU_ASSERT(l.sent > 10000 && l.merged > 10000); /* every join's state at least */
 	free(out);
+}
+
+/* The same at 500 (7 s of CPU, 42 s under ASan, against 1.4 and 11 at
+ * 200: sim_long; larger pools in docs/bench.md). */
+static void test_serf_intents_are_consistent_in_a_pool_of_500(void)
+{
+	serf_intents_are_consistent(500, 200);
 }
 
 /* serf's intents ride in a reserved share of each packet through the join
@@ -558,6 +567,10 @@ static const struct {
 };
 #define SMALL_FEDS (sizeof(small_feds) / sizeof(small_feds[0]))
 #define SMALL_SEEDS 3
+/* Seeds run per fixture: seed 1 in CI (ctest sim), 1-3 with `test_sim
+ * long` (ctest sim_long, label long). The DC solve depends on the matrix
+ * only, so seeds 2-3 add serf's and the pool's variation, not the bound's. */
+static int small_seeds = 1;
 
 /* Worst and median of one run, each run once per process (both tests read
  * the meshfed runs). */
@@ -586,7 +599,7 @@ static const struct small_run *small_fed_run(size_t f, int seed, bool serf)
 static void test_small_federations_worst_dc_pair_within_offline_plus_5pct(void)
 {
 	for (size_t f = 0; f < SMALL_FEDS; f++)
-		for (int seed = 1; seed <= SMALL_SEEDS; seed++) {
+		for (int seed = 1; seed <= small_seeds; seed++) {
 			double w = small_fed_run(f, seed, false)->worst;
 			if (!(w <= small_feds[f].offline_worst + 0.05))
 				printf("\n  %s seed %d: worst %.3f, bound %.3f ", small_feds[f].file,
@@ -599,7 +612,7 @@ static void test_small_federations_worst_dc_pair_within_offline_plus_5pct(void)
 static void test_small_federations_median_dc_pair_within_2x_offline(void)
 {
 	for (size_t f = 0; f < SMALL_FEDS; f++)
-		for (int seed = 1; seed <= SMALL_SEEDS; seed++) {
+		for (int seed = 1; seed <= small_seeds; seed++) {
 			double m = small_fed_run(f, seed, false)->median;
 			double bound = 2 * small_feds[f].offline_median + 0.01;
 			if (!(m <= bound))
@@ -613,7 +626,7 @@ static void test_small_federations_median_dc_pair_within_2x_offline(void)
 static void test_small_federations_no_seed_worse_than_serf(void)
 {
 	for (size_t f = 0; f < SMALL_FEDS; f++)
-		for (int seed = 1; seed <= SMALL_SEEDS; seed++) {
+		for (int seed = 1; seed <= small_seeds; seed++) {
 			double w = small_fed_run(f, seed, false)->worst;
 			double serf = small_fed_run(f, seed, true)->worst;
 			/* a serf run that failed would read INFINITY: no bound */
@@ -669,6 +682,146 @@ static void test_plot_writes_a_png(void)
 	CU_ASSERT_EQUAL(memcmp(magic, "\x89PNG\r\n\x1a\n", 8), 0);
 }
 
+/* Times "needle" occurs in hay. */
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/* A -routes run's tables (stdout) as a JSON object, stderr in err_text;
+ * NULL unless it printed one. */
+static json_t *routes_run(const char *args, int *status)
+{
+	char *out = run_err(args, status);
+	json_t *doc = out ? json_loads(out, 0, NULL) : NULL;
+	free(out);
+	if (doc != NULL && !json_is_object(doc)) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	return doc;
+}
+
+/* DC from's route status to target ("" when absent). */
+static const char *route_status(json_t *doc, const char *from, const char *target)
+{
+	json_t *r;
+	size_t i;
+	json_array_foreach(json_object_get(json_object_get(doc, from), "routes"), i, r) {
+		if (strcmp(json_string_value(json_object_get(r, "target")), target) == 0)
+			return json_string_value(json_object_get(r, "status"));
+	}
+	return "";
+}
+
+#define ROUTES_RUN "-topology " FOUR_DCS " -routes -profile lan -rounds 60"
+
+/* -cut R: at round R the DCs split into the file's halves (dc1 dc2 | dc3
+ * dc4); the routes across, held before it, are gone within 30 rounds and
+ * the run waits for that; each half keeps its own. Without -cut dc1
+ * reaches dc3 directly and no cut is reported. */
+static void test_cut_withdraws_the_routes_across_the_halves(void)
+{
+	int status, held = 0, after = 0;
+	json_t *doc = routes_run(ROUTES_RUN " -cut 10", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	const char *p = strstr(err_text, "cut at round 10: ");
+	CU_ASSERT_TRUE_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(sscanf(p, "cut at round 10: %d routes across held before it", &held), 1);
+	CU_ASSERT(held > 0);
+	p = strstr(err_text, "cut at round 10: routes across withdrawn after ");
+	CU_ASSERT_TRUE_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(sscanf(p, "cut at round 10: routes across withdrawn after %d", &after), 1);
+	CU_ASSERT(after >= 1 && after <= 30);
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc3"), "unreachable");
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc4"), "unreachable");
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc4", "dc2"), "unreachable");
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc2"), "direct");
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc3", "dc4"), "direct");
+	json_decref(doc);
+	doc = routes_run(ROUTES_RUN, &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc3"), "direct");
+	CU_ASSERT_PTR_NULL(strstr(err_text, "cut at round"));
+	json_decref(doc);
+}
+
+/* -max-wall S: the run stops after the first round that ends past S s of
+ * wall time (here any), and fails as not converged; without it the same
+ * run converges (9 rounds for seed 1). */
+static void test_max_wall_stops_the_run_after_the_round_that_passes_it(void)
+{
+	int status, rounds = 0;
+	json_t *doc = routes_run(ROUTES_RUN " -max-wall 1e-9", &status);
+	CU_ASSERT_EQUAL(status, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "stopped after round 1: -max-wall"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "not converged after 1 rounds"));
+	json_decref(doc);
+	doc = routes_run(ROUTES_RUN, &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NULL(strstr(err_text, "-max-wall"));
+	const char *p = strstr(err_text, "converged after ");
+	CU_ASSERT_TRUE_FATAL(p != NULL);
+	CU_ASSERT_EQUAL(sscanf(p, "converged after %d rounds", &rounds), 1);
+	CU_ASSERT(rounds > 1);
+	json_decref(doc);
+}
+
+/* -tables off: nothing on stdout; the run and its scores on stderr are
+ * the same as with the tables printed (-tables on, the default). */
+static void test_tables_off_prints_no_tables_and_the_same_scores(void)
+{
+	int status;
+	char on_err[sizeof(err_text)];
+	json_t *doc = routes_run(ROUTES_RUN " -tables on", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL(doc);
+	CU_ASSERT_EQUAL(json_object_size(doc), 4);
+	json_decref(doc);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "routes vs true RTTs: "));
+	memcpy(on_err, err_text, sizeof(on_err));
+	char *out = run_err(ROUTES_RUN " -tables off", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	free(out);
+	/* the CPU line differs between runs: compare what comes before it */
+	char *cpu_on = strstr(on_err, "CPU: "), *cpu_off = strstr(err_text, "CPU: ");
+	CU_ASSERT_TRUE_FATAL(cpu_on != NULL && cpu_off != NULL);
+	*cpu_on = *cpu_off = '\0';
+	CU_ASSERT_STRING_EQUAL(err_text, on_err);
+}
+
+/* -progress: a line on stderr after every round and every 100 joins,
+ * and the run itself unchanged. */
+static void test_progress_reports_rounds_and_joins_on_stderr(void)
+{
+	int status;
+	char *with = run_err("-n 101 -profile lan -rounds 3 -serf-glue off -format json -progress",
+			     &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(with);
+	CU_ASSERT_EQUAL(count(err_text, "# progress round "), 3);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "# progress round 3: "));
+	CU_ASSERT_EQUAL(count(err_text, "# progress joins "), 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "# progress joins 1: "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, " s CPU, peak RSS "));
+	char *without = run_err("-n 101 -profile lan -rounds 3 -serf-glue off -format json",
+				&status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(without);
+	CU_ASSERT_EQUAL(count(err_text, "# progress"), 0);
+	CU_ASSERT_TRUE(strlen(with) > 100);
+	CU_ASSERT_STRING_EQUAL(with, without);
+	free(with);
+	free(without);
+}
+
 /* Runs with args and checks the exit status. */
 static void expect_status(const char *args, int want)
 {
@@ -714,10 +867,22 @@ int main(int argc, char **argv)
 		TEST(test_small_federations_no_seed_worse_than_serf),
 		TEST(test_matrix_runs_have_no_dc_fields),
 		TEST(test_bad_arguments_fail),
-		TEST(test_serf_intents_are_consistent_in_a_pool_of_500),
+		TEST(test_cut_withdraws_the_routes_across_the_halves),
+		TEST(test_max_wall_stops_the_run_after_the_round_that_passes_it),
+		TEST(test_tables_off_prints_no_tables_and_the_same_scores),
+		TEST(test_progress_reports_rounds_and_joins_on_stderr),
+		TEST(test_serf_intents_are_consistent_in_a_pool_of_200),
 		TEST(test_serf_intents_spread_during_the_join_storm),
 		TEST(test_slow_members_stall_and_only_long_stalls_fail_them),
 		TEST(test_lifeguard_spares_healthy_members_from_slow_accusers),
+	};
+	/* `test_sim long` (ctest sim_long, label long: not in CI's runs):
+	 * the small federations on seeds 1-3 and the pool of 500. */
+	static const struct test_case long_tests[] = {
+		TEST(test_small_federations_worst_dc_pair_within_offline_plus_5pct),
+		TEST(test_small_federations_median_dc_pair_within_2x_offline),
+		TEST(test_small_federations_no_seed_worse_than_serf),
+		TEST(test_serf_intents_are_consistent_in_a_pool_of_500),
 	};
 	static const struct test_case plot[] = {
 		TEST(test_plot_writes_a_png),
@@ -733,6 +898,10 @@ int main(int argc, char **argv)
 		if (system("command -v gnuplot >/dev/null 2>&1") != 0)
 			return 77;
 		return RUN_SUITE("sim_plot", plot);
+	}
+	if (argc > 1 && strcmp(argv[1], "long") == 0) {
+		small_seeds = SMALL_SEEDS;
+		return RUN_SUITE("sim_long", long_tests);
 	}
 	return RUN_SUITE("sim", tests);
 }

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "tests/cunit_main.h"
+#include "tests/run_cmd.h"
 
 #define SEED_FX MF_ROUTING_FIXTURES
 #define OWN_FX MF_SIM_ROUTES_FIXTURES
@@ -27,48 +28,7 @@ static char err_text[8192];
  * err_text, exit status into *status. */
 static char *run(const char *args, int *status)
 {
-	char cmd[2048], errf[] = "/tmp/mf-sim-routes-XXXXXX";
-	int fd = mkstemp(errf);
-	size_t len = 0, cap = 1 << 16;
-	char *out = malloc(cap);
-	err_text[0] = '\0';
-	if (fd < 0 || out == NULL) {
-		free(out);
-		*status = -1;
-		return NULL;
-	}
-	close(fd);
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>'%s'", MF_SIM_BIN, args, errf);
-	FILE *p = popen(cmd, "r");
-	if (p == NULL) {
-		free(out);
-		unlink(errf);
-		*status = -1;
-		return NULL;
-	}
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *o = realloc(out, cap *= 2);
-			if (o == NULL)
-				break;
-			out = o;
-		}
-		size_t k = fread(out + len, 1, cap - len - 1, p);
-		if (k == 0)
-			break;
-		len += k;
-	}
-	out[len] = '\0';
-	int st = pclose(p);
-	*status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	FILE *e = fopen(errf, "r");
-	if (e) {
-		size_t k = fread(err_text, 1, sizeof(err_text) - 1, e);
-		err_text[k] = '\0';
-		fclose(e);
-	}
-	unlink(errf);
-	return out;
+	return mf_test_run_cmd(MF_SIM_BIN, args, err_text, sizeof(err_text), status);
 }
 
 /* The tables of a -routes run of topology `file` (extra flags appended);

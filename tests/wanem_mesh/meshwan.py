@@ -9,6 +9,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,9 +53,9 @@ class MeshWan(Wan):
         self.agents[host] = p
         return p
 
-    def start_wan_pool(self, servers):
+    def start_wan_pool(self, servers, profile="wan"):
         """One meshfed agent per (dc, count) of servers on hosts <dc>-s1..,
-        all in one WAN pool of profile `wan` joined through dc1-s1; returns
+        all in one WAN pool of `profile` joined through dc1-s1; returns
         [(host, dc)]."""
         seed = self.addr("dc1-s1") + ":7946"
         hosts = []
@@ -62,18 +63,32 @@ class MeshWan(Wan):
             for i in range(1, count + 1):
                 host = "%s-s%d" % (dc, i)
                 hosts.append((host, dc))
-                args = ["-bind", self.addr(host) + ":7946", "-profile", "wan"]
+                args = ["-bind", self.addr(host) + ":7946", "-profile", profile]
                 if host != "dc1-s1":
                     args += ["-join", seed]
                 self.start_agent(host, dc, args)
         return hosts
 
-    def start_serf(self, host, join):
+    def start_serf(self, host, join, profile="wan", log_name=None):
         cmd = ["serf", "agent", "-node", host, "-bind", self.addr(host) + ":7946",
-               "-rpc-addr", "127.0.0.1:7373", "-profile", "wan", "-tag", "dc=serf"]
+               "-rpc-addr", "127.0.0.1:7373", "-profile", profile, "-tag", "dc=serf"]
         if join:
             cmd += ["-join", join]
-        return self.spawn(host, cmd)
+        return self.spawn(host, cmd, log_name=log_name)
+
+    def start_wan_pool_with_serf(self, servers, serf_host, timeout):
+        """start_wan_pool(servers), and a serf agent on serf_host joined
+        through dc1-s1 when serf is installed; waits up to timeout s for
+        dc1-s1 to list every member alive. Returns (hosts, members, the
+        seconds it took or None)."""
+        hosts = self.start_wan_pool(servers)
+        n = len(hosts)
+        if shutil.which("serf") is not None:
+            self.start_serf(serf_host, self.addr("dc1-s1") + ":7946")
+            n += 1
+        t = wait_until(lambda: len([m for m in self.ctl_json("dc1-s1", "members") or []
+                                    if m["status"] == "alive"]) == n, timeout)
+        return hosts, n, t
 
     def serf(self, host, *args):
         # serf wants its flags before the positional arguments.
@@ -118,6 +133,11 @@ class MeshWan(Wan):
         """host's agent's table: {target: route} ({} when it does not answer)."""
         t = self.ctl_json(host, "routes")
         return {r["target"]: r for r in t["routes"]} if t else {}
+
+    def route_is(self, host, target, status, path):
+        """host's route to target has this status and path."""
+        r = self.routes(host).get(target)
+        return r is not None and r["status"] == status and list(r.get("path") or []) == path
 
     def kill_agent(self, host):
         """SIGKILL the agent (or gateway) on host: `wanem exec` execs it, so
@@ -173,6 +193,15 @@ def reroute_bound(n_area, probe=1.0, gossip=0.2, suspicion_mult=4):
     the route recompute. Defaults: memberlist's `lan` profile."""
     susp_max = 6 * suspicion_mult * math.log10(max(n_area, 2)) * probe
     return (n_area - 1) * probe * 8 + susp_max + 3 * gossip + 2.0
+
+
+def main_args(usage_tail=""):
+    """Skips unless root (need_root); (WANEM, MESHFED, the rest) from the
+    command line, or exits with the usage."""
+    need_root()
+    if len(sys.argv) < 3:
+        sys.exit("usage: %s WANEM MESHFED%s" % (sys.argv[0], usage_tail))
+    return sys.argv[1], sys.argv[2], sys.argv[3:]
 
 
 def wait_until(pred, timeout, interval=1.0):

@@ -20,11 +20,10 @@ import itertools
 import json
 import os
 import re
-import shutil
 import sys
 import time
 
-from meshwan import Checks, MeshWan, need_root, wait_until
+from meshwan import Checks, MeshWan, main_args
 from test_coords_wan import parse_ms
 
 RTT = {("dc1", "dc2"): 288.824, ("dc1", "dc3"): 178.55, ("dc1", "dc4"): 146.766,
@@ -126,20 +125,12 @@ def report(title, per_pair):
 
 
 def main():
-    need_root()
-    if len(sys.argv) < 3:
-        sys.exit("usage: %s WANEM MESHFED [SECONDS]" % sys.argv[0])
-    settle = float(sys.argv[3]) if len(sys.argv) > 3 else 600
+    wanem, meshfed, rest = main_args(" [SECONDS]")
+    settle = float(rest[0]) if rest else 600
     c = Checks()
-    with MeshWan(TOPO, "coords6", sys.argv[1], sys.argv[2]) as w:
-        seed = w.addr("dc1-s1") + ":7946"
-        hosts = w.start_wan_pool([(dc, 2) for dc in DCS])
-        have_serf = shutil.which("serf") is not None
-        if have_serf:
-            w.start_serf("dc1-s3", seed)
-        n = len(hosts) + (1 if have_serf else 0)
-        t = wait_until(lambda: len([m for m in w.ctl_json("dc1-s1", "members") or []
-                                    if m["status"] == "alive"]) == n, 90)
+    with MeshWan(TOPO, "coords6", wanem, meshfed) as w:
+        hosts, n, t = w.start_wan_pool_with_serf([(dc, 2) for dc in DCS], "dc1-s3", 90)
+        have_serf = n > len(hosts)
         c.check(t is not None, "%d members joined across the emulated WAN" % n)
         t0 = time.monotonic()
         watch(w, hosts, settle)

@@ -11,11 +11,10 @@ reads 30-47 ms (docs/coordinates.md, scripts/bench-serf-view).
 Needs root (network namespaces); skipped with a message otherwise.
 Usage: test_coords_wan.py WANEM MESHFED [SECONDS]"""
 import re
-import shutil
 import sys
 import time
 
-from meshwan import Checks, MeshWan, need_root, wait_until
+from meshwan import Checks, MeshWan, main_args
 
 RTT = {("dc1", "dc2"): 20, ("dc1", "dc3"): 80, ("dc1", "dc4"): 200,
        ("dc2", "dc3"): 60, ("dc2", "dc4"): 180, ("dc3", "dc4"): 120}
@@ -44,20 +43,12 @@ def parse_ms(text):
 
 
 def main():
-    need_root()
-    if len(sys.argv) < 3:
-        sys.exit("usage: %s WANEM MESHFED [SECONDS]" % sys.argv[0])
-    settle = float(sys.argv[3]) if len(sys.argv) > 3 else 180
+    wanem, meshfed, rest = main_args(" [SECONDS]")
+    settle = float(rest[0]) if rest else 180
     c = Checks()
-    with MeshWan(TOPO, "coords", sys.argv[1], sys.argv[2]) as w:
-        seed = w.addr("dc1-s1") + ":7946"
-        hosts = w.start_wan_pool([(dc, 3) for dc in DCS])
-        have_serf = shutil.which("serf") is not None
-        if have_serf:
-            w.start_serf("dc1-s4", seed)
-        n = len(hosts) + (1 if have_serf else 0)
-        t = wait_until(lambda: len([m for m in w.ctl_json("dc1-s1", "members")
-                                    if m["status"] == "alive"]) == n, 60)
+    with MeshWan(TOPO, "coords", wanem, meshfed) as w:
+        hosts, n, t = w.start_wan_pool_with_serf([(dc, 3) for dc in DCS], "dc1-s4", 60)
+        have_serf = n > len(hosts)
         c.check(t is not None, "%d members joined across the emulated WAN" % n)
         time.sleep(settle)
 

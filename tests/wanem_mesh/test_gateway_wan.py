@@ -31,17 +31,17 @@ Usage: test_gateway_wan.py WANEM MESHFED"""
 import itertools
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
 import threading
 import time
 
-from meshwan import (Checks, MeshWan, need_root, pairwise_areas_config, reroute_bound,
+from meshwan import (Checks, MeshWan, main_args, pairwise_areas_config, reroute_bound,
                      wait_until)
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from mfcluster import stop  # noqa: E402
 from mfgateway import TD, TestCA, sni  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -318,12 +318,7 @@ def phase_kill_gateway(m, c):
 def phase_single_hop(m, c):
     w = m.w
     p = w.agents.pop("dc4-s1")
-    p.send_signal(signal.SIGTERM)
-    try:
-        p.wait(10)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.wait()
+    stop(p)
     w.start_agent("dc4-s1", "dc4", config=m.agent_config("dc4", single_hop=["dc3"]))
 
     def ready():
@@ -340,12 +335,10 @@ def phase_single_hop(m, c):
 
 
 def main():
-    need_root()
-    if len(sys.argv) < 3:
-        sys.exit("usage: %s WANEM MESHFED" % sys.argv[0])
+    wanem, meshfed, _ = main_args()
     c = Checks()
     t_start = time.monotonic()
-    with MeshWan(TOPO, "gwwan", sys.argv[1], sys.argv[2]) as w:
+    with MeshWan(TOPO, "gwwan", wanem, meshfed) as w:
         m = Mesh(w, c)
         m.start()
 

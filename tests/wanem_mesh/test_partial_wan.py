@@ -23,7 +23,7 @@ import shutil
 import sys
 import time
 
-from meshwan import Checks, MeshWan, need_root, wait_until
+from meshwan import Checks, MeshWan, main_args, wait_until
 
 RTT = {("dc1", "dc3"): 40, ("dc1", "dc4"): 40, ("dc3", "dc4"): 30}
 TOPO = {
@@ -34,31 +34,16 @@ MEMBERS = 7
 BOUND = 2 * MEMBERS * 1.0 * 2 + 2.0
 
 
-def route_is(w, host, target, status, path):
-    r = w.routes(host).get(target)
-    return r is not None and r["status"] == status and list(r.get("path") or []) == path
-
-
 def main():
-    need_root()
-    if len(sys.argv) < 3:
-        sys.exit("usage: %s WANEM MESHFED" % sys.argv[0])
+    wanem, meshfed, _ = main_args()
     c = Checks()
     have_serf = shutil.which("serf") is not None
-    with MeshWan(TOPO, "partial", sys.argv[1], sys.argv[2]) as w:
+    with MeshWan(TOPO, "partial", wanem, meshfed) as w:
         seed = w.addr("dc1-s1") + ":7946"
-        hosts = [("%s-s%d" % (dc, i), dc) for dc in ("dc1", "dc3", "dc4") for i in (1, 2)]
-        for host, dc in hosts:
-            args = ["-bind", w.addr(host) + ":7946", "-profile", "lan"]
-            if host != "dc1-s1":
-                args += ["-join", seed]
-            w.start_agent(host, dc, args)
+        hosts = w.start_wan_pool([(dc, 2) for dc in ("dc1", "dc3", "dc4")], profile="lan")
         n = len(hosts)
         if have_serf:
-            w.spawn("dc1-s3", ["serf", "agent", "-node", "dc1-s3", "-bind",
-                               w.addr("dc1-s3") + ":7946", "-rpc-addr", "127.0.0.1:7373",
-                               "-profile", "lan", "-tag", "dc=serf", "-join", seed],
-                    log_name="serf")
+            w.start_serf("dc1-s3", seed, profile="lan", log_name="serf")
             n += 1
         else:
             c.check(False, "serf is installed (scripts/setup installs it)")
@@ -73,12 +58,12 @@ def main():
         dc4 = [h for h, dc in hosts if dc == "dc4"]
 
         def direct_both_ways():
-            return (all(route_is(w, h, "dc3", "direct", ["dc4", "dc3"]) for h in dc4) and
-                    all(route_is(w, h, "dc4", "direct", ["dc3", "dc4"]) for h in dc3))
+            return (all(w.route_is(h, "dc3", "direct", ["dc4", "dc3"]) for h in dc4) and
+                    all(w.route_is(h, "dc4", "direct", ["dc3", "dc4"]) for h in dc3))
 
         def via_dc1_both_ways():
-            return (all(route_is(w, h, "dc3", "via", ["dc4", "dc1", "dc3"]) for h in dc4) and
-                    all(route_is(w, h, "dc4", "via", ["dc3", "dc1", "dc4"]) for h in dc3))
+            return (all(w.route_is(h, "dc3", "via", ["dc4", "dc1", "dc3"]) for h in dc4) and
+                    all(w.route_is(h, "dc4", "via", ["dc3", "dc1", "dc4"]) for h in dc3))
 
         # Converged means the way round is known too: every dc3 and dc4
         # agent holds the route through dc1 as an alternate. A cut before

@@ -19,7 +19,7 @@ Usage: test_routes_wan.py WANEM MESHFED"""
 import itertools
 import sys
 
-from meshwan import Checks, MeshWan, need_root, pairwise_areas_config, reroute_bound, wait_until
+from meshwan import Checks, MeshWan, main_args, pairwise_areas_config, reroute_bound, wait_until
 
 DCS = ["dc1", "dc2", "dc3", "dc4"]
 RTT = {("dc1", "dc2"): 20, ("dc1", "dc3"): 40, ("dc1", "dc4"): 30,
@@ -32,23 +32,16 @@ TOPO = {
 REROUTE_BOUND = reroute_bound(6)   # 6 members in one pairwise area pool
 
 
-def route_is(w, host, target, status, path):
-    r = w.routes(host).get(target)
-    return r is not None and r["status"] == status and list(r.get("path") or []) == path
-
-
 def main():
-    need_root()
-    if len(sys.argv) < 3:
-        sys.exit("usage: %s WANEM MESHFED" % sys.argv[0])
+    wanem, meshfed, _ = main_args()
     c = Checks()
-    with MeshWan(TOPO, "routes", sys.argv[1], sys.argv[2]) as w:
+    with MeshWan(TOPO, "routes", wanem, meshfed) as w:
         hosts = [("%s-s%d" % (dc, i), dc) for dc in DCS for i in (1, 2, 3)]
         for host, dc in hosts:
             w.start_agent(host, dc, config=pairwise_areas_config(w, host, dc, DCS))
 
         def all_direct():
-            return all(route_is(w, h, t, "direct", [dc, t])
+            return all(w.route_is(h, t, "direct", [dc, t])
                        for h, dc in hosts for t in DCS if t != dc)
         t = wait_until(all_direct, 120, interval=2)
         c.check(t is not None, "every agent's table: every other DC direct (%s s)" % (
@@ -60,9 +53,9 @@ def main():
         w.run("link", "dc3", "dc4", "down")
         dc4 = [h for h, dc in hosts if dc == "dc4"]
         dc3 = [h for h, dc in hosts if dc == "dc3"]
-        t = wait_until(lambda: all(route_is(w, h, "dc3", "via", ["dc4", "dc1", "dc3"])
+        t = wait_until(lambda: all(w.route_is(h, "dc3", "via", ["dc4", "dc1", "dc3"])
                                    for h in dc4)
-                       and all(route_is(w, h, "dc4", "via", ["dc3", "dc1", "dc4"])
+                       and all(w.route_is(h, "dc4", "via", ["dc3", "dc1", "dc4"])
                                for h in dc3), REROUTE_BOUND + 10, interval=0.5)
         c.check(t is not None and t <= REROUTE_BOUND,
                 "link dc3-dc4 down: dc4 routes to dc3 via dc1 and back after %s s "
@@ -70,7 +63,7 @@ def main():
                                     REROUTE_BOUND))
 
         w.run("link", "dc3", "dc4", "up")
-        t = wait_until(lambda: all(route_is(w, h, "dc3", "direct", ["dc4", "dc3"])
+        t = wait_until(lambda: all(w.route_is(h, "dc3", "direct", ["dc4", "dc3"])
                                    for h in dc4), 120, interval=1)
         c.check(t is not None, "link up: the direct dc4 -> dc3 route returns (%s s)" % (
             "%.0f" % t if t is not None else "timeout"))
