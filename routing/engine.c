@@ -83,6 +83,8 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(rank, false), PER_ID(alt_nh, true), PER_ID(alt_d, true),
 	PER_ID(alt_cnt, false), PER_ID(alt_lim, false), PER_ID(alt_worst, false),
 	PER_ID(alt_primary, false), PER_ID(gw_touched, false), PER_ID(ref_dist, false),
+	PER_ID(t_dirty, false), PER_ID(was_stale, false), PER_ID(dirty_list, false),
+	PER_ID(chosen_entry, false), PER_ID(nbr, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -142,6 +144,7 @@ uint32_t mf_rt__next_mark(uint32_t *stamp, uint32_t *gen, uint32_t cap)
 void mf_rt__origin_clear(struct rt_origin *o)
 {
 	o->n_e = 0;
+	o->n_pos = 0;
 	o->n_path = 0;
 	o->to_self = NAN;
 	o->present = false;
@@ -214,6 +217,7 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->beats_apart = c->beats_apart;
 	r->readv_every = c->readvertise_interval;
 	r->next_expiry = UINT64_MAX;
+	r->links_dirty = true;
 	int rc = r->node ? mf_rt__intern(r, c->datacenter, &r->self) : MF_ENOMEM;
 	if (rc < 0) {
 		mf_routing_free(r);
@@ -235,6 +239,7 @@ void mf_routing_free(struct mf_routing *r)
 		free(r->orig[i].path);
 		free(r->orig[i].node);
 		free(r->orig[i].hint);
+		free(r->orig[i].pos);
 		for (uint32_t k = 0; k < r->orig[i].n_src; k++)
 			mf_rt__gwsrc_free(&r->orig[i].src[k]);
 		free(r->orig[i].src);
@@ -264,7 +269,7 @@ int mf_routing_set_mode(struct mf_routing *r, const char *target, enum mf_route_
 	if (rc < 0)
 		return rc;
 	r->mode_ovr[id] = (uint8_t)(1 + mode);
-	r->dirty = true;
+	mf_rt__mark_all(r);
 	return 0;
 }
 
@@ -276,7 +281,7 @@ int mf_routing_set_policy(struct mf_routing *r, enum mf_route_mode default_mode,
 	r->default_mode = default_mode;
 	r->transit = transit;
 	memset(r->mode_ovr, 0, r->names.n * sizeof *r->mode_ovr);
-	r->dirty = true;
+	mf_rt__mark_all(r);
 	return 0;
 }
 
@@ -303,7 +308,10 @@ int mf_routing_set_link_id(struct mf_routing *r, uint32_t id, bool configured, b
 	bool changed = l->configured != nl.configured || l->usable != nl.usable ||
 		       (usable && l->dist != nl.dist);
 	*l = nl;
-	r->dirty |= changed;
+	if (changed) {
+		r->links_dirty = true;
+		mf_rt__moved_all(r, id); /* the direct route and every one through id */
+	}
 	return changed ? 1 : 0;
 }
 

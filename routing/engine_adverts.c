@@ -22,7 +22,7 @@ void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
 		if (epoch >= r->epoch) {
 			r->epoch = epoch + 1;
 			r->snap.n = 0; /* re-advertise with the new incarnation */
-			r->dirty = true;
+			mf_rt__mark(r, id);
 		}
 		return;
 	}
@@ -30,7 +30,7 @@ void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
 		return;
 	r->alive_from[id] = epoch + 1;
 	r->dead_gen++;
-	r->dirty = true;
+	mf_rt__mark(r, id); /* its candidates below are all routes to id */
 	for (uint32_t h = 0; h < r->names.n; h++) {
 		struct rt_origin *o = &r->orig[h];
 		for (uint32_t k = 0; o->present && k < o->n_e; k++)
@@ -49,7 +49,7 @@ void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a)
 		if (ar->target < a->n_names && ar->n_hops == 0 && strcmp(a->names[ar->target], a->origin) == 0 &&
 		    ar->epoch > r->epoch && ar->epoch - r->epoch <= MF_ROUTING_SEQ_JUMP_MAX) {
 			r->epoch = ar->epoch;
-			r->dirty = true;
+			mf_rt__mark(r, r->self);
 		}
 	}
 }
@@ -140,13 +140,19 @@ static int set_reference(struct mf_routing *r, const struct mf_advert *a)
 			rc = map_name(r, r->self, a, map, a->hops[ar->hops_off], &nh[i]);
 	}
 	if (rc == 0) {
+		/* Targets whose shared choice moved are recomputed; the array
+		 * keeps its values while no reference is set, so compare what
+		 * choose() read. */
 		for (uint32_t t = 0; t < r->cap; t++) {
+			if (r->ref_set && r->ref_nh[t] != NONE)
+				mf_rt__mark(r, t);
 			r->ref_nh[t] = NONE;
 			r->ref_dist[t] = NAN;
 		}
 		for (size_t i = 0; i < a->n_routes; i++)
 			if (tgt[i] != r->self && nh[i] != r->self) {
 				r->ref_nh[tgt[i]] = nh[i];
+				mf_rt__mark(r, tgt[i]);
 				if (a->routes[i].n_hops == 0) /* direct */
 					r->ref_dist[tgt[i]] = a->routes[i].distance_ms;
 			}
@@ -220,6 +226,7 @@ struct built {
 	uint32_t *tgt;
 	double *dst;
 	uint32_t *dead_ids;  /* its tombstones' DCs */
+	uint32_t *pos, n_pos; /* target id -> index in e */
 	char *node;
 };
 
@@ -231,6 +238,7 @@ static void built_free(struct built *b)
 	free(b->tgt);
 	free(b->dst);
 	free(b->dead_ids);
+	free(b->pos);
 	free(b->node);
 }
 
@@ -287,6 +295,14 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 						   ar->epoch};
 		b->n_path += len;
 	}
+	b->n_pos = r->names.n;
+	b->pos = malloc(b->n_pos * sizeof *b->pos);
+	if (!b->pos)
+		return MF_ENOMEM;
+	for (uint32_t t = 0; t < b->n_pos; t++)
+		b->pos[t] = NONE;
+	for (uint32_t k = 0; k < b->n_e; k++)
+		b->pos[b->e[k].target] = k;
 	if (b->n_e) {
 		b->tgt = malloc(b->n_e * sizeof *b->tgt);
 		b->dst = malloc(b->n_e * sizeof *b->dst);
@@ -319,13 +335,17 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_advert *a, struct built *b)
 {
 	struct rt_origin *org = &r->orig[o];
+	bool was_usable = mf_rt__usable_neighbour(r, o);
+	double was_to_self = org->to_self;
+	struct rt_entry *old_e = org->e;
+	uint32_t *old_tgt = org->tgt, *old_path = org->path, *old_pos = org->pos;
+	double *old_dst = org->dst;
+	uint32_t old_n = org->n_e, old_n_pos = org->n_pos;
 	mf_rt__origin_clear(org);
-	free(org->e);
-	free(org->tgt);
-	free(org->dst);
-	free(org->path);
 	free(org->node);
 	free(org->hint);
+	org->pos = b->pos;
+	org->n_pos = b->n_pos;
 	org->e = b->e;
 	org->tgt = b->tgt;
 	org->dst = b->dst;
@@ -346,6 +366,13 @@ static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_adve
 		if (b->e[k].target == r->self)
 			org->to_self = b->e[k].dist;
 	}
+	mf_rt__origin_replaced(r, o, was_usable, was_to_self, old_tgt, old_dst, old_e, old_path, old_n,
+			       old_pos, old_n_pos);
+	free(old_e);
+	free(old_tgt);
+	free(old_dst);
+	free(old_path);
+	free(old_pos);
 	r->dirty = true;
 	for (uint32_t k = 0; k < b->n_e; k++)
 		mf_rt__heard_epoch(r, b->e[k].target, b->e[k].epoch);
@@ -410,6 +437,10 @@ int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc)
 	 * it, DCs that never shared a pool with it would hunt through stale
 	 * paths for many rounds (docs/routing.md). */
 	uint64_t ep = r->orig[id].self_epoch;
+	for (uint32_t k = 0; k < r->orig[id].n_e; k++)
+		mf_rt__moved(r, id, r->orig[id].tgt[k], INFINITY);
+	mf_rt__mark(r, id);
+	r->links_dirty = true;
 	mf_rt__origin_clear(&r->orig[id]);
 	if (ep)
 		mf_rt__raise_dead(r, id, ep);

@@ -41,6 +41,8 @@ static void rebuild_union(struct mf_routing *r, uint32_t id)
 	o->n_ugw = m;
 	r->gw_touched[id] = 1;
 	r->dirty = true;
+	if (r->require_gw)
+		mf_rt__mark_all(r); /* a next hop or transit DC may come or go */
 }
 
 bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id)

@@ -8,6 +8,8 @@
  *                       advertised snapshot
  *   engine_out.c        the table, read access, our advertisement and beats
  *   engine_sent.c       our advertisement as its receivers hold it
+ *   engine_incr.c       which targets an input change touches (incremental
+ *                       recompute)
  * The contract is routing/engine.h's; the design notes are engine.c's.
  */
 #ifndef MF_ROUTING_ENGINE_INTERNAL_H
@@ -79,6 +81,10 @@ struct rt_origin {
 	uint32_t n_src;
 	struct rt_ugw *ugw;
 	uint32_t n_ugw, cap_ugw;
+	/* Target id -> index in e[] (NONE: not advertised; ids >= n_pos
+	 * neither), so one target's candidates are found without a walk. */
+	uint32_t *pos;
+	uint32_t n_pos;
 	/* Ids of the previous advertisement's name table, by index: the next
 	 * one from this origin almost always lists the same names in the same
 	 * order, so a strcmp confirms the id without hashing. */
@@ -177,6 +183,18 @@ struct mf_routing {
 	uint32_t *rank;          /* id -> position in name order, for ties */
 	uint32_t n_ranked;       /* ids the ranks cover */
 
+	/* Incremental recompute (engine_incr.c): targets whose inputs moved
+	 * since the last recompute (t_dirty, listed once in dirty_list), or all
+	 * of them; per target the freshness it was last computed with and the
+	 * entry its route goes through; the usable neighbours of a pass. */
+	uint8_t *t_dirty, *was_stale;
+	uint32_t *dirty_list, n_dirty;
+	bool all_dirty;
+	uint32_t *chosen_entry;
+	uint32_t *nbr, n_nbr;
+	uint8_t recompute_mode;  /* enum mf_routing_recompute_mode */
+	bool links_dirty;        /* links_out must be taken again */
+
 	uint64_t seq, seq_floor, version;
 	/* The table's links, taken at each recompute so that they always go
 	 * with `version`: read live, an advert applied between two recomputes
@@ -231,5 +249,17 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch);
 bool mf_rt__stale(const struct mf_routing *r, uint32_t id);
 /* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
+bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t h);
+/* engine_incr.c: what an input change makes the next recompute redo */
+void mf_rt__mark(struct mf_routing *r, uint32_t t);
+void mf_rt__mark_all(struct mf_routing *r);
+void mf_rt__moved(struct mf_routing *r, uint32_t h, uint32_t t, double c);
+void mf_rt__moved_all(struct mf_routing *r, uint32_t h);
+double mf_rt__candidate(const struct mf_routing *r, uint32_t h, double dst);
+void mf_rt__origin_replaced(struct mf_routing *r, uint32_t o, bool was_usable, double was_to_self,
+			    const uint32_t *old_tgt, const double *old_dst, const struct rt_entry *old_e,
+			    const uint32_t *old_path, uint32_t old_n, const uint32_t *old_pos,
+			    uint32_t old_n_pos);
+void mf_rt__timers(struct mf_routing *r, uint32_t n);
 
 #endif

@@ -365,7 +365,7 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 		for (size_t i = 0; r->beat_every && i < n; i++)
 			if (b[i].dc_hash == h && widen_epoch(r->epoch, b[i].epoch16, &e)) {
 				r->epoch = e;
-				r->dirty = true;
+				mf_rt__mark(r, r->self);
 				raised++;
 				break;
 			}
@@ -385,10 +385,16 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 		if (!widen_epoch(x->epoch, b[i].epoch16, &e))
 			continue;
 		x->epoch = e;
-		if (x->target == o)
+		if (x->target == o) {
 			org->self_epoch = e;
-		else if (!x->loops)
+		} else if (!x->loops) {
+			/* An epoch alone is read afresh by the route in use; a
+			 * candidate that comes back from a tombstone moved. */
+			double was = org->dst[k];
 			org->dst[k] = e < r->alive_from[x->target] ? INFINITY : x->dist;
+			if (org->dst[k] != was)
+				mf_rt__moved(r, o, x->target, mf_rt__candidate(r, o, org->dst[k]));
+		}
 		mf_rt__heard_epoch(r, x->target, e);
 		raised++;
 	}

@@ -33,11 +33,13 @@ static int cmp_named(const void *a, const void *b)
 }
 
 /* Ranks ids by name so ties compare two integers; redone only when names
- * were added since. */
+ * were added since (then every tie may break otherwise: all targets are
+ * recomputed). */
 static int rank_names(struct mf_routing *r, uint32_t n)
 {
 	if (r->n_ranked == n)
 		return 0;
+	mf_rt__mark_all(r);
 	struct named_id *v = malloc(n * sizeof *v);
 	if (!v)
 		return MF_ENOMEM;
@@ -75,6 +77,9 @@ static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
 		r->better_since[t] = r->now;
 	if (r->now - r->better_since[t] >= r->settle_time) {
 		r->better_since[t] = NO_SINCE;
+		/* With the same inputs the next recompute would restart the timer
+		 * and keep the shared choice again: t is redone then. */
+		r->t_dirty[t] = 2;
 		return true;
 	}
 	return false;
@@ -129,92 +134,121 @@ static bool endpoints_changed(const struct mf_routing *r, const struct rt_routes
 
 /* A neighbour whose advertised routes are candidates: usable link, a
  * stored transit advertisement, gateways when they are required. */
-static bool usable_neighbour(const struct mf_routing *r, uint32_t h)
+bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t h)
 {
 	const struct rt_origin *o = &r->orig[h];
 	return h != r->self && r->link[h].usable && o->present && o->transit &&
 	       (!r->require_gw || mf_rt__has_gateways(r, h));
 }
 
-/* Relaxes every candidate into best_* and, for each target, the candidate
- * through the next hop in use into curc_*. */
-static void relax(struct mf_routing *r, uint32_t n)
+/* Target t's candidates before the neighbours': none, then the direct
+ * link. */
+static void relax_start(struct mf_routing *r, uint32_t t)
 {
-	for (uint32_t t = 0; t < n; t++) {
-		r->best_d[t] = INFINITY;
-		r->best_nh[t] = NONE;
+	r->best_d[t] = INFINITY;
+	r->best_nh[t] = NONE;
+	r->via_cur_d[t] = INFINITY;
+	r->via_cur_entry[t] = NONE;
+	r->via_ref_d[t] = INFINITY;
+	r->via_ref_entry[t] = NONE;
+	r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
+	const struct rt_link *l = &r->link[t];
+	if (t == r->self || !l->usable || (r->require_gw && !mf_rt__has_gateways(r, t)))
+		return;
+	r->best_d[t] = l->dist;
+	r->best_nh[t] = t;
+	r->best_entry[t] = DIRECT_ENTRY;
+	if (r->cur_nh[t] == t) {
+		r->via_cur_d[t] = l->dist;
+		r->via_cur_entry[t] = DIRECT_ENTRY;
+	}
+	if (r->ref_set && r->ref_nh[t] == t) {
+		r->via_ref_d[t] = l->dist;
+		r->via_ref_entry[t] = DIRECT_ENTRY;
+	}
+}
+
+/* Neighbour h's route i to t, candidate c: the same test in the streaming
+ * walk and the per-target one. The order of the offers does not matter:
+ * (distance, name rank) is a strict order. */
+static inline void relax_offer(struct mf_routing *r, const uint32_t *ref_nh, uint32_t h, uint32_t t,
+			       uint32_t i, double c)
+{
+	if (r->cur_nh[t] == h && isfinite(c)) {
+		r->via_cur_d[t] = c;
+		r->via_cur_entry[t] = i;
+	}
+	if (ref_nh && ref_nh[t] == h && isfinite(c)) {
+		r->via_ref_d[t] = c;
+		r->via_ref_entry[t] = i;
+	}
+	if (c < r->best_d[t] || (c == r->best_d[t] && isfinite(c) && name_before(r, h, r->best_nh[t]))) {
+		r->best_d[t] = c;
+		r->best_nh[t] = h;
+		r->best_entry[t] = i;
+	}
+}
+
+/* Stale targets keep only their direct link: undone after the offers
+ * rather than tested per entry in the hot loop. */
+static void relax_stale(struct mf_routing *r, uint32_t t)
+{
+	if (!mf_rt__stale(r, t))
+		return;
+	if (r->via_cur_entry[t] != DIRECT_ENTRY) {
 		r->via_cur_d[t] = INFINITY;
 		r->via_cur_entry[t] = NONE;
+	}
+	if (r->via_ref_entry[t] != DIRECT_ENTRY) {
 		r->via_ref_d[t] = INFINITY;
 		r->via_ref_entry[t] = NONE;
-		r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
 	}
-	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
-	const bool req = r->require_gw;
-	for (uint32_t t = 0; t < n; t++) {
+	if (r->best_nh[t] != NONE && r->best_entry[t] != DIRECT_ENTRY) {
 		const struct rt_link *l = &r->link[t];
-		if (t == r->self || !l->usable || (req && !mf_rt__has_gateways(r, t)))
-			continue;
-		r->best_d[t] = l->dist;
-		r->best_nh[t] = t;
+		bool direct = t != r->self && l->usable && !(r->require_gw && !mf_rt__has_gateways(r, t));
+		r->best_d[t] = direct ? l->dist : INFINITY;
+		r->best_nh[t] = direct ? t : NONE;
 		r->best_entry[t] = DIRECT_ENTRY;
-		if (r->cur_nh[t] == t) {
-			r->via_cur_d[t] = l->dist;
-			r->via_cur_entry[t] = DIRECT_ENTRY;
-		}
-		if (ref_nh && ref_nh[t] == t) {
-			r->via_ref_d[t] = l->dist;
-			r->via_ref_entry[t] = DIRECT_ENTRY;
-		}
 	}
-	double *best_d = r->best_d;
-	uint32_t *best_nh = r->best_nh, *cur_nh = r->cur_nh;
+}
+
+/* Target t alone: its candidates looked up in each usable neighbour's
+ * advertisement (r->nbr, ascending). */
+static void relax_one(struct mf_routing *r, uint32_t t)
+{
+	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
+	relax_start(r, t);
+	for (uint32_t k = 0; k < r->n_nbr; k++) {
+		uint32_t h = r->nbr[k];
+		const struct rt_origin *o = &r->orig[h];
+		uint32_t i = t < o->n_pos ? o->pos[t] : NONE;
+		if (i != NONE)
+			relax_offer(r, ref_nh, h, t, i, r->link[h].dist + o->dst[i]);
+	}
+	if (r->max_age && r->clocked)
+		relax_stale(r, t);
+}
+
+/* Relaxes every candidate into best_* and, for each target, the candidate
+ * through the next hop in use into via_cur_* (and the shared choice's into
+ * via_ref_*), walking each advertisement sequentially. */
+static void relax(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++)
+		relax_start(r, t);
+	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
 	for (uint32_t h = 0; h < n; h++) {
 		const struct rt_origin *o = &r->orig[h];
-		if (!usable_neighbour(r, h))
+		if (!mf_rt__usable_neighbour(r, h))
 			continue;
 		const double base = r->link[h].dist;
 		const uint32_t *tgt = o->tgt;
 		const double *dst = o->dst;
-		for (uint32_t i = 0; i < o->n_e; i++) {
-			uint32_t t = tgt[i];
-			double c = base + dst[i];
-			if (cur_nh[t] == h && isfinite(c)) {
-				r->via_cur_d[t] = c;
-				r->via_cur_entry[t] = i;
-			}
-			if (ref_nh && ref_nh[t] == h && isfinite(c)) {
-				r->via_ref_d[t] = c;
-				r->via_ref_entry[t] = i;
-			}
-			if (c < best_d[t] || (c == best_d[t] && isfinite(c) && name_before(r, h, best_nh[t]))) {
-				best_d[t] = c;
-				best_nh[t] = h;
-				r->best_entry[t] = i;
-			}
-		}
+		for (uint32_t i = 0; i < o->n_e; i++)
+			relax_offer(r, ref_nh, h, tgt[i], i, base + dst[i]);
 	}
-	/* Stale targets keep only their direct link: undone here rather than
-	 * tested per entry in the hot loop above. */
-	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++) {
-		if (!mf_rt__stale(r, t))
-			continue;
-		if (r->via_cur_entry[t] != DIRECT_ENTRY) {
-			r->via_cur_d[t] = INFINITY;
-			r->via_cur_entry[t] = NONE;
-		}
-		if (r->via_ref_entry[t] != DIRECT_ENTRY) {
-			r->via_ref_d[t] = INFINITY;
-			r->via_ref_entry[t] = NONE;
-		}
-		if (best_nh[t] != NONE && r->best_entry[t] != DIRECT_ENTRY) {
-			const struct rt_link *l = &r->link[t];
-			bool direct = t != r->self && l->usable && !(req && !mf_rt__has_gateways(r, t));
-			best_d[t] = direct ? l->dist : INFINITY;
-			best_nh[t] = direct ? t : NONE;
-			r->best_entry[t] = DIRECT_ENTRY;
-		}
-	}
+	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++)
+		relax_stale(r, t);
 }
 
 /* Counts why target t's next hop moves from was to nh (engine.h,
@@ -308,7 +342,24 @@ static int choose(struct mf_routing *r, uint32_t t)
 	const struct rt_entry *e = &o->e[ei];
 	rt->status = MF_ROUTE_VIA;
 	rt->epoch = e->epoch;
+	r->chosen_entry[t] = ei;
 	return put_path(nx, rt, o->path + e->path_off, e->path_len, r->self);
+}
+
+/* Target t's route in use, kept: none of its inputs moved. Its epoch is
+ * read afresh, as choose() would (beats raise epochs in place). */
+static int keep_route(struct mf_routing *r, uint32_t t)
+{
+	const struct rt_route *c = &r->cur.r[t];
+	struct rt_route *rt = &r->next.r[t];
+	*rt = *c;
+	if (rt->status == MF_ROUTE_LOCAL)
+		rt->epoch = r->epoch;
+	else if (rt->status == MF_ROUTE_DIRECT)
+		rt->epoch = r->orig[t].self_epoch;
+	else if (rt->status == MF_ROUTE_VIA)
+		rt->epoch = r->orig[rt->nh].e[r->chosen_entry[t]].epoch;
+	return put_path(&r->next, rt, r->cur.path + c->path_off, c->path_len, NONE);
 }
 
 /* Offers next hop h at distance d (<= alt_worst[t]) as an alternate for
@@ -336,47 +387,76 @@ static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 		r->alt_worst[t] = ad[K - 1];
 }
 
-/* Loop-free alternates (engine.h) of every route in next: the targets as
- * direct neighbours, then one sequential walk over every usable
- * neighbour's advertisement, as relax() does. alt_lim[t] is dist(self, t)
- * for routes that take alternates, -INFINITY for the others, so the LFA
- * test alone filters them. */
-static int alternates(struct mf_routing *r, uint32_t n)
+/* Target t's alternates before the neighbours': the target itself as a
+ * direct neighbour. alt_lim[t] is dist(self, t) for routes that take
+ * alternates, -INFINITY for the others, so the LFA test alone filters
+ * them. */
+static void alt_start(struct mf_routing *r, uint32_t t)
+{
+	const struct rt_route *rt = &r->next.r[t];
+	bool policy_direct = rt->mode == MF_MODE_SINGLE_HOP && r->link[t].configured;
+	bool takes = rt->nh != NONE && !rt->down && isfinite(rt->dist) && !policy_direct;
+	r->alt_lim[t] = takes ? rt->dist : -INFINITY;
+	r->alt_primary[t] = rt->nh;
+	r->alt_worst[t] = INFINITY;
+	r->alt_cnt[t] = 0;
+	if (takes && rt->nh != t && r->link[t].usable)
+		alt_offer(r, t, t, r->link[t].dist); /* the target itself: always loop-free */
+	if (mf_rt__stale(r, t))
+		r->alt_lim[t] = -INFINITY; /* no route through others */
+}
+
+/* Neighbour h (at base, back = dist(h, self)) offers its route to t at
+ * dst: an alternate when loop-free (dst < back + dist(self, t)). */
+static inline void alt_consider(struct mf_routing *r, uint32_t h, uint32_t t, double base, double back,
+				double dst)
+{
+	double d = base + dst;
+	if (d <= r->alt_worst[t] && dst < back + r->alt_lim[t] && r->alt_primary[t] != h)
+		alt_offer(r, t, h, d);
+}
+
+static double back_of(const struct mf_routing *r, uint32_t h)
+{
+	const struct rt_origin *o = &r->orig[h];
+	return isfinite(o->to_self) ? o->to_self : r->link[h].dist;
+}
+
+/* Target t alone, its neighbours' routes looked up (r->nbr). */
+static void alt_one(struct mf_routing *r, uint32_t t)
+{
+	alt_start(r, t);
+	for (uint32_t k = 0; k < r->n_nbr; k++) {
+		uint32_t h = r->nbr[k];
+		const struct rt_origin *o = &r->orig[h];
+		uint32_t i = t < o->n_pos ? o->pos[t] : NONE;
+		if (i != NONE)
+			alt_consider(r, h, t, r->link[h].dist, back_of(r, h), o->dst[i]);
+	}
+}
+
+/* Every target's alternates: one sequential walk over every usable
+ * neighbour's advertisement, as relax() does. */
+static void alt_all(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++)
+		alt_start(r, t);
+	for (uint32_t h = 0; h < n; h++) {
+		const struct rt_origin *o = &r->orig[h];
+		if (!mf_rt__usable_neighbour(r, h))
+			continue;
+		const double base = r->link[h].dist, back = back_of(r, h);
+		for (uint32_t i = 0; i < o->n_e; i++) /* dst INFINITY: through us, to h itself, dead */
+			alt_consider(r, h, o->tgt[i], base, back, o->dst[i]);
+	}
+}
+
+/* The routes' alternates into next's pool, from the per-target slots
+ * (which kept targets keep from their last computation). */
+static int alt_emit(struct mf_routing *r, uint32_t n)
 {
 	struct rt_routes *nx = &r->next;
 	nx->n_alt = 0;
-	if (r->max_alt == 0)
-		return 0;
-	for (uint32_t t = 0; t < n; t++) {
-		const struct rt_route *rt = &nx->r[t];
-		bool policy_direct = rt->mode == MF_MODE_SINGLE_HOP && r->link[t].configured;
-		bool takes = rt->nh != NONE && !rt->down && isfinite(rt->dist) && !policy_direct;
-		r->alt_lim[t] = takes ? rt->dist : -INFINITY;
-		r->alt_primary[t] = rt->nh;
-		r->alt_worst[t] = INFINITY;
-		r->alt_cnt[t] = 0;
-		if (takes && rt->nh != t && r->link[t].usable)
-			alt_offer(r, t, t, r->link[t].dist); /* the target itself: always loop-free */
-		if (mf_rt__stale(r, t))
-			r->alt_lim[t] = -INFINITY; /* no route through others */
-	}
-	for (uint32_t h = 0; h < n; h++) {
-		const struct rt_origin *o = &r->orig[h];
-		if (!usable_neighbour(r, h))
-			continue;
-		const double base = r->link[h].dist;
-		const double back = isfinite(o->to_self) ? o->to_self : base; /* dist(h, self) */
-		const uint32_t *tgt = o->tgt;
-		const double *dst = o->dst; /* INFINITY: through us, to h itself, dead */
-		const double *lim = r->alt_lim, *worst = r->alt_worst;
-		const uint32_t *primary = r->alt_primary;
-		for (uint32_t i = 0; i < o->n_e; i++) {
-			uint32_t t = tgt[i];
-			double d = base + dst[i];
-			if (d <= worst[t] && dst[i] < back + lim[t] && primary[t] != h)
-				alt_offer(r, t, h, d);
-		}
-	}
 	uint32_t total = 0;
 	for (uint32_t t = 0; t < n; t++)
 		total += r->alt_cnt[t];
@@ -504,6 +584,9 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	r->dist_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
 	r->stats.new_states++;
+	for (uint32_t t = 0; r->ref_set && t < n; t++)
+		if (r->ref_nh[t] != NONE)
+			mf_rt__mark(r, t); /* the shared choice goes */
 	r->ref_set = false; /* ours is now the newest advertisement of the DC */
 	return 0;
 }
@@ -551,6 +634,50 @@ static uint64_t links_signature(const struct mf_routing *r)
 	return h;
 }
 
+/* Recomputes every target (full: one streaming walk for the candidates,
+ * one for the alternates) or only the marked ones, whose candidates are
+ * looked up per target; the others keep their route. Then clears the
+ * marks, but for targets settle() wants again at the next recompute. */
+static int compute(struct mf_routing *r, uint32_t n, bool full)
+{
+	int rc = 0;
+	if (full) {
+		relax(r, n);
+	} else {
+		r->n_nbr = 0;
+		for (uint32_t h = 0; h < n; h++)
+			if (mf_rt__usable_neighbour(r, h))
+				r->nbr[r->n_nbr++] = h;
+		for (uint32_t i = 0; i < r->n_dirty; i++)
+			relax_one(r, r->dirty_list[i]);
+	}
+	r->next.n_path = 0;
+	for (uint32_t t = 0; t < n && rc == 0; t++)
+		rc = full || r->t_dirty[t] ? choose(r, t) : keep_route(r, t);
+	if (rc == 0 && r->max_alt) {
+		if (full)
+			alt_all(r, n);
+		else
+			for (uint32_t i = 0; i < r->n_dirty; i++)
+				alt_one(r, r->dirty_list[i]);
+		rc = alt_emit(r, n);
+	} else {
+		r->next.n_alt = 0;
+	}
+	if (rc < 0)
+		return rc;
+	uint32_t w = 0;
+	for (uint32_t i = 0, m = full ? n : r->n_dirty; i < m; i++) {
+		uint32_t t = full ? i : r->dirty_list[i];
+		r->t_dirty[t] = r->t_dirty[t] == 2;
+		if (r->t_dirty[t])
+			r->dirty_list[w++] = t;
+	}
+	r->n_dirty = w;
+	r->all_dirty = false;
+	return 0;
+}
+
 int mf_routing_recompute(struct mf_routing *r, bool *changed)
 {
 	uint32_t n = r->names.n;
@@ -561,20 +688,22 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	int rc = rank_names(r, n);
 	if (rc < 0)
 		return rc;
-	relax(r, n);
-	r->next.n_path = 0;
-	for (uint32_t t = 0; t < n && rc == 0; t++)
-		rc = choose(r, t);
-	if (rc == 0)
-		rc = alternates(r, n);
-	if (rc < 0)
+	mf_rt__timers(r, n);
+	bool full = r->all_dirty || r->cur.n != n || r->recompute_mode == MF_RECOMPUTE_FULL ||
+		    (r->recompute_mode == MF_RECOMPUTE_AUTO && r->n_dirty > n / 4);
+	if ((rc = compute(r, n, full)) < 0) {
+		mf_rt__mark_all(r); /* the per-target state is partly new */
 		return rc;
+	}
 	bool diff = r->cur.n != n;
 	for (uint32_t t = 0; t < n && !diff; t++)
 		diff = !same_route(&r->cur, &r->cur.r[t], &r->next, &r->next.r[t]) ||
 		       endpoints_changed(r, &r->next, &r->next.r[t]);
-	if ((rc = take_links(r)) < 0)
-		return rc;
+	if (r->links_dirty || r->cur.n != n) {
+		if ((rc = take_links(r)) < 0)
+			return rc;
+		r->links_dirty = false;
+	}
 	uint64_t sig = links_signature(r);
 	if (sig != r->links_sig) {
 		r->links_sig = sig;
@@ -610,13 +739,13 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 			r->beat_at[t] = now;
 		r->last_beat = r->snap_at = now;
 		r->clocked = true;
-		r->dirty = true;
+		mf_rt__mark_all(r);
 	}
 	r->now = now;
 	if (r->beat_every && now - r->last_beat >= r->beat_every) {
 		r->last_beat = now;
 		r->epoch++;
-		r->dirty = true;
+		mf_rt__mark(r, r->self);
 	}
 	if (now >= r->next_expiry || now >= r->next_settle ||
 	    (r->epochs_pending && now - r->snap_at >= r->epoch_every) ||
