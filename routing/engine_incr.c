@@ -26,11 +26,13 @@
 
 void mf_rt__mark(struct mf_routing *r, uint32_t t)
 {
+	r->dirty = true; /* also for a target already marked: one carried over
+			  * from the last recompute does not make a recompute
+			  * happen by itself, as a full pass would not */
 	if (t >= r->cap || r->t_dirty[t])
 		return;
 	r->t_dirty[t] = 1;
 	r->dirty_list[r->n_dirty++] = t;
-	r->dirty = true;
 }
 
 void mf_rt__mark_all(struct mf_routing *r)
