@@ -102,7 +102,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	while (cap < n)
 		cap *= 2;
 	int rc = 0;
-	size_t alts = r->max_alt ? r->max_alt : 1;
+	size_t alts = r->cfg.max_alternates ? r->cfg.max_alternates : 1;
 	for (size_t k = 0; k < N_PER_ID; k++)
 		rc |= mf_rt__grow(per_id_field(r, k), PER_ID_ARRAYS[k].elem * (PER_ID_ARRAYS[k].per_alt ? alts : 1),
 			   r->cap, cap);
@@ -123,7 +123,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 
 int mf_rt__intern(struct mf_routing *r, const char *name, uint32_t *id)
 {
-	if (r->names.n >= r->max_dcs && mf_rt_names_find(&r->names, name, strlen(name), id) < 0)
+	if (r->names.n >= r->cfg.max_datacenters && mf_rt_names_find(&r->names, name, strlen(name), id) < 0)
 		return MF_ETOOBIG;
 	int rc = mf_rt_names_intern(&r->names, name, strlen(name), id);
 	if (rc < 0)
@@ -196,26 +196,15 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 		return MF_ENOMEM;
 	mf_rt_names_init(&r->names);
 	r->node = strdup(c->node);
+	r->cfg = *c;
+	r->cfg.datacenter = r->cfg.node = NULL; /* the caller's strings */
+	if (!r->cfg.max_datacenters)
+		r->cfg.max_datacenters = MF_ROUTING_MAX_DATACENTERS;
 	r->default_mode = c->default_mode;
 	r->transit = c->transit;
-	r->require_gw = c->require_gateways;
-	r->max_alt = c->max_alternates;
-	r->hyst_pct = c->hysteresis_pct;
-	r->hyst_ms = c->hysteresis_ms;
-	r->readvertise_pct = c->readvertise_pct;
-	r->readvertise_ms = c->readvertise_ms;
-	r->settle_pct = c->settle_pct;
-	r->settle_ms = c->settle_ms;
-	r->settle_time = c->settle_time;
 	r->next_settle = UINT64_MAX;
 	r->seq = r->seq_floor = c->initial_seq;
-	r->max_dcs = c->max_datacenters ? c->max_datacenters : MF_ROUTING_MAX_DATACENTERS;
 	r->epoch = c->epoch;
-	r->max_age = c->max_age;
-	r->beat_every = c->beat_interval;
-	r->epoch_every = c->epoch_interval;
-	r->beats_apart = c->beats_apart;
-	r->readv_every = c->readvertise_interval;
 	r->next_expiry = UINT64_MAX;
 	r->links_dirty = true;
 	int rc = r->node ? mf_rt__intern(r, c->datacenter, &r->self) : MF_ENOMEM;

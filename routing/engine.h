@@ -226,7 +226,7 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a);
  * against max_datacenters (MF_ETOOBIG), the seq jump against what the
  * engine holds for its origin (MF_ESTATE), indexes, distances and paths
  * (MF_EMALFORMED: a path that names a DC twice, a route to the origin with
- * hops, a target listed twice). 0 when it may be used and relayed. Never
+ * hops, a target listed twice), MF_ENOMEM. 0 when it may be used and relayed. Never
  * changes the engine. */
 int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *a);
 

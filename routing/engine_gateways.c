@@ -41,7 +41,7 @@ static void rebuild_union(struct mf_routing *r, uint32_t id)
 	o->n_ugw = m;
 	r->gw_touched[id] = 1;
 	r->dirty = true;
-	if (r->require_gw)
+	if (r->cfg.require_gateways)
 		mf_rt__mark_all(r); /* a next hop or transit DC may come or go */
 }
 

@@ -48,7 +48,7 @@ double mf_rt__candidate(const struct mf_routing *r, uint32_t h, double dst)
 
 static bool is_alternate(const struct mf_routing *r, uint32_t t, uint32_t h)
 {
-	const uint32_t *nh = r->alt_nh + (size_t)t * r->max_alt;
+	const uint32_t *nh = r->alt_nh + (size_t)t * r->cfg.max_alternates;
 	for (uint32_t k = 0; k < r->alt_cnt[t]; k++)
 		if (nh[k] == h)
 			return true;
@@ -64,8 +64,8 @@ void mf_rt__moved(struct mf_routing *r, uint32_t h, uint32_t t, double c)
 		return;
 	}
 	bool involved = r->best_nh[t] == h || r->cur.r[t].nh == h || r->ref_nh[t] == h ||
-			(r->max_alt && is_alternate(r, t, h));
-	bool could = isfinite(c) && (c <= r->best_d[t] || (r->max_alt && c <= r->alt_worst[t]));
+			(r->cfg.max_alternates && is_alternate(r, t, h));
+	bool could = isfinite(c) && (c <= r->best_d[t] || (r->cfg.max_alternates && c <= r->alt_worst[t]));
 	if (involved || could)
 		mf_rt__mark(r, t);
 }
@@ -126,9 +126,9 @@ void mf_rt__origin_replaced(struct mf_routing *r, uint32_t o, bool was_usable, d
  * were last computed (time moves them, not an input). */
 void mf_rt__timers(struct mf_routing *r, uint32_t n)
 {
-	bool settle = r->settle_time && r->clocked, age = r->max_age && r->clocked;
+	bool settle = r->cfg.settle_time && r->clocked, age = r->cfg.max_age && r->clocked;
 	for (uint32_t t = 0; (settle || age) && t < n; t++) {
-		if (settle && r->better_since[t] != NO_SINCE && r->now - r->better_since[t] >= r->settle_time)
+		if (settle && r->better_since[t] != NO_SINCE && r->now - r->better_since[t] >= r->cfg.settle_time)
 			mf_rt__mark(r, t);
 		if (age) {
 			uint8_t s = mf_rt__stale(r, t);

@@ -131,13 +131,15 @@ struct mf_routing {
 	struct mf_rt_names names;
 	uint32_t self;
 	char *node;
+	/* The configuration as given (datacenter and node not kept; a
+	 * max_datacenters of 0 made the default). Read from here: hysteresis,
+	 * re-advertise and settle margins, settle_time (0: a kept route is
+	 * never settled), require_gateways, max_alternates, freshness
+	 * (max_age, beat_interval, epoch_interval), beats_apart,
+	 * readvertise_interval. What changes at run time is apart below. */
+	struct mf_routing_config cfg;
 	enum mf_route_mode default_mode;
 	bool transit;
-	bool require_gw;
-	uint32_t max_alt;
-	double hyst_pct, hyst_ms, readvertise_pct, readvertise_ms;
-	double settle_pct, settle_ms;
-	uint64_t settle_time;     /* 0: a kept route is never settled */
 	uint64_t next_settle;     /* earliest better_since + settle_time */
 
 	uint32_t cap;            /* per-id arrays below */
@@ -202,7 +204,6 @@ struct mf_routing {
 	struct rt_link_out *links_out;
 	size_t n_links_out, cap_links_out;
 	uint64_t links_sig;      /* links_signature() of links_out */
-	size_t max_dcs;          /* names held at most (max_datacenters) */
 	bool dirty;              /* an input changed since the last recompute */
 	bool readvertise;        /* policy changed: next recompute re-advertises */
 	uint64_t epoch;          /* this DC's incarnation */
@@ -218,10 +219,8 @@ struct mf_routing {
 	 * stored route) rose within max_age (beat_at[id] = now then). Time is
 	 * the caller's (mf_routing_set_now); max_age 0 disables it. */
 	uint64_t *beat, *beat_at;
-	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
+	uint64_t now, last_beat, snap_at, next_expiry;
 	bool clocked, epochs_pending;
-	bool beats_apart;        /* epochs travel in beats, not in new states */
-	uint64_t readv_every;    /* small distance moves: a new state at most this often */
 	bool dist_pending;       /* such a move waits for readv_every */
 	struct mf_gateway *gws;
 	size_t n_gws;

@@ -25,7 +25,7 @@
  * when t's own beat message reached it. */
 static uint64_t heard_or_route(const struct mf_routing *r, uint32_t t, const struct rt_route *c)
 {
-	return r->beats_apart && r->beat[t] > c->epoch ? r->beat[t] : c->epoch;
+	return r->cfg.beats_apart && r->beat[t] > c->epoch ? r->beat[t] : c->epoch;
 }
 
 /* The epoch we advertise for target t whose snapshot route is s: with
@@ -362,7 +362,7 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 	if (o == r->self) {
 		uint32_t h = mf_beat_dc_hash(origin);
 		uint64_t e;
-		for (size_t i = 0; r->beat_every && i < n; i++)
+		for (size_t i = 0; r->cfg.beat_interval && i < n; i++)
 			if (b[i].dc_hash == h && widen_epoch(r->epoch, b[i].epoch16, &e)) {
 				r->epoch = e;
 				mf_rt__mark(r, r->self);

@@ -57,7 +57,7 @@ static int rank_names(struct mf_routing *r, uint32_t n)
 static bool worth_switching(const struct mf_routing *r, double cd, double nd)
 {
 	double gain = cd - nd;
-	return gain > cd * r->hyst_pct / 100.0 && gain > r->hyst_ms;
+	return gain > cd * r->cfg.hysteresis_pct / 100.0 && gain > r->cfg.hysteresis_ms;
 }
 
 /* Whether hysteresis gives up the route it keeps for target t (distance
@@ -68,14 +68,14 @@ static bool worth_switching(const struct mf_routing *r, double cd, double nd)
 static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
 {
 	double gain = kd - bd;
-	if (!r->settle_time || !r->clocked ||
-	    !(gain > kd * r->settle_pct / 100.0 && gain > r->settle_ms)) {
+	if (!r->cfg.settle_time || !r->clocked ||
+	    !(gain > kd * r->cfg.settle_pct / 100.0 && gain > r->cfg.settle_ms)) {
 		r->better_since[t] = NO_SINCE;
 		return false;
 	}
 	if (r->better_since[t] == NO_SINCE)
 		r->better_since[t] = r->now;
-	if (r->now - r->better_since[t] >= r->settle_time) {
+	if (r->now - r->better_since[t] >= r->cfg.settle_time) {
 		r->better_since[t] = NO_SINCE;
 		/* With the same inputs the next recompute would restart the timer
 		 * and keep the shared choice again: t is redone then. */
@@ -138,7 +138,7 @@ bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t h)
 {
 	const struct rt_origin *o = &r->orig[h];
 	return h != r->self && r->link[h].usable && o->present && o->transit &&
-	       (!r->require_gw || mf_rt__has_gateways(r, h));
+	       (!r->cfg.require_gateways || mf_rt__has_gateways(r, h));
 }
 
 /* Target t's candidates before the neighbours': none, then the direct
@@ -153,7 +153,7 @@ static void relax_start(struct mf_routing *r, uint32_t t)
 	r->via_ref_entry[t] = NONE;
 	r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
 	const struct rt_link *l = &r->link[t];
-	if (t == r->self || !l->usable || (r->require_gw && !mf_rt__has_gateways(r, t)))
+	if (t == r->self || !l->usable || (r->cfg.require_gateways && !mf_rt__has_gateways(r, t)))
 		return;
 	r->best_d[t] = l->dist;
 	r->best_nh[t] = t;
@@ -205,11 +205,18 @@ static void relax_stale(struct mf_routing *r, uint32_t t)
 	}
 	if (r->best_nh[t] != NONE && r->best_entry[t] != DIRECT_ENTRY) {
 		const struct rt_link *l = &r->link[t];
-		bool direct = t != r->self && l->usable && !(r->require_gw && !mf_rt__has_gateways(r, t));
+		bool direct = t != r->self && l->usable && !(r->cfg.require_gateways && !mf_rt__has_gateways(r, t));
 		r->best_d[t] = direct ? l->dist : INFINITY;
 		r->best_nh[t] = direct ? t : NONE;
 		r->best_entry[t] = DIRECT_ENTRY;
 	}
+}
+
+/* The index of neighbour h's route to t, NONE when it has none. */
+static inline uint32_t entry_of(const struct mf_routing *r, uint32_t h, uint32_t t)
+{
+	const struct rt_origin *o = &r->orig[h];
+	return t < o->n_pos ? o->pos[t] : NONE;
 }
 
 /* Target t alone: its candidates looked up in each usable neighbour's
@@ -218,14 +225,10 @@ static void relax_one(struct mf_routing *r, uint32_t t)
 {
 	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
 	relax_start(r, t);
-	for (uint32_t k = 0; k < r->n_nbr; k++) {
-		uint32_t h = r->nbr[k];
-		const struct rt_origin *o = &r->orig[h];
-		uint32_t i = t < o->n_pos ? o->pos[t] : NONE;
-		if (i != NONE)
-			relax_offer(r, ref_nh, h, t, i, r->link[h].dist + o->dst[i]);
-	}
-	if (r->max_age && r->clocked)
+	for (uint32_t k = 0, h, i; k < r->n_nbr; k++)
+		if ((i = entry_of(r, h = r->nbr[k], t)) != NONE)
+			relax_offer(r, ref_nh, h, t, i, r->link[h].dist + r->orig[h].dst[i]);
+	if (r->cfg.max_age && r->clocked)
 		relax_stale(r, t);
 }
 
@@ -247,7 +250,7 @@ static void relax(struct mf_routing *r, uint32_t n)
 		for (uint32_t i = 0; i < o->n_e; i++)
 			relax_offer(r, ref_nh, h, tgt[i], i, base + dst[i]);
 	}
-	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++)
+	for (uint32_t t = 0; r->cfg.max_age && r->clocked && t < n; t++)
 		relax_stale(r, t);
 }
 
@@ -262,7 +265,7 @@ static void count_switch(struct mf_routing *r, uint32_t t, uint32_t was, uint32_
 		st->nh_new++;
 	else if (kept)
 		st->nh_shared++;
-	else if (r->hyst_pct == 0 && r->hyst_ms == 0)
+	else if (r->cfg.hysteresis_pct == 0 && r->cfg.hysteresis_ms == 0)
 		st->nh_free++;
 	else if (r->via_cur_entry[t] == NONE)
 		st->nh_lost++;
@@ -288,7 +291,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	rt->mode = r->mode_ovr[t] ? (uint8_t)(r->mode_ovr[t] - 1) : (uint8_t)r->default_mode;
 	const struct rt_link *l = &r->link[t];
 	/* A DC we know (a neighbour) to have no gateway cannot take traffic. */
-	if (r->require_gw && !mf_rt__has_gateways(r, t) && (l->usable || r->orig[t].present)) {
+	if (r->cfg.require_gateways && !mf_rt__has_gateways(r, t) && (l->usable || r->orig[t].present)) {
 		rt->status = MF_ROUTE_NO_GATEWAY;
 		return 0;
 	}
@@ -303,7 +306,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	uint32_t nh = r->best_nh[t], ei = r->best_entry[t];
 	double d = r->best_d[t];
 	const struct rt_route *cur = &r->cur.r[t];
-	bool hysteresis = r->hyst_pct != 0 || r->hyst_ms != 0;
+	bool hysteresis = r->cfg.hysteresis_pct != 0 || r->cfg.hysteresis_ms != 0;
 	/* The DC's shared choice first, then our own route in use, each kept
 	 * while the best is not shorter by the margin. Our own comes second so
 	 * two servers whose measurements differ by more than the margin settle
@@ -366,7 +369,7 @@ static int keep_route(struct mf_routing *r, uint32_t t)
  * target t: kept when among the max_alt best (distance, then name). */
 static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 {
-	const uint32_t K = r->max_alt;
+	const uint32_t K = r->cfg.max_alternates;
 	uint32_t *nh = r->alt_nh + (size_t)t * K;
 	double *ad = r->alt_d + (size_t)t * K;
 	uint32_t j = r->alt_cnt[t];
@@ -426,13 +429,9 @@ static double back_of(const struct mf_routing *r, uint32_t h)
 static void alt_one(struct mf_routing *r, uint32_t t)
 {
 	alt_start(r, t);
-	for (uint32_t k = 0; k < r->n_nbr; k++) {
-		uint32_t h = r->nbr[k];
-		const struct rt_origin *o = &r->orig[h];
-		uint32_t i = t < o->n_pos ? o->pos[t] : NONE;
-		if (i != NONE)
-			alt_consider(r, h, t, r->link[h].dist, back_of(r, h), o->dst[i]);
-	}
+	for (uint32_t k = 0, h, i; k < r->n_nbr; k++)
+		if ((i = entry_of(r, h = r->nbr[k], t)) != NONE)
+			alt_consider(r, h, t, r->link[h].dist, back_of(r, h), r->orig[h].dst[i]);
 }
 
 /* Every target's alternates: one sequential walk over every usable
@@ -467,8 +466,8 @@ static int alt_emit(struct mf_routing *r, uint32_t n)
 		rt->alt_off = nx->n_alt;
 		rt->n_alt = r->alt_cnt[t];
 		for (uint32_t k = 0; k < rt->n_alt; k++)
-			nx->alt[nx->n_alt++] = (struct rt_alt){r->alt_nh[(size_t)t * r->max_alt + k],
-							       r->alt_d[(size_t)t * r->max_alt + k]};
+			nx->alt[nx->n_alt++] = (struct rt_alt){r->alt_nh[(size_t)t * r->cfg.max_alternates + k],
+							       r->alt_d[(size_t)t * r->cfg.max_alternates + k]};
 	}
 	return 0;
 }
@@ -483,17 +482,17 @@ bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt
 
 static bool moved(const struct mf_routing *r, double was, double now)
 {
-	if (r->readvertise_pct == 0 && r->readvertise_ms == 0)
+	if (r->cfg.readvertise_pct == 0 && r->cfg.readvertise_ms == 0)
 		return was != now;
 	double d = fabs(now - was);
-	return d > was * r->readvertise_pct / 100.0 && d > r->readvertise_ms;
+	return d > was * r->cfg.readvertise_pct / 100.0 && d > r->cfg.readvertise_ms;
 }
 
 /* Whether moves that wait (small distance moves, followed choices) are
  * due: at most readv_every after our last new state. */
 static bool readv_due(const struct mf_routing *r)
 {
-	return !r->readv_every || !r->clocked || r->now - r->snap_at >= r->readv_every;
+	return !r->cfg.readvertise_interval || !r->clocked || r->now - r->snap_at >= r->cfg.readvertise_interval;
 }
 
 /* Whether route c to t only follows the DC's shared choice: another
@@ -520,8 +519,8 @@ void mf_routing_set_wait_followed(struct mf_routing *r, bool on)
 static bool distance_due(const struct mf_routing *r, double was, double now)
 {
 	double d = fabs(now - was);
-	bool margin = (r->hyst_pct == 0 && r->hyst_ms == 0) ||
-		      (d > was * r->hyst_pct / 100.0 && d > r->hyst_ms);
+	bool margin = (r->cfg.hysteresis_pct == 0 && r->cfg.hysteresis_ms == 0) ||
+		      (d > was * r->cfg.hysteresis_pct / 100.0 && d > r->cfg.hysteresis_ms);
 	return margin || readv_due(r);
 }
 
@@ -531,7 +530,7 @@ static bool distance_due(const struct mf_routing *r, double was, double now)
  * beat always goes out: it is what keeps our routes alive elsewhere. */
 static bool epochs_due(const struct mf_routing *r, uint32_t t)
 {
-	return t == r->self || !r->epoch_every || !r->clocked || r->now - r->snap_at >= r->epoch_every;
+	return t == r->self || !r->cfg.epoch_interval || !r->clocked || r->now - r->snap_at >= r->cfg.epoch_interval;
 }
 
 /* Updates the advertised snapshot from the current table when it differs
@@ -554,7 +553,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 			differ = distance_due(r, s->dist, c->dist);
 			r->dist_pending |= !differ; /* goes with the next new state */
 		}
-		else if (want && c->epoch != s->epoch && !r->beats_apart) {
+		else if (want && c->epoch != s->epoch && !r->cfg.beats_apart) {
 			differ = epochs_due(r, t);
 			r->epochs_pending |= !differ; /* goes with the next flush */
 		}
@@ -654,7 +653,7 @@ static int compute(struct mf_routing *r, uint32_t n, bool full)
 	r->next.n_path = 0;
 	for (uint32_t t = 0; t < n && rc == 0; t++)
 		rc = full || r->t_dirty[t] ? choose(r, t) : keep_route(r, t);
-	if (rc == 0 && r->max_alt) {
+	if (rc == 0 && r->cfg.max_alternates) {
 		if (full)
 			alt_all(r, n);
 		else
@@ -721,13 +720,13 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	rc = refresh_snapshot(r, n);
 	r->dirty = rc < 0;
 	r->next_expiry = UINT64_MAX;
-	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++)
-		if (r->beat[t] && !mf_rt__stale(r, t) && r->beat_at[t] + r->max_age + 1 < r->next_expiry)
-			r->next_expiry = r->beat_at[t] + r->max_age + 1;
+	for (uint32_t t = 0; r->cfg.max_age && r->clocked && t < n; t++)
+		if (r->beat[t] && !mf_rt__stale(r, t) && r->beat_at[t] + r->cfg.max_age + 1 < r->next_expiry)
+			r->next_expiry = r->beat_at[t] + r->cfg.max_age + 1;
 	r->next_settle = UINT64_MAX;
-	for (uint32_t t = 0; r->settle_time && t < n; t++)
-		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->settle_time < r->next_settle)
-			r->next_settle = r->better_since[t] + r->settle_time;
+	for (uint32_t t = 0; r->cfg.settle_time && t < n; t++)
+		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->cfg.settle_time < r->next_settle)
+			r->next_settle = r->better_since[t] + r->cfg.settle_time;
 	return rc;
 }
 
@@ -742,14 +741,14 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 		mf_rt__mark_all(r);
 	}
 	r->now = now;
-	if (r->beat_every && now - r->last_beat >= r->beat_every) {
+	if (r->cfg.beat_interval && now - r->last_beat >= r->cfg.beat_interval) {
 		r->last_beat = now;
 		r->epoch++;
 		mf_rt__mark(r, r->self);
 	}
 	if (now >= r->next_expiry || now >= r->next_settle ||
-	    (r->epochs_pending && now - r->snap_at >= r->epoch_every) ||
-	    (r->dist_pending && now - r->snap_at >= r->readv_every))
+	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
+	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval))
 		r->dirty = true;
 }
 
@@ -770,6 +769,6 @@ uint64_t mf_routing_advert_seq(const struct mf_routing *r)
 
 void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, double *ms)
 {
-	*pct = r->readvertise_pct;
-	*ms = r->readvertise_ms;
+	*pct = r->cfg.readvertise_pct;
+	*ms = r->cfg.readvertise_ms;
 }

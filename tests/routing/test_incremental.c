@@ -348,8 +348,8 @@ static void test_random_events_match_full_recompute(void)
 	c.beat_interval = 10;
 	c.epoch_interval = 5;
 	c.readvertise_interval = 20;
-	for (uint64_t k = 0; k < 60; k++)
-		run_events(seed_base() + k, &c, 400);
+	for (uint64_t k = 0; k < 25; k++)
+		run_events(seed_base() + k, &c, 300);
 }
 
 /* Beats apart, no hysteresis, no alternates, gateways required. */
@@ -372,7 +372,7 @@ static void test_random_events_other_configs_match(void)
 			c.require_gateways = true;
 			c.max_alternates = 5;
 		}
-		for (uint64_t k = 0; k < 30; k++)
+		for (uint64_t k = 0; k < 12; k++)
 			run_events(seed_base() + 1000 * (v + 1) + k, &c, 300);
 	}
 }
@@ -383,7 +383,7 @@ static void test_networks_match_full_recompute(void)
 {
 	const enum mf_routing_recompute_mode modes[N_MODES] = {
 		MF_RECOMPUTE_FULL, MF_RECOMPUTE_INCREMENTAL, MF_RECOMPUTE_AUTO};
-	for (uint64_t k = 0; k < 6; k++) {
+	for (uint64_t k = 0; k < 4; k++) {
 		struct sim s[N_MODES];
 		struct mf_routing_config c;
 		mf_routing_config_default(&c);
