@@ -89,6 +89,26 @@ static bool same_path(const struct rt_entry *a, const uint32_t *pa, const struct
 	       memcmp(pa + a->path_off, pb + b->path_off, a->path_len * sizeof *pa) == 0;
 }
 
+/* Whether two advertisements list the same one-hop links (path of 2,
+ * not to us), in order: what mf_routing_table() lists of them. */
+static bool same_links(const struct mf_routing *r, const struct rt_entry *a, uint32_t na,
+		       const struct rt_entry *b, uint32_t nb)
+{
+	uint32_t i = 0, j = 0;
+	for (;;) {
+		while (i < na && !(a[i].path_len == 2 && a[i].target != r->self))
+			i++;
+		while (j < nb && !(b[j].path_len == 2 && b[j].target != r->self))
+			j++;
+		if (i == na || j == nb)
+			return i == na && j == nb;
+		if (a[i].target != b[j].target || a[i].dist != b[j].dist)
+			return false;
+		i++;
+		j++;
+	}
+}
+
 /* Origin o's advertisement was replaced (old_*: what it held before, old_n
  * routes, old_pos their target index): marks the targets whose candidate
  * through o moved, vanished or appeared, or whose entry index changed (a
@@ -101,7 +121,8 @@ void mf_rt__origin_replaced(struct mf_routing *r, uint32_t o, bool was_usable, d
 	const struct rt_origin *org = &r->orig[o];
 	bool now_usable = mf_rt__usable_neighbour(r, o);
 	mf_rt__mark(r, o); /* present may have changed (no-gateway status) */
-	r->links_dirty = true;
+	if (!same_links(r, old_e, old_n, org->e, org->n_e))
+		r->links_dirty = true;
 	if (r->all_dirty || (!was_usable && !now_usable))
 		return; /* no candidate through o before or now */
 	bool all = was_usable != now_usable ||
