@@ -33,7 +33,7 @@
 
 static uint64_t seed0 = 0x696e6372656d656eull;
 
-static char names[N_DC][8];
+static char names[N_DC][16];
 static char *name_ptr[N_DC];
 
 /* One neighbour's advertisement as the generator holds it. */
