@@ -64,14 +64,6 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch)
 	r->beat_at[id] = r->now;
 }
 
-/* No route to DC id is a candidate (but a usable direct link): its
- * highest epoch heard has not risen within max_age, so its servers are
- * cut off from every DC that could tell us (a partition), however many
- * stale paths our neighbours still hold. */
-bool mf_rt__stale(const struct mf_routing *r, uint32_t id)
-{
-	return r->cfg.max_age && r->clocked && r->now - r->beat_at[id] > r->cfg.max_age;
-}
 
 
 /* Maps the advertisement's name indexes to ids, interning only the names

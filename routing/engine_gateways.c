@@ -45,11 +45,6 @@ static void rebuild_union(struct mf_routing *r, uint32_t id)
 		mf_rt__mark_all(r); /* a next hop or transit DC may come or go */
 }
 
-bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id)
-{
-	return r->orig[id].n_ugw > 0;
-}
-
 /* Takes the gateways of advertisement a (origin id o) for its sending
  * server when a is that server's newest. */
 int mf_rt__take_gateways(struct mf_routing *r, uint32_t o, const struct mf_advert *a)

@@ -228,6 +228,31 @@ struct mf_routing {
 	bool wait_followed;      /* mf_routing_set_wait_followed */
 };
 
+/* Small reads shared by the engine's files, inline so that no two of
+ * them call each other (scripts/check-layering). */
+static inline bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id)
+{
+	return r->orig[id].n_ugw > 0;
+}
+
+/* No route to DC id is a candidate (but a usable direct link): its
+ * highest epoch heard has not risen within max_age, so its servers are
+ * cut off from every DC that could tell us (a partition), however many
+ * stale paths our neighbours still hold. */
+static inline bool mf_rt__stale(const struct mf_routing *r, uint32_t id)
+{
+	return r->cfg.max_age && r->clocked && r->now - r->beat_at[id] > r->cfg.max_age;
+}
+
+/* A neighbour whose advertised routes are candidates: usable link, a
+ * stored transit advertisement, gateways when they are required. */
+static inline bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t h)
+{
+	const struct rt_origin *o = &r->orig[h];
+	return h != r->self && r->link[h].usable && o->present && o->transit &&
+	       (!r->cfg.require_gateways || mf_rt__has_gateways(r, h));
+}
+
 /* Shared between the engine's files. */
 /* engine.c */
 int mf_rt__grow(void **p, size_t elem, size_t old_n, size_t new_n);
@@ -238,17 +263,14 @@ void mf_rt__origin_clear(struct rt_origin *o);
 void mf_rt__gateways_free(struct mf_gateway *g, size_t n);
 void mf_rt__gwsrc_free(struct rt_gwsrc *s);
 /* engine_gateways.c */
-bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id);
 int mf_rt__take_gateways(struct mf_routing *r, uint32_t o, const struct mf_advert *a);
 void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id);
 /* engine_adverts.c */
 void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch);
 void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
 void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch);
-bool mf_rt__stale(const struct mf_routing *r, uint32_t id);
 /* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
-bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t h);
 /* engine_incr.c: what an input change makes the next recompute redo */
 void mf_rt__mark(struct mf_routing *r, uint32_t t);
 void mf_rt__mark_all(struct mf_routing *r);

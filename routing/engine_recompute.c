@@ -132,15 +132,6 @@ static bool endpoints_changed(const struct mf_routing *r, const struct rt_routes
 	return false;
 }
 
-/* A neighbour whose advertised routes are candidates: usable link, a
- * stored transit advertisement, gateways when they are required. */
-bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t h)
-{
-	const struct rt_origin *o = &r->orig[h];
-	return h != r->self && r->link[h].usable && o->present && o->transit &&
-	       (!r->cfg.require_gateways || mf_rt__has_gateways(r, h));
-}
-
 /* Target t's candidates before the neighbours': none, then the direct
  * link. */
 static void relax_start(struct mf_routing *r, uint32_t t)
