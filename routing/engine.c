@@ -82,7 +82,9 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(beat_at, false), PER_ID(stamp, false), PER_ID(target_mark, false),
 	PER_ID(rank, false), PER_ID(alt_nh, true), PER_ID(alt_d, true),
 	PER_ID(alt_cnt, false), PER_ID(alt_lim, false), PER_ID(alt_worst, false),
-	PER_ID(alt_primary, false), PER_ID(gw_touched, false), PER_ID(ref_dist, false),
+	PER_ID(alt_primary, false), PER_ID(ref_dist, false),
+	PER_ID(t_dirty, false), PER_ID(was_stale, false), PER_ID(dirty_list, false),
+	PER_ID(chosen_entry, false), PER_ID(nbr, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -100,7 +102,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 	while (cap < n)
 		cap *= 2;
 	int rc = 0;
-	size_t alts = r->max_alt ? r->max_alt : 1;
+	size_t alts = r->cfg.max_alternates ? r->cfg.max_alternates : 1;
 	for (size_t k = 0; k < N_PER_ID; k++)
 		rc |= mf_rt__grow(per_id_field(r, k), PER_ID_ARRAYS[k].elem * (PER_ID_ARRAYS[k].per_alt ? alts : 1),
 			   r->cap, cap);
@@ -121,7 +123,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 
 int mf_rt__intern(struct mf_routing *r, const char *name, uint32_t *id)
 {
-	if (r->names.n >= r->max_dcs && mf_rt_names_find(&r->names, name, strlen(name), id) < 0)
+	if (r->names.n >= r->cfg.max_datacenters && mf_rt_names_find(&r->names, name, strlen(name), id) < 0)
 		return MF_ETOOBIG;
 	int rc = mf_rt_names_intern(&r->names, name, strlen(name), id);
 	if (rc < 0)
@@ -142,6 +144,7 @@ uint32_t mf_rt__next_mark(uint32_t *stamp, uint32_t *gen, uint32_t cap)
 void mf_rt__origin_clear(struct rt_origin *o)
 {
 	o->n_e = 0;
+	o->n_pos = 0;
 	o->n_path = 0;
 	o->to_self = NAN;
 	o->present = false;
@@ -193,28 +196,17 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 		return MF_ENOMEM;
 	mf_rt_names_init(&r->names);
 	r->node = strdup(c->node);
+	r->cfg = *c;
+	r->cfg.datacenter = r->cfg.node = NULL; /* the caller's strings */
+	if (!r->cfg.max_datacenters)
+		r->cfg.max_datacenters = MF_ROUTING_MAX_DATACENTERS;
 	r->default_mode = c->default_mode;
 	r->transit = c->transit;
-	r->require_gw = c->require_gateways;
-	r->max_alt = c->max_alternates;
-	r->hyst_pct = c->hysteresis_pct;
-	r->hyst_ms = c->hysteresis_ms;
-	r->readvertise_pct = c->readvertise_pct;
-	r->readvertise_ms = c->readvertise_ms;
-	r->settle_pct = c->settle_pct;
-	r->settle_ms = c->settle_ms;
-	r->settle_time = c->settle_time;
 	r->next_settle = UINT64_MAX;
 	r->seq = r->seq_floor = c->initial_seq;
-	r->max_dcs = c->max_datacenters ? c->max_datacenters : MF_ROUTING_MAX_DATACENTERS;
 	r->epoch = c->epoch;
-	r->max_age = c->max_age;
-	r->beat_every = c->beat_interval;
-	r->epoch_every = c->epoch_interval;
-	r->beats_apart = c->beats_apart;
-	r->age_unit = c->beat_age_unit;
-	r->readv_every = c->readvertise_interval;
 	r->next_expiry = UINT64_MAX;
+	r->links_dirty = true;
 	int rc = r->node ? mf_rt__intern(r, c->datacenter, &r->self) : MF_ENOMEM;
 	if (rc < 0) {
 		mf_routing_free(r);
@@ -236,6 +228,7 @@ void mf_routing_free(struct mf_routing *r)
 		free(r->orig[i].path);
 		free(r->orig[i].node);
 		free(r->orig[i].hint);
+		free(r->orig[i].pos);
 		for (uint32_t k = 0; k < r->orig[i].n_src; k++)
 			mf_rt__gwsrc_free(&r->orig[i].src[k]);
 		free(r->orig[i].src);
@@ -265,7 +258,7 @@ int mf_routing_set_mode(struct mf_routing *r, const char *target, enum mf_route_
 	if (rc < 0)
 		return rc;
 	r->mode_ovr[id] = (uint8_t)(1 + mode);
-	r->dirty = true;
+	mf_rt__mark_all(r);
 	return 0;
 }
 
@@ -277,7 +270,7 @@ int mf_routing_set_policy(struct mf_routing *r, enum mf_route_mode default_mode,
 	r->default_mode = default_mode;
 	r->transit = transit;
 	memset(r->mode_ovr, 0, r->names.n * sizeof *r->mode_ovr);
-	r->dirty = true;
+	mf_rt__mark_all(r);
 	return 0;
 }
 
@@ -304,7 +297,10 @@ int mf_routing_set_link_id(struct mf_routing *r, uint32_t id, bool configured, b
 	bool changed = l->configured != nl.configured || l->usable != nl.usable ||
 		       (usable && l->dist != nl.dist);
 	*l = nl;
-	r->dirty |= changed;
+	if (changed) {
+		r->links_dirty = true;
+		mf_rt__moved_all(r, id); /* the direct route and every one through id */
+	}
 	return changed ? 1 : 0;
 }
 

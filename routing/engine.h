@@ -237,7 +237,7 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a);
  * against max_datacenters (MF_ETOOBIG), the seq jump against what the
  * engine holds for its origin (MF_ESTATE), indexes, distances and paths
  * (MF_EMALFORMED: a path that names a DC twice, a route to the origin with
- * hops, a target listed twice). 0 when it may be used and relayed. Never
+ * hops, a target listed twice), MF_ENOMEM. 0 when it may be used and relayed. Never
  * changes the engine. */
 int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *a);
 
@@ -285,8 +285,23 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 void mf_routing_set_wait_followed(struct mf_routing *r, bool on);
 
 /* Recomputes the table from the inputs; *changed (may be NULL) tells
- * whether any route changed, in which case the version grew by one. */
+ * whether any route changed, in which case the version grew by one.
+ * Only the targets whose inputs moved since the last recompute are
+ * recomputed (a neighbour's route to them, a link, a tombstone, their
+ * freshness or settle timer); the table is exactly what a full pass gives. */
 int mf_routing_recompute(struct mf_routing *r, bool *changed);
+
+/* How mf_routing_recompute works: AUTO (the default) recomputes the
+ * targets whose inputs moved, or every target in one streaming pass when
+ * more than a quarter moved; FULL always every target (the reference the
+ * tests compare with); INCREMENTAL per target whatever the count. Same
+ * tables in every mode. */
+enum mf_routing_recompute_mode {
+	MF_RECOMPUTE_AUTO,
+	MF_RECOMPUTE_FULL,
+	MF_RECOMPUTE_INCREMENTAL,
+};
+void mf_routing_set_recompute_mode(struct mf_routing *r, enum mf_routing_recompute_mode m);
 
 uint64_t mf_routing_version(const struct mf_routing *r);
 

@@ -23,7 +23,7 @@ void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
 			r->epoch = epoch + 1;
 			r->epoch_at = r->now;
 			r->snap.n = 0; /* re-advertise with the new incarnation */
-			r->dirty = true;
+			mf_rt__mark(r, id);
 		}
 		return;
 	}
@@ -31,7 +31,7 @@ void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
 		return;
 	r->alive_from[id] = epoch + 1;
 	r->dead_gen++;
-	r->dirty = true;
+	mf_rt__mark(r, id); /* its candidates below are all routes to id */
 	for (uint32_t h = 0; h < r->names.n; h++) {
 		struct rt_origin *o = &r->orig[h];
 		for (uint32_t k = 0; o->present && k < o->n_e; k++)
@@ -45,7 +45,7 @@ void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
  * raises what every other DC hears and none falls behind. */
 void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a)
 {
-	for (size_t i = 0; r->beat_every && i < a->n_routes; i++) {
+	for (size_t i = 0; r->cfg.beat_interval && i < a->n_routes; i++) {
 		const struct mf_advert_route *ar = &a->routes[i];
 		if (ar->target < a->n_names && ar->n_hops == 0 && strcmp(a->names[ar->target], a->origin) == 0 &&
 		    ar->epoch > r->epoch && ar->epoch - r->epoch <= MF_ROUTING_SEQ_JUMP_MAX)
@@ -68,7 +68,7 @@ void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age)
 	if (epoch > r->epoch) {
 		r->epoch = epoch;
 		r->epoch_at = at;
-		r->dirty = true;
+		mf_rt__mark(r, r->self);
 	} else if (epoch == r->epoch && at < r->epoch_at) {
 		r->epoch_at = at;
 	}
@@ -99,20 +99,12 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint6
 	} else if (epoch == r->beat[id] && at < r->beat_at[id]) {
 		r->beat_at[id] = at;
 		if (mf_rt__stale(r, id))
-			r->dirty = true;
-		else if (r->max_age && at + r->max_age + 1 < r->next_expiry)
-			r->next_expiry = at + r->max_age + 1;
+			mf_rt__mark(r, id);
+		else if (r->cfg.max_age && at + r->cfg.max_age + 1 < r->next_expiry)
+			r->next_expiry = at + r->cfg.max_age + 1;
 	}
 }
 
-/* No route to DC id is a candidate (but a usable direct link): its
- * highest epoch heard has not risen within max_age, so its servers are
- * cut off from every DC that could tell us (a partition), however many
- * stale paths our neighbours still hold. */
-bool mf_rt__stale(const struct mf_routing *r, uint32_t id)
-{
-	return r->max_age && r->clocked && r->now - r->beat_at[id] > r->max_age;
-}
 
 
 /* Maps the advertisement's name indexes to ids, interning only the names
@@ -181,13 +173,19 @@ static int set_reference(struct mf_routing *r, const struct mf_advert *a)
 			rc = map_name(r, r->self, a, map, a->hops[ar->hops_off], &nh[i]);
 	}
 	if (rc == 0) {
+		/* Targets whose shared choice moved are recomputed; the array
+		 * keeps its values while no reference is set, so compare what
+		 * choose() read. */
 		for (uint32_t t = 0; t < r->cap; t++) {
+			if (r->ref_set && r->ref_nh[t] != NONE)
+				mf_rt__mark(r, t);
 			r->ref_nh[t] = NONE;
 			r->ref_dist[t] = NAN;
 		}
 		for (size_t i = 0; i < a->n_routes; i++)
 			if (tgt[i] != r->self && nh[i] != r->self) {
 				r->ref_nh[tgt[i]] = nh[i];
+				mf_rt__mark(r, tgt[i]);
 				if (a->routes[i].n_hops == 0) /* direct */
 					r->ref_dist[tgt[i]] = a->routes[i].distance_ms;
 			}
@@ -205,11 +203,72 @@ static int set_reference(struct mf_routing *r, const struct mf_advert *a)
 	return rc;
 }
 
+/* Names compare as strings and a fragment may list one twice, so the
+ * path checks compare canonical indexes: each index maps to the first one
+ * with the same string (a hash table of indexes, size a power of two). The
+ * checks were string compares per hop against the origin, the target and
+ * every earlier hop, and a scan of every earlier route per route: a tenth
+ * of meshfed-sim's CPU at 100 DCs x 2. Returns the origin's canonical
+ * index, NONE when no name is the origin. */
+static uint32_t canon_names(const struct mf_advert *a, uint32_t *canon, uint32_t *slot, uint32_t size)
+{
+	for (uint32_t k = 0; k < size; k++)
+		slot[k] = NONE;
+	for (uint32_t i = 0; i <= a->n_names; i++) {
+		const char *s = i < a->n_names ? a->names[i] : a->origin;
+		uint32_t k = (uint32_t)mf_name_hash(s, strlen(s)) & (size - 1);
+		while (slot[k] != NONE && strcmp(a->names[slot[k]], s) != 0)
+			k = (k + 1) & (size - 1);
+		if (i == a->n_names)
+			return slot[k];
+		if (slot[k] == NONE)
+			slot[k] = i;
+		canon[i] = slot[k];
+	}
+	return NONE;
+}
+
+static int check_routes(const struct mf_advert *a, uint32_t *buf, uint32_t size)
+{
+	uint32_t n = (uint32_t)a->n_names;
+	uint32_t *canon = buf, *tmark = buf + n, *hmark = buf + 2 * (size_t)n, *slot = buf + 3 * (size_t)n;
+	uint32_t oc = canon_names(a, canon, slot, size);
+	memset(tmark, 0, 2 * (size_t)n * sizeof *buf);
+	for (size_t i = 0; i < a->n_dead; i++)
+		if (a->dead[i].dc >= n)
+			return MF_EMALFORMED;
+	for (size_t i = 0; i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		if (ar->target >= n || !isfinite(ar->distance_ms) || ar->distance_ms < 0 ||
+		    ar->n_hops > MF_ADVERT_HOPS_MAX || ar->hops_off > a->n_hops ||
+		    ar->n_hops > a->n_hops - ar->hops_off)
+			return MF_EMALFORMED;
+		uint32_t tc = canon[ar->target];
+		bool to_origin = tc == oc;
+		if ((to_origin && ar->n_hops != 0) || tmark[ar->target])
+			return MF_EMALFORMED; /* a target listed twice (by index) */
+		tmark[ar->target] = 1;
+		/* The path origin, hops..., target names no DC twice. */
+		/* a->hops is NULL in an advert without hops: no offset from it. */
+		const uint32_t *h = ar->n_hops ? a->hops + ar->hops_off : NULL;
+		for (uint32_t k = 0; k < ar->n_hops; k++) {
+			if (h[k] >= n)
+				return MF_EMALFORMED;
+			uint32_t c = canon[h[k]];
+			if (c == oc || (!to_origin && c == tc) || hmark[c] == i + 1)
+				return MF_EMALFORMED;
+			hmark[c] = (uint32_t)i + 1;
+		}
+	}
+	return 0;
+}
+
 int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *a)
 {
 	if (!a || !a->origin || !a->node)
 		return MF_EINVAL;
-	if (a->n_names > r->max_dcs || a->n_routes > r->max_dcs || a->n_dead > r->max_dcs)
+	if (a->n_names > r->cfg.max_datacenters || a->n_routes > r->cfg.max_datacenters ||
+	    a->n_dead > r->cfg.max_datacenters)
 		return MF_ETOOBIG;
 	if (a->n_gateways > MF_ADVERT_GATEWAYS_MAX)
 		return MF_EMALFORMED;
@@ -218,37 +277,15 @@ int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *
 		id = NONE;
 	if (!seq_plausible(r, id, a->seq))
 		return MF_ESTATE;
-	for (size_t i = 0; i < a->n_dead; i++)
-		if (a->dead[i].dc >= a->n_names)
-			return MF_EMALFORMED;
-	for (size_t i = 0; i < a->n_routes; i++) {
-		const struct mf_advert_route *ar = &a->routes[i];
-		if (ar->target >= a->n_names || !isfinite(ar->distance_ms) || ar->distance_ms < 0 ||
-		    ar->n_hops > MF_ADVERT_HOPS_MAX || ar->hops_off > a->n_hops ||
-		    ar->n_hops > a->n_hops - ar->hops_off)
-			return MF_EMALFORMED;
-		const char *t = a->names[ar->target];
-		bool to_origin = strcmp(t, a->origin) == 0;
-		if (to_origin && ar->n_hops != 0)
-			return MF_EMALFORMED;
-		for (size_t j = 0; j < i; j++)
-			if (a->routes[j].target == ar->target)
-				return MF_EMALFORMED; /* a target listed twice */
-		/* The path origin, hops..., target names no DC twice. */
-		/* a->hops is NULL in an advert without hops: no offset from it. */
-		const uint32_t *h = ar->n_hops ? a->hops + ar->hops_off : NULL;
-		for (uint32_t k = 0; k < ar->n_hops; k++) {
-			if (h[k] >= a->n_names)
-				return MF_EMALFORMED;
-			const char *hk = a->names[h[k]];
-			if (strcmp(hk, a->origin) == 0 || (!to_origin && strcmp(hk, t) == 0))
-				return MF_EMALFORMED;
-			for (uint32_t m = 0; m < k; m++)
-				if (strcmp(a->names[h[m]], hk) == 0)
-					return MF_EMALFORMED;
-		}
-	}
-	return 0;
+	uint32_t size = 16;
+	while (size < 2 * a->n_names)
+		size *= 2;
+	uint32_t *buf = malloc((3 * a->n_names + size) * sizeof *buf);
+	if (!buf)
+		return MF_ENOMEM;
+	int rc = check_routes(a, buf, size);
+	free(buf);
+	return rc;
 }
 
 /* An advertisement's routes built into fresh arrays (build_origin), stored
@@ -261,6 +298,7 @@ struct built {
 	uint32_t *tgt;
 	double *dst;
 	uint32_t *dead_ids;  /* its tombstones' DCs */
+	uint32_t *pos, n_pos; /* target id -> index in e */
 	char *node;
 };
 
@@ -272,6 +310,7 @@ static void built_free(struct built *b)
 	free(b->tgt);
 	free(b->dst);
 	free(b->dead_ids);
+	free(b->pos);
 	free(b->node);
 }
 
@@ -328,6 +367,14 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 						   ar->epoch};
 		b->n_path += len;
 	}
+	b->n_pos = r->names.n;
+	b->pos = malloc(b->n_pos * sizeof *b->pos);
+	if (!b->pos)
+		return MF_ENOMEM;
+	for (uint32_t t = 0; t < b->n_pos; t++)
+		b->pos[t] = NONE;
+	for (uint32_t k = 0; k < b->n_e; k++)
+		b->pos[b->e[k].target] = k;
 	if (b->n_e) {
 		b->tgt = malloc(b->n_e * sizeof *b->tgt);
 		b->dst = malloc(b->n_e * sizeof *b->dst);
@@ -360,13 +407,17 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_advert *a, struct built *b)
 {
 	struct rt_origin *org = &r->orig[o];
+	bool was_usable = mf_rt__usable_neighbour(r, o);
+	double was_to_self = org->to_self;
+	struct rt_entry *old_e = org->e;
+	uint32_t *old_tgt = org->tgt, *old_path = org->path, *old_pos = org->pos;
+	double *old_dst = org->dst;
+	uint32_t old_n = org->n_e, old_n_pos = org->n_pos;
 	mf_rt__origin_clear(org);
-	free(org->e);
-	free(org->tgt);
-	free(org->dst);
-	free(org->path);
 	free(org->node);
 	free(org->hint);
+	org->pos = b->pos;
+	org->n_pos = b->n_pos;
 	org->e = b->e;
 	org->tgt = b->tgt;
 	org->dst = b->dst;
@@ -387,6 +438,13 @@ static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_adve
 		if (b->e[k].target == r->self)
 			org->to_self = b->e[k].dist;
 	}
+	mf_rt__origin_replaced(r, o, was_usable, was_to_self, old_tgt, old_dst, old_e, old_path, old_n,
+			       old_pos, old_n_pos);
+	free(old_e);
+	free(old_tgt);
+	free(old_dst);
+	free(old_path);
+	free(old_pos);
 	r->dirty = true;
 	for (uint32_t k = 0; k < b->n_e; k++)
 		mf_rt__heard_epoch(r, b->e[k].target, b->e[k].epoch, 0);
@@ -401,7 +459,7 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 	uint32_t o;
 	if (!a || !a->origin || !a->node)
 		return MF_EINVAL;
-	if (a->n_names > r->max_dcs || a->n_routes > r->max_dcs || a->n_dead > r->max_dcs)
+	if (a->n_names > r->cfg.max_datacenters || a->n_routes > r->cfg.max_datacenters || a->n_dead > r->cfg.max_datacenters)
 		return MF_ETOOBIG;
 	int rc = mf_rt__intern(r, a->origin, &o);
 	if (rc < 0)
@@ -451,6 +509,10 @@ int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc)
 	 * it, DCs that never shared a pool with it would hunt through stale
 	 * paths for many rounds (docs/routing.md). */
 	uint64_t ep = r->orig[id].self_epoch;
+	for (uint32_t k = 0; k < r->orig[id].n_e; k++)
+		mf_rt__moved(r, id, r->orig[id].tgt[k], INFINITY);
+	mf_rt__mark(r, id);
+	r->links_dirty = true;
 	mf_rt__origin_clear(&r->orig[id]);
 	if (ep)
 		mf_rt__raise_dead(r, id, ep);

@@ -23,8 +23,27 @@ static int cmp_ugw(const void *a, const void *b)
 	return x->seq > y->seq ? -1 : x->seq < y->seq; /* newest first */
 }
 
+/* Whether a route in use, or one of its alternates, goes through DC id. */
+static bool in_use(const struct mf_routing *r, uint32_t id)
+{
+	for (uint32_t t = 0; t < r->cur.n; t++) {
+		const struct rt_route *x = &r->cur.r[t];
+		if (x->nh == id)
+			return true;
+		for (uint32_t k = 0; k < x->n_alt; k++)
+			if (r->cur.alt[x->alt_off + k].nh == id)
+				return true;
+	}
+	return false;
+}
+
 /* Rebuilds DC id's union from its servers' entries (cap_ugw suffices, so
- * this never fails) and marks its set changed. */
+ * this never fails). mf_routing_table reads the union live, so a change
+ * under a route in use is a new version now, not at the next recompute:
+ * read in between, one version named two gateway sets, and a gateway that
+ * had applied it never heard of the new one (integration_gateway saw a
+ * second dc2 gateway in the agent's table under the version its gateway
+ * held, and that gateway forwarded to the dead first one only). */
 static void rebuild_union(struct mf_routing *r, uint32_t id)
 {
 	struct rt_origin *o = &r->orig[id];
@@ -39,13 +58,11 @@ static void rebuild_union(struct mf_routing *r, uint32_t id)
 		if (m == 0 || strcmp(o->ugw[m - 1].g->name, o->ugw[i].g->name) != 0)
 			o->ugw[m++] = o->ugw[i];
 	o->n_ugw = m;
-	r->gw_touched[id] = 1;
+	if (in_use(r, id))
+		r->version++;
 	r->dirty = true;
-}
-
-bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id)
-{
-	return r->orig[id].n_ugw > 0;
+	if (r->cfg.require_gateways)
+		mf_rt__mark_all(r); /* a next hop or transit DC may come or go */
 }
 
 /* Takes the gateways of advertisement a (origin id o) for its sending

@@ -8,6 +8,8 @@
  *                       advertised snapshot
  *   engine_out.c        the table, read access, our advertisement and beats
  *   engine_sent.c       our advertisement as its receivers hold it
+ *   engine_incr.c       which targets an input change touches (incremental
+ *                       recompute)
  * The contract is routing/engine.h's; the design notes are engine.c's.
  */
 #ifndef MF_ROUTING_ENGINE_INTERNAL_H
@@ -79,6 +81,10 @@ struct rt_origin {
 	uint32_t n_src;
 	struct rt_ugw *ugw;
 	uint32_t n_ugw, cap_ugw;
+	/* Target id -> index in e[] (NONE: not advertised; ids >= n_pos
+	 * neither), so one target's candidates are found without a walk. */
+	uint32_t *pos;
+	uint32_t n_pos;
 	/* Ids of the previous advertisement's name table, by index: the next
 	 * one from this origin almost always lists the same names in the same
 	 * order, so a strcmp confirms the id without hashing. */
@@ -125,13 +131,15 @@ struct mf_routing {
 	struct mf_rt_names names;
 	uint32_t self;
 	char *node;
+	/* The configuration as given (datacenter and node not kept; a
+	 * max_datacenters of 0 made the default). Read from here: hysteresis,
+	 * re-advertise and settle margins, settle_time (0: a kept route is
+	 * never settled), require_gateways, max_alternates, freshness
+	 * (max_age, beat_interval, epoch_interval), beats_apart,
+	 * readvertise_interval. What changes at run time is apart below. */
+	struct mf_routing_config cfg;
 	enum mf_route_mode default_mode;
 	bool transit;
-	bool require_gw;
-	uint32_t max_alt;
-	double hyst_pct, hyst_ms, readvertise_pct, readvertise_ms;
-	double settle_pct, settle_ms;
-	uint64_t settle_time;     /* 0: a kept route is never settled */
 	uint64_t next_settle;     /* earliest better_since + settle_time */
 
 	uint32_t cap;            /* per-id arrays below */
@@ -155,8 +163,6 @@ struct mf_routing {
 	 * hop and the distance an offer must beat */
 	uint32_t *alt_nh, *alt_cnt, *alt_primary;
 	double *alt_d, *alt_lim, *alt_worst;
-	uint8_t *gw_touched;     /* the DC's gateway set changed since the last
-				  * recompute (its routes' endpoints did) */
 
 	/* The DC's shared choice: next hops of the newest advertisement of our
 	 * DC sent by another server (NONE per target when it has no route, and
@@ -177,14 +183,30 @@ struct mf_routing {
 	uint32_t *rank;          /* id -> position in name order, for ties */
 	uint32_t n_ranked;       /* ids the ranks cover */
 
-	uint64_t seq, seq_floor, version;
+	/* Incremental recompute (engine_incr.c): targets whose inputs moved
+	 * since the last recompute (t_dirty, listed once in dirty_list), or all
+	 * of them; per target the freshness it was last computed with and the
+	 * entry its route goes through; the usable neighbours of a pass. */
+	uint8_t *t_dirty, *was_stale;
+	uint32_t *dirty_list, n_dirty;
+	bool all_dirty;
+	uint32_t *chosen_entry;
+	uint32_t *nbr, n_nbr;
+	uint8_t recompute_mode;  /* enum mf_routing_recompute_mode */
+	bool links_dirty;        /* links_out must be taken again */
+
+	/* version names one table as mf_routing_table reads it: it grows at a
+	 * recompute that changed a route or a link, and at once when the
+	 * gateways of a DC a route in use goes through change, since those are
+	 * read live (engine_gateways.c). version_computed: as the last
+	 * recompute left it, for its `changed`. */
+	uint64_t seq, seq_floor, version, version_computed;
 	/* The table's links, taken at each recompute so that they always go
 	 * with `version`: read live, an advert applied between two recomputes
 	 * showed its links under the old version. */
 	struct rt_link_out *links_out;
 	size_t n_links_out, cap_links_out;
 	uint64_t links_sig;      /* links_signature() of links_out */
-	size_t max_dcs;          /* names held at most (max_datacenters) */
 	bool dirty;              /* an input changed since the last recompute */
 	bool readvertise;        /* policy changed: next recompute re-advertises */
 	uint64_t epoch;          /* this DC's incarnation */
@@ -203,17 +225,40 @@ struct mf_routing {
 	 * when our own epoch rose, for our beats' ages; age_unit: clock units
 	 * per unit of a beat's age, 0 when beats carry none. */
 	uint64_t *beat, *beat_at;
-	uint64_t epoch_at, age_unit;
-	uint64_t now, max_age, beat_every, last_beat, epoch_every, snap_at, next_expiry;
+	uint64_t epoch_at;
+	uint64_t now, last_beat, snap_at, next_expiry;
 	bool clocked, epochs_pending;
-	bool beats_apart;        /* epochs travel in beats, not in new states */
-	uint64_t readv_every;    /* small distance moves: a new state at most this often */
 	bool dist_pending;       /* such a move waits for readv_every */
 	struct mf_gateway *gws;
 	size_t n_gws;
 	struct mf_routing_stats stats;
 	bool wait_followed;      /* mf_routing_set_wait_followed */
 };
+
+/* Small reads shared by the engine's files, inline so that no two of
+ * them call each other (scripts/check-layering). */
+static inline bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id)
+{
+	return r->orig[id].n_ugw > 0;
+}
+
+/* No route to DC id is a candidate (but a usable direct link): its
+ * highest epoch heard has not risen within max_age, so its servers are
+ * cut off from every DC that could tell us (a partition), however many
+ * stale paths our neighbours still hold. */
+static inline bool mf_rt__stale(const struct mf_routing *r, uint32_t id)
+{
+	return r->cfg.max_age && r->clocked && r->now - r->beat_at[id] > r->cfg.max_age;
+}
+
+/* A neighbour whose advertised routes are candidates: usable link, a
+ * stored transit advertisement, gateways when they are required. */
+static inline bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t h)
+{
+	const struct rt_origin *o = &r->orig[h];
+	return h != r->self && r->link[h].usable && o->present && o->transit &&
+	       (!r->cfg.require_gateways || mf_rt__has_gateways(r, h));
+}
 
 /* Shared between the engine's files. */
 /* engine.c */
@@ -225,7 +270,6 @@ void mf_rt__origin_clear(struct rt_origin *o);
 void mf_rt__gateways_free(struct mf_gateway *g, size_t n);
 void mf_rt__gwsrc_free(struct rt_gwsrc *s);
 /* engine_gateways.c */
-bool mf_rt__has_gateways(const struct mf_routing *r, uint32_t id);
 int mf_rt__take_gateways(struct mf_routing *r, uint32_t o, const struct mf_advert *a);
 void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id);
 /* engine_adverts.c */
@@ -233,8 +277,18 @@ void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch);
 void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
 void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint64_t age);
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
-bool mf_rt__stale(const struct mf_routing *r, uint32_t id);
 /* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
+/* engine_incr.c: what an input change makes the next recompute redo */
+void mf_rt__mark(struct mf_routing *r, uint32_t t);
+void mf_rt__mark_all(struct mf_routing *r);
+void mf_rt__moved(struct mf_routing *r, uint32_t h, uint32_t t, double c);
+void mf_rt__moved_all(struct mf_routing *r, uint32_t h);
+double mf_rt__candidate(const struct mf_routing *r, uint32_t h, double dst);
+void mf_rt__origin_replaced(struct mf_routing *r, uint32_t o, bool was_usable, double was_to_self,
+			    const uint32_t *old_tgt, const double *old_dst, const struct rt_entry *old_e,
+			    const uint32_t *old_path, uint32_t old_n, const uint32_t *old_pos,
+			    uint32_t old_n_pos);
+void mf_rt__timers(struct mf_routing *r, uint32_t n);
 
 #endif

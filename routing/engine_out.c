@@ -25,7 +25,7 @@
  * when t's own beat message reached it. */
 static uint64_t heard_or_route(const struct mf_routing *r, uint32_t t, const struct rt_route *c)
 {
-	return r->beats_apart && r->beat[t] > c->epoch ? r->beat[t] : c->epoch;
+	return r->cfg.beats_apart && r->beat[t] > c->epoch ? r->beat[t] : c->epoch;
 }
 
 /* The epoch we advertise for target t whose snapshot route is s: with
@@ -311,9 +311,9 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
  * 0 without ages or a clock. */
 static uint16_t beat_age(const struct mf_routing *r, uint64_t at)
 {
-	if (!r->age_unit || !r->clocked || at >= r->now)
+	if (!r->cfg.beat_age_unit || !r->clocked || at >= r->now)
 		return 0;
-	uint64_t u = (r->now - at + r->age_unit / 2) / r->age_unit;
+	uint64_t u = (r->now - at + r->cfg.beat_age_unit / 2) / r->cfg.beat_age_unit;
 	return u > MF_BEAT_AGE_MAX ? MF_BEAT_AGE_MAX : (uint16_t)u;
 }
 
@@ -376,14 +376,14 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 	if (o == r->self) {
 		uint32_t h = mf_beat_dc_hash(origin);
 		uint64_t e;
-		for (size_t i = 0; r->beat_every && i < n; i++) {
+		for (size_t i = 0; r->cfg.beat_interval && i < n; i++) {
 			if (b[i].dc_hash != h)
 				continue;
 			if (widen_epoch(r->epoch, b[i].epoch16, &e)) {
-				mf_rt__own_epoch_at(r, e, (uint64_t)b[i].age * r->age_unit);
+				mf_rt__own_epoch_at(r, e, (uint64_t)b[i].age * r->cfg.beat_age_unit);
 				raised++;
 			} else if (b[i].epoch16 == (uint16_t)r->epoch) {
-				mf_rt__own_epoch_at(r, r->epoch, (uint64_t)b[i].age * r->age_unit);
+				mf_rt__own_epoch_at(r, r->epoch, (uint64_t)b[i].age * r->cfg.beat_age_unit);
 			}
 			break;
 		}
@@ -400,7 +400,7 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			continue;
 		hint = k + 1;
 		struct rt_entry *x = &org->e[k];
-		uint64_t age = (uint64_t)b[i].age * r->age_unit;
+		uint64_t age = (uint64_t)b[i].age * r->cfg.beat_age_unit;
 		if (!widen_epoch(x->epoch, b[i].epoch16, &e)) {
 			/* The epoch held, perhaps dated earlier than we had it. */
 			if (b[i].epoch16 == (uint16_t)x->epoch)
@@ -408,10 +408,16 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			continue;
 		}
 		x->epoch = e;
-		if (x->target == o)
+		if (x->target == o) {
 			org->self_epoch = e;
-		else if (!x->loops)
+		} else if (!x->loops) {
+			/* An epoch alone is read afresh by the route in use; a
+			 * candidate that comes back from a tombstone moved. */
+			double was = org->dst[k];
 			org->dst[k] = e < r->alive_from[x->target] ? INFINITY : x->dist;
+			if (org->dst[k] != was)
+				mf_rt__moved(r, o, x->target, mf_rt__candidate(r, o, org->dst[k]));
+		}
 		mf_rt__heard_epoch(r, x->target, e, age);
 		raised++;
 	}

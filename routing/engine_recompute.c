@@ -33,11 +33,13 @@ static int cmp_named(const void *a, const void *b)
 }
 
 /* Ranks ids by name so ties compare two integers; redone only when names
- * were added since. */
+ * were added since (then every tie may break otherwise: all targets are
+ * recomputed). */
 static int rank_names(struct mf_routing *r, uint32_t n)
 {
 	if (r->n_ranked == n)
 		return 0;
+	mf_rt__mark_all(r);
 	struct named_id *v = malloc(n * sizeof *v);
 	if (!v)
 		return MF_ENOMEM;
@@ -55,7 +57,7 @@ static int rank_names(struct mf_routing *r, uint32_t n)
 static bool worth_switching(const struct mf_routing *r, double cd, double nd)
 {
 	double gain = cd - nd;
-	return gain > cd * r->hyst_pct / 100.0 && gain > r->hyst_ms;
+	return gain > cd * r->cfg.hysteresis_pct / 100.0 && gain > r->cfg.hysteresis_ms;
 }
 
 /* Whether hysteresis gives up the route it keeps for target t (distance
@@ -66,15 +68,18 @@ static bool worth_switching(const struct mf_routing *r, double cd, double nd)
 static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
 {
 	double gain = kd - bd;
-	if (!r->settle_time || !r->clocked ||
-	    !(gain > kd * r->settle_pct / 100.0 && gain > r->settle_ms)) {
+	if (!r->cfg.settle_time || !r->clocked ||
+	    !(gain > kd * r->cfg.settle_pct / 100.0 && gain > r->cfg.settle_ms)) {
 		r->better_since[t] = NO_SINCE;
 		return false;
 	}
 	if (r->better_since[t] == NO_SINCE)
 		r->better_since[t] = r->now;
-	if (r->now - r->better_since[t] >= r->settle_time) {
+	if (r->now - r->better_since[t] >= r->cfg.settle_time) {
 		r->better_since[t] = NO_SINCE;
+		/* With the same inputs the next recompute would restart the timer
+		 * and keep the shared choice again: t is redone then. */
+		r->t_dirty[t] = 2;
 		return true;
 	}
 	return false;
@@ -114,107 +119,117 @@ static bool same_route(const struct rt_routes *a, const struct rt_route *x, cons
 	return true;
 }
 
-/* Whether the gateway set of route x's next hop or of one of its
- * alternates changed since the last recompute. */
-static bool endpoints_changed(const struct mf_routing *r, const struct rt_routes *a,
-			      const struct rt_route *x)
+/* Target t's candidates before the neighbours': none, then the direct
+ * link. */
+static void relax_start(struct mf_routing *r, uint32_t t)
 {
-	if (x->nh != NONE && r->gw_touched[x->nh])
-		return true;
-	for (uint32_t k = 0; k < x->n_alt; k++)
-		if (r->gw_touched[a->alt[x->alt_off + k].nh])
-			return true;
-	return false;
+	r->best_d[t] = INFINITY;
+	r->best_nh[t] = NONE;
+	r->via_cur_d[t] = INFINITY;
+	r->via_cur_entry[t] = NONE;
+	r->via_ref_d[t] = INFINITY;
+	r->via_ref_entry[t] = NONE;
+	r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
+	const struct rt_link *l = &r->link[t];
+	if (t == r->self || !l->usable || (r->cfg.require_gateways && !mf_rt__has_gateways(r, t)))
+		return;
+	r->best_d[t] = l->dist;
+	r->best_nh[t] = t;
+	r->best_entry[t] = DIRECT_ENTRY;
+	if (r->cur_nh[t] == t) {
+		r->via_cur_d[t] = l->dist;
+		r->via_cur_entry[t] = DIRECT_ENTRY;
+	}
+	if (r->ref_set && r->ref_nh[t] == t) {
+		r->via_ref_d[t] = l->dist;
+		r->via_ref_entry[t] = DIRECT_ENTRY;
+	}
 }
 
-/* A neighbour whose advertised routes are candidates: usable link, a
- * stored transit advertisement, gateways when they are required. */
-static bool usable_neighbour(const struct mf_routing *r, uint32_t h)
+/* Neighbour h's route i to t, candidate c: the same test in the streaming
+ * walk and the per-target one. The order of the offers does not matter:
+ * (distance, name rank) is a strict order. */
+static inline void relax_offer(struct mf_routing *r, const uint32_t *ref_nh, uint32_t h, uint32_t t,
+			       uint32_t i, double c)
+{
+	if (r->cur_nh[t] == h && isfinite(c)) {
+		r->via_cur_d[t] = c;
+		r->via_cur_entry[t] = i;
+	}
+	if (ref_nh && ref_nh[t] == h && isfinite(c)) {
+		r->via_ref_d[t] = c;
+		r->via_ref_entry[t] = i;
+	}
+	if (c < r->best_d[t] || (c == r->best_d[t] && isfinite(c) && name_before(r, h, r->best_nh[t]))) {
+		r->best_d[t] = c;
+		r->best_nh[t] = h;
+		r->best_entry[t] = i;
+	}
+}
+
+/* Stale targets keep only their direct link: undone after the offers
+ * rather than tested per entry in the hot loop. */
+static void relax_stale(struct mf_routing *r, uint32_t t)
+{
+	if (!mf_rt__stale(r, t))
+		return;
+	if (r->via_cur_entry[t] != DIRECT_ENTRY) {
+		r->via_cur_d[t] = INFINITY;
+		r->via_cur_entry[t] = NONE;
+	}
+	if (r->via_ref_entry[t] != DIRECT_ENTRY) {
+		r->via_ref_d[t] = INFINITY;
+		r->via_ref_entry[t] = NONE;
+	}
+	if (r->best_nh[t] != NONE && r->best_entry[t] != DIRECT_ENTRY) {
+		const struct rt_link *l = &r->link[t];
+		bool direct = t != r->self && l->usable && !(r->cfg.require_gateways && !mf_rt__has_gateways(r, t));
+		r->best_d[t] = direct ? l->dist : INFINITY;
+		r->best_nh[t] = direct ? t : NONE;
+		r->best_entry[t] = DIRECT_ENTRY;
+	}
+}
+
+/* The index of neighbour h's route to t, NONE when it has none. */
+static inline uint32_t entry_of(const struct mf_routing *r, uint32_t h, uint32_t t)
 {
 	const struct rt_origin *o = &r->orig[h];
-	return h != r->self && r->link[h].usable && o->present && o->transit &&
-	       (!r->require_gw || mf_rt__has_gateways(r, h));
+	return t < o->n_pos ? o->pos[t] : NONE;
+}
+
+/* Target t alone: its candidates looked up in each usable neighbour's
+ * advertisement (r->nbr, ascending). */
+static void relax_one(struct mf_routing *r, uint32_t t)
+{
+	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
+	relax_start(r, t);
+	for (uint32_t k = 0, h, i; k < r->n_nbr; k++)
+		if ((i = entry_of(r, h = r->nbr[k], t)) != NONE)
+			relax_offer(r, ref_nh, h, t, i, r->link[h].dist + r->orig[h].dst[i]);
+	if (r->cfg.max_age && r->clocked)
+		relax_stale(r, t);
 }
 
 /* Relaxes every candidate into best_* and, for each target, the candidate
- * through the next hop in use into curc_*. */
+ * through the next hop in use into via_cur_* (and the shared choice's into
+ * via_ref_*), walking each advertisement sequentially. */
 static void relax(struct mf_routing *r, uint32_t n)
 {
-	for (uint32_t t = 0; t < n; t++) {
-		r->best_d[t] = INFINITY;
-		r->best_nh[t] = NONE;
-		r->via_cur_d[t] = INFINITY;
-		r->via_cur_entry[t] = NONE;
-		r->via_ref_d[t] = INFINITY;
-		r->via_ref_entry[t] = NONE;
-		r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
-	}
+	for (uint32_t t = 0; t < n; t++)
+		relax_start(r, t);
 	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
-	const bool req = r->require_gw;
-	for (uint32_t t = 0; t < n; t++) {
-		const struct rt_link *l = &r->link[t];
-		if (t == r->self || !l->usable || (req && !mf_rt__has_gateways(r, t)))
-			continue;
-		r->best_d[t] = l->dist;
-		r->best_nh[t] = t;
-		r->best_entry[t] = DIRECT_ENTRY;
-		if (r->cur_nh[t] == t) {
-			r->via_cur_d[t] = l->dist;
-			r->via_cur_entry[t] = DIRECT_ENTRY;
-		}
-		if (ref_nh && ref_nh[t] == t) {
-			r->via_ref_d[t] = l->dist;
-			r->via_ref_entry[t] = DIRECT_ENTRY;
-		}
-	}
-	double *best_d = r->best_d;
-	uint32_t *best_nh = r->best_nh, *cur_nh = r->cur_nh;
 	for (uint32_t h = 0; h < n; h++) {
 		const struct rt_origin *o = &r->orig[h];
-		if (!usable_neighbour(r, h))
+		if (!mf_rt__usable_neighbour(r, h))
 			continue;
 		const double base = r->link[h].dist;
 		const uint32_t *tgt = o->tgt;
 		const double *dst = o->dst;
-		for (uint32_t i = 0; i < o->n_e; i++) {
-			uint32_t t = tgt[i];
-			double c = base + dst[i];
-			if (cur_nh[t] == h && isfinite(c)) {
-				r->via_cur_d[t] = c;
-				r->via_cur_entry[t] = i;
-			}
-			if (ref_nh && ref_nh[t] == h && isfinite(c)) {
-				r->via_ref_d[t] = c;
-				r->via_ref_entry[t] = i;
-			}
-			if (c < best_d[t] || (c == best_d[t] && isfinite(c) && name_before(r, h, best_nh[t]))) {
-				best_d[t] = c;
-				best_nh[t] = h;
-				r->best_entry[t] = i;
-			}
-		}
+		for (uint32_t i = 0; i < o->n_e; i++)
+			relax_offer(r, ref_nh, h, tgt[i], i, base + dst[i]);
 	}
-	/* Stale targets keep only their direct link: undone here rather than
-	 * tested per entry in the hot loop above. */
-	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++) {
-		if (!mf_rt__stale(r, t))
-			continue;
-		if (r->via_cur_entry[t] != DIRECT_ENTRY) {
-			r->via_cur_d[t] = INFINITY;
-			r->via_cur_entry[t] = NONE;
-		}
-		if (r->via_ref_entry[t] != DIRECT_ENTRY) {
-			r->via_ref_d[t] = INFINITY;
-			r->via_ref_entry[t] = NONE;
-		}
-		if (best_nh[t] != NONE && r->best_entry[t] != DIRECT_ENTRY) {
-			const struct rt_link *l = &r->link[t];
-			bool direct = t != r->self && l->usable && !(req && !mf_rt__has_gateways(r, t));
-			best_d[t] = direct ? l->dist : INFINITY;
-			best_nh[t] = direct ? t : NONE;
-			r->best_entry[t] = DIRECT_ENTRY;
-		}
-	}
+	for (uint32_t t = 0; r->cfg.max_age && r->clocked && t < n; t++)
+		relax_stale(r, t);
 }
 
 /* Counts why target t's next hop moves from was to nh (engine.h,
@@ -228,7 +243,7 @@ static void count_switch(struct mf_routing *r, uint32_t t, uint32_t was, uint32_
 		st->nh_new++;
 	else if (kept)
 		st->nh_shared++;
-	else if (r->hyst_pct == 0 && r->hyst_ms == 0)
+	else if (r->cfg.hysteresis_pct == 0 && r->cfg.hysteresis_ms == 0)
 		st->nh_free++;
 	else if (r->via_cur_entry[t] == NONE)
 		st->nh_lost++;
@@ -254,7 +269,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	rt->mode = r->mode_ovr[t] ? (uint8_t)(r->mode_ovr[t] - 1) : (uint8_t)r->default_mode;
 	const struct rt_link *l = &r->link[t];
 	/* A DC we know (a neighbour) to have no gateway cannot take traffic. */
-	if (r->require_gw && !mf_rt__has_gateways(r, t) && (l->usable || r->orig[t].present)) {
+	if (r->cfg.require_gateways && !mf_rt__has_gateways(r, t) && (l->usable || r->orig[t].present)) {
 		rt->status = MF_ROUTE_NO_GATEWAY;
 		return 0;
 	}
@@ -269,7 +284,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	uint32_t nh = r->best_nh[t], ei = r->best_entry[t];
 	double d = r->best_d[t];
 	const struct rt_route *cur = &r->cur.r[t];
-	bool hysteresis = r->hyst_pct != 0 || r->hyst_ms != 0;
+	bool hysteresis = r->cfg.hysteresis_pct != 0 || r->cfg.hysteresis_ms != 0;
 	/* The DC's shared choice first, then our own route in use, each kept
 	 * while the best is not shorter by the margin. Our own comes second so
 	 * two servers whose measurements differ by more than the margin settle
@@ -308,14 +323,31 @@ static int choose(struct mf_routing *r, uint32_t t)
 	const struct rt_entry *e = &o->e[ei];
 	rt->status = MF_ROUTE_VIA;
 	rt->epoch = e->epoch;
+	r->chosen_entry[t] = ei;
 	return put_path(nx, rt, o->path + e->path_off, e->path_len, r->self);
+}
+
+/* Target t's route in use, kept: none of its inputs moved. Its epoch is
+ * read afresh, as choose() would (beats raise epochs in place). */
+static int keep_route(struct mf_routing *r, uint32_t t)
+{
+	const struct rt_route *c = &r->cur.r[t];
+	struct rt_route *rt = &r->next.r[t];
+	*rt = *c;
+	if (rt->status == MF_ROUTE_LOCAL)
+		rt->epoch = r->epoch;
+	else if (rt->status == MF_ROUTE_DIRECT)
+		rt->epoch = r->orig[t].self_epoch;
+	else if (rt->status == MF_ROUTE_VIA)
+		rt->epoch = r->orig[rt->nh].e[r->chosen_entry[t]].epoch;
+	return put_path(&r->next, rt, r->cur.path + c->path_off, c->path_len, NONE);
 }
 
 /* Offers next hop h at distance d (<= alt_worst[t]) as an alternate for
  * target t: kept when among the max_alt best (distance, then name). */
 static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 {
-	const uint32_t K = r->max_alt;
+	const uint32_t K = r->cfg.max_alternates;
 	uint32_t *nh = r->alt_nh + (size_t)t * K;
 	double *ad = r->alt_d + (size_t)t * K;
 	uint32_t j = r->alt_cnt[t];
@@ -336,47 +368,72 @@ static void alt_offer(struct mf_routing *r, uint32_t t, uint32_t h, double d)
 		r->alt_worst[t] = ad[K - 1];
 }
 
-/* Loop-free alternates (engine.h) of every route in next: the targets as
- * direct neighbours, then one sequential walk over every usable
- * neighbour's advertisement, as relax() does. alt_lim[t] is dist(self, t)
- * for routes that take alternates, -INFINITY for the others, so the LFA
- * test alone filters them. */
-static int alternates(struct mf_routing *r, uint32_t n)
+/* Target t's alternates before the neighbours': the target itself as a
+ * direct neighbour. alt_lim[t] is dist(self, t) for routes that take
+ * alternates, -INFINITY for the others, so the LFA test alone filters
+ * them. */
+static void alt_start(struct mf_routing *r, uint32_t t)
+{
+	const struct rt_route *rt = &r->next.r[t];
+	bool policy_direct = rt->mode == MF_MODE_SINGLE_HOP && r->link[t].configured;
+	bool takes = rt->nh != NONE && !rt->down && isfinite(rt->dist) && !policy_direct;
+	r->alt_lim[t] = takes ? rt->dist : -INFINITY;
+	r->alt_primary[t] = rt->nh;
+	r->alt_worst[t] = INFINITY;
+	r->alt_cnt[t] = 0;
+	if (takes && rt->nh != t && r->link[t].usable)
+		alt_offer(r, t, t, r->link[t].dist); /* the target itself: always loop-free */
+	if (mf_rt__stale(r, t))
+		r->alt_lim[t] = -INFINITY; /* no route through others */
+}
+
+/* Neighbour h (at base, back = dist(h, self)) offers its route to t at
+ * dst: an alternate when loop-free (dst < back + dist(self, t)). */
+static inline void alt_consider(struct mf_routing *r, uint32_t h, uint32_t t, double base, double back,
+				double dst)
+{
+	double d = base + dst;
+	if (d <= r->alt_worst[t] && dst < back + r->alt_lim[t] && r->alt_primary[t] != h)
+		alt_offer(r, t, h, d);
+}
+
+static double back_of(const struct mf_routing *r, uint32_t h)
+{
+	const struct rt_origin *o = &r->orig[h];
+	return isfinite(o->to_self) ? o->to_self : r->link[h].dist;
+}
+
+/* Target t alone, its neighbours' routes looked up (r->nbr). */
+static void alt_one(struct mf_routing *r, uint32_t t)
+{
+	alt_start(r, t);
+	for (uint32_t k = 0, h, i; k < r->n_nbr; k++)
+		if ((i = entry_of(r, h = r->nbr[k], t)) != NONE)
+			alt_consider(r, h, t, r->link[h].dist, back_of(r, h), r->orig[h].dst[i]);
+}
+
+/* Every target's alternates: one sequential walk over every usable
+ * neighbour's advertisement, as relax() does. */
+static void alt_all(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++)
+		alt_start(r, t);
+	for (uint32_t h = 0; h < n; h++) {
+		const struct rt_origin *o = &r->orig[h];
+		if (!mf_rt__usable_neighbour(r, h))
+			continue;
+		const double base = r->link[h].dist, back = back_of(r, h);
+		for (uint32_t i = 0; i < o->n_e; i++) /* dst INFINITY: through us, to h itself, dead */
+			alt_consider(r, h, o->tgt[i], base, back, o->dst[i]);
+	}
+}
+
+/* The routes' alternates into next's pool, from the per-target slots
+ * (which kept targets keep from their last computation). */
+static int alt_emit(struct mf_routing *r, uint32_t n)
 {
 	struct rt_routes *nx = &r->next;
 	nx->n_alt = 0;
-	if (r->max_alt == 0)
-		return 0;
-	for (uint32_t t = 0; t < n; t++) {
-		const struct rt_route *rt = &nx->r[t];
-		bool policy_direct = rt->mode == MF_MODE_SINGLE_HOP && r->link[t].configured;
-		bool takes = rt->nh != NONE && !rt->down && isfinite(rt->dist) && !policy_direct;
-		r->alt_lim[t] = takes ? rt->dist : -INFINITY;
-		r->alt_primary[t] = rt->nh;
-		r->alt_worst[t] = INFINITY;
-		r->alt_cnt[t] = 0;
-		if (takes && rt->nh != t && r->link[t].usable)
-			alt_offer(r, t, t, r->link[t].dist); /* the target itself: always loop-free */
-		if (mf_rt__stale(r, t))
-			r->alt_lim[t] = -INFINITY; /* no route through others */
-	}
-	for (uint32_t h = 0; h < n; h++) {
-		const struct rt_origin *o = &r->orig[h];
-		if (!usable_neighbour(r, h))
-			continue;
-		const double base = r->link[h].dist;
-		const double back = isfinite(o->to_self) ? o->to_self : base; /* dist(h, self) */
-		const uint32_t *tgt = o->tgt;
-		const double *dst = o->dst; /* INFINITY: through us, to h itself, dead */
-		const double *lim = r->alt_lim, *worst = r->alt_worst;
-		const uint32_t *primary = r->alt_primary;
-		for (uint32_t i = 0; i < o->n_e; i++) {
-			uint32_t t = tgt[i];
-			double d = base + dst[i];
-			if (d <= worst[t] && dst[i] < back + lim[t] && primary[t] != h)
-				alt_offer(r, t, h, d);
-		}
-	}
 	uint32_t total = 0;
 	for (uint32_t t = 0; t < n; t++)
 		total += r->alt_cnt[t];
@@ -387,8 +444,8 @@ static int alternates(struct mf_routing *r, uint32_t n)
 		rt->alt_off = nx->n_alt;
 		rt->n_alt = r->alt_cnt[t];
 		for (uint32_t k = 0; k < rt->n_alt; k++)
-			nx->alt[nx->n_alt++] = (struct rt_alt){r->alt_nh[(size_t)t * r->max_alt + k],
-							       r->alt_d[(size_t)t * r->max_alt + k]};
+			nx->alt[nx->n_alt++] = (struct rt_alt){r->alt_nh[(size_t)t * r->cfg.max_alternates + k],
+							       r->alt_d[(size_t)t * r->cfg.max_alternates + k]};
 	}
 	return 0;
 }
@@ -403,17 +460,17 @@ bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt
 
 static bool moved(const struct mf_routing *r, double was, double now)
 {
-	if (r->readvertise_pct == 0 && r->readvertise_ms == 0)
+	if (r->cfg.readvertise_pct == 0 && r->cfg.readvertise_ms == 0)
 		return was != now;
 	double d = fabs(now - was);
-	return d > was * r->readvertise_pct / 100.0 && d > r->readvertise_ms;
+	return d > was * r->cfg.readvertise_pct / 100.0 && d > r->cfg.readvertise_ms;
 }
 
 /* Whether moves that wait (small distance moves, followed choices) are
  * due: at most readv_every after our last new state. */
 static bool readv_due(const struct mf_routing *r)
 {
-	return !r->readv_every || !r->clocked || r->now - r->snap_at >= r->readv_every;
+	return !r->cfg.readvertise_interval || !r->clocked || r->now - r->snap_at >= r->cfg.readvertise_interval;
 }
 
 /* Whether route c to t only follows the DC's shared choice: another
@@ -440,8 +497,8 @@ void mf_routing_set_wait_followed(struct mf_routing *r, bool on)
 static bool distance_due(const struct mf_routing *r, double was, double now)
 {
 	double d = fabs(now - was);
-	bool margin = (r->hyst_pct == 0 && r->hyst_ms == 0) ||
-		      (d > was * r->hyst_pct / 100.0 && d > r->hyst_ms);
+	bool margin = (r->cfg.hysteresis_pct == 0 && r->cfg.hysteresis_ms == 0) ||
+		      (d > was * r->cfg.hysteresis_pct / 100.0 && d > r->cfg.hysteresis_ms);
 	return margin || readv_due(r);
 }
 
@@ -451,7 +508,7 @@ static bool distance_due(const struct mf_routing *r, double was, double now)
  * beat always goes out: it is what keeps our routes alive elsewhere. */
 static bool epochs_due(const struct mf_routing *r, uint32_t t)
 {
-	return t == r->self || !r->epoch_every || !r->clocked || r->now - r->snap_at >= r->epoch_every;
+	return t == r->self || !r->cfg.epoch_interval || !r->clocked || r->now - r->snap_at >= r->cfg.epoch_interval;
 }
 
 /* Updates the advertised snapshot from the current table when it differs
@@ -474,7 +531,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 			differ = distance_due(r, s->dist, c->dist);
 			r->dist_pending |= !differ; /* goes with the next new state */
 		}
-		else if (want && c->epoch != s->epoch && !r->beats_apart) {
+		else if (want && c->epoch != s->epoch && !r->cfg.beats_apart) {
 			differ = epochs_due(r, t);
 			r->epochs_pending |= !differ; /* goes with the next flush */
 		}
@@ -504,6 +561,9 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	r->dist_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
 	r->stats.new_states++;
+	for (uint32_t t = 0; r->ref_set && t < n; t++)
+		if (r->ref_nh[t] != NONE)
+			mf_rt__mark(r, t); /* the shared choice goes */
 	r->ref_set = false; /* ours is now the newest advertisement of the DC */
 	return 0;
 }
@@ -551,6 +611,50 @@ static uint64_t links_signature(const struct mf_routing *r)
 	return h;
 }
 
+/* Recomputes every target (full: one streaming walk for the candidates,
+ * one for the alternates) or only the marked ones, whose candidates are
+ * looked up per target; the others keep their route. Then clears the
+ * marks, but for targets settle() wants again at the next recompute. */
+static int compute(struct mf_routing *r, uint32_t n, bool full)
+{
+	int rc = 0;
+	if (full) {
+		relax(r, n);
+	} else {
+		r->n_nbr = 0;
+		for (uint32_t h = 0; h < n; h++)
+			if (mf_rt__usable_neighbour(r, h))
+				r->nbr[r->n_nbr++] = h;
+		for (uint32_t i = 0; i < r->n_dirty; i++)
+			relax_one(r, r->dirty_list[i]);
+	}
+	r->next.n_path = 0;
+	for (uint32_t t = 0; t < n && rc == 0; t++)
+		rc = full || r->t_dirty[t] ? choose(r, t) : keep_route(r, t);
+	if (rc == 0 && r->cfg.max_alternates) {
+		if (full)
+			alt_all(r, n);
+		else
+			for (uint32_t i = 0; i < r->n_dirty; i++)
+				alt_one(r, r->dirty_list[i]);
+		rc = alt_emit(r, n);
+	} else {
+		r->next.n_alt = 0;
+	}
+	if (rc < 0)
+		return rc;
+	uint32_t w = 0;
+	for (uint32_t i = 0, m = full ? n : r->n_dirty; i < m; i++) {
+		uint32_t t = full ? i : r->dirty_list[i];
+		r->t_dirty[t] = r->t_dirty[t] == 2;
+		if (r->t_dirty[t])
+			r->dirty_list[w++] = t;
+	}
+	r->n_dirty = w;
+	r->all_dirty = false;
+	return 0;
+}
+
 int mf_routing_recompute(struct mf_routing *r, bool *changed)
 {
 	uint32_t n = r->names.n;
@@ -561,44 +665,45 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	int rc = rank_names(r, n);
 	if (rc < 0)
 		return rc;
-	relax(r, n);
-	r->next.n_path = 0;
-	for (uint32_t t = 0; t < n && rc == 0; t++)
-		rc = choose(r, t);
-	if (rc == 0)
-		rc = alternates(r, n);
-	if (rc < 0)
+	mf_rt__timers(r, n);
+	bool full = r->all_dirty || r->cur.n != n || r->recompute_mode == MF_RECOMPUTE_FULL ||
+		    (r->recompute_mode == MF_RECOMPUTE_AUTO && r->n_dirty > n / 4);
+	if ((rc = compute(r, n, full)) < 0) {
+		mf_rt__mark_all(r); /* the per-target state is partly new */
 		return rc;
+	}
 	bool diff = r->cur.n != n;
 	for (uint32_t t = 0; t < n && !diff; t++)
-		diff = !same_route(&r->cur, &r->cur.r[t], &r->next, &r->next.r[t]) ||
-		       endpoints_changed(r, &r->next, &r->next.r[t]);
-	if ((rc = take_links(r)) < 0)
-		return rc;
+		diff = !same_route(&r->cur, &r->cur.r[t], &r->next, &r->next.r[t]);
+	if (r->links_dirty || r->cur.n != n) {
+		if ((rc = take_links(r)) < 0)
+			return rc;
+		r->links_dirty = false;
+	}
 	uint64_t sig = links_signature(r);
 	if (sig != r->links_sig) {
 		r->links_sig = sig;
 		diff = true;
 	}
-	memset(r->gw_touched, 0, n * sizeof *r->gw_touched);
 	struct rt_routes tmp = r->cur;
 	r->cur = r->next;
 	r->next = tmp;
 	r->cur.n = n;
 	if (diff)
 		r->version++;
-	if (changed)
-		*changed = diff;
+	if (changed) /* gateways may have moved it since the last recompute */
+		*changed = r->version != r->version_computed;
+	r->version_computed = r->version;
 	rc = refresh_snapshot(r, n);
 	r->dirty = rc < 0;
 	r->next_expiry = UINT64_MAX;
-	for (uint32_t t = 0; r->max_age && r->clocked && t < n; t++)
-		if (r->beat[t] && !mf_rt__stale(r, t) && r->beat_at[t] + r->max_age + 1 < r->next_expiry)
-			r->next_expiry = r->beat_at[t] + r->max_age + 1;
+	for (uint32_t t = 0; r->cfg.max_age && r->clocked && t < n; t++)
+		if (r->beat[t] && !mf_rt__stale(r, t) && r->beat_at[t] + r->cfg.max_age + 1 < r->next_expiry)
+			r->next_expiry = r->beat_at[t] + r->cfg.max_age + 1;
 	r->next_settle = UINT64_MAX;
-	for (uint32_t t = 0; r->settle_time && t < n; t++)
-		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->settle_time < r->next_settle)
-			r->next_settle = r->better_since[t] + r->settle_time;
+	for (uint32_t t = 0; r->cfg.settle_time && t < n; t++)
+		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->cfg.settle_time < r->next_settle)
+			r->next_settle = r->better_since[t] + r->cfg.settle_time;
 	return rc;
 }
 
@@ -610,17 +715,17 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 			r->beat_at[t] = now;
 		r->last_beat = r->snap_at = r->epoch_at = now;
 		r->clocked = true;
-		r->dirty = true;
+		mf_rt__mark_all(r);
 	}
 	r->now = now;
-	if (r->beat_every && now - r->last_beat >= r->beat_every) {
+	if (r->cfg.beat_interval && now - r->last_beat >= r->cfg.beat_interval) {
 		r->last_beat = r->epoch_at = now;
 		r->epoch++;
-		r->dirty = true;
+		mf_rt__mark(r, r->self);
 	}
 	if (now >= r->next_expiry || now >= r->next_settle ||
-	    (r->epochs_pending && now - r->snap_at >= r->epoch_every) ||
-	    (r->dist_pending && now - r->snap_at >= r->readv_every))
+	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
+	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval))
 		r->dirty = true;
 }
 
@@ -641,6 +746,6 @@ uint64_t mf_routing_advert_seq(const struct mf_routing *r)
 
 void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, double *ms)
 {
-	*pct = r->readvertise_pct;
-	*ms = r->readvertise_ms;
+	*pct = r->cfg.readvertise_pct;
+	*ms = r->cfg.readvertise_ms;
 }

@@ -280,9 +280,9 @@ struct mf_routing_node_stats {
 	uint64_t deltas_out, deltas_in, deltas_unbased;
 	uint64_t deltas_late;  /* applied when their base came after them */
 	uint64_t deltas_stale; /* on a base older than the one held (late copies) */
-	/* Bases not kept and deltas not applied on an error (out of memory, a
-	 * delta that does not patch its base): that server's next full state
-	 * stands in for them. */
+	/* Fragments not checked, bases not kept and deltas not applied on an
+	 * error (out of memory, a delta that does not patch its base): that
+	 * server's next full state stands in for them. */
 	uint64_t delta_errors;
 };
 

@@ -39,6 +39,8 @@ void mf_rn__count_refused(struct mf_routing_node *n, int rc)
 		n->stats.adverts_too_many_dcs++;
 	else if (rc == MF_ESTATE)
 		n->stats.adverts_seq_jump++;
+	else if (rc == MF_ENOMEM)
+		n->stats.delta_errors++; /* our failure, not the sender's */
 	else
 		n->stats.adverts_bad_path++;
 }

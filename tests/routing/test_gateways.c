@@ -153,6 +153,27 @@ static void test_version_grows_when_a_next_hops_gateways_change(void)
 	mf_routing_free(r);
 }
 
+/* The table reads gateways live: read after a change under a route in use
+ * and before the next recompute, it must already carry a new version (a
+ * gateway holding the old version would otherwise never hear of the new
+ * set), and the recompute must not count the change twice. */
+static void test_a_table_read_before_the_recompute_has_a_new_version_for_new_gateways(void)
+{
+	struct mf_routing *r = dc1_next_to_dc2();
+	bool changed = false;
+	offer_gw(r, "dc2-s1", 5, "gw-a");
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+	uint64_t v = mf_routing_version(r);
+	CU_ASSERT_STRING_EQUAL(gws(r, "dc2", gbuf, sizeof gbuf), "gw-a");
+	offer_gw(r, "dc2-s2", 6, "gw-b");
+	CU_ASSERT_STRING_EQUAL(gws(r, "dc2", gbuf, sizeof gbuf), "gw-a,gw-b");
+	CU_ASSERT_EQUAL(mf_routing_version(r), v + 1);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, &changed), 0);
+	CU_ASSERT_TRUE(changed);
+	CU_ASSERT_EQUAL(mf_routing_version(r), v + 1);
+	mf_routing_free(r);
+}
+
 static void test_own_gateway_change_makes_a_new_advert_seq_and_the_same_set_does_not(void)
 {
 	struct mf_routing *r = dc1_next_to_dc2();
@@ -330,6 +351,7 @@ int main(void)
 		TEST(test_a_gateway_two_servers_advertise_is_listed_once_from_the_newest),
 		TEST(test_forgotten_server_and_withdrawn_dc_lose_their_gateways),
 		TEST(test_version_grows_when_a_next_hops_gateways_change),
+		TEST(test_a_table_read_before_the_recompute_has_a_new_version_for_new_gateways),
 		TEST(test_own_gateway_change_makes_a_new_advert_seq_and_the_same_set_does_not),
 		TEST(test_invalid_own_gateways_are_refused_and_change_nothing),
 		TEST(test_required_gateways_keep_traffic_off_a_dc_without_them),
