@@ -183,8 +183,13 @@ int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool)
 	size_t n = mf_coord_tracker_announce(t, buf, sizeof(buf));
 	if (n == 0 || pool == NULL)
 		return 0;
-	return mf_pool_broadcast_user_capped(pool, MF_COORD_TRACKER_ANNOUNCE_KEY, buf, n,
-					     MF_COORD_TRACKER_ANNOUNCE_TRANSMITS);
+	int rc = mf_pool_broadcast_user_capped(pool, MF_COORD_TRACKER_ANNOUNCE_KEY, buf, n,
+					       MF_COORD_TRACKER_ANNOUNCE_TRANSMITS);
+	if (rc < 0) { /* not queued: the next call announces again */
+		t->has_announced = false;
+		t->stats.announce_errors++;
+	}
+	return rc;
 }
 
 /* Whether announced coordinate c of node may be used (tracker.h); counts

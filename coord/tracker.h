@@ -113,6 +113,7 @@ struct mf_coord_tracker_stats {
 	uint64_t rejected;      /* decoded, refused by the client (NaN, range, RTT) */
 	uint64_t updates;       /* samples the client accepted */
 	uint64_t encode_errors; /* ack_payload given too small a buffer */
+	uint64_t announce_errors; /* an announcement the pool could not queue */
 	uint64_t full;          /* coordinates not kept: MF_COORD_TRACKER_MAX */
 	uint64_t forgotten;     /* members forgotten (reaped) */
 	uint64_t announced;     /* our coordinate gossiped */
@@ -177,7 +178,8 @@ void mf_coord_tracker_delegate(struct mf_coord_tracker *t, struct mf_pool_delega
  * or cap is too small. */
 size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_t cap);
 /* The same, queued in pool (after every on_ack: the agent's and the
- * simulator's delegates call it there). 0 or the pool's error. */
+ * simulator's delegates call it there). 0 or the pool's error, counted in
+ * announce_errors; the next call then announces again. */
 int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool);
 /* struct mf_pool_delegate's on_user_msg, ctx = the tracker: takes
  * announcements ([MF_SERF_MSG_MESHFED][MF_COORD_TRACKER_MSG_ANNOUNCE]...),

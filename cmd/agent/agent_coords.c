@@ -306,7 +306,8 @@ void mf_agent_coords_embed(struct mf_agent *a)
 	int r = embed_position(a, &a->dc_embed->e, &pos);
 	if (r == 0)
 		r = mf_coord_tracker_pin(&ap->tracker, &pos);
-	if (r == 0) /* a new place goes out now, not at the next ack (tracker.h) */
+	if (r == 0) /* a new place goes out now, not at the next ack (tracker.h);
+		     * a failure is counted and retried at that ack */
 		(void)mf_coord_tracker_announce_to(&ap->tracker, ap->pool);
 	if (r != 0) {
 		if (was)

@@ -54,6 +54,7 @@ static void serf_merge(void *ctx, const uint8_t *buf, size_t len, bool join)
 static void acked(void *ctx)
 {
 	struct mf_agent_pool *ap = ctx;
+	/* A failure is counted and retried at the next ack (tracker.c). */
 	(void)mf_coord_tracker_announce_to(&ap->tracker, ap->pool);
 }
 

@@ -584,8 +584,12 @@ static json_t *user_query_request(struct mf_agent *a, uint64_t client_id, const 
 			if (!(names[i] = json_string_value(json_array_get(nodes, i))))
 				names[i] = "";
 		msgpack_sbuffer_init(&fb[nf]);
-		(void)mf_serf_encode_node_filter(&fb[nf++], names, n);
+		int r = mf_serf_encode_node_filter(&fb[nf++], names, n);
 		free(names);
+		if (r < 0) {
+			res = mf_control_error("cannot encode the node filter: %s", mf_strerror(r));
+			goto out;
+		}
 	}
 	const char *tk;
 	json_t *tv;
@@ -596,7 +600,11 @@ static json_t *user_query_request(struct mf_agent *a, uint64_t client_id, const 
 			goto out;
 		}
 		msgpack_sbuffer_init(&fb[nf]);
-		(void)mf_serf_encode_tag_filter(&fb[nf++], tk, json_string_value(tv));
+		int r = mf_serf_encode_tag_filter(&fb[nf++], tk, json_string_value(tv));
+		if (r < 0) {
+			res = mf_control_error("cannot encode the filter on tag %s: %s", tk, mf_strerror(r));
+			goto out;
+		}
 	}
 	for (size_t i = 0; i < nf; i++)
 		filters[i] = (struct mf_bytes){(const uint8_t *)fb[i].data, fb[i].size};

@@ -26,7 +26,7 @@ static void on_ack(void *ctx, const char *node, const uint8_t *payload, size_t l
 	if (f > 0)
 		rtt = (mf_time_t)((double)rtt * (1.0 + f * (2.0 * mf_rng_unit(&nd->owner->rng) - 1.0)));
 	mf_coord_tracker_on_ack(&nd->tracker, node, payload, len, rtt);
-	if (nd->owner->net)
+	if (nd->owner->net) /* a failure is counted, retried at the next ack */
 		(void)mf_coord_tracker_announce_to(&nd->tracker, mf_simnet_pool(nd->owner->net, nd->i));
 }
 

@@ -1,8 +1,9 @@
 /*
  * tests/sim/test_sim.c — meshfed-sim end to end: coordinate error bounds on
  * a 36-node WonderNetwork sub-matrix (fixtures/README.md), the JSON report,
- * label skipping, topology files, the scenario (kills, late joins and
- * rejoins, partitions and heals) and argument errors.
+ * label skipping, topology files and the scenario (kills, late joins and
+ * rejoins, partitions and heals); the flags and argument errors are in
+ * test_sim_flags.c.
  *
  * The simulator is deterministic for a seed, so the bounds sit just above
  * what seed 1 achieves (figures in the comments): a change that makes the
@@ -26,53 +27,7 @@
 #define FOUR_DCS MF_SIM_FIXTURES "/four_dcs.json"
 #define WANEM_DCS MF_SIM_FIXTURES "/wanem_four_dcs.json"
 
-/* Runs meshfed-sim with args; stdout into a malloc'd string, exit status
- * into *status, stderr discarded. */
-static char *run(const char *args, int *status)
-{
-	return mf_test_run_cmd(MF_SIM_BIN, args, NULL, 0, status);
-}
-
-static char err_text[16384];
-
-/* As run(), with stderr kept in err_text. */
-static char *run_err(const char *args, int *status)
-{
-	return mf_test_run_cmd(MF_SIM_BIN, args, err_text, sizeof(err_text), status);
-}
-
-/* Runs with -format json; the parsed array (NULL on any failure). */
-static json_t *run_json(const char *args)
-{
-	char full[2048];
-	int status;
-	snprintf(full, sizeof(full), "%s -format json", args);
-	char *out = run(full, &status);
-	json_t *doc = out && status == 0 ? json_loads(out, 0, NULL) : NULL;
-	free(out);
-	if (doc != NULL && !json_is_array(doc)) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	return doc;
-}
-
-/* The object of round r, or NULL. */
-static json_t *round_of(json_t *doc, int r)
-{
-	size_t i;
-	json_t *o;
-	json_array_foreach(doc, i, o) {
-		if (json_integer_value(json_object_get(o, "round")) == r)
-			return o;
-	}
-	return NULL;
-}
-
-static double num(json_t *o, const char *key)
-{
-	return json_number_value(json_object_get(o, key));
-}
+#include "tests/sim/sim_run.h"
 
 static void test_json_is_an_array_of_reported_rounds_with_required_fields(void)
 {
@@ -81,7 +36,7 @@ static void test_json_is_an_array_of_reported_rounds_with_required_fields(void)
 		"view_p90_rel_err", "view_coverage", "time_s" };
 	static const char *const ints[] = { "round", "up", "right_view", "detections",
 		"false_detections", "suspicions", "udp_sent", "pairs" };
-	json_t *doc = run_json("-matrix " MATRIX " -rounds 60");
+	json_t *doc = sim_run_json("-matrix " MATRIX " -rounds 60");
 	size_t i;
 	json_t *o;
 	json_int_t last = 0;
@@ -104,13 +59,13 @@ static void test_json_is_an_array_of_reported_rounds_with_required_fields(void)
 
 static void test_long_runs_report_every_tenth_and_the_landmark_rounds(void)
 {
-	json_t *doc = run_json("-matrix " MATRIX " -rounds 205");
+	json_t *doc = sim_run_json("-matrix " MATRIX " -rounds 205");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	CU_ASSERT_EQUAL(json_array_size(doc), 20 + 2); /* 10..200, 1, 205 */
 	const int want[] = { 1, 10, 50, 100, 200, 205 };
 	for (size_t k = 0; k < sizeof(want) / sizeof(want[0]); k++)
-		CU_ASSERT_PTR_NOT_NULL(round_of(doc, want[k]));
-	CU_ASSERT_PTR_NULL(round_of(doc, 5));
+		CU_ASSERT_PTR_NOT_NULL(sim_round_of(doc, want[k]));
+	CU_ASSERT_PTR_NULL(sim_round_of(doc, 5));
 	json_decref(doc);
 }
 
@@ -120,7 +75,7 @@ static json_t *matrix_100(void)
 {
 	static json_t *doc;
 	if (doc == NULL)
-		doc = run_json("-matrix " MATRIX " -rounds 100 -seed 1");
+		doc = sim_run_json("-matrix " MATRIX " -rounds 100 -seed 1");
 	return doc;
 }
 
@@ -128,53 +83,53 @@ static void test_coordinate_error_is_within_bound_after_50_and_100_rounds(void)
 {
 	json_t *doc = matrix_100();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	json_t *r50 = round_of(doc, 50), *r100 = round_of(doc, 100);
+	json_t *r50 = sim_round_of(doc, 50), *r100 = sim_round_of(doc, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r50);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r100);
 	/* seed 1: 0.050 @50; 0.034 / 0.117 @100 (seeds 1-5: at most 0.050;
 	 * 0.035 / 0.133) */
-	CU_ASSERT(num(r50, "median_rel_err") <= 0.055);
-	CU_ASSERT(num(r100, "median_rel_err") <= 0.038);
-	CU_ASSERT(num(r100, "p90_rel_err") <= 0.140);
-	CU_ASSERT(num(r100, "median_rel_err") > 0.0);
+	CU_ASSERT(sim_num(r50, "median_rel_err") <= 0.055);
+	CU_ASSERT(sim_num(r100, "median_rel_err") <= 0.038);
+	CU_ASSERT(sim_num(r100, "p90_rel_err") <= 0.140);
+	CU_ASSERT(sim_num(r100, "median_rel_err") > 0.0);
 }
 
 static void test_best_estimate_uses_own_measurements(void)
 {
 	json_t *doc = matrix_100();
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	json_t *r100 = round_of(doc, 100);
+	json_t *r100 = sim_round_of(doc, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r100);
 	/* every pair measured within 35 rounds, no noise: 0.001 / 0.007 */
-	CU_ASSERT(num(r100, "best_median_rel_err") <= 0.003);
-	CU_ASSERT(num(r100, "best_p90_rel_err") <= 0.012);
-	CU_ASSERT_DOUBLE_EQUAL(num(r100, "view_coverage"), 1.0, 1e-9);
+	CU_ASSERT(sim_num(r100, "best_median_rel_err") <= 0.003);
+	CU_ASSERT(sim_num(r100, "best_p90_rel_err") <= 0.012);
+	CU_ASSERT_DOUBLE_EQUAL(sim_num(r100, "view_coverage"), 1.0, 1e-9);
 }
 
 static void test_coordinate_error_with_20pct_noise_is_within_bound(void)
 {
-	json_t *doc = run_json("-matrix " MATRIX " -rounds 100 -noise 0.2 -seed 1");
+	json_t *doc = sim_run_json("-matrix " MATRIX " -rounds 100 -noise 0.2 -seed 1");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	json_t *r100 = round_of(doc, 100);
+	json_t *r100 = sim_round_of(doc, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r100);
 	/* seed 1: 0.052 / 0.156 (seeds 1-5: at most 0.057 / 0.177) */
-	CU_ASSERT(num(r100, "median_rel_err") <= 0.062);
-	CU_ASSERT(num(r100, "p90_rel_err") <= 0.185);
+	CU_ASSERT(sim_num(r100, "median_rel_err") <= 0.062);
+	CU_ASSERT(sim_num(r100, "p90_rel_err") <= 0.185);
 	json_decref(doc);
 }
 
 static void test_meshfed_coordinates_beat_serfs_on_the_same_run(void)
 {
 	json_t *fit = matrix_100();
-	json_t *serf = run_json("-matrix " MATRIX " -rounds 100 -every 50 -coords serf");
+	json_t *serf = sim_run_json("-matrix " MATRIX " -rounds 100 -every 50 -coords serf");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fit);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(serf);
-	json_t *a = round_of(fit, 100), *b = round_of(serf, 100);
+	json_t *a = sim_round_of(fit, 100), *b = sim_round_of(serf, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
 	/* seed 1: 0.034 vs 0.076, p90 0.127 vs 0.466 */
-	CU_ASSERT(num(b, "median_rel_err") >= 1.8 * num(a, "median_rel_err"));
-	CU_ASSERT(num(b, "p90_rel_err") >= 2.5 * num(a, "p90_rel_err"));
+	CU_ASSERT(sim_num(b, "median_rel_err") >= 1.8 * sim_num(a, "median_rel_err"));
+	CU_ASSERT(sim_num(b, "p90_rel_err") >= 2.5 * sim_num(a, "p90_rel_err"));
 	json_decref(serf);
 }
 
@@ -192,8 +147,8 @@ static void test_label_row_and_column_do_not_change_the_run(void)
 	fclose(in);
 	fclose(out);
 	snprintf(args, sizeof(args), "-matrix %s -rounds 20 -format json", plain);
-	char *a = run(args, &s1);
-	char *b = run("-matrix " MATRIX " -rounds 20 -format json", &s2);
+	char *a = sim_run(args, &s1);
+	char *b = sim_run("-matrix " MATRIX " -rounds 20 -format json", &s2);
 	unlink(plain);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
@@ -207,7 +162,7 @@ static void test_label_row_and_column_do_not_change_the_run(void)
 
 static void test_killed_member_is_detected_by_all_without_false_detections(void)
 {
-	json_t *doc = run_json("-matrix " MATRIX " -rounds 60 -kill 5@20");
+	json_t *doc = sim_run_json("-matrix " MATRIX " -rounds 60 -kill 5@20");
 	size_t i;
 	json_t *o;
 	json_int_t detections = 0, false_detections = 0;
@@ -218,7 +173,7 @@ static void test_killed_member_is_detected_by_all_without_false_detections(void)
 	}
 	CU_ASSERT_EQUAL(detections, 35); /* one FAILED event in each survivor */
 	CU_ASSERT_EQUAL(false_detections, 0);
-	json_t *last = round_of(doc, 60);
+	json_t *last = sim_round_of(doc, 60);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(last);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "up")), 35);
 	CU_ASSERT_TRUE(json_is_true(json_object_get(last, "converged")));
@@ -252,7 +207,7 @@ static void serf_intents_are_consistent(unsigned long long n, int rounds)
 	struct serf_line l;
 	char args[128];
 	snprintf(args, sizeof(args), "-n %llu -profile lan -rounds %d -every 50", n, rounds);
-	char *out = run(args, &status);
+	char *out = sim_run(args, &status);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
 	CU_ASSERT_EQUAL(l.nodes, n);
@@ -273,11 +228,11 @@ static void test_serf_intents_are_consistent_in_a_pool_of_200(void)
 	int status;
 	struct serf_line l;
 	serf_intents_are_consistent(200, 150);
-	char *out = run("-n 200 -profile lan -rounds 1", &status);
+	char *out = sim_run("-n 200 -profile lan -rounds 1", &status);
 	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
 	CU_ASSERT(l.missing + l.stale > 0);
 	free(out);
-	out = run("-n 50 -profile lan -rounds 5 -serf-glue off", &status);
+	out = sim_run("-n 50 -profile lan -rounds 5 -serf-glue off", &status);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_FALSE(serf_line(out, &l));
 	free(out);
@@ -295,7 +250,7 @@ static void test_serf_intents_are_consistent_in_a_pool_of_10000(void)
 {
 	int status;
 	struct serf_line l;
-	char *out = run("-n 10000 -profile lan -rounds 150 -every 50", &status);
+	char *out = sim_run("-n 10000 -profile lan -rounds 150 -every 50", &status);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
 	CU_ASSERT_EQUAL(l.nodes, 10000);
@@ -323,7 +278,7 @@ static void test_serf_intents_spread_during_the_join_storm(void)
 {
 	int status;
 	struct serf_line l;
-	char *out = run("-n 500 -profile lan -rounds 5 -every 5", &status);
+	char *out = sim_run("-n 500 -profile lan -rounds 5 -every 5", &status);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_TRUE_FATAL(serf_line(out, &l));
 	CU_ASSERT_EQUAL(l.pairs, 500ULL * 499);
@@ -350,26 +305,26 @@ static void test_slow_members_stall_and_only_long_stalls_fail_them(void)
 {
 	int status;
 	unsigned long long healthy = 1, slow = 0;
-	char *out = run("-n 30 -profile lan -rounds 60 -every 60 -slow 3 -slow-stall 20000 "
+	char *out = sim_run("-n 30 -profile lan -rounds 60 -every 60 -slow 3 -slow-stall 20000 "
 			"-slow-period 40000 -serf-glue off", &status);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_TRUE_FATAL(slow_line(out, &healthy, &slow));
 	CU_ASSERT_EQUAL(healthy, 0);
 	CU_ASSERT(slow >= 3 * 20); /* each of the 3, by most of the 27 others */
 	free(out);
-	out = run("-n 30 -profile lan -rounds 60 -every 60 -slow 3 -slow-stall 2000 "
+	out = sim_run("-n 30 -profile lan -rounds 60 -every 60 -slow 3 -slow-stall 2000 "
 		  "-slow-period 40000 -serf-glue off", &status);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_TRUE_FATAL(slow_line(out, &healthy, &slow));
 	CU_ASSERT_EQUAL(healthy + slow, 0);
 	free(out);
-	out = run("-n 30 -profile lan -rounds 5 -serf-glue off", &status);
+	out = sim_run("-n 30 -profile lan -rounds 5 -serf-glue off", &status);
 	CU_ASSERT_FALSE(slow_line(out, &healthy, &slow));
 	free(out);
-	out = run("-n 30 -profile lan -rounds 5 -serf-glue off -slow 3 -slow-lag 1000", &status);
+	out = sim_run("-n 30 -profile lan -rounds 5 -serf-glue off -slow 3 -slow-lag 1000", &status);
 	CU_ASSERT_TRUE(strstr(out, "handle messages 1000 ms late") != NULL);
 	free(out);
-	out = run("-n 30 -slow 3 -slow-stall 3000 -slow-period 2000", &status);
+	out = sim_run("-n 30 -slow 3 -slow-stall 3000 -slow-period 2000", &status);
 	CU_ASSERT_EQUAL(status, 2);
 	free(out);
 }
@@ -385,12 +340,12 @@ static void test_lifeguard_spares_healthy_members_from_slow_accusers(void)
 {
 	int status;
 	unsigned long long on_healthy = 1, on_slow = 0, off_healthy = 0, off_slow = 0;
-	char *out = run("-n 40 -profile lan -rounds 150 -every 150 -slow 4 -slow-lag 10000 "
+	char *out = sim_run("-n 40 -profile lan -rounds 150 -every 150 -slow 4 -slow-lag 10000 "
 			"-serf-glue off", &status);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_TRUE_FATAL(slow_line(out, &on_healthy, &on_slow));
 	free(out);
-	out = run("-n 40 -profile lan -rounds 150 -every 150 -slow 4 -slow-lag 10000 "
+	out = sim_run("-n 40 -profile lan -rounds 150 -every 150 -slow 4 -slow-lag 10000 "
 		  "-serf-glue off -lifeguard off", &status);
 	CU_ASSERT_EQUAL(status, 0);
 	CU_ASSERT_TRUE_FATAL(slow_line(out, &off_healthy, &off_slow));
@@ -416,12 +371,12 @@ static json_int_t total(json_t *doc, const char *field)
  * healed at 40, serf-style reconnect merges them again. */
 static void test_partition_splits_the_views_and_a_heal_merges_them(void)
 {
-	json_t *doc = run_json("-n 12 -profile lan -rounds 100 -every 5 "
+	json_t *doc = sim_run_json("-n 12 -profile lan -rounds 100 -every 5 "
 			       "-partition 0-5/6-11@10 -heal 40");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	CU_ASSERT_EQUAL(total(doc, "false_detections"), 72);
 	CU_ASSERT_EQUAL(total(doc, "detections"), 0);
-	json_t *cut = round_of(doc, 35), *end = round_of(doc, 100);
+	json_t *cut = sim_round_of(doc, 35), *end = sim_round_of(doc, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(end);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(cut, "right_view")), 0);
@@ -429,15 +384,15 @@ static void test_partition_splits_the_views_and_a_heal_merges_them(void)
 	CU_ASSERT_TRUE(json_is_true(json_object_get(end, "converged")));
 	json_decref(doc);
 	/* DC names of a topology file: dc1 (3 servers) against dc2 and dc3 (5) */
-	doc = run_json("-topology " TOPOLOGY " -profile lan -rounds 60 -every 5 "
+	doc = sim_run_json("-topology " TOPOLOGY " -profile lan -rounds 60 -every 5 "
 		       "-partition dc1/dc2,dc3@5 -heal 30");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
 	/* pools across the cut declare each other failed: 27-36 of the 30
 	 * pairs over seeds 1-5 (some learn it by gossip from a mate first,
 	 * 5% loss dc1-dc3 adds some), so at least half of them */
 	CU_ASSERT(total(doc, "false_detections") >= 3 * 5);
-	cut = round_of(doc, 25);
-	end = round_of(doc, 60);
+	cut = sim_round_of(doc, 25);
+	end = sim_round_of(doc, 60);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(cut);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(end);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(cut, "right_view")), 0);
@@ -449,9 +404,9 @@ static void test_partition_splits_the_views_and_a_heal_merges_them(void)
  * detected by the 6 others up then, and rejoins afresh at round 20. */
 static void test_late_join_and_rejoin_after_a_kill(void)
 {
-	json_t *doc = run_json("-n 8 -profile lan -rounds 40 -join 7@10 -kill 3@5 -join 3@20");
+	json_t *doc = sim_run_json("-n 8 -profile lan -rounds 40 -join 7@10 -kill 3@5 -join 3@20");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	json_t *r1 = round_of(doc, 1), *r15 = round_of(doc, 15), *r40 = round_of(doc, 40);
+	json_t *r1 = sim_round_of(doc, 1), *r15 = sim_round_of(doc, 15), *r40 = sim_round_of(doc, 40);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r15);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r40);
@@ -468,9 +423,9 @@ static void test_late_join_and_rejoin_after_a_kill(void)
 
 static void test_topology_file_runs_its_servers(void)
 {
-	json_t *doc = run_json("-topology " TOPOLOGY " -rounds 20");
+	json_t *doc = sim_run_json("-topology " TOPOLOGY " -rounds 20");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	json_t *last = round_of(doc, 20);
+	json_t *last = sim_round_of(doc, 20);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(last);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "up")), 8);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "pairs")), 8 * 7);
@@ -480,7 +435,7 @@ static void test_topology_file_runs_its_servers(void)
 	CU_ASSERT_TRUE(json_is_real(json_object_get(last, "dc_median_rel_err")));
 	CU_ASSERT_TRUE(json_is_real(json_object_get(last, "dc_best_median_rel_err")));
 	/* own measurements: every DC pair measured, within jitter (2 ms) */
-	CU_ASSERT(num(last, "dc_best_median_rel_err") <= 0.03);
+	CU_ASSERT(sim_num(last, "dc_best_median_rel_err") <= 0.03);
 	json_decref(doc);
 }
 
@@ -489,13 +444,13 @@ static void test_topology_file_runs_its_servers(void)
  * DCs converge as fast as members. Seed 1; seeds 1-8 in brackets. */
 static void test_clustered_dcs_converge_and_beat_serf(void)
 {
-	json_t *fit = run_json("-topology " FOUR_DCS " -profile lan -rounds 100 -every 10");
-	json_t *serf = run_json("-topology " FOUR_DCS " -profile lan -rounds 100 -every 10"
+	json_t *fit = sim_run_json("-topology " FOUR_DCS " -profile lan -rounds 100 -every 10");
+	json_t *serf = sim_run_json("-topology " FOUR_DCS " -profile lan -rounds 100 -every 10"
 				" -coords serf");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(fit);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(serf);
-	json_t *f30 = round_of(fit, 30), *f50 = round_of(fit, 50), *f100 = round_of(fit, 100);
-	json_t *s30 = round_of(serf, 30), *s100 = round_of(serf, 100);
+	json_t *f30 = sim_round_of(fit, 30), *f50 = sim_round_of(fit, 50), *f100 = sim_round_of(fit, 100);
+	json_t *s30 = sim_round_of(serf, 30), *s100 = sim_round_of(serf, 100);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f30);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f50);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f100);
@@ -503,21 +458,21 @@ static void test_clustered_dcs_converge_and_beat_serf(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(s100);
 	/* @30 members 0.017 vs serf 0.090 (ratio <= 0.31), DCs 0.012 vs 0.096
 	 * (<= 0.27), DC p90 0.032 vs 0.505 (<= 0.21) */
-	CU_ASSERT(num(f30, "median_rel_err") <= 0.5 * num(s30, "median_rel_err"));
-	CU_ASSERT(num(f30, "dc_median_rel_err") <= 0.5 * num(s30, "dc_median_rel_err"));
-	CU_ASSERT(num(f30, "dc_p90_rel_err") <= 0.3 * num(s30, "dc_p90_rel_err"));
+	CU_ASSERT(sim_num(f30, "median_rel_err") <= 0.5 * sim_num(s30, "median_rel_err"));
+	CU_ASSERT(sim_num(f30, "dc_median_rel_err") <= 0.5 * sim_num(s30, "dc_median_rel_err"));
+	CU_ASSERT(sim_num(f30, "dc_p90_rel_err") <= 0.3 * sim_num(s30, "dc_p90_rel_err"));
 	/* @50 members 0.018 (<= 0.020), DCs 0.017 / 0.020 (<= 0.022 / 0.035),
 	 * worst DC 0.024 (<= 0.050); serf 0.059, 0.044 / 0.187 */
-	CU_ASSERT(num(f50, "median_rel_err") <= 0.020);
-	CU_ASSERT(num(f50, "dc_median_rel_err") <= 0.022);
-	CU_ASSERT(num(f50, "dc_p90_rel_err") <= 0.035);
-	CU_ASSERT(num(f50, "dc_max_rel_err") <= 0.050);
+	CU_ASSERT(sim_num(f50, "median_rel_err") <= 0.020);
+	CU_ASSERT(sim_num(f50, "dc_median_rel_err") <= 0.022);
+	CU_ASSERT(sim_num(f50, "dc_p90_rel_err") <= 0.035);
+	CU_ASSERT(sim_num(f50, "dc_max_rel_err") <= 0.050);
 	/* @100 the intra-DC pairs (0.2 ms; they make the member p90) read the
 	 * DC's height (DC-mates fit the vector only, coord/fit.h): 52 against
 	 * serf's 38.8 (before DC heights: 0.17), a few ms for 0.2 ms; DC p90
 	 * 0.021 (<= 0.028) */
-	CU_ASSERT(num(f100, "p90_rel_err") <= 2.0 * num(s100, "p90_rel_err"));
-	CU_ASSERT(num(f100, "dc_p90_rel_err") <= 0.028);
+	CU_ASSERT(sim_num(f100, "p90_rel_err") <= 2.0 * sim_num(s100, "p90_rel_err"));
+	CU_ASSERT(sim_num(f100, "dc_p90_rel_err") <= 0.028);
 	json_decref(fit);
 	json_decref(serf);
 }
@@ -529,13 +484,13 @@ static void test_clustered_dcs_converge_and_beat_serf(void)
  * 10%. Seed 1: worst 0.031 / 0.031 (seeds 1-30 at most 0.039 / 0.041). */
 static void test_wanem_four_dcs_are_within_10pct_after_3_minutes(void)
 {
-	json_t *doc = run_json("-topology " WANEM_DCS " -profile wan -rounds 36 -serf-nodes 3");
+	json_t *doc = sim_run_json("-topology " WANEM_DCS " -profile wan -rounds 36 -serf-nodes 3");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	json_t *last = round_of(doc, 36);
+	json_t *last = sim_round_of(doc, 36);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(last);
 	CU_ASSERT_EQUAL(json_integer_value(json_object_get(last, "up")), 13);
-	CU_ASSERT(num(last, "dc_max_rel_err") <= 0.06);
-	CU_ASSERT(num(last, "dc_pair_max_rel_err") <= 0.06);
+	CU_ASSERT(sim_num(last, "dc_max_rel_err") <= 0.06);
+	CU_ASSERT(sim_num(last, "dc_pair_max_rel_err") <= 0.06);
 	json_decref(doc);
 }
 
@@ -587,10 +542,10 @@ static const struct small_run *small_fed_run(size_t f, int seed, bool serf)
 		return r;
 	snprintf(args, sizeof(args), "-topology %s -profile wan -rounds 130 -every 130 -seed %d "
 		 "-coords %s", small_feds[f].file, seed, serf ? "serf" : "fit");
-	json_t *doc = run_json(args);
-	json_t *last = doc ? round_of(doc, 130) : NULL;
-	r->worst = last ? num(last, "dc_pair_max_rel_err") : INFINITY;
-	r->median = last ? num(last, "dc_pair_median_rel_err") : INFINITY;
+	json_t *doc = sim_run_json(args);
+	json_t *last = doc ? sim_round_of(doc, 130) : NULL;
+	r->worst = last ? sim_num(last, "dc_pair_max_rel_err") : INFINITY;
+	r->median = last ? sim_num(last, "dc_pair_median_rel_err") : INFINITY;
 	r->done = true;
 	json_decref(doc);
 	return r;
@@ -640,7 +595,7 @@ static void test_small_federations_no_seed_worse_than_serf(void)
 
 static void test_matrix_runs_have_no_dc_fields(void)
 {
-	json_t *doc = run_json("-matrix " MATRIX " -rounds 2");
+	json_t *doc = sim_run_json("-matrix " MATRIX " -rounds 2");
 	size_t i;
 	json_t *o;
 	const char *key;
@@ -654,7 +609,7 @@ static void test_matrix_runs_have_no_dc_fields(void)
 			CU_ASSERT_NOT_EQUAL(strncmp(key, "dc_", 3), 0);
 	}
 	/* A topology run has them: the check above can see one. */
-	json_t *topo = run_json("-topology " TOPOLOGY " -rounds 2");
+	json_t *topo = sim_run_json("-topology " TOPOLOGY " -rounds 2");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(topo);
 	CU_ASSERT_PTR_NOT_NULL(json_object_get(json_array_get(topo, 1), "dc_median_rel_err"));
 	json_decref(topo);
@@ -672,7 +627,7 @@ static void test_plot_writes_a_png(void)
 	CU_ASSERT_FATAL(fd >= 0);
 	close(fd);
 	snprintf(args, sizeof(args), "-matrix %s -rounds 12 -plot %s", MATRIX, png);
-	free(run(args, &status));
+	free(sim_run(args, &status));
 	CU_ASSERT_EQUAL(status, 0);
 	FILE *f = fopen(png, "rb");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
@@ -680,170 +635,6 @@ static void test_plot_writes_a_png(void)
 	fclose(f);
 	unlink(png);
 	CU_ASSERT_EQUAL(memcmp(magic, "\x89PNG\r\n\x1a\n", 8), 0);
-}
-
-/* Times "needle" occurs in hay. */
-static int count(const char *hay, const char *needle)
-{
-	int n = 0;
-	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
-		n++;
-	return n;
-}
-
-/* A -routes run's tables (stdout) as a JSON object, stderr in err_text;
- * NULL unless it printed one. */
-static json_t *routes_run(const char *args, int *status)
-{
-	char *out = run_err(args, status);
-	json_t *doc = out ? json_loads(out, 0, NULL) : NULL;
-	free(out);
-	if (doc != NULL && !json_is_object(doc)) {
-		json_decref(doc);
-		doc = NULL;
-	}
-	return doc;
-}
-
-/* DC from's route status to target ("" when absent). */
-static const char *route_status(json_t *doc, const char *from, const char *target)
-{
-	json_t *r;
-	size_t i;
-	json_array_foreach(json_object_get(json_object_get(doc, from), "routes"), i, r) {
-		if (strcmp(json_string_value(json_object_get(r, "target")), target) == 0)
-			return json_string_value(json_object_get(r, "status"));
-	}
-	return "";
-}
-
-#define ROUTES_RUN "-topology " FOUR_DCS " -routes -profile lan -rounds 60"
-
-/* -cut R: at round R the DCs split into the file's halves (dc1 dc2 | dc3
- * dc4); the routes across, held before it, are gone within 30 rounds and
- * the run waits for that; each half keeps its own. Without -cut dc1
- * reaches dc3 directly and no cut is reported. */
-static void test_cut_withdraws_the_routes_across_the_halves(void)
-{
-	int status, held = 0, after = 0;
-	json_t *doc = routes_run(ROUTES_RUN " -cut 10", &status);
-	CU_ASSERT_EQUAL(status, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	const char *p = strstr(err_text, "cut at round 10: ");
-	CU_ASSERT_TRUE_FATAL(p != NULL);
-	CU_ASSERT_EQUAL(sscanf(p, "cut at round 10: %d routes across held before it", &held), 1);
-	CU_ASSERT(held > 0);
-	p = strstr(err_text, "cut at round 10: routes across withdrawn after ");
-	CU_ASSERT_TRUE_FATAL(p != NULL);
-	CU_ASSERT_EQUAL(sscanf(p, "cut at round 10: routes across withdrawn after %d", &after), 1);
-	CU_ASSERT(after >= 1 && after <= 30);
-	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc3"), "unreachable");
-	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc4"), "unreachable");
-	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc4", "dc2"), "unreachable");
-	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc2"), "direct");
-	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc3", "dc4"), "direct");
-	json_decref(doc);
-	doc = routes_run(ROUTES_RUN, &status);
-	CU_ASSERT_EQUAL(status, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-	CU_ASSERT_STRING_EQUAL(route_status(doc, "dc1", "dc3"), "direct");
-	CU_ASSERT_PTR_NULL(strstr(err_text, "cut at round"));
-	json_decref(doc);
-}
-
-/* -max-wall S: the run stops after the first round that ends past S s of
- * wall time (here any), and fails as not converged; without it the same
- * run converges (9 rounds for seed 1). */
-static void test_max_wall_stops_the_run_after_the_round_that_passes_it(void)
-{
-	int status, rounds = 0;
-	json_t *doc = routes_run(ROUTES_RUN " -max-wall 1e-9", &status);
-	CU_ASSERT_EQUAL(status, 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "stopped after round 1: -max-wall"));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "not converged after 1 rounds"));
-	json_decref(doc);
-	doc = routes_run(ROUTES_RUN, &status);
-	CU_ASSERT_EQUAL(status, 0);
-	CU_ASSERT_PTR_NULL(strstr(err_text, "-max-wall"));
-	const char *p = strstr(err_text, "converged after ");
-	CU_ASSERT_TRUE_FATAL(p != NULL);
-	CU_ASSERT_EQUAL(sscanf(p, "converged after %d rounds", &rounds), 1);
-	CU_ASSERT(rounds > 1);
-	json_decref(doc);
-}
-
-/* -tables off: nothing on stdout; the run and its scores on stderr are
- * the same as with the tables printed (-tables on, the default). */
-static void test_tables_off_prints_no_tables_and_the_same_scores(void)
-{
-	int status;
-	char on_err[sizeof(err_text)];
-	json_t *doc = routes_run(ROUTES_RUN " -tables on", &status);
-	CU_ASSERT_EQUAL(status, 0);
-	CU_ASSERT_PTR_NOT_NULL(doc);
-	CU_ASSERT_EQUAL(json_object_size(doc), 4);
-	json_decref(doc);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "routes vs true RTTs: "));
-	memcpy(on_err, err_text, sizeof(on_err));
-	char *out = run_err(ROUTES_RUN " -tables off", &status);
-	CU_ASSERT_EQUAL(status, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
-	CU_ASSERT_STRING_EQUAL(out, "");
-	free(out);
-	/* the CPU line differs between runs: compare what comes before it */
-	char *cpu_on = strstr(on_err, "CPU: "), *cpu_off = strstr(err_text, "CPU: ");
-	CU_ASSERT_TRUE_FATAL(cpu_on != NULL && cpu_off != NULL);
-	*cpu_on = *cpu_off = '\0';
-	CU_ASSERT_STRING_EQUAL(err_text, on_err);
-}
-
-/* -progress: a line on stderr after every round and every 100 joins,
- * and the run itself unchanged. */
-static void test_progress_reports_rounds_and_joins_on_stderr(void)
-{
-	int status;
-	char *with = run_err("-n 101 -profile lan -rounds 3 -serf-glue off -format json -progress",
-			     &status);
-	CU_ASSERT_EQUAL(status, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(with);
-	CU_ASSERT_EQUAL(count(err_text, "# progress round "), 3);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "# progress round 3: "));
-	CU_ASSERT_EQUAL(count(err_text, "# progress joins "), 1);
-	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, "# progress joins 1: "));
-	CU_ASSERT_PTR_NOT_NULL(strstr(err_text, " s CPU, peak RSS "));
-	char *without = run_err("-n 101 -profile lan -rounds 3 -serf-glue off -format json",
-				&status);
-	CU_ASSERT_EQUAL(status, 0);
-	CU_ASSERT_PTR_NOT_NULL_FATAL(without);
-	CU_ASSERT_EQUAL(count(err_text, "# progress"), 0);
-	CU_ASSERT_TRUE(strlen(with) > 100);
-	CU_ASSERT_STRING_EQUAL(with, without);
-	free(with);
-	free(without);
-}
-
-/* Runs with args and checks the exit status. */
-static void expect_status(const char *args, int want)
-{
-	int status;
-	free(run(args, &status));
-	CU_ASSERT_EQUAL(status, want);
-}
-
-static void test_bad_arguments_fail(void)
-{
-	expect_status("-matrix /nonexistent/m.csv -rounds 2", 1);
-	expect_status("-matrix " MATRIX " -noise 1.5", 2);
-	expect_status("-matrix " MATRIX " -topology " TOPOLOGY, 2);
-	expect_status("-matrix " MATRIX " -kill 99@2", 2);
-	expect_status("-matrix " MATRIX " -join 99@2", 2);
-	expect_status("-topology " TOPOLOGY " -partition dc9/dc1@2", 2);
-	expect_status("-matrix " MATRIX " -partition 0-3@x", 2);
-	expect_status("-matrix " MATRIX " -heal 0", 2);
-	/* The choice options take only their names. */
-	expect_status("-matrix " MATRIX " -format xml", 2);
-	expect_status("-matrix " MATRIX " -coords vivaldi", 2);
-	expect_status("-topology " TOPOLOGY " -routes -link-estimate worst", 2);
 }
 
 int main(int argc, char **argv)
@@ -866,11 +657,6 @@ int main(int argc, char **argv)
 		TEST(test_small_federations_median_dc_pair_within_2x_offline),
 		TEST(test_small_federations_no_seed_worse_than_serf),
 		TEST(test_matrix_runs_have_no_dc_fields),
-		TEST(test_bad_arguments_fail),
-		TEST(test_cut_withdraws_the_routes_across_the_halves),
-		TEST(test_max_wall_stops_the_run_after_the_round_that_passes_it),
-		TEST(test_tables_off_prints_no_tables_and_the_same_scores),
-		TEST(test_progress_reports_rounds_and_joins_on_stderr),
 		TEST(test_serf_intents_are_consistent_in_a_pool_of_200),
 		TEST(test_serf_intents_spread_during_the_join_storm),
 		TEST(test_slow_members_stall_and_only_long_stalls_fail_them),
