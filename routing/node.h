@@ -280,10 +280,12 @@ struct mf_routing_node_stats {
 	uint64_t deltas_out, deltas_in, deltas_unbased;
 	uint64_t deltas_late;  /* applied when their base came after them */
 	uint64_t deltas_stale; /* on a base older than the one held (late copies) */
-	/* Fragments not checked, bases not kept and deltas not applied on an
-	 * error (out of memory, a delta that does not patch its base): that
-	 * server's next full state stands in for them. */
-	uint64_t delta_errors;
+	/* Our own failures in the exchange (out of memory, a delta that does
+	 * not patch its base): a fragment not checked, a base not kept, a
+	 * delta not applied, an advert not kept for push-pull, a beat not
+	 * sent. None leaves the node inconsistent: the sender's next full
+	 * state, the server's next advert or our next beat stands in. */
+	uint64_t local_errors;
 };
 
 struct mf_routing_node;

@@ -40,7 +40,7 @@ void mf_rn__count_refused(struct mf_routing_node *n, int rc)
 	else if (rc == MF_ESTATE)
 		n->stats.adverts_seq_jump++;
 	else if (rc == MF_ENOMEM)
-		n->stats.delta_errors++; /* our failure, not the sender's */
+		n->stats.local_errors++; /* our failure, not the sender's */
 	else
 		n->stats.adverts_bad_path++;
 }
@@ -78,6 +78,8 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 		if (mf_advert_encode_full(&n->scratch, adv) == 0 &&
 		    (copy = mf_blobs_put(n->blobs, (const uint8_t *)n->scratch.data,
 					 n->scratch.size))) {
+			/* Out of memory: not kept for push-pull (the engine has
+			 * it; the server's next advert is kept), counted below. */
 			if (!s)
 				(void)mf_grow(&n->stored, &n->cap_stored, n->n_stored + 1, 8);
 			if (s) {
@@ -90,6 +92,7 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 				n->stored[n->n_stored++].len = n->scratch.size;
 			} else {
 				mf_blobs_release(n->blobs, copy);
+				n->stats.local_errors++;
 			}
 		}
 	} else if (r == 0) {

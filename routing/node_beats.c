@@ -78,8 +78,11 @@ static bool beat_to(struct mf_routing_node_slot *s, const char *member, size_t n
 	if (mf_pool_member_find(s->pool, member, &pm) < 0 || !mf_dc_index_member_meshfed(&pm))
 		return false;
 	struct beat_out o = {s->node, s->pool, &pm.addr};
-	(void)mf_beat_encode(s->node->dc, s->node->name, s->node->beats, n_beats,
-			     MF_ROUTING_NODE_ADVERT_BYTES, emit_beat, &o);
+	/* A failure (out of memory) is counted; the next beat carries the
+	 * same epochs, so nothing waits on this one. */
+	if (mf_beat_encode(s->node->dc, s->node->name, s->node->beats, n_beats,
+			   MF_ROUTING_NODE_ADVERT_BYTES, emit_beat, &o) < 0)
+		s->node->stats.local_errors++;
 	return true;
 }
 

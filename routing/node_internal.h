@@ -185,7 +185,7 @@ void mf_rn__links_free(struct mf_routing_node *n);
 void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now);
 /* The three below return 0 or an error (out of memory; a delta that does
- * not patch its base), which the caller counts in stats.delta_errors: the
+ * not patch its base), which the caller counts in stats.local_errors: the
  * next full state of that server then does what the base or delta would. */
 int mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full);
 void mf_rn__forget_bases(struct mf_routing_node *n, const char *origin);

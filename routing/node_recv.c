@@ -105,7 +105,7 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		mf_rn__gw_heard_touch(n, frag.origin, frag.node, false);
 	if (frag.base_seq) {
 		if (mf_rn__take_delta(sl, &frag, msg + 2, len - 2) < 0)
-			n->stats.delta_errors++;
+			n->stats.local_errors++;
 		return;
 	}
 	uint32_t frag_count = frag.frag_count;
@@ -121,10 +121,10 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		 * 1,000 DCs x 2 such bases were 36 MB per agent
 		 * (docs/simulator.md). */
 		if (frag_count <= MF_ROUTING_NODE_RELAY_FRAGS && mf_rn__keep_base(n, &full) < 0)
-			n->stats.delta_errors++;
+			n->stats.local_errors++;
 		mf_rn__take_advert(sl, &full);
 		if (mf_rn__take_pending(sl, origin, node) < 0)
-			n->stats.delta_errors++;
+			n->stats.local_errors++;
 	} else if (r < 0) {
 		n->stats.bad_fragments++;
 	}

@@ -344,6 +344,6 @@ json_t *mf_agent_routing_info_json(struct mf_agent *a)
 			 (json_int_t)s->adverts_too_many_dcs, "adverts_seq_jump",
 			 (json_int_t)s->adverts_seq_jump, "adverts_bad_path",
 			 (json_int_t)s->adverts_bad_path, "adverts_own_dc_foreign",
-			 (json_int_t)s->adverts_own_dc_foreign, "delta_errors",
-			 (json_int_t)s->delta_errors);
+			 (json_int_t)s->adverts_own_dc_foreign, "local_errors",
+			 (json_int_t)s->local_errors);
 }

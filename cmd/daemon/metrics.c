@@ -154,9 +154,9 @@ int mf_metrics_render(const struct mf_metrics *m, char **out, size_t *len)
 			       "Advert fragments received.", r->node.fragments_in);
 		mf_metrics_one(f, "meshfed_routing_bad_fragments_total", "counter",
 			       "Advert fragments dropped as malformed.", r->node.bad_fragments);
-		mf_metrics_one(f, "meshfed_routing_delta_errors_total", "counter",
-			       "Received bases and deltas dropped on an error (out of memory).",
-			       r->node.delta_errors);
+		mf_metrics_one(f, "meshfed_routing_local_errors_total", "counter",
+			       "Routing exchange steps dropped on our own error (out of memory).",
+			       r->node.local_errors);
 		mf_metrics_one(f, "meshfed_routing_adverts_sent_total", "counter",
 			       "Own adverts broadcast.", r->node.broadcasts);
 		mf_metrics_one(f, "meshfed_routing_fragments_relayed_total", "counter",

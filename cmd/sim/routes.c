@@ -317,7 +317,7 @@ static void sum_deltas(const struct rsim *s, uint64_t d[6])
 		d[2] += st->deltas_unbased;
 		d[3] += st->deltas_late;
 		d[4] += st->deltas_stale;
-		d[5] += st->delta_errors;
+		d[5] += st->local_errors;
 	}
 }
 
@@ -699,7 +699,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			(unsigned long long)(d[2] - s.deltas_at[2]),
 			(unsigned long long)(d[3] - s.deltas_at[3]));
 	if (d[5] > 0)
-		fprintf(err, "; %llu bases or deltas dropped on an error", (unsigned long long)d[5]);
+		fprintf(err, "; %llu routing steps dropped on our own error", (unsigned long long)d[5]);
 	fputc('\n', err);
 	if (converged) {
 		if (dis)

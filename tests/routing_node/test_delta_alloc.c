@@ -4,7 +4,7 @@
  * allocations, then again failing the Nth of them, for N over the whole
  * run, in both orders (the base first; the delta first, kept until its
  * base comes). A failure is never silent: the delta reaches the engine, or
- * a counter says why not (delta_errors, bad_fragments). And that server's
+ * a counter says why not (local_errors, bad_fragments). And that server's
  * next full state always stands in for what was lost. Under MF_SANITIZE=1,
  * LeakSanitizer checks the error paths free what they took.
  *
@@ -70,14 +70,14 @@ static long run(bool delta_first, long fail_at)
 	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
 	uint64_t seq = mf_routing_advert_seq(mf_routing_node_engine(n));
 	if (seq != 302) {
-		CU_ASSERT(st->delta_errors + st->bad_fragments > 0);
-		if (st->delta_errors + st->bad_fragments == 0)
+		CU_ASSERT(st->local_errors + st->bad_fragments > 0);
+		if (st->local_errors + st->bad_fragments == 0)
 			printf("\n  failing allocation %ld (%s first): delta lost silently, seq %llu",
 			       fail_at, delta_first ? "delta" : "base", (unsigned long long)seq);
 	}
 	if (fail_at == 0) {
 		CU_ASSERT_EQUAL(seq, 302);
-		CU_ASSERT_EQUAL(st->delta_errors, 0);
+		CU_ASSERT_EQUAL(st->local_errors, 0);
 	}
 	/* The server's next full state stands in for whatever was lost: our
 	 * next advert (a new gateway makes one) goes past it. */
