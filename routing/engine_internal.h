@@ -217,7 +217,7 @@ struct mf_routing {
 	uint64_t *alive_from;
 	uint64_t dead_gen, snap_dead_gen; /* tombstone changes, for re-advertising */
 	/* Freshness (docs/routing.md, "Bounded withdrawal"): every DC's
-	 * servers raise its epoch every beat_every, and a route is a candidate
+	 * servers raise its epoch every cfg.beat_interval, and a route is a candidate
 	 * only while its target's highest epoch heard (beat[id], from any
 	 * stored route) rose within max_age (beat_at[id]: when it rose, now
 	 * when heard, dated back by a beat's age, "Origin ages"). Time is
@@ -228,7 +228,7 @@ struct mf_routing {
 	uint64_t epoch_at;
 	uint64_t now, last_beat, snap_at, next_expiry;
 	bool clocked, epochs_pending;
-	bool dist_pending;       /* such a move waits for readv_every */
+	bool dist_pending;       /* such a move waits for cfg.readvertise_interval */
 	struct mf_gateway *gws;
 	size_t n_gws;
 	struct mf_routing_stats stats;

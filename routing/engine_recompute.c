@@ -467,7 +467,7 @@ static bool moved(const struct mf_routing *r, double was, double now)
 }
 
 /* Whether moves that wait (small distance moves, followed choices) are
- * due: at most readv_every after our last new state. */
+ * due: at most cfg.readvertise_interval after our last new state. */
 static bool readv_due(const struct mf_routing *r)
 {
 	return !r->cfg.readvertise_interval || !r->clocked || r->now - r->snap_at >= r->cfg.readvertise_interval;
@@ -491,7 +491,7 @@ void mf_routing_set_wait_followed(struct mf_routing *r, bool on)
 
 /* Whether a distance move from was to now (past the re-advertise
  * threshold) is advertised now: at once past the hysteresis margin (it may
- * make a neighbour switch), else at most every readv_every. Under noise
+ * make a neighbour switch), else at most every cfg.readvertise_interval. Under noise
  * most moves are small, and each new state is a full state gossiped to
  * every member (docs/routing.md, "Beats apart from full state"). */
 static bool distance_due(const struct mf_routing *r, double was, double now)
@@ -503,7 +503,7 @@ static bool distance_due(const struct mf_routing *r, double was, double now)
 }
 
 /* Whether a change of target t's epoch alone is advertised now. Other DCs'
- * beats are batched (at most one new state per epoch_every): at 1,000 DCs
+ * beats are batched (at most one new state per cfg.epoch_interval): at 1,000 DCs
  * beating every 15 s, a new state per beat would be 67 a second. Our own
  * beat always goes out: it is what keeps our routes alive elsewhere. */
 static bool epochs_due(const struct mf_routing *r, uint32_t t)
