@@ -206,16 +206,23 @@ int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, d
 	return rc;
 }
 
-int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta, struct mf_advert *out)
+/* mf_advert_patch, with versions when ver_out is not NULL. */
+static int patch(const struct mf_advert *base, const uint64_t *base_ver, const struct mf_advert *delta,
+		 struct mf_advert *out, uint64_t **ver_out)
 {
 	struct nmap in_delta = {0};
 	struct builder b = {0};
+	uint64_t *ver = NULL;
 	memset(out, 0, sizeof *out);
+	if (ver_out)
+		*ver_out = NULL;
 	if (!base->origin || !base->node || !delta->origin || !delta->node ||
 	    strcmp(base->origin, delta->origin) != 0 || strcmp(base->node, delta->node) != 0 ||
 	    delta->base_seq != base->seq)
 		return MF_EINVAL;
 	int rc = nmap_init(&in_delta, delta->n_routes + delta->n_gone);
+	if (rc == 0 && ver_out && !(ver = malloc((base->n_routes + delta->n_routes + 1) * sizeof *ver)))
+		rc = MF_ENOMEM;
 	for (size_t i = 0; rc == 0 && i < delta->n_routes; i++)
 		nmap_put(&in_delta, delta->names[delta->routes[i].target], 0);
 	for (size_t i = 0; rc == 0 && i < delta->n_gone; i++)
@@ -223,10 +230,16 @@ int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta,
 	if (rc == 0)
 		rc = b_init(&b, out, base, delta->seq, base->n_names + delta->n_names);
 	for (size_t i = 0; rc == 0 && i < base->n_routes; i++)
-		if (nmap_get(&in_delta, base->names[base->routes[i].target]) == UINT32_MAX)
+		if (nmap_get(&in_delta, base->names[base->routes[i].target]) == UINT32_MAX) {
+			if (ver)
+				ver[out->n_routes] = base_ver[i];
 			rc = b_route(&b, base, &base->routes[i]);
-	for (size_t i = 0; rc == 0 && i < delta->n_routes; i++)
+		}
+	for (size_t i = 0; rc == 0 && i < delta->n_routes; i++) {
+		if (ver)
+			ver[out->n_routes] = delta->seq;
 		rc = b_route(&b, delta, &delta->routes[i]);
+	}
 	if (rc == 0 && base->n_dead) {
 		if (!(out->dead = calloc(base->n_dead, sizeof *out->dead)))
 			rc = MF_ENOMEM;
@@ -242,6 +255,48 @@ int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta,
 			out->n_gateways = base->n_gateways;
 	}
 	nmap_free(&in_delta);
+	nmap_free(&b.names);
+	if (rc < 0) {
+		mf_advert_free(out);
+		free(ver);
+	} else if (ver_out) {
+		*ver_out = ver;
+	}
+	return rc;
+}
+
+int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta, struct mf_advert *out)
+{
+	return patch(base, NULL, delta, out, NULL);
+}
+
+int mf_advert_patch_ver(const struct mf_advert *base, const uint64_t *base_ver,
+			const struct mf_advert *delta, struct mf_advert *out, uint64_t **out_ver)
+{
+	return patch(base, base_ver, delta, out, out_ver);
+}
+
+int mf_advert_since(const struct mf_advert *held, const uint64_t *ver,
+		    const struct mf_advert_gone_at *gone, size_t n_gone, uint64_t h,
+		    struct mf_advert *out)
+{
+	struct builder b = {0};
+	size_t cap_gone = 0;
+	if (!held->origin || !held->node || h >= held->seq)
+		return MF_EINVAL;
+	int rc = b_init(&b, out, held, held->seq, held->n_names + n_gone);
+	out->base_seq = h;
+	for (size_t i = 0; rc == 0 && i < held->n_routes; i++)
+		if (ver[i] > h)
+			rc = b_route(&b, held, &held->routes[i]);
+	for (size_t i = 0; rc == 0 && i < n_gone; i++) {
+		uint32_t id;
+		if (gone[i].seq <= h)
+			continue;
+		if ((rc = b_name(&b, gone[i].name, &id)) == 0 &&
+		    (rc = mf_grow(&out->gone, &cap_gone, out->n_gone + 1, 8)) == 0)
+			out->gone[out->n_gone++] = id;
+	}
 	nmap_free(&b.names);
 	if (rc < 0)
 		mf_advert_free(out);

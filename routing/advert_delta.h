@@ -37,4 +37,30 @@ int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, d
  * delta is not a delta of base (origin, node or base seq differ). */
 int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta, struct mf_advert *out);
 
+/* --- versions: a delta since any seq a receiver holds ---------------------
+ * The sender keeps, beside the state its receivers hold (the held view),
+ * the seq at which each route of it last changed, and the targets
+ * withdrawn with the seq they went at. "Since h" is then every route that
+ * changed after h and every target withdrawn after h: patched onto the
+ * state of seq h (whatever came between), it gives the held view exactly
+ * (docs/routing.md, "Anti-entropy by digest"). */
+
+struct mf_advert_gone_at {
+	char *name;
+	uint64_t seq;
+};
+
+/* mf_advert_patch, and the versions of out's routes into *out_ver
+ * (malloc'd, out->n_routes of them): a route the delta lists is at
+ * delta->seq, any other keeps its version in base_ver (base's order). */
+int mf_advert_patch_ver(const struct mf_advert *base, const uint64_t *base_ver,
+			const struct mf_advert *delta, struct mf_advert *out, uint64_t **out_ver);
+
+/* The delta from seq h to held (seq > h) into *out (base_seq = h): the
+ * routes of held whose version is past h, and the names in gone[0..n_gone)
+ * withdrawn past h. */
+int mf_advert_since(const struct mf_advert *held, const uint64_t *ver,
+		    const struct mf_advert_gone_at *gone, size_t n_gone, uint64_t h,
+		    struct mf_advert *out);
+
 #endif

@@ -146,8 +146,8 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	while (n->n_stored)
 		mf_rn__drop_stored(n, &n->stored[n->n_stored - 1]);
 	free(n->stored);
+	mf_rn__free_bases(n); /* bases are in the blobs too */
 	mf_blobs_free(n->own_blobs);
-	mf_rn__free_bases(n);
 	free(n->beats);
 	mf_rn__reach_free(&n->reach);
 	free(n->relayed);
@@ -202,15 +202,15 @@ void mf_routing_node_set_pool(struct mf_routing_node_slot *s, mf_pool_t *pool,
 
 /* --- advertising ------------------------------------------------------------*/
 
-/* Our state: a change as a delta against the last full state we sent when
- * that says it in one small message, else (and for the refresh) whole. */
-static void broadcast_advert(struct mf_routing_node *n, bool change, mf_time_t now)
+/* Our state: a change as a delta against what receivers hold when that
+ * says it in one small message, else whole (node_delta.c). */
+static void broadcast_advert(struct mf_routing_node *n, mf_time_t now)
 {
 	struct mf_advert adv;
 	struct mf_advert_frags frags = {0};
 	if (mf_routing_advert(n->engine, &adv) < 0)
 		return;
-	if (change && mf_rn__send_delta(n, &adv, now) == 1) {
+	if (mf_rn__send_delta(n, &adv, now) == 1) {
 		mf_advert_free(&adv);
 		return;
 	}
@@ -218,16 +218,13 @@ static void broadcast_advert(struct mf_routing_node *n, bool change, mf_time_t n
 	int r = mf_advert_encode_frags(&adv, MF_ROUTING_NODE_ADVERT_BYTES, &frags);
 	if (r == 0) /* receivers hold it in 0.1 ms units: so does our snapshot */
 		mf_rn__note_sent(n, &adv, NULL);
-	/* Deltas and waiting followers need full states that every member
-	 * gets (relayed: one fragment); a larger state goes whole, as before
-	 * deltas. */
-	bool small = r == 0 && frags.n <= MF_ROUTING_NODE_RELAY_FRAGS;
-	mf_routing_set_wait_followed(n->engine, small);
-	if (small)
-		mf_rn__keep_sent(n, &adv);
+	/* Deltas work at any size (a member that misses one pulls what it
+	 * lacks), so a route that only follows the DC's shared choice waits. */
+	mf_routing_set_wait_followed(n->engine, true);
+	if (r == 0)
+		mf_rn__keep_sent(n, &adv); /* consumes adv */
 	else
-		mf_advert_free(&n->base_out);
-	mf_advert_free(&adv);
+		mf_advert_free(&adv);
 	if (r < 0) {
 		if (n->hooks.advert_error)
 			n->hooks.advert_error(n->hooks.ctx, r);
@@ -313,13 +310,19 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
 		*changed = ch;
 	n->stats.recomputes++;
 	uint64_t seq = mf_routing_advert_seq(n->engine);
-	/* The refresh is whole, so a member that missed the base of our
-	 * deltas has it again within MF_ROUTING_NODE_FULL_REFRESH. */
-	bool refresh = now - n->last_full >= MF_ROUTING_NODE_FULL_REFRESH;
-	if (seq != n->sent_seq || refresh) {
-		broadcast_advert(n, !refresh, now);
+	if (seq != n->sent_seq) {
+		broadcast_advert(n, now);
 		n->sent_seq = seq;
 	}
+	/* The refresh is our digest entry, not our state: a member that
+	 * holds an older one (missed a delta, or our state whole) pulls what
+	 * it lacks (docs/routing.md, "Anti-entropy by digest"). */
+	if (now - n->last_refresh >= MF_ROUTING_NODE_FULL_REFRESH) {
+		mf_rn__send_digest(n);
+		n->last_refresh = now;
+	}
+	if (n->n_pulls_due)
+		mf_rn__pull_due(n, now);
 	if (!n->beat_sent || now - n->last_beat >= MF_ROUTING_NODE_REFRESH) {
 		mf_rn__send_beats(n);
 		n->beat_sent = true;

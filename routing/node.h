@@ -122,6 +122,10 @@
 					    * coord/tracker.h's announcement */
 #define MF_ROUTING_NODE_MSG_REACH 4        /* [MF_SERF_MSG_MESHFED][4][ping or pong,
 					    * routing/node_reach.c] */
+#define MF_ROUTING_NODE_MSG_DIGEST 5       /* [MF_SERF_MSG_MESHFED][5][digest or pull,
+					    * routing/digest.h] */
+#define MF_ROUTING_NODE_MSG_STATE 6        /* [MF_SERF_MSG_MESHFED][6][fragment or delta]:
+					    * a pull's answer, direct, never relayed */
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 /* The beat: our epoch rises this often, and our beat message goes out. */
@@ -192,13 +196,15 @@
  * about this many times per member instead of 8; a member missed (about
  * e^-3, 5 %) has the next cumulative delta or the refresh. */
 #define MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS 3
-/* Bytes a second that early new bases (a delta past half the routes sent
- * whole before the refresh) may cost each member of a pool, all its
- * servers together: a base goes early at most every members x transmit
- * limit x its bytes / this. One WAN pool of 2 servers per DC: every
- * ~40 s at 16 DCs, ~4 min at 40, only at the refresh from 60 DCs
- * (docs/routing.md, "Deltas"). */
-#define MF_ROUTING_NODE_REBASE_BUDGET 1000
+/* Anti-entropy by digest (docs/routing.md): a pull is answered with at most
+ * this many bytes (the rest at the next digest); a delta that found us
+ * behind waits this long for its base before we pull what we lack; our
+ * held view remembers at most this many withdrawn targets (past it, a pull
+ * from before gets the whole state). */
+#define MF_ROUTING_NODE_PULL_BYTES (64 * 1024)
+#define MF_ROUTING_NODE_PULL_WAIT (2 * MF_SEC)
+#define MF_ROUTING_NODE_GONE_MAX 4096
+#define MF_ROUTING_NODE_PP_DIGEST_KEY "MeshfedDigest"
 
 struct mf_routing_node_target {
 	const char *dc;
@@ -286,6 +292,10 @@ struct mf_routing_node_stats {
 	 * sent. None leaves the node inconsistent: the sender's next full
 	 * state, the server's next advert or our next beat stands in. */
 	uint64_t local_errors;
+	/* Anti-entropy by digest: digests read (push-pull and refresh) and
+	 * refused; pull entries we sent and answered; pulls sent because a
+	 * delta found us behind. */
+	uint64_t digests_in, bad_digests, pulls_out, pulls_in, pulls_behind;
 };
 
 struct mf_routing_node;

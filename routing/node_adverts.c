@@ -28,6 +28,7 @@ static struct stored_advert *find_stored(struct mf_routing_node *n, const char *
 void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s)
 {
 	free(s->origin);
+	free(s->node);
 	mf_blobs_release(n->blobs, s->buf);
 	*s = n->stored[--n->n_stored];
 }
@@ -82,15 +83,19 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 			 * it; the server's next advert is kept), counted below. */
 			if (!s)
 				(void)mf_grow(&n->stored, &n->cap_stored, n->n_stored + 1, 8);
-			if (s) {
+			char *node = strdup(adv->node ? adv->node : "");
+			if (s && node) {
 				mf_blobs_release(n->blobs, s->buf);
-				s->buf = copy;
-				s->len = n->scratch.size;
-			} else if (n->n_stored < n->cap_stored &&
+				free(s->node);
+				*s = (struct stored_advert){s->origin, node, adv->seq, copy,
+							    n->scratch.size};
+			} else if (!s && node && n->n_stored < n->cap_stored &&
 				   (n->stored[n->n_stored].origin = strdup(adv->origin))) {
-				n->stored[n->n_stored].buf = copy;
-				n->stored[n->n_stored++].len = n->scratch.size;
+				s = &n->stored[n->n_stored++];
+				*s = (struct stored_advert){s->origin, node, adv->seq, copy,
+							    n->scratch.size};
 			} else {
+				free(node);
 				mf_blobs_release(n->blobs, copy);
 				n->stats.local_errors++;
 			}

@@ -1,11 +1,14 @@
 /*
  * routing/node_delta.c — deltas (routing/advert_delta.h): ours sent against
- * the last full state we broadcast, others' applied to the full state their
- * server sent before (node_internal.h; contract in node.h).
+ * the state receivers hold (the held view), and since any seq for a pull;
+ * others' applied to the newest state of their server we hold, whatever
+ * its size (node_internal.h; contract in node.h).
  *
- * Why: under noise, routes change often at 40-60 DCs, and each change was a
- * full state that every member of the pool relays, so one changed route cost
- * bytes in proportion to the number of DCs (docs/routing.md, "Deltas").
+ * Why: under noise, routes change often, and each change was a full state
+ * (or, above one fragment, always a full state), so one changed route cost
+ * bytes in proportion to the number of DCs (docs/routing.md, "Deltas",
+ * "Anti-entropy by digest"). A receiver that missed a delta pulls what it
+ * lacks from the delta's server (a delta since what it holds).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,86 +22,227 @@
 
 /* --- ours ------------------------------------------------------------------*/
 
-void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv)
-{
-	mf_advert_free(&n->base_out);
-	n->base_out = *adv;
-	memset(adv, 0, sizeof *adv);
-}
-
-/* Whether a new base may go out early (before the refresh): every member
- * relays a base at its pool's transmit limit, so each costs every member
- * limit x its bytes; early bases of all the pool's servers together stay
- * under MF_ROUTING_NODE_REBASE_BUDGET per member. */
-static bool rebase_affordable(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now)
+/* a as receivers decode it (encoded whole, decoded; distances in 0.1 ms). */
+static int wire_form(struct mf_routing_node *n, const struct mf_advert *a, bool delta,
+		     struct mf_advert *out)
 {
 	msgpack_sbuffer_clear(&n->scratch);
-	if (mf_advert_encode_full(&n->scratch, adv) < 0)
-		return false;
-	double every = 0; /* s */
-	for (size_t i = 0; i < n->n_slots; i++) {
-		if (!n->slots[i].pool)
-			continue;
-		size_t members = mf_pool_member_count(n->slots[i].pool);
-		int limit = mf_bcast_retransmit_limit(
-			mf_pool_config(n->slots[i].pool)->timing.retransmit_mult, members);
-		double s = (double)members * limit * (double)n->scratch.size /
-			   MF_ROUTING_NODE_REBASE_BUDGET;
-		if (s > every)
-			every = s;
+	int rc = mf_advert_encode_full(&n->scratch, a);
+	if (rc < 0)
+		return rc;
+	const uint8_t *buf = (const uint8_t *)n->scratch.data;
+	return delta ? mf_advert_decode_msg(buf, n->scratch.size, out)
+		     : mf_advert_decode(buf, n->scratch.size, out, NULL);
+}
+
+static void drop_versions(struct mf_routing_node *n)
+{
+	free(n->out_ver);
+	n->out_ver = NULL;
+	for (size_t i = 0; i < n->n_out_gone; i++)
+		free(n->out_gone[i].name);
+	n->n_out_gone = 0;
+}
+
+/* The held view moves to held (consumed) with versions ver (consumed);
+ * step (the change, in wire form) withdrew its gone targets and may have
+ * brought back earlier ones. */
+static void hold(struct mf_routing_node *n, struct mf_advert *held, uint64_t *ver,
+		 const struct mf_advert *step)
+{
+	mf_advert_free(&n->base_out);
+	free(n->out_ver);
+	n->base_out = *held;
+	n->out_ver = ver;
+	memset(held, 0, sizeof *held);
+	/* Withdrawn targets that are back are routes again; the list is
+	 * bounded: past it, pulls from before the oldest get the whole state. */
+	for (size_t i = n->n_out_gone; i-- > 0;)
+		for (size_t k = 0; k < step->n_routes; k++)
+			if (strcmp(n->out_gone[i].name, step->names[step->routes[k].target]) == 0) {
+				free(n->out_gone[i].name);
+				n->out_gone[i] = n->out_gone[--n->n_out_gone];
+				break;
+			}
+	for (size_t k = 0; k < step->n_gone; k++) {
+		if (n->n_out_gone >= MF_ROUTING_NODE_GONE_MAX) {
+			n->ver_floor = step->seq;
+			break;
+		}
+		char *name = strdup(step->names[step->gone[k]]);
+		if (!name || mf_grow(&n->out_gone, &n->cap_out_gone, n->n_out_gone + 1, 8) < 0) {
+			free(name);
+			n->ver_floor = step->seq; /* out of memory: older pulls go whole */
+			n->stats.local_errors++;
+			break;
+		}
+		n->out_gone[n->n_out_gone++] = (struct mf_advert_gone_at){name, step->seq};
 	}
-	return (double)(now - n->last_full) >= every * (double)MF_SEC;
+}
+
+/* Everything at seq: what a pull from before it gets is the whole state. */
+static void hold_whole(struct mf_routing_node *n, struct mf_advert *held)
+{
+	uint64_t *ver = malloc((held->n_routes + 1) * sizeof *ver);
+	drop_versions(n);
+	mf_advert_free(&n->base_out);
+	n->base_out = *held;
+	memset(held, 0, sizeof *held);
+	n->ver_floor = n->base_out.seq;
+	if (!ver) {
+		n->stats.local_errors++;
+		mf_advert_free(&n->base_out); /* pulls get nothing until the next state */
+		return;
+	}
+	for (size_t i = 0; i < n->base_out.n_routes; i++)
+		ver[i] = n->base_out.seq;
+	n->out_ver = ver;
+}
+
+void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv)
+{
+	struct mf_advert held, step, next;
+	uint64_t *ver = NULL;
+	int rc = wire_form(n, adv, false, &held);
+	mf_advert_free(adv);
+	if (rc < 0) {
+		n->stats.local_errors++;
+		drop_versions(n);
+		mf_advert_free(&n->base_out);
+		return;
+	}
+	/* Every change since the last held view, to the 0.1 ms: a pull from
+	 * before it then gets exactly this state. */
+	if (!n->base_out.origin || !n->out_ver || held.seq <= n->base_out.seq ||
+	    mf_advert_delta(&n->base_out, &held, 0, 0, &step) != 0) {
+		hold_whole(n, &held);
+		return;
+	}
+	rc = mf_advert_patch_ver(&n->base_out, n->out_ver, &step, &next, &ver);
+	if (rc == 0)
+		hold(n, &next, ver, &step);
+	else
+		hold_whole(n, &held);
+	mf_advert_free(&step);
+	mf_advert_free(&held);
+}
+
+uint64_t mf_rn__own_seq(const struct mf_routing_node *n)
+{
+	return n->base_out.origin ? n->base_out.seq : 0;
+}
+
+/* A message [MF_SERF_MSG_MESHFED][type][body] into *msg (malloc'd). */
+static uint8_t *framed(uint8_t type, const msgpack_sbuffer *body, size_t *len)
+{
+	uint8_t *msg = malloc(body->size + 2);
+	if (!msg)
+		return NULL;
+	msg[0] = MF_SERF_MSG_MESHFED;
+	msg[1] = type;
+	memcpy(msg + 2, body->data, body->size);
+	*len = body->size + 2;
+	return msg;
 }
 
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now)
 {
-	struct mf_advert d;
+	struct mf_advert d, live;
 	double pct, ms;
+	(void)now;
 	mf_routing_readvertise_margin(n->engine, &pct, &ms);
-	if (!n->base_out.origin || mf_advert_delta(&n->base_out, adv, pct, ms, &d) != 0)
+	if (!n->base_out.origin || !n->out_ver || wire_form(n, adv, false, &live) < 0)
 		return 0;
-	/* Cumulative, so it grows until the next base. Past half the routes
-	 * a full state is as good a message and becomes the new base, but
-	 * only as often as the pool can carry bases (rebase_affordable); else
-	 * the delta goes as long as it fits one message. Rebasing at half the
-	 * routes whatever the cost sent one full state per server every 17 s
-	 * at 60 DCs under noise, about four times what the gossip could carry:
-	 * bases were lost in the queues, a quarter of the deltas found none,
-	 * and routes flapped (docs/routing.md, "Deltas"). */
-	size_t items = d.n_routes + d.n_gone;
-	if (2 * items > adv->n_routes && rebase_affordable(n, adv, now)) {
-		mf_advert_free(&d);
+	/* Against what receivers hold, not a base that grows older: a delta
+	 * says one change, whatever the state's size. One that missed it
+	 * pulls what it lacks from us (node_digest.c). */
+	int rc = mf_advert_delta(&n->base_out, &live, pct, ms, &d);
+	mf_advert_free(&live);
+	if (rc != 0)
 		return 0;
-	}
 	int sent = 0;
+	size_t len = 0;
+	uint8_t *msg = NULL;
 	msgpack_sbuffer_clear(&n->scratch);
 	if (mf_advert_encode_full(&n->scratch, &d) == 0 &&
-	    n->scratch.size <= MF_ROUTING_NODE_ADVERT_BYTES) {
-		size_t len = 2 + n->scratch.size;
-		uint8_t *msg = malloc(len);
-		if (msg) {
-			msg[0] = MF_SERF_MSG_MESHFED;
-			msg[1] = MF_ROUTING_NODE_MSG_ADVERT;
-			memcpy(msg + 2, n->scratch.data, n->scratch.size);
-			char key[MF_ROUTING_NODE_DC_MAX + 32];
-			snprintf(key, sizeof(key), "mf-delta:%s", n->dc);
-			for (size_t i = 0; i < n->n_slots; i++)
-				if (n->slots[i].pool &&
-				    mf_pool_broadcast_user(n->slots[i].pool, key, msg, len) == 0)
-					n->stats.bytes_out += len;
-			free(msg);
-			n->stats.deltas_out++;
-			sent = 1;
-			mf_rn__note_sent(n, &n->base_out, &d); /* base distances kept */
+	    n->scratch.size <= MF_ROUTING_NODE_ADVERT_BYTES &&
+	    (msg = framed(MF_ROUTING_NODE_MSG_ADVERT, &n->scratch, &len))) {
+		char key[MF_ROUTING_NODE_DC_MAX + 32];
+		snprintf(key, sizeof(key), "mf-delta:%s", n->dc);
+		for (size_t i = 0; i < n->n_slots; i++)
+			if (n->slots[i].pool && mf_pool_broadcast_user(n->slots[i].pool, key, msg, len) == 0)
+				n->stats.bytes_out += len;
+		free(msg);
+		n->stats.deltas_out++;
+		sent = 1;
+		/* What receivers hold now: the held view patched (base
+		 * distances kept for the routes it left out). */
+		struct mf_advert dw, next;
+		uint64_t *ver = NULL;
+		rc = wire_form(n, &d, true, &dw);
+		if (rc == 0) {
+			rc = mf_advert_patch_ver(&n->base_out, n->out_ver, &dw, &next, &ver);
+			if (rc == 0) {
+				(void)mf_routing_set_sent(n->engine, &next);
+				hold(n, &next, ver, &dw);
+			}
+			mf_advert_free(&dw);
+		}
+		if (rc < 0) { /* we no longer know what they hold: the next goes whole */
+			n->stats.local_errors++;
+			drop_versions(n);
+			mf_advert_free(&n->base_out);
 		}
 	}
 	mf_advert_free(&d);
 	return sent;
 }
 
+size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *to, uint64_t h)
+{
+	struct mf_routing_node *n = s->node;
+	const struct mf_advert *held = &n->base_out;
+	struct mf_advert d;
+	size_t sent = 0, len = 0;
+	uint8_t *msg = NULL;
+	if (!held->origin || !n->out_ver || h >= held->seq || !s->pool)
+		return 0;
+	msgpack_sbuffer_clear(&n->scratch);
+	if (h >= n->ver_floor &&
+	    mf_advert_since(held, n->out_ver, n->out_gone, n->n_out_gone, h, &d) == 0) {
+		if (mf_advert_encode_full(&n->scratch, &d) < 0 ||
+		    n->scratch.size > MF_ROUTING_NODE_ADVERT_BYTES)
+			msgpack_sbuffer_clear(&n->scratch);
+		mf_advert_free(&d);
+	}
+	if (n->scratch.size > 0) {
+		if ((msg = framed(MF_ROUTING_NODE_MSG_STATE, &n->scratch, &len)) &&
+		    mf_pool_send_user_to(s->pool, to, msg, len) == 0)
+			sent = len;
+		free(msg);
+		n->stats.bytes_out += sent;
+		return sent;
+	}
+	/* Whole: what it holds is too old, or the change too large. */
+	struct mf_advert_frags frags = {0};
+	if (mf_advert_encode_frags(held, MF_ROUTING_NODE_ADVERT_BYTES, &frags) < 0) {
+		n->stats.local_errors++;
+		return 0;
+	}
+	for (size_t f = 0; f < frags.n; f++) {
+		if ((msg = framed(MF_ROUTING_NODE_MSG_STATE, &frags.bufs[f], &len)) &&
+		    mf_pool_send_user_to(s->pool, to, msg, len) == 0)
+			sent += len;
+		free(msg);
+	}
+	mf_advert_frags_free(&frags);
+	n->stats.bytes_out += sent;
+	return sent;
+}
+
 /* --- others' ---------------------------------------------------------------*/
 
-static struct base_in *find_base(struct mf_routing_node *n, const char *origin, const char *node)
+static struct base_in *find_base(const struct mf_routing_node *n, const char *origin, const char *node)
 {
 	for (size_t i = 0; i < n->n_bases; i++)
 		if (strcmp(n->bases[i].node, node) == 0 && strcmp(n->bases[i].origin, origin) == 0)
@@ -106,11 +250,26 @@ static struct base_in *find_base(struct mf_routing_node *n, const char *origin, 
 	return NULL;
 }
 
+uint64_t mf_rn__base_seq(const struct mf_routing_node *n, const char *origin, const char *node)
+{
+	const struct base_in *b = find_base(n, origin, node);
+	return b && b->buf ? b->seq : 0;
+}
+
+static void no_pull(struct mf_routing_node *n, struct base_in *b)
+{
+	if (b->pull_at) {
+		b->pull_at = 0;
+		n->n_pulls_due--;
+	}
+}
+
 static void drop_base(struct mf_routing_node *n, size_t i)
 {
+	no_pull(n, &n->bases[i]);
 	free(n->bases[i].origin);
 	free(n->bases[i].node);
-	free(n->bases[i].buf);
+	mf_blobs_release(n->blobs, n->bases[i].buf);
 	free(n->bases[i].pend);
 	n->bases[i] = n->bases[--n->n_bases];
 }
@@ -123,7 +282,7 @@ static struct base_in *base_record(struct mf_routing_node *n, const char *origin
 	if (b)
 		return b;
 	if (n->n_bases >= MF_ROUTING_NODE_BASES_MAX)
-		drop_base(n, 0); /* any: its server's next full state brings it back */
+		drop_base(n, 0); /* any: a pull brings it back */
 	if (mf_grow(&n->bases, &n->cap_bases, n->n_bases + 1, 16) < 0)
 		return NULL;
 	b = &n->bases[n->n_bases];
@@ -145,21 +304,22 @@ int mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full)
 	if (b && b->buf && b->seq >= full->seq)
 		return 0;
 	msgpack_sbuffer_clear(&n->scratch);
-	uint8_t *copy = NULL;
+	const uint8_t *copy = NULL;
 	int rc = mf_advert_encode_full(&n->scratch, full);
 	if (rc < 0)
 		return rc;
-	if (!(copy = malloc(n->scratch.size)))
+	if (!(copy = mf_blobs_put(n->blobs, (const uint8_t *)n->scratch.data, n->scratch.size)))
 		return MF_ENOMEM;
-	memcpy(copy, n->scratch.data, n->scratch.size);
 	if (!(b = base_record(n, full->origin, full->node))) {
-		free(copy);
+		mf_blobs_release(n->blobs, copy);
 		return MF_ENOMEM;
 	}
-	free(b->buf);
+	mf_blobs_release(n->blobs, b->buf);
 	b->buf = copy;
 	b->len = n->scratch.size;
 	b->seq = full->seq;
+	if (!b->pend || b->pend_seq <= b->seq)
+		no_pull(n, b); /* caught up (a pending delta applies now, or is old) */
 	return 0;
 }
 
@@ -178,10 +338,15 @@ void mf_rn__free_bases(struct mf_routing_node *n)
 	n->bases = NULL;
 	n->cap_bases = 0;
 	mf_advert_free(&n->base_out);
+	drop_versions(n);
+	free(n->out_gone);
+	n->out_gone = NULL;
+	n->cap_out_gone = 0;
 }
 
-/* delta (consumed) on top of base b, to the engine: 0, or the error of
- * decoding the base we hold or of patching it with delta. */
+/* delta (consumed) on top of base b, kept as that server's newest and to
+ * the engine: 0, or the error of decoding the base we hold or of patching
+ * it with delta. */
 static int apply(struct mf_routing_node_slot *sl, const struct base_in *b, struct mf_advert *delta)
 {
 	struct mf_advert base, full;
@@ -195,8 +360,22 @@ static int apply(struct mf_routing_node_slot *sl, const struct base_in *b, struc
 	mf_advert_free(delta);
 	if (rc < 0)
 		return rc;
+	rc = mf_rn__keep_base(sl->node, &full);
 	mf_rn__take_advert(sl, &full);
-	return 0;
+	return rc;
+}
+
+/* Pulls what we lack of b's server soon, unless its base comes first
+ * (gossip has no order: the delta before it may still be on its way). */
+static void pull_soon(struct mf_routing_node_slot *sl, struct base_in *b)
+{
+	struct mf_routing_node *n = sl->node;
+	if (b->pull_at)
+		return;
+	b->pull_at = n->now + MF_ROUTING_NODE_PULL_WAIT;
+	b->pull_at = b->pull_at ? b->pull_at : 1;
+	b->slot = (size_t)(sl - n->slots);
+	n->n_pulls_due++;
 }
 
 int mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
@@ -206,22 +385,21 @@ int mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, 
 	struct base_in *b = find_base(n, delta->origin, delta->node);
 	int rc = 0;
 	n->stats.deltas_in++;
-	if (b && delta->seq <= b->applied) {
+	if (b && b->buf && delta->seq <= b->seq) {
 		mf_advert_free(delta); /* another copy (gossip sends each several times) */
 		return 0;
 	}
 	if (b && b->buf && b->seq == delta->base_seq) {
-		b->applied = delta->seq;
-		return apply(sl, b, delta);
+		rc = apply(sl, b, delta);
+		int rp = mf_rn__take_pending(sl, b->origin, b->node);
+		return rc < 0 ? rc : rp;
 	}
-	if (b && b->buf && delta->base_seq < b->seq) {
-		n->stats.deltas_stale++; /* a late copy: its server has sent a newer base */
-		mf_advert_free(delta);
-		return 0;
-	}
-	n->stats.deltas_unbased++;
-	/* A base newer than what we hold may still be on its way: keep the
-	 * newest such delta for it. */
+	if (b && b->buf && delta->base_seq < b->seq)
+		n->stats.deltas_stale++; /* we hold a state between its base and it */
+	else
+		n->stats.deltas_unbased++;
+	/* Keep the newest such delta: its base may still be on its way;
+	 * else we pull what we lack. */
 	if (!(b = base_record(n, delta->origin, delta->node))) {
 		rc = MF_ENOMEM;
 	} else if (!b->pend || delta->seq > b->pend_seq) {
@@ -236,6 +414,8 @@ int mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, 
 			rc = MF_ENOMEM;
 		}
 	}
+	if (b)
+		pull_soon(sl, b);
 	mf_advert_free(delta);
 	return rc;
 }
@@ -245,19 +425,39 @@ int mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, con
 	struct mf_routing_node *n = sl->node;
 	struct base_in *b = find_base(n, origin, node);
 	struct mf_advert d;
-	if (!b || !b->pend || !b->buf)
-		return 0;
-	int rc = mf_advert_decode_msg(b->pend, b->pend_len, &d);
-	free(b->pend);
-	b->pend = NULL;
-	if (rc < 0)
-		return rc; /* checked when it came: cannot fail but out of memory */
-	if (d.base_seq != b->seq) {
-		mf_advert_free(&d);
+	if (!b || !b->pend || !b->buf || b->pend_seq <= b->seq) {
+		if (b && b->pend && b->buf && b->pend_seq <= b->seq) {
+			free(b->pend); /* overtaken by what we hold */
+			b->pend = NULL;
+		}
 		return 0;
 	}
+	int rc = mf_advert_decode_msg(b->pend, b->pend_len, &d);
+	if (rc < 0) {
+		free(b->pend);
+		b->pend = NULL;
+		return rc; /* checked when it came: cannot fail but out of memory */
+	}
+	if (d.base_seq != b->seq) {
+		mf_advert_free(&d); /* still waiting (or a pull will do) */
+		return 0;
+	}
+	free(b->pend);
+	b->pend = NULL;
+	no_pull(n, b);
 	n->stats.deltas_late++;
-	if (d.seq > b->applied)
-		b->applied = d.seq;
 	return apply(sl, b, &d);
+}
+
+void mf_rn__pull_due(struct mf_routing_node *n, mf_time_t now)
+{
+	for (size_t i = 0; n->n_pulls_due > 0 && i < n->n_bases; i++) {
+		struct base_in *b = &n->bases[i];
+		if (!b->pull_at || now < b->pull_at)
+			continue;
+		no_pull(n, b);
+		if (b->slot < n->n_slots &&
+		    mf_rn__pull_from(&n->slots[b->slot], b->origin, b->node, b->buf ? b->seq : 0))
+			n->stats.pulls_behind++;
+	}
 }

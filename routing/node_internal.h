@@ -9,7 +9,10 @@
  *   node_beats.c    beat messages: sending ours, taking others'
  *   node_pp.c       push-pull: our routing state in serf's map, merging a peer's
  *   node_links.c    direct links from the pools, and expiry of origins
- *   node_delta.c    deltas: ours against our last full state, others' applied
+ *   node_delta.c    deltas: ours against the state receivers hold (and since
+ *                   any seq, for pulls), others' applied
+ *   node_digest.c   anti-entropy by digest: push-pull and refresh digests,
+ *                   pulls asked and answered
  *   node_sent.c     what receivers hold of our state, back to the engine
  *   node_reach.c    reach probes: whether our direct path to a DC works
  * The contract is routing/node.h's.
@@ -18,12 +21,15 @@
 #define MF_ROUTING_NODE_INTERNAL_H
 
 #include "routing/advert_asm.h"
+#include "routing/advert_delta.h"
 #include "routing/blobs.h"
 #include "routing/dc_index.h"
 #include "routing/node.h"
 
 struct stored_advert {
 	char *origin;
+	char *node;           /* the server that sent it, and its seq: our digest */
+	uint64_t seq;
 	const uint8_t *buf;   /* in the node's blobs */
 	size_t len;
 };
@@ -50,19 +56,23 @@ struct gw_heard {
 };
 #define GW_HEARD_MAX 4096
 
-/* The last full state a server of another DC (or another server of ours)
- * gossiped, encoded: what its deltas apply to (node_delta.c). */
+/* The newest state of a server of another DC (or another server of ours)
+ * we hold, whole or patched, encoded: what its next delta applies to
+ * (node_delta.c). */
 struct base_in {
 	char *origin, *node;
 	uint64_t seq;
-	uint8_t *buf;        /* NULL until its first full state */
+	const uint8_t *buf;  /* in the node's blobs; NULL until its first state */
 	size_t len;
 	/* The newest delta that came before its base (gossip has no order):
 	 * applied when that base arrives. */
-	uint64_t applied;    /* the newest delta seq applied: copies of it cost nothing */
 	uint8_t *pend;       /* the delta's body (the decoder's input) */
 	size_t pend_len;
 	uint64_t pend_seq;
+	/* A delta found us behind: unless its base comes first, we pull what
+	 * we lack from its server at pull_at, through slot `slot`. */
+	mf_time_t pull_at;
+	size_t slot;
 };
 /* Bases held at most: one per server heard from (2,000 at 1,000 DCs of 2). */
 #define MF_ROUTING_NODE_BASES_MAX 8192
@@ -134,7 +144,16 @@ struct mf_routing_node {
 	size_t n_gw_heard, cap_gw_heard;
 	struct base_in *bases;
 	size_t n_bases, cap_bases;
-	struct mf_advert base_out; /* our last full state broadcast: our deltas' base */
+	/* Ours as receivers hold it (the held view, wire units), the seq each
+	 * of its routes last changed at, and the targets withdrawn with the
+	 * seq they went at: our deltas, and deltas since any seq at least
+	 * ver_floor for pulls (node_delta.c). */
+	struct mf_advert base_out;
+	uint64_t *out_ver;
+	struct mf_advert_gone_at *out_gone;
+	size_t n_out_gone, cap_out_gone;
+	uint64_t ver_floor;
+	size_t n_pulls_due;      /* bases with pull_at set */
 	/* Links by engine id (node_links.c): gathered only when a pool's
 	 * members, tracker or probes moved, a reach probe flipped, or a ping
 	 * round is due; the engine gets only what changed. */
@@ -151,6 +170,7 @@ struct mf_routing_node {
 	bool links_dirty;        /* a reach probe flipped: gather at the next tick */
 	uint64_t sent_seq;
 	mf_time_t last_full;     /* when our state last went out whole */
+	mf_time_t last_refresh;  /* when our digest entry last went out */
 	mf_time_t last_beat;     /* when our beat message last went out */
 	bool beat_sent;          /* one went out at all */
 	uint64_t rng;            /* xorshift64: beat recipients */
@@ -182,8 +202,22 @@ bool mf_rn__relay_news(struct mf_routing_node *n, const char *origin, const char
 bool mf_rn__update_links(struct mf_routing_node *n);
 void mf_rn__links_free(struct mf_routing_node *n);
 /* node_delta.c */
+/* adv (consumed) went out whole: it is what receivers hold. */
 void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
+/* 1 when adv went out as a delta against what receivers hold (it fit one
+ * message), 0 when it must go whole. */
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now);
+/* The seq receivers hold of us (0 before our first state went out). */
+uint64_t mf_rn__own_seq(const struct mf_routing_node *n);
+/* The seq of the state of server `node` of `origin` we hold (0: none). */
+uint64_t mf_rn__base_seq(const struct mf_routing_node *n, const char *origin, const char *node);
+/* Ours since seq h (what an asker holds) to `to` in slot s's pool, by
+ * direct datagrams: a delta when one message says it, else whole.
+ * Returns the bytes sent. */
+size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *to, uint64_t h);
+/* Pulls that are due (deltas that found us behind and whose base did
+ * not come since). */
+void mf_rn__pull_due(struct mf_routing_node *n, mf_time_t now);
 /* The three below return 0 or an error (out of memory; a delta that does
  * not patch its base), which the caller counts in stats.local_errors: the
  * next full state of that server then does what the base or delta would. */
@@ -193,6 +227,15 @@ void mf_rn__free_bases(struct mf_routing_node *n);
 int mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, const uint8_t *msg,
 		      size_t len);
 int mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, const char *node);
+/* node_digest.c */
+int mf_rn__digest_state(struct mf_routing_node *n, msgpack_sbuffer *sb);
+void mf_rn__merge_digest(struct mf_routing_node_slot *s, const uint8_t *buf, size_t len);
+void mf_rn__on_digest(struct mf_routing_node_slot *s, const uint8_t *body, size_t len);
+void mf_rn__send_digest(struct mf_routing_node *n);
+/* A pull of server `node` of `origin` (we hold seq have) to that server
+ * through slot s; false when it is no meshfed member of that pool. */
+bool mf_rn__pull_from(struct mf_routing_node_slot *s, const char *origin, const char *node,
+		      uint64_t have);
 /* node_sent.c: full as sent whole (delta NULL), or delta as sent on full,
  * our base: what receivers hold of it, to the engine (mf_routing_set_sent). */
 void mf_rn__note_sent(struct mf_routing_node *n, const struct mf_advert *full,

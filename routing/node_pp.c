@@ -1,6 +1,8 @@
 /*
- * routing/node_pp.c — push-pull: our routing state in serf's push-pull map
- * under "MeshfedRoutes", and a peer's merged (node_internal.h; contract in
+ * routing/node_pp.c — push-pull: the digest of the routing states we hold
+ * in serf's push-pull map under "MeshfedDigest" (node_digest.c asks for what
+ * a peer's says we lack), and a peer's full states under "MeshfedRoutes"
+ * (agents before digests send those) merged (node_internal.h; contract in
  * node.h).
  */
 #include <math.h>
@@ -16,42 +18,8 @@
 
 /* --- push-pull --------------------------------------------------------------*/
 
-/* The routing push-pull value (msgpack bin of full adverts: ours, then as
- * many stored ones as fit in budget bytes) appended to sb, MF_ETOOBIG when
- * not even ours fits. */
-static int pp_state(struct mf_routing_node *n, msgpack_sbuffer *sb, size_t budget)
-{
-	msgpack_sbuffer all;
-	msgpack_sbuffer_init(&all);
-	struct mf_advert own;
-	int r = mf_routing_advert(n->engine, &own);
-	if (r == 0) {
-		r = mf_advert_encode_full(&all, &own);
-		mf_advert_free(&own);
-	}
-	/* What does not fit the pool's user-state budget waits for gossip
-	 * (every origin refreshes its advert every MF_ROUTING_NODE_REFRESH). */
-	budget = budget > 5 ? budget - 5 : 0; /* bin32 header */
-	if (r == 0 && all.size > budget)
-		r = MF_ETOOBIG;
-	for (size_t i = 0; r == 0 && i < n->n_stored; i++) {
-		if (all.size + n->stored[i].len > budget)
-			continue;
-		r = msgpack_sbuffer_write(&all, (const char *)n->stored[i].buf, n->stored[i].len)
-			    ? MF_ENOMEM
-			    : 0;
-	}
-	if (r == 0) {
-		msgpack_packer pk;
-		msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-		if (msgpack_pack_bin(&pk, all.size) || msgpack_pack_bin_body(&pk, all.data, all.size))
-			r = MF_ENOMEM;
-	}
-	msgpack_sbuffer_destroy(&all);
-	return r;
-}
-
-/* A peer's push-pull value (the bin's body) received through s's pool. */
+/* A peer's "MeshfedRoutes" value (the bin's body: full states, as agents
+ * before digests send) received through s's pool. */
 static void pp_merge(struct mf_routing_node_slot *s, const uint8_t *buf, size_t len)
 {
 	struct mf_routing_node *n = s->node;
@@ -89,27 +57,32 @@ static bool bump_map(uint8_t *p)
 	return false;
 }
 
-/* [MF_SERF_MSG_PUSH_PULL][map ... + "MeshfedRoutes": bin]: serf decodes
+/* [MF_SERF_MSG_PUSH_PULL][map ... + "MeshfedDigest": bin]: serf decodes
  * messagePushPull with go-msgpack, which skips keys the struct does not
- * have (cmd/agent/agent_pool.c's framing). */
+ * have (cmd/agent/agent_pool.c's framing); so does an agent before digests
+ * (it reads only "MeshfedRoutes"). */
 size_t mf_routing_node_pp_append(struct mf_routing_node *node, uint8_t *buf, size_t n, size_t cap)
 {
 	if (n < 2 || !node->engine)
 		return n;
-	msgpack_sbuffer sb;
+	msgpack_sbuffer sb, digest;
 	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_init(&digest);
 	msgpack_packer pk;
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_str(&pk, sizeof(MF_ROUTING_NODE_PP_KEY) - 1);
-	msgpack_pack_str_body(&pk, MF_ROUTING_NODE_PP_KEY, sizeof(MF_ROUTING_NODE_PP_KEY) - 1);
-	if (sb.size + n < cap && pp_state(node, &sb, cap - n - sb.size) == 0 &&
-	    n + sb.size <= cap) {
+	msgpack_pack_str(&pk, sizeof(MF_ROUTING_NODE_PP_DIGEST_KEY) - 1);
+	msgpack_pack_str_body(&pk, MF_ROUTING_NODE_PP_DIGEST_KEY,
+			      sizeof(MF_ROUTING_NODE_PP_DIGEST_KEY) - 1);
+	if (mf_rn__digest_state(node, &digest) == 0 &&
+	    !msgpack_pack_bin(&pk, digest.size) &&
+	    !msgpack_pack_bin_body(&pk, digest.data, digest.size) && n + sb.size <= cap) {
 		if (bump_map(buf + 1)) { /* changes nothing when it fails */
 			memcpy(buf + n, sb.data, sb.size);
 			n += sb.size;
 			node->stats.bytes_out += sb.size;
 		}
 	}
+	msgpack_sbuffer_destroy(&digest);
 	msgpack_sbuffer_destroy(&sb);
 	return n;
 }
@@ -122,6 +95,11 @@ size_t mf_routing_node_local_state(void *slot, bool join, uint8_t *buf, size_t c
 	buf[0] = MF_SERF_MSG_PUSH_PULL;
 	buf[1] = 0x80; /* empty fixmap */
 	return mf_routing_node_pp_append(s->node, buf, 2, cap);
+}
+
+static bool key_is(const msgpack_object *k, const char *key)
+{
+	return k->via.str.size == strlen(key) && memcmp(k->via.str.ptr, key, k->via.str.size) == 0;
 }
 
 void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t len, bool join)
@@ -137,10 +115,12 @@ void mf_routing_node_merge_remote_state(void *slot, const uint8_t *buf, size_t l
 		const msgpack_object_map *m = &mp.root->via.map;
 		for (uint32_t i = 0; i < m->size; i++) {
 			const msgpack_object *k = &m->ptr[i].key, *v = &m->ptr[i].val;
-			if (k->type == MSGPACK_OBJECT_STR &&
-			    k->via.str.size == sizeof(MF_ROUTING_NODE_PP_KEY) - 1 &&
-			    memcmp(k->via.str.ptr, MF_ROUTING_NODE_PP_KEY, k->via.str.size) == 0 &&
-			    v->type == MSGPACK_OBJECT_BIN)
+			if (k->type != MSGPACK_OBJECT_STR || v->type != MSGPACK_OBJECT_BIN)
+				continue;
+			if (key_is(k, MF_ROUTING_NODE_PP_DIGEST_KEY))
+				mf_rn__merge_digest(s, (const uint8_t *)v->via.bin.ptr,
+						    v->via.bin.size);
+			else if (key_is(k, MF_ROUTING_NODE_PP_KEY))
 				pp_merge(s, (const uint8_t *)v->via.bin.ptr,
 					 v->via.bin.size);
 		}

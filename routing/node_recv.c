@@ -1,8 +1,9 @@
 /*
  * routing/node_recv.c — a routing message that arrived in one of the node's
  * pools (node_internal.h; contract in node.h): a beat to node_beats.c; a
- * fragment checked, relayed, then a delta to node_delta.c or a full state's
- * fragment joined (advert_asm) and its whole to node_adverts.c.
+ * digest or pull to node_digest.c; a fragment (gossiped, or a pull's answer)
+ * checked, relayed (gossiped ones), then a delta to node_delta.c or a full
+ * state's fragment joined (advert_asm) and its whole to node_adverts.c.
  */
 #include <stdio.h>
 #include <string.h>
@@ -76,7 +77,14 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		mf_rn__on_reach(sl, msg + 2, len - 2);
 		return;
 	}
-	if (len < 2 || msg[1] != MF_ROUTING_NODE_MSG_ADVERT) {
+	if (len >= 2 && msg[1] == MF_ROUTING_NODE_MSG_DIGEST) {
+		mf_rn__on_digest(sl, msg + 2, len - 2);
+		return;
+	}
+	/* A pull's answer (node_digest.c) is taken as an advert, but was sent
+	 * to us alone: it is not news to relay. */
+	bool pulled = len >= 2 && msg[1] == MF_ROUTING_NODE_MSG_STATE;
+	if (len < 2 || (msg[1] != MF_ROUTING_NODE_MSG_ADVERT && !pulled)) {
 		n->stats.bad_fragments++;
 		return;
 	}
@@ -100,7 +108,8 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		mf_advert_free(&frag);
 		return;
 	}
-	relay_fragment(sl, &frag, msg, len);
+	if (!pulled)
+		relay_fragment(sl, &frag, msg, len);
 	if (frag.origin && frag.node && strcmp(frag.node, n->name) != 0)
 		mf_rn__gw_heard_touch(n, frag.origin, frag.node, false);
 	if (frag.base_seq) {
@@ -108,19 +117,15 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 			n->stats.local_errors++;
 		return;
 	}
-	uint32_t frag_count = frag.frag_count;
 	int r = mf_advert_asm_add(&n->asm_, &frag, &full);
 	mf_advert_free(&frag);
 	if (r == 1) {
 		char origin[MF_ADVERT_STR_MAX + 1], node[MF_ADVERT_STR_MAX + 1];
 		snprintf(origin, sizeof(origin), "%s", full.origin ? full.origin : "");
 		snprintf(node, sizeof(node), "%s", full.node ? full.node : "");
-		/* A sender sends deltas only on a state of at most
-		 * MF_ROUTING_NODE_RELAY_FRAGS fragments (node.c's
-		 * broadcast_advert): a larger base would never be used, and at
-		 * 1,000 DCs x 2 such bases were 36 MB per agent
-		 * (docs/simulator.md). */
-		if (frag_count <= MF_ROUTING_NODE_RELAY_FRAGS && mf_rn__keep_base(n, &full) < 0)
+		/* The base of that server's deltas, whatever its size (kept in
+		 * the node's blobs: the simulator's nodes share one copy). */
+		if (mf_rn__keep_base(n, &full) < 0)
 			n->stats.local_errors++;
 		mf_rn__take_advert(sl, &full);
 		if (mf_rn__take_pending(sl, origin, node) < 0)

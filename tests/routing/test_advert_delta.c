@@ -253,10 +253,89 @@ static void test_decoder_checks_the_delta_keys(void)
 	CU_ASSERT_EQUAL(mf_advert_decode_msg(buf, n, &a), MF_EMALFORMED);
 }
 
+/* A sender's held view through a random walk of 60 states of 200 DCs
+ * (routes moved, rerouted, withdrawn, brought back): for every earlier seq
+ * h, the delta since h patched onto the state a receiver held at h is the
+ * newest state exactly, and it lists only what changed after h. */
+static void test_a_delta_since_any_held_seq_gives_the_newest_state(void)
+{
+	enum { DCS = 200, STEPS = 60 };
+	struct mf_advert held[STEPS];
+	uint64_t *ver = NULL;
+	struct mf_advert_gone_at gone[DCS];
+	size_t n_gone = 0, changed[STEPS] = {0};
+	unsigned rnd = 7;
+	state(&held[0], DCS, 1000);
+	CU_ASSERT_FATAL((ver = calloc(DCS, sizeof *ver)) != NULL);
+	for (size_t i = 0; i < DCS; i++)
+		ver[i] = 1000;
+	for (size_t k = 1; k < STEPS; k++) {
+		struct mf_advert now, step, next;
+		uint64_t *nv = NULL;
+		state(&now, DCS, 1000 + k);
+		/* the previous state's routes, then a few changes */
+		for (size_t i = 0; i < DCS; i++) {
+			const struct mf_advert_route *p = route_to(&held[k - 1], now.names[i]);
+			if (p)
+				now.routes[i].distance_ms = p->distance_ms;
+		}
+		for (int c = 0; c < 3; c++) {
+			rnd = rnd * 1103515245u + 12345u;
+			size_t i = 1 + (rnd >> 8) % (DCS - 1);
+			now.routes[i].distance_ms += 5.0 + (double)(rnd % 7);
+		}
+		/* dc150..dc159 withdrawn in steps 20-39, back after */
+		if (k >= 20 && k < 40)
+			now.n_routes = 150 + (k % 2) * 5;
+		CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&held[k - 1], &now, 0, 0, &step), 0);
+		changed[k] = step.n_routes + step.n_gone;
+		CU_ASSERT_EQUAL_FATAL(mf_advert_patch_ver(&held[k - 1], ver, &step, &next, &nv), 0);
+		for (size_t g = n_gone; g-- > 0;)
+			if (route_to(&next, gone[g].name)) {
+				free(gone[g].name);
+				gone[g] = gone[--n_gone];
+			}
+		for (size_t g = 0; g < step.n_gone; g++)
+			gone[n_gone++] = (struct mf_advert_gone_at){strdup(step.names[step.gone[g]]), now.seq};
+		CU_ASSERT(same_routes(&next, &now));
+		free(ver);
+		ver = nv;
+		held[k] = next;
+		mf_advert_free(&step);
+		mf_advert_free(&now);
+	}
+	const struct mf_advert *top = &held[STEPS - 1];
+	for (size_t h = 0; h < STEPS - 1; h++) {
+		struct mf_advert d, back, full;
+		size_t bytes, since = 0;
+		CU_ASSERT_EQUAL_FATAL(mf_advert_since(top, ver, gone, n_gone, held[h].seq, &d), 0);
+		CU_ASSERT_EQUAL(d.base_seq, held[h].seq);
+		CU_ASSERT_EQUAL(d.seq, top->seq);
+		wire(&d, &back, &bytes);
+		CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&held[h], &back, &full), 0);
+		CU_ASSERT(same_routes(&full, top));
+		for (size_t k = h + 1; k < STEPS; k++)
+			since += changed[k];
+		CU_ASSERT(d.n_routes + d.n_gone <= since); /* only what moved after h */
+		mf_advert_free(&d);
+		mf_advert_free(&back);
+		mf_advert_free(&full);
+	}
+	/* nothing to say since the newest */
+	struct mf_advert d;
+	CU_ASSERT_EQUAL(mf_advert_since(top, ver, gone, n_gone, top->seq, &d), MF_EINVAL);
+	for (size_t k = 0; k < STEPS; k++)
+		mf_advert_free(&held[k]);
+	for (size_t g = 0; g < n_gone; g++)
+		free(gone[g].name);
+	free(ver);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
 		TEST(test_one_changed_route_costs_one_route_at_500_dcs),
+		TEST(test_a_delta_since_any_held_seq_gives_the_newest_state),
 		TEST(test_withdrawn_target_travels_and_is_dropped),
 		TEST(test_deltas_are_cumulative_against_the_base),
 		TEST(test_small_moves_stay_out_of_the_delta),

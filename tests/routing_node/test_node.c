@@ -58,10 +58,10 @@ static void test_two_dcs_in_one_pool_route_directly_at_the_coordinate_distance(v
 	world_free(&w);
 }
 
-/* Servers given one store (the simulator's nodes) hold each other DC's
- * encoded state once between them: 4 servers of 2 DCs keep 2 states (one
- * per DC, the newest of its servers), not 4 (docs/simulator.md, "Larger
- * federations"). */
+/* Servers given one store (the simulator's nodes) hold each encoded state
+ * once between them: 4 servers of 2 DCs keep at most the 4 servers'
+ * states (stored per DC and as the bases of each server's deltas), not one
+ * copy per holder (docs/simulator.md, "Larger federations"). */
 static void test_servers_given_one_store_hold_each_state_once(void)
 {
 	static const char *dcs[] = {"dc1", "dc1", "dc2", "dc2"};
@@ -78,7 +78,7 @@ static void test_servers_given_one_store_hold_each_state_once(void)
 		held += mf_routing_node_n_stored(w.node[s]);
 	CU_ASSERT_EQUAL(held, 4); /* each server stores the other DC's */
 	CU_ASSERT(mf_blobs_count(b) >= 1);
-	CU_ASSERT(mf_blobs_count(b) <= 2);
+	CU_ASSERT(mf_blobs_count(b) <= 4); /* bases too: one per server's state */
 	world_free(&w);
 	CU_ASSERT_EQUAL(mf_blobs_count(b), 0); /* every node released its own */
 	mf_blobs_free(b);
@@ -191,6 +191,44 @@ static void test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go(
 	double d;
 	CU_ASSERT_FATAL(route_of(&w, 0, "dc2", &st, nh, sizeof(nh), &d));
 	CU_ASSERT_EQUAL(st, MF_ROUTE_DIRECT);
+	world_free(&w);
+}
+
+/* Anti-entropy by digest (docs/routing.md): dc1's server misses dc2's new
+ * state (its UDP blocked while dc2 gossips it), then learns it from a
+ * push-pull digest by a pull of that one state; in a quiet pool digests
+ * that say nothing new fetch nothing. */
+static void test_a_member_that_missed_a_state_pulls_it_and_stale_digests_fetch_nothing(void)
+{
+	static const char *dcs[] = {"dc1", "dc2", "dc3"};
+	struct world w;
+	char buf[128];
+	world_one_pool(&w, dcs, 3, rtt_line, NULL);
+	world_run(&w, 60 * MF_SEC);
+	const struct mf_routing_node_stats *st = mf_routing_node_stats(w.node[0]);
+	/* quiet: push-pulls went on, nothing was asked for */
+	uint64_t digests = st->digests_in, pulls = st->pulls_out;
+	world_run(&w, 150 * MF_SEC);
+	CU_ASSERT(st->digests_in >= digests + 2);
+	CU_ASSERT_EQUAL(st->pulls_out, pulls);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(w.node[1])->pulls_in, 0);
+	/* dc2's new gateway goes out while dc1 hears no datagram */
+	mf_simnet_block_udp(w.net, 0, true);
+	CU_ASSERT_EQUAL(set_gateway(&w, 1, "dc2-g1"), 1);
+	world_run(&w, 153 * MF_SEC);
+	mf_simnet_block_udp(w.net, 0, false);
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "");
+	uint64_t in = st->bytes_in;
+	world_run(&w, 240 * MF_SEC); /* a push-pull or two (30 s in a lan pool) */
+	CU_ASSERT_STRING_EQUAL(gateways_of(&w, 0, "dc2", buf, sizeof(buf)), "dc2-g1");
+	CU_ASSERT(st->pulls_out >= pulls + 1); /* dc2's state, asked once or twice */
+	CU_ASSERT(st->pulls_out <= pulls + 2);
+	CU_ASSERT(mf_routing_node_stats(w.node[1])->pulls_in >= 1);
+	CU_ASSERT(st->bytes_in - in < 4000); /* digests and one small state */
+	/* and then nothing more is asked for */
+	pulls = st->pulls_out;
+	world_run(&w, 360 * MF_SEC);
+	CU_ASSERT_EQUAL(st->pulls_out, pulls);
 	world_free(&w);
 }
 
@@ -540,6 +578,8 @@ int main(void)
 		 test_two_way_cut_routes_around_without_failing_anyone},
 		{"required gateways keep traffic off a middle DC without them",
 		 test_required_gateways_keep_traffic_off_a_middle_dc_without_them},
+		{"a member that missed a state pulls it, and stale digests fetch nothing",
+		 test_a_member_that_missed_a_state_pulls_it_and_stale_digests_fetch_nothing},
 		{"DC gateways are the union of its servers, and a dead server's go",
 		 test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go},
 		{"runtime gateways are advertised at the next tick and withdrawn",

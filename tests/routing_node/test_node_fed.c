@@ -78,7 +78,7 @@ static void test_user_messages_of_other_types_are_ignored_and_bad_ones_counted(v
 	mf_pool_free(p);
 }
 
-static void test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only(void)
+static void test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_digest(void)
 {
 	struct mf_routing_node *n;
 	mf_pool_t *p;
@@ -94,8 +94,13 @@ static void test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only(vo
 	 * (docs/routing.md, "Beats apart from full state"): no full state. */
 	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS + MF_ROUTING_NODE_REFRESH, NULL), 0);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
+	/* The refresh is our digest entry, not our state (docs/routing.md,
+	 * "Anti-entropy by digest"): a few bytes, no new full state. */
+	uint64_t out = mf_routing_node_stats(n)->bytes_out;
 	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS + MF_ROUTING_NODE_FULL_REFRESH, NULL), 0);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 2);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
+	CU_ASSERT(mf_routing_node_stats(n)->bytes_out > out);
+	CU_ASSERT(mf_routing_node_stats(n)->bytes_out - out < 64);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->recomputes, 13);
 	mf_routing_node_free(n);
 	mf_pool_free(p);
@@ -219,7 +224,7 @@ static void test_a_delta_patches_its_servers_last_full_state(void)
 	}
 }
 
-static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
+static void test_push_pull_state_is_a_serf_map_with_a_meshfed_digest(void)
 {
 	struct mf_routing_node *n;
 	mf_pool_t *p;
@@ -229,18 +234,39 @@ static void test_push_pull_state_is_a_serf_map_with_meshfed_routes(void)
 	CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
 	size_t len = mf_routing_node_local_state(s, false, buf, sizeof(buf));
 	CU_ASSERT_FATAL(len > 2 + 14);
+	CU_ASSERT(len < 2 + 14 + 64); /* a digest of our one state, not the state */
 	CU_ASSERT_EQUAL(buf[0], MF_SERF_MSG_PUSH_PULL);
 	CU_ASSERT_EQUAL(buf[1], 0x81); /* the empty map grew by one key */
 	CU_ASSERT_EQUAL(buf[2], 0xa0 | 13);
-	CU_ASSERT(memcmp(buf + 3, MF_ROUTING_NODE_PP_KEY, 13) == 0);
+	CU_ASSERT(memcmp(buf + 3, MF_ROUTING_NODE_PP_DIGEST_KEY, 13) == 0);
 	/* too small a buffer: the map is left as it was */
 	uint8_t small[24];
 	small[0] = MF_SERF_MSG_PUSH_PULL;
 	small[1] = 0x80;
 	CU_ASSERT_EQUAL(mf_routing_node_pp_append(n, small, 2, sizeof(small)), 2);
 	CU_ASSERT_EQUAL(small[1], 0x80);
-	/* our own state read back: counted, not stored (own DC) */
+	/* our own digest read back: read, nothing to pull */
 	mf_routing_node_merge_remote_state(s, buf, len, false);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->digests_in, 1);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->pulls_out, 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->full_states_in, 0);
+	/* an agent before digests sends full states under "MeshfedRoutes":
+	 * still merged (our own: counted, not stored) */
+	uint8_t adv[2048], old[2048];
+	size_t alen = advert_message("dc1", "dc1-s1", 1000, adv, sizeof(adv));
+	CU_ASSERT_FATAL(alen > 2 && alen - 2 + 32 < sizeof(old));
+	size_t o = 0;
+	old[o++] = MF_SERF_MSG_PUSH_PULL;
+	old[o++] = 0x81;
+	old[o++] = 0xa0 | 13;
+	memcpy(old + o, MF_ROUTING_NODE_PP_KEY, 13);
+	o += 13;
+	old[o++] = 0xc5; /* bin16 */
+	old[o++] = (uint8_t)((alen - 2) >> 8);
+	old[o++] = (uint8_t)(alen - 2);
+	memcpy(old + o, adv + 2, alen - 2);
+	o += alen - 2;
+	mf_routing_node_merge_remote_state(s, old, o, false);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->full_states_in, 1);
 	CU_ASSERT_EQUAL(mf_routing_node_n_stored(n), 0);
 	mf_routing_node_free(n);
@@ -315,14 +341,14 @@ int main(void)
 		{"user messages of other types are ignored, bad ones counted",
 		 test_user_messages_of_other_types_are_ignored_and_bad_ones_counted},
 		{"refused fragments are never relayed", test_refused_fragments_are_never_relayed},
-		{"advert is broadcast on a new seq and every full refresh only",
-		 test_advert_is_broadcast_on_a_new_seq_and_every_full_refresh_only},
+		{"advert is broadcast on a new seq only, and the refresh is a digest",
+		 test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_digest},
 		{"a delta patches its server's last full state",
 		 test_a_delta_patches_its_servers_last_full_state},
 		{"news is relayed once, stale or own adverts never",
 		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
-		{"push-pull state is a serf map with MeshfedRoutes",
-		 test_push_pull_state_is_a_serf_map_with_meshfed_routes},
+		{"push-pull state is a serf map with a MeshfedDigest",
+		 test_push_pull_state_is_a_serf_map_with_a_meshfed_digest},
 		{"push-pull state declaring a huge array is refused unallocated",
 		 test_push_pull_state_declaring_a_huge_array_is_refused_unallocated},
 		{"invalid target fails with a message naming it",
