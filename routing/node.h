@@ -202,7 +202,7 @@
  * held view remembers at most this many withdrawn targets (past it, a pull
  * from before gets the whole state). */
 #define MF_ROUTING_NODE_PULL_BYTES (64 * 1024)
-#define MF_ROUTING_NODE_PULL_WAIT (2 * MF_SEC)
+#define MF_ROUTING_NODE_PULL_WAIT (4 * MF_SEC)
 #define MF_ROUTING_NODE_GONE_MAX 4096
 #define MF_ROUTING_NODE_PP_DIGEST_KEY "MeshfedDigest"
 

@@ -167,6 +167,10 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 	if (mf_advert_encode_full(&n->scratch, &d) == 0 &&
 	    n->scratch.size <= MF_ROUTING_NODE_ADVERT_BYTES &&
 	    (msg = framed(MF_ROUTING_NODE_MSG_ADVERT, &n->scratch, &len))) {
+		/* A newer delta replaces a queued one: a member that
+		 * missed it pulls what it lacks (node_digest.c); keyed per
+		 * seq, queues grew past what the gossip carries at 40 DCs
+		 * under noise and routes flapped (docs/routing.md). */
 		char key[MF_ROUTING_NODE_DC_MAX + 32];
 		snprintf(key, sizeof(key), "mf-delta:%s", n->dc);
 		for (size_t i = 0; i < n->n_slots; i++)

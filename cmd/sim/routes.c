@@ -685,6 +685,18 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	}
 	fprintf(err, "beat messages received: %llu (%llu refused), epochs they raised: %llu\n",
 		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised);
+	uint64_t dg = 0, pout = 0, pin = 0, pbehind = 0;
+	for (size_t sv = 0; sv < s.n_servers; sv++) {
+		const struct mf_routing_node_stats *st = mf_routing_node_stats(s.servers[sv].node);
+		dg += st->digests_in;
+		pout += st->pulls_out;
+		pin += st->pulls_in;
+		pbehind += st->pulls_behind;
+	}
+	fprintf(err, "digests read: %llu; states pulled: %llu asked (%llu of them after a delta "
+		     "found the asker behind), %llu answered\n",
+		(unsigned long long)dg, (unsigned long long)pout, (unsigned long long)pbehind,
+		(unsigned long long)pin);
 	uint64_t d[6];
 	sum_deltas(&s, d);
 	fprintf(err, "deltas sent: %llu, received: %llu (%llu on an older base; %llu before or "
