@@ -40,16 +40,28 @@
  *    datagrams to every alive server of our DC in each pool (to
  *    MF_ROUTING_NODE_BEAT_DC_FANOUT of them at random in a DC of more) and
  *    to MF_ROUTING_NODE_BEAT_FANOUT other alive members at random;
- *  - recompute; when our advertisement's seq moved (a real change), or every
- *    MF_ROUTING_NODE_FULL_REFRESH, its fragments are broadcast in every pool as
- *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][fragment], keyed
- *    "mf-advert:<dc>:<fragment index>" so a newer one replaces an older one
- *    still queued. A change that a delta (routing/advert_delta.h: the routes
- *    that differ from the last full state we broadcast) says in one message
- *    of at most MF_ROUTING_NODE_ADVERT_BYTES goes as that delta instead, keyed "mf-delta:<dc>"; the refresh always goes
- *    whole. Received deltas are applied to the last full state of their
- *    server (kept encoded per server; a delta that comes before its base
- *    waits for it), and relayed like fragments (key "mf-relay:<origin>:d").
+ *  - recompute; when our advertisement's seq moved (a real change), a delta
+ *    (routing/advert_delta.h: the routes that differ from what receivers
+ *    hold of us) goes in every pool as
+ *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][delta], keyed
+ *    "mf-delta:<dc>", when it fits one message of
+ *    MF_ROUTING_NODE_ADVERT_BYTES, whatever the state's size; else the state
+ *    goes whole, its fragments keyed "mf-advert:<dc>:<fragment index>" (a
+ *    newer one replaces an older one still queued). Received deltas are
+ *    applied to the newest state of their server we hold (kept encoded per
+ *    server; a delta that comes before its base waits for it, and after
+ *    MF_ROUTING_NODE_PULL_WAIT we pull what we lack), and relayed like
+ *    fragments (key "mf-relay:<origin>:d");
+ *  - anti-entropy by digest (routing/digest.h; docs/routing.md): every
+ *    MF_ROUTING_NODE_FULL_REFRESH our digest entry (DC, server, seq) is
+ *    broadcast as [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_DIGEST][digest],
+ *    and push-pull carries the digest of every state we hold. A member that
+ *    holds an older state asks for it by a pull ([..][MF_ROUTING_NODE_MSG_DIGEST]
+ *    [pull], a direct datagram to a meshfed member): the origin server
+ *    answers with a delta since the seq the asker holds (or whole), another
+ *    member with the state it stores; answers go as
+ *    [..][MF_ROUTING_NODE_MSG_STATE][fragment or delta], direct, never
+ *    relayed, at most MF_ROUTING_NODE_PULL_BYTES per pull.
  * Received beats count only for origins with an alive server in the pool
  * they came through (as adverts below) and are never relayed: every server
  * sends its own, which carries what it heard.
@@ -71,18 +83,21 @@
  * (it is also the base of that server's deltas), so every server's
  * gateways spread through a large pool. A server's gateways are forgotten (mf_routing_forget_gateways_of)
  * when it is failed or left in every pool we share with it, or, when it is
- * in none, after MF_ROUTING_NODE_GW_EXPIRY with no fragment from it; while
+ * in none, after MF_ROUTING_NODE_GW_EXPIRY with no fragment from it or
+ * digest entry naming it; while
  * it is alive in a pool they stay (its refreshes need not reach every
- * member of a large pool). Push-pull carries one advert per DC (the
+ * member of a large pool). Push-pull digests name one state per DC (the
  * newest), so a joining member learns the other servers' gateways from
- * their next refresh.
+ * their next change or digest refresh.
  * mf_routing_node_set_gateways replaces this server's own set at run time
  * (the agent: configured plus registered healthy gateways); the next tick
  * advertises it under a new seq.
  *
  * Push-pull: the routing value rides in serf's messagePushPull map under the
- * key "MeshfedRoutes" (bin: concatenated full adverts, ours first), which
- * serf ignores (go-msgpack skips unknown struct fields).
+ * key "MeshfedDigest" (bin: our digest, routing/digest.h), which serf
+ * ignores (go-msgpack skips unknown struct fields). A peer's "MeshfedRoutes"
+ * (bin: concatenated full adverts, what agents before digests send) is
+ * still merged.
  *
  * A member's DC is its serf tag "dc" (gossip/serf.h tags in its meta),
  * read through a per-pool index (routing/dc_index.h) that is rebuilt only
@@ -130,9 +145,10 @@
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 /* The beat: our epoch rises this often, and our beat message goes out. */
 #define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)
-/* Full state is sent on a real change (a target, a path, a gateway, a
- * tombstone, a distance past the re-advertise threshold) and, as
- * anti-entropy beside push-pull, at least this often. */
+/* Our state (as a delta, or whole) is sent on a real change (a target, a
+ * path, a gateway, a tombstone, a distance past the re-advertise
+ * threshold); our digest entry, as anti-entropy beside push-pull, at least
+ * this often (docs/routing.md, "Anti-entropy by digest"). */
 #define MF_ROUTING_NODE_FULL_REFRESH (10 * 60 * MF_SEC)
 /* A distance that moved less than the hysteresis margin (it cannot make a
  * neighbour switch at once) is re-advertised at most this long after our
@@ -163,9 +179,10 @@
  * "Settling"). */
 #define MF_ROUTING_NODE_SETTLE (300 * MF_SEC)
 /* A server seen in no pool keeps its gateways this long after its last
- * fragment: three full refreshes (full state goes out on a change or every
- * MF_ROUTING_NODE_FULL_REFRESH; beats come only from pool members), so
- * one or two lost ones do not flap them. */
+ * fragment or digest entry naming it (its digest entry goes out every
+ * MF_ROUTING_NODE_FULL_REFRESH, and every push-pull names the states its
+ * peer holds; beats come only from pool members), so one or two lost ones
+ * do not flap them. */
 #define MF_ROUTING_NODE_GW_EXPIRY (3 * MF_ROUTING_NODE_FULL_REFRESH)
 /* A server whose last this many probes by us got no direct answer (alive
  * only through indirect probes: our path to it is cut) does not make its

@@ -17,12 +17,24 @@
 
 /* --- stored adverts ---------------------------------------------------------*/
 
-static struct stored_advert *find_stored(struct mf_routing_node *n, const char *o)
+struct stored_advert *mf_rn__find_stored(struct mf_routing_node *n, const char *o)
 {
 	for (size_t i = 0; i < n->n_stored; i++)
 		if (strcmp(n->stored[i].origin, o) == 0)
 			return &n->stored[i];
 	return NULL;
+}
+
+uint8_t *mf_rn__framed(uint8_t type, const msgpack_sbuffer *body, size_t *len)
+{
+	uint8_t *msg = malloc(body->size + 2);
+	if (!msg)
+		return NULL;
+	msg[0] = MF_SERF_MSG_MESHFED;
+	msg[1] = type;
+	memcpy(msg + 2, body->data, body->size);
+	*len = body->size + 2;
+	return msg;
 }
 
 void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s)
@@ -74,7 +86,7 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 		if (adv->node)
 			(void)mf_rn__relay_news(n, adv->origin, adv->node, adv->seq, -1, false);
 		msgpack_sbuffer_clear(&n->scratch);
-		struct stored_advert *s = find_stored(n, adv->origin);
+		struct stored_advert *s = mf_rn__find_stored(n, adv->origin);
 		const uint8_t *copy = NULL;
 		if (mf_advert_encode_full(&n->scratch, adv) == 0 &&
 		    (copy = mf_blobs_put(n->blobs, (const uint8_t *)n->scratch.data,

@@ -132,19 +132,6 @@ uint64_t mf_rn__own_seq(const struct mf_routing_node *n)
 	return n->base_out.origin ? n->base_out.seq : 0;
 }
 
-/* A message [MF_SERF_MSG_MESHFED][type][body] into *msg (malloc'd). */
-static uint8_t *framed(uint8_t type, const msgpack_sbuffer *body, size_t *len)
-{
-	uint8_t *msg = malloc(body->size + 2);
-	if (!msg)
-		return NULL;
-	msg[0] = MF_SERF_MSG_MESHFED;
-	msg[1] = type;
-	memcpy(msg + 2, body->data, body->size);
-	*len = body->size + 2;
-	return msg;
-}
-
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now)
 {
 	struct mf_advert d, live;
@@ -166,7 +153,7 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 	msgpack_sbuffer_clear(&n->scratch);
 	if (mf_advert_encode_full(&n->scratch, &d) == 0 &&
 	    n->scratch.size <= MF_ROUTING_NODE_ADVERT_BYTES &&
-	    (msg = framed(MF_ROUTING_NODE_MSG_ADVERT, &n->scratch, &len))) {
+	    (msg = mf_rn__framed(MF_ROUTING_NODE_MSG_ADVERT, &n->scratch, &len))) {
 		/* A newer delta replaces a queued one: a member that
 		 * missed it pulls what it lacks (node_digest.c); keyed per
 		 * seq, queues grew past what the gossip carries at 40 DCs
@@ -220,7 +207,7 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 		mf_advert_free(&d);
 	}
 	if (n->scratch.size > 0) {
-		if ((msg = framed(MF_ROUTING_NODE_MSG_STATE, &n->scratch, &len)) &&
+		if ((msg = mf_rn__framed(MF_ROUTING_NODE_MSG_STATE, &n->scratch, &len)) &&
 		    mf_pool_send_user_to(s->pool, to, msg, len) == 0)
 			sent = len;
 		free(msg);
@@ -234,7 +221,7 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 		return 0;
 	}
 	for (size_t f = 0; f < frags.n; f++) {
-		if ((msg = framed(MF_ROUTING_NODE_MSG_STATE, &frags.bufs[f], &len)) &&
+		if ((msg = mf_rn__framed(MF_ROUTING_NODE_MSG_STATE, &frags.bufs[f], &len)) &&
 		    mf_pool_send_user_to(s->pool, to, msg, len) == 0)
 			sent += len;
 		free(msg);

@@ -34,15 +34,6 @@ int mf_rn__digest_state(struct mf_routing_node *n, msgpack_sbuffer *sb)
 	return rc;
 }
 
-/* The state we hold of DC origin (its newest), or NULL. */
-static struct stored_advert *held_of(struct mf_routing_node *n, const char *origin)
-{
-	for (size_t i = 0; i < n->n_stored; i++)
-		if (strcmp(n->stored[i].origin, origin) == 0)
-			return &n->stored[i];
-	return NULL;
-}
-
 /* An alive meshfed member `name` of slot s's pool (a serf agent would log
  * our messages as unknown): its address into *to. */
 static bool meshfed_member(struct mf_routing_node_slot *s, const char *name, struct mf_member *m)
@@ -53,19 +44,17 @@ static bool meshfed_member(struct mf_routing_node_slot *s, const char *name, str
 }
 
 static void send_to(struct mf_routing_node_slot *s, const struct mf_addr *to, uint8_t type,
-		    const uint8_t *body, size_t len)
+		    const msgpack_sbuffer *body)
 {
 	struct mf_routing_node *n = s->node;
-	uint8_t *msg = malloc(len + 2);
+	size_t len = 0;
+	uint8_t *msg = mf_rn__framed(type, body, &len);
 	if (!msg) {
 		n->stats.local_errors++;
 		return;
 	}
-	msg[0] = MF_SERF_MSG_MESHFED;
-	msg[1] = type;
-	memcpy(msg + 2, body, len);
-	if (mf_pool_send_user_to(s->pool, to, msg, len + 2) == 0)
-		n->stats.bytes_out += len + 2;
+	if (mf_pool_send_user_to(s->pool, to, msg, len) == 0)
+		n->stats.bytes_out += len;
 	free(msg);
 }
 
@@ -76,7 +65,6 @@ static void send_to(struct mf_routing_node_slot *s, const struct mf_addr *to, ui
 struct pull {
 	struct mf_routing_node_slot *s;
 	struct mf_member to;
-	char to_name[MF_ADVERT_STR_MAX + 1];
 	msgpack_sbuffer body; /* entries only */
 	size_t n;
 };
@@ -90,8 +78,7 @@ static void pull_flush(struct pull *p)
 	msgpack_sbuffer_init(&head);
 	if (mf_digest_begin(&head, MF_DIGEST_KIND_PULL, n->name, p->n) == 0 &&
 	    msgpack_sbuffer_write(&head, p->body.data, p->body.size) == 0) {
-		send_to(p->s, &p->to.addr, MF_ROUTING_NODE_MSG_DIGEST, (const uint8_t *)head.data,
-			head.size);
+		send_to(p->s, &p->to.addr, MF_ROUTING_NODE_MSG_DIGEST, &head);
 		n->stats.pulls_out += p->n;
 	} else {
 		n->stats.local_errors++;
@@ -160,7 +147,10 @@ static void digest_entry(struct reading *r, const struct mf_digest_entry *e)
 		if (mf_rn__foreign_server(n, e->node) || e->seq <= mf_rn__own_seq(n))
 			return;
 	} else {
-		const struct stored_advert *h = held_of(n, e->origin);
+		const struct stored_advert *h = mf_rn__find_stored(n, e->origin);
+		/* Still named by the pool: its gateways stay (node.h), as
+		 * when its full state came round at every refresh. */
+		mf_rn__gw_heard_touch(n, e->origin, e->node, false);
 		if (h && mf_digest_cmp(e->seq, e->node, h->seq, h->node) <= 0)
 			return;
 		if (!mf_rn__pool_has_dc(r->s, e->origin))
@@ -185,7 +175,7 @@ static void pull_entry(struct reading *r, const struct mf_digest_entry *e)
 			r->answered += mf_rn__send_since(r->s, &r->via.to.addr, e->seq);
 		return; /* a mate's state: ask the mate */
 	}
-	const struct stored_advert *h = held_of(n, e->origin);
+	const struct stored_advert *h = mf_rn__find_stored(n, e->origin);
 	if (!h || (strcmp(h->node, e->node) == 0 && h->seq <= e->seq))
 		return;
 	struct mf_advert adv;
@@ -200,8 +190,7 @@ static void pull_entry(struct reading *r, const struct mf_digest_entry *e)
 		return;
 	}
 	for (size_t f = 0; f < frags.n; f++) {
-		send_to(r->s, &r->via.to.addr, MF_ROUTING_NODE_MSG_STATE,
-			(const uint8_t *)frags.bufs[f].data, frags.bufs[f].size);
+		send_to(r->s, &r->via.to.addr, MF_ROUTING_NODE_MSG_STATE, &frags.bufs[f]);
 		r->answered += frags.bufs[f].size + 2;
 	}
 	mf_advert_frags_free(&frags);
@@ -259,15 +248,12 @@ void mf_rn__send_digest(struct mf_routing_node *n)
 		n->stats.local_errors++;
 		return;
 	}
-	size_t len = 2 + n->scratch.size;
-	uint8_t *msg = malloc(len);
+	size_t len = 0;
+	uint8_t *msg = mf_rn__framed(MF_ROUTING_NODE_MSG_DIGEST, &n->scratch, &len);
 	if (!msg) {
 		n->stats.local_errors++;
 		return;
 	}
-	msg[0] = MF_SERF_MSG_MESHFED;
-	msg[1] = MF_ROUTING_NODE_MSG_DIGEST;
-	memcpy(msg + 2, n->scratch.data, n->scratch.size);
 	char key[MF_ROUTING_NODE_DC_MAX + 32];
 	snprintf(key, sizeof(key), "mf-digest:%s", n->dc);
 	for (size_t i = 0; i < n->n_slots; i++)

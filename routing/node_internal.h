@@ -192,6 +192,11 @@ void mf_rn__gw_heard_drop(struct mf_routing_node *n, size_t i);
 void mf_rn__gw_heard_touch(struct mf_routing_node *n, const char *origin, const char *node,
 			   bool create);
 /* node_adverts.c */
+/* The state we store of DC o (its newest), or NULL. */
+struct stored_advert *mf_rn__find_stored(struct mf_routing_node *n, const char *o);
+/* [MF_SERF_MSG_MESHFED][type][body] (malloc'd, *len bytes); NULL when out
+ * of memory. */
+uint8_t *mf_rn__framed(uint8_t type, const msgpack_sbuffer *body, size_t *len);
 void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
 void mf_rn__count_refused(struct mf_routing_node *n, int rc);
