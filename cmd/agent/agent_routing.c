@@ -328,7 +328,7 @@ json_t *mf_agent_routing_info_json(struct mf_agent *a)
 	const struct mf_routing *e = mf_routing_node_engine(a->rt.node);
 	const struct mf_routing_node_stats *s = mf_routing_node_stats(a->rt.node);
 	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
-			 "s:I}",
+			 "s:I,s:I,s:I,s:I,s:I}",
 			 "version",
 			 (json_int_t)mf_routing_version(e), "advert_seq",
 			 (json_int_t)mf_routing_advert_seq(e), "adverts_known",
@@ -345,5 +345,7 @@ json_t *mf_agent_routing_info_json(struct mf_agent *a)
 			 (json_int_t)s->adverts_seq_jump, "adverts_bad_path",
 			 (json_int_t)s->adverts_bad_path, "adverts_own_dc_foreign",
 			 (json_int_t)s->adverts_own_dc_foreign, "local_errors",
-			 (json_int_t)s->local_errors);
+			 (json_int_t)s->local_errors, "digests_in", (json_int_t)s->digests_in,
+			 "bad_digests", (json_int_t)s->bad_digests, "pulls_out",
+			 (json_int_t)s->pulls_out, "pulls_in", (json_int_t)s->pulls_in);
 }

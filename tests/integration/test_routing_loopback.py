@@ -122,8 +122,10 @@ def main(cluster_factory):
 
     inf = d1[0].info()
     check(inf["serf"]["decode_errors"] == 0 and inf["serf"]["push_pulls_merged"] > 0,
-          "serf glue reads push-pulls that carry MeshfedRoutes: %r" % inf["serf"])
-    check(inf["routing"]["full_states_in"] > 0 and inf["routing"]["bad_full_states"] == 0
+          "serf glue reads push-pulls that carry MeshfedDigest: %r" % inf["serf"])
+    # push-pull carries digests (docs/routing.md, "Anti-entropy by digest")
+    check(inf["routing"]["digests_in"] > 0 and inf["routing"]["bad_digests"] == 0
+          and inf["routing"]["bad_full_states"] == 0
           and inf["routing"]["bad_fragments"] == 0, "routing counters: %r" % inf["routing"])
     log("ok: push-pulls carry adverts (%d full states in), no decode errors"
         % inf["routing"]["full_states_in"])
