@@ -22,19 +22,6 @@
 
 /* --- ours ------------------------------------------------------------------*/
 
-/* a as receivers decode it (encoded whole, decoded; distances in 0.1 ms). */
-static int wire_form(struct mf_routing_node *n, const struct mf_advert *a, bool delta,
-		     struct mf_advert *out)
-{
-	msgpack_sbuffer_clear(&n->scratch);
-	int rc = mf_advert_encode_full(&n->scratch, a);
-	if (rc < 0)
-		return rc;
-	const uint8_t *buf = (const uint8_t *)n->scratch.data;
-	return delta ? mf_advert_decode_msg(buf, n->scratch.size, out)
-		     : mf_advert_decode(buf, n->scratch.size, out, NULL);
-}
-
 static void drop_versions(struct mf_routing_node *n)
 {
 	free(n->out_ver);
@@ -103,7 +90,7 @@ void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv)
 {
 	struct mf_advert held, step, next;
 	uint64_t *ver = NULL;
-	int rc = wire_form(n, adv, false, &held);
+	int rc = mf_rn__wire_form(n, adv, false, &held);
 	mf_advert_free(adv);
 	if (rc < 0) {
 		n->stats.local_errors++;
@@ -138,7 +125,7 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 	double pct, ms;
 	(void)now;
 	mf_routing_readvertise_margin(n->engine, &pct, &ms);
-	if (!n->base_out.origin || !n->out_ver || wire_form(n, adv, false, &live) < 0)
+	if (!n->base_out.origin || !n->out_ver || mf_rn__wire_form(n, adv, false, &live) < 0)
 		return 0;
 	/* Against what receivers hold, not a base that grows older: a delta
 	 * says one change, whatever the state's size. One that missed it
@@ -170,7 +157,7 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 		 * distances kept for the routes it left out). */
 		struct mf_advert dw, next;
 		uint64_t *ver = NULL;
-		rc = wire_form(n, &d, true, &dw);
+		rc = mf_rn__wire_form(n, &d, true, &dw);
 		if (rc == 0) {
 			rc = mf_advert_patch_ver(&n->base_out, n->out_ver, &dw, &next, &ver);
 			if (rc == 0) {

@@ -241,6 +241,10 @@ void mf_rn__send_digest(struct mf_routing_node *n);
  * through slot s; false when it is no meshfed member of that pool. */
 bool mf_rn__pull_from(struct mf_routing_node_slot *s, const char *origin, const char *node,
 		      uint64_t have);
+/* node_sent.c: a as it travels (encoded whole, or as a delta message),
+ * decoded as a receiver decodes it (distances in 0.1 ms units). */
+int mf_rn__wire_form(struct mf_routing_node *n, const struct mf_advert *a, bool delta,
+		     struct mf_advert *out);
 /* node_sent.c: full as sent whole (delta NULL), or delta as sent on full,
  * our base: what receivers hold of it, to the engine (mf_routing_set_sent). */
 void mf_rn__note_sent(struct mf_routing_node *n, const struct mf_advert *full,

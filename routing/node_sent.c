@@ -12,10 +12,8 @@
 #include "routing/advert_delta.h"
 #include "routing/node_internal.h"
 
-/* a as it travels (encoded whole, or as a delta message), decoded as a
- * receiver decodes it. */
-static int round_trip(struct mf_routing_node *n, const struct mf_advert *a, bool delta,
-		      struct mf_advert *out)
+int mf_rn__wire_form(struct mf_routing_node *n, const struct mf_advert *a, bool delta,
+		     struct mf_advert *out)
 {
 	msgpack_sbuffer_clear(&n->scratch);
 	int rc = mf_advert_encode_full(&n->scratch, a);
@@ -30,10 +28,10 @@ void mf_rn__note_sent(struct mf_routing_node *n, const struct mf_advert *full,
 		      const struct mf_advert *delta)
 {
 	struct mf_advert held, base, d;
-	if (round_trip(n, full, false, delta ? &base : &held) < 0)
+	if (mf_rn__wire_form(n, full, false, delta ? &base : &held) < 0)
 		return; /* the snapshot keeps its live values: as before */
 	if (delta) {
-		int rc = round_trip(n, delta, true, &d);
+		int rc = mf_rn__wire_form(n, delta, true, &d);
 		if (rc == 0) {
 			rc = mf_advert_patch(&base, &d, &held);
 			mf_advert_free(&d);
