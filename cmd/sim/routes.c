@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cmd/sim/routes_internal.h"
@@ -478,6 +479,31 @@ static double cpu_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* -progress: one line per round on stderr (unbuffered), so a run stopped
+ * early says how far it got: CPU, peak RSS, and the DC pairs that have no
+ * route yet in their DC's first server's table. */
+static void progress(const struct rsim *s, int r, FILE *err)
+{
+	size_t dcs = s->topo.n_dcs, missing = 0;
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
+			continue;
+		const struct mf_routing *e = mf_routing_node_engine(s->servers[sv].node);
+		size_t n = mf_routing_n_targets(e), reach = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct mf_route_view v;
+			if (mf_routing_route_at(e, i, &v) == 0 && v.status != MF_ROUTE_UNREACHABLE &&
+			    v.status != MF_ROUTE_LOCAL)
+				reach++;
+		}
+		missing += dcs - 1 > reach ? dcs - 1 - reach : 0;
+	}
+	struct rusage ru;
+	double rss = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1048576.0 : 0;
+	fprintf(err, "# progress round %d: %.1f s CPU, peak RSS %.2f GB, %zu of %zu DC pairs without a route\n",
+		r, cpu_s(), rss, missing, dcs * (dcs - 1));
+}
+
 static void free_sim(struct rsim *s)
 {
 	mf_simnet_free(s->net);
@@ -657,6 +683,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			goto net_failed;
 		bool changed;
 		(void)observe(&s, &changed, err, false);
+		if (a->progress)
+			progress(&s, r, err);
 		if (a->cut > 0 && r >= a->cut && !withdrawn &&
 		    (across = mf_sim_rt__routes_across(&s, &tw, &who)) == 0)
 			withdrawn = r - a->cut + 1;
