@@ -36,6 +36,14 @@ void mf_advert_free(struct mf_advert *a)
 {
 	if (!a)
 		return;
+	if (a->block) {
+		for (size_t i = 0; i < a->n_gateways; i++)
+			mf_gateway_free(&a->gateways[i]);
+		free(a->gateways);
+		free(a->block);
+		memset(a, 0, sizeof *a);
+		return;
+	}
 	free(a->origin);
 	free(a->node);
 	for (size_t i = 0; !a->names_block && i < a->n_names; i++)

@@ -120,6 +120,10 @@ struct mf_advert {
 	uint64_t base_seq;
 	size_t n_gone;
 	uint32_t *gone;
+	/* When set (the in-place reader, reassembly): origin, node, names and
+	 * their strings, routes, hops, dead and gone all live in this one
+	 * allocation; gateways are still owned one by one. */
+	void *block;
 };
 
 void mf_advert_free(struct mf_advert *a);

@@ -74,32 +74,47 @@ void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin)
 	}
 }
 
-/* Joins the parts: name tables are concatenated and indexes shifted, so no
- * string is compared; duplicate names are harmless (the engine interns). */
+/* Joins the parts into one block (as the in-place reader makes them):
+ * name tables are concatenated and indexes shifted, so no string is
+ * compared; duplicate names are harmless (the engine interns). Gateways
+ * move from the parts. */
 static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
 {
 	memset(out, 0, sizeof *out);
-	size_t nn = 0, nr = 0, nh = 0, ng = 0, nk = 0;
+	size_t nn = 0, nr = 0, nh = 0, ng = 0, nk = 0, bytes = strlen(sl->origin) + strlen(sl->node) + 2;
 	for (uint32_t i = 0; i < sl->count; i++) {
-		nn += sl->parts[i].n_names;
-		nr += sl->parts[i].n_routes;
-		nh += sl->parts[i].n_hops;
-		ng += sl->parts[i].n_gateways;
-		nk += sl->parts[i].n_dead;
+		const struct mf_advert *p = &sl->parts[i];
+		nn += p->n_names;
+		nr += p->n_routes;
+		nh += p->n_hops;
+		ng += p->n_gateways;
+		nk += p->n_dead;
+		for (size_t k = 0; k < p->n_names; k++)
+			bytes += strlen(p->names[k]) + 1;
 	}
-	struct mf_advert *p0 = &sl->parts[0];
-	out->names = nn ? calloc(nn, sizeof *out->names) : NULL;
-	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
-	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
+	size_t off_routes = nn * sizeof(char *), off_dead = off_routes + nr * sizeof(struct mf_advert_route);
+	size_t off_hops = off_dead + nk * sizeof(struct mf_advert_dead), off_str = off_hops + nh * sizeof(uint32_t);
+	char *block = malloc(off_str + bytes);
 	out->gateways = ng ? calloc(ng, sizeof *out->gateways) : NULL;
-	out->dead = nk ? calloc(nk, sizeof *out->dead) : NULL;
-	out->origin = strdup(sl->origin);
-	out->node = strdup(sl->node);
-	if ((nn && !out->names) || (nr && !out->routes) || (nh && !out->hops) || (ng && !out->gateways) ||
-	    (nk && !out->dead) || !out->origin || !out->node) {
-		mf_advert_free(out);
+	if (!block || (ng && !out->gateways)) {
+		free(block);
+		free(out->gateways);
+		out->gateways = NULL;
 		return MF_ENOMEM;
 	}
+	out->block = block;
+	out->names = nn ? (char **)(void *)block : NULL;
+	out->routes = nr ? (struct mf_advert_route *)(void *)(block + off_routes) : NULL;
+	out->dead = nk ? (struct mf_advert_dead *)(void *)(block + off_dead) : NULL;
+	out->hops = nh ? (uint32_t *)(void *)(block + off_hops) : NULL;
+	char *str = block + off_str;
+	size_t n = strlen(sl->origin) + 1;
+	out->origin = memcpy(str, sl->origin, n);
+	str += n;
+	n = strlen(sl->node) + 1;
+	out->node = memcpy(str, sl->node, n);
+	str += n;
+	struct mf_advert *p0 = &sl->parts[0];
 	out->seq = sl->seq;
 	out->transit = p0->transit;
 	out->frag_index = 0;
@@ -108,15 +123,10 @@ static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
 		struct mf_advert *p = &sl->parts[i];
 		uint32_t name_off = (uint32_t)out->n_names, hop_off = (uint32_t)out->n_hops;
 		for (size_t k = 0; k < p->n_names; k++) {
-			char *nm = p->names_block ? strdup(p->names[k]) : p->names[k];
-			if (!nm) {
-				mf_advert_free(out);
-				return MF_ENOMEM;
-			}
-			out->names[out->n_names++] = nm;
+			n = strlen(p->names[k]) + 1;
+			out->names[out->n_names++] = memcpy(str, p->names[k], n);
+			str += n;
 		}
-		if (!p->names_block)
-			p->n_names = 0;
 		for (size_t k = 0; k < p->n_hops; k++)
 			out->hops[out->n_hops++] = p->hops[k] + name_off;
 		for (size_t k = 0; k < p->n_routes; k++) {

@@ -274,7 +274,7 @@ static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 	return 0;
 }
 
-static int decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used, bool delta)
+int mf_advert__decode_general(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used, bool delta)
 {
 	memset(a, 0, sizeof *a);
 	if (!buf || len == 0)
@@ -295,6 +295,14 @@ static int decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *u
 	if (used)
 		*used = n;
 	return 0;
+}
+
+/* The in-place reader first (advert_read.c: one allocation, no object
+ * tree); whatever it leaves goes through msgpack-c, which decides. */
+static int decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used, bool delta)
+{
+	int rc = mf_advert__read(buf, len, a, used, delta);
+	return rc == 1 ? mf_advert__decode_general(buf, len, a, used, delta) : rc;
 }
 
 int mf_advert_decode(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "routing/advert.h"
 
@@ -15,5 +16,14 @@
 bool mf_advert__printable(const char *s, size_t n);
 /* A route's target and hops index `a`'s names; its distance is finite, >= 0. */
 bool mf_advert__route_ok(const struct mf_advert *a, const struct mf_advert_route *r);
+
+/* The in-place reader (advert_read.c): 0 with *a read (a->block set), 1
+ * when it leaves the bytes to the general decoder (a layout it does not
+ * read, or any error: *a empty), MF_ENOMEM. Same arguments as
+ * mf_advert_decode; delta: version 2 accepted (mf_advert_decode_msg). */
+int mf_advert__read(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used, bool delta);
+/* The general decoder through msgpack-c's objects (advert_decode.c): the
+ * one that decides errors; tests compare the reader with it. */
+int mf_advert__decode_general(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used, bool delta);
 
 #endif

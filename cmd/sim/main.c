@@ -198,6 +198,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.cut = a->cut,
 		.max_wall_s = a->max_wall,
 		.no_tables = a->no_tables,
+		.progress = a->progress,
 		.profile = a->profile,
 		.noise = a->noise,
 		.loss = a->loss,

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "cmd/sim/routes_internal.h"
@@ -221,25 +222,6 @@ static uint64_t fnv64(uint64_t h, const char *s)
 	return (h ^ 0xff) * 1099511628211ull; /* a separator: "a","bc" != "ab","c" */
 }
 
-/* A hash of the routes of a table without distances: what convergence
- * compares (target, status, next hop, down, path; a hash, not the text:
- * at 1,000 DCs the text is ~100 KB per server). */
-static uint64_t signature(const struct mf_table *t)
-{
-	uint64_t h = 14695981039346656037ull;
-	for (size_t i = 0; i < t->n_routes; i++) {
-		const struct mf_table_route *r = &t->routes[i];
-		h = fnv64(h, r->target);
-		h = fnv64(h, mf_route_status_name(r->status));
-		h = fnv64(h, r->next_hop ? r->next_hop : "-");
-		h = fnv64(h, r->down ? "1" : "0");
-		for (size_t k = 0; k < r->path_len; k++)
-			h = fnv64(h, r->path[k]);
-		h = fnv64(h, ";");
-	}
-	return h;
-}
-
 /* How server b's routes differ from server a's (same DC), on err: the
  * targets whose next hop differs, and how many differ in path only. */
 static void report_diff(struct rsim *s, size_t a, size_t b, FILE *err)
@@ -284,25 +266,86 @@ static uint32_t fnv(uint32_t h, const char *s)
 	return h;
 }
 
-/* Next-hop changes of one server since the last call (targets that come or
- * go count as changes). */
-static size_t nh_changes(struct server *sv, const struct mf_table *t)
+struct named {
+	const char *name;
+	uint32_t i;
+};
+
+static int cmp_named(const void *a, const void *b)
 {
-	size_t changes = 0;
-	uint32_t *nh = malloc((t->n_routes ? t->n_routes : 1) * sizeof(uint32_t));
-	if (!nh)
+	return strcmp(((const struct named *)a)->name, ((const struct named *)b)->name);
+}
+
+/* The server's routes in table order (sorted by target, as
+ * mf_routing_table gives them); 0 or MF_ENOMEM. */
+static int route_order(struct server *sv, const struct mf_routing *e)
+{
+	size_t n = mf_routing_n_targets(e);
+	if (n == sv->n_order)
 		return 0;
-	for (size_t i = 0; i < t->n_routes; i++) {
-		const struct mf_table_route *r = &t->routes[i];
-		nh[i] = fnv(fnv(2166136261u, r->target), r->next_hop ? r->next_hop : "-");
-		changes += sv->nh && (i >= sv->n_nh || nh[i] != sv->nh[i]);
+	uint32_t *o = realloc(sv->order, (n ? n : 1) * sizeof *o);
+	if (!o)
+		return MF_ENOMEM;
+	sv->order = o;
+	struct named *by = malloc((n ? n : 1) * sizeof *by);
+	if (!by)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct mf_route_view v;
+		(void)mf_routing_route_at(e, i, &v); /* i < n: cannot fail */
+		by[i] = (struct named){v.target, (uint32_t)i};
 	}
-	if (sv->nh && sv->n_nh > t->n_routes)
-		changes += sv->n_nh - t->n_routes;
-	free(sv->nh);
-	sv->nh = nh;
-	sv->n_nh = t->n_routes;
-	return changes;
+	qsort(by, n, sizeof *by, cmp_named);
+	for (size_t i = 0; i < n; i++)
+		o[i] = by[i].i;
+	free(by);
+	sv->n_order = n;
+	return 0;
+}
+
+/* A hash of one server's routes without distances: what convergence
+ * compares (target, status, next hop, down, path; a hash, not the text),
+ * and the next-hop changes since the last call (targets that come or go
+ * count as changes), read from its engine in
+ * table order without building the table: at 1,000 DCs a table per server
+ * per round was ~10^7 allocations a round. The values are those the
+ * table gave (fnv over the same strings in the same order).
+ * 0 or MF_ENOMEM. */
+static int observe_routes(struct server *sv, uint64_t *sig, size_t *changes)
+{
+	const struct mf_routing *e = mf_routing_node_engine(sv->node);
+	if (route_order(sv, e) < 0)
+		return MF_ENOMEM;
+	size_t n = sv->n_order;
+	if (n > sv->n_nh || !sv->nh) {
+		uint32_t *nh = realloc(sv->nh, (n ? n : 1) * sizeof *nh);
+		if (!nh)
+			return MF_ENOMEM;
+		sv->nh = nh;
+	}
+	uint64_t h = 14695981039346656037ull;
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct mf_route_view v;
+		(void)mf_routing_route_at(e, sv->order[i], &v);
+		h = fnv64(h, v.target);
+		h = fnv64(h, mf_route_status_name(v.status));
+		h = fnv64(h, v.next_hop ? v.next_hop : "-");
+		h = fnv64(h, v.down ? "1" : "0");
+		for (size_t k = 0; k < v.path_len; k++)
+			h = fnv64(h, mf_routing_path_at(e, sv->order[i], k));
+		h = fnv64(h, ";");
+		uint32_t x = fnv(fnv(2166136261u, v.target), v.next_hop ? v.next_hop : "-");
+		c += sv->has_nh && (i >= sv->n_nh || x != sv->nh[i]);
+		sv->nh[i] = x;
+	}
+	if (sv->has_nh && sv->n_nh > n)
+		c += sv->n_nh - n;
+	sv->has_nh = true;
+	sv->n_nh = n;
+	*sig = h;
+	*changes = c;
+	return 0;
 }
 
 /* Sums every server's deltas sent, received, received without base, applied
@@ -346,7 +389,6 @@ static int observe(struct rsim *s, bool *changed, FILE *err, bool report)
 	int disagree = 0;
 	*changed = false;
 	for (size_t sv = 0; sv < s->n_servers; sv++) {
-		struct mf_table t;
 		struct server *x = &s->servers[sv];
 		/* Every route change raises the version: an unchanged one needs
 		 * no snapshot (at 1,000 DCs a table per server per round was
@@ -359,13 +401,11 @@ static int observe(struct rsim *s, bool *changed, FILE *err, bool report)
 		bool had = x->has_sig;
 		uint64_t old = x->sig;
 		x->has_sig = false;
-		if (mf_routing_node_table(x->node, &t) == 0) {
-			x->sig = signature(&t);
+		size_t c;
+		if (observe_routes(x, &x->sig, &c) == 0) {
 			x->has_sig = true;
-			size_t c = nh_changes(x, &t);
 			if (s->measuring)
 				s->nh_changes += c;
-			mf_table_free(&t);
 		}
 		if (!x->has_sig || !had || old != x->sig)
 			*changed = true;
@@ -439,12 +479,38 @@ static double cpu_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* -progress: one line per round on stderr (unbuffered), so a run stopped
+ * early says how far it got: CPU, peak RSS, and the DC pairs that have no
+ * route yet in their DC's first server's table. */
+static void progress(const struct rsim *s, int r, FILE *err)
+{
+	size_t dcs = s->topo.n_dcs, missing = 0;
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		if (sv > 0 && s->servers[sv - 1].dc == s->servers[sv].dc)
+			continue;
+		const struct mf_routing *e = mf_routing_node_engine(s->servers[sv].node);
+		size_t n = mf_routing_n_targets(e), reach = 0;
+		for (size_t i = 0; i < n; i++) {
+			struct mf_route_view v;
+			if (mf_routing_route_at(e, i, &v) == 0 && v.status != MF_ROUTE_UNREACHABLE &&
+			    v.status != MF_ROUTE_LOCAL)
+				reach++;
+		}
+		missing += dcs - 1 > reach ? dcs - 1 - reach : 0;
+	}
+	struct rusage ru;
+	double rss = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1048576.0 : 0;
+	fprintf(err, "# progress round %d: %.1f s CPU, peak RSS %.2f GB, %zu of %zu DC pairs without a route\n",
+		r, cpu_s(), rss, missing, dcs * (dcs - 1));
+}
+
 static void free_sim(struct rsim *s)
 {
 	mf_simnet_free(s->net);
 	for (size_t sv = 0; s->servers && sv < s->n_servers; sv++) {
 		mf_routing_node_free(s->servers[sv].node);
 		free(s->servers[sv].nh);
+		free(s->servers[sv].order);
 	}
 	free(s->servers);
 	mf_blobs_free(s->blobs);
@@ -617,6 +683,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			goto net_failed;
 		bool changed;
 		(void)observe(&s, &changed, err, false);
+		if (a->progress)
+			progress(&s, r, err);
 		if (a->cut > 0 && r >= a->cut && !withdrawn &&
 		    (across = mf_sim_rt__routes_across(&s, &tw, &who)) == 0)
 			withdrawn = r - a->cut + 1;

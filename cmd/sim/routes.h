@@ -50,6 +50,7 @@ struct mf_sim_routes_args {
 	int cut;                  /* round at whose start the DCs are cut in two
 				   * halves (file order); 0: never */
 	bool no_tables;           /* print no tables (stdout stays empty) */
+	bool progress;            /* a line per round on stderr (-progress) */
 	double max_wall_s;        /* > 0: stop after the round that passes this
 				   * much wall-clock time (a shared machine's
 				   * time slot); the report covers the rounds run */

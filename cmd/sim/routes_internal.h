@@ -38,6 +38,11 @@ struct server {
 	uint32_t *nh;           /* per route (table order): hash of target and
 				 * next hop at the last round, for counting changes */
 	size_t n_nh;
+	bool has_nh;            /* nh holds a previous round's */
+	uint32_t *order;        /* route indexes sorted by target name (the
+				 * table's order), n_order of them: names are
+				 * only added, so redone only when that grows */
+	size_t n_order;
 	uint64_t version;       /* table version sig and nh were taken at */
 	bool seen;
 };

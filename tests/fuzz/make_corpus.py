@@ -188,6 +188,13 @@ def main():
     many = w.advert("dc9", "dc9-s1", 1, ["dc9"] + ["x%d" % i for i in range(200)],
                     [[i, 10, 1] for i in range(1, 201)])
     put("advert", many)
+    # the in-place reader: one message each (ours, with gateways, a delta).
+    for m in (ADV, adv2, many,
+              w.advert("dc1", "dc1-s1", 3, ["dc1", "dc2"], [[0, 0, 3], [1, 52, 4]],
+                       gateways=[["dc1-g1", "10.1.0.5:8443", "", {"dc:dc2": "198.51.100.5:8443"}]]),
+              w.pack({"v": 2, "b": 4, "w": [1], "o": "dc1", "n": "dc1-s1", "q": 5, "x": True,
+                      "f": [0, 1], "d": ["dc1", "dc2", "dc3"], "r": [[2, 77, 1, 1]]})):
+        put("advert_read", m)
     pp_routes = bytes([2]) + w.pack({"LTime": 1, "MeshfedRoutes": w.Bin(ADV)})
     put("routing_node", pieces(b"\x00" + w.advert_msg(ADV), b"\x02", b"\x01" + pp_routes, b"\x02"))
     put("routing_node", pieces(b"\x00" + w.advert_msg(many), b"\x00" + w.advert_msg(adv2), b"\x02",
