@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/intern.h"
 #include "gossip/name_hash.h"
 
@@ -11,6 +12,7 @@ struct mf_istr {
 	uint64_t hash;
 	uint32_t refs;
 	uint32_t len;
+	uint32_t memo;        /* name id + 1 of the memo naming it, 0: none */
 	char s[];             /* len bytes and a NUL */
 };
 
@@ -32,6 +34,7 @@ void mf_intern_free(struct mf_intern *t)
 	for (size_t i = 0; i < t->n_slots; i++)
 		free(t->slots[i].e);
 	free(t->slots);
+	free(t->memo);
 	mf_name_ids_free(&t->ids);
 	memset(t, 0, sizeof(*t));
 }
@@ -90,6 +93,7 @@ int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *
 	e->hash = h;
 	e->refs = 1;
 	e->len = (uint32_t)len;
+	e->memo = 0;
 	if (plen > 0)
 		memcpy(e->s, p, plen);
 	if (qlen > 0)
@@ -106,6 +110,72 @@ int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *
 	return 0;
 }
 
+static void memo_forget(struct mf_intern *t, struct mf_istr *e)
+{
+	struct mf_intern_memo *m = &t->memo[e->memo - 1];
+	if (m->ident == e->s) {
+		if (m->alive != NULL)
+			hdr(m->alive)->memo = 0;
+		m->ident = m->alive = NULL;
+	} else if (m->alive == e->s) {
+		m->alive = NULL;
+	}
+	e->memo = 0;
+}
+
+int mf_intern_ref(const char *s)
+{
+	struct mf_istr *e = hdr(s);
+	if (e->refs == UINT32_MAX)
+		return MF_ENOMEM;
+	e->refs++;
+	return 0;
+}
+
+struct mf_intern_memo *mf_intern_memo(struct mf_intern *t, uint32_t id)
+{
+	if (id >= UINT32_MAX - 1)
+		return NULL;
+	if (id >= t->n_memo) {
+		size_t old = t->n_memo;
+		if (mf_grow_lean(&t->memo, &t->n_memo, (size_t)id + 1, 64) != 0)
+			return NULL;
+		memset(t->memo + old, 0, (t->n_memo - old) * sizeof(*t->memo));
+	}
+	return &t->memo[id];
+}
+
+/* Points memo field *f (of memo `id`) at s; a string stays in one memo. */
+static void memo_set(uint32_t id, const char **f, const char *s)
+{
+	if (*f != NULL)
+		hdr(*f)->memo = 0;
+	*f = NULL;
+	if (s != NULL && hdr(s)->memo == 0) {
+		hdr(s)->memo = id + 1;
+		*f = s;
+	}
+}
+
+void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const char *ident)
+{
+	uint32_t id = (uint32_t)(m - t->memo);
+	if (m->ident == ident)
+		return;
+	memo_set(id, &m->alive, NULL);
+	memo_set(id, &m->ident, ident);
+}
+
+void mf_intern_memo_alive(struct mf_intern *t, struct mf_intern_memo *m, const char *blob,
+			  uint32_t inc)
+{
+	uint32_t id = (uint32_t)(m - t->memo);
+	if (m->ident == NULL)
+		return;
+	memo_set(id, &m->alive, blob);
+	m->alive_inc = inc;
+}
+
 void mf_intern_put(struct mf_intern *t, const char *s)
 {
 	if (s == NULL)
@@ -113,6 +183,8 @@ void mf_intern_put(struct mf_intern *t, const char *s)
 	struct mf_istr *e = hdr(s);
 	if (--e->refs > 0)
 		return;
+	if (e->memo != 0) /* the memo forgets it (an identity takes its alive along) */
+		memo_forget(t, e);
 	size_t mask = t->n_slots - 1, i = (size_t)e->hash & mask;
 	while (t->slots[i].e != e)
 		i = (i + 1) & mask;
