@@ -369,19 +369,26 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 	return mf_bcast_push_capped(q, name, name_len, msg, len, notify, 0);
 }
 
-/* Queues interned blob (its reference is the queue's now): invalidates
- * the message of the same name, if any. name_len counts only when named. */
-static int push_node(struct mf_bcast_queue *q, const char *blob, bool named, size_t name_len,
-		     size_t len, bool notify, int max_transmits)
+int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name_len,
+			 const uint8_t *msg, size_t len, bool notify, int max_transmits)
 {
-	const char *name = blob + BLOB_TAG;
-	if (named && names_reserve(q) != 0) {
-		mf_intern_put(q->strs, blob);
+	uint8_t head[BLOB_TAG + MF_BCAST_NAME_MAX];
+	const char *blob;
+	if (len > UINT16_MAX || max_transmits < 0 || max_transmits > MF_BCAST_CAP_MAX ||
+	    (name != NULL && name_len > MF_BCAST_NAME_MAX))
+		return MF_EINVAL;
+	size_t tag = name != NULL ? name_len + 1 : 0;
+	head[0] = (uint8_t)tag;
+	head[1] = (uint8_t)(tag >> 8);
+	if (name != NULL && name_len > 0)
+		memcpy(head + BLOB_TAG, name, name_len);
+	if (name != NULL && names_reserve(q) != 0)
 		return MF_ENOMEM;
-	}
 	uint32_t bi = node_alloc(q);
-	if (bi == 0) {
-		mf_intern_put(q->strs, blob);
+	if (bi == 0)
+		return MF_ENOMEM;
+	if (mf_intern_get2(q->strs, head, BLOB_TAG + (name ? name_len : 0), msg, len, &blob) != 0) {
+		node_free(q, bi); /* a zeroed node: nothing to release */
 		return MF_ENOMEM;
 	}
 	struct mf_bcast_node *b = nd(q, bi);
@@ -389,7 +396,7 @@ static int push_node(struct mf_bcast_queue *q, const char *blob, bool named, siz
 	b->len = (uint16_t)len;
 	b->notify = notify;
 	b->cap = (uint8_t)max_transmits;
-	if (named) {
+	if (name != NULL) {
 		uint64_t h = mf_name_hash(name, name_len);
 		uint32_t *s = name_slot(q, name, name_len, h);
 		if (*s != 0) { /* names are unique in the queue */
@@ -407,47 +414,6 @@ static int push_node(struct mf_bcast_queue *q, const char *blob, bool named, siz
 	q->n++;
 	q->bytes += len;
 	return 0;
-}
-
-int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name_len,
-			 const uint8_t *msg, size_t len, bool notify, int max_transmits)
-{
-	return mf_bcast_push_kept(q, name, name_len, msg, len, notify, max_transmits, NULL);
-}
-
-int mf_bcast_push_kept(struct mf_bcast_queue *q, const char *name, size_t name_len,
-		       const uint8_t *msg, size_t len, bool notify, int max_transmits,
-		       const char **blob_out)
-{
-	uint8_t head[BLOB_TAG + MF_BCAST_NAME_MAX];
-	const char *blob;
-	int rc;
-	if (len > UINT16_MAX || max_transmits < 0 || max_transmits > MF_BCAST_CAP_MAX ||
-	    (name != NULL && name_len > MF_BCAST_NAME_MAX))
-		return MF_EINVAL;
-	size_t tag = name != NULL ? name_len + 1 : 0;
-	head[0] = (uint8_t)tag;
-	head[1] = (uint8_t)(tag >> 8);
-	if (name != NULL && name_len > 0)
-		memcpy(head + BLOB_TAG, name, name_len);
-	if (mf_intern_get2(q->strs, head, BLOB_TAG + (name ? name_len : 0), msg, len, &blob) != 0)
-		return MF_ENOMEM;
-	if ((rc = push_node(q, blob, name != NULL, name_len, len, notify, max_transmits)) == 0 &&
-	    blob_out != NULL)
-		*blob_out = blob;
-	return rc;
-}
-
-int mf_bcast_push_blob(struct mf_bcast_queue *q, const char *blob, bool notify)
-{
-	const uint8_t *p = (const uint8_t *)blob;
-	size_t tag = (size_t)p[0] | (size_t)p[1] << 8;
-	size_t name_len = tag ? tag - 1 : 0;
-	int rc = mf_intern_ref(blob);
-	if (rc != 0)
-		return rc;
-	return push_node(q, blob, tag != 0, name_len,
-			 mf_intern_len(blob) - BLOB_TAG - name_len, notify, 0);
 }
 
 void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_t n_members,

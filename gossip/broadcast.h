@@ -80,16 +80,6 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 #define MF_BCAST_CAP_MAX 127
 int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name_len,
 			 const uint8_t *msg, size_t len, bool notify, int max_transmits);
-/* mf_bcast_push_capped, and *blob (when not NULL) is the interned copy it
- * queued (name tag, name and message: valid while queued), which the same
- * message can be queued from later without being built or hashed again. */
-int mf_bcast_push_kept(struct mf_bcast_queue *q, const char *name, size_t name_len,
-		       const uint8_t *msg, size_t len, bool notify, int max_transmits,
-		       const char **blob);
-/* Queues again a blob from mf_bcast_push_kept (of any queue sharing this
- * queue's interner), at the pool's limit: the same as pushing its name and
- * message, without copying or hashing them. */
-int mf_bcast_push_blob(struct mf_bcast_queue *q, const char *blob, bool notify);
 /* Picks messages that fit in `limit` bytes, each costing len + overhead,
  * for a pool of n_members. Their bytes are copied into buf (cap >= limit)
  * and views into buf go to out[0..max); *n_out is set. Transmit counts

@@ -113,13 +113,8 @@ int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *
 static void memo_forget(struct mf_intern *t, struct mf_istr *e)
 {
 	struct mf_intern_memo *m = &t->memo[e->memo - 1];
-	if (m->ident == e->s) {
-		if (m->alive != NULL)
-			hdr(m->alive)->memo = 0;
-		m->ident = m->alive = NULL;
-	} else if (m->alive == e->s) {
-		m->alive = NULL;
-	}
+	if (m->ident == e->s)
+		m->ident = NULL;
 	e->memo = 0;
 }
 
@@ -145,35 +140,18 @@ struct mf_intern_memo *mf_intern_memo(struct mf_intern *t, uint32_t id)
 	return &t->memo[id];
 }
 
-/* Points memo field *f (of memo `id`) at s; a string stays in one memo. */
-static void memo_set(uint32_t id, const char **f, const char *s)
-{
-	if (*f != NULL)
-		hdr(*f)->memo = 0;
-	*f = NULL;
-	if (s != NULL && hdr(s)->memo == 0) {
-		hdr(s)->memo = id + 1;
-		*f = s;
-	}
-}
-
 void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const char *ident)
 {
-	uint32_t id = (uint32_t)(m - t->memo);
 	if (m->ident == ident)
 		return;
-	memo_set(id, &m->alive, NULL);
-	memo_set(id, &m->ident, ident);
-}
-
-void mf_intern_memo_alive(struct mf_intern *t, struct mf_intern_memo *m, const char *blob,
-			  uint32_t inc)
-{
-	uint32_t id = (uint32_t)(m - t->memo);
-	if (m->ident == NULL)
-		return;
-	memo_set(id, &m->alive, blob);
-	m->alive_inc = inc;
+	if (m->ident != NULL)
+		hdr(m->ident)->memo = 0;
+	m->ident = NULL;
+	/* a string stays in one memo */
+	if (ident != NULL && hdr(ident)->memo == 0) {
+		hdr(ident)->memo = (uint32_t)(m - t->memo) + 1;
+		m->ident = ident;
+	}
 }
 
 void mf_intern_put(struct mf_intern *t, const char *s)
@@ -183,7 +161,7 @@ void mf_intern_put(struct mf_intern *t, const char *s)
 	struct mf_istr *e = hdr(s);
 	if (--e->refs > 0)
 		return;
-	if (e->memo != 0) /* the memo forgets it (an identity takes its alive along) */
+	if (e->memo != 0) /* the memo forgets it */
 		memo_forget(t, e);
 	size_t mask = t->n_slots - 1, i = (size_t)e->hash & mask;
 	while (t->slots[i].e != e)

@@ -34,17 +34,14 @@ struct mf_islot {
 	struct mf_istr *e;        /* NULL: empty */
 };
 
-/* What the last table to build a string for one name left for the next
- * (mf_intern_memo): the simulator's N pools each build the same member
- * identity and the same alive broadcast for a name, so the second and
- * later take a reference instead of building and hashing them again. The
- * memo holds no reference: a string it names clears its entry when freed,
- * so a memo never keeps a string alive and never dangles. */
+/* What the last table to build a member identity for one name left for
+ * the next (mf_intern_memo): the simulator's N pools each build the same
+ * identity for a name, so the second and later take a reference instead of
+ * building and hashing it again. The memo holds no reference: a string it
+ * names clears its entry when freed, so a memo never keeps a string alive
+ * and never dangles. */
 struct mf_intern_memo {
 	const char *ident;        /* a member identity (gossip/members.h) of the name */
-	const char *alive;        /* a broadcast blob of alive(ident, alive_inc): valid
-				   * only with `ident`, cleared with it */
-	uint32_t alive_inc;
 };
 
 struct mf_intern {
@@ -79,12 +76,8 @@ int mf_intern_ref(const char *s);
 /* The memo of name id `id` (zeroed the first time), or NULL when out of
  * memory. The pointer is valid until the next mf_intern_memo call. */
 struct mf_intern_memo *mf_intern_memo(struct mf_intern *t, uint32_t id);
-/* Sets m->ident (an interned string, or NULL) and clears m->alive when the
- * identity changes. */
+/* Sets m->ident (an interned string, or NULL). */
 void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const char *ident);
-/* Sets m->alive and m->alive_inc; m->ident must be set. */
-void mf_intern_memo_alive(struct mf_intern *t, struct mf_intern_memo *m, const char *blob,
-			  uint32_t inc);
 /* Length and hash (gossip/name_hash.h) of an interned string, O(1). */
 size_t mf_intern_len(const char *s);
 uint64_t mf_intern_hash(const char *s);

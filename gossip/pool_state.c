@@ -36,32 +36,15 @@ static void alive_msg_of(const struct mf_member_record *m, struct mf_msg_alive *
 	a->has_vsn = true;
 }
 
-/* The alive of a member is a function of its identity and incarnation
- * alone, so the blob one pool queued is the one the next would build: it
- * is taken from the interner's memo of the name (gossip/intern.h) when
- * that is still queued somewhere, else built and memoed. The queue shares
- * the members' interner (mf_pool_new). */
 int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_member_record *m)
 {
-	struct mf_intern *strs = p->members.strs;
-	struct mf_intern_memo *memo = mf_intern_memo(strs, m->name_id);
 	struct mf_msg_alive a;
-	const char *blob;
 	int rc;
 
-	if (memo != NULL && memo->ident == (const char *)m->ident && memo->alive != NULL &&
-	    memo->alive_inc == m->incarnation)
-		return mf_bcast_push_blob(&p->member_msgs, memo->alive, false);
 	alive_msg_of(m, &a);
 	msgpack_sbuffer_clear(&p->msg_buf);
-	if ((rc = mf_codec_encode_alive(&p->msg_buf, &a)) != 0)
-		return rc;
-	rc = mf_bcast_push_kept(&p->member_msgs, m->ident->name, m->ident->name_len,
-				(const uint8_t *)p->msg_buf.data, p->msg_buf.size, false, 0, &blob);
-	if (rc == 0 && memo != NULL) {
-		mf_intern_memo_ident(strs, memo, (const char *)m->ident);
-		mf_intern_memo_alive(strs, memo, blob, m->incarnation);
-	}
+	if ((rc = mf_codec_encode_alive(&p->msg_buf, &a)) == 0)
+		rc = queue_membership(p, m, &p->msg_buf, false);
 	return rc;
 }
 
