@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/grow.h"
 #include "gossip/intern.h"
 #include "gossip/name_hash.h"
 
@@ -11,6 +12,7 @@ struct mf_istr {
 	uint64_t hash;
 	uint32_t refs;
 	uint32_t len;
+	uint32_t memo;        /* name id + 1 of the memo naming it, 0: none */
 	char s[];             /* len bytes and a NUL */
 };
 
@@ -32,6 +34,7 @@ void mf_intern_free(struct mf_intern *t)
 	for (size_t i = 0; i < t->n_slots; i++)
 		free(t->slots[i].e);
 	free(t->slots);
+	free(t->memo);
 	mf_name_ids_free(&t->ids);
 	memset(t, 0, sizeof(*t));
 }
@@ -90,6 +93,7 @@ int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *
 	e->hash = h;
 	e->refs = 1;
 	e->len = (uint32_t)len;
+	e->memo = 0;
 	if (plen > 0)
 		memcpy(e->s, p, plen);
 	if (qlen > 0)
@@ -106,6 +110,50 @@ int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *
 	return 0;
 }
 
+static void memo_forget(struct mf_intern *t, struct mf_istr *e)
+{
+	struct mf_intern_memo *m = &t->memo[e->memo - 1];
+	if (m->ident == e->s)
+		m->ident = NULL;
+	e->memo = 0;
+}
+
+int mf_intern_ref(const char *s)
+{
+	struct mf_istr *e = hdr(s);
+	if (e->refs == UINT32_MAX)
+		return MF_ENOMEM;
+	e->refs++;
+	return 0;
+}
+
+struct mf_intern_memo *mf_intern_memo(struct mf_intern *t, uint32_t id)
+{
+	if (id >= UINT32_MAX - 1)
+		return NULL;
+	if (id >= t->n_memo) {
+		size_t old = t->n_memo;
+		if (mf_grow_lean(&t->memo, &t->n_memo, (size_t)id + 1, 64) != 0)
+			return NULL;
+		memset(t->memo + old, 0, (t->n_memo - old) * sizeof(*t->memo));
+	}
+	return &t->memo[id];
+}
+
+void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const char *ident)
+{
+	if (m->ident == ident)
+		return;
+	if (m->ident != NULL)
+		hdr(m->ident)->memo = 0;
+	m->ident = NULL;
+	/* a string stays in one memo */
+	if (ident != NULL && hdr(ident)->memo == 0) {
+		hdr(ident)->memo = (uint32_t)(m - t->memo) + 1;
+		m->ident = ident;
+	}
+}
+
 void mf_intern_put(struct mf_intern *t, const char *s)
 {
 	if (s == NULL)
@@ -113,6 +161,8 @@ void mf_intern_put(struct mf_intern *t, const char *s)
 	struct mf_istr *e = hdr(s);
 	if (--e->refs > 0)
 		return;
+	if (e->memo != 0) /* the memo forgets it */
+		memo_forget(t, e);
 	size_t mask = t->n_slots - 1, i = (size_t)e->hash & mask;
 	while (t->slots[i].e != e)
 		i = (i + 1) & mask;

@@ -34,6 +34,16 @@ struct mf_islot {
 	struct mf_istr *e;        /* NULL: empty */
 };
 
+/* What the last table to build a member identity for one name left for
+ * the next (mf_intern_memo): the simulator's N pools each build the same
+ * identity for a name, so the second and later take a reference instead of
+ * building and hashing it again. The memo holds no reference: a string it
+ * names clears its entry when freed, so a memo never keeps a string alive
+ * and never dangles. */
+struct mf_intern_memo {
+	const char *ident;        /* a member identity (gossip/members.h) of the name */
+};
+
 struct mf_intern {
 	struct mf_islot *slots;   /* linear probing; power of two, or NULL */
 	size_t n_slots;           /* at most half full */
@@ -43,6 +53,8 @@ struct mf_intern {
 	 * serf glues): shared with the strings so that every table that
 	 * shares one uses the same ids (gossip/name_ids.h). */
 	struct mf_name_ids ids;
+	struct mf_intern_memo *memo;  /* by name id, or NULL */
+	size_t n_memo;
 };
 
 void mf_intern_init(struct mf_intern *t);
@@ -58,6 +70,14 @@ int mf_intern_get2(struct mf_intern *t, const void *p, size_t plen, const void *
 /* Lowers the count of s (a pointer from mf_intern_get, or NULL); the last
  * release frees it. */
 void mf_intern_put(struct mf_intern *t, const char *s);
+/* One more reference to s (a pointer from mf_intern_get): MF_ENOMEM when
+ * its count is at the top, as mf_intern_get. */
+int mf_intern_ref(const char *s);
+/* The memo of name id `id` (zeroed the first time), or NULL when out of
+ * memory. The pointer is valid until the next mf_intern_memo call. */
+struct mf_intern_memo *mf_intern_memo(struct mf_intern *t, uint32_t id);
+/* Sets m->ident (an interned string, or NULL). */
+void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const char *ident);
 /* Length and hash (gossip/name_hash.h) of an interned string, O(1). */
 size_t mf_intern_len(const char *s);
 uint64_t mf_intern_hash(const char *s);

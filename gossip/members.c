@@ -252,6 +252,41 @@ static int ident_get(struct mf_members *t, const char *name, size_t len, const s
 	return 0;
 }
 
+/* Whether identity d is that of name and `in` (NULL: zeros), byte for byte
+ * what ident_get would intern. */
+static bool ident_same(const struct mf_member_ident *d, const char *name, size_t len,
+		       const struct mf_ident_in *in)
+{
+	static const struct mf_ident_in zero;
+	if (in == NULL)
+		in = &zero;
+	size_t ip_len = in->addr.ip_len <= sizeof(d->addr.ip) ? in->addr.ip_len : 0;
+	return d->name_len == len && memcmp(d->name, name, len) == 0 &&
+	       d->meta_len == in->meta_len && d->addr.ip_len == ip_len &&
+	       memcmp(d->addr.ip, in->addr.ip, ip_len) == 0 && d->addr.port == in->addr.port &&
+	       memcmp(d->vsn, in->vsn, MF_VSN_LEN) == 0 &&
+	       (in->meta_len == 0 || memcmp(d->name + len + 1, in->meta, in->meta_len) == 0);
+}
+
+/* ident_get through the memo of name id nid: the identity the last table
+ * made for this name, when it is the same, is taken without building and
+ * hashing it again (a simulator's N pools each add every member). */
+static int ident_get_memo(struct mf_members *t, uint32_t nid, const char *name, size_t len,
+			  const struct mf_ident_in *in, const struct mf_member_ident **out)
+{
+	struct mf_intern_memo *memo = mf_intern_memo(t->strs, nid);
+	if (memo != NULL && memo->ident != NULL &&
+	    ident_same((const struct mf_member_ident *)(const void *)memo->ident, name, len, in) &&
+	    mf_intern_ref(memo->ident) == 0) {
+		*out = (const struct mf_member_ident *)(const void *)memo->ident;
+		return 0;
+	}
+	int rc = ident_get(t, name, len, in, out);
+	if (rc == 0 && (memo = mf_intern_memo(t->strs, nid)) != NULL)
+		mf_intern_memo_ident(t->strs, memo, (const char *)*out);
+	return rc;
+}
+
 /* Whether m's identity is that of `in` already. */
 static bool ident_is(const struct mf_member_record *m, const struct mf_ident_in *in)
 {
@@ -268,7 +303,7 @@ int mf_members_set_ident(struct mf_members *t, struct mf_member_record *m, const
 
 	if (ident_is(m, in))
 		return 0;
-	if ((rc = ident_get(t, m->ident->name, m->ident->name_len, in, &d)) != 0)
+	if ((rc = ident_get_memo(t, m->name_id, m->ident->name, m->ident->name_len, in, &d)) != 0)
 		return rc;
 	mf_intern_put(t->strs, (const char *)m->ident);
 	m->ident = d;
@@ -379,11 +414,11 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, const str
 		return MF_ENOMEM;
 	const struct mf_member_ident *d;
 	int rc;
-	if ((rc = ident_get(t, name, len, in, &d)) != 0)
-		return rc;
 	uint32_t nid;
-	if ((rc = mf_name_ids_get(ids_of(t), name, len, mf_name_hash(name, len), &nid)) != 0) {
-		mf_intern_put(t->strs, (const char *)d);
+	if ((rc = mf_name_ids_get(ids_of(t), name, len, mf_name_hash(name, len), &nid)) != 0)
+		return rc;
+	if ((rc = ident_get_memo(t, nid, name, len, in, &d)) != 0) {
+		mf_name_ids_put(ids_of(t), nid);
 		return rc;
 	}
 	uint32_t id;

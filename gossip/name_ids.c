@@ -158,6 +158,11 @@ int mf_name_ids_get(struct mf_name_ids *t, const char *name, size_t len, uint64_
 	return 0;
 }
 
+const char *mf_name_ids_name(const struct mf_name_ids *t, uint32_t id)
+{
+	return id < t->n_ents ? t->ents[id].name : NULL;
+}
+
 void mf_name_ids_put(struct mf_name_ids *t, uint32_t id)
 {
 	if (id >= t->n_ents || t->ents[id].name == NULL)

@@ -52,6 +52,9 @@ uint32_t mf_name_ids_find(const struct mf_name_ids *t, const char *name, size_t 
 /* The id whose slot first matches h's low 32 bits, or MF_NAME_ID_NONE:
  * for prefetch hints only (another name may share the bits). */
 uint32_t mf_name_ids_guess(const struct mf_name_ids *t, uint64_t h);
+/* The name of a held id (NUL-terminated; its bytes stay put while the id
+ * is held), or NULL when the id is free. */
+const char *mf_name_ids_name(const struct mf_name_ids *t, uint32_t id);
 /* Lowers id's count; the last release frees the name and the id. */
 void mf_name_ids_put(struct mf_name_ids *t, uint32_t id);
 /* Every id handed out is below this (the size a table by id needs). */

@@ -39,15 +39,11 @@ void mf_serf_glue_free(struct mf_serf_glue *g)
 {
 	for (size_t i = 0; i < g->n_entries; i++) {
 		mf_name_ids_put(&g->strs->ids, g->entries[i].name_id);
-		mf_intern_put(g->strs, g->entries[i].name);
 	}
 	free(g->entries);
 	free(g->by_id);
-	for (size_t i = 0; i < g->n_queue; i++) {
-		free(g->queue[i].key);
-		free(g->queue[i].msg);
-	}
 	free(g->queue);
+	free(g->qbytes);
 	for (size_t i = 0; i < g->n_force; i++)
 		free(g->force[i]);
 	free(g->force);
@@ -102,11 +98,12 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 	uint32_t id;
 	if (mf_name_ids_get(&g->strs->ids, name, len, mf_name_hash(name, len), &id) != 0)
 		return NULL;
-	const char *n;
-	if (by_id_reserve(g, id) != 0 || mf_intern_get(g->strs, name, len, &n) != 0) {
+	if (by_id_reserve(g, id) != 0) {
 		mf_name_ids_put(&g->strs->ids, id);
 		return NULL;
 	}
+	/* the id's own copy of the name: held as long as the id */
+	const char *n = mf_name_ids_name(&g->strs->ids, id);
 	size_t i = g->n_entries++;
 	e = &g->entries[i];
 	memset(e, 0, sizeof(*e));
@@ -123,7 +120,6 @@ static void drop_entry(struct mf_serf_glue *g, struct mf_serf_entry *e)
 	size_t i = (size_t)(e - g->entries), last = g->n_entries - 1;
 	g->by_id[e->name_id] = 0;
 	mf_name_ids_put(&g->strs->ids, e->name_id);
-	mf_intern_put(g->strs, e->name);
 	if (i != last) {
 		*e = g->entries[last];
 		g->by_id[e->name_id] = (uint32_t)(i + 1);
@@ -134,28 +130,22 @@ static void drop_entry(struct mf_serf_glue *g, struct mf_serf_entry *e)
 static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, const uint8_t *msg,
 		    size_t len)
 {
-	if (g->n_queue >= MF_SERF_GLUE_MAX_QUEUE) {
-		g->stats.queue_drops++;
-		return;
-	}
-	if (mf_grow(&g->queue, &g->cap_queue, g->n_queue + 1, 8) != 0) {
-		g->stats.queue_drops++;
-		return;
-	}
 	/* One key per node: a newer intent for a node replaces an older one. */
-	char *key = malloc(12 + node_len + 1);
-	uint8_t *copy = malloc(len ? len : 1);
-	if (!key || !copy) {
-		free(key);
-		free(copy);
+	size_t key_len = 12 + node_len + 1, at = g->n_qbytes;
+	if (g->n_queue >= MF_SERF_GLUE_MAX_QUEUE ||
+	    mf_grow(&g->queue, &g->cap_queue, g->n_queue + 1, 8) != 0 ||
+	    mf_grow(&g->qbytes, &g->cap_qbytes, at + key_len + len, 256) != 0) {
 		g->stats.queue_drops++;
 		return;
 	}
+	uint8_t *key = g->qbytes + at;
 	memcpy(key, "serf-intent:", 12);
 	memcpy(key + 12, node, node_len);
 	key[12 + node_len] = '\0';
-	memcpy(copy, msg, len);
-	g->queue[g->n_queue++] = (struct mf_serf_queued){key, copy, len};
+	if (len > 0)
+		memcpy(key + key_len, msg, len);
+	g->n_qbytes = at + key_len + len;
+	g->queue[g->n_queue++] = (struct mf_serf_queued){at, at + key_len, len};
 }
 
 static void want_force(struct mf_serf_glue *g, const char *node, size_t len)
@@ -503,11 +493,17 @@ int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now)
 	}
 	g->n_force = 0;
 	for (size_t i = 0; i < g->n_queue; i++) {
-		if (mf_pool_broadcast_user(p, g->queue[i].key, g->queue[i].msg, g->queue[i].len) != 0)
+		const struct mf_serf_queued *q = &g->queue[i];
+		if (mf_pool_broadcast_user(p, (const char *)g->qbytes + q->key, g->qbytes + q->msg,
+					   q->len) != 0)
 			g->stats.queue_drops++;
-		free(g->queue[i].key);
-		free(g->queue[i].msg);
 	}
 	g->n_queue = 0;
+	g->n_qbytes = 0;
+	if (g->cap_qbytes > MF_SERF_GLUE_QBYTES_KEEP) { /* a merge's burst: not held */
+		free(g->qbytes);
+		g->qbytes = NULL;
+		g->cap_qbytes = 0;
+	}
 	return forced;
 }

@@ -44,12 +44,13 @@
 
 #define MF_SERF_GLUE_MAX_ENTRIES 65536 /* bound on nodes remembered */
 #define MF_SERF_GLUE_MAX_QUEUE 1024    /* bound on unflushed broadcasts */
+#define MF_SERF_GLUE_QBYTES_KEEP 4096  /* queue bytes kept between flushes */
 #define MF_SERF_GLUE_SCRATCH_KEEP 65536 /* encode buffer kept between push-pulls */
 
 /* What we know of one node's serf status. */
 /* 24 bytes on LP64: a simulator's N pools each hold N of them. */
 struct mf_serf_entry {
-	const char *name;   /* interned (its hash keys the index) */
+	const char *name;   /* the name id's own copy (mf_name_ids_name), held with the id */
 	uint64_t ltime;     /* serf statusLTime: latest intent seen */
 	uint32_t name_id;   /* the name's id (gossip/name_ids.h), held */
 	uint8_t name_len;   /* <= MF_NAME_MAX */
@@ -58,10 +59,11 @@ struct mf_serf_entry {
 	bool leave_intent;  /* its latest intent is a leave */
 };
 
+/* A broadcast waiting for the flush: its key (NUL-terminated) and message
+ * at offsets into the glue's queue bytes (one buffer, not two allocations
+ * per message: every pool of a simulator rebroadcasts every intent). */
 struct mf_serf_queued {
-	char *key;
-	uint8_t *msg;
-	size_t len;
+	size_t key, msg, len;
 };
 
 struct mf_serf_glue_stats {
@@ -87,6 +89,8 @@ struct mf_serf_glue {
 	size_t n_by_id;      /* its entries (zero past the ids in use) */
 	struct mf_serf_queued *queue;
 	size_t n_queue, cap_queue;
+	uint8_t *qbytes;     /* the queued keys and messages */
+	size_t n_qbytes, cap_qbytes;
 	char **force;        /* names whose new leave intent may turn failed -> left */
 	size_t n_force, cap_force;
 	msgpack_sbuffer scratch;
