@@ -208,21 +208,27 @@ static int set_reference(struct mf_routing *r, const struct mf_advert *a)
  * with the same string (a hash table of indexes, size a power of two). The
  * checks were string compares per hop against the origin, the target and
  * every earlier hop, and a scan of every earlier route per route: a tenth
- * of meshfed-sim's CPU at 100 DCs x 2. Returns the origin's canonical
- * index, NONE when no name is the origin. */
-static uint32_t canon_names(const struct mf_advert *a, uint32_t *canon, uint32_t *slot, uint32_t size)
+ * of meshfed-sim's CPU at 100 DCs x 2. Each slot keeps its name's hash
+ * (slot_h), compared before the strings: the probes' strcmp were half of
+ * the run's. Returns the origin's canonical index, NONE when no name is
+ * the origin. */
+static uint32_t canon_names(const struct mf_advert *a, uint32_t *canon, uint32_t *slot, uint32_t *slot_h,
+			    uint32_t size)
 {
 	for (uint32_t k = 0; k < size; k++)
 		slot[k] = NONE;
 	for (uint32_t i = 0; i <= a->n_names; i++) {
 		const char *s = i < a->n_names ? a->names[i] : a->origin;
-		uint32_t k = (uint32_t)mf_name_hash(s, strlen(s)) & (size - 1);
-		while (slot[k] != NONE && strcmp(a->names[slot[k]], s) != 0)
+		uint64_t h64 = mf_name_hash(s, strlen(s));
+		uint32_t h = (uint32_t)(h64 >> 32), k = (uint32_t)h64 & (size - 1);
+		while (slot[k] != NONE && (slot_h[k] != h || strcmp(a->names[slot[k]], s) != 0))
 			k = (k + 1) & (size - 1);
 		if (i == a->n_names)
 			return slot[k];
-		if (slot[k] == NONE)
+		if (slot[k] == NONE) {
 			slot[k] = i;
+			slot_h[k] = h;
+		}
 		canon[i] = slot[k];
 	}
 	return NONE;
@@ -232,7 +238,7 @@ static int check_routes(const struct mf_advert *a, uint32_t *buf, uint32_t size)
 {
 	uint32_t n = (uint32_t)a->n_names;
 	uint32_t *canon = buf, *tmark = buf + n, *hmark = buf + 2 * (size_t)n, *slot = buf + 3 * (size_t)n;
-	uint32_t oc = canon_names(a, canon, slot, size);
+	uint32_t oc = canon_names(a, canon, slot, slot + size, size);
 	memset(tmark, 0, 2 * (size_t)n * sizeof *buf);
 	for (size_t i = 0; i < a->n_dead; i++)
 		if (a->dead[i].dc >= n)
@@ -280,11 +286,16 @@ int mf_routing_check_advert(const struct mf_routing *r, const struct mf_advert *
 	uint32_t size = 16;
 	while (size < 2 * a->n_names)
 		size *= 2;
-	uint32_t *buf = malloc((3 * a->n_names + size) * sizeof *buf);
+	/* A fragment's name table (at most ~150 names in 1,200 bytes) fits on
+	 * the stack: this runs for every fragment received. */
+	uint32_t local[4096];
+	size_t need = 3 * a->n_names + 2 * (size_t)size;
+	uint32_t *buf = need <= sizeof local / sizeof local[0] ? local : malloc(need * sizeof *buf);
 	if (!buf)
 		return MF_ENOMEM;
 	int rc = check_routes(a, buf, size);
-	free(buf);
+	if (buf != local)
+		free(buf);
 	return rc;
 }
 
@@ -294,7 +305,8 @@ struct built {
 	uint32_t *map;       /* its name indexes -> ids (the next one's hints) */
 	struct rt_entry *e;
 	uint32_t n_e;
-	uint32_t *path, n_path, cap_path;
+	uint16_t *path;
+	uint32_t n_path, cap_path;
 	uint32_t *tgt;
 	double *dst;
 	uint32_t *dead_ids;  /* its tombstones' DCs */
@@ -347,13 +359,16 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 		uint32_t len = t == o ? 1 : ar->n_hops + 2;
 		if ((rc = mf_grow_u32(&b->path, &b->cap_path, (size_t)b->n_path + len, 64)) < 0)
 			return rc;
-		uint32_t *p = b->path + b->n_path;
-		p[0] = o;
-		for (uint32_t k = 0; k < ar->n_hops; k++)
-			if ((rc = map_name(r, o, a, b->map, a->hops[ar->hops_off + k], &p[1 + k])) < 0)
+		uint16_t *p = b->path + b->n_path;
+		p[0] = (uint16_t)o; /* ids < MF_RT_NAMES_MAX (engine_internal.h) */
+		for (uint32_t k = 0; k < ar->n_hops; k++) {
+			uint32_t id;
+			if ((rc = map_name(r, o, a, b->map, a->hops[ar->hops_off + k], &id)) < 0)
 				return rc;
+			p[1 + k] = (uint16_t)id;
+		}
 		if (t != o)
-			p[len - 1] = t;
+			p[len - 1] = (uint16_t)t;
 		/* No DC twice on one path; note whether it passes us. */
 		uint32_t pgen = mf_rt__next_mark(r->stamp, &r->gen, r->cap);
 		bool loops = false;
@@ -366,6 +381,14 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 		b->e[b->n_e++] = (struct rt_entry){t, b->n_path, (uint16_t)len, loops, ar->distance_ms,
 						   ar->epoch};
 		b->n_path += len;
+	}
+	/* Kept until the origin's next advertisement: no slack from growing. */
+	if (b->n_path && b->n_path < b->cap_path) {
+		uint16_t *fit = realloc(b->path, b->n_path * sizeof *fit);
+		if (fit) {
+			b->path = fit;
+			b->cap_path = b->n_path;
+		}
 	}
 	b->n_pos = r->names.n;
 	b->pos = malloc(b->n_pos * sizeof *b->pos);
@@ -410,7 +433,8 @@ static void commit_origin(struct mf_routing *r, uint32_t o, const struct mf_adve
 	bool was_usable = mf_rt__usable_neighbour(r, o);
 	double was_to_self = org->to_self;
 	struct rt_entry *old_e = org->e;
-	uint32_t *old_tgt = org->tgt, *old_path = org->path, *old_pos = org->pos;
+	uint32_t *old_tgt = org->tgt, *old_pos = org->pos;
+	uint16_t *old_path = org->path;
 	double *old_dst = org->dst;
 	uint32_t old_n = org->n_e, old_n_pos = org->n_pos;
 	mf_rt__origin_clear(org);

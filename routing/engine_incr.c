@@ -82,8 +82,8 @@ void mf_rt__moved_all(struct mf_routing *r, uint32_t h)
 		mf_rt__moved(r, h, o->tgt[i], mf_rt__candidate(r, h, o->dst[i]));
 }
 
-static bool same_path(const struct rt_entry *a, const uint32_t *pa, const struct rt_entry *b,
-		      const uint32_t *pb)
+static bool same_path(const struct rt_entry *a, const uint16_t *pa, const struct rt_entry *b,
+		      const uint16_t *pb)
 {
 	return a->path_len == b->path_len &&
 	       memcmp(pa + a->path_off, pb + b->path_off, a->path_len * sizeof *pa) == 0;
@@ -115,7 +115,7 @@ static bool same_links(const struct mf_routing *r, const struct rt_entry *a, uin
  * route in use reads its epoch there). */
 void mf_rt__origin_replaced(struct mf_routing *r, uint32_t o, bool was_usable, double was_to_self,
 			    const uint32_t *old_tgt, const double *old_dst, const struct rt_entry *old_e,
-			    const uint32_t *old_path, uint32_t old_n, const uint32_t *old_pos,
+			    const uint16_t *old_path, uint32_t old_n, const uint32_t *old_pos,
 			    uint32_t old_n_pos)
 {
 	const struct rt_origin *org = &r->orig[o];

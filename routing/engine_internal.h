@@ -72,7 +72,10 @@ struct rt_origin {
 	 * the origin itself, which the direct link covers). */
 	uint32_t *tgt;
 	double *dst;
-	uint32_t *path;
+	/* Paths as 16-bit ids (ids are < MF_RT_NAMES_MAX, 65535): each
+	 * route's path from the origin to its target, the largest part of a
+	 * stored advertisement (at 1,000 DCs ~10 hops a route). */
+	uint16_t *path;
 	uint32_t n_path, cap_path;
 	double to_self;          /* its advertised distance to us, NAN if none */
 	/* Gateways per sending server, and their union (pointers into src,
@@ -287,7 +290,7 @@ void mf_rt__moved_all(struct mf_routing *r, uint32_t h);
 double mf_rt__candidate(const struct mf_routing *r, uint32_t h, double dst);
 void mf_rt__origin_replaced(struct mf_routing *r, uint32_t o, bool was_usable, double was_to_self,
 			    const uint32_t *old_tgt, const double *old_dst, const struct rt_entry *old_e,
-			    const uint32_t *old_path, uint32_t old_n, const uint32_t *old_pos,
+			    const uint16_t *old_path, uint32_t old_n, const uint32_t *old_pos,
 			    uint32_t old_n_pos);
 void mf_rt__timers(struct mf_routing *r, uint32_t n);
 

@@ -85,8 +85,10 @@ static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
 	return false;
 }
 
-static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, uint32_t n,
-		    uint32_t self)
+/* Route rt's path into table t: self (unless NONE), then p (n ids, 32-bit
+ * as tables hold them, or 16-bit as stored advertisements do, p16). */
+static int put_path_any(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, const uint16_t *p16,
+			uint32_t n, uint32_t self)
 {
 	uint32_t extra = self != NONE ? 1 : 0;
 	int rc = mf_grow_u32(&t->path, &t->cap_path, (size_t)t->n_path + n + extra, 64);
@@ -96,9 +98,18 @@ static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p,
 	rt->path_len = n + extra;
 	if (extra)
 		t->path[t->n_path++] = self;
-	memcpy(t->path + t->n_path, p, n * sizeof *p);
+	if (p16)
+		for (uint32_t k = 0; k < n; k++)
+			t->path[t->n_path + k] = p16[k];
+	else
+		memcpy(t->path + t->n_path, p, n * sizeof *p);
 	t->n_path += n;
 	return 0;
+}
+
+static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, uint32_t n, uint32_t self)
+{
+	return put_path_any(t, rt, p, NULL, n, self);
 }
 
 /* Epochs are not compared: they are not in the table, and with beats every
@@ -324,7 +335,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	rt->status = MF_ROUTE_VIA;
 	rt->epoch = e->epoch;
 	r->chosen_entry[t] = ei;
-	return put_path(nx, rt, o->path + e->path_off, e->path_len, r->self);
+	return put_path_any(nx, rt, NULL, o->path + e->path_off, e->path_len, r->self);
 }
 
 /* Target t's route in use, kept: none of its inputs moved. Its epoch is
