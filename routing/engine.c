@@ -84,7 +84,7 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(alt_cnt, false), PER_ID(alt_lim, false), PER_ID(alt_worst, false),
 	PER_ID(alt_primary, false), PER_ID(ref_dist, false),
 	PER_ID(t_dirty, false), PER_ID(was_stale, false), PER_ID(dirty_list, false),
-	PER_ID(chosen_entry, false), PER_ID(nbr, false),
+	PER_ID(chosen_entry, false), PER_ID(nbr, false), PER_ID(hurry, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -246,6 +246,7 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->node);
 	free(r->links_out);
 	mf_rt_names_free(&r->names);
+	mf_beat_names_free(&r->beat_names);
 	free(r);
 }
 

@@ -150,6 +150,12 @@ struct mf_routing_config {
 	 * datings of one epoch the earlier counts. 0 (the default): beats carry
 	 * age 0 and a rise counts from when it reached us. */
 	uint64_t beat_age_unit;
+	/* Hurried beats (docs/routing.md, "Hurried beats"): a target whose
+	 * dating moves back by at least this much (units of
+	 * mf_routing_set_now) is listed by mf_routing_hurried_beats(), so the
+	 * caller can pass the earlier dating on at once instead of at its next
+	 * beat. 0 (the default): none is listed. */
+	uint64_t hurry_min;
 	/* A distance that moved past the re-advertise threshold but not past
 	 * the hysteresis margin (so it cannot make a neighbour switch at
 	 * once) makes a new advertisement at most this long after the last
@@ -263,6 +269,22 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now);
  * (routing/beat.h); each with its age (config beat_age_unit), the time
  * since its origin raised it as far as we know. */
 size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, size_t cap);
+/* Hurried beats (config hurry_min): the entries mf_routing_beats() would
+ * give for the DCs whose dating moved back by at least hurry_min since the
+ * last call of this or of mf_routing_beats_sent(), which forgets them;
+ * returns how many (at most cap; the rest wait for the next call). Our own
+ * DC is never among them. */
+size_t mf_routing_hurried_beats(struct mf_routing *r, struct mf_beat_entry *out, size_t cap);
+/* Answers to a beat (config hurry_min): our entries for the DCs of
+ * b[0..n) (any sender's) whose epoch we hold, or a newer one, dated at
+ * least hurry_min earlier than the entry dates it: the sender heard it
+ * late (in a full state) and our answer corrects it at once. Returns how
+ * many (at most cap). Answers never answer each other: an answer carries
+ * only datings earlier than the sender's. */
+size_t mf_routing_beat_answers(struct mf_routing *r, const struct mf_beat_entry *b, size_t n,
+				struct mf_beat_entry *out, size_t cap);
+/* Our whole beat went out: it carried every dating, so none is hurried. */
+void mf_routing_beats_sent(struct mf_routing *r);
 /* The beats a server of DC `origin` sent: each entry whose DC (by name
  * hash) the stored advertisement of origin routes to, and whose epoch,
  * widened against the one held (serial arithmetic: at most 2^15 - 1

@@ -93,6 +93,16 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint6
 	if (id == r->self)
 		return;
 	uint64_t at = raised_at(r, age);
+	/* A dating moved back (the same epoch, or a newer one dated before
+	 * the one held: ours came late, in a full state) is passed on at
+	 * once by a hurried beat: across a region that heard the target only
+	 * in full states, it would otherwise move one neighbour per beat
+	 * period ("Hurried beats", docs/routing.md). */
+	if (r->cfg.hurry_min && r->beat[id] && epoch >= r->beat[id] &&
+	    at + r->cfg.hurry_min <= r->beat_at[id] && !r->hurry[id]) {
+		r->hurry[id] = 1;
+		r->n_hurry++;
+	}
 	if (epoch > r->beat[id]) {
 		r->beat[id] = epoch;
 		r->beat_at[id] = at;

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "routing/beat_names.h"
 #include "routing/engine.h"
 #include "routing/names.h"
 
@@ -228,6 +229,13 @@ struct mf_routing {
 	 * when our own epoch rose, for our beats' ages; age_unit: clock units
 	 * per unit of a beat's age, 0 when beats carry none. */
 	uint64_t *beat, *beat_at;
+	/* Hurried beats: hurry[id] when DC id's dating moved back by at
+	 * least cfg.hurry_min since our last beat (n_hurry of them). */
+	uint8_t *hurry;
+	uint32_t n_hurry;
+	/* Names by beat hash, for beat entries about DCs the sender's stored
+	 * advertisement does not route to. */
+	struct mf_beat_names beat_names;
 	uint64_t epoch_at;
 	uint64_t now, last_beat, snap_at, next_expiry;
 	bool clocked, epochs_pending;

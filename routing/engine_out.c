@@ -317,6 +317,33 @@ static uint16_t beat_age(const struct mf_routing *r, uint64_t at)
 	return u > MF_BEAT_AGE_MAX ? MF_BEAT_AGE_MAX : (uint16_t)u;
 }
 
+/* When an epoch heard `age` ago (clock units) was raised. */
+static uint64_t raised_at_now(const struct mf_routing *r, uint64_t age)
+{
+	return r->now > age ? r->now - age : 0;
+}
+
+/* Whether target t goes into our beats, and its entry: the highest heard
+ * epoch's dating; a route that reaches a higher one (not heard in a
+ * stored route) is dated now. With ages, also a DC we route to no more
+ * (withdrawn, tombstoned) whose epoch we heard within max_age: its dating
+ * is still news to a DC that holds a stale path to it and heard it late,
+ * when the DCs that still route to it are few (docs/routing.md, "Hurried
+ * beats"). Epochs still come only from their DC's servers, so this makes
+ * nothing fresh that is not, and revives no tombstoned route. */
+static bool beat_entry_of(const struct mf_routing *r, uint32_t t, struct mf_beat_entry *out)
+{
+	if (t == r->self)
+		return false;
+	bool routed = t < r->cur.n && mf_rt__advertisable(r, t, &r->cur.r[t]);
+	if (!routed && (!r->cfg.beat_age_unit || !r->beat[t] || mf_rt__stale(r, t)))
+		return false;
+	uint64_t e = routed ? heard_or_route(r, t, &r->cur.r[t]) : r->beat[t];
+	*out = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[t]), (uint16_t)e,
+				      e == r->beat[t] ? beat_age(r, r->beat_at[t]) : 0};
+	return true;
+}
+
 size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, size_t cap)
 {
 	size_t n = 0;
@@ -324,17 +351,30 @@ size_t mf_routing_beats(const struct mf_routing *r, struct mf_beat_entry *out, s
 		return 0;
 	out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[r->self]),
 					  (uint16_t)r->epoch, beat_age(r, r->epoch_at)};
-	for (uint32_t t = 0; t < r->cur.n && n < cap; t++) {
-		const struct rt_route *c = &r->cur.r[t];
-		if (t == r->self || !mf_rt__advertisable(r, t, c))
+	for (uint32_t t = 0; t < r->names.n && n < cap; t++)
+		n += beat_entry_of(r, t, &out[n]);
+	return n;
+}
+
+size_t mf_routing_hurried_beats(struct mf_routing *r, struct mf_beat_entry *out, size_t cap)
+{
+	size_t n = 0;
+	for (uint32_t t = 0; r->n_hurry && t < r->names.n && n < cap; t++) {
+		if (!r->hurry[t])
 			continue;
-		/* The highest heard epoch's dating; a route that reaches a
-		 * higher one (not heard in a stored route) is dated now. */
-		uint64_t e = heard_or_route(r, t, c);
-		out[n++] = (struct mf_beat_entry){mf_beat_dc_hash(r->names.names[t]), (uint16_t)e,
-						  e == r->beat[t] ? beat_age(r, r->beat_at[t]) : 0};
+		r->hurry[t] = 0;
+		r->n_hurry--;
+		/* A target we route to no more has nothing to pass on. */
+		n += beat_entry_of(r, t, &out[n]);
 	}
 	return n;
+}
+
+void mf_routing_beats_sent(struct mf_routing *r)
+{
+	if (r->n_hurry)
+		memset(r->hurry, 0, r->cap);
+	r->n_hurry = 0;
 }
 
 /* The epoch e16 stands for, near held (RFC 1982 serial arithmetic): true
@@ -366,6 +406,32 @@ static uint32_t beat_entry(const struct mf_routing *r, const struct rt_origin *o
 	return found;
 }
 
+/* Entry b about DC id (not ours) that the sender's stored advertisement
+ * does not route to, or that a server of our own DC sent: it still says
+ * the epoch id's servers raised and when, so it raises or dates id's
+ * highest heard epoch, though no stored route reaches it. Datings then
+ * spread through every beat a DC receives, not only through the beats of
+ * the few neighbours whose stored state routes to that DC: a DC that
+ * first heard of id late, in a full state, would otherwise wait minutes
+ * for one of those (docs/routing.md, "Hurried beats"). True when it rose. */
+static bool take_heard(struct mf_routing *r, const struct mf_beat_entry *b)
+{
+	uint32_t id;
+	uint64_t e, age = (uint64_t)b->age * r->cfg.beat_age_unit;
+	/* Not found, or no memory to index the names: the entry is skipped
+	 * (the next beat carries it again). */
+	if (mf_beat_names_find(&r->beat_names, &r->names, b->dc_hash, &id) < 0 || id == r->self ||
+	    !r->beat[id])
+		return false;
+	if (widen_epoch(r->beat[id], b->epoch16, &e)) {
+		mf_rt__heard_epoch(r, id, e, age);
+		return true;
+	}
+	if (b->epoch16 == (uint16_t)r->beat[id])
+		mf_rt__heard_epoch(r, id, r->beat[id], age);
+	return false;
+}
+
 size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			     const struct mf_beat_entry *b, size_t n)
 {
@@ -377,16 +443,19 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 		uint32_t h = mf_beat_dc_hash(origin);
 		uint64_t e;
 		for (size_t i = 0; r->cfg.beat_interval && i < n; i++) {
-			if (b[i].dc_hash != h)
+			if (b[i].dc_hash != h) {
+				raised += r->cfg.beat_age_unit && take_heard(r, &b[i]);
 				continue;
+			}
 			if (widen_epoch(r->epoch, b[i].epoch16, &e)) {
 				mf_rt__own_epoch_at(r, e, (uint64_t)b[i].age * r->cfg.beat_age_unit);
 				raised++;
 			} else if (b[i].epoch16 == (uint16_t)r->epoch) {
 				mf_rt__own_epoch_at(r, r->epoch, (uint64_t)b[i].age * r->cfg.beat_age_unit);
 			}
-			break;
 		}
+		if (raised)
+			r->dirty = true;
 		return raised;
 	}
 	struct rt_origin *org = &r->orig[o];
@@ -396,8 +465,10 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 	for (size_t i = 0; i < n; i++) {
 		uint32_t k = beat_entry(r, org, b[i].dc_hash, hint);
 		uint64_t e;
-		if (k == NONE)
+		if (k == NONE) {
+			raised += r->cfg.beat_age_unit && take_heard(r, &b[i]);
 			continue;
+		}
 		hint = k + 1;
 		struct rt_entry *x = &org->e[k];
 		uint64_t age = (uint64_t)b[i].age * r->cfg.beat_age_unit;
@@ -424,4 +495,23 @@ size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 	if (raised)
 		r->dirty = true;
 	return raised;
+}
+
+size_t mf_routing_beat_answers(struct mf_routing *r, const struct mf_beat_entry *b, size_t n,
+				struct mf_beat_entry *out, size_t cap)
+{
+	size_t k = 0;
+	uint32_t id;
+	uint64_t newer;
+	for (size_t i = 0; r->cfg.hurry_min && r->cfg.beat_age_unit && r->clocked && i < n && k < cap; i++) {
+		uint64_t age = (uint64_t)b[i].age * r->cfg.beat_age_unit;
+		/* The sender's dating, on our clock; an epoch newer than ours
+		 * is news to us, not late. */
+		if (mf_beat_names_find(&r->beat_names, &r->names, b[i].dc_hash, &id) < 0 ||
+		    id == r->self || !r->beat[id] || widen_epoch(r->beat[id], b[i].epoch16, &newer) ||
+		    r->beat_at[id] + r->cfg.hurry_min > raised_at_now(r, age))
+			continue;
+		k += beat_entry_of(r, id, &out[k]);
+	}
+	return k;
 }

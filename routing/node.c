@@ -114,6 +114,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	/* ... with their ages, so every DC ages a target from its origin's
 	 * last rise (docs/routing.md, "Origin ages"). */
 	cfg.beat_age_unit = (uint64_t)MF_BEAT_AGE_MS * MF_MS;
+	cfg.hurry_min = MF_ROUTING_NODE_HURRY_MIN; /* and earlier datings go at once */
 	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
 	if (c->max_alternates >= 0)
 		cfg.max_alternates = (unsigned)c->max_alternates;
@@ -323,11 +324,7 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
 	}
 	if (n->n_pulls_due)
 		mf_rn__pull_due(n, now);
-	if (!n->beat_sent || now - n->last_beat >= MF_ROUTING_NODE_REFRESH) {
-		mf_rn__send_beats(n);
-		n->beat_sent = true;
-		n->last_beat = now;
-	}
+	mf_rn__beats_tick(n, now);
 	return 0;
 }
 

@@ -166,6 +166,17 @@
  * of servers in one pool would otherwise cost each O(servers) datagrams a
  * beat period. */
 #define MF_ROUTING_NODE_BEAT_DC_FANOUT 4
+/* Hurried beats (docs/routing.md, "Hurried beats"): when our dating of a
+ * DC's epoch moves back by HURRY_MIN or more (a beat dated it earlier than
+ * the full state we first heard it in), we pass the moved entries on at
+ * once, to the recipients of a beat, at most once per HURRY_GAP; and a
+ * beat that dates an epoch HURRY_MIN or more later than we do gets our
+ * entries straight back. An earlier dating then crosses a region at the
+ * pace of datagrams, not one neighbour per beat period, and every DC
+ * drops a cut-off DC about MAX_AGE after its last rise however wide the
+ * federation. */
+#define MF_ROUTING_NODE_HURRY_MIN MF_SEC
+#define MF_ROUTING_NODE_HURRY_GAP MF_SEC
 /* A DC whose epoch has not risen for MAX_AGE (eight beats: a beat reaches
  * a member through others' beat messages, gossip-style, so its rises
  * arrive irregularly; at four beats wonder_16 flapped routes to DCs that
@@ -289,6 +300,10 @@ struct mf_routing_node_stats {
 	/* Beat messages (routing/beat.h): received, refused, and epochs they
 	 * raised; their bytes count in bytes_in and bytes_out. */
 	uint64_t beats_in, bad_beats, beat_epochs;
+	/* Hurried beat messages sent (earlier datings passed on at once,
+	 * MF_ROUTING_NODE_HURRY_GAP apart at most). */
+	uint64_t beats_hurried;
+	uint64_t beats_answered; /* answers to beats that held a dating late */
 	/* Reach probes (pings and pongs): received, refused, sent; their bytes
 	 * count in bytes_in and bytes_out. */
 	uint64_t reach_in, bad_reach, reach_out;

@@ -14,6 +14,8 @@
 #include "gossip/serf.h"
 #include "routing/node_internal.h"
 
+static bool beat_to(struct mf_routing_node_slot *s, const char *member, size_t n_beats);
+
 /* A beat message (routing/beat.h) that arrived in slot sl's pool: counts
  * for origins with an alive server there (as adverts do), for our own DC
  * only from a server of ours. */
@@ -32,14 +34,24 @@ void mf_rn__on_beat(struct mf_routing_node_slot *sl, const uint8_t *body, size_t
 		: !mf_rn__pool_has_dc(sl, b.origin))
 		return;
 	struct mf_beat_entry e[64];
+	size_t n_ans = 0;
+	bool ans = mf_grow(&n->beats, &n->cap_beats, b.n, 64) == 0;
 	for (size_t i = 0; i < b.n;) {
 		size_t k = 0;
 		for (; k < 64 && i < b.n; k++, i++)
 			e[k] = mf_beat_entry_at(&b, i);
 		n->stats.beat_epochs += mf_routing_take_beats(n->engine, b.origin, e, k);
+		if (ans)
+			n_ans += mf_routing_beat_answers(n->engine, e, k, n->beats + n_ans, n->cap_beats - n_ans);
 	}
 	if (!own)
 		mf_rn__gw_heard_touch(n, b.origin, b.node, false);
+	/* Datings the sender holds late (it heard those epochs in a full
+	 * state): ours go straight back, so it need not wait for a beat of
+	 * one of the few neighbours that route there (docs/routing.md,
+	 * "Hurried beats"). */
+	if (n_ans > 0 && beat_to(sl, b.node, n_ans))
+		n->stats.beats_answered++;
 }
 
 static uint64_t rng_next(struct mf_routing_node *n)
@@ -107,17 +119,14 @@ static void beat_at_random(struct mf_routing_node *n, struct mf_routing_node_slo
 	}
 }
 
-/* Our beat (node.h) in every pool: to the alive servers of our DC (to
- * MF_ROUTING_NODE_BEAT_DC_FANOUT of them at random when it has more), and to
- * MF_ROUTING_NODE_BEAT_FANOUT other alive members at random (tries a few
- * more draws when some land on the dead or on us; a pool smaller than the
- * fanout gets it once per member at most, by chance). */
-void mf_rn__send_beats(struct mf_routing_node *n)
+/* Beat entries n->beats[0..nb) (ours, or the hurried ones) in every
+ * pool: to the alive servers of our DC (to MF_ROUTING_NODE_BEAT_DC_FANOUT
+ * of them at random when it has more), and to MF_ROUTING_NODE_BEAT_FANOUT
+ * other alive members at random (tries a few more draws when some land on
+ * the dead or on us; a pool smaller than the fanout gets it once per
+ * member at most, by chance). */
+static void send_beats(struct mf_routing_node *n, size_t nb)
 {
-	size_t need = mf_routing_n_targets(n->engine) + 1;
-	if (mf_grow(&n->beats, &n->cap_beats, need, 64) < 0)
-		return;
-	size_t nb = mf_routing_beats(n->engine, n->beats, n->cap_beats);
 	for (size_t i = 0; i < n->n_slots; i++) {
 		struct mf_routing_node_slot *s = &n->slots[i];
 		if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, n->name) < 0 || s->dcx.n_mem == 0)
@@ -136,4 +145,34 @@ void mf_rn__send_beats(struct mf_routing_node *n)
 		}
 		beat_at_random(n, s, 0, s->dcx.n_mem, MF_ROUTING_NODE_BEAT_FANOUT, true, nb);
 	}
+}
+
+/* Our beat every MF_ROUTING_NODE_REFRESH (node.h). In between, the DCs
+ * whose dating moved back (routing/engine.h, mf_routing_hurried_beats) go
+ * at once to the same recipients, at most every MF_ROUTING_NODE_HURRY_GAP:
+ * a dating that came late (the epoch first heard in a full state, which
+ * carries no ages) is corrected across a region in a few datagram hops,
+ * not one neighbour per beat period (docs/routing.md, "Hurried beats"). */
+void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
+{
+	bool whole = !n->beat_sent || now - n->last_beat >= MF_ROUTING_NODE_REFRESH;
+	if (!whole && now - n->last_hurry < MF_ROUTING_NODE_HURRY_GAP)
+		return;
+	size_t need = mf_routing_n_targets(n->engine) + 1;
+	if (mf_grow(&n->beats, &n->cap_beats, need, 64) < 0) {
+		n->stats.local_errors++;
+		return;
+	}
+	size_t nb;
+	if (whole) {
+		nb = mf_routing_beats(n->engine, n->beats, n->cap_beats);
+		mf_routing_beats_sent(n->engine);
+		n->beat_sent = true;
+		n->last_beat = now;
+	} else if ((nb = mf_routing_hurried_beats(n->engine, n->beats, n->cap_beats)) > 0) {
+		n->stats.beats_hurried++;
+		n->last_hurry = now;
+	}
+	if (nb > 0)
+		send_beats(n, nb);
 }

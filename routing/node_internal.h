@@ -173,6 +173,7 @@ struct mf_routing_node {
 	mf_time_t last_refresh;  /* when our digest entry last went out */
 	mf_time_t last_beat;     /* when our beat message last went out */
 	bool beat_sent;          /* one went out at all */
+	mf_time_t last_hurry;    /* when our last hurried beat went out */
 	uint64_t rng;            /* xorshift64: beat recipients */
 	struct mf_beat_entry *beats; /* scratch for mf_routing_beats */
 	size_t cap_beats;
@@ -251,7 +252,9 @@ void mf_rn__note_sent(struct mf_routing_node *n, const struct mf_advert *full,
 		      const struct mf_advert *delta);
 /* node_beats.c */
 void mf_rn__on_beat(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len);
-void mf_rn__send_beats(struct mf_routing_node *n);
+/* Our beat when due (every MF_ROUTING_NODE_REFRESH), else our hurried
+ * beat when one is due. */
+void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now);
 /* node_reach.c */
 void mf_rn__on_reach(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len);
 /* Pings the DC of group k of slot s's index (engine id s->gid[k]) when new,

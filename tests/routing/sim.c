@@ -145,6 +145,44 @@ static int deliver(struct sim *s, const struct mf_advert *a, const struct mf_adv
 	return 0;
 }
 
+/* Beat messages of one round (sim.h beat_every): whole or hurried, to
+ * every alive DC that hears the sender directly; answers straight back. */
+static int sim_beats(struct sim *s)
+{
+	size_t n = s->n, cap = 1;
+	for (size_t i = 0; i < n; i++)
+		if (mf_routing_n_targets(s->eng[i]) + 1 > cap)
+			cap = mf_routing_n_targets(s->eng[i]) + 1;
+	struct mf_beat_entry *e = malloc(cap * sizeof *e), *ans = malloc(cap * sizeof *ans);
+	if (!e || !ans) {
+		free(e);
+		free(ans);
+		return MF_ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t k;
+		if (!s->alive[i])
+			continue;
+		if ((s->now + i) % s->beat_every == 0) {
+			k = mf_routing_beats(s->eng[i], e, cap);
+			mf_routing_beats_sent(s->eng[i]);
+		} else {
+			k = mf_routing_hurried_beats(s->eng[i], e, cap);
+		}
+		for (size_t j = 0; j < n && k > 0; j++) {
+			if (j == i || !s->alive[j] || !s->usable[j * n + i])
+				continue;
+			(void)mf_routing_take_beats(s->eng[j], s->names[i], e, k);
+			size_t a = mf_routing_beat_answers(s->eng[j], e, k, ans, cap);
+			if (a > 0)
+				(void)mf_routing_take_beats(s->eng[i], s->names[j], ans, a);
+		}
+	}
+	free(e);
+	free(ans);
+	return 0;
+}
+
 /* One synchronous round; *any: a table or an advertisement changed. */
 static int sim_round(struct sim *s, bool *any_out)
 {
@@ -193,6 +231,8 @@ static int sim_round(struct sim *s, bool *any_out)
 			mf_advert_free(&adv[i]);
 			mf_advert_frags_free(&fr[i]);
 		}
+		if (rc == 0 && s->clocked && s->beat_every)
+			rc = sim_beats(s);
 		*any_out = any;
 		return rc;
 	}

@@ -36,6 +36,12 @@ struct sim {
 	 * each engine (mf_routing_set_now) before its recompute */
 	bool clocked;
 	uint64_t now;
+	/* beat messages (engines with beats_apart; the node's rules,
+	 * routing/node_beats.c): when clocked and beat_every > 0, each DC's
+	 * whole beat every beat_every rounds (staggered by index) and its
+	 * hurried beat in the rounds between go to every alive DC that hears
+	 * it directly, and each receiver's answers go straight back */
+	uint64_t beat_every;
 	/* counters */
 	uint64_t adverts_sent; /* advertisement deliveries (one per neighbour) */
 	uint64_t advert_bytes; /* encoded bytes of those, when via_codec */
