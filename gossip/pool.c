@@ -347,8 +347,8 @@ static int answer_stream(mf_pool_t *p, uint64_t stream_id, int rc, const msgpack
 	return count_err(p, rc);
 }
 
-int mf_pool_stream_in(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const struct mf_addr *from,
-		      const uint8_t *frame, size_t len)
+static int stream_in(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const struct mf_addr *from,
+		     const uint8_t *frame, size_t len)
 {
 	struct mf_wire_msg w;
 	int rc;
@@ -424,8 +424,8 @@ static void stream_done(mf_pool_t *p, mf_time_t now, const struct pending_stream
 	}
 }
 
-int mf_pool_stream_reply(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const uint8_t *frame,
-			 size_t len)
+static int stream_reply(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const uint8_t *frame,
+			size_t len)
 {
 	struct pending_stream s;
 	struct mf_wire_msg w;
@@ -464,6 +464,24 @@ int mf_pool_stream_reply(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const 
 	rc = count_err(p, mf_pool__merge_remote(p, now, &pp));
 	mf_codec_push_pull_free(&pp);
 	stream_done(p, now, &s, true);
+	return rc;
+}
+
+/* Streams are push-pulls (whole states) and rare: their scratch is freed
+ * after each, while a datagram's (under 64 KB) stays for the next. */
+int mf_pool_stream_in(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const struct mf_addr *from,
+		      const uint8_t *frame, size_t len)
+{
+	int rc = stream_in(p, now, stream_id, from, frame, len);
+	mf_wire_scratch_trim(&p->scratch, MF_POOL_SCRATCH_KEEP);
+	return rc;
+}
+
+int mf_pool_stream_reply(mf_pool_t *p, mf_time_t now, uint64_t stream_id, const uint8_t *frame,
+			 size_t len)
+{
+	int rc = stream_reply(p, now, stream_id, frame, len);
+	mf_wire_scratch_trim(&p->scratch, MF_POOL_SCRATCH_KEEP);
 	return rc;
 }
 

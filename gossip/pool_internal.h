@@ -37,6 +37,11 @@
 #define ACK_PAYLOAD_MAX 1024
 #define UDP_MAX 65507
 #define MF_POOL_OUTS_KEEP 256 /* output slots a drained pool keeps */
+/* Bytes of a push-pull buffer (encoded, decrypted, inflated) kept after
+ * use: a state is about 150 bytes a member, so anything larger is one of
+ * a pool of 100 or more, sent or read once a push-pull interval; an agent
+ * of 1,000 kept 150-450 KB of them (issue 12, RSS per agent). */
+#define MF_POOL_SCRATCH_KEEP 16384
 /* 1/MF_POOL_USER_SHARE of a packet's piggyback space is kept for user
  * (serf) broadcasts while membership messages are queued too. */
 #define MF_POOL_USER_SHARE 4

@@ -71,7 +71,7 @@ int mf_pool__encode_local_state(mf_pool_t *p, bool join)
  * and copied out at once: not held between them (a simulator has N pools). */
 void mf_pool__extra_buf_trim(mf_pool_t *p)
 {
-	if (p->extra_buf.alloc > 65536) {
+	if (p->extra_buf.alloc > MF_POOL_SCRATCH_KEEP) {
 		msgpack_sbuffer_destroy(&p->extra_buf);
 		msgpack_sbuffer_init(&p->extra_buf);
 	}

@@ -45,7 +45,7 @@
 #define MF_SERF_GLUE_MAX_ENTRIES 65536 /* bound on nodes remembered */
 #define MF_SERF_GLUE_MAX_QUEUE 1024    /* bound on unflushed broadcasts */
 #define MF_SERF_GLUE_QBYTES_KEEP 4096  /* queue bytes kept between flushes */
-#define MF_SERF_GLUE_SCRATCH_KEEP 65536 /* encode buffer kept between push-pulls */
+#define MF_SERF_GLUE_SCRATCH_KEEP 16384 /* encode buffer kept between push-pulls */
 
 /* What we know of one node's serf status. */
 /* 24 bytes on LP64: a simulator's N pools each hold N of them. */

@@ -21,6 +21,21 @@ void mf_wire_scratch_destroy(struct mf_wire_scratch *s)
 	msgpack_sbuffer_destroy(&s->inflate2);
 }
 
+static void trim_one(msgpack_sbuffer *sb, size_t keep)
+{
+	if (sb->alloc > keep) {
+		msgpack_sbuffer_destroy(sb);
+		msgpack_sbuffer_init(sb);
+	}
+}
+
+void mf_wire_scratch_trim(struct mf_wire_scratch *s, size_t keep)
+{
+	trim_one(&s->plain, keep);
+	trim_one(&s->inflate, keep);
+	trim_one(&s->inflate2, keep);
+}
+
 static bool keyed(const struct mf_keyring *kr)
 {
 	return kr && kr->n > 0;

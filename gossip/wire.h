@@ -52,6 +52,10 @@ struct mf_wire_scratch {
 };
 void mf_wire_scratch_init(struct mf_wire_scratch *s);
 void mf_wire_scratch_destroy(struct mf_wire_scratch *s);
+/* Frees each buffer that grew past keep bytes (issue 12: a stream's
+ * push-pull state is about 150 bytes a member, so a pool of 1,000 kept
+ * 150-450 KB of decrypted and inflated copies between push-pulls). */
+void mf_wire_scratch_trim(struct mf_wire_scratch *s, size_t keep);
 
 /* Splits a received UDP packet into messages (at most MF_WIRE_MAX_MSGS).
  * Like memberlist, a bad part does not spoil its siblings: on a negative

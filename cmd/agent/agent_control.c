@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd/agent/agent_internal.h"
+#include "cmd/agent/agent_memory.h"
 #include "cmd/agent/agent_query.h"
 #include "gossip/grow.h"
 #include "gossip/serf.h"
@@ -201,6 +202,12 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 				      (json_int_t)a->monitor_dropped, "reloads",
 				      (json_int_t)a->reloads, "reload_errors",
 				      (json_int_t)a->reload_errors));
+	struct mf_agent_heap heap;
+	mf_agent_memory_heap(&heap);
+	json_object_set_new(info, "memory",
+			    json_pack("{s:I,s:I,s:I,s:I}", "heap_in_use", (json_int_t)heap.in_use,
+				      "heap_free", (json_int_t)heap.free, "heap_held",
+				      (json_int_t)heap.held, "mmapped", (json_int_t)heap.mmapped));
 	json_object_set_new(info, "pools", pools_json(a));
 	json_object_set_new(info, "routing", mf_agent_routing_info_json(a));
 	json_object_set_new(info, "route_socket",

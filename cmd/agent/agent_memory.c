@@ -22,3 +22,12 @@ void mf_agent_memory_trim_start(uv_timer_t *t)
 {
 	uv_timer_start(t, on_trim, MF_AGENT_TRIM_MS, MF_AGENT_TRIM_MS);
 }
+
+void mf_agent_memory_heap(struct mf_agent_heap *h)
+{
+	struct mallinfo2 mi = mallinfo2();
+	h->in_use = mi.uordblks + mi.hblkhd;
+	h->free = mi.fordblks;
+	h->held = mi.arena;
+	h->mmapped = mi.hblkhd;
+}

@@ -43,4 +43,14 @@ void mf_agent_memory_tune(void);
  * MF_AGENT_TRIM_MS. */
 void mf_agent_memory_trim_start(uv_timer_t *t);
 
+/* The heap as malloc sees it, for `meshfed info` (issue 12: which part of
+ * an agent's RSS is live data and which is free space malloc keeps). */
+struct mf_agent_heap {
+	size_t in_use;  /* allocated blocks, heap and mmap'd */
+	size_t free;    /* free space inside the heap malloc keeps */
+	size_t held;    /* the heap's size (in_use of the heap plus free) */
+	size_t mmapped; /* blocks from their own mmap */
+};
+void mf_agent_memory_heap(struct mf_agent_heap *h);
+
 #endif
