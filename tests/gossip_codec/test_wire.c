@@ -484,6 +484,41 @@ static void test_fuzzed_plain_packets_never_crash(void)
 		fx_free(&f[i]);
 }
 
+/* A push-pull-sized stream leaves its decrypted copy in the scratch; the
+ * trim frees what is over the keep size and leaves smaller buffers, and a
+ * trimmed scratch opens the next stream as before (issue 12: an agent of
+ * 1,000 members kept these between push-pulls). */
+static void test_scratch_trim_frees_only_large_buffers(void)
+{
+	enum { BIG = 40000 };
+	struct mf_keyring kr;
+	msgpack_sbuffer msg, frame;
+	struct mf_wire_msg m;
+	struct mf_bytes user;
+	uint8_t *state = calloc(1, BIG);
+
+	CU_ASSERT_FATAL(state != NULL);
+	capture_ring(&kr);
+	msgpack_sbuffer_init(&msg);
+	msgpack_sbuffer_init(&frame);
+	state[0] = 2;
+	mf_codec_encode_user_stream(&msg, state, BIG);
+	CU_ASSERT_EQUAL(mf_wire_seal_stream(&kr, (uint8_t *)msg.data, msg.size, NULL, &frame), 0);
+	CU_ASSERT_EQUAL(mf_wire_open_stream(&kr, (uint8_t *)frame.data, frame.size, &s, &m), 0);
+	CU_ASSERT(s.plain.alloc >= BIG);
+	mf_wire_scratch_trim(&s, BIG * 2); /* under the keep size: kept */
+	CU_ASSERT(s.plain.alloc >= BIG);
+	mf_wire_scratch_trim(&s, 16384);
+	CU_ASSERT_EQUAL(s.plain.alloc, 0);
+	CU_ASSERT(s.inflate.alloc <= 16384 && s.inflate2.alloc <= 16384);
+	CU_ASSERT_EQUAL(mf_wire_open_stream(&kr, (uint8_t *)frame.data, frame.size, &s, &m), 0);
+	CU_ASSERT_EQUAL(mf_codec_decode_user_stream(m.body.p, m.body.len, &user), 0);
+	CU_ASSERT(user.len == BIG && memcmp(user.p, state, BIG) == 0);
+	msgpack_sbuffer_destroy(&msg);
+	msgpack_sbuffer_destroy(&frame);
+	free(state);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -501,6 +536,7 @@ int main(void)
 		{"crc mismatch and nesting limits", test_crc_mismatch_and_nesting_limits},
 		{"streams seal/open round trip", test_streams_seal_open_round_trip},
 		{"opens captured streams", test_opens_captured_streams},
+		{"scratch trim frees only large buffers", test_scratch_trim_frees_only_large_buffers},
 		{"10,000 fuzzed packets all fail cleanly when keyed",
 		 test_fuzzed_packets_all_fail_cleanly_when_keyed},
 		{"fuzzed plain packets never crash", test_fuzzed_plain_packets_never_crash},
