@@ -234,7 +234,7 @@ uint64_t mf_rn__base_seq(const struct mf_routing_node *n, const char *origin, co
 	return b && b->buf ? b->seq : 0;
 }
 
-static void no_pull(struct mf_routing_node *n, struct base_in *b)
+void mf_rn__no_pull(struct mf_routing_node *n, struct base_in *b)
 {
 	if (b->pull_at) {
 		b->pull_at = 0;
@@ -244,7 +244,7 @@ static void no_pull(struct mf_routing_node *n, struct base_in *b)
 
 static void drop_base(struct mf_routing_node *n, size_t i)
 {
-	no_pull(n, &n->bases[i]);
+	mf_rn__no_pull(n, &n->bases[i]);
 	free(n->bases[i].origin);
 	free(n->bases[i].node);
 	mf_blobs_release(n->blobs, n->bases[i].buf);
@@ -297,7 +297,7 @@ int mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full)
 	b->len = n->scratch.size;
 	b->seq = full->seq;
 	if (!b->pend || b->pend_seq <= b->seq)
-		no_pull(n, b); /* caught up (a pending delta applies now, or is old) */
+		mf_rn__no_pull(n, b); /* caught up (a pending delta applies now, or is old) */
 	return 0;
 }
 
@@ -422,20 +422,7 @@ int mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, con
 	}
 	free(b->pend);
 	b->pend = NULL;
-	no_pull(n, b);
+	mf_rn__no_pull(n, b);
 	n->stats.deltas_late++;
 	return apply(sl, b, &d);
-}
-
-void mf_rn__pull_due(struct mf_routing_node *n, mf_time_t now)
-{
-	for (size_t i = 0; n->n_pulls_due > 0 && i < n->n_bases; i++) {
-		struct base_in *b = &n->bases[i];
-		if (!b->pull_at || now < b->pull_at)
-			continue;
-		no_pull(n, b);
-		if (b->slot < n->n_slots &&
-		    mf_rn__pull_from(&n->slots[b->slot], b->origin, b->node, b->buf ? b->seq : 0))
-			n->stats.pulls_behind++;
-	}
 }

@@ -261,3 +261,16 @@ void mf_rn__send_digest(struct mf_routing_node *n)
 			n->stats.bytes_out += len;
 	free(msg);
 }
+
+void mf_rn__pull_due(struct mf_routing_node *n, mf_time_t now)
+{
+	for (size_t i = 0; n->n_pulls_due > 0 && i < n->n_bases; i++) {
+		struct base_in *b = &n->bases[i];
+		if (!b->pull_at || now < b->pull_at)
+			continue;
+		mf_rn__no_pull(n, b);
+		if (b->slot < n->n_slots &&
+		    mf_rn__pull_from(&n->slots[b->slot], b->origin, b->node, b->buf ? b->seq : 0))
+			n->stats.pulls_behind++;
+	}
+}

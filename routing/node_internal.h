@@ -221,8 +221,10 @@ uint64_t mf_rn__base_seq(const struct mf_routing_node *n, const char *origin, co
  * direct datagrams: a delta when one message says it, else whole.
  * Returns the bytes sent. */
 size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *to, uint64_t h);
+/* b no longer waits for a pull (its base came, or the pull went). */
+void mf_rn__no_pull(struct mf_routing_node *n, struct base_in *b);
 /* Pulls that are due (deltas that found us behind and whose base did
- * not come since). */
+ * not come since; node_digest.c). */
 void mf_rn__pull_due(struct mf_routing_node *n, mf_time_t now);
 /* The three below return 0 or an error (out of memory; a delta that does
  * not patch its base), which the caller counts in stats.local_errors: the
