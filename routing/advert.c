@@ -274,6 +274,20 @@ bool mf_advert__route_ok(const struct mf_advert *a, const struct mf_advert_route
 	return isfinite(r->distance_ms) && r->distance_ms >= 0;
 }
 
+bool mf_advert__indexes_ok(const struct mf_advert *a)
+{
+	for (size_t i = 0; i < a->n_gone; i++)
+		if (a->gone[i] >= a->n_names)
+			return false;
+	for (size_t i = 0; i < a->n_routes; i++)
+		if (!mf_advert__route_ok(a, &a->routes[i]))
+			return false;
+	for (size_t i = 0; i < a->n_dead; i++)
+		if (a->dead[i].dc >= a->n_names)
+			return false;
+	return true;
+}
+
 /* Item ranges of one fragment: gateways, tombstones, routes. */
 struct frag_range {
 	size_t g0, g1, k0, k1, r0, r1;

@@ -262,16 +262,7 @@ static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 		   a->frag_count != 1) {
 		return MF_EMALFORMED; /* a delta names an older base, in one piece */
 	}
-	for (size_t i = 0; i < a->n_gone; i++)
-		if (a->gone[i] >= a->n_names)
-			return MF_EMALFORMED;
-	for (size_t i = 0; i < a->n_routes; i++)
-		if (!mf_advert__route_ok(a, &a->routes[i]))
-			return MF_EMALFORMED;
-	for (size_t i = 0; i < a->n_dead; i++)
-		if (a->dead[i].dc >= a->n_names)
-			return MF_EMALFORMED;
-	return 0;
+	return mf_advert__indexes_ok(a) ? 0 : MF_EMALFORMED;
 }
 
 int mf_advert__decode_general(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used, bool delta)

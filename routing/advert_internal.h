@@ -16,6 +16,9 @@
 bool mf_advert__printable(const char *s, size_t n);
 /* A route's target and hops index `a`'s names; its distance is finite, >= 0. */
 bool mf_advert__route_ok(const struct mf_advert *a, const struct mf_advert_route *r);
+/* Every withdrawn target, route and tombstone indexes `a`'s names (the
+ * decoders' last check, once "d" is known). */
+bool mf_advert__indexes_ok(const struct mf_advert *a);
 
 /* The in-place reader (advert_read.c): 0 with *a read (a->block set), 1
  * when it leaves the bytes to the general decoder (a layout it does not

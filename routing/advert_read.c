@@ -18,13 +18,9 @@
 #include <string.h>
 
 #include "gossip/err.h"
+#include "gossip/mp_read.h"
 #include "routing/advert_internal.h"
 #include "routing/names.h"
-
-/* The bytes left to read; `fill` is the second walk, which stores. */
-struct rd {
-	const uint8_t *p, *end;
-};
 
 /* What the first walk counted: the block's parts. */
 struct counts {
@@ -40,14 +36,14 @@ struct sink {
 	size_t hops;          /* hops stored so far */
 };
 
-static bool left(const struct rd *r, size_t n)
+static bool left(const struct mf_mp_rd *r, size_t n)
 {
 	return (size_t)(r->end - r->p) >= n;
 }
 
 /* A container header of the given family (fix range base/mask, 16- and
  * 32-bit codes): its count, or false. */
-static bool hdr(struct rd *r, uint8_t fix, uint8_t fixmask, uint8_t c16, uint8_t c32, uint32_t *n)
+static bool hdr(struct mf_mp_rd *r, uint8_t fix, uint8_t fixmask, uint8_t c16, uint8_t c32, uint32_t *n)
 {
 	if (!left(r, 1))
 		return false;
@@ -70,19 +66,19 @@ static bool hdr(struct rd *r, uint8_t fix, uint8_t fixmask, uint8_t c16, uint8_t
 	return false;
 }
 
-static bool arr(struct rd *r, uint32_t *n)
+static bool arr(struct mf_mp_rd *r, uint32_t *n)
 {
 	return hdr(r, 0x90, 0x0f, 0xdc, 0xdd, n);
 }
 
-static bool map(struct rd *r, uint32_t *n)
+static bool map(struct mf_mp_rd *r, uint32_t *n)
 {
 	return hdr(r, 0x80, 0x0f, 0xde, 0xdf, n);
 }
 
 /* Any msgpack str (fixstr, str8, str16, str32: msgpack-c's STR) of
  * min..max bytes, a DC name or printable; a view into the bytes. */
-static bool str(struct rd *r, size_t min, size_t max, bool dc_name, const char **s, size_t *n)
+static bool str(struct mf_mp_rd *r, size_t min, size_t max, bool dc_name, const char **s, size_t *n)
 {
 	if (!left(r, 1))
 		return false;
@@ -111,33 +107,8 @@ static bool str(struct rd *r, size_t min, size_t max, bool dc_name, const char *
 	return dc_name ? mf_rt_name_valid(*s, len) : mf_advert__printable(*s, len);
 }
 
-/* An unsigned integer as msgpack-c reads POSITIVE_INTEGER from our
- * encoder (fixint, uint8..uint64), at most max. */
-static bool uint_(struct rd *r, uint64_t max, uint64_t *v)
-{
-	if (!left(r, 1))
-		return false;
-	uint8_t t = r->p[0];
-	if (t <= 0x7f) {
-		*v = t;
-		r->p++;
-		return true;
-	}
-	if (t < 0xcc || t > 0xcf)
-		return false;
-	size_t w = (size_t)1 << (t - 0xcc);
-	if (!left(r, 1 + w))
-		return false;
-	uint64_t x = 0;
-	for (size_t i = 1; i <= w; i++)
-		x = x << 8 | r->p[i];
-	r->p += 1 + w;
-	*v = x;
-	return x <= max;
-}
-
 /* A one-letter key. */
-static bool key(struct rd *r, char *k)
+static bool key(struct mf_mp_rd *r, char *k)
 {
 	if (!left(r, 2) || r->p[0] != 0xa1)
 		return false;
@@ -169,7 +140,7 @@ static char *dup_n(const char *p, size_t n)
 
 /* One gateway [name, lan, wan, {tag: addr}]; stored into g when set.
  * Returns 1 read, 0 not ours, MF_ENOMEM. */
-static int gateway(struct rd *r, struct mf_gateway *g)
+static int gateway(struct mf_mp_rd *r, struct mf_gateway *g)
 {
 	uint32_t m, nt;
 	const char *s[3];
@@ -196,7 +167,7 @@ static int gateway(struct rd *r, struct mf_gateway *g)
 }
 
 /* The routes ("r"): [target, distance, epoch, hops...] each. */
-static bool routes(struct rd *r, struct counts *c, struct sink *s)
+static bool routes(struct mf_mp_rd *r, struct counts *c, struct sink *s)
 {
 	uint32_t n;
 	if (!arr(r, &n))
@@ -205,14 +176,14 @@ static bool routes(struct rd *r, struct counts *c, struct sink *s)
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t m;
 		uint64_t t, d, ep, x;
-		if (!arr(r, &m) || m < 3 || m - 3 > MF_ADVERT_HOPS_MAX || !uint_(r, UINT32_MAX, &t) ||
-		    !uint_(r, UINT32_MAX, &d) || !uint_(r, UINT64_MAX, &ep))
+		if (!arr(r, &m) || m < 3 || m - 3 > MF_ADVERT_HOPS_MAX || !mf_mp_rd_uint(r, UINT32_MAX, &t) ||
+		    !mf_mp_rd_uint(r, UINT32_MAX, &d) || !mf_mp_rd_uint(r, UINT64_MAX, &ep))
 			return false;
 		struct mf_advert_route *ar = s ? &s->a->routes[i] : NULL;
 		if (ar)
 			*ar = (struct mf_advert_route){(uint32_t)t, (double)d / 10.0, ep, (uint32_t)s->hops, m - 3};
 		for (uint32_t k = 3; k < m; k++) {
-			if (!uint_(r, UINT32_MAX, &x))
+			if (!mf_mp_rd_uint(r, UINT32_MAX, &x))
 				return false;
 			if (s)
 				s->a->hops[s->hops++] = (uint32_t)x;
@@ -225,7 +196,7 @@ static bool routes(struct rd *r, struct counts *c, struct sink *s)
 /* One walk over the map. Without s it checks and counts into c; with s it
  * stores (the bytes were checked by the first walk; gateways may still
  * fail on memory). Returns 1 read, 0 not ours, MF_ENOMEM. */
-static int walk(struct rd *r, bool delta, struct counts *c, struct sink *s)
+static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s)
 {
 	struct mf_advert *a = s ? s->a : NULL;
 	uint32_t nk;
@@ -250,7 +221,7 @@ static int walk(struct rd *r, bool delta, struct counts *c, struct sink *s)
 		seen |= bit;
 		switch (k) {
 		case 'v':
-			if (!uint_(r, UINT64_MAX, &version) ||
+			if (!mf_mp_rd_uint(r, UINT64_MAX, &version) ||
 			    (version != MF_ADVERT_VERSION && !(delta && version == MF_ADVERT_VERSION_DELTA)))
 				return 0;
 			break;
@@ -268,7 +239,7 @@ static int walk(struct rd *r, bool delta, struct counts *c, struct sink *s)
 				a->node = put_str(s, p, n);
 			break;
 		case 'q':
-			if (!uint_(r, UINT64_MAX, &u))
+			if (!mf_mp_rd_uint(r, UINT64_MAX, &u))
 				return 0;
 			if (a)
 				a->seq = u;
@@ -281,8 +252,8 @@ static int walk(struct rd *r, bool delta, struct counts *c, struct sink *s)
 			r->p++;
 			break;
 		case 'f':
-			if (!arr(r, &m) || m != 2 || !uint_(r, MF_ADVERT_FRAGS_MAX - 1, &u) ||
-			    !uint_(r, MF_ADVERT_FRAGS_MAX, &x) || x == 0 || u >= x)
+			if (!arr(r, &m) || m != 2 || !mf_mp_rd_uint(r, MF_ADVERT_FRAGS_MAX - 1, &u) ||
+			    !mf_mp_rd_uint(r, MF_ADVERT_FRAGS_MAX, &x) || x == 0 || u >= x)
 				return 0;
 			if (a) {
 				a->frag_index = (uint32_t)u;
@@ -323,14 +294,14 @@ static int walk(struct rd *r, bool delta, struct counts *c, struct sink *s)
 			c->dead = m;
 			for (uint32_t j = 0; j < m; j++) {
 				uint32_t two;
-				if (!arr(r, &two) || two != 2 || !uint_(r, UINT32_MAX, &u) || !uint_(r, UINT64_MAX, &x))
+				if (!arr(r, &two) || two != 2 || !mf_mp_rd_uint(r, UINT32_MAX, &u) || !mf_mp_rd_uint(r, UINT64_MAX, &x))
 					return 0;
 				if (a)
 					a->dead[j] = (struct mf_advert_dead){(uint32_t)u, x};
 			}
 			break;
 		case 'b':
-			if (!uint_(r, UINT64_MAX, &u))
+			if (!mf_mp_rd_uint(r, UINT64_MAX, &u))
 				return 0;
 			if (a)
 				a->base_seq = u;
@@ -340,7 +311,7 @@ static int walk(struct rd *r, bool delta, struct counts *c, struct sink *s)
 				return 0;
 			c->gone = m;
 			for (uint32_t j = 0; j < m; j++) {
-				if (!uint_(r, UINT32_MAX, &u))
+				if (!mf_mp_rd_uint(r, UINT32_MAX, &u))
 					return 0;
 				if (a)
 					a->gone[j] = (uint32_t)u;
@@ -358,22 +329,13 @@ static int walk(struct rd *r, bool delta, struct counts *c, struct sink *s)
 	return 1;
 }
 
-/* The checks that need the whole map (indexes against "d", the delta's
- * rules), on the stored advert. */
-static bool indexes_ok(const struct mf_advert *a, bool delta)
+/* The delta's rules, then the indexes against "d" (as the general
+ * decoder checks them), on the stored advert. */
+static bool whole_ok(const struct mf_advert *a, bool delta)
 {
 	if (delta && (a->base_seq == 0 || a->base_seq >= a->seq || a->frag_count != 1))
 		return false;
-	for (size_t i = 0; i < a->n_gone; i++)
-		if (a->gone[i] >= a->n_names)
-			return false;
-	for (size_t i = 0; i < a->n_routes; i++)
-		if (!mf_advert__route_ok(a, &a->routes[i]))
-			return false;
-	for (size_t i = 0; i < a->n_dead; i++)
-		if (a->dead[i].dc >= a->n_names)
-			return false;
-	return true;
+	return mf_advert__indexes_ok(a);
 }
 
 int mf_advert__read(const uint8_t *buf, size_t len, struct mf_advert *a, size_t *used, bool delta)
@@ -381,7 +343,7 @@ int mf_advert__read(const uint8_t *buf, size_t len, struct mf_advert *a, size_t 
 	memset(a, 0, sizeof *a);
 	if (!buf || len == 0)
 		return 1;
-	struct rd r = {buf, buf + len};
+	struct mf_mp_rd r = {buf, buf + len};
 	struct counts c;
 	if (walk(&r, delta, &c, NULL) != 1 || (!used && r.p != r.end))
 		return 1;
@@ -408,7 +370,7 @@ int mf_advert__read(const uint8_t *buf, size_t len, struct mf_advert *a, size_t 
 		return MF_ENOMEM;
 	}
 	struct sink s = {a, block + off_str, 0};
-	r = (struct rd){buf, buf + len};
+	r = (struct mf_mp_rd){buf, buf + len};
 	struct counts again;
 	int rc = walk(&r, delta, &again, &s);
 	if (rc < 0) {
@@ -420,7 +382,7 @@ int mf_advert__read(const uint8_t *buf, size_t len, struct mf_advert *a, size_t 
 	a->n_hops = c.hops;
 	a->n_dead = c.dead;
 	a->n_gone = c.gone;
-	if (rc != 1 || !indexes_ok(a, c.delta)) {
+	if (rc != 1 || !whole_ok(a, c.delta)) {
 		mf_advert_free(a);
 		return 1;
 	}
