@@ -70,18 +70,8 @@ static void test_ages_are_optional_on_the_wire_but_one_per_entry(void)
 
 static struct mf_routing *engine(const char *dc, uint64_t age_unit)
 {
-	struct mf_routing_config c;
-	struct mf_routing *r = NULL;
-	mf_routing_config_default(&c);
-	c.datacenter = dc;
-	c.node = dc;
-	c.epoch = 100;
-	c.beat_interval = BEAT;
-	c.max_age = MAX_AGE;
-	c.beats_apart = true;
-	c.beat_age_unit = age_unit;
-	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &r), 0);
-	mf_routing_set_now(r, 1000);
+	struct mf_routing *r = h_aged_engine(dc, BEAT, MAX_AGE, age_unit, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	return r;
 }
 

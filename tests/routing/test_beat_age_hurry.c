@@ -25,19 +25,8 @@
 
 static struct mf_routing *engine(const char *dc)
 {
-	struct mf_routing_config c;
-	struct mf_routing *r = NULL;
-	mf_routing_config_default(&c);
-	c.datacenter = dc;
-	c.node = dc;
-	c.epoch = 100;
-	c.beat_interval = BEAT;
-	c.max_age = MAX_AGE;
-	c.beats_apart = true;
-	c.beat_age_unit = 1;
-	c.hurry_min = HURRY;
-	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &r), 0);
-	mf_routing_set_now(r, 1000);
+	struct mf_routing *r = h_aged_engine(dc, BEAT, MAX_AGE, 1, HURRY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	return r;
 }
 
