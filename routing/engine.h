@@ -50,7 +50,12 @@
  *   beat ages (config beat_age_unit) a rise counts from when the origin
  *   made it, as the beat's age says, not from when it reached us: every
  *   DC then drops the cut-off part about max_age after its last rise,
- *   however far it sits from the cut.
+ *   however far it sits from the cut. A DC that first heard an epoch in
+ *   a full state (no ages) dates it late; with hurry_min, any beat dates
+ *   any DC we know, datings moved back are listed for a hurried beat and
+ *   a beat dating an epoch late is answered (mf_routing_hurried_beats,
+ *   mf_routing_beat_answers), so the earliest dating reaches it within a
+ *   beat period.
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than

@@ -123,3 +123,55 @@ uint64_t h_splitmix(uint64_t *s)
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);
 }
+
+struct mf_routing *h_aged_engine(const char *dc, uint64_t beat, uint64_t max_age, uint64_t age_unit,
+				 uint64_t hurry_min)
+{
+	struct mf_routing_config c;
+	struct mf_routing *r = NULL;
+	mf_routing_config_default(&c);
+	c.datacenter = dc;
+	c.node = dc;
+	c.epoch = 100;
+	c.beat_interval = beat;
+	c.max_age = max_age;
+	c.beats_apart = true;
+	c.beat_age_unit = age_unit;
+	c.hurry_min = hurry_min;
+	if (mf_routing_new(&c, &r) < 0)
+		return NULL;
+	mf_routing_set_now(r, 1000);
+	return r;
+}
+
+int h_pass_advert(struct mf_routing *from, struct mf_routing *to, uint64_t now)
+{
+	struct mf_advert a;
+	mf_routing_set_now(from, now);
+	int rc = mf_routing_recompute(from, NULL);
+	if (rc == 0)
+		rc = mf_routing_advert(from, &a);
+	if (rc < 0)
+		return rc;
+	mf_routing_set_now(to, now);
+	rc = mf_routing_set_advert(to, &a);
+	mf_advert_free(&a);
+	return rc < 0 ? rc : 0;
+}
+
+size_t h_beats_at(struct mf_routing *from, uint64_t now, struct mf_beat_entry *e, size_t cap)
+{
+	mf_routing_set_now(from, now);
+	if (mf_routing_recompute(from, NULL) < 0)
+		return 0;
+	return mf_routing_beats(from, e, cap);
+}
+
+bool h_reaches(struct mf_routing *r, const char *dc, uint64_t now)
+{
+	size_t i;
+	struct mf_route_view v;
+	mf_routing_set_now(r, now);
+	return mf_routing_recompute(r, NULL) == 0 && mf_routing_find(r, dc, &i) == 0 &&
+	       mf_routing_route_at(r, i, &v) == 0 && v.status != MF_ROUTE_UNREACHABLE;
+}

@@ -33,6 +33,19 @@ struct mf_route_view h_route(const struct mf_routing *r, const char *target);
 /* The route's path joined with ',' into a static-free caller buffer. */
 const char *h_path(const struct mf_routing *r, const char *target, char *buf, size_t len);
 
+/* Engines as a node drives them (the beat tests): an engine for dc (node
+ * dc) at epoch 100 with beats apart, the given freshness, beat ages and
+ * hurried beats, its clock started at 1000 (NULL on error); from's
+ * advertisement as
+ * of `now`, stored by `to` (0 or the first error); from's whole beat as
+ * of `now` into e[0..cap) (how many entries); whether r, recomputed at
+ * `now`, routes to dc. */
+struct mf_routing *h_aged_engine(const char *dc, uint64_t beat, uint64_t max_age, uint64_t age_unit,
+				 uint64_t hurry_min);
+int h_pass_advert(struct mf_routing *from, struct mf_routing *to, uint64_t now);
+size_t h_beats_at(struct mf_routing *from, uint64_t now, struct mf_beat_entry *e, size_t cap);
+bool h_reaches(struct mf_routing *r, const char *dc, uint64_t now);
+
 /* splitmix64: the fixed-seed PRNG of the routing tests. */
 uint64_t h_splitmix(uint64_t *s);
 

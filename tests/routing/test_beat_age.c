@@ -21,6 +21,7 @@
 #include "routing/beat.h"
 #include "routing/engine.h"
 #include "tests/cunit_main.h"
+#include "tests/routing/helpers.h"
 
 #define MAX_AGE 40
 #define BEAT 10
@@ -69,40 +70,22 @@ static void test_ages_are_optional_on_the_wire_but_one_per_entry(void)
 
 static struct mf_routing *engine(const char *dc, uint64_t age_unit)
 {
-	struct mf_routing_config c;
-	struct mf_routing *r = NULL;
-	mf_routing_config_default(&c);
-	c.datacenter = dc;
-	c.node = dc;
-	c.epoch = 100;
-	c.beat_interval = BEAT;
-	c.max_age = MAX_AGE;
-	c.beats_apart = true;
-	c.beat_age_unit = age_unit;
-	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &r), 0);
-	mf_routing_set_now(r, 1000);
+	struct mf_routing *r = h_aged_engine(dc, BEAT, MAX_AGE, age_unit, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	return r;
 }
 
 /* from's advertisement, as of `now`, stored by to. */
 static void advert(struct mf_routing *from, struct mf_routing *to, uint64_t now)
 {
-	struct mf_advert a;
-	mf_routing_set_now(from, now);
-	CU_ASSERT_EQUAL(mf_routing_recompute(from, NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(mf_routing_advert(from, &a), 0);
-	mf_routing_set_now(to, now);
-	CU_ASSERT(mf_routing_set_advert(to, &a) >= 0);
-	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(h_pass_advert(from, to, now), 0);
 }
 
 /* from's beat message, as of `now`, taken by to; how many epochs rose. */
 static size_t beat(struct mf_routing *from, const char *from_dc, struct mf_routing *to, uint64_t now)
 {
 	struct mf_beat_entry e[8];
-	mf_routing_set_now(from, now);
-	CU_ASSERT_EQUAL(mf_routing_recompute(from, NULL), 0);
-	size_t n = mf_routing_beats(from, e, 8);
+	size_t n = h_beats_at(from, now, e, 8);
 	mf_routing_set_now(to, now);
 	return mf_routing_take_beats(to, from_dc, e, n);
 }
@@ -110,12 +93,7 @@ static size_t beat(struct mf_routing *from, const char *from_dc, struct mf_routi
 /* Whether r, at `now`, still routes to dc. */
 static bool reaches(struct mf_routing *r, const char *dc, uint64_t now)
 {
-	size_t i;
-	struct mf_route_view v;
-	mf_routing_set_now(r, now);
-	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
-	return mf_routing_find(r, dc, &i) == 0 && mf_routing_route_at(r, i, &v) == 0 &&
-	       v.status != MF_ROUTE_UNREACHABLE;
+	return h_reaches(r, dc, now);
 }
 
 /* dc1 - dc2 - dc3, links only between neighbours; everyone's state known

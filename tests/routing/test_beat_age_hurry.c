@@ -17,6 +17,7 @@
 #include "routing/beat.h"
 #include "routing/engine.h"
 #include "tests/cunit_main.h"
+#include "tests/routing/helpers.h"
 
 #define MAX_AGE 40
 #define BEAT 10
@@ -24,19 +25,8 @@
 
 static struct mf_routing *engine(const char *dc)
 {
-	struct mf_routing_config c;
-	struct mf_routing *r = NULL;
-	mf_routing_config_default(&c);
-	c.datacenter = dc;
-	c.node = dc;
-	c.epoch = 100;
-	c.beat_interval = BEAT;
-	c.max_age = MAX_AGE;
-	c.beats_apart = true;
-	c.beat_age_unit = 1;
-	c.hurry_min = HURRY;
-	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &r), 0);
-	mf_routing_set_now(r, 1000);
+	struct mf_routing *r = h_aged_engine(dc, BEAT, MAX_AGE, 1, HURRY);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	return r;
 }
 
@@ -48,21 +38,13 @@ static void link2(struct mf_routing *x, const char *xn, struct mf_routing *y, co
 
 static void advert(struct mf_routing *from, struct mf_routing *to, uint64_t now)
 {
-	struct mf_advert a;
-	mf_routing_set_now(from, now);
-	CU_ASSERT_EQUAL(mf_routing_recompute(from, NULL), 0);
-	CU_ASSERT_EQUAL_FATAL(mf_routing_advert(from, &a), 0);
-	mf_routing_set_now(to, now);
-	CU_ASSERT(mf_routing_set_advert(to, &a) >= 0);
-	mf_advert_free(&a);
+	CU_ASSERT_EQUAL(h_pass_advert(from, to, now), 0);
 }
 
 /* from's whole beat as of now, into e (cap 8); how many entries. */
 static size_t beats_of(struct mf_routing *from, uint64_t now, struct mf_beat_entry *e)
 {
-	mf_routing_set_now(from, now);
-	CU_ASSERT_EQUAL(mf_routing_recompute(from, NULL), 0);
-	return mf_routing_beats(from, e, 8);
+	return h_beats_at(from, now, e, 8);
 }
 
 static size_t beat(struct mf_routing *from, const char *from_dc, struct mf_routing *to, uint64_t now)
@@ -75,12 +57,7 @@ static size_t beat(struct mf_routing *from, const char *from_dc, struct mf_routi
 
 static bool reaches(struct mf_routing *r, const char *dc, uint64_t now)
 {
-	size_t i;
-	struct mf_route_view v;
-	mf_routing_set_now(r, now);
-	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
-	return mf_routing_find(r, dc, &i) == 0 && mf_routing_route_at(r, i, &v) == 0 &&
-	       v.status != MF_ROUTE_UNREACHABLE;
+	return h_reaches(r, dc, now);
 }
 
 /* The entry for dc among e[0..n), or NULL. */
