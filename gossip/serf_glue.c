@@ -63,12 +63,21 @@ static bool same_bytes(const void *a, const void *b, size_t n)
 	return n == 0 || memcmp(a, b, n) == 0;
 }
 
-static struct mf_serf_entry *find(const struct mf_serf_glue *g, const char *name, size_t len)
+static struct mf_serf_entry *find_id(const struct mf_serf_glue *g, uint32_t id)
 {
-	uint32_t id = mf_name_ids_find(&g->strs->ids, name, len, mf_name_hash(name, len));
 	if (id >= g->n_by_id || g->by_id[id] == 0)
 		return NULL;
 	return &g->entries[g->by_id[id] - 1];
+}
+
+static struct mf_serf_entry *find(const struct mf_serf_glue *g, const char *name, size_t len)
+{
+	return find_id(g, mf_name_ids_find(&g->strs->ids, name, len, mf_name_hash(name, len)));
+}
+
+const struct mf_serf_entry *mf_serf_glue_find_id(const struct mf_serf_glue *g, uint32_t id)
+{
+	return find_id(g, id);
 }
 
 const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, const char *name)

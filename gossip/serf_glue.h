@@ -108,6 +108,10 @@ void mf_serf_glue_delegate(struct mf_serf_glue *g, struct mf_pool_delegate *d);
 
 /* What the glue knows of `name` (its own included), or NULL: O(1). */
 const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, const char *name);
+/* The same by the name's id in the shared name ids (gossip/name_ids.h;
+ * MF_NAME_ID_NONE: NULL): an array read, for a caller that looks the same
+ * name up in many glues sharing one interner. */
+const struct mf_serf_entry *mf_serf_glue_find_id(const struct mf_serf_glue *g, uint32_t id);
 
 /* Tracks pool membership (for StatusLTimes / LeftMembers). */
 void mf_serf_glue_on_event(struct mf_serf_glue *g, const struct mf_pool_event *ev);
