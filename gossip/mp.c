@@ -212,3 +212,29 @@ int mf_mp_pack_bytes(msgpack_packer *pk, struct mf_bytes b)
 		return msgpack_pack_nil(pk);
 	return mf_mp_pack_raw(pk, b.p, b.len);
 }
+
+int mf_mp_str_copy(const msgpack_object *o, char *out, size_t cap)
+{
+	struct mf_bytes b;
+	if (!o || o->type != MSGPACK_OBJECT_STR || mf_mp_bytes(o, &b) < 0 || b.len == 0 ||
+	    b.len >= cap)
+		return MF_EMALFORMED;
+	memcpy(out, b.p, b.len);
+	out[b.len] = '\0';
+	return 0;
+}
+
+int mf_mp_unpack_versioned(const uint8_t *buf, size_t len, uint64_t version, struct mf_mp *mp,
+			   size_t *used)
+{
+	uint64_t v = 0;
+	int rc = mf_mp_unpack(buf, len, mp, used);
+	if (rc == 0 && mp->root->type != MSGPACK_OBJECT_MAP)
+		rc = MF_EMALFORMED;
+	const msgpack_object *ver = rc == 0 ? mf_mp_get(mp->root, "v") : NULL;
+	if (rc == 0 && (!ver || mf_mp_uint(ver, UINT8_MAX, &v) < 0))
+		rc = MF_EMALFORMED;
+	if (rc == 0 && v != version)
+		rc = MF_EUNKNOWN;
+	return rc;
+}

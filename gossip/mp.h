@@ -63,6 +63,14 @@ int mf_mp_bool(const msgpack_object *o, bool *v);
 int mf_mp_bytes(const msgpack_object *o, struct mf_bytes *b);
 /* True when o is a str/bin equal to s (len n). */
 bool mf_mp_eq(const msgpack_object *o, const char *s, size_t n);
+/* A non-empty str copied into out (cap bytes, NUL-terminated): MF_EMALFORMED
+ * when o is absent, not a str, empty or too long. */
+int mf_mp_str_copy(const msgpack_object *o, char *out, size_t cap);
+/* mf_mp_unpack of a map whose "v" is version: MF_EMALFORMED when it is no
+ * map or has no small "v", MF_EUNKNOWN for another version. mf_mp_done
+ * must be called whatever the result. */
+int mf_mp_unpack_versioned(const uint8_t *buf, size_t len, uint64_t version, struct mf_mp *mp,
+			   size_t *used);
 
 /* go-msgpack-style writers; they return msgpack-c's status (0, or -1 when
  * the buffer could not grow). mf_mp_pack_bytes writes nil for {NULL, 0} (a

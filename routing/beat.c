@@ -90,38 +90,18 @@ int mf_beat_encode(const char *origin, const char *node, const struct mf_beat_en
 }
 
 /* A str field of the map into out (cap bytes with the NUL). */
-static int take_str(const msgpack_object *root, const char *key, char *out, size_t cap)
-{
-	struct mf_bytes b;
-	const msgpack_object *o = mf_mp_get(root, key);
-	if (!o || o->type != MSGPACK_OBJECT_STR || mf_mp_bytes(o, &b) < 0 || b.len == 0 ||
-	    b.len >= cap)
-		return MF_EMALFORMED;
-	memcpy(out, b.p, b.len);
-	out[b.len] = '\0';
-	return 0;
-}
-
 int mf_beat_decode(const uint8_t *buf, size_t len, struct mf_beat *out)
 {
 	struct mf_mp mp;
 	size_t used = 0;
-	uint64_t v = 0;
 	memset(out, 0, sizeof(*out));
-	int rc = mf_mp_unpack(buf, len, &mp, &used);
-	if (rc == 0 && mp.root->type != MSGPACK_OBJECT_MAP)
-		rc = MF_EMALFORMED;
-	const msgpack_object *ver = rc == 0 ? mf_mp_get(mp.root, "v") : NULL;
-	if (rc == 0 && (!ver || mf_mp_uint(ver, UINT8_MAX, &v) < 0))
-		rc = MF_EMALFORMED;
-	if (rc == 0 && v != MF_BEAT_VERSION)
-		rc = MF_EUNKNOWN;
+	int rc = mf_mp_unpack_versioned(buf, len, MF_BEAT_VERSION, &mp, &used);
 	if (rc == 0)
-		rc = take_str(mp.root, "o", out->origin, sizeof(out->origin));
+		rc = mf_mp_str_copy(mf_mp_get(mp.root, "o"), out->origin, sizeof(out->origin));
 	if (rc == 0 && !mf_rt_name_valid(out->origin, strlen(out->origin)))
 		rc = MF_EMALFORMED;
 	if (rc == 0)
-		rc = take_str(mp.root, "n", out->node, sizeof(out->node));
+		rc = mf_mp_str_copy(mf_mp_get(mp.root, "n"), out->node, sizeof(out->node));
 	const msgpack_object *b = rc == 0 ? mf_mp_get(mp.root, "b") : NULL;
 	if (rc == 0 && (!b || b->type != MSGPACK_OBJECT_BIN ||
 			b->via.bin.size % MF_BEAT_ENTRY_BYTES != 0))

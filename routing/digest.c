@@ -35,35 +35,17 @@ int mf_digest_put(msgpack_sbuffer *out, const char *origin, const char *node, ui
 }
 
 /* A string object into out (cap bytes with the NUL), 1..cap-1 bytes. */
-static int take(const msgpack_object *o, char *out, size_t cap)
-{
-	struct mf_bytes b;
-	if (!o || o->type != MSGPACK_OBJECT_STR || mf_mp_bytes(o, &b) < 0 || b.len == 0 ||
-	    b.len >= cap)
-		return MF_EMALFORMED;
-	memcpy(out, b.p, b.len);
-	out[b.len] = '\0';
-	return 0;
-}
-
 int mf_digest_decode(const uint8_t *buf, size_t len, int *kind, char *node,
 		     int (*each)(void *ctx, const struct mf_digest_entry *e), void *ctx)
 {
 	struct mf_mp mp;
-	uint64_t v = 0, k = 0;
-	int rc = mf_mp_unpack(buf, len, &mp, NULL);
-	if (rc == 0 && mp.root->type != MSGPACK_OBJECT_MAP)
-		rc = MF_EMALFORMED;
-	const msgpack_object *ver = rc == 0 ? mf_mp_get(mp.root, "v") : NULL;
-	if (rc == 0 && (!ver || mf_mp_uint(ver, UINT8_MAX, &v) < 0))
-		rc = MF_EMALFORMED;
-	if (rc == 0 && v != MF_DIGEST_VERSION)
-		rc = MF_EUNKNOWN;
+	uint64_t k = 0;
+	int rc = mf_mp_unpack_versioned(buf, len, MF_DIGEST_VERSION, &mp, NULL);
 	const msgpack_object *ko = rc == 0 ? mf_mp_get(mp.root, "k") : NULL;
 	if (rc == 0 && (!ko || mf_mp_uint(ko, MF_DIGEST_KIND_PULL, &k) < 0))
 		rc = MF_EMALFORMED;
 	if (rc == 0)
-		rc = take(mf_mp_get(mp.root, "n"), node, MF_ADVERT_STR_MAX + 1);
+		rc = mf_mp_str_copy(mf_mp_get(mp.root, "n"), node, MF_ADVERT_STR_MAX + 1);
 	const msgpack_object *e = rc == 0 ? mf_mp_get(mp.root, "e") : NULL;
 	if (rc == 0 && (!e || e->type != MSGPACK_OBJECT_ARRAY || e->via.array.size % 3 != 0))
 		rc = MF_EMALFORMED;
@@ -75,11 +57,11 @@ int mf_digest_decode(const uint8_t *buf, size_t len, int *kind, char *node,
 	for (int pass = 0; pass < 2 && rc == 0; pass++)
 		for (uint32_t i = 0; rc == 0 && i < e->via.array.size; i += 3) {
 			const msgpack_object *x = &e->via.array.ptr[i];
-			rc = take(&x[0], de.origin, sizeof(de.origin));
+			rc = mf_mp_str_copy(&x[0], de.origin, sizeof(de.origin));
 			if (rc == 0 && !mf_rt_name_valid(de.origin, strlen(de.origin)))
 				rc = MF_EMALFORMED;
 			if (rc == 0)
-				rc = take(&x[1], de.node, sizeof(de.node));
+				rc = mf_mp_str_copy(&x[1], de.node, sizeof(de.node));
 			if (rc == 0)
 				rc = mf_mp_uint(&x[2], UINT64_MAX, &de.seq);
 			if (rc == 0 && pass == 1)
