@@ -63,10 +63,13 @@ def main():
                         " (configured %g ms, tolerance %.2f ms)" % (rtt, tol))
         # Sparse traffic, as gossip probes are: one echo every 5 s. A vCPU
         # that halts between packets wakes milliseconds late (the router
-        # keeps them awake, docs/wanem.md).
+        # keeps them awake, docs/wanem.md): without that, +8.5 ms at 20 ms.
+        # With it the hops still wake a little late on an idle VM: +0.86 ms
+        # once in CI (2026-12-02), so the bound is 1 ms + 2 %, well under
+        # what it guards against.
         r = kv(w.echo_run("dc1-s2", "ping", w.addr("dc2-s1"), PORT, SPARSE_SAMPLES,
                           SPARSE_INTERVAL_US))
-        got, tol = r.get("median_ms", float("nan")), 0.5 + 0.02 * 10
+        got, tol = r.get("median_ms", float("nan")), 1.0 + 0.02 * 10
         c.check(r["received"] == SPARSE_SAMPLES and abs(got - 10) <= tol,
                 "dc1-s2 -> dc2-s1, one echo every 5 s: %d/%d replies, median %.3f ms, "
                 "p90 %.3f (configured 10 ms, tolerance %.2f ms)" % (
