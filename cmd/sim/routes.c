@@ -745,6 +745,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	fprintf(err, "CPU: %.1f s in %d rounds, %.1f s of it in the nodes' ticks\n", cpu_s(), r - 1,
 		tick_cpu);
 	uint64_t beats = 0, raised = 0, bad = 0, hurried = 0, answered = 0;
+	uint64_t dg = 0, pout = 0, pin = 0, pbehind = 0;
 	for (size_t sv = 0; sv < s.n_servers; sv++) {
 		const struct mf_routing_node_stats *st = mf_routing_node_stats(s.servers[sv].node);
 		beats += st->beats_in;
@@ -752,20 +753,16 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		bad += st->bad_beats;
 		hurried += st->beats_hurried;
 		answered += st->beats_answered;
+		dg += st->digests_in;
+		pout += st->pulls_out;
+		pin += st->pulls_in;
+		pbehind += st->pulls_behind;
 	}
 	fprintf(err,
 		"beat messages received: %llu (%llu refused), epochs they raised: %llu; hurried "
 		"beats sent: %llu, answers: %llu\n",
 		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised,
 		(unsigned long long)hurried, (unsigned long long)answered);
-	uint64_t dg = 0, pout = 0, pin = 0, pbehind = 0;
-	for (size_t sv = 0; sv < s.n_servers; sv++) {
-		const struct mf_routing_node_stats *st = mf_routing_node_stats(s.servers[sv].node);
-		dg += st->digests_in;
-		pout += st->pulls_out;
-		pin += st->pulls_in;
-		pbehind += st->pulls_behind;
-	}
 	fprintf(err, "digests read: %llu; states pulled: %llu asked (%llu of them after a delta "
 		     "found the asker behind), %llu answered\n",
 		(unsigned long long)dg, (unsigned long long)pout, (unsigned long long)pbehind,
