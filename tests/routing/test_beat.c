@@ -5,7 +5,8 @@
  *  - truncated, mis-sized, other-version and badly named input is refused;
  *  - a DC's beat raises its epoch without a new advertisement seq, and the
  *    receiver's stored route takes it (serial arithmetic on 16 bits);
- *    old, equal or too-far epochs, unknown origins and hashes are ignored. */
+ *    old, equal or too-far epochs, unknown origins and hashes are ignored;
+ *  - the DC name hash is pinned: it is on the wire. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +162,14 @@ static void test_a_beat_raises_the_epoch_without_a_new_advert(void)
 	mf_routing_free(b);
 }
 
+/* The name hash is on the wire: agents of every version must agree on it
+ * (gossip/name_hash.h says why its basis is not FNV's). */
+static void test_the_dc_hash_is_the_one_every_version_sends(void)
+{
+	CU_ASSERT_EQUAL(mf_beat_dc_hash("dc1"), 0x2649fcb9u);
+	CU_ASSERT_EQUAL(mf_beat_dc_hash("eu-west"), 0x1feedf4fu);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -169,6 +178,8 @@ int main(void)
 		{"bad beats are refused", test_bad_beats_are_refused},
 		{"a beat raises the epoch without a new advert",
 		 test_a_beat_raises_the_epoch_without_a_new_advert},
+		{"the dc hash is the one every version sends",
+		 test_the_dc_hash_is_the_one_every_version_sends},
 	};
 	return RUN_SUITE("routing_beat", tests);
 }
