@@ -158,8 +158,60 @@ static void random_graph(struct sim *s, size_t n, const struct mf_routing_config
  * routes withdrawn after 3 of them without a beat. */
 #define BEAT_ROUNDS 5
 
+/* The walk census of each size's partition runs (printed after the
+ * rounds table). */
+static struct sim_walks walks[8];
+static size_t walks_n[8], nw;
+
+static void census_add(struct sim_walks *to, const struct sim_walks *c)
+{
+	to->walks += c->walks;
+	to->matching += c->matching;
+	to->moved += c->moved;
+	to->longer += c->longer;
+	to->black_holes += c->black_holes;
+	to->dead_links += c->dead_links;
+	to->loops += c->loops;
+	to->cycles += c->cycles;
+	to->black_holes_cut += c->black_holes_cut;
+	to->loops_cut += c->loops_cut;
+	to->cycles_cut += c->cycles_cut;
+	to->loops_new += c->loops_new;
+	to->cycles_new += c->cycles_new;
+	to->instants += c->instants;
+	to->loop_instants += c->loop_instants;
+}
+
+static void print_census(void)
+{
+	printf("\n## Next-hop walks while a partition is withdrawn (every walk, at the cut and after every round "
+	       "until withdrawn)\n\n"
+	       "| DCs | instants | walks | along the table's path | another path (longer than the table's distance) | "
+	       "black hole: no route (towards a cut-off DC) | dead link (at the cut) | loops: walks (towards a "
+	       "cut-off DC) | cycles (towards a cut-off DC; instants with one) | cycles the engine without "
+	       "freshness has not (walks into them) |\n"
+	       "|---|---|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < nw; i++) {
+		const struct sim_walks *c = &walks[i];
+		printf("| %zu | %zu | %zu | %zu | %zu (%zu) | %zu (%zu) | %zu | %zu (%zu) | %zu (%zu; %zu) | %zu (%zu) |\n",
+		       walks_n[i], c->instants, c->walks, c->matching, c->moved, c->longer, c->black_holes,
+		       c->black_holes_cut, c->dead_links, c->loops, c->loops_cut, c->cycles, c->cycles_cut,
+		       c->loop_instants, c->cycles_new, c->loops_new);
+	}
+}
+
+static void link2_both(struct sim *s, struct sim *ref, size_t i, size_t j, bool usable, double d)
+{
+	sim_link2(s, i, j, true, usable, d);
+	sim_link2(ref, i, j, true, usable, d);
+}
+
 static void bench_rounds(size_t n, int graphs)
 {
+	if (nw == 8)
+		exit(1);
+	walks_n[nw] = n;
+	memset(&walks[nw], 0, sizeof walks[nw]);
 	/* Each size's graphs, links and DCs drawn from a seed of its own, so a
 	 * row is the same whatever ran before it (the full run, --rounds,
 	 * MF_BENCH_ONLY): one shared stream made the 200- and 500-DC rows of
@@ -176,42 +228,76 @@ static void bench_rounds(size_t n, int graphs)
 	c.beats_apart = true;
 	c.beat_age_unit = 1;
 	c.hurry_min = 1;
+	if (getenv("MF_BENCH_NO_FRESHNESS")) { /* the engine before origin beats: path hunting */
+		c.beat_interval = 0;
+		c.max_age = 0;
+	}
+	/* The twin of each graph: the same engines without freshness (the
+	 * engine before origin beats, which hunts paths), run in lockstep, so
+	 * the census tells the cycles the withdrawal brings from those path
+	 * hunting has anyway. */
+	struct mf_routing_config cn = c;
+	cn.beat_interval = 0;
+	cn.max_age = 0;
 	double cold = 0, link = 0, death = 0;
 	int cold_max = 0, link_max = 0, death_max = 0, part_max = 0;
 	double part = 0;
 	for (int g = 0; g < graphs; g++) {
-		struct sim s;
-		int r1 = 0, r2 = 0, r3 = 0, r4 = 0;
+		struct sim s, ref;
+		int r1 = 0, r2 = 0, r3 = 0, r4 = 0, ignored;
+		uint64_t at = rng;
+		random_graph(&ref, n, &cn);
+		rng = at;
 		random_graph(&s, n, &c);
-		s.beat_every = BEAT_ROUNDS;
+		s.beat_every = ref.beat_every = BEAT_ROUNDS;
 		sim_run(&s, 10 * (int)n + 50, &r1);
+		sim_run(&ref, 10 * (int)n + 50, &ignored);
 		/* fail one random link that leaves the graph connected */
 		for (int tries = 0; tries < 1000; tries++) {
 			size_t i = (size_t)(rnd() % n), j = (size_t)(rnd() % n);
 			if (i != j && s.usable[i * n + j]) {
 				double d = s.dist[i * n + j];
-				sim_link2(&s, i, j, true, false, 0);
+				link2_both(&s, &ref, i, j, false, 0);
 				if (sim_connected(&s))
 					break;
-				sim_link2(&s, i, j, true, true, d); /* a cut: try another */
+				link2_both(&s, &ref, i, j, true, d); /* a cut: try another */
 			}
 		}
 		sim_run(&s, 10 * (int)n + 50, &r2);
+		sim_run(&ref, 10 * (int)n + 50, &ignored);
 		/* A DC whose death leaves the others connected; a death that
 		 * cuts off live DCs is a partition (docs/routing.md). */
-		(void)sim_kill_sparing(&s, &rng, 100);
+		long dead = sim_kill_sparing(&s, &rng, 100);
+		if (dead >= 0)
+			sim_kill(&ref, (size_t)dead);
 		sim_run(&s, 10 * (int)n + 50, &r3);
+		sim_run(&ref, 10 * (int)n + 50, &ignored);
 		/* The clock starts (the earlier phases never age a route, as
 		 * before freshness); two refresh periods of beats, then cut. */
-		s.clocked = true;
+		s.clocked = ref.clocked = true;
 		sim_run_for(&s, 2 * BEAT_ROUNDS);
+		sim_run_for(&ref, 2 * BEAT_ROUNDS);
 		/* Then cut the graph: fail links until some DCs are cut off. */
 		for (int tries = 0; tries < 100000 && sim_connected(&s); tries++) {
 			size_t i = (size_t)(rnd() % n), j = (size_t)(rnd() % n);
 			if (i != j && s.usable[i * n + j])
-				sim_link2(&s, i, j, true, false, 0);
+				link2_both(&s, &ref, i, j, false, 0);
 		}
-		sim_run_withdrawn(&s, 10 * (int)n + 50, &r4);
+		/* Every walk classified at the cut and after every round until
+		 * the withdrawal is complete (sim_walk_census): loops apart
+		 * from paths still moving, and cycles the twin has not. */
+		struct sim_walks gw = {.trace = getenv("MF_BENCH_TRACE") ? atoi(getenv("MF_BENCH_TRACE")) : 0,
+				       .each = getenv("MF_BENCH_EACH") != NULL,
+				       .ref = &ref};
+		for (r4 = 0;; r4++) {
+			size_t left = sim_unreachable_routes(&s);
+			if (sim_walk_census(&s, &gw) < 0 || left == 0 || r4 == 10 * (int)n + 50)
+				break;
+			sim_run_for(&s, 1);
+			sim_run_for(&ref, 1);
+		}
+		census_add(&walks[nw], &gw);
+		sim_free(&ref);
 		/* The cut (links failed until the graph splits) also moves
 		 * routes inside each part, which settle beside the withdrawal:
 		 * the walks are checked once the part is quiet. */
@@ -219,6 +305,14 @@ static void bench_rounds(size_t n, int graphs)
 		(void)sim_run(&s, 10 * (int)n + 50, &settle);
 		if (sim_check_walks(&s) != 0)
 			printf("loops after the partition at %zu DCs\n", n);
+		if (getenv("MF_BENCH_ONLY"))
+			printf("graph %d: withdrawn %d, settled %d rounds later; walks %zu: matching %zu, moved %zu "
+			       "(longer %zu), black holes %zu (cut off %zu), dead links %zu, loops %zu (cut off %zu, "
+			       "not in the twin %zu; cycles %zu, cut off %zu, not in the twin %zu, in %zu of %zu "
+			       "instants)\n",
+			       g, r4, settle, gw.walks, gw.matching, gw.moved, gw.longer, gw.black_holes,
+			       gw.black_holes_cut, gw.dead_links, gw.loops, gw.loops_cut, gw.loops_new, gw.cycles,
+			       gw.cycles_cut, gw.cycles_new, gw.loop_instants, gw.instants);
 		part += r4;
 		part_max = r4 > part_max ? r4 : part_max;
 		if (getenv("MF_BENCH_ONLY"))
@@ -235,6 +329,7 @@ static void bench_rounds(size_t n, int graphs)
 		printf("# graph totals\n");
 	printf("| %zu | %d | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) |\n", n, graphs,
 	       cold / graphs, cold_max, link / graphs, link_max, death / graphs, death_max, part / graphs, part_max);
+	nw++;
 }
 
 static size_t frag_bytes[3];
@@ -318,6 +413,7 @@ int main(int argc, char **argv)
 	if (getenv("MF_BENCH_ONLY")) { /* one size of the rounds table, per graph */
 		size_t n = (size_t)atoi(getenv("MF_BENCH_ONLY"));
 		bench_rounds(n, n >= 200 ? 3 : 10);
+		print_census();
 		return 0;
 	}
 	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -337,6 +433,7 @@ int main(int argc, char **argv)
 	size_t rs[] = {10, 20, 50, 100, 200, 500};
 	for (size_t i = 0; i < (quick ? 4u : 6u); i++)
 		bench_rounds(rs[i], rs[i] >= 200 ? 3 : 10);
+	print_census();
 	if (argc > 1 && strcmp(argv[1], "--rounds") == 0)
 		return 0;
 	printf("\n## Advertisement size (one DC's full state; fragments of at most %d bytes)\n\n", MF_ADVERT_MTU);
