@@ -159,27 +159,17 @@ static void random_graph(struct sim *s, size_t n, const struct mf_routing_config
 #define BEAT_ROUNDS 5
 
 /* The walk census of each size's partition runs (printed after the
- * rounds table). */
-static struct sim_walks walks[8];
-static size_t walks_n[8], nw;
+ * rounds table): summed over every instant, and at the instant each
+ * withdrawal completed. */
+static struct sim_walk_counts walks[8], at_end[8];
+static size_t walks_n[8], instants[8], loop_instants[8], end_loops[8], ref_loops[8], ref_cycles[8], nw;
 
-static void census_add(struct sim_walks *to, const struct sim_walks *c)
+static void counts_add(struct sim_walk_counts *to, const struct sim_walk_counts *k)
 {
-	to->walks += c->walks;
-	to->matching += c->matching;
-	to->moved += c->moved;
-	to->longer += c->longer;
-	to->black_holes += c->black_holes;
-	to->dead_links += c->dead_links;
-	to->loops += c->loops;
-	to->cycles += c->cycles;
-	to->black_holes_cut += c->black_holes_cut;
-	to->loops_cut += c->loops_cut;
-	to->cycles_cut += c->cycles_cut;
-	to->loops_new += c->loops_new;
-	to->cycles_new += c->cycles_new;
-	to->instants += c->instants;
-	to->loop_instants += c->loop_instants;
+	size_t *d = (size_t *)to;
+	const size_t *f = (const size_t *)k;
+	for (size_t i = 0; i < sizeof *k / sizeof(size_t); i++)
+		d[i] += f[i];
 }
 
 static void print_census(void)
@@ -188,15 +178,25 @@ static void print_census(void)
 	       "until withdrawn)\n\n"
 	       "| DCs | instants | walks | along the table's path | another path (longer than the table's distance) | "
 	       "black hole: no route (towards a cut-off DC) | dead link (at the cut) | loops: walks (towards a "
-	       "cut-off DC) | cycles (towards a cut-off DC; instants with one) | cycles the engine without "
-	       "freshness has not (walks into them) |\n"
-	       "|---|---|---|---|---|---|---|---|---|---|\n");
+	       "cut-off DC) | cycles (towards a cut-off DC; instants with one) | without freshness, same instants: "
+	       "loops, cycles | cycles the engine without freshness lacks (walks into them) | cycles older than "
+	       "one exchange |\n"
+	       "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < nw; i++) {
-		const struct sim_walks *c = &walks[i];
-		printf("| %zu | %zu | %zu | %zu | %zu (%zu) | %zu (%zu) | %zu | %zu (%zu) | %zu (%zu; %zu) | %zu (%zu) |\n",
-		       walks_n[i], c->instants, c->walks, c->matching, c->moved, c->longer, c->black_holes,
+		const struct sim_walk_counts *c = &walks[i];
+		printf("| %zu | %zu | %zu | %zu | %zu (%zu) | %zu (%zu) | %zu | %zu (%zu) | %zu (%zu; %zu) | %zu, %zu | "
+		       "%zu (%zu) | %zu |\n",
+		       walks_n[i], instants[i], c->walks, c->matching, c->moved, c->longer, c->black_holes,
 		       c->black_holes_cut, c->dead_links, c->loops, c->loops_cut, c->cycles, c->cycles_cut,
-		       c->loop_instants, c->cycles_new, c->loops_new);
+		       loop_instants[i], ref_loops[i], ref_cycles[i], c->cycles_new, c->loops_new, c->cycles_stale);
+	}
+	printf("\nAt the instant the withdrawal completes (the last census of every graph):\n\n"
+	       "| DCs | walks | along the table's path | another path (longer) | black hole | loops (graphs with one) "
+	       "|\n|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < nw; i++) {
+		const struct sim_walk_counts *f = &at_end[i];
+		printf("| %zu | %zu | %zu | %zu (%zu) | %zu | %zu (%zu) |\n", walks_n[i], f->walks, f->matching, f->moved,
+		       f->longer, f->black_holes, f->loops, end_loops[i]);
 	}
 }
 
@@ -211,7 +211,6 @@ static void bench_rounds(size_t n, int graphs)
 	if (nw == 8)
 		exit(1);
 	walks_n[nw] = n;
-	memset(&walks[nw], 0, sizeof walks[nw]);
 	/* Each size's graphs, links and DCs drawn from a seed of its own, so a
 	 * row is the same whatever ran before it (the full run, --rounds,
 	 * MF_BENCH_ONLY): one shared stream made the 200- and 500-DC rows of
@@ -286,17 +285,25 @@ static void bench_rounds(size_t n, int graphs)
 		/* Every walk classified at the cut and after every round until
 		 * the withdrawal is complete (sim_walk_census): loops apart
 		 * from paths still moving, and cycles the twin has not. */
-		struct sim_walks gw = {.trace = getenv("MF_BENCH_TRACE") ? atoi(getenv("MF_BENCH_TRACE")) : 0,
-				       .each = getenv("MF_BENCH_EACH") != NULL,
-				       .ref = &ref};
-		for (r4 = 0;; r4++) {
-			size_t left = sim_unreachable_routes(&s);
-			if (sim_walk_census(&s, &gw) < 0 || left == 0 || r4 == 10 * (int)n + 50)
-				break;
-			sim_run_for(&s, 1);
-			sim_run_for(&ref, 1);
-		}
-		census_add(&walks[nw], &gw);
+		struct sim_walks rw, gw;
+		memset(&rw, 0, sizeof rw);
+		memset(&gw, 0, sizeof gw);
+		gw.trace = getenv("MF_BENCH_TRACE") ? atoi(getenv("MF_BENCH_TRACE")) : 0;
+		gw.each = getenv("MF_BENCH_EACH") != NULL;
+		gw.ref = &ref;
+		gw.ref_walks = &rw;
+		s.census = &gw;
+		sim_run_withdrawn(&s, 10 * (int)n + 50, &r4);
+		s.census = NULL;
+		counts_add(&walks[nw], &gw.all);
+		counts_add(&at_end[nw], &gw.last);
+		instants[nw] += gw.instants;
+		loop_instants[nw] += gw.loop_instants;
+		end_loops[nw] += gw.last.loops > 0;
+		ref_loops[nw] += rw.all.loops;
+		ref_cycles[nw] += rw.all.cycles;
+		sim_walks_free(&gw);
+		sim_walks_free(&rw);
 		sim_free(&ref);
 		/* The cut (links failed until the graph splits) also moves
 		 * routes inside each part, which settle beside the withdrawal:
@@ -308,11 +315,12 @@ static void bench_rounds(size_t n, int graphs)
 		if (getenv("MF_BENCH_ONLY"))
 			printf("graph %d: withdrawn %d, settled %d rounds later; walks %zu: matching %zu, moved %zu "
 			       "(longer %zu), black holes %zu (cut off %zu), dead links %zu, loops %zu (cut off %zu, "
-			       "not in the twin %zu; cycles %zu, cut off %zu, not in the twin %zu, in %zu of %zu "
-			       "instants)\n",
-			       g, r4, settle, gw.walks, gw.matching, gw.moved, gw.longer, gw.black_holes,
-			       gw.black_holes_cut, gw.dead_links, gw.loops, gw.loops_cut, gw.loops_new, gw.cycles,
-			       gw.cycles_cut, gw.cycles_new, gw.loop_instants, gw.instants);
+			       "not in the twin %zu; cycles %zu, cut off %zu, not in the twin %zu, older than one "
+			       "exchange %zu, in %zu of %zu instants)\n",
+			       g, r4, settle, gw.all.walks, gw.all.matching, gw.all.moved, gw.all.longer,
+			       gw.all.black_holes, gw.all.black_holes_cut, gw.all.dead_links, gw.all.loops,
+			       gw.all.loops_cut, gw.all.loops_new, gw.all.cycles, gw.all.cycles_cut, gw.all.cycles_new,
+			       gw.all.cycles_stale, gw.loop_instants, gw.instants);
 		part += r4;
 		part_max = r4 > part_max ? r4 : part_max;
 		if (getenv("MF_BENCH_ONLY"))

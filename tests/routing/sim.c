@@ -314,12 +314,16 @@ int sim_run_withdrawn(struct sim *s, int max_rounds, int *rounds)
 	*rounds = 0;
 	for (int round = 0; round < max_rounds; round++) {
 		size_t bad = sim_unreachable_routes(s);
-		if (bad == SIZE_MAX || (s->census && sim_walk_census(s, s->census) < 0))
+		if (bad == SIZE_MAX || (s->census && sim_walk_census(s, s->census) < 0) ||
+		    (s->census && s->census->ref && s->census->ref_walks &&
+		     sim_walk_census(s->census->ref, s->census->ref_walks) < 0))
 			return MF_ENOMEM;
 		if (bad == 0)
 			return 0;
 		bool any;
 		int rc = sim_round(s, &any);
+		if (rc == 0 && s->census && s->census->ref)
+			rc = sim_round(s->census->ref, &any);
 		if (rc < 0)
 			return rc;
 		(*rounds)++;

@@ -43,7 +43,8 @@ struct sim {
 	 * it directly, and each receiver's answers go straight back */
 	uint64_t beat_every;
 	/* when set, sim_run_withdrawn takes a census of the walks
-	 * (sim_walk_census) at its start and after every round */
+	 * (sim_walk_census) at its start and after every round, running
+	 * census->ref's rounds beside its own */
 	struct sim_walks *census;
 	/* counters */
 	uint64_t adverts_sent; /* advertisement deliveries (one per neighbour) */
@@ -108,7 +109,7 @@ size_t sim_check_alternate_walks(const struct sim *s, size_t *n_alternates);
  * table (after a round, all computed in that round): a walk from every DC
  * with a next hop to every target. Only a loop is a forwarding loop; the
  * others are routes still moving, as a withdrawal must leave them. */
-struct sim_walks {
+struct sim_walk_counts {
 	size_t walks;       /* walks taken */
 	size_t matching;    /* reached the target along the source's table path */
 	size_t moved;       /* reached it along another path than the table's */
@@ -121,17 +122,37 @@ struct sim_walks {
 	/* of black holes, loops and cycles: towards a DC the source cannot
 	 * reach (cut off: withdrawal), the rest within the source's part */
 	size_t black_holes_cut, loops_cut, cycles_cut;
-	/* with ref: cycles ref's tables do not have at the same instant (a
+	/* with a ref: cycles ref's tables lack at the same instant (a
 	 * member's next hop differs there), and the walks into them */
-	const struct sim *ref;
 	size_t cycles_new, loops_new;
-	size_t instants;    /* censuses taken */
-	size_t loop_instants; /* of them, with a cycle */
-	int trace;          /* cycles still to print (each DC's route; with
-			     * ref, only those ref lacks) */
-	bool each;          /* print a line per census */
+	/* cycles with a member whose route is not its next hop's route of
+	 * the census before, with itself in front (path vector's transient
+	 * loop: each member one exchange behind its next hop), or whose path
+	 * holds a DC twice: state older than one exchange, an engine bug */
+	size_t cycles_stale;
 };
-/* Adds the census of the current tables to *c. 0 or MF_ENOMEM. */
+struct sim_walks {
+	struct sim_walk_counts all;  /* summed over the censuses */
+	struct sim_walk_counts last; /* the latest census alone */
+	size_t instants;             /* censuses taken */
+	size_t loop_instants;        /* of them, with a cycle */
+	/* the same federation under another configuration (no freshness),
+	 * run in lockstep by sim_run_withdrawn, which takes ref's own census
+	 * into ref_walks when set */
+	struct sim *ref;
+	struct sim_walks *ref_walks;
+	int trace;                   /* cycles still to print (each DC's route;
+				      * with a ref, only those it lacks) */
+	bool each;                   /* print a line per census */
+	/* every alive DC's table paths (DC indices) at the census before:
+	 * prev_ids[prev_off[a*n+t] .. prev_off[a*n+t+1]), none when equal */
+	size_t *prev_off;
+	int *prev_ids;
+};
+/* Adds the census of the current tables to *c (c->last, c->all) and keeps
+ * their paths for the next census. 0 or MF_ENOMEM. */
 int sim_walk_census(const struct sim *s, struct sim_walks *c);
+/* Frees the kept paths. */
+void sim_walks_free(struct sim_walks *c);
 
 #endif

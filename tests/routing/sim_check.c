@@ -243,87 +243,168 @@ static bool ref_has_cycle(const struct sim *s, const struct sim *ref, const long
 	return true;
 }
 
+/* Whether a's route to t is its next hop's route of the census before,
+ * with a in front, and holds no DC twice (sim_walk_counts cycles_stale). */
+static bool one_exchange_behind(const struct sim *s, const struct sim_walks *c, const long *pos, size_t a,
+				size_t t, bool *mark)
+{
+	size_t n = s->n, i = (size_t)pos[a * n + t];
+	struct mf_route_view v;
+	if (mf_routing_route_at(s->eng[a], i, &v) < 0 || v.path_len < 2)
+		return false;
+	int nh = sim_index(s, mf_routing_path_at(s->eng[a], i, 1));
+	if (nh < 0)
+		return false;
+	size_t from = c->prev_off[(size_t)nh * n + t], to = c->prev_off[(size_t)nh * n + t + 1];
+	bool ok = to - from == v.path_len - 1;
+	memset(mark, 0, n * sizeof *mark);
+	for (size_t k = 0; ok && k < v.path_len; k++) {
+		int d = sim_index(s, mf_routing_path_at(s->eng[a], i, k));
+		ok = d >= 0 && !mark[d] && (k == 0 ? d == (int)a : c->prev_ids[from + k - 1] == d);
+		if (ok)
+			mark[d] = true;
+	}
+	return ok;
+}
+
 /* A census's scratch: cyc[m] marks the DCs of the cycles found towards
- * the current target, new_[m] those of cycles ref lacks. */
+ * the current target, new_[m] those of cycles the ref lacks; mark is the
+ * path check's. */
 struct census_scratch {
-	bool *cyc, *new_;
+	bool *cyc, *new_, *mark;
 	const long *ref_pos;
 };
 
-/* One walk's class into c; a loop's cycle marked (per target) and counted
- * once. */
-static void census_walk(const struct sim *s, const struct walker *w, size_t a, size_t t,
+/* A loop's cycle, walk[from..len-1), counted once per target. */
+static void census_cycle(const struct sim *s, struct sim_walks *c, const struct walker *w, size_t t, size_t from,
+			 size_t len, bool cut, struct census_scratch *x)
+{
+	struct sim_walk_counts *k = &c->last;
+	bool fresh = c->ref && !ref_has_cycle(s, c->ref, x->ref_pos, t, w->walk, from, len);
+	bool stale = false;
+	for (size_t i = from; c->prev_off && i + 1 < len; i++)
+		stale |= !one_exchange_behind(s, c, w->pos, (size_t)w->walk[i], t, x->mark);
+	k->cycles++;
+	k->cycles_cut += cut;
+	k->cycles_new += fresh;
+	k->cycles_stale += stale;
+	for (size_t i = from; i + 1 < len; i++)
+		x->cyc[w->walk[i]] = true, x->new_[w->walk[i]] = fresh;
+	if (c->trace > 0 && (fresh || !c->ref)) {
+		c->trace--;
+		print_cycle(s, w->pos, t, w->walk, from, len, cut);
+	}
+}
+
+/* One walk's class into c->last. */
+static void census_walk(const struct sim *s, struct sim_walks *c, const struct walker *w, size_t a, size_t t,
 			const struct mf_route_view *v, enum walk_end end, size_t len, bool cut,
-			struct census_scratch *x, struct sim_walks *c)
+			struct census_scratch *x)
 {
 	size_t n = s->n;
-	c->walks++;
+	struct sim_walk_counts *k = &c->last;
+	k->walks++;
 	if (end == WALK_NO_ROUTE) {
-		c->black_holes++;
-		c->black_holes_cut += cut;
+		k->black_holes++;
+		k->black_holes_cut += cut;
 	} else if (end == WALK_DEAD_LINK) {
-		c->dead_links++;
+		k->dead_links++;
 	} else if (end == WALK_LOOP) {
-		c->loops++;
-		c->loops_cut += cut;
-		size_t from = 0;
-		while (w->walk[from] != w->walk[len - 1])
+		size_t m = (size_t)w->walk[len - 1], from = 0;
+		while (w->walk[from] != (int)m)
 			from++;
-		size_t m = (size_t)w->walk[len - 1];
-		if (!x->cyc[m]) {
-			bool fresh = c->ref && !ref_has_cycle(s, c->ref, x->ref_pos, t, w->walk, from, len);
-			c->cycles++;
-			c->cycles_cut += cut;
-			c->cycles_new += fresh;
-			for (size_t k = from; k + 1 < len; k++)
-				x->cyc[w->walk[k]] = true, x->new_[w->walk[k]] = fresh;
-			if (c->trace > 0 && (fresh || !c->ref)) { /* with ref: those it lacks */
-				c->trace--;
-				print_cycle(s, w->pos, t, w->walk, from, len, cut);
-			}
-		}
-		c->loops_new += x->new_[m];
+		if (!x->cyc[m])
+			census_cycle(s, c, w, t, from, len, cut, x);
+		k->loops++;
+		k->loops_cut += cut;
+		k->loops_new += x->new_[m];
 	} else {
 		bool same = v->path_len == len;
 		double d = 0;
-		for (size_t k = 0; same && k < len; k++)
-			same = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)w->pos[a * n + t], k)) ==
-			       w->walk[k];
-		for (size_t k = 0; k + 1 < len; k++)
-			d += s->dist[(size_t)w->walk[k] * n + (size_t)w->walk[k + 1]];
+		for (size_t i = 0; same && i < len; i++)
+			same = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)w->pos[a * n + t], i)) ==
+			       w->walk[i];
+		for (size_t i = 0; i + 1 < len; i++)
+			d += s->dist[(size_t)w->walk[i] * n + (size_t)w->walk[i + 1]];
 		if (same) {
-			c->matching++;
+			k->matching++;
 		} else {
-			c->moved++;
-			c->longer += d > v->distance_ms * (1 + 1e-9) + 1e-9;
+			k->moved++;
+			k->longer += d > v->distance_ms * (1 + 1e-9) + 1e-9;
 		}
 	}
 }
 
-static void census_print(const struct sim *s, const struct sim_walks *c, const struct sim_walks *before)
+/* Keeps every alive DC's table paths for the next census. */
+static int keep_paths(const struct sim *s, struct sim_walks *c, const long *pos)
+{
+	size_t n = s->n, total = 0;
+	size_t *off = malloc((n * n + 1) * sizeof *off);
+	if (!off)
+		return MF_ENOMEM;
+	for (size_t a = 0; a < n; a++)
+		for (size_t t = 0; t < n; t++) {
+			struct mf_route_view v;
+			off[a * n + t] = total;
+			if (walkable(s, pos, a, t, &v))
+				total += v.path_len;
+		}
+	off[n * n] = total;
+	int *ids = malloc((total ? total : 1) * sizeof *ids);
+	if (!ids) {
+		free(off);
+		return MF_ENOMEM;
+	}
+	for (size_t a = 0; a < n; a++)
+		for (size_t t = 0; t < n; t++)
+			for (size_t k = off[a * n + t]; k < off[a * n + t + 1]; k++)
+				ids[k] = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)pos[a * n + t],
+									 k - off[a * n + t]));
+	sim_walks_free(c);
+	c->prev_off = off;
+	c->prev_ids = ids;
+	return 0;
+}
+
+void sim_walks_free(struct sim_walks *c)
+{
+	free(c->prev_off);
+	free(c->prev_ids);
+	c->prev_off = NULL;
+	c->prev_ids = NULL;
+}
+
+static void counts_add(struct sim_walk_counts *to, const struct sim_walk_counts *k)
+{
+	size_t *d = (size_t *)to;
+	const size_t *f = (const size_t *)k;
+	for (size_t i = 0; i < sizeof *k / sizeof(size_t); i++)
+		d[i] += f[i];
+}
+
+static void census_print(const struct sim *s, const struct sim_walk_counts *k)
 {
 	printf("\n  now %llu: walks %zu, matching %zu, moved %zu (longer %zu), black holes %zu (cut off %zu), "
-	       "dead links %zu, loops %zu (cut off %zu), cycles %zu (cut off %zu, not in ref %zu)",
-	       (unsigned long long)s->now, c->walks - before->walks, c->matching - before->matching,
-	       c->moved - before->moved, c->longer - before->longer, c->black_holes - before->black_holes,
-	       c->black_holes_cut - before->black_holes_cut, c->dead_links - before->dead_links,
-	       c->loops - before->loops, c->loops_cut - before->loops_cut, c->cycles - before->cycles,
-	       c->cycles_cut - before->cycles_cut, c->cycles_new - before->cycles_new);
+	       "dead links %zu, loops %zu (cut off %zu), cycles %zu (cut off %zu, not in ref %zu, stale %zu)",
+	       (unsigned long long)s->now, k->walks, k->matching, k->moved, k->longer, k->black_holes,
+	       k->black_holes_cut, k->dead_links, k->loops, k->loops_cut, k->cycles, k->cycles_cut, k->cycles_new,
+	       k->cycles_stale);
 }
 
 int sim_walk_census(const struct sim *s, struct sim_walks *c)
 {
 	size_t n = s->n;
-	struct sim_walks before = *c;
 	struct walker w;
-	struct census_scratch x = {calloc(n, sizeof *x.cyc), calloc(n, sizeof *x.new_), NULL};
+	struct census_scratch x = {calloc(n, sizeof *x.cyc), calloc(n, sizeof *x.new_), calloc(n, sizeof *x.mark),
+				   NULL};
 	bool *reach = malloc(n * n * sizeof *reach);
 	size_t *stack = malloc(n * sizeof *stack);
 	long *ref_pos = c->ref ? positions(c->ref) : NULL;
 	x.ref_pos = ref_pos;
 	int rc = MF_ENOMEM;
-	if (!x.cyc || !x.new_ || !reach || !stack || (c->ref && !ref_pos) || walker_new(s, &w) < 0)
+	if (!x.cyc || !x.new_ || !x.mark || !reach || !stack || (c->ref && !ref_pos) || walker_new(s, &w) < 0)
 		goto out;
+	memset(&c->last, 0, sizeof c->last);
 	for (size_t a = 0; a < n; a++)
 		if (s->alive[a])
 			sim_reach(s, a, reach + a * n, stack);
@@ -335,18 +416,20 @@ int sim_walk_census(const struct sim *s, struct sim_walks *c)
 			if (!s->alive[a] || !walkable(s, w.pos, a, t, &v))
 				continue;
 			enum walk_end end = walk_to(s, &w, a, -1, t, &len);
-			census_walk(s, &w, a, t, &v, end, len, !reach[a * n + t], &x, c);
+			census_walk(s, c, &w, a, t, &v, end, len, !reach[a * n + t], &x);
 		}
 	}
+	counts_add(&c->all, &c->last);
 	c->instants++;
-	c->loop_instants += c->cycles > before.cycles;
+	c->loop_instants += c->last.cycles > 0;
 	if (c->each)
-		census_print(s, c, &before);
+		census_print(s, &c->last);
+	rc = keep_paths(s, c, w.pos);
 	walker_free(&w);
-	rc = 0;
 out:
 	free(x.cyc);
 	free(x.new_);
+	free(x.mark);
 	free(reach);
 	free(stack);
 	free(ref_pos);
