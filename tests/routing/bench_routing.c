@@ -6,7 +6,10 @@
  *     variant (6 neighbours), N = 100, 500, 1000; median and max over runs.
  *  2. rounds: synchronous simulation of random connected graphs (a random
  *     tree plus N extra links), rounds until no table changes, from cold
- *     start, after a link failure and after a DC dies.
+ *     start, after a link failure and after a DC dies, and until a cut-off
+ *     part is withdrawn; every next-hop walk classified meanwhile (loops,
+ *     black holes, paths still moving: sim_walk_census), beside a twin of
+ *     each graph without freshness.
  *  3. advertisement bytes: encoded full state and fragments at N DCs, and
  *     how often coordinate noise makes a DC re-advertise with and without
  *     the re-advertise threshold.
