@@ -153,6 +153,16 @@ static enum walk_end walk_to(const struct sim *s, struct walker *w, size_t a, in
 	return end;
 }
 
+/* Whether the walk w->walk[0..len) from a to t is the path a's table shows. */
+static bool on_table_path(const struct sim *s, const struct walker *w, size_t a, size_t t,
+			  const struct mf_route_view *v, size_t len)
+{
+	bool same = v->path_len == len;
+	for (size_t k = 0; same && k < len; k++)
+		same = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)w->pos[a * s->n + t], k)) == w->walk[k];
+	return same;
+}
+
 size_t sim_check_walks(const struct sim *s)
 {
 	size_t n = s->n, bad = 0;
@@ -165,12 +175,8 @@ size_t sim_check_walks(const struct sim *s)
 			size_t len;
 			if (!walkable(s, w.pos, a, t, &v))
 				continue;
-			bool ok = walk_to(s, &w, a, -1, t, &len) == WALK_REACHED;
-			/* The walk is the path the source's table shows. */
-			ok = ok && v.path_len == len;
-			for (size_t k = 0; ok && k < len; k++)
-				ok = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)w.pos[a * n + t], k)) ==
-				     w.walk[k];
+			bool ok = walk_to(s, &w, a, -1, t, &len) == WALK_REACHED &&
+				  on_table_path(s, &w, a, t, &v, len);
 			if (!ok && bad++ < 5)
 				printf("\n  walk %s -> %s broken after %zu hops", s->names[a], s->names[t], len);
 		}
@@ -319,14 +325,10 @@ static void census_walk(const struct sim *s, struct sim_walks *c, const struct w
 		k->loops_cut += cut;
 		k->loops_new += x->new_[m];
 	} else {
-		bool same = v->path_len == len;
 		double d = 0;
-		for (size_t i = 0; same && i < len; i++)
-			same = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)w->pos[a * n + t], i)) ==
-			       w->walk[i];
 		for (size_t i = 0; i + 1 < len; i++)
 			d += s->dist[(size_t)w->walk[i] * n + (size_t)w->walk[i + 1]];
-		if (same) {
+		if (on_table_path(s, w, a, t, v, len)) {
 			k->matching++;
 		} else {
 			k->moved++;
