@@ -138,13 +138,15 @@ static double moved(const struct mf_coord *a, const struct mf_coord *b)
 	       fabs(a->adjustment - b->adjustment);
 }
 
-size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_t cap)
+/* Our announcement into buf when one is due, carrying *c; 0 when not
+ * due or cap is too small. Nothing marked: a caller marks (announced)
+ * once it is on its way. */
+static size_t build(struct mf_coord_tracker *t, uint8_t *buf, size_t cap, struct mf_coord *c)
 {
-	struct mf_coord c;
 	const struct mf_coord_client *cl = &t->client;
 	if (cl->cfg.mode != MF_COORD_MODE_FIT || cl->stats.updates == 0)
 		return 0;
-	mf_coord_client_get(cl, &c);
+	mf_coord_client_get(cl, c);
 	/* A pinned coordinate moves only when its DC's embedding is solved
 	 * anew, and every DC's servers move then: one left in caches at the
 	 * old solution's place, even by less than the threshold, reads wrong
@@ -152,7 +154,7 @@ size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_
 	double limit = t->pinned ? 0
 				 : fmax(MF_COORD_TRACKER_ANNOUNCE_MOVE * cl->rtt_median,
 					MF_COORD_TRACKER_ANNOUNCE_MOVE_MIN);
-	if (t->has_announced && moved(&c, &t->announced) <= limit)
+	if (t->has_announced && moved(c, &t->announced) <= limit)
 		return 0;
 	size_t name_len = strlen(t->self), len = 0;
 	msgpack_sbuffer sb;
@@ -161,7 +163,7 @@ size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	if (msgpack_pack_str(&pk, name_len) || msgpack_pack_str_body(&pk, t->self, name_len) ||
 	    cap < 2 + sb.size ||
-	    mf_coord_wire_encode(&c, buf + 2 + sb.size, cap - 2 - sb.size, &len) != 0) {
+	    mf_coord_wire_encode(c, buf + 2 + sb.size, cap - 2 - sb.size, &len) != 0) {
 		msgpack_sbuffer_destroy(&sb);
 		t->stats.encode_errors++;
 		return 0;
@@ -171,24 +173,39 @@ size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_
 	memcpy(buf + 2, sb.data, sb.size);
 	len += 2 + sb.size;
 	msgpack_sbuffer_destroy(&sb);
-	t->announced = c;
+	return len;
+}
+
+static void announced(struct mf_coord_tracker *t, const struct mf_coord *c)
+{
+	t->announced = *c;
 	t->has_announced = true;
 	t->stats.announced++;
-	return len;
+}
+
+size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_t cap)
+{
+	struct mf_coord c;
+	size_t n = build(t, buf, cap, &c);
+	if (n > 0)
+		announced(t, &c);
+	return n;
 }
 
 int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool)
 {
 	uint8_t buf[MF_COORD_TRACKER_ANNOUNCE_MAX];
-	size_t n = mf_coord_tracker_announce(t, buf, sizeof(buf));
-	if (n == 0 || pool == NULL)
+	struct mf_coord c;
+	size_t n = pool ? build(t, buf, sizeof(buf), &c) : 0;
+	if (n == 0)
 		return 0;
 	int rc = mf_pool_broadcast_user_capped(pool, MF_COORD_TRACKER_ANNOUNCE_KEY, buf, n,
 					       MF_COORD_TRACKER_ANNOUNCE_TRANSMITS);
-	if (rc < 0) { /* not queued: the next call announces again */
-		t->has_announced = false;
+	if (rc < 0) { /* not queued, not counted: the next call announces again */
 		t->stats.announce_errors++;
+		return rc;
 	}
+	announced(t, &c);
 	return rc;
 }
 

@@ -116,7 +116,8 @@ struct mf_coord_tracker_stats {
 	uint64_t announce_errors; /* an announcement the pool could not queue */
 	uint64_t full;          /* coordinates not kept: MF_COORD_TRACKER_MAX */
 	uint64_t forgotten;     /* members forgotten (reaped) */
-	uint64_t announced;     /* our coordinate gossiped */
+	uint64_t announced;     /* our coordinate gossiped (queued, or built
+				 * by mf_coord_tracker_announce) */
 	uint64_t announces_in;  /* announcements of others taken */
 	uint64_t bad_announces; /* undecodable, about us, or refused */
 	uint64_t announces_too_far;     /* implied RTT over MF_COORD_TRACKER_RTT_MAX */
@@ -178,8 +179,9 @@ void mf_coord_tracker_delegate(struct mf_coord_tracker *t, struct mf_pool_delega
  * or cap is too small. */
 size_t mf_coord_tracker_announce(struct mf_coord_tracker *t, uint8_t *buf, size_t cap);
 /* The same, queued in pool (after every on_ack: the agent's and the
- * simulator's delegates call it there). 0 or the pool's error, counted in
- * announce_errors; the next call then announces again. */
+ * simulator's delegates call it there), and marked only once queued. 0 or
+ * the pool's error, counted in announce_errors and not in announced; the
+ * next call then announces again. */
 int mf_coord_tracker_announce_to(struct mf_coord_tracker *t, mf_pool_t *pool);
 /* struct mf_pool_delegate's on_user_msg, ctx = the tracker: takes
  * announcements ([MF_SERF_MSG_MESHFED][MF_COORD_TRACKER_MSG_ANNOUNCE]...),

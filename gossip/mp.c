@@ -118,11 +118,10 @@ void mf_mp_done(struct mf_mp *mp)
 
 bool mf_mp_eq(const msgpack_object *o, const char *s, size_t n)
 {
-	if (o->type == MSGPACK_OBJECT_STR)
-		return o->via.str.size == n && memcmp(o->via.str.ptr, s, n) == 0;
-	if (o->type == MSGPACK_OBJECT_BIN)
-		return o->via.bin.size == n && memcmp(o->via.bin.ptr, s, n) == 0;
-	return false;
+	struct mf_bytes b;
+	if (o->type == MSGPACK_OBJECT_NIL || mf_mp_bytes(o, &b) < 0 || b.len != n)
+		return false;
+	return n == 0 || memcmp(b.p, s, n) == 0;
 }
 
 const msgpack_object *mf_mp_get(const msgpack_object *map, const char *key)
@@ -168,16 +167,20 @@ int mf_mp_bool(const msgpack_object *o, bool *v)
 	return 0;
 }
 
+/* An empty str/bin's pointer: msgpack-c leaves it NULL when the value is
+ * the buffer's first of its kind, else pointing at an earlier value. */
+static const uint8_t empty_bytes[1];
+
 int mf_mp_bytes(const msgpack_object *o, struct mf_bytes *b)
 {
 	switch (o->type) {
 	case MSGPACK_OBJECT_STR:
-		b->p = (const uint8_t *)o->via.str.ptr;
 		b->len = o->via.str.size;
+		b->p = b->len ? (const uint8_t *)o->via.str.ptr : empty_bytes;
 		return 0;
 	case MSGPACK_OBJECT_BIN:
-		b->p = (const uint8_t *)o->via.bin.ptr;
 		b->len = o->via.bin.size;
+		b->p = b->len ? (const uint8_t *)o->via.bin.ptr : empty_bytes;
 		return 0;
 	case MSGPACK_OBJECT_NIL:
 		b->p = NULL;

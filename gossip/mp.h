@@ -59,7 +59,9 @@ const msgpack_object *mf_mp_get(const msgpack_object *map, const char *key);
 int mf_mp_uint(const msgpack_object *o, uint64_t max, uint64_t *v);
 int mf_mp_int(const msgpack_object *o, int64_t *v);
 int mf_mp_bool(const msgpack_object *o, bool *v);
-/* str, bin or nil (nil -> {NULL, 0}). */
+/* str, bin or nil. An empty str or bin is a value, distinct from nil (and
+ * from an absent field): {non-NULL, 0}; nil gives {NULL, 0}. So
+ * mf_mp_pack_bytes writes each back as it came (nil as nil, "" as ""). */
 int mf_mp_bytes(const msgpack_object *o, struct mf_bytes *b);
 /* True when o is a str/bin equal to s (len n). */
 bool mf_mp_eq(const msgpack_object *o, const char *s, size_t n);

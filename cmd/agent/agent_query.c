@@ -32,6 +32,7 @@ struct pending {
 	struct mf_agent_queries *owner;
 	uint64_t client_id;
 	bool keys;           /* a key operation (ends early once all answered) */
+	bool stream;         /* each ack and response also streamed as it comes */
 	char op[16];         /* list-keys, install-key, ... or "query" */
 	size_t num_nodes;    /* members when it started (memberlist NumMembers) */
 	struct mf_serf_query_collector col;
@@ -132,6 +133,23 @@ void mf_agent_query_flush(struct mf_agent_pool *ap)
 
 static void finish(struct pending *p);
 
+/* An ack or response streamed to a client that asked for it, one line:
+ * {"ack":NODE} or {"response":{"from":NODE,"payload":"..."}}. */
+static void stream_reply(struct pending *p, const struct mf_serf_query_response *r)
+{
+	struct mf_control *ctl = p->owner->ap->agent->ctl;
+	const char *pl = r->payload.len ? (const char *)r->payload.p : "";
+	json_t *o = r->flags & MF_SERF_QUERY_FLAG_ACK
+			    ? json_pack("{s:s%}", "ack", (const char *)r->from.p, r->from.len)
+			    : json_pack("{s:{s:s%,s:s%}}", "response", "from", (const char *)r->from.p,
+					r->from.len, "payload", pl, r->payload.len);
+	char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (line && ctl && mf_control_stream(ctl, p->client_id, line, strlen(line), SIZE_MAX) == 0)
+		(void)mf_control_stream(ctl, p->client_id, "\n", 1, SIZE_MAX);
+	free(line);
+	json_decref(o);
+}
+
 /* A response or ack for one of our queries (from the wire, or our own). */
 static void deliver(struct mf_agent_queries *q, const struct mf_serf_query_response *r)
 {
@@ -140,6 +158,8 @@ static void deliver(struct mf_agent_queries *q, const struct mf_serf_query_respo
 		if (p->done || mf_serf_query_collect(&p->col, now, r) != 1)
 			continue;
 		q->st.responses++;
+		if (p->stream)
+			stream_reply(p, r);
 		/* keymanager.go streamKeyResp: done when every node answered */
 		if (p->keys && p->col.n_responses >= p->num_nodes)
 			finish(p);
@@ -440,7 +460,7 @@ static void on_timeout(uv_timer_t *t)
 }
 
 /* serf.go Query: our query, handled locally, then gossiped. */
-static json_t *start_query(struct mf_agent_pool *ap, uint64_t client_id, bool keys,
+static json_t *start_query(struct mf_agent_pool *ap, uint64_t client_id, bool keys, bool stream,
 			   const char *op, struct mf_bytes name, struct mf_bytes payload,
 			   const struct mf_bytes *filters, size_t n_filters, uint32_t flags,
 			   uint8_t relay_factor, mf_time_t timeout)
@@ -486,6 +506,7 @@ static json_t *start_query(struct mf_agent_pool *ap, uint64_t client_id, bool ke
 	p->owner = q;
 	p->client_id = client_id;
 	p->keys = keys;
+	p->stream = stream;
 	snprintf(p->op, sizeof(p->op), "%s", op);
 	p->num_nodes = members;
 	mf_time_t now = now_of(q);
@@ -527,7 +548,7 @@ static json_t *keys_request(struct mf_agent *a, uint64_t client_id, const json_t
 	if (!res) {
 		char name[32];
 		snprintf(name, sizeof(name), "%s%s", MF_SERF_INTERNAL_PREFIX, qop);
-		res = start_query(ap, client_id, true, qop,
+		res = start_query(ap, client_id, true, false, qop,
 				  (struct mf_bytes){(const uint8_t *)name, strlen(name)},
 				  (struct mf_bytes){(const uint8_t *)pl.data, pl.size}, NULL, 0, 0,
 				  (uint8_t)rf, 0);
@@ -608,7 +629,7 @@ static json_t *user_query_request(struct mf_agent *a, uint64_t client_id, const 
 	}
 	for (size_t i = 0; i < nf; i++)
 		filters[i] = (struct mf_bytes){(const uint8_t *)fb[i].data, fb[i].size};
-	res = start_query(ap, client_id, false, "query",
+	res = start_query(ap, client_id, false, json_is_true(json_object_get(req, "stream")), "query",
 			  (struct mf_bytes){(const uint8_t *)name, strlen(name)},
 			  payload, filters, nf, flags,
 			  (uint8_t)rf, (mf_time_t)timeout_ms * 1000000);

@@ -1,7 +1,7 @@
 /*
  * cmd/cli/cmd_query.c — `meshfed query NAME [PAYLOAD]`: a serf user query
- * through the agent (serf query): acks and responses until the timeout, in
- * serf's words.
+ * through the agent (serf query): acks and responses printed as they
+ * arrive (the agent streams them), totals at the timeout, in serf's words.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -24,6 +24,22 @@ static const struct mf_flag flags[] = {
 };
 #define N_FLAGS (sizeof(flags) / sizeof(flags[0]))
 
+/* A streamed ack or response (table output), printed at once. */
+static void print_line(void *ctx, const json_t *line)
+{
+	const json_t *ack = json_object_get(line, "ack"), *resp = json_object_get(line, "response");
+	(void)ctx;
+	if (ack) {
+		printf("Ack from '%s'\n", json_string_value(ack));
+	} else if (resp) {
+		const json_t *p = json_object_get(resp, "payload");
+		printf("Response from '%s': ", json_string_value(json_object_get(resp, "from")));
+		fwrite(json_string_value(p), 1, json_string_length(p), stdout);
+		printf("\n");
+	}
+	fflush(stdout);
+}
+
 int mf_cmd_query(int argc, char **argv)
 {
 	const char *pos[3];
@@ -31,8 +47,8 @@ int mf_cmd_query(int argc, char **argv)
 	struct mf_flags_result res = {hits, 64, 0, pos, 3, 0};
 	int r = mf_cli_parse("query", "query [options] NAME [PAYLOAD]",
 			     "Sends a serf user query to the members of a pool and prints the "
-			     "acknowledgements and responses received before the timeout "
-			     "(serf query). meshfed agents acknowledge queries but run no handlers.",
+			     "acknowledgements and responses as they arrive, and their totals at the "
+			     "timeout (serf query). meshfed agents acknowledge queries but run no handlers.",
 			     flags, N_FLAGS, argc, argv, &res);
 	if (r >= 0)
 		return r;
@@ -82,6 +98,7 @@ int mf_cmd_query(int argc, char **argv)
 		r = MF_EXIT_USAGE;
 		goto out;
 	}
+	json_object_set_new(req, "stream", json_boolean(!json));
 	json_object_set(req, "nodes", nodes);
 	json_object_set(req, "tags", tags);
 	json_object_set_new(req, "timeout_ms", json_integer((json_int_t)(timeout / 1000000)));
@@ -89,27 +106,25 @@ int mf_cmd_query(int argc, char **argv)
 		printf("Query '%s' dispatched\n", res.pos[0]);
 	fflush(stdout);
 	json_t *resp = NULL;
-	r = mf_cli_control_call("query", control, req, 10 * 60 * 1000, &resp);
-	if (r != MF_EXIT_OK)
+	char path[4096], err[512];
+	mf_cli_control_path(control, path, sizeof(path));
+	/* Table: each ack and response as the agent streams it (as serf
+	 * query), the totals with the answer at the timeout. JSON: the answer
+	 * alone, which holds them all. */
+	if (mf_ctl_call_lines(path, req, 3700 * 1000, json ? NULL : print_line, NULL, &resp, err,
+			      sizeof(err)) < 0) {
+		mf_cli_error("query", "%s", err);
+		r = MF_EXIT_FAIL;
 		goto out;
-	const json_t *acks = json_object_get(resp, "acks");
-	const json_t *resps = json_object_get(resp, "responses");
+	}
+	r = MF_EXIT_OK;
 	if (json) {
 		json_object_del(resp, "ok");
 		json_dumpf(resp, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("\n");
 	} else {
-		for (size_t i = 0; i < json_array_size(acks); i++)
-			printf("Ack from '%s'\n", json_string_value(json_array_get(acks, i)));
-		for (size_t i = 0; i < json_array_size(resps); i++) {
-			const json_t *o = json_array_get(resps, i);
-			const json_t *p = json_object_get(o, "payload");
-			printf("Response from '%s': ", json_string_value(json_object_get(o, "from")));
-			fwrite(json_string_value(p), 1, json_string_length(p), stdout);
-			printf("\n");
-		}
-		printf("Total Acks: %zu\nTotal Responses: %zu\n", json_array_size(acks),
-		       json_array_size(resps));
+		printf("Total Acks: %zu\nTotal Responses: %zu\n", json_array_size(json_object_get(resp, "acks")),
+		       json_array_size(json_object_get(resp, "responses")));
 	}
 	json_decref(resp);
 out:

@@ -78,6 +78,42 @@ int mf_ctl_connect(const char *path, const char *flag, char *err, size_t errcap)
 int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **resp, char *err,
 		size_t errcap)
 {
+	return mf_ctl_call_lines(path, req, timeout_ms, NULL, NULL, resp, err, errcap);
+}
+
+/* Takes the complete lines at the start of buf[0..*got), whose first
+ * `from` bytes hold no newline: each streamed one (no "ok") to on_line; 1
+ * with the answer in *o, 0 when it is still to come, -1 on a malformed
+ * line. */
+static int take_lines(char *buf, size_t *got, size_t from, void (*on_line)(void *ctx, const json_t *line),
+		      void *ctx, json_t **o)
+{
+	char *nl;
+	while ((nl = memchr(buf + from, '\n', *got - from)) != NULL) {
+		from = 0;
+		*nl = '\0';
+		json_error_t je;
+		json_t *x = json_loads(buf, 0, &je);
+		if (!x || !json_is_object(x)) {
+			json_decref(x);
+			return -1;
+		}
+		if (!on_line || json_object_get(x, "ok")) {
+			*o = x;
+			return 1;
+		}
+		on_line(ctx, x);
+		json_decref(x);
+		*got -= (size_t)(nl + 1 - buf);
+		memmove(buf, nl + 1, *got);
+	}
+	return 0;
+}
+
+int mf_ctl_call_lines(const char *path, const json_t *req, int timeout_ms,
+		      void (*on_line)(void *ctx, const json_t *line), void *ctx, json_t **resp, char *err,
+		      size_t errcap)
+{
 	long long deadline = now_ms() + timeout_ms;
 	int fd = mf_ctl_connect(path, "control", err, errcap);
 	if (fd < 0)
@@ -110,6 +146,7 @@ int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **re
 			break;
 	}
 	size_t cap = 65536, got = 0;
+	json_t *o = NULL;
 	buf = malloc(cap);
 	for (;;) {
 		if (!buf) {
@@ -144,19 +181,14 @@ int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **re
 				 path);
 			goto out;
 		}
-		char *nl = memchr(buf + got, '\n', (size_t)r);
 		got += (size_t)r;
-		if (nl) {
-			*nl = '\0';
-			break;
+		int t = take_lines(buf, &got, got - (size_t)r, on_line, ctx, &o);
+		if (t < 0) {
+			snprintf(err, errcap, "agent at %s sent a malformed response", path);
+			goto out;
 		}
-	}
-	json_error_t je;
-	json_t *o = json_loads(buf, 0, &je);
-	if (!o || !json_is_object(o)) {
-		json_decref(o);
-		snprintf(err, errcap, "agent at %s sent a malformed response", path);
-		goto out;
+		if (t > 0)
+			break;
 	}
 	if (!json_is_true(json_object_get(o, "ok"))) {
 		const char *e = json_string_value(json_object_get(o, "error"));

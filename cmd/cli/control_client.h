@@ -19,6 +19,12 @@
  * "error" text. */
 int mf_ctl_call(const char *path, const json_t *req, int timeout_ms, json_t **resp, char *err,
 		size_t errcap);
+/* The same for a request the agent answers in several lines (a streamed
+ * query): every line before the answer (the one with "ok") goes to
+ * on_line, as it comes; timeout_ms bounds the whole call. */
+int mf_ctl_call_lines(const char *path, const json_t *req, int timeout_ms,
+		      void (*on_line)(void *ctx, const json_t *line), void *ctx, json_t **resp, char *err,
+		      size_t errcap);
 
 /* A connected blocking AF_UNIX stream socket (close-on-exec) to `path`
  * whose sends, receives and connect give up after timeout_ms without

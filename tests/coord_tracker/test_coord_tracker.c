@@ -412,6 +412,35 @@ static void test_announcement_ignores_moves_under_the_floor_on_a_lan(void)
 	mf_coord_tracker_free(&t);
 }
 
+/* An announcement the pool cannot queue (a UDP buffer too small for it)
+ * is an error, not an announcement; the next call, with room, sends it. */
+static void test_announcement_not_queued_is_not_counted(void)
+{
+	struct mf_coord_tracker t;
+	struct mf_coord b = coord_at(0.020, 0);
+	struct mf_pool_config pc;
+	mf_pool_t *pool;
+	mf_pool_config_init(&pc, MF_PROFILE_LOCAL);
+	strcpy(pc.name, "a");
+	CU_ASSERT_FATAL(mf_addr_parse("10.0.0.1:7946", 7946, &pc.advertise) == 0);
+	pc.timing.udp_buffer_size = 65; /* the least a pool takes */
+	CU_ASSERT_EQUAL_FATAL(mf_pool_new(&pc, 0, &pool), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	ack(&t, "b", &b, 20);
+	CU_ASSERT(mf_coord_tracker_announce_to(&t, pool) < 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announced, 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announce_errors, 1);
+	mf_pool_free(pool);
+	pc.timing.udp_buffer_size = 1400;
+	CU_ASSERT_EQUAL_FATAL(mf_pool_new(&pc, 0, &pool), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_announce_to(&t, pool), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announced, 1);
+	CU_ASSERT_EQUAL(mf_coord_tracker_announce_to(&t, pool), 0); /* same place: not due */
+	CU_ASSERT_EQUAL(mf_coord_tracker_stats(&t)->announced, 1);
+	mf_pool_free(pool);
+	mf_coord_tracker_free(&t);
+}
+
 static void test_serf_mode_never_announces(void)
 {
 	struct mf_coord_tracker t;
@@ -750,6 +779,7 @@ int main(void)
 		TEST(test_announcement_implying_an_impossible_rtt_is_refused),
 		TEST(test_our_measurement_wins_over_an_implausible_announcement),
 		TEST(test_bad_name_or_config_is_refused),
+		TEST(test_announcement_not_queued_is_not_counted),
 		TEST(test_many_members_stay_sorted_and_findable),
 		TEST(test_forgetting_members_keeps_the_others_findable),
 	};

@@ -6,7 +6,10 @@
  *     variant (6 neighbours), N = 100, 500, 1000; median and max over runs.
  *  2. rounds: synchronous simulation of random connected graphs (a random
  *     tree plus N extra links), rounds until no table changes, from cold
- *     start, after a link failure and after a DC dies.
+ *     start, after a link failure and after a DC dies, and until a cut-off
+ *     part is withdrawn; every next-hop walk classified meanwhile (loops,
+ *     black holes, paths still moving: sim_walk_census), beside a twin of
+ *     each graph without freshness.
  *  3. advertisement bytes: encoded full state and fragments at N DCs, and
  *     how often coordinate noise makes a DC re-advertise with and without
  *     the re-advertise threshold.
@@ -158,8 +161,59 @@ static void random_graph(struct sim *s, size_t n, const struct mf_routing_config
  * routes withdrawn after 3 of them without a beat. */
 #define BEAT_ROUNDS 5
 
+/* The walk census of each size's partition runs (printed after the
+ * rounds table): summed over every instant, and at the instant each
+ * withdrawal completed. */
+static struct sim_walk_counts walks[8], at_end[8];
+static size_t walks_n[8], instants[8], loop_instants[8], end_loops[8], ref_loops[8], ref_cycles[8], nw;
+
+static void counts_add(struct sim_walk_counts *to, const struct sim_walk_counts *k)
+{
+	size_t *d = (size_t *)to;
+	const size_t *f = (const size_t *)k;
+	for (size_t i = 0; i < sizeof *k / sizeof(size_t); i++)
+		d[i] += f[i];
+}
+
+static void print_census(void)
+{
+	printf("\n## Next-hop walks while a partition is withdrawn (every walk, at the cut and after every round "
+	       "until withdrawn)\n\n"
+	       "| DCs | instants | walks | along the table's path | another path (longer than the table's distance) | "
+	       "black hole: no route (towards a cut-off DC) | dead link (at the cut) | loops: walks (towards a "
+	       "cut-off DC) | cycles (towards a cut-off DC; instants with one) | without freshness, same instants: "
+	       "loops, cycles | cycles the engine without freshness lacks (walks into them) | cycles older than "
+	       "one exchange |\n"
+	       "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < nw; i++) {
+		const struct sim_walk_counts *c = &walks[i];
+		printf("| %zu | %zu | %zu | %zu | %zu (%zu) | %zu (%zu) | %zu | %zu (%zu) | %zu (%zu; %zu) | %zu, %zu | "
+		       "%zu (%zu) | %zu |\n",
+		       walks_n[i], instants[i], c->walks, c->matching, c->moved, c->longer, c->black_holes,
+		       c->black_holes_cut, c->dead_links, c->loops, c->loops_cut, c->cycles, c->cycles_cut,
+		       loop_instants[i], ref_loops[i], ref_cycles[i], c->cycles_new, c->loops_new, c->cycles_stale);
+	}
+	printf("\nAt the instant the withdrawal completes (the last census of every graph):\n\n"
+	       "| DCs | walks | along the table's path | another path (longer) | black hole | loops (graphs with one) "
+	       "|\n|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < nw; i++) {
+		const struct sim_walk_counts *f = &at_end[i];
+		printf("| %zu | %zu | %zu | %zu (%zu) | %zu | %zu (%zu) |\n", walks_n[i], f->walks, f->matching, f->moved,
+		       f->longer, f->black_holes, f->loops, end_loops[i]);
+	}
+}
+
+static void link2_both(struct sim *s, struct sim *ref, size_t i, size_t j, bool usable, double d)
+{
+	sim_link2(s, i, j, true, usable, d);
+	sim_link2(ref, i, j, true, usable, d);
+}
+
 static void bench_rounds(size_t n, int graphs)
 {
+	if (nw == 8)
+		exit(1);
+	walks_n[nw] = n;
 	/* Each size's graphs, links and DCs drawn from a seed of its own, so a
 	 * row is the same whatever ran before it (the full run, --rounds,
 	 * MF_BENCH_ONLY): one shared stream made the 200- and 500-DC rows of
@@ -176,42 +230,84 @@ static void bench_rounds(size_t n, int graphs)
 	c.beats_apart = true;
 	c.beat_age_unit = 1;
 	c.hurry_min = 1;
+	if (getenv("MF_BENCH_NO_FRESHNESS")) { /* the engine before origin beats: path hunting */
+		c.beat_interval = 0;
+		c.max_age = 0;
+	}
+	/* The twin of each graph: the same engines without freshness (the
+	 * engine before origin beats, which hunts paths), run in lockstep, so
+	 * the census tells the cycles the withdrawal brings from those path
+	 * hunting has anyway. */
+	struct mf_routing_config cn = c;
+	cn.beat_interval = 0;
+	cn.max_age = 0;
 	double cold = 0, link = 0, death = 0;
 	int cold_max = 0, link_max = 0, death_max = 0, part_max = 0;
 	double part = 0;
 	for (int g = 0; g < graphs; g++) {
-		struct sim s;
-		int r1 = 0, r2 = 0, r3 = 0, r4 = 0;
+		struct sim s, ref;
+		int r1 = 0, r2 = 0, r3 = 0, r4 = 0, ignored;
+		uint64_t at = rng;
+		random_graph(&ref, n, &cn);
+		rng = at;
 		random_graph(&s, n, &c);
-		s.beat_every = BEAT_ROUNDS;
+		s.beat_every = ref.beat_every = BEAT_ROUNDS;
 		sim_run(&s, 10 * (int)n + 50, &r1);
+		sim_run(&ref, 10 * (int)n + 50, &ignored);
 		/* fail one random link that leaves the graph connected */
 		for (int tries = 0; tries < 1000; tries++) {
 			size_t i = (size_t)(rnd() % n), j = (size_t)(rnd() % n);
 			if (i != j && s.usable[i * n + j]) {
 				double d = s.dist[i * n + j];
-				sim_link2(&s, i, j, true, false, 0);
+				link2_both(&s, &ref, i, j, false, 0);
 				if (sim_connected(&s))
 					break;
-				sim_link2(&s, i, j, true, true, d); /* a cut: try another */
+				link2_both(&s, &ref, i, j, true, d); /* a cut: try another */
 			}
 		}
 		sim_run(&s, 10 * (int)n + 50, &r2);
+		sim_run(&ref, 10 * (int)n + 50, &ignored);
 		/* A DC whose death leaves the others connected; a death that
 		 * cuts off live DCs is a partition (docs/routing.md). */
-		(void)sim_kill_sparing(&s, &rng, 100);
+		long dead = sim_kill_sparing(&s, &rng, 100);
+		if (dead >= 0)
+			sim_kill(&ref, (size_t)dead);
 		sim_run(&s, 10 * (int)n + 50, &r3);
+		sim_run(&ref, 10 * (int)n + 50, &ignored);
 		/* The clock starts (the earlier phases never age a route, as
 		 * before freshness); two refresh periods of beats, then cut. */
-		s.clocked = true;
+		s.clocked = ref.clocked = true;
 		sim_run_for(&s, 2 * BEAT_ROUNDS);
+		sim_run_for(&ref, 2 * BEAT_ROUNDS);
 		/* Then cut the graph: fail links until some DCs are cut off. */
 		for (int tries = 0; tries < 100000 && sim_connected(&s); tries++) {
 			size_t i = (size_t)(rnd() % n), j = (size_t)(rnd() % n);
 			if (i != j && s.usable[i * n + j])
-				sim_link2(&s, i, j, true, false, 0);
+				link2_both(&s, &ref, i, j, false, 0);
 		}
+		/* Every walk classified at the cut and after every round until
+		 * the withdrawal is complete (sim_walk_census): loops apart
+		 * from paths still moving, and cycles the twin has not. */
+		struct sim_walks rw, gw;
+		memset(&rw, 0, sizeof rw);
+		memset(&gw, 0, sizeof gw);
+		gw.trace = getenv("MF_BENCH_TRACE") ? atoi(getenv("MF_BENCH_TRACE")) : 0;
+		gw.each = getenv("MF_BENCH_EACH") != NULL;
+		gw.ref = &ref;
+		gw.ref_walks = &rw;
+		s.census = &gw;
 		sim_run_withdrawn(&s, 10 * (int)n + 50, &r4);
+		s.census = NULL;
+		counts_add(&walks[nw], &gw.all);
+		counts_add(&at_end[nw], &gw.last);
+		instants[nw] += gw.instants;
+		loop_instants[nw] += gw.loop_instants;
+		end_loops[nw] += gw.last.loops > 0;
+		ref_loops[nw] += rw.all.loops;
+		ref_cycles[nw] += rw.all.cycles;
+		sim_walks_free(&gw);
+		sim_walks_free(&rw);
+		sim_free(&ref);
 		/* The cut (links failed until the graph splits) also moves
 		 * routes inside each part, which settle beside the withdrawal:
 		 * the walks are checked once the part is quiet. */
@@ -219,6 +315,15 @@ static void bench_rounds(size_t n, int graphs)
 		(void)sim_run(&s, 10 * (int)n + 50, &settle);
 		if (sim_check_walks(&s) != 0)
 			printf("loops after the partition at %zu DCs\n", n);
+		if (getenv("MF_BENCH_ONLY"))
+			printf("graph %d: withdrawn %d, settled %d rounds later; walks %zu: matching %zu, moved %zu "
+			       "(longer %zu), black holes %zu (cut off %zu), dead links %zu, loops %zu (cut off %zu, "
+			       "not in the twin %zu; cycles %zu, cut off %zu, not in the twin %zu, older than one "
+			       "exchange %zu, in %zu of %zu instants)\n",
+			       g, r4, settle, gw.all.walks, gw.all.matching, gw.all.moved, gw.all.longer,
+			       gw.all.black_holes, gw.all.black_holes_cut, gw.all.dead_links, gw.all.loops,
+			       gw.all.loops_cut, gw.all.loops_new, gw.all.cycles, gw.all.cycles_cut, gw.all.cycles_new,
+			       gw.all.cycles_stale, gw.loop_instants, gw.instants);
 		part += r4;
 		part_max = r4 > part_max ? r4 : part_max;
 		if (getenv("MF_BENCH_ONLY"))
@@ -235,6 +340,7 @@ static void bench_rounds(size_t n, int graphs)
 		printf("# graph totals\n");
 	printf("| %zu | %d | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) | %.1f (max %d) |\n", n, graphs,
 	       cold / graphs, cold_max, link / graphs, link_max, death / graphs, death_max, part / graphs, part_max);
+	nw++;
 }
 
 static size_t frag_bytes[3];
@@ -318,6 +424,7 @@ int main(int argc, char **argv)
 	if (getenv("MF_BENCH_ONLY")) { /* one size of the rounds table, per graph */
 		size_t n = (size_t)atoi(getenv("MF_BENCH_ONLY"));
 		bench_rounds(n, n >= 200 ? 3 : 10);
+		print_census();
 		return 0;
 	}
 	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
@@ -337,6 +444,7 @@ int main(int argc, char **argv)
 	size_t rs[] = {10, 20, 50, 100, 200, 500};
 	for (size_t i = 0; i < (quick ? 4u : 6u); i++)
 		bench_rounds(rs[i], rs[i] >= 200 ? 3 : 10);
+	print_census();
 	if (argc > 1 && strcmp(argv[1], "--rounds") == 0)
 		return 0;
 	printf("\n## Advertisement size (one DC's full state; fragments of at most %d bytes)\n\n", MF_ADVERT_MTU);

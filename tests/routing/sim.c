@@ -264,8 +264,7 @@ int sim_run_for(struct sim *s, int k)
 	return 0;
 }
 
-/* DCs reachable from a over usable links between alive DCs. */
-static void reach(const struct sim *s, size_t a, bool *seen, size_t *stack)
+void sim_reach(const struct sim *s, size_t a, bool *seen, size_t *stack)
 {
 	size_t n = s->n, top = 0;
 	memset(seen, 0, n * sizeof *seen);
@@ -294,7 +293,7 @@ size_t sim_unreachable_routes(const struct sim *s)
 	for (size_t a = 0; a < n; a++) {
 		if (!s->alive[a])
 			continue;
-		reach(s, a, seen, stack);
+		sim_reach(s, a, seen, stack);
 		size_t nt = mf_routing_n_targets(s->eng[a]);
 		for (size_t i = 0; i < nt; i++) {
 			struct mf_route_view v;
@@ -315,12 +314,16 @@ int sim_run_withdrawn(struct sim *s, int max_rounds, int *rounds)
 	*rounds = 0;
 	for (int round = 0; round < max_rounds; round++) {
 		size_t bad = sim_unreachable_routes(s);
-		if (bad == SIZE_MAX)
+		if (bad == SIZE_MAX || (s->census && sim_walk_census(s, s->census) < 0) ||
+		    (s->census && s->census->ref && s->census->ref_walks &&
+		     sim_walk_census(s->census->ref, s->census->ref_walks) < 0))
 			return MF_ENOMEM;
 		if (bad == 0)
 			return 0;
 		bool any;
 		int rc = sim_round(s, &any);
+		if (rc == 0 && s->census && s->census->ref)
+			rc = sim_round(s->census->ref, &any);
 		if (rc < 0)
 			return rc;
 		(*rounds)++;
@@ -415,194 +418,6 @@ int sim_dijkstra(const struct sim *s, double *out)
 	free(fill);
 	free(heap);
 	return 0;
-}
-
-/* pos[a*n+t]: index of target t in DC a's engine, or -1. */
-static long *positions(const struct sim *s)
-{
-	size_t n = s->n;
-	long *pos = malloc(n * n * sizeof *pos);
-	for (size_t a = 0; pos && a < n; a++)
-		for (size_t t = 0; t < n; t++) {
-			size_t i;
-			pos[a * n + t] = s->alive[a] && mf_routing_find(s->eng[a], s->names[t], &i) == 0 ? (long)i : -1;
-		}
-	return pos;
-}
-
-static int view(const struct sim *s, const long *pos, size_t a, size_t t, struct mf_route_view *v)
-{
-	long i = pos[a * s->n + t];
-	return i < 0 ? MF_ENOTFOUND : mf_routing_route_at(s->eng[a], (size_t)i, v);
-}
-
-size_t sim_check_dijkstra(const struct sim *s, const double *ref)
-{
-	size_t n = s->n, bad = 0;
-	long *pos = positions(s);
-	if (!pos)
-		return 1;
-	for (size_t a = 0; a < n; a++) {
-		if (!s->alive[a])
-			continue;
-		for (size_t t = 0; t < n; t++) {
-			if (t == a || !s->alive[t])
-				continue;
-			double want = ref[a * n + t];
-			int want_nh = -1;
-			for (size_t j = 0; j < n && isfinite(want); j++)
-				if (j != a && s->alive[j] && s->usable[a * n + j] &&
-				    s->dist[a * n + j] + ref[j * n + t] == want) {
-					want_nh = (int)j;
-					break; /* first by index = first by name */
-				}
-			struct mf_route_view v = {0};
-			int rc = view(s, pos, a, t, &v);
-			int nh = rc == 0 ? sim_index(s, v.next_hop) : -1;
-			bool ok;
-			if (!isfinite(want))
-				ok = rc < 0 || v.status == MF_ROUTE_UNREACHABLE;
-			else
-				ok = rc == 0 && v.distance_ms == want && nh == want_nh &&
-				     v.status == (nh == (int)t ? MF_ROUTE_DIRECT : MF_ROUTE_VIA);
-			if (!ok && bad++ < 5)
-				printf("\n  %s -> %s: want %g via dc%03d, got %g via %s (%s)", s->names[a],
-				       s->names[t], want, want_nh, rc == 0 ? v.distance_ms : NAN,
-				       rc == 0 && v.next_hop ? v.next_hop : "-",
-				       rc == 0 ? mf_route_status_name(v.status) : "no row");
-		}
-	}
-	free(pos);
-	return bad;
-}
-
-/* Extends walk[0..*len) (its DCs marked in seen) by following next hops
- * from its last DC towards t; true when it reaches t over usable links
- * between alive DCs without revisiting a DC. */
-static bool follow(const struct sim *s, const long *pos, size_t t, bool *seen, int *walk, size_t *len)
-{
-	size_t n = s->n, cur = (size_t)walk[*len - 1];
-	bool ok = true;
-	while (ok && cur != t) {
-		struct mf_route_view w;
-		ok = view(s, pos, cur, t, &w) == 0 && (w.status == MF_ROUTE_DIRECT || w.status == MF_ROUTE_VIA);
-		int nh = ok ? sim_index(s, w.next_hop) : -1;
-		ok = ok && nh >= 0 && !seen[nh] && s->alive[nh] && s->usable[cur * n + (size_t)nh];
-		if (ok) {
-			seen[nh] = true;
-			walk[(*len)++] = nh;
-			cur = (size_t)nh;
-		}
-	}
-	return ok;
-}
-
-/* Whether a's route to t is one to walk (it has a next hop). */
-static bool walkable(const struct sim *s, const long *pos, size_t a, size_t t, struct mf_route_view *v)
-{
-	return t != a && view(s, pos, a, t, v) == 0 &&
-	       (v->status == MF_ROUTE_DIRECT || v->status == MF_ROUTE_VIA);
-}
-
-/* The scratch of the walk checks: the DCs walked from the source, which
- * of them are on the walk, and every engine's route positions. */
-struct walker {
-	int *walk;
-	bool *seen;
-	long *pos;
-};
-
-static void walker_free(struct walker *w)
-{
-	free(w->walk);
-	free(w->seen);
-	free(w->pos);
-}
-
-static int walker_new(const struct sim *s, struct walker *w)
-{
-	w->walk = malloc((s->n + 1) * sizeof *w->walk);
-	w->seen = calloc(s->n, sizeof *w->seen);
-	w->pos = positions(s);
-	if (w->walk && w->seen && w->pos)
-		return 0;
-	walker_free(w);
-	return -1;
-}
-
-/* Walks from a, first to via when via >= 0, then along next hops to t
- * (follow); the DCs walked in *len, whether it reached t. */
-static bool walk_to(const struct sim *s, struct walker *w, size_t a, int via, size_t t, size_t *len)
-{
-	*len = 0;
-	w->walk[(*len)++] = (int)a;
-	w->seen[a] = true;
-	if (via >= 0) {
-		w->walk[(*len)++] = via;
-		w->seen[via] = true;
-	}
-	bool ok = follow(s, w->pos, t, w->seen, w->walk, len);
-	for (size_t k = 0; k < *len; k++)
-		w->seen[w->walk[k]] = false;
-	return ok;
-}
-
-size_t sim_check_walks(const struct sim *s)
-{
-	size_t n = s->n, bad = 0;
-	struct walker w;
-	if (walker_new(s, &w) < 0)
-		return 1;
-	for (size_t a = 0; a < n; a++) {
-		for (size_t t = 0; s->alive[a] && t < n; t++) {
-			struct mf_route_view v;
-			size_t len;
-			if (!walkable(s, w.pos, a, t, &v))
-				continue;
-			bool ok = walk_to(s, &w, a, -1, t, &len);
-			/* The walk is the path the source's table shows. */
-			ok = ok && v.path_len == len;
-			for (size_t k = 0; ok && k < len; k++)
-				ok = sim_index(s, mf_routing_path_at(s->eng[a], (size_t)w.pos[a * n + t], k)) ==
-				     w.walk[k];
-			if (!ok && bad++ < 5)
-				printf("\n  walk %s -> %s broken after %zu hops", s->names[a], s->names[t], len);
-		}
-	}
-	walker_free(&w);
-	return bad;
-}
-
-size_t sim_check_alternate_walks(const struct sim *s, size_t *n_alternates)
-{
-	size_t n = s->n, bad = 0;
-	struct walker w;
-	*n_alternates = 0;
-	if (walker_new(s, &w) < 0)
-		return 1;
-	for (size_t a = 0; a < n; a++) {
-		for (size_t t = 0; s->alive[a] && t < n; t++) {
-			struct mf_route_view v;
-			const char *alt;
-			double d;
-			if (!walkable(s, w.pos, a, t, &v))
-				continue;
-			for (size_t k = 0; mf_routing_alternate_at(s->eng[a], (size_t)w.pos[a * n + t], k, &alt, &d) == 0;
-			     k++) {
-				int nh = sim_index(s, alt);
-				size_t len = 1;
-				bool ok = nh >= 0 && (size_t)nh != a && s->alive[nh] && s->usable[a * n + (size_t)nh] &&
-					  isfinite(d) && (!v.next_hop || strcmp(alt, v.next_hop) != 0);
-				(*n_alternates)++;
-				ok = ok && walk_to(s, &w, a, nh, t, &len);
-				if (!ok && bad++ < 5)
-					printf("\n  alternate %s of %s -> %s: walk broken after %zu hops", alt,
-					       s->names[a], s->names[t], len);
-			}
-		}
-	}
-	walker_free(&w);
-	return bad;
 }
 
 /* True when every alive DC reaches every other over usable links. */

@@ -42,6 +42,10 @@ struct sim {
 	 * hurried beat in the rounds between go to every alive DC that hears
 	 * it directly, and each receiver's answers go straight back */
 	uint64_t beat_every;
+	/* when set, sim_run_withdrawn takes a census of the walks
+	 * (sim_walk_census) at its start and after every round, running
+	 * census->ref's rounds beside its own */
+	struct sim_walks *census;
 	/* counters */
 	uint64_t adverts_sent; /* advertisement deliveries (one per neighbour) */
 	uint64_t advert_bytes; /* encoded bytes of those, when via_codec */
@@ -67,8 +71,12 @@ int sim_run_for(struct sim *s, int k);
  * usable links between alive DCs (SIZE_MAX without memory). */
 size_t sim_unreachable_routes(const struct sim *s);
 /* Runs rounds until no such route is left; *rounds = rounds run.
- * MF_ESTATE when some are left after max_rounds. */
+ * MF_ESTATE when some are left after max_rounds. With s->census, the
+ * walks are classified at the start and after every round. */
 int sim_run_withdrawn(struct sim *s, int max_rounds, int *rounds);
+/* seen[0..n): the DCs a reaches over usable links between alive DCs
+ * (stack: n of scratch). */
+void sim_reach(const struct sim *s, size_t a, bool *seen, size_t *stack);
 /* True when every alive DC reaches every other over usable links. */
 bool sim_connected(const struct sim *s);
 /* Kills (sim_kill) a DC whose death leaves the alive others connected (a
@@ -96,5 +104,55 @@ size_t sim_check_walks(const struct sim *s);
  * a DC, the source included. Returns the number of bad walks; counts the
  * alternates checked in *n_alternates. */
 size_t sim_check_alternate_walks(const struct sim *s, size_t *n_alternates);
+
+/* What the next-hop walks do at one instant, every alive DC's current
+ * table (after a round, all computed in that round): a walk from every DC
+ * with a next hop to every target. Only a loop is a forwarding loop; the
+ * others are routes still moving, as a withdrawal must leave them. */
+struct sim_walk_counts {
+	size_t walks;       /* walks taken */
+	size_t matching;    /* reached the target along the source's table path */
+	size_t moved;       /* reached it along another path than the table's */
+	size_t longer;      /* of moved: longer than the source's distance */
+	size_t black_holes; /* ended at a DC with no route to the target */
+	size_t dead_links;  /* at a next hop over a link that is down (or a
+			     * dead DC): tables not recomputed since */
+	size_t loops;       /* came back to a DC already walked */
+	size_t cycles;      /* distinct cycles (per target) of those loops */
+	/* of black holes, loops and cycles: towards a DC the source cannot
+	 * reach (cut off: withdrawal), the rest within the source's part */
+	size_t black_holes_cut, loops_cut, cycles_cut;
+	/* with a ref: cycles ref's tables lack at the same instant (a
+	 * member's next hop differs there), and the walks into them */
+	size_t cycles_new, loops_new;
+	/* cycles with a member whose route is not its next hop's route of
+	 * the census before, with itself in front (path vector's transient
+	 * loop: each member one exchange behind its next hop), or whose path
+	 * holds a DC twice: state older than one exchange, an engine bug */
+	size_t cycles_stale;
+};
+struct sim_walks {
+	struct sim_walk_counts all;  /* summed over the censuses */
+	struct sim_walk_counts last; /* the latest census alone */
+	size_t instants;             /* censuses taken */
+	size_t loop_instants;        /* of them, with a cycle */
+	/* the same federation under another configuration (no freshness),
+	 * run in lockstep by sim_run_withdrawn, which takes ref's own census
+	 * into ref_walks when set */
+	struct sim *ref;
+	struct sim_walks *ref_walks;
+	int trace;                   /* cycles still to print (each DC's route;
+				      * with a ref, only those it lacks) */
+	bool each;                   /* print a line per census */
+	/* every alive DC's table paths (DC indices) at the census before:
+	 * prev_ids[prev_off[a*n+t] .. prev_off[a*n+t+1]), none when equal */
+	size_t *prev_off;
+	int *prev_ids;
+};
+/* Adds the census of the current tables to *c (c->last, c->all) and keeps
+ * their paths for the next census. 0 or MF_ENOMEM. */
+int sim_walk_census(const struct sim *s, struct sim_walks *c);
+/* Frees the kept paths. */
+void sim_walks_free(struct sim_walks *c);
 
 #endif

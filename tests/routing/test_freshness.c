@@ -6,6 +6,9 @@
  *    everywhere within a bound that does not grow with the number of DCs
  *    (100 and 300 DCs; without freshness it took ~0.6 rounds per DC);
  *  - no loop after it, and the cut-off part comes back when the cut heals;
+ *  - while it is withdrawn, no forwarding loop that path hunting without
+ *    freshness lacks, none of state older than one exchange (the walk
+ *    census of tests/routing/sim_check.c);
  *  - in a connected federation nothing is ever withdrawn by age. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,34 +84,66 @@ static void cut(struct sim *s, bool usable)
 				CU_ASSERT(sim_link2(s, i, j, true, usable, usable ? 50 : 0) == 0);
 }
 
-static void partition_at(size_t n, uint64_t seed)
+/* A random graph whose two parts, [0, n/3) and the rest, are linked (and
+ * each part connected) so the cut is what disconnects them; converged. */
+static void two_parts(struct sim *s, uint64_t seed, size_t n, const struct mf_routing_config *c)
 {
 	uint64_t rng = seed;
-	struct mf_routing_config c;
-	cfg_fresh(&c);
-	struct sim s;
-	random_graph(&s, &rng, n, &c);
-	/* Make sure the two parts are linked (and each part connected) so the
-	 * cut is what disconnects them. */
+	random_graph(s, &rng, n, c);
 	size_t k = n / 3;
 	for (size_t i = 1; i < k; i++)
-		CU_ASSERT(sim_link2(&s, i, i - 1, true, true, 30) == 0);
+		CU_ASSERT(sim_link2(s, i, i - 1, true, true, 30) == 0);
 	for (size_t i = k + 1; i < n; i++)
-		CU_ASSERT(sim_link2(&s, i, i - 1, true, true, 30) == 0);
-	CU_ASSERT(sim_link2(&s, 0, k, true, true, 30) == 0);
+		CU_ASSERT(sim_link2(s, i, i - 1, true, true, 30) == 0);
+	CU_ASSERT(sim_link2(s, 0, k, true, true, 30) == 0);
 	int rounds;
-	CU_ASSERT_FATAL(sim_run(&s, 10 * (int)n + 50, &rounds) == 0);
-	s.clocked = true;
-	CU_ASSERT(sim_run_for(&s, 4 * MAX_AGE) == 0);
+	CU_ASSERT_FATAL(sim_run(s, 10 * (int)n + 50, &rounds) == 0);
+	s->clocked = true;
+	CU_ASSERT(sim_run_for(s, 4 * MAX_AGE) == 0);
+}
+
+static void partition_at(size_t n, uint64_t seed)
+{
+	struct mf_routing_config c, old;
+	cfg_fresh(&c);
+	struct sim s, ref;
+	two_parts(&s, seed, n, &c);
 	CU_ASSERT(missing_routes(&s) == 0); /* beats keep every route alive */
+	/* The same federation without freshness (path hunting, the engine
+	 * before origin beats), cut and run beside it. */
+	old = c;
+	old.beat_interval = old.max_age = 0;
+	two_parts(&ref, seed, n, &old);
 
 	cut(&s, false);
+	cut(&ref, false);
 	CU_ASSERT_FATAL(!sim_connected(&s));
 	CU_ASSERT(sim_unreachable_routes(&s) > 0);
 	int r = -1;
+	/* Every next-hop walk at the cut and after every round: path
+	 * hunting makes transient loops (each member one exchange behind its
+	 * next hop) until the part is withdrawn, as without freshness. No
+	 * loop may be new (one the federation without freshness lacks at the
+	 * same instant), none made of older state, none left at the end. */
+	struct sim_walks ref_census, census;
+	memset(&ref_census, 0, sizeof ref_census);
+	memset(&census, 0, sizeof census);
+	census.ref = &ref;
+	census.ref_walks = &ref_census;
+	s.census = &census;
 	CU_ASSERT(sim_run_withdrawn(&s, 10 * (int)n + 50, &r) == 0);
-	printf("\n  %zu DCs: cut-off third withdrawn after %d rounds (bound %d)", n, r, WITHDRAW_BOUND);
+	s.census = NULL;
+	printf("\n  %zu DCs: cut-off third withdrawn after %d rounds (bound %d); walks looped %zu of %zu "
+	       "(without freshness %zu), cycles %zu (%zu), %zu that lacks, %zu older than one exchange",
+	       n, r, WITHDRAW_BOUND, census.all.loops, census.all.walks, census.ref_walks->all.loops,
+	       census.all.cycles, census.ref_walks->all.cycles, census.all.cycles_new, census.all.cycles_stale);
 	CU_ASSERT(r <= WITHDRAW_BOUND);
+	CU_ASSERT_EQUAL(census.all.cycles_stale, 0);
+	CU_ASSERT(census.all.loops <= census.ref_walks->all.loops);
+	CU_ASSERT_EQUAL(census.last.loops, 0);
+	sim_walks_free(census.ref_walks);
+	sim_walks_free(&census);
+	sim_free(&ref);
 	/* Stays withdrawn, and the tables within each part are loop-free. */
 	CU_ASSERT(sim_run_for(&s, 2 * MAX_AGE) == 0);
 	CU_ASSERT(sim_unreachable_routes(&s) == 0);
