@@ -217,6 +217,9 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 uint64_t mf_rn__own_seq(const struct mf_routing_node *n);
 /* The seq of the state of server `node` of `origin` we hold (0: none). */
 uint64_t mf_rn__base_seq(const struct mf_routing_node *n, const char *origin, const char *node);
+/* The base record of (origin, node), NULL when none (node_adverts.c reuses
+ * its encoded state instead of encoding the same one again). */
+const struct base_in *mf_rn__base_of(const struct mf_routing_node *n, const char *origin, const char *node);
 /* Ours since seq h (what an asker holds) to `to` in slot s's pool, by
  * direct datagrams: a delta when one message says it, else whole.
  * Returns the bytes sent. */
