@@ -59,16 +59,14 @@ void mf_rn__count_refused(struct mf_routing_node *n, int rc)
 }
 
 /* adv encoded whole, for push-pull and pulls, in the node's blobs (*len
- * bytes; NULL when out of memory or not encodable). The state was usually
- * just kept, encoded the same way, as the base of its server's deltas
- * (node_delta.c): a server's (node, seq) names one state, so that copy is
- * taken instead of encoding and hashing the state a second time. */
-static const uint8_t *stored_bytes(struct mf_routing_node *n, const struct mf_advert *adv, size_t *len)
+ * bytes; NULL when out of memory or not encodable): `kept` when the caller
+ * has the same state so encoded already (mf_rn__take_advert_kept). */
+static const uint8_t *stored_bytes(struct mf_routing_node *n, const struct mf_advert *adv,
+				   const uint8_t *kept, size_t kept_len, size_t *len)
 {
-	const struct base_in *b = adv->node ? mf_rn__base_of(n, adv->origin, adv->node) : NULL;
-	if (b && b->buf && b->seq == adv->seq) {
-		*len = b->len;
-		return mf_blobs_ref(n->blobs, b->buf);
+	if (kept) {
+		*len = kept_len;
+		return mf_blobs_ref(n->blobs, kept);
 	}
 	msgpack_sbuffer_clear(&n->scratch);
 	if (mf_advert_encode_full(&n->scratch, adv) < 0)
@@ -81,6 +79,12 @@ static const uint8_t *stored_bytes(struct mf_routing_node *n, const struct mf_ad
  * engine, and kept if stored; only origins with an alive server in that
  * pool count (node.h). */
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
+{
+	mf_rn__take_advert_kept(sl, adv, NULL, 0);
+}
+
+void mf_rn__take_advert_kept(struct mf_routing_node_slot *sl, struct mf_advert *adv, const uint8_t *kept,
+			     size_t kept_len)
 {
 	struct mf_routing_node *n = sl->node;
 	if (!adv->origin || strcmp(adv->origin, n->dc) == 0 || !mf_rn__pool_has_dc(sl, adv->origin)) {
@@ -106,7 +110,7 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 			(void)mf_rn__relay_news(n, adv->origin, adv->node, adv->seq, -1, false);
 		struct stored_advert *s = mf_rn__find_stored(n, adv->origin);
 		size_t len = 0;
-		const uint8_t *copy = stored_bytes(n, adv, &len);
+		const uint8_t *copy = stored_bytes(n, adv, kept, kept_len, &len);
 		if (copy) {
 			/* Out of memory: not kept for push-pull (the engine has
 			 * it; the server's next advert is kept), counted below. */

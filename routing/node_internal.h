@@ -200,6 +200,11 @@ struct stored_advert *mf_rn__find_stored(struct mf_routing_node *n, const char *
 uint8_t *mf_rn__framed(uint8_t type, const msgpack_sbuffer *body, size_t *len);
 void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
+/* The same, with adv already encoded whole in the node's blobs (kept,
+ * kept_len bytes; NULL: none), as node_recv.c has it from the delta base
+ * it just kept: stored by reference instead of encoded and hashed again. */
+void mf_rn__take_advert_kept(struct mf_routing_node_slot *sl, struct mf_advert *adv, const uint8_t *kept,
+			     size_t kept_len);
 void mf_rn__count_refused(struct mf_routing_node *n, int rc);
 bool mf_rn__relay_news(struct mf_routing_node *n, const char *origin, const char *node,
 		       uint64_t seq, int f, bool per_node);
