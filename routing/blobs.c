@@ -104,11 +104,23 @@ const uint8_t *mf_blobs_put(struct mf_blobs *b, const uint8_t *p, size_t len)
 	return x->data;
 }
 
+static struct blob *blob_of(const uint8_t *p)
+{
+	return (struct blob *)(void *)((uint8_t *)(uintptr_t)p - offsetof(struct blob, data));
+}
+
+const uint8_t *mf_blobs_ref(struct mf_blobs *b, const uint8_t *p)
+{
+	(void)b; /* the header is found from p; b names the store it is in */
+	blob_of(p)->refs++;
+	return p;
+}
+
 void mf_blobs_release(struct mf_blobs *b, const uint8_t *p)
 {
 	if (!p)
 		return;
-	struct blob *x = (struct blob *)(void *)((uint8_t *)(uintptr_t)p - offsetof(struct blob, data));
+	struct blob *x = blob_of(p);
 	if (--x->refs > 0)
 		return;
 	for (struct blob **at = &b->bucket[x->hash & (b->n_buckets - 1)]; *at; at = &(*at)->next)

@@ -28,6 +28,9 @@ void mf_blobs_free(struct mf_blobs *b);
 /* The interned copy of p[0..len) (len > 0), one more reference to it;
  * NULL when out of memory. */
 const uint8_t *mf_blobs_put(struct mf_blobs *b, const uint8_t *p, size_t len);
+/* One more reference to a pointer mf_blobs_put returned (no hashing or
+ * copying: for a second holder of the same bytes); returns p. */
+const uint8_t *mf_blobs_ref(struct mf_blobs *b, const uint8_t *p);
 /* Drops one reference to a pointer mf_blobs_put returned (NULL: nothing). */
 void mf_blobs_release(struct mf_blobs *b, const uint8_t *p);
 

@@ -229,6 +229,7 @@ void mf_routing_free(struct mf_routing *r)
 		free(r->orig[i].node);
 		free(r->orig[i].hint);
 		free(r->orig[i].pos);
+		free(r->orig[i].hop1);
 		for (uint32_t k = 0; k < r->orig[i].n_src; k++)
 			mf_rt__gwsrc_free(&r->orig[i].src[k]);
 		free(r->orig[i].src);
@@ -245,6 +246,7 @@ void mf_routing_free(struct mf_routing *r)
 	free(r->ref_node);
 	free(r->node);
 	free(r->links_out);
+	free(r->hop1_tmp);
 	mf_rt_names_free(&r->names);
 	mf_beat_names_free(&r->beat_names);
 	free(r);

@@ -22,6 +22,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gossip/grow.h"
 #include "routing/engine_internal.h"
 
 void mf_rt__mark(struct mf_routing *r, uint32_t t)
@@ -89,24 +90,52 @@ static bool same_path(const struct rt_entry *a, const uint16_t *pa, const struct
 	       memcmp(pa + a->path_off, pb + b->path_off, a->path_len * sizeof *pa) == 0;
 }
 
-/* Whether two advertisements list the same one-hop links (path of 2,
- * not to us), in order: what mf_routing_table() lists of them. */
-static bool same_links(const struct mf_routing *r, const struct rt_entry *a, uint32_t na,
-		       const struct rt_entry *b, uint32_t nb)
+static bool one_hop(const struct mf_routing *r, const struct rt_entry *e)
 {
-	uint32_t i = 0, j = 0;
-	for (;;) {
-		while (i < na && !(a[i].path_len == 2 && a[i].target != r->self))
-			i++;
-		while (j < nb && !(b[j].path_len == 2 && b[j].target != r->self))
-			j++;
-		if (i == na || j == nb)
-			return i == na && j == nb;
-		if (a[i].target != b[j].target || a[i].dist != b[j].dist)
-			return false;
-		i++;
-		j++;
+	return e->path_len == 2 && e->target != r->self;
+}
+
+/* Origin org's one-hop routes into its hop1 (engine_internal.h); true when
+ * they are not the links it listed before (old_e, indexed by the old
+ * hop1), in order: what mf_routing_table() lists of them. Out of memory,
+ * hop1 is marked unknown (UINT32_MAX) and take_links() walks e[]. hop1
+ * is left as it was while o is not present (mf_rt__origin_clear): old_n
+ * is 0 then. */
+static bool take_hop1(struct mf_routing *r, struct rt_origin *org, const struct rt_entry *old_e,
+		      uint32_t old_n)
+{
+	uint32_t n = 0;
+	if (mf_grow_u32(&r->hop1_tmp, &r->cap_hop1_tmp, org->n_e ? org->n_e : 1, 16) < 0) {
+		org->n_hop1 = UINT32_MAX;
+		return true;
 	}
+	for (uint32_t k = 0; k < org->n_e; k++)
+		if (one_hop(r, &org->e[k]))
+			r->hop1_tmp[n++] = k;
+	uint32_t was = old_n ? org->n_hop1 : 0; /* none while not present */
+	bool same = was == n;
+	for (uint32_t i = 0; same && was != UINT32_MAX && i < n; i++) {
+		const struct rt_entry *a = &old_e[org->hop1[i]], *b = &org->e[r->hop1_tmp[i]];
+		same = a->target == b->target && a->dist == b->dist;
+	}
+	if (was == UINT32_MAX) { /* unknown before: compare by walking */
+		same = true;
+		uint32_t j = 0;
+		for (uint32_t i = 0; i < old_n && same; i++) {
+			if (!one_hop(r, &old_e[i]))
+				continue;
+			const struct rt_entry *b = j < n ? &org->e[r->hop1_tmp[j++]] : NULL;
+			same = b && old_e[i].target == b->target && old_e[i].dist == b->dist;
+		}
+		same = same && j == n;
+	}
+	uint32_t *t = org->hop1, c = org->cap_hop1;
+	org->hop1 = r->hop1_tmp;
+	org->cap_hop1 = r->cap_hop1_tmp;
+	org->n_hop1 = n;
+	r->hop1_tmp = t;
+	r->cap_hop1_tmp = c;
+	return !same;
 }
 
 /* Origin o's advertisement was replaced (old_*: what it held before, old_n
@@ -118,10 +147,10 @@ void mf_rt__origin_replaced(struct mf_routing *r, uint32_t o, bool was_usable, d
 			    const uint16_t *old_path, uint32_t old_n, const uint32_t *old_pos,
 			    uint32_t old_n_pos)
 {
-	const struct rt_origin *org = &r->orig[o];
+	struct rt_origin *org = &r->orig[o];
 	bool now_usable = mf_rt__usable_neighbour(r, o);
 	mf_rt__mark(r, o); /* present may have changed (no-gateway status) */
-	if (!same_links(r, old_e, old_n, org->e, org->n_e))
+	if (take_hop1(r, org, old_e, old_n))
 		r->links_dirty = true;
 	if (r->all_dirty || (!was_usable && !now_usable))
 		return; /* no candidate through o before or now */

@@ -94,6 +94,11 @@ struct rt_origin {
 	 * order, so a strcmp confirms the id without hashing. */
 	uint32_t *hint;
 	uint32_t n_hint;
+	/* Indexes in e[] of its one-hop routes (path of 2, not to us), in
+	 * order: the links mf_routing_table() lists of it, so take_links()
+	 * reads a few per origin instead of walking every route. */
+	uint32_t *hop1;
+	uint32_t n_hop1, cap_hop1;
 };
 
 struct rt_route {
@@ -198,6 +203,8 @@ struct mf_routing {
 	uint32_t *nbr, n_nbr;
 	uint8_t recompute_mode;  /* enum mf_routing_recompute_mode */
 	bool links_dirty;        /* links_out must be taken again */
+	uint32_t *hop1_tmp;      /* origin_replaced's scratch for a new hop1 */
+	uint32_t cap_hop1_tmp;
 
 	/* version names one table as mf_routing_table reads it: it grows at a
 	 * recompute that changed a route or a link, and at once when the

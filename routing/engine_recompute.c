@@ -600,9 +600,18 @@ static int take_links(struct mf_routing *r)
 	}
 	for (uint32_t o = 0; o < r->names.n && rc == 0; o++) {
 		const struct rt_origin *og = &r->orig[o];
-		for (uint32_t i = 0; og->present && i < og->n_e && rc == 0; i++)
-			if (og->e[i].path_len == 2 && og->e[i].target != r->self)
-				rc = add_link_out(r, o, og->e[i].target, og->e[i].dist, true);
+		if (!og->present)
+			continue;
+		if (og->n_hop1 == UINT32_MAX) { /* unknown (out of memory): walk */
+			for (uint32_t i = 0; i < og->n_e && rc == 0; i++)
+				if (og->e[i].path_len == 2 && og->e[i].target != r->self)
+					rc = add_link_out(r, o, og->e[i].target, og->e[i].dist, true);
+			continue;
+		}
+		for (uint32_t k = 0; k < og->n_hop1 && rc == 0; k++) {
+			const struct rt_entry *e = &og->e[og->hop1[k]];
+			rc = add_link_out(r, o, e->target, e->dist, true);
+		}
 	}
 	return rc;
 }
@@ -690,11 +699,12 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 		if ((rc = take_links(r)) < 0)
 			return rc;
 		r->links_dirty = false;
-	}
-	uint64_t sig = links_signature(r);
-	if (sig != r->links_sig) {
-		r->links_sig = sig;
-		diff = true;
+		/* links_out moves only here: the signature is taken with it */
+		uint64_t sig = links_signature(r);
+		if (sig != r->links_sig) {
+			r->links_sig = sig;
+			diff = true;
+		}
 	}
 	struct rt_routes tmp = r->cur;
 	r->cur = r->next;

@@ -47,39 +47,46 @@ static uint32_t name_hash(const char *s, size_t len)
 	return h;
 }
 
-static bool slot_is(const struct mf_rt_names *t, uint32_t id, const char *name, size_t len)
+static bool slot_is(const struct mf_rt_names *t, uint64_t v, uint32_t h, const char *name, size_t len)
 {
-	const char *s = t->names[id];
+	if ((uint32_t)(v >> 32) != h)
+		return false;
+	const char *s = t->names[(uint32_t)v - 1];
 	return strncmp(s, name, len) == 0 && s[len] == '\0';
+}
+
+/* The slot holding name (hash h), or the empty slot where it would go. */
+static uint32_t slot_of(const struct mf_rt_names *t, uint32_t h, const char *name, size_t len)
+{
+	uint32_t mask = t->n_slots - 1;
+	for (uint32_t i = h & mask;; i = (i + 1) & mask)
+		if (t->slots[i] == 0 || slot_is(t, t->slots[i], h, name, len))
+			return i;
 }
 
 int mf_rt_names_find(const struct mf_rt_names *t, const char *name, size_t len, uint32_t *id)
 {
 	if (t->n_slots == 0)
 		return MF_ENOTFOUND;
-	uint32_t mask = t->n_slots - 1;
-	for (uint32_t i = name_hash(name, len) & mask;; i = (i + 1) & mask) {
-		uint32_t v = t->slots[i];
-		if (v == 0)
-			return MF_ENOTFOUND;
-		if (slot_is(t, v - 1, name, len)) {
-			*id = v - 1;
-			return 0;
-		}
-	}
+	uint64_t v = t->slots[slot_of(t, name_hash(name, len), name, len)];
+	if (v == 0)
+		return MF_ENOTFOUND;
+	*id = (uint32_t)v - 1;
+	return 0;
 }
 
 static int rehash(struct mf_rt_names *t, uint32_t n_slots)
 {
-	uint32_t *slots = calloc(n_slots, sizeof *slots);
+	uint64_t *slots = calloc(n_slots, sizeof *slots);
 	if (!slots)
 		return MF_ENOMEM;
 	uint32_t mask = n_slots - 1;
 	for (uint32_t id = 0; id < t->n; id++) {
-		uint32_t i = name_hash(t->names[id], strlen(t->names[id])) & mask;
+		uint32_t h = name_hash(t->names[id], strlen(t->names[id]));
+		uint32_t i = h & mask;
 		while (slots[i])
 			i = (i + 1) & mask;
-		slots[i] = id + 1;
+		slots[i] = (uint64_t)h << 32 | (id + 1);
 	}
 	free(t->slots);
 	t->slots = slots;
@@ -107,12 +114,12 @@ int mf_rt_names_intern(struct mf_rt_names *t, const char *name, size_t len, uint
 		return MF_ENOMEM;
 	memcpy(copy, name, len);
 	copy[len] = '\0';
-	uint32_t mask = t->n_slots - 1;
-	uint32_t i = name_hash(name, len) & mask;
+	uint32_t mask = t->n_slots - 1, h = name_hash(name, len);
+	uint32_t i = h & mask;
 	while (t->slots[i])
 		i = (i + 1) & mask;
 	t->names[t->n] = copy;
-	t->slots[i] = t->n + 1;
+	t->slots[i] = (uint64_t)h << 32 | (t->n + 1);
 	*id = t->n++;
 	return 1;
 }

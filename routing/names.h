@@ -25,7 +25,10 @@ struct mf_rt_names {
 	char **names;     /* id -> NUL-terminated copy */
 	uint32_t n;       /* ids in use */
 	size_t cap;       /* capacity of names */
-	uint32_t *slots;  /* open addressing: id + 1, 0 = empty */
+	/* open addressing: the name's hash << 32 | (id + 1), 0 = empty; the
+	 * hash is compared before the string (most probes of a miss and of
+	 * a collision end there) */
+	uint64_t *slots;
 	uint32_t n_slots; /* power of two, kept >= 2 * n */
 };
 

@@ -58,10 +58,33 @@ void mf_rn__count_refused(struct mf_routing_node *n, int rc)
 		n->stats.adverts_bad_path++;
 }
 
+/* adv encoded whole, for push-pull and pulls, in the node's blobs (*len
+ * bytes; NULL when out of memory or not encodable): `kept` when the caller
+ * has the same state so encoded already (mf_rn__take_advert_kept). */
+static const uint8_t *stored_bytes(struct mf_routing_node *n, const struct mf_advert *adv,
+				   const uint8_t *kept, size_t kept_len, size_t *len)
+{
+	if (kept) {
+		*len = kept_len;
+		return mf_blobs_ref(n->blobs, kept);
+	}
+	msgpack_sbuffer_clear(&n->scratch);
+	if (mf_advert_encode_full(&n->scratch, adv) < 0)
+		return NULL;
+	*len = n->scratch.size;
+	return mf_blobs_put(n->blobs, (const uint8_t *)n->scratch.data, n->scratch.size);
+}
+
 /* A complete advertisement (consumed) that arrived in slot s's pool: to the
  * engine, and kept if stored; only origins with an alive server in that
  * pool count (node.h). */
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
+{
+	mf_rn__take_advert_kept(sl, adv, NULL, 0);
+}
+
+void mf_rn__take_advert_kept(struct mf_routing_node_slot *sl, struct mf_advert *adv, const uint8_t *kept,
+			     size_t kept_len)
 {
 	struct mf_routing_node *n = sl->node;
 	if (!adv->origin || strcmp(adv->origin, n->dc) == 0 || !mf_rn__pool_has_dc(sl, adv->origin)) {
@@ -85,12 +108,10 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 		n->stats.adverts_stored++;
 		if (adv->node)
 			(void)mf_rn__relay_news(n, adv->origin, adv->node, adv->seq, -1, false);
-		msgpack_sbuffer_clear(&n->scratch);
 		struct stored_advert *s = mf_rn__find_stored(n, adv->origin);
-		const uint8_t *copy = NULL;
-		if (mf_advert_encode_full(&n->scratch, adv) == 0 &&
-		    (copy = mf_blobs_put(n->blobs, (const uint8_t *)n->scratch.data,
-					 n->scratch.size))) {
+		size_t len = 0;
+		const uint8_t *copy = stored_bytes(n, adv, kept, kept_len, &len);
+		if (copy) {
 			/* Out of memory: not kept for push-pull (the engine has
 			 * it; the server's next advert is kept), counted below. */
 			if (!s)
@@ -99,13 +120,11 @@ void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv)
 			if (s && node) {
 				mf_blobs_release(n->blobs, s->buf);
 				free(s->node);
-				*s = (struct stored_advert){s->origin, node, adv->seq, copy,
-							    n->scratch.size};
+				*s = (struct stored_advert){s->origin, node, adv->seq, copy, len};
 			} else if (!s && node && n->n_stored < n->cap_stored &&
 				   (n->stored[n->n_stored].origin = strdup(adv->origin))) {
 				s = &n->stored[n->n_stored++];
-				*s = (struct stored_advert){s->origin, node, adv->seq, copy,
-							    n->scratch.size};
+				*s = (struct stored_advert){s->origin, node, adv->seq, copy, len};
 			} else {
 				free(node);
 				mf_blobs_release(n->blobs, copy);

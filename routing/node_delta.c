@@ -228,6 +228,11 @@ static struct base_in *find_base(const struct mf_routing_node *n, const char *or
 	return NULL;
 }
 
+const struct base_in *mf_rn__base_of(const struct mf_routing_node *n, const char *origin, const char *node)
+{
+	return find_base(n, origin, node);
+}
+
 uint64_t mf_rn__base_seq(const struct mf_routing_node *n, const char *origin, const char *node)
 {
 	const struct base_in *b = find_base(n, origin, node);

@@ -200,6 +200,11 @@ struct stored_advert *mf_rn__find_stored(struct mf_routing_node *n, const char *
 uint8_t *mf_rn__framed(uint8_t type, const msgpack_sbuffer *body, size_t *len);
 void mf_rn__drop_stored(struct mf_routing_node *n, struct stored_advert *s);
 void mf_rn__take_advert(struct mf_routing_node_slot *sl, struct mf_advert *adv);
+/* The same, with adv already encoded whole in the node's blobs (kept,
+ * kept_len bytes; NULL: none), as node_recv.c has it from the delta base
+ * it just kept: stored by reference instead of encoded and hashed again. */
+void mf_rn__take_advert_kept(struct mf_routing_node_slot *sl, struct mf_advert *adv, const uint8_t *kept,
+			     size_t kept_len);
 void mf_rn__count_refused(struct mf_routing_node *n, int rc);
 bool mf_rn__relay_news(struct mf_routing_node *n, const char *origin, const char *node,
 		       uint64_t seq, int f, bool per_node);
@@ -217,6 +222,9 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 uint64_t mf_rn__own_seq(const struct mf_routing_node *n);
 /* The seq of the state of server `node` of `origin` we hold (0: none). */
 uint64_t mf_rn__base_seq(const struct mf_routing_node *n, const char *origin, const char *node);
+/* The base record of (origin, node), NULL when none (node_adverts.c reuses
+ * its encoded state instead of encoding the same one again). */
+const struct base_in *mf_rn__base_of(const struct mf_routing_node *n, const char *origin, const char *node);
 /* Ours since seq h (what an asker holds) to `to` in slot s's pool, by
  * direct datagrams: a delta when one message says it, else whole.
  * Returns the bytes sent. */

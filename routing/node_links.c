@@ -139,9 +139,8 @@ static bool directly_reached(const struct mf_routing_node_slot *s, const struct 
 	for (size_t k = g->start; k < g->start + g->n; k++) {
 		const struct mf_coord_tracker_member *cm = &s->dcx.mem[k];
 		struct mf_member pm;
-		if ((cm->status != MF_MEMBER_ALIVE && cm->status != MF_MEMBER_SUSPECT) ||
-		    strcmp(cm->name, s->node->name) == 0)
-			continue;
+		if ((cm->status != MF_MEMBER_ALIVE && cm->status != MF_MEMBER_SUSPECT) || k == s->dcx.self_at)
+			continue; /* self_at: us, as the index was synced with our name */
 		if (mf_pool_member_find(s->pool, cm->name, &pm) == 0 &&
 		    pm.direct_misses < MF_ROUTING_NODE_DIRECT_MISSES)
 			return true;

@@ -127,7 +127,11 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		 * the node's blobs: the simulator's nodes share one copy). */
 		if (mf_rn__keep_base(n, &full) < 0)
 			n->stats.local_errors++;
-		mf_rn__take_advert(sl, &full);
+		/* A server's (node, seq) names one state: the base's bytes are
+		 * what storing it for push-pull would encode. */
+		const struct base_in *b = mf_rn__base_of(n, origin, node);
+		bool same = b && b->buf && b->seq == full.seq;
+		mf_rn__take_advert_kept(sl, &full, same ? b->buf : NULL, same ? b->len : 0);
 		if (mf_rn__take_pending(sl, origin, node) < 0)
 			n->stats.local_errors++;
 	} else if (r < 0) {

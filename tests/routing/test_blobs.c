@@ -31,6 +31,25 @@ static void test_equal_contents_are_held_once_until_the_last_release(void)
 	mf_blobs_free(b);
 }
 
+/* mf_blobs_ref: a second holder of a blob it was handed, without the
+ * bytes; the blob lives until both have released it. */
+static void test_a_reference_keeps_the_blob_until_released(void)
+{
+	struct mf_blobs *b;
+	uint8_t x[40];
+	CU_ASSERT_EQUAL_FATAL(mf_blobs_new(&b), 0);
+	memset(x, 3, sizeof(x));
+	const uint8_t *p = mf_blobs_put(b, x, sizeof(x));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+	CU_ASSERT_PTR_EQUAL(mf_blobs_ref(b, p), p);
+	mf_blobs_release(b, p);
+	CU_ASSERT_EQUAL(mf_blobs_count(b), 1); /* the reference holds it */
+	CU_ASSERT(memcmp(p, x, sizeof(x)) == 0);
+	mf_blobs_release(b, p);
+	CU_ASSERT_EQUAL(mf_blobs_count(b), 0);
+	mf_blobs_free(b);
+}
+
 static void test_different_contents_are_kept_apart_across_growth(void)
 {
 	struct mf_blobs *b;
@@ -59,6 +78,7 @@ int main(void)
 	static const struct test_case tests[] = {
 		TEST(test_equal_contents_are_held_once_until_the_last_release),
 		TEST(test_different_contents_are_kept_apart_across_growth),
+		TEST(test_a_reference_keeps_the_blob_until_released),
 	};
 	return RUN_SUITE("routing_blobs", tests);
 }

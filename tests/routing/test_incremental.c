@@ -21,6 +21,7 @@
 
 #include "gossip/err.h"
 #include "routing/beat.h"
+#include "routing/engine_internal.h"
 #include "routing/table_format.h"
 #include "tests/routing/helpers.h"
 #include "tests/routing/sim.h"
@@ -214,11 +215,42 @@ static int compare(struct twins *w, const char *when)
 	return bad;
 }
 
+/* After a recompute the table's links (links_out, taken from each
+ * origin's list of one-hop routes, engine_incr.c's take_hop1) must be what
+ * a walk over every stored route gives: our configured links, then per
+ * present origin its routes of path 2 not to us, in order. */
+static bool links_as_walked(const struct mf_routing *r)
+{
+	size_t k = 0;
+	bool same = true;
+	for (uint32_t d = 0; d < r->names.n; d++) {
+		const struct rt_link *l = &r->link[d];
+		if (d == r->self || !l->configured)
+			continue;
+		const struct rt_link_out *o = k < r->n_links_out ? &r->links_out[k++] : NULL;
+		same &= o && o->from == r->self && o->to == d && o->usable == l->usable &&
+			(!l->usable || o->dist == l->dist);
+	}
+	for (uint32_t h = 0; h < r->names.n; h++) {
+		const struct rt_origin *og = &r->orig[h];
+		for (uint32_t i = 0; og->present && i < og->n_e; i++) {
+			if (og->e[i].path_len != 2 || og->e[i].target == r->self)
+				continue;
+			const struct rt_link_out *o = k < r->n_links_out ? &r->links_out[k++] : NULL;
+			same &= o && o->from == h && o->to == og->e[i].target && o->usable &&
+				o->dist == og->e[i].dist;
+		}
+	}
+	return same && k == r->n_links_out;
+}
+
 static void recompute_all(struct twins *w)
 {
 	bool ch[N_MODES];
-	for (int m = 0; m < N_MODES; m++)
+	for (int m = 0; m < N_MODES; m++) {
 		CU_ASSERT_FATAL(mf_routing_recompute(w->e[m], &ch[m]) == 0);
+		CU_ASSERT(links_as_walked(w->e[m]));
+	}
 	for (int m = 1; m < N_MODES; m++)
 		CU_ASSERT(ch[m] == ch[0]);
 }
