@@ -107,7 +107,7 @@ static bool beat_recipient(const struct mf_routing_node_slot *s, const struct mf
 /* One beat's recipients, each once whatever the number of pools it shares
  * with us (names point into the slots' indexes, valid until their next
  * sync). */
-#define BEAT_TO_MAX (MF_ROUTING_NODE_BEAT_DC_FANOUT + 1 + MF_ROUTING_NODE_BEAT_FANOUT)
+#define BEAT_TO_MAX (MF_ROUTING_NODE_BEAT_DC_FANOUT + 1 + MF_ROUTING_NODE_MAX_POOLS * MF_ROUTING_NODE_BEAT_FANOUT)
 struct beat_set {
 	struct mf_routing_node_slot *slot[BEAT_TO_MAX];
 	const char *name[BEAT_TO_MAX];
@@ -160,24 +160,23 @@ static void beat_mates(struct mf_routing_node *n, struct beat_set *b)
 	}
 }
 
-/* MF_ROUTING_NODE_BEAT_FANOUT members of other DCs at random over all our
- * pools together (each member as likely, whatever pool it is drawn from),
- * so a server in four areas sends as many as one in one; a few more draws
- * when some land on the dead, on us, on our DC, on a serf agent or on one
- * drawn already. */
+/* MF_ROUTING_NODE_BEAT_FANOUT members of other DCs at random from each of
+ * our pools (a pool is an area: the highest epochs heard spread into each,
+ * gossip-style), each member once however many pools we share with it; a
+ * few more draws when some land on the dead, on us, on our DC, on a serf
+ * agent or on one drawn already. */
 static void beat_others(struct mf_routing_node *n, struct beat_set *b)
 {
-	size_t total = 0, want = b->n + MF_ROUTING_NODE_BEAT_FANOUT;
-	for (size_t i = 0; i < n->n_slots; i++)
-		total += n->slots[i].pool ? n->slots[i].dcx.n_mem : 0;
-	for (size_t tries = 0; total && b->n < want && tries < 4 * MF_ROUTING_NODE_BEAT_FANOUT; tries++) {
-		size_t at = rng_next(n) % total, i = 0;
-		for (; !n->slots[i].pool || at >= n->slots[i].dcx.n_mem; i++)
-			at -= n->slots[i].pool ? n->slots[i].dcx.n_mem : 0;
+	for (size_t i = 0; i < n->n_slots; i++) {
 		struct mf_routing_node_slot *s = &n->slots[i];
-		const struct mf_coord_tracker_member *m = &s->dcx.mem[at];
-		if (strcmp(m->dc, n->dc) != 0 && s->dcx.meshfed[at])
-			beat_set_add(b, s, m);
+		size_t want = b->n + MF_ROUTING_NODE_BEAT_FANOUT;
+		for (size_t tries = 0; s->pool && s->dcx.n_mem && b->n < want &&
+				       tries < 4 * MF_ROUTING_NODE_BEAT_FANOUT; tries++) {
+			size_t at = rng_next(n) % s->dcx.n_mem;
+			const struct mf_coord_tracker_member *m = &s->dcx.mem[at];
+			if (strcmp(m->dc, n->dc) != 0 && s->dcx.meshfed[at])
+				beat_set_add(b, s, m);
+		}
 	}
 }
 
