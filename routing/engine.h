@@ -161,6 +161,12 @@ struct mf_routing_config {
 	 * caller can pass the earlier dating on at once instead of at its next
 	 * beat. 0 (the default): none is listed. */
 	uint64_t hurry_min;
+	/* With hurry_min: a rise of another DC's epoch (a newer epoch heard,
+	 * not a first contact) is listed by mf_routing_hurried_beats() too, so
+	 * the caller relays rises within a hurried-beat gap rather than at its
+	 * next beat, and can send other DCs' entries in whole beats less often
+	 * (docs/routing.md, "Thinner beats"). Default false. */
+	bool relay_rises;
 	/* A distance that moved past the re-advertise threshold but not past
 	 * the hysteresis margin (so it cannot make a neighbour switch at
 	 * once) makes a new advertisement at most this long after the last

@@ -129,9 +129,11 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint6
 	 * the one held: ours came late, in a full state) is passed on at
 	 * once by a hurried beat: across a region that heard the target only
 	 * in full states, it would otherwise move one neighbour per beat
-	 * period ("Hurried beats", docs/routing.md). */
+	 * period ("Hurried beats", docs/routing.md). With relay_rises a rise
+	 * goes the same way ("Thinner beats"). */
+	bool rise = r->cfg.relay_rises && epoch > r->beat[id];
 	if (r->cfg.hurry_min && r->beat[id] && epoch >= r->beat[id] &&
-	    at + r->cfg.hurry_min <= r->beat_at[id] && !r->hurry[id]) {
+	    (rise || at + r->cfg.hurry_min <= r->beat_at[id]) && !r->hurry[id]) {
 		r->hurry[id] = 1;
 		r->n_hurry++;
 	}

@@ -176,6 +176,11 @@
  * drops a cut-off DC about MAX_AGE after its last rise however wide the
  * federation. */
 #define MF_ROUTING_NODE_HURRY_MIN MF_SEC
+/* Thinner beats (docs/routing.md, "Thinner beats"): rises of other DCs'
+ * epochs are relayed by hurried beats as they are heard, so our beat lists
+ * every DC we know only every BEAT_ALL-th time (once a minute: the
+ * anti-entropy for a rise a member missed) and else our own entry alone. */
+#define MF_ROUTING_NODE_BEAT_ALL 4
 #define MF_ROUTING_NODE_HURRY_GAP MF_SEC
 /* A DC whose epoch has not risen for MAX_AGE (eight beats: a beat reaches
  * a member through others' beat messages, gossip-style, so its rises

@@ -107,7 +107,7 @@ static bool beat_recipient(const struct mf_routing_node_slot *s, const struct mf
 /* One beat's recipients, each once whatever the number of pools it shares
  * with us (names point into the slots' indexes, valid until their next
  * sync). */
-#define BEAT_TO_MAX (MF_ROUTING_NODE_BEAT_DC_FANOUT + 1 + MF_ROUTING_NODE_MAX_POOLS * MF_ROUTING_NODE_BEAT_FANOUT)
+#define BEAT_TO_MAX (MF_ROUTING_NODE_BEAT_DC_FANOUT + 1 + MF_ROUTING_NODE_BEAT_FANOUT)
 struct beat_set {
 	struct mf_routing_node_slot *slot[BEAT_TO_MAX];
 	const char *name[BEAT_TO_MAX];
@@ -160,23 +160,23 @@ static void beat_mates(struct mf_routing_node *n, struct beat_set *b)
 	}
 }
 
-/* MF_ROUTING_NODE_BEAT_FANOUT members of other DCs at random from each of
- * our pools (a pool is an area: the highest epochs heard spread into each,
- * gossip-style), each member once however many pools we share with it; a
- * few more draws when some land on the dead, on us, on our DC, on a serf
- * agent or on one drawn already. */
+/* MF_ROUTING_NODE_BEAT_FANOUT members of other DCs at random over all our
+ * pools together (each member as likely, whatever pool it is drawn from),
+ * so a server in four areas sends as many as one in one; a few more draws
+ * when some land on the dead, on us, on our DC, on a serf agent or on one
+ * drawn already. */
 static void beat_others(struct mf_routing_node *n, struct beat_set *b)
 {
-	for (size_t i = 0; i < n->n_slots; i++) {
+	size_t total = 0, want = b->n + MF_ROUTING_NODE_BEAT_FANOUT;
+	for (size_t i = 0; i < n->n_slots; i++)
+		total += n->slots[i].pool ? n->slots[i].dcx.n_mem : 0;
+	for (size_t tries = 0; total && b->n < want && tries < 4 * MF_ROUTING_NODE_BEAT_FANOUT; tries++) {
+		size_t at = rng_next(n) % total, i = 0;
+		for (; !n->slots[i].pool || at >= n->slots[i].dcx.n_mem; i++)
+			at -= n->slots[i].pool ? n->slots[i].dcx.n_mem : 0;
 		struct mf_routing_node_slot *s = &n->slots[i];
-		size_t want = b->n + MF_ROUTING_NODE_BEAT_FANOUT;
-		for (size_t tries = 0; s->pool && s->dcx.n_mem && b->n < want &&
-				       tries < 4 * MF_ROUTING_NODE_BEAT_FANOUT; tries++) {
-			size_t at = rng_next(n) % s->dcx.n_mem;
-			const struct mf_coord_tracker_member *m = &s->dcx.mem[at];
-			if (strcmp(m->dc, n->dc) != 0 && s->dcx.meshfed[at])
-				beat_set_add(b, s, m);
-		}
+		if (strcmp(s->dcx.mem[at].dc, n->dc) != 0 && s->dcx.meshfed[at])
+			beat_set_add(b, s, &s->dcx.mem[at]);
 	}
 }
 
@@ -198,12 +198,16 @@ static void send_beats(struct mf_routing_node *n, size_t nb)
 		(void)beat_to(b.slot[i], b.name[i], nb);
 }
 
-/* Our beat every MF_ROUTING_NODE_REFRESH (node.h). In between, the DCs
- * whose dating moved back (routing/engine.h, mf_routing_hurried_beats) go
- * at once to the same recipients, at most every MF_ROUTING_NODE_HURRY_GAP:
- * a dating that came late (the epoch first heard in a full state, which
- * carries no ages) is corrected across a region in a few datagram hops,
- * not one neighbour per beat period (docs/routing.md, "Hurried beats"). */
+/* Our beat every MF_ROUTING_NODE_REFRESH (node.h): every
+ * MF_ROUTING_NODE_BEAT_ALL-th lists every DC we know, the others our own
+ * entry and the marked ones. In between, the DCs marked by the engine
+ * (routing/engine.h, mf_routing_hurried_beats: a rise heard, or a dating
+ * moved back) go at once to the same recipients, at most every
+ * MF_ROUTING_NODE_HURRY_GAP: a rise crosses a pool in a few datagram hops
+ * instead of one beat period a hop, so other DCs' entries need not be
+ * repeated every beat (docs/routing.md, "Thinner beats"); and a dating
+ * that came late (the epoch first heard in a full state, which carries no
+ * ages) is corrected across a region as fast ("Hurried beats"). */
 void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 {
 	bool whole = !n->beat_sent || now - n->last_beat >= MF_ROUTING_NODE_REFRESH;
@@ -215,14 +219,22 @@ void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 		return;
 	}
 	size_t nb;
-	if (whole) {
+	if (whole && (!n->beat_sent || n->beats_short + 1 >= MF_ROUTING_NODE_BEAT_ALL)) {
 		nb = mf_routing_beats(n->engine, n->beats, n->cap_beats);
 		mf_routing_beats_sent(n->engine);
-		n->beat_sent = true;
-		n->last_beat = now;
+		n->beats_short = 0;
+	} else if (whole) {
+		/* Our own entry is first. */
+		nb = mf_routing_beats(n->engine, n->beats, 1);
+		nb += mf_routing_hurried_beats(n->engine, n->beats + nb, n->cap_beats - nb);
+		n->beats_short++;
 	} else if ((nb = mf_routing_hurried_beats(n->engine, n->beats, n->cap_beats)) > 0) {
 		n->stats.beats_hurried++;
 		n->last_hurry = now;
+	}
+	if (whole) {
+		n->beat_sent = true;
+		n->last_beat = now;
 	}
 	if (nb > 0)
 		send_beats(n, nb);
