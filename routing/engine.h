@@ -296,6 +296,10 @@ size_t mf_routing_beat_answers(struct mf_routing *r, const struct mf_beat_entry 
 				struct mf_beat_entry *out, size_t cap);
 /* Our whole beat went out: it carried every dating, so none is hurried. */
 void mf_routing_beats_sent(struct mf_routing *r);
+/* Whether mf_routing_hurried_beats() has entries: any (a rise or a dating
+ * moved back), or only datings moved back (moved_back). The caller relays
+ * rises in batches and datings moved back at once. */
+bool mf_routing_hurry_marked(const struct mf_routing *r, bool moved_back);
 /* The beats a server of DC `origin` sent: each entry whose DC (by name
  * hash) the stored advertisement of origin routes to, and whose epoch,
  * widened against the one held (serial arithmetic: at most 2^15 - 1

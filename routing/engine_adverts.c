@@ -131,11 +131,13 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint6
 	 * in full states, it would otherwise move one neighbour per beat
 	 * period ("Hurried beats", docs/routing.md). With relay_rises a rise
 	 * goes the same way ("Thinner beats"). */
-	bool rise = r->cfg.relay_rises && epoch > r->beat[id];
-	if (r->cfg.hurry_min && r->beat[id] && epoch >= r->beat[id] &&
-	    (rise || at + r->cfg.hurry_min <= r->beat_at[id]) && !r->hurry[id]) {
-		r->hurry[id] = 1;
-		r->n_hurry++;
+	bool seen = r->cfg.hurry_min && r->beat[id] && epoch >= r->beat[id];
+	bool back = seen && at + r->cfg.hurry_min <= r->beat_at[id];
+	bool rise = seen && r->cfg.relay_rises && epoch > r->beat[id];
+	if ((back || rise) && r->hurry[id] != HURRY_BACK) {
+		r->n_hurry += !r->hurry[id];
+		r->n_hurry_back += back;
+		r->hurry[id] = back ? HURRY_BACK : HURRY_RISE;
 	}
 	if (epoch > r->beat[id]) {
 		r->beat[id] = epoch;

@@ -181,6 +181,10 @@
  * every DC we know only every BEAT_ALL-th time (once a minute: the
  * anti-entropy for a rise a member missed) and else our own entry alone. */
 #define MF_ROUTING_NODE_BEAT_ALL 4
+/* Rises alone are relayed at most this often (datings moved back at the
+ * HURRY_GAP): in batches, since a hurried beat's header (~50 bytes to each
+ * recipient) outweighed the one or two entries a second of a small pool. */
+#define MF_ROUTING_NODE_RELAY_GAP (5 * MF_SEC)
 #define MF_ROUTING_NODE_HURRY_GAP MF_SEC
 /* A DC whose epoch has not risen for MAX_AGE (eight beats: a beat reaches
  * a member through others' beat messages, gossip-style, so its rises

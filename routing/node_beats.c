@@ -211,7 +211,10 @@ static void send_beats(struct mf_routing_node *n, size_t nb)
 void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 {
 	bool whole = !n->beat_sent || now - n->last_beat >= MF_ROUTING_NODE_REFRESH;
-	if (!whole && now - n->last_hurry < MF_ROUTING_NODE_HURRY_GAP)
+	if (!whole && (now - n->last_hurry < MF_ROUTING_NODE_HURRY_GAP ||
+		       !mf_routing_hurry_marked(n->engine, false) ||
+		       (now - n->last_hurry < MF_ROUTING_NODE_RELAY_GAP &&
+			!mf_routing_hurry_marked(n->engine, true))))
 		return;
 	size_t need = mf_routing_n_targets(n->engine) + 1;
 	if (mf_grow(&n->beats, &n->cap_beats, need, 64) < 0) {
