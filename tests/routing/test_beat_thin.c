@@ -30,15 +30,8 @@ static struct mf_routing *engine(const char *dc, const char *node, bool relay, u
 {
 	struct mf_routing_config c;
 	struct mf_routing *r = NULL;
-	mf_routing_config_default(&c);
-	c.datacenter = dc;
+	h_aged_config(&c, dc, BEAT, MAX_AGE, 1, HURRY);
 	c.node = node;
-	c.epoch = 100;
-	c.beat_interval = BEAT;
-	c.max_age = MAX_AGE;
-	c.beats_apart = true;
-	c.beat_age_unit = 1;
-	c.hurry_min = HURRY;
 	c.relay_rises = relay;
 	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &r), 0);
 	mf_routing_set_now(r, start);
