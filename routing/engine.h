@@ -161,6 +161,12 @@ struct mf_routing_config {
 	 * caller can pass the earlier dating on at once instead of at its next
 	 * beat. 0 (the default): none is listed. */
 	uint64_t hurry_min;
+	/* With hurry_min: a rise of another DC's epoch (a newer epoch heard,
+	 * not a first contact) is listed by mf_routing_hurried_beats() too, so
+	 * the caller relays rises within a hurried-beat gap rather than at its
+	 * next beat, and can send other DCs' entries in whole beats less often
+	 * (docs/routing.md, "Thinner beats"). Default false. */
+	bool relay_rises;
 	/* A distance that moved past the re-advertise threshold but not past
 	 * the hysteresis margin (so it cannot make a neighbour switch at
 	 * once) makes a new advertisement at most this long after the last
@@ -290,6 +296,10 @@ size_t mf_routing_beat_answers(struct mf_routing *r, const struct mf_beat_entry 
 				struct mf_beat_entry *out, size_t cap);
 /* Our whole beat went out: it carried every dating, so none is hurried. */
 void mf_routing_beats_sent(struct mf_routing *r);
+/* Whether mf_routing_hurried_beats() has entries: any (a rise or a dating
+ * moved back), or only datings moved back (moved_back). The caller relays
+ * rises in batches and datings moved back at once. */
+bool mf_routing_hurry_marked(const struct mf_routing *r, bool moved_back);
 /* The beats a server of DC `origin` sent: each entry whose DC (by name
  * hash) the stored advertisement of origin routes to, and whose epoch,
  * widened against the one held (serial arithmetic: at most 2^15 - 1

@@ -59,19 +59,51 @@ static uint64_t raised_at(const struct mf_routing *r, uint64_t age)
 	return r->now > age ? r->now - age : 0;
 }
 
+/* When `epoch`, heard with age 0, was raised, at the latest, given that
+ * the origin raised `held` at `held_at`: its servers raise the epoch once
+ * per beat_interval (they share one beat, mf_rt__own_epoch_at), so each
+ * step is at most one interval later (1/32 more for a late tick), and
+ * never later than now. Age 0 is what full states and deltas give (they
+ * carry no ages) and what an agent before ages sends: dated at arrival, a
+ * rise heard in a delta was up to a beat period late, and each such dating
+ * moved back by the next dated beat was a hurried beat, and each beat
+ * dating it later was answered (docs/routing.md, "Thinner beats"). Never
+ * earlier than the true rise (which would age a live DC too soon) unless
+ * the origin's beats came more than 1/32 late; a first contact (nothing
+ * held) or a jump (a restart) is still dated now, and an engine without
+ * ages keeps dating at arrival. */
+static uint64_t rise_bound(const struct mf_routing *r, uint64_t held, uint64_t held_at,
+			   uint64_t epoch, uint64_t age)
+{
+	uint64_t bi = r->cfg.beat_interval, at = raised_at(r, age);
+	if (age || !bi || !r->cfg.beat_age_unit || !r->clocked || !held || epoch <= held ||
+	    held_at > r->now || epoch - held > (r->now - held_at) / bi)
+		return at;
+	uint64_t b = held_at + (epoch - held) * (bi + bi / 32);
+	return b < at ? b : at;
+}
+
 /* Our DC's epoch as another server of ours holds it, raised `age` ago
  * (0: unknown, counted from now): taken when higher (the servers of a DC
- * share the highest), dated back when the same. */
+ * share the highest), dated back when the same. Our next rise is one beat
+ * interval after the dating: the servers of a DC then share one beat, and
+ * the DC's epoch rises once an interval, not once per server and interval
+ * (two servers out of phase raised it every 7.5 s, so every DC heard twice
+ * the rises and twice the datings to pass on). */
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age)
 {
-	uint64_t at = raised_at(r, age);
+	uint64_t at = rise_bound(r, r->epoch, r->epoch_at, epoch, age);
 	if (epoch > r->epoch) {
 		r->epoch = epoch;
 		r->epoch_at = at;
 		mf_rt__mark(r, r->self);
 	} else if (epoch == r->epoch && at < r->epoch_at) {
 		r->epoch_at = at;
+	} else {
+		return;
 	}
+	if (r->clocked)
+		r->last_beat = r->epoch_at;
 }
 
 /* A stored route reaches incarnation epoch of DC id, raised `age` ago as a
@@ -92,16 +124,20 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint6
 {
 	if (id == r->self)
 		return;
-	uint64_t at = raised_at(r, age);
+	uint64_t at = rise_bound(r, r->beat[id], r->beat_at[id], epoch, age);
 	/* A dating moved back (the same epoch, or a newer one dated before
 	 * the one held: ours came late, in a full state) is passed on at
 	 * once by a hurried beat: across a region that heard the target only
 	 * in full states, it would otherwise move one neighbour per beat
-	 * period ("Hurried beats", docs/routing.md). */
-	if (r->cfg.hurry_min && r->beat[id] && epoch >= r->beat[id] &&
-	    at + r->cfg.hurry_min <= r->beat_at[id] && !r->hurry[id]) {
-		r->hurry[id] = 1;
-		r->n_hurry++;
+	 * period ("Hurried beats", docs/routing.md). With relay_rises a rise
+	 * goes the same way ("Thinner beats"). */
+	bool seen = r->cfg.hurry_min && r->beat[id] && epoch >= r->beat[id];
+	bool back = seen && at + r->cfg.hurry_min <= r->beat_at[id];
+	bool rise = seen && r->cfg.relay_rises && epoch > r->beat[id];
+	if ((back || rise) && r->hurry[id] != HURRY_BACK) {
+		r->n_hurry += !r->hurry[id];
+		r->n_hurry_back += back;
+		r->hurry[id] = back ? HURRY_BACK : HURRY_RISE;
 	}
 	if (epoch > r->beat[id]) {
 		r->beat[id] = epoch;

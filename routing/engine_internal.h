@@ -236,10 +236,12 @@ struct mf_routing {
 	 * when our own epoch rose, for our beats' ages; age_unit: clock units
 	 * per unit of a beat's age, 0 when beats carry none. */
 	uint64_t *beat, *beat_at;
-	/* Hurried beats: hurry[id] when DC id's dating moved back by at
-	 * least cfg.hurry_min since our last beat (n_hurry of them). */
+	/* Hurried beats: hurry[id] HURRY_BACK when DC id's dating moved back
+	 * by at least cfg.hurry_min since our last beat, HURRY_RISE when its
+	 * epoch only rose (cfg.relay_rises); n_hurry of them, n_hurry_back of
+	 * the first kind. */
 	uint8_t *hurry;
-	uint32_t n_hurry;
+	uint32_t n_hurry, n_hurry_back;
 	/* Names by beat hash, for beat entries about DCs the sender's stored
 	 * advertisement does not route to. */
 	struct mf_beat_names beat_names;
@@ -293,6 +295,8 @@ void mf_rt__drop_gateways(struct mf_routing *r, uint32_t id);
 /* engine_adverts.c */
 void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch);
 void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
+#define HURRY_BACK 1
+#define HURRY_RISE 2
 void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint64_t age);
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
 /* engine_recompute.c */

@@ -362,6 +362,7 @@ size_t mf_routing_hurried_beats(struct mf_routing *r, struct mf_beat_entry *out,
 	for (uint32_t t = 0; r->n_hurry && t < r->names.n && n < cap; t++) {
 		if (!r->hurry[t])
 			continue;
+		r->n_hurry_back -= r->hurry[t] == HURRY_BACK;
 		r->hurry[t] = 0;
 		r->n_hurry--;
 		/* A target we route to no more has nothing to pass on. */
@@ -374,7 +375,12 @@ void mf_routing_beats_sent(struct mf_routing *r)
 {
 	if (r->n_hurry)
 		memset(r->hurry, 0, r->cap);
-	r->n_hurry = 0;
+	r->n_hurry = r->n_hurry_back = 0;
+}
+
+bool mf_routing_hurry_marked(const struct mf_routing *r, bool moved_back)
+{
+	return moved_back ? r->n_hurry_back > 0 : r->n_hurry > 0;
 }
 
 /* The epoch e16 stands for, near held (RFC 1982 serial arithmetic): true

@@ -37,9 +37,13 @@
  *    our epoch and the one each advertised route reaches, with its age, 8
  *    bytes a DC) goes
  *    as [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_BEAT][beat] by direct
- *    datagrams to every alive server of our DC in each pool (to
+ *    datagrams to every alive server of our DC (to
  *    MF_ROUTING_NODE_BEAT_DC_FANOUT of them at random in a DC of more) and
- *    to MF_ROUTING_NODE_BEAT_FANOUT other alive members at random;
+ *    to MF_ROUTING_NODE_BEAT_FANOUT other alive members drawn at random
+ *    over our pools, each once; every MF_ROUTING_NODE_BEAT_ALL-th lists
+ *    every DC, the others our own entry and the rises heard, which are
+ *    also relayed as heard (at most every MF_ROUTING_NODE_RELAY_GAP;
+ *    docs/routing.md, "Thinner beats");
  *  - recompute; when our advertisement's seq moved (a real change), a delta
  *    (routing/advert_delta.h: the routes that differ from what receivers
  *    hold of us) goes in every pool as
@@ -155,11 +159,13 @@
  * last new state (routing/engine.h readvertise_interval): under noise,
  * such moves were most new states. */
 #define MF_ROUTING_NODE_READVERTISE MF_ROUTING_NODE_FULL_REFRESH
-/* Our beat message goes to every alive server of our DC in a pool (they
- * share the DC's epoch) and to this many other alive members chosen at
- * random, by a direct datagram each: every member then receives about this
- * many beats of its neighbours per beat period, whatever the pool's size
- * (docs/routing.md, "Beats apart from full state"). */
+/* Our beat message goes to every alive server of our DC (they share the
+ * DC's epoch) and to this many other alive members drawn at random over
+ * all our pools, by a direct datagram each, each recipient once however
+ * many pools we share with it: every member then receives about this many
+ * beats of its neighbours per beat period, whatever the pool's size or
+ * the number of its pools (docs/routing.md, "Beats apart from full
+ * state", "Thinner beats"). */
 #define MF_ROUTING_NODE_BEAT_FANOUT 2
 /* Servers of our own DC that get each beat when the DC has more than this
  * many besides us (at random; all of them otherwise): a DC with hundreds
@@ -176,6 +182,15 @@
  * drops a cut-off DC about MAX_AGE after its last rise however wide the
  * federation. */
 #define MF_ROUTING_NODE_HURRY_MIN MF_SEC
+/* Thinner beats (docs/routing.md, "Thinner beats"): rises of other DCs'
+ * epochs are relayed by hurried beats as they are heard, so our beat lists
+ * every DC we know only every BEAT_ALL-th time (once a minute: the
+ * anti-entropy for a rise a member missed) and else our own entry alone. */
+#define MF_ROUTING_NODE_BEAT_ALL 4
+/* Rises alone are relayed at most this often (datings moved back at the
+ * HURRY_GAP): in batches, since a hurried beat's header (~50 bytes to each
+ * recipient) outweighed the one or two entries a second of a small pool. */
+#define MF_ROUTING_NODE_RELAY_GAP (5 * MF_SEC)
 #define MF_ROUTING_NODE_HURRY_GAP MF_SEC
 /* A DC whose epoch has not risen for MAX_AGE (eight beats: a beat reaches
  * a member through others' beat messages, gossip-style, so its rises

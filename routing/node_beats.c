@@ -104,59 +104,117 @@ static bool beat_recipient(const struct mf_routing_node_slot *s, const struct mf
 	       strcmp(m->name, s->node->name) != 0;
 }
 
-/* Our beat to `fanout` recipients drawn at random from members
- * [start, start + count) of slot s's index (other DCs only when asked);
- * a few more draws when some land on the dead, on us, or on a serf agent. */
-static void beat_at_random(struct mf_routing_node *n, struct mf_routing_node_slot *s, size_t start,
-			   size_t count, size_t fanout, bool other_dc_only, size_t n_beats)
+/* One beat's recipients, each once whatever the number of pools it shares
+ * with us (names point into the slots' indexes, valid until their next
+ * sync). */
+#define BEAT_TO_MAX (MF_ROUTING_NODE_BEAT_DC_FANOUT + 1 + MF_ROUTING_NODE_BEAT_FANOUT)
+struct beat_set {
+	struct mf_routing_node_slot *slot[BEAT_TO_MAX];
+	const char *name[BEAT_TO_MAX];
+	size_t n;
+};
+
+static bool beat_set_has(const struct beat_set *b, const char *name)
 {
-	size_t sent = 0;
-	for (size_t tries = 0; sent < fanout && tries < 4 * fanout; tries++) {
-		const struct mf_coord_tracker_member *m = &s->dcx.mem[start + rng_next(n) % count];
-		if (beat_recipient(s, m) && (!other_dc_only || strcmp(m->dc, n->dc) != 0) &&
-		    beat_to(s, m->name, n_beats))
-			sent++;
+	for (size_t i = 0; i < b->n; i++)
+		if (strcmp(b->name[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Adds member m of slot s when it is a recipient not yet in b. */
+static void beat_set_add(struct beat_set *b, struct mf_routing_node_slot *s,
+			 const struct mf_coord_tracker_member *m)
+{
+	if (b->n < BEAT_TO_MAX && beat_recipient(s, m) && !beat_set_has(b, m->name)) {
+		b->slot[b->n] = s;
+		b->name[b->n++] = m->name;
 	}
 }
 
-/* Beat entries n->beats[0..nb) (ours, or the hurried ones) in every
- * pool: to the alive servers of our DC (to MF_ROUTING_NODE_BEAT_DC_FANOUT
- * of them at random when it has more), and to MF_ROUTING_NODE_BEAT_FANOUT
- * other alive members at random (tries a few more draws when some land on
- * the dead or on us; a pool smaller than the fanout gets it once per
- * member at most, by chance). */
-static void send_beats(struct mf_routing_node *n, size_t nb)
+/* The servers of our DC: every alive one (once, though we share several
+ * pools with it) while they are at most MF_ROUTING_NODE_BEAT_DC_FANOUT + 1
+ * in every pool, else that many at random: a DC of hundreds of servers in
+ * one pool does not cost each of them a datagram per mate per beat; the
+ * highest epoch still spreads among them, gossip-style. */
+static void beat_mates(struct mf_routing_node *n, struct beat_set *b)
 {
+	bool many = false;
+	for (size_t i = 0; i < n->n_slots; i++) {
+		const struct mf_dc_group *own = n->slots[i].pool ? mf_dc_index_find(&n->slots[i].dcx, n->dc) : NULL;
+		many |= own && own->n > MF_ROUTING_NODE_BEAT_DC_FANOUT + 1;
+	}
 	for (size_t i = 0; i < n->n_slots; i++) {
 		struct mf_routing_node_slot *s = &n->slots[i];
-		if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, n->name) < 0 || s->dcx.n_mem == 0)
+		const struct mf_dc_group *own = s->pool ? mf_dc_index_find(&s->dcx, n->dc) : NULL;
+		if (!own || own->n == 0)
 			continue;
-		const struct mf_dc_group *own = mf_dc_index_find(&s->dcx, n->dc);
-		if (own && own->n <= MF_ROUTING_NODE_BEAT_DC_FANOUT + 1) {
+		if (!many) {
 			for (size_t k = 0; k < own->n; k++)
-				if (beat_recipient(s, &s->dcx.mem[own->start + k]))
-					(void)beat_to(s, s->dcx.mem[own->start + k].name, nb);
-		} else if (own) {
-			/* A DC of many servers (a LAN-sized pool): a few mates at
-			 * random, so a beat period costs each server the same
-			 * whatever the DC's size; the highest epoch heard still
-			 * spreads, gossip-style. */
-			beat_at_random(n, s, own->start, own->n, MF_ROUTING_NODE_BEAT_DC_FANOUT, false, nb);
+				beat_set_add(b, s, &s->dcx.mem[own->start + k]);
+			continue;
 		}
-		beat_at_random(n, s, 0, s->dcx.n_mem, MF_ROUTING_NODE_BEAT_FANOUT, true, nb);
+		for (size_t tries = 0; b->n < MF_ROUTING_NODE_BEAT_DC_FANOUT &&
+				       tries < 4 * MF_ROUTING_NODE_BEAT_DC_FANOUT; tries++)
+			beat_set_add(b, s, &s->dcx.mem[own->start + rng_next(n) % own->n]);
 	}
 }
 
-/* Our beat every MF_ROUTING_NODE_REFRESH (node.h). In between, the DCs
- * whose dating moved back (routing/engine.h, mf_routing_hurried_beats) go
- * at once to the same recipients, at most every MF_ROUTING_NODE_HURRY_GAP:
- * a dating that came late (the epoch first heard in a full state, which
- * carries no ages) is corrected across a region in a few datagram hops,
- * not one neighbour per beat period (docs/routing.md, "Hurried beats"). */
+/* MF_ROUTING_NODE_BEAT_FANOUT members of other DCs at random over all our
+ * pools together (each member as likely, whatever pool it is drawn from),
+ * so a server in four areas sends as many as one in one; a few more draws
+ * when some land on the dead, on us, on our DC, on a serf agent or on one
+ * drawn already. */
+static void beat_others(struct mf_routing_node *n, struct beat_set *b)
+{
+	size_t total = 0, want = b->n + MF_ROUTING_NODE_BEAT_FANOUT;
+	for (size_t i = 0; i < n->n_slots; i++)
+		total += n->slots[i].pool ? n->slots[i].dcx.n_mem : 0;
+	for (size_t tries = 0; total && b->n < want && tries < 4 * MF_ROUTING_NODE_BEAT_FANOUT; tries++) {
+		size_t at = rng_next(n) % total, i = 0;
+		for (; !n->slots[i].pool || at >= n->slots[i].dcx.n_mem; i++)
+			at -= n->slots[i].pool ? n->slots[i].dcx.n_mem : 0;
+		struct mf_routing_node_slot *s = &n->slots[i];
+		if (strcmp(s->dcx.mem[at].dc, n->dc) != 0 && s->dcx.meshfed[at])
+			beat_set_add(b, s, &s->dcx.mem[at]);
+	}
+}
+
+/* Beat entries n->beats[0..nb) (ours, or the hurried ones) to the servers
+ * of our DC and to MF_ROUTING_NODE_BEAT_FANOUT members of other DCs, each
+ * once over all our pools. (Per pool, a server in the four areas of an
+ * area grid sent each beat to its mates four times and to eight others:
+ * beats were ~90 % of the routing bytes at 20 DCs in areas.) */
+static void send_beats(struct mf_routing_node *n, size_t nb)
+{
+	struct beat_set b = {.n = 0};
+	/* A failed sync leaves an index empty: no recipient in that pool. */
+	for (size_t i = 0; i < n->n_slots; i++)
+		if (n->slots[i].pool)
+			(void)mf_dc_index_sync(&n->slots[i].dcx, n->slots[i].pool, n->name);
+	beat_mates(n, &b);
+	beat_others(n, &b);
+	for (size_t i = 0; i < b.n; i++)
+		(void)beat_to(b.slot[i], b.name[i], nb);
+}
+
+/* Our beat every MF_ROUTING_NODE_REFRESH (node.h): every
+ * MF_ROUTING_NODE_BEAT_ALL-th lists every DC we know, the others our own
+ * entry and the marked ones. In between, the DCs marked by the engine
+ * (routing/engine.h, mf_routing_hurried_beats: a rise heard, or a dating
+ * moved back) go at once to the same recipients, at most every
+ * MF_ROUTING_NODE_HURRY_GAP: a rise crosses a pool in a few datagram hops
+ * instead of one beat period a hop, so other DCs' entries need not be
+ * repeated every beat (docs/routing.md, "Thinner beats"); and a dating
+ * that came late (the epoch first heard in a full state, which carries no
+ * ages) is corrected across a region as fast ("Hurried beats"). */
 void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 {
 	bool whole = !n->beat_sent || now - n->last_beat >= MF_ROUTING_NODE_REFRESH;
-	if (!whole && now - n->last_hurry < MF_ROUTING_NODE_HURRY_GAP)
+	if (!whole && (now - n->last_hurry < MF_ROUTING_NODE_HURRY_GAP ||
+		       !mf_routing_hurry_marked(n->engine, false) ||
+		       (now - n->last_hurry < MF_ROUTING_NODE_RELAY_GAP &&
+			!mf_routing_hurry_marked(n->engine, true))))
 		return;
 	size_t need = mf_routing_n_targets(n->engine) + 1;
 	if (mf_grow(&n->beats, &n->cap_beats, need, 64) < 0) {
@@ -164,14 +222,22 @@ void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 		return;
 	}
 	size_t nb;
-	if (whole) {
+	if (whole && (!n->beat_sent || n->beats_short + 1 >= MF_ROUTING_NODE_BEAT_ALL)) {
 		nb = mf_routing_beats(n->engine, n->beats, n->cap_beats);
 		mf_routing_beats_sent(n->engine);
-		n->beat_sent = true;
-		n->last_beat = now;
+		n->beats_short = 0;
+	} else if (whole) {
+		/* Our own entry is first. */
+		nb = mf_routing_beats(n->engine, n->beats, 1);
+		nb += mf_routing_hurried_beats(n->engine, n->beats + nb, n->cap_beats - nb);
+		n->beats_short++;
 	} else if ((nb = mf_routing_hurried_beats(n->engine, n->beats, n->cap_beats)) > 0) {
 		n->stats.beats_hurried++;
 		n->last_hurry = now;
+	}
+	if (whole) {
+		n->beat_sent = true;
+		n->last_beat = now;
 	}
 	if (nb > 0)
 		send_beats(n, nb);

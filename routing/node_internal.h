@@ -173,6 +173,8 @@ struct mf_routing_node {
 	mf_time_t last_refresh;  /* when our digest entry last went out */
 	mf_time_t last_beat;     /* when our beat message last went out */
 	bool beat_sent;          /* one went out at all */
+	unsigned beats_short;    /* our beats of our own entry alone since the
+				  * last that listed every DC (node_beats.c) */
 	mf_time_t last_hurry;    /* when our last hurried beat went out */
 	uint64_t rng;            /* xorshift64: beat recipients */
 	struct mf_beat_entry *beats; /* scratch for mf_routing_beats */

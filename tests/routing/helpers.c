@@ -124,20 +124,26 @@ uint64_t h_splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
+void h_aged_config(struct mf_routing_config *c, const char *dc, uint64_t beat, uint64_t max_age,
+		   uint64_t age_unit, uint64_t hurry_min)
+{
+	mf_routing_config_default(c);
+	c->datacenter = dc;
+	c->node = dc;
+	c->epoch = 100;
+	c->beat_interval = beat;
+	c->max_age = max_age;
+	c->beats_apart = true;
+	c->beat_age_unit = age_unit;
+	c->hurry_min = hurry_min;
+}
+
 struct mf_routing *h_aged_engine(const char *dc, uint64_t beat, uint64_t max_age, uint64_t age_unit,
 				 uint64_t hurry_min)
 {
 	struct mf_routing_config c;
 	struct mf_routing *r = NULL;
-	mf_routing_config_default(&c);
-	c.datacenter = dc;
-	c.node = dc;
-	c.epoch = 100;
-	c.beat_interval = beat;
-	c.max_age = max_age;
-	c.beats_apart = true;
-	c.beat_age_unit = age_unit;
-	c.hurry_min = hurry_min;
+	h_aged_config(&c, dc, beat, max_age, age_unit, hurry_min);
 	if (mf_routing_new(&c, &r) < 0)
 		return NULL;
 	mf_routing_set_now(r, 1000);

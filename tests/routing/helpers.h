@@ -42,6 +42,9 @@ const char *h_path(const struct mf_routing *r, const char *target, char *buf, si
  * `now`, routes to dc. */
 struct mf_routing *h_aged_engine(const char *dc, uint64_t beat, uint64_t max_age, uint64_t age_unit,
 				 uint64_t hurry_min);
+/* The config h_aged_engine uses (node named as its DC, epoch 100). */
+void h_aged_config(struct mf_routing_config *c, const char *dc, uint64_t beat, uint64_t max_age,
+		   uint64_t age_unit, uint64_t hurry_min);
 int h_pass_advert(struct mf_routing *from, struct mf_routing *to, uint64_t now);
 size_t h_beats_at(struct mf_routing *from, uint64_t now, struct mf_beat_entry *e, size_t cap);
 bool h_reaches(struct mf_routing *r, const char *dc, uint64_t now);
