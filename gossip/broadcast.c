@@ -2,13 +2,13 @@
  * gossip/broadcast.c — the transmit-limited broadcast queue.
  *
  * memberlist keeps a btree ordered by (transmits, len desc, id desc) and a
- * map from name to item. Here the btree is a treap (a binary search tree
- * that is also a heap on a per-node priority, balanced in expectation) and
- * the map a chained hash table. The treap is split by transmit count (one
- * per level: the order's first key), so a pick seeks in its level's tree
- * only the first message that still fits: O(log n) per message handed
- * out, instead of a walk over the queue; push and invalidation are
- * O(log n) too.
+ * map from name to item. Here the btree is split by transmit count (one
+ * B+tree per level, gossip/broadcast_tree.h: the order's first key), so a
+ * pick seeks in its level's tree only the first message that still fits:
+ * O(log n) per message handed out, reading 2-4 tree nodes and no other
+ * queued message; push and invalidation are O(log n) too. The map is a
+ * chained hash table whose nodes carry their name's hash, so a lookup
+ * reads a message's bytes only when the hash matches.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -18,19 +18,19 @@
 #include "gossip/err.h"
 #include "gossip/grow.h"
 
-/* 28 bytes, in slabs (no allocator header): a simulator's N pools each
- * queue up to N of them. Links are node ids (slot + 1; 0 = none). The name
- * and the message are one interned blob: the same message queued by N
- * pools is still one copy, and the node holds one pointer, unaligned (so
- * the node needs 4-byte alignment only). A node's treap priority is a
- * hash of its id (prio_of), not a field. */
+/* 16 bytes, in slabs (no allocator header): a simulator's N pools each
+ * queue up to N of them. Node ids are slot + 1 (0 = none). The name and
+ * the message are one interned blob: the same message queued by N pools
+ * is still one copy, and the node holds one pointer, unaligned (so the
+ * node needs 4-byte alignment only). The send order's keys (len, id) are
+ * also in the level's tree, beside the node's id; the name index holds
+ * the name's hash beside it. */
 struct mf_bcast_node {
 	unsigned char blob[sizeof(void *)]; /* const uint8_t *: interned name tag
 					      * (2 bytes), name, message (len) */
-	uint32_t left, right;      /* treap children (send order) */
-	uint32_t next_name;        /* hash chain of the name index; free list */
 	/* Submission order, compared by serial-number arithmetic: the ids
-	 * queued at once span far less than 2^31 (and restart when empty). */
+	 * queued at once span far less than 2^31 (and restart when empty).
+	 * A free node: the next free one. */
 	uint32_t id;
 	uint16_t len;              /* a message fits a datagram */
 	uint8_t transmits;         /* < the retransmit limit, at most 255 */
@@ -38,8 +38,8 @@ struct mf_bcast_node {
 	uint8_t cap : 7;           /* own transmit limit below the pool's; 0: none */
 };
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 28,
-	       "a queued message costs 28 bytes on LP64");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 16,
+	       "a queued message costs 16 bytes on LP64 (and its keys)");
 
 static const uint8_t *blob_of(const struct mf_bcast_node *b)
 {
@@ -106,139 +106,60 @@ int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs)
 	return 0;
 }
 
-/* Node i's treap priority, splitmix64 of its id: well mixed, so
- * independent of the send order the treap is keyed by. */
-static uint32_t prio_of(uint32_t i)
+/* Puts lone node xi into its level's tree; MF_ENOMEM leaves it out. */
+static int level_insert(struct mf_bcast_queue *q, uint32_t xi)
 {
-	uint64_t z = (uint64_t)i * 0x9e3779b97f4a7c15ULL;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (uint32_t)((z ^ (z >> 31)) >> 32);
-}
-
-/* memberlist limitedBroadcast.Less: fewer transmits, then longer, then newer. */
-static bool before(const struct mf_bcast_node *a, const struct mf_bcast_node *b)
-{
-	if (a->transmits != b->transmits)
-		return a->transmits < b->transmits;
-	if (a->len != b->len)
-		return a->len > b->len;
-	return (int32_t)(a->id - b->id) > 0;
-}
-
-static uint32_t tree_insert(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
-{
-	if (ti == 0)
-		return xi;
-	struct mf_bcast_node *t = nd(q, ti), *x = nd(q, xi);
-	if (before(x, t)) {
-		t->left = tree_insert(q, t->left, xi);
-		struct mf_bcast_node *l = nd(q, t->left);
-		if (prio_of(t->left) > prio_of(ti)) { /* rotate right */
-			uint32_t li = t->left;
-			t->left = l->right;
-			l->right = ti;
-			return li;
-		}
-	} else {
-		t->right = tree_insert(q, t->right, xi);
-		struct mf_bcast_node *r = nd(q, t->right);
-		if (prio_of(t->right) > prio_of(ti)) { /* rotate left */
-			uint32_t ri = t->right;
-			t->right = r->left;
-			r->left = ti;
-			return ri;
-		}
-	}
-	return ti;
-}
-
-/* Joins two treaps where everything in a comes before everything in b. */
-static uint32_t tree_join(struct mf_bcast_queue *q, uint32_t ai, uint32_t bi)
-{
-	if (ai == 0)
-		return bi;
-	if (bi == 0)
-		return ai;
-	struct mf_bcast_node *a = nd(q, ai), *b = nd(q, bi);
-	if (prio_of(ai) > prio_of(bi)) {
-		a->right = tree_join(q, a->right, bi);
-		return ai;
-	}
-	b->left = tree_join(q, ai, b->left);
-	return bi;
-}
-
-/* Takes x out of t; x leaves as a lone node, ready to go back in. */
-static uint32_t tree_remove(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
-{
-	if (ti == 0)
-		return 0;
-	struct mf_bcast_node *t = nd(q, ti);
-	if (ti == xi) {
-		uint32_t rest = tree_join(q, t->left, t->right);
-		t->left = t->right = 0;
-		return rest;
-	}
-	if (before(nd(q, xi), t))
-		t->left = tree_remove(q, t->left, xi);
-	else
-		t->right = tree_remove(q, t->right, xi);
-	return ti;
-}
-
-/* The first message in send order of level `transmits` no longer than
- * max_len, taken out of its level's treap in the same descent (a pick then
- * walks the tree once, not twice: a cache miss per level of each pool's
- * treap is most of a pick's cost). 0 when none. */
-static uint32_t tree_take(struct mf_bcast_queue *q, int transmits, size_t max_len)
-{
-	uint32_t *link = &q->roots[transmits], *best = NULL;
-	while (*link != 0) {
-		struct mf_bcast_node *t = nd(q, *link);
-		if (t->len > max_len) {
-			link = &t->right;
-		} else {
-			best = link;
-			link = &t->left;
-		}
-	}
-	if (best == NULL)
-		return 0;
-	uint32_t bi = *best;
-	struct mf_bcast_node *b = nd(q, bi);
-	/* a treap node goes by joining its subtrees in its place; the links
-	 * live in the slabs, which never move */
-	*best = tree_join(q, b->left, b->right);
-	b->left = b->right = 0;
-	return bi;
-}
-
-/* Puts lone node xi into its level's treap. */
-static void level_insert(struct mf_bcast_queue *q, uint32_t xi)
-{
-	int lv = nd(q, xi)->transmits;
-	q->roots[lv] = tree_insert(q, q->roots[lv], xi);
-	if (lv >= q->top)
+	const struct mf_bcast_node *b = nd(q, xi);
+	int lv = b->transmits;
+	int rc = mf_bt_insert(&q->tree, &q->roots[lv], b->len, b->id, xi);
+	if (rc == 0 && lv >= q->top)
 		q->top = lv + 1;
+	return rc;
 }
 
-/* The chain link that points at the node named name (len bytes, hash h),
- * or the chain's terminating 0. */
-static uint32_t *name_slot(struct mf_bcast_queue *q, const char *name, size_t len, uint64_t h)
+/*
+ * The name index: open addressing with linear probing, at most 3/4 full.
+ * A slot is (low 32 bits of the name's hash) << 32 | node id, 0 when
+ * empty, so a probe compares hashes in the slot array and reads a
+ * message's bytes only when one matches; deletion shifts back (Knuth's
+ * algorithm R), leaving no tombstones.
+ */
+static uint64_t name_entry(uint64_t h, uint32_t bi)
 {
-	uint32_t *s = &q->names[h & (q->n_buckets - 1)];
-	for (; *s != 0; s = &nd(q, *s)->next_name) {
-		const struct mf_bcast_node *b = nd(q, *s);
+	return (uint64_t)(uint32_t)h << 32 | bi;
+}
+
+/* The slot holding the node named name (len bytes, hash h), or the empty
+ * slot that ends its probe. */
+static size_t name_find(const struct mf_bcast_queue *q, const char *name, size_t len, uint64_t h)
+{
+	size_t mask = q->n_slots - 1;
+	for (size_t k = (uint32_t)h & mask;; k = (k + 1) & mask) {
+		uint64_t e = q->names[k];
+		if (e == 0)
+			return k;
+		if ((uint32_t)(e >> 32) != (uint32_t)h)
+			continue;
+		const struct mf_bcast_node *b = nd(q, (uint32_t)e);
 		if (blob_name_len(b) == len && memcmp(blob_name(b), name, len) == 0)
-			break;
+			return k;
 	}
-	return s;
 }
 
-static uint64_t name_hash(const struct mf_bcast_node *b)
+/* Empties slot k and shifts back the entries whose probe passed it. */
+static void name_delete(struct mf_bcast_queue *q, size_t k)
 {
-	return mf_name_hash(blob_name(b), blob_name_len(b));
+	size_t mask = q->n_slots - 1;
+	q->names[k] = 0;
+	for (size_t j = (k + 1) & mask; q->names[j] != 0; j = (j + 1) & mask) {
+		size_t home = (uint32_t)(q->names[j] >> 32) & mask;
+		if (((j - home) & mask) < ((j - k) & mask))
+			continue; /* its home is in (k, j]: it stays */
+		q->names[k] = q->names[j];
+		q->names[j] = 0;
+		k = j;
+	}
+	q->n_named--;
 }
 
 /* A zeroed node from the free list or a new slab; 0 when out of memory. */
@@ -255,13 +176,13 @@ static uint32_t node_alloc(struct mf_bcast_queue *q)
 		q->slabs[q->n_slabs++] = s;
 		uint32_t base = (uint32_t)(q->n_slabs - 1) * MF_BCAST_SLAB;
 		for (uint32_t k = MF_BCAST_SLAB; k > 0; k--) {
-			s[k - 1].next_name = q->free_nodes;
+			s[k - 1].id = q->free_nodes;
 			q->free_nodes = base + k;
 		}
 	}
 	uint32_t i = q->free_nodes;
 	struct mf_bcast_node *b = nd(q, i);
-	q->free_nodes = b->next_name;
+	q->free_nodes = b->id;
 	memset(b, 0, sizeof(*b));
 	return i;
 }
@@ -271,78 +192,74 @@ static void node_free(struct mf_bcast_queue *q, uint32_t i)
 	struct mf_bcast_node *b = nd(q, i);
 	mf_intern_put(q->strs, (const char *)blob_of(b));
 	set_blob(b, NULL);
-	b->next_name = q->free_nodes;
+	b->id = q->free_nodes;
 	q->free_nodes = i;
 }
 
-/* Keeps the index at no more than two names per bucket on average (a
- * chain step is one node, already in cache when the lookup hits). */
+/* Room for one more name at most 3/4 full (doubling: 3/8 to 3/4). */
 static int names_reserve(struct mf_bcast_queue *q)
 {
-	if (q->n < 2 * q->n_buckets)
+	if ((q->n_named + 1) * 4 <= q->n_slots * 3)
 		return 0;
-	size_t nb = q->n_buckets ? q->n_buckets * 2 : 64;
-	uint32_t *t = calloc(nb, sizeof(*t));
+	size_t ns = q->n_slots ? q->n_slots * 2 : 64;
+	if (ns > (size_t)UINT32_MAX + 1)
+		return MF_ENOMEM; /* a home must fit the hash's 32 bits */
+	uint64_t *t = calloc(ns, sizeof(*t));
 	if (t == NULL)
 		return MF_ENOMEM;
-	for (size_t i = 0; i < q->n_buckets; i++) {
-		uint32_t bi = q->names[i];
-		while (bi != 0) {
-			struct mf_bcast_node *b = nd(q, bi);
-			uint32_t next = b->next_name;
-			size_t k = name_hash(b) & (nb - 1);
-			b->next_name = t[k];
-			t[k] = bi;
-			bi = next;
-		}
+	for (size_t i = 0; i < q->n_slots; i++) {
+		uint64_t e = q->names[i];
+		if (e == 0)
+			continue;
+		size_t k = (uint32_t)(e >> 32) & (ns - 1);
+		while (t[k] != 0)
+			k = (k + 1) & (ns - 1);
+		t[k] = e;
 	}
 	free(q->names);
 	q->names = t;
-	q->n_buckets = nb;
+	q->n_slots = ns;
 	return 0;
 }
 
-/* Forgets a message the caller already took out of the treap. */
+/* Forgets a message the caller already took out of its tree. */
 static void finish(struct mf_bcast_queue *q, uint32_t bi)
 {
 	struct mf_bcast_node *b = nd(q, bi);
 	if (b->notify)
 		q->finished_notify++;
-	if (has_name(b)) {
-		uint32_t *s = name_slot(q, blob_name(b), blob_name_len(b), name_hash(b));
-		*s = b->next_name;
+	if (has_name(b)) { /* its bytes are read anyway: sent or replaced */
+		uint64_t want = name_entry(mf_name_hash(blob_name(b), blob_name_len(b)), bi);
+		size_t mask = q->n_slots - 1, k = (size_t)(want >> 32) & mask;
+		while (q->names[k] != want)
+			k = (k + 1) & mask;
+		name_delete(q, k);
 	}
 	q->bytes -= b->len;
 	node_free(q, bi);
 	q->n--;
 	if (q->n == 0) {
 		q->id_gen = 0;
-		q->top = 0; /* every level's treap is empty */
+		q->top = 0; /* every level's tree is empty */
 	}
 }
 
-static void free_tree(struct mf_bcast_queue *q, uint32_t ti)
+static void drop_node(void *ctx, uint32_t bi)
 {
-	while (ti != 0) {
-		struct mf_bcast_node *t = nd(q, ti);
-		uint32_t right = t->right;
-		free_tree(q, t->left);
-		if (t->notify)
-			q->finished_notify++;
-		node_free(q, ti);
-		ti = right;
-	}
+	struct mf_bcast_queue *q = ctx;
+	if (nd(q, bi)->notify)
+		q->finished_notify++;
+	node_free(q, bi);
 }
 
 void mf_bcast_reset(struct mf_bcast_queue *q)
 {
-	for (int lv = 0; lv < q->top; lv++) {
-		free_tree(q, q->roots[lv]);
-		q->roots[lv] = 0;
-	}
+	for (int lv = 0; lv < q->top; lv++)
+		mf_bt_clear(&q->tree, &q->roots[lv], drop_node, q);
 	q->top = 0;
-	if (q->n_buckets > 0)
-		memset(q->names, 0, q->n_buckets * sizeof(q->names[0]));
+	if (q->n_slots > 0)
+		memset(q->names, 0, q->n_slots * sizeof(q->names[0]));
+	q->n_named = 0;
 	q->n = 0;
 	q->bytes = 0;
 	q->id_gen = 0;
@@ -353,13 +270,14 @@ void mf_bcast_free(struct mf_bcast_queue *q)
 	mf_bcast_reset(q);
 	free(q->names);
 	q->names = NULL;
-	q->n_buckets = 0;
+	q->n_slots = 0;
 	for (size_t i = 0; i < q->n_slabs; i++)
 		free(q->slabs[i]);
 	free(q->slabs);
 	q->slabs = NULL;
 	q->n_slabs = q->cap_slabs = 0;
 	q->free_nodes = 0;
+	mf_bt_store_free(&q->tree);
 	mf_intern_free(&q->own_strs);
 }
 
@@ -396,23 +314,28 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 	b->len = (uint16_t)len;
 	b->notify = notify;
 	b->cap = (uint8_t)max_transmits;
-	if (name != NULL) {
-		uint64_t h = mf_name_hash(name, name_len);
-		uint32_t *s = name_slot(q, name, name_len, h);
-		if (*s != 0) { /* names are unique in the queue */
-			uint32_t old = *s;
-			uint8_t lv = nd(q, old)->transmits;
-			q->roots[lv] = tree_remove(q, q->roots[lv], old);
-			finish(q, old);
-		}
-		size_t bucket = h & (q->n_buckets - 1);
-		b->next_name = q->names[bucket];
-		q->names[bucket] = bi;
-	}
 	b->id = ++q->id_gen;
-	level_insert(q, bi);
+	/* In first: out of memory then leaves the queue as it was. */
+	if (level_insert(q, bi) != 0) {
+		node_free(q, bi);
+		q->id_gen--;
+		return MF_ENOMEM;
+	}
 	q->n++;
 	q->bytes += len;
+	if (name != NULL) {
+		uint64_t h = mf_name_hash(name, name_len);
+		size_t k = name_find(q, name, name_len, h);
+		if (q->names[k] != 0) { /* names are unique in the queue */
+			uint32_t old = (uint32_t)q->names[k];
+			const struct mf_bcast_node *o = nd(q, old);
+			(void)mf_bt_remove(&q->tree, &q->roots[o->transmits], o->len, o->id);
+			finish(q, old); /* n stays > 0: ids go on */
+			k = name_find(q, name, name_len, h); /* entries shifted */
+		}
+		q->names[k] = name_entry(h, bi);
+		q->n_named++;
+	}
 	return 0;
 }
 
@@ -434,22 +357,27 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 	 * in one packet. */
 	while (picked < max && used + overhead < limit && level < q->top) {
 		size_t free_b = limit - used - overhead;
-		uint32_t bi = tree_take(q, level, free_b);
+		uint16_t len;
+		uint32_t bi = mf_bt_take(&q->tree, &q->roots[level], free_b, &len);
 		if (bi == 0) { /* nothing fits at this level */
 			level++;
 			continue;
 		}
-		const struct mf_bcast_node *b = nd(q, bi);
-		__builtin_prefetch(blob_of(b));
-		__builtin_prefetch(blob_of(b) + 64);
+		__builtin_prefetch(nd(q, bi));
 		out[picked].p = buf + used;
-		out[picked].len = b->len;
+		out[picked].len = len;
 		took[picked++] = bi;
-		used += b->len + overhead;
+		used += (size_t)len + overhead;
 	}
-	/* The bytes are copied once the picks are known, so the cache misses
-	 * of their blobs (interned: one per message, wherever it was queued)
-	 * overlap instead of following one another. */
+	/* The picks come from the trees' keys alone; their nodes, then their
+	 * blobs (interned: one per message, wherever it was queued) are read
+	 * once all are known, so the cache misses overlap instead of following
+	 * one another. */
+	for (size_t i = 0; i < picked; i++) {
+		const uint8_t *blob = blob_of(nd(q, took[i]));
+		__builtin_prefetch(blob);
+		__builtin_prefetch(blob + 64);
+	}
 	for (size_t i = 0; i < picked; i++) {
 		struct mf_bcast_node *b = nd(q, took[i]);
 		memcpy(buf + (out[i].p - buf), blob_msg(b), b->len);
@@ -458,7 +386,8 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 			finish(q, took[i]);
 		} else {
 			b->transmits++;
-			level_insert(q, took[i]);
+			if (level_insert(q, took[i]) != 0)
+				finish(q, took[i]); /* out of memory: sent for the last time */
 		}
 	}
 	*n_out = picked;
