@@ -352,3 +352,55 @@ void mf_bt_clear(struct mf_bt_store *s, uint32_t *root, void (*f)(void *ctx, uin
 		clear(s, *root, f, ctx);
 	*root = 0;
 }
+
+size_t mf_bt_store_nodes(const struct mf_bt_store *s)
+{
+	return s->n_slabs * SLAB - s->n_free;
+}
+
+struct check {
+	size_t n;
+	bool have_last;
+	uint16_t len;
+	uint32_t id;
+};
+
+static int check_node(const struct mf_bt_store *s, uint32_t xi, unsigned height, struct check *c)
+{
+	const struct mf_bt_node *x = tn(s, xi);
+	if (x->height != height || x->n == 0 || x->n > K)
+		return -1;
+	for (unsigned j = 0; j < x->n; j++) {
+		if (height == 0) {
+			if (c->have_last && !key_before(c->len, c->id, x->len[j], x->id[j]))
+				return -1;
+			c->have_last = true;
+			c->len = x->len[j];
+			c->id = x->id[j];
+			c->n++;
+			continue;
+		}
+		if (check_node(s, x->ref[j], height - 1, c) != 0)
+			return -1;
+		if (c->len != x->len[j] || c->id != x->id[j]) /* child j's last key */
+			return -1;
+	}
+	return 0;
+}
+
+int mf_bt_check(const struct mf_bt_store *s, uint32_t root, size_t *n_keys, unsigned *height)
+{
+	struct check c = { 0 };
+	*n_keys = 0;
+	*height = 0;
+	if (root == 0)
+		return 0;
+	const struct mf_bt_node *x = tn(s, root);
+	if (x->height > 0 && x->n < 2)
+		return -1;
+	if (check_node(s, root, x->height, &c) != 0)
+		return -1;
+	*n_keys = c.n;
+	*height = x->height;
+	return 0;
+}

@@ -43,6 +43,13 @@ int mf_bt_insert(struct mf_bt_store *s, uint32_t *root, uint16_t len, uint32_t i
 uint32_t mf_bt_take(struct mf_bt_store *s, uint32_t *root, size_t max_len, uint16_t *len);
 /* Takes out exactly (len, id); false when it is not in the tree. */
 bool mf_bt_remove(struct mf_bt_store *s, uint32_t *root, uint16_t len, uint32_t id);
+/* Nodes in use by all the trees of s. */
+size_t mf_bt_store_nodes(const struct mf_bt_store *s);
+/* Checks the tree at root (for tests): keys in strictly increasing send
+ * order, every leaf at the root's height, no empty node, inner keys equal
+ * to their children's last keys, an inner root with two children or more.
+ * 0 when all hold (with its key count and height), else -1. */
+int mf_bt_check(const struct mf_bt_store *s, uint32_t root, size_t *n_keys, unsigned *height);
 /* Calls f on every payload, then empties the tree. */
 void mf_bt_clear(struct mf_bt_store *s, uint32_t *root, void (*f)(void *ctx, uint32_t ref),
 		 void *ctx);
