@@ -18,19 +18,21 @@
 #include "gossip/err.h"
 #include "gossip/grow.h"
 
-/* 16 bytes, in slabs (no allocator header): a simulator's N pools each
- * queue up to N of them. Node ids are slot + 1 (0 = none). The name and
- * the message are one interned blob: the same message queued by N pools
- * is still one copy, and the node holds one pointer, unaligned (so the
- * node needs 4-byte alignment only). The send order's keys (len, id) are
- * also in the level's tree, beside the node's id; the name index holds
- * the name's hash beside it. */
+/* 24 bytes, in slabs (no allocator header): a simulator's N pools each
+ * queue up to N of them. Links are node ids (slot + 1; 0 = none). The name
+ * and the message are one interned blob: the same message queued by N
+ * pools is still one copy, and the node holds one pointer, unaligned (so
+ * the node needs 4-byte alignment only). The send order's keys (len, id)
+ * are also in the level's tree, beside the node's id. The name's hash
+ * lets a lookup in the name index pass other names without reading their
+ * bytes (a cache miss each). */
 struct mf_bcast_node {
 	unsigned char blob[sizeof(void *)]; /* const uint8_t *: interned name tag
 					      * (2 bytes), name, message (len) */
+	uint32_t next_name;        /* hash chain of the name index; free list */
+	uint32_t hash;             /* the name's hash, low 32 bits (named only) */
 	/* Submission order, compared by serial-number arithmetic: the ids
-	 * queued at once span far less than 2^31 (and restart when empty).
-	 * A free node: the next free one. */
+	 * queued at once span far less than 2^31 (and restart when empty). */
 	uint32_t id;
 	uint16_t len;              /* a message fits a datagram */
 	uint8_t transmits;         /* < the retransmit limit, at most 255 */
@@ -38,8 +40,8 @@ struct mf_bcast_node {
 	uint8_t cap : 7;           /* own transmit limit below the pool's; 0: none */
 };
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 16,
-	       "a queued message costs 16 bytes on LP64 (and its keys)");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 24,
+	       "a queued message costs 24 bytes on LP64 (and its tree key)");
 
 static const uint8_t *blob_of(const struct mf_bcast_node *b)
 {
@@ -117,49 +119,18 @@ static int level_insert(struct mf_bcast_queue *q, uint32_t xi)
 	return rc;
 }
 
-/*
- * The name index: open addressing with linear probing, at most 3/4 full.
- * A slot is (low 32 bits of the name's hash) << 32 | node id, 0 when
- * empty, so a probe compares hashes in the slot array and reads a
- * message's bytes only when one matches; deletion shifts back (Knuth's
- * algorithm R), leaving no tombstones.
- */
-static uint64_t name_entry(uint64_t h, uint32_t bi)
+/* The chain link that points at the node named name (len bytes, hash h),
+ * or the chain's terminating 0. */
+static uint32_t *name_slot(struct mf_bcast_queue *q, const char *name, size_t len, uint64_t h)
 {
-	return (uint64_t)(uint32_t)h << 32 | bi;
-}
-
-/* The slot holding the node named name (len bytes, hash h), or the empty
- * slot that ends its probe. */
-static size_t name_find(const struct mf_bcast_queue *q, const char *name, size_t len, uint64_t h)
-{
-	size_t mask = q->n_slots - 1;
-	for (size_t k = (uint32_t)h & mask;; k = (k + 1) & mask) {
-		uint64_t e = q->names[k];
-		if (e == 0)
-			return k;
-		if ((uint32_t)(e >> 32) != (uint32_t)h)
-			continue;
-		const struct mf_bcast_node *b = nd(q, (uint32_t)e);
-		if (blob_name_len(b) == len && memcmp(blob_name(b), name, len) == 0)
-			return k;
+	uint32_t *s = &q->names[h & (q->n_buckets - 1)];
+	for (; *s != 0; s = &nd(q, *s)->next_name) {
+		const struct mf_bcast_node *b = nd(q, *s);
+		if (b->hash == (uint32_t)h && blob_name_len(b) == len &&
+		    memcmp(blob_name(b), name, len) == 0)
+			break;
 	}
-}
-
-/* Empties slot k and shifts back the entries whose probe passed it. */
-static void name_delete(struct mf_bcast_queue *q, size_t k)
-{
-	size_t mask = q->n_slots - 1;
-	q->names[k] = 0;
-	for (size_t j = (k + 1) & mask; q->names[j] != 0; j = (j + 1) & mask) {
-		size_t home = (uint32_t)(q->names[j] >> 32) & mask;
-		if (((j - home) & mask) < ((j - k) & mask))
-			continue; /* its home is in (k, j]: it stays */
-		q->names[k] = q->names[j];
-		q->names[j] = 0;
-		k = j;
-	}
-	q->n_named--;
+	return s;
 }
 
 /* A zeroed node from the free list or a new slab; 0 when out of memory. */
@@ -176,13 +147,13 @@ static uint32_t node_alloc(struct mf_bcast_queue *q)
 		q->slabs[q->n_slabs++] = s;
 		uint32_t base = (uint32_t)(q->n_slabs - 1) * MF_BCAST_SLAB;
 		for (uint32_t k = MF_BCAST_SLAB; k > 0; k--) {
-			s[k - 1].id = q->free_nodes;
+			s[k - 1].next_name = q->free_nodes;
 			q->free_nodes = base + k;
 		}
 	}
 	uint32_t i = q->free_nodes;
 	struct mf_bcast_node *b = nd(q, i);
-	q->free_nodes = b->id;
+	q->free_nodes = b->next_name;
 	memset(b, 0, sizeof(*b));
 	return i;
 }
@@ -192,33 +163,36 @@ static void node_free(struct mf_bcast_queue *q, uint32_t i)
 	struct mf_bcast_node *b = nd(q, i);
 	mf_intern_put(q->strs, (const char *)blob_of(b));
 	set_blob(b, NULL);
-	b->id = q->free_nodes;
+	b->next_name = q->free_nodes;
 	q->free_nodes = i;
 }
 
-/* Room for one more name at most 3/4 full (doubling: 3/8 to 3/4). */
+/* Keeps the index at no more than two names per bucket on average (a
+ * chain step reads one node, and a name's bytes only when hashes match). */
 static int names_reserve(struct mf_bcast_queue *q)
 {
-	if ((q->n_named + 1) * 4 <= q->n_slots * 3)
+	if (q->n < 2 * q->n_buckets)
 		return 0;
-	size_t ns = q->n_slots ? q->n_slots * 2 : 64;
-	if (ns > (size_t)UINT32_MAX + 1)
-		return MF_ENOMEM; /* a home must fit the hash's 32 bits */
-	uint64_t *t = calloc(ns, sizeof(*t));
+	size_t nb = q->n_buckets ? q->n_buckets * 2 : 64;
+	if (nb > (size_t)UINT32_MAX + 1)
+		return MF_ENOMEM; /* a bucket must fit the hash's 32 bits */
+	uint32_t *t = calloc(nb, sizeof(*t));
 	if (t == NULL)
 		return MF_ENOMEM;
-	for (size_t i = 0; i < q->n_slots; i++) {
-		uint64_t e = q->names[i];
-		if (e == 0)
-			continue;
-		size_t k = (uint32_t)(e >> 32) & (ns - 1);
-		while (t[k] != 0)
-			k = (k + 1) & (ns - 1);
-		t[k] = e;
+	for (size_t i = 0; i < q->n_buckets; i++) {
+		uint32_t bi = q->names[i];
+		while (bi != 0) {
+			struct mf_bcast_node *b = nd(q, bi);
+			uint32_t next = b->next_name;
+			size_t k = b->hash & (nb - 1);
+			b->next_name = t[k];
+			t[k] = bi;
+			bi = next;
+		}
 	}
 	free(q->names);
 	q->names = t;
-	q->n_slots = ns;
+	q->n_buckets = nb;
 	return 0;
 }
 
@@ -228,12 +202,11 @@ static void finish(struct mf_bcast_queue *q, uint32_t bi)
 	struct mf_bcast_node *b = nd(q, bi);
 	if (b->notify)
 		q->finished_notify++;
-	if (has_name(b)) { /* its bytes are read anyway: sent or replaced */
-		uint64_t want = name_entry(mf_name_hash(blob_name(b), blob_name_len(b)), bi);
-		size_t mask = q->n_slots - 1, k = (size_t)(want >> 32) & mask;
-		while (q->names[k] != want)
-			k = (k + 1) & mask;
-		name_delete(q, k);
+	if (has_name(b)) {
+		uint32_t *s = &q->names[b->hash & (q->n_buckets - 1)];
+		while (*s != bi)
+			s = &nd(q, *s)->next_name;
+		*s = b->next_name;
 	}
 	q->bytes -= b->len;
 	node_free(q, bi);
@@ -257,9 +230,8 @@ void mf_bcast_reset(struct mf_bcast_queue *q)
 	for (int lv = 0; lv < q->top; lv++)
 		mf_bt_clear(&q->tree, &q->roots[lv], drop_node, q);
 	q->top = 0;
-	if (q->n_slots > 0)
-		memset(q->names, 0, q->n_slots * sizeof(q->names[0]));
-	q->n_named = 0;
+	if (q->n_buckets > 0)
+		memset(q->names, 0, q->n_buckets * sizeof(q->names[0]));
 	q->n = 0;
 	q->bytes = 0;
 	q->id_gen = 0;
@@ -270,7 +242,7 @@ void mf_bcast_free(struct mf_bcast_queue *q)
 	mf_bcast_reset(q);
 	free(q->names);
 	q->names = NULL;
-	q->n_slots = 0;
+	q->n_buckets = 0;
 	for (size_t i = 0; i < q->n_slabs; i++)
 		free(q->slabs[i]);
 	free(q->slabs);
@@ -325,16 +297,17 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 	q->bytes += len;
 	if (name != NULL) {
 		uint64_t h = mf_name_hash(name, name_len);
-		size_t k = name_find(q, name, name_len, h);
-		if (q->names[k] != 0) { /* names are unique in the queue */
-			uint32_t old = (uint32_t)q->names[k];
+		uint32_t *s = name_slot(q, name, name_len, h);
+		if (*s != 0) { /* names are unique in the queue */
+			uint32_t old = *s;
 			const struct mf_bcast_node *o = nd(q, old);
 			(void)mf_bt_remove(&q->tree, &q->roots[o->transmits], o->len, o->id);
 			finish(q, old); /* n stays > 0: ids go on */
-			k = name_find(q, name, name_len, h); /* entries shifted */
 		}
-		q->names[k] = name_entry(h, bi);
-		q->n_named++;
+		size_t bucket = h & (q->n_buckets - 1);
+		b->hash = (uint32_t)h;
+		b->next_name = q->names[bucket];
+		q->names[bucket] = bi;
 	}
 	return 0;
 }

@@ -40,19 +40,18 @@ struct mf_bcast_node;
 /* Send order is (transmits, -len, -id): one B+tree per transmit count
  * (gossip/broadcast_tree.h), keyed by (-len, -id), so push, pick and
  * invalidate cost O(log n) and a pick's descent stays inside its level's
- * smaller tree; names sit in an open-addressed hash index so the
- * invalidation lookup is O(1) expected (memberlist: btree + name map).
- * Nodes live in slabs and link by 32-bit ids: 16 bytes a message, about
- * 12 in its level's tree and 11-21 in the name index. */
+ * smaller tree; names sit in a chained hash index so the invalidation
+ * lookup is O(1) expected (memberlist: btree + name map). Nodes live in
+ * slabs and link by 32-bit ids: 24 bytes a message, 2-4 in the index's
+ * buckets and about 12 in its level's tree. */
 #define MF_BCAST_LEVELS 256 /* transmit counts: a node's is a uint8_t */
 struct mf_bcast_queue {
 	uint32_t roots[MF_BCAST_LEVELS]; /* tree per transmit count (0 = empty) */
 	struct mf_bt_store tree;      /* the trees' nodes */
 	int top;                      /* levels >= top are empty */
-	uint32_t free_nodes;          /* free list of node ids, through their id */
-	uint64_t *names;              /* name index: hash << 32 | node id (broadcast.c) */
-	size_t n_slots;               /* power of two, or 0 before the first name */
-	size_t n_named;               /* named messages queued */
+	uint32_t free_nodes;          /* free list of node ids, through next_name */
+	uint32_t *names;              /* hash buckets of the named messages */
+	size_t n_buckets;             /* power of two, or 0 before the first name */
 	size_t n;                     /* queued messages */
 	size_t bytes;                 /* their lengths, summed */
 	uint32_t id_gen;              /* submission order (wraps); restarts when empty */

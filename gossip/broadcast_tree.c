@@ -187,6 +187,44 @@ static void put(struct mf_bt_store *s, uint32_t xi, unsigned pos, uint16_t len, 
 	*right = yi;
 }
 
+/* The key goes into x's full leaf child i: when a neighbouring leaf has
+ * room, the key (or the child's first or last key) moves there instead
+ * of the child splitting, so leaves stay fuller than half (a leaf that
+ * split and was never topped up is the tree's main waste of memory).
+ * False when both neighbours are full or absent. */
+static bool shift_in(struct mf_bt_store *s, struct mf_bt_node *x, unsigned i, uint16_t len,
+		     uint32_t id, uint32_t ref)
+{
+	struct mf_bt_node *c = tn(s, x->ref[i]);
+	unsigned pos = lower(c, len, id);
+	if (i > 0 && tn(s, x->ref[i - 1])->n < K) {
+		struct mf_bt_node *l = tn(s, x->ref[i - 1]);
+		if (pos == 0) { /* after l's last, before c's first */
+			ins_at(l, l->n, len, id, ref);
+		} else {
+			ins_at(l, l->n, c->len[0], c->id[0], c->ref[0]);
+			del_at(c, 0);
+			ins_at(c, pos - 1, len, id, ref);
+		}
+		set_last(s, x, i - 1);
+		set_last(s, x, i);
+		return true;
+	}
+	if (i + 1 < x->n && tn(s, x->ref[i + 1])->n < K) {
+		struct mf_bt_node *r = tn(s, x->ref[i + 1]);
+		if (pos == K) { /* after c's last, before r's first */
+			ins_at(r, 0, len, id, ref);
+		} else {
+			c->n--;
+			ins_at(r, 0, c->len[K - 1], c->id[K - 1], c->ref[K - 1]);
+			ins_at(c, pos, len, id, ref);
+		}
+		set_last(s, x, i);
+		return true;
+	}
+	return false;
+}
+
 static void ins(struct mf_bt_store *s, uint32_t xi, uint16_t len, uint32_t id, uint32_t ref,
 		uint32_t *right)
 {
@@ -198,6 +236,10 @@ static void ins(struct mf_bt_store *s, uint32_t xi, uint16_t len, uint32_t id, u
 	}
 	if (i == x->n)
 		i--; /* after everything: into the last child */
+	if (x->height == 1 && tn(s, x->ref[i])->n == K && shift_in(s, x, i, len, id, ref)) {
+		*right = 0;
+		return;
+	}
 	uint32_t r;
 	ins(s, x->ref[i], len, id, ref, &r);
 	set_last(s, x, i);
