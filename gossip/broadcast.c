@@ -18,7 +18,7 @@
 #include "gossip/err.h"
 #include "gossip/grow.h"
 
-/* 24 bytes, in slabs (no allocator header): a simulator's N pools each
+/* 20 bytes, in slabs (no allocator header): a simulator's N pools each
  * queue up to N of them. Links are node ids (slot + 1; 0 = none). The name
  * and the message are one interned blob: the same message queued by N
  * pools is still one copy, and the node holds one pointer, unaligned (so
@@ -30,18 +30,17 @@ struct mf_bcast_node {
 	unsigned char blob[sizeof(void *)]; /* const uint8_t *: interned name tag
 					      * (2 bytes), name, message (len) */
 	uint32_t next_name;        /* hash chain of the name index; free list */
-	uint32_t hash;             /* the name's hash, low 32 bits (named only) */
 	/* Submission order, compared by serial-number arithmetic: the ids
 	 * queued at once span far less than 2^31 (and restart when empty). */
 	uint32_t id;
-	uint16_t len;              /* a message fits a datagram */
+	uint16_t hash;             /* the name's hash, low 16 bits (named only) */
 	uint8_t transmits;         /* < the retransmit limit, at most 255 */
 	uint8_t notify : 1;        /* count in `finished_notify` when done */
 	uint8_t cap : 7;           /* own transmit limit below the pool's; 0: none */
 };
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 24,
-	       "a queued message costs 24 bytes on LP64 (and its tree key)");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 20,
+	       "a queued message costs 20 bytes on LP64 (and its tree key)");
 
 static const uint8_t *blob_of(const struct mf_bcast_node *b)
 {
@@ -81,6 +80,22 @@ static const uint8_t *blob_msg(const struct mf_bcast_node *b)
 	return blob_of(b) + BLOB_TAG + blob_name_len(b);
 }
 
+/* The message's length (its level's tree has it too), from the interned
+ * blob's: the node does not keep it. */
+static size_t msg_len(const struct mf_bcast_node *b)
+{
+	return mf_intern_len((const char *)blob_of(b)) - BLOB_TAG - blob_name_len(b);
+}
+
+/* A named node's bucket among nb: from the hash kept in the node while
+ * it has the bits, else from the name. */
+static size_t bucket_of(const struct mf_bcast_node *b, size_t nb)
+{
+	if (nb <= (size_t)UINT16_MAX + 1)
+		return b->hash & (nb - 1);
+	return mf_name_hash(blob_name(b), blob_name_len(b)) & (nb - 1);
+}
+
 /* Node `i` (nonzero). */
 static struct mf_bcast_node *nd(const struct mf_bcast_queue *q, uint32_t i)
 {
@@ -108,12 +123,13 @@ int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs)
 	return 0;
 }
 
-/* Puts lone node xi into its level's tree; MF_ENOMEM leaves it out. */
-static int level_insert(struct mf_bcast_queue *q, uint32_t xi)
+/* Puts lone node xi, its message len bytes, into its level's tree;
+ * MF_ENOMEM leaves it out. */
+static int level_insert(struct mf_bcast_queue *q, uint32_t xi, size_t len)
 {
 	const struct mf_bcast_node *b = nd(q, xi);
 	int lv = b->transmits;
-	int rc = mf_bt_insert(&q->tree, &q->roots[lv], b->len, b->id, xi);
+	int rc = mf_bt_insert(&q->tree, &q->roots[lv], (uint16_t)len, b->id, xi);
 	if (rc == 0 && lv >= q->top)
 		q->top = lv + 1;
 	return rc;
@@ -126,7 +142,7 @@ static uint32_t *name_slot(struct mf_bcast_queue *q, const char *name, size_t le
 	uint32_t *s = &q->names[h & (q->n_buckets - 1)];
 	for (; *s != 0; s = &nd(q, *s)->next_name) {
 		const struct mf_bcast_node *b = nd(q, *s);
-		if (b->hash == (uint32_t)h && blob_name_len(b) == len &&
+		if (b->hash == (uint16_t)h && blob_name_len(b) == len &&
 		    memcmp(blob_name(b), name, len) == 0)
 			break;
 	}
@@ -184,7 +200,7 @@ static int names_reserve(struct mf_bcast_queue *q)
 		while (bi != 0) {
 			struct mf_bcast_node *b = nd(q, bi);
 			uint32_t next = b->next_name;
-			size_t k = b->hash & (nb - 1);
+			size_t k = bucket_of(b, nb);
 			b->next_name = t[k];
 			t[k] = bi;
 			bi = next;
@@ -203,12 +219,12 @@ static void finish(struct mf_bcast_queue *q, uint32_t bi)
 	if (b->notify)
 		q->finished_notify++;
 	if (has_name(b)) {
-		uint32_t *s = &q->names[b->hash & (q->n_buckets - 1)];
+		uint32_t *s = &q->names[bucket_of(b, q->n_buckets)];
 		while (*s != bi)
 			s = &nd(q, *s)->next_name;
 		*s = b->next_name;
 	}
-	q->bytes -= b->len;
+	q->bytes -= msg_len(b); /* read anyway: sent or replaced */
 	node_free(q, bi);
 	q->n--;
 	if (q->n == 0) {
@@ -283,12 +299,11 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 	}
 	struct mf_bcast_node *b = nd(q, bi);
 	set_blob(b, (const uint8_t *)blob);
-	b->len = (uint16_t)len;
 	b->notify = notify;
 	b->cap = (uint8_t)max_transmits;
 	b->id = ++q->id_gen;
 	/* In first: out of memory then leaves the queue as it was. */
-	if (level_insert(q, bi) != 0) {
+	if (level_insert(q, bi, len) != 0) {
 		node_free(q, bi);
 		q->id_gen--;
 		return MF_ENOMEM;
@@ -301,11 +316,12 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 		if (*s != 0) { /* names are unique in the queue */
 			uint32_t old = *s;
 			const struct mf_bcast_node *o = nd(q, old);
-			(void)mf_bt_remove(&q->tree, &q->roots[o->transmits], o->len, o->id);
+			(void)mf_bt_remove(&q->tree, &q->roots[o->transmits],
+					   (uint16_t)msg_len(o), o->id);
 			finish(q, old); /* n stays > 0: ids go on */
 		}
 		size_t bucket = h & (q->n_buckets - 1);
-		b->hash = (uint32_t)h;
+		b->hash = (uint16_t)h;
 		b->next_name = q->names[bucket];
 		q->names[bucket] = bi;
 	}
@@ -353,13 +369,13 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 	}
 	for (size_t i = 0; i < picked; i++) {
 		struct mf_bcast_node *b = nd(q, took[i]);
-		memcpy(buf + (out[i].p - buf), blob_msg(b), b->len);
+		memcpy(buf + (out[i].p - buf), blob_msg(b), out[i].len);
 		int lim = b->cap != 0 && b->cap < tlimit ? b->cap : tlimit;
 		if (b->transmits + 1 >= lim || b->transmits + 1 >= UINT8_MAX) {
 			finish(q, took[i]);
 		} else {
 			b->transmits++;
-			if (level_insert(q, took[i]) != 0)
+			if (level_insert(q, took[i], out[i].len) != 0)
 				finish(q, took[i]); /* out of memory: sent for the last time */
 		}
 	}
