@@ -2,13 +2,13 @@
  * gossip/broadcast.c — the transmit-limited broadcast queue.
  *
  * memberlist keeps a btree ordered by (transmits, len desc, id desc) and a
- * map from name to item. Here the btree is a treap (a binary search tree
- * that is also a heap on a per-node priority, balanced in expectation) and
- * the map a chained hash table. The treap is split by transmit count (one
- * per level: the order's first key), so a pick seeks in its level's tree
- * only the first message that still fits: O(log n) per message handed
- * out, instead of a walk over the queue; push and invalidation are
- * O(log n) too.
+ * map from name to item. Here the btree is split by transmit count (one
+ * B+tree per level, gossip/broadcast_tree.h: the order's first key), so a
+ * pick seeks in its level's tree only the first message that still fits:
+ * O(log n) per message handed out, reading 2-4 tree nodes and no other
+ * queued message; push and invalidation are O(log n) too. The map is a
+ * chained hash table whose nodes carry their name's hash, so a lookup
+ * reads a message's bytes only when the hash matches.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -18,28 +18,29 @@
 #include "gossip/err.h"
 #include "gossip/grow.h"
 
-/* 28 bytes, in slabs (no allocator header): a simulator's N pools each
+/* 20 bytes, in slabs (no allocator header): a simulator's N pools each
  * queue up to N of them. Links are node ids (slot + 1; 0 = none). The name
  * and the message are one interned blob: the same message queued by N
  * pools is still one copy, and the node holds one pointer, unaligned (so
- * the node needs 4-byte alignment only). A node's treap priority is a
- * hash of its id (prio_of), not a field. */
+ * the node needs 4-byte alignment only). The send order's keys (len, id)
+ * are also in the level's tree, beside the node's id. The name's hash
+ * lets a lookup in the name index pass other names without reading their
+ * bytes (a cache miss each). */
 struct mf_bcast_node {
 	unsigned char blob[sizeof(void *)]; /* const uint8_t *: interned name tag
 					      * (2 bytes), name, message (len) */
-	uint32_t left, right;      /* treap children (send order) */
 	uint32_t next_name;        /* hash chain of the name index; free list */
 	/* Submission order, compared by serial-number arithmetic: the ids
 	 * queued at once span far less than 2^31 (and restart when empty). */
 	uint32_t id;
-	uint16_t len;              /* a message fits a datagram */
+	uint16_t hash;             /* the name's hash, low 16 bits (named only) */
 	uint8_t transmits;         /* < the retransmit limit, at most 255 */
 	uint8_t notify : 1;        /* count in `finished_notify` when done */
 	uint8_t cap : 7;           /* own transmit limit below the pool's; 0: none */
 };
 
-_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 28,
-	       "a queued message costs 28 bytes on LP64");
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_bcast_node) == 20,
+	       "a queued message costs 20 bytes on LP64 (and its tree key)");
 
 static const uint8_t *blob_of(const struct mf_bcast_node *b)
 {
@@ -79,6 +80,22 @@ static const uint8_t *blob_msg(const struct mf_bcast_node *b)
 	return blob_of(b) + BLOB_TAG + blob_name_len(b);
 }
 
+/* The message's length (its level's tree has it too), from the interned
+ * blob's: the node does not keep it. */
+static size_t msg_len(const struct mf_bcast_node *b)
+{
+	return mf_intern_len((const char *)blob_of(b)) - BLOB_TAG - blob_name_len(b);
+}
+
+/* A named node's bucket among nb: from the hash kept in the node while
+ * it has the bits, else from the name. */
+static size_t bucket_of(const struct mf_bcast_node *b, size_t nb)
+{
+	if (nb <= (size_t)UINT16_MAX + 1)
+		return b->hash & (nb - 1);
+	return mf_name_hash(blob_name(b), blob_name_len(b)) & (nb - 1);
+}
+
 /* Node `i` (nonzero). */
 static struct mf_bcast_node *nd(const struct mf_bcast_queue *q, uint32_t i)
 {
@@ -106,121 +123,16 @@ int mf_bcast_share(struct mf_bcast_queue *q, struct mf_intern *strs)
 	return 0;
 }
 
-/* Node i's treap priority, splitmix64 of its id: well mixed, so
- * independent of the send order the treap is keyed by. */
-static uint32_t prio_of(uint32_t i)
+/* Puts lone node xi, its message len bytes, into its level's tree;
+ * MF_ENOMEM leaves it out. */
+static int level_insert(struct mf_bcast_queue *q, uint32_t xi, size_t len)
 {
-	uint64_t z = (uint64_t)i * 0x9e3779b97f4a7c15ULL;
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return (uint32_t)((z ^ (z >> 31)) >> 32);
-}
-
-/* memberlist limitedBroadcast.Less: fewer transmits, then longer, then newer. */
-static bool before(const struct mf_bcast_node *a, const struct mf_bcast_node *b)
-{
-	if (a->transmits != b->transmits)
-		return a->transmits < b->transmits;
-	if (a->len != b->len)
-		return a->len > b->len;
-	return (int32_t)(a->id - b->id) > 0;
-}
-
-static uint32_t tree_insert(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
-{
-	if (ti == 0)
-		return xi;
-	struct mf_bcast_node *t = nd(q, ti), *x = nd(q, xi);
-	if (before(x, t)) {
-		t->left = tree_insert(q, t->left, xi);
-		struct mf_bcast_node *l = nd(q, t->left);
-		if (prio_of(t->left) > prio_of(ti)) { /* rotate right */
-			uint32_t li = t->left;
-			t->left = l->right;
-			l->right = ti;
-			return li;
-		}
-	} else {
-		t->right = tree_insert(q, t->right, xi);
-		struct mf_bcast_node *r = nd(q, t->right);
-		if (prio_of(t->right) > prio_of(ti)) { /* rotate left */
-			uint32_t ri = t->right;
-			t->right = r->left;
-			r->left = ti;
-			return ri;
-		}
-	}
-	return ti;
-}
-
-/* Joins two treaps where everything in a comes before everything in b. */
-static uint32_t tree_join(struct mf_bcast_queue *q, uint32_t ai, uint32_t bi)
-{
-	if (ai == 0)
-		return bi;
-	if (bi == 0)
-		return ai;
-	struct mf_bcast_node *a = nd(q, ai), *b = nd(q, bi);
-	if (prio_of(ai) > prio_of(bi)) {
-		a->right = tree_join(q, a->right, bi);
-		return ai;
-	}
-	b->left = tree_join(q, ai, b->left);
-	return bi;
-}
-
-/* Takes x out of t; x leaves as a lone node, ready to go back in. */
-static uint32_t tree_remove(struct mf_bcast_queue *q, uint32_t ti, uint32_t xi)
-{
-	if (ti == 0)
-		return 0;
-	struct mf_bcast_node *t = nd(q, ti);
-	if (ti == xi) {
-		uint32_t rest = tree_join(q, t->left, t->right);
-		t->left = t->right = 0;
-		return rest;
-	}
-	if (before(nd(q, xi), t))
-		t->left = tree_remove(q, t->left, xi);
-	else
-		t->right = tree_remove(q, t->right, xi);
-	return ti;
-}
-
-/* The first message in send order of level `transmits` no longer than
- * max_len, taken out of its level's treap in the same descent (a pick then
- * walks the tree once, not twice: a cache miss per level of each pool's
- * treap is most of a pick's cost). 0 when none. */
-static uint32_t tree_take(struct mf_bcast_queue *q, int transmits, size_t max_len)
-{
-	uint32_t *link = &q->roots[transmits], *best = NULL;
-	while (*link != 0) {
-		struct mf_bcast_node *t = nd(q, *link);
-		if (t->len > max_len) {
-			link = &t->right;
-		} else {
-			best = link;
-			link = &t->left;
-		}
-	}
-	if (best == NULL)
-		return 0;
-	uint32_t bi = *best;
-	struct mf_bcast_node *b = nd(q, bi);
-	/* a treap node goes by joining its subtrees in its place; the links
-	 * live in the slabs, which never move */
-	*best = tree_join(q, b->left, b->right);
-	b->left = b->right = 0;
-	return bi;
-}
-
-/* Puts lone node xi into its level's treap. */
-static void level_insert(struct mf_bcast_queue *q, uint32_t xi)
-{
-	int lv = nd(q, xi)->transmits;
-	q->roots[lv] = tree_insert(q, q->roots[lv], xi);
-	if (lv >= q->top)
+	const struct mf_bcast_node *b = nd(q, xi);
+	int lv = b->transmits;
+	int rc = mf_bt_insert(&q->tree, &q->roots[lv], (uint16_t)len, b->id, xi);
+	if (rc == 0 && lv >= q->top)
 		q->top = lv + 1;
+	return rc;
 }
 
 /* The chain link that points at the node named name (len bytes, hash h),
@@ -230,15 +142,11 @@ static uint32_t *name_slot(struct mf_bcast_queue *q, const char *name, size_t le
 	uint32_t *s = &q->names[h & (q->n_buckets - 1)];
 	for (; *s != 0; s = &nd(q, *s)->next_name) {
 		const struct mf_bcast_node *b = nd(q, *s);
-		if (blob_name_len(b) == len && memcmp(blob_name(b), name, len) == 0)
+		if (b->hash == (uint16_t)h && blob_name_len(b) == len &&
+		    memcmp(blob_name(b), name, len) == 0)
 			break;
 	}
 	return s;
-}
-
-static uint64_t name_hash(const struct mf_bcast_node *b)
-{
-	return mf_name_hash(blob_name(b), blob_name_len(b));
 }
 
 /* A zeroed node from the free list or a new slab; 0 when out of memory. */
@@ -276,12 +184,14 @@ static void node_free(struct mf_bcast_queue *q, uint32_t i)
 }
 
 /* Keeps the index at no more than two names per bucket on average (a
- * chain step is one node, already in cache when the lookup hits). */
+ * chain step reads one node, and a name's bytes only when hashes match). */
 static int names_reserve(struct mf_bcast_queue *q)
 {
 	if (q->n < 2 * q->n_buckets)
 		return 0;
 	size_t nb = q->n_buckets ? q->n_buckets * 2 : 64;
+	if (nb > (size_t)UINT32_MAX + 1)
+		return MF_ENOMEM; /* a bucket must fit the hash's 32 bits */
 	uint32_t *t = calloc(nb, sizeof(*t));
 	if (t == NULL)
 		return MF_ENOMEM;
@@ -290,7 +200,7 @@ static int names_reserve(struct mf_bcast_queue *q)
 		while (bi != 0) {
 			struct mf_bcast_node *b = nd(q, bi);
 			uint32_t next = b->next_name;
-			size_t k = name_hash(b) & (nb - 1);
+			size_t k = bucket_of(b, nb);
 			b->next_name = t[k];
 			t[k] = bi;
 			bi = next;
@@ -302,44 +212,39 @@ static int names_reserve(struct mf_bcast_queue *q)
 	return 0;
 }
 
-/* Forgets a message the caller already took out of the treap. */
+/* Forgets a message the caller already took out of its tree. */
 static void finish(struct mf_bcast_queue *q, uint32_t bi)
 {
 	struct mf_bcast_node *b = nd(q, bi);
 	if (b->notify)
 		q->finished_notify++;
 	if (has_name(b)) {
-		uint32_t *s = name_slot(q, blob_name(b), blob_name_len(b), name_hash(b));
+		uint32_t *s = &q->names[bucket_of(b, q->n_buckets)];
+		while (*s != bi)
+			s = &nd(q, *s)->next_name;
 		*s = b->next_name;
 	}
-	q->bytes -= b->len;
+	q->bytes -= msg_len(b); /* read anyway: sent or replaced */
 	node_free(q, bi);
 	q->n--;
 	if (q->n == 0) {
 		q->id_gen = 0;
-		q->top = 0; /* every level's treap is empty */
+		q->top = 0; /* every level's tree is empty */
 	}
 }
 
-static void free_tree(struct mf_bcast_queue *q, uint32_t ti)
+static void drop_node(void *ctx, uint32_t bi)
 {
-	while (ti != 0) {
-		struct mf_bcast_node *t = nd(q, ti);
-		uint32_t right = t->right;
-		free_tree(q, t->left);
-		if (t->notify)
-			q->finished_notify++;
-		node_free(q, ti);
-		ti = right;
-	}
+	struct mf_bcast_queue *q = ctx;
+	if (nd(q, bi)->notify)
+		q->finished_notify++;
+	node_free(q, bi);
 }
 
 void mf_bcast_reset(struct mf_bcast_queue *q)
 {
-	for (int lv = 0; lv < q->top; lv++) {
-		free_tree(q, q->roots[lv]);
-		q->roots[lv] = 0;
-	}
+	for (int lv = 0; lv < q->top; lv++)
+		mf_bt_clear(&q->tree, &q->roots[lv], drop_node, q);
 	q->top = 0;
 	if (q->n_buckets > 0)
 		memset(q->names, 0, q->n_buckets * sizeof(q->names[0]));
@@ -360,6 +265,7 @@ void mf_bcast_free(struct mf_bcast_queue *q)
 	q->slabs = NULL;
 	q->n_slabs = q->cap_slabs = 0;
 	q->free_nodes = 0;
+	mf_bt_store_free(&q->tree);
 	mf_intern_free(&q->own_strs);
 }
 
@@ -393,26 +299,32 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 	}
 	struct mf_bcast_node *b = nd(q, bi);
 	set_blob(b, (const uint8_t *)blob);
-	b->len = (uint16_t)len;
 	b->notify = notify;
 	b->cap = (uint8_t)max_transmits;
+	b->id = ++q->id_gen;
+	/* In first: out of memory then leaves the queue as it was. */
+	if (level_insert(q, bi, len) != 0) {
+		node_free(q, bi);
+		q->id_gen--;
+		return MF_ENOMEM;
+	}
+	q->n++;
+	q->bytes += len;
 	if (name != NULL) {
 		uint64_t h = mf_name_hash(name, name_len);
 		uint32_t *s = name_slot(q, name, name_len, h);
 		if (*s != 0) { /* names are unique in the queue */
 			uint32_t old = *s;
-			uint8_t lv = nd(q, old)->transmits;
-			q->roots[lv] = tree_remove(q, q->roots[lv], old);
-			finish(q, old);
+			const struct mf_bcast_node *o = nd(q, old);
+			(void)mf_bt_remove(&q->tree, &q->roots[o->transmits],
+					   (uint16_t)msg_len(o), o->id);
+			finish(q, old); /* n stays > 0: ids go on */
 		}
 		size_t bucket = h & (q->n_buckets - 1);
+		b->hash = (uint16_t)h;
 		b->next_name = q->names[bucket];
 		q->names[bucket] = bi;
 	}
-	b->id = ++q->id_gen;
-	level_insert(q, bi);
-	q->n++;
-	q->bytes += len;
 	return 0;
 }
 
@@ -434,31 +346,37 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 	 * in one packet. */
 	while (picked < max && used + overhead < limit && level < q->top) {
 		size_t free_b = limit - used - overhead;
-		uint32_t bi = tree_take(q, level, free_b);
+		uint16_t len;
+		uint32_t bi = mf_bt_take(&q->tree, &q->roots[level], free_b, &len);
 		if (bi == 0) { /* nothing fits at this level */
 			level++;
 			continue;
 		}
-		const struct mf_bcast_node *b = nd(q, bi);
-		__builtin_prefetch(blob_of(b));
-		__builtin_prefetch(blob_of(b) + 64);
+		__builtin_prefetch(nd(q, bi));
 		out[picked].p = buf + used;
-		out[picked].len = b->len;
+		out[picked].len = len;
 		took[picked++] = bi;
-		used += b->len + overhead;
+		used += (size_t)len + overhead;
 	}
-	/* The bytes are copied once the picks are known, so the cache misses
-	 * of their blobs (interned: one per message, wherever it was queued)
-	 * overlap instead of following one another. */
+	/* The picks come from the trees' keys alone; their nodes, then their
+	 * blobs (interned: one per message, wherever it was queued) are read
+	 * once all are known, so the cache misses overlap instead of following
+	 * one another. */
+	for (size_t i = 0; i < picked; i++) {
+		const uint8_t *blob = blob_of(nd(q, took[i]));
+		__builtin_prefetch(blob);
+		__builtin_prefetch(blob + 64);
+	}
 	for (size_t i = 0; i < picked; i++) {
 		struct mf_bcast_node *b = nd(q, took[i]);
-		memcpy(buf + (out[i].p - buf), blob_msg(b), b->len);
+		memcpy(buf + (out[i].p - buf), blob_msg(b), out[i].len);
 		int lim = b->cap != 0 && b->cap < tlimit ? b->cap : tlimit;
 		if (b->transmits + 1 >= lim || b->transmits + 1 >= UINT8_MAX) {
 			finish(q, took[i]);
 		} else {
 			b->transmits++;
-			level_insert(q, took[i]);
+			if (level_insert(q, took[i], out[i].len) != 0)
+				finish(q, took[i]); /* out of memory: sent for the last time */
 		}
 	}
 	*n_out = picked;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gossip/broadcast_tree.h"
 #include "gossip/intern.h"
 #include "gossip/msg.h"
 #include "gossip/name_hash.h" /* mf_name_hash, shared by the name indexes */
@@ -32,19 +33,21 @@
 /* Nodes per slab: nodes are linked by 32-bit ids, not pointers. */
 #define MF_BCAST_SLAB 256
 
-/* One queued message (broadcast.c): a node of the send-order treap and of
- * the name index, its bytes allocated with it. */
+/* One queued message (broadcast.c): a node of the name index, pointing
+ * at its interned bytes. */
 struct mf_bcast_node;
 
-/* Send order is (transmits, -len, -id): one treap per transmit count,
- * keyed by (-len, -id), so push, pick and invalidate cost O(log n)
- * expected, and a pick's walks stay inside its level's smaller tree; names
- * sit in a chained hash index so the invalidation lookup is O(1) expected
- * (memberlist: btree + name map). Nodes live in slabs and link by 32-bit
- * ids: 28 bytes a message. */
+/* Send order is (transmits, -len, -id): one B+tree per transmit count
+ * (gossip/broadcast_tree.h), keyed by (-len, -id), so push, pick and
+ * invalidate cost O(log n) and a pick's descent stays inside its level's
+ * smaller tree; names sit in a chained hash index so the invalidation
+ * lookup is O(1) expected (memberlist: btree + name map). Nodes live in
+ * slabs and link by 32-bit ids: 24 bytes a message, 2-4 in the index's
+ * buckets and about 12 in its level's tree. */
 #define MF_BCAST_LEVELS 256 /* transmit counts: a node's is a uint8_t */
 struct mf_bcast_queue {
-	uint32_t roots[MF_BCAST_LEVELS]; /* treap per transmit count (node id, 0 = empty) */
+	uint32_t roots[MF_BCAST_LEVELS]; /* tree per transmit count (0 = empty) */
+	struct mf_bt_store tree;      /* the trees' nodes */
 	int top;                      /* levels >= top are empty */
 	uint32_t free_nodes;          /* free list of node ids, through next_name */
 	uint32_t *names;              /* hash buckets of the named messages */

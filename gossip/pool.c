@@ -107,8 +107,20 @@ static int handle_ping(mf_pool_t *p, const struct mf_addr *from, const struct mf
  * decoder's. */
 struct alive_pre {
 	struct mf_msg_alive m;
+	uint64_t h; /* the node name's hash */
 	int rc;
 };
+
+/* Third step of udp_in's prefetch pass: the identity of the record the
+ * name's id points at (shared by the pools that know the member alike);
+ * a repeated alive compares its address with it, its first touch. A
+ * guessed id may be another name's: it is only a hint. */
+static void prefetch_ident(const struct mf_members *t, uint64_t h)
+{
+	uint32_t nid = mf_name_ids_guess(&t->strs->ids, h);
+	if (nid < t->n_by_id && t->by_id[nid] != 0)
+		__builtin_prefetch(mf_members_rec(t, t->by_id[nid] - 1)->ident);
+}
 
 /* pre: w's decoded alive, or NULL to decode it here. */
 static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
@@ -316,16 +328,18 @@ int mf_pool_udp_in(mf_pool_t *p, mf_time_t now, const struct mf_addr *from, cons
 			continue;
 		struct alive_pre *a = &pre[i];
 		a->rc = mf_codec_decode_alive(msgs[i].body.p, msgs[i].body.len, &a->m);
-		if (a->rc == 0)
-			mf_members_prefetch_slot(&p->members, mf_name_hash((const char *)a->m.node.p,
-									   a->m.node.len));
+		if (a->rc == 0) {
+			a->h = mf_name_hash((const char *)a->m.node.p, a->m.node.len);
+			mf_members_prefetch_slot(&p->members, a->h);
+		}
 		n_alive++;
 	}
 	for (size_t i = 0; n_alive > 1 && i < n; i++)
 		if (msgs[i].type == MF_MSG_ALIVE && pre[i].rc == 0)
-			mf_members_prefetch_rec(&p->members,
-						mf_name_hash((const char *)pre[i].m.node.p,
-							     pre[i].m.node.len));
+			mf_members_prefetch_rec(&p->members, pre[i].h);
+	for (size_t i = 0; n_alive > 1 && i < n; i++)
+		if (msgs[i].type == MF_MSG_ALIVE && pre[i].rc == 0)
+			prefetch_ident(&p->members, pre[i].h);
 	for (size_t i = 0; i < n; i++) {
 		bool decoded = n > 1 && msgs[i].type == MF_MSG_ALIVE;
 		rc = handle_msg(p, now, from, &msgs[i], decoded ? &pre[i] : NULL);

@@ -299,6 +299,42 @@ static void test_broadcast_newer_goes_first_across_id_wrap(void)
 	mf_bcast_free(&q);
 }
 
+/* Past 131,072 named messages the name index has more buckets than the
+ * 16 bits of hash a node keeps: replacing and sending each of 150,000
+ * must still find it by name (its bucket then comes from the name). */
+static void test_broadcast_name_index_past_16_bit_buckets(void)
+{
+	enum { N = 150000 };
+	struct mf_bcast_queue q;
+	static uint8_t buf[65536];
+	struct mf_bytes out[MF_BCAST_MAX_PICK];
+	char name[32];
+	size_t n = 0, sent = 0;
+
+	mf_bcast_init(&q, 1);
+	for (int pass = 0; pass < 2; pass++) {
+		for (uint32_t i = 0; i < N; i++) {
+			snprintf(name, sizeof(name), "m%u", i);
+			CU_ASSERT_EQUAL_FATAL(mf_bcast_push(&q, name, strlen(name),
+							    (const uint8_t *)(pass ? "new" : "old!"),
+							    pass ? 3 : 4, false), 0);
+		}
+	}
+	CU_ASSERT_EQUAL_FATAL(mf_bcast_len(&q), N);
+	CU_ASSERT_EQUAL(mf_bcast_bytes(&q), 3 * (size_t)N);
+	/* one transmit each (mult 1, 2 members): every "new" once, no "old!" */
+	while (mf_bcast_len(&q) > 0) {
+		mf_bcast_get(&q, 0, sizeof(buf), 2, buf, sizeof(buf), out, MF_BCAST_MAX_PICK, &n);
+		CU_ASSERT_FATAL(n > 0);
+		for (size_t i = 0; i < n; i++)
+			CU_ASSERT_FATAL(out[i].len == 3 && memcmp(out[i].p, "new", 3) == 0);
+		sent += n;
+	}
+	CU_ASSERT_EQUAL(sent, N);
+	CU_ASSERT_EQUAL(mf_bcast_bytes(&q), 0);
+	mf_bcast_free(&q);
+}
+
 /* A capped message leaves after its own limit, an uncapped one after the
  * pool's (4 x ceil(log10(1001)) = 16 at 1,000 members). */
 static void test_broadcast_capped_stops_at_its_own_limit(void)
@@ -342,6 +378,7 @@ int main(void)
 		{ "broadcast_cost_per_operation_grows_sublinearly", test_broadcast_cost_per_operation_grows_sublinearly },
 		{ "broadcast_newer_goes_first_across_id_wrap", test_broadcast_newer_goes_first_across_id_wrap },
 		{ "broadcast_capped_stops_at_its_own_limit", test_broadcast_capped_stops_at_its_own_limit },
+		TEST(test_broadcast_name_index_past_16_bit_buckets),
 	};
 	return RUN_SUITE("gossip_pool_broadcast", tests);
 }
