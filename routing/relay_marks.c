@@ -80,7 +80,7 @@ static struct mf_relay_mark *mark_of(struct mf_relay_marks *m, const char *origi
 			if (mark_is(&m->marks[m->index[j] - 1], h, origin, node, per_node))
 				return &m->marks[m->index[j] - 1];
 	if (m->n >= UINT32_MAX - 1 || !index_reserve(m, m->n + 1) ||
-	    mf_grow(&m->marks, &m->cap, m->n + 1, 16) != 0)
+	    mf_grow_lean(&m->marks, &m->cap, m->n + 1, 16) != 0)
 		return NULL;
 	char *names = names_new(origin, per_node ? node : "");
 	if (names == NULL)
