@@ -170,6 +170,14 @@ class FakePool:
             adv = w.advert(self.dc, nm, seq, [self.dc], [])
             self.socks[i].sendto(w.user(w.advert_msg(adv)), (agent_ip, PORT))
 
+    def announce(self, agent_ip):
+        """Each member announces its coordinate once (coord/tracker.h), as
+        meshfed agents do when theirs moves: the agent's coordinate cache
+        then holds every member, as in a real pool."""
+        for i, nm in enumerate(self.names):
+            p = w.coord_payload(vec=self.coords[i], error=0.2)
+            self.socks[i].sendto(w.user(w.announce(nm, p)), (agent_ip, PORT))
+
     def _serve(self):
         while not self.stop.is_set():
             for key, _ in self.sel.select(0.2):
