@@ -39,9 +39,9 @@ void mf_intern_free(struct mf_intern *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static int grow(struct mf_intern *t)
+/* The slots rehashed into nb (a power of two above 2n). */
+static int resize(struct mf_intern *t, size_t nb)
 {
-	size_t nb = t->n_slots ? t->n_slots * 2 : 64;
 	struct mf_islot *b = calloc(nb, sizeof(*b));
 	if (b == NULL)
 		return MF_ENOMEM;
@@ -57,6 +57,27 @@ static int grow(struct mf_intern *t)
 	t->slots = b;
 	t->n_slots = nb;
 	return 0;
+}
+
+static int grow(struct mf_intern *t)
+{
+	return resize(t, t->n_slots ? t->n_slots * 2 : MF_INTERN_MIN_SLOTS);
+}
+
+/* After a storm (the queued broadcasts of a thousand joins are strings
+ * too, several per member) the table shrinks back: at a load under 1/6 to
+ * the smallest size at most 1/3 full, so that growing again takes the
+ * count to rise by half and shrinking again to halve. A failed allocation
+ * keeps the larger table. */
+static void maybe_shrink(struct mf_intern *t)
+{
+	if (t->n_slots <= MF_INTERN_MIN_SLOTS || 6 * t->n >= t->n_slots)
+		return;
+	size_t nb = MF_INTERN_MIN_SLOTS;
+	while (nb < 3 * t->n)
+		nb *= 2;
+	if (nb < t->n_slots)
+		(void)resize(t, nb);
 }
 
 int mf_intern_get(struct mf_intern *t, const void *p, size_t len, const char **out)
@@ -179,6 +200,7 @@ void mf_intern_put(struct mf_intern *t, const char *s)
 	t->n--;
 	t->bytes -= e->len;
 	free(e);
+	maybe_shrink(t);
 }
 
 size_t mf_intern_len(const char *s)

@@ -44,9 +44,11 @@ struct mf_intern_memo {
 	const char *ident;        /* a member identity (gossip/members.h) of the name */
 };
 
+#define MF_INTERN_MIN_SLOTS 64
+
 struct mf_intern {
 	struct mf_islot *slots;   /* linear probing; power of two, or NULL */
-	size_t n_slots;           /* at most half full */
+	size_t n_slots;           /* at most half full; shrunk under 1/6 (intern.c) */
 	size_t n;                 /* distinct strings held */
 	size_t bytes;             /* their bytes, for reports */
 	/* Dense ids of the names the sharing tables index (member tables,

@@ -152,8 +152,7 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	mf_blobs_free(n->own_blobs);
 	free(n->beats);
 	mf_rn__reach_free(&n->reach);
-	free(n->relayed);
-	free(n->relayed_h);
+	mf_relay_marks_free(&n->relayed);
 	while (n->n_gw_heard)
 		mf_rn__gw_heard_drop(n, n->n_gw_heard - 1);
 	free(n->gw_heard);

@@ -139,51 +139,8 @@ void mf_rn__take_advert_kept(struct mf_routing_node_slot *sl, struct mf_advert *
 	mf_advert_free(adv);
 }
 
-/* The relay record of origin (of its server node when per_node), created
- * (empty) when missing; NULL when out of memory. */
-static struct relayed *relay_record(struct mf_routing_node *n, const char *origin, const char *node,
-				    bool per_node)
-{
-	uint64_t h = mf_advert_key_hash(origin, per_node ? node : NULL);
-	for (size_t i = 0; i < n->n_relayed; i++)
-		if (n->relayed_h[i] == h && n->relayed[i].per_node == per_node &&
-		    strcmp(n->relayed[i].origin, origin) == 0 &&
-		    (!per_node || strcmp(n->relayed[i].node, node) == 0))
-			return &n->relayed[i];
-	if (mf_grow(&n->relayed, &n->cap_relayed, n->n_relayed + 1, 16) < 0 ||
-	    mf_grow(&n->relayed_h, &n->cap_relayed_h, n->n_relayed + 1, 16) < 0)
-		return NULL;
-	n->relayed_h[n->n_relayed] = h;
-	struct relayed *r = &n->relayed[n->n_relayed++];
-	memset(r, 0, sizeof(*r));
-	snprintf(r->origin, sizeof(r->origin), "%s", origin);
-	r->per_node = per_node;
-	if (per_node)
-		snprintf(r->node, sizeof(r->node), "%s", node);
-	return r;
-}
-
-/* Marks fragment f (f < 0: the whole advert) of (seq, node) of origin as
- * relayed; true when it is newer than every one relayed before (of that
- * server only, when per_node), or the same one with fragment f not relayed
- * yet. */
 bool mf_rn__relay_news(struct mf_routing_node *n, const char *origin, const char *node,
 		       uint64_t seq, int f, bool per_node)
 {
-	if (strlen(node) >= sizeof(((struct relayed *)0)->node))
-		return false;
-	struct relayed *r = relay_record(n, origin, node, per_node);
-	if (!r)
-		return false;
-	int c = seq != r->seq ? (seq > r->seq ? 1 : -1) : strcmp(node, r->node);
-	uint64_t bit = f >= 0 && f < 64 ? 1ULL << f : ~0ULL;
-	if (c < 0 || (c == 0 && (r->frags & bit) == bit))
-		return false;
-	if (c > 0) {
-		snprintf(r->node, sizeof(r->node), "%s", node);
-		r->seq = seq;
-		r->frags = 0;
-	}
-	r->frags |= bit;
-	return true;
+	return mf_relay_marks_news(&n->relayed, origin, node, seq, f, per_node);
 }

@@ -25,6 +25,7 @@
 #include "routing/blobs.h"
 #include "routing/dc_index.h"
 #include "routing/node.h"
+#include "routing/relay_marks.h"
 
 struct stored_advert {
 	char *origin;
@@ -32,18 +33,6 @@ struct stored_advert {
 	uint64_t seq;
 	const uint8_t *buf;   /* in the node's blobs */
 	size_t len;
-};
-
-/* The newest advertisement of an origin we relayed fragments of (or stored
- * whole from a push-pull): older ones are never relayed, and each fragment
- * of the newest only once. A per_node record does the same for one server
- * of the origin, for adverts carrying gateways (node.h). */
-struct relayed {
-	char origin[MF_ADVERT_STR_MAX + 1];
-	char node[MF_ADVERT_STR_MAX + 1];
-	bool per_node;
-	uint64_t seq;
-	uint64_t frags; /* bit f: fragment f relayed (all set: the whole advert) */
 };
 
 /* A server of another DC whose advert carried gateways: when we last heard
@@ -135,11 +124,7 @@ struct mf_routing_node {
 	size_t n_stored, cap_stored;
 	struct mf_blobs *blobs;  /* stored states' bytes (config blobs, or own_blobs) */
 	struct mf_blobs *own_blobs;
-	struct relayed *relayed;
-	size_t n_relayed, cap_relayed;
-	uint64_t *relayed_h;     /* per relayed record: mf_advert_key_hash, compared
-				  * before the strings (a record per server heard) */
-	size_t cap_relayed_h;
+	struct mf_relay_marks relayed; /* what we relayed (routing/relay_marks.h) */
 	struct gw_heard *gw_heard;
 	size_t n_gw_heard, cap_gw_heard;
 	struct base_in *bases;

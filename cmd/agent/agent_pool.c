@@ -224,6 +224,9 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 		return -1;
 	}
 	ap->tracker_ok = true;
+	/* the coordinates' names in the agent's table: no second table sized
+	 * for every member (empty: cannot fail) */
+	(void)mf_coord_tracker_share_names(&ap->tracker, &ap->agent->strs);
 	mf_serf_glue_delegate(&ap->glue, &ap->serf_hooks);
 	mf_coord_tracker_delegate(&ap->tracker, &ap->mux.coord);
 	ap->mux.serf = (struct mf_pool_delegate){

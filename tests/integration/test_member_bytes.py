@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""tests/integration/test_member_bytes.py — what one agent's heap holds per
+member (issue 12: RSS per agent under 3 MB at 1,000 members).
+
+One agent (profile lan, no key) and N members answered by one Python
+process (fakepool.py): they reach the agent by one push-pull (node states
+with serf tags, serf's user state naming each), answer its probes with
+acks carrying coordinates, and each gossips its routing state once, as
+every meshfed server of a DC does. Once the agent's gossip of all that has
+died down (its datagrams out fall to its probes), the heap in use
+(`meshfed info` memory: malloc's in-use blocks, heap and mmap'd) less
+what the agent held alone, per member, must stay under BUDGET (statically
+linked binary only, as test_agent_memory.py).
+
+Stop 15's agent held about 1,500 bytes per member at 1,000 this way
+(1.4-1.8 KB in real pools), a third of it routing's relay records: 536
+bytes each, two inline 256-byte names, one per server heard.
+"""
+
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fakepool import FakePool  # noqa: E402
+from mfcluster import check, log, run, wait_for  # noqa: E402
+
+NET = 180
+N = 400
+BUDGET = 1300  # bytes of heap per member
+
+
+def dynamic(pid):
+    """Whether the agent maps shared libraries (the sanitizer build: its
+    allocator is not glibc's, so malloc's figures mean nothing)."""
+    with open("/proc/%d/maps" % pid) as f:
+        return any(".so" in line for line in f)
+
+
+def heap(agent):
+    return agent.info()["memory"]["heap_in_use"]
+
+
+def quiet(agent, window=3.0, most=12):
+    """True when the agent sent at most `most` datagrams over `window` s
+    (its probes and their indirect rounds: nothing left to gossip)."""
+    a = agent.info()["udp_out"]
+    time.sleep(window)
+    return agent.info()["udp_out"] - a <= most
+
+
+def main(factory):
+    c = factory(NET)
+    a = c.agent("m0", 0, profile="lan").start()
+    time.sleep(2)
+    base = heap(a)
+    fp = FakePool(c.ip(1), N)
+    try:
+        fp.push_pull(a.ip)
+        wait_for(lambda: sum(1 for m in a.members().values() if m["status"] == "alive") == N + 1,
+                 30, "%d members alive" % N)
+        fp.adverts(a.ip)
+        wait_for(lambda: a.info()["routing"]["fragments_in"] >= N, 30,
+                 "the members' routing states")
+        took = wait_for(lambda: quiet(a), 120, "the agent's gossip to die down", interval=0)
+        alive = sum(1 for m in a.members().values() if m["status"] == "alive")
+        check(alive == N + 1, "%d of %d members alive after the gossip" % (alive - 1, N))
+        if dynamic(a.proc.pid):
+            log("skip: %s is linked dynamically (sanitizer build): no heap budget" % c.meshfed)
+            return
+        per = (heap(a) - base) / N
+        log("heap per member: %.0f bytes (%d members, quiet after %.0f s)" % (per, N, took))
+        check(per < BUDGET, "heap per member %.0f bytes, budget %d" % (per, BUDGET))
+        log("ok: heap per member %.0f bytes (< %d)" % (per, BUDGET))
+    finally:
+        fp.close()
+
+
+run(main)
