@@ -5,6 +5,29 @@
 
 #include "cmd/daemon/control_line.h"
 
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629 table), or 0. */
+static size_t utf8_seq_len(const unsigned char *s)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+	size_t n;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+	else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return n;
+}
+
 json_t *mf_control_error(const char *fmt, ...)
 {
 	char msg[512];
@@ -12,6 +35,16 @@ json_t *mf_control_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* JSON strings must be UTF-8, and the message may quote a client's
+	 * bytes (jansson's "invalid token near '\xff'") or be cut inside a
+	 * character: each byte of a broken sequence becomes '?'. */
+	for (unsigned char *p = (unsigned char *)msg; *p;) {
+		size_t n = utf8_seq_len(p);
+		if (n == 0)
+			*p++ = '?';
+		else
+			p += n;
+	}
 	return json_pack("{s:b,s:s}", "ok", 0, "error", msg);
 }
 

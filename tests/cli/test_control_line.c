@@ -86,6 +86,32 @@ static void test_error_text_is_cut_to_one_bounded_string(void)
 	json_decref(e);
 }
 
+static void test_a_line_with_bytes_that_are_not_utf8_gets_an_error_answer(void)
+{
+	/* jansson quotes the bad token in its error text; the answer must
+	 * still be a JSON string (found by fuzz_control). */
+	size_t len = fill("\xff\xfe{\n");
+	json_t *req, *resp;
+	CU_ASSERT_EQUAL(mf_control_line_take(buf, &len, &req, &resp), 1);
+	CU_ASSERT_PTR_NULL(req);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(resp);
+	CU_ASSERT_PTR_NOT_NULL(strstr(error_of(resp), "request is not a JSON object"));
+	json_decref(resp);
+}
+
+static void test_error_text_cut_inside_a_character_stays_utf8(void)
+{
+	char name[2000] = "";
+	for (size_t i = 0; i + 2 < sizeof(name); i += 2)
+		strcat(name + i, "\xc3\xa9"); /* é, two bytes */
+	json_t *e = mf_control_error("%s", name); /* cut after 255 é and a lead byte */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+	const char *t = error_of(e);
+	CU_ASSERT_EQUAL(strlen(t), 511);
+	CU_ASSERT_EQUAL(t[510], '?');
+	json_decref(e);
+}
+
 int main(void)
 {
 	static const struct test_case cases[] = {
@@ -95,6 +121,8 @@ int main(void)
 		T(test_a_line_that_is_not_an_object_gets_an_error_answer),
 		T(test_bytes_after_a_nul_in_the_line_are_ignored),
 		T(test_error_text_is_cut_to_one_bounded_string),
+		T(test_a_line_with_bytes_that_are_not_utf8_gets_an_error_answer),
+		T(test_error_text_cut_inside_a_character_stays_utf8),
 #undef T
 	};
 	return RUN_SUITE("cli_control_line", cases);
