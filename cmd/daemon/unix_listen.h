@@ -7,7 +7,9 @@
  * left by a dead process is replaced; a live one (something accepts on it)
  * or a file that is not a socket is an error. The file never exists with
  * wider permissions than asked: it is bound under umask 0177 (0600), then
- * chown'd to the group (if given), then chmod'd to `mode`. It never closes
+ * chown'd to the group (if given), then chmod'd to `mode`. It is bound and
+ * listening under a temporary name (path.PID~) and only then linked to
+ * `path`, so a client that sees the file can connect. It never closes
  * the handle: on error the caller closes it.
  */
 #ifndef MF_CMD_UNIX_LISTEN_H
