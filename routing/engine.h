@@ -174,6 +174,17 @@ struct mf_routing_config {
 	 * moves, and every change of a target, path, gateway, tombstone or
 	 * transit, go at once. */
 	uint64_t readvertise_interval;
+	/* Feasibility (docs/routing.md, "Transient loops"), Babel's condition
+	 * (RFC 8966, 3.5.1) on the epochs every advertised route carries: a
+	 * neighbour's route to t is a candidate only when its (epoch, distance)
+	 * as its state carried it is newer, or as new and shorter, than the
+	 * least we have advertised for t (the feasibility distance); a target
+	 * whose routes are all infeasible is withdrawn, and once our state has
+	 * said so for feasibility_hold (units of mf_routing_set_now; long enough
+	 * for every neighbour to hold that state) its feasibility distance is
+	 * forgotten. Our states then carry each route's epoch as it was when
+	 * the state was made. Only while the clock runs; 0 (the default): off. */
+	uint64_t feasibility_hold;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */

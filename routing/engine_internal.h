@@ -41,6 +41,8 @@ struct rt_entry {
 	bool loops;        /* the path contains this DC: never a candidate */
 	double dist;
 	uint64_t epoch;    /* the target's incarnation this route reaches */
+	uint64_t fepoch;   /* that epoch as the state carried it (beats raise
+			    * epoch in place, never this): feasibility */
 };
 
 /* The gateways one server of a DC advertised, from its newest advert. */
@@ -108,6 +110,9 @@ struct rt_route {
 	uint32_t nh;       /* next-hop id or NONE */
 	double dist;
 	uint64_t epoch;    /* target incarnation the route reaches */
+	uint64_t fepoch;   /* the epoch its next hop's state carried (ours for
+			    * our own DC): what our state advertises with
+			    * feasibility */
 	uint32_t path_off, path_len;
 	uint32_t alt_off, n_alt; /* alternates in the table's pool, best first */
 };
@@ -249,11 +254,28 @@ struct mf_routing {
 	uint64_t now, last_beat, snap_at, next_expiry;
 	bool clocked, epochs_pending;
 	bool dist_pending;       /* such a move waits for cfg.readvertise_interval */
+	/* Feasibility (cfg.feasibility_hold, docs/routing.md "Transient
+	 * loops"): per target the feasibility distance, the best (epoch,
+	 * distance) our states advertised since it was last forgotten
+	 * (fd_dist INFINITY and fd_epoch 0: none, everything is feasible);
+	 * gone_at: since when our advertised state lacks the target (NO_SINCE
+	 * while it has it); next_forget: the earliest gone_at + hold of a
+	 * target whose distance is still held. */
+	uint64_t *fd_epoch, *gone_at;
+	double *fd_dist;
+	uint64_t next_forget;
+	bool fd_seeded;          /* seeded from the snapshot when the clock started */
 	struct mf_gateway *gws;
 	size_t n_gws;
 	struct mf_routing_stats stats;
 	bool wait_followed;      /* mf_routing_set_wait_followed */
 };
+
+/* Feasibility applies: configured and the clock runs (epochs rise). */
+static inline bool mf_rt__feasibility(const struct mf_routing *r)
+{
+	return r->cfg.feasibility_hold && r->clocked;
+}
 
 /* Small reads shared by the engine's files, inline so that no two of
  * them call each other (scripts/check-layering). */

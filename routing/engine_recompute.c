@@ -208,17 +208,53 @@ static inline uint32_t entry_of(const struct mf_routing *r, uint32_t h, uint32_t
 	return t < o->n_pos ? o->pos[t] : NONE;
 }
 
+/* Babel's feasibility condition (RFC 8966, 3.5.1) on neighbour h's route
+ * i to t: its (epoch, distance) as h's state carried them is newer than
+ * our feasibility distance for t, or as new and strictly shorter. Every
+ * DC's feasibility distance is no worse than anything it advertised, so
+ * along next hops it strictly improves and no walk can come back: no
+ * loop at any instant, however stale the paths (docs/routing.md,
+ * "Transient loops"). */
+static inline bool feasible(const struct mf_routing *r, uint32_t h, uint32_t i, uint32_t t)
+{
+	uint64_t fe = r->orig[h].e[i].fepoch;
+	return fe > r->fd_epoch[t] || (fe == r->fd_epoch[t] && r->orig[h].dst[i] < r->fd_dist[t]);
+}
+
+/* Whether entry i (of next hop h) chosen for t is an infeasible route
+ * through a neighbour. */
+static inline bool infeasible_pick(const struct mf_routing *r, uint32_t h, uint32_t i, uint32_t t)
+{
+	return i != NONE && i != DIRECT_ENTRY && h != NONE && !feasible(r, h, i, t);
+}
+
 /* Target t alone: its candidates looked up in each usable neighbour's
- * advertisement (r->nbr, ascending). */
+ * advertisement (r->nbr, ascending); with feasibility, only the feasible
+ * ones. */
 static void relax_one(struct mf_routing *r, uint32_t t)
 {
 	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
+	bool feas = mf_rt__feasibility(r);
 	relax_start(r, t);
 	for (uint32_t k = 0, h, i; k < r->n_nbr; k++)
 		if ((i = entry_of(r, h = r->nbr[k], t)) != NONE)
-			relax_offer(r, ref_nh, h, t, i, r->link[h].dist + r->orig[h].dst[i]);
+			relax_offer(r, ref_nh, h, t, i,
+				    feas && !feasible(r, h, i, t) ? INFINITY : r->link[h].dist + r->orig[h].dst[i]);
 	if (r->cfg.max_age && r->clocked)
 		relax_stale(r, t);
+}
+
+/* After the streaming walk, which offers every candidate: a target whose
+ * best, route in use or shared choice is infeasible is done again with
+ * only its feasible candidates (rare: the hot loop stays a loop of
+ * additions). */
+static void relax_feasible(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++)
+		if (infeasible_pick(r, r->best_nh[t], r->best_entry[t], t) ||
+		    infeasible_pick(r, r->cur_nh[t], r->via_cur_entry[t], t) ||
+		    (r->ref_set && infeasible_pick(r, r->ref_nh[t], r->via_ref_entry[t], t)))
+			relax_one(r, t);
 }
 
 /* Relaxes every candidate into best_* and, for each target, the candidate
@@ -264,6 +300,14 @@ static void count_switch(struct mf_routing *r, uint32_t t, uint32_t was, uint32_
 		st->nh_settled++;
 }
 
+/* The epoch DC t's own state carried for itself (0 when none is held):
+ * a direct route's, as a route through h has h's state's. */
+static uint64_t direct_fepoch(const struct mf_routing *r, uint32_t t)
+{
+	uint32_t i = entry_of(r, t, t);
+	return r->orig[t].present && i != NONE ? r->orig[t].e[i].fepoch : 0;
+}
+
 /* Fills next.r[t] with the chosen route for target t. */
 static int choose(struct mf_routing *r, uint32_t t)
 {
@@ -273,7 +317,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	if (t == r->self) {
 		rt->status = MF_ROUTE_LOCAL;
 		rt->dist = 0;
-		rt->epoch = r->epoch;
+		rt->epoch = rt->fepoch = r->epoch;
 		rt->mode = r->default_mode;
 		return put_path(nx, rt, &r->self, 1, NONE);
 	}
@@ -288,6 +332,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 		rt->status = MF_ROUTE_DIRECT;
 		rt->nh = t;
 		rt->epoch = r->orig[t].self_epoch;
+		rt->fepoch = direct_fepoch(r, t);
 		rt->down = !l->usable;
 		rt->dist = l->usable ? l->dist : INFINITY;
 		return put_path(nx, rt, &t, 1, r->self);
@@ -328,12 +373,14 @@ static int choose(struct mf_routing *r, uint32_t t)
 	if (ei == DIRECT_ENTRY) {
 		rt->status = MF_ROUTE_DIRECT;
 		rt->epoch = r->orig[t].self_epoch;
+		rt->fepoch = direct_fepoch(r, t);
 		return put_path(nx, rt, &t, 1, r->self);
 	}
 	const struct rt_origin *o = &r->orig[nh];
 	const struct rt_entry *e = &o->e[ei];
 	rt->status = MF_ROUTE_VIA;
 	rt->epoch = e->epoch;
+	rt->fepoch = e->fepoch;
 	r->chosen_entry[t] = ei;
 	return put_path_any(nx, rt, NULL, o->path + e->path_off, e->path_len, r->self);
 }
@@ -345,12 +392,15 @@ static int keep_route(struct mf_routing *r, uint32_t t)
 	const struct rt_route *c = &r->cur.r[t];
 	struct rt_route *rt = &r->next.r[t];
 	*rt = *c;
-	if (rt->status == MF_ROUTE_LOCAL)
-		rt->epoch = r->epoch;
-	else if (rt->status == MF_ROUTE_DIRECT)
+	if (rt->status == MF_ROUTE_LOCAL) {
+		rt->epoch = rt->fepoch = r->epoch;
+	} else if (rt->status == MF_ROUTE_DIRECT) {
 		rt->epoch = r->orig[t].self_epoch;
-	else if (rt->status == MF_ROUTE_VIA)
+		rt->fepoch = direct_fepoch(r, t);
+	} else if (rt->status == MF_ROUTE_VIA) {
 		rt->epoch = r->orig[rt->nh].e[r->chosen_entry[t]].epoch;
+		rt->fepoch = r->orig[rt->nh].e[r->chosen_entry[t]].fepoch;
+	}
 	return put_path(&r->next, rt, r->cur.path + c->path_off, c->path_len, NONE);
 }
 
@@ -522,6 +572,73 @@ static bool epochs_due(const struct mf_routing *r, uint32_t t)
 	return t == r->self || !r->cfg.epoch_interval || !r->clocked || r->now - r->snap_at >= r->cfg.epoch_interval;
 }
 
+/* A distance as our state carries it or less: the wire rounds to tenths
+ * of a millisecond (routing/advert.c), so a feasibility distance kept
+ * exact could be worse than what a neighbour holds of us. */
+static double wire_floor(double d)
+{
+	return floor(d * 10.0) / 10.0;
+}
+
+/* Feasibility: our new state advertises each route's (fepoch, distance),
+ * so each target's feasibility distance takes it when better (newer, or
+ * as new and shorter); a target the state lacks is gone from then on,
+ * and its distance is forgotten feasibility_hold later
+ * (feasibility_forget). A target whose distance moved is recomputed:
+ * its other candidates may no longer be feasible. */
+static void feasibility_advertised(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++) {
+		const struct rt_route *s = &r->snap.r[t];
+		if (t == r->self)
+			continue;
+		if (s->status == MF_ROUTE_UNREACHABLE) {
+			if (r->gone_at[t] == NO_SINCE)
+				r->gone_at[t] = r->now;
+			continue;
+		}
+		r->gone_at[t] = NO_SINCE;
+		double d = wire_floor(s->dist);
+		if (s->fepoch > r->fd_epoch[t] || (s->fepoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
+			r->fd_epoch[t] = s->fepoch;
+			r->fd_dist[t] = d;
+			mf_rt__mark(r, t);
+		}
+	}
+}
+
+/* Feasibility: forgets the feasibility distance of every target our
+ * state has lacked for feasibility_hold (every neighbour then holds a
+ * state of ours without it, so none routes through us to it and no loop
+ * can close through us): the routes our distance made infeasible become
+ * candidates again. This is what unblocks a DC whose routes all became
+ * infeasible (a neighbour's distance grew) before the target's epoch
+ * rises, in place of Babel's seqno request. The first time the clock
+ * runs, the distances are seeded from the state we advertise. */
+static void feasibility_forget(struct mf_routing *r, uint32_t n)
+{
+	if (!r->fd_seeded) {
+		r->fd_seeded = true;
+		if (r->snap.n == n)
+			feasibility_advertised(r, n);
+	}
+	if (r->now < r->next_forget)
+		return;
+	r->next_forget = UINT64_MAX;
+	for (uint32_t t = 0; t < n; t++) {
+		if (r->gone_at[t] == NO_SINCE || (r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY))
+			continue;
+		uint64_t due = r->gone_at[t] + r->cfg.feasibility_hold;
+		if (r->now >= due) {
+			r->fd_epoch[t] = 0;
+			r->fd_dist[t] = INFINITY;
+			mf_rt__mark(r, t);
+		} else if (due < r->next_forget) {
+			r->next_forget = due;
+		}
+	}
+}
+
 /* Updates the advertised snapshot from the current table when it differs
  * enough; bumps the seq then. */
 static int refresh_snapshot(struct mf_routing *r, uint32_t n)
@@ -565,6 +682,8 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		}
 	}
 	r->snap.n = n;
+	if (mf_rt__feasibility(r))
+		feasibility_advertised(r, n);
 	r->snap_dead_gen = r->dead_gen;
 	r->readvertise = false;
 	r->snap_at = r->now;
@@ -638,13 +757,17 @@ static uint64_t links_signature(const struct mf_routing *r)
 static int compute(struct mf_routing *r, uint32_t n, bool full)
 {
 	int rc = 0;
-	if (full) {
-		relax(r, n);
-	} else {
+	if (!full || mf_rt__feasibility(r)) {
 		r->n_nbr = 0;
 		for (uint32_t h = 0; h < n; h++)
 			if (mf_rt__usable_neighbour(r, h))
 				r->nbr[r->n_nbr++] = h;
+	}
+	if (full) {
+		relax(r, n);
+		if (mf_rt__feasibility(r))
+			relax_feasible(r, n);
+	} else {
 		for (uint32_t i = 0; i < r->n_dirty; i++)
 			relax_one(r, r->dirty_list[i]);
 	}
@@ -686,6 +809,8 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	if (rc < 0)
 		return rc;
 	mf_rt__timers(r, n);
+	if (mf_rt__feasibility(r))
+		feasibility_forget(r, n);
 	bool full = r->all_dirty || r->cur.n != n || r->recompute_mode == MF_RECOMPUTE_FULL ||
 		    (r->recompute_mode == MF_RECOMPUTE_AUTO && r->n_dirty > n / 4);
 	if ((rc = compute(r, n, full)) < 0) {
@@ -721,6 +846,10 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	for (uint32_t t = 0; r->cfg.max_age && r->clocked && t < n; t++)
 		if (r->beat[t] && !mf_rt__stale(r, t) && r->beat_at[t] + r->cfg.max_age + 1 < r->next_expiry)
 			r->next_expiry = r->beat_at[t] + r->cfg.max_age + 1;
+	for (uint32_t t = 0; mf_rt__feasibility(r) && t < n; t++)
+		if (r->gone_at[t] != NO_SINCE && !(r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY) &&
+		    r->gone_at[t] + r->cfg.feasibility_hold < r->next_forget)
+			r->next_forget = r->gone_at[t] + r->cfg.feasibility_hold;
 	r->next_settle = UINT64_MAX;
 	for (uint32_t t = 0; r->cfg.settle_time && t < n; t++)
 		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->cfg.settle_time < r->next_settle)
@@ -744,7 +873,7 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 		r->epoch++;
 		mf_rt__mark(r, r->self);
 	}
-	if (now >= r->next_expiry || now >= r->next_settle ||
+	if (now >= r->next_expiry || now >= r->next_settle || now >= r->next_forget ||
 	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
 	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval))
 		r->dirty = true;

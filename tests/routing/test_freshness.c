@@ -6,9 +6,11 @@
  *    everywhere within a bound that does not grow with the number of DCs
  *    (100 and 300 DCs; without freshness it took ~0.6 rounds per DC);
  *  - no loop after it, and the cut-off part comes back when the cut heals;
- *  - while it is withdrawn, no forwarding loop that path hunting without
- *    freshness lacks, none of state older than one exchange (the walk
- *    census of tests/routing/sim_check.c);
+ *  - while it is withdrawn, no forwarding loop at all (feasibility, with
+ *    a hold of one round): none that path hunting without freshness
+ *    lacks, none of state older than one exchange (the walk census of
+ *    tests/routing/sim_check.c), and afterwards no route within a part
+ *    lost to starvation;
  *  - in a connected federation nothing is ever withdrawn by age. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,7 @@ static void cfg_fresh(struct mf_routing_config *c)
 	mf_routing_config_default(c);
 	c->beat_interval = BEAT;
 	c->max_age = MAX_AGE;
+	c->feasibility_hold = 1; /* a round: every neighbour then holds our state */
 }
 
 /* A random tree plus n extra links, distances 1..100. */
@@ -112,7 +115,7 @@ static void partition_at(size_t n, uint64_t seed)
 	/* The same federation without freshness (path hunting, the engine
 	 * before origin beats), cut and run beside it. */
 	old = c;
-	old.beat_interval = old.max_age = 0;
+	old.beat_interval = old.max_age = old.feasibility_hold = 0;
 	two_parts(&ref, seed, n, &old);
 
 	cut(&s, false);
@@ -139,6 +142,8 @@ static void partition_at(size_t n, uint64_t seed)
 	       census.all.cycles, census.ref_walks->all.cycles, census.all.cycles_new, census.all.cycles_stale);
 	CU_ASSERT(r <= WITHDRAW_BOUND);
 	CU_ASSERT_EQUAL(census.all.cycles_stale, 0);
+	CU_ASSERT_EQUAL(census.all.cycles_new, 0);
+	CU_ASSERT_EQUAL(census.all.loops, 0); /* feasibility: none at all */
 	CU_ASSERT(census.all.loops <= census.ref_walks->all.loops);
 	CU_ASSERT_EQUAL(census.last.loops, 0);
 	sim_walks_free(census.ref_walks);
@@ -147,6 +152,7 @@ static void partition_at(size_t n, uint64_t seed)
 	/* Stays withdrawn, and the tables within each part are loop-free. */
 	CU_ASSERT(sim_run_for(&s, 2 * MAX_AGE) == 0);
 	CU_ASSERT(sim_unreachable_routes(&s) == 0);
+	CU_ASSERT(sim_missing_routes(&s) == 0); /* none starved */
 	CU_ASSERT(sim_check_walks(&s) == 0);
 
 	/* The cut heals: the lost third is back within a few beats. */
