@@ -39,10 +39,12 @@ struct rt_entry {
 	uint32_t path_off;
 	uint16_t path_len;
 	bool loops;        /* the path contains this DC: never a candidate */
+	/* The low 32 bits of the epoch as the state carried it (beats raise
+	 * epoch in place, never this): feasibility, mf_rt__fepoch. In the
+	 * padding, so a route stays 32 bytes (1M of them at 1,000 DCs). */
+	uint32_t fepoch32;
 	double dist;
 	uint64_t epoch;    /* the target's incarnation this route reaches */
-	uint64_t fepoch;   /* that epoch as the state carried it (beats raise
-			    * epoch in place, never this): feasibility */
 };
 
 /* The gateways one server of a DC advertised, from its newest advert. */
@@ -275,6 +277,14 @@ struct mf_routing {
 static inline bool mf_rt__feasibility(const struct mf_routing *r)
 {
 	return r->cfg.feasibility_hold && r->clocked;
+}
+
+/* Route e's epoch as its state carried it: at most epoch, and less than
+ * 2^32 below it (beats raise an epoch by one a beat; a restart jumps it
+ * by the seconds it was away). */
+static inline uint64_t mf_rt__fepoch(const struct rt_entry *e)
+{
+	return e->epoch - (uint32_t)((uint32_t)e->epoch - e->fepoch32);
 }
 
 /* Small reads shared by the engine's files, inline so that no two of

@@ -217,7 +217,7 @@ static inline uint32_t entry_of(const struct mf_routing *r, uint32_t h, uint32_t
  * "Transient loops"). */
 static inline bool feasible(const struct mf_routing *r, uint32_t h, uint32_t i, uint32_t t)
 {
-	uint64_t fe = r->orig[h].e[i].fepoch;
+	uint64_t fe = mf_rt__fepoch(&r->orig[h].e[i]);
 	return fe > r->fd_epoch[t] || (fe == r->fd_epoch[t] && r->orig[h].dst[i] < r->fd_dist[t]);
 }
 
@@ -305,7 +305,7 @@ static void count_switch(struct mf_routing *r, uint32_t t, uint32_t was, uint32_
 static uint64_t direct_fepoch(const struct mf_routing *r, uint32_t t)
 {
 	uint32_t i = entry_of(r, t, t);
-	return r->orig[t].present && i != NONE ? r->orig[t].e[i].fepoch : 0;
+	return r->orig[t].present && i != NONE ? mf_rt__fepoch(&r->orig[t].e[i]) : 0;
 }
 
 /* Fills next.r[t] with the chosen route for target t. */
@@ -380,7 +380,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	const struct rt_entry *e = &o->e[ei];
 	rt->status = MF_ROUTE_VIA;
 	rt->epoch = e->epoch;
-	rt->fepoch = e->fepoch;
+	rt->fepoch = mf_rt__fepoch(e);
 	r->chosen_entry[t] = ei;
 	return put_path_any(nx, rt, NULL, o->path + e->path_off, e->path_len, r->self);
 }
@@ -399,7 +399,7 @@ static int keep_route(struct mf_routing *r, uint32_t t)
 		rt->fepoch = direct_fepoch(r, t);
 	} else if (rt->status == MF_ROUTE_VIA) {
 		rt->epoch = r->orig[rt->nh].e[r->chosen_entry[t]].epoch;
-		rt->fepoch = r->orig[rt->nh].e[r->chosen_entry[t]].fepoch;
+		rt->fepoch = mf_rt__fepoch(&r->orig[rt->nh].e[r->chosen_entry[t]]);
 	}
 	return put_path(&r->next, rt, r->cur.path + c->path_off, c->path_len, NONE);
 }

@@ -230,6 +230,10 @@ static void bench_rounds(size_t n, int graphs)
 	c.beats_apart = true;
 	c.beat_age_unit = 1;
 	c.hurry_min = 1;
+	/* Rises relayed as heard (the node's relay_rises): with feasibility
+	 * a state carries each route's epoch as it was when the state was
+	 * made, no longer the newest heard, so beats alone carry rises on. */
+	c.relay_rises = true;
 	/* Feasibility (docs/routing.md, "Transient loops"), with a hold of
 	 * one round: a state reaches every neighbour in the round it is sent.
 	 * It applies only while the clock runs (the partition column);
