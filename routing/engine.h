@@ -56,6 +56,15 @@
  *   a beat dating an epoch late is answered (mf_routing_hurried_beats,
  *   mf_routing_beat_answers), so the earliest dating reaches it within a
  *   beat period.
+ * Feasibility (optional, config feasibility_hold, with a clock): Babel's
+ *   condition on the epochs routes carry. Per target we keep the best
+ *   (epoch, distance) our states advertised; a neighbour's route is a
+ *   candidate only when its (epoch, distance), as its state carried them,
+ *   is newer or as new and shorter. No next-hop walk can then come back
+ *   to a DC, at any instant. A target left without a feasible route is
+ *   withdrawn, and feasibility_hold after our state said so its distance
+ *   is forgotten. Our states then carry each route's epoch as it was when
+ *   the state was made, not the newest heard (beats carry those).
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than
