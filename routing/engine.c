@@ -347,3 +347,25 @@ int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, si
 	r->dirty = true;
 	return 1;
 }
+
+/* Small reads of the engine's counters and configuration. */
+const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r)
+{
+	return &r->stats;
+}
+
+uint64_t mf_routing_version(const struct mf_routing *r)
+{
+	return r->version;
+}
+
+uint64_t mf_routing_advert_seq(const struct mf_routing *r)
+{
+	return r->seq;
+}
+
+void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, double *ms)
+{
+	*pct = r->cfg.readvertise_pct;
+	*ms = r->cfg.readvertise_ms;
+}

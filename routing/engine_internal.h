@@ -10,6 +10,8 @@
  *   engine_sent.c       our advertisement as its receivers hold it
  *   engine_incr.c       which targets an input change touches (incremental
  *                       recompute)
+ *   engine_feasible.c   feasibility distances: what our states advertised,
+ *                       forgotten a hold after a withdrawal
  * The contract is routing/engine.h's; the design notes are engine.c's.
  */
 #ifndef MF_ROUTING_ENGINE_INTERNAL_H
@@ -312,6 +314,26 @@ static inline bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t 
 	       (!r->cfg.require_gateways || mf_rt__has_gateways(r, h));
 }
 
+/* Babel's feasibility condition (RFC 8966, 3.5.1) on neighbour h's route
+ * i to t: its (epoch, distance) as h's state carried them is newer than
+ * our feasibility distance for t, or as new and strictly shorter. Every
+ * DC's feasibility distance is no worse than anything it advertised, so
+ * along next hops it strictly improves and no walk can come back: no
+ * loop at any instant, however stale the paths (docs/routing.md,
+ * "Transient loops"). */
+static inline bool mf_rt__feasible(const struct mf_routing *r, uint32_t h, uint32_t i, uint32_t t)
+{
+	uint64_t fe = mf_rt__fepoch(&r->orig[h].e[i]);
+	return fe > r->fd_epoch[t] || (fe == r->fd_epoch[t] && r->orig[h].dst[i] < r->fd_dist[t]);
+}
+
+/* Whether entry i (of next hop h) chosen for t is an infeasible route
+ * through a neighbour. */
+static inline bool mf_rt__infeasible_pick(const struct mf_routing *r, uint32_t h, uint32_t i, uint32_t t)
+{
+	return i != NONE && i != DIRECT_ENTRY && h != NONE && !mf_rt__feasible(r, h, i, t);
+}
+
 /* Shared between the engine's files. */
 /* engine.c */
 int mf_rt__grow(void **p, size_t elem, size_t old_n, size_t new_n);
@@ -333,6 +355,10 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint6
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
 /* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
+/* engine_feasible.c: feasibility distances (docs/routing.md, "Transient loops") */
+void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n);
+void mf_rt__feasibility_forget(struct mf_routing *r, uint32_t n);
+void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n);
 /* engine_incr.c: what an input change makes the next recompute redo */
 void mf_rt__mark(struct mf_routing *r, uint32_t t);
 void mf_rt__mark_all(struct mf_routing *r);

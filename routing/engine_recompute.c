@@ -208,26 +208,6 @@ static inline uint32_t entry_of(const struct mf_routing *r, uint32_t h, uint32_t
 	return t < o->n_pos ? o->pos[t] : NONE;
 }
 
-/* Babel's feasibility condition (RFC 8966, 3.5.1) on neighbour h's route
- * i to t: its (epoch, distance) as h's state carried them is newer than
- * our feasibility distance for t, or as new and strictly shorter. Every
- * DC's feasibility distance is no worse than anything it advertised, so
- * along next hops it strictly improves and no walk can come back: no
- * loop at any instant, however stale the paths (docs/routing.md,
- * "Transient loops"). */
-static inline bool feasible(const struct mf_routing *r, uint32_t h, uint32_t i, uint32_t t)
-{
-	uint64_t fe = mf_rt__fepoch(&r->orig[h].e[i]);
-	return fe > r->fd_epoch[t] || (fe == r->fd_epoch[t] && r->orig[h].dst[i] < r->fd_dist[t]);
-}
-
-/* Whether entry i (of next hop h) chosen for t is an infeasible route
- * through a neighbour. */
-static inline bool infeasible_pick(const struct mf_routing *r, uint32_t h, uint32_t i, uint32_t t)
-{
-	return i != NONE && i != DIRECT_ENTRY && h != NONE && !feasible(r, h, i, t);
-}
-
 /* Target t alone: its candidates looked up in each usable neighbour's
  * advertisement (r->nbr, ascending); with feasibility, only the feasible
  * ones. */
@@ -239,7 +219,7 @@ static void relax_one(struct mf_routing *r, uint32_t t)
 	for (uint32_t k = 0, h, i; k < r->n_nbr; k++)
 		if ((i = entry_of(r, h = r->nbr[k], t)) != NONE)
 			relax_offer(r, ref_nh, h, t, i,
-				    feas && !feasible(r, h, i, t) ? INFINITY : r->link[h].dist + r->orig[h].dst[i]);
+				    feas && !mf_rt__feasible(r, h, i, t) ? INFINITY : r->link[h].dist + r->orig[h].dst[i]);
 	if (r->cfg.max_age && r->clocked)
 		relax_stale(r, t);
 }
@@ -251,9 +231,9 @@ static void relax_one(struct mf_routing *r, uint32_t t)
 static void relax_feasible(struct mf_routing *r, uint32_t n)
 {
 	for (uint32_t t = 0; t < n; t++)
-		if (infeasible_pick(r, r->best_nh[t], r->best_entry[t], t) ||
-		    infeasible_pick(r, r->cur_nh[t], r->via_cur_entry[t], t) ||
-		    (r->ref_set && infeasible_pick(r, r->ref_nh[t], r->via_ref_entry[t], t)))
+		if (mf_rt__infeasible_pick(r, r->best_nh[t], r->best_entry[t], t) ||
+		    mf_rt__infeasible_pick(r, r->cur_nh[t], r->via_cur_entry[t], t) ||
+		    (r->ref_set && mf_rt__infeasible_pick(r, r->ref_nh[t], r->via_ref_entry[t], t)))
 			relax_one(r, t);
 }
 
@@ -572,73 +552,6 @@ static bool epochs_due(const struct mf_routing *r, uint32_t t)
 	return t == r->self || !r->cfg.epoch_interval || !r->clocked || r->now - r->snap_at >= r->cfg.epoch_interval;
 }
 
-/* A distance as our state carries it or less: the wire rounds to tenths
- * of a millisecond (routing/advert.c), so a feasibility distance kept
- * exact could be worse than what a neighbour holds of us. */
-static double wire_floor(double d)
-{
-	return floor(d * 10.0) / 10.0;
-}
-
-/* Feasibility: our new state advertises each route's (fepoch, distance),
- * so each target's feasibility distance takes it when better (newer, or
- * as new and shorter); a target the state lacks is gone from then on,
- * and its distance is forgotten feasibility_hold later
- * (feasibility_forget). A target whose distance moved is recomputed:
- * its other candidates may no longer be feasible. */
-static void feasibility_advertised(struct mf_routing *r, uint32_t n)
-{
-	for (uint32_t t = 0; t < n; t++) {
-		const struct rt_route *s = &r->snap.r[t];
-		if (t == r->self)
-			continue;
-		if (s->status == MF_ROUTE_UNREACHABLE) {
-			if (r->gone_at[t] == NO_SINCE)
-				r->gone_at[t] = r->now;
-			continue;
-		}
-		r->gone_at[t] = NO_SINCE;
-		double d = wire_floor(s->dist);
-		if (s->fepoch > r->fd_epoch[t] || (s->fepoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
-			r->fd_epoch[t] = s->fepoch;
-			r->fd_dist[t] = d;
-			mf_rt__mark(r, t);
-		}
-	}
-}
-
-/* Feasibility: forgets the feasibility distance of every target our
- * state has lacked for feasibility_hold (every neighbour then holds a
- * state of ours without it, so none routes through us to it and no loop
- * can close through us): the routes our distance made infeasible become
- * candidates again. This is what unblocks a DC whose routes all became
- * infeasible (a neighbour's distance grew) before the target's epoch
- * rises, in place of Babel's seqno request. The first time the clock
- * runs, the distances are seeded from the state we advertise. */
-static void feasibility_forget(struct mf_routing *r, uint32_t n)
-{
-	if (!r->fd_seeded) {
-		r->fd_seeded = true;
-		if (r->snap.n == n)
-			feasibility_advertised(r, n);
-	}
-	if (r->now < r->next_forget)
-		return;
-	r->next_forget = UINT64_MAX;
-	for (uint32_t t = 0; t < n; t++) {
-		if (r->gone_at[t] == NO_SINCE || (r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY))
-			continue;
-		uint64_t due = r->gone_at[t] + r->cfg.feasibility_hold;
-		if (r->now >= due) {
-			r->fd_epoch[t] = 0;
-			r->fd_dist[t] = INFINITY;
-			mf_rt__mark(r, t);
-		} else if (due < r->next_forget) {
-			r->next_forget = due;
-		}
-	}
-}
-
 /* Updates the advertised snapshot from the current table when it differs
  * enough; bumps the seq then. */
 static int refresh_snapshot(struct mf_routing *r, uint32_t n)
@@ -683,7 +596,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	}
 	r->snap.n = n;
 	if (mf_rt__feasibility(r))
-		feasibility_advertised(r, n);
+		mf_rt__feasibility_advertised(r, n);
 	r->snap_dead_gen = r->dead_gen;
 	r->readvertise = false;
 	r->snap_at = r->now;
@@ -810,7 +723,7 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 		return rc;
 	mf_rt__timers(r, n);
 	if (mf_rt__feasibility(r))
-		feasibility_forget(r, n);
+		mf_rt__feasibility_forget(r, n);
 	bool full = r->all_dirty || r->cur.n != n || r->recompute_mode == MF_RECOMPUTE_FULL ||
 		    (r->recompute_mode == MF_RECOMPUTE_AUTO && r->n_dirty > n / 4);
 	if ((rc = compute(r, n, full)) < 0) {
@@ -846,10 +759,8 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	for (uint32_t t = 0; r->cfg.max_age && r->clocked && t < n; t++)
 		if (r->beat[t] && !mf_rt__stale(r, t) && r->beat_at[t] + r->cfg.max_age + 1 < r->next_expiry)
 			r->next_expiry = r->beat_at[t] + r->cfg.max_age + 1;
-	for (uint32_t t = 0; mf_rt__feasibility(r) && t < n; t++)
-		if (r->gone_at[t] != NO_SINCE && !(r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY) &&
-		    r->gone_at[t] + r->cfg.feasibility_hold < r->next_forget)
-			r->next_forget = r->gone_at[t] + r->cfg.feasibility_hold;
+	if (mf_rt__feasibility(r))
+		mf_rt__feasibility_next(r, n);
 	r->next_settle = UINT64_MAX;
 	for (uint32_t t = 0; r->cfg.settle_time && t < n; t++)
 		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->cfg.settle_time < r->next_settle)
@@ -877,25 +788,4 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
 	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval))
 		r->dirty = true;
-}
-
-const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r)
-{
-	return &r->stats;
-}
-
-uint64_t mf_routing_version(const struct mf_routing *r)
-{
-	return r->version;
-}
-
-uint64_t mf_routing_advert_seq(const struct mf_routing *r)
-{
-	return r->seq;
-}
-
-void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, double *ms)
-{
-	*pct = r->cfg.readvertise_pct;
-	*ms = r->cfg.readvertise_ms;
 }
