@@ -85,6 +85,7 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(alt_primary, false), PER_ID(ref_dist, false),
 	PER_ID(t_dirty, false), PER_ID(was_stale, false), PER_ID(dirty_list, false),
 	PER_ID(chosen_entry, false), PER_ID(nbr, false), PER_ID(hurry, false),
+	PER_ID(fd_epoch, false), PER_ID(fd_dist, false), PER_ID(gone_at, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -112,6 +113,8 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 		r->ref_nh[i] = NONE;
 		r->ref_dist[i] = NAN;
 		r->better_since[i] = NO_SINCE;
+		r->fd_dist[i] = INFINITY;
+		r->gone_at[i] = NO_SINCE;
 		r->orig[i].to_self = NAN;
 		mf_rt__route_init(&r->cur.r[i]);
 		mf_rt__route_init(&r->next.r[i]);
@@ -206,6 +209,7 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->seq = r->seq_floor = c->initial_seq;
 	r->epoch = c->epoch;
 	r->next_expiry = UINT64_MAX;
+	r->next_forget = UINT64_MAX;
 	r->links_dirty = true;
 	int rc = r->node ? mf_rt__intern(r, c->datacenter, &r->self) : MF_ENOMEM;
 	if (rc < 0) {
@@ -342,4 +346,26 @@ int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, si
 	r->snap.n = 0; /* forces a new advertisement seq at the next recompute */
 	r->dirty = true;
 	return 1;
+}
+
+/* Small reads of the engine's counters and configuration. */
+const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r)
+{
+	return &r->stats;
+}
+
+uint64_t mf_routing_version(const struct mf_routing *r)
+{
+	return r->version;
+}
+
+uint64_t mf_routing_advert_seq(const struct mf_routing *r)
+{
+	return r->seq;
+}
+
+void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, double *ms)
+{
+	*pct = r->cfg.readvertise_pct;
+	*ms = r->cfg.readvertise_ms;
 }

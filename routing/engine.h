@@ -56,6 +56,15 @@
  *   a beat dating an epoch late is answered (mf_routing_hurried_beats,
  *   mf_routing_beat_answers), so the earliest dating reaches it within a
  *   beat period.
+ * Feasibility (optional, config feasibility_hold, with a clock): Babel's
+ *   condition on the epochs routes carry. Per target we keep the best
+ *   (epoch, distance) our states advertised; a neighbour's route is a
+ *   candidate only when its (epoch, distance), as its state carried them,
+ *   is newer or as new and shorter. No next-hop walk can then come back
+ *   to a DC, at any instant. A target left without a feasible route is
+ *   withdrawn, and feasibility_hold after our state said so its distance
+ *   is forgotten. Our states then carry each route's epoch as it was when
+ *   the state was made, not the newest heard (beats carry those).
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than
@@ -174,6 +183,17 @@ struct mf_routing_config {
 	 * moves, and every change of a target, path, gateway, tombstone or
 	 * transit, go at once. */
 	uint64_t readvertise_interval;
+	/* Feasibility (docs/routing.md, "Transient loops"), Babel's condition
+	 * (RFC 8966, 3.5.1) on the epochs every advertised route carries: a
+	 * neighbour's route to t is a candidate only when its (epoch, distance)
+	 * as its state carried it is newer, or as new and shorter, than the
+	 * least we have advertised for t (the feasibility distance); a target
+	 * whose routes are all infeasible is withdrawn, and once our state has
+	 * said so for feasibility_hold (units of mf_routing_set_now; long enough
+	 * for every neighbour to hold that state) its feasibility distance is
+	 * forgotten. Our states then carry each route's epoch as it was when
+	 * the state was made. Only while the clock runs; 0 (the default): off. */
+	uint64_t feasibility_hold;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */

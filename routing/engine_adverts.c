@@ -424,8 +424,8 @@ static int build_origin(struct mf_routing *r, uint32_t o, const struct mf_advert
 			r->stamp[p[k]] = pgen;
 			loops |= p[k] == r->self;
 		}
-		b->e[b->n_e++] = (struct rt_entry){t, b->n_path, (uint16_t)len, loops, ar->distance_ms,
-						   ar->epoch};
+		b->e[b->n_e++] = (struct rt_entry){t, b->n_path, (uint16_t)len, loops, (uint32_t)ar->epoch,
+						   ar->distance_ms, ar->epoch};
 		b->n_path += len;
 	}
 	/* Kept until the origin's next advertisement: no slack from growing. */

@@ -162,6 +162,7 @@ void mf_rt__origin_replaced(struct mf_routing *r, uint32_t o, bool was_usable, d
 		if (k == NONE)
 			mf_rt__moved(r, o, t, INFINITY);
 		else if (all || k != j || old_dst[j] != org->dst[k] ||
+			 (r->cfg.feasibility_hold && mf_rt__fepoch(&old_e[j]) != mf_rt__fepoch(&org->e[k])) ||
 			 !same_path(&old_e[j], old_path, &org->e[k], org->path))
 			mf_rt__moved(r, o, t, mf_rt__candidate(r, o, org->dst[k]));
 	}

@@ -10,6 +10,8 @@
  *   engine_sent.c       our advertisement as its receivers hold it
  *   engine_incr.c       which targets an input change touches (incremental
  *                       recompute)
+ *   engine_feasible.c   feasibility distances: what our states advertised,
+ *                       forgotten a hold after a withdrawal
  * The contract is routing/engine.h's; the design notes are engine.c's.
  */
 #ifndef MF_ROUTING_ENGINE_INTERNAL_H
@@ -39,6 +41,10 @@ struct rt_entry {
 	uint32_t path_off;
 	uint16_t path_len;
 	bool loops;        /* the path contains this DC: never a candidate */
+	/* The low 32 bits of the epoch as the state carried it (beats raise
+	 * epoch in place, never this): feasibility, mf_rt__fepoch. In the
+	 * padding, so a route stays 32 bytes (1M of them at 1,000 DCs). */
+	uint32_t fepoch32;
 	double dist;
 	uint64_t epoch;    /* the target's incarnation this route reaches */
 };
@@ -108,6 +114,9 @@ struct rt_route {
 	uint32_t nh;       /* next-hop id or NONE */
 	double dist;
 	uint64_t epoch;    /* target incarnation the route reaches */
+	uint64_t fepoch;   /* the epoch its next hop's state carried (ours for
+			    * our own DC): what our state advertises with
+			    * feasibility */
 	uint32_t path_off, path_len;
 	uint32_t alt_off, n_alt; /* alternates in the table's pool, best first */
 };
@@ -249,11 +258,36 @@ struct mf_routing {
 	uint64_t now, last_beat, snap_at, next_expiry;
 	bool clocked, epochs_pending;
 	bool dist_pending;       /* such a move waits for cfg.readvertise_interval */
+	/* Feasibility (cfg.feasibility_hold, docs/routing.md "Transient
+	 * loops"): per target the feasibility distance, the best (epoch,
+	 * distance) our states advertised since it was last forgotten
+	 * (fd_dist INFINITY and fd_epoch 0: none, everything is feasible);
+	 * gone_at: since when our advertised state lacks the target (NO_SINCE
+	 * while it has it); next_forget: the earliest gone_at + hold of a
+	 * target whose distance is still held. */
+	uint64_t *fd_epoch, *gone_at;
+	double *fd_dist;
+	uint64_t next_forget;
+	bool fd_seeded;          /* seeded from the snapshot when the clock started */
 	struct mf_gateway *gws;
 	size_t n_gws;
 	struct mf_routing_stats stats;
 	bool wait_followed;      /* mf_routing_set_wait_followed */
 };
+
+/* Feasibility applies: configured and the clock runs (epochs rise). */
+static inline bool mf_rt__feasibility(const struct mf_routing *r)
+{
+	return r->cfg.feasibility_hold && r->clocked;
+}
+
+/* Route e's epoch as its state carried it: at most epoch, and less than
+ * 2^32 below it (beats raise an epoch by one a beat; a restart jumps it
+ * by the seconds it was away). */
+static inline uint64_t mf_rt__fepoch(const struct rt_entry *e)
+{
+	return e->epoch - (uint32_t)((uint32_t)e->epoch - e->fepoch32);
+}
 
 /* Small reads shared by the engine's files, inline so that no two of
  * them call each other (scripts/check-layering). */
@@ -280,6 +314,26 @@ static inline bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t 
 	       (!r->cfg.require_gateways || mf_rt__has_gateways(r, h));
 }
 
+/* Babel's feasibility condition (RFC 8966, 3.5.1) on neighbour h's route
+ * i to t: its (epoch, distance) as h's state carried them is newer than
+ * our feasibility distance for t, or as new and strictly shorter. Every
+ * DC's feasibility distance is no worse than anything it advertised, so
+ * along next hops it strictly improves and no walk can come back: no
+ * loop at any instant, however stale the paths (docs/routing.md,
+ * "Transient loops"). */
+static inline bool mf_rt__feasible(const struct mf_routing *r, uint32_t h, uint32_t i, uint32_t t)
+{
+	uint64_t fe = mf_rt__fepoch(&r->orig[h].e[i]);
+	return fe > r->fd_epoch[t] || (fe == r->fd_epoch[t] && r->orig[h].dst[i] < r->fd_dist[t]);
+}
+
+/* Whether entry i (of next hop h) chosen for t is an infeasible route
+ * through a neighbour. */
+static inline bool mf_rt__infeasible_pick(const struct mf_routing *r, uint32_t h, uint32_t i, uint32_t t)
+{
+	return i != NONE && i != DIRECT_ENTRY && h != NONE && !mf_rt__feasible(r, h, i, t);
+}
+
 /* Shared between the engine's files. */
 /* engine.c */
 int mf_rt__grow(void **p, size_t elem, size_t old_n, size_t new_n);
@@ -301,6 +355,10 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint6
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
 /* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
+/* engine_feasible.c: feasibility distances (docs/routing.md, "Transient loops") */
+void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n);
+void mf_rt__feasibility_forget(struct mf_routing *r, uint32_t n);
+void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n);
 /* engine_incr.c: what an input change makes the next recompute redo */
 void mf_rt__mark(struct mf_routing *r, uint32_t t);
 void mf_rt__mark_all(struct mf_routing *r);

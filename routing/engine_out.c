@@ -36,6 +36,8 @@ static uint64_t advertised_epoch(const struct mf_routing *r, uint32_t t, const s
 {
 	if (t == r->self)
 		return r->epoch;
+	if (r->cfg.feasibility_hold) /* what our feasibility distance holds (route19 hook) */
+		return s->fepoch;
 	const struct rt_route *c = t < r->cur.n ? &r->cur.r[t] : NULL;
 	bool reach = c && c->status != MF_ROUTE_UNREACHABLE && !c->down;
 	uint64_t e = reach ? heard_or_route(r, t, c) : 0;

@@ -209,16 +209,32 @@ static inline uint32_t entry_of(const struct mf_routing *r, uint32_t h, uint32_t
 }
 
 /* Target t alone: its candidates looked up in each usable neighbour's
- * advertisement (r->nbr, ascending). */
+ * advertisement (r->nbr, ascending); with feasibility, only the feasible
+ * ones. */
 static void relax_one(struct mf_routing *r, uint32_t t)
 {
 	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
+	bool feas = mf_rt__feasibility(r);
 	relax_start(r, t);
 	for (uint32_t k = 0, h, i; k < r->n_nbr; k++)
 		if ((i = entry_of(r, h = r->nbr[k], t)) != NONE)
-			relax_offer(r, ref_nh, h, t, i, r->link[h].dist + r->orig[h].dst[i]);
+			relax_offer(r, ref_nh, h, t, i,
+				    feas && !mf_rt__feasible(r, h, i, t) ? INFINITY : r->link[h].dist + r->orig[h].dst[i]);
 	if (r->cfg.max_age && r->clocked)
 		relax_stale(r, t);
+}
+
+/* After the streaming walk, which offers every candidate: a target whose
+ * best, route in use or shared choice is infeasible is done again with
+ * only its feasible candidates (rare: the hot loop stays a loop of
+ * additions). */
+static void relax_feasible(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++)
+		if (mf_rt__infeasible_pick(r, r->best_nh[t], r->best_entry[t], t) ||
+		    mf_rt__infeasible_pick(r, r->cur_nh[t], r->via_cur_entry[t], t) ||
+		    (r->ref_set && mf_rt__infeasible_pick(r, r->ref_nh[t], r->via_ref_entry[t], t)))
+			relax_one(r, t);
 }
 
 /* Relaxes every candidate into best_* and, for each target, the candidate
@@ -264,6 +280,14 @@ static void count_switch(struct mf_routing *r, uint32_t t, uint32_t was, uint32_
 		st->nh_settled++;
 }
 
+/* The epoch DC t's own state carried for itself (0 when none is held):
+ * a direct route's, as a route through h has h's state's. */
+static uint64_t direct_fepoch(const struct mf_routing *r, uint32_t t)
+{
+	uint32_t i = entry_of(r, t, t);
+	return r->orig[t].present && i != NONE ? mf_rt__fepoch(&r->orig[t].e[i]) : 0;
+}
+
 /* Fills next.r[t] with the chosen route for target t. */
 static int choose(struct mf_routing *r, uint32_t t)
 {
@@ -273,7 +297,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	if (t == r->self) {
 		rt->status = MF_ROUTE_LOCAL;
 		rt->dist = 0;
-		rt->epoch = r->epoch;
+		rt->epoch = rt->fepoch = r->epoch;
 		rt->mode = r->default_mode;
 		return put_path(nx, rt, &r->self, 1, NONE);
 	}
@@ -288,6 +312,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 		rt->status = MF_ROUTE_DIRECT;
 		rt->nh = t;
 		rt->epoch = r->orig[t].self_epoch;
+		rt->fepoch = direct_fepoch(r, t);
 		rt->down = !l->usable;
 		rt->dist = l->usable ? l->dist : INFINITY;
 		return put_path(nx, rt, &t, 1, r->self);
@@ -328,12 +353,14 @@ static int choose(struct mf_routing *r, uint32_t t)
 	if (ei == DIRECT_ENTRY) {
 		rt->status = MF_ROUTE_DIRECT;
 		rt->epoch = r->orig[t].self_epoch;
+		rt->fepoch = direct_fepoch(r, t);
 		return put_path(nx, rt, &t, 1, r->self);
 	}
 	const struct rt_origin *o = &r->orig[nh];
 	const struct rt_entry *e = &o->e[ei];
 	rt->status = MF_ROUTE_VIA;
 	rt->epoch = e->epoch;
+	rt->fepoch = mf_rt__fepoch(e);
 	r->chosen_entry[t] = ei;
 	return put_path_any(nx, rt, NULL, o->path + e->path_off, e->path_len, r->self);
 }
@@ -345,12 +372,15 @@ static int keep_route(struct mf_routing *r, uint32_t t)
 	const struct rt_route *c = &r->cur.r[t];
 	struct rt_route *rt = &r->next.r[t];
 	*rt = *c;
-	if (rt->status == MF_ROUTE_LOCAL)
-		rt->epoch = r->epoch;
-	else if (rt->status == MF_ROUTE_DIRECT)
+	if (rt->status == MF_ROUTE_LOCAL) {
+		rt->epoch = rt->fepoch = r->epoch;
+	} else if (rt->status == MF_ROUTE_DIRECT) {
 		rt->epoch = r->orig[t].self_epoch;
-	else if (rt->status == MF_ROUTE_VIA)
+		rt->fepoch = direct_fepoch(r, t);
+	} else if (rt->status == MF_ROUTE_VIA) {
 		rt->epoch = r->orig[rt->nh].e[r->chosen_entry[t]].epoch;
+		rt->fepoch = mf_rt__fepoch(&r->orig[rt->nh].e[r->chosen_entry[t]]);
+	}
 	return put_path(&r->next, rt, r->cur.path + c->path_off, c->path_len, NONE);
 }
 
@@ -565,6 +595,8 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		}
 	}
 	r->snap.n = n;
+	if (mf_rt__feasibility(r))
+		mf_rt__feasibility_advertised(r, n);
 	r->snap_dead_gen = r->dead_gen;
 	r->readvertise = false;
 	r->snap_at = r->now;
@@ -638,13 +670,17 @@ static uint64_t links_signature(const struct mf_routing *r)
 static int compute(struct mf_routing *r, uint32_t n, bool full)
 {
 	int rc = 0;
-	if (full) {
-		relax(r, n);
-	} else {
+	if (!full || mf_rt__feasibility(r)) {
 		r->n_nbr = 0;
 		for (uint32_t h = 0; h < n; h++)
 			if (mf_rt__usable_neighbour(r, h))
 				r->nbr[r->n_nbr++] = h;
+	}
+	if (full) {
+		relax(r, n);
+		if (mf_rt__feasibility(r))
+			relax_feasible(r, n);
+	} else {
 		for (uint32_t i = 0; i < r->n_dirty; i++)
 			relax_one(r, r->dirty_list[i]);
 	}
@@ -686,6 +722,8 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	if (rc < 0)
 		return rc;
 	mf_rt__timers(r, n);
+	if (mf_rt__feasibility(r))
+		mf_rt__feasibility_forget(r, n);
 	bool full = r->all_dirty || r->cur.n != n || r->recompute_mode == MF_RECOMPUTE_FULL ||
 		    (r->recompute_mode == MF_RECOMPUTE_AUTO && r->n_dirty > n / 4);
 	if ((rc = compute(r, n, full)) < 0) {
@@ -721,6 +759,8 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	for (uint32_t t = 0; r->cfg.max_age && r->clocked && t < n; t++)
 		if (r->beat[t] && !mf_rt__stale(r, t) && r->beat_at[t] + r->cfg.max_age + 1 < r->next_expiry)
 			r->next_expiry = r->beat_at[t] + r->cfg.max_age + 1;
+	if (mf_rt__feasibility(r))
+		mf_rt__feasibility_next(r, n);
 	r->next_settle = UINT64_MAX;
 	for (uint32_t t = 0; r->cfg.settle_time && t < n; t++)
 		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->cfg.settle_time < r->next_settle)
@@ -744,29 +784,8 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 		r->epoch++;
 		mf_rt__mark(r, r->self);
 	}
-	if (now >= r->next_expiry || now >= r->next_settle ||
+	if (now >= r->next_expiry || now >= r->next_settle || now >= r->next_forget ||
 	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
 	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval))
 		r->dirty = true;
-}
-
-const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r)
-{
-	return &r->stats;
-}
-
-uint64_t mf_routing_version(const struct mf_routing *r)
-{
-	return r->version;
-}
-
-uint64_t mf_routing_advert_seq(const struct mf_routing *r)
-{
-	return r->seq;
-}
-
-void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, double *ms)
-{
-	*pct = r->cfg.readvertise_pct;
-	*ms = r->cfg.readvertise_ms;
 }

@@ -230,9 +230,19 @@ static void bench_rounds(size_t n, int graphs)
 	c.beats_apart = true;
 	c.beat_age_unit = 1;
 	c.hurry_min = 1;
+	/* Rises relayed as heard (the node's relay_rises): with feasibility
+	 * a state carries each route's epoch as it was when the state was
+	 * made, no longer the newest heard, so beats alone carry rises on. */
+	c.relay_rises = true;
+	/* Feasibility (docs/routing.md, "Transient loops"), with a hold of
+	 * one round: a state reaches every neighbour in the round it is sent.
+	 * It applies only while the clock runs (the partition column);
+	 * MF_BENCH_NO_FEASIBILITY leaves it out. */
+	c.feasibility_hold = getenv("MF_BENCH_NO_FEASIBILITY") ? 0 : 1;
 	if (getenv("MF_BENCH_NO_FRESHNESS")) { /* the engine before origin beats: path hunting */
 		c.beat_interval = 0;
 		c.max_age = 0;
+		c.feasibility_hold = 0;
 	}
 	/* The twin of each graph: the same engines without freshness (the
 	 * engine before origin beats, which hunts paths), run in lockstep, so
@@ -241,6 +251,7 @@ static void bench_rounds(size_t n, int graphs)
 	struct mf_routing_config cn = c;
 	cn.beat_interval = 0;
 	cn.max_age = 0;
+	cn.feasibility_hold = 0;
 	double cold = 0, link = 0, death = 0;
 	int cold_max = 0, link_max = 0, death_max = 0, part_max = 0;
 	double part = 0;
@@ -315,6 +326,9 @@ static void bench_rounds(size_t n, int graphs)
 		(void)sim_run(&s, 10 * (int)n + 50, &settle);
 		if (sim_check_walks(&s) != 0)
 			printf("loops after the partition at %zu DCs\n", n);
+		size_t miss = sim_missing_routes(&s);
+		if (miss != 0)
+			printf("%zu routes within a part missing after the partition at %zu DCs\n", miss, n);
 		if (getenv("MF_BENCH_ONLY"))
 			printf("graph %d: withdrawn %d, settled %d rounds later; walks %zu: matching %zu, moved %zu "
 			       "(longer %zu), black holes %zu (cut off %zu), dead links %zu, loops %zu (cut off %zu, "

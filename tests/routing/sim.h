@@ -70,6 +70,10 @@ int sim_run_for(struct sim *s, int k);
 /* Routes (direct or via) some alive DC holds to a DC it cannot reach over
  * usable links between alive DCs (SIZE_MAX without memory). */
 size_t sim_unreachable_routes(const struct sim *s);
+/* The converse: pairs of alive DCs where the first reaches the second
+ * over usable links between alive DCs but holds no route to it (what
+ * feasibility could starve). SIZE_MAX without memory. */
+size_t sim_missing_routes(const struct sim *s);
 /* Runs rounds until no such route is left; *rounds = rounds run.
  * MF_ESTATE when some are left after max_rounds. With s->census, the
  * walks are classified at the start and after every round. */

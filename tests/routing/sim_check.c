@@ -72,6 +72,31 @@ size_t sim_check_dijkstra(const struct sim *s, const double *ref)
 	return bad;
 }
 
+size_t sim_missing_routes(const struct sim *s)
+{
+	size_t n = s->n, miss = 0;
+	bool *seen = malloc(n * sizeof *seen);
+	size_t *stack = malloc(n * sizeof *stack);
+	long *pos = positions(s);
+	for (size_t a = 0; seen && stack && pos && a < n; a++) {
+		if (!s->alive[a])
+			continue;
+		sim_reach(s, a, seen, stack);
+		for (size_t t = 0; t < n; t++) {
+			struct mf_route_view v;
+			if (t != a && seen[t] &&
+			    (view(s, pos, a, t, &v) < 0 || (v.status != MF_ROUTE_DIRECT && v.status != MF_ROUTE_VIA)))
+				miss++;
+		}
+	}
+	if (!seen || !stack || !pos)
+		miss = SIZE_MAX;
+	free(seen);
+	free(stack);
+	free(pos);
+	return miss;
+}
+
 /* How a next-hop walk ends (sim_walk_census). */
 enum walk_end {
 	WALK_REACHED,   /* at the target */

@@ -6,9 +6,15 @@
  *    everywhere within a bound that does not grow with the number of DCs
  *    (100 and 300 DCs; without freshness it took ~0.6 rounds per DC);
  *  - no loop after it, and the cut-off part comes back when the cut heals;
- *  - while it is withdrawn, no forwarding loop that path hunting without
- *    freshness lacks, none of state older than one exchange (the walk
- *    census of tests/routing/sim_check.c);
+ *  - while it is withdrawn, no forwarding loop at all (feasibility, with
+ *    a hold of one round): none that path hunting without freshness
+ *    lacks, none of state older than one exchange (the walk census of
+ *    tests/routing/sim_check.c), and afterwards no route within a part
+ *    lost to starvation;
+ *  - the same with beats apart from full state, as the node runs them;
+ *  - a DC whose routes all became infeasible withdraws the target and,
+ *    a hold later, forgets its feasibility distance and takes a route,
+ *    without waiting for the target's epoch to rise;
  *  - in a connected federation nothing is ever withdrawn by age. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +44,7 @@ static void cfg_fresh(struct mf_routing_config *c)
 	mf_routing_config_default(c);
 	c->beat_interval = BEAT;
 	c->max_age = MAX_AGE;
+	c->feasibility_hold = 1; /* a round: every neighbour then holds our state */
 }
 
 /* A random tree plus n extra links, distances 1..100. */
@@ -86,10 +93,12 @@ static void cut(struct sim *s, bool usable)
 
 /* A random graph whose two parts, [0, n/3) and the rest, are linked (and
  * each part connected) so the cut is what disconnects them; converged. */
-static void two_parts(struct sim *s, uint64_t seed, size_t n, const struct mf_routing_config *c)
+static void two_parts(struct sim *s, uint64_t seed, size_t n, const struct mf_routing_config *c,
+		      uint64_t beat_every)
 {
 	uint64_t rng = seed;
 	random_graph(s, &rng, n, c);
+	s->beat_every = beat_every; /* beat messages once the clock runs */
 	size_t k = n / 3;
 	for (size_t i = 1; i < k; i++)
 		CU_ASSERT(sim_link2(s, i, i - 1, true, true, 30) == 0);
@@ -102,18 +111,26 @@ static void two_parts(struct sim *s, uint64_t seed, size_t n, const struct mf_ro
 	CU_ASSERT(sim_run_for(s, 4 * MAX_AGE) == 0);
 }
 
-static void partition_at(size_t n, uint64_t seed)
+/* apart: as the node runs, epochs in beat messages apart from full state
+ * (ages, hurried beats, relayed rises), so a state carries a route's
+ * epoch only when it is made and a starved DC must forget (its feasibility
+ * distance would block it until the target makes a new state). */
+static void partition_at(size_t n, uint64_t seed, bool apart)
 {
 	struct mf_routing_config c, old;
 	cfg_fresh(&c);
+	c.beats_apart = apart;
+	c.beat_age_unit = apart;
+	c.hurry_min = apart;
+	c.relay_rises = apart;
 	struct sim s, ref;
-	two_parts(&s, seed, n, &c);
+	two_parts(&s, seed, n, &c, apart ? BEAT : 0);
 	CU_ASSERT(missing_routes(&s) == 0); /* beats keep every route alive */
 	/* The same federation without freshness (path hunting, the engine
 	 * before origin beats), cut and run beside it. */
 	old = c;
-	old.beat_interval = old.max_age = 0;
-	two_parts(&ref, seed, n, &old);
+	old.beat_interval = old.max_age = old.feasibility_hold = 0;
+	two_parts(&ref, seed, n, &old, apart ? BEAT : 0);
 
 	cut(&s, false);
 	cut(&ref, false);
@@ -139,6 +156,8 @@ static void partition_at(size_t n, uint64_t seed)
 	       census.all.cycles, census.ref_walks->all.cycles, census.all.cycles_new, census.all.cycles_stale);
 	CU_ASSERT(r <= WITHDRAW_BOUND);
 	CU_ASSERT_EQUAL(census.all.cycles_stale, 0);
+	CU_ASSERT_EQUAL(census.all.cycles_new, 0);
+	CU_ASSERT_EQUAL(census.all.loops, 0); /* feasibility: none at all */
 	CU_ASSERT(census.all.loops <= census.ref_walks->all.loops);
 	CU_ASSERT_EQUAL(census.last.loops, 0);
 	sim_walks_free(census.ref_walks);
@@ -147,6 +166,7 @@ static void partition_at(size_t n, uint64_t seed)
 	/* Stays withdrawn, and the tables within each part are loop-free. */
 	CU_ASSERT(sim_run_for(&s, 2 * MAX_AGE) == 0);
 	CU_ASSERT(sim_unreachable_routes(&s) == 0);
+	CU_ASSERT(sim_missing_routes(&s) == 0); /* none starved */
 	CU_ASSERT(sim_check_walks(&s) == 0);
 
 	/* The cut heals: the lost third is back within a few beats. */
@@ -159,13 +179,60 @@ static void partition_at(size_t n, uint64_t seed)
 
 static void test_partition_withdrawn_in_bounded_rounds_100(void)
 {
-	partition_at(100, 1);
-	partition_at(100, 2);
+	partition_at(100, 1, false);
+	partition_at(100, 2, false);
 }
 
 static void test_partition_withdrawn_in_bounded_rounds_300(void)
 {
-	partition_at(300, 3);
+	partition_at(300, 3, false);
+}
+
+/* Beats apart, as bench-routing and the node run them (seeds where
+ * starved DCs would stay without routes if they never forgot). */
+static void test_partition_beats_apart_100(void)
+{
+	partition_at(100, 4, true);
+	partition_at(100, 5, true);
+}
+
+/* A DC whose routes all became infeasible forgets its feasibility
+ * distance a hold after withdrawing the target, without waiting for the
+ * target's epoch to rise: A (dc000) reaches T (dc003) through B (dc001) at
+ * 20, or through X (dc002) at 60; B's link to T grows to 100, so B's and
+ * X's routes (100 and 50) are both longer than A's 20 and infeasible. A
+ * withdraws T for the hold, then takes X's route. Epochs never rise here
+ * (a beat every 10,000 rounds). */
+static void test_starved_dc_forgets(void)
+{
+	struct mf_routing_config c;
+	cfg_fresh(&c);
+	c.beat_interval = 10000;
+	c.max_age = 30000;
+	struct sim s;
+	CU_ASSERT_FATAL(sim_init(&s, 4, NULL, &c, NULL) == 0);
+	CU_ASSERT(sim_link2(&s, 0, 1, true, true, 10) == 0);
+	CU_ASSERT(sim_link2(&s, 0, 2, true, true, 10) == 0);
+	CU_ASSERT(sim_link2(&s, 1, 3, true, true, 10) == 0);
+	CU_ASSERT(sim_link2(&s, 2, 3, true, true, 50) == 0);
+	s.clocked = true;
+	CU_ASSERT(sim_run_for(&s, 10) == 0);
+	size_t i;
+	struct mf_route_view v;
+	CU_ASSERT_FATAL(mf_routing_find(s.eng[0], "dc003", &i) == 0);
+	CU_ASSERT(mf_routing_route_at(s.eng[0], i, &v) == 0 && v.distance_ms == 20);
+	CU_ASSERT(sim_link2(&s, 1, 3, true, true, 100) == 0);
+	bool withdrawn = false; /* feasibility held A off both routes for a while */
+	for (int k = 0; k < 10; k++) {
+		CU_ASSERT(sim_run_for(&s, 1) == 0);
+		withdrawn |= mf_routing_route_at(s.eng[0], i, &v) == 0 && v.status == MF_ROUTE_UNREACHABLE;
+	}
+	CU_ASSERT(withdrawn);
+	CU_ASSERT(mf_routing_route_at(s.eng[0], i, &v) == 0 && v.status == MF_ROUTE_VIA && v.distance_ms == 60 &&
+		  v.next_hop && strcmp(v.next_hop, "dc002") == 0);
+	CU_ASSERT(sim_missing_routes(&s) == 0);
+	CU_ASSERT(sim_check_walks(&s) == 0);
+	sim_free(&s);
 }
 
 /* Without a clock nothing ages (the engine's default behaviour). */
@@ -189,6 +256,8 @@ int main(void)
 	static const struct test_case tests[] = {
 		{ "partition_withdrawn_in_bounded_rounds_100", test_partition_withdrawn_in_bounded_rounds_100 },
 		{ "partition_withdrawn_in_bounded_rounds_300", test_partition_withdrawn_in_bounded_rounds_300 },
+		{ "partition_beats_apart_100", test_partition_beats_apart_100 },
+		{ "starved_dc_forgets", test_starved_dc_forgets },
 		{ "no_clock_no_ageing", test_no_clock_no_ageing },
 	};
 	return RUN_SUITE("routing_freshness", tests);

@@ -1,0 +1,87 @@
+/*
+ * routing/engine_feasible.c — feasibility distances (engine_internal.h;
+ * contract in engine.h, design in docs/routing.md "Transient loops"):
+ * per target the best (epoch, distance) our states advertised, which
+ * mf_rt__feasible() holds every neighbour's route against, and its
+ * forgetting a hold after our state withdrew the target.
+ */
+#include <math.h>
+
+#include "routing/engine_internal.h"
+
+/* A distance as our state carries it or less: the wire rounds to tenths
+ * of a millisecond (routing/advert.c), so a feasibility distance kept
+ * exact could be worse than what a neighbour holds of us. */
+static double wire_floor(double d)
+{
+	return floor(d * 10.0) / 10.0;
+}
+
+/* Feasibility: our new state advertises each route's (fepoch, distance),
+ * so each target's feasibility distance takes it when better (newer, or
+ * as new and shorter); a target the state lacks is gone from then on,
+ * and its distance is forgotten feasibility_hold later
+ * (mf_rt__feasibility_forget). A target whose distance moved is recomputed:
+ * its other candidates may no longer be feasible. */
+void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++) {
+		const struct rt_route *s = &r->snap.r[t];
+		if (t == r->self)
+			continue;
+		if (s->status == MF_ROUTE_UNREACHABLE) {
+			if (r->gone_at[t] == NO_SINCE)
+				r->gone_at[t] = r->now;
+			continue;
+		}
+		r->gone_at[t] = NO_SINCE;
+		double d = wire_floor(s->dist);
+		if (s->fepoch > r->fd_epoch[t] || (s->fepoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
+			r->fd_epoch[t] = s->fepoch;
+			r->fd_dist[t] = d;
+			mf_rt__mark(r, t);
+		}
+	}
+}
+
+/* Feasibility: forgets the feasibility distance of every target our
+ * state has lacked for feasibility_hold (every neighbour then holds a
+ * state of ours without it, so none routes through us to it and no loop
+ * can close through us): the routes our distance made infeasible become
+ * candidates again. This is what unblocks a DC whose routes all became
+ * infeasible (a neighbour's distance grew) before the target's epoch
+ * rises, in place of Babel's seqno request. The first time the clock
+ * runs, the distances are seeded from the state we advertise. */
+void mf_rt__feasibility_forget(struct mf_routing *r, uint32_t n)
+{
+	if (!r->fd_seeded) {
+		r->fd_seeded = true;
+		if (r->snap.n == n)
+			mf_rt__feasibility_advertised(r, n);
+	}
+	if (r->now < r->next_forget)
+		return;
+	r->next_forget = UINT64_MAX;
+	for (uint32_t t = 0; t < n; t++) {
+		if (r->gone_at[t] == NO_SINCE || (r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY))
+			continue;
+		uint64_t due = r->gone_at[t] + r->cfg.feasibility_hold;
+		if (r->now >= due) {
+			r->fd_epoch[t] = 0;
+			r->fd_dist[t] = INFINITY;
+			mf_rt__mark(r, t);
+		} else if (due < r->next_forget) {
+			r->next_forget = due;
+		}
+	}
+}
+
+/* The earliest time a held feasibility distance is due to be forgotten,
+ * into next_forget (mf_routing_set_now makes a recompute then). */
+void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++)
+		if (r->gone_at[t] != NO_SINCE && !(r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY) &&
+		    r->gone_at[t] + r->cfg.feasibility_hold < r->next_forget)
+			r->next_forget = r->gone_at[t] + r->cfg.feasibility_hold;
+}
