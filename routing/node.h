@@ -204,11 +204,6 @@
  * moved routes 2-4x as often as the margin alone (docs/routing.md,
  * "Settling"). */
 #define MF_ROUTING_NODE_SETTLE (300 * MF_SEC)
-/* Link estimates are averaged over this time constant before the engine
- * sees them; a move of more than MF_ROUTING_NODE_LINK_JUMP (a fraction of
- * the average) goes at once. */
-#define MF_ROUTING_NODE_LINK_SMOOTH (40 * MF_SEC)
-#define MF_ROUTING_NODE_LINK_JUMP 0.25
 /* A server seen in no pool keeps its gateways this long after its last
  * fragment or digest entry naming it (its digest entry goes out every
  * MF_ROUTING_NODE_FULL_REFRESH, and every push-pull names the states its

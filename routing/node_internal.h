@@ -108,10 +108,6 @@ struct mf_routing_node_slot {
 /* A DC's link as the last gather found it, by engine id (node_links.c). */
 struct rn_link {
 	double ms;
-	/* The estimate smoothed over time (routing/node_links.c): kept across
-	 * gathers; sm_at 0 when none (never estimated, or unusable since). */
-	double sm, raw;
-	mf_time_t sm_at;
 	uint32_t gen;             /* the gather that last touched it */
 	bool configured, alive, usable, direct, estimated;
 	bool linked;              /* set in the engine as configured */

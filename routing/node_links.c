@@ -161,12 +161,9 @@ static struct rn_link *touch(struct mf_routing_node *n, uint32_t id)
 		if (mf_grow(&n->touched, &n->cap_touched, n->n_touched + 1, 64) < 0)
 			return NULL;
 		n->touched[n->n_touched++] = id;
-		struct rn_link keep = *e;
+		bool linked = e->linked;
 		memset(e, 0, sizeof(*e));
-		e->linked = keep.linked;
-		e->sm = keep.sm;
-		e->raw = keep.raw;
-		e->sm_at = keep.sm_at;
+		e->linked = linked;
 		e->gen = n->links_gen;
 		e->ms = INFINITY;
 	}
@@ -228,29 +225,6 @@ static void expire_origins(struct mf_routing_node *n)
 	}
 }
 
-/* The link estimate the engine gets: the raw one (the tracker's median
- * over the DC's servers) averaged over time, exponentially with time
- * constant MF_ROUTING_NODE_LINK_SMOOTH, the raw value weighted by how long
- * it held; a raw value more than MF_ROUTING_NODE_LINK_JUMP (a fraction)
- * away from the average, the first one and the first after the link was
- * unusable are taken at once (docs/routing.md, "What noise moves, by
- * size": tried, not kept). */
-static double smooth(const struct mf_routing_node *n, struct rn_link *e, double x)
-{
-	if (!e->sm_at || !(e->sm > 0) || fabs(x - e->sm) > MF_ROUTING_NODE_LINK_JUMP * e->sm) {
-		e->sm = e->raw = x;
-		e->sm_at = n->now ? n->now : 1;
-		return x;
-	}
-	if (n->now > e->sm_at) {
-		double dt = (double)(n->now - e->sm_at) / (double)MF_ROUTING_NODE_LINK_SMOOTH;
-		e->sm += (e->raw - e->sm) * (1.0 - exp(-dt));
-		e->sm_at = n->now;
-	}
-	e->raw = x;
-	return e->sm;
-}
-
 bool mf_rn__update_links(struct mf_routing_node *n)
 {
 	bool moved = n->links_dirty || n->now >= n->links_next || n->n_stored != n->links_stored;
@@ -284,10 +258,6 @@ bool mf_rn__update_links(struct mf_routing_node *n)
 		if (!e->configured)
 			continue;
 		bool usable = e->usable && e->direct;
-		if (usable)
-			e->ms = smooth(n, e, e->ms);
-		else
-			e->sm_at = 0;
 		(void)mf_routing_set_link_id(n->engine, id, true, usable, usable ? e->ms : 0);
 		if (!e->linked && mf_grow(&n->linked, &n->cap_linked, n->n_linked + 1, 16) == 0) {
 			n->linked[n->n_linked++] = id;
