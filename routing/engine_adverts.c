@@ -589,37 +589,3 @@ int mf_routing_withdraw_origin(struct mf_routing *r, const char *dc)
 	r->dirty = true;
 	return 1;
 }
-
-/* Whether another DC's newest state routes t through us (our DC on its
- * path; the path's `loops` flag). */
-static bool through_us(const struct mf_routing *r, uint32_t t)
-{
-	for (uint32_t o = 0; o < r->names.n; o++) {
-		const struct rt_origin *org = &r->orig[o];
-		if (o == r->self || !org->present || t >= org->n_pos)
-			continue;
-		uint32_t k = org->pos[t];
-		if (k != NONE && org->e[k].loops)
-			return true;
-	}
-	return false;
-}
-
-/* A longer distance that nobody routes through waits at most this part
- * of cfg.readvertise_interval after our last new state (the node: 60 s). */
-#define LONGER_WAIT_PARTS 10
-
-/* Whether a longer distance to t, past the hysteresis margin, may wait
- * for our next new state (at most readvertise_interval /
- * LONGER_WAIT_PARTS after the last one): only a DC that routes t
- * through us can switch at once on it. A DC that routes t otherwise
- * already has a route shorter than ours, or within the margin of it, and
- * a longer one of ours cannot win it; a shorter one can, so it goes at
- * once. The wait is short so that the shorter distance we held out does
- * not run a neighbour's settle timer (docs/routing.md, "What noise moves,
- * by size"). */
-bool mf_rt__longer_waits(const struct mf_routing *r, uint32_t t)
-{
-	return r->clocked && r->now - r->snap_at < r->cfg.readvertise_interval / LONGER_WAIT_PARTS &&
-	       !through_us(r, t);
-}

@@ -299,7 +299,6 @@ void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
 #define HURRY_RISE 2
 void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint64_t age);
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
-bool mf_rt__longer_waits(const struct mf_routing *r, uint32_t t);
 /* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
 /* engine_incr.c: what an input change makes the next recompute redo */

@@ -502,16 +502,14 @@ void mf_routing_set_wait_followed(struct mf_routing *r, bool on)
 
 /* Whether a distance move from was to now (past the re-advertise
  * threshold) is advertised now: at once past the hysteresis margin (it may
- * make a neighbour switch; a longer one only a DC that routes t through
- * us, else it waits a little, mf_rt__longer_waits), else at most every cfg.readvertise_interval. Under noise
+ * make a neighbour switch), else at most every cfg.readvertise_interval. Under noise
  * most moves are small, and each new state is a full state gossiped to
  * every member (docs/routing.md, "Beats apart from full state"). */
-static bool distance_due(const struct mf_routing *r, uint32_t t, double was, double now)
+static bool distance_due(const struct mf_routing *r, double was, double now)
 {
 	double d = fabs(now - was);
 	bool margin = (r->cfg.hysteresis_pct == 0 && r->cfg.hysteresis_ms == 0) ||
-		      (d > was * r->cfg.hysteresis_pct / 100.0 && d > r->cfg.hysteresis_ms &&
-		       (now < was || !mf_rt__longer_waits(r, t)));
+		      (d > was * r->cfg.hysteresis_pct / 100.0 && d > r->cfg.hysteresis_ms);
 	return margin || readv_due(r);
 }
 
@@ -541,7 +539,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 			r->dist_pending |= !differ; /* goes with the next new state */
 		}
 		else if (want && moved(r, s->dist, c->dist)) {
-			differ = distance_due(r, t, s->dist, c->dist);
+			differ = distance_due(r, s->dist, c->dist);
 			r->dist_pending |= !differ; /* goes with the next new state */
 		}
 		else if (want && c->epoch != s->epoch && !r->cfg.beats_apart) {
