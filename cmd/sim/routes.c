@@ -38,6 +38,12 @@ static void routed(void *ctx, const uint8_t *buf, size_t len, bool state)
 		*(buf[1] == MF_ROUTING_NODE_MSG_BEAT    ? &m->sim->beat_bytes
 		  : buf[1] == MF_ROUTING_NODE_MSG_REACH ? &m->sim->reach_bytes
 							: &m->sim->advert_bytes) += len;
+	if (!state && len >= 6 && buf[1] != MF_ROUTING_NODE_MSG_BEAT &&
+	    buf[1] != MF_ROUTING_NODE_MSG_REACH) /* the split of advert_bytes */
+		m->sim->kind_bytes[buf[1] == MF_ROUTING_NODE_MSG_DIGEST  ? 2
+				   : buf[1] == MF_ROUTING_NODE_MSG_STATE ? 3
+				   : buf[5] == MF_ADVERT_VERSION_DELTA   ? 1 /* {"v":2,...} */
+									 : 0] += len;
 }
 
 static void configure(void *ctx, size_t i, struct mf_pool_config *c)
@@ -741,6 +747,12 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			(unsigned long long)(w.nh_settled - s.why.nh_settled),
 			(unsigned long long)(w.nh_shared - s.why.nh_shared),
 			(unsigned long long)(w.nh_free - s.why.nh_free));
+		double k = 1.0 / secs / (double)s.n_servers;
+		fprintf(err,
+			"rounds %d-%d: adverts %.0f full states + %.0f deltas + %.0f digests and "
+			"pulls + %.0f answers to pulls\n",
+			measure_from, r - 1, (double)s.kind_bytes[0] * k, (double)s.kind_bytes[1] * k,
+			(double)s.kind_bytes[2] * k, (double)s.kind_bytes[3] * k);
 	}
 	fprintf(err, "CPU: %.1f s in %d rounds, %.1f s of it in the nodes' ticks\n", cpu_s(), r - 1,
 		tick_cpu);

@@ -66,6 +66,8 @@ struct rsim {
 	 * messages, push-pull values). */
 	bool measuring;
 	uint64_t nh_changes, advert_bytes, beat_bytes, reach_bytes, pp_bytes;
+	uint64_t kind_bytes[4]; /* advert_bytes by message: full states, deltas, digests and
+				  * pulls, answers to pulls */
 	struct mf_routing_stats why; /* engines' counts at the window's start */
 	uint64_t deltas_at[6];       /* nodes' deltas out, in, unbased, late, stale, errors then */
 	int configure_err;           /* the first error of simnet's configure hook */
