@@ -554,6 +554,8 @@ static void gossip(mf_pool_t *p, mf_time_t now)
 static void reap(mf_pool_t *p, mf_time_t now)
 {
 	size_t n_doomed = 0;
+	if (p->n_dead + p->n_left == 0)
+		return; /* nothing to reap: no scan (the common case) */
 	for (size_t i = 0; i < p->members.n; i++) {
 		struct mf_member_record *m = mf_members_probe_at(&p->members, i);
 		mf_time_t age = now - m->state_change;
@@ -561,10 +563,11 @@ static void reap(mf_pool_t *p, mf_time_t now)
 			   (m->state == MF_STATE_LEFT && age > p->cfg.timing.tombstone_timeout);
 		if (m == p->self || !old)
 			continue;
-		count_err(p, mf_pool__emit_event(p, MF_EV_REAPED, m->ident->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_REAPED, m->ident, 0, false));
 		if (!m->forgotten)
 			p->n_known--;
 		mf_pool__clear_suspicion(p, m);
+		mf_pool__uncount(p, m);
 		m->doomed = true;
 		n_doomed++;
 	}

@@ -70,10 +70,10 @@ int mf_pool_force_leave(mf_pool_t *p, mf_time_t now, const char *name)
 		return MF_ENOTFOUND;
 	if (m->state != MF_STATE_DEAD)
 		return m->state == MF_STATE_LEFT ? 0 : MF_ESTATE;
-	m->state = MF_STATE_LEFT;
+	mf_pool__set_state(p, m, MF_STATE_LEFT);
 	m->state_change = now;
 	p->stats.leaves++;
-	count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->ident->name, 0, false));
+	count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->ident, 0, false));
 	return 0;
 }
 
@@ -92,7 +92,7 @@ int mf_pool_set_meta(mf_pool_t *p, mf_time_t now, const uint8_t *meta, size_t le
 		p->self->incarnation = 1; /* see "Incarnations": 0 is skipped */
 	/* The meta is ours now either way: ungossiped, push-pull carries it. */
 	count_err(p, mf_pool__broadcast_alive(p, p->self));
-	count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, p->self->ident->name, 0, false));
+	count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, p->self->ident, 0, false));
 	return 0;
 }
 
@@ -157,12 +157,7 @@ size_t mf_pool_member_count(const mf_pool_t *p)
 
 size_t mf_pool_alive_count(const mf_pool_t *p)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_member_record *m = mf_members_probe_at(&p->members, i);
-		n += m->state == MF_STATE_ALIVE || m->state == MF_STATE_SUSPECT;
-	}
-	return n;
+	return p->members.n - p->n_dead - p->n_left; /* kept per state change */
 }
 
 static void fill_member(const struct mf_member_record *m, struct mf_member *out)

@@ -54,6 +54,10 @@
 struct out_item {
 	struct mf_pool_out out;
 	void *owned;
+	/* An event's member identity (interned, held): the event's name points
+	 * into it, so no copy of the name per event (every pool of a
+	 * simulator has an event per member). */
+	const char *ident;
 };
 
 /* An indirect ping we relay for someone (memberlist handleIndirectPing). */
@@ -105,6 +109,11 @@ struct mf_pool {
 	struct mf_intern own_strs; /* names and metas, when cfg.intern is NULL */
 	struct mf_member_record *self;
 	size_t n_known;  /* records memberlist would still hold (not forgotten) */
+	/* Records in state DEAD and LEFT (forgotten and doomed ones included),
+	 * kept by mf_pool__set_state: the alive count, reap and reconnect read
+	 * them instead of scanning every record on a timer (a simulator's N
+	 * pools would scan N^2 records every 15 s). */
+	size_t n_dead, n_left;
 	bool left;
 
 	struct mf_bcast_queue member_msgs; /* alive/suspect/dead to piggyback */
@@ -165,6 +174,25 @@ static inline int count_bad(mf_pool_t *p, int err)
 	return err;
 }
 
+/* Moves m to state s, keeping the pool's per-state counts. Every state
+ * change of a record goes through here (a new record starts ALIVE). */
+static inline void mf_pool__set_state(mf_pool_t *p, struct mf_member_record *m,
+				      enum mf_node_state s)
+{
+	p->n_dead -= m->state == MF_STATE_DEAD;
+	p->n_left -= m->state == MF_STATE_LEFT;
+	p->n_dead += s == MF_STATE_DEAD;
+	p->n_left += s == MF_STATE_LEFT;
+	m->state = (uint8_t)s;
+}
+
+/* m is about to be freed (removed or swept): it leaves the counts. */
+static inline void mf_pool__uncount(mf_pool_t *p, const struct mf_member_record *m)
+{
+	p->n_dead -= m->state == MF_STATE_DEAD;
+	p->n_left -= m->state == MF_STATE_LEFT;
+}
+
 static inline bool bytes_eq(struct mf_bytes b, const char *s, size_t len)
 {
 	return b.len == len && memcmp(b.p, s, len) == 0;
@@ -212,8 +240,9 @@ typedef bool (*skip_fn)(const mf_pool_t *p, const struct mf_member_record *m, mf
 
 /* pool_out.c: outputs and the streams we opened. */
 void mf_pool__out_reset_if_drained(mf_pool_t *p);
-int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
-			uint64_t join_id, bool ok);
+/* An event about member `who` (NULL: none, JOIN_DONE). */
+int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind,
+			const struct mf_member_ident *who, uint64_t join_id, bool ok);
 int mf_pool__send_packet(mf_pool_t *p, const struct mf_addr *to, const struct mf_bytes *msgs,
 			 size_t n, bool crc);
 size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out, size_t max);

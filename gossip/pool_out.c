@@ -30,8 +30,10 @@ void mf_pool__out_reset_if_drained(mf_pool_t *p)
 {
 	if (p->out_head < p->n_outs)
 		return;
-	for (size_t i = 0; i < p->n_outs; i++)
+	for (size_t i = 0; i < p->n_outs; i++) {
 		free(p->outs[i].owned);
+		mf_intern_put(p->members.strs, p->outs[i].ident);
+	}
 	p->n_outs = 0;
 	p->out_head = 0;
 	/* A push-pull merge of N members queues N events at once; a pool
@@ -70,12 +72,12 @@ static int out_take(mf_pool_t *p, enum mf_out_kind kind, const struct mf_addr *t
 	return 0;
 }
 
-int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
-			uint64_t join_id, bool ok)
+int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind,
+			const struct mf_member_ident *who, uint64_t join_id, bool ok)
 {
-	if (name != NULL) {
+	if (who != NULL) {
 		p->members_version++; /* even if the event itself is lost */
-		mf_members_note(&p->members, name); /* readers' journal (members.h) */
+		mf_members_note(&p->members, who->name); /* readers' journal (members.h) */
 	}
 	if (kind == MF_EV_UPDATE || kind == MF_EV_REAPED) /* meta, or removed next */
 		p->members_ident_version++;
@@ -85,12 +87,14 @@ int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind, const char *name,
 	it->out.event.kind = kind;
 	it->out.event.join_id = join_id;
 	it->out.event.ok = ok;
-	if (name != NULL) {
-		if ((it->owned = strdup(name)) == NULL) {
+	if (who != NULL) {
+		/* held until drained: a reap may free the record meanwhile */
+		if (mf_intern_ref((const char *)who) != 0) {
 			p->n_outs--; /* no event without its name */
 			return MF_ENOMEM;
 		}
-		it->out.event.name = it->owned;
+		it->ident = (const char *)who;
+		it->out.event.name = who->name;
 	}
 	return 0;
 }

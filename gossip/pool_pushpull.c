@@ -130,12 +130,7 @@ void mf_pool__periodic_push_pull(mf_pool_t *p, mf_time_t now)
  * interval across the whole pool. */
 void mf_pool__reconnect(mf_pool_t *p, mf_time_t now)
 {
-	size_t failed = 0, left = 0;
-	for (size_t i = 0; i < p->members.n; i++) {
-		const struct mf_member_record *m = mf_members_probe_at(&p->members, i);
-		failed += m->state == MF_STATE_DEAD;
-		left += m->state == MF_STATE_LEFT;
-	}
+	size_t failed = p->n_dead, left = p->n_left; /* no scan while none failed */
 	if (failed == 0)
 		return;
 	double alive = (double)(p->members.n - failed - left);

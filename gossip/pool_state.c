@@ -197,7 +197,7 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 			return rc; /* as if never heard: a later alive retries */
 		p->members_version++;
 		p->members_ident_version++;
-		m->state = MF_STATE_DEAD;
+		mf_pool__set_state(p, m, MF_STATE_DEAD);
 		m->state_change = now;
 		p->n_known++;
 		is_new = true;
@@ -250,6 +250,7 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 	if ((rc = mf_members_set_ident(&p->members, m, &in)) != 0) {
 		/* Out of memory: as if never heard, a later alive retries. */
 		if (is_new) {
+			mf_pool__uncount(p, m);
 			mf_members_remove(&p->members, m);
 			p->n_known--;
 			p->members_ident_version++;
@@ -269,13 +270,13 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 		p->n_known++;
 	}
 	if (m->state != MF_STATE_ALIVE) {
-		m->state = MF_STATE_ALIVE;
+		mf_pool__set_state(p, m, MF_STATE_ALIVE);
 		m->state_change = now;
 	}
 	if (old_state == MF_STATE_DEAD || old_state == MF_STATE_LEFT)
-		count_err(p, mf_pool__emit_event(p, MF_EV_JOIN, m->ident->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_JOIN, m->ident, 0, false));
 	else if (meta_changed || addr_changed)
-		count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, m->ident->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_UPDATE, m->ident, 0, false));
 	return 0;
 }
 
@@ -334,9 +335,9 @@ int mf_pool__suspect_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_b
 	count_err(p, broadcast_suspect(p, m, inc, from));
 	p->stats.suspicions++;
 	m->incarnation = inc;
-	m->state = MF_STATE_SUSPECT;
+	mf_pool__set_state(p, m, MF_STATE_SUSPECT);
 	m->state_change = now;
-	count_err(p, mf_pool__emit_event(p, MF_EV_SUSPECT, m->ident->name, 0, false));
+	count_err(p, mf_pool__emit_event(p, MF_EV_SUSPECT, m->ident, 0, false));
 	return 0;
 }
 
@@ -369,13 +370,13 @@ int mf_pool__dead_node(mf_pool_t *p, mf_time_t now, uint32_t inc, struct mf_byte
 	m->incarnation = inc;
 	m->state_change = now;
 	if (bytes_eq(node, (const char *)from.p, from.len)) {
-		m->state = MF_STATE_LEFT;
+		mf_pool__set_state(p, m, MF_STATE_LEFT);
 		p->stats.leaves++;
-		count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->ident->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_LEFT, m->ident, 0, false));
 	} else {
-		m->state = MF_STATE_DEAD;
+		mf_pool__set_state(p, m, MF_STATE_DEAD);
 		p->stats.deaths++;
-		count_err(p, mf_pool__emit_event(p, MF_EV_FAILED, m->ident->name, 0, false));
+		count_err(p, mf_pool__emit_event(p, MF_EV_FAILED, m->ident, 0, false));
 	}
 	return 0;
 }

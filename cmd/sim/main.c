@@ -77,13 +77,27 @@ static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 	mf_sim_serf_configure(&s->serf, i, c);
 }
 
-/* -progress: how far a long run got, were it stopped (stderr is unbuffered). */
-static void progress(size_t k, const char *what, clock_t t0)
+/* -progress: how far a long run got, were it stopped (stderr is unbuffered),
+ * with the up pools' queued broadcasts (membership + user), mean and
+ * largest: the join storm's backlog, most of the memory past 1,000. */
+static void progress(struct mf_simnet *net, size_t k, const char *what, clock_t t0)
 {
 	struct rusage ru;
 	double gb = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / (1024.0 * 1024.0) : -1;
-	fprintf(stderr, "# progress %s %zu: %.1f s CPU, peak RSS %.2f GB\n", what, k,
-		(double)(clock() - t0) / CLOCKS_PER_SEC, gb);
+	size_t up = 0, sum = 0, max = 0;
+	for (size_t i = 0; i < mf_simnet_size(net); i++) {
+		size_t m, u;
+		mf_pool_t *p = mf_simnet_pool(net, i);
+		if (p == NULL || !mf_simnet_is_up(net, i))
+			continue;
+		mf_pool_broadcast_depth(p, &m, &u);
+		up++;
+		sum += m + u;
+		max = m + u > max ? m + u : max;
+	}
+	fprintf(stderr, "# progress %s %zu: %.1f s CPU, peak RSS %.2f GB, queued %.0f (max %zu)\n",
+		what, k, (double)(clock() - t0) / CLOCKS_PER_SEC, gb,
+		up ? (double)sum / (double)up : 0.0, max);
 }
 
 static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
@@ -373,7 +387,7 @@ int main(int argc, char **argv)
 	for (size_t i = 1; i < n; i++) {
 		mf_simnet_run_until(net, (mf_time_t)i * 10 * MF_MS);
 		if (a.progress && i % 100 == 0)
-			progress(i / 100, "joins", t0);
+			progress(net, i / 100, "joins", t0);
 		if (!mf_simnet_is_up(net, i))
 			continue;
 		long j = up_node_from(net, i, mf_rng_below(&rng, (uint32_t)i), i);
@@ -393,7 +407,7 @@ int main(int argc, char **argv)
 		}
 		mf_simnet_run_until(net, (mf_time_t)r * timing.probe_interval);
 		if (a.progress)
-			progress((size_t)r, "round", t0);
+			progress(net, (size_t)r, "round", t0);
 		mf_sim_coords_round(&s.coords, net);
 		if (!reported(&a, r))
 			continue;

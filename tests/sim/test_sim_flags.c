@@ -146,6 +146,7 @@ static void test_progress_reports_rounds_and_joins_on_stderr(void)
 	CU_ASSERT_EQUAL(count(sim_err_text, "# progress joins "), 1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(sim_err_text, "# progress joins 1: "));
 	CU_ASSERT_PTR_NOT_NULL(strstr(sim_err_text, " s CPU, peak RSS "));
+	CU_ASSERT_PTR_NOT_NULL(strstr(sim_err_text, " GB, queued ")); /* the backlog */
 	char *without = sim_run_err("-n 101 -profile lan -rounds 3 -serf-glue off -format json",
 				&status);
 	CU_ASSERT_EQUAL(status, 0);
