@@ -26,7 +26,7 @@ from fakepool import FakePool  # noqa: E402
 from mfcluster import check, log, run, wait_for  # noqa: E402
 
 NET = 180
-N = 400
+N = int(os.environ.get("MF_MEMBERS", "400"))  # more for a measurement
 BUDGET = 1300  # bytes of heap per member
 
 

@@ -221,6 +221,60 @@ static void test_newer_seq_drops_partial_state(void)
 	mf_advert_free(&a);
 }
 
+/* A one-fragment state of server `node` of `origin` (asm takes it). */
+static void tiny_advert(struct mf_advert *a, const char *origin, const char *node, uint64_t seq)
+{
+	memset(a, 0, sizeof *a);
+	a->origin = strdup(origin);
+	a->node = strdup(node);
+	a->seq = seq;
+	a->frag_count = 1;
+}
+
+/* A slot per server heard, found through the index (issue 12: a node of a
+ * DC of 1,000 servers holds 1,000): each is found again after the index
+ * grew, and after an origin is forgotten (slots move, the index is built
+ * again) the others still are and the forgotten ones are new. */
+static void test_thousands_of_servers_are_found_after_growth_and_forget(void)
+{
+	struct mf_advert_asm s;
+	struct mf_advert a, out;
+	char node[32];
+	const char *origins[] = {"dc1", "dc2", "dc3"};
+	const size_t per = 1500;
+	mf_advert_asm_init(&s, 0);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t o = 0; o < 3; o++)
+			for (size_t i = 0; i < per; i++) {
+				snprintf(node, sizeof node, "m%zu", i);
+				tiny_advert(&a, origins[o], node, 7);
+				int rc = mf_advert_asm_add(&s, &a, &out);
+				/* first pass: new; second: a late copy */
+				CU_ASSERT_EQUAL(rc, pass == 0 ? 1 : 0);
+				if (rc == 1)
+					mf_advert_free(&out);
+			}
+	CU_ASSERT_EQUAL(s.n, 3 * per);
+	mf_advert_asm_forget(&s, "dc2");
+	CU_ASSERT_EQUAL(s.n, 2 * per);
+	size_t fresh = 0, stale = 0;
+	for (size_t o = 0; o < 3; o++)
+		for (size_t i = 0; i < per; i++) {
+			snprintf(node, sizeof node, "m%zu", i);
+			tiny_advert(&a, origins[o], node, 7);
+			int rc = mf_advert_asm_add(&s, &a, &out);
+			CU_ASSERT_EQUAL(rc, o == 1 ? 1 : 0);
+			fresh += rc == 1;
+			stale += rc == 0;
+			if (rc == 1)
+				mf_advert_free(&out);
+		}
+	CU_ASSERT_EQUAL(fresh, per);
+	CU_ASSERT_EQUAL(stale, 2 * per);
+	CU_ASSERT_EQUAL(s.n, 3 * per);
+	mf_advert_asm_free(&s);
+}
+
 static void test_one_oversized_item_is_refused(void)
 {
 	struct mf_advert a;
@@ -476,6 +530,8 @@ int main(void)
 		{ "500_dcs_fit_in_udp_sized_fragments", test_500_dcs_fit_in_udp_sized_fragments },
 		{ "fragments_join_in_any_order_ignoring_duplicates", test_fragments_join_in_any_order_ignoring_duplicates },
 		{ "newer_seq_drops_partial_state", test_newer_seq_drops_partial_state },
+		{ "thousands_of_servers_are_found_after_growth_and_forget",
+		  test_thousands_of_servers_are_found_after_growth_and_forget },
 		{ "one_oversized_item_is_refused", test_one_oversized_item_is_refused },
 		{ "decoder_accepts_the_reference_shape", test_decoder_accepts_the_reference_shape },
 		{ "decoder_rejects_each_broken_field", test_decoder_rejects_each_broken_field },
