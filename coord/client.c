@@ -206,6 +206,16 @@ static void update_fit(struct mf_coord_client *c)
 
 	if (c->npeers < cfg->fit_min_samples)
 		return;
+	/* The budget (config.h): credit of fit_budget peers a sample, spent
+	 * by a fit over the table. A table within the budget fits on every
+	 * sample; a fit spends all the credit, so it never builds up. */
+	if (cfg->fit_budget && c->npeers > cfg->fit_budget) {
+		c->fit_credit += cfg->fit_budget;
+		if (c->fit_credit < c->npeers)
+			return;
+		c->fit_credit = 0;
+	}
+	c->stats.fits++;
 	for (unsigned i = 0; i < c->npeers; i++) {
 		const struct mf_coord_peer *p = &c->peers[i];
 		/* A peer sure of its place anchors us more (Vivaldi's

@@ -43,6 +43,7 @@ enum mf_coord_reject {
 struct mf_coord_stats {
 	uint64_t updates;  /* accepted samples */
 	uint64_t resets;   /* own coordinate went invalid and was reset */
+	uint64_t fits;     /* fits run (coord/fit.h; at most one per sample) */
 	uint64_t rejected[MF_COORD_REJECT_COUNT_];
 };
 
@@ -71,6 +72,7 @@ struct mf_coord_client {
 	void *scratch;                     /* fit work space */
 	double *rtts;                      /* work space of the RTT floor */
 	double rtt_median;                 /* of the table at the last fit (s), 0 before */
+	uint64_t fit_credit;               /* peers the budget allows before the next fit */
 };
 
 /* Sets up c (allocates its tables). MF_EINVAL for a bad config (see

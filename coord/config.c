@@ -23,6 +23,7 @@ void mf_coord_config_default(struct mf_coord_config *cfg)
 	/* meshfed */
 	cfg->mode = MF_COORD_MODE_FIT;
 	cfg->peer_table_size = 128;
+	cfg->fit_budget = 0;
 	cfg->fit_iterations = 4;
 	cfg->fit_min_samples = 4;
 	cfg->sample_age_power = 1.0;

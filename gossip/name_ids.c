@@ -12,9 +12,10 @@
 #define HEAD 16
 
 /* 32 bytes. A lookup compares the name's first HEAD bytes here, so a
- * short name (most are) costs no visit to its copy elsewhere. */
+ * short name (most are) costs no visit to its copy elsewhere; a name of
+ * less than HEAD bytes is its head (NUL-terminated: no copy elsewhere). */
 struct mf_name_id_ent {
-	char *name;     /* own copy; NULL while the id is free */
+	char *name;     /* head, or own copy; NULL while the id is free */
 	uint32_t refs;
 	uint32_t len;
 	char head[HEAD]; /* the first min(len, HEAD) bytes */
@@ -34,11 +35,25 @@ void mf_name_ids_init(struct mf_name_ids *t)
 	memset(t, 0, sizeof(*t));
 }
 
+static struct mf_name_id_ent *ent(const struct mf_name_ids *t, size_t i)
+{
+	return &t->pages[i / MF_NAME_IDS_PAGE][i % MF_NAME_IDS_PAGE];
+}
+
+static void name_free(struct mf_name_id_ent *e)
+{
+	if (e->name != e->head)
+		free(e->name);
+	e->name = NULL;
+}
+
 void mf_name_ids_free(struct mf_name_ids *t)
 {
 	for (size_t i = 0; i < t->n_ents; i++)
-		free(t->ents[i].name);
-	free(t->ents);
+		name_free(ent(t, i));
+	for (size_t i = 0; i < t->n_pages; i++)
+		free(t->pages[i]);
+	free(t->pages);
 	free(t->slots);
 	free(t->free_ids);
 	memset(t, 0, sizeof(*t));
@@ -59,7 +74,7 @@ static size_t slot_of(const struct mf_name_ids *t, const char *name, size_t len,
 		if (v == 0)
 			return i;
 		if (slot_tag(v) == tag) {
-			if (ent_is(&t->ents[(uint32_t)v - 1], name, len))
+			if (ent_is(ent(t, (uint32_t)v - 1), name, len))
 				return i;
 		}
 		i = (i + 1) & mask;
@@ -120,7 +135,7 @@ int mf_name_ids_get(struct mf_name_ids *t, const char *name, size_t len, uint64_
 	if (t->n_slots > 0) {
 		uint64_t v = t->slots[slot_of(t, name, len, h)];
 		if (v != 0) {
-			struct mf_name_id_ent *e = &t->ents[(uint32_t)v - 1];
+			struct mf_name_id_ent *e = ent(t, (uint32_t)v - 1);
 			if (e->refs == UINT32_MAX)
 				return MF_ENOMEM;
 			e->refs++;
@@ -135,23 +150,33 @@ int mf_name_ids_get(struct mf_name_ids *t, const char *name, size_t len, uint64_
 		i = t->free_ids[t->n_free - 1];
 	} else {
 		if (t->n_ents >= UINT32_MAX - 1 ||
-		    mf_grow(&t->ents, &t->cap_ents, t->n_ents + 1, 64) != 0 ||
 		    mf_grow(&t->free_ids, &t->cap_free, t->n_ents + 1, 64) != 0)
 			return MF_ENOMEM; /* room to free every id later: put cannot fail */
 		i = (uint32_t)t->n_ents;
-		t->ents[i] = (struct mf_name_id_ent){ 0 };
+		if (i / MF_NAME_IDS_PAGE == t->n_pages) {
+			struct mf_name_id_ent *pg = calloc(MF_NAME_IDS_PAGE, sizeof(*pg));
+			if (pg == NULL || mf_grow(&t->pages, &t->cap_pages, t->n_pages + 1, 8) != 0) {
+				free(pg);
+				return MF_ENOMEM;
+			}
+			t->pages[t->n_pages++] = pg;
+		}
 	}
-	char *copy = malloc(len + 1);
-	if (copy == NULL)
-		return MF_ENOMEM;
-	memcpy(copy, name, len);
-	copy[len] = '\0';
+	struct mf_name_id_ent *e = ent(t, i);
+	*e = (struct mf_name_id_ent){ NULL, 1, (uint32_t)len, { 0 } };
+	memcpy(e->head, name, len < HEAD ? len : HEAD);
+	if (len < HEAD) {
+		e->name = e->head; /* NUL-terminated by the zeroed rest */
+	} else {
+		if ((e->name = malloc(len + 1)) == NULL)
+			return MF_ENOMEM;
+		memcpy(e->name, name, len);
+		e->name[len] = '\0';
+	}
 	if (t->n_free > 0)
 		t->n_free--;
 	else
 		t->n_ents++;
-	t->ents[i] = (struct mf_name_id_ent){ copy, 1, (uint32_t)len, { 0 } };
-	memcpy(t->ents[i].head, name, len < HEAD ? len : HEAD);
 	t->slots[slot_of(t, name, len, h)] = ((uint64_t)(uint32_t)h << 32) | ((uint64_t)i + 1);
 	t->n++;
 	*id = i;
@@ -160,20 +185,19 @@ int mf_name_ids_get(struct mf_name_ids *t, const char *name, size_t len, uint64_
 
 const char *mf_name_ids_name(const struct mf_name_ids *t, uint32_t id)
 {
-	return id < t->n_ents ? t->ents[id].name : NULL;
+	return id < t->n_ents ? ent(t, id)->name : NULL;
 }
 
 void mf_name_ids_put(struct mf_name_ids *t, uint32_t id)
 {
-	if (id >= t->n_ents || t->ents[id].name == NULL)
+	if (id >= t->n_ents || ent(t, id)->name == NULL)
 		return;
-	struct mf_name_id_ent *e = &t->ents[id];
+	struct mf_name_id_ent *e = ent(t, id);
 	if (--e->refs > 0)
 		return;
 	size_t mask = t->n_slots - 1;
 	size_t i = slot_of(t, e->name, e->len, mf_name_hash(e->name, e->len));
-	free(e->name);
-	e->name = NULL;
+	name_free(e);
 	e->len = 0;
 	t->free_ids[t->n_free++] = id;
 	t->n--;

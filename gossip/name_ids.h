@@ -15,7 +15,9 @@
  * it (mf_name_ids_get / mf_name_ids_put); a released id is reused before a new
  * one is made, so ids stay below the peak count of names held at once and
  * per-table arrays by id stay dense. Owns copies of the
- * names. Single-threaded, as the interner. No clock, no I/O.
+ * names: a name under 16 bytes (most are) inside its 32-byte entry, in
+ * pages that never move, so it costs no block of its own (issue 12: 32
+ * bytes of malloc a member). Single-threaded, as the interner. No clock, no I/O.
  *
  * Costs: get, find and put are O(1) expected (open addressing, linear
  * probing at a load under 3/4, a slot holding the id and the hash's low
@@ -28,14 +30,16 @@
 #include <stdint.h>
 
 #define MF_NAME_ID_NONE UINT32_MAX
+#define MF_NAME_IDS_PAGE 256
 
 struct mf_name_id_ent; /* name_ids.c */
 
 struct mf_name_ids {
 	uint64_t *slots;                 /* (hash low 32 << 32) | (id + 1); 0 = empty */
 	size_t n_slots;                  /* power of two, or 0 */
-	struct mf_name_id_ent *ents;     /* by id */
-	size_t n_ents, cap_ents;         /* ids handed out so far (live or free) */
+	struct mf_name_id_ent **pages;   /* by id: pages of MF_NAME_IDS_PAGE, never moved */
+	size_t n_pages, cap_pages;
+	size_t n_ents;                   /* ids handed out so far (live or free) */
 	uint32_t *free_ids;              /* released ids, a stack */
 	size_t n_free, cap_free;
 	size_t n;                        /* names held */

@@ -9,6 +9,7 @@
 #include "gossip/grow.h"
 #include "gossip/err.h"
 #include "gossip/name_hash.h"
+#include "gossip/probe_index.h"
 
 uint64_t mf_advert_key_hash(const char *origin, const char *node)
 {
@@ -19,7 +20,7 @@ uint64_t mf_advert_key_hash(const char *origin, const char *node)
 /* One (origin, node): the state being joined, or, once joined, a marker of
  * the last complete seq so late duplicates of its fragments are dropped. */
 struct mf_advert_asm_slot {
-	char *origin, *node;
+	char *names;              /* origin NUL node NUL: one block (slot_node) */
 	uint64_t h;               /* mf_advert_key_hash(origin, node) */
 	uint64_t seq;
 	bool done;                /* seq is complete; parts are empty */
@@ -42,11 +43,15 @@ static void parts_free(struct mf_advert_asm_slot *sl)
 	sl->count = sl->got = 0;
 }
 
+static const char *slot_node(const struct mf_advert_asm_slot *sl)
+{
+	return sl->names + strlen(sl->names) + 1;
+}
+
 static void slot_free(struct mf_advert_asm_slot *sl)
 {
 	parts_free(sl);
-	free(sl->origin);
-	free(sl->node);
+	free(sl->names);
 	memset(sl, 0, sizeof *sl);
 }
 
@@ -61,17 +66,57 @@ void mf_advert_asm_free(struct mf_advert_asm *s)
 	for (size_t i = 0; i < s->n; i++)
 		slot_free(&s->slots[i]);
 	free(s->slots);
+	free(s->index);
 	memset(s, 0, sizeof *s);
 }
 
+/* Indexes every slot in a table of nb slots (a power of two, load under
+ * 3/4); false when out of memory (the old index stays). */
+static bool index_build(struct mf_advert_asm *s, size_t nb)
+{
+	uint32_t *x = calloc(nb, sizeof(*x));
+	if (x == NULL)
+		return false;
+	for (size_t i = 0; i < s->n; i++) {
+		size_t j = (size_t)s->slots[i].h & (nb - 1);
+		while (x[j] != 0)
+			j = (j + 1) & (nb - 1);
+		x[j] = (uint32_t)i + 1;
+	}
+	free(s->index);
+	s->index = x;
+	s->n_index = nb;
+	return true;
+}
+
+/* Rare (an origin expired): the slots move, so the index is built again. */
 void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin)
 {
+	size_t was = s->n;
 	for (size_t i = 0; i < s->n;) {
-		if (strcmp(s->slots[i].origin, origin) == 0)
+		if (strcmp(s->slots[i].names, origin) == 0)
 			slot_drop(s, i);
 		else
 			i++;
 	}
+	if (s->n != was && !index_build(s, s->n_index)) {
+		free(s->index); /* no index: the next add builds one */
+		s->index = NULL;
+		s->n_index = 0;
+	}
+}
+
+/* The slot of (origin, node) with hash h, or NULL. */
+static struct mf_advert_asm_slot *slot_find(struct mf_advert_asm *s, uint64_t h, const char *origin,
+					    const char *node)
+{
+	size_t mask = s->n_index - 1;
+	for (size_t j = (size_t)h & mask; s->n_index && s->index[j] != 0; j = (j + 1) & mask) {
+		struct mf_advert_asm_slot *sl = &s->slots[s->index[j] - 1];
+		if (sl->h == h && strcmp(sl->names, origin) == 0 && strcmp(slot_node(sl), node) == 0)
+			return sl;
+	}
+	return NULL;
 }
 
 /* Joins the parts into one block (as the in-place reader makes them):
@@ -81,7 +126,8 @@ void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin)
 static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
 {
 	memset(out, 0, sizeof *out);
-	size_t nn = 0, nr = 0, nh = 0, ng = 0, nk = 0, bytes = strlen(sl->origin) + strlen(sl->node) + 2;
+	const char *origin = sl->names, *node = slot_node(sl);
+	size_t nn = 0, nr = 0, nh = 0, ng = 0, nk = 0, bytes = strlen(origin) + strlen(node) + 2;
 	for (uint32_t i = 0; i < sl->count; i++) {
 		const struct mf_advert *p = &sl->parts[i];
 		nn += p->n_names;
@@ -108,11 +154,11 @@ static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
 	out->dead = nk ? (struct mf_advert_dead *)(void *)(block + off_dead) : NULL;
 	out->hops = nh ? (uint32_t *)(void *)(block + off_hops) : NULL;
 	char *str = block + off_str;
-	size_t n = strlen(sl->origin) + 1;
-	out->origin = memcpy(str, sl->origin, n);
+	size_t n = strlen(origin) + 1;
+	out->origin = memcpy(str, origin, n);
 	str += n;
-	n = strlen(sl->node) + 1;
-	out->node = memcpy(str, sl->node, n);
+	n = strlen(node) + 1;
+	out->node = memcpy(str, node, n);
 	str += n;
 	struct mf_advert *p0 = &sl->parts[0];
 	out->seq = sl->seq;
@@ -159,13 +205,8 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 		mf_advert_free(frag);
 		return MF_EINVAL;
 	}
-	size_t i;
 	uint64_t h = mf_advert_key_hash(frag->origin, frag->node); /* compared first */
-	for (i = 0; i < s->n; i++)
-		if (s->slots[i].h == h && strcmp(s->slots[i].origin, frag->origin) == 0 &&
-		    strcmp(s->slots[i].node, frag->node) == 0)
-			break;
-	struct mf_advert_asm_slot *sl = i < s->n ? &s->slots[i] : NULL;
+	struct mf_advert_asm_slot *sl = slot_find(s, h, frag->origin, frag->node);
 	if (sl && (frag->seq < sl->seq || (frag->seq == sl->seq && sl->done))) {
 		mf_advert_free(frag);
 		return 0; /* stale, or a late copy of a state already joined */
@@ -179,21 +220,25 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 			mf_advert_free(frag);
 			return MF_ETOOBIG;
 		}
-		if (mf_grow(&s->slots, &s->cap, s->n + 1, 8) < 0) {
+		size_t nb = mf_probe_index_slots(s->n + 1, s->n_index, 16);
+		size_t lo = strlen(frag->origin), ln = strlen(frag->node);
+		char *names = s->n < UINT32_MAX - 1 ? malloc(lo + ln + 2) : NULL;
+		if (!names || mf_grow_lean(&s->slots, &s->cap, s->n + 1, 8) < 0 ||
+		    (nb != s->n_index && !index_build(s, nb))) {
+			free(names);
 			mf_advert_free(frag);
 			return MF_ENOMEM;
 		}
+		memcpy(names, frag->origin, lo + 1);
+		memcpy(names + lo + 1, frag->node, ln + 1);
 		sl = &s->slots[s->n];
 		memset(sl, 0, sizeof *sl);
-		sl->origin = strdup(frag->origin);
-		sl->node = strdup(frag->node);
+		sl->names = names;
 		sl->h = h;
-		if (!sl->origin || !sl->node) {
-			slot_free(sl);
-			mf_advert_free(frag);
-			return MF_ENOMEM;
-		}
-		s->n++;
+		size_t mask = s->n_index - 1, j = (size_t)h & mask;
+		while (s->index[j] != 0)
+			j = (j + 1) & mask;
+		s->index[j] = (uint32_t)++s->n;
 	}
 	sl->seq = frag->seq;
 	if (frag->frag_count == 1) {

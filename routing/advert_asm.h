@@ -11,6 +11,7 @@
 #define MF_ROUTING_ADVERT_ASM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "routing/advert.h"
 
@@ -21,6 +22,11 @@ struct mf_advert_asm_slot;
 struct mf_advert_asm {
 	size_t n, cap, max_pending;
 	struct mf_advert_asm_slot *slots;
+	/* Slot id + 1 by key hash (0: empty; power of two, load under 3/4):
+	 * a node holds a slot per server heard, so a scan per fragment was
+	 * O(servers) (issue 12). */
+	uint32_t *index;
+	size_t n_index;
 };
 void mf_advert_asm_init(struct mf_advert_asm *s, size_t max_pending);
 void mf_advert_asm_free(struct mf_advert_asm *s);

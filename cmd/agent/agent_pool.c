@@ -16,6 +16,10 @@
 #include "cmd/agent/agent_query.h"
 #include "gossip/serf.h"
 
+/* Peers fitted per RTT sample, on average, in a LAN pool's coordinate
+ * client (coord/config.h fit_budget): half its table. */
+#define MF_AGENT_LAN_FIT_BUDGET 64
+
 /* --- the pool's delegate: routing/pool_mux.h, with these hooks -------------*/
 
 /* serf's side: queries, user events and relays to agent_query.c, the rest
@@ -219,7 +223,13 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 		snprintf(err, errcap, "queries: %s", mf_strerror(r));
 		return -1;
 	}
-	if ((r = mf_coord_tracker_init(&ap->tracker, c->node, NULL)) < 0) {
+	/* A LAN pool's fit on a budget (coord/config.h fit_budget): its
+	 * table fills up in a large DC, and its coordinates place mates. */
+	struct mf_coord_config ccfg;
+	mf_coord_config_default(&ccfg);
+	if (prof != MF_PROFILE_WAN)
+		ccfg.fit_budget = MF_AGENT_LAN_FIT_BUDGET;
+	if ((r = mf_coord_tracker_init(&ap->tracker, c->node, &ccfg)) < 0) {
 		snprintf(err, errcap, "coordinates: %s", mf_strerror(r));
 		return -1;
 	}

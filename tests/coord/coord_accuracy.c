@@ -41,7 +41,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: coord-accuracy MATRIX.csv [--mode serf|fit] [--noise F] [--seed S]\n"
 		"       [--rounds 10,50,100,200,500] [--nodes K] [--measured]\n"
-		"       [--age-power A] [--iterations I] [--table T] [--min-samples M]\n");
+		"       [--age-power A] [--iterations I] [--table T] [--fit-budget B] [--min-samples M]\n");
 }
 
 static int parse_rounds(const char *s, unsigned *r, unsigned *n)
@@ -136,6 +136,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(a, "--table") == 0) {
 			run.cfg.peer_table_size = (unsigned)strtoul(v, NULL, 10);
 			table_set = 1;
+		} else if (strcmp(a, "--fit-budget") == 0) {
+			run.cfg.fit_budget = (unsigned)strtoul(v, NULL, 10);
 		} else if (strcmp(a, "--min-samples") == 0) {
 			run.cfg.fit_min_samples = (unsigned)strtoul(v, NULL, 10);
 		} else {

@@ -223,6 +223,47 @@ static void test_peer_table_is_bounded_and_evicts_the_stalest(void)
 	mf_coord_client_free(&cl);
 }
 
+/* fit_budget (config.h): a table within the budget fits on every sample;
+ * a table of 32 with a budget of 8 every fourth sample, and the coordinate
+ * still comes out valid. */
+static void fit_budget_feed(int from, int to, int mod)
+{
+	for (int i = from; i < to; i++) {
+		char name[16];
+		snprintf(name, sizeof(name), "n%d", i % mod);
+		CU_ASSERT_EQUAL(mf_coord_client_update(&cl, name, &peer, 0.01 + 0.001 * (i % mod), NULL), MF_OK);
+	}
+}
+
+static void test_fit_budget_bounds_the_fits_per_sample(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	mf_coord_client_free(&cl);
+	cfg.peer_table_size = 32;
+	cfg.fit_budget = 8;
+	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+	fit_budget_feed(0, 8, 1000);
+	/* from fit_min_samples on, every sample while the table is within 8 */
+	CU_ASSERT_EQUAL(cl.stats.fits, 8 - cfg.fit_min_samples + 1);
+	uint64_t f0 = cl.stats.fits;
+	fit_budget_feed(8, 32, 1000);
+	CU_ASSERT_EQUAL(cl.npeers, 32);
+	uint64_t f1 = cl.stats.fits;
+	CU_ASSERT(f1 - f0 < 24 && f1 - f0 >= 6);
+	fit_budget_feed(0, 400, 32);
+	CU_ASSERT_EQUAL(cl.stats.fits - f1, 100); /* 400 samples x 8 / 32 */
+	struct mf_coord c;
+	mf_coord_client_get(&cl, &c);
+	CU_ASSERT_TRUE(mf_coord_is_valid(&c));
+	mf_coord_client_free(&cl);
+	/* budget 0: a fit per sample */
+	cfg.fit_budget = 0;
+	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+	fit_budget_feed(0, 100, 32);
+	CU_ASSERT_EQUAL(cl.stats.fits, 100 - cfg.fit_min_samples + 1);
+	mf_coord_client_free(&cl);
+}
+
 static void run_sequence(struct mf_coord_client *c, struct mf_coord *out)
 {
 	struct mf_coord p;
@@ -411,6 +452,8 @@ int main(void)
 		 test_estimate_falls_back_to_coordinates_for_unmeasured_peers},
 		{"peer table is bounded and evicts the stalest",
 		 test_peer_table_is_bounded_and_evicts_the_stalest},
+		{"fit budget bounds the fits per sample",
+		 test_fit_budget_bounds_the_fits_per_sample},
 		{"same seed and inputs give identical coordinates",
 		 test_same_seed_and_inputs_give_identical_coordinates},
 		{"bad config is refused", test_bad_config_is_refused},

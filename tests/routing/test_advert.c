@@ -221,6 +221,53 @@ static void test_newer_seq_drops_partial_state(void)
 	mf_advert_free(&a);
 }
 
+/* A one-fragment state of server m<i> of `origin` given to s: its answer
+ * (a state it joins is freed). */
+static int add_tiny(struct mf_advert_asm *s, const char *origin, size_t i)
+{
+	struct mf_advert a, out;
+	char node[32];
+	snprintf(node, sizeof node, "m%zu", i);
+	memset(&a, 0, sizeof a);
+	a.origin = strdup(origin);
+	a.node = strdup(node);
+	a.seq = 7;
+	a.frag_count = 1;
+	int rc = mf_advert_asm_add(s, &a, &out);
+	if (rc == 1)
+		mf_advert_free(&out);
+	return rc;
+}
+
+/* A slot per server heard, found through the index (issue 12: a node of a
+ * DC of 1,000 servers holds 1,000): each is found again after the index
+ * grew, and after an origin is forgotten (slots move, the index is built
+ * again) the others still are and the forgotten ones are new. */
+static void test_thousands_of_servers_are_found_after_growth_and_forget(void)
+{
+	struct mf_advert_asm s;
+	const char *origins[] = {"dc1", "dc2", "dc3"};
+	const size_t per = 1500;
+	mf_advert_asm_init(&s, 0);
+	for (int pass = 0; pass < 2; pass++) /* new, then a late copy */
+		for (size_t o = 0; o < 3; o++)
+			for (size_t i = 0; i < per; i++)
+				CU_ASSERT_EQUAL(add_tiny(&s, origins[o], i), pass == 0 ? 1 : 0);
+	CU_ASSERT_EQUAL(s.n, 3 * per);
+	mf_advert_asm_forget(&s, "dc2");
+	CU_ASSERT_EQUAL(s.n, 2 * per);
+	size_t fresh = 0;
+	for (size_t o = 0; o < 3; o++)
+		for (size_t i = 0; i < per; i++) {
+			int rc = add_tiny(&s, origins[o], i);
+			CU_ASSERT_EQUAL(rc, o == 1 ? 1 : 0);
+			fresh += rc == 1;
+		}
+	CU_ASSERT_EQUAL(fresh, per);
+	CU_ASSERT_EQUAL(s.n, 3 * per);
+	mf_advert_asm_free(&s);
+}
+
 static void test_one_oversized_item_is_refused(void)
 {
 	struct mf_advert a;
@@ -476,6 +523,8 @@ int main(void)
 		{ "500_dcs_fit_in_udp_sized_fragments", test_500_dcs_fit_in_udp_sized_fragments },
 		{ "fragments_join_in_any_order_ignoring_duplicates", test_fragments_join_in_any_order_ignoring_duplicates },
 		{ "newer_seq_drops_partial_state", test_newer_seq_drops_partial_state },
+		{ "thousands_of_servers_are_found_after_growth_and_forget",
+		  test_thousands_of_servers_are_found_after_growth_and_forget },
 		{ "one_oversized_item_is_refused", test_one_oversized_item_is_refused },
 		{ "decoder_accepts_the_reference_shape", test_decoder_accepts_the_reference_shape },
 		{ "decoder_rejects_each_broken_field", test_decoder_rejects_each_broken_field },
