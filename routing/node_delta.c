@@ -22,8 +22,16 @@
 
 /* --- ours ------------------------------------------------------------------*/
 
+/* The held view moved: its fragments are encoded again when asked for. */
+static void drop_frags(struct mf_routing_node *n)
+{
+	mf_advert_frags_free(&n->out_frags);
+	memset(&n->out_frags, 0, sizeof n->out_frags);
+}
+
 static void drop_versions(struct mf_routing_node *n)
 {
+	drop_frags(n);
 	free(n->out_ver);
 	n->out_ver = NULL;
 	for (size_t i = 0; i < n->n_out_gone; i++)
@@ -37,6 +45,7 @@ static void drop_versions(struct mf_routing_node *n)
 static void hold(struct mf_routing_node *n, struct mf_advert *held, uint64_t *ver,
 		 const struct mf_advert *step)
 {
+	drop_frags(n);
 	mf_advert_free(&n->base_out);
 	free(n->out_ver);
 	n->base_out = *held;
@@ -186,7 +195,7 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 	if (!held->origin || !n->out_ver || h >= held->seq || !s->pool)
 		return 0;
 	msgpack_sbuffer_clear(&n->scratch);
-	if (h >= n->ver_floor &&
+	if (h > 0 && h >= n->ver_floor &&
 	    mf_advert_since(held, n->out_ver, n->out_gone, n->n_out_gone, h, &d) == 0) {
 		if (mf_advert_encode_full(&n->scratch, &d) < 0 ||
 		    n->scratch.size > MF_ROUTING_NODE_ADVERT_BYTES)
@@ -201,19 +210,21 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 		n->stats.bytes_out += sent;
 		return sent;
 	}
-	/* Whole: what it holds is too old, or the change too large. */
-	struct mf_advert_frags frags = {0};
-	if (mf_advert_encode_frags(held, MF_ROUTING_NODE_ADVERT_BYTES, &frags) < 0) {
+	/* Whole: what it holds is too old (an empty asker: 0), or the change
+	 * too large. Encoded once per held view, whoever asks: every member
+	 * of our pools asks after a state of ours that went out whole. */
+	if (!n->out_frags.n &&
+	    mf_advert_encode_frags(held, MF_ROUTING_NODE_ADVERT_BYTES, &n->out_frags) < 0) {
+		drop_frags(n);
 		n->stats.local_errors++;
 		return 0;
 	}
-	for (size_t f = 0; f < frags.n; f++) {
-		if ((msg = mf_rn__framed(MF_ROUTING_NODE_MSG_STATE, &frags.bufs[f], &len)) &&
+	for (size_t f = 0; f < n->out_frags.n; f++) {
+		if ((msg = mf_rn__framed(MF_ROUTING_NODE_MSG_STATE, &n->out_frags.bufs[f], &len)) &&
 		    mf_pool_send_user_to(s->pool, to, msg, len) == 0)
 			sent += len;
 		free(msg);
 	}
-	mf_advert_frags_free(&frags);
 	n->stats.bytes_out += sent;
 	return sent;
 }

@@ -138,6 +138,9 @@ struct mf_routing_node {
 	struct mf_advert_gone_at *out_gone;
 	size_t n_out_gone, cap_out_gone;
 	uint64_t ver_floor;
+	/* The held view in fragments, encoded at the first pull that needs it
+	 * whole and kept until the held view moves (node_delta.c). */
+	struct mf_advert_frags out_frags;
 	size_t n_pulls_due;      /* bases with pull_at set */
 	/* Links by engine id (node_links.c): gathered only when a pool's
 	 * members, tracker or probes moved, a reach probe flipped, or a ping
