@@ -233,8 +233,11 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 
 static struct base_in *find_base(const struct mf_routing_node *n, const char *origin, const char *node)
 {
+	/* One lookup per delta and digest entry received: the key first. */
+	uint64_t key = mf_advert_key_hash(origin, node);
 	for (size_t i = 0; i < n->n_bases; i++)
-		if (strcmp(n->bases[i].node, node) == 0 && strcmp(n->bases[i].origin, origin) == 0)
+		if (n->bases[i].key == key && strcmp(n->bases[i].node, node) == 0 &&
+		    strcmp(n->bases[i].origin, origin) == 0)
 			return &n->bases[i];
 	return NULL;
 }
@@ -286,6 +289,7 @@ static struct base_in *base_record(struct mf_routing_node *n, const char *origin
 		free(b->node);
 		return NULL;
 	}
+	b->key = mf_advert_key_hash(origin, node);
 	n->n_bases++;
 	return b;
 }

@@ -50,6 +50,7 @@ struct gw_heard {
  * (node_delta.c). */
 struct base_in {
 	char *origin, *node;
+	uint64_t key;        /* mf_advert_key_hash(origin, node): compared first */
 	uint64_t seq;
 	const uint8_t *buf;  /* in the node's blobs; NULL until its first state */
 	size_t len;
