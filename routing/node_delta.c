@@ -294,6 +294,18 @@ static struct base_in *base_record(struct mf_routing_node *n, const char *origin
 	return b;
 }
 
+bool mf_rn__pull_once(struct mf_routing_node *n, const char *origin, const char *node, uint64_t seq)
+{
+	struct base_in *b = base_record(n, origin, node);
+	if (!b)
+		return true; /* out of memory: unbounded, as before */
+	if (b->asked_at && b->asked_seq >= seq && n->now < b->asked_at + MF_ROUTING_NODE_PULL_WAIT)
+		return false;
+	b->asked_at = n->now ? n->now : 1;
+	b->asked_seq = seq;
+	return true;
+}
+
 int mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full)
 {
 	if (!full->origin || !full->node || strcmp(full->node, n->name) == 0)
