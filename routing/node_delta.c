@@ -185,6 +185,19 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 	return sent;
 }
 
+/* False when the routes that moved since h cannot fit one message
+ * (each takes at least 4 bytes: its array head, target, distance, epoch),
+ * so the delta is not built only to be dropped: at 500 DCs most pulls
+ * while states spread are answered whole. */
+static bool fits_one(const struct mf_routing_node *n, uint64_t h)
+{
+	size_t moved = 0;
+	for (size_t i = 0; i < n->base_out.n_routes; i++)
+		if (n->out_ver[i] > h && ++moved > MF_ROUTING_NODE_ADVERT_BYTES / 4)
+			return false;
+	return true;
+}
+
 size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *to, uint64_t h)
 {
 	struct mf_routing_node *n = s->node;
@@ -195,7 +208,7 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 	if (!held->origin || !n->out_ver || h >= held->seq || !s->pool)
 		return 0;
 	msgpack_sbuffer_clear(&n->scratch);
-	if (h > 0 && h >= n->ver_floor &&
+	if (h > 0 && h >= n->ver_floor && fits_one(n, h) &&
 	    mf_advert_since(held, n->out_ver, n->out_gone, n->n_out_gone, h, &d) == 0) {
 		if (mf_advert_encode_full(&n->scratch, &d) < 0 ||
 		    n->scratch.size > MF_ROUTING_NODE_ADVERT_BYTES)
@@ -213,11 +226,20 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 	/* Whole: what it holds is too old (an empty asker: 0), or the change
 	 * too large. Encoded once per held view, whoever asks: every member
 	 * of our pools asks after a state of ours that went out whole. */
-	if (!n->out_frags.n &&
-	    mf_advert_encode_frags(held, MF_ROUTING_NODE_ADVERT_BYTES, &n->out_frags) < 0) {
-		drop_frags(n);
-		n->stats.local_errors++;
-		return 0;
+	if (!n->out_frags.n) {
+		if (mf_advert_encode_frags(held, MF_ROUTING_NODE_ADVERT_BYTES, &n->out_frags) < 0) {
+			drop_frags(n);
+			n->stats.local_errors++;
+			return 0;
+		}
+		for (size_t f = 0; f < n->out_frags.n; f++) { /* kept: 8 KB buffers to their ~1 KB */
+			msgpack_sbuffer *b = &n->out_frags.bufs[f];
+			char *fit = b->size ? realloc(b->data, b->size) : NULL;
+			if (fit) {
+				b->data = fit;
+				b->alloc = b->size;
+			}
+		}
 	}
 	for (size_t f = 0; f < n->out_frags.n; f++) {
 		if ((msg = mf_rn__framed(MF_ROUTING_NODE_MSG_STATE, &n->out_frags.bufs[f], &len)) &&
