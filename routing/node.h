@@ -65,7 +65,9 @@
  *    answers with a delta since the seq the asker holds (or whole), another
  *    member with the state it stores; answers go as
  *    [..][MF_ROUTING_NODE_MSG_STATE][fragment or delta], direct, never
- *    relayed, at most MF_ROUTING_NODE_PULL_BYTES per pull.
+ *    relayed, at most MF_ROUTING_NODE_PULL_BYTES per pull. One pull per
+ *    server's state is in flight: it is asked again only after
+ *    MF_ROUTING_NODE_PULL_WAIT or for a newer seq.
  * Received beats count only for origins with an alive server in the pool
  * they came through (as adverts below) and are never relayed: every server
  * sends its own, which carries what it heard.

@@ -22,8 +22,16 @@
 
 /* --- ours ------------------------------------------------------------------*/
 
+/* The held view moved: its fragments are encoded again when asked for. */
+static void drop_frags(struct mf_routing_node *n)
+{
+	mf_advert_frags_free(&n->out_frags);
+	memset(&n->out_frags, 0, sizeof n->out_frags);
+}
+
 static void drop_versions(struct mf_routing_node *n)
 {
+	drop_frags(n);
 	free(n->out_ver);
 	n->out_ver = NULL;
 	for (size_t i = 0; i < n->n_out_gone; i++)
@@ -37,6 +45,7 @@ static void drop_versions(struct mf_routing_node *n)
 static void hold(struct mf_routing_node *n, struct mf_advert *held, uint64_t *ver,
 		 const struct mf_advert *step)
 {
+	drop_frags(n);
 	mf_advert_free(&n->base_out);
 	free(n->out_ver);
 	n->base_out = *held;
@@ -176,6 +185,19 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 	return sent;
 }
 
+/* False when the routes that moved since h cannot fit one message
+ * (each takes at least 4 bytes: its array head, target, distance, epoch),
+ * so the delta is not built only to be dropped: at 500 DCs most pulls
+ * while states spread are answered whole. */
+static bool fits_one(const struct mf_routing_node *n, uint64_t h)
+{
+	size_t moved = 0;
+	for (size_t i = 0; i < n->base_out.n_routes; i++)
+		if (n->out_ver[i] > h && ++moved > MF_ROUTING_NODE_ADVERT_BYTES / 4)
+			return false;
+	return true;
+}
+
 size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *to, uint64_t h)
 {
 	struct mf_routing_node *n = s->node;
@@ -186,7 +208,7 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 	if (!held->origin || !n->out_ver || h >= held->seq || !s->pool)
 		return 0;
 	msgpack_sbuffer_clear(&n->scratch);
-	if (h >= n->ver_floor &&
+	if (h > 0 && h >= n->ver_floor && fits_one(n, h) &&
 	    mf_advert_since(held, n->out_ver, n->out_gone, n->n_out_gone, h, &d) == 0) {
 		if (mf_advert_encode_full(&n->scratch, &d) < 0 ||
 		    n->scratch.size > MF_ROUTING_NODE_ADVERT_BYTES)
@@ -201,19 +223,30 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 		n->stats.bytes_out += sent;
 		return sent;
 	}
-	/* Whole: what it holds is too old, or the change too large. */
-	struct mf_advert_frags frags = {0};
-	if (mf_advert_encode_frags(held, MF_ROUTING_NODE_ADVERT_BYTES, &frags) < 0) {
-		n->stats.local_errors++;
-		return 0;
+	/* Whole: what it holds is too old (an empty asker: 0), or the change
+	 * too large. Encoded once per held view, whoever asks: every member
+	 * of our pools asks after a state of ours that went out whole. */
+	if (!n->out_frags.n) {
+		if (mf_advert_encode_frags(held, MF_ROUTING_NODE_ADVERT_BYTES, &n->out_frags) < 0) {
+			drop_frags(n);
+			n->stats.local_errors++;
+			return 0;
+		}
+		for (size_t f = 0; f < n->out_frags.n; f++) { /* kept: 8 KB buffers to their ~1 KB */
+			msgpack_sbuffer *b = &n->out_frags.bufs[f];
+			char *fit = b->size ? realloc(b->data, b->size) : NULL;
+			if (fit) {
+				b->data = fit;
+				b->alloc = b->size;
+			}
+		}
 	}
-	for (size_t f = 0; f < frags.n; f++) {
-		if ((msg = mf_rn__framed(MF_ROUTING_NODE_MSG_STATE, &frags.bufs[f], &len)) &&
+	for (size_t f = 0; f < n->out_frags.n; f++) {
+		if ((msg = mf_rn__framed(MF_ROUTING_NODE_MSG_STATE, &n->out_frags.bufs[f], &len)) &&
 		    mf_pool_send_user_to(s->pool, to, msg, len) == 0)
 			sent += len;
 		free(msg);
 	}
-	mf_advert_frags_free(&frags);
 	n->stats.bytes_out += sent;
 	return sent;
 }
@@ -222,8 +255,11 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 
 static struct base_in *find_base(const struct mf_routing_node *n, const char *origin, const char *node)
 {
+	/* One lookup per delta and digest entry received: the key first. */
+	uint64_t key = mf_advert_key_hash(origin, node);
 	for (size_t i = 0; i < n->n_bases; i++)
-		if (strcmp(n->bases[i].node, node) == 0 && strcmp(n->bases[i].origin, origin) == 0)
+		if (n->bases[i].key == key && strcmp(n->bases[i].node, node) == 0 &&
+		    strcmp(n->bases[i].origin, origin) == 0)
 			return &n->bases[i];
 	return NULL;
 }
@@ -275,8 +311,21 @@ static struct base_in *base_record(struct mf_routing_node *n, const char *origin
 		free(b->node);
 		return NULL;
 	}
+	b->key = mf_advert_key_hash(origin, node);
 	n->n_bases++;
 	return b;
+}
+
+bool mf_rn__pull_once(struct mf_routing_node *n, const char *origin, const char *node, uint64_t seq)
+{
+	struct base_in *b = base_record(n, origin, node);
+	if (!b)
+		return true; /* out of memory: unbounded, as before */
+	if (b->asked_at && b->asked_seq >= seq && n->now < b->asked_at + MF_ROUTING_NODE_PULL_WAIT)
+		return false;
+	b->asked_at = n->now ? n->now : 1;
+	b->asked_seq = seq;
+	return true;
 }
 
 int mf_rn__keep_base(struct mf_routing_node *n, const struct mf_advert *full)

@@ -156,6 +156,8 @@ static void digest_entry(struct reading *r, const struct mf_digest_entry *e)
 		if (!mf_rn__pool_has_dc(r->s, e->origin))
 			return; /* we would not store it (node.h) */
 	}
+	if (!mf_rn__pull_once(n, e->origin, e->node, e->seq))
+		return; /* asked already, the answer on its way */
 	uint64_t have = mf_rn__base_seq(n, e->origin, e->node);
 	if ((strcmp(e->node, r->from) == 0 || !mf_rn__pull_from(r->s, e->origin, e->node, have)) &&
 	    from_member(r))
@@ -269,6 +271,8 @@ void mf_rn__pull_due(struct mf_routing_node *n, mf_time_t now)
 		if (!b->pull_at || now < b->pull_at)
 			continue;
 		mf_rn__no_pull(n, b);
+		if (b->pend && !mf_rn__pull_once(n, b->origin, b->node, b->pend_seq))
+			continue; /* a digest's pull went for it already */
 		if (b->slot < n->n_slots &&
 		    mf_rn__pull_from(&n->slots[b->slot], b->origin, b->node, b->buf ? b->seq : 0))
 			n->stats.pulls_behind++;

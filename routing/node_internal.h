@@ -50,6 +50,7 @@ struct gw_heard {
  * (node_delta.c). */
 struct base_in {
 	char *origin, *node;
+	uint64_t key;        /* mf_advert_key_hash(origin, node): compared first */
 	uint64_t seq;
 	const uint8_t *buf;  /* in the node's blobs; NULL until its first state */
 	size_t len;
@@ -62,6 +63,10 @@ struct base_in {
 	 * we lack from its server at pull_at, through slot `slot`. */
 	mf_time_t pull_at;
 	size_t slot;
+	/* The last pull of this server's state we sent, and the seq it was
+	 * for: one in flight per server (mf_rn__pull_once). */
+	mf_time_t asked_at;
+	uint64_t asked_seq;
 };
 /* Bases held at most: one per server heard from (2,000 at 1,000 DCs of 2). */
 #define MF_ROUTING_NODE_BASES_MAX 8192
@@ -138,6 +143,9 @@ struct mf_routing_node {
 	struct mf_advert_gone_at *out_gone;
 	size_t n_out_gone, cap_out_gone;
 	uint64_t ver_floor;
+	/* The held view in fragments, encoded at the first pull that needs it
+	 * whole and kept until the held view moves (node_delta.c). */
+	struct mf_advert_frags out_frags;
 	size_t n_pulls_due;      /* bases with pull_at set */
 	/* Links by engine id (node_links.c): gathered only when a pool's
 	 * members, tracker or probes moved, a reach probe flipped, or a ping
@@ -216,6 +224,11 @@ const struct base_in *mf_rn__base_of(const struct mf_routing_node *n, const char
  * direct datagrams: a delta when one message says it, else whole.
  * Returns the bytes sent. */
 size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *to, uint64_t h);
+/* Whether a pull of (origin, node) for seq may go now, and if so marks it
+ * sent: not while one sent for that seq or a later one is younger than
+ * MF_ROUTING_NODE_PULL_WAIT (its answer is on its way; every digest and
+ * push-pull naming the state asked again, from every peer at once). */
+bool mf_rn__pull_once(struct mf_routing_node *n, const char *origin, const char *node, uint64_t seq);
 /* b no longer waits for a pull (its base came, or the pull went). */
 void mf_rn__no_pull(struct mf_routing_node *n, struct base_in *b);
 /* Pulls that are due (deltas that found us behind and whose base did

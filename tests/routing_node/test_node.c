@@ -18,6 +18,7 @@
 #include "gossip/serf.h"
 #include "routing/blobs.h"
 #include "routing/dc_matrix.h"
+#include "routing/digest.h"
 #include "routing/node.h"
 #include "tests/cunit_main.h"
 #include "tests/routing_node/node_world.h"
@@ -229,6 +230,48 @@ static void test_a_member_that_missed_a_state_pulls_it_and_stale_digests_fetch_n
 	pulls = st->pulls_out;
 	world_run(&w, 360 * MF_SEC);
 	CU_ASSERT_EQUAL(st->pulls_out, pulls);
+	world_free(&w);
+}
+
+/* One pull in flight per server's state (node_internal.h, mf_rn__pull_once):
+ * the same newer state named by three digests at once (three peers'
+ * push-pulls, or a refresh heard through three pools) is asked for once;
+ * after MF_ROUTING_NODE_PULL_WAIT with no answer it is asked again, and a
+ * newer seq is asked at once. Each digest used to send its own pull: at
+ * 500 x 3, every peer's push-pull naming ~100 states asked for all again. */
+static void digest_from(struct world *w, size_t to, size_t from, size_t of, uint64_t seq)
+{
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	uint8_t head[2] = {MF_SERF_MSG_MESHFED, MF_ROUTING_NODE_MSG_DIGEST};
+	CU_ASSERT_FATAL(msgpack_sbuffer_write(&sb, (const char *)head, 2) == 0);
+	CU_ASSERT_FATAL(mf_digest_begin(&sb, MF_DIGEST_KIND_DIGEST, w->name[from], 1) == 0);
+	CU_ASSERT_FATAL(mf_digest_put(&sb, w->dc[of], w->name[of], seq) == 0);
+	mf_routing_node_on_user_msg(w->m[to].slot, (const uint8_t *)sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_a_state_named_by_many_digests_at_once_is_pulled_once(void)
+{
+	static const char *dcs[] = {"dc1", "dc2", "dc3", "dc4"};
+	struct world w;
+	world_one_pool(&w, dcs, 4, rtt_line, NULL);
+	world_run(&w, 60 * MF_SEC);
+	const struct mf_routing_node_stats *st = mf_routing_node_stats(w.node[0]);
+	uint64_t seq = mf_routing_advert_seq(mf_routing_node_engine(w.node[1])) + 10;
+	uint64_t pulls = st->pulls_out;
+	digest_from(&w, 0, 2, 1, seq);
+	digest_from(&w, 0, 3, 1, seq);
+	digest_from(&w, 0, 2, 1, seq);
+	CU_ASSERT_EQUAL(st->pulls_out, pulls + 1);
+	world_run(&w, 62 * MF_SEC); /* still on its way */
+	digest_from(&w, 0, 3, 1, seq);
+	CU_ASSERT_EQUAL(st->pulls_out, pulls + 1);
+	digest_from(&w, 0, 3, 1, seq + 1); /* a newer one */
+	CU_ASSERT_EQUAL(st->pulls_out, pulls + 2);
+	world_run(&w, 62 * MF_SEC + MF_ROUTING_NODE_PULL_WAIT + MF_SEC); /* lost: asked again */
+	digest_from(&w, 0, 2, 1, seq + 1);
+	CU_ASSERT_EQUAL(st->pulls_out, pulls + 3);
 	world_free(&w);
 }
 
@@ -580,6 +623,8 @@ int main(void)
 		 test_required_gateways_keep_traffic_off_a_middle_dc_without_them},
 		{"a member that missed a state pulls it, and stale digests fetch nothing",
 		 test_a_member_that_missed_a_state_pulls_it_and_stale_digests_fetch_nothing},
+		{"a state named by many digests at once is pulled once",
+		 test_a_state_named_by_many_digests_at_once_is_pulled_once},
 		{"DC gateways are the union of its servers, and a dead server's go",
 		 test_dc_gateways_are_the_union_of_its_servers_and_a_dead_servers_go},
 		{"runtime gateways are advertised at the next tick and withdrawn",
