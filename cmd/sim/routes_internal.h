@@ -1,8 +1,10 @@
 /*
  * cmd/sim/routes_internal.h — meshfed-sim -routes' state, shared by its
  * files (private: only cmd/sim/routes*.c include it):
- *   routes.c        building the pools and nodes, watching the tables, the run
+ *   routes.c        building the pools and nodes, the run
  *   routes_truth.c  the topology's true shortest paths: the score, the cut
+ *   routes_watch.c  the servers' tables each round: signatures, changes,
+ *                   counters, the printed tables
  * The contract is routes.h's.
  */
 #ifndef MF_SIM_ROUTES_INTERNAL_H
@@ -95,5 +97,19 @@ void mf_sim_rt__cut(struct rsim *s);
 /* Routes (reachable, not down) some server holds to a DC on the other side
  * of the cut; *who: the first server holding one. */
 size_t mf_sim_rt__routes_across(const struct rsim *s, const struct truth *w, size_t *who);
+
+/* routes_watch.c. Updates every server's route signature; *changed: some
+ * moved since the last call; returns the number of DCs whose servers
+ * disagree (listed on err when report). Next-hop changes are added to
+ * s->nh_changes while measuring. */
+int mf_sim_rt__observe(struct rsim *s, bool *changed, FILE *err, bool report);
+/* Sums every server's deltas sent, received, received without base,
+ * applied late, stale, and bases or deltas dropped on an error. */
+void mf_sim_rt__sum_deltas(const struct rsim *s, uint64_t d[6]);
+/* Sums every server's engine counts (why next hops moved, new states). */
+void mf_sim_rt__sum_why(const struct rsim *s, struct mf_routing_stats *w);
+/* Prints every DC's table as one JSON object, one DC at a time; 0 or an
+ * error. */
+int mf_sim_rt__print_tables(struct rsim *s, FILE *out);
 
 #endif
