@@ -2,6 +2,7 @@
  * files (a dead agent's file is replaced, a live one refused, the name
  * appears only once connect() can succeed, no temporary name is left). */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,23 @@ static void close_loop(uv_loop_t *loop)
 	uv_loop_close(loop);
 }
 
+/* Listens on path in a loop of its own; returns mf_unix_listen's result,
+ * *connected whether a client could connect then; err holds its error.
+ * The socket is closed and its file removed before returning. */
+static int listen_once(const char *path, mode_t mode, bool *connected, char *err, size_t errcap)
+{
+	uv_loop_t loop;
+	uv_loop_init(&loop);
+	uv_pipe_t p;
+	uv_pipe_init(&loop, &p, 0);
+	int rc = mf_unix_listen(&p, path, mode, (gid_t)-1, 8, on_conn, "test socket", err, errcap);
+	*connected = rc == 0 && connect_to(path) == 0;
+	uv_close((uv_handle_t *)&p, NULL);
+	unlink(path);
+	close_loop(&loop);
+	return rc;
+}
+
 static void test_listening_at_the_name_and_no_temporary_file_is_left(void)
 {
 	char path[100], err[256];
@@ -93,16 +111,9 @@ static void test_a_dead_agents_socket_file_is_replaced(void)
 	CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(fd);
 	CU_ASSERT_NOT_EQUAL(connect_to(path), 0);
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	uv_pipe_t p;
-	uv_pipe_init(&loop, &p, 0);
-	CU_ASSERT_EQUAL(mf_unix_listen(&p, path, 0660, (gid_t)-1, 8, on_conn, "test socket", err,
-				       sizeof(err)), 0);
-	CU_ASSERT_EQUAL(connect_to(path), 0);
-	uv_close((uv_handle_t *)&p, NULL);
-	unlink(path);
-	close_loop(&loop);
+	bool connected;
+	CU_ASSERT_EQUAL(listen_once(path, 0660, &connected, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(connected);
 }
 
 static void test_a_path_too_long_for_the_temporary_name_is_bound_in_place(void)
@@ -111,16 +122,9 @@ static void test_a_path_too_long_for_the_temporary_name_is_bound_in_place(void)
 	int n = snprintf(path, sizeof(path), "%s/", dir);
 	memset(path + n, 'x', sizeof(path) - 1 - (size_t)n);
 	path[sizeof(path) - 1] = '\0'; /* 107 bytes, the longest sun_path takes */
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	uv_pipe_t p;
-	uv_pipe_init(&loop, &p, 0);
-	CU_ASSERT_EQUAL(mf_unix_listen(&p, path, 0600, (gid_t)-1, 8, on_conn, "test socket", err,
-				       sizeof(err)), 0);
-	CU_ASSERT_EQUAL(connect_to(path), 0);
-	uv_close((uv_handle_t *)&p, NULL);
-	unlink(path);
-	close_loop(&loop);
+	bool connected;
+	CU_ASSERT_EQUAL(listen_once(path, 0600, &connected, err, sizeof(err)), 0);
+	CU_ASSERT_TRUE(connected);
 }
 
 static void test_a_file_that_is_not_a_socket_is_an_error(void)
@@ -130,16 +134,10 @@ static void test_a_file_that_is_not_a_socket_is_an_error(void)
 	FILE *f = fopen(path, "w");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
 	fclose(f);
-	uv_loop_t loop;
-	uv_loop_init(&loop);
-	uv_pipe_t p;
-	uv_pipe_init(&loop, &p, 0);
-	CU_ASSERT_EQUAL(mf_unix_listen(&p, path, 0600, (gid_t)-1, 8, on_conn, "test socket", err,
-				       sizeof(err)), -1);
+	bool connected;
+	CU_ASSERT_EQUAL(listen_once(path, 0600, &connected, err, sizeof(err)), -1);
 	CU_ASSERT_PTR_NOT_NULL(strstr(err, "is not a socket"));
-	uv_close((uv_handle_t *)&p, NULL);
 	unlink(path);
-	close_loop(&loop);
 }
 
 int main(void)
