@@ -101,10 +101,7 @@ static int index_reserve(struct mf_coord_cache *c, size_t n)
 		uint32_t v = c->index[i];
 		if (v == 0)
 			continue;
-		size_t j = (size_t)mf_intern_hash(entry_name(c, v - 1)) & (nb - 1);
-		while (idx[j] != 0)
-			j = (j + 1) & (nb - 1);
-		idx[j] = v;
+		idx[mf_probe_index_free_slot(idx, nb, (size_t)mf_intern_hash(entry_name(c, v - 1)))] = v;
 	}
 	free(c->index);
 	c->index = idx;

@@ -78,10 +78,7 @@ static bool index_build(struct mf_advert_asm *s, size_t nb)
 	if (x == NULL)
 		return false;
 	for (size_t i = 0; i < s->n; i++) {
-		size_t j = (size_t)s->slots[i].h & (nb - 1);
-		while (x[j] != 0)
-			j = (j + 1) & (nb - 1);
-		x[j] = (uint32_t)i + 1;
+		x[mf_probe_index_free_slot(x, nb, (size_t)s->slots[i].h)] = (uint32_t)i + 1;
 	}
 	free(s->index);
 	s->index = x;
@@ -235,10 +232,8 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 		memset(sl, 0, sizeof *sl);
 		sl->names = names;
 		sl->h = h;
-		size_t mask = s->n_index - 1, j = (size_t)h & mask;
-		while (s->index[j] != 0)
-			j = (j + 1) & mask;
-		s->index[j] = (uint32_t)++s->n;
+		s->index[mf_probe_index_free_slot(s->index, s->n_index, (size_t)h)] =
+			(uint32_t)++s->n;
 	}
 	sl->seq = frag->seq;
 	if (frag->frag_count == 1) {

@@ -45,10 +45,7 @@ static bool index_reserve(struct mf_relay_marks *m, size_t n)
 	if (x == NULL)
 		return false;
 	for (size_t i = 0; i < m->n; i++) {
-		size_t j = (size_t)m->marks[i].h & (nb - 1);
-		while (x[j] != 0)
-			j = (j + 1) & (nb - 1);
-		x[j] = (uint32_t)i + 1;
+		x[mf_probe_index_free_slot(x, nb, (size_t)m->marks[i].h)] = (uint32_t)i + 1;
 	}
 	free(m->index);
 	m->index = x;
