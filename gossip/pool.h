@@ -127,6 +127,12 @@ struct mf_pool_config {
 	 * (an agent's LAN and WAN pools, a simulator's N pools) may share one
 	 * and hold each string once. It must outlive them; NULL: the pool's own. */
 	struct mf_intern *intern;
+	/* Non-empty: user messages of type MF_SERF_MSG_MESHFED (gossip/serf.h)
+	 * are piggybacked only on packets to members whose serf tag role is
+	 * this ("meshfed"): a serf agent logs a warning for every message of a
+	 * type it does not know, and drops it. They go in a queue of their
+	 * own, after serf's. Empty (the default): to every member. */
+	char private_role[32];
 };
 /* Defaults: profile timings, serf vsn, no meta, no key. */
 void mf_pool_config_init(struct mf_pool_config *c, enum mf_profile p);

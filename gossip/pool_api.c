@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gossip/pool_internal.h"
+#include "gossip/serf.h"
 
 /* --- operations ------------------------------------------------------------*/
 
@@ -114,7 +115,12 @@ int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *
 	msgpack_sbuffer_clear(&p->msg_buf);
 	if ((rc = mf_codec_encode_user(&p->msg_buf, msg, len)) != 0)
 		return rc;
-	return mf_bcast_push_capped(&p->user_msgs, key, key ? strlen(key) : 0,
+	/* Ours (MF_SERF_MSG_MESHFED) only to members of cfg.private_role. */
+	struct mf_bcast_queue *q = p->cfg.private_role[0] != '\0' && len > 0 &&
+					   msg[0] == MF_SERF_MSG_MESHFED ?
+					   &p->private_msgs :
+					   &p->user_msgs;
+	return mf_bcast_push_capped(q, key, key ? strlen(key) : 0,
 				    (const uint8_t *)p->msg_buf.data, p->msg_buf.size, false,
 				    max_transmits);
 }
@@ -233,5 +239,5 @@ const struct mf_pool_config *mf_pool_config(const mf_pool_t *p)
 void mf_pool_broadcast_depth(const mf_pool_t *p, size_t *membership, size_t *user)
 {
 	*membership = mf_bcast_len(&p->member_msgs);
-	*user = mf_bcast_len(&p->user_msgs);
+	*user = mf_bcast_len(&p->user_msgs) + mf_bcast_len(&p->private_msgs);
 }

@@ -214,6 +214,9 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 		return -1;
 	pc.keyring = ap->keyring.n ? &ap->keyring : NULL;
 	pc.intern = &ap->agent->strs;
+	/* Our adverts and announcements only to agents tagged as ours (serf
+	 * would log each as a message of unknown type). */
+	snprintf(pc.private_role, sizeof(pc.private_role), "meshfed");
 	randombytes_buf(&pc.seed, sizeof(pc.seed));
 
 	mf_serf_glue_init(&ap->glue, c->node);
