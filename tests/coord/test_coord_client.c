@@ -235,13 +235,20 @@ static void fit_budget_feed(int from, int to, int mod)
 	}
 }
 
-static void test_fit_budget_bounds_the_fits_per_sample(void)
+/* A fit-mode client with a table of 32 and a budget of 8: a fit every
+ * fourth sample once the table is full. */
+static void setup_budget(void)
 {
 	setup(MF_COORD_MODE_FIT);
 	mf_coord_client_free(&cl);
 	cfg.peer_table_size = 32;
 	cfg.fit_budget = 8;
 	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+}
+
+static void test_fit_budget_bounds_the_fits_per_sample(void)
+{
+	setup_budget();
 	fit_budget_feed(0, 8, 1000);
 	/* from fit_min_samples on, every sample while the table is within 8 */
 	CU_ASSERT_EQUAL(cl.stats.fits, 8 - cfg.fit_min_samples + 1);
@@ -270,11 +277,7 @@ static void test_fit_budget_bounds_the_fits_per_sample(void)
  * from the fit, and that move, undone by the next fit, was announced. */
 static void test_fit_budget_skipped_sample_keeps_the_position(void)
 {
-	setup(MF_COORD_MODE_FIT);
-	mf_coord_client_free(&cl);
-	cfg.peer_table_size = 32;
-	cfg.fit_budget = 8;
-	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
+	setup_budget();
 	int skipped = 0, moved = 0;
 	for (int i = 0; i < 400; i++) {
 		struct mf_coord p, before, after;
