@@ -140,7 +140,8 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 		    size_t len)
 {
 	/* One key per node: a newer intent for a node replaces an older one. */
-	size_t key_len = 12 + node_len + 1, at = g->n_qbytes;
+	const size_t pre = sizeof(MF_SERF_GLUE_INTENT_KEY) - 1;
+	size_t key_len = pre + node_len + 1, at = g->n_qbytes;
 	if (g->n_queue >= MF_SERF_GLUE_MAX_QUEUE ||
 	    mf_grow(&g->queue, &g->cap_queue, g->n_queue + 1, 8) != 0 ||
 	    mf_grow(&g->qbytes, &g->cap_qbytes, at + key_len + len, 256) != 0) {
@@ -148,9 +149,9 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 		return;
 	}
 	uint8_t *key = g->qbytes + at;
-	memcpy(key, "serf-intent:", 12);
-	memcpy(key + 12, node, node_len);
-	key[12 + node_len] = '\0';
+	memcpy(key, MF_SERF_GLUE_INTENT_KEY, pre);
+	memcpy(key + pre, node, node_len);
+	key[pre + node_len] = '\0';
 	if (len > 0)
 		memcpy(key + key_len, msg, len);
 	g->n_qbytes = at + key_len + len;
@@ -488,6 +489,12 @@ int mf_serf_glue_force_leave_intent(struct mf_serf_glue *g, const char *node)
 	return r;
 }
 
+bool mf_serf_glue_flush_due(const struct mf_serf_glue *g, mf_time_t now)
+{
+	return g->n_queue > 0 || g->n_force > 0 || !g->queue_check_armed ||
+	       now >= g->next_queue_check;
+}
+
 int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now)
 {
 	int forced = 0;
@@ -509,6 +516,15 @@ int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now)
 	}
 	g->n_queue = 0;
 	g->n_qbytes = 0;
+	/* serf checkQueueDepth: a timer from Create, then 30 s after each check. */
+	if (!g->queue_check_armed) {
+		g->queue_check_armed = true;
+		g->next_queue_check = now + MF_SERF_GLUE_QUEUE_CHECK;
+	} else if (now >= g->next_queue_check) {
+		g->stats.intents_pruned +=
+			mf_pool_prune_user(p, MF_SERF_GLUE_INTENT_KEY, MF_SERF_GLUE_MAX_QUEUE_DEPTH);
+		g->next_queue_check = now + MF_SERF_GLUE_QUEUE_CHECK;
+	}
 	if (g->cap_qbytes > MF_SERF_GLUE_QBYTES_KEEP) { /* a merge's burst: not held */
 		free(g->qbytes);
 		g->qbytes = NULL;

@@ -56,7 +56,7 @@ int mf_sim_serf_flush(struct mf_sim_serf *s, size_t i, mf_pool_t *p, mf_time_t n
 	if (i >= s->n || !s->nodes[i].ready)
 		return 0;
 	struct mf_serf_glue *g = &s->nodes[i].glue;
-	if (g->n_queue == 0 && g->n_force == 0)
+	if (!mf_serf_glue_flush_due(g, now))
 		return 0;
 	return mf_serf_glue_flush(g, p, now);
 }
