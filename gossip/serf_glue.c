@@ -8,6 +8,9 @@
 #include "gossip/serf.h"
 #include "gossip/serf_glue.h"
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_serf_entry) == 16,
+	       "an entry costs 16 bytes on LP64: N pools each hold N");
+
 void mf_serf_clock_witness(uint64_t *clock, uint64_t v)
 {
 	/* serf lamport.go Witness: if other < cur return; cur = other + 1 */
@@ -85,6 +88,12 @@ const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, cons
 	return name != NULL ? find(g, name, strlen(name)) : NULL;
 }
 
+const char *mf_serf_glue_entry_name(const struct mf_serf_glue *g, const struct mf_serf_entry *e)
+{
+	/* the id's own copy of the name: held as long as the entry holds the id */
+	return mf_name_ids_name(&g->strs->ids, e->name_id);
+}
+
 /* Room in by_id for name id `id`; new entries zero (none). */
 static int by_id_reserve(struct mf_serf_glue *g, uint32_t id)
 {
@@ -111,12 +120,9 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 		mf_name_ids_put(&g->strs->ids, id);
 		return NULL;
 	}
-	/* the id's own copy of the name: held as long as the id */
-	const char *n = mf_name_ids_name(&g->strs->ids, id);
 	size_t i = g->n_entries++;
 	e = &g->entries[i];
 	memset(e, 0, sizeof(*e));
-	e->name = n;
 	e->name_len = (uint8_t)len;
 	e->name_id = id;
 	g->by_id[id] = (uint32_t)(i + 1);
@@ -259,7 +265,7 @@ static size_t local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 		const struct mf_serf_entry *e = &g->entries[i];
 		if (!e->in_pool)
 			continue;
-		struct mf_bytes name = {(const uint8_t *)e->name, e->name_len};
+		struct mf_bytes name = {(const uint8_t *)mf_serf_glue_entry_name(g, e), e->name_len};
 		st[n_st++] = (struct mf_serf_status_ltime){name, e->ltime};
 		/* Only members we saw leave by intent: a guessed time could turn
 		 * a member that came back into `leaving` on serf's side. */

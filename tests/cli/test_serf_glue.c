@@ -121,7 +121,7 @@ static void test_serf_glue_merges_hundred_thousand_statuses_in_linear_time(void)
 	 * others the status LTime as a join. */
 	size_t wrong = 0, leaves = 0;
 	for (size_t e = 0; e < g.n_entries; e++) {
-		unsigned i = (unsigned)strtoul(g.entries[e].name + 5, NULL, 10);
+		unsigned i = (unsigned)strtoul(mf_serf_glue_entry_name(&g, &g.entries[e]) + 5, NULL, 10);
 		bool is_left = i % 10 == 0;
 		leaves += g.entries[e].leave_intent;
 		wrong += g.entries[e].leave_intent != is_left ||
@@ -158,7 +158,7 @@ static void test_serf_glue_merges_state_naming_an_empty_node(void)
 	CU_ASSERT_EQUAL(g.stats.push_pulls_merged, 1);
 	size_t n1 = 0;
 	for (size_t e = 0; e < g.n_entries; e++)
-		if (strcmp(g.entries[e].name, "n1") == 0) {
+		if (strcmp(mf_serf_glue_entry_name(&g, &g.entries[e]), "n1") == 0) {
 			n1++;
 			CU_ASSERT_TRUE(g.entries[e].leave_intent);
 			CU_ASSERT_EQUAL(g.entries[e].ltime, 9);
@@ -207,7 +207,7 @@ static void test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole(
 	CU_ASSERT_EQUAL(b.n_entries, P);
 	size_t wrong = 0;
 	for (size_t e = 0; e < b.n_entries; e++) {
-		unsigned i = (unsigned)strtoul(b.entries[e].name + 5, NULL, 10);
+		unsigned i = (unsigned)strtoul(mf_serf_glue_entry_name(&b, &b.entries[e]) + 5, NULL, 10);
 		wrong += b.entries[e].ltime != 100 + i || b.entries[e].leave_intent;
 	}
 	CU_ASSERT_EQUAL(wrong, 0);
