@@ -105,6 +105,7 @@ void mf_sim_serf_check(const struct mf_sim_serf *s, const struct mf_simnet *net,
 		out->merged += st->push_pulls_merged;
 		out->queue_drops += st->queue_drops;
 		out->decode_errors += st->decode_errors;
+		out->intents_pruned += st->intents_pruned;
 		for (size_t j = 0; j < s->n; j++) {
 			const struct mf_sim_serf_node *b = &s->nodes[j];
 			if (j == i || !b->ready || !mf_simnet_is_up(net, j))
