@@ -293,6 +293,10 @@ int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, si
  * grow with the pool. */
 int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
 				  int max_transmits);
+/* Drops queued user messages whose key starts with prefix past the
+ * max_retain of them, the most transmitted first (memberlist Prune, as
+ * serf's checkQueueDepth does to its intent queue). Returns how many. */
+size_t mf_pool_prune_user(mf_pool_t *p, const char *prefix, size_t max_retain);
 /* Sends a user message to an address in one datagram (memberlist
  * SendToAddress: serf's query acks, responses and relays). */
 int mf_pool_send_user_to(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len);

@@ -125,6 +125,11 @@ int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *
 				    max_transmits);
 }
 
+size_t mf_pool_prune_user(mf_pool_t *p, const char *prefix, size_t max_retain)
+{
+	return mf_bcast_prune_named(&p->user_msgs, prefix, strlen(prefix), max_retain);
+}
+
 int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node, const uint8_t *msg,
 			     size_t len)
 {
