@@ -541,8 +541,6 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 		/* Another server of our DC: its gateways are kept too (the node
 		 * relays what changes the DC's set), never our own echo. */
 		rc = strcmp(a->node, r->node) != 0 ? mf_rt__take_gateways(r, o, a) : 0;
-		if (rc == 0 && strcmp(a->node, r->node) != 0 && !getenv("MF_TMP_NO_MATE"))
-			mf_rt__feasibility_mate(r, a);
 		if (rc == 0)
 			rc = set_reference(r, a);
 		return rc < 0 ? rc : 0;

@@ -6,7 +6,6 @@
  * forgetting a hold after our state withdrew the target.
  */
 #include <math.h>
-#include <string.h>
 
 #include "routing/engine_internal.h"
 
@@ -85,29 +84,4 @@ void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n)
 		if (r->gone_at[t] != NO_SINCE && !(r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY) &&
 		    r->gone_at[t] + r->cfg.feasibility_hold < r->next_forget)
 			r->next_forget = r->gone_at[t] + r->cfg.feasibility_hold;
-}
-
-/* Feasibility: another server of our DC advertised a (with its route
- * epochs as feasibility epochs): a neighbour may hold the DC's newest
- * state from any of its servers, so each server's feasibility distance
- * takes the pairs its mates advertised too; the servers then hold the
- * same distances and keep to the same feasible routes. */
-void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a)
-{
-	if (!mf_rt__feasibility(r))
-		return;
-	for (size_t i = 0; i < a->n_routes; i++) {
-		const struct mf_advert_route *ar = &a->routes[i];
-		uint32_t t;
-		if (ar->target >= a->n_names || !isfinite(ar->distance_ms) ||
-		    mf_rt_names_find(&r->names, a->names[ar->target], strlen(a->names[ar->target]), &t) < 0 ||
-		    t >= r->cap || t == r->self)
-			continue;
-		double d = wire_floor(ar->distance_ms);
-		if (ar->epoch > r->fd_epoch[t] || (ar->epoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
-			r->fd_epoch[t] = ar->epoch;
-			r->fd_dist[t] = d;
-			mf_rt__mark(r, t);
-		}
-	}
 }

@@ -359,7 +359,6 @@ bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt
 void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n);
 void mf_rt__feasibility_forget(struct mf_routing *r, uint32_t n);
 void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n);
-void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a);
 /* engine_incr.c: what an input change makes the next recompute redo */
 void mf_rt__mark(struct mf_routing *r, uint32_t t);
 void mf_rt__mark_all(struct mf_routing *r);

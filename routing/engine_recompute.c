@@ -230,21 +230,11 @@ static void relax_one(struct mf_routing *r, uint32_t t)
  * additions). */
 static void relax_feasible(struct mf_routing *r, uint32_t n)
 {
-	bool vol = getenv("MF_TMP_VOLUNTARY") != NULL; /* TMP */
-	for (uint32_t t = 0; t < n; t++) {
-		bool best_bad = mf_rt__infeasible_pick(r, r->best_nh[t], r->best_entry[t], t);
-		double all = r->best_d[t];
-		if (best_bad || mf_rt__infeasible_pick(r, r->cur_nh[t], r->via_cur_entry[t], t) ||
-		    (r->ref_set && mf_rt__infeasible_pick(r, r->ref_nh[t], r->via_ref_entry[t], t))) {
+	for (uint32_t t = 0; t < n; t++)
+		if (mf_rt__infeasible_pick(r, r->best_nh[t], r->best_entry[t], t) ||
+		    mf_rt__infeasible_pick(r, r->cur_nh[t], r->via_cur_entry[t], t) ||
+		    (r->ref_set && mf_rt__infeasible_pick(r, r->ref_nh[t], r->via_ref_entry[t], t)))
 			relax_one(r, t);
-			if (vol && best_bad && r->best_nh[t] != NONE && worth_switching(r, r->best_d[t], all)) {
-				r->best_d[t] = INFINITY;
-				r->best_nh[t] = NONE;
-				r->via_cur_d[t] = r->via_ref_d[t] = INFINITY;
-				r->via_cur_entry[t] = r->via_ref_entry[t] = NONE;
-			}
-		}
-	}
 }
 
 /* Relaxes every candidate into best_* and, for each target, the candidate
@@ -295,9 +285,7 @@ static void count_switch(struct mf_routing *r, uint32_t t, uint32_t was, uint32_
 static uint64_t direct_fepoch(const struct mf_routing *r, uint32_t t)
 {
 	uint32_t i = entry_of(r, t, t);
-	uint64_t e = r->orig[t].present && i != NONE ? mf_rt__fepoch(&r->orig[t].e[i]) : 0;
-	uint64_t era = getenv("MF_TMP_ERA") ? (uint64_t)atoll(getenv("MF_TMP_ERA")) : 0; /* TMP */
-	return era ? e - e % era : e;
+	return r->orig[t].present && i != NONE ? mf_rt__fepoch(&r->orig[t].e[i]) : 0;
 }
 
 /* Fills next.r[t] with the chosen route for target t. */
