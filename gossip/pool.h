@@ -287,6 +287,9 @@ int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, si
  * grow with the pool. */
 int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
 				  int max_transmits);
+/* How many times the user message queued under key has gone out, -1 when
+ * none is (gossip/broadcast.h mf_bcast_transmits). */
+int mf_pool_user_transmits(const mf_pool_t *p, const char *key);
 /* Sends a user message to an address in one datagram (memberlist
  * SendToAddress: serf's query acks, responses and relays). */
 int mf_pool_send_user_to(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len);

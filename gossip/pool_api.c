@@ -230,6 +230,11 @@ const struct mf_pool_config *mf_pool_config(const mf_pool_t *p)
 	return &p->cfg;
 }
 
+int mf_pool_user_transmits(const mf_pool_t *p, const char *key)
+{
+	return key ? mf_bcast_transmits(&p->user_msgs, key, strlen(key)) : -1;
+}
+
 void mf_pool_broadcast_depth(const mf_pool_t *p, size_t *membership, size_t *user)
 {
 	*membership = mf_bcast_len(&p->member_msgs);

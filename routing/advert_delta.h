@@ -33,8 +33,18 @@
 int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, double pct, double ms,
 		    struct mf_advert *out);
 
+/* Whether delta applies to a state of its server at seq held: any seq from
+ * its base up to, not including, its own. Every delta made since digests
+ * is "since its base" (mf_advert_since; a one-step delta is the case of the
+ * seq just before), so on any state between base and seq it gives the
+ * same state: a delta that reaches back over one that was replaced in a
+ * queue serves both those who got that one and those who did not
+ * (docs/routing.md, "Deltas that reach back"). */
+bool mf_advert_delta_applies(const struct mf_advert *delta, uint64_t held);
+
 /* The full state base + delta into *out (seq = delta->seq). MF_EINVAL when
- * delta is not a delta of base (origin, node or base seq differ). */
+ * delta is not a delta of base (origin or node differ, or
+ * !mf_advert_delta_applies at base's seq). */
 int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta, struct mf_advert *out);
 
 /* --- versions: a delta since any seq a receiver holds ---------------------

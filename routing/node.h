@@ -334,7 +334,8 @@ struct mf_routing_node_stats {
 	 * it; else the next full state will do). */
 	uint64_t deltas_out, deltas_in, deltas_unbased;
 	uint64_t deltas_late;  /* applied when their base came after them */
-	uint64_t deltas_stale; /* on a base older than the one held (late copies) */
+	uint64_t deltas_stale; /* applied on a state past their base (they reached back) */
+	uint64_t deltas_back;  /* ours sent reaching back over one still queued */
 	/* Our own failures in the exchange (out of memory, a delta that does
 	 * not patch its base): a fragment not checked, a base not kept, a
 	 * delta not applied, an advert not kept for push-pull, a beat not

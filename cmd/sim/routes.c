@@ -524,15 +524,16 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		     "found the asker behind), %llu answered\n",
 		(unsigned long long)dg, (unsigned long long)pout, (unsigned long long)pbehind,
 		(unsigned long long)pin);
-	uint64_t d[6];
+	uint64_t d[7];
 	mf_sim_rt__sum_deltas(&s, d);
-	fprintf(err, "deltas sent: %llu, received: %llu (%llu on an older base; %llu before or "
-		     "without their base, %llu applied when it came)",
-		(unsigned long long)d[0], (unsigned long long)d[1], (unsigned long long)d[4],
-		(unsigned long long)d[2], (unsigned long long)d[3]);
+	fprintf(err, "deltas sent: %llu (%llu reaching back), received: %llu (%llu reached back past the "
+		     "state held; %llu before or without their base, %llu applied when it came)",
+		(unsigned long long)d[0], (unsigned long long)d[6], (unsigned long long)d[1],
+		(unsigned long long)d[4], (unsigned long long)d[2], (unsigned long long)d[3]);
 	if (measured > 0)
-		fprintf(err, "; rounds %d-%d: %llu, %llu (%llu; %llu, %llu)", measure_from, r - 1,
+		fprintf(err, "; rounds %d-%d: %llu (%llu), %llu (%llu; %llu, %llu)", measure_from, r - 1,
 			(unsigned long long)(d[0] - s.deltas_at[0]),
+			(unsigned long long)(d[6] - s.deltas_at[6]),
 			(unsigned long long)(d[1] - s.deltas_at[1]),
 			(unsigned long long)(d[4] - s.deltas_at[4]),
 			(unsigned long long)(d[2] - s.deltas_at[2]),

@@ -152,8 +152,12 @@ static void test_deltas_are_cumulative_against_the_base(void)
 	CU_ASSERT(same_routes(&full, &s2));
 	CU_ASSERT_EQUAL(route_to(&full, "dc005")->distance_ms, 15.0);
 	mf_advert_free(&full);
-	/* a delta patches only its own base */
-	CU_ASSERT_EQUAL(mf_advert_patch(&s1, &d2, &full), MF_EINVAL);
+	/* a delta patches no state older than its base, nor one at its seq */
+	struct mf_advert older;
+	state(&older, 40, 999);
+	CU_ASSERT_EQUAL(mf_advert_patch(&older, &d2, &full), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_advert_patch(&s2, &d2, &full), MF_EINVAL);
+	mf_advert_free(&older);
 	mf_advert_free(&base);
 	mf_advert_free(&s1);
 	mf_advert_free(&s2);
@@ -255,8 +259,9 @@ static void test_decoder_checks_the_delta_keys(void)
 
 /* A sender's held view through a random walk of 60 states of 200 DCs
  * (routes moved, rerouted, withdrawn, brought back): for every earlier seq
- * h, the delta since h patched onto the state a receiver held at h is the
- * newest state exactly, and it lists only what changed after h. */
+ * h, the delta since h patched onto the state a receiver held at h, or at
+ * any seq after h (a delta that reached back over one the receiver got),
+ * is the newest state exactly, and it lists only what changed after h. */
 static void test_a_delta_since_any_held_seq_gives_the_newest_state(void)
 {
 	enum { DCS = 200, STEPS = 60 };
@@ -314,6 +319,12 @@ static void test_a_delta_since_any_held_seq_gives_the_newest_state(void)
 		wire(&d, &back, &bytes);
 		CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&held[h], &back, &full), 0);
 		CU_ASSERT(same_routes(&full, top));
+		for (size_t j = h + 1; j < STEPS - 1; j++) {
+			struct mf_advert later;
+			CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&held[j], &back, &later), 0);
+			CU_ASSERT(same_routes(&later, top));
+			mf_advert_free(&later);
+		}
 		for (size_t k = h + 1; k < STEPS; k++)
 			since += changed[k];
 		CU_ASSERT(d.n_routes + d.n_gone <= since); /* only what moved after h */
