@@ -440,7 +440,12 @@ static int apply(struct mf_routing_node_slot *sl, const struct base_in *b, struc
 	if (rc < 0)
 		return rc;
 	rc = mf_rn__keep_base(sl->node, &full);
-	mf_rn__take_advert(sl, &full);
+	/* Stored by reference to the base just kept (one state, one
+	 * encoding), as node_recv.c does for full states: it was encoded
+	 * and hashed twice per delta applied. */
+	const struct base_in *kept = find_base(sl->node, full.origin, full.node);
+	bool same = rc == 0 && kept && kept->buf && kept->seq == full.seq;
+	mf_rn__take_advert_kept(sl, &full, same ? kept->buf : NULL, same ? kept->len : 0);
 	return rc;
 }
 
