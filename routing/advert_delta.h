@@ -14,7 +14,10 @@
  *
  * Being cumulative, any delta applies to the base alone: a receiver that
  * missed earlier deltas loses nothing, one that missed the base waits for
- * the next full state (docs/routing.md, "Deltas").
+ * the next full state (docs/routing.md, "Deltas"). Senders since digests
+ * make every delta against what receivers hold, or since an older seq
+ * (the versions below), and receivers apply it on any state of its server
+ * from its base up to its seq (mf_advert_delta_applies).
  */
 #ifndef MF_ROUTING_ADVERT_DELTA_H
 #define MF_ROUTING_ADVERT_DELTA_H
