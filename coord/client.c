@@ -149,9 +149,9 @@ static double latency_filter(struct mf_coord_peer *p, unsigned size, double rtt,
 	return sorted[lower ? (p->nsamples - 1) / 2 : p->nsamples / 2];
 }
 
-/* serf client.go updateVivaldi. */
+/* serf client.go updateVivaldi; move false: the error estimate only. */
 static void update_vivaldi(struct mf_coord_client *c, const struct mf_coord *other,
-			   double rtt)
+			   double rtt, bool move)
 {
 	const struct mf_coord_config *cfg = &c->cfg;
 	double dist = mf_coord_distance(&c->coord, other);
@@ -169,6 +169,8 @@ static void update_vivaldi(struct mf_coord_client *c, const struct mf_coord *oth
 	if (c->coord.error > cfg->vivaldi_error_max)
 		c->coord.error = cfg->vivaldi_error_max;
 
+	if (!move)
+		return;
 	double force = cfg->vivaldi_cc * weight * (rtt - dist);
 	mf_coord_apply_force(&c->coord, cfg, force, other, &c->rng);
 }
@@ -197,6 +199,23 @@ static void update_gravity(struct mf_coord_client *c)
 	mf_coord_apply_force(&c->coord, &c->cfg, -(f * f), &c->origin, &c->rng);
 }
 
+/* False when the budget (config.h) skips this sample's fit: a credit of
+ * fit_budget peers a sample, spent by a fit over the table. A table
+ * within the budget fits on every sample; a fit spends all the credit,
+ * so it never builds up. Called once per sample. */
+static bool fit_due(struct mf_coord_client *c)
+{
+	const struct mf_coord_config *cfg = &c->cfg;
+	if (cfg->mode != MF_COORD_MODE_FIT || c->npeers < cfg->fit_min_samples ||
+	    !cfg->fit_budget || c->npeers <= cfg->fit_budget)
+		return true;
+	c->fit_credit += cfg->fit_budget;
+	if (c->fit_credit < c->npeers)
+		return false;
+	c->fit_credit = 0;
+	return true;
+}
+
 /* Refit our coordinate to every remembered peer (coord/fit.h). */
 static void update_fit(struct mf_coord_client *c)
 {
@@ -206,15 +225,6 @@ static void update_fit(struct mf_coord_client *c)
 
 	if (c->npeers < cfg->fit_min_samples)
 		return;
-	/* The budget (config.h): credit of fit_budget peers a sample, spent
-	 * by a fit over the table. A table within the budget fits on every
-	 * sample; a fit spends all the credit, so it never builds up. */
-	if (cfg->fit_budget && c->npeers > cfg->fit_budget) {
-		c->fit_credit += cfg->fit_budget;
-		if (c->fit_credit < c->npeers)
-			return;
-		c->fit_credit = 0;
-	}
 	c->stats.fits++;
 	for (unsigned i = 0; i < c->npeers; i++) {
 		const struct mf_coord_peer *p = &c->peers[i];
@@ -287,13 +297,23 @@ int mf_coord_client_update(struct mf_coord_client *c, const char *node,
 	 * only. */
 	bool near = c->cfg.mode == MF_COORD_MODE_FIT && c->rtt_median > 0.0 &&
 		    p->rtt <= c->cfg.fit_mate_rtt * c->rtt_median;
+	/* A sample whose fit the budget skips leaves our position where the
+	 * last fit put it (the error still learns from it): the next fit
+	 * starts from there anyway, and a spring step towards one peer
+	 * undone by the next fit moved an agent with 1,000 members back and
+	 * forth by more than the announcement floor (coord/tracker.h) for
+	 * minutes, each move gossiped (issue 12). */
+	bool due = fit_due(c);
 	if (!near)
-		update_vivaldi(c, other, p->rtt);
-	if (c->cfg.mode == MF_COORD_MODE_FIT)
-		update_fit(c);
-	else
+		update_vivaldi(c, other, p->rtt, due);
+	if (c->cfg.mode == MF_COORD_MODE_FIT) {
+		if (due)
+			update_fit(c);
+	} else {
 		update_adjustment(c, other, p->rtt);
-	update_gravity(c);
+	}
+	if (due)
+		update_gravity(c);
 	if (!mf_coord_is_valid(&c->coord))
 		reset(c);
 	if (out)

@@ -73,13 +73,14 @@ struct mf_coord_config {
 	unsigned peer_table_size;    /* 128 */
 	/* Work per update: the fit runs over the whole table, but on average
 	 * over at most fit_budget peers per sample (a table of n > budget is
-	 * refitted every ceil(n / budget) samples; serf's spring step still
-	 * runs on each). An agent probes one peer a second whatever the
+	 * refitted every ceil(n / budget) samples; a sample whose fit is
+	 * skipped updates the error only, not the position: coord/client.c
+	 * mf_coord_client_update). An agent probes one peer a second whatever the
 	 * pool's size, so its idle cost then stops growing with the table
 	 * (issue 12: a fit over 128 peers was a tenth of an idle agent's CPU
 	 * in a pool of 1,000). It costs some accuracy: on the 222-node
 	 * WonderNetwork matrix, table 128, budget 64 gives median / p90
-	 * 0.057 / 0.228 @200 and 0.053 / 0.207 @500 rounds against 0.055 /
+	 * 0.057 / 0.227 @200 and 0.052 / 0.201 @500 rounds against 0.055 /
 	 * 0.222 and 0.052 / 0.203, so the agent sets it in its LAN pools only
 	 * (one DC: RTTs between mates come from measurements, not from
 	 * coordinates) and WAN pools keep a fit per sample. 0: a fit per

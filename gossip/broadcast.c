@@ -390,6 +390,59 @@ int mf_bcast_transmits(const struct mf_bcast_queue *q, const char *name, size_t 
 	return *s != 0 ? nd(q, *s)->transmits : -1;
 }
 
+/* A named message to prune: its node and its place in memberlist's order. */
+struct prune_pick {
+	uint32_t bi, id;
+	uint16_t len;
+	uint8_t transmits;
+};
+
+/* memberlist's Max first: most transmits, then shortest, then oldest
+ * (ids by serial-number arithmetic, as in the trees). */
+static int prune_order(const void *a, const void *b)
+{
+	const struct prune_pick *x = a, *y = b;
+	if (x->transmits != y->transmits)
+		return x->transmits > y->transmits ? -1 : 1;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	int32_t d = (int32_t)(x->id - y->id);
+	return d < 0 ? -1 : d > 0;
+}
+
+size_t mf_bcast_prune_named(struct mf_bcast_queue *q, const char *prefix, size_t prefix_len,
+			    size_t max_retain)
+{
+	if (q->n <= max_retain || q->n_buckets == 0)
+		return 0; /* fewer messages than the bound, named or not */
+	struct prune_pick *picks = NULL;
+	size_t n = 0, cap = 0;
+	for (size_t k = 0; k < q->n_buckets; k++) {
+		for (uint32_t bi = q->names[k]; bi != 0; bi = nd(q, bi)->next_name) {
+			const struct mf_bcast_node *b = nd(q, bi);
+			if (blob_name_len(b) < prefix_len ||
+			    memcmp(blob_name(b), prefix, prefix_len) != 0)
+				continue;
+			if (mf_grow(&picks, &cap, n + 1, 64) != 0) {
+				free(picks);
+				return 0; /* out of memory: kept, as before the check */
+			}
+			picks[n++] = (struct prune_pick){bi, b->id, (uint16_t)msg_len(b),
+							 b->transmits};
+		}
+	}
+	size_t drop = n > max_retain ? n - max_retain : 0;
+	if (drop > 0)
+		qsort(picks, n, sizeof(*picks), prune_order);
+	for (size_t i = 0; i < drop; i++) {
+		(void)mf_bt_remove(&q->tree, &q->roots[picks[i].transmits], picks[i].len,
+				   picks[i].id);
+		finish(q, picks[i].bi);
+	}
+	free(picks);
+	return drop;
+}
+
 size_t mf_bcast_len(const struct mf_bcast_queue *q)
 {
 	return q->n;

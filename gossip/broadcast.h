@@ -89,6 +89,13 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
  * advance and messages at the limit are dropped. */
 void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_t n_members,
 		  uint8_t *buf, size_t cap, struct mf_bytes *out, size_t max, size_t *n_out);
+/* memberlist TransmitLimitedQueue.Prune(max_retain), over the messages
+ * whose name starts with prefix only (serf prunes its intent queue so;
+ * here intents share the user queue with other messages): past max_retain
+ * of them, the most transmitted go first, then the shortest, then the
+ * oldest, each finished. Returns how many went. O(n log n). */
+size_t mf_bcast_prune_named(struct mf_bcast_queue *q, const char *prefix, size_t prefix_len,
+			    size_t max_retain);
 size_t mf_bcast_len(const struct mf_bcast_queue *q);
 /* How many times the message queued under name has gone out, or -1 when
  * none is queued (never, finished, or dropped): a sender about to replace

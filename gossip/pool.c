@@ -99,7 +99,8 @@ static int handle_ping(mf_pool_t *p, const struct mf_addr *from, const struct mf
 	mf_pool__reply_addr(p, from, ping->source_addr, ping->source_port, ping->source_node, &to);
 	msgpack_sbuffer_clear(&p->msg_buf);
 	if ((rc = mf_codec_encode_ack(&p->msg_buf, &ack)) == 0)
-		rc = mf_pool__send_buf(p, &to, &p->msg_buf);
+		rc = mf_pool__send_buf(p, &to, mf_pool__ident_at(p, ping->source_node, &to),
+				       &p->msg_buf);
 	return count_err(p, rc);
 }
 
@@ -211,7 +212,8 @@ int mf_pool_new(const struct mf_pool_config *cfg, mf_time_t now, mf_pool_t **out
 	name_len = strnlen(cfg->name, sizeof(cfg->name));
 	if (name_len == 0 || name_len > MF_NAME_MAX || cfg->meta_len > MF_META_MAX ||
 	    cfg->timing.probe_interval <= 0 || cfg->timing.gossip_interval <= 0 ||
-	    cfg->timing.udp_buffer_size <= 64 || cfg->timing.udp_buffer_size > UDP_MAX)
+	    cfg->timing.udp_buffer_size <= 64 || cfg->timing.udp_buffer_size > UDP_MAX ||
+	    memchr(cfg->private_role, '\0', sizeof(cfg->private_role)) == NULL)
 		return MF_EINVAL;
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -224,8 +226,10 @@ int mf_pool_new(const struct mf_pool_config *cfg, mf_time_t now, mf_pool_t **out
 	mf_members_init(&p->members, cfg->intern ? cfg->intern : &p->own_strs);
 	mf_bcast_init(&p->member_msgs, cfg->timing.retransmit_mult);
 	mf_bcast_init(&p->user_msgs, cfg->timing.retransmit_mult);
+	mf_bcast_init(&p->private_msgs, cfg->timing.retransmit_mult);
 	(void)mf_bcast_share(&p->member_msgs, p->members.strs); /* empty: cannot fail */
 	(void)mf_bcast_share(&p->user_msgs, p->members.strs);
+	(void)mf_bcast_share(&p->private_msgs, p->members.strs);
 	mf_wire_scratch_init(&p->scratch);
 	msgpack_sbuffer_init(&p->msg_buf);
 	msgpack_sbuffer_init(&p->extra_buf);
@@ -286,6 +290,7 @@ void mf_pool_free(mf_pool_t *p)
 	mf_members_free(&p->members);
 	mf_bcast_free(&p->member_msgs);
 	mf_bcast_free(&p->user_msgs);
+	mf_bcast_free(&p->private_msgs);
 	mf_intern_free(&p->own_strs); /* after everything that holds its strings */
 	mf_wire_scratch_destroy(&p->scratch);
 	msgpack_sbuffer_destroy(&p->msg_buf);
@@ -537,11 +542,12 @@ static void gossip(mf_pool_t *p, mf_time_t now)
 		k = 64;
 	if (encryption_on(p))
 		avail -= MF_CRYPTO_OVERHEAD;
-	if (mf_bcast_len(&p->member_msgs) + mf_bcast_len(&p->user_msgs) == 0 || avail <= 0)
+	if (mf_pool__bcast_total(p) == 0 || avail <= 0)
 		return;
 	k = mf_pool__k_random(p, k, skip_gossip, now, NULL, targets);
 	for (size_t i = 0; i < k; i++) {
-		size_t n = mf_pool__get_broadcasts(p, (size_t)avail, msgs, MF_WIRE_MAX_MSGS - 1);
+		size_t n = mf_pool__get_broadcasts(p, (size_t)avail, targets[i]->ident, msgs,
+						   MF_WIRE_MAX_MSGS - 1);
 		if (n == 0)
 			return;
 		count_err(p, mf_pool__send_packet(p, &targets[i]->ident->addr, msgs, n,
@@ -671,7 +677,7 @@ mf_time_t mf_pool_next_deadline(const mf_pool_t *p)
 mf_time_t mf_pool_next_wake(const mf_pool_t *p, mf_time_t now)
 {
 	mf_time_t d = next_deadline_but_gossip(p);
-	if (mf_bcast_len(&p->member_msgs) + mf_bcast_len(&p->user_msgs) == 0)
+	if (mf_pool__bcast_total(p) == 0)
 		return d; /* gossip() would return at once */
 	mf_time_t g = p->gossip_tick, iv = p->cfg.timing.gossip_interval;
 	if (g < now && iv > 0) /* skipped while idle: the next tick of the grid */

@@ -127,6 +127,12 @@ struct mf_pool_config {
 	 * (an agent's LAN and WAN pools, a simulator's N pools) may share one
 	 * and hold each string once. It must outlive them; NULL: the pool's own. */
 	struct mf_intern *intern;
+	/* Non-empty: user messages of type MF_SERF_MSG_MESHFED (gossip/serf.h)
+	 * are piggybacked only on packets to members whose serf tag role is
+	 * this ("meshfed"): a serf agent logs a warning for every message of a
+	 * type it does not know, and drops it. They go in a queue of their
+	 * own, after serf's. Empty (the default): to every member. */
+	char private_role[32];
 };
 /* Defaults: profile timings, serf vsn, no meta, no key. */
 void mf_pool_config_init(struct mf_pool_config *c, enum mf_profile p);
@@ -290,6 +296,10 @@ int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *
 /* How many times the user message queued under key has gone out, -1 when
  * none is (gossip/broadcast.h mf_bcast_transmits). */
 int mf_pool_user_transmits(const mf_pool_t *p, const char *key);
+/* Drops queued user messages whose key starts with prefix past the
+ * max_retain of them, the most transmitted first (memberlist Prune, as
+ * serf's checkQueueDepth does to its intent queue). Returns how many. */
+size_t mf_pool_prune_user(mf_pool_t *p, const char *prefix, size_t max_retain);
 /* Sends a user message to an address in one datagram (memberlist
  * SendToAddress: serf's query acks, responses and relays). */
 int mf_pool_send_user_to(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gossip/pool_internal.h"
+#include "gossip/serf.h"
 
 /* --- operations ------------------------------------------------------------*/
 
@@ -114,9 +115,19 @@ int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *
 	msgpack_sbuffer_clear(&p->msg_buf);
 	if ((rc = mf_codec_encode_user(&p->msg_buf, msg, len)) != 0)
 		return rc;
-	return mf_bcast_push_capped(&p->user_msgs, key, key ? strlen(key) : 0,
+	/* Ours (MF_SERF_MSG_MESHFED) only to members of cfg.private_role. */
+	struct mf_bcast_queue *q = p->cfg.private_role[0] != '\0' && len > 0 &&
+					   msg[0] == MF_SERF_MSG_MESHFED ?
+					   &p->private_msgs :
+					   &p->user_msgs;
+	return mf_bcast_push_capped(q, key, key ? strlen(key) : 0,
 				    (const uint8_t *)p->msg_buf.data, p->msg_buf.size, false,
 				    max_transmits);
+}
+
+size_t mf_pool_prune_user(mf_pool_t *p, const char *prefix, size_t max_retain)
+{
+	return mf_bcast_prune_named(&p->user_msgs, prefix, strlen(prefix), max_retain);
 }
 
 int mf_pool_send_user_stream(mf_pool_t *p, mf_time_t now, const char *node, const uint8_t *msg,
@@ -232,11 +243,15 @@ const struct mf_pool_config *mf_pool_config(const mf_pool_t *p)
 
 int mf_pool_user_transmits(const mf_pool_t *p, const char *key)
 {
-	return key ? mf_bcast_transmits(&p->user_msgs, key, strlen(key)) : -1;
+	if (key == NULL)
+		return -1;
+	/* A key lives in one queue: ours go to private_msgs when a role is set. */
+	int t = mf_bcast_transmits(&p->user_msgs, key, strlen(key));
+	return t >= 0 ? t : mf_bcast_transmits(&p->private_msgs, key, strlen(key));
 }
 
 void mf_pool_broadcast_depth(const mf_pool_t *p, size_t *membership, size_t *user)
 {
 	*membership = mf_bcast_len(&p->member_msgs);
-	*user = mf_bcast_len(&p->user_msgs);
+	*user = mf_bcast_len(&p->user_msgs) + mf_bcast_len(&p->private_msgs);
 }

@@ -118,6 +118,7 @@ struct mf_pool {
 
 	struct mf_bcast_queue member_msgs; /* alive/suspect/dead to piggyback */
 	struct mf_bcast_queue user_msgs;   /* mf_pool_broadcast_user's messages */
+	struct mf_bcast_queue private_msgs; /* those for cfg.private_role only */
 	uint64_t leave_notify_base;
 	bool leave_started;
 
@@ -245,10 +246,21 @@ int mf_pool__emit_event(mf_pool_t *p, enum mf_event_kind kind,
 			const struct mf_member_ident *who, uint64_t join_id, bool ok);
 int mf_pool__send_packet(mf_pool_t *p, const struct mf_addr *to, const struct mf_bytes *msgs,
 			 size_t n, bool crc);
-size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out, size_t max);
+/* Queued broadcasts of every kind. */
+static inline size_t mf_pool__bcast_total(const mf_pool_t *p)
+{
+	return mf_bcast_len(&p->member_msgs) + mf_bcast_len(&p->user_msgs) +
+	       mf_bcast_len(&p->private_msgs);
+}
+/* to: the packet's recipient, or NULL when unknown (it then gets no
+ * private message: cfg.private_role). */
+size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, const struct mf_member_ident *to,
+			       struct mf_bytes *out, size_t max);
 /* memberlist sendMsg: the message encoded in `sb` plus whatever
- * broadcasts fit, as one datagram. */
-int mf_pool__send_buf(mf_pool_t *p, const struct mf_addr *to, const msgpack_sbuffer *sb);
+ * broadcasts fit, as one datagram. peer: the member at `to` when known
+ * (NULL: it gets no private message). */
+int mf_pool__send_buf(mf_pool_t *p, const struct mf_addr *to, const struct mf_member_ident *peer,
+		      const msgpack_sbuffer *sb);
 int mf_pool__open_stream(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len,
 			 bool expect_reply, mf_time_t timeout, uint64_t *id);
 int mf_pool__reply_stream(mf_pool_t *p, uint64_t stream_id, const uint8_t *msg, size_t len);
@@ -297,6 +309,10 @@ void mf_pool__probe_ack(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 			const struct mf_msg_ack *ack);
 void mf_pool__reply_addr(const mf_pool_t *p, const struct mf_addr *from, struct mf_bytes ip,
 			 uint16_t port, struct mf_bytes node, struct mf_addr *to);
+/* The identity of the member named `node` when it is at `at`, else NULL:
+ * who a reply or a relayed ping goes to, for mf_pool__send_buf's peer. */
+const struct mf_member_ident *mf_pool__ident_at(const mf_pool_t *p, struct mf_bytes node,
+						const struct mf_addr *at);
 int mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 				  const struct mf_msg_indirect_ping *ind);
 bool mf_pool__relay_ack(mf_pool_t *p, uint32_t seq);

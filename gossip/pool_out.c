@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gossip/pool_internal.h"
+#include "gossip/serf.h"
 
 /* --- outputs -------------------------------------------------------------*/
 
@@ -121,11 +122,42 @@ int mf_pool__send_packet(mf_pool_t *p, const struct mf_addr *to, const struct mf
 	return rc;
 }
 
-/* memberlist getBroadcasts: membership first, then user messages. */
-size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out, size_t max)
+/* Whether `to` may be sent our private user messages (cfg.private_role). */
+static bool private_ok(const mf_pool_t *p, const struct mf_member_ident *to)
 {
-	size_t n = 0, n2 = 0, used = 0;
+	if (to == NULL || mf_bcast_len(&p->private_msgs) == 0)
+		return false;
+	const uint8_t *meta = (const uint8_t *)to->name + to->name_len + 1; /* members.h */
+	return mf_serf_meta_role_is(meta, to->meta_len, p->cfg.private_role);
+}
+
+/* Takes from q what fits in limit - *used, after the out[0..*n) taken. */
+static void take(mf_pool_t *p, struct mf_bcast_queue *q, size_t limit, struct mf_bytes *out,
+		 size_t max, size_t *n, size_t *used)
+{
+	size_t cap = (size_t)p->cfg.timing.udp_buffer_size, got = 0;
+
+	if (*used >= limit || limit - *used <= COMPOUND_OVERHEAD + 1 || *n >= max ||
+	    mf_bcast_len(q) == 0)
+		return;
+	mf_bcast_get(q, COMPOUND_OVERHEAD, limit - *used, p->n_known, p->bc_buf + *used,
+		     cap - *used, out + *n, max - *n, &got);
+	for (size_t i = 0; i < got; i++)
+		*used += out[*n + i].len + COMPOUND_OVERHEAD;
+	*n += got;
+}
+
+/* memberlist getBroadcasts: membership first, then user messages (serf's,
+ * then our private ones when `to` takes them). */
+size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, const struct mf_member_ident *to,
+			       struct mf_bytes *out, size_t max)
+{
+	size_t n = 0, used = 0;
 	size_t cap = (size_t)p->cfg.timing.udp_buffer_size;
+	bool priv = private_ok(p, to);
+	size_t user_n = mf_bcast_len(&p->user_msgs) + (priv ? mf_bcast_len(&p->private_msgs) : 0);
+	size_t user_bytes =
+		mf_bcast_bytes(&p->user_msgs) + (priv ? mf_bcast_bytes(&p->private_msgs) : 0);
 
 	if (limit > cap)
 		limit = cap;
@@ -135,25 +167,22 @@ size_t mf_pool__get_broadcasts(mf_pool_t *p, size_t limit, struct mf_bytes *out,
 	 * both queues hold messages, a share of the packet is kept for the
 	 * user queue (no more than it could fill), the rest as memberlist. */
 	size_t reserve = 0;
-	if (mf_bcast_len(&p->user_msgs) > 0 && mf_bcast_len(&p->member_msgs) > 0) {
-		size_t want = mf_bcast_bytes(&p->user_msgs) +
-			      mf_bcast_len(&p->user_msgs) * COMPOUND_OVERHEAD;
+	if (user_n > 0 && mf_bcast_len(&p->member_msgs) > 0) {
+		size_t want = user_bytes + user_n * COMPOUND_OVERHEAD;
 		reserve = limit / MF_POOL_USER_SHARE;
 		if (want < reserve)
 			reserve = want;
 	}
-	mf_bcast_get(&p->member_msgs, COMPOUND_OVERHEAD, limit - reserve, p->n_known, p->bc_buf,
-		     cap, out, max, &n);
-	for (size_t i = 0; i < n; i++)
-		used += out[i].len + COMPOUND_OVERHEAD;
-	if (used < limit && limit - used > COMPOUND_OVERHEAD + 1 && n < max)
-		mf_bcast_get(&p->user_msgs, COMPOUND_OVERHEAD, limit - used, p->n_known,
-			     p->bc_buf + used, cap - used, out + n, max - n, &n2);
-	return n + n2;
+	take(p, &p->member_msgs, limit - reserve, out, max, &n, &used);
+	take(p, &p->user_msgs, limit, out, max, &n, &used);
+	if (priv)
+		take(p, &p->private_msgs, limit, out, max, &n, &used);
+	return n;
 }
 
 /* memberlist sendMsg: one message plus whatever broadcasts fit. */
-static int send_msg(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, size_t len)
+static int send_msg(mf_pool_t *p, const struct mf_addr *to, const struct mf_member_ident *peer,
+		    const uint8_t *msg, size_t len)
 {
 	struct mf_bytes msgs[MF_WIRE_MAX_MSGS];
 	long avail = (long)p->cfg.timing.udp_buffer_size - (long)len - COMPOUND_HEADER_OVERHEAD;
@@ -164,15 +193,16 @@ static int send_msg(mf_pool_t *p, const struct mf_addr *to, const uint8_t *msg, 
 	msgs[0].p = msg;
 	msgs[0].len = len;
 	if (avail > 0)
-		n = mf_pool__get_broadcasts(p, (size_t)avail, msgs + 1, MF_WIRE_MAX_MSGS - 2);
+		n = mf_pool__get_broadcasts(p, (size_t)avail, peer, msgs + 1, MF_WIRE_MAX_MSGS - 2);
 	/* No CRC: memberlist only knows the peer's version (and so only adds
 	 * it) on gossip and buddy-system packets. */
 	return mf_pool__send_packet(p, to, msgs, 1 + n, false);
 }
 
-int mf_pool__send_buf(mf_pool_t *p, const struct mf_addr *to, const msgpack_sbuffer *sb)
+int mf_pool__send_buf(mf_pool_t *p, const struct mf_addr *to, const struct mf_member_ident *peer,
+		      const msgpack_sbuffer *sb)
 {
-	return send_msg(p, to, (const uint8_t *)sb->data, sb->size);
+	return send_msg(p, to, peer, (const uint8_t *)sb->data, sb->size);
 }
 
 /* Seals one stream message into a new output of `kind`. */

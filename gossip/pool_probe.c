@@ -115,7 +115,7 @@ void mf_pool__start_probe(mf_pool_t *p, mf_time_t now)
 		return;
 	}
 	if (m->state == MF_STATE_ALIVE) {
-		rc = mf_pool__send_buf(p, &m->ident->addr, &p->msg_buf);
+		rc = mf_pool__send_buf(p, &m->ident->addr, m->ident, &p->msg_buf);
 	} else {
 		/* Lifeguard buddy system: tell the suspect, so it can refute. */
 		struct mf_msg_suspect s = { m->incarnation, str_bytes(m->ident->name, m->ident->name_len),
@@ -200,7 +200,7 @@ void mf_pool__probe_indirect(mf_pool_t *p, mf_time_t now)
 		msgpack_sbuffer_clear(&p->msg_buf);
 		rc = mf_codec_encode_indirect_ping(&p->msg_buf, &ind);
 		if (rc == 0)
-			rc = mf_pool__send_buf(p, &peers[i]->ident->addr, &p->msg_buf);
+			rc = mf_pool__send_buf(p, &peers[i]->ident->addr, peers[i]->ident, &p->msg_buf);
 		if (count_err(p, rc) != 0)
 			continue; /* a helper we never asked owes us no nack */
 		if (ind.nack)
@@ -330,6 +330,17 @@ static bool vouched(const mf_pool_t *p, const struct mf_addr *a, struct mf_bytes
 	return false;
 }
 
+const struct mf_member_ident *mf_pool__ident_at(const mf_pool_t *p, struct mf_bytes node,
+						const struct mf_addr *at)
+{
+	const struct mf_member_record *m = NULL;
+	if (node.len > 0)
+		m = mf_members_find(&p->members, (const char *)node.p, node.len);
+	if (m == NULL || m->forgotten || !mf_addr_equal(&m->ident->addr, at))
+		return NULL;
+	return m->ident;
+}
+
 void mf_pool__reply_addr(const mf_pool_t *p, const struct mf_addr *from, struct mf_bytes ip,
 			 uint16_t port, struct mf_bytes node, struct mf_addr *to)
 {
@@ -363,7 +374,8 @@ int mf_pool__handle_indirect_ping(mf_pool_t *p, mf_time_t now, const struct mf_a
 		return 0; /* no ping: the origin gets its nack */
 	rc = encode_ping(p, &p->extra_buf, r->local_seq, (const char *)ind->node.p, ind->node.len);
 	if (rc == 0)
-		rc = mf_pool__send_buf(p, &target, &p->extra_buf);
+		rc = mf_pool__send_buf(p, &target, mf_pool__ident_at(p, ind->node, &target),
+				       &p->extra_buf);
 	if (rc != 0)
 		p->n_relays--; /* never asked: no nack on our behalf */
 	return rc;
@@ -380,7 +392,7 @@ bool mf_pool__relay_ack(mf_pool_t *p, uint32_t seq)
 		int rc;
 		msgpack_sbuffer_clear(&p->msg_buf);
 		if ((rc = mf_codec_encode_ack(&p->msg_buf, &fwd)) == 0)
-			rc = mf_pool__send_buf(p, &origin, &p->msg_buf);
+			rc = mf_pool__send_buf(p, &origin, NULL, &p->msg_buf);
 		count_err(p, rc); /* lost like a dropped datagram */
 		return true;
 	}
@@ -401,7 +413,7 @@ void mf_pool__relays_expire(mf_pool_t *p, mf_time_t now)
 			int rc;
 			msgpack_sbuffer_clear(&p->msg_buf);
 			if ((rc = mf_codec_encode_nack(&p->msg_buf, &nack)) == 0)
-				rc = mf_pool__send_buf(p, &origin, &p->msg_buf);
+				rc = mf_pool__send_buf(p, &origin, NULL, &p->msg_buf);
 			if (count_err(p, rc) == 0)
 				p->stats.nacks_sent++;
 		}

@@ -99,6 +99,25 @@ out:
 	return rc;
 }
 
+bool mf_serf_meta_role_is(const uint8_t *meta, size_t len, const char *role)
+{
+	size_t rlen = strlen(role);
+	struct mf_mp mp;
+	bool is = false;
+
+	if (len == 0 || meta[0] != MF_SERF_TAG_MAGIC) /* serf.go decodeTags, legacy */
+		return len == rlen && (len == 0 || memcmp(meta, role, len) == 0);
+	if (mf_mp_unpack(meta + 1, len - 1, &mp, NULL) == 0 &&
+	    mp.root->type == MSGPACK_OBJECT_MAP) {
+		const msgpack_object *o = mf_mp_get(mp.root, "role");
+		struct mf_bytes v;
+		is = o != NULL && mf_mp_bytes(o, &v) == 0 && v.len == rlen &&
+		     (rlen == 0 || memcmp(v.p, role, rlen) == 0);
+	}
+	mf_mp_done(&mp);
+	return is;
+}
+
 int mf_serf_msg_type(const uint8_t *msg, size_t len)
 {
 	return len ? msg[0] : MF_ETRUNC;

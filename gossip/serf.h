@@ -73,6 +73,11 @@ int mf_serf_encode_tags(const struct mf_tag *t, size_t n, uint8_t *buf, size_t c
  * value too long for struct mf_tag); MF_EMALFORMED when not a str->str map. */
 int mf_serf_decode_tags(const uint8_t *meta, size_t len, struct mf_tag *t, size_t max, size_t *n);
 
+/* Whether meta's tag "role" is role (legacy meta: the whole meta is the
+ * role); false for a meta that does not decode. Allocation-free but for
+ * msgpack's zone: cheap enough per packet sent, not per member per tick. */
+bool mf_serf_meta_role_is(const uint8_t *meta, size_t len, const char *role);
+
 /* The serf type of a user message payload (>= 0), MF_ETRUNC when empty. */
 int mf_serf_msg_type(const uint8_t *msg, size_t len);
 

@@ -8,6 +8,9 @@
 #include "gossip/serf.h"
 #include "gossip/serf_glue.h"
 
+_Static_assert(sizeof(void *) != 8 || sizeof(struct mf_serf_entry) == 16,
+	       "an entry costs 16 bytes on LP64: N pools each hold N");
+
 void mf_serf_clock_witness(uint64_t *clock, uint64_t v)
 {
 	/* serf lamport.go Witness: if other < cur return; cur = other + 1 */
@@ -85,6 +88,12 @@ const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, cons
 	return name != NULL ? find(g, name, strlen(name)) : NULL;
 }
 
+const char *mf_serf_glue_entry_name(const struct mf_serf_glue *g, const struct mf_serf_entry *e)
+{
+	/* the id's own copy of the name: held as long as the entry holds the id */
+	return mf_name_ids_name(&g->strs->ids, e->name_id);
+}
+
 /* Room in by_id for name id `id`; new entries zero (none). */
 static int by_id_reserve(struct mf_serf_glue *g, uint32_t id)
 {
@@ -111,12 +120,9 @@ static struct mf_serf_entry *find_or_add(struct mf_serf_glue *g, const char *nam
 		mf_name_ids_put(&g->strs->ids, id);
 		return NULL;
 	}
-	/* the id's own copy of the name: held as long as the id */
-	const char *n = mf_name_ids_name(&g->strs->ids, id);
 	size_t i = g->n_entries++;
 	e = &g->entries[i];
 	memset(e, 0, sizeof(*e));
-	e->name = n;
 	e->name_len = (uint8_t)len;
 	e->name_id = id;
 	g->by_id[id] = (uint32_t)(i + 1);
@@ -140,7 +146,8 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 		    size_t len)
 {
 	/* One key per node: a newer intent for a node replaces an older one. */
-	size_t key_len = 12 + node_len + 1, at = g->n_qbytes;
+	const size_t pre = sizeof(MF_SERF_GLUE_INTENT_KEY) - 1;
+	size_t key_len = pre + node_len + 1, at = g->n_qbytes;
 	if (g->n_queue >= MF_SERF_GLUE_MAX_QUEUE ||
 	    mf_grow(&g->queue, &g->cap_queue, g->n_queue + 1, 8) != 0 ||
 	    mf_grow(&g->qbytes, &g->cap_qbytes, at + key_len + len, 256) != 0) {
@@ -148,9 +155,9 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 		return;
 	}
 	uint8_t *key = g->qbytes + at;
-	memcpy(key, "serf-intent:", 12);
-	memcpy(key + 12, node, node_len);
-	key[12 + node_len] = '\0';
+	memcpy(key, MF_SERF_GLUE_INTENT_KEY, pre);
+	memcpy(key + pre, node, node_len);
+	key[pre + node_len] = '\0';
 	if (len > 0)
 		memcpy(key + key_len, msg, len);
 	g->n_qbytes = at + key_len + len;
@@ -258,7 +265,7 @@ static size_t local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 		const struct mf_serf_entry *e = &g->entries[i];
 		if (!e->in_pool)
 			continue;
-		struct mf_bytes name = {(const uint8_t *)e->name, e->name_len};
+		struct mf_bytes name = {(const uint8_t *)mf_serf_glue_entry_name(g, e), e->name_len};
 		st[n_st++] = (struct mf_serf_status_ltime){name, e->ltime};
 		/* Only members we saw leave by intent: a guessed time could turn
 		 * a member that came back into `leaving` on serf's side. */
@@ -488,6 +495,12 @@ int mf_serf_glue_force_leave_intent(struct mf_serf_glue *g, const char *node)
 	return r;
 }
 
+bool mf_serf_glue_flush_due(const struct mf_serf_glue *g, mf_time_t now)
+{
+	return g->n_queue > 0 || g->n_force > 0 || !g->queue_check_armed ||
+	       now >= g->next_queue_check;
+}
+
 int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now)
 {
 	int forced = 0;
@@ -509,6 +522,15 @@ int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now)
 	}
 	g->n_queue = 0;
 	g->n_qbytes = 0;
+	/* serf checkQueueDepth: a timer from Create, then 30 s after each check. */
+	if (!g->queue_check_armed) {
+		g->queue_check_armed = true;
+		g->next_queue_check = now + MF_SERF_GLUE_QUEUE_CHECK;
+	} else if (now >= g->next_queue_check) {
+		g->stats.intents_pruned +=
+			mf_pool_prune_user(p, MF_SERF_GLUE_INTENT_KEY, MF_SERF_GLUE_MAX_QUEUE_DEPTH);
+		g->next_queue_check = now + MF_SERF_GLUE_QUEUE_CHECK;
+	}
 	if (g->cap_qbytes > MF_SERF_GLUE_QBYTES_KEEP) { /* a merge's burst: not held */
 		free(g->qbytes);
 		g->qbytes = NULL;

@@ -16,6 +16,13 @@
  *    local_state); one over MF_POOL_USER_STATE_MAX (some 100,000 names of
  *    ~30 bytes; the entries are capped at MF_SERF_GLUE_MAX_ENTRIES) is not
  *    sent and counted in push_pulls_too_big, which the agent logs.
+ *  - The intents queued for gossip are bounded as serf bounds its intent
+ *    queue: every 30 s (the first flush starts the clock, as serf.Create
+ *    starts checkQueueDepth) the pool's queued intents past 4,096 are
+ *    dropped, the most transmitted first (memberlist Prune), and counted
+ *    in intents_pruned. serf's other bound, recentIntents' 5-minute
+ *    timeout for intents about nodes not yet members, is not modelled:
+ *    entries here go when the pool reaps the node.
  *  - Anything else (user events, queries, meshfed's own types) is ignored
  *    and counted.
  *
@@ -46,11 +53,17 @@
 #define MF_SERF_GLUE_MAX_QUEUE 1024    /* bound on unflushed broadcasts */
 #define MF_SERF_GLUE_QBYTES_KEEP 4096  /* queue bytes kept between flushes */
 #define MF_SERF_GLUE_SCRATCH_KEEP 16384 /* encode buffer kept between push-pulls */
+/* serf's bound on its intent queue (config.go MaxQueueDepth, checked every
+ * QueueCheckInterval by checkQueueDepth, which Prunes the queue to it). */
+#define MF_SERF_GLUE_MAX_QUEUE_DEPTH 4096
+#define MF_SERF_GLUE_QUEUE_CHECK (30 * MF_SEC)
+/* The pool's user-queue key of an intent: this prefix and the node's name. */
+#define MF_SERF_GLUE_INTENT_KEY "serf-intent:"
 
 /* What we know of one node's serf status. */
-/* 24 bytes on LP64: a simulator's N pools each hold N of them. */
+/* 16 bytes on LP64: a simulator's N pools each hold N of them (at 10,000
+ * members 1.6 GB); the name is the id's (mf_serf_glue_entry_name). */
 struct mf_serf_entry {
-	const char *name;   /* the name id's own copy (mf_name_ids_name), held with the id */
 	uint64_t ltime;     /* serf statusLTime: latest intent seen */
 	uint32_t name_id;   /* the name's id (gossip/name_ids.h), held */
 	uint8_t name_len;   /* <= MF_NAME_MAX */
@@ -76,6 +89,7 @@ struct mf_serf_glue_stats {
 	uint64_t queue_drops;
 	uint64_t forced_left;                  /* failed members a leave intent made left */
 	uint64_t push_pulls_too_big;           /* state over MF_POOL_USER_STATE_MAX: not sent */
+	uint64_t intents_pruned;               /* queued intents dropped past the depth */
 };
 
 struct mf_serf_glue {
@@ -94,6 +108,8 @@ struct mf_serf_glue {
 	char **force;        /* names whose new leave intent may turn failed -> left */
 	size_t n_force, cap_force;
 	msgpack_sbuffer scratch;
+	mf_time_t next_queue_check; /* when the flush next bounds the intent queue */
+	bool queue_check_armed;     /* next_queue_check set (by the first flush) */
 	struct mf_serf_glue_stats stats;
 };
 
@@ -113,6 +129,10 @@ const struct mf_serf_entry *mf_serf_glue_find(const struct mf_serf_glue *g, cons
  * name up in many glues sharing one interner. */
 const struct mf_serf_entry *mf_serf_glue_find_id(const struct mf_serf_glue *g, uint32_t id);
 
+/* e's node name (NUL-terminated, e->name_len bytes): the name id's own
+ * copy, which stays put while e exists. */
+const char *mf_serf_glue_entry_name(const struct mf_serf_glue *g, const struct mf_serf_entry *e);
+
 /* Tracks pool membership (for StatusLTimes / LeftMembers). */
 void mf_serf_glue_on_event(struct mf_serf_glue *g, const struct mf_pool_event *ev);
 
@@ -124,11 +144,18 @@ int mf_serf_glue_leave_intent(struct mf_serf_glue *g);
  * peer turns it from failed to left, as serf's force-leave does. */
 int mf_serf_glue_force_leave_intent(struct mf_serf_glue *g, const char *node);
 
-/* Hands queued messages to p's user broadcast queue, and applies new leave
+/* Hands queued messages to p's user broadcast queue, applies new leave
  * intents for failed members (serf handleNodeLeaveIntent: failed -> left)
- * with mf_pool_force_leave at `now`. Returns how many members it forced
+ * with mf_pool_force_leave at `now`, and bounds p's queued intents when
+ * the queue check is due (MF_SERF_GLUE_QUEUE_CHECK). Returns how many members it forced
  * left: then p has outputs to carry out (the caller drains it). */
 int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now);
+
+/* Whether a flush has work at `now`: queued messages or forced leaves, or
+ * the intent queue's check is due (or not yet started). A caller may skip
+ * the flush otherwise; it must not skip a due check, or the bound waits
+ * for the next intent. */
+bool mf_serf_glue_flush_due(const struct mf_serf_glue *g, mf_time_t now);
 
 /* Witness semantics of serf's LamportClock: the clock ends above v. */
 void mf_serf_clock_witness(uint64_t *clock, uint64_t v);

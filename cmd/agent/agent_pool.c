@@ -76,7 +76,7 @@ static void on_event(void *ctx, const struct mf_pool_event *ev);
 static void after_drain(void *ctx)
 {
 	struct mf_agent_pool *ap = ctx;
-	if (ap->tr && (ap->glue.n_queue || ap->glue.n_force) &&
+	if (ap->tr && mf_serf_glue_flush_due(&ap->glue, mf_transport_now(ap->tr)) &&
 	    mf_serf_glue_flush(&ap->glue, ap->pool, mf_transport_now(ap->tr)) > 0)
 		mf_transport_drain(ap->tr); /* the forced leaves' events and broadcasts */
 	mf_agent_query_flush(ap);
@@ -214,6 +214,9 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 		return -1;
 	pc.keyring = ap->keyring.n ? &ap->keyring : NULL;
 	pc.intern = &ap->agent->strs;
+	/* Our adverts and announcements only to agents tagged as ours (serf
+	 * would log each as a message of unknown type). */
+	snprintf(pc.private_role, sizeof(pc.private_role), "meshfed");
 	randombytes_buf(&pc.seed, sizeof(pc.seed));
 
 	mf_serf_glue_init(&ap->glue, c->node);

@@ -457,11 +457,13 @@ int main(int argc, char **argv)
 		mf_sim_serf_check(&s.serf, net, &sc);
 		fprintf(a.json ? stderr : stdout,
 			"# serf: %zu nodes, %llu pairs, %llu missing, %llu stale; push-pull states "
-			"%llu sent, %llu merged, %llu too big; %llu queue drops, %llu decode errors\n",
+			"%llu sent, %llu merged, %llu too big; %llu queue drops, %llu decode errors; "
+			"%llu queued intents pruned\n",
 			sc.nodes, (unsigned long long)sc.pairs, (unsigned long long)sc.missing,
 			(unsigned long long)sc.stale, (unsigned long long)sc.sent,
 			(unsigned long long)sc.merged, (unsigned long long)sc.too_big,
-			(unsigned long long)sc.queue_drops, (unsigned long long)sc.decode_errors);
+			(unsigned long long)sc.queue_drops, (unsigned long long)sc.decode_errors,
+			(unsigned long long)sc.intents_pruned);
 	}
 	if (a.plot != NULL) {
 		char title[256];

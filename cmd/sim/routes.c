@@ -396,8 +396,10 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	size_t across = 0, who = 0;
 	bool converged = false;
 	struct truth tw = {0};
-	if (a->cut > 0 && mf_sim_rt__truth_init(&tw, &s.topo) < 0) {
+	struct walks wk = {0};
+	if (mf_sim_rt__truth_init(&tw, &s.topo) < 0 || mf_sim_rt__walks_init(&wk, &s) < 0) {
 		mf_sim_rt__truth_free(&tw);
+		mf_sim_rt__walks_free(&wk);
 		fprintf(err, "meshfed-sim: out of memory\n");
 		goto out;
 	}
@@ -434,6 +436,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			goto net_failed;
 		bool changed;
 		(void)mf_sim_rt__observe(&s, &changed, err, false);
+		mf_sim_rt__walk_round(&s, &wk, &tw, a->cut > 0 && r >= a->cut, s.measuring);
 		if (a->progress)
 			progress(&s, r, err);
 		if (a->cut > 0 && r >= a->cut && !withdrawn &&
@@ -460,6 +463,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		fprintf(err, "cut at round %d: %zu routes across still held after %d rounds (%s)\n",
 			a->cut, across, r - a->cut, s.servers[who].name);
 	mf_sim_rt__truth_free(&tw);
+	mf_sim_rt__walks_print(&wk, err, measure_from, a->cut, r - 1);
+	mf_sim_rt__walks_free(&wk);
 	bool ch;
 	int dis = mf_sim_rt__observe(&s, &ch, err, true);
 	if (!a->no_tables && (rc = mf_sim_rt__print_tables(&s, out)) < 0) {
@@ -557,6 +562,7 @@ net_failed:
 	fprintf(err, "meshfed-sim: network: %s\n", mf_strerror(rc));
 run_failed:
 	mf_sim_rt__truth_free(&tw);
+	mf_sim_rt__walks_free(&wk);
 out:
 	free(delay);
 	free(loss);

@@ -5,6 +5,7 @@
  *   routes_truth.c  the topology's true shortest paths: the score, the cut
  *   routes_watch.c  the servers' tables each round: signatures, changes,
  *                   counters, the printed tables
+ *   routes_walks.c  next-hop walks each round: loops and black holes
  * The contract is routes.h's.
  */
 #ifndef MF_SIM_ROUTES_INTERNAL_H
@@ -84,6 +85,21 @@ struct truth {
 	size_t *by_name;        /* DC indexes sorted by name */
 };
 
+/* Walks of one or more rounds (routes_walks.c): walks started (routes
+ * with a next hop), reached, loops (towards cut-off DCs), black holes
+ * (towards cut-off DCs), over dead links, routes to reachable DCs missing
+ * at the start, rounds with a loop, rounds. */
+struct mf_sim_walk_counts {
+	uint64_t walks, reached, loops, loops_cut, holes, holes_cut, dead, unrouted;
+	uint64_t loop_rounds, rounds;
+};
+
+struct walks {
+	size_t *first, *count;  /* per DC: its first server, its servers */
+	uint32_t *stamp, gen;   /* per DC: the walk that last passed it */
+	struct mf_sim_walk_counts all, window, cut;
+};
+
 /* routes_truth.c */
 int mf_sim_rt__truth_init(struct truth *w, const struct mf_topology *t);
 void mf_sim_rt__truth_free(struct truth *w);
@@ -111,5 +127,15 @@ void mf_sim_rt__sum_why(const struct rsim *s, struct mf_routing_stats *w);
 /* Prints every DC's table as one JSON object, one DC at a time; 0 or an
  * error. */
 int mf_sim_rt__print_tables(struct rsim *s, FILE *out);
+
+/* routes_walks.c. Walks every server's routes after a round (cut: the
+ * cut is on; measuring: the round is in the measured window); prints the
+ * counts on err, one line per span (all rounds, the window, from the
+ * cut). */
+int mf_sim_rt__walks_init(struct walks *w, const struct rsim *s);
+void mf_sim_rt__walks_free(struct walks *w);
+void mf_sim_rt__walk_round(const struct rsim *s, struct walks *w, const struct truth *tw, bool cut,
+			   bool measuring);
+void mf_sim_rt__walks_print(const struct walks *w, FILE *err, int measure_from, int cut, int last);
 
 #endif

@@ -56,7 +56,7 @@ int mf_sim_serf_flush(struct mf_sim_serf *s, size_t i, mf_pool_t *p, mf_time_t n
 	if (i >= s->n || !s->nodes[i].ready)
 		return 0;
 	struct mf_serf_glue *g = &s->nodes[i].glue;
-	if (g->n_queue == 0 && g->n_force == 0)
+	if (!mf_serf_glue_flush_due(g, now))
 		return 0;
 	return mf_serf_glue_flush(g, p, now);
 }
@@ -105,6 +105,7 @@ void mf_sim_serf_check(const struct mf_sim_serf *s, const struct mf_simnet *net,
 		out->merged += st->push_pulls_merged;
 		out->queue_drops += st->queue_drops;
 		out->decode_errors += st->decode_errors;
+		out->intents_pruned += st->intents_pruned;
 		for (size_t j = 0; j < s->n; j++) {
 			const struct mf_sim_serf_node *b = &s->nodes[j];
 			if (j == i || !b->ready || !mf_simnet_is_up(net, j))

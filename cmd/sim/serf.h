@@ -42,6 +42,7 @@ struct mf_sim_serf_check {
 	uint64_t too_big;      /* push-pull states over the pool's bound (summed) */
 	uint64_t sent, merged; /* push-pull states sent and merged (summed) */
 	uint64_t queue_drops, decode_errors;
+	uint64_t intents_pruned; /* queued intents dropped past serf's depth (summed) */
 };
 
 int mf_sim_serf_init(struct mf_sim_serf *s, size_t n);

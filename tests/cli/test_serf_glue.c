@@ -121,7 +121,7 @@ static void test_serf_glue_merges_hundred_thousand_statuses_in_linear_time(void)
 	 * others the status LTime as a join. */
 	size_t wrong = 0, leaves = 0;
 	for (size_t e = 0; e < g.n_entries; e++) {
-		unsigned i = (unsigned)strtoul(g.entries[e].name + 5, NULL, 10);
+		unsigned i = (unsigned)strtoul(mf_serf_glue_entry_name(&g, &g.entries[e]) + 5, NULL, 10);
 		bool is_left = i % 10 == 0;
 		leaves += g.entries[e].leave_intent;
 		wrong += g.entries[e].leave_intent != is_left ||
@@ -158,7 +158,7 @@ static void test_serf_glue_merges_state_naming_an_empty_node(void)
 	CU_ASSERT_EQUAL(g.stats.push_pulls_merged, 1);
 	size_t n1 = 0;
 	for (size_t e = 0; e < g.n_entries; e++)
-		if (strcmp(g.entries[e].name, "n1") == 0) {
+		if (strcmp(mf_serf_glue_entry_name(&g, &g.entries[e]), "n1") == 0) {
 			n1++;
 			CU_ASSERT_TRUE(g.entries[e].leave_intent);
 			CU_ASSERT_EQUAL(g.entries[e].ltime, 9);
@@ -207,7 +207,7 @@ static void test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole(
 	CU_ASSERT_EQUAL(b.n_entries, P);
 	size_t wrong = 0;
 	for (size_t e = 0; e < b.n_entries; e++) {
-		unsigned i = (unsigned)strtoul(b.entries[e].name + 5, NULL, 10);
+		unsigned i = (unsigned)strtoul(mf_serf_glue_entry_name(&b, &b.entries[e]) + 5, NULL, 10);
 		wrong += b.entries[e].ltime != 100 + i || b.entries[e].leave_intent;
 	}
 	CU_ASSERT_EQUAL(wrong, 0);
@@ -292,12 +292,65 @@ static void test_serf_glue_cost_per_intent_does_not_grow_with_the_names(void)
 	mf_test_cost_within_5x("intent (intents)", intent_cost, 10000, 100000);
 }
 
+/* serf's checkQueueDepth (serf.go): every QueueCheckInterval (30 s) the
+ * intent queue is pruned to MaxQueueDepth (4,096). 5,000 new join intents
+ * fill the pool's user queue beside one other user message; a flush
+ * before the check keeps all, the one at 30 s leaves 4,096 intents and
+ * the other message. */
+static void test_serf_glue_prunes_queued_intents_as_serf_does(void)
+{
+	enum { Q = 5000 };
+	struct mf_pool_config c;
+	mf_pool_t *p;
+	struct mf_serf_glue g;
+	struct mf_pool_delegate d = {0};
+	msgpack_sbuffer sb;
+	size_t members, user;
+
+	mf_pool_config_init(&c, MF_PROFILE_LAN);
+	snprintf(c.name, sizeof(c.name), "self");
+	c.advertise.ip_len = 4;
+	c.advertise.ip[0] = 127;
+	c.advertise.ip[1] = 190;
+	c.advertise.ip[3] = 1;
+	c.advertise.port = 7946;
+	CU_ASSERT_EQUAL_FATAL(mf_pool_new(&c, 0, &p), 0);
+	mf_serf_glue_init(&g, "self");
+	mf_serf_glue_delegate(&g, &d);
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT(mf_serf_glue_flush_due(&g, 0)); /* the first flush starts the clock */
+	CU_ASSERT_EQUAL(mf_pool_broadcast_user(p, "other", (const uint8_t *)"x", 1), 0);
+	for (unsigned i = 0; i < Q; i++) {
+		send_join(&d, &sb, i, 10);
+		if (g.n_queue == MF_SERF_GLUE_MAX_QUEUE)
+			mf_serf_glue_flush(&g, p, 0);
+	}
+	mf_serf_glue_flush(&g, p, 0);
+	mf_pool_broadcast_depth(p, &members, &user);
+	CU_ASSERT_EQUAL(user, Q + 1);
+	CU_ASSERT(!mf_serf_glue_flush_due(&g, 29 * MF_SEC));
+	mf_serf_glue_flush(&g, p, 29 * MF_SEC);
+	mf_pool_broadcast_depth(p, &members, &user);
+	CU_ASSERT_EQUAL(user, Q + 1);
+	CU_ASSERT(mf_serf_glue_flush_due(&g, 30 * MF_SEC));
+	mf_serf_glue_flush(&g, p, 30 * MF_SEC);
+	mf_pool_broadcast_depth(p, &members, &user);
+	CU_ASSERT_EQUAL(user, MF_SERF_GLUE_MAX_QUEUE_DEPTH + 1);
+	CU_ASSERT_EQUAL(g.stats.intents_pruned, Q - MF_SERF_GLUE_MAX_QUEUE_DEPTH);
+	CU_ASSERT(!mf_serf_glue_flush_due(&g, 59 * MF_SEC)); /* 30 s after the check */
+	CU_ASSERT(mf_serf_glue_flush_due(&g, 60 * MF_SEC));
+	msgpack_sbuffer_destroy(&sb);
+	mf_serf_glue_free(&g);
+	mf_pool_free(p);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
 		{ "serf_glue_intents_for_the_most_names_and_removals", test_serf_glue_intents_for_the_most_names_and_removals },
 		{ "serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole", test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole },
 		{ "serf_glue_state_over_the_most_is_counted", test_serf_glue_state_over_the_most_is_counted },
+		TEST(test_serf_glue_prunes_queued_intents_as_serf_does),
 		{ "serf_glue_merges_hundred_thousand_statuses_in_linear_time", test_serf_glue_merges_hundred_thousand_statuses_in_linear_time },
 		{ "serf_glue_merges_state_naming_an_empty_node", test_serf_glue_merges_state_naming_an_empty_node },
 		{ "serf_glue_cost_per_intent_does_not_grow_with_the_names", test_serf_glue_cost_per_intent_does_not_grow_with_the_names },

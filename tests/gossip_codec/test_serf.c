@@ -245,6 +245,28 @@ static void test_push_pull_round_trips_with_empty_events(void)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+static void test_meta_role_is_read_from_tags_and_legacy_meta(void)
+{
+	struct mf_tag t[2];
+	uint8_t meta[64];
+	size_t len = 0;
+
+	set_tag(&t[0], "dc", "meshfed");
+	set_tag(&t[1], "role", "meshfed");
+	CU_ASSERT_EQUAL_FATAL(mf_serf_encode_tags(t, 2, meta, sizeof(meta), &len), 0);
+	CU_ASSERT_TRUE(mf_serf_meta_role_is(meta, len, "meshfed"));
+	CU_ASSERT_FALSE(mf_serf_meta_role_is(meta, len, "meshfe"));
+	CU_ASSERT_FALSE(mf_serf_meta_role_is(meta, len, "serf"));
+	/* Another tag of the right value is not the role. */
+	CU_ASSERT_EQUAL_FATAL(mf_serf_encode_tags(t, 1, meta, sizeof(meta), &len), 0);
+	CU_ASSERT_FALSE(mf_serf_meta_role_is(meta, len, "meshfed"));
+	CU_ASSERT_TRUE(mf_serf_meta_role_is((const uint8_t *)"meshfed", 7, "meshfed")); /* legacy */
+	CU_ASSERT_FALSE(mf_serf_meta_role_is((const uint8_t *)"web", 3, "meshfed"));
+	CU_ASSERT_FALSE(mf_serf_meta_role_is(NULL, 0, "meshfed"));
+	static const uint8_t broken[] = { 0xff, 0x81, 0xa4, 'r', 'o' }; /* cut short */
+	CU_ASSERT_FALSE(mf_serf_meta_role_is(broken, sizeof(broken), "meshfed"));
+}
+
 static void test_meshfed_type_is_outside_serfs_range(void)
 {
 	static const uint8_t own[] = {MF_SERF_MSG_MESHFED, 1, 2, 3};
@@ -269,6 +291,8 @@ int main(void)
 		{"push-pull decodes captured user state", test_push_pull_decodes_captured_user_state},
 		{"push-pull round trips with empty events", test_push_pull_round_trips_with_empty_events},
 		{"meshfed type is outside serf's range", test_meshfed_type_is_outside_serfs_range},
+		{"meta role is read from tags and legacy meta",
+		 test_meta_role_is_read_from_tags_and_legacy_meta},
 	};
 	return RUN_SUITE("gossip serf conventions", tests);
 }

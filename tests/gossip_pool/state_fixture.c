@@ -29,10 +29,11 @@ void drain(void)
 }
 
 /* A pool "me" at 10.0.0.1; max_members 0: the default; d NULL: none. */
-void setup_with(int max_members, const struct mf_pool_delegate *d)
+static void setup_full(int max_members, const struct mf_pool_delegate *d, const char *role)
 {
 	struct mf_pool_config c;
 	mf_pool_config_init(&c, MF_PROFILE_LAN);
+	snprintf(c.private_role, sizeof(c.private_role), "%s", role);
 	if (max_members > 0)
 		c.timing.max_members = max_members;
 	if (d != NULL)
@@ -47,6 +48,16 @@ void setup_with(int max_members, const struct mf_pool_delegate *d)
 		abort();
 	mf_addr_parse("10.0.0.2:7946", 7946, &peer_addr);
 	drain();
+}
+
+void setup_with(int max_members, const struct mf_pool_delegate *d)
+{
+	setup_full(max_members, d, "");
+}
+
+void setup_private(const char *role)
+{
+	setup_full(0, NULL, role);
 }
 
 void setup(void)

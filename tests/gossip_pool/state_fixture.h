@@ -23,6 +23,8 @@ extern char last_event_name[64];
 void drain(void);
 /* A pool "me" at 10.0.0.1; max_members 0: the default; d NULL: none. */
 void setup_with(int max_members, const struct mf_pool_delegate *d);
+/* The same with cfg.private_role set to role. */
+void setup_private(const char *role);
 void setup(void);
 void teardown(void);
 /* One datagram from the peer. */

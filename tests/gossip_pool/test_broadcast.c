@@ -110,7 +110,28 @@ static size_t ref_get(struct ref_queue *q, size_t overhead, size_t limit, size_t
 
 /* --- tests ---------------------------------------------------------------- */
 
-static void test_broadcast_picks_match_sorted_array_model(void)
+/* memberlist Prune over the names starting with prefix: their last in
+ * send order (the btree's Max) go first. */
+static size_t ref_prune(struct ref_queue *q, const char *prefix, size_t max_retain)
+{
+	size_t n = 0, dropped = 0, pl = strlen(prefix);
+	for (size_t i = 0; i < q->n; i++)
+		n += strncmp(q->items[i].name, prefix, pl) == 0;
+	for (size_t i = q->n; i-- > 0 && n > max_retain;) {
+		if (strncmp(q->items[i].name, prefix, pl) != 0)
+			continue;
+		q->finished_notify += q->items[i].notify;
+		ref_remove(q, i);
+		n--;
+		dropped++;
+	}
+	return dropped;
+}
+
+/* Random pushes, invalidations and picks (and, every prune_every
+ * operations when nonzero, a prune of the names starting "n1" to 20),
+ * the queue against the model. */
+static void picks_match_model(int prune_every)
 {
 	enum { OPS = 20000, NAMES = 300 };
 	struct mf_bcast_queue q;
@@ -124,8 +145,13 @@ static void test_broadcast_picks_match_sorted_array_model(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(r.items);
 	mf_bcast_init(&q, 3);
 	mf_rng_seed(&rng, 7);
+	size_t pruned = 0;
 	for (int op = 0; op < OPS; op++) {
-		if (mf_rng_below(&rng, 4) != 0) {
+		if (prune_every > 0 && op % prune_every == prune_every - 1) {
+			size_t got = mf_bcast_prune_named(&q, "n1", 2, 20);
+			CU_ASSERT_EQUAL_FATAL(got, ref_prune(&r, "n1", 20));
+			pruned += got;
+		} else if (mf_rng_below(&rng, 4) != 0) {
 			uint8_t msg[64];
 			size_t len = 1 + mf_rng_below(&rng, 40);
 			for (size_t i = 0; i < len; i++)
@@ -154,12 +180,25 @@ static void test_broadcast_picks_match_sorted_array_model(void)
 		CU_ASSERT_EQUAL_FATAL(mf_bcast_len(&q), r.n);
 	}
 	CU_ASSERT(picks > 10000); /* the model was really exercised */
+	CU_ASSERT(prune_every == 0 || pruned > 1000);
 	CU_ASSERT_EQUAL(mismatches, 0);
 	CU_ASSERT_EQUAL(q.finished_notify, r.finished_notify);
 	mf_bcast_reset(&q);
 	CU_ASSERT_EQUAL(mf_bcast_len(&q), 0);
 	mf_bcast_free(&q);
 	free(r.items);
+}
+
+static void test_broadcast_picks_match_sorted_array_model(void)
+{
+	picks_match_model(0);
+}
+
+/* serf's intent queue bound (memberlist Prune, gossip/serf_glue.c): the
+ * prefixed names past the bound go in the model's order, others stay. */
+static void test_broadcast_prune_named_matches_model(void)
+{
+	picks_match_model(50);
 }
 
 static double now_s(void)
@@ -374,6 +413,7 @@ int main(void)
 {
 	static const struct test_case tests[] = {
 		{ "broadcast_picks_match_sorted_array_model", test_broadcast_picks_match_sorted_array_model },
+		TEST(test_broadcast_prune_named_matches_model),
 		{ "broadcast_hundred_thousand_with_replacements", test_broadcast_hundred_thousand_with_replacements },
 		{ "broadcast_cost_per_operation_grows_sublinearly", test_broadcast_cost_per_operation_grows_sublinearly },
 		{ "broadcast_newer_goes_first_across_id_wrap", test_broadcast_newer_goes_first_across_id_wrap },

@@ -10,6 +10,7 @@
 
 #include "gossip/codec.h"
 #include "gossip/pool.h"
+#include "gossip/serf.h"
 #include "gossip/suspicion.h"
 #include "gossip/wire.h"
 #include "tests/cunit_main.h"
@@ -22,6 +23,7 @@ struct sent {
 	uint8_t types[64];
 	size_t n;
 	uint32_t seq; /* of the first ping/ack/nack found */
+	bool ours;    /* carries a user message of type MF_SERF_MSG_MESHFED */
 };
 
 static size_t collect(struct sent *out, size_t max)
@@ -43,6 +45,9 @@ static size_t collect(struct sent *out, size_t max)
 		if (mf_wire_open_packet(NULL, o.data, o.len, &sc, msgs, &n) == 0) {
 			for (size_t i = 0; i < n && i < 64; i++) {
 				out[k].types[i] = msgs[i].type;
+				if (msgs[i].type == MF_MSG_USER && msgs[i].body.len > 0 &&
+				    msgs[i].body.p[0] == MF_SERF_MSG_MESHFED)
+					out[k].ours = true;
 				if (out[k].seq == 0 && msgs[i].type == MF_MSG_PING) {
 					struct mf_msg_ping m;
 					if (mf_codec_decode_ping(msgs[i].body.p, msgs[i].body.len, &m) == 0)
@@ -145,6 +150,58 @@ static void test_gossip_to_protocol_5_peer_has_crc(void)
 		}
 	}
 	CU_ASSERT_TRUE(gossiped);
+}
+
+/* Packets to a and to b over 3 s of ticks, with our message and a serf one
+ * queued: how many carried ours, how many any user message. */
+static void count_user_packets(const char *a_ip, const char *b_ip, int ours[2], int user[2])
+{
+	static const uint8_t own[] = { MF_SERF_MSG_MESHFED, 7, 7 };
+	static const uint8_t serfs[] = { MF_SERF_MSG_JOIN, 0x80 };
+	struct mf_addr to[2];
+	struct sent out[32];
+
+	mf_addr_parse(a_ip, 7946, &to[0]);
+	mf_addr_parse(b_ip, 7946, &to[1]);
+	ours[0] = ours[1] = user[0] = user[1] = 0;
+	CU_ASSERT_EQUAL(mf_pool_broadcast_user(pool, "own", own, sizeof(own)), 0);
+	CU_ASSERT_EQUAL(mf_pool_broadcast_user(pool, "serf", serfs, sizeof(serfs)), 0);
+	for (mf_time_t now = 0; now < 3 * MF_SEC; now += 50 * MF_MS) {
+		mf_pool_tick(pool, now);
+		size_t n = collect(out, 32);
+		for (size_t i = 0; i < n; i++)
+			for (int j = 0; j < 2; j++)
+				if (mf_addr_equal(&out[i].to, &to[j])) {
+					ours[j] += out[i].ours;
+					user[j] += has_type(&out[i], MF_MSG_USER);
+				}
+	}
+}
+
+/* A serf agent logs a warning for each message of a type it does not
+ * know: with a private role, ours reach only members of that role, serf's
+ * still reach everyone. */
+static void test_private_messages_skip_members_of_another_role(void)
+{
+	int ours[2], user[2];
+
+	teardown();
+	setup_private("meshfed");
+	send_alive("b", 1, "10.0.0.2", "meshfed", 0); /* legacy meta: the role */
+	send_alive("s", 1, "10.0.0.3", "serf", 0);
+	count_user_packets("10.0.0.2", "10.0.0.3", ours, user);
+	CU_ASSERT_TRUE(ours[0] > 0);
+	CU_ASSERT_EQUAL(ours[1], 0);
+	CU_ASSERT_TRUE(user[1] > 0); /* serf's message still reached s */
+
+	/* Without a private role, everyone gets ours (memberlist's way). */
+	teardown();
+	setup();
+	send_alive("b", 1, "10.0.0.2", "meshfed", 0);
+	send_alive("s", 1, "10.0.0.3", "serf", 0);
+	count_user_packets("10.0.0.2", "10.0.0.3", ours, user);
+	CU_ASSERT_TRUE(ours[0] > 0);
+	CU_ASSERT_TRUE(ours[1] > 0);
 }
 
 static void send_indirect(uint32_t seq, bool nack)
@@ -588,6 +645,7 @@ int main(void)
 		TEST(test_stalled_pool_still_suspects_a_silent_target),
 		TEST(test_unconfirmed_suspicion_waits_for_max_timeout),
 		TEST(test_independent_confirmations_shorten_suspicion),
+		TEST(test_private_messages_skip_members_of_another_role),
 	};
 	return RUN_SUITE_WITH("gossip_pool_state_probe", setup, teardown, tests);
 }

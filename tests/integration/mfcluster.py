@@ -186,6 +186,12 @@ class SerfAgent(_Process):
         check(self.proc.poll() is None, "serf %s exited at start" % self.name)
         return self
 
+    def log_lines(self, text):
+        """The lines of its log so far that contain text."""
+        with open(self.logpath, "rb") as f:
+            return [l.decode(errors="replace") for l in f.read().splitlines()
+                    if text.encode() in l]
+
     def _rpc_up(self):
         r = subprocess.run(["serf", "members", "-rpc-addr", self.rpc],
                            capture_output=True, text=True)

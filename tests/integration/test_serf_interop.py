@@ -2,10 +2,12 @@
 """Interop with a real serf agent (Debian serf 0.9.4), same 32-byte key:
 serf joins a meshfed pool and meshfed joins a serf pool; each lists the other
 alive (serf sees meshfed's dc tag); SIGKILL on either side is seen as failed;
-`serf leave` and a meshfed SIGTERM are seen as left."""
+`serf leave` and a meshfed SIGTERM are seen as left. serf is never sent
+meshfed's own messages (it would log each as of unknown type)."""
 import shutil
 import signal
 import sys
+import time
 
 from mfcluster import check, log, run, wait_for
 
@@ -26,6 +28,7 @@ def main(cluster_factory):
     wait_for(lambda: m0.status_of("m1") == "alive" and m0.status_of("m2") == "alive",
              20, "meshfed pool")
     s0 = c.serf("s0", 10, key=KEY, join=[m0.addr]).start()
+    s0_started = time.time()
     wait_for(lambda: all(serf_status(s0, n) == "alive" for n in ("m0", "m1", "m2")), 30,
              "serf to list the meshfed nodes alive")
     tags = s0.members()["m1"]["tags"]
@@ -46,6 +49,11 @@ def main(cluster_factory):
     t = wait_for(lambda: serf_status(s0, "m2") == "left", 20,
                  "serf to mark m2 left after its graceful leave")
     log("ok: SIGTERM of meshfed m2 -> serf marks it left after %.1fs" % t)
+
+    unknown = s0.log_lines("unknown type")
+    check(not unknown, "serf was sent %d messages of ours: %s" % (len(unknown), unknown[:2]))
+    log("ok: serf logged no message of unknown type in %.0fs beside meshfed agents"
+        % (time.time() - s0_started))
 
     s0.cmd("leave")
     t = wait_for(lambda: m0.status_of("s0") == "left", 20, "meshfed to mark s0 left")
