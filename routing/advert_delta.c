@@ -208,7 +208,8 @@ int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, d
 
 bool mf_advert_delta_applies(const struct mf_advert *delta, uint64_t held)
 {
-	return delta->base_seq <= held && held < delta->seq;
+	return delta->base_seq == held ||
+	       (delta->since_base && delta->base_seq < held && held < delta->seq);
 }
 
 /* mf_advert_patch, with versions when ver_out is not NULL. */
@@ -336,6 +337,7 @@ int mf_advert_since(const struct mf_advert *held, const uint64_t *ver,
 		ng += gone[i].seq > h;
 	out->seq = held->seq;
 	out->base_seq = h;
+	out->since_base = true; /* every change after h: see mf_advert_delta_applies */
 	out->transit = held->transit;
 	out->frag_count = 1;
 	struct by_id m = {.held = held, .out = out, .idmap = malloc((held->n_names + 1) * sizeof(uint32_t))};

@@ -212,7 +212,7 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 		uint32_t m;
 		if (!key(r, &k))
 			return 0;
-		const char *keys = "vonqxfdrgkbw", *at = k ? strchr(keys, k) : NULL;
+		const char *keys = "vonqxfdrgkbws", *at = k ? strchr(keys, k) : NULL;
 		if (!at)
 			return 0; /* unknown: the general decoder skips it */
 		unsigned bit = 1u << (at - keys);
@@ -306,6 +306,13 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 			if (a)
 				a->base_seq = u;
 			break;
+		case 's':
+			if (!left(r, 1) || (r->p[0] != 0xc2 && r->p[0] != 0xc3))
+				return 0;
+			if (a)
+				a->since_base = r->p[0] == 0xc3;
+			r->p++;
+			break;
 		case 'w':
 			if (!arr(r, &m) || m > MF_RT_NAMES_MAX)
 				return 0;
@@ -320,10 +327,10 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 		}
 	}
 	/* The general decoder's checks after the keys (advert_decode.c); a
-	 * full state with "b" or "w" (which it ignores) is left to it. */
-	const unsigned required = 0xff, b = 1u << 10, w = 1u << 11; /* v o n q x f d r first */
+	 * full state with "b", "w" or "s" (which it ignores) is left to it. */
+	const unsigned required = 0xff, b = 1u << 10, w = 1u << 11, sb = 1u << 12; /* v o n q x f d r first */
 	if ((seen & required) != required ||
-	    (version == MF_ADVERT_VERSION ? (seen & (b | w)) != 0 : !(seen & b)))
+	    (version == MF_ADVERT_VERSION ? (seen & (b | w | sb)) != 0 : !(seen & b)))
 		return 0;
 	c->delta = version == MF_ADVERT_VERSION_DELTA;
 	return 1;
