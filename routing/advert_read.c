@@ -41,6 +41,17 @@ static bool left(const struct mf_mp_rd *r, size_t n)
 	return (size_t)(r->end - r->p) >= n;
 }
 
+/* A msgpack boolean into *v (when v is not NULL), or false. */
+static bool boolean(struct mf_mp_rd *r, bool *v)
+{
+	if (!left(r, 1) || (r->p[0] != 0xc2 && r->p[0] != 0xc3))
+		return false;
+	if (v)
+		*v = r->p[0] == 0xc3;
+	r->p++;
+	return true;
+}
+
 /* A container header of the given family (fix range base/mask, 16- and
  * 32-bit codes): its count, or false. */
 static bool hdr(struct mf_mp_rd *r, uint8_t fix, uint8_t fixmask, uint8_t c16, uint8_t c32, uint32_t *n)
@@ -245,11 +256,8 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 				a->seq = u;
 			break;
 		case 'x':
-			if (!left(r, 1) || (r->p[0] != 0xc2 && r->p[0] != 0xc3))
+			if (!boolean(r, a ? &a->transit : NULL))
 				return 0;
-			if (a)
-				a->transit = r->p[0] == 0xc3;
-			r->p++;
 			break;
 		case 'f':
 			if (!arr(r, &m) || m != 2 || !mf_mp_rd_uint(r, MF_ADVERT_FRAGS_MAX - 1, &u) ||
@@ -307,11 +315,8 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 				a->base_seq = u;
 			break;
 		case 's':
-			if (!left(r, 1) || (r->p[0] != 0xc2 && r->p[0] != 0xc3))
+			if (!boolean(r, a ? &a->since_base : NULL))
 				return 0;
-			if (a)
-				a->since_base = r->p[0] == 0xc3;
-			r->p++;
 			break;
 		case 'w':
 			if (!arr(r, &m) || m > MF_RT_NAMES_MAX)

@@ -134,18 +134,25 @@ static void test_withdrawn_target_travels_and_is_dropped(void)
 	free_all(&base, &now, &d, &back, &full);
 }
 
+/* Three states of 40 DCs in a row: s1 moves routes 5 and 7, s2 moves 5
+ * back to the base's, 7 again and reroutes 9. */
+static void three_states(struct mf_advert *base, struct mf_advert *s1, struct mf_advert *s2)
+{
+	state(base, 40, 1000);
+	state(s1, 40, 1001);
+	s1->routes[5].distance_ms = 50;
+	s1->routes[7].distance_ms = 70;
+	state(s2, 40, 1002);
+	s2->routes[7].distance_ms = 71;
+	s2->routes[9].n_hops = 0;
+}
+
 /* A receiver that missed delta 1 applies delta 2 to the base alone, and a
  * route that went back to the base's is right too. */
 static void test_deltas_are_cumulative_against_the_base(void)
 {
 	struct mf_advert base, s1, s2, d1, d2, full;
-	state(&base, 40, 1000);
-	state(&s1, 40, 1001);
-	s1.routes[5].distance_ms = 50;
-	s1.routes[7].distance_ms = 70;
-	state(&s2, 40, 1002);
-	s2.routes[7].distance_ms = 71; /* route 5 is back to the base's */
-	s2.routes[9].n_hops = 0;
+	three_states(&base, &s1, &s2);
 	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s1, 0, 0, &d1), 0);
 	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s2, 0, 0, &d2), 0);
 	CU_ASSERT_EQUAL(d1.n_routes, 2);
@@ -203,12 +210,7 @@ static void test_only_a_delta_that_says_since_its_base_applies_past_it(void)
 	struct mf_advert base, s1, s2, step, held1, held2, plain, since, back, full;
 	uint64_t *ver1 = NULL, *ver2 = NULL;
 	size_t bytes;
-	state(&base, 40, 1000);
-	state(&s1, 40, 1001);
-	s1.routes[5].distance_ms = 50;
-	s1.routes[7].distance_ms = 70;
-	state(&s2, 40, 1002);
-	s2.routes[7].distance_ms = 71; /* route 5 is back to the base's */
+	three_states(&base, &s1, &s2); /* route 5 changes and changes back */
 	/* the sender's held view and versions through base -> s1 -> s2 */
 	uint64_t ver0[40];
 	for (size_t i = 0; i < 40; i++)
