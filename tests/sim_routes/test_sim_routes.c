@@ -300,9 +300,13 @@ static void same_table_per_dc(const char *file, const char *seed)
 	json_decref(doc);
 }
 
+/* Seed 2 alone (CI time, route21): the seed on which servers of one DC
+ * were left disagreeing by a change that was not kept (docs/routing.md,
+ * "A budget of 250 B/s for early bases"); seed 1 settled in 14-19 rounds
+ * without a disagreement on record, and is the seed of the noise test
+ * below. */
 static void test_servers_of_a_dc_agree_on_random_20_dc_areas(void)
 {
-	same_table_per_dc(OWN_FX "/random_20_areas.json", "-seed 1");
 	same_table_per_dc(OWN_FX "/random_20_areas.json", "-seed 2");
 }
 
