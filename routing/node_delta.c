@@ -10,7 +10,6 @@
  * "Anti-entropy by digest"). A receiver that missed a delta pulls what it
  * lacks from the delta's server (a delta since what it holds).
  */
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,24 +141,19 @@ static bool fits_one(const struct mf_routing_node *n, uint64_t h)
 	return true;
 }
 
-/* Reach back only over a delta that has gone out at most this many times
- * in some pool. Unbounded: the chain of bases then reaches back over every
- * change since the last delta that finished its transmits, which doubles
- * the advert bytes at 40-100 DCs while states still move; 2 kept most of
- * the pulls saved at 40 x 2 for +25 % bytes, not yet measured at 100 x 2
- * (docs/simulator.md, "Deltas that reach back, stop 19"). */
-#define BACK_TRANSMITS_MAX INT_MAX
-
 /* The seq our last delta applies from while it is still queued in one of
- * our pools (0: none is): it has not had its transmits, and the next one
- * replaces it there (same key). */
+ * our pools after at most reach_back transmits (0: none is, or reaching
+ * back is off): the next one replaces it there (same key). Unbounded, the
+ * chain of bases reaches back over every change since the last delta that
+ * finished its transmits, which doubles the advert bytes at 40-100 DCs
+ * while states still move (docs/simulator.md, "Deltas that reach back"). */
 static uint64_t queued_from(const struct mf_routing_node *n, const char *key)
 {
-	if (!n->delta_from)
+	if (!n->delta_from || n->reach_back < 0)
 		return 0;
 	for (size_t i = 0; i < n->n_slots; i++) {
 		int t = n->slots[i].pool ? mf_pool_user_transmits(n->slots[i].pool, key) : -1;
-		if (t >= 0 && t <= BACK_TRANSMITS_MAX)
+		if (t >= 0 && t <= n->reach_back)
 			return n->delta_from;
 	}
 	return 0;

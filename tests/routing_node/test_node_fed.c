@@ -5,6 +5,7 @@
  * message builders: node_world.c).
  */
 #include <CUnit/Basic.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -300,13 +301,14 @@ static bool queued_delta(struct mf_bcast_queue *q, struct mf_advert *d)
  * gossip between. With the agent's pool config (private_role "meshfed")
  * our messages queue apart from serf's (gossip/pool.h), and the sender
  * must find its queued delta there too. */
-static void reaches_back(const char *role)
+static void reaches_back(const char *role, int reach_back)
 {
+	bool back = reach_back >= 0;
 	struct mf_routing_node *n;
 	mf_pool_t *p;
 	struct mf_routing_node_slot *s;
 	struct mf_advert d;
-	lone_role(&n, &p, &s, role);
+	lone_role(&n, &p, &s, role, reach_back);
 	/* the link as a gather would set it (a lone pool has no members) */
 	struct mf_routing *e = (struct mf_routing *)mf_routing_node_engine(n);
 	mf_time_t t = 250 * MF_MS;
@@ -321,7 +323,7 @@ static void reaches_back(const char *role)
 	const struct mf_routing_node_stats *st = mf_routing_node_stats(n);
 	CU_ASSERT_EQUAL(st->broadcasts, 1);
 	CU_ASSERT_EQUAL(st->deltas_out, 2);
-	CU_ASSERT_EQUAL(st->deltas_back, 1);
+	CU_ASSERT_EQUAL(st->deltas_back, back ? 1 : 0);
 	/* where it is queued, and that the pool finds it by key there */
 	static const char key[] = "mf-delta:dc1";
 	bool priv = role[0] != '\0';
@@ -329,8 +331,9 @@ static void reaches_back(const char *role)
 	CU_ASSERT_EQUAL(mf_bcast_transmits(&p->private_msgs, key, strlen(key)) >= 0, priv);
 	CU_ASSERT(mf_pool_user_transmits(p, key) >= 0);
 	CU_ASSERT_FATAL(queued_delta(priv ? &p->private_msgs : &p->user_msgs, &d));
-	CU_ASSERT_TRUE(d.since_base);
-	CU_ASSERT_EQUAL(d.base_seq, s0);
+	/* reaching back: since s0, flagged; off (the default): one step */
+	CU_ASSERT_EQUAL(d.since_base, back);
+	CU_ASSERT_EQUAL(d.base_seq == s0, back);
 	CU_ASSERT_EQUAL(d.seq, mf_routing_advert_seq(e));
 	CU_ASSERT(d.seq > s0 + 1);
 	CU_ASSERT_EQUAL(d.n_routes, 1);
@@ -342,12 +345,19 @@ static void reaches_back(const char *role)
 
 static void test_a_delta_replacing_a_queued_one_reaches_back_to_its_base(void)
 {
-	reaches_back("");
+	reaches_back("", INT_MAX);
 }
 
 static void test_the_agents_private_queue_is_searched_for_our_queued_delta(void)
 {
-	reaches_back("meshfed");
+	reaches_back("meshfed", INT_MAX);
+}
+
+/* Off unless configured (routing/node.h reach_back): unbounded, it doubled
+ * the advert bytes at 40-100 DCs. */
+static void test_deltas_reach_back_only_when_configured(void)
+{
+	reaches_back("meshfed", -1);
 }
 
 /* Deltas at any size (docs/routing.md, "Anti-entropy by digest"): a state
@@ -512,6 +522,7 @@ int main(void)
 		 test_a_delta_patches_its_servers_last_full_state},
 		{"a delta replacing a queued one reaches back to its base",
 		 test_a_delta_replacing_a_queued_one_reaches_back_to_its_base},
+		{"deltas reach back only when configured", test_deltas_reach_back_only_when_configured},
 		{"the agent's private queue is searched for our queued delta",
 		 test_the_agents_private_queue_is_searched_for_our_queued_delta},
 		{"news is relayed once, stale or own adverts never",
