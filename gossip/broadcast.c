@@ -382,6 +382,14 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 	*n_out = picked;
 }
 
+int mf_bcast_transmits(const struct mf_bcast_queue *q, const char *name, size_t name_len)
+{
+	if (q->n_buckets == 0 || name == NULL)
+		return -1;
+	uint32_t *s = name_slot((struct mf_bcast_queue *)q, name, name_len, mf_name_hash(name, name_len));
+	return *s != 0 ? nd(q, *s)->transmits : -1;
+}
+
 /* A named message to prune: its node and its place in memberlist's order. */
 struct prune_pick {
 	uint32_t bi, id;

@@ -97,6 +97,10 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 size_t mf_bcast_prune_named(struct mf_bcast_queue *q, const char *prefix, size_t prefix_len,
 			    size_t max_retain);
 size_t mf_bcast_len(const struct mf_bcast_queue *q);
+/* How many times the message queued under name has gone out, or -1 when
+ * none is queued (never, finished, or dropped): a sender about to replace
+ * it learns whether anyone got it. */
+int mf_bcast_transmits(const struct mf_bcast_queue *q, const char *name, size_t name_len);
 /* The queued messages' bytes, summed (no per-message overhead). */
 size_t mf_bcast_bytes(const struct mf_bcast_queue *q);
 /* Drops everything (notify-flagged ones count as finished). */

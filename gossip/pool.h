@@ -293,6 +293,9 @@ int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, si
  * grow with the pool. */
 int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
 				  int max_transmits);
+/* How many times the user message queued under key has gone out, -1 when
+ * none is (gossip/broadcast.h mf_bcast_transmits). */
+int mf_pool_user_transmits(const mf_pool_t *p, const char *key);
 /* Drops queued user messages whose key starts with prefix past the
  * max_retain of them, the most transmitted first (memberlist Prune, as
  * serf's checkQueueDepth does to its intent queue). Returns how many. */

@@ -241,6 +241,15 @@ const struct mf_pool_config *mf_pool_config(const mf_pool_t *p)
 	return &p->cfg;
 }
 
+int mf_pool_user_transmits(const mf_pool_t *p, const char *key)
+{
+	if (key == NULL)
+		return -1;
+	/* A key lives in one queue: ours go to private_msgs when a role is set. */
+	int t = mf_bcast_transmits(&p->user_msgs, key, strlen(key));
+	return t >= 0 ? t : mf_bcast_transmits(&p->private_msgs, key, strlen(key));
+}
+
 void mf_pool_broadcast_depth(const mf_pool_t *p, size_t *membership, size_t *user)
 {
 	*membership = mf_bcast_len(&p->member_msgs);

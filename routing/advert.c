@@ -311,7 +311,8 @@ static int encode_one(msgpack_sbuffer *out, const struct mf_advert *a, struct lo
 		(void)ln_get(ln, a, a->gone[i], NULL);
 
 	bool has_g = g1 > g0, has_k = fr->k1 > fr->k0, delta = a->base_seq != 0;
-	if (msgpack_pack_map(&pk, 8 + has_g + has_k + 2 * delta) < 0)
+	bool since = delta && a->since_base; /* "s" (advert_delta.h): deltas only */
+	if (msgpack_pack_map(&pk, 8 + has_g + has_k + 2 * delta + since) < 0)
 		return MF_ENOMEM;
 	if ((rc = pack_key(&pk, "v")) ||
 	    msgpack_pack_uint8(&pk, delta ? MF_ADVERT_VERSION_DELTA : MF_ADVERT_VERSION) < 0)
@@ -324,6 +325,8 @@ static int encode_one(msgpack_sbuffer *out, const struct mf_advert *a, struct lo
 			if (msgpack_pack_uint32(&pk, ln->local[a->gone[i]]) < 0)
 				return MF_ENOMEM;
 	}
+	if (since && ((rc = pack_key(&pk, "s")) || msgpack_pack_true(&pk) < 0))
+		return rc ? rc : MF_ENOMEM;
 	if ((rc = pack_key(&pk, "o")) || (rc = pack_str(&pk, a->origin)))
 		return rc;
 	if ((rc = pack_key(&pk, "n")) || (rc = pack_str(&pk, a->node)))

@@ -36,6 +36,12 @@
  *     "b": 1732627200100,           seq of that full state (the base)
  *     "w": [4, 7],                  targets (indexes into "d") the base
  *                                   routes to and this state does not
+ *     "s": true,                    optional, since route21: the delta lists
+ *                                   every route changed and every target
+ *                                   withdrawn after "b", so it also applies
+ *                                   on any state of its server between "b"
+ *                                   and "q" (routing/advert_delta.h); absent
+ *                                   or false: on the state at "b" only
  * Only mf_advert_decode_msg accepts it; a version-1 decoder refuses it as
  * MF_EUNKNOWN, so a delta is never taken for a full state.
  *
@@ -120,6 +126,7 @@ struct mf_advert {
 	uint64_t base_seq;
 	size_t n_gone;
 	uint32_t *gone;
+	bool since_base;     /* a delta's "s": it applies since its base */
 	/* When set (the in-place reader, reassembly): origin, node, names and
 	 * their strings, routes, hops, dead and gone all live in this one
 	 * allocation; gateways are still owned one by one. */

@@ -75,7 +75,7 @@ static int take_gateway(const msgpack_object *o, struct mf_gateway *g)
 }
 
 enum { K_V = 1, K_O = 2, K_N = 4, K_Q = 8, K_X = 16, K_F = 32, K_D = 64, K_R = 128, K_G = 256, K_K = 512,
-       K_B = 1024, K_W = 2048 };
+       K_B = 1024, K_W = 2048, K_S = 4096 };
 #define K_REQUIRED (K_V | K_O | K_N | K_Q | K_X | K_F | K_D | K_R)
 
 static int take_routes(const msgpack_object *o, struct mf_advert *a)
@@ -155,7 +155,8 @@ static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 		unsigned bit = key_is(k, "v") ? K_V : key_is(k, "o") ? K_O : key_is(k, "n") ? K_N :
 			       key_is(k, "q") ? K_Q : key_is(k, "x") ? K_X : key_is(k, "f") ? K_F :
 			       key_is(k, "d") ? K_D : key_is(k, "r") ? K_R : key_is(k, "g") ? K_G :
-			       key_is(k, "k") ? K_K : key_is(k, "b") ? K_B : key_is(k, "w") ? K_W : 0;
+			       key_is(k, "k") ? K_K : key_is(k, "b") ? K_B : key_is(k, "w") ? K_W :
+			       key_is(k, "s") ? K_S : 0;
 		if (k->type != MSGPACK_OBJECT_STR)
 			return MF_EMALFORMED;
 		if (bit & seen)
@@ -175,6 +176,11 @@ static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 			break;
 		case K_W:
 			rc = take_gone(v, a);
+			break;
+		case K_S:
+			if (v->type != MSGPACK_OBJECT_BOOLEAN)
+				return MF_EMALFORMED;
+			a->since_base = v->via.boolean;
 			break;
 		case K_O:
 			rc = take_str(v, 1, MF_RT_NAME_MAX, true, &a->origin);
@@ -255,9 +261,10 @@ static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 	if ((seen & K_REQUIRED) != K_REQUIRED)
 		return MF_EMALFORMED;
 	if (version == MF_ADVERT_VERSION) {
-		/* "b" and "w" mean nothing in a full state: ignored keys */
+		/* "b", "w" and "s" mean nothing in a full state: ignored keys */
 		a->base_seq = 0;
 		a->n_gone = 0;
+		a->since_base = false;
 	} else if (!(seen & K_B) || a->base_seq == 0 || a->base_seq >= a->seq ||
 		   a->frag_count != 1) {
 		return MF_EMALFORMED; /* a delta names an older base, in one piece */

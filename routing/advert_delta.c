@@ -206,6 +206,12 @@ int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, d
 	return rc;
 }
 
+bool mf_advert_delta_applies(const struct mf_advert *delta, uint64_t held)
+{
+	return delta->base_seq == held ||
+	       (delta->since_base && delta->base_seq < held && held < delta->seq);
+}
+
 /* mf_advert_patch, with versions when ver_out is not NULL. */
 static int patch(const struct mf_advert *base, const uint64_t *base_ver, const struct mf_advert *delta,
 		 struct mf_advert *out, uint64_t **ver_out)
@@ -218,7 +224,7 @@ static int patch(const struct mf_advert *base, const uint64_t *base_ver, const s
 		*ver_out = NULL;
 	if (!base->origin || !base->node || !delta->origin || !delta->node ||
 	    strcmp(base->origin, delta->origin) != 0 || strcmp(base->node, delta->node) != 0 ||
-	    delta->base_seq != base->seq)
+	    !mf_advert_delta_applies(delta, base->seq))
 		return MF_EINVAL;
 	int rc = nmap_init(&in_delta, delta->n_routes + delta->n_gone);
 	if (rc == 0 && ver_out && !(ver = malloc((base->n_routes + delta->n_routes + 1) * sizeof *ver)))
@@ -331,6 +337,7 @@ int mf_advert_since(const struct mf_advert *held, const uint64_t *ver,
 		ng += gone[i].seq > h;
 	out->seq = held->seq;
 	out->base_seq = h;
+	out->since_base = true; /* every change after h: see mf_advert_delta_applies */
 	out->transit = held->transit;
 	out->frag_count = 1;
 	struct by_id m = {.held = held, .out = out, .idmap = malloc((held->n_names + 1) * sizeof(uint32_t))};

@@ -14,7 +14,13 @@
  *
  * Being cumulative, any delta applies to the base alone: a receiver that
  * missed earlier deltas loses nothing, one that missed the base waits for
- * the next full state (docs/routing.md, "Deltas").
+ * the next full state (docs/routing.md, "Deltas"). Such a delta applies
+ * on its base only: on a state between its base and its seq it would keep
+ * a route that changed there and changed back. A delta made since a seq
+ * from versions (mf_advert_since, below) lists every change after its
+ * base and says so on the wire ("s", since_base): it applies on any state
+ * of its server from its base up to its seq (mf_advert_delta_applies;
+ * docs/routing.md, "Deltas that reach back").
  */
 #ifndef MF_ROUTING_ADVERT_DELTA_H
 #define MF_ROUTING_ADVERT_DELTA_H
@@ -33,8 +39,20 @@
 int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, double pct, double ms,
 		    struct mf_advert *out);
 
+/* Whether delta applies to a state of its server at seq held: its base
+ * seq; with since_base, any seq from its base up to, not including, its
+ * own. Such a delta lists every change after its base, so on any state
+ * between base and seq it gives the same state: a delta that reaches back
+ * over one that was replaced in a queue serves both those who got that one
+ * and those who did not. Without the flag (mf_advert_delta's, and every
+ * delta of an agent before route21) a route that changed and changed back
+ * in between may be missing from it (docs/routing.md, "Deltas that reach
+ * back"). */
+bool mf_advert_delta_applies(const struct mf_advert *delta, uint64_t held);
+
 /* The full state base + delta into *out (seq = delta->seq). MF_EINVAL when
- * delta is not a delta of base (origin, node or base seq differ). */
+ * delta is not a delta of base (origin or node differ, or
+ * !mf_advert_delta_applies at base's seq). */
 int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta, struct mf_advert *out);
 
 /* --- versions: a delta since any seq a receiver holds ---------------------
@@ -56,9 +74,9 @@ struct mf_advert_gone_at {
 int mf_advert_patch_ver(const struct mf_advert *base, const uint64_t *base_ver,
 			const struct mf_advert *delta, struct mf_advert *out, uint64_t **out_ver);
 
-/* The delta from seq h to held (seq > h) into *out (base_seq = h): the
- * routes of held whose version is past h, and the names in gone[0..n_gone)
- * withdrawn past h. */
+/* The delta from seq h to held (seq > h) into *out (base_seq = h,
+ * since_base set): the routes of held whose version is past h, and the
+ * names in gone[0..n_gone) withdrawn past h. */
 int mf_advert_since(const struct mf_advert *held, const uint64_t *ver,
 		    const struct mf_advert_gone_at *gone, size_t n_gone, uint64_t h,
 		    struct mf_advert *out);

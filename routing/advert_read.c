@@ -41,6 +41,17 @@ static bool left(const struct mf_mp_rd *r, size_t n)
 	return (size_t)(r->end - r->p) >= n;
 }
 
+/* A msgpack boolean into *v (when v is not NULL), or false. */
+static bool boolean(struct mf_mp_rd *r, bool *v)
+{
+	if (!left(r, 1) || (r->p[0] != 0xc2 && r->p[0] != 0xc3))
+		return false;
+	if (v)
+		*v = r->p[0] == 0xc3;
+	r->p++;
+	return true;
+}
+
 /* A container header of the given family (fix range base/mask, 16- and
  * 32-bit codes): its count, or false. */
 static bool hdr(struct mf_mp_rd *r, uint8_t fix, uint8_t fixmask, uint8_t c16, uint8_t c32, uint32_t *n)
@@ -212,7 +223,7 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 		uint32_t m;
 		if (!key(r, &k))
 			return 0;
-		const char *keys = "vonqxfdrgkbw", *at = k ? strchr(keys, k) : NULL;
+		const char *keys = "vonqxfdrgkbws", *at = k ? strchr(keys, k) : NULL;
 		if (!at)
 			return 0; /* unknown: the general decoder skips it */
 		unsigned bit = 1u << (at - keys);
@@ -245,11 +256,8 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 				a->seq = u;
 			break;
 		case 'x':
-			if (!left(r, 1) || (r->p[0] != 0xc2 && r->p[0] != 0xc3))
+			if (!boolean(r, a ? &a->transit : NULL))
 				return 0;
-			if (a)
-				a->transit = r->p[0] == 0xc3;
-			r->p++;
 			break;
 		case 'f':
 			if (!arr(r, &m) || m != 2 || !mf_mp_rd_uint(r, MF_ADVERT_FRAGS_MAX - 1, &u) ||
@@ -306,6 +314,10 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 			if (a)
 				a->base_seq = u;
 			break;
+		case 's':
+			if (!boolean(r, a ? &a->since_base : NULL))
+				return 0;
+			break;
 		case 'w':
 			if (!arr(r, &m) || m > MF_RT_NAMES_MAX)
 				return 0;
@@ -320,10 +332,10 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 		}
 	}
 	/* The general decoder's checks after the keys (advert_decode.c); a
-	 * full state with "b" or "w" (which it ignores) is left to it. */
-	const unsigned required = 0xff, b = 1u << 10, w = 1u << 11; /* v o n q x f d r first */
+	 * full state with "b", "w" or "s" (which it ignores) is left to it. */
+	const unsigned required = 0xff, b = 1u << 10, w = 1u << 11, sb = 1u << 12; /* v o n q x f d r first */
 	if ((seen & required) != required ||
-	    (version == MF_ADVERT_VERSION ? (seen & (b | w)) != 0 : !(seen & b)))
+	    (version == MF_ADVERT_VERSION ? (seen & (b | w | sb)) != 0 : !(seen & b)))
 		return 0;
 	c->delta = version == MF_ADVERT_VERSION_DELTA;
 	return 1;

@@ -26,6 +26,7 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 	c->settle_time = -1;
 	c->link_estimate = MF_COORD_TRACKER_BEST;
 	c->max_alternates = -1;
+	c->reach_back = -1;
 }
 
 /* --- lifecycle --------------------------------------------------------------*/
@@ -76,6 +77,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	n->rng = n->rng ? n->rng : 1;
 	n->hooks = c->hooks;
 	n->link_estimate = c->link_estimate;
+	n->reach_back = c->reach_back;
 	msgpack_sbuffer_init(&n->scratch);
 	mf_advert_asm_init(&n->asm_, MF_ROUTING_NODE_ASM_PENDING);
 	n->blobs = c->blobs;

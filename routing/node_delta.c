@@ -128,6 +128,54 @@ uint64_t mf_rn__own_seq(const struct mf_routing_node *n)
 	return n->base_out.origin ? n->base_out.seq : 0;
 }
 
+/* False when the routes that moved since h cannot fit one message
+ * (each takes at least 4 bytes: its array head, target, distance, epoch),
+ * so the delta is not built only to be dropped: at 500 DCs most pulls
+ * while states spread are answered whole. */
+static bool fits_one(const struct mf_routing_node *n, uint64_t h)
+{
+	size_t moved = 0;
+	for (size_t i = 0; i < n->base_out.n_routes; i++)
+		if (n->out_ver[i] > h && ++moved > MF_ROUTING_NODE_ADVERT_BYTES / 4)
+			return false;
+	return true;
+}
+
+/* The seq our last delta applies from while it is still queued in one of
+ * our pools after at most reach_back transmits (0: none is, or reaching
+ * back is off): the next one replaces it there (same key). Unbounded, the
+ * chain of bases reaches back over every change since the last delta that
+ * finished its transmits, which doubles the advert bytes at 40-100 DCs
+ * while states still move (docs/simulator.md, "Deltas that reach back"). */
+static uint64_t queued_from(const struct mf_routing_node *n, const char *key)
+{
+	if (!n->delta_from || n->reach_back < 0)
+		return 0;
+	for (size_t i = 0; i < n->n_slots; i++) {
+		int t = n->slots[i].pool ? mf_pool_user_transmits(n->slots[i].pool, key) : -1;
+		if (t >= 0 && t <= n->reach_back)
+			return n->delta_from;
+	}
+	return 0;
+}
+
+/* The held view since `from`, framed, when that fits one message (NULL
+ * else): the delta that reaches back over the one it replaces. */
+static uint8_t *reach_back(struct mf_routing_node *n, uint64_t from, size_t *len)
+{
+	struct mf_advert since;
+	uint8_t *msg = NULL;
+	if (from < n->ver_floor || from >= n->base_out.seq || !fits_one(n, from) ||
+	    mf_advert_since(&n->base_out, n->out_ver, n->out_gone, n->n_out_gone, from, &since) < 0)
+		return NULL;
+	msgpack_sbuffer_clear(&n->scratch);
+	if (mf_advert_encode_full(&n->scratch, &since) == 0 &&
+	    n->scratch.size <= MF_ROUTING_NODE_ADVERT_BYTES)
+		msg = mf_rn__framed(MF_ROUTING_NODE_MSG_ADVERT, &n->scratch, len);
+	mf_advert_free(&since);
+	return msg;
+}
+
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now)
 {
 	struct mf_advert d, live;
@@ -143,59 +191,63 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 	mf_advert_free(&live);
 	if (rc != 0)
 		return 0;
-	int sent = 0;
 	size_t len = 0;
 	uint8_t *msg = NULL;
 	msgpack_sbuffer_clear(&n->scratch);
-	if (mf_advert_encode_full(&n->scratch, &d) == 0 &&
-	    n->scratch.size <= MF_ROUTING_NODE_ADVERT_BYTES &&
-	    (msg = mf_rn__framed(MF_ROUTING_NODE_MSG_ADVERT, &n->scratch, &len))) {
-		/* A newer delta replaces a queued one: a member that
-		 * missed it pulls what it lacks (node_digest.c); keyed per
-		 * seq, queues grew past what the gossip carries at 40 DCs
-		 * under noise and routes flapped (docs/routing.md). */
-		char key[MF_ROUTING_NODE_DC_MAX + 32];
-		snprintf(key, sizeof(key), "mf-delta:%s", n->dc);
-		for (size_t i = 0; i < n->n_slots; i++)
-			if (n->slots[i].pool && mf_pool_broadcast_user(n->slots[i].pool, key, msg, len) == 0)
-				n->stats.bytes_out += len;
-		free(msg);
-		n->stats.deltas_out++;
-		sent = 1;
-		/* What receivers hold now: the held view patched (base
-		 * distances kept for the routes it left out). */
-		struct mf_advert dw, next;
-		uint64_t *ver = NULL;
-		rc = mf_rn__wire_form(n, &d, true, &dw);
+	if (mf_advert_encode_full(&n->scratch, &d) < 0 || n->scratch.size > MF_ROUTING_NODE_ADVERT_BYTES ||
+	    !(msg = mf_rn__framed(MF_ROUTING_NODE_MSG_ADVERT, &n->scratch, &len))) {
+		mf_advert_free(&d);
+		return 0;
+	}
+	/* A newer delta replaces a queued one (keyed per seq, queues grew past
+	 * what the gossip carries at 40 DCs under noise and routes flapped,
+	 * docs/routing.md). */
+	char key[MF_ROUTING_NODE_DC_MAX + 32];
+	snprintf(key, sizeof(key), "mf-delta:%s", n->dc);
+	uint64_t from = queued_from(n, key);
+	n->delta_from = d.base_seq;
+	/* What receivers hold now: the held view patched (base distances
+	 * kept for the routes it left out). */
+	struct mf_advert dw, next;
+	uint64_t *ver = NULL;
+	rc = mf_rn__wire_form(n, &d, true, &dw);
+	if (rc == 0) {
+		rc = mf_advert_patch_ver(&n->base_out, n->out_ver, &dw, &next, &ver);
 		if (rc == 0) {
-			rc = mf_advert_patch_ver(&n->base_out, n->out_ver, &dw, &next, &ver);
-			if (rc == 0) {
-				(void)mf_routing_set_sent(n->engine, &next);
-				hold(n, &next, ver, &dw);
-			}
-			mf_advert_free(&dw);
+			(void)mf_routing_set_sent(n->engine, &next);
+			hold(n, &next, ver, &dw);
 		}
-		if (rc < 0) { /* we no longer know what they hold: the next goes whole */
-			n->stats.local_errors++;
-			drop_versions(n);
-			mf_advert_free(&n->base_out);
+		mf_advert_free(&dw);
+	}
+	if (rc < 0) { /* we no longer know what they hold: the next goes whole */
+		n->stats.local_errors++;
+		drop_versions(n);
+		mf_advert_free(&n->base_out);
+		n->delta_from = 0;
+	} else if (from) {
+		/* The queued one has not had its transmits: most members lack it
+		 * (and every relay of it is replaced by this one's), so this one
+		 * says everything since its base, for those who hold that base
+		 * as for those who got it (mf_advert_delta_applies); else every
+		 * member that missed it would pull (docs/routing.md, "Deltas
+		 * that reach back"). */
+		size_t blen = 0;
+		uint8_t *back = reach_back(n, from, &blen);
+		if (back) {
+			free(msg);
+			msg = back;
+			len = blen;
+			n->delta_from = from;
+			n->stats.deltas_back++;
 		}
 	}
+	for (size_t i = 0; i < n->n_slots; i++)
+		if (n->slots[i].pool && mf_pool_broadcast_user(n->slots[i].pool, key, msg, len) == 0)
+			n->stats.bytes_out += len;
+	free(msg);
+	n->stats.deltas_out++;
 	mf_advert_free(&d);
-	return sent;
-}
-
-/* False when the routes that moved since h cannot fit one message
- * (each takes at least 4 bytes: its array head, target, distance, epoch),
- * so the delta is not built only to be dropped: at 500 DCs most pulls
- * while states spread are answered whole. */
-static bool fits_one(const struct mf_routing_node *n, uint64_t h)
-{
-	size_t moved = 0;
-	for (size_t i = 0; i < n->base_out.n_routes; i++)
-		if (n->out_ver[i] > h && ++moved > MF_ROUTING_NODE_ADVERT_BYTES / 4)
-			return false;
-	return true;
+	return 1;
 }
 
 size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *to, uint64_t h)
@@ -393,7 +445,12 @@ static int apply(struct mf_routing_node_slot *sl, const struct base_in *b, struc
 	if (rc < 0)
 		return rc;
 	rc = mf_rn__keep_base(sl->node, &full);
-	mf_rn__take_advert(sl, &full);
+	/* Stored by reference to the base just kept (one state, one
+	 * encoding), as node_recv.c does for full states: it was encoded
+	 * and hashed twice per delta applied. */
+	const struct base_in *kept = find_base(sl->node, full.origin, full.node);
+	bool same = rc == 0 && kept && kept->buf && kept->seq == full.seq;
+	mf_rn__take_advert_kept(sl, &full, same ? kept->buf : NULL, same ? kept->len : 0);
 	return rc;
 }
 
@@ -421,15 +478,14 @@ int mf_rn__take_delta(struct mf_routing_node_slot *sl, struct mf_advert *delta, 
 		mf_advert_free(delta); /* another copy (gossip sends each several times) */
 		return 0;
 	}
-	if (b && b->buf && b->seq == delta->base_seq) {
+	if (b && b->buf && mf_advert_delta_applies(delta, b->seq)) {
+		if (delta->base_seq < b->seq)
+			n->stats.deltas_stale++; /* it reached back past what we hold */
 		rc = apply(sl, b, delta);
 		int rp = mf_rn__take_pending(sl, b->origin, b->node);
 		return rc < 0 ? rc : rp;
 	}
-	if (b && b->buf && delta->base_seq < b->seq)
-		n->stats.deltas_stale++; /* we hold a state between its base and it */
-	else
-		n->stats.deltas_unbased++;
+	n->stats.deltas_unbased++;
 	/* Keep the newest such delta: its base may still be on its way;
 	 * else we pull what we lack. */
 	if (!(b = base_record(n, delta->origin, delta->node))) {
@@ -470,7 +526,7 @@ int mf_rn__take_pending(struct mf_routing_node_slot *sl, const char *origin, con
 		b->pend = NULL;
 		return rc; /* checked when it came: cannot fail but out of memory */
 	}
-	if (d.base_seq != b->seq) {
+	if (!mf_advert_delta_applies(&d, b->seq)) {
 		mf_advert_free(&d); /* still waiting (or a pull will do) */
 		return 0;
 	}

@@ -198,6 +198,8 @@ static const struct sim_opt opts[] = {
 	       "-routes: the engine's hysteresis (>= 0)"),
 	CUSTOM("settle", "PCT,MS,SECONDS", set_settle,
 	       "-routes: settling of kept routes (>= 0)"),
+	NUM("reach-back", "K", K_INT, reach_back, -1, 1e9, false,
+	    "-routes: deltas reach back over ours queued after <= K transmits (default -1: never)"),
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -286,6 +288,7 @@ int mf_sim_args_parse(int argc, char **argv, struct mf_sim_args *a)
 	a->rtt_power = a->rtt_floor = a->robust_delta = -1;
 	a->hyst_pct = a->hyst_ms = -1;
 	a->settle[0] = a->settle[1] = a->settle[2] = -1;
+	a->reach_back = -1;
 
 	struct mf_flag flags[N_OPTS];
 	for (size_t i = 0; i < N_OPTS; i++)

@@ -49,6 +49,7 @@ struct mf_sim_args {
 	bool link_best; /* -link-estimate best (default) or coords */
 	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
 	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
+	int reach_back;           /* -reach-back K; < 0: never (the node's) */
 	bool no_serf;   /* -serf-glue off: pools without the serf glue */
 	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */
 	bool progress;     /* -progress: per simulated second, CPU s and peak RSS on stderr */

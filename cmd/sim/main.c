@@ -223,6 +223,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.settle_pct = a->settle[0],
 		.settle_ms = a->settle[1],
 		.settle_s = a->settle[2],
+		.reach_back = a->reach_back,
 	};
 	mf_coord_config_default(&r.coords);
 	r.coords.mode = a->mode;

@@ -126,6 +126,7 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.settle_ms = s->args->settle_ms;
 		c.settle_time = s->args->settle_s < 0 ? -1
 						      : (int64_t)(s->args->settle_s * (double)MF_SEC);
+		c.reach_back = s->args->reach_back;
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
 			/* The emulator's addresses where it has them (routes.h);
@@ -529,15 +530,16 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		     "found the asker behind), %llu answered\n",
 		(unsigned long long)dg, (unsigned long long)pout, (unsigned long long)pbehind,
 		(unsigned long long)pin);
-	uint64_t d[6];
+	uint64_t d[7];
 	mf_sim_rt__sum_deltas(&s, d);
-	fprintf(err, "deltas sent: %llu, received: %llu (%llu on an older base; %llu before or "
-		     "without their base, %llu applied when it came)",
-		(unsigned long long)d[0], (unsigned long long)d[1], (unsigned long long)d[4],
-		(unsigned long long)d[2], (unsigned long long)d[3]);
+	fprintf(err, "deltas sent: %llu (%llu reaching back), received: %llu (%llu reached back past the "
+		     "state held; %llu before or without their base, %llu applied when it came)",
+		(unsigned long long)d[0], (unsigned long long)d[6], (unsigned long long)d[1],
+		(unsigned long long)d[4], (unsigned long long)d[2], (unsigned long long)d[3]);
 	if (measured > 0)
-		fprintf(err, "; rounds %d-%d: %llu, %llu (%llu; %llu, %llu)", measure_from, r - 1,
+		fprintf(err, "; rounds %d-%d: %llu (%llu), %llu (%llu; %llu, %llu)", measure_from, r - 1,
 			(unsigned long long)(d[0] - s.deltas_at[0]),
+			(unsigned long long)(d[6] - s.deltas_at[6]),
 			(unsigned long long)(d[1] - s.deltas_at[1]),
 			(unsigned long long)(d[4] - s.deltas_at[4]),
 			(unsigned long long)(d[2] - s.deltas_at[2]),

@@ -61,6 +61,7 @@ struct mf_sim_routes_args {
 	enum mf_coord_tracker_kind link_estimate; /* the agent's: coords */
 	double hysteresis_pct, hysteresis_ms;     /* < 0: the engine's defaults */
 	double settle_pct, settle_ms, settle_s;   /* < 0: the node's defaults */
+	int reach_back;                           /* < 0: never (the node's) */
 };
 
 /* Runs and prints; returns the exit status: 0 converged, 1 not converged

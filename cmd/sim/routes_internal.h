@@ -72,7 +72,7 @@ struct rsim {
 	uint64_t kind_bytes[4]; /* advert_bytes by message: full states, deltas, digests and
 				  * pulls, answers to pulls */
 	struct mf_routing_stats why; /* engines' counts at the window's start */
-	uint64_t deltas_at[6];       /* nodes' deltas out, in, unbased, late, stale, errors then */
+	uint64_t deltas_at[7];       /* nodes' deltas out, in, unbased, late, past base, errors, back then */
 	int configure_err;           /* the first error of simnet's configure hook */
 };
 
@@ -121,7 +121,7 @@ size_t mf_sim_rt__routes_across(const struct rsim *s, const struct truth *w, siz
 int mf_sim_rt__observe(struct rsim *s, bool *changed, FILE *err, bool report);
 /* Sums every server's deltas sent, received, received without base,
  * applied late, stale, and bases or deltas dropped on an error. */
-void mf_sim_rt__sum_deltas(const struct rsim *s, uint64_t d[6]);
+void mf_sim_rt__sum_deltas(const struct rsim *s, uint64_t d[7]);
 /* Sums every server's engine counts (why next hops moved, new states). */
 void mf_sim_rt__sum_why(const struct rsim *s, struct mf_routing_stats *w);
 /* Prints every DC's table as one JSON object, one DC at a time; 0 or an

@@ -145,10 +145,11 @@ static int observe_routes(struct server *sv, uint64_t *sig, size_t *changes)
 }
 
 /* Sums every server's deltas sent, received, received without base, applied
- * late, stale, and bases or deltas dropped on an error. */
-void mf_sim_rt__sum_deltas(const struct rsim *s, uint64_t d[6])
+ * late, applied past their base, bases or deltas dropped on an error, and
+ * ours sent reaching back. */
+void mf_sim_rt__sum_deltas(const struct rsim *s, uint64_t d[7])
 {
-	d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = 0;
+	d[0] = d[1] = d[2] = d[3] = d[4] = d[5] = d[6] = 0;
 	for (size_t sv = 0; sv < s->n_servers; sv++) {
 		const struct mf_routing_node_stats *st = mf_routing_node_stats(s->servers[sv].node);
 		d[0] += st->deltas_out;
@@ -157,6 +158,7 @@ void mf_sim_rt__sum_deltas(const struct rsim *s, uint64_t d[6])
 		d[3] += st->deltas_late;
 		d[4] += st->deltas_stale;
 		d[5] += st->local_errors;
+		d[6] += st->deltas_back;
 	}
 }
 

@@ -23,7 +23,7 @@ static inline bool mf_test_advert_same(const struct mf_advert *a, const struct m
 	    a->seq != b->seq || a->transit != b->transit || a->frag_index != b->frag_index ||
 	    a->frag_count != b->frag_count || a->n_names != b->n_names || a->n_routes != b->n_routes ||
 	    a->n_hops != b->n_hops || a->n_gateways != b->n_gateways || a->n_dead != b->n_dead ||
-	    a->base_seq != b->base_seq || a->n_gone != b->n_gone)
+	    a->base_seq != b->base_seq || a->n_gone != b->n_gone || a->since_base != b->since_base)
 		return false;
 	for (size_t i = 0; i < a->n_names; i++)
 		if (!mf_test_str_same(a->names[i], b->names[i]))

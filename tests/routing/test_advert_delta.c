@@ -11,6 +11,7 @@
 #include "gossip/err.h"
 #include "routing/advert.h"
 #include "routing/advert_delta.h"
+#include "routing/advert_internal.h" /* both decoders, for the "s" key */
 #include "tests/cunit_main.h"
 
 /* A state of n DCs "dc000".."dc<n-1>" (origin dc000), route i at 10 + i
@@ -80,6 +81,7 @@ static void wire(const struct mf_advert *d, struct mf_advert *back, size_t *byte
 	CU_ASSERT_EQUAL(mf_advert_decode((const uint8_t *)sb.data, sb.size, &full, NULL), MF_EUNKNOWN);
 	CU_ASSERT_EQUAL_FATAL(mf_advert_decode_msg((const uint8_t *)sb.data, sb.size, back), 0);
 	CU_ASSERT_EQUAL(back->base_seq, d->base_seq);
+	CU_ASSERT_EQUAL(back->since_base, d->since_base);
 	msgpack_sbuffer_destroy(&sb);
 }
 
@@ -132,18 +134,25 @@ static void test_withdrawn_target_travels_and_is_dropped(void)
 	free_all(&base, &now, &d, &back, &full);
 }
 
+/* Three states of 40 DCs in a row: s1 moves routes 5 and 7, s2 moves 5
+ * back to the base's, 7 again and reroutes 9. */
+static void three_states(struct mf_advert *base, struct mf_advert *s1, struct mf_advert *s2)
+{
+	state(base, 40, 1000);
+	state(s1, 40, 1001);
+	s1->routes[5].distance_ms = 50;
+	s1->routes[7].distance_ms = 70;
+	state(s2, 40, 1002);
+	s2->routes[7].distance_ms = 71;
+	s2->routes[9].n_hops = 0;
+}
+
 /* A receiver that missed delta 1 applies delta 2 to the base alone, and a
  * route that went back to the base's is right too. */
 static void test_deltas_are_cumulative_against_the_base(void)
 {
 	struct mf_advert base, s1, s2, d1, d2, full;
-	state(&base, 40, 1000);
-	state(&s1, 40, 1001);
-	s1.routes[5].distance_ms = 50;
-	s1.routes[7].distance_ms = 70;
-	state(&s2, 40, 1002);
-	s2.routes[7].distance_ms = 71; /* route 5 is back to the base's */
-	s2.routes[9].n_hops = 0;
+	three_states(&base, &s1, &s2);
 	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s1, 0, 0, &d1), 0);
 	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s2, 0, 0, &d2), 0);
 	CU_ASSERT_EQUAL(d1.n_routes, 2);
@@ -152,13 +161,131 @@ static void test_deltas_are_cumulative_against_the_base(void)
 	CU_ASSERT(same_routes(&full, &s2));
 	CU_ASSERT_EQUAL(route_to(&full, "dc005")->distance_ms, 15.0);
 	mf_advert_free(&full);
-	/* a delta patches only its own base */
+	/* a delta patches no state older than its base, nor one at its seq,
+	 * nor (not saying "since its base") one between: s1 patched with d2
+	 * would keep route 5 at 50 */
+	CU_ASSERT_FALSE(d2.since_base);
+	struct mf_advert older;
+	state(&older, 40, 999);
+	CU_ASSERT_EQUAL(mf_advert_patch(&older, &d2, &full), MF_EINVAL);
 	CU_ASSERT_EQUAL(mf_advert_patch(&s1, &d2, &full), MF_EINVAL);
+	CU_ASSERT_EQUAL(mf_advert_patch(&s2, &d2, &full), MF_EINVAL);
+	mf_advert_free(&older);
 	mf_advert_free(&base);
 	mf_advert_free(&s1);
 	mf_advert_free(&s2);
 	mf_advert_free(&d1);
 	mf_advert_free(&d2);
+}
+
+/* Both decoders on the message bytes buf: the general decoder's result,
+ * its flag in *since, and whether the in-place reader read it (it leaves
+ * what it does not know, such as an unknown key, to the general one) and
+ * then agreed. */
+static int decode_both(const uint8_t *buf, size_t len, bool *since, bool *in_place)
+{
+	struct mf_advert x, y;
+	int rx = mf_advert__read(buf, len, &x, NULL, true);
+	int ry = mf_advert__decode_general(buf, len, &y, NULL, true);
+	*since = y.since_base;
+	*in_place = rx == 0;
+	if (rx == 0 && (ry != 0 || x.since_base != y.since_base))
+		ry = -1;
+	mf_advert_free(&x);
+	mf_advert_free(&y);
+	return ry;
+}
+
+/* Deltas that reach back, on the wire (docs/routing.md, "Deltas that reach
+ * back"): a receiver holding a state between a delta's base and its seq
+ * applies it only when the delta says "s" (every change since its base,
+ * as mf_advert_since makes it). A plain base -> seq delta (ours from
+ * mf_advert_delta, every delta of an agent before route21) leaves out a
+ * route that changed and changed back in between: applied there it would
+ * keep the changed value, so it is refused. A decoder that does not know
+ * "s" (any before route21: unknown keys are ignored) reads the same delta
+ * as a plain one, which it applies on its base only, as before. */
+static void test_only_a_delta_that_says_since_its_base_applies_past_it(void)
+{
+	struct mf_advert base, s1, s2, step, held1, held2, plain, since, back, full;
+	uint64_t *ver1 = NULL, *ver2 = NULL;
+	size_t bytes;
+	three_states(&base, &s1, &s2); /* route 5 changes and changes back */
+	/* the sender's held view and versions through base -> s1 -> s2 */
+	uint64_t ver0[40];
+	for (size_t i = 0; i < 40; i++)
+		ver0[i] = base.seq;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s1, 0, 0, &step), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_patch_ver(&base, ver0, &step, &held1, &ver1), 0);
+	mf_advert_free(&step);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&held1, &s2, 0, 0, &step), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_patch_ver(&held1, ver1, &step, &held2, &ver2), 0);
+	mf_advert_free(&step);
+	/* plain: the diff base -> s2; since: everything since base */
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &s2, 0, 0, &plain), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_since(&held2, ver2, NULL, 0, base.seq, &since), 0);
+	CU_ASSERT_FALSE(plain.since_base);
+	CU_ASSERT_TRUE(since.since_base);
+	CU_ASSERT_PTR_NULL(route_to(&plain, "dc005"));
+	CU_ASSERT_PTR_NOT_NULL(route_to(&since, "dc005"));
+	/* on the base both give s2 */
+	CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&base, &plain, &full), 0);
+	CU_ASSERT(same_routes(&full, &s2));
+	mf_advert_free(&full);
+	/* on s1, held from the delta before: only the flagged one, through
+	 * the wire, and it gives s2 exactly */
+	CU_ASSERT_FALSE(mf_advert_delta_applies(&plain, s1.seq));
+	CU_ASSERT_EQUAL(mf_advert_patch(&s1, &plain, &full), MF_EINVAL);
+	wire(&since, &back, &bytes);
+	CU_ASSERT_TRUE(back.since_base);
+	CU_ASSERT_TRUE(mf_advert_delta_applies(&back, s1.seq));
+	CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&s1, &back, &full), 0);
+	CU_ASSERT(same_routes(&full, &s2));
+	CU_ASSERT_EQUAL(route_to(&full, "dc005")->distance_ms, 15.0);
+	mf_advert_free(&full);
+	mf_advert_free(&back);
+	/* why the plain one is refused there: it would keep route 5 at 50 */
+	plain.since_base = true;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&s1, &plain, &full), 0);
+	CU_ASSERT_EQUAL(route_to(&full, "dc005")->distance_ms, 50.0);
+	mf_advert_free(&full);
+	/* "s" on the wire: both decoders read it; absent it is false; under
+	 * a key they do not know (as a decoder before route21 meets "s") the
+	 * delta still decodes, as a plain one */
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&sb, &since), 0);
+	uint8_t *m = (uint8_t *)sb.data, *key = NULL;
+	bool flag = false, fast = false;
+	CU_ASSERT_EQUAL(decode_both(m, sb.size, &flag, &fast), 0);
+	CU_ASSERT_TRUE(flag);
+	CU_ASSERT_TRUE(fast);
+	for (size_t i = 0; i + 2 < sb.size && !key; i++)
+		if (m[i] == 0xa1 && m[i + 1] == 's' && m[i + 2] == 0xc3)
+			key = &m[i + 1];
+	CU_ASSERT_PTR_NOT_NULL_FATAL(key);
+	*key = 'y';
+	CU_ASSERT_EQUAL(decode_both(m, sb.size, &flag, &fast), 0);
+	CU_ASSERT_FALSE(flag);
+	msgpack_sbuffer_clear(&sb);
+	plain.since_base = false;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&sb, &plain), 0);
+	CU_ASSERT_EQUAL(decode_both((const uint8_t *)sb.data, sb.size, &flag, &fast), 0);
+	CU_ASSERT_FALSE(flag);
+	CU_ASSERT_TRUE(fast);
+	/* a full state says nothing of it (the key would be ignored) */
+	msgpack_sbuffer_clear(&sb);
+	s2.since_base = true;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&sb, &s2), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_decode_msg((const uint8_t *)sb.data, sb.size, &full), 0);
+	CU_ASSERT_FALSE(full.since_base);
+	mf_advert_free(&full);
+	msgpack_sbuffer_destroy(&sb);
+	free_all(&base, &s1, &s2, &held1, &held2);
+	mf_advert_free(&plain);
+	mf_advert_free(&since);
+	free(ver1);
+	free(ver2);
 }
 
 /* Moves under the re-advertise threshold (5 % or 2 ms) are no news: noise
@@ -255,8 +382,9 @@ static void test_decoder_checks_the_delta_keys(void)
 
 /* A sender's held view through a random walk of 60 states of 200 DCs
  * (routes moved, rerouted, withdrawn, brought back): for every earlier seq
- * h, the delta since h patched onto the state a receiver held at h is the
- * newest state exactly, and it lists only what changed after h. */
+ * h, the delta since h patched onto the state a receiver held at h, or at
+ * any seq after h (a delta that reached back over one the receiver got),
+ * is the newest state exactly, and it lists only what changed after h. */
 static void test_a_delta_since_any_held_seq_gives_the_newest_state(void)
 {
 	enum { DCS = 200, STEPS = 60 };
@@ -314,6 +442,12 @@ static void test_a_delta_since_any_held_seq_gives_the_newest_state(void)
 		wire(&d, &back, &bytes);
 		CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&held[h], &back, &full), 0);
 		CU_ASSERT(same_routes(&full, top));
+		for (size_t j = h + 1; j < STEPS - 1; j++) {
+			struct mf_advert later;
+			CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&held[j], &back, &later), 0);
+			CU_ASSERT(same_routes(&later, top));
+			mf_advert_free(&later);
+		}
 		for (size_t k = h + 1; k < STEPS; k++)
 			since += changed[k];
 		CU_ASSERT(d.n_routes + d.n_gone <= since); /* only what moved after h */
@@ -338,6 +472,7 @@ int main(void)
 		TEST(test_a_delta_since_any_held_seq_gives_the_newest_state),
 		TEST(test_withdrawn_target_travels_and_is_dropped),
 		TEST(test_deltas_are_cumulative_against_the_base),
+		TEST(test_only_a_delta_that_says_since_its_base_applies_past_it),
 		TEST(test_small_moves_stay_out_of_the_delta),
 		TEST(test_gateways_tombstones_transit_go_whole),
 		TEST(test_decoder_checks_the_delta_keys),

@@ -181,16 +181,25 @@ double rtt_line(const char *a, const char *b)
 /* A node of dc1 over one lone pool (no other member). */
 void lone(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s)
 {
+	lone_role(n, p, s, "", -1);
+}
+
+/* lone, the pool's private_role set to role (the agent's "meshfed"). */
+void lone_role(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s, const char *role,
+	       int reach_back)
+{
 	struct mf_pool_config pc;
 	struct mf_routing_node_config c;
 	char err[200];
 	mf_pool_config_init(&pc, MF_PROFILE_LAN);
 	snprintf(pc.name, sizeof(pc.name), "dc1-s1");
+	snprintf(pc.private_role, sizeof(pc.private_role), "%s", role);
 	set_dc_meta(&pc, "dc1");
 	CU_ASSERT_EQUAL_FATAL(mf_pool_new(&pc, 0, p), 0);
 	mf_routing_node_config_default(&c);
 	c.datacenter = "dc1";
 	c.node = "dc1-s1";
+	c.reach_back = reach_back;
 	CU_ASSERT_EQUAL_FATAL(mf_routing_node_new(&c, n, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(mf_routing_node_add_pool(*n, *p, NULL, NULL, 0, s), 0);
 }

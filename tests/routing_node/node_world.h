@@ -65,6 +65,10 @@ double rtt_line(const char *a, const char *b);
 
 /* A node of dc1 over one lone pool (no other member). */
 void lone(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s);
+/* lone, the pool's private_role set to role (the agent's "meshfed") and
+ * the node's reach_back (lone: -1, off). */
+void lone_role(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s, const char *role,
+	       int reach_back);
 /* The advert of server `node` of DC `dc` at seq initial_seq + 1, with
  * gateway `gw` when not NULL, as one user message. */
 size_t advert_message_gw(const char *dc, const char *node, uint64_t initial_seq, const char *gw,

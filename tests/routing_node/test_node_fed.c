@@ -5,6 +5,7 @@
  * message builders: node_world.c).
  */
 #include <CUnit/Basic.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "cmd/sim/simnet.h"
 #include "coord/tracker.h"
+#include "gossip/pool_internal.h" /* our queued delta, read back */
 #include "gossip/serf.h"
 #include "routing/advert_delta.h"
 #include "routing/blobs.h"
@@ -174,15 +176,17 @@ static void test_gateway_changes_behind_the_newest_advert_are_relayed_once(void)
 }
 
 /* The delta of full-state message msg (len bytes) at seq `seq` against it,
- * with no route changed, as one user message. */
-static size_t delta_message(const uint8_t *msg, size_t len, uint64_t base, uint64_t seq, uint8_t *buf,
-			    size_t cap)
+ * with no route changed, as one user message; since: it says "since its
+ * base" (routing/advert.h "s"). */
+static size_t delta_message(const uint8_t *msg, size_t len, uint64_t base, uint64_t seq, bool since,
+			    uint8_t *buf, size_t cap)
 {
 	struct mf_advert a;
 	msgpack_sbuffer sb;
 	CU_ASSERT_EQUAL_FATAL(mf_advert_decode(msg + 2, len - 2, &a, NULL), 0);
 	a.base_seq = base;
 	a.seq = seq;
+	a.since_base = since;
 	msgpack_sbuffer_init(&sb);
 	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&sb, &a), 0);
 	CU_ASSERT_FATAL(sb.size + 2 <= cap);
@@ -194,13 +198,16 @@ static size_t delta_message(const uint8_t *msg, size_t len, uint64_t base, uint6
 	return n;
 }
 
-/* A delta counts only on top of its server's full state with its base seq
- * (here: another server of our DC, whose newest seq raises ours); one that
- * came before its base counts when the base comes; one whose base is older
- * than the one we hold is left for that server's next full state. */
+/* A delta counts on top of its server's state at its base seq (here:
+ * another server of our DC, whose newest seq raises ours), or later when
+ * it says it lists everything since its base (it reached back over one we
+ * got); one whose base is older than the state we hold and that does not
+ * say so (an agent before route21) waits, as a delta without its base, for
+ * a pull or a full state; one that came before its base counts when the
+ * base comes. */
 static void test_a_delta_patches_its_servers_last_full_state(void)
 {
-	enum { OLD_BASE, BASED, BASE_AFTER };
+	enum { OLD_BASE, OLD_BASE_PLAIN, BASED, BASE_AFTER };
 	for (int k = OLD_BASE; k <= BASE_AFTER; k++) {
 		struct mf_routing_node *n;
 		mf_pool_t *p;
@@ -208,18 +215,20 @@ static void test_a_delta_patches_its_servers_last_full_state(void)
 		uint8_t full[2048], delta[2048];
 		lone(&n, &p, &s);
 		size_t lf = advert_message("dc1", "dc1-s2", 100, full, sizeof(full)); /* seq 101 */
-		size_t ld = delta_message(full, lf, k == OLD_BASE ? 99 : 101, 301, delta, sizeof(delta));
+		bool old = k == OLD_BASE || k == OLD_BASE_PLAIN;
+		size_t ld = delta_message(full, lf, old ? 99 : 101, 301, k == OLD_BASE, delta, sizeof(delta));
 		if (k != BASE_AFTER)
 			mf_routing_node_on_user_msg(s, full, lf);
 		mf_routing_node_on_user_msg(s, delta, ld);
 		if (k == BASE_AFTER)
 			mf_routing_node_on_user_msg(s, full, lf);
 		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_in, 1);
-		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_unbased, k == BASE_AFTER ? 1 : 0);
+		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_unbased,
+				k == BASE_AFTER || k == OLD_BASE_PLAIN ? 1 : 0);
 		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_stale, k == OLD_BASE ? 1 : 0);
 		CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_late, k == BASE_AFTER ? 1 : 0);
 		CU_ASSERT_EQUAL(mf_routing_node_tick(n, 250 * MF_MS, NULL), 0);
-		CU_ASSERT_EQUAL(mf_routing_advert_seq(mf_routing_node_engine(n)), k == OLD_BASE ? 102 : 302);
+		CU_ASSERT_EQUAL(mf_routing_advert_seq(mf_routing_node_engine(n)), k == OLD_BASE_PLAIN ? 102 : 302);
 		mf_routing_node_free(n);
 		mf_pool_free(p);
 	}
@@ -259,6 +268,96 @@ static void feed(struct mf_routing_node_slot *s, const msgpack_sbuffer *body)
 	msg[1] = MF_ROUTING_NODE_MSG_ADVERT;
 	memcpy(msg + 2, body->data, body->size);
 	mf_routing_node_on_user_msg(s, msg, body->size + 2);
+}
+
+/* The delta queued in q (our "mf-delta:" message) decoded into *d: false
+ * when none is queued. */
+static bool queued_delta(struct mf_bcast_queue *q, struct mf_advert *d)
+{
+	uint8_t buf[65536];
+	struct mf_bytes out[16];
+	size_t n = 0;
+	bool found = false;
+	mf_bcast_get(q, 0, sizeof buf, 10, buf, sizeof buf, out, 16, &n);
+	for (size_t i = 0; i < n; i++) {
+		const uint8_t *m = out[i].p + 1; /* memberlist's user message type */
+		size_t len = out[i].len - 1;
+		if (!found && len > 2 && m[0] == MF_SERF_MSG_MESHFED && m[1] == MF_ROUTING_NODE_MSG_ADVERT &&
+		    mf_advert_decode_msg(m + 2, len - 2, d) == 0) {
+			if (d->base_seq)
+				found = true;
+			else
+				mf_advert_free(d);
+		}
+	}
+	return found;
+}
+
+/* Deltas that reach back (docs/routing.md): our delta replaces the one
+ * still queued (same key) before it went out, so it must say everything
+ * since that one's base; else every member holding that base finds itself
+ * behind and pulls (at 100 x 2 while states spread, 3 of 4 deltas received
+ * found no base). Here our seq rises twice (a mate's newer states) with no
+ * gossip between. With the agent's pool config (private_role "meshfed")
+ * our messages queue apart from serf's (gossip/pool.h), and the sender
+ * must find its queued delta there too. */
+static void reaches_back(const char *role, int reach_back)
+{
+	bool back = reach_back >= 0;
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	struct mf_advert d;
+	lone_role(&n, &p, &s, role, reach_back);
+	/* the link as a gather would set it (a lone pool has no members) */
+	struct mf_routing *e = (struct mf_routing *)mf_routing_node_engine(n);
+	mf_time_t t = 250 * MF_MS;
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, t, NULL), 0); /* whole */
+	uint64_t s0 = mf_routing_advert_seq(e);
+	/* two changes of our route to dc2, a tick apart, no gossip between */
+	static const double ms[] = {10, 30};
+	for (size_t k = 0; k < 2; k++) {
+		CU_ASSERT_EQUAL(mf_routing_set_link(e, "dc2", true, true, ms[k]), 1);
+		CU_ASSERT_EQUAL(mf_routing_node_tick(n, t += 250 * MF_MS, NULL), 0);
+	}
+	const struct mf_routing_node_stats *st = mf_routing_node_stats(n);
+	CU_ASSERT_EQUAL(st->broadcasts, 1);
+	CU_ASSERT_EQUAL(st->deltas_out, 2);
+	CU_ASSERT_EQUAL(st->deltas_back, back ? 1 : 0);
+	/* where it is queued, and that the pool finds it by key there */
+	static const char key[] = "mf-delta:dc1";
+	bool priv = role[0] != '\0';
+	CU_ASSERT_EQUAL(mf_bcast_transmits(&p->user_msgs, key, strlen(key)) >= 0, !priv);
+	CU_ASSERT_EQUAL(mf_bcast_transmits(&p->private_msgs, key, strlen(key)) >= 0, priv);
+	CU_ASSERT(mf_pool_user_transmits(p, key) >= 0);
+	CU_ASSERT_FATAL(queued_delta(priv ? &p->private_msgs : &p->user_msgs, &d));
+	/* reaching back: since s0, flagged; off (the default): one step */
+	CU_ASSERT_EQUAL(d.since_base, back);
+	CU_ASSERT_EQUAL(d.base_seq == s0, back);
+	CU_ASSERT_EQUAL(d.seq, mf_routing_advert_seq(e));
+	CU_ASSERT(d.seq > s0 + 1);
+	CU_ASSERT_EQUAL(d.n_routes, 1);
+	CU_ASSERT(d.n_routes == 1 && fabs(d.routes[0].distance_ms - 30) < 0.1);
+	mf_advert_free(&d);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+static void test_a_delta_replacing_a_queued_one_reaches_back_to_its_base(void)
+{
+	reaches_back("", INT_MAX);
+}
+
+static void test_the_agents_private_queue_is_searched_for_our_queued_delta(void)
+{
+	reaches_back("meshfed", INT_MAX);
+}
+
+/* Off unless configured (routing/node.h reach_back): unbounded, it doubled
+ * the advert bytes at 40-100 DCs. */
+static void test_deltas_reach_back_only_when_configured(void)
+{
+	reaches_back("meshfed", -1);
 }
 
 /* Deltas at any size (docs/routing.md, "Anti-entropy by digest"): a state
@@ -421,6 +520,11 @@ int main(void)
 		 test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_digest},
 		{"a delta patches its server's last full state",
 		 test_a_delta_patches_its_servers_last_full_state},
+		{"a delta replacing a queued one reaches back to its base",
+		 test_a_delta_replacing_a_queued_one_reaches_back_to_its_base},
+		{"deltas reach back only when configured", test_deltas_reach_back_only_when_configured},
+		{"the agent's private queue is searched for our queued delta",
+		 test_the_agents_private_queue_is_searched_for_our_queued_delta},
 		{"news is relayed once, stale or own adverts never",
 		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
 		{"a state of several fragments is the base of a small delta",

@@ -300,9 +300,13 @@ static void same_table_per_dc(const char *file, const char *seed)
 	json_decref(doc);
 }
 
+/* Seed 2 alone (CI time, route21): the seed on which servers of one DC
+ * were left disagreeing by a change that was not kept (docs/routing.md,
+ * "A budget of 250 B/s for early bases"); seed 1 settled in 14-19 rounds
+ * without a disagreement on record, and is the seed of the noise test
+ * below. */
 static void test_servers_of_a_dc_agree_on_random_20_dc_areas(void)
 {
-	same_table_per_dc(OWN_FX "/random_20_areas.json", "-seed 1");
 	same_table_per_dc(OWN_FX "/random_20_areas.json", "-seed 2");
 }
 
@@ -321,7 +325,7 @@ static void test_routes_end_within_5_percent_or_2_ms_of_the_shortest(void)
 {
 	int status;
 	char *out = run("-topology '" OWN_FX "/wonder_16.json' -routes -profile wan -rounds 200 "
-			"-stable 1000",
+			"-stable 1000 -tables off",
 			&status);
 	free(out);
 	unsigned near = 0, all = 0;
@@ -348,9 +352,13 @@ static void test_routes_end_within_5_percent_or_2_ms_of_the_shortest(void)
  * now) is a bench figure: that run takes over a CPU minute. */
 static void test_advert_bytes_stay_small_under_noise(void)
 {
+	/* One seed, as before route21 (CI time): the near count of one seed
+	 * moves by a few routes with any change of timing (seeds 1-14:
+	 * 232-240), but seed 1 gives 240 with deltas that reach back and
+	 * seeds 1-6 235-240 (docs/simulator.md, route21). */
 	int status;
 	char *out = run("-topology '" OWN_FX "/wonder_16.json' -routes -profile wan -rounds 200 "
-			"-stable 1000 -noise 0.1 -seed 1",
+			"-stable 1000 -noise 0.1 -seed 1 -tables off",
 			&status);
 	free(out);
 	double gossip = -1;
