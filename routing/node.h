@@ -147,6 +147,8 @@
 					    * routing/digest.h] */
 #define MF_ROUTING_NODE_MSG_STATE 6        /* [MF_SERF_MSG_MESHFED][6][fragment or delta]:
 					    * a pull's answer, direct, never relayed */
+#define MF_ROUTING_NODE_MSG_REQUEST 8      /* [MF_SERF_MSG_MESHFED][8][seqno request,
+					    * routing/node_request.c]; 7 is unused */
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 /* The beat: our epoch rises this often, and our beat message goes out. */
@@ -345,6 +347,9 @@ struct mf_routing_node_stats {
 	 * refused; pull entries we sent and answered; pulls sent because a
 	 * delta found us behind. */
 	uint64_t digests_in, bad_digests, pulls_out, pulls_in, pulls_behind;
+	/* Seqno requests (docs/routing.md, "Seqno requests"): sent (ours and
+	 * passed on), received from another DC, refused. */
+	uint64_t requests_out, requests_in, bad_requests;
 };
 
 struct mf_routing_node;
