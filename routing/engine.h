@@ -64,7 +64,17 @@
  *   to a DC, at any instant. A target left without a feasible route is
  *   withdrawn, and feasibility_hold after our state said so its distance
  *   is forgotten. Our states then carry each route's epoch as it was when
- *   the state was made, not the newest heard (beats carry those).
+ *   the state was made, not the newest heard (beats carry those); with
+ *   beats apart our own route carries our DC's feasibility epoch, which
+ *   moves only on a seqno request. The distance is the DC's: a state of
+ *   another server of ours counts as ours.
+ * Seqno requests (optional, config request_gap, with feasibility): a
+ *   target whose shortest candidate is infeasible and shorter by the
+ *   hysteresis margin, or left without a feasible one, is asked for a
+ *   newer epoch through the neighbour that advertised it
+ *   (mf_routing_requests); DCs on the way pass it on along their next
+ *   hops and advertise the newer epoch when it reaches them
+ *   (mf_routing_take_request); the target takes a new feasibility epoch.
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than
