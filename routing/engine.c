@@ -88,7 +88,7 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(fd_epoch, false), PER_ID(fd_dist, false), PER_ID(gone_at, false),
 	PER_ID(want, false), PER_ID(req_epoch, false), PER_ID(req_at, false),
 	PER_ID(req_to, false), PER_ID(req_hops, false), PER_ID(unf_d, false),
-	PER_ID(unf_nh, false),
+	PER_ID(unf_nh, false), PER_ID(unf_since, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -119,6 +119,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 		r->fd_dist[i] = INFINITY;
 		r->gone_at[i] = NO_SINCE;
 		r->req_at[i] = NO_SINCE;
+		r->unf_since[i] = NO_SINCE;
 		r->req_to[i] = NONE;
 		r->unf_d[i] = INFINITY;
 		r->unf_nh[i] = NONE;

@@ -18,6 +18,20 @@ static double wire_floor(double d)
 	return floor(d * 10.0) / 10.0;
 }
 
+/* Target t's feasibility distance takes the pair (epoch, dist) our DC
+ * advertised when it is better (newer, or as new and shorter); the
+ * target is recomputed then: its other candidates may no longer be
+ * feasible. */
+static void fold(struct mf_routing *r, uint32_t t, uint64_t epoch, double dist)
+{
+	double d = wire_floor(dist);
+	if (epoch > r->fd_epoch[t] || (epoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
+		r->fd_epoch[t] = epoch;
+		r->fd_dist[t] = d;
+		mf_rt__mark(r, t);
+	}
+}
+
 /* Feasibility: our new state advertises each route's (fepoch, distance),
  * so each target's feasibility distance takes it when better (newer, or
  * as new and shorter); a target the state lacks is gone from then on,
@@ -36,12 +50,7 @@ void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n)
 			continue;
 		}
 		r->gone_at[t] = NO_SINCE;
-		double d = wire_floor(s->dist);
-		if (s->fepoch > r->fd_epoch[t] || (s->fepoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
-			r->fd_epoch[t] = s->fepoch;
-			r->fd_dist[t] = d;
-			mf_rt__mark(r, t);
-		}
+		fold(r, t, s->fepoch, s->dist);
 	}
 }
 
@@ -119,12 +128,7 @@ void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a, bo
 			r->target_mark[t] = gen;
 			r->gone_at[t] = NO_SINCE;
 		}
-		double d = wire_floor(ar->distance_ms);
-		if (ar->epoch > r->fd_epoch[t] || (ar->epoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
-			r->fd_epoch[t] = ar->epoch;
-			r->fd_dist[t] = d;
-			mf_rt__mark(r, t);
-		}
+		fold(r, t, ar->epoch, ar->distance_ms);
 	}
 	for (uint32_t t = 0; newest && t < r->names.n; t++)
 		if (t != r->self && r->target_mark[t] != gen && r->gone_at[t] == NO_SINCE) {

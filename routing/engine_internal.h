@@ -278,6 +278,7 @@ struct mf_routing {
 	 * (req_to NONE: none; n_req of them). unf_d, unf_nh: the shortest
 	 * infeasible candidate of the last recompute (INFINITY: none). */
 	uint64_t *want, *req_epoch, *req_at;
+	uint64_t *unf_since;     /* since when unf_d beat the route by the settle margin */
 	/* Our DC's feasibility epoch: the epoch our own route carries in our
 	 * states with feasibility. It stays while beats raise r->epoch, and
 	 * takes the current one only for a seqno request (or a refutation),

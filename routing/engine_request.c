@@ -36,20 +36,46 @@ static void queue(struct mf_routing *r, uint32_t t, uint32_t to, uint64_t e, uns
 	r->req_at[t] = r->now;
 }
 
+/* Whether target t's shortest infeasible candidate has been shorter than
+ * the route chosen by the settle margin at every recompute for
+ * settle_time (unf_since): what settling would have taken had it been
+ * feasible (docs/routing.md, "Settling"), so it is asked for too, once
+ * shown better by measurement rather than by one noisy sample. Starts or
+ * clears t's timer. */
+static bool settled_infeasible(struct mf_routing *r, uint32_t t, double gain, double chosen)
+{
+	if (!r->cfg.settle_time || !(gain > chosen * r->cfg.settle_pct / 100.0 && gain > r->cfg.settle_ms)) {
+		r->unf_since[t] = NO_SINCE;
+		return false;
+	}
+	if (r->unf_since[t] == NO_SINCE)
+		r->unf_since[t] = r->now;
+	if (r->now - r->unf_since[t] >= r->cfg.settle_time)
+		return true;
+	r->t_dirty[t] = 2; /* looked at again at the next recompute */
+	if (r->unf_since[t] + r->cfg.settle_time < r->next_request)
+		r->next_request = r->unf_since[t] + r->cfg.settle_time;
+	return false;
+}
+
 /* After target t's route was chosen (distance chosen, INFINITY when
  * none): when its shortest candidate is infeasible and shorter by the
  * hysteresis margin (what would move a route at once; the settle margin
  * asked for 5x the states and kept fewer routes near the shortest), or
+ * by the settle margin for settle_time (what settling would take), or
  * the only one (starvation, RFC 8966 3.8.2.1), ask the neighbour that
  * advertised it for an epoch newer than our feasibility distance's.
  * Rate-limited per target; a target skipped for that is looked at again
  * when the gap ends (next_request). */
 void mf_rt__maybe_request(struct mf_routing *r, uint32_t t, double chosen)
 {
-	if (!r->cfg.request_gap || !mf_rt__feasibility(r) || r->unf_nh[t] == NONE || !isfinite(r->unf_d[t]))
+	if (!r->cfg.request_gap || !mf_rt__feasibility(r) || r->unf_nh[t] == NONE || !isfinite(r->unf_d[t])) {
+		r->unf_since[t] = NO_SINCE;
 		return;
+	}
 	double gain = chosen - r->unf_d[t];
-	if (isfinite(chosen) && !(gain > chosen * r->cfg.hysteresis_pct / 100.0 && gain > r->cfg.hysteresis_ms))
+	if (isfinite(chosen) && !(gain > chosen * r->cfg.hysteresis_pct / 100.0 && gain > r->cfg.hysteresis_ms) &&
+	    !settled_infeasible(r, t, gain, chosen))
 		return;
 	uint64_t e = r->fd_epoch[t] + 1;
 	if (recent(r, t, e)) {

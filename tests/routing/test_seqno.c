@@ -3,7 +3,8 @@
  * requests"), on hand-built advertisements offered to one engine:
  *  - a target left without a feasible route asks once per gap, through
  *    the neighbour with the shortest infeasible route;
- *  - an infeasible route shorter by the hysteresis margin asks too;
+ *  - an infeasible route shorter by the hysteresis margin asks too, and
+ *    one shorter by the settle margin once it stayed so for settle_time;
  *  - the target's servers take a new feasibility epoch on request (at
  *    most one a gap) and advertise it;
  *  - a DC on the way passes the request to its next hop and, when the
@@ -40,6 +41,7 @@ static struct mf_routing *feas_engine(const char *dc, uint64_t epoch)
 	c.feasibility_hold = 1000;
 	c.request_gap = GAP;
 	c.beats_apart = true; /* as the node: epochs alone make no new state */
+	c.settle_time = 100;
 	struct mf_routing *r = NULL;
 	CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
 	mf_routing_set_now(r, 1);
@@ -129,6 +131,26 @@ static void test_shorter_infeasible_route_asks(void)
 	/* Once dc3's route comes with a newer epoch it is feasible: taken. */
 	offer_at(r, "dc3", "dc3-s1", 3, 7, "dc3 0;dc9 5", 3);
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	mf_routing_free(r);
+}
+
+/* dc3 offers dc9 at 38 from an older epoch (4): 39 against 40 is within
+ * the hysteresis margin but past the settle margin (2 % and 1 ms), so it
+ * is asked for only once it has stayed so for settle_time, as settling
+ * would have taken it. */
+static void test_settled_infeasible_route_asks(void)
+{
+	struct mf_routing *r = two_ways_feasible();
+	struct mf_routing_request q[4];
+	offer_at(r, "dc3", "dc3-s1", 2, 4, "dc3 0;dc9 36", 2);
+	CU_ASSERT_EQUAL(mf_routing_requests(r, q, 4), 0);
+	mf_routing_set_now(r, 2 + 50);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT_EQUAL(mf_routing_requests(r, q, 4), 0);
+	mf_routing_set_now(r, 2 + 100); /* settle_time passed */
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT_EQUAL_FATAL(mf_routing_requests(r, q, 4), 1);
+	CU_ASSERT_STRING_EQUAL(q[0].to, "dc3");
 	mf_routing_free(r);
 }
 
@@ -224,6 +246,7 @@ int main(void)
 	static const struct test_case tests[] = {
 		{ "starved_target_asks_once", test_starved_target_asks_once },
 		{ "shorter_infeasible_route_asks", test_shorter_infeasible_route_asks },
+		{ "settled_infeasible_route_asks", test_settled_infeasible_route_asks },
 		{ "origin_raises_on_request", test_origin_raises_on_request },
 		{ "request_passed_on_and_answered", test_request_passed_on_and_answered },
 		{ "mates_share_feasibility_distance", test_mates_share_feasibility_distance },
