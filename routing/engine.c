@@ -379,3 +379,27 @@ void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, doub
 	*pct = r->cfg.readvertise_pct;
 	*ms = r->cfg.readvertise_ms;
 }
+
+/* The caller's clock (engine.h): starts freshness, beats our epoch when
+ * due, and marks a recompute when a timer is due. */
+void mf_routing_set_now(struct mf_routing *r, uint64_t now)
+{
+	if (!r->clocked) {
+		/* Routes held before the clock started are as fresh as now. */
+		for (uint32_t t = 0; t < r->names.n; t++)
+			r->beat_at[t] = now;
+		r->last_beat = r->snap_at = r->epoch_at = now;
+		r->clocked = true;
+		mf_rt__mark_all(r);
+	}
+	r->now = now;
+	if (r->cfg.beat_interval && now - r->last_beat >= r->cfg.beat_interval) {
+		r->last_beat = r->epoch_at = now;
+		r->epoch++;
+		mf_rt__mark(r, r->self);
+	}
+	if (now >= r->next_expiry || now >= r->next_settle || now >= r->next_forget || now >= r->next_request ||
+	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
+	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval))
+		r->dirty = true;
+}

@@ -1,7 +1,7 @@
 /*
  * routing/engine_internal.h — the routing engine's state, shared by its
  * files (private: only routing/engine*.c include it). Each file has one job:
- *   engine.c            lifecycle, per-DC-id arrays, configuration inputs
+ *   engine.c            lifecycle, per-DC-id arrays, configuration inputs, the clock
  *   engine_gateways.c   other DCs' gateways, per sending server, and their union
  *   engine_adverts.c    epochs, tombstones, storing received advertisements
  *   engine_recompute.c  candidates, hysteresis and settling, alternates, the
