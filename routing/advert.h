@@ -127,6 +127,10 @@ struct mf_advert {
 	size_t n_gone;
 	uint32_t *gone;
 	bool since_base;     /* a delta's "s": it applies since its base */
+	/* Not on the wire: a route's epoch is part of the route (the engine's
+	 * states with feasibility, routing/engine.h), so a delta carries a
+	 * route whose epoch moved (routing/advert_delta.h). */
+	bool epochs_bound;
 	/* When set (the in-place reader, reassembly): origin, node, names and
 	 * their strings, routes, hops, dead and gone all live in this one
 	 * allocation; gateways are still owned one by one. */

@@ -81,7 +81,7 @@ static bool same_route(const struct mf_advert *a, const struct mf_advert_route *
 	double d = fabs(x->distance_ms - y->distance_ms);
 	bool moved = pct == 0 && ms == 0 ? units(x->distance_ms) != units(y->distance_ms)
 					 : d > y->distance_ms * pct / 100.0 && d > ms;
-	if (moved || x->n_hops != y->n_hops)
+	if (moved || x->n_hops != y->n_hops || (a->epochs_bound && x->epoch != y->epoch))
 		return false;
 	for (uint32_t k = 0; k < x->n_hops; k++)
 		if (strcmp(a->names[a->hops[x->hops_off + k]], b->names[b->hops[y->hops_off + k]]) != 0)

@@ -86,6 +86,9 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(t_dirty, false), PER_ID(was_stale, false), PER_ID(dirty_list, false),
 	PER_ID(chosen_entry, false), PER_ID(nbr, false), PER_ID(hurry, false),
 	PER_ID(fd_epoch, false), PER_ID(fd_dist, false), PER_ID(gone_at, false),
+	PER_ID(want, false), PER_ID(req_epoch, false), PER_ID(req_at, false),
+	PER_ID(req_to, false), PER_ID(req_hops, false), PER_ID(unf_d, false),
+	PER_ID(unf_nh, false), PER_ID(unf_since, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -115,6 +118,11 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 		r->better_since[i] = NO_SINCE;
 		r->fd_dist[i] = INFINITY;
 		r->gone_at[i] = NO_SINCE;
+		r->req_at[i] = NO_SINCE;
+		r->unf_since[i] = NO_SINCE;
+		r->req_to[i] = NONE;
+		r->unf_d[i] = INFINITY;
+		r->unf_nh[i] = NONE;
 		r->orig[i].to_self = NAN;
 		mf_rt__route_init(&r->cur.r[i]);
 		mf_rt__route_init(&r->next.r[i]);
@@ -207,9 +215,11 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	r->transit = c->transit;
 	r->next_settle = UINT64_MAX;
 	r->seq = r->seq_floor = c->initial_seq;
-	r->epoch = c->epoch;
+	r->epoch = r->fe_self = c->epoch;
+	r->fe_self_at = NO_SINCE;
 	r->next_expiry = UINT64_MAX;
 	r->next_forget = UINT64_MAX;
+	r->next_request = UINT64_MAX;
 	r->links_dirty = true;
 	int rc = r->node ? mf_rt__intern(r, c->datacenter, &r->self) : MF_ENOMEM;
 	if (rc < 0) {
@@ -368,4 +378,28 @@ void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, doub
 {
 	*pct = r->cfg.readvertise_pct;
 	*ms = r->cfg.readvertise_ms;
+}
+
+/* The caller's clock (engine.h): starts freshness, beats our epoch when
+ * due, and marks a recompute when a timer is due. */
+void mf_routing_set_now(struct mf_routing *r, uint64_t now)
+{
+	if (!r->clocked) {
+		/* Routes held before the clock started are as fresh as now. */
+		for (uint32_t t = 0; t < r->names.n; t++)
+			r->beat_at[t] = now;
+		r->last_beat = r->snap_at = r->epoch_at = now;
+		r->clocked = true;
+		mf_rt__mark_all(r);
+	}
+	r->now = now;
+	if (r->cfg.beat_interval && now - r->last_beat >= r->cfg.beat_interval) {
+		r->last_beat = r->epoch_at = now;
+		r->epoch++;
+		mf_rt__mark(r, r->self);
+	}
+	if (now >= r->next_expiry || now >= r->next_settle || now >= r->next_forget || now >= r->next_request ||
+	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
+	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval))
+		r->dirty = true;
 }

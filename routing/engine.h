@@ -64,7 +64,17 @@
  *   to a DC, at any instant. A target left without a feasible route is
  *   withdrawn, and feasibility_hold after our state said so its distance
  *   is forgotten. Our states then carry each route's epoch as it was when
- *   the state was made, not the newest heard (beats carry those).
+ *   the state was made, not the newest heard (beats carry those); with
+ *   beats apart our own route carries our DC's feasibility epoch, which
+ *   moves only on a seqno request. The distance is the DC's: a state of
+ *   another server of ours counts as ours.
+ * Seqno requests (optional, config request_gap, with feasibility): a
+ *   target whose shortest candidate is infeasible and shorter by the
+ *   hysteresis margin, or left without a feasible one, is asked for a
+ *   newer epoch through the neighbour that advertised it
+ *   (mf_routing_requests); DCs on the way pass it on along their next
+ *   hops and advertise the newer epoch when it reaches them
+ *   (mf_routing_take_request); the target takes a new feasibility epoch.
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than
@@ -194,6 +204,14 @@ struct mf_routing_config {
 	 * forgotten. Our states then carry each route's epoch as it was when
 	 * the state was made. Only while the clock runs; 0 (the default): off. */
 	uint64_t feasibility_hold;
+	/* Seqno requests (docs/routing.md, "Seqno requests"; RFC 8966, 3.8),
+	 * with feasibility: a target whose shortest candidate is infeasible
+	 * and shorter than the route chosen by the settle margin (or the only
+	 * one) is asked for an epoch newer than our feasibility distance's,
+	 * through the neighbour that advertised it (mf_routing_requests), at
+	 * most once per request_gap per target (units of mf_routing_set_now);
+	 * 0 (the default): never. Requests received are taken whatever it is. */
+	uint64_t request_gap;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */
@@ -334,6 +352,32 @@ bool mf_routing_hurry_marked(const struct mf_routing *r, bool moved_back);
 size_t mf_routing_take_beats(struct mf_routing *r, const char *origin,
 			     const struct mf_beat_entry *b, size_t n);
 
+/* Seqno requests (config request_gap; docs/routing.md, "Seqno
+ * requests"): a request asks DC `target`'s servers for an epoch of at
+ * least `epoch`, sent to a server of neighbour DC `to`, which passes it on
+ * along its own next hops while hops last. */
+struct mf_routing_request {
+	const char *target;   /* into the engine, valid until it changes */
+	const char *to;
+	uint64_t epoch;
+	unsigned hops;
+};
+/* At most this many DCs a request crosses (Babel's hop count: a request
+ * chasing a route that keeps moving stops). */
+#define MF_ROUTING_REQUEST_HOPS 64
+/* The requests waiting to go (ours, and those passed on), at most cap,
+ * into out; each goes once (the rest wait for the next call). */
+size_t mf_routing_requests(struct mf_routing *r, struct mf_routing_request *out, size_t cap);
+/* A request that reached us (with feasibility): when the state we
+ * advertise already carries target's route at `epoch` or newer, 0; when
+ * target is our DC (we raise our epoch to `epoch` if below) or our route to
+ * it reaches `epoch`, our next recompute makes a new state carrying it, 1;
+ * else, with hops > 1 and no such request passed on within request_gap, it
+ * is queued for our next hop with one hop less and the state we make once
+ * our route reaches that epoch carries it, 2; 0 otherwise (no route,
+ * feasibility off, unknown target). */
+int mf_routing_take_request(struct mf_routing *r, const char *target, uint64_t epoch, unsigned hops);
+
 /* Whether a route that only follows the DC's shared choice waits like a
  * small distance move instead of making a new advertisement (default
  * false; docs/routing.md, "Deltas"). The node turns it on while its state
@@ -372,6 +416,9 @@ struct mf_routing_stats {
 	uint64_t nh_shared;   /* followed the DC's shared choice (another server's advert) */
 	uint64_t nh_free;     /* no hysteresis (margins 0): the best */
 	uint64_t new_states;  /* advertisement seqs made */
+	uint64_t requests_sent;      /* seqno requests of ours (mf_routing_requests) */
+	uint64_t requests_in;        /* requests taken (answered or passed on) */
+	uint64_t requests_forwarded; /* requests passed on to our next hop */
 };
 const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r);
 

@@ -20,7 +20,7 @@ void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
 {
 	if (id == r->self) {
 		if (epoch >= r->epoch) {
-			r->epoch = epoch + 1;
+			r->epoch = r->fe_self = epoch + 1; /* a new incarnation */
 			r->epoch_at = r->now;
 			r->snap.n = 0; /* re-advertise with the new incarnation */
 			mf_rt__mark(r, id);
@@ -543,6 +543,11 @@ int mf_routing_set_advert(struct mf_routing *r, const struct mf_advert *a)
 		rc = strcmp(a->node, r->node) != 0 ? mf_rt__take_gateways(r, o, a) : 0;
 		if (rc == 0)
 			rc = set_reference(r, a);
+		/* One feasibility distance per DC (docs/routing.md, "Seqno
+		 * requests"): our mates' states count as ours. */
+		if (rc == 0 && strcmp(a->node, r->node) != 0)
+			mf_rt__feasibility_mate(r, a, r->ref_set && r->ref_seq == a->seq &&
+							 strcmp(r->ref_node, a->node) == 0);
 		return rc < 0 ? rc : 0;
 	}
 	const struct rt_origin *old = &r->orig[o];

@@ -1,11 +1,12 @@
 /*
  * routing/engine_feasible.c — feasibility distances (engine_internal.h;
  * contract in engine.h, design in docs/routing.md "Transient loops"):
- * per target the best (epoch, distance) our states advertised, which
+ * per target the best (epoch, distance) our DC's states advertised, which
  * mf_rt__feasible() holds every neighbour's route against, and its
  * forgetting a hold after our state withdrew the target.
  */
 #include <math.h>
+#include <string.h>
 
 #include "routing/engine_internal.h"
 
@@ -15,6 +16,20 @@
 static double wire_floor(double d)
 {
 	return floor(d * 10.0) / 10.0;
+}
+
+/* Target t's feasibility distance takes the pair (epoch, dist) our DC
+ * advertised when it is better (newer, or as new and shorter); the
+ * target is recomputed then: its other candidates may no longer be
+ * feasible. */
+static void fold(struct mf_routing *r, uint32_t t, uint64_t epoch, double dist)
+{
+	double d = wire_floor(dist);
+	if (epoch > r->fd_epoch[t] || (epoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
+		r->fd_epoch[t] = epoch;
+		r->fd_dist[t] = d;
+		mf_rt__mark(r, t);
+	}
 }
 
 /* Feasibility: our new state advertises each route's (fepoch, distance),
@@ -35,12 +50,7 @@ void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n)
 			continue;
 		}
 		r->gone_at[t] = NO_SINCE;
-		double d = wire_floor(s->dist);
-		if (s->fepoch > r->fd_epoch[t] || (s->fepoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
-			r->fd_epoch[t] = s->fepoch;
-			r->fd_dist[t] = d;
-			mf_rt__mark(r, t);
-		}
+		fold(r, t, s->fepoch, s->dist);
 	}
 }
 
@@ -84,4 +94,46 @@ void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n)
 		if (r->gone_at[t] != NO_SINCE && !(r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY) &&
 		    r->gone_at[t] + r->cfg.feasibility_hold < r->next_forget)
 			r->next_forget = r->gone_at[t] + r->cfg.feasibility_hold;
+}
+
+/* Feasibility: another server of our DC advertised a. A neighbour holds
+ * our DC's newest state from whichever server sent it, so the feasibility
+ * distance is the DC's, not a server's: every server takes the pairs its
+ * mates advertised too (then the servers of a DC hold the same distances,
+ * and the same routes are feasible for them), and when a is the DC's
+ * newest state (newest), the targets it lacks count as withdrawn by the
+ * DC from then on, those it has as not (the forgetting follows what
+ * neighbours hold). */
+void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a, bool newest)
+{
+	if (!mf_rt__feasibility(r))
+		return;
+	uint32_t gen = newest ? mf_rt__next_mark(r->target_mark, &r->target_mark_gen, r->cap) : 0;
+	for (size_t i = 0; i < a->n_routes; i++) {
+		const struct mf_advert_route *ar = &a->routes[i];
+		uint32_t t;
+		if (ar->target >= a->n_names || !isfinite(ar->distance_ms) ||
+		    mf_rt_names_find(&r->names, a->names[ar->target], strlen(a->names[ar->target]), &t) < 0 ||
+		    t >= r->cap)
+			continue;
+		if (t == r->self) {
+			/* the DC's feasibility epoch: a mate answered a request */
+			if (ar->epoch > r->fe_self && ar->epoch <= r->epoch) {
+				r->fe_self = ar->epoch;
+				mf_rt__mark(r, t);
+			}
+			continue;
+		}
+		if (newest) {
+			r->target_mark[t] = gen;
+			r->gone_at[t] = NO_SINCE;
+		}
+		fold(r, t, ar->epoch, ar->distance_ms);
+	}
+	for (uint32_t t = 0; newest && t < r->names.n; t++)
+		if (t != r->self && r->target_mark[t] != gen && r->gone_at[t] == NO_SINCE) {
+			r->gone_at[t] = r->now;
+			if (r->now + r->cfg.feasibility_hold < r->next_forget)
+				r->next_forget = r->now + r->cfg.feasibility_hold;
+		}
 }

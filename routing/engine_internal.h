@@ -1,7 +1,7 @@
 /*
  * routing/engine_internal.h — the routing engine's state, shared by its
  * files (private: only routing/engine*.c include it). Each file has one job:
- *   engine.c            lifecycle, per-DC-id arrays, configuration inputs
+ *   engine.c            lifecycle, per-DC-id arrays, configuration inputs, the clock
  *   engine_gateways.c   other DCs' gateways, per sending server, and their union
  *   engine_adverts.c    epochs, tombstones, storing received advertisements
  *   engine_recompute.c  candidates, hysteresis and settling, alternates, the
@@ -10,8 +10,9 @@
  *   engine_sent.c       our advertisement as its receivers hold it
  *   engine_incr.c       which targets an input change touches (incremental
  *                       recompute)
- *   engine_feasible.c   feasibility distances: what our states advertised,
+ *   engine_feasible.c   feasibility distances: what our DC's states advertised,
  *                       forgotten a hold after a withdrawal
+ *   engine_request.c    seqno requests: asking a target for a newer epoch
  * The contract is routing/engine.h's; the design notes are engine.c's.
  */
 #ifndef MF_ROUTING_ENGINE_INTERNAL_H
@@ -269,11 +270,42 @@ struct mf_routing {
 	double *fd_dist;
 	uint64_t next_forget;
 	bool fd_seeded;          /* seeded from the snapshot when the clock started */
+	/* Seqno requests (cfg.request_gap, docs/routing.md "Seqno requests"),
+	 * per target: want, an epoch a request asked of us (our next state
+	 * carries the route's epoch once it reaches that; 0: none); req_epoch
+	 * and req_at, the last request we sent or passed on for it and when
+	 * (deduplication, rate limit); req_to and req_hops, one waiting to go
+	 * (req_to NONE: none; n_req of them). unf_d, unf_nh: the shortest
+	 * infeasible candidate of the last recompute (INFINITY: none). */
+	uint64_t *want, *req_epoch, *req_at;
+	uint64_t *unf_since;     /* since when unf_d beat the route by the settle margin */
+	/* Our DC's feasibility epoch: the epoch our own route carries in our
+	 * states with feasibility. It stays while beats raise r->epoch, and
+	 * takes the current one only for a seqno request (or a refutation),
+	 * as Babel's seqno moves only on request, so every DC's states carry
+	 * the same epoch for a target and none locks another out by its age;
+	 * the servers of a DC share the highest (their states). */
+	uint64_t fe_self;
+	uint64_t fe_self_at;     /* when a request last moved it (NO_SINCE: never) */
+	uint32_t *req_to, *unf_nh;
+	uint8_t *req_hops;
+	double *unf_d;
+	uint32_t n_req;
+	uint64_t next_request;   /* earliest req_at + gap of a request held back */
 	struct mf_gateway *gws;
 	size_t n_gws;
 	struct mf_routing_stats stats;
 	bool wait_followed;      /* mf_routing_set_wait_followed */
 };
+
+/* The epoch our own route carries: the feasibility epoch with
+ * feasibility and beats apart (beats carry the epochs freshness needs),
+ * else our epoch (with epochs in full state, our states must carry each
+ * rise). */
+static inline uint64_t mf_rt__self_fepoch(const struct mf_routing *r)
+{
+	return r->cfg.feasibility_hold && r->cfg.beats_apart ? r->fe_self : r->epoch;
+}
 
 /* Feasibility applies: configured and the clock runs (epochs rise). */
 static inline bool mf_rt__feasibility(const struct mf_routing *r)
@@ -359,6 +391,11 @@ bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt
 void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n);
 void mf_rt__feasibility_forget(struct mf_routing *r, uint32_t n);
 void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n);
+void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a, bool newest);
+/* engine_request.c: seqno requests (docs/routing.md, "Seqno requests") */
+void mf_rt__maybe_request(struct mf_routing *r, uint32_t t, double chosen);
+bool mf_rt__wanted(const struct mf_routing *r, uint32_t t, const struct rt_route *c,
+		   const struct rt_route *s);
 /* engine_incr.c: what an input change makes the next recompute redo */
 void mf_rt__mark(struct mf_routing *r, uint32_t t);
 void mf_rt__mark_all(struct mf_routing *r);

@@ -35,7 +35,7 @@ static uint64_t heard_or_route(const struct mf_routing *r, uint32_t t, const str
 static uint64_t advertised_epoch(const struct mf_routing *r, uint32_t t, const struct rt_route *s)
 {
 	if (t == r->self)
-		return r->epoch;
+		return mf_rt__self_fepoch(r);
 	if (r->cfg.feasibility_hold) /* what our feasibility distance holds (route19 hook) */
 		return s->fepoch;
 	const struct rt_route *c = t < r->cur.n ? &r->cur.r[t] : NULL;
@@ -254,6 +254,7 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 	out->seq = r->seq;
 	out->transit = r->transit;
 	out->frag_count = 1;
+	out->epochs_bound = r->cfg.feasibility_hold != 0;
 	out->names = calloc(n, sizeof *out->names);
 	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
 	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;

@@ -140,6 +140,8 @@ static void relax_start(struct mf_routing *r, uint32_t t)
 	r->via_cur_entry[t] = NONE;
 	r->via_ref_d[t] = INFINITY;
 	r->via_ref_entry[t] = NONE;
+	r->unf_d[t] = INFINITY;
+	r->unf_nh[t] = NONE;
 	r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
 	const struct rt_link *l = &r->link[t];
 	if (t == r->self || !l->usable || (r->cfg.require_gateways && !mf_rt__has_gateways(r, t)))
@@ -184,6 +186,8 @@ static void relax_stale(struct mf_routing *r, uint32_t t)
 {
 	if (!mf_rt__stale(r, t))
 		return;
+	r->unf_d[t] = INFINITY; /* no epoch of it will come */
+	r->unf_nh[t] = NONE;
 	if (r->via_cur_entry[t] != DIRECT_ENTRY) {
 		r->via_cur_d[t] = INFINITY;
 		r->via_cur_entry[t] = NONE;
@@ -216,10 +220,20 @@ static void relax_one(struct mf_routing *r, uint32_t t)
 	const uint32_t *ref_nh = r->ref_set ? r->ref_nh : NULL;
 	bool feas = mf_rt__feasibility(r);
 	relax_start(r, t);
-	for (uint32_t k = 0, h, i; k < r->n_nbr; k++)
-		if ((i = entry_of(r, h = r->nbr[k], t)) != NONE)
-			relax_offer(r, ref_nh, h, t, i,
-				    feas && !mf_rt__feasible(r, h, i, t) ? INFINITY : r->link[h].dist + r->orig[h].dst[i]);
+	for (uint32_t k = 0, h, i; k < r->n_nbr; k++) {
+		if ((i = entry_of(r, h = r->nbr[k], t)) == NONE)
+			continue;
+		double c = r->link[h].dist + r->orig[h].dst[i];
+		if (feas && !mf_rt__feasible(r, h, i, t)) {
+			/* the shortest infeasible one, for a seqno request */
+			if (c < r->unf_d[t]) {
+				r->unf_d[t] = c;
+				r->unf_nh[t] = h;
+			}
+			c = INFINITY;
+		}
+		relax_offer(r, ref_nh, h, t, i, c);
+	}
 	if (r->cfg.max_age && r->clocked)
 		relax_stale(r, t);
 }
@@ -297,7 +311,8 @@ static int choose(struct mf_routing *r, uint32_t t)
 	if (t == r->self) {
 		rt->status = MF_ROUTE_LOCAL;
 		rt->dist = 0;
-		rt->epoch = rt->fepoch = r->epoch;
+		rt->epoch = r->epoch;
+		rt->fepoch = mf_rt__self_fepoch(r);
 		rt->mode = r->default_mode;
 		return put_path(nx, rt, &r->self, 1, NONE);
 	}
@@ -345,6 +360,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	}
 	if (!kept)
 		r->better_since[t] = NO_SINCE;
+	mf_rt__maybe_request(r, t, nh == NONE ? INFINITY : d);
 	if (nh == NONE)
 		return 0; /* unreachable */
 	count_switch(r, t, cur->nh, nh, kept);
@@ -373,7 +389,8 @@ static int keep_route(struct mf_routing *r, uint32_t t)
 	struct rt_route *rt = &r->next.r[t];
 	*rt = *c;
 	if (rt->status == MF_ROUTE_LOCAL) {
-		rt->epoch = rt->fepoch = r->epoch;
+		rt->epoch = r->epoch;
+		rt->fepoch = mf_rt__self_fepoch(r);
 	} else if (rt->status == MF_ROUTE_DIRECT) {
 		rt->epoch = r->orig[t].self_epoch;
 		rt->fepoch = direct_fepoch(r, t);
@@ -557,11 +574,12 @@ static bool epochs_due(const struct mf_routing *r, uint32_t t)
 static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 {
 	bool differ = r->readvertise || r->snap.n != n || r->snap_dead_gen != r->dead_gen;
+	bool feas = mf_rt__feasibility(r);
 	for (uint32_t t = 0; t < n && !differ; t++) {
 		const struct rt_route *c = &r->cur.r[t], *s = &r->snap.r[t];
 		bool want = mf_rt__advertisable(r, t, c), have = s->status != MF_ROUTE_UNREACHABLE;
-		if (want != have)
-			differ = true;
+		if (want != have || (want && feas && mf_rt__wanted(r, t, c, s)))
+			differ = true; /* a target, or an epoch a seqno request asked for */
 		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
 					 c->path_len * sizeof(uint32_t)) != 0)) {
@@ -587,6 +605,8 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		if (!mf_rt__advertisable(r, t, c))
 			continue;
 		*s = *c;
+		if (feas && r->want[t] && s->fepoch >= r->want[t])
+			r->want[t] = 0; /* answered */
 		s->n_alt = 0; /* alternates are not advertised */
 		int rc = put_path(&r->snap, s, r->cur.path + c->path_off, c->path_len, NONE);
 		if (rc < 0) {
@@ -726,6 +746,7 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 		mf_rt__feasibility_forget(r, n);
 	bool full = r->all_dirty || r->cur.n != n || r->recompute_mode == MF_RECOMPUTE_FULL ||
 		    (r->recompute_mode == MF_RECOMPUTE_AUTO && r->n_dirty > n / 4);
+	r->next_request = UINT64_MAX; /* compute's mf_rt__maybe_request sets it again */
 	if ((rc = compute(r, n, full)) < 0) {
 		mf_rt__mark_all(r); /* the per-target state is partly new */
 		return rc;
@@ -766,26 +787,4 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->cfg.settle_time < r->next_settle)
 			r->next_settle = r->better_since[t] + r->cfg.settle_time;
 	return rc;
-}
-
-void mf_routing_set_now(struct mf_routing *r, uint64_t now)
-{
-	if (!r->clocked) {
-		/* Routes held before the clock started are as fresh as now. */
-		for (uint32_t t = 0; t < r->names.n; t++)
-			r->beat_at[t] = now;
-		r->last_beat = r->snap_at = r->epoch_at = now;
-		r->clocked = true;
-		mf_rt__mark_all(r);
-	}
-	r->now = now;
-	if (r->cfg.beat_interval && now - r->last_beat >= r->cfg.beat_interval) {
-		r->last_beat = r->epoch_at = now;
-		r->epoch++;
-		mf_rt__mark(r, r->self);
-	}
-	if (now >= r->next_expiry || now >= r->next_settle || now >= r->next_forget ||
-	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
-	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval))
-		r->dirty = true;
 }

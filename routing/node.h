@@ -68,6 +68,12 @@
  *    relayed, at most MF_ROUTING_NODE_PULL_BYTES per pull. One pull per
  *    server's state is in flight: it is asked again only after
  *    MF_ROUTING_NODE_PULL_WAIT or for a newer seq.
+ *  - seqno requests (only with feasibility, off in the agent:
+ *    MF_ROUTING_NODE_FEASIBILITY_HOLD): the engine's go at the tick as
+ *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_REQUEST][request] by a
+ *    direct datagram to one alive meshfed server of the DC they name
+ *    (routing/node_request.c); received ones from a DC with an alive
+ *    server in that pool go to the engine.
  * Received beats count only for origins with an alive server in the pool
  * they came through (as adverts below) and are never relayed: every server
  * sends its own, which carries what it heard.
@@ -147,7 +153,15 @@
 					    * routing/digest.h] */
 #define MF_ROUTING_NODE_MSG_STATE 6        /* [MF_SERF_MSG_MESHFED][6][fragment or delta]:
 					    * a pull's answer, direct, never relayed */
+#define MF_ROUTING_NODE_MSG_REQUEST 8      /* [MF_SERF_MSG_MESHFED][8][seqno request,
+					    * routing/node_request.c]; 7 is unused */
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
+/* Feasibility (routing/engine.h feasibility_hold; docs/routing.md "Seqno
+ * requests"): 0, off; measured at 15 s. Seqno requests, when it is on: at
+ * most one per target per gap, and a new feasibility epoch of ours at most
+ * one per gap. */
+#define MF_ROUTING_NODE_FEASIBILITY_HOLD 0
+#define MF_ROUTING_NODE_REQUEST_GAP (15 * MF_SEC)
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 /* The beat: our epoch rises this often, and our beat message goes out. */
 #define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)
@@ -352,6 +366,9 @@ struct mf_routing_node_stats {
 	 * refused; pull entries we sent and answered; pulls sent because a
 	 * delta found us behind. */
 	uint64_t digests_in, bad_digests, pulls_out, pulls_in, pulls_behind;
+	/* Seqno requests (docs/routing.md, "Seqno requests"): sent (ours and
+	 * passed on), received from another DC, refused. */
+	uint64_t requests_out, requests_in, bad_requests;
 };
 
 struct mf_routing_node;

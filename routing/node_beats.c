@@ -210,6 +210,7 @@ static void send_beats(struct mf_routing_node *n, size_t nb)
  * ages) is corrected across a region as fast ("Hurried beats"). */
 void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 {
+	mf_rn__requests_tick(n); /* seqno requests go at once, as hurried beats */
 	bool whole = !n->beat_sent || now - n->last_beat >= MF_ROUTING_NODE_REFRESH;
 	if (!whole && (now - n->last_hurry < MF_ROUTING_NODE_HURRY_GAP ||
 		       !mf_routing_hurry_marked(n->engine, false) ||

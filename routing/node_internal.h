@@ -267,6 +267,11 @@ void mf_rn__on_beat(struct mf_routing_node_slot *sl, const uint8_t *body, size_t
 /* Our beat when due (every MF_ROUTING_NODE_REFRESH), else our hurried
  * beat when one is due. */
 void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now);
+/* node_request.c: seqno requests (docs/routing.md, "Seqno requests"):
+ * the engine's sent to a server of the DC they name; one received, to
+ * the engine. */
+void mf_rn__requests_tick(struct mf_routing_node *n);
+void mf_rn__on_request(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len);
 /* node_reach.c */
 void mf_rn__on_reach(struct mf_routing_node_slot *sl, const uint8_t *body, size_t len);
 /* Pings the DC of group k of slot s's index (engine id s->gid[k]) when new,

@@ -73,6 +73,10 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		mf_rn__on_beat(sl, msg + 2, len - 2);
 		return;
 	}
+	if (len >= 2 && msg[1] == MF_ROUTING_NODE_MSG_REQUEST) {
+		mf_rn__on_request(sl, msg + 2, len - 2);
+		return;
+	}
 	if (len >= 2 && msg[1] == MF_ROUTING_NODE_MSG_REACH) {
 		mf_rn__on_reach(sl, msg + 2, len - 2);
 		return;

@@ -20,8 +20,10 @@ int mf_rn__wire_form(struct mf_routing_node *n, const struct mf_advert *a, bool 
 	if (rc < 0)
 		return rc;
 	const uint8_t *buf = (const uint8_t *)n->scratch.data;
-	return delta ? mf_advert_decode_msg(buf, n->scratch.size, out)
-		     : mf_advert_decode(buf, n->scratch.size, out, NULL);
+	rc = delta ? mf_advert_decode_msg(buf, n->scratch.size, out)
+		   : mf_advert_decode(buf, n->scratch.size, out, NULL);
+	out->epochs_bound = rc == 0 && a->epochs_bound;
+	return rc;
 }
 
 void mf_rn__note_sent(struct mf_routing_node *n, const struct mf_advert *full,

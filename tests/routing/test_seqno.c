@@ -1,0 +1,256 @@
+/* Unit tests of seqno requests and the DC's one feasibility distance
+ * (routing/engine_request.c, engine_feasible.c; docs/routing.md "Seqno
+ * requests"), on hand-built advertisements offered to one engine:
+ *  - a target left without a feasible route asks once per gap, through
+ *    the neighbour with the shortest infeasible route;
+ *  - an infeasible route shorter by the hysteresis margin asks too, and
+ *    one shorter by the settle margin once it stayed so for settle_time;
+ *  - the target's servers take a new feasibility epoch on request (at
+ *    most one a gap) and advertise it;
+ *  - a DC on the way passes the request to its next hop and, when the
+ *    newer epoch reaches it, advertises it;
+ *  - a mate's state counts in the feasibility distance;
+ *  - a delta carries a route whose epoch alone moved, when epochs are
+ *    part of the route. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <CUnit/Basic.h>
+
+#include "gossip/err.h"
+#include "routing/advert_delta.h"
+#include "tests/routing/fixture.h"
+#include "tests/routing/helpers.h"
+#include "tests/cunit_main.h"
+
+#define GAP 10
+
+/* An engine for dc (node "<dc>-s1") with feasibility and requests, its
+ * clock started at 1. */
+static struct mf_routing *feas_engine(const char *dc, uint64_t epoch)
+{
+	struct mf_routing_config c;
+	char node[80];
+	snprintf(node, sizeof node, "%s-s1", dc);
+	mf_routing_config_default(&c);
+	c.datacenter = dc;
+	c.node = node;
+	c.epoch = epoch;
+	c.feasibility_hold = 1000;
+	c.request_gap = GAP;
+	c.beats_apart = true; /* as the node: epochs alone make no new state */
+	c.settle_time = 100;
+	struct mf_routing *r = NULL;
+	CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
+	mf_routing_set_now(r, 1);
+	return r;
+}
+
+/* Offers origin's advertisement (node, seq, spec as h_advert's) with every
+ * route at `epoch`, and recomputes at now. */
+static void offer_at(struct mf_routing *r, const char *origin, const char *node, uint64_t seq,
+		     uint64_t epoch, const char *spec, uint64_t now)
+{
+	struct mf_advert a;
+	CU_ASSERT_FATAL(h_advert(&a, origin, node, seq, true, spec) == 0);
+	for (size_t i = 0; i < a.n_routes; i++)
+		a.routes[i].epoch = epoch;
+	CU_ASSERT(mf_routing_set_advert(r, &a) >= 0);
+	mf_advert_free(&a);
+	mf_routing_set_now(r, now);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+}
+
+/* The epoch our advertisement carries for target. */
+static uint64_t advertised_epoch(const struct mf_routing *r, const char *target)
+{
+	struct mf_advert a;
+	uint64_t e = 0;
+	CU_ASSERT_FATAL(mf_routing_advert(r, &a) == 0);
+	for (size_t i = 0; i < a.n_routes; i++)
+		if (strcmp(a.names[a.routes[i].target], target) == 0)
+			e = a.routes[i].epoch;
+	mf_advert_free(&a);
+	return e;
+}
+
+/* dc1 reaches dc9 through dc2 (link 10 + 30) or dc3 (link 1 + 45), every
+ * route at epoch 5: it takes dc2's at 40, its feasibility distance. */
+static struct mf_routing *two_ways_feasible(void)
+{
+	struct mf_routing *r = feas_engine("dc1", 100);
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	mf_routing_set_link(r, "dc3", true, true, 1);
+	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
+	offer_at(r, "dc3", "dc3-s1", 1, 5, "dc3 0;dc9 45", 1);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 40);
+	return r;
+}
+
+/* dc2's distance grows to 100 (same epoch): both routes (100 and 45) are
+ * now longer than the 40 we advertised, so dc9 is withdrawn and one
+ * request goes to dc3 (the shorter infeasible route, 46) for epoch 6;
+ * none again within the gap, one more after it. */
+static void test_starved_target_asks_once(void)
+{
+	struct mf_routing *r = two_ways_feasible();
+	struct mf_routing_request q[4];
+	CU_ASSERT_EQUAL(mf_routing_requests(r, q, 4), 0);
+	offer_at(r, "dc2", "dc2-s1", 2, 5, "dc2 0;dc9 100", 2);
+	CU_ASSERT_EQUAL(h_route(r, "dc9").status, MF_ROUTE_UNREACHABLE);
+	CU_ASSERT_EQUAL_FATAL(mf_routing_requests(r, q, 4), 1);
+	CU_ASSERT_STRING_EQUAL(q[0].target, "dc9");
+	CU_ASSERT_STRING_EQUAL(q[0].to, "dc3");
+	CU_ASSERT_EQUAL(q[0].epoch, 6);
+	CU_ASSERT_EQUAL(q[0].hops, MF_ROUTING_REQUEST_HOPS);
+	mf_routing_set_link(r, "dc3", true, true, 2); /* a recompute within the gap */
+	mf_routing_set_now(r, 3);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT_EQUAL(mf_routing_requests(r, q, 4), 0);
+	mf_routing_set_now(r, 2 + GAP); /* the gap ends: asked again */
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT_EQUAL(mf_routing_requests(r, q, 4), 1);
+	mf_routing_free(r);
+}
+
+/* dc3 offers dc9 at 5 but from an older epoch (4): 6 against 40 is past
+ * the hysteresis margin, so dc1 keeps dc2's feasible route and asks dc3's
+ * way for epoch 6. Without requests (request_gap 0) nothing is asked. */
+static void test_shorter_infeasible_route_asks(void)
+{
+	struct mf_routing *r = two_ways_feasible();
+	offer_at(r, "dc3", "dc3-s1", 2, 4, "dc3 0;dc9 5", 2);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+	struct mf_routing_request q[4];
+	CU_ASSERT_EQUAL_FATAL(mf_routing_requests(r, q, 4), 1);
+	CU_ASSERT_STRING_EQUAL(q[0].to, "dc3");
+	CU_ASSERT_EQUAL(q[0].epoch, 6);
+	/* Once dc3's route comes with a newer epoch it is feasible: taken. */
+	offer_at(r, "dc3", "dc3-s1", 3, 7, "dc3 0;dc9 5", 3);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
+	mf_routing_free(r);
+}
+
+/* dc3 offers dc9 at 38 from an older epoch (4): 39 against 40 is within
+ * the hysteresis margin but past the settle margin (2 % and 1 ms), so it
+ * is asked for only once it has stayed so for settle_time, as settling
+ * would have taken it. */
+static void test_settled_infeasible_route_asks(void)
+{
+	struct mf_routing *r = two_ways_feasible();
+	struct mf_routing_request q[4];
+	offer_at(r, "dc3", "dc3-s1", 2, 4, "dc3 0;dc9 36", 2);
+	CU_ASSERT_EQUAL(mf_routing_requests(r, q, 4), 0);
+	mf_routing_set_now(r, 2 + 50);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT_EQUAL(mf_routing_requests(r, q, 4), 0);
+	mf_routing_set_now(r, 2 + 100); /* settle_time passed */
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT_EQUAL_FATAL(mf_routing_requests(r, q, 4), 1);
+	CU_ASSERT_STRING_EQUAL(q[0].to, "dc3");
+	mf_routing_free(r);
+}
+
+/* dc9's servers take a new feasibility epoch (their current epoch, or the
+ * one asked when higher) and advertise it in a new state; a request the
+ * state already answers, or a second new epoch within the gap, changes
+ * nothing. */
+static void test_origin_raises_on_request(void)
+{
+	struct mf_routing *r = feas_engine("dc9", 100);
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 10", 1);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 100);
+	uint64_t seq = mf_routing_advert_seq(r);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 150, 10), 1);
+	mf_routing_set_now(r, 2);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT(mf_routing_advert_seq(r) > seq);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 150);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 150, 10), 0); /* said already */
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 151, 10), 0); /* within the gap */
+	mf_routing_set_now(r, 2 + GAP);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 151, 10), 1);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 151);
+	mf_routing_free(r);
+}
+
+/* dc2 routes to dc9 through dc5 (epoch 3). A request for epoch 4 goes on
+ * to dc5 with one hop less (once per gap); when dc5's state brings epoch
+ * 4 (same path, same distance), dc2 makes a new state carrying it. */
+static void test_request_passed_on_and_answered(void)
+{
+	struct mf_routing *r = feas_engine("dc2", 100);
+	mf_routing_set_link(r, "dc5", true, true, 10);
+	offer_at(r, "dc5", "dc5-s1", 1, 3, "dc5 0;dc9 20", 1);
+	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc5");
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 3);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 4, 10), 2);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 4, 10), 0); /* deduplicated */
+	struct mf_routing_request q[4];
+	CU_ASSERT_EQUAL_FATAL(mf_routing_requests(r, q, 4), 1);
+	CU_ASSERT_STRING_EQUAL(q[0].target, "dc9");
+	CU_ASSERT_STRING_EQUAL(q[0].to, "dc5");
+	CU_ASSERT_EQUAL(q[0].epoch, 4);
+	CU_ASSERT_EQUAL(q[0].hops, 9);
+	uint64_t seq = mf_routing_advert_seq(r);
+	offer_at(r, "dc5", "dc5-s1", 2, 4, "dc5 0;dc9 20", 2);
+	CU_ASSERT(mf_routing_advert_seq(r) > seq);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 4);
+	/* A request with no hop left stops here. */
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 9, 1), 0);
+	mf_routing_free(r);
+}
+
+/* Another server of dc1 advertised dc9 at 20 (epoch 5): that is the DC's
+ * feasibility distance too, so when dc2's route grows to 35 (45 through
+ * it), it is infeasible for this server as well, though shorter than the
+ * 40 this server advertised. Without the mates' states this server would
+ * keep it. */
+static void test_mates_share_feasibility_distance(void)
+{
+	struct mf_routing *r = two_ways_feasible();
+	offer_at(r, "dc1", "dc1-s2", mf_routing_advert_seq(r) + 1, 5, "dc1 0;dc9 20 dc3", 2);
+	offer_at(r, "dc2", "dc2-s1", 2, 5, "dc2 0;dc9 35", 3);
+	CU_ASSERT_EQUAL(h_route(r, "dc9").status, MF_ROUTE_UNREACHABLE);
+	mf_routing_free(r);
+}
+
+/* With epochs part of the route (feasibility), a delta lists a route
+ * whose epoch alone moved; without, it does not (beats carry them). */
+static void test_delta_carries_bound_epochs(void)
+{
+	struct mf_advert base, now, d;
+	CU_ASSERT_FATAL(h_advert(&base, "dc1", "dc1-s1", 1, true, "dc1 0;dc9 20 dc3") == 0);
+	CU_ASSERT_FATAL(h_advert(&now, "dc1", "dc1-s1", 2, true, "dc1 0;dc9 20 dc3") == 0);
+	for (size_t i = 0; i < now.n_routes; i++)
+		if (strcmp(now.names[now.routes[i].target], "dc9") == 0)
+			now.routes[i].epoch = 2;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(d.n_routes, 0);
+	mf_advert_free(&d);
+	now.epochs_bound = true;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(d.n_routes, 1);
+	mf_advert_free(&d);
+	mf_advert_free(&base);
+	mf_advert_free(&now);
+}
+
+int main(void)
+{
+	static const struct test_case tests[] = {
+		{ "starved_target_asks_once", test_starved_target_asks_once },
+		{ "shorter_infeasible_route_asks", test_shorter_infeasible_route_asks },
+		{ "settled_infeasible_route_asks", test_settled_infeasible_route_asks },
+		{ "origin_raises_on_request", test_origin_raises_on_request },
+		{ "request_passed_on_and_answered", test_request_passed_on_and_answered },
+		{ "mates_share_feasibility_distance", test_mates_share_feasibility_distance },
+		{ "delta_carries_bound_epochs", test_delta_carries_bound_epochs },
+	};
+	return RUN_SUITE("routing_seqno", tests);
+}
