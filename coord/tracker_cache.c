@@ -11,22 +11,28 @@
 #include "gossip/name_hash.h"
 #include "gossip/probe_index.h"
 
-/* An entry: the interned name, then vec[0..dim), error, adjustment, height. */
+/* An entry: the name's id (gossip/name_ids.h) in an 8-byte head, then
+ * vec[0..dim), error, adjustment, height. */
 static unsigned char *entry(const struct mf_coord_cache *c, size_t id)
 {
 	return c->slabs[id / MF_COORD_CACHE_SLAB] + (id % MF_COORD_CACHE_SLAB) * c->stride;
 }
 
+static uint32_t entry_nid(const struct mf_coord_cache *c, size_t id)
+{
+	uint32_t nid;
+	memcpy(&nid, entry(c, id), sizeof(nid));
+	return nid;
+}
+
 static const char *entry_name(const struct mf_coord_cache *c, size_t id)
 {
-	const char *name;
-	memcpy(&name, entry(c, id), sizeof(name));
-	return name;
+	return mf_name_ids_name(&c->names->ids, entry_nid(c, id));
 }
 
 static double *entry_values(const struct mf_coord_cache *c, size_t id)
 {
-	return (double *)(void *)(entry(c, id) + sizeof(const char *));
+	return (double *)(void *)(entry(c, id) + sizeof(uint64_t));
 }
 
 void mf_coord_cache_init(struct mf_coord_cache *c, unsigned dim, size_t max)
@@ -35,14 +41,14 @@ void mf_coord_cache_init(struct mf_coord_cache *c, unsigned dim, size_t max)
 	mf_intern_init(&c->own_names);
 	c->names = &c->own_names;
 	c->dim = dim;
-	c->stride = sizeof(const char *) + (dim + 3) * sizeof(double);
+	c->stride = sizeof(uint64_t) + (dim + 3) * sizeof(double);
 	c->max = max < UINT32_MAX ? max : UINT32_MAX - 1;
 }
 
 void mf_coord_cache_free(struct mf_coord_cache *c)
 {
 	for (size_t i = 0; i < c->n; i++)
-		mf_intern_put(c->names, entry_name(c, i));
+		mf_name_ids_put(&c->names->ids, entry_nid(c, i));
 	for (size_t s = 0; s < c->n_slabs; s++)
 		free(c->slabs[s]);
 	free(c->slabs);
@@ -60,21 +66,23 @@ int mf_coord_cache_share_names(struct mf_coord_cache *c, struct mf_intern *strs)
 }
 
 /* --- the index: open addressing, linear probing ---------------------------
- * A slot holds an entry id + 1 (0 = empty); the hash of a held name is its
- * interned copy's (the same FNV-1a as mf_name_hash), so a probe never
- * rehashes a name. */
+ * A slot holds an entry id + 1 (0 = empty), found by the entry's name id:
+ * a name is looked up once in the name ids (shared with the pools that
+ * hold the member), then probed here without reading a name. */
 
-/* Slot of name (length len, hash h), or of the empty slot where it would go. */
-static size_t index_slot(const struct mf_coord_cache *c, const char *name, size_t len,
-			 uint64_t h)
+static size_t nid_hash(uint32_t nid)
 {
-	size_t mask = c->n_index - 1, i = (size_t)h & mask;
+	uint64_t x = (uint64_t)nid * 0x9E3779B97F4A7C15ull;
+	return (size_t)(x ^ (x >> 29));
+}
+
+/* Slot of name id nid, or of the empty slot where it would go. */
+static size_t index_slot(const struct mf_coord_cache *c, uint32_t nid)
+{
+	size_t mask = c->n_index - 1, i = nid_hash(nid) & mask;
 	for (;; i = (i + 1) & mask) {
 		uint32_t v = c->index[i];
-		if (v == 0)
-			return i;
-		const char *s = entry_name(c, v - 1);
-		if (mf_intern_hash(s) == h && mf_intern_len(s) == len && memcmp(s, name, len) == 0)
+		if (v == 0 || entry_nid(c, v - 1) == nid)
 			return i;
 	}
 }
@@ -82,7 +90,7 @@ static size_t index_slot(const struct mf_coord_cache *c, const char *name, size_
 /* Slot holding entry id (which must be indexed). */
 static size_t index_slot_of(const struct mf_coord_cache *c, size_t id)
 {
-	size_t mask = c->n_index - 1, i = (size_t)mf_intern_hash(entry_name(c, id)) & mask;
+	size_t mask = c->n_index - 1, i = nid_hash(entry_nid(c, id)) & mask;
 	while (c->index[i] != id + 1)
 		i = (i + 1) & mask;
 	return i;
@@ -101,7 +109,7 @@ static int index_reserve(struct mf_coord_cache *c, size_t n)
 		uint32_t v = c->index[i];
 		if (v == 0)
 			continue;
-		idx[mf_probe_index_free_slot(idx, nb, (size_t)mf_intern_hash(entry_name(c, v - 1)))] = v;
+		idx[mf_probe_index_free_slot(idx, nb, nid_hash(entry_nid(c, v - 1)))] = v;
 	}
 	free(c->index);
 	c->index = idx;
@@ -115,7 +123,7 @@ static void index_del(struct mf_coord_cache *c, size_t i)
 	size_t mask = c->n_index - 1;
 	c->index[i] = 0;
 	for (size_t j = (i + 1) & mask; c->index[j] != 0; j = (j + 1) & mask) {
-		size_t home = (size_t)mf_intern_hash(entry_name(c, c->index[j] - 1)) & mask;
+		size_t home = nid_hash(entry_nid(c, c->index[j] - 1)) & mask;
 		if (mf_probe_index_stays(i, j, home))
 			continue;
 		c->index[i] = c->index[j];
@@ -130,7 +138,10 @@ static size_t lookup(const struct mf_coord_cache *c, const char *name)
 	if (c->n == 0)
 		return SIZE_MAX;
 	size_t len = strlen(name);
-	size_t i = index_slot(c, name, len, mf_name_hash(name, len));
+	uint32_t nid = mf_name_ids_find(&c->names->ids, name, len, mf_name_hash(name, len));
+	if (nid == MF_NAME_ID_NONE)
+		return SIZE_MAX;
+	size_t i = index_slot(c, nid);
 	return c->index[i] != 0 ? i : SIZE_MAX;
 }
 
@@ -177,14 +188,15 @@ int mf_coord_cache_put(struct mf_coord_cache *c, const char *name, const struct 
 			return MF_ENOMEM;
 		c->n_slabs++;
 	}
-	const char *s;
+	uint32_t nid;
 	size_t len = strlen(name);
-	if ((rc = mf_intern_get(c->names, name, len, &s)) != 0)
+	if ((rc = mf_name_ids_get(&c->names->ids, name, len, mf_name_hash(name, len), &nid)) != 0)
 		return rc;
 	size_t id = c->n++;
-	memcpy(entry(c, id), &s, sizeof(s));
+	memset(entry(c, id), 0, sizeof(uint64_t));
+	memcpy(entry(c, id), &nid, sizeof(nid));
 	write_coord(c, id, coord);
-	c->index[index_slot(c, name, len, mf_intern_hash(s))] = (uint32_t)(id + 1);
+	c->index[index_slot(c, nid)] = (uint32_t)(id + 1);
 	return 0;
 }
 
@@ -203,14 +215,14 @@ int mf_coord_cache_forget(struct mf_coord_cache *c, const char *name)
 	if (slot == SIZE_MAX)
 		return 0;
 	size_t id = c->index[slot] - 1, last = c->n - 1;
-	const char *s = entry_name(c, id);
+	uint32_t nid = entry_nid(c, id);
 	index_del(c, slot);
 	if (id != last) { /* the last entry moves into the hole */
 		c->index[index_slot_of(c, last)] = (uint32_t)(id + 1);
 		memcpy(entry(c, id), entry(c, last), c->stride);
 	}
 	c->n--;
-	mf_intern_put(c->names, s);
+	mf_name_ids_put(&c->names->ids, nid);
 	if (c->n <= (c->n_slabs - 1) * MF_COORD_CACHE_SLAB) /* the last slab emptied */
 		free(c->slabs[--c->n_slabs]);
 	return 1;

@@ -2,16 +2,19 @@
  * coord/tracker_cache.h — the coordinate tracker's cache: the latest
  * coordinate of each member, by name (coord/tracker.h holds one).
  *
- * Contract: owns the entries and its name index; names are interned
- * (gossip/intern.h), in its own table or in one shared with other caches
- * (mf_coord_cache_share_names: a simulator's N trackers then hold each
- * name once). Every coordinate it holds has the dimensionality given at
- * init (the tracker stores only what its client accepted, and the client
+ * Contract: owns the entries and its name index; each entry holds its
+ * name's id (gossip/name_ids.h: refcounted) in the name ids of its own
+ * interner or of one shared with other tables (mf_coord_cache_share_names:
+ * the agent's pools and a simulator's N trackers then hold each name once,
+ * and a member's name costs the cache no copy: issue 12, an interned copy
+ * and its slot were ~90 bytes a member). Names are 1..255 bytes
+ * (MF_EINVAL else). Every coordinate it holds has the dimensionality given
+ * at init (the tracker stores only what its client accepted, and the client
  * refuses any other), and comes back bit for bit as stored, components
  * past that dimensionality zero. No clock, no I/O.
  *
  * Memory: a simulator holds N trackers of up to N entries, so an entry is
- * its interned name's pointer and dim + 3 doubles (96 bytes at the default
+ * its name's id (in 8 bytes) and dim + 3 doubles (96 bytes at the default
  * 8 dimensions, where a struct mf_coord is 160), in slabs of
  * MF_COORD_CACHE_SLAB (no allocator header, no doubling slack); the index
  * is open addressing over 32-bit entry ids at a load under 3/4, with

@@ -95,10 +95,15 @@ static inline size_t mf_member_name_len(const struct mf_member_record *m)
 	return m->ident->name_len;
 }
 
+/* An identity's meta: stored right after its name's NUL (NULL when none). */
+static inline const uint8_t *mf_ident_meta(const struct mf_member_ident *d)
+{
+	return d->meta_len ? (const uint8_t *)d->name + d->name_len + 1 : NULL;
+}
+
 static inline const uint8_t *mf_member_meta(const struct mf_member_record *m)
 {
-	const struct mf_member_ident *d = m->ident;
-	return d->meta_len ? (const uint8_t *)d->name + d->name_len + 1 : NULL;
+	return mf_ident_meta(m->ident);
 }
 
 struct mf_members_order; /* the name order and the journal (members.c) */

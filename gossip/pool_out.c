@@ -127,8 +127,7 @@ static bool private_ok(const mf_pool_t *p, const struct mf_member_ident *to)
 {
 	if (to == NULL || mf_bcast_len(&p->private_msgs) == 0)
 		return false;
-	const uint8_t *meta = (const uint8_t *)to->name + to->name_len + 1; /* members.h */
-	return mf_serf_meta_role_is(meta, to->meta_len, p->cfg.private_role);
+	return mf_serf_meta_role_is(mf_ident_meta(to), to->meta_len, p->cfg.private_role);
 }
 
 /* Takes from q what fits in limit - *used, after the out[0..*n) taken. */

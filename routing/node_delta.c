@@ -338,8 +338,7 @@ void mf_rn__no_pull(struct mf_routing_node *n, struct base_in *b)
 static void drop_base(struct mf_routing_node *n, size_t i)
 {
 	mf_rn__no_pull(n, &n->bases[i]);
-	free(n->bases[i].origin);
-	free(n->bases[i].node);
+	free(n->bases[i].origin); /* node is in the same block */
 	mf_blobs_release(n->blobs, n->bases[i].buf);
 	free(n->bases[i].pend);
 	n->bases[i] = n->bases[--n->n_bases];
@@ -358,11 +357,12 @@ static struct base_in *base_record(struct mf_routing_node *n, const char *origin
 		return NULL;
 	b = &n->bases[n->n_bases];
 	memset(b, 0, sizeof *b);
-	if (!(b->origin = strdup(origin)) || !(b->node = strdup(node))) {
-		free(b->origin);
-		free(b->node);
+	/* origin NUL node NUL, one block: one per server heard (issue 12) */
+	size_t lo = strlen(origin) + 1, ln = strlen(node) + 1;
+	if (!(b->origin = malloc(lo + ln)))
 		return NULL;
-	}
+	memcpy(b->origin, origin, lo);
+	b->node = memcpy(b->origin + lo, node, ln);
 	b->key = mf_advert_key_hash(origin, node);
 	n->n_bases++;
 	return b;

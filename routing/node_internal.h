@@ -49,7 +49,7 @@ struct gw_heard {
  * we hold, whole or patched, encoded: what its next delta applies to
  * (node_delta.c). */
 struct base_in {
-	char *origin, *node;
+	char *origin, *node;  /* one block: origin NUL node NUL (free origin) */
 	uint64_t key;        /* mf_advert_key_hash(origin, node): compared first */
 	uint64_t seq;
 	const uint8_t *buf;  /* in the node's blobs; NULL until its first state */

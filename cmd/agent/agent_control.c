@@ -178,7 +178,7 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 			  (json_int_t)ts.outbound_now));
 	json_object_set_new(
 		info, "serf",
-		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lamport_time",
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "lamport_time",
 			  (json_int_t)ap->glue.clock, "join_intents", (json_int_t)g->join_intents,
 			  "leave_intents", (json_int_t)g->leave_intents, "rebroadcasts",
 			  (json_int_t)g->rebroadcasts, "push_pulls_merged",
@@ -187,7 +187,8 @@ json_t *mf_agent_info_json(struct mf_agent *a)
 			  (json_int_t)g->refutations, "unknown_msgs", (json_int_t)g->unknown_msgs,
 			  "decode_errors", (json_int_t)g->decode_errors, "forced_left",
 			  (json_int_t)g->forced_left, "push_pulls_too_big",
-			  (json_int_t)g->push_pulls_too_big));
+			  (json_int_t)g->push_pulls_too_big, "intents_pruned",
+			  (json_int_t)g->intents_pruned));
 	struct mf_control_stats cst = {0};
 	if (a->ctl)
 		mf_control_get_stats(a->ctl, &cst);

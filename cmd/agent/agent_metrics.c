@@ -32,6 +32,7 @@ int mf_agent_metrics_text(struct mf_agent *a, char **out, size_t *len)
 		mf_pool_broadcast_depth(ap->pool, &qm, &qu);
 		p->queue_membership = qm;
 		p->queue_user = qu;
+		p->intents_pruned = ap->glue.stats.intents_pruned;
 	}
 	struct mf_metrics_routing rt;
 	struct mf_metrics_route_socket rs;

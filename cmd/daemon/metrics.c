@@ -110,6 +110,9 @@ static void render_pools(FILE *f, const struct mf_metrics *m)
 		}
 	POOL_FAMILY(f, m, "meshfed_push_pulls_total", "counter",
 		    "Push-pull state exchanges.", p->pool.push_pulls);
+	POOL_FAMILY(f, m, "meshfed_serf_intents_pruned_total", "counter",
+		    "Queued serf intents dropped past serf's queue depth (4,096).",
+		    p->intents_pruned);
 	POOL_FAMILY(f, m, "meshfed_coordinates_known", "gauge",
 		    "Members whose coordinate is held.", p->coords_known);
 	POOL_FAMILY(f, m, "meshfed_coordinate_updates_total", "counter",

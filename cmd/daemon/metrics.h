@@ -30,6 +30,7 @@ struct mf_metrics_pool {
 	uint64_t coords_known;
 	double coord_error; /* our own Vivaldi error estimate */
 	uint64_t queue_membership, queue_user; /* broadcast queue depth */
+	uint64_t intents_pruned; /* serf glue: queued intents dropped past serf's depth */
 };
 
 struct mf_metrics_routing {

@@ -36,6 +36,7 @@ static void two_pools(struct mf_metrics_pool p[2])
 	p[0].coords.rejected = 1;
 	p[0].coords.bad_payload = 2;
 	p[0].coord_error = 0.25;
+	p[0].intents_pruned = 8;
 	p[1].name = "a\"b";
 	p[1].members[MF_MEMBER_LEFT] = 7;
 }
@@ -55,6 +56,7 @@ static void test_pool_samples(void)
 	CU_ASSERT_PTR_NOT_NULL(
 		strstr(t, "meshfed_coordinate_rejected_samples_total{pool=\"wan\"} 3\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_coordinate_error{pool=\"wan\"} 0.25\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_serf_intents_pruned_total{pool=\"wan\"} 8\n"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(t, "meshfed_uptime_seconds 1.500\n"));
 	free(t);
 }

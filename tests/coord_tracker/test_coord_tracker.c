@@ -12,6 +12,8 @@
 #include "coord/tracker.h"
 #include "coord/wire.h"
 #include "gossip/err.h"
+#include "gossip/intern.h"
+#include "gossip/name_hash.h"
 #include "tests/cunit_main.h"
 
 #define MS ((mf_time_t)1000000)
@@ -747,6 +749,39 @@ static void test_forgetting_members_keeps_the_others_findable(void)
 	mf_coord_tracker_free(&t);
 }
 
+/* Issue 12: the cache holds a member's name by its id in the shared name
+ * ids (which the pools' records already hold), not as an interned copy of
+ * its own: no string is interned for it, and its ids go with the entries. */
+static void test_shared_names_cost_no_interned_copy(void)
+{
+	struct mf_intern strs;
+	struct mf_coord_tracker t;
+	struct mf_coord got;
+	char name[16];
+	uint32_t held;
+	mf_intern_init(&strs);
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_share_names(&t, &strs), 0);
+	/* a pool already holds m7's name */
+	CU_ASSERT_EQUAL_FATAL(mf_name_ids_get(&strs.ids, "m7", 2, mf_name_hash("m7", 2), &held), 0);
+	ack_many(&t, 200, 1);
+	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 200);
+	CU_ASSERT_EQUAL(strs.n, 0);      /* no interned copies */
+	CU_ASSERT_EQUAL(strs.ids.n, 200); /* m7 once, shared */
+	CU_ASSERT_EQUAL(mf_coord_tracker_get(&t, "m7", &got), 0);
+	CU_ASSERT_EQUAL(got.vec[1], 7 * 1e-4);
+	for (unsigned k = 0; k < 200; k++) {
+		snprintf(name, sizeof(name), "m%u", k);
+		mf_coord_tracker_forget(&t, name);
+	}
+	CU_ASSERT_EQUAL(mf_coord_tracker_count(&t), 0);
+	CU_ASSERT_EQUAL(strs.ids.n, 1); /* the pool's hold on m7 stays */
+	CU_ASSERT_STRING_EQUAL(mf_name_ids_name(&strs.ids, held), "m7");
+	mf_name_ids_put(&strs.ids, held);
+	mf_coord_tracker_free(&t);
+	mf_intern_free(&strs);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -782,6 +817,7 @@ int main(void)
 		TEST(test_announcement_not_queued_is_not_counted),
 		TEST(test_many_members_stay_sorted_and_findable),
 		TEST(test_forgetting_members_keeps_the_others_findable),
+		TEST(test_shared_names_cost_no_interned_copy),
 	};
 	return RUN_SUITE("coord_tracker", tests);
 }

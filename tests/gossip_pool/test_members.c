@@ -66,12 +66,15 @@ static void test_members_share_identities_across_tables(void)
 	CU_ASSERT_EQUAL(mf_members_set_meta(&a, ma, (const uint8_t *)"tags", 4), 0);
 	CU_ASSERT_PTR_NOT_EQUAL(ma->ident, mb->ident);
 	CU_ASSERT_PTR_NULL(mf_member_meta(mb));
+	CU_ASSERT_PTR_NULL(mf_ident_meta(mb->ident));
 	CU_ASSERT_EQUAL(strs.n, 2);
 	CU_ASSERT_EQUAL(mf_members_set_meta(&b, mb, (const uint8_t *)"tags", 4), 0);
 	CU_ASSERT_PTR_EQUAL(ma->ident, mb->ident);
 	CU_ASSERT_EQUAL(strs.n, 1); /* the meta-less blob went with its last holder */
 	CU_ASSERT_EQUAL(ma->ident->meta_len, 4);
 	CU_ASSERT_EQUAL(memcmp(mf_member_meta(ma), "tags", 4), 0);
+	/* an identity alone (what pool_out.c's private_ok holds) reads the same */
+	CU_ASSERT_PTR_EQUAL(mf_ident_meta(ma->ident), mf_member_meta(ma));
 	CU_ASSERT_STRING_EQUAL(mf_member_name(ma), "alpha"); /* NUL-terminated before the meta */
 	CU_ASSERT_EQUAL(ma->ident->addr.port, 7946);        /* the rest kept */
 	CU_ASSERT_EQUAL(ma->ident->vsn[1], 5);

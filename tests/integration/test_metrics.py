@@ -192,6 +192,12 @@ def main(cluster_factory):
     for k in ('membership', 'user'):
         check('meshfed_broadcast_queue_depth{pool="wan",kind="%s"}' % k in after,
               "broadcast queue depth (%s) exported" % k)
+    # the serf glue's queue bound (serf's checkQueueDepth): in info and exported
+    pruned = agents[0].info()["serf"].get("intents_pruned")
+    check(pruned is not None, "meshfed info's serf has no intents_pruned")
+    check(after.get('meshfed_serf_intents_pruned_total{pool="wan"}') == pruned,
+          "serf intents pruned: metric %r, info %r" % (
+              after.get('meshfed_serf_intents_pruned_total{pool="wan"}'), pruned))
     agents[0].ctl("reload")
     check(samples(get(url)[2])['meshfed_config_reloads_total{result="ok"}'] == 1,
           "a reload counted")

@@ -23,6 +23,11 @@
 #include "tests/cunit_main.h"
 #include "tests/routing_node/node_world.h"
 
+/* Blocks a node allocates (kept or freed) over 100 servers' first full
+ * states (test_a_server_heard_costs_a_bounded_count_of_blocks): 1,533 at
+ * b903771, where a base's names were two blocks; 1,433 since. */
+#define MF_TEST_BLOCKS_PER_100_SERVERS 1450
+
 /* dc1-s2's delta from its full state `full` (seq 101) to seq 301 with the
  * same routes, made as a sender makes it (mf_advert_delta), as one user
  * message. */
@@ -113,6 +118,36 @@ static void test_a_failed_allocation_with_the_delta_first_is_counted_and_recover
 	over_every_allocation(true);
 }
 
+/* Issue 12: what a node allocates per server of its DC heard (a base, a
+ * reassembly marker, a relay mark, ...: one per server, so a pool of 1,000
+ * servers holds 1,000 of each). Every block costs malloc's header and
+ * rounding (32 bytes at least); a base's origin and node names are one
+ * block. 100 servers' first full states, counted from the 11th on (the
+ * arrays' first growth aside). */
+static void test_a_server_heard_costs_a_bounded_count_of_blocks(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t msg[2048];
+	char node[32];
+	long at10 = 0;
+	lone(&n, &p, &s);
+	for (int i = 0; i < 110; i++) {
+		snprintf(node, sizeof(node), "dc1-s%d", 100 + i);
+		size_t len = advert_message("dc1", node, 100, msg, sizeof(msg));
+		alloc = (struct alloc_wrap){.armed = true, .count = alloc.count};
+		mf_routing_node_on_user_msg(s, msg, len);
+		alloc.armed = false;
+		if (i == 9)
+			at10 = alloc.count;
+	}
+	printf("\n  blocks allocated over 100 servers heard: %ld ", alloc.count - at10);
+	CU_ASSERT(alloc.count - at10 <= MF_TEST_BLOCKS_PER_100_SERVERS);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -120,6 +155,8 @@ int main(void)
 		 test_a_failed_allocation_with_the_base_first_is_counted_and_recovered},
 		{"a failed allocation with the delta first is counted and recovered",
 		 test_a_failed_allocation_with_the_delta_first_is_counted_and_recovered},
+		{"a server heard costs a bounded count of blocks",
+		 test_a_server_heard_costs_a_bounded_count_of_blocks},
 	};
 	return RUN_SUITE("routing node delta allocation failure", tests);
 }
