@@ -79,12 +79,16 @@ static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 
 /* -progress: how far a long run got, were it stopped (stderr is unbuffered),
  * with the up pools' queued broadcasts (membership + user), mean and
- * largest: the join storm's backlog, most of the memory past 1,000. */
-static void progress(struct mf_simnet *net, size_t k, const char *what, clock_t t0)
+ * largest: the join storm's backlog, most of the memory past 1,000; its
+ * two parts, means over the up pools; and with `serf` (every 10th round,
+ * the glue on) the serf check's missing and stale pairs so far, so a run
+ * shows how fast the storm's backlog and push-pull close them. */
+static void progress(struct mf_simnet *net, const struct mf_sim_serf *serf, size_t k,
+		     const char *what, clock_t t0)
 {
 	struct rusage ru;
 	double gb = getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / (1024.0 * 1024.0) : -1;
-	size_t up = 0, sum = 0, max = 0;
+	size_t up = 0, sum = 0, max = 0, sum_m = 0, sum_u = 0;
 	for (size_t i = 0; i < mf_simnet_size(net); i++) {
 		size_t m, u;
 		mf_pool_t *p = mf_simnet_pool(net, i);
@@ -93,11 +97,24 @@ static void progress(struct mf_simnet *net, size_t k, const char *what, clock_t 
 		mf_pool_broadcast_depth(p, &m, &u);
 		up++;
 		sum += m + u;
+		sum_m += m;
+		sum_u += u;
 		max = m + u > max ? m + u : max;
 	}
-	fprintf(stderr, "# progress %s %zu: %.1f s CPU, peak RSS %.2f GB, queued %.0f (max %zu)\n",
-		what, k, (double)(clock() - t0) / CLOCKS_PER_SEC, gb,
-		up ? (double)sum / (double)up : 0.0, max);
+	double per = up ? 1.0 / (double)up : 0.0;
+	fprintf(stderr,
+		"# progress %s %zu: %.1f s CPU, peak RSS %.2f GB, queued %.0f (max %zu; "
+		"membership %.0f, user %.0f)",
+		what, k, (double)(clock() - t0) / CLOCKS_PER_SEC, gb, (double)sum * per, max,
+		(double)sum_m * per, (double)sum_u * per);
+	if (serf != NULL && serf->n > 0) {
+		struct mf_sim_serf_check sc;
+		mf_sim_serf_check(serf, net, &sc);
+		fprintf(stderr, "; serf %llu missing, %llu stale of %llu pairs",
+			(unsigned long long)sc.missing, (unsigned long long)sc.stale,
+			(unsigned long long)sc.pairs);
+	}
+	fputc('\n', stderr);
 }
 
 static void on_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
@@ -387,7 +404,7 @@ int main(int argc, char **argv)
 	for (size_t i = 1; i < n; i++) {
 		mf_simnet_run_until(net, (mf_time_t)i * 10 * MF_MS);
 		if (a.progress && i % 100 == 0)
-			progress(net, i / 100, "joins", t0);
+			progress(net, NULL, i / 100, "joins", t0);
 		if (!mf_simnet_is_up(net, i))
 			continue;
 		long j = up_node_from(net, i, mf_rng_below(&rng, (uint32_t)i), i);
@@ -407,7 +424,7 @@ int main(int argc, char **argv)
 		}
 		mf_simnet_run_until(net, (mf_time_t)r * timing.probe_interval);
 		if (a.progress)
-			progress(net, (size_t)r, "round", t0);
+			progress(net, r % 10 == 0 ? &s.serf : NULL, (size_t)r, "round", t0);
 		mf_sim_coords_round(&s.coords, net);
 		if (!reported(&a, r))
 			continue;
