@@ -80,9 +80,10 @@ static void configure(void *ctx, size_t i, struct mf_pool_config *c)
 /* -progress: how far a long run got, were it stopped (stderr is unbuffered),
  * with the up pools' queued broadcasts (membership + user), mean and
  * largest: the join storm's backlog, most of the memory past 1,000; its
- * two parts, means over the up pools; and with `serf` (every 10th round,
- * the glue on) the serf check's missing and stale pairs so far, so a run
- * shows how fast the storm's backlog and push-pull close them. */
+ * two parts, means over the up pools; and with `serf` (every 10th round
+ * past the joins, the glue on) the serf check's missing and stale pairs
+ * so far and the check's own CPU (in the line's total), so a run shows
+ * how fast the storm's backlog and push-pull close them. */
 static void progress(struct mf_simnet *net, const struct mf_sim_serf *serf, size_t k,
 		     const char *what, clock_t t0)
 {
@@ -109,10 +110,11 @@ static void progress(struct mf_simnet *net, const struct mf_sim_serf *serf, size
 		(double)sum_m * per, (double)sum_u * per);
 	if (serf != NULL && serf->n > 0) {
 		struct mf_sim_serf_check sc;
+		clock_t c0 = clock();
 		mf_sim_serf_check(serf, net, &sc);
-		fprintf(stderr, "; serf %llu missing, %llu stale of %llu pairs",
+		fprintf(stderr, "; serf %llu missing, %llu stale of %llu pairs (check %.1f s CPU)",
 			(unsigned long long)sc.missing, (unsigned long long)sc.stale,
-			(unsigned long long)sc.pairs);
+			(unsigned long long)sc.pairs, (double)(clock() - c0) / CLOCKS_PER_SEC);
 	}
 	fputc('\n', stderr);
 }
@@ -411,6 +413,9 @@ int main(int argc, char **argv)
 		if (j >= 0)
 			mf_simnet_join(net, i, (size_t)j);
 	}
+	/* The joins' end: rounds up to it are reported at once, with no time
+	 * run between them, so -progress checks serf only past it. */
+	mf_time_t joined = (mf_time_t)(n - 1) * 10 * MF_MS;
 	for (int r = 1; r <= a.rounds; r++) {
 		for (size_t k = 0; k < a.sched.n; k++) {
 			if (a.sched.steps[k].round == r) {
@@ -424,7 +429,9 @@ int main(int argc, char **argv)
 		}
 		mf_simnet_run_until(net, (mf_time_t)r * timing.probe_interval);
 		if (a.progress)
-			progress(net, r % 10 == 0 ? &s.serf : NULL, (size_t)r, "round", t0);
+			progress(net, r % 10 == 0 && (mf_time_t)r * timing.probe_interval > joined ?
+					      &s.serf : NULL,
+				 (size_t)r, "round", t0);
 		mf_sim_coords_round(&s.coords, net);
 		if (!reported(&a, r))
 			continue;
