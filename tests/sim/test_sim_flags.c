@@ -188,6 +188,30 @@ static void test_progress_checks_serf_every_10th_round(void)
 	CU_ASSERT_EQUAL(stale, end_stale);
 }
 
+/* -progress with a kill: once detected, every round's line carries the
+ * kill's first and latest failure so far, the summary's figures (a run
+ * cut by its time slot prints no summary). */
+static void test_progress_reports_detection_so_far(void)
+{
+	int status;
+	char *out = sim_run_err("-n 40 -profile lan -rounds 20 -kill 3@5 -progress", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	double first, last, p_first, p_last;
+	const char *sum = strstr(out, "first declared failed at ");
+	CU_ASSERT_TRUE_FATAL(sum != NULL && sscanf(sum, "first declared failed at %lf s, last pool at %lf s",
+						   &first, &last) == 2);
+	const char *r20 = strstr(sim_err_text, "# progress round 20: ");
+	const char *k = r20 ? strstr(r20, "; n003 killed at 4.0 s: ") : NULL;
+	CU_ASSERT_TRUE_FATAL(k != NULL && sscanf(k, "; n003 killed at 4.0 s: first declared failed at %lf s, "
+						 "latest so far at %lf s", &p_first, &p_last) == 2);
+	CU_ASSERT_DOUBLE_EQUAL(p_first, first, 0.0005);
+	CU_ASSERT_DOUBLE_EQUAL(p_last, last, 0.0005);
+	const char *r4 = strstr(sim_err_text, "# progress round 4: ");
+	CU_ASSERT_TRUE(r4 != NULL && strstr(r4, "killed at") > strstr(r4, "\n")); /* not before */
+	free(out);
+}
+
 /* Runs with args and checks the exit status. */
 static void expect_status(const char *args, int want)
 {
@@ -221,6 +245,7 @@ int main(void)
 		TEST(test_tables_off_prints_no_tables_and_the_same_scores),
 		TEST(test_progress_reports_rounds_and_joins_on_stderr),
 		TEST(test_progress_checks_serf_every_10th_round),
+		TEST(test_progress_reports_detection_so_far),
 	};
 	return RUN_SUITE("sim_flags", tests);
 }
