@@ -181,7 +181,7 @@ static const struct sim_opt opts[] = {
 	OPT("lifeguard", "on|off", K_OFF, no_lifeguard,
 	    "Lifeguard's health awareness and suspicion (default on)"),
 	OPT("progress", NULL, K_TRUE, progress,
-	    "a line on stderr per simulated second (-routes: per round): CPU s, peak RSS"),
+	    "a line on stderr per simulated second (-routes: per round): CPU s, peak RSS, queue; serf check, detection so far"),
 	OPT("routes", NULL, K_TRUE, routes,
 	    "routing tables of a -topology (cmd/sim/routes.h)"),
 	NUM("stable", "K", K_INT, stable, 1, 1e9, false,

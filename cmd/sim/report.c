@@ -54,6 +54,8 @@ static long index_of(const struct mf_sim_report *r, const char *name)
 void mf_sim_report_event(void *ctx, size_t i, mf_time_t now, const struct mf_pool_event *ev)
 {
 	struct mf_sim_report *r = ctx;
+	if (ev->kind != MF_EV_FAILED && ev->kind != MF_EV_SUSPECT)
+		return; /* N^2 joins: no name parsed for them */
 	long t = index_of(r, ev->name);
 	if (t < 0)
 		return;

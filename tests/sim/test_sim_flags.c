@@ -158,6 +158,60 @@ static void test_progress_reports_rounds_and_joins_on_stderr(void)
 	free(without);
 }
 
+/* -progress with the serf glue: every 10th round's line adds the serf
+ * check so far and the queue's two parts; at the last round it is the
+ * check the run ends with. */
+static void test_progress_checks_serf_every_10th_round(void)
+{
+	int status;
+	char *out = sim_run_err("-n 100 -profile lan -rounds 10 -format json -progress", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	free(out);
+	const char *r9 = strstr(sim_err_text, "# progress round 9: ");
+	const char *r10 = strstr(sim_err_text, "# progress round 10: ");
+	CU_ASSERT_TRUE_FATAL(r9 != NULL && r10 != NULL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(r9, "membership "));
+	const char *p9 = strstr(r9, "; serf "), *p10 = strstr(r10, "; serf ");
+	CU_ASSERT_TRUE(p9 == p10); /* round 9 has none: the first is round 10's */
+	unsigned long long miss, stale, pairs, end_miss, end_stale, end_pairs;
+	CU_ASSERT_TRUE_FATAL(p10 != NULL &&
+			     sscanf(p10, "; serf %llu missing, %llu stale of %llu pairs", &miss,
+				    &stale, &pairs) == 3);
+	const char *end = strstr(sim_err_text, "# serf: ");
+	CU_ASSERT_TRUE_FATAL(end != NULL &&
+			     sscanf(end, "# serf: %*u nodes, %llu pairs, %llu missing, %llu stale",
+				    &end_pairs, &end_miss, &end_stale) == 3);
+	CU_ASSERT_EQUAL(pairs, 100ULL * 99);
+	CU_ASSERT_EQUAL(pairs, end_pairs);
+	CU_ASSERT_EQUAL(miss, end_miss);
+	CU_ASSERT_EQUAL(stale, end_stale);
+}
+
+/* -progress with a kill: once detected, every round's line carries the
+ * kill's first and latest failure so far, the summary's figures (a run
+ * cut by its time slot prints no summary). */
+static void test_progress_reports_detection_so_far(void)
+{
+	int status;
+	char *out = sim_run_err("-n 40 -profile lan -rounds 20 -kill 3@5 -progress", &status);
+	CU_ASSERT_EQUAL(status, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	double first, last, p_first, p_last;
+	const char *sum = strstr(out, "first declared failed at ");
+	CU_ASSERT_TRUE_FATAL(sum != NULL && sscanf(sum, "first declared failed at %lf s, last pool at %lf s",
+						   &first, &last) == 2);
+	const char *r20 = strstr(sim_err_text, "# progress round 20: ");
+	const char *k = r20 ? strstr(r20, "; n003 killed at 4.0 s: ") : NULL;
+	CU_ASSERT_TRUE_FATAL(k != NULL && sscanf(k, "; n003 killed at 4.0 s: first declared failed at %lf s, "
+						 "latest so far at %lf s", &p_first, &p_last) == 2);
+	CU_ASSERT_DOUBLE_EQUAL(p_first, first, 0.0005);
+	CU_ASSERT_DOUBLE_EQUAL(p_last, last, 0.0005);
+	const char *r4 = strstr(sim_err_text, "# progress round 4: ");
+	CU_ASSERT_TRUE(r4 != NULL && strstr(r4, "killed at") > strstr(r4, "\n")); /* not before */
+	free(out);
+}
+
 /* Runs with args and checks the exit status. */
 static void expect_status(const char *args, int want)
 {
@@ -190,6 +244,8 @@ int main(void)
 		TEST(test_max_wall_stops_the_run_after_the_round_that_passes_it),
 		TEST(test_tables_off_prints_no_tables_and_the_same_scores),
 		TEST(test_progress_reports_rounds_and_joins_on_stderr),
+		TEST(test_progress_checks_serf_every_10th_round),
+		TEST(test_progress_reports_detection_so_far),
 	};
 	return RUN_SUITE("sim_flags", tests);
 }
