@@ -154,7 +154,14 @@ class MeshWan(Wan):
             except subprocess.TimeoutExpired:
                 p.kill()
 
+    def exited(self):
+        """{host: exit status} of agents (and gateways) that exited on their
+        own: kill_agent() forgets the ones a test killed."""
+        return {h: p.returncode for h, p in self.agents.items() if p.poll() is not None}
+
     def down(self):
+        for host, rc in self.exited().items():
+            print("---- %s exited on its own (status %s) ----\n%s" % (host, rc, self.tail(host)))
         for host in list(self.agents):
             self.kill_agent(host)
         super().down()

@@ -17,6 +17,7 @@ the far side in that area's pool), profile `lan`, real latencies.
 Needs root (network namespaces); skipped with a message otherwise.
 Usage: test_routes_wan.py WANEM MESHFED"""
 import itertools
+import subprocess
 import sys
 
 from meshwan import Checks, MeshWan, main_args, pairwise_areas_config, reroute_bound, wait_until
@@ -61,6 +62,18 @@ def main():
                 "link dc3-dc4 down: dc4 routes to dc3 via dc1 and back after %s s "
                 "(bound %.1f s)" % ("%.1f" % t if t is not None else "timeout",
                                     REROUTE_BOUND))
+        if t is None or t > REROUTE_BOUND:
+            # Which agent was not rerouted, and what its area pool said.
+            for h in dc3 + dc4:
+                far = "dc4" if h in dc3 else "dc3"
+                try:
+                    m = w.ctl(h, "members", "-pool", "dc3-dc4")
+                    said = "route to %s %s\n%s%s" % (far, w.routes(h).get(far),
+                                                     m.stdout, m.stderr)
+                except subprocess.TimeoutExpired:
+                    said = "no answer on the control socket in 20 s"
+                print("---- %s (exit status %s) ----\n%s\n%s" % (
+                    h, w.agents[h].poll(), said, w.tail(h, 12)))
 
         w.run("link", "dc3", "dc4", "up")
         t = wait_until(lambda: all(w.route_is(h, "dc3", "direct", ["dc4", "dc3"])
@@ -76,6 +89,8 @@ def main():
                                    (None, "unreachable") for h in rest), 120, interval=1)
         c.check(t is not None, "every dc2 server killed: dc2 withdrawn everywhere (%s s)" % (
             "%.0f" % t if t is not None else "timeout"))
+        dead = w.exited()
+        c.check(not dead, "no agent exited on its own (%s)" % (dead or "none"))
         if c.failed:
             for h in ("dc1-s1", "dc4-s1"):
                 print("---- %s ----\n%s\n%s" % (h, w.ctl(h, "routes").stdout, w.tail(h)))
