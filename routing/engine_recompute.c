@@ -580,6 +580,12 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		bool want = mf_rt__advertisable(r, t, c), have = s->status != MF_ROUTE_UNREACHABLE;
 		if (want != have || (want && feas && mf_rt__wanted(r, t, c, s)))
 			differ = true; /* a target, or an epoch a seqno request asked for */
+		else if (want && s->epoch < r->alive_from[t] && c->epoch >= r->alive_from[t])
+			/* Back from a tombstone (its DC refuted it): the tombstone
+			 * we advertise goes, and with beats apart our neighbours
+			 * would see the new epoch only in a beat, late and at random,
+			 * and keep the route through us dead meanwhile. */
+			differ = true;
 		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
 					 c->path_len * sizeof(uint32_t)) != 0)) {

@@ -518,6 +518,29 @@ static void test_partitioned_dc_comes_back_after_refuting(void)
 	sim_free(&s);
 }
 
+static void test_refuted_route_comes_back_without_beats(void)
+{
+	/* As above with beats apart from full state (the agent's setting):
+	 * epochs alone then travel in beats, which reach a DC late and at
+	 * random. dc3's refutation must still bring dc1's route through dc2
+	 * back by full states alone: dc2's route to dc3 leaving the tombstone
+	 * it advertised is a change it sends at once (on the WAN emulator a
+	 * server waited up to 53 s and more for a beat of dc2's). */
+	struct mf_routing_config c;
+	mf_routing_config_default(&c);
+	c.beats_apart = true;
+	struct sim s;
+	if (converge("full_mesh_4.json", &c, &s))
+		return;
+	int i1 = sim_index(&s, "dc1"), i3 = sim_index(&s, "dc3"), rounds;
+	sim_link(&s, (size_t)i1, (size_t)i3, true, false, 0);
+	sim_link(&s, (size_t)i3, (size_t)i1, true, false, 0);
+	CU_ASSERT_EQUAL(mf_routing_withdraw_origin(s.eng[i1], "dc3"), 1);
+	CU_ASSERT_EQUAL(sim_run(&s, 20, &rounds), 0);
+	assert_route(&s, "dc1", "dc3", MF_ROUTE_VIA, "dc2", 25, "dc1,dc2,dc3");
+	sim_free(&s);
+}
+
 static void test_bad_inputs_are_refused(void)
 {
 	struct mf_routing_config c;
@@ -675,6 +698,7 @@ int main(void)
 		TEST(test_newer_incarnation_is_reachable_again),
 		TEST(test_tombstone_about_self_is_refuted),
 		TEST(test_partitioned_dc_comes_back_after_refuting),
+		TEST(test_refuted_route_comes_back_without_beats),
 		TEST(test_bad_inputs_are_refused),
 		TEST(test_check_accepts_an_advert_without_hops),
 	};
