@@ -370,7 +370,8 @@ struct mf_routing_request {
 size_t mf_routing_requests(struct mf_routing *r, struct mf_routing_request *out, size_t cap);
 /* A request that reached us (with feasibility): when the state we
  * advertise already carries target's route at `epoch` or newer, 0; when
- * target is our DC (we raise our epoch to `epoch` if below) or our route to
+ * target is our DC (we raise our epoch by one when it is below `epoch`:
+ * never further, whatever a request names) or our route to
  * it reaches `epoch`, our next recompute makes a new state carrying it, 1;
  * else, with hops > 1 and no such request passed on within request_gap, it
  * is queued for our next hop with one hop less and the state we make once

@@ -6,7 +6,8 @@
  *  - an infeasible route shorter by the hysteresis margin asks too, and
  *    one shorter by the settle margin once it stayed so for settle_time;
  *  - the target's servers take a new feasibility epoch on request (at
- *    most one a gap) and advertise it;
+ *    most one a gap, their epoch raised by one at most whatever the
+ *    request names) and advertise it;
  *  - a DC on the way passes the request to its next hop and, when the
  *    newer epoch reaches it, advertises it;
  *  - a mate's state counts in the feasibility distance;
@@ -154,10 +155,10 @@ static void test_settled_infeasible_route_asks(void)
 	mf_routing_free(r);
 }
 
-/* dc9's servers take a new feasibility epoch (their current epoch, or the
- * one asked when higher) and advertise it in a new state; a request the
- * state already answers, or a second new epoch within the gap, changes
- * nothing. */
+/* dc9's servers take a new feasibility epoch (their current epoch, or
+ * one more when the request names a higher one) and advertise it in a
+ * new state; a request the state already answers, or a second new epoch
+ * within the gap, changes nothing. */
 static void test_origin_raises_on_request(void)
 {
 	struct mf_routing *r = feas_engine("dc9", 100);
@@ -165,17 +166,40 @@ static void test_origin_raises_on_request(void)
 	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 10", 1);
 	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 100);
 	uint64_t seq = mf_routing_advert_seq(r);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 150, 10), 1);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 101, 10), 1);
 	mf_routing_set_now(r, 2);
 	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
 	CU_ASSERT(mf_routing_advert_seq(r) > seq);
-	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 150);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 150, 10), 0); /* said already */
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 151, 10), 0); /* within the gap */
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 101);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 101, 10), 0); /* said already */
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 102, 10), 0); /* within the gap */
 	mf_routing_set_now(r, 2 + GAP);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 151, 10), 1);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 102, 10), 1);
 	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
-	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 151);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 102);
+	mf_routing_free(r);
+}
+
+/* A request for our own DC naming an epoch far ahead (a hostile peer's
+ * 2^64 - 1) raises our epoch by one only, as Babel's origin raises its
+ * seqno: our beats and states go on from there, and the next request
+ * (after the gap) raises it by one again. */
+static void test_origin_raises_by_one_only(void)
+{
+	struct mf_routing *r = feas_engine("dc9", 100);
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 10", 1);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", UINT64_MAX, 10), 1);
+	mf_routing_set_now(r, 2);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 101);
+	struct mf_beat_entry b[4];
+	CU_ASSERT_FATAL(mf_routing_beats(r, b, 4) >= 1);
+	CU_ASSERT_EQUAL(b[0].epoch16, 101); /* our epoch, not the one named */
+	mf_routing_set_now(r, 2 + GAP);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 1000, 10), 1);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 102);
 	mf_routing_free(r);
 }
 
@@ -248,6 +272,7 @@ int main(void)
 		{ "shorter_infeasible_route_asks", test_shorter_infeasible_route_asks },
 		{ "settled_infeasible_route_asks", test_settled_infeasible_route_asks },
 		{ "origin_raises_on_request", test_origin_raises_on_request },
+		{ "origin_raises_by_one_only", test_origin_raises_by_one_only },
 		{ "request_passed_on_and_answered", test_request_passed_on_and_answered },
 		{ "mates_share_feasibility_distance", test_mates_share_feasibility_distance },
 		{ "delta_carries_bound_epochs", test_delta_carries_bound_epochs },
