@@ -204,6 +204,21 @@ struct mf_routing_config {
 	 * forgotten. Our states then carry each route's epoch as it was when
 	 * the state was made. Only while the clock runs; 0 (the default): off. */
 	uint64_t feasibility_hold;
+	/* With feasibility: a pair our DC advertised counts in the
+	 * feasibility distance for between feasibility_window and twice it
+	 * after it was advertised (units of mf_routing_set_now), the DC's
+	 * newest states' pairs always: long enough for every neighbour to
+	 * hold a newer state, as feasibility_hold (docs/routing.md, "A
+	 * feasibility distance over a window"). Under noise the least
+	 * distance ever advertised at an epoch would make a route in use
+	 * infeasible. 0 (the default): every pair of the epoch counts. */
+	uint64_t feasibility_window;
+	/* With feasibility: a new state carries a route's distance as our
+	 * last state did while it moved less than the re-advertise threshold
+	 * (docs/routing.md, "A feasibility distance over a window"), so a
+	 * state made for one target does not fold every other route's newest
+	 * noisy sample into the feasibility distance. Default false. */
+	bool sticky_distances;
 	/* Seqno requests (docs/routing.md, "Seqno requests"; RFC 8966, 3.8),
 	 * with feasibility: a target whose shortest candidate is infeasible
 	 * and shorter than the route chosen by the settle margin (or the only

@@ -11,6 +11,7 @@
  *  - a DC on the way passes the request to its next hop and, when the
  *    newer epoch reaches it, advertises it;
  *  - a mate's state counts in the feasibility distance;
+ *  - with a window, a distance no recent state carried stops counting;
  *  - a delta carries a route whose epoch alone moved, when epochs are
  *    part of the route. */
 #include <math.h>
@@ -30,7 +31,7 @@
 
 /* An engine for dc (node "<dc>-s1") with feasibility and requests, its
  * clock started at 1. */
-static struct mf_routing *feas_engine(const char *dc, uint64_t epoch)
+static struct mf_routing *feas_engine_w(const char *dc, uint64_t epoch, uint64_t window)
 {
 	struct mf_routing_config c;
 	char node[80];
@@ -43,10 +44,17 @@ static struct mf_routing *feas_engine(const char *dc, uint64_t epoch)
 	c.request_gap = GAP;
 	c.beats_apart = true; /* as the node: epochs alone make no new state */
 	c.settle_time = 100;
+	c.feasibility_window = window;
 	struct mf_routing *r = NULL;
 	CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
 	mf_routing_set_now(r, 1);
 	return r;
+}
+
+/* The same, every pair of an epoch counting in the feasibility distance. */
+static struct mf_routing *feas_engine(const char *dc, uint64_t epoch)
+{
+	return feas_engine_w(dc, epoch, 0);
 }
 
 /* Offers origin's advertisement (node, seq, spec as h_advert's) with every
@@ -244,6 +252,40 @@ static void test_mates_share_feasibility_distance(void)
 	mf_routing_free(r);
 }
 
+/* A feasibility distance over a window (config feasibility_window W):
+ * dc1 reaches dc9 through dc2 at 40 and advertises it; its link to dc2
+ * grows to 50, so it advertises 80. dc3's route (45, through a link of 1:
+ * 46) is then shorter by the margin but infeasible against the 40 of the
+ * epoch. The 40 still counts for at least W after the last state that
+ * carried it (a neighbour may hold that state), and no longer once two
+ * windows have turned: dc3's route is taken. Without a window the 40
+ * counts until the epoch moves. */
+#define WINDOW 200
+static void test_window_forgets_old_distances(void)
+{
+	for (int w = 0; w < 2; w++) {
+		struct mf_routing *r = feas_engine_w("dc1", 100, w ? WINDOW : 0);
+		mf_routing_set_link(r, "dc2", true, true, 10);
+		mf_routing_set_link(r, "dc3", true, true, 1);
+		offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
+		offer_at(r, "dc3", "dc3-s1", 1, 5, "dc3 0;dc9 45", 1);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+		CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 40);
+		mf_routing_set_link(r, "dc2", true, true, 50);
+		mf_routing_set_now(r, 2);
+		CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+		CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 80);
+		mf_routing_set_now(r, 2 + WINDOW); /* 40 was advertised until 2 */
+		CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+		mf_routing_set_now(r, 2 + 2 * WINDOW); /* a window turned at 2 + W */
+		CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, w ? "dc3" : "dc2");
+		mf_routing_free(r);
+	}
+}
+
 /* With epochs part of the route (feasibility), a delta lists a route
  * whose epoch alone moved; without, it does not (beats carry them). */
 static void test_delta_carries_bound_epochs(void)
@@ -276,6 +318,7 @@ int main(void)
 		{ "request_passed_on_and_answered", test_request_passed_on_and_answered },
 		{ "mates_share_feasibility_distance", test_mates_share_feasibility_distance },
 		{ "delta_carries_bound_epochs", test_delta_carries_bound_epochs },
+		{ "window_forgets_old_distances", test_window_forgets_old_distances },
 	};
 	return RUN_SUITE("routing_seqno", tests);
 }
