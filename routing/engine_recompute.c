@@ -608,12 +608,10 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		if (!mf_rt__advertisable(r, t, c))
 			continue;
 		*s = *c;
-		/* With feasibility a distance that moved less than the
-		 * re-advertise threshold keeps the value we advertised
-		 * (config sticky_distances): a new state made
-		 * for another target would otherwise carry every route's
-		 * newest noisy sample, and the feasibility distance, the least
-		 * of what we advertised, would follow the noise down. */
+		/* config sticky_distances: a distance that moved less than
+		 * the re-advertise threshold stays as we advertised it, so a
+		 * state made for another target does not fold every route's
+		 * newest noisy sample into the feasibility distance. */
 		if (feas && had && r->cfg.sticky_distances && !moved(r, was, c->dist))
 			s->dist = was;
 		if (feas && r->want[t] && s->fepoch >= r->want[t])
