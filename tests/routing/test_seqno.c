@@ -12,6 +12,7 @@
  *    newer epoch reaches it, advertises it;
  *  - a mate's state counts in the feasibility distance;
  *  - with a window, a distance no recent state carried stops counting;
+ *  - sticky distances: a new state keeps a distance that moved little;
  *  - a delta carries a route whose epoch alone moved, when epochs are
  *    part of the route. */
 #include <math.h>
@@ -286,6 +287,51 @@ static void test_window_forgets_old_distances(void)
 	}
 }
 
+/* The distance our advertisement carries for target. */
+static double advertised_distance(const struct mf_routing *r, const char *target)
+{
+	struct mf_advert a;
+	double d = NAN;
+	CU_ASSERT_FATAL(mf_routing_advert(r, &a) == 0);
+	for (size_t i = 0; i < a.n_routes; i++)
+		if (strcmp(a.names[a.routes[i].target], target) == 0)
+			d = a.routes[i].distance_ms;
+	mf_advert_free(&a);
+	return d;
+}
+
+/* Sticky distances (config sticky_distances): dc1 advertises dc9 at 40
+ * through dc2; dc2's distance falls by 1 ms (within the re-advertise
+ * threshold: no new state), then a new target (dc7) makes a new state.
+ * It carries dc9 at 40 still, not the newest 39, so the feasibility
+ * distance does not follow small moves down; without the option, 39. */
+static void test_sticky_distances(void)
+{
+	for (int sticky = 0; sticky < 2; sticky++) {
+		struct mf_routing_config c;
+		mf_routing_config_default(&c);
+		c.datacenter = "dc1";
+		c.node = "dc1-s1";
+		c.feasibility_hold = 1000;
+		c.beats_apart = true;
+		c.sticky_distances = sticky;
+		struct mf_routing *r = NULL;
+		CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
+		mf_routing_set_now(r, 1);
+		mf_routing_set_link(r, "dc2", true, true, 10);
+		offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
+		CU_ASSERT_EQUAL(advertised_distance(r, "dc9"), 40);
+		uint64_t seq = mf_routing_advert_seq(r);
+		offer_at(r, "dc2", "dc2-s1", 2, 5, "dc2 0;dc9 29", 2);
+		CU_ASSERT_EQUAL(mf_routing_advert_seq(r), seq);
+		offer_at(r, "dc2", "dc2-s1", 3, 5, "dc2 0;dc9 29;dc7 20", 3);
+		CU_ASSERT(mf_routing_advert_seq(r) > seq);
+		CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 39);
+		CU_ASSERT_EQUAL(advertised_distance(r, "dc9"), sticky ? 40 : 39);
+		mf_routing_free(r);
+	}
+}
+
 /* With epochs part of the route (feasibility), a delta lists a route
  * whose epoch alone moved; without, it does not (beats carry them). */
 static void test_delta_carries_bound_epochs(void)
@@ -319,6 +365,7 @@ int main(void)
 		{ "mates_share_feasibility_distance", test_mates_share_feasibility_distance },
 		{ "delta_carries_bound_epochs", test_delta_carries_bound_epochs },
 		{ "window_forgets_old_distances", test_window_forgets_old_distances },
+		{ "sticky_distances", test_sticky_distances },
 	};
 	return RUN_SUITE("routing_seqno", tests);
 }
