@@ -73,24 +73,44 @@ static void offer_at(struct mf_routing *r, const char *origin, const char *node,
 	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
 }
 
-/* The epoch our advertisement carries for target. */
-static uint64_t advertised_epoch(const struct mf_routing *r, const char *target)
+/* Our advertisement's route to target: its epoch and distance (0 and
+ * NAN when it has none). */
+static void advertised(const struct mf_routing *r, const char *target, uint64_t *epoch, double *dist)
 {
 	struct mf_advert a;
-	uint64_t e = 0;
+	*epoch = 0;
+	*dist = NAN;
 	CU_ASSERT_FATAL(mf_routing_advert(r, &a) == 0);
 	for (size_t i = 0; i < a.n_routes; i++)
-		if (strcmp(a.names[a.routes[i].target], target) == 0)
-			e = a.routes[i].epoch;
+		if (strcmp(a.names[a.routes[i].target], target) == 0) {
+			*epoch = a.routes[i].epoch;
+			*dist = a.routes[i].distance_ms;
+		}
 	mf_advert_free(&a);
+}
+
+static uint64_t advertised_epoch(const struct mf_routing *r, const char *target)
+{
+	uint64_t e;
+	double d;
+	advertised(r, target, &e, &d);
 	return e;
 }
 
-/* dc1 reaches dc9 through dc2 (link 10 + 30) or dc3 (link 1 + 45), every
- * route at epoch 5: it takes dc2's at 40, its feasibility distance. */
-static struct mf_routing *two_ways_feasible(void)
+static double advertised_distance(const struct mf_routing *r, const char *target)
 {
-	struct mf_routing *r = feas_engine("dc1", 100);
+	uint64_t e;
+	double d;
+	advertised(r, target, &e, &d);
+	return d;
+}
+
+/* dc1 reaches dc9 through dc2 (link 10 + 30) or dc3 (link 1 + 45), every
+ * route at epoch 5: it takes dc2's at 40, its feasibility distance
+ * (config feasibility_window: window). */
+static struct mf_routing *two_ways_feasible_w(uint64_t window)
+{
+	struct mf_routing *r = feas_engine_w("dc1", 100, window);
 	mf_routing_set_link(r, "dc2", true, true, 10);
 	mf_routing_set_link(r, "dc3", true, true, 1);
 	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
@@ -98,6 +118,11 @@ static struct mf_routing *two_ways_feasible(void)
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
 	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 40);
 	return r;
+}
+
+static struct mf_routing *two_ways_feasible(void)
+{
+	return two_ways_feasible_w(0);
 }
 
 /* dc2's distance grows to 100 (same epoch): both routes (100 and 45) are
@@ -164,28 +189,39 @@ static void test_settled_infeasible_route_asks(void)
 	mf_routing_free(r);
 }
 
+/* dc9 (epoch 100), dc2 its neighbour. */
+static struct mf_routing *origin_dc9(void)
+{
+	struct mf_routing *r = feas_engine("dc9", 100);
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 10", 1);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 100);
+	return r;
+}
+
+/* A request for dc9 naming epoch, taken at now (it must be: 1), then a
+ * recompute: the epoch our new state carries for dc9. */
+static uint64_t ask_origin(struct mf_routing *r, uint64_t epoch, uint64_t now)
+{
+	uint64_t seq = mf_routing_advert_seq(r);
+	mf_routing_set_now(r, now);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", epoch, 10), 1);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT(mf_routing_advert_seq(r) > seq);
+	return advertised_epoch(r, "dc9");
+}
+
 /* dc9's servers take a new feasibility epoch (their current epoch, or
  * one more when the request names a higher one) and advertise it in a
  * new state; a request the state already answers, or a second new epoch
  * within the gap, changes nothing. */
 static void test_origin_raises_on_request(void)
 {
-	struct mf_routing *r = feas_engine("dc9", 100);
-	mf_routing_set_link(r, "dc2", true, true, 10);
-	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 10", 1);
-	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 100);
-	uint64_t seq = mf_routing_advert_seq(r);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 101, 10), 1);
-	mf_routing_set_now(r, 2);
-	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
-	CU_ASSERT(mf_routing_advert_seq(r) > seq);
-	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 101);
+	struct mf_routing *r = origin_dc9();
+	CU_ASSERT_EQUAL(ask_origin(r, 101, 2), 101);
 	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 101, 10), 0); /* said already */
 	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 102, 10), 0); /* within the gap */
-	mf_routing_set_now(r, 2 + GAP);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 102, 10), 1);
-	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
-	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 102);
+	CU_ASSERT_EQUAL(ask_origin(r, 102, 2 + GAP), 102);
 	mf_routing_free(r);
 }
 
@@ -195,20 +231,12 @@ static void test_origin_raises_on_request(void)
  * (after the gap) raises it by one again. */
 static void test_origin_raises_by_one_only(void)
 {
-	struct mf_routing *r = feas_engine("dc9", 100);
-	mf_routing_set_link(r, "dc2", true, true, 10);
-	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 10", 1);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", UINT64_MAX, 10), 1);
-	mf_routing_set_now(r, 2);
-	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
-	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 101);
+	struct mf_routing *r = origin_dc9();
+	CU_ASSERT_EQUAL(ask_origin(r, UINT64_MAX, 2), 101);
 	struct mf_beat_entry b[4];
 	CU_ASSERT_FATAL(mf_routing_beats(r, b, 4) >= 1);
 	CU_ASSERT_EQUAL(b[0].epoch16, 101); /* our epoch, not the one named */
-	mf_routing_set_now(r, 2 + GAP);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 1000, 10), 1);
-	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
-	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 102);
+	CU_ASSERT_EQUAL(ask_origin(r, 1000, 2 + GAP), 102);
 	mf_routing_free(r);
 }
 
@@ -265,13 +293,7 @@ static void test_mates_share_feasibility_distance(void)
 static void test_window_forgets_old_distances(void)
 {
 	for (int w = 0; w < 2; w++) {
-		struct mf_routing *r = feas_engine_w("dc1", 100, w ? WINDOW : 0);
-		mf_routing_set_link(r, "dc2", true, true, 10);
-		mf_routing_set_link(r, "dc3", true, true, 1);
-		offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
-		offer_at(r, "dc3", "dc3-s1", 1, 5, "dc3 0;dc9 45", 1);
-		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
-		CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 40);
+		struct mf_routing *r = two_ways_feasible_w(w ? WINDOW : 0);
 		mf_routing_set_link(r, "dc2", true, true, 50);
 		mf_routing_set_now(r, 2);
 		CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
@@ -285,19 +307,6 @@ static void test_window_forgets_old_distances(void)
 		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, w ? "dc3" : "dc2");
 		mf_routing_free(r);
 	}
-}
-
-/* The distance our advertisement carries for target. */
-static double advertised_distance(const struct mf_routing *r, const char *target)
-{
-	struct mf_advert a;
-	double d = NAN;
-	CU_ASSERT_FATAL(mf_routing_advert(r, &a) == 0);
-	for (size_t i = 0; i < a.n_routes; i++)
-		if (strcmp(a.names[a.routes[i].target], target) == 0)
-			d = a.routes[i].distance_ms;
-	mf_advert_free(&a);
-	return d;
 }
 
 /* Sticky distances (config sticky_distances): dc1 advertises dc9 at 40
