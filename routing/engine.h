@@ -58,7 +58,10 @@
  *   beat period.
  * Feasibility (optional, config feasibility_hold, with a clock): Babel's
  *   condition on the epochs routes carry. Per target we keep the best
- *   (epoch, distance) our states advertised; a neighbour's route is a
+ *   (epoch, distance) our states advertised (with feasibility_window,
+ *   those of the last one or two windows and of the DC's newest states;
+ *   with sticky_distances, a distance that moved less than the
+ *   re-advertise threshold is advertised as before); a neighbour's route is a
  *   candidate only when its (epoch, distance), as its state carried them,
  *   is newer or as new and shorter. No next-hop walk can then come back
  *   to a DC, at any instant. A target left without a feasible route is
