@@ -88,7 +88,8 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(fd_epoch, false), PER_ID(fd_dist, false), PER_ID(gone_at, false),
 	PER_ID(want, false), PER_ID(req_epoch, false), PER_ID(req_at, false),
 	PER_ID(req_to, false), PER_ID(req_hops, false), PER_ID(unf_d, false),
-	PER_ID(unf_nh, false), PER_ID(unf_since, false),
+	PER_ID(unf_nh, false), PER_ID(unf_since, false), PER_ID(fw_epoch, false),
+	PER_ID(fw_dist, false), PER_ID(mate_epoch, false), PER_ID(mate_dist, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -116,7 +117,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 		r->ref_nh[i] = NONE;
 		r->ref_dist[i] = NAN;
 		r->better_since[i] = NO_SINCE;
-		r->fd_dist[i] = INFINITY;
+		r->fd_dist[i] = r->fw_dist[i] = r->mate_dist[i] = INFINITY;
 		r->gone_at[i] = NO_SINCE;
 		r->req_at[i] = NO_SINCE;
 		r->unf_since[i] = NO_SINCE;

@@ -58,7 +58,10 @@
  *   beat period.
  * Feasibility (optional, config feasibility_hold, with a clock): Babel's
  *   condition on the epochs routes carry. Per target we keep the best
- *   (epoch, distance) our states advertised; a neighbour's route is a
+ *   (epoch, distance) our states advertised (with feasibility_window,
+ *   those of the last one or two windows and of the DC's newest states;
+ *   with sticky_distances, a distance that moved less than the
+ *   re-advertise threshold is advertised as before); a neighbour's route is a
  *   candidate only when its (epoch, distance), as its state carried them,
  *   is newer or as new and shorter. No next-hop walk can then come back
  *   to a DC, at any instant. A target left without a feasible route is
@@ -204,6 +207,21 @@ struct mf_routing_config {
 	 * forgotten. Our states then carry each route's epoch as it was when
 	 * the state was made. Only while the clock runs; 0 (the default): off. */
 	uint64_t feasibility_hold;
+	/* With feasibility: a pair our DC advertised counts in the
+	 * feasibility distance for between feasibility_window and twice it
+	 * after it was advertised (units of mf_routing_set_now), the DC's
+	 * newest states' pairs always: long enough for every neighbour to
+	 * hold a newer state, as feasibility_hold (docs/routing.md, "A
+	 * feasibility distance over a window"). Under noise the least
+	 * distance ever advertised at an epoch would make a route in use
+	 * infeasible. 0 (the default): every pair of the epoch counts. */
+	uint64_t feasibility_window;
+	/* With feasibility: a new state carries a route's distance as our
+	 * last state did while it moved less than the re-advertise threshold
+	 * (docs/routing.md, "A feasibility distance over a window"), so a
+	 * state made for one target does not fold every other route's newest
+	 * noisy sample into the feasibility distance. Default false. */
+	bool sticky_distances;
 	/* Seqno requests (docs/routing.md, "Seqno requests"; RFC 8966, 3.8),
 	 * with feasibility: a target whose shortest candidate is infeasible
 	 * and shorter than the route chosen by the settle margin (or the only
@@ -370,7 +388,8 @@ struct mf_routing_request {
 size_t mf_routing_requests(struct mf_routing *r, struct mf_routing_request *out, size_t cap);
 /* A request that reached us (with feasibility): when the state we
  * advertise already carries target's route at `epoch` or newer, 0; when
- * target is our DC (we raise our epoch to `epoch` if below) or our route to
+ * target is our DC (we raise our epoch by one when it is below `epoch`:
+ * never further, whatever a request names) or our route to
  * it reaches `epoch`, our next recompute makes a new state carrying it, 1;
  * else, with hops > 1 and no such request passed on within request_gap, it
  * is queued for our next hop with one hop less and the state we make once

@@ -1,9 +1,10 @@
 /*
  * routing/engine_feasible.c — feasibility distances (engine_internal.h;
  * contract in engine.h, design in docs/routing.md "Transient loops"):
- * per target the best (epoch, distance) our DC's states advertised, which
- * mf_rt__feasible() holds every neighbour's route against, and its
- * forgetting a hold after our state withdrew the target.
+ * per target the best (epoch, distance) our DC's states advertised (with
+ * a window, those of the last one or two windows and of the newest
+ * states), which mf_rt__feasible() holds every neighbour's route against,
+ * and its forgetting a hold after our state withdrew the target.
  */
 #include <math.h>
 #include <string.h>
@@ -18,18 +19,62 @@ static double wire_floor(double d)
 	return floor(d * 10.0) / 10.0;
 }
 
+/* Whether the pair (e, d) is better than (be, bd): newer, or as new and
+ * shorter ((0, INFINITY) is none: any pair is better). */
+static bool better(uint64_t e, double d, uint64_t be, double bd)
+{
+	return e > be || (e == be && d < bd);
+}
+
 /* Target t's feasibility distance takes the pair (epoch, dist) our DC
  * advertised when it is better (newer, or as new and shorter); the
  * target is recomputed then: its other candidates may no longer be
- * feasible. */
+ * feasible. With a window, the window's best pair takes it too. */
 static void fold(struct mf_routing *r, uint32_t t, uint64_t epoch, double dist)
 {
 	double d = wire_floor(dist);
-	if (epoch > r->fd_epoch[t] || (epoch == r->fd_epoch[t] && d < r->fd_dist[t])) {
+	if (r->cfg.feasibility_window && better(epoch, d, r->fw_epoch[t], r->fw_dist[t])) {
+		r->fw_epoch[t] = epoch;
+		r->fw_dist[t] = d;
+	}
+	if (better(epoch, d, r->fd_epoch[t], r->fd_dist[t])) {
 		r->fd_epoch[t] = epoch;
 		r->fd_dist[t] = d;
 		mf_rt__mark(r, t);
 	}
+}
+
+/* The window turns (cfg.feasibility_window, docs/routing.md "A
+ * feasibility distance over a window"): each target's feasibility
+ * distance becomes the best pair of the window that ends, which holds
+ * every pair our DC advertised in it and those of its newest states
+ * (ours, our newest mate's) when it began; the new window begins with
+ * the newest states' pairs. A pair thus counts for between one and two
+ * windows after it was advertised, and as long as a newest state carries
+ * it: neighbours hold only states that recent, so the feasibility
+ * distance stays no worse than any pair of ours they hold (no loop), but
+ * it is no longer the least of every noisy distance of the epoch. A
+ * target whose distance moved is recomputed: more candidates may be
+ * feasible. */
+static void turn_window(struct mf_routing *r, uint32_t n)
+{
+	for (uint32_t t = 0; t < n; t++) {
+		if (t == r->self)
+			continue;
+		if (r->fw_epoch[t] != r->fd_epoch[t] || r->fw_dist[t] != r->fd_dist[t]) {
+			r->fd_epoch[t] = r->fw_epoch[t];
+			r->fd_dist[t] = r->fw_dist[t];
+			mf_rt__mark(r, t);
+		}
+		r->fw_epoch[t] = 0;
+		r->fw_dist[t] = INFINITY;
+		const struct rt_route *s = t < r->snap.n ? &r->snap.r[t] : NULL;
+		if (s && s->status != MF_ROUTE_UNREACHABLE)
+			fold(r, t, s->fepoch, s->dist);
+		if (r->mate_epoch[t] || isfinite(r->mate_dist[t]))
+			fold(r, t, r->mate_epoch[t], r->mate_dist[t]);
+	}
+	r->fw_at = r->now;
 }
 
 /* Feasibility: our new state advertises each route's (fepoch, distance),
@@ -66,19 +111,22 @@ void mf_rt__feasibility_forget(struct mf_routing *r, uint32_t n)
 {
 	if (!r->fd_seeded) {
 		r->fd_seeded = true;
+		r->fw_at = r->now;
 		if (r->snap.n == n)
 			mf_rt__feasibility_advertised(r, n);
 	}
+	if (r->cfg.feasibility_window && r->now - r->fw_at >= r->cfg.feasibility_window)
+		turn_window(r, n);
 	if (r->now < r->next_forget)
 		return;
-	r->next_forget = UINT64_MAX;
+	r->next_forget = r->cfg.feasibility_window ? r->fw_at + r->cfg.feasibility_window : UINT64_MAX;
 	for (uint32_t t = 0; t < n; t++) {
 		if (r->gone_at[t] == NO_SINCE || (r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY))
 			continue;
 		uint64_t due = r->gone_at[t] + r->cfg.feasibility_hold;
 		if (r->now >= due) {
-			r->fd_epoch[t] = 0;
-			r->fd_dist[t] = INFINITY;
+			r->fd_epoch[t] = r->fw_epoch[t] = r->mate_epoch[t] = 0;
+			r->fd_dist[t] = r->fw_dist[t] = r->mate_dist[t] = INFINITY;
 			mf_rt__mark(r, t);
 		} else if (due < r->next_forget) {
 			r->next_forget = due;
@@ -90,6 +138,8 @@ void mf_rt__feasibility_forget(struct mf_routing *r, uint32_t n)
  * into next_forget (mf_routing_set_now makes a recompute then). */
 void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n)
 {
+	if (r->cfg.feasibility_window && r->fw_at + r->cfg.feasibility_window < r->next_forget)
+		r->next_forget = r->fw_at + r->cfg.feasibility_window;
 	for (uint32_t t = 0; t < n; t++)
 		if (r->gone_at[t] != NO_SINCE && !(r->fd_epoch[t] == 0 && r->fd_dist[t] == INFINITY) &&
 		    r->gone_at[t] + r->cfg.feasibility_hold < r->next_forget)
@@ -109,6 +159,10 @@ void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a, bo
 	if (!mf_rt__feasibility(r))
 		return;
 	uint32_t gen = newest ? mf_rt__next_mark(r->target_mark, &r->target_mark_gen, r->cap) : 0;
+	for (uint32_t t = 0; newest && r->cfg.feasibility_window && t < r->names.n; t++) {
+		r->mate_epoch[t] = 0; /* the window's seed: this state's pairs only */
+		r->mate_dist[t] = INFINITY;
+	}
 	for (size_t i = 0; i < a->n_routes; i++) {
 		const struct mf_advert_route *ar = &a->routes[i];
 		uint32_t t;
@@ -127,6 +181,8 @@ void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a, bo
 		if (newest) {
 			r->target_mark[t] = gen;
 			r->gone_at[t] = NO_SINCE;
+			r->mate_epoch[t] = ar->epoch;
+			r->mate_dist[t] = ar->distance_ms;
 		}
 		fold(r, t, ar->epoch, ar->distance_ms);
 	}

@@ -269,6 +269,14 @@ struct mf_routing {
 	uint64_t *fd_epoch, *gone_at;
 	double *fd_dist;
 	uint64_t next_forget;
+	/* With cfg.feasibility_window: fw_*, the best pair per target our DC
+	 * advertised since the window last turned (fw_at; the feasibility
+	 * distance then became the pairs of the window before it, fw_* those
+	 * of the DC's newest states); mate_*, the pairs of the newest state of
+	 * a mate (fd 0 / INFINITY: none). */
+	uint64_t *fw_epoch, *mate_epoch;
+	double *fw_dist, *mate_dist;
+	uint64_t fw_at;
 	bool fd_seeded;          /* seeded from the snapshot when the clock started */
 	/* Seqno requests (cfg.request_gap, docs/routing.md "Seqno requests"),
 	 * per target: want, an epoch a request asked of us (our next state

@@ -603,14 +603,23 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	}
 	if (!differ)
 		return 0;
+	uint32_t old_n = r->snap.n;
 	r->snap.n_path = 0;
 	for (uint32_t t = 0; t < n; t++) {
 		struct rt_route *s = &r->snap.r[t];
 		const struct rt_route *c = &r->cur.r[t];
+		bool had = t < old_n && s->status != MF_ROUTE_UNREACHABLE;
+		double was = s->dist;
 		mf_rt__route_init(s);
 		if (!mf_rt__advertisable(r, t, c))
 			continue;
 		*s = *c;
+		/* config sticky_distances: a distance that moved less than
+		 * the re-advertise threshold stays as we advertised it, so a
+		 * state made for another target does not fold every route's
+		 * newest noisy sample into the feasibility distance. */
+		if (feas && had && r->cfg.sticky_distances && !moved(r, was, c->dist))
+			s->dist = was;
 		if (feas && r->want[t] && s->fepoch >= r->want[t])
 			r->want[t] = 0; /* answered */
 		s->n_alt = 0; /* alternates are not advertised */

@@ -111,9 +111,13 @@ int mf_routing_take_request(struct mf_routing *r, const char *target, uint64_t e
 			return 0;
 		r->fe_self_at = r->now;
 		/* Our epoch is the DC's: raising it is an early beat, which our
-		 * beats and states carry on as any other. */
+		 * beats and states carry on as any other. By one at most, as
+		 * Babel's origin raises its seqno (RFC 8966, 3.8.1.2): an honest
+		 * asker names at most our feasibility epoch + 1 (it holds no
+		 * newer), and a request naming more must not move our epoch out
+		 * of reach (a forged 2^64 - 1 would end it). */
 		if (r->epoch < epoch) {
-			r->epoch = epoch;
+			r->epoch++;
 			r->epoch_at = r->now;
 		}
 		r->fe_self = epoch = r->epoch;

@@ -119,11 +119,14 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.hurry_min = MF_ROUTING_NODE_HURRY_MIN; /* and earlier datings go at once */
 	cfg.relay_rises = true; /* and rises: whole beats list others less often */
 	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
-	/* Feasibility with seqno requests (docs/routing.md, "Seqno requests"):
-	 * built, and measured in meshfed-sim with a hold of 15 s; left off
+	/* Feasibility with seqno requests, over a window, with sticky
+	 * distances (docs/routing.md, "Seqno requests", "A feasibility
+	 * distance over a window"): built, measured in meshfed-sim, left off
 	 * (hold 0) until next-hop changes under noise are no more than
 	 * without it. */
 	cfg.feasibility_hold = MF_ROUTING_NODE_FEASIBILITY_HOLD;
+	cfg.feasibility_window = MF_ROUTING_NODE_FEASIBILITY_WINDOW;
+	cfg.sticky_distances = true;
 	cfg.request_gap = MF_ROUTING_NODE_REQUEST_GAP;
 	if (c->max_alternates >= 0)
 		cfg.max_alternates = (unsigned)c->max_alternates;

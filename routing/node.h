@@ -157,10 +157,15 @@
 					    * routing/node_request.c]; 7 is unused */
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 /* Feasibility (routing/engine.h feasibility_hold; docs/routing.md "Seqno
- * requests"): 0, off; measured at 15 s. Seqno requests, when it is on: at
- * most one per target per gap, and a new feasibility epoch of ours at most
- * one per gap. */
+ * requests", "A feasibility distance over a window"): 0, off (measured at
+ * 15 s: next hops under noise still move up to 1.1x as often as without
+ * it). When on: a pair we advertised counts in the feasibility distance
+ * for one to two windows (long enough for every neighbour to hold a newer
+ * state of ours), distances that moved less than the re-advertise
+ * threshold stay as advertised, and seqno requests go at most one per
+ * target per gap, a new feasibility epoch of ours at most one per gap. */
 #define MF_ROUTING_NODE_FEASIBILITY_HOLD 0
+#define MF_ROUTING_NODE_FEASIBILITY_WINDOW (15 * MF_SEC)
 #define MF_ROUTING_NODE_REQUEST_GAP (15 * MF_SEC)
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 /* The beat: our epoch rises this often, and our beat message goes out. */

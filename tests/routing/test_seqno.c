@@ -6,10 +6,13 @@
  *  - an infeasible route shorter by the hysteresis margin asks too, and
  *    one shorter by the settle margin once it stayed so for settle_time;
  *  - the target's servers take a new feasibility epoch on request (at
- *    most one a gap) and advertise it;
+ *    most one a gap, their epoch raised by one at most whatever the
+ *    request names) and advertise it;
  *  - a DC on the way passes the request to its next hop and, when the
  *    newer epoch reaches it, advertises it;
  *  - a mate's state counts in the feasibility distance;
+ *  - with a window, a distance no recent state carried stops counting;
+ *  - sticky distances: a new state keeps a distance that moved little;
  *  - a delta carries a route whose epoch alone moved, when epochs are
  *    part of the route. */
 #include <math.h>
@@ -29,7 +32,7 @@
 
 /* An engine for dc (node "<dc>-s1") with feasibility and requests, its
  * clock started at 1. */
-static struct mf_routing *feas_engine(const char *dc, uint64_t epoch)
+static struct mf_routing *feas_engine_w(const char *dc, uint64_t epoch, uint64_t window)
 {
 	struct mf_routing_config c;
 	char node[80];
@@ -42,10 +45,17 @@ static struct mf_routing *feas_engine(const char *dc, uint64_t epoch)
 	c.request_gap = GAP;
 	c.beats_apart = true; /* as the node: epochs alone make no new state */
 	c.settle_time = 100;
+	c.feasibility_window = window;
 	struct mf_routing *r = NULL;
 	CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
 	mf_routing_set_now(r, 1);
 	return r;
+}
+
+/* The same, every pair of an epoch counting in the feasibility distance. */
+static struct mf_routing *feas_engine(const char *dc, uint64_t epoch)
+{
+	return feas_engine_w(dc, epoch, 0);
 }
 
 /* Offers origin's advertisement (node, seq, spec as h_advert's) with every
@@ -63,24 +73,44 @@ static void offer_at(struct mf_routing *r, const char *origin, const char *node,
 	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
 }
 
-/* The epoch our advertisement carries for target. */
-static uint64_t advertised_epoch(const struct mf_routing *r, const char *target)
+/* Our advertisement's route to target: its epoch and distance (0 and
+ * NAN when it has none). */
+static void advertised(const struct mf_routing *r, const char *target, uint64_t *epoch, double *dist)
 {
 	struct mf_advert a;
-	uint64_t e = 0;
+	*epoch = 0;
+	*dist = NAN;
 	CU_ASSERT_FATAL(mf_routing_advert(r, &a) == 0);
 	for (size_t i = 0; i < a.n_routes; i++)
-		if (strcmp(a.names[a.routes[i].target], target) == 0)
-			e = a.routes[i].epoch;
+		if (strcmp(a.names[a.routes[i].target], target) == 0) {
+			*epoch = a.routes[i].epoch;
+			*dist = a.routes[i].distance_ms;
+		}
 	mf_advert_free(&a);
+}
+
+static uint64_t advertised_epoch(const struct mf_routing *r, const char *target)
+{
+	uint64_t e;
+	double d;
+	advertised(r, target, &e, &d);
 	return e;
 }
 
-/* dc1 reaches dc9 through dc2 (link 10 + 30) or dc3 (link 1 + 45), every
- * route at epoch 5: it takes dc2's at 40, its feasibility distance. */
-static struct mf_routing *two_ways_feasible(void)
+static double advertised_distance(const struct mf_routing *r, const char *target)
 {
-	struct mf_routing *r = feas_engine("dc1", 100);
+	uint64_t e;
+	double d;
+	advertised(r, target, &e, &d);
+	return d;
+}
+
+/* dc1 reaches dc9 through dc2 (link 10 + 30) or dc3 (link 1 + 45), every
+ * route at epoch 5: it takes dc2's at 40, its feasibility distance
+ * (config feasibility_window: window). */
+static struct mf_routing *two_ways_feasible_w(uint64_t window)
+{
+	struct mf_routing *r = feas_engine_w("dc1", 100, window);
 	mf_routing_set_link(r, "dc2", true, true, 10);
 	mf_routing_set_link(r, "dc3", true, true, 1);
 	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
@@ -88,6 +118,11 @@ static struct mf_routing *two_ways_feasible(void)
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
 	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 40);
 	return r;
+}
+
+static struct mf_routing *two_ways_feasible(void)
+{
+	return two_ways_feasible_w(0);
 }
 
 /* dc2's distance grows to 100 (same epoch): both routes (100 and 45) are
@@ -154,28 +189,54 @@ static void test_settled_infeasible_route_asks(void)
 	mf_routing_free(r);
 }
 
-/* dc9's servers take a new feasibility epoch (their current epoch, or the
- * one asked when higher) and advertise it in a new state; a request the
- * state already answers, or a second new epoch within the gap, changes
- * nothing. */
-static void test_origin_raises_on_request(void)
+/* dc9 (epoch 100), dc2 its neighbour. */
+static struct mf_routing *origin_dc9(void)
 {
 	struct mf_routing *r = feas_engine("dc9", 100);
 	mf_routing_set_link(r, "dc2", true, true, 10);
 	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 10", 1);
 	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 100);
+	return r;
+}
+
+/* A request for dc9 naming epoch, taken at now (it must be: 1), then a
+ * recompute: the epoch our new state carries for dc9. */
+static uint64_t ask_origin(struct mf_routing *r, uint64_t epoch, uint64_t now)
+{
 	uint64_t seq = mf_routing_advert_seq(r);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 150, 10), 1);
-	mf_routing_set_now(r, 2);
+	mf_routing_set_now(r, now);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", epoch, 10), 1);
 	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
 	CU_ASSERT(mf_routing_advert_seq(r) > seq);
-	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 150);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 150, 10), 0); /* said already */
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 151, 10), 0); /* within the gap */
-	mf_routing_set_now(r, 2 + GAP);
-	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 151, 10), 1);
-	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
-	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 151);
+	return advertised_epoch(r, "dc9");
+}
+
+/* dc9's servers take a new feasibility epoch (their current epoch, or
+ * one more when the request names a higher one) and advertise it in a
+ * new state; a request the state already answers, or a second new epoch
+ * within the gap, changes nothing. */
+static void test_origin_raises_on_request(void)
+{
+	struct mf_routing *r = origin_dc9();
+	CU_ASSERT_EQUAL(ask_origin(r, 101, 2), 101);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 101, 10), 0); /* said already */
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 102, 10), 0); /* within the gap */
+	CU_ASSERT_EQUAL(ask_origin(r, 102, 2 + GAP), 102);
+	mf_routing_free(r);
+}
+
+/* A request for our own DC naming an epoch far ahead (a hostile peer's
+ * 2^64 - 1) raises our epoch by one only, as Babel's origin raises its
+ * seqno: our beats and states go on from there, and the next request
+ * (after the gap) raises it by one again. */
+static void test_origin_raises_by_one_only(void)
+{
+	struct mf_routing *r = origin_dc9();
+	CU_ASSERT_EQUAL(ask_origin(r, UINT64_MAX, 2), 101);
+	struct mf_beat_entry b[4];
+	CU_ASSERT_FATAL(mf_routing_beats(r, b, 4) >= 1);
+	CU_ASSERT_EQUAL(b[0].epoch16, 101); /* our epoch, not the one named */
+	CU_ASSERT_EQUAL(ask_origin(r, 1000, 2 + GAP), 102);
 	mf_routing_free(r);
 }
 
@@ -220,6 +281,66 @@ static void test_mates_share_feasibility_distance(void)
 	mf_routing_free(r);
 }
 
+/* A feasibility distance over a window (config feasibility_window W):
+ * dc1 reaches dc9 through dc2 at 40 and advertises it; its link to dc2
+ * grows to 50, so it advertises 80. dc3's route (45, through a link of 1:
+ * 46) is then shorter by the margin but infeasible against the 40 of the
+ * epoch. The 40 still counts for at least W after the last state that
+ * carried it (a neighbour may hold that state), and no longer once two
+ * windows have turned: dc3's route is taken. Without a window the 40
+ * counts until the epoch moves. */
+#define WINDOW 200
+static void test_window_forgets_old_distances(void)
+{
+	for (int w = 0; w < 2; w++) {
+		struct mf_routing *r = two_ways_feasible_w(w ? WINDOW : 0);
+		mf_routing_set_link(r, "dc2", true, true, 50);
+		mf_routing_set_now(r, 2);
+		CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+		CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 80);
+		mf_routing_set_now(r, 2 + WINDOW); /* 40 was advertised until 2 */
+		CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+		mf_routing_set_now(r, 2 + 2 * WINDOW); /* a window turned at 2 + W */
+		CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, w ? "dc3" : "dc2");
+		mf_routing_free(r);
+	}
+}
+
+/* Sticky distances (config sticky_distances): dc1 advertises dc9 at 40
+ * through dc2; dc2's distance falls by 1 ms (within the re-advertise
+ * threshold: no new state), then a new target (dc7) makes a new state.
+ * It carries dc9 at 40 still, not the newest 39, so the feasibility
+ * distance does not follow small moves down; without the option, 39. */
+static void test_sticky_distances(void)
+{
+	for (int sticky = 0; sticky < 2; sticky++) {
+		struct mf_routing_config c;
+		mf_routing_config_default(&c);
+		c.datacenter = "dc1";
+		c.node = "dc1-s1";
+		c.feasibility_hold = 1000;
+		c.beats_apart = true;
+		c.sticky_distances = sticky;
+		struct mf_routing *r = NULL;
+		CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
+		mf_routing_set_now(r, 1);
+		mf_routing_set_link(r, "dc2", true, true, 10);
+		offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
+		CU_ASSERT_EQUAL(advertised_distance(r, "dc9"), 40);
+		uint64_t seq = mf_routing_advert_seq(r);
+		offer_at(r, "dc2", "dc2-s1", 2, 5, "dc2 0;dc9 29", 2);
+		CU_ASSERT_EQUAL(mf_routing_advert_seq(r), seq);
+		offer_at(r, "dc2", "dc2-s1", 3, 5, "dc2 0;dc9 29;dc7 20", 3);
+		CU_ASSERT(mf_routing_advert_seq(r) > seq);
+		CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 39);
+		CU_ASSERT_EQUAL(advertised_distance(r, "dc9"), sticky ? 40 : 39);
+		mf_routing_free(r);
+	}
+}
+
 /* With epochs part of the route (feasibility), a delta lists a route
  * whose epoch alone moved; without, it does not (beats carry them). */
 static void test_delta_carries_bound_epochs(void)
@@ -248,9 +369,12 @@ int main(void)
 		{ "shorter_infeasible_route_asks", test_shorter_infeasible_route_asks },
 		{ "settled_infeasible_route_asks", test_settled_infeasible_route_asks },
 		{ "origin_raises_on_request", test_origin_raises_on_request },
+		{ "origin_raises_by_one_only", test_origin_raises_by_one_only },
 		{ "request_passed_on_and_answered", test_request_passed_on_and_answered },
 		{ "mates_share_feasibility_distance", test_mates_share_feasibility_distance },
 		{ "delta_carries_bound_epochs", test_delta_carries_bound_epochs },
+		{ "window_forgets_old_distances", test_window_forgets_old_distances },
+		{ "sticky_distances", test_sticky_distances },
 	};
 	return RUN_SUITE("routing_seqno", tests);
 }
