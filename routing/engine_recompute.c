@@ -581,11 +581,8 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		if (want != have || (want && feas && mf_rt__wanted(r, t, c, s)))
 			differ = true; /* a target, or an epoch a seqno request asked for */
 		else if (want && s->epoch < r->alive_from[t] && c->epoch >= r->alive_from[t])
-			/* Back from a tombstone (its DC refuted it): the tombstone
-			 * we advertise goes, and with beats apart our neighbours
-			 * would see the new epoch only in a beat, late and at random,
-			 * and keep the route through us dead meanwhile. */
-			differ = true;
+			differ = true; /* back from a tombstone: beats would bring
+					* it late and at random (docs/routing.md) */
 		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
 					 c->path_len * sizeof(uint32_t)) != 0)) {
@@ -614,10 +611,8 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		if (!mf_rt__advertisable(r, t, c))
 			continue;
 		*s = *c;
-		/* config sticky_distances: a distance that moved less than
-		 * the re-advertise threshold stays as we advertised it, so a
-		 * state made for another target does not fold every route's
-		 * newest noisy sample into the feasibility distance. */
+		/* sticky_distances: a move under the re-advertise threshold
+		 * stays out of the feasibility distance (engine.h). */
 		if (feas && had && r->cfg.sticky_distances && !moved(r, was, c->dist))
 			s->dist = was;
 		if (feas && r->want[t] && s->fepoch >= r->want[t])
