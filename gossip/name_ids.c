@@ -211,3 +211,28 @@ void mf_name_ids_put(struct mf_name_ids *t, uint32_t id)
 		i = j;
 	}
 }
+
+int mf_name_ids_hold(struct mf_name_ids *t, const char *s, uint32_t *id)
+{
+	size_t len = strlen(s);
+	*id = MF_NAME_ID_NONE;
+	return len == 0 ? 0 : mf_name_ids_get(t, s, len, mf_name_hash(s, len), id);
+}
+
+const char *mf_name_ids_str(const struct mf_name_ids *t, uint32_t id)
+{
+	const char *s = id == MF_NAME_ID_NONE ? NULL : mf_name_ids_name(t, id);
+	return s ? s : "";
+}
+
+void mf_name_ids_drop(struct mf_name_ids *t, uint32_t id)
+{
+	if (id != MF_NAME_ID_NONE)
+		mf_name_ids_put(t, id);
+}
+
+size_t mf_name_ids_bytes(const struct mf_name_ids *t)
+{
+	return t->n_slots * sizeof(*t->slots) + t->n_pages * MF_NAME_IDS_PAGE * sizeof(struct mf_name_id_ent) +
+	       t->cap_pages * sizeof(*t->pages) + t->cap_free * sizeof(*t->free_ids);
+}

@@ -61,6 +61,17 @@ uint32_t mf_name_ids_guess(const struct mf_name_ids *t, uint64_t h);
 const char *mf_name_ids_name(const struct mf_name_ids *t, uint32_t id);
 /* Lowers id's count; the last release frees the name and the id. */
 void mf_name_ids_put(struct mf_name_ids *t, uint32_t id);
+/* For tables that keep a string by id instead of a copy (routing's
+ * records per server, issue 12): s (0..255 bytes) held, its id in *id;
+ * "" holds nothing and is MF_NAME_ID_NONE. MF_EINVAL (too long), MF_ENOMEM. */
+int mf_name_ids_hold(struct mf_name_ids *t, const char *s, uint32_t *id);
+/* The string of an id from mf_name_ids_hold ("" for MF_NAME_ID_NONE). */
+const char *mf_name_ids_str(const struct mf_name_ids *t, uint32_t id);
+/* Releases an id from mf_name_ids_hold (MF_NAME_ID_NONE: nothing). */
+void mf_name_ids_drop(struct mf_name_ids *t, uint32_t id);
+/* Bytes the table holds (slots, pages, ids; names of 16 bytes or more
+ * not counted): for reports and tests. */
+size_t mf_name_ids_bytes(const struct mf_name_ids *t);
 /* Every id handed out is below this (the size a table by id needs). */
 static inline size_t mf_name_ids_bound(const struct mf_name_ids *t)
 {

@@ -20,18 +20,33 @@ uint64_t mf_advert_key_hash(const char *origin, const char *node)
 /* One (origin, node): the state being joined, or, once joined, a marker of
  * the last complete seq so late duplicates of its fragments are dropped. */
 struct mf_advert_asm_slot {
-	char *names;              /* origin NUL node NUL: one block (slot_node) */
 	uint64_t h;               /* mf_advert_key_hash(origin, node) */
 	uint64_t seq;
-	bool done;                /* seq is complete; parts are empty */
 	struct mf_advert *parts;  /* count of them; parts[i].origin set = have */
+	uint32_t origin, node;    /* ids in s->ids (slot_origin, slot_node) */
 	uint32_t count, got;
+	bool done;                /* seq is complete; parts are empty */
 };
 
 void mf_advert_asm_init(struct mf_advert_asm *s, size_t max_pending)
 {
 	memset(s, 0, sizeof *s);
 	s->max_pending = max_pending ? max_pending : 1024;
+	mf_name_ids_init(&s->own_ids);
+	s->ids = NULL;
+}
+
+int mf_advert_asm_share_names(struct mf_advert_asm *s, struct mf_name_ids *ids)
+{
+	if (s->n > 0)
+		return MF_EINVAL;
+	s->ids = ids;
+	return 0;
+}
+
+static struct mf_name_ids *ids_of(const struct mf_advert_asm *s)
+{
+	return s->ids ? s->ids : (struct mf_name_ids *)&s->own_ids;
 }
 
 static void parts_free(struct mf_advert_asm_slot *sl)
@@ -43,30 +58,37 @@ static void parts_free(struct mf_advert_asm_slot *sl)
 	sl->count = sl->got = 0;
 }
 
-static const char *slot_node(const struct mf_advert_asm_slot *sl)
+static const char *slot_origin(const struct mf_advert_asm *s, const struct mf_advert_asm_slot *sl)
 {
-	return sl->names + strlen(sl->names) + 1;
+	return mf_name_ids_str(ids_of(s), sl->origin);
 }
 
-static void slot_free(struct mf_advert_asm_slot *sl)
+static const char *slot_node(const struct mf_advert_asm *s, const struct mf_advert_asm_slot *sl)
+{
+	return mf_name_ids_str(ids_of(s), sl->node);
+}
+
+static void slot_free(struct mf_advert_asm *s, struct mf_advert_asm_slot *sl)
 {
 	parts_free(sl);
-	free(sl->names);
+	mf_name_ids_drop(ids_of(s), sl->origin);
+	mf_name_ids_drop(ids_of(s), sl->node);
 	memset(sl, 0, sizeof *sl);
 }
 
 static void slot_drop(struct mf_advert_asm *s, size_t i)
 {
-	slot_free(&s->slots[i]);
+	slot_free(s, &s->slots[i]);
 	s->slots[i] = s->slots[--s->n];
 }
 
 void mf_advert_asm_free(struct mf_advert_asm *s)
 {
 	for (size_t i = 0; i < s->n; i++)
-		slot_free(&s->slots[i]);
+		slot_free(s, &s->slots[i]);
 	free(s->slots);
 	free(s->index);
+	mf_name_ids_free(&s->own_ids);
 	memset(s, 0, sizeof *s);
 }
 
@@ -91,7 +113,7 @@ void mf_advert_asm_forget(struct mf_advert_asm *s, const char *origin)
 {
 	size_t was = s->n;
 	for (size_t i = 0; i < s->n;) {
-		if (strcmp(s->slots[i].names, origin) == 0)
+		if (strcmp(slot_origin(s, &s->slots[i]), origin) == 0)
 			slot_drop(s, i);
 		else
 			i++;
@@ -110,7 +132,8 @@ static struct mf_advert_asm_slot *slot_find(struct mf_advert_asm *s, uint64_t h,
 	size_t mask = s->n_index - 1;
 	for (size_t j = (size_t)h & mask; s->n_index && s->index[j] != 0; j = (j + 1) & mask) {
 		struct mf_advert_asm_slot *sl = &s->slots[s->index[j] - 1];
-		if (sl->h == h && strcmp(sl->names, origin) == 0 && strcmp(slot_node(sl), node) == 0)
+		if (sl->h == h && strcmp(slot_origin(s, sl), origin) == 0 &&
+		    strcmp(slot_node(s, sl), node) == 0)
 			return sl;
 	}
 	return NULL;
@@ -120,10 +143,10 @@ static struct mf_advert_asm_slot *slot_find(struct mf_advert_asm *s, uint64_t h,
  * name tables are concatenated and indexes shifted, so no string is
  * compared; duplicate names are harmless (the engine interns). Gateways
  * move from the parts. */
-static int join(struct mf_advert_asm_slot *sl, struct mf_advert *out)
+static int join(const struct mf_advert_asm *s, struct mf_advert_asm_slot *sl, struct mf_advert *out)
 {
 	memset(out, 0, sizeof *out);
-	const char *origin = sl->names, *node = slot_node(sl);
+	const char *origin = slot_origin(s, sl), *node = slot_node(s, sl);
 	size_t nn = 0, nr = 0, nh = 0, ng = 0, nk = 0, bytes = strlen(origin) + strlen(node) + 2;
 	for (uint32_t i = 0; i < sl->count; i++) {
 		const struct mf_advert *p = &sl->parts[i];
@@ -218,19 +241,23 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 			return MF_ETOOBIG;
 		}
 		size_t nb = mf_probe_index_slots(s->n + 1, s->n_index, 16);
-		size_t lo = strlen(frag->origin), ln = strlen(frag->node);
-		char *names = s->n < UINT32_MAX - 1 ? malloc(lo + ln + 2) : NULL;
-		if (!names || mf_grow_lean(&s->slots, &s->cap, s->n + 1, 8) < 0 ||
-		    (nb != s->n_index && !index_build(s, nb))) {
-			free(names);
+		uint32_t oid = MF_NAME_ID_NONE, nid = MF_NAME_ID_NONE;
+		int rc = s->n < UINT32_MAX - 1 ? mf_name_ids_hold(ids_of(s), frag->origin, &oid) : MF_ENOMEM;
+		if (rc == 0)
+			rc = mf_name_ids_hold(ids_of(s), frag->node, &nid);
+		if (rc == 0 && (mf_grow_lean(&s->slots, &s->cap, s->n + 1, 8) < 0 ||
+				(nb != s->n_index && !index_build(s, nb))))
+			rc = MF_ENOMEM;
+		if (rc < 0) {
+			mf_name_ids_drop(ids_of(s), oid);
+			mf_name_ids_drop(ids_of(s), nid);
 			mf_advert_free(frag);
-			return MF_ENOMEM;
+			return rc;
 		}
-		memcpy(names, frag->origin, lo + 1);
-		memcpy(names + lo + 1, frag->node, ln + 1);
 		sl = &s->slots[s->n];
 		memset(sl, 0, sizeof *sl);
-		sl->names = names;
+		sl->origin = oid;
+		sl->node = nid;
 		sl->h = h;
 		s->index[mf_probe_index_free_slot(s->index, s->n_index, (size_t)h)] =
 			(uint32_t)++s->n;
@@ -261,7 +288,7 @@ int mf_advert_asm_add(struct mf_advert_asm *s, struct mf_advert *frag, struct mf
 	memset(frag, 0, sizeof *frag);
 	if (++sl->got < sl->count)
 		return 0;
-	int rc = join(sl, out);
+	int rc = join(s, sl, out);
 	parts_free(sl);
 	sl->done = rc == 0;
 	return rc < 0 ? rc : 1;

@@ -4,7 +4,7 @@
  *
  * Contract: pure and bounded. Owns the partial states it holds (at most
  * max_pending of them) and the marker of each (origin, node)'s last joined
- * seq; never decodes bytes (it takes decoded fragments) and never checks
+ * seq (the names held as ids, gossip/name_ids.h); never decodes bytes (it takes decoded fragments) and never checks
  * routes (the engine does).
  */
 #ifndef MF_ROUTING_ADVERT_ASM_H
@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gossip/name_ids.h"
 #include "routing/advert.h"
 
 /* Reassembly of fragments, keyed by (origin, node). A fragment of a newer
@@ -27,8 +28,16 @@ struct mf_advert_asm {
 	 * O(servers) (issue 12). */
 	uint32_t *index;
 	size_t n_index;
+	/* Slots hold their (origin, node) as ids here (no copy of their own:
+	 * a name the pools hold costs nothing, issue 12): own_ids, or ids
+	 * shared with the pools (mf_advert_asm_share_names). */
+	struct mf_name_ids own_ids;
+	struct mf_name_ids *ids;
 };
 void mf_advert_asm_init(struct mf_advert_asm *s, size_t max_pending);
+/* Holds the slots' names in ids (which must outlive s) instead of its own;
+ * before the first fragment only (MF_EINVAL after). */
+int mf_advert_asm_share_names(struct mf_advert_asm *s, struct mf_name_ids *ids);
 void mf_advert_asm_free(struct mf_advert_asm *s);
 /* Takes ownership of *frag (left empty). Returns 1 with the joined state in
  * *out when this fragment completed one, 0 when more are needed or it was

@@ -6,6 +6,7 @@
 
 #include "gossip/err.h"
 #include "gossip/grow.h"
+#include "gossip/name_hash.h"
 #include "gossip/serf.h"
 #include "routing/dc_index.h"
 #include "routing/node.h"
@@ -50,12 +51,45 @@ bool mf_dc_index_member_meshfed(const struct mf_member *m)
 void mf_dc_index_init(struct mf_dc_index *x)
 {
 	memset(x, 0, sizeof(*x));
+	mf_name_ids_init(&x->own_ids);
+}
+
+bool mf_dc_index_share_names(struct mf_dc_index *x, struct mf_name_ids *ids)
+{
+	if (x->n_mem > 0)
+		return false;
+	x->ids = ids;
+	return true;
+}
+
+static struct mf_name_ids *ids_of(struct mf_dc_index *x)
+{
+	return x->ids ? x->ids : &x->own_ids;
+}
+
+/* A member's name held by id (its bytes in the ids: no copy when the pools
+ * share them), or NULL when out of memory. */
+static const char *name_hold(struct mf_dc_index *x, const char *name)
+{
+	uint32_t id;
+	if (name[0] == '\0')
+		return "";
+	if (mf_name_ids_hold(ids_of(x), name, &id) != 0)
+		return NULL;
+	return mf_name_ids_name(ids_of(x), id);
+}
+
+static void name_release(struct mf_dc_index *x, const char *name)
+{
+	size_t len = strlen(name);
+	if (len > 0)
+		mf_name_ids_drop(ids_of(x), mf_name_ids_find(ids_of(x), name, len, mf_name_hash(name, len)));
 }
 
 static void clear(struct mf_dc_index *x)
 {
 	for (size_t i = 0; i < x->n_mem; i++)
-		free((char *)x->mem[i].name);
+		name_release(x, x->mem[i].name);
 	for (size_t g = 0; g < x->n_groups; g++)
 		free((char *)x->groups[g].dc);
 	free(x->mem);
@@ -64,7 +98,10 @@ static void clear(struct mf_dc_index *x)
 	free(x->meshfed);
 	uint64_t rebuilds = x->rebuilds, refreshes = x->refreshes, updates = x->updates,
 		 layout = x->layout;
+	struct mf_name_ids own = x->own_ids, *ids = x->ids;
 	memset(x, 0, sizeof(*x));
+	x->own_ids = own;
+	x->ids = ids;
 	x->rebuilds = rebuilds;
 	x->refreshes = refreshes;
 	x->updates = updates;
@@ -74,6 +111,7 @@ static void clear(struct mf_dc_index *x)
 void mf_dc_index_free(struct mf_dc_index *x)
 {
 	clear(x);
+	mf_name_ids_free(&x->own_ids);
 }
 
 /* A tagged member while building. */
@@ -249,7 +287,7 @@ static void remove_at(struct mf_dc_index *x, size_t i)
 	size_t gi = group_of(x, i);
 	struct mf_dc_group *g = &x->groups[gi];
 	count(x, g, i, -1);
-	free((char *)x->mem[i].name);
+	name_release(x, x->mem[i].name);
 	memmove(x->mem + i, x->mem + i + 1, (x->n_mem - i - 1) * sizeof(*x->mem));
 	memmove(x->meshfed + i, x->meshfed + i + 1, (x->n_mem - i - 1) * sizeof(*x->meshfed));
 	x->n_mem--;
@@ -283,10 +321,11 @@ static int insert(struct mf_dc_index *x, const char *name, const char *dc, enum 
 		x->groups[gi] = (struct mf_dc_group){.dc = d, .start = start, .first_other = SIZE_MAX};
 		x->n_groups++;
 	}
-	char *nm = strdup(name);
+	const char *nm = name_hold(x, name);
 	if (nm == NULL || mf_grow(&x->mem, &x->cap_mem, x->n_mem + 1, 16) != 0 ||
 	    mf_grow(&x->meshfed, &x->cap_meshfed, x->n_mem + 1, 16) != 0) {
-		free(nm);
+		if (nm)
+			name_release(x, nm);
 		return MF_ENOMEM; /* an empty group may stay: the caller rebuilds */
 	}
 	struct mf_dc_group *g = &x->groups[gi];
@@ -424,7 +463,7 @@ static int rebuild(struct mf_dc_index *x, const mf_pool_t *pool, const char *sel
 			g = &x->groups[x->n_groups++];
 			*g = (struct mf_dc_group){.dc = d, .start = i, .first_other = SIZE_MAX};
 		}
-		char *nm = strdup(t[i].name);
+		const char *nm = name_hold(x, t[i].name);
 		if (nm == NULL) {
 			rc = MF_ENOMEM;
 			break;

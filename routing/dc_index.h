@@ -16,8 +16,10 @@
  * (mf_pool_members_ident_version), else a rebuild (O(N log N)).
  *
  * Contract: a cache over a pool it reads (never writes; the first sync
- * turns the pool's journal on); owns copies of the names and DC strings
- * (mem[].name, groups[].dc: valid until the next sync); no clock, no I/O.
+ * turns the pool's journal on); holds the members' names by id
+ * (gossip/name_ids.h: in ids shared with the pools a name costs no copy,
+ * issue 12) and owns copies of the DC strings (mem[].name, groups[].dc:
+ * valid until the next sync); no clock, no I/O.
  */
 #ifndef MF_ROUTING_DC_INDEX_H
 #define MF_ROUTING_DC_INDEX_H
@@ -27,6 +29,7 @@
 #include <stdint.h>
 
 #include "coord/tracker.h"
+#include "gossip/name_ids.h"
 #include "gossip/pool.h"
 
 /* One DC's members, mem[start .. start + n). "Others" are members other
@@ -60,10 +63,15 @@ struct mf_dc_index {
 	uint64_t rebuilds;     /* for tests: how often it read the whole pool */
 	uint64_t refreshes;    /* for tests: statuses re-read in place */
 	uint64_t updates;      /* for tests: syncs done from the journal */
+	struct mf_name_ids own_ids; /* mem[].name's ids, unless shared: */
+	struct mf_name_ids *ids;    /* NULL: own_ids */
 };
 
 void mf_dc_index_init(struct mf_dc_index *x);
 void mf_dc_index_free(struct mf_dc_index *x);
+/* Holds the members' names in ids (which must outlive x) instead of its
+ * own; while x is empty only (false after). */
+bool mf_dc_index_share_names(struct mf_dc_index *x, struct mf_name_ids *ids);
 /* Brings x up to date with pool (NULL: empties it); self is the indexing
  * server's name. MF_ENOMEM leaves x empty. */
 int mf_dc_index_sync(struct mf_dc_index *x, const mf_pool_t *pool, const char *self);

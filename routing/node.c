@@ -80,6 +80,11 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	n->reach_back = c->reach_back;
 	msgpack_sbuffer_init(&n->scratch);
 	mf_advert_asm_init(&n->asm_, MF_ROUTING_NODE_ASM_PENDING);
+	/* Records per server heard hold names by id: with the pools' ids a
+	 * member's name costs them nothing (issue 12). */
+	n->ids = c->names ? c->names : &n->own_ids;
+	(void)mf_advert_asm_share_names(&n->asm_, n->ids);      /* empty: cannot fail */
+	(void)mf_relay_marks_share_names(&n->relayed, n->ids);
 	n->blobs = c->blobs;
 	if (!n->blobs && mf_blobs_new(&n->own_blobs) < 0) {
 		free(n);
@@ -169,6 +174,7 @@ void mf_routing_node_free(struct mf_routing_node *n)
 	free(n->gw_heard);
 	mf_rn__links_free(n);
 	msgpack_sbuffer_destroy(&n->scratch);
+	mf_name_ids_free(&n->own_ids); /* after every record that holds an id */
 	free(n);
 }
 
@@ -193,6 +199,7 @@ int mf_routing_node_add_pool(struct mf_routing_node *n, mf_pool_t *pool,
 		}
 	}
 	s->n_peers = n_peers;
+	(void)mf_dc_index_share_names(&s->dcx, n->ids); /* empty: cannot fail */
 	s->node = n;
 	s->pool = pool;
 	s->tracker = tracker;

@@ -322,6 +322,11 @@ struct mf_routing_node_config {
 	 * the agent, a store of the node's own; the simulator passes one
 	 * store to all its nodes, which must outlive them. */
 	struct mf_blobs *blobs;
+	/* Name ids shared with the pools (gossip/name_ids.h: the agent's
+	 * interner's), which must outlive the node; NULL: the node's own. Its
+	 * records per server heard hold names there, so a member's name costs
+	 * them no copy (issue 12). */
+	struct mf_name_ids *names;
 };
 
 /* Multi-hop, transit on, engine hysteresis and alternates, no targets or

@@ -338,7 +338,7 @@ void mf_rn__no_pull(struct mf_routing_node *n, struct base_in *b)
 static void drop_base(struct mf_routing_node *n, size_t i)
 {
 	mf_rn__no_pull(n, &n->bases[i]);
-	free(n->bases[i].origin); /* node is in the same block */
+	mf_rn__names_release(n, n->bases[i].origin, n->bases[i].node);
 	mf_blobs_release(n->blobs, n->bases[i].buf);
 	free(n->bases[i].pend);
 	n->bases[i] = n->bases[--n->n_bases];
@@ -357,12 +357,9 @@ static struct base_in *base_record(struct mf_routing_node *n, const char *origin
 		return NULL;
 	b = &n->bases[n->n_bases];
 	memset(b, 0, sizeof *b);
-	/* origin NUL node NUL, one block: one per server heard (issue 12) */
-	size_t lo = strlen(origin) + 1, ln = strlen(node) + 1;
-	if (!(b->origin = malloc(lo + ln)))
+	/* names by id, shared with the pools: one per server heard (issue 12) */
+	if (mf_rn__names_hold(n, origin, node, &b->origin, &b->node) < 0)
 		return NULL;
-	memcpy(b->origin, origin, lo);
-	b->node = memcpy(b->origin + lo, node, ln);
 	b->key = mf_advert_key_hash(origin, node);
 	n->n_bases++;
 	return b;

@@ -15,6 +15,7 @@
  *                   pulls asked and answered
  *   node_sent.c     what receivers hold of our state, back to the engine
  *   node_reach.c    reach probes: whether our direct path to a DC works
+ *   node_names.c    names of the records per server, held as ids
  * The contract is routing/node.h's.
  */
 #ifndef MF_ROUTING_NODE_INTERNAL_H
@@ -49,7 +50,7 @@ struct gw_heard {
  * we hold, whole or patched, encoded: what its next delta applies to
  * (node_delta.c). */
 struct base_in {
-	char *origin, *node;  /* one block: origin NUL node NUL (free origin) */
+	const char *origin, *node; /* held in the node's ids (mf_rn__names_hold) */
 	uint64_t key;        /* mf_advert_key_hash(origin, node): compared first */
 	uint64_t seq;
 	const uint8_t *buf;  /* in the node's blobs; NULL until its first state */
@@ -125,6 +126,10 @@ struct mf_routing_node {
 	enum mf_coord_tracker_kind link_estimate;
 	struct mf_routing *engine;
 	struct mf_advert_asm asm_;
+	/* Names of the records per server (reassembly slots, relay marks,
+	 * bases, DC indexes) as ids: the pools' (config names) or own_ids. */
+	struct mf_name_ids *ids;
+	struct mf_name_ids own_ids;
 	struct stored_advert *stored;
 	size_t n_stored, cap_stored;
 	struct mf_blobs *blobs;  /* stored states' bytes (config blobs, or own_blobs) */
@@ -183,6 +188,12 @@ struct mf_routing_node {
 };
 
 /* Shared between the node's files. */
+/* node_names.c: origin and node held in the node's ids (*o, *nd: their bytes
+ * there, which stay put until released); MF_EINVAL (a name of 256 bytes or
+ * more), MF_ENOMEM. */
+int mf_rn__names_hold(struct mf_routing_node *n, const char *origin, const char *node, const char **o,
+		      const char **nd);
+void mf_rn__names_release(struct mf_routing_node *n, const char *origin, const char *node);
 /* node_peers.c */
 bool mf_rn__pool_has_dc(struct mf_routing_node_slot *s, const char *dc);
 bool mf_rn__foreign_server(const struct mf_routing_node *n, const char *node);

@@ -12,27 +12,45 @@
 void mf_relay_marks_init(struct mf_relay_marks *m)
 {
 	memset(m, 0, sizeof(*m));
+	mf_name_ids_init(&m->own_ids);
+}
+
+static struct mf_name_ids *ids_of(const struct mf_relay_marks *m)
+{
+	return m->ids ? m->ids : (struct mf_name_ids *)&m->own_ids;
+}
+
+bool mf_relay_marks_share_names(struct mf_relay_marks *m, struct mf_name_ids *ids)
+{
+	if (m->n > 0)
+		return false;
+	m->ids = ids;
+	return true;
 }
 
 void mf_relay_marks_free(struct mf_relay_marks *m)
 {
-	for (size_t i = 0; i < m->n; i++)
-		free(m->marks[i].names);
+	for (size_t i = 0; i < m->n; i++) {
+		mf_name_ids_drop(ids_of(m), m->marks[i].origin);
+		mf_name_ids_drop(ids_of(m), m->marks[i].node);
+	}
 	free(m->marks);
 	free(m->index);
+	mf_name_ids_free(&m->own_ids);
 	memset(m, 0, sizeof(*m));
 }
 
-static const char *mark_node(const struct mf_relay_mark *k)
+static const char *mark_node(const struct mf_relay_marks *m, const struct mf_relay_mark *k)
 {
-	return k->names + strlen(k->names) + 1;
+	return mf_name_ids_str(ids_of(m), k->node);
 }
 
-static bool mark_is(const struct mf_relay_mark *k, uint64_t h, const char *origin,
-		    const char *node, bool per_node)
+static bool mark_is(const struct mf_relay_marks *m, const struct mf_relay_mark *k, uint64_t h,
+		    const char *origin, const char *node, bool per_node)
 {
-	return k->h == h && k->per_node == per_node && strcmp(k->names, origin) == 0 &&
-	       (!per_node || strcmp(mark_node(k), node) == 0);
+	return k->h == h && k->per_node == per_node &&
+	       strcmp(mf_name_ids_str(ids_of(m), k->origin), origin) == 0 &&
+	       (!per_node || strcmp(mark_node(m, k), node) == 0);
 }
 
 /* Keeps the index's load under 3/4 for n marks. */
@@ -53,18 +71,6 @@ static bool index_reserve(struct mf_relay_marks *m, size_t n)
 	return true;
 }
 
-/* origin NUL node NUL in one block, or NULL. */
-static char *names_new(const char *origin, const char *node)
-{
-	size_t lo = strlen(origin), ln = strlen(node);
-	char *s = malloc(lo + ln + 2);
-	if (s != NULL) {
-		memcpy(s, origin, lo + 1);
-		memcpy(s + lo + 1, node, ln + 1);
-	}
-	return s;
-}
-
 /* The mark of (origin, node when per_node), created (seq 0, node "", no
  * fragment) when missing; NULL when out of memory. */
 static struct mf_relay_mark *mark_of(struct mf_relay_marks *m, const char *origin,
@@ -74,20 +80,24 @@ static struct mf_relay_mark *mark_of(struct mf_relay_marks *m, const char *origi
 	size_t mask = m->n_index - 1, j = (size_t)h & mask;
 	if (m->n_index > 0)
 		for (; m->index[j] != 0; j = (j + 1) & mask)
-			if (mark_is(&m->marks[m->index[j] - 1], h, origin, node, per_node))
+			if (mark_is(m, &m->marks[m->index[j] - 1], h, origin, node, per_node))
 				return &m->marks[m->index[j] - 1];
 	if (m->n >= UINT32_MAX - 1 || !index_reserve(m, m->n + 1) ||
 	    mf_grow_lean(&m->marks, &m->cap, m->n + 1, 16) != 0)
 		return NULL;
-	char *names = names_new(origin, per_node ? node : "");
-	if (names == NULL)
+	uint32_t oid, nid;
+	if (mf_name_ids_hold(ids_of(m), origin, &oid) != 0)
 		return NULL;
+	if (mf_name_ids_hold(ids_of(m), per_node ? node : "", &nid) != 0) {
+		mf_name_ids_drop(ids_of(m), oid);
+		return NULL;
+	}
 	mask = m->n_index - 1;
 	for (j = (size_t)h & mask; m->index[j] != 0; j = (j + 1) & mask)
 		;
 	m->index[j] = (uint32_t)m->n + 1;
 	struct mf_relay_mark *k = &m->marks[m->n++];
-	*k = (struct mf_relay_mark){ .h = h, .names = names, .per_node = per_node };
+	*k = (struct mf_relay_mark){ .h = h, .origin = oid, .node = nid, .per_node = per_node };
 	return k;
 }
 
@@ -99,17 +109,17 @@ bool mf_relay_marks_news(struct mf_relay_marks *m, const char *origin, const cha
 	struct mf_relay_mark *k = mark_of(m, origin, node, per_node);
 	if (k == NULL)
 		return false;
-	int c = seq != k->seq ? (seq > k->seq ? 1 : -1) : strcmp(node, mark_node(k));
+	int c = seq != k->seq ? (seq > k->seq ? 1 : -1) : strcmp(node, mark_node(m, k));
 	uint64_t bit = f >= 0 && f < 64 ? 1ULL << f : ~0ULL;
 	if (c < 0 || (c == 0 && (k->frags & bit) == bit))
 		return false;
 	if (c > 0) {
 		if (!per_node) { /* the origin's newest came from another server */
-			char *names = names_new(k->names, node);
-			if (names == NULL)
+			uint32_t nid;
+			if (mf_name_ids_hold(ids_of(m), node, &nid) != 0)
 				return false;
-			free(k->names);
-			k->names = names;
+			mf_name_ids_drop(ids_of(m), k->node);
+			k->node = nid;
 		}
 		k->seq = seq;
 		k->frags = 0;
@@ -120,10 +130,9 @@ bool mf_relay_marks_news(struct mf_relay_marks *m, const char *origin, const cha
 
 size_t mf_relay_marks_bytes(const struct mf_relay_marks *m)
 {
+	/* The names are ids: shared with the pools, or in own_ids (counted). */
 	size_t b = m->cap * sizeof(*m->marks) + m->n_index * sizeof(*m->index);
-	for (size_t i = 0; i < m->n; i++) {
-		const char *node = mark_node(&m->marks[i]);
-		b += (size_t)(node - m->marks[i].names) + strlen(node) + 1;
-	}
+	if (m->ids == NULL)
+		b += mf_name_ids_bytes(&m->own_ids);
 	return b;
 }

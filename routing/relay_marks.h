@@ -10,10 +10,11 @@
  * were 536-byte records with two inline 256-byte names, found by a linear
  * scan per fragment received (issue 12: at 833 agents in one DC, ~0.5 MB
  * of an agent's heap, and O(N) per advert heard). A mark is now 40 bytes
- * and one block for both names, found through an open-addressing index
- * (gossip/probe_index.h) of 32-bit mark ids.
+ * holding its names as ids (gossip/name_ids.h, shared with the pools: no
+ * copy), found through an open-addressing index (gossip/probe_index.h) of
+ * 32-bit mark ids.
  *
- * Contract: owns the marks and copies of their names; marks are never
+ * Contract: owns the marks and holds their names' ids; marks are never
  * removed (as before: a DC or server heard once keeps its mark, which is
  * what makes a late duplicate of an old advert not news). No clock, no I/O.
  * Costs: mf_relay_marks_news is O(1) expected plus the names' lengths.
@@ -25,11 +26,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gossip/name_ids.h"
+
 struct mf_relay_mark {
 	uint64_t h;      /* mf_advert_key_hash(origin, per_node ? node : NULL) */
 	uint64_t seq;
 	uint64_t frags;  /* bit f: fragment f relayed (all set: the whole advert) */
-	char *names;     /* origin, NUL, node of that seq, NUL: one block */
+	uint32_t origin, node; /* ids (of the node of that seq) in the marks' ids */
 	bool per_node;
 };
 
@@ -38,9 +41,16 @@ struct mf_relay_marks {
 	size_t n, cap;
 	uint32_t *index; /* mark id + 1 by h; 0 = empty; power of two */
 	size_t n_index;
+	/* The marks' names as ids: own_ids, or ids shared with the pools
+	 * (a name they hold costs a mark nothing; issue 12). */
+	struct mf_name_ids own_ids;
+	struct mf_name_ids *ids;
 };
 
 void mf_relay_marks_init(struct mf_relay_marks *m);
+/* Holds the names in ids (which must outlive m) instead of its own; before
+ * the first mark only (false after). */
+bool mf_relay_marks_share_names(struct mf_relay_marks *m, struct mf_name_ids *ids);
 void mf_relay_marks_free(struct mf_relay_marks *m);
 
 /* Marks fragment f (f < 0 or f >= 64: the whole advert) of (seq, node) of

@@ -101,8 +101,11 @@ static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char
 			continue;
 		struct mf_dc_index dcx; /* the pool's members by DC, as routing reads them */
 		mf_dc_index_init(&dcx);
-		if (mf_dc_index_sync(&dcx, ap->pool, a->cfg->node) < 0)
+		(void)mf_dc_index_share_names(&dcx, &a->strs.ids); /* empty: cannot fail */
+		if (mf_dc_index_sync(&dcx, ap->pool, a->cfg->node) < 0) {
+			mf_dc_index_free(&dcx);
 			return mf_control_error("out of memory");
+		}
 		const struct mf_coord_tracker_member *mem = dcx.mem;
 		size_t n = dcx.n_mem;
 		double s;

@@ -215,6 +215,7 @@ int mf_agent_routing_start(struct mf_agent *a, char *err, size_t errcap)
 	cfg.gateways = gw;
 	cfg.n_gateways = configured_gateways(a->cfg, gw, tags);
 	cfg.hooks = (struct mf_routing_node_hooks){a, on_withdrawn, on_advert_error};
+	cfg.names = &a->strs.ids; /* the pools' name ids: freed after the node */
 	char msg[200];
 	if (mf_routing_node_new(&cfg, &rt->node, msg, sizeof(msg)) < 0) {
 		snprintf(err, errcap, "routing: %s", msg);

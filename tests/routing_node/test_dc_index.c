@@ -11,10 +11,12 @@
 #include "gossip/codec.h"
 #include "gossip/serf.h"
 #include "gossip/members.h"
+#include "gossip/name_hash.h"
 #include "routing/dc_index.h"
 #include "tests/cunit_main.h"
 
 static mf_pool_t *pool;
+static struct mf_intern strs; /* the pool's, as an agent's pools share one */
 static struct mf_addr from;
 
 static void drain(void)
@@ -108,6 +110,8 @@ static void setup(void)
 	c.advertise.ip[3] = 1;
 	c.advertise.port = 7946;
 	dc_meta("dc1", c.meta, &c.meta_len);
+	mf_intern_init(&strs);
+	c.intern = &strs;
 	if (mf_pool_new(&c, 0, &pool) != 0)
 		abort();
 	mf_addr_parse("10.0.0.2:7946", 7946, &from);
@@ -117,6 +121,7 @@ static void setup(void)
 static void teardown(void)
 {
 	mf_pool_free(pool);
+	mf_intern_free(&strs);
 }
 
 enum { N = 3000 };
@@ -279,6 +284,38 @@ static void test_dc_index_behind_the_journal_reads_the_pool_again(void)
 	mf_dc_index_free(&x);
 }
 
+/* Issue 12: with the pool's name ids shared, a member's name costs the
+ * index no copy (it was a strdup each: 32 bytes of malloc a member, in
+ * every server's index of its pool): every name the index holds is the
+ * ids' own bytes, syncing adds no name to them, and freeing the index
+ * leaves the pool's names held. */
+static void test_dc_index_shared_names_cost_no_copy(void)
+{
+	struct mf_dc_index x;
+	mf_dc_index_init(&x);
+	CU_ASSERT_TRUE_FATAL(mf_dc_index_share_names(&x, &strs.ids));
+	for (unsigned i = 0; i < 500; i++)
+		send_alive(i, 1, dc_of(i));
+	size_t held = strs.ids.n;
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.n_mem, 501);
+	CU_ASSERT_EQUAL(strs.ids.n, held);
+	CU_ASSERT_EQUAL(mf_name_ids_bound(&x.own_ids), 0);
+	for (size_t i = 0; i < x.n_mem; i++) {
+		const char *nm = x.mem[i].name;
+		uint32_t id = mf_name_ids_find(&strs.ids, nm, strlen(nm), mf_name_hash(nm, strlen(nm)));
+		CU_ASSERT_PTR_EQUAL(nm, mf_name_ids_name(&strs.ids, id));
+	}
+	send_alive(600, 1, "dc2"); /* one joins: inserted from the journal */
+	CU_ASSERT_EQUAL_FATAL(mf_dc_index_sync(&x, pool, "me"), 0);
+	CU_ASSERT_EQUAL(x.n_mem, 502);
+	CU_ASSERT_EQUAL(strs.ids.n, held + 1);
+	assert_same_as_fresh(&x, "me");
+	CU_ASSERT_FALSE(mf_dc_index_share_names(&x, &strs.ids)); /* not empty */
+	mf_dc_index_free(&x);
+	CU_ASSERT_EQUAL(strs.ids.n, held + 1); /* the pool's holds stay */
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -287,6 +324,7 @@ int main(void)
 		{ "dc_index_status_storm_refreshes_without_rebuilding", test_dc_index_status_storm_refreshes_without_rebuilding },
 		{ "dc_index_join_batches_insert_without_rebuilding", test_dc_index_join_batches_insert_without_rebuilding },
 		{ "dc_index_behind_the_journal_reads_the_pool_again", test_dc_index_behind_the_journal_reads_the_pool_again },
+		{ "dc_index_shared_names_cost_no_copy", test_dc_index_shared_names_cost_no_copy },
 	};
 	return RUN_SUITE_WITH("dc_index", setup, teardown, tests);
 }
