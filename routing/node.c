@@ -319,7 +319,7 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
 		*changed = ch;
 	n->stats.recomputes++;
 	uint64_t seq = mf_routing_advert_seq(n->engine);
-	if (seq != n->sent_seq || mf_rn__delta_due(n, now)) { /* a paced delta (node_delta.c) */
+	if (seq != n->sent_seq) {
 		broadcast_advert(n, now);
 		n->sent_seq = seq;
 	}

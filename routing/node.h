@@ -261,9 +261,6 @@
  * as above: the gossip gave each member about three copies (node_delta.c,
  * docs/routing.md "Deltas direct"). */
 #define MF_ROUTING_NODE_DELTA_DIRECT_MAX 128
-/* ... at most one such delta per this gap; states made meanwhile go with
- * the next (against what receivers hold). */
-#define MF_ROUTING_NODE_DELTA_GAP (2 * MF_SEC)
 /* Anti-entropy by digest (docs/routing.md): a pull is answered with at most
  * this many bytes (the rest at the next digest); a delta that found us
  * behind waits this long for its base before we pull what we lack; our

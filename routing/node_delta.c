@@ -186,7 +186,7 @@ static uint8_t *reach_back(struct mf_routing_node *n, uint64_t from, size_t *len
  * 50-100 DCs in areas 2.9-3.2 copies per member, most of the advert bytes
  * under noise (docs/routing.md, "What noise moves"). A member that misses
  * one (a lost datagram) is behind at our next delta or digest and pulls. */
-static bool send_direct(struct mf_routing_node *n, uint64_t base_seq, mf_time_t now, bool *waits)
+static bool send_direct(struct mf_routing_node *n, uint64_t base_seq)
 {
 	const char *to[MF_ROUTING_NODE_DELTA_DIRECT_MAX];
 	size_t slot_of[MF_ROUTING_NODE_DELTA_DIRECT_MAX], n_to = 0, len = 0;
@@ -210,20 +210,9 @@ static bool send_direct(struct mf_routing_node *n, uint64_t base_seq, mf_time_t 
 			slot_of[n_to++] = i;
 		}
 	}
-	if (n_to && n->direct_at && now - n->direct_at < MF_ROUTING_NODE_DELTA_GAP) {
-		/* Paced: the gossip queue replaced a queued delta by a newer
-		 * one, so a server's quick successive states went as one; sent
-		 * each at once, they made a storm in the cold start at 100 x 2
-		 * (docs/routing.md, "Deltas direct"). What waits goes with the
-		 * next delta against what receivers hold (mf_rn__delta_due). */
-		n->direct_due = true;
-		*waits = true;
-		return false;
-	}
 	uint8_t *msg = n_to ? mf_rn__framed(MF_ROUTING_NODE_MSG_STATE, &n->scratch, &len) : NULL;
 	if (!msg)
 		return false; /* nobody yet (or out of memory): queued for gossip */
-	n->direct_at = now ? now : 1;
 	for (size_t j = 0; j < n_to; j++) {
 		struct mf_routing_node_slot *s = &n->slots[slot_of[j]];
 		struct mf_member pm;
@@ -242,6 +231,7 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 {
 	struct mf_advert d, live;
 	double pct, ms;
+	(void)now;
 	mf_routing_readvertise_margin(n->engine, &pct, &ms);
 	if (!n->base_out.origin || !n->out_ver || mf_rn__wire_form(n, adv, false, &live) < 0)
 		return 0;
@@ -260,12 +250,7 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 		mf_advert_free(&d);
 		return 0;
 	}
-	bool waits = false, direct = send_direct(n, d.base_seq, now, &waits);
-	if (waits) {
-		free(msg);
-		mf_advert_free(&d);
-		return 1;
-	}
+	bool direct = send_direct(n, d.base_seq);
 	/* A newer delta replaces a queued one (keyed per seq, queues grew past
 	 * what the gossip carries at 40 DCs under noise and routes flapped,
 	 * docs/routing.md). */
@@ -315,14 +300,6 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 	n->stats.deltas_out += !direct;
 	mf_advert_free(&d);
 	return 1;
-}
-
-bool mf_rn__delta_due(struct mf_routing_node *n, mf_time_t now)
-{
-	if (!n->direct_due || now - n->direct_at < MF_ROUTING_NODE_DELTA_GAP)
-		return false;
-	n->direct_due = false;
-	return mf_routing_advert_seq(n->engine) > mf_rn__own_seq(n);
 }
 
 size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *to, uint64_t h)

@@ -165,8 +165,6 @@ struct mf_routing_node {
 	bool links_dirty;        /* a reach probe flipped: gather at the next tick */
 	uint64_t sent_seq;
 	mf_time_t last_full;     /* when our state last went out whole */
-	mf_time_t direct_at;     /* our last delta sent direct; one waits (node_delta.c) */
-	bool direct_due;
 	mf_time_t last_refresh;  /* when our digest entry last went out */
 	mf_time_t last_beat;     /* when our beat message last went out */
 	bool beat_sent;          /* one went out at all */
@@ -219,8 +217,6 @@ void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now);
 /* The seq receivers hold of us (0 before our first state went out). */
 uint64_t mf_rn__own_seq(const struct mf_routing_node *n);
-/* A delta that waited for the pacing gap is due now (node.c then sends). */
-bool mf_rn__delta_due(struct mf_routing_node *n, mf_time_t now);
 /* The seq of the state of server `node` of `origin` we hold (0: none). */
 uint64_t mf_rn__base_seq(const struct mf_routing_node *n, const char *origin, const char *node);
 /* The base record of (origin, node), NULL when none (node_adverts.c reuses
