@@ -256,11 +256,6 @@
  * about this many times per member instead of 8; a member missed (about
  * e^-3, 5 %) has the next cumulative delta or the refresh. */
 #define MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS 3
-/* Our delta goes by one datagram to each alive meshfed member of our pools
- * (never relayed) while they are at most this many, else it is gossiped
- * as above: the gossip gave each member about three copies (node_delta.c,
- * docs/routing.md "Deltas direct"). */
-#define MF_ROUTING_NODE_DELTA_DIRECT_MAX 128
 /* Anti-entropy by digest (docs/routing.md): a pull is answered with at most
  * this many bytes (the rest at the next digest); a delta that found us
  * behind waits this long for its base before we pull what we lack; our
@@ -362,7 +357,6 @@ struct mf_routing_node_stats {
 	uint64_t deltas_late;  /* applied when their base came after them */
 	uint64_t deltas_stale; /* applied on a state past their base (they reached back) */
 	uint64_t deltas_back;  /* ours sent reaching back over one still queued */
-	uint64_t deltas_direct; /* ours sent direct to each member (node_delta.c) */
 	/* Our own failures in the exchange (out of memory, a delta that does
 	 * not patch its base): a fragment not checked, a base not kept, a
 	 * delta not applied, an advert not kept for push-pull, a beat not

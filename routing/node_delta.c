@@ -176,57 +176,6 @@ static uint8_t *reach_back(struct mf_routing_node *n, uint64_t from, size_t *len
 	return msg;
 }
 
-/* Our delta d (encoded in n->scratch) to every alive meshfed member of our
- * pools, one datagram each, each once however many pools we share with
- * it; framed as a pull's answer (MF_ROUTING_NODE_MSG_STATE), so receivers
- * take it and never relay it. False (nothing sent) when they are more than
- * MF_ROUTING_NODE_DELTA_DIRECT_MAX: then it is gossiped as before.
- * Why: gossiped, every member relays it (MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS),
- * so each receives it about three times per pool it first hears it in; at
- * 50-100 DCs in areas 2.9-3.2 copies per member, most of the advert bytes
- * under noise (docs/routing.md, "What noise moves"). A member that misses
- * one (a lost datagram) is behind at our next delta or digest and pulls. */
-static bool send_direct(struct mf_routing_node *n, uint64_t base_seq)
-{
-	const char *to[MF_ROUTING_NODE_DELTA_DIRECT_MAX];
-	size_t slot_of[MF_ROUTING_NODE_DELTA_DIRECT_MAX], n_to = 0, len = 0;
-	for (size_t i = 0; i < n->n_slots; i++) {
-		struct mf_routing_node_slot *s = &n->slots[i];
-		if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, n->name) < 0)
-			continue; /* an empty index: no recipient in that pool */
-		for (size_t k = 0; k < s->dcx.n_mem; k++) {
-			const struct mf_coord_tracker_member *m = &s->dcx.mem[k];
-			if ((m->status != MF_MEMBER_ALIVE && m->status != MF_MEMBER_SUSPECT) ||
-			    !s->dcx.meshfed[k] || strcmp(m->name, n->name) == 0)
-				continue;
-			size_t j = 0;
-			while (j < n_to && strcmp(to[j], m->name) != 0)
-				j++;
-			if (j < n_to)
-				continue;
-			if (n_to == MF_ROUTING_NODE_DELTA_DIRECT_MAX)
-				return false;
-			to[n_to] = m->name;
-			slot_of[n_to++] = i;
-		}
-	}
-	uint8_t *msg = n_to ? mf_rn__framed(MF_ROUTING_NODE_MSG_STATE, &n->scratch, &len) : NULL;
-	if (!msg)
-		return false; /* nobody yet (or out of memory): queued for gossip */
-	for (size_t j = 0; j < n_to; j++) {
-		struct mf_routing_node_slot *s = &n->slots[slot_of[j]];
-		struct mf_member pm;
-		if (mf_pool_member_find(s->pool, to[j], &pm) == 0 &&
-		    mf_pool_send_user_to(s->pool, &pm.addr, msg, len) == 0)
-			n->stats.bytes_out += len;
-	}
-	free(msg);
-	n->delta_from = base_seq;
-	n->stats.deltas_out++;
-	n->stats.deltas_direct++;
-	return true;
-}
-
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now)
 {
 	struct mf_advert d, live;
@@ -250,13 +199,12 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 		mf_advert_free(&d);
 		return 0;
 	}
-	bool direct = send_direct(n, d.base_seq);
 	/* A newer delta replaces a queued one (keyed per seq, queues grew past
 	 * what the gossip carries at 40 DCs under noise and routes flapped,
 	 * docs/routing.md). */
 	char key[MF_ROUTING_NODE_DC_MAX + 32];
 	snprintf(key, sizeof(key), "mf-delta:%s", n->dc);
-	uint64_t from = direct ? 0 : queued_from(n, key);
+	uint64_t from = queued_from(n, key);
 	n->delta_from = d.base_seq;
 	/* What receivers hold now: the held view patched (base distances
 	 * kept for the routes it left out). */
@@ -293,11 +241,11 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 			n->stats.deltas_back++;
 		}
 	}
-	for (size_t i = 0; !direct && i < n->n_slots; i++)
+	for (size_t i = 0; i < n->n_slots; i++)
 		if (n->slots[i].pool && mf_pool_broadcast_user(n->slots[i].pool, key, msg, len) == 0)
 			n->stats.bytes_out += len;
 	free(msg);
-	n->stats.deltas_out += !direct;
+	n->stats.deltas_out++;
 	mf_advert_free(&d);
 	return 1;
 }

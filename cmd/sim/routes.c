@@ -38,15 +38,12 @@ static void routed(void *ctx, const uint8_t *buf, size_t len, bool state)
 		*(buf[1] == MF_ROUTING_NODE_MSG_BEAT    ? &m->sim->beat_bytes
 		  : buf[1] == MF_ROUTING_NODE_MSG_REACH ? &m->sim->reach_bytes
 							: &m->sim->advert_bytes) += len;
-	/* The split of advert_bytes. A delta sent direct (node_delta.c) is a
-	 * state message whose map has no "s" (10 keys; a pull's answer since a
-	 * seq has 11): counted with the deltas. */
-	bool v2 = len >= 6 && buf[5] == MF_ADVERT_VERSION_DELTA; /* {"v":2,...} */
-	if (!state && len >= 6 && buf[1] != MF_ROUTING_NODE_MSG_BEAT && buf[1] != MF_ROUTING_NODE_MSG_REACH)
-		m->sim->kind_bytes[buf[1] == MF_ROUTING_NODE_MSG_DIGEST                ? 2
-				   : buf[1] == MF_ROUTING_NODE_MSG_STATE && !(v2 && buf[2] == 0x8a) ? 3
-				   : v2                                                  ? 1
-											 : 0] += len;
+	if (!state && len >= 6 && buf[1] != MF_ROUTING_NODE_MSG_BEAT &&
+	    buf[1] != MF_ROUTING_NODE_MSG_REACH) /* the split of advert_bytes */
+		m->sim->kind_bytes[buf[1] == MF_ROUTING_NODE_MSG_DIGEST  ? 2
+				   : buf[1] == MF_ROUTING_NODE_MSG_STATE ? 3
+				   : buf[5] == MF_ADVERT_VERSION_DELTA   ? 1 /* {"v":2,...} */
+									 : 0] += len;
 }
 
 static void configure(void *ctx, size_t i, struct mf_pool_config *c)
