@@ -198,16 +198,6 @@ static void send_beats(struct mf_routing_node *n, size_t nb)
 		(void)beat_to(b.slot[i], b.name[i], nb);
 }
 
-/* Our beat every MF_ROUTING_NODE_REFRESH (node.h): every
- * MF_ROUTING_NODE_BEAT_ALL-th lists every DC we know, the others our own
- * entry and the marked ones. In between, the DCs marked by the engine
- * (routing/engine.h, mf_routing_hurried_beats: a rise heard, or a dating
- * moved back) go at once to the same recipients, at most every
- * MF_ROUTING_NODE_HURRY_GAP: a rise crosses a pool in a few datagram hops
- * instead of one beat period a hop, so other DCs' entries need not be
- * repeated every beat (docs/routing.md, "Thinner beats"); and a dating
- * that came late (the epoch first heard in a full state, which carries no
- * ages) is corrected across a region as fast ("Hurried beats"). */
 /* Drops the odd epochs of e[0..nb) (relayed rises, when the engine marked
  * no dating moved back): every member relays every other rise of each DC
  * instead of each, as heard; the odd ones travel in whole beats. Held
@@ -225,6 +215,16 @@ static size_t even_rises(struct mf_beat_entry *e, size_t nb)
 	return k;
 }
 
+/* Our beat every MF_ROUTING_NODE_REFRESH (node.h): every
+ * MF_ROUTING_NODE_BEAT_ALL-th lists every DC we know, the others our own
+ * entry and the marked ones. In between, the DCs marked by the engine
+ * (routing/engine.h, mf_routing_hurried_beats: a rise heard, or a dating
+ * moved back) go at once to the same recipients, at most every
+ * MF_ROUTING_NODE_HURRY_GAP: a rise crosses a pool in a few datagram hops
+ * instead of one beat period a hop, so other DCs' entries need not be
+ * repeated every beat (docs/routing.md, "Thinner beats"); and a dating
+ * that came late (the epoch first heard in a full state, which carries no
+ * ages) is corrected across a region as fast ("Hurried beats"). */
 void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 {
 	mf_rn__requests_tick(n); /* seqno requests go at once, as hurried beats */
