@@ -204,8 +204,7 @@
  * federation. */
 #define MF_ROUTING_NODE_HURRY_MIN MF_SEC
 /* Thinner beats (docs/routing.md, "Thinner beats"): rises of other DCs'
- * epochs are relayed by hurried beats as they are heard (even epochs only,
- * "Every other rise", node_beats.c), so our beat lists
+ * epochs are relayed by hurried beats as they are heard, so our beat lists
  * every DC we know only every BEAT_ALL-th time (once a minute: the
  * anti-entropy for a rise a member missed) and else our own entry alone. */
 #define MF_ROUTING_NODE_BEAT_ALL 4

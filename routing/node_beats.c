@@ -198,23 +198,6 @@ static void send_beats(struct mf_routing_node *n, size_t nb)
 		(void)beat_to(b.slot[i], b.name[i], nb);
 }
 
-/* Drops the odd epochs of e[0..nb) (relayed rises, when the engine marked
- * no dating moved back): every member relays every other rise of each DC
- * instead of each, as heard; the odd ones travel in whole beats. Held
- * epochs then lag by one beat period more (30 s, plus the relay hops,
- * against max_age 120 s), and a relayed rise costs half: relays were most
- * of the beat bytes, each rise received ~3 times by every member
- * (docs/routing.md, "Every other rise"). An entry keeps its age, so a
- * cut-off DC is dropped no later than its last relayed rise allows. */
-static size_t even_rises(struct mf_beat_entry *e, size_t nb)
-{
-	size_t k = 0;
-	for (size_t i = 0; i < nb; i++)
-		if (!(e[i].epoch16 & 1))
-			e[k++] = e[i];
-	return k;
-}
-
 /* Our beat every MF_ROUTING_NODE_REFRESH (node.h): every
  * MF_ROUTING_NODE_BEAT_ALL-th lists every DC we know, the others our own
  * entry and the marked ones. In between, the DCs marked by the engine
@@ -240,7 +223,6 @@ void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 		return;
 	}
 	size_t nb;
-	bool rises_only = !mf_routing_hurry_marked(n->engine, true);
 	if (whole && (!n->beat_sent || n->beats_short + 1 >= MF_ROUTING_NODE_BEAT_ALL)) {
 		nb = mf_routing_beats(n->engine, n->beats, n->cap_beats);
 		mf_routing_beats_sent(n->engine);
@@ -248,14 +230,11 @@ void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 	} else if (whole) {
 		/* Our own entry is first. */
 		nb = mf_routing_beats(n->engine, n->beats, 1);
-		size_t h = mf_routing_hurried_beats(n->engine, n->beats + nb, n->cap_beats - nb);
-		nb += rises_only ? even_rises(n->beats + nb, h) : h;
+		nb += mf_routing_hurried_beats(n->engine, n->beats + nb, n->cap_beats - nb);
 		n->beats_short++;
 	} else if ((nb = mf_routing_hurried_beats(n->engine, n->beats, n->cap_beats)) > 0) {
+		n->stats.beats_hurried++;
 		n->last_hurry = now;
-		if (rises_only)
-			nb = even_rises(n->beats, nb);
-		n->stats.beats_hurried += nb > 0;
 	}
 	if (whole) {
 		n->beat_sent = true;
