@@ -61,6 +61,19 @@ int mf_pool__encode_local_state(mf_pool_t *p, bool join)
 		p->user_state_cap = want; /* start there next time */
 	}
 	msgpack_sbuffer_clear(&p->extra_buf);
+	/* Room for it all at once (a state is at most 87 bytes besides its
+	 * name and meta, the header 45): the buffer would otherwise double
+	 * from 8 KiB to a large pool's hundreds of KB, copying as it goes. */
+	size_t need = 48 + ulen;
+	for (size_t i = 0; i < n; i++)
+		need += 87 + st[i].name.len + st[i].meta.len;
+	if (p->extra_buf.alloc < need) {
+		char *b = realloc(p->extra_buf.data, need);
+		if (b != NULL) {
+			p->extra_buf.data = b;
+			p->extra_buf.alloc = need;
+		}
+	}
 	rc = mf_codec_encode_push_pull(&p->extra_buf, join, st, n, ubuf, ulen);
 	free(ubuf);
 	free(st);
