@@ -55,13 +55,14 @@ def main():
         w.run("link", "dc3", "dc4", "down")
         dc4 = [h for h, dc in hosts if dc == "dc4"]
         dc3 = [h for h, dc in hosts if dc == "dc3"]
+        sides = {h: (dc, "dc4" if dc == "dc3" else "dc3") for h, dc in hosts if dc in ("dc3", "dc4")}
         t0 = time.monotonic()
         rerouted = {}   # host -> seconds after the cut when first seen rerouted
 
         def all_rerouted():
             now = True
-            for h in dc3 + dc4:
-                near, far = ("dc3", "dc4") if h in dc3 else ("dc4", "dc3")
+            for h in sides:
+                near, far = sides[h]
                 if w.route_is(h, far, "via", [near, "dc1", far]):
                     rerouted.setdefault(h, time.monotonic() - t0)
                 else:
@@ -69,15 +70,14 @@ def main():
             return now
         t = wait_until(all_rerouted, REROUTE_BOUND + 10, interval=0.5)
         print("rerouted after: " + ", ".join("%s %.1f s" % (h, rerouted[h]) if h in rerouted
-                                             else "%s never" % h for h in dc3 + dc4))
+                                             else "%s never" % h for h in sides))
         c.check(t is not None and t <= REROUTE_BOUND,
                 "link dc3-dc4 down: dc4 routes to dc3 via dc1 and back after %s s "
                 "(bound %.1f s)" % ("%.1f" % t if t is not None else "timeout",
                                     REROUTE_BOUND))
         if t is None or t > REROUTE_BOUND:
             # Which agent was not rerouted, and what its area pool said.
-            for h in dc3 + dc4:
-                far = "dc4" if h in dc3 else "dc3"
+            for h, (_, far) in sides.items():
                 try:
                     m = w.ctl(h, "members", "-pool", "dc3-dc4")
                     said = "route to %s %s\n%s%s" % (far, w.routes(h).get(far),
