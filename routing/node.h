@@ -142,6 +142,7 @@
 
 #include "coord/tracker.h"
 #include "gossip/pool.h"
+#include "routing/advert_delta.h"
 #include "routing/engine.h"
 
 #define MF_ROUTING_NODE_MSG_ADVERT 1       /* [MF_SERF_MSG_MESHFED][1][fragment] */
@@ -366,6 +367,9 @@ struct mf_routing_node_stats {
 	uint64_t deltas_late;  /* applied when their base came after them */
 	uint64_t deltas_stale; /* applied on a state past their base (they reached back) */
 	uint64_t deltas_back;  /* ours sent reaching back over one still queued */
+	/* Ours sent, by what each route of them changed (routing/advert_delta.h;
+	 * a delta that reached back counted as the one-step delta it replaced). */
+	struct mf_advert_split delta_split;
 	/* Our own failures in the exchange (out of memory, a delta that does
 	 * not patch its base): a fragment not checked, a base not kept, a
 	 * delta not applied, an advert not kept for push-pull, a beat not
