@@ -524,11 +524,17 @@ static bool moved(const struct mf_routing *r, double was, double now)
 	return d > was * r->cfg.readvertise_pct / 100.0 && d > r->cfg.readvertise_ms;
 }
 
-/* Whether moves that wait (small distance moves, followed choices) are
- * due: at most cfg.readvertise_interval after our last new state. */
+/* Whether moves that wait `interval` (small distance moves, followed
+ * choices: cfg.readvertise_interval) are due: at most that long after our
+ * last new state. */
+static bool due_after(const struct mf_routing *r, uint64_t interval)
+{
+	return !interval || !r->clocked || r->now - r->snap_at >= interval;
+}
+
 static bool readv_due(const struct mf_routing *r)
 {
-	return !r->cfg.readvertise_interval || !r->clocked || r->now - r->snap_at >= r->cfg.readvertise_interval;
+	return due_after(r, r->cfg.readvertise_interval);
 }
 
 /* Whether route c to t only follows the DC's shared choice: another
@@ -586,8 +592,14 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
 					 c->path_len * sizeof(uint32_t)) != 0)) {
-			differ = !followed(r, t, c) || readv_due(r);
-			r->dist_pending |= !differ; /* goes with the next new state */
+			if (feas && r->cfg.path_wait && c->nh == s->nh) { /* below the next hop */
+				differ = (moved(r, s->dist, c->dist) && distance_due(r, s->dist, c->dist)) ||
+					 due_after(r, r->cfg.path_wait);
+				r->paths_pending |= !differ;
+			} else {
+				differ = !followed(r, t, c) || readv_due(r);
+				r->dist_pending |= !differ; /* goes with the next new state */
+			}
 		}
 		else if (want && moved(r, s->dist, c->dist)) {
 			differ = distance_due(r, s->dist, c->dist);
@@ -632,6 +644,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	r->snap_at = r->now;
 	r->epochs_pending = false;
 	r->dist_pending = false;
+	r->paths_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
 	r->stats.new_states++;
 	for (uint32_t t = 0; r->ref_set && t < n; t++)

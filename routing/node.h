@@ -318,6 +318,15 @@ struct mf_routing_node_config {
 	 * to double the advert bytes at 40-100 DCs unbounded, and +25 % at 2
 	 * (40 x 2), for a quarter of the pulls; the simulator's -reach-back K. */
 	int reach_back;
+	/* Feasibility's hold (routing/engine.h feasibility_hold), ns: < 0 (the
+	 * default) MF_ROUTING_NODE_FEASIBILITY_HOLD; 0 off. For experiments
+	 * (meshfed-sim -feasibility S). */
+	int64_t feasibility_hold;
+	/* With feasibility on: a path change below an unchanged next hop waits
+	 * like a distance move, at most this long (ns; routing/engine.h
+	 * path_wait; docs/routing.md "Paths that wait"). 0 (the default): it
+	 * goes at once, as any path change (meshfed-sim -path-wait S). */
+	int64_t path_wait;
 	struct mf_routing_node_hooks hooks;
 	/* Where other DCs' encoded states are kept (routing/blobs.h): NULL,
 	 * the agent, a store of the node's own; the simulator passes one
