@@ -70,7 +70,8 @@
  *   the state was made, not the newest heard (beats carry those); with
  *   beats apart our own route carries our DC's feasibility epoch, which
  *   moves only on a seqno request. The distance is the DC's: a state of
- *   another server of ours counts as ours.
+ *   another server of ours counts as ours. With path_wait, a path change
+ *   below an unchanged next hop waits as a distance move does.
  * Seqno requests (optional, config request_gap, with feasibility): a
  *   target whose shortest candidate is infeasible and shorter by the
  *   hysteresis margin, or left without a feasible one, is asked for a
