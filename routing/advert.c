@@ -248,6 +248,30 @@ static size_t route_size(struct local_names *ln, const struct mf_advert *a, cons
 	return s + names;
 }
 
+/* A name's bytes in a message's table the first time it is used there
+ * (named[i] marks it), 0 after. */
+static size_t name_once(const struct mf_advert *a, uint32_t i, bool *named)
+{
+	if (i >= a->n_names || named[i])
+		return 0;
+	named[i] = true;
+	return sz_str(strlen(a->names[i]));
+}
+
+size_t mf_advert__route_bytes(const struct mf_advert *a, const struct mf_advert_route *r, bool *named)
+{
+	size_t s = sz_hdr(3 + r->n_hops) + sz_uint(r->target) + name_once(a, r->target, named);
+	s += sz_uint(dist_units(r->distance_ms)) + sz_uint(r->epoch);
+	for (uint32_t k = 0; k < r->n_hops; k++)
+		s += sz_uint(a->hops[r->hops_off + k]) + name_once(a, a->hops[r->hops_off + k], named);
+	return s;
+}
+
+size_t mf_advert__gone_bytes(const struct mf_advert *a, uint32_t i, bool *named)
+{
+	return sz_uint(i) + name_once(a, i, named);
+}
+
 static size_t dead_size(struct local_names *ln, const struct mf_advert *a, const struct mf_advert_dead *d)
 {
 	size_t names = 0;

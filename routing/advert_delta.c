@@ -12,6 +12,7 @@
 #include "gossip/err.h"
 #include "gossip/grow.h"
 #include "gossip/name_hash.h"
+#include "routing/advert_internal.h"
 
 /* Names -> small values, open addressing (slot = index + 1, 0 empty); the
  * names are borrowed. */
@@ -204,6 +205,68 @@ int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, d
 	if (rc < 0)
 		mf_advert_free(out);
 	return rc;
+}
+
+/* What changed from y (of base b) to x (of a): next hop, hops below it,
+ * distance at the wire's 0.1 ms, else the epoch. */
+static enum mf_advert_change change_of(const struct mf_advert *a, const struct mf_advert_route *x,
+				       const struct mf_advert *b, const struct mf_advert_route *y)
+{
+	const char *nx = a->names[x->n_hops ? a->hops[x->hops_off] : x->target];
+	const char *ny = b->names[y->n_hops ? b->hops[y->hops_off] : y->target];
+	if (strcmp(nx, ny) != 0)
+		return MF_CHANGE_NEXT_HOP;
+	if (x->n_hops != y->n_hops)
+		return MF_CHANGE_PATH;
+	for (uint32_t k = 1; k < x->n_hops; k++)
+		if (strcmp(a->names[a->hops[x->hops_off + k]], b->names[b->hops[y->hops_off + k]]) != 0)
+			return MF_CHANGE_PATH;
+	if (units(x->distance_ms) != units(y->distance_ms))
+		return MF_CHANGE_DISTANCE;
+	return x->epoch != y->epoch ? MF_CHANGE_EPOCH : MF_CHANGE_OTHER;
+}
+
+int mf_advert_delta_split(const struct mf_advert *base, const struct mf_advert *delta, size_t total,
+			  struct mf_advert_split *s)
+{
+	struct nmap in_base;
+	struct mf_advert_split add = {0};
+	bool *named = calloc(delta->n_names + 1, sizeof *named);
+	int rc = index_targets(base, &in_base);
+	if (rc < 0 || !named) {
+		nmap_free(&in_base);
+		free(named);
+		return MF_ENOMEM;
+	}
+	enum mf_advert_change first = MF_CHANGE_N;
+	size_t listed = 0;
+	for (size_t i = 0; i < delta->n_routes; i++) {
+		const struct mf_advert_route *r = &delta->routes[i];
+		uint32_t j = nmap_get(&in_base, delta->names[r->target]);
+		enum mf_advert_change c = j == UINT32_MAX ? MF_CHANGE_OTHER
+							  : change_of(delta, r, base, &base->routes[j]);
+		size_t bytes = mf_advert__route_bytes(delta, r, named);
+		add.routes[c]++;
+		add.bytes[c] += bytes;
+		listed += bytes;
+		first = c < first ? c : first;
+	}
+	for (size_t i = 0; i < delta->n_gone; i++) {
+		size_t bytes = mf_advert__gone_bytes(delta, delta->gone[i], named);
+		add.routes[MF_CHANGE_OTHER]++;
+		add.bytes[MF_CHANGE_OTHER] += bytes;
+		listed += bytes;
+	}
+	first = first == MF_CHANGE_N ? MF_CHANGE_OTHER : first;
+	nmap_free(&in_base);
+	free(named);
+	for (int c = 0; c < MF_CHANGE_N; c++) {
+		s->routes[c] += add.routes[c];
+		s->bytes[c] += add.bytes[c];
+	}
+	s->states[first]++;
+	s->head_bytes += total > listed ? total - listed : 0;
+	return (int)first;
 }
 
 bool mf_advert_delta_applies(const struct mf_advert *delta, uint64_t held)

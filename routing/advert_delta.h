@@ -55,6 +55,36 @@ bool mf_advert_delta_applies(const struct mf_advert *delta, uint64_t held);
  * !mf_advert_delta_applies at base's seq). */
 int mf_advert_patch(const struct mf_advert *base, const struct mf_advert *delta, struct mf_advert *out);
 
+/* --- what a delta says (issue 13, point 2: what the advert bytes are) ----
+ * Each route of a delta against the base it patches is one of: its next hop
+ * changed; its path changed below an unchanged next hop (a downstream DC
+ * switched); the same path, its distance moved; only its epoch moved (with
+ * feasibility, epochs_bound); other (a target the base lacks, one
+ * withdrawn). A state is counted by its first kind in that order, which is
+ * what made it go at once unless the engine held it back (a followed
+ * choice, a small distance move ride along). */
+enum mf_advert_change {
+	MF_CHANGE_NEXT_HOP,
+	MF_CHANGE_PATH,
+	MF_CHANGE_DISTANCE,
+	MF_CHANGE_EPOCH,
+	MF_CHANGE_OTHER,
+	MF_CHANGE_N
+};
+
+struct mf_advert_split {
+	uint64_t routes[MF_CHANGE_N]; /* entries (routes and withdrawn targets) */
+	uint64_t bytes[MF_CHANGE_N];  /* their encoded bytes, names first used by them included */
+	uint64_t states[MF_CHANGE_N]; /* deltas, by their first kind */
+	uint64_t head_bytes;          /* the rest of the messages: map, keys, origin, seqs */
+};
+
+/* Adds delta (of base, as mf_advert_delta made it) to *s; total: its
+ * message's bytes. Returns the delta's first kind (MF_CHANGE_OTHER when it
+ * lists nothing), or MF_ENOMEM (*s unchanged). */
+int mf_advert_delta_split(const struct mf_advert *base, const struct mf_advert *delta, size_t total,
+			  struct mf_advert_split *s);
+
 /* --- versions: a delta since any seq a receiver holds ---------------------
  * The sender keeps, beside the state its receivers hold (the held view),
  * the seq at which each route of it last changed, and the targets

@@ -20,6 +20,13 @@ bool mf_advert__route_ok(const struct mf_advert *a, const struct mf_advert_route
  * decoders' last check, once "d" is known). */
 bool mf_advert__indexes_ok(const struct mf_advert *a);
 
+/* Encoded bytes of route r of a (of withdrawn target i), plus its names'
+ * bytes in the message's name table the first time one is used (named:
+ * a->n_names flags, set as they are counted): what a delta entry costs
+ * (mf_advert_delta_split). */
+size_t mf_advert__route_bytes(const struct mf_advert *a, const struct mf_advert_route *r, bool *named);
+size_t mf_advert__gone_bytes(const struct mf_advert *a, uint32_t i, bool *named);
+
 /* The in-place reader (advert_read.c): 0 with *a read (a->block set), 1
  * when it leaves the bytes to the general decoder (a layout it does not
  * read, or any error: *a empty), MF_ENOMEM. Same arguments as

@@ -401,6 +401,7 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 	}
 	if (now >= r->next_expiry || now >= r->next_settle || now >= r->next_forget || now >= r->next_request ||
 	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
-	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval))
+	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval) ||
+	    (r->paths_pending && now - r->snap_at >= r->cfg.path_wait))
 		r->dirty = true;
 }

@@ -70,7 +70,8 @@
  *   the state was made, not the newest heard (beats carry those); with
  *   beats apart our own route carries our DC's feasibility epoch, which
  *   moves only on a seqno request. The distance is the DC's: a state of
- *   another server of ours counts as ours.
+ *   another server of ours counts as ours. With path_wait, a path change
+ *   below an unchanged next hop waits as a distance move does.
  * Seqno requests (optional, config request_gap, with feasibility): a
  *   target whose shortest candidate is infeasible and shorter by the
  *   hysteresis margin, or left without a feasible one, is asked for a
@@ -230,6 +231,15 @@ struct mf_routing_config {
 	 * most once per request_gap per target (units of mf_routing_set_now);
 	 * 0 (the default): never. Requests received are taken whatever it is. */
 	uint64_t request_gap;
+	/* With feasibility: a route whose path changed below an unchanged
+	 * next hop (a DC downstream switched) makes a new advertisement only
+	 * as a distance move would (at once past the hysteresis margin), else
+	 * at most path_wait after our last one (units of mf_routing_set_now).
+	 * Receivers use paths only to refuse routes through themselves, a
+	 * check feasibility makes redundant for loops; sent at once, each
+	 * such change made every DC upstream send in turn (docs/routing.md,
+	 * "Paths that wait"). 0 (the default): at once, as any path change. */
+	uint64_t path_wait;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */

@@ -259,6 +259,7 @@ struct mf_routing {
 	uint64_t now, last_beat, snap_at, next_expiry;
 	bool clocked, epochs_pending;
 	bool dist_pending;       /* such a move waits for cfg.readvertise_interval */
+	bool paths_pending;      /* a path below the next hop waits for cfg.path_wait */
 	/* Feasibility (cfg.feasibility_hold, docs/routing.md "Transient
 	 * loops"): per target the feasibility distance, the best (epoch,
 	 * distance) our states advertised since it was last forgotten

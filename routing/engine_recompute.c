@@ -524,11 +524,10 @@ static bool moved(const struct mf_routing *r, double was, double now)
 	return d > was * r->cfg.readvertise_pct / 100.0 && d > r->cfg.readvertise_ms;
 }
 
-/* Whether moves that wait (small distance moves, followed choices) are
- * due: at most cfg.readvertise_interval after our last new state. */
-static bool readv_due(const struct mf_routing *r)
+/* Whether moves that wait up to `wait` are due: that long after our last state. */
+static bool readv_due(const struct mf_routing *r, uint64_t wait)
 {
-	return !r->cfg.readvertise_interval || !r->clocked || r->now - r->snap_at >= r->cfg.readvertise_interval;
+	return !wait || !r->clocked || r->now - r->snap_at >= wait;
 }
 
 /* Whether route c to t only follows the DC's shared choice: another
@@ -547,17 +546,16 @@ void mf_routing_set_wait_followed(struct mf_routing *r, bool on)
 	r->wait_followed = on;
 }
 
-/* Whether a distance move from was to now (past the re-advertise
- * threshold) is advertised now: at once past the hysteresis margin (it may
- * make a neighbour switch), else at most every cfg.readvertise_interval. Under noise
- * most moves are small, and each new state is a full state gossiped to
- * every member (docs/routing.md, "Beats apart from full state"). */
-static bool distance_due(const struct mf_routing *r, double was, double now)
+/* Whether a distance move from was to now is advertised now: at once past
+ * the hysteresis margin (it may make a neighbour switch), else `wait` after
+ * our last state (cfg.readvertise_interval; a path below the next hop:
+ * cfg.path_wait; docs/routing.md, "Beats apart from full state"). */
+static bool distance_due(const struct mf_routing *r, double was, double now, uint64_t wait)
 {
 	double d = fabs(now - was);
 	bool margin = (r->cfg.hysteresis_pct == 0 && r->cfg.hysteresis_ms == 0) ||
 		      (d > was * r->cfg.hysteresis_pct / 100.0 && d > r->cfg.hysteresis_ms);
-	return margin || readv_due(r);
+	return margin || readv_due(r, wait);
 }
 
 /* Whether a change of target t's epoch alone is advertised now. Other DCs'
@@ -586,11 +584,13 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
 					 c->path_len * sizeof(uint32_t)) != 0)) {
-			differ = !followed(r, t, c) || readv_due(r);
-			r->dist_pending |= !differ; /* goes with the next new state */
+			bool below = feas && r->cfg.path_wait && c->nh == s->nh; /* engine.h path_wait */
+			differ = below ? distance_due(r, s->dist, c->dist, r->cfg.path_wait)
+				       : !followed(r, t, c) || readv_due(r, r->cfg.readvertise_interval);
+			*(below ? &r->paths_pending : &r->dist_pending) |= !differ; /* goes with the next new state */
 		}
 		else if (want && moved(r, s->dist, c->dist)) {
-			differ = distance_due(r, s->dist, c->dist);
+			differ = distance_due(r, s->dist, c->dist, r->cfg.readvertise_interval);
 			r->dist_pending |= !differ; /* goes with the next new state */
 		}
 		else if (want && c->epoch != s->epoch && !r->cfg.beats_apart) {
@@ -631,7 +631,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	r->readvertise = false;
 	r->snap_at = r->now;
 	r->epochs_pending = false;
-	r->dist_pending = false;
+	r->dist_pending = r->paths_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
 	r->stats.new_states++;
 	for (uint32_t t = 0; r->ref_set && t < n; t++)

@@ -27,6 +27,7 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 	c->link_estimate = MF_COORD_TRACKER_BEST;
 	c->max_alternates = -1;
 	c->reach_back = -1;
+	c->feasibility_hold = -1;
 }
 
 /* --- lifecycle --------------------------------------------------------------*/
@@ -129,7 +130,8 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	 * distance over a window"): built, measured in meshfed-sim, left off
 	 * (hold 0) until next-hop changes under noise are no more than
 	 * without it. */
-	cfg.feasibility_hold = MF_ROUTING_NODE_FEASIBILITY_HOLD;
+	cfg.feasibility_hold = c->feasibility_hold >= 0 ? (uint64_t)c->feasibility_hold : MF_ROUTING_NODE_FEASIBILITY_HOLD;
+	cfg.path_wait = c->path_wait > 0 ? (uint64_t)c->path_wait : 0;
 	cfg.feasibility_window = MF_ROUTING_NODE_FEASIBILITY_WINDOW;
 	cfg.sticky_distances = true;
 	cfg.request_gap = MF_ROUTING_NODE_REQUEST_GAP;

@@ -142,6 +142,7 @@
 
 #include "coord/tracker.h"
 #include "gossip/pool.h"
+#include "routing/advert_delta.h"
 #include "routing/engine.h"
 
 #define MF_ROUTING_NODE_MSG_ADVERT 1       /* [MF_SERF_MSG_MESHFED][1][fragment] */
@@ -317,6 +318,15 @@ struct mf_routing_node_config {
 	 * to double the advert bytes at 40-100 DCs unbounded, and +25 % at 2
 	 * (40 x 2), for a quarter of the pulls; the simulator's -reach-back K. */
 	int reach_back;
+	/* Feasibility's hold (routing/engine.h feasibility_hold), ns: < 0 (the
+	 * default) MF_ROUTING_NODE_FEASIBILITY_HOLD; 0 off. For experiments
+	 * (meshfed-sim -feasibility S). */
+	int64_t feasibility_hold;
+	/* With feasibility on: a path change below an unchanged next hop waits
+	 * like a distance move, at most this long (ns; routing/engine.h
+	 * path_wait; docs/routing.md "Paths that wait"). 0 (the default): it
+	 * goes at once, as any path change (meshfed-sim -path-wait S). */
+	int64_t path_wait;
 	struct mf_routing_node_hooks hooks;
 	/* Where other DCs' encoded states are kept (routing/blobs.h): NULL,
 	 * the agent, a store of the node's own; the simulator passes one
@@ -366,6 +376,9 @@ struct mf_routing_node_stats {
 	uint64_t deltas_late;  /* applied when their base came after them */
 	uint64_t deltas_stale; /* applied on a state past their base (they reached back) */
 	uint64_t deltas_back;  /* ours sent reaching back over one still queued */
+	/* Ours sent, by what each route of them changed (routing/advert_delta.h;
+	 * a delta that reached back counted as the one-step delta it replaced). */
+	struct mf_advert_split delta_split;
 	/* Our own failures in the exchange (out of memory, a delta that does
 	 * not patch its base): a fragment not checked, a base not kept, a
 	 * delta not applied, an advert not kept for push-pull, a beat not

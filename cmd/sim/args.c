@@ -200,6 +200,10 @@ static const struct sim_opt opts[] = {
 	       "-routes: settling of kept routes (>= 0)"),
 	NUM("reach-back", "K", K_INT, reach_back, -1, 1e9, false,
 	    "-routes: deltas reach back over ours queued after <= K transmits (default -1: never)"),
+	NUM("feasibility", "S", K_DOUBLE, feasibility_s, 0, 1e9, false,
+	    "-routes: feasibility on with a hold of S s (0: off; default the agent's)"),
+	NUM("path-wait", "S", K_DOUBLE, path_wait_s, 0, 1e9, false,
+	    "-routes: with feasibility, a path change below the next hop waits up to S s (default 0: at once)"),
 };
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
 
@@ -289,6 +293,7 @@ int mf_sim_args_parse(int argc, char **argv, struct mf_sim_args *a)
 	a->hyst_pct = a->hyst_ms = -1;
 	a->settle[0] = a->settle[1] = a->settle[2] = -1;
 	a->reach_back = -1;
+	a->feasibility_s = -1;
 
 	struct mf_flag flags[N_OPTS];
 	for (size_t i = 0; i < N_OPTS; i++)

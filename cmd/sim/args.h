@@ -50,6 +50,8 @@ struct mf_sim_args {
 	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
 	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
 	int reach_back;           /* -reach-back K; < 0: never (the node's) */
+	double feasibility_s;     /* -feasibility S: the node's hold; < 0: the node's */
+	double path_wait_s;       /* -path-wait S; 0: at once (the node's) */
 	bool no_serf;   /* -serf-glue off: pools without the serf glue */
 	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */
 	bool progress;     /* -progress: per simulated second, CPU s and peak RSS on stderr */

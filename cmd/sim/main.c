@@ -250,6 +250,8 @@ static int run_routes(const struct mf_sim_args *a)
 		.settle_ms = a->settle[1],
 		.settle_s = a->settle[2],
 		.reach_back = a->reach_back,
+		.feasibility_s = a->feasibility_s,
+		.path_wait_s = a->path_wait_s,
 	};
 	mf_coord_config_default(&r.coords);
 	r.coords.mode = a->mode;

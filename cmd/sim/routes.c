@@ -127,6 +127,10 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.settle_time = s->args->settle_s < 0 ? -1
 						      : (int64_t)(s->args->settle_s * (double)MF_SEC);
 		c.reach_back = s->args->reach_back;
+		c.feasibility_hold = s->args->feasibility_s < 0
+					     ? -1
+					     : (int64_t)(s->args->feasibility_s * (double)MF_SEC);
+		c.path_wait = (int64_t)(s->args->path_wait_s * (double)MF_SEC);
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
 			/* The emulator's addresses where it has them (routes.h);
@@ -270,6 +274,33 @@ static void free_sim(struct rsim *s)
 	free(s->pool_first);
 	mf_sim_coords_free(&s->coords);
 	mf_topology_free(&s->topo);
+}
+
+/* The window's deltas sent by what their routes changed (routing/
+ * advert_delta.h): entries, bytes, and deltas by their first kind; the
+ * bytes received per server per second of each (rate: deltas received,
+ * split as the bytes sent: every delta is relayed alike). */
+static void print_split(const struct rsim *s, FILE *err, int from, int to, double rate)
+{
+	static const char *const kind[MF_CHANGE_N] = {"next hop", "path below the next hop",
+						      "distance", "epoch", "other"};
+	struct mf_advert_split w;
+	mf_sim_rt__sum_split(s, &w);
+	uint64_t total = w.head_bytes - s->split_at.head_bytes;
+	for (int c = 0; c < MF_CHANGE_N; c++)
+		total += w.bytes[c] - s->split_at.bytes[c];
+	fprintf(err, "rounds %d-%d: deltas sent by what changed (entries, bytes, deltas led, received "
+		     "B/s per server):", from, to);
+	for (int c = 0; c < MF_CHANGE_N; c++) {
+		uint64_t b = w.bytes[c] - s->split_at.bytes[c];
+		fprintf(err, "%s %s %llu, %llu, %llu, %.0f", c ? ";" : "", kind[c],
+			(unsigned long long)(w.routes[c] - s->split_at.routes[c]), (unsigned long long)b,
+			(unsigned long long)(w.states[c] - s->split_at.states[c]),
+			total ? rate * (double)b / (double)total : 0.0);
+	}
+	uint64_t h = w.head_bytes - s->split_at.head_bytes;
+	fprintf(err, "; headers %llu B, %.0f\n", (unsigned long long)h,
+		total ? rate * (double)h / (double)total : 0.0);
 }
 
 /* Points every slot at its member's pool and tracker (NULL when down). */
@@ -416,6 +447,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		if (r == measure_from) {
 			mf_sim_rt__sum_why(&s, &s.why);
 			mf_sim_rt__sum_deltas(&s, s.deltas_at);
+			mf_sim_rt__sum_split(&s, &s.split_at);
 		}
 		s.measuring = r >= measure_from;
 		measured += s.measuring;
@@ -504,6 +536,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			"pulls + %.0f answers to pulls\n",
 			measure_from, r - 1, (double)s.kind_bytes[0] * k, (double)s.kind_bytes[1] * k,
 			(double)s.kind_bytes[2] * k, (double)s.kind_bytes[3] * k);
+		print_split(&s, err, measure_from, r - 1, (double)s.kind_bytes[1] * k);
 	}
 	fprintf(err, "CPU: %.1f s in %d rounds, %.1f s of it in the nodes' ticks\n", cpu_s(), r - 1,
 		tick_cpu);

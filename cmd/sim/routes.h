@@ -62,6 +62,8 @@ struct mf_sim_routes_args {
 	double hysteresis_pct, hysteresis_ms;     /* < 0: the engine's defaults */
 	double settle_pct, settle_ms, settle_s;   /* < 0: the node's defaults */
 	int reach_back;                           /* < 0: never (the node's) */
+	double feasibility_s;                     /* the hold; < 0: the node's, 0: off */
+	double path_wait_s;                       /* 0: at once (the node's) */
 };
 
 /* Runs and prints; returns the exit status: 0 converged, 1 not converged

@@ -73,6 +73,7 @@ struct rsim {
 				  * pulls, answers to pulls */
 	struct mf_routing_stats why; /* engines' counts at the window's start */
 	uint64_t deltas_at[7];       /* nodes' deltas out, in, unbased, late, past base, errors, back then */
+	struct mf_advert_split split_at; /* nodes' deltas sent by what changed, then */
 	int configure_err;           /* the first error of simnet's configure hook */
 };
 
@@ -122,6 +123,8 @@ int mf_sim_rt__observe(struct rsim *s, bool *changed, FILE *err, bool report);
 /* Sums every server's deltas sent, received, received without base,
  * applied late, stale, and bases or deltas dropped on an error. */
 void mf_sim_rt__sum_deltas(const struct rsim *s, uint64_t d[7]);
+/* Sums every server's deltas sent by what their routes changed. */
+void mf_sim_rt__sum_split(const struct rsim *s, struct mf_advert_split *sp);
 /* Sums every server's engine counts (why next hops moved, new states). */
 void mf_sim_rt__sum_why(const struct rsim *s, struct mf_routing_stats *w);
 /* Prints every DC's table as one JSON object, one DC at a time; 0 or an

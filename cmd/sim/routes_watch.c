@@ -162,6 +162,20 @@ void mf_sim_rt__sum_deltas(const struct rsim *s, uint64_t d[7])
 	}
 }
 
+void mf_sim_rt__sum_split(const struct rsim *s, struct mf_advert_split *sp)
+{
+	memset(sp, 0, sizeof *sp);
+	for (size_t sv = 0; sv < s->n_servers; sv++) {
+		const struct mf_advert_split *x = &mf_routing_node_stats(s->servers[sv].node)->delta_split;
+		for (int c = 0; c < MF_CHANGE_N; c++) {
+			sp->routes[c] += x->routes[c];
+			sp->bytes[c] += x->bytes[c];
+			sp->states[c] += x->states[c];
+		}
+		sp->head_bytes += x->head_bytes;
+	}
+}
+
 /* Sums every server's engine counts (why next hops moved, new states). */
 void mf_sim_rt__sum_why(const struct rsim *s, struct mf_routing_stats *w)
 {

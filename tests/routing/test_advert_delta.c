@@ -465,6 +465,55 @@ static void test_a_delta_since_any_held_seq_gives_the_newest_state(void)
 	free(ver);
 }
 
+/* Each route of a delta is counted by what changed against its base, and
+ * the delta by its first kind in the order next hop, path, distance,
+ * epoch, other; entries and header add up to the message (issue 13,
+ * point 2: what the advert bytes are). */
+static void test_split_counts_each_route_by_what_changed(void)
+{
+	struct mf_advert base, now, d;
+	state(&base, 10, 1000);
+	state(&now, 9, 1001);                    /* dc009 withdrawn: other */
+	now.epochs_bound = true;
+	now.routes[3].n_hops = 0;                 /* via dc001 -> direct: next hop */
+	now.routes[5].hops_off = (uint32_t)now.n_hops; /* dc001 -> dc001 dc002: below it */
+	now.hops[now.n_hops++] = 1;
+	now.hops[now.n_hops++] = 2;
+	now.routes[5].n_hops = 2;
+	now.routes[4].distance_ms = 20;          /* 14 -> 20 ms: distance */
+	now.routes[6].epoch++;                   /* epoch only */
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL_FATAL(d.n_routes, 4);
+	msgpack_sbuffer sb;
+	msgpack_sbuffer_init(&sb);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&sb, &d), 0);
+	struct mf_advert_split s = {0};
+	CU_ASSERT_EQUAL(mf_advert_delta_split(&base, &d, sb.size, &s), MF_CHANGE_NEXT_HOP);
+	uint64_t listed = 0;
+	for (int c = 0; c < MF_CHANGE_N; c++) {
+		CU_ASSERT_EQUAL(s.routes[c], 1);
+		CU_ASSERT(s.bytes[c] >= 2);
+		listed += s.bytes[c];
+	}
+	CU_ASSERT_EQUAL(s.states[MF_CHANGE_NEXT_HOP], 1);
+	CU_ASSERT_EQUAL(listed + s.head_bytes, sb.size);
+	CU_ASSERT(s.head_bytes >= 20); /* keys, origin, node, seqs */
+	mf_advert_free(&d);
+	/* The path alone moved below the next hop: the delta is led by it. */
+	struct mf_advert only;
+	state(&only, 10, 1002);
+	only.routes[5] = now.routes[5];
+	only.routes[5].hops_off = (uint32_t)only.n_hops;
+	only.hops[only.n_hops++] = 1;
+	only.hops[only.n_hops++] = 2;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &only, 0, 0, &d), 0);
+	CU_ASSERT_EQUAL(mf_advert_delta_split(&base, &d, sb.size, &s), MF_CHANGE_PATH);
+	CU_ASSERT_EQUAL(s.routes[MF_CHANGE_PATH], 2);
+	CU_ASSERT_EQUAL(s.states[MF_CHANGE_PATH], 1);
+	msgpack_sbuffer_destroy(&sb);
+	free_all(&base, &now, &d, &only, NULL);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -476,6 +525,7 @@ int main(void)
 		TEST(test_small_moves_stay_out_of_the_delta),
 		TEST(test_gateways_tombstones_transit_go_whole),
 		TEST(test_decoder_checks_the_delta_keys),
+		TEST(test_split_counts_each_route_by_what_changed),
 	};
 	return RUN_SUITE("routing_advert_delta", tests);
 }
