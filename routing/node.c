@@ -132,6 +132,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.feasibility_hold = MF_ROUTING_NODE_FEASIBILITY_HOLD;
 	cfg.feasibility_window = MF_ROUTING_NODE_FEASIBILITY_WINDOW;
 	cfg.sticky_distances = true;
+	cfg.spread_age = MF_ROUTING_NODE_SPREAD_AGE;
 	cfg.request_gap = MF_ROUTING_NODE_REQUEST_GAP;
 	if (c->max_alternates >= 0)
 		cfg.max_alternates = (unsigned)c->max_alternates;
