@@ -61,7 +61,9 @@
  *   (epoch, distance) our states advertised (with feasibility_window,
  *   those of the last one or two windows and of the DC's newest states;
  *   with sticky_distances, a distance that moved less than the
- *   re-advertise threshold is advertised as before); a neighbour's route is a
+ *   re-advertise threshold is advertised as before; with spread_age, a
+ *   route through a DC at the longer of its servers' distances); a
+ *   neighbour's route is a
  *   candidate only when its (epoch, distance), as its state carried them,
  *   is newer or as new and shorter. No next-hop walk can then come back
  *   to a DC, at any instant. A target left without a feasible route is

@@ -4,7 +4,8 @@
  * per target the best (epoch, distance) our DC's states advertised (with
  * a window, those of the last one or two windows and of the newest
  * states), which mf_rt__feasible() holds every neighbour's route against,
- * and its forgetting a hold after our state withdrew the target.
+ * and its forgetting a hold after our state withdrew the target; with
+ * spread_age, the distance a route through a DC is advertised at.
  */
 #include <math.h>
 #include <string.h>

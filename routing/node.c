@@ -125,8 +125,9 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.relay_rises = true; /* and rises: whole beats list others less often */
 	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
 	/* Feasibility with seqno requests, over a window, with sticky
-	 * distances (docs/routing.md, "Seqno requests", "A feasibility
-	 * distance over a window"): built, measured in meshfed-sim, left off
+	 * distances and the longer of a next hop's servers' (docs/routing.md,
+	 * "Seqno requests", "A feasibility distance over a window", "Rounds
+	 * 41-80"): built, measured in meshfed-sim, left off
 	 * (hold 0) until next-hop changes under noise are no more than
 	 * without it. */
 	cfg.feasibility_hold = MF_ROUTING_NODE_FEASIBILITY_HOLD;
