@@ -61,7 +61,9 @@
  *   (epoch, distance) our states advertised (with feasibility_window,
  *   those of the last one or two windows and of the DC's newest states;
  *   with sticky_distances, a distance that moved less than the
- *   re-advertise threshold is advertised as before); a neighbour's route is a
+ *   re-advertise threshold is advertised as before; with spread_age, a
+ *   route through a DC at the longer of its servers' distances); a
+ *   neighbour's route is a
  *   candidate only when its (epoch, distance), as its state carried them,
  *   is newer or as new and shorter. No next-hop walk can then come back
  *   to a DC, at any instant. A target left without a feasible route is
@@ -223,6 +225,13 @@ struct mf_routing_config {
 	 * state made for one target does not fold every other route's newest
 	 * noisy sample into the feasibility distance. Default false. */
 	bool sticky_distances;
+	/* With feasibility: a route through a DC is advertised at the longer
+	 * of the distances its servers' states carried, a server's counting
+	 * for spread_age after a state of another became the DC's newest
+	 * (units of mf_routing_set_now; docs/routing.md, "Rounds 41-80"), so
+	 * a neighbour's servers measuring one route differently do not make
+	 * it infeasible by turns. 0 (the default): the newest state's. */
+	uint64_t spread_age;
 	/* Seqno requests (docs/routing.md, "Seqno requests"; RFC 8966, 3.8),
 	 * with feasibility: a target whose shortest candidate is infeasible
 	 * and shorter than the route chosen by the settle margin (or the only

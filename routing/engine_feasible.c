@@ -4,10 +4,13 @@
  * per target the best (epoch, distance) our DC's states advertised (with
  * a window, those of the last one or two windows and of the newest
  * states), which mf_rt__feasible() holds every neighbour's route against,
- * and its forgetting a hold after our state withdrew the target.
+ * and its forgetting a hold after our state withdrew the target; with
+ * spread_age, the distance a route through a DC is advertised at.
  */
 #include <math.h>
 #include <string.h>
+
+#include "gossip/name_hash.h"
 
 #include "routing/engine_internal.h"
 
@@ -85,6 +88,8 @@ static void turn_window(struct mf_routing *r, uint32_t n)
  * its other candidates may no longer be feasible. */
 void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n)
 {
+	if (!mf_rt__feasibility(r))
+		return;
 	for (uint32_t t = 0; t < n; t++) {
 		const struct rt_route *s = &r->snap.r[t];
 		if (t == r->self)
@@ -192,4 +197,48 @@ void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a, bo
 			if (r->now + r->cfg.feasibility_hold < r->next_forget)
 				r->next_forget = r->now + r->cfg.feasibility_hold;
 		}
+}
+
+/* Feasibility with cfg.spread_age: target t's route rt was chosen. A
+ * DC's servers each advertise the distances they measured (5-15 % apart
+ * for one route under noise at 50 DCs of 2 servers) and a neighbour holds
+ * whichever state is newest, so a feasibility distance made while we held
+ * the shorter turned our route infeasible when another server's state
+ * came with a distance longer by more than our link. Per target we keep
+ * the next hop's distance as its newest state's server advertised it
+ * (pair_*) and as another of its servers last did (other_*). */
+void mf_rt__feasibility_chosen(struct mf_routing *r, uint32_t t, const struct rt_route *rt)
+{
+	if (!mf_rt__feasibility(r) || !r->cfg.spread_age)
+		return;
+	if (rt->status != MF_ROUTE_VIA || rt->nh == NONE) {
+		r->pair_nh[t] = NONE;
+		return;
+	}
+	const struct rt_origin *o = &r->orig[rt->nh];
+	uint64_t node = o->node ? mf_name_hash(o->node, strlen(o->node)) : 0;
+	if (r->pair_nh[t] != rt->nh) {
+		r->pair_nh[t] = rt->nh;
+		r->other_dst[t] = NAN;
+	} else if (r->pair_node[t] != node) {
+		r->other_dst[t] = r->pair_dst[t];
+		r->other_at[t] = r->now;
+	}
+	r->pair_node[t] = node;
+	r->pair_dst[t] = o->e[r->chosen_entry[t]].dist;
+}
+
+/* The distance our state advertises for target t's route c: with
+ * cfg.spread_age, through the longer of the next hop's servers'
+ * distances (one that stopped being the newest within spread_age), so
+ * our feasibility distance stays above whichever of its states we hold
+ * next. Advertising more than we measured keeps the feasibility distance
+ * no worse than any pair of ours a neighbour holds, the loop-free
+ * condition. */
+double mf_rt__feasibility_dist(const struct mf_routing *r, uint32_t t, const struct rt_route *c)
+{
+	if (!mf_rt__feasibility(r) || !r->cfg.spread_age || c->status != MF_ROUTE_VIA || c->nh != r->pair_nh[t] ||
+	    !(r->other_dst[t] > r->pair_dst[t]) || r->now - r->other_at[t] > r->cfg.spread_age)
+		return c->dist;
+	return c->dist + (r->other_dst[t] - r->pair_dst[t]);
 }

@@ -297,6 +297,14 @@ struct mf_routing {
 	uint64_t fe_self;
 	uint64_t fe_self_at;     /* when a request last moved it (NO_SINCE: never) */
 	uint32_t *req_to, *unf_nh;
+	/* Per target, the route in use's next hop's distance as each of that
+	 * DC's servers last advertised it (feasibility; engine_feasible.c,
+	 * mf_rt__feasibility_chosen): the newest state's server (pair_node,
+	 * a name hash, and pair_dst) and another's (other_dst, NAN: none; at
+	 * other_at), with the next hop they are of (pair_nh). */
+	uint64_t *pair_node, *other_at;
+	double *pair_dst, *other_dst;
+	uint32_t *pair_nh;
 	uint8_t *req_hops;
 	double *unf_d;
 	uint32_t n_req;
@@ -401,6 +409,8 @@ void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n);
 void mf_rt__feasibility_forget(struct mf_routing *r, uint32_t n);
 void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n);
 void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a, bool newest);
+void mf_rt__feasibility_chosen(struct mf_routing *r, uint32_t t, const struct rt_route *rt);
+double mf_rt__feasibility_dist(const struct mf_routing *r, uint32_t t, const struct rt_route *c);
 /* engine_request.c: seqno requests (docs/routing.md, "Seqno requests") */
 void mf_rt__maybe_request(struct mf_routing *r, uint32_t t, double chosen);
 bool mf_rt__wanted(const struct mf_routing *r, uint32_t t, const struct rt_route *c,

@@ -378,6 +378,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	rt->epoch = e->epoch;
 	rt->fepoch = mf_rt__fepoch(e);
 	r->chosen_entry[t] = ei;
+	mf_rt__feasibility_chosen(r, t, rt);
 	return put_path_any(nx, rt, NULL, o->path + e->path_off, e->path_len, r->self);
 }
 
@@ -589,7 +590,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 				       : !followed(r, t, c) || readv_due(r, r->cfg.readvertise_interval);
 			*(below ? &r->paths_pending : &r->dist_pending) |= !differ; /* goes with the next new state */
 		}
-		else if (want && moved(r, s->dist, c->dist)) {
+		else if (want && moved(r, s->dist, mf_rt__feasibility_dist(r, t, c))) {
 			differ = distance_due(r, s->dist, c->dist, r->cfg.readvertise_interval);
 			r->dist_pending |= !differ; /* goes with the next new state */
 		}
@@ -611,12 +612,12 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		if (!mf_rt__advertisable(r, t, c))
 			continue;
 		*s = *c;
-		/* sticky_distances: a move under the re-advertise threshold
-		 * stays out of the feasibility distance (engine.h). */
-		if (feas && had && r->cfg.sticky_distances && !moved(r, was, c->dist))
+		/* spread_age, then sticky_distances: a move under the
+		 * re-advertise threshold stays out of the feasibility distance. */
+		s->dist = mf_rt__feasibility_dist(r, t, c);
+		if (feas && had && r->cfg.sticky_distances && !moved(r, was, s->dist))
 			s->dist = was;
-		if (feas && r->want[t] && s->fepoch >= r->want[t])
-			r->want[t] = 0; /* answered */
+		r->want[t] = feas && r->want[t] && s->fepoch >= r->want[t] ? 0 : r->want[t]; /* answered */
 		s->n_alt = 0; /* alternates are not advertised */
 		int rc = put_path(&r->snap, s, r->cur.path + c->path_off, c->path_len, NONE);
 		if (rc < 0) {
@@ -625,8 +626,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		}
 	}
 	r->snap.n = n;
-	if (mf_rt__feasibility(r))
-		mf_rt__feasibility_advertised(r, n);
+	mf_rt__feasibility_advertised(r, n);
 	r->snap_dead_gen = r->dead_gen;
 	r->readvertise = false;
 	r->snap_at = r->now;

@@ -126,14 +126,16 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.relay_rises = true; /* and rises: whole beats list others less often */
 	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
 	/* Feasibility with seqno requests, over a window, with sticky
-	 * distances (docs/routing.md, "Seqno requests", "A feasibility
-	 * distance over a window"): built, measured in meshfed-sim, left off
+	 * distances and the longer of a next hop's servers' (docs/routing.md,
+	 * "Seqno requests", "A feasibility distance over a window", "Rounds
+	 * 41-80"): built, measured in meshfed-sim, left off
 	 * (hold 0) until next-hop changes under noise are no more than
 	 * without it. */
 	cfg.feasibility_hold = c->feasibility_hold >= 0 ? (uint64_t)c->feasibility_hold : MF_ROUTING_NODE_FEASIBILITY_HOLD;
 	cfg.path_wait = c->path_wait > 0 ? (uint64_t)c->path_wait : 0;
 	cfg.feasibility_window = MF_ROUTING_NODE_FEASIBILITY_WINDOW;
 	cfg.sticky_distances = true;
+	cfg.spread_age = MF_ROUTING_NODE_SPREAD_AGE;
 	cfg.request_gap = MF_ROUTING_NODE_REQUEST_GAP;
 	if (c->max_alternates >= 0)
 		cfg.max_alternates = (unsigned)c->max_alternates;

@@ -158,16 +158,26 @@
 					    * routing/node_request.c]; 7 is unused */
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 /* Feasibility (routing/engine.h feasibility_hold; docs/routing.md "Seqno
- * requests", "A feasibility distance over a window"): 0, off (measured at
- * 15 s: next hops under noise still move up to 1.1x as often as without
- * it). When on: a pair we advertised counts in the feasibility distance
- * for one to two windows (long enough for every neighbour to hold a newer
- * state of ours), distances that moved less than the re-advertise
- * threshold stay as advertised, and seqno requests go at most one per
- * target per gap, a new feasibility epoch of ours at most one per gap. */
+ * requests", "A feasibility distance over a window", "Rounds 41-80"): 0,
+ * off (at 15 s next hops under noise move 1.15x as often in rounds 41-80
+ * at 50 x 2, seeds 1-8: a neighbour's distance rising past our link to it
+ * makes our route infeasible).
+ * A build may set it (-DMF_ROUTING_NODE_FEASIBILITY_HOLD=15000000000LL)
+ * to measure it. When on: a pair we advertised counts in the feasibility
+ * distance for one to two windows (long enough for every neighbour to
+ * hold a newer state of ours), distances that moved less than the
+ * re-advertise threshold stay as advertised, a route through a DC is
+ * advertised at the longer of its servers' distances (one counting
+ * MF_ROUTING_NODE_SPREAD_AGE after it was last the newest), and seqno
+ * requests go at most
+ * one per target per gap, a new feasibility epoch of ours at most one per
+ * gap. */
+#ifndef MF_ROUTING_NODE_FEASIBILITY_HOLD
 #define MF_ROUTING_NODE_FEASIBILITY_HOLD 0
+#endif
 #define MF_ROUTING_NODE_FEASIBILITY_WINDOW (15 * MF_SEC)
 #define MF_ROUTING_NODE_REQUEST_GAP (15 * MF_SEC)
+#define MF_ROUTING_NODE_SPREAD_AGE (300 * MF_SEC) /* a next hop's other server's distance */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 /* The beat: our epoch rises this often, and our beat message goes out. */
 #define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)

@@ -13,6 +13,8 @@
  *  - a mate's state counts in the feasibility distance;
  *  - with a window, a distance no recent state carried stops counting;
  *  - sticky distances: a new state keeps a distance that moved little;
+ *  - spread_age: a route through a DC is advertised at the longer of its
+ *    servers' distances, so their states coming by turns keep it feasible;
  *  - a delta carries a route whose epoch alone moved, when epochs are
  *    part of the route. */
 #include <math.h>
@@ -31,8 +33,8 @@
 #define GAP 10
 
 /* An engine for dc (node "<dc>-s1") with feasibility and requests, its
- * clock started at 1. */
-static struct mf_routing *feas_engine_w(const char *dc, uint64_t epoch, uint64_t window)
+ * clock started at 1 (config feasibility_window and spread_age as given). */
+static struct mf_routing *feas_engine_ws(const char *dc, uint64_t epoch, uint64_t window, uint64_t spread)
 {
 	struct mf_routing_config c;
 	char node[80];
@@ -46,10 +48,16 @@ static struct mf_routing *feas_engine_w(const char *dc, uint64_t epoch, uint64_t
 	c.beats_apart = true; /* as the node: epochs alone make no new state */
 	c.settle_time = 100;
 	c.feasibility_window = window;
+	c.spread_age = spread;
 	struct mf_routing *r = NULL;
 	CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
 	mf_routing_set_now(r, 1);
 	return r;
+}
+
+static struct mf_routing *feas_engine_w(const char *dc, uint64_t epoch, uint64_t window)
+{
+	return feas_engine_ws(dc, epoch, window, 0);
 }
 
 /* The same, every pair of an epoch counting in the feasibility distance. */
@@ -341,6 +349,40 @@ static void test_sticky_distances(void)
 	}
 }
 
+/* spread_age (docs/routing.md, "Rounds 41-80"): dc2's two servers
+ * measure dc9 differently and their states come by turns, 30 from
+ * dc2-s1, 38 from dc2-s2, 30 again; dc1 (link 10) advertises 10 + the
+ * longer, 48, whichever it holds, so once two windows have turned its
+ * feasibility distance is 48 and dc2-s2's next state (45) is feasible.
+ * Without, dc1's state said 40 while it held dc2-s1's: 45 is then
+ * infeasible and dc9 is withdrawn, as feasibility took a route in use at
+ * 50 DCs of 2 servers whenever a neighbour's servers differed by more
+ * than our link to it. */
+static void test_next_hop_servers_longer_distance(void)
+{
+	for (int spread = 0; spread < 2; spread++) {
+		struct mf_routing *r = feas_engine_ws("dc1", 100, WINDOW, spread ? 100 * WINDOW : 0);
+		mf_routing_set_link(r, "dc2", true, true, 10);
+		offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
+		CU_ASSERT_EQUAL(advertised_distance(r, "dc9"), 40);
+		offer_at(r, "dc2", "dc2-s2", 2, 5, "dc2 0;dc9 38", 2);
+		CU_ASSERT_EQUAL(advertised_distance(r, "dc9"), 48);
+		offer_at(r, "dc2", "dc2-s1", 3, 5, "dc2 0;dc9 30", 3);
+		CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 40);
+		CU_ASSERT_EQUAL(advertised_distance(r, "dc9"), spread ? 48 : 40);
+		for (uint64_t now = 3 + WINDOW; now <= 3 + 2 * WINDOW; now += WINDOW) {
+			mf_routing_set_now(r, now); /* two windows turn */
+			CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+		}
+		offer_at(r, "dc2", "dc2-s2", 4, 5, "dc2 0;dc9 45", 4 + 2 * WINDOW);
+		struct mf_route_view v = h_route(r, "dc9");
+		CU_ASSERT_EQUAL(v.status, spread ? MF_ROUTE_VIA : MF_ROUTE_UNREACHABLE);
+		if (spread)
+			CU_ASSERT_EQUAL(v.distance_ms, 55);
+		mf_routing_free(r);
+	}
+}
+
 /* With epochs part of the route (feasibility), a delta lists a route
  * whose epoch alone moved; without, it does not (beats carry them). */
 static void test_delta_carries_bound_epochs(void)
@@ -375,6 +417,7 @@ int main(void)
 		{ "delta_carries_bound_epochs", test_delta_carries_bound_epochs },
 		{ "window_forgets_old_distances", test_window_forgets_old_distances },
 		{ "sticky_distances", test_sticky_distances },
+		{ "next_hop_servers_longer_distance", test_next_hop_servers_longer_distance },
 	};
 	return RUN_SUITE("routing_seqno", tests);
 }
