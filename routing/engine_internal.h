@@ -237,6 +237,10 @@ struct mf_routing {
 	 * the tombstone on. */
 	uint64_t *alive_from;
 	uint64_t dead_gen, snap_dead_gen; /* tombstone changes, for re-advertising */
+	/* The snapshot took a route out from under a tombstone: its epoch is
+	 * the news, so its deltas carry epochs (mf_advert.epochs_bound; beats
+	 * reach a server only at random, and a delta keeps the base's). */
+	bool snap_epochs;
 	/* Freshness (docs/routing.md, "Bounded withdrawal"): every DC's
 	 * servers raise its epoch every cfg.beat_interval, and a route is a candidate
 	 * only while its target's highest epoch heard (beat[id], from any

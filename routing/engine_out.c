@@ -254,7 +254,7 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 	out->seq = r->seq;
 	out->transit = r->transit;
 	out->frag_count = 1;
-	out->epochs_bound = r->cfg.feasibility_hold != 0;
+	out->epochs_bound = r->cfg.feasibility_hold != 0 || r->snap_epochs;
 	out->names = calloc(n, sizeof *out->names);
 	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
 	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
