@@ -22,8 +22,9 @@ That member probes the exited agent, suspects it, and learns `left` from
 its next push-pull (within one push-pull interval of the leave), exactly
 as memberlist's would; if its suspicion runs out first (1 of 13 such
 misses in cmd/sim/simnet), it declares the agent failed, which serf's
-leave intent, carried by the next push-pull, turns into left. Such a suspicion is of an agent that was not
-running, not of a member the rollout cut off: it is noted, not failed.
+leave intent, carried by the next push-pull, turns into left. Such a
+suspicion is of an agent that was not running, not of a member the
+rollout cut off: it is noted, not failed.
 """
 
 import json
