@@ -112,6 +112,8 @@ struct rt_route {
 	uint8_t status;    /* enum mf_route_status */
 	uint8_t mode;      /* enum mf_route_mode */
 	bool down;
+	bool tomb;         /* snapshot only: our tombstone refuses a shorter
+			    * route, so the state carries it (engine_out.c) */
 	uint32_t nh;       /* next-hop id or NONE */
 	double dist;
 	uint64_t epoch;    /* target incarnation the route reaches */
@@ -382,6 +384,9 @@ static inline bool mf_rt__infeasible_pick(const struct mf_routing *r, uint32_t h
 /* engine.c */
 int mf_rt__grow(void **p, size_t elem, size_t old_n, size_t new_n);
 void mf_rt__route_init(struct rt_route *rt);
+/* Whether our tombstone for t refuses a usable neighbour's route to t
+ * shorter than dist (engine_adverts.c). */
+bool mf_rt__tomb_refuses(const struct mf_routing *r, uint32_t t, double dist);
 int mf_rt__intern(struct mf_routing *r, const char *name, uint32_t *id);
 uint32_t mf_rt__next_mark(uint32_t *stamp, uint32_t *gen, uint32_t cap);
 void mf_rt__origin_clear(struct rt_origin *o);

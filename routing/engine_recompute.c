@@ -612,7 +612,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 			continue;
 		*s = *c;
 		r->snap_epochs |= had && was_ep < r->alive_from[t] && s->epoch >= r->alive_from[t];
-		/* sticky_distances (engine.h): small moves stay out of the fd */
+		s->tomb = r->alive_from[t] && mf_rt__tomb_refuses(r, t, s->dist);
 		if (feas && had && r->cfg.sticky_distances && !moved(r, was, c->dist))
 			s->dist = was;
 		if (feas && r->want[t] && s->fepoch >= r->want[t])

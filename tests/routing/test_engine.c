@@ -600,6 +600,52 @@ static void test_state_back_from_tombstone_carries_epoch_in_its_delta(void)
 	mf_routing_free(r);
 }
 
+static void test_tombstone_refusing_a_shorter_route_is_advertised(void)
+{
+	/* dc3 loses its link to dc4 and tombstones it at 1; dc2's state
+	 * already carries dc4 at 2 (90 ms), dc1's still at 1 (70 ms: epochs
+	 * travel in beats). dc3 goes through dc2, and must still advertise
+	 * the tombstone: told, dc1 re-sends its route at the newer epoch at
+	 * once (test above); untold, it waits for a beat of dc1's (on the WAN
+	 * emulator every dc3 server went through dc2 and waited 24-39 s). */
+	struct mf_routing *r = h_engine("dc3", 0, 0);
+	struct mf_advert a;
+	mf_routing_set_link(r, "dc1", true, true, 40);
+	mf_routing_set_link(r, "dc2", true, true, 50);
+	mf_routing_set_link(r, "dc4", true, true, 50);
+	h_set_advert(r, "dc4", "dc4-s1", 1, true, "dc4 0");
+	h_set_advert(r, "dc1", "dc1-s1", 1, true, "dc1 0;dc4 30");
+	CU_ASSERT_EQUAL_FATAL(h_advert(&a, "dc2", "dc2-s1", 1, true, "dc2 0;dc4 40"), 0);
+	a.routes[1].epoch = 2;
+	mf_routing_set_advert(r, &a);
+	mf_advert_free(&a);
+	mf_routing_recompute(r, NULL);
+	mf_routing_set_link(r, "dc4", true, false, 50);
+	CU_ASSERT_EQUAL(mf_routing_withdraw_origin(r, "dc4"), 1);
+	mf_routing_recompute(r, NULL);
+	struct mf_route_view v = h_route(r, "dc4");
+	CU_ASSERT_EQUAL(v.status, MF_ROUTE_VIA);
+	CU_ASSERT_STRING_EQUAL(v.next_hop ? v.next_hop : "", "dc2");
+	CU_ASSERT_EQUAL_FATAL(mf_routing_advert(r, &a), 0);
+	CU_ASSERT_EQUAL(epoch_of(&a, "dc4"), 2);
+	CU_ASSERT_EQUAL_FATAL(a.n_dead, 1);
+	CU_ASSERT_STRING_EQUAL(a.names[a.dead[0].dc], "dc4");
+	CU_ASSERT_EQUAL(a.dead[0].epoch, 1);
+	mf_advert_free(&a);
+	/* dc1's state at 2: through dc1, and the tombstone no longer said */
+	CU_ASSERT_EQUAL_FATAL(h_advert(&a, "dc1", "dc1-s1", 2, true, "dc1 0;dc4 30"), 0);
+	a.routes[1].epoch = 2;
+	mf_routing_set_advert(r, &a);
+	mf_advert_free(&a);
+	mf_routing_recompute(r, NULL);
+	v = h_route(r, "dc4");
+	CU_ASSERT_STRING_EQUAL(v.next_hop ? v.next_hop : "", "dc1");
+	CU_ASSERT_EQUAL_FATAL(mf_routing_advert(r, &a), 0);
+	CU_ASSERT_EQUAL(a.n_dead, 0);
+	mf_advert_free(&a);
+	mf_routing_free(r);
+}
+
 static void test_bad_inputs_are_refused(void)
 {
 	struct mf_routing_config c;
@@ -759,6 +805,7 @@ int main(void)
 		TEST(test_partitioned_dc_comes_back_after_refuting),
 		TEST(test_refuted_route_comes_back_without_beats),
 		TEST(test_state_back_from_tombstone_carries_epoch_in_its_delta),
+		TEST(test_tombstone_refusing_a_shorter_route_is_advertised),
 		TEST(test_bad_inputs_are_refused),
 		TEST(test_check_accepts_an_advert_without_hops),
 	};
