@@ -40,6 +40,26 @@ void mf_rt__raise_dead(struct mf_routing *r, uint32_t id, uint64_t epoch)
 	}
 }
 
+/* A DC that lost its link to t and went to a route at a newer epoch would
+ * otherwise keep its tombstone to itself: a neighbour whose state still
+ * carries t at the dead epoch (epochs travel in beats) never learns that
+ * its shorter route is refused, and it waits for that neighbour's beat,
+ * which reaches a given server at random (docs/routing.md). Told, the
+ * neighbour sends a state with the newer epoch at once (refresh_snapshot). */
+bool mf_rt__tomb_refuses(const struct mf_routing *r, uint32_t t, double dist)
+{
+	for (uint32_t h = 0; h < r->names.n; h++) {
+		const struct rt_origin *o = &r->orig[h];
+		if (!mf_rt__usable_neighbour(r, h) || t >= o->n_pos || o->pos[t] == NONE)
+			continue;
+		const struct rt_entry *x = &o->e[o->pos[t]];
+		if (!x->loops && x->target != h && x->epoch < r->alive_from[t] &&
+		    r->link[h].dist + x->dist < dist)
+			return true;
+	}
+	return false;
+}
+
 /* With beats, the servers of a DC share one epoch: each takes the highest
  * another one advertises (a plausible jump only), so a beat of any of them
  * raises what every other DC hears and none falls behind. */

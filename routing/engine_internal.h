@@ -112,6 +112,8 @@ struct rt_route {
 	uint8_t status;    /* enum mf_route_status */
 	uint8_t mode;      /* enum mf_route_mode */
 	bool down;
+	bool tomb;         /* snapshot only: our tombstone refuses a shorter
+			    * route, so the state carries it (engine_out.c) */
 	uint32_t nh;       /* next-hop id or NONE */
 	double dist;
 	uint64_t epoch;    /* target incarnation the route reaches */
@@ -237,6 +239,10 @@ struct mf_routing {
 	 * the tombstone on. */
 	uint64_t *alive_from;
 	uint64_t dead_gen, snap_dead_gen; /* tombstone changes, for re-advertising */
+	/* The snapshot took a route out from under a tombstone: its epoch is
+	 * the news, so its deltas carry epochs (mf_advert.epochs_bound; beats
+	 * reach a server only at random, and a delta keeps the base's). */
+	bool snap_epochs;
 	/* Freshness (docs/routing.md, "Bounded withdrawal"): every DC's
 	 * servers raise its epoch every cfg.beat_interval, and a route is a candidate
 	 * only while its target's highest epoch heard (beat[id], from any
@@ -387,6 +393,9 @@ static inline bool mf_rt__infeasible_pick(const struct mf_routing *r, uint32_t h
 /* engine.c */
 int mf_rt__grow(void **p, size_t elem, size_t old_n, size_t new_n);
 void mf_rt__route_init(struct rt_route *rt);
+/* Whether our tombstone for t refuses a usable neighbour's route to t
+ * shorter than dist (engine_adverts.c). */
+bool mf_rt__tomb_refuses(const struct mf_routing *r, uint32_t t, double dist);
 int mf_rt__intern(struct mf_routing *r, const char *name, uint32_t *id);
 uint32_t mf_rt__next_mark(uint32_t *stamp, uint32_t *gen, uint32_t cap);
 void mf_rt__origin_clear(struct rt_origin *o);

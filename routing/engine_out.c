@@ -254,7 +254,7 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 	out->seq = r->seq;
 	out->transit = r->transit;
 	out->frag_count = 1;
-	out->epochs_bound = r->cfg.feasibility_hold != 0;
+	out->epochs_bound = r->cfg.feasibility_hold != 0 || r->snap_epochs;
 	out->names = calloc(n, sizeof *out->names);
 	out->routes = nr ? calloc(nr, sizeof *out->routes) : NULL;
 	out->hops = nh ? calloc(nh, sizeof *out->hops) : NULL;
@@ -284,7 +284,8 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 		for (uint32_t k = 0; k < ar->n_hops; k++)
 			out->hops[out->n_hops++] = r->snap.path[s->path_off + 1 + k];
 	}
-	/* Tombstones for the DCs we know dead and do not route to. */
+	/* Tombstones for the DCs we know dead and do not route to, or route
+	 * to while it refuses a shorter route (engine_adverts.c). */
 	size_t nd = 0;
 	for (uint32_t t = 0; t < n; t++)
 		nd += r->alive_from[t] != 0;
@@ -294,7 +295,8 @@ int mf_routing_advert(const struct mf_routing *r, struct mf_advert *out)
 	}
 	for (uint32_t t = 0; rc == 0 && t < n; t++) {
 		const struct rt_route *s = t < r->snap.n ? &r->snap.r[t] : NULL;
-		bool routed = s && s->status != MF_ROUTE_UNREACHABLE && s->epoch >= r->alive_from[t];
+		bool routed = s && s->status != MF_ROUTE_UNREACHABLE && s->epoch >= r->alive_from[t] &&
+			      !s->tomb;
 		if (r->alive_from[t] && !routed)
 			out->dead[out->n_dead++] = (struct mf_advert_dead){t, r->alive_from[t] - 1};
 	}

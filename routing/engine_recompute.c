@@ -580,8 +580,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		if (want != have || (want && feas && mf_rt__wanted(r, t, c, s)))
 			differ = true; /* a target, or an epoch a seqno request asked for */
 		else if (want && s->epoch < r->alive_from[t] && c->epoch >= r->alive_from[t])
-			differ = true; /* back from a tombstone: beats would bring
-					* it late and at random (docs/routing.md) */
+			differ = true; /* back from a tombstone (docs/routing.md) */
 		else if (want && (c->path_len != s->path_len ||
 				  memcmp(r->cur.path + c->path_off, r->snap.path + s->path_off,
 					 c->path_len * sizeof(uint32_t)) != 0)) {
@@ -602,18 +601,20 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	if (!differ)
 		return 0;
 	uint32_t old_n = r->snap.n;
-	r->snap.n_path = 0;
+	r->snap.n_path = 0, r->snap_epochs = false;
 	for (uint32_t t = 0; t < n; t++) {
 		struct rt_route *s = &r->snap.r[t];
 		const struct rt_route *c = &r->cur.r[t];
 		bool had = t < old_n && s->status != MF_ROUTE_UNREACHABLE;
 		double was = s->dist;
+		uint64_t was_ep = s->epoch;
 		mf_rt__route_init(s);
 		if (!mf_rt__advertisable(r, t, c))
 			continue;
 		*s = *c;
-		/* spread_age, then sticky_distances: a move under the
-		 * re-advertise threshold stays out of the feasibility distance. */
+		r->snap_epochs |= had && was_ep < r->alive_from[t] && s->epoch >= r->alive_from[t];
+		s->tomb = r->alive_from[t] && mf_rt__tomb_refuses(r, t, c->dist);
+		/* spread_age, then sticky_distances (moves under the threshold stay out) */
 		s->dist = mf_rt__feasibility_dist(r, t, c);
 		if (feas && had && r->cfg.sticky_distances && !moved(r, was, s->dist))
 			s->dist = was;
@@ -630,8 +631,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 	r->snap_dead_gen = r->dead_gen;
 	r->readvertise = false;
 	r->snap_at = r->now;
-	r->epochs_pending = false;
-	r->dist_pending = r->paths_pending = false;
+	r->epochs_pending = r->dist_pending = r->paths_pending = false;
 	r->seq = (r->seq > r->seq_floor ? r->seq : r->seq_floor) + 1;
 	r->stats.new_states++;
 	for (uint32_t t = 0; r->ref_set && t < n; t++)

@@ -12,11 +12,24 @@ restarts, each agent leaving gracefully and rejoining before the next:
   3. verify_incoming=true (the default): encrypted only.
 After each restart the pool is whole (every agent sees 6 alive); at the end
 every member holds the key (meshfed keys -list), a plaintext agent cannot
-join, and no agent's log shows a member suspect or failed.
+join, and no agent's log shows a running member suspect or failed.
+
+A leave is gossip with a retransmit budget (memberlist: 4 sends by the
+leaver and by each member that hears it, to 3 random members a round), so
+now and then one member hears of it from nobody: about once in 2,000
+(member, leave) pairs in a pool of 6, i.e. in a few percent of these runs.
+That member probes the exited agent, suspects it, and learns `left` from
+its next push-pull (within one push-pull interval of the leave), exactly
+as memberlist's would; if its suspicion runs out first (1 of 13 such
+misses in cmd/sim/simnet), it declares the agent failed, which serf's
+leave intent, carried by the next push-pull, turns into left. Such a
+suspicion is of an agent that was not running, not of a member the
+rollout cut off: it is noted, not failed.
 """
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -24,6 +37,11 @@ import time
 from mfcluster import Failure, check, log, run, wait_for
 
 N = 6
+# Our leave reaches every member within 0.8 s of intent plus one push-pull
+# interval (lan: 30 s, staggered): a member the gossip missed learns it (the
+# dead, or serf's leave intent) from its own next push-pull at the latest.
+# 45 s leaves room for ASan.
+LEFT_WAIT = 45
 
 
 def whole(agents):
@@ -37,7 +55,7 @@ def whole(agents):
 def restart(a, seed_of, cfg):
     a.kill(signal.SIGTERM)
     rest = [b for b in a.cluster.agents if b is not a and b.alive()]
-    wait_for(lambda: all(b.status_of(a.name) == "left" for b in rest), 30,
+    wait_for(lambda: all(b.status_of(a.name) == "left" for b in rest), LEFT_WAIT,
              "%s left everywhere" % a.name, interval=0.3)
     a.join_addrs = [seed_of(a)]
     a.extra = cfg
@@ -101,11 +119,49 @@ def main(cluster_factory):
     p.kill()
     log("ok: a plaintext agent cannot join the encrypted pool")
 
+    down = {a.name: down_windows(a.logpath) for a in agents}
+    excused = 0
     for a in agents:
         with open(a.logpath, errors="replace") as f:
-            bad = [l.strip() for l in f if "member suspect:" in l or "member failed:" in l]
-        check(not bad, "%s saw a member suspect or failed: %s" % (a.name, bad[:3]))
-    log("ok: across %d restarts no member was suspect or failed" % (3 * N))
+            seen = [l.strip() for l in f if "member suspect:" in l or "member failed:" in l]
+        bad = []
+        for l in seen:
+            m = ACCUSED.match(l)
+            if m and any(lo <= m.group(1) < hi for lo, hi in down.get(m.group(2), ())):
+                excused += 1
+                log("note: %s missed a leave, accused the exited agent: %s" % (a.name, l))
+            else:
+                bad.append(l)
+        check(not bad, "%s saw a running member suspect or failed: %s" % (a.name, bad[:3]))
+    # Expected ~0.03 a run; more would be leaves lost for a reason of ours.
+    check(excused <= 2, "%d accusations of exited agents: leaves are being lost" % excused)
+    log("ok: across %d restarts no running member was suspect or failed (%d accusations "
+        "of exited agents)" % (3 * N, excused))
+
+
+# "<time> [INFO] member suspect: r5 ..." -> (time, r5); log times are ISO
+# UTC of one length, so they order as strings.
+ACCUSED = re.compile(r"^(\S+) \[\w+\] member (?:suspect|failed): (\S+)")
+STAMP = re.compile(r"^(\S+) ")
+
+
+def down_windows(path):
+    """[(exited, started again)) of one agent, from its own log (a restart
+    appends to it); the last window is open ("~" sorts after any time)."""
+    out, exited = [], None
+    with open(path, errors="replace") as f:
+        for l in f:
+            m = STAMP.match(l)
+            if not m:
+                continue
+            if "left the pool, exiting" in l:
+                exited = m.group(1)
+            elif "meshfed agent started" in l and exited is not None:
+                out.append((exited, m.group(1)))
+                exited = None
+    if exited is not None:
+        out.append((exited, "~"))
+    return out
 
 
 if __name__ == "__main__":

@@ -53,6 +53,8 @@ def main():
                 print(h, w.ctl(h, "routes").stdout)
 
         w.run("link", "dc3", "dc4", "down")
+        print("link dc3-dc4 down at %s UTC (agent logs in %s)" % (
+            time.strftime("%H:%M:%S", time.gmtime()), w.dir))
         dc4 = [h for h, dc in hosts if dc == "dc4"]
         dc3 = [h for h, dc in hosts if dc == "dc3"]
         sides = {h: (dc, "dc4" if dc == "dc3" else "dc3") for h, dc in hosts if dc in ("dc3", "dc4")}
