@@ -57,6 +57,8 @@ def parse_annotate(text, top):
         if line.startswith("Events shown:"):
             events = line.split(":", 1)[1].split()
             continue
+        if funcs and not line.strip():
+            break  # the end of the function table (annotated source may follow)
         if not events or not line.strip() or line.startswith("-"):
             continue
         toks = re.sub(r"\([^)]*\)", " ", line).split()
@@ -177,7 +179,7 @@ class IdleProbe:
         if not dumps:
             return {"callgrind_error": "no dump from %s" % agent.name}
         path = os.path.join(self.outdir, dumps[-1])
-        ann = sh("callgrind_annotate", "--threshold=100", path).stdout
+        ann = sh("callgrind_annotate", "--threshold=100", "--auto=no", path).stdout
         with open(path + ".annotate.txt", "w") as f:
             f.write(ann)
         totals, funcs = parse_annotate(ann, self.top)
