@@ -192,6 +192,8 @@ class IdleProbe:
 def probe_line(r):
     """One line of a row's counts (bench-scale prints it)."""
     parts = []
+    if r.get("user_share") is not None:
+        parts.append("user-space share of the pool's CPU %.0f %%" % (100 * r["user_share"]))
     if "ir_per_s" in r:
         parts.append("callgrind %s: %.0f k instructions/s, %.1f syscalls/s" % (
             r["callgrind_agent"], r["ir_per_s"] / 1e3, r["cg_syscalls_per_s"]))
