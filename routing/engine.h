@@ -249,6 +249,16 @@ struct mf_routing_config {
 	 * such change made every DC upstream send in turn (docs/routing.md,
 	 * "Paths that wait"). 0 (the default): at once, as any path change. */
 	uint64_t path_wait;
+	/* With feasibility and requests: when the route in use turns
+	 * infeasible (its next hop's distance rose past our feasibility
+	 * distance), a seqno request for the target goes to that next hop at
+	 * once and the route is kept, at its new distance, for loss_hold
+	 * (units of mf_routing_set_now; at most feasibility_window) while
+	 * the pair we accepted from it still beats our feasibility distance:
+	 * Babel's rule for an unfeasible update of the selected route (RFC
+	 * 8966, 3.5.4, 3.8.2.2); docs/routing.md "Requests on loss". 0 (the
+	 * default): the route is lost at once, as before. */
+	uint64_t loss_hold;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */

@@ -307,6 +307,14 @@ struct mf_routing {
 	uint32_t *pair_nh;
 	uint8_t *req_hops;
 	double *unf_d;
+	/* cfg.loss_hold, per target: the pair (keep_e, keep_d) last accepted
+	 * from the route in use's next hop keep_nh (NONE: none), and since
+	 * when that next hop's route has been infeasible (lost_at, NO_SINCE:
+	 * it is not); lost_ask, set by the recompute that kept it. */
+	uint64_t *keep_e, *lost_at;
+	double *keep_d;
+	uint32_t *keep_nh;
+	uint8_t *lost_ask;
 	uint32_t n_req;
 	uint64_t next_request;   /* earliest req_at + gap of a request held back */
 	struct mf_gateway *gws;
@@ -382,6 +390,13 @@ static inline bool mf_rt__infeasible_pick(const struct mf_routing *r, uint32_t h
 {
 	return i != NONE && i != DIRECT_ENTRY && h != NONE && !mf_rt__feasible(r, h, i, t);
 }
+
+/* cfg.loss_hold: whether target t's route in use through h, whose
+ * current route is infeasible, is kept a while longer (engine_request.c). */
+bool mf_rt__loss_keep(struct mf_routing *r, uint32_t h, uint32_t t);
+/* cfg.loss_hold: remembers the pair of the route chosen through nh
+ * (entry ei) when feasible (engine_request.c). */
+void mf_rt__loss_chosen(struct mf_routing *r, uint32_t t, uint32_t nh, uint32_t ei);
 
 /* Shared between the engine's files. */
 /* engine.c */
