@@ -81,6 +81,8 @@
  *   (mf_routing_requests); DCs on the way pass it on along their next
  *   hops and advertise the newer epoch when it reaches them
  *   (mf_routing_take_request); the target takes a new feasibility epoch.
+ *   With loss_hold, a route in use whose next hop's route turned
+ *   infeasible is kept a while (at most a window) and asked for at once.
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than
