@@ -82,7 +82,8 @@
  *   hops and advertise the newer epoch when it reaches them
  *   (mf_routing_take_request); the target takes a new feasibility epoch.
  *   With loss_hold, a route in use whose next hop's route turned
- *   infeasible is kept a while (at most a window) and asked for at once.
+ *   infeasible is kept a while (at most a window), at the distance it
+ *   had, and asked for at once.
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than
@@ -254,7 +255,7 @@ struct mf_routing_config {
 	/* With feasibility and requests: when the route in use turns
 	 * infeasible (its next hop's distance rose past our feasibility
 	 * distance), a seqno request for the target goes to that next hop at
-	 * once and the route is kept, at its new distance, for loss_hold
+	 * once and the route is kept, at the distance it had, for loss_hold
 	 * (units of mf_routing_set_now; at most feasibility_window) while
 	 * the pair we accepted from it still beats our feasibility distance:
 	 * Babel's rule for an unfeasible update of the selected route (RFC

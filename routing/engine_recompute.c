@@ -225,7 +225,11 @@ static void relax_one(struct mf_routing *r, uint32_t t)
 		if ((i = entry_of(r, h = r->nbr[k], t)) == NONE)
 			continue;
 		double c = r->link[h].dist + r->orig[h].dst[i];
-		if (feas && !mf_rt__feasible(r, h, i, t) && !(h == r->cur_nh[t] && mf_rt__loss_keep(r, h, t))) {
+		if (feas && !mf_rt__feasible(r, h, i, t) && h == r->cur_nh[t] && mf_rt__loss_keep(r, h, t)) {
+			/* kept at the distance we accepted (Babel ignores the
+			 * unfeasible update): ours does not rise upstream */
+			c = r->link[h].dist + r->keep_d[t];
+		} else if (feas && !mf_rt__feasible(r, h, i, t)) {
 			/* the shortest infeasible one, for a seqno request */
 			if (c < r->unf_d[t]) {
 				r->unf_d[t] = c;
