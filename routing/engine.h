@@ -256,7 +256,8 @@ struct mf_routing_config {
 	 * infeasible (its next hop's distance rose past our feasibility
 	 * distance), a seqno request for the target goes to that next hop at
 	 * once and the route is kept, at the distance it had, for loss_hold
-	 * (units of mf_routing_set_now; at most feasibility_window) while
+	 * (units of mf_routing_set_now; at most feasibility_window, and
+	 * under it by a state's travel time for the loop-free bound) while
 	 * the pair we accepted from it still beats our feasibility distance:
 	 * Babel's rule for an unfeasible update of the selected route (RFC
 	 * 8966, 3.5.4, 3.8.2.2); docs/routing.md "Requests on loss". 0 (the

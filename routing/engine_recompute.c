@@ -142,7 +142,6 @@ static void relax_start(struct mf_routing *r, uint32_t t)
 	r->via_ref_entry[t] = NONE;
 	r->unf_d[t] = INFINITY;
 	r->unf_nh[t] = NONE;
-	r->lost_ask[t] = 0;
 	r->cur_nh[t] = t < r->cur.n ? r->cur.r[t].nh : NONE;
 	const struct rt_link *l = &r->link[t];
 	if (t == r->self || !l->usable || (r->cfg.require_gateways && !mf_rt__has_gateways(r, t)))
@@ -225,11 +224,7 @@ static void relax_one(struct mf_routing *r, uint32_t t)
 		if ((i = entry_of(r, h = r->nbr[k], t)) == NONE)
 			continue;
 		double c = r->link[h].dist + r->orig[h].dst[i];
-		if (feas && !mf_rt__feasible(r, h, i, t) && h == r->cur_nh[t] && mf_rt__loss_keep(r, h, t)) {
-			/* kept at the distance we accepted (Babel ignores the
-			 * unfeasible update): ours does not rise upstream */
-			c = r->link[h].dist + r->keep_d[t];
-		} else if (feas && !mf_rt__feasible(r, h, i, t)) {
+		if (feas && !mf_rt__feasible(r, h, i, t) && !mf_rt__loss_keep(r, h, t, &c)) {
 			/* the shortest infeasible one, for a seqno request */
 			if (c < r->unf_d[t]) {
 				r->unf_d[t] = c;
@@ -365,8 +360,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	}
 	if (!kept)
 		r->better_since[t] = NO_SINCE;
-	mf_rt__maybe_request(r, t, nh == NONE ? INFINITY : d);
-	mf_rt__loss_chosen(r, t, nh, ei);
+	mf_rt__maybe_request(r, t, nh, ei, d);
 	if (nh == NONE)
 		return 0; /* unreachable */
 	count_switch(r, t, cur->nh, nh, kept);

@@ -67,9 +67,11 @@ static bool settled_infeasible(struct mf_routing *r, uint32_t t, double gain, do
  * advertised it for an epoch newer than our feasibility distance's.
  * Rate-limited per target; a target skipped for that is looked at again
  * when the gap ends (next_request). */
-void mf_rt__maybe_request(struct mf_routing *r, uint32_t t, double chosen)
+static void request_for(struct mf_routing *r, uint32_t t, double chosen)
 {
-	if (r->lost_ask[t] && r->cur_nh[t] != NONE && !recent(r, t, r->fd_epoch[t] + 1)) {
+	bool lost = r->lost_ask[t];
+	r->lost_ask[t] = 0;
+	if (lost && r->cur_nh[t] != NONE && !recent(r, t, r->fd_epoch[t] + 1)) {
 		/* the route in use turned infeasible and is kept: ask its next
 		 * hop at once (mf_rt__loss_keep) */
 		queue(r, t, r->cur_nh[t], r->fd_epoch[t] + 1, MF_ROUTING_REQUEST_HOPS);
@@ -166,9 +168,9 @@ size_t mf_routing_requests(struct mf_routing *r, struct mf_routing_request *out,
  * it for a window after h advertised it (engine_feasible.c), so while
  * that pair still beats ours, and for at most a window, h's feasibility
  * distance stays below ours: no loop through the kept route. */
-bool mf_rt__loss_keep(struct mf_routing *r, uint32_t h, uint32_t t)
+bool mf_rt__loss_keep(struct mf_routing *r, uint32_t h, uint32_t t, double *c)
 {
-	if (!r->cfg.loss_hold || !r->cfg.request_gap || r->keep_nh[t] != h ||
+	if (!r->cfg.loss_hold || !r->cfg.request_gap || h != r->cur_nh[t] || r->keep_nh[t] != h ||
 	    !(r->keep_e[t] > r->fd_epoch[t] || (r->keep_e[t] == r->fd_epoch[t] && r->keep_d[t] < r->fd_dist[t])))
 		return false;
 	uint64_t hold = r->cfg.loss_hold;
@@ -182,10 +184,15 @@ bool mf_rt__loss_keep(struct mf_routing *r, uint32_t h, uint32_t t)
 	r->t_dirty[t] = 2; /* looked at again when the hold ends */
 	if (r->lost_at[t] + hold < r->next_request)
 		r->next_request = r->lost_at[t] + hold;
+	/* at the distance we accepted, as Babel ignores the unfeasible
+	 * update: ours does not rise past what upstream DCs hold */
+	*c = r->link[h].dist + r->keep_d[t];
 	return true;
 }
 
-void mf_rt__loss_chosen(struct mf_routing *r, uint32_t t, uint32_t nh, uint32_t ei)
+/* cfg.loss_hold: remembers the pair of the route chosen through nh (entry
+ * ei) when feasible. */
+static void loss_chosen(struct mf_routing *r, uint32_t t, uint32_t nh, uint32_t ei)
 {
 	if (!r->cfg.loss_hold || !mf_rt__feasibility(r))
 		return;
@@ -198,4 +205,10 @@ void mf_rt__loss_chosen(struct mf_routing *r, uint32_t t, uint32_t nh, uint32_t 
 		r->keep_d[t] = r->orig[nh].dst[ei];
 		r->lost_at[t] = NO_SINCE;
 	}
+}
+
+void mf_rt__maybe_request(struct mf_routing *r, uint32_t t, uint32_t nh, uint32_t ei, double d)
+{
+	request_for(r, t, nh == NONE ? INFINITY : d);
+	loss_chosen(r, t, nh, ei);
 }
