@@ -91,7 +91,9 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(unf_nh, false), PER_ID(unf_since, false), PER_ID(fw_epoch, false),
 	PER_ID(fw_dist, false), PER_ID(mate_epoch, false), PER_ID(mate_dist, false),
 	PER_ID(pair_node, false), PER_ID(other_at, false), PER_ID(pair_dst, false),
-	PER_ID(other_dst, false), PER_ID(pair_nh, false),
+	PER_ID(other_dst, false), PER_ID(pair_nh, false), PER_ID(keep_e, false),
+	PER_ID(lost_at, false), PER_ID(keep_d, false), PER_ID(keep_nh, false),
+	PER_ID(lost_ask, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -128,6 +130,8 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 		r->unf_nh[i] = NONE;
 		r->pair_nh[i] = NONE;
 		r->other_dst[i] = NAN;
+		r->keep_nh[i] = NONE;
+		r->lost_at[i] = NO_SINCE;
 		r->orig[i].to_self = NAN;
 		mf_rt__route_init(&r->cur.r[i]);
 		mf_rt__route_init(&r->next.r[i]);

@@ -81,6 +81,9 @@
  *   (mf_routing_requests); DCs on the way pass it on along their next
  *   hops and advertise the newer epoch when it reaches them
  *   (mf_routing_take_request); the target takes a new feasibility epoch.
+ *   With loss_hold, a route in use whose next hop's route turned
+ *   infeasible is kept a while (at most a window), at the distance it
+ *   had, and asked for at once.
  * Advertisement: the table's own routes (local/direct/via, not down); with
  *   transit off only the local entry. Its seq grows only when a target or a
  *   path changes, our gateways change, or a distance moves by more than
@@ -249,6 +252,17 @@ struct mf_routing_config {
 	 * such change made every DC upstream send in turn (docs/routing.md,
 	 * "Paths that wait"). 0 (the default): at once, as any path change. */
 	uint64_t path_wait;
+	/* With feasibility and requests: when the route in use turns
+	 * infeasible (its next hop's distance rose past our feasibility
+	 * distance), a seqno request for the target goes to that next hop at
+	 * once and the route is kept, at the distance it had, for loss_hold
+	 * (units of mf_routing_set_now; at most feasibility_window, and
+	 * under it by a state's travel time for the loop-free bound) while
+	 * the pair we accepted from it still beats our feasibility distance:
+	 * Babel's rule for an unfeasible update of the selected route (RFC
+	 * 8966, 3.5.4, 3.8.2.2); docs/routing.md "Requests on loss". 0 (the
+	 * default): the route is lost at once, as before. */
+	uint64_t loss_hold;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */

@@ -313,6 +313,14 @@ struct mf_routing {
 	uint32_t *pair_nh;
 	uint8_t *req_hops;
 	double *unf_d;
+	/* cfg.loss_hold, per target: the pair (keep_e, keep_d) last accepted
+	 * from the route in use's next hop keep_nh (NONE: none), and since
+	 * when that next hop's route has been infeasible (lost_at, NO_SINCE:
+	 * it is not); lost_ask, set when kept, cleared by the request. */
+	uint64_t *keep_e, *lost_at;
+	double *keep_d;
+	uint32_t *keep_nh;
+	uint8_t *lost_ask;
 	uint32_t n_req;
 	uint64_t next_request;   /* earliest req_at + gap of a request held back */
 	struct mf_gateway *gws;
@@ -389,6 +397,11 @@ static inline bool mf_rt__infeasible_pick(const struct mf_routing *r, uint32_t h
 	return i != NONE && i != DIRECT_ENTRY && h != NONE && !mf_rt__feasible(r, h, i, t);
 }
 
+/* cfg.loss_hold: whether target t's candidate through h, infeasible, is
+ * the route in use kept a while longer; then *c is its distance
+ * (engine_request.c). */
+bool mf_rt__loss_keep(struct mf_routing *r, uint32_t h, uint32_t t, double *c);
+
 /* Shared between the engine's files. */
 /* engine.c */
 int mf_rt__grow(void **p, size_t elem, size_t old_n, size_t new_n);
@@ -421,7 +434,9 @@ void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a, bo
 void mf_rt__feasibility_chosen(struct mf_routing *r, uint32_t t, const struct rt_route *rt);
 double mf_rt__feasibility_dist(const struct mf_routing *r, uint32_t t, const struct rt_route *c);
 /* engine_request.c: seqno requests (docs/routing.md, "Seqno requests") */
-void mf_rt__maybe_request(struct mf_routing *r, uint32_t t, double chosen);
+/* after target t's route was chosen: through nh (NONE: none), entry ei,
+ * distance d */
+void mf_rt__maybe_request(struct mf_routing *r, uint32_t t, uint32_t nh, uint32_t ei, double d);
 bool mf_rt__wanted(const struct mf_routing *r, uint32_t t, const struct rt_route *c,
 		   const struct rt_route *s);
 /* engine_incr.c: what an input change makes the next recompute redo */

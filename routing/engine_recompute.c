@@ -224,7 +224,7 @@ static void relax_one(struct mf_routing *r, uint32_t t)
 		if ((i = entry_of(r, h = r->nbr[k], t)) == NONE)
 			continue;
 		double c = r->link[h].dist + r->orig[h].dst[i];
-		if (feas && !mf_rt__feasible(r, h, i, t)) {
+		if (feas && !mf_rt__feasible(r, h, i, t) && !mf_rt__loss_keep(r, h, t, &c)) {
 			/* the shortest infeasible one, for a seqno request */
 			if (c < r->unf_d[t]) {
 				r->unf_d[t] = c;
@@ -360,7 +360,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	}
 	if (!kept)
 		r->better_since[t] = NO_SINCE;
-	mf_rt__maybe_request(r, t, nh == NONE ? INFINITY : d);
+	mf_rt__maybe_request(r, t, nh, ei, d);
 	if (nh == NONE)
 		return 0; /* unreachable */
 	count_switch(r, t, cur->nh, nh, kept);

@@ -67,8 +67,17 @@ static bool settled_infeasible(struct mf_routing *r, uint32_t t, double gain, do
  * advertised it for an epoch newer than our feasibility distance's.
  * Rate-limited per target; a target skipped for that is looked at again
  * when the gap ends (next_request). */
-void mf_rt__maybe_request(struct mf_routing *r, uint32_t t, double chosen)
+static void request_for(struct mf_routing *r, uint32_t t, double chosen)
 {
+	bool lost = r->lost_ask[t];
+	r->lost_ask[t] = 0;
+	if (lost && r->cur_nh[t] != NONE && !recent(r, t, r->fd_epoch[t] + 1)) {
+		/* the route in use turned infeasible and is kept: ask its next
+		 * hop at once (mf_rt__loss_keep) */
+		queue(r, t, r->cur_nh[t], r->fd_epoch[t] + 1, MF_ROUTING_REQUEST_HOPS);
+		r->stats.requests_sent++;
+		return;
+	}
 	if (!r->cfg.request_gap || !mf_rt__feasibility(r) || r->unf_nh[t] == NONE || !isfinite(r->unf_d[t])) {
 		r->unf_since[t] = NO_SINCE;
 		return;
@@ -151,4 +160,55 @@ size_t mf_routing_requests(struct mf_routing *r, struct mf_routing_request *out,
 		r->n_req--;
 	}
 	return k;
+}
+
+/* Babel keeps a selected route whose update is unfeasible and asks for a
+ * newer seqno (RFC 8966, 3.5.4, 3.8.2.2). The pair we accepted from h
+ * (keep_e, keep_d) beat our feasibility distance and h's is no worse than
+ * it for a window after h advertised it (engine_feasible.c), so while
+ * that pair still beats ours, and for at most a window, h's feasibility
+ * distance stays below ours: no loop through the kept route. */
+bool mf_rt__loss_keep(struct mf_routing *r, uint32_t h, uint32_t t, double *c)
+{
+	if (!r->cfg.loss_hold || !r->cfg.request_gap || h != r->cur_nh[t] || r->keep_nh[t] != h ||
+	    !(r->keep_e[t] > r->fd_epoch[t] || (r->keep_e[t] == r->fd_epoch[t] && r->keep_d[t] < r->fd_dist[t])))
+		return false;
+	uint64_t hold = r->cfg.loss_hold;
+	if (r->cfg.feasibility_window && r->cfg.feasibility_window < hold)
+		hold = r->cfg.feasibility_window;
+	if (r->lost_at[t] == NO_SINCE)
+		r->lost_at[t] = r->now;
+	if (r->now - r->lost_at[t] >= hold)
+		return false;
+	r->lost_ask[t] = 1;
+	r->t_dirty[t] = 2; /* looked at again when the hold ends */
+	if (r->lost_at[t] + hold < r->next_request)
+		r->next_request = r->lost_at[t] + hold;
+	/* at the distance we accepted, as Babel ignores the unfeasible
+	 * update: ours does not rise past what upstream DCs hold */
+	*c = r->link[h].dist + r->keep_d[t];
+	return true;
+}
+
+/* cfg.loss_hold: remembers the pair of the route chosen through nh (entry
+ * ei) when feasible. */
+static void loss_chosen(struct mf_routing *r, uint32_t t, uint32_t nh, uint32_t ei)
+{
+	if (!r->cfg.loss_hold || !mf_rt__feasibility(r))
+		return;
+	if (nh == NONE || ei == NONE || ei == DIRECT_ENTRY || (nh != r->keep_nh[t] && !mf_rt__feasible(r, nh, ei, t))) {
+		r->keep_nh[t] = NONE;
+		r->lost_at[t] = NO_SINCE;
+	} else if (mf_rt__feasible(r, nh, ei, t)) {
+		r->keep_nh[t] = nh;
+		r->keep_e[t] = mf_rt__fepoch(&r->orig[nh].e[ei]);
+		r->keep_d[t] = r->orig[nh].dst[ei];
+		r->lost_at[t] = NO_SINCE;
+	}
+}
+
+void mf_rt__maybe_request(struct mf_routing *r, uint32_t t, uint32_t nh, uint32_t ei, double d)
+{
+	request_for(r, t, nh == NONE ? INFINITY : d);
+	loss_chosen(r, t, nh, ei);
 }

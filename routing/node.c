@@ -133,6 +133,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	 * without it. */
 	cfg.feasibility_hold = c->feasibility_hold >= 0 ? (uint64_t)c->feasibility_hold : MF_ROUTING_NODE_FEASIBILITY_HOLD;
 	cfg.path_wait = c->path_wait > 0 ? (uint64_t)c->path_wait : 0;
+	cfg.loss_hold = c->loss_hold > 0 ? (uint64_t)c->loss_hold : 0;
 	cfg.feasibility_window = MF_ROUTING_NODE_FEASIBILITY_WINDOW;
 	cfg.sticky_distances = true;
 	cfg.spread_age = MF_ROUTING_NODE_SPREAD_AGE;

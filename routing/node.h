@@ -337,6 +337,10 @@ struct mf_routing_node_config {
 	 * path_wait; docs/routing.md "Paths that wait"). 0 (the default): it
 	 * goes at once, as any path change (meshfed-sim -path-wait S). */
 	int64_t path_wait;
+	/* With feasibility on: the route in use turned infeasible is kept this
+	 * long while a seqno request for it goes (ns; routing/engine.h
+	 * loss_hold). 0 (the default): lost at once (meshfed-sim -loss-hold S). */
+	int64_t loss_hold;
 	struct mf_routing_node_hooks hooks;
 	/* Where other DCs' encoded states are kept (routing/blobs.h): NULL,
 	 * the agent, a store of the node's own; the simulator passes one

@@ -52,6 +52,7 @@ struct mf_sim_args {
 	int reach_back;           /* -reach-back K; < 0: never (the node's) */
 	double feasibility_s;     /* -feasibility S: the node's hold; < 0: the node's */
 	double path_wait_s;       /* -path-wait S; 0: at once (the node's) */
+	double loss_hold_s;       /* -loss-hold S; 0: off (the node's) */
 	bool no_serf;   /* -serf-glue off: pools without the serf glue */
 	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */
 	bool progress;     /* -progress: per simulated second, CPU s and peak RSS on stderr */

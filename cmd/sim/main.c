@@ -252,6 +252,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.reach_back = a->reach_back,
 		.feasibility_s = a->feasibility_s,
 		.path_wait_s = a->path_wait_s,
+		.loss_hold_s = a->loss_hold_s,
 	};
 	mf_coord_config_default(&r.coords);
 	r.coords.mode = a->mode;

@@ -131,6 +131,7 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 					     ? -1
 					     : (int64_t)(s->args->feasibility_s * (double)MF_SEC);
 		c.path_wait = (int64_t)(s->args->path_wait_s * (double)MF_SEC);
+		c.loss_hold = (int64_t)(s->args->loss_hold_s * (double)MF_SEC);
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
 			/* The emulator's addresses where it has them (routes.h);

@@ -13,6 +13,8 @@
  *  - a mate's state counts in the feasibility distance;
  *  - with a window, a distance no recent state carried stops counting;
  *  - sticky distances: a new state keeps a distance that moved little;
+ *  - loss_hold: a route in use turned infeasible is kept a while and
+ *    its epoch asked for at once;
  *  - spread_age: a route through a DC is advertised at the longer of its
  *    servers' distances, so their states coming by turns keep it feasible;
  *  - a delta carries a route whose epoch alone moved, when epochs are
@@ -33,8 +35,10 @@
 #define GAP 10
 
 /* An engine for dc (node "<dc>-s1") with feasibility and requests, its
- * clock started at 1 (config feasibility_window and spread_age as given). */
-static struct mf_routing *feas_engine_ws(const char *dc, uint64_t epoch, uint64_t window, uint64_t spread)
+ * clock started at 1 (config feasibility_window, spread_age and loss_hold
+ * as given). */
+static struct mf_routing *feas_engine_wsl(const char *dc, uint64_t epoch, uint64_t window, uint64_t spread,
+					  uint64_t loss_hold)
 {
 	struct mf_routing_config c;
 	char node[80];
@@ -49,10 +53,16 @@ static struct mf_routing *feas_engine_ws(const char *dc, uint64_t epoch, uint64_
 	c.settle_time = 100;
 	c.feasibility_window = window;
 	c.spread_age = spread;
+	c.loss_hold = loss_hold;
 	struct mf_routing *r = NULL;
 	CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
 	mf_routing_set_now(r, 1);
 	return r;
+}
+
+static struct mf_routing *feas_engine_ws(const char *dc, uint64_t epoch, uint64_t window, uint64_t spread)
+{
+	return feas_engine_wsl(dc, epoch, window, spread, 0);
 }
 
 static struct mf_routing *feas_engine_w(const char *dc, uint64_t epoch, uint64_t window)
@@ -115,10 +125,10 @@ static double advertised_distance(const struct mf_routing *r, const char *target
 
 /* dc1 reaches dc9 through dc2 (link 10 + 30) or dc3 (link 1 + 45), every
  * route at epoch 5: it takes dc2's at 40, its feasibility distance
- * (config feasibility_window: window). */
-static struct mf_routing *two_ways_feasible_w(uint64_t window)
+ * (config feasibility_window: window; loss_hold: hold). */
+static struct mf_routing *two_ways_feasible_wl(uint64_t window, uint64_t hold)
 {
-	struct mf_routing *r = feas_engine_w("dc1", 100, window);
+	struct mf_routing *r = feas_engine_wsl("dc1", 100, window, 0, hold);
 	mf_routing_set_link(r, "dc2", true, true, 10);
 	mf_routing_set_link(r, "dc3", true, true, 1);
 	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
@@ -126,6 +136,11 @@ static struct mf_routing *two_ways_feasible_w(uint64_t window)
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
 	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 40);
 	return r;
+}
+
+static struct mf_routing *two_ways_feasible_w(uint64_t window)
+{
+	return two_ways_feasible_wl(window, 0);
 }
 
 static struct mf_routing *two_ways_feasible(void)
@@ -195,6 +210,37 @@ static void test_settled_infeasible_route_asks(void)
 	CU_ASSERT_EQUAL_FATAL(mf_routing_requests(r, q, 4), 1);
 	CU_ASSERT_STRING_EQUAL(q[0].to, "dc3");
 	mf_routing_free(r);
+}
+
+/* loss_hold 5: dc2's distance grows to 41 (same epoch), past the 40 we
+ * advertised, so its route is infeasible (as dc3's). dc1 keeps it, at the
+ * 40 it had (as Babel ignores the unfeasible update), and asks dc2 for
+ * epoch 6 at once; when dc2's answer comes
+ * (epoch 6) the route is feasible and stays. Unanswered, it is lost when
+ * the hold ends. Without the rule dc9 is withdrawn at once. */
+static void test_route_in_use_kept_on_loss(void)
+{
+	struct mf_routing_request q[4];
+	for (int answered = 0; answered < 2; answered++) {
+		struct mf_routing *r = two_ways_feasible_wl(0, 5);
+		offer_at(r, "dc2", "dc2-s1", 2, 5, "dc2 0;dc9 41", 2);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+		CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 40);
+		CU_ASSERT_EQUAL_FATAL(mf_routing_requests(r, q, 4), 1);
+		CU_ASSERT_STRING_EQUAL(q[0].target, "dc9");
+		CU_ASSERT_STRING_EQUAL(q[0].to, "dc2");
+		CU_ASSERT_EQUAL(q[0].epoch, 6);
+		if (answered)
+			offer_at(r, "dc2", "dc2-s1", 3, 6, "dc2 0;dc9 41", 4);
+		mf_routing_set_now(r, 2 + 5); /* the hold ends */
+		CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+		if (answered) {
+			CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+		} else {
+			CU_ASSERT_EQUAL(h_route(r, "dc9").status, MF_ROUTE_UNREACHABLE);
+		}
+		mf_routing_free(r);
+	}
 }
 
 /* dc9 (epoch 100), dc2 its neighbour. */
@@ -410,6 +456,7 @@ int main(void)
 		{ "starved_target_asks_once", test_starved_target_asks_once },
 		{ "shorter_infeasible_route_asks", test_shorter_infeasible_route_asks },
 		{ "settled_infeasible_route_asks", test_settled_infeasible_route_asks },
+		{ "route_in_use_kept_on_loss", test_route_in_use_kept_on_loss },
 		{ "origin_raises_on_request", test_origin_raises_on_request },
 		{ "origin_raises_by_one_only", test_origin_raises_by_one_only },
 		{ "request_passed_on_and_answered", test_request_passed_on_and_answered },
