@@ -43,3 +43,39 @@ void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *s
 	mf_advert_free(&a);
 	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
 }
+
+/* --- engines of a fixture (struct sim) -------------------------------------- */
+
+struct mf_routing *E(struct sim *s, const char *dc)
+{
+	int i = sim_index(s, dc);
+	return i >= 0 ? s->eng[i] : NULL;
+}
+
+/* Loads a fixture and runs it to convergence. */
+int converge(const char *file, const struct mf_routing_config *cfg, struct sim *s)
+{
+	int rounds = 0, rc = fixture_load(file, cfg, s);
+	if (rc == 0)
+		rc = sim_run(s, 50, &rounds);
+	CU_ASSERT_EQUAL(rc, 0);
+	return rc;
+}
+
+void assert_route(struct sim *s, const char *from, const char *to, enum mf_route_status st,
+			 const char *nh, double dist, const char *path)
+{
+	char pbuf[512];
+	struct mf_routing *r = E(s, from);
+	struct mf_route_view v = h_route(r, to);
+	h_path(r, to, pbuf, sizeof pbuf);
+	if (v.status != st || (nh && (!v.next_hop || strcmp(nh, v.next_hop))) || (!nh && v.next_hop) ||
+	    !(v.distance_ms == dist || (isinf(dist) && isinf(v.distance_ms))) || strcmp(path, pbuf))
+		printf("\n  %s -> %s: got %s via %s %g [%s], want %s via %s %g [%s]", from, to,
+		       mf_route_status_name(v.status), v.next_hop ? v.next_hop : "-", v.distance_ms, pbuf,
+		       mf_route_status_name(st), nh ? nh : "-", dist, path);
+	CU_ASSERT_EQUAL(v.status, st);
+	CU_ASSERT(nh ? v.next_hop && strcmp(nh, v.next_hop) == 0 : v.next_hop == NULL);
+	CU_ASSERT(v.distance_ms == dist || (isinf(dist) && isinf(v.distance_ms)));
+	CU_ASSERT_STRING_EQUAL(pbuf, path);
+}

@@ -1,7 +1,7 @@
 /*
  * tests/routing/engine_hand.h — hand-built advertisements offered to one
- * engine, shared by test_engine.c, test_engine_hysteresis.c and
- * test_alternates.c.
+ * engine, shared by test_engine.c, test_engine_tombstone.c,
+ * test_engine_hysteresis.c and test_alternates.c; and the engines of a fixture.
  */
 #ifndef MF_TESTS_ROUTING_ENGINE_HAND_H
 #define MF_TESTS_ROUTING_ENGINE_HAND_H
@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "routing/engine.h"
+#include "tests/routing/fixture.h"
 
 /* dc1 with links to dc2 (10) and dc3 (10); dc2 offers dc9 at d2, dc3 at d3;
  * hysteresis pct / ms. */
@@ -16,5 +17,14 @@ struct mf_routing *two_ways(double d2, double d3, double pct, double ms);
 /* Offers an advertisement of origin (node "<origin>-s1", routes as
  * h_advert's spec) and recomputes. */
 void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *spec);
+
+/* The engine of DC dc in s (NULL when s has none). */
+struct mf_routing *E(struct sim *s, const char *dc);
+/* Loads a fixture and runs it to convergence (asserts it did; its rc). */
+int converge(const char *file, const struct mf_routing_config *cfg, struct sim *s);
+/* Asserts from's route to `to`: status, next hop (NULL: none), distance and
+ * path (joined with ','), printing both when they differ. */
+void assert_route(struct sim *s, const char *from, const char *to, enum mf_route_status st,
+		  const char *nh, double dist, const char *path);
 
 #endif
