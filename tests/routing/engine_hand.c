@@ -46,7 +46,7 @@ void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *s
 
 /* --- engines of a fixture (struct sim) -------------------------------------- */
 
-struct mf_routing *E(struct sim *s, const char *dc)
+struct mf_routing *h_dc_engine(struct sim *s, const char *dc)
 {
 	int i = sim_index(s, dc);
 	return i >= 0 ? s->eng[i] : NULL;
@@ -66,7 +66,7 @@ void assert_route(struct sim *s, const char *from, const char *to, enum mf_route
 			 const char *nh, double dist, const char *path)
 {
 	char pbuf[512];
-	struct mf_routing *r = E(s, from);
+	struct mf_routing *r = h_dc_engine(s, from);
 	struct mf_route_view v = h_route(r, to);
 	h_path(r, to, pbuf, sizeof pbuf);
 	if (v.status != st || (nh && (!v.next_hop || strcmp(nh, v.next_hop))) || (!nh && v.next_hop) ||

@@ -19,7 +19,7 @@ struct mf_routing *two_ways(double d2, double d3, double pct, double ms);
 void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *spec);
 
 /* The engine of DC dc in s (NULL when s has none). */
-struct mf_routing *E(struct sim *s, const char *dc);
+struct mf_routing *h_dc_engine(struct sim *s, const char *dc);
 /* Loads a fixture and runs it to convergence (asserts it did; its rc). */
 int converge(const char *file, const struct mf_routing_config *cfg, struct sim *s);
 /* Asserts from's route to `to`: status, next hop (NULL: none), distance and

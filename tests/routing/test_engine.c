@@ -110,11 +110,11 @@ static void test_slow_link_single_hop_stays_direct(void)
 	struct mf_routing_config c = multi_cfg(MF_MODE_MULTI_HOP);
 	if (converge("slow_link_4.json", &c, &s))
 		return;
-	mf_routing_set_mode(E(&s, "dc4"), "dc3", MF_MODE_SINGLE_HOP);
+	mf_routing_set_mode(h_dc_engine(&s, "dc4"), "dc3", MF_MODE_SINGLE_HOP);
 	int rounds;
 	CU_ASSERT_EQUAL(sim_run(&s, 50, &rounds), 0);
 	assert_route(&s, "dc4", "dc3", MF_ROUTE_DIRECT, "dc3", 200, "dc4,dc3");
-	CU_ASSERT_EQUAL(h_route(E(&s, "dc4"), "dc3").mode, MF_MODE_SINGLE_HOP);
+	CU_ASSERT_EQUAL(h_route(h_dc_engine(&s, "dc4"), "dc3").mode, MF_MODE_SINGLE_HOP);
 	/* Others still use multi-hop. */
 	assert_route(&s, "dc3", "dc4", MF_ROUTE_VIA, "dc1", 30, "dc3,dc1,dc4");
 	sim_free(&s);
@@ -126,7 +126,7 @@ static void test_down_link_multi_hop_goes_around(void)
 	if (converge("slow_link_4_down.json", NULL, &s))
 		return;
 	assert_route(&s, "dc4", "dc3", MF_ROUTE_VIA, "dc1", 30, "dc4,dc1,dc3");
-	CU_ASSERT_FALSE(h_route(E(&s, "dc4"), "dc3").down);
+	CU_ASSERT_FALSE(h_route(h_dc_engine(&s, "dc4"), "dc3").down);
 	sim_free(&s);
 }
 
@@ -137,11 +137,11 @@ static void test_down_link_single_hop_stays_direct_and_down(void)
 	CU_ASSERT_EQUAL(rc, 0); /* a fixture that does not load fails, not skips */
 	if (rc != 0)
 		return;
-	mf_routing_set_mode(E(&s, "dc4"), "dc3", MF_MODE_SINGLE_HOP);
+	mf_routing_set_mode(h_dc_engine(&s, "dc4"), "dc3", MF_MODE_SINGLE_HOP);
 	int rounds;
 	CU_ASSERT_EQUAL(sim_run(&s, 50, &rounds), 0);
 	assert_route(&s, "dc4", "dc3", MF_ROUTE_DIRECT, "dc3", INFINITY, "dc4,dc3");
-	CU_ASSERT_TRUE(h_route(E(&s, "dc4"), "dc3").down);
+	CU_ASSERT_TRUE(h_route(h_dc_engine(&s, "dc4"), "dc3").down);
 	sim_free(&s);
 }
 
@@ -150,7 +150,7 @@ static void test_dead_dc_is_withdrawn_everywhere(void)
 	struct sim s;
 	if (converge("areas_5.json", NULL, &s))
 		return;
-	uint64_t v = mf_routing_version(E(&s, "dc2"));
+	uint64_t v = mf_routing_version(h_dc_engine(&s, "dc2"));
 	sim_kill(&s, (size_t)sim_index(&s, "dc4"));
 	int rounds;
 	/* Path vectors and tombstones: no counting to infinity and no path
@@ -161,7 +161,7 @@ static void test_dead_dc_is_withdrawn_everywhere(void)
 	assert_route(&s, "dc2", "dc4", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
 	assert_route(&s, "dc3", "dc5", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
 	assert_route(&s, "dc5", "dc1", MF_ROUTE_UNREACHABLE, NULL, INFINITY, "");
-	CU_ASSERT(mf_routing_version(E(&s, "dc2")) > v);
+	CU_ASSERT(mf_routing_version(h_dc_engine(&s, "dc2")) > v);
 	sim_free(&s);
 }
 
