@@ -248,30 +248,6 @@ static size_t route_size(struct local_names *ln, const struct mf_advert *a, cons
 	return s + names;
 }
 
-/* A name's bytes in a message's table the first time it is used there
- * (named[i] marks it), 0 after. */
-static size_t name_once(const struct mf_advert *a, uint32_t i, bool *named)
-{
-	if (i >= a->n_names || named[i])
-		return 0;
-	named[i] = true;
-	return sz_str(strlen(a->names[i]));
-}
-
-size_t mf_advert__route_bytes(const struct mf_advert *a, const struct mf_advert_route *r, bool *named)
-{
-	size_t s = sz_hdr(3 + r->n_hops) + sz_uint(r->target) + name_once(a, r->target, named);
-	s += sz_uint(dist_units(r->distance_ms)) + sz_uint(r->epoch);
-	for (uint32_t k = 0; k < r->n_hops; k++)
-		s += sz_uint(a->hops[r->hops_off + k]) + name_once(a, a->hops[r->hops_off + k], named);
-	return s;
-}
-
-size_t mf_advert__gone_bytes(const struct mf_advert *a, uint32_t i, bool *named)
-{
-	return sz_uint(i) + name_once(a, i, named);
-}
-
 static size_t dead_size(struct local_names *ln, const struct mf_advert *a, const struct mf_advert_dead *d)
 {
 	size_t names = 0;
@@ -444,6 +420,26 @@ static void ln_free(struct local_names *ln)
 	free(ln->local);
 	free(ln->stamp);
 	free(ln->order);
+}
+
+int mf_advert__entry_sizes(const struct mf_advert *a, size_t *sizes)
+{
+	struct local_names ln;
+	int rc = ln_init(&ln, a->n_names);
+	if (rc < 0)
+		return rc;
+	/* encode_one's order: tombstones, routes, withdrawn targets */
+	ln_reset(&ln);
+	for (size_t i = 0; i < a->n_dead; i++)
+		(void)dead_size(&ln, a, &a->dead[i]);
+	for (size_t i = 0; i < a->n_routes; i++)
+		sizes[i] = route_size(&ln, a, &a->routes[i]);
+	for (size_t i = 0; i < a->n_gone; i++) {
+		size_t names = 0;
+		sizes[a->n_routes + i] = sz_uint(ln_get(&ln, a, a->gone[i], &names)) + names;
+	}
+	ln_free(&ln);
+	return 0;
 }
 
 int mf_advert_encode_full(msgpack_sbuffer *out, const struct mf_advert *a)

@@ -231,11 +231,11 @@ int mf_advert_delta_split(const struct mf_advert *base, const struct mf_advert *
 {
 	struct nmap in_base;
 	struct mf_advert_split add = {0};
-	bool *named = calloc(delta->n_names + 1, sizeof *named);
+	size_t *sizes = malloc((delta->n_routes + delta->n_gone + 1) * sizeof *sizes);
 	int rc = index_targets(base, &in_base);
-	if (rc < 0 || !named) {
+	if (rc < 0 || !sizes || mf_advert__entry_sizes(delta, sizes) < 0) {
 		nmap_free(&in_base);
-		free(named);
+		free(sizes);
 		return MF_ENOMEM;
 	}
 	enum mf_advert_change first = MF_CHANGE_N;
@@ -245,21 +245,19 @@ int mf_advert_delta_split(const struct mf_advert *base, const struct mf_advert *
 		uint32_t j = nmap_get(&in_base, delta->names[r->target]);
 		enum mf_advert_change c = j == UINT32_MAX ? MF_CHANGE_OTHER
 							  : change_of(delta, r, base, &base->routes[j]);
-		size_t bytes = mf_advert__route_bytes(delta, r, named);
 		add.routes[c]++;
-		add.bytes[c] += bytes;
-		listed += bytes;
+		add.bytes[c] += sizes[i];
+		listed += sizes[i];
 		first = c < first ? c : first;
 	}
 	for (size_t i = 0; i < delta->n_gone; i++) {
-		size_t bytes = mf_advert__gone_bytes(delta, delta->gone[i], named);
 		add.routes[MF_CHANGE_OTHER]++;
-		add.bytes[MF_CHANGE_OTHER] += bytes;
-		listed += bytes;
+		add.bytes[MF_CHANGE_OTHER] += sizes[delta->n_routes + i];
+		listed += sizes[delta->n_routes + i];
 	}
 	first = first == MF_CHANGE_N ? MF_CHANGE_OTHER : first;
 	nmap_free(&in_base);
-	free(named);
+	free(sizes);
 	for (int c = 0; c < MF_CHANGE_N; c++) {
 		s->routes[c] += add.routes[c];
 		s->bytes[c] += add.bytes[c];

@@ -20,12 +20,11 @@ bool mf_advert__route_ok(const struct mf_advert *a, const struct mf_advert_route
  * decoders' last check, once "d" is known). */
 bool mf_advert__indexes_ok(const struct mf_advert *a);
 
-/* Encoded bytes of route r of a (of withdrawn target i), plus its names'
- * bytes in the message's name table the first time one is used (named:
- * a->n_names flags, set as they are counted): what a delta entry costs
- * (mf_advert_delta_split). */
-size_t mf_advert__route_bytes(const struct mf_advert *a, const struct mf_advert_route *r, bool *named);
-size_t mf_advert__gone_bytes(const struct mf_advert *a, uint32_t i, bool *named);
+/* What each entry of a costs as mf_advert_encode_full writes it (one
+ * fragment): sizes[i] for route i, sizes[n_routes + j] for withdrawn
+ * target j, each with the bytes of the names it first adds to the
+ * message's table (mf_advert_delta_split). 0 or MF_ENOMEM. */
+int mf_advert__entry_sizes(const struct mf_advert *a, size_t *sizes);
 
 /* The in-place reader (advert_read.c): 0 with *a read (a->block set), 1
  * when it leaves the bytes to the general decoder (a layout it does not
