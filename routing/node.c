@@ -79,6 +79,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	n->hooks = c->hooks;
 	n->link_estimate = c->link_estimate;
 	n->reach_back = c->reach_back;
+	n->split_deltas = c->split_deltas;
 	msgpack_sbuffer_init(&n->scratch);
 	mf_advert_asm_init(&n->asm_, MF_ROUTING_NODE_ASM_PENDING);
 	/* Records per server heard hold names by id: with the pools' ids a

@@ -328,6 +328,10 @@ struct mf_routing_node_config {
 	 * to double the advert bytes at 40-100 DCs unbounded, and +25 % at 2
 	 * (40 x 2), for a quarter of the pulls; the simulator's -reach-back K. */
 	int reach_back;
+	/* Count our deltas by what they changed (stats.delta_split): a pass
+	 * over each delta and its base, for the simulator's report (meshfed-sim
+	 * -routes sets it); false (the default) in the agent. */
+	bool split_deltas;
 	/* Feasibility's hold (routing/engine.h feasibility_hold), ns: < 0 (the
 	 * default) MF_ROUTING_NODE_FEASIBILITY_HOLD; 0 off. For experiments
 	 * (meshfed-sim -feasibility S). */
@@ -391,7 +395,8 @@ struct mf_routing_node_stats {
 	uint64_t deltas_stale; /* applied on a state past their base (they reached back) */
 	uint64_t deltas_back;  /* ours sent reaching back over one still queued */
 	/* Ours sent, by what each route of them changed (routing/advert_delta.h;
-	 * a delta that reached back counted as the one-step delta it replaced). */
+	 * a delta that reached back counted as the one-step delta it replaced);
+	 * only with config split_deltas. */
 	struct mf_advert_split delta_split;
 	/* Our own failures in the exchange (out of memory, a delta that does
 	 * not patch its base): a fragment not checked, a base not kept, a

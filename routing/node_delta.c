@@ -199,7 +199,8 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 		mf_advert_free(&d);
 		return 0;
 	}
-	(void)mf_advert_delta_split(&n->base_out, &d, len, &n->stats.delta_split);
+	if (n->split_deltas)
+		(void)mf_advert_delta_split(&n->base_out, &d, len, &n->stats.delta_split);
 	/* A newer delta replaces a queued one (keyed per seq, queues grew past
 	 * what the gossip carries at 40 DCs under noise and routes flapped,
 	 * docs/routing.md). */

@@ -127,6 +127,7 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.settle_time = s->args->settle_s < 0 ? -1
 						      : (int64_t)(s->args->settle_s * (double)MF_SEC);
 		c.reach_back = s->args->reach_back;
+		c.split_deltas = true; /* the report's "deltas sent by what changed" */
 		c.feasibility_hold = s->args->feasibility_s < 0
 					     ? -1
 					     : (int64_t)(s->args->feasibility_s * (double)MF_SEC);
