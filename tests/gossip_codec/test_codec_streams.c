@@ -316,88 +316,71 @@ static void test_stream_complete_survives_random_input(void)
 	}
 }
 
-static bool same_view(struct mf_bytes a, struct mf_bytes b)
+/* A state read, and the bytes it took (the next state starts there). */
+struct state_read {
+	struct mf_msg_push_node_state s;
+	size_t used;
+};
+
+static bool same_state(const void *pa, const void *pb)
 {
-	return a.p == b.p && a.len == b.len;
+	const struct state_read *ra = pa, *rb = pb;
+	const struct mf_msg_push_node_state *a = &ra->s, *b = &rb->s;
+	return ra->used == rb->used && a->incarnation == b->incarnation &&
+	       same_view(a->name, b->name) && same_view(a->addr, b->addr) && a->port == b->port &&
+	       same_view(a->meta, b->meta) && a->state == b->state && a->has_vsn == b->has_vsn &&
+	       memcmp(a->vsn, b->vsn, MF_VSN_LEN) == 0;
 }
 
-static bool same_state(const struct mf_msg_push_node_state *a,
-		       const struct mf_msg_push_node_state *b)
+static int state_fast(const uint8_t *b, size_t len, void *out)
 {
-	return a->incarnation == b->incarnation && same_view(a->name, b->name) &&
-	       same_view(a->addr, b->addr) && a->port == b->port && same_view(a->meta, b->meta) &&
-	       a->state == b->state && a->has_vsn == b->has_vsn &&
-	       memcmp(a->vsn, b->vsn, MF_VSN_LEN) == 0;
+	struct state_read *r = out;
+	return mf_codec__decode_node_state_canonical(b, len, &r->s, &r->used);
+}
+
+static int state_general(const uint8_t *b, size_t len, void *out)
+{
+	struct state_read *r = out;
+	return mf_codec__decode_node_state_general(b, len, &r->s, &r->used);
 }
 
 /* Push-pull node states read in place (codec_pushpull.c) give what the
  * general decoder gives, views and length included: 2,000 encoded states
- * of every field size (every integer width, names of 1-255 bytes, metas
- * of 0-512, no/4/16-byte addresses, states 0-255, with and without Vsn)
- * are all read in place; each one cut short, and each with one byte
- * changed, is either left to the general decoder or read as it reads it. */
+ * of every field size (helpers.h edge_fields, and states 0-255) are all
+ * read in place; each one cut short, and each with one byte changed, is
+ * either left to the general decoder or read as it reads it. */
 static void test_node_state_read_in_place_matches_the_general_decoder(void)
 {
-	static uint8_t meta[MF_META_MAX], addr[16];
-	char name[MF_NAME_MAX];
-	size_t fast = 0, wrong = 0, mutants_fast = 0;
+	static const uint8_t states[] = {0, 1, 2, 3, 127, 128, 255};
+	struct in_place_check c = {state_fast, state_general, same_state,
+				   sizeof(struct state_read), 0, 0, 0};
 	uint32_t x = 12345;
-	for (size_t i = 0; i < sizeof(meta); i++)
-		meta[i] = (uint8_t)(i * 7);
-	for (size_t i = 0; i < sizeof(addr); i++)
-		addr[i] = (uint8_t)(i + 1);
-	memset(name, 'n', sizeof(name));
 	for (int k = 0; k < 2000; k++) {
-		static const uint32_t incs[] = {0, 1, 127, 128, 255, 256, 65535, 65536, UINT32_MAX};
-		static const uint16_t ports[] = {0, 1, 127, 128, 255, 256, 7946, 65535};
-		static const uint8_t states[] = {0, 1, 2, 3, 127, 128, 255};
-		static const size_t addrs[] = {0, 4, 16};
-		x = x * 1103515245u + 12345u;
+		struct edge_fields ef = edge_fields(k, &x);
 		struct mf_msg_push_node_state e = {
-			.incarnation = incs[k % 9] + (k % 9 == 8 ? 0 : (uint32_t)(x % 3)),
-			.name = {(const uint8_t *)name, 1 + (x >> 8) % MF_NAME_MAX},
-			.addr = {addrs[k % 3] ? addr : NULL, addrs[k % 3]},
-			.port = ports[k % 8],
-			.meta = {k % 4 ? meta : NULL, k % 4 ? (x >> 4) % (MF_META_MAX + 1) : 0},
-			.state = states[k % 7],
-			.vsn = MF_VSN_SERF_INIT,
-			.has_vsn = k % 5 != 0,
+			.incarnation = ef.incarnation, .name = ef.name, .addr = ef.addr,
+			.port = ef.port, .meta = ef.meta, .state = states[k % 7],
+			.vsn = MF_VSN_SERF_INIT, .has_vsn = ef.has_vsn,
 		};
-		if (e.meta.len == 0)
-			e.meta.p = NULL;
 		msgpack_sbuffer sb;
 		msgpack_sbuffer_init(&sb);
-		/* one state, then a byte the reader must not take as its own */
-		CU_ASSERT_EQUAL_FATAL(mf_codec_encode_push_pull(&sb, false, &e, 1, (const uint8_t *)"u", 1), 0);
+		/* one state, then a byte of user state the reader must not take */
+		CU_ASSERT_EQUAL_FATAL(mf_codec_encode_push_pull(&sb, false, &e, 1,
+								(const uint8_t *)"u", 1), 0);
 		struct mf_msg_push_pull_header h;
-		size_t hl = 0, uf = 0, ug = 0;
-		CU_ASSERT_EQUAL_FATAL(mf_codec__decode_pp_header((uint8_t *)sb.data + 1, sb.size - 1, &h, &hl), 0);
-		const uint8_t *b = (const uint8_t *)sb.data + 1 + hl;
+		size_t hl = 0;
+		CU_ASSERT_EQUAL_FATAL(mf_codec__decode_pp_header((uint8_t *)sb.data + 1,
+								 sb.size - 1, &h, &hl), 0);
 		size_t len = sb.size - 1 - hl;
-		struct mf_msg_push_node_state f, g;
-		int rf = mf_codec__decode_node_state_canonical(b, len, &f, &uf);
-		int rg = mf_codec__decode_node_state_general(b, len, &g, &ug);
-		fast += rf == 0;
-		wrong += rg != 0 || ug != len - 1 || (rf == 0 && (!same_state(&f, &g) || uf != ug));
-		for (size_t cut = 0; cut < len - 1; cut += 1 + len / 40) /* cut short: never read */
-			wrong += mf_codec__decode_node_state_canonical(b, cut, &f, &uf) == 0;
-		uint8_t *c = malloc(len);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-		for (size_t at = 0; at < len - 1; at += 1 + len / 60) {
-			memcpy(c, b, len);
-			c[at] ^= (uint8_t)(1 + (x >> (at % 24)) % 255);
-			if (mf_codec__decode_node_state_canonical(c, len, &f, &uf) != 0)
-				continue;
-			mutants_fast++;
-			wrong += mf_codec__decode_node_state_general(c, len, &g, &ug) != 0 ||
-				 !same_state(&f, &g) || uf != ug;
-		}
-		free(c);
+		struct state_read r;
+		CU_ASSERT(state_general((uint8_t *)sb.data + 1 + hl, len, &r) == 0 &&
+			  r.used == len - 1);
+		check_in_place(&c, (const uint8_t *)sb.data + 1 + hl, len, len - 1, x);
 		msgpack_sbuffer_destroy(&sb);
 	}
-	CU_ASSERT_EQUAL(fast, 2000);
-	CU_ASSERT_EQUAL(wrong, 0);
-	CU_ASSERT(mutants_fast > 0); /* a changed value byte is still read in place */
+	CU_ASSERT_EQUAL(c.fast_n, 2000);
+	CU_ASSERT_EQUAL(c.wrong, 0);
+	CU_ASSERT(c.mutants_fast > 0); /* a changed value byte is still read in place */
 }
 
 int main(void)
