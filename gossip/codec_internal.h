@@ -35,5 +35,13 @@ int mf_codec__decode_alive_general(const uint8_t *body, size_t len, struct mf_ms
 int mf_codec__decode_pp_header(const uint8_t *body, size_t len,
 			       struct mf_msg_push_pull_header *h, size_t *used);
 int mf_codec__decode_user_header(const uint8_t *body, size_t len, int64_t *n, size_t *used);
+/* One push-pull node state in the layout our encoder (and memberlist)
+ * writes, read in place: 0, *s as the general decoder gives and *used its
+ * bytes, or 1 when laid out otherwise (read it the general way). */
+int mf_codec__decode_node_state_canonical(const uint8_t *body, size_t len,
+					  struct mf_msg_push_node_state *s, size_t *used);
+/* One node state read through msgpack-c, whatever its layout. */
+int mf_codec__decode_node_state_general(const uint8_t *body, size_t len,
+					struct mf_msg_push_node_state *s, size_t *used);
 
 #endif

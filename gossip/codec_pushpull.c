@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gossip/codec_internal.h"
+#include "gossip/mp_read.h"
 
 /* ---- push-pull ----------------------------------------------------------
  * net.go sendLocalState / readRemoteState:
@@ -14,25 +15,45 @@
  *       {Addr, Incarnation, Meta, Name, Port, State, Vsn} * Nodes
  *       user state: UserStateLen raw bytes (serf: its messagePushPull)   */
 
-static int pack_node_state(msgpack_packer *pk, const struct mf_msg_push_node_state *s)
-{
-	int e = msgpack_pack_map(pk, 7);
+/* Node states are written straight into the buffer (mp.h's direct
+ * writers), not through msgpack_pack_*: every member goes into every
+ * push-pull, and msgpack-c's 20 writes a state cost ~2,000 instructions a
+ * member, about a third of a push-pull exchange at 512 (issue 12). */
+#define PUT_KEY(o, k) (memcpy((o), (k), sizeof(k) - 1), (o) + sizeof(k) - 1)
 
-	e |= mf_mp_pack_key(pk, "Addr");
-	e |= mf_mp_pack_bytes(pk, s->addr);
-	e |= mf_mp_pack_key(pk, "Incarnation");
-	e |= msgpack_pack_uint32(pk, s->incarnation);
-	e |= mf_mp_pack_key(pk, "Meta");
-	e |= mf_mp_pack_bytes(pk, s->meta);
-	e |= mf_mp_pack_key(pk, "Name");
-	e |= mf_mp_pack_raw(pk, s->name.p, s->name.len);
-	e |= mf_mp_pack_key(pk, "Port");
-	e |= msgpack_pack_uint16(pk, s->port);
-	e |= mf_mp_pack_key(pk, "State");
-	e |= msgpack_pack_uint8(pk, s->state);
-	e |= mf_mp_pack_key(pk, "Vsn");
-	e |= mf_codec__pack_vsn(pk, s->vsn, s->has_vsn);
-	return e;
+/* The most bytes write_node_state takes for s (exact but for the three
+ * unsigned values, counted at their longest). */
+static size_t node_state_len(const struct mf_msg_push_node_state *s)
+{
+	/* map, keys, Incarnation and Port and State at their longest, Vsn */
+	size_t n = 1 + 42 + 5 + 3 + 2 + 1 + (s->has_vsn ? MF_VSN_LEN : 0);
+	return n + mf_mp_bytes_len(s->addr) + mf_mp_bytes_len(s->meta) +
+	       mf_mp_raw_head_len(s->name.len) + s->name.len;
+}
+
+/* {Addr, Incarnation, Meta, Name, Port, State, Vsn}, keys sorted as Go's
+ * codec writes a struct; returns the end. */
+static uint8_t *write_node_state(uint8_t *o, const struct mf_msg_push_node_state *s)
+{
+	*o++ = 0x87; /* fixmap, 7 */
+	o = PUT_KEY(o, "\xa4" "Addr");
+	o = mf_mp_put_bytes(o, s->addr);
+	o = PUT_KEY(o, "\xab" "Incarnation");
+	o = mf_mp_put_uint(o, s->incarnation);
+	o = PUT_KEY(o, "\xa4" "Meta");
+	o = mf_mp_put_bytes(o, s->meta);
+	o = PUT_KEY(o, "\xa4" "Name");
+	o = mf_mp_put_raw(o, s->name.p, s->name.len);
+	o = PUT_KEY(o, "\xa4" "Port");
+	o = mf_mp_put_uint(o, s->port);
+	o = PUT_KEY(o, "\xa5" "State");
+	o = mf_mp_put_uint(o, s->state);
+	o = PUT_KEY(o, "\xa3" "Vsn");
+	if (!s->has_vsn) {
+		*o++ = 0xc0;
+		return o;
+	}
+	return mf_mp_put_raw(o, s->vsn, MF_VSN_LEN);
 }
 
 int mf_codec_encode_push_pull(msgpack_sbuffer *out, bool join,
@@ -50,11 +71,22 @@ int mf_codec_encode_push_pull(msgpack_sbuffer *out, bool join,
 	e |= msgpack_pack_uint64(&pk, n);
 	e |= mf_mp_pack_key(&pk, "UserStateLen");
 	e |= msgpack_pack_uint64(&pk, user_len);
+	if (e)
+		return mf_codec__done(e);
+	/* Room for the states and the user state at once: one allocation, not
+	 * the sbuffer doubling through a large pool's hundreds of KB. */
+	size_t need = user_len;
 	for (size_t i = 0; i < n; i++)
-		e |= pack_node_state(&pk, &states[i]);
+		need += node_state_len(&states[i]);
+	uint8_t *o = mf_mp_reserve(out, need);
+	if (o == NULL)
+		return MF_ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		o = write_node_state(o, &states[i]);
 	if (user_len)
-		e |= msgpack_sbuffer_write(out, (const char *)user_state, user_len);
-	return mf_codec__done(e);
+		memcpy(o, user_state, user_len);
+	out->size = (size_t)(o - (uint8_t *)out->data) + user_len;
+	return 0;
 }
 
 static int decode_node_state(const msgpack_object *m, struct mf_msg_push_node_state *s)
@@ -78,6 +110,68 @@ static int decode_node_state(const msgpack_object *m, struct mf_msg_push_node_st
 		return rc;
 	s->state = (uint8_t)v;
 	return mf_codec__get_vsn(m, s->vsn, &s->has_vsn);
+}
+
+int mf_codec__decode_node_state_general(const uint8_t *body, size_t len,
+					struct mf_msg_push_node_state *s, size_t *used)
+{
+	struct mf_mp mp;
+	int rc = mf_mp_unpack(body, len, &mp, used);
+	if (rc == 0)
+		rc = decode_node_state(mp.root, s);
+	mf_mp_done(&mp);
+	return rc;
+}
+
+/* The states are read in place when laid out as write_node_state writes
+ * them (memberlist writes the same bytes: test_codec_streams' captured
+ * join), as the alive message is (codec_alive.c, whose rules these are,
+ * with State, and Name for Node): a fixmap of 7,
+ *
+ *   87 a4"Addr" (c0 | a4 +4 | b0 +16)  ab"Incarnation" uint32
+ *      a4"Meta" (c0 | raw 1..MF_META_MAX)  a4"Name" raw 1..MF_NAME_MAX
+ *      a4"Port" uint16  a5"State" uint8  a3"Vsn" (c0 | a6 +6)
+ *
+ * Anything else goes to the general decoder, which alone decides errors.
+ * msgpack-c's object tree in a malloc'd zone, and a key search per field,
+ * cost ~3,400 instructions a state: two thirds of answering a push-pull
+ * of 512 known members (issue 12). */
+int mf_codec__decode_node_state_canonical(const uint8_t *body, size_t len,
+					  struct mf_msg_push_node_state *s, size_t *used)
+{
+	struct mf_mp_rd r = {body, body + len};
+	struct mf_bytes vsn;
+	uint64_t v;
+
+	memset(s, 0, sizeof(*s));
+	if (len < 1 || body[0] != 0x87)
+		return 1;
+	r.p++;
+	if (!mf_mp_rd_key(&r, "Addr", 4) || !mf_mp_rd_raw(&r, true, 16, &s->addr) ||
+	    (s->addr.len != 0 && s->addr.len != 4 && s->addr.len != 16))
+		return 1;
+	if (!mf_mp_rd_key(&r, "Incarnation", 11) || !mf_mp_rd_uint(&r, UINT32_MAX, &v))
+		return 1;
+	s->incarnation = (uint32_t)v;
+	if (!mf_mp_rd_key(&r, "Meta", 4) || !mf_mp_rd_raw(&r, true, MF_META_MAX, &s->meta))
+		return 1;
+	if (!mf_mp_rd_key(&r, "Name", 4) || !mf_mp_rd_raw(&r, false, MF_NAME_MAX, &s->name))
+		return 1;
+	if (!mf_mp_rd_key(&r, "Port", 4) || !mf_mp_rd_uint(&r, UINT16_MAX, &v))
+		return 1;
+	s->port = (uint16_t)v;
+	if (!mf_mp_rd_key(&r, "State", 5) || !mf_mp_rd_uint(&r, UINT8_MAX, &v))
+		return 1;
+	s->state = (uint8_t)v;
+	if (!mf_mp_rd_key(&r, "Vsn", 3) || !mf_mp_rd_raw(&r, true, MF_VSN_LEN, &vsn) ||
+	    (vsn.len != 0 && vsn.len != MF_VSN_LEN))
+		return 1;
+	if (vsn.len == MF_VSN_LEN) {
+		memcpy(s->vsn, vsn.p, MF_VSN_LEN);
+		s->has_vsn = true;
+	}
+	*used = (size_t)(r.p - body);
+	return 0;
 }
 
 int mf_codec__decode_pp_header(const uint8_t *body, size_t len,
@@ -112,17 +206,15 @@ int mf_codec_decode_push_pull(const uint8_t *body, size_t len, struct mf_push_pu
 	if ((uint64_t)pp->header.nodes > len - off)
 		return MF_ETRUNC;
 	if (pp->header.nodes > 0) {
-		pp->states = calloc((size_t)pp->header.nodes, sizeof(*pp->states));
+		/* each state is cleared by the decoder that reads it */
+		pp->states = malloc((size_t)pp->header.nodes * sizeof(*pp->states));
 		if (!pp->states)
 			return MF_ENOMEM;
 	}
 	for (int64_t i = 0; i < pp->header.nodes; i++) {
-		struct mf_mp mp;
-		rc = mf_mp_unpack(body + off, len - off, &mp, &used);
-		if (rc == 0)
-			rc = decode_node_state(mp.root, &pp->states[i]);
-		mf_mp_done(&mp);
-		if (rc)
+		struct mf_msg_push_node_state *s = &pp->states[i];
+		if (mf_codec__decode_node_state_canonical(body + off, len - off, s, &used) != 0 &&
+		    (rc = mf_codec__decode_node_state_general(body + off, len - off, s, &used)) != 0)
 			goto fail;
 		off += used;
 		pp->n_states++;

@@ -1,5 +1,6 @@
 #include "gossip/mp.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "gossip/err.h"
@@ -202,6 +203,18 @@ int mf_mp_pack_raw(msgpack_packer *pk, const void *p, size_t len)
 int mf_mp_pack_key(msgpack_packer *pk, const char *key)
 {
 	return mf_mp_pack_raw(pk, key, strlen(key));
+}
+
+uint8_t *mf_mp_reserve(msgpack_sbuffer *out, size_t need)
+{
+	if (out->alloc - out->size < need) {
+		char *b = realloc(out->data, out->size + need);
+		if (b == NULL)
+			return NULL;
+		out->data = b;
+		out->alloc = out->size + need;
+	}
+	return (uint8_t *)out->data + out->size;
 }
 
 int mf_mp_put_type(msgpack_sbuffer *out, uint8_t type)

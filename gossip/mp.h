@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <msgpack.h>
 
@@ -83,5 +84,89 @@ int mf_mp_pack_bytes(msgpack_packer *pk, struct mf_bytes b);
 /* The one-byte message type that precedes a msgpack body (memberlist's and
  * serf's framing): 0, or MF_ENOMEM when the buffer could not grow. */
 int mf_mp_put_type(msgpack_sbuffer *out, uint8_t type);
+
+/* Direct writers, for the encoders of one value per member (push-pull node
+ * states, serf's StatusLTimes): the same bytes as the writers above, but
+ * stored into room taken beforehand with mf_mp_reserve, not each a call
+ * through the sbuffer's write callback with its capacity check (msgpack-c
+ * packing cost ~2,000 instructions a member of a push-pull, issue 12).
+ * Each returns the end of what it wrote. The choices are msgpack-c's
+ * (pack_template.h); tests/gossip_codec/test_mp.c compares them on every
+ * length and value edge. */
+#define MF_MP_UINT_LEN_MAX 9
+static inline size_t mf_mp_raw_head_len(size_t len)
+{
+	return len < 32 ? 1 : len < 65536 ? 3 : 5;
+}
+
+/* msgpack_pack_v4raw's header for `len` bytes. */
+static inline uint8_t *mf_mp_put_raw_head(uint8_t *o, size_t len)
+{
+	if (len < 32) {
+		*o++ = (uint8_t)(0xa0 | len);
+	} else if (len < 65536) {
+		*o++ = 0xda;
+		*o++ = (uint8_t)(len >> 8);
+		*o++ = (uint8_t)len;
+	} else {
+		*o++ = 0xdb;
+		for (int sh = 24; sh >= 0; sh -= 8)
+			*o++ = (uint8_t)(len >> sh);
+	}
+	return o;
+}
+
+/* mf_mp_pack_raw: header, then the bytes. */
+static inline uint8_t *mf_mp_put_raw(uint8_t *o, const void *p, size_t len)
+{
+	o = mf_mp_put_raw_head(o, len);
+	if (len > 0)
+		memcpy(o, p, len);
+	return o + len;
+}
+
+/* mf_mp_pack_bytes: nil for {NULL, 0}, else raw. */
+static inline size_t mf_mp_bytes_len(struct mf_bytes b)
+{
+	return (!b.p && !b.len) ? 1 : mf_mp_raw_head_len(b.len) + b.len;
+}
+static inline uint8_t *mf_mp_put_bytes(uint8_t *o, struct mf_bytes b)
+{
+	if (!b.p && !b.len) {
+		*o++ = 0xc0;
+		return o;
+	}
+	return mf_mp_put_raw(o, b.p, b.len);
+}
+
+/* msgpack_pack_uint8/16/32/64: the shortest form that holds v. */
+static inline uint8_t *mf_mp_put_uint(uint8_t *o, uint64_t v)
+{
+	int bytes;
+	if (v < 128) {
+		*o++ = (uint8_t)v;
+		return o;
+	} else if (v < 256) {
+		*o++ = 0xcc;
+		bytes = 1;
+	} else if (v < 65536) {
+		*o++ = 0xcd;
+		bytes = 2;
+	} else if (v < ((uint64_t)1 << 32)) {
+		*o++ = 0xce;
+		bytes = 4;
+	} else {
+		*o++ = 0xcf;
+		bytes = 8;
+	}
+	for (int sh = 8 * (bytes - 1); sh >= 0; sh -= 8)
+		*o++ = (uint8_t)(v >> sh);
+	return o;
+}
+
+/* Room for `need` more bytes at the end of out, in one allocation: where
+ * to write them (the caller then adds what it wrote to out->size), or NULL
+ * when out could not grow. */
+uint8_t *mf_mp_reserve(msgpack_sbuffer *out, size_t need);
 
 #endif

@@ -232,11 +232,23 @@ int mf_serf_encode_push_pull(msgpack_sbuffer *out, const struct mf_serf_push_pul
 	e |= msgpack_pack_uint64(&pk, pp->query_ltime);
 	e |= mf_mp_pack_key(&pk, "StatusLTimes");
 	e |= msgpack_pack_map(&pk, pp->n_status);
+	if (e)
+		return mf_codec__done(e);
+	/* One name and LTime a member: written straight into room taken at
+	 * once (mp.h's direct writers), as the push-pull's node states are. */
+	size_t need = 0;
+	for (size_t i = 0; i < pp->n_status; i++)
+		need += mf_mp_raw_head_len(pp->status[i].node.len) + pp->status[i].node.len +
+			MF_MP_UINT_LEN_MAX;
+	uint8_t *o = mf_mp_reserve(out, need);
+	if (o == NULL)
+		return MF_ENOMEM;
 	for (size_t i = 0; i < pp->n_status; i++) {
-		e |= mf_mp_pack_raw(&pk, pp->status[i].node.p, pp->status[i].node.len);
-		e |= msgpack_pack_uint64(&pk, pp->status[i].ltime);
+		o = mf_mp_put_raw(o, pp->status[i].node.p, pp->status[i].node.len);
+		o = mf_mp_put_uint(o, pp->status[i].ltime);
 	}
-	return mf_codec__done(e);
+	out->size = (size_t)(o - (uint8_t *)out->data);
+	return 0;
 }
 
 int mf_serf_decode_push_pull(const uint8_t *body, size_t len, struct mf_serf_push_pull *pp)

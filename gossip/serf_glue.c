@@ -256,8 +256,9 @@ static size_t local_state(void *ctx, bool join, uint8_t *buf, size_t cap)
 {
 	struct mf_serf_glue *g = ctx;
 	(void)join;
-	struct mf_serf_status_ltime *st = calloc(g->n_entries + 1, sizeof(*st));
-	struct mf_bytes *left = calloc(g->n_entries + 1, sizeof(*left));
+	/* each slot used is set whole: no zeroing */
+	struct mf_serf_status_ltime *st = malloc((g->n_entries + 1) * sizeof(*st));
+	struct mf_bytes *left = malloc((g->n_entries + 1) * sizeof(*left));
 	size_t n_st = 0, n_left = 0, out = 0;
 	if (!st || !left)
 		goto done;
@@ -422,11 +423,28 @@ void mf_serf_glue_on_event(struct mf_serf_glue *g, const struct mf_pool_event *e
 	struct mf_serf_entry *e;
 	switch (ev->kind) {
 	case MF_EV_JOIN:
+		if ((e = find_or_add(g, ev->name, len))) {
+			/* serf handleNodeJoin: a member it knew (leaving, left,
+			 * failed) is alive again, so a later failure is a failure;
+			 * a first join keeps an intent heard before it (serf's
+			 * recentIntents: it joins as leaving). */
+			if (e->in_pool)
+				e->leave_intent = false;
+			e->in_pool = true;
+			e->pool_left = false;
+		}
+		break;
 	case MF_EV_UPDATE:
 		if ((e = find_or_add(g, ev->name, len))) {
 			e->in_pool = true;
 			e->pool_left = false;
 		}
+		break;
+	case MF_EV_FAILED:
+		/* serf handleNodeLeave: a leaving member that memberlist drops is
+		 * left, not failed; the flush forces it (after this pool call). */
+		if ((e = find(g, ev->name, len)) && e->leave_intent)
+			want_force(g, ev->name, len);
 		break;
 	case MF_EV_LEFT:
 		if ((e = find_or_add(g, ev->name, len))) {
@@ -506,7 +524,10 @@ int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now)
 	int forced = 0;
 	for (size_t i = 0; i < g->n_force; i++) {
 		struct mf_member m;
-		if (mf_pool_member_find(p, g->force[i], &m) == 0 && m.status == MF_MEMBER_FAILED &&
+		/* its leave intent still the latest (a newer join since: alive) */
+		const struct mf_serf_entry *e = mf_serf_glue_find(g, g->force[i]);
+		if (e != NULL && e->leave_intent &&
+		    mf_pool_member_find(p, g->force[i], &m) == 0 && m.status == MF_MEMBER_FAILED &&
 		    mf_pool_force_leave(p, now, g->force[i]) == 0) {
 			g->stats.forced_left++;
 			forced++;

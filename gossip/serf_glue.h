@@ -9,7 +9,10 @@
  *    gossip after a successful join and before a graceful leave, so serf
  *    marks us `left` rather than `failed`; others' are rebroadcast when new,
  *    exactly when serf would (handleNodeJoinIntent/handleNodeLeaveIntent);
- *    a new leave intent for a failed member makes it left, as in serf.
+ *    a new leave intent for a failed member makes it left, and so does a
+ *    failure of a member whose latest intent is a leave (serf's leaving ->
+ *    left in handleNodeLeave), until the pool sees it alive again
+ *    (handleNodeJoin), as in serf.
  *  - The push-pull user state: we send a messagePushPull (serf logs an error
  *    on an empty one) and merge a peer's (witness clocks, learn intents).
  *    It is sent whole, the pool growing its buffer to fit (pool.h
@@ -133,7 +136,8 @@ const struct mf_serf_entry *mf_serf_glue_find_id(const struct mf_serf_glue *g, u
  * copy, which stays put while e exists. */
 const char *mf_serf_glue_entry_name(const struct mf_serf_glue *g, const struct mf_serf_entry *e);
 
-/* Tracks pool membership (for StatusLTimes / LeftMembers). */
+/* Tracks pool membership (for StatusLTimes / LeftMembers); a failure of a
+ * member with a leave intent is queued for the flush to force left. */
 void mf_serf_glue_on_event(struct mf_serf_glue *g, const struct mf_pool_event *ev);
 
 /* Queues our join intent (after a successful join, as serf Join does). */
@@ -146,7 +150,8 @@ int mf_serf_glue_force_leave_intent(struct mf_serf_glue *g, const char *node);
 
 /* Hands queued messages to p's user broadcast queue, applies new leave
  * intents for failed members (serf handleNodeLeaveIntent: failed -> left)
- * with mf_pool_force_leave at `now`, and bounds p's queued intents when
+ * and failures of members with a leave intent (handleNodeLeave: leaving ->
+ * left) with mf_pool_force_leave at `now`, and bounds p's queued intents when
  * the queue check is due (MF_SERF_GLUE_QUEUE_CHECK). Returns how many members it forced
  * left: then p has outputs to carry out (the caller drains it). */
 int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now);

@@ -189,6 +189,23 @@ class IdleProbe:
                 "top_functions": [(ir / dt, fn) for ir, fn in funcs]}
 
 
+def inclusive(dump, fn):
+    """Calls of function fn and their inclusive instructions in a callgrind
+    dump (the callers' counts summed: callgrind_annotate's caller tree)."""
+    out = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--tree=caller",
+                          "--threshold=100", dump], capture_output=True, text=True).stdout
+    lines = out.splitlines()
+    for i, line in enumerate(lines):
+        if "*  " in line and line.rstrip().endswith("]") and (":%s [" % fn) in line:
+            calls = 0
+            for prev in reversed(lines[:i]):
+                if "<" not in prev or "x)" not in prev:
+                    break
+                calls += int(prev.rsplit("(", 1)[1].split("x)")[0].replace(",", ""))
+            return calls, int(line.split()[0].replace(",", ""))
+    return 0, 0
+
+
 def probe_line(r):
     """One line of a row's counts (bench-scale prints it)."""
     parts = []

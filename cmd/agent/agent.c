@@ -68,7 +68,7 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 		uv_close((uv_handle_t *)&a->sighup, NULL);
 		uv_close((uv_handle_t *)&a->retry_timer, NULL);
 		uv_close((uv_handle_t *)&a->leave_timer, NULL);
-		uv_close((uv_handle_t *)&a->trim_timer, NULL);
+		uv_close((uv_handle_t *)&a->housekeeping_timer, NULL);
 		a->handles_open = false;
 	}
 	a->n_monitors = 0;
@@ -84,6 +84,15 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 	for (size_t i = 0; i < a->n_pools; i++)
 		mf_agent_pool_close(a->pools[i]);
 	mf_agent_routing_close(a);
+}
+
+/* One timer for what the agent does now and then, not a wakeup each. */
+static void on_housekeeping(uv_timer_t *t)
+{
+	struct mf_agent *a = t->data;
+	mf_agent_memory_trim();
+	for (size_t i = 0; i < a->n_pools; i++)
+		mf_agent_pool_report_drops(a->pools[i], false);
 }
 
 /* --- joins ------------------------------------------------------------------*/
@@ -444,11 +453,11 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	uv_signal_init(&a->loop, &a->sighup);
 	uv_timer_init(&a->loop, &a->retry_timer);
 	uv_timer_init(&a->loop, &a->leave_timer);
-	uv_timer_init(&a->loop, &a->trim_timer);
+	uv_timer_init(&a->loop, &a->housekeeping_timer);
 	a->sigint.data = a->sigterm.data = a->sighup.data = a;
-	a->retry_timer.data = a->leave_timer.data = a->trim_timer.data = a;
+	a->retry_timer.data = a->leave_timer.data = a->housekeeping_timer.data = a;
 	a->handles_open = true;
-	mf_agent_memory_trim_start(&a->trim_timer);
+	uv_timer_start(&a->housekeeping_timer, on_housekeeping, MF_AGENT_TRIM_MS, MF_AGENT_TRIM_MS);
 	uv_signal_start(&a->sigint, on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&a->sighup, on_sighup, SIGHUP);

@@ -20,6 +20,7 @@
 #include "cmd/daemon/control.h"
 #include "cmd/daemon/log.h"
 #include "cmd/daemon/metrics_http.h"
+#include "cmd/agent/drops.h"
 #include "cmd/agent/route_socket.h"
 #include "gossip/serf_glue.h"
 #include "cmd/agent/snapshot.h"
@@ -75,6 +76,7 @@ struct mf_agent_pool {
 	mf_transport_t *tr;
 	char advertise_str[80];
 	char bind_str[80];
+	struct mf_drops drops_reported; /* the drop counters at the last report */
 };
 
 /* A set of joins started together (by `meshfed join` or -join). */
@@ -136,7 +138,9 @@ struct mf_agent {
 	uv_signal_t sigint, sigterm;
 	uv_timer_t retry_timer; /* retry-join backoff */
 	uv_timer_t leave_timer; /* leave phases */
-	uv_timer_t trim_timer;  /* returns free heap pages (agent_memory.h) */
+	/* every MF_AGENT_TRIM_MS: returns free heap pages (agent_memory.h) and
+	 * logs what the pools dropped (mf_agent_pool_report_drops) */
+	uv_timer_t housekeeping_timer;
 	bool handles_open;
 	enum mf_agent_state state;
 	int exit_code;
@@ -187,6 +191,10 @@ void mf_agent_pool_close(struct mf_agent_pool *ap);
 void mf_agent_pool_free(struct mf_agent_pool *ap);
 /* Pushes what the glue queued into the pool. */
 void mf_agent_pool_flush(struct mf_agent_pool *ap);
+/* Logs, at warn, the drop counters (cmd/agent/drops.h) that moved since the
+ * last report (the housekeeping timer, every MF_AGENT_TRIM_MS); at exit,
+ * at info, every one not zero. Nothing when none moved. */
+void mf_agent_pool_report_drops(struct mf_agent_pool *ap, bool at_exit);
 
 /* agent_routing.c */
 /* After the pools exist: the routing node over all of them, and its timer. */

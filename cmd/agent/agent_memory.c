@@ -12,15 +12,9 @@ void mf_agent_memory_tune(void)
 	(void)mallopt(M_ARENA_MAX, 1);
 }
 
-static void on_trim(uv_timer_t *t)
+void mf_agent_memory_trim(void)
 {
-	(void)t;
 	(void)malloc_trim(0); /* 1 when something was returned: either is fine */
-}
-
-void mf_agent_memory_trim_start(uv_timer_t *t)
-{
-	uv_timer_start(t, on_trim, MF_AGENT_TRIM_MS, MF_AGENT_TRIM_MS);
 }
 
 void mf_agent_memory_heap(struct mf_agent_heap *h)

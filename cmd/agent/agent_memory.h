@@ -12,9 +12,9 @@
  * agent, as much as the heap in use.
  *
  * Contract: mf_agent_memory_tune() once, before the agent allocates;
- * then the trim timer (started and closed with the agent's other
- * handles) returns free heap pages every MF_AGENT_TRIM_MS. Owns no
- * memory; never touches the pools.
+ * then mf_agent_memory_trim() from the agent's housekeeping timer
+ * returns free heap pages every MF_AGENT_TRIM_MS. Owns no memory; never
+ * touches the pools.
  */
 #ifndef MF_CMD_AGENT_MEMORY_H
 #define MF_CMD_AGENT_MEMORY_H
@@ -39,9 +39,9 @@
  * otherwise get an arena of its own. */
 void mf_agent_memory_tune(void);
 
-/* Starts t (initialised on loop by the caller) trimming every
- * MF_AGENT_TRIM_MS. */
-void mf_agent_memory_trim_start(uv_timer_t *t);
+/* Returns free heap pages; the agent's housekeeping timer calls it every
+ * MF_AGENT_TRIM_MS (cmd/agent/agent.c). */
+void mf_agent_memory_trim(void);
 
 /* The heap as malloc sees it, for `meshfed info` (issue 12: which part of
  * an agent's RSS is live data and which is free space malloc keeps). */

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "cmd/agent/agent_internal.h"
+#include "cmd/agent/agent_memory.h"
 #include "cmd/agent/agent_query.h"
 #include "gossip/serf.h"
 
@@ -274,8 +275,33 @@ int mf_agent_pool_start(struct mf_agent *a, const struct mf_area_config *area,
 	return 0;
 }
 
+void mf_agent_pool_report_drops(struct mf_agent_pool *ap, bool at_exit)
+{
+	struct mf_pool_stats ps;
+	struct mf_transport_stats ts;
+	struct mf_drops now;
+	static const struct mf_drops none;
+	char line[768];
+	if (!ap->pool)
+		return;
+	mf_pool_get_stats(ap->pool, &ps);
+	if (ap->tr)
+		mf_transport_get_stats(ap->tr, &ts);
+	mf_drops_take(&now, &ps, ap->tr ? &ts : NULL, ap->glue_ok ? &ap->glue.stats : NULL);
+	if (at_exit) {
+		if (mf_drops_format(&none, &now, line, sizeof(line)) > 0)
+			mf_log_info(&ap->agent->log, "pool %s: dropped while running: %s", ap->name,
+				    line);
+	} else if (mf_drops_format(&ap->drops_reported, &now, line, sizeof(line)) > 0) {
+		mf_log_warn(&ap->agent->log, "pool %s: dropped in the last %d s: %s", ap->name,
+			    MF_AGENT_TRIM_MS / 1000, line);
+	}
+	ap->drops_reported = now;
+}
+
 void mf_agent_pool_close(struct mf_agent_pool *ap)
 {
+	mf_agent_pool_report_drops(ap, true);
 	mf_agent_queries_close(ap->queries);
 	if (ap->tr) {
 		mf_transport_close(ap->tr, NULL, NULL);

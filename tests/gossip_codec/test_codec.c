@@ -149,79 +149,50 @@ static void test_alive_round_trips_ipv6_and_no_vsn(void)
 	msgpack_sbuffer_destroy(&sb);
 }
 
-static bool same_view(struct mf_bytes a, struct mf_bytes b)
+static bool same_alive(const void *pa, const void *pb)
 {
-	return a.p == b.p && a.len == b.len;
-}
-
-static bool same_alive(const struct mf_msg_alive *a, const struct mf_msg_alive *b)
-{
+	const struct mf_msg_alive *a = pa, *b = pb;
 	return a->incarnation == b->incarnation && same_view(a->node, b->node) &&
 	       same_view(a->addr, b->addr) && a->port == b->port && same_view(a->meta, b->meta) &&
 	       a->has_vsn == b->has_vsn && memcmp(a->vsn, b->vsn, MF_VSN_LEN) == 0;
 }
 
+static int alive_fast(const uint8_t *b, size_t len, void *out)
+{
+	return mf_codec__decode_alive_canonical(b, len, out);
+}
+
+static int alive_general(const uint8_t *b, size_t len, void *out)
+{
+	return mf_codec__decode_alive_general(b, len, out);
+}
+
 /* Alive messages read in place (gossip/codec_alive.c) give what the
  * general decoder gives, views included: 2,000 encoded messages of every
- * field size (every integer width, names of 1-255 bytes, metas of 0-512,
- * no/4/16-byte addresses, with and without Vsn) are all read in place;
- * each one cut short, and each with one byte changed, is either left to
- * the general decoder or read as it reads it. */
+ * field size (helpers.h edge_fields) are all read in place; each one cut
+ * short, and each with one byte changed, is either left to the general
+ * decoder or read as it reads it. */
 static void test_alive_read_in_place_matches_the_general_decoder(void)
 {
-	static uint8_t meta[MF_META_MAX], addr[16];
-	char node[MF_NAME_MAX];
-	size_t fast = 0, wrong = 0, mutants_fast = 0;
+	struct in_place_check c = {alive_fast, alive_general, same_alive,
+				   sizeof(struct mf_msg_alive), 0, 0, 0};
 	uint32_t x = 12345;
-	for (size_t i = 0; i < sizeof(meta); i++)
-		meta[i] = (uint8_t)(i * 7);
-	for (size_t i = 0; i < sizeof(addr); i++)
-		addr[i] = (uint8_t)(i + 1);
-	memset(node, 'n', sizeof(node));
 	for (int k = 0; k < 2000; k++) {
-		static const uint32_t incs[] = {0, 1, 127, 128, 255, 256, 65535, 65536, UINT32_MAX};
-		static const uint16_t ports[] = {0, 1, 127, 128, 255, 256, 7946, 65535};
-		static const size_t addrs[] = {0, 4, 16};
-		x = x * 1103515245u + 12345u;
+		struct edge_fields ef = edge_fields(k, &x);
 		struct mf_msg_alive e = {
-			.incarnation = incs[k % 9] + (k % 9 == 8 ? 0 : (uint32_t)(x % 3)),
-			.node = {(const uint8_t *)node, 1 + (x >> 8) % MF_NAME_MAX},
-			.addr = {addrs[k % 3] ? addr : NULL, addrs[k % 3]},
-			.port = ports[k % 8],
-			.meta = {k % 4 ? meta : NULL, k % 4 ? (x >> 4) % (MF_META_MAX + 1) : 0},
-			.vsn = MF_VSN_SERF_INIT,
-			.has_vsn = k % 5 != 0,
+			.incarnation = ef.incarnation, .node = ef.name, .addr = ef.addr,
+			.port = ef.port, .meta = ef.meta, .vsn = MF_VSN_SERF_INIT,
+			.has_vsn = ef.has_vsn,
 		};
-		if (e.meta.len == 0)
-			e.meta.p = NULL;
 		msgpack_sbuffer sb;
 		msgpack_sbuffer_init(&sb);
 		CU_ASSERT_EQUAL_FATAL(mf_codec_encode_alive(&sb, &e), 0);
-		const uint8_t *b = (const uint8_t *)sb.data + 1;
-		size_t len = sb.size - 1;
-		struct mf_msg_alive f, g;
-		int rf = mf_codec__decode_alive_canonical(b, len, &f);
-		int rg = mf_codec__decode_alive_general(b, len, &g);
-		fast += rf == 0;
-		wrong += rg != 0 || (rf == 0 && !same_alive(&f, &g));
-		for (size_t cut = 0; cut < len; cut += 1 + len / 40) /* cut short: never read */
-			wrong += mf_codec__decode_alive_canonical(b, cut, &f) == 0;
-		uint8_t *c = malloc(len);
-		CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-		for (size_t at = 0; at < len; at += 1 + len / 60) {
-			memcpy(c, b, len);
-			c[at] ^= (uint8_t)(1 + (x >> (at % 24)) % 255);
-			if (mf_codec__decode_alive_canonical(c, len, &f) != 0)
-				continue;
-			mutants_fast++;
-			wrong += mf_codec__decode_alive_general(c, len, &g) != 0 || !same_alive(&f, &g);
-		}
-		free(c);
+		check_in_place(&c, (const uint8_t *)sb.data + 1, sb.size - 1, sb.size - 1, x);
 		msgpack_sbuffer_destroy(&sb);
 	}
-	CU_ASSERT_EQUAL(fast, 2000);
-	CU_ASSERT_EQUAL(wrong, 0);
-	CU_ASSERT(mutants_fast > 0); /* a changed value byte is still read in place */
+	CU_ASSERT_EQUAL(c.fast_n, 2000);
+	CU_ASSERT_EQUAL(c.wrong, 0);
+	CU_ASSERT(c.mutants_fast > 0); /* a changed value byte is still read in place */
 }
 
 static void test_indirect_ping_round_trips(void)

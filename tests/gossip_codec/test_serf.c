@@ -245,6 +245,54 @@ static void test_push_pull_round_trips_with_empty_events(void)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* The StatusLTimes, written straight into the buffer, are msgpack-c's
+ * bytes (the reference is the encoder as it was): names across the raw
+ * header's boundaries, LTimes at every width. */
+static void test_push_pull_bytes_are_msgpack_c_bytes(void)
+{
+	static const uint64_t lt[] = {0, 127, 128, 255, 256, 65535, 65536, 0xffffffffu,
+				      0x100000000u, UINT64_MAX};
+	enum { N = sizeof lt / sizeof lt[0] };
+	char names[N][300];
+	struct mf_serf_status_ltime st[N];
+	static const size_t lens[N] = {1, 30, 31, 32, 33, 200, 255, 256, 290, 3};
+	for (size_t i = 0; i < N; i++) {
+		memset(names[i], 'a' + (int)i, lens[i]);
+		st[i] = (struct mf_serf_status_ltime){{(const uint8_t *)names[i], lens[i]}, lt[i]};
+	}
+	struct mf_bytes left[1] = {B("gone")};
+	struct mf_serf_push_pull pp = {.ltime = 70000, .event_ltime = 1, .query_ltime = 300,
+				       .status = st, .n_status = N, .left = left, .n_left = 1};
+	msgpack_sbuffer sb, ref;
+	msgpack_packer pk;
+	msgpack_sbuffer_init(&sb);
+	msgpack_sbuffer_init(&ref);
+	CU_ASSERT_EQUAL_FATAL(mf_serf_encode_push_pull(&sb, &pp), 0);
+	mf_mp_put_type(&ref, MF_SERF_MSG_PUSH_PULL);
+	msgpack_packer_init(&pk, &ref, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 6);
+	mf_mp_pack_key(&pk, "EventLTime");
+	msgpack_pack_uint64(&pk, pp.event_ltime);
+	mf_mp_pack_key(&pk, "Events");
+	msgpack_pack_array(&pk, 0);
+	mf_mp_pack_key(&pk, "LTime");
+	msgpack_pack_uint64(&pk, pp.ltime);
+	mf_mp_pack_key(&pk, "LeftMembers");
+	msgpack_pack_array(&pk, 1);
+	mf_mp_pack_raw(&pk, left[0].p, left[0].len);
+	mf_mp_pack_key(&pk, "QueryLTime");
+	msgpack_pack_uint64(&pk, pp.query_ltime);
+	mf_mp_pack_key(&pk, "StatusLTimes");
+	msgpack_pack_map(&pk, N);
+	for (size_t i = 0; i < N; i++) {
+		mf_mp_pack_raw(&pk, st[i].node.p, st[i].node.len);
+		msgpack_pack_uint64(&pk, st[i].ltime);
+	}
+	CU_ASSERT(sb.size == ref.size && memcmp(sb.data, ref.data, ref.size) == 0);
+	msgpack_sbuffer_destroy(&sb);
+	msgpack_sbuffer_destroy(&ref);
+}
+
 static void test_meta_role_is_read_from_tags_and_legacy_meta(void)
 {
 	struct mf_tag t[2];
@@ -290,6 +338,7 @@ int main(void)
 		{"leave round trips", test_leave_round_trips},
 		{"push-pull decodes captured user state", test_push_pull_decodes_captured_user_state},
 		{"push-pull round trips with empty events", test_push_pull_round_trips_with_empty_events},
+		TEST(test_push_pull_bytes_are_msgpack_c_bytes),
 		{"meshfed type is outside serf's range", test_meshfed_type_is_outside_serfs_range},
 		{"meta role is read from tags and legacy meta",
 		 test_meta_role_is_read_from_tags_and_legacy_meta},

@@ -15,6 +15,7 @@ mf_pool_t *pool;
 struct mf_addr peer_addr;
 int events[16];     /* count per mf_event_kind */
 char last_event_name[64];
+void (*on_event_hook)(const struct mf_pool_event *ev);
 
 void drain(void)
 {
@@ -24,6 +25,8 @@ void drain(void)
 			events[o.event.kind]++;
 			if (o.event.name)
 				snprintf(last_event_name, sizeof(last_event_name), "%s", o.event.name);
+			if (on_event_hook)
+				on_event_hook(&o.event);
 		}
 	}
 }
@@ -44,6 +47,7 @@ static void setup_full(int max_members, const struct mf_pool_delegate *d, const 
 	c.advertise.ip[3] = 1;
 	c.advertise.port = 7946;
 	memset(events, 0, sizeof(events));
+	on_event_hook = NULL;
 	if (mf_pool_new(&c, 0, &pool) != 0)
 		abort();
 	mf_addr_parse("10.0.0.2:7946", 7946, &peer_addr);

@@ -18,6 +18,9 @@ extern mf_pool_t *pool;
 extern struct mf_addr peer_addr;
 extern int events[16];     /* count per mf_event_kind */
 extern char last_event_name[64];
+/* Called with each event drain() takes, when set (a test of something
+ * that watches the pool's events, e.g. the serf glue). setup() clears it. */
+extern void (*on_event_hook)(const struct mf_pool_event *ev);
 
 /* Takes the pool's outputs, counting its events. */
 void drain(void);

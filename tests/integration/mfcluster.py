@@ -66,6 +66,12 @@ class _Process:
         except OSError:
             return ""
 
+    def log_lines(self, text):
+        """The lines of its log so far that contain text."""
+        with open(self.logpath, "rb") as f:
+            return [l.decode(errors="replace") for l in f.read().splitlines()
+                    if text.encode() in l]
+
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:
             stop(self.proc, sig, self.kill_wait)
@@ -185,12 +191,6 @@ class SerfAgent(_Process):
                  "serf %s rpc" % self.name)
         check(self.proc.poll() is None, "serf %s exited at start" % self.name)
         return self
-
-    def log_lines(self, text):
-        """The lines of its log so far that contain text."""
-        with open(self.logpath, "rb") as f:
-            return [l.decode(errors="replace") for l in f.read().splitlines()
-                    if text.encode() in l]
 
     def _rpc_up(self):
         r = subprocess.run(["serf", "members", "-rpc-addr", self.rpc],

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """10,000 random or truncated packets at an agent are dropped, counted in
-`meshfed info`, and it keeps answering (plaintext and encrypted pools)."""
+`meshfed info` and logged (every 30 s, and at exit), and it keeps answering
+(plaintext and encrypted pools)."""
 import random
+import signal
 import socket
 import struct
 
@@ -43,7 +45,7 @@ def blast(agent, rng):
     s.close()
 
 
-def scenario(c, key, label):
+def scenario(c, key, label, periodic):
     a = c.agent(label + "0", 0, key=key).start()
     b = c.agent(label + "1", 1, key=key, join=[a.addr]).start()
     wait_for(lambda: a.status_of(b.name) == "alive" and b.status_of(a.name) == "alive",
@@ -63,11 +65,26 @@ def scenario(c, key, label):
     check(b.status_of(a.name) == "alive" and a.status_of(b.name) == "alive",
           "peers still alive to each other")
     log("ok: %s: agent still answers and its peer still sees it alive" % label)
+    # The drops are in the agent's log too (a CI log shows them): a line of
+    # the 30-second report (waited for in one scenario), then the totals
+    # when it exits.
+    if periodic:
+        t = wait_for(lambda: a.log_lines("dropped in the last 30 s: "), 40,
+                     "the periodic drop report in the log")
+        line = a.log_lines("dropped in the last 30 s: ")[0]
+        check("malformed message" in line, "the report names a cause: %s" % line)
+        log("ok: %s: drops reported after %.0f s: %s" % (
+            label, t, line.split("dropped ", 1)[-1][:100]))
+    a.kill(signal.SIGTERM)
+    done = a.log_lines("dropped while running: ")
+    check(len(done) == 1 and ("malformed message" in done[0] or "decryption failed" in done[0]),
+          "one exit line naming a cause: %r" % done)
+    log("ok: %s: drops logged at exit: %s" % (label, done[0].split("dropped ", 1)[-1][:100]))
 
 
 def main(cluster_factory):
-    scenario(cluster_factory(13), None, "plain")
-    scenario(cluster_factory(14), KEY, "keyed")
+    scenario(cluster_factory(13), None, "plain", True)
+    scenario(cluster_factory(14), KEY, "keyed", False)
 
 
 if __name__ == "__main__":
