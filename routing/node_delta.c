@@ -274,6 +274,7 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 	msgpack_sbuffer_clear(&n->scratch);
 	if (h > 0 && h >= n->ver_floor && fits_one(n, h) &&
 	    mf_advert_since(held, n->out_ver, n->out_gone, n->n_out_gone, h, &d) == 0) {
+		d.delta_v2 = true; /* an asker before version 3 decodes it (advert.h) */
 		if (mf_advert_encode_full(&n->scratch, &d) < 0 ||
 		    n->scratch.size > MF_ROUTING_NODE_ADVERT_BYTES)
 			msgpack_sbuffer_clear(&n->scratch);
