@@ -47,7 +47,7 @@
  * and patching keeps its base's transit), "w" only when not empty:
  *     "c": 3,                       seq minus the base's seq (>= 1): the
  *                                   base is "q" - "c"
- * about 12 bytes less a delta, and 8 more where seqs are milliseconds.
+ * 11 bytes or more less a delta, and 6-8 more where seqs are milliseconds.
  * Gossiped deltas go as version 3; answers to pulls as version 2, so an
  * agent before version 3 still learns every change by pulling (the
  * digests name the newer seq). Decoders take both.
