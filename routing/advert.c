@@ -312,14 +312,20 @@ static int encode_one(msgpack_sbuffer *out, const struct mf_advert *a, struct lo
 
 	bool has_g = g1 > g0, has_k = fr->k1 > fr->k0, delta = a->base_seq != 0;
 	bool since = delta && a->since_base; /* "s" (advert_delta.h): deltas only */
-	if (msgpack_pack_map(&pk, 8 + has_g + has_k + 2 * delta + since) < 0)
+	/* Version 3 (advert.h): the base as a difference, no "x" and "f", "w"
+	 * only when it lists something; version 2 for agents before it. */
+	bool v3 = delta && !a->delta_v2 && a->base_seq < a->seq;
+	bool has_w = delta && (!v3 || a->n_gone > 0), xf = !v3;
+	uint8_t version = v3 ? MF_ADVERT_VERSION_DELTA3 : delta ? MF_ADVERT_VERSION_DELTA : MF_ADVERT_VERSION;
+	if (msgpack_pack_map(&pk, 6 + 2 * xf + has_g + has_k + delta + has_w + since) < 0)
 		return MF_ENOMEM;
-	if ((rc = pack_key(&pk, "v")) ||
-	    msgpack_pack_uint8(&pk, delta ? MF_ADVERT_VERSION_DELTA : MF_ADVERT_VERSION) < 0)
+	if ((rc = pack_key(&pk, "v")) || msgpack_pack_uint8(&pk, version) < 0)
 		return rc ? rc : MF_ENOMEM;
-	if (delta) {
-		if ((rc = pack_key(&pk, "b")) || msgpack_pack_uint64(&pk, a->base_seq) < 0 ||
-		    (rc = pack_key(&pk, "w")) || msgpack_pack_array(&pk, a->n_gone) < 0)
+	if (delta && ((rc = pack_key(&pk, v3 ? "c" : "b")) ||
+		      msgpack_pack_uint64(&pk, v3 ? a->seq - a->base_seq : a->base_seq) < 0))
+		return rc ? rc : MF_ENOMEM;
+	if (has_w) {
+		if ((rc = pack_key(&pk, "w")) || msgpack_pack_array(&pk, a->n_gone) < 0)
 			return rc ? rc : MF_ENOMEM;
 		for (size_t i = 0; i < a->n_gone; i++)
 			if (msgpack_pack_uint32(&pk, ln->local[a->gone[i]]) < 0)
@@ -333,11 +339,11 @@ static int encode_one(msgpack_sbuffer *out, const struct mf_advert *a, struct lo
 		return rc;
 	if ((rc = pack_key(&pk, "q")) || msgpack_pack_uint64(&pk, a->seq) < 0)
 		return rc ? rc : MF_ENOMEM;
-	if ((rc = pack_key(&pk, "x")) ||
-	    (a->transit ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)) < 0)
+	if (xf && ((rc = pack_key(&pk, "x")) ||
+		   (a->transit ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk)) < 0))
 		return rc ? rc : MF_ENOMEM;
-	if ((rc = pack_key(&pk, "f")) || msgpack_pack_array(&pk, 2) < 0 ||
-	    msgpack_pack_uint32(&pk, idx) < 0 || msgpack_pack_uint32(&pk, count) < 0)
+	if (xf && ((rc = pack_key(&pk, "f")) || msgpack_pack_array(&pk, 2) < 0 ||
+		   msgpack_pack_uint32(&pk, idx) < 0 || msgpack_pack_uint32(&pk, count) < 0))
 		return rc ? rc : MF_ENOMEM;
 	if ((rc = pack_key(&pk, "d")) || msgpack_pack_array(&pk, ln->n) < 0)
 		return rc ? rc : MF_ENOMEM;

@@ -42,8 +42,17 @@
  *                                   on any state of its server between "b"
  *                                   and "q" (routing/advert_delta.h); absent
  *                                   or false: on the state at "b" only
- * Only mf_advert_decode_msg accepts it; a version-1 decoder refuses it as
- * MF_EUNKNOWN, so a delta is never taken for a full state.
+ * Version 3 (route29) is the same delta with a shorter header: "v": 3,
+ * "c" in place of "b", and neither "x" nor "f" (a delta is one fragment,
+ * and patching keeps its base's transit), "w" only when not empty:
+ *     "c": 3,                       seq minus the base's seq (>= 1): the
+ *                                   base is "q" - "c"
+ * 11 bytes or more less a delta, and 6-8 more where seqs are milliseconds.
+ * Gossiped deltas go as version 3; answers to pulls as version 2, so an
+ * agent before version 3 still learns every change by pulling (the
+ * digests name the newer seq). Decoders take both.
+ * Only mf_advert_decode_msg accepts either; a version-1 decoder refuses
+ * them as MF_EUNKNOWN, so a delta is never taken for a full state.
  *
  * Every fragment is self-contained (own name table), so a receiver can
  * decode each alone; the whole state is the union of fragments 0..count-1 of
@@ -69,6 +78,7 @@
 
 #define MF_ADVERT_VERSION 1
 #define MF_ADVERT_VERSION_DELTA 2
+#define MF_ADVERT_VERSION_DELTA3 3  /* a delta's shorter header (route29) */
 #define MF_ADVERT_MTU 1200          /* default fragment budget, bytes */
 #define MF_ADVERT_FRAGS_MAX 256     /* fragments per state */
 #define MF_ADVERT_HOPS_MAX 254      /* intermediate hops per route */
@@ -127,6 +137,9 @@ struct mf_advert {
 	size_t n_gone;
 	uint32_t *gone;
 	bool since_base;     /* a delta's "s": it applies since its base */
+	/* Not on the wire: encode a delta as version 2, which agents before
+	 * version 3 decode (the node's answers to pulls). */
+	bool delta_v2;
 	/* Not on the wire: a route's epoch is part of the route (the engine's
 	 * states with feasibility, routing/engine.h), so a delta carries a
 	 * route whose epoch moved (routing/advert_delta.h). */

@@ -75,8 +75,10 @@ static int take_gateway(const msgpack_object *o, struct mf_gateway *g)
 }
 
 enum { K_V = 1, K_O = 2, K_N = 4, K_Q = 8, K_X = 16, K_F = 32, K_D = 64, K_R = 128, K_G = 256, K_K = 512,
-       K_B = 1024, K_W = 2048, K_S = 4096 };
+       K_B = 1024, K_W = 2048, K_S = 4096, K_C = 8192 };
 #define K_REQUIRED (K_V | K_O | K_N | K_Q | K_X | K_F | K_D | K_R)
+/* A version-3 delta: "c" in place of "b"; "x" and "f" optional (advert.h) */
+#define K_REQUIRED3 (K_V | K_O | K_N | K_Q | K_C | K_D | K_R)
 
 static int take_routes(const msgpack_object *o, struct mf_advert *a)
 {
@@ -148,7 +150,7 @@ static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 	if (top->type != MSGPACK_OBJECT_MAP)
 		return MF_EMALFORMED;
 	unsigned seen = 0;
-	uint64_t version = 0;
+	uint64_t version = 0, dseq = 0;
 	int rc = 0;
 	for (size_t i = 0; i < top->via.map.size && rc == 0; i++) {
 		const msgpack_object *k = &top->via.map.ptr[i].key, *v = &top->via.map.ptr[i].val;
@@ -156,7 +158,7 @@ static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 			       key_is(k, "q") ? K_Q : key_is(k, "x") ? K_X : key_is(k, "f") ? K_F :
 			       key_is(k, "d") ? K_D : key_is(k, "r") ? K_R : key_is(k, "g") ? K_G :
 			       key_is(k, "k") ? K_K : key_is(k, "b") ? K_B : key_is(k, "w") ? K_W :
-			       key_is(k, "s") ? K_S : 0;
+			       key_is(k, "s") ? K_S : key_is(k, "c") ? K_C : 0;
 		if (k->type != MSGPACK_OBJECT_STR)
 			return MF_EMALFORMED;
 		if (bit & seen)
@@ -168,11 +170,15 @@ static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 			if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 				return MF_EMALFORMED;
 			version = v->via.u64;
-			if (version != MF_ADVERT_VERSION && !(delta && version == MF_ADVERT_VERSION_DELTA))
+			if (version != MF_ADVERT_VERSION &&
+			    !(delta && (version == MF_ADVERT_VERSION_DELTA || version == MF_ADVERT_VERSION_DELTA3)))
 				return MF_EUNKNOWN;
 			break;
 		case K_B:
 			rc = take_uint(v, UINT64_MAX, &a->base_seq);
+			break;
+		case K_C:
+			rc = take_uint(v, UINT64_MAX, &dseq);
 			break;
 		case K_W:
 			rc = take_gone(v, a);
@@ -258,15 +264,24 @@ static int take_map(const msgpack_object *top, struct mf_advert *a, bool delta)
 	}
 	if (rc < 0)
 		return rc;
-	if ((seen & K_REQUIRED) != K_REQUIRED)
+	if (version == MF_ADVERT_VERSION_DELTA3) {
+		/* the base from the difference ("b" means nothing here); one
+		 * fragment unless "f" says otherwise, which is then refused */
+		if ((seen & K_REQUIRED3) != K_REQUIRED3)
+			return MF_EMALFORMED;
+		a->base_seq = dseq < a->seq ? a->seq - dseq : 0;
+		if (!(seen & K_F))
+			a->frag_count = 1;
+	} else if ((seen & K_REQUIRED) != K_REQUIRED) {
 		return MF_EMALFORMED;
+	}
 	if (version == MF_ADVERT_VERSION) {
 		/* "b", "w" and "s" mean nothing in a full state: ignored keys */
 		a->base_seq = 0;
 		a->n_gone = 0;
 		a->since_base = false;
-	} else if (!(seen & K_B) || a->base_seq == 0 || a->base_seq >= a->seq ||
-		   a->frag_count != 1) {
+	} else if ((version == MF_ADVERT_VERSION_DELTA && !(seen & K_B)) || a->base_seq == 0 ||
+		   a->base_seq >= a->seq || a->frag_count != 1) {
 		return MF_EMALFORMED; /* a delta names an older base, in one piece */
 	}
 	return mf_advert__indexes_ok(a) ? 0 : MF_EMALFORMED;

@@ -207,6 +207,44 @@ int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, d
 	return rc;
 }
 
+int mf_advert_delta_drop_riders(const struct mf_advert *base, struct mf_advert *delta,
+				bool (*news)(void *ctx, const char *target, double held, double now),
+				void *ctx)
+{
+	struct nmap in_base;
+	bool *drop = calloc(delta->n_routes + 1, sizeof *drop);
+	if (!drop || index_targets(base, &in_base) < 0) {
+		free(drop);
+		nmap_free(&in_base);
+		return MF_ENOMEM;
+	}
+	size_t n_drop = 0;
+	for (size_t i = 0; i < delta->n_routes; i++) {
+		const struct mf_advert_route *x = &delta->routes[i];
+		const char *t = delta->names[x->target];
+		uint32_t j = nmap_get(&in_base, t);
+		/* same_route with an infinite tolerance: the path (and the bound
+		 * epoch) only */
+		if (j != UINT32_MAX && same_route(delta, x, base, &base->routes[j], 0, INFINITY) &&
+		    !news(ctx, t, base->routes[j].distance_ms, x->distance_ms)) {
+			drop[i] = true;
+			n_drop++;
+		}
+	}
+	nmap_free(&in_base);
+	if (n_drop == delta->n_routes && delta->n_gone == 0)
+		n_drop = 0; /* the state goes for these moves: they are its news */
+	if (n_drop) {
+		size_t k = 0;
+		for (size_t i = 0; i < delta->n_routes; i++)
+			if (!drop[i])
+				delta->routes[k++] = delta->routes[i]; /* hops stay where they are */
+		delta->n_routes = k;
+	}
+	free(drop);
+	return (int)n_drop;
+}
+
 /* What changed from y (of base b) to x (of a): next hop, hops below it,
  * distance at the wire's 0.1 ms, else the epoch. */
 static enum mf_advert_change change_of(const struct mf_advert *a, const struct mf_advert_route *x,

@@ -26,7 +26,8 @@
 struct counts {
 	size_t names, name_bytes, routes, hops, dead, gone, gateways;
 	size_t origin_len, node_len;
-	bool delta;           /* version 2 */
+	bool delta;           /* version 2 or 3 */
+	uint64_t dseq;        /* version 3's "c" */
 };
 
 /* Where the second walk stores. */
@@ -223,7 +224,7 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 		uint32_t m;
 		if (!key(r, &k))
 			return 0;
-		const char *keys = "vonqxfdrgkbws", *at = k ? strchr(keys, k) : NULL;
+		const char *keys = "vonqxfdrgkbwsc", *at = k ? strchr(keys, k) : NULL;
 		if (!at)
 			return 0; /* unknown: the general decoder skips it */
 		unsigned bit = 1u << (at - keys);
@@ -233,7 +234,12 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 		switch (k) {
 		case 'v':
 			if (!mf_mp_rd_uint(r, UINT64_MAX, &version) ||
-			    (version != MF_ADVERT_VERSION && !(delta && version == MF_ADVERT_VERSION_DELTA)))
+			    (version != MF_ADVERT_VERSION &&
+			     !(delta && (version == MF_ADVERT_VERSION_DELTA || version == MF_ADVERT_VERSION_DELTA3))))
+				return 0;
+			break;
+		case 'c':
+			if (!mf_mp_rd_uint(r, UINT64_MAX, &c->dseq))
 				return 0;
 			break;
 		case 'o':
@@ -332,12 +338,22 @@ static int walk(struct mf_mp_rd *r, bool delta, struct counts *c, struct sink *s
 		}
 	}
 	/* The general decoder's checks after the keys (advert_decode.c); a
-	 * full state with "b", "w" or "s" (which it ignores) is left to it. */
+	 * full state with "b", "w", "s" or "c" (which it ignores) is left to
+	 * it, and so is a version-3 delta with "x", "f" or "b". */
 	const unsigned required = 0xff, b = 1u << 10, w = 1u << 11, sb = 1u << 12; /* v o n q x f d r first */
-	if ((seen & required) != required ||
-	    (version == MF_ADVERT_VERSION ? (seen & (b | w | sb)) != 0 : !(seen & b)))
+	const unsigned cb = 1u << 13, xf = 1u << 4 | 1u << 5, required3 = (required & ~xf) | cb;
+	if (version == MF_ADVERT_VERSION_DELTA3) {
+		if ((seen & required3) != required3 || (seen & (xf | b)) != 0)
+			return 0;
+		if (a) { /* the base from the difference; one fragment */
+			a->base_seq = c->dseq < a->seq ? a->seq - c->dseq : 0;
+			a->frag_count = 1;
+		}
+	} else if ((seen & required) != required ||
+		   (version == MF_ADVERT_VERSION ? (seen & (b | w | sb | cb)) != 0 : !(seen & b))) {
 		return 0;
-	c->delta = version == MF_ADVERT_VERSION_DELTA;
+	}
+	c->delta = version != MF_ADVERT_VERSION;
 	return 1;
 }
 

@@ -202,6 +202,14 @@ struct mf_routing_config {
 	 * moves, and every change of a target, path, gateway, tombstone or
 	 * transit, go at once. */
 	uint64_t readvertise_interval;
+	/* Quiet riders (docs/routing.md, "Riders and a shorter header"): a
+	 * distance move on an unchanged path that no DC we link to could act
+	 * on (mf_routing_distance_news without its margin clause) makes a new
+	 * advertisement only readvertise_interval after the last, even past
+	 * the hysteresis margin, and the caller leaves such moves under the
+	 * margin out of the deltas it sends. Default false: every move past
+	 * the margin goes at once, as before. */
+	bool quiet_riders;
 	/* Feasibility (docs/routing.md, "Transient loops"), Babel's condition
 	 * (RFC 8966, 3.5.1) on the epochs every advertised route carries: a
 	 * neighbour's route to t is a candidate only when its (epoch, distance)
@@ -479,6 +487,24 @@ uint64_t mf_routing_advert_seq(const struct mf_routing *r);
 /* The engine's re-advertise margin (config readvertise_pct, _ms): distance
  * moves under both are not news, in a new state or in a delta. */
 void mf_routing_readvertise_margin(const struct mf_routing *r, double *pct, double *ms);
+/* Whether moving our advertised distance to target, on the same path, from
+ * held (what receivers hold) to now could change what some DC does with
+ * it, so a state that goes for another reason must carry it (a rider).
+ * True without config quiet_riders; when the move is past the hysteresis
+ * margin (what receivers hold stays within it); when, with feasibility,
+ * it is longer (receivers must not hold a pair below our feasibility
+ * distance once its window turns); and when any DC we link to routes to
+ * target through us, holds no route of its own to it (or no transit state
+ * of its own), or could take ours: the shorter of held and now plus the
+ * shorter of our link and its distance to us, taken the hysteresis margin
+ * low, within that margin above its own distance; and for a direct route
+ * while we know at most MF_COORD_DC_EMBED_MAX DCs (the advertised links
+ * are then the DC matrix every agent solves, coord/dc_embed.h). Otherwise
+ * no DC switches for it, at once or by settling, and none routes by it:
+ * the move can wait for a state that goes for another reason
+ * (docs/routing.md, "Riders and a shorter header"). Unknown target or
+ * our own DC: true. */
+bool mf_routing_distance_news(const struct mf_routing *r, const char *target, double held, double now);
 
 /* Snapshot of the table (free with mf_table_free). */
 int mf_routing_table(const struct mf_routing *r, struct mf_table *out);

@@ -8,6 +8,7 @@
  *                       advertised snapshot
  *   engine_out.c        the table, read access, our advertisement and beats
  *   engine_sent.c       our advertisement as its receivers hold it
+ *   engine_riders.c     which moves of our distances some DC could act on
  *   engine_incr.c       which targets an input change touches (incremental
  *                       recompute)
  *   engine_feasible.c   feasibility distances: what our DC's states advertised,
@@ -426,6 +427,9 @@ void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint6
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
 /* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
+/* engine_riders.c: whether some DC we link to could act on our route to t
+ * moving from held to now (config quiet_riders; true without it) */
+bool mf_rt__distance_heard(const struct mf_routing *r, uint32_t t, double held, double now);
 /* engine_feasible.c: feasibility distances (docs/routing.md, "Transient loops") */
 void mf_rt__feasibility_advertised(struct mf_routing *r, uint32_t n);
 void mf_rt__feasibility_forget(struct mf_routing *r, uint32_t n);

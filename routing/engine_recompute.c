@@ -568,8 +568,7 @@ static bool epochs_due(const struct mf_routing *r, uint32_t t)
 	return t == r->self || !r->cfg.epoch_interval || !r->clocked || r->now - r->snap_at >= r->cfg.epoch_interval;
 }
 
-/* Updates the advertised snapshot from the current table when it differs
- * enough; bumps the seq then. */
+/* Updates the advertised snapshot from the current table when it differs enough; bumps the seq then. */
 static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 {
 	bool differ = r->readvertise || r->snap.n != n || r->snap_dead_gen != r->dead_gen;
@@ -590,7 +589,8 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 			*(below ? &r->paths_pending : &r->dist_pending) |= !differ; /* goes with the next new state */
 		}
 		else if (want && moved(r, s->dist, mf_rt__feasibility_dist(r, t, c))) {
-			differ = distance_due(r, s->dist, c->dist, r->cfg.readvertise_interval);
+			differ = distance_due(r, s->dist, c->dist, r->cfg.readvertise_interval) &&
+				 mf_rt__distance_heard(r, t, s->dist, c->dist); /* engine.h quiet_riders */
 			r->dist_pending |= !differ; /* goes with the next new state */
 		}
 		else if (want && c->epoch != s->epoch && !r->cfg.beats_apart) {

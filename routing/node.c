@@ -80,6 +80,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	n->link_estimate = c->link_estimate;
 	n->reach_back = c->reach_back;
 	n->split_deltas = c->split_deltas;
+	n->riders_all = c->riders_all;
 	msgpack_sbuffer_init(&n->scratch);
 	mf_advert_asm_init(&n->asm_, MF_ROUTING_NODE_ASM_PENDING);
 	/* Records per server heard hold names by id: with the pools' ids a
@@ -126,6 +127,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.hurry_min = MF_ROUTING_NODE_HURRY_MIN; /* and earlier datings go at once */
 	cfg.relay_rises = true; /* and rises: whole beats list others less often */
 	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
+	cfg.quiet_riders = !c->riders_all; /* with node_delta.c's riders left out */
 	/* Feasibility with seqno requests, over a window, with sticky
 	 * distances and the longer of a next hop's servers' (docs/routing.md,
 	 * "Seqno requests", "A feasibility distance over a window", "Rounds

@@ -345,6 +345,12 @@ struct mf_routing_node_config {
 	 * long while a seqno request for it goes (ns; routing/engine.h
 	 * loss_hold). 0 (the default): lost at once (meshfed-sim -loss-hold S). */
 	int64_t loss_hold;
+	/* Every distance move past the re-advertise threshold rides on our
+	 * next delta, as before route29. false (the default): one that no DC
+	 * we link to could act on stays as receivers hold it
+	 * (mf_routing_distance_news; docs/routing.md, "Riders and a shorter
+	 * header"). */
+	bool riders_all;
 	struct mf_routing_node_hooks hooks;
 	/* Where other DCs' encoded states are kept (routing/blobs.h): NULL,
 	 * the agent, a store of the node's own; the simulator passes one
@@ -394,6 +400,7 @@ struct mf_routing_node_stats {
 	uint64_t deltas_late;  /* applied when their base came after them */
 	uint64_t deltas_stale; /* applied on a state past their base (they reached back) */
 	uint64_t deltas_back;  /* ours sent reaching back over one still queued */
+	uint64_t riders_held;  /* distance moves left out of ours (config riders_all) */
 	/* Ours sent, by what each route of them changed (routing/advert_delta.h;
 	 * a delta that reached back counted as the one-step delta it replaced);
 	 * only with config split_deltas. */

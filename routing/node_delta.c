@@ -176,6 +176,12 @@ static uint8_t *reach_back(struct mf_routing_node *n, uint64_t from, size_t *len
 	return msg;
 }
 
+/* mf_routing_distance_news for mf_advert_delta_drop_riders. */
+static bool rider_news(void *engine, const char *target, double held, double now)
+{
+	return mf_routing_distance_news(engine, target, held, now);
+}
+
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now)
 {
 	struct mf_advert d, live;
@@ -188,9 +194,13 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 	 * says one change, whatever the state's size. One that missed it
 	 * pulls what it lacks from us (node_digest.c). */
 	int rc = mf_advert_delta(&n->base_out, &live, pct, ms, &d);
+	d.epochs_bound = live.epochs_bound;
 	mf_advert_free(&live);
 	if (rc != 0)
 		return 0;
+	/* Riders no DC could act on stay as receivers hold them. */
+	int held = n->riders_all ? 0 : mf_advert_delta_drop_riders(&n->base_out, &d, rider_news, n->engine);
+	n->stats.riders_held += held > 0 ? (uint64_t)held : 0;
 	size_t len = 0;
 	uint8_t *msg = NULL;
 	msgpack_sbuffer_clear(&n->scratch);
@@ -264,6 +274,7 @@ size_t mf_rn__send_since(struct mf_routing_node_slot *s, const struct mf_addr *t
 	msgpack_sbuffer_clear(&n->scratch);
 	if (h > 0 && h >= n->ver_floor && fits_one(n, h) &&
 	    mf_advert_since(held, n->out_ver, n->out_gone, n->n_out_gone, h, &d) == 0) {
+		d.delta_v2 = true; /* an asker before version 3 decodes it (advert.h) */
 		if (mf_advert_encode_full(&n->scratch, &d) < 0 ||
 		    n->scratch.size > MF_ROUTING_NODE_ADVERT_BYTES)
 			msgpack_sbuffer_clear(&n->scratch);

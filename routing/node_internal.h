@@ -151,6 +151,7 @@ struct mf_routing_node {
 	uint64_t delta_from;     /* the seq our last delta applies from (node_delta.c) */
 	int reach_back;          /* config's: < 0 never, else max transmits */
 	bool split_deltas;       /* config's */
+	bool riders_all;         /* config's */
 	/* The held view in fragments, encoded at the first pull that needs it
 	 * whole and kept until the held view moves (node_delta.c). */
 	struct mf_advert_frags out_frags;

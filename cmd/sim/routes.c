@@ -42,7 +42,8 @@ static void routed(void *ctx, const uint8_t *buf, size_t len, bool state)
 	    buf[1] != MF_ROUTING_NODE_MSG_REACH) /* the split of advert_bytes */
 		m->sim->kind_bytes[buf[1] == MF_ROUTING_NODE_MSG_DIGEST  ? 2
 				   : buf[1] == MF_ROUTING_NODE_MSG_STATE ? 3
-				   : buf[5] == MF_ADVERT_VERSION_DELTA   ? 1 /* {"v":2,...} */
+				   : buf[5] == MF_ADVERT_VERSION_DELTA ||
+						   buf[5] == MF_ADVERT_VERSION_DELTA3 ? 1 /* {"v":2 or 3,...} */
 									 : 0] += len;
 }
 

@@ -193,7 +193,10 @@ def main():
               w.advert("dc1", "dc1-s1", 3, ["dc1", "dc2"], [[0, 0, 3], [1, 52, 4]],
                        gateways=[["dc1-g1", "10.1.0.5:8443", "", {"dc:dc2": "198.51.100.5:8443"}]]),
               w.pack({"v": 2, "b": 4, "w": [1], "o": "dc1", "n": "dc1-s1", "q": 5, "x": True,
-                      "f": [0, 1], "d": ["dc1", "dc2", "dc3"], "r": [[2, 77, 1, 1]]})):
+                      "f": [0, 1], "d": ["dc1", "dc2", "dc3"], "r": [[2, 77, 1, 1]]}),
+              # a version-3 delta (route29): the base as "c" = q - base
+              w.pack({"v": 3, "c": 1, "w": [1], "s": True, "o": "dc1", "n": "dc1-s1", "q": 5,
+                      "d": ["dc1", "dc2", "dc3"], "r": [[2, 77, 1, 1]]})):
         put("advert_read", m)
     pp_routes = bytes([2]) + w.pack({"LTime": 1, "MeshfedRoutes": w.Bin(ADV)})
     put("routing_node", pieces(b"\x00" + w.advert_msg(ADV), b"\x02", b"\x01" + pp_routes, b"\x02"))

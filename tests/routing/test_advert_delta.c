@@ -1,5 +1,5 @@
-/* Unit tests of routing/advert_delta.c and the delta wire format (version 2
- * of routing/advert.h): a changed route costs bytes for that route, not for
+/* Unit tests of routing/advert_delta.c and the delta wire format (versions
+ * 2 and 3 of routing/advert.h): a changed route costs bytes for that route, not for
  * the whole state; deltas are cumulative against their base; only the
  * message decoder accepts them. */
 #include <stdio.h>
@@ -380,6 +380,94 @@ static void test_decoder_checks_the_delta_keys(void)
 	CU_ASSERT_EQUAL(mf_advert_decode_msg(buf, n, &a), MF_EMALFORMED);
 }
 
+static bool news_of_dc011(void *ctx, const char *target, double held, double now)
+{
+	(void)ctx;
+	(void)held;
+	(void)now;
+	return strcmp(target, "dc011") == 0;
+}
+
+/* Riders (docs/routing.md, "Riders and a shorter header"): a distance move
+ * on the base's path that news() calls no news stays out of the delta
+ * (receivers keep the base's distance, as patching shows); a path change
+ * always stays in; a delta of nothing but such moves is left whole. */
+static void test_riders_that_are_no_news_stay_out_of_the_delta(void)
+{
+	struct mf_advert base, now, d, full;
+	state(&base, 50, 100);
+	state(&now, 50, 101);
+	now.routes[7].distance_ms = 40;  /* a rider, no news */
+	now.routes[11].distance_ms = 45; /* a rider that is news */
+	now.routes[9].n_hops = 0;        /* a path change: dc009 direct */
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 5, 2, &d), 0);
+	CU_ASSERT_EQUAL(d.n_routes, 3);
+	CU_ASSERT_EQUAL(mf_advert_delta_drop_riders(&base, &d, news_of_dc011, NULL), 1);
+	CU_ASSERT_EQUAL_FATAL(d.n_routes, 2);
+	CU_ASSERT_PTR_NULL(route_to(&d, "dc007"));
+	CU_ASSERT_PTR_NOT_NULL(route_to(&d, "dc009"));
+	CU_ASSERT_PTR_NOT_NULL(route_to(&d, "dc011"));
+	CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&base, &d, &full), 0);
+	CU_ASSERT_EQUAL(route_to(&full, "dc007")->distance_ms, 17.0); /* the base's */
+	CU_ASSERT_EQUAL(route_to(&full, "dc011")->distance_ms, 45.0);
+	mf_advert_free(&full);
+	mf_advert_free(&d);
+	/* only riders, none news: the state goes for them, whole */
+	now.routes[9].n_hops = 1;
+	now.routes[11].distance_ms = 21;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 5, 2, &d), 0);
+	CU_ASSERT_EQUAL(d.n_routes, 1);
+	CU_ASSERT_EQUAL(mf_advert_delta_drop_riders(&base, &d, news_of_dc011, NULL), 0);
+	CU_ASSERT_EQUAL(d.n_routes, 1);
+	free_all(&base, &now, &d, &full, &full);
+}
+
+/* Version 3 (route29, advert.h): the same delta with the base as a
+ * difference and no "x", "f" or empty "w", at least 11 bytes shorter; both
+ * decoders read both versions alike (an agent before it sends version 2,
+ * and our answers to pulls go as version 2 for it). */
+static void test_version_3_delta_says_what_version_2_says_in_fewer_bytes(void)
+{
+	struct mf_advert base, now, d, full3, full2;
+	state(&base, 50, 1000);
+	state(&now, 50, 1007);
+	now.routes[7].distance_ms = 90;
+	now.routes[8].distance_ms = 91;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 0, 0, &d), 0);
+	msgpack_sbuffer v3, v2;
+	msgpack_sbuffer_init(&v3);
+	msgpack_sbuffer_init(&v2);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&v3, &d), 0);
+	d.delta_v2 = true;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_encode_full(&v2, &d), 0);
+	CU_ASSERT(v2.size >= v3.size + 11);
+	CU_ASSERT(v3.size > 4 && (uint8_t)v3.data[2] == 'v' && v3.data[3] == MF_ADVERT_VERSION_DELTA3);
+	CU_ASSERT(v2.size > 4 && (uint8_t)v2.data[2] == 'v' && v2.data[3] == MF_ADVERT_VERSION_DELTA);
+	msgpack_sbuffer *bufs[2] = {&v3, &v2};
+	struct mf_advert *fulls[2] = {&full3, &full2};
+	for (int k = 0; k < 2; k++) {
+		struct mf_advert back, push;
+		bool since = true, fast = false;
+		const uint8_t *m = (const uint8_t *)bufs[k]->data;
+		CU_ASSERT_EQUAL(decode_both(m, bufs[k]->size, &since, &fast), 0);
+		CU_ASSERT_TRUE(fast); /* read in place, and the general decoder agrees */
+		CU_ASSERT_FALSE(since);
+		CU_ASSERT_EQUAL(mf_advert_decode(m, bufs[k]->size, &push, NULL), MF_EUNKNOWN);
+		CU_ASSERT_EQUAL_FATAL(mf_advert_decode_msg(m, bufs[k]->size, &back), 0);
+		CU_ASSERT_EQUAL(back.base_seq, 1000);
+		CU_ASSERT_EQUAL(back.seq, 1007);
+		CU_ASSERT_EQUAL(back.frag_count, 1);
+		CU_ASSERT_EQUAL(back.n_routes, 2);
+		CU_ASSERT_EQUAL_FATAL(mf_advert_patch(&base, &back, fulls[k]), 0);
+		CU_ASSERT(same_routes(fulls[k], &now));
+		CU_ASSERT_EQUAL(fulls[k]->transit, base.transit); /* from the base, not the delta */
+		mf_advert_free(&back);
+	}
+	msgpack_sbuffer_destroy(&v3);
+	msgpack_sbuffer_destroy(&v2);
+	free_all(&base, &now, &d, &full3, &full2);
+}
+
 /* A sender's held view through a random walk of 60 states of 200 DCs
  * (routes moved, rerouted, withdrawn, brought back): for every earlier seq
  * h, the delta since h patched onto the state a receiver held at h, or at
@@ -526,6 +614,8 @@ int main(void)
 		TEST(test_gateways_tombstones_transit_go_whole),
 		TEST(test_decoder_checks_the_delta_keys),
 		TEST(test_split_counts_each_route_by_what_changed),
+		TEST(test_version_3_delta_says_what_version_2_says_in_fewer_bytes),
+		TEST(test_riders_that_are_no_news_stay_out_of_the_delta),
 	};
 	return RUN_SUITE("routing_advert_delta", tests);
 }

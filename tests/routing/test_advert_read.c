@@ -70,6 +70,7 @@ static void random_advert(uint64_t *s, struct mf_advert *a, bool delta)
 	for (size_t i = 0; i < a->n_dead; i++)
 		a->dead[i] = (struct mf_advert_dead){(uint32_t)(h_splitmix(s) % a->n_names), h_splitmix(s)};
 	if (delta) {
+		a->delta_v2 = h_splitmix(s) % 2; /* both versions of the delta header */
 		a->seq |= 2;
 		a->base_seq = 1 + h_splitmix(s) % (a->seq - 1);
 		a->n_gone = h_splitmix(s) % 4;
@@ -237,7 +238,10 @@ static void test_layouts_of_other_encoders_go_to_the_general_decoder(void)
 		{"a bin origin", "88" V1 "a16fc403646331" "a16ea27331" Q XFD R, MF_EMALFORMED},
 		{"a full state with b", "89" V1 ON Q XFD R "a16205", 0},
 		{"a repeated key", "89" V1 ON Q XFD R "a17101", MF_EMALFORMED},
-		{"version 3", "88" "a17603" ON Q XFD R, MF_EUNKNOWN},
+		{"version 4", "88" "a17604" ON Q XFD R, MF_EUNKNOWN},
+		{"a version-3 delta with x and f", "89" "a17603" ON Q XFD R "a16301", 0},
+		{"a version-3 delta without c", "88" "a17603" ON Q XFD R, MF_EMALFORMED},
+		{"a version-3 delta whose c reaches seq", "87" "a17603" ON Q "a16491a3646332" R "a1630a", MF_EMALFORMED},
 		{"a hop out of range", "88" V1 ON Q XFD "a172919400" "010705", MF_EMALFORMED},
 		{"no routes key", "87" V1 ON Q XFD, MF_EMALFORMED},
 		{"a delta without its base", "89" "a17602" ON Q XFD R "a17790", MF_EMALFORMED},

@@ -18,6 +18,7 @@
 #include "routing/advert_delta.h"
 #include "routing/blobs.h"
 #include "routing/node.h"
+#include "routing/node_internal.h" /* mf_rn__send_since: a pull's answer, read back */
 #include "tests/cunit_main.h"
 #include "tests/routing_node/node_world.h"
 
@@ -343,6 +344,47 @@ static void reaches_back(const char *role, int reach_back)
 	mf_pool_free(p);
 }
 
+/* Mixed federations (docs/routing.md, "Riders and a shorter header"): our
+ * gossiped deltas go as version 3, which an agent before route29 refuses;
+ * it still reads digests and pulls, so the answer to a pull, a delta since
+ * what the asker holds, goes as version 2, which it decodes. */
+static void test_an_answer_to_a_pull_is_a_version_2_delta(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	struct mf_pool_out o;
+	struct mf_addr to;
+	lone_role(&n, &p, &s, "", -1);
+	struct mf_routing *e = (struct mf_routing *)mf_routing_node_engine(n);
+	mf_time_t t = 250 * MF_MS;
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, t, NULL), 0); /* whole */
+	uint64_t s0 = mf_routing_advert_seq(e);
+	CU_ASSERT_EQUAL(mf_routing_set_link(e, "dc2", true, true, 10), 1);
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, t + 250 * MF_MS, NULL), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->deltas_out, 1);
+	while (mf_pool_next_output(p, &o) == 1)
+		;
+	CU_ASSERT_EQUAL_FATAL(mf_addr_parse("127.214.0.9:7946", 7946, &to), 0);
+	CU_ASSERT(mf_rn__send_since(s, &to, s0) > 0);
+	bool found = false;
+	while (mf_pool_next_output(p, &o) == 1)
+		for (size_t i = 0; o.kind == MF_OUT_UDP && !found && i + 6 < o.len; i++) {
+			struct mf_advert d;
+			if (o.data[i] != MF_SERF_MSG_MESHFED || o.data[i + 1] != MF_ROUTING_NODE_MSG_STATE ||
+			    mf_advert_decode_msg(o.data + i + 2, o.len - i - 2, &d) != 0)
+				continue;
+			found = true;
+			CU_ASSERT_EQUAL(o.data[i + 2 + 3], MF_ADVERT_VERSION_DELTA); /* {"v":2 */
+			CU_ASSERT_EQUAL(d.base_seq, s0);
+			CU_ASSERT_EQUAL(d.seq, mf_routing_advert_seq(e));
+			mf_advert_free(&d);
+		}
+	CU_ASSERT(found);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
 static void test_a_delta_replacing_a_queued_one_reaches_back_to_its_base(void)
 {
 	reaches_back("", INT_MAX);
@@ -529,6 +571,7 @@ int main(void)
 		 test_news_is_relayed_once_and_stale_or_own_adverts_never},
 		{"a state of several fragments is the base of a small delta",
 		 test_a_state_of_several_fragments_is_the_base_of_a_small_delta},
+		{"an answer to a pull is a version-2 delta", test_an_answer_to_a_pull_is_a_version_2_delta},
 		{"push-pull state is a serf map with a MeshfedDigest",
 		 test_push_pull_state_is_a_serf_map_with_a_meshfed_digest},
 		{"push-pull state declaring a huge array is refused unallocated",
