@@ -168,10 +168,12 @@
  * hold a newer state of ours), distances that moved less than the
  * re-advertise threshold stay as advertised, a route through a DC is
  * advertised at the longer of its servers' distances (one counting
- * MF_ROUTING_NODE_SPREAD_AGE after it was last the newest), and seqno
- * requests go at most
- * one per target per gap, a new feasibility epoch of ours at most one per
- * gap. */
+ * MF_ROUTING_NODE_SPREAD_AGE after it was last the newest), seqno
+ * requests go at most one per target per gap, a new feasibility epoch of
+ * ours at most one per gap, and a state carries a route's epoch no newer
+ * than our feasibility distance's but for one a request wants
+ * (epochs_on_request: the new epoch goes only along the chain that asked;
+ * docs/routing.md "Feasibility drift and answered requests"). */
 #ifndef MF_ROUTING_NODE_FEASIBILITY_HOLD
 #define MF_ROUTING_NODE_FEASIBILITY_HOLD 0
 #endif
