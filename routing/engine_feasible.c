@@ -5,7 +5,8 @@
  * a window, those of the last one or two windows and of the newest
  * states), which mf_rt__feasible() holds every neighbour's route against,
  * and its forgetting a hold after our state withdrew the target; with
- * spread_age, the distance a route through a DC is advertised at.
+ * spread_age, the distance a route through a DC is advertised at; with
+ * epochs_on_request, the epoch a state carries for a route.
  */
 #include <math.h>
 #include <string.h>
