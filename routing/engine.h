@@ -271,6 +271,16 @@ struct mf_routing_config {
 	 * 8966, 3.5.4, 3.8.2.2); docs/routing.md "Requests on loss". 0 (the
 	 * default): the route is lost at once, as before. */
 	uint64_t loss_hold;
+	/* With feasibility: a new state carries a route's epoch no newer than
+	 * our feasibility distance's, but for a target a seqno request wants
+	 * (or one with no feasibility distance), so a new feasibility epoch
+	 * travels only along the chain of DCs that asked for it, not to every
+	 * DC whose route reaches it (docs/routing.md, "Feasibility drift and
+	 * answered requests"): a DC whose state carried the newer epoch found
+	 * every neighbour still at the older one infeasible, a mate's state
+	 * did so for its DC. Advertising an older epoch than the route's is a
+	 * worse pair, so no loop. false (the default): the route's epoch. */
+	bool epochs_on_request;
 };
 
 /* The largest federation we claim to run (docs/scale.md): 1,000 DCs. */

@@ -5,7 +5,8 @@
  * a window, those of the last one or two windows and of the newest
  * states), which mf_rt__feasible() holds every neighbour's route against,
  * and its forgetting a hold after our state withdrew the target; with
- * spread_age, the distance a route through a DC is advertised at.
+ * spread_age, the distance a route through a DC is advertised at; with
+ * epochs_on_request, the epoch a state carries for a route.
  */
 #include <math.h>
 #include <string.h>
@@ -241,4 +242,26 @@ double mf_rt__feasibility_dist(const struct mf_routing *r, uint32_t t, const str
 	    !(r->other_dst[t] > r->pair_dst[t]) || r->now - r->other_at[t] > r->cfg.spread_age)
 		return c->dist;
 	return c->dist + (r->other_dst[t] - r->pair_dst[t]);
+}
+
+/* The distance our new state carries for target t's route c (had: our
+ * state has t, at was): spread_age's (mf_rt__feasibility_dist), then with
+ * sticky_distances was while it moved less than the re-advertise
+ * threshold. */
+double mf_rt__state_dist(const struct mf_routing *r, uint32_t t, const struct rt_route *c, bool had, double was)
+{
+	double d = mf_rt__feasibility_dist(r, t, c);
+	return mf_rt__feasibility(r) && had && r->cfg.sticky_distances && !mf_rt__dist_moved(r, was, d) ? was : d;
+}
+
+/* The epoch our new state carries for target t's route c: with
+ * cfg.epochs_on_request, no newer than our feasibility distance's (a
+ * worse pair than the route's, so loop-free), unless a seqno request
+ * wants the newer one or we hold no feasibility distance. */
+uint64_t mf_rt__state_fepoch(const struct mf_routing *r, uint32_t t, const struct rt_route *c)
+{
+	if (!mf_rt__feasibility(r) || !r->cfg.epochs_on_request || t == r->self || c->fepoch <= r->fd_epoch[t] ||
+	    (r->fd_epoch[t] == 0 && !isfinite(r->fd_dist[t])) || (r->want[t] && c->fepoch >= r->want[t]))
+		return c->fepoch;
+	return r->fd_epoch[t];
 }

@@ -19,6 +19,7 @@
 #ifndef MF_ROUTING_ENGINE_INTERNAL_H
 #define MF_ROUTING_ENGINE_INTERNAL_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -369,6 +370,16 @@ static inline bool mf_rt__stale(const struct mf_routing *r, uint32_t id)
 	return r->cfg.max_age && r->clocked && r->now - r->beat_at[id] > r->cfg.max_age;
 }
 
+/* Whether a distance moved from was to now past the re-advertise
+ * threshold (any move when there is none). */
+static inline bool mf_rt__dist_moved(const struct mf_routing *r, double was, double now)
+{
+	if (r->cfg.readvertise_pct == 0 && r->cfg.readvertise_ms == 0)
+		return was != now;
+	double d = fabs(now - was);
+	return d > was * r->cfg.readvertise_pct / 100.0 && d > r->cfg.readvertise_ms;
+}
+
 /* A neighbour whose advertised routes are candidates: usable link, a
  * stored transit advertisement, gateways when they are required. */
 static inline bool mf_rt__usable_neighbour(const struct mf_routing *r, uint32_t h)
@@ -437,6 +448,8 @@ void mf_rt__feasibility_next(struct mf_routing *r, uint32_t n);
 void mf_rt__feasibility_mate(struct mf_routing *r, const struct mf_advert *a, bool newest);
 void mf_rt__feasibility_chosen(struct mf_routing *r, uint32_t t, const struct rt_route *rt);
 double mf_rt__feasibility_dist(const struct mf_routing *r, uint32_t t, const struct rt_route *c);
+double mf_rt__state_dist(const struct mf_routing *r, uint32_t t, const struct rt_route *c, bool had, double was);
+uint64_t mf_rt__state_fepoch(const struct mf_routing *r, uint32_t t, const struct rt_route *c);
 /* engine_request.c: seqno requests (docs/routing.md, "Seqno requests") */
 /* after target t's route was chosen: through nh (NONE: none), entry ei,
  * distance d */

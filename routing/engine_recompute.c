@@ -517,14 +517,6 @@ bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt
 	       isfinite(rt->dist);
 }
 
-static bool moved(const struct mf_routing *r, double was, double now)
-{
-	if (r->cfg.readvertise_pct == 0 && r->cfg.readvertise_ms == 0)
-		return was != now;
-	double d = fabs(now - was);
-	return d > was * r->cfg.readvertise_pct / 100.0 && d > r->cfg.readvertise_ms;
-}
-
 /* Whether moves that wait up to `wait` are due: that long after our last state. */
 static bool readv_due(const struct mf_routing *r, uint64_t wait)
 {
@@ -588,7 +580,7 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 				       : !followed(r, t, c) || readv_due(r, r->cfg.readvertise_interval);
 			*(below ? &r->paths_pending : &r->dist_pending) |= !differ; /* goes with the next new state */
 		}
-		else if (want && moved(r, s->dist, mf_rt__feasibility_dist(r, t, c))) {
+		else if (want && mf_rt__dist_moved(r, s->dist, mf_rt__feasibility_dist(r, t, c))) {
 			differ = distance_due(r, s->dist, c->dist, r->cfg.readvertise_interval) &&
 				 mf_rt__distance_heard(r, t, s->dist, c->dist); /* engine.h quiet_riders */
 			r->dist_pending |= !differ; /* goes with the next new state */
@@ -612,12 +604,10 @@ static int refresh_snapshot(struct mf_routing *r, uint32_t n)
 		if (!mf_rt__advertisable(r, t, c))
 			continue;
 		*s = *c;
+		s->fepoch = mf_rt__state_fepoch(r, t, c); /* epochs_on_request */
 		r->snap_epochs |= had && was_ep < r->alive_from[t] && s->epoch >= r->alive_from[t];
 		s->tomb = r->alive_from[t] && mf_rt__tomb_refuses(r, t, c->dist);
-		/* spread_age, then sticky_distances (moves under the threshold stay out) */
-		s->dist = mf_rt__feasibility_dist(r, t, c);
-		if (feas && had && r->cfg.sticky_distances && !moved(r, was, s->dist))
-			s->dist = was;
+		s->dist = mf_rt__state_dist(r, t, c, had, was); /* spread_age, then sticky_distances */
 		r->want[t] = feas && r->want[t] && s->fepoch >= r->want[t] ? 0 : r->want[t]; /* answered */
 		s->n_alt = 0; /* alternates are not advertised */
 		int rc = put_path(&r->snap, s, r->cur.path + c->path_off, c->path_len, NONE);

@@ -139,6 +139,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.loss_hold = c->loss_hold > 0 ? (uint64_t)c->loss_hold : 0;
 	cfg.feasibility_window = MF_ROUTING_NODE_FEASIBILITY_WINDOW;
 	cfg.sticky_distances = true;
+	cfg.epochs_on_request = true;
 	cfg.spread_age = MF_ROUTING_NODE_SPREAD_AGE;
 	cfg.request_gap = MF_ROUTING_NODE_REQUEST_GAP;
 	if (c->max_alternates >= 0)

@@ -158,20 +158,24 @@
 					    * routing/node_request.c]; 7 is unused */
 #define MF_ROUTING_NODE_ADVERT_BYTES 1000  /* fragment budget inside a gossip packet */
 /* Feasibility (routing/engine.h feasibility_hold; docs/routing.md "Seqno
- * requests", "A feasibility distance over a window", "Rounds 41-80"): 0,
- * off (at 15 s next hops under noise move 1.15x as often in rounds 41-80
- * at 50 x 2, seeds 1-8: a neighbour's distance rising past our link to it
- * makes our route infeasible).
+ * requests", "A feasibility distance over a window", "Rounds 41-80",
+ * "Feasibility drift and answered requests"): 0, off. At 15 s with epochs
+ * on request next hops under noise move 0.94x as often as off in rounds
+ * 41-80 at 50 x 2 (seeds 1-8) and 1.05x at 100 x 2, but 1.3 % fewer
+ * routes end near the shortest at 50 x 2 (spread_age's), and 100 x 2
+ * after convergence is not measured.
  * A build may set it (-DMF_ROUTING_NODE_FEASIBILITY_HOLD=15000000000LL)
  * to measure it. When on: a pair we advertised counts in the feasibility
  * distance for one to two windows (long enough for every neighbour to
  * hold a newer state of ours), distances that moved less than the
  * re-advertise threshold stay as advertised, a route through a DC is
  * advertised at the longer of its servers' distances (one counting
- * MF_ROUTING_NODE_SPREAD_AGE after it was last the newest), and seqno
- * requests go at most
- * one per target per gap, a new feasibility epoch of ours at most one per
- * gap. */
+ * MF_ROUTING_NODE_SPREAD_AGE after it was last the newest), seqno
+ * requests go at most one per target per gap, a new feasibility epoch of
+ * ours at most one per gap, and a state carries a route's epoch no newer
+ * than our feasibility distance's but for one a request wants
+ * (epochs_on_request: the new epoch goes only along the chain that asked;
+ * docs/routing.md "Feasibility drift and answered requests"). */
 #ifndef MF_ROUTING_NODE_FEASIBILITY_HOLD
 #define MF_ROUTING_NODE_FEASIBILITY_HOLD 0
 #endif

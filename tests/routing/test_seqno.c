@@ -18,7 +18,11 @@
  *  - spread_age: a route through a DC is advertised at the longer of its
  *    servers' distances, so their states coming by turns keep it feasible;
  *  - a delta carries a route whose epoch alone moved, when epochs are
- *    part of the route. */
+ *    part of the route;
+ *  - epochs_on_request: a state carries a route's epoch no newer than the
+ *    feasibility distance's, so a newer one heard keeps the routes at the
+ *    older one feasible; a request for the newer one is answered by the
+ *    first DC whose route has it. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,8 +41,8 @@
 /* An engine for dc (node "<dc>-s1") with feasibility and requests, its
  * clock started at 1 (config feasibility_window, spread_age and loss_hold
  * as given). */
-static struct mf_routing *feas_engine_wsl(const char *dc, uint64_t epoch, uint64_t window, uint64_t spread,
-					  uint64_t loss_hold)
+static struct mf_routing *feas_engine_cfg(const char *dc, uint64_t epoch, uint64_t window, uint64_t spread,
+					  uint64_t loss_hold, bool epochs_on_request)
 {
 	struct mf_routing_config c;
 	char node[80];
@@ -54,10 +58,17 @@ static struct mf_routing *feas_engine_wsl(const char *dc, uint64_t epoch, uint64
 	c.feasibility_window = window;
 	c.spread_age = spread;
 	c.loss_hold = loss_hold;
+	c.epochs_on_request = epochs_on_request;
 	struct mf_routing *r = NULL;
 	CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
 	mf_routing_set_now(r, 1);
 	return r;
+}
+
+static struct mf_routing *feas_engine_wsl(const char *dc, uint64_t epoch, uint64_t window, uint64_t spread,
+					  uint64_t loss_hold)
+{
+	return feas_engine_cfg(dc, epoch, window, spread, loss_hold, false);
 }
 
 static struct mf_routing *feas_engine_ws(const char *dc, uint64_t epoch, uint64_t window, uint64_t spread)
@@ -429,6 +440,58 @@ static void test_next_hop_servers_longer_distance(void)
 	}
 }
 
+/* dc1 reaches dc9 through dc2 (10 + 30, epoch 5; its feasibility
+ * distance) and could through dc3 (1 + 38, within the hysteresis margin:
+ * kept). dc2's next state carries dc9 at epoch 6 (a request's new epoch
+ * passing by) and a new target, so dc1 makes a state. With
+ * epochs_on_request it carries dc9 at 5, its feasibility distance's epoch:
+ * when dc2's distance then grows to 60, dc3's route (epoch 5) is still
+ * feasible and taken. Carrying 6, as before, made dc3's route infeasible
+ * by epoch and dc2's by distance: dc9 withdrawn (a route in use lost, as
+ * a mate's state with a newer epoch did to its DC at 100 DCs). */
+static void test_newer_epoch_keeps_older_routes_feasible(void)
+{
+	for (int eor = 0; eor < 2; eor++) {
+		struct mf_routing *r = feas_engine_cfg("dc1", 100, 0, 0, 0, eor);
+		mf_routing_set_link(r, "dc2", true, true, 10);
+		mf_routing_set_link(r, "dc3", true, true, 1);
+		offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
+		offer_at(r, "dc3", "dc3-s1", 1, 5, "dc3 0;dc9 38", 1);
+		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
+		offer_at(r, "dc2", "dc2-s1", 2, 6, "dc2 0;dc9 30;dc7 20", 2);
+		CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), eor ? 5 : 6);
+		offer_at(r, "dc2", "dc2-s1", 3, 6, "dc2 0;dc9 60;dc7 20", 3);
+		struct mf_route_view v = h_route(r, "dc9");
+		CU_ASSERT_EQUAL(v.status, eor ? MF_ROUTE_VIA : MF_ROUTE_UNREACHABLE);
+		if (eor && v.status == MF_ROUTE_VIA) {
+			CU_ASSERT_STRING_EQUAL(v.next_hop, "dc3");
+			CU_ASSERT_EQUAL(v.distance_ms, 39);
+		}
+		mf_routing_free(r);
+	}
+}
+
+/* With epochs_on_request, dc1's route to dc9 reaches epoch 6 while its
+ * state says 5. A request for 6 is answered here: the next state carries
+ * 6 and nothing goes on towards dc9 (no new epoch minted there). */
+static void test_request_answered_on_the_way(void)
+{
+	struct mf_routing *r = feas_engine_cfg("dc1", 100, 0, 0, 0, true);
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	offer_at(r, "dc2", "dc2-s1", 1, 5, "dc2 0;dc9 30", 1);
+	offer_at(r, "dc2", "dc2-s1", 2, 6, "dc2 0;dc9 30;dc7 20", 2);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 5);
+	uint64_t seq = mf_routing_advert_seq(r);
+	CU_ASSERT_EQUAL(mf_routing_take_request(r, "dc9", 6, 10), 1);
+	mf_routing_set_now(r, 3);
+	CU_ASSERT(mf_routing_recompute(r, NULL) == 0);
+	CU_ASSERT(mf_routing_advert_seq(r) > seq);
+	CU_ASSERT_EQUAL(advertised_epoch(r, "dc9"), 6);
+	struct mf_routing_request q[4];
+	CU_ASSERT_EQUAL(mf_routing_requests(r, q, 4), 0);
+	mf_routing_free(r);
+}
+
 /* With epochs part of the route (feasibility), a delta lists a route
  * whose epoch alone moved; without, it does not (beats carry them). */
 static void test_delta_carries_bound_epochs(void)
@@ -465,6 +528,8 @@ int main(void)
 		{ "window_forgets_old_distances", test_window_forgets_old_distances },
 		{ "sticky_distances", test_sticky_distances },
 		{ "next_hop_servers_longer_distance", test_next_hop_servers_longer_distance },
+		{ "newer_epoch_keeps_older_routes_feasible", test_newer_epoch_keeps_older_routes_feasible },
+		{ "request_answered_on_the_way", test_request_answered_on_the_way },
 	};
 	return RUN_SUITE("routing_seqno", tests);
 }
