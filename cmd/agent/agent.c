@@ -86,13 +86,21 @@ static void shutdown_agent(struct mf_agent *a, int exit_code)
 	mf_agent_routing_close(a);
 }
 
-/* One timer for what the agent does now and then, not a wakeup each. */
+/* One timer for what the agent does now and then, not a wakeup each; it
+ * ticks at the shorter period, each job keeps its own. */
 static void on_housekeeping(uv_timer_t *t)
 {
 	struct mf_agent *a = t->data;
-	mf_agent_memory_trim();
-	for (size_t i = 0; i < a->n_pools; i++)
-		mf_agent_pool_report_drops(a->pools[i], false);
+	uint64_t now = uv_now(&a->loop);
+	if (now - a->trimmed_at >= MF_AGENT_TRIM_MS) {
+		a->trimmed_at = now;
+		mf_agent_memory_trim();
+	}
+	if (now - a->reported_at >= a->housekeeping_ms_report) {
+		a->reported_at = now;
+		for (size_t i = 0; i < a->n_pools; i++)
+			mf_agent_pool_report_drops(a->pools[i], false);
+	}
 }
 
 /* --- joins ------------------------------------------------------------------*/
@@ -457,7 +465,14 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	a->sigint.data = a->sigterm.data = a->sighup.data = a;
 	a->retry_timer.data = a->leave_timer.data = a->housekeeping_timer.data = a;
 	a->handles_open = true;
-	uv_timer_start(&a->housekeeping_timer, on_housekeeping, MF_AGENT_TRIM_MS, MF_AGENT_TRIM_MS);
+	a->housekeeping_ms_report = (uint64_t)(c->drop_report_interval / MF_MS);
+	if (a->housekeeping_ms_report == 0)
+		a->housekeeping_ms_report = 1;
+	a->housekeeping_ms = a->housekeeping_ms_report < MF_AGENT_TRIM_MS ?
+				     a->housekeeping_ms_report : MF_AGENT_TRIM_MS;
+	a->trimmed_at = a->reported_at = uv_now(&a->loop);
+	uv_timer_start(&a->housekeeping_timer, on_housekeeping, a->housekeeping_ms,
+		       a->housekeeping_ms);
 	uv_signal_start(&a->sigint, on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&a->sighup, on_sighup, SIGHUP);

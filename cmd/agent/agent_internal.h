@@ -138,9 +138,13 @@ struct mf_agent {
 	uv_signal_t sigint, sigterm;
 	uv_timer_t retry_timer; /* retry-join backoff */
 	uv_timer_t leave_timer; /* leave phases */
-	/* every MF_AGENT_TRIM_MS: returns free heap pages (agent_memory.h) and
-	 * logs what the pools dropped (mf_agent_pool_report_drops) */
+	/* every housekeeping_ms: returns free heap pages every MF_AGENT_TRIM_MS
+	 * (agent_memory.h) and logs what the pools dropped every
+	 * -drop-report-interval (mf_agent_pool_report_drops) */
 	uv_timer_t housekeeping_timer;
+	uint64_t housekeeping_ms;          /* the shorter of the two periods */
+	uint64_t housekeeping_ms_report;   /* -drop-report-interval in ms */
+	uint64_t trimmed_at, reported_at;  /* uv_now of the last of each */
 	bool handles_open;
 	enum mf_agent_state state;
 	int exit_code;
@@ -192,8 +196,8 @@ void mf_agent_pool_free(struct mf_agent_pool *ap);
 /* Pushes what the glue queued into the pool. */
 void mf_agent_pool_flush(struct mf_agent_pool *ap);
 /* Logs, at warn, the drop counters (cmd/agent/drops.h) that moved since the
- * last report (the housekeeping timer, every MF_AGENT_TRIM_MS); at exit,
- * at info, every one not zero. Nothing when none moved. */
+ * last report (the housekeeping timer, every -drop-report-interval); at
+ * exit, at info, every one not zero. Nothing when none moved. */
 void mf_agent_pool_report_drops(struct mf_agent_pool *ap, bool at_exit);
 
 /* agent_routing.c */

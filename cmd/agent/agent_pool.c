@@ -293,8 +293,8 @@ void mf_agent_pool_report_drops(struct mf_agent_pool *ap, bool at_exit)
 			mf_log_info(&ap->agent->log, "pool %s: dropped while running: %s", ap->name,
 				    line);
 	} else if (mf_drops_format(&ap->drops_reported, &now, line, sizeof(line)) > 0) {
-		mf_log_warn(&ap->agent->log, "pool %s: dropped in the last %d s: %s", ap->name,
-			    MF_AGENT_TRIM_MS / 1000, line);
+		mf_log_warn(&ap->agent->log, "pool %s: dropped in the last %g s: %s", ap->name,
+			    (double)ap->agent->cfg->drop_report_interval / (double)MF_SEC, line);
 	}
 	ap->drops_reported = now;
 }

@@ -11,7 +11,8 @@
  * each counter that moved since the last one, with how much.
  *
  * Contract: pure (no I/O, no clock); the agent's shell calls it from its
- * 30-second housekeeping timer and at exit (cmd/agent/agent_pool.c).
+ * housekeeping timer, every -drop-report-interval (30 s by default), and
+ * at exit (cmd/agent/agent_pool.c).
  */
 #ifndef MF_CMD_DROPS_H
 #define MF_CMD_DROPS_H

@@ -63,6 +63,7 @@ static void set_defaults(struct mf_agent_config *c)
 	c->retry_max_interval = 30 * MF_SEC;
 	c->retry_max = 0;
 	c->leave_timeout = 5 * MF_SEC;
+	c->drop_report_interval = 30 * MF_SEC;
 	c->wan = true;
 	c->encrypt_verify_incoming = true;
 	c->encrypt_verify_outgoing = true;
@@ -482,6 +483,9 @@ static int set_timing(struct mf_agent_config *c, const struct agent_option *o, c
 	  FIELD(retry_max), 0, 0, INT_MAX, NULL)                                                \
 	X("leave-timeout", "DURATION", "graceful leave budget on SIGINT/SIGTERM (default 5s)",  \
 	  set_duration, FIELD(leave_timeout), 0, 0, 0, NULL)                                    \
+	X("drop-report-interval", "DURATION",                                                   \
+	  "log the drop counters that moved this often, at warn (default 30s)", set_duration,  \
+	  FIELD(drop_report_interval), 0, 0, 0, NULL)                                           \
 	TIMING(X, "probe-interval", "DURATION", "timing override (also every key of docs/cli.md)") \
 	TIMING(X, "probe-timeout", "DURATION", "timing override")                                  \
 	TIMING(X, "gossip-interval", "DURATION", "timing override")                                \

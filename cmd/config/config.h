@@ -125,6 +125,7 @@ struct mf_agent_config {
 	mf_time_t retry_max_interval;          /* backoff cap: 30 s */
 	int retry_max;                         /* join rounds; 0 = until one succeeds */
 	mf_time_t leave_timeout;               /* graceful leave budget: 5 s */
+	mf_time_t drop_report_interval;        /* drop counters logged this often: 30 s */
 	bool wan;                              /* the WAN pool (default true) */
 	struct mf_area_config areas[MF_CONFIG_MAX_AREAS];
 	size_t n_areas;

@@ -166,6 +166,8 @@ void mf_config_reload_diff(const struct mf_agent_config *cur, const struct mf_ag
 				  a->retry_max == b->retry_max,
 		     "retry");
 	need_restart(out, a->leave_timeout == b->leave_timeout, "leave_timeout");
+	need_restart(out, a->drop_report_interval == b->drop_report_interval,
+		     "drop_report_interval");
 	need_restart(out, a->wan == b->wan, "wan");
 	need_restart(out, areas_eq(a, b), "areas");
 	need_restart(out, a->routing.hysteresis_pct == b->routing.hysteresis_pct &&

@@ -189,6 +189,17 @@ static void test_config_flags_set_every_basic_key(void)
 	CU_ASSERT_EQUAL(c.log_level, MF_LOG_DEBUG);
 }
 
+static void test_config_drop_report_interval_defaults_to_30s_and_must_be_positive(void)
+{
+	struct mf_agent_config c;
+	CU_ASSERT_EQUAL(parse_line(&c, ""), 0);
+	CU_ASSERT_EQUAL(c.drop_report_interval, 30 * MF_SEC);
+	CU_ASSERT_EQUAL(parse_line(&c, "-drop-report-interval 2s"), 0);
+	CU_ASSERT_EQUAL(c.drop_report_interval, 2 * MF_SEC);
+	CU_ASSERT_EQUAL(parse_line(&c, "-drop-report-interval 0s"), MF_EINVAL);
+	CU_ASSERT_PTR_NOT_NULL(strstr(err, "-drop-report-interval"));
+}
+
 static void test_config_bad_bind_names_the_flag(void)
 {
 	struct mf_agent_config c;
@@ -624,6 +635,7 @@ int main(void)
 		TEST(test_flags_help_is_recognised),
 		TEST(test_config_defaults),
 		TEST(test_config_flags_set_every_basic_key),
+		TEST(test_config_drop_report_interval_defaults_to_30s_and_must_be_positive),
 		TEST(test_config_bad_bind_names_the_flag),
 		TEST(test_config_bad_profile_and_log_level_are_rejected),
 		TEST(test_config_reserved_tags_are_rejected),

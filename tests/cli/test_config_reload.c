@@ -58,12 +58,14 @@ static void test_reloadable_changes(void)
 static void test_restart_only_named_and_kept(void)
 {
 	load(&a, "{\"bind\":\"127.0.0.1:7000\",\"probe_interval\":\"1s\",\"leave_timeout\":\"5s\","
-		 "\"routing\":{\"hysteresis_pct\":10}}");
+		 "\"drop_report_interval\":\"30s\",\"routing\":{\"hysteresis_pct\":10}}");
 	load(&b, "{\"bind\":\"127.0.0.1:7001\",\"probe_interval\":\"2s\",\"leave_timeout\":\"5s\","
+		 "\"drop_report_interval\":\"5s\","
 		 "\"routing\":{\"hysteresis_pct\":20},\"areas\":[{\"name\":\"x\",\"bind\":\"127.0.0.1:7100\"}]}");
 	struct mf_config_reload d;
 	mf_config_reload_diff(&a, &b, &d);
-	CU_ASSERT_STRING_EQUAL(d.restart, "bind, profile/timing, areas, routing.hysteresis");
+	CU_ASSERT_STRING_EQUAL(d.restart,
+			       "bind, profile/timing, drop_report_interval, areas, routing.hysteresis");
 	CU_ASSERT_FALSE(d.tags || d.routing);
 	mf_config_reload_take(&a, &b);
 	CU_ASSERT_EQUAL(a.bind.port, 7000);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """10,000 random or truncated packets at an agent are dropped, counted in
-`meshfed info` and logged (every 30 s, and at exit), and it keeps answering
-(plaintext and encrypted pools)."""
+`meshfed info` and logged (every -drop-report-interval, 30 s by default, and
+at exit), and it keeps answering (plaintext and encrypted pools)."""
 import random
 import signal
 import socket
@@ -45,8 +45,12 @@ def blast(agent, rng):
     s.close()
 
 
+REPORT_S = 2    # -drop-report-interval of the scenario that waits for a report
+
+
 def scenario(c, key, label, periodic):
-    a = c.agent(label + "0", 0, key=key).start()
+    extra = ["-drop-report-interval", "%ds" % REPORT_S] if periodic else []
+    a = c.agent(label + "0", 0, key=key, extra=extra).start()
     b = c.agent(label + "1", 1, key=key, join=[a.addr]).start()
     wait_for(lambda: a.status_of(b.name) == "alive" and b.status_of(a.name) == "alive",
              20, "two agents to join")
@@ -66,12 +70,13 @@ def scenario(c, key, label, periodic):
           "peers still alive to each other")
     log("ok: %s: agent still answers and its peer still sees it alive" % label)
     # The drops are in the agent's log too (a CI log shows them): a line of
-    # the 30-second report (waited for in one scenario), then the totals
-    # when it exits.
+    # the periodic report (waited for in one scenario, at a 2 s interval
+    # instead of the default 30 s), then the totals when it exits.
     if periodic:
-        t = wait_for(lambda: a.log_lines("dropped in the last 30 s: "), 40,
+        said = "dropped in the last %d s: " % REPORT_S
+        t = wait_for(lambda: a.log_lines(said), 3 * REPORT_S + 2,
                      "the periodic drop report in the log")
-        line = a.log_lines("dropped in the last 30 s: ")[0]
+        line = a.log_lines(said)[0]
         check("malformed message" in line, "the report names a cause: %s" % line)
         log("ok: %s: drops reported after %.0f s: %s" % (
             label, t, line.split("dropped ", 1)[-1][:100]))
