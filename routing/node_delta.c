@@ -176,7 +176,7 @@ static uint8_t *reach_back(struct mf_routing_node *n, uint64_t from, size_t *len
 	return msg;
 }
 
-/* mf_routing_distance_news for mf_advert_delta_drop_riders. */
+/* mf_routing_distance_news for mf_advert_delta_quiet. */
 static bool rider_news(void *engine, const char *target, double held, double now)
 {
 	return mf_routing_distance_news(engine, target, held, now);
@@ -192,15 +192,17 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 		return 0;
 	/* Against what receivers hold, not a base that grows older: a delta
 	 * says one change, whatever the state's size. One that missed it
-	 * pulls what it lacks from us (node_digest.c). */
-	int rc = mf_advert_delta(&n->base_out, &live, pct, ms, &d);
+	 * pulls what it lacks from us (node_digest.c). Riders no DC could act
+	 * on stay as receivers hold them (one walk of the base). */
+	struct mf_advert_quiet quiet = {rider_news, n->engine, 0};
+	int rc = mf_advert_delta_quiet(&n->base_out, &live, pct, ms, n->riders_all ? NULL : &quiet, &d);
 	d.epochs_bound = live.epochs_bound;
 	mf_advert_free(&live);
-	if (rc != 0)
+	if (rc != 0) {
+		n->stats.local_errors += rc < 0; /* out of memory: this state goes whole */
 		return 0;
-	/* Riders no DC could act on stay as receivers hold them. */
-	int held = n->riders_all ? 0 : mf_advert_delta_drop_riders(&n->base_out, &d, rider_news, n->engine);
-	n->stats.riders_held += held > 0 ? (uint64_t)held : 0;
+	}
+	n->stats.riders_held += quiet.held;
 	size_t len = 0;
 	uint8_t *msg = NULL;
 	msgpack_sbuffer_clear(&n->scratch);
