@@ -46,16 +46,23 @@
  *    docs/routing.md, "Thinner beats");
  *  - recompute; when our advertisement's seq moved (a real change), a delta
  *    (routing/advert_delta.h: the routes that differ from what receivers
- *    hold of us) goes in every pool as
+ *    hold of us), when it fits one message of MF_ROUTING_NODE_ADVERT_BYTES
+ *    whatever the state's size, goes by one direct datagram to each alive
+ *    meshfed member of our pools as
+ *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_STATE][delta] (as a pull's
+ *    answer: never relayed), at most one per MF_ROUTING_NODE_DELTA_GAP (the
+ *    states made meanwhile go with the next); with config deltas_gossiped,
+ *    or more than MF_ROUTING_NODE_DELTA_DIRECT_MAX such members, or none
+ *    yet, it goes in every pool as
  *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][delta], keyed
- *    "mf-delta:<dc>", when it fits one message of
- *    MF_ROUTING_NODE_ADVERT_BYTES, whatever the state's size; else the state
- *    goes whole, its fragments keyed "mf-advert:<dc>:<fragment index>" (a
- *    newer one replaces an older one still queued). Received deltas are
- *    applied to the newest state of their server we hold (kept encoded per
- *    server; a delta that comes before its base waits for it, and after
- *    MF_ROUTING_NODE_PULL_WAIT we pull what we lack), and relayed like
- *    fragments (key "mf-relay:<origin>:d");
+ *    "mf-delta:<dc>". A delta too large goes as the whole state, its
+ *    fragments keyed "mf-advert:<dc>:<fragment index>" (a newer one
+ *    replaces an older one still queued). Received deltas are applied to
+ *    the newest state of their server we hold (kept encoded per server,
+ *    only for origins with an alive server in the pool they came through;
+ *    a delta that comes before its base waits for it, and after
+ *    MF_ROUTING_NODE_PULL_WAIT we pull what we lack), and gossiped ones are
+ *    relayed like fragments (key "mf-relay:<origin>:d");
  *  - anti-entropy by digest (routing/digest.h; docs/routing.md): every
  *    MF_ROUTING_NODE_FULL_REFRESH our digest entry (DC, server, seq) is
  *    broadcast as [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_DIGEST][digest],
