@@ -170,14 +170,37 @@ static int index_targets(const struct mf_advert *a, struct nmap *m)
 int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, double pct, double ms,
 		    struct mf_advert *out)
 {
+	return mf_advert_delta_quiet(base, now, pct, ms, NULL, out);
+}
+
+/* Whether route r of now, beside j of base, is a rider no DC could act on:
+ * the same path (and bound epoch: same_route with an infinite tolerance)
+ * and no news to quiet. */
+static bool quiet_rider(const struct mf_advert *now, const struct mf_advert_route *r,
+			const struct mf_advert *base, uint32_t j, struct mf_advert_quiet *quiet)
+{
+	const struct mf_advert_route *y = &base->routes[j];
+	return quiet && same_route(now, r, base, y, 0, INFINITY) &&
+	       !quiet->news(quiet->ctx, now->names[r->target], y->distance_ms, r->distance_ms);
+}
+
+int mf_advert_delta_quiet(const struct mf_advert *base, const struct mf_advert *now, double pct,
+			  double ms, struct mf_advert_quiet *quiet, struct mf_advert *out)
+{
 	struct nmap in_base = {0}, in_now = {0};
 	struct builder b = {0};
 	memset(out, 0, sizeof *out);
+	if (quiet)
+		quiet->held = 0;
 	if (strcmp(base->origin, now->origin) != 0 || strcmp(base->node, now->node) != 0 ||
 	    base->transit != now->transit || base->seq >= now->seq || !same_dead(base, now) ||
 	    !mf_gateways_equal(base->gateways, base->n_gateways, now->gateways, now->n_gateways))
 		return 1;
-	int rc = index_targets(base, &in_base);
+	/* Riders held back, by index in now: listed after all when nothing
+	 * else is (the state goes for these moves: they are its news). */
+	uint32_t *held = quiet ? malloc((now->n_routes + 1) * sizeof *held) : NULL;
+	size_t n_held = 0;
+	int rc = quiet && !held ? MF_ENOMEM : index_targets(base, &in_base);
 	if (rc == 0)
 		rc = index_targets(now, &in_now);
 	if (rc == 0)
@@ -186,7 +209,11 @@ int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, d
 	for (size_t i = 0; rc == 0 && i < now->n_routes; i++) {
 		const struct mf_advert_route *r = &now->routes[i];
 		uint32_t j = nmap_get(&in_base, now->names[r->target]);
-		if (j == UINT32_MAX || !same_route(now, r, base, &base->routes[j], pct, ms))
+		if (j != UINT32_MAX && same_route(now, r, base, &base->routes[j], pct, ms))
+			continue;
+		if (j != UINT32_MAX && quiet_rider(now, r, base, j, quiet))
+			held[n_held++] = (uint32_t)i;
+		else
 			rc = b_route(&b, now, r);
 	}
 	size_t cap_gone = 0;
@@ -199,50 +226,20 @@ int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, d
 		    (rc = mf_grow(&out->gone, &cap_gone, out->n_gone + 1, 8)) == 0)
 			out->gone[out->n_gone++] = id;
 	}
+	if (rc == 0 && out->n_routes == 0 && out->n_gone == 0) {
+		for (size_t k = 0; rc == 0 && k < n_held; k++)
+			rc = b_route(&b, now, &now->routes[held[k]]);
+		n_held = 0;
+	}
+	if (quiet)
+		quiet->held = n_held;
+	free(held);
 	nmap_free(&in_base);
 	nmap_free(&in_now);
 	nmap_free(&b.names);
 	if (rc < 0)
 		mf_advert_free(out);
 	return rc;
-}
-
-int mf_advert_delta_drop_riders(const struct mf_advert *base, struct mf_advert *delta,
-				bool (*news)(void *ctx, const char *target, double held, double now),
-				void *ctx)
-{
-	struct nmap in_base;
-	bool *drop = calloc(delta->n_routes + 1, sizeof *drop);
-	if (!drop || index_targets(base, &in_base) < 0) {
-		free(drop);
-		nmap_free(&in_base);
-		return MF_ENOMEM;
-	}
-	size_t n_drop = 0;
-	for (size_t i = 0; i < delta->n_routes; i++) {
-		const struct mf_advert_route *x = &delta->routes[i];
-		const char *t = delta->names[x->target];
-		uint32_t j = nmap_get(&in_base, t);
-		/* same_route with an infinite tolerance: the path (and the bound
-		 * epoch) only */
-		if (j != UINT32_MAX && same_route(delta, x, base, &base->routes[j], 0, INFINITY) &&
-		    !news(ctx, t, base->routes[j].distance_ms, x->distance_ms)) {
-			drop[i] = true;
-			n_drop++;
-		}
-	}
-	nmap_free(&in_base);
-	if (n_drop == delta->n_routes && delta->n_gone == 0)
-		n_drop = 0; /* the state goes for these moves: they are its news */
-	if (n_drop) {
-		size_t k = 0;
-		for (size_t i = 0; i < delta->n_routes; i++)
-			if (!drop[i])
-				delta->routes[k++] = delta->routes[i]; /* hops stay where they are */
-		delta->n_routes = k;
-	}
-	free(drop);
-	return (int)n_drop;
 }
 
 /* What changed from y (of base b) to x (of a): next hop, hops below it,

@@ -39,16 +39,23 @@
 int mf_advert_delta(const struct mf_advert *base, const struct mf_advert *now, double pct, double ms,
 		    struct mf_advert *out);
 
-/* Riders (docs/routing.md, "Riders and a shorter header"): leaves out of
- * delta (of base, as mf_advert_delta made it) each route on base's path
- * (and, with epochs_bound, its epoch) for which news(ctx, target, base's
- * distance, delta's distance) is false: receivers keep base's distance.
- * A delta that would list nothing then is left whole (the state goes for
- * these moves, as the engine's re-advertise interval wants). Returns the
- * routes left out, or MF_ENOMEM (delta unchanged). */
-int mf_advert_delta_drop_riders(const struct mf_advert *base, struct mf_advert *delta,
-				bool (*news)(void *ctx, const char *target, double held, double now),
-				void *ctx);
+/* Riders (docs/routing.md, "Riders and a shorter header"): what a
+ * quiet delta asks of the sender; held: routes left out (set by the call). */
+struct mf_advert_quiet {
+	bool (*news)(void *ctx, const char *target, double held, double now);
+	void *ctx;
+	size_t held;
+};
+
+/* mf_advert_delta, in the same one walk leaving out each route on base's
+ * path (and, with epochs_bound, its epoch) for which news(ctx, target,
+ * base's distance, now's distance) is false: receivers keep base's
+ * distance. A delta that would list nothing then lists them all (the state
+ * goes for these moves, as the engine's re-advertise interval wants).
+ * quiet NULL: mf_advert_delta. Returns as mf_advert_delta (MF_ENOMEM
+ * included: *out left empty). */
+int mf_advert_delta_quiet(const struct mf_advert *base, const struct mf_advert *now, double pct,
+			  double ms, struct mf_advert_quiet *quiet, struct mf_advert *out);
 
 /* Whether delta applies to a state of its server at seq held: its base
  * seq; with since_base, any seq from its base up to, not including, its

@@ -81,6 +81,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	n->reach_back = c->reach_back;
 	n->split_deltas = c->split_deltas;
 	n->riders_all = c->riders_all;
+	n->deltas_gossiped = c->deltas_gossiped;
 	msgpack_sbuffer_init(&n->scratch);
 	mf_advert_asm_init(&n->asm_, MF_ROUTING_NODE_ASM_PENDING);
 	/* Records per server heard hold names by id: with the pools' ids a
@@ -338,7 +339,7 @@ int mf_routing_node_tick(struct mf_routing_node *n, mf_time_t now, bool *changed
 		*changed = ch;
 	n->stats.recomputes++;
 	uint64_t seq = mf_routing_advert_seq(n->engine);
-	if (seq != n->sent_seq) {
+	if (seq != n->sent_seq || mf_rn__delta_due(n, now)) { /* a paced delta (node_delta.c) */
 		broadcast_advert(n, now);
 		n->sent_seq = seq;
 	}

@@ -46,16 +46,23 @@
  *    docs/routing.md, "Thinner beats");
  *  - recompute; when our advertisement's seq moved (a real change), a delta
  *    (routing/advert_delta.h: the routes that differ from what receivers
- *    hold of us) goes in every pool as
+ *    hold of us), when it fits one message of MF_ROUTING_NODE_ADVERT_BYTES
+ *    whatever the state's size, goes by one direct datagram to each alive
+ *    meshfed member of our pools as
+ *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_STATE][delta] (as a pull's
+ *    answer: never relayed), at most one per MF_ROUTING_NODE_DELTA_GAP (the
+ *    states made meanwhile go with the next); with config deltas_gossiped,
+ *    or more than MF_ROUTING_NODE_DELTA_DIRECT_MAX such members, or none
+ *    yet, it goes in every pool as
  *    [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_ADVERT][delta], keyed
- *    "mf-delta:<dc>", when it fits one message of
- *    MF_ROUTING_NODE_ADVERT_BYTES, whatever the state's size; else the state
- *    goes whole, its fragments keyed "mf-advert:<dc>:<fragment index>" (a
- *    newer one replaces an older one still queued). Received deltas are
- *    applied to the newest state of their server we hold (kept encoded per
- *    server; a delta that comes before its base waits for it, and after
- *    MF_ROUTING_NODE_PULL_WAIT we pull what we lack), and relayed like
- *    fragments (key "mf-relay:<origin>:d");
+ *    "mf-delta:<dc>". A delta too large goes as the whole state, its
+ *    fragments keyed "mf-advert:<dc>:<fragment index>" (a newer one
+ *    replaces an older one still queued). Received deltas are applied to
+ *    the newest state of their server we hold (kept encoded per server,
+ *    only for origins with an alive server in the pool they came through;
+ *    a delta that comes before its base waits for it, and after
+ *    MF_ROUTING_NODE_PULL_WAIT we pull what we lack), and gossiped ones are
+ *    relayed like fragments (key "mf-relay:<origin>:d");
  *  - anti-entropy by digest (routing/digest.h; docs/routing.md): every
  *    MF_ROUTING_NODE_FULL_REFRESH our digest entry (DC, server, seq) is
  *    broadcast as [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_DIGEST][digest],
@@ -275,6 +282,16 @@
  * about this many times per member instead of 8; a member missed (about
  * e^-3, 5 %) has the next cumulative delta or the refresh. */
 #define MF_ROUTING_NODE_DELTA_RELAY_TRANSMITS 3
+/* Deltas direct (docs/routing.md, "Deltas direct, and the DC agreement
+ * deadlock"): our delta goes by one datagram to each alive meshfed member
+ * of our pools, framed as a pull's answer (never relayed), while they are
+ * at most DIRECT_MAX (else it is gossiped as above: the gossip gave each
+ * member about three copies); at most one such delta per DELTA_GAP, the
+ * states made meanwhile going with the next against what receivers hold
+ * (the gossip queue coalesced a server's quick successive states; sent
+ * each at once they made a storm in the cold start at 100 x 2). */
+#define MF_ROUTING_NODE_DELTA_DIRECT_MAX 128
+#define MF_ROUTING_NODE_DELTA_GAP (2 * MF_SEC)
 /* Anti-entropy by digest (docs/routing.md): a pull is answered with at most
  * this many bytes (the rest at the next digest); a delta that found us
  * behind waits this long for its base before we pull what we lack; our
@@ -355,6 +372,11 @@ struct mf_routing_node_config {
 	 * (mf_routing_distance_news; docs/routing.md, "Riders and a shorter
 	 * header"). */
 	bool riders_all;
+	/* Our deltas are gossiped (every member relays them), as before
+	 * route31. false (the default): sent direct to each member of our
+	 * pools, paced (MF_ROUTING_NODE_DELTA_DIRECT_MAX, _GAP; meshfed-sim
+	 * -deltas-direct off). */
+	bool deltas_gossiped;
 	struct mf_routing_node_hooks hooks;
 	/* Where other DCs' encoded states are kept (routing/blobs.h): NULL,
 	 * the agent, a store of the node's own; the simulator passes one
@@ -404,6 +426,8 @@ struct mf_routing_node_stats {
 	uint64_t deltas_late;  /* applied when their base came after them */
 	uint64_t deltas_stale; /* applied on a state past their base (they reached back) */
 	uint64_t deltas_back;  /* ours sent reaching back over one still queued */
+	uint64_t deltas_direct; /* ours sent direct to each member (config deltas_gossiped) */
+	uint64_t deltas_paced;  /* states of ours held back by the gap, gone with the next */
 	uint64_t riders_held;  /* distance moves left out of ours (config riders_all) */
 	/* Ours sent, by what each route of them changed (routing/advert_delta.h;
 	 * a delta that reached back counted as the one-step delta it replaced);

@@ -176,7 +176,70 @@ static uint8_t *reach_back(struct mf_routing_node *n, uint64_t from, size_t *len
 	return msg;
 }
 
-/* mf_routing_distance_news for mf_advert_delta_drop_riders. */
+/* Deltas direct (node.h): our delta, framed in msg, by one datagram to
+ * each alive meshfed member of our pools, once however many pools we
+ * share with it; as a pull's answer (MF_ROUTING_NODE_MSG_STATE), so
+ * receivers take it and never relay it. Returns 1 sent, 0 paced (a state
+ * waits for the gap: *msg is not sent, receivers keep what they hold),
+ * -1 not direct (config, more members than DIRECT_MAX, none yet): gossip.
+ * Why: gossiped, every member relays it (DELTA_RELAY_TRANSMITS), so each
+ * got it ~3 times; at 50 x 2 in areas most of the advert bytes under noise
+ * (docs/routing.md, "Deltas direct, and the DC agreement deadlock"). A
+ * member that misses one (a lost datagram) is behind at our next delta or
+ * digest and pulls what it lacks. */
+static int send_direct(struct mf_routing_node *n, uint8_t *msg, size_t len, mf_time_t now)
+{
+	const char *to[MF_ROUTING_NODE_DELTA_DIRECT_MAX];
+	size_t slot_of[MF_ROUTING_NODE_DELTA_DIRECT_MAX], n_to = 0;
+	for (size_t i = 0; !n->deltas_gossiped && i < n->n_slots; i++) {
+		struct mf_routing_node_slot *s = &n->slots[i];
+		if (!s->pool || mf_dc_index_sync(&s->dcx, s->pool, n->name) < 0)
+			continue; /* an empty index: no recipient in that pool */
+		for (size_t k = 0; k < s->dcx.n_mem; k++) {
+			const struct mf_coord_tracker_member *m = &s->dcx.mem[k];
+			if ((m->status != MF_MEMBER_ALIVE && m->status != MF_MEMBER_SUSPECT) ||
+			    !s->dcx.meshfed[k] || strcmp(m->name, n->name) == 0)
+				continue;
+			size_t j = 0;
+			while (j < n_to && strcmp(to[j], m->name) != 0)
+				j++;
+			if (j < n_to)
+				continue;
+			if (n_to == MF_ROUTING_NODE_DELTA_DIRECT_MAX)
+				return -1;
+			to[n_to] = m->name;
+			slot_of[n_to++] = i;
+		}
+	}
+	if (!n_to)
+		return -1;
+	if (n->direct_at && now - n->direct_at < MF_ROUTING_NODE_DELTA_GAP) {
+		n->direct_due = true; /* mf_rn__delta_due */
+		n->stats.deltas_paced++;
+		return 0;
+	}
+	n->direct_at = now ? now : 1;
+	msg[1] = MF_ROUTING_NODE_MSG_STATE;
+	for (size_t j = 0; j < n_to; j++) {
+		struct mf_routing_node_slot *s = &n->slots[slot_of[j]];
+		struct mf_member pm;
+		if (mf_pool_member_find(s->pool, to[j], &pm) == 0 &&
+		    mf_pool_send_user_to(s->pool, &pm.addr, msg, len) == 0)
+			n->stats.bytes_out += len;
+	}
+	n->stats.deltas_direct++;
+	return 1;
+}
+
+bool mf_rn__delta_due(struct mf_routing_node *n, mf_time_t now)
+{
+	if (!n->direct_due || now - n->direct_at < MF_ROUTING_NODE_DELTA_GAP)
+		return false;
+	n->direct_due = false;
+	return mf_routing_advert_seq(n->engine) > mf_rn__own_seq(n);
+}
+
+/* mf_routing_distance_news for mf_advert_delta_quiet. */
 static bool rider_news(void *engine, const char *target, double held, double now)
 {
 	return mf_routing_distance_news(engine, target, held, now);
@@ -186,21 +249,22 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 {
 	struct mf_advert d, live;
 	double pct, ms;
-	(void)now;
 	mf_routing_readvertise_margin(n->engine, &pct, &ms);
 	if (!n->base_out.origin || !n->out_ver || mf_rn__wire_form(n, adv, false, &live) < 0)
 		return 0;
 	/* Against what receivers hold, not a base that grows older: a delta
 	 * says one change, whatever the state's size. One that missed it
-	 * pulls what it lacks from us (node_digest.c). */
-	int rc = mf_advert_delta(&n->base_out, &live, pct, ms, &d);
+	 * pulls what it lacks from us (node_digest.c). Riders no DC could act
+	 * on stay as receivers hold them (one walk of the base). */
+	struct mf_advert_quiet quiet = {rider_news, n->engine, 0};
+	int rc = mf_advert_delta_quiet(&n->base_out, &live, pct, ms, n->riders_all ? NULL : &quiet, &d);
 	d.epochs_bound = live.epochs_bound;
 	mf_advert_free(&live);
-	if (rc != 0)
+	if (rc != 0) {
+		n->stats.local_errors += rc < 0; /* out of memory: this state goes whole */
 		return 0;
-	/* Riders no DC could act on stay as receivers hold them. */
-	int held = n->riders_all ? 0 : mf_advert_delta_drop_riders(&n->base_out, &d, rider_news, n->engine);
-	n->stats.riders_held += held > 0 ? (uint64_t)held : 0;
+	}
+	n->stats.riders_held += quiet.held;
 	size_t len = 0;
 	uint8_t *msg = NULL;
 	msgpack_sbuffer_clear(&n->scratch);
@@ -209,6 +273,12 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 		mf_advert_free(&d);
 		return 0;
 	}
+	int direct = send_direct(n, msg, len, now);
+	if (direct == 0) { /* paced: receivers keep what they hold */
+		free(msg);
+		mf_advert_free(&d);
+		return 1;
+	}
 	if (n->split_deltas)
 		(void)mf_advert_delta_split(&n->base_out, &d, len, &n->stats.delta_split);
 	/* A newer delta replaces a queued one (keyed per seq, queues grew past
@@ -216,7 +286,7 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 	 * docs/routing.md). */
 	char key[MF_ROUTING_NODE_DC_MAX + 32];
 	snprintf(key, sizeof(key), "mf-delta:%s", n->dc);
-	uint64_t from = queued_from(n, key);
+	uint64_t from = direct > 0 ? 0 : queued_from(n, key);
 	n->delta_from = d.base_seq;
 	/* What receivers hold now: the held view patched (base distances
 	 * kept for the routes it left out). */
@@ -253,7 +323,7 @@ int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf
 			n->stats.deltas_back++;
 		}
 	}
-	for (size_t i = 0; i < n->n_slots; i++)
+	for (size_t i = 0; direct < 0 && i < n->n_slots; i++)
 		if (n->slots[i].pool && mf_pool_broadcast_user(n->slots[i].pool, key, msg, len) == 0)
 			n->stats.bytes_out += len;
 	free(msg);

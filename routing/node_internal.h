@@ -152,6 +152,9 @@ struct mf_routing_node {
 	int reach_back;          /* config's: < 0 never, else max transmits */
 	bool split_deltas;       /* config's */
 	bool riders_all;         /* config's */
+	bool deltas_gossiped;    /* config's */
+	mf_time_t direct_at;     /* our last delta sent direct (node_delta.c) */
+	bool direct_due;         /* a state of ours waits for the gap */
 	/* The held view in fragments, encoded at the first pull that needs it
 	 * whole and kept until the held view moves (node_delta.c). */
 	struct mf_advert_frags out_frags;
@@ -230,6 +233,9 @@ void mf_rn__keep_sent(struct mf_routing_node *n, struct mf_advert *adv);
 int mf_rn__send_delta(struct mf_routing_node *n, const struct mf_advert *adv, mf_time_t now);
 /* The seq receivers hold of us (0 before our first state went out). */
 uint64_t mf_rn__own_seq(const struct mf_routing_node *n);
+/* A state of ours that waited for the direct deltas' gap is due now (node.c
+ * then sends it, against what receivers hold). */
+bool mf_rn__delta_due(struct mf_routing_node *n, mf_time_t now);
 /* The seq of the state of server `node` of `origin` we hold (0: none). */
 uint64_t mf_rn__base_seq(const struct mf_routing_node *n, const char *origin, const char *node);
 /* The base record of (origin, node), NULL when none (node_adverts.c reuses

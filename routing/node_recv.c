@@ -112,6 +112,19 @@ void mf_routing_node_on_user_msg(void *slot, const uint8_t *msg, size_t len)
 		mf_advert_free(&frag);
 		return;
 	}
+	/* A state of a DC with no alive server in this pool (a mate relayed
+	 * it before we learnt that DC's members here) is not taken (node.h),
+	 * so it must not become the base we hold of its server either: the
+	 * base is what our pulls say we have, and what makes later copies
+	 * duplicates. Kept, it left the engine without the DC while every
+	 * pull got an empty answer, until that server's next state: servers
+	 * of one DC then disagreed for minutes (docs/routing.md, "Deltas
+	 * direct, and the DC agreement deadlock"). */
+	if (strcmp(frag.origin, n->dc) != 0 && !mf_rn__pool_has_dc(sl, frag.origin)) {
+		n->stats.adverts_foreign++;
+		mf_advert_free(&frag);
+		return;
+	}
 	if (!pulled)
 		relay_fragment(sl, &frag, msg, len);
 	if (frag.origin && frag.node && strcmp(frag.node, n->name) != 0)

@@ -204,6 +204,8 @@ static const struct sim_opt opts[] = {
 	    "-routes: feasibility on with a hold of S s (0: off; default the agent's)"),
 	NUM("path-wait", "S", K_DOUBLE, path_wait_s, 0, 1e9, false,
 	    "-routes: with feasibility, a path change below the next hop waits up to S s (default 0: at once)"),
+	OPT("deltas-direct", "on|off", K_OFF, deltas_gossiped,
+	    "-routes: each server's delta by one datagram to each member of its pools, paced (default on; off: gossiped)"),
 	NUM("loss-hold", "S", K_DOUBLE, loss_hold_s, 0, 1e9, false,
 	    "-routes: with feasibility, keep a route in use turned infeasible up to S s and request its epoch at once (default 0: off)"),
 };

@@ -14,7 +14,7 @@
  *               [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]
  *               [-slow K [-slow-stall MS] [-slow-period MS] [-slow-lag MS]]
  *   meshfed-sim -topology FILE.json -routes [-stable K] [-cut ROUND] [-link-estimate best|coords]
- *               [-hysteresis PCT,MS] [-rounds R] ...
+ *               [-hysteresis PCT,MS] [-deltas-direct on|off] [-rounds R] ...
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
  * pool probes one member per round, so a tracker gets at most one RTT sample
@@ -253,6 +253,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.feasibility_s = a->feasibility_s,
 		.path_wait_s = a->path_wait_s,
 		.loss_hold_s = a->loss_hold_s,
+		.deltas_gossiped = a->deltas_gossiped,
 	};
 	mf_coord_config_default(&r.coords);
 	r.coords.mode = a->mode;

@@ -40,11 +40,13 @@ static void routed(void *ctx, const uint8_t *buf, size_t len, bool state)
 							: &m->sim->advert_bytes) += len;
 	if (!state && len >= 6 && buf[1] != MF_ROUTING_NODE_MSG_BEAT &&
 	    buf[1] != MF_ROUTING_NODE_MSG_REACH) /* the split of advert_bytes */
-		m->sim->kind_bytes[buf[1] == MF_ROUTING_NODE_MSG_DIGEST  ? 2
+		m->sim->kind_bytes[buf[1] == MF_ROUTING_NODE_MSG_DIGEST ? 2
+				   /* a delta sent direct (node_delta.c) is a state
+				    * message of version 3: answers to pulls are 1 or 2 */
+				   : buf[5] == MF_ADVERT_VERSION_DELTA3 ? 1
 				   : buf[1] == MF_ROUTING_NODE_MSG_STATE ? 3
-				   : buf[5] == MF_ADVERT_VERSION_DELTA ||
-						   buf[5] == MF_ADVERT_VERSION_DELTA3 ? 1 /* {"v":2 or 3,...} */
-									 : 0] += len;
+				   : buf[5] == MF_ADVERT_VERSION_DELTA ? 1 /* {"v":2,...} */
+								       : 0] += len;
 }
 
 static void configure(void *ctx, size_t i, struct mf_pool_config *c)
@@ -134,6 +136,7 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 					     : (int64_t)(s->args->feasibility_s * (double)MF_SEC);
 		c.path_wait = (int64_t)(s->args->path_wait_s * (double)MF_SEC);
 		c.loss_hold = (int64_t)(s->args->loss_hold_s * (double)MF_SEC);
+		c.deltas_gossiped = s->args->deltas_gossiped;
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
 			/* The emulator's addresses where it has them (routes.h);

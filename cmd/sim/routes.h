@@ -65,6 +65,7 @@ struct mf_sim_routes_args {
 	double feasibility_s;                     /* the hold; < 0: the node's, 0: off */
 	double path_wait_s;                       /* 0: at once (the node's) */
 	double loss_hold_s;                       /* 0: off (the node's) */
+	bool deltas_gossiped;                     /* node config deltas_gossiped */
 };
 
 /* Runs and prints; returns the exit status: 0 converged, 1 not converged

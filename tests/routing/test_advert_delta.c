@@ -400,9 +400,12 @@ static void test_riders_that_are_no_news_stay_out_of_the_delta(void)
 	now.routes[7].distance_ms = 40;  /* a rider, no news */
 	now.routes[11].distance_ms = 45; /* a rider that is news */
 	now.routes[9].n_hops = 0;        /* a path change: dc009 direct */
+	struct mf_advert_quiet quiet = {news_of_dc011, NULL, 7};
 	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 5, 2, &d), 0);
 	CU_ASSERT_EQUAL(d.n_routes, 3);
-	CU_ASSERT_EQUAL(mf_advert_delta_drop_riders(&base, &d, news_of_dc011, NULL), 1);
+	mf_advert_free(&d);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta_quiet(&base, &now, 5, 2, &quiet, &d), 0);
+	CU_ASSERT_EQUAL(quiet.held, 1);
 	CU_ASSERT_EQUAL_FATAL(d.n_routes, 2);
 	CU_ASSERT_PTR_NULL(route_to(&d, "dc007"));
 	CU_ASSERT_PTR_NOT_NULL(route_to(&d, "dc009"));
@@ -415,10 +418,10 @@ static void test_riders_that_are_no_news_stay_out_of_the_delta(void)
 	/* only riders, none news: the state goes for them, whole */
 	now.routes[9].n_hops = 1;
 	now.routes[11].distance_ms = 21;
-	CU_ASSERT_EQUAL_FATAL(mf_advert_delta(&base, &now, 5, 2, &d), 0);
-	CU_ASSERT_EQUAL(d.n_routes, 1);
-	CU_ASSERT_EQUAL(mf_advert_delta_drop_riders(&base, &d, news_of_dc011, NULL), 0);
-	CU_ASSERT_EQUAL(d.n_routes, 1);
+	CU_ASSERT_EQUAL_FATAL(mf_advert_delta_quiet(&base, &now, 5, 2, &quiet, &d), 0);
+	CU_ASSERT_EQUAL(quiet.held, 0);
+	CU_ASSERT_EQUAL_FATAL(d.n_routes, 1);
+	CU_ASSERT_PTR_NOT_NULL(route_to(&d, "dc007"));
 	free_all(&base, &now, &d, &full, &full);
 }
 

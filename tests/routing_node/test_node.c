@@ -20,6 +20,7 @@
 #include "routing/dc_matrix.h"
 #include "routing/digest.h"
 #include "routing/node.h"
+#include "routing/node_internal.h" /* what receivers hold of a server, read back */
 #include "tests/cunit_main.h"
 #include "tests/routing_node/node_world.h"
 
@@ -525,6 +526,78 @@ static void test_a_change_of_most_routes_goes_as_a_delta_not_a_new_base(void)
 	world_free(&w);
 }
 
+/* Deltas direct (node.h, docs/routing.md "Deltas direct, and the DC
+ * agreement deadlock"): six DCs of one server in one pool; once they
+ * settled, dc1 <-> dc2 grows from 20 to 120 ms RTT, and routes move. Each
+ * delta then goes once to each other member (5 received per delta sent)
+ * and nobody relays any: gossiped, every member relayed each (~3 copies
+ * each). */
+static void test_a_delta_goes_once_to_each_member_directly_and_is_never_relayed(void)
+{
+	static const char *dcs[] = {"dc1", "dc2", "dc3", "dc4", "dc5", "dc6"};
+	struct world w;
+	uint64_t out0 = 0, direct0 = 0, in0 = 0, relayed0 = 0, out = 0, direct = 0, in = 0, relayed = 0;
+	world_one_pool(&w, dcs, 6, rtt_line, NULL);
+	world_run(&w, 40 * MF_SEC);
+	for (size_t s = 0; s < 6; s++) {
+		const struct mf_routing_node_stats *st = mf_routing_node_stats(w.node[s]);
+		out0 += st->deltas_out, direct0 += st->deltas_direct;
+		in0 += st->deltas_in, relayed0 += st->relayed;
+	}
+	CU_ASSERT(mf_simnet_set_delay(w.net, 0, 1, 60) == 0);
+	CU_ASSERT(mf_simnet_set_delay(w.net, 1, 0, 60) == 0);
+	world_run(&w, mf_simnet_now(w.net) + 60 * MF_SEC);
+	for (size_t s = 0; s < 6; s++) {
+		const struct mf_routing_node_stats *st = mf_routing_node_stats(w.node[s]);
+		out += st->deltas_out, direct += st->deltas_direct;
+		in += st->deltas_in, relayed += st->relayed;
+	}
+	printf("\n  after the change: %llu deltas sent, %llu received",
+	       (unsigned long long)(out - out0), (unsigned long long)(in - in0));
+	CU_ASSERT(direct - direct0 > 0);
+	CU_ASSERT_EQUAL(out - out0, direct - direct0);
+	CU_ASSERT_EQUAL(in - in0, 5 * (direct - direct0));
+	CU_ASSERT_EQUAL(relayed, relayed0);
+	world_free(&w);
+}
+
+/* Pacing (node.h, MF_ROUTING_NODE_DELTA_GAP): in the cold start of six
+ * DCs, a server's direct deltas go at least 2 s apart, the states made
+ * meanwhile wait (counted), and what waited goes with the next: once
+ * quiet, every other server holds each server's newest state. */
+static void test_direct_deltas_are_paced_and_what_waited_goes_with_the_next(void)
+{
+	static const char *dcs[] = {"dc1", "dc2", "dc3", "dc4", "dc5", "dc6"};
+	struct world w;
+	uint64_t last[6] = {0}, paced = 0;
+	mf_time_t at[6] = {0};
+	world_one_pool(&w, dcs, 6, rtt_line, NULL);
+	for (mf_time_t t = 250 * MF_MS; t <= 40 * MF_SEC; t += 250 * MF_MS) {
+		world_run(&w, t);
+		for (size_t s = 0; s < 6; s++) {
+			uint64_t d = mf_routing_node_stats(w.node[s])->deltas_direct;
+			if (d == last[s])
+				continue;
+			CU_ASSERT_EQUAL(d, last[s] + 1);
+			CU_ASSERT(!at[s] || t - at[s] >= MF_ROUTING_NODE_DELTA_GAP);
+			at[s] = t;
+			last[s] = d;
+		}
+	}
+	for (size_t s = 0; s < 6; s++) {
+		paced += mf_routing_node_stats(w.node[s])->deltas_paced;
+		uint64_t seq = mf_routing_advert_seq(mf_routing_node_engine(w.node[s]));
+		CU_ASSERT(last[s] > 0);
+		CU_ASSERT_EQUAL(mf_rn__own_seq(w.node[s]), seq);
+		for (size_t o = 0; o < 6; o++)
+			if (o != s)
+				CU_ASSERT_EQUAL(mf_rn__base_seq(w.node[o], dcs[s], w.name[s]), seq);
+	}
+	printf("\n  states paced in the cold start: %llu", (unsigned long long)paced);
+	CU_ASSERT(paced > 0);
+	world_free(&w);
+}
+
 /* Three DCs, RTTs not on the adverts' 0.1 ms grid. */
 static double rtt_off_grid(const char *a, const char *b)
 {
@@ -633,6 +706,10 @@ int main(void)
 		 test_gateways_of_a_silent_server_in_no_pool_expire},
 		{"a change of most routes goes as a delta, not a new base",
 		 test_a_change_of_most_routes_goes_as_a_delta_not_a_new_base},
+		{"a delta goes once to each member directly and is never relayed",
+		 test_a_delta_goes_once_to_each_member_directly_and_is_never_relayed},
+		{"direct deltas are paced, and what waited goes with the next",
+		 test_direct_deltas_are_paced_and_what_waited_goes_with_the_next},
 		{"every server builds the same DC matrix after full states and deltas",
 		 test_every_server_builds_the_same_dc_matrix_after_full_states_and_deltas},
 	};

@@ -199,6 +199,38 @@ static size_t delta_message(const uint8_t *msg, size_t len, uint64_t base, uint6
 	return n;
 }
 
+/* A state of a DC with no alive server in the pool it came through (a
+ * mate relayed it before we learnt that DC's members there) is not stored,
+ * so it is not the base we hold of its server either, and a delta on top
+ * of it waits for nothing: kept as a base, it made the copies that came
+ * later through the right pool duplicates, and our pulls said we held it,
+ * so their answers were empty; the engine went without the DC until that
+ * server's next state and servers of one DC disagreed (docs/routing.md,
+ * "Deltas direct, and the DC agreement deadlock"). */
+static void test_a_state_not_stored_is_no_base_of_its_servers_deltas(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	uint8_t full[2048], delta[2048];
+	lone(&n, &p, &s);
+	size_t lf = dc9_message(full, sizeof(full));
+	struct mf_advert a;
+	CU_ASSERT_EQUAL_FATAL(mf_advert_decode(full + 2, lf - 2, &a, NULL), 0);
+	uint64_t seq = a.seq;
+	mf_advert_free(&a);
+	size_t ld = delta_message(full, lf, seq, seq + 1, false, delta, sizeof(delta));
+	mf_routing_node_on_user_msg(s, full, lf);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->adverts_foreign, 1);
+	CU_ASSERT_EQUAL(mf_rn__base_seq(n, "dc9", "dc9-s1"), 0);
+	mf_routing_node_on_user_msg(s, delta, ld);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->adverts_foreign, 2);
+	CU_ASSERT_EQUAL(mf_rn__base_seq(n, "dc9", "dc9-s1"), 0);
+	CU_ASSERT_EQUAL(mf_routing_node_n_stored(n), 0);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
 /* A delta counts on top of its server's state at its base seq (here:
  * another server of our DC, whose newest seq raises ours), or later when
  * it says it lists everything since its base (it reached back over one we
@@ -235,20 +267,21 @@ static void test_a_delta_patches_its_servers_last_full_state(void)
 	}
 }
 
-/* The state of dc9-s1 at seq: 150 targets t001..t150 (two fragments and
- * more), route i at 10 + i ms (plus extra for target `moved`). */
+/* The state of dc1-s2 (a mate: the lone pool has no other DC) at seq: 150
+ * targets t001..t150 (two fragments and more), route i at 10 + i ms (plus
+ * extra for target `moved`). */
 static void big_state(struct mf_advert *a, uint64_t seq, size_t moved, double extra)
 {
 	enum { N = 150 };
 	memset(a, 0, sizeof *a);
-	a->origin = strdup("dc9");
-	a->node = strdup("dc9-s1");
+	a->origin = strdup("dc1");
+	a->node = strdup("dc1-s2");
 	a->seq = seq;
 	a->transit = true;
 	a->frag_count = 1;
 	a->names = calloc(N + 1, sizeof *a->names);
 	a->routes = calloc(N + 1, sizeof *a->routes);
-	a->names[0] = strdup("dc9");
+	a->names[0] = strdup("dc1");
 	a->routes[0] = (struct mf_advert_route){.target = 0, .distance_ms = 0, .epoch = 5};
 	for (size_t i = 1; i <= N; i++) {
 		char name[16];
@@ -560,6 +593,8 @@ int main(void)
 		{"refused fragments are never relayed", test_refused_fragments_are_never_relayed},
 		{"advert is broadcast on a new seq only, and the refresh is a digest",
 		 test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_digest},
+		{"a state not stored is no base of its server's deltas",
+		 test_a_state_not_stored_is_no_base_of_its_servers_deltas},
 		{"a delta patches its server's last full state",
 		 test_a_delta_patches_its_servers_last_full_state},
 		{"a delta replacing a queued one reaches back to its base",
