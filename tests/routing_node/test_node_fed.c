@@ -110,6 +110,40 @@ static void test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_dige
 	mf_pool_free(p);
 }
 
+/* Our DC's epoch, as our beat's own entry carries it (epoch mod 2^16). */
+static uint16_t own_epoch16(const struct mf_routing_node *n)
+{
+	struct mf_beat_entry e;
+	CU_ASSERT_EQUAL_FATAL(mf_routing_beats(mf_routing_node_engine(n), &e, 1), 1);
+	return e.epoch16;
+}
+
+/* Beats at half the bytes (docs/routing.md, route32): our epoch rises once
+ * per 30 s (every 15 s before: every rise of every DC is relayed to every
+ * member, so the relays were most of the beat bytes), and a DC cut off
+ * without deaths is still withdrawn 120 s after its last rise: four rises
+ * within max_age, not eight. */
+static void test_our_epoch_rises_every_thirty_seconds(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	struct mf_routing_node_slot *s;
+	lone(&n, &p, &s);
+	mf_time_t t = 250 * MF_MS;
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, t, NULL), 0);
+	uint16_t e0 = own_epoch16(n), e29 = 0;
+	while (t < 120 * MF_SEC) {
+		CU_ASSERT_EQUAL_FATAL(mf_routing_node_tick(n, t += 250 * MF_MS, NULL), 0);
+		if (t == 250 * MF_MS + 29 * MF_SEC)
+			e29 = own_epoch16(n);
+	}
+	CU_ASSERT_EQUAL((uint16_t)(e29 - e0), 0);
+	CU_ASSERT_EQUAL((uint16_t)(own_epoch16(n) - e0), 3); /* at 30.25, 60.25, 90.25 s */
+	CU_ASSERT_EQUAL(MF_ROUTING_NODE_MAX_AGE, 120 * MF_SEC);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
 /* One user message after another to a lone dc1 node: the advert of server
  * `node` of dc1 at seq + 1 with gateway gw (none when NULL; node NULL: an
  * advert of dc9, which has no server in the pool), and the relayed count
@@ -560,6 +594,7 @@ int main(void)
 		{"refused fragments are never relayed", test_refused_fragments_are_never_relayed},
 		{"advert is broadcast on a new seq only, and the refresh is a digest",
 		 test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_digest},
+		{"our epoch rises every thirty seconds", test_our_epoch_rises_every_thirty_seconds},
 		{"a delta patches its server's last full state",
 		 test_a_delta_patches_its_servers_last_full_state},
 		{"a delta replacing a queued one reaches back to its base",
