@@ -189,9 +189,10 @@
  * DCs / REFRESH. A build may set MF_ROUTING_NODE_REFRESH_S=30 (with
  * MAX_AGE still 120 s): beats -34 % at 50 x 2 and -36 % at 100 x 2, but
  * with listings once a minute a live DC's route went missing in one run
- * of three at 100 x 2, and with a listing every beat (BEAT_ALL=1) beats
- * fell only ~21 % and next hops moved ~10 % more: measured, left off
- * (docs/routing.md, "Beats at half the bytes", route32). */
+ * of four at 100 x 2, with a listing every beat (BEAT_ALL=1) beats fell
+ * only ~21 % and one run of three had transient loops, and at 100 x 2
+ * the adverts rose about as much as the beats fell in the runs measured:
+ * left off (docs/routing.md, "Beats at half the bytes", route32). */
 #ifndef MF_ROUTING_NODE_REFRESH_S
 #define MF_ROUTING_NODE_REFRESH_S 15
 #endif
