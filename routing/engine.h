@@ -189,6 +189,13 @@ struct mf_routing_config {
 	 * caller can pass the earlier dating on at once instead of at its next
 	 * beat. 0 (the default): none is listed. */
 	uint64_t hurry_min;
+	/* A rise heard without age is dated at most one beat_interval plus
+	 * this (a late tick) after the rise before it (units of
+	 * mf_routing_set_now); 0 (the default): beat_interval / 32. The node
+	 * sets 15 s / 32 whatever its interval: 1/32 of 30 s, 0.94 s, plus a
+	 * datagram's transit passed hurry_min (1 s), and each such dating was
+	 * answered (docs/routing.md, "Beats at half the bytes"). */
+	uint64_t rise_late;
 	/* With hurry_min: a rise of another DC's epoch (a newer epoch heard,
 	 * not a first contact) is listed by mf_routing_hurried_beats() too, so
 	 * the caller relays rises within a hurried-beat gap rather than at its

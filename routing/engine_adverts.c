@@ -82,14 +82,15 @@ static uint64_t raised_at(const struct mf_routing *r, uint64_t age)
 /* When `epoch`, heard with age 0, was raised, at the latest, given that
  * the origin raised `held` at `held_at`: its servers raise the epoch once
  * per beat_interval (they share one beat, mf_rt__own_epoch_at), so each
- * step is at most one interval later (1/32 more for a late tick), and
+ * step is at most one interval later (cfg.rise_late more for a late
+ * tick, by default 1/32 of the interval), and
  * never later than now. Age 0 is what full states and deltas give (they
  * carry no ages) and what an agent before ages sends: dated at arrival, a
  * rise heard in a delta was up to a beat period late, and each such dating
  * moved back by the next dated beat was a hurried beat, and each beat
  * dating it later was answered (docs/routing.md, "Thinner beats"). Never
  * earlier than the true rise (which would age a live DC too soon) unless
- * the origin's beats came more than 1/32 late; a first contact (nothing
+ * the origin's beats came more than rise_late late; a first contact (nothing
  * held) or a jump (a restart) is still dated now, and an engine without
  * ages keeps dating at arrival. */
 static uint64_t rise_bound(const struct mf_routing *r, uint64_t held, uint64_t held_at,
@@ -99,7 +100,8 @@ static uint64_t rise_bound(const struct mf_routing *r, uint64_t held, uint64_t h
 	if (age || !bi || !r->cfg.beat_age_unit || !r->clocked || !held || epoch <= held ||
 	    held_at > r->now || epoch - held > (r->now - held_at) / bi)
 		return at;
-	uint64_t b = held_at + (epoch - held) * (bi + bi / 32);
+	uint64_t late = r->cfg.rise_late ? r->cfg.rise_late : bi / 32;
+	uint64_t b = held_at + (epoch - held) * (bi + late);
 	return b < at ? b : at;
 }
 

@@ -126,6 +126,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	 * last rise (docs/routing.md, "Origin ages"). */
 	cfg.beat_age_unit = (uint64_t)MF_BEAT_AGE_MS * MF_MS;
 	cfg.hurry_min = MF_ROUTING_NODE_HURRY_MIN; /* and earlier datings go at once */
+	cfg.rise_late = MF_ROUTING_NODE_RISE_LATE;
 	cfg.relay_rises = true; /* and rises: whole beats list others less often */
 	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
 	cfg.quiet_riders = !c->riders_all; /* with node_delta.c's riders left out */

@@ -190,8 +190,20 @@
 #define MF_ROUTING_NODE_REQUEST_GAP (15 * MF_SEC)
 #define MF_ROUTING_NODE_SPREAD_AGE (300 * MF_SEC) /* a next hop's other server's distance */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
-/* The beat: our epoch rises this often, and our beat message goes out. */
-#define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)
+/* The beat: our epoch rises this often, and our beat message goes out:
+ * 15 s. Every rise of every DC is relayed to every member (~3 copies
+ * each, "Thinner beats"), so the relays, most of the beat bytes, grow as
+ * DCs / REFRESH. A build may set MF_ROUTING_NODE_REFRESH_S=30 (with
+ * MAX_AGE still 120 s): beats -34 % at 50 x 2 and -36 % at 100 x 2, but
+ * with listings once a minute a live DC's route went missing in one run
+ * of four at 100 x 2, with a listing every beat (BEAT_ALL=1) beats fell
+ * only ~21 % and one run of three had transient loops, and at 100 x 2
+ * the adverts rose about as much as the beats fell in the runs measured:
+ * left off (docs/routing.md, "Beats at half the bytes", route32). */
+#ifndef MF_ROUTING_NODE_REFRESH_S
+#define MF_ROUTING_NODE_REFRESH_S 15
+#endif
+#define MF_ROUTING_NODE_REFRESH (MF_ROUTING_NODE_REFRESH_S * MF_SEC)
 /* Our state (as a delta, or whole) is sent on a real change (a target, a
  * path, a gateway, a tombstone, a distance past the re-advertise
  * threshold); our digest entry, as anti-entropy beside push-pull, at least
@@ -228,18 +240,29 @@
 /* Thinner beats (docs/routing.md, "Thinner beats"): rises of other DCs'
  * epochs are relayed by hurried beats as they are heard, so our beat lists
  * every DC we know only every BEAT_ALL-th time (once a minute: the
- * anti-entropy for a rise a member missed) and else our own entry alone. */
-#define MF_ROUTING_NODE_BEAT_ALL 4
+ * anti-entropy for a rise a member missed) and else our own entry and the
+ * rises heard. A build may set it (1: every beat, "Beats at half the
+ * bytes"). */
+#ifndef MF_ROUTING_NODE_BEAT_ALL
+#define MF_ROUTING_NODE_BEAT_ALL (60 / MF_ROUTING_NODE_REFRESH_S > 1 ? 60 / MF_ROUTING_NODE_REFRESH_S : 1)
+#endif
 /* Rises alone are relayed at most this often (datings moved back at the
  * HURRY_GAP): in batches, since a hurried beat's header (~50 bytes to each
  * recipient) outweighed the one or two entries a second of a small pool. */
 #define MF_ROUTING_NODE_RELAY_GAP (5 * MF_SEC)
 #define MF_ROUTING_NODE_HURRY_GAP MF_SEC
-/* A DC whose epoch has not risen for MAX_AGE (eight beats: a beat reaches
- * a member through others' beat messages, gossip-style, so its rises
- * arrive irregularly; at four beats wonder_16 flapped routes to DCs that
- * went stale for a moment) is reachable only over a direct link. */
-#define MF_ROUTING_NODE_MAX_AGE (8 * MF_ROUTING_NODE_REFRESH)
+/* A DC whose epoch has not risen for MAX_AGE is reachable only over a
+ * direct link: a DC cut off without deaths is withdrawn everywhere at most
+ * MAX_AGE after the cut (its last rise, up to REFRESH before the cut, plus
+ * MAX_AGE), plus a beat period for a late dating to be corrected. 120 s:
+ * eight beats of 15 s (a beat reaches a member through others' beat
+ * messages, gossip-style, so its rises arrive irregularly; at four beats
+ * of 15 s wonder_16 flapped routes to DCs that went stale for a moment),
+ * and 120 s whatever MF_ROUTING_NODE_REFRESH_S, so the withdrawal is as
+ * fast in seconds. A late-tick allowance for datings from the last rise:
+ * MF_ROUTING_NODE_RISE_LATE (routing/engine.h rise_late). */
+#define MF_ROUTING_NODE_RISE_LATE ((15 * MF_SEC) / 32)
+#define MF_ROUTING_NODE_MAX_AGE (120 * MF_SEC)
 /* A route hysteresis keeps gives way to one its measurements have shown
  * shorter by the settle margin for this long (routing/engine.h): longer
  * than a noisy measured RTT stands in a small pool (one probe of each
@@ -411,6 +434,9 @@ struct mf_routing_node_stats {
 	 * MF_ROUTING_NODE_HURRY_GAP apart at most). */
 	uint64_t beats_hurried;
 	uint64_t beats_answered; /* answers to beats that held a dating late */
+	/* Our beats that listed every DC we know (every MF_ROUTING_NODE_BEAT_ALL-th
+	 * beat), sent or not (a node without recipients counts them too). */
+	uint64_t beat_listings;
 	/* Reach probes (pings and pongs): received, refused, sent; their bytes
 	 * count in bytes_in and bytes_out. */
 	uint64_t reach_in, bad_reach, reach_out;

@@ -227,6 +227,7 @@ void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 		nb = mf_routing_beats(n->engine, n->beats, n->cap_beats);
 		mf_routing_beats_sent(n->engine);
 		n->beats_short = 0;
+		n->stats.beat_listings++;
 	} else if (whole) {
 		/* Our own entry is first. */
 		nb = mf_routing_beats(n->engine, n->beats, 1);

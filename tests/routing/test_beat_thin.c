@@ -117,6 +117,44 @@ static void test_an_epoch_heard_in_a_full_state_is_dated_a_beat_after_the_last(v
 	mf_routing_free(c);
 }
 
+/* The late-tick allowance of a dating from the last rise (rise_late; by
+ * default 1/32 of the interval): the node sets 15 s / 32 whatever its
+ * interval, since 1/32 of 30 s (0.94 s) plus a datagram's transit passed
+ * the hurry threshold (1 s) and each such dating was answered. Interval
+ * 640: epoch 102, raised at 2280 and heard in a full state at 2900, is
+ * dated 640 + rise_late after 101's rise at 1640. */
+static uint64_t dated_from_the_last_rise(uint64_t rise_late)
+{
+	struct mf_routing_config c;
+	struct mf_routing *a = NULL, *b = NULL;
+	struct mf_beat_entry e = {0, 0, 0};
+	h_aged_config(&c, "dc1", 640, 4 * 640, 1, HURRY);
+	c.relay_rises = true;
+	c.rise_late = rise_late;
+	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &a), 0);
+	c.datacenter = c.node = "dc2";
+	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &b), 0);
+	mf_routing_set_now(a, 1000);
+	mf_routing_set_now(b, 1000);
+	link2(a, "dc1", b, "dc2");
+	CU_ASSERT_EQUAL(h_pass_advert(a, b, 1000), 0);
+	CU_ASSERT_EQUAL(beat(a, "dc1", b, 1640), 1); /* epoch 101, raised at 1640 */
+	mf_routing_set_now(a, 2280);                 /* epoch 102 */
+	CU_ASSERT_EQUAL(mf_routing_set_link(a, "dc9", true, true, 10), 1); /* a new state */
+	CU_ASSERT_EQUAL(h_pass_advert(a, b, 2900), 0);
+	CU_ASSERT(entry_of(b, "dc1", 2900, &e));
+	CU_ASSERT_EQUAL(e.epoch16, 102);
+	mf_routing_free(a);
+	mf_routing_free(b);
+	return 2900 - e.age;
+}
+
+static void test_a_dating_from_the_last_rise_allows_rise_late(void)
+{
+	CU_ASSERT_EQUAL(dated_from_the_last_rise(0), 1640 + 640 + 640 / 32);
+	CU_ASSERT_EQUAL(dated_from_the_last_rise(10), 1640 + 640 + 10);
+}
+
 static void test_servers_of_a_dc_share_one_beat(void)
 {
 	/* s2's clock started 5 after s1's: out of phase by half a beat */
@@ -141,6 +179,7 @@ int main(void)
 		{"an epoch heard in a full state is dated a beat after the last",
 		 test_an_epoch_heard_in_a_full_state_is_dated_a_beat_after_the_last},
 		{"servers of a DC share one beat", test_servers_of_a_dc_share_one_beat},
+		{"a dating from the last rise allows rise_late", test_a_dating_from_the_last_rise_allows_rise_late},
 	};
 	return RUN_SUITE("routing_beat_thin", tests);
 }

@@ -82,14 +82,20 @@ static void test_user_messages_of_other_types_are_ignored_and_bad_ones_counted(v
 	mf_pool_free(p);
 }
 
+/* A lone dc1 node after its first tick (at 250 ms, returned). */
+static mf_time_t lone_ticked(struct mf_routing_node **n, mf_pool_t **p)
+{
+	struct mf_routing_node_slot *s;
+	lone(n, p, &s);
+	CU_ASSERT_EQUAL(mf_routing_node_tick(*n, 250 * MF_MS, NULL), 0);
+	return 250 * MF_MS;
+}
+
 static void test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_digest(void)
 {
 	struct mf_routing_node *n;
 	mf_pool_t *p;
-	struct mf_routing_node_slot *s;
-	lone(&n, &p, &s);
-	mf_time_t t = 250 * MF_MS;
-	CU_ASSERT_EQUAL(mf_routing_node_tick(n, t, NULL), 0);
+	mf_time_t t = lone_ticked(&n, &p);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->broadcasts, 1);
 	for (int k = 0; k < 10; k++)
 		CU_ASSERT_EQUAL(mf_routing_node_tick(n, t += 250 * MF_MS, NULL), 0);
@@ -106,6 +112,38 @@ static void test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_dige
 	CU_ASSERT(mf_routing_node_stats(n)->bytes_out > out);
 	CU_ASSERT(mf_routing_node_stats(n)->bytes_out - out < 64);
 	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->recomputes, 13);
+	mf_routing_node_free(n);
+	mf_pool_free(p);
+}
+
+/* Our DC's epoch, as our beat's own entry carries it (epoch mod 2^16). */
+static uint16_t own_epoch16(const struct mf_routing_node *n)
+{
+	struct mf_beat_entry e;
+	CU_ASSERT_EQUAL_FATAL(mf_routing_beats(mf_routing_node_engine(n), &e, 1), 1);
+	return e.epoch16;
+}
+
+/* Our epoch rises once per MF_ROUTING_NODE_REFRESH (15 s; a build may set
+ * 30 s, docs/routing.md "Beats at half the bytes"), every
+ * MF_ROUTING_NODE_BEAT_ALL-th beat lists every DC (once a minute), and a
+ * DC cut off without deaths is withdrawn MF_ROUTING_NODE_MAX_AGE, 120 s,
+ * after its last rise whatever the period. */
+static void test_our_epoch_rises_every_refresh_and_a_listing_goes_every_minute(void)
+{
+	struct mf_routing_node *n;
+	mf_pool_t *p;
+	mf_time_t t = lone_ticked(&n, &p);
+	uint16_t e0 = own_epoch16(n);
+	uint64_t first = mf_routing_node_stats(n)->beat_listings;
+	while (t < 120 * MF_SEC)
+		CU_ASSERT_EQUAL_FATAL(mf_routing_node_tick(n, t += 250 * MF_MS, NULL), 0);
+	const unsigned rises = (unsigned)((120 * MF_SEC - 250 * MF_MS) / MF_ROUTING_NODE_REFRESH);
+	CU_ASSERT_EQUAL((uint16_t)(own_epoch16(n) - e0), rises); /* 7 of 15 s */
+	CU_ASSERT_EQUAL(first, 1);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->beat_listings, 1 + rises / MF_ROUTING_NODE_BEAT_ALL);
+	CU_ASSERT_EQUAL(MF_ROUTING_NODE_BEAT_ALL * MF_ROUTING_NODE_REFRESH, 60 * MF_SEC);
+	CU_ASSERT_EQUAL(MF_ROUTING_NODE_MAX_AGE, 120 * MF_SEC);
 	mf_routing_node_free(n);
 	mf_pool_free(p);
 }
@@ -595,6 +633,8 @@ int main(void)
 		 test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_digest},
 		{"a state not stored is no base of its server's deltas",
 		 test_a_state_not_stored_is_no_base_of_its_servers_deltas},
+		{"our epoch rises every refresh, and a listing goes every minute",
+		 test_our_epoch_rises_every_refresh_and_a_listing_goes_every_minute},
 		{"a delta patches its server's last full state",
 		 test_a_delta_patches_its_servers_last_full_state},
 		{"a delta replacing a queued one reaches back to its base",
