@@ -96,7 +96,7 @@ static void on_housekeeping(uv_timer_t *t)
 		a->trimmed_at = now;
 		mf_agent_memory_trim();
 	}
-	if (now - a->reported_at >= a->housekeeping_ms_report) {
+	if (now - a->reported_at >= a->report_ms) {
 		a->reported_at = now;
 		for (size_t i = 0; i < a->n_pools; i++)
 			mf_agent_pool_report_drops(a->pools[i], false);
@@ -465,14 +465,12 @@ static int start(struct mf_agent *a, char *err, size_t errcap)
 	a->sigint.data = a->sigterm.data = a->sighup.data = a;
 	a->retry_timer.data = a->leave_timer.data = a->housekeeping_timer.data = a;
 	a->handles_open = true;
-	a->housekeeping_ms_report = (uint64_t)(c->drop_report_interval / MF_MS);
-	if (a->housekeeping_ms_report == 0)
-		a->housekeeping_ms_report = 1;
-	a->housekeeping_ms = a->housekeeping_ms_report < MF_AGENT_TRIM_MS ?
-				     a->housekeeping_ms_report : MF_AGENT_TRIM_MS;
+	a->report_ms = (uint64_t)(c->drop_report_interval / MF_MS);
+	if (a->report_ms == 0)
+		a->report_ms = 1;
+	uint64_t tick = a->report_ms < MF_AGENT_TRIM_MS ? a->report_ms : MF_AGENT_TRIM_MS;
 	a->trimmed_at = a->reported_at = uv_now(&a->loop);
-	uv_timer_start(&a->housekeeping_timer, on_housekeeping, a->housekeeping_ms,
-		       a->housekeeping_ms);
+	uv_timer_start(&a->housekeeping_timer, on_housekeeping, tick, tick);
 	uv_signal_start(&a->sigint, on_signal, SIGINT);
 	uv_signal_start(&a->sigterm, on_signal, SIGTERM);
 	uv_signal_start(&a->sighup, on_sighup, SIGHUP);

@@ -138,12 +138,11 @@ struct mf_agent {
 	uv_signal_t sigint, sigterm;
 	uv_timer_t retry_timer; /* retry-join backoff */
 	uv_timer_t leave_timer; /* leave phases */
-	/* every housekeeping_ms: returns free heap pages every MF_AGENT_TRIM_MS
-	 * (agent_memory.h) and logs what the pools dropped every
-	 * -drop-report-interval (mf_agent_pool_report_drops) */
+	/* at the shorter of two periods: returns free heap pages every
+	 * MF_AGENT_TRIM_MS (agent_memory.h) and logs what the pools dropped
+	 * every report_ms (mf_agent_pool_report_drops) */
 	uv_timer_t housekeeping_timer;
-	uint64_t housekeeping_ms;          /* the shorter of the two periods */
-	uint64_t housekeeping_ms_report;   /* -drop-report-interval in ms */
+	uint64_t report_ms;                /* -drop-report-interval, >= 1 ms */
 	uint64_t trimmed_at, reported_at;  /* uv_now of the last of each */
 	bool handles_open;
 	enum mf_agent_state state;
