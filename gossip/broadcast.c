@@ -275,8 +275,18 @@ int mf_bcast_push(struct mf_bcast_queue *q, const char *name, size_t name_len,
 	return mf_bcast_push_capped(q, name, name_len, msg, len, notify, 0);
 }
 
-int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name_len,
-			 const uint8_t *msg, size_t len, bool notify, int max_transmits)
+/* Whether blob (an interned blob of this queue's table) holds head[0..hlen)
+ * then msg[0..len). */
+static bool blob_is(const char *blob, const uint8_t *head, size_t hlen, const uint8_t *msg, size_t len)
+{
+	return mf_intern_len(blob) == hlen + len && memcmp(blob, head, hlen) == 0 &&
+	       memcmp(blob + hlen, msg, len) == 0;
+}
+
+/* mf_bcast_push_capped, with mf_bcast_push_hinted's shortcuts (fresh;
+ * last, or NULL). */
+static int push(struct mf_bcast_queue *q, const char *name, size_t name_len, const uint8_t *msg,
+		size_t len, bool notify, int max_transmits, bool fresh, const char **last)
 {
 	uint8_t head[BLOB_TAG + MF_BCAST_NAME_MAX];
 	const char *blob;
@@ -284,6 +294,7 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 	    (name != NULL && name_len > MF_BCAST_NAME_MAX))
 		return MF_EINVAL;
 	size_t tag = name != NULL ? name_len + 1 : 0;
+	size_t hlen = BLOB_TAG + (name ? name_len : 0);
 	head[0] = (uint8_t)tag;
 	head[1] = (uint8_t)(tag >> 8);
 	if (name != NULL && name_len > 0)
@@ -293,7 +304,13 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 	uint32_t bi = node_alloc(q);
 	if (bi == 0)
 		return MF_ENOMEM;
-	if (mf_intern_get2(q->strs, head, BLOB_TAG + (name ? name_len : 0), msg, len, &blob) != 0) {
+	if (last != NULL && *last != NULL && blob_is(*last, head, hlen, msg, len)) {
+		if (mf_intern_ref(*last) != 0) {
+			node_free(q, bi);
+			return MF_ENOMEM;
+		}
+		blob = *last;
+	} else if (mf_intern_get2(q->strs, head, hlen, msg, len, &blob) != 0) {
 		node_free(q, bi); /* a zeroed node: nothing to release */
 		return MF_ENOMEM;
 	}
@@ -312,8 +329,8 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 	q->bytes += len;
 	if (name != NULL) {
 		uint64_t h = mf_name_hash(name, name_len);
-		uint32_t *s = name_slot(q, name, name_len, h);
-		if (*s != 0) { /* names are unique in the queue */
+		uint32_t *s = fresh ? NULL : name_slot(q, name, name_len, h);
+		if (s != NULL && *s != 0) { /* names are unique in the queue */
 			uint32_t old = *s;
 			const struct mf_bcast_node *o = nd(q, old);
 			(void)mf_bt_remove(&q->tree, &q->roots[o->transmits],
@@ -325,7 +342,23 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
 		b->next_name = q->names[bucket];
 		q->names[bucket] = bi;
 	}
+	if (last != NULL)
+		*last = blob;
 	return 0;
+}
+
+int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name_len,
+			 const uint8_t *msg, size_t len, bool notify, int max_transmits)
+{
+	return push(q, name, name_len, msg, len, notify, max_transmits, false, NULL);
+}
+
+int mf_bcast_push_hinted(struct mf_bcast_queue *q, const char *name, size_t name_len,
+			 const uint8_t *msg, size_t len, bool fresh, const char **last)
+{
+	if (name == NULL)
+		return MF_EINVAL;
+	return push(q, name, name_len, msg, len, false, 0, fresh, last);
 }
 
 void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_t n_members,

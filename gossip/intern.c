@@ -136,6 +136,8 @@ static void memo_forget(struct mf_intern *t, struct mf_istr *e)
 	struct mf_intern_memo *m = &t->memo[e->memo - 1];
 	if (m->ident == e->s)
 		m->ident = NULL;
+	if (m->alive == e->s)
+		m->alive = NULL;
 	e->memo = 0;
 }
 
@@ -161,18 +163,29 @@ struct mf_intern_memo *mf_intern_memo(struct mf_intern *t, uint32_t id)
 	return &t->memo[id];
 }
 
+/* Points *field of memo entry m at s (or NULL), moving the naming. */
+static void memo_set(struct mf_intern *t, struct mf_intern_memo *m, const char **field, const char *s)
+{
+	if (*field == s)
+		return;
+	if (*field != NULL)
+		hdr(*field)->memo = 0;
+	*field = NULL;
+	/* a string stays in one memo */
+	if (s != NULL && hdr(s)->memo == 0) {
+		hdr(s)->memo = (uint32_t)(m - t->memo) + 1;
+		*field = s;
+	}
+}
+
 void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const char *ident)
 {
-	if (m->ident == ident)
-		return;
-	if (m->ident != NULL)
-		hdr(m->ident)->memo = 0;
-	m->ident = NULL;
-	/* a string stays in one memo */
-	if (ident != NULL && hdr(ident)->memo == 0) {
-		hdr(ident)->memo = (uint32_t)(m - t->memo) + 1;
-		m->ident = ident;
-	}
+	memo_set(t, m, &m->ident, ident);
+}
+
+void mf_intern_memo_alive(struct mf_intern *t, struct mf_intern_memo *m, const char *alive)
+{
+	memo_set(t, m, &m->alive, alive);
 }
 
 void mf_intern_put(struct mf_intern *t, const char *s)

@@ -206,6 +206,7 @@ static void rec_release(struct mf_members *t, struct mf_member_record *m, uint32
 	susp_release(t, id);
 	mf_name_ids_put(ids_of(t), m->name_id);
 	mf_intern_put(t->strs, (const char *)m->ident);
+	t->n_removed++;
 	memset(m, 0, sizeof(*m));
 	m->pos = id;
 	m->ident = (const struct mf_member_ident *)(void *)t->free_recs;

@@ -123,6 +123,11 @@ struct mf_members {
 	size_t n_slabs, cap_slabs, cap_susp_slabs;
 	struct mf_member_record *free_recs; /* unused records, linked through `ident` */
 	uint32_t *by_id;          /* by name id: record id + 1; 0 = none */
+	/* Records ever removed (mf_members_remove, mf_members_sweep). While 0,
+	 * no name was ever held and let go, so a name new to the table has
+	 * nothing about it left behind (a membership broadcast queued when it
+	 * was last a member): pool_state.c skips the queue's name lookup. */
+	uint64_t n_removed;
 	size_t n_by_id;           /* entries of by_id (all zero past the ids in use) */
 	struct mf_members_order *order;
 };

@@ -22,6 +22,25 @@ static int queue_membership(mf_pool_t *p, const struct mf_member_record *about, 
 			     (const uint8_t *)sb->data, sb->size, notify);
 }
 
+/* An alive heard about m, re-gossiped (memberlist aliveNode). A join
+ * storm has each of N pools queue the same alive of each member: the
+ * shortcuts of mf_bcast_push_hinted take it the second time from the
+ * name's memo in the shared table, and skip the name lookup when m is
+ * new to a pool that never dropped a member (nothing about its name can
+ * be queued then). */
+static int queue_alive(mf_pool_t *p, const struct mf_member_record *m, msgpack_sbuffer *sb, bool is_new)
+{
+	struct mf_intern *strs = p->members.strs;
+	struct mf_intern_memo *memo = mf_intern_memo(strs, m->name_id);
+	const char *last = memo != NULL ? memo->alive : NULL;
+	bool fresh = is_new && p->members.n_removed == 0;
+	int rc = mf_bcast_push_hinted(&p->member_msgs, m->ident->name, m->ident->name_len,
+				      (const uint8_t *)sb->data, sb->size, fresh, &last);
+	if (rc == 0 && memo != NULL)
+		mf_intern_memo_alive(strs, memo, last);
+	return rc;
+}
+
 static void alive_msg_of(const struct mf_member_record *m, struct mf_msg_alive *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -262,7 +281,7 @@ int mf_pool__alive_node(mf_pool_t *p, mf_time_t now, const struct mf_msg_alive *
 	mf_pool__clear_suspicion(p, m);
 	msgpack_sbuffer_clear(&p->msg_buf);
 	if ((rc = mf_codec_encode_alive(&p->msg_buf, a)) == 0)
-		rc = queue_membership(p, m, &p->msg_buf, false);
+		rc = queue_alive(p, m, &p->msg_buf, is_new);
 	count_err(p, rc); /* ungossiped: push-pull carries it */
 	m->incarnation = a->incarnation;
 	if (m->forgotten) {

@@ -409,6 +409,56 @@ static void test_broadcast_capped_stops_at_its_own_limit(void)
 	mf_bcast_free(&q);
 }
 
+/* Two queues sharing a table, as a simulator's pools: the second push of
+ * the same alive takes the blob the first made (one string in the table),
+ * and a different message makes a new one. */
+static void test_broadcast_hinted_push_reuses_the_same_blob(void)
+{
+	struct mf_intern strs;
+	struct mf_bcast_queue a, b;
+	const char *last = NULL;
+	mf_intern_init(&strs);
+	mf_bcast_init(&a, 4);
+	mf_bcast_init(&b, 4);
+	CU_ASSERT_EQUAL(mf_bcast_share(&a, &strs), 0);
+	CU_ASSERT_EQUAL(mf_bcast_share(&b, &strs), 0);
+	CU_ASSERT_EQUAL(mf_bcast_push_hinted(&a, "n1", 2, (const uint8_t *)"alive-1", 7, true, &last), 0);
+	const char *first = last;
+	CU_ASSERT_PTR_NOT_NULL(first);
+	size_t strings = strs.n;
+	CU_ASSERT_EQUAL(mf_bcast_push_hinted(&b, "n1", 2, (const uint8_t *)"alive-1", 7, true, &last), 0);
+	CU_ASSERT_PTR_EQUAL(last, first);
+	CU_ASSERT_EQUAL(strs.n, strings);
+	/* Another message under the same name: a new blob, not the hint. */
+	CU_ASSERT_EQUAL(mf_bcast_push_hinted(&b, "n1", 2, (const uint8_t *)"alive-2", 7, false, &last), 0);
+	CU_ASSERT_PTR_NOT_EQUAL(last, first);
+	CU_ASSERT_EQUAL(strs.n, strings + 1);
+	CU_ASSERT_EQUAL(mf_bcast_len(&b), 1); /* it replaced b's first */
+	/* A hint of another name is not taken for this one. */
+	CU_ASSERT_EQUAL(mf_bcast_push_hinted(&a, "n2", 2, (const uint8_t *)"alive-2", 7, true, &last), 0);
+	CU_ASSERT_EQUAL(strs.n, strings + 2);
+	CU_ASSERT_EQUAL(mf_bcast_push_hinted(&a, NULL, 0, (const uint8_t *)"x", 1, true, &last), MF_EINVAL);
+	mf_bcast_free(&a);
+	mf_bcast_free(&b);
+	CU_ASSERT_EQUAL(strs.n, 0);
+	mf_intern_free(&strs);
+}
+
+/* Not fresh, a hinted push replaces the queued message of its name as
+ * mf_bcast_push does; fresh, it trusts the caller and leaves it. */
+static void test_broadcast_hinted_push_replaces_unless_fresh(void)
+{
+	struct mf_bcast_queue q;
+	const char *last = NULL;
+	mf_bcast_init(&q, 4);
+	CU_ASSERT_EQUAL(mf_bcast_push(&q, "n1", 2, (const uint8_t *)"old", 3, false), 0);
+	CU_ASSERT_EQUAL(mf_bcast_push_hinted(&q, "n1", 2, (const uint8_t *)"new", 3, false, &last), 0);
+	CU_ASSERT_EQUAL(mf_bcast_len(&q), 1);
+	CU_ASSERT_EQUAL(mf_bcast_push_hinted(&q, "n1", 2, (const uint8_t *)"newer", 5, true, &last), 0);
+	CU_ASSERT_EQUAL(mf_bcast_len(&q), 2);
+	mf_bcast_free(&q);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
@@ -419,6 +469,8 @@ int main(void)
 		{ "broadcast_newer_goes_first_across_id_wrap", test_broadcast_newer_goes_first_across_id_wrap },
 		{ "broadcast_capped_stops_at_its_own_limit", test_broadcast_capped_stops_at_its_own_limit },
 		TEST(test_broadcast_name_index_past_16_bit_buckets),
+		TEST(test_broadcast_hinted_push_reuses_the_same_blob),
+		TEST(test_broadcast_hinted_push_replaces_unless_fresh),
 	};
 	return RUN_SUITE("gossip_pool_broadcast", tests);
 }

@@ -135,6 +135,7 @@ static void test_members_remove_sweep_shuffle_keep_positions_and_name_order(void
 		mf_members_remove(&t, m);
 	}
 	CU_ASSERT_EQUAL(positions_wrong(&t), 0);
+	CU_ASSERT_EQUAL(t.n_removed, (N + 2) / 3); /* every removal counts */
 	size_t doomed = 0;
 	for (unsigned i = 0; i < N; i++) {
 		name_of(name, sizeof(name), i);
@@ -146,6 +147,7 @@ static void test_members_remove_sweep_shuffle_keep_positions_and_name_order(void
 	size_t before = t.n;
 	(void)mf_members_sweep(&t, 0);
 	CU_ASSERT_EQUAL(t.n, before - doomed);
+	CU_ASSERT_EQUAL(t.n_removed, (N + 2) / 3 + doomed); /* and every sweep's */
 	mf_members_shuffle(&t, &rng);
 	CU_ASSERT_EQUAL(positions_wrong(&t), 0);
 	size_t found = 0, order_errors = 0;

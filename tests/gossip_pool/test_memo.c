@@ -123,10 +123,37 @@ static void test_memo_identity_is_what_interning_gives(void)
 	mf_intern_free(&strs);
 }
 
+/* The alive memo names a blob without holding it: the blob's last
+ * release clears it, and a string one entry names is not named by a
+ * second (so its release finds the one entry to clear). */
+static void test_memo_alive_is_forgotten_with_its_blob(void)
+{
+	struct mf_intern strs;
+	const char *blob, *again;
+	mf_intern_init(&strs);
+	struct mf_intern_memo *m = mf_intern_memo(&strs, 3);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+	CU_ASSERT_EQUAL_FATAL(mf_intern_get(&strs, "alive-1", 7, &blob), 0);
+	mf_intern_memo_alive(&strs, m, blob);
+	CU_ASSERT_PTR_EQUAL(m->alive, blob);
+	struct mf_intern_memo *other = mf_intern_memo(&strs, 5);
+	m = mf_intern_memo(&strs, 3); /* the table may have moved */
+	mf_intern_memo_alive(&strs, other, blob);
+	CU_ASSERT_PTR_NULL(other->alive);
+	CU_ASSERT_EQUAL_FATAL(mf_intern_get(&strs, "alive-1", 7, &again), 0);
+	mf_intern_put(&strs, again);
+	CU_ASSERT_PTR_EQUAL(m->alive, blob); /* still held once */
+	mf_intern_put(&strs, blob);
+	CU_ASSERT_PTR_NULL(m->alive);
+	CU_ASSERT_EQUAL(strs.n, 0);
+	mf_intern_free(&strs);
+}
+
 int main(void)
 {
 	static const struct test_case tests[] = {
 		TEST(test_memo_identity_is_what_interning_gives),
+		TEST(test_memo_alive_is_forgotten_with_its_blob),
 	};
 	return RUN_SUITE("gossip_pool_memo", tests);
 }
