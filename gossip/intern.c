@@ -138,6 +138,8 @@ static void memo_forget(struct mf_intern *t, struct mf_istr *e)
 		m->ident = NULL;
 	if (m->alive == e->s)
 		m->alive = NULL;
+	if (m->intent == e->s)
+		m->intent = NULL;
 	e->memo = 0;
 }
 
@@ -186,6 +188,11 @@ void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const c
 void mf_intern_memo_alive(struct mf_intern *t, struct mf_intern_memo *m, const char *alive)
 {
 	memo_set(t, m, &m->alive, alive);
+}
+
+void mf_intern_memo_intent(struct mf_intern *t, struct mf_intern_memo *m, const char *intent)
+{
+	memo_set(t, m, &m->intent, intent);
 }
 
 void mf_intern_put(struct mf_intern *t, const char *s)

@@ -44,6 +44,7 @@ struct mf_intern_memo {
 	const char *ident;        /* a member identity (gossip/members.h) of the name */
 	const char *alive;        /* the last alive about it a pool queued (its
 				   * broadcast blob: gossip/broadcast.h) */
+	const char *intent;       /* the last serf intent about it a pool queued */
 };
 
 #define MF_INTERN_MIN_SLOTS 64
@@ -80,10 +81,11 @@ int mf_intern_ref(const char *s);
 /* The memo of name id `id` (zeroed the first time), or NULL when out of
  * memory. The pointer is valid until the next mf_intern_memo call. */
 struct mf_intern_memo *mf_intern_memo(struct mf_intern *t, uint32_t id);
-/* Sets m->ident / m->alive (an interned string, or NULL). A string is
+/* Sets m->ident / alive / intent (an interned string, or NULL). A string is
  * named by one memo entry at most: one named elsewhere already is not set. */
 void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const char *ident);
 void mf_intern_memo_alive(struct mf_intern *t, struct mf_intern_memo *m, const char *alive);
+void mf_intern_memo_intent(struct mf_intern *t, struct mf_intern_memo *m, const char *intent);
 /* Length and hash (gossip/name_hash.h) of an interned string, O(1). */
 size_t mf_intern_len(const char *s);
 uint64_t mf_intern_hash(const char *s);

@@ -293,6 +293,14 @@ int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, si
  * grow with the pool. */
 int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
 				  int max_transmits);
+/* mf_pool_broadcast_user(p, key, msg, len) for a message about one member
+ * (a serf intent), with the shortcuts of gossip/broadcast.h
+ * mf_bcast_push_hinted: name_id is the member's name id in `ids` (the
+ * caller's table; the memo is used only when it is the pool's,
+ * mf_pool_config.intern); fresh: the caller knows nothing under key is
+ * queued. key must not be NULL. */
+int mf_pool_broadcast_user_about(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
+				 const struct mf_intern *ids, uint32_t name_id, bool fresh);
 /* How many times the user message queued under key has gone out, -1 when
  * none is (gossip/broadcast.h mf_bcast_transmits). */
 int mf_pool_user_transmits(const mf_pool_t *p, const char *key);

@@ -102,8 +102,9 @@ int mf_pool_broadcast_user(mf_pool_t *p, const char *key, const uint8_t *msg, si
 	return mf_pool_broadcast_user_capped(p, key, msg, len, 0);
 }
 
-int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
-				  int max_transmits)
+/* Encodes a user message into p->msg_buf (MF_ETOOBIG past a datagram)
+ * and names the queue it goes to. */
+static int user_msg(mf_pool_t *p, const uint8_t *msg, size_t len, struct mf_bcast_queue **q)
 {
 	int rc;
 
@@ -116,13 +117,41 @@ int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *
 	if ((rc = mf_codec_encode_user(&p->msg_buf, msg, len)) != 0)
 		return rc;
 	/* Ours (MF_SERF_MSG_MESHFED) only to members of cfg.private_role. */
-	struct mf_bcast_queue *q = p->cfg.private_role[0] != '\0' && len > 0 &&
-					   msg[0] == MF_SERF_MSG_MESHFED ?
-					   &p->private_msgs :
-					   &p->user_msgs;
+	*q = p->cfg.private_role[0] != '\0' && len > 0 && msg[0] == MF_SERF_MSG_MESHFED ?
+		     &p->private_msgs :
+		     &p->user_msgs;
+	return 0;
+}
+
+int mf_pool_broadcast_user_capped(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
+				  int max_transmits)
+{
+	struct mf_bcast_queue *q;
+	int rc = user_msg(p, msg, len, &q);
+	if (rc != 0)
+		return rc;
 	return mf_bcast_push_capped(q, key, key ? strlen(key) : 0,
 				    (const uint8_t *)p->msg_buf.data, p->msg_buf.size, false,
 				    max_transmits);
+}
+
+int mf_pool_broadcast_user_about(mf_pool_t *p, const char *key, const uint8_t *msg, size_t len,
+				 const struct mf_intern *ids, uint32_t name_id, bool fresh)
+{
+	struct mf_bcast_queue *q;
+	if (key == NULL)
+		return MF_EINVAL;
+	int rc = user_msg(p, msg, len, &q);
+	if (rc != 0)
+		return rc;
+	struct mf_intern *strs = p->members.strs;
+	struct mf_intern_memo *memo = ids == strs ? mf_intern_memo(strs, name_id) : NULL;
+	const char *last = memo != NULL ? memo->intent : NULL;
+	rc = mf_bcast_push_hinted(q, key, strlen(key), (const uint8_t *)p->msg_buf.data,
+				  p->msg_buf.size, fresh, &last);
+	if (rc == 0 && memo != NULL)
+		mf_intern_memo_intent(strs, memo, last);
+	return rc;
 }
 
 size_t mf_pool_prune_user(mf_pool_t *p, const char *prefix, size_t max_retain)

@@ -134,6 +134,7 @@ static void drop_entry(struct mf_serf_glue *g, struct mf_serf_entry *e)
 {
 	size_t i = (size_t)(e - g->entries), last = g->n_entries - 1;
 	g->by_id[e->name_id] = 0;
+	g->n_dropped++;
 	mf_name_ids_put(&g->strs->ids, e->name_id);
 	if (i != last) {
 		*e = g->entries[last];
@@ -142,8 +143,11 @@ static void drop_entry(struct mf_serf_glue *g, struct mf_serf_entry *e)
 	g->n_entries--;
 }
 
-static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, const uint8_t *msg,
-		    size_t len)
+/* Queues msg, an intent about node, for the next flush. e: node's entry
+ * (NULL when none could be made); fresh: e was made for this intent (the
+ * flush's shortcut, mf_pool_broadcast_user_about). */
+static void enqueue(struct mf_serf_glue *g, const struct mf_serf_entry *e, bool fresh,
+		    const char *node, size_t node_len, const uint8_t *msg, size_t len)
 {
 	/* One key per node: a newer intent for a node replaces an older one. */
 	const size_t pre = sizeof(MF_SERF_GLUE_INTENT_KEY) - 1;
@@ -161,7 +165,9 @@ static void enqueue(struct mf_serf_glue *g, const char *node, size_t node_len, c
 	if (len > 0)
 		memcpy(key + key_len, msg, len);
 	g->n_qbytes = at + key_len + len;
-	g->queue[g->n_queue++] = (struct mf_serf_queued){at, at + key_len, len};
+	g->queue[g->n_queue++] = (struct mf_serf_queued){
+		at, at + key_len, len, e != NULL ? e->name_id : MF_NAME_ID_NONE,
+		e != NULL && fresh && g->n_dropped == 0 };
 }
 
 static void want_force(struct mf_serf_glue *g, const char *node, size_t len)
@@ -177,39 +183,46 @@ static void want_force(struct mf_serf_glue *g, const char *node, size_t len)
 	g->force[g->n_force++] = n;
 }
 
-/* serf.go handleNodeJoinIntent: true when it must be rebroadcast. */
-static bool join_intent(struct mf_serf_glue *g, const char *node, size_t len, uint64_t ltime)
+/* serf.go handleNodeJoinIntent: the node's entry when the intent must be
+ * rebroadcast, else NULL; *made (may be NULL): the entry is new. */
+static struct mf_serf_entry *join_intent(struct mf_serf_glue *g, const char *node, size_t len,
+					 uint64_t ltime, bool *made)
 {
 	mf_serf_clock_witness(&g->clock, ltime);
 	struct mf_serf_entry *e = find(g, node, len);
 	if (e && ltime <= e->ltime)
-		return false;
+		return NULL;
+	if (made != NULL)
+		*made = e == NULL;
 	if (!e && !(e = find_or_add(g, node, len)))
-		return false;
+		return NULL;
 	e->ltime = ltime;
 	e->leave_intent = false;
-	return true;
+	return e;
 }
 
-/* serf.go handleNodeLeaveIntent. */
-static bool leave_intent(struct mf_serf_glue *g, const char *node, size_t len, uint64_t ltime)
+/* serf.go handleNodeLeaveIntent: as join_intent. */
+static struct mf_serf_entry *leave_intent(struct mf_serf_glue *g, const char *node, size_t len,
+					  uint64_t ltime, bool *made)
 {
 	mf_serf_clock_witness(&g->clock, ltime);
 	struct mf_serf_entry *e = find(g, node, len);
 	if (e && ltime <= e->ltime)
-		return false;
+		return NULL;
 	if (len == strlen(g->self) && memcmp(node, g->self, len) == 0 && !g->leaving) {
 		/* A stale leave intent for us while we run: refute with a join. */
 		g->stats.refutations++;
 		mf_serf_glue_join_intent(g);
-		return false;
+		return NULL;
 	}
+	if (made != NULL)
+		*made = e == NULL;
 	if (!e && !(e = find_or_add(g, node, len)))
-		return false;
+		return NULL;
 	e->ltime = ltime;
 	e->leave_intent = true;
 	want_force(g, node, len); /* failed -> left; alive ones wait for their dead */
-	return true;
+	return e;
 }
 
 /* The one dispatch of serf's gossiped messages (serf.go handleSerfMsg):
@@ -217,7 +230,8 @@ static bool leave_intent(struct mf_serf_glue *g, const char *node, size_t len, u
 static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 {
 	struct mf_serf_glue *g = ctx;
-	bool rebroadcast = false;
+	struct mf_serf_entry *rebroadcast = NULL;
+	bool made = false;
 	struct mf_bytes node = {0};
 	switch (mf_serf_msg_type(msg, len)) {
 	case MF_SERF_MSG_JOIN: {
@@ -228,7 +242,7 @@ static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 		}
 		g->stats.join_intents++;
 		node = j.node;
-		rebroadcast = join_intent(g, (const char *)j.node.p, j.node.len, j.ltime);
+		rebroadcast = join_intent(g, (const char *)j.node.p, j.node.len, j.ltime, &made);
 		break;
 	}
 	case MF_SERF_MSG_LEAVE: {
@@ -239,7 +253,7 @@ static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 		}
 		g->stats.leave_intents++;
 		node = l.node;
-		rebroadcast = leave_intent(g, (const char *)l.node.p, l.node.len, l.ltime);
+		rebroadcast = leave_intent(g, (const char *)l.node.p, l.node.len, l.ltime, &made);
 		break;
 	}
 	default:
@@ -248,7 +262,7 @@ static void on_user_msg(void *ctx, const uint8_t *msg, size_t len)
 	}
 	if (rebroadcast) {
 		g->stats.rebroadcasts++;
-		enqueue(g, (const char *)node.p, node.len, msg, len);
+		enqueue(g, rebroadcast, made, (const char *)node.p, node.len, msg, len);
 	}
 }
 
@@ -397,12 +411,12 @@ static void merge_remote_state(void *ctx, const uint8_t *buf, size_t len, bool j
 	for (size_t i = 0; i < pp.n_left; i++) {
 		size_t first = left_set_find(&ls, pp.left[i]); /* duplicates share it */
 		(void)leave_intent(g, (const char *)pp.left[i].p, pp.left[i].len,
-				   ls.ltime[first] + 1);
+				   ls.ltime[first] + 1, NULL);
 	}
 	for (size_t j = 0; j < pp.n_status; j++)
 		if (left_set_find(&ls, pp.status[j].node) >= pp.n_left)
 			(void)join_intent(g, (const char *)pp.status[j].node.p,
-					  pp.status[j].node.len, pp.status[j].ltime);
+					  pp.status[j].node.len, pp.status[j].ltime, NULL);
 	left_set_free(&ls);
 	mf_serf_push_pull_free(&pp);
 }
@@ -474,7 +488,8 @@ int mf_serf_glue_join_intent(struct mf_serf_glue *g)
 	msgpack_sbuffer_clear(&g->scratch);
 	int r = mf_serf_encode_join(&g->scratch, &j);
 	if (r == 0)
-		enqueue(g, g->self, j.node.len, (const uint8_t *)g->scratch.data, g->scratch.size);
+		enqueue(g, e, false, g->self, j.node.len, (const uint8_t *)g->scratch.data,
+			g->scratch.size);
 	return r;
 }
 
@@ -492,7 +507,8 @@ int mf_serf_glue_leave_intent(struct mf_serf_glue *g)
 	msgpack_sbuffer_clear(&g->scratch);
 	int r = mf_serf_encode_leave(&g->scratch, &l);
 	if (r == 0)
-		enqueue(g, g->self, l.node.len, (const uint8_t *)g->scratch.data, g->scratch.size);
+		enqueue(g, e, false, g->self, l.node.len, (const uint8_t *)g->scratch.data,
+			g->scratch.size);
 	return r;
 }
 
@@ -509,7 +525,8 @@ int mf_serf_glue_force_leave_intent(struct mf_serf_glue *g, const char *node)
 	msgpack_sbuffer_clear(&g->scratch);
 	int r = mf_serf_encode_leave(&g->scratch, &l);
 	if (r == 0)
-		enqueue(g, node, l.node.len, (const uint8_t *)g->scratch.data, g->scratch.size);
+		enqueue(g, e, false, node, l.node.len, (const uint8_t *)g->scratch.data,
+			g->scratch.size);
 	return r;
 }
 
@@ -537,8 +554,8 @@ int mf_serf_glue_flush(struct mf_serf_glue *g, mf_pool_t *p, mf_time_t now)
 	g->n_force = 0;
 	for (size_t i = 0; i < g->n_queue; i++) {
 		const struct mf_serf_queued *q = &g->queue[i];
-		if (mf_pool_broadcast_user(p, (const char *)g->qbytes + q->key, g->qbytes + q->msg,
-					   q->len) != 0)
+		if (mf_pool_broadcast_user_about(p, (const char *)g->qbytes + q->key, g->qbytes + q->msg,
+						 q->len, g->strs, q->name_id, q->fresh) != 0)
 			g->stats.queue_drops++;
 	}
 	g->n_queue = 0;

@@ -80,6 +80,8 @@ struct mf_serf_entry {
  * per message: every pool of a simulator rebroadcasts every intent). */
 struct mf_serf_queued {
 	size_t key, msg, len;
+	uint32_t name_id;    /* the node's, in strs */
+	bool fresh;          /* its entry new, none ever dropped: nothing queued under key */
 };
 
 struct mf_serf_glue_stats {
@@ -104,6 +106,7 @@ struct mf_serf_glue {
 	size_t n_entries, cap_entries;
 	uint32_t *by_id;     /* name index: entry + 1 by name id, 0 = none */
 	size_t n_by_id;      /* its entries (zero past the ids in use) */
+	uint64_t n_dropped;  /* entries ever dropped (while 0, a new entry's key was never queued) */
 	struct mf_serf_queued *queue;
 	size_t n_queue, cap_queue;
 	uint8_t *qbytes;     /* the queued keys and messages */

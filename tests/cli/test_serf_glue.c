@@ -83,6 +83,40 @@ static void test_serf_glue_intents_for_the_most_names_and_removals(void)
 	CU_ASSERT(took < 60.0);
 }
 
+/* The flush's shortcut (mf_pool_broadcast_user_about) may skip the queue's
+ * name lookup only for an intent whose entry was made for it, and only
+ * while the glue never dropped an entry (a dropped node's intent may still
+ * be queued in the pool). */
+static void test_serf_glue_queues_an_intent_fresh_only_for_a_name_never_seen(void)
+{
+	struct mf_serf_glue g;
+	struct mf_pool_delegate d = {0};
+	msgpack_sbuffer sb;
+	char name[32];
+
+	mf_serf_glue_init(&g, "self");
+	mf_serf_glue_delegate(&g, &d);
+	msgpack_sbuffer_init(&sb);
+	send_join(&d, &sb, 1, 10);
+	send_join(&d, &sb, 1, 11); /* newer: rebroadcast, the entry known */
+	send_join(&d, &sb, 2, 10);
+	CU_ASSERT_EQUAL_FATAL(g.n_queue, 3);
+	CU_ASSERT_TRUE(g.queue[0].fresh);
+	CU_ASSERT_FALSE(g.queue[1].fresh);
+	CU_ASSERT_TRUE(g.queue[2].fresh);
+	node_name(name, sizeof(name), 1);
+	CU_ASSERT_EQUAL(g.queue[0].name_id, mf_serf_glue_find(&g, name)->name_id);
+	struct mf_pool_event ev = {.kind = MF_EV_REAPED, .name = name};
+	mf_serf_glue_on_event(&g, &ev);
+	send_join(&d, &sb, 1, 12); /* new again, but its old intent may be queued */
+	send_join(&d, &sb, 3, 10); /* never seen, but the glue has dropped one */
+	CU_ASSERT_EQUAL_FATAL(g.n_queue, 5);
+	CU_ASSERT_FALSE(g.queue[3].fresh);
+	CU_ASSERT_FALSE(g.queue[4].fresh);
+	msgpack_sbuffer_destroy(&sb);
+	mf_serf_glue_free(&g);
+}
+
 static void test_serf_glue_merges_hundred_thousand_statuses_in_linear_time(void)
 {
 	struct mf_serf_glue g;
@@ -351,6 +385,7 @@ int main(void)
 		{ "serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole", test_serf_glue_state_of_ten_thousand_asks_for_room_and_merges_whole },
 		{ "serf_glue_state_over_the_most_is_counted", test_serf_glue_state_over_the_most_is_counted },
 		TEST(test_serf_glue_prunes_queued_intents_as_serf_does),
+		TEST(test_serf_glue_queues_an_intent_fresh_only_for_a_name_never_seen),
 		{ "serf_glue_merges_hundred_thousand_statuses_in_linear_time", test_serf_glue_merges_hundred_thousand_statuses_in_linear_time },
 		{ "serf_glue_merges_state_naming_an_empty_node", test_serf_glue_merges_state_naming_an_empty_node },
 		{ "serf_glue_cost_per_intent_does_not_grow_with_the_names", test_serf_glue_cost_per_intent_does_not_grow_with_the_names },
