@@ -193,14 +193,15 @@
 #define MF_ROUTING_NODE_SPREAD_AGE (300 * MF_SEC) /* a next hop's other server's distance */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 /* The beat: our epoch rises this often, and our beat message goes out:
- * 15 s by default (config beat_interval sets another period). Every rise
- * of every DC is relayed to every member (~3 copies each, "Thinner
- * beats"), so the relays, most of the beat bytes, grow as DCs / period.
- * At 30 s (MAX_AGE still 120 s) beats fall ~35 %, and a live DC whose
- * relays a member and its mate missed three times went stale there
- * (route32); asks (ASK_AGE below) close that (docs/routing.md, "Beats at
- * half the bytes", "Beats every 30 s made safe"). */
-#define MF_ROUTING_NODE_REFRESH (15 * MF_SEC)
+ * 30 s by default (config beat_interval sets another period; 15 s before
+ * route34). Every rise of every DC is relayed to every member (~3 copies
+ * each, "Thinner beats"), so the relays, most of the beat bytes, grow as
+ * DCs / period: 30 s instead of 15 saves a third of the beats, MAX_AGE
+ * staying 120 s. At 30 s a live DC whose relays a member and its mate
+ * missed three times went stale there (route32); asks (ASK_AGE below)
+ * close that (docs/routing.md, "Beats at half the bytes", "Beats every 30
+ * s made safe"). */
+#define MF_ROUTING_NODE_REFRESH (30 * MF_SEC)
 /* Our state (as a delta, or whole) is sent on a real change (a target, a
  * path, a gateway, a tombstone, a distance past the re-advertise
  * threshold); our digest entry, as anti-entropy beside push-pull, at least
@@ -405,7 +406,7 @@ struct mf_routing_node_config {
 	/* Our beat period (ns): our DC's epoch rises, and our beat goes out,
 	 * this often; a listing of every DC goes once a minute (every
 	 * max(1, 60 s / period)-th beat). <= 0 (the default):
-	 * MF_ROUTING_NODE_REFRESH, 15 s. max_age stays
+	 * MF_ROUTING_NODE_REFRESH, 30 s. max_age stays
 	 * MF_ROUTING_NODE_MAX_AGE whatever the period (meshfed-sim -beat S;
 	 * docs/routing.md, "Beats every 30 s made safe"). */
 	int64_t beat_interval;
