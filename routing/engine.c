@@ -93,7 +93,7 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(pair_node, false), PER_ID(other_at, false), PER_ID(pair_dst, false),
 	PER_ID(other_dst, false), PER_ID(pair_nh, false), PER_ID(keep_e, false),
 	PER_ID(lost_at, false), PER_ID(keep_d, false), PER_ID(keep_nh, false),
-	PER_ID(lost_ask, false),
+	PER_ID(lost_ask, false), PER_ID(ask_at, false),
 };
 #define N_PER_ID (sizeof PER_ID_ARRAYS / sizeof PER_ID_ARRAYS[0])
 
@@ -407,6 +407,8 @@ void mf_routing_set_now(struct mf_routing *r, uint64_t now)
 		r->epoch++;
 		mf_rt__mark(r, r->self);
 	}
+	if (r->cfg.ask_age && now >= r->next_ask)
+		mf_rt__mark_asks(r);
 	if (now >= r->next_expiry || now >= r->next_settle || now >= r->next_forget || now >= r->next_request ||
 	    (r->epochs_pending && now - r->snap_at >= r->cfg.epoch_interval) ||
 	    (r->dist_pending && now - r->snap_at >= r->cfg.readvertise_interval) ||

@@ -202,6 +202,17 @@ struct mf_routing_config {
 	 * next beat, and can send other DCs' entries in whole beats less often
 	 * (docs/routing.md, "Thinner beats"). Default false. */
 	bool relay_rises;
+	/* Asks (docs/routing.md, "Beats every 30 s made safe"), with
+	 * hurry_min and beat ages: a DC whose held epoch was raised ask_age or
+	 * more ago, and is not stale yet, is listed by
+	 * mf_routing_hurried_beats() (at most every ask_gap), and a beat entry
+	 * that old of an epoch older than ours is answered by
+	 * mf_routing_beat_answers() with ours. A member that missed a DC's
+	 * relayed rises thus gets the newest epoch its neighbours hold before
+	 * max_age drops a live DC; a cut-off DC's newest epoch is one its
+	 * servers raised before the cut, so nothing lives longer. 0 (the
+	 * default): no asks. */
+	uint64_t ask_age, ask_gap;
 	/* A distance that moved past the re-advertise threshold but not past
 	 * the hysteresis margin (so it cannot make a neighbour switch at
 	 * once) makes a new advertisement at most this long after the last
@@ -496,6 +507,9 @@ struct mf_routing_stats {
 	uint64_t requests_sent;      /* seqno requests of ours (mf_routing_requests) */
 	uint64_t requests_in;        /* requests taken (answered or passed on) */
 	uint64_t requests_forwarded; /* requests passed on to our next hop */
+	uint64_t asks;               /* DCs listed for a hurried beat near max_age (config ask_age) */
+	uint64_t asks_answered;      /* beat entries answered as asks */
+	uint64_t went_stale;         /* targets whose epoch went past max_age (freshness) */
 };
 const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r);
 

@@ -185,6 +185,7 @@ void mf_rt__timers(struct mf_routing *r, uint32_t n)
 			uint8_t s = mf_rt__stale(r, t);
 			if (s != r->was_stale[t]) {
 				r->was_stale[t] = s;
+				r->stats.went_stale += s && t != r->self;
 				mf_rt__mark(r, t);
 			}
 		}

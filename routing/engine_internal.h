@@ -264,6 +264,9 @@ struct mf_routing {
 	 * advertisement does not route to. */
 	struct mf_beat_names beat_names;
 	uint64_t epoch_at;
+	/* Asks (cfg.ask_age): when each DC's held epoch was last asked for
+	 * (0: never), and when the next ask may be due. */
+	uint64_t *ask_at, next_ask;
 	uint64_t now, last_beat, snap_at, next_expiry;
 	bool clocked, epochs_pending;
 	bool dist_pending;       /* such a move waits for cfg.readvertise_interval */
@@ -436,6 +439,9 @@ void mf_rt__own_epoch(struct mf_routing *r, const struct mf_advert *a);
 #define HURRY_RISE 2
 void mf_rt__heard_epoch(struct mf_routing *r, uint32_t id, uint64_t epoch, uint64_t age);
 void mf_rt__own_epoch_at(struct mf_routing *r, uint64_t epoch, uint64_t age);
+/* engine_beats_ask.c: asks for epochs near max_age (cfg.ask_age) */
+void mf_rt__mark_asks(struct mf_routing *r);
+bool mf_rt__asked(const struct mf_routing *r, uint32_t id, uint16_t epoch16, uint64_t age);
 /* engine_recompute.c */
 bool mf_rt__advertisable(const struct mf_routing *r, uint32_t t, const struct rt_route *rt);
 /* engine_riders.c: whether some DC we link to could act on our route to t

@@ -82,6 +82,8 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	n->split_deltas = c->split_deltas;
 	n->riders_all = c->riders_all;
 	n->deltas_gossiped = c->deltas_gossiped;
+	n->beat_interval = c->beat_interval > 0 ? c->beat_interval : MF_ROUTING_NODE_REFRESH;
+	n->beat_all = 60 * MF_SEC / n->beat_interval > 1 ? (unsigned)(60 * MF_SEC / n->beat_interval) : 1;
 	msgpack_sbuffer_init(&n->scratch);
 	mf_advert_asm_init(&n->asm_, MF_ROUTING_NODE_ASM_PENDING);
 	/* Records per server heard hold names by id: with the pools' ids a
@@ -119,7 +121,7 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	/* Freshness: our epoch rises every refresh; a DC cut off without
 	 * deaths is withdrawn MF_ROUTING_NODE_MAX_AGE after its last rise
 	 * (docs/routing.md, "Bounded withdrawal", "Origin ages"). */
-	cfg.beat_interval = MF_ROUTING_NODE_REFRESH;
+	cfg.beat_interval = (uint64_t)n->beat_interval;
 	cfg.max_age = MF_ROUTING_NODE_MAX_AGE;
 	cfg.beats_apart = true; /* our beat messages carry them */
 	/* ... with their ages, so every DC ages a target from its origin's
@@ -128,6 +130,12 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	cfg.hurry_min = MF_ROUTING_NODE_HURRY_MIN; /* and earlier datings go at once */
 	cfg.rise_late = MF_ROUTING_NODE_RISE_LATE;
 	cfg.relay_rises = true; /* and rises: whole beats list others less often */
+	/* and a DC near max_age is asked for before it is dropped. */
+	if (!c->no_asks) {
+		cfg.ask_age = MF_ROUTING_NODE_ASK_AGE > 2 * cfg.beat_interval ? MF_ROUTING_NODE_ASK_AGE
+									     : 2 * cfg.beat_interval;
+		cfg.ask_gap = MF_ROUTING_NODE_ASK_GAP;
+	}
 	cfg.readvertise_interval = MF_ROUTING_NODE_READVERTISE;
 	cfg.quiet_riders = !c->riders_all; /* with node_delta.c's riders left out */
 	/* Feasibility with seqno requests, over a window, with sticky

@@ -29,21 +29,23 @@
  *  - expiry: an origin with no alive server in any of our pools is
  *    withdrawn (its adverts can only reach us through a pool it is in);
  *  - freshness: the engine gets `now`; our epoch beats every
- *    MF_ROUTING_NODE_REFRESH, a DC whose epoch has not risen for
+ *    beat_interval (config; MF_ROUTING_NODE_REFRESH), a DC whose epoch has not risen for
  *    MF_ROUTING_NODE_MAX_AGE, counted from its own servers' rise (the
  *    beat's ages), is reachable only over a direct link (docs/routing.md,
  *    "Bounded withdrawal", "Origin ages"). Epochs travel apart from full
- *    state: every MF_ROUTING_NODE_REFRESH our beat message (routing/beat.h:
+ *    state: every beat_interval our beat message (routing/beat.h:
  *    our epoch and the one each advertised route reaches, with its age, 8
  *    bytes a DC) goes
  *    as [MF_SERF_MSG_MESHFED][MF_ROUTING_NODE_MSG_BEAT][beat] by direct
  *    datagrams to every alive server of our DC (to
  *    MF_ROUTING_NODE_BEAT_DC_FANOUT of them at random in a DC of more) and
  *    to MF_ROUTING_NODE_BEAT_FANOUT other alive members drawn at random
- *    over our pools, each once; every MF_ROUTING_NODE_BEAT_ALL-th lists
+ *    over our pools, each once; once a minute one lists
  *    every DC, the others our own entry and the rises heard, which are
  *    also relayed as heard (at most every MF_ROUTING_NODE_RELAY_GAP;
- *    docs/routing.md, "Thinner beats");
+ *    docs/routing.md, "Thinner beats"), and a DC whose held epoch is
+ *    MF_ROUTING_NODE_ASK_AGE old is asked for (listed every
+ *    MF_ROUTING_NODE_ASK_GAP; a member holding a newer epoch answers);
  *  - recompute; when our advertisement's seq moved (a real change), a delta
  *    (routing/advert_delta.h: the routes that differ from what receivers
  *    hold of us), when it fits one message of MF_ROUTING_NODE_ADVERT_BYTES
@@ -191,19 +193,15 @@
 #define MF_ROUTING_NODE_SPREAD_AGE (300 * MF_SEC) /* a next hop's other server's distance */
 #define MF_ROUTING_NODE_TICK_MS 250        /* recompute period */
 /* The beat: our epoch rises this often, and our beat message goes out:
- * 15 s. Every rise of every DC is relayed to every member (~3 copies
+ * 30 s by default (config beat_interval sets another period; 15 s before
+ * route34). Every rise of every DC is relayed to every member (~3 copies
  * each, "Thinner beats"), so the relays, most of the beat bytes, grow as
- * DCs / REFRESH. A build may set MF_ROUTING_NODE_REFRESH_S=30 (with
- * MAX_AGE still 120 s): beats -34 % at 50 x 2 and -36 % at 100 x 2, but
- * with listings once a minute a live DC's route went missing in one run
- * of four at 100 x 2, with a listing every beat (BEAT_ALL=1) beats fell
- * only ~21 % and one run of three had transient loops, and at 100 x 2
- * the adverts rose about as much as the beats fell in the runs measured:
- * left off (docs/routing.md, "Beats at half the bytes", route32). */
-#ifndef MF_ROUTING_NODE_REFRESH_S
-#define MF_ROUTING_NODE_REFRESH_S 15
-#endif
-#define MF_ROUTING_NODE_REFRESH (MF_ROUTING_NODE_REFRESH_S * MF_SEC)
+ * DCs / period: 30 s instead of 15 saves a third of the beats, MAX_AGE
+ * staying 120 s. At 30 s a live DC whose relays a member and its mate
+ * missed three times went stale there (route32); asks (ASK_AGE below)
+ * close that (docs/routing.md, "Beats at half the bytes", "Beats every 30
+ * s made safe"). */
+#define MF_ROUTING_NODE_REFRESH (30 * MF_SEC)
 /* Our state (as a delta, or whole) is sent on a real change (a target, a
  * path, a gateway, a tombstone, a distance past the re-advertise
  * threshold); our digest entry, as anti-entropy beside push-pull, at least
@@ -239,13 +237,9 @@
 #define MF_ROUTING_NODE_HURRY_MIN MF_SEC
 /* Thinner beats (docs/routing.md, "Thinner beats"): rises of other DCs'
  * epochs are relayed by hurried beats as they are heard, so our beat lists
- * every DC we know only every BEAT_ALL-th time (once a minute: the
- * anti-entropy for a rise a member missed) and else our own entry and the
- * rises heard. A build may set it (1: every beat, "Beats at half the
- * bytes"). */
-#ifndef MF_ROUTING_NODE_BEAT_ALL
-#define MF_ROUTING_NODE_BEAT_ALL (60 / MF_ROUTING_NODE_REFRESH_S > 1 ? 60 / MF_ROUTING_NODE_REFRESH_S : 1)
-#endif
+ * every DC we know only every max(1, 60 s / beat_interval)-th time (once a
+ * minute: the anti-entropy for a rise a member missed) and else our own
+ * entry and the rises heard. */
 /* Rises alone are relayed at most this often (datings moved back at the
  * HURRY_GAP): in batches, since a hurried beat's header (~50 bytes to each
  * recipient) outweighed the one or two entries a second of a small pool. */
@@ -258,11 +252,20 @@
  * eight beats of 15 s (a beat reaches a member through others' beat
  * messages, gossip-style, so its rises arrive irregularly; at four beats
  * of 15 s wonder_16 flapped routes to DCs that went stale for a moment),
- * and 120 s whatever MF_ROUTING_NODE_REFRESH_S, so the withdrawal is as
+ * and 120 s whatever the beat_interval, so the withdrawal is as
  * fast in seconds. A late-tick allowance for datings from the last rise:
  * MF_ROUTING_NODE_RISE_LATE (routing/engine.h rise_late). */
 #define MF_ROUTING_NODE_RISE_LATE ((15 * MF_SEC) / 32)
 #define MF_ROUTING_NODE_MAX_AGE (120 * MF_SEC)
+/* Asks (routing/engine.h ask_age; docs/routing.md, "Beats every 30 s made
+ * safe"): a DC whose held epoch is ASK_AGE old (two 30 s periods, four of
+ * 15 s; a relayed rise normally arrives within a period and a few
+ * seconds) is listed in our hurried beat every ASK_GAP until a newer
+ * epoch comes or MAX_AGE drops it, and any member holding a newer one
+ * answers: a live DC no longer goes stale because a member and its mate
+ * missed three relays. At least two periods with a longer beat_interval. */
+#define MF_ROUTING_NODE_ASK_AGE (MF_ROUTING_NODE_MAX_AGE / 2)
+#define MF_ROUTING_NODE_ASK_GAP (10 * MF_SEC)
 /* A route hysteresis keeps gives way to one its measurements have shown
  * shorter by the settle margin for this long (routing/engine.h): longer
  * than a noisy measured RTT stands in a small pool (one probe of each
@@ -400,6 +403,16 @@ struct mf_routing_node_config {
 	 * pools, paced (MF_ROUTING_NODE_DELTA_DIRECT_MAX, _GAP; meshfed-sim
 	 * -deltas-direct off). */
 	bool deltas_gossiped;
+	/* Our beat period (ns): our DC's epoch rises, and our beat goes out,
+	 * this often; a listing of every DC goes once a minute (every
+	 * max(1, 60 s / period)-th beat). <= 0 (the default):
+	 * MF_ROUTING_NODE_REFRESH, 30 s. max_age stays
+	 * MF_ROUTING_NODE_MAX_AGE whatever the period (meshfed-sim -beat S;
+	 * docs/routing.md, "Beats every 30 s made safe"). */
+	int64_t beat_interval;
+	/* No asks for epochs near max_age (MF_ROUTING_NODE_ASK_AGE), as
+	 * before route34: for comparison (meshfed-sim -asks off). */
+	bool no_asks;
 	struct mf_routing_node_hooks hooks;
 	/* Where other DCs' encoded states are kept (routing/blobs.h): NULL,
 	 * the agent, a store of the node's own; the simulator passes one
@@ -434,8 +447,7 @@ struct mf_routing_node_stats {
 	 * MF_ROUTING_NODE_HURRY_GAP apart at most). */
 	uint64_t beats_hurried;
 	uint64_t beats_answered; /* answers to beats that held a dating late */
-	/* Our beats that listed every DC we know (every MF_ROUTING_NODE_BEAT_ALL-th
-	 * beat), sent or not (a node without recipients counts them too). */
+	/* Our beats that listed every DC we know (once a minute), sent or not (a node without recipients counts them too). */
 	uint64_t beat_listings;
 	/* Reach probes (pings and pongs): received, refused, sent; their bytes
 	 * count in bytes_in and bytes_out. */

@@ -198,9 +198,10 @@ static void send_beats(struct mf_routing_node *n, size_t nb)
 		(void)beat_to(b.slot[i], b.name[i], nb);
 }
 
-/* Our beat every MF_ROUTING_NODE_REFRESH (node.h): every
- * MF_ROUTING_NODE_BEAT_ALL-th lists every DC we know, the others our own
- * entry and the marked ones. In between, the DCs marked by the engine
+/* Our beat every beat_interval (config; MF_ROUTING_NODE_REFRESH, node.h):
+ * one listing every DC we know once a minute (every n->beat_all-th), the
+ * others our own entry and the marked ones (rises heard, datings moved
+ * back, and asks: DCs whose held epoch nears max_age). In between, the DCs marked by the engine
  * (routing/engine.h, mf_routing_hurried_beats: a rise heard, or a dating
  * moved back) go at once to the same recipients, at most every
  * MF_ROUTING_NODE_HURRY_GAP: a rise crosses a pool in a few datagram hops
@@ -211,7 +212,7 @@ static void send_beats(struct mf_routing_node *n, size_t nb)
 void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 {
 	mf_rn__requests_tick(n); /* seqno requests go at once, as hurried beats */
-	bool whole = !n->beat_sent || now - n->last_beat >= MF_ROUTING_NODE_REFRESH;
+	bool whole = !n->beat_sent || now - n->last_beat >= n->beat_interval;
 	if (!whole && (now - n->last_hurry < MF_ROUTING_NODE_HURRY_GAP ||
 		       !mf_routing_hurry_marked(n->engine, false) ||
 		       (now - n->last_hurry < MF_ROUTING_NODE_RELAY_GAP &&
@@ -223,7 +224,7 @@ void mf_rn__beats_tick(struct mf_routing_node *n, mf_time_t now)
 		return;
 	}
 	size_t nb;
-	if (whole && (!n->beat_sent || n->beats_short + 1 >= MF_ROUTING_NODE_BEAT_ALL)) {
+	if (whole && (!n->beat_sent || n->beats_short + 1 >= n->beat_all)) {
 		nb = mf_routing_beats(n->engine, n->beats, n->cap_beats);
 		mf_routing_beats_sent(n->engine);
 		n->beats_short = 0;

@@ -176,6 +176,8 @@ struct mf_routing_node {
 	uint64_t sent_seq;
 	mf_time_t last_full;     /* when our state last went out whole */
 	mf_time_t last_refresh;  /* when our digest entry last went out */
+	mf_time_t beat_interval; /* config beat_interval (MF_ROUTING_NODE_REFRESH) */
+	unsigned beat_all;       /* every beat_all-th beat lists every DC */
 	mf_time_t last_beat;     /* when our beat message last went out */
 	bool beat_sent;          /* one went out at all */
 	unsigned beats_short;    /* our beats of our own entry alone since the

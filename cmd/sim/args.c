@@ -206,6 +206,10 @@ static const struct sim_opt opts[] = {
 	    "-routes: with feasibility, a path change below the next hop waits up to S s (default 0: at once)"),
 	OPT("deltas-direct", "on|off", K_OFF, deltas_gossiped,
 	    "-routes: each server's delta by one datagram to each member of its pools, paced (default on; off: gossiped)"),
+	NUM("beat", "S", K_DOUBLE, beat_s, 0, 1e9, false,
+	    "-routes: each DC's epoch rises, and its servers' beats go, every S s (default 0: the agent's, 15)"),
+	OPT("asks", "on|off", K_OFF, no_asks,
+	    "-routes: a member asks for a DC's epoch near max_age (default on; off: as before route34)"),
 	NUM("loss-hold", "S", K_DOUBLE, loss_hold_s, 0, 1e9, false,
 	    "-routes: with feasibility, keep a route in use turned infeasible up to S s and request its epoch at once (default 0: off)"),
 };

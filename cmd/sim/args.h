@@ -53,6 +53,8 @@ struct mf_sim_args {
 	double feasibility_s;     /* -feasibility S: the node's hold; < 0: the node's */
 	double path_wait_s;       /* -path-wait S; 0: at once (the node's) */
 	double loss_hold_s;       /* -loss-hold S; 0: off (the node's) */
+	double beat_s;            /* -beat S; 0: the node's (15 s) */
+	bool no_asks;             /* -asks off: no asks near max_age (node config) */
 	bool deltas_gossiped;     /* -deltas-direct off: our deltas gossiped (node config) */
 	bool no_serf;   /* -serf-glue off: pools without the serf glue */
 	bool no_lifeguard; /* -lifeguard off: no health awareness, fixed suspicion timeout */

@@ -253,6 +253,8 @@ static int run_routes(const struct mf_sim_args *a)
 		.feasibility_s = a->feasibility_s,
 		.path_wait_s = a->path_wait_s,
 		.loss_hold_s = a->loss_hold_s,
+		.beat_s = a->beat_s,
+		.no_asks = a->no_asks,
 		.deltas_gossiped = a->deltas_gossiped,
 	};
 	mf_coord_config_default(&r.coords);

@@ -137,6 +137,8 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 		c.path_wait = (int64_t)(s->args->path_wait_s * (double)MF_SEC);
 		c.loss_hold = (int64_t)(s->args->loss_hold_s * (double)MF_SEC);
 		c.deltas_gossiped = s->args->deltas_gossiped;
+		c.beat_interval = (int64_t)(s->args->beat_s * (double)MF_SEC);
+		c.no_asks = s->args->no_asks;
 		for (unsigned g = 0; g < t->dcs[d].gateways && g < MF_TOPOLOGY_HOSTS_MAX; g++) {
 			snprintf(gname[g], sizeof(gname[g]), "%s-g%u", t->dcs[d].name, g + 1);
 			/* The emulator's addresses where it has them (routes.h);
@@ -546,7 +548,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 	}
 	fprintf(err, "CPU: %.1f s in %d rounds, %.1f s of it in the nodes' ticks\n", cpu_s(), r - 1,
 		tick_cpu);
-	uint64_t beats = 0, raised = 0, bad = 0, hurried = 0, answered = 0;
+	uint64_t beats = 0, raised = 0, bad = 0, hurried = 0, answered = 0, asks = 0, asked = 0, stale = 0;
 	uint64_t dg = 0, pout = 0, pin = 0, pbehind = 0;
 	for (size_t sv = 0; sv < s.n_servers; sv++) {
 		const struct mf_routing_node_stats *st = mf_routing_node_stats(s.servers[sv].node);
@@ -555,6 +557,10 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		bad += st->bad_beats;
 		hurried += st->beats_hurried;
 		answered += st->beats_answered;
+		const struct mf_routing_stats *es = mf_routing_stats(mf_routing_node_engine(s.servers[sv].node));
+		asks += es->asks;
+		asked += es->asks_answered;
+		stale += es->went_stale;
 		dg += st->digests_in;
 		pout += st->pulls_out;
 		pin += st->pulls_in;
@@ -565,6 +571,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		"beats sent: %llu, answers: %llu\n",
 		(unsigned long long)beats, (unsigned long long)bad, (unsigned long long)raised,
 		(unsigned long long)hurried, (unsigned long long)answered);
+	fprintf(err, "asks near max_age: %llu DCs asked for, %llu answered; targets gone stale: %llu\n",
+		(unsigned long long)asks, (unsigned long long)asked, (unsigned long long)stale);
 	fprintf(err, "digests read: %llu; states pulled: %llu asked (%llu of them after a delta "
 		     "found the asker behind), %llu answered\n",
 		(unsigned long long)dg, (unsigned long long)pout, (unsigned long long)pbehind,

@@ -65,6 +65,8 @@ struct mf_sim_routes_args {
 	double feasibility_s;                     /* the hold; < 0: the node's, 0: off */
 	double path_wait_s;                       /* 0: at once (the node's) */
 	double loss_hold_s;                       /* 0: off (the node's) */
+	double beat_s;                            /* beat period; 0: the node's (15 s) */
+	bool no_asks;                             /* node config no_asks */
 	bool deltas_gossiped;                     /* node config deltas_gossiped */
 };
 

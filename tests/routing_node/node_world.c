@@ -184,9 +184,24 @@ void lone(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot
 	lone_role(n, p, s, "", -1);
 }
 
+static void lone_with(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s,
+		      const char *role, int reach_back, int64_t beat_interval);
+
 /* lone, the pool's private_role set to role (the agent's "meshfed"). */
 void lone_role(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s, const char *role,
 	       int reach_back)
+{
+	lone_with(n, p, s, role, reach_back, 0);
+}
+
+void lone_beat(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s,
+	       int64_t beat_interval)
+{
+	lone_with(n, p, s, "", -1, beat_interval);
+}
+
+static void lone_with(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s,
+		      const char *role, int reach_back, int64_t beat_interval)
 {
 	struct mf_pool_config pc;
 	struct mf_routing_node_config c;
@@ -200,6 +215,7 @@ void lone_role(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node
 	c.datacenter = "dc1";
 	c.node = "dc1-s1";
 	c.reach_back = reach_back;
+	c.beat_interval = beat_interval;
 	CU_ASSERT_EQUAL_FATAL(mf_routing_node_new(&c, n, err, sizeof(err)), 0);
 	CU_ASSERT_EQUAL_FATAL(mf_routing_node_add_pool(*n, *p, NULL, NULL, 0, s), 0);
 }

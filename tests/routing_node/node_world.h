@@ -65,6 +65,9 @@ double rtt_line(const char *a, const char *b);
 
 /* A node of dc1 over one lone pool (no other member). */
 void lone(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s);
+/* lone, the node's config beat_interval set (ns; 0: the default). */
+void lone_beat(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s,
+	       int64_t beat_interval);
 /* lone, the pool's private_role set to role (the agent's "meshfed") and
  * the node's reach_back (lone: -1, off). */
 void lone_role(struct mf_routing_node **n, mf_pool_t **p, struct mf_routing_node_slot **s, const char *role,

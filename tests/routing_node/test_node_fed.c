@@ -124,28 +124,41 @@ static uint16_t own_epoch16(const struct mf_routing_node *n)
 	return e.epoch16;
 }
 
-/* Our epoch rises once per MF_ROUTING_NODE_REFRESH (15 s; a build may set
- * 30 s, docs/routing.md "Beats at half the bytes"), every
- * MF_ROUTING_NODE_BEAT_ALL-th beat lists every DC (once a minute), and a
- * DC cut off without deaths is withdrawn MF_ROUTING_NODE_MAX_AGE, 120 s,
- * after its last rise whatever the period. */
-static void test_our_epoch_rises_every_refresh_and_a_listing_goes_every_minute(void)
+/* Our epoch rises once per beat_interval (MF_ROUTING_NODE_REFRESH, 30 s,
+ * by default; config beat_interval, docs/routing.md "Beats every 30 s made
+ * safe"), a beat listing every DC goes once a minute whatever the period,
+ * and a DC cut off without deaths is withdrawn MF_ROUTING_NODE_MAX_AGE,
+ * 120 s, after its last rise whatever the period. Returns the rises in
+ * the first 120 s. */
+static unsigned rises_in_two_minutes(int64_t beat_interval, mf_time_t period)
 {
 	struct mf_routing_node *n;
 	mf_pool_t *p;
-	mf_time_t t = lone_ticked(&n, &p);
+	struct mf_routing_node_slot *s;
+	mf_time_t t = 250 * MF_MS;
+	lone_beat(&n, &p, &s, beat_interval);
+	CU_ASSERT_EQUAL(mf_routing_node_tick(n, t, NULL), 0);
 	uint16_t e0 = own_epoch16(n);
 	uint64_t first = mf_routing_node_stats(n)->beat_listings;
 	while (t < 120 * MF_SEC)
 		CU_ASSERT_EQUAL_FATAL(mf_routing_node_tick(n, t += 250 * MF_MS, NULL), 0);
-	const unsigned rises = (unsigned)((120 * MF_SEC - 250 * MF_MS) / MF_ROUTING_NODE_REFRESH);
-	CU_ASSERT_EQUAL((uint16_t)(own_epoch16(n) - e0), rises); /* 7 of 15 s */
+	const unsigned rises = (unsigned)((120 * MF_SEC - 250 * MF_MS) / period);
+	unsigned got = (uint16_t)(own_epoch16(n) - e0);
+	CU_ASSERT_EQUAL(got, rises);
 	CU_ASSERT_EQUAL(first, 1);
-	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->beat_listings, 1 + rises / MF_ROUTING_NODE_BEAT_ALL);
-	CU_ASSERT_EQUAL(MF_ROUTING_NODE_BEAT_ALL * MF_ROUTING_NODE_REFRESH, 60 * MF_SEC);
-	CU_ASSERT_EQUAL(MF_ROUTING_NODE_MAX_AGE, 120 * MF_SEC);
+	CU_ASSERT_EQUAL(mf_routing_node_stats(n)->beat_listings, 1 + rises / (unsigned)(60 * MF_SEC / period));
 	mf_routing_node_free(n);
 	mf_pool_free(p);
+	return got;
+}
+
+static void test_our_epoch_rises_every_beat_interval_and_a_listing_goes_every_minute(void)
+{
+	CU_ASSERT_EQUAL(MF_ROUTING_NODE_REFRESH, 30 * MF_SEC);
+	CU_ASSERT_EQUAL(rises_in_two_minutes(0, MF_ROUTING_NODE_REFRESH), 3);
+	CU_ASSERT_EQUAL(rises_in_two_minutes(15 * MF_SEC, 15 * MF_SEC), 7);
+	CU_ASSERT_EQUAL(rises_in_two_minutes(24 * MF_SEC, 24 * MF_SEC), 4);
+	CU_ASSERT_EQUAL(MF_ROUTING_NODE_MAX_AGE, 120 * MF_SEC);
 }
 
 /* One user message after another to a lone dc1 node: the advert of server
@@ -633,8 +646,8 @@ int main(void)
 		 test_advert_is_broadcast_on_a_new_seq_only_and_the_refresh_is_a_digest},
 		{"a state not stored is no base of its server's deltas",
 		 test_a_state_not_stored_is_no_base_of_its_servers_deltas},
-		{"our epoch rises every refresh, and a listing goes every minute",
-		 test_our_epoch_rises_every_refresh_and_a_listing_goes_every_minute},
+		{"our epoch rises every beat_interval, and a listing goes every minute",
+		 test_our_epoch_rises_every_beat_interval_and_a_listing_goes_every_minute},
 		{"a delta patches its server's last full state",
 		 test_a_delta_patches_its_servers_last_full_state},
 		{"a delta replacing a queued one reaches back to its base",
