@@ -138,16 +138,28 @@ void h_aged_config(struct mf_routing_config *c, const char *dc, uint64_t beat, u
 	c->hurry_min = hurry_min;
 }
 
+struct mf_routing *h_engine_at(const struct mf_routing_config *c, uint64_t start)
+{
+	struct mf_routing *r = NULL;
+	if (mf_routing_new(c, &r) < 0)
+		return NULL;
+	mf_routing_set_now(r, start);
+	return r;
+}
+
 struct mf_routing *h_aged_engine(const char *dc, uint64_t beat, uint64_t max_age, uint64_t age_unit,
 				 uint64_t hurry_min)
 {
 	struct mf_routing_config c;
-	struct mf_routing *r = NULL;
 	h_aged_config(&c, dc, beat, max_age, age_unit, hurry_min);
-	if (mf_routing_new(&c, &r) < 0)
-		return NULL;
-	mf_routing_set_now(r, 1000);
-	return r;
+	return h_engine_at(&c, 1000);
+}
+
+int h_link_both(struct mf_routing *x, const char *xn, struct mf_routing *y, const char *yn)
+{
+	int a = mf_routing_set_link(x, yn, true, true, 10);
+	int b = mf_routing_set_link(y, xn, true, true, 10);
+	return a == 1 && b == 1 ? 0 : -1;
 }
 
 int h_pass_advert(struct mf_routing *from, struct mf_routing *to, uint64_t now)

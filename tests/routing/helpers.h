@@ -45,6 +45,11 @@ struct mf_routing *h_aged_engine(const char *dc, uint64_t beat, uint64_t max_age
 /* The config h_aged_engine uses (node named as its DC, epoch 100). */
 void h_aged_config(struct mf_routing_config *c, const char *dc, uint64_t beat, uint64_t max_age,
 		   uint64_t age_unit, uint64_t hurry_min);
+/* An engine made from c, its clock started at `start` (NULL on error). */
+struct mf_routing *h_engine_at(const struct mf_routing_config *c, uint64_t start);
+/* A usable link of cost 10 each way between x (DC xn) and y (DC yn): 0
+ * when both were new links, else -1. */
+int h_link_both(struct mf_routing *x, const char *xn, struct mf_routing *y, const char *yn);
 int h_pass_advert(struct mf_routing *from, struct mf_routing *to, uint64_t now);
 size_t h_beats_at(struct mf_routing *from, uint64_t now, struct mf_beat_entry *e, size_t cap);
 bool h_reaches(struct mf_routing *r, const char *dc, uint64_t now);

@@ -30,12 +30,6 @@ static struct mf_routing *engine(const char *dc)
 	return r;
 }
 
-static void link2(struct mf_routing *x, const char *xn, struct mf_routing *y, const char *yn)
-{
-	CU_ASSERT_EQUAL(mf_routing_set_link(x, yn, true, true, 10), 1);
-	CU_ASSERT_EQUAL(mf_routing_set_link(y, xn, true, true, 10), 1);
-}
-
 static void advert(struct mf_routing *from, struct mf_routing *to, uint64_t now)
 {
 	CU_ASSERT_EQUAL(h_pass_advert(from, to, now), 0);
@@ -83,10 +77,10 @@ static void four_up(struct four *f)
 	f->b = engine("dc2");
 	f->c = engine("dc3");
 	f->d = engine("dc4");
-	link2(f->a, "dc1", f->b, "dc2");
-	link2(f->b, "dc2", f->c, "dc3");
-	link2(f->b, "dc2", f->d, "dc4");
-	link2(f->c, "dc3", f->d, "dc4");
+	CU_ASSERT_EQUAL(h_link_both(f->a, "dc1", f->b, "dc2"), 0);
+	CU_ASSERT_EQUAL(h_link_both(f->b, "dc2", f->c, "dc3"), 0);
+	CU_ASSERT_EQUAL(h_link_both(f->b, "dc2", f->d, "dc4"), 0);
+	CU_ASSERT_EQUAL(h_link_both(f->c, "dc3", f->d, "dc4"), 0);
 	advert(f->d, f->c, 1000);
 	advert(f->a, f->b, 1000);
 	CU_ASSERT_EQUAL(beat(f->a, "dc1", f->b, 1010), 1);

@@ -26,20 +26,14 @@
 static struct mf_routing *engine(const char *dc, uint64_t ask_age)
 {
 	struct mf_routing_config c;
-	struct mf_routing *r = NULL;
 	h_aged_config(&c, dc, BEAT, MAX_AGE, 1, HURRY);
 	c.ask_age = ask_age;
 	c.ask_gap = ASK_GAP;
-	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &r), 0);
-	mf_routing_set_now(r, 1000);
+	struct mf_routing *r = h_engine_at(&c, 1000);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	return r;
 }
 
-static void link2(struct mf_routing *x, const char *xn, struct mf_routing *y, const char *yn)
-{
-	CU_ASSERT_EQUAL(mf_routing_set_link(x, yn, true, true, 10), 1);
-	CU_ASSERT_EQUAL(mf_routing_set_link(y, xn, true, true, 10), 1);
-}
 
 /* dc1 - dc2 - dc3: dc3 knows dc1 from dc2's state at 1000 only. */
 struct line {
@@ -51,8 +45,8 @@ static void line_up(struct line *l, uint64_t ask_age)
 	l->a = engine("dc1", ask_age);
 	l->b = engine("dc2", ask_age);
 	l->c = engine("dc3", ask_age);
-	link2(l->a, "dc1", l->b, "dc2");
-	link2(l->b, "dc2", l->c, "dc3");
+	CU_ASSERT_EQUAL(h_link_both(l->a, "dc1", l->b, "dc2"), 0);
+	CU_ASSERT_EQUAL(h_link_both(l->b, "dc2", l->c, "dc3"), 0);
 	CU_ASSERT_EQUAL(h_pass_advert(l->a, l->b, 1000), 0);
 	CU_ASSERT_EQUAL(h_pass_advert(l->b, l->c, 1000), 0);
 	CU_ASSERT_TRUE(h_reaches(l->c, "dc1", 1000));

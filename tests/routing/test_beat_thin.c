@@ -29,20 +29,14 @@
 static struct mf_routing *engine(const char *dc, const char *node, bool relay, uint64_t start)
 {
 	struct mf_routing_config c;
-	struct mf_routing *r = NULL;
 	h_aged_config(&c, dc, BEAT, MAX_AGE, 1, HURRY);
 	c.node = node;
 	c.relay_rises = relay;
-	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &r), 0);
-	mf_routing_set_now(r, start);
+	struct mf_routing *r = h_engine_at(&c, start);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r);
 	return r;
 }
 
-static void link2(struct mf_routing *x, const char *xn, struct mf_routing *y, const char *yn)
-{
-	CU_ASSERT_EQUAL(mf_routing_set_link(x, yn, true, true, 10), 1);
-	CU_ASSERT_EQUAL(mf_routing_set_link(y, xn, true, true, 10), 1);
-}
 
 /* from's whole beat at `now`, taken by `to` as from DC from_dc's. */
 static size_t beat(struct mf_routing *from, const char *from_dc, struct mf_routing *to, uint64_t now)
@@ -72,7 +66,7 @@ static size_t relayed_after_rise(bool relay)
 {
 	struct mf_routing *a = engine("dc1", "dc1", relay, 1000), *b = engine("dc2", "dc2", relay, 1000);
 	struct mf_beat_entry out[8];
-	link2(a, "dc1", b, "dc2");
+	CU_ASSERT_EQUAL(h_link_both(a, "dc1", b, "dc2"), 0);
 	CU_ASSERT_EQUAL(h_pass_advert(a, b, 1000), 0);
 	(void)mf_routing_hurried_beats(b, out, 8); /* nothing before the rise */
 	CU_ASSERT_EQUAL(beat(a, "dc1", b, 1010), 1);
@@ -96,7 +90,7 @@ static void test_an_epoch_heard_in_a_full_state_is_dated_a_beat_after_the_last(v
 {
 	struct mf_routing *a = engine("dc1", "dc1", true, 1000), *b = engine("dc2", "dc2", true, 1000);
 	struct mf_beat_entry e;
-	link2(a, "dc1", b, "dc2");
+	CU_ASSERT_EQUAL(h_link_both(a, "dc1", b, "dc2"), 0);
 	CU_ASSERT_EQUAL(h_pass_advert(a, b, 1000), 0);
 	CU_ASSERT_EQUAL(beat(a, "dc1", b, 1010), 1); /* epoch 101, raised at 1010 */
 	/* dc1's next rise, 102, reaches dc2 only in dc1's full state at 1035:
@@ -108,7 +102,7 @@ static void test_an_epoch_heard_in_a_full_state_is_dated_a_beat_after_the_last(v
 	CU_ASSERT_EQUAL(e.age, 15);
 	/* never later than its arrival: a first contact is dated at it */
 	struct mf_routing *c = engine("dc3", "dc3", true, 1000);
-	link2(b, "dc2", c, "dc3");
+	CU_ASSERT_EQUAL(h_link_both(b, "dc2", c, "dc3"), 0);
 	CU_ASSERT_EQUAL(h_pass_advert(b, c, 1036), 0);
 	CU_ASSERT_FATAL(entry_of(c, "dc1", 1036, &e));
 	CU_ASSERT_EQUAL(e.age, 0);
@@ -136,7 +130,7 @@ static uint64_t dated_from_the_last_rise(uint64_t rise_late)
 	CU_ASSERT_EQUAL_FATAL(mf_routing_new(&c, &b), 0);
 	mf_routing_set_now(a, 1000);
 	mf_routing_set_now(b, 1000);
-	link2(a, "dc1", b, "dc2");
+	CU_ASSERT_EQUAL(h_link_both(a, "dc1", b, "dc2"), 0);
 	CU_ASSERT_EQUAL(h_pass_advert(a, b, 1000), 0);
 	CU_ASSERT_EQUAL(beat(a, "dc1", b, 1640), 1); /* epoch 101, raised at 1640 */
 	mf_routing_set_now(a, 2280);                 /* epoch 102 */
