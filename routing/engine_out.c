@@ -519,11 +519,12 @@ size_t mf_routing_beat_answers(struct mf_routing *r, const struct mf_beat_entry 
 		/* The sender's dating, on our clock; an epoch newer than ours
 		 * is news to us, not late. */
 		if (mf_beat_names_find(&r->beat_names, &r->names, b[i].dc_hash, &id) < 0 ||
-		    id == r->self || !r->beat[id] || widen_epoch(r->beat[id], b[i].epoch16, &newer) ||
-		    (r->beat_at[id] + r->cfg.hurry_min > raised_at_now(r, age) &&
-		     !mf_rt__asked(r, id, b[i].epoch16, age)))
+		    id == r->self || !r->beat[id] || widen_epoch(r->beat[id], b[i].epoch16, &newer))
 			continue;
+		/* Dated no later than we did: answered only as an ask. */
 		bool ask = r->beat_at[id] + r->cfg.hurry_min > raised_at_now(r, age);
+		if (ask && !mf_rt__asked(r, id, b[i].epoch16, age))
+			continue;
 		bool sent = beat_entry_of(r, id, &out[k]);
 		r->stats.asks_answered += sent && ask;
 		k += sent;
