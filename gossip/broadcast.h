@@ -93,7 +93,7 @@ int mf_bcast_push_capped(struct mf_bcast_queue *q, const char *name, size_t name
  *   from an earlier call; when it holds the same name and message, it is
  *   queued with one more reference instead of being hashed and looked up
  *   again. *last is set to the blob queued. The caller keeps it only while
- *   the table does (mf_intern_memo_alive). name must not be NULL. */
+ *   the table does (mf_intern_memo_last). name must not be NULL. */
 int mf_bcast_push_hinted(struct mf_bcast_queue *q, const char *name, size_t name_len,
 			 const uint8_t *msg, size_t len, bool fresh, const char **last);
 /* Picks messages that fit in `limit` bytes, each costing len + overhead,

@@ -136,10 +136,9 @@ static void memo_forget(struct mf_intern *t, struct mf_istr *e)
 	struct mf_intern_memo *m = &t->memo[e->memo - 1];
 	if (m->ident == e->s)
 		m->ident = NULL;
-	if (m->alive == e->s)
-		m->alive = NULL;
-	if (m->intent == e->s)
-		m->intent = NULL;
+	for (int k = 0; k < MF_MEMO_KINDS; k++)
+		if (m->last[k] == e->s)
+			m->last[k] = NULL;
 	e->memo = 0;
 }
 
@@ -185,14 +184,10 @@ void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const c
 	memo_set(t, m, &m->ident, ident);
 }
 
-void mf_intern_memo_alive(struct mf_intern *t, struct mf_intern_memo *m, const char *alive)
+void mf_intern_memo_last(struct mf_intern *t, struct mf_intern_memo *m, enum mf_intern_memo_kind kind,
+			 const char *blob)
 {
-	memo_set(t, m, &m->alive, alive);
-}
-
-void mf_intern_memo_intent(struct mf_intern *t, struct mf_intern_memo *m, const char *intent)
-{
-	memo_set(t, m, &m->intent, intent);
+	memo_set(t, m, &m->last[kind], blob);
 }
 
 void mf_intern_put(struct mf_intern *t, const char *s)

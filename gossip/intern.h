@@ -40,11 +40,15 @@ struct mf_islot {
  * building and hashing it again. The memo holds no reference: a string it
  * names clears its entry when freed, so a memo never keeps a string alive
  * and never dangles. */
+enum mf_intern_memo_kind {
+	MF_MEMO_ALIVE,            /* the last alive about it a pool queued */
+	MF_MEMO_INTENT,           /* the last serf intent about it a pool queued */
+	MF_MEMO_KINDS
+};
+
 struct mf_intern_memo {
 	const char *ident;        /* a member identity (gossip/members.h) of the name */
-	const char *alive;        /* the last alive about it a pool queued (its
-				   * broadcast blob: gossip/broadcast.h) */
-	const char *intent;       /* the last serf intent about it a pool queued */
+	const char *last[MF_MEMO_KINDS]; /* broadcast blobs (gossip/broadcast.h), by kind */
 };
 
 #define MF_INTERN_MIN_SLOTS 64
@@ -81,11 +85,11 @@ int mf_intern_ref(const char *s);
 /* The memo of name id `id` (zeroed the first time), or NULL when out of
  * memory. The pointer is valid until the next mf_intern_memo call. */
 struct mf_intern_memo *mf_intern_memo(struct mf_intern *t, uint32_t id);
-/* Sets m->ident / alive / intent (an interned string, or NULL). A string is
+/* Sets m->ident / m->last[kind] (an interned string, or NULL). A string is
  * named by one memo entry at most: one named elsewhere already is not set. */
 void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const char *ident);
-void mf_intern_memo_alive(struct mf_intern *t, struct mf_intern_memo *m, const char *alive);
-void mf_intern_memo_intent(struct mf_intern *t, struct mf_intern_memo *m, const char *intent);
+void mf_intern_memo_last(struct mf_intern *t, struct mf_intern_memo *m, enum mf_intern_memo_kind kind,
+			 const char *blob);
 /* Length and hash (gossip/name_hash.h) of an interned string, O(1). */
 size_t mf_intern_len(const char *s);
 uint64_t mf_intern_hash(const char *s);

@@ -144,14 +144,8 @@ int mf_pool_broadcast_user_about(mf_pool_t *p, const char *key, const uint8_t *m
 	int rc = user_msg(p, msg, len, &q);
 	if (rc != 0)
 		return rc;
-	struct mf_intern *strs = p->members.strs;
-	struct mf_intern_memo *memo = ids == strs ? mf_intern_memo(strs, name_id) : NULL;
-	const char *last = memo != NULL ? memo->intent : NULL;
-	rc = mf_bcast_push_hinted(q, key, strlen(key), (const uint8_t *)p->msg_buf.data,
-				  p->msg_buf.size, fresh, &last);
-	if (rc == 0 && memo != NULL)
-		mf_intern_memo_intent(strs, memo, last);
-	return rc;
+	return mf_pool__push_memoed(p, q, key, strlen(key), (const uint8_t *)p->msg_buf.data,
+				    p->msg_buf.size, ids, name_id, MF_MEMO_INTENT, fresh);
 }
 
 size_t mf_pool_prune_user(mf_pool_t *p, const char *prefix, size_t max_retain)

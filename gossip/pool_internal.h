@@ -273,6 +273,14 @@ int mf_pool__add_pending(mf_pool_t *p, uint64_t id, enum stream_kind kind, uint3
 bool mf_pool__take_pending(mf_pool_t *p, uint64_t id, struct pending_stream *out);
 
 /* pool_state.c: state transitions. */
+/* Queues msg under name in q (a queue of p's) with gossip/broadcast.h
+ * mf_bcast_push_hinted's shortcuts: the blob last queued about name id
+ * `name_id` of kind `kind` is taken from its memo in p's table (none when
+ * the id is not of p's table: ids != p->members.strs), and the blob queued
+ * becomes that memo's. */
+int mf_pool__push_memoed(mf_pool_t *p, struct mf_bcast_queue *q, const char *name, size_t name_len,
+			 const uint8_t *msg, size_t len, const struct mf_intern *ids, uint32_t name_id,
+			 enum mf_intern_memo_kind kind, bool fresh);
 int mf_pool__broadcast_alive(mf_pool_t *p, const struct mf_member_record *m);
 void mf_pool__clear_suspicion(mf_pool_t *p, struct mf_member_record *m);
 void mf_pool__forget(mf_pool_t *p, struct mf_member_record *m);

@@ -30,14 +30,21 @@ static int queue_membership(mf_pool_t *p, const struct mf_member_record *about, 
  * be queued then). */
 static int queue_alive(mf_pool_t *p, const struct mf_member_record *m, msgpack_sbuffer *sb, bool is_new)
 {
+	return mf_pool__push_memoed(p, &p->member_msgs, m->ident->name, m->ident->name_len,
+				    (const uint8_t *)sb->data, sb->size, p->members.strs, m->name_id,
+				    MF_MEMO_ALIVE, is_new && p->members.n_removed == 0);
+}
+
+int mf_pool__push_memoed(mf_pool_t *p, struct mf_bcast_queue *q, const char *name, size_t name_len,
+			 const uint8_t *msg, size_t len, const struct mf_intern *ids, uint32_t name_id,
+			 enum mf_intern_memo_kind kind, bool fresh)
+{
 	struct mf_intern *strs = p->members.strs;
-	struct mf_intern_memo *memo = mf_intern_memo(strs, m->name_id);
-	const char *last = memo != NULL ? memo->alive : NULL;
-	bool fresh = is_new && p->members.n_removed == 0;
-	int rc = mf_bcast_push_hinted(&p->member_msgs, m->ident->name, m->ident->name_len,
-				      (const uint8_t *)sb->data, sb->size, fresh, &last);
+	struct mf_intern_memo *memo = ids == strs ? mf_intern_memo(strs, name_id) : NULL;
+	const char *last = memo != NULL ? memo->last[kind] : NULL;
+	int rc = mf_bcast_push_hinted(q, name, name_len, msg, len, fresh, &last);
 	if (rc == 0 && memo != NULL)
-		mf_intern_memo_alive(strs, memo, last);
+		mf_intern_memo_last(strs, memo, kind, last);
 	return rc;
 }
 

@@ -134,17 +134,19 @@ static void test_memo_alive_is_forgotten_with_its_blob(void)
 	struct mf_intern_memo *m = mf_intern_memo(&strs, 3);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(m);
 	CU_ASSERT_EQUAL_FATAL(mf_intern_get(&strs, "alive-1", 7, &blob), 0);
-	mf_intern_memo_alive(&strs, m, blob);
-	CU_ASSERT_PTR_EQUAL(m->alive, blob);
+	mf_intern_memo_last(&strs, m, MF_MEMO_ALIVE, blob);
+	CU_ASSERT_PTR_EQUAL(m->last[MF_MEMO_ALIVE], blob);
 	struct mf_intern_memo *other = mf_intern_memo(&strs, 5);
 	m = mf_intern_memo(&strs, 3); /* the table may have moved */
-	mf_intern_memo_alive(&strs, other, blob);
-	CU_ASSERT_PTR_NULL(other->alive);
+	mf_intern_memo_last(&strs, other, MF_MEMO_ALIVE, blob);
+	CU_ASSERT_PTR_NULL(other->last[MF_MEMO_ALIVE]);
+	mf_intern_memo_last(&strs, m, MF_MEMO_INTENT, blob); /* nor by a second kind */
+	CU_ASSERT_PTR_NULL(m->last[MF_MEMO_INTENT]);
 	CU_ASSERT_EQUAL_FATAL(mf_intern_get(&strs, "alive-1", 7, &again), 0);
 	mf_intern_put(&strs, again);
-	CU_ASSERT_PTR_EQUAL(m->alive, blob); /* still held once */
+	CU_ASSERT_PTR_EQUAL(m->last[MF_MEMO_ALIVE], blob); /* still held once */
 	mf_intern_put(&strs, blob);
-	CU_ASSERT_PTR_NULL(m->alive);
+	CU_ASSERT_PTR_NULL(m->last[MF_MEMO_ALIVE]);
 	CU_ASSERT_EQUAL(strs.n, 0);
 	mf_intern_free(&strs);
 }
