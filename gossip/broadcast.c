@@ -382,7 +382,10 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 	/* memberlist's per-transmit-level search: within a level take the
 	 * first (largest, newest) message that fits, then the next level.
 	 * Picked messages go back in after the pass, so none is sent twice
-	 * in one packet. */
+	 * in one packet. The levels' roots (a queue is touched once a gossip
+	 * interval, so they are cold) are fetched together first. */
+	for (int l = 0; l < q->top; l++)
+		mf_bt_prefetch_root(&q->tree, q->roots[l]);
 	while (picked < max && used + overhead < limit && level < q->top) {
 		size_t free_b = limit - used - overhead;
 		uint16_t len;
