@@ -293,13 +293,6 @@ static int push(struct mf_bcast_queue *q, const char *name, size_t name_len, con
 	if (len > UINT16_MAX || max_transmits < 0 || max_transmits > MF_BCAST_CAP_MAX ||
 	    (name != NULL && name_len > MF_BCAST_NAME_MAX))
 		return MF_EINVAL;
-	/* The free node this push takes and the name's bucket lie anywhere in
-	 * a queue of thousands: fetched while the message is interned. */
-	uint64_t h = name != NULL ? mf_name_hash(name, name_len) : 0;
-	if (name != NULL && q->n_buckets > 0)
-		__builtin_prefetch(&q->names[h & (q->n_buckets - 1)]);
-	if (q->free_nodes != 0)
-		__builtin_prefetch(nd(q, q->free_nodes));
 	size_t tag = name != NULL ? name_len + 1 : 0;
 	size_t hlen = BLOB_TAG + (name ? name_len : 0);
 	head[0] = (uint8_t)tag;
@@ -335,6 +328,7 @@ static int push(struct mf_bcast_queue *q, const char *name, size_t name_len, con
 	q->n++;
 	q->bytes += len;
 	if (name != NULL) {
+		uint64_t h = mf_name_hash(name, name_len);
 		uint32_t *s = fresh ? NULL : name_slot(q, name, name_len, h);
 		if (s != NULL && *s != 0) { /* names are unique in the queue */
 			uint32_t old = *s;
@@ -382,10 +376,7 @@ void mf_bcast_get(struct mf_bcast_queue *q, size_t overhead, size_t limit, size_
 	/* memberlist's per-transmit-level search: within a level take the
 	 * first (largest, newest) message that fits, then the next level.
 	 * Picked messages go back in after the pass, so none is sent twice
-	 * in one packet. The levels' roots (a queue is touched once a gossip
-	 * interval, so they are cold) are fetched together first. */
-	for (int l = 0; l < q->top; l++)
-		mf_bt_prefetch_root(&q->tree, q->roots[l]);
+	 * in one packet. */
 	while (picked < max && used + overhead < limit && level < q->top) {
 		size_t free_b = limit - used - overhead;
 		uint16_t len;

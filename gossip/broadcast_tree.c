@@ -339,15 +339,6 @@ static uint32_t take(struct mf_bt_store *s, uint32_t xi, size_t max_len, uint16_
 	return r;
 }
 
-void mf_bt_prefetch_root(const struct mf_bt_store *s, uint32_t root)
-{
-	if (root == 0)
-		return;
-	const char *x = (const char *)tn(s, root);
-	for (size_t off = 0; off < sizeof(struct mf_bt_node); off += 64)
-		__builtin_prefetch(x + off);
-}
-
 uint32_t mf_bt_take(struct mf_bt_store *s, uint32_t *root, size_t max_len, uint16_t *len)
 {
 	if (*root == 0)

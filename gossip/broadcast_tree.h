@@ -41,9 +41,6 @@ int mf_bt_insert(struct mf_bt_store *s, uint32_t *root, uint16_t len, uint32_t i
  * returns its payload (its len in *len); 0 (nothing taken) when there is
  * none. */
 uint32_t mf_bt_take(struct mf_bt_store *s, uint32_t *root, size_t max_len, uint16_t *len);
-/* A hint: the root node of the tree at root (0: none) is fetched ahead.
- * No effect on the tree. */
-void mf_bt_prefetch_root(const struct mf_bt_store *s, uint32_t root);
 /* Takes out exactly (len, id); false when it is not in the tree. */
 bool mf_bt_remove(struct mf_bt_store *s, uint32_t *root, uint16_t len, uint32_t id);
 /* Nodes in use by all the trees of s. */

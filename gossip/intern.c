@@ -218,13 +218,6 @@ void mf_intern_put(struct mf_intern *t, const char *s)
 	maybe_shrink(t);
 }
 
-void mf_intern_prefetch(const char *s)
-{
-	__builtin_prefetch(hdr(s));
-	__builtin_prefetch(s + 44);
-	__builtin_prefetch(s + 108);
-}
-
 size_t mf_intern_len(const char *s)
 {
 	return hdr(s)->len;

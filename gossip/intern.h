@@ -90,10 +90,6 @@ struct mf_intern_memo *mf_intern_memo(struct mf_intern *t, uint32_t id);
 void mf_intern_memo_ident(struct mf_intern *t, struct mf_intern_memo *m, const char *ident);
 void mf_intern_memo_last(struct mf_intern *t, struct mf_intern_memo *m, enum mf_intern_memo_kind kind,
 			 const char *blob);
-/* A hint: s's header and first 128 bytes (what mf_intern_len, _ref and
- * a compare touch: an identity with its meta, an alive) are fetched
- * ahead. No effect on the table. */
-void mf_intern_prefetch(const char *s);
 /* Length and hash (gossip/name_hash.h) of an interned string, O(1). */
 size_t mf_intern_len(const char *s);
 uint64_t mf_intern_hash(const char *s);

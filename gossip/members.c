@@ -390,19 +390,11 @@ struct mf_member_record *mf_members_find(const struct mf_members *t, const char 
 	return rec_of(t, t->by_id[nid] - 1);
 }
 
-void mf_members_prefetch_name(const struct mf_members *t, uint64_t h)
-{
-	mf_name_ids_prefetch_slot(ids_of(t), h);
-}
-
 void mf_members_prefetch_slot(const struct mf_members *t, uint64_t h)
 {
 	uint32_t nid = mf_name_ids_guess(ids_of(t), h);
-	mf_name_ids_prefetch_ent(ids_of(t), nid);
 	if (nid < t->n_by_id)
 		__builtin_prefetch(&t->by_id[nid]);
-	if (nid < t->strs->n_memo)
-		__builtin_prefetch(&t->strs->memo[nid]);
 }
 
 void mf_members_prefetch_rec(const struct mf_members *t, uint64_t h)
@@ -410,20 +402,6 @@ void mf_members_prefetch_rec(const struct mf_members *t, uint64_t h)
 	uint32_t nid = mf_name_ids_guess(ids_of(t), h);
 	if (nid < t->n_by_id && t->by_id[nid] != 0)
 		__builtin_prefetch(rec_of(t, t->by_id[nid] - 1));
-}
-
-void mf_members_prefetch_ident(const struct mf_members *t, uint64_t h)
-{
-	uint32_t nid = mf_name_ids_guess(ids_of(t), h);
-	if (nid < t->n_by_id && t->by_id[nid] != 0)
-		__builtin_prefetch(rec_of(t, t->by_id[nid] - 1)->ident);
-	if (nid < t->strs->n_memo) {
-		const struct mf_intern_memo *m = &t->strs->memo[nid];
-		if (m->ident != NULL)
-			mf_intern_prefetch(m->ident);
-		if (m->last[MF_MEMO_ALIVE] != NULL)
-			mf_intern_prefetch(m->last[MF_MEMO_ALIVE]);
-	}
 }
 
 int mf_members_add(struct mf_members *t, const char *name, size_t len, const struct mf_ident_in *in,
@@ -438,11 +416,6 @@ int mf_members_add(struct mf_members *t, const char *name, size_t len, const str
 	const struct mf_member_ident *d;
 	int rc;
 	uint32_t nid;
-	/* The record the new one moves in the probe order sits at a random
-	 * place in a table as large as the pool: fetched while the name and
-	 * identity are looked up. */
-	if (probe_pos < t->n_probe)
-		__builtin_prefetch(rec_of(t, t->probe[probe_pos]));
 	if ((rc = mf_name_ids_get(ids_of(t), name, len, mf_name_hash(name, len), &nid)) != 0)
 		return rc;
 	if ((rc = ident_get_memo(t, nid, name, len, in, &d)) != 0) {

@@ -147,20 +147,12 @@ static inline struct mf_member_record *mf_members_probe_at(const struct mf_membe
 void mf_members_init(struct mf_members *t, struct mf_intern *strs);
 void mf_members_free(struct mf_members *t);
 struct mf_member_record *mf_members_find(const struct mf_members *t, const char *name, size_t len);
-/* Hints for a batch of lookups (a packet's messages, a push-pull's
- * states), each step once the one before has arrived for the whole
- * batch: the name's slot in the shared name ids; the name's entry there,
- * this table's by-id slot and the shared memo (gossip/intern.h); then the
- * record the slot points at. The cache misses of N pools' tables then
+/* Hints for a batch of lookups (a packet's messages): the by-id slot of
+ * the name whose hash is h, then (once that slot has arrived) the record
+ * it points at, are fetched ahead, so the cache misses of N pools' tables
  * overlap instead of following one another. No effect on the table. */
-void mf_members_prefetch_name(const struct mf_members *t, uint64_t h);
 void mf_members_prefetch_slot(const struct mf_members *t, uint64_t h);
 void mf_members_prefetch_rec(const struct mf_members *t, uint64_t h);
-/* The third step (once the record has arrived): its identity, and what a
- * member new to this table is made from, the identity and the alive the
- * shared memo holds for the name (gossip/intern.h): a repeated alive
- * compares its address with the first, a new member takes the others. */
-void mf_members_prefetch_ident(const struct mf_members *t, uint64_t h);
 /* Adds a zeroed record named `name`, its identity from `in` (NULL: no
  * address, versions or meta); it goes into the probe list at
  * `probe_pos` (clamped), swapping the one there to the end, as memberlist

@@ -128,18 +128,6 @@ uint32_t mf_name_ids_guess(const struct mf_name_ids *t, uint64_t h)
 	}
 }
 
-void mf_name_ids_prefetch_slot(const struct mf_name_ids *t, uint64_t h)
-{
-	if (t->n_slots > 0)
-		__builtin_prefetch(&t->slots[(size_t)h & (t->n_slots - 1)]);
-}
-
-void mf_name_ids_prefetch_ent(const struct mf_name_ids *t, uint32_t id)
-{
-	if (id < t->n_ents)
-		__builtin_prefetch(ent(t, id));
-}
-
 int mf_name_ids_get(struct mf_name_ids *t, const char *name, size_t len, uint64_t h, uint32_t *id)
 {
 	if (len == 0 || len > UINT8_MAX)

@@ -56,10 +56,6 @@ uint32_t mf_name_ids_find(const struct mf_name_ids *t, const char *name, size_t 
 /* The id whose slot first matches h's low 32 bits, or MF_NAME_ID_NONE:
  * for prefetch hints only (another name may share the bits). */
 uint32_t mf_name_ids_guess(const struct mf_name_ids *t, uint64_t h);
-/* Hints, no effect on the table: the home slot of hash h, and the entry
- * (the name a lookup compares) of id (any value: none out of range). */
-void mf_name_ids_prefetch_slot(const struct mf_name_ids *t, uint64_t h);
-void mf_name_ids_prefetch_ent(const struct mf_name_ids *t, uint32_t id);
 /* The name of a held id (NUL-terminated; its bytes stay put while the id
  * is held), or NULL when the id is free. */
 const char *mf_name_ids_name(const struct mf_name_ids *t, uint32_t id);

@@ -112,6 +112,17 @@ struct alive_pre {
 	int rc;
 };
 
+/* Third step of udp_in's prefetch pass: the identity of the record the
+ * name's id points at (shared by the pools that know the member alike);
+ * a repeated alive compares its address with it, its first touch. A
+ * guessed id may be another name's: it is only a hint. */
+static void prefetch_ident(const struct mf_members *t, uint64_t h)
+{
+	uint32_t nid = mf_name_ids_guess(&t->strs->ids, h);
+	if (nid < t->n_by_id && t->by_id[nid] != 0)
+		__builtin_prefetch(mf_members_rec(t, t->by_id[nid] - 1)->ident);
+}
+
 /* pre: w's decoded alive, or NULL to decode it here. */
 static int handle_msg(mf_pool_t *p, mf_time_t now, const struct mf_addr *from,
 		      const struct mf_wire_msg *w, const struct alive_pre *pre)
@@ -311,10 +322,10 @@ int mf_pool_udp_in(mf_pool_t *p, mf_time_t now, const struct mf_addr *from, cons
 		first = rc; /* a truncated compound: keep the complete parts */
 	}
 	/* A compound's alive messages (a join storm's gossip: up to ~20 a
-	 * packet) are decoded first and their lookups fetched ahead step by
-	 * step (gossip/members.h mf_members_prefetch_name ... _ident): each
-	 * is a cache miss or more in tables as large as the pool, and this
-	 * way they overlap. The messages are then handled in order. */
+	 * packet) are decoded first and their members' index slots, then
+	 * records, fetched ahead: each lookup is a cache miss or two in a
+	 * table as large as the pool, and this way they overlap. The
+	 * messages are then handled in order, as before. */
 	struct alive_pre pre[MF_WIRE_MAX_MSGS];
 	size_t n_alive = 0;
 	for (size_t i = 0; n > 1 && i < n; i++) {
@@ -324,19 +335,16 @@ int mf_pool_udp_in(mf_pool_t *p, mf_time_t now, const struct mf_addr *from, cons
 		a->rc = mf_codec_decode_alive(msgs[i].body.p, msgs[i].body.len, &a->m);
 		if (a->rc == 0) {
 			a->h = mf_name_hash((const char *)a->m.node.p, a->m.node.len);
-			mf_members_prefetch_name(&p->members, a->h);
+			mf_members_prefetch_slot(&p->members, a->h);
 		}
 		n_alive++;
 	}
 	for (size_t i = 0; n_alive > 1 && i < n; i++)
 		if (msgs[i].type == MF_MSG_ALIVE && pre[i].rc == 0)
-			mf_members_prefetch_slot(&p->members, pre[i].h);
-	for (size_t i = 0; n_alive > 1 && i < n; i++)
-		if (msgs[i].type == MF_MSG_ALIVE && pre[i].rc == 0)
 			mf_members_prefetch_rec(&p->members, pre[i].h);
 	for (size_t i = 0; n_alive > 1 && i < n; i++)
 		if (msgs[i].type == MF_MSG_ALIVE && pre[i].rc == 0)
-			mf_members_prefetch_ident(&p->members, pre[i].h);
+			prefetch_ident(&p->members, pre[i].h);
 	for (size_t i = 0; i < n; i++) {
 		bool decoded = n > 1 && msgs[i].type == MF_MSG_ALIVE;
 		rc = handle_msg(p, now, from, &msgs[i], decoded ? &pre[i] : NULL);

@@ -412,29 +412,6 @@ uint64_t mf_pool_members_ident_version(const mf_pool_t *p)
 	return p->members_ident_version;
 }
 
-/* States merged after their lookups were fetched ahead together. */
-#define MERGE_BATCH 16
-
-/* The lookups of states [i, end) fetched ahead, step by step as udp_in
- * does a packet's alives: a push-pull of a large pool is thousands of
- * members, each a cache miss or three in tables as large as the pool
- * (its name's id, this pool's slot and record, the shared identity and
- * memoed alive), which then overlap instead of following one another. */
-static void prefetch_states(const mf_pool_t *p, const struct mf_push_pull *pp, size_t i, size_t end)
-{
-	uint64_t h[MERGE_BATCH];
-	for (size_t k = i; k < end; k++) {
-		h[k - i] = mf_name_hash((const char *)pp->states[k].name.p, pp->states[k].name.len);
-		mf_members_prefetch_name(&p->members, h[k - i]);
-	}
-	for (size_t k = i; k < end; k++)
-		mf_members_prefetch_slot(&p->members, h[k - i]);
-	for (size_t k = i; k < end; k++)
-		mf_members_prefetch_rec(&p->members, h[k - i]);
-	for (size_t k = i; k < end; k++)
-		mf_members_prefetch_ident(&p->members, h[k - i]);
-}
-
 /* memberlist mergeState. */
 int mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull *pp)
 {
@@ -443,8 +420,6 @@ int mf_pool__merge_state(mf_pool_t *p, mf_time_t now, const struct mf_push_pull 
 
 	for (size_t i = 0; i < pp->n_states; i++) {
 		const struct mf_msg_push_node_state *r = &pp->states[i];
-		if (i % MERGE_BATCH == 0 && pp->n_states > MERGE_BATCH)
-			prefetch_states(p, pp, i, i + MERGE_BATCH < pp->n_states ? i + MERGE_BATCH : pp->n_states);
 		switch (r->state) {
 		case MF_STATE_ALIVE: {
 			struct mf_msg_alive a = { 0 };
