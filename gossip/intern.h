@@ -34,18 +34,19 @@ struct mf_islot {
 	struct mf_istr *e;        /* NULL: empty */
 };
 
-/* What the last table to build a member identity for one name left for
- * the next (mf_intern_memo): the simulator's N pools each build the same
- * identity for a name, so the second and later take a reference instead of
- * building and hashing it again. The memo holds no reference: a string it
- * names clears its entry when freed, so a memo never keeps a string alive
- * and never dangles. */
+/* The broadcast blobs a memo keeps about its name, by kind. */
 enum mf_intern_memo_kind {
 	MF_MEMO_ALIVE,            /* the last alive about it a pool queued */
 	MF_MEMO_INTENT,           /* the last serf intent about it a pool queued */
 	MF_MEMO_KINDS
 };
 
+/* What the last table to build a member identity for one name left for
+ * the next (mf_intern_memo): the simulator's N pools each build the same
+ * identity for a name, so the second and later take a reference instead of
+ * building and hashing it again. The memo holds no reference: a string it
+ * names clears its entry when freed, so a memo never keeps a string alive
+ * and never dangles. */
 struct mf_intern_memo {
 	const char *ident;        /* a member identity (gossip/members.h) of the name */
 	const char *last[MF_MEMO_KINDS]; /* broadcast blobs (gossip/broadcast.h), by kind */
