@@ -85,31 +85,42 @@ static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
 	return false;
 }
 
-/* Route rt's path into table t: self (unless NONE), then p (n ids, 32-bit
- * as tables hold them, or 16-bit as stored advertisements do, p16). */
-static int put_path_any(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, const uint16_t *p16,
-			uint32_t n, uint32_t self)
+/* Room for route rt's path in table t: self first (unless NONE), then n
+ * ids the caller writes at the returned place (NULL: out of memory). */
+static uint32_t *reserve_path(struct rt_routes *t, struct rt_route *rt, uint32_t n, uint32_t self)
 {
 	uint32_t extra = self != NONE ? 1 : 0;
-	int rc = mf_grow_u32(&t->path, &t->cap_path, (size_t)t->n_path + n + extra, 64);
-	if (rc < 0)
-		return rc;
+	if (mf_grow_u32(&t->path, &t->cap_path, (size_t)t->n_path + n + extra, 64) < 0)
+		return NULL;
 	rt->path_off = t->n_path;
 	rt->path_len = n + extra;
 	if (extra)
 		t->path[t->n_path++] = self;
-	if (p16)
-		for (uint32_t k = 0; k < n; k++)
-			t->path[t->n_path + k] = p16[k];
-	else
-		memcpy(t->path + t->n_path, p, n * sizeof *p);
+	uint32_t *dst = t->path + t->n_path;
 	t->n_path += n;
+	return dst;
+}
+
+/* Route rt's path into table t from 32-bit ids, as tables hold them. */
+static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, uint32_t n, uint32_t self)
+{
+	uint32_t *dst = reserve_path(t, rt, n, self);
+	if (!dst)
+		return MF_ENOMEM;
+	for (uint32_t k = 0; k < n; k++)
+		dst[k] = p[k];
 	return 0;
 }
 
-static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, uint32_t n, uint32_t self)
+/* The same from 16-bit ids, as stored advertisements hold them. */
+static int put_path16(struct rt_routes *t, struct rt_route *rt, const uint16_t *p, uint32_t n, uint32_t self)
 {
-	return put_path_any(t, rt, p, NULL, n, self);
+	uint32_t *dst = reserve_path(t, rt, n, self);
+	if (!dst)
+		return MF_ENOMEM;
+	for (uint32_t k = 0; k < n; k++)
+		dst[k] = p[k];
+	return 0;
 }
 
 /* Epochs are not compared: they are not in the table, and with beats every
@@ -379,7 +390,7 @@ static int choose(struct mf_routing *r, uint32_t t)
 	rt->fepoch = mf_rt__fepoch(e);
 	r->chosen_entry[t] = ei;
 	mf_rt__feasibility_chosen(r, t, rt);
-	return put_path_any(nx, rt, NULL, o->path + e->path_off, e->path_len, r->self);
+	return put_path16(nx, rt, o->path + e->path_off, e->path_len, r->self);
 }
 
 /* Target t's route in use, kept: none of its inputs moved. Its epoch is
