@@ -78,7 +78,7 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(best_d, false), PER_ID(via_cur_d, false), PER_ID(via_ref_d, false),
 	PER_ID(via_ref_entry, false), PER_ID(ref_nh, false), PER_ID(best_nh, false),
 	PER_ID(best_entry, false), PER_ID(via_cur_entry, false), PER_ID(cur_nh, false),
-	PER_ID(better_since, false), PER_ID(alive_from, false), PER_ID(beat, false),
+	PER_ID(better_since, false), PER_ID(nh_at, false), PER_ID(held, false), PER_ID(alive_from, false), PER_ID(beat, false),
 	PER_ID(beat_at, false), PER_ID(stamp, false), PER_ID(target_mark, false),
 	PER_ID(rank, false), PER_ID(alt_nh, true), PER_ID(alt_d, true),
 	PER_ID(alt_cnt, false), PER_ID(alt_lim, false), PER_ID(alt_worst, false),
@@ -121,6 +121,7 @@ static int ensure_cap(struct mf_routing *r, uint32_t n)
 		r->ref_nh[i] = NONE;
 		r->ref_dist[i] = NAN;
 		r->better_since[i] = NO_SINCE;
+		r->nh_at[i] = NO_SINCE;
 		r->fd_dist[i] = r->fw_dist[i] = r->mate_dist[i] = INFINITY;
 		r->gone_at[i] = NO_SINCE;
 		r->req_at[i] = NO_SINCE;
@@ -207,7 +208,7 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	*out = NULL;
 	if (!c->datacenter || !c->node || !*c->node || strlen(c->node) > MF_ADVERT_STR_MAX ||
 	    !(c->hysteresis_pct >= 0) || !(c->hysteresis_ms >= 0) || !(c->readvertise_pct >= 0) ||
-	    !(c->readvertise_ms >= 0) || !(c->settle_pct >= 0) || !(c->settle_ms >= 0) ||
+	    !(c->readvertise_ms >= 0) || !(c->settle_pct >= 0) || !(c->settle_ms >= 0) || !(c->nh_hold_pct >= 0) ||
 	    c->default_mode > MF_MODE_SINGLE_HOP ||
 	    c->max_alternates > MF_ROUTING_ALTERNATES_MAX)
 		return MF_EINVAL;
@@ -371,6 +372,14 @@ int mf_routing_set_gateways(struct mf_routing *r, const struct mf_gateway *g, si
 const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r)
 {
 	return &r->stats;
+}
+
+size_t mf_routing_held(const struct mf_routing *r)
+{
+	size_t held = 0;
+	for (uint32_t t = 0; r->cfg.nh_hold && t < r->names.n; t++)
+		held += r->held[t];
+	return held;
 }
 
 uint64_t mf_routing_version(const struct mf_routing *r)

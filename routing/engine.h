@@ -140,6 +140,15 @@ struct mf_routing_config {
 	 * (units of mf_routing_set_now; 0, the default: never). */
 	double settle_pct, settle_ms;
 	uint64_t settle_time;
+	/* A target's next hop, once moved, is kept for nh_hold (units of
+	 * mf_routing_set_now; 0, the default: off) while the route through it
+	 * is still a candidate and the best is not shorter by more than
+	 * nh_hold_pct (0: hold any): damping, as BGP's MRAI bounds
+	 * re-announcement. A route that stops being a candidate goes at once,
+	 * a first route starts no hold, and following the DC's shared choice
+	 * is never held (docs/routing.md, "Holding a next hop"). */
+	uint64_t nh_hold;
+	double nh_hold_pct;
 	/* First advertisement seq is initial_seq + 1. The agent seeds it with
 	 * its start time in ms so a restarted server outranks its former self. */
 	uint64_t initial_seq;
@@ -503,6 +512,7 @@ struct mf_routing_stats {
 	uint64_t nh_settled;  /* the best was shorter by the settle margin for settle_time */
 	uint64_t nh_shared;   /* followed the DC's shared choice (another server's advert) */
 	uint64_t nh_free;     /* no hysteresis (margins 0): the best */
+	uint64_t nh_held;     /* a switch held back by nh_hold (each recompute that held one) */
 	uint64_t new_states;  /* advertisement seqs made */
 	uint64_t requests_sent;      /* seqno requests of ours (mf_routing_requests) */
 	uint64_t requests_in;        /* requests taken (answered or passed on) */
@@ -512,6 +522,10 @@ struct mf_routing_stats {
 	uint64_t went_stale;         /* targets whose epoch went past max_age (freshness) */
 };
 const struct mf_routing_stats *mf_routing_stats(const struct mf_routing *r);
+
+/* Targets whose next hop nh_hold keeps from a switch right now: the table
+ * is not final while any is (the simulator's convergence test). */
+size_t mf_routing_held(const struct mf_routing *r);
 
 /* Seq of the advertisement mf_routing_advert() builds now. */
 uint64_t mf_routing_advert_seq(const struct mf_routing *r);

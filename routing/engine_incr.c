@@ -173,11 +173,16 @@ void mf_rt__origin_replaced(struct mf_routing *r, uint32_t o, bool was_usable, d
 	}
 }
 
-/* Targets whose settle timer ran out or whose freshness flipped since they
- * were last computed (time moves them, not an input). */
+/* Targets whose settle timer or next-hop hold ran out, or whose freshness
+ * flipped, since they were last computed (time moves them, not an input). */
 void mf_rt__timers(struct mf_routing *r, uint32_t n)
 {
 	bool settle = r->cfg.settle_time && r->clocked, age = r->cfg.max_age && r->clocked;
+	for (uint32_t t = 0; r->cfg.nh_hold && r->clocked && t < n; t++)
+		if (r->held[t] && r->now - r->nh_at[t] >= r->cfg.nh_hold) {
+			r->held[t] = 0;
+			mf_rt__mark(r, t);
+		}
 	for (uint32_t t = 0; (settle || age) && t < n; t++) {
 		if (settle && r->better_since[t] != NO_SINCE && r->now - r->better_since[t] >= r->cfg.settle_time)
 			mf_rt__mark(r, t);

@@ -163,7 +163,7 @@ struct mf_routing {
 	struct mf_routing_config cfg;
 	enum mf_route_mode default_mode;
 	bool transit;
-	uint64_t next_settle;     /* earliest better_since + settle_time */
+	uint64_t next_settle;     /* earliest better_since + settle_time, or end of a hold */
 
 	uint32_t cap;            /* per-id arrays below */
 	uint8_t *mode_ovr;       /* 0: default, else 1 + mode */
@@ -181,6 +181,10 @@ struct mf_routing {
 	 * than the route hysteresis keeps by the settle margin, at every
 	 * recompute; NO_SINCE when not. */
 	uint64_t *better_since;
+	/* Per target, when its next hop last changed (NO_SINCE: never), and
+	 * whether nh_hold held a switch back at its last recompute. */
+	uint64_t *nh_at;
+	uint8_t *held;
 	/* alternates scratch: max_alt slots per target, best first; per
 	 * target, compact for the hot loop: the LFA limit, the primary next
 	 * hop and the distance an offer must beat */

@@ -5,8 +5,6 @@
  */
 #include <math.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "gossip/err.h"
@@ -313,12 +311,31 @@ static uint64_t direct_fepoch(const struct mf_routing *r, uint32_t t)
 	return r->orig[t].present && i != NONE ? mf_rt__fepoch(&r->orig[t].e[i]) : 0;
 }
 
+/* Whether nh_hold keeps target t's next hop from moving to nh: it changed
+ * less than nh_hold ago, the route through it is still a candidate, and
+ * the best is not shorter by more than nh_hold_pct. Following the DC's
+ * shared choice is never held, so a DC's servers still agree at once
+ * (docs/routing.md, "Holding a next hop"). */
+static bool held_back(struct mf_routing *r, uint32_t t, uint32_t nh)
+{
+	const struct rt_route *cur = &r->cur.r[t];
+	if (!r->cfg.nh_hold || !r->clocked || cur->nh == NONE || nh == cur->nh ||
+	    r->via_cur_entry[t] == NONE || r->nh_at[t] == NO_SINCE || r->now - r->nh_at[t] >= r->cfg.nh_hold ||
+	    r->via_cur_d[t] - r->best_d[t] > r->via_cur_d[t] * r->cfg.nh_hold_pct / 100.0 ||
+	    (r->ref_set && nh == r->ref_nh[t]))
+		return false;
+	r->held[t] = 1;
+	r->stats.nh_held++;
+	return true;
+}
+
 /* Fills next.r[t] with the chosen route for target t. */
 static int choose(struct mf_routing *r, uint32_t t)
 {
 	struct rt_routes *nx = &r->next;
 	struct rt_route *rt = &nx->r[t];
 	mf_rt__route_init(rt);
+	r->held[t] = 0;
 	if (t == r->self) {
 		rt->status = MF_ROUTE_LOCAL;
 		rt->dist = 0;
@@ -369,12 +386,22 @@ static int choose(struct mf_routing *r, uint32_t t)
 			d = r->via_cur_d[t];
 		}
 	}
+	if (held_back(r, t, nh)) {
+		nh = cur->nh;
+		ei = r->via_cur_entry[t];
+		d = r->via_cur_d[t];
+		kept = true;
+	}
 	if (!kept)
 		r->better_since[t] = NO_SINCE;
 	mf_rt__maybe_request(r, t, nh, ei, d);
 	if (nh == NONE)
 		return 0; /* unreachable */
 	count_switch(r, t, cur->nh, nh, kept);
+	/* A hold starts at a move between next hops, not at a first route: the
+	 * first is kept from coordinates, the move is what noise repeats. */
+	if (cur->nh != nh && cur->nh != NONE && r->clocked)
+		r->nh_at[t] = r->now;
 	rt->nh = nh;
 	rt->dist = d;
 	if (ei == DIRECT_ENTRY) {
@@ -797,5 +824,8 @@ int mf_routing_recompute(struct mf_routing *r, bool *changed)
 	for (uint32_t t = 0; r->cfg.settle_time && t < n; t++)
 		if (r->better_since[t] != NO_SINCE && r->better_since[t] + r->cfg.settle_time < r->next_settle)
 			r->next_settle = r->better_since[t] + r->cfg.settle_time;
+	for (uint32_t t = 0; r->cfg.nh_hold && t < n; t++)
+		if (r->held[t] && r->nh_at[t] + r->cfg.nh_hold < r->next_settle)
+			r->next_settle = r->nh_at[t] + r->cfg.nh_hold;
 	return rc;
 }

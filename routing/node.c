@@ -24,6 +24,7 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 	c->settle_pct = -1;
 	c->settle_ms = -1;
 	c->settle_time = -1;
+	c->nh_hold = -1;
 	c->link_estimate = MF_COORD_TRACKER_BEST;
 	c->max_alternates = -1;
 	c->reach_back = -1;
@@ -114,6 +115,8 @@ int mf_routing_node_new(const struct mf_routing_node_config *c, struct mf_routin
 	if (c->settle_ms >= 0)
 		cfg.settle_ms = c->settle_ms;
 	cfg.settle_time = c->settle_time >= 0 ? (uint64_t)c->settle_time : MF_ROUTING_NODE_SETTLE;
+	cfg.nh_hold = c->nh_hold >= 0 ? (uint64_t)c->nh_hold : MF_ROUTING_NODE_NH_HOLD;
+	cfg.nh_hold_pct = MF_ROUTING_NODE_NH_HOLD_PCT;
 	cfg.initial_seq = c->initial_seq;
 	if (c->epoch)
 		cfg.epoch = c->epoch;

@@ -200,6 +200,8 @@ static const struct sim_opt opts[] = {
 	       "-routes: settling of kept routes (>= 0)"),
 	NUM("reach-back", "K", K_INT, reach_back, -1, 1e9, false,
 	    "-routes: deltas reach back over ours queued after <= K transmits (default -1: never)"),
+	NUM("nh-hold", "S", K_DOUBLE, nh_hold_s, 0, 1e9, false,
+	    "-routes: a next hop, once moved, is kept S s while still a candidate (default 0: off, as the agent)"),
 	NUM("feasibility", "S", K_DOUBLE, feasibility_s, 0, 1e9, false,
 	    "-routes: feasibility on with a hold of S s (0: off; default the agent's)"),
 	NUM("path-wait", "S", K_DOUBLE, path_wait_s, 0, 1e9, false,
@@ -302,6 +304,7 @@ int mf_sim_args_parse(int argc, char **argv, struct mf_sim_args *a)
 	a->settle[0] = a->settle[1] = a->settle[2] = -1;
 	a->reach_back = -1;
 	a->feasibility_s = -1;
+	a->nh_hold_s = -1;
 
 	struct mf_flag flags[N_OPTS];
 	for (size_t i = 0; i < N_OPTS; i++)

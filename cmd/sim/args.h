@@ -51,6 +51,7 @@ struct mf_sim_args {
 	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
 	int reach_back;           /* -reach-back K; < 0: never (the node's) */
 	double feasibility_s;     /* -feasibility S: the node's hold; < 0: the node's */
+	double nh_hold_s;         /* -nh-hold S: next hops kept S s after a change; < 0: the node's */
 	double path_wait_s;       /* -path-wait S; 0: at once (the node's) */
 	double loss_hold_s;       /* -loss-hold S; 0: off (the node's) */
 	double beat_s;            /* -beat S; 0: the node's (15 s) */

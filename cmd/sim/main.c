@@ -251,6 +251,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.settle_s = a->settle[2],
 		.reach_back = a->reach_back,
 		.feasibility_s = a->feasibility_s,
+		.nh_hold_s = a->nh_hold_s,
 		.path_wait_s = a->path_wait_s,
 		.loss_hold_s = a->loss_hold_s,
 		.beat_s = a->beat_s,

@@ -135,6 +135,7 @@ static int build_nodes(struct rsim *s, char *err, size_t errcap)
 					     ? -1
 					     : (int64_t)(s->args->feasibility_s * (double)MF_SEC);
 		c.path_wait = (int64_t)(s->args->path_wait_s * (double)MF_SEC);
+		c.nh_hold = s->args->nh_hold_s < 0 ? -1 : (int64_t)(s->args->nh_hold_s * (double)MF_SEC);
 		c.loss_hold = (int64_t)(s->args->loss_hold_s * (double)MF_SEC);
 		c.deltas_gossiped = s->args->deltas_gossiped;
 		c.beat_interval = (int64_t)(s->args->beat_s * (double)MF_SEC);
@@ -486,6 +487,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		if (changed) {
 			stable = 0;
 			last_change = r;
+		} else if (mf_sim_rt__held(&s)) {
+			/* a switch a next-hop hold keeps back is a change to come */
 		} else if (++stable >= a->stable && (a->cut <= 0 || withdrawn)) {
 			converged = true;
 		}
@@ -513,6 +516,13 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		goto out;
 	}
 	mf_sim_rt__score(&s, err);
+	struct mf_routing_stats all;
+	mf_sim_rt__sum_why(&s, &all);
+	fprintf(err, "rounds 1-%d: next hops moved %llu times (%llu margin, %llu settled, %llu shared); "
+		"switches held back %llu\n", r - 1,
+		(unsigned long long)(all.nh_lost + all.nh_margin + all.nh_settled + all.nh_shared + all.nh_free),
+		(unsigned long long)all.nh_margin, (unsigned long long)all.nh_settled,
+		(unsigned long long)all.nh_shared, (unsigned long long)all.nh_held);
 	if (measured > 0) {
 		double secs = (double)measured * (double)timing.probe_interval / (double)MF_SEC;
 		fprintf(err,
@@ -527,7 +537,7 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 		fprintf(err,
 			"rounds %d-%d: gossip %.0f adverts + %.0f beats (reach probes apart: %.0f); new states "
 			"%llu; next hops moved: %llu new, %llu lost, %llu margin, %llu settled, %llu "
-			"shared, %llu free\n",
+			"shared, %llu free; switches held back %llu\n",
 			measure_from, r - 1, (double)s.advert_bytes / secs / (double)s.n_servers,
 			(double)s.beat_bytes / secs / (double)s.n_servers,
 			(double)s.reach_bytes / secs / (double)s.n_servers,
@@ -537,7 +547,8 @@ int mf_sim_routes_run(const struct mf_sim_routes_args *a, FILE *out, FILE *err)
 			(unsigned long long)(w.nh_margin - s.why.nh_margin),
 			(unsigned long long)(w.nh_settled - s.why.nh_settled),
 			(unsigned long long)(w.nh_shared - s.why.nh_shared),
-			(unsigned long long)(w.nh_free - s.why.nh_free));
+			(unsigned long long)(w.nh_free - s.why.nh_free),
+			(unsigned long long)(w.nh_held - s.why.nh_held));
 		double k = 1.0 / secs / (double)s.n_servers;
 		fprintf(err,
 			"rounds %d-%d: adverts %.0f full states + %.0f deltas + %.0f digests and "

@@ -63,6 +63,7 @@ struct mf_sim_routes_args {
 	double settle_pct, settle_ms, settle_s;   /* < 0: the node's defaults */
 	int reach_back;                           /* < 0: never (the node's) */
 	double feasibility_s;                     /* the hold; < 0: the node's, 0: off */
+	double nh_hold_s;                         /* next-hop hold; < 0: the node's, 0: off */
 	double path_wait_s;                       /* 0: at once (the node's) */
 	double loss_hold_s;                       /* 0: off (the node's) */
 	double beat_s;                            /* beat period; 0: the node's (15 s) */

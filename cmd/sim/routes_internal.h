@@ -127,6 +127,7 @@ void mf_sim_rt__sum_deltas(const struct rsim *s, uint64_t d[7]);
 void mf_sim_rt__sum_split(const struct rsim *s, struct mf_advert_split *sp);
 /* Sums every server's engine counts (why next hops moved, new states). */
 void mf_sim_rt__sum_why(const struct rsim *s, struct mf_routing_stats *w);
+size_t mf_sim_rt__held(const struct rsim *s);
 /* Prints every DC's table as one JSON object, one DC at a time; 0 or an
  * error. */
 int mf_sim_rt__print_tables(struct rsim *s, FILE *out);

@@ -189,8 +189,18 @@ void mf_sim_rt__sum_why(const struct rsim *s, struct mf_routing_stats *w)
 		w->nh_settled += st->nh_settled;
 		w->nh_shared += st->nh_shared;
 		w->nh_free += st->nh_free;
+		w->nh_held += st->nh_held;
 		w->new_states += st->new_states;
 	}
+}
+
+/* Targets any server's next-hop hold keeps from a switch now. */
+size_t mf_sim_rt__held(const struct rsim *s)
+{
+	size_t held = 0;
+	for (size_t sv = 0; sv < s->n_servers; sv++)
+		held += mf_routing_held(mf_routing_node_engine(s->servers[sv].node));
+	return held;
 }
 
 /* Updates every server's signature; *changed: some moved since the last

@@ -33,6 +33,23 @@ struct mf_routing *two_ways(double d2, double d3, double pct, double ms)
 	return r;
 }
 
+struct mf_routing *two_ways_clocked(struct mf_routing_config *c, double d2, double d3)
+{
+	c->datacenter = "dc1";
+	c->node = "dc1-s1";
+	struct mf_routing *r = NULL;
+	CU_ASSERT_FATAL(mf_routing_new(c, &r) == 0);
+	mf_routing_set_now(r, 0);
+	mf_routing_set_link(r, "dc2", true, true, 10);
+	mf_routing_set_link(r, "dc3", true, true, 10);
+	char spec[64];
+	snprintf(spec, sizeof spec, d2 < 0 ? "dc2 0" : "dc2 0;dc9 %g", d2);
+	offer(r, "dc2", 1, spec);
+	snprintf(spec, sizeof spec, d3 < 0 ? "dc3 0" : "dc3 0;dc9 %g", d3);
+	offer(r, "dc3", 1, spec);
+	return r;
+}
+
 void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *spec)
 {
 	struct mf_advert a;

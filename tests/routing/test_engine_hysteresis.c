@@ -105,20 +105,8 @@ static struct mf_routing *two_ways_settling(double d2, double d3)
 {
 	struct mf_routing_config c;
 	mf_routing_config_default(&c);
-	c.datacenter = "dc1";
-	c.node = "dc1-s1";
 	c.settle_time = 30;
-	struct mf_routing *r = NULL;
-	CU_ASSERT_FATAL(mf_routing_new(&c, &r) == 0);
-	mf_routing_set_now(r, 0);
-	mf_routing_set_link(r, "dc2", true, true, 10);
-	mf_routing_set_link(r, "dc3", true, true, 10);
-	char spec[64];
-	snprintf(spec, sizeof spec, "dc2 0;dc9 %g", d2);
-	offer(r, "dc2", 1, spec);
-	snprintf(spec, sizeof spec, "dc3 0;dc9 %g", d3);
-	offer(r, "dc3", 1, spec);
-	return r;
+	return two_ways_clocked(&c, d2, d3);
 }
 
 static void at(struct mf_routing *r, uint64_t now)
