@@ -78,8 +78,9 @@ static const struct per_id PER_ID_ARRAYS[] = {
 	PER_ID(best_d, false), PER_ID(via_cur_d, false), PER_ID(via_ref_d, false),
 	PER_ID(via_ref_entry, false), PER_ID(ref_nh, false), PER_ID(best_nh, false),
 	PER_ID(best_entry, false), PER_ID(via_cur_entry, false), PER_ID(cur_nh, false),
-	PER_ID(better_since, false), PER_ID(nh_at, false), PER_ID(held, false), PER_ID(alive_from, false), PER_ID(beat, false),
-	PER_ID(beat_at, false), PER_ID(stamp, false), PER_ID(target_mark, false),
+	PER_ID(better_since, false), PER_ID(nh_at, false), PER_ID(held, false),
+	PER_ID(alive_from, false), PER_ID(beat, false), PER_ID(beat_at, false),
+	PER_ID(stamp, false), PER_ID(target_mark, false),
 	PER_ID(rank, false), PER_ID(alt_nh, true), PER_ID(alt_d, true),
 	PER_ID(alt_cnt, false), PER_ID(alt_lim, false), PER_ID(alt_worst, false),
 	PER_ID(alt_primary, false), PER_ID(ref_dist, false),
@@ -208,7 +209,8 @@ int mf_routing_new(const struct mf_routing_config *c, struct mf_routing **out)
 	*out = NULL;
 	if (!c->datacenter || !c->node || !*c->node || strlen(c->node) > MF_ADVERT_STR_MAX ||
 	    !(c->hysteresis_pct >= 0) || !(c->hysteresis_ms >= 0) || !(c->readvertise_pct >= 0) ||
-	    !(c->readvertise_ms >= 0) || !(c->settle_pct >= 0) || !(c->settle_ms >= 0) || !(c->nh_hold_pct >= 0) ||
+	    !(c->readvertise_ms >= 0) || !(c->settle_pct >= 0) || !(c->settle_ms >= 0) ||
+	    !(c->nh_hold_pct >= 0) ||
 	    c->default_mode > MF_MODE_SINGLE_HOP ||
 	    c->max_alternates > MF_ROUTING_ALTERNATES_MAX)
 		return MF_EINVAL;
