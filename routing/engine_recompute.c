@@ -83,42 +83,35 @@ static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
 	return false;
 }
 
-/* Room for route rt's path in table t: self first (unless NONE), then n
- * ids the caller writes at the returned place (NULL: out of memory). */
-static uint32_t *reserve_path(struct rt_routes *t, struct rt_route *rt, uint32_t n, uint32_t self)
+/* Route rt's path into table t: self (unless NONE), then the n ids at p,
+ * `width` bytes each: 4 as tables hold them, 2 as stored advertisements
+ * do. A width, not a second pointer that may be NULL: gcc -O3 took that
+ * NULL into a memcpy and failed the build. */
+static int put_path_ids(struct rt_routes *t, struct rt_route *rt, const void *p, size_t width, uint32_t n,
+			uint32_t self)
 {
 	uint32_t extra = self != NONE ? 1 : 0;
 	if (mf_grow_u32(&t->path, &t->cap_path, (size_t)t->n_path + n + extra, 64) < 0)
-		return NULL;
+		return MF_ENOMEM;
 	rt->path_off = t->n_path;
 	rt->path_len = n + extra;
 	if (extra)
 		t->path[t->n_path++] = self;
 	uint32_t *dst = t->path + t->n_path;
+	for (uint32_t k = 0; k < n; k++)
+		dst[k] = width == sizeof(uint16_t) ? ((const uint16_t *)p)[k] : ((const uint32_t *)p)[k];
 	t->n_path += n;
-	return dst;
+	return 0;
 }
 
-/* Route rt's path into table t from 32-bit ids, as tables hold them. */
 static int put_path(struct rt_routes *t, struct rt_route *rt, const uint32_t *p, uint32_t n, uint32_t self)
 {
-	uint32_t *dst = reserve_path(t, rt, n, self);
-	if (!dst)
-		return MF_ENOMEM;
-	for (uint32_t k = 0; k < n; k++)
-		dst[k] = p[k];
-	return 0;
+	return put_path_ids(t, rt, p, sizeof *p, n, self);
 }
 
-/* The same from 16-bit ids, as stored advertisements hold them. */
 static int put_path16(struct rt_routes *t, struct rt_route *rt, const uint16_t *p, uint32_t n, uint32_t self)
 {
-	uint32_t *dst = reserve_path(t, rt, n, self);
-	if (!dst)
-		return MF_ENOMEM;
-	for (uint32_t k = 0; k < n; k++)
-		dst[k] = p[k];
-	return 0;
+	return put_path_ids(t, rt, p, sizeof *p, n, self);
 }
 
 /* Epochs are not compared: they are not in the table, and with beats every

@@ -50,6 +50,12 @@ struct mf_routing *two_ways_clocked(struct mf_routing_config *c, double d2, doub
 	return r;
 }
 
+void recompute_at(struct mf_routing *r, uint64_t now)
+{
+	mf_routing_set_now(r, now);
+	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
+}
+
 void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *spec)
 {
 	struct mf_advert a;

@@ -17,6 +17,8 @@ struct mf_routing *two_ways(double d2, double d3, double pct, double ms);
 /* The same on an engine made from c (named dc1 / dc1-s1 here), its clock
  * at 0; d2 or d3 < 0: that DC offers no route to dc9. */
 struct mf_routing *two_ways_clocked(struct mf_routing_config *c, double d2, double d3);
+/* Moves r's clock to now and recomputes (asserts it succeeded). */
+void recompute_at(struct mf_routing *r, uint64_t now);
 /* Offers an advertisement of origin (node "<origin>-s1", routes as
  * h_advert's spec) and recomputes. */
 void offer(struct mf_routing *r, const char *origin, uint64_t seq, const char *spec);

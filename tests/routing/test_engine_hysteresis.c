@@ -109,12 +109,6 @@ static struct mf_routing *two_ways_settling(double d2, double d3)
 	return two_ways_clocked(&c, d2, d3);
 }
 
-static void at(struct mf_routing *r, uint64_t now)
-{
-	mf_routing_set_now(r, now);
-	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
-}
-
 /* The route hysteresis keeps is shown 5.5% longer than another (under the
  * 10% margin): it is given up once that holds for settle_time, instead of
  * staying up to 11% above the shortest for good. */
@@ -123,9 +117,9 @@ static void test_hysteresis_gives_up_a_route_measured_worse(void)
 	struct mf_routing *r = two_ways_settling(100, 120);
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
 	offer(r, "dc3", 2, "dc3 0;dc9 94"); /* 104 against 110 */
-	at(r, 10);
+	recompute_at(r, 10);
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
-	at(r, 29);
+	recompute_at(r, 29);
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
 	/* no input changed: the settle deadline alone makes the recompute */
 	mf_routing_set_now(r, 41);
@@ -136,8 +130,8 @@ static void test_hysteresis_gives_up_a_route_measured_worse(void)
 	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 104);
 	/* and it is not given back for a difference under the settle margin */
 	offer(r, "dc2", 2, "dc2 0;dc9 92.5"); /* 102.5 against 104: 1.4% */
-	at(r, 100);
-	at(r, 200);
+	recompute_at(r, 100);
+	recompute_at(r, 200);
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
 	mf_routing_free(r);
 }
@@ -149,7 +143,7 @@ static void test_hysteresis_does_not_settle_on_noise(void)
 	struct mf_routing *r = two_ways_settling(100, 120);
 	for (uint64_t now = 10, k = 2; now <= 300; now += 10, k++) {
 		offer(r, "dc3", k, k % 2 ? "dc3 0;dc9 106" : "dc3 0;dc9 94");
-		at(r, now);
+		recompute_at(r, now);
 		CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc2");
 	}
 	mf_routing_free(r);

@@ -23,12 +23,6 @@ static struct mf_routing *held_engine(double d2, double d3)
 	return two_ways_clocked(&c, d2, d3);
 }
 
-static void at(struct mf_routing *r, uint64_t now)
-{
-	mf_routing_set_now(r, now);
-	CU_ASSERT_EQUAL(mf_routing_recompute(r, NULL), 0);
-}
-
 /* dc9 moves from dc2 to dc3 at 5 (dc2's route grew to 210): the hold runs
  * until 35. */
 static struct mf_routing *moved_at_5(void)
@@ -52,7 +46,7 @@ static void test_a_moved_next_hop_is_held_until_the_hold_ends(void)
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
 	CU_ASSERT_EQUAL(h_route(r, "dc9").distance_ms, 130);
 	CU_ASSERT_EQUAL(mf_routing_held(r), 1);
-	at(r, 34);
+	recompute_at(r, 34);
 	CU_ASSERT_STRING_EQUAL(h_route(r, "dc9").next_hop, "dc3");
 	mf_routing_set_now(r, 35);
 	bool changed = false;
