@@ -131,22 +131,48 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The last n samples of p's ring (of ring slots) into out, newest first. */
+static unsigned last_samples(const struct mf_coord_peer *p, unsigned ring, unsigned n, double *out)
+{
+	if (n > p->nsamples)
+		n = p->nsamples;
+	for (unsigned k = 0; k < n; k++)
+		out[k] = p->samples[(p->next + ring - 1 - k) % ring];
+	return n;
+}
+
+/* Median of the last n samples, the lower one of an even count if lower. */
+static double median_of_last(const struct mf_coord_peer *p, unsigned ring, unsigned n, bool lower)
+{
+	double sorted[MF_COORD_FILTER_MAX];
+	n = last_samples(p, ring, n, sorted);
+	qsort(sorted, n, sizeof(double), cmp_double);
+	return sorted[lower ? (n - 1) / 2 : n / 2];
+}
+
 /* serf client.go latencyFilter: moving median of the last few samples.
  * serf takes sorted[n/2], the upper median, so with two samples the larger
  * one. Delay noise only ever adds (queues, a descheduled process: a VM
  * whose vCPUs halted made a 20 ms path measure 32.8 ms and a 0.3 ms one
  * 12 ms through that rule), so meshfed's fit mode takes the lower median,
- * sorted[(n-1)/2]: the same for one or three samples, the smaller of two. */
-static double latency_filter(struct mf_coord_peer *p, unsigned size, double rtt, bool lower)
+ * sorted[(n-1)/2]: the same for one or three samples, the smaller of two.
+ * The ring may hold more (route_filter_size, the routing median's, always
+ * the lower); the coordinate's filter reads the last latency_filter_size. */
+static void latency_filter(struct mf_coord_peer *p, const struct mf_coord_config *cfg, double rtt)
 {
-	double sorted[MF_COORD_FILTER_MAX];
+	unsigned ring = mf_coord_config_ring(cfg);
 	p->samples[p->next] = rtt;
-	p->next = (p->next + 1) % size;
-	if (p->nsamples < size)
+	p->next = (p->next + 1) % ring;
+	if (p->nsamples < ring)
 		p->nsamples++;
-	memcpy(sorted, p->samples, p->nsamples * sizeof(double));
-	qsort(sorted, p->nsamples, sizeof(double), cmp_double);
-	return sorted[lower ? (p->nsamples - 1) / 2 : p->nsamples / 2];
+	p->rtt = median_of_last(p, ring, cfg->latency_filter_size, cfg->mode == MF_COORD_MODE_FIT);
+	p->rtt_route = median_of_last(p, ring, cfg->route_filter_size, true);
+	/* A real step (a path moved) shows in the short median first: past
+	 * MF_COORD_ROUTE_STEP of the long one, the route follows it at once
+	 * rather than after half the long filter. */
+	double quick = median_of_last(p, ring, cfg->latency_filter_size, true);
+	if (fabs(quick - p->rtt_route) > MF_COORD_ROUTE_STEP * p->rtt_route)
+		p->rtt_route = quick;
 }
 
 /* serf client.go updateVivaldi; move false: the error estimate only. */
@@ -286,8 +312,7 @@ int mf_coord_client_update(struct mf_coord_client *c, const char *node,
 	c->stats.updates++;
 	p->coord = *other;
 	p->tick = c->tick;
-	p->rtt = latency_filter(p, c->cfg.latency_filter_size, rtt,
-				c->cfg.mode == MF_COORD_MODE_FIT);
+	latency_filter(p, &c->cfg, rtt);
 
 	/* A DC-mate (a sample within fit_mate_rtt of the median) says where our
 	 * vector is, not our offset: the fit gives it the vector part only
@@ -367,36 +392,60 @@ int mf_coord_client_distance(const struct mf_coord_client *c,
 	return MF_OK;
 }
 
-int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
-			     const struct mf_coord *other, double *out,
-			     int *measured)
+/* Inverse-variance blend of a filtered measurement m over n samples, of
+ * which lo is the smallest, with the coordinate distance to other, whose
+ * error our error estimate tells. The spread is taken below the filtered
+ * value only: a late sample (delay only ever adds) is what the filter
+ * already set aside, not a sign that the path is noisy. It is read as the
+ * spread of serf's three-sample filter; a median of n > 3 varies about
+ * 3 / n as much. */
+static double blend(const struct mf_coord_client *c, double m, double lo, unsigned n,
+		    const struct mf_coord *other)
+{
+	double d;
+	if (!other || n < 2 || mf_coord_client_distance(c, other, &d) < 0)
+		return m;
+	double sm = 2.0 * (m - lo) / m;
+	double sc = c->coord.error;
+	double vm = sm * sm * (n > 3 ? 3.0 / n : 1.0);
+	double wm = 1.0 / (vm + 1e-9), wc = 1.0 / (sc * sc + 1e-9);
+	return (wm * m + wc * d) / (wm + wc);
+}
+
+/* Our measurement of node over its last n samples (filtered: route's or
+ * the coordinate's median), blended; else the coordinate distance. */
+static int estimate(const struct mf_coord_client *c, const char *node,
+		    const struct mf_coord *other, unsigned n, bool route, double *out,
+		    int *measured)
 {
 	const struct mf_coord_peer *p = find_peer(c, node);
 	if (p && p->nsamples > 0) {
-		*out = p->rtt;
+		double v[MF_COORD_FILTER_MAX];
+		unsigned k = last_samples(p, mf_coord_config_ring(&c->cfg), n, v);
+		double lo = v[0];
+		for (unsigned i = 1; i < k; i++)
+			lo = fmin(lo, v[i]);
+		*out = blend(c, route ? p->rtt_route : p->rtt, lo, k, other);
 		*measured = 1;
-		double d;
-		if (!other || p->nsamples < 2 || mf_coord_client_distance(c, other, &d) < 0)
-			return MF_OK;
-		/* Inverse-variance blend of our filtered measurement, whose
-		 * noise the spread of the filter tells, and the coordinate
-		 * distance, whose error our error estimate tells. The spread
-		 * is taken below the filtered value only: a late sample (delay
-		 * only ever adds) is what the filter already set aside, not a
-		 * sign that the path is noisy. */
-		double lo = p->samples[0];
-		for (unsigned i = 1; i < p->nsamples; i++)
-			lo = fmin(lo, p->samples[i]);
-		double sm = 2.0 * (p->rtt - lo) / p->rtt;
-		double sc = c->coord.error;
-		double wm = 1.0 / (sm * sm + 1e-9), wc = 1.0 / (sc * sc + 1e-9);
-		*out = (wm * p->rtt + wc * d) / (wm + wc);
 		return MF_OK;
 	}
 	*measured = 0;
 	if (!other)
 		return MF_ENOTFOUND;
 	return mf_coord_client_distance(c, other, out);
+}
+
+int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
+			     const struct mf_coord *other, double *out,
+			     int *measured)
+{
+	return estimate(c, node, other, c->cfg.latency_filter_size, false, out, measured);
+}
+
+int mf_coord_client_route_estimate(const struct mf_coord_client *c, const char *node,
+				   const struct mf_coord *other, double *out, int *measured)
+{
+	return estimate(c, node, other, c->cfg.route_filter_size, true, out, measured);
 }
 
 const struct mf_coord_stats *mf_coord_client_stats(const struct mf_coord_client *c)

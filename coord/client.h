@@ -51,10 +51,12 @@ struct mf_coord_stats {
 struct mf_coord_peer {
 	char *name;                              /* owned */
 	struct mf_coord coord;                   /* its latest coordinate */
-	double samples[MF_COORD_FILTER_MAX];     /* raw RTTs, ring */
-	unsigned nsamples;                       /* filled, <= filter size */
+	double samples[MF_COORD_FILTER_MAX];     /* raw RTTs, ring of mf_coord_config_ring */
+	unsigned nsamples;                       /* filled, <= the ring */
 	unsigned next;                           /* ring write index */
-	double rtt;                              /* filtered: median of samples (lower in fit mode) */
+	double rtt;                              /* filtered: median of the last latency_filter_size
+						    (lower in fit mode) */
+	double rtt_route;                        /* lower median of the last route_filter_size */
 	uint64_t tick;                           /* our update count at last sample */
 };
 
@@ -122,6 +124,13 @@ int mf_coord_client_distance(const struct mf_coord_client *c,
 int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
 			     const struct mf_coord *other, double *out,
 			     int *measured);
+
+/* The estimate routing acts on: as mf_coord_client_estimate, but the
+ * measurement is the lower median of the last route_filter_size samples
+ * (coord/config.h), and its spread counts as that of a median of that
+ * many. MF_ENOTFOUND, MF_EINVAL as there. */
+int mf_coord_client_route_estimate(const struct mf_coord_client *c, const char *node,
+				   const struct mf_coord *other, double *out, int *measured);
 
 const struct mf_coord_stats *mf_coord_client_stats(const struct mf_coord_client *c);
 

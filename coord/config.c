@@ -22,6 +22,7 @@ void mf_coord_config_default(struct mf_coord_config *cfg)
 	cfg->gravity_rho = 150.0;
 	/* meshfed */
 	cfg->mode = MF_COORD_MODE_FIT;
+	cfg->route_filter_size = 8;
 	cfg->peer_table_size = 128;
 	cfg->fit_budget = 0;
 	cfg->fit_iterations = 4;
@@ -56,6 +57,8 @@ int mf_coord_config_check(const struct mf_coord_config *cfg)
 		return MF_EINVAL;
 	if (cfg->latency_filter_size == 0 || cfg->latency_filter_size > MF_COORD_FILTER_MAX)
 		return MF_EINVAL;
+	if (cfg->route_filter_size == 0 || cfg->route_filter_size > MF_COORD_FILTER_MAX)
+		return MF_EINVAL;
 	if (cfg->adjustment_window > 1024)
 		return MF_EINVAL;
 	if (cfg->mode != MF_COORD_MODE_SERF && cfg->mode != MF_COORD_MODE_FIT)
@@ -70,4 +73,10 @@ int mf_coord_config_check(const struct mf_coord_config *cfg)
 	     !nonneg(cfg->fit_robust_delta)))
 		return MF_EINVAL;
 	return MF_OK;
+}
+
+unsigned mf_coord_config_ring(const struct mf_coord_config *cfg)
+{
+	return cfg->latency_filter_size > cfg->route_filter_size ? cfg->latency_filter_size
+								 : cfg->route_filter_size;
 }

@@ -26,6 +26,11 @@
 /* Longest latency filter supported. */
 #define MF_COORD_FILTER_MAX 16
 
+/* The routing median follows the coordinate's (short, lower) median at
+ * once when the two differ by more than this fraction of it: a step, not
+ * noise (+-10 % noise keeps them within 22 %). */
+#define MF_COORD_ROUTE_STEP 0.25
+
 /* Largest RTT sample accepted (serf client.go: maxRTT = 10 s). */
 #define MF_COORD_RTT_MAX 10.0
 
@@ -65,6 +70,14 @@ struct mf_coord_config {
 	/* --- meshfed's refinement (ignored in MF_COORD_MODE_SERF) --- */
 
 	enum mf_coord_mode mode;     /* MF_COORD_MODE_FIT */
+	/* Samples per peer the routing estimate's median is over
+	 * (mf_coord_client_route_estimate), 1..MF_COORD_FILTER_MAX; used in
+	 * both modes, and never by the coordinate, which keeps serf's
+	 * latency_filter_size. A router acts on small differences between
+	 * estimates, so it wants a steadier one than a coordinate step: three
+	 * samples a pool pass apart let a +-10 % noise move a link 5 % several
+	 * times an hour (docs/routing.md, "A steadier link estimate"). */
+	unsigned route_filter_size;  /* 8 */
 	/* Peers remembered (latest coordinate + filtered RTT). Bounds both
 	 * memory and the cost of one update (O(peer_table_size * dim *
 	 * fit_iterations)); the least recently sampled peer is evicted. serf's
@@ -146,5 +159,8 @@ void mf_coord_config_default(struct mf_coord_config *cfg);
 /* 0 if usable, MF_EINVAL otherwise (dimensionality 0 or > MF_COORD_DIM_MAX,
  * non-positive or non-finite tuning factors, ...). */
 int mf_coord_config_check(const struct mf_coord_config *cfg);
+
+/* Samples a peer's ring holds: the longer of the two filters. */
+unsigned mf_coord_config_ring(const struct mf_coord_config *cfg);
 
 #endif

@@ -336,8 +336,8 @@ int mf_coord_tracker_rtt(const struct mf_coord_tracker *t, const char *a, const 
 	return 0;
 }
 
-int mf_coord_tracker_estimate(const struct mf_coord_tracker *t, const char *node,
-			      double *out, int *measured)
+static int estimate_by(const struct mf_coord_tracker *t, const char *node, bool route,
+		       double *out, int *measured)
 {
 	struct mf_coord other;
 	int m = 0, rc;
@@ -348,11 +348,24 @@ int mf_coord_tracker_estimate(const struct mf_coord_tracker *t, const char *node
 			*measured = 0;
 		return 0;
 	}
-	bool known = mf_coord_tracker_get(t, node, &other) == 0;
-	rc = mf_coord_client_estimate(&t->client, node, known ? &other : NULL, out, &m);
+	const struct mf_coord *o = mf_coord_tracker_get(t, node, &other) == 0 ? &other : NULL;
+	rc = route ? mf_coord_client_route_estimate(&t->client, node, o, out, &m)
+		   : mf_coord_client_estimate(&t->client, node, o, out, &m);
 	if (measured != NULL)
 		*measured = m;
 	return rc;
+}
+
+int mf_coord_tracker_estimate(const struct mf_coord_tracker *t, const char *node,
+			      double *out, int *measured)
+{
+	return estimate_by(t, node, false, out, measured);
+}
+
+int mf_coord_tracker_route_estimate(const struct mf_coord_tracker *t, const char *node,
+				    double *out, int *measured)
+{
+	return estimate_by(t, node, true, out, measured);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -388,9 +401,9 @@ int mf_coord_tracker_dc_rtt(const struct mf_coord_tracker *t,
 		double d;
 		if (!is_alive_in(m, dc) || strcmp(m->name, t->self) == 0)
 			continue;
-		int rc = kind == MF_COORD_TRACKER_BEST
-				 ? mf_coord_tracker_estimate(t, m->name, &d, NULL)
-				 : mf_coord_tracker_rtt(t, t->self, m->name, &d);
+		bool route = kind == MF_COORD_TRACKER_ROUTE;
+		int rc = kind == MF_COORD_TRACKER_COORDS ? mf_coord_tracker_rtt(t, t->self, m->name, &d)
+							 : estimate_by(t, m->name, route, &d, NULL);
 		if (rc == 0)
 			v[k++] = d;
 	}

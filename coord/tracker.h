@@ -26,6 +26,8 @@
  *  - mf_coord_tracker_estimate: from us, the best we have: our own filtered
  *    measurement blended with the coordinate distance where we measured
  *    (mf_coord_client_estimate), else coordinates;
+ *  - mf_coord_tracker_route_estimate: the same over the routing filter's
+ *    longer median (coord/config.h route_filter_size);
  *  - mf_coord_tracker_dc_rtt: from us to a datacenter, the median over its
  *    alive servers, as Consul ranks datacenters;
  *  - mf_coord_tracker_dc_pair_rtt: between two datacenters, the median
@@ -146,6 +148,7 @@ struct mf_coord_tracker_member {
 enum mf_coord_tracker_kind {
 	MF_COORD_TRACKER_COORDS = 0, /* coordinate distance only (Consul) */
 	MF_COORD_TRACKER_BEST,       /* mf_coord_tracker_estimate */
+	MF_COORD_TRACKER_ROUTE,      /* mf_coord_tracker_route_estimate */
 };
 
 /* Sets up t for node `self` with a client of config cfg (NULL: defaults).
@@ -232,6 +235,11 @@ int mf_coord_tracker_rtt(const struct mf_coord_tracker *t, const char *a, const 
  * MF_ENOTFOUND without either. */
 int mf_coord_tracker_estimate(const struct mf_coord_tracker *t, const char *node,
 			      double *out, int *measured);
+
+/* As mf_coord_tracker_estimate, over the routing filter's samples
+ * (mf_coord_client_route_estimate): what routing links are built from. */
+int mf_coord_tracker_route_estimate(const struct mf_coord_tracker *t, const char *node,
+				    double *out, int *measured);
 
 /* From us to datacenter dc: the median (mean of the middle two for an even
  * count) over the alive members of members[0..n) tagged dc, ourselves

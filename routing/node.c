@@ -25,7 +25,7 @@ void mf_routing_node_config_default(struct mf_routing_node_config *c)
 	c->settle_ms = -1;
 	c->settle_time = -1;
 	c->nh_hold = -1;
-	c->link_estimate = MF_COORD_TRACKER_BEST;
+	c->link_estimate = MF_COORD_TRACKER_ROUTE;
 	c->max_alternates = -1;
 	c->reach_back = -1;
 	c->feasibility_hold = -1;

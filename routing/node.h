@@ -364,10 +364,14 @@ struct mf_routing_node_config {
 	int64_t nh_hold;               /* ns; < 0: MF_ROUTING_NODE_NH_HOLD (off), 0: off */
 	uint64_t initial_seq;          /* the agent: its start time in ms */
 	uint64_t epoch;                /* 0: the engine's default */
-	/* How a link's distance is estimated: MF_COORD_TRACKER_BEST (the
-	 * default: our own filtered RTT to the remote DC's servers where we
-	 * measured it, coordinates elsewhere) or MF_COORD_TRACKER_COORDS
-	 * (coordinates only, as Consul). Measured RTTs win because a slow
+	/* How a link's distance is estimated: MF_COORD_TRACKER_ROUTE (the
+	 * default: our own RTT to the remote DC's servers where we measured
+	 * it, the lower median of the last coord route_filter_size samples,
+	 * coordinates elsewhere), MF_COORD_TRACKER_BEST (the same over the
+	 * coordinate's three-sample filter: a +-10 % noise then moves links
+	 * past the re-advertise threshold several times an hour,
+	 * docs/routing.md "A steadier link estimate") or
+	 * MF_COORD_TRACKER_COORDS (coordinates only, as Consul). Measured RTTs win because a slow
 	 * direct link between two DCs that are both close to a third breaks
 	 * the triangle inequality, and no coordinate embedding can show it:
 	 * with coordinates only, slow_link_4's 200 ms dc3-dc4 link looks like

@@ -111,8 +111,8 @@ static json_t *dc_rtt(struct mf_agent *a, struct mf_agent_pool *only, const char
 		double s;
 		int r = x ? mf_coord_tracker_dc_pair_rtt(&ap->tracker, mem, n, x, y, &s)
 			  /* From us: our own measured RTTs where we probed, as the
-			   * routing links (routing/node.h link_estimate). */
-			  : mf_coord_tracker_dc_rtt(&ap->tracker, mem, n, y, MF_COORD_TRACKER_BEST,
+			   * routing links take them (routing/node.h link_estimate). */
+			  : mf_coord_tracker_dc_rtt(&ap->tracker, mem, n, y, MF_COORD_TRACKER_ROUTE,
 						    &s);
 		mf_dc_index_free(&dcx);
 		if (r == 0 && isfinite(s) && s < best) {
@@ -166,7 +166,7 @@ static json_t *samples_json(const struct mf_coord_client *c, const char *node)
 		const struct mf_coord_peer *p = &c->peers[i];
 		if (strcmp(p->name, node) != 0)
 			continue;
-		unsigned size = c->cfg.latency_filter_size;
+		unsigned size = mf_coord_config_ring(&c->cfg);
 		for (unsigned k = 0; k < p->nsamples; k++) {
 			unsigned at = (p->next + size - p->nsamples + k) % size;
 			json_array_append_new(arr, json_real(p->samples[at] * 1e3));
@@ -203,7 +203,8 @@ json_t *mf_agent_coords(struct mf_agent *a, const json_t *req)
 				continue;
 			json_t *o = coord_json(ap->name, name, false, &coord);
 			/* Our own filtered RTT to it, where we probed it: what the
-			 * coordinates are fitted to, and what `rtt -dc` prefers. */
+			 * coordinates are fitted to (`rtt -dc` and routing take the
+			 * longer routing median of samples_ms). */
 			double rtt;
 			int measured = 0;
 			if (o && mf_coord_client_estimate(&ap->tracker.client, name, NULL, &rtt,

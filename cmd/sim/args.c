@@ -7,6 +7,7 @@
 
 #include "cmd/config/flags.h"
 #include "cmd/sim/args.h"
+#include "coord/tracker.h"
 
 enum kind {
 	K_STR,     /* const char * */
@@ -49,7 +50,11 @@ static const struct choice formats[] = {{"table", false}, {"json", true}, {NULL,
 _Static_assert(sizeof(enum mf_coord_mode) == sizeof(int), "K_CHOICE writes an int");
 static const struct choice coord_modes[] = {
 	{"fit", MF_COORD_MODE_FIT}, {"serf", MF_COORD_MODE_SERF}, {NULL, 0}};
-static const struct choice link_estimates[] = {{"best", true}, {"coords", false}, {NULL, 0}};
+_Static_assert(sizeof(enum mf_coord_tracker_kind) == sizeof(int), "K_CHOICE writes an int");
+static const struct choice link_estimates[] = {{"route", MF_COORD_TRACKER_ROUTE},
+					       {"best", MF_COORD_TRACKER_BEST},
+					       {"coords", MF_COORD_TRACKER_COORDS},
+					       {NULL, 0}};
 
 /* PCT,MS[,SECONDS]: n non-negative numbers separated by commas. */
 static int numbers(const char *v, double *out, size_t n)
@@ -192,8 +197,10 @@ static const struct sim_opt opts[] = {
 	    "-routes: stop after the round that passes S s of wall time"),
 	OPT("tables", "on|off", K_OFF, no_tables,
 	    "-routes: print the tables on stdout (default on)"),
-	CHOICE("link-estimate", "best|coords", link_best, link_estimates,
-	       "-routes: link distances (default best)"),
+	CHOICE("link-estimate", "route|best|coords", link_estimate, link_estimates,
+	       "-routes: link distances (default route: the routing median)"),
+	NUM("route-filter", "K", K_INT, route_filter, 1, MF_COORD_FILTER_MAX, false,
+	    "-routes: samples per peer of the routing median (default 8)"),
 	CUSTOM("hysteresis", "PCT,MS", set_hysteresis,
 	       "-routes: the engine's hysteresis (>= 0)"),
 	CUSTOM("settle", "PCT,MS,SECONDS", set_settle,
@@ -297,7 +304,7 @@ int mf_sim_args_parse(int argc, char **argv, struct mf_sim_args *a)
 	a->slow_period_ms = 2000;
 	a->profile = MF_PROFILE_WAN;
 	a->seed = 1;
-	a->link_best = true; /* as the agent: routing/node.h link_estimate */
+	a->link_estimate = MF_COORD_TRACKER_ROUTE; /* as the agent: routing/node.h */
 	a->mode = MF_COORD_MODE_FIT;
 	a->rtt_power = a->rtt_floor = a->robust_delta = -1;
 	a->hyst_pct = a->hyst_ms = -1;

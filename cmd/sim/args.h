@@ -46,7 +46,8 @@ struct mf_sim_args {
 	int cut;        /* -cut ROUND: -routes cuts the DCs in two halves then (0: never) */
 	double max_wall; /* -max-wall S: -routes stops after the round past S s of wall time (0: never) */
 	bool no_tables;  /* -tables off: -routes prints no tables (1,000 DCs: minutes) */
-	bool link_best; /* -link-estimate best (default) or coords */
+	int link_estimate; /* -link-estimate route (default)|best|coords: mf_coord_tracker_kind */
+	int route_filter;  /* -route-filter K: the routing median's samples; 0: coord/config.h's */
 	double hyst_pct, hyst_ms; /* -hysteresis PCT,MS; < 0: the engine's */
 	double settle[3];         /* -settle PCT,MS,S; < 0: the node's */
 	int reach_back;           /* -reach-back K; < 0: never (the node's) */

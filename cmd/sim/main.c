@@ -13,7 +13,8 @@
  *               [-serf-nodes K,...]
  *               [-serf-glue on|off] [-lifeguard on|off] [-stream-loss F]
  *               [-slow K [-slow-stall MS] [-slow-period MS] [-slow-lag MS]]
- *   meshfed-sim -topology FILE.json -routes [-stable K] [-cut ROUND] [-link-estimate best|coords]
+ *   meshfed-sim -topology FILE.json -routes [-stable K] [-cut ROUND]
+ *               [-link-estimate route|best|coords] [-route-filter K]
  *               [-hysteresis PCT,MS] [-deltas-direct on|off] [-rounds R] ...
  *
  * A round is one probe interval of the profile (wan 5 s, lan 1 s): every
@@ -229,6 +230,21 @@ static int run_step(struct mf_simnet *net, struct mf_sim_report *rep, struct mf_
 }
 
 /* -routes: the topology's routing tables (cmd/sim/routes.h). */
+/* The coordinate config the flags give (-mode, -fit-*, -route-filter). */
+static void coord_config(const struct mf_sim_args *a, struct mf_coord_config *c)
+{
+	mf_coord_config_default(c);
+	c->mode = a->mode;
+	if (a->rtt_power >= 0)
+		c->fit_rtt_power = a->rtt_power;
+	if (a->rtt_floor >= 0)
+		c->fit_rtt_floor = a->rtt_floor;
+	if (a->robust_delta >= 0)
+		c->fit_robust_delta = a->robust_delta;
+	if (a->route_filter > 0)
+		c->route_filter_size = (unsigned)a->route_filter;
+}
+
 static int run_routes(const struct mf_sim_args *a)
 {
 	struct mf_sim_routes_args r = {
@@ -243,7 +259,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.noise = a->noise,
 		.loss = a->loss,
 		.seed = a->seed,
-		.link_estimate = a->link_best ? MF_COORD_TRACKER_BEST : MF_COORD_TRACKER_COORDS,
+		.link_estimate = (enum mf_coord_tracker_kind)a->link_estimate,
 		.hysteresis_pct = a->hyst_pct,
 		.hysteresis_ms = a->hyst_ms,
 		.settle_pct = a->settle[0],
@@ -258,14 +274,7 @@ static int run_routes(const struct mf_sim_args *a)
 		.no_asks = a->no_asks,
 		.deltas_gossiped = a->deltas_gossiped,
 	};
-	mf_coord_config_default(&r.coords);
-	r.coords.mode = a->mode;
-	if (a->rtt_power >= 0)
-		r.coords.fit_rtt_power = a->rtt_power;
-	if (a->rtt_floor >= 0)
-		r.coords.fit_rtt_floor = a->rtt_floor;
-	if (a->robust_delta >= 0)
-		r.coords.fit_robust_delta = a->robust_delta;
+	coord_config(a, &r.coords);
 	return mf_sim_routes_run(&r, stdout, stderr);
 }
 
@@ -358,14 +367,7 @@ int main(int argc, char **argv)
 			rtt_s[i] = w.delay_ms[i] > 0 ? 2 * w.delay_ms[i] / 1000.0 : 0;
 	}
 
-	mf_coord_config_default(&ccfg);
-	ccfg.mode = a.mode;
-	if (a.rtt_power >= 0)
-		ccfg.fit_rtt_power = a.rtt_power;
-	if (a.rtt_floor >= 0)
-		ccfg.fit_rtt_floor = a.rtt_floor;
-	if (a.robust_delta >= 0)
-		ccfg.fit_robust_delta = a.robust_delta;
+	coord_config(&a, &ccfg);
 	if (a.mode == MF_COORD_MODE_SERF && ccfg.peer_table_size < n)
 		ccfg.peer_table_size = (unsigned)n; /* serf's filter map is unbounded */
 	s.no_lifeguard = a.no_lifeguard;

@@ -8,6 +8,7 @@
 
 #include "coord/client.h"
 #include "gossip/err.h"
+#include "tests/coord/client_setup.h"
 #include "tests/cunit_main.h"
 
 static struct mf_coord_config cfg;
@@ -16,12 +17,7 @@ static struct mf_coord peer;
 
 static void setup(enum mf_coord_mode mode)
 {
-	mf_coord_config_default(&cfg);
-	cfg.mode = mode;
-	CU_ASSERT_FATAL(mf_coord_client_init(&cl, &cfg) == MF_OK);
-	mf_coord_init(&peer, &cfg);
-	peer.vec[0] = 0.010;
-	peer.error = 0.5;
+	mf_test_client_setup(&cfg, &cl, &peer, mode, 0.010);
 }
 
 /* A rejected update must count its cause once and change nothing. */
