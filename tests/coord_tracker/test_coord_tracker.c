@@ -275,6 +275,28 @@ static void test_dc_rtt_best_uses_our_measurements(void)
 	mf_coord_tracker_free(&t);
 }
 
+/* Routing's kind reads the routing median (coord/config.h
+ * route_filter_size): five samples at 200 ms then two at 230 (a 15 % move,
+ * under MF_COORD_ROUTE_STEP) leave it at 200, where the three-sample
+ * filter of BEST already reads 230. */
+static void test_dc_rtt_route_uses_the_routing_median(void)
+{
+	static const struct mf_coord_tracker_member m[] = {
+		{ "a", "dc1", MF_MEMBER_ALIVE }, { "y1", "dc3", MF_MEMBER_ALIVE },
+	};
+	struct mf_coord_tracker t;
+	struct mf_coord c = h_coord_at(0, 0.200);
+	double route, best;
+	CU_ASSERT_EQUAL_FATAL(mf_coord_tracker_init(&t, "a", NULL), 0);
+	for (unsigned i = 0; i < 7; i++)
+		h_ack(&t, "y1", &c, i < 5 ? 200 : 230);
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_rtt(&t, m, 2, "dc3", MF_COORD_TRACKER_ROUTE, &route), 0);
+	CU_ASSERT_EQUAL(mf_coord_tracker_dc_rtt(&t, m, 2, "dc3", MF_COORD_TRACKER_BEST, &best), 0);
+	CU_ASSERT_DOUBLE_EQUAL(route, 0.200, 1e-9);
+	CU_ASSERT(best > 0.215);
+	mf_coord_tracker_free(&t);
+}
+
 static void test_dc_rtt_without_coordinates_is_not_found(void)
 {
 	struct mf_coord_tracker t;
@@ -479,6 +501,7 @@ int main(void)
 		TEST(test_estimate_without_measurement_is_the_coordinate_distance),
 		TEST(test_dc_rtt_is_the_median_over_alive_servers),
 		TEST(test_dc_rtt_best_uses_our_measurements),
+		TEST(test_dc_rtt_route_uses_the_routing_median),
 		TEST(test_dc_rtt_without_coordinates_is_not_found),
 		TEST(test_dc_pair_rtt_is_the_median_over_all_server_pairs),
 		TEST(test_delegate_sets_the_coordinate_hooks_only),
