@@ -167,12 +167,16 @@ static void latency_filter(struct mf_coord_peer *p, const struct mf_coord_config
 		p->nsamples++;
 	p->rtt = median_of_last(p, ring, cfg->latency_filter_size, cfg->mode == MF_COORD_MODE_FIT);
 	p->rtt_route = median_of_last(p, ring, cfg->route_filter_size, true);
+	p->route_n = cfg->route_filter_size;
 	/* A real step (a path moved) shows in the short median first: past
 	 * MF_COORD_ROUTE_STEP of the long one, the route follows it at once
-	 * rather than after half the long filter. */
+	 * rather than after half the long filter, and its spread is the short
+	 * window's (the long one still holds the samples before the step). */
 	double quick = median_of_last(p, ring, cfg->latency_filter_size, true);
-	if (fabs(quick - p->rtt_route) > MF_COORD_ROUTE_STEP * p->rtt_route)
+	if (fabs(quick - p->rtt_route) > MF_COORD_ROUTE_STEP * p->rtt_route) {
 		p->rtt_route = quick;
+		p->route_n = cfg->latency_filter_size;
+	}
 }
 
 /* serf client.go updateVivaldi; move false: the error estimate only. */
@@ -445,7 +449,9 @@ int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
 int mf_coord_client_route_estimate(const struct mf_coord_client *c, const char *node,
 				   const struct mf_coord *other, double *out, int *measured)
 {
-	return estimate(c, node, other, c->cfg.route_filter_size, true, out, measured);
+	const struct mf_coord_peer *p = find_peer(c, node);
+	unsigned n = p && p->route_n ? p->route_n : c->cfg.route_filter_size;
+	return estimate(c, node, other, n, true, out, measured);
 }
 
 const struct mf_coord_stats *mf_coord_client_stats(const struct mf_coord_client *c)

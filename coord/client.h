@@ -56,7 +56,9 @@ struct mf_coord_peer {
 	unsigned next;                           /* ring write index */
 	double rtt;                              /* filtered: median of the last latency_filter_size
 						    (lower in fit mode) */
-	double rtt_route;                        /* lower median of the last route_filter_size */
+	double rtt_route;                        /* lower median of the last route_filter_size,
+						    or of the coordinate's window after a step */
+	unsigned route_n;                        /* samples behind rtt_route */
 	uint64_t tick;                           /* our update count at last sample */
 };
 

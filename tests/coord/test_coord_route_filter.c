@@ -107,6 +107,26 @@ static void test_route_median_follows_a_step_at_once(void)
 	mf_coord_client_free(&cl);
 }
 
+/* After a step the route's spread is the short window's: at the third
+ * sample at 150 ms all three are 150, so both estimates are the
+ * measurement whatever the coordinate says (the long window, still
+ * holding 100s, would have leaned on a coordinate 50 ms away). */
+static void test_route_estimate_after_a_step_blends_as_the_short_filter(void)
+{
+	setup(MF_COORD_MODE_FIT);
+	for (unsigned i = 0; i < 8; i++)
+		CU_ASSERT_EQUAL(mf_coord_client_update(&cl, "alice", &peer, 0.100, NULL), MF_OK);
+	for (unsigned i = 0; i < 3; i++)
+		CU_ASSERT_EQUAL(mf_coord_client_update(&cl, "alice", &peer, 0.150, NULL), MF_OK);
+	double route = -1, best = -1;
+	int m = 0;
+	CU_ASSERT_EQUAL(mf_coord_client_route_estimate(&cl, "alice", &peer, &route, &m), MF_OK);
+	CU_ASSERT_EQUAL(mf_coord_client_estimate(&cl, "alice", &peer, &best, &m), MF_OK);
+	CU_ASSERT_DOUBLE_EQUAL(best, 0.150, 1e-6);
+	CU_ASSERT_DOUBLE_EQUAL(route, best, 1e-9);
+	mf_coord_client_free(&cl);
+}
+
 /* A 15 % step is under MF_COORD_ROUTE_STEP: the route waits for the long
  * median, which has it once half its ring is new (the lower median of
  * eight: the fifth new sample). */
@@ -155,6 +175,8 @@ int main(void)
 	static const struct test_case cases[] = {
 		{"route median is steadier under noise", test_route_median_is_steadier_under_noise},
 		{"route median follows a step at once", test_route_median_follows_a_step_at_once},
+		{"route estimate after a step blends as the short filter",
+		 test_route_estimate_after_a_step_blends_as_the_short_filter},
 		{"route median takes a small step by majority",
 		 test_route_median_takes_a_small_step_by_majority},
 		{"coordinate filter still reads the last three",
