@@ -416,13 +416,13 @@ static double blend(const struct mf_coord_client *c, double m, double lo, unsign
 	return (wm * m + wc * d) / (wm + wc);
 }
 
-/* Our measurement of node over its last n samples (filtered: route's or
- * the coordinate's median), blended; else the coordinate distance. */
-static int estimate(const struct mf_coord_client *c, const char *node,
+/* Our measurement of peer p (NULL: none) over its last n samples
+ * (filtered: route's or the coordinate's median), blended; else the
+ * coordinate distance. */
+static int estimate(const struct mf_coord_client *c, const struct mf_coord_peer *p,
 		    const struct mf_coord *other, unsigned n, bool route, double *out,
 		    int *measured)
 {
-	const struct mf_coord_peer *p = find_peer(c, node);
 	if (p && p->nsamples > 0) {
 		double v[MF_COORD_FILTER_MAX];
 		unsigned k = last_samples(p, mf_coord_config_ring(&c->cfg), n, v);
@@ -443,7 +443,8 @@ int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
 			     const struct mf_coord *other, double *out,
 			     int *measured)
 {
-	return estimate(c, node, other, c->cfg.latency_filter_size, false, out, measured);
+	return estimate(c, find_peer(c, node), other, c->cfg.latency_filter_size, false, out,
+			measured);
 }
 
 int mf_coord_client_route_estimate(const struct mf_coord_client *c, const char *node,
@@ -451,7 +452,7 @@ int mf_coord_client_route_estimate(const struct mf_coord_client *c, const char *
 {
 	const struct mf_coord_peer *p = find_peer(c, node);
 	unsigned n = p && p->route_n ? p->route_n : c->cfg.route_filter_size;
-	return estimate(c, node, other, n, true, out, measured);
+	return estimate(c, p, other, n, true, out, measured);
 }
 
 const struct mf_coord_stats *mf_coord_client_stats(const struct mf_coord_client *c)
