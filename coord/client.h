@@ -129,8 +129,10 @@ int mf_coord_client_estimate(const struct mf_coord_client *c, const char *node,
 
 /* The estimate routing acts on: as mf_coord_client_estimate, but the
  * measurement is the lower median of the last route_filter_size samples
- * (coord/config.h), and its spread counts as that of a median of that
- * many. MF_ENOTFOUND, MF_EINVAL as there. */
+ * (coord/config.h), its spread counted as that of a median of that many;
+ * after a step (MF_COORD_ROUTE_STEP) the lower median of the last
+ * latency_filter_size, blended as mf_coord_client_estimate blends it.
+ * MF_ENOTFOUND, MF_EINVAL as there. */
 int mf_coord_client_route_estimate(const struct mf_coord_client *c, const char *node,
 				   const struct mf_coord *other, double *out, int *measured);
 

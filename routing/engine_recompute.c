@@ -87,8 +87,8 @@ static bool settled(struct mf_routing *r, uint32_t t, double kd, double bd)
  * `width` bytes each: 4 as tables hold them, 2 as stored advertisements
  * do. A width, not a second pointer that may be NULL: gcc -O3 took that
  * NULL into a memcpy and failed the build. */
-static int put_path_ids(struct rt_routes *t, struct rt_route *rt, const void *p, size_t width, uint32_t n,
-			uint32_t self)
+static int put_path_ids(struct rt_routes *t, struct rt_route *rt, const void *p, size_t width,
+			uint32_t n, uint32_t self)
 {
 	uint32_t extra = self != NONE ? 1 : 0;
 	if (mf_grow_u32(&t->path, &t->cap_path, (size_t)t->n_path + n + extra, 64) < 0)

@@ -371,11 +371,12 @@ struct mf_routing_node_config {
 	 * coordinate's three-sample filter: a +-10 % noise then moves links
 	 * past the re-advertise threshold several times an hour,
 	 * docs/routing.md "A steadier link estimate") or
-	 * MF_COORD_TRACKER_COORDS (coordinates only, as Consul). Measured RTTs win because a slow
-	 * direct link between two DCs that are both close to a third breaks
-	 * the triangle inequality, and no coordinate embedding can show it:
-	 * with coordinates only, slow_link_4's 200 ms dc3-dc4 link looks like
-	 * 31 ms and multi-hop never goes around it (docs/simulator.md). */
+	 * MF_COORD_TRACKER_COORDS (coordinates only, as Consul). Measured
+	 * RTTs win because a slow direct link between two DCs that are both
+	 * close to a third breaks the triangle inequality, and no coordinate
+	 * embedding can show it: with coordinates only, slow_link_4's 200 ms
+	 * dc3-dc4 link looks like 31 ms and multi-hop never goes around it
+	 * (docs/simulator.md). */
 	enum mf_coord_tracker_kind link_estimate;
 	const struct mf_gateway *gateways; /* this server's gateways (copied) */
 	size_t n_gateways;
